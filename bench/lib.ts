@@ -1,0 +1,135 @@
+/**
+ * Shared bench helpers: every suite measures contenders in one process run, prints a table with ratios
+ * to a named baseline, and writes the same figures to bench/results/<suite>.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface ContenderResult {
+  name: string;
+  opsPerSec: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  /** Heap growth or RSS, where a suite measures it. */
+  memoryBytes?: number;
+  note?: string;
+}
+
+export interface SuiteResult {
+  suite: string;
+  date: string;
+  node: string;
+  baseline: string;
+  contenders: (ContenderResult & { ratio: number })[];
+  extra?: Record<string, unknown>;
+}
+
+/** Runs `fn` (sync or async) in a tight loop for `durationMs` after a warm-up; returns ops/s. */
+export async function opsPerSecond(
+  fn: () => unknown,
+  { durationMs = 2000, warmupMs = 300, batch = 1000 }: { durationMs?: number; warmupMs?: number; batch?: number } = {},
+): Promise<number> {
+  const runFor = async (ms: number) => {
+    let ops = 0;
+    const start = performance.now();
+    const end = start + ms;
+    while (performance.now() < end) {
+      for (let i = 0; i < batch; i++) {
+        const r = fn();
+        if (r && typeof (r as Promise<unknown>).then === 'function') await r;
+      }
+      ops += batch;
+    }
+    return (ops * 1000) / (performance.now() - start);
+  };
+  await runFor(warmupMs);
+  return runFor(durationMs);
+}
+
+/**
+ * Keeps `concurrency` calls of `fn` in flight for `durationMs`; returns ops/s and latency percentiles.
+ */
+export async function concurrentLoad(
+  fn: () => Promise<unknown>,
+  { concurrency = 64, durationMs = 3000, warmupMs = 500 }: { concurrency?: number; durationMs?: number; warmupMs?: number } = {},
+): Promise<{ opsPerSec: number; p50Ms: number; p99Ms: number; errors: number }> {
+  const run = async (ms: number, record: boolean) => {
+    const latencies: number[] = [];
+    let errors = 0;
+    const start = performance.now();
+    const end = start + ms;
+    const worker = async () => {
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        try {
+          await fn();
+        } catch {
+          errors++;
+        }
+        if (record) latencies.push(performance.now() - t0);
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    const elapsed = performance.now() - start;
+    return { latencies, errors, elapsed };
+  };
+  await run(warmupMs, false);
+  const { latencies, errors, elapsed } = await run(durationMs, true);
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
+  return { opsPerSec: (latencies.length * 1000) / elapsed, p50Ms: pct(0.5), p99Ms: pct(0.99), errors };
+}
+
+function fmt(n: number | undefined, digits = 0): string {
+  if (n === undefined) return '';
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+/** Prints the table and writes bench/results/<suite>.json. Ratios are each contender / baseline. */
+export function report(
+  suite: string,
+  baseline: string,
+  contenders: ContenderResult[],
+  extra?: Record<string, unknown>,
+): SuiteResult {
+  const base = contenders.find((c) => c.name === baseline);
+  if (!base) throw new Error(`baseline ${baseline} not among contenders`);
+  const rows = contenders.map((c) => ({ ...c, ratio: c.opsPerSec / base.opsPerSec }));
+  const width = Math.max(...rows.map((r) => r.name.length), 10);
+  console.log(
+    `${'contender'.padEnd(width)}  ${'ops/s'.padStart(12)}  ${'ratio'.padStart(8)}  ${'p50 ms'.padStart(8)}  ${'p99 ms'.padStart(8)}  note`,
+  );
+  for (const r of rows) {
+    console.log(
+      `${r.name.padEnd(width)}  ${fmt(r.opsPerSec).padStart(12)}  ${fmt(r.ratio, 3).padStart(8)}  ${fmt(r.p50Ms, 3).padStart(8)}  ${fmt(r.p99Ms, 3).padStart(8)}  ${r.note ?? ''}`,
+    );
+  }
+  const result: SuiteResult = {
+    suite,
+    date: new Date().toISOString(),
+    node: process.version,
+    baseline,
+    contenders: rows,
+    ...(extra ? { extra } : {}),
+  };
+  const dir = join(dirname(fileURLToPath(import.meta.url)), 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${suite}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  return result;
+}
+
+/** Ratio of two named contenders in a result, for the "target" lines a suite prints. */
+export function ratio(result: SuiteResult, a: string, b: string): number {
+  const x = result.contenders.find((c) => c.name === a);
+  const y = result.contenders.find((c) => c.name === b);
+  if (!x || !y) throw new Error(`unknown contender ${!x ? a : b}`);
+  return x.opsPerSec / y.opsPerSec;
+}
+
+/** Prints "target: <label> <value> (need >= <min>) PASS|MISS". */
+export function target(label: string, value: number, min: number): boolean {
+  const ok = value >= min;
+  console.log(`target: ${label} = ${value.toFixed(2)} (need >= ${min}) ${ok ? 'PASS' : 'MISS'}`);
+  return ok;
+}

@@ -1,0 +1,11 @@
+/** Shared foundations: errors with stable codes, the clock seam and the logger seam. */
+export { ConduitError, ConfigError, AbortedError, isAbortError } from './errors.js';
+export { type Clock, type TimerHandle, systemClock, ManualClock } from './clock.js';
+export {
+  type Logger,
+  type LogLevel,
+  type LogRecord,
+  noopLogger,
+  createLogger,
+  createRecordingLogger,
+} from './logger.js';

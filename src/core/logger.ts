@@ -1,0 +1,67 @@
+import { pino } from 'pino';
+
+type LogFn = (obj: Record<string, unknown> | string, msg?: string) => void;
+
+/**
+ * The logging seam: a subset of pino's interface, so a pino logger fits as is and tests can pass a
+ * recorder. Every module takes one and defaults to `noopLogger`.
+ */
+export interface Logger {
+  trace: LogFn;
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+const noop = (): void => {};
+
+/** A logger that drops everything. */
+export const noopLogger: Logger = {
+  trace: noop,
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: noop,
+  child: () => noopLogger,
+};
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+/**
+ * A pino logger that writes JSON lines to stderr (fd 2): in stdio mode stdout belongs to the protocol.
+ */
+export function createLogger(options: { level?: LogLevel; name?: string } = {}): Logger {
+  return pino(
+    { level: options.level ?? 'info', name: options.name ?? 'conduit', base: undefined },
+    pino.destination({ fd: 2, sync: false }),
+  ) as unknown as Logger;
+}
+
+/** One recorded log line, for tests. */
+export interface LogRecord {
+  level: 'trace' | 'debug' | 'info' | 'warn' | 'error';
+  msg: string | undefined;
+  [key: string]: unknown;
+}
+
+/** A logger that keeps every line in memory; tests assert on `records`. */
+export function createRecordingLogger(bindings: Record<string, unknown> = {}, sink: LogRecord[] = []) {
+  const make =
+    (level: LogRecord['level']): LogFn =>
+    (obj, msg) => {
+      if (typeof obj === 'string') sink.push({ ...bindings, level, msg: obj });
+      else sink.push({ ...bindings, ...obj, level, msg });
+    };
+  const logger: Logger & { records: LogRecord[] } = {
+    records: sink,
+    trace: make('trace'),
+    debug: make('debug'),
+    info: make('info'),
+    warn: make('warn'),
+    error: make('error'),
+    child: (b) => createRecordingLogger({ ...bindings, ...b }, sink),
+  };
+  return logger;
+}

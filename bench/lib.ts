@@ -28,7 +28,11 @@ export interface SuiteResult {
 /** Runs `fn` (sync or async) in a tight loop for `durationMs` after a warm-up; returns ops/s. */
 export async function opsPerSecond(
   fn: () => unknown,
-  { durationMs = 2000, warmupMs = 300, batch = 1000 }: { durationMs?: number; warmupMs?: number; batch?: number } = {},
+  {
+    durationMs = 2000,
+    warmupMs = 300,
+    batch = 1000,
+  }: { durationMs?: number; warmupMs?: number; batch?: number } = {},
 ): Promise<number> {
   const runFor = async (ms: number) => {
     let ops = 0;
@@ -52,7 +56,11 @@ export async function opsPerSecond(
  */
 export async function concurrentLoad(
   fn: () => Promise<unknown>,
-  { concurrency = 64, durationMs = 3000, warmupMs = 500 }: { concurrency?: number; durationMs?: number; warmupMs?: number } = {},
+  {
+    concurrency = 64,
+    durationMs = 3000,
+    warmupMs = 500,
+  }: { concurrency?: number; durationMs?: number; warmupMs?: number } = {},
 ): Promise<{ opsPerSec: number; p50Ms: number; p99Ms: number; errors: number }> {
   const run = async (ms: number, record: boolean) => {
     const latencies: number[] = [];

@@ -1,0 +1,151 @@
+import { ConduitError } from '../core/index.js';
+
+/** At most this much of an error response body is kept on `HttpStatusError`. */
+export const BODY_EXCERPT_BYTES = 1024;
+
+/**
+ * The upstream answered with a non-success status (>= 400 by default). `url` has secret query
+ * parameters redacted; `bodyExcerpt` is at most 1 KiB of the body, with known secret values removed.
+ */
+export class HttpStatusError extends ConduitError {
+  readonly status: number;
+  readonly method: string;
+  readonly url: string;
+  readonly bodyExcerpt: string;
+  /** Delay the upstream asked for through Retry-After (429/503), in ms; undefined when absent or malformed. */
+  readonly retryAfterMs: number | undefined;
+  /** Response headers, secret ones (set-cookie, …) redacted. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+
+  constructor(init: {
+    status: number;
+    method: string;
+    url: string;
+    bodyExcerpt: string;
+    retryAfterMs?: number | undefined;
+    headers?: Readonly<Record<string, string | string[] | undefined>>;
+  }) {
+    const excerpt = init.bodyExcerpt.length > 200 ? `${init.bodyExcerpt.slice(0, 200)}…` : init.bodyExcerpt;
+    super(
+      'HTTP_STATUS',
+      `${init.method} ${init.url} responded ${init.status}${excerpt ? `: ${excerpt}` : ''}`,
+    );
+    this.status = init.status;
+    this.method = init.method;
+    this.url = init.url;
+    this.bodyExcerpt = init.bodyExcerpt;
+    this.retryAfterMs = init.retryAfterMs;
+    this.headers = init.headers ?? {};
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), status: this.status, method: this.method, url: this.url };
+  }
+}
+
+/** The request failed below HTTP: refused, reset, DNS, TLS, a malformed response. `cause` has the original. */
+export class NetworkError extends ConduitError {
+  readonly method: string;
+  readonly url: string;
+  /** The underlying error code (`ECONNRESET`, `UND_ERR_SOCKET`, …) when there is one. */
+  readonly causeCode: string | undefined;
+
+  constructor(method: string, url: string, cause: unknown) {
+    const code = errorCode(cause);
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super(
+      'NETWORK_ERROR',
+      `${method} ${url} failed before a complete response: ${code ? `${code} ` : ''}${detail}. Check that the upstream is reachable.`,
+      { cause },
+    );
+    this.method = method;
+    this.url = url;
+    this.causeCode = code;
+  }
+}
+
+/** The response body exceeded `maxResponseBytes`; the rest of it was discarded and the socket closed. */
+export class ResponseTooLargeError extends ConduitError {
+  readonly limitBytes: number;
+  constructor(method: string, url: string, limitBytes: number, declaredBytes?: number) {
+    super(
+      'RESPONSE_TOO_LARGE',
+      `${method} ${url} returned a body larger than maxResponseBytes (${limitBytes} bytes${
+        declaredBytes !== undefined ? `; content-length ${declaredBytes}` : ''
+      }). Raise maxResponseBytes for this client or request if the size is expected.`,
+    );
+    this.limitBytes = limitBytes;
+  }
+}
+
+/** One failed field of a schema check. `path` is dotted (`items.0.id`); empty for the whole body. */
+export interface ValidationIssue {
+  path: string;
+  message: string;
+}
+
+/** The response body did not match the expected schema; `issues` lists which fields failed and why. */
+export class ResponseValidationError extends ConduitError {
+  readonly issues: readonly ValidationIssue[];
+  readonly method: string;
+  readonly url: string;
+  constructor(
+    method: string,
+    url: string,
+    issues: readonly ValidationIssue[],
+    options?: { cause?: unknown },
+  ) {
+    const list = issues
+      .slice(0, 5)
+      .map((i) => `${i.path || '(body)'}: ${i.message}`)
+      .join('; ');
+    super(
+      'RESPONSE_VALIDATION',
+      `${method} ${url} returned a body that does not match the schema: ${list}${issues.length > 5 ? `; and ${issues.length - 5} more` : ''}`,
+      options,
+    );
+    this.issues = issues;
+    this.method = method;
+    this.url = url;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), issues: this.issues };
+  }
+}
+
+/** The response was expected to be JSON but did not parse. */
+export class InvalidJsonError extends ConduitError {
+  readonly method: string;
+  readonly url: string;
+  constructor(method: string, url: string, cause: unknown) {
+    super(
+      'RESPONSE_INVALID_JSON',
+      `${method} ${url} returned a body that is not valid JSON (${cause instanceof Error ? cause.message : String(cause)}).`,
+      { cause },
+    );
+    this.method = method;
+    this.url = url;
+  }
+}
+
+/**
+ * The client-side rate limit for this upstream has no token free within the time the call may still
+ * wait. `retryAfterMs` says when one will be.
+ */
+export class RateLimitedError extends ConduitError {
+  readonly retryAfterMs: number;
+  constructor(upstream: string, retryAfterMs: number) {
+    super(
+      'RATE_LIMITED',
+      `Client-side rate limit for ${upstream} reached; next request allowed in ${Math.ceil(retryAfterMs)} ms. Lower the call rate or raise rateLimit.ratePerSec if the upstream allows it.`,
+    );
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** The error's `code` property, if it has a string one. */
+export function errorCode(err: unknown): string | undefined {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}

@@ -1,0 +1,139 @@
+import { ConduitError } from '../core/index.js';
+
+/** Thrown when a path, template or parameter would leave the configured origin or base path. */
+export class InvalidPathError extends ConduitError {
+  constructor(message: string) {
+    super('INVALID_PATH', message);
+  }
+}
+
+/** Path parameter values: strings, numbers and booleans; anything else is rejected. */
+export type PathParams = Readonly<Record<string, string | number | boolean>>;
+
+interface CompiledTemplate {
+  /** Literal pieces; `names[i]` goes between `literals[i]` and `literals[i + 1]`. */
+  literals: string[];
+  names: string[];
+}
+
+const PARAM = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+// Templates are few and reused on every call: compile each once.
+const compiled = new Map<string, CompiledTemplate>();
+const MAX_CACHED = 1000;
+
+/**
+ * Checks a literal path (a template with its `{name}` holes, or a plain path) before any value is put
+ * in it: it must be origin-relative and may not climb out of the base path.
+ */
+export function assertSafePath(path: string): void {
+  if (path.length === 0 || path.charCodeAt(0) !== 47 /* / */) {
+    throw new InvalidPathError(
+      `Path "${truncate(path)}" must start with "/"; absolute URLs are not allowed (the client is pinned to its baseUrl origin).`,
+    );
+  }
+  if (path.length > 1 && path.charCodeAt(1) === 47) {
+    throw new InvalidPathError(
+      `Path "${truncate(path)}" starts with "//", which would name another host; use a single leading "/".`,
+    );
+  }
+  // Fast path: nothing suspicious at all (the common case).
+  if (!/[\\#?%.\s]/.test(path) && !hasControlChar(path)) return;
+  if (/[\\\s]/.test(path) || hasControlChar(path)) {
+    throw new InvalidPathError(
+      `Path "${truncate(path)}" contains a backslash, whitespace or control character.`,
+    );
+  }
+  if (path.includes('#') || path.includes('?')) {
+    throw new InvalidPathError(
+      `Path "${truncate(path)}" contains "?" or "#"; pass query parameters through the \`query\` option.`,
+    );
+  }
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    throw new InvalidPathError(`Path "${truncate(path)}" has a malformed percent-encoding.`);
+  }
+  for (const segment of decoded.split(/[/\\]/)) {
+    if (segment === '.' || segment === '..') {
+      throw new InvalidPathError(`Path "${truncate(path)}" contains a "." or ".." segment.`);
+    }
+  }
+}
+
+function hasControlChar(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+function compile(template: string): CompiledTemplate {
+  let c = compiled.get(template);
+  if (c) return c;
+  assertSafePath(template.replace(PARAM, 'x'));
+  const literals: string[] = [];
+  const names: string[] = [];
+  let last = 0;
+  for (const m of template.matchAll(PARAM)) {
+    literals.push(template.slice(last, m.index));
+    names.push(m[1]!);
+    last = m.index! + m[0].length;
+  }
+  literals.push(template.slice(last));
+  if (/[{}]/.test(literals.join(''))) {
+    throw new InvalidPathError(
+      `Path template "${truncate(template)}" has an unmatched or invalid "{" / "}"; parameters look like {id}.`,
+    );
+  }
+  c = { literals, names };
+  if (compiled.size >= MAX_CACHED) compiled.clear();
+  compiled.set(template, c);
+  return c;
+}
+
+/**
+ * Encodes one path parameter so it stays exactly one segment: "/", "?", "#", "%" and every other reserved
+ * character are percent-encoded, and values that a server would treat as navigation ("", ".", "..") are
+ * rejected outright rather than encoded, since some servers decode %2E before resolving dot segments.
+ */
+export function encodePathParam(name: string, value: unknown): string {
+  if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+    throw new InvalidPathError(
+      `Path parameter "${name}" must be a string, number or boolean (got ${value === null ? 'null' : typeof value}).`,
+    );
+  }
+  const s = String(value);
+  if (s === '' || s === '.' || s === '..') {
+    throw new InvalidPathError(`Path parameter "${name}" may not be empty, "." or "..".`);
+  }
+  return encodeURIComponent(s);
+}
+
+/**
+ * Expands `/resources/{id}` with `params` into an origin-relative path. Throws `InvalidPathError` when
+ * the template is unsafe, a parameter is missing, or a value would add a segment, query or fragment.
+ */
+export function expandPath(template: string, params?: PathParams): string {
+  const c = compile(template);
+  if (c.names.length === 0) return template;
+  if (!params) {
+    throw new InvalidPathError(
+      `Path template "${truncate(template)}" needs parameters: ${c.names.join(', ')}.`,
+    );
+  }
+  let out = c.literals[0]!;
+  for (let i = 0; i < c.names.length; i++) {
+    const name = c.names[i]!;
+    if (!Object.hasOwn(params, name)) {
+      throw new InvalidPathError(`Path parameter "${name}" of "${truncate(template)}" is missing.`);
+    }
+    out += encodePathParam(name, params[name]) + c.literals[i + 1]!;
+  }
+  return out;
+}
+
+function truncate(s: string): string {
+  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
+}

@@ -1,0 +1,640 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { type Dispatcher, Pool } from 'undici';
+import {
+  AbortedError,
+  type Clock,
+  ConduitError,
+  ConfigError,
+  isAbortError,
+  type Logger,
+  noopLogger,
+  systemClock,
+} from '../core/index.js';
+import {
+  BODY_EXCERPT_BYTES,
+  errorCode,
+  HttpStatusError,
+  NetworkError,
+  ResponseTooLargeError,
+} from './errors.js';
+import type { Output, Schema } from './json.js';
+import { expandPath, type PathParams } from './path-template.js';
+import { buildPipeline, type HttpPipeline, type ResilienceOptions } from './pipeline.js';
+import { buildQueryString, type Query } from './query.js';
+import { REDACTED, Redactor } from './redact.js';
+import { HttpResponse } from './response.js';
+import { TimeoutError, type TimeoutPhase } from './timeout.js';
+import { BufferingHandler, type RawResponse } from './transport.js';
+import { retryAfterMs } from './retry-rules.js';
+
+export type HttpMethod = 'GET' | 'HEAD' | 'OPTIONS' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** Phase timeouts in ms. `totalMs` bounds the whole call, retries and waits included. */
+export interface HttpTimeouts {
+  /** TCP/TLS connect (undici connect timeout). Default 10 000. */
+  connectMs?: number;
+  /** From request sent to response headers (undici headersTimeout). Default 30 000. */
+  headersMs?: number;
+  /** Longest gap between body chunks (undici bodyTimeout). Default 30 000. */
+  bodyMs?: number;
+  /** Whole call, all attempts and backoff included. Default 60 000; 0 disables. */
+  totalMs?: number;
+}
+
+/** What the metrics hook receives once per call. */
+export interface HttpMetricsEvent {
+  upstream: string;
+  method: string;
+  /** The path template as written (`/users/{id}`), never the expanded path: a bounded label. */
+  route: string;
+  /** Final status, when a response arrived. */
+  status?: number;
+  /** Error code (`HTTP_STATUS`, `TIMEOUT`, `CIRCUIT_OPEN`, …) when the call failed. */
+  errorCode?: string;
+  durationMs: number;
+  attempts: number;
+}
+
+export interface HttpClientOptions extends ResilienceOptions {
+  /** Origin and optional base path, e.g. `https://api.example.com/v1`. Every request stays on it. */
+  baseUrl: string;
+  /** Sent with every request; per-request headers of the same name win. */
+  headers?: Readonly<Record<string, string>>;
+  /** Query parameters sent with every request (e.g. an API key; list it in `secretQueryParams`). */
+  query?: Query;
+  timeouts?: HttpTimeouts;
+  /** Header names whose values are never logged (Authorization, Cookie, X-Api-Key are always). */
+  secretHeaders?: readonly string[];
+  /** Query parameter names whose values are never logged (api_key, access_token, … are always). */
+  secretQueryParams?: readonly string[];
+  /** Largest accepted response body; bigger ones fail with `ResponseTooLargeError`. Default 4 MiB. */
+  maxResponseBytes?: number;
+  /** Connections per origin. Default 64. */
+  connections?: number;
+  /** Requests in flight per connection; 1 (the default) means no pipelining. */
+  pipelining?: number;
+  /** Idle keep-alive time of a connection, ms. Default 4 000. */
+  keepAliveTimeoutMs?: number;
+  /**
+   * Add a generated `Idempotency-Key` to every POST and PATCH, which makes them retryable. Default
+   * false: POST/PATCH are retried only when the request carries a key.
+   */
+  autoIdempotencyKey?: boolean;
+  /** Name for logs and metrics; default the origin. */
+  name?: string;
+  /** Use this dispatcher instead of creating a Pool (it is not closed by `close()`). */
+  dispatcher?: Dispatcher;
+  logger?: Logger;
+  clock?: Clock;
+  /** Called once per call with what an operator charts; must not throw. */
+  onMetrics?: (event: HttpMetricsEvent) => void;
+}
+
+export interface RequestOptions {
+  /** Parameters for `{name}` holes in the path; each stays one encoded segment. */
+  params?: PathParams;
+  query?: Query;
+  headers?: Readonly<Record<string, string>>;
+  /** Raw body. Use `json` for a JSON body. */
+  body?: string | Buffer | Uint8Array;
+  /** Serialised with JSON.stringify and sent as application/json. */
+  json?: unknown;
+  signal?: AbortSignal;
+  /** `true` generates one; the same key is sent on every retry of this call. */
+  idempotencyKey?: string | true;
+  /** Overrides `timeouts.totalMs` for this call. */
+  timeoutMs?: number;
+  maxResponseBytes?: number;
+}
+
+export interface FullRequestOptions extends RequestOptions {
+  method: HttpMethod;
+  /** Origin-relative path or template, e.g. `/users/{id}`. */
+  path: string;
+}
+
+export interface JsonRequestOptions<S extends Schema> extends RequestOptions {
+  schema: S;
+}
+
+/** The client returned by `createHttpClient`. */
+export interface HttpClient {
+  /** Name used in logs and metrics (default: the origin). */
+  readonly upstream: string;
+  request(options: FullRequestOptions): Promise<HttpResponse>;
+  get(path: string, options?: RequestOptions): Promise<HttpResponse>;
+  head(path: string, options?: RequestOptions): Promise<HttpResponse>;
+  post(path: string, options?: RequestOptions): Promise<HttpResponse>;
+  put(path: string, options?: RequestOptions): Promise<HttpResponse>;
+  patch(path: string, options?: RequestOptions): Promise<HttpResponse>;
+  delete(path: string, options?: RequestOptions): Promise<HttpResponse>;
+  /** Sends the request, parses the JSON body and validates it against `schema`. */
+  requestJson<S extends Schema>(options: FullRequestOptions & { schema: S }): Promise<Output<S>>;
+  getJson<S extends Schema>(path: string, options: JsonRequestOptions<S>): Promise<Output<S>>;
+  postJson<S extends Schema>(path: string, options: JsonRequestOptions<S>): Promise<Output<S>>;
+  /** Circuit breaker state of this upstream, or undefined when the breaker is disabled. */
+  readonly breaker: ReturnType<HttpPipeline['breakerSnapshot']>;
+  /** Closes connections (when the client created them) and leaves nothing scheduled. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
+const RETRYABLE_BY_DEFAULT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+const NEEDS_KEY = new Set(['POST', 'PATCH']);
+
+/** Per-call state shared by its attempts. */
+class Call {
+  attempts = 0;
+  handler: BufferingHandler | null = null;
+  expired: TimeoutError | null = null;
+  aborted: AbortedError | null = null;
+  lastError: unknown = null;
+  timer: unknown = undefined;
+  private logUrlCache: string | undefined;
+  constructor(
+    readonly client: Client,
+    readonly method: HttpMethod,
+    readonly route: string,
+    /** Path + query as sent (may contain secrets). */
+    readonly target: string,
+    readonly dispatchOptions: Dispatcher.DispatchOptions,
+    readonly maxBytes: number,
+    readonly totalMs: number,
+    readonly startedAt: number,
+    readonly secretValues: readonly string[] | null,
+  ) {}
+
+  /** The URL with secrets redacted, for logs and errors (built once, only when needed). */
+  get logUrl(): string {
+    if (this.logUrlCache === undefined)
+      this.logUrlCache = this.client.redactor.url(this.client.originAndBase + this.target);
+    return this.logUrlCache;
+  }
+
+  readonly tooLarge = (declared?: number): Error =>
+    new ResponseTooLargeError(this.method, this.logUrl, this.maxBytes, declared);
+
+  readonly onDeadline = (): void => {
+    this.timer = undefined;
+    const err = new TimeoutError(
+      `${this.method} ${this.logUrl} did not complete within ${this.totalMs} ms (total deadline, attempt ${this.attempts}). Raise timeouts.totalMs or the per-call timeoutMs if the upstream is slow.`,
+      { timeoutMs: this.totalMs, phase: 'total' },
+    );
+    this.expired = err;
+    this.handler?.abort(err);
+  };
+
+  readonly onAbort = (): void => {
+    const err = new AbortedError(`${this.method} ${this.logUrl} was aborted by the caller`);
+    this.aborted = err;
+    this.handler?.abort(err);
+  };
+}
+
+class Client implements HttpClient {
+  readonly upstream: string;
+  readonly redactor: Redactor;
+  readonly originAndBase: string;
+  private readonly basePath: string;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  private readonly defaultHeaders: Record<string, string>;
+  private readonly defaultQuery: Query | undefined;
+  private readonly defaultSecretValues: string[];
+  private readonly headersMs: number;
+  private readonly bodyMs: number;
+  private readonly connectMs: number;
+  private readonly totalMs: number;
+  private readonly maxBytes: number;
+  private readonly autoKey: boolean;
+  private readonly logger: Logger;
+  private readonly logging: boolean;
+  private readonly clock: Clock;
+  private readonly onMetrics: ((e: HttpMetricsEvent) => void) | undefined;
+  private readonly pipeline: HttpPipeline;
+  private closed = false;
+
+  constructor(options: HttpClientOptions) {
+    let url: URL;
+    try {
+      url = new URL(options.baseUrl);
+    } catch {
+      throw new ConfigError(
+        `baseUrl "${options.baseUrl}" is not a valid absolute URL; use e.g. https://api.example.com/v1.`,
+      );
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new ConfigError(`baseUrl must use http or https (got ${url.protocol}).`);
+    }
+    if (url.username || url.password) {
+      throw new ConfigError(
+        'baseUrl must not contain credentials; pass them as a header listed in secretHeaders.',
+      );
+    }
+    if (url.search || url.hash) {
+      throw new ConfigError(
+        'baseUrl must not contain a query or fragment; use the `query` option for defaults.',
+      );
+    }
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    this.originAndBase = url.origin + this.basePath;
+    this.upstream = options.name ?? url.origin;
+    this.redactor = new Redactor(options.secretHeaders, options.secretQueryParams);
+    this.clock = options.clock ?? systemClock;
+    this.logger = (options.logger ?? noopLogger).child({ upstream: this.upstream });
+    this.logging = options.logger !== undefined && options.logger !== noopLogger;
+    this.onMetrics = options.onMetrics;
+    const t = options.timeouts ?? {};
+    this.connectMs = positive(t.connectMs, 10_000, 'timeouts.connectMs');
+    this.headersMs = positive(t.headersMs, 30_000, 'timeouts.headersMs');
+    this.bodyMs = positive(t.bodyMs, 30_000, 'timeouts.bodyMs');
+    this.totalMs = nonNegative(t.totalMs, 60_000, 'timeouts.totalMs');
+    this.maxBytes = positive(options.maxResponseBytes, DEFAULT_MAX_BYTES, 'maxResponseBytes');
+    this.autoKey = options.autoIdempotencyKey ?? false;
+    this.defaultHeaders = lowerKeys(options.headers);
+    this.defaultQuery = options.query;
+    this.defaultSecretValues = this.secretValuesOf(this.defaultHeaders, this.defaultQuery);
+    if (options.dispatcher) {
+      this.dispatcher = options.dispatcher;
+      this.ownsDispatcher = false;
+    } else {
+      this.dispatcher = new Pool(url.origin, {
+        connections: positive(options.connections, 64, 'connections'),
+        pipelining: nonNegative(options.pipelining, 1, 'pipelining'),
+        keepAliveTimeout: positive(options.keepAliveTimeoutMs, 4_000, 'keepAliveTimeoutMs'),
+        connect: { timeout: this.connectMs },
+        headersTimeout: this.headersMs,
+        bodyTimeout: this.bodyMs,
+      });
+      this.ownsDispatcher = true;
+    }
+    this.pipeline = buildPipeline(options, {
+      upstream: this.upstream,
+      clock: this.clock,
+      logger: this.logger,
+    });
+  }
+
+  get breaker(): ReturnType<HttpPipeline['breakerSnapshot']> {
+    return this.pipeline.breakerSnapshot();
+  }
+
+  get(path: string, options?: RequestOptions): Promise<HttpResponse> {
+    return this.send('GET', path, options);
+  }
+  head(path: string, options?: RequestOptions): Promise<HttpResponse> {
+    return this.send('HEAD', path, options);
+  }
+  post(path: string, options?: RequestOptions): Promise<HttpResponse> {
+    return this.send('POST', path, options);
+  }
+  put(path: string, options?: RequestOptions): Promise<HttpResponse> {
+    return this.send('PUT', path, options);
+  }
+  patch(path: string, options?: RequestOptions): Promise<HttpResponse> {
+    return this.send('PATCH', path, options);
+  }
+  delete(path: string, options?: RequestOptions): Promise<HttpResponse> {
+    return this.send('DELETE', path, options);
+  }
+  request(options: FullRequestOptions): Promise<HttpResponse> {
+    return this.send(options.method, options.path, options);
+  }
+
+  async requestJson<S extends Schema>(options: FullRequestOptions & { schema: S }): Promise<Output<S>> {
+    const res = await this.send(options.method, options.path, options);
+    return res.json(options.schema);
+  }
+  async getJson<S extends Schema>(path: string, options: JsonRequestOptions<S>): Promise<Output<S>> {
+    const res = await this.send('GET', path, options);
+    return res.json(options.schema);
+  }
+  async postJson<S extends Schema>(path: string, options: JsonRequestOptions<S>): Promise<Output<S>> {
+    const res = await this.send('POST', path, options);
+    return res.json(options.schema);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.pipeline.dispose();
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  private send(
+    method: HttpMethod,
+    route: string,
+    options: RequestOptions | undefined,
+  ): Promise<HttpResponse> {
+    if (this.closed) return Promise.reject(new ConfigError('This HTTP client was closed; create a new one.'));
+    let call: Call;
+    try {
+      call = this.prepare(method, route, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.run(call, options?.signal);
+  }
+
+  private prepare(method: HttpMethod, route: string, o: RequestOptions | undefined): Call {
+    const path = expandPath(route, o?.params);
+    const qs =
+      o?.query !== undefined || this.defaultQuery !== undefined
+        ? buildQueryString(this.defaultQuery, o?.query)
+        : '';
+    const target = this.basePath + path + qs;
+    let headers = this.defaultHeaders;
+    let body: string | Buffer | Uint8Array | null = null;
+    let idempotent = RETRYABLE_BY_DEFAULT.has(method);
+    let secretValues: string[] | null = null;
+    if (o !== undefined) {
+      if (o.headers !== undefined || o.json !== undefined || o.idempotencyKey !== undefined) {
+        headers = { ...this.defaultHeaders };
+        if (o.headers) {
+          for (const name of Object.keys(o.headers)) headers[name.toLowerCase()] = o.headers[name]!;
+          secretValues = this.secretValuesOf(o.headers, o.query);
+        }
+      }
+      if (o.json !== undefined) {
+        body = JSON.stringify(o.json);
+        if (headers['content-type'] === undefined) headers['content-type'] = 'application/json';
+      } else if (o.body !== undefined) {
+        body = o.body;
+      }
+      if (o.query !== undefined && secretValues === null)
+        secretValues = this.secretValuesOf(undefined, o.query);
+    }
+    if (NEEDS_KEY.has(method)) {
+      const key = o?.idempotencyKey;
+      if (key !== undefined || (this.autoKey && headers['idempotency-key'] === undefined)) {
+        if (headers === this.defaultHeaders) headers = { ...this.defaultHeaders };
+        headers['idempotency-key'] = typeof key === 'string' ? key : randomUUID();
+      }
+      idempotent = headers['idempotency-key'] !== undefined;
+    }
+    const maxBytes = o?.maxResponseBytes ?? this.maxBytes;
+    const dispatchOptions: Dispatcher.DispatchOptions = {
+      path: target,
+      method,
+      headers,
+      body,
+      headersTimeout: this.headersMs,
+      bodyTimeout: this.bodyMs,
+      idempotent,
+    };
+    const values =
+      secretValues === null ? this.defaultSecretValues : secretValues.concat(this.defaultSecretValues);
+    const totalMs = o?.timeoutMs ?? this.totalMs;
+    return new Call(
+      this,
+      method,
+      route,
+      target,
+      dispatchOptions,
+      maxBytes,
+      totalMs,
+      this.clock.now(),
+      values,
+    );
+  }
+
+  private async run(call: Call, signal: AbortSignal | undefined): Promise<HttpResponse> {
+    if (signal?.aborted)
+      throw new AbortedError(`${call.method} ${call.logUrl} was aborted before it was sent`);
+    if (call.totalMs > 0) call.timer = this.clock.setTimeout(call.onDeadline, call.totalMs);
+    signal?.addEventListener('abort', call.onAbort, { once: true });
+    try {
+      const res = await this.pipeline.execute(call, this.attempt, signal);
+      if (this.onMetrics !== undefined) this.metrics(call, res.status, undefined);
+      return res;
+    } catch (err) {
+      const final = call.expired ?? call.aborted ?? err;
+      if (this.onMetrics !== undefined)
+        this.metrics(call, (final as HttpStatusError).status, errorCode(final));
+      if (this.logging) this.logFailure(call, final);
+      throw final;
+    } finally {
+      if (call.timer !== undefined) this.clock.clearTimeout(call.timer);
+      signal?.removeEventListener('abort', call.onAbort);
+    }
+  }
+
+  /** One try: dispatch, buffer, turn statuses >= 400 into HttpStatusError. Shared by all calls. */
+  private readonly attempt = async (call: Call, attempt: number): Promise<HttpResponse> => {
+    if (call.expired) throw call.expired;
+    if (call.aborted) throw call.aborted;
+    if (attempt > 1 && this.logging) {
+      this.logger.warn(
+        {
+          event: 'http.retry',
+          method: call.method,
+          route: call.route,
+          url: call.logUrl,
+          attempt,
+          reason: errorCode(call.lastError) ?? 'unknown',
+          status: (call.lastError as HttpStatusError | null)?.status,
+        },
+        'http retry',
+      );
+    }
+    call.attempts = attempt;
+    const started = this.logging ? this.clock.now() : 0;
+    if (this.logging) {
+      this.logger.debug(
+        { event: 'http.request', method: call.method, route: call.route, url: call.logUrl, attempt },
+        'http request',
+      );
+    }
+    let raw: RawResponse;
+    try {
+      raw = await new Promise<RawResponse>((resolve, reject) => {
+        const handler = new BufferingHandler(call.maxBytes, call.tooLarge, resolve, reject);
+        call.handler = handler;
+        this.dispatcher.dispatch(call.dispatchOptions, handler);
+      });
+    } catch (err) {
+      const mapped = this.mapError(call, err);
+      call.lastError = mapped;
+      throw mapped;
+    } finally {
+      call.handler = null;
+    }
+    if (raw.status >= 400) {
+      const err = this.statusError(call, raw);
+      call.lastError = err;
+      if (this.logging) this.logResponse(call, raw.status, attempt, started);
+      throw err;
+    }
+    if (this.logging) this.logResponse(call, raw.status, attempt, started);
+    return new HttpResponse(raw.status, raw.headers, raw.body, call.method, call.logUrl, attempt);
+  };
+
+  private statusError(call: Call, raw: RawResponse): HttpStatusError {
+    const excerpt = raw.body.subarray(0, BODY_EXCERPT_BYTES).toString('utf8');
+    return new HttpStatusError({
+      status: raw.status,
+      method: call.method,
+      url: call.logUrl,
+      bodyExcerpt: this.redactor.text(excerpt, call.secretValues ?? []),
+      retryAfterMs:
+        raw.status === 429 || raw.status === 503
+          ? retryAfterMs(raw.headers['retry-after'], this.clock.now())
+          : undefined,
+      headers: this.redactor.headersForLog(raw.headers) as IncomingHttpHeaders,
+    });
+  }
+
+  private mapError(call: Call, err: unknown): unknown {
+    if (err instanceof ConduitError) return err;
+    const code = errorCode(err);
+    let phase: TimeoutPhase | undefined;
+    let ms = 0;
+    if (code === 'UND_ERR_CONNECT_TIMEOUT') {
+      phase = 'connect';
+      ms = this.connectMs;
+    } else if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+      phase = 'headers';
+      ms = this.headersMs;
+    } else if (code === 'UND_ERR_BODY_TIMEOUT') {
+      phase = 'body';
+      ms = this.bodyMs;
+    }
+    if (phase !== undefined) {
+      const err2 = new TimeoutError(
+        `${call.method} ${call.logUrl} timed out in the ${phase} phase after ${ms} ms. Raise timeouts.${phase}Ms if the upstream is legitimately slow.`,
+        { timeoutMs: ms, phase, cause: err },
+      );
+      if (this.logging) {
+        this.logger.warn(
+          {
+            event: 'http.timeout',
+            method: call.method,
+            route: call.route,
+            url: call.logUrl,
+            phase,
+            timeout_ms: ms,
+            attempt: call.attempts,
+          },
+          'http timeout',
+        );
+      }
+      return err2;
+    }
+    if (isAbortError(err) || code === 'UND_ERR_ABORTED') {
+      return call.aborted ?? new AbortedError(`${call.method} ${call.logUrl} was aborted`, { cause: err });
+    }
+    return new NetworkError(call.method, call.logUrl, err);
+  }
+
+  private logResponse(call: Call, status: number, attempt: number, started: number): void {
+    this.logger.info(
+      {
+        event: 'http.response',
+        method: call.method,
+        route: call.route,
+        url: call.logUrl,
+        status,
+        duration_ms: this.clock.now() - started,
+        attempt,
+      },
+      'http response',
+    );
+  }
+
+  private logFailure(call: Call, err: unknown): void {
+    this.logger.error(
+      {
+        event: 'http.error',
+        method: call.method,
+        route: call.route,
+        url: call.logUrl,
+        code: errorCode(err) ?? 'UNKNOWN',
+        status: (err as HttpStatusError).status,
+        message: err instanceof Error ? err.message : String(err),
+        duration_ms: this.clock.now() - call.startedAt,
+        attempts: call.attempts,
+      },
+      'http error',
+    );
+  }
+
+  private metrics(call: Call, status: number | undefined, code: string | undefined): void {
+    const event: HttpMetricsEvent = {
+      upstream: this.upstream,
+      method: call.method,
+      route: call.route,
+      durationMs: this.clock.now() - call.startedAt,
+      attempts: call.attempts,
+    };
+    if (status !== undefined) event.status = status;
+    if (code !== undefined) event.errorCode = code;
+    try {
+      this.onMetrics!(event);
+    } catch {
+      // A broken metrics sink must not fail the call.
+    }
+  }
+
+  private secretValuesOf(
+    headers: Readonly<Record<string, string>> | undefined,
+    query: Query | undefined,
+  ): string[] {
+    const out: string[] = [];
+    if (headers) {
+      for (const name of Object.keys(headers)) {
+        if (!this.redactor.isSecretHeader(name)) continue;
+        const v = headers[name]!;
+        out.push(v);
+        // "Bearer abc" echoes as "abc" too.
+        const space = v.indexOf(' ');
+        if (space > 0) out.push(v.slice(space + 1));
+      }
+    }
+    if (query) {
+      for (const name of Object.keys(query)) {
+        if (!this.redactor.isSecretQueryParam(name)) continue;
+        const v = query[name];
+        if (v === null || v === undefined) continue;
+        for (const x of Array.isArray(v) ? v : [v]) {
+          out.push(String(x));
+          out.push(encodeURIComponent(String(x)));
+        }
+      }
+    }
+    return out;
+  }
+}
+
+export { Call };
+
+function lowerKeys(h: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (h) for (const k of Object.keys(h)) out[k.toLowerCase()] = h[k]!;
+  return out;
+}
+
+function positive(v: number | undefined, dflt: number, name: string): number {
+  if (v === undefined) return dflt;
+  if (!Number.isFinite(v) || v <= 0)
+    throw new ConfigError(`${name} must be a positive number of ms/bytes (got ${v}).`);
+  return v;
+}
+
+function nonNegative(v: number | undefined, dflt: number, name: string): number {
+  if (v === undefined) return dflt;
+  if (!Number.isFinite(v) || v < 0)
+    throw new ConfigError(`${name} must be zero or a positive number (got ${v}).`);
+  return v;
+}
+
+/**
+ * Creates a resilient HTTP client for one upstream origin: a keep-alive undici Pool, phase timeouts,
+ * size-capped buffering, redacted logs and errors, and retry / circuit breaker / bulkhead / rate limit
+ * from `conduit/resilience` applied per origin.
+ */
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  return new Client(options);
+}
+
+export { REDACTED };

@@ -1,0 +1,30 @@
+/**
+ * `conduit/http`: a resilient HTTP client for external APIs on undici, with the resilience core applied
+ * per upstream origin.
+ */
+export {
+  createHttpClient,
+  type HttpClient,
+  type HttpClientOptions,
+  type HttpMethod,
+  type HttpMetricsEvent,
+  type HttpTimeouts,
+  type RequestOptions,
+  type FullRequestOptions,
+  type JsonRequestOptions,
+} from './client.js';
+export { HttpResponse } from './response.js';
+export {
+  HttpStatusError,
+  NetworkError,
+  ResponseTooLargeError,
+  ResponseValidationError,
+  InvalidJsonError,
+  RateLimitedError,
+  type ValidationIssue,
+} from './errors.js';
+export { TimeoutError, type TimeoutPhase } from './timeout.js';
+export { InvalidPathError, expandPath, type PathParams } from './path-template.js';
+export type { Query, QueryValue } from './query.js';
+export { REDACTED } from './redact.js';
+export type { Schema, Output } from './json.js';

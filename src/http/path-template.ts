@@ -108,7 +108,11 @@ export function encodePathParam(name: string, value: unknown): string {
   if (s === '' || s === '.' || s === '..') {
     throw new InvalidPathError(`Path parameter "${name}" may not be empty, "." or "..".`);
   }
-  return encodeURIComponent(s);
+  try {
+    return encodeURIComponent(s);
+  } catch {
+    throw new InvalidPathError(`Path parameter "${name}" is not well-formed Unicode (lone surrogate).`);
+  }
 }
 
 /**

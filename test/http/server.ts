@@ -12,6 +12,8 @@ export interface TestServer {
   url: string;
   /** Every request the server saw, in arrival order. */
   seen: SeenRequest[];
+  /** Resolves once the server has seen `n` requests in total. */
+  received(n: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -23,6 +25,7 @@ export async function startServer(
   handler: (req: IncomingMessage, res: ServerResponse, seen: SeenRequest) => void,
 ): Promise<TestServer> {
   const seen: SeenRequest[] = [];
+  const waiters: { n: number; resolve: () => void }[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -34,6 +37,9 @@ export async function startServer(
         body: Buffer.concat(chunks).toString('utf8'),
       };
       seen.push(s);
+      for (let i = waiters.length - 1; i >= 0; i--) {
+        if (seen.length >= waiters[i]!.n) waiters.splice(i, 1)[0]!.resolve();
+      }
       handler(req, res, s);
     });
   });
@@ -42,6 +48,8 @@ export async function startServer(
   return {
     url: `http://127.0.0.1:${port}`,
     seen,
+    received: (n) =>
+      seen.length >= n ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ n, resolve })),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

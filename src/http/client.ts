@@ -19,7 +19,8 @@ import {
   ResponseTooLargeError,
 } from './errors.js';
 import type { Output, Schema } from './json.js';
-import { expandPath, type PathParams } from './path-template.js';
+import { type Page, type PageFetcher, type PaginateOptions, paginate } from './pagination.js';
+import { assertSafePath, expandPath, InvalidPathError, type PathParams } from './path-template.js';
 import { buildPipeline, type HttpPipeline, type ResilienceOptions } from './pipeline.js';
 import { buildQueryString, type Query } from './query.js';
 import { REDACTED, Redactor } from './redact.js';
@@ -133,6 +134,13 @@ export interface HttpClient {
   requestJson<S extends Schema>(options: FullRequestOptions & { schema: S }): Promise<Output<S>>;
   getJson<S extends Schema>(path: string, options: JsonRequestOptions<S>): Promise<Output<S>>;
   postJson<S extends Schema>(path: string, options: JsonRequestOptions<S>): Promise<Output<S>>;
+  /**
+   * Iterates the pages of a collection (page/page_size, cursor or Link rel="next" style), stopping with
+   * `PaginationLimitError` after `maxPages`.
+   */
+  paginate<D = unknown, T = unknown>(
+    options: PaginateOptions<D, T>,
+  ): AsyncGenerator<Page<T, D>, void, undefined>;
   /** Circuit breaker state of this upstream, or undefined when the breaker is disabled. */
   readonly breaker: ReturnType<HttpPipeline['breakerSnapshot']>;
   /** Closes connections (when the client created them) and leaves nothing scheduled. */
@@ -196,6 +204,7 @@ class Client implements HttpClient {
   readonly upstream: string;
   readonly redactor: Redactor;
   readonly originAndBase: string;
+  private readonly origin: string;
   private readonly basePath: string;
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
@@ -238,6 +247,7 @@ class Client implements HttpClient {
       );
     }
     this.basePath = url.pathname.replace(/\/+$/, '');
+    this.origin = url.origin;
     this.originAndBase = url.origin + this.basePath;
     this.upstream = options.name ?? url.origin;
     this.redactor = new Redactor(options.secretHeaders, options.secretQueryParams);
@@ -315,6 +325,37 @@ class Client implements HttpClient {
     return res.json(options.schema);
   }
 
+  paginate<D = unknown, T = unknown>(
+    options: PaginateOptions<D, T>,
+  ): AsyncGenerator<Page<T, D>, void, undefined> {
+    return paginate<D, T>(this.pageFetcher, options);
+  }
+
+  private readonly pageFetcher: PageFetcher = {
+    get: (path, options) => this.send('GET', path, options),
+    getLink: (link, options) => {
+      let url: URL;
+      try {
+        url = new URL(link);
+      } catch {
+        return Promise.reject(
+          new InvalidPathError(`Link rel="next" "${this.redactor.url(link)}" is not a valid URL.`),
+        );
+      }
+      if (url.origin !== this.origin) {
+        return Promise.reject(
+          new InvalidPathError(
+            `Link rel="next" points to another origin (${url.origin}); the client only talks to ${this.origin}.`,
+          ),
+        );
+      }
+      for (const [k, v] of Object.entries(this.defaultQuery ?? {})) {
+        if (v !== undefined && v !== null && !url.searchParams.has(k)) url.searchParams.append(k, String(v));
+      }
+      return this.send('GET', url.pathname, options, url.pathname + url.search);
+    },
+  };
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -326,24 +367,37 @@ class Client implements HttpClient {
     method: HttpMethod,
     route: string,
     options: RequestOptions | undefined,
+    rawTarget?: string,
   ): Promise<HttpResponse> {
     if (this.closed) return Promise.reject(new ConfigError('This HTTP client was closed; create a new one.'));
     let call: Call;
     try {
-      call = this.prepare(method, route, options);
+      call = this.prepare(method, route, options, rawTarget);
     } catch (err) {
       return Promise.reject(err);
     }
     return this.run(call, options?.signal);
   }
 
-  private prepare(method: HttpMethod, route: string, o: RequestOptions | undefined): Call {
-    const path = expandPath(route, o?.params);
-    const qs =
-      o?.query !== undefined || this.defaultQuery !== undefined
-        ? buildQueryString(this.defaultQuery, o?.query)
-        : '';
-    const target = this.basePath + path + qs;
+  private prepare(
+    method: HttpMethod,
+    route: string,
+    o: RequestOptions | undefined,
+    rawTarget?: string,
+  ): Call {
+    let target: string;
+    if (rawTarget === undefined) {
+      const path = expandPath(route, o?.params);
+      const qs =
+        o?.query !== undefined || this.defaultQuery !== undefined
+          ? buildQueryString(this.defaultQuery, o?.query)
+          : '';
+      target = this.basePath + path + qs;
+    } else {
+      // A same-origin Link header URL: its path is checked like any literal path, its query kept as sent.
+      assertSafePath(route);
+      target = rawTarget;
+    }
     let headers = this.defaultHeaders;
     let body: string | Buffer | Uint8Array | null = null;
     let idempotent = RETRYABLE_BY_DEFAULT.has(method);

@@ -28,3 +28,13 @@ export { InvalidPathError, expandPath, type PathParams } from './path-template.j
 export type { Query, QueryValue } from './query.js';
 export { REDACTED } from './redact.js';
 export type { Schema, Output } from './json.js';
+export {
+  type Page,
+  type PaginateOptions,
+  type PagePaginate,
+  type CursorPaginate,
+  type LinkPaginate,
+  PaginationLimitError,
+  PaginationLoopError,
+  pageItems,
+} from './pagination.js';

@@ -1,0 +1,110 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  createHttpClient,
+  InvalidPathError,
+  pageItems,
+  PaginationLimitError,
+  PaginationLoopError,
+} from '../../src/http/index.js';
+import { sendJson, startServer } from './server.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+const ALL = Array.from({ length: 23 }, (_, i) => ({ id: i + 1 }));
+
+async function serve(handler: Parameters<typeof startServer>[0]) {
+  const server = await startServer(handler);
+  const client = createHttpClient({ baseUrl: `${server.url}/api`, query: { api_key: 'k1' } });
+  cleanups.push(
+    () => server.close(),
+    () => client.close(),
+  );
+  return { server, client };
+}
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+describe('paginate', () => {
+  it('page/page_size: walks pages until a short one', async () => {
+    const { server, client } = await serve((_req, res, seen) => {
+      const u = new URL(seen.url, 'http://x');
+      const page = Number(u.searchParams.get('page'));
+      const size = Number(u.searchParams.get('per_page'));
+      sendJson(res, 200, { data: ALL.slice((page - 1) * size, page * size) });
+    });
+    const pages = await collect(
+      client.paginate({ style: 'page', path: '/items', pageSize: 10, pageSizeParam: 'per_page' }),
+    );
+    expect(pages.map((p) => p.items.length)).toEqual([10, 10, 3]);
+    expect(pages.flatMap((p) => p.items)).toEqual(ALL);
+    expect(server.seen[0]!.url).toBe('/api/items?api_key=k1&page=1&per_page=10');
+  });
+
+  it('cursor: follows next_cursor and validates each page', async () => {
+    const { server } = await serve((_req, res, seen) => {
+      const c = new URL(seen.url, 'http://x').searchParams.get('cursor');
+      const start = c ? Number(c) : 0;
+      const next = start + 10 < ALL.length ? String(start + 10) : null;
+      sendJson(res, 200, { items: ALL.slice(start, start + 10), next_cursor: next });
+    });
+    const client = createHttpClient({ baseUrl: server.url });
+    cleanups.push(() => client.close());
+    const Page = z.object({
+      items: z.array(z.object({ id: z.number() })),
+      next_cursor: z.string().nullable(),
+    });
+    const items = await collect(
+      pageItems(client.paginate({ style: 'cursor', path: '/items', schema: Page, items: (d) => d.items })),
+    );
+    expect(items).toEqual(ALL);
+    expect(server.seen.map((s) => s.url)).toEqual(['/items', '/items?cursor=10', '/items?cursor=20']);
+  });
+
+  it('link: follows rel="next" on the same origin, keeping the default query', async () => {
+    const { server, client } = await serve((_req, res, seen) => {
+      const u = new URL(seen.url, 'http://x');
+      const page = Number(u.searchParams.get('p') ?? '1');
+      const headers: Record<string, string> = {};
+      if (page < 3) headers.link = `</api/items?p=${page + 1}>; rel="next", </api/items?p=3>; rel="last"`;
+      sendJson(res, 200, [page], headers);
+    });
+    const pages = await collect(client.paginate({ style: 'link', path: '/items' }));
+    expect(pages.map((p) => p.items)).toEqual([[1], [2], [3]]);
+    expect(server.seen.map((s) => s.url)).toEqual([
+      '/api/items?api_key=k1',
+      '/api/items?p=2&api_key=k1',
+      '/api/items?p=3&api_key=k1',
+    ]);
+  });
+
+  it('link: refuses a next link to another origin', async () => {
+    const { server, client } = await serve((_req, res) =>
+      sendJson(res, 200, [1], { link: '<http://evil.example/steal>; rel="next"' }),
+    );
+    const it = client.paginate({ style: 'link', path: '/items' });
+    expect((await it.next()).value?.items).toEqual([1]);
+    await expect(it.next()).rejects.toBeInstanceOf(InvalidPathError);
+    expect(server.seen).toHaveLength(1);
+  });
+
+  it('stops at maxPages and on a repeating cursor', async () => {
+    const { client } = await serve((_req, res) => sendJson(res, 200, { items: [1], next_cursor: 'same' }));
+    await expect(collect(client.paginate({ style: 'cursor', path: '/loop' }))).rejects.toBeInstanceOf(
+      PaginationLoopError,
+    );
+    const { client: endless } = await serve((_req, res) => sendJson(res, 200, { items: [1] }));
+    const err = await collect(endless.paginate({ style: 'page', path: '/endless', maxPages: 5 })).catch(
+      (e) => e,
+    );
+    expect(err).toBeInstanceOf(PaginationLimitError);
+    expect((err as PaginationLimitError).maxPages).toBe(5);
+  });
+});

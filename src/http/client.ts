@@ -176,7 +176,7 @@ class Call {
   /** The URL with secrets redacted, for logs and errors (built once, only when needed). */
   get logUrl(): string {
     if (this.logUrlCache === undefined)
-      this.logUrlCache = this.client.redactor.url(this.client.originAndBase + this.target);
+      this.logUrlCache = this.client.redactor.url(this.client.origin + this.target);
     return this.logUrlCache;
   }
 
@@ -203,8 +203,7 @@ class Call {
 class Client implements HttpClient {
   readonly upstream: string;
   readonly redactor: Redactor;
-  readonly originAndBase: string;
-  private readonly origin: string;
+  readonly origin: string;
   private readonly basePath: string;
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
@@ -248,7 +247,6 @@ class Client implements HttpClient {
     }
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.origin = url.origin;
-    this.originAndBase = url.origin + this.basePath;
     this.upstream = options.name ?? url.origin;
     this.redactor = new Redactor(options.secretHeaders, options.secretQueryParams);
     this.clock = options.clock ?? systemClock;
@@ -597,7 +595,10 @@ class Client implements HttpClient {
   }
 
   private logFailure(call: Call, err: unknown): void {
-    this.logger.error(
+    const status = (err as HttpStatusError).status;
+    // A 4xx is usually the caller's mistake, not an upstream incident.
+    const level = typeof status === 'number' && status < 500 ? 'warn' : 'error';
+    this.logger[level](
       {
         event: 'http.error',
         method: call.method,

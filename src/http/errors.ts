@@ -149,3 +149,19 @@ export function errorCode(err: unknown): string | undefined {
   const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
   return typeof code === 'string' ? code : undefined;
 }
+
+/** A request input failed its schema before anything was sent; `issues` lists the failing fields. */
+export class RequestValidationError extends ConduitError {
+  readonly issues: readonly ValidationIssue[];
+  constructor(what: string, issues: readonly ValidationIssue[], options?: { cause?: unknown }) {
+    super(
+      'REQUEST_VALIDATION',
+      `${what} does not match its schema: ${issues
+        .slice(0, 5)
+        .map((i) => `${i.path || '(value)'}: ${i.message}`)
+        .join('; ')}. Nothing was sent.`,
+      options,
+    );
+    this.issues = issues;
+  }
+}

@@ -21,6 +21,7 @@ export {
   ResponseValidationError,
   InvalidJsonError,
   RateLimitedError,
+  RequestValidationError,
   type ValidationIssue,
 } from './errors.js';
 export { TimeoutError, type TimeoutPhase } from './timeout.js';
@@ -38,3 +39,4 @@ export {
   PaginationLoopError,
   pageItems,
 } from './pagination.js';
+export { defineResource, type ResourceClient, type ResourceDefinition } from './resource.js';

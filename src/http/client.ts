@@ -180,8 +180,9 @@ class Call {
     return this.logUrlCache;
   }
 
-  readonly tooLarge = (declared?: number): Error =>
-    new ResponseTooLargeError(this.method, this.logUrl, this.maxBytes, declared);
+  tooLarge(declared?: number): Error {
+    return new ResponseTooLargeError(this.method, this.logUrl, this.maxBytes, declared);
+  }
 
   readonly onDeadline = (): void => {
     this.timer = undefined;
@@ -193,11 +194,14 @@ class Call {
     this.handler?.abort(err);
   };
 
-  readonly onAbort = (): void => {
+  /** Created only for calls that pass a signal. */
+  onAbort: (() => void) | undefined;
+
+  abortByCaller(): void {
     const err = new AbortedError(`${this.method} ${this.logUrl} was aborted by the caller`);
     this.aborted = err;
     this.handler?.abort(err);
-  };
+  }
 }
 
 class Client implements HttpClient {
@@ -455,7 +459,10 @@ class Client implements HttpClient {
     if (signal?.aborted)
       throw new AbortedError(`${call.method} ${call.logUrl} was aborted before it was sent`);
     if (call.totalMs > 0) call.timer = this.clock.setTimeout(call.onDeadline, call.totalMs);
-    signal?.addEventListener('abort', call.onAbort, { once: true });
+    if (signal !== undefined) {
+      call.onAbort = () => call.abortByCaller();
+      signal.addEventListener('abort', call.onAbort, { once: true });
+    }
     try {
       const res = await this.pipeline.execute(call, this.attempt, signal);
       if (this.onMetrics !== undefined) this.metrics(call, res.status, undefined);
@@ -468,7 +475,7 @@ class Client implements HttpClient {
       throw final;
     } finally {
       if (call.timer !== undefined) this.clock.clearTimeout(call.timer);
-      signal?.removeEventListener('abort', call.onAbort);
+      if (call.onAbort !== undefined) signal!.removeEventListener('abort', call.onAbort);
     }
   }
 
@@ -501,7 +508,7 @@ class Client implements HttpClient {
     let raw: RawResponse;
     try {
       raw = await new Promise<RawResponse>((resolve, reject) => {
-        const handler = new BufferingHandler(call.maxBytes, call.tooLarge, resolve, reject);
+        const handler = new BufferingHandler(call.maxBytes, call, resolve, reject);
         call.handler = handler;
         this.dispatcher.dispatch(call.dispatchOptions, handler);
       });

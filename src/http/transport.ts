@@ -10,6 +10,11 @@ export interface RawResponse {
 
 const EMPTY = Buffer.alloc(0);
 
+/** Builds the error for an oversized body (it knows the method and redacted URL). */
+export interface SizeLimitOwner {
+  tooLarge(declaredBytes?: number): Error;
+}
+
 /**
  * A dispatch handler that buffers the response body up to `maxBytes`, then settles a promise. Over the
  * limit it aborts the request, which destroys the socket instead of reading the rest: the body is
@@ -28,7 +33,7 @@ export class BufferingHandler implements Dispatcher.DispatchHandler {
 
   constructor(
     private readonly maxBytes: number,
-    private readonly tooLarge: (declared?: number) => Error,
+    private readonly owner: SizeLimitOwner,
     private readonly resolve: (r: RawResponse) => void,
     private readonly reject: (err: unknown) => void,
   ) {}
@@ -61,7 +66,7 @@ export class BufferingHandler implements Dispatcher.DispatchHandler {
     if (len !== undefined) {
       const declared = Number(len);
       if (declared > this.maxBytes) {
-        const err = this.tooLarge(declared);
+        const err = this.owner.tooLarge(declared);
         controller.abort(err);
         this.fail(err);
       }
@@ -72,7 +77,7 @@ export class BufferingHandler implements Dispatcher.DispatchHandler {
     if (this.settled) return;
     this.size += chunk.length;
     if (this.size > this.maxBytes) {
-      const err = this.tooLarge();
+      const err = this.owner.tooLarge();
       this.chunks = null;
       this.first = null;
       controller.abort(err);
@@ -111,23 +116,4 @@ export class BufferingHandler implements Dispatcher.DispatchHandler {
     this.chunks = null;
     this.reject(err);
   }
-}
-
-/** Sends one request through `dispatcher` and buffers the response (see `BufferingHandler`). */
-export function dispatchBuffered(
-  dispatcher: Dispatcher,
-  options: Dispatcher.DispatchOptions,
-  maxBytes: number,
-  tooLarge: (declared?: number) => Error,
-  onHandler?: (h: BufferingHandler) => void,
-): Promise<RawResponse> {
-  return new Promise<RawResponse>((resolve, reject) => {
-    const handler = new BufferingHandler(maxBytes, tooLarge, resolve, reject);
-    onHandler?.(handler);
-    try {
-      dispatcher.dispatch(options, handler);
-    } catch (err) {
-      reject(err);
-    }
-  });
 }

@@ -1,0 +1,31 @@
+/**
+ * What the gateway needs from the tiered cache (`conduit/cache`'s `createCache` satisfies it; see
+ * docs/architecture.md). Kept as a port so the library face can take any cache with this shape.
+ */
+export interface CacheLookup<T> {
+  value: T;
+  source: 'l1' | 'l2' | 'factory';
+  stale: boolean;
+}
+
+export interface GetOrSetOptions {
+  ttlMs: number;
+  staleWhileRevalidateMs?: number;
+  staleIfErrorMs?: number;
+  tags?: string[];
+  timeoutMs?: number;
+}
+
+export interface GatewayCache {
+  getOrSetWithMeta<T>(
+    key: string,
+    factory: () => Promise<T>,
+    options: GetOrSetOptions,
+  ): Promise<CacheLookup<T>>;
+  delete(key: string): Promise<unknown>;
+  invalidateTags(tags: string[]): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** `_meta` key telling where an answer came from: `{ source: 'cache' | 'upstream', layer?, stale }`. */
+export const CACHE_META_KEY = 'conduit/cache';

@@ -1,0 +1,84 @@
+/**
+ * The parts of the gateway config this module reads. `GatewayConfig` from `conduit/config` (validated,
+ * defaulted, durations in ms, sizes in bytes) satisfies it; keeping the shape structural lets tests and
+ * the library face build configs by hand.
+ */
+export type ParamLocation = 'path' | 'query' | 'header' | 'body';
+
+export interface UpstreamAuthShape {
+  type: 'bearer' | 'header' | 'basic' | 'query';
+  token?: string;
+  name?: string;
+  value?: string;
+  username?: string;
+  password?: string;
+}
+
+export interface UpstreamShape {
+  baseUrl: string;
+  auth?: UpstreamAuthShape | undefined;
+  headers?: Record<string, string> | undefined;
+  timeouts?: { connect?: number; headers?: number; body?: number; total?: number } | undefined;
+  /** Passed to the HTTP client's resilience options as written. */
+  retry?: unknown;
+  breaker?: unknown;
+  bulkhead?: unknown;
+  rateLimit?: unknown;
+}
+
+export interface CachePolicyShape {
+  /** Fresh time, ms. */
+  ttl: number;
+  /** Key template, e.g. `assignment:{id}`; default: tool name + the arguments. */
+  key?: string | undefined;
+  tags?: string[] | undefined;
+  staleWhileRevalidate?: number | undefined;
+  staleIfError?: number | undefined;
+}
+
+export interface ToolShape {
+  name: string;
+  title?: string | undefined;
+  description?: string | undefined;
+  upstream: string;
+  method: string;
+  path: string;
+  input?: Record<string, unknown> | undefined;
+  params?: Record<string, ParamLocation> | undefined;
+  output?: Record<string, unknown> | undefined;
+  cache?: CachePolicyShape | undefined;
+  invalidates?: { tags?: string[] | undefined; keys?: string[] | undefined } | undefined;
+  /** Whole-call budget for this tool, ms. */
+  timeout?: number | undefined;
+}
+
+export interface HttpServerShape {
+  host?: string | undefined;
+  port?: number | undefined;
+  path?: string | undefined;
+  allowedOrigins?: string[] | undefined;
+  allowedHosts?: string[] | undefined;
+  authTokens?: string[] | undefined;
+  maxBodyBytes?: number | undefined;
+  stateless?: boolean | undefined;
+}
+
+export interface GatewayConfigShape {
+  server?:
+    | {
+        name?: string | undefined;
+        version?: string | undefined;
+        http?: HttpServerShape | undefined;
+        shutdownTimeout?: number | undefined;
+      }
+    | undefined;
+  cache?:
+    | {
+        prefix?: string | undefined;
+        l1?: { maxEntries?: number; maxBytes?: number; ttl?: number } | undefined;
+        redis?: { url: string } | undefined;
+      }
+    | undefined;
+  upstreams: Record<string, UpstreamShape>;
+  tools: ToolShape[];
+}

@@ -1,0 +1,142 @@
+import type { CallToolResult, ServerContext, StandardSchemaWithJSON } from '@modelcontextprotocol/server';
+import { fromJsonSchema } from '@modelcontextprotocol/server';
+import { type Clock, ConfigError, type Logger } from '../core/index.js';
+import { type HttpClient, type HttpResponse, InvalidJsonError } from '../http/index.js';
+import type { GatewayCache, GetOrSetOptions } from './cache-port.js';
+import type { ToolShape } from './config-shape.js';
+import { errorResult } from './error-result.js';
+import type { InputValidator } from './input-validator.js';
+import { KeyTemplate, stableStringify } from './key-template.js';
+import { startProgress } from './progress.js';
+import { buildRequestMapping, mapArguments, pathParamNames, type RequestMapping } from './request-mapping.js';
+import { successResult } from './tool-result.js';
+
+const EMPTY_OBJECT_SCHEMA = { type: 'object', properties: {} } as const;
+
+export interface ToolRuntime {
+  client: HttpClient;
+  upstreamName: string;
+  cache: GatewayCache | undefined;
+  validator: InputValidator;
+  clock: Clock;
+  logger: Logger;
+  progressIntervalMs: number;
+}
+
+/** A configured tool, compiled once: schemas, templates and the argument mapping are reused per call. */
+export interface CompiledTool {
+  readonly name: string;
+  readonly config: {
+    title?: string;
+    description?: string;
+    inputSchema: StandardSchemaWithJSON;
+    outputSchema?: StandardSchemaWithJSON;
+  };
+  execute(args: Record<string, unknown>, ctx: ServerContext): Promise<CallToolResult>;
+}
+
+/** Parses an upstream body: JSON when it is JSON, text otherwise, null when empty. */
+export function parseBody(res: HttpResponse): unknown {
+  if (res.body.length === 0) return null;
+  const type = String(res.headers['content-type'] ?? '');
+  const text = res.text();
+  if (type.includes('json') || type === '') {
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      if (type.includes('json')) throw new InvalidJsonError(res.method, res.url, err);
+    }
+  }
+  return text;
+}
+
+export function compileTool(tool: ToolShape, rt: ToolRuntime): CompiledTool {
+  const input = tool.input ?? EMPTY_OBJECT_SCHEMA;
+  for (const name of pathParamNames(tool.path)) {
+    const props = (input as { properties?: Record<string, unknown> }).properties ?? {};
+    if (!(name in props))
+      throw new ConfigError(
+        `tools.${tool.name}.path uses {${name}} but the input schema has no property "${name}"`,
+      );
+  }
+  const mapping: RequestMapping = buildRequestMapping(tool.method, tool.path, input, tool.params);
+  const inputSchema = fromJsonSchema(input as never, rt.validator);
+  const outputSchema = tool.output ? fromJsonSchema(tool.output as never, rt.validator) : undefined;
+  const cachePolicy = tool.cache;
+  const keyTemplate = cachePolicy?.key ? new KeyTemplate(cachePolicy.key) : undefined;
+  const tagTemplates = (cachePolicy?.tags ?? []).map((t) => new KeyTemplate(t));
+  const invalidateTags = (tool.invalidates?.tags ?? []).map((t) => new KeyTemplate(t));
+  const invalidateKeys = (tool.invalidates?.keys ?? []).map((t) => new KeyTemplate(t));
+  if (cachePolicy && !rt.cache)
+    throw new ConfigError(`tools.${tool.name}.cache is set but the gateway has no cache`);
+  const label = `${tool.name} (${mapping.method} ${rt.upstreamName}${tool.path})`;
+  const log = rt.logger.child({ tool: tool.name });
+
+  const callUpstream = async (args: Record<string, unknown>, signal: AbortSignal): Promise<unknown> => {
+    const mapped = mapArguments(mapping, args);
+    const res = await rt.client.request({
+      method: mapping.method,
+      path: mapping.path,
+      params: mapped.params,
+      query: mapped.query,
+      headers: mapped.headers,
+      json: mapped.json,
+      signal,
+      ...(tool.timeout !== undefined ? { timeoutMs: tool.timeout } : {}),
+    });
+    return parseBody(res);
+  };
+
+  const invalidate = async (args: Record<string, unknown>): Promise<void> => {
+    if (!rt.cache || (invalidateTags.length === 0 && invalidateKeys.length === 0)) return;
+    const tags = invalidateTags.map((t) => t.render(args));
+    const keys = invalidateKeys.map((t) => t.render(args));
+    await Promise.all([
+      tags.length > 0 ? rt.cache.invalidateTags(tags) : undefined,
+      ...keys.map((k) => rt.cache!.delete(k)),
+    ]);
+  };
+
+  const execute = async (args: Record<string, unknown>, ctx: ServerContext): Promise<CallToolResult> => {
+    const stop = startProgress(ctx, label, rt.progressIntervalMs, rt.clock, rt.logger);
+    const signal = ctx.mcpReq.signal;
+    try {
+      let result: CallToolResult;
+      if (cachePolicy && rt.cache) {
+        const key = keyTemplate ? keyTemplate.render(args) : `${tool.name}:${stableStringify(args)}`;
+        const options: GetOrSetOptions = { ttlMs: cachePolicy.ttl };
+        if (cachePolicy.staleWhileRevalidate !== undefined)
+          options.staleWhileRevalidateMs = cachePolicy.staleWhileRevalidate;
+        if (cachePolicy.staleIfError !== undefined) options.staleIfErrorMs = cachePolicy.staleIfError;
+        if (tagTemplates.length > 0) options.tags = tagTemplates.map((t) => t.render(args));
+        if (tool.timeout !== undefined) options.timeoutMs = tool.timeout;
+        const hit = await rt.cache.getOrSetWithMeta(key, () => callUpstream(args, signal), options);
+        result =
+          hit.source === 'factory'
+            ? successResult(hit.value, { source: 'upstream', stale: hit.stale })
+            : successResult(hit.value, { source: 'cache', layer: hit.source, stale: hit.stale });
+      } else {
+        result = successResult(await callUpstream(args, signal), { source: 'upstream', stale: false });
+      }
+      try {
+        await invalidate(args);
+      } catch (err) {
+        // The upstream change happened; a failed invalidation must not turn it into an error.
+        log.warn({ err: String(err) }, 'cache invalidation after a successful call failed');
+        (result._meta as Record<string, unknown>)['conduit/invalidation'] = 'failed';
+      }
+      return result;
+    } catch (err) {
+      if (!signal.aborted) log.debug({ code: (err as { code?: unknown }).code }, 'tool call failed');
+      return errorResult(err, rt.upstreamName, tool.name);
+    } finally {
+      stop();
+    }
+  };
+
+  const config: CompiledTool['config'] = { inputSchema };
+  if (tool.title !== undefined) config.title = tool.title;
+  if (tool.description !== undefined) config.description = tool.description;
+  if (outputSchema) config.outputSchema = outputSchema;
+  return { name: tool.name, config, execute };
+}

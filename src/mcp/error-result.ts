@@ -1,0 +1,119 @@
+import type { CallToolResult } from '@modelcontextprotocol/server';
+import { ConduitError, isAbortError } from '../core/index.js';
+
+/** `_meta` key carrying the machine-readable side of a failure: `{ code, status?, retryAfterMs? }`. */
+export const ERROR_META_KEY = 'conduit/error';
+
+interface ErrorLike {
+  code?: unknown;
+  message?: unknown;
+  status?: unknown;
+  bodyExcerpt?: unknown;
+  method?: unknown;
+  url?: unknown;
+  retryAfterMs?: unknown;
+  retryAt?: unknown;
+  timeoutMs?: unknown;
+  phase?: unknown;
+  causeCode?: unknown;
+}
+
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+function seconds(ms: number): string {
+  return ms < 1000 ? `${Math.max(0, Math.round(ms))} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+}
+
+function statusHint(status: number, retryAfterMs: number | undefined): string {
+  if (status === 404) return 'The requested item does not exist; check the arguments.';
+  if (status === 400 || status === 409 || status === 422)
+    return 'The upstream rejected the request; check the arguments against the error above.';
+  if (status === 401 || status === 403)
+    return "The upstream refused the gateway's credentials; an operator must fix this upstream's auth settings.";
+  if (status === 429)
+    return `The upstream is rate limiting; retry${retryAfterMs !== undefined ? ` after ${seconds(retryAfterMs)}` : ' later'}.`;
+  if (status >= 500) return 'The upstream is failing; retry later.';
+  return 'The call did not succeed.';
+}
+
+/**
+ * Says what went wrong in words a model and a person can act on. Matches on the stable `code` of
+ * Conduit errors (not on classes) so it works for any module's errors.
+ */
+export function describeFailure(
+  err: unknown,
+  upstream: string,
+  toolName: string,
+): { text: string; code: string } {
+  if (isAbortError(err))
+    return { code: 'ABORTED', text: `The call to ${toolName} was cancelled before it finished.` };
+  const e = (typeof err === 'object' && err !== null ? err : {}) as ErrorLike;
+  const code = str(e.code) ?? 'INTERNAL';
+  const message = str(e.message) ?? String(err);
+  switch (code) {
+    case 'HTTP_STATUS': {
+      const status = num(e.status) ?? 0;
+      const excerpt = (str(e.bodyExcerpt) ?? '').trim().slice(0, 300);
+      const what = `${str(e.method) ?? ''} ${str(e.url) ?? ''}`.trim();
+      return {
+        code,
+        text: `Upstream "${upstream}" answered HTTP ${status} to ${what}${excerpt ? `: ${excerpt}` : ' (empty body)'}. ${statusHint(status, num(e.retryAfterMs))}`,
+      };
+    }
+    case 'CIRCUIT_OPEN': {
+      const after = num(e.retryAfterMs);
+      const at = num(e.retryAt);
+      return {
+        code,
+        text: `Upstream "${upstream}" is failing and its circuit breaker is open, so the call was not attempted. Retry after ${after !== undefined ? seconds(after) : 'a while'}${at !== undefined ? ` (at ${new Date(at).toISOString()})` : ''}.`,
+      };
+    }
+    case 'TIMEOUT': {
+      const ms = num(e.timeoutMs);
+      const phase = str(e.phase) ?? 'total';
+      return {
+        code,
+        text: `Upstream "${upstream}" did not answer in time: the ${phase} timeout${ms !== undefined ? ` of ${seconds(ms)}` : ''} expired. Retry later; if it keeps happening the upstream is slow or down.`,
+      };
+    }
+    case 'NETWORK_ERROR':
+      return {
+        code,
+        text: `Could not reach upstream "${upstream}"${str(e.causeCode) ? ` (${str(e.causeCode)})` : ''}: ${message}`,
+      };
+    case 'BULKHEAD_REJECTED':
+      return {
+        code,
+        text: `Too many calls to upstream "${upstream}" are in flight already; retry in a moment.`,
+      };
+    case 'RATE_LIMITED': {
+      const after = num(e.retryAfterMs);
+      return {
+        code,
+        text: `The gateway's rate limit for upstream "${upstream}" is reached; retry${after !== undefined ? ` after ${seconds(after)}` : ' shortly'}.`,
+      };
+    }
+    case 'RETRY_BUDGET_EXHAUSTED':
+      return {
+        code,
+        text: `Upstream "${upstream}" is failing and the retry budget is spent; retry later. (${message})`,
+      };
+    default:
+      if (err instanceof ConduitError) return { code, text: `${toolName} failed (${code}): ${message}` };
+      // Unknown errors are bugs or library surprises; keep the message, never a stack.
+      return { code: 'INTERNAL', text: `${toolName} failed with an internal error: ${message}` };
+  }
+}
+
+/** A tool error result (`isError: true`) for `err`; never throws. */
+export function errorResult(err: unknown, upstream: string, toolName: string): CallToolResult {
+  const { text, code } = describeFailure(err, upstream, toolName);
+  const e = (typeof err === 'object' && err !== null ? err : {}) as ErrorLike;
+  const meta: Record<string, unknown> = { code };
+  const status = num(e.status);
+  if (status !== undefined) meta.status = status;
+  const retryAfterMs = num(e.retryAfterMs);
+  if (retryAfterMs !== undefined) meta.retryAfterMs = retryAfterMs;
+  return { content: [{ type: 'text', text }], isError: true, _meta: { [ERROR_META_KEY]: meta } };
+}

@@ -1,0 +1,149 @@
+import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
+import { McpServer } from '@modelcontextprotocol/server';
+import { type Clock, ConfigError, type Logger, noopLogger, systemClock } from '../core/index.js';
+import type { HttpClient } from '../http/index.js';
+import type { GatewayCache } from './cache-port.js';
+import type { GatewayConfigShape } from './config-shape.js';
+import { type CompiledTool, compileTool } from './configured-tool.js';
+import { InputValidator } from './input-validator.js';
+import { createUpstreamClients } from './upstream-clients.js';
+
+export interface GatewayDeps {
+  logger?: Logger;
+  clock?: Clock;
+  /** The tiered cache for tools with a cache policy; closed by `close()`. */
+  cache?: GatewayCache;
+  /** Ready-made HTTP clients by upstream name (tests, benches); the gateway closes them. */
+  clients?: ReadonlyMap<string, HttpClient>;
+  /** Progress heartbeat interval for long calls, ms (default 5000; 0 disables). */
+  progressIntervalMs?: number;
+}
+
+/**
+ * The configured tools, ready to be served: `createServer()` builds a fresh `McpServer` with every tool
+ * registered (cheap: schemas and validators are compiled once, here), which is what the stateless HTTP
+ * handler and stdio call per request or connection.
+ */
+export interface Gateway {
+  readonly name: string;
+  readonly version: string;
+  readonly toolNames: readonly string[];
+  /** A new McpServer with every configured tool registered. */
+  createServer(): McpServer;
+  /** Registers every configured tool on an existing server. */
+  registerTools(server: McpServer): void;
+  /** Tool calls currently running. */
+  readonly inFlight: number;
+  /** Refuses new calls from now on; resolves true once running calls finished, false at the deadline. */
+  drain(timeoutMs: number): Promise<boolean>;
+  /** Drains nothing: closes the upstream clients and the cache (Redis). Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Builds the tools of a config on an HTTP client per upstream and the shared cache. */
+export function createGateway(config: GatewayConfigShape, deps: GatewayDeps = {}): Gateway {
+  const logger = deps.logger ?? noopLogger;
+  const clock = deps.clock ?? systemClock;
+  const name = config.server?.name ?? 'conduit';
+  const version = config.server?.version ?? '0.1.0';
+  const seen = new Set<string>();
+  for (const [i, tool] of config.tools.entries()) {
+    if (!(tool.upstream in config.upstreams))
+      throw new ConfigError(
+        `tools[${i}] (${tool.name}) names upstream "${tool.upstream}", which is not configured; known upstreams: ${Object.keys(config.upstreams).join(', ') || 'none'}`,
+      );
+    if (seen.has(tool.name)) throw new ConfigError(`tools[${i}]: the tool name "${tool.name}" is used twice`);
+    seen.add(tool.name);
+  }
+  const clients = deps.clients ?? createUpstreamClients(config.upstreams, { logger, clock });
+  const cache = deps.cache;
+  const validator = new InputValidator();
+  const progressIntervalMs = deps.progressIntervalMs ?? 5000;
+  const compiled: CompiledTool[] = config.tools.map((tool) => {
+    const client = clients.get(tool.upstream);
+    if (!client) throw new ConfigError(`no HTTP client for upstream "${tool.upstream}"`);
+    return compileTool(tool, {
+      client,
+      upstreamName: tool.upstream,
+      cache,
+      validator,
+      clock,
+      logger,
+      progressIntervalMs,
+    });
+  });
+
+  let inFlight = 0;
+  let draining = false;
+  let idleWaiters: (() => void)[] = [];
+  let closed: Promise<void> | undefined;
+
+  const track =
+    (tool: CompiledTool) =>
+    async (args: unknown, ctx: ServerContext): Promise<CallToolResult> => {
+      if (draining)
+        return {
+          content: [
+            { type: 'text', text: 'The gateway is shutting down and takes no new calls; retry in a moment.' },
+          ],
+          isError: true,
+        };
+      inFlight++;
+      try {
+        return await tool.execute((args ?? {}) as Record<string, unknown>, ctx);
+      } finally {
+        if (--inFlight === 0 && idleWaiters.length > 0) {
+          const waiters = idleWaiters;
+          idleWaiters = [];
+          for (const w of waiters) w();
+        }
+      }
+    };
+  const handlers = compiled.map((tool) => ({ tool, handler: track(tool) }));
+
+  const registerTools = (server: McpServer) => {
+    for (const { tool, handler } of handlers) server.registerTool(tool.name, tool.config, handler as never);
+  };
+
+  return {
+    name,
+    version,
+    toolNames: compiled.map((t) => t.name),
+    createServer() {
+      const server = new McpServer(
+        { name, version },
+        { capabilities: { tools: {} }, jsonSchemaValidator: validator },
+      );
+      registerTools(server);
+      return server;
+    },
+    registerTools,
+    get inFlight() {
+      return inFlight;
+    },
+    drain(timeoutMs) {
+      draining = true;
+      if (inFlight === 0) return Promise.resolve(true);
+      return new Promise<boolean>((resolve) => {
+        const timer = clock.setTimeout(() => resolve(false), timeoutMs);
+        idleWaiters.push(() => {
+          clock.clearTimeout(timer);
+          resolve(true);
+        });
+      });
+    },
+    close() {
+      draining = true;
+      closed ??= (async () => {
+        const results = await Promise.allSettled([
+          ...[...clients.values()].map((c) => c.close()),
+          cache ? cache.close() : Promise.resolve(),
+        ]);
+        for (const r of results)
+          if (r.status === 'rejected')
+            logger.warn({ err: String(r.reason) }, 'error while closing the gateway');
+      })();
+      return closed;
+    },
+  };
+}

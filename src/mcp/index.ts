@@ -1,0 +1,21 @@
+/**
+ * `conduit/mcp`: the gateway that turns configured upstream operations into resilient, cached MCP
+ * tools on the official SDK's `McpServer`, served over stdio or Streamable HTTP.
+ */
+export { startGateway, type StartGatewayOptions, type RunningGateway } from './start-gateway.js';
+export { createGateway, type Gateway, type GatewayDeps } from './gateway.js';
+export { serveHttp, type HttpServeOptions, type HttpGatewayServer } from './http-server.js';
+export { serveGatewayStdio, type StdioGatewayServer } from './stdio-server.js';
+export { InputValidator } from './input-validator.js';
+export { KeyTemplate } from './key-template.js';
+export { errorResult, describeFailure, ERROR_META_KEY } from './error-result.js';
+export { successResult, type AnswerOrigin } from './tool-result.js';
+export { CACHE_META_KEY, type GatewayCache, type CacheLookup, type GetOrSetOptions } from './cache-port.js';
+export type {
+  GatewayConfigShape,
+  ToolShape,
+  UpstreamShape,
+  CachePolicyShape,
+  HttpServerShape,
+  ParamLocation,
+} from './config-shape.js';

@@ -1,0 +1,75 @@
+import type { JsonSchemaType, JsonSchemaValidator, jsonSchemaValidator } from '@modelcontextprotocol/server';
+import { Ajv, addFormats } from '@modelcontextprotocol/server/validators/ajv';
+
+interface AjvIssue {
+  instancePath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+/**
+ * One JSON Schema validator for every tool and every server instance. Building an Ajv engine is the
+ * expensive part (a stateless HTTP server that made one per request spent a fifth of its CPU there),
+ * so the gateway makes one of these and compiles each tool schema once. Messages name the field:
+ * `field "id" is required; field "limit" must be <= 100`.
+ */
+export class InputValidator implements jsonSchemaValidator {
+  private readonly ajv: InstanceType<typeof Ajv>;
+
+  constructor() {
+    this.ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true, validateSchema: false });
+    addFormats(this.ajv);
+  }
+
+  getValidator<T>(schema: JsonSchemaType): JsonSchemaValidator<T> {
+    // $schema would make Ajv look up a meta-schema it may not have; the dialect is ours to pick.
+    const { $schema: _ignored, ...rest } = schema as Record<string, unknown>;
+    const check = this.ajv.compile(rest);
+    return (input: unknown) => {
+      if (check(input)) return { valid: true, data: input as T, errorMessage: undefined };
+      return {
+        valid: false,
+        data: undefined,
+        errorMessage: describeIssues((check.errors ?? []) as AjvIssue[]),
+      };
+    };
+  }
+}
+
+/** `/a/0/b` -> `a[0].b`; the root is "arguments". */
+function fieldName(pointer: string): string {
+  if (pointer === '') return '';
+  let out = '';
+  for (const raw of pointer.slice(1).split('/')) {
+    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    out += /^\d+$/.test(part) ? `[${part}]` : out === '' ? part : `.${part}`;
+  }
+  return out;
+}
+
+function describeIssue(issue: AjvIssue): string {
+  const base = fieldName(issue.instancePath);
+  const join = (child: string) => (base === '' ? child : `${base}.${child}`);
+  switch (issue.keyword) {
+    case 'required':
+      return `field "${join(String(issue.params.missingProperty))}" is required`;
+    case 'additionalProperties':
+      return `field "${join(String(issue.params.additionalProperty))}" is not allowed`;
+    case 'enum':
+      return `${base === '' ? 'arguments' : `field "${base}"`} must be one of ${JSON.stringify(issue.params.allowedValues)}`;
+    default:
+      return `${base === '' ? 'arguments' : `field "${base}"`} ${issue.message ?? 'is invalid'}`;
+  }
+}
+
+/** Joins the distinct issues; Ajv repeats some (anyOf branches), which helps nobody. */
+export function describeIssues(issues: readonly AjvIssue[]): string {
+  const seen = new Set<string>();
+  for (const issue of issues) {
+    if (issue.keyword === 'anyOf' || issue.keyword === 'oneOf' || issue.keyword === 'if') continue;
+    seen.add(describeIssue(issue));
+  }
+  if (seen.size === 0) return 'arguments do not match the input schema';
+  return [...seen].join('; ');
+}

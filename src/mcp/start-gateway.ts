@@ -1,0 +1,100 @@
+import { type Clock, type Logger, noopLogger } from '../core/index.js';
+import type { GatewayCache } from './cache-port.js';
+import type { GatewayConfigShape } from './config-shape.js';
+import { createGateway, type Gateway } from './gateway.js';
+import { serveHttp } from './http-server.js';
+import { serveGatewayStdio } from './stdio-server.js';
+
+export interface StartGatewayOptions {
+  /** `stdio` (default; what desktop clients spawn) or `http` (Streamable HTTP on `server.http.path`). */
+  transport?: 'stdio' | 'http';
+  /** Overrides `server.http.port`. */
+  port?: number;
+  /** Overrides `server.http.host` (default 127.0.0.1). */
+  host?: string;
+  logger?: Logger;
+  clock?: Clock;
+  /** Use this cache instead of building one from `config.cache`. */
+  cache?: GatewayCache;
+  /** Progress heartbeat interval for long calls, ms (default 5000). */
+  progressIntervalMs?: number;
+}
+
+export interface RunningGateway {
+  /** `http://127.0.0.1:<port>/mcp` for the HTTP transport. */
+  url?: string;
+  readonly gateway: Gateway;
+  /**
+   * Graceful shutdown: stop accepting, let in-flight calls finish up to `server.shutdownTimeout`
+   * (default 10 s), then close sockets, upstream connections and Redis.
+   */
+  close(): Promise<void>;
+}
+
+const DEFAULT_SHUTDOWN_MS = 10_000;
+
+/** Starts `conduit serve`: the configured tools over stdio or Streamable HTTP. */
+export async function startGateway(
+  config: GatewayConfigShape,
+  options: StartGatewayOptions = {},
+): Promise<RunningGateway> {
+  const logger = options.logger ?? noopLogger;
+  const cache = options.cache ?? (await buildCache(config, logger));
+  const gateway = createGateway(config, {
+    logger,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(cache ? { cache } : {}),
+    ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
+  });
+  const deadline = config.server?.shutdownTimeout ?? DEFAULT_SHUTDOWN_MS;
+  try {
+    if (options.transport === 'http') {
+      const http = config.server?.http ?? {};
+      const server = await serveHttp(gateway, {
+        host: options.host ?? http.host ?? '127.0.0.1',
+        port: options.port ?? http.port ?? 0,
+        path: http.path ?? '/mcp',
+        ...(http.allowedHosts ? { allowedHosts: http.allowedHosts } : {}),
+        ...(http.allowedOrigins ? { allowedOrigins: http.allowedOrigins } : {}),
+        ...(http.authTokens ? { authTokens: http.authTokens } : {}),
+        ...(http.maxBodyBytes !== undefined ? { maxBodyBytes: http.maxBodyBytes } : {}),
+        stateless: http.stateless ?? false,
+        logger,
+      });
+      return {
+        url: server.url,
+        gateway,
+        close: once(async () => {
+          await server.close(deadline);
+          await gateway.close();
+        }),
+      };
+    }
+    const server = serveGatewayStdio(gateway, { logger });
+    return {
+      gateway,
+      close: once(async () => {
+        await server.close(deadline);
+        await gateway.close();
+      }),
+    };
+  } catch (err) {
+    await gateway.close();
+    throw err;
+  }
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let p: Promise<void> | undefined;
+  return () => {
+    p ??= fn();
+    return p;
+  };
+}
+
+/** The tiered cache from `config.cache` when any tool caches; undefined otherwise. */
+async function buildCache(config: GatewayConfigShape, _logger: Logger): Promise<GatewayCache | undefined> {
+  if (!config.tools.some((t) => t.cache || t.invalidates)) return undefined;
+  // conduit/cache lands separately; until then a cache must be passed in.
+  return undefined;
+}

@@ -1,0 +1,47 @@
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import type { Transport } from '@modelcontextprotocol/server';
+import type { Logger } from '../core/index.js';
+import type { Gateway } from './gateway.js';
+
+export interface StdioGatewayServer {
+  /** Lets running calls finish (up to `deadlineMs`) and their answers reach stdout, then disconnects. */
+  close(deadlineMs: number): Promise<void>;
+}
+
+/** Waits until everything written to stdout so far has been handed to the OS. */
+async function flushStdout(): Promise<void> {
+  // The SDK writes a result a few microtasks after the handler returns.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  const out = process.stdout;
+  if (out.writableNeedDrain) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  await new Promise<void>((resolve) => out.write('', () => resolve()));
+}
+
+/**
+ * Serves the gateway on this process's stdin/stdout; both protocol eras (the opening message picks one
+ * per connection). Nothing else may write to stdout: logs go to stderr.
+ */
+export function serveGatewayStdio(
+  gateway: Gateway,
+  options: { logger: Logger; transport?: Transport },
+): StdioGatewayServer {
+  const log = options.logger;
+  const handle = serveStdio(() => gateway.createServer(), {
+    onerror: (err) => log.debug({ err: err.message }, 'stdio transport error'),
+    ...(options.transport ? { transport: options.transport } : {}),
+  });
+  log.info({ tools: gateway.toolNames.length }, 'MCP stdio server ready');
+  let closed: Promise<void> | undefined;
+  return {
+    close(deadlineMs) {
+      closed ??= (async () => {
+        const finished = await gateway.drain(deadlineMs);
+        if (!finished)
+          log.warn({ inFlight: gateway.inFlight }, 'shutdown deadline reached with calls in flight');
+        if (!options.transport) await flushStdout();
+        await handle.close();
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import type { CallToolResult } from '@modelcontextprotocol/server';
+import { CACHE_META_KEY } from './cache-port.js';
+
+export interface AnswerOrigin {
+  source: 'cache' | 'upstream';
+  layer?: 'l1' | 'l2' | undefined;
+  stale: boolean;
+}
+
+// The L1 cache hands back the same object on every hit: render its text once.
+const renderedText = new WeakMap<object, string>();
+
+function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  let text = renderedText.get(value);
+  if (text === undefined) {
+    text = JSON.stringify(value);
+    renderedText.set(value, text);
+  }
+  return text;
+}
+
+/**
+ * A successful tool result: the JSON as `structuredContent` (wrapped as `{ result }` when it is not an
+ * object, since structured content must be one) plus the same JSON as text for clients that only read
+ * text, and `_meta['conduit/cache']` saying where the answer came from and whether it is stale.
+ */
+export function successResult(value: unknown, origin: AnswerOrigin): CallToolResult {
+  const meta: Record<string, unknown> =
+    origin.layer === undefined
+      ? { source: origin.source, stale: origin.stale }
+      : { source: origin.source, layer: origin.layer, stale: origin.stale };
+  const text = origin.stale
+    ? `${textOf(value)}\n(stale: served from cache while the upstream is unavailable)`
+    : textOf(value);
+  const structured =
+    value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : { result: value };
+  return {
+    content: [{ type: 'text', text }],
+    structuredContent: structured,
+    _meta: { [CACHE_META_KEY]: meta },
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * `conduit/cache` — a tiered cache for API responses: L1 in memory (lru-cache, bounded by entries and
+ * bytes), L2 in Redis (versioned JSON envelope), cross-instance L1 invalidation over pub/sub,
+ * single-flight and an optional distributed lock against stampedes, stale-while-revalidate,
+ * stale-if-error, O(1) tag invalidation, glob invalidation, and a circuit breaker around Redis so a
+ * Redis outage degrades to L1 + factories without caller errors.
+ *
+ * @example
+ * const cache = createCache({ prefix: 'gw1', ttlMs: 30_000, l2: { url: 'redis://127.0.0.1:6379' } });
+ * const user = await cache.getOrSet(`user:${id}`, () => api.getUser(id), { tags: [`user:${id}`] });
+ * await cache.invalidateTags([`user:${id}`]);
+ */
+export { createCache } from './create.js';
+export {
+  TieredCache,
+  type CacheOptions,
+  type CacheResult,
+  type CacheSource,
+  type SetOptions,
+  type GetOrSetOptions,
+  type FactoryContext,
+  type LockOptions,
+  type L2Options,
+} from './cache.js';
+export type { L1Options } from './l1.js';
+export type { CacheStats, L2State } from './stats.js';
+export type { CacheEvents, CacheEventName } from './events.js';
+export type { RedisDriver, SubscriptionHandlers } from './driver.js';
+export { createIoredisDriver, type IoredisDriverOptions } from './ioredis-driver.js';
+export { CacheClosedError, CacheValueError, CacheFactoryTimeoutError } from './errors.js';
+export { globToRegExp } from './glob.js';

@@ -1,0 +1,133 @@
+import type { Clock, Logger } from '../core/index.js';
+import { TimeoutError } from '../resilience/errors.js';
+import type { RedisDriver } from './driver.js';
+import type { StoredEntry } from './envelope.js';
+import { decodeEnvelope, encodeEnvelope } from './envelope.js';
+import { escapeGlob } from './glob.js';
+import type { TagStore } from './tags.js';
+
+/** The slice of the resilience circuit breaker the L2 tier needs. */
+export interface L2Breaker {
+  execute<T>(fn: () => T | PromiseLike<T>): Promise<T>;
+}
+
+/** Marks an L2 read that found nothing usable. */
+export const L2_MISS = undefined;
+
+/**
+ * The Redis tier: key layout, envelope (de)serialization, and every call wrapped in the breaker and a
+ * short timeout. Key layout under `prefix` (all single-key commands, so Cluster safe):
+ * `<prefix>:d:<key>` data, `<prefix>:t:<tag>` tag counter, `<prefix>:l:<key>` lock, `<prefix>:bus` channel.
+ */
+export class L2 implements TagStore {
+  readonly channel: string;
+  private readonly dataPrefix: string;
+  private readonly tagPrefix: string;
+  private readonly lockPrefix: string;
+
+  constructor(
+    readonly driver: RedisDriver,
+    private readonly breaker: L2Breaker,
+    prefix: string,
+    private readonly timeoutMs: number,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {
+    this.dataPrefix = `${prefix}:d:`;
+    this.tagPrefix = `${prefix}:t:`;
+    this.lockPrefix = `${prefix}:l:`;
+    this.channel = `${prefix}:bus`;
+  }
+
+  /** Runs one Redis call through the breaker, with our own timer only if the client has none. */
+  call<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.driver.enforcesTimeout) return this.breaker.execute(fn);
+    return this.breaker.execute(() => withTimeout(fn(), this.timeoutMs, this.clock));
+  }
+
+  /** Reads and decodes an entry; a corrupted or foreign value is a miss and one log line. */
+  async get(key: string): Promise<StoredEntry | undefined> {
+    const raw = await this.call(() => this.driver.get(this.dataPrefix + key));
+    if (raw === null) return L2_MISS;
+    const decoded = decodeEnvelope(raw);
+    if (!decoded.ok) {
+      this.logger.warn(
+        { key, reason: decoded.reason },
+        'cache: ignoring unreadable L2 entry (treated as a miss)',
+      );
+      return L2_MISS;
+    }
+    return decoded.entry;
+  }
+
+  set(key: string, payload: string, ttlMs: number): Promise<void> {
+    return this.call(() => this.driver.set(this.dataPrefix + key, payload, ttlMs));
+  }
+
+  delete(key: string): Promise<void> {
+    return this.call(() => this.driver.del(this.dataPrefix + key));
+  }
+
+  /** SCAN (COUNT 250) for keys matching `glob` under the data prefix and delete them one by one. */
+  async deletePattern(glob: string): Promise<number> {
+    let n = 0;
+    const match = escapeGlob(this.dataPrefix) + glob;
+    await this.call(() =>
+      this.driver.scan(match, 250, async (keys) => {
+        await Promise.all(keys.map((k) => this.driver.del(k)));
+        n += keys.length;
+      }),
+    );
+    return n;
+  }
+
+  fetch(tags: readonly string[]): Promise<number[]> {
+    return Promise.all(
+      tags.map((t) =>
+        this.call(() => this.driver.get(this.tagPrefix + t)).then((v) => {
+          const n = v === null ? 0 : Number(v);
+          return Number.isSafeInteger(n) ? n : 0;
+        }),
+      ),
+    );
+  }
+
+  bump(tags: readonly string[]): Promise<number[]> {
+    return Promise.all(tags.map((t) => this.call(() => this.driver.incr(this.tagPrefix + t))));
+  }
+
+  tryLock(key: string, token: string, ttlMs: number): Promise<boolean> {
+    return this.call(() => this.driver.setIfAbsent(this.lockPrefix + key, token, ttlMs));
+  }
+
+  unlock(key: string, token: string): Promise<void> {
+    return this.call(() => this.driver.deleteIfEquals(this.lockPrefix + key, token));
+  }
+
+  publish(message: string): Promise<void> {
+    return this.call(() => this.driver.publish(this.channel, message));
+  }
+
+  static encode(entry: StoredEntry): string {
+    return encodeEnvelope(entry);
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, clock: Clock): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = clock.setTimeout(
+      () => reject(new TimeoutError(undefined, { timeoutMs: ms, phase: 'l2' })),
+      ms,
+    );
+    p.then(
+      (v) => {
+        clock.clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        clock.clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}

@@ -36,7 +36,7 @@ export function upstreamClientOptions(
     timeouts,
     secretHeaders,
     secretQueryParams,
-    logger: deps.logger.child({ upstream: name }),
+    logger: deps.logger,
     clock: deps.clock,
   };
   if (Object.keys(query).length > 0) options.query = query;

@@ -1,0 +1,54 @@
+import type { GatewayConfigShape, ToolShape } from '../../../src/mcp/index.js';
+
+/** The assignments tools used across the gateway tests, pointed at `baseUrl`. */
+export function assignmentsConfig(baseUrl: string, extraTools: ToolShape[] = []): GatewayConfigShape {
+  return {
+    server: { name: 'test-gateway', version: '1.0.0' },
+    upstreams: { assignments: { baseUrl, timeouts: { total: 5000 } } },
+    tools: [
+      {
+        name: 'get_assignment',
+        description: 'Get one assignment by id',
+        upstream: 'assignments',
+        method: 'GET',
+        path: '/assignments/{id}',
+        input: {
+          type: 'object',
+          properties: { id: { type: 'string', minLength: 1 } },
+          required: ['id'],
+          additionalProperties: false,
+        },
+      },
+      {
+        name: 'update_assignment',
+        description: 'Update an assignment',
+        upstream: 'assignments',
+        method: 'PUT',
+        path: '/assignments/{id}',
+        input: {
+          type: 'object',
+          properties: { id: { type: 'string' }, title: { type: 'string' }, done: { type: 'boolean' } },
+          required: ['id'],
+        },
+      },
+      {
+        name: 'echo',
+        description: 'Echo query and headers',
+        upstream: 'assignments',
+        method: 'GET',
+        path: '/echo',
+        input: {
+          type: 'object',
+          properties: {
+            q: { type: 'string' },
+            tags: { type: 'array', items: { type: 'string' } },
+            'x-trace': { type: 'string' },
+            limit: { type: 'integer', maximum: 100 },
+          },
+        },
+        params: { 'x-trace': 'header' },
+      },
+      ...extraTools,
+    ],
+  };
+}

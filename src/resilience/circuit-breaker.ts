@@ -1,0 +1,406 @@
+import {
+  type Clock,
+  ConfigError,
+  isAbortError,
+  type Logger,
+  noopLogger,
+  systemClock,
+} from '../core/index.js';
+import {
+  MemoryBreakerStateStore,
+  type BreakerState,
+  type BreakerStateStore,
+  type SharedBreakerState,
+} from './breaker-store.js';
+import {
+  type ComposablePolicy,
+  type ExecContext,
+  type ExecuteOptions,
+  executeRoot,
+  type Operation,
+  type PolicyContext,
+  RUN,
+} from './context.js';
+import { Emitter } from './emitter.js';
+import { CircuitOpenError } from './errors.js';
+import { type BreakerModel, createWindow, type OutcomeWindow } from './failure-window.js';
+
+/** Options of `circuitBreaker`. */
+export interface BreakerOptions {
+  /** Shown in errors, logs and snapshots. */
+  name?: string;
+  /** When the closed breaker opens. Default `{ kind: 'consecutive', threshold: 5 }`. */
+  model?: BreakerModel;
+  /** A call that takes longer than this counts as a failure (slow call), even if it succeeded. */
+  slowCallMs?: number;
+  /** How long the breaker stays open before admitting a probe. Default 30 000 ms. */
+  recoveryMs?: number;
+  /** Each reopen without closing in between multiplies the recovery time by this. Default 1 (constant). */
+  recoveryMultiplier?: number;
+  /** Cap of the growing recovery time. Default 10 × recoveryMs. */
+  maxRecoveryMs?: number;
+  /** Probe calls allowed at once in half-open. Default 1. */
+  halfOpenMaxConcurrent?: number;
+  /** Successful probes needed to close again. Default 1. */
+  successThreshold?: number;
+  /**
+   * Whether an error counts as a failure. Errors that do not count are treated as successes (the
+   * dependency answered). Default: every error. Aborts by the caller never count either way.
+   */
+  isFailure?: (error: unknown) => boolean;
+  /** Whether a returned result counts as a failure (e.g. a 503 response). Default: never. */
+  isResultFailure?: (result: unknown) => boolean;
+  /** Served instead of rejecting when the breaker rejects a call. */
+  fallback?: (error: CircuitOpenError, ctx: PolicyContext) => unknown;
+  /** Shared state seam; default a private `MemoryBreakerStateStore`. */
+  store?: BreakerStateStore;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/** A state change, as emitted on `stateChange`. */
+export interface StateChangeEvent {
+  from: BreakerState;
+  to: BreakerState;
+  /** What caused it: 'failures', 'probe-failed', 'probe-succeeded', 'recovery-elapsed', 'isolate', 'reset', 'store'. */
+  reason: string;
+  at: number;
+}
+
+/** Breaker events. */
+export interface BreakerEvents extends Record<string, unknown> {
+  stateChange: StateChangeEvent;
+  /** A call rejected by the breaker itself. */
+  rejected: { error: CircuitOpenError };
+  /** A call that counted as a failure. */
+  failure: { error?: unknown; result?: unknown; slow: boolean };
+  success: { slow: false };
+}
+
+/** Everything a breaker knows, for dashboards and health endpoints. */
+export interface BreakerSnapshot {
+  name: string | undefined;
+  state: BreakerState;
+  /** Counts in the current window (the consecutive model: since it last closed). */
+  calls: number;
+  failures: number;
+  slowCalls: number;
+  consecutiveFailures: number;
+  /** failures / calls, 0 when there were none. */
+  failureRate: number;
+  openedAt: number | undefined;
+  /** When an open breaker admits its next probe. */
+  nextAttemptAt: number | undefined;
+  lastFailure: { at: number; name: string; code: string | undefined; message: string } | undefined;
+  halfOpenInFlight: number;
+  halfOpenSuccesses: number;
+  reopenCount: number;
+}
+
+/** A circuit breaker. */
+export interface CircuitBreaker extends ComposablePolicy {
+  readonly name: string | undefined;
+  /** The current state; an open breaker whose recovery time elapsed still reads 'open' until a call arrives. */
+  readonly state: BreakerState;
+  /** Forces the breaker open until `reset()`. */
+  isolate(): void;
+  /** Closes the breaker and clears its counts. */
+  reset(): void;
+  snapshot(): BreakerSnapshot;
+  on<K extends keyof BreakerEvents>(event: K, listener: (e: BreakerEvents[K]) => void): () => void;
+  /** Detaches from the store and drops listeners. The breaker schedules no timers itself. */
+  dispose(): void;
+}
+
+class Breaker implements CircuitBreaker {
+  readonly name: string | undefined;
+  private st: BreakerState = 'closed';
+  private gen = 0;
+  private version = 0;
+  private openedAt: number | undefined = undefined;
+  private nextAttemptAt: number | undefined = undefined;
+  private reopenCount = 0;
+  private inFlight = 0;
+  private successes = 0;
+  private lastFailure: BreakerSnapshot['lastFailure'] = undefined;
+  private readonly window: OutcomeWindow;
+  private readonly windowNeedsTime: boolean;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly store: BreakerStateStore;
+  private readonly unsubscribe: () => void;
+  private readonly events: Emitter<BreakerEvents>;
+  private readonly slowMs: number;
+  private readonly recoveryMs: number;
+  private readonly recoveryMultiplier: number;
+  private readonly maxRecoveryMs: number;
+  private readonly halfOpenMax: number;
+  private readonly successThreshold: number;
+  private readonly isFailure: ((e: unknown) => boolean) | undefined;
+  private readonly isResultFailure: ((r: unknown) => boolean) | undefined;
+  private readonly fallback: BreakerOptions['fallback'];
+
+  constructor(o: BreakerOptions) {
+    this.name = o.name;
+    const model = o.model ?? { kind: 'consecutive', threshold: 5 };
+    this.window = createWindow(model);
+    this.windowNeedsTime = model.kind === 'time';
+    this.clock = o.clock ?? systemClock;
+    this.logger = (o.logger ?? noopLogger).child({ breaker: o.name });
+    this.slowMs = o.slowCallMs ?? 0;
+    this.recoveryMs = o.recoveryMs ?? 30_000;
+    this.recoveryMultiplier = o.recoveryMultiplier ?? 1;
+    this.maxRecoveryMs = o.maxRecoveryMs ?? this.recoveryMs * 10;
+    this.halfOpenMax = o.halfOpenMaxConcurrent ?? 1;
+    this.successThreshold = o.successThreshold ?? 1;
+    this.isFailure = o.isFailure;
+    this.isResultFailure = o.isResultFailure;
+    this.fallback = o.fallback;
+    if (!(this.slowMs >= 0))
+      throw new ConfigError(`circuitBreaker: slowCallMs must be >= 0 (got ${this.slowMs})`);
+    if (!(this.recoveryMs >= 0))
+      throw new ConfigError(`circuitBreaker: recoveryMs must be >= 0 (got ${this.recoveryMs})`);
+    if (!(this.recoveryMultiplier >= 1))
+      throw new ConfigError(
+        `circuitBreaker: recoveryMultiplier must be >= 1 (got ${this.recoveryMultiplier})`,
+      );
+    if (!(this.maxRecoveryMs >= this.recoveryMs))
+      throw new ConfigError(
+        `circuitBreaker: maxRecoveryMs must be >= recoveryMs (got ${this.maxRecoveryMs})`,
+      );
+    if (!(Number.isInteger(this.halfOpenMax) && this.halfOpenMax >= 1))
+      throw new ConfigError(
+        `circuitBreaker: halfOpenMaxConcurrent must be an integer >= 1 (got ${this.halfOpenMax})`,
+      );
+    if (!(Number.isInteger(this.successThreshold) && this.successThreshold >= 1))
+      throw new ConfigError(
+        `circuitBreaker: successThreshold must be an integer >= 1 (got ${this.successThreshold})`,
+      );
+    this.events = new Emitter((err) =>
+      this.logger.error({ err: String(err) }, 'breaker event listener threw'),
+    );
+    this.store = o.store ?? new MemoryBreakerStateStore();
+    const initial = this.store.get();
+    if (initial) this.adopt(initial);
+    this.unsubscribe = this.store.subscribe((r) => {
+      if (r.version > this.version) this.adopt(r);
+    });
+  }
+
+  get state(): BreakerState {
+    return this.st;
+  }
+
+  execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
+    return executeRoot(this, fn, options);
+  }
+
+  async [RUN]<T>(ctx: ExecContext, fn: Operation<T>): Promise<T> {
+    if (this.st !== 'closed') {
+      const rejection = this.admit();
+      if (rejection) {
+        this.events.emit('rejected', { error: rejection });
+        if (this.fallback) return this.fallback(rejection, ctx) as T;
+        throw rejection;
+      }
+    }
+    const gen = this.gen;
+    const probe = this.st === 'half-open';
+    const start = this.slowMs > 0 ? this.clock.now() : 0;
+    let result: T;
+    try {
+      result = await fn(ctx);
+    } catch (error) {
+      if (isAbortError(error) && ctx.isAborted()) this.release(gen, probe);
+      else if (this.isFailure === undefined || this.isFailure(error))
+        this.record(gen, probe, true, start, error, undefined);
+      else this.record(gen, probe, false, start, undefined, undefined);
+      throw error;
+    }
+    if (this.isResultFailure?.(result)) this.record(gen, probe, true, start, undefined, result);
+    else this.record(gen, probe, false, start, undefined, result);
+    return result;
+  }
+
+  /** Decides a call while not closed; returns the rejection, or undefined when admitted. */
+  private admit(): CircuitOpenError | undefined {
+    const now = this.clock.now();
+    if (this.st === 'open' && now >= (this.nextAttemptAt ?? 0))
+      this.transition('half-open', 'recovery-elapsed', now);
+    if (this.st === 'half-open') {
+      if (this.inFlight < this.halfOpenMax) {
+        this.inFlight++;
+        return undefined;
+      }
+      return new CircuitOpenError({
+        retryAt: now + this.recoveryMs,
+        now,
+        state: 'half-open',
+        breaker: this.name,
+      });
+    }
+    if (this.st === 'isolated')
+      return new CircuitOpenError({
+        retryAt: Number.POSITIVE_INFINITY,
+        now,
+        state: 'isolated',
+        breaker: this.name,
+      });
+    return new CircuitOpenError({
+      retryAt: this.nextAttemptAt ?? now,
+      now,
+      state: 'open',
+      breaker: this.name,
+    });
+  }
+
+  private release(gen: number, probe: boolean): void {
+    if (probe && gen === this.gen) this.inFlight--;
+  }
+
+  private record(
+    gen: number,
+    probe: boolean,
+    failure: boolean,
+    start: number,
+    error: unknown,
+    result: unknown,
+  ): void {
+    // Outcomes of calls admitted under an earlier state say nothing about the current one.
+    if (gen !== this.gen) return;
+    let now = 0;
+    let slow = false;
+    if (this.slowMs > 0) {
+      now = this.clock.now();
+      slow = now - start > this.slowMs;
+    }
+    if (failure || slow) {
+      if (now === 0) now = this.clock.now();
+      this.lastFailure = describeFailure(error, slow, now);
+      if (this.events.has('failure')) this.events.emit('failure', { error, result, slow });
+    } else if (this.events.has('success')) this.events.emit('success', { slow: false });
+    if (probe) {
+      this.inFlight--;
+      if (failure || slow) {
+        this.reopenCount++;
+        this.open('probe-failed', now);
+      } else if (++this.successes >= this.successThreshold) {
+        this.reopenCount = 0;
+        this.transition('closed', 'probe-succeeded', this.clock.now());
+      }
+      return;
+    }
+    const t = this.windowNeedsTime && now === 0 ? this.clock.now() : now;
+    if (this.window.record(failure, slow, t)) this.open('failures', t || this.clock.now());
+  }
+
+  private open(reason: string, now: number): void {
+    const delay = Math.min(this.maxRecoveryMs, this.recoveryMs * this.recoveryMultiplier ** this.reopenCount);
+    this.openedAt = now;
+    this.nextAttemptAt = now + delay;
+    this.transition('open', reason, now);
+  }
+
+  private transition(to: BreakerState, reason: string, now: number, fromStore = false): void {
+    const from = this.st;
+    this.st = to;
+    this.gen++;
+    this.inFlight = 0;
+    this.successes = 0;
+    if (to === 'closed') {
+      this.window.reset();
+      this.openedAt = undefined;
+      this.nextAttemptAt = undefined;
+    }
+    if (!fromStore) {
+      this.version++;
+      const write = this.store.set({
+        state: to,
+        openedAt: this.openedAt,
+        nextAttemptAt: this.nextAttemptAt,
+        reopenCount: this.reopenCount,
+        version: this.version,
+      });
+      if (write) write.catch((err) => this.logger.warn({ err: String(err) }, 'breaker store write failed'));
+    }
+    this.logger.info({ from, to, reason }, 'circuit breaker state change');
+    this.events.emit('stateChange', { from, to, reason, at: now });
+  }
+
+  private adopt(r: SharedBreakerState): void {
+    this.version = r.version;
+    this.openedAt = r.openedAt;
+    this.nextAttemptAt = r.nextAttemptAt;
+    this.reopenCount = r.reopenCount;
+    if (r.state !== this.st) this.transition(r.state, 'store', this.clock.now(), true);
+  }
+
+  isolate(): void {
+    const now = this.clock.now();
+    this.openedAt = now;
+    this.nextAttemptAt = undefined;
+    this.transition('isolated', 'isolate', now);
+  }
+
+  reset(): void {
+    this.reopenCount = 0;
+    this.transition('closed', 'reset', this.clock.now());
+  }
+
+  snapshot(): BreakerSnapshot {
+    const s = this.window.stats(this.clock.now());
+    return {
+      name: this.name,
+      state: this.st,
+      calls: s.calls,
+      failures: s.failures,
+      slowCalls: s.slowCalls,
+      consecutiveFailures: s.consecutiveFailures,
+      failureRate: s.calls === 0 ? 0 : s.failures / s.calls,
+      openedAt: this.openedAt,
+      nextAttemptAt: this.nextAttemptAt,
+      lastFailure: this.lastFailure,
+      halfOpenInFlight: this.st === 'half-open' ? this.inFlight : 0,
+      halfOpenSuccesses: this.st === 'half-open' ? this.successes : 0,
+      reopenCount: this.reopenCount,
+    };
+  }
+
+  on<K extends keyof BreakerEvents>(event: K, listener: (e: BreakerEvents[K]) => void): () => void {
+    return this.events.on(event, listener);
+  }
+
+  dispose(): void {
+    this.unsubscribe();
+    this.events.clear();
+  }
+}
+
+function describeFailure(error: unknown, slow: boolean, at: number): BreakerSnapshot['lastFailure'] {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return {
+      at,
+      name: error.name,
+      code: typeof code === 'string' ? code : undefined,
+      message: error.message,
+    };
+  }
+  if (error !== undefined) return { at, name: typeof error, code: undefined, message: String(error) };
+  return {
+    at,
+    name: slow ? 'SlowCall' : 'ResultFailure',
+    code: undefined,
+    message: slow ? 'call slower than slowCallMs' : 'result counted as failure',
+  };
+}
+
+/**
+ * Creates a circuit breaker: closed → open (on failures) → half-open (after the recovery time, a
+ * limited number of probes) → closed (enough successful probes) or open again (a failed probe, with
+ * a recovery time growing by `recoveryMultiplier` up to `maxRecoveryMs`). It schedules no timers: the
+ * open → half-open step happens when a call arrives after `nextAttemptAt`.
+ */
+export function circuitBreaker(options: BreakerOptions = {}): CircuitBreaker {
+  return new Breaker(options);
+}

@@ -85,7 +85,7 @@ const client = createHttpClient({
   connections: CONCURRENCY,
   timeouts: { connectMs: 5_000, headersMs: 10_000, bodyMs: 10_000, totalMs: 30_000 },
   retry: { maxAttempts: 3 },
-  breaker: { failureThreshold: 5, resetTimeoutMs: 10_000 },
+  breaker: { model: { kind: 'consecutive', threshold: 5 }, recoveryMs: 10_000 },
 });
 const agent = new HttpAgent({ keepAlive: true, maxSockets: CONCURRENCY });
 const gotClient = got.extend({ agent: { http: agent }, retry: { limit: 0 } });

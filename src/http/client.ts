@@ -11,11 +11,13 @@ import {
   noopLogger,
   systemClock,
 } from '../core/index.js';
+import { RateLimitExceededError } from '../resilience/index.js';
 import {
   BODY_EXCERPT_BYTES,
   errorCode,
   HttpStatusError,
   NetworkError,
+  RateLimitedError,
   ResponseTooLargeError,
 } from './errors.js';
 import type { Output, Schema } from './json.js';
@@ -171,6 +173,8 @@ class Call {
     readonly totalMs: number,
     readonly startedAt: number,
     readonly secretValues: readonly string[] | null,
+    /** May be retried: a safe method, or POST/PATCH with an Idempotency-Key. */
+    readonly idempotent: boolean,
   ) {}
 
   /** The URL with secrets redacted, for logs and errors (built once, only when needed). */
@@ -285,6 +289,7 @@ class Client implements HttpClient {
       upstream: this.upstream,
       clock: this.clock,
       logger: this.logger,
+      totalMs: this.totalMs,
     });
   }
 
@@ -452,6 +457,7 @@ class Client implements HttpClient {
       totalMs,
       this.clock.now(),
       values,
+      idempotent,
     );
   }
 
@@ -464,11 +470,13 @@ class Client implements HttpClient {
       signal.addEventListener('abort', call.onAbort, { once: true });
     }
     try {
-      const res = await this.pipeline.execute(call, this.attempt, signal);
+      const res = await this.pipeline.execute(call, this.attempt, call.idempotent);
       if (this.onMetrics !== undefined) this.metrics(call, res.status, undefined);
       return res;
     } catch (err) {
-      const final = call.expired ?? call.aborted ?? err;
+      let final = call.expired ?? call.aborted ?? err;
+      if (final instanceof RateLimitExceededError)
+        final = new RateLimitedError(this.upstream, final.retryAfterMs);
       if (this.onMetrics !== undefined)
         this.metrics(call, (final as HttpStatusError).status, errorCode(final));
       if (this.logging) this.logFailure(call, final);
@@ -481,8 +489,11 @@ class Client implements HttpClient {
 
   /** One try: dispatch, buffer, turn statuses >= 400 into HttpStatusError. Shared by all calls. */
   private readonly attempt = async (call: Call, attempt: number): Promise<HttpResponse> => {
-    if (call.expired) throw call.expired;
     if (call.aborted) throw call.aborted;
+    // The retry's wait may end exactly at the deadline, before the deadline timer ran.
+    if (call.expired === null && call.totalMs > 0 && this.clock.now() - call.startedAt >= call.totalMs)
+      call.onDeadline();
+    if (call.expired) throw call.expired;
     if (attempt > 1 && this.logging) {
       this.logger.warn(
         {

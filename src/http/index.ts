@@ -25,6 +25,9 @@ export {
   type ValidationIssue,
 } from './errors.js';
 export { TimeoutError, type TimeoutPhase } from './timeout.js';
+export { CircuitOpenError, BulkheadRejectedError } from '../resilience/index.js';
+export { DEFAULT_RETRY_STATUSES, isRetryableError, isBreakerFailure } from './retry-rules.js';
+export type { HttpRetryOptions, HttpBreakerOptions, ResilienceOptions } from './pipeline.js';
 export { InvalidPathError, expandPath, type PathParams } from './path-template.js';
 export type { Query, QueryValue } from './query.js';
 export { REDACTED } from './redact.js';

@@ -1,26 +1,163 @@
 import type { Clock, Logger } from '../core/index.js';
+import {
+  type BreakerOptions,
+  type BreakerSnapshot,
+  bulkhead,
+  type CircuitBreaker,
+  circuitBreaker,
+  type ComposablePolicy,
+  type Policy,
+  type RateLimiter,
+  rateLimiter,
+  type RetryOptions,
+  type RetryPolicy,
+  retry,
+  wrap,
+} from '../resilience/index.js';
 import type { Call } from './client.js';
 import type { HttpResponse } from './response.js';
+import { DEFAULT_RETRY_STATUSES, isBreakerFailure, isRetryableError } from './retry-rules.js';
 
-export type ResilienceOptions = {};
+/** Retry settings for HTTP: backoff from `conduit/resilience`, plus which statuses are retried. */
+export interface HttpRetryOptions
+  extends Omit<
+    RetryOptions,
+    'retryOn' | 'retryOnResult' | 'getRetryAfterMs' | 'maxElapsedMs' | 'clock' | 'logger'
+  > {
+  /** Statuses worth another attempt. Default 408, 425, 429, 500, 502, 503, 504. */
+  statuses?: readonly number[];
+}
 
+/** Breaker settings; failures are 5xx, 408, 429, network errors and timeouts (other 4xx are not). */
+export type HttpBreakerOptions = Omit<BreakerOptions, 'isFailure' | 'isResultFailure' | 'clock' | 'fallback'>;
+
+/** The resilience part of `HttpClientOptions`. */
+export interface ResilienceOptions {
+  /** Retry of safe calls (default 3 attempts, exponential backoff with full jitter); `false` disables. */
+  retry?: false | HttpRetryOptions;
+  /**
+   * One circuit breaker for the upstream origin, shared by every request of this client (default:
+   * open after 5 consecutive failures, probe after 30 s). Pass a `CircuitBreaker` to share one between
+   * clients of the same origin; `false` disables.
+   */
+  breaker?: false | HttpBreakerOptions | CircuitBreaker;
+  /** Concurrent calls to the upstream, beyond which calls queue or are rejected. Default: none. */
+  bulkhead?: { maxConcurrent: number; maxQueue?: number };
+  /**
+   * Client-side token bucket per upstream, so the client stays under a published limit. A call waits
+   * for a token up to `maxWaitMs` (default: the total timeout), else fails with `RateLimitedError`.
+   */
+  rateLimit?: { ratePerSec: number; burst?: number; maxWaitMs?: number } | RateLimiter;
+}
+
+/** The composed policies of one client, for the hot path. */
 export interface HttpPipeline {
   execute(
     call: Call,
     attempt: (call: Call, attempt: number) => Promise<HttpResponse>,
-    signal: AbortSignal | undefined,
+    retryable: boolean,
   ): Promise<HttpResponse>;
-  breakerSnapshot(): unknown;
+  breakerSnapshot(): BreakerSnapshot | undefined;
   dispose(): void;
 }
 
+/**
+ * Builds bulkhead → retry → rate limit → breaker around each attempt. Retry policies are cached per
+ * total deadline (its `maxElapsedMs`), so a retry never waits past the deadline; calls that may not be
+ * retried (POST/PATCH without Idempotency-Key) skip the retry layer entirely.
+ */
 export function buildPipeline(
-  _options: ResilienceOptions,
-  _ctx: { upstream: string; clock: Clock; logger: Logger },
+  options: ResilienceOptions,
+  ctx: { upstream: string; clock: Clock; logger: Logger; totalMs: number },
 ): HttpPipeline {
+  const { clock, logger } = ctx;
+  let breaker: CircuitBreaker | undefined;
+  let ownsBreaker = false;
+  if (options.breaker !== false) {
+    const b = options.breaker;
+    if (b !== undefined && typeof (b as CircuitBreaker).snapshot === 'function')
+      breaker = b as CircuitBreaker;
+    else {
+      breaker = circuitBreaker({
+        name: ctx.upstream,
+        ...(b as HttpBreakerOptions | undefined),
+        isFailure: isBreakerFailure,
+        clock,
+        logger: (b as HttpBreakerOptions | undefined)?.logger ?? logger,
+      });
+      ownsBreaker = true;
+    }
+  }
+  let limiter: RateLimiter | undefined;
+  const rl = options.rateLimit;
+  if (rl !== undefined) {
+    limiter =
+      typeof (rl as RateLimiter).tryTake === 'function'
+        ? (rl as RateLimiter)
+        : rateLimiter({
+            ratePerSec: (rl as { ratePerSec: number }).ratePerSec,
+            ...((rl as { burst?: number }).burst !== undefined
+              ? { burst: (rl as { burst: number }).burst }
+              : {}),
+            maxWaitMs:
+              (rl as { maxWaitMs?: number }).maxWaitMs ?? (ctx.totalMs > 0 ? ctx.totalMs : undefined),
+            clock,
+          });
+  }
+  const bh = options.bulkhead ? bulkhead({ ...options.bulkhead }) : undefined;
+
+  const ro = options.retry === false ? undefined : (options.retry ?? {});
+  const statuses = new Set(ro?.statuses ?? DEFAULT_RETRY_STATUSES);
+  const retryOn = (err: unknown) => isRetryableError(err, statuses);
+  const retries = new Map<number, RetryPolicy>();
+  const retryFor = (totalMs: number): RetryPolicy => {
+    let p = retries.get(totalMs);
+    if (p === undefined) {
+      const { statuses: _s, ...backoff } = ro!;
+      p = retry({
+        ...backoff,
+        retryOn,
+        // Only HttpStatusError carries retryAfterMs, and only for 429/503.
+        getRetryAfterMs: (e) => (e as { retryAfterMs?: number }).retryAfterMs,
+        ...(totalMs > 0 ? { maxElapsedMs: totalMs } : {}),
+        clock,
+      });
+      if (retries.size > 32) retries.clear();
+      retries.set(totalMs, p);
+    }
+    return p;
+  };
+
+  const inner: Policy[] = [];
+  if (limiter) inner.push(limiter);
+  if (breaker) inner.push(breaker);
+  const innerPolicy: Policy | undefined =
+    inner.length === 0 ? undefined : inner.length === 1 ? inner[0] : wrap(...inner);
+  // Composed chains, built once per retry policy and reused by every call.
+  const chains = new Map<RetryPolicy | undefined, Policy | undefined>();
+  const chainFor = (r: RetryPolicy | undefined): Policy | undefined => {
+    if (chains.has(r)) return chains.get(r);
+    const parts: Policy[] = [];
+    if (bh) parts.push(bh);
+    if (r) parts.push(r);
+    if (innerPolicy) parts.push(innerPolicy);
+    const c = parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : wrap(...parts);
+    if (chains.size > 33) chains.clear();
+    chains.set(r, c);
+    return c;
+  };
+
   return {
-    execute: (call, attempt) => attempt(call, 1),
-    breakerSnapshot: () => undefined,
-    dispose: () => {},
+    execute(call, attempt, retryable) {
+      const chain = chainFor(retryable && ro !== undefined ? retryFor(call.totalMs) : undefined);
+      if (chain === undefined) return attempt(call, 1);
+      return chain.execute((pc) => attempt(call, pc.attempt));
+    },
+    breakerSnapshot: () => breaker?.snapshot(),
+    dispose() {
+      if (ownsBreaker) breaker?.dispose();
+    },
   };
 }
+
+export type { ComposablePolicy };

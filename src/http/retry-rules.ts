@@ -1,8 +1,32 @@
-// TEMPORARY parse until conduit/resilience lands.
+import { AbortedError } from '../core/index.js';
+import { parseRetryAfter, TimeoutError } from '../resilience/index.js';
+import { HttpStatusError, NetworkError } from './errors.js';
+
+/** Statuses retried by default: timeouts, too early, too many requests and transient server errors. */
+export const DEFAULT_RETRY_STATUSES: readonly number[] = [408, 425, 429, 500, 502, 503, 504];
+
+/**
+ * Worth another attempt: a retryable status, a network failure, or a connect timeout (the request
+ * never reached the upstream). Never other 4xx, header/body/total timeouts, an open breaker or aborts.
+ */
+export function isRetryableError(err: unknown, statuses: ReadonlySet<number>): boolean {
+  if (err instanceof HttpStatusError) return statuses.has(err.status);
+  if (err instanceof NetworkError) return true;
+  if (err instanceof TimeoutError) return err.phase === 'connect';
+  return false;
+}
+
+/**
+ * What counts against the upstream's breaker: 5xx, 408, 429, network errors and timeouts. Other 4xx
+ * mean the upstream is answering (the request was wrong), and aborts say nothing about it.
+ */
+export function isBreakerFailure(err: unknown): boolean {
+  if (err instanceof HttpStatusError) return err.status >= 500 || err.status === 408 || err.status === 429;
+  if (err instanceof AbortedError) return false;
+  return err instanceof NetworkError || err instanceof TimeoutError;
+}
+
+/** The delay a 429/503 asks for, in ms; undefined when absent or malformed. */
 export function retryAfterMs(value: string | string[] | undefined, nowMs: number): number | undefined {
-  const v = Array.isArray(value) ? value[0] : value;
-  if (v === undefined) return undefined;
-  if (/^\d+$/.test(v.trim())) return Number(v.trim()) * 1000;
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? undefined : Math.max(0, t - nowMs);
+  return parseRetryAfter(value, nowMs);
 }

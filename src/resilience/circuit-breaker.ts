@@ -180,6 +180,7 @@ class Breaker implements CircuitBreaker {
       this.logger.error({ err: String(err) }, 'breaker event listener threw'),
     );
     this.store = o.store ?? new MemoryBreakerStateStore();
+    this.makeHandlers();
     const initial = this.store.get();
     if (initial) this.adopt(initial);
     this.unsubscribe = this.store.subscribe((r) => {
@@ -195,7 +196,41 @@ class Breaker implements CircuitBreaker {
     return executeRoot(this, fn, options);
   }
 
-  async [RUN]<T>(ctx: ExecContext, fn: Operation<T>): Promise<T> {
+  [RUN]<T>(ctx: ExecContext, fn: Operation<T>): Promise<T> {
+    if (this.st !== 'closed' || this.slowMs > 0) return this.runGuarded(ctx, fn);
+    // Closed, no slow-call timing: the hot path. The settle handlers are made once per closed period
+    // (they carry its generation), so a call allocates nothing but the promise `then` returns.
+    let r: T | PromiseLike<T>;
+    try {
+      r = fn(ctx);
+    } catch (error) {
+      this.settleError(this.gen, false, 0, error);
+      return Promise.reject(error);
+    }
+    if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<T>).then === 'function')
+      return Promise.resolve(r).then(this.onOk as (v: T) => T, this.onErr);
+    this.onOk(r);
+    return Promise.resolve(r);
+  }
+
+  private onOk: (v: unknown) => unknown = () => undefined;
+  private onErr: (e: unknown) => never = (e) => {
+    throw e;
+  };
+
+  private makeHandlers(): void {
+    const gen = this.gen;
+    this.onOk = (v) => {
+      this.settleResult(gen, false, 0, v);
+      return v;
+    };
+    this.onErr = (e) => {
+      this.settleError(gen, false, 0, e);
+      throw e;
+    };
+  }
+
+  private async runGuarded<T>(ctx: ExecContext, fn: Operation<T>): Promise<T> {
     if (this.st !== 'closed') {
       const rejection = this.admit();
       if (rejection) {
@@ -211,15 +246,24 @@ class Breaker implements CircuitBreaker {
     try {
       result = await fn(ctx);
     } catch (error) {
-      if (isAbortError(error) && ctx.isAborted()) this.release(gen, probe);
-      else if (this.isFailure === undefined || this.isFailure(error))
-        this.record(gen, probe, true, start, error, undefined);
-      else this.record(gen, probe, false, start, undefined, undefined);
+      this.settleError(gen, probe, start, error);
       throw error;
     }
+    this.settleResult(gen, probe, start, result);
+    return result;
+  }
+
+  private settleResult(gen: number, probe: boolean, start: number, result: unknown): void {
     if (this.isResultFailure?.(result)) this.record(gen, probe, true, start, undefined, result);
     else this.record(gen, probe, false, start, undefined, result);
-    return result;
+  }
+
+  private settleError(gen: number, probe: boolean, start: number, error: unknown): void {
+    // An abort says nothing about the dependency's health: it frees a probe slot and counts neither way.
+    if (isAbortError(error)) this.release(gen, probe);
+    else if (this.isFailure === undefined || this.isFailure(error))
+      this.record(gen, probe, true, start, error, undefined);
+    else this.record(gen, probe, false, start, undefined, undefined);
   }
 
   /** Decides a call while not closed; returns the rejection, or undefined when admitted. */
@@ -308,6 +352,7 @@ class Breaker implements CircuitBreaker {
     this.inFlight = 0;
     this.successes = 0;
     if (to === 'closed') {
+      this.makeHandlers();
       this.window.reset();
       this.openedAt = undefined;
       this.nextAttemptAt = undefined;

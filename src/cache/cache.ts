@@ -194,6 +194,21 @@ export class TieredCache {
     this.emitter.emit('l2State', { state });
   }
 
+  private readyPromise: Promise<void> = Promise.resolve();
+
+  /** @internal */
+  setReady(p: Promise<void>): void {
+    this.readyPromise = p;
+  }
+
+  /**
+   * Resolves once the invalidation bus is subscribed (at once without L2 or bus). Never rejects: when
+   * Redis is down at start it resolves and the cache runs on L1 + factories until Redis comes back.
+   */
+  ready(): Promise<void> {
+    return this.readyPromise;
+  }
+
   /** @internal */
   addCloseHook(fn: () => Promise<void>): void {
     this.onClose.push(fn);

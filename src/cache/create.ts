@@ -33,13 +33,15 @@ export function createCache(options: CacheOptions = {}): TieredCache {
     const l2 = new L2(driver, breaker, prefix, timeoutMs, clock, logger);
     cache.busEnabled = o.bus ?? true;
     if (cache.busEnabled) {
-      driver
-        .subscribe(l2.channel, {
-          onMessage: (m) => cache.onBusMessage(m),
-          onDown: () => cache.onBusDown(),
-          onUp: () => cache.onBusUp(),
-        })
-        .catch(() => cache.onBusDown());
+      cache.setReady(
+        driver
+          .subscribe(l2.channel, {
+            onMessage: (m) => cache.onBusMessage(m),
+            onDown: () => cache.onBusDown(),
+            onUp: () => cache.onBusUp(),
+          })
+          .catch(() => cache.onBusDown()),
+      );
     }
     cache.addCloseHook(async () => {
       breaker.dispose();

@@ -34,6 +34,9 @@ export function createIoredisDriver(opts: IoredisDriverOptions): RedisDriver {
       return opts.url ? new Redis(opts.url, base) : new Redis(base);
     })();
   let subscriber: Redis | Cluster | undefined;
+  // Connection errors surface through failed calls (breaker, stats, one log line per state change);
+  // without a listener ioredis would print every reconnect failure to the console.
+  if (owned) client.on('error', () => {});
 
   return {
     enforcesTimeout: owned,

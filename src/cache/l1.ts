@@ -6,7 +6,7 @@ import { globToRegExp } from './glob.js';
 export interface L1Options {
   /** Most entries kept (true LRU eviction past it). Default 10 000. */
   maxEntries?: number;
-  /** Most bytes kept, measured as the UTF-8 length of each value's JSON. Default 64 MiB. */
+  /** Most bytes kept, measured as the UTF-8 length of each entry serialized (value JSON in its envelope). Default 64 MiB. */
   maxBytes?: number;
   /** Default L1 TTL; an L1 copy never outlives its L2 entry either. Default: the entry's own TTL. */
   ttlMs?: number;

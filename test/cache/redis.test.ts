@@ -1,0 +1,280 @@
+import fc from 'fast-check';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type CacheOptions, createCache, globToRegExp, type TieredCache } from '../../src/cache/index.js';
+import type { CacheEventName, CacheEvents } from '../../src/cache/index.js';
+import { createRecordingLogger, ManualClock } from '../../src/core/index.js';
+import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
+
+let redis: RedisHandle;
+let raw: Redis;
+const open: TieredCache[] = [];
+let seq = 0;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  raw = new Redis(redis.url);
+  raw.on('error', () => {}); // the fault test kills the server under it
+});
+afterAll(async () => {
+  raw.disconnect();
+  await redis.stop();
+});
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((c) => c.close()));
+});
+
+/** A fresh prefix per test so tests never see each other's keys or bus. */
+function prefix(): string {
+  return `t${++seq}`;
+}
+
+async function make(options: CacheOptions): Promise<TieredCache> {
+  const c = createCache({ ...options, l2: { url: redis.url, timeoutMs: 200, ...options.l2 } });
+  open.push(c);
+  await c.ready();
+  return c;
+}
+
+function next<K extends CacheEventName>(
+  cache: TieredCache,
+  name: K,
+  pred: (e: CacheEvents[K]) => boolean = () => true,
+): Promise<CacheEvents[K]> {
+  return new Promise((resolve) => {
+    const off = cache.on(name, (e) => {
+      if (pred(e)) {
+        off();
+        resolve(e);
+      }
+    });
+  });
+}
+
+describe('L2 and back-fill', () => {
+  it('a second instance reads from L2 and its L1 copy never outlives the L2 entry', async () => {
+    const clock = new ManualClock(Date.now());
+    const p = prefix();
+    const a = await make({ prefix: p, clock });
+    const b = await make({ prefix: p, clock, l1: { ttlMs: 3_600_000 } });
+    await a.set('k', { n: 1 }, { ttlMs: 1000 });
+    expect(await b.getOrSetWithMeta('k', () => ({ n: 2 }))).toEqual({
+      value: { n: 1 },
+      source: 'l2',
+      stale: false,
+    });
+    expect(await b.getOrSetWithMeta('k', () => ({ n: 2 }))).toMatchObject({ source: 'l1' });
+    clock.advance(1000);
+    expect(await b.get('k')).toBeUndefined();
+    const s = b.stats();
+    expect(s.l1.misses).toBe(s.l2.hits + s.l2.misses);
+    expect(s.lookups).toBe(s.l1.hits + s.l1.misses);
+  });
+
+  it('namespaces keys by prefix', async () => {
+    const a = await make({ prefix: prefix() });
+    const b = await make({ prefix: prefix() });
+    await a.set('same', 'a');
+    expect(await b.get('same')).toBeUndefined();
+  });
+
+  it('treats corrupted and foreign L2 entries as a miss with one log line each', async () => {
+    const logger = createRecordingLogger();
+    const p = prefix();
+    const c = await make({ prefix: p, logger });
+    const entries: Record<string, string> = {
+      garbage: '{not json',
+      foreign: JSON.stringify({ value: 1 }),
+      future: JSON.stringify({ '@conduit': 99, c: 0, s: 1, h: 2, v: 1 }),
+      badTimes: JSON.stringify({ '@conduit': 1, c: 0, s: 'soon', h: 2, v: 1 }),
+      proto: '{"@conduit":1,"c":0,"s":1,"h":2,"__proto__":{"polluted":true}}',
+    };
+    for (const [k, v] of Object.entries(entries)) await raw.set(`${p}:d:${k}`, v);
+    for (const k of Object.keys(entries)) {
+      expect(await c.getOrSetWithMeta(k, () => `fresh:${k}`)).toEqual({
+        value: `fresh:${k}`,
+        source: 'factory',
+        stale: false,
+      });
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const warnings = logger.records.filter((r) => r.msg?.includes('unreadable L2 entry'));
+    expect(warnings.map((w) => w.key).sort()).toEqual(Object.keys(entries).sort());
+    // getOrSet overwrote them with valid envelopes.
+    expect(await c.get('garbage')).toBe('fresh:garbage');
+  });
+});
+
+describe('cross-instance invalidation', () => {
+  it('set and delete on one instance evict the other instance’s L1', async () => {
+    const p = prefix();
+    const a = await make({ prefix: p });
+    const b = await make({ prefix: p });
+    await a.set('k', 'v1');
+    expect(await b.getOrSetWithMeta('k', () => 'x')).toMatchObject({ value: 'v1', source: 'l2' });
+    expect(await b.getOrSetWithMeta('k', () => 'x')).toMatchObject({ value: 'v1', source: 'l1' });
+
+    let heard = next(b, 'busMessage', (e) => e.type === 'set');
+    await a.set('k', 'v2');
+    await heard;
+    expect(await b.getOrSetWithMeta('k', () => 'x')).toMatchObject({ value: 'v2', source: 'l2' });
+
+    heard = next(b, 'busMessage', (e) => e.type === 'del');
+    await a.delete('k');
+    await heard;
+    expect(await b.get('k')).toBeUndefined();
+    expect(b.stats().bus.received).toBe(3); // set v1, set v2, del
+    expect(a.stats().bus.received).toBe(0); // own messages are skipped
+  });
+
+  it('tag invalidation on one instance is seen by both', async () => {
+    const p = prefix();
+    const a = await make({ prefix: p });
+    const b = await make({ prefix: p });
+    await a.getOrSet('u1', () => 'one', { tags: ['user:1'] });
+    await a.getOrSet('u2', () => 'two', { tags: ['user:2'] });
+    expect(await b.getOrSet('u1', () => 'stale?', { tags: ['user:1'] })).toBe('one');
+    const heard = next(a, 'busMessage', (e) => e.type === 'tags');
+    await b.invalidateTags(['user:1']);
+    await heard;
+    expect(await a.get('u1')).toBeUndefined();
+    expect(await b.get('u1')).toBeUndefined();
+    expect(await a.get('u2')).toBe('two');
+    expect(await b.getOrSet('u1', () => 'new', { tags: ['user:1'] })).toBe('new');
+    expect(await a.get('u1')).toBe('new');
+  });
+
+  it('without the bus, a tag invalidation is seen once the local version cache expires', async () => {
+    const clock = new ManualClock(Date.now());
+    const p = prefix();
+    const a = await make({ prefix: p, clock, bus: false, tagVersionTtlMs: 500 });
+    const b = await make({ prefix: p, clock, bus: false, tagVersionTtlMs: 500 });
+    await a.set('k', 'v', { tags: ['t'] });
+    expect(await b.get('k')).toBe('v');
+    await a.invalidateTags(['t']);
+    expect(await a.get('k')).toBeUndefined();
+    clock.advance(500);
+    expect(await b.get('k')).toBeUndefined();
+  });
+
+  it('invalidatePattern matches the same keys in Redis (SCAN MATCH) as in L1', async () => {
+    const keyArb = fc.array(fc.constantFrom('a', 'b', 'c', ':', '1', '*'), { minLength: 1, maxLength: 5 });
+    const token = fc.constantFrom('a', 'b', ':', '1', '*', '?', '[ab]', '[^a]', '[a-c]', '\\*');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(
+          keyArb.map((k) => k.join('')),
+          { minLength: 1, maxLength: 12 },
+        ),
+        fc.array(token, { minLength: 1, maxLength: 5 }),
+        async (keys, tokens) => {
+          const glob = tokens.join('');
+          const p = `g${++seq}`;
+          await Promise.all(keys.map((k) => raw.set(`${p}:d:${k}`, '1')));
+          const fromRedis: string[] = [];
+          let cursor = '0';
+          do {
+            const [nextCursor, found] = await raw.scan(cursor, 'MATCH', `${p}:d:${glob}`, 'COUNT', 100);
+            cursor = nextCursor;
+            fromRedis.push(...found.map((k) => k.slice(`${p}:d:`.length)));
+          } while (cursor !== '0');
+          const re = globToRegExp(glob);
+          expect(keys.filter((k) => re.test(k)).sort()).toEqual([...new Set(fromRedis)].sort());
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('invalidatePattern deletes from L2 and from peers', async () => {
+    const p = prefix();
+    const a = await make({ prefix: p });
+    const b = await make({ prefix: p });
+    for (const k of ['user:1', 'user:2', 'org:1']) await a.set(k, k);
+    for (const k of ['user:1', 'user:2', 'org:1']) expect(await b.get(k)).toBe(k);
+    const heard = next(b, 'busMessage', (e) => e.type === 'pattern');
+    await a.invalidatePattern('user:*');
+    await heard;
+    expect(await b.get('user:1')).toBeUndefined();
+    expect(await b.get('user:2')).toBeUndefined();
+    expect(await b.get('org:1')).toBe('org:1');
+    expect(await raw.exists(`${p}:d:user:1`)).toBe(0);
+  });
+});
+
+describe('stampede across instances', () => {
+  it('1000 concurrent misses over two instances with the lock -> 1 factory call', async () => {
+    const p = prefix();
+    const a = await make({ prefix: p, lock: { waitMs: 5000, pollMs: 5 } });
+    const b = await make({ prefix: p, lock: { waitMs: 5000, pollMs: 5 } });
+    let calls = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const factory = async () => {
+      calls++;
+      await gate;
+      return 'v';
+    };
+    // Both instances must have missed (and so hit the lock) before the one factory finishes.
+    const missedA = next(a, 'miss');
+    const missedB = next(b, 'miss');
+    const all = Array.from({ length: 1000 }, (_, i) => (i % 2 ? a : b).getOrSet('hot', factory));
+    await Promise.all([missedA, missedB]);
+    release();
+    const values = await Promise.all(all);
+    expect(values.every((v) => v === 'v')).toBe(true);
+    expect(calls).toBe(1);
+    expect(a.stats().factoryCalls + b.stats().factoryCalls).toBe(1);
+  });
+
+  it('falls back to calling the factory after the bounded wait', async () => {
+    const p = prefix();
+    const c = await make({ prefix: p, lock: { waitMs: 50, pollMs: 10 } });
+    await raw.set(`${p}:l:k`, 'someone-else', 'PX', 60_000); // a holder that never finishes
+    expect(await c.getOrSetWithMeta('k', () => 'mine')).toEqual({
+      value: 'mine',
+      source: 'factory',
+      stale: false,
+    });
+  });
+});
+
+describe('Redis faults', () => {
+  it('survives Redis being killed and restarted: no caller errors, one log line per change, L1 cleared', async () => {
+    const logger = createRecordingLogger();
+    const p = prefix();
+    const c = await make({ prefix: p, logger, l2: { timeoutMs: 100, breaker: { recoveryMs: 100 } } });
+    expect(await c.getOrSet('k', () => 'v1')).toBe('v1');
+
+    const down = next(c, 'busGap', (e) => e.phase === 'down');
+    await redis.kill();
+    await down;
+    // Callers keep getting answers: L1 for cached keys, factories for the rest.
+    for (let i = 0; i < 30; i++) {
+      expect(await c.getOrSet('k', () => 'other')).toBe('v1');
+      expect(await c.getOrSet(`new${i}`, () => i)).toBe(i);
+    }
+    expect(c.stats().l2.state).toBe('down');
+    const downLines = logger.records.filter((r) => r.msg?.includes('Redis L2 unavailable'));
+    expect(downLines).toHaveLength(1);
+
+    const up = next(c, 'busGap', (e) => e.phase === 'up');
+    await redis.restart();
+    await up;
+    // At-most-once pub/sub: anything published during the gap is lost, so L1 was dropped.
+    expect(c.stats().l1.entries).toBe(0);
+    // The breaker closes again on its own once a probe succeeds.
+    await vi.waitFor(
+      async () => {
+        await c.getOrSet('probe', () => 1);
+        expect(c.stats().l2.state).toBe('up');
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+    expect(logger.records.filter((r) => r.msg?.includes('Redis L2 available again'))).toHaveLength(1);
+    await c.set('after', 'ok');
+    expect(await raw.get(`${p}:d:after`)).toContain('"ok"');
+  });
+});

@@ -20,7 +20,7 @@ export interface BackoffOptions {
  * - none: min(max, base·mult^(n-1))
  * - full: uniform in [0, that]
  * - equal: that/2 + uniform in [0, that/2]
- * - decorrelated: uniform in [base, min(max, prev·3)] (prev starts at base)
+ * - decorrelated: uniform in [base, min(max, max(prev, base)·3)]
  */
 export function backoffDelay(
   retry: number,
@@ -29,7 +29,7 @@ export function backoffDelay(
   random: () => number,
 ): number {
   if (o.jitter === 'decorrelated') {
-    const prev = prevDelayMs > 0 ? prevDelayMs : o.baseDelayMs;
+    const prev = Math.max(prevDelayMs, o.baseDelayMs);
     const hi = Math.min(o.maxDelayMs, prev * 3);
     const lo = Math.min(o.baseDelayMs, hi);
     return lo + random() * (hi - lo);

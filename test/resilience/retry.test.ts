@@ -1,0 +1,365 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { AbortedError, ManualClock } from '../../src/core/index.js';
+import {
+  backoffDelay,
+  type GiveUpEvent,
+  RetryBudgetExhaustedError,
+  type RetryEvent,
+  retry,
+  retryBudget,
+} from '../../src/resilience/index.js';
+
+class Flaky extends Error {
+  constructor(
+    readonly n: number,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(`fail ${n}`);
+    Object.assign(this, extra);
+  }
+}
+
+/** Runs `p` to completion by advancing the manual clock step by step; returns outcome and time taken. */
+async function drive<T>(clock: ManualClock, p: Promise<T>, stepMs = 1, maxSteps = 200_000) {
+  let settled = false;
+  let value: T | undefined;
+  let error: unknown;
+  p.then(
+    (v) => {
+      settled = true;
+      value = v;
+    },
+    (e) => {
+      settled = true;
+      error = e;
+    },
+  );
+  const t0 = clock.now();
+  for (let i = 0; i < maxSteps && !settled; i++) await clock.advanceAsync(stepMs);
+  if (!settled) throw new Error('promise did not settle');
+  return { value, error, elapsed: clock.now() - t0 };
+}
+
+describe('retry', () => {
+  it('follows the exponential schedule without jitter, capped by maxDelayMs', async () => {
+    const clock = new ManualClock(1000);
+    const starts: number[] = [];
+    const events: RetryEvent[] = [];
+    const policy = retry({
+      maxAttempts: 6,
+      baseDelayMs: 100,
+      multiplier: 2,
+      maxDelayMs: 500,
+      jitter: 'none',
+      clock,
+      onRetry: (e) => events.push(e),
+    });
+    const { error } = await drive(
+      clock,
+      policy.execute((ctx) => {
+        starts.push(clock.now());
+        throw new Flaky(ctx.attempt);
+      }),
+    );
+    expect((error as Flaky).n).toBe(6);
+    expect(events.map((e) => e.delayMs)).toEqual([100, 200, 400, 500, 500]);
+    expect(events.map((e) => e.attempt)).toEqual([1, 2, 3, 4, 5]);
+    expect(starts.map((t, i) => t - (starts[i - 1] ?? t))).toEqual([0, 100, 200, 400, 500, 500]);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('passes the attempt number and returns the first success', async () => {
+    const clock = new ManualClock();
+    const seen: number[] = [];
+    const policy = retry({ maxAttempts: 5, baseDelayMs: 10, jitter: 'none', clock });
+    const { value } = await drive(
+      clock,
+      policy.execute(async (ctx) => {
+        seen.push(ctx.attempt);
+        if (ctx.attempt < 3) throw new Error('not yet');
+        return `ok ${ctx.attempt}`;
+      }),
+    );
+    expect(value).toBe('ok 3');
+    expect(seen).toEqual([1, 2, 3]);
+  });
+
+  it('keeps every jitter mode within its bounds', () => {
+    const opts = { baseDelayMs: 50, multiplier: 3, maxDelayMs: 10_000 };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 30 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        fc.double({ min: 0, max: 20_000, noNaN: true }),
+        (n, r, prev) => {
+          const exp = Math.min(opts.maxDelayMs, opts.baseDelayMs * opts.multiplier ** (n - 1));
+          expect(backoffDelay(n, prev, { ...opts, jitter: 'none' }, () => r)).toBe(exp);
+          const full = backoffDelay(n, prev, { ...opts, jitter: 'full' }, () => r);
+          expect(full).toBeGreaterThanOrEqual(0);
+          expect(full).toBeLessThanOrEqual(exp);
+          const equal = backoffDelay(n, prev, { ...opts, jitter: 'equal' }, () => r);
+          expect(equal).toBeGreaterThanOrEqual(exp / 2);
+          expect(equal).toBeLessThanOrEqual(exp);
+          const dec = backoffDelay(n, prev, { ...opts, jitter: 'decorrelated' }, () => r);
+          expect(dec).toBeGreaterThanOrEqual(Math.min(opts.baseDelayMs, opts.maxDelayMs));
+          expect(dec).toBeLessThanOrEqual(Math.min(opts.maxDelayMs, Math.max(prev, opts.baseDelayMs) * 3));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('uses the injected random source for jitter', async () => {
+    const clock = new ManualClock();
+    const delays: number[] = [];
+    const policy = retry({
+      maxAttempts: 3,
+      baseDelayMs: 100,
+      jitter: 'full',
+      random: () => 0.25,
+      clock,
+      onRetry: (e) => delays.push(e.delayMs),
+    });
+    await drive(
+      clock,
+      policy.execute(() => {
+        throw new Error('x');
+      }),
+    );
+    expect(delays).toEqual([25, 50]);
+  });
+
+  it('retries results rejected by retryOnResult and returns the last one when attempts run out', async () => {
+    const clock = new ManualClock();
+    const gaveUp: GiveUpEvent[] = [];
+    let calls = 0;
+    const policy = retry({
+      maxAttempts: 3,
+      baseDelayMs: 1,
+      jitter: 'none',
+      clock,
+      retryOnResult: (r) => (r as { status: number }).status === 503,
+      onGiveUp: (e) => gaveUp.push(e),
+    });
+    const { value } = await drive(clock, policy.execute(() => ({ status: 503, n: ++calls })));
+    expect(value).toEqual({ status: 503, n: 3 });
+    expect(gaveUp).toEqual([{ attempt: 3, reason: 'max-attempts', result: { status: 503, n: 3 } }]);
+  });
+
+  it('does not retry errors rejected by retryOn, and reports not-retryable', async () => {
+    const gaveUp: GiveUpEvent[] = [];
+    let calls = 0;
+    const policy = retry({ maxAttempts: 5, retryOn: (e) => !(e instanceof TypeError), onGiveUp: (e) => gaveUp.push(e) });
+    await expect(
+      policy.execute(() => {
+        calls++;
+        throw new TypeError('bad input');
+      }),
+    ).rejects.toBeInstanceOf(TypeError);
+    expect(calls).toBe(1);
+    expect(gaveUp[0]?.reason).toBe('not-retryable');
+  });
+
+  it('honours Retry-After from retryAfterMs and from a raw header, capped by maxDelayMs', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const events: RetryEvent[] = [];
+    const policy = retry({
+      maxAttempts: 4,
+      baseDelayMs: 10,
+      maxDelayMs: 5000,
+      jitter: 'none',
+      clock,
+      onRetry: (e) => events.push(e),
+    });
+    const errors = [
+      new Flaky(1, { retryAfterMs: 1234 }),
+      new Flaky(2, { retryAfter: '3' }),
+      new Flaky(3, { retryAfter: new Date(Date.UTC(2026, 0, 1, 1)).toUTCString() }),
+    ];
+    const { value } = await drive(
+      clock,
+      policy.execute((ctx) => {
+        const e = errors[ctx.attempt - 1];
+        if (e) throw e;
+        return 'done';
+      }),
+    );
+    expect(value).toBe('done');
+    expect(events.map((e) => [e.delayMs, e.fromRetryAfter])).toEqual([
+      [1234, true],
+      [3000, true],
+      [5000, true],
+    ]);
+  });
+
+  it('ignores a malformed Retry-After and falls back to backoff', async () => {
+    const clock = new ManualClock();
+    const events: RetryEvent[] = [];
+    const policy = retry({ maxAttempts: 2, baseDelayMs: 40, jitter: 'none', clock, onRetry: (e) => events.push(e) });
+    await drive(
+      clock,
+      policy.execute(() => {
+        throw new Flaky(1, { retryAfter: 'whenever' });
+      }),
+    );
+    expect(events.map((e) => [e.delayMs, e.fromRetryAfter])).toEqual([[40, false]]);
+  });
+
+  it('honours Retry-After carried by a result too', async () => {
+    const clock = new ManualClock();
+    const events: RetryEvent[] = [];
+    const policy = retry({
+      maxAttempts: 2,
+      baseDelayMs: 1,
+      jitter: 'none',
+      clock,
+      retryOnResult: (r) => (r as { status: number }).status === 429,
+      onRetry: (e) => events.push(e),
+    });
+    const { value } = await drive(
+      clock,
+      policy.execute((ctx) => (ctx.attempt === 1 ? { status: 429, retryAfter: '2' } : { status: 200 })),
+    );
+    expect(value).toEqual({ status: 200 });
+    expect(events[0]?.delayMs).toBe(2000);
+  });
+
+  it('stops at maxElapsedMs and cuts the last wait to end at the deadline', async () => {
+    const clock = new ManualClock();
+    const starts: number[] = [];
+    const gaveUp: GiveUpEvent[] = [];
+    const policy = retry({
+      maxAttempts: 100,
+      baseDelayMs: 300,
+      multiplier: 1,
+      jitter: 'none',
+      maxElapsedMs: 1000,
+      clock,
+      onGiveUp: (e) => gaveUp.push(e),
+    });
+    await drive(
+      clock,
+      policy.execute(() => {
+        starts.push(clock.now());
+        throw new Error('down');
+      }),
+    );
+    // 0, 300, 600, 900, then the 300 ms wait is cut to 100 ms: the last attempt starts at the deadline.
+    expect(starts).toEqual([0, 300, 600, 900, 1000]);
+    expect(gaveUp[0]?.reason).toBe('max-elapsed');
+    expect(gaveUp[0]?.attempt).toBe(5);
+  });
+
+  it('caps a Retry-After by the deadline', async () => {
+    const clock = new ManualClock();
+    const events: RetryEvent[] = [];
+    const policy = retry({
+      maxAttempts: 3,
+      maxDelayMs: 60_000,
+      maxElapsedMs: 2000,
+      clock,
+      onRetry: (e) => events.push(e),
+    });
+    await drive(
+      clock,
+      policy.execute(() => {
+        throw new Flaky(0, { retryAfterMs: 30_000 });
+      }),
+    );
+    expect(events[0]?.delayMs).toBe(2000);
+  });
+
+  it('an abort during the wait rejects at once, clears the timer and starts no further attempt', async () => {
+    const clock = new ManualClock();
+    const ac = new AbortController();
+    const gaveUp: GiveUpEvent[] = [];
+    let calls = 0;
+    const policy = retry({ maxAttempts: 5, baseDelayMs: 10_000, jitter: 'none', clock, onGiveUp: (e) => gaveUp.push(e) });
+    const p = policy.execute(
+      () => {
+        calls++;
+        throw new Error('down');
+      },
+      { signal: ac.signal },
+    );
+    const outcome = p.then(
+      () => 'resolved',
+      (e) => e,
+    );
+    await clock.advanceAsync(5000);
+    expect(clock.pending()).toBe(1);
+    ac.abort(new Error('user cancelled'));
+    const err = await outcome;
+    expect(err).toBeInstanceOf(AbortedError);
+    expect(clock.pending()).toBe(0);
+    await clock.advanceAsync(60_000);
+    expect(calls).toBe(1);
+    expect(gaveUp[0]?.reason).toBe('aborted');
+  });
+
+  it('an abort during an attempt aborts ctx.signal, rejects at once and does not retry', async () => {
+    const ac = new AbortController();
+    let calls = 0;
+    let sawAbort = false;
+    const policy = retry({ maxAttempts: 5, baseDelayMs: 1 });
+    const p = policy.execute(
+      (ctx) => {
+        calls++;
+        return new Promise((_, reject) => {
+          ctx.signal.addEventListener('abort', () => {
+            sawAbort = true;
+            reject(ctx.signal.reason);
+          });
+        });
+      },
+      { signal: ac.signal },
+    );
+    ac.abort();
+    await expect(p).rejects.toBeInstanceOf(AbortedError);
+    expect(sawAbort).toBe(true);
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toBe(1);
+  });
+
+  it('an already-aborted signal runs nothing', async () => {
+    let calls = 0;
+    await expect(retry().execute(() => calls++, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortedError);
+    expect(calls).toBe(0);
+  });
+
+  it('stops retrying when the budget is exhausted, and can surface RetryBudgetExhaustedError', async () => {
+    const clock = new ManualClock();
+    const budget = retryBudget({ ratio: 0, minPerSec: 1, windowMs: 1000, clock });
+    const gaveUp: GiveUpEvent[] = [];
+    const policy = retry({ maxAttempts: 10, baseDelayMs: 1, jitter: 'none', budget, clock, onGiveUp: (e) => gaveUp.push(e) });
+    let calls = 0;
+    const { error } = await drive(
+      clock,
+      policy.execute(() => {
+        calls++;
+        throw new Error('down');
+      }),
+    );
+    // One retry allowed per second (minPerSec 1, window 1 s): first try + 1 retry.
+    expect(calls).toBe(2);
+    expect((error as Error).message).toBe('down');
+    expect(gaveUp[0]?.reason).toBe('budget');
+
+    const strict = retry({ maxAttempts: 10, baseDelayMs: 1, budget, clock, onBudgetExhausted: 'error' });
+    const r = await drive(
+      clock,
+      strict.execute(() => {
+        throw new Error('still down');
+      }),
+    );
+    expect(r.error).toBeInstanceOf(RetryBudgetExhaustedError);
+    expect(((r.error as Error).cause as Error).message).toBe('still down');
+  });
+
+  it('rejects invalid options with a ConfigError naming the option', () => {
+    expect(() => retry({ maxAttempts: 0 })).toThrow(/maxAttempts/);
+    expect(() => retry({ multiplier: 0.5 })).toThrow(/multiplier/);
+    expect(() => retry({ jitter: 'weird' as 'none' })).toThrow(/jitter/);
+  });
+});

@@ -142,7 +142,10 @@ describe('retry', () => {
       retryOnResult: (r) => (r as { status: number }).status === 503,
       onGiveUp: (e) => gaveUp.push(e),
     });
-    const { value } = await drive(clock, policy.execute(() => ({ status: 503, n: ++calls })));
+    const { value } = await drive(
+      clock,
+      policy.execute(() => ({ status: 503, n: ++calls })),
+    );
     expect(value).toEqual({ status: 503, n: 3 });
     expect(gaveUp).toEqual([{ attempt: 3, reason: 'max-attempts', result: { status: 503, n: 3 } }]);
   });
@@ -150,7 +153,11 @@ describe('retry', () => {
   it('does not retry errors rejected by retryOn, and reports not-retryable', async () => {
     const gaveUp: GiveUpEvent[] = [];
     let calls = 0;
-    const policy = retry({ maxAttempts: 5, retryOn: (e) => !(e instanceof TypeError), onGiveUp: (e) => gaveUp.push(e) });
+    const policy = retry({
+      maxAttempts: 5,
+      retryOn: (e) => !(e instanceof TypeError),
+      onGiveUp: (e) => gaveUp.push(e),
+    });
     await expect(
       policy.execute(() => {
         calls++;
@@ -196,7 +203,13 @@ describe('retry', () => {
   it('ignores a malformed Retry-After and falls back to backoff', async () => {
     const clock = new ManualClock();
     const events: RetryEvent[] = [];
-    const policy = retry({ maxAttempts: 2, baseDelayMs: 40, jitter: 'none', clock, onRetry: (e) => events.push(e) });
+    const policy = retry({
+      maxAttempts: 2,
+      baseDelayMs: 40,
+      jitter: 'none',
+      clock,
+      onRetry: (e) => events.push(e),
+    });
     await drive(
       clock,
       policy.execute(() => {
@@ -275,7 +288,13 @@ describe('retry', () => {
     const ac = new AbortController();
     const gaveUp: GiveUpEvent[] = [];
     let calls = 0;
-    const policy = retry({ maxAttempts: 5, baseDelayMs: 10_000, jitter: 'none', clock, onGiveUp: (e) => gaveUp.push(e) });
+    const policy = retry({
+      maxAttempts: 5,
+      baseDelayMs: 10_000,
+      jitter: 'none',
+      clock,
+      onGiveUp: (e) => gaveUp.push(e),
+    });
     const p = policy.execute(
       () => {
         calls++;
@@ -324,7 +343,9 @@ describe('retry', () => {
 
   it('an already-aborted signal runs nothing', async () => {
     let calls = 0;
-    await expect(retry().execute(() => calls++, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortedError);
+    await expect(retry().execute(() => calls++, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(
+      AbortedError,
+    );
     expect(calls).toBe(0);
   });
 
@@ -332,7 +353,14 @@ describe('retry', () => {
     const clock = new ManualClock();
     const budget = retryBudget({ ratio: 0, minPerSec: 1, windowMs: 1000, clock });
     const gaveUp: GiveUpEvent[] = [];
-    const policy = retry({ maxAttempts: 10, baseDelayMs: 1, jitter: 'none', budget, clock, onGiveUp: (e) => gaveUp.push(e) });
+    const policy = retry({
+      maxAttempts: 10,
+      baseDelayMs: 1,
+      jitter: 'none',
+      budget,
+      clock,
+      onGiveUp: (e) => gaveUp.push(e),
+    });
     let calls = 0;
     const { error } = await drive(
       clock,

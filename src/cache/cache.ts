@@ -282,19 +282,19 @@ export class TieredCache {
   private async getSlow<T>(key: string, e: L1Entry | undefined, now: number): Promise<T | undefined> {
     if (e !== undefined && now < e.softExpiresAt && e.tags && (await this.tags.validate(e.tags, now))) {
       this.counters.l1Hits++;
-      this.emitter.emit('hit', { key, tier: 'l1', stale: false });
+      if (this.emitter.has('hit')) this.emitter.emit('hit', { key, tier: 'l1', stale: false });
       return e.value as T | undefined;
     }
     this.counters.l1Misses++;
     const fromL2 = await this.readL2(key, now);
     if (fromL2 && now < fromL2.softExpiresAt) {
       this.counters.l2Hits++;
-      this.emitter.emit('hit', { key, tier: 'l2', stale: false });
+      if (this.emitter.has('hit')) this.emitter.emit('hit', { key, tier: 'l2', stale: false });
       this.backfill(key, fromL2, now);
       return fromL2.value as T | undefined;
     }
     if (this.l2) this.counters.l2Misses++;
-    this.emitter.emit('miss', { key });
+    if (this.emitter.has('miss')) this.emitter.emit('miss', { key });
     return undefined;
   }
 
@@ -362,7 +362,7 @@ export class TieredCache {
     if (e !== undefined) {
       if (now < e.softExpiresAt) {
         this.counters.l1Hits++;
-        this.emitter.emit('hit', { key, tier: 'l1', stale: false });
+        if (this.emitter.has('hit')) this.emitter.emit('hit', { key, tier: 'l1', stale: false });
         return { value: e.value, source: 'l1', stale: false };
       }
       const stale = this.staleFromL1(key, factory, options, e, now);
@@ -412,8 +412,8 @@ export class TieredCache {
   private serveStale(key: string, e: StoredEntry, source: CacheSource, reason: 'swr' | 'error') {
     this.counters.l1Hits++;
     this.counters.staleServed++;
-    this.emitter.emit('hit', { key, tier: 'l1', stale: true });
-    this.emitter.emit('stale', { key, reason });
+    if (this.emitter.has('hit')) this.emitter.emit('hit', { key, tier: 'l1', stale: true });
+    if (this.emitter.has('stale')) this.emitter.emit('stale', { key, reason });
     return { value: e.value, source, stale: true };
   }
 
@@ -451,7 +451,7 @@ export class TieredCache {
     const fromL2 = await this.readL2(key, now);
     if (fromL2) {
       if (now < fromL2.softExpiresAt) {
-        this.emitter.emit('hit', { key, tier: 'l2', stale: false });
+        if (this.emitter.has('hit')) this.emitter.emit('hit', { key, tier: 'l2', stale: false });
         this.backfill(key, fromL2, now);
         return { value: fromL2.value, source: 'l2', stale: false };
       }
@@ -466,11 +466,11 @@ export class TieredCache {
         // Refresh once this flight is over (it still occupies the key's single-flight slot).
         this.refreshAfter.set(key, { factory, options });
         this.counters.staleServed++;
-        this.emitter.emit('stale', { key, reason: 'swr' });
+        if (this.emitter.has('stale')) this.emitter.emit('stale', { key, reason: 'swr' });
         return { value: fromL2.value, source: 'l2', stale: true };
       }
     }
-    this.emitter.emit('miss', { key });
+    if (this.emitter.has('miss')) this.emitter.emit('miss', { key });
 
     const useLock = this.lock && this.l2State === 'up' && (options?.lock ?? true);
     let token: string | undefined;
@@ -532,7 +532,7 @@ export class TieredCache {
           if (this.l1.peek(key, now) !== l1e) this.l1.set(key, l1e, 64);
         }
         this.counters.staleServed++;
-        this.emitter.emit('stale', { key, reason: 'error' });
+        if (this.emitter.has('stale')) this.emitter.emit('stale', { key, reason: 'error' });
         this.logger.debug({ key, err: errorCode(err) }, 'cache: factory failed; serving stale value');
         return { value: stale.value, source: staleSource, stale: true };
       }
@@ -727,7 +727,7 @@ export class TieredCache {
       e.tags,
       l1Exp,
     );
-    let bytes = size;
+    let bytes = size ?? e.size;
     if (bytes === undefined) {
       try {
         bytes = Buffer.byteLength(JSON.stringify(e.value) ?? '');

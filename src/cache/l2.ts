@@ -57,6 +57,8 @@ export class L2 implements TagStore {
       );
       return L2_MISS;
     }
+    // Its serialized size, so a back-fill into L1 need not serialize again.
+    decoded.entry.size = raw.length;
     return decoded.entry;
   }
 

@@ -1,0 +1,46 @@
+/**
+ * `conduit/config`: the gateway config. A zod schema (strict: unknown keys are errors), `${ENV}`
+ * interpolation, YAML/JSON loading with every problem reported by path and line, and the JSON Schema
+ * for editors (`schema/conduit.schema.json`).
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from 'conduit/config';
+ * const config = await loadConfig('conduit.yaml'); // throws ConfigValidationError listing every problem
+ * config.tools[0].cache?.ttl; // ms
+ * ```
+ */
+export { parseConfig, loadConfig, type ParseConfigOptions } from './load.js';
+export { ConfigValidationError, type ConfigProblem, formatPath, formatProblem } from './problems.js';
+export { interpolate, type ConfigPath, type InterpolationResult } from './interpolate.js';
+export {
+  gatewayConfigSchema,
+  toolSchema,
+  upstreamSchema,
+  cachePolicySchema,
+  templateNames,
+  defaultLocation,
+  TOOL_NAME_PATTERN,
+  type GatewayConfig,
+  type GatewayConfigInput,
+  type ServerConfig,
+  type HttpServerConfig,
+  type LoggingConfig,
+  type CacheConfig,
+  type UpstreamConfig,
+  type UpstreamAuthConfig,
+  type TimeoutsConfig,
+  type RetryConfig,
+  type BreakerConfig,
+  type BulkheadConfig,
+  type RateLimitConfig,
+  type ToolConfig,
+  type CachePolicyConfig,
+  type InvalidatesConfig,
+  type ParamLocation,
+  type HttpMethodName,
+} from './schema.js';
+export { resilienceOptionsFor, type UpstreamResilienceOptions } from './resilience-options.js';
+export { parseDuration, parseSize } from './units.js';
+export { buildJsonSchema } from './json-schema.js';
+export { CONDUIT_VERSION } from './package-version.js';

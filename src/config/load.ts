@@ -1,0 +1,176 @@
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { type Document, LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '../core/index.js';
+import { crossCheck } from './cross-check.js';
+import { type ConfigPath, interpolate } from './interpolate.js';
+import { locate } from './locate.js';
+import { type ConfigProblem, ConfigValidationError, formatPath } from './problems.js';
+import { type GatewayConfig, gatewayConfigSchema } from './schema.js';
+
+export interface ParseConfigOptions {
+  /** `yaml` (default; JSON is valid YAML too) or `json`. */
+  format?: 'yaml' | 'json';
+  /** Variables for `${VAR}` interpolation. Default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Shown in errors, e.g. the file name. Default `config`. */
+  sourceName?: string;
+}
+
+/**
+ * Parses, interpolates and validates a config text. Returns the config with every default filled in
+ * (durations in ms, sizes in bytes), or throws `ConfigValidationError` listing every problem with its
+ * path and line.
+ */
+export function parseConfig(text: string, options: ParseConfigOptions = {}): GatewayConfig {
+  const source = options.sourceName ?? 'config';
+  const env = options.env ?? process.env;
+  const format = options.format ?? formatOf(source);
+  const lines = new LineCounter();
+  const problems: ConfigProblem[] = [];
+  const at = (
+    doc: Document | undefined,
+    segments: ConfigPath,
+    message: string,
+    key?: string,
+  ): ConfigProblem => {
+    const full = key === undefined ? segments : [...segments, key];
+    const pos = doc ? locate(doc, lines, segments, key) : undefined;
+    return {
+      path: formatPath(full),
+      segments: full,
+      message,
+      ...(pos ? { line: pos.line, column: pos.column } : {}),
+    };
+  };
+
+  if (format === 'json') {
+    try {
+      JSON.parse(text);
+    } catch (err) {
+      throw new ConfigValidationError(source, [
+        { path: '', segments: [], message: `not valid JSON: ${(err as Error).message}` },
+      ]);
+    }
+  }
+  // The YAML parser also reads JSON, which gives JSON files line numbers for free.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigValidationError(
+      source,
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        return {
+          path: '',
+          segments: [],
+          message: `not valid ${format === 'json' ? 'JSON' : 'YAML'}: ${firstLine(e.message)}`,
+          ...(pos ? { line: pos.line, column: pos.col } : {}),
+        };
+      }),
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new ConfigValidationError(source, [
+      { path: '', segments: [], message: firstLine((err as Error).message) },
+    ]);
+  }
+  if (raw === null || raw === undefined)
+    throw new ConfigValidationError(source, [
+      { path: '', segments: [], message: 'the config is empty; it needs at least `upstreams` and `tools`' },
+    ]);
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    throw new ConfigValidationError(source, [
+      {
+        path: '',
+        segments: [],
+        message: 'expected a mapping of keys (server, cache, upstreams, tools, …) at the top',
+      },
+    ]);
+
+  const interpolated = interpolate(raw, env);
+  for (const p of interpolated.problems) problems.push(at(doc, p.path, p.message));
+  // Where a variable is missing the value is unknown: schema complaints there would only be noise.
+  const unresolved = interpolated.problems.map((p) => p.path);
+  for (const p of crossCheck(interpolated.value)) {
+    if (!unresolved.some((u) => startsWith(p.path, u))) problems.push(at(doc, p.path, p.message));
+  }
+  const result = gatewayConfigSchema.safeParse(interpolated.value);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const path = issue.path.filter((s): s is string | number => typeof s !== 'symbol');
+      if (unresolved.some((u) => startsWith(path, u))) continue;
+      problems.push(
+        ...issueProblems(issue, path, (segments, message, key) => at(doc, segments, message, key)),
+      );
+    }
+  }
+  if (problems.length > 0 || !result.success) throw new ConfigValidationError(source, sortProblems(problems));
+  return result.data;
+}
+
+/** Reads and parses a config file (`.json` as JSON, anything else as YAML). */
+export async function loadConfig(
+  path: string,
+  options: Omit<ParseConfigOptions, 'sourceName'> = {},
+): Promise<GatewayConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      code === 'ENOENT'
+        ? `config file ${path} does not exist; pass the path of a YAML or JSON config with --config`
+        : `cannot read config file ${path} (${code ?? (err as Error).message})`,
+      { cause: err },
+    );
+  }
+  return parseConfig(text, { ...options, sourceName: path, format: options.format ?? formatOf(path) });
+}
+
+function formatOf(name: string): 'yaml' | 'json' {
+  return extname(name).toLowerCase() === '.json' ? 'json' : 'yaml';
+}
+
+function issueProblems(
+  issue: z.core.$ZodIssue,
+  path: ConfigPath,
+  at: (segments: ConfigPath, message: string, key?: string) => ConfigProblem,
+): ConfigProblem[] {
+  if (issue.code === 'unrecognized_keys') {
+    const messages = issue.message.split('\n');
+    return issue.keys.map((key, i) => at(path, messages[i] ?? `unknown key "${key}"`, key));
+  }
+  return [at(path, cleanMessage(issue))];
+}
+
+// zod's defaults start with "Invalid input: "; the path already says where, keep what was expected.
+function cleanMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input: ')) {
+    return issue.message.slice('Invalid input: '.length);
+  }
+  return issue.message;
+}
+
+function startsWith(path: ConfigPath, prefix: ConfigPath): boolean {
+  return prefix.length <= path.length && prefix.every((seg, i) => String(seg) === String(path[i]));
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? text;
+}
+
+function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  const unique = problems.filter((p) => {
+    const k = `${p.path}\u0000${p.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+  return unique.sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER));
+}

@@ -1,0 +1,281 @@
+import { z } from 'zod';
+import { CONDUIT_VERSION } from './package-version.js';
+import { strictObject } from './strict-object.js';
+import { count, duration, flag, ratio, size } from './units.js';
+
+const PLANNED = 'it is planned for a later version (issue 7)';
+
+const nonEmpty = (what: string) =>
+  z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
+
+/** MCP tool names: letters, digits, `_`, `.`, `-`; 1 to 128 characters. */
+export const TOOL_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
+const UPSTREAM_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export const paramLocationSchema = z.enum(['path', 'query', 'header', 'body'], {
+  error: 'expected one of path, query, header, body',
+});
+
+// --- server -------------------------------------------------------------------------------------
+
+const httpServerSchema = strictObject({
+  host: nonEmpty('a host name or IP address').default('127.0.0.1'),
+  port: count({ max: 65535 }).default(3000),
+  path: z.string().regex(/^\//, { error: 'expected a path starting with "/"' }).default('/mcp'),
+  /** Browser origins allowed to call; empty = no browser origin (requests without Origin pass). */
+  allowedOrigins: z.array(z.string()).default([]),
+  /** Host header values accepted besides the loopback names; guards against DNS rebinding. */
+  allowedHosts: z.array(z.string()).default([]),
+  /** Bearer tokens clients must send; empty = no client auth. */
+  authTokens: z.array(nonEmpty('a non-empty token')).default([]),
+  maxBodyBytes: size().default(1024 * 1024),
+  /** No sessions: every request stands alone (several instances behind a load balancer). */
+  stateless: flag().default(false),
+});
+
+const serverSchema = strictObject({
+  name: nonEmpty('a server name').default('conduit'),
+  version: nonEmpty('a version string').default(CONDUIT_VERSION),
+  http: httpServerSchema.prefault({}),
+  /** How long shutdown waits for in-flight calls. */
+  shutdownTimeout: duration().default(10_000),
+});
+
+const loggingSchema = strictObject({
+  level: z
+    .enum(['trace', 'debug', 'info', 'warn', 'error', 'silent'], {
+      error: 'expected one of trace, debug, info, warn, error, silent',
+    })
+    .default('info'),
+});
+
+// --- cache --------------------------------------------------------------------------------------
+
+const cacheSchema = strictObject({
+  prefix: nonEmpty('a key prefix').default('conduit'),
+  l1: strictObject({
+    maxEntries: count({ min: 1 }).default(10_000),
+    maxBytes: size().default(64 * 1024 * 1024),
+    /** Longest time an entry stays in memory, whatever the tool's TTL. */
+    ttl: duration().default(300_000),
+  }).prefault({}),
+  /** Absent: memory only. */
+  redis: strictObject({
+    url: z.string().regex(/^rediss?:\/\//, { error: 'expected a redis:// or rediss:// URL' }),
+  }).optional(),
+});
+
+// --- upstreams ----------------------------------------------------------------------------------
+
+const authSchema = z.discriminatedUnion(
+  'type',
+  [
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the message shows the ${} syntax
+    strictObject({ type: z.literal('bearer'), token: nonEmpty('a token (use ${ENV_VAR})') }),
+    strictObject({ type: z.literal('header'), name: nonEmpty('a header name'), value: z.string() }),
+    strictObject({ type: z.literal('basic'), username: z.string(), password: z.string() }),
+    strictObject({ type: z.literal('query'), name: nonEmpty('a query parameter name'), value: z.string() }),
+  ],
+  { error: 'expected auth.type to be one of bearer, header, basic, query' },
+);
+
+const timeoutsSchema = strictObject({
+  connect: duration().optional(),
+  headers: duration().optional(),
+  body: duration().optional(),
+  total: duration().optional(),
+});
+
+const retrySchema = strictObject({
+  /** Total attempts, the first included. */
+  maxAttempts: count({ min: 1, max: 100 }).default(3),
+  baseDelay: duration().default(100),
+  maxDelay: duration().default(30_000),
+  multiplier: ratio(1, 100).default(2),
+  jitter: z
+    .enum(['full', 'equal', 'decorrelated', 'none'], {
+      error: 'expected one of full, equal, decorrelated, none',
+    })
+    .default('full'),
+  /** No retry starts after this long from the first attempt. */
+  maxElapsed: duration().optional(),
+});
+
+const windowSchema = z.discriminatedUnion(
+  'type',
+  [
+    strictObject({
+      type: z.literal('count'),
+      /** The last N calls. */
+      size: count({ min: 1 }),
+      /** Opens at failures / calls >= this (0..1). */
+      failureRate: ratio(0, 1),
+      minimumCalls: count({ min: 1 }).optional(),
+    }),
+    strictObject({
+      type: z.literal('time'),
+      /** The last duration of calls. */
+      size: duration(),
+      failureRate: ratio(0, 1),
+      minimumCalls: count({ min: 1 }).optional(),
+    }),
+  ],
+  { error: 'expected window.type to be count or time' },
+);
+
+const breakerSchema = strictObject({
+  /** Open after this many failures in a row (default 5 when no `window` is given). */
+  failureThreshold: count({ min: 1 }).optional(),
+  /** Or: open on a failure rate over a window of calls or time. */
+  window: windowSchema.optional(),
+  /** A call slower than this counts as a failure. */
+  slowCall: duration().optional(),
+  /** Time open before a probe call is let through. */
+  recoveryTimeout: duration().default(30_000),
+  halfOpenMaxCalls: count({ min: 1 }).default(1),
+});
+
+const bulkheadSchema = strictObject({
+  maxConcurrent: count({ min: 1 }),
+  maxQueue: count().default(0),
+});
+
+const rateLimitSchema = strictObject({
+  perSecond: ratio(0.001, 1_000_000),
+  burst: count({ min: 1 }).optional(),
+});
+
+export const upstreamSchema = strictObject(
+  {
+    baseUrl: z.url({
+      protocol: /^https?$/,
+      error: 'expected an http(s) URL such as "https://api.example.com/v1"',
+    }),
+    auth: authSchema.optional(),
+    headers: z.record(z.string(), z.string({ error: 'expected a string header value' })).default({}),
+    timeouts: timeoutsSchema.optional(),
+    retry: retrySchema.optional(),
+    breaker: breakerSchema.optional(),
+    bulkhead: bulkheadSchema.optional(),
+    rateLimit: rateLimitSchema.optional(),
+    // Part 2 (issue 7) adds here: openapi.
+  },
+  { openapi: PLANNED },
+);
+
+// --- tools --------------------------------------------------------------------------------------
+
+/** A JSON Schema object; its own keywords are open, only the parts Conduit reads are checked. */
+const objectJsonSchema = z.looseObject({
+  type: z
+    .literal('object', { error: 'expected type: object (tool input and output are JSON objects)' })
+    .optional(),
+  properties: z
+    .record(z.string(), z.looseObject({}), { error: 'expected properties to map names to schemas' })
+    .optional(),
+  required: z.array(z.string()).optional(),
+});
+
+export const cachePolicySchema = strictObject({
+  /** How long an answer is fresh. */
+  ttl: duration(),
+  /** Key template, e.g. `assignment:{id}`; default: the tool name and its arguments. */
+  key: nonEmpty('a key template').optional(),
+  tags: z.array(nonEmpty('a tag')).default([]),
+  /** After ttl, serve the old answer while refreshing in the background, this long. */
+  staleWhileRevalidate: duration().optional(),
+  /** After ttl, serve the old answer when the upstream fails, this long. */
+  staleIfError: duration().optional(),
+});
+
+const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;
+export type HttpMethodName = (typeof HTTP_METHODS)[number];
+
+const toolBaseSchema = strictObject({
+  name: z.string().regex(TOOL_NAME_PATTERN, {
+    error: 'expected a tool name of 1 to 128 letters, digits, "_", "." or "-"',
+  }),
+  title: z.string().optional(),
+  description: z.string().optional(),
+  upstream: nonEmpty('the name of a configured upstream'),
+  method: z
+    .string()
+    .regex(/^(get|post|put|patch|delete|head)$/i, { error: `expected one of ${HTTP_METHODS.join(', ')}` })
+    .transform((m) => m.toUpperCase() as HttpMethodName)
+    .default('GET'),
+  path: z.string().regex(/^\//, { error: 'expected a path starting with "/", e.g. /items/{id}' }),
+  input: objectJsonSchema.optional(),
+  params: z.record(z.string(), paramLocationSchema).default({}),
+  output: objectJsonSchema.optional(),
+  cache: cachePolicySchema.optional(),
+  invalidates: strictObject({
+    tags: z.array(nonEmpty('a tag template')).default([]),
+    keys: z.array(nonEmpty('a key template')).default([]),
+  }).optional(),
+  /** Whole-call budget for this tool. */
+  timeout: duration().optional(),
+});
+
+/** `{name}` holes of a path or key template. */
+export function templateNames(template: string): string[] {
+  return [...template.matchAll(/\{([^{}]+)\}/g)].map((m) => m[1]!);
+}
+
+/** Where a property goes when `params` does not say: path if in the template, else query or body. */
+export function defaultLocation(property: string, method: string, path: string) {
+  if (templateNames(path).includes(property)) return 'path' as const;
+  return method === 'GET' || method === 'DELETE' || method === 'HEAD'
+    ? ('query' as const)
+    : ('body' as const);
+}
+
+export const toolSchema = toolBaseSchema.transform((tool) => {
+  const input = { ...(tool.input ?? {}), type: 'object' as const, properties: tool.input?.properties ?? {} };
+  const params: Record<string, z.infer<typeof paramLocationSchema>> = {};
+  for (const property of Object.keys(input.properties)) {
+    params[property] = tool.params[property] ?? defaultLocation(property, tool.method, tool.path);
+  }
+  return { ...tool, input, params };
+});
+
+// --- root ---------------------------------------------------------------------------------------
+
+export const gatewayConfigSchema = strictObject(
+  {
+    $schema: z.string().optional(),
+    server: serverSchema.prefault({}),
+    logging: loggingSchema.prefault({}),
+    cache: cacheSchema.prefault({}),
+    upstreams: z
+      .record(
+        z.string().regex(UPSTREAM_NAME_PATTERN, {
+          error: 'expected an upstream name of letters, digits, "_", "." or "-"',
+        }),
+        upstreamSchema,
+      )
+      .default({}),
+    tools: z.array(toolSchema).default([]),
+    // Part 2 (issue 7) adds here: webhooks, resources, metrics.
+  },
+  { webhooks: PLANNED, resources: PLANNED, metrics: PLANNED },
+);
+
+/** A validated config with every default filled in: durations in ms, sizes in bytes. */
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
+/** The config as a user writes it (before defaults and unit parsing). */
+export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
+export type ServerConfig = GatewayConfig['server'];
+export type HttpServerConfig = ServerConfig['http'];
+export type LoggingConfig = GatewayConfig['logging'];
+export type CacheConfig = GatewayConfig['cache'];
+export type UpstreamConfig = z.output<typeof upstreamSchema>;
+export type UpstreamAuthConfig = NonNullable<UpstreamConfig['auth']>;
+export type TimeoutsConfig = NonNullable<UpstreamConfig['timeouts']>;
+export type RetryConfig = NonNullable<UpstreamConfig['retry']>;
+export type BreakerConfig = NonNullable<UpstreamConfig['breaker']>;
+export type BulkheadConfig = NonNullable<UpstreamConfig['bulkhead']>;
+export type RateLimitConfig = NonNullable<UpstreamConfig['rateLimit']>;
+export type ToolConfig = z.output<typeof toolSchema>;
+export type CachePolicyConfig = z.output<typeof cachePolicySchema>;
+export type InvalidatesConfig = NonNullable<ToolConfig['invalidates']>;
+export type ParamLocation = z.output<typeof paramLocationSchema>;

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+
+/** Durations: a number of ms, or a string such as `250ms`, `30s`, `1.5m`, `1h`, `2d`. */
+export const DURATION_PATTERN = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/;
+export const DURATION_MESSAGE = 'expected a duration like "30s" or a number of ms';
+
+const DURATION_FACTOR: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses a duration string or number to whole ms; undefined if it is not one. */
+export function parseDuration(value: string | number): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
+  const m = DURATION_PATTERN.exec(value);
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * (DURATION_FACTOR[m[2] ?? 'ms'] ?? 1));
+}
+
+/** Sizes: a number of bytes, or `512B`, `64KB`, `10MB`, `1GB` (binary multiples; `KiB`/`MiB`/`GiB` too). */
+export const SIZE_PATTERN = /^\s*(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?\s*$/i;
+export const SIZE_MESSAGE = 'expected a size like "10MB" or a number of bytes';
+
+const SIZE_FACTOR: Record<string, number> = {
+  b: 1,
+  kb: 1024,
+  kib: 1024,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** Parses a size string or number to whole bytes; undefined if it is not one. */
+export function parseSize(value: string | number): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
+  const m = SIZE_PATTERN.exec(value);
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * (SIZE_FACTOR[(m[2] ?? 'b').toLowerCase()] ?? 1));
+}
+
+/** A duration field: accepts ms or a unit string, yields ms. */
+export function duration() {
+  return z
+    .union(
+      [
+        z.number({ error: DURATION_MESSAGE }).nonnegative({ error: DURATION_MESSAGE }),
+        z.string({ error: DURATION_MESSAGE }).regex(DURATION_PATTERN, { error: DURATION_MESSAGE }),
+      ],
+      { error: DURATION_MESSAGE },
+    )
+    .transform((v) => parseDuration(v) as number);
+}
+
+/** A size field: accepts bytes or a unit string, yields bytes. */
+export function size() {
+  return z
+    .union(
+      [
+        z.number({ error: SIZE_MESSAGE }).nonnegative({ error: SIZE_MESSAGE }),
+        z.string({ error: SIZE_MESSAGE }).regex(SIZE_PATTERN, { error: SIZE_MESSAGE }),
+      ],
+      { error: SIZE_MESSAGE },
+    )
+    .transform((v) => parseSize(v) as number);
+}
+
+const INT_PATTERN = /^\s*\d+\s*$/;
+
+/**
+ * A non-negative integer field. Digit strings are accepted too, so `port: ${PORT}` works after
+ * interpolation (which always yields strings).
+ */
+export function count(options: { min?: number; max?: number } = {}) {
+  const min = options.min ?? 0;
+  const max = options.max ?? Number.MAX_SAFE_INTEGER;
+  const message = `expected an integer from ${min}${max === Number.MAX_SAFE_INTEGER ? ' up' : ` to ${max}`}`;
+  return z
+    .union(
+      [
+        z
+          .number({ error: message })
+          .int({ error: message })
+          .min(min, { error: message })
+          .max(max, { error: message }),
+        z.string({ error: message }).regex(INT_PATTERN, { error: message }),
+      ],
+      { error: message },
+    )
+    .transform((v, ctx) => {
+      const n = typeof v === 'number' ? v : Number(v);
+      if (n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message });
+        return z.NEVER;
+      }
+      return n;
+    });
+}
+
+/** A number in [min, max]; numeric strings accepted (see `count`). */
+export function ratio(min: number, max: number) {
+  const message = `expected a number from ${min} to ${max}`;
+  return z
+    .union(
+      [
+        z.number({ error: message }).min(min, { error: message }).max(max, { error: message }),
+        z.string({ error: message }).regex(/^\s*\d+(?:\.\d+)?\s*$/, { error: message }),
+      ],
+      { error: message },
+    )
+    .transform((v, ctx) => {
+      const n = typeof v === 'number' ? v : Number(v);
+      if (n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message });
+        return z.NEVER;
+      }
+      return n;
+    });
+}
+
+/** A boolean; `"true"`/`"false"` accepted for interpolated values. */
+export function flag() {
+  const message = 'expected true or false';
+  return z
+    .union([z.boolean({ error: message }), z.enum(['true', 'false'], { error: message })], { error: message })
+    .transform((v) => v === true || v === 'true');
+}

@@ -613,6 +613,21 @@ class Client implements HttpClient {
   }
 
   private logFailure(call: Call, err: unknown): void {
+    // Phase timeouts are logged where they are mapped; the total deadline is logged here.
+    if (err === call.expired) {
+      this.logger.warn(
+        {
+          event: 'http.timeout',
+          method: call.method,
+          route: call.route,
+          url: call.logUrl,
+          phase: 'total',
+          timeout_ms: call.totalMs,
+          attempt: call.attempts,
+        },
+        'http timeout',
+      );
+    }
     const status = (err as HttpStatusError).status;
     // A 4xx is usually the caller's mistake, not an upstream incident.
     const level = typeof status === 'number' && status < 500 ? 'warn' : 'error';

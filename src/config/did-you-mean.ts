@@ -33,6 +33,7 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
       bestScore = score;
     }
   }
-  const allowed = Math.max(1, Math.floor(word.length / 3));
+  // Loose enough for "retires" → "retry", tight enough that unrelated words get no hint.
+  const allowed = Math.max(1, Math.floor(word.length * 0.45));
   return best !== undefined && bestScore <= allowed && bestScore < word.length ? best : undefined;
 }

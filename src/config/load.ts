@@ -60,7 +60,7 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Gat
     throw new ConfigValidationError(
       source,
       doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
+        const pos = e.linePos?.[0] ?? (e.pos ? lines.linePos(e.pos[0]) : undefined);
         return {
           path: '',
           segments: [],

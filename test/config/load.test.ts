@@ -1,0 +1,273 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/core/index.js';
+import { ConfigValidationError, loadConfig, parseConfig } from '../../src/config/index.js';
+
+const examplePath = new URL('../../examples/conduit.yaml', import.meta.url).pathname;
+
+function problemsOf(text: string, options: Parameters<typeof parseConfig>[1] = {}) {
+  try {
+    parseConfig(text, { env: {}, ...options });
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigValidationError);
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigValidationError;
+  }
+  throw new Error('expected the config to be rejected');
+}
+
+const minimal = `
+upstreams:
+  api: { baseUrl: "http://127.0.0.1:9" }
+tools:
+  - name: get_item
+    upstream: api
+    path: /items/{id}
+    input: { type: object, properties: { id: { type: string } }, required: [id] }
+`;
+
+describe('parseConfig', () => {
+  it('loads the example config with every default filled in', async () => {
+    const config = await loadConfig(examplePath, { env: { ASSIGNMENTS_API_URL: 'http://127.0.0.1:4321' } });
+    expect(config.upstreams.assignments?.baseUrl).toBe('http://127.0.0.1:4321');
+    expect(config.upstreams.assignments?.auth).toEqual({ type: 'bearer', token: 'demo-token' });
+    expect(config.server.http.maxBodyBytes).toBe(1024 * 1024);
+    expect(config.server.http.allowedHosts).toEqual([]);
+    expect(config.server.shutdownTimeout).toBe(10_000);
+    expect(config.cache.l1.maxBytes).toBe(64 * 1024 * 1024);
+    expect(config.cache.redis).toBeUndefined();
+    const get = config.tools.find((t) => t.name === 'get_assignment')!;
+    expect(get.cache).toMatchObject({ ttl: 60_000, key: 'assignment:{id}', staleWhileRevalidate: 30_000 });
+    expect(get.params).toEqual({ id: 'path' });
+    const upd = config.tools.find((t) => t.name === 'update_assignment')!;
+    expect(upd.method).toBe('PATCH');
+    expect(upd.invalidates).toEqual({ tags: ['assignment:{id}', 'assignments'], keys: [] });
+  });
+
+  it('fills defaults for an almost empty config', () => {
+    const config = parseConfig(minimal, { env: {} });
+    expect(config.server).toMatchObject({
+      name: 'conduit',
+      http: { host: '127.0.0.1', port: 3000, path: '/mcp' },
+    });
+    expect(config.logging.level).toBe('info');
+    expect(config.cache.prefix).toBe('conduit');
+    expect(config.tools[0]).toMatchObject({ method: 'GET', params: { id: 'path' } });
+  });
+
+  it('maps unmapped properties by method: path holes, then query for GET and body for POST', () => {
+    const config = parseConfig(
+      `upstreams: { api: { baseUrl: "https://api.example.com/v1" } }
+tools:
+  - { name: a, upstream: api, method: get, path: "/u/{u}/x", input: { properties: { u: {}, q: {} }, required: [u] } }
+  - { name: b, upstream: api, method: post, path: "/u/{u}/x", input: { properties: { u: {}, q: {}, h: {} }, required: [u] }, params: { h: header } }
+`,
+      { env: {} },
+    );
+    expect(config.tools[0]!.params).toEqual({ u: 'path', q: 'query' });
+    expect(config.tools[1]!.params).toEqual({ u: 'path', q: 'body', h: 'header' });
+    expect(config.tools[1]!.input.type).toBe('object');
+  });
+
+  it('lists every problem with its path and line', () => {
+    const err = problemsOf(`server:
+  http:
+    port: 70000
+upstreams:
+  api:
+    baseUrl: ftp://example.com
+    retry: { maxAttempts: 0, jitter: sometimes }
+tools:
+  - name: get_item
+    upstream: api
+    path: /items
+    cache: { ttl: soon }
+  - name: get_item
+    upstream: apx
+    path: items
+`);
+    const lines = err.problems.map((p) => [p.path, p.line]);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        ['server.http.port', 3],
+        ['upstreams.api.baseUrl', 6],
+        ['upstreams.api.retry.maxAttempts', 7],
+        ['upstreams.api.retry.jitter', 7],
+        ['tools[0].cache.ttl', 12],
+        ['tools[1].name', 13],
+        ['tools[1].upstream', 14],
+        ['tools[1].path', 15],
+      ]),
+    );
+    const byPath = new Map(err.problems.map((p) => [p.path, p.message]));
+    expect(byPath.get('tools[0].cache.ttl')).toBe('expected a duration like "30s" or a number of ms');
+    expect(byPath.get('tools[1].upstream')).toContain('did you mean "api"');
+    expect(byPath.get('tools[1].name')).toContain('duplicate tool name "get_item"');
+    expect(err.message).toContain('tools[0].cache.ttl (line 12): expected a duration');
+    // Sorted by line.
+    const ls = err.problems.map((p) => p.line ?? 0);
+    expect([...ls].sort((a, b) => a - b)).toEqual(ls);
+  });
+
+  it('rejects unknown keys at the key, with a did-you-mean hint', () => {
+    const err = problemsOf(`upstreams:
+  api:
+    baseUrl: http://127.0.0.1:1
+    retires: { maxAttempts: 2 }
+    zzzzzz: 1
+tools: []
+`);
+    expect(err.problems).toEqual([
+      expect.objectContaining({
+        path: 'upstreams.api.retires',
+        line: 4,
+        message: 'unknown key "retires" (did you mean "retry"?)',
+      }),
+      expect.objectContaining({ path: 'upstreams.api.zzzzzz', line: 5 }),
+    ]);
+    expect(err.problems[1]!.message).toContain('allowed here: baseUrl');
+  });
+
+  it('names keys planned for a later version', () => {
+    const err = problemsOf(`upstreams: {}\nresources: []\n`);
+    expect(err.problems[0]).toMatchObject({ path: 'resources', line: 2 });
+    expect(err.problems[0]!.message).toContain('not supported yet');
+  });
+
+  it('checks cross references: path holes, params, templates, required, breaker model', () => {
+    const err = problemsOf(`upstreams:
+  api:
+    baseUrl: http://127.0.0.1:1
+    breaker: { failureThreshold: 3, window: { type: count, size: 10, failureRate: 0.5 } }
+tools:
+  - name: t
+    upstream: api
+    path: /a/{id}/{other}
+    input: { properties: { id: {}, q: {} }, required: [id, nope] }
+    params: { q: path, idd: query }
+    cache: { ttl: 1s, key: "t:{id}:{missing}" }
+    invalidates: { tags: ["x:{gone}"] }
+`);
+    const messages = err.problems.map((p) => `${p.path}: ${p.message}`);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        'upstreams.api.breaker: give either failureThreshold (failures in a row) or window (failure rate), not both',
+        expect.stringMatching(/^tools\[0\]\.path: path parameter \{other\} is not an input property/),
+        'tools[0].input.required[1]: "nope" is required but not in input.properties',
+        'tools[0].params.q: "q" is mapped to path but /a/{id}/{other} has no {q}',
+        'tools[0].params.idd: "idd" is not an input property (did you mean "id"?)',
+        'tools[0].cache.key: {missing} is not an input property of this tool',
+        'tools[0].invalidates.tags[0]: {gone} is not an input property of this tool',
+      ]),
+    );
+  });
+
+  it('reports YAML syntax errors with their line', () => {
+    const err = problemsOf('upstreams:\n  api: { baseUrl: "x"\ntools: []\n');
+    expect(err.problems.length).toBeGreaterThan(0);
+    expect(err.problems[0]!.message).toMatch(/^not valid YAML/);
+    expect(err.problems[0]!.line).toBeGreaterThanOrEqual(2);
+  });
+
+  it('reports duplicate keys and an empty or non-mapping document', () => {
+    expect(problemsOf('tools: []\ntools: []\n').problems[0]!.message).toMatch(/not valid YAML/);
+    expect(problemsOf('').problems[0]!.message).toContain('empty');
+    expect(problemsOf('- a\n- b\n').problems[0]!.message).toContain('mapping');
+  });
+
+  it('reads JSON and still gives line numbers', () => {
+    const text = JSON.stringify(
+      { upstreams: { api: { baseUrl: 'http://127.0.0.1:1', timeouts: { total: 'x' } } } },
+      null,
+      2,
+    );
+    const err = problemsOf(text, { format: 'json' });
+    expect(err.problems[0]).toMatchObject({ path: 'upstreams.api.timeouts.total', line: 6 });
+    expect(problemsOf('{ "a": ', { format: 'json' }).problems[0]!.message).toMatch(/^not valid JSON/);
+  });
+
+  it('accepts interpolated strings for numbers and booleans', () => {
+    const config = parseConfig(
+      `server: { http: { port: "\${PORT}", stateless: "\${STATELESS:-true}", maxBodyBytes: "\${MAX:-2MB}" } }\nupstreams: {}\n`,
+      { env: { PORT: '8080' } },
+    );
+    expect(config.server.http).toMatchObject({ port: 8080, stateless: true, maxBodyBytes: 2 * 1024 * 1024 });
+  });
+});
+
+describe('environment interpolation', () => {
+  it('replaces ${VAR} and ${VAR:-default} anywhere in string values', () => {
+    const config = parseConfig(
+      `upstreams:
+  api:
+    baseUrl: "\${SCHEME:-http}://\${HOST}:\${PORT:-8080}/v1"
+    auth: { type: header, name: X-Api-Key, value: "\${KEY}" }
+    headers: { x-literal: "$\${NOT_A_VAR}" }
+`,
+      { env: { HOST: '127.0.0.1', KEY: 'k-123', PORT: '' } },
+    );
+    const api = config.upstreams.api!;
+    expect(api.baseUrl).toBe('http://127.0.0.1:8080/v1');
+    expect(api.auth).toEqual({ type: 'header', name: 'X-Api-Key', value: 'k-123' });
+    expect(api.headers['x-literal']).toBe('${NOT_A_VAR}');
+  });
+
+  it('names a missing variable and where it is used, without piling schema errors on it', () => {
+    const err = problemsOf(`upstreams:
+  api:
+    baseUrl: \${API_URL}
+    auth: { type: bearer, token: "\${API_TOKEN}" }
+`);
+    expect(err.problems).toEqual([
+      expect.objectContaining({ path: 'upstreams.api.baseUrl', line: 3 }),
+      expect.objectContaining({ path: 'upstreams.api.auth.token', line: 4 }),
+    ]);
+    expect(err.problems[0]!.message).toContain('environment variable API_URL is not set');
+    expect(err.problems[1]!.message).toContain('API_TOKEN');
+  });
+
+  it('never echoes interpolated values in errors', () => {
+    const secret = 'sk_live_very_secret_value';
+    const err = problemsOf(
+      `upstreams:
+  api:
+    baseUrl: "\${SECRET}"
+    retry: { maxAttempts: "\${SECRET}" }
+    auth: { type: bearer, token: "\${SECRET}", extra: "\${SECRET}" }
+cache: { redis: { url: "\${SECRET}" } }
+`,
+      { env: { SECRET: secret } },
+    );
+    expect(err.problems.length).toBeGreaterThanOrEqual(4);
+    expect(err.message).not.toContain(secret);
+    expect(JSON.stringify(err.problems)).not.toContain(secret);
+    expect(JSON.stringify(err.toJSON())).not.toContain(secret);
+  });
+
+  it('rejects malformed references', () => {
+    const err = problemsOf('upstreams: { api: { baseUrl: "${1BAD}" , headers: { a: "${OPEN" } } }\n');
+    expect(err.problems.map((p) => p.message).join('\n')).toMatch(
+      /not a valid variable reference[\s\S]*unterminated/,
+    );
+  });
+});
+
+describe('loadConfig', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'conduit-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('names a missing file and says how to fix it', async () => {
+    const missing = join(dir, 'nope.yaml');
+    await expect(loadConfig(missing)).rejects.toThrow(ConfigError);
+    await expect(loadConfig(missing)).rejects.toThrow(/does not exist; pass the path .* with --config/);
+  });
+
+  it('reads .json files as JSON and names the file in errors', async () => {
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ upstreams: { api: { baseUrl: 'http://127.0.0.1:1' } }, tols: [] }));
+    await expect(loadConfig(file, { env: {} })).rejects.toThrow(`${file}: 1 problem in the config`);
+    await expect(loadConfig(file, { env: {} })).rejects.toThrow('unknown key "tols" (did you mean "tools"?)');
+  });
+});

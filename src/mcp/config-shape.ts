@@ -19,11 +19,32 @@ export interface UpstreamShape {
   auth?: UpstreamAuthShape | undefined;
   headers?: Record<string, string> | undefined;
   timeouts?: { connect?: number; headers?: number; body?: number; total?: number } | undefined;
-  /** Passed to the HTTP client's resilience options as written. */
-  retry?: unknown;
-  breaker?: unknown;
-  bulkhead?: unknown;
-  rateLimit?: unknown;
+  retry?: RetryShape | undefined;
+  breaker?: BreakerShape | undefined;
+  bulkhead?: { maxConcurrent: number; maxQueue?: number | undefined } | undefined;
+  rateLimit?: { perSecond: number; burst?: number | undefined } | undefined;
+}
+
+export interface RetryShape {
+  /** Total attempts, the first included. */
+  maxAttempts?: number | undefined;
+  baseDelay?: number | undefined;
+  maxDelay?: number | undefined;
+  multiplier?: number | undefined;
+  jitter?: 'full' | 'equal' | 'decorrelated' | 'none' | undefined;
+  /** No retry starts after this long (the HTTP client bounds retries by its total timeout). */
+  maxElapsed?: number | undefined;
+}
+
+export interface BreakerShape {
+  failureThreshold?: number | undefined;
+  window?:
+    | { type: 'count'; size: number; failureRate: number; minimumCalls?: number | undefined }
+    | { type: 'time'; size: number; failureRate: number; minimumCalls?: number | undefined }
+    | undefined;
+  slowCall?: number | undefined;
+  recoveryTimeout?: number | undefined;
+  halfOpenMaxCalls?: number | undefined;
 }
 
 export interface CachePolicyShape {

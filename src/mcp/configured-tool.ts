@@ -1,6 +1,6 @@
 import type { CallToolResult, ServerContext, StandardSchemaWithJSON } from '@modelcontextprotocol/server';
 import { fromJsonSchema } from '@modelcontextprotocol/server';
-import { type Clock, ConfigError, type Logger } from '../core/index.js';
+import { AbortedError, type Clock, ConfigError, type Logger } from '../core/index.js';
 import { type HttpClient, type HttpResponse, InvalidJsonError } from '../http/index.js';
 import type { GatewayCache, GetOrSetOptions } from './cache-port.js';
 import type { ToolShape } from './config-shape.js';
@@ -32,7 +32,8 @@ export interface CompiledTool {
     inputSchema: StandardSchemaWithJSON;
     outputSchema?: StandardSchemaWithJSON;
   };
-  execute(args: Record<string, unknown>, ctx: ServerContext): Promise<CallToolResult>;
+  /** `signal` aborts the upstream request: the client's cancellation or the gateway's shutdown. */
+  execute(args: Record<string, unknown>, ctx: ServerContext, signal: AbortSignal): Promise<CallToolResult>;
 }
 
 /** Parses an upstream body: JSON when it is JSON, text otherwise, null when empty. */
@@ -97,9 +98,12 @@ export function compileTool(tool: ToolShape, rt: ToolRuntime): CompiledTool {
     ]);
   };
 
-  const execute = async (args: Record<string, unknown>, ctx: ServerContext): Promise<CallToolResult> => {
+  const execute = async (
+    args: Record<string, unknown>,
+    ctx: ServerContext,
+    signal: AbortSignal,
+  ): Promise<CallToolResult> => {
     const stop = startProgress(ctx, label, rt.progressIntervalMs, rt.clock, rt.logger);
-    const signal = ctx.mcpReq.signal;
     try {
       let result: CallToolResult;
       if (cachePolicy && rt.cache) {
@@ -128,7 +132,9 @@ export function compileTool(tool: ToolShape, rt: ToolRuntime): CompiledTool {
       return result;
     } catch (err) {
       if (!signal.aborted) log.debug({ code: (err as { code?: unknown }).code }, 'tool call failed');
-      return errorResult(err, rt.upstreamName, tool.name);
+      // An abort's own reason (client cancel, gateway shutdown) says more than the HTTP client's error.
+      const cause = signal.aborted && signal.reason instanceof AbortedError ? signal.reason : err;
+      return errorResult(cause, rt.upstreamName, tool.name);
     } finally {
       stop();
     }

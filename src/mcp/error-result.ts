@@ -1,5 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/server';
-import { ConduitError, isAbortError } from '../core/index.js';
+import { AbortedError, ConduitError, isAbortError } from '../core/index.js';
 
 /** `_meta` key carrying the machine-readable side of a failure: `{ code, status?, retryAfterMs? }`. */
 export const ERROR_META_KEY = 'conduit/error';
@@ -46,6 +46,8 @@ export function describeFailure(
   upstream: string,
   toolName: string,
 ): { text: string; code: string } {
+  if (err instanceof AbortedError && !err.message.startsWith('The operation'))
+    return { code: 'ABORTED', text: `The call to ${toolName} was stopped: ${err.message}.` };
   if (isAbortError(err))
     return { code: 'ABORTED', text: `The call to ${toolName} was cancelled before it finished.` };
   const e = (typeof err === 'object' && err !== null ? err : {}) as ErrorLike;

@@ -1,6 +1,13 @@
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
 import { McpServer } from '@modelcontextprotocol/server';
-import { type Clock, ConfigError, type Logger, noopLogger, systemClock } from '../core/index.js';
+import {
+  AbortedError,
+  type Clock,
+  ConfigError,
+  type Logger,
+  noopLogger,
+  systemClock,
+} from '../core/index.js';
 import type { HttpClient } from '../http/index.js';
 import type { GatewayCache } from './cache-port.js';
 import type { GatewayConfigShape } from './config-shape.js';
@@ -75,6 +82,11 @@ export function createGateway(config: GatewayConfigShape, deps: GatewayDeps = {}
 
   let inFlight = 0;
   let draining = false;
+  // One controller per running call, so shutdown can abort what outlives its deadline.
+  const running = new Set<AbortController>();
+  const abortRunning = (reason: string) => {
+    for (const c of running) c.abort(new AbortedError(reason));
+  };
   let idleWaiters: (() => void)[] = [];
   let closed: Promise<void> | undefined;
 
@@ -89,9 +101,17 @@ export function createGateway(config: GatewayConfigShape, deps: GatewayDeps = {}
           isError: true,
         };
       inFlight++;
+      const controller = new AbortController();
+      const clientSignal = ctx.mcpReq.signal;
+      const onClientAbort = () => controller.abort(clientSignal.reason);
+      if (clientSignal.aborted) controller.abort(clientSignal.reason);
+      else clientSignal.addEventListener('abort', onClientAbort, { once: true });
+      running.add(controller);
       try {
-        return await tool.execute((args ?? {}) as Record<string, unknown>, ctx);
+        return await tool.execute((args ?? {}) as Record<string, unknown>, ctx, controller.signal);
       } finally {
+        running.delete(controller);
+        clientSignal.removeEventListener('abort', onClientAbort);
         if (--inFlight === 0 && idleWaiters.length > 0) {
           const waiters = idleWaiters;
           idleWaiters = [];
@@ -125,7 +145,10 @@ export function createGateway(config: GatewayConfigShape, deps: GatewayDeps = {}
       draining = true;
       if (inFlight === 0) return Promise.resolve(true);
       return new Promise<boolean>((resolve) => {
-        const timer = clock.setTimeout(() => resolve(false), timeoutMs);
+        const timer = clock.setTimeout(() => {
+          abortRunning(`the gateway shut down before this call finished (deadline ${timeoutMs} ms)`);
+          resolve(false);
+        }, timeoutMs);
         idleWaiters.push(() => {
           clock.clearTimeout(timer);
           resolve(true);
@@ -135,6 +158,7 @@ export function createGateway(config: GatewayConfigShape, deps: GatewayDeps = {}
     close() {
       draining = true;
       closed ??= (async () => {
+        abortRunning('the gateway was closed');
         const results = await Promise.allSettled([
           ...[...clients.values()].map((c) => c.close()),
           cache ? cache.close() : Promise.resolve(),

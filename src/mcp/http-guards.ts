@@ -25,9 +25,9 @@ function entryHostname(entry: string): string {
 }
 
 export interface GuardConfig {
-  /** Hostnames the Host header may name; `['*']` turns the check off. */
+  /** Hostnames the Host header may name besides loopback (and the bound address); `['*']` turns the check off. */
   allowedHosts: string[] | undefined;
-  /** Origins (hostnames or full origins) browsers may call from; `['*']` turns the check off. */
+  /** Origins (hostnames or full origins) browsers may call from besides loopback; `['*']` turns the check off. */
   allowedOrigins: string[] | undefined;
   /** Accepted bearer tokens; empty or undefined = no auth. */
   authTokens: string[] | undefined;
@@ -53,14 +53,13 @@ export class RequestGuard {
     const defaults = [...LOOPBACK_NAMES];
     if (!isLoopback(config.bindHost) && config.bindHost !== '0.0.0.0' && config.bindHost !== '::')
       defaults.push(bracketed(config.bindHost));
+    // Loopback names always pass: the server is reachable under them from this machine anyway.
     this.hosts = config.allowedHosts?.includes('*')
       ? undefined
-      : (config.allowedHosts?.length ? config.allowedHosts : defaults).map((h) =>
-          bracketed(entryHostname(h)),
-        );
+      : [...defaults, ...(config.allowedHosts ?? []).map((h) => bracketed(entryHostname(h)))];
     this.origins = config.allowedOrigins?.includes('*')
       ? undefined
-      : (config.allowedOrigins?.length ? config.allowedOrigins : LOOPBACK_NAMES).map(entryHostname);
+      : [...LOOPBACK_NAMES, ...(config.allowedOrigins ?? []).map(entryHostname)];
     this.tokenDigests = (config.authTokens ?? []).filter((t) => t.length > 0).map(digest);
   }
 

@@ -33,6 +33,8 @@ export interface HttpGatewayServer {
 }
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
+/** After the deadline aborts running calls, how long their error results get to be written. */
+const ABORT_GRACE_MS = 1000;
 
 function sendJsonError(
   res: ServerResponse,
@@ -190,12 +192,15 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const started = Date.now();
-        const finished = await gateway.drain(deadlineMs);
-        if (!finished)
-          log.warn({ inFlight: gateway.inFlight }, 'shutdown deadline reached with calls in flight');
-        else if (activePosts > 0) {
+        let finished = await gateway.drain(deadlineMs);
+        if (!finished) {
+          log.warn({ inFlight: gateway.inFlight }, 'shutdown deadline reached: aborting the calls in flight');
+          // The aborted calls return their "cut short" results at once; let those reach the clients.
+          finished = await gateway.drain(ABORT_GRACE_MS);
+        }
+        if (finished && activePosts > 0) {
           // Tool handlers are done; give their responses the rest of the deadline to be written.
-          const left = Math.max(0, deadlineMs - (Date.now() - started));
+          const left = Math.max(ABORT_GRACE_MS, deadlineMs - (Date.now() - started));
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, left);
             timer.unref();

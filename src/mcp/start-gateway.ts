@@ -1,3 +1,4 @@
+import { type CacheOptions, createCache } from '../cache/index.js';
 import { type Clock, type Logger, noopLogger } from '../core/index.js';
 import type { GatewayCache } from './cache-port.js';
 import type { GatewayConfigShape } from './config-shape.js';
@@ -39,11 +40,11 @@ export async function startGateway(
   options: StartGatewayOptions = {},
 ): Promise<RunningGateway> {
   const logger = options.logger ?? noopLogger;
-  const cache = options.cache ?? (await buildCache(config, logger));
+  const cache = options.cache ?? (await buildCache(config, logger, options.clock));
   const gateway = createGateway(config, {
     logger,
     ...(options.clock ? { clock: options.clock } : {}),
-    ...(cache ? { cache } : {}),
+    cache,
     ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
   });
   const deadline = config.server?.shutdownTimeout ?? DEFAULT_SHUTDOWN_MS;
@@ -92,9 +93,26 @@ function once(fn: () => Promise<void>): () => Promise<void> {
   };
 }
 
-/** The tiered cache from `config.cache` when any tool caches; undefined otherwise. */
-async function buildCache(config: GatewayConfigShape, _logger: Logger): Promise<GatewayCache | undefined> {
-  if (!config.tools.some((t) => t.cache || t.invalidates)) return undefined;
-  // conduit/cache lands separately; until then a cache must be passed in.
-  return undefined;
+/** The tiered cache from `config.cache` (memory, plus Redis when `cache.redis.url` is set). */
+async function buildCache(
+  config: GatewayConfigShape,
+  logger: Logger,
+  clock: Clock | undefined,
+): Promise<GatewayCache> {
+  const c = config.cache ?? {};
+  const l1: NonNullable<CacheOptions['l1']> = {};
+  if (c.l1?.maxEntries !== undefined) l1.maxEntries = c.l1.maxEntries;
+  if (c.l1?.maxBytes !== undefined) l1.maxBytes = c.l1.maxBytes;
+  if (c.l1?.ttl !== undefined) l1.ttlMs = c.l1.ttl;
+  const options: CacheOptions = {
+    prefix: c.prefix ?? 'conduit',
+    l1,
+    logger: logger.child({ component: 'cache' }),
+  };
+  if (c.redis?.url) options.l2 = { url: c.redis.url };
+  if (clock) options.clock = clock;
+  const cache = createCache(options);
+  // Never rejects: with Redis down the cache runs on memory until Redis is back.
+  await cache.ready();
+  return cache;
 }

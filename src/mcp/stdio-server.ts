@@ -36,8 +36,11 @@ export function serveGatewayStdio(
     close(deadlineMs) {
       closed ??= (async () => {
         const finished = await gateway.drain(deadlineMs);
-        if (!finished)
-          log.warn({ inFlight: gateway.inFlight }, 'shutdown deadline reached with calls in flight');
+        if (!finished) {
+          log.warn({ inFlight: gateway.inFlight }, 'shutdown deadline reached: aborting the calls in flight');
+          // The aborted calls answer at once with a "cut short" error; let those reach the client.
+          await gateway.drain(1000);
+        }
         if (!options.transport) await flushStdout();
         await handle.close();
       })();

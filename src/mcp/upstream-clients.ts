@@ -1,6 +1,37 @@
 import type { Clock, Logger } from '../core/index.js';
 import { createHttpClient, type HttpClient, type HttpClientOptions } from '../http/index.js';
-import type { UpstreamShape } from './config-shape.js';
+import type { HttpBreakerOptions, HttpRetryOptions } from '../http/index.js';
+import type { BreakerShape, RetryShape, UpstreamShape } from './config-shape.js';
+
+/** Config retry (durations in ms) to the HTTP client's retry options. */
+export function retryOptions(r: RetryShape): HttpRetryOptions | false {
+  if (r.maxAttempts !== undefined && r.maxAttempts <= 1) return false;
+  const o: HttpRetryOptions = {};
+  if (r.maxAttempts !== undefined) o.maxAttempts = r.maxAttempts;
+  if (r.baseDelay !== undefined) o.baseDelayMs = r.baseDelay;
+  if (r.maxDelay !== undefined) o.maxDelayMs = r.maxDelay;
+  if (r.multiplier !== undefined) o.multiplier = r.multiplier;
+  if (r.jitter !== undefined) o.jitter = r.jitter;
+  return o;
+}
+
+/** Config breaker to the resilience breaker model. */
+export function breakerOptions(b: BreakerShape): HttpBreakerOptions {
+  const o: HttpBreakerOptions = {};
+  if (b.window?.type === 'count') {
+    o.model = { kind: 'count', size: b.window.size, failureRateThreshold: b.window.failureRate };
+    if (b.window.minimumCalls !== undefined) o.model.minimumCalls = b.window.minimumCalls;
+  } else if (b.window?.type === 'time') {
+    o.model = { kind: 'time', windowMs: b.window.size, failureRateThreshold: b.window.failureRate };
+    if (b.window.minimumCalls !== undefined) o.model.minimumCalls = b.window.minimumCalls;
+  } else if (b.failureThreshold !== undefined) {
+    o.model = { kind: 'consecutive', threshold: b.failureThreshold };
+  }
+  if (b.slowCall !== undefined) o.slowCallMs = b.slowCall;
+  if (b.recoveryTimeout !== undefined) o.recoveryMs = b.recoveryTimeout;
+  if (b.halfOpenMaxCalls !== undefined) o.halfOpenMaxConcurrent = b.halfOpenMaxCalls;
+  return o;
+}
 
 /** The HTTP client options for one configured upstream: auth, headers, phase timeouts, resilience. */
 export function upstreamClientOptions(
@@ -29,7 +60,7 @@ export function upstreamClientOptions(
   if (t.headers !== undefined) timeouts.headersMs = t.headers;
   if (t.body !== undefined) timeouts.bodyMs = t.body;
   if (t.total !== undefined) timeouts.totalMs = t.total;
-  const options: HttpClientOptions & Record<string, unknown> = {
+  const options: HttpClientOptions = {
     name,
     baseUrl: upstream.baseUrl,
     headers,
@@ -40,9 +71,16 @@ export function upstreamClientOptions(
     clock: deps.clock,
   };
   if (Object.keys(query).length > 0) options.query = query;
-  // Resilience settings go to the HTTP client as written; it owns their meaning.
-  for (const key of ['retry', 'breaker', 'bulkhead', 'rateLimit'] as const) {
-    if (upstream[key] !== undefined) options[key] = upstream[key];
+  if (upstream.retry) options.retry = retryOptions(upstream.retry);
+  if (upstream.breaker) options.breaker = breakerOptions(upstream.breaker);
+  if (upstream.bulkhead)
+    options.bulkhead = {
+      maxConcurrent: upstream.bulkhead.maxConcurrent,
+      maxQueue: upstream.bulkhead.maxQueue ?? 0,
+    };
+  if (upstream.rateLimit) {
+    options.rateLimit = { ratePerSec: upstream.rateLimit.perSecond };
+    if (upstream.rateLimit.burst !== undefined) options.rateLimit.burst = upstream.rateLimit.burst;
   }
   return options;
 }

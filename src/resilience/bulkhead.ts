@@ -82,20 +82,20 @@ export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
     if (ctx.isAborted()) return Promise.reject(abortedError(ctx.abortReason()));
     queued++;
     return new Promise<T>((resolve, reject) => {
-      const signal = ctx.signal;
+      const signal = ctx.waitSignal();
       const waiter: Waiter = {
         cancelled: false,
         start: () => {
-          signal.removeEventListener('abort', onAbort);
+          signal?.removeEventListener('abort', onAbort);
           runNow(ctx, fn).then(resolve, reject);
         },
       };
       const onAbort = () => {
         waiter.cancelled = true;
         queued--;
-        reject(abortedError(signal.reason));
+        reject(abortedError(signal?.reason));
       };
-      signal.addEventListener('abort', onAbort, { once: true });
+      signal?.addEventListener('abort', onAbort, { once: true });
       queue.push(waiter);
     });
   }

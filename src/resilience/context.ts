@@ -74,6 +74,15 @@ export class ExecContext implements PolicyContext {
     return c.signal;
   }
 
+  /**
+   * The signal to listen on while waiting (retry backoff, bulkhead queue), or undefined when nothing
+   * can abort this call — so waiters never pile listeners onto the shared never-aborting signal.
+   */
+  waitSignal(): AbortSignal | undefined {
+    if (this.owns) return this.signal;
+    return this.parent ? this.parent.waitSignal() : this.callerSignal;
+  }
+
   /** True once this context or any ancestor (or the caller's signal) has aborted. */
   isAborted(): boolean {
     if (this.aborted) return true;

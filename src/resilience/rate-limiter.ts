@@ -85,7 +85,7 @@ export function rateLimiter(options: RateLimiterOptions): RateLimiter {
         return Promise.reject(err);
       }
     }
-    return acquireFrom(ctx.signal).then(() => fn(ctx));
+    return acquireFrom(ctx.waitSignal()).then(() => fn(ctx));
   }
 
   const limiter: RateLimiter = {

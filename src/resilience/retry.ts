@@ -185,7 +185,7 @@ export function retry(options: RetryOptions = {}): RetryPolicy {
       logger.debug({ attempt, delayMs: Math.round(delay), fromRetryAfter }, 'retrying');
       if (delay > 0) {
         try {
-          await sleep(delay, { signal: parent.signal, clock });
+          await sleep(delay, { signal: parent.waitSignal(), clock });
         } catch (abortErr) {
           onGiveUp?.({ attempt, reason: 'aborted', ...failed });
           throw abortErr;

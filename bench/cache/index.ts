@@ -30,6 +30,7 @@ const values = keys.map((k, i) => ({
 }));
 const gc = (globalThis as { gc?: () => void }).gc;
 const ROUNDS = 3;
+let heapRuns = 0;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -45,7 +46,8 @@ async function heapFor(fill: (key: string, value: unknown) => unknown): Promise<
   }));
   gc?.();
   const before = process.memoryUsage().heapUsed;
-  for (let i = 0; i < vals.length; i++) await fill(`mem:${i}`, vals[i]);
+  const ns = ++heapRuns;
+  for (let i = 0; i < vals.length; i++) await fill(`mem${ns}:${i}`, vals[i]);
   gc?.();
   return process.memoryUsage().heapUsed - before;
 }

@@ -146,7 +146,6 @@ export class TieredCache {
   private closed = false;
   private lockSeq = 0;
   private readonly waits = new Set<() => void>();
-  private readonly background = new Set<Promise<unknown>>();
   private readonly onClose: (() => Promise<void>)[] = [];
 
   constructor(options: CacheOptions, l2Factory?: (o: CacheOptions, c: TieredCache) => L2 | undefined) {
@@ -434,7 +433,6 @@ export class TieredCache {
       }
     });
     this.inflight.set(key, flight);
-    this.track(flight.promise);
     return flight;
   }
 
@@ -700,7 +698,8 @@ export class TieredCache {
     if (this.closed) return;
     this.closed = true;
     for (const wake of [...this.waits]) wake();
-    await Promise.allSettled([...this.background]);
+    // Background refreshes are not awaited: a user factory may never settle. Their late writes hit a
+    // closed driver and are dropped.
     for (const fn of this.onClose) await fn().catch(() => {});
     this.l1.clear();
     this.inflight.clear();
@@ -795,11 +794,6 @@ export class TieredCache {
       const timer = this.clock.setTimeout(wake, ms);
       this.waits.add(wake);
     });
-  }
-
-  private track(p: Promise<unknown>): void {
-    const q = p.catch(() => {}).finally(() => this.background.delete(q));
-    this.background.add(q);
   }
 }
 

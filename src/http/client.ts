@@ -196,7 +196,14 @@ class Call {
     );
     this.expired = err;
     this.handler?.abort(err);
+    this.controller?.abort(err);
   };
+
+  /**
+   * Aborts waits inside the policies (retry backoff, bulkhead queue, rate-limit wait). Created only when
+   * the caller passed a signal or the client has a policy that queues; otherwise nothing needs it.
+   */
+  controller: AbortController | undefined;
 
   /** Created only for calls that pass a signal. */
   onAbort: (() => void) | undefined;
@@ -205,6 +212,7 @@ class Call {
     const err = new AbortedError(`${this.method} ${this.logUrl} was aborted by the caller`);
     this.aborted = err;
     this.handler?.abort(err);
+    this.controller?.abort(err);
   }
 }
 
@@ -469,8 +477,10 @@ class Client implements HttpClient {
       call.onAbort = () => call.abortByCaller();
       signal.addEventListener('abort', call.onAbort, { once: true });
     }
+    if (signal !== undefined || (this.pipeline.queues && call.totalMs > 0))
+      call.controller = new AbortController();
     try {
-      const res = await this.pipeline.execute(call, this.attempt, call.idempotent);
+      const res = await this.pipeline.execute(call, this.attempt, call.idempotent, call.controller?.signal);
       if (this.onMetrics !== undefined) this.metrics(call, res.status, undefined);
       return res;
     } catch (err) {

@@ -56,7 +56,10 @@ export interface HttpPipeline {
     call: Call,
     attempt: (call: Call, attempt: number) => Promise<HttpResponse>,
     retryable: boolean,
+    signal: AbortSignal | undefined,
   ): Promise<HttpResponse>;
+  /** True when a policy can make a call wait in a queue (bulkhead queue, rate-limit wait). */
+  readonly queues: boolean;
   breakerSnapshot(): BreakerSnapshot | undefined;
   dispose(): void;
 }
@@ -148,10 +151,11 @@ export function buildPipeline(
   };
 
   return {
-    execute(call, attempt, retryable) {
+    queues: (bh !== undefined && (options.bulkhead?.maxQueue ?? 0) > 0) || limiter !== undefined,
+    execute(call, attempt, retryable, signal) {
       const chain = chainFor(retryable && ro !== undefined ? retryFor(call.totalMs) : undefined);
       if (chain === undefined) return attempt(call, 1);
-      return chain.execute((pc) => attempt(call, pc.attempt));
+      return chain.execute((pc) => attempt(call, pc.attempt), signal ? { signal } : undefined);
     },
     breakerSnapshot: () => breaker?.snapshot(),
     dispose() {

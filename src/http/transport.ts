@@ -12,6 +12,7 @@ const EMPTY = Buffer.alloc(0);
 
 /** Builds the error for an oversized body (it knows the method and redacted URL). */
 export interface SizeLimitOwner {
+  readonly method: string;
   tooLarge(declaredBytes?: number): Error;
 }
 
@@ -63,7 +64,8 @@ export class BufferingHandler implements Dispatcher.DispatchHandler {
     this.status = statusCode;
     this.headers = headers;
     const len = headers['content-length'];
-    if (len !== undefined) {
+    // HEAD, 204 and 304 declare a length without sending a body.
+    if (len !== undefined && statusCode !== 204 && statusCode !== 304 && this.owner.method !== 'HEAD') {
       const declared = Number(len);
       if (declared > this.maxBytes) {
         const err = this.owner.tooLarge(declared);

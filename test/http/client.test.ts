@@ -232,6 +232,21 @@ describe('fault modes without retry', () => {
   });
 });
 
+describe('HEAD', () => {
+  it('accepts a declared length larger than the limit, since no body follows', async () => {
+    const { client } = await setup(
+      (_req, res) => {
+        res.writeHead(200, { 'content-length': String(10 * 1024 * 1024) });
+        res.end();
+      },
+      { maxResponseBytes: 1024 },
+    );
+    const res = await client.head('/big-file');
+    expect(res.status).toBe(200);
+    expect(res.body).toHaveLength(0);
+  });
+});
+
 describe('redaction', () => {
   it('keeps Authorization, cookies, secret headers and secret query params out of logs and errors', async () => {
     const logger = createRecordingLogger();

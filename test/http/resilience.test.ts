@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRecordingLogger, ManualClock } from '../../src/core/index.js';
+import { AbortedError, createRecordingLogger, ManualClock } from '../../src/core/index.js';
 import {
   BulkheadRejectedError,
   CircuitOpenError,
@@ -212,6 +212,44 @@ describe('retry', () => {
     expect(server.seen[0]!.headers['idempotency-key']).toBe(server.seen[1]!.headers['idempotency-key']);
     await client.post('/orders', { json: {}, idempotencyKey: 'order-42' });
     expect(server.seen[2]!.headers['idempotency-key']).toBe('order-42');
+  });
+});
+
+describe('cancellation during waits', () => {
+  it('rejects at once when the caller aborts during a retry backoff', async () => {
+    const clock = new ManualClock(0);
+    const probe = retryProbe();
+    const { server, client } = await setup(script(status(503)), {
+      clock,
+      retry: { onRetry: probe.onRetry, baseDelayMs: 60_000, jitter: 'none' },
+    });
+    const ac = new AbortController();
+    const retried = probe.next();
+    const p = client.get('/down', { signal: ac.signal }).catch((e: unknown) => e);
+    await retried;
+    ac.abort();
+    expect(await p).toBeInstanceOf(AbortedError);
+    expect(server.seen).toHaveLength(1);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('applies the total deadline to calls waiting in the bulkhead queue', async () => {
+    const clock = new ManualClock(0);
+    const { server, client } = await setup(() => {}, {
+      clock,
+      timeouts: { totalMs: 1000 },
+      bulkhead: { maxConcurrent: 1, maxQueue: 1 },
+    });
+    const running = client.get('/hang').catch((e: unknown) => e);
+    await server.received(1);
+    const queued = client.get('/hang').catch((e: unknown) => e);
+    await clock.advanceAsync(1000);
+    for (const err of [await running, await queued]) {
+      expect(err).toBeInstanceOf(TimeoutError);
+      expect((err as TimeoutError).phase).toBe('total');
+    }
+    expect(server.seen).toHaveLength(1);
+    expect(clock.pending()).toBe(0);
   });
 });
 

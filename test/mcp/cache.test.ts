@@ -1,0 +1,190 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/index.js';
+import { type RunningGateway, startGateway, type GatewayConfigShape } from '../../src/mcp/index.js';
+import { startRedis, type RedisHandle } from '../helpers/redis-server.js';
+import { connectV2, textOf } from './helpers/clients.js';
+import { startUpstream, type Upstream } from './helpers/upstream.js';
+
+interface Result {
+  isError?: boolean;
+  structuredContent?: Record<string, unknown>;
+  content: { type: string; text?: string }[];
+  _meta?: Record<string, unknown>;
+}
+
+function cachedConfig(baseUrl: string, redisUrl?: string): GatewayConfigShape {
+  return {
+    server: { name: 'cache-test' },
+    cache: {
+      prefix: `t${Math.random().toString(36).slice(2, 8)}`,
+      ...(redisUrl ? { redis: { url: redisUrl } } : {}),
+    },
+    upstreams: { assignments: { baseUrl, retry: { maxAttempts: 1 }, timeouts: { total: 5000 } } },
+    tools: [
+      {
+        name: 'get_assignment',
+        upstream: 'assignments',
+        method: 'GET',
+        path: '/assignments/{id}',
+        input: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+        cache: { ttl: 1000, key: 'assignment:{id}', tags: ['assignments'], staleIfError: 60_000 },
+      },
+      {
+        name: 'list_user_assignments',
+        upstream: 'assignments',
+        method: 'GET',
+        path: '/users/{userId}/assignments',
+        input: { type: 'object', properties: { userId: { type: 'string' } }, required: ['userId'] },
+        cache: {
+          ttl: 1000,
+          key: 'user-assignments:{userId}',
+          tags: ['user:{userId}'],
+          staleWhileRevalidate: 60_000,
+        },
+      },
+      {
+        name: 'update_assignment',
+        upstream: 'assignments',
+        method: 'PUT',
+        path: '/assignments/{id}',
+        input: {
+          type: 'object',
+          properties: { id: { type: 'string' }, title: { type: 'string' }, userId: { type: 'string' } },
+          required: ['id', 'userId'],
+        },
+        params: { userId: 'body' },
+        invalidates: { keys: ['assignment:{id}'], tags: ['user:{userId}'] },
+      },
+    ],
+  };
+}
+
+const cacheMeta = (r: Result) => r._meta?.['conduit/cache'];
+
+describe('cached tools (memory cache, manual clock)', () => {
+  let upstream: Upstream;
+  let gateway: RunningGateway;
+  let clock: ManualClock;
+  let client: Awaited<ReturnType<typeof connectV2>>;
+  const call = (name: string, args: Record<string, unknown>) =>
+    client.callTool({ name, arguments: args }) as Promise<Result>;
+
+  beforeAll(async () => {
+    upstream = await startUpstream();
+  });
+  afterAll(async () => {
+    await upstream?.close();
+  });
+  beforeEach(async () => {
+    upstream.setFault({ kind: 'none' });
+    clock = new ManualClock(Date.now());
+    gateway = await startGateway(cachedConfig(upstream.url), {
+      transport: 'http',
+      clock,
+      progressIntervalMs: 0,
+    });
+    client = await connectV2(gateway.url!, 'legacy');
+    return async () => {
+      await client.close();
+      await gateway.close();
+    };
+  });
+
+  it('answers a miss from the upstream, then a hit from L1, and says which', async () => {
+    const before = upstream.count('/assignments/1');
+    const miss = await call('get_assignment', { id: '1' });
+    expect(cacheMeta(miss)).toEqual({ source: 'upstream', stale: false });
+    const hit = await call('get_assignment', { id: '1' });
+    expect(cacheMeta(hit)).toEqual({ source: 'cache', layer: 'l1', stale: false });
+    expect(hit.structuredContent).toEqual(miss.structuredContent);
+    expect(upstream.count('/assignments/1')).toBe(before + 1);
+    // Another key is its own entry.
+    expect(cacheMeta(await call('get_assignment', { id: '2' }))).toMatchObject({ source: 'upstream' });
+  });
+
+  it('an update invalidates the entry and the user list it names', async () => {
+    await call('get_assignment', { id: '2' });
+    await call('list_user_assignments', { userId: 'u1' });
+    expect(cacheMeta(await call('list_user_assignments', { userId: 'u1' }))).toMatchObject({
+      source: 'cache',
+    });
+    const updated = await call('update_assignment', { id: '2', userId: 'u1', title: 'Renamed' });
+    expect(updated.isError).toBeFalsy();
+    const fresh = await call('get_assignment', { id: '2' });
+    expect(cacheMeta(fresh)).toMatchObject({ source: 'upstream' });
+    expect(fresh.structuredContent).toMatchObject({ title: 'Renamed' });
+    const list = await call('list_user_assignments', { userId: 'u1' });
+    expect(cacheMeta(list)).toMatchObject({ source: 'upstream' });
+    expect(JSON.stringify(list.structuredContent)).toContain('Renamed');
+  });
+
+  it('a failed update invalidates nothing', async () => {
+    await call('get_assignment', { id: '1' });
+    upstream.setFault({ kind: 'status', status: 500 });
+    expect((await call('update_assignment', { id: '1', userId: 'u1', title: 'x' })).isError).toBe(true);
+    upstream.setFault({ kind: 'none' });
+    expect(cacheMeta(await call('get_assignment', { id: '1' }))).toMatchObject({ source: 'cache' });
+  });
+
+  it('serves stale data when the upstream fails after the TTL, and says it is stale', async () => {
+    const first = await call('get_assignment', { id: '1' });
+    await clock.advanceAsync(2000);
+    upstream.setFault({ kind: 'status', status: 503 });
+    const stale = await call('get_assignment', { id: '1' });
+    expect(stale.isError).toBeFalsy();
+    expect(cacheMeta(stale)).toMatchObject({ source: 'cache', stale: true });
+    expect(stale.structuredContent).toEqual(first.structuredContent);
+    expect(textOf(stale)).toContain('stale');
+  });
+
+  it('without stale data an upstream failure is a tool error', async () => {
+    upstream.setFault({ kind: 'status', status: 503 });
+    const r = await call('get_assignment', { id: '2' });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toContain('HTTP 503');
+  });
+
+  it('stale-while-revalidate answers at once and refreshes in the background', async () => {
+    await call('list_user_assignments', { userId: 'u1' });
+    await clock.advanceAsync(2000);
+    const refreshed = upstream.nextRequest();
+    const r = await call('list_user_assignments', { userId: 'u1' });
+    expect(cacheMeta(r)).toMatchObject({ source: 'cache', stale: true });
+    expect((await refreshed).url).toBe('/users/u1/assignments');
+  });
+});
+
+describe('cached tools across two instances sharing Redis', () => {
+  let redis: RedisHandle;
+  let upstream: Upstream;
+  beforeAll(async () => {
+    [redis, upstream] = await Promise.all([startRedis(), startUpstream()]);
+  });
+  afterAll(async () => {
+    await upstream?.close();
+    await redis?.stop();
+  });
+
+  it('the second instance answers from L2, and an update on one invalidates both', async () => {
+    const config = cachedConfig(upstream.url, redis.url);
+    const a = await startGateway(config, { transport: 'http' });
+    const b = await startGateway(config, { transport: 'http' });
+    const ca = await connectV2(a.url!, 'legacy');
+    const cb = await connectV2(b.url!, 'modern');
+    try {
+      const before = upstream.count('/assignments/1');
+      const miss = (await ca.callTool({ name: 'get_assignment', arguments: { id: '1' } })) as Result;
+      expect(cacheMeta(miss)).toMatchObject({ source: 'upstream' });
+      const l2 = (await cb.callTool({ name: 'get_assignment', arguments: { id: '1' } })) as Result;
+      expect(cacheMeta(l2)).toEqual({ source: 'cache', layer: 'l2', stale: false });
+      expect(upstream.count('/assignments/1')).toBe(before + 1);
+      await ca.callTool({ name: 'update_assignment', arguments: { id: '1', userId: 'u1', title: 'Via A' } });
+      const after = (await cb.callTool({ name: 'get_assignment', arguments: { id: '1' } })) as Result;
+      expect(cacheMeta(after)).toMatchObject({ source: 'upstream' });
+      expect(after.structuredContent).toMatchObject({ title: 'Via A' });
+    } finally {
+      await Promise.allSettled([ca.close(), cb.close()]);
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});

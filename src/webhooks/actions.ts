@@ -1,0 +1,103 @@
+import type { Logger } from '../core/index.js';
+import type { WebhookContext, WebhookEvent, WebhookHandlerFn } from './event.js';
+import { MissingTemplateFieldError, PayloadTemplate } from './template.js';
+
+/** What the invalidate action needs from a cache (`conduit/cache`'s cache fits). */
+export interface CacheInvalidator {
+  delete(key: string): unknown;
+  invalidateTags(tags: string[]): unknown;
+  invalidatePattern(glob: string): unknown;
+}
+
+/** Where the publish action sends events (the gateway turns them into MCP resource-update notifications). */
+export interface EventPublisher {
+  publish(event: PublishedWebhookEvent): void | Promise<void>;
+}
+
+/** The event the publish action sends. No payload unless asked for: it may be large or sensitive. */
+export interface PublishedWebhookEvent {
+  source: 'webhook';
+  endpoint: string;
+  eventId: string;
+  eventType: string;
+  /** Rendered resource URIs (e.g. `todo://items/42`), for `notifications/resources/updated`. */
+  uris: string[];
+  receivedAt: number;
+  payload?: unknown;
+}
+
+/** Options of `invalidate`. Every string is a template over the payload: `todo:{data.id}`. */
+export interface InvalidateActionOptions {
+  cache: CacheInvalidator;
+  keys?: string[];
+  tags?: string[];
+  /** Redis-style globs; substituted payload values are glob-escaped so they cannot widen a pattern. */
+  patterns?: string[];
+}
+
+function renderAll(
+  templates: readonly PayloadTemplate[],
+  event: WebhookEvent,
+  logger: Logger,
+  escapeGlob: boolean,
+): string[] {
+  const out: string[] = [];
+  for (const t of templates) {
+    try {
+      out.push(t.render(event.payload, escapeGlob));
+    } catch (err) {
+      if (!(err instanceof MissingTemplateFieldError)) throw err;
+      // A retry would carry the same payload, so failing cannot help: skip this one and say so.
+      logger.warn(
+        { template: err.template, field: err.field },
+        'webhook action skipped a template: field missing in payload',
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * Built-in action: deletes keys, invalidates tags and deletes patterns rendered from the payload. A
+ * template whose field is missing is skipped and logged (warn); the others still run. A cache failure
+ * throws, so the delivery is answered 500 and retried.
+ */
+export function invalidate(options: InvalidateActionOptions): WebhookHandlerFn {
+  const keys = (options.keys ?? []).map((s) => new PayloadTemplate(s));
+  const tags = (options.tags ?? []).map((s) => new PayloadTemplate(s));
+  const patterns = (options.patterns ?? []).map((s) => new PayloadTemplate(s));
+  const cache = options.cache;
+  return async (event: WebhookEvent, ctx: WebhookContext) => {
+    for (const key of renderAll(keys, event, ctx.logger, false)) await cache.delete(key);
+    const renderedTags = renderAll(tags, event, ctx.logger, false);
+    if (renderedTags.length > 0) await cache.invalidateTags(renderedTags);
+    for (const glob of renderAll(patterns, event, ctx.logger, true)) await cache.invalidatePattern(glob);
+  };
+}
+
+/** Options of `publish`. */
+export interface PublishActionOptions {
+  publisher: EventPublisher;
+  /** Resource URI templates, e.g. `todo://items/{data.id}`. Missing fields skip that URI (logged). */
+  uris?: string[];
+  /** Include the parsed payload in the event. Default false. */
+  includePayload?: boolean;
+}
+
+/** Built-in action: publishes a `PublishedWebhookEvent`; a publisher failure answers 500 (retried). */
+export function publish(options: PublishActionOptions): WebhookHandlerFn {
+  const uris = (options.uris ?? []).map((s) => new PayloadTemplate(s));
+  const { publisher, includePayload = false } = options;
+  return async (event: WebhookEvent, ctx: WebhookContext) => {
+    const published: PublishedWebhookEvent = {
+      source: 'webhook',
+      endpoint: event.endpoint,
+      eventId: event.id,
+      eventType: event.type,
+      uris: renderAll(uris, event, ctx.logger, false),
+      receivedAt: event.receivedAt,
+    };
+    if (includePayload) published.payload = event.payload;
+    await publisher.publish(published);
+  };
+}

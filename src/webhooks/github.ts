@@ -1,0 +1,62 @@
+import { createHmac, type KeyObject } from 'node:crypto';
+import { decodeHex256, matchesAny } from './compare.js';
+import { readHeader, type WebhookHeaders } from './headers.js';
+import { type SecretInput, secretOption, verbatimKeys } from './secrets.js';
+import { headerProblem, reject, type SignatureVerifier, type VerifyResult } from './verifier.js';
+
+/** Options of the GitHub verifier. */
+export interface GitHubOptions {
+  /** The webhook secret, used verbatim as the HMAC key. */
+  secret?: SecretInput;
+  /** Several secrets accepted at once, for rotation. */
+  secrets?: SecretInput;
+}
+
+const SIGNATURE = 'x-hub-signature-256';
+
+class GitHubVerifier implements SignatureVerifier {
+  readonly scheme = 'github';
+  private readonly keys: KeyObject[];
+
+  constructor(options: GitHubOptions) {
+    this.keys = verbatimKeys(secretOption(options), 'github');
+  }
+
+  verify(body: Uint8Array, headers: WebhookHeaders): VerifyResult {
+    const sig = readHeader(headers, SIGNATURE);
+    if (sig.value === undefined) return headerProblem(SIGNATURE, sig);
+    if (!sig.value.startsWith('sha256=')) {
+      return reject('malformed_header', `Header ${SIGNATURE} must look like "sha256=<64 hex digits>"`);
+    }
+    const candidate = decodeHex256(sig.value.slice(7));
+    if (!candidate) {
+      return reject(
+        'malformed_header',
+        `Header ${SIGNATURE} must hold 64 hex digits after "sha256=" (truncated?)`,
+      );
+    }
+    const candidates = [candidate];
+    for (const key of this.keys) {
+      if (matchesAny(createHmac('sha256', key).update(body).digest(), candidates)) {
+        // Neither header is signed: they only name the delivery (id for de-dup) and its event.
+        return {
+          ok: true,
+          id: readHeader(headers, 'x-github-delivery').value,
+          type: readHeader(headers, 'x-github-event').value,
+        };
+      }
+    }
+    return reject(
+      'signature_mismatch',
+      `The signature in ${SIGNATURE} does not match the body and any configured secret`,
+    );
+  }
+}
+
+/**
+ * GitHub (`X-Hub-Signature-256: sha256=<hex>` over the body only). There is no signed timestamp, so
+ * only de-duplication on `X-GitHub-Delivery` stops a replay.
+ */
+export function github(options: GitHubOptions): SignatureVerifier {
+  return new GitHubVerifier(options);
+}

@@ -1,0 +1,109 @@
+import { createHmac, type KeyObject } from 'node:crypto';
+import { ConfigError } from '../core/index.js';
+import { decodeBase64256, decodeHex256, matchesAny } from './compare.js';
+import { readHeader, type WebhookHeaders } from './headers.js';
+import { type SecretInput, secretOption, verbatimKeys } from './secrets.js';
+import {
+  checkTimestamp,
+  headerProblem,
+  reject,
+  type SignatureVerifier,
+  toleranceOption,
+  type VerifyResult,
+} from './verifier.js';
+
+/** Options of the generic HMAC-SHA256 verifier. */
+export interface HmacOptions {
+  /** The shared secret, used verbatim (UTF-8 bytes) as the HMAC key. */
+  secret?: SecretInput;
+  /** Several secrets accepted at once, for rotation. */
+  secrets?: SecretInput;
+  /** Header holding the signature. Default `x-signature`. */
+  header?: string;
+  /** Text before the digest in the header, e.g. `sha256=`. Default none. */
+  prefix?: string;
+  /** Digest encoding. Default `hex`. */
+  encoding?: 'hex' | 'base64';
+  /**
+   * Header with a Unix-seconds timestamp. When set, the signed content is `<timestamp>.<body>` and the
+   * timestamp must be within `toleranceMs`; otherwise the body alone is signed.
+   */
+  timestampHeader?: string;
+  /** Allowed clock skew of the timestamp, past and future. Default 5 minutes. */
+  toleranceMs?: number;
+  /** Header holding the event id for de-duplication (otherwise the endpoint's `idPath`). */
+  idHeader?: string;
+}
+
+class HmacVerifier implements SignatureVerifier {
+  readonly scheme = 'hmac';
+  private readonly keys: KeyObject[];
+  private readonly header: string;
+  private readonly prefix: string;
+  private readonly decode: (s: string) => Buffer | undefined;
+  private readonly timestampHeader: string | undefined;
+  private readonly toleranceMs: number;
+  private readonly idHeader: string | undefined;
+
+  constructor(options: HmacOptions) {
+    this.keys = verbatimKeys(secretOption(options), 'hmac');
+    this.header = (options.header ?? 'x-signature').toLowerCase();
+    this.prefix = options.prefix ?? '';
+    const encoding = options.encoding ?? 'hex';
+    if (encoding !== 'hex' && encoding !== 'base64') {
+      throw new ConfigError(`hmac: encoding must be "hex" or "base64", got ${JSON.stringify(encoding)}`);
+    }
+    this.decode = encoding === 'hex' ? decodeHex256 : decodeBase64256;
+    this.timestampHeader = options.timestampHeader?.toLowerCase();
+    this.toleranceMs = toleranceOption(options.toleranceMs, 'hmac');
+    this.idHeader = options.idHeader?.toLowerCase();
+  }
+
+  verify(body: Uint8Array, headers: WebhookHeaders, nowMs: number): VerifyResult {
+    const sig = readHeader(headers, this.header);
+    if (sig.value === undefined) return headerProblem(this.header, sig);
+    let timestampMs: number | undefined;
+    let ts: string | undefined;
+    if (this.timestampHeader !== undefined) {
+      const read = readHeader(headers, this.timestampHeader);
+      if (read.value === undefined) return headerProblem(this.timestampHeader, read);
+      const checked = checkTimestamp(this.timestampHeader, read.value, nowMs, this.toleranceMs);
+      if (typeof checked !== 'number') return checked;
+      timestampMs = checked;
+      ts = read.value;
+    }
+    if (!sig.value.startsWith(this.prefix)) {
+      return reject('malformed_header', `Header ${this.header} must start with "${this.prefix}"`);
+    }
+    const candidate = this.decode(sig.value.slice(this.prefix.length));
+    if (!candidate) {
+      return reject(
+        'malformed_header',
+        `Header ${this.header} does not hold a whole SHA-256 digest (truncated?)`,
+      );
+    }
+    const candidates = [candidate];
+    for (const key of this.keys) {
+      const mac = createHmac('sha256', key);
+      if (ts !== undefined) mac.update(`${ts}.`);
+      if (matchesAny(mac.update(body).digest(), candidates)) {
+        const result: VerifyResult = { ok: true };
+        if (timestampMs !== undefined) result.timestampMs = timestampMs;
+        if (this.idHeader !== undefined) {
+          const id = readHeader(headers, this.idHeader).value;
+          if (id !== undefined) result.id = id;
+        }
+        return result;
+      }
+    }
+    return reject(
+      'signature_mismatch',
+      `The signature in ${this.header} does not match the body and any configured secret`,
+    );
+  }
+}
+
+/** Generic HMAC-SHA256 in a configurable header, optionally over `<timestamp>.<body>`. */
+export function hmac(options: HmacOptions): SignatureVerifier {
+  return new HmacVerifier(options);
+}

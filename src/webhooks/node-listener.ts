@@ -1,0 +1,103 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../core/index.js';
+import { isJsonContentType } from './content.js';
+import type { WebhookEndpoint } from './handler.js';
+import type { WebhookHeaders } from './headers.js';
+import { failure, type WebhookResponse } from './responses.js';
+
+interface Deps {
+  endpointFor(path: string): WebhookEndpoint | undefined;
+  processDelivery(ep: WebhookEndpoint, headers: WebhookHeaders, body: Uint8Array): Promise<WebhookResponse>;
+  logger: Logger;
+}
+
+function send(res: ServerResponse, r: WebhookResponse, close = false): void {
+  if (res.headersSent || res.destroyed) return;
+  const headers: Record<string, string | number> = {
+    ...r.headers,
+    'content-length': Buffer.byteLength(r.body),
+  };
+  if (close) headers.connection = 'close';
+  res.writeHead(r.status, headers);
+  res.end(r.body);
+}
+
+/**
+ * The node:http side: route, method, content type and size checks before reading, a body read that
+ * stops at the limit, then the shared processing. Uses `headersDistinct` so a header sent twice is
+ * seen as two values, not one comma-joined string.
+ */
+export function serveNode(
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: ((err?: unknown) => void) | undefined,
+  deps: Deps,
+): void {
+  const ep = deps.endpointFor(req.url ?? '/');
+  if (!ep) {
+    if (next) next();
+    else send(res, failure(404, 'not_found', 'No webhook endpoint at this path'));
+    return;
+  }
+  const refuse = (r: WebhookResponse) => {
+    // The body was not read: close the connection rather than drain an unwanted upload.
+    send(res, r, true);
+    req.resume();
+  };
+  if (req.method !== 'POST') {
+    refuse(failure(405, 'method_not_allowed', 'Webhooks are delivered with POST', { allow: 'POST' }));
+    return;
+  }
+  if (!isJsonContentType(req.headers['content-type'])) {
+    refuse(failure(415, 'unsupported_media_type', 'Content-Type must be application/json'));
+    return;
+  }
+  const tooLarge = () => failure(413, 'body_too_large', `The body exceeds ${ep.maxBodyBytes} bytes`);
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > ep.maxBodyBytes) {
+    ep.logger.warn({ reason: 'body_too_large', bytes: declared }, 'webhook rejected');
+    refuse(tooLarge());
+    return;
+  }
+
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const cleanup = () => {
+    req.off('data', onData);
+    req.off('end', onEnd);
+    req.off('error', onError);
+  };
+  const onData = (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > ep.maxBodyBytes) {
+      // Stop at the limit: drop what we hold and stop reading; the connection is closed after the 413.
+      cleanup();
+      chunks.length = 0;
+      req.pause();
+      ep.logger.warn({ reason: 'body_too_large', bytes: size }, 'webhook rejected');
+      send(res, tooLarge(), true);
+      res.once('finish', () => req.socket?.destroySoon?.());
+      return;
+    }
+    chunks.push(chunk);
+  };
+  const onEnd = () => {
+    cleanup();
+    const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+    const headers = req.headersDistinct as WebhookHeaders;
+    deps.processDelivery(ep, headers, body).then(
+      (r) => send(res, r),
+      (err: unknown) => {
+        deps.logger.error(
+          { err: err instanceof Error ? err.message : String(err) },
+          'webhook receiver failed',
+        );
+        send(res, failure(500, 'internal_error', 'The webhook receiver failed; retry later'));
+      },
+    );
+  };
+  const onError = () => cleanup(); // client went away; nothing to answer
+  req.on('data', onData);
+  req.on('end', onEnd);
+  req.on('error', onError);
+}

@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import { Redis, type Cluster, type RedisOptions } from 'ioredis';
+import type { ClaimResult, DedupeStore } from './dedupe-store.js';
+import { DedupeStoreError } from './errors.js';
+
+/** Options of the Redis de-duplication store. */
+export interface RedisDedupeStoreOptions {
+  /** A client you own (not closed by `close()`). */
+  redis?: Redis | Cluster;
+  /** Or a URL; the store then creates and owns its client. */
+  url?: string;
+  /** Extra ioredis options for a client the store creates. */
+  options?: RedisOptions;
+  /** Key prefix. Default `conduit:webhook:`. */
+  prefix?: string;
+}
+
+const DONE = 'done';
+
+// One round trip: SET NX PX to claim; if taken, say whether it is done or in flight.
+const CLAIM = `if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 1 end
+if redis.call('GET', KEYS[1]) == '${DONE}' then return 2 end
+return 0`;
+// Mark done only if this delivery still holds the key, or nobody does (the in-flight mark expired).
+const COMPLETE = `local v = redis.call('GET', KEYS[1])
+if v == false or v == ARGV[1] then redis.call('SET', KEYS[1], '${DONE}', 'PX', ARGV[2]) return 1 end
+return 0`;
+// Compare-and-delete: never drop another delivery's mark.
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+interface Script {
+  source: string;
+  sha: string;
+}
+const script = (source: string): Script => ({ source, sha: createHash('sha1').update(source).digest('hex') });
+const SCRIPTS = { claim: script(CLAIM), complete: script(COMPLETE), release: script(RELEASE) };
+
+/**
+ * De-duplication shared by every instance through Redis: a claim is `SET key token PX <in-flight TTL> NX`,
+ * completion rewrites it to `done` with a TTL of days, release is a compare-and-delete. Failures reject
+ * with `DedupeStoreError` (the handler answers 503 so the sender retries).
+ */
+export class RedisDedupeStore implements DedupeStore {
+  private readonly client: Redis | Cluster;
+  private readonly owned: boolean;
+  private readonly prefix: string;
+
+  constructor(options: RedisDedupeStoreOptions) {
+    this.prefix = options.prefix ?? 'conduit:webhook:';
+    this.owned = !options.redis;
+    if (options.redis) this.client = options.redis;
+    else {
+      const base: RedisOptions = {
+        enableAutoPipelining: true,
+        maxRetriesPerRequest: 1,
+        commandTimeout: 2_000,
+        retryStrategy: (times) => Math.min(50 * times, 1_000),
+        ...options.options,
+      };
+      this.client = options.url ? new Redis(options.url, base) : new Redis(base);
+      // Errors surface through failed calls; without a listener ioredis prints every reconnect failure.
+      this.client.on('error', () => {});
+    }
+  }
+
+  async claim(key: string, token: string, inFlightTtlMs: number): Promise<ClaimResult> {
+    const r = await this.run('claim', key, token, String(Math.max(1, Math.ceil(inFlightTtlMs))));
+    return r === 1 ? 'claimed' : r === 2 ? 'done' : 'in_flight';
+  }
+
+  async complete(key: string, token: string, ttlMs: number): Promise<void> {
+    await this.run('complete', key, token, String(Math.max(1, Math.ceil(ttlMs))));
+  }
+
+  async release(key: string, token: string): Promise<void> {
+    await this.run('release', key, token);
+  }
+
+  async close(): Promise<void> {
+    if (!this.owned) return;
+    try {
+      await this.client.quit();
+    } catch {
+      this.client.disconnect();
+    }
+  }
+
+  private async run(name: keyof typeof SCRIPTS, key: string, ...args: string[]): Promise<unknown> {
+    const s = SCRIPTS[name];
+    const k = this.prefix + key;
+    try {
+      try {
+        return await this.client.evalsha(s.sha, 1, k, ...args);
+      } catch (err) {
+        if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+        return await this.client.eval(s.source, 1, k, ...args);
+      }
+    } catch (err) {
+      throw new DedupeStoreError(name, { cause: err });
+    }
+  }
+}

@@ -1,0 +1,106 @@
+import { createHmac, type KeyObject } from 'node:crypto';
+import { decodeBase64256, matchesAny } from './compare.js';
+import { readHeader, type WebhookHeaders } from './headers.js';
+import { type SecretInput, secretOption, standardKeys } from './secrets.js';
+import {
+  checkTimestamp,
+  headerProblem,
+  reject,
+  type SignatureVerifier,
+  toleranceOption,
+  type VerifyResult,
+} from './verifier.js';
+
+/** Options of the Standard Webhooks and Svix verifiers. */
+export interface StandardWebhooksOptions {
+  /** `whsec_<base64>` (or bare base64) secret(s); raw bytes are used as the key as is. */
+  secret?: SecretInput;
+  /** Several secrets accepted at once, for rotation. */
+  secrets?: SecretInput;
+  /** Allowed clock skew of `webhook-timestamp`, past and future. Default 5 minutes. */
+  toleranceMs?: number;
+}
+
+interface HeaderNames {
+  id: string;
+  timestamp: string;
+  signature: string;
+}
+
+const WEBHOOK: HeaderNames = {
+  id: 'webhook-id',
+  timestamp: 'webhook-timestamp',
+  signature: 'webhook-signature',
+};
+const SVIX: HeaderNames = { id: 'svix-id', timestamp: 'svix-timestamp', signature: 'svix-signature' };
+
+class StandardWebhooksVerifier implements SignatureVerifier {
+  private readonly keys: KeyObject[];
+  private readonly toleranceMs: number;
+
+  constructor(
+    readonly scheme: string,
+    private readonly names: readonly HeaderNames[],
+    options: StandardWebhooksOptions,
+  ) {
+    this.keys = standardKeys(secretOption(options), scheme);
+    this.toleranceMs = toleranceOption(options.toleranceMs, scheme);
+  }
+
+  verify(body: Uint8Array, headers: WebhookHeaders, nowMs: number): VerifyResult {
+    // Svix sends svix-* names; its library also takes webhook-* ones. Pick the set whose signature is there.
+    let names = this.names[0]!;
+    if (this.names.length > 1 && headers[names.signature] === undefined) names = this.names[1]!;
+
+    const id = readHeader(headers, names.id);
+    if (id.value === undefined) return headerProblem(names.id, id);
+    const ts = readHeader(headers, names.timestamp);
+    if (ts.value === undefined) return headerProblem(names.timestamp, ts);
+    const sig = readHeader(headers, names.signature);
+    if (sig.value === undefined) return headerProblem(names.signature, sig);
+
+    const timestampMs = checkTimestamp(names.timestamp, ts.value, nowMs, this.toleranceMs);
+    if (typeof timestampMs !== 'number') return timestampMs;
+
+    // Space-separated "v1,<base64>" entries; other versions (v1a: asymmetric) are not ours to check.
+    const candidates: Buffer[] = [];
+    let sawV1 = false;
+    for (const entry of sig.value.split(' ')) {
+      if (!entry.startsWith('v1,')) continue;
+      sawV1 = true;
+      const decoded = decodeBase64256(entry.slice(3));
+      if (decoded) candidates.push(decoded);
+    }
+    if (candidates.length === 0) {
+      return reject(
+        'malformed_header',
+        sawV1
+          ? `Header ${names.signature} has no well-formed v1 signature (44 base64 characters; truncated?)`
+          : `Header ${names.signature} has no "v1,<base64>" entry`,
+      );
+    }
+
+    const prefix = `${id.value}.${ts.value}.`;
+    for (const key of this.keys) {
+      const expected = createHmac('sha256', key).update(prefix).update(body).digest();
+      if (matchesAny(expected, candidates)) return { ok: true, id: id.value, timestampMs };
+    }
+    return reject(
+      'signature_mismatch',
+      `No signature in ${names.signature} matches the body and any configured secret`,
+    );
+  }
+}
+
+/**
+ * Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64> …`). The
+ * secret's base64 after `whsec_` is decoded to get the HMAC key. The event id is `webhook-id`.
+ */
+export function standardWebhooks(options: StandardWebhooksOptions): SignatureVerifier {
+  return new StandardWebhooksVerifier('standard', [WEBHOOK], options);
+}
+
+/** Svix: the Standard Webhooks scheme under `svix-*` header names (`webhook-*` accepted too). */
+export function svix(options: StandardWebhooksOptions): SignatureVerifier {
+  return new StandardWebhooksVerifier('svix', [SVIX, WEBHOOK], options);
+}

@@ -1,0 +1,89 @@
+import { createHmac, type KeyObject } from 'node:crypto';
+import { decodeHex256, matchesAny } from './compare.js';
+import { readHeader, type WebhookHeaders } from './headers.js';
+import { type SecretInput, secretOption, verbatimKeys } from './secrets.js';
+import {
+  checkTimestamp,
+  headerProblem,
+  reject,
+  type SignatureVerifier,
+  toleranceOption,
+  type VerifyResult,
+} from './verifier.js';
+
+/** Options of the Stripe verifier. */
+export interface StripeOptions {
+  /** The endpoint's `whsec_…` signing secret, used verbatim (not base64-decoded) as the HMAC key. */
+  secret?: SecretInput;
+  /** Several secrets accepted at once, for rotation. */
+  secrets?: SecretInput;
+  /** Allowed clock skew of `t=`, past and future. Default 5 minutes. */
+  toleranceMs?: number;
+}
+
+const HEADER = 'stripe-signature';
+
+class StripeVerifier implements SignatureVerifier {
+  readonly scheme = 'stripe';
+  private readonly keys: KeyObject[];
+  private readonly toleranceMs: number;
+
+  constructor(options: StripeOptions) {
+    this.keys = verbatimKeys(secretOption(options), 'stripe');
+    this.toleranceMs = toleranceOption(options.toleranceMs, 'stripe');
+  }
+
+  verify(body: Uint8Array, headers: WebhookHeaders, nowMs: number): VerifyResult {
+    const header = readHeader(headers, HEADER);
+    if (header.value === undefined) return headerProblem(HEADER, header);
+
+    // "t=<seconds>,v1=<hex>,v1=<hex>,v0=…": exactly one t, any number of v1; other schemes ignored.
+    let t: string | undefined;
+    let sawV1 = false;
+    const candidates: Buffer[] = [];
+    for (const item of header.value.split(',')) {
+      const eq = item.indexOf('=');
+      if (eq <= 0) continue;
+      const key = item.slice(0, eq).trim();
+      const value = item.slice(eq + 1).trim();
+      if (key === 't') {
+        if (t !== undefined) {
+          return reject('malformed_header', `Header ${HEADER} has more than one t= (header sent twice?)`);
+        }
+        t = value;
+      } else if (key === 'v1') {
+        sawV1 = true;
+        const decoded = decodeHex256(value);
+        if (decoded) candidates.push(decoded);
+      }
+    }
+    if (t === undefined) return reject('malformed_header', `Header ${HEADER} has no t=<timestamp>`);
+    const timestampMs = checkTimestamp(`${HEADER} t=`, t, nowMs, this.toleranceMs);
+    if (typeof timestampMs !== 'number') return timestampMs;
+    if (candidates.length === 0) {
+      return reject(
+        'malformed_header',
+        sawV1
+          ? `Header ${HEADER} has no well-formed v1= signature (64 hex digits; truncated?)`
+          : `Header ${HEADER} has no v1= signature`,
+      );
+    }
+    const prefix = `${t}.`;
+    for (const key of this.keys) {
+      if (matchesAny(createHmac('sha256', key).update(prefix).update(body).digest(), candidates)) {
+        return { ok: true, timestampMs };
+      }
+    }
+    return reject(
+      'signature_mismatch',
+      `No v1 signature in ${HEADER} matches the body and any configured secret`,
+    );
+  }
+}
+
+/**
+ * Stripe (`Stripe-Signature: t=…,v1=…`). The event id and type come from the payload (`id`, `type`).
+ */
+export function stripe(options: StripeOptions): SignatureVerifier {
+  return new StripeVerifier(options);
+}

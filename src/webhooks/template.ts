@@ -1,0 +1,69 @@
+import { ConfigError } from '../core/index.js';
+
+/** Thrown by `render` when a field the template reads is missing or not a string, number or boolean. */
+export class MissingTemplateFieldError extends Error {
+  constructor(
+    readonly template: string,
+    readonly field: string,
+  ) {
+    super(`template ${JSON.stringify(template)}: field ${field} is missing or not a scalar in the payload`);
+  }
+}
+
+const GLOB_SPECIAL = /[*?[\]\\]/g;
+
+/**
+ * `resource:{data.id}` templates over a webhook payload, compiled once. A field must hold a string,
+ * number or boolean; anything else (missing, null, object) makes `render` throw
+ * `MissingTemplateFieldError` so the caller can skip the action rather than touch the wrong key.
+ */
+export class PayloadTemplate {
+  private readonly literals: string[] = [];
+  private readonly paths: string[][] = [];
+
+  constructor(readonly source: string) {
+    const re = /\{([^{}]*)\}/g;
+    let last = 0;
+    for (let m = re.exec(source); m !== null; m = re.exec(source)) {
+      const path = m[1]!.trim();
+      if (path.length === 0 || path.split('.').some((p) => p.length === 0)) {
+        throw new ConfigError(
+          `webhooks: template ${JSON.stringify(source)} has an empty field name in "${m[0]}"`,
+        );
+      }
+      this.literals.push(source.slice(last, m.index));
+      this.paths.push(path.split('.'));
+      last = m.index + m[0].length;
+    }
+    const rest = source.slice(last);
+    if (/[{}]/.test(rest) || this.literals.some((l) => /[{}]/.test(l))) {
+      throw new ConfigError(`webhooks: template ${JSON.stringify(source)} has an unbalanced "{" or "}"`);
+    }
+    this.literals.push(rest);
+  }
+
+  /**
+   * Renders against `payload`. With `escapeGlob`, substituted values have `* ? [ ] \` escaped, so a
+   * payload value can never widen an invalidation pattern.
+   */
+  render(payload: unknown, escapeGlob = false): string {
+    let out = this.literals[0]!;
+    for (let i = 0; i < this.paths.length; i++) {
+      const path = this.paths[i]!;
+      let value: unknown = payload;
+      for (const part of path) {
+        if (value === null || typeof value !== 'object' || !Object.hasOwn(value, part)) {
+          value = undefined;
+          break;
+        }
+        value = (value as Record<string, unknown>)[part];
+      }
+      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+        throw new MissingTemplateFieldError(this.source, path.join('.'));
+      }
+      const text = String(value);
+      out += (escapeGlob ? text.replace(GLOB_SPECIAL, '\\$&') : text) + this.literals[i + 1]!;
+    }
+    return out;
+  }
+}

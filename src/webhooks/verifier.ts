@@ -1,0 +1,105 @@
+import { ConfigError } from '../core/index.js';
+import { WebhookVerificationError, type RejectReason } from './errors.js';
+import type { HeaderRead, WebhookHeaders } from './headers.js';
+
+/** A delivery whose signature checked out, with what the scheme's headers say about it. */
+export interface Verified {
+  ok: true;
+  /** Event id from a signed or delivery header (webhook-id, X-GitHub-Delivery), when the scheme has one. */
+  id?: string;
+  /** Event type from a header (GitHub's X-GitHub-Event), when the scheme has one. */
+  type?: string;
+  /** The signed timestamp in epoch ms, when the scheme has one. */
+  timestampMs?: number;
+}
+
+/** A refused delivery: `reason` is stable, `message` says which header and what was wrong. */
+export interface Rejected {
+  ok: false;
+  reason: RejectReason;
+  message: string;
+}
+
+export type VerifyResult = Verified | Rejected;
+
+/**
+ * Checks a delivery's signature on the exact bytes received. Never throws on request input: every
+ * problem with headers or body comes back as a `Rejected`.
+ */
+export interface SignatureVerifier {
+  /** Scheme name, for logs: `standard`, `svix`, `github`, `stripe`, `hmac`. */
+  readonly scheme: string;
+  /** Verifies `body` against `headers` (lower-case names) at time `nowMs` (epoch ms). */
+  verify(body: Uint8Array, headers: WebhookHeaders, nowMs: number): VerifyResult;
+}
+
+/** Default tolerance for signed timestamps, in both directions. */
+export const DEFAULT_TOLERANCE_MS = 5 * 60_000;
+
+export function reject(reason: RejectReason, message: string): Rejected {
+  return { ok: false, reason, message };
+}
+
+/** Turns a header read problem into a rejection naming the header. */
+export function headerProblem(name: string, read: HeaderRead): Rejected {
+  switch (read.problem) {
+    case 'repeated_header':
+      return reject('repeated_header', `Header ${name} was sent more than once; send it exactly once`);
+    case 'empty_header':
+      return reject('empty_header', `Header ${name} is empty`);
+    default:
+      return reject('missing_header', `Header ${name} is missing`);
+  }
+}
+
+const DIGITS = /^[0-9]{1,15}$/;
+
+/**
+ * Parses a Unix-seconds timestamp header and checks it lies within `toleranceMs` of `nowMs` either way.
+ * Returns the timestamp in ms, or a rejection.
+ */
+export function checkTimestamp(
+  name: string,
+  value: string,
+  nowMs: number,
+  toleranceMs: number,
+): number | Rejected {
+  if (!DIGITS.test(value)) {
+    return reject('malformed_header', `Header ${name} must be a Unix timestamp in whole seconds`);
+  }
+  const ms = Number(value) * 1000;
+  if (ms < nowMs - toleranceMs) {
+    return reject(
+      'timestamp_too_old',
+      `Timestamp in ${name} is more than ${toleranceMs / 1000} s in the past (replayed or delayed delivery)`,
+    );
+  }
+  if (ms > nowMs + toleranceMs) {
+    return reject(
+      'timestamp_in_future',
+      `Timestamp in ${name} is more than ${toleranceMs / 1000} s in the future (check the sender's clock)`,
+    );
+  }
+  return ms;
+}
+
+/** Validates a tolerance option. */
+export function toleranceOption(value: number | undefined, scheme: string): number {
+  if (value === undefined) return DEFAULT_TOLERANCE_MS;
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new ConfigError(`${scheme}: toleranceMs must be a positive number of milliseconds, got ${value}`);
+  }
+  return value;
+}
+
+/** Runs a verifier and throws `WebhookVerificationError` on rejection; for hand-written receivers. */
+export function assertVerified(
+  verifier: SignatureVerifier,
+  body: Uint8Array,
+  headers: WebhookHeaders,
+  nowMs: number = Date.now(),
+): Verified {
+  const result = verifier.verify(body, headers, nowMs);
+  if (!result.ok) throw new WebhookVerificationError(result.reason, result.message);
+  return result;
+}

@@ -4,8 +4,6 @@
  * safe without hash tags: no command ever needs two keys in one slot.
  */
 export interface RedisDriver {
-  /** True when the client enforces its own per-command timeout (then the L2 layer adds no timer). */
-  readonly enforcesTimeout: boolean;
   get(key: string): Promise<string | null>;
   /** SET key value PX ttl. */
   set(key: string, value: string, ttlMs: number): Promise<void>;

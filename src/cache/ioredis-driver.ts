@@ -39,7 +39,6 @@ export function createIoredisDriver(opts: IoredisDriverOptions): RedisDriver {
   if (owned) client.on('error', () => {});
 
   return {
-    enforcesTimeout: owned,
     get: (key) => client.get(key),
     async set(key, value, ttlMs) {
       await client.set(key, value, 'PX', Math.max(1, Math.ceil(ttlMs)));

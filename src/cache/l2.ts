@@ -39,9 +39,12 @@ export class L2 implements TagStore {
     this.channel = `${prefix}:bus`;
   }
 
-  /** Runs one Redis call through the breaker, with our own timer only if the client has none. */
+  /**
+   * Runs one Redis call through the breaker under our own timer. The client's own command timeout is
+   * not enough: an auto-pipelined command queued while disconnected can stay pending past it, and a
+   * call that never settles would hold the breaker's half-open probe slot forever.
+   */
   call<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.driver.enforcesTimeout) return this.breaker.execute(fn);
     return this.breaker.execute(() => withTimeout(fn(), this.timeoutMs, this.clock));
   }
 

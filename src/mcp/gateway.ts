@@ -14,11 +14,12 @@ import type { GatewayConfigShape } from './config-shape.js';
 import { type CompiledTool, compileTool } from './configured-tool.js';
 import { InputValidator } from './input-validator.js';
 import { createUpstreamClients } from './upstream-clients.js';
+import { cacheFromConfig } from './cache-from-config.js';
 
 export interface GatewayDeps {
   logger?: Logger;
   clock?: Clock;
-  /** The tiered cache for tools with a cache policy; closed by `close()`. */
+  /** The cache for tools with a cache policy (default: built from `config.cache`); closed by `close()`. */
   cache?: GatewayCache;
   /** Ready-made HTTP clients by upstream name (tests, benches); the gateway closes them. */
   clients?: ReadonlyMap<string, HttpClient>;
@@ -39,6 +40,8 @@ export interface Gateway {
   createServer(): McpServer;
   /** Registers every configured tool on an existing server. */
   registerTools(server: McpServer): void;
+  /** Resolves once the cache is ready (Redis subscribed, or at once without Redis); never rejects. */
+  ready(): Promise<void>;
   /** Tool calls currently running. */
   readonly inFlight: number;
   /** Refuses new calls from now on; resolves true once running calls finished, false at the deadline. */
@@ -63,7 +66,9 @@ export function createGateway(config: GatewayConfigShape, deps: GatewayDeps = {}
     seen.add(tool.name);
   }
   const clients = deps.clients ?? createUpstreamClients(config.upstreams, { logger, clock });
-  const cache = deps.cache;
+  const needsCache = config.tools.some((t) => t.cache || t.invalidates);
+  const built = !deps.cache && needsCache ? cacheFromConfig(config, logger, clock) : undefined;
+  const cache = deps.cache ?? built;
   const validator = new InputValidator();
   const progressIntervalMs = deps.progressIntervalMs ?? 5000;
   const compiled: CompiledTool[] = config.tools.map((tool) => {
@@ -138,6 +143,7 @@ export function createGateway(config: GatewayConfigShape, deps: GatewayDeps = {}
       return server;
     },
     registerTools,
+    ready: () => (built ? built.ready() : Promise.resolve()),
     get inFlight() {
       return inFlight;
     },

@@ -1,4 +1,3 @@
-import { type CacheOptions, createCache } from '../cache/index.js';
 import { type Clock, type Logger, noopLogger } from '../core/index.js';
 import type { GatewayCache } from './cache-port.js';
 import type { GatewayConfigShape } from './config-shape.js';
@@ -40,15 +39,15 @@ export async function startGateway(
   options: StartGatewayOptions = {},
 ): Promise<RunningGateway> {
   const logger = options.logger ?? noopLogger;
-  const cache = options.cache ?? (await buildCache(config, logger, options.clock));
   const gateway = createGateway(config, {
     logger,
     ...(options.clock ? { clock: options.clock } : {}),
-    cache,
+    ...(options.cache ? { cache: options.cache } : {}),
     ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
   });
   const deadline = config.server?.shutdownTimeout ?? DEFAULT_SHUTDOWN_MS;
   try {
+    await gateway.ready();
     if (options.transport === 'http') {
       const http = config.server?.http ?? {};
       const server = await serveHttp(gateway, {
@@ -91,28 +90,4 @@ function once(fn: () => Promise<void>): () => Promise<void> {
     p ??= fn();
     return p;
   };
-}
-
-/** The tiered cache from `config.cache` (memory, plus Redis when `cache.redis.url` is set). */
-async function buildCache(
-  config: GatewayConfigShape,
-  logger: Logger,
-  clock: Clock | undefined,
-): Promise<GatewayCache> {
-  const c = config.cache ?? {};
-  const l1: NonNullable<CacheOptions['l1']> = {};
-  if (c.l1?.maxEntries !== undefined) l1.maxEntries = c.l1.maxEntries;
-  if (c.l1?.maxBytes !== undefined) l1.maxBytes = c.l1.maxBytes;
-  if (c.l1?.ttl !== undefined) l1.ttlMs = c.l1.ttl;
-  const options: CacheOptions = {
-    prefix: c.prefix ?? 'conduit',
-    l1,
-    logger: logger.child({ component: 'cache' }),
-  };
-  if (c.redis?.url) options.l2 = { url: c.redis.url };
-  if (clock) options.clock = clock;
-  const cache = createCache(options);
-  // Never rejects: with Redis down the cache runs on memory until Redis is back.
-  await cache.ready();
-  return cache;
 }

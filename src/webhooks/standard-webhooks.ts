@@ -64,20 +64,20 @@ class StandardWebhooksVerifier implements SignatureVerifier {
 
     // Space-separated "v1,<base64>" entries; other versions (v1a: asymmetric) are not ours to check.
     const candidates: Buffer[] = [];
-    let sawV1 = false;
     for (const entry of sig.value.split(' ')) {
       if (!entry.startsWith('v1,')) continue;
-      sawV1 = true;
       const decoded = decodeBase64256(entry.slice(3));
-      if (decoded) candidates.push(decoded);
+      // Strict: a malformed v1 entry means a truncated or merged (sent twice, comma-joined) header.
+      if (!decoded) {
+        return reject(
+          'malformed_header',
+          `Header ${names.signature} has a v1 entry that is not 44 base64 characters (truncated or sent twice?)`,
+        );
+      }
+      candidates.push(decoded);
     }
     if (candidates.length === 0) {
-      return reject(
-        'malformed_header',
-        sawV1
-          ? `Header ${names.signature} has no well-formed v1 signature (44 base64 characters; truncated?)`
-          : `Header ${names.signature} has no "v1,<base64>" entry`,
-      );
+      return reject('malformed_header', `Header ${names.signature} has no "v1,<base64>" entry`);
     }
 
     const prefix = `${id.value}.${ts.value}.`;

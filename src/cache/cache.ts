@@ -6,7 +6,7 @@ import { encodeEnvelope, type StoredEntry } from './envelope.js';
 import { CacheClosedError, CacheFactoryTimeoutError, CacheValueError } from './errors.js';
 import { type CacheEventName, type CacheEvents, Emitter } from './events.js';
 import { L1, L1Entry, type L1Options } from './l1.js';
-import type { BreakerOptions } from '../resilience/circuit-breaker.js';
+import type { BreakerOptions } from '../resilience/index.js';
 import type { L2 } from './l2.js';
 import { type CacheStats, Counters, type L2State } from './stats.js';
 import { TagVersions } from './tags.js';

@@ -1,5 +1,5 @@
 import { systemClock, noopLogger } from '../core/index.js';
-import { circuitBreaker } from '../resilience/circuit-breaker.js';
+import { circuitBreaker } from '../resilience/index.js';
 import { type CacheOptions, TieredCache } from './cache.js';
 import { createIoredisDriver } from './ioredis-driver.js';
 import { L2 } from './l2.js';

@@ -1,5 +1,5 @@
 import type { Clock, Logger } from '../core/index.js';
-import { TimeoutError } from '../resilience/errors.js';
+import { TimeoutError } from '../resilience/index.js';
 import type { RedisDriver } from './driver.js';
 import type { StoredEntry } from './envelope.js';
 import { decodeEnvelope, encodeEnvelope } from './envelope.js';

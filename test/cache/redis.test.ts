@@ -105,6 +105,43 @@ describe('L2 and back-fill', () => {
   });
 });
 
+describe('stale entries from L2', () => {
+  it('a fresh instance serves a stale L2 entry at once and refreshes it once (SWR)', async () => {
+    const clock = new ManualClock(Date.now());
+    const p = prefix();
+    const opts = { prefix: p, clock, ttlMs: 1000, staleWhileRevalidateMs: 10_000 };
+    const a = await make(opts);
+    await a.set('k', 'v1');
+    clock.advance(1500);
+    const b = await make(opts);
+    let calls = 0;
+    const factory = () => {
+      calls++;
+      return 'v2';
+    };
+    const refreshed = next(b, 'set');
+    expect(await b.getOrSetWithMeta('k', factory)).toEqual({ value: 'v1', source: 'l2', stale: true });
+    await refreshed;
+    expect(calls).toBe(1);
+    expect(await b.getOrSetWithMeta('k', factory)).toEqual({ value: 'v2', source: 'l1', stale: false });
+    expect(await raw.get(`${p}:d:k`)).toContain('"v2"');
+  });
+
+  it('stale-if-error serves the last L2 value when the factory fails', async () => {
+    const clock = new ManualClock(Date.now());
+    const p = prefix();
+    const a = await make({ prefix: p, clock, ttlMs: 1000, staleIfErrorMs: 10_000 });
+    await a.set('k', { v: 1 });
+    clock.advance(5000);
+    const b = await make({ prefix: p, clock, ttlMs: 1000, staleIfErrorMs: 10_000 });
+    const failing = () => Promise.reject(new Error('upstream down'));
+    expect(await b.getOrSetWithMeta('k', failing)).toEqual({ value: { v: 1 }, source: 'l2', stale: true });
+    expect(b.stats().staleServed).toBe(1);
+    clock.advance(10_000);
+    await expect(b.getOrSet('k', failing)).rejects.toThrow('upstream down');
+  });
+});
+
 describe('cross-instance invalidation', () => {
   it('set and delete on one instance evict the other instance’s L1', async () => {
     const p = prefix();

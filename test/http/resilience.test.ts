@@ -6,6 +6,7 @@ import {
   createHttpClient,
   type HttpClient,
   type HttpClientOptions,
+  type HttpMetricsEvent,
   HttpStatusError,
   RateLimitedError,
   TimeoutError,
@@ -73,11 +74,17 @@ function retryProbe() {
 describe('retry', () => {
   it('retries a 500 and returns the 200 that follows', async () => {
     const logger = createRecordingLogger();
-    const { server, client } = await setup(script(status(500), ok), { retry: { baseDelayMs: 0 }, logger });
+    const metrics: HttpMetricsEvent[] = [];
+    const { server, client } = await setup(script(status(500), ok), {
+      retry: { baseDelayMs: 0 },
+      logger,
+      onMetrics: (m) => metrics.push(m),
+    });
     const res = await client.get('/flaky');
     expect(res.json()).toEqual({ ok: true });
     expect(res.attempts).toBe(2);
     expect(server.seen).toHaveLength(2);
+    expect(metrics).toEqual([expect.objectContaining({ status: 200, attempts: 2, route: '/flaky' })]);
     const retry = logger.records.find((r) => r.event === 'http.retry');
     expect(retry).toMatchObject({ attempt: 2, reason: 'HTTP_STATUS', status: 500, route: '/flaky' });
     expect(
@@ -160,8 +167,10 @@ describe('retry', () => {
   it('lets the total deadline cut a long Retry-After short', async () => {
     const clock = new ManualClock(0);
     const probe = retryProbe();
+    const logger = createRecordingLogger();
     const { server, client } = await setup(script(status(503, { 'retry-after': '60' })), {
       clock,
+      logger,
       timeouts: { totalMs: 5000 },
       retry: { onRetry: probe.onRetry },
     });
@@ -175,6 +184,10 @@ describe('retry', () => {
     expect(err.phase).toBe('total');
     expect(server.seen).toHaveLength(1);
     expect(clock.pending()).toBe(0);
+    expect(logger.records.find((r) => r.event === 'http.timeout')).toMatchObject({
+      phase: 'total',
+      timeout_ms: 5000,
+    });
   });
 
   it('does not retry a POST without an Idempotency-Key', async () => {

@@ -1,0 +1,63 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { nextLink } from '../../src/http/link-header.js';
+import { buildQueryString } from '../../src/http/query.js';
+import { REDACTED, Redactor } from '../../src/http/redact.js';
+
+describe('Redactor', () => {
+  const r = new Redactor(['X-Signature'], ['sig_v2']);
+
+  it('redacts built-in and configured headers, case-insensitively', () => {
+    expect(
+      r.headersForLog({
+        Authorization: 'Bearer x',
+        cookie: 'a=b',
+        'x-signature': 's',
+        'X-Request-Id': 'id-1',
+      }),
+    ).toEqual({ Authorization: REDACTED, cookie: REDACTED, 'x-signature': REDACTED, 'X-Request-Id': 'id-1' });
+  });
+
+  it('redacts secret query parameters, including encoded and repeated names, and leaves the rest', () => {
+    expect(r.url('https://h/x?page=2&api_key=abc&SIG_V2=z&sig%5Fv2=y&api_key=def#frag')).toBe(
+      `https://h/x?page=2&api_key=${REDACTED}&SIG_V2=${REDACTED}&sig%5Fv2=${REDACTED}&api_key=${REDACTED}#frag`,
+    );
+    expect(r.url('/no/query')).toBe('/no/query');
+  });
+
+  it('property: a secret query value never survives redaction of a built URL', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 30 }),
+        fc.constantFrom('api_key', 'access_token', 'sig_v2', 'Token'),
+        fc.dictionary(fc.constantFrom('page', 'q', 'sort'), fc.string({ maxLength: 10 })),
+        (value, name, others) => {
+          const secret = `S3cr3t${value}`;
+          const url = `https://h/p${buildQueryString(others, { [name]: secret })}`;
+          const out = r.url(url);
+          expect(out).not.toContain(encodeURIComponent(secret));
+          expect(out).toContain(`${name}=${REDACTED}`);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('scrubs known secret values from free text', () => {
+    expect(r.text('token tok-123456 echoed twice: tok-123456', ['tok-123456', 'ab'])).toBe(
+      `token ${REDACTED} echoed twice: ${REDACTED}`,
+    );
+  });
+});
+
+describe('nextLink', () => {
+  it.each([
+    ['<https://a/x?page=2>; rel="next", <https://a/x?page=9>; rel="last"', 'https://a/x?page=2'],
+    ['<https://a/x?page=9>; rel="last", </x?page=3>; rel=next', '/x?page=3'],
+    ['<https://a/p2>; title="n"; rel="prev next"', 'https://a/p2'],
+    ['<https://a/x?page=1>; rel="prev"', undefined],
+    ['', undefined],
+  ])('%s', (header, expected) => {
+    expect(nextLink(header)).toBe(expected);
+  });
+});

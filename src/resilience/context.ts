@@ -35,6 +35,7 @@ export class ExecContext implements PolicyContext {
   private reason: unknown = undefined;
   private aborted = false;
   private unlink: (() => void) | undefined = undefined;
+  private released = false;
 
   constructor(
     readonly parent: ExecContext | undefined,
@@ -66,7 +67,8 @@ export class ExecContext implements PolicyContext {
     }
     const ps = this.parent ? this.parent.signal : NEVER;
     if (ps.aborted) c.abort(ps.reason);
-    else if (ps !== NEVER) {
+    // After release the scope is over: no listener that nobody would remove.
+    else if (ps !== NEVER && !this.released) {
       const on = () => c.abort(ps.reason);
       ps.addEventListener('abort', on, { once: true });
       this.unlink = () => ps.removeEventListener('abort', on);
@@ -108,6 +110,7 @@ export class ExecContext implements PolicyContext {
 
   /** Drops the listener on the parent signal; called when the scope ends. */
   release(): void {
+    this.released = true;
     if (this.unlink) {
       this.unlink();
       this.unlink = undefined;

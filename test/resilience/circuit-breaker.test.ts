@@ -396,3 +396,21 @@ describe('circuitBreaker: state store seam', () => {
     expect(b.state).toBe('open');
   });
 });
+
+describe('circuitBreaker: logging', () => {
+  it('logs each state change with its name through the injected logger', async () => {
+    const { createRecordingLogger } = await import('../../src/core/index.js');
+    const logger = createRecordingLogger();
+    const b = circuitBreaker({ name: 'billing', model: { kind: 'consecutive', threshold: 1 }, logger });
+    await b.execute(fail).catch(() => {});
+    expect(logger.records).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        breaker: 'billing',
+        from: 'closed',
+        to: 'open',
+        reason: 'failures',
+      }),
+    ]);
+  });
+});

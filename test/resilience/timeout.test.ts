@@ -194,3 +194,45 @@ describe('DeadlineQueue', () => {
     expect(fired).toEqual([10, 15]);
   });
 });
+
+describe('timeout and the caller signal', () => {
+  it('removes its listener from the caller signal when the call ends, even if the signal is read late', async () => {
+    const clock = new ManualClock();
+    const t = timeout({ ms: 1000, clock });
+    const ac = new AbortController();
+    let added = 0;
+    let removed = 0;
+    const add = ac.signal.addEventListener.bind(ac.signal);
+    const remove = ac.signal.removeEventListener.bind(ac.signal);
+    ac.signal.addEventListener = ((...args: Parameters<typeof add>) => {
+      added++;
+      return add(...args);
+    }) as typeof add;
+    ac.signal.removeEventListener = ((...args: Parameters<typeof remove>) => {
+      removed++;
+      return remove(...args);
+    }) as typeof remove;
+    let late: PolicyContext | undefined;
+    await t.execute(
+      async (ctx) => {
+        late = ctx;
+        return 1;
+      },
+      { signal: ac.signal },
+    );
+    // Read only after the call ended: the signal still works but links nothing to the caller's.
+    expect(late?.signal.aborted).toBe(false);
+    expect(added - removed).toBe(0);
+    let during: PolicyContext | undefined;
+    await t.execute(
+      async (ctx) => {
+        during = ctx;
+        return ctx.signal.aborted;
+      },
+      { signal: ac.signal },
+    );
+    expect(during).toBeDefined();
+    expect(added).toBeGreaterThan(1);
+    expect(added - removed).toBe(0);
+  });
+});

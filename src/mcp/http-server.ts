@@ -192,6 +192,7 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const started = Date.now();
+        log.info({ inFlight: gateway.inFlight, deadlineMs }, 'shutting down: waiting for calls in flight');
         let finished = await gateway.drain(deadlineMs);
         if (!finished) {
           log.warn({ inFlight: gateway.inFlight }, 'shutdown deadline reached: aborting the calls in flight');

@@ -71,13 +71,17 @@ export async function startGateway(
       };
     }
     const server = serveGatewayStdio(gateway, { logger });
-    return {
-      gateway,
-      close: once(async () => {
-        await server.close(deadline);
-        await gateway.close();
-      }),
-    };
+    const close = once(async () => {
+      await server.close(deadline);
+      await gateway.close();
+    });
+    // The client closing our stdin ends the session: release upstream sockets and Redis so the
+    // process can exit on its own, as the stdio binding asks.
+    process.stdin.once('end', () => {
+      logger.info('stdin closed by the client; shutting down');
+      close().catch(() => {});
+    });
+    return { gateway, close };
   } catch (err) {
     await gateway.close();
     throw err;

@@ -35,6 +35,7 @@ export function serveGatewayStdio(
   return {
     close(deadlineMs) {
       closed ??= (async () => {
+        log.info({ inFlight: gateway.inFlight, deadlineMs }, 'shutting down: waiting for calls in flight');
         const finished = await gateway.drain(deadlineMs);
         if (!finished) {
           log.warn({ inFlight: gateway.inFlight }, 'shutdown deadline reached: aborting the calls in flight');

@@ -1,0 +1,116 @@
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport as StdioV1 } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { textOf } from './helpers/clients.js';
+import { assignmentsConfig } from './helpers/config.js';
+import { serveCommand, spawnRaw, writeConfig } from './helpers/spawn-gateway.js';
+import { startUpstream, type Upstream } from './helpers/upstream.js';
+
+let upstream: Upstream;
+let configPath: string;
+
+beforeAll(async () => {
+  upstream = await startUpstream();
+  configPath = writeConfig(assignmentsConfig(upstream.url));
+});
+afterAll(async () => {
+  await upstream?.close();
+});
+
+const INIT_PARAMS = {
+  protocolVersion: '2025-06-18',
+  capabilities: {},
+  clientInfo: { name: 'raw-test', version: '1.0.0' },
+};
+
+describe('stdio: the spawned gateway with real clients', () => {
+  it.each([
+    ['2025 handshake', {}],
+    ['2026-07-28', { versionNegotiation: { mode: { pin: '2026-07-28' as const } } }],
+  ])('serves the v2 client (%s)', async (_label, options) => {
+    const client = new Client({ name: 'stdio-v2', version: '1.0.0' }, options);
+    await client.connect(new StdioClientTransport({ ...serveCommand(configPath), stderr: 'ignore' }));
+    try {
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name)).toContain('get_assignment');
+      const ok = await client.callTool({ name: 'get_assignment', arguments: { id: '1' } });
+      expect(ok.structuredContent).toMatchObject({ id: '1', title: 'Write tests' });
+      const bad = await client.callTool({ name: 'get_assignment', arguments: {} });
+      expect(bad.isError).toBe(true);
+      expect(textOf(bad)).toContain('field "id" is required');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('serves the v1 client', async () => {
+    const client = new ClientV1({ name: 'stdio-v1', version: '1.0.0' });
+    await client.connect(new StdioV1({ ...serveCommand(configPath), stderr: 'ignore' }));
+    try {
+      const r = await client.callTool({ name: 'get_assignment', arguments: { id: '404' } });
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toContain('HTTP 404');
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('stdio: the raw byte stream', () => {
+  // One spawned process for both checks: spawning through tsx costs seconds on a busy machine.
+  it('writes nothing but JSON-RPC to stdout with debug logging on, and on SIGTERM finishes calls in flight then exits 0', async () => {
+    const server = spawnRaw(configPath, { LOG_LEVEL: 'debug' });
+    server.send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: INIT_PARAMS });
+    await server.response(1);
+    server.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    server.send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+    const call = (id: number, name: string, args: Record<string, unknown>) =>
+      server.send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } });
+    call(3, 'get_assignment', { id: '1' });
+    call(4, 'get_assignment', { id: '404' });
+    call(5, 'get_assignment', {});
+    call(6, 'no_such_tool', {});
+    const [list, ok, notFound, invalid, unknown] = await Promise.all(
+      [2, 3, 4, 5, 6].map((id) => server.response(id)),
+    );
+    expect((list!.result as { tools: unknown[] }).tools.length).toBe(3);
+    expect((ok!.result as { isError?: boolean }).isError).toBeFalsy();
+    expect((notFound!.result as { isError?: boolean }).isError).toBe(true);
+    expect((invalid!.result as { isError?: boolean }).isError).toBe(true);
+    expect(unknown!.error ?? (unknown!.result as { isError?: boolean }).isError).toBeTruthy();
+
+    // Two calls hang on the upstream; SIGTERM arrives; the calls must still be answered.
+    upstream.setFault({ kind: 'hang' });
+    const arrived = [upstream.nextRequest(), upstream.nextRequest()];
+    call(7, 'get_assignment', { id: '1' });
+    call(8, 'get_assignment', { id: '2' });
+    await Promise.all(arrived);
+    server.child.kill('SIGTERM');
+    await server.stderrIncludes('shutting down: waiting for calls in flight');
+    upstream.setFault({ kind: 'none' });
+    upstream.release({ id: 'x', title: 'finished after SIGTERM' });
+    const [a, b] = await Promise.all([server.response(7), server.response(8)]);
+    expect(a.result).toMatchObject({ structuredContent: { title: 'finished after SIGTERM' } });
+    expect(b.result).toMatchObject({ structuredContent: { title: 'finished after SIGTERM' } });
+    const { code } = await server.exit;
+    expect(code).toBe(0);
+
+    expect(server.stdoutLines.length).toBeGreaterThanOrEqual(8);
+    for (const line of server.stdoutLines) {
+      const msg = JSON.parse(line) as { jsonrpc?: string };
+      expect(msg.jsonrpc).toBe('2.0');
+    }
+    // Debug logging was on, and it went to stderr.
+    expect(server.stderr()).toMatch(/"level":20/);
+  });
+
+  it('exits 0 by itself when the client closes stdin', async () => {
+    const server = spawnRaw(configPath);
+    server.send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: INIT_PARAMS });
+    await server.response(1);
+    server.child.stdin.end();
+    expect((await server.exit).code).toBe(0);
+  });
+});

@@ -17,6 +17,7 @@ import { LRUCache } from 'lru-cache';
 import { createClient } from 'redis';
 import { createCache } from '../../src/cache/index.js';
 import { startRedis } from '../../test/helpers/redis-server.js';
+import { createNodeRedisDriver } from './node-redis-driver.js';
 import { type ContenderResult, concurrentLoad, opsPerSecond, ratio, report, target } from '../lib.js';
 
 const KEYS = 1000;
@@ -29,7 +30,7 @@ const values = keys.map((k, i) => ({
   price: i * 1.5,
 }));
 const gc = (globalThis as { gc?: () => void }).gc;
-const ROUNDS = 3;
+const ROUNDS = 5;
 let heapRuns = 0;
 
 function median(xs: number[]): number {
@@ -163,6 +164,16 @@ async function l2Suite(url: string, port: number): Promise<void> {
     ttlMs: 3_600_000,
   });
   await conduit.ready();
+  // The same cache on node-redis through the driver seam, to size what a client switch would buy.
+  const nodeRedisForConduit = createClient({ url });
+  await nodeRedisForConduit.connect();
+  const conduitNr = createCache({
+    prefix: 'bench',
+    l1: { maxEntries: 1 },
+    l2: { driver: createNodeRedisDriver(nodeRedisForConduit as never) },
+    bus: false,
+    ttlMs: 3_600_000,
+  });
   const bento = new BentoCache({
     default: 'redis',
     stores: { redis: bentostore().useL2Layer(redisDriver({ connection: { host: '127.0.0.1', port } })) },
@@ -181,6 +192,7 @@ async function l2Suite(url: string, port: number): Promise<void> {
     ['ioredis GET auto-pipelined', () => piped.get(rawKey(key())).then(parse)],
     ['node-redis GET', () => nodeRedis.get(rawKey(key())).then(parse)],
     ['conduit L2 get', () => conduit.get(key())],
+    ['conduit L2 get (node-redis driver)', () => conduitNr.get(key())],
     ['bentocache L2 get', () => bento.get({ key: key() })],
   ];
   for (const [name, fn] of contenders) {
@@ -219,6 +231,8 @@ async function l2Suite(url: string, port: number): Promise<void> {
   target('L2 hit / plain ioredis GET', ratio(r, 'conduit L2 get', 'ioredis GET'), 1.0);
   target('L2 hit / bentocache L2 get', ratio(r, 'conduit L2 get', 'bentocache L2 get'), 1.5);
   await conduit.close();
+  await conduitNr.close();
+  await nodeRedisForConduit.quit();
   await bento.disconnect();
   plain.disconnect();
   piped.disconnect();

@@ -1,3 +1,4 @@
+import { createHook } from 'node:async_hooks';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -89,6 +90,31 @@ describe('L1 only: TTL and LRU', () => {
     for (let i = 0; i < 50; i++) expect(await cache.get(`k${i}`)).toBe(i);
     clock.advance(201);
     for (let i = 0; i < 50; i++) expect(await cache.get(`k${i}`)).toBeUndefined();
+  });
+});
+
+describe('hot path', () => {
+  it('an L1 hit creates exactly one promise per get/getOrSet call', async () => {
+    const cache = createCache();
+    await cache.set('k', { a: 1 });
+    await cache.set('t', 1, { tags: ['x'] });
+    const factory = () => ({ a: 2 });
+    let promises = 0;
+    const hook = createHook({
+      init(_id, type) {
+        if (type === 'PROMISE') promises++;
+      },
+    });
+    const calls: Promise<unknown>[] = [];
+    hook.enable();
+    for (let i = 0; i < 100; i++) {
+      calls.push(cache.getOrSet('k', factory));
+      calls.push(cache.get('k'));
+      calls.push(cache.getOrSet('t', factory));
+    }
+    hook.disable();
+    expect(promises).toBe(300);
+    expect(await Promise.all(calls)).toHaveLength(300);
   });
 });
 

@@ -1,4 +1,4 @@
-import { ConfigError } from '../core/index.js';
+import { AbortedError, ConfigError } from '../core/index.js';
 import {
   type ComposablePolicy,
   type ExecContext,
@@ -22,10 +22,13 @@ export interface BulkheadOptions {
 export interface BulkheadPolicy extends ComposablePolicy {
   readonly running: number;
   readonly queued: number;
+  /** Rejects every queued call with `AbortedError`; running calls finish normally. */
+  dispose(): void;
 }
 
 interface Waiter {
   start: () => void;
+  cancel: (err: unknown) => void;
   cancelled: boolean;
 }
 
@@ -85,16 +88,18 @@ export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
       const signal = ctx.waitSignal();
       const waiter: Waiter = {
         cancelled: false,
+        cancel: (err) => {
+          signal?.removeEventListener('abort', onAbort);
+          waiter.cancelled = true;
+          queued--;
+          reject(err);
+        },
         start: () => {
           signal?.removeEventListener('abort', onAbort);
           runNow(ctx, fn).then(resolve, reject);
         },
       };
-      const onAbort = () => {
-        waiter.cancelled = true;
-        queued--;
-        reject(abortedError(signal?.reason));
-      };
+      const onAbort = () => waiter.cancel(abortedError(signal?.reason));
       signal?.addEventListener('abort', onAbort, { once: true });
       queue.push(waiter);
     });
@@ -108,6 +113,13 @@ export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
       return queued;
     },
     [RUN]: run,
+    dispose() {
+      const err = new AbortedError('the bulkhead was disposed while this call was queued');
+      const waiting = queue.slice(head);
+      queue = [];
+      head = 0;
+      for (const w of waiting) if (!w.cancelled) w.cancel(err);
+    },
     execute<T>(fn: Operation<T>, opts?: ExecuteOptions): Promise<T> {
       return executeRoot(policy, fn, opts);
     },

@@ -8,7 +8,7 @@ import {
   RUN,
 } from './context.js';
 import { RateLimitExceededError } from './errors.js';
-import { sleep } from './sleep.js';
+import { PendingWaits, trackedSleep } from './sleep.js';
 
 /** Options of `rateLimiter`. */
 export interface RateLimiterOptions {
@@ -31,6 +31,8 @@ export interface RateLimiter extends ComposablePolicy {
   acquire(options?: { signal?: AbortSignal }): Promise<void>;
   /** Tokens available now (negative while calls are waiting for reserved tokens). */
   readonly tokens: number;
+  /** Cancels every pending wait (those calls reject with `AbortedError`, their tokens are refunded). */
+  dispose(): void;
 }
 
 /**
@@ -46,6 +48,7 @@ export function rateLimiter(options: RateLimiterOptions): RateLimiter {
   if (!(burst >= 1)) throw new ConfigError(`rateLimiter: burst must be >= 1 (got ${burst})`);
   const maxWaitMs = options.maxWaitMs ?? Number.POSITIVE_INFINITY;
   const clock = options.clock ?? systemClock;
+  const waits = new PendingWaits();
   let tokens = burst;
   let last = clock.now();
 
@@ -68,7 +71,7 @@ export function rateLimiter(options: RateLimiterOptions): RateLimiter {
     if (wait > maxWaitMs) throw new RateLimitExceededError(wait, maxWaitMs);
     tokens -= 1;
     try {
-      await sleep(Math.ceil(wait), { signal, clock });
+      await trackedSleep(Math.ceil(wait), signal, clock, waits);
     } catch (err) {
       tokens += 1;
       throw err;
@@ -107,6 +110,9 @@ export function rateLimiter(options: RateLimiterOptions): RateLimiter {
       return acquireFrom(o?.signal);
     },
     [RUN]: run,
+    dispose() {
+      waits.dispose('the rate limiter');
+    },
     execute<T>(fn: Operation<T>, opts?: ExecuteOptions): Promise<T> {
       return executeRoot(limiter, fn, opts);
     },

@@ -19,7 +19,7 @@ import {
 import { RetryBudgetExhaustedError } from './errors.js';
 import { parseRetryAfter } from './retry-after.js';
 import type { RetryBudget } from './retry-budget.js';
-import { sleep } from './sleep.js';
+import { PendingWaits, trackedSleep } from './sleep.js';
 
 /** Passed to `onRetry` before each wait. */
 export interface RetryEvent {
@@ -80,6 +80,10 @@ export interface RetryOptions extends BackoffOptions {
 /** A retry policy. */
 export interface RetryPolicy extends ComposablePolicy {
   readonly options: Readonly<Required<BackoffOptions>> & { readonly maxAttempts: number };
+  /** Calls currently waiting before a retry. */
+  readonly waiting: number;
+  /** Cancels every pending wait (those calls reject with `AbortedError`); later retries are not waited for. */
+  dispose(): void;
 }
 
 /** The default Retry-After reader: `retryAfterMs` (number) or `retryAfter` (header string). */
@@ -134,6 +138,8 @@ export function retry(options: RetryOptions = {}): RetryPolicy {
   const budgetError = options.onBudgetExhausted === 'error';
   const { onRetry, onGiveUp } = options;
 
+  const waits = new PendingWaits();
+
   async function run<T>(parent: ExecContext, fn: Operation<T>): Promise<T> {
     budget?.recordCall();
     const ctx = new ExecContext(parent, 1, undefined, false);
@@ -185,7 +191,7 @@ export function retry(options: RetryOptions = {}): RetryPolicy {
       logger.debug({ attempt, delayMs: Math.round(delay), fromRetryAfter }, 'retrying');
       if (delay > 0) {
         try {
-          await sleep(delay, { signal: parent.waitSignal(), clock });
+          await trackedSleep(delay, parent.waitSignal(), clock, waits);
         } catch (abortErr) {
           onGiveUp?.({ attempt, reason: 'aborted', ...failed });
           throw abortErr;
@@ -201,6 +207,12 @@ export function retry(options: RetryOptions = {}): RetryPolicy {
   const policy: RetryPolicy = {
     options: { ...backoff, maxAttempts },
     [RUN]: run,
+    get waiting() {
+      return waits.size;
+    },
+    dispose() {
+      waits.dispose('the retry policy');
+    },
     execute<T>(fn: Operation<T>, opts?: ExecuteOptions): Promise<T> {
       return executeRoot(policy, fn, opts);
     },

@@ -13,6 +13,8 @@ import type { FallbackPolicy } from './fallback.js';
 /** A composed policy. */
 export interface WrappedPolicy extends ComposablePolicy {
   readonly policies: readonly (Policy | FallbackPolicy<unknown>)[];
+  /** Disposes every wrapped policy that has a `dispose()`: afterwards none of them has a timer scheduled. */
+  dispose(): void;
 }
 
 // A policy from elsewhere (only `execute`): adapt it, forwarding our context's signal.
@@ -53,6 +55,9 @@ export function wrap(...policies: (Policy | FallbackPolicy<unknown>)[]): Wrapped
   const policy: WrappedPolicy = {
     policies,
     [RUN]: run,
+    dispose() {
+      for (const p of policies) (p as { dispose?: () => void }).dispose?.();
+    },
     execute<T>(fn: Operation<T>, opts?: ExecuteOptions): Promise<T> {
       return executeRoot(policy, fn, opts);
     },

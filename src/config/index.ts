@@ -40,7 +40,6 @@ export {
   type ParamLocation,
   type HttpMethodName,
 } from './schema.js';
-export { resilienceOptionsFor, type UpstreamResilienceOptions } from './resilience-options.js';
 export { parseDuration, parseSize } from './units.js';
 export { buildJsonSchema } from './json-schema.js';
 export { CONDUIT_VERSION } from './package-version.js';

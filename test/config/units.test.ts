@@ -1,12 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  formatPath,
-  parseDuration,
-  parseSize,
-  resilienceOptionsFor,
-  upstreamSchema,
-} from '../../src/config/index.js';
+import { formatPath, parseDuration, parseSize } from '../../src/config/index.js';
 
 describe('units', () => {
   it('parses durations in every unit', () => {
@@ -42,42 +36,5 @@ describe('units', () => {
     expect(formatPath(['tools', 2, 'cache', 'ttl'])).toBe('tools[2].cache.ttl');
     expect(formatPath(['upstreams', 'my api', 'baseUrl'])).toBe('upstreams["my api"].baseUrl');
     expect(formatPath([])).toBe('');
-  });
-});
-
-describe('resilienceOptionsFor', () => {
-  it('maps config names to the resilience option names', () => {
-    const upstream = upstreamSchema.parse({
-      baseUrl: 'http://127.0.0.1:1',
-      retry: { maxAttempts: 4, baseDelay: '50ms', maxDelay: '1s', maxElapsed: '5s', jitter: 'equal' },
-      breaker: {
-        window: { type: 'time', size: '30s', failureRate: 0.5, minimumCalls: 20 },
-        slowCall: '2s',
-        recoveryTimeout: '10s',
-      },
-      bulkhead: { maxConcurrent: 8 },
-      rateLimit: { perSecond: 5, burst: 10 },
-    });
-    expect(resilienceOptionsFor(upstream)).toEqual({
-      retry: {
-        maxAttempts: 4,
-        baseDelayMs: 50,
-        maxDelayMs: 1000,
-        multiplier: 2,
-        jitter: 'equal',
-        maxElapsedMs: 5000,
-      },
-      breaker: {
-        model: { kind: 'time', windowMs: 30_000, failureRateThreshold: 0.5, minimumCalls: 20 },
-        slowCallMs: 2000,
-        recoveryMs: 10_000,
-        halfOpenMaxConcurrent: 1,
-      },
-      bulkhead: { maxConcurrent: 8, maxQueue: 0 },
-      rateLimit: { ratePerSec: 5, burst: 10 },
-    });
-    const consecutive = upstreamSchema.parse({ baseUrl: 'http://127.0.0.1:1', breaker: {} });
-    expect(resilienceOptionsFor(consecutive).breaker?.model).toEqual({ kind: 'consecutive', threshold: 5 });
-    expect(resilienceOptionsFor(upstreamSchema.parse({ baseUrl: 'http://127.0.0.1:1' }))).toEqual({});
   });
 });

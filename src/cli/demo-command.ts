@@ -1,0 +1,20 @@
+import { parseArgs } from 'node:util';
+import { ExitCode } from './exit-codes.js';
+import type { CliIo } from './io.js';
+import { logLevelOption, usageErrors } from './options.js';
+
+/** `conduit demo`: the scripted session of src/demo; returns 0 when every step behaved as shown. */
+export async function demoCommand(args: string[], io: CliIo): Promise<number> {
+  const { values } = usageErrors('demo', () =>
+    parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: { 'log-level': { type: 'string', short: 'l' } },
+    }),
+  );
+  const level = logLevelOption(values['log-level'], '--log-level') ?? 'silent';
+  const { runDemo } = await import('../demo/index.js');
+  const result = await runDemo({ print: (line) => io.stdout(`${line}\n`), env: io.env, logLevel: level });
+  return result.ok ? ExitCode.OK : ExitCode.RUNTIME;
+}

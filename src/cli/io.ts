@@ -1,0 +1,31 @@
+/** Where a command writes and what it reads; tests pass their own, `main.ts` passes the process's. */
+export interface CliIo {
+  /** Command output (help, validate reports). In `serve --transport stdio` nothing else may use stdout. */
+  stdout: (text: string) => void;
+  /** Human messages and errors. */
+  stderr: (text: string) => void;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Resolves when the process is asked to stop (SIGINT/SIGTERM); a second request forces the exit. */
+  onStopRequest?: (listener: (signal: string) => void) => () => void;
+  /** Ends the process at once (a forced shutdown). */
+  exit?: (code: number) => void;
+}
+
+/** The real process: its streams, env and signals. */
+export function processIo(): CliIo {
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+    exit: (code) => process.exit(code),
+    onStopRequest(listener) {
+      const onSignal = (signal: NodeJS.Signals) => listener(signal);
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      return () => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      };
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import { ConfigError } from '../core/index.js';
+import { CONDUIT_VERSION } from '../config/index.js';
+import { didYouMean } from '../config/did-you-mean.js';
+import { ExitCode } from './exit-codes.js';
+import { HELP, MAIN_HELP } from './help.js';
+import type { CliIo } from './io.js';
+import { type ServeDeps, serveCommand } from './serve-command.js';
+import { UsageError } from './usage-error.js';
+import { validateCommand } from './validate-command.js';
+
+const COMMANDS = ['serve', 'validate', 'demo'] as const;
+
+export interface RunCliDeps extends ServeDeps {}
+
+/** Runs one `conduit` command line (without the node and script arguments) and returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo, deps: RunCliDeps = {}): Promise<number> {
+  const [first, ...rest] = argv;
+  try {
+    if (first === undefined) {
+      io.stderr(MAIN_HELP);
+      return ExitCode.USAGE;
+    }
+    if (first === '--help' || first === '-h' || first === 'help') {
+      const topic = first === 'help' ? rest[0] : undefined;
+      io.stdout(topic && HELP[topic] ? HELP[topic] : MAIN_HELP);
+      return ExitCode.OK;
+    }
+    if (first === '--version' || first === '-v') {
+      io.stdout(`${CONDUIT_VERSION}\n`);
+      return ExitCode.OK;
+    }
+    if (first.startsWith('-'))
+      throw new UsageError(`unknown option ${first}; options come after the command`);
+    if (!(COMMANDS as readonly string[]).includes(first)) {
+      const hint = didYouMean(first, COMMANDS);
+      throw new UsageError(`unknown command "${first}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
+    }
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.stdout(HELP[first] ?? MAIN_HELP);
+      return ExitCode.OK;
+    }
+    switch (first) {
+      case 'serve':
+        return await serveCommand(rest, io, deps);
+      case 'validate':
+        return await validateCommand(rest, io);
+      default: {
+        const { demoCommand } = await import('./demo-command.js');
+        return await demoCommand(rest, io);
+      }
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      const help = err.command ? `conduit ${err.command} --help` : 'conduit --help';
+      io.stderr(`conduit: ${err.message}\nSee ${help}.\n`);
+      return ExitCode.USAGE;
+    }
+    if (err instanceof ConfigError) {
+      io.stderr(`conduit: ${err.message}\n`);
+      return ExitCode.CONFIG;
+    }
+    io.stderr(`conduit: ${err instanceof Error ? err.message : String(err)}\n`);
+    return ExitCode.RUNTIME;
+  }
+}

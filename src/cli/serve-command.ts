@@ -1,0 +1,93 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/index.js';
+import { createLogger, type Logger } from '../core/index.js';
+import { ExitCode } from './exit-codes.js';
+import type { CliIo } from './io.js';
+import { logLevelOption, usageErrors, portOption } from './options.js';
+import { UsageError } from './usage-error.js';
+
+/** Seams for tests: where the logger goes and how stdin's end is noticed. */
+export interface ServeDeps {
+  createLogger?: typeof createLogger;
+  /** Calls `listener` when stdin ends (stdio clients close it to stop the server). */
+  onStdinEnd?: (listener: () => void) => () => void;
+}
+
+/**
+ * `conduit serve`: loads the config, starts the gateway and runs until SIGINT/SIGTERM (or, with stdio,
+ * until the client closes stdin); then shuts down gracefully and returns 0.
+ */
+export async function serveCommand(args: string[], io: CliIo, deps: ServeDeps = {}): Promise<number> {
+  const { values } = usageErrors('serve', () =>
+    parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        config: { type: 'string', short: 'c', default: 'conduit.yaml' },
+        transport: { type: 'string', short: 't', default: 'stdio' },
+        port: { type: 'string', short: 'p' },
+        host: { type: 'string' },
+        'log-level': { type: 'string', short: 'l' },
+      },
+    }),
+  );
+  const transport = values.transport;
+  if (transport !== 'stdio' && transport !== 'http')
+    throw new UsageError('--transport must be stdio or http', 'serve');
+  const port = portOption(values.port, 'serve');
+  if ((port !== undefined || values.host !== undefined) && transport !== 'http')
+    throw new UsageError('--port and --host apply to --transport http only', 'serve');
+  const flagLevel = logLevelOption(values['log-level'], '--log-level');
+  const envLevel = logLevelOption(io.env.LOG_LEVEL, 'LOG_LEVEL');
+
+  const config = await loadConfig(values.config, { env: io.env });
+  const logger: Logger = (deps.createLogger ?? createLogger)({
+    level: flagLevel ?? envLevel ?? config.logging.level,
+    name: 'conduit',
+  });
+  // Loaded lazily: `validate` and `--help` should not pay for the MCP SDK.
+  const { startGateway } = await import('../mcp/index.js');
+  let running: Awaited<ReturnType<typeof startGateway>>;
+  try {
+    running = await startGateway(config, {
+      transport,
+      logger,
+      ...(port !== undefined ? { port } : {}),
+      ...(values.host !== undefined ? { host: values.host } : {}),
+    });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    logger.error({ err: message }, 'gateway failed to start');
+    io.stderr(`conduit serve: could not start: ${message}\n`);
+    return ExitCode.RUNTIME;
+  }
+  if (running.url) {
+    logger.info({ url: running.url, tools: config.tools.length }, 'MCP Streamable HTTP server listening');
+    io.stderr(`Conduit MCP server on ${running.url} (${config.tools.length} tools); Ctrl-C to stop\n`);
+  }
+
+  // Signal listeners stay attached during close() so a second signal can force the exit.
+  const cleanups: (() => void)[] = [];
+  const reason = await new Promise<string>((resolve) => {
+    let stops = 0;
+    const stop = (why: string) => {
+      stops++;
+      if (stops === 1) resolve(why);
+      else if (why !== 'stdin closed') {
+        logger.warn({ signal: why }, 'second stop request: exiting without waiting for calls in flight');
+        io.exit?.(ExitCode.FORCED);
+      }
+    };
+    if (io.onStopRequest) cleanups.push(io.onStopRequest(stop));
+    if (transport === 'stdio' && deps.onStdinEnd) cleanups.push(deps.onStdinEnd(() => stop('stdin closed')));
+  });
+  logger.info({ reason }, 'shutting down');
+  try {
+    await running.close();
+  } finally {
+    for (const cleanup of cleanups) cleanup();
+  }
+  logger.info({}, 'stopped');
+  return ExitCode.OK;
+}

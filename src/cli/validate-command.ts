@@ -1,0 +1,50 @@
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../core/index.js';
+import { ConfigValidationError, loadConfig } from '../config/index.js';
+import { ExitCode } from './exit-codes.js';
+import type { CliIo } from './io.js';
+import { usageErrors } from './options.js';
+
+/** `conduit validate`: every problem with its path and line on stdout; exit 0 or 1. */
+export async function validateCommand(args: string[], io: CliIo): Promise<number> {
+  const { values } = usageErrors('validate', () =>
+    parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        config: { type: 'string', short: 'c', default: 'conduit.yaml' },
+        json: { type: 'boolean', default: false },
+      },
+    }),
+  );
+  const file = values.config;
+  try {
+    const config = await loadConfig(file, { env: io.env });
+    const upstreams = Object.keys(config.upstreams).length;
+    const tools = config.tools.length;
+    if (values.json) io.stdout(`${JSON.stringify({ ok: true, file, upstreams, tools, problems: [] })}\n`);
+    else
+      io.stdout(
+        `${file}: valid (${upstreams} upstream${upstreams === 1 ? '' : 's'}, ${tools} tool${tools === 1 ? '' : 's'})\n`,
+      );
+    return ExitCode.OK;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const problems =
+      err instanceof ConfigValidationError
+        ? err.problems.map((p) => ({ path: p.path, line: p.line, column: p.column, message: p.message }))
+        : [{ path: '', line: undefined, column: undefined, message: err.message }];
+    if (values.json) {
+      io.stdout(`${JSON.stringify({ ok: false, file, problems })}\n`);
+    } else {
+      const n = problems.length;
+      io.stdout(`${file}: ${n} problem${n === 1 ? '' : 's'}\n`);
+      for (const p of problems) {
+        const where = p.line !== undefined ? `${file}:${p.line}:${p.column ?? 1}` : file;
+        io.stdout(`  ${where}  ${p.path ? `${p.path}: ` : ''}${p.message}\n`);
+      }
+    }
+    return ExitCode.CONFIG;
+  }
+}

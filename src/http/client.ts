@@ -12,209 +12,31 @@ import {
   systemClock,
 } from '../core/index.js';
 import { RateLimitExceededError } from '../resilience/index.js';
-import {
-  BODY_EXCERPT_BYTES,
-  errorCode,
-  HttpStatusError,
-  NetworkError,
-  RateLimitedError,
-  ResponseTooLargeError,
-} from './errors.js';
+import { BODY_EXCERPT_BYTES, errorCode, HttpStatusError, NetworkError, RateLimitedError } from './errors.js';
 import type { Output, Schema } from './json.js';
 import { type Page, type PageFetcher, type PaginateOptions, paginate } from './pagination.js';
-import { assertSafePath, expandPath, InvalidPathError, type PathParams } from './path-template.js';
-import { buildPipeline, type HttpPipeline, type ResilienceOptions } from './pipeline.js';
+import { assertSafePath, expandPath, InvalidPathError } from './path-template.js';
+import { buildPipeline, type HttpPipeline } from './pipeline.js';
 import { buildQueryString, type Query } from './query.js';
-import { REDACTED, Redactor } from './redact.js';
+import { Call } from './call.js';
+import type {
+  FullRequestOptions,
+  HttpClient,
+  HttpClientOptions,
+  HttpMethod,
+  HttpMetricsEvent,
+  JsonRequestOptions,
+  RequestOptions,
+} from './types.js';
+import { Redactor } from './redact.js';
 import { HttpResponse } from './response.js';
 import { TimeoutError, type TimeoutPhase } from './timeout.js';
 import { BufferingHandler, type RawResponse } from './transport.js';
 import { retryAfterMs } from './retry-rules.js';
 
-export type HttpMethod = 'GET' | 'HEAD' | 'OPTIONS' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-
-/** Phase timeouts in ms. `totalMs` bounds the whole call, retries and waits included. */
-export interface HttpTimeouts {
-  /** TCP/TLS connect (undici connect timeout). Default 10 000. */
-  connectMs?: number;
-  /** From request sent to response headers (undici headersTimeout). Default 30 000. */
-  headersMs?: number;
-  /** Longest gap between body chunks (undici bodyTimeout). Default 30 000. */
-  bodyMs?: number;
-  /** Whole call, all attempts and backoff included. Default 60 000; 0 disables. */
-  totalMs?: number;
-}
-
-/** What the metrics hook receives once per call. */
-export interface HttpMetricsEvent {
-  upstream: string;
-  method: string;
-  /** The path template as written (`/users/{id}`), never the expanded path: a bounded label. */
-  route: string;
-  /** Final status, when a response arrived. */
-  status?: number;
-  /** Error code (`HTTP_STATUS`, `TIMEOUT`, `CIRCUIT_OPEN`, …) when the call failed. */
-  errorCode?: string;
-  durationMs: number;
-  attempts: number;
-}
-
-export interface HttpClientOptions extends ResilienceOptions {
-  /** Origin and optional base path, e.g. `https://api.example.com/v1`. Every request stays on it. */
-  baseUrl: string;
-  /** Sent with every request; per-request headers of the same name win. */
-  headers?: Readonly<Record<string, string>>;
-  /** Query parameters sent with every request (e.g. an API key; list it in `secretQueryParams`). */
-  query?: Query;
-  timeouts?: HttpTimeouts;
-  /** Header names whose values are never logged (Authorization, Cookie, X-Api-Key are always). */
-  secretHeaders?: readonly string[];
-  /** Query parameter names whose values are never logged (api_key, access_token, … are always). */
-  secretQueryParams?: readonly string[];
-  /** Largest accepted response body; bigger ones fail with `ResponseTooLargeError`. Default 4 MiB. */
-  maxResponseBytes?: number;
-  /** Connections per origin. Default 64. */
-  connections?: number;
-  /** Requests in flight per connection; 1 (the default) means no pipelining. */
-  pipelining?: number;
-  /** Idle keep-alive time of a connection, ms. Default 4 000. */
-  keepAliveTimeoutMs?: number;
-  /**
-   * Add a generated `Idempotency-Key` to every POST and PATCH, which makes them retryable. Default
-   * false: POST/PATCH are retried only when the request carries a key.
-   */
-  autoIdempotencyKey?: boolean;
-  /** Name for logs and metrics; default the origin. */
-  name?: string;
-  /** Use this dispatcher instead of creating a Pool (it is not closed by `close()`). */
-  dispatcher?: Dispatcher;
-  logger?: Logger;
-  clock?: Clock;
-  /** Called once per call with what an operator charts; must not throw. */
-  onMetrics?: (event: HttpMetricsEvent) => void;
-}
-
-export interface RequestOptions {
-  /** Parameters for `{name}` holes in the path; each stays one encoded segment. */
-  params?: PathParams;
-  query?: Query;
-  headers?: Readonly<Record<string, string>>;
-  /** Raw body. Use `json` for a JSON body. */
-  body?: string | Buffer | Uint8Array;
-  /** Serialised with JSON.stringify and sent as application/json. */
-  json?: unknown;
-  signal?: AbortSignal;
-  /** `true` generates one; the same key is sent on every retry of this call. */
-  idempotencyKey?: string | true;
-  /** Overrides `timeouts.totalMs` for this call. */
-  timeoutMs?: number;
-  maxResponseBytes?: number;
-}
-
-export interface FullRequestOptions extends RequestOptions {
-  method: HttpMethod;
-  /** Origin-relative path or template, e.g. `/users/{id}`. */
-  path: string;
-}
-
-export interface JsonRequestOptions<S extends Schema> extends RequestOptions {
-  schema: S;
-}
-
-/** The client returned by `createHttpClient`. */
-export interface HttpClient {
-  /** Name used in logs and metrics (default: the origin). */
-  readonly upstream: string;
-  request(options: FullRequestOptions): Promise<HttpResponse>;
-  get(path: string, options?: RequestOptions): Promise<HttpResponse>;
-  head(path: string, options?: RequestOptions): Promise<HttpResponse>;
-  post(path: string, options?: RequestOptions): Promise<HttpResponse>;
-  put(path: string, options?: RequestOptions): Promise<HttpResponse>;
-  patch(path: string, options?: RequestOptions): Promise<HttpResponse>;
-  delete(path: string, options?: RequestOptions): Promise<HttpResponse>;
-  /** Sends the request, parses the JSON body and validates it against `schema`. */
-  requestJson<S extends Schema>(options: FullRequestOptions & { schema: S }): Promise<Output<S>>;
-  getJson<S extends Schema>(path: string, options: JsonRequestOptions<S>): Promise<Output<S>>;
-  postJson<S extends Schema>(path: string, options: JsonRequestOptions<S>): Promise<Output<S>>;
-  /**
-   * Iterates the pages of a collection (page/page_size, cursor or Link rel="next" style), stopping with
-   * `PaginationLimitError` after `maxPages`.
-   */
-  paginate<D = unknown, T = unknown>(
-    options: PaginateOptions<D, T>,
-  ): AsyncGenerator<Page<T, D>, void, undefined>;
-  /** Circuit breaker state of this upstream, or undefined when the breaker is disabled. */
-  readonly breaker: ReturnType<HttpPipeline['breakerSnapshot']>;
-  /** Closes connections (when the client created them) and leaves nothing scheduled. */
-  close(): Promise<void>;
-}
-
 const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 const RETRYABLE_BY_DEFAULT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 const NEEDS_KEY = new Set(['POST', 'PATCH']);
-
-/** Per-call state shared by its attempts. */
-class Call {
-  attempts = 0;
-  handler: BufferingHandler | null = null;
-  expired: TimeoutError | null = null;
-  aborted: AbortedError | null = null;
-  lastError: unknown = null;
-  timer: unknown = undefined;
-  private logUrlCache: string | undefined;
-  constructor(
-    readonly client: Client,
-    readonly method: HttpMethod,
-    readonly route: string,
-    /** Path + query as sent (may contain secrets). */
-    readonly target: string,
-    readonly dispatchOptions: Dispatcher.DispatchOptions,
-    readonly maxBytes: number,
-    readonly totalMs: number,
-    readonly startedAt: number,
-    readonly secretValues: readonly string[] | null,
-    /** May be retried: a safe method, or POST/PATCH with an Idempotency-Key. */
-    readonly idempotent: boolean,
-  ) {}
-
-  /** The URL with secrets redacted, for logs and errors (built once, only when needed). */
-  get logUrl(): string {
-    if (this.logUrlCache === undefined)
-      this.logUrlCache = this.client.redactor.url(this.client.origin + this.target);
-    return this.logUrlCache;
-  }
-
-  tooLarge(declared?: number): Error {
-    return new ResponseTooLargeError(this.method, this.logUrl, this.maxBytes, declared);
-  }
-
-  readonly onDeadline = (): void => {
-    this.timer = undefined;
-    const err = new TimeoutError(
-      `${this.method} ${this.logUrl} did not complete within ${this.totalMs} ms (total deadline, attempt ${this.attempts}). Raise timeouts.totalMs or the per-call timeoutMs if the upstream is slow.`,
-      { timeoutMs: this.totalMs, phase: 'total' },
-    );
-    this.expired = err;
-    this.handler?.abort(err);
-    this.controller?.abort(err);
-  };
-
-  /**
-   * Aborts waits inside the policies (retry backoff, bulkhead queue, rate-limit wait). Created only when
-   * the caller passed a signal or the client has a policy that queues; otherwise nothing needs it.
-   */
-  controller: AbortController | undefined;
-
-  /** Created only for calls that pass a signal. */
-  onAbort: (() => void) | undefined;
-
-  abortByCaller(): void {
-    const err = new AbortedError(`${this.method} ${this.logUrl} was aborted by the caller`);
-    this.aborted = err;
-    this.handler?.abort(err);
-    this.controller?.abort(err);
-  }
-}
 
 class Client implements HttpClient {
   readonly upstream: string;
@@ -501,8 +323,13 @@ class Client implements HttpClient {
   private readonly attempt = async (call: Call, attempt: number): Promise<HttpResponse> => {
     if (call.aborted) throw call.aborted;
     // The retry's wait may end exactly at the deadline, before the deadline timer ran.
-    if (call.expired === null && call.totalMs > 0 && this.clock.now() - call.startedAt >= call.totalMs)
-      call.onDeadline();
+    if (call.expired === null && call.totalMs > 0 && this.clock.now() - call.startedAt >= call.totalMs) {
+      if (call.timer !== undefined) {
+        this.clock.clearTimeout(call.timer);
+        call.timer = undefined;
+      }
+      call.expire();
+    }
     if (call.expired) throw call.expired;
     if (attempt > 1 && this.logging) {
       this.logger.warn(
@@ -704,8 +531,6 @@ class Client implements HttpClient {
   }
 }
 
-export { Call };
-
 function lowerKeys(h: Readonly<Record<string, string>> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (h) for (const k of Object.keys(h)) out[k.toLowerCase()] = h[k]!;
@@ -735,4 +560,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   return new Client(options);
 }
 
-export { REDACTED };
+export type {
+  FullRequestOptions,
+  HttpClient,
+  HttpClientOptions,
+  HttpMethod,
+  HttpMetricsEvent,
+  HttpTimeouts,
+  JsonRequestOptions,
+  RequestOptions,
+} from './types.js';

@@ -14,7 +14,7 @@ import {
   retry,
   wrap,
 } from '../resilience/index.js';
-import type { Call } from './client.js';
+import type { Call } from './call.js';
 import type { HttpResponse } from './response.js';
 import { DEFAULT_RETRY_STATUSES, isBreakerFailure, isRetryableError } from './retry-rules.js';
 

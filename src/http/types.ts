@@ -1,0 +1,127 @@
+import type { Dispatcher } from 'undici';
+import type { Clock, Logger } from '../core/index.js';
+import type { Output, Schema } from './json.js';
+import type { Page, PaginateOptions } from './pagination.js';
+import type { PathParams } from './path-template.js';
+import type { BreakerSnapshot } from '../resilience/index.js';
+import type { ResilienceOptions } from './pipeline.js';
+import type { Query } from './query.js';
+import type { HttpResponse } from './response.js';
+
+export type HttpMethod = 'GET' | 'HEAD' | 'OPTIONS' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** Phase timeouts in ms. `totalMs` bounds the whole call, retries and waits included. */
+export interface HttpTimeouts {
+  /** TCP/TLS connect (undici connect timeout). Default 10 000. */
+  connectMs?: number;
+  /** From request sent to response headers (undici headersTimeout). Default 30 000. */
+  headersMs?: number;
+  /** Longest gap between body chunks (undici bodyTimeout). Default 30 000. */
+  bodyMs?: number;
+  /** Whole call, all attempts and backoff included. Default 60 000; 0 disables. */
+  totalMs?: number;
+}
+
+/** What the metrics hook receives once per call. */
+export interface HttpMetricsEvent {
+  upstream: string;
+  method: string;
+  /** The path template as written (`/users/{id}`), never the expanded path: a bounded label. */
+  route: string;
+  /** Final status, when a response arrived. */
+  status?: number;
+  /** Error code (`HTTP_STATUS`, `TIMEOUT`, `CIRCUIT_OPEN`, …) when the call failed. */
+  errorCode?: string;
+  durationMs: number;
+  attempts: number;
+}
+
+export interface HttpClientOptions extends ResilienceOptions {
+  /** Origin and optional base path, e.g. `https://api.example.com/v1`. Every request stays on it. */
+  baseUrl: string;
+  /** Sent with every request; per-request headers of the same name win. */
+  headers?: Readonly<Record<string, string>>;
+  /** Query parameters sent with every request (e.g. an API key; list it in `secretQueryParams`). */
+  query?: Query;
+  timeouts?: HttpTimeouts;
+  /** Header names whose values are never logged (Authorization, Cookie, X-Api-Key are always). */
+  secretHeaders?: readonly string[];
+  /** Query parameter names whose values are never logged (api_key, access_token, … are always). */
+  secretQueryParams?: readonly string[];
+  /** Largest accepted response body; bigger ones fail with `ResponseTooLargeError`. Default 4 MiB. */
+  maxResponseBytes?: number;
+  /** Connections per origin. Default 64. */
+  connections?: number;
+  /** Requests in flight per connection; 1 (the default) means no pipelining. */
+  pipelining?: number;
+  /** Idle keep-alive time of a connection, ms. Default 4 000. */
+  keepAliveTimeoutMs?: number;
+  /**
+   * Add a generated `Idempotency-Key` to every POST and PATCH, which makes them retryable. Default
+   * false: POST/PATCH are retried only when the request carries a key.
+   */
+  autoIdempotencyKey?: boolean;
+  /** Name for logs and metrics; default the origin. */
+  name?: string;
+  /** Use this dispatcher instead of creating a Pool (it is not closed by `close()`). */
+  dispatcher?: Dispatcher;
+  logger?: Logger;
+  clock?: Clock;
+  /** Called once per call with what an operator charts; must not throw. */
+  onMetrics?: (event: HttpMetricsEvent) => void;
+}
+
+export interface RequestOptions {
+  /** Parameters for `{name}` holes in the path; each stays one encoded segment. */
+  params?: PathParams;
+  query?: Query;
+  headers?: Readonly<Record<string, string>>;
+  /** Raw body. Use `json` for a JSON body. */
+  body?: string | Buffer | Uint8Array;
+  /** Serialised with JSON.stringify and sent as application/json. */
+  json?: unknown;
+  signal?: AbortSignal;
+  /** `true` generates one; the same key is sent on every retry of this call. */
+  idempotencyKey?: string | true;
+  /** Overrides `timeouts.totalMs` for this call. */
+  timeoutMs?: number;
+  maxResponseBytes?: number;
+}
+
+export interface FullRequestOptions extends RequestOptions {
+  method: HttpMethod;
+  /** Origin-relative path or template, e.g. `/users/{id}`. */
+  path: string;
+}
+
+export interface JsonRequestOptions<S extends Schema> extends RequestOptions {
+  schema: S;
+}
+
+/** The client returned by `createHttpClient`. */
+export interface HttpClient {
+  /** Name used in logs and metrics (default: the origin). */
+  readonly upstream: string;
+  request(options: FullRequestOptions): Promise<HttpResponse>;
+  get(path: string, options?: RequestOptions): Promise<HttpResponse>;
+  head(path: string, options?: RequestOptions): Promise<HttpResponse>;
+  post(path: string, options?: RequestOptions): Promise<HttpResponse>;
+  put(path: string, options?: RequestOptions): Promise<HttpResponse>;
+  patch(path: string, options?: RequestOptions): Promise<HttpResponse>;
+  delete(path: string, options?: RequestOptions): Promise<HttpResponse>;
+  /** Sends the request, parses the JSON body and validates it against `schema`. */
+  requestJson<S extends Schema>(options: FullRequestOptions & { schema: S }): Promise<Output<S>>;
+  getJson<S extends Schema>(path: string, options: JsonRequestOptions<S>): Promise<Output<S>>;
+  postJson<S extends Schema>(path: string, options: JsonRequestOptions<S>): Promise<Output<S>>;
+  /**
+   * Iterates the pages of a collection (page/page_size, cursor or Link rel="next" style), stopping with
+   * `PaginationLimitError` after `maxPages`.
+   */
+  paginate<D = unknown, T = unknown>(
+    options: PaginateOptions<D, T>,
+  ): AsyncGenerator<Page<T, D>, void, undefined>;
+  /** Circuit breaker state of this upstream, or undefined when the breaker is disabled. */
+  readonly breaker: BreakerSnapshot | undefined;
+  /** Closes connections (when the client created them) and leaves nothing scheduled. */
+  close(): Promise<void>;
+}

@@ -3,8 +3,9 @@ import type { Clock, TimerHandle } from '../core/index.js';
 /** @internal A registered deadline; `cancel` it when the guarded work ends. */
 export interface DeadlineEntry {
   at: number;
-  fire: () => void;
   done: boolean;
+  /** Called once when the deadline passes (a method, so an entry object needs no closure). */
+  fire(): void;
 }
 
 /**
@@ -31,8 +32,14 @@ export class DeadlineQueue {
     return this.live;
   }
 
+  /** Registers a deadline that calls `fire` when it passes. */
   add(at: number, fire: () => void): DeadlineEntry {
-    const entry: DeadlineEntry = { at, fire, done: false };
+    return this.push({ at, fire, done: false });
+  }
+
+  /** Registers an entry object (its `at` and `fire()`); returns it. */
+  push<E extends DeadlineEntry>(entry: E): E {
+    const at = entry.at;
     const items = this.items;
     const n = items.length;
     if (n === this.head || items[n - 1]!.at <= at) items.push(entry);

@@ -7,7 +7,7 @@ import {
   type Operation,
   RUN,
 } from './context.js';
-import { DeadlineQueue } from './deadline-queue.js';
+import { type DeadlineEntry, DeadlineQueue } from './deadline-queue.js';
 import { TimeoutError } from './errors.js';
 
 /** Options of `timeout`. */
@@ -43,41 +43,42 @@ export function timeout(msOrOptions: number | TimeoutOptions): TimeoutPolicy {
   const queue = new DeadlineQueue(clock);
 
   function run<T>(parent: ExecContext, fn: Operation<T>): Promise<T> {
-    const ctx = new ExecContext(parent, 0, undefined, true);
-    return new Promise<T>((resolve, reject) => {
-      const entry = queue.add(clock.now() + ms, () => {
-        const err = new TimeoutError(undefined, { timeoutMs: ms, phase });
-        ctx.abort(err);
-        reject(err);
-      });
-      let r: T | PromiseLike<T>;
-      try {
-        r = fn(ctx);
-      } catch (err) {
-        queue.cancel(entry);
-        ctx.release();
-        reject(err);
-        return;
-      }
-      if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<T>).then === 'function') {
-        (r as PromiseLike<T>).then(
-          (v) => {
-            queue.cancel(entry);
-            ctx.release();
-            resolve(v);
-          },
-          (e) => {
-            queue.cancel(entry);
-            ctx.release();
-            reject(e);
-          },
-        );
-      } else {
-        queue.cancel(entry);
-        ctx.release();
-        resolve(r);
-      }
+    const call = new TimeoutCall<T>(
+      new ExecContext(parent, 0, undefined, true),
+      clock.now() + ms,
+      ms,
+      phase,
+      queue,
+    );
+    const promise = new Promise<T>((resolve, reject) => {
+      call.resolve = resolve;
+      call.reject = reject;
     });
+    queue.push(call);
+    let r: T | PromiseLike<T>;
+    try {
+      r = fn(call.ctx);
+    } catch (err) {
+      call.settle();
+      call.reject(err);
+      return promise;
+    }
+    if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<T>).then === 'function') {
+      (r as PromiseLike<T>).then(
+        (v) => {
+          call.settle();
+          call.resolve(v);
+        },
+        (e) => {
+          call.settle();
+          call.reject(e);
+        },
+      );
+    } else {
+      call.settle();
+      call.resolve(r as T);
+    }
+    return promise;
   }
 
   const policy: TimeoutPolicy = {
@@ -94,4 +95,31 @@ export function timeout(msOrOptions: number | TimeoutOptions): TimeoutPolicy {
     },
   };
   return policy;
+}
+
+/** One timed call: its own deadline entry (no closure for the timer callback) and its settle functions. */
+class TimeoutCall<T> implements DeadlineEntry {
+  done = false;
+  resolve!: (v: T) => void;
+  reject!: (e: unknown) => void;
+
+  constructor(
+    readonly ctx: ExecContext,
+    public at: number,
+    private readonly ms: number,
+    private readonly phase: string,
+    private readonly queue: DeadlineQueue,
+  ) {}
+
+  fire(): void {
+    const err = new TimeoutError(undefined, { timeoutMs: this.ms, phase: this.phase });
+    this.ctx.abort(err);
+    this.reject(err);
+  }
+
+  /** The operation ended (either way): cancel the deadline, unlink from the caller's signal. */
+  settle(): void {
+    this.queue.cancel(this);
+    this.ctx.release();
+  }
 }

@@ -15,5 +15,9 @@ const code = await runCli(process.argv.slice(2), io, {
   },
 });
 process.exitCode = code;
-// Everything should be closed by now; if a stray handle remains, do not hang the shell.
-setTimeout(() => process.exit(code), 2000).unref();
+// Everything should be closed by now and the process ends by itself. If a stray handle keeps it
+// alive, say so (a bug to report) rather than hang the shell.
+setTimeout(() => {
+  process.stderr.write('conduit: a handle was still open 2 s after the command finished; exiting anyway\n');
+  process.exit(code);
+}, 2000).unref();

@@ -378,12 +378,12 @@ class Client implements HttpClient {
   };
 
   private statusError(call: Call, raw: RawResponse): HttpStatusError {
-    const excerpt = raw.body.subarray(0, BODY_EXCERPT_BYTES).toString('utf8');
+    const excerpt = bodyExcerpt(raw.body, (text) => this.redactor.text(text, call.secretValues ?? []));
     return new HttpStatusError({
       status: raw.status,
       method: call.method,
       url: call.logUrl,
-      bodyExcerpt: this.redactor.text(excerpt, call.secretValues ?? []),
+      bodyExcerpt: excerpt,
       retryAfterMs:
         raw.status === 429 || raw.status === 503
           ? retryAfterMs(raw.headers['retry-after'], this.clock.now())
@@ -529,6 +529,23 @@ class Client implements HttpClient {
     }
     return out;
   }
+}
+
+/**
+ * At most BODY_EXCERPT_BYTES of UTF-8 from the start of `body`, cut on a character boundary, with
+ * secrets scrubbed (redaction can lengthen the text, so the byte cap is applied again after it).
+ */
+function bodyExcerpt(body: Buffer, scrub: (text: string) => string): string {
+  const cut = (buf: Buffer, limit = BODY_EXCERPT_BYTES): string => {
+    if (buf.length <= limit) return buf.toString('utf8');
+    let end = limit;
+    // Step back over UTF-8 continuation bytes so no character is split.
+    while (end > 0 && (buf[end]! & 0xc0) === 0x80) end--;
+    return buf.subarray(0, end).toString('utf8');
+  };
+  // Scrub a wider window so a secret straddling the cut is replaced whole, not left half-visible.
+  const text = scrub(cut(body, BODY_EXCERPT_BYTES + 4096));
+  return cut(Buffer.from(text, 'utf8'));
 }
 
 function lowerKeys(h: Readonly<Record<string, string>> | undefined): Record<string, string> {

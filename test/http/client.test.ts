@@ -96,6 +96,24 @@ describe('requests', () => {
     expect(err.bodyExcerpt.startsWith('{"error":"xxx')).toBe(true);
   });
 
+  it('cuts the excerpt on a character boundary and never leaves half a secret at the cut', async () => {
+    const secret = 'Bearer SECRET-TOKEN-0123456789';
+    // 1000 bytes of 2-byte characters, then the token straddling the 1 KiB mark.
+    const body = `${'é'.repeat(500)}${secret}${'x'.repeat(100)}`;
+    const { client } = await setup(
+      (_req, res) => {
+        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end(body);
+      },
+      { headers: { authorization: secret } },
+    );
+    const err = (await client.get('/x').catch((e: unknown) => e)) as HttpStatusError;
+    expect(Buffer.byteLength(err.bodyExcerpt)).toBeLessThanOrEqual(1024);
+    expect(err.bodyExcerpt).not.toContain('\uFFFD');
+    expect(err.bodyExcerpt).not.toContain('SECRET-TOK');
+    expect(err.bodyExcerpt.startsWith('é'.repeat(500))).toBe(true);
+  });
+
   it('aborts through the caller signal', async () => {
     const { server, client } = await setup(() => {
       // never answers

@@ -89,7 +89,8 @@ export function describeFailure(
         code,
         text: `Too many calls to upstream "${upstream}" are in flight already; retry in a moment.`,
       };
-    case 'RATE_LIMITED': {
+    case 'RATE_LIMITED':
+    case 'RATE_LIMIT_EXCEEDED': {
       const after = num(e.retryAfterMs);
       return {
         code,

@@ -19,3 +19,9 @@ export type {
   HttpServerShape,
   ParamLocation,
 } from './config-shape.js';
+export {
+  registerResilientTool,
+  type ResilientToolOptions,
+  type ResilientCachePolicy,
+  type ResilientCallContext,
+} from './resilient-tool.js';

@@ -2,7 +2,8 @@ import type { CallToolResult } from '@modelcontextprotocol/server';
 import { CACHE_META_KEY } from './cache-port.js';
 
 export interface AnswerOrigin {
-  source: 'cache' | 'upstream';
+  /** `fallback`: the call failed and a fallback value was served instead. */
+  source: 'cache' | 'upstream' | 'fallback';
   layer?: 'l1' | 'l2' | undefined;
   stale: boolean;
 }

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 /** What the fake upstream does with the next requests. */
 export type Fault =
   | { kind: 'none' }
-  | { kind: 'status'; status: number; body?: string; headers?: Record<string, string> }
+  | { kind: 'status'; status: number; body?: string; headers?: Record<string, string>; times?: number }
   | { kind: 'hang' };
 
 export interface SeenRequest {
@@ -31,6 +31,7 @@ export async function startUpstream() {
   const requestWaiters: ((r: SeenRequest) => void)[] = [];
   const closeWaiters: (() => void)[] = [];
   let nextId = 3;
+  const created = new Map<string, Record<string, unknown>>();
 
   const json = (res: ServerResponse, status: number, value: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' });
@@ -58,6 +59,8 @@ export async function startUpstream() {
       return;
     }
     if (f.kind === 'status') {
+      // `times`: fail that many requests, then behave again.
+      if (f.times !== undefined && --f.times <= 0) fault = { kind: 'none' };
       res.writeHead(f.status, { 'content-type': 'application/json', ...(f.headers ?? {}) });
       res.end(f.body ?? JSON.stringify({ error: `injected ${f.status}` }));
       return;
@@ -70,6 +73,21 @@ export async function startUpstream() {
         headers: req.headers,
         body: record.body,
       });
+    }
+    if (parts[0] === 'external' && req.method === 'GET') {
+      return json(res, 200, { resource: parts[1], data: `live data for ${parts[1]}` });
+    }
+    if (parts[0] === 'resources' && req.method === 'POST') {
+      const key = String(req.headers['idempotency-key'] ?? '');
+      const existing = created.get(key);
+      if (key && existing) return json(res, 200, existing);
+      const resource = {
+        id: `r${created.size + 1}`,
+        ...JSON.parse(record.body || '{}'),
+        idempotencyKey: key,
+      };
+      if (key) created.set(key, resource);
+      return json(res, 201, resource);
     }
     if (parts[0] === 'text') {
       res.writeHead(200, { 'content-type': 'text/plain' });
@@ -105,6 +123,7 @@ export async function startUpstream() {
     url: `http://127.0.0.1:${port}`,
     seen,
     assignments,
+    created,
     setFault(f: Fault) {
       fault = f;
     },

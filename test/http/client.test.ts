@@ -250,6 +250,30 @@ describe('fault modes without retry', () => {
   });
 });
 
+describe('socket hygiene', () => {
+  it('reads error bodies to the end (the socket is reused) and destroys oversized ones', async () => {
+    const sockets = new Set<unknown>();
+    const { client } = await setup(
+      (req, res) => {
+        sockets.add(req.socket);
+        if (req.url === '/big') {
+          res.writeHead(200);
+          res.end('z'.repeat(8 * 1024));
+        } else sendJson(res, 500, { error: 'e'.repeat(4000) });
+      },
+      { connections: 1, retry: false, breaker: false, maxResponseBytes: 4096 },
+    );
+    for (let i = 0; i < 10; i++) await client.get('/err').catch(() => {});
+    // Ten error responses on one connection: each body was consumed, so keep-alive reused it.
+    expect(sockets.size).toBe(1);
+    for (let i = 0; i < 3; i++)
+      await expect(client.get('/big')).rejects.toBeInstanceOf(ResponseTooLargeError);
+    // Each oversized response killed its socket; with one connection allowed, later calls still run.
+    await client.get('/err').catch(() => {});
+    expect(sockets.size).toBe(4);
+  });
+});
+
 describe('HEAD', () => {
   it('accepts a declared length larger than the limit, since no body follows', async () => {
     const { client } = await setup(

@@ -5,7 +5,6 @@ import {
   bulkhead,
   type CircuitBreaker,
   circuitBreaker,
-  type ComposablePolicy,
   type Policy,
   type RateLimiter,
   rateLimiter,
@@ -150,10 +149,18 @@ export function buildPipeline(
     return c;
   };
 
+  // The chains almost every call uses, resolved once.
+  const plainChain = chainFor(undefined);
+  const defaultRetryChain = ro !== undefined ? chainFor(retryFor(ctx.totalMs)) : plainChain;
+
   return {
     queues: (bh !== undefined && (options.bulkhead?.maxQueue ?? 0) > 0) || limiter !== undefined,
     execute(call, attempt, retryable, signal) {
-      const chain = chainFor(retryable && ro !== undefined ? retryFor(call.totalMs) : undefined);
+      const chain = !retryable
+        ? plainChain
+        : call.totalMs === ctx.totalMs
+          ? defaultRetryChain
+          : chainFor(ro !== undefined ? retryFor(call.totalMs) : undefined);
       if (chain === undefined) return attempt(call, 1);
       return chain.execute((pc) => attempt(call, pc.attempt), signal ? { signal } : undefined);
     },
@@ -163,5 +170,3 @@ export function buildPipeline(
     },
   };
 }
-
-export type { ComposablePolicy };

@@ -209,6 +209,17 @@ describe('fault modes without retry', () => {
     expect(clock.pending()).toBe(0);
   });
 
+  it('lets one call shorten the deadline with timeoutMs', async () => {
+    const clock = new ManualClock(0);
+    const { server, client } = await setup(() => {}, { clock, timeouts: { totalMs: 60_000 } });
+    const p = client.get('/hang', { timeoutMs: 1_000 }).catch((e: unknown) => e);
+    await server.received(1);
+    clock.advance(1_000);
+    const err = (await p) as TimeoutError;
+    expect(err.phase).toBe('total');
+    expect(err.timeoutMs).toBe(1_000);
+  });
+
   it('leaves no timer scheduled after a call completes', async () => {
     const clock = new ManualClock();
     const { client } = await setup((_req, res) => sendJson(res, 200, {}), { clock });

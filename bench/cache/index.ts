@@ -15,9 +15,8 @@ import { Redis } from 'ioredis';
 import { Keyv } from 'keyv';
 import { LRUCache } from 'lru-cache';
 import { createClient } from 'redis';
-import { createCache } from '../../src/cache/index.js';
+import { createCache, createNodeRedisDriver } from '../../src/cache/index.js';
 import { startRedis } from '../../test/helpers/redis-server.js';
-import { createNodeRedisDriver } from './node-redis-driver.js';
 import { type ContenderResult, concurrentLoad, opsPerSecond, ratio, report, target } from '../lib.js';
 
 const KEYS = 1000;
@@ -170,7 +169,7 @@ async function l2Suite(url: string, port: number): Promise<void> {
   const conduitNr = createCache({
     prefix: 'bench',
     l1: { maxEntries: 1 },
-    l2: { driver: createNodeRedisDriver(nodeRedisForConduit as never) },
+    l2: { driver: createNodeRedisDriver(nodeRedisForConduit) },
     bus: false,
     ttlMs: 3_600_000,
   });

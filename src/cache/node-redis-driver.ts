@@ -1,24 +1,50 @@
+import type { RedisDriver, SubscriptionHandlers } from './driver.js';
+
 /**
- * A node-redis v5 driver behind the cache's `RedisDriver` seam — a measurement aid for the bench (node-redis
- * is a devDependency), to show what switching the L2 client would buy. Not used by `createCache`.
+ * The slice of a node-redis v5 client (`createClient()` from `redis`) the driver uses. Structural, so
+ * this module never imports `redis`: it works with a client you created and connected.
  */
-import type { RedisClientType } from 'redis';
-import type { RedisDriver } from '../../src/cache/index.js';
+export interface NodeRedisClientLike {
+  get(key: string): Promise<string | null | unknown>;
+  set(key: string, value: string, options: { PX: number; NX?: true }): Promise<string | null | unknown>;
+  del(key: string): Promise<unknown>;
+  incr(key: string): Promise<number | unknown>;
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  scan(
+    cursor: string,
+    options: { MATCH: string; COUNT: number },
+  ): Promise<{ cursor: unknown; keys: string[] }>;
+  publish(channel: string, message: string): Promise<unknown>;
+  duplicate(): NodeRedisClientLike;
+  connect(): Promise<unknown>;
+  subscribe(channel: string, listener: (message: string) => void): Promise<unknown>;
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  quit(): Promise<unknown>;
+}
 
 const RELEASE =
   "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
-export function createNodeRedisDriver(client: RedisClientType): RedisDriver {
-  let sub: RedisClientType | undefined;
+/**
+ * node-redis v5 behind the driver seam (standalone Redis; the ioredis driver covers Cluster and
+ * Sentinel). In the bench it answered L2 hits 2-4x faster than ioredis at 64 in flight. The client
+ * stays yours: `close()` only quits the subscriber connection the driver duplicated.
+ *
+ * @example
+ * const client = await createClient({ url }).connect();
+ * const cache = createCache({ l2: { driver: createNodeRedisDriver(client) } });
+ */
+export function createNodeRedisDriver(client: NodeRedisClientLike): RedisDriver {
+  let sub: NodeRedisClientLike | undefined;
   return {
-    get: (key) => client.get(key),
+    get: (key) => client.get(key) as Promise<string | null>,
     async set(key, value, ttlMs) {
       await client.set(key, value, { PX: Math.max(1, Math.ceil(ttlMs)) });
     },
     async del(key) {
       await client.del(key);
     },
-    incr: (key) => client.incr(key),
+    incr: (key) => client.incr(key) as Promise<number>,
     async setIfAbsent(key, value, ttlMs) {
       return (await client.set(key, value, { PX: Math.max(1, Math.ceil(ttlMs)), NX: true })) === 'OK';
     },
@@ -36,25 +62,32 @@ export function createNodeRedisDriver(client: RedisClientType): RedisDriver {
     async publish(channel, message) {
       await client.publish(channel, message);
     },
-    async subscribe(channel, h) {
-      const s = client.duplicate() as RedisClientType;
+    async subscribe(channel, h: SubscriptionHandlers) {
+      const s = client.duplicate();
       sub = s;
       let down = false;
-      s.on('error', () => {});
-      s.on('end', () => {
+      const markDown = () => {
         if (!down) {
           down = true;
           h.onDown();
         }
-      });
+      };
+      s.on('error', () => {}); // reported through onDown/onUp
+      s.on('end', markDown);
+      s.on('reconnecting', markDown);
+      // node-redis re-subscribes by itself on reconnect; 'ready' comes after that handshake.
       s.on('ready', () => {
         if (down) {
           down = false;
           h.onUp();
         }
       });
-      await s.connect();
-      await s.subscribe(channel, (m) => h.onMessage(m));
+      try {
+        await s.connect();
+        await s.subscribe(channel, (m) => h.onMessage(m));
+      } catch {
+        markDown();
+      }
     },
     async close() {
       await sub?.quit().catch(() => {});

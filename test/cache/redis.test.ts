@@ -305,7 +305,7 @@ describe('Redis faults', () => {
     // The breaker closes again on its own once a probe succeeds.
     await vi.waitFor(
       async () => {
-        await c.getOrSet('probe', () => 1);
+        await c.get('absent'); // an L1 miss, so it reaches the breaker
         expect(c.stats().l2.state).toBe('up');
       },
       { timeout: 10_000, interval: 50 },

@@ -1,0 +1,188 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExitCode } from '../../src/cli/exit-codes.js';
+import { runCli } from '../../src/cli/run.js';
+import { createRecordingLogger } from '../../src/core/index.js';
+import { type AssignmentsUpstream, startAssignmentsUpstream } from '../../src/demo/index.js';
+import { EXAMPLE_CONFIG, memoryIo } from './helpers.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+const dir = mkdtempSync(join(tmpdir(), 'conduit-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('conduit: help, version, usage errors', () => {
+  it('prints the version from package.json', async () => {
+    for (const flag of ['--version', '-v']) {
+      const m = memoryIo();
+      expect(await runCli([flag], m.io)).toBe(ExitCode.OK);
+      expect(m.stdout()).toBe(`${pkg.version}\n`);
+    }
+  });
+
+  it('prints help for the program and for each command', async () => {
+    const m = memoryIo();
+    expect(await runCli(['--help'], m.io)).toBe(0);
+    expect(m.stdout()).toMatch(/Commands:[\s\S]*serve[\s\S]*validate[\s\S]*demo/);
+    expect(m.stdout()).toContain('Exit codes: 0 ok, 1 invalid config, 2 usage error');
+    for (const [args, text] of [
+      [['serve', '--help'], '--transport <t>'],
+      [['validate', '-h'], '--json'],
+      [['demo', '--help'], 'REDIS_URL'],
+      [['help', 'serve'], 'SIGINT/SIGTERM'],
+    ] as const) {
+      const h = memoryIo();
+      expect(await runCli([...args], h.io)).toBe(0);
+      expect(h.stdout()).toContain(text);
+    }
+  });
+
+  it('exits 2 with a pointer to --help on usage errors', async () => {
+    const cases: [string[], RegExp][] = [
+      [[], /Usage:/],
+      [['serv'], /unknown command "serv" \(did you mean "serve"\?\)[\s\S]*conduit --help/],
+      [['--bogus'], /unknown option --bogus/],
+      [['validate', '--bogus'], /Unknown option '--bogus'[\s\S]*conduit validate --help/],
+      [['validate', 'extra-positional'], /positional/i],
+      [['serve', '--transport', 'carrier-pigeon'], /--transport must be stdio or http/],
+      [['serve', '--transport', 'http', '--port', '99999'], /--port must be an integer/],
+      [['serve', '--port', '3000'], /apply to --transport http only/],
+      [['serve', '--log-level', 'loud'], /--log-level must be one of trace, debug/],
+    ];
+    for (const [args, pattern] of cases) {
+      const m = memoryIo();
+      expect(await runCli(args, m.io), args.join(' ')).toBe(ExitCode.USAGE);
+      expect(m.stderr()).toMatch(pattern);
+      expect(m.stdout()).toBe('');
+    }
+    const env = memoryIo({ LOG_LEVEL: 'chatty' });
+    expect(await runCli(['serve', '--config', EXAMPLE_CONFIG], env.io)).toBe(ExitCode.USAGE);
+    expect(env.stderr()).toContain('LOG_LEVEL must be one of');
+  });
+});
+
+describe('conduit validate', () => {
+  it('accepts a valid config, exit 0', async () => {
+    const m = memoryIo();
+    expect(await runCli(['validate', '--config', EXAMPLE_CONFIG], m.io)).toBe(0);
+    expect(m.stdout()).toBe(`${EXAMPLE_CONFIG}: valid (1 upstream, 5 tools)\n`);
+  });
+
+  it('prints every problem with file:line:column and path, exit 1', async () => {
+    const bad = file(
+      'bad.yaml',
+      `upstreams:
+  api:
+    baseUrl: \${API_URL}
+    retry: { maxAttempts: 0 }
+tools:
+  - name: get_item
+    upstream: api
+    path: /items/{id}
+    cache: { ttl: forever }
+`,
+    );
+    const m = memoryIo();
+    expect(await runCli(['validate', '-c', bad], m.io)).toBe(ExitCode.CONFIG);
+    const out = m.stdout();
+    expect(out).toContain(`${bad}: 4 problems`);
+    expect(out).toContain(`${bad}:3:14  upstreams.api.baseUrl: environment variable API_URL is not set`);
+    expect(out).toContain(`${bad}:4:27  upstreams.api.retry.maxAttempts: expected an integer from 1 to 100`);
+    expect(out).toContain(`${bad}:8:11  tools[0].path: path parameter {id} is not an input property`);
+    expect(out).toContain(
+      `${bad}:9:19  tools[0].cache.ttl: expected a duration like "30s" or a number of ms`,
+    );
+  });
+
+  it('reports as JSON with --json', async () => {
+    const bad = file('bad.json', '{ "upstreams": {}, "tols": [] }');
+    const m = memoryIo();
+    expect(await runCli(['validate', '--config', bad, '--json'], m.io)).toBe(1);
+    const report = JSON.parse(m.stdout());
+    expect(report).toMatchObject({ ok: false, file: bad, problems: [{ path: 'tols', line: 1 }] });
+    const ok = memoryIo();
+    expect(await runCli(['validate', '--config', EXAMPLE_CONFIG, '--json'], ok.io)).toBe(0);
+    expect(JSON.parse(ok.stdout())).toMatchObject({ ok: true, upstreams: 1, tools: 5, problems: [] });
+  });
+
+  it('exits 1 for a missing file and for YAML syntax errors', async () => {
+    const m = memoryIo();
+    expect(await runCli(['validate', '--config', join(dir, 'missing.yaml')], m.io)).toBe(1);
+    expect(m.stdout()).toContain('does not exist');
+    const broken = file('broken.yaml', 'tools: [\n');
+    const b = memoryIo();
+    expect(await runCli(['validate', '--config', broken], b.io)).toBe(1);
+    expect(b.stdout()).toMatch(/not valid YAML/);
+  });
+});
+
+describe('conduit serve (in process)', () => {
+  let upstream: AssignmentsUpstream;
+  beforeAll(async () => {
+    upstream = await startAssignmentsUpstream({ token: 'cli-test-token' });
+  });
+  afterAll(() => upstream.close());
+
+  it('exits 1 on an invalid config, naming the problem', async () => {
+    const m = memoryIo({});
+    const bad = file('serve-bad.yaml', 'upstreams: { api: { baseUrl: nope } }\n');
+    expect(await runCli(['serve', '--config', bad], m.io)).toBe(ExitCode.CONFIG);
+    expect(m.stderr()).toContain('upstreams.api.baseUrl (line 1): expected an http(s) URL');
+  });
+
+  it('serves over HTTP until a stop signal, then closes and returns 0', async () => {
+    const m = memoryIo({ ASSIGNMENTS_API_URL: upstream.url, ASSIGNMENTS_API_TOKEN: 'cli-test-token' });
+    const logger = createRecordingLogger();
+    const levels: unknown[] = [];
+    const exit = runCli(
+      ['serve', '--config', EXAMPLE_CONFIG, '--transport', 'http', '--port', '0', '-l', 'debug'],
+      m.io,
+      {
+        createLogger: (o) => {
+          levels.push(o?.level);
+          return logger;
+        },
+      },
+    );
+    const url = await Promise.race([
+      m.waitForStderr(/Conduit MCP server on (http:\/\/\S+)/).then((match) => match[1]!),
+      exit.then((code) => Promise.reject(new Error(`serve exited with ${code}: ${m.stderr()}`))),
+    ]);
+    expect(levels).toEqual(['debug']);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
+    const client = new Client({ name: 'cli-test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+    const result = await client.callTool({ name: 'get_assignment', arguments: { id: 'a2' } });
+    expect(result.isError).not.toBe(true);
+    expect(result.structuredContent).toMatchObject({ id: 'a2', title: 'Lab report: titration' });
+    await client.close();
+    expect(m.stdout()).toBe('');
+    expect(m.listeners()).toBe(1);
+    m.stop('SIGTERM');
+    expect(await exit).toBe(ExitCode.OK);
+    expect(m.listeners()).toBe(0);
+    expect(logger.records.map((r) => r.msg)).toEqual(expect.arrayContaining(['shutting down', 'stopped']));
+    await expect(fetch(url, { method: 'POST' })).rejects.toThrow();
+  });
+
+  it('exits 3 when the gateway cannot start (port taken)', async () => {
+    const m = memoryIo({ ASSIGNMENTS_API_URL: upstream.url });
+    const code = await runCli(
+      ['serve', '--config', EXAMPLE_CONFIG, '--transport', 'http', '--port', String(upstream.port)],
+      m.io,
+      { createLogger: () => createRecordingLogger() },
+    );
+    expect(code).toBe(ExitCode.RUNTIME);
+    expect(m.stderr()).toMatch(/could not start: .*EADDRINUSE/);
+  });
+});

@@ -1,0 +1,85 @@
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AssignmentsUpstream, startAssignmentsUpstream } from '../../src/demo/index.js';
+import { EXAMPLE_CONFIG, spawnCli } from './helpers.js';
+
+// The real process: signals, stdout discipline, exit codes.
+describe('conduit serve (spawned)', () => {
+  let upstream: AssignmentsUpstream;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    upstream = await startAssignmentsUpstream({ token: 'proc-token' });
+    env = { ASSIGNMENTS_API_URL: upstream.url, ASSIGNMENTS_API_TOKEN: 'proc-token' };
+  });
+  afterAll(() => upstream.close());
+
+  it('serves HTTP, and on SIGTERM shuts down gracefully with exit 0', async () => {
+    const cli = spawnCli(['serve', '--config', EXAMPLE_CONFIG, '--transport', 'http', '--port', '0'], env);
+    const [, url] = await cli.waitFor(/Conduit MCP server on (http:\/\/\S+)/);
+    const client = new Client({ name: 'proc-test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(url!)));
+    const result = await client.callTool({ name: 'list_user_assignments', arguments: { userId: 'u3' } });
+    expect(result.structuredContent).toMatchObject({ total: 4 });
+    await client.close();
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toEqual({ code: 0, signal: null });
+    expect(cli.stdout()).toBe('');
+    expect(cli.stderr()).toMatch(/"msg":"shutting down"/);
+    expect(cli.stderr()).not.toContain('a handle was still open');
+  });
+
+  it('speaks only JSON-RPC on stdout in stdio mode, and exits 0 when the client closes stdin', async () => {
+    const cli = spawnCli(['serve', '--config', EXAMPLE_CONFIG, '--log-level', 'debug'], env);
+    cli.child.stdin.write(
+      `${JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-06-18',
+          capabilities: {},
+          clientInfo: { name: 'raw', version: '1' },
+        },
+      })}\n`,
+    );
+    await cli.waitFor(/"id":1/, 'stdout');
+    cli.child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
+    cli.child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' })}\n`);
+    await cli.waitFor(/"id":2/, 'stdout');
+    cli.child.stdin.end();
+    expect(await cli.exited).toEqual({ code: 0, signal: null });
+    const lines = cli.stdout().split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const line of lines) expect(JSON.parse(line)).toMatchObject({ jsonrpc: '2.0' });
+    const list = lines.map((l) => JSON.parse(l)).find((m) => m.id === 2);
+    expect(list.result.tools.map((t: { name: string }) => t.name)).toContain('get_assignment');
+    expect(cli.stderr()).not.toContain('a handle was still open');
+    // Logs went to stderr, as pino JSON lines.
+    const logLines = cli.stderr().split('\n').filter(Boolean);
+    expect(logLines.length).toBeGreaterThan(0);
+    for (const line of logLines) expect(JSON.parse(line)).toHaveProperty('level');
+  });
+
+  it('a second SIGTERM while calls are in flight exits at once with 130', async () => {
+    upstream.setFault({ kind: 'hang' });
+    try {
+      const cli = spawnCli(['serve', '--config', EXAMPLE_CONFIG, '--transport', 'http', '--port', '0'], env);
+      const [, url] = await cli.waitFor(/Conduit MCP server on (http:\/\/\S+)/);
+      const client = new Client({ name: 'proc-test', version: '1.0.0' });
+      await client.connect(new StreamableHTTPClientTransport(new URL(url!)));
+      const before = upstream.stats().requests;
+      const call = client.callTool({ name: 'get_assignment', arguments: { id: 'a1' } }).catch(() => 'failed');
+      await upstream.waitForRequests(before + 1);
+      cli.child.kill('SIGTERM');
+      await cli.waitFor(/"msg":"shutting down"/);
+      cli.child.kill('SIGTERM');
+      expect(await cli.exited).toEqual({ code: 130, signal: null });
+      expect(cli.stderr()).toContain('second stop request');
+      // The SDK client does not notice a dead server until closed; closing settles the call.
+      await client.close().catch(() => {});
+      expect(await call).toBe('failed');
+    } finally {
+      upstream.setFault(undefined);
+    }
+  });
+});

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { spawnCli } from '../cli/helpers.js';
+
+describe('conduit demo', () => {
+  it('runs every step to the end by itself, exit 0, leaving no handle open', async () => {
+    const cli = spawnCli(['demo']);
+    const { code } = await cli.exited;
+    const out = cli.stdout();
+    expect(code, `${out}\n${cli.stderr()}`).toBe(0);
+    const steps = [
+      '1. Cache miss, then hit',
+      '2. An update invalidates the cached entry',
+      '3. The upstream starts failing (503 on every request): the gateway retries',
+      '4. The circuit breaker opens: calls fail fast without touching the upstream',
+      '5. Stale data: the cache answers while the upstream is down',
+      '6. Recovery: the upstream heals and the breaker closes after its recovery time',
+    ];
+    let at = -1;
+    for (const step of steps) {
+      const i = out.indexOf(step);
+      expect(i, step).toBeGreaterThan(at);
+      at = i;
+    }
+    // What each step shows, in the narration's own words.
+    expect(out).toMatch(
+      /get_assignment \{"id":"a1"\}: "Read chapter 3" \(todo, v1\) from the upstream\n\s+upstream requests: 1 \(\+1\)/,
+    );
+    expect(out).toMatch(/from the cache \(l1\)\n\s+upstream requests: 1 \(none for this call\)/);
+    expect(out).toMatch(/"Read chapter 3" \(done, v2\) from the upstream/);
+    expect(out).toMatch(/\(\+3\) = 3 attempts, then a tool error/);
+    expect(out).toMatch(/error CIRCUIT_OPEN: .*circuit breaker is open[\s\S]*none for this call/);
+    expect(out).toMatch(/retry after \d+\.\d s/);
+    expect(out).toMatch(/from the cache \(l1\), STALE/);
+    expect(out).toMatch(/the probe succeeded, the breaker is closed/);
+    expect(out).toMatch(/Done in \d+\.\d s\. Upstream saw \d+ requests/);
+    expect(out).not.toContain('✗ unexpected');
+    expect(cli.stderr()).not.toContain('a handle was still open');
+  });
+});

@@ -156,3 +156,28 @@ describe('wrap', () => {
     ).rejects.toThrow('e');
   });
 });
+
+describe('wrap: a timeout around a retry (a total deadline)', () => {
+  it('the outer timeout stops a pending retry wait and no further attempt starts', async () => {
+    const clock = new ManualClock();
+    const r = retry({ maxAttempts: 10, baseDelayMs: 400, jitter: 'none', multiplier: 1, clock });
+    const policy = wrap(timeout({ ms: 1000, clock }), r);
+    let calls = 0;
+    const p = policy.execute(() => {
+      calls++;
+      throw new Error('down');
+    });
+    const settled = p.then(
+      () => 'resolved',
+      (e) => e,
+    );
+    await clock.advanceAsync(1000);
+    expect(await settled).toBeInstanceOf(TimeoutError);
+    // Attempts at 0, 400 and 800; the wait that would end at 1200 was cut off by the timeout.
+    expect(calls).toBe(3);
+    expect(r.waiting).toBe(0);
+    await clock.advanceAsync(10_000);
+    expect(calls).toBe(3);
+    expect(clock.pending()).toBe(0);
+  });
+});

@@ -30,6 +30,7 @@ const values = keys.map((k, i) => ({
 }));
 const gc = (globalThis as { gc?: () => void }).gc;
 const ROUNDS = 5;
+const L2_ROUNDS = 7;
 let heapRuns = 0;
 
 function median(xs: number[]): number {
@@ -200,11 +201,11 @@ async function l2Suite(url: string, port: number): Promise<void> {
   }
   const runs: { opsPerSec: number; p50Ms: number; p99Ms: number; errors: number; heap: number }[][] =
     contenders.map(() => []);
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < L2_ROUNDS; round++) {
     for (let c = 0; c < contenders.length; c++) {
       gc?.();
       const before = process.memoryUsage().heapUsed;
-      const r = await concurrentLoad(contenders[c]![1], { concurrency: 64, durationMs: 1000, warmupMs: 200 });
+      const r = await concurrentLoad(contenders[c]![1], { concurrency: 64, durationMs: 600, warmupMs: 150 });
       runs[c]!.push({ ...r, heap: process.memoryUsage().heapUsed - before });
     }
   }
@@ -224,7 +225,7 @@ async function l2Suite(url: string, port: number): Promise<void> {
   const s = conduit.stats();
   if (s.l1.hits > s.lookups * 0.01) throw new Error('conduit L2 contender was served from L1');
   console.log(
-    `\nL2 hit, 64 in flight, median of ${ROUNDS} interleaved rounds (serialization held equal: every contender JSON.parses one ~100-byte payload)`,
+    `\nL2 hit, 64 in flight, median of ${L2_ROUNDS} interleaved rounds (serialization held equal: every contender JSON.parses one ~100-byte payload)`,
   );
   const r = report('cache-l2', 'ioredis GET', results);
   target('L2 hit / plain ioredis GET', ratio(r, 'conduit L2 get', 'ioredis GET'), 1.0);

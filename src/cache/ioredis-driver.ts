@@ -6,8 +6,8 @@ export interface IoredisDriverOptions {
   redis?: Redis | Cluster;
   url?: string;
   options?: RedisOptions;
-  /** Per-command timeout for clients this driver creates. */
-  timeoutMs: number;
+  /** Kept for callers; the L2 layer enforces the per-call timeout. */
+  timeoutMs?: number;
 }
 
 // Compare-and-delete for lock release; one key, so it is Cluster safe.
@@ -25,7 +25,7 @@ export function createIoredisDriver(opts: IoredisDriverOptions): RedisDriver {
     (() => {
       const base: RedisOptions = {
         enableAutoPipelining: true,
-        commandTimeout: opts.timeoutMs,
+        // No commandTimeout: the L2 layer times every call itself (one timer per call, not two).
         maxRetriesPerRequest: 1,
         retryStrategy: (times) => Math.min(50 * times, 1000),
         lazyConnect: false,
@@ -68,9 +68,8 @@ export function createIoredisDriver(opts: IoredisDriverOptions): RedisDriver {
       await client.publish(channel, message);
     },
     async subscribe(channel, h: SubscriptionHandlers) {
-      // A dedicated connection: a subscribed connection can run nothing else. No command timeout on it.
-      const sub: Redis | Cluster =
-        client instanceof Cluster ? client.duplicate() : client.duplicate({ commandTimeout: undefined });
+      // A dedicated connection: a subscribed connection can run nothing else.
+      const sub: Redis | Cluster = client.duplicate();
       subscriber = sub;
       let down = false;
       sub.on('error', () => {}); // state changes are reported through onDown/onUp; avoid unhandled 'error'

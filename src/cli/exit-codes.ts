@@ -6,7 +6,7 @@ export const ExitCode = {
   CONFIG: 1,
   /** Bad command line: unknown command or option, missing or malformed value. */
   USAGE: 2,
-  /** The gateway or demo failed at run time (e.g. the port is taken, Redis unreachable, a demo step failed). */
+  /** The gateway or demo failed at run time (e.g. the port is taken, a demo step failed). */
   RUNTIME: 3,
   /** A second SIGINT/SIGTERM during shutdown: exit at once without waiting for calls in flight. */
   FORCED: 130,

@@ -29,6 +29,17 @@ export class CircuitOpenError extends ConduitError {
     this.state = init.state;
     this.breaker = init.breaker;
   }
+
+  override toJSON(): Record<string, unknown> {
+    // Infinity (isolated) is not JSON: report it as null.
+    const finite = Number.isFinite(this.retryAfterMs);
+    return {
+      ...super.toJSON(),
+      state: this.state,
+      retryAfterMs: finite ? this.retryAfterMs : null,
+      retryAt: finite ? new Date(this.retryAt).toISOString() : null,
+    };
+  }
 }
 
 /**
@@ -49,6 +60,10 @@ export class TimeoutError extends ConduitError {
     );
     this.timeoutMs = init.timeoutMs;
     this.phase = phase;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), timeoutMs: this.timeoutMs, phase: this.phase };
   }
 }
 

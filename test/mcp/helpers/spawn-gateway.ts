@@ -1,12 +1,11 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { GatewayConfigShape } from '../../../src/mcp/index.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 const cli = join(root, 'src/cli/main.ts');
-const fixture = join(root, 'test/mcp/fixtures/serve-stdio.ts');
 
 /** Writes the config to a temp file. */
 export function writeConfig(config: GatewayConfigShape): string {
@@ -16,13 +15,9 @@ export function writeConfig(config: GatewayConfigShape): string {
   return path;
 }
 
-/**
- * The command that serves a config on stdio: the real CLI (`conduit serve`) when it exists, else the
- * test stand-in with the same flags and signal handling.
- */
+/** The command that serves a config on stdio: the real CLI, `conduit serve --config <file>`. */
 export function serveCommand(configPath: string): { command: string; args: string[] } {
-  const entry = existsSync(cli) ? [cli, 'serve', '--config', configPath] : [fixture, '--config', configPath];
-  return { command: process.execPath, args: ['--import', 'tsx', ...entry] };
+  return { command: process.execPath, args: ['--import', 'tsx', cli, 'serve', '--config', configPath] };
 }
 
 export interface RawServer {

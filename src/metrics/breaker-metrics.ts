@@ -1,0 +1,63 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { BreakerEvents, BreakerSnapshot, BreakerState } from '../resilience/index.js';
+
+/** Gauge values of `breaker_state`. */
+export const BREAKER_STATE_VALUE: Readonly<Record<BreakerState, number>> = {
+  closed: 0,
+  'half-open': 1,
+  open: 2,
+  isolated: 3,
+};
+
+/** What `trackBreaker` needs of a breaker: its state and its `stateChange` event. */
+export interface BreakerLike {
+  readonly state: BreakerState;
+  on(event: 'stateChange', listener: (e: BreakerEvents['stateChange']) => void): () => void;
+}
+
+/** `breaker_state{upstream}` and `breaker_transitions_total{upstream,from,to}`. */
+export class BreakerMetrics {
+  private readonly state: Gauge<'upstream'>;
+  private readonly transitions: Counter<'upstream' | 'from' | 'to'>;
+  /** Upstreams whose gauge is read from a snapshot at scrape time. */
+  private readonly readers = new Map<string, () => BreakerSnapshot | undefined>();
+
+  constructor(registry: Registry, prefix: string) {
+    const readers = this.readers;
+    const state = new Gauge({
+      name: `${prefix}breaker_state`,
+      help: 'Circuit breaker state per upstream: 0 closed, 1 half-open, 2 open, 3 isolated.',
+      labelNames: ['upstream'],
+      registers: [registry],
+      collect() {
+        for (const [upstream, read] of readers) {
+          const s = read();
+          if (s === undefined) state.remove({ upstream });
+          else state.set({ upstream }, BREAKER_STATE_VALUE[s.state]);
+        }
+      },
+    });
+    this.state = state;
+    this.transitions = new Counter({
+      name: `${prefix}breaker_transitions_total`,
+      help: 'Circuit breaker state changes per upstream, by from and to state.',
+      labelNames: ['upstream', 'from', 'to'],
+      registers: [registry],
+    });
+  }
+
+  track(upstream: string, breaker: BreakerLike): () => void {
+    this.state.set({ upstream }, BREAKER_STATE_VALUE[breaker.state]);
+    return breaker.on('stateChange', (e) => {
+      this.state.set({ upstream }, BREAKER_STATE_VALUE[e.to]);
+      this.transitions.inc({ upstream, from: e.from, to: e.to });
+    });
+  }
+
+  trackSnapshot(upstream: string, read: () => BreakerSnapshot | undefined): () => void {
+    this.readers.set(upstream, read);
+    return () => {
+      if (this.readers.get(upstream) === read) this.readers.delete(upstream);
+    };
+  }
+}

@@ -1,0 +1,41 @@
+import type { Counter } from 'prom-client';
+
+/**
+ * One label set of a counter. The hot path adds to a plain number; the sum reaches prom-client when the
+ * registry is scraped, so a call pays no label hashing for its counters.
+ */
+export class CounterSlot {
+  pending = 0;
+
+  constructor(readonly labels: Readonly<Record<string, string>>) {}
+
+  inc(by = 1): void {
+    this.pending += by;
+  }
+}
+
+/** A prom-client counter fed from slots; `flush()` runs from the counter's collect callback. */
+export class BufferedCounter {
+  private readonly slots: CounterSlot[] = [];
+  counter: Counter<string> | undefined;
+
+  /** A new slot; the series is exported at 0 right away, so `rate()` sees its first increment. */
+  slot(labels: Readonly<Record<string, string>>): CounterSlot {
+    const s = new CounterSlot(labels);
+    this.slots.push(s);
+    this.counter?.inc(labels as Record<string, string>, 0);
+    return s;
+  }
+
+  flush(): void {
+    const counter = this.counter;
+    if (counter === undefined) return;
+    for (const s of this.slots) {
+      if (s.pending > 0) {
+        const n = s.pending;
+        s.pending = 0;
+        counter.inc(s.labels as Record<string, string>, n);
+      }
+    }
+  }
+}

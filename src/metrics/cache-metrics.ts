@@ -1,0 +1,143 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { CacheStats } from '../cache/index.js';
+
+/** What `trackCache` needs of a cache: `stats()` (the tiered cache of `conduit/cache` has it). */
+export interface CacheStatsSource {
+  stats(): CacheStats;
+}
+
+interface Tracked {
+  readonly cache: CacheStatsSource;
+  last: CacheStats | undefined;
+}
+
+type CounterName =
+  | 'hits'
+  | 'misses'
+  | 'stale'
+  | 'factoryCalls'
+  | 'factoryErrors'
+  | 'l2Errors'
+  | 'l2Skipped'
+  | 'bus'
+  | 'busGaps';
+
+/**
+ * Cache counters read from `stats()` at scrape time: the cache's hit path pays nothing for metrics.
+ * Each scrape adds what changed since the last one, so counters stay monotonic when a cache is
+ * untracked (its last figures stay in the totals) and sum over several tracked caches.
+ */
+export class CacheMetrics {
+  private readonly tracked = new Set<Tracked>();
+  private readonly c: Record<CounterName, Counter<string>>;
+  private readonly entries: Gauge;
+  private readonly bytes: Gauge;
+  private readonly l2Up: Gauge;
+
+  constructor(registry: Registry, prefix: string) {
+    const collect = () => this.refresh();
+    const counter = (name: string, help: string, labelNames: string[] = []) =>
+      new Counter({ name: `${prefix}${name}`, help, labelNames, registers: [registry], collect });
+    const gauge = (name: string, help: string) =>
+      new Gauge({ name: `${prefix}${name}`, help, registers: [registry], collect });
+    this.c = {
+      hits: counter('cache_hits_total', 'Cache lookups answered by a tier (l1, l2).', ['tier']),
+      misses: counter(
+        'cache_misses_total',
+        'Cache lookups a tier could not answer (an l1 miss goes on to l2 when there is one).',
+        ['tier'],
+      ),
+      stale: counter(
+        'cache_stale_served_total',
+        'Stale values served (stale-while-revalidate, stale-if-error).',
+      ),
+      factoryCalls: counter(
+        'cache_factory_calls_total',
+        'Loads of a missing value (upstream calls via the cache).',
+      ),
+      factoryErrors: counter('cache_factory_errors_total', 'Loads that failed.'),
+      l2Errors: counter('cache_l2_errors_total', 'Redis (L2) operations that failed.'),
+      l2Skipped: counter('cache_l2_skipped_total', 'L2 lookups skipped while the Redis breaker was open.'),
+      bus: counter(
+        'cache_bus_messages_total',
+        'Invalidation bus messages, by direction (published, received).',
+        ['direction'],
+      ),
+      busGaps: counter('cache_bus_gaps_total', 'Times the invalidation bus was down (L1 flushed on return).'),
+    };
+    this.entries = gauge('cache_l1_entries', 'Entries in the in-memory cache (L1).');
+    this.bytes = gauge('cache_l1_bytes', 'Approximate bytes held by the in-memory cache (L1).');
+    this.l2Up = gauge(
+      'cache_l2_up',
+      '1 when Redis (L2) is in use, 0 while its breaker skips it; absent without L2.',
+    );
+  }
+
+  track(cache: CacheStatsSource): () => void {
+    const t: Tracked = { cache, last: undefined };
+    // The baseline: counts from before tracking are reported too (the cache is usually new).
+    this.tracked.add(t);
+    this.c.hits.inc({ tier: 'l1' }, 0);
+    this.c.misses.inc({ tier: 'l1' }, 0);
+    return () => {
+      if (!this.tracked.has(t)) return;
+      this.apply(t);
+      this.tracked.delete(t);
+    };
+  }
+
+  /** Adds each tracked cache's change since the last read; sets the gauges. */
+  refresh(): void {
+    let entries = 0;
+    let bytes = 0;
+    let withL2 = 0;
+    let l2Down = 0;
+    for (const t of this.tracked) {
+      const s = this.apply(t);
+      if (s === undefined) continue;
+      entries += s.l1.entries;
+      bytes += s.l1.bytes;
+      if (s.l2.state !== 'disabled') {
+        withL2++;
+        if (s.l2.state === 'down') l2Down++;
+      }
+    }
+    this.entries.set(entries);
+    this.bytes.set(bytes);
+    if (withL2 === 0) this.l2Up.reset();
+    else this.l2Up.set(l2Down === 0 ? 1 : 0);
+  }
+
+  private apply(t: Tracked): CacheStats | undefined {
+    let s: CacheStats;
+    try {
+      s = t.cache.stats();
+    } catch {
+      return t.last; // a closed or broken cache keeps its last figures
+    }
+    const p = t.last;
+    const d = (now: number, before: number | undefined) => Math.max(0, now - (before ?? 0));
+    const inc = (c: Counter<string>, v: number, labels?: Record<string, string>) => {
+      if (v <= 0) return;
+      if (labels) c.inc(labels, v);
+      else c.inc(v);
+    };
+    const { c } = this;
+    inc(c.hits, d(s.l1.hits, p?.l1.hits), { tier: 'l1' });
+    inc(c.misses, d(s.l1.misses, p?.l1.misses), { tier: 'l1' });
+    if (s.l2.state !== 'disabled' || s.l2.hits + s.l2.misses > 0) {
+      inc(c.hits, d(s.l2.hits, p?.l2.hits), { tier: 'l2' });
+      inc(c.misses, d(s.l2.misses, p?.l2.misses), { tier: 'l2' });
+    }
+    inc(c.stale, d(s.staleServed, p?.staleServed));
+    inc(c.factoryCalls, d(s.factoryCalls, p?.factoryCalls));
+    inc(c.factoryErrors, d(s.factoryErrors, p?.factoryErrors));
+    inc(c.l2Errors, d(s.l2.errors, p?.l2.errors));
+    inc(c.l2Skipped, d(s.l2.skipped, p?.l2.skipped));
+    inc(c.bus, d(s.bus.published, p?.bus.published), { direction: 'published' });
+    inc(c.bus, d(s.bus.received, p?.bus.received), { direction: 'received' });
+    inc(c.busGaps, d(s.bus.gaps, p?.bus.gaps));
+    t.last = s;
+    return s;
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The `outcome` label of `conduit_tool_calls_total`, a fixed set:
+ * - `ok` answered by the upstream; `cache_hit` answered fresh from the cache; `stale` answered from
+ *   the cache past its TTL (stale-while-revalidate or stale-if-error);
+ * - `invalid_input` the arguments were refused before any upstream call;
+ * - `upstream_status` the upstream answered an error status (429 counts as `rate_limited`);
+ * - `timeout`, `circuit_open`, `network`, `bulkhead_full`;
+ * - `rate_limited` the upstream's 429, the client-side rate limit, or the retry budget;
+ * - `bad_response` the upstream's answer was too large, not JSON, or failed its schema;
+ * - `cancelled` the client cancelled or the gateway shut down; `internal` anything else.
+ */
+export type ToolOutcome =
+  | 'ok'
+  | 'cache_hit'
+  | 'stale'
+  | 'invalid_input'
+  | 'upstream_status'
+  | 'timeout'
+  | 'circuit_open'
+  | 'rate_limited'
+  | 'bulkhead_full'
+  | 'network'
+  | 'bad_response'
+  | 'cancelled'
+  | 'internal';
+
+/** Every tool outcome, in a stable order. */
+export const TOOL_OUTCOMES: readonly ToolOutcome[] = [
+  'ok',
+  'cache_hit',
+  'stale',
+  'invalid_input',
+  'upstream_status',
+  'timeout',
+  'circuit_open',
+  'rate_limited',
+  'bulkhead_full',
+  'network',
+  'bad_response',
+  'cancelled',
+  'internal',
+];
+
+const BY_CODE: Readonly<Record<string, ToolOutcome>> = {
+  HTTP_STATUS: 'upstream_status',
+  TIMEOUT: 'timeout',
+  CACHE_FACTORY_TIMEOUT: 'timeout',
+  CIRCUIT_OPEN: 'circuit_open',
+  NETWORK_ERROR: 'network',
+  BULKHEAD_REJECTED: 'bulkhead_full',
+  RATE_LIMITED: 'rate_limited',
+  RATE_LIMIT_EXCEEDED: 'rate_limited',
+  RETRY_BUDGET_EXHAUSTED: 'rate_limited',
+  RESPONSE_TOO_LARGE: 'bad_response',
+  RESPONSE_VALIDATION: 'bad_response',
+  RESPONSE_INVALID_JSON: 'bad_response',
+  REQUEST_VALIDATION: 'invalid_input',
+  INVALID_PATH: 'invalid_input',
+  ABORTED: 'cancelled',
+};
+
+/**
+ * The outcome of a failed tool call, from the error's stable `code` (not its class, so errors of any
+ * Conduit module map without importing it).
+ */
+export function toolOutcomeOf(err: unknown): ToolOutcome {
+  if (typeof err !== 'object' || err === null) return 'internal';
+  const e = err as { code?: unknown; status?: unknown; name?: unknown };
+  if (e.name === 'AbortError') return 'cancelled';
+  if (typeof e.code !== 'string') return 'internal';
+  if (e.code === 'HTTP_STATUS' && e.status === 429) return 'rate_limited';
+  return BY_CODE[e.code] ?? 'internal';
+}
+
+/** The outcome of a successful call answered through the cache (`getOrSetWithMeta`'s result). */
+export function toolOutcomeOfLookup(lookup: {
+  source: 'l1' | 'l2' | 'factory';
+  stale: boolean;
+}): ToolOutcome {
+  if (lookup.stale) return 'stale';
+  return lookup.source === 'factory' ? 'ok' : 'cache_hit';
+}

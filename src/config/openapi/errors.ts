@@ -1,0 +1,67 @@
+import { ConduitError, ConfigError } from '../../core/index.js';
+
+/** Stable codes of the OpenAPI errors; match on these, not on messages. */
+export type OpenApiErrorCode =
+  | 'OPENAPI_DOCUMENT_INVALID'
+  | 'OPENAPI_REF_UNRESOLVED'
+  | 'OPENAPI_REF_CYCLE'
+  | 'OPENAPI_OPERATION_ID_MISSING'
+  | 'OPENAPI_UNSUPPORTED_PARAMETER'
+  | 'OPENAPI_UNSUPPORTED_BODY'
+  | 'OPENAPI_NAME_COLLISION'
+  | 'OPENAPI_SELECTION_UNKNOWN'
+  | 'OPENAPI_OVERRIDE_INVALID'
+  | 'OPENAPI_SCHEMA_TOO_LARGE';
+
+/**
+ * A problem with an OpenAPI document or the `openapi` section that selects from it. It is a
+ * `ConfigError` (the CLI exits 1 and prints it), with its own stable `code`. `operation` names the
+ * operation concerned (`listItems` or `GET /items`) when there is one.
+ */
+export class OpenApiError extends ConfigError {
+  declare readonly code: OpenApiErrorCode;
+  readonly operation: string | undefined;
+
+  constructor(
+    code: OpenApiErrorCode,
+    message: string,
+    options: { operation?: string; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // ConfigError fixes its code to INVALID_CONFIG; these errors say exactly what went wrong.
+    Object.defineProperty(this, 'code', { value: code, enumerable: true, writable: false });
+    this.operation = options.operation;
+  }
+}
+
+/** A `$ref` that points nowhere: names the operation and the pointer. */
+export class OpenApiRefError extends OpenApiError {
+  readonly ref: string;
+  constructor(
+    code: 'OPENAPI_REF_UNRESOLVED' | 'OPENAPI_REF_CYCLE',
+    ref: string,
+    message: string,
+    operation?: string,
+  ) {
+    super(code, message, operation === undefined ? {} : { operation });
+    this.ref = ref;
+  }
+}
+
+/** Compact mode: the operation id given to the invoke tool is not in the catalog. */
+export class UnknownOperationError extends ConduitError {
+  readonly operationId: string;
+  constructor(operationId: string, message: string) {
+    super('OPENAPI_UNKNOWN_OPERATION', message);
+    this.operationId = operationId;
+  }
+}
+
+/** Compact mode: the arguments do not match the chosen operation's input schema. */
+export class InvalidOperationArgumentsError extends ConduitError {
+  readonly operationId: string;
+  constructor(operationId: string, message: string) {
+    super('OPENAPI_INVALID_ARGUMENTS', message);
+    this.operationId = operationId;
+  }
+}

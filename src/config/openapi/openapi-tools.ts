@@ -1,0 +1,122 @@
+import type { ToolConfig } from '../schema.js';
+import { didYouMean } from '../did-you-mean.js';
+import {
+  buildCatalog,
+  type CatalogOperation,
+  type CompactToolDefinitions,
+  compactTools,
+  type OperationCatalog,
+} from './catalog.js';
+import type { OpenApiDocument } from './document.js';
+import { OpenApiError } from './errors.js';
+import { operationTool } from './operation-tool.js';
+import { listOperations, type RawOperation, selection } from './operations.js';
+import { RefResolver } from './resolver.js';
+import { type OpenApiSource, type OpenApiSourceInput, openapiSourceSchema } from './source-schema.js';
+import { sanitizeToolName } from './tool-name.js';
+
+/** What an upstream's `openapi` section yields. */
+export interface OpenApiToolSet {
+  upstream: string;
+  mode: 'tools' | 'compact';
+  /** Tools mode: one tool config per selected operation, shaped like `tools[]` entries. Compact: empty. */
+  tools: ToolConfig[];
+  /** Every selected operation with its tool config and wire hints (both modes). */
+  catalog: OperationCatalog;
+  /** Compact mode: the search and invoke tools the gateway implements over `catalog`. */
+  compact: CompactToolDefinitions | undefined;
+}
+
+/**
+ * Turns the selected operations of an OpenAPI document into tool configs for `upstream`: name from the
+ * operationId (sanitized to the MCP pattern, `toolPrefix` first), description from summary/description,
+ * input from path/query/header parameters and the JSON body, output from the 2xx JSON object response,
+ * GET cached with tags from the path, mutations invalidating the tags their path touches, overrides
+ * applied. `source` may be the raw section (it is validated) or an already parsed one.
+ *
+ * Throws only `OpenApiError` subclasses (stable `code`, `operation` naming the operation concerned).
+ */
+export function openApiTools(
+  upstream: string,
+  source: OpenApiSource | OpenApiSourceInput,
+  document: OpenApiDocument,
+): OpenApiToolSet {
+  const parsed = openapiSourceSchema.safeParse(source);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new OpenApiError(
+      'OPENAPI_OVERRIDE_INVALID',
+      `upstreams.${upstream}.openapi${issue.path.map((p) => `.${String(p)}`).join('')}: ${issue.message}`,
+    );
+  }
+  const config = parsed.data;
+  const resolver = new RefResolver(document);
+  const select = selection(config.include, config.exclude);
+  const all = listOperations(document, resolver, config.generateNames, select.skipPath);
+  checkNamed(upstream, config, all);
+
+  const chosen = all.filter((op) => select.selected(op));
+  const gettable = new Set(all.filter((op) => op.method === 'GET').map((op) => op.path));
+  const names = new Map<string, RawOperation>();
+  const operations: CatalogOperation[] = [];
+  for (const op of chosen) {
+    if (op.id === undefined)
+      throw new OpenApiError(
+        'OPENAPI_OPERATION_ID_MISSING',
+        `operation ${op.method} ${op.path} has no operationId; add one to the document, exclude it ` +
+          `(openapi.exclude.paths: ["${op.path}"]), or set openapi.generateNames: true`,
+        { operation: `${op.method} ${op.path}` },
+      );
+    const built = operationTool(op, sanitizeToolName(op.id, config.toolPrefix), {
+      upstream,
+      source: config,
+      resolver,
+      isGettable: (path) => gettable.has(path),
+    });
+    const clash = names.get(built.tool.name);
+    if (clash)
+      throw new OpenApiError(
+        'OPENAPI_NAME_COLLISION',
+        `operations ${clash.label} and ${op.label} both become tool "${built.tool.name}"; ` +
+          `give one another name with openapi.overrides.${op.id}.name`,
+        { operation: op.label },
+      );
+    names.set(built.tool.name, op);
+    operations.push({
+      operationId: op.id,
+      method: op.method,
+      path: op.path,
+      summary: typeof op.node.summary === 'string' ? op.node.summary : undefined,
+      description: typeof op.node.description === 'string' ? op.node.description : undefined,
+      tags: op.tags,
+      tool: built.tool,
+      wire: built.wire,
+    });
+  }
+  const catalog = buildCatalog(upstream, operations);
+  return {
+    upstream,
+    mode: config.mode,
+    tools: config.mode === 'tools' ? operations.map((o) => o.tool) : [],
+    catalog,
+    compact: config.mode === 'compact' ? compactTools(catalog, config.toolPrefix) : undefined,
+  };
+}
+
+/** operationIds in include/exclude/overrides must exist: a typo would silently select nothing. */
+function checkNamed(upstream: string, config: OpenApiSource, all: RawOperation[]): void {
+  const ids = all.map((op) => op.id).filter((id): id is string => id !== undefined);
+  const check = (id: string, where: string) => {
+    if (ids.includes(id)) return;
+    const hint = didYouMean(id, ids);
+    throw new OpenApiError(
+      'OPENAPI_SELECTION_UNKNOWN',
+      `upstreams.${upstream}.openapi.${where} names operation "${id}", which the document does not have` +
+        (hint ? ` (did you mean "${hint}"?)` : ''),
+      { operation: id },
+    );
+  };
+  for (const id of config.include?.operationIds ?? []) check(id, 'include.operationIds');
+  for (const id of config.exclude?.operationIds ?? []) check(id, 'exclude.operationIds');
+  for (const id of Object.keys(config.overrides)) check(id, `overrides.${id}`);
+}

@@ -1,0 +1,262 @@
+import type { ToolConfig } from '../schema.js';
+import { OpenApiError } from './errors.js';
+import type { RawOperation } from './operations.js';
+import { isJson, type ToolParameter, toolParameters } from './parameters.js';
+import { cacheTags, invalidationTags } from './resource-tags.js';
+import type { RefResolver } from './resolver.js';
+import { type JsonSchema, SchemaConverter, schemaTypes } from './schema-convert.js';
+import type { OpenApiOverride, OpenApiSource } from './source-schema.js';
+
+/** What the gateway must do beyond the tool config to put the arguments on the wire correctly. */
+export interface WireHints {
+  /**
+   * The input property that is the whole JSON body (the body is not an object, or its property names
+   * collide with parameters). Its `params` location is `body`; the gateway must send its value as the
+   * body itself, not wrapped as `{ "<name>": value }`.
+   */
+  bodyArgument: string | undefined;
+  /** Query array parameters sent as one comma-separated value (`style: form, explode: false`). */
+  commaSeparatedQuery: string[];
+}
+
+/** A tool built from one operation. */
+export interface OperationTool {
+  tool: ToolConfig;
+  wire: WireHints;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+
+interface BuildContext {
+  upstream: string;
+  source: OpenApiSource;
+  resolver: RefResolver;
+  /** True when the document has a GET on this exact path. */
+  isGettable: (path: string) => boolean;
+}
+
+/** Builds the tool config of one selected operation (its `id` is set). */
+export function operationTool(op: RawOperation, name: string, ctx: BuildContext): OperationTool {
+  const override: OpenApiOverride | undefined = ctx.source.overrides[op.id!];
+  const request = new SchemaConverter(ctx.resolver, op.label, 'request');
+  const parameters = toolParameters(op, ctx.resolver, request, override?.ignoreParameters ?? []);
+
+  const properties: Record<string, JsonSchema> = {};
+  const required: string[] = [];
+  const params: ToolConfig['params'] = {};
+  for (const p of parameters) {
+    properties[p.name] = p.schema;
+    params[p.name] = p.location;
+    if (p.required) required.push(p.name);
+  }
+
+  const body = requestBody(op, ctx.resolver, request, parameters);
+  let additional: unknown = false;
+  let bodyArgument: string | undefined;
+  if (body?.kind === 'fields') {
+    for (const [prop, schema] of Object.entries(body.properties)) {
+      properties[prop] = schema;
+      params[prop] = 'body';
+    }
+    for (const r of body.required)
+      if (Object.hasOwn(body.properties, r) && !required.includes(r)) required.push(r);
+    if (body.additionalProperties !== undefined) additional = body.additionalProperties;
+  } else if (body?.kind === 'whole') {
+    bodyArgument = body.argument;
+    properties[body.argument] = body.schema;
+    params[body.argument] = 'body';
+    if (body.required) required.push(body.argument);
+  }
+
+  const input: ToolConfig['input'] = request.withDefs({
+    type: 'object',
+    properties,
+    ...(required.length > 0 ? { required } : {}),
+    additionalProperties: additional,
+  }) as ToolConfig['input'];
+
+  const output = responseSchema(op, ctx.resolver);
+  const summary = typeof op.node.summary === 'string' ? op.node.summary.trim() : '';
+  const details = typeof op.node.description === 'string' ? op.node.description.trim() : '';
+  let description = [summary, details].filter((s) => s !== '').join('\n\n') || `${op.method} ${op.path}`;
+  if (op.node.deprecated === true) description = `(deprecated) ${description}`;
+
+  const tool: ToolConfig = {
+    name: override?.name ?? name,
+    ...(override?.title !== undefined ? { title: override.title } : summary ? { title: summary } : {}),
+    description: override?.description ?? description,
+    upstream: ctx.upstream,
+    method: op.method as ToolConfig['method'],
+    path: op.path,
+    input,
+    params,
+    ...(output ? { output } : {}),
+  };
+  const cache = cachePolicy(op, ctx.source, override);
+  if (cache) tool.cache = cache;
+  const invalidates = invalidation(op, ctx, override);
+  if (invalidates) tool.invalidates = invalidates;
+  if (override?.timeout !== undefined) tool.timeout = override.timeout;
+  checkTemplates(op, tool);
+  return {
+    tool,
+    wire: {
+      bodyArgument,
+      commaSeparatedQuery: parameters.filter((p) => p.commaSeparated).map((p) => p.name),
+    },
+  };
+}
+
+type Body =
+  | {
+      kind: 'fields';
+      properties: Record<string, JsonSchema>;
+      required: string[];
+      additionalProperties: unknown;
+    }
+  | { kind: 'whole'; argument: string; schema: JsonSchema; required: boolean };
+
+/**
+ * The JSON request body: an object's properties become top-level arguments unless a name collides
+ * with a parameter; anything else (arrays, scalars, unions, collisions) is one argument, `body`.
+ */
+function requestBody(
+  op: RawOperation,
+  resolver: RefResolver,
+  converter: SchemaConverter,
+  parameters: readonly ToolParameter[],
+): Body | undefined {
+  if (op.node.requestBody === undefined) return undefined;
+  const { value, file } = resolver.deref(op.node.requestBody, op.file, op.label);
+  if (!isObject(value) || !isObject(value.content))
+    throw new OpenApiError(
+      'OPENAPI_DOCUMENT_INVALID',
+      `operation ${op.label}: requestBody needs a "content" mapping of media types`,
+      { operation: op.label },
+    );
+  const media = Object.keys(value.content);
+  const json = media.find((m) => /^application\/json\s*(;|$)/i.test(m)) ?? media.find(isJson);
+  if (json === undefined)
+    throw new OpenApiError(
+      'OPENAPI_UNSUPPORTED_BODY',
+      `operation ${op.label}: request body is ${media.join(', ') || 'empty'}; only JSON bodies are supported — exclude the operation (openapi.exclude.operationIds)`,
+      { operation: op.label },
+    );
+  const entry = resolver.deref(value.content[json], file, op.label);
+  const raw = isObject(entry.value) ? entry.value.schema : undefined;
+  const schema = raw === undefined ? {} : converter.convert(raw, entry.file);
+  const required = value.required === true;
+  const fields = objectFields(schema);
+  const taken = new Set(parameters.map((p) => p.name));
+  if (fields && !Object.keys(fields.properties).some((p) => taken.has(p)))
+    return { kind: 'fields', ...fields };
+  let argument = 'body';
+  for (let i = 2; taken.has(argument); i++) argument = `body${i}`;
+  return { kind: 'whole', argument, schema, required };
+}
+
+/** The properties of a plain object schema (or an `allOf` of them); undefined for anything else. */
+function objectFields(
+  schema: JsonSchema,
+): { properties: Record<string, JsonSchema>; required: string[]; additionalProperties: unknown } | undefined {
+  if (typeof schema !== 'object') return undefined;
+  if (['anyOf', 'oneOf', 'not', 'if', 'patternProperties', '$ref'].some((k) => schema[k] !== undefined))
+    return undefined;
+  const types = schemaTypes(schema);
+  if (!(types.length === 1 && types[0] === 'object') && !(types.length === 0 && schema.allOf !== undefined))
+    return undefined;
+  const properties: Record<string, JsonSchema> = {
+    ...((schema.properties as Record<string, JsonSchema>) ?? {}),
+  };
+  const required = Array.isArray(schema.required) ? [...(schema.required as string[])] : [];
+  let additionalProperties = schema.additionalProperties;
+  if (Array.isArray(schema.allOf)) {
+    for (const part of schema.allOf as JsonSchema[]) {
+      const inner = objectFields(part);
+      if (!inner) return undefined;
+      for (const [k, v] of Object.entries(inner.properties)) {
+        if (Object.hasOwn(properties, k)) return undefined; // overlapping parts: keep the schema whole
+        properties[k] = v;
+      }
+      required.push(...inner.required);
+      if (inner.additionalProperties === false) additionalProperties = false;
+    }
+  }
+  return { properties, required, additionalProperties };
+}
+
+const SUCCESS_ORDER = ['200', '201', '202', '203', '2XX', '2xx'];
+
+/** The object schema of the first 2xx JSON response, for MCP structured output. */
+function responseSchema(op: RawOperation, resolver: RefResolver): ToolConfig['output'] | undefined {
+  const responses = op.node.responses;
+  if (!isObject(responses)) return undefined;
+  const codes = Object.keys(responses);
+  const ordered = [
+    ...SUCCESS_ORDER.filter((c) => codes.includes(c)),
+    ...codes.filter((c) => /^2\d\d$/.test(c) && !SUCCESS_ORDER.includes(c)).sort(),
+  ];
+  const first = ordered[0];
+  if (first === undefined) return undefined;
+  const converter = new SchemaConverter(resolver, op.label, 'response');
+  const { value, file } = resolver.deref(responses[first], op.file, op.label);
+  if (!isObject(value) || !isObject(value.content)) return undefined;
+  const json = Object.keys(value.content).find(isJson);
+  if (json === undefined) return undefined;
+  const entry = resolver.deref(value.content[json], file, op.label);
+  if (!isObject(entry.value) || entry.value.schema === undefined) return undefined;
+  const schema = converter.convert(entry.value.schema, entry.file);
+  const types = schemaTypes(schema);
+  if (typeof schema !== 'object' || types.length !== 1 || types[0] !== 'object') return undefined;
+  return converter.withDefs(schema) as ToolConfig['output'];
+}
+
+function cachePolicy(
+  op: RawOperation,
+  source: OpenApiSource,
+  override: OpenApiOverride | undefined,
+): ToolConfig['cache'] | undefined {
+  if (override?.cache === false) return undefined;
+  const base =
+    op.method === 'GET' && source.cache !== false ? { ...source.cache, tags: cacheTags(op.path) } : undefined;
+  if (!override?.cache) return base;
+  const merged = { ...(base ?? { ttl: source.cache === false ? 60_000 : source.cache.ttl, tags: [] }) };
+  for (const [k, v] of Object.entries(override.cache))
+    if (v !== undefined) (merged as Record<string, unknown>)[k] = v;
+  return merged as ToolConfig['cache'];
+}
+
+function invalidation(
+  op: RawOperation,
+  ctx: BuildContext,
+  override: OpenApiOverride | undefined,
+): ToolConfig['invalidates'] | undefined {
+  if (override?.invalidates === false) return undefined;
+  if (override?.invalidates) return override.invalidates;
+  if (!ctx.source.invalidateOnMutation || op.method === 'GET' || op.method === 'HEAD') return undefined;
+  const tags = invalidationTags(op.path, op.method, ctx.isGettable);
+  return tags.length > 0 ? { tags, keys: [] } : undefined;
+}
+
+/** Override templates may only use `{names}` that are arguments of the tool. */
+function checkTemplates(op: RawOperation, tool: ToolConfig): void {
+  const props = Object.keys(tool.input.properties ?? {});
+  const templates = [
+    tool.cache?.key,
+    ...(tool.cache?.tags ?? []),
+    ...(tool.invalidates?.tags ?? []),
+    ...(tool.invalidates?.keys ?? []),
+  ].filter((t): t is string => t !== undefined);
+  for (const template of templates) {
+    for (const m of template.matchAll(/\{([^{}]+)\}/g)) {
+      const field = m[1]!.trim().split('.')[0]!;
+      if (!props.includes(field))
+        throw new OpenApiError(
+          'OPENAPI_OVERRIDE_INVALID',
+          `operation ${op.label}: template "${template}" uses {${m[1]}}, which is not an argument of the tool (${props.join(', ') || 'none'})`,
+          { operation: op.label },
+        );
+    }
+  }
+}

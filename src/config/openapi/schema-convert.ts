@@ -1,0 +1,220 @@
+import { OpenApiError } from './errors.js';
+import { type RefResolver, where } from './resolver.js';
+
+/** A JSON Schema as plain data (object or boolean form). */
+export type JsonSchema = Record<string, unknown> | boolean;
+
+/**
+ * Converts schemas of one tool into self-contained JSON Schema: `$ref`s are inlined; a recursive one
+ * (a schema that contains itself) becomes `#/$defs/<Name>` with the definition collected in `defs`, to
+ * be placed at the root of the tool's input or output schema. OpenAPI 3.0 quirks are converted
+ * (`nullable`, boolean `exclusiveMinimum`/`exclusiveMaximum`); OpenAPI-only keywords are dropped.
+ * Request schemas lose their `readOnly` properties, response schemas their `writeOnly` ones.
+ */
+export class SchemaConverter {
+  /** `$defs` for the recursive schemas met so far, by name. */
+  readonly defs: Record<string, JsonSchema> = {};
+  private readonly defNames = new Map<string, string>();
+  private readonly inProgress: string[] = [];
+  private readonly active = new Set<object>();
+  private budget: number;
+
+  constructor(
+    private readonly resolver: RefResolver,
+    private readonly operation: string,
+    private readonly mode: 'request' | 'response',
+    options: { maxNodes?: number; maxDepth?: number } = {},
+  ) {
+    this.budget = options.maxNodes ?? 20_000;
+    this.maxDepth = options.maxDepth ?? 64;
+  }
+
+  private readonly maxDepth: number;
+
+  /** Converts one schema found in `file`. */
+  convert(node: unknown, file: string): JsonSchema {
+    return this.walk(node, file, 0);
+  }
+
+  /** The schema with the collected `$defs` attached (when there are any). */
+  withDefs(schema: Record<string, unknown>): Record<string, unknown> {
+    return Object.keys(this.defs).length === 0 ? schema : { ...schema, $defs: { ...this.defs } };
+  }
+
+  private fail(message: string): OpenApiError {
+    return new OpenApiError('OPENAPI_SCHEMA_TOO_LARGE', `${where(this.operation)}: ${message}`, {
+      operation: this.operation,
+    });
+  }
+
+  private walk(node: unknown, file: string, depth: number): JsonSchema {
+    if (--this.budget < 0)
+      throw this.fail(
+        'its schemas expand to too many nodes once $refs are inlined; exclude it or simplify the schema',
+      );
+    if (depth > this.maxDepth)
+      throw this.fail(
+        `its schemas nest deeper than ${this.maxDepth} levels; exclude it or simplify the schema`,
+      );
+    if (typeof node === 'boolean') return node;
+    if (node === null || typeof node !== 'object' || Array.isArray(node))
+      throw new OpenApiError(
+        'OPENAPI_DOCUMENT_INVALID',
+        `${where(this.operation)}: expected a schema object, found ${node === null ? 'null' : Array.isArray(node) ? 'a list' : typeof node}`,
+        { operation: this.operation },
+      );
+    if (typeof (node as { $ref?: unknown }).$ref === 'string') return this.ref(node, file, depth);
+    if (this.active.has(node))
+      throw new OpenApiError(
+        'OPENAPI_DOCUMENT_INVALID',
+        `${where(this.operation)}: a schema contains itself through a YAML alias; use a $ref instead`,
+        { operation: this.operation },
+      );
+    this.active.add(node);
+    try {
+      return this.object(node as Record<string, unknown>, file, depth);
+    } finally {
+      this.active.delete(node);
+    }
+  }
+
+  private ref(node: object, file: string, depth: number): JsonSchema {
+    const resolved = this.resolver.deref(node, file, this.operation);
+    const id = resolved.id!;
+    const siblings = resolved.siblings ? this.object(resolved.siblings, file, depth) : undefined;
+    if (this.inProgress.includes(id)) {
+      // Recursion: refer to a definition instead of inlining forever.
+      const name = this.defName(id);
+      return siblings ? { ...siblings, $ref: `#/$defs/${name}` } : { $ref: `#/$defs/${name}` };
+    }
+    this.inProgress.push(id);
+    let schema: JsonSchema;
+    try {
+      schema = this.walk(resolved.value, resolved.file, depth + 1);
+    } finally {
+      this.inProgress.pop();
+    }
+    const name = this.defNames.get(id);
+    if (name !== undefined) this.defs[name] = schema;
+    if (siblings && typeof schema === 'object') return { ...schema, ...siblings };
+    return schema;
+  }
+
+  private defName(id: string): string {
+    const known = this.defNames.get(id);
+    if (known !== undefined) return known;
+    const last = id.slice(id.lastIndexOf('/') + 1) || 'Schema';
+    const base = last.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 64) || 'Schema';
+    const taken = new Set(this.defNames.values());
+    let name = base;
+    for (let i = 2; taken.has(name); i++) name = `${base}_${i}`;
+    this.defNames.set(id, name);
+    this.defs[name] = true; // placeholder until the definition is converted
+    return name;
+  }
+
+  private object(node: Record<string, unknown>, file: string, depth: number): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    const sub = (value: unknown) => this.walk(value, file, depth + 1);
+    for (const key of Object.keys(node)) {
+      const value = node[key];
+      switch (key) {
+        case 'items':
+          // OpenAPI 3.0 never has tuple items, JSON Schema draft 4-7 may.
+          out.items = Array.isArray(value) ? value.map(sub) : sub(value);
+          break;
+        case 'additionalProperties':
+        case 'additionalItems':
+        case 'unevaluatedProperties':
+        case 'unevaluatedItems':
+        case 'not':
+        case 'if':
+        case 'then':
+        case 'else':
+        case 'contains':
+        case 'propertyNames':
+        case 'contentSchema':
+          out[key] = typeof value === 'boolean' ? value : sub(value);
+          break;
+        case 'allOf':
+        case 'anyOf':
+        case 'oneOf':
+        case 'prefixItems':
+          if (Array.isArray(value)) out[key] = value.map(sub);
+          break;
+        case 'properties':
+        case 'patternProperties':
+        case 'dependentSchemas':
+          if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+            const props: Record<string, JsonSchema> = {};
+            for (const [name, schema] of Object.entries(value)) {
+              const converted = sub(schema);
+              if (key === 'properties' && this.hidden(converted)) continue;
+              props[name] = converted;
+            }
+            out[key] = props;
+          }
+          break;
+        case 'required':
+          if (Array.isArray(value)) out.required = value.filter((v) => typeof v === 'string');
+          break;
+        case 'exclusiveMinimum':
+        case 'exclusiveMaximum':
+          // 3.0: a boolean that makes minimum/maximum exclusive; JSON Schema: the bound itself.
+          if (typeof value === 'boolean') {
+            const bound = key === 'exclusiveMinimum' ? 'minimum' : 'maximum';
+            if (value && typeof node[bound] === 'number') out[key] = node[bound];
+          } else out[key] = value;
+          break;
+        case 'minimum':
+        case 'maximum':
+          if (node[key === 'minimum' ? 'exclusiveMinimum' : 'exclusiveMaximum'] !== true) out[key] = value;
+          break;
+        // OpenAPI-only keywords, and ids that would change how a validator resolves refs.
+        case 'nullable':
+        case 'discriminator':
+        case 'xml':
+        case 'externalDocs':
+        case 'example':
+        case '$schema':
+        case '$id':
+        case '$anchor':
+        case '$dynamicAnchor':
+        case '$dynamicRef':
+        case '$defs':
+        case 'definitions':
+          break;
+        default:
+          out[key] = value;
+      }
+    }
+    if (Array.isArray(out.required) && out.properties && typeof out.properties === 'object') {
+      // Properties dropped as readOnly/writeOnly cannot stay required.
+      const dropped = Object.keys(node.properties ?? {}).filter(
+        (p) => !Object.hasOwn(out.properties as object, p),
+      );
+      if (dropped.length > 0) out.required = (out.required as string[]).filter((r) => !dropped.includes(r));
+    }
+    if (node.nullable === true) {
+      if (typeof out.type === 'string') out.type = [out.type, 'null'];
+      if (Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum, null];
+    }
+    return out;
+  }
+
+  private hidden(schema: JsonSchema): boolean {
+    if (typeof schema !== 'object') return false;
+    return this.mode === 'request' ? schema.readOnly === true : schema.writeOnly === true;
+  }
+}
+
+/** The JSON types a converted schema allows, from `type` (empty when it does not say). */
+export function schemaTypes(schema: JsonSchema): string[] {
+  if (typeof schema !== 'object') return [];
+  const type = schema.type;
+  if (typeof type === 'string') return [type];
+  if (Array.isArray(type)) return type.filter((t): t is string => typeof t === 'string');
+  if (schema.properties !== undefined) return ['object'];
+  if (schema.items !== undefined) return ['array'];
+  return [];
+}

@@ -74,7 +74,8 @@ export interface BreakerEvents extends Record<string, unknown> {
   rejected: { error: CircuitOpenError };
   /** A call that counted as a failure. */
   failure: { error?: unknown; result?: unknown; slow: boolean };
-  success: { slow: false };
+  /** A call that counted as a success (an error `isFailure` rejected counts as one, with `error` set). */
+  success: { error?: unknown; result?: unknown };
 }
 
 /** Everything a breaker knows, for dashboards and health endpoints. */
@@ -263,7 +264,7 @@ class Breaker implements CircuitBreaker {
     if (isAbortError(error)) this.release(gen, probe);
     else if (this.isFailure === undefined || this.isFailure(error))
       this.record(gen, probe, true, start, error, undefined);
-    else this.record(gen, probe, false, start, undefined, undefined);
+    else this.record(gen, probe, false, start, error, undefined);
   }
 
   /** Decides a call while not closed; returns the rejection, or undefined when admitted. */
@@ -320,9 +321,9 @@ class Breaker implements CircuitBreaker {
     }
     if (failure || slow) {
       if (now === 0) now = this.clock.now();
-      this.lastFailure = describeFailure(error, slow, now);
+      this.lastFailure = describeFailure(failure ? error : undefined, slow, now);
       if (this.events.has('failure')) this.events.emit('failure', { error, result, slow });
-    } else if (this.events.has('success')) this.events.emit('success', { slow: false });
+    } else if (this.events.has('success')) this.events.emit('success', { error, result });
     if (probe) {
       this.inFlight--;
       if (failure || slow) {

@@ -414,3 +414,16 @@ describe('circuitBreaker: logging', () => {
     ]);
   });
 });
+
+describe('circuitBreaker: success and failure events', () => {
+  it('reports each counted outcome; an error isFailure rejects is a success', async () => {
+    const b = circuitBreaker({ isFailure: (e) => (e as Error).message !== 'not found' });
+    const seen: string[] = [];
+    b.on('success', (e) => seen.push(`success:${e.error ? (e.error as Error).message : String(e.result)}`));
+    b.on('failure', (e) => seen.push(`failure:${(e.error as Error).message}`));
+    await b.execute(() => 'v');
+    await b.execute(() => Promise.reject(new Error('not found'))).catch(() => {});
+    await b.execute(() => Promise.reject(new Error('boom'))).catch(() => {});
+    expect(seen).toEqual(['success:v', 'success:not found', 'failure:boom']);
+  });
+});

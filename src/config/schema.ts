@@ -97,8 +97,8 @@ const retrySchema = strictObject({
       error: 'expected one of full, equal, decorrelated, none',
     })
     .default('full'),
-  /** No retry starts after this long from the first attempt. */
-  maxElapsed: duration().optional(),
+  // No `maxElapsed`: the HTTP client stops retrying at the call's total deadline (`timeouts.total`
+  // or the tool's `timeout`), so a separate limit would be ignored.
 });
 
 const windowSchema = z.discriminatedUnion(

@@ -118,7 +118,7 @@ export function selection(
   const inc = matcher(include);
   const exc = matcher(exclude);
   return {
-    skipPath: (path) => exc !== undefined && exc.path(path),
+    skipPath: (path) => exc?.path(path) === true,
     selected: (op) => (inc === undefined || inc.op(op)) && (exc === undefined || !exc.op(op)),
   };
 }

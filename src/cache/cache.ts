@@ -527,7 +527,7 @@ export class TieredCache {
         if (l1e) {
           l1e.failUntil = now + this.throttleMs;
           // Make sure the throttled entry is the one L1 holds.
-          if (this.l1.peek(key, now) !== l1e) this.l1.set(key, l1e, 64);
+          if (this.l1.peek(key, now) !== l1e) this.l1.set(key, l1e, stale.size ?? 64);
         }
         this.counters.staleServed++;
         if (this.emitter.has('stale')) this.emitter.emit('stale', { key, reason: 'error' });
@@ -565,18 +565,26 @@ export class TieredCache {
       return new Promise((resolve) => resolve(factory(ctx)));
     }
     return new Promise((resolve, reject) => {
-      const timer = this.clock.setTimeout(() => {
+      const fire = () => {
+        this.waits.delete(cancel);
         const err = new CacheFactoryTimeoutError(timeoutMs);
         ac.abort(err);
         reject(err);
-      }, timeoutMs);
+      };
+      const timer = this.clock.setTimeout(fire, timeoutMs);
+      // close() cancels the timer so a closed cache leaves nothing scheduled.
+      const cancel = () => {
+        this.waits.delete(cancel);
+        this.clock.clearTimeout(timer);
+      };
+      this.waits.add(cancel);
       new Promise((r) => r(factory(ctx))).then(
         (v) => {
-          this.clock.clearTimeout(timer);
+          cancel();
           resolve(v);
         },
         (e) => {
-          this.clock.clearTimeout(timer);
+          cancel();
           reject(e);
         },
       );

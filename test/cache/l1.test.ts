@@ -368,6 +368,9 @@ describe('tags, patterns, events, stats (L1 only)', () => {
     const clock = new ManualClock(0);
     const cache = createCache({ clock });
     await cache.set('a', 1);
+    void cache.getOrSet('hung', () => new Promise(() => {}), { timeoutMs: 60_000 }).catch(() => {});
+    await clock.advanceAsync(0); // let the call reach the factory
+    expect(clock.pending()).toBe(1);
     await cache.close();
     await expect(cache.get('a')).rejects.toThrow(/closed/);
     expect(clock.pending()).toBe(0);

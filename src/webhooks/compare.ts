@@ -12,15 +12,19 @@ export function matchesAny(expected: Uint8Array, candidates: readonly Uint8Array
   return false;
 }
 
-const HEX_64 = /^[0-9a-fA-F]{64}$/;
-const BASE64_32 = /^[A-Za-z0-9+/]{43}=$/;
+// No regex on the hot path: node's decoders stop at or skip invalid characters, so a string of the right
+// length that is not clean hex/base64 decodes to fewer than 32 bytes and is refused by the length check.
 
 /** Decodes a SHA-256 hex digest, or undefined if it is not exactly 64 hex digits. */
 export function decodeHex256(s: string): Buffer | undefined {
-  return HEX_64.test(s) ? Buffer.from(s, 'hex') : undefined;
+  if (s.length !== 64) return undefined;
+  const b = Buffer.from(s, 'hex');
+  return b.length === 32 ? b : undefined;
 }
 
-/** Decodes a SHA-256 base64 digest, or undefined if it is not exactly 44 base64 characters. */
+/** Decodes a SHA-256 base64 digest, or undefined if it is not 44 base64 characters ending in one "=". */
 export function decodeBase64256(s: string): Buffer | undefined {
-  return BASE64_32.test(s) ? Buffer.from(s, 'base64') : undefined;
+  if (s.length !== 44 || s.charCodeAt(43) !== 61 /* = */ || s.charCodeAt(42) === 61) return undefined;
+  const b = Buffer.from(s, 'base64');
+  return b.length === 32 ? b : undefined;
 }

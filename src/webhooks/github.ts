@@ -1,6 +1,6 @@
-import { createHmac, type KeyObject } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { decodeHex256, matchesAny } from './compare.js';
-import { readHeader, type WebhookHeaders } from './headers.js';
+import { type HeaderRead, headerValue, type WebhookHeaders } from './headers.js';
 import { type SecretInput, secretOption, verbatimKeys } from './secrets.js';
 import { headerProblem, reject, type SignatureVerifier, type VerifyResult } from './verifier.js';
 
@@ -16,19 +16,19 @@ const SIGNATURE = 'x-hub-signature-256';
 
 class GitHubVerifier implements SignatureVerifier {
   readonly scheme = 'github';
-  private readonly keys: KeyObject[];
+  private readonly keys: Buffer[];
 
   constructor(options: GitHubOptions) {
     this.keys = verbatimKeys(secretOption(options), 'github');
   }
 
   verify(body: Uint8Array, headers: WebhookHeaders): VerifyResult {
-    const sig = readHeader(headers, SIGNATURE);
-    if (sig.value === undefined) return headerProblem(SIGNATURE, sig);
-    if (!sig.value.startsWith('sha256=')) {
+    const sig = headerValue(headers, SIGNATURE);
+    if (typeof sig !== 'string') return headerProblem(SIGNATURE, sig);
+    if (!sig.startsWith('sha256=')) {
       return reject('malformed_header', `Header ${SIGNATURE} must look like "sha256=<64 hex digits>"`);
     }
-    const candidate = decodeHex256(sig.value.slice(7));
+    const candidate = decodeHex256(sig.slice(7));
     if (!candidate) {
       return reject(
         'malformed_header',
@@ -41,8 +41,8 @@ class GitHubVerifier implements SignatureVerifier {
         // Neither header is signed: they only name the delivery (id for de-dup) and its event.
         return {
           ok: true,
-          id: readHeader(headers, 'x-github-delivery').value,
-          type: readHeader(headers, 'x-github-event').value,
+          id: optional(headerValue(headers, 'x-github-delivery')),
+          type: optional(headerValue(headers, 'x-github-event')),
         };
       }
     }
@@ -52,6 +52,8 @@ class GitHubVerifier implements SignatureVerifier {
     );
   }
 }
+
+const optional = (v: string | HeaderRead): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /**
  * GitHub (`X-Hub-Signature-256: sha256=<hex>` over the body only). There is no signed timestamp, so

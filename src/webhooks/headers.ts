@@ -20,8 +20,11 @@ const MISSING: HeaderRead = Object.freeze({ problem: 'missing_header' as const }
 const EMPTY: HeaderRead = Object.freeze({ problem: 'empty_header' as const });
 const REPEATED: HeaderRead = Object.freeze({ problem: 'repeated_header' as const });
 
-/** Reads exactly one non-blank value of `name` (lower-case). Never throws, whatever the input holds. */
-export function readHeader(headers: WebhookHeaders, name: string): HeaderRead {
+/**
+ * The hot-path form: the value itself, or a frozen problem object (no allocation either way).
+ * Never throws, whatever the input holds.
+ */
+export function headerValue(headers: WebhookHeaders, name: string): string | HeaderRead {
   const raw: unknown = headers[name];
   let value: unknown = raw;
   if (Array.isArray(raw)) {
@@ -29,11 +32,19 @@ export function readHeader(headers: WebhookHeaders, name: string): HeaderRead {
     if (raw.length > 1) return REPEATED;
     value = raw[0];
   }
-  if (value === undefined || value === null) return MISSING;
-  if (typeof value !== 'string') return EMPTY;
-  const trimmed = value.trim();
-  if (trimmed.length === 0) return EMPTY;
-  return { value: trimmed };
+  if (typeof value !== 'string') return value === undefined || value === null ? MISSING : EMPTY;
+  // Trim only when needed: most values have no surrounding whitespace.
+  const trimmed =
+    value.length > 0 && value.charCodeAt(0) > 32 && value.charCodeAt(value.length - 1) > 32
+      ? value
+      : value.trim();
+  return trimmed.length === 0 ? EMPTY : trimmed;
+}
+
+/** Reads exactly one non-blank value of `name` (lower-case). Never throws, whatever the input holds. */
+export function readHeader(headers: WebhookHeaders, name: string): HeaderRead {
+  const v = headerValue(headers, name);
+  return typeof v === 'string' ? { value: v } : v;
 }
 
 /** Lower-cases header names of a plain record, a fetch `Headers`, or node's `rawHeaders` pairs list. */

@@ -1,7 +1,7 @@
-import { createHmac, type KeyObject } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { ConfigError } from '../core/index.js';
 import { decodeBase64256, decodeHex256, matchesAny } from './compare.js';
-import { readHeader, type WebhookHeaders } from './headers.js';
+import { headerValue, type WebhookHeaders } from './headers.js';
 import { type SecretInput, secretOption, verbatimKeys } from './secrets.js';
 import {
   checkTimestamp,
@@ -37,7 +37,7 @@ export interface HmacOptions {
 
 class HmacVerifier implements SignatureVerifier {
   readonly scheme = 'hmac';
-  private readonly keys: KeyObject[];
+  private readonly keys: Buffer[];
   private readonly header: string;
   private readonly prefix: string;
   private readonly decode: (s: string) => Buffer | undefined;
@@ -60,22 +60,22 @@ class HmacVerifier implements SignatureVerifier {
   }
 
   verify(body: Uint8Array, headers: WebhookHeaders, nowMs: number): VerifyResult {
-    const sig = readHeader(headers, this.header);
-    if (sig.value === undefined) return headerProblem(this.header, sig);
+    const sig = headerValue(headers, this.header);
+    if (typeof sig !== 'string') return headerProblem(this.header, sig);
     let timestampMs: number | undefined;
     let ts: string | undefined;
     if (this.timestampHeader !== undefined) {
-      const read = readHeader(headers, this.timestampHeader);
-      if (read.value === undefined) return headerProblem(this.timestampHeader, read);
-      const checked = checkTimestamp(this.timestampHeader, read.value, nowMs, this.toleranceMs);
+      const read = headerValue(headers, this.timestampHeader);
+      if (typeof read !== 'string') return headerProblem(this.timestampHeader, read);
+      const checked = checkTimestamp(this.timestampHeader, read, nowMs, this.toleranceMs);
       if (typeof checked !== 'number') return checked;
       timestampMs = checked;
-      ts = read.value;
+      ts = read;
     }
-    if (!sig.value.startsWith(this.prefix)) {
+    if (!sig.startsWith(this.prefix)) {
       return reject('malformed_header', `Header ${this.header} must start with "${this.prefix}"`);
     }
-    const candidate = this.decode(sig.value.slice(this.prefix.length));
+    const candidate = this.decode(sig.slice(this.prefix.length));
     if (!candidate) {
       return reject(
         'malformed_header',
@@ -90,8 +90,8 @@ class HmacVerifier implements SignatureVerifier {
         const result: VerifyResult = { ok: true };
         if (timestampMs !== undefined) result.timestampMs = timestampMs;
         if (this.idHeader !== undefined) {
-          const id = readHeader(headers, this.idHeader).value;
-          if (id !== undefined) result.id = id;
+          const id = headerValue(headers, this.idHeader);
+          if (typeof id === 'string') result.id = id;
         }
         return result;
       }

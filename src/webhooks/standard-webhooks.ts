@@ -1,6 +1,6 @@
-import { createHmac, type KeyObject } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { decodeBase64256, matchesAny } from './compare.js';
-import { readHeader, type WebhookHeaders } from './headers.js';
+import { headerValue, type WebhookHeaders } from './headers.js';
 import { type SecretInput, secretOption, standardKeys } from './secrets.js';
 import {
   checkTimestamp,
@@ -35,7 +35,7 @@ const WEBHOOK: HeaderNames = {
 const SVIX: HeaderNames = { id: 'svix-id', timestamp: 'svix-timestamp', signature: 'svix-signature' };
 
 class StandardWebhooksVerifier implements SignatureVerifier {
-  private readonly keys: KeyObject[];
+  private readonly keys: Buffer[];
   private readonly toleranceMs: number;
 
   constructor(
@@ -52,38 +52,42 @@ class StandardWebhooksVerifier implements SignatureVerifier {
     let names = this.names[0]!;
     if (this.names.length > 1 && headers[names.signature] === undefined) names = this.names[1]!;
 
-    const id = readHeader(headers, names.id);
-    if (id.value === undefined) return headerProblem(names.id, id);
-    const ts = readHeader(headers, names.timestamp);
-    if (ts.value === undefined) return headerProblem(names.timestamp, ts);
-    const sig = readHeader(headers, names.signature);
-    if (sig.value === undefined) return headerProblem(names.signature, sig);
+    const id = headerValue(headers, names.id);
+    if (typeof id !== 'string') return headerProblem(names.id, id);
+    const ts = headerValue(headers, names.timestamp);
+    if (typeof ts !== 'string') return headerProblem(names.timestamp, ts);
+    const sig = headerValue(headers, names.signature);
+    if (typeof sig !== 'string') return headerProblem(names.signature, sig);
 
-    const timestampMs = checkTimestamp(names.timestamp, ts.value, nowMs, this.toleranceMs);
+    const timestampMs = checkTimestamp(names.timestamp, ts, nowMs, this.toleranceMs);
     if (typeof timestampMs !== 'number') return timestampMs;
 
     // Space-separated "v1,<base64>" entries; other versions (v1a: asymmetric) are not ours to check.
     const candidates: Buffer[] = [];
-    for (const entry of sig.value.split(' ')) {
-      if (!entry.startsWith('v1,')) continue;
-      const decoded = decodeBase64256(entry.slice(3));
-      // Strict: a malformed v1 entry means a truncated or merged (sent twice, comma-joined) header.
-      if (!decoded) {
-        return reject(
-          'malformed_header',
-          `Header ${names.signature} has a v1 entry that is not 44 base64 characters (truncated or sent twice?)`,
-        );
+    for (let start = 0; start <= sig.length; ) {
+      let end = sig.indexOf(' ', start);
+      if (end === -1) end = sig.length;
+      if (sig.startsWith('v1,', start)) {
+        const decoded = decodeBase64256(sig.slice(start + 3, end));
+        // Strict: a malformed v1 entry means a truncated or merged (sent twice, comma-joined) header.
+        if (!decoded) {
+          return reject(
+            'malformed_header',
+            `Header ${names.signature} has a v1 entry that is not 44 base64 characters (truncated or sent twice?)`,
+          );
+        }
+        candidates.push(decoded);
       }
-      candidates.push(decoded);
+      start = end + 1;
     }
     if (candidates.length === 0) {
       return reject('malformed_header', `Header ${names.signature} has no "v1,<base64>" entry`);
     }
 
-    const prefix = `${id.value}.${ts.value}.`;
+    const prefix = `${id}.${ts}.`;
     for (const key of this.keys) {
       const expected = createHmac('sha256', key).update(prefix).update(body).digest();
-      if (matchesAny(expected, candidates)) return { ok: true, id: id.value, timestampMs };
+      if (matchesAny(expected, candidates)) return { ok: true, id, timestampMs };
     }
     return reject(
       'signature_mismatch',

@@ -1,6 +1,6 @@
-import { createHmac, type KeyObject } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { decodeHex256, matchesAny } from './compare.js';
-import { readHeader, type WebhookHeaders } from './headers.js';
+import { headerValue, type WebhookHeaders } from './headers.js';
 import { type SecretInput, secretOption, verbatimKeys } from './secrets.js';
 import {
   checkTimestamp,
@@ -25,7 +25,7 @@ const HEADER = 'stripe-signature';
 
 class StripeVerifier implements SignatureVerifier {
   readonly scheme = 'stripe';
-  private readonly keys: KeyObject[];
+  private readonly keys: Buffer[];
   private readonly toleranceMs: number;
 
   constructor(options: StripeOptions) {
@@ -34,13 +34,13 @@ class StripeVerifier implements SignatureVerifier {
   }
 
   verify(body: Uint8Array, headers: WebhookHeaders, nowMs: number): VerifyResult {
-    const header = readHeader(headers, HEADER);
-    if (header.value === undefined) return headerProblem(HEADER, header);
+    const header = headerValue(headers, HEADER);
+    if (typeof header !== 'string') return headerProblem(HEADER, header);
 
     // "t=<seconds>,v1=<hex>,v1=<hex>,v0=…": exactly one t, any number of v1; other schemes ignored.
     let t: string | undefined;
     const candidates: Buffer[] = [];
-    for (const item of header.value.split(',')) {
+    for (const item of header.split(',')) {
       const eq = item.indexOf('=');
       if (eq <= 0) continue;
       const key = item.slice(0, eq).trim();

@@ -52,7 +52,15 @@ export function headerProblem(name: string, read: HeaderRead): Rejected {
   }
 }
 
-const DIGITS = /^[0-9]{1,15}$/;
+/** 1 to 15 ASCII digits (a loop: cheaper than a regex on the hot path). */
+function isDigits(s: string): boolean {
+  if (s.length === 0 || s.length > 15) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
 
 /**
  * Parses a Unix-seconds timestamp header and checks it lies within `toleranceMs` of `nowMs` either way.
@@ -64,7 +72,7 @@ export function checkTimestamp(
   nowMs: number,
   toleranceMs: number,
 ): number | Rejected {
-  if (!DIGITS.test(value)) {
+  if (!isDigits(value)) {
     return reject('malformed_header', `Header ${name} must be a Unix timestamp in whole seconds`);
   }
   const ms = Number(value) * 1000;

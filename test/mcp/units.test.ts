@@ -1,0 +1,148 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { AbortedError } from '../../src/core/index.js';
+import { HttpStatusError } from '../../src/http/index.js';
+import { describeFailure, errorResult, InputValidator, KeyTemplate } from '../../src/mcp/index.js';
+import { stableStringify } from '../../src/mcp/key-template.js';
+import { buildRequestMapping, mapArguments } from '../../src/mcp/request-mapping.js';
+import { CircuitOpenError } from '../../src/resilience/index.js';
+
+describe('KeyTemplate', () => {
+  it('fills holes from (nested) arguments and leaves missing ones empty', () => {
+    const t = new KeyTemplate('user:{user.id}:assignment:{id}');
+    expect(t.render({ id: 'a1', user: { id: 'u1' } })).toBe('user:u1:assignment:a1');
+    expect(t.render({ id: 7 })).toBe('user::assignment:7');
+    expect(t.fields).toEqual(['user', 'id']);
+  });
+
+  it('renders equal keys for equal arguments whatever their key order', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ maxLength: 5 }), fc.jsonValue({ maxDepth: 2 })), (obj) => {
+        const reversed = Object.fromEntries(Object.entries(obj).reverse());
+        expect(stableStringify(reversed)).toBe(stableStringify(obj));
+        expect(new KeyTemplate('k:{v}').render({ v: reversed })).toBe(
+          new KeyTemplate('k:{v}').render({ v: obj }),
+        );
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('argument mapping', () => {
+  it('puts every argument in exactly one place', () => {
+    const mapping = buildRequestMapping(
+      'POST',
+      '/users/{userId}/items',
+      { properties: { userId: {}, q: {}, trace: {}, title: {} } },
+      { q: 'query', trace: 'header' },
+    );
+    fc.assert(
+      fc.property(
+        fc.record(
+          {
+            userId: fc.string(),
+            q: fc.string(),
+            trace: fc.string(),
+            title: fc.string(),
+            extra: fc.integer(),
+          },
+          { requiredKeys: [] },
+        ),
+        (args) => {
+          const m = mapArguments(mapping, args);
+          const placed = [
+            ...Object.keys(m.params),
+            ...Object.keys(m.query),
+            ...Object.keys(m.headers),
+            ...Object.keys(m.json ?? {}),
+          ].sort();
+          expect(placed).toEqual(Object.keys(args).sort());
+          if ('userId' in args) expect(m.params.userId).toBe(args.userId);
+          if ('trace' in args) expect(m.headers.trace).toBe(args.trace);
+          // Not listed anywhere: the method's default (body for POST).
+          if ('extra' in args) expect(m.json?.extra).toBe(args.extra);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('sends GET arguments to the query by default', () => {
+    const m = mapArguments(buildRequestMapping('GET', '/items', { properties: { tags: {} } }, undefined), {
+      tags: ['a', 'b'],
+      page: 2,
+    });
+    expect(m.query).toEqual({ tags: ['a', 'b'], page: 2 });
+    expect(m.json).toBeUndefined();
+  });
+});
+
+describe('InputValidator', () => {
+  const v = new InputValidator();
+  const check = v.getValidator({
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      limit: { type: 'integer', maximum: 10 },
+      status: { enum: ['todo', 'done'] },
+      items: { type: 'array', items: { type: 'object', properties: { n: { type: 'number' } } } },
+    },
+    required: ['id'],
+    additionalProperties: false,
+  } as never);
+
+  it('names every bad field', () => {
+    const r = check({ limit: 11, status: 'x', items: [{ n: 'one' }], other: 1 });
+    expect(r.valid).toBe(false);
+    expect(r.errorMessage).toContain('field "id" is required');
+    expect(r.errorMessage).toContain('field "limit" must be <= 10');
+    expect(r.errorMessage).toContain('field "status" must be one of ["todo","done"]');
+    expect(r.errorMessage).toContain('field "items[0].n" must be number');
+    expect(r.errorMessage).toContain('field "other" is not allowed');
+  });
+
+  it('passes valid input through', () => {
+    expect(check({ id: 'a', limit: 3 })).toEqual({
+      valid: true,
+      data: { id: 'a', limit: 3 },
+      errorMessage: undefined,
+    });
+  });
+});
+
+describe('error messages', () => {
+  it('say what happened and what to do, by error code', () => {
+    const status = new HttpStatusError({
+      status: 422,
+      method: 'POST',
+      url: 'http://api/items',
+      bodyExcerpt: '{"error":"title too long"}',
+    });
+    expect(describeFailure(status, 'api', 'create_item').text).toBe(
+      'Upstream "api" answered HTTP 422 to POST http://api/items: {"error":"title too long"}. The upstream rejected the request; check the arguments against the error above.',
+    );
+    const open = new CircuitOpenError({ retryAt: 12_000, now: 0, state: 'open', breaker: 'api' });
+    expect(describeFailure(open, 'api', 'get_item').text).toMatch(
+      /circuit breaker is open.*Retry after 12 s/,
+    );
+    expect(describeFailure(new AbortedError('the gateway was closed'), 'api', 'x').text).toBe(
+      'The call to x was stopped: the gateway was closed.',
+    );
+    expect(describeFailure(new Error('boom'), 'api', 'x')).toEqual({
+      code: 'INTERNAL',
+      text: 'x failed with an internal error: boom',
+    });
+  });
+
+  it('are tool results with the machine-readable part in _meta', () => {
+    const r = errorResult(
+      new HttpStatusError({ status: 429, method: 'GET', url: 'u', bodyExcerpt: '', retryAfterMs: 2000 }),
+      'api',
+      't',
+    );
+    expect(r.isError).toBe(true);
+    expect(r._meta).toEqual({ 'conduit/error': { code: 'HTTP_STATUS', status: 429, retryAfterMs: 2000 } });
+    expect((r.content[0] as { text: string }).text).toContain('retry after 2.0 s');
+  });
+});

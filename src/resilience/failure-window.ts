@@ -15,6 +15,8 @@ export type BreakerModel =
       failureRateThreshold: number;
       /** Never opens with fewer calls in the window. Default `size`. */
       minimumCalls?: number;
+      /** Also opens when slow calls / calls >= this (0..1); needs the breaker's `slowCallMs`. */
+      slowCallRateThreshold?: number;
     }
   | {
       /** Failure rate over the last `windowMs`, kept in `buckets` slices that expire one by one. */
@@ -25,6 +27,8 @@ export type BreakerModel =
       failureRateThreshold: number;
       /** Never opens with fewer calls in the window. Default 10. */
       minimumCalls?: number;
+      /** Also opens when slow calls / calls >= this (0..1); needs the breaker's `slowCallMs`. */
+      slowCallRateThreshold?: number;
     };
 
 /** Counts of a window at one moment. */
@@ -50,19 +54,34 @@ export function createWindow(model: BreakerModel): OutcomeWindow {
     case 'consecutive':
       return consecutiveWindow(model.threshold);
     case 'count':
-      return countWindow(model.size, model.failureRateThreshold, model.minimumCalls ?? model.size);
+      return countWindow(
+        model.size,
+        model.failureRateThreshold,
+        model.minimumCalls ?? model.size,
+        slowRate(model.slowCallRateThreshold),
+      );
     case 'time':
       return timeWindow(
         model.windowMs,
         model.buckets ?? 10,
         model.failureRateThreshold,
         model.minimumCalls ?? 10,
+        slowRate(model.slowCallRateThreshold),
       );
     default:
       throw new ConfigError(
         `circuitBreaker: model.kind must be 'consecutive', 'count' or 'time' (got ${String((model as { kind?: unknown }).kind)})`,
       );
   }
+}
+
+// Slow calls already count as failures; a separate slow-call rate can open the breaker earlier.
+// Without one, the slow-rate test never passes (threshold above 1).
+function slowRate(rate: number | undefined): number {
+  if (rate === undefined) return 2;
+  if (!(rate > 0 && rate <= 1))
+    throw new ConfigError(`circuitBreaker: slowCallRateThreshold must be in (0, 1], e.g. 0.3 (got ${rate})`);
+  return rate;
 }
 
 function checkRate(rate: number): void {
@@ -101,7 +120,7 @@ function consecutiveWindow(threshold: number): OutcomeWindow {
 const FAIL = 1;
 const SLOW = 2;
 
-function countWindow(size: number, rate: number, minimumCalls: number): OutcomeWindow {
+function countWindow(size: number, rate: number, minimumCalls: number, slowRateMax: number): OutcomeWindow {
   if (!(Number.isInteger(size) && size >= 1))
     throw new ConfigError(`circuitBreaker: count window size must be an integer >= 1 (got ${size})`);
   checkRate(rate);
@@ -131,7 +150,7 @@ function countWindow(size: number, rate: number, minimumCalls: number): OutcomeW
         consecutive++;
       } else consecutive = 0;
       if (slow) slowCalls++;
-      return bad && calls >= minimumCalls && failures / calls >= rate;
+      return bad && calls >= minimumCalls && (failures / calls >= rate || slowCalls / calls >= slowRateMax);
     },
     stats: () => ({ calls, failures, slowCalls, consecutiveFailures: consecutive }),
     reset() {
@@ -141,7 +160,13 @@ function countWindow(size: number, rate: number, minimumCalls: number): OutcomeW
   };
 }
 
-function timeWindow(windowMs: number, buckets: number, rate: number, minimumCalls: number): OutcomeWindow {
+function timeWindow(
+  windowMs: number,
+  buckets: number,
+  rate: number,
+  minimumCalls: number,
+  slowRateMax: number,
+): OutcomeWindow {
   if (!(windowMs > 0)) throw new ConfigError(`circuitBreaker: time windowMs must be > 0 (got ${windowMs})`);
   if (!(Number.isInteger(buckets) && buckets >= 1 && buckets <= 1000))
     throw new ConfigError(`circuitBreaker: buckets must be an integer in [1, 1000] (got ${buckets})`);
@@ -191,7 +216,7 @@ function timeWindow(windowMs: number, buckets: number, rate: number, minimumCall
         bSlow[idx]!++;
         slowCalls++;
       }
-      return bad && calls >= minimumCalls && failures / calls >= rate;
+      return bad && calls >= minimumCalls && (failures / calls >= rate || slowCalls / calls >= slowRateMax);
     },
     stats(now) {
       roll(now);

@@ -427,3 +427,38 @@ describe('circuitBreaker: success and failure events', () => {
     expect(seen).toEqual(['success:v', 'success:not found', 'failure:boom']);
   });
 });
+
+describe('circuitBreaker: slow-call rate', () => {
+  it('opens on the slow-call rate before the failure rate is reached', async () => {
+    const clock = new ManualClock();
+    const b = circuitBreaker({
+      model: {
+        kind: 'count',
+        size: 10,
+        failureRateThreshold: 1,
+        minimumCalls: 5,
+        slowCallRateThreshold: 0.4,
+      },
+      slowCallMs: 100,
+      clock,
+    });
+    const slow = () => {
+      clock.advance(101);
+      return Promise.resolve('slow');
+    };
+    const fast = () => Promise.resolve('fast');
+    for (const fn of [fast, fast, slow, fast]) await b.execute(fn);
+    expect(b.state).toBe('closed');
+    await b.execute(slow); // 2 slow of 5 = 40%
+    expect(b.state).toBe('open');
+    expect(b.snapshot()).toMatchObject({ calls: 5, slowCalls: 2 });
+  });
+
+  it('rejects an out-of-range slowCallRateThreshold', () => {
+    expect(() =>
+      circuitBreaker({
+        model: { kind: 'time', windowMs: 1000, failureRateThreshold: 0.5, slowCallRateThreshold: 2 },
+      }),
+    ).toThrow(/slowCallRateThreshold/);
+  });
+});

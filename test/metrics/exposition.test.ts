@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseExposition, valueOf } from './exposition.js';
+import { parseExposition, seriesValue } from './exposition.js';
 
 // The parser must refuse what Prometheus refuses, or the scrape tests prove nothing.
 describe('the test exposition parser', () => {
@@ -20,8 +20,8 @@ describe('the test exposition parser', () => {
     const f = parseExposition(ok);
     expect(f.get('c_total')?.type).toBe('counter');
     expect(f.get('c_total')?.help).toBe('Calls.');
-    expect(valueOf(f, 'c_total', { a: 'x"y', b: '1' })).toBe(3);
-    expect(valueOf(f, 'h_count')).toBe(2);
+    expect(seriesValue(f, 'c_total', { a: 'x"y', b: '1' })).toBe(3);
+    expect(seriesValue(f, 'h_count')).toBe(2);
   });
 
   it.each([

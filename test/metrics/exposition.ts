@@ -168,7 +168,7 @@ function checkHistogram(fam: Family): void {
 }
 
 /** The value of one series (labels must match exactly), or undefined when absent. */
-export function valueOf(
+export function seriesValue(
   families: Map<string, Family>,
   sampleName: string,
   labels: Record<string, string> = {},

@@ -9,7 +9,7 @@ import {
   toolOutcomeOfLookup,
 } from '../../src/metrics/index.js';
 import { circuitBreaker } from '../../src/resilience/index.js';
-import { sumOf, valueOf } from './exposition.js';
+import { sumOf, seriesValue } from './exposition.js';
 import { type Listening, listen, type MetricsEndpoint, serveMetrics } from './helpers.js';
 
 let upstream: Listening;
@@ -83,18 +83,18 @@ describe('upstream HTTP metrics from the client hook', () => {
     const route = { upstream: 'items-api', method: 'GET' };
     // Two ids, one series: the route label is the template.
     expect(
-      valueOf(f, 'conduit_upstream_requests_total', { ...route, route: '/items/{id}', status: '200' }),
+      seriesValue(f, 'conduit_upstream_requests_total', { ...route, route: '/items/{id}', status: '200' }),
     ).toBe(2);
-    expect(valueOf(f, 'conduit_upstream_requests_total', { ...route, route: '/flaky', status: '200' })).toBe(
-      1,
-    );
     expect(
-      valueOf(f, 'conduit_upstream_requests_total', { ...route, route: '/missing', status: '404' }),
+      seriesValue(f, 'conduit_upstream_requests_total', { ...route, route: '/flaky', status: '200' }),
     ).toBe(1);
-    expect(valueOf(f, 'conduit_upstream_retries_total', { ...route, route: '/flaky' })).toBe(2);
-    expect(valueOf(f, 'conduit_upstream_retries_total', { ...route, route: '/items/{id}' })).toBe(0);
     expect(
-      valueOf(f, 'conduit_upstream_request_duration_seconds_count', { ...route, route: '/items/{id}' }),
+      seriesValue(f, 'conduit_upstream_requests_total', { ...route, route: '/missing', status: '404' }),
+    ).toBe(1);
+    expect(seriesValue(f, 'conduit_upstream_retries_total', { ...route, route: '/flaky' })).toBe(2);
+    expect(seriesValue(f, 'conduit_upstream_retries_total', { ...route, route: '/items/{id}' })).toBe(0);
+    expect(
+      seriesValue(f, 'conduit_upstream_request_duration_seconds_count', { ...route, route: '/items/{id}' }),
     ).toBe(2);
     expect(sumOf(f, 'conduit_upstream_requests_total')).toBe(4);
     expect(f.get('conduit_upstream_request_duration_seconds')?.type).toBe('histogram');
@@ -122,7 +122,7 @@ describe('upstream HTTP metrics from the client hook', () => {
 
     const f = await endpoint.scrape();
     expect(
-      valueOf(f, 'conduit_upstream_requests_total', {
+      seriesValue(f, 'conduit_upstream_requests_total', {
         upstream: 'items-api',
         method: 'GET',
         route: '/hang',
@@ -130,7 +130,7 @@ describe('upstream HTTP metrics from the client hook', () => {
       }),
     ).toBe(1);
     expect(
-      valueOf(f, 'conduit_upstream_requests_total', {
+      seriesValue(f, 'conduit_upstream_requests_total', {
         upstream: 'dead',
         method: 'GET',
         route: '/x',
@@ -174,7 +174,7 @@ describe('breaker state and tool calls', () => {
     try {
       const gauge = { upstream: 'flaky-api' };
       let f = await endpoint.scrape();
-      expect(valueOf(f, 'conduit_breaker_state', gauge)).toBe(0);
+      expect(seriesValue(f, 'conduit_breaker_state', gauge)).toBe(0);
 
       downHealthy = false;
       await call();
@@ -182,20 +182,20 @@ describe('breaker state and tool calls', () => {
       expect(breaker.state).toBe('open');
       await call(); // rejected by the open breaker, never sent
       f = await endpoint.scrape();
-      expect(valueOf(f, 'conduit_breaker_state', gauge)).toBe(2);
+      expect(seriesValue(f, 'conduit_breaker_state', gauge)).toBe(2);
       expect(
-        valueOf(f, 'conduit_breaker_transitions_total', {
+        seriesValue(f, 'conduit_breaker_transitions_total', {
           upstream: 'flaky-api',
           from: 'closed',
           to: 'open',
         }),
       ).toBe(1);
       const outcome = (o: string) => ({ tool: 'get_status', upstream: 'flaky-api', outcome: o });
-      expect(valueOf(f, 'conduit_tool_calls_total', outcome('upstream_status'))).toBe(2);
-      expect(valueOf(f, 'conduit_tool_calls_total', outcome('circuit_open'))).toBe(1);
-      expect(valueOf(f, 'conduit_tool_call_duration_seconds_count', { tool: 'get_status' })).toBe(3);
+      expect(seriesValue(f, 'conduit_tool_calls_total', outcome('upstream_status'))).toBe(2);
+      expect(seriesValue(f, 'conduit_tool_calls_total', outcome('circuit_open'))).toBe(1);
+      expect(seriesValue(f, 'conduit_tool_call_duration_seconds_count', { tool: 'get_status' })).toBe(3);
       expect(
-        valueOf(f, 'conduit_upstream_requests_total', {
+        seriesValue(f, 'conduit_upstream_requests_total', {
           upstream: 'flaky-api',
           method: 'GET',
           route: '/down',
@@ -207,19 +207,19 @@ describe('breaker state and tool calls', () => {
       clock.advance(10_000);
       await call(); // the probe succeeds: half-open, then closed
       f = await endpoint.scrape();
-      expect(valueOf(f, 'conduit_breaker_state', gauge)).toBe(0);
-      expect(valueOf(f, 'conduit_tool_calls_total', outcome('ok'))).toBe(1);
+      expect(seriesValue(f, 'conduit_breaker_state', gauge)).toBe(0);
+      expect(seriesValue(f, 'conduit_tool_calls_total', outcome('ok'))).toBe(1);
       expect(sumOf(f, 'conduit_breaker_transitions_total', { upstream: 'flaky-api' })).toBe(3);
 
       breaker.isolate();
       f = await endpoint.scrape();
-      expect(valueOf(f, 'conduit_breaker_state', gauge)).toBe(3);
+      expect(seriesValue(f, 'conduit_breaker_state', gauge)).toBe(3);
 
       // Untracked: later changes leave the series as it was.
       untrack();
       breaker.reset();
       f = await endpoint.scrape();
-      expect(valueOf(f, 'conduit_breaker_state', gauge)).toBe(3);
+      expect(seriesValue(f, 'conduit_breaker_state', gauge)).toBe(3);
     } finally {
       downHealthy = false;
       await client.close();
@@ -239,9 +239,9 @@ describe('breaker state and tool calls', () => {
     const stop = metrics.trackBreakerSnapshot('snap', () => client.breaker);
     try {
       const endpoint = await serveMetrics(metrics);
-      expect(valueOf(await endpoint.scrape(), 'conduit_breaker_state', { upstream: 'snap' })).toBe(0);
+      expect(seriesValue(await endpoint.scrape(), 'conduit_breaker_state', { upstream: 'snap' })).toBe(0);
       await failureOf(client.get('/down'));
-      expect(valueOf(await endpoint.scrape(), 'conduit_breaker_state', { upstream: 'snap' })).toBe(2);
+      expect(seriesValue(await endpoint.scrape(), 'conduit_breaker_state', { upstream: 'snap' })).toBe(2);
       stop();
       await endpoint.close();
     } finally {

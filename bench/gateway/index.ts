@@ -129,7 +129,16 @@ try {
   const cSerial = await measure('(c) conduit miss, 1 in flight', () => serial.call('get_assignment'), 1);
   await serial.close();
   const dSerial = await measure('(d) undici direct, 1 in flight', direct, 1);
-  results.push(cSerial, dSerial);
+  // The MCP round trip alone (SDK client + SDK server, no upstream), to split (c) - (d) into the
+  // protocol's share and Conduit's own.
+  const sdkSerialPool = await clientPool(sdkUrl, 'legacy', 1);
+  const aSerial = await measure(
+    '(a) sdk trivial tool, 1 in flight',
+    () => sdkSerialPool.call('get_assignment'),
+    1,
+  );
+  await sdkSerialPool.close();
+  results.push(cSerial, dSerial, aSerial);
 
   const result = report('gateway', '(a) sdk trivial tool [2025 sessions]', results, {
     concurrency: CONCURRENCY,
@@ -155,6 +164,10 @@ try {
   const added = cSerial.p50Ms! - dSerial.p50Ms!;
   console.log(
     `target: (c) median minus (d) median, 1 in flight = ${added.toFixed(3)} ms (need <= 1) ${added <= 1 ? 'PASS' : 'MISS'}`,
+  );
+  const own = added - aSerial.p50Ms!;
+  console.log(
+    `info: of which the MCP round trip itself ((a) median, 1 in flight) = ${aSerial.p50Ms!.toFixed(3)} ms; Conduit's own share = ${own.toFixed(3)} ms`,
   );
 } finally {
   await pool.close();

@@ -1,5 +1,6 @@
 /** `application/json` or any `+json` type, parameters (charset) allowed. */
-export function isJsonContentType(value: string | readonly string[] | undefined): boolean {
+export function isJsonContentType(header: string | readonly string[] | undefined): boolean {
+  const value = Array.isArray(header) && header.length === 1 ? header[0] : header;
   if (typeof value !== 'string') return false;
   const semi = value.indexOf(';');
   const type = (semi === -1 ? value : value.slice(0, semi)).trim().toLowerCase();
@@ -8,7 +9,7 @@ export function isJsonContentType(value: string | readonly string[] | undefined)
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Parses JSON from strict UTF-8 bytes; undefined-free result or an Error saying what was wrong. */
+/** Parses JSON from strict UTF-8 bytes: the value, or what was wrong. */
 export function parseJson(body: Uint8Array): { value: unknown } | { error: string } {
   let text: string;
   try {

@@ -406,6 +406,9 @@ describe('adapter entry point', () => {
       body: '{"ok":true,"id":"h1"}',
     });
     expect(seen).toEqual(['h1']);
+    // headersDistinct-style input (every value an array) works as well.
+    const distinct = Object.fromEntries(Object.entries(signStandard('h3', body)).map(([k, v]) => [k, [v]]));
+    expect((await handler.handle({ path: PATH, headers: distinct, body })).status).toBe(200);
     const big = Buffer.alloc(101, 0x20);
     expect((await handler.handle({ path: PATH, headers: signStandard('h2', big), body: big })).status).toBe(
       413,

@@ -32,14 +32,14 @@ export class CacheMetrics {
   private readonly c: Record<CounterName, Counter<string>>;
   private readonly entries: Gauge;
   private readonly bytes: Gauge;
-  private readonly l2Up: Gauge;
+  private readonly l2State: Gauge<'state'>;
 
   constructor(registry: Registry, prefix: string) {
     const collect = () => this.refresh();
     const counter = (name: string, help: string, labelNames: string[] = []) =>
       new Counter({ name: `${prefix}${name}`, help, labelNames, registers: [registry], collect });
-    const gauge = (name: string, help: string) =>
-      new Gauge({ name: `${prefix}${name}`, help, registers: [registry], collect });
+    const gauge = (name: string, help: string, labelNames: string[] = []) =>
+      new Gauge({ name: `${prefix}${name}`, help, labelNames, registers: [registry], collect });
     this.c = {
       hits: counter('cache_hits_total', 'Cache lookups answered by a tier (l1, l2).', ['tier']),
       misses: counter(
@@ -67,10 +67,11 @@ export class CacheMetrics {
     };
     this.entries = gauge('cache_l1_entries', 'Entries in the in-memory cache (L1).');
     this.bytes = gauge('cache_l1_bytes', 'Approximate bytes held by the in-memory cache (L1).');
-    this.l2Up = gauge(
-      'cache_l2_up',
-      '1 when Redis (L2) is in use, 0 while its breaker skips it; absent without L2.',
-    );
+    this.l2State = gauge(
+      'cache_l2_state',
+      'Tracked caches by L2 state: up (Redis in use), down (its breaker skips Redis), disabled (no L2).',
+      ['state'],
+    ) as Gauge<'state'>;
   }
 
   track(cache: CacheStatsSource): () => void {
@@ -90,22 +91,23 @@ export class CacheMetrics {
   refresh(): void {
     let entries = 0;
     let bytes = 0;
-    let withL2 = 0;
-    let l2Down = 0;
+    let up = 0;
+    let down = 0;
+    let disabled = 0;
     for (const t of this.tracked) {
       const s = this.apply(t);
       if (s === undefined) continue;
       entries += s.l1.entries;
       bytes += s.l1.bytes;
-      if (s.l2.state !== 'disabled') {
-        withL2++;
-        if (s.l2.state === 'down') l2Down++;
-      }
+      if (s.l2.state === 'up') up++;
+      else if (s.l2.state === 'down') down++;
+      else disabled++;
     }
     this.entries.set(entries);
     this.bytes.set(bytes);
-    if (withL2 === 0) this.l2Up.reset();
-    else this.l2Up.set(l2Down === 0 ? 1 : 0);
+    this.l2State.set({ state: 'up' }, up);
+    this.l2State.set({ state: 'down' }, down);
+    this.l2State.set({ state: 'disabled' }, disabled);
   }
 
   private apply(t: Tracked): CacheStats | undefined {

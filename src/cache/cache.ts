@@ -143,6 +143,12 @@ export class TieredCache {
   private readonly lock: Required<LockOptions> | undefined;
   private l2State: L2State;
   private busDown = false;
+  /**
+   * L2 reads in progress per key. A peer invalidation that lands while a read is in flight marks it
+   * dirty, and a dirty read does not back-fill L1: it may carry the value the peer just replaced
+   * (read from L2 before the peer's write, delivered after the peer's message).
+   */
+  private readonly reading = new Map<string, { dirty: boolean; n: number }>();
   private closed = false;
   private lockSeq = 0;
   private readonly waits = new Set<() => void>();
@@ -218,6 +224,12 @@ export class TieredCache {
     const m = decodeBusMessage(raw);
     if (!m || m.i === this.instanceId) return;
     this.counters.busReceived++;
+    if (m.t === 'del' || m.t === 'set') {
+      const r = this.reading.get(m.k);
+      if (r) r.dirty = true;
+    } else {
+      this.dirtyAllReads();
+    }
     switch (m.t) {
       case 'del':
       case 'set':
@@ -254,6 +266,7 @@ export class TieredCache {
   onBusUp(): void {
     if (!this.busDown) return;
     this.busDown = false;
+    this.dirtyAllReads();
     this.l1.clear();
     this.tags.forget();
     this.logger.info({}, 'cache: invalidation bus reconnected; L1 cleared');
@@ -285,11 +298,13 @@ export class TieredCache {
       return e.value as T | undefined;
     }
     this.counters.l1Misses++;
+    const read = this.beginRead(key);
     const fromL2 = await this.readL2(key, now);
+    const clean = this.endRead(key, read);
     if (fromL2 && now < fromL2.softExpiresAt) {
       this.counters.l2Hits++;
       if (this.emitter.has('hit')) this.emitter.emit('hit', { key, tier: 'l2', stale: false });
-      this.backfill(key, fromL2, now);
+      if (clean) this.backfill(key, fromL2, now);
       return fromL2.value as T | undefined;
     }
     if (this.l2) this.counters.l2Misses++;
@@ -446,11 +461,13 @@ export class TieredCache {
     const now = this.clock.now();
     let stale: StoredEntry | undefined = staleL1;
     let staleSource: CacheSource = 'l1';
+    const read = this.beginRead(key);
     const fromL2 = await this.readL2(key, now);
+    const clean = this.endRead(key, read);
     if (fromL2) {
       if (now < fromL2.softExpiresAt) {
         if (this.emitter.has('hit')) this.emitter.emit('hit', { key, tier: 'l2', stale: false });
-        this.backfill(key, fromL2, now);
+        if (clean) this.backfill(key, fromL2, now);
         return { value: fromL2.value, source: 'l2', stale: false };
       }
       if (!stale || fromL2.softExpiresAt > stale.softExpiresAt) {
@@ -460,7 +477,7 @@ export class TieredCache {
       const swr = options?.staleWhileRevalidateMs ?? this.swrMs;
       if (!staleL1 && now - fromL2.softExpiresAt < swr) {
         // Stale in L2 only (new instance): serve it and refresh behind.
-        this.backfill(key, fromL2, now);
+        if (clean) this.backfill(key, fromL2, now);
         // Refresh once this flight is over (it still occupies the key's single-flight slot).
         this.refreshAfter.set(key, { factory, options });
         this.counters.staleServed++;
@@ -495,9 +512,11 @@ export class TieredCache {
     while (!this.closed && this.clock.now() < deadline) {
       await this.delay(lock.pollMs);
       const now = this.clock.now();
+      const read = this.beginRead(key);
       const r = await this.readL2(key, now);
+      const clean = this.endRead(key, read);
       if (r && now < r.softExpiresAt) {
-        this.backfill(key, r, now);
+        if (clean) this.backfill(key, r, now);
         return { value: r.value, source: 'l2', stale: false };
       }
     }
@@ -744,6 +763,26 @@ export class TieredCache {
     }
     this.l1.set(key, entry, bytes);
     return entry;
+  }
+
+  private beginRead(key: string): { dirty: boolean; n: number } {
+    let r = this.reading.get(key);
+    if (r === undefined) {
+      r = { dirty: false, n: 0 };
+      this.reading.set(key, r);
+    }
+    r.n++;
+    return r;
+  }
+
+  /** Ends a read; true when no peer invalidation touched the key meanwhile. */
+  private endRead(key: string, r: { dirty: boolean; n: number }): boolean {
+    if (--r.n === 0) this.reading.delete(key);
+    return !r.dirty;
+  }
+
+  private dirtyAllReads(): void {
+    for (const r of this.reading.values()) r.dirty = true;
   }
 
   private async readL2(key: string, now: number): Promise<StoredEntry | undefined> {

@@ -57,7 +57,9 @@ describe('L2 and back-fill', () => {
     const p = prefix();
     const a = await make({ prefix: p, clock });
     const b = await make({ prefix: p, clock, l1: { ttlMs: 3_600_000 } });
+    const heard = next(b, 'busMessage');
     await a.set('k', { n: 1 }, { ttlMs: 1000 });
+    await heard; // otherwise the message may land mid-read, and that read rightly skips the back-fill
     expect(await b.getOrSetWithMeta('k', () => ({ n: 2 }))).toEqual({
       value: { n: 1 },
       source: 'l2',
@@ -147,11 +149,13 @@ describe('cross-instance invalidation', () => {
     const p = prefix();
     const a = await make({ prefix: p });
     const b = await make({ prefix: p });
+    let heard = next(b, 'busMessage', (e) => e.type === 'set');
     await a.set('k', 'v1');
+    await heard;
     expect(await b.getOrSetWithMeta('k', () => 'x')).toMatchObject({ value: 'v1', source: 'l2' });
     expect(await b.getOrSetWithMeta('k', () => 'x')).toMatchObject({ value: 'v1', source: 'l1' });
 
-    let heard = next(b, 'busMessage', (e) => e.type === 'set');
+    heard = next(b, 'busMessage', (e) => e.type === 'set');
     await a.set('k', 'v2');
     await heard;
     expect(await b.getOrSetWithMeta('k', () => 'x')).toMatchObject({ value: 'v2', source: 'l2' });
@@ -162,6 +166,23 @@ describe('cross-instance invalidation', () => {
     expect(await b.get('k')).toBeUndefined();
     expect(b.stats().bus.received).toBe(3); // set v1, set v2, del
     expect(a.stats().bus.received).toBe(0); // own messages are skipped
+  });
+
+  it('a read that a peer invalidation overtakes does not back-fill L1', async () => {
+    const p = prefix();
+    const c = await make({ prefix: p });
+    await raw.set(
+      `${p}:d:k`,
+      JSON.stringify({ '@conduit': 1, c: 0, s: Date.now() + 60_000, h: Date.now() + 60_000, v: 'old' }),
+    );
+    const reading = c.getOrSetWithMeta('k', () => 'x');
+    // The peer's "set k" arrives while the L2 GET is on the wire.
+    c.onBusMessage(JSON.stringify({ i: 'peer', t: 'set', k: 'k' }));
+    expect(await reading).toMatchObject({ value: 'old', source: 'l2' });
+    expect(c.stats().l1.entries).toBe(0);
+    // Without an overtaking message the same read back-fills.
+    expect(await c.getOrSetWithMeta('k', () => 'x')).toMatchObject({ source: 'l2' });
+    expect(await c.getOrSetWithMeta('k', () => 'x')).toMatchObject({ source: 'l1' });
   });
 
   it('tag invalidation on one instance is seen by both', async () => {

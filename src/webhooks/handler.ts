@@ -251,8 +251,19 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
       receivedAt,
     };
     if (verified.timestampMs !== undefined) event.timestampMs = verified.timestampMs;
-    const controller = new AbortController();
-    const ctx: WebhookContext = { signal: controller.signal, logger: elog };
+    // The AbortController is made on first read of ctx.signal: most handlers never look at it.
+    let controller: AbortController | undefined;
+    let abortReason: unknown;
+    const ctx: WebhookContext = {
+      get signal() {
+        if (!controller) {
+          controller = new AbortController();
+          if (abortReason !== undefined) controller.abort(abortReason);
+        }
+        return controller.signal;
+      },
+      logger: elog,
+    };
     const work = runAll(handlers, event, ctx);
     // The mark is settled when the handlers settle, even past the deadline: a still-running handler
     // keeps the id, so a retry cannot run it a second time concurrently.
@@ -282,7 +293,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     }
     if (outcome === 'timeout') {
       const err = new WebhookHandlerTimeoutError(ep.deadlineMs);
-      controller.abort(err);
+      abortReason = err;
+      controller?.abort(err);
       elog.error({ err: errorInfo(err), durationMs: clock.now() - receivedAt }, 'webhook handler timed out');
       return failure(503, 'handler_timeout', err.message, { 'retry-after': retryAfter });
     }

@@ -5,6 +5,7 @@ import {
   type DedupeStore,
   MemoryDedupeStore,
   standardWebhooks,
+  type WebhookContext,
   type WebhookEvent,
   type WebhookHandlerOptions,
 } from '../../src/webhooks/index.js';
@@ -344,11 +345,13 @@ describe('de-duplication and nothing lost', () => {
     const finish = deferred();
     const entered = deferred();
     let calls = 0;
+    let late: WebhookContext | undefined;
     const { handler, clock, dedupe } = setup(
       {
-        '*': async () => {
+        '*': async (_e, ctx) => {
           calls++;
           if (calls === 1) {
+            late = ctx;
             entered.resolve();
             await finish.promise;
             throw new Error('late failure');
@@ -363,6 +366,9 @@ describe('de-duplication and nothing lost', () => {
     await entered.promise;
     await clock.advanceAsync(1_000);
     expect((await first).status).toBe(503);
+    // First look at the signal after the deadline: already aborted, with the timeout as reason.
+    expect(late?.signal.aborted).toBe(true);
+    expect(late?.signal.reason).toMatchObject({ code: 'WEBHOOK_HANDLER_TIMEOUT' });
     finish.resolve();
     expect(await dedupe.settled(`${PATH}:s2`)).toBe('release');
     const retry = await served.post(PATH, body, signStandard('s2', body));

@@ -40,9 +40,8 @@ export function serveNode(
     return;
   }
   const refuse = (r: WebhookResponse) => {
-    // The body was not read: close the connection rather than drain an unwanted upload.
+    // The body is not read: the connection is closed after the answer rather than drained.
     send(res, r, true);
-    req.resume();
   };
   if (req.method !== 'POST') {
     refuse(failure(405, 'method_not_allowed', 'Webhooks are delivered with POST', { allow: 'POST' }));

@@ -122,10 +122,12 @@ function parseSample(line: string, where: string): Sample {
   return { name, labels, value };
 }
 
+// Prometheus reads values with Go's strconv.ParseFloat, which matches NaN and Inf in any case
+// (prom-client writes "Nan").
 function parseValue(v: string, where: string): number {
-  if (v === '+Inf') return Number.POSITIVE_INFINITY;
-  if (v === '-Inf') return Number.NEGATIVE_INFINITY;
-  if (v === 'NaN') return Number.NaN;
+  if (/^\+?inf(inity)?$/i.test(v)) return Number.POSITIVE_INFINITY;
+  if (/^-inf(inity)?$/i.test(v)) return Number.NEGATIVE_INFINITY;
+  if (/^nan$/i.test(v)) return Number.NaN;
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v)) throw new Error(`${where}: bad value ${v}`);
   return Number(v);
 }

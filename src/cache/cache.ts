@@ -225,8 +225,7 @@ export class TieredCache {
     if (!m || m.i === this.instanceId) return;
     this.counters.busReceived++;
     if (m.t === 'del' || m.t === 'set') {
-      const r = this.reading.get(m.k);
-      if (r) r.dirty = true;
+      this.dirtyRead(m.k);
     } else {
       this.dirtyAllReads();
     }
@@ -652,6 +651,7 @@ export class TieredCache {
       );
     }
     this.counters.sets++;
+    this.dirtyRead(key); // a read of the old value still in flight must not overwrite this one
     this.backfill(key, entry, now, options?.l1TtlMs, Buffer.byteLength(payload));
     if (this.l2) await this.l2Call('set', () => this.l2!.set(key, payload, entry.hardExpiresAt - now));
     await this.publish({ i: this.instanceId, t: 'set', k: key });
@@ -662,6 +662,7 @@ export class TieredCache {
   async delete(key: string): Promise<void> {
     if (this.closed) throw new CacheClosedError();
     this.counters.deletes++;
+    this.dirtyRead(key);
     this.l1.delete(key);
     if (this.l2) await this.l2Call('delete', () => this.l2!.delete(key));
     await this.publish({ i: this.instanceId, t: 'del', k: key });
@@ -694,6 +695,7 @@ export class TieredCache {
   /** Deletes keys matching a Redis glob in both tiers (SCAN with COUNT in Redis, never KEYS) and on peers. */
   async invalidatePattern(glob: string): Promise<void> {
     if (this.closed) throw new CacheClosedError();
+    this.dirtyAllReads();
     this.l1.deletePattern(glob);
     if (this.l2) await this.l2Call('invalidatePattern', () => this.l2!.deletePattern(glob));
     await this.publish({ i: this.instanceId, t: 'pattern', p: glob });
@@ -703,6 +705,7 @@ export class TieredCache {
   /** Empties L1, every L2 key under this prefix, and peers' L1. */
   async clear(): Promise<void> {
     if (this.closed) throw new CacheClosedError();
+    this.dirtyAllReads();
     this.l1.clear();
     if (this.l2) await this.l2Call('clear', () => this.l2!.deletePattern('*'));
     await this.publish({ i: this.instanceId, t: 'clear' });
@@ -779,6 +782,11 @@ export class TieredCache {
   private endRead(key: string, r: { dirty: boolean; n: number }): boolean {
     if (--r.n === 0) this.reading.delete(key);
     return !r.dirty;
+  }
+
+  private dirtyRead(key: string): void {
+    const r = this.reading.get(key);
+    if (r !== undefined) r.dirty = true;
   }
 
   private dirtyAllReads(): void {

@@ -180,6 +180,20 @@ describe('cross-instance invalidation', () => {
     c.onBusMessage(JSON.stringify({ i: 'peer', t: 'set', k: 'k' }));
     expect(await reading).toMatchObject({ value: 'old', source: 'l2' });
     expect(c.stats().l1.entries).toBe(0);
+    // Same for a local write racing a read of the old value.
+    const again = c.getOrSetWithMeta('k', () => 'x');
+    const written = c.set('k', 'new');
+    await Promise.all([again, written]);
+    expect(await c.get('k')).toBe('new');
+    await raw.set(
+      `${p}:d:k`,
+      JSON.stringify({ '@conduit': 1, c: 0, s: Date.now() + 60_000, h: Date.now() + 60_000, v: 'old' }),
+    );
+    await c.delete('k');
+    await raw.set(
+      `${p}:d:k`,
+      JSON.stringify({ '@conduit': 1, c: 0, s: Date.now() + 60_000, h: Date.now() + 60_000, v: 'old' }),
+    );
     // Without an overtaking message the same read back-fills.
     expect(await c.getOrSetWithMeta('k', () => 'x')).toMatchObject({ source: 'l2' });
     expect(await c.getOrSetWithMeta('k', () => 'x')).toMatchObject({ source: 'l1' });

@@ -25,7 +25,7 @@ export {
   type ParseOpenApiOptions,
   type DocumentFile,
 } from './document.js';
-export { openApiTools, type OpenApiToolSet } from './openapi-tools.js';
+export { openApiTools, type OpenApiToolSet, type OpenApiToolsOptions } from './openapi-tools.js';
 export type { WireHints, OperationTool } from './operation-tool.js';
 export {
   searchOperations,

@@ -15,6 +15,14 @@ import { RefResolver } from './resolver.js';
 import { type OpenApiSource, type OpenApiSourceInput, openapiSourceSchema } from './source-schema.js';
 import { sanitizeToolName } from './tool-name.js';
 
+export interface OpenApiToolsOptions {
+  /**
+   * Called with each operation's error instead of throwing it; the operation is left out. For
+   * `conduit init`, which writes what it can and lists what it skipped. Document-level errors still throw.
+   */
+  onSkip?: (error: OpenApiError) => void;
+}
+
 /** What an upstream's `openapi` section yields. */
 export interface OpenApiToolSet {
   upstream: string;
@@ -40,6 +48,7 @@ export function openApiTools(
   upstream: string,
   source: OpenApiSource | OpenApiSourceInput,
   document: OpenApiDocument,
+  options: OpenApiToolsOptions = {},
 ): OpenApiToolSet {
   const parsed = openapiSourceSchema.safeParse(source);
   if (!parsed.success) {
@@ -60,6 +69,14 @@ export function openApiTools(
   const names = new Map<string, RawOperation>();
   const operations: CatalogOperation[] = [];
   for (const op of chosen) {
+    try {
+      addOperation(op);
+    } catch (err) {
+      if (!(err instanceof OpenApiError) || !options.onSkip) throw err;
+      options.onSkip(err);
+    }
+  }
+  function addOperation(op: RawOperation): void {
     if (op.id === undefined)
       throw new OpenApiError(
         'OPENAPI_OPERATION_ID_MISSING',

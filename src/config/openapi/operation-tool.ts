@@ -42,11 +42,11 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
   const request = new SchemaConverter(ctx.resolver, op.label, 'request');
   const parameters = toolParameters(op, ctx.resolver, request, override?.ignoreParameters ?? []);
 
-  const properties: Record<string, JsonSchema> = {};
+  const properties: Record<string, Record<string, unknown>> = {};
   const required: string[] = [];
   const params: ToolConfig['params'] = {};
   for (const p of parameters) {
-    properties[p.name] = p.schema;
+    properties[p.name] = objectForm(p.schema);
     params[p.name] = p.location;
     if (p.required) required.push(p.name);
   }
@@ -56,7 +56,7 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
   let bodyArgument: string | undefined;
   if (body?.kind === 'fields') {
     for (const [prop, schema] of Object.entries(body.properties)) {
-      properties[prop] = schema;
+      properties[prop] = objectForm(schema);
       params[prop] = 'body';
     }
     for (const r of body.required)
@@ -64,7 +64,7 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
     if (body.additionalProperties !== undefined) additional = body.additionalProperties;
   } else if (body?.kind === 'whole') {
     bodyArgument = body.argument;
-    properties[body.argument] = body.schema;
+    properties[body.argument] = objectForm(body.schema);
     params[body.argument] = 'body';
     if (body.required) required.push(body.argument);
   }
@@ -84,7 +84,12 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
 
   const tool: ToolConfig = {
     name: override?.name ?? name,
-    ...(override?.title !== undefined ? { title: override.title } : summary ? { title: summary } : {}),
+    // A title only when it adds something to the description's first line.
+    ...(override?.title !== undefined
+      ? { title: override.title }
+      : summary && details
+        ? { title: summary }
+        : {}),
     description: override?.description ?? description,
     upstream: ctx.upstream,
     method: op.method as ToolConfig['method'],
@@ -128,6 +133,12 @@ function requestBody(
   parameters: readonly ToolParameter[],
 ): Body | undefined {
   if (op.node.requestBody === undefined) return undefined;
+  if (op.method === 'GET' || op.method === 'HEAD')
+    throw new OpenApiError(
+      'OPENAPI_UNSUPPORTED_BODY',
+      `operation ${op.label}: ${op.method} with a request body is not supported (the gateway sends none); exclude the operation`,
+      { operation: op.label },
+    );
   const { value, file } = resolver.deref(op.node.requestBody, op.file, op.label);
   if (!isObject(value) || !isObject(value.content))
     throw new OpenApiError(
@@ -209,7 +220,24 @@ function responseSchema(op: RawOperation, resolver: RefResolver): ToolConfig['ou
   const schema = converter.convert(entry.value.schema, entry.file);
   const types = schemaTypes(schema);
   if (typeof schema !== 'object' || types.length !== 1 || types[0] !== 'object') return undefined;
-  return converter.withDefs(schema) as ToolConfig['output'];
+  const props = schema.properties;
+  const out =
+    props !== null && typeof props === 'object'
+      ? {
+          ...schema,
+          properties: Object.fromEntries(
+            Object.entries(props as Record<string, JsonSchema>).map(([k, v]) => [k, objectForm(v)]),
+          ),
+        }
+      : schema;
+  return converter.withDefs(out) as ToolConfig['output'];
+}
+
+/** `true`/`false` schemas as objects: tool configs want an object per property. */
+function objectForm(schema: JsonSchema): Record<string, unknown> {
+  if (schema === true) return {};
+  if (schema === false) return { not: {} };
+  return schema;
 }
 
 function cachePolicy(

@@ -1,0 +1,250 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the auth hints show ${ENV_VAR} references on purpose
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { Document, isCollection, visit } from 'yaml';
+import { ConfigError } from '../core/index.js';
+import { parseConfig } from '../config/load.js';
+import {
+  loadOpenApiDocument,
+  type OpenApiDocument,
+  type OpenApiError,
+  openApiTools,
+} from '../config/openapi/index.js';
+import type { ToolConfig } from '../config/schema.js';
+import { ExitCode } from './exit-codes.js';
+import type { CliIo } from './io.js';
+import { usageErrors } from './options.js';
+import { UsageError } from './usage-error.js';
+
+/** Help text for `conduit init` (the lead adds it to help.ts's HELP map). */
+export const INIT_HELP = `conduit init — write a starter config from an OpenAPI document
+
+Usage:
+  conduit init --openapi <spec.yaml|json> [--out conduit.yaml] [--upstream name] [--base-url URL] [--force]
+
+Options:
+      --openapi <file>    Local OpenAPI 3.0/3.1 document, YAML or JSON (required)
+  -o, --out <file>        Config to write (default: conduit.yaml); never overwritten without --force
+      --upstream <name>   Upstream name (default: from the document's title)
+      --base-url <url>    Upstream base URL (default: the document's first server URL)
+      --force             Overwrite --out if it exists
+  -h, --help              Show this help
+
+Every operation becomes a tool. GET operations are cached (60s, key from the operation and its
+arguments, tags from the resource path); mutations invalidate the tags their path touches
+(PATCH /items/{id} invalidates "items" and "item:{id}"). Operations Conduit cannot serve (cookie
+parameters, non-JSON bodies, …) are skipped and listed on stderr. Check the result with
+conduit validate --config <file>.
+
+Example:
+  conduit init --openapi examples/openapi/assignments.openapi.yaml --out conduit.yaml
+`;
+
+const UPSTREAM_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const BODYLESS = new Set(['GET', 'HEAD', 'DELETE']);
+
+/**
+ * `conduit init --openapi spec.yaml`: writes a starter config (one upstream, its operations as tools)
+ * that `parseConfig` accepts. Returns the exit code; throws `UsageError` for a bad command line and
+ * `ConfigError` (incl. `OpenApiError`) for a document it cannot use, like the other commands.
+ */
+export async function runInit(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values } = usageErrors('init', () =>
+    parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        openapi: { type: 'string' },
+        out: { type: 'string', short: 'o', default: 'conduit.yaml' },
+        upstream: { type: 'string' },
+        'base-url': { type: 'string' },
+        force: { type: 'boolean', default: false },
+      },
+    }),
+  );
+  if (!values.openapi)
+    throw new UsageError('--openapi <file> is required: the OpenAPI document to start from', 'init');
+  if (values.upstream !== undefined && !UPSTREAM_NAME.test(values.upstream))
+    throw new UsageError('--upstream must be 1 to 64 letters, digits, "_", "." or "-"', 'init');
+  const out = values.out;
+  const document = await loadOpenApiDocument(values.openapi);
+  const upstream = values.upstream ?? upstreamName(document);
+  const baseUrl = values['base-url'] ?? serverUrl(document);
+  if (!isHttpUrl(baseUrl))
+    throw new UsageError(
+      baseUrl === undefined
+        ? 'the document lists no absolute server URL; pass --base-url https://api.example.com'
+        : `base URL "${baseUrl}" is not an absolute http(s) URL; pass --base-url https://api.example.com`,
+      'init',
+    );
+
+  const skipped: OpenApiError[] = [];
+  const set = openApiTools(upstream, { document: values.openapi, generateNames: true }, document, {
+    onSkip: (err) => skipped.push(err),
+  });
+  const tools: Record<string, unknown>[] = [];
+  for (const op of set.catalog.operations) {
+    // Until the gateway sends a whole-body argument or comma-separated arrays, such tools would be wrong on the wire.
+    if (op.wire.bodyArgument !== undefined) {
+      io.stderr(
+        `conduit init: skipped ${op.operationId} (${op.method} ${op.path}): its JSON body is not an object of named fields\n`,
+      );
+      continue;
+    }
+    if (op.wire.commaSeparatedQuery.length > 0) {
+      io.stderr(
+        `conduit init: skipped ${op.operationId} (${op.method} ${op.path}): query ${op.wire.commaSeparatedQuery.join(', ')} uses explode: false\n`,
+      );
+      continue;
+    }
+    tools.push(starterTool(op.tool));
+  }
+  for (const err of skipped) io.stderr(`conduit init: skipped ${err.message}\n`);
+
+  const config = {
+    upstreams: { [upstream]: { baseUrl: escapeInterpolation(baseUrl) } },
+    tools: escapeInterpolation(tools),
+  };
+  const text = header(document, values.openapi, out) + toYaml(config);
+  try {
+    parseConfig(text, { env: {}, sourceName: out });
+  } catch (err) {
+    throw new ConfigError(
+      `conduit init produced a config that does not validate (a bug, please report it): ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+  try {
+    await writeFile(out, text, { flag: values.force ? 'w' : 'wx' });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST')
+      throw new UsageError(`${out} already exists; pass --force to overwrite it`, 'init');
+    throw new ConfigError(`cannot write ${out} (${code ?? (err as Error).message})`, { cause: err });
+  }
+  const cached = tools.filter((t) => t.cache !== undefined).length;
+  const invalidating = tools.filter((t) => t.invalidates !== undefined).length;
+  const skippedCount = set.catalog.operations.length - tools.length + skipped.length;
+  io.stdout(
+    `wrote ${out}: upstream "${upstream}" (${baseUrl}), ${tools.length} tool${tools.length === 1 ? '' : 's'} ` +
+      `(${cached} cached, ${invalidating} invalidating)` +
+      (skippedCount > 0
+        ? `, ${skippedCount} operation${skippedCount === 1 ? '' : 's'} skipped (see above)`
+        : '') +
+      `\nnext: conduit validate --config ${out}\n`,
+  );
+  return ExitCode.OK;
+}
+
+/** The tool as a user would write it: `ttl: 60s`, a key from the operation and its arguments, only non-default `params`. */
+function starterTool(tool: ToolConfig): Record<string, unknown> {
+  const names = Object.keys(tool.input.properties ?? {});
+  const holes = [...tool.path.matchAll(/\{([^{}]+)\}/g)].map((m) => m[1]!);
+  const params: Record<string, string> = {};
+  for (const [name, location] of Object.entries(tool.params)) {
+    const byDefault = holes.includes(name) ? 'path' : BODYLESS.has(tool.method) ? 'query' : 'body';
+    if (location !== byDefault) params[name] = location;
+  }
+  const out: Record<string, unknown> = {
+    name: tool.name,
+    ...(tool.title !== undefined ? { title: tool.title } : {}),
+    ...(tool.description !== undefined ? { description: tool.description } : {}),
+    upstream: tool.upstream,
+    method: tool.method,
+    path: tool.path,
+    input: tool.input,
+    ...(Object.keys(params).length > 0 ? { params } : {}),
+    ...(tool.output !== undefined ? { output: tool.output } : {}),
+  };
+  if (tool.cache) {
+    const key = [tool.name, ...names.filter((n) => !/[.{}]/.test(n)).map((n) => `{${n}}`)].join(':');
+    out.cache = { ttl: `${Math.round(tool.cache.ttl / 1000)}s`, key, tags: tool.cache.tags };
+  }
+  if (tool.invalidates) out.invalidates = { tags: tool.invalidates.tags };
+  return out;
+}
+
+/** Block YAML, with small mappings and lists on one line (`{ type: integer, minimum: 1 }`). */
+function toYaml(config: unknown): string {
+  const doc = new Document(config, { aliasDuplicateObjects: false });
+  visit(doc, (_key, node, path) => {
+    // Upstreams stay in block style: that is where a user adds auth, retry, breaker.
+    if (path.length > 4 && isCollection(node) && JSON.stringify(node.toJSON()).length <= 72) node.flow = true;
+  });
+  return doc.toString({ lineWidth: 0 });
+}
+
+function upstreamName(document: OpenApiDocument): string {
+  const info = document.root.info as { title?: unknown } | undefined;
+  const title = typeof info?.title === 'string' ? info.title : '';
+  const name = title
+    .toLowerCase()
+    .replace(/\bapi\b/g, '')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 64);
+  return name || 'api';
+}
+
+/** The first server's URL with its variables at their defaults. */
+function serverUrl(document: OpenApiDocument): string | undefined {
+  const servers = document.root.servers;
+  const first = Array.isArray(servers) ? (servers[0] as { url?: unknown; variables?: unknown }) : undefined;
+  if (!first || typeof first.url !== 'string') return undefined;
+  const vars = (first.variables ?? {}) as Record<string, { default?: unknown }>;
+  return first.url.replace(/\{([^{}]+)\}/g, (hole, name: string) => {
+    const value = vars[name]?.default;
+    return typeof value === 'string' ? value : hole;
+  });
+}
+
+function isHttpUrl(url: string | undefined): url is string {
+  if (url === undefined) return false;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'http:' || parsed.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/** `${` in the document's text would read as an environment variable; `$${` is the literal. */
+function escapeInterpolation<T>(value: T): T {
+  if (typeof value === 'string') return value.replaceAll('${', '$${') as T;
+  if (Array.isArray(value)) return value.map(escapeInterpolation) as T;
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeInterpolation(v)])) as T;
+  return value;
+}
+
+/** Comment lines: where the config came from, how to check it, and the auth the document asks for. */
+function header(document: OpenApiDocument, spec: string, out: string): string {
+  const info = (document.root.info ?? {}) as { title?: unknown; version?: unknown };
+  const about = [info.title, info.version].filter((v) => typeof v === 'string').join(' ');
+  const lines = [
+    `# Generated by conduit init from ${oneLine(spec)}${about ? ` (${oneLine(about)})` : ''}.`,
+    `# Check it: conduit validate --config ${oneLine(out)}    Serve it: conduit serve --config ${oneLine(out)}`,
+  ];
+  const schemes = (document.root.components as { securitySchemes?: unknown } | undefined)?.securitySchemes;
+  if (schemes !== null && typeof schemes === 'object') {
+    for (const [name, raw] of Object.entries(schemes)) {
+      const s = (raw ?? {}) as { type?: unknown; scheme?: unknown; in?: unknown; name?: unknown };
+      const auth =
+        s.type === 'http' && String(s.scheme).toLowerCase() === 'bearer'
+          ? '{ type: bearer, token: "${API_TOKEN}" }'
+          : s.type === 'http' && String(s.scheme).toLowerCase() === 'basic'
+            ? '{ type: basic, username: "${API_USER}", password: "${API_PASSWORD}" }'
+            : s.type === 'apiKey' && (s.in === 'header' || s.in === 'query') && typeof s.name === 'string'
+              ? `{ type: ${s.in}, name: ${JSON.stringify(oneLine(s.name))}, value: "\${API_KEY}" }`
+              : undefined;
+      if (auth)
+        lines.push(`# The document declares auth "${oneLine(name)}": add under the upstream  auth: ${auth}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ').slice(0, 200);
+}

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
 import { createMcpHandler, isInitializeRequest, isLegacyRequest } from '@modelcontextprotocol/server';
-import type { Logger } from '../core/index.js';
+import { type Clock, type Logger, systemClock } from '../core/index.js';
 import type { Gateway } from './gateway.js';
 import { RequestGuard } from './http-guards.js';
 
@@ -22,7 +22,10 @@ export interface HttpServeOptions {
   maxBodyBytes?: number;
   /** No sessions: every request stands alone, so instances behind a load balancer are interchangeable. */
   stateless?: boolean;
+  /** A 2025-era session unused this long is closed (the client must initialize again). Default 30 min. */
+  sessionIdleMs?: number;
   logger: Logger;
+  clock?: Clock;
 }
 
 export interface HttpGatewayServer {
@@ -33,6 +36,7 @@ export interface HttpGatewayServer {
 }
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
+const DEFAULT_SESSION_IDLE_MS = 30 * 60_000;
 /** After the deadline aborts running calls, how long their error results get to be written. */
 const ABORT_GRACE_MS = 1000;
 
@@ -93,6 +97,24 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
   const serveStateless = statelessHandler ? toNodeHandler(statelessHandler, handlerOptions) : undefined;
   const serveModern = toNodeHandler(modernHandler, handlerOptions);
   const sessions = new Map<string, NodeStreamableHTTPServerTransport>();
+  // Clients that vanish without DELETE would otherwise keep their session (and its McpServer) forever.
+  const lastSeen = new Map<string, number>();
+  const idleMs = options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
+  const clock = options.clock ?? systemClock;
+  let sweepTimer: unknown;
+  const sweep = () => {
+    const cutoff = clock.now() - idleMs;
+    for (const [id, seen] of lastSeen) {
+      if (seen > cutoff) continue;
+      const transport = sessions.get(id);
+      sessions.delete(id);
+      lastSeen.delete(id);
+      log.debug({ idleMs }, 'closing an idle MCP session');
+      void transport?.close();
+    }
+    sweepTimer = clock.setTimeout(sweep, Math.min(idleMs, 60_000));
+  };
+  sweepTimer = clock.setTimeout(sweep, Math.min(idleMs, 60_000));
   let closing = false;
 
   const serveLegacySession = async (req: IncomingMessage, res: ServerResponse, body: unknown) => {
@@ -101,6 +123,7 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
       const transport = sessions.get(sessionId);
       if (!transport)
         return sendJsonError(res, 404, 'Session not found: start a new session with initialize.');
+      lastSeen.set(sessionId, clock.now());
       return transport.handleRequest(req, res, body);
     }
     if (req.method !== 'POST' || !isInitializeRequest(body))
@@ -111,13 +134,18 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
       maxRequestBodySize: maxBody,
       onsessioninitialized: (id) => {
         sessions.set(id, transport);
+        lastSeen.set(id, clock.now());
       },
       onsessionclosed: (id) => {
         sessions.delete(id);
+        lastSeen.delete(id);
       },
     });
     transport.onclose = () => {
-      if (transport.sessionId) sessions.delete(transport.sessionId);
+      if (transport.sessionId) {
+        sessions.delete(transport.sessionId);
+        lastSeen.delete(transport.sessionId);
+      }
     };
     const server = gateway.createServer();
     await server.connect(transport);
@@ -189,6 +217,7 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
     close(deadlineMs) {
       closed ??= (async () => {
         closing = true;
+        clock.clearTimeout(sweepTimer);
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const started = Date.now();
@@ -213,6 +242,7 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
         }
         await Promise.allSettled([...sessions.values()].map((t) => t.close()));
         sessions.clear();
+        lastSeen.clear();
         await Promise.allSettled([modernHandler.close(), statelessHandler?.close()]);
         server.closeAllConnections();
         await stopped;

@@ -18,6 +18,8 @@ export interface StartGatewayOptions {
   cache?: GatewayCache;
   /** Progress heartbeat interval for long calls, ms (default 5000). */
   progressIntervalMs?: number;
+  /** HTTP: a 2025-era session unused this long is closed. Default 30 min. */
+  sessionIdleMs?: number;
 }
 
 export interface RunningGateway {
@@ -60,6 +62,8 @@ export async function startGateway(
         ...(http.maxBodyBytes !== undefined ? { maxBodyBytes: http.maxBodyBytes } : {}),
         stateless: http.stateless ?? false,
         logger,
+        ...(options.clock ? { clock: options.clock } : {}),
+        ...(options.sessionIdleMs !== undefined ? { sessionIdleMs: options.sessionIdleMs } : {}),
       });
       return {
         url: server.url,

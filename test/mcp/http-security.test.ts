@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/index.js';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { connectV1, connectV2, textOf } from './helpers/clients.js';
 import { assignmentsConfig } from './helpers/config.js';
@@ -205,6 +206,34 @@ describe('stateless mode behind a load balancer', () => {
       expect(hits[1]).toBeGreaterThan(2);
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
+
+describe('idle sessions', () => {
+  it('closes a 2025-era session unused for sessionIdleMs; the client gets 404 and must initialize again', async () => {
+    const clock = new ManualClock(Date.now());
+    const gw = await startGateway(assignmentsConfig(upstream.url), {
+      transport: 'http',
+      clock,
+      sessionIdleMs: 60_000,
+    });
+    try {
+      const init = await rawPost(gw.url!, {});
+      expect(init.status).toBe(200);
+      const sessionId = String(init.headers['mcp-session-id']);
+      const list = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+      const headers = { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' };
+      await clock.advanceAsync(50_000);
+      expect((await rawPost(gw.url!, headers, list)).status).toBe(200); // used: stays open
+      await clock.advanceAsync(50_000);
+      expect((await rawPost(gw.url!, headers, list)).status).toBe(200);
+      await clock.advanceAsync(120_000);
+      const gone = await rawPost(gw.url!, headers, list);
+      expect(gone.status).toBe(404);
+      expect(gone.body).toContain('Session not found');
+    } finally {
+      await gw.close();
     }
   });
 });

@@ -5,6 +5,8 @@ import {
   createWebhookHandler,
   invalidate,
   MissingTemplateFieldError,
+  normalizeHeaders,
+  readHeader,
   PayloadTemplate,
   type PublishedWebhookEvent,
   publish,
@@ -151,5 +153,27 @@ describe('built-in actions through the receiver', () => {
     await send('m4', { type: 'x', n: 1 });
     expect(published[0]?.payload).toEqual({ type: 'x', n: 1 });
     expect(published[0]?.uris).toEqual([]);
+  });
+});
+
+describe('header helpers', () => {
+  it('normalizeHeaders lower-cases names and keeps repeats apart (rawHeaders, pairs, records)', () => {
+    expect(normalizeHeaders(['Webhook-Id', 'a', 'X-Sig', '1', 'x-sig', '2'])).toEqual({
+      'webhook-id': 'a',
+      'x-sig': ['1', '2'],
+    });
+    expect(normalizeHeaders(new Headers({ 'Webhook-Id': 'a' }))).toEqual({ 'webhook-id': 'a' });
+    expect(normalizeHeaders({ 'X-A': ['1'], 'x-b': undefined, 'X-C': 'c' })).toEqual({
+      'x-a': '1',
+      'x-c': 'c',
+    });
+  });
+
+  it('readHeader tells one value from missing, empty and repeated', () => {
+    expect(readHeader({ a: ' v ' }, 'a')).toEqual({ value: 'v' });
+    expect(readHeader({ a: ['v'] }, 'a')).toEqual({ value: 'v' });
+    expect(readHeader({}, 'a').problem).toBe('missing_header');
+    expect(readHeader({ a: '' }, 'a').problem).toBe('empty_header');
+    expect(readHeader({ a: ['v', 'v'] }, 'a').problem).toBe('repeated_header');
   });
 });

@@ -128,6 +128,36 @@ describe('RedisDedupeStore (real redis-server)', () => {
     await Promise.all(stores.map((s) => s.close()));
   });
 
+  it('through the handler: a failing handler releases the Redis mark, the retry marks it done for days', async () => {
+    let calls = 0;
+    const handler = createWebhookHandler({
+      endpoints: [
+        {
+          path: '/h',
+          name: 'ep',
+          verifier: standardWebhooks({ secret: SECRET }),
+          on: {
+            '*': () => {
+              calls++;
+              if (calls === 1) throw new Error('first try fails');
+            },
+          },
+        },
+      ],
+      dedupe: new RedisDedupeStore({ redis: client, prefix: 't4:' }),
+      clock: new ManualClock(NOW),
+    });
+    const body = Buffer.from('{"type":"x"}');
+    const send = () => handler.handle({ path: '/h', headers: signStandard('r1', body), body });
+    expect((await send()).status).toBe(500);
+    expect(await client.exists('t4:ep:r1')).toBe(0);
+    expect((await send()).status).toBe(200);
+    expect(await client.get('t4:ep:r1')).toBe('done');
+    expect(await client.pttl('t4:ep:r1')).toBeGreaterThan(3 * 86_400_000);
+    expect(JSON.parse((await send()).body)).toMatchObject({ duplicate: true });
+    expect(calls).toBe(2);
+  });
+
   it('rejects with DedupeStoreError when Redis is unreachable (the handler answers 503)', async () => {
     const s = new RedisDedupeStore({
       url: 'redis://127.0.0.1:1',

@@ -71,19 +71,27 @@ export function createGateway(config: GatewayConfigShape, deps: GatewayDeps = {}
   const cache = deps.cache ?? built;
   const validator = new InputValidator();
   const progressIntervalMs = deps.progressIntervalMs ?? 5000;
-  const compiled: CompiledTool[] = config.tools.map((tool) => {
-    const client = clients.get(tool.upstream);
-    if (!client) throw new ConfigError(`no HTTP client for upstream "${tool.upstream}"`);
-    return compileTool(tool, {
-      client,
-      upstreamName: tool.upstream,
-      cache,
-      validator,
-      clock,
-      logger,
-      progressIntervalMs,
+  let compiled: CompiledTool[];
+  try {
+    compiled = config.tools.map((tool) => {
+      const client = clients.get(tool.upstream);
+      if (!client) throw new ConfigError(`no HTTP client for upstream "${tool.upstream}"`);
+      return compileTool(tool, {
+        client,
+        upstreamName: tool.upstream,
+        cache,
+        validator,
+        clock,
+        logger,
+        progressIntervalMs,
+      });
     });
-  });
+  } catch (err) {
+    // Nothing may stay open when the config is refused: close what was built for it.
+    if (!deps.clients) for (const c of clients.values()) void c.close();
+    void built?.close();
+    throw err;
+  }
 
   let inFlight = 0;
   let draining = false;

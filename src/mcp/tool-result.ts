@@ -33,7 +33,7 @@ export function successResult(value: unknown, origin: AnswerOrigin): CallToolRes
       ? { source: origin.source, stale: origin.stale }
       : { source: origin.source, layer: origin.layer, stale: origin.stale };
   const text = origin.stale
-    ? `${textOf(value)}\n(stale: served from cache while the upstream is unavailable)`
+    ? `${textOf(value)}\n(stale: served from the cache past its freshness limit)`
     : textOf(value);
   const structured =
     value !== null && typeof value === 'object' && !Array.isArray(value)

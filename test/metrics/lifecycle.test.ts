@@ -1,13 +1,18 @@
 import fc from 'fast-check';
-import { register as globalRegistry, Registry } from 'prom-client';
+import { Gauge, register as globalRegistry, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { ConfigError, createRecordingLogger, ManualClock } from '../../src/core/index.js';
 import type { HttpMetricsEvent } from '../../src/http/index.js';
-import { createGatewayMetrics, httpMetricsHook, OTHER_LABEL } from '../../src/metrics/index.js';
+import {
+  createGatewayMetrics,
+  httpMetricsHook,
+  metricsHandler,
+  OTHER_LABEL,
+} from '../../src/metrics/index.js';
 import { circuitBreaker } from '../../src/resilience/index.js';
 import { parseExposition, seriesValue, sumOf } from './exposition.js';
-import { serveMetrics } from './helpers.js';
+import { listen, serveMetrics } from './helpers.js';
 
 describe('the /metrics handler', () => {
   it('serves GET and HEAD, answers 405 to other methods and 404 to other paths', async () => {
@@ -30,6 +35,33 @@ describe('the /metrics handler', () => {
       expect(seriesValue(f, 'conduit_tool_calls_total', { tool: 't', upstream: 'u', outcome: 'ok' })).toBe(1);
     } finally {
       await endpoint.close();
+    }
+  });
+});
+
+describe('a failing collection', () => {
+  it('answers 500 and logs the failure', async () => {
+    const registry = new Registry();
+    const metrics = createGatewayMetrics({ registry });
+    new Gauge({
+      name: 'broken_gauge',
+      help: 'Throws when collected.',
+      registers: [registry],
+      collect() {
+        throw new Error('collector bug');
+      },
+    });
+    const logger = createRecordingLogger();
+    const server = await listen(metricsHandler(metrics, { logger }));
+    try {
+      const res = await request(`${server.url}/metrics`);
+      expect(res.statusCode).toBe(500);
+      expect(await res.body.text()).toContain('Collecting metrics failed');
+      expect(logger.records.some((r) => r.level === 'error' && String(r.err).includes('collector bug'))).toBe(
+        true,
+      );
+    } finally {
+      await server.close();
     }
   });
 });

@@ -110,4 +110,21 @@ describe('webhook outcomes', () => {
       }),
     ).toBe(1);
   });
+
+  it('leaves requests for other paths to next() uncounted (connect-style chaining)', async () => {
+    const before = sumOf(await scrape(), 'conduit_webhook_deliveries_total');
+    const chained = await listen((req, res) =>
+      receiver(req, res, () => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('someone else');
+      }),
+    );
+    try {
+      const res = await request(`${chained.url}/not-a-webhook`, { method: 'POST', body: '{}' });
+      expect(await res.body.text()).toBe('someone else');
+      expect(sumOf(await scrape(), 'conduit_webhook_deliveries_total')).toBe(before);
+    } finally {
+      await chained.close();
+    }
+  });
 });

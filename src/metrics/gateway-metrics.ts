@@ -113,19 +113,23 @@ class PromGatewayMetrics implements GatewayMetrics {
       logger.warn({ event: 'metrics.label_cap' }, `metrics: ${what}; further values are recorded as (other)`);
     this.registry = options.registry ?? new Registry();
     const isOpen = () => this.open;
+    const before = new Set(this.registry.getMetricsAsArray().map((m) => m.name));
     try {
       this.tools = new ToolMetrics(this.registry, prefix, isOpen, warn);
       this.http = new HttpMetrics(this.registry, prefix, maxRoutes, warn);
       this.breakers = new BreakerMetrics(this.registry, prefix);
       this.caches = new CacheMetrics(this.registry, prefix);
       this.webhooks = new WebhookMetrics(this.registry, prefix, isOpen, warn);
+      if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
     } catch (err) {
+      // Leave a shared registry as it was: no half-registered gateway.
+      for (const m of this.registry.getMetricsAsArray())
+        if (!before.has(m.name)) this.registry.removeSingleMetric(m.name);
       throw new ConfigError(
         `createGatewayMetrics: ${err instanceof Error ? err.message : String(err)}; give each gateway its own registry (the default) or a different prefix`,
         { cause: err },
       );
     }
-    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
   get contentType(): string {

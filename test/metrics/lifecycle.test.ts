@@ -88,6 +88,11 @@ describe('registries and options', () => {
     expect(seriesValue(f, 'gw1_tool_calls_total', { tool: 't', upstream: 'u', outcome: 'timeout' })).toBe(1);
     expect(() => createGatewayMetrics({ registry, prefix: 'gw1_' })).toThrow(ConfigError);
     expect(() => createGatewayMetrics({ registry, prefix: 'gw1_' })).toThrow(/different prefix/);
+    // A clash part-way leaves the shared registry as it was.
+    const shared = new Registry();
+    new Gauge({ name: 'gw2_breaker_state', help: 'Someone else’s.', registers: [shared] });
+    expect(() => createGatewayMetrics({ registry: shared, prefix: 'gw2_' })).toThrow(/gw2_breaker_state/);
+    expect(shared.getMetricsAsArray().map((x) => x.name)).toEqual(['gw2_breaker_state']);
     expect(() => createGatewayMetrics({ prefix: '9bad-' })).toThrow(ConfigError);
     expect(() => createGatewayMetrics({ maxRoutesPerUpstream: 0 })).toThrow(/maxRoutesPerUpstream/);
   });

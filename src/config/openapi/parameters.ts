@@ -22,8 +22,11 @@ const IGNORED_HEADERS = new Set(['accept', 'content-type', 'authorization']);
 const DEFAULT_STYLE: Record<string, string> = { path: 'simple', query: 'form', header: 'simple' };
 
 /** Path-item parameters overlaid by the operation's own (same name and location), refs resolved. */
-function declared(op: RawOperation, resolver: RefResolver): Map<string, Record<string, unknown>> {
-  const out = new Map<string, Record<string, unknown>>();
+function declared(
+  op: RawOperation,
+  resolver: RefResolver,
+): Map<string, { p: Record<string, unknown>; file: string }> {
+  const out = new Map<string, { p: Record<string, unknown>; file: string }>();
   const add = (list: unknown, file: string) => {
     if (list === undefined) return;
     if (!Array.isArray(list))
@@ -35,14 +38,15 @@ function declared(op: RawOperation, resolver: RefResolver): Map<string, Record<s
         },
       );
     for (const entry of list) {
-      const { value } = resolver.deref(entry, file, op.label);
+      const { value, file: where } = resolver.deref(entry, file, op.label);
       if (!isObject(value) || typeof value.name !== 'string' || typeof value.in !== 'string')
         throw new OpenApiError(
           'OPENAPI_DOCUMENT_INVALID',
           `operation ${op.label}: every parameter needs a "name" and an "in" (path, query, header or cookie)`,
           { operation: op.label },
         );
-      out.set(`${value.in}\u0000${value.name}`, value);
+      // Refs inside a parameter resolve against the file the parameter lives in.
+      out.set(`${value.in}\u0000${value.name}`, { p: value, file: where });
     }
   };
   add(op.pathParameters, op.pathFile);
@@ -63,7 +67,7 @@ export function toolParameters(
 ): ToolParameter[] {
   const params: ToolParameter[] = [];
   const all = declared(op, resolver);
-  const names = [...all.values()].map((p) => p.name as string);
+  const names = [...all.values()].map(({ p }) => p.name as string);
   for (const name of ignore) {
     if (!names.includes(name))
       throw new OpenApiError(
@@ -73,7 +77,7 @@ export function toolParameters(
       );
   }
   const holes = [...op.path.matchAll(/\{([^{}]+)\}/g)].map((m) => m[1]!);
-  for (const p of all.values()) {
+  for (const { p, file } of all.values()) {
     const name = p.name as string;
     const location = p.in as string;
     const unsupported = (
@@ -110,11 +114,11 @@ export function toolParameters(
       const [media, entry] = Object.entries(p.content)[0] ?? [];
       if (media === undefined || !isJson(media))
         throw unsupported(`has content ${media ?? '(none)'}; only JSON content is supported`);
-      const { value } = resolver.deref(entry, op.file, op.label);
-      schema = isObject(value) && value.schema !== undefined ? converter.convert(value.schema, op.file) : {};
+      const { value, file: where } = resolver.deref(entry, file, op.label);
+      schema = isObject(value) && value.schema !== undefined ? converter.convert(value.schema, where) : {};
       viaContent = true;
     } else {
-      schema = p.schema === undefined ? { type: 'string' } : converter.convert(p.schema, op.file);
+      schema = p.schema === undefined ? { type: 'string' } : converter.convert(p.schema, file);
     }
     const types = schemaTypes(schema);
     const structured = types.includes('object') || types.includes('array');

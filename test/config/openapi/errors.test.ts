@@ -1,0 +1,294 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../src/core/index.js';
+import {
+  loadOpenApiDocument,
+  OpenApiError,
+  OpenApiRefError,
+  openApiTools,
+  parseOpenApiDocument,
+} from '../../../src/config/openapi/index.js';
+import { doc, thrown } from './helpers.js';
+
+const tools = (d: ReturnType<typeof doc>, source: object = {}) =>
+  openApiTools('api', { document: 'x', ...source }, d);
+
+/** The error of building tools for one operation with the given parts. */
+function operationError(
+  operation: Record<string, unknown>,
+  components: Record<string, unknown> = {},
+  path = '/items/{id}',
+) {
+  const err = thrown(() =>
+    tools(doc({ [path]: { get: { operationId: 'getItem', ...operation } } }, components)),
+  );
+  expect(err).toBeInstanceOf(OpenApiError);
+  expect(err).toBeInstanceOf(ConfigError);
+  return err;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'conduit-openapi-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('bad documents give typed errors naming the operation', () => {
+  it('an unresolvable $ref names the operation and the pointer', () => {
+    const err = operationError({
+      responses: {
+        '200': { content: { 'application/json': { schema: { $ref: '#/components/schemas/Nope' } } } },
+      },
+    });
+    expect(err).toBeInstanceOf(OpenApiRefError);
+    expect(err.code).toBe('OPENAPI_REF_UNRESOLVED');
+    expect(err.operation).toBe('getItem (GET /items/{id})');
+    expect(err.ref).toBe('#/components/schemas/Nope');
+    expect(err.message).toMatch(
+      /operation getItem \(GET \/items\/\{id\}\): cannot resolve \$ref "#\/components\/schemas\/Nope": nothing at #\/components\/schemas\/Nope/,
+    );
+  });
+
+  it('a $ref that is not a JSON pointer, a remote one, and one to another file from text', () => {
+    const param = (ref: string) => operationError({ parameters: [{ $ref: ref }] });
+    expect(param('#Item').message).toMatch(/must be a JSON pointer/);
+    expect(param('https://example.com/spec.yaml#/x').message).toMatch(/remote references are not supported/);
+    expect(param('./other.yaml#/x').message).toMatch(/loaded from a file/);
+  });
+
+  it('refs that only point at each other are a cycle error; a recursive schema with a body is fine', () => {
+    const err = operationError(
+      { parameters: [{ name: 'q', in: 'query', schema: { $ref: '#/components/schemas/A' } }] },
+      { schemas: { A: { $ref: '#/components/schemas/B' }, B: { $ref: '#/components/schemas/A' } } },
+    );
+    expect(err.code).toBe('OPENAPI_REF_CYCLE');
+    expect(err.message).toMatch(/getItem.*only leads to other \$refs/);
+  });
+
+  it('a missing operationId names method and path (or a name is generated on request)', () => {
+    const d = doc({ '/items': { post: { summary: 'no id' } } });
+    const err = thrown(() => tools(d));
+    expect(err.code).toBe('OPENAPI_OPERATION_ID_MISSING');
+    expect(err.message).toMatch(/operation POST \/items has no operationId.*generateNames: true/);
+    expect(tools(d, { generateNames: true }).tools[0]!.name).toBe('post_items');
+    // Excluded, it is no problem.
+    expect(tools(d, { exclude: { paths: ['/items'] } }).tools).toEqual([]);
+  });
+
+  it.each([
+    [
+      'deepObject',
+      { name: 'f', in: 'query', style: 'deepObject', schema: { type: 'object' } },
+      /style "deepObject"/,
+    ],
+    [
+      'spaceDelimited',
+      { name: 'f', in: 'query', style: 'spaceDelimited', schema: { type: 'array' } },
+      /style "spaceDelimited"/,
+    ],
+    [
+      'pipeDelimited',
+      { name: 'f', in: 'query', style: 'pipeDelimited', schema: { type: 'array' } },
+      /style "pipeDelimited"/,
+    ],
+    [
+      'matrix',
+      { name: 'id', in: 'path', required: true, style: 'matrix', schema: { type: 'string' } },
+      /style "matrix"/,
+    ],
+    [
+      'label',
+      { name: 'id', in: 'path', required: true, style: 'label', schema: { type: 'string' } },
+      /style "label"/,
+    ],
+    ['cookie', { name: 'session', in: 'cookie', schema: { type: 'string' } }, /cookie parameter/],
+    [
+      'object in the query',
+      { name: 'f', in: 'query', schema: { type: 'object', properties: { a: {} } } },
+      /object in the query/,
+    ],
+    [
+      'array in the path',
+      { name: 'id', in: 'path', required: true, schema: { type: 'array' } },
+      /an array in the path/,
+    ],
+    ['array header', { name: 'X-Ids', in: 'header', schema: { type: 'array' } }, /an array in the header/],
+    [
+      'non-JSON content',
+      { name: 'f', in: 'query', content: { 'text/plain': { schema: {} } } },
+      /only JSON content/,
+    ],
+  ])('unsupported parameter: %s', (_label, parameter, message) => {
+    const err = operationError({ parameters: [parameter] });
+    expect(err.code).toBe('OPENAPI_UNSUPPORTED_PARAMETER');
+    expect(err.message).toMatch(message);
+    expect(err.message).toMatch(/^operation getItem \(GET \/items\/\{id\}\): parameter "\w[\w-]*"/);
+    expect(err.message).toMatch(/ignoreParameters|exclude the operation/);
+  });
+
+  it('an unsupported query parameter can be ignored by override; a path one cannot', () => {
+    const d = doc({
+      '/items/{id}': {
+        get: {
+          operationId: 'getItem',
+          parameters: [{ name: 'f', in: 'query', style: 'deepObject', schema: { type: 'object' } }],
+        },
+      },
+    });
+    expect(tools(d, { overrides: { getItem: { ignoreParameters: ['f'] } } }).tools[0]!.params).toEqual({
+      id: 'path',
+    });
+    expect(thrown(() => tools(d, { overrides: { getItem: { ignoreParameters: ['id'] } } })).code).toBe(
+      'OPENAPI_OVERRIDE_INVALID',
+    );
+    expect(thrown(() => tools(d, { overrides: { getItem: { ignoreParameters: ['g'] } } })).message).toMatch(
+      /"g", which is not one of its parameters \(f\)/,
+    );
+  });
+
+  it('non-JSON request bodies and GET bodies are unsupported', () => {
+    const form = thrown(() =>
+      tools(
+        doc({
+          '/up': { post: { operationId: 'upload', requestBody: { content: { 'multipart/form-data': {} } } } },
+        }),
+      ),
+    );
+    expect(form.code).toBe('OPENAPI_UNSUPPORTED_BODY');
+    expect(form.message).toMatch(/upload \(POST \/up\): request body is multipart\/form-data; only JSON/);
+    const get = operationError({ requestBody: { content: { 'application/json': {} } } });
+    expect(get.code).toBe('OPENAPI_UNSUPPORTED_BODY');
+  });
+
+  it('name collisions: two operations sanitized to one tool name, one argument name in two places', () => {
+    const d = doc({ '/a': { get: { operationId: 'get item' } }, '/b': { get: { operationId: 'get/item' } } });
+    const err = thrown(() => tools(d));
+    expect(err.code).toBe('OPENAPI_NAME_COLLISION');
+    expect(err.message).toMatch(/get item \(GET \/a\) and get\/item \(GET \/b\) both become tool "get_item"/);
+    expect(tools(d, { overrides: { 'get/item': { name: 'get_item_b' } } }).tools.map((t) => t.name)).toEqual([
+      'get_item',
+      'get_item_b',
+    ]);
+    const clash = operationError({ parameters: [{ name: 'id', in: 'query', schema: { type: 'string' } }] });
+    expect(clash.code).toBe('OPENAPI_NAME_COLLISION');
+    expect(clash.message).toMatch(/parameter "id" is both in/);
+  });
+
+  it('unknown operationIds in include, exclude or overrides are errors with a hint', () => {
+    const d = doc({ '/items': { get: { operationId: 'listItems' } } });
+    const err = thrown(() => tools(d, { overrides: { listItem: { timeout: '1s' } } }));
+    expect(err.code).toBe('OPENAPI_SELECTION_UNKNOWN');
+    expect(err.message).toMatch(/overrides\.listItem names operation "listItem".*did you mean "listItems"/);
+    expect(thrown(() => tools(d, { include: { operationIds: ['nothing'] } })).code).toBe(
+      'OPENAPI_SELECTION_UNKNOWN',
+    );
+  });
+
+  it('override templates must use tool arguments', () => {
+    const d = doc({ '/items/{id}': { get: { operationId: 'getItem' } } });
+    const err = thrown(() => tools(d, { overrides: { getItem: { cache: { key: 'item:{itemId}' } } } }));
+    expect(err.code).toBe('OPENAPI_OVERRIDE_INVALID');
+    expect(err.message).toMatch(/\{itemId\}, which is not an argument of the tool \(id\)/);
+  });
+
+  it('schemas too large to inline or too deep are errors, not a hang or a stack overflow', () => {
+    // 2^30 nodes once inlined: each level refers to the next twice.
+    const schemas: Record<string, unknown> = { L30: { type: 'string' } };
+    for (let i = 0; i < 30; i++)
+      schemas[`L${i}`] = {
+        type: 'object',
+        properties: {
+          a: { $ref: `#/components/schemas/L${i + 1}` },
+          b: { $ref: `#/components/schemas/L${i + 1}` },
+        },
+      };
+    const wide = operationError(
+      {
+        parameters: [
+          {
+            name: 'q',
+            in: 'query',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/L0' } } },
+          },
+        ],
+      },
+      { schemas },
+    );
+    expect(wide.code).toBe('OPENAPI_SCHEMA_TOO_LARGE');
+    let deep: Record<string, unknown> = { type: 'string' };
+    for (let i = 0; i < 200; i++) deep = { type: 'array', items: deep };
+    const err = operationError({
+      parameters: [{ name: 'q', in: 'query', content: { 'application/json': { schema: deep } } }],
+    });
+    expect(err.code).toBe('OPENAPI_SCHEMA_TOO_LARGE');
+    expect(err.message).toMatch(/deeper than 64 levels/);
+  });
+
+  it('a YAML alias that makes a schema contain itself is an error', () => {
+    const text = `openapi: 3.1.0
+info: { title: t, version: '1' }
+paths:
+  /x:
+    post:
+      operationId: makeX
+      requestBody:
+        content:
+          application/json:
+            schema: &node
+              type: object
+              properties:
+                child: *node
+`;
+    let err: Error & { code?: string };
+    try {
+      err = thrown(() => tools(parseOpenApiDocument(text)));
+    } catch {
+      return; // the YAML parser itself may refuse the recursive alias, which is as good
+    }
+    expect(err).toBeInstanceOf(OpenApiError);
+  });
+});
+
+describe('documents that are not OpenAPI 3', () => {
+  it.each([
+    ['not YAML', 'a: [', /not valid YAML/],
+    ['duplicate keys', 'openapi: 3.1.0\nopenapi: 3.0.0\n', /not valid YAML/],
+    ['a list', '- 1\n- 2\n', /expected an OpenAPI document/],
+    ['Swagger 2', 'swagger: "2.0"\npaths: {}\n', /Swagger\/OpenAPI 2.0 is not supported/],
+    ['no version', 'paths: {}\n', /expected "openapi: 3.0.x" or "openapi: 3.1.x"/],
+    ['OpenAPI 4', 'openapi: 4.0.0\npaths: {}\n', /found "4.0.0"/],
+    ['paths a list', 'openapi: 3.0.1\npaths: []\n', /"paths" must be a mapping/],
+  ])('%s', (_label, text, message) => {
+    const err = thrown(() => parseOpenApiDocument(text, { sourceName: 'spec.yaml' }));
+    expect(err).toBeInstanceOf(OpenApiError);
+    expect(err.code).toBe('OPENAPI_DOCUMENT_INVALID');
+    expect(err.message).toMatch(message);
+  });
+
+  it('bad JSON, a missing file, and a referenced file that is missing (reported where it is used)', async () => {
+    expect(thrown(() => parseOpenApiDocument('{', { format: 'json' })).message).toMatch(/not valid JSON/);
+    await expect(loadOpenApiDocument(join(dir, 'nope.yaml'))).rejects.toMatchObject({
+      code: 'OPENAPI_DOCUMENT_INVALID',
+      message: expect.stringMatching(/does not exist/),
+    });
+    const main = join(dir, 'main.yaml');
+    writeFileSync(
+      main,
+      'openapi: 3.0.3\ninfo: { title: t, version: "1" }\npaths:\n  /a:\n    get:\n      operationId: getA\n      parameters: [{ $ref: "./missing.yaml#/P" }]\n  /b:\n    get:\n      operationId: getB\n      parameters: [{ $ref: "./sub/p.json#/P" }]\n',
+    );
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    writeFileSync(
+      join(dir, 'sub', 'p.json'),
+      JSON.stringify({ P: { name: 'q', in: 'query', schema: { $ref: '#/S' } }, S: { type: 'integer' } }),
+    );
+    const d = await loadOpenApiDocument(main);
+    const err = thrown(() => openApiTools('api', { document: main }, d));
+    expect(err.code).toBe('OPENAPI_REF_UNRESOLVED');
+    expect(err.message).toMatch(
+      /operation getA \(GET \/a\): cannot resolve \$ref "\.\/missing\.yaml#\/P": .*does not exist/,
+    );
+    // The other file's own local ref (#/S) resolves inside that file.
+    const ok = openApiTools('api', { document: main, exclude: { operationIds: ['getA'] } }, d);
+    expect(ok.tools[0]!.input.properties?.q).toEqual({ type: 'integer' });
+  });
+});

@@ -19,6 +19,7 @@ export interface BreakerLike {
 export class BreakerMetrics {
   private readonly state: Gauge<'upstream'>;
   private readonly transitions: Counter<'upstream' | 'from' | 'to'>;
+  private readonly tracked = new Map<string, Set<BreakerLike>>();
   /** Upstreams whose gauge is read from a snapshot at scrape time. */
   private readonly readers = new Map<string, () => BreakerSnapshot | undefined>();
 
@@ -47,11 +48,24 @@ export class BreakerMetrics {
   }
 
   track(upstream: string, breaker: BreakerLike): () => void {
+    // The same breaker tracked twice under one name would count each transition twice.
+    let set = this.tracked.get(upstream);
+    if (set?.has(breaker)) return () => {};
+    if (set === undefined) {
+      set = new Set();
+      this.tracked.set(upstream, set);
+    }
+    set.add(breaker);
     this.state.set({ upstream }, BREAKER_STATE_VALUE[breaker.state]);
-    return breaker.on('stateChange', (e) => {
+    const off = breaker.on('stateChange', (e) => {
       this.state.set({ upstream }, BREAKER_STATE_VALUE[e.to]);
       this.transitions.inc({ upstream, from: e.from, to: e.to });
     });
+    const mine = set;
+    return () => {
+      off();
+      mine.delete(breaker);
+    };
   }
 
   trackSnapshot(upstream: string, read: () => BreakerSnapshot | undefined): () => void {

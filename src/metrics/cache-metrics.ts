@@ -28,7 +28,7 @@ type CounterName =
  * untracked (its last figures stay in the totals) and sum over several tracked caches.
  */
 export class CacheMetrics {
-  private readonly tracked = new Set<Tracked>();
+  private readonly tracked = new Map<CacheStatsSource, Tracked>();
   private readonly c: Record<CounterName, Counter<string>>;
   private readonly entries: Gauge;
   private readonly bytes: Gauge;
@@ -75,15 +75,17 @@ export class CacheMetrics {
   }
 
   track(cache: CacheStatsSource): () => void {
+    // Tracked twice, a cache would be counted twice: the first tracking governs.
+    if (this.tracked.has(cache)) return () => {};
     const t: Tracked = { cache, last: undefined };
     // The baseline: counts from before tracking are reported too (the cache is usually new).
-    this.tracked.add(t);
+    this.tracked.set(cache, t);
     this.c.hits.inc({ tier: 'l1' }, 0);
     this.c.misses.inc({ tier: 'l1' }, 0);
     return () => {
-      if (!this.tracked.has(t)) return;
+      if (this.tracked.get(cache) !== t) return;
       this.apply(t);
-      this.tracked.delete(t);
+      this.tracked.delete(cache);
     };
   }
 
@@ -94,7 +96,7 @@ export class CacheMetrics {
     let up = 0;
     let down = 0;
     let disabled = 0;
-    for (const t of this.tracked) {
+    for (const t of this.tracked.values()) {
       const s = this.apply(t);
       if (s === undefined) continue;
       entries += s.l1.entries;

@@ -59,7 +59,8 @@ export interface GatewayMetrics {
   recordHttp(event: HttpMetricsEvent): void;
   /**
    * Keeps `breaker_state{upstream}` current and counts transitions from the breaker's `stateChange`
-   * events. Returns an unsubscribe; `close()` also unsubscribes.
+   * events. Returns an unsubscribe; `close()` also unsubscribes. Tracking the same breaker under the
+   * same name again is a no-op (it would count each transition twice).
    */
   trackBreaker(upstream: string, breaker: BreakerLike): () => void;
   /**
@@ -69,7 +70,8 @@ export interface GatewayMetrics {
   trackBreakerSnapshot(upstream: string, read: () => BreakerSnapshot | undefined): () => void;
   /**
    * Exports a cache's counters (hits and misses per tier, stale served, factory calls and errors, L2
-   * errors, bus messages) and L1 size, read from `stats()` at scrape time. Returns an untrack.
+   * errors, bus messages) and L1 size, read from `stats()` at scrape time. Returns an untrack; the
+   * cache's totals stay in the counters. Tracking the same cache again is a no-op.
    */
   trackCache(cache: CacheStatsSource): () => void;
   /** Counts one webhook delivery; `reason` outside the documented set is recorded as `other`. */

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { Gauge, register as globalRegistry, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
+import { createCache } from '../../src/cache/index.js';
 import { ConfigError, createRecordingLogger, ManualClock } from '../../src/core/index.js';
 import type { HttpMetricsEvent } from '../../src/http/index.js';
 import {
@@ -150,6 +151,35 @@ describe('close()', () => {
     expect(
       seriesValue(parseExposition(await m.metrics()), 'conduit_breaker_state', { upstream: 'v' }),
     ).toBeUndefined();
+  });
+});
+
+describe('tracking twice', () => {
+  it('counts a breaker transition and a cache load once', async () => {
+    const breaker = circuitBreaker({ clock: new ManualClock(0) });
+    const cache = createCache({ prefix: 'twice' });
+    const m = createGatewayMetrics();
+    try {
+      m.trackBreaker('u', breaker);
+      const second = m.trackBreaker('u', breaker);
+      m.trackCache(cache);
+      m.trackCache(cache)(); // untracking the duplicate leaves the first tracking in place
+      second();
+      breaker.isolate();
+      await cache.getOrSet('k', async () => 1, { ttlMs: 1000 });
+      const f = parseExposition(await m.metrics());
+      expect(
+        seriesValue(f, 'conduit_breaker_transitions_total', {
+          upstream: 'u',
+          from: 'closed',
+          to: 'isolated',
+        }),
+      ).toBe(1);
+      expect(seriesValue(f, 'conduit_cache_factory_calls_total')).toBe(1);
+    } finally {
+      m.close();
+      await cache.close();
+    }
   });
 });
 

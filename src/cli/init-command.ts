@@ -168,9 +168,10 @@ function starterTool(tool: ToolConfig): Record<string, unknown> {
 /** Block YAML, with small mappings and lists on one line (`{ type: integer, minimum: 1 }`). */
 function toYaml(config: unknown): string {
   const doc = new Document(config, { aliasDuplicateObjects: false });
-  visit(doc, (_key, node, path) => {
-    // Upstreams stay in block style: that is where a user adds auth, retry, breaker.
-    if (path.length > 4 && isCollection(node) && JSON.stringify(node.toJSON()).length <= 72) node.flow = true;
+  // Only inside tools: upstreams stay in block style, where a user adds auth, retry, breaker.
+  const tools = doc.get('tools', true);
+  visit(isCollection(tools) ? tools : new Document([]), (_key, node, path) => {
+    if (path.length > 2 && isCollection(node) && JSON.stringify(node.toJSON()).length <= 72) node.flow = true;
   });
   return doc.toString({ lineWidth: 0 });
 }
@@ -211,7 +212,7 @@ function isHttpUrl(url: string | undefined): url is string {
 
 /** `${` in the document's text would read as an environment variable; `$${` is the literal. */
 function escapeInterpolation<T>(value: T): T {
-  if (typeof value === 'string') return value.replaceAll('${', '$${') as T;
+  if (typeof value === 'string') return value.replaceAll('${', () => '$${') as T;
   if (Array.isArray(value)) return value.map(escapeInterpolation) as T;
   if (value !== null && typeof value === 'object')
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeInterpolation(v)])) as T;

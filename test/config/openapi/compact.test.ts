@@ -99,7 +99,7 @@ describe('compact mode', () => {
       paths[`/r${i}`] = { get: { operationId: `get${i}`, summary: `resource ${i}` } };
     const big = openApiTools('big', { document: 'x', mode: 'compact', toolPrefix: 'x_' }, doc(paths));
     expect(big.compact?.invoke.name).toBe('x_big_invoke_operation');
-    expect((big.compact?.invoke.input.properties as Record<string, object>).operationId).not.toHaveProperty(
+    expect((big.compact!.invoke.input.properties as Record<string, object>).operationId).not.toHaveProperty(
       'enum',
     );
     expect(searchOperations(big.catalog, 'resource', 100)).toHaveLength(40);

@@ -110,7 +110,11 @@ describe('conduit init --openapi', () => {
   });
 
   it('bad command lines are usage errors; a relative server URL asks for --base-url', async () => {
-    const fail = (argv: string[]) => runInit(argv, io().io).catch((e: unknown) => e as Error);
+    const fail = (argv: string[]) =>
+      runInit(argv, io().io).then(
+        () => new Error('expected a failure'),
+        (e: unknown) => e as Error,
+      );
     expect(await fail([])).toMatchObject({ message: expect.stringMatching(/--openapi <file> is required/) });
     expect(await fail(['--openapi', samplePath, '--upstream', 'a b'])).toBeInstanceOf(UsageError);
     expect(await fail(['--openapi', samplePath, '--bogus'])).toBeInstanceOf(UsageError);

@@ -1,7 +1,8 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import type { HttpMetricsEvent } from '../http/index.js';
 import { BufferedCounter, type CounterSlot } from './buffered-counter.js';
 import { LATENCY_BUCKETS_SECONDS } from './buckets.js';
+import { FastHistogram } from './fast-histogram.js';
 import { LabelGuard, OTHER_LABEL } from './label-guard.js';
 
 interface RouteSeries {
@@ -21,7 +22,7 @@ const ERROR_CODE = /^[A-Z][A-Z0-9_]{0,47}$/;
 export class HttpMetrics {
   private readonly requests = new BufferedCounter();
   private readonly retries = new BufferedCounter();
-  private readonly duration: Histogram<'upstream' | 'method' | 'route'>;
+  private readonly duration: FastHistogram;
   private readonly tree = new Map<string, Map<string, Map<string, RouteSeries>>>();
   private readonly routeGuards = new Map<string, LabelGuard>();
   private readonly upstreams: LabelGuard;
@@ -53,13 +54,12 @@ export class HttpMetrics {
         retries.flush();
       },
     });
-    this.duration = new Histogram({
-      name: `${prefix}upstream_request_duration_seconds`,
-      help: 'Upstream call duration in seconds, all attempts and backoff included.',
-      labelNames: ['upstream', 'method', 'route'],
-      buckets: [...LATENCY_BUCKETS_SECONDS],
-      registers: [registry],
-    });
+    this.duration = new FastHistogram(
+      `${prefix}upstream_request_duration_seconds`,
+      'Upstream call duration in seconds, all attempts and backoff included.',
+      LATENCY_BUCKETS_SECONDS,
+      registry,
+    );
     this.upstreams = new LabelGuard(200, (v) =>
       warn(`more than 200 upstream names (latest ${JSON.stringify(v)})`),
     );
@@ -129,7 +129,7 @@ export class HttpMetrics {
   private bind(labels: Record<string, string>): RouteSeries {
     return {
       labels,
-      duration: this.duration.labels(labels),
+      duration: this.duration.bind(labels),
       retries: this.retries.slot(labels),
       byStatus: new Map(),
     };

@@ -1,6 +1,7 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import { BufferedCounter, type CounterSlot } from './buffered-counter.js';
 import { LATENCY_BUCKETS_SECONDS } from './buckets.js';
+import { FastHistogram } from './fast-histogram.js';
 import { LabelGuard, OTHER_LABEL } from './label-guard.js';
 import { TOOL_OUTCOMES, type ToolOutcome } from './tool-outcome.js';
 
@@ -41,7 +42,7 @@ class BoundToolSeries implements ToolSeries {
 /** `tool_calls_total{tool,upstream,outcome}` and `tool_call_duration_seconds{tool}`. */
 export class ToolMetrics {
   private readonly calls = new BufferedCounter();
-  private readonly duration: Histogram<'tool'>;
+  private readonly duration: FastHistogram;
   private readonly byTool = new Map<string, Map<string, ToolSeries>>();
   private readonly tools: LabelGuard;
   private readonly upstreams: LabelGuard;
@@ -63,13 +64,12 @@ export class ToolMetrics {
         calls.flush();
       },
     });
-    this.duration = new Histogram({
-      name: `${prefix}tool_call_duration_seconds`,
-      help: 'MCP tool call duration in seconds, cache hits and failures included.',
-      labelNames: ['tool'],
-      buckets: [...LATENCY_BUCKETS_SECONDS],
-      registers: [registry],
-    });
+    this.duration = new FastHistogram(
+      `${prefix}tool_call_duration_seconds`,
+      'MCP tool call duration in seconds, cache hits and failures included.',
+      LATENCY_BUCKETS_SECONDS,
+      registry,
+    );
     this.tools = new LabelGuard(1000, (v) => warn(`more than 1000 tool names (latest ${JSON.stringify(v)})`));
     this.upstreams = new LabelGuard(200, (v) =>
       warn(`more than 200 upstream names (latest ${JSON.stringify(v)})`),
@@ -97,6 +97,6 @@ export class ToolMetrics {
   }
 
   private bind(tool: string, upstream: string): ToolSeries {
-    return new BoundToolSeries(this.calls, this.duration.labels({ tool }), tool, upstream, this.isOpen);
+    return new BoundToolSeries(this.calls, this.duration.bind({ tool }), tool, upstream, this.isOpen);
   }
 }

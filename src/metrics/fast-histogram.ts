@@ -21,6 +21,8 @@ export class HistogramSeries {
 
   /** Adds one observation: a scan of the bounds and three number updates, nothing allocated. */
   observe(value: number): void {
+    // A clock stepping back (Date.now) or a NaN must not poison the sum: count it as 0.
+    if (!(value >= 0)) value = 0;
     const b = this.bounds;
     let i = 0;
     while (i < b.length && value > b[i]!) i++;

@@ -55,6 +55,10 @@ describe('FastHistogram', () => {
     expect(await registry.metrics()).toContain('x_seconds_bucket{le="2",a="1"} 1');
     const json = await registry.getMetricsAsJSON();
     expect(json[0]?.type).toBe('histogram');
+    h.bind({ a: '2' }).observe(Number.NaN);
+    h.bind({ a: '2' }).observe(-5);
+    expect(await registry.metrics()).toContain('x_seconds_sum{a="2"} 0');
+    expect(await registry.metrics()).toContain('x_seconds_bucket{le="1",a="2"} 2');
     registry.resetMetrics();
     expect(await registry.metrics()).toContain('x_seconds_count{a="1"} 0');
   });

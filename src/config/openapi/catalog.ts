@@ -1,6 +1,6 @@
 import type { ToolConfig } from '../schema.js';
 import { didYouMean } from '../did-you-mean.js';
-import { InvalidOperationArgumentsError, UnknownOperationError } from './errors.js';
+import { InvalidOperationArgumentsError, OperationSchemaError, UnknownOperationError } from './errors.js';
 import type { WireHints } from './operation-tool.js';
 
 /** One operation of a compact-mode catalog (also produced in tools mode). */
@@ -189,7 +189,8 @@ const compiled = new WeakMap<
  * Resolves an invoke call: the operation's tool config and its arguments, validated against its input
  * schema when a validator is given (the gateway passes its own; without one, the gateway validates when
  * it runs the tool). Throws `UnknownOperationError` (`OPENAPI_UNKNOWN_OPERATION`, with a "did you mean")
- * or `InvalidOperationArgumentsError` (`OPENAPI_INVALID_ARGUMENTS`, naming the fields).
+ * or `InvalidOperationArgumentsError` (`OPENAPI_INVALID_ARGUMENTS`, naming the fields), or
+ * `OperationSchemaError` (`OPENAPI_SCHEMA_INVALID`) when the validator cannot compile the schema.
  */
 export function resolveInvocation(
   catalog: OperationCatalog,
@@ -218,7 +219,15 @@ export function resolveInvocation(
     }
     let check = perValidator.get(op);
     if (!check) {
-      check = validator.getValidator(op.tool.input as never);
+      try {
+        check = validator.getValidator(op.tool.input as never);
+      } catch (err) {
+        throw new OperationSchemaError(
+          id,
+          `the input schema of ${id} cannot be used for validation (${String((err as Error)?.message ?? err).split('\n')[0]}); fix the document or exclude the operation`,
+          { cause: err },
+        );
+      }
       perValidator.set(op, check);
     }
     const result = check(given);

@@ -65,3 +65,12 @@ export class InvalidOperationArgumentsError extends ConduitError {
     this.operationId = operationId;
   }
 }
+
+/** Compact mode: the validator could not compile the operation's input schema (an odd document). */
+export class OperationSchemaError extends ConduitError {
+  readonly operationId: string;
+  constructor(operationId: string, message: string, options?: { cause?: unknown }) {
+    super('OPENAPI_SCHEMA_INVALID', message, options);
+    this.operationId = operationId;
+  }
+}

@@ -45,6 +45,7 @@ export {
   OpenApiRefError,
   UnknownOperationError,
   InvalidOperationArgumentsError,
+  OperationSchemaError,
   type OpenApiErrorCode,
 } from './errors.js';
 export { sanitizeToolName, generatedName } from './tool-name.js';

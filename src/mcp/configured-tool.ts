@@ -1,6 +1,6 @@
 import type { CallToolResult, ServerContext, StandardSchemaWithJSON } from '@modelcontextprotocol/server';
 import { fromJsonSchema } from '@modelcontextprotocol/server';
-import { AbortedError, type Clock, ConfigError, type Logger } from '../core/index.js';
+import { AbortedError, type Clock, ConfigError, isAbortError, type Logger } from '../core/index.js';
 import { type HttpClient, type HttpResponse, InvalidJsonError } from '../http/index.js';
 import type { GatewayCache, GetOrSetOptions } from './cache-port.js';
 import type { ToolShape } from './config-shape.js';
@@ -49,6 +49,26 @@ export function parseBody(res: HttpResponse): unknown {
     }
   }
   return text;
+}
+
+/**
+ * `getOrSetWithMeta`, but a caller is not failed by another caller's cancellation: concurrent misses
+ * share one upstream request (single-flight) that carries the first caller's signal, so when that
+ * caller cancels, the others start a fresh request instead of reporting a cancellation of their own.
+ */
+export async function sharedFetch<T>(
+  cache: GatewayCache,
+  key: string,
+  factory: () => Promise<T>,
+  options: GetOrSetOptions,
+  signal: AbortSignal,
+) {
+  try {
+    return await cache.getOrSetWithMeta(key, factory, options);
+  } catch (err) {
+    if (!isAbortError(err) || signal.aborted) throw err;
+    return cache.getOrSetWithMeta(key, factory, options);
+  }
 }
 
 export function compileTool(tool: ToolShape, rt: ToolRuntime): CompiledTool {
@@ -114,7 +134,7 @@ export function compileTool(tool: ToolShape, rt: ToolRuntime): CompiledTool {
         if (cachePolicy.staleIfError !== undefined) options.staleIfErrorMs = cachePolicy.staleIfError;
         if (tagTemplates.length > 0) options.tags = tagTemplates.map((t) => t.render(args));
         if (tool.timeout !== undefined) options.timeoutMs = tool.timeout;
-        const hit = await rt.cache.getOrSetWithMeta(key, () => callUpstream(args, signal), options);
+        const hit = await sharedFetch(rt.cache, key, () => callUpstream(args, signal), options, signal);
         result =
           hit.source === 'factory'
             ? successResult(hit.value, { source: 'upstream', stale: hit.stale })

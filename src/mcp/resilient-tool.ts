@@ -9,6 +9,7 @@ import { fromJsonSchema } from '@modelcontextprotocol/server';
 import { type Clock, type Logger, noopLogger, systemClock } from '../core/index.js';
 import { type Policy, timeout, wrap } from '../resilience/index.js';
 import type { GatewayCache } from './cache-port.js';
+import { sharedFetch } from './configured-tool.js';
 import { describeFailure, errorResult } from './error-result.js';
 import { InputValidator } from './input-validator.js';
 import { startProgress } from './progress.js';
@@ -136,7 +137,13 @@ export function registerResilientTool<A>(
         if (cache.staleWhileRevalidateMs !== undefined)
           options.staleWhileRevalidateMs = cache.staleWhileRevalidateMs;
         if (cache.staleIfErrorMs !== undefined) options.staleIfErrorMs = cache.staleIfErrorMs;
-        const hit = await cache.store.getOrSetWithMeta(cache.key(args), () => run(args, mcp), options);
+        const hit = await sharedFetch(
+          cache.store,
+          cache.key(args),
+          () => run(args, mcp),
+          options,
+          mcp.mcpReq.signal,
+        );
         value = hit.value;
         result =
           hit.source === 'factory'

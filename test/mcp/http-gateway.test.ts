@@ -197,6 +197,40 @@ describe('gateway errors that are not the upstream answering', () => {
     }
   });
 
+  it('never puts upstream secrets in tool results', async () => {
+    const config = assignmentsConfig(upstream.url);
+    config.upstreams.assignments!.auth = { type: 'query', name: 'api_key', value: 'sekret-query-value' };
+    config.upstreams.viaHeader = {
+      baseUrl: upstream.url,
+      auth: { type: 'bearer', token: 'sekret-bearer-token' },
+    };
+    config.tools.push({
+      name: 'echo_bearer',
+      upstream: 'viaHeader',
+      method: 'GET',
+      path: '/assignments/{id}',
+      input: { type: 'object', properties: { id: { type: 'string' } } },
+    });
+    const gw = await startGateway(config, { transport: 'http' });
+    try {
+      const client = await connectV2(gw.url!, 'legacy');
+      const notFound = (await client.callTool({
+        name: 'get_assignment',
+        arguments: { id: 'nope' },
+      })) as Result;
+      expect(notFound.isError).toBe(true);
+      expect(upstream.seen.at(-1)!.url).toContain('api_key=sekret-query-value'); // it was sent…
+      expect(JSON.stringify(notFound)).not.toContain('sekret-query-value'); // …but is not shown
+      upstream.setFault({ kind: 'status', status: 500 });
+      const failed = (await client.callTool({ name: 'echo_bearer', arguments: { id: '1' } })) as Result;
+      expect(upstream.seen.at(-1)!.headers.authorization).toBe('Bearer sekret-bearer-token');
+      expect(JSON.stringify(failed)).not.toContain('sekret-bearer-token');
+      await client.close();
+    } finally {
+      await gw.close();
+    }
+  });
+
   it('refuses a config whose tool names an unknown upstream', async () => {
     const config = assignmentsConfig('http://127.0.0.1:1');
     config.tools[0]!.upstream = 'nope';

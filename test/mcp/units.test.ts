@@ -1,9 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { createCache } from '../../src/cache/index.js';
 import { AbortedError } from '../../src/core/index.js';
 import { HttpStatusError } from '../../src/http/index.js';
 import { describeFailure, errorResult, InputValidator, KeyTemplate } from '../../src/mcp/index.js';
 import { stableStringify } from '../../src/mcp/key-template.js';
+import { sharedFetch } from '../../src/mcp/configured-tool.js';
 import { buildRequestMapping, mapArguments } from '../../src/mcp/request-mapping.js';
 import { CircuitOpenError } from '../../src/resilience/index.js';
 
@@ -144,5 +146,42 @@ describe('error messages', () => {
     expect(r.isError).toBe(true);
     expect(r._meta).toEqual({ 'conduit/error': { code: 'HTTP_STATUS', status: 429, retryAfterMs: 2000 } });
     expect((r.content[0] as { text: string }).text).toContain('retry after 2.0 s');
+  });
+});
+
+describe('sharedFetch', () => {
+  it('does not fail a caller because another caller sharing the flight cancelled', async () => {
+    const cache = createCache({ prefix: 'shared-fetch' });
+    const first = new AbortController();
+    let calls = 0;
+    const factoryFor = (signal: AbortSignal) => () => {
+      calls++;
+      if (calls === 1)
+        return new Promise<string>((_, reject) =>
+          signal.addEventListener('abort', () => reject(new AbortedError('The operation was aborted')), {
+            once: true,
+          }),
+        );
+      return Promise.resolve('fresh');
+    };
+    const a = sharedFetch(cache, 'k', factoryFor(first.signal), { ttlMs: 1000 }, first.signal);
+    const second = new AbortController();
+    const b = sharedFetch(cache, 'k', factoryFor(second.signal), { ttlMs: 1000 }, second.signal);
+    await Promise.resolve();
+    first.abort();
+    await expect(a).rejects.toThrow();
+    await expect(b).resolves.toMatchObject({ value: 'fresh', source: 'factory' });
+    expect(calls).toBe(2);
+    // The same race on the bare cache: the second caller joined the flight and inherits the abort.
+    calls = 0;
+    const c = new AbortController();
+    const x = cache.getOrSetWithMeta('k2', factoryFor(c.signal), { ttlMs: 1000 });
+    const y = cache.getOrSetWithMeta('k2', factoryFor(new AbortController().signal), { ttlMs: 1000 });
+    await Promise.resolve();
+    c.abort();
+    await expect(x).rejects.toThrow();
+    await expect(y).rejects.toThrow();
+    expect(calls).toBe(1);
+    await cache.close();
   });
 });

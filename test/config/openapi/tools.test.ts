@@ -82,7 +82,6 @@ describe('openApiTools on the sample assignments document', () => {
       title: 'body',
       status: 'body',
       dueDate: 'body',
-      checklist: 'body',
     });
     expect(t.input.required).toEqual(['userId', 'title']);
     expect(t.input.properties?.['Idempotency-Key']).toMatchObject({ type: 'string', maxLength: 200 });
@@ -93,23 +92,56 @@ describe('openApiTools on the sample assignments document', () => {
   });
 
   it('the recursive schema becomes a $defs entry that validates nested values at any depth', () => {
-    const t = tool('createAssignment');
-    const defs = (t.input as { $defs?: Record<string, unknown> }).$defs;
+    const t = tool('getAssignment');
+    const defs = (t.output as { $defs?: Record<string, unknown> }).$defs;
     expect(Object.keys(defs ?? {})).toEqual(['ChecklistItem']);
-    expect(JSON.stringify(t.input)).not.toContain('#/components');
+    expect(JSON.stringify(t.output)).not.toContain('#/components');
     const ok = {
+      id: 'a1',
       userId: 'u1',
       title: 'Essay',
+      status: 'todo',
       checklist: [
         { text: 'outline', children: [{ text: 'intro', children: [{ text: 'hook', done: true }] }] },
       ],
     };
-    expect(check(t.input, ok).valid).toBe(true);
+    expect(check(t.output, ok).valid).toBe(true);
     const deepBad = structuredClone(ok);
     (deepBad.checklist[0]!.children![0]!.children![0] as { done: unknown }).done = 'yes';
-    expect(check(t.input, deepBad).valid).toBe(false);
-    const missingText = { userId: 'u1', title: 'x', checklist: [{ children: [{}] }] };
-    expect(check(t.input, missingText).errorMessage).toMatch(/text/);
+    expect(check(t.output, deepBad).valid).toBe(false);
+    expect(check(t.output, { ...ok, checklist: [{ children: [{}] }] }).errorMessage).toMatch(/text/);
+  });
+
+  it('a recursive request body validates as tool input too', () => {
+    const d = doc(
+      {
+        '/trees': {
+          post: {
+            operationId: 'plant',
+            requestBody: {
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Node' } } },
+            },
+          },
+        },
+      },
+      {
+        schemas: {
+          Node: {
+            type: 'object',
+            properties: {
+              name: { type: 'string' },
+              kids: { type: 'array', items: { $ref: '#/components/schemas/Node' } },
+            },
+            required: ['name'],
+          },
+        },
+      },
+    );
+    const t = openApiTools('a', { document: 'x' }, d).tools[0]!;
+    expect(t.params).toEqual({ name: 'body', kids: 'body' });
+    expect((t.input as { $defs?: object }).$defs).toHaveProperty('Node');
+    expect(check(t.input, { name: 'a', kids: [{ name: 'b', kids: [{ name: 'c' }] }] }).valid).toBe(true);
+    expect(check(t.input, { name: 'a', kids: [{ kids: [{ name: 'c' }] }] }).valid).toBe(false);
   });
 
   it('update: path parameter plus body fields; the body’s additionalProperties: false carries over', () => {

@@ -59,7 +59,7 @@ describe('tools from the sample OpenAPI document, served by the gateway against 
       const page = await call('listAssignments', { page: 2, page_size: 3, status: 'todo' });
       expect(page.isError, JSON.stringify(page.content)).toBeFalsy();
       expect(page.structuredContent).toMatchObject({ page: 2, page_size: 3 });
-      expect((page.structuredContent?.items as { status: string }[]).every((a) => a.status === 'todo')).toBe(
+      expect((page.structuredContent!.items as { status: string }[]).every((a) => a.status === 'todo')).toBe(
         true,
       );
 

@@ -42,7 +42,8 @@ function hole(segment: string): string | undefined {
 export function singular(word: string): string {
   if (/ies$/i.test(word) && word.length > 3) return `${word.slice(0, -3)}y`;
   if (/(ss|x|z|ch|sh)es$/i.test(word)) return word.slice(0, -2);
-  if (/[^s]s$/i.test(word)) return word.slice(0, -1);
+  if (/(us|is|ss)$/i.test(word)) return word; // status, analysis, class
+  if (/s$/i.test(word)) return word.slice(0, -1);
   return word;
 }
 

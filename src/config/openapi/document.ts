@@ -59,13 +59,46 @@ function parseText(text: string, format: 'yaml' | 'json', source: string): unkno
       );
     }
     // A low alias limit stops "billion laughs" documents from expanding without bound.
-    return doc.toJS({ maxAliasCount: 100 });
+    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    assertAcyclic(value, source);
+    return value;
   } catch (err) {
     if (err instanceof OpenApiError) throw err;
     throw new OpenApiError(
       'OPENAPI_DOCUMENT_INVALID',
       `${source}: cannot read the YAML: ${String((err as Error)?.message ?? err).split('\n')[0]}`,
     );
+  }
+}
+
+/**
+ * YAML aliases can make a node contain itself (`a: &x [*x]`); every later walk would loop or overflow,
+ * so such a document is refused here. Iterative: documents may nest deeply.
+ */
+function assertAcyclic(root: unknown, source: string): void {
+  if (root === null || typeof root !== 'object') return;
+  const onPath = new Set<object>();
+  const done = new Set<object>();
+  const stack: { node: object; exit: boolean }[] = [{ node: root, exit: false }];
+  while (stack.length > 0) {
+    const { node, exit } = stack.pop()!;
+    if (exit) {
+      onPath.delete(node);
+      done.add(node);
+      continue;
+    }
+    if (done.has(node)) continue;
+    onPath.add(node);
+    stack.push({ node, exit: true });
+    for (const child of Object.values(node)) {
+      if (child === null || typeof child !== 'object' || done.has(child)) continue;
+      if (onPath.has(child))
+        throw new OpenApiError(
+          'OPENAPI_DOCUMENT_INVALID',
+          `${source}: a YAML alias refers to a node that contains it; use a $ref for recursive schemas`,
+        );
+      stack.push({ node: child, exit: false });
+    }
   }
 }
 

@@ -1,7 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/core/index.js';
 import { parseConfig, toolSchema } from '../../../src/config/index.js';
+import { join } from 'node:path';
 import {
+  expandOpenApi,
   loadOpenApiDocument,
   type OpenApiDocument,
   type OpenApiToolSet,
@@ -9,7 +11,7 @@ import {
   openapiSourceSchema,
 } from '../../../src/config/openapi/index.js';
 import { InputValidator } from '../../../src/mcp/index.js';
-import { doc, samplePath } from './helpers.js';
+import { doc, repoRoot, samplePath } from './helpers.js';
 
 let sample: OpenApiDocument;
 let set: OpenApiToolSet;
@@ -401,5 +403,52 @@ describe('parameters and bodies', () => {
       'comments',
       'item:{id}:comments',
     ]);
+  });
+});
+
+describe('expandOpenApi (what loadConfig will call)', () => {
+  it('loads each upstream’s document relative to the config directory and appends its tools', async () => {
+    const handWritten = set.tools.find((t) => t.name === 'getHealth')!;
+    const expanded = await expandOpenApi(
+      {
+        upstreams: {
+          plain: {},
+          hw: { openapi: { document: 'openapi/assignments.openapi.yaml', toolPrefix: 'hw_' } },
+          compact: { openapi: { document: samplePath, mode: 'compact' } },
+        },
+        tools: [handWritten],
+      },
+      { baseDir: join(repoRoot, 'examples') },
+    );
+    expect(expanded.tools).toHaveLength(9);
+    expect(expanded.tools[0]).toBe(handWritten);
+    expect(expanded.tools[1]).toMatchObject({ name: 'hw_getHealth', upstream: 'hw' });
+    expect(Object.keys(expanded.sets)).toEqual(['hw', 'compact']);
+    expect(expanded.sets.compact?.compact?.search.name).toBe('compact_search_operations');
+  });
+
+  it('a generated name that is already taken is a collision naming both places', async () => {
+    const rejection = (p: Promise<unknown>) =>
+      p.then(
+        () => new Error('expected a rejection') as Error & { code?: string },
+        (e: unknown) => e as Error & { code?: string },
+      );
+    const err = await rejection(
+      expandOpenApi(
+        { upstreams: { a: { openapi: { document: samplePath } } }, tools: [{ ...set.tools[0]! }] },
+        { baseDir: '/' },
+      ),
+    );
+    expect(err.code).toBe('OPENAPI_NAME_COLLISION');
+    expect(err.message).toMatch(
+      /upstreams\.a\.openapi makes a tool "getHealth", a name already used by tools\[\]/,
+    );
+    const missing = await rejection(
+      expandOpenApi(
+        { upstreams: { a: { openapi: { document: 'nope.yaml' } } }, tools: [] },
+        { baseDir: '/tmp' },
+      ),
+    );
+    expect(missing.code).toBe('OPENAPI_DOCUMENT_INVALID');
   });
 });

@@ -6,7 +6,8 @@ import { duration, flag } from '../units.js';
 const nonEmpty = (what: string) =>
   z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
 
-const METHOD = /^(get|put|post|delete|patch|head)$/i;
+// No /i flag: JSON Schema patterns carry no flags, and editors read the generated schema.
+const METHOD = /^(get|put|post|delete|patch|head|GET|PUT|POST|DELETE|PATCH|HEAD)$/;
 
 /** Which operations a selector matches: any listed operation id, tag, path glob or method. */
 const selectorSchema = strictObject({

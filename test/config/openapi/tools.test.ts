@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/core/index.js';
 import { parseConfig, toolSchema } from '../../../src/config/index.js';
 import { join } from 'node:path';
+import { z } from 'zod';
 import {
   expandOpenApi,
   loadOpenApiDocument,
@@ -252,6 +253,9 @@ describe('selection and overrides', () => {
     const bad = openapiSourceSchema.safeParse({ document: 'spec.yaml', overides: {} });
     expect(bad.error?.issues[0]?.message).toMatch(/did you mean "overrides"/);
     expect(() => openApiTools('a', { document: 'x', mode: 'huge' } as never, sample)).toThrow(ConfigError);
+    // Editors get it through the config's JSON Schema.
+    const json = z.toJSONSchema(openapiSourceSchema, { io: 'input', unrepresentable: 'any' });
+    expect(json).toMatchObject({ required: ['document'], additionalProperties: false });
   });
 });
 

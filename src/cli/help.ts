@@ -1,3 +1,5 @@
+import { INIT_HELP } from './init-command.js';
+
 /** Help texts: short, with the defaults and an example each. */
 export const MAIN_HELP = `conduit — resilient, cached MCP tools in front of HTTP APIs
 
@@ -8,6 +10,7 @@ Commands:
   serve      Serve the tools of a config over MCP (stdio or Streamable HTTP)
   validate   Check a config and print every problem with its path and line
   demo       Run a scripted session against a bundled example API (start here)
+  init       Write a starter config from an OpenAPI document
 
 Options:
   -h, --help       Show help (also: conduit <command> --help)
@@ -66,4 +69,9 @@ Options:
   -h, --help            Show this help
 `;
 
-export const HELP: Record<string, string> = { serve: SERVE_HELP, validate: VALIDATE_HELP, demo: DEMO_HELP };
+export const HELP: Record<string, string> = {
+  serve: SERVE_HELP,
+  validate: VALIDATE_HELP,
+  demo: DEMO_HELP,
+  init: INIT_HELP,
+};

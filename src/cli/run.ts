@@ -8,7 +8,7 @@ import { type ServeDeps, serveCommand } from './serve-command.js';
 import { UsageError } from './usage-error.js';
 import { validateCommand } from './validate-command.js';
 
-const COMMANDS = ['serve', 'validate', 'demo'] as const;
+const COMMANDS = ['serve', 'validate', 'demo', 'init'] as const;
 
 export interface RunCliDeps extends ServeDeps {}
 
@@ -44,6 +44,10 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: RunCliDep
         return await serveCommand(rest, io, deps);
       case 'validate':
         return await validateCommand(rest, io);
+      case 'init': {
+        const { runInit } = await import('./init-command.js');
+        return await runInit(rest, io);
+      }
       default: {
         const { demoCommand } = await import('./demo-command.js');
         return await demoCommand(rest, io);

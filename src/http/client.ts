@@ -127,6 +127,10 @@ class Client implements HttpClient {
     return this.pipeline.breakerSnapshot();
   }
 
+  get circuitBreaker(): HttpPipeline['breaker'] {
+    return this.pipeline.breaker;
+  }
+
   get(path: string, options?: RequestOptions): Promise<HttpResponse> {
     return this.send('GET', path, options);
   }

@@ -60,6 +60,8 @@ export interface HttpPipeline {
   /** True when a policy can make a call wait in a queue (bulkhead queue, rate-limit wait). */
   readonly queues: boolean;
   breakerSnapshot(): BreakerSnapshot | undefined;
+  /** The breaker instance (own or given), for observers such as metrics. */
+  readonly breaker: CircuitBreaker | undefined;
   dispose(): void;
 }
 
@@ -165,6 +167,7 @@ export function buildPipeline(
       return chain.execute((pc) => attempt(call, pc.attempt), signal ? { signal } : undefined);
     },
     breakerSnapshot: () => breaker?.snapshot(),
+    breaker,
     dispose() {
       if (ownsBreaker) breaker?.dispose();
     },

@@ -3,7 +3,7 @@ import type { Clock, Logger } from '../core/index.js';
 import type { Output, Schema } from './json.js';
 import type { Page, PaginateOptions } from './pagination.js';
 import type { PathParams } from './path-template.js';
-import type { BreakerSnapshot } from '../resilience/index.js';
+import type { BreakerSnapshot, CircuitBreaker } from '../resilience/index.js';
 import type { ResilienceOptions } from './pipeline.js';
 import type { Query } from './query.js';
 import type { HttpResponse } from './response.js';
@@ -122,6 +122,11 @@ export interface HttpClient {
   ): AsyncGenerator<Page<T, D>, void, undefined>;
   /** Circuit breaker state of this upstream, or undefined when the breaker is disabled. */
   readonly breaker: BreakerSnapshot | undefined;
+  /**
+   * The circuit breaker instance itself (undefined when disabled), to observe its `stateChange`
+   * events, e.g. `metrics.trackBreaker(name, client.circuitBreaker)`. Do not dispose it: the client does.
+   */
+  readonly circuitBreaker?: CircuitBreaker | undefined;
   /** Closes connections (when the client created them) and leaves nothing scheduled. */
   close(): Promise<void>;
 }

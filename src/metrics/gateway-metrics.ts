@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ConfigError, type Logger, noopLogger } from '../core/index.js';
 import type { HttpMetricsEvent } from '../http/index.js';
 import type { BreakerSnapshot } from '../resilience/index.js';
-import type { WebhookHandler } from '../webhooks/index.js';
+import type { WebhookResponse } from '../webhooks/index.js';
 import { type BreakerLike, BreakerMetrics } from './breaker-metrics.js';
 import { CacheMetrics, type CacheStatsSource } from './cache-metrics.js';
 import { HttpMetrics } from './http-metrics.js';
@@ -76,8 +76,11 @@ export interface GatewayMetrics {
   trackCache(cache: CacheStatsSource): () => void;
   /** Counts one webhook delivery; `reason` outside the documented set is recorded as `other`. */
   webhookOutcome(endpoint: string, outcome: WebhookOutcome, reason?: string): void;
-  /** A receiver of `conduit/webhooks` that counts every delivery it answers; use it in its place. */
-  instrumentWebhooks(handler: WebhookHandler): WebhookHandler;
+  /**
+   * Counts one answer of a `conduit/webhooks` receiver (endpoint name, or undefined for an unknown
+   * path); `webhookOutcomeHook(metrics)` is this as the receiver's `onOutcome` option.
+   */
+  webhookResponse(endpoint: string | undefined, response: { status: number; body: string }): void;
   /** The Prometheus text exposition of every metric in the registry. */
   metrics(): Promise<string>;
   /**
@@ -166,8 +169,8 @@ class PromGatewayMetrics implements GatewayMetrics {
     this.webhooks.record(endpoint, outcome, reason);
   }
 
-  instrumentWebhooks(handler: WebhookHandler): WebhookHandler {
-    return this.webhooks.instrument(handler);
+  webhookResponse(endpoint: string | undefined, response: { status: number; body: string }): void {
+    this.webhooks.recordResponse(endpoint, response.status, response.body);
   }
 
   metrics(): Promise<string> {
@@ -217,4 +220,17 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
  */
 export function httpMetricsHook(metrics: GatewayMetrics): (event: HttpMetricsEvent) => void {
   return (event) => metrics.recordHttp(event);
+}
+
+/**
+ * The webhook receiver's `onOutcome` hook recording into `metrics`: every answer counted by endpoint,
+ * outcome and reason.
+ *
+ * @example
+ * createWebhookHandler({ endpoints, onOutcome: webhookOutcomeHook(metrics) });
+ */
+export function webhookOutcomeHook(
+  metrics: GatewayMetrics,
+): (endpoint: string | undefined, response: WebhookResponse) => void {
+  return (endpoint, response) => metrics.webhookResponse(endpoint, response);
 }

@@ -16,6 +16,7 @@
 export {
   createGatewayMetrics,
   httpMetricsHook,
+  webhookOutcomeHook,
   type GatewayMetrics,
   type GatewayMetricsOptions,
 } from './gateway-metrics.js';

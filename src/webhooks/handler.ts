@@ -41,6 +41,12 @@ export interface WebhookHandlerOptions {
   dedupeTtlMs?: number;
   logger?: Logger;
   clock?: Clock;
+  /**
+   * Called once for every answer the receiver gives (node:http listener and `handle()` alike), with
+   * the endpoint's name (undefined for a path no endpoint serves) and the response; e.g. metrics'
+   * `webhookOutcomeHook`. Must not throw (a throw is logged and ignored).
+   */
+  onOutcome?: (endpoint: string | undefined, response: WebhookResponse) => void;
 }
 
 /** A delivery as an adapter hands it over: path, headers (lower-case names) and the raw body. */
@@ -307,7 +313,23 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     );
   }
 
+  const onOutcome = options.onOutcome;
+  const report = (endpoint: string | undefined, response: WebhookResponse): void => {
+    if (!onOutcome) return;
+    try {
+      onOutcome(endpoint, response);
+    } catch (err) {
+      logger.warn({ err: errorInfo(err) }, 'webhook onOutcome hook threw');
+    }
+  };
+
   const handle = async (request: WebhookRequest): Promise<WebhookResponse> => {
+    const r = await answer(request);
+    report(endpointFor(request.path)?.name, r);
+    return r;
+  };
+
+  const answer = async (request: WebhookRequest): Promise<WebhookResponse> => {
     try {
       const ep = endpointFor(request.path);
       if (!ep) return failure(404, 'not_found', `No webhook endpoint at ${request.path.split('?')[0]}`);
@@ -328,7 +350,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
   };
 
   const listener = ((req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => {
-    serveNode(req, res, next, { endpointFor, processDelivery, logger });
+    serveNode(req, res, next, { endpointFor, processDelivery, logger, report });
   }) as WebhookHandler;
   Object.defineProperties(listener, {
     handle: { value: handle },

@@ -9,6 +9,8 @@ interface Deps {
   endpointFor(path: string): WebhookEndpoint | undefined;
   processDelivery(ep: WebhookEndpoint, headers: WebhookHeaders, body: Uint8Array): Promise<WebhookResponse>;
   logger: Logger;
+  /** Told about every answer written (endpoint name, or undefined for an unknown path). */
+  report(endpoint: string | undefined, response: WebhookResponse): void;
 }
 
 function send(res: ServerResponse, r: WebhookResponse, close = false): void {
@@ -36,12 +38,20 @@ export function serveNode(
   const ep = deps.endpointFor(req.url ?? '/');
   if (!ep) {
     if (next) next();
-    else send(res, failure(404, 'not_found', 'No webhook endpoint at this path'));
+    else {
+      const r = failure(404, 'not_found', 'No webhook endpoint at this path');
+      deps.report(undefined, r);
+      send(res, r);
+    }
     return;
   }
+  const answer = (r: WebhookResponse, close = false) => {
+    deps.report(ep.name, r);
+    send(res, r, close);
+  };
   const refuse = (r: WebhookResponse) => {
     // The body is not read: the connection is closed after the answer rather than drained.
-    send(res, r, true);
+    answer(r, true);
   };
   if (req.method !== 'POST') {
     refuse(failure(405, 'method_not_allowed', 'Webhooks are delivered with POST', { allow: 'POST' }));
@@ -74,7 +84,7 @@ export function serveNode(
       chunks.length = 0;
       req.pause();
       ep.logger.warn({ reason: 'body_too_large', bytes: size }, 'webhook rejected');
-      send(res, tooLarge(), true);
+      answer(tooLarge(), true);
       res.once('finish', () => req.socket?.destroySoon?.());
       return;
     }
@@ -85,13 +95,13 @@ export function serveNode(
     const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
     const headers = req.headersDistinct as WebhookHeaders;
     deps.processDelivery(ep, headers, body).then(
-      (r) => send(res, r),
+      (r) => answer(r),
       (err: unknown) => {
         deps.logger.error(
           { err: err instanceof Error ? err.message : String(err) },
           'webhook receiver failed',
         );
-        send(res, failure(500, 'internal_error', 'The webhook receiver failed; retry later'));
+        answer(failure(500, 'internal_error', 'The webhook receiver failed; retry later'));
       },
     );
   };

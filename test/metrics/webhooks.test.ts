@@ -1,7 +1,12 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { createGatewayMetrics, type GatewayMetrics, metricsHandler } from '../../src/metrics/index.js';
+import {
+  createGatewayMetrics,
+  type GatewayMetrics,
+  metricsHandler,
+  webhookOutcomeHook,
+} from '../../src/metrics/index.js';
 import { createWebhookHandler, hmac, type WebhookHandler } from '../../src/webhooks/index.js';
 import { parseExposition, seriesValue, sumOf } from './exposition.js';
 import { type Listening, listen } from './helpers.js';
@@ -17,25 +22,24 @@ describe('webhook outcomes', () => {
 
   beforeAll(async () => {
     metrics = createGatewayMetrics();
-    receiver = metrics.instrumentWebhooks(
-      createWebhookHandler({
-        endpoints: [
-          {
-            path: '/hooks/orders',
-            name: 'orders',
-            verifier: hmac({ secret: SECRET }),
-            on: {
-              'order.updated': (e) => {
-                processed.push(e.id);
-              },
-              'order.broken': () => {
-                throw new Error('handler bug');
-              },
+    receiver = createWebhookHandler({
+      onOutcome: webhookOutcomeHook(metrics),
+      endpoints: [
+        {
+          path: '/hooks/orders',
+          name: 'orders',
+          verifier: hmac({ secret: SECRET }),
+          on: {
+            'order.updated': (e) => {
+              processed.push(e.id);
+            },
+            'order.broken': () => {
+              throw new Error('handler bug');
             },
           },
-        ],
-      }),
-    );
+        },
+      ],
+    });
     // One listener for /metrics and the webhooks, as the gateway's side listener in stdio mode.
     const scrapeOrNot = metricsHandler(metrics);
     server = await listen((req, res) => scrapeOrNot(req, res, () => receiver(req, res)));

@@ -15,6 +15,7 @@ import { type CompiledTool, compileTool } from './configured-tool.js';
 import { InputValidator } from './input-validator.js';
 import { createUpstreamClients } from './upstream-clients.js';
 import { cacheFromConfig } from './cache-from-config.js';
+import { type ChangeFeed, createMemoryChangeFeed } from './change-feed.js';
 
 export interface GatewayDeps {
   logger?: Logger;
@@ -25,6 +26,8 @@ export interface GatewayDeps {
   clients?: ReadonlyMap<string, HttpClient>;
   /** Progress heartbeat interval for long calls, ms (default 5000; 0 disables). */
   progressIntervalMs?: number;
+  /** Where resource changes are published and heard (default: in-memory); closed by `close()`. */
+  changes?: ChangeFeed;
 }
 
 /**
@@ -36,6 +39,8 @@ export interface Gateway {
   readonly name: string;
   readonly version: string;
   readonly toolNames: readonly string[];
+  /** Resource changes: publish here to notify subscribed clients (on every instance when Redis-backed). */
+  readonly changes: ChangeFeed;
   /** A new McpServer with every configured tool registered. */
   createServer(): McpServer;
   /** Registers every configured tool on an existing server. */
@@ -71,6 +76,7 @@ export function createGateway(config: GatewayConfigShape, deps: GatewayDeps = {}
   const cache = deps.cache ?? built;
   const validator = new InputValidator();
   const progressIntervalMs = deps.progressIntervalMs ?? 5000;
+  const changes = deps.changes ?? createMemoryChangeFeed();
   let compiled: CompiledTool[];
   try {
     compiled = config.tools.map((tool) => {
@@ -142,6 +148,7 @@ export function createGateway(config: GatewayConfigShape, deps: GatewayDeps = {}
     name,
     version,
     toolNames: compiled.map((t) => t.name),
+    changes,
     createServer() {
       const server = new McpServer(
         { name, version },
@@ -176,6 +183,7 @@ export function createGateway(config: GatewayConfigShape, deps: GatewayDeps = {}
         const results = await Promise.allSettled([
           ...[...clients.values()].map((c) => c.close()),
           cache ? cache.close() : Promise.resolve(),
+          changes.close(),
         ]);
         for (const r of results)
           if (r.status === 'rejected')

@@ -4,6 +4,13 @@
  */
 export { startGateway, type StartGatewayOptions, type RunningGateway } from './start-gateway.js';
 export { createGateway, type Gateway, type GatewayDeps } from './gateway.js';
+export {
+  type ChangeFeed,
+  type ResourceChange,
+  type MemoryChangeFeedOptions,
+  createMemoryChangeFeed,
+  ChangeLog,
+} from './change-feed.js';
 export { serveHttp, type HttpServeOptions, type HttpGatewayServer } from './http-server.js';
 export { serveGatewayStdio, type StdioGatewayServer } from './stdio-server.js';
 export { InputValidator } from './input-validator.js';

@@ -43,3 +43,4 @@ export {
 export { parseDuration, parseSize } from './units.js';
 export { buildJsonSchema } from './json-schema.js';
 export { CONDUIT_VERSION } from './package-version.js';
+export * from './openapi/index.js';

@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { dirname, extname } from 'node:path';
 import { type Document, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../core/index.js';
 import { crossCheck } from './cross-check.js';
 import { type ConfigPath, interpolate } from './interpolate.js';
 import { locate } from './locate.js';
+import { expandOpenApi } from './openapi/expand.js';
 import { type ConfigProblem, ConfigValidationError, formatPath } from './problems.js';
 import { type GatewayConfig, gatewayConfigSchema } from './schema.js';
 
@@ -129,7 +130,11 @@ export async function loadConfig(
       { cause: err },
     );
   }
-  return parseConfig(text, { ...options, sourceName: path, format: options.format ?? formatOf(path) });
+  const config = parseConfig(text, { ...options, sourceName: path, format: options.format ?? formatOf(path) });
+  if (!Object.values(config.upstreams).some((u) => u.openapi)) return config;
+  // Documents are files next to the config: only the async loader can read them.
+  const { tools, sets } = await expandOpenApi(config, { baseDir: dirname(path) });
+  return { ...config, tools, openapiSets: sets };
 }
 
 function formatOf(name: string): 'yaml' | 'json' {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import type { OpenApiToolSet } from './openapi/openapi-tools.js';
 import { CONDUIT_VERSION } from './package-version.js';
+import { openapiSourceSchema } from './openapi/source-schema.js';
 import { strictObject } from './strict-object.js';
 import { count, duration, flag, ratio, size } from './units.js';
 
@@ -158,9 +160,10 @@ export const upstreamSchema = strictObject(
     breaker: breakerSchema.optional(),
     bulkhead: bulkheadSchema.optional(),
     rateLimit: rateLimitSchema.optional(),
-    // Part 2 (issue 7) adds here: openapi.
+    /** Tools from an OpenAPI document (see docs/openapi.md); expanded by `loadConfig`. */
+    openapi: openapiSourceSchema.optional(),
   },
-  { openapi: PLANNED },
+  {},
 );
 
 // --- tools --------------------------------------------------------------------------------------
@@ -260,8 +263,14 @@ export const gatewayConfigSchema = strictObject(
   { webhooks: PLANNED, resources: PLANNED, metrics: PLANNED },
 );
 
-/** A validated config with every default filled in: durations in ms, sizes in bytes. */
-export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
+/**
+ * A validated config with every default filled in: durations in ms, sizes in bytes. `loadConfig` also
+ * expands upstreams' `openapi` sections: their tools are appended to `tools`, and `openapiSets` keeps
+ * each upstream's operation catalog (compact mode serves it through two tools).
+ */
+export type GatewayConfig = z.output<typeof gatewayConfigSchema> & {
+  openapiSets?: Record<string, OpenApiToolSet>;
+};
 /** The config as a user writes it (before defaults and unit parsing). */
 export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
 export type ServerConfig = GatewayConfig['server'];

@@ -1,3 +1,4 @@
+import type { OpenApiToolSet } from '../config/openapi/index.js';
 /**
  * The parts of the gateway config this module reads. `GatewayConfig` from `conduit/config` (validated,
  * defaulted, durations in ms, sizes in bytes) satisfies it; keeping the shape structural lets tests and
@@ -102,4 +103,6 @@ export interface GatewayConfigShape {
     | undefined;
   upstreams: Record<string, UpstreamShape>;
   tools: ToolShape[];
+  /** OpenAPI upstreams' tool sets, from `loadConfig` (compact mode serves their catalogs). */
+  openapiSets?: Record<string, OpenApiToolSet> | undefined;
 }

@@ -10,11 +10,12 @@ import {
 } from '../core/index.js';
 import type { HttpClient } from '../http/index.js';
 import type { GatewayCache } from './cache-port.js';
-import type { GatewayConfigShape } from './config-shape.js';
+import type { GatewayConfigShape, ToolShape } from './config-shape.js';
 import { type CompiledTool, compileTool } from './configured-tool.js';
 import { InputValidator } from './input-validator.js';
 import { createUpstreamClients } from './upstream-clients.js';
 import { cacheFromConfig } from './cache-from-config.js';
+import { compactModeTools } from './openapi-compact.js';
 import { type ChangeFeed, createMemoryChangeFeed } from './change-feed.js';
 
 export interface GatewayDeps {
@@ -71,7 +72,10 @@ export function createGateway(config: GatewayConfigShape, deps: GatewayDeps = {}
     seen.add(tool.name);
   }
   const clients = deps.clients ?? createUpstreamClients(config.upstreams, { logger, clock });
-  const needsCache = config.tools.some((t) => t.cache || t.invalidates);
+  const compactSets = Object.values(config.openapiSets ?? {}).filter((set) => set.compact);
+  const needsCache =
+    config.tools.some((t) => t.cache || t.invalidates) ||
+    compactSets.some((set) => set.catalog.operations.some((o) => o.tool.cache || o.tool.invalidates));
   const built = !deps.cache && needsCache ? cacheFromConfig(config, logger, clock) : undefined;
   const cache = deps.cache ?? built;
   const validator = new InputValidator();
@@ -79,7 +83,7 @@ export function createGateway(config: GatewayConfigShape, deps: GatewayDeps = {}
   const changes = deps.changes ?? createMemoryChangeFeed();
   let compiled: CompiledTool[];
   try {
-    compiled = config.tools.map((tool) => {
+    const compile = (tool: ToolShape): CompiledTool => {
       const client = clients.get(tool.upstream);
       if (!client) throw new ConfigError(`no HTTP client for upstream "${tool.upstream}"`);
       return compileTool(tool, {
@@ -91,7 +95,9 @@ export function createGateway(config: GatewayConfigShape, deps: GatewayDeps = {}
         logger,
         progressIntervalMs,
       });
-    });
+    };
+    compiled = config.tools.map(compile);
+    for (const set of compactSets) compiled.push(...compactModeTools(set, validator, compile));
   } catch (err) {
     // Nothing may stay open when the config is refused: close what was built for it.
     if (!deps.clients) for (const c of clients.values()) void c.close();

@@ -1,0 +1,67 @@
+import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
+import { fromJsonSchema } from '@modelcontextprotocol/server';
+import type { OpenApiToolSet } from '../config/openapi/index.js';
+import { resolveInvocation, searchOperations } from '../config/openapi/index.js';
+import type { CompiledTool } from './configured-tool.js';
+import { errorResult } from './error-result.js';
+import type { InputValidator } from './input-validator.js';
+import type { ToolShape } from './config-shape.js';
+import { successResult } from './tool-result.js';
+
+/**
+ * Compact mode for a large OpenAPI upstream: instead of one tool per operation (which drowns a model in
+ * tools), two tools — search the operations, invoke one by id. An invoked operation runs through the
+ * same compiled path as a configured tool (validation, cache, retry, breaker, error mapping); each
+ * operation is compiled on first use and kept.
+ */
+export function compactModeTools(
+  set: OpenApiToolSet,
+  validator: InputValidator,
+  compile: (tool: ToolShape) => CompiledTool,
+): CompiledTool[] {
+  const compact = set.compact;
+  if (!compact) return [];
+  const { catalog } = set;
+  const compiled = new Map<string, CompiledTool>();
+
+  const search: CompiledTool = {
+    name: compact.search.name,
+    config: {
+      description: compact.search.description,
+      inputSchema: fromJsonSchema(compact.search.input as never, validator),
+    },
+    async execute(args): Promise<CallToolResult> {
+      const query = typeof args.query === 'string' ? args.query : '';
+      const limit = typeof args.limit === 'number' ? args.limit : undefined;
+      const operations = searchOperations(catalog, query, limit);
+      return successResult({ operations }, { source: 'upstream', stale: false });
+    },
+  };
+
+  const invoke: CompiledTool = {
+    name: compact.invoke.name,
+    config: {
+      description: compact.invoke.description,
+      inputSchema: fromJsonSchema(compact.invoke.input as never, validator),
+    },
+    async execute(args, ctx: ServerContext, signal: AbortSignal): Promise<CallToolResult> {
+      let resolved: ReturnType<typeof resolveInvocation>;
+      try {
+        resolved = resolveInvocation(catalog, args.operationId, args.arguments, validator);
+      } catch (err) {
+        return errorResult(err, set.upstream, compact.invoke.name);
+      }
+      let tool = compiled.get(resolved.tool.name);
+      if (!tool) {
+        try {
+          tool = compile(resolved.tool);
+        } catch (err) {
+          return errorResult(err, set.upstream, compact.invoke.name);
+        }
+        compiled.set(resolved.tool.name, tool);
+      }
+      return tool.execute(resolved.args, ctx, signal);
+    },
+  };
+  return [search, invoke];
+}

@@ -130,7 +130,11 @@ export async function loadConfig(
       { cause: err },
     );
   }
-  const config = parseConfig(text, { ...options, sourceName: path, format: options.format ?? formatOf(path) });
+  const config = parseConfig(text, {
+    ...options,
+    sourceName: path,
+    format: options.format ?? formatOf(path),
+  });
   if (!Object.values(config.upstreams).some((u) => u.openapi)) return config;
   // Documents are files next to the config: only the async loader can read them.
   const { tools, sets } = await expandOpenApi(config, { baseDir: dirname(path) });

@@ -1,4 +1,4 @@
-import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
+import type { CallToolResult, ServerContext, ServerEventBus } from '@modelcontextprotocol/server';
 import { McpServer } from '@modelcontextprotocol/server';
 import {
   AbortedError,
@@ -16,7 +16,15 @@ import { InputValidator } from './input-validator.js';
 import { createUpstreamClients } from './upstream-clients.js';
 import { cacheFromConfig } from './cache-from-config.js';
 import { compactModeTools } from './openapi-compact.js';
-import { type ChangeFeed, createMemoryChangeFeed } from './change-feed.js';
+import type { ChangeFeed } from './change-feed.js';
+import {
+  changeFeedFromConfig,
+  checkResourcesConfig,
+  createResourceLayer,
+  feedReady,
+  type ResourcesConfigPart,
+} from './resources-layer.js';
+import type { HealthSections } from './resources-health.js';
 
 export interface GatewayDeps {
   logger?: Logger;
@@ -27,7 +35,10 @@ export interface GatewayDeps {
   clients?: ReadonlyMap<string, HttpClient>;
   /** Progress heartbeat interval for long calls, ms (default 5000; 0 disables). */
   progressIntervalMs?: number;
-  /** Where resource changes are published and heard (default: in-memory); closed by `close()`. */
+  /**
+   * Where resource changes are published and heard (default: Redis pub/sub when `cache.redis.url` is
+   * set, else in-memory); closed by `close()`.
+   */
   changes?: ChangeFeed;
 }
 
@@ -42,6 +53,10 @@ export interface Gateway {
   readonly toolNames: readonly string[];
   /** Resource changes: publish here to notify subscribed clients (on every instance when Redis-backed). */
   readonly changes: ChangeFeed;
+  /** The SDK server event bus fed by `changes`: 2026-07-28 `subscriptions/listen` streams over HTTP. */
+  readonly serverEvents: ServerEventBus;
+  /** The sections of `conduit://health`; add one with `health.set('webhooks', () => counters)`. */
+  readonly health: HealthSections;
   /** A new McpServer with every configured tool registered. */
   createServer(): McpServer;
   /** Registers every configured tool on an existing server. */
@@ -57,7 +72,10 @@ export interface Gateway {
 }
 
 /** Builds the tools of a config on an HTTP client per upstream and the shared cache. */
-export function createGateway(config: GatewayConfigShape, deps: GatewayDeps = {}): Gateway {
+export function createGateway(
+  config: GatewayConfigShape & ResourcesConfigPart,
+  deps: GatewayDeps = {},
+): Gateway {
   const logger = deps.logger ?? noopLogger;
   const clock = deps.clock ?? systemClock;
   const name = config.server?.name ?? 'conduit';
@@ -71,6 +89,7 @@ export function createGateway(config: GatewayConfigShape, deps: GatewayDeps = {}
     if (seen.has(tool.name)) throw new ConfigError(`tools[${i}]: the tool name "${tool.name}" is used twice`);
     seen.add(tool.name);
   }
+  checkResourcesConfig(config);
   const clients = deps.clients ?? createUpstreamClients(config.upstreams, { logger, clock });
   const compactSets = Object.values(config.openapiSets ?? {}).filter((set) => set.compact);
   const needsCache =
@@ -80,7 +99,7 @@ export function createGateway(config: GatewayConfigShape, deps: GatewayDeps = {}
   const cache = deps.cache ?? built;
   const validator = new InputValidator();
   const progressIntervalMs = deps.progressIntervalMs ?? 5000;
-  const changes = deps.changes ?? createMemoryChangeFeed();
+  const changes = deps.changes ?? changeFeedFromConfig(config, logger);
   let compiled: CompiledTool[];
   try {
     const compile = (tool: ToolShape): CompiledTool => {
@@ -102,6 +121,7 @@ export function createGateway(config: GatewayConfigShape, deps: GatewayDeps = {}
     // Nothing may stay open when the config is refused: close what was built for it.
     if (!deps.clients) for (const c of clients.values()) void c.close();
     void built?.close();
+    if (!deps.changes) void changes.close();
     throw err;
   }
 
@@ -145,6 +165,16 @@ export function createGateway(config: GatewayConfigShape, deps: GatewayDeps = {}
       }
     };
   const handlers = compiled.map((tool) => ({ tool, handler: track(tool) }));
+  const byName = new Map(handlers.map(({ tool, handler }) => [tool.name, handler]));
+  const resources = createResourceLayer(config, {
+    changes,
+    clients,
+    cache,
+    validator,
+    clock,
+    logger,
+    runTool: (toolName, args, ctx) => (byName.get(toolName) as ReturnType<typeof track>)(args, ctx),
+  });
 
   const registerTools = (server: McpServer) => {
     for (const { tool, handler } of handlers) server.registerTool(tool.name, tool.config, handler as never);
@@ -155,16 +185,19 @@ export function createGateway(config: GatewayConfigShape, deps: GatewayDeps = {}
     version,
     toolNames: compiled.map((t) => t.name),
     changes,
+    serverEvents: resources.events,
+    health: resources.health,
     createServer() {
       const server = new McpServer(
         { name, version },
         { capabilities: { tools: {} }, jsonSchemaValidator: validator },
       );
       registerTools(server);
+      resources.register(server);
       return server;
     },
     registerTools,
-    ready: () => (built ? built.ready() : Promise.resolve()),
+    ready: () => Promise.all([built ? built.ready() : undefined, feedReady(changes)]).then(() => {}),
     get inFlight() {
       return inFlight;
     },

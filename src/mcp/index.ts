@@ -11,6 +11,20 @@ export {
   createMemoryChangeFeed,
   ChangeLog,
 } from './change-feed.js';
+export {
+  createRedisChangeFeed,
+  type RedisChangeFeed,
+  type RedisChangeFeedOptions,
+} from './change-feed-redis.js';
+export { attachResourceSubscriptions, changeFeedEventBus } from './notifications.js';
+export { HEALTH_URI, type ResourcesShape, type ResourceTemplateShape } from './resources.js';
+export { HealthSections } from './resources-health.js';
+export {
+  changeFeedFromConfig,
+  type ResourcesConfigShape,
+  type ResourcesConfigPart,
+} from './resources-layer.js';
+export { RECENT_CHANGES_TOOL, registerRecentChangesTool } from './recent-changes.js';
 export { serveHttp, type HttpServeOptions, type HttpGatewayServer } from './http-server.js';
 export { serveGatewayStdio, type StdioGatewayServer } from './stdio-server.js';
 export { InputValidator } from './input-validator.js';

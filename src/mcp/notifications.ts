@@ -1,0 +1,91 @@
+import {
+  type McpServer,
+  PerRequestHTTPServerTransport,
+  type ServerEvent,
+  type ServerEventBus,
+} from '@modelcontextprotocol/server';
+import type { Clock, Logger } from '../core/index.js';
+import type { ChangeFeed } from './change-feed.js';
+
+const MODERN = '2026-07-28';
+
+/**
+ * Wires one server instance to the change feed, for both protocol eras:
+ * - 2025 era: declares `resources.subscribe`, answers `resources/subscribe` / `unsubscribe`, and sends
+ *   `notifications/resources/updated` for the URIs this connection subscribed to.
+ * - 2026-07-28 on a long-lived connection (stdio): sends every change; the SDK's listen router
+ *   forwards it only to `subscriptions/listen` streams whose filter names the URI.
+ * Per-request HTTP instances (2026-07-28) are skipped: their listen streams are fed by the event bus
+ * ({@link changeFeedEventBus}). Must be called before `connect`.
+ */
+export function attachResourceSubscriptions(server: McpServer, changes: ChangeFeed, logger: Logger): void {
+  const low = server.server;
+  low.registerCapabilities({ resources: { subscribe: true } });
+  const uris = new Set<string>();
+  let unsubscribe: (() => void) | undefined;
+  const listen = () => {
+    unsubscribe ??= changes.subscribe((change) => {
+      const modern = (low.getNegotiatedProtocolVersion() ?? '') >= MODERN;
+      if (!modern && !uris.has(change.uri)) return;
+      low.sendResourceUpdated({ uri: change.uri }).catch((err: unknown) => {
+        logger.debug({ err: String(err) }, 'resource update notification not sent');
+      });
+    });
+  };
+  low.setRequestHandler('resources/subscribe', async (req) => {
+    uris.add(req.params.uri);
+    listen();
+    return {};
+  });
+  low.setRequestHandler('resources/unsubscribe', async (req) => {
+    uris.delete(req.params.uri);
+    return {};
+  });
+  const connect = server.connect.bind(server);
+  server.connect = async (transport) => {
+    await connect(transport);
+    if (!(transport instanceof PerRequestHTTPServerTransport)) listen();
+  };
+  const previous = low.onclose;
+  low.onclose = () => {
+    unsubscribe?.();
+    unsubscribe = undefined;
+    uris.clear();
+    previous?.();
+  };
+}
+
+/**
+ * The SDK's server event bus (what `createMcpHandler` feeds `subscriptions/listen` streams from) on top
+ * of the change feed: `resource_updated` travels through the feed, so it reaches listen streams on
+ * every instance when the feed is Redis-backed; list-changed events stay on this instance.
+ */
+export function changeFeedEventBus(changes: ChangeFeed, clock: Clock): ServerEventBus {
+  const local = new Set<(e: ServerEvent) => void>();
+  return {
+    publish(event) {
+      if (event.kind === 'resource_updated') {
+        void changes.publish({ uri: event.uri, source: 'mcp', at: clock.now() });
+        return;
+      }
+      for (const l of [...local]) {
+        try {
+          l(event);
+        } catch {
+          // One broken stream must not stop delivery to the others.
+        }
+      }
+    },
+    subscribe(listener) {
+      local.add(listener);
+      const off = changes.subscribe((c) => listener({ kind: 'resource_updated', uri: c.uri }));
+      let done = false;
+      return () => {
+        if (done) return;
+        done = true;
+        local.delete(listener);
+        off();
+      };
+    },
+  };
+}

@@ -1,0 +1,120 @@
+import type {
+  CallToolResult,
+  jsonSchemaValidator,
+  McpServer,
+  ServerContext,
+  ServerEventBus,
+} from '@modelcontextprotocol/server';
+import { type Clock, ConfigError, type Logger } from '../core/index.js';
+import type { HttpClient } from '../http/index.js';
+import { type ChangeFeed, createMemoryChangeFeed } from './change-feed.js';
+import { createRedisChangeFeed } from './change-feed-redis.js';
+import type { GatewayConfigShape } from './config-shape.js';
+import { attachResourceSubscriptions, changeFeedEventBus } from './notifications.js';
+import { RECENT_CHANGES_TOOL, registerRecentChangesTool } from './recent-changes.js';
+import {
+  type CompiledResourceTemplate,
+  compileResourceTemplates,
+  registerResources,
+  type ResourcesShape,
+  type ToolRunner,
+} from './resources.js';
+import { HealthSections } from './resources-health.js';
+
+/** The part of the config this layer adds: `resources` is optional everywhere. */
+export type ResourcesConfigPart = { resources?: ResourcesShape | undefined };
+/** The gateway config with its `resources` section. */
+export type ResourcesConfigShape = GatewayConfigShape & ResourcesConfigPart;
+
+/** Resources, subscriptions and `recent_changes` are served when `resources` or `webhooks` is configured. */
+export function resourcesEnabled(config: ResourcesConfigShape): boolean {
+  return config.resources !== undefined || config.webhooks !== undefined;
+}
+
+/** Refuses a `resources` section that names unknown tools or reuses names (before anything is built). */
+export function checkResourcesConfig(config: ResourcesConfigShape): void {
+  const r = config.resources;
+  if (!r) return;
+  const known = new Set(config.tools.map((t) => t.name));
+  if (r.recentChanges !== false && known.has(RECENT_CHANGES_TOOL))
+    throw new ConfigError(
+      `a configured tool is named "${RECENT_CHANGES_TOOL}", which the gateway serves itself: rename the tool or set resources.recentChanges: false`,
+    );
+  const tools = new Map(config.tools.map((t) => [t.name, { run: unreachable, input: t.input }]));
+  const never: jsonSchemaValidator = {
+    getValidator: () => () => ({ valid: true, data: undefined as never, errorMessage: undefined }),
+  };
+  compileResourceTemplates(r.templates ?? [], tools, never);
+}
+
+const unreachable: ToolRunner = () => Promise.reject(new Error('not runnable during the config check'));
+
+/**
+ * The change feed a config asks for: Redis pub/sub on the cache's Redis (channel `<prefix>:changes`)
+ * when `cache.redis.url` is set, so changes reach every instance; in-memory otherwise.
+ */
+export function changeFeedFromConfig(config: GatewayConfigShape, logger: Logger): ChangeFeed {
+  const url = config.cache?.redis?.url;
+  if (!url) return createMemoryChangeFeed();
+  return createRedisChangeFeed({
+    url,
+    prefix: config.cache?.prefix ?? 'conduit',
+    logger: logger.child({ component: 'change-feed' }),
+  });
+}
+
+/** Resolves once a feed is ready (a Redis feed subscribed); at once for others. Never rejects. */
+export function feedReady(changes: ChangeFeed): Promise<void> {
+  const ready = (changes as { ready?: () => Promise<void> }).ready;
+  return typeof ready === 'function' ? ready.call(changes).catch(() => {}) : Promise.resolve();
+}
+
+export interface ResourceLayerDeps {
+  changes: ChangeFeed;
+  clients: ReadonlyMap<string, HttpClient>;
+  cache: unknown;
+  validator: jsonSchemaValidator;
+  clock: Clock;
+  logger: Logger;
+  /** Runs a configured tool by name through the gateway's tracked, resilient, cached path. */
+  runTool(name: string, args: Record<string, unknown>, ctx: ServerContext): Promise<CallToolResult>;
+}
+
+export interface ResourceLayer {
+  readonly enabled: boolean;
+  /** `conduit://health` sections; add e.g. `webhooks` counters with `health.set(...)`. */
+  readonly health: HealthSections;
+  /** The SDK event bus fed by the change feed (pass to `createMcpHandler({ bus })`). */
+  readonly events: ServerEventBus;
+  /** Registers resources, subscriptions and `recent_changes` on a new server (before `connect`). */
+  register(server: McpServer): void;
+}
+
+export function createResourceLayer(config: ResourcesConfigShape, deps: ResourceLayerDeps): ResourceLayer {
+  const enabled = resourcesEnabled(config);
+  const r = config.resources ?? {};
+  const health = new HealthSections(deps.clients, deps.cache, () => deps.clock.now());
+  const events = changeFeedEventBus(deps.changes, deps.clock);
+  const tools = new Map(
+    config.tools.map((t) => [
+      t.name,
+      { run: ((args, ctx) => deps.runTool(t.name, args, ctx)) as ToolRunner, input: t.input },
+    ]),
+  );
+  const templates: CompiledResourceTemplate[] = enabled
+    ? compileResourceTemplates(r.templates ?? [], tools, deps.validator)
+    : [];
+  const healthProvider = r.health === false ? undefined : () => health.snapshot();
+  const log = deps.logger.child({ component: 'resources' });
+  return {
+    enabled,
+    health,
+    events,
+    register(server) {
+      if (!enabled) return;
+      registerResources(server, templates, healthProvider);
+      attachResourceSubscriptions(server, deps.changes, log);
+      if (r.recentChanges !== false) registerRecentChangesTool(server, deps.changes, deps.validator);
+    },
+  };
+}

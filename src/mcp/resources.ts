@@ -1,0 +1,142 @@
+import {
+  type CallToolResult,
+  type jsonSchemaValidator,
+  type McpServer,
+  ProtocolError,
+  ProtocolErrorCode,
+  ResourceTemplate,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
+import { ConfigError } from '../core/index.js';
+
+/** One configured resource template, read by calling a tool with the URI's variables. */
+export interface ResourceTemplateShape {
+  /** RFC 6570 template, e.g. `assignments://{id}`. */
+  uriTemplate: string;
+  name: string;
+  title?: string | undefined;
+  description?: string | undefined;
+  /** The configured tool that answers a read; each template variable becomes its argument. */
+  tool: string;
+  mimeType?: string | undefined;
+}
+
+/** The `resources` section of the config. */
+export interface ResourcesShape {
+  /** Serve `conduit://health`. Default true. */
+  health?: boolean | undefined;
+  /** Serve the `recent_changes` tool. Default true. */
+  recentChanges?: boolean | undefined;
+  templates?: ResourceTemplateShape[] | undefined;
+}
+
+/** Runs a configured tool by name, through the gateway's resilient and cached path. */
+export type ToolRunner = (args: Record<string, unknown>, ctx: ServerContext) => Promise<CallToolResult>;
+
+export interface CompiledResourceTemplate {
+  shape: ResourceTemplateShape;
+  run: ToolRunner;
+  /** JSON Schema `type` of each input property, to turn URI strings into the types the tool expects. */
+  types: Record<string, unknown>;
+  /** The tool's input check (the SDK runs it for tool calls; a read bypasses the SDK's tool path). */
+  check: (args: unknown) => string | undefined;
+}
+
+export const HEALTH_URI = 'conduit://health';
+
+/** Checks each template against the configured tools; throws ConfigError naming the bad entry. */
+export function compileResourceTemplates(
+  templates: readonly ResourceTemplateShape[],
+  tools: ReadonlyMap<string, { run: ToolRunner; input?: Record<string, unknown> | undefined }>,
+  validator: jsonSchemaValidator,
+): CompiledResourceTemplate[] {
+  const names = new Set<string>();
+  return templates.map((shape, i) => {
+    const tool = tools.get(shape.tool);
+    if (!tool)
+      throw new ConfigError(
+        `resources.templates[${i}] (${shape.name}) names tool "${shape.tool}", which is not configured; known tools: ${[...tools.keys()].join(', ') || 'none'}`,
+      );
+    if (names.has(shape.name) || shape.name === 'health')
+      throw new ConfigError(`resources.templates[${i}]: the resource name "${shape.name}" is used twice`);
+    names.add(shape.name);
+    const props = (tool.input?.properties ?? {}) as Record<string, { type?: unknown }>;
+    const types: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(props)) types[k] = v?.type;
+    const validate = validator.getValidator(
+      (tool.input ?? { type: 'object' }) as Parameters<jsonSchemaValidator['getValidator']>[0],
+    );
+    const check = (args: unknown) => {
+      const r = validate(args);
+      return r.valid ? undefined : (r.errorMessage ?? 'invalid input');
+    };
+    return { shape, run: tool.run, types, check };
+  });
+}
+
+function coerce(value: string, type: unknown): unknown {
+  if ((type === 'integer' || type === 'number') && value.trim() !== '' && Number.isFinite(Number(value)))
+    return Number(value);
+  if (type === 'boolean' && (value === 'true' || value === 'false')) return value === 'true';
+  return value;
+}
+
+function textOfResult(result: CallToolResult): string {
+  const first = result.content?.[0];
+  return first && first.type === 'text' ? first.text : 'the tool returned no text';
+}
+
+/** Registers `conduit://health` (when `health` is given) and every template on a server. */
+export function registerResources(
+  server: McpServer,
+  templates: readonly CompiledResourceTemplate[],
+  health: (() => unknown) | undefined,
+): void {
+  if (health)
+    server.registerResource(
+      'health',
+      HEALTH_URI,
+      {
+        title: 'Gateway health',
+        description: "Every upstream's circuit breaker, cache statistics and webhook counters.",
+        mimeType: 'application/json',
+      },
+      async (uri) => ({
+        contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(health()) }],
+      }),
+    );
+  for (const t of templates) {
+    const { shape } = t;
+    const mimeType = shape.mimeType ?? 'application/json';
+    server.registerResource(
+      shape.name,
+      new ResourceTemplate(shape.uriTemplate, { list: undefined }),
+      {
+        ...(shape.title ? { title: shape.title } : {}),
+        ...(shape.description ? { description: shape.description } : {}),
+        mimeType,
+      },
+      async (uri, variables, ctx) => {
+        const args: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(variables))
+          args[k] = coerce(Array.isArray(v) ? v.join(',') : v, t.types[k]);
+        const invalid = t.check(args);
+        if (invalid)
+          throw new ProtocolError(
+            ProtocolErrorCode.InvalidParams,
+            `${uri.href} does not fit tool ${shape.tool}'s input: ${invalid}`,
+          );
+        const result = await t.run(args, ctx);
+        // An upstream failure is a read error the client can act on, with the tool's own message.
+        if (result.isError)
+          throw new ProtocolError(
+            ProtocolErrorCode.InternalError,
+            `reading ${uri.href} through tool ${shape.tool} failed: ${textOfResult(result)}`,
+          );
+        const value = result.structuredContent ?? textOfResult(result);
+        const text = typeof value === 'string' ? value : JSON.stringify(value);
+        return { contents: [{ uri: uri.href, mimeType, text }] };
+      },
+    );
+  }
+}

@@ -1,4 +1,5 @@
 import { didYouMean } from './did-you-mean.js';
+import { crossCheckEvents } from './events-schema.js';
 import type { ConfigPath } from './interpolate.js';
 import { templateNames } from './schema.js';
 
@@ -139,5 +140,6 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
       }
     }
   });
+  problems.push(...crossCheckEvents(data));
   return problems;
 }

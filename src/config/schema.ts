@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { OpenApiToolSet } from './openapi/openapi-tools.js';
 import { CONDUIT_VERSION } from './package-version.js';
 import { openapiSourceSchema } from './openapi/source-schema.js';
+import { listenerSchema, metricsSchema, webhooksSchema } from './events-schema.js';
 import { strictObject } from './strict-object.js';
 import { count, duration, flag, ratio, size } from './units.js';
 
@@ -39,6 +40,8 @@ const serverSchema = strictObject({
   name: nonEmpty('a server name').default('conduit'),
   version: nonEmpty('a version string').default(CONDUIT_VERSION),
   http: httpServerSchema.prefault({}),
+  /** Stdio mode: a side HTTP listener serving webhooks and `/metrics`. */
+  listener: listenerSchema.optional(),
   /** How long shutdown waits for in-flight calls. */
   shutdownTimeout: duration().default(10_000),
 });
@@ -258,9 +261,13 @@ export const gatewayConfigSchema = strictObject(
       )
       .default({}),
     tools: z.array(toolSchema).default([]),
-    // Part 2 (issue 7) adds here: webhooks, resources, metrics.
+    /** Signed upstream webhooks: cache invalidation and resource change notifications. */
+    webhooks: webhooksSchema.optional(),
+    /** Prometheus metrics at `metrics.path`. */
+    metrics: metricsSchema.prefault({}),
+    // Part 2 (issue 7) adds here: resources.
   },
-  { webhooks: PLANNED, resources: PLANNED, metrics: PLANNED },
+  { resources: PLANNED },
 );
 
 /**
@@ -288,3 +295,7 @@ export type ToolConfig = z.output<typeof toolSchema>;
 export type CachePolicyConfig = z.output<typeof cachePolicySchema>;
 export type InvalidatesConfig = NonNullable<ToolConfig['invalidates']>;
 export type ParamLocation = z.output<typeof paramLocationSchema>;
+export type WebhooksConfig = NonNullable<GatewayConfig['webhooks']>;
+export type WebhookEndpointConfig = WebhooksConfig['endpoints'][number];
+export type MetricsConfig = GatewayConfig['metrics'];
+export type ListenerConfig = NonNullable<ServerConfig['listener']>;

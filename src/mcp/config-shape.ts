@@ -91,6 +91,8 @@ export interface GatewayConfigShape {
         name?: string | undefined;
         version?: string | undefined;
         http?: HttpServerShape | undefined;
+        /** Stdio mode: the side listener serving webhooks and `/metrics`. */
+        listener?: { host?: string | undefined; port: number } | undefined;
         shutdownTimeout?: number | undefined;
       }
     | undefined;
@@ -105,4 +107,54 @@ export interface GatewayConfigShape {
   tools: ToolShape[];
   /** OpenAPI upstreams' tool sets, from `loadConfig` (compact mode serves their catalogs). */
   openapiSets?: Record<string, OpenApiToolSet> | undefined;
+  webhooks?: WebhooksShape | undefined;
+  metrics?: MetricsShape | undefined;
+}
+
+export interface MetricsShape {
+  /** Default true. */
+  enabled?: boolean | undefined;
+  /** Default `/metrics`. */
+  path?: string | undefined;
+  defaultMetrics?: boolean | undefined;
+  /** Bearer token scrapers must send; none = no scraper auth. */
+  token?: string | undefined;
+}
+
+export interface WebhookActionShape {
+  invalidate?:
+    | { keys?: string[] | undefined; tags?: string[] | undefined; patterns?: string[] | undefined }
+    | undefined;
+  notify?: string[] | undefined;
+}
+
+export interface WebhookEndpointShape {
+  path: string;
+  name?: string | undefined;
+  scheme: 'standard' | 'svix' | 'github' | 'stripe' | 'hmac';
+  secrets: string[];
+  /** ms. */
+  tolerance?: number | undefined;
+  idField?: string | undefined;
+  typeField?: string | undefined;
+  hmac?:
+    | {
+        header?: string | undefined;
+        prefix?: string | undefined;
+        encoding?: 'hex' | 'base64' | undefined;
+        timestampHeader?: string | undefined;
+        idHeader?: string | undefined;
+      }
+    | undefined;
+  maxBodyBytes?: number | undefined;
+  /** ms. */
+  deadline?: number | undefined;
+  events: Record<string, WebhookActionShape>;
+}
+
+export interface WebhooksShape {
+  /** Default: redis when `cache.redis.url` is set, else memory. */
+  dedupe?: 'memory' | 'redis' | undefined;
+  dedupeTtl?: number | undefined;
+  endpoints: WebhookEndpointShape[];
 }

@@ -2,10 +2,11 @@ import type { CallToolResult, ServerContext, StandardSchemaWithJSON } from '@mod
 import { fromJsonSchema } from '@modelcontextprotocol/server';
 import { AbortedError, type Clock, ConfigError, isAbortError, type Logger } from '../core/index.js';
 import { type HttpClient, type HttpResponse, InvalidJsonError } from '../http/index.js';
+import { type ToolSeries, toolOutcomeOf, toolOutcomeOfLookup } from '../metrics/index.js';
 import type { GatewayCache, GetOrSetOptions } from './cache-port.js';
 import type { ToolShape } from './config-shape.js';
 import { errorResult } from './error-result.js';
-import type { InputValidator } from './input-validator.js';
+import { countingValidator, type InputValidator } from './input-validator.js';
 import { KeyTemplate, stableStringify } from './key-template.js';
 import { startProgress } from './progress.js';
 import { buildRequestMapping, mapArguments, pathParamNames, type RequestMapping } from './request-mapping.js';
@@ -21,6 +22,8 @@ export interface ToolRuntime {
   clock: Clock;
   logger: Logger;
   progressIntervalMs: number;
+  /** This tool's metric series (outcome and latency per call, invalid input included). */
+  series?: ToolSeries | undefined;
 }
 
 /** A configured tool, compiled once: schemas, templates and the argument mapping are reused per call. */
@@ -81,7 +84,12 @@ export function compileTool(tool: ToolShape, rt: ToolRuntime): CompiledTool {
       );
   }
   const mapping: RequestMapping = buildRequestMapping(tool.method, tool.path, input, tool.params);
-  const inputSchema = fromJsonSchema(input as never, rt.validator);
+  const series = rt.series;
+  // The SDK validates input before the handler runs; count its refusals as `invalid_input`.
+  const inputValidator = series
+    ? countingValidator(rt.validator, () => series.record('invalid_input', 0))
+    : rt.validator;
+  const inputSchema = fromJsonSchema(input as never, inputValidator);
   const outputSchema = tool.output ? fromJsonSchema(tool.output as never, rt.validator) : undefined;
   const cachePolicy = tool.cache;
   const keyTemplate = cachePolicy?.key ? new KeyTemplate(cachePolicy.key) : undefined;
@@ -124,6 +132,7 @@ export function compileTool(tool: ToolShape, rt: ToolRuntime): CompiledTool {
     signal: AbortSignal,
   ): Promise<CallToolResult> => {
     const stop = startProgress(ctx, label, rt.progressIntervalMs, rt.clock, rt.logger);
+    const started = series ? performance.now() : 0;
     try {
       let result: CallToolResult;
       if (cachePolicy && rt.cache) {
@@ -139,8 +148,10 @@ export function compileTool(tool: ToolShape, rt: ToolRuntime): CompiledTool {
           hit.source === 'factory'
             ? successResult(hit.value, { source: 'upstream', stale: hit.stale })
             : successResult(hit.value, { source: 'cache', layer: hit.source, stale: hit.stale });
+        series?.record(toolOutcomeOfLookup(hit), performance.now() - started);
       } else {
         result = successResult(await callUpstream(args, signal), { source: 'upstream', stale: false });
+        series?.record('ok', performance.now() - started);
       }
       try {
         await invalidate(args);
@@ -154,6 +165,7 @@ export function compileTool(tool: ToolShape, rt: ToolRuntime): CompiledTool {
       if (!signal.aborted) log.debug({ code: (err as { code?: unknown }).code }, 'tool call failed');
       // An abort's own reason (client cancel, gateway shutdown) says more than the HTTP client's error.
       const cause = signal.aborted && signal.reason instanceof AbortedError ? signal.reason : err;
+      series?.record(signal.aborted ? 'cancelled' : toolOutcomeOf(cause), performance.now() - started);
       return errorResult(cause, rt.upstreamName, tool.name);
     } finally {
       stop();

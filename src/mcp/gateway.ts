@@ -9,12 +9,15 @@ import {
   systemClock,
 } from '../core/index.js';
 import type { HttpClient } from '../http/index.js';
+import { type GatewayMetrics, httpMetricsHook } from '../metrics/index.js';
+import type { WebhookHandler } from '../webhooks/index.js';
 import type { GatewayCache } from './cache-port.js';
 import type { GatewayConfigShape, ToolShape } from './config-shape.js';
 import { type CompiledTool, compileTool } from './configured-tool.js';
 import { InputValidator } from './input-validator.js';
 import { createUpstreamClients } from './upstream-clients.js';
 import { cacheFromConfig } from './cache-from-config.js';
+import { buildGatewayObservers, createGatewayMetricsFor } from './gateway-observers.js';
 import { compactModeTools } from './openapi-compact.js';
 import type { ChangeFeed } from './change-feed.js';
 import {
@@ -40,6 +43,11 @@ export interface GatewayDeps {
    * set, else in-memory); closed by `close()`.
    */
   changes?: ChangeFeed;
+  /**
+   * Metrics to record into (default: a new registry unless `config.metrics.enabled` is false; `false`
+   * disables). One given here is not closed by `close()`.
+   */
+  metrics?: GatewayMetrics | false;
 }
 
 /**
@@ -67,7 +75,11 @@ export interface Gateway {
   readonly inFlight: number;
   /** Refuses new calls from now on; resolves true once running calls finished, false at the deadline. */
   drain(timeoutMs: number): Promise<boolean>;
-  /** Drains nothing: closes the upstream clients and the cache (Redis). Idempotent. */
+  /** Prometheus metrics of this gateway (undefined when `metrics.enabled` is false). */
+  readonly metrics: GatewayMetrics | undefined;
+  /** The webhook receiver of `config.webhooks` (a node:http listener), when configured. */
+  readonly webhooks: WebhookHandler | undefined;
+  /** Drains nothing: closes the webhook receiver, upstream clients, cache (Redis) and metrics. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -90,7 +102,18 @@ export function createGateway(
     seen.add(tool.name);
   }
   checkResourcesConfig(config);
-  const clients = deps.clients ?? createUpstreamClients(config.upstreams, { logger, clock });
+  const ownMetrics = deps.metrics === undefined && config.metrics?.enabled !== false;
+  const metrics =
+    deps.metrics === false
+      ? undefined
+      : (deps.metrics ?? (ownMetrics ? createGatewayMetricsFor(config, logger) : undefined));
+  const clients =
+    deps.clients ??
+    createUpstreamClients(config.upstreams, {
+      logger,
+      clock,
+      ...(metrics ? { onMetrics: httpMetricsHook(metrics) } : {}),
+    });
   const compactSets = Object.values(config.openapiSets ?? {}).filter((set) => set.compact);
   const needsCache =
     config.tools.some((t) => t.cache || t.invalidates) ||
@@ -101,6 +124,7 @@ export function createGateway(
   const progressIntervalMs = deps.progressIntervalMs ?? 5000;
   const changes = deps.changes ?? changeFeedFromConfig(config, logger);
   let compiled: CompiledTool[];
+  let observers: ReturnType<typeof buildGatewayObservers>;
   try {
     const compile = (tool: ToolShape): CompiledTool => {
       const client = clients.get(tool.upstream);
@@ -113,15 +137,30 @@ export function createGateway(
         clock,
         logger,
         progressIntervalMs,
+        series: metrics?.tool(tool.name, tool.upstream),
       });
     };
     compiled = config.tools.map(compile);
     for (const set of compactSets) compiled.push(...compactModeTools(set, validator, compile));
+    observers = buildGatewayObservers(config, {
+      metrics,
+      clients,
+      cache,
+      publisher: {
+        async publish(e) {
+          for (const uri of e.uris)
+            await changes.publish({ uri, event: e.eventType, source: 'webhook', at: e.receivedAt });
+        },
+      },
+      logger,
+      clock,
+    });
   } catch (err) {
     // Nothing may stay open when the config is refused: close what was built for it.
     if (!deps.clients) for (const c of clients.values()) void c.close();
     void built?.close();
     if (!deps.changes) void changes.close();
+    if (ownMetrics) metrics?.close();
     throw err;
   }
 
@@ -184,6 +223,8 @@ export function createGateway(
     name,
     version,
     toolNames: compiled.map((t) => t.name),
+    metrics,
+    webhooks: observers.webhooks,
     changes,
     serverEvents: resources.events,
     health: resources.health,
@@ -219,6 +260,13 @@ export function createGateway(
       draining = true;
       closed ??= (async () => {
         abortRunning('the gateway was closed');
+        // The webhook receiver first: its running actions still use the cache and the change feed.
+        await observers
+          .close()
+          .catch((err: unknown) =>
+            logger.warn({ err: String(err) }, 'error while closing the webhook receiver'),
+          );
+        observers.untrack();
         const results = await Promise.allSettled([
           ...[...clients.values()].map((c) => c.close()),
           cache ? cache.close() : Promise.resolve(),
@@ -227,6 +275,7 @@ export function createGateway(
         for (const r of results)
           if (r.status === 'rejected')
             logger.warn({ err: String(r.reason) }, 'error while closing the gateway');
+        if (ownMetrics) metrics?.close();
       })();
       return closed;
     },

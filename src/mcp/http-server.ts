@@ -7,6 +7,7 @@ import { createMcpHandler, isInitializeRequest, isLegacyRequest } from '@modelco
 import { type Clock, type Logger, systemClock } from '../core/index.js';
 import type { Gateway } from './gateway.js';
 import { RequestGuard } from './http-guards.js';
+import type { SideRoutes } from './side-routes.js';
 
 export interface HttpServeOptions {
   /** Default 127.0.0.1: reachable from this machine only. */
@@ -26,6 +27,8 @@ export interface HttpServeOptions {
   sessionIdleMs?: number;
   logger: Logger;
   clock?: Clock;
+  /** Other paths served on this listener (webhooks, `/metrics`), outside the MCP guards. */
+  routes?: SideRoutes | undefined;
 }
 
 export interface HttpGatewayServer {
@@ -155,8 +158,10 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    if ((q === -1 ? url : url.slice(0, q)) !== path)
-      return sendJsonError(res, 404, `Not found: the MCP endpoint is ${path}`);
+    if ((q === -1 ? url : url.slice(0, q)) !== path) {
+      const notFound = () => sendJsonError(res, 404, `Not found: the MCP endpoint is ${path}`);
+      return options.routes ? options.routes(req, res, notFound) : notFound();
+    }
     const verdict = guard.check(req);
     if (!verdict.ok) {
       log.info({ status: verdict.status, method: req.method }, 'request refused');

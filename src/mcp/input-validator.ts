@@ -37,6 +37,23 @@ export class InputValidator implements jsonSchemaValidator {
   }
 }
 
+/**
+ * A validator that reports each rejected input to `onInvalid` (for metrics) and otherwise answers as
+ * `inner` does, so the SDK still turns the rejection into its usual tool error.
+ */
+export function countingValidator(inner: jsonSchemaValidator, onInvalid: () => void): jsonSchemaValidator {
+  return {
+    getValidator<T>(schema: JsonSchemaType): JsonSchemaValidator<T> {
+      const check = inner.getValidator<T>(schema);
+      return (input: unknown) => {
+        const result = check(input);
+        if (!result.valid) onInvalid();
+        return result;
+      };
+    },
+  };
+}
+
 /** `/a/0/b` -> `a[0].b`; the root is "arguments". */
 function fieldName(pointer: string): string {
   if (pointer === '') return '';

@@ -3,6 +3,8 @@ import type { GatewayCache } from './cache-port.js';
 import type { GatewayConfigShape } from './config-shape.js';
 import { createGateway, type Gateway } from './gateway.js';
 import { serveHttp } from './http-server.js';
+import { type SideListener, startSideListener } from './side-listener.js';
+import { sideRoutes } from './side-routes.js';
 import { serveGatewayStdio } from './stdio-server.js';
 
 export interface StartGatewayOptions {
@@ -20,11 +22,15 @@ export interface StartGatewayOptions {
   progressIntervalMs?: number;
   /** HTTP: a 2025-era session unused this long is closed. Default 30 min. */
   sessionIdleMs?: number;
+  /** Stdio: overrides `server.listener.port` (0 = an ephemeral port; read `listenerUrl`). */
+  listenerPort?: number;
 }
 
 export interface RunningGateway {
   /** `http://127.0.0.1:<port>/mcp` for the HTTP transport. */
   url?: string;
+  /** Stdio: base URL of the side listener serving webhooks and `/metrics`, when it runs. */
+  listenerUrl?: string;
   readonly gateway: Gateway;
   /**
    * Graceful shutdown: stop accepting, let in-flight calls finish up to `server.shutdownTimeout`
@@ -48,12 +54,23 @@ export async function startGateway(
     ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
   });
   const deadline = config.server?.shutdownTimeout ?? DEFAULT_SHUTDOWN_MS;
+  let side: SideListener | undefined;
   try {
     await gateway.ready();
+    const http = config.server?.http ?? {};
+    const routesFor = (bindHost: string) =>
+      sideRoutes(gateway, {
+        bindHost,
+        logger,
+        ...(config.metrics?.path ? { metricsPath: config.metrics.path } : {}),
+        ...(config.metrics?.token ? { metricsToken: config.metrics.token } : {}),
+        ...(http.allowedHosts ? { allowedHosts: http.allowedHosts } : {}),
+      });
     if (options.transport === 'http') {
-      const http = config.server?.http ?? {};
+      const host = options.host ?? http.host ?? '127.0.0.1';
       const server = await serveHttp(gateway, {
-        host: options.host ?? http.host ?? '127.0.0.1',
+        host,
+        routes: routesFor(host),
         port: options.port ?? http.port ?? 0,
         path: http.path ?? '/mcp',
         ...(http.allowedHosts ? { allowedHosts: http.allowedHosts } : {}),
@@ -74,10 +91,26 @@ export async function startGateway(
         }),
       };
     }
+    const listener = config.server?.listener;
+    const routes = listener ? routesFor(listener.host ?? '127.0.0.1') : undefined;
+    if (routes && listener) {
+      side = await startSideListener(routes, {
+        host: listener.host ?? '127.0.0.1',
+        port: options.listenerPort ?? listener.port,
+        logger,
+      });
+    } else if (config.webhooks)
+      logger.warn(
+        {},
+        'webhooks are configured but not served: over stdio they need server.listener (host, port)',
+      );
+    const sideListener = side;
     const server = serveGatewayStdio(gateway, { logger });
     const close = once(async () => {
+      sideListener?.stopAccepting();
       await server.close(deadline);
       await gateway.close();
+      await sideListener?.close();
     });
     // The client closing our stdin ends the session: release upstream sockets and Redis so the
     // process can exit on its own, as the stdio binding asks.
@@ -85,8 +118,9 @@ export async function startGateway(
       logger.info('stdin closed by the client; shutting down');
       close().catch(() => {});
     });
-    return { gateway, close };
+    return { gateway, close, ...(side ? { listenerUrl: side.url } : {}) };
   } catch (err) {
+    await side?.close();
     await gateway.close();
     throw err;
   }

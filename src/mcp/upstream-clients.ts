@@ -37,7 +37,7 @@ export function breakerOptions(b: BreakerShape): HttpBreakerOptions {
 export function upstreamClientOptions(
   name: string,
   upstream: UpstreamShape,
-  deps: { logger: Logger; clock: Clock },
+  deps: { logger: Logger; clock: Clock; onMetrics?: HttpClientOptions['onMetrics'] },
 ): HttpClientOptions {
   const headers: Record<string, string> = { ...(upstream.headers ?? {}) };
   const query: Record<string, string> = {};
@@ -70,6 +70,7 @@ export function upstreamClientOptions(
     logger: deps.logger,
     clock: deps.clock,
   };
+  if (deps.onMetrics) options.onMetrics = deps.onMetrics;
   if (Object.keys(query).length > 0) options.query = query;
   if (upstream.retry) options.retry = retryOptions(upstream.retry);
   if (upstream.breaker) options.breaker = breakerOptions(upstream.breaker);
@@ -88,7 +89,7 @@ export function upstreamClientOptions(
 /** One HTTP client per configured upstream (each has its own pool, breaker and limits). */
 export function createUpstreamClients(
   upstreams: Readonly<Record<string, UpstreamShape>>,
-  deps: { logger: Logger; clock: Clock },
+  deps: { logger: Logger; clock: Clock; onMetrics?: HttpClientOptions['onMetrics'] },
 ): Map<string, HttpClient> {
   const clients = new Map<string, HttpClient>();
   for (const [name, upstream] of Object.entries(upstreams)) {

@@ -1,0 +1,85 @@
+import type { Clock, Logger } from '../core/index.js';
+import type { HttpClient } from '../http/index.js';
+import { createGatewayMetrics, type GatewayMetrics, webhookOutcomeHook } from '../metrics/index.js';
+import type { CacheInvalidator, EventPublisher, WebhookHandler } from '../webhooks/index.js';
+import type { GatewayCache } from './cache-port.js';
+import type { GatewayConfigShape } from './config-shape.js';
+import { createGatewayWebhooks } from './gateway-webhooks.js';
+
+/** The metrics of `config.metrics` (a registry of their own). */
+export function createGatewayMetricsFor(config: GatewayConfigShape, logger: Logger): GatewayMetrics {
+  return createGatewayMetrics({ defaultMetrics: config.metrics?.defaultMetrics ?? false, logger });
+}
+
+export interface GatewayObservers {
+  readonly webhooks: WebhookHandler | undefined;
+  /** Closes the webhook receiver (waits for its running actions). */
+  close(): Promise<void>;
+  /** Stops reading breakers and the cache into the metrics. */
+  untrack(): void;
+}
+
+/**
+ * What watches the gateway and what the upstream tells it: breaker and cache tracking for the metrics,
+ * and the webhook receiver whose actions clear the cache and publish changed resource URIs.
+ */
+export function buildGatewayObservers(
+  config: GatewayConfigShape,
+  deps: {
+    metrics: GatewayMetrics | undefined;
+    clients: ReadonlyMap<string, HttpClient>;
+    cache: GatewayCache | undefined;
+    publisher: EventPublisher;
+    logger: Logger;
+    clock: Clock;
+  },
+): GatewayObservers {
+  const { metrics, cache } = deps;
+  const untracks: (() => void)[] = [];
+  if (metrics) {
+    for (const [name, client] of deps.clients) {
+      // The instance counts transitions; a client without one (a stand-in) still shows its state.
+      if (client.circuitBreaker) untracks.push(metrics.trackBreaker(name, client.circuitBreaker));
+      else untracks.push(metrics.trackBreakerSnapshot(name, () => client.breaker));
+    }
+    const stats = cache as unknown as { stats?: unknown } | undefined;
+    if (cache && typeof stats?.stats === 'function')
+      untracks.push(metrics.trackCache(cache as unknown as Parameters<GatewayMetrics['trackCache']>[0]));
+  }
+  let receiver: ReturnType<typeof createGatewayWebhooks> | undefined;
+  if (config.webhooks) {
+    const c = config.cache;
+    receiver = createGatewayWebhooks(config.webhooks, {
+      cache: cache ? invalidatorOf(cache) : undefined,
+      publisher: deps.publisher,
+      redisUrl: c?.redis?.url,
+      prefix: c?.prefix ?? 'conduit',
+      ...(metrics ? { onOutcome: webhookOutcomeHook(metrics) } : {}),
+      logger: deps.logger,
+      clock: deps.clock,
+    });
+  }
+  return {
+    webhooks: receiver?.handler,
+    close: async () => {
+      await receiver?.close();
+    },
+    untrack: () => {
+      for (const u of untracks.splice(0)) u();
+    },
+  };
+}
+
+/** The gateway cache as the webhook actions see it; a cache without globs clears patterns not at all. */
+function invalidatorOf(cache: GatewayCache): CacheInvalidator {
+  const withPattern = cache as GatewayCache & { invalidatePattern?: (glob: string) => Promise<unknown> };
+  return {
+    delete: (key) => cache.delete(key),
+    invalidateTags: (tags) => cache.invalidateTags(tags),
+    invalidatePattern: (glob) => {
+      if (typeof withPattern.invalidatePattern !== 'function')
+        throw new Error('this cache cannot invalidate by pattern; use keys or tags');
+      return withPattern.invalidatePattern(glob);
+    },
+  };
+}

@@ -1,0 +1,126 @@
+import type { Clock, Logger } from '../core/index.js';
+import {
+  type CacheInvalidator,
+  createWebhookHandler,
+  type DedupeStore,
+  type EventPublisher,
+  github,
+  hmac,
+  invalidate,
+  MemoryDedupeStore,
+  publish,
+  RedisDedupeStore,
+  type SignatureVerifier,
+  standardWebhooks,
+  stripe,
+  svix,
+  type WebhookEndpointConfig,
+  type WebhookHandler,
+  type WebhookHandlerFn,
+  type WebhookResponse,
+} from '../webhooks/index.js';
+import type { WebhookEndpointShape, WebhooksShape } from './config-shape.js';
+
+/** What the webhook actions need from the gateway. */
+export interface GatewayWebhookDeps {
+  /** The gateway's cache; without one, `invalidate` actions have nothing to clear (logged once). */
+  cache: CacheInvalidator | undefined;
+  /** Where `notify` URIs go (the gateway's change feed); read per event, so it may be set late. */
+  publisher: EventPublisher;
+  /** `cache.redis.url`, for `dedupe: redis` (and its default). */
+  redisUrl: string | undefined;
+  /** Key prefix of the Redis de-dup store (the cache prefix). */
+  prefix: string;
+  onOutcome?: (endpoint: string | undefined, response: WebhookResponse) => void;
+  logger: Logger;
+  clock: Clock;
+}
+
+function verifierFor(ep: WebhookEndpointShape): SignatureVerifier {
+  const secrets = ep.secrets;
+  const tol = ep.tolerance !== undefined ? { toleranceMs: ep.tolerance } : {};
+  switch (ep.scheme) {
+    case 'standard':
+      return standardWebhooks({ secrets, ...tol });
+    case 'svix':
+      return svix({ secrets, ...tol });
+    case 'github':
+      return github({ secrets });
+    case 'stripe':
+      return stripe({ secrets, ...tol });
+    case 'hmac': {
+      const h = ep.hmac ?? {};
+      return hmac({
+        secrets,
+        ...tol,
+        ...(h.header !== undefined ? { header: h.header } : {}),
+        ...(h.prefix !== undefined ? { prefix: h.prefix } : {}),
+        ...(h.encoding !== undefined ? { encoding: h.encoding } : {}),
+        ...(h.timestampHeader !== undefined ? { timestampHeader: h.timestampHeader } : {}),
+        ...(h.idHeader !== undefined ? { idHeader: h.idHeader } : {}),
+      });
+    }
+  }
+}
+
+/** A cache stand-in for configs whose tools cache nothing: invalidations are no-ops. */
+const NO_CACHE: CacheInvalidator = { delete() {}, invalidateTags() {}, invalidatePattern() {} };
+
+/**
+ * The gateway's webhook receiver from `config.webhooks`: per endpoint a verifier for its scheme, and per
+ * event type the built-in `invalidate` (keys, tags, patterns on the gateway cache) then `publish`
+ * (the `notify` URIs) actions. De-duplication is shared through Redis when the cache uses Redis.
+ */
+export function createGatewayWebhooks(
+  config: WebhooksShape,
+  deps: GatewayWebhookDeps,
+): { handler: WebhookHandler; close(): Promise<void> } {
+  const cache = deps.cache ?? NO_CACHE;
+  const endpoints: WebhookEndpointConfig[] = config.endpoints.map((ep) => {
+    const on: Record<string, WebhookHandlerFn[]> = {};
+    for (const [pattern, action] of Object.entries(ep.events)) {
+      const fns: WebhookHandlerFn[] = [];
+      const inv = action.invalidate;
+      if (inv && (inv.keys?.length || inv.tags?.length || inv.patterns?.length))
+        fns.push(
+          invalidate({
+            cache,
+            ...(inv.keys ? { keys: inv.keys } : {}),
+            ...(inv.tags ? { tags: inv.tags } : {}),
+            ...(inv.patterns ? { patterns: inv.patterns } : {}),
+          }),
+        );
+      if (action.notify?.length) fns.push(publish({ publisher: deps.publisher, uris: action.notify }));
+      // A type with no action is still "handled": acknowledged as accepted, not as unhandled.
+      on[pattern] = fns.length > 0 ? fns : [() => {}];
+    }
+    const out: WebhookEndpointConfig = { path: ep.path, verifier: verifierFor(ep), on };
+    if (ep.name !== undefined) out.name = ep.name;
+    if (ep.idField !== undefined) out.idPath = ep.idField;
+    if (ep.typeField !== undefined) out.typePath = ep.typeField;
+    if (ep.maxBodyBytes !== undefined) out.maxBodyBytes = ep.maxBodyBytes;
+    if (ep.deadline !== undefined) out.deadlineMs = ep.deadline;
+    return out;
+  });
+  const useRedis = (config.dedupe ?? (deps.redisUrl ? 'redis' : 'memory')) === 'redis';
+  const dedupe: DedupeStore =
+    useRedis && deps.redisUrl
+      ? new RedisDedupeStore({ url: deps.redisUrl, prefix: `${deps.prefix}:webhook:` })
+      : new MemoryDedupeStore({ clock: deps.clock });
+  const handler = createWebhookHandler({
+    endpoints,
+    dedupe,
+    ...(config.dedupeTtl !== undefined ? { dedupeTtlMs: config.dedupeTtl } : {}),
+    ...(deps.onOutcome ? { onOutcome: deps.onOutcome } : {}),
+    logger: deps.logger,
+    clock: deps.clock,
+  });
+  return {
+    handler,
+    // The receiver does not own its store: close it after the last running action settled.
+    close: async () => {
+      await handler.close();
+      await dedupe.close();
+    },
+  };
+}

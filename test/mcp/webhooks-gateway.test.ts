@@ -1,0 +1,187 @@
+import { createHmac } from 'node:crypto';
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GatewayConfigShape } from '../../src/mcp/index.js';
+import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
+import type { ResourceChange } from '../../src/mcp/change-feed.js';
+import { connectV2 } from './helpers/clients.js';
+import { assignmentsConfig } from './helpers/config.js';
+import { serveCommand, writeConfig } from './helpers/spawn-gateway.js';
+import { startUpstream, type Upstream } from './helpers/upstream.js';
+
+const KEY = Buffer.from('webhook-test-key-0123456789abcdef');
+const SECRET = `whsec_${KEY.toString('base64')}`;
+const FORGED_KEY = Buffer.from('not-the-senders-key-0123456789ab');
+
+/** A Standard Webhooks delivery of `assignment.updated` for `id`, signed with `key`. */
+function delivery(eventId: string, id: string, key = KEY) {
+  const body = JSON.stringify({ type: 'assignment.updated', data: { id } });
+  const ts = Math.floor(Date.now() / 1000);
+  const mac = createHmac('sha256', key).update(`${eventId}.${ts}.${body}`).digest('base64');
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': eventId,
+      'webhook-timestamp': String(ts),
+      'webhook-signature': `v1,${mac}`,
+    },
+  };
+}
+
+async function post(url: string, d: ReturnType<typeof delivery>) {
+  const res = await request(url, { method: 'POST', body: d.body, headers: d.headers });
+  return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
+}
+
+function webhookConfig(upstreamUrl: string): GatewayConfigShape {
+  const config = assignmentsConfig(upstreamUrl);
+  const get = config.tools.find((t) => t.name === 'get_assignment')!;
+  get.cache = { ttl: 60_000, key: 'assignment:{id}' };
+  config.webhooks = {
+    endpoints: [
+      {
+        path: '/webhooks/assignments',
+        name: 'assignments',
+        scheme: 'standard',
+        secrets: [SECRET],
+        events: {
+          'assignment.*': {
+            invalidate: { keys: ['assignment:{data.id}'] },
+            notify: ['assignments://{data.id}'],
+          },
+        },
+      },
+    ],
+  };
+  return config;
+}
+
+type CallResult = { _meta?: Record<string, unknown>; isError?: boolean };
+const source = (r: CallResult) => (r._meta?.['conduit/cache'] as { source?: string } | undefined)?.source;
+
+describe('webhooks on the HTTP transport', () => {
+  let upstream: Upstream;
+  let running: RunningGateway;
+  let base: string;
+  const changes: ResourceChange[] = [];
+
+  beforeAll(async () => {
+    upstream = await startUpstream();
+    running = await startGateway(webhookConfig(upstream.url), { transport: 'http', port: 0 });
+    base = running.url!.replace(/\/mcp$/, '');
+    running.gateway.changes.subscribe((c) => changes.push(c));
+  });
+  afterAll(async () => {
+    await running?.close();
+    await upstream?.close();
+  });
+
+  it('a signed webhook evicts the cached entry and publishes the resource URI; a forged one is 401 and evicts nothing', async () => {
+    const client = await connectV2(running.url!, 'legacy');
+    try {
+      const call = async () =>
+        (await client.callTool({ name: 'get_assignment', arguments: { id: '1' } })) as CallResult;
+      expect(source(await call())).toBe('upstream');
+      expect(source(await call())).toBe('cache');
+      expect(upstream.count('/assignments/1')).toBe(1);
+
+      const forged = await post(`${base}/webhooks/assignments`, delivery('evt_forged', '1', FORGED_KEY));
+      expect(forged.status).toBe(401);
+      expect(forged.body.error).toBe('signature_mismatch');
+      expect(source(await call())).toBe('cache');
+      expect(changes).toEqual([]);
+
+      // Changed behind the gateway's back, then announced by the upstream.
+      upstream.assignments.get('1')!.title = 'Changed upstream';
+      const signed = await post(`${base}/webhooks/assignments`, delivery('evt_1', '1'));
+      expect(signed.status).toBe(200);
+      expect(signed.body).toMatchObject({ ok: true, id: 'evt_1' });
+      expect(changes).toMatchObject([
+        { uri: 'assignments://1', event: 'assignment.updated', source: 'webhook' },
+      ]);
+      const fresh = await client.callTool({ name: 'get_assignment', arguments: { id: '1' } });
+      expect(source(fresh as CallResult)).toBe('upstream');
+      expect(fresh.structuredContent).toMatchObject({ title: 'Changed upstream' });
+      expect(upstream.count('/assignments/1')).toBe(2);
+
+      // The same event again is a duplicate: acknowledged, nothing evicted twice.
+      const again = await post(`${base}/webhooks/assignments`, delivery('evt_1', '1'));
+      expect(again.body).toMatchObject({ duplicate: true });
+      expect(source(await call())).toBe('cache');
+      expect(changes).toHaveLength(1);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('webhook paths skip the MCP guards (any Host) but other paths stay 404', async () => {
+    const res = await request(`${base}/webhooks/assignments`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json', host: 'hooks.example.com' },
+    });
+    expect(res.statusCode).toBe(401); // reached the receiver: refused for its missing signature
+    await res.body.text();
+    const other = await request(`${base}/elsewhere`);
+    expect(other.statusCode).toBe(404);
+    await other.body.text();
+  });
+});
+
+describe('webhooks on the stdio side listener (spawned `conduit serve`)', () => {
+  let upstream: Upstream;
+
+  beforeAll(async () => {
+    upstream = await startUpstream();
+  });
+  afterAll(async () => {
+    await upstream?.close();
+  });
+
+  it('serves the webhook next to MCP on stdio and evicts the cached entry', async () => {
+    const config = webhookConfig(upstream.url);
+    config.server = { ...config.server, listener: { host: '127.0.0.1', port: 0 } };
+    const transport = new StdioClientTransport({ ...serveCommand(writeConfig(config)), stderr: 'pipe' });
+    let stderr = '';
+    const listening = new Promise<string>((resolve) => {
+      transport.stderr?.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString('utf8');
+        const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"[^\n]*webhooks and metrics listening/.exec(stderr);
+        if (m) resolve(m[1]!);
+      });
+    });
+    const client = new Client({ name: 'stdio-webhooks', version: '1.0.0' });
+    await client.connect(transport);
+    try {
+      const sideUrl = await listening;
+      const call = async () =>
+        (await client.callTool({ name: 'get_assignment', arguments: { id: '2' } })) as CallResult;
+      expect(source(await call())).toBe('upstream');
+      expect(source(await call())).toBe('cache');
+
+      const forged = await post(`${sideUrl}/webhooks/assignments`, delivery('evt_s0', '2', FORGED_KEY));
+      expect(forged.status).toBe(401);
+      expect(source(await call())).toBe('cache');
+
+      const signed = await post(`${sideUrl}/webhooks/assignments`, delivery('evt_s1', '2'));
+      expect(signed.status).toBe(200);
+      expect(source(await call())).toBe('upstream');
+      expect(upstream.count('/assignments/2')).toBe(2);
+
+      const scrape = await request(`${sideUrl}/metrics`);
+      expect(scrape.statusCode).toBe(200);
+      const text = await scrape.body.text();
+      expect(text).toContain(
+        'conduit_webhook_deliveries_total{endpoint="assignments",outcome="accepted",reason=""} 1',
+      );
+      expect(text).toContain(
+        'conduit_webhook_deliveries_total{endpoint="assignments",outcome="rejected",reason="signature_mismatch"} 1',
+      );
+    } finally {
+      await client.close();
+    }
+  });
+});

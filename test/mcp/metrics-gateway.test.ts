@@ -1,0 +1,156 @@
+import { createHmac } from 'node:crypto';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GatewayConfigShape, type RunningGateway, startGateway } from '../../src/mcp/index.js';
+import { parseExposition, seriesValue, sumOf } from '../metrics/exposition.js';
+import { connectV2 } from './helpers/clients.js';
+import { assignmentsConfig } from './helpers/config.js';
+import { startUpstream, type Upstream } from './helpers/upstream.js';
+
+const KEY = Buffer.from('metrics-gateway-key-0123456789ab');
+const TOKEN = 'scrape-token-for-tests';
+
+function config(upstreamUrl: string): GatewayConfigShape {
+  const c = assignmentsConfig(upstreamUrl);
+  c.upstreams.assignments = {
+    ...c.upstreams.assignments!,
+    retry: { maxAttempts: 2, baseDelay: 1, maxDelay: 1, jitter: 'none' },
+    breaker: { failureThreshold: 2, recoveryTimeout: 60_000 },
+  };
+  c.tools.find((t) => t.name === 'get_assignment')!.cache = { ttl: 60_000, key: 'assignment:{id}' };
+  c.metrics = { enabled: true, path: '/metrics', token: TOKEN };
+  c.webhooks = {
+    endpoints: [
+      {
+        path: '/hooks',
+        name: 'assignments',
+        scheme: 'standard',
+        secrets: [`whsec_${KEY.toString('base64')}`],
+        events: { 'assignment.updated': { invalidate: { keys: ['assignment:{data.id}'] } } },
+      },
+    ],
+  };
+  return c;
+}
+
+describe('/metrics on the HTTP transport moves with traffic', () => {
+  let upstream: Upstream;
+  let running: RunningGateway;
+  let base: string;
+
+  beforeAll(async () => {
+    upstream = await startUpstream();
+    running = await startGateway(config(upstream.url), { transport: 'http', port: 0 });
+    base = running.url!.replace(/\/mcp$/, '');
+  });
+  afterAll(async () => {
+    await running?.close();
+    await upstream?.close();
+  });
+
+  const scrape = async () => {
+    const res = await request(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/plain');
+    return parseExposition(await res.body.text());
+  };
+  const webhook = async (id: string, signKey: Buffer) => {
+    const body = JSON.stringify({ type: 'assignment.updated', data: { id: '1' } });
+    const ts = Math.floor(Date.now() / 1000);
+    const mac = createHmac('sha256', signKey).update(`${id}.${ts}.${body}`).digest('base64');
+    const res = await request(`${base}/hooks`, {
+      method: 'POST',
+      body,
+      headers: {
+        'content-type': 'application/json',
+        'webhook-id': id,
+        'webhook-timestamp': String(ts),
+        'webhook-signature': `v1,${mac}`,
+      },
+    });
+    await res.body.text();
+    return res.statusCode;
+  };
+
+  it('guards /metrics: its own token, and the Host check against DNS rebinding', async () => {
+    const anonymous = await request(`${base}/metrics`);
+    expect(anonymous.statusCode).toBe(401);
+    await anonymous.body.text();
+    const wrong = await request(`${base}/metrics`, { headers: { authorization: 'Bearer nope' } });
+    expect(wrong.statusCode).toBe(401);
+    await wrong.body.text();
+    const rebound = await request(`${base}/metrics`, {
+      headers: { authorization: `Bearer ${TOKEN}`, host: 'evil.example' },
+    });
+    expect(rebound.statusCode).toBe(403);
+    await rebound.body.text();
+  });
+
+  it('counts tool outcomes, upstream requests and retries, breaker state and transitions, cache hits, webhook outcomes', async () => {
+    const before = await scrape();
+    expect(sumOf(before, 'conduit_tool_calls_total')).toBe(0);
+    expect(seriesValue(before, 'conduit_breaker_state', { upstream: 'assignments' })).toBe(0);
+
+    const client = await connectV2(running.url!, 'legacy');
+    try {
+      const get = (args: Record<string, unknown>) =>
+        client.callTool({ name: 'get_assignment', arguments: args });
+      expect((await get({ id: '1' })).isError).toBeFalsy();
+      expect((await get({ id: '1' })).isError).toBeFalsy(); // from the cache
+      expect((await get({})).isError).toBe(true); // refused by the input schema
+
+      // Two 503s: the first attempt and its retry; the breaker (2 in a row) opens.
+      upstream.setFault({ kind: 'status', status: 503, times: 2 });
+      expect((await get({ id: '2' })).isError).toBe(true);
+      const open = await get({ id: '2' });
+      expect(open.isError).toBe(true);
+
+      const t = await scrape();
+      const tool = (outcome: string) =>
+        seriesValue(t, 'conduit_tool_calls_total', {
+          tool: 'get_assignment',
+          upstream: 'assignments',
+          outcome,
+        });
+      expect(tool('ok')).toBe(1);
+      expect(tool('cache_hit')).toBe(1);
+      expect(tool('invalid_input')).toBe(1);
+      expect(tool('upstream_status')).toBe(1);
+      expect(tool('circuit_open')).toBe(1);
+
+      const f = await scrape();
+      expect(sumOf(f, 'conduit_tool_call_duration_seconds_count', { tool: 'get_assignment' })).toBe(5);
+      expect(
+        sumOf(f, 'conduit_upstream_retries_total', { upstream: 'assignments', route: '/assignments/{id}' }),
+      ).toBe(1);
+      expect(
+        seriesValue(f, 'conduit_upstream_requests_total', {
+          upstream: 'assignments',
+          method: 'GET',
+          route: '/assignments/{id}',
+          status: '503',
+        }),
+      ).toBe(1);
+      expect(seriesValue(f, 'conduit_breaker_state', { upstream: 'assignments' })).toBe(2);
+      expect(
+        seriesValue(f, 'conduit_breaker_transitions_total', {
+          upstream: 'assignments',
+          from: 'closed',
+          to: 'open',
+        }),
+      ).toBe(1);
+      expect(seriesValue(f, 'conduit_cache_hits_total', { tier: 'l1' })).toBe(1);
+      expect(sumOf(f, 'conduit_cache_misses_total', { tier: 'l1' })).toBeGreaterThanOrEqual(2);
+
+      expect(await webhook('evt_ok', KEY)).toBe(200);
+      expect(await webhook('evt_bad', Buffer.from('forged-key-forged-key-forged-key'))).toBe(401);
+      const w = await scrape();
+      const delivery = (outcome: string, reason: string) =>
+        seriesValue(w, 'conduit_webhook_deliveries_total', { endpoint: 'assignments', outcome, reason });
+      expect(delivery('accepted', '')).toBe(1);
+      expect(delivery('rejected', 'signature_mismatch')).toBe(1);
+    } finally {
+      await client.close();
+    }
+  });
+});

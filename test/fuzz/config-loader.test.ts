@@ -39,7 +39,18 @@ const key = fc.constantFrom(
 );
 const leaf = fc.oneof(
   fc.string({ maxLength: 20 }),
-  fc.constantFrom('${TOKEN}', '${MISSING}', '${PORT:-1}', '$${x', '30s', '1.5m', '10MB', '-1', 'NaN', '/a/{id}'),
+  fc.constantFrom(
+    '${TOKEN}',
+    '${MISSING}',
+    '${PORT:-1}',
+    '$${x',
+    '30s',
+    '1.5m',
+    '10MB',
+    '-1',
+    'NaN',
+    '/a/{id}',
+  ),
   fc.integer(),
   fc.double(),
   fc.boolean(),

@@ -16,13 +16,23 @@ const SECRET = 'fuzz-secret-value';
 const STD_SECRET = `whsec_${Buffer.from(SECRET).toString('base64')}`;
 
 const verifiers: [string, SignatureVerifier, string[]][] = [
-  ['standard', standardWebhooks({ secret: STD_SECRET }), ['webhook-id', 'webhook-timestamp', 'webhook-signature']],
+  [
+    'standard',
+    standardWebhooks({ secret: STD_SECRET }),
+    ['webhook-id', 'webhook-timestamp', 'webhook-signature'],
+  ],
   ['svix', svix({ secret: STD_SECRET }), ['svix-id', 'svix-timestamp', 'svix-signature']],
   ['github', github({ secret: SECRET }), ['x-hub-signature-256', 'x-github-event', 'x-github-delivery']],
   ['stripe', stripe({ secret: SECRET }), ['stripe-signature']],
   [
     'hmac',
-    hmac({ secret: SECRET, header: 'x-signature', prefix: 'sha256=', timestampHeader: 'x-timestamp', idHeader: 'x-id' }),
+    hmac({
+      secret: SECRET,
+      header: 'x-signature',
+      prefix: 'sha256=',
+      timestampHeader: 'x-timestamp',
+      idHeader: 'x-id',
+    }),
     ['x-signature', 'x-timestamp', 'x-id'],
   ],
 ];
@@ -79,16 +89,21 @@ describe.each(verifiers)('%s verifier fuzz', (_scheme, verifier, names) => {
 describe('a correctly signed delivery with one byte changed is rejected', () => {
   it('github: any single-byte change to the body is refused; the original is accepted', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 1, maxLength: 100 }), fc.nat(), fc.integer({ min: 1, max: 255 }), (body, at, delta) => {
-        const sig = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
-        const headers = { 'x-hub-signature-256': sig, 'x-github-event': 'push', 'x-github-delivery': 'd1' };
-        expect(github({ secret: SECRET }).verify(body, headers, NOW).ok).toBe(true);
-        const tampered = Uint8Array.from(body);
-        const i = at % tampered.length;
-        tampered[i] = (tampered[i]! + delta) % 256;
-        const r = github({ secret: SECRET }).verify(tampered, headers, NOW);
-        expect(r.ok).toBe(false);
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 100 }),
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        (body, at, delta) => {
+          const sig = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+          const headers = { 'x-hub-signature-256': sig, 'x-github-event': 'push', 'x-github-delivery': 'd1' };
+          expect(github({ secret: SECRET }).verify(body, headers, NOW).ok).toBe(true);
+          const tampered = Uint8Array.from(body);
+          const i = at % tampered.length;
+          tampered[i] = (tampered[i]! + delta) % 256;
+          const r = github({ secret: SECRET }).verify(tampered, headers, NOW);
+          expect(r.ok).toBe(false);
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -40,9 +40,9 @@ const key = fc.constantFrom(
 const leaf = fc.oneof(
   fc.string({ maxLength: 20 }),
   fc.constantFrom(
-    '${TOKEN}',
-    '${MISSING}',
-    '${PORT:-1}',
+    `\${TOKEN}`,
+    `\${MISSING}`,
+    `\${PORT:-1}`,
     '$${x',
     '30s',
     '1.5m',
@@ -89,7 +89,7 @@ describe('config loader fuzz', () => {
 
   it('mutations of a valid config give a config or a typed error that never repeats an env secret', () => {
     const base = {
-      upstreams: { api: { baseUrl: 'http://127.0.0.1:1', auth: { type: 'bearer', token: '${TOKEN}' } } },
+      upstreams: { api: { baseUrl: 'http://127.0.0.1:1', auth: { type: 'bearer', token: `\${TOKEN}` } } },
       tools: [
         {
           name: 'get_item',
@@ -154,7 +154,7 @@ describe('config loader fuzz', () => {
   it.fails('an unknown tool upstream interpolated from the environment is not echoed in the error', () => {
     const text = JSON.stringify({
       upstreams: { api: { baseUrl: 'http://127.0.0.1:1' } },
-      tools: [{ name: 'x', upstream: '${TOKEN}', path: '/a' }],
+      tools: [{ name: 'x', upstream: `\${TOKEN}`, path: '/a' }],
     });
     try {
       parseConfig(text, { format: 'json', env: { TOKEN: 's3cr3t-value' } });

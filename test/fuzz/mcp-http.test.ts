@@ -57,7 +57,9 @@ const rpc = (id: number, method: string, params?: unknown) =>
 async function stillServes(): Promise<void> {
   const r = await post(rpc(999, 'tools/list'));
   expect(r.status).toBe(200);
-  expect((r.message?.result?.tools as unknown[]).length).toBeGreaterThan(0);
+  expect(r.message?.result?.tools).toEqual(
+    expect.arrayContaining([expect.objectContaining({ name: 'get_assignment' })]),
+  );
 }
 
 describe('MCP over Streamable HTTP: bad requests get protocol-correct errors', () => {

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGateway, type Gateway } from '../../src/mcp/index.js';
+import { startUpstream, type Upstream } from './helpers/upstream.js';
+import { connectStdio, resourcesConfig } from './resources-helpers.js';
+
+let upstream: Upstream;
+let gateway: Gateway;
+
+beforeAll(async () => {
+  upstream = await startUpstream();
+  gateway = createGateway(resourcesConfig(upstream.url), { progressIntervalMs: 0 });
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await upstream?.close();
+});
+
+const change = (uri: string) => ({ uri, event: 'assignment.updated', source: 'test', at: Date.now() });
+
+describe('resource subscriptions over the stdio entry', () => {
+  it('a 2026-07-28 client (listen) and a legacy v1 client (resources/subscribe) both get the update', async () => {
+    const modern = await connectStdio(gateway, 'v2-modern');
+    const legacy = await connectStdio(gateway, 'v1');
+    try {
+      await modern.subscribe('assignments://1');
+      await legacy.subscribe('assignments://1');
+      await gateway.changes.publish(change('assignments://1'));
+      await Promise.all([modern.inbox.next('assignments://1'), legacy.inbox.next('assignments://1')]);
+      expect(modern.inbox.uris).toEqual(['assignments://1']);
+      expect(legacy.inbox.uris).toEqual(['assignments://1']);
+    } finally {
+      await modern.close();
+      await legacy.close();
+    }
+  });
+
+  it('clients subscribed to another URI, or to none, are not notified', async () => {
+    const modernOther = await connectStdio(gateway, 'v2-modern');
+    const legacyOther = await connectStdio(gateway, 'v2-legacy');
+    const silent = await connectStdio(gateway, 'v1');
+    try {
+      await modernOther.subscribe('assignments://2');
+      await legacyOther.subscribe('assignments://2');
+      await gateway.changes.publish(change('assignments://1'));
+      // Notifications travel the same ordered pipe: what was sent for #1 arrives before #2 or a pong.
+      await gateway.changes.publish(change('assignments://2'));
+      await Promise.all([
+        modernOther.inbox.next('assignments://2'),
+        legacyOther.inbox.next('assignments://2'),
+      ]);
+      await silent.ping();
+      expect(modernOther.inbox.uris).toEqual(['assignments://2']);
+      expect(legacyOther.inbox.uris).toEqual(['assignments://2']);
+      expect(silent.inbox.uris).toEqual([]);
+    } finally {
+      await modernOther.close();
+      await legacyOther.close();
+      await silent.close();
+    }
+  });
+
+  it('after unsubscribing (legacy) or closing the listen stream (modern), updates stop', async () => {
+    const modern = await connectStdio(gateway, 'v2-modern');
+    const legacy = await connectStdio(gateway, 'v2-legacy');
+    try {
+      await modern.subscribe('assignments://1');
+      await legacy.subscribe('assignments://1');
+      await modern.unsubscribe('assignments://1');
+      await legacy.unsubscribe('assignments://1');
+      await gateway.changes.publish(change('assignments://1'));
+      await Promise.all([modern.ping(), legacy.ping()]);
+      expect(modern.inbox.uris).toEqual([]);
+      expect(legacy.inbox.uris).toEqual([]);
+    } finally {
+      await modern.close();
+      await legacy.close();
+    }
+  });
+
+  it('declares the resources.subscribe capability', async () => {
+    const legacy = await connectStdio(gateway, 'v2-legacy');
+    try {
+      expect(legacy.client?.getServerCapabilities()?.resources?.subscribe).toBe(true);
+    } finally {
+      await legacy.close();
+    }
+  });
+});

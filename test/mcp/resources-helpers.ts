@@ -57,7 +57,9 @@ export class UpdateInbox {
  */
 export async function connectStdio(gateway: Gateway, kind: 'v2-modern' | 'v2-legacy' | 'v1') {
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  const served = serveGatewayStdio(gateway, { logger: noopLogger, transport: serverSide });
+  // Not closed here: its close() drains the whole gateway (one connection per process); closing the
+  // client closes the pipe, which ends the connection.
+  serveGatewayStdio(gateway, { logger: noopLogger, transport: serverSide });
   const inbox = new UpdateInbox();
   if (kind === 'v1') {
     const client = new ClientV1({ name: 'v1', version: '1.0.0' });
@@ -70,7 +72,6 @@ export async function connectStdio(gateway: Gateway, kind: 'v2-modern' | 'v2-leg
       ping: async () => void (await client.ping()),
       close: async () => {
         await client.close();
-        await served.close(1000);
       },
     };
   }
@@ -102,7 +103,6 @@ export async function connectStdio(gateway: Gateway, kind: 'v2-modern' | 'v2-leg
     close: async () => {
       await listening?.close();
       await client.close();
-      await served.close(1000);
     },
   };
 }

@@ -16,6 +16,7 @@ import {
   seedAssignments,
 } from './assignments-data.js';
 import { type Fault, FaultSwitch, faultProblem } from './faults.js';
+import { sendWebhook, type WebhookTarget } from './webhook-sender.js';
 
 export interface AssignmentsUpstreamOptions {
   /** Default 127.0.0.1. */
@@ -28,6 +29,8 @@ export interface AssignmentsUpstreamOptions {
   seed?: readonly Assignment[];
   /** Prefix of the control API. Default `/_control`. */
   controlPath?: string;
+  /** Where changes made through the control API are announced (signed `assignment.updated` events). */
+  webhook?: WebhookTarget;
   clock?: Clock;
   logger?: Logger;
 }
@@ -64,6 +67,18 @@ export interface AssignmentsUpstream {
   waitForRequests(n: number): Promise<void>;
   /** Current data, for assertions. */
   assignments(): Assignment[];
+  /** Sets (or clears) where changes made behind the gateway's back are announced. */
+  setWebhook(target: WebhookTarget | undefined): void;
+  /**
+   * Changes an assignment "behind the gateway's back" (not through the API the gateway calls), then
+   * sends the signed `assignment.updated` webhook (`data.id`, `data.userId`) and waits for its answer.
+   * `webhookStatus` is the receiver's status, 0 if unreachable, undefined with no target set.
+   * Also `PATCH <controlPath>/assignments/{id}`.
+   */
+  changeBehindTheBack(
+    id: string,
+    fields: Record<string, unknown>,
+  ): Promise<{ assignment: Assignment; webhookStatus: number | undefined }>;
   /** Closes the server, drops held requests and connections, clears timers. */
   close(): Promise<void>;
 }
@@ -105,6 +120,7 @@ export async function startAssignmentsUpstream(
   const waiters: { n: number; resolve: () => void }[] = [];
   let stats = emptyStats();
   let closed = false;
+  let webhook = options.webhook;
 
   const load = () => {
     data = new Map(seed.map((a) => [a.id, { ...a }]));
@@ -346,6 +362,11 @@ export async function startAssignmentsUpstream(
       faults.set(undefined);
       return send(res, 204, undefined);
     }
+    const changed = /^\/assignments\/([^/]+)$/.exec(sub);
+    if (method === 'PATCH' && changed) {
+      const body = await readJson(req);
+      return send(res, 200, await changeBehindTheBack(decodeURIComponent(changed[1]!), body));
+    }
     if (method === 'POST' && sub === '/reset') {
       req.resume();
       resetAll();
@@ -355,8 +376,21 @@ export async function startAssignmentsUpstream(
     throw new HttpProblem(
       404,
       'not_found',
-      'control API: GET /stats, POST /fault, DELETE /fault, POST /reset',
+      'control API: GET /stats, POST /fault, DELETE /fault, POST /reset, PATCH /assignments/{id}',
     );
+  }
+
+  async function changeBehindTheBack(id: string, fields: unknown) {
+    const assignment = update(id, fields);
+    if (!webhook) return { assignment, webhookStatus: undefined };
+    const webhookStatus = await sendWebhook(
+      webhook,
+      'assignment.updated',
+      { id: assignment.id, userId: assignment.userId },
+      clock.now(),
+    );
+    log.info({ id, webhookStatus }, 'assignment changed behind the gateway; webhook sent');
+    return { assignment, webhookStatus };
   }
 
   const snapshot = (): UpstreamStats => ({
@@ -411,6 +445,10 @@ export async function startAssignmentsUpstream(
       return new Promise<void>((resolve) => waiters.push({ n, resolve }));
     },
     assignments: () => [...data.values()].map((a) => ({ ...a })),
+    setWebhook(target) {
+      webhook = target;
+    },
+    changeBehindTheBack: (id, fields) => changeBehindTheBack(id, fields),
     async close() {
       if (closed) return;
       closed = true;

@@ -51,6 +51,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const started = Date.now();
   const steps: DemoResult['steps'] = [];
   const token = randomBytes(12).toString('hex');
+  const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
 
   let upstream: AssignmentsUpstream | undefined;
   let gateway: { close(): Promise<void>; url?: string } | undefined;
@@ -66,12 +67,16 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         ASSIGNMENTS_API_URL: upstream.url,
         ASSIGNMENTS_API_TOKEN: token,
         ASSIGNMENT_CACHE_TTL: DEMO_TTL,
+        ASSIGNMENTS_WEBHOOK_SECRET: webhookSecret,
       },
     });
     const redisUrl = env.REDIS_URL;
     if (redisUrl) config.cache.redis = { url: redisUrl };
     const { startGateway } = await import('../mcp/index.js');
     gateway = await startGateway(config, { transport: 'http', host: '127.0.0.1', port: 0, logger });
+    const gatewayBase = gateway.url!.slice(0, -config.server.http.path.length);
+    const hookPath = config.webhooks?.endpoints[0]?.path;
+    if (hookPath) upstream.setWebhook({ url: `${gatewayBase}${hookPath}`, secret: webhookSecret });
     client = new Client({ name: 'conduit-demo', version: config.server.version });
     await client.connect(new StreamableHTTPClientTransport(new URL(gateway.url!)));
 
@@ -263,6 +268,28 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     show('get_assignment', { id: 'a2' }, a, before);
     check(!a.isError && a.cache?.source === 'cache', 'the fresh answer should now be cached');
 
+    // 7. A change behind the gateway's back, announced by a signed webhook.
+    if (hookPath) {
+      check = step("Changed behind the gateway's back: the upstream's signed webhook evicts the entry");
+      const change = await up.changeBehindTheBack('a2', { title: 'Renamed in the upstream UI' });
+      print(
+        `   → the upstream renames a2 itself and POSTs a signed assignment.updated {"id":"a2"} to ${hookPath}: ` +
+          `the gateway answered ${change.webhookStatus}`,
+      );
+      check(change.webhookStatus === 200, 'the gateway should accept the signed webhook');
+      before = requests();
+      a = await call('get_assignment', { id: 'a2' });
+      show('get_assignment', { id: 'a2' }, a, before, '; the webhook evicted the cached copy');
+      check(
+        !a.isError && a.cache?.source === 'upstream' && a.structured?.title === 'Renamed in the upstream UI',
+        'after the webhook the entry should be fetched again, with the new title',
+      );
+      const scraped = config.metrics.enabled
+        ? await scrapeSummary(`${gatewayBase}${config.metrics.path}`)
+        : '';
+      if (scraped) print(`   metrics at ${config.metrics.path}: ${scraped}`);
+    }
+
     const s = up.stats();
     const ok = steps.every((x) => x.ok);
     print('');
@@ -276,6 +303,24 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     await client?.close().catch(() => {});
     await gateway?.close().catch(() => {});
     await upstream?.close();
+  }
+}
+
+/** A one-line summary of the gateway's metrics: tool calls by outcome, webhook deliveries. */
+async function scrapeSummary(url: string): Promise<string> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    const text = await res.text();
+    const sum = (re: RegExp) => {
+      const totals = new Map<string, number>();
+      for (const m of text.matchAll(re)) totals.set(m[1]!, (totals.get(m[1]!) ?? 0) + Number(m[2]));
+      return [...totals].map(([k, v]) => `${k} ${v}`).join(', ');
+    };
+    const tools = sum(/^conduit_tool_calls_total\{[^}]*outcome="([^"]+)"[^}]*\} (\S+)$/gm);
+    const hooks = sum(/^conduit_webhook_deliveries_total\{[^}]*outcome="([^"]+)"[^}]*\} (\S+)$/gm);
+    return `tool calls: ${tools || 'none'}; webhook deliveries: ${hooks || 'none'}`;
+  } catch {
+    return '';
   }
 }
 

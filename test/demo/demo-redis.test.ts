@@ -15,13 +15,15 @@ describe('conduit demo with REDIS_URL', () => {
     const result = await runDemo({ print: (l) => lines.push(l), env: { REDIS_URL: redis.url } });
     const out = lines.join('\n');
     expect(result.ok, out).toBe(true);
-    expect(result.steps).toHaveLength(6);
+    expect(result.steps).toHaveLength(7);
     expect(out).toContain('cache: memory (L1) + Redis (L2)');
     const client = new Redis(redis.url, { lazyConnect: true });
     try {
       await client.connect();
       const keys = await client.keys('conduit-demo*');
       expect(keys.length).toBeGreaterThan(0);
+      // The webhook's event id was de-duplicated through the same Redis (shared by every instance).
+      expect(await client.keys('conduit-demo:webhook:*')).toHaveLength(1);
     } finally {
       client.disconnect();
     }

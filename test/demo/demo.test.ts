@@ -14,6 +14,7 @@ describe('conduit demo', () => {
       '4. The circuit breaker opens: calls fail fast without touching the upstream',
       '5. Stale data: the cache answers while the upstream is down',
       '6. Recovery: the upstream heals and the breaker closes after its recovery time',
+      "7. Changed behind the gateway's back: the upstream's signed webhook evicts the entry",
     ];
     let at = -1;
     for (const step of steps) {
@@ -32,6 +33,13 @@ describe('conduit demo', () => {
     expect(out).toMatch(/retry after \d+\.\d s/);
     expect(out).toMatch(/from the cache \(l1\), STALE/);
     expect(out).toMatch(/the probe succeeded, the breaker is closed/);
+    expect(out).toMatch(/POSTs a signed assignment\.updated .*: the gateway answered 200/);
+    expect(out).toMatch(
+      /"Renamed in the upstream UI" \(in_progress, v2\) from the upstream\n\s+upstream requests: \d+ \(\+1\); the webhook evicted/,
+    );
+    expect(out).toMatch(
+      /metrics at \/metrics: tool calls: .*cache_hit \d+.*; webhook deliveries: accepted 1/,
+    );
     expect(out).toMatch(/Done in \d+\.\d s\. Upstream saw \d+ requests/);
     expect(out).not.toContain('✗ unexpected');
     expect(cli.stderr()).not.toContain('a handle was still open');

@@ -55,13 +55,9 @@ export function createRedisChangeFeed(options: RedisChangeFeedOptions): RedisCha
   const log = new ChangeLog(options.capacity ?? 1000, (err) =>
     logger.warn({ err: String(err) }, 'a resource change listener threw'),
   );
-  // Fail fast while disconnected (no offline queue): a change must not wait on a dead Redis.
-  const driver =
-    options.driver ??
-    createIoredisDriver({
-      url: options.url ?? 'redis://127.0.0.1:6379',
-      options: { enableOfflineQueue: false },
-    });
+  // Local delivery never waits on Redis (it happens before the publish); the driver's client gives up
+  // on a command after one reconnect attempt, so a publish with Redis down fails fast.
+  const driver = options.driver ?? createIoredisDriver({ url: options.url ?? 'redis://127.0.0.1:6379' });
   const id = randomUUID();
   let up = true;
   let closed = false;

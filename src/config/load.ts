@@ -55,6 +55,15 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Gat
       ]);
     }
   }
+  const depth = flowDepth(text);
+  if (depth > MAX_FLOW_DEPTH)
+    throw new ConfigValidationError(source, [
+      {
+        path: '',
+        segments: [],
+        message: `brackets are nested ${depth} levels deep (at most ${MAX_FLOW_DEPTH}); a config never needs that`,
+      },
+    ]);
   // The YAML parser also reads JSON, which gives JSON files line numbers for free.
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -92,7 +101,21 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Gat
       },
     ]);
 
-  const interpolated = interpolate(raw, env);
+  let interpolated: ReturnType<typeof interpolate>;
+  try {
+    interpolated = interpolate(raw, env);
+  } catch (err) {
+    // An alias that contains itself (`a: &a [*a]`) makes a cyclic value: refuse it, never overflow later.
+    if (err instanceof RangeError)
+      throw new ConfigValidationError(source, [
+        {
+          path: '',
+          segments: [],
+          message: 'a YAML alias refers to itself, or the document is nested too deeply',
+        },
+      ]);
+    throw err;
+  }
   for (const p of interpolated.problems) problems.push(at(doc, p.path, p.message));
   // Where a variable is missing the value is unknown: schema complaints there would only be noise.
   const unresolved = interpolated.problems.map((p) => p.path);
@@ -109,7 +132,8 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Gat
       );
     }
   }
-  if (problems.length > 0 || !result.success) throw new ConfigValidationError(source, sortProblems(problems));
+  if (problems.length > 0 || !result.success)
+    throw new ConfigValidationError(source, sortProblems(redactSecrets(problems, interpolated)));
   return result.data;
 }
 
@@ -182,4 +206,45 @@ function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
     return true;
   });
   return unique.sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER));
+}
+
+const MAX_FLOW_DEPTH = 64;
+
+/** Deepest nesting of `[`/`{` outside quotes: checked before parsing, so hostile input stays cheap. */
+function flowDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let quote = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) quote = '';
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '[' || c === '{') {
+      if (++depth > max) max = depth;
+    } else if ((c === ']' || c === '}') && depth > 0) depth--;
+  }
+  return max;
+}
+
+/** Values taken from the environment are secrets: no problem message may repeat one. */
+function redactSecrets(
+  problems: ConfigProblem[],
+  interpolated: ReturnType<typeof interpolate>,
+): ConfigProblem[] {
+  const secrets: string[] = [];
+  for (const path of interpolated.secretPaths) {
+    let v: unknown = interpolated.value;
+    for (const seg of path)
+      v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[seg] : undefined;
+    // Shorter values would blank out ordinary words; they are no secrets anyway.
+    if (typeof v === 'string' && v.length >= 4) secrets.push(v);
+  }
+  if (secrets.length === 0) return problems;
+  return problems.map((p) => {
+    let message = p.message;
+    for (const secret of secrets) message = message.split(secret).join('<value from the environment>');
+    return message === p.message ? p : { ...p, message };
+  });
 }

@@ -6,8 +6,6 @@ import { listenerSchema, metricsSchema, webhooksSchema } from './events-schema.j
 import { strictObject } from './strict-object.js';
 import { count, duration, flag, ratio, size } from './units.js';
 
-const PLANNED = 'it is planned for a later version (issue 7)';
-
 const nonEmpty = (what: string) =>
   z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
 
@@ -244,6 +242,29 @@ export const toolSchema = toolBaseSchema.transform((tool) => {
   return { ...tool, input, params };
 });
 
+// --- resources ----------------------------------------------------------------------------------
+
+const resourceTemplateSchema = strictObject({
+  /** RFC 6570 URI template, e.g. `assignments://{id}`; each variable becomes an argument of `tool`. */
+  uriTemplate: z.string().regex(/^[A-Za-z][A-Za-z0-9+.-]*:.*\{[A-Za-z0-9_]+\}/, {
+    error: 'expected a URI template with a scheme and at least one {variable}, e.g. "assignments://{id}"',
+  }),
+  name: nonEmpty('a resource name'),
+  title: z.string().optional(),
+  description: z.string().optional(),
+  /** The configured tool that answers a read. */
+  tool: z.string().regex(TOOL_NAME_PATTERN, { error: 'expected the name of a configured tool' }),
+  mimeType: nonEmpty('a MIME type').default('application/json'),
+});
+
+const resourcesSchema = strictObject({
+  /** Serve `conduit://health`. */
+  health: flag().default(true),
+  /** Serve the `recent_changes` tool. */
+  recentChanges: flag().default(true),
+  templates: z.array(resourceTemplateSchema).default([]),
+});
+
 // --- root ---------------------------------------------------------------------------------------
 
 export const gatewayConfigSchema = strictObject(
@@ -265,9 +286,10 @@ export const gatewayConfigSchema = strictObject(
     webhooks: webhooksSchema.optional(),
     /** Prometheus metrics at `metrics.path`. */
     metrics: metricsSchema.prefault({}),
-    // Part 2 (issue 7) adds here: resources.
+    /** MCP resources: `conduit://health`, tool-backed URI templates, `recent_changes` (docs/resources.md). */
+    resources: resourcesSchema.optional(),
   },
-  { resources: PLANNED },
+  {},
 );
 
 /**
@@ -299,3 +321,4 @@ export type WebhooksConfig = NonNullable<GatewayConfig['webhooks']>;
 export type WebhookEndpointConfig = WebhooksConfig['endpoints'][number];
 export type MetricsConfig = GatewayConfig['metrics'];
 export type ListenerConfig = NonNullable<ServerConfig['listener']>;
+export type ResourcesConfig = NonNullable<GatewayConfig['resources']>;

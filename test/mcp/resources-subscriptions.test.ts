@@ -1,7 +1,13 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { toNodeHandler } from '@modelcontextprotocol/node';
+import { createMcpHandler } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway } from '../../src/mcp/index.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
-import { connectStdio, resourcesConfig } from './resources-helpers.js';
+import { connectV2 } from './helpers/clients.js';
+import { connectStdio, resourcesConfig, UpdateInbox } from './resources-helpers.js';
 
 let upstream: Upstream;
 let gateway: Gateway;
@@ -84,6 +90,36 @@ describe('resource subscriptions over the stdio entry', () => {
       expect(legacy.client?.getServerCapabilities()?.resources?.subscribe).toBe(true);
     } finally {
       await legacy.close();
+    }
+  });
+});
+
+describe('2026-07-28 listen streams over Streamable HTTP', () => {
+  it('an SDK handler given gateway.serverEvents as its bus notifies listening clients of feed changes', async () => {
+    const handler = createMcpHandler(() => gateway.createServer(), {
+      legacy: 'reject',
+      bus: gateway.serverEvents,
+    });
+    const node = toNodeHandler(handler);
+    const server = createServer((req, res) => void node(req, res));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    const client = await connectV2(`http://127.0.0.1:${port}/mcp`, 'modern');
+    const inbox = new UpdateInbox();
+    client.setNotificationHandler('notifications/resources/updated', (n) => inbox.push(n.params.uri));
+    try {
+      const sub = await client.listen({ resourceSubscriptions: ['assignments://2'] });
+      await gateway.changes.publish(change('assignments://1'));
+      await gateway.changes.publish(change('assignments://2'));
+      await inbox.next('assignments://2');
+      expect(inbox.uris).toEqual(['assignments://2']);
+      await sub.close();
+    } finally {
+      await client.close();
+      await handler.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 });

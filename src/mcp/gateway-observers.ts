@@ -1,7 +1,12 @@
 import type { Clock, Logger } from '../core/index.js';
 import type { HttpClient } from '../http/index.js';
-import { createGatewayMetrics, type GatewayMetrics, webhookOutcomeHook } from '../metrics/index.js';
-import type { CacheInvalidator, EventPublisher, WebhookHandler } from '../webhooks/index.js';
+import {
+  classifyWebhookResponse,
+  createGatewayMetrics,
+  type GatewayMetrics,
+  webhookOutcomeHook,
+} from '../metrics/index.js';
+import type { CacheInvalidator, EventPublisher, WebhookHandler, WebhookResponse } from '../webhooks/index.js';
 import type { GatewayCache } from './cache-port.js';
 import type { GatewayConfigShape } from './config-shape.js';
 import { createGatewayWebhooks } from './gateway-webhooks.js';
@@ -13,6 +18,8 @@ export function createGatewayMetricsFor(config: GatewayConfigShape, logger: Logg
 
 export interface GatewayObservers {
   readonly webhooks: WebhookHandler | undefined;
+  /** Deliveries by endpoint and outcome (`accepted`, `rejected`, …) since start, for `conduit://health`. */
+  webhookCounts(): Record<string, Record<string, number>>;
   /** Closes the webhook receiver (waits for its running actions). */
   close(): Promise<void>;
   /** Stops reading breakers and the cache into the metrics. */
@@ -47,20 +54,32 @@ export function buildGatewayObservers(
       untracks.push(metrics.trackCache(cache as unknown as Parameters<GatewayMetrics['trackCache']>[0]));
   }
   let receiver: ReturnType<typeof createGatewayWebhooks> | undefined;
+  // Plain counters for the health resource (bounded: endpoint names from config, fixed outcomes).
+  const counts: Record<string, Record<string, number>> = {};
+  const count = (endpoint: string | undefined, r: WebhookResponse) => {
+    const { outcome } = classifyWebhookResponse(r.status, r.body);
+    const byOutcome = (counts[endpoint ?? '(unmatched)'] ??= {});
+    byOutcome[outcome] = (byOutcome[outcome] ?? 0) + 1;
+  };
   if (config.webhooks) {
+    const record = metrics ? webhookOutcomeHook(metrics) : undefined;
     const c = config.cache;
     receiver = createGatewayWebhooks(config.webhooks, {
       cache: cache ? invalidatorOf(cache) : undefined,
       publisher: deps.publisher,
       redisUrl: c?.redis?.url,
       prefix: c?.prefix ?? 'conduit',
-      ...(metrics ? { onOutcome: webhookOutcomeHook(metrics) } : {}),
+      onOutcome: (endpoint, r) => {
+        count(endpoint, r);
+        record?.(endpoint, r);
+      },
       logger: deps.logger,
       clock: deps.clock,
     });
   }
   return {
     webhooks: receiver?.handler,
+    webhookCounts: () => structuredClone(counts),
     close: async () => {
       await receiver?.close();
     },

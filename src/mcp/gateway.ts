@@ -214,6 +214,7 @@ export function createGateway(
     logger,
     runTool: (toolName, args, ctx) => (byName.get(toolName) as ReturnType<typeof track>)(args, ctx),
   });
+  if (observers.webhooks) resources.health.set('webhooks', () => observers.webhookCounts());
 
   const registerTools = (server: McpServer) => {
     for (const { tool, handler } of handlers) server.registerTool(tool.name, tool.config, handler as never);

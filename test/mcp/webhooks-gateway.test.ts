@@ -112,6 +112,10 @@ describe('webhooks on the HTTP transport', () => {
       expect(again.body).toMatchObject({ duplicate: true });
       expect(source(await call())).toBe('cache');
       expect(changes).toHaveLength(1);
+      // conduit://health carries the same counts.
+      expect(running.gateway.health.snapshot().webhooks).toEqual({
+        assignments: { rejected: 1, accepted: 1, duplicate: 1 },
+      });
     } finally {
       await client.close();
     }

@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
+import { type ChaosUpstream, startChaosUpstream } from './lib/fault-upstream.js';
+import { chaosConfig } from './lib/gateway.js';
+import { installProcessGuard, processFailures } from './lib/guard.js';
+import { after, ClientPool, drive, memoryMb, Recorder } from './lib/load.js';
+import { type ScenarioReport, writeScenario } from './lib/report.js';
+
+installProcessGuard();
+const THRESHOLD = 5;
+const RECOVERY_MS = 1000;
+const WORKERS = 16;
+const report: ScenarioReport = { id: '1-breaker', title: '1. Upstream answers 500 for a while', phases: {}, claims: {} };
+
+let upstream: ChaosUpstream;
+let gateway: RunningGateway;
+let pool: ClientPool;
+
+beforeAll(async () => {
+  upstream = await startChaosUpstream();
+  gateway = await startGateway(
+    chaosConfig({
+      baseUrl: upstream.url,
+      timeouts: { total: 5000 },
+      retry: { maxAttempts: 1 },
+      breaker: { failureThreshold: THRESHOLD, recoveryTimeout: RECOVERY_MS, halfOpenMaxCalls: 1 },
+    }),
+    { transport: 'http' },
+  );
+  pool = new ClientPool(gateway.url!, WORKERS);
+});
+
+afterAll(async () => {
+  await pool?.close();
+  await gateway?.close();
+  await upstream?.close();
+  writeScenario(report);
+  expect(processFailures).toEqual([]);
+});
+
+const mixed = (w: number, n: number) => ({
+  name: n % 2 ? 'get_item_cached' : 'get_item',
+  args: { id: String((w * 7 + n) % 20) },
+});
+
+describe('chaos 1: upstream 500s', () => {
+  it('opens within the threshold, fails fast with stale data where configured, probes only, then closes', async () => {
+    // Healthy: warm the cache for every id.
+    const healthy = new Recorder();
+    for (let id = 0; id < 20; id++) await pool.call(0, 'get_item_cached', { id: String(id) });
+    await drive(pool, WORKERS, after(2000), mixed, healthy);
+    report.phases.healthy = { ...healthy.figures(), upstreamCalls: upstream.hits.length, ...memoryMb() };
+    expect(healthy.figures().ok).toBe(healthy.figures().requests);
+
+    // Failing: exactly THRESHOLD failures reach the upstream, then the breaker answers.
+    upstream.setMode({ kind: 'status', status: 500 });
+    const faultStart = performance.now();
+    const serial: string[] = [];
+    for (let i = 0; i < THRESHOLD + 3; i++) serial.push((await pool.call(0, 'get_item', { id: 'x' })).kind);
+    const opened = serial.indexOf('CIRCUIT_OPEN');
+    report.claims[`breaker opens after exactly ${THRESHOLD} consecutive failures`] =
+      opened === THRESHOLD && upstream.hitsSince(faultStart).length === THRESHOLD;
+    expect(serial.slice(0, THRESHOLD)).toEqual(Array(THRESHOLD).fill('HTTP_STATUS'));
+    expect(serial.slice(THRESHOLD)).toEqual(Array(3).fill('CIRCUIT_OPEN'));
+    expect(upstream.hitsSince(faultStart)).toHaveLength(THRESHOLD);
+
+    const loadStart = performance.now();
+    const failing = new Recorder();
+    const FAULT_MS = 4000;
+    await drive(pool, WORKERS, after(FAULT_MS), mixed, failing);
+    const fig = failing.figures();
+    const probes = upstream.hitsSince(loadStart).length;
+    const elapsed = performance.now() - loadStart;
+    const maxProbes = Math.ceil(elapsed / RECOVERY_MS) + 1;
+    const cached = failing.outcomes.filter((o) => o.source === 'cache');
+    report.phases.failing = { ...fig, upstreamCalls: probes, maxProbesAllowed: maxProbes, ...memoryMb() };
+    report.claims['upstream traffic while open is only half-open probes (<= 1 per recovery period)'] =
+      probes <= maxProbes;
+    report.claims['cached tool serves stale data while the breaker is open'] =
+      cached.length > 0 && cached.every((o) => o.kind === 'ok' && o.stale);
+    report.claims['uncached calls fail fast with CIRCUIT_OPEN (p99 well under the 5 s timeout)'] =
+      fig.p99Ms < 1000 && (fig.errors.CIRCUIT_OPEN ?? 0) > 0;
+    expect(probes).toBeLessThanOrEqual(maxProbes);
+    expect(cached.length).toBeGreaterThan(0);
+    for (const o of failing.outcomes) {
+      if (o.kind === 'ok') expect(o.source).toBe('cache');
+      else expect(['CIRCUIT_OPEN', 'HTTP_STATUS']).toContain(o.kind);
+    }
+    expect(fig.p99Ms).toBeLessThan(1000);
+
+    // Healed: the next probe succeeds and the breaker closes; everything is fresh again.
+    upstream.setMode({ kind: 'ok' });
+    const healedAt = performance.now();
+    const healed = new Recorder();
+    await drive(pool, WORKERS, after(RECOVERY_MS * 2.5), mixed, healed);
+    const fresh = (o: { kind: string; stale: boolean }) => o.kind === 'ok' && !o.stale;
+    const firstFresh = healed.outcomes.filter(fresh).sort((a, b) => a.at + a.ms - (b.at + b.ms))[0];
+    const closedAt = firstFresh ? firstFresh.at + firstFresh.ms : Number.POSITIVE_INFINITY;
+    const afterClose = healed.outcomes.filter((o) => o.at > closedAt);
+    report.phases.healed = {
+      ...healed.figures(),
+      upstreamCalls: upstream.hitsSince(healedAt).length,
+      msToFirstFresh: Math.round(closedAt - healedAt),
+      ...memoryMb(),
+    };
+    const staleAfter = afterClose.filter((o) => o.kind === 'ok' && o.stale);
+    const lastStale = staleAfter.length ? Math.max(...staleAfter.map((o) => o.at - closedAt)) : 0;
+    report.phases.healed!.staleAfterClose = staleAfter.length;
+    report.phases.healed!.lastStaleMsAfterClose = Math.round(lastStale);
+    report.claims['breaker closes once the upstream heals: no call started after the first fresh answer fails'] =
+      afterClose.length > 0 && afterClose.every((o) => o.kind === 'ok');
+    (report.notes ??= []).push(
+      'After the breaker closed, the cached tool still answered some calls stale (from cache) for up to ' +
+        `${Math.round(lastStale)} ms: entries refreshed by the first successful reads replace them; no call failed.`,
+    );
+    expect(firstFresh).toBeDefined();
+    expect(afterClose.length).toBeGreaterThan(0);
+    expect(afterClose.filter((o) => o.kind !== 'ok')).toEqual([]);
+  });
+});

@@ -53,6 +53,12 @@ async function connect(url: string, era: Era): Promise<Client> {
   return client;
 }
 
+let nonce = 0;
+/** Arguments per tool: the miss tool gets a fresh cache key every call, so each call is a real miss. */
+function argsFor(tool: string): Record<string, string> {
+  return tool === 'get_assignment_miss' ? { id: '1', nonce: String(nonce++) } : { id: '1' };
+}
+
 /** A pool of connected clients, one per concurrent caller; each is replaced after CALLS_PER_CLIENT calls. */
 async function clientPool(url: string, era: Era, size: number) {
   const idle: { client: Client; calls: number }[] = [];
@@ -61,7 +67,7 @@ async function clientPool(url: string, era: Era, size: number) {
     async call(tool: string): Promise<void> {
       const lease = idle.pop()!;
       try {
-        const r = await lease.client.callTool({ name: tool, arguments: { id: '1' } });
+        const r = await lease.client.callTool({ name: tool, arguments: argsFor(tool) });
         if (r.isError) throw new Error(JSON.stringify(r.content));
       } finally {
         if (++lease.calls >= CALLS_PER_CLIENT) {
@@ -107,7 +113,7 @@ async function rawSession(url: string, connections: number) {
         jsonrpc: '2.0',
         id: id++,
         method: 'tools/call',
-        params: { name: tool, arguments: { id: '1' } },
+        params: { name: tool, arguments: argsFor(tool) },
       });
       // One JSON-RPC response, as JSON or as one SSE `data:` line.
       const at = r.text.indexOf('{');
@@ -186,7 +192,7 @@ try {
       [
         { name: '(a) sdk trivial tool', fn: () => rawSdk.call('get_assignment') },
         { name: '(b) conduit L1 hit', fn: () => rawConduit.call('get_assignment_cached') },
-        { name: '(c) conduit miss', fn: () => rawConduit.call('get_assignment') },
+        { name: '(c) conduit miss', fn: () => rawConduit.call('get_assignment_miss') },
         { name: '(d) undici direct', fn: direct },
       ],
       CONCURRENCY,
@@ -198,7 +204,7 @@ try {
   // protocol's share and Conduit's own.
   const [cSerial, dSerial, aSerial] = await interleaved(
     [
-      { name: '(c) conduit miss, 1 in flight', fn: () => rawConduit.call('get_assignment') },
+      { name: '(c) conduit miss, 1 in flight', fn: () => rawConduit.call('get_assignment_miss') },
       { name: '(d) undici direct, 1 in flight', fn: direct },
       { name: '(a) sdk trivial tool, 1 in flight', fn: () => rawSdk.call('get_assignment') },
     ],

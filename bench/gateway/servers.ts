@@ -78,6 +78,21 @@ const gateway = await startGateway(
         cache: { ttl: 3_600_000, key: 'assignment:{id}' },
       },
       { name: 'get_assignment', upstream: 'api', method: 'GET', path: '/assignments/{id}', input },
+      {
+        // (c): cached like (b), but every call brings a new nonce, so every call misses the cache
+        // and pays the whole miss path (key render, L1 lookup, single-flight, upstream, L1 write).
+        name: 'get_assignment_miss',
+        upstream: 'api',
+        method: 'GET',
+        path: '/assignments/{id}',
+        input: {
+          type: 'object',
+          properties: { id: { type: 'string' }, nonce: { type: 'string' } },
+          required: ['id', 'nonce'],
+        },
+        params: { nonce: 'header' as const },
+        cache: { ttl: 3_600_000, key: 'assignment:{id}:{nonce}' },
+      },
     ],
   },
   { transport: 'http' },

@@ -318,3 +318,51 @@ describe('assignments upstream: faults and counters', () => {
     await up.close();
   });
 });
+
+describe('assignments upstream: changes behind the gateway, announced by webhook', () => {
+  it('signs an assignment.updated Standard Webhook the receiver verifies, for the control API and the method', async () => {
+    const { createServer } = await import('node:http');
+    const { standardWebhooks } = await import('../../src/webhooks/index.js');
+    const secret = `whsec_${Buffer.from('demo-upstream-webhook-secret-key').toString('base64')}`;
+    const verifier = standardWebhooks({ secret });
+    const received: { verified: boolean; type: unknown; data: unknown }[] = [];
+    const receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const result = verifier.verify(body, req.headersDistinct as never, Date.now());
+        const doc = JSON.parse(body.toString()) as { type: unknown; data: unknown };
+        received.push({ verified: result.ok, type: doc.type, data: doc.data });
+        res.writeHead(result.ok ? 200 : 401).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+    const port = (receiver.address() as { port: number }).port;
+    try {
+      const up = await start();
+      expect((await up.changeBehindTheBack('a1', { title: 'No webhook yet' })).webhookStatus).toBeUndefined();
+      up.setWebhook({ url: `http://127.0.0.1:${port}/hooks`, secret });
+      const changed = await up.changeBehindTheBack('a1', { status: 'done' });
+      expect(changed).toMatchObject({ assignment: { id: 'a1', status: 'done' }, webhookStatus: 200 });
+      const viaHttp = await json(`${up.url}/_control/assignments/a2`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ title: 'Renamed' }),
+      });
+      expect(viaHttp).toMatchObject({
+        status: 200,
+        body: { assignment: { title: 'Renamed' }, webhookStatus: 200 },
+      });
+      expect(received).toEqual([
+        { verified: true, type: 'assignment.updated', data: { id: 'a1', userId: expect.any(String) } },
+        { verified: true, type: 'assignment.updated', data: { id: 'a2', userId: expect.any(String) } },
+      ]);
+      // Not through the API: the request counters stay untouched.
+      expect(up.stats().requests).toBe(0);
+    } finally {
+      receiver.closeAllConnections();
+      await new Promise<void>((r) => receiver.close(() => r()));
+    }
+  });
+});

@@ -10,7 +10,12 @@ installProcessGuard();
 const THRESHOLD = 5;
 const RECOVERY_MS = 1000;
 const WORKERS = 16;
-const report: ScenarioReport = { id: '1-breaker', title: '1. Upstream answers 500 for a while', phases: {}, claims: {} };
+const report: ScenarioReport = {
+  id: '1-breaker',
+  title: '1. Upstream answers 500 for a while',
+  phases: {},
+  claims: {},
+};
 
 let upstream: ChaosUpstream;
 let gateway: RunningGateway;
@@ -107,8 +112,9 @@ describe('chaos 1: upstream 500s', () => {
     const lastStale = staleAfter.length ? Math.max(...staleAfter.map((o) => o.at - closedAt)) : 0;
     report.phases.healed!.staleAfterClose = staleAfter.length;
     report.phases.healed!.lastStaleMsAfterClose = Math.round(lastStale);
-    report.claims['breaker closes once the upstream heals: no call started after the first fresh answer fails'] =
-      afterClose.length > 0 && afterClose.every((o) => o.kind === 'ok');
+    report.claims[
+      'breaker closes once the upstream heals: no call started after the first fresh answer fails'
+    ] = afterClose.length > 0 && afterClose.every((o) => o.kind === 'ok');
     (report.notes ??= []).push(
       'After the breaker closed, the cached tool still answered some calls stale (from cache) for up to ' +
         `${Math.round(lastStale)} ms: entries refreshed by the first successful reads replace them; no call failed.`,

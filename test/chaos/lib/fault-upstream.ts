@@ -33,6 +33,7 @@ export async function startChaosUpstream() {
   const held = new Set<ServerResponse>();
   const sockets = new Set<Socket>();
   const heldWaiters: (() => void)[] = [];
+  const socketWaiters: (() => void)[] = [];
 
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
@@ -85,7 +86,10 @@ export async function startChaosUpstream() {
   server.keepAliveTimeout = 5000;
   server.on('connection', (s: Socket) => {
     sockets.add(s);
-    s.once('close', () => sockets.delete(s));
+    s.once('close', () => {
+      sockets.delete(s);
+      if (sockets.size === 0) for (const w of socketWaiters.splice(0)) w();
+    });
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -108,6 +112,10 @@ export async function startChaosUpstream() {
     /** Resolves once every hung request's connection was closed by the client. */
     allReleased(): Promise<void> {
       return held.size === 0 ? Promise.resolve() : new Promise((r) => heldWaiters.push(r));
+    },
+    /** Resolves once no connection from any client is open. */
+    allSocketsClosed(): Promise<void> {
+      return sockets.size === 0 ? Promise.resolve() : new Promise((r) => socketWaiters.push(r));
     },
     hitsSince(t: number): Hit[] {
       return hits.filter((h) => h.at >= t);

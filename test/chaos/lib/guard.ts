@@ -20,5 +20,7 @@ export function installProcessGuard(): void {
 export function crashLines(stderr: string): string[] {
   return stderr
     .split('\n')
-    .filter((l) => /unhandled ?rejection|uncaught ?exception|FATAL ERROR|RangeError: Maximum call stack/i.test(l));
+    .filter((l) =>
+      /unhandled ?rejection|uncaught ?exception|FATAL ERROR|RangeError: Maximum call stack/i.test(l),
+    );
 }

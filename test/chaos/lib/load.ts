@@ -58,12 +58,20 @@ export class ClientPool {
   }
 
   /** One tool call on client `i`, classified; never throws. */
-  async call(i: number, name: string, args: Record<string, unknown>, timeoutMs = 60_000): Promise<CallOutcome> {
+  async call(
+    i: number,
+    name: string,
+    args: Record<string, unknown>,
+    timeoutMs = 60_000,
+  ): Promise<CallOutcome> {
     const start = performance.now();
     try {
       const s = await this.slot(i);
       s.calls++;
-      const result = (await s.client.callTool({ name, arguments: args }, { timeout: timeoutMs })) as ToolResult;
+      const result = (await s.client.callTool(
+        { name, arguments: args },
+        { timeout: timeoutMs },
+      )) as ToolResult;
       const err = result._meta?.['conduit/error'] as { code?: string } | undefined;
       const cache = result._meta?.['conduit/cache'] as { source?: string; stale?: boolean } | undefined;
       return {

@@ -19,8 +19,9 @@ export interface ScenarioReport {
 
 function version(pkg: string): string {
   try {
-    return (JSON.parse(readFileSync(join(root, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string })
-      .version;
+    return (
+      JSON.parse(readFileSync(join(root, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }
+    ).version;
   } catch {
     return 'n/a';
   }
@@ -59,7 +60,8 @@ export function writeScenario(report: ScenarioReport): void {
     lines.push(`### ${r.title}`, '', `Run ${r.date}.`, '');
     const keys = [...new Set(Object.values(r.phases).flatMap((p) => Object.keys(p)))];
     lines.push(`| phase | ${keys.join(' | ')} |`, `|---|${keys.map(() => '---').join('|')}|`);
-    for (const [name, p] of Object.entries(r.phases)) lines.push(`| ${name} | ${keys.map((k) => cell(p[k])).join(' | ')} |`);
+    for (const [name, p] of Object.entries(r.phases))
+      lines.push(`| ${name} | ${keys.map((k) => cell(p[k])).join(' | ')} |`);
     lines.push('', '| claim | held |', '|---|---|');
     for (const [claim, ok] of Object.entries(r.claims)) lines.push(`| ${claim} | ${ok ? 'yes' : '**NO**'} |`);
     for (const n of r.notes ?? []) lines.push('', n);

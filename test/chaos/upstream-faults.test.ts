@@ -1,0 +1,254 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
+import { type ChaosMode, type ChaosUpstream, startChaosUpstream } from './lib/fault-upstream.js';
+import { chaosConfig } from './lib/gateway.js';
+import { installProcessGuard, processFailures } from './lib/guard.js';
+import { after, ClientPool, drive, handleCounts, memoryMb, Recorder } from './lib/load.js';
+import { type ScenarioReport, writeScenario } from './lib/report.js';
+
+installProcessGuard();
+const WORKERS = 16;
+const reports: ScenarioReport[] = [];
+let upstream: ChaosUpstream;
+
+beforeAll(async () => {
+  upstream = await startChaosUpstream();
+});
+
+afterAll(async () => {
+  await upstream?.close();
+  for (const r of reports) writeScenario(r);
+  expect(processFailures).toEqual([]);
+});
+
+/** Starts a gateway on the chaos upstream, runs `body`, and always closes both gateway and clients. */
+async function withGateway(
+  upstreamConfig: Record<string, unknown>,
+  body: (pool: ClientPool, gateway: RunningGateway) => Promise<void>,
+): Promise<void> {
+  const gateway = await startGateway(chaosConfig({ baseUrl: upstream.url, ...upstreamConfig }), {
+    transport: 'http',
+  });
+  const pool = new ClientPool(gateway.url!, WORKERS);
+  try {
+    await body(pool, gateway);
+  } finally {
+    await pool.close();
+    await gateway.close();
+  }
+}
+
+const uncached = (w: number, n: number) => ({ name: 'get_item', args: { id: `${w}-${n}` } });
+
+describe('chaos 2: 429 with Retry-After, and the client-side rate limit', () => {
+  it('never retries before Retry-After', async () => {
+    const report: ScenarioReport = {
+      id: '2-rate-limit',
+      title: '2. Upstream answers 429 with Retry-After; client-side rate limit',
+      phases: {},
+      claims: {},
+    };
+    reports.push(report);
+    await withGateway(
+      {
+        timeouts: { total: 10_000 },
+        retry: { maxAttempts: 3, baseDelay: 20 },
+        breaker: { failureThreshold: 10_000 },
+      },
+      async (pool) => {
+        upstream.setMode({ kind: 'retry-after', seconds: 1 });
+        const t0 = performance.now();
+        const rec = new Recorder();
+        await Promise.all(
+          Array.from({ length: WORKERS }, async (_, w) =>
+            rec.add(await pool.call(w, 'get_item', { id: `ra-${w}` })),
+          ),
+        );
+        const gaps: number[] = [];
+        for (let w = 0; w < WORKERS; w++) {
+          const times = upstream
+            .hitsSince(t0)
+            .filter((h) => h.path === `/items/ra-${w}`)
+            .map((h) => h.at);
+          for (let i = 1; i < times.length; i++) gaps.push(times[i]! - times[i - 1]!);
+        }
+        const minGap = Math.min(...gaps);
+        report.phases['429 Retry-After: 1'] = {
+          ...rec.figures(),
+          upstreamCalls: upstream.hitsSince(t0).length,
+          retries: gaps.length,
+          minRetryGapMs: Math.round(minGap),
+        };
+        report.claims['no retry before Retry-After (min gap between attempts of one call >= 1000 ms)'] =
+          gaps.length > 0 && minGap >= 995;
+        expect(gaps.length).toBe(WORKERS * 2);
+        // 5 ms of slack for timer granularity between the two processes' clocks (same host clock).
+        expect(minGap).toBeGreaterThanOrEqual(995);
+        for (const o of rec.outcomes) expect(o.kind).not.toMatch(/^exception/);
+        upstream.setMode({ kind: 'ok' });
+      },
+    );
+  });
+
+  it('keeps the upstream request rate under the configured ceiling', async () => {
+    const report = reports.find((r) => r.id === '2-rate-limit')!;
+    const PER_SECOND = 20;
+    const BURST = 5;
+    await withGateway(
+      {
+        timeouts: { total: 5000 },
+        retry: { maxAttempts: 1 },
+        rateLimit: { perSecond: PER_SECOND, burst: BURST },
+        breaker: { failureThreshold: 10_000 },
+      },
+      async (pool) => {
+        const t0 = performance.now();
+        const rec = new Recorder();
+        await drive(pool, WORKERS, after(4000), uncached, rec);
+        const times = upstream.hitsSince(t0).map((h) => h.at);
+        let maxInWindow = 0;
+        for (let i = 0, j = 0; i < times.length; i++) {
+          while (times[i]! - times[j]! >= 1000) j++;
+          maxInWindow = Math.max(maxInWindow, i - j + 1);
+        }
+        report.phases[`rate limit ${PER_SECOND}/s burst ${BURST}, ${WORKERS} clients`] = {
+          ...rec.figures(),
+          upstreamCalls: times.length,
+          maxUpstreamCallsInAnySecond: maxInWindow,
+          ...memoryMb(),
+        };
+        report.claims[`upstream never sees more than ${PER_SECOND + BURST} requests in any 1 s window`] =
+          maxInWindow <= PER_SECOND + BURST;
+        expect(maxInWindow).toBeLessThanOrEqual(PER_SECOND + BURST);
+        expect(rec.figures().requests).toBeGreaterThan(0);
+        for (const o of rec.outcomes) expect(['ok', 'RATE_LIMITED', 'TIMEOUT']).toContain(o.kind);
+      },
+    );
+  });
+});
+
+describe('chaos 3: upstream hangs', () => {
+  it('every call ends within its deadline and no socket leaks', async () => {
+    const DEADLINE = 800;
+    const report: ScenarioReport = { id: '3-hang', title: '3. Upstream hangs', phases: {}, claims: {} };
+    reports.push(report);
+    const before = handleCounts();
+    await withGateway(
+      {
+        timeouts: { total: DEADLINE },
+        retry: { maxAttempts: 2, baseDelay: 20 },
+        breaker: { failureThreshold: 10_000 },
+      },
+      async (pool) => {
+        upstream.setMode({ kind: 'hang' });
+        const rec = new Recorder();
+        await drive(pool, WORKERS, after(4000), uncached, rec);
+        const fig = rec.figures();
+        let releasedTimer: NodeJS.Timeout | undefined;
+        const released = await Promise.race([
+          upstream.allReleased().then(() => true),
+          new Promise<boolean>((r) => {
+            releasedTimer = setTimeout(() => r(false), 5000);
+          }),
+        ]);
+        clearTimeout(releasedTimer);
+        report.phases[`hang, deadline ${DEADLINE} ms`] = {
+          ...fig,
+          upstreamCalls: upstream.hits.filter((h) => h.outcome === 'hang').length,
+          heldAfterCalls: upstream.held,
+          ...memoryMb(),
+        };
+        // The deadline is the gateway's; the rest is MCP/HTTP overhead on a loaded 2-core box.
+        report.claims[`every call ends within its deadline (${DEADLINE} ms + 1.5 s overhead bound)`] =
+          fig.maxMs <= DEADLINE + 1500;
+        report.claims['every hung upstream request is abandoned (its socket closed) by the gateway'] =
+          released;
+        expect(fig.requests).toBeGreaterThan(0);
+        for (const o of rec.outcomes) expect(o.kind).toBe('TIMEOUT');
+        expect(fig.maxMs).toBeLessThanOrEqual(DEADLINE + 1500);
+        expect(released).toBe(true);
+        upstream.setMode({ kind: 'ok' });
+        const healed = new Recorder();
+        await drive(pool, WORKERS, after(1000), uncached, healed);
+        expect(healed.figures().ok).toBe(healed.figures().requests);
+        report.phases.healed = { ...healed.figures(), openUpstreamSockets: upstream.openSockets };
+      },
+    );
+    // The gateway closed: every connection it had to the upstream must close too (event, bounded).
+    let closedTimer: NodeJS.Timeout | undefined;
+    const upstreamClean = await Promise.race([
+      upstream.allSocketsClosed().then(() => true),
+      new Promise<boolean>((r) => {
+        closedTimer = setTimeout(() => r(false), 5000);
+      }),
+    ]);
+    clearTimeout(closedTimer);
+    await new Promise((r) => setImmediate(r));
+    const sockets = (h: Record<string, number>) => h.TCPSocketWrap ?? 0;
+    const afterClose = handleCounts();
+    report.phases['handles (before gateway start / after close)'] = {
+      tcpSockets: `${sockets(before)} / ${sockets(afterClose)}`,
+      timers: `${before.Timeout ?? 0} / ${afterClose.Timeout ?? 0}`,
+      upstreamSocketsAfterClose: upstream.openSockets,
+    };
+    report.claims['no socket leak: every gateway->upstream connection is closed after close()'] =
+      upstreamClean;
+    report.claims['no socket leak: TCP socket handles in the process back to the baseline'] =
+      sockets(afterClose) <= sockets(before);
+    expect(upstreamClean).toBe(true);
+    expect(sockets(afterClose)).toBeLessThanOrEqual(sockets(before));
+  });
+});
+
+describe('chaos 4: upstream resets connections and sends broken bodies', () => {
+  it('gives clear tool errors, never a crash, and serves again once healed', async () => {
+    const report: ScenarioReport = {
+      id: '4-broken',
+      title: '4. Upstream resets connections / sends broken bodies',
+      phases: {},
+      claims: {},
+    };
+    reports.push(report);
+    await withGateway(
+      {
+        timeouts: { total: 3000 },
+        retry: { maxAttempts: 2, baseDelay: 20 },
+        breaker: { failureThreshold: 10_000 },
+      },
+      async (pool) => {
+        const modes: ChaosMode[] = [{ kind: 'reset' }, { kind: 'truncated' }, { kind: 'bad-json' }];
+        let allClear = true;
+        for (const mode of modes) {
+          upstream.setMode(mode);
+          const t0 = performance.now();
+          const rec = new Recorder();
+          await drive(pool, WORKERS, after(1500), uncached, rec);
+          const fig = rec.figures();
+          const sample = rec.outcomes.find((o) => o.kind !== 'ok')?.result?.content?.[0]?.text ?? '';
+          report.phases[mode.kind] = {
+            ...fig,
+            upstreamCalls: upstream.hitsSince(t0).length,
+            sampleError: `"${sample.slice(0, 90).replace(/\|/g, '/')}…"`,
+          };
+          for (const o of rec.outcomes) {
+            // bad-json on a JSON tool: passed through as text or a typed error; never a protocol failure.
+            expect(o.kind).not.toMatch(/^exception/);
+            if (o.kind !== 'ok') {
+              expect(o.result?.isError).toBe(true);
+              expect(o.result?.content?.[0]?.text?.length).toBeGreaterThan(20);
+            } else allClear &&= mode.kind === 'bad-json';
+          }
+        }
+        upstream.setMode({ kind: 'ok' });
+        const healed = new Recorder();
+        await drive(pool, WORKERS, after(1000), uncached, healed);
+        report.phases.healed = { ...healed.figures(), ...memoryMb() };
+        report.claims['every failed call is a tool error with a message (no protocol error, no crash)'] =
+          allClear;
+        report.claims['the gateway serves normally once the upstream heals'] =
+          healed.figures().ok === healed.figures().requests;
+        expect(healed.figures().ok).toBe(healed.figures().requests);
+      },
+    );
+  });
+});

@@ -78,6 +78,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const hookPath = config.webhooks?.endpoints[0]?.path;
     if (hookPath) upstream.setWebhook({ url: `${gatewayBase}${hookPath}`, secret: webhookSecret });
     client = new Client({ name: 'conduit-demo', version: config.server.version });
+    const updates = new UpdateWaiter();
+    client.setNotificationHandler('notifications/resources/updated', (n) => updates.push(n.params.uri));
     await client.connect(new StreamableHTTPClientTransport(new URL(gateway.url!)));
 
     const up = upstream;
@@ -270,13 +272,31 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 
     // 7. A change behind the gateway's back, announced by a signed webhook.
     if (hookPath) {
-      check = step("Changed behind the gateway's back: the upstream's signed webhook evicts the entry");
+      check = step(
+        "Changed behind the gateway's back: a signed webhook evicts the entry and notifies subscribers",
+      );
+      const uri = 'assignments://a2';
+      const subscribed = config.resources?.templates.some((t) => t.uriTemplate === 'assignments://{id}')
+        ? await subscribe(mcp, uri)
+        : undefined;
+      if (subscribed) print(`   → the client subscribes to ${uri}`);
+      const notified = updates.next(uri, 3000);
       const change = await up.changeBehindTheBack('a2', { title: 'Renamed in the upstream UI' });
       print(
         `   → the upstream renames a2 itself and POSTs a signed assignment.updated {"id":"a2"} to ${hookPath}: ` +
           `the gateway answered ${change.webhookStatus}`,
       );
       check(change.webhookStatus === 200, 'the gateway should accept the signed webhook');
+      if (subscribed) {
+        const heard = await notified;
+        print(
+          heard
+            ? `   → the subscribed client is notified: notifications/resources/updated ${uri}`
+            : `   → no notification for ${uri} within 3 s`,
+        );
+        check(heard, 'the subscribed client should be notified');
+        await subscribed.close().catch(() => {});
+      }
       before = requests();
       a = await call('get_assignment', { id: 'a2' });
       show('get_assignment', { id: 'a2' }, a, before, '; the webhook evicted the cached copy');
@@ -304,6 +324,41 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     await gateway?.close().catch(() => {});
     await upstream?.close();
   }
+}
+
+/** `notifications/resources/updated` URIs as they arrive; `next` waits for one, up to a deadline. */
+class UpdateWaiter {
+  private readonly seen = new Set<string>();
+  private waiters: { uri: string; resolve: (ok: boolean) => void }[] = [];
+
+  push(uri: string): void {
+    this.seen.add(uri);
+    for (const w of this.waiters.filter((x) => x.uri === uri)) w.resolve(true);
+    this.waiters = this.waiters.filter((x) => x.uri !== uri);
+  }
+
+  next(uri: string, timeoutMs: number): Promise<boolean> {
+    this.seen.delete(uri);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      timer.unref();
+      this.waiters.push({
+        uri,
+        resolve: (ok) => {
+          clearTimeout(timer);
+          resolve(ok);
+        },
+      });
+    });
+  }
+}
+
+/** Subscribes in the connection's era: `subscriptions/listen` (2026-07-28) or `resources/subscribe`. */
+async function subscribe(client: Client, uri: string): Promise<{ close(): Promise<void> }> {
+  if (client.getNegotiatedProtocolVersion() === '2026-07-28')
+    return client.listen({ resourceSubscriptions: [uri] });
+  await client.subscribeResource({ uri });
+  return { close: async () => void (await client.unsubscribeResource({ uri })) };
 }
 
 /** A one-line summary of the gateway's metrics: tool calls by outcome, webhook deliveries. */

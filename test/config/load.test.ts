@@ -131,10 +131,13 @@ tools: []
     expect(err.problems[1]!.message).toContain('allowed here: baseUrl');
   });
 
-  it('names keys planned for a later version', () => {
-    const err = problemsOf(`upstreams: {}\nresources: []\n`);
-    expect(err.problems[0]).toMatchObject({ path: 'resources', line: 2 });
-    expect(err.problems[0]!.message).toContain('not supported yet');
+  it('reports a section of the wrong type at its path and line (issue 7 sections are all supported now)', () => {
+    const err = problemsOf(`upstreams: {}\nresources: []\nwebhooks: 3\n`);
+    expect(err.problems).toEqual([
+      expect.objectContaining({ path: 'resources', line: 2 }),
+      expect.objectContaining({ path: 'webhooks', line: 3 }),
+    ]);
+    expect(err.problems.map((p) => p.message).join('\n')).not.toContain('not supported yet');
   });
 
   it('checks cross references: path holes, params, templates, required, breaker model', () => {

@@ -14,7 +14,7 @@ describe('conduit demo', () => {
       '4. The circuit breaker opens: calls fail fast without touching the upstream',
       '5. Stale data: the cache answers while the upstream is down',
       '6. Recovery: the upstream heals and the breaker closes after its recovery time',
-      "7. Changed behind the gateway's back: the upstream's signed webhook evicts the entry",
+      "7. Changed behind the gateway's back: a signed webhook evicts the entry and notifies subscribers",
     ];
     let at = -1;
     for (const step of steps) {
@@ -34,6 +34,9 @@ describe('conduit demo', () => {
     expect(out).toMatch(/from the cache \(l1\), STALE/);
     expect(out).toMatch(/the probe succeeded, the breaker is closed/);
     expect(out).toMatch(/POSTs a signed assignment\.updated .*: the gateway answered 200/);
+    expect(out).toContain(
+      'the subscribed client is notified: notifications/resources/updated assignments://a2',
+    );
     expect(out).toMatch(
       /"Renamed in the upstream UI" \(in_progress, v2\) from the upstream\n\s+upstream requests: \d+ \(\+1\); the webhook evicted/,
     );

@@ -3,7 +3,7 @@ import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { type ChaosUpstream, startChaosUpstream } from './lib/fault-upstream.js';
 import { chaosConfig } from './lib/gateway.js';
 import { installProcessGuard, processFailures } from './lib/guard.js';
-import { after, ClientPool, drive, memoryMb, Recorder } from './lib/load.js';
+import { ClientPool, drive, forMs, memoryMb, Recorder } from './lib/load.js';
 import { type ScenarioReport, writeScenario } from './lib/report.js';
 
 installProcessGuard();
@@ -53,7 +53,7 @@ describe('chaos 1: upstream 500s', () => {
     // Healthy: warm the cache for every id.
     const healthy = new Recorder();
     for (let id = 0; id < 20; id++) await pool.call(0, 'get_item_cached', { id: String(id) });
-    await drive(pool, WORKERS, after(2000), mixed, healthy);
+    await drive(pool, WORKERS, forMs(2000), mixed, healthy);
     report.phases.healthy = { ...healthy.figures(), upstreamCalls: upstream.hits.length, ...memoryMb() };
     expect(healthy.figures().ok).toBe(healthy.figures().requests);
 
@@ -72,7 +72,7 @@ describe('chaos 1: upstream 500s', () => {
     const loadStart = performance.now();
     const failing = new Recorder();
     const FAULT_MS = 4000;
-    await drive(pool, WORKERS, after(FAULT_MS), mixed, failing);
+    await drive(pool, WORKERS, forMs(FAULT_MS), mixed, failing);
     const fig = failing.figures();
     const probes = upstream.hitsSince(loadStart).length;
     const elapsed = performance.now() - loadStart;
@@ -97,7 +97,7 @@ describe('chaos 1: upstream 500s', () => {
     upstream.setMode({ kind: 'ok' });
     const healedAt = performance.now();
     const healed = new Recorder();
-    await drive(pool, WORKERS, after(RECOVERY_MS * 2.5), mixed, healed);
+    await drive(pool, WORKERS, forMs(RECOVERY_MS * 2.5), mixed, healed);
     const fresh = (o: { kind: string; stale: boolean }) => o.kind === 'ok' && !o.stale;
     const firstFresh = healed.outcomes.filter(fresh).sort((a, b) => a.at + a.ms - (b.at + b.ms))[0];
     const closedAt = firstFresh ? firstFresh.at + firstFresh.ms : Number.POSITIVE_INFINITY;
@@ -115,9 +115,11 @@ describe('chaos 1: upstream 500s', () => {
     report.claims[
       'breaker closes once the upstream heals: no call started after the first fresh answer fails'
     ] = afterClose.length > 0 && afterClose.every((o) => o.kind === 'ok');
-    (report.notes ??= []).push(
-      'After the breaker closed, the cached tool still answered some calls stale (from cache) for up to ' +
-        `${Math.round(lastStale)} ms: entries refreshed by the first successful reads replace them; no call failed.`,
+    report.notes = report.notes ?? [];
+    report.notes.push(
+      `After the first fresh answer, the cached tool still answered ${staleAfter.length} calls stale (from cache) ` +
+        `for up to ${Math.round(lastStale)} ms; none failed. Not investigated further: likely the cache's ` +
+        'stale-if-error path for keys whose refresh had failed while the breaker was open.',
     );
     expect(firstFresh).toBeDefined();
     expect(afterClose.length).toBeGreaterThan(0);

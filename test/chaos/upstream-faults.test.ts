@@ -3,7 +3,7 @@ import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { type ChaosMode, type ChaosUpstream, startChaosUpstream } from './lib/fault-upstream.js';
 import { chaosConfig } from './lib/gateway.js';
 import { installProcessGuard, processFailures } from './lib/guard.js';
-import { after, ClientPool, drive, handleCounts, memoryMb, Recorder } from './lib/load.js';
+import { ClientPool, drive, forMs, handleCounts, memoryMb, Recorder } from './lib/load.js';
 import { type ScenarioReport, writeScenario } from './lib/report.js';
 
 installProcessGuard();
@@ -104,7 +104,7 @@ describe('chaos 2: 429 with Retry-After, and the client-side rate limit', () => 
       async (pool) => {
         const t0 = performance.now();
         const rec = new Recorder();
-        await drive(pool, WORKERS, after(4000), uncached, rec);
+        await drive(pool, WORKERS, forMs(4000), uncached, rec);
         const times = upstream.hitsSince(t0).map((h) => h.at);
         let maxInWindow = 0;
         for (let i = 0, j = 0; i < times.length; i++) {
@@ -142,7 +142,7 @@ describe('chaos 3: upstream hangs', () => {
       async (pool) => {
         upstream.setMode({ kind: 'hang' });
         const rec = new Recorder();
-        await drive(pool, WORKERS, after(4000), uncached, rec);
+        await drive(pool, WORKERS, forMs(4000), uncached, rec);
         const fig = rec.figures();
         let releasedTimer: NodeJS.Timeout | undefined;
         const released = await Promise.race([
@@ -169,7 +169,7 @@ describe('chaos 3: upstream hangs', () => {
         expect(released).toBe(true);
         upstream.setMode({ kind: 'ok' });
         const healed = new Recorder();
-        await drive(pool, WORKERS, after(1000), uncached, healed);
+        await drive(pool, WORKERS, forMs(1000), uncached, healed);
         expect(healed.figures().ok).toBe(healed.figures().requests);
         report.phases.healed = { ...healed.figures(), openUpstreamSockets: upstream.openSockets };
       },
@@ -222,7 +222,7 @@ describe('chaos 4: upstream resets connections and sends broken bodies', () => {
           upstream.setMode(mode);
           const t0 = performance.now();
           const rec = new Recorder();
-          await drive(pool, WORKERS, after(1500), uncached, rec);
+          await drive(pool, WORKERS, forMs(1500), uncached, rec);
           const fig = rec.figures();
           const sample = rec.outcomes.find((o) => o.kind !== 'ok')?.result?.content?.[0]?.text ?? '';
           report.phases[mode.kind] = {
@@ -241,7 +241,7 @@ describe('chaos 4: upstream resets connections and sends broken bodies', () => {
         }
         upstream.setMode({ kind: 'ok' });
         const healed = new Recorder();
-        await drive(pool, WORKERS, after(1000), uncached, healed);
+        await drive(pool, WORKERS, forMs(1000), uncached, healed);
         report.phases.healed = { ...healed.figures(), ...memoryMb() };
         report.claims['every failed call is a tool error with a message (no protocol error, no crash)'] =
           allClear;

@@ -158,7 +158,7 @@ export async function drive(
 }
 
 /** A deadline for a load phase. */
-export function after(ms: number): () => boolean {
+export function forMs(ms: number): () => boolean {
   const end = performance.now() + ms;
   return () => performance.now() >= end;
 }

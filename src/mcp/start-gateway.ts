@@ -1,7 +1,9 @@
 import { type Clock, type Logger, noopLogger } from '../core/index.js';
 import type { GatewayCache } from './cache-port.js';
+import type { ChangeFeed } from './change-feed.js';
 import type { GatewayConfigShape } from './config-shape.js';
 import { createGateway, type Gateway } from './gateway.js';
+import type { ResourcesConfigPart } from './resources-layer.js';
 import { serveHttp } from './http-server.js';
 import { type SideListener, startSideListener } from './side-listener.js';
 import { sideRoutes } from './side-routes.js';
@@ -18,6 +20,8 @@ export interface StartGatewayOptions {
   clock?: Clock;
   /** Use this cache instead of building one from `config.cache`. */
   cache?: GatewayCache;
+  /** Use this change feed instead of building one from `config.cache` (closed with the gateway). */
+  changes?: ChangeFeed;
   /** Progress heartbeat interval for long calls, ms (default 5000). */
   progressIntervalMs?: number;
   /** HTTP: a 2025-era session unused this long is closed. Default 30 min. */
@@ -43,7 +47,7 @@ const DEFAULT_SHUTDOWN_MS = 10_000;
 
 /** Starts `conduit serve`: the configured tools over stdio or Streamable HTTP. */
 export async function startGateway(
-  config: GatewayConfigShape,
+  config: GatewayConfigShape & ResourcesConfigPart,
   options: StartGatewayOptions = {},
 ): Promise<RunningGateway> {
   const logger = options.logger ?? noopLogger;
@@ -51,6 +55,7 @@ export async function startGateway(
     logger,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.cache ? { cache: options.cache } : {}),
+    ...(options.changes ? { changes: options.changes } : {}),
     ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
   });
   const deadline = config.server?.shutdownTimeout ?? DEFAULT_SHUTDOWN_MS;

@@ -4,9 +4,15 @@ import type { AddressInfo } from 'node:net';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { createMcpHandler } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGateway, type Gateway } from '../../src/mcp/index.js';
+import {
+  type ChangeFeed,
+  createGateway,
+  createMemoryChangeFeed,
+  type Gateway,
+  startGateway,
+} from '../../src/mcp/index.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
-import { connectV2 } from './helpers/clients.js';
+import { connectV1, connectV2 } from './helpers/clients.js';
 import { connectStdio, resourcesConfig, UpdateInbox } from './resources-helpers.js';
 
 let upstream: Upstream;
@@ -120,6 +126,50 @@ describe('2026-07-28 listen streams over Streamable HTTP', () => {
       await handler.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
+describe('feed listeners follow connections', () => {
+  it('a closed stdio connection or HTTP session no longer listens to the feed', async () => {
+    const inner = createMemoryChangeFeed();
+    let active = 0;
+    let onIdle: (() => void) | undefined;
+    const counted: ChangeFeed = {
+      ...inner,
+      subscribe(listener) {
+        active++;
+        const off = inner.subscribe(listener);
+        let done = false;
+        return () => {
+          if (done) return;
+          done = true;
+          off();
+          if (--active === 0) onIdle?.();
+        };
+      },
+    };
+    const running = await startGateway(resourcesConfig(upstream.url), {
+      transport: 'http',
+      changes: counted,
+    });
+    try {
+      const stdio = await connectStdio(running.gateway, 'v1');
+      const session = await connectV1(running.url!);
+      await session.subscribeResource({ uri: 'assignments://1' });
+      await stdio.subscribe('assignments://1');
+      expect(active).toBeGreaterThanOrEqual(2);
+      const idle = new Promise<void>((resolve) => {
+        onIdle = resolve;
+      });
+      await stdio.close();
+      // A 2025 session ends with DELETE (or the idle sweep), not when the client merely disconnects.
+      await (session.transport as unknown as { terminateSession(): Promise<void> }).terminateSession();
+      await session.close();
+      await idle;
+      expect(active).toBe(0);
+    } finally {
+      await running.close();
     }
   });
 });

@@ -154,3 +154,29 @@ describe('/metrics on the HTTP transport moves with traffic', () => {
     }
   });
 });
+
+describe('metrics.enabled: false', () => {
+  it('records nothing and serves no /metrics; webhooks still work on the same listener', async () => {
+    const upstream = await startUpstream();
+    const c = config(upstream.url);
+    c.metrics = { enabled: false };
+    const running = await startGateway(c, { transport: 'http', port: 0 });
+    try {
+      expect(running.gateway.metrics).toBeUndefined();
+      const base = running.url!.replace(/\/mcp$/, '');
+      const res = await request(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(res.statusCode).toBe(404);
+      await res.body.text();
+      const hook = await request(`${base}/hooks`, {
+        method: 'POST',
+        body: '{}',
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(hook.statusCode).toBe(401); // the receiver answered: missing signature headers
+      await hook.body.text();
+    } finally {
+      await running.close();
+      await upstream.close();
+    }
+  });
+});

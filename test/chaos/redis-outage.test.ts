@@ -62,7 +62,9 @@ describe('chaos 5: Redis dies under load', () => {
       expect((await pool.call(0, 'get_item_cached', { id: 'hot' })).source).toBe('cache');
     }
     const busUp = new Promise<void>((resolve) => b.cache.on('busGap', (e) => e.phase === 'up' && resolve()));
-    const busDown = new Promise<void>((resolve) => b.cache.on('busGap', (e) => e.phase === 'down' && resolve()));
+    const busDown = new Promise<void>((resolve) =>
+      b.cache.on('busGap', (e) => e.phase === 'down' && resolve()),
+    );
 
     const before = new Recorder();
     await Promise.all([
@@ -119,7 +121,9 @@ describe('chaos 5: Redis dies under load', () => {
     ]);
     report.phases['redis back'] = { ...afterRec.figures(), l2: b.cache.stats().l2, ...memoryMb() };
 
-    const failed = [...before.outcomes, ...during.outcomes, ...afterRec.outcomes].filter((o) => o.kind !== 'ok');
+    const failed = [...before.outcomes, ...during.outcomes, ...afterRec.outcomes].filter(
+      (o) => o.kind !== 'ok',
+    );
     report.claims['zero failed tool calls across the outage'] = failed.length === 0;
     report.claims['L1-only service meanwhile (calls kept succeeding while Redis was down)'] =
       during.figures().ok === during.figures().requests && during.figures().requests > 0;

@@ -1,0 +1,63 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { GatewayConfigShape } from '../../../src/mcp/index.js';
+
+const root = resolve(import.meta.dirname, '../../..');
+
+export interface GatewayProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  stderr(): string;
+  /** Resolves with the exit once the process ended. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Spawns `conduit serve --transport http --port 0` with `config`; resolves with its URL once listening. */
+export async function spawnGateway(config: GatewayConfigShape): Promise<GatewayProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'conduit-chaos-'));
+  const file = join(dir, 'conduit.json');
+  writeFileSync(file, JSON.stringify(config));
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(root, 'src/cli/main.ts'),
+      'serve',
+      '--config',
+      file,
+      '--transport',
+      'http',
+      '--port',
+      '0',
+    ],
+    { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const exited = once(child, 'exit').then(([code, signal]) => ({
+    code: code as number | null,
+    signal: signal as NodeJS.Signals | null,
+  }));
+  let err = '';
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => {
+      err += chunk;
+      const m = /"url":"(http:[^"]+)"/.exec(err);
+      if (m) resolveUrl(m[1]!);
+    });
+    exited.then(() => reject(new Error(`gateway exited before listening: ${err}`)));
+  });
+  return { child, url, stderr: () => err, exited };
+}
+
+/** SIGTERM (graceful) and wait; SIGKILL if it is still there after `graceMs`. */
+export async function stopGateway(p: GatewayProcess, graceMs = 10_000): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  p.child.kill('SIGTERM');
+  const t = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
+  await p.exited;
+  clearTimeout(t);
+}

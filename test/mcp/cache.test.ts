@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createCache } from '../../src/cache/index.js';
 import { ManualClock } from '../../src/core/index.js';
 import { type RunningGateway, startGateway, type GatewayConfigShape } from '../../src/mcp/index.js';
 import { startRedis, type RedisHandle } from '../helpers/redis-server.js';
@@ -168,7 +169,11 @@ describe('cached tools across two instances sharing Redis', () => {
   it('the second instance answers from L2, and an update on one invalidates both', async () => {
     const config = cachedConfig(upstream.url, redis.url);
     const a = await startGateway(config, { transport: 'http' });
-    const b = await startGateway(config, { transport: 'http' });
+    // Instance b's cache built here (same prefix and Redis as config.cache) so the test can wait for
+    // its bus events; the gateway closes it.
+    const cacheB = createCache({ prefix: config.cache!.prefix!, l2: { url: redis.url } });
+    await cacheB.ready(); // subscribed to the bus before a publishes anything
+    const b = await startGateway(config, { transport: 'http', cache: cacheB });
     const ca = await connectV2(a.url!, 'legacy');
     const cb = await connectV2(b.url!, 'modern');
     try {
@@ -178,7 +183,18 @@ describe('cached tools across two instances sharing Redis', () => {
       const l2 = (await cb.callTool({ name: 'get_assignment', arguments: { id: '1' } })) as Result;
       expect(cacheMeta(l2)).toEqual({ source: 'cache', layer: 'l2', stale: false });
       expect(upstream.count('/assignments/1')).toBe(before + 1);
+      // Pub/sub is asynchronous: b evicts its L1 copy when a's 'del' message arrives, so wait for it
+      // rather than hope it lands before the next call.
+      const evicted = new Promise<void>((resolve) => {
+        const off = cacheB.on('busMessage', (e) => {
+          if (e.type === 'del') {
+            off();
+            resolve();
+          }
+        });
+      });
       await ca.callTool({ name: 'update_assignment', arguments: { id: '1', userId: 'u1', title: 'Via A' } });
+      await evicted;
       const after = (await cb.callTool({ name: 'get_assignment', arguments: { id: '1' } })) as Result;
       expect(cacheMeta(after)).toMatchObject({ source: 'upstream' });
       expect(after.structuredContent).toMatchObject({ title: 'Via A' });

@@ -60,8 +60,8 @@ export class L2 implements TagStore {
       );
       return L2_MISS;
     }
-    // Its serialized size, so a back-fill into L1 need not serialize again.
-    decoded.entry.size = raw.length;
+    // Its serialized size in UTF-8 bytes (what maxBytes bounds), so a back-fill need not serialize again.
+    decoded.entry.size = Buffer.byteLength(raw);
     return decoded.entry;
   }
 

@@ -58,7 +58,9 @@ export function buildGatewayObservers(
   const counts: Record<string, Record<string, number>> = {};
   const count = (endpoint: string | undefined, r: WebhookResponse) => {
     const { outcome } = classifyWebhookResponse(r.status, r.body);
-    const byOutcome = (counts[endpoint ?? '(unmatched)'] ??= {});
+    const name = endpoint ?? '(unmatched)';
+    const byOutcome = counts[name] ?? {};
+    counts[name] = byOutcome;
     byOutcome[outcome] = (byOutcome[outcome] ?? 0) + 1;
   };
   if (config.webhooks) {

@@ -69,10 +69,11 @@ describe('a webhook received by one of two gateways sharing Redis', () => {
     await redis?.stop();
   });
 
-  it('evicts both L1 copies, notifies a client subscribed on the other instance, and is de-duplicated across instances', async () => {
+  it('evicts both L1 copies, notifies clients subscribed on the other instance (both protocol eras), and is de-duplicated across instances', async () => {
     const onA = await connectV2(a.url!, 'legacy');
     const onB = await connectV2(b.url!, 'legacy');
     const subscriber = await connectStdio(b.gateway, 'v2-legacy');
+    const modern = await connectStdio(b.gateway, 'v2-modern');
     try {
       const get = (c: typeof onA) => c.callTool({ name: 'get_assignment', arguments: { id: '1' } });
       expect(source(await get(onA)).source).toBe('upstream');
@@ -80,6 +81,7 @@ describe('a webhook received by one of two gateways sharing Redis', () => {
       expect(source(await get(onB))).toMatchObject({ source: 'cache', layer: 'l1' });
       expect(source(await get(onA))).toMatchObject({ source: 'cache', layer: 'l1' });
       await subscriber.subscribe('assignments://1');
+      await modern.subscribe('assignments://1');
 
       const evictedOnB = new Promise<void>((resolve) => {
         const off = bCache.on('busMessage', (m) => {
@@ -95,8 +97,13 @@ describe('a webhook received by one of two gateways sharing Redis', () => {
       expect(res.statusCode).toBe(200);
       await res.body.text();
 
-      await Promise.all([subscriber.inbox.next('assignments://1'), evictedOnB]);
+      await Promise.all([
+        subscriber.inbox.next('assignments://1'),
+        modern.inbox.next('assignments://1'),
+        evictedOnB,
+      ]);
       expect(subscriber.inbox.uris).toEqual(['assignments://1']);
+      expect(modern.inbox.uris).toEqual(['assignments://1']);
       const before = upstream.count('/assignments/1');
       expect(source(await get(onB)).source).toBe('upstream');
       expect(source(await get(onA)).source).toBe('cache'); // B refilled Redis: A reads it from L2
@@ -111,7 +118,7 @@ describe('a webhook received by one of two gateways sharing Redis', () => {
       expect(await again.body.json()).toMatchObject({ duplicate: true });
       expect(source(await get(onB))).toMatchObject({ source: 'cache', layer: 'l1' });
     } finally {
-      await Promise.all([onA.close(), onB.close(), subscriber.close()]);
+      await Promise.all([onA.close(), onB.close(), subscriber.close(), modern.close()]);
     }
   });
 });

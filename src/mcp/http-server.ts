@@ -94,9 +94,13 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
   const factory = () => gateway.createServer();
   const handlerOptions = { maxRequestBodySize: maxBody, onerror };
   const statelessHandler = options.stateless
-    ? createMcpHandler(factory, { ...handlerOptions, legacy: 'stateless' })
+    ? createMcpHandler(factory, { ...handlerOptions, bus: gateway.serverEvents, legacy: 'stateless' })
     : undefined;
-  const modernHandler = createMcpHandler(factory, { ...handlerOptions, legacy: 'reject' });
+  const modernHandler = createMcpHandler(factory, {
+    ...handlerOptions,
+    bus: gateway.serverEvents,
+    legacy: 'reject',
+  });
   const serveStateless = statelessHandler ? toNodeHandler(statelessHandler, handlerOptions) : undefined;
   const serveModern = toNodeHandler(modernHandler, handlerOptions);
   const sessions = new Map<string, NodeStreamableHTTPServerTransport>();

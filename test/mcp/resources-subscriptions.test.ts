@@ -130,6 +130,31 @@ describe('2026-07-28 listen streams over Streamable HTTP', () => {
   });
 });
 
+describe('2026-07-28 listen streams through startGateway (the real HTTP transport)', () => {
+  it('a listening client is notified of a published change, and only for its URI', async () => {
+    const changes: ChangeFeed = createMemoryChangeFeed();
+    const running = await startGateway(resourcesConfig(upstream.url), {
+      transport: 'http',
+      port: 0,
+      changes,
+    });
+    const client = await connectV2(running.url!, 'modern');
+    const inbox = new UpdateInbox();
+    client.setNotificationHandler('notifications/resources/updated', (n) => inbox.push(n.params.uri));
+    try {
+      const sub = await client.listen({ resourceSubscriptions: ['assignments://7'] });
+      await changes.publish(change('assignments://8'));
+      await changes.publish(change('assignments://7'));
+      await inbox.next('assignments://7');
+      expect(inbox.uris).toEqual(['assignments://7']);
+      await sub.close();
+    } finally {
+      await client.close();
+      await running.close();
+    }
+  });
+});
+
 describe('feed listeners follow connections', () => {
   it('a closed stdio connection or HTTP session no longer listens to the feed', async () => {
     const inner = createMemoryChangeFeed();

@@ -29,6 +29,9 @@ export interface Hit {
 export async function startChaosUpstream() {
   let mode: ChaosMode = { kind: 'ok' };
   const hits: Hit[] = [];
+  let requests = 0;
+  // A soak keeps only the count: the hit log would grow the heap being measured.
+  let keepHits = true;
   const versions = new Map<string, number>();
   const held = new Set<ServerResponse>();
   const sockets = new Set<Socket>();
@@ -40,7 +43,8 @@ export async function startChaosUpstream() {
     const id = decodeURIComponent(path.split('/')[2] ?? '');
     const m = mode;
     const hit: Hit = { at: performance.now(), method: req.method ?? 'GET', path, outcome: '' };
-    hits.push(hit);
+    requests++;
+    if (keepHits) hits.push(hit);
     req.resume();
     switch (m.kind) {
       case 'status':
@@ -97,6 +101,13 @@ export async function startChaosUpstream() {
   return {
     url: `http://127.0.0.1:${port}`,
     hits,
+    /** Requests seen in total (also when the hit log is off). */
+    get requests() {
+      return requests;
+    },
+    set keepHits(on: boolean) {
+      keepHits = on;
+    },
     setMode(next: ChaosMode) {
       mode = next;
     },

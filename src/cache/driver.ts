@@ -13,8 +13,17 @@ export interface RedisDriver {
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
   /** Deletes `key` only if it still holds `value` (atomic; one key). */
   deleteIfEquals(key: string, value: string): Promise<void>;
-  /** SCAN MATCH glob COUNT count over every master, calling `onKeys` per batch (never KEYS). */
-  scan(match: string, count: number, onKeys: (keys: string[]) => Promise<void>): Promise<void>;
+  /**
+   * SCAN MATCH glob COUNT count over every master, calling `onKeys` per batch (never KEYS). Each SCAN
+   * round trip runs inside `roundTrip` (the L2 layer's timeout and breaker); when it or `onKeys`
+   * throws, the loop stops and the error propagates.
+   */
+  scan(
+    match: string,
+    count: number,
+    onKeys: (keys: string[]) => Promise<void>,
+    roundTrip?: RoundTrip,
+  ): Promise<void>;
   publish(channel: string, message: string): Promise<void>;
   /**
    * Subscribes on a dedicated connection. `onDown` fires when that connection drops (messages may be
@@ -24,6 +33,12 @@ export interface RedisDriver {
   /** Closes connections this driver created (a client passed in by the caller is left open). */
   close(): Promise<void>;
 }
+
+/** Wraps one Redis round trip (e.g. in a timeout and a circuit breaker). */
+export type RoundTrip = <T>(fn: () => Promise<T>) => Promise<T>;
+
+/** The identity round trip, for callers that time nothing. */
+export const directRoundTrip: RoundTrip = (fn) => fn();
 
 export interface SubscriptionHandlers {
   onMessage(message: string): void;

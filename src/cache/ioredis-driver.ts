@@ -1,5 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import type { RedisDriver, SubscriptionHandlers } from './driver.js';
+import { directRoundTrip, type RedisDriver, type SubscriptionHandlers } from './driver.js';
 
 /** How to reach Redis: a URL, ioredis options (Sentinel included), or a client you own (Redis or Cluster). */
 export interface IoredisDriverOptions {
@@ -54,12 +54,12 @@ export function createIoredisDriver(opts: IoredisDriverOptions): RedisDriver {
     async deleteIfEquals(key, value) {
       await client.eval(RELEASE_SCRIPT, 1, key, value);
     },
-    async scan(match, count, onKeys) {
+    async scan(match, count, onKeys, roundTrip = directRoundTrip) {
       const nodes: Redis[] = client instanceof Cluster ? client.nodes('master') : [client];
       for (const node of nodes) {
         let cursor = '0';
         do {
-          const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', count);
+          const [next, keys] = await roundTrip(() => node.scan(cursor, 'MATCH', match, 'COUNT', count));
           cursor = next;
           if (keys.length > 0) await onKeys(keys);
         } while (cursor !== '0');

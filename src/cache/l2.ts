@@ -1,6 +1,6 @@
 import type { Clock, Logger } from '../core/index.js';
 import { TimeoutError } from '../resilience/index.js';
-import type { RedisDriver } from './driver.js';
+import type { RedisDriver, RoundTrip } from './driver.js';
 import type { StoredEntry } from './envelope.js';
 import { decodeEnvelope, encodeEnvelope } from './envelope.js';
 import { escapeGlob } from './glob.js';
@@ -73,18 +73,27 @@ export class L2 implements TagStore {
     return this.call(() => this.driver.del(this.dataPrefix + key));
   }
 
-  /** SCAN (COUNT 250) for keys matching `glob` under the data prefix and delete them one by one. */
+  /**
+   * SCAN (COUNT 250) for keys matching `glob` under the data prefix and delete them one by one. Each
+   * SCAN and DEL round trip is its own timed, breaker-guarded call: a large keyspace takes many short
+   * round trips, not one long call that times out. The first failed round trip ends the loop.
+   */
   async deletePattern(glob: string): Promise<number> {
     let n = 0;
     const match = escapeGlob(this.dataPrefix) + glob;
-    await this.call(() =>
-      this.driver.scan(match, 250, async (keys) => {
-        await Promise.all(keys.map((k) => this.driver.del(k)));
+    await this.driver.scan(
+      match,
+      250,
+      async (keys) => {
+        await Promise.all(keys.map((k) => this.call(() => this.driver.del(k))));
         n += keys.length;
-      }),
+      },
+      this.roundTrip,
     );
     return n;
   }
+
+  private readonly roundTrip: RoundTrip = (fn) => this.call(fn);
 
   fetch(tags: readonly string[]): Promise<number[]> {
     return Promise.all(

@@ -1,4 +1,4 @@
-import type { RedisDriver, SubscriptionHandlers } from './driver.js';
+import { directRoundTrip, type RedisDriver, type SubscriptionHandlers } from './driver.js';
 
 /**
  * The slice of a node-redis v5 client (`createClient()` from `redis`) the driver uses. Structural, so
@@ -51,10 +51,10 @@ export function createNodeRedisDriver(client: NodeRedisClientLike): RedisDriver 
     async deleteIfEquals(key, value) {
       await client.eval(RELEASE, { keys: [key], arguments: [value] });
     },
-    async scan(match, count, onKeys) {
+    async scan(match, count, onKeys, roundTrip = directRoundTrip) {
       let cursor = '0';
       do {
-        const r = await client.scan(cursor, { MATCH: match, COUNT: count });
+        const r = await roundTrip(() => client.scan(cursor, { MATCH: match, COUNT: count }));
         cursor = String(r.cursor);
         if (r.keys.length > 0) await onKeys(r.keys);
       } while (cursor !== '0');

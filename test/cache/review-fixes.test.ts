@@ -2,11 +2,13 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CacheEventName, CacheEvents } from '../../src/cache/index.js';
 import { type CacheOptions, createCache, type TieredCache } from '../../src/cache/index.js';
+import { ManualClock } from '../../src/core/index.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
 
 let redis: RedisHandle;
 let raw: Redis;
 const open: TieredCache[] = [];
+const clients: Redis[] = [];
 let seq = 0;
 
 beforeAll(async () => {
@@ -20,7 +22,33 @@ afterAll(async () => {
 });
 afterEach(async () => {
   await Promise.all(open.splice(0).map((c) => c.close()));
+  for (const c of clients.splice(0)) c.disconnect();
 });
+
+/** A client we own, whose SCAN the test can slow down or hold (to model a large, slow keyspace). */
+function ownClient(): Redis {
+  const c = new Redis(redis.url);
+  c.on('error', () => {});
+  clients.push(c);
+  return c;
+}
+
+async function fill(p: string, n: number): Promise<void> {
+  const pipe = raw.pipeline();
+  for (let i = 0; i < n; i++) pipe.set(`${p}:d:k${i}`, 'x');
+  await pipe.exec();
+}
+
+async function countKeys(p: string): Promise<number> {
+  let n = 0;
+  let cursor = '0';
+  do {
+    const [nextCursor, keys] = await raw.scan(cursor, 'MATCH', `${p}:d:*`, 'COUNT', 1000);
+    cursor = nextCursor;
+    n += keys.length;
+  } while (cursor !== '0');
+  return n;
+}
 
 function prefix(): string {
   return `r${++seq}`;
@@ -58,5 +86,65 @@ describe('sizes', () => {
     const stored = (await raw.get(`${p}:d:k`))!;
     expect(Buffer.byteLength(stored)).toBeGreaterThan(stored.length);
     expect(b.stats().l1.bytes).toBe(Buffer.byteLength(stored));
+  });
+});
+
+describe('invalidatePattern / clear over a large keyspace', () => {
+  it('times each SCAN round trip on its own: many slow round trips add up past the per-call timeout', async () => {
+    const p = prefix();
+    const clock = new ManualClock(Date.now());
+    const client = ownClient();
+    const scan = client.scan.bind(client) as (...a: unknown[]) => Promise<[string, string[]]>;
+    let scans = 0;
+    // Each round trip takes 150 ms of (manual) time, under the 200 ms per-call timeout.
+    (client as unknown as { scan: unknown }).scan = (...a: unknown[]) => {
+      scans++;
+      clock.advance(150);
+      return scan(...a);
+    };
+    const c = await make({ prefix: p, clock, bus: false, l2: { redis: client, timeoutMs: 200 } });
+    await fill(p, 1200);
+    await c.invalidatePattern('k*');
+    expect(scans).toBeGreaterThanOrEqual(3); // together well past 200 ms
+    expect(c.stats().l2.errors).toBe(0);
+    expect(await countKeys(p)).toBe(0);
+    await fill(p, 600);
+    await c.clear();
+    expect(c.stats().l2.errors).toBe(0);
+    expect(await countKeys(p)).toBe(0);
+  });
+
+  it('a round trip that times out ends the loop: no SCAN after the failure', async () => {
+    const p = prefix();
+    const clock = new ManualClock(Date.now());
+    const client = ownClient();
+    const scan = client.scan.bind(client) as (...a: unknown[]) => Promise<[string, string[]]>;
+    let scans = 0;
+    let release!: (r: [string, string[]]) => void;
+    let secondStarted!: () => void;
+    const second = new Promise<void>((r) => {
+      secondStarted = r;
+    });
+    (client as unknown as { scan: unknown }).scan = (...a: unknown[]) => {
+      scans++;
+      if (scans !== 2) return scan(...a);
+      secondStarted();
+      // Held until the test releases it, then answers "more to come, nothing in this batch".
+      return new Promise<[string, string[]]>((r) => {
+        release = r;
+      });
+    };
+    const c = await make({ prefix: p, clock, bus: false, l2: { redis: client, timeoutMs: 200 } });
+    await fill(p, 1000);
+    const failed = next(c, 'l2Error', (e) => e.op === 'invalidatePattern');
+    const done = c.invalidatePattern('*');
+    await second;
+    clock.advance(200);
+    await done; // callers never see the L2 error
+    expect((await failed).error).toMatchObject({ code: 'TIMEOUT' });
+    release(['7', []]);
+    // Let every continuation that the late answer could trigger run (microtasks only: no network).
+    await new Promise((r) => setImmediate(r));
+    expect(scans).toBe(2);
   });
 });

@@ -66,6 +66,10 @@ export async function serveCommand(args: string[], io: CliIo, deps: ServeDeps = 
     logger.info({ url: running.url, tools: config.tools.length }, 'MCP Streamable HTTP server listening');
     io.stderr(`Conduit MCP server on ${running.url} (${config.tools.length} tools); Ctrl-C to stop\n`);
   }
+  if (running.listenerUrl) {
+    // Stdio mode: the protocol owns stdout, so the side listener (webhooks, /metrics) is announced here.
+    io.stderr(`Conduit webhooks and metrics listener on ${running.listenerUrl}\n`);
+  }
 
   // Signal listeners stay attached during close() so a second signal can force the exit.
   const cleanups: (() => void)[] = [];

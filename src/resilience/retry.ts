@@ -17,6 +17,7 @@ import {
   abortedError,
 } from './context.js';
 import { RetryBudgetExhaustedError } from './errors.js';
+import { guardHook } from './guard-hook.js';
 import { parseRetryAfter } from './retry-after.js';
 import type { RetryBudget } from './retry-budget.js';
 import { PendingWaits, trackedSleep } from './sleep.js';
@@ -136,7 +137,9 @@ export function retry(options: RetryOptions = {}): RetryPolicy {
   const getRetryAfter = options.getRetryAfterMs ?? ((v: unknown) => defaultGetRetryAfterMs(v, clock.now()));
   const budget = options.budget;
   const budgetError = options.onBudgetExhausted === 'error';
-  const { onRetry, onGiveUp } = options;
+  // A throwing hook is logged and ignored: the real outcome stands and retrying goes on.
+  const onRetry = guardHook(options.onRetry, 'retry.onRetry', logger);
+  const onGiveUp = guardHook(options.onGiveUp, 'retry.onGiveUp', logger);
 
   const waits = new PendingWaits();
 

@@ -490,9 +490,17 @@ export class TieredCache {
     let token: string | undefined;
     if (useLock) {
       token = `${this.instanceId}:${++this.lockSeq}`;
-      const got = await this.l2!.tryLock(key, token, this.lock!.ttlMs).catch(() => false);
-      if (!got) {
-        token = undefined;
+      let got: boolean | 'failed';
+      try {
+        got = await this.l2!.tryLock(key, token, this.lock!.ttlMs);
+      } catch (err) {
+        // Redis failed or the breaker is open: nobody is known to hold the lock, so waiting would only
+        // delay the caller. Call the factory at once.
+        this.countL2Error('lock', err);
+        got = 'failed';
+      }
+      if (got !== true) token = undefined;
+      if (got === false && this.l2State === 'up') {
         const waited = await this.waitForPeer(key);
         if (waited) return waited;
       }
@@ -504,11 +512,14 @@ export class TieredCache {
     }
   }
 
-  /** Another instance holds the lock: poll L2 for its result, bounded by `waitMs`. */
+  /**
+   * Another instance holds the lock: poll L2 for its result, bounded by `waitMs`. Stops early once L2 is
+   * known down (the peer's result could not reach us through it anyway).
+   */
   private async waitForPeer(key: string): Promise<CacheResult<unknown> | undefined> {
     const lock = this.lock!;
     const deadline = this.clock.now() + lock.waitMs;
-    while (!this.closed && this.clock.now() < deadline) {
+    while (!this.closed && this.l2State === 'up' && this.clock.now() < deadline) {
       await this.delay(lock.pollMs);
       const now = this.clock.now();
       const read = this.beginRead(key);

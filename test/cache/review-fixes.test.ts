@@ -148,3 +148,70 @@ describe('invalidatePattern / clear over a large keyspace', () => {
     expect(scans).toBe(2);
   });
 });
+
+describe('distributed lock when Redis fails', () => {
+  it('a failed lock attempt calls the factory at once instead of waiting for a peer', async () => {
+    const p = prefix();
+    const clock = new ManualClock(Date.now());
+    const client = ownClient();
+    const set = client.set.bind(client) as (...a: unknown[]) => Promise<unknown>;
+    let lockAttempts = 0;
+    (client as unknown as { set: unknown }).set = (...a: unknown[]) => {
+      if (!a.includes('NX')) return set(...a);
+      lockAttempts++;
+      return Promise.reject(new Error('lock command failed'));
+    };
+    const c = await make({
+      prefix: p,
+      clock,
+      bus: false,
+      lock: { waitMs: 60_000, pollMs: 1000 },
+      l2: { redis: client, timeoutMs: 200 },
+    });
+    const failed = next(c, 'l2Error', (e) => e.op === 'lock');
+    // The manual clock never moves: a caller that waited for the lock would never get here.
+    expect(await c.getOrSet('k', () => 'fresh')).toBe('fresh');
+    await failed;
+    expect(lockAttempts).toBe(1);
+    expect(c.stats().factoryCalls).toBe(1);
+  });
+
+  it('stops waiting for a peer’s lock as soon as L2 is known down', async () => {
+    const p = prefix();
+    const clock = new ManualClock(Date.now());
+    const client = ownClient();
+    (client as unknown as { get: unknown }).get = () => Promise.reject(new Error('read failed'));
+    const set = client.set.bind(client) as (...a: unknown[]) => Promise<unknown>;
+    let lockRefused!: () => void;
+    const refused = new Promise<void>((r) => {
+      lockRefused = r;
+    });
+    (client as unknown as { set: unknown }).set = (...a: unknown[]) =>
+      a.includes('NX') ? set(...a).finally(lockRefused) : set(...a);
+    await raw.set(`${p}:l:k`, 'peer', 'PX', 60_000); // a peer holds the lock
+    const c = await make({
+      prefix: p,
+      clock,
+      bus: false,
+      lock: { waitMs: 60_000, pollMs: 20 },
+      l2: { redis: client, timeoutMs: 200, breaker: { model: { kind: 'consecutive', threshold: 2 } } },
+    });
+    const down = next(c, 'l2State', (e) => e.state === 'down');
+    const firstError = next(c, 'l2Error');
+    const result = c.getOrSet('k', () => 'fresh');
+    await firstError; // the initial L2 read fails
+    await refused;
+    await new Promise((r) => setImmediate(r)); // the waiter has scheduled its first poll
+    // Each poll fails until the breaker opens.
+    while (c.stats().l2.state !== 'down') {
+      const err = next(c, 'l2Error');
+      clock.advance(20);
+      await err;
+      await new Promise((r) => setImmediate(r)); // the next poll is scheduled (or the waiter gave up)
+    }
+    await down;
+    // Without advancing the clock any further: the waiter gave up and called the factory.
+    expect(await result).toBe('fresh');
+    expect(c.stats().factoryCalls).toBe(1);
+  });
+});

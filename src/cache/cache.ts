@@ -150,6 +150,8 @@ export class TieredCache {
    */
   private readonly reading = new Map<string, { dirty: boolean; n: number }>();
   private closed = false;
+  /** `invalidateTags` fell back to L1-only and said so; reset when L2 is back up. */
+  private tagsLocalOnlyLogged = false;
   private lockSeq = 0;
   private readonly waits = new Set<() => void>();
   private readonly onClose: (() => Promise<void>)[] = [];
@@ -188,6 +190,7 @@ export class TieredCache {
   setL2State(state: 'up' | 'down'): void {
     if (this.l2State === state || this.l2State === 'disabled') return;
     this.l2State = state;
+    if (state === 'up') this.tagsLocalOnlyLogged = false;
     if (state === 'down') {
       this.logger.warn(
         { prefix: this.l2?.channel },
@@ -695,10 +698,14 @@ export class TieredCache {
       this.countL2Error('invalidateTags', err);
       const set = new Set(tags);
       this.l1.deleteWhere((e) => e.tags !== undefined && Object.keys(e.tags).some((t) => set.has(t)));
-      this.logger.warn(
-        { tags: tags.length },
-        'cache: Redis unavailable; tags invalidated in this instance only',
-      );
+      // Once per outage, not per call: logged again only after L2 came back up and failed anew.
+      if (!this.tagsLocalOnlyLogged) {
+        this.tagsLocalOnlyLogged = true;
+        this.logger.warn(
+          { tags: tags.length },
+          'cache: Redis unavailable; tags invalidated in this instance only',
+        );
+      }
     }
     this.emitter.emit('invalidate', { tags: [...tags] });
   }

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CacheEventName, CacheEvents } from '../../src/cache/index.js';
 import { type CacheOptions, createCache, type TieredCache } from '../../src/cache/index.js';
-import { ManualClock } from '../../src/core/index.js';
+import { createRecordingLogger, ManualClock } from '../../src/core/index.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
 
 let redis: RedisHandle;
@@ -213,5 +213,44 @@ describe('distributed lock when Redis fails', () => {
     // Without advancing the clock any further: the waiter gave up and called the factory.
     expect(await result).toBe('fresh');
     expect(c.stats().factoryCalls).toBe(1);
+  });
+});
+
+describe('invalidateTags with Redis down', () => {
+  it('logs the local-only fallback once per outage, not once per call', async () => {
+    const clock = new ManualClock(Date.now());
+    const logger = createRecordingLogger();
+    const client = ownClient();
+    const incr = client.incr.bind(client);
+    let failing = true;
+    (client as unknown as { incr: unknown }).incr = (key: string) =>
+      failing ? Promise.reject(new Error('incr failed')) : incr(key);
+    const c = await make({
+      prefix: prefix(),
+      clock,
+      logger,
+      bus: false,
+      l2: { redis: client, timeoutMs: 200, breaker: { recoveryMs: 1000 } },
+    });
+    const fallbacks = () =>
+      logger.records.filter(
+        (r) => r.msg === 'cache: Redis unavailable; tags invalidated in this instance only',
+      ).length;
+    await c.set('k', 1, { tags: ['user:1'] });
+    for (let i = 0; i < 10; i++) await c.invalidateTags(['user:1']);
+    expect(c.stats().l2.state).toBe('down'); // the breaker opened along the way
+    expect(fallbacks()).toBe(1);
+    expect(await c.get('k')).toBeUndefined(); // still invalidated locally
+    // Redis comes back: the breaker's probe succeeds and the state goes up again.
+    failing = false;
+    clock.advance(1000);
+    const up = next(c, 'l2State', (e) => e.state === 'up');
+    await c.invalidateTags(['user:1']);
+    await up;
+    expect(fallbacks()).toBe(1);
+    // A new outage is worth a new line.
+    failing = true;
+    for (let i = 0; i < 3; i++) await c.invalidateTags(['user:1']);
+    expect(fallbacks()).toBe(2);
   });
 });

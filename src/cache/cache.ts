@@ -154,6 +154,8 @@ export class TieredCache {
   private tagsLocalOnlyLogged = false;
   private lockSeq = 0;
   private readonly waits = new Set<() => void>();
+  /** Rejecters of callers waiting on a flight; `close()` calls them. */
+  private readonly callers = new Set<() => void>();
   private readonly onClose: (() => Promise<void>)[] = [];
 
   constructor(options: CacheOptions, l2Factory?: (o: CacheOptions, c: TieredCache) => L2 | undefined) {
@@ -388,7 +390,7 @@ export class TieredCache {
     let flight = this.inflight.get(key);
     if (!flight) flight = this.startFlight(key, factory, options, e);
     try {
-      const r = await flight.promise;
+      const r = await this.untilClosed(flight.promise);
       if (this.l2) {
         if (r.source === 'l2') this.counters.l2Hits++;
         else this.counters.l2Misses++;
@@ -568,6 +570,8 @@ export class TieredCache {
       }
       throw err;
     }
+    // Closed meanwhile: its callers were rejected; do not write into a closed cache.
+    if (this.closed) return { value, source: 'factory', stale: false };
     if (value === undefined) {
       if (this.negativeTtlMs !== undefined) {
         await this.write(key, undefined, true, { ...options, ttlMs: this.negativeTtlMs });
@@ -741,10 +745,16 @@ export class TieredCache {
     return this.emitter.on(event, fn);
   }
 
-  /** Stops timers and background work, closes connections the cache created, empties L1. Idempotent. */
+  /**
+   * Stops timers and background work, closes connections the cache created, empties L1. Idempotent.
+   * Callers still waiting in `getOrSet`/`getOrSetWithMeta` are rejected at once with
+   * `CacheClosedError` (a factory may never settle, so close does not wait for it); a factory that
+   * settles later has its value dropped, not cached.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const abort of [...this.callers]) abort();
     for (const wake of [...this.waits]) wake();
     // Background refreshes are not awaited: a user factory may never settle. Their late writes hit a
     // closed driver and are dropped.
@@ -754,6 +764,28 @@ export class TieredCache {
   }
 
   // ---- helpers -----------------------------------------------------------------------------------
+
+  /** Settles like `p`, or rejects with `CacheClosedError` if the cache is closed first. */
+  private untilClosed<T>(p: Promise<T>): Promise<T> {
+    // A Set of rejecters, not Promise.race against one long-lived promise (that leaks a reaction per call).
+    return new Promise<T>((resolve, reject) => {
+      const abort = () => {
+        this.callers.delete(abort);
+        reject(new CacheClosedError());
+      };
+      this.callers.add(abort);
+      p.then(
+        (v) => {
+          this.callers.delete(abort);
+          resolve(v);
+        },
+        (err) => {
+          this.callers.delete(abort);
+          reject(err);
+        },
+      );
+    });
+  }
 
   private backfill(
     key: string,

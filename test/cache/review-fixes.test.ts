@@ -254,3 +254,44 @@ describe('invalidateTags with Redis down', () => {
     expect(fallbacks()).toBe(2);
   });
 });
+
+describe('close() with callers waiting', () => {
+  it('rejects callers waiting on a factory with CacheClosedError and drops its late value', async () => {
+    const c = createCache({ bus: false });
+    let finish!: (v: string) => void;
+    let started!: () => void;
+    const running = new Promise<void>((r) => {
+      started = r;
+    });
+    const factory = () => {
+      started();
+      return new Promise<string>((r) => {
+        finish = r;
+      });
+    };
+    const first = c.getOrSet('k', factory);
+    const second = c.getOrSetWithMeta('k', factory);
+    await running;
+    await c.close();
+    await expect(first).rejects.toMatchObject({ code: 'CACHE_CLOSED' });
+    await expect(second).rejects.toMatchObject({ code: 'CACHE_CLOSED' });
+    finish('late');
+    await new Promise((r) => setImmediate(r));
+    expect(c.stats().l1.entries).toBe(0);
+  });
+
+  it('rejects a caller waiting with Redis as L2 too', async () => {
+    const c = await make({ prefix: prefix(), lock: true });
+    let started!: () => void;
+    const running = new Promise<void>((r) => {
+      started = r;
+    });
+    const pending = c.getOrSet('k', () => {
+      started();
+      return new Promise<string>(() => {}); // never settles
+    });
+    await running;
+    await c.close();
+    await expect(pending).rejects.toMatchObject({ code: 'CACHE_CLOSED' });
+  });
+});

@@ -53,6 +53,12 @@ export {
   type BreakerStateStore,
   type SharedBreakerState,
 } from './breaker-store.js';
+export {
+  RedisBreakerStateStore,
+  type RedisBreakerStateStoreOptions,
+  type BreakerRedisClient,
+  type BreakerRedisSubscriber,
+} from './redis-breaker-store.js';
 export { timeout, type TimeoutOptions, type TimeoutPolicy } from './timeout.js';
 export { bulkhead, type BulkheadOptions, type BulkheadPolicy } from './bulkhead.js';
 export { fallback, type FallbackOptions, type FallbackPolicy } from './fallback.js';

@@ -96,7 +96,7 @@ describe('chaos 8: soak', () => {
   it('memory stays flat and handles and timers do not grow', async () => {
     const t0 = performance.now();
     const samples: Sample[] = [];
-    const rec = new Recorder();
+    const rec = new Recorder({ compactCapacity: 400_000 });
     const sampler = setInterval(() => {
       if (performance.now() - t0 >= WARMUP_MS) samples.push(sample(t0));
     }, SAMPLE_MS);

@@ -107,23 +107,49 @@ export class ClientPool {
 export class Recorder {
   readonly outcomes: CallOutcome[] = [];
   private readonly started = performance.now();
+  // Compact mode (soak): counts and a preallocated latency buffer, so the harness's own memory does
+  // not grow with the number of calls and the heap slope measures the gateway.
+  private readonly latencies: Float64Array | undefined;
+  private count = 0;
+  private readonly kinds = new Map<string, number>();
+  private staleCount = 0;
 
-  /** Keeps the answer only for failed calls, so a long run's record stays small (soak measures heap). */
+  constructor(options: { compactCapacity?: number } = {}) {
+    if (options.compactCapacity) this.latencies = new Float64Array(options.compactCapacity);
+  }
+
+  /** Keeps the answer only for failed calls, so a long run's record stays small. */
   add(o: CallOutcome): CallOutcome {
+    if (this.latencies) {
+      if (this.count < this.latencies.length) this.latencies[this.count] = o.ms;
+      this.count++;
+      this.kinds.set(o.kind, (this.kinds.get(o.kind) ?? 0) + 1);
+      if (o.stale) this.staleCount++;
+      return o;
+    }
     this.outcomes.push(o.kind === 'ok' ? { ...o, result: undefined } : o);
     return o;
   }
 
   figures(): LoadFigures {
-    const ms = this.outcomes.map((o) => o.ms).sort((a, b) => a - b);
+    const compact = this.latencies !== undefined;
+    const ms = compact
+      ? Array.from(this.latencies!.subarray(0, Math.min(this.count, this.latencies!.length))).sort(
+          (a, b) => a - b,
+        )
+      : this.outcomes.map((o) => o.ms).sort((a, b) => a - b);
     const errors: Record<string, number> = {};
-    for (const o of this.outcomes) if (o.kind !== 'ok') errors[o.kind] = (errors[o.kind] ?? 0) + 1;
+    if (compact) {
+      for (const [k, n] of this.kinds) if (k !== 'ok') errors[k] = n;
+    } else {
+      for (const o of this.outcomes) if (o.kind !== 'ok') errors[o.kind] = (errors[o.kind] ?? 0) + 1;
+    }
     const q = (p: number) => (ms.length ? ms[Math.min(ms.length - 1, Math.floor(p * ms.length))]! : 0);
     return {
-      requests: this.outcomes.length,
-      ok: this.outcomes.filter((o) => o.kind === 'ok').length,
+      requests: compact ? this.count : this.outcomes.length,
+      ok: compact ? (this.kinds.get('ok') ?? 0) : this.outcomes.filter((o) => o.kind === 'ok').length,
       errors,
-      stale: this.outcomes.filter((o) => o.stale).length,
+      stale: compact ? this.staleCount : this.outcomes.filter((o) => o.stale).length,
       p50Ms: round(q(0.5)),
       p99Ms: round(q(0.99)),
       maxMs: round(ms.at(-1) ?? 0),

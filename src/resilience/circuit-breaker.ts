@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type Clock,
   ConfigError,
@@ -11,6 +12,7 @@ import {
   type BreakerState,
   type BreakerStateStore,
   type SharedBreakerState,
+  supersedes,
 } from './breaker-store.js';
 import {
   type ComposablePolicy,
@@ -39,8 +41,18 @@ export interface BreakerOptions {
   recoveryMultiplier?: number;
   /** Cap of the growing recovery time. Default 10 × recoveryMs. */
   maxRecoveryMs?: number;
-  /** Probe calls allowed at once in half-open. Default 1. */
+  /**
+   * Probe calls allowed to run at once. A probe is a call admitted while the breaker is half-open; it
+   * holds its slot until it settles, even if the breaker changed state meanwhile. Calls admitted while
+   * closed are not probes and do not take slots. Default 1.
+   */
   halfOpenMaxConcurrent?: number;
+  /**
+   * The retry hint (`retryAfterMs`) of a call rejected because every probe slot is taken: the
+   * running probe decides the state soon, so this is short. Default `min(1000, recoveryMs)`. When a
+   * `slowCallMs` is set and smaller, that is used (a probe slower than it fails anyway).
+   */
+  probeWaitMs?: number;
   /** Successful probes needed to close again. Default 1. */
   successThreshold?: number;
   /**
@@ -54,6 +66,8 @@ export interface BreakerOptions {
   fallback?: (error: CircuitOpenError, ctx: PolicyContext) => unknown;
   /** Shared state seam; default a private `MemoryBreakerStateStore`. */
   store?: BreakerStateStore;
+  /** This instance's id in shared records (tie-break between instances). Default a random UUID. */
+  instanceId?: string;
   clock?: Clock;
   logger?: Logger;
 }
@@ -137,6 +151,10 @@ class Breaker implements CircuitBreaker {
   private readonly maxRecoveryMs: number;
   private readonly halfOpenMax: number;
   private readonly successThreshold: number;
+  private readonly probeWaitMs: number;
+  private readonly instanceId: string;
+  /** The last shared record this instance wrote or adopted. */
+  private current: SharedBreakerState | undefined = undefined;
   private readonly isFailure: ((e: unknown) => boolean) | undefined;
   private readonly isResultFailure: ((r: unknown) => boolean) | undefined;
   private readonly fallback: BreakerOptions['fallback'];
@@ -154,6 +172,10 @@ class Breaker implements CircuitBreaker {
     this.maxRecoveryMs = o.maxRecoveryMs ?? this.recoveryMs * 10;
     this.halfOpenMax = o.halfOpenMaxConcurrent ?? 1;
     this.successThreshold = o.successThreshold ?? 1;
+    this.probeWaitMs =
+      o.probeWaitMs ??
+      Math.min(1000, this.recoveryMs, this.slowMs > 0 ? this.slowMs : Number.POSITIVE_INFINITY);
+    this.instanceId = o.instanceId ?? randomUUID();
     this.isFailure = o.isFailure;
     this.isResultFailure = o.isResultFailure;
     this.fallback = o.fallback;
@@ -173,6 +195,8 @@ class Breaker implements CircuitBreaker {
       throw new ConfigError(
         `circuitBreaker: halfOpenMaxConcurrent must be an integer >= 1 (got ${this.halfOpenMax})`,
       );
+    if (!(this.probeWaitMs >= 0))
+      throw new ConfigError(`circuitBreaker: probeWaitMs must be >= 0 (got ${this.probeWaitMs})`);
     if (!(Number.isInteger(this.successThreshold) && this.successThreshold >= 1))
       throw new ConfigError(
         `circuitBreaker: successThreshold must be an integer >= 1 (got ${this.successThreshold})`,
@@ -185,7 +209,7 @@ class Breaker implements CircuitBreaker {
     const initial = this.store.get();
     if (initial) this.adopt(initial);
     this.unsubscribe = this.store.subscribe((r) => {
-      if (r.version > this.version) this.adopt(r);
+      if (supersedes(r, this.current)) this.adopt(r);
     });
   }
 
@@ -277,8 +301,9 @@ class Breaker implements CircuitBreaker {
         this.inFlight++;
         return undefined;
       }
+      // Every probe slot is taken: the running probe decides soon, so the hint is a short wait.
       return new CircuitOpenError({
-        retryAt: now + this.recoveryMs,
+        retryAt: now + this.probeWaitMs,
         now,
         state: 'half-open',
         breaker: this.name,
@@ -299,8 +324,9 @@ class Breaker implements CircuitBreaker {
     });
   }
 
-  private release(gen: number, probe: boolean): void {
-    if (probe && gen === this.gen) this.inFlight--;
+  private release(_gen: number, probe: boolean): void {
+    // A probe holds its slot until it settles, whatever state the breaker is in by then.
+    if (probe) this.inFlight--;
   }
 
   private record(
@@ -311,8 +337,12 @@ class Breaker implements CircuitBreaker {
     error: unknown,
     result: unknown,
   ): void {
-    // Outcomes of calls admitted under an earlier state say nothing about the current one.
-    if (gen !== this.gen) return;
+    // Outcomes of calls admitted under an earlier state say nothing about the current one, but a
+    // probe frees its slot whenever it settles.
+    if (gen !== this.gen) {
+      if (probe) this.inFlight--;
+      return;
+    }
     let now = 0;
     let slow = false;
     if (this.slowMs > 0) {
@@ -350,7 +380,6 @@ class Breaker implements CircuitBreaker {
     const from = this.st;
     this.st = to;
     this.gen++;
-    this.inFlight = 0;
     this.successes = 0;
     if (to === 'closed') {
       this.makeHandlers();
@@ -360,20 +389,34 @@ class Breaker implements CircuitBreaker {
     }
     if (!fromStore) {
       this.version++;
-      const write = this.store.set({
+      const record: SharedBreakerState = {
         state: to,
         openedAt: this.openedAt,
         nextAttemptAt: this.nextAttemptAt,
         reopenCount: this.reopenCount,
         version: this.version,
-      });
-      if (write) write.catch((err) => this.logger.warn({ err: String(err) }, 'breaker store write failed'));
+        writer: this.instanceId,
+      };
+      this.current = record;
+      // A store failure (thrown or rejected) is logged; the call that caused the transition keeps its
+      // own outcome.
+      try {
+        const write = this.store.set(record);
+        if (write) write.catch(this.onStoreError);
+      } catch (err) {
+        this.onStoreError(err);
+      }
     }
     this.logger.info({ from, to, reason }, 'circuit breaker state change');
     this.events.emit('stateChange', { from, to, reason, at: now });
   }
 
+  private readonly onStoreError = (err: unknown): void => {
+    this.logger.warn({ err: String(err) }, 'breaker store write failed');
+  };
+
   private adopt(r: SharedBreakerState): void {
+    this.current = { ...r };
     this.version = r.version;
     this.openedAt = r.openedAt;
     this.nextAttemptAt = r.nextAttemptAt;

@@ -7,7 +7,8 @@ type Action =
   | { type: 'start' }
   | { type: 'settle'; index: number; fail: boolean }
   | { type: 'advance'; ms: number }
-  | { type: 'sync'; fail: boolean };
+  | { type: 'sync'; fail: boolean }
+  | { type: 'reset' };
 
 const action: fc.Arbitrary<Action> = fc.oneof(
   { arbitrary: fc.constant({ type: 'start' as const }), weight: 3 },
@@ -20,6 +21,8 @@ const action: fc.Arbitrary<Action> = fc.oneof(
     weight: 2,
   },
   { arbitrary: fc.record({ type: fc.constant('sync' as const), fail: fc.boolean() }), weight: 2 },
+  // reset() while probes run: they keep their slots after the breaker reopens.
+  { arbitrary: fc.constant({ type: 'reset' as const }), weight: 1 },
 );
 
 const model: fc.Arbitrary<BreakerModel> = fc.oneof(
@@ -70,10 +73,10 @@ describe('circuit breaker invariants under random outcomes and time steps', () =
           const check = (ok: boolean, what: string) => {
             if (!ok) problems.push(what);
           };
+          // probesInFlight counts exactly the calls admitted while half-open that are still running,
+          // whatever state the breaker moved to since: the limit is on probes hitting the dependency.
+          // Calls admitted while closed are not probes and are not counted.
           b.on('stateChange', (e) => {
-            // A new state: probes admitted before it no longer hold slots.
-            probesInFlight = 0;
-            for (const p of pending) p.probe = false;
             if (e.from === 'closed' && e.to === 'open') {
               const s = b.snapshot();
               check(s.calls >= minimumCalls, `opened with ${s.calls} < ${minimumCalls} calls`);
@@ -122,14 +125,25 @@ describe('circuit breaker invariants under random outcomes and time steps', () =
               entry!.settle(a.fail);
             } else if (a.type === 'advance') {
               clock.advance(a.ms);
+            } else if (a.type === 'reset') {
+              b.reset();
             } else if (a.type === 'sync') {
-              runCall(() => (a.fail ? Promise.reject(new Error('y')) : Promise.resolve('ok')));
+              runCall((probe) => {
+                if (probe) probesInFlight++;
+                check(probesInFlight <= halfOpenMax, `${probesInFlight} probes in flight > ${halfOpenMax}`);
+                const settled = a.fail ? Promise.reject(new Error('y')) : Promise.resolve('ok');
+                return settled.finally(() => {
+                  if (probe) probesInFlight--;
+                });
+              });
             }
             await flush();
             expect(problems).toEqual([]);
             const s = b.snapshot();
             expect(s.halfOpenInFlight).toBeLessThanOrEqual(halfOpenMax);
             expect(s.halfOpenInFlight).toBeGreaterThanOrEqual(0);
+            // The breaker's own count of running probes is exactly the test's.
+            if (s.state === 'half-open') expect(s.halfOpenInFlight).toBe(probesInFlight);
             expect(s.failures).toBeLessThanOrEqual(s.calls);
           }
           for (const p of pending.splice(0)) p.settle(false);
@@ -137,7 +151,27 @@ describe('circuit breaker invariants under random outcomes and time steps', () =
           expect(problems).toEqual([]);
         },
       ),
-      { numRuns: 300 },
+      {
+        numRuns: 300,
+        examples: [
+          // The regression the review found: a probe still running when the breaker is reset, reopens
+          // and goes half-open again must keep its slot (limit 1: the new probe would be a second one).
+          [
+            { kind: 'consecutive', threshold: 1 },
+            1,
+            1,
+            [
+              { type: 'sync', fail: true },
+              { type: 'advance', ms: 300 },
+              { type: 'start' },
+              { type: 'reset' },
+              { type: 'sync', fail: true },
+              { type: 'advance', ms: 300 },
+              { type: 'start' },
+            ],
+          ],
+        ],
+      },
     );
   });
 

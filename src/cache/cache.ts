@@ -9,7 +9,7 @@ import { L1, L1Entry, type L1Options } from './l1.js';
 import type { BreakerOptions } from '../resilience/index.js';
 import type { L2 } from './l2.js';
 import { type CacheStats, Counters, type L2State } from './stats.js';
-import { TagVersions } from './tags.js';
+import { COUNTER_MARGIN_MS, TagVersions } from './tags.js';
 
 /** Where a value came from. */
 export type CacheSource = 'l1' | 'l2' | 'factory';
@@ -104,6 +104,8 @@ export interface CacheOptions {
   lock?: boolean | LockOptions;
   /** Local cache lifetime of tag version counters. Default 1000. */
   tagVersionTtlMs?: number;
+  /** Most tag version counters cached locally (LRU). Default 10 000. */
+  maxTagVersions?: number;
   logger?: Logger;
   clock?: Clock;
 }
@@ -174,7 +176,13 @@ export class TieredCache {
     this.l1 = new L1(options.l1);
     this.l2 = l2Factory?.(options, this);
     this.l2State = this.l2 ? 'up' : 'disabled';
-    this.tags = new TagVersions(this.l2, nonNegative('tagVersionTtlMs', options.tagVersionTtlMs ?? 1000));
+    this.tags = new TagVersions(
+      this.l2,
+      nonNegative('tagVersionTtlMs', options.tagVersionTtlMs ?? 1000),
+      // A counter created by an invalidation lives as long as a default entry; tagged writes extend it.
+      this.ttlMs + Math.max(this.swrMs, this.sieMs) + COUNTER_MARGIN_MS,
+      options.maxTagVersions ?? 10_000,
+    );
     const lock = options.lock;
     this.lock =
       lock && this.l2
@@ -650,7 +658,8 @@ export class TieredCache {
       options?.staleIfErrorMs ?? this.sieMs,
     );
     const tagNames = options?.tags;
-    const tags = tagNames && tagNames.length > 0 ? await this.tags.current(tagNames, now) : undefined;
+    const tags =
+      tagNames && tagNames.length > 0 ? await this.tags.current(tagNames, now, ttl + extra) : undefined;
     const entry: StoredEntry = {
       value,
       negative,

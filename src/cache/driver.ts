@@ -9,6 +9,13 @@ export interface RedisDriver {
   set(key: string, value: string, ttlMs: number): Promise<void>;
   del(key: string): Promise<void>;
   incr(key: string): Promise<number>;
+  /**
+   * Tag counter for a write (atomic; one key): if `key` is missing, SET it to `initial`; make it live at
+   * least `ttlMs` (PEXPIRE when its PTTL is shorter or unset). Returns its value.
+   */
+  touchCounter(key: string, initial: number, ttlMs: number): Promise<number>;
+  /** Tag counter invalidation (atomic; one key): INCR if it exists, else SET `initial`; then as `touchCounter`. */
+  bumpCounter(key: string, initial: number, ttlMs: number): Promise<number>;
   /** SET key value NX PX ttl; true when this call took the key. */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
   /** Deletes `key` only if it still holds `value` (atomic; one key). */
@@ -39,6 +46,19 @@ export type RoundTrip = <T>(fn: () => Promise<T>) => Promise<T>;
 
 /** The identity round trip, for callers that time nothing. */
 export const directRoundTrip: RoundTrip = (fn) => fn();
+
+/** Lua for `touchCounter` (KEYS[1]; ARGV initial, ttlMs). Values stay strings: Lua would print big numbers in exponent form. */
+export const TOUCH_COUNTER_SCRIPT = `local v = redis.call('get', KEYS[1])
+if not v then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return ARGV[1] end
+if redis.call('pttl', KEYS[1]) < tonumber(ARGV[2]) then redis.call('pexpire', KEYS[1], ARGV[2]) end
+return v`;
+
+/** Lua for `bumpCounter` (KEYS[1]; ARGV initial, ttlMs). */
+export const BUMP_COUNTER_SCRIPT = `if redis.call('exists', KEYS[1]) == 0 then
+  redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return ARGV[1] end
+local n = redis.call('incr', KEYS[1])
+if redis.call('pttl', KEYS[1]) < tonumber(ARGV[2]) then redis.call('pexpire', KEYS[1], ARGV[2]) end
+return n`;
 
 export interface SubscriptionHandlers {
   onMessage(message: string): void;

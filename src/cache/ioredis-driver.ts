@@ -1,5 +1,13 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { directRoundTrip, type RedisDriver, type SubscriptionHandlers } from './driver.js';
+import {
+  BUMP_COUNTER_SCRIPT,
+  directRoundTrip,
+  type RedisDriver,
+  type SubscriptionHandlers,
+  TOUCH_COUNTER_SCRIPT,
+} from './driver.js';
+
+const ceilMs = (ms: number) => Math.max(1, Math.ceil(ms));
 
 /** How to reach Redis: a URL, ioredis options (Sentinel included), or a client you own (Redis or Cluster). */
 export interface IoredisDriverOptions {
@@ -48,6 +56,12 @@ export function createIoredisDriver(opts: IoredisDriverOptions): RedisDriver {
       await client.del(key);
     },
     incr: (key) => client.incr(key),
+    async touchCounter(key, initial, ttlMs) {
+      return Number(await client.eval(TOUCH_COUNTER_SCRIPT, 1, key, String(initial), String(ceilMs(ttlMs))));
+    },
+    async bumpCounter(key, initial, ttlMs) {
+      return Number(await client.eval(BUMP_COUNTER_SCRIPT, 1, key, String(initial), String(ceilMs(ttlMs))));
+    },
     async setIfAbsent(key, value, ttlMs) {
       return (await client.set(key, value, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX')) === 'OK';
     },

@@ -4,7 +4,7 @@ import type { RedisDriver, RoundTrip } from './driver.js';
 import type { StoredEntry } from './envelope.js';
 import { decodeEnvelope, encodeEnvelope } from './envelope.js';
 import { escapeGlob } from './glob.js';
-import type { TagStore } from './tags.js';
+import { randomCounterBase, type TagStore } from './tags.js';
 
 /** The slice of the resilience circuit breaker the L2 tier needs. */
 export interface L2Breaker {
@@ -95,19 +95,33 @@ export class L2 implements TagStore {
 
   private readonly roundTrip: RoundTrip = (fn) => this.call(fn);
 
-  fetch(tags: readonly string[]): Promise<number[]> {
+  /** Tag counters; a missing (or unreadable) one is `undefined`: it matches no recorded version. */
+  fetch(tags: readonly string[]): Promise<(number | undefined)[]> {
     return Promise.all(
       tags.map((t) =>
         this.call(() => this.driver.get(this.tagPrefix + t)).then((v) => {
-          const n = v === null ? 0 : Number(v);
-          return Number.isSafeInteger(n) ? n : 0;
+          const n = v === null ? Number.NaN : Number(v);
+          return Number.isSafeInteger(n) ? n : undefined;
         }),
       ),
     );
   }
 
-  bump(tags: readonly string[]): Promise<number[]> {
-    return Promise.all(tags.map((t) => this.call(() => this.driver.incr(this.tagPrefix + t))));
+  /** See `TagStore.touch`: counters for a write, each made to live at least `ttlMs`. */
+  touch(tags: readonly string[], ttlMs: number): Promise<number[]> {
+    return Promise.all(
+      tags.map((t) =>
+        this.call(() => this.driver.touchCounter(this.tagPrefix + t, randomCounterBase(), ttlMs)),
+      ),
+    );
+  }
+
+  bump(tags: readonly string[], ttlMs: number): Promise<number[]> {
+    return Promise.all(
+      tags.map((t) =>
+        this.call(() => this.driver.bumpCounter(this.tagPrefix + t, randomCounterBase(), ttlMs)),
+      ),
+    );
   }
 
   tryLock(key: string, token: string, ttlMs: number): Promise<boolean> {

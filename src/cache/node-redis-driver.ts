@@ -1,4 +1,10 @@
-import { directRoundTrip, type RedisDriver, type SubscriptionHandlers } from './driver.js';
+import {
+  BUMP_COUNTER_SCRIPT,
+  directRoundTrip,
+  type RedisDriver,
+  type SubscriptionHandlers,
+  TOUCH_COUNTER_SCRIPT,
+} from './driver.js';
 
 /**
  * The slice of a node-redis v5 client (`createClient()` from `redis`) the driver uses. Structural, so
@@ -45,6 +51,14 @@ export function createNodeRedisDriver(client: NodeRedisClientLike): RedisDriver 
       await client.del(key);
     },
     incr: (key) => client.incr(key) as Promise<number>,
+    async touchCounter(key, initial, ttlMs) {
+      const args = [String(initial), String(Math.max(1, Math.ceil(ttlMs)))];
+      return Number(await client.eval(TOUCH_COUNTER_SCRIPT, { keys: [key], arguments: args }));
+    },
+    async bumpCounter(key, initial, ttlMs) {
+      const args = [String(initial), String(Math.max(1, Math.ceil(ttlMs)))];
+      return Number(await client.eval(BUMP_COUNTER_SCRIPT, { keys: [key], arguments: args }));
+    },
     async setIfAbsent(key, value, ttlMs) {
       return (await client.set(key, value, { PX: Math.max(1, Math.ceil(ttlMs)), NX: true })) === 'OK';
     },

@@ -221,10 +221,11 @@ describe('invalidateTags with Redis down', () => {
     const clock = new ManualClock(Date.now());
     const logger = createRecordingLogger();
     const client = ownClient();
-    const incr = client.incr.bind(client);
-    let failing = true;
-    (client as unknown as { incr: unknown }).incr = (key: string) =>
-      failing ? Promise.reject(new Error('incr failed')) : incr(key);
+    // Tag counters are bumped by a script (EVAL): fail that.
+    const evalScript = client.eval.bind(client) as (...a: unknown[]) => Promise<unknown>;
+    let failing = false;
+    (client as unknown as { eval: unknown }).eval = (...a: unknown[]) =>
+      failing ? Promise.reject(new Error('eval failed')) : evalScript(...a);
     const c = await make({
       prefix: prefix(),
       clock,
@@ -237,6 +238,7 @@ describe('invalidateTags with Redis down', () => {
         (r) => r.msg === 'cache: Redis unavailable; tags invalidated in this instance only',
       ).length;
     await c.set('k', 1, { tags: ['user:1'] });
+    failing = true;
     for (let i = 0; i < 10; i++) await c.invalidateTags(['user:1']);
     expect(c.stats().l2.state).toBe('down'); // the breaker opened along the way
     expect(fallbacks()).toBe(1);

@@ -37,7 +37,14 @@ export interface RetryEvent {
 }
 
 /** Why the policy stopped retrying. */
-export type GiveUpReason = 'not-retryable' | 'max-attempts' | 'max-elapsed' | 'budget' | 'aborted';
+export type GiveUpReason =
+  | 'not-retryable'
+  | 'max-attempts'
+  | 'max-elapsed'
+  | 'budget'
+  | 'aborted'
+  /** The server's Retry-After exceeds `maxDelayMs`; retrying earlier would ignore it. */
+  | 'retry-after-too-long';
 
 /** Passed to `onGiveUp` when the last outcome is a failure and no retry follows. */
 export interface GiveUpEvent {
@@ -62,8 +69,9 @@ export interface RetryOptions extends BackoffOptions {
   retryOnResult?: (result: unknown, attempt: number) => boolean;
   /**
    * The server-requested delay carried by an error or a result, in ms. Default: its `retryAfterMs`
-   * (number), else its `retryAfter` (raw header, parsed with `parseRetryAfter`). Capped by
-   * `maxDelayMs` and the deadline.
+   * (number), else its `retryAfter` (raw header, parsed with `parseRetryAfter`). It is never cut
+   * short: when it exceeds `maxDelayMs` (reason `'retry-after-too-long'`) or the time left before the
+   * deadline (reason `'max-elapsed'`), the policy gives up at once with that outcome.
    */
   getRetryAfterMs?: (errorOrResult: unknown) => number | undefined;
   /** Shared retry budget; when it is exhausted the last outcome is returned/thrown as is. */
@@ -185,7 +193,11 @@ export function retry(options: RetryOptions = {}): RetryPolicy {
       let fromRetryAfter = false;
       const ra = getRetryAfter(outcome);
       if (ra !== undefined && ra >= 0 && Number.isFinite(ra)) {
-        delay = Math.min(ra, backoff.maxDelayMs);
+        // Never retry before the server's time: if it asks for more than we may wait, give up now
+        // with its own answer (which carries retryAfterMs) rather than waiting and failing later.
+        if (ra > backoff.maxDelayMs) return giveUp('retry-after-too-long');
+        if (ra > deadline - now) return giveUp('max-elapsed');
+        delay = ra;
         fromRetryAfter = true;
       }
       delay = Math.min(delay, deadline - now);

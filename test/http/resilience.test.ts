@@ -164,30 +164,39 @@ describe('retry', () => {
     expect((await p).status).toBe(200);
   });
 
-  it('lets the total deadline cut a long Retry-After short', async () => {
+  it('fails at once with the 503 when its Retry-After outlasts the total deadline', async () => {
     const clock = new ManualClock(0);
     const probe = retryProbe();
-    const logger = createRecordingLogger();
-    const { server, client } = await setup(script(status(503, { 'retry-after': '60' })), {
+    const { server, client } = await setup(script(status(503, { 'retry-after': '60' }), ok), {
       clock,
-      logger,
       timeouts: { totalMs: 5000 },
       retry: { onRetry: probe.onRetry },
     });
-    const retried = probe.next();
-    const p = client.get('/down').catch((e: unknown) => e);
-    await retried;
-    expect(probe.delays[0]!.delayMs).toBeLessThanOrEqual(5000);
-    await clock.advanceAsync(5000);
-    const err = (await p) as TimeoutError;
-    expect(err).toBeInstanceOf(TimeoutError);
-    expect(err.phase).toBe('total');
+    const err = (await client.get('/down').catch((e: unknown) => e)) as HttpStatusError;
+    expect(err).toBeInstanceOf(HttpStatusError);
+    expect(err.status).toBe(503);
+    expect(err.retryAfterMs).toBe(60_000);
+    expect(probe.delays).toEqual([]);
+    expect(server.seen).toHaveLength(1);
+    expect(clock.now()).toBe(0);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('never retries before a Retry-After longer than maxDelayMs: fails at once with the 429', async () => {
+    const clock = new ManualClock(0);
+    const probe = retryProbe();
+    const { server, client } = await setup(script(status(429, { 'retry-after': '120' }), ok), {
+      clock,
+      timeouts: { totalMs: 0 },
+      retry: { onRetry: probe.onRetry, maxDelayMs: 30_000 },
+    });
+    const err = (await client.get('/limited').catch((e: unknown) => e)) as HttpStatusError;
+    expect(err).toBeInstanceOf(HttpStatusError);
+    expect(err.status).toBe(429);
+    expect(err.retryAfterMs).toBe(120_000);
+    expect(probe.delays).toEqual([]);
     expect(server.seen).toHaveLength(1);
     expect(clock.pending()).toBe(0);
-    expect(logger.records.find((r) => r.event === 'http.timeout')).toMatchObject({
-      phase: 'total',
-      timeout_ms: 5000,
-    });
   });
 
   it('does not retry a POST without an Idempotency-Key', async () => {

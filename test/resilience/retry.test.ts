@@ -168,7 +168,7 @@ describe('retry', () => {
     expect(gaveUp[0]?.reason).toBe('not-retryable');
   });
 
-  it('honours Retry-After from retryAfterMs and from a raw header, capped by maxDelayMs', async () => {
+  it('honours Retry-After from retryAfterMs and from a raw header', async () => {
     const clock = new ManualClock(Date.UTC(2026, 0, 1));
     const events: RetryEvent[] = [];
     const policy = retry({
@@ -182,7 +182,8 @@ describe('retry', () => {
     const errors = [
       new Flaky(1, { retryAfterMs: 1234 }),
       new Flaky(2, { retryAfter: '3' }),
-      new Flaky(3, { retryAfter: new Date(Date.UTC(2026, 0, 1, 1)).toUTCString() }),
+      // An HTTP-date 9 s after the start, read at 4234 ms.
+      new Flaky(3, { retryAfter: new Date(Date.UTC(2026, 0, 1, 0, 0, 9)).toUTCString() }),
     ];
     const { value } = await drive(
       clock,
@@ -196,8 +197,51 @@ describe('retry', () => {
     expect(events.map((e) => [e.delayMs, e.fromRetryAfter])).toEqual([
       [1234, true],
       [3000, true],
-      [5000, true],
+      [4766, true],
     ]);
+  });
+
+  it('gives up at once with the last error when Retry-After exceeds maxDelayMs (never retries early)', async () => {
+    const clock = new ManualClock(0);
+    const events: RetryEvent[] = [];
+    const gaveUp: GiveUpEvent[] = [];
+    let calls = 0;
+    const policy = retry({
+      maxAttempts: 5,
+      maxDelayMs: 30_000,
+      clock,
+      onRetry: (e) => events.push(e),
+      onGiveUp: (e) => gaveUp.push(e),
+    });
+    const asked = new Flaky(1, { retryAfterMs: 120_000 });
+    const err = await policy
+      .execute(() => {
+        calls++;
+        throw asked;
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBe(asked);
+    expect(calls).toBe(1);
+    expect(events).toEqual([]);
+    expect(gaveUp).toEqual([{ attempt: 1, reason: 'retry-after-too-long', error: asked }]);
+    expect(clock.now()).toBe(0);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('waits exactly maxDelayMs when Retry-After equals it', async () => {
+    const clock = new ManualClock(0);
+    const starts: number[] = [];
+    const policy = retry({ maxAttempts: 2, maxDelayMs: 30_000, clock });
+    await drive(
+      clock,
+      policy.execute(() => {
+        starts.push(clock.now());
+        if (starts.length === 1) throw new Flaky(1, { retryAfterMs: 30_000 });
+        return 'ok';
+      }),
+      1000,
+    );
+    expect(starts).toEqual([0, 30_000]);
   });
 
   it('ignores a malformed Retry-After and falls back to backoff', async () => {
@@ -264,23 +308,49 @@ describe('retry', () => {
     expect(gaveUp[0]?.attempt).toBe(5);
   });
 
-  it('caps a Retry-After by the deadline', async () => {
+  it('gives up at once when a Retry-After outlasts the deadline, instead of waiting and failing', async () => {
     const clock = new ManualClock();
     const events: RetryEvent[] = [];
+    const gaveUp: GiveUpEvent[] = [];
+    let calls = 0;
     const policy = retry({
       maxAttempts: 3,
       maxDelayMs: 60_000,
       maxElapsedMs: 2000,
       clock,
       onRetry: (e) => events.push(e),
+      onGiveUp: (e) => gaveUp.push(e),
     });
-    await drive(
+    const asked = new Flaky(0, { retryAfterMs: 30_000 });
+    const err = await policy
+      .execute(() => {
+        calls++;
+        throw asked;
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBe(asked);
+    expect(calls).toBe(1);
+    expect(events).toEqual([]);
+    expect(gaveUp[0]).toMatchObject({ attempt: 1, reason: 'max-elapsed', error: asked });
+    expect(clock.now()).toBe(0);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('retries after a Retry-After that fits in the time left', async () => {
+    const clock = new ManualClock();
+    const starts: number[] = [];
+    const policy = retry({ maxAttempts: 3, maxDelayMs: 60_000, maxElapsedMs: 2000, clock });
+    const { value } = await drive(
       clock,
       policy.execute(() => {
-        throw new Flaky(0, { retryAfterMs: 30_000 });
+        starts.push(clock.now());
+        if (starts.length === 1) throw new Flaky(0, { retryAfterMs: 2000 });
+        return 'ok';
       }),
+      100,
     );
-    expect(events[0]?.delayMs).toBe(2000);
+    expect(value).toBe('ok');
+    expect(starts).toEqual([0, 2000]);
   });
 
   it('an abort during the wait rejects at once, clears the timer and starts no further attempt', async () => {

@@ -23,12 +23,23 @@ describe('process exit', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     expect(err).toBe('');
     expect(code).toBe(0);
-    expect(JSON.parse(out)).toEqual({
+    const summary = JSON.parse(out);
+    expect(summary.timers.heldBeforeDispose).toBeGreaterThanOrEqual(1);
+    expect(summary).toEqual({
       ok: 30,
       timedOut: 'timed out',
       rejected: 'CIRCUIT_OPEN',
       aborted: 'ABORTED',
       breaker: 'closed',
+      // Ref'd timers held by undisposed policies, ref'd Timeouts in the process, and timers left
+      // pending after dispose() must all be zero (the fixture also throws if any is not).
+      timers: {
+        scheduled: expect.any(Number),
+        heldBeforeDispose: expect.any(Number),
+        refHeld: 0,
+        refTimeouts: 0,
+        leftAfterDispose: 0,
+      },
     });
   });
 });

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CacheEventName, CacheEvents } from '../../src/cache/index.js';
 import { type CacheOptions, createCache, type TieredCache } from '../../src/cache/index.js';
+import { TagVersions } from '../../src/cache/tags.js';
 import { createRecordingLogger, ManualClock } from '../../src/core/index.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
 
@@ -295,5 +296,58 @@ describe('close() with callers waiting', () => {
     await running;
     await c.close();
     await expect(pending).rejects.toMatchObject({ code: 'CACHE_CLOSED' });
+  });
+});
+
+describe('tag version counters', () => {
+  it('expire: each tagged write makes its counters outlive the entry, invalidations create them with a TTL', async () => {
+    const p = prefix();
+    const c = await make({ prefix: p, bus: false, staleIfErrorMs: 10_000 });
+    const counter = `${p}:t:user:1`;
+    await c.set('a', 1, { ttlMs: 5000, tags: ['user:1'] });
+    const first = await raw.pttl(counter);
+    expect(first).toBeGreaterThan(5000 + 10_000); // past the entry's hard TTL (fresh + stale-if-error)
+    await c.set('b', 2, { ttlMs: 100_000, tags: ['user:1'] });
+    expect(await raw.pttl(counter)).toBeGreaterThan(100_000 + 10_000); // extended by the longer entry
+    await c.set('c', 3, { ttlMs: 1000, tags: ['user:1'] });
+    expect(await raw.pttl(counter)).toBeGreaterThan(100_000); // never shortened
+    await c.invalidateTags(['user:2']);
+    expect(await raw.pttl(`${p}:t:user:2`)).toBeGreaterThan(0); // not -1: it expires too
+    // A counter left without a TTL (older versions) gets one on the next tagged write.
+    await raw.set(`${p}:t:legacy`, '7');
+    await c.set('d', 4, { tags: ['legacy'] });
+    expect(await raw.pttl(`${p}:t:legacy`)).toBeGreaterThan(0);
+  });
+
+  it('a lost counter reads as a new version: entries written under it become misses', async () => {
+    const p = prefix();
+    const a = await make({ prefix: p, bus: false });
+    await a.invalidateTags(['t']);
+    await a.set('k', 'old', { tags: ['t'] });
+    const b = await make({ prefix: p, bus: false });
+    expect(await b.get('k')).toBe('old'); // valid while the counter is there
+    await raw.del(`${p}:t:t`); // lost (eviction, restart without persistence, failover)
+    const c = await make({ prefix: p, bus: false });
+    expect(await c.get('k')).toBeUndefined();
+    // Invalidated again after the loss: the re-created counter must not land on the recorded value.
+    await a.invalidateTags(['t']);
+    const d = await make({ prefix: p, bus: false });
+    expect(await d.get('k')).toBeUndefined();
+    // A fresh write under the new counter is a hit again.
+    await a.set('k', 'new', { tags: ['t'] });
+    const e = await make({ prefix: p, bus: false });
+    expect(await e.get('k')).toBe('new');
+  });
+
+  it('the local counter cache is bounded (LRU)', async () => {
+    const p = prefix();
+    const c = await make({ prefix: p, bus: false, maxTagVersions: 5 });
+    for (let i = 0; i < 20; i++) await c.set(`k${i}`, i, { tags: [`user:${i}`] });
+    expect((c as unknown as { tags: { size: number } }).tags.size).toBe(5);
+    // Forgotten counters are asked of Redis again: every entry still reads back.
+    for (let i = 0; i < 20; i++) expect(await c.get(`k${i}`)).toBe(i);
+    const local = new TagVersions(undefined, 1000, 1000, 3);
+    for (let i = 0; i < 10; i++) local.learn(`t${i}`, 1, 0);
+    expect(local.size).toBe(3);
   });
 });

@@ -12,10 +12,17 @@ export interface DeadlineEntry {
  * Many deadlines behind ONE clock timer. Entries are kept in deadline order (a policy with a fixed
  * timeout appends in order, so this is a FIFO); the timer is armed for the earliest live deadline.
  * Cancelling is O(1) (a flag); cancelled heads are dropped at once so sequential calls keep the queue
- * empty. The timer is not cleared when the queue drains: it fires once more at the old deadline,
- * finds nothing due and stops — one timer per `timeoutMs` window instead of a setTimeout per call.
- * A deadline fires exactly when its clock timer fires (no coarser than the clock's own timers).
- * `dispose()` clears everything at once.
+ * empty. A deadline fires exactly when its clock timer fires (no coarser than the clock's own timers).
+ *
+ * The guarantee when the queue becomes empty (the last guarded call ended):
+ * - it holds no entry any more (no call's context, promise or callback is referenced);
+ * - its one timer may stay scheduled until the earliest deadline it was armed for (at most the
+ *   policy's timeout after that call started); that timer never keeps the process alive (it is
+ *   unref'd here even if a custom clock forgot) and references only this empty queue;
+ * - when that timer fires it finds nothing due and does not re-arm: nothing is scheduled afterwards;
+ * - `dispose()` clears it at once.
+ * Clearing it eagerly on every drain would cost a clearTimeout + setTimeout per sequential call,
+ * which is exactly the per-call timer this queue exists to avoid.
  * @internal
  */
 export class DeadlineQueue {
@@ -30,6 +37,11 @@ export class DeadlineQueue {
   /** Number of deadlines not yet fired or cancelled. */
   get size(): number {
     return this.live;
+  }
+
+  /** True while the clock timer is scheduled (tests and diagnostics). */
+  get timerScheduled(): boolean {
+    return this.timer !== undefined;
   }
 
   /** Registers a deadline that calls `fire` when it passes. */
@@ -95,7 +107,11 @@ export class DeadlineQueue {
   private arm(at: number): void {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timerAt = at;
-    this.timer = this.clock.setTimeout(this.tick, at - this.clock.now());
+    const t = this.clock.setTimeout(this.tick, at - this.clock.now());
+    // Belt and braces: the Clock contract says unref'd, but a custom clock may forget. Once per arm,
+    // not per call.
+    (t as { unref?: () => void } | undefined)?.unref?.();
+    this.timer = t;
   }
 
   private disarm(): void {

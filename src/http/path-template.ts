@@ -28,35 +28,35 @@ const MAX_CACHED = 1000;
 export function assertSafePath(path: string): void {
   if (path.length === 0 || path.charCodeAt(0) !== 47 /* / */) {
     throw new InvalidPathError(
-      `Path "${truncate(path)}" must start with "/"; absolute URLs are not allowed (the client is pinned to its baseUrl origin).`,
+      `Path "${shown(path)}" must start with "/"; absolute URLs are not allowed (the client is pinned to its baseUrl origin).`,
     );
   }
   if (path.length > 1 && path.charCodeAt(1) === 47) {
     throw new InvalidPathError(
-      `Path "${truncate(path)}" starts with "//", which would name another host; use a single leading "/".`,
+      `Path "${shown(path)}" starts with "//", which would name another host; use a single leading "/".`,
     );
   }
   // Fast path: nothing suspicious at all (the common case).
   if (!/[\\#?%.\s]/.test(path) && !hasControlChar(path)) return;
   if (/[\\\s]/.test(path) || hasControlChar(path)) {
     throw new InvalidPathError(
-      `Path "${truncate(path)}" contains a backslash, whitespace or control character.`,
+      `Path "${shown(path)}" contains a backslash, whitespace or control character.`,
     );
   }
   if (path.includes('#') || path.includes('?')) {
     throw new InvalidPathError(
-      `Path "${truncate(path)}" contains "?" or "#"; pass query parameters through the \`query\` option.`,
+      `Path "${shown(path)}" contains "?" or "#"; pass query parameters through the \`query\` option.`,
     );
   }
   let decoded: string;
   try {
     decoded = decodeURIComponent(path);
   } catch {
-    throw new InvalidPathError(`Path "${truncate(path)}" has a malformed percent-encoding.`);
+    throw new InvalidPathError(`Path "${shown(path)}" has a malformed percent-encoding.`);
   }
   for (const segment of decoded.split(/[/\\]/)) {
     if (segment === '.' || segment === '..') {
-      throw new InvalidPathError(`Path "${truncate(path)}" contains a "." or ".." segment.`);
+      throw new InvalidPathError(`Path "${shown(path)}" contains a "." or ".." segment.`);
     }
   }
 }
@@ -84,7 +84,7 @@ function compile(template: string): CompiledTemplate {
   literals.push(template.slice(last));
   if (/[{}]/.test(literals.join(''))) {
     throw new InvalidPathError(
-      `Path template "${truncate(template)}" has an unmatched or invalid "{" / "}"; parameters look like {id}.`,
+      `Path template "${shown(template)}" has an unmatched or invalid "{" / "}"; parameters look like {id}.`,
     );
   }
   c = { literals, names };
@@ -123,21 +123,28 @@ export function expandPath(template: string, params?: PathParams): string {
   const c = compile(template);
   if (c.names.length === 0) return template;
   if (!params) {
-    throw new InvalidPathError(
-      `Path template "${truncate(template)}" needs parameters: ${c.names.join(', ')}.`,
-    );
+    throw new InvalidPathError(`Path template "${shown(template)}" needs parameters: ${c.names.join(', ')}.`);
   }
   let out = c.literals[0]!;
   for (let i = 0; i < c.names.length; i++) {
     const name = c.names[i]!;
     if (!Object.hasOwn(params, name)) {
-      throw new InvalidPathError(`Path parameter "${name}" of "${truncate(template)}" is missing.`);
+      throw new InvalidPathError(`Path parameter "${name}" of "${shown(template)}" is missing.`);
     }
     out += encodePathParam(name, params[name]) + c.literals[i + 1]!;
   }
   return out;
 }
 
-function truncate(s: string): string {
-  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
+const USERINFO = /^((?:[A-Za-z][A-Za-z0-9+.-]*:)?\/\/)[^/?#]*@/;
+
+/**
+ * The path as echoed in an error: without its query or fragment (they may hold secrets such as
+ * `?api_key=…`), and truncated.
+ */
+function shown(s: string): string {
+  const q = s.search(/[?#]/);
+  // Userinfo of an absolute or `//host` URL is a credential too.
+  const bare = (q === -1 ? s : `${s.slice(0, q)}${s[q]}…`).replace(USERINFO, '$1***@');
+  return bare.length > 120 ? `${bare.slice(0, 120)}…` : bare;
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InvalidPathError, expandPath } from '../../src/http/index.js';
+import { createRecordingLogger } from '../../src/core/index.js';
+import { createHttpClient, InvalidPathError, expandPath } from '../../src/http/index.js';
 
 describe('expandPath', () => {
   it('puts encoded parameters into their holes', () => {
@@ -64,5 +65,54 @@ describe('expandPath', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it.each([
+    '/x?api_key=SEKRET123',
+    '/x#SEKRET123',
+    '/a b?token=SEKRET123',
+    '/a/%zz?key=SEKRET123',
+    '//evil.example?token=SEKRET123',
+    'https://user:SEKRET123@evil.example/x',
+    '//user:SEKRET123@evil.example/x',
+    '/a/{id?key=SEKRET123',
+  ])('never echoes a secret of %j in the error message', (path) => {
+    let err: unknown;
+    try {
+      expandPath(path, { id: 1 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InvalidPathError);
+    expect((err as Error).message).not.toContain('SEKRET123');
+    // It still names the path, so the user can find the offending call.
+    expect((err as Error).message).toMatch(/Path( template)? "/);
+  });
+
+  it('keeps the path before the query in the message and truncates a long one', () => {
+    expect(() => expandPath('/orders/7?api_key=SEKRET123')).toThrow('Path "/orders/7?…"');
+    const long = `/${'a'.repeat(5000)}?k=SEKRET123`;
+    let message = '';
+    try {
+      expandPath(long);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).not.toContain('SEKRET123');
+    expect(message.length).toBeLessThan(400);
+  });
+
+  it('a client call with a secret in the path rejects without the secret in the error or the logs', async () => {
+    const logger = createRecordingLogger();
+    // Port 9 on loopback: the call must fail before any connection is attempted.
+    const client = createHttpClient({ baseUrl: 'http://127.0.0.1:9', logger });
+    try {
+      const err = await client.get('/x?api_key=SEKRET123').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InvalidPathError);
+      expect(String((err as Error).message)).not.toContain('SEKRET123');
+      expect(JSON.stringify(logger.records)).not.toContain('SEKRET123');
+    } finally {
+      await client.close();
+    }
   });
 });

@@ -25,7 +25,7 @@ export {
 export type { L1Options } from './l1.js';
 export type { CacheStats, L2State } from './stats.js';
 export type { CacheEvents, CacheEventName } from './events.js';
-export type { RedisDriver, SubscriptionHandlers } from './driver.js';
+export type { RedisDriver, RoundTrip, SubscriptionHandlers } from './driver.js';
 export { createIoredisDriver, type IoredisDriverOptions } from './ioredis-driver.js';
 export { createNodeRedisDriver, type NodeRedisClientLike } from './node-redis-driver.js';
 export { CacheClosedError, CacheValueError, CacheFactoryTimeoutError } from './errors.js';

@@ -89,6 +89,14 @@ describe('MCP over Streamable HTTP: bad requests get protocol-correct errors', (
     await stillServes();
   });
 
+  it('ping (a load balancer health check) answers 200 with an empty result, no upstream call', async () => {
+    const before = upstream.seen.length;
+    const r = await post(rpc(1, 'ping'));
+    expect(r.status).toBe(200);
+    expect(r.message?.result).toEqual({});
+    expect(upstream.seen.length).toBe(before);
+  });
+
   it('an unknown method is -32601 on its request id', async () => {
     const r = await post(rpc(2, 'nope/nope', {}));
     expect(r.message?.id).toBe(2);

@@ -1,5 +1,10 @@
 import { type Logger, noopLogger } from '../core/index.js';
-import type { BreakerState, BreakerStateStore, SharedBreakerState } from './breaker-store.js';
+import {
+  type BreakerState,
+  type BreakerStateStore,
+  type SharedBreakerState,
+  supersedes,
+} from './breaker-store.js';
 
 /** The Redis commands the store needs (an ioredis `Redis` or `Cluster` satisfies it). */
 export interface BreakerRedisClient {
@@ -38,6 +43,7 @@ function parse(text: string): SharedBreakerState | undefined {
       nextAttemptAt: typeof r.nextAttemptAt === 'number' ? r.nextAttemptAt : undefined,
       reopenCount: Number.isSafeInteger(r.reopenCount) ? (r.reopenCount as number) : 0,
       version: r.version as number,
+      ...(typeof r.writer === 'string' ? { writer: r.writer } : {}),
     };
   } catch {
     return undefined;
@@ -49,8 +55,10 @@ function parse(text: string): SharedBreakerState | undefined {
  * a dead upstream protects the others: the state is a JSON value at `key` (read once by `ready()`),
  * and every transition is written there and published on `<key>:changes`. The breaker's hot path
  * only reads the local copy. Redis errors are logged and never reach callers: without Redis each
- * breaker simply judges on its own traffic. Concurrent writers: the highest `version` wins locally;
- * in Redis the last write wins (a single-key `SET`, so Cluster safe).
+ * breaker simply judges on its own traffic. Concurrent writers: every store keeps and adopts only a
+ * record that `supersedes` what it holds ((version, writer) order), so instances converge on the same
+ * record through the channel; the key itself is a plain last-write `SET` (single key, Cluster safe),
+ * so a breaker created during a write race may start from the losing record until the next transition.
  */
 export class RedisBreakerStateStore implements BreakerStateStore {
   private record: SharedBreakerState | undefined;
@@ -94,7 +102,12 @@ export class RedisBreakerStateStore implements BreakerStateStore {
   }
 
   async set(record: SharedBreakerState): Promise<void> {
-    if (this.record && record.version < this.record.version) return;
+    if (!supersedes(record, this.record)) {
+      // A losing write: tell the writer at once which record won, as the store contract asks.
+      const kept = this.record!;
+      for (const l of this.listeners) l(kept);
+      return;
+    }
     this.record = { ...record };
     if (this.closed) return;
     const text = JSON.stringify(record);
@@ -119,7 +132,7 @@ export class RedisBreakerStateStore implements BreakerStateStore {
   }
 
   private adopt(r: SharedBreakerState): void {
-    if (this.record && r.version <= this.record.version) return;
+    if (!supersedes(r, this.record)) return;
     this.record = r;
     for (const l of this.listeners) l(r);
   }

@@ -113,6 +113,20 @@ describe('RedisBreakerStateStore', () => {
     store.close();
   });
 
+  it('keeps the superseding record: a losing write is answered with the record that won', async () => {
+    const store = await instanceStore('t:breaker:tie');
+    const base = { openedAt: 1, nextAttemptAt: 2, reopenCount: 0 };
+    await store.set({ ...base, state: 'open', version: 3, writer: 'b' });
+    const told: unknown[] = [];
+    store.subscribe((r) => told.push(r));
+    await store.set({ ...base, state: 'closed', version: 3, writer: 'a' });
+    expect(store.get()).toMatchObject({ state: 'open', writer: 'b' });
+    expect(told).toEqual([expect.objectContaining({ state: 'open', version: 3, writer: 'b' })]);
+    await store.set({ ...base, state: 'closed', version: 4, writer: 'a' });
+    expect(store.get()).toMatchObject({ state: 'closed', version: 4 });
+    store.close();
+  });
+
   it('keeps working locally when Redis is unreachable (errors are logged, never thrown)', async () => {
     const dead = new Redis({
       port: 1,

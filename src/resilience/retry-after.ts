@@ -24,7 +24,7 @@ export function parseRetryAfter(
     const seconds = Number(v);
     return Number.isFinite(seconds) ? seconds * 1000 : undefined;
   }
-  const at = parseHttpDate(v);
+  const at = parseHttpDate(v, nowMs);
   return at === undefined ? undefined : Math.max(0, at - nowMs);
 }
 
@@ -45,14 +45,15 @@ interface DateParts {
   ss: string;
 }
 
-function matchHttpDate(v: string): DateParts | undefined {
+function matchHttpDate(v: string, nowMs: number): DateParts | undefined {
   const imf = IMF.exec(v);
   if (imf) return { day: imf[1]!, mon: imf[2]!, year: Number(imf[3]), hh: imf[4]!, mm: imf[5]!, ss: imf[6]! };
   const rfc850 = RFC850.exec(v);
   if (rfc850) {
     // RFC 9110: a two-digit year more than 50 years in the future means the previous century.
+    // "Now" is the caller's nowMs, not the wall clock, so an injected clock decides.
     const yy = Number(rfc850[3]);
-    const year = 2000 + yy > new Date().getUTCFullYear() + 50 ? 1900 + yy : 2000 + yy;
+    const year = 2000 + yy > new Date(nowMs).getUTCFullYear() + 50 ? 1900 + yy : 2000 + yy;
     return { day: rfc850[1]!, mon: rfc850[2]!, year, hh: rfc850[4]!, mm: rfc850[5]!, ss: rfc850[6]! };
   }
   const asc = ASCTIME.exec(v);
@@ -60,8 +61,8 @@ function matchHttpDate(v: string): DateParts | undefined {
   return undefined;
 }
 
-function parseHttpDate(v: string): number | undefined {
-  const p = matchHttpDate(v);
+function parseHttpDate(v: string, nowMs: number): number | undefined {
+  const p = matchHttpDate(v, nowMs);
   if (!p) return undefined;
   const month = MONTHS.indexOf(p.mon.toLowerCase());
   const d = Number(p.day);

@@ -23,6 +23,31 @@ export interface SuiteResult {
   baseline: string;
   contenders: (ContenderResult & { ratio: number })[];
   extra?: Record<string, unknown>;
+  /** Every `target()` checked for this result (see `target`). */
+  targets?: TargetResult[];
+}
+
+/** One `target()` line as recorded in the suite's JSON. */
+export interface TargetResult {
+  label: string;
+  value: number;
+  min: number;
+  pass: boolean;
+}
+
+// target() records here; report() takes what was recorded before it, and targets checked after a
+// report() are added to that report's JSON (the file is rewritten). Suites need no change.
+let pendingTargets: TargetResult[] = [];
+let lastReport: { result: SuiteResult; file: string } | undefined;
+
+function resultsDir(): string {
+  // BENCH_RESULTS_DIR lets tests write elsewhere; suites use bench/results.
+  return process.env.BENCH_RESULTS_DIR ?? join(dirname(fileURLToPath(import.meta.url)), 'results');
+}
+
+function writeResult(file: string, result: SuiteResult): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
 }
 
 /** Runs `fn` (sync or async) in a tight loop for `durationMs` after a warm-up; returns ops/s. */
@@ -94,7 +119,11 @@ function fmt(n: number | undefined, digits = 0): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
-/** Prints the table and writes bench/results/<suite>.json. Ratios are each contender / baseline. */
+/**
+ * Prints the table and writes bench/results/<suite>.json. Ratios are each contender / baseline.
+ * Targets checked with `target()` before this call go into this JSON's `targets`; targets checked
+ * after it (the usual order: `target(label, ratio(result, …), min)`) are appended to it.
+ */
 export function report(
   suite: string,
   baseline: string,
@@ -120,10 +149,12 @@ export function report(
     baseline,
     contenders: rows,
     ...(extra ? { extra } : {}),
+    targets: pendingTargets,
   };
-  const dir = join(dirname(fileURLToPath(import.meta.url)), 'results');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${suite}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  pendingTargets = [];
+  const file = join(resultsDir(), `${suite}.json`);
+  writeResult(file, result);
+  lastReport = { result, file };
   return result;
 }
 
@@ -135,9 +166,19 @@ export function ratio(result: SuiteResult, a: string, b: string): number {
   return x.opsPerSec / y.opsPerSec;
 }
 
-/** Prints "target: <label> <value> (need >= <min>) PASS|MISS". */
+/**
+ * Prints "target: <label> <value> (need >= <min>) PASS|MISS" and records { label, value, min, pass }
+ * in the `targets` array of the suite's JSON: in the last `report()`'s file (rewritten), or, when no
+ * report was written yet, in the next one.
+ */
 export function target(label: string, value: number, min: number): boolean {
   const ok = value >= min;
   console.log(`target: ${label} = ${value.toFixed(2)} (need >= ${min}) ${ok ? 'PASS' : 'MISS'}`);
+  const t: TargetResult = { label, value, min, pass: ok };
+  if (lastReport) {
+    if (!lastReport.result.targets) lastReport.result.targets = [];
+    lastReport.result.targets.push(t);
+    writeResult(lastReport.file, lastReport.result);
+  } else pendingTargets.push(t);
   return ok;
 }

@@ -14,6 +14,12 @@ export interface DedupeStore {
   claim(key: string, token: string, inFlightTtlMs: number): Promise<ClaimResult>;
   /** Marks `key` processed for `ttlMs`, if this delivery still holds it (or nobody does). */
   complete(key: string, token: string, ttlMs: number): Promise<void>;
+  /**
+   * Pushes this delivery's in-flight mark out to `inFlightTtlMs` from now, only if it still holds it;
+   * true if it did. The receiver calls it while a slow handler runs so the mark cannot expire under it.
+   * Optional for custom stores (without it a handler running past the in-flight TTL may be re-run).
+   */
+  extend?(key: string, token: string, inFlightTtlMs: number): Promise<boolean>;
   /** Drops this delivery's in-flight mark so a retry is processed. No effect on a mark held by another. */
   release(key: string, token: string): Promise<void>;
   /** Releases what the store owns (connections it created). */

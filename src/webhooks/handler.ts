@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Clock, ConfigError, type Logger, noopLogger, systemClock } from '../core/index.js';
 import { isJsonContentType, parseJson, readPath } from './content.js';
-import { DEFAULT_DEDUPE_TTL_MS, type DedupeStore } from './dedupe-store.js';
+import { type ClaimResult, DEFAULT_DEDUPE_TTL_MS, type DedupeStore } from './dedupe-store.js';
 import { TypeRouter } from './dispatch.js';
 import { WebhookHandlerTimeoutError } from './errors.js';
 import type { WebhookContext, WebhookEvent, WebhookHandlerFn } from './event.js';
@@ -22,7 +22,10 @@ export interface WebhookEndpointConfig {
   verifier: SignatureVerifier;
   /** Handlers by event type: exact (`invoice.paid`), `prefix.*` or `*`. Arrays run in order. */
   on: Readonly<Record<string, WebhookHandlerFn | readonly WebhookHandlerFn[]>>;
-  /** Dotted JSON path of the event id when the scheme has no id header (Stripe, hmac). Default `id`. */
+  /**
+   * Dotted JSON path of the event id. When set it wins over the scheme's id header; unset, the header
+   * (webhook-id, X-GitHub-Delivery, hmac's `idHeader`) is used and `id` is the fallback.
+   */
   idPath?: string;
   /** Dotted JSON path of the event type when the scheme has no type header. Default `type`. */
   typePath?: string;
@@ -83,6 +86,8 @@ export class WebhookEndpoint {
   readonly verifier: SignatureVerifier;
   readonly router: TypeRouter<readonly WebhookHandlerFn[]>;
   readonly idPath: string[];
+  /** True when `idPath` was configured: it then wins over the scheme's id header. */
+  readonly idPathExplicit: boolean;
   readonly typePath: string[];
   readonly logger: Logger;
 
@@ -110,6 +115,7 @@ export class WebhookEndpoint {
     }
     this.router = new TypeRouter(routes);
     this.idPath = (config.idPath ?? 'id').split('.');
+    this.idPathExplicit = config.idPath !== undefined;
     this.typePath = (config.typePath ?? 'type').split('.');
     this.logger = logger.child({ endpoint: this.name, scheme: this.verifier.scheme });
   }
@@ -126,6 +132,8 @@ function positive(value: number | undefined, fallback: number, name: string, end
 const MAX_ID_LENGTH = 512;
 // An in-flight mark outlives the deadline so a slow handler keeps it, yet expires soon after a crash.
 const IN_FLIGHT_GRACE_MS = 30_000;
+// While handlers run, the mark is refreshed this often (well inside its TTL of deadline + grace).
+const REFRESH_EVERY_MS = IN_FLIGHT_GRACE_MS / 3;
 
 /**
  * Creates the webhook receiver: verify (401) → parse (400) → de-dup (200 duplicate / 503 in flight) →
@@ -198,7 +206,9 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
       );
     }
     const payload = parsed.value;
-    const rawId = verified.id ?? readPath(payload, ep.idPath);
+    // A configured idPath wins; otherwise the scheme's id header, then the default `id` field.
+    const fromHeader = !ep.idPathExplicit && verified.id !== undefined;
+    const rawId = fromHeader ? verified.id : readPath(payload, ep.idPath);
     const id = typeof rawId === 'number' && Number.isFinite(rawId) ? String(rawId) : rawId;
     if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
       log.warn({ reason: 'missing_event_id' }, 'webhook has no usable event id');
@@ -217,12 +227,22 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     const eventType = typeof type === 'string' ? type : '';
     const elog = log.child({ eventId: id, eventType });
 
-    const key = `${ep.name}:${id}`;
+    // An id from an unsigned header can be changed by whoever replays a captured delivery: then the
+    // signed digest is claimed too, so the same signed content is processed once whatever its id.
+    const keys = [`${ep.name}:${id}`];
+    if (fromHeader && verified.replayKey !== undefined) keys.push(`${ep.name}:sig:${verified.replayKey}`);
     const token = `${instance}:${++seq}`;
     const retryAfter = String(Math.ceil(ep.deadlineMs / 1000));
+    const inFlightTtlMs = ep.deadlineMs + IN_FLIGHT_GRACE_MS;
+    const completeAll = async () => {
+      for (const k of keys) await dedupe.complete(k, token, dedupeTtlMs);
+    };
+    const releaseAll = async () => {
+      for (const k of keys) await dedupe.release(k, token);
+    };
     let claim: Awaited<ReturnType<DedupeStore['claim']>>;
     try {
-      claim = await dedupe.claim(key, token, ep.deadlineMs + IN_FLIGHT_GRACE_MS);
+      claim = await claimAll(dedupe, keys, token, inFlightTtlMs);
     } catch (err) {
       elog.error({ err: errorInfo(err) }, 'webhook de-dup store unavailable');
       return failure(503, 'dedupe_unavailable', 'The de-duplication store is unavailable; retry later', {
@@ -242,7 +262,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
 
     const handlers = ep.router.match(eventType);
     if (handlers.length === 0) {
-      await finish(elog, () => dedupe.complete(key, token, dedupeTtlMs), 'complete');
+      await finish(elog, completeAll, 'complete');
       elog.info({}, 'webhook type not handled; acknowledged');
       return ok({ id, unhandled: true });
     }
@@ -272,10 +292,17 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     };
     const work = runAll(handlers, event, ctx);
     // The mark is settled when the handlers settle, even past the deadline: a still-running handler
-    // keeps the id, so a retry cannot run it a second time concurrently.
+    // keeps the id (its mark refreshed until then), so a retry cannot run it a second time concurrently.
+    const stopRefresh = keepMarks(dedupe, keys, token, inFlightTtlMs, clock, elog);
     const settled = work.then(
-      () => finish(elog, () => dedupe.complete(key, token, dedupeTtlMs), 'complete'),
-      () => finish(elog, () => dedupe.release(key, token), 'release'),
+      () => {
+        stopRefresh();
+        return finish(elog, completeAll, 'complete');
+      },
+      () => {
+        stopRefresh();
+        return finish(elog, releaseAll, 'release');
+      },
     );
     running.add(settled);
     void settled.finally(() => running.delete(settled));
@@ -372,6 +399,69 @@ async function runAll(
   ctx: WebhookContext,
 ) {
   for (const list of handlers) for (const fn of list) await fn(event, ctx);
+}
+
+/**
+ * Claims every key for this delivery; if one is taken, gives back those it already took and reports
+ * the taken one's state (`done` wins over `in_flight`). A store failure also gives back what was taken.
+ */
+async function claimAll(
+  store: DedupeStore,
+  keys: readonly string[],
+  token: string,
+  ttlMs: number,
+): Promise<ClaimResult> {
+  const taken: string[] = [];
+  try {
+    for (const k of keys) {
+      const r = await store.claim(k, token, ttlMs);
+      if (r !== 'claimed') {
+        for (const t of taken) await store.release(t, token);
+        return r;
+      }
+      taken.push(k);
+    }
+    return 'claimed';
+  } catch (err) {
+    for (const t of taken) await store.release(t, token).catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * Refreshes the in-flight marks every `REFRESH_EVERY_MS` on an unref'd clock timer until the returned
+ * stop function is called (when the work settles). A store without `extend` is left to its TTL.
+ */
+function keepMarks(
+  store: DedupeStore,
+  keys: readonly string[],
+  token: string,
+  ttlMs: number,
+  clock: Clock,
+  log: Logger,
+): () => void {
+  if (store.extend === undefined) return () => {};
+  let stopped = false;
+  let timer: ReturnType<Clock['setTimeout']> | undefined;
+  const tick = async () => {
+    timer = undefined;
+    for (const k of keys) {
+      try {
+        const held = await store.extend!(k, token, ttlMs);
+        // After stop the work has settled and the mark was completed/released on purpose.
+        if (!held && !stopped) log.warn({ op: 'extend' }, 'webhook in-flight mark lost');
+      } catch (err) {
+        log.error({ err: errorInfo(err), op: 'extend' }, 'webhook de-dup store update failed');
+      }
+    }
+    if (!stopped) timer = clock.setTimeout(() => void tick(), REFRESH_EVERY_MS);
+  };
+  timer = clock.setTimeout(() => void tick(), REFRESH_EVERY_MS);
+  return () => {
+    stopped = true;
+    if (timer !== undefined) clock.clearTimeout(timer);
+    timer = undefined;
+  };
 }
 
 async function finish(log: Logger, op: () => Promise<void>, what: string): Promise<void> {

@@ -91,7 +91,11 @@ class HmacVerifier implements SignatureVerifier {
         if (timestampMs !== undefined) result.timestampMs = timestampMs;
         if (this.idHeader !== undefined) {
           const id = headerValue(headers, this.idHeader);
-          if (typeof id === 'string') result.id = id;
+          if (typeof id === 'string') {
+            result.id = id;
+            // The id header is not signed: the digest (of `<timestamp>.<body>` or the body) is.
+            result.replayKey = candidate.toString('hex');
+          }
         }
         return result;
       }

@@ -58,6 +58,13 @@ export class MemoryDedupeStore implements DedupeStore {
     this.entries.set(key, { token: undefined, expiresAt: now + ttlMs });
   }
 
+  async extend(key: string, token: string, inFlightTtlMs: number): Promise<boolean> {
+    const entry = this.entries.get(key);
+    if (entry === undefined || entry.token !== token) return false;
+    entry.expiresAt = this.clock.now() + inFlightTtlMs;
+    return true;
+  }
+
   async release(key: string, token: string): Promise<void> {
     if (this.entries.get(key)?.token === token) this.entries.delete(key);
   }

@@ -29,12 +29,21 @@ return 0`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
+// Compare-and-extend: refresh the in-flight TTL only while this delivery still holds the key.
+const EXTEND = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`;
+
 interface Script {
   source: string;
   sha: string;
 }
 const script = (source: string): Script => ({ source, sha: createHash('sha1').update(source).digest('hex') });
-const SCRIPTS = { claim: script(CLAIM), complete: script(COMPLETE), release: script(RELEASE) };
+const SCRIPTS = {
+  claim: script(CLAIM),
+  complete: script(COMPLETE),
+  release: script(RELEASE),
+  extend: script(EXTEND),
+};
 
 /**
  * De-duplication shared by every instance through Redis: a claim is `SET key token PX <in-flight TTL> NX`,
@@ -71,6 +80,10 @@ export class RedisDedupeStore implements DedupeStore {
 
   async complete(key: string, token: string, ttlMs: number): Promise<void> {
     await this.run('complete', key, token, String(Math.max(1, Math.ceil(ttlMs))));
+  }
+
+  async extend(key: string, token: string, inFlightTtlMs: number): Promise<boolean> {
+    return (await this.run('extend', key, token, String(Math.max(1, Math.ceil(inFlightTtlMs))))) === 1;
   }
 
   async release(key: string, token: string): Promise<void> {

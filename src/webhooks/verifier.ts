@@ -7,6 +7,12 @@ export interface Verified {
   ok: true;
   /** Event id from a signed or delivery header (webhook-id, X-GitHub-Delivery), when the scheme has one. */
   id?: string;
+  /**
+   * Set when `id` comes from a header the signature does not cover (X-GitHub-Delivery, hmac's
+   * `idHeader`): the hex digest of exactly what was signed. The receiver also de-duplicates on it, so
+   * replaying a captured body under a new id is still processed only once.
+   */
+  replayKey?: string;
   /** Event type from a header (GitHub's X-GitHub-Event), when the scheme has one. */
   type?: string;
   /** The signed timestamp in epoch ms, when the scheme has one. */

@@ -152,7 +152,13 @@ describe('github', () => {
   it('accepts a signature made by @octokit/webhooks-methods sign, with delivery id and event', async () => {
     const sig = await githubSign("It's a Secret to Everybody", body.toString('utf8'));
     const h = { 'x-hub-signature-256': sig, 'x-github-delivery': 'd-1', 'x-github-event': 'issues' };
-    expect(v.verify(body, h, NOW)).toEqual({ ok: true, id: 'd-1', type: 'issues' });
+    // The delivery id is not signed, so the signed digest comes along as the replay key.
+    expect(v.verify(body, h, NOW)).toEqual({
+      ok: true,
+      id: 'd-1',
+      type: 'issues',
+      replayKey: sig.slice('sha256='.length),
+    });
     // No timestamp in the scheme: an old delivery still verifies (de-dup is what stops a replay).
     expect(v.verify(body, h, NOW + 365 * 86_400_000).ok).toBe(true);
   });
@@ -233,6 +239,7 @@ describe('generic hmac', () => {
     expect(v.verify(body, { 'x-signature': mac(body), 'x-event-id': 'e-9' }, NOW)).toEqual({
       ok: true,
       id: 'e-9',
+      replayKey: mac(body),
     });
     expect(v.verify(body, { 'x-signature': mac(body, 'nope') }, NOW)).toMatchObject({
       reason: 'signature_mismatch',

@@ -52,6 +52,7 @@ export {
   type BreakerState,
   type BreakerStateStore,
   type SharedBreakerState,
+  supersedes,
 } from './breaker-store.js';
 export {
   RedisBreakerStateStore,

@@ -63,11 +63,21 @@ export interface LockOptions {
 
 /** L2 (Redis) options. */
 export interface L2Options {
-  /** An ioredis `Redis` or `Cluster` you own (not closed by `close()`). */
+  /**
+   * An ioredis `Redis` or `Cluster` you own (not closed by `close()`).
+   *
+   * Which client the cache builds: `url` alone (standalone Redis) gets node-redis v5, the faster L2 in
+   * `bench/cache`; `redis` (an ioredis client) or `options` (ioredis options: Sentinel, db, TLS...)
+   * gets ioredis; `driver` wins over all of them.
+   */
   redis?: import('ioredis').Redis | import('ioredis').Cluster;
-  /** Or a URL (`redis://…`); the cache creates and owns the client. */
+  /**
+   * Or a URL (`redis://…`); the cache creates and owns the client: node-redis when neither `redis` nor
+   * `options` is given (lazy connect, fail fast while down, reconnect forever with a 500 ms cap),
+   * else ioredis. The password in it is never logged.
+   */
   url?: string;
-  /** ioredis options for a created client (Sentinel: `sentinels`, `name`). */
+  /** ioredis options for a created client (Sentinel: `sentinels`, `name`); giving them selects ioredis. */
   options?: import('ioredis').RedisOptions;
   /** Or any driver (see `driver.ts`), e.g. node-redis behind the same seam. */
   driver?: RedisDriver;

@@ -1,0 +1,106 @@
+import { createClient } from 'redis';
+import type { RedisDriver, SubscriptionHandlers } from './driver.js';
+import { createNodeRedisDriver, type NodeRedisClientLike } from './node-redis-driver.js';
+
+/** What the owned driver needs beyond the command slice: readiness and a hard close. */
+interface OwnedClient extends NodeRedisClientLike {
+  readonly isReady: boolean;
+  destroy(): void;
+  duplicate(overrides?: { disableOfflineQueue?: boolean }): OwnedClient;
+}
+
+/** Reconnect forever, 50 ms, 100 ms, ... capped at 500 ms (the cap also bounds how long a close waits). */
+const backoff = (retries: number) => Math.min(50 * (retries + 1), 500);
+
+/**
+ * A node-redis v5 client the cache owns, built from a URL for a standalone Redis. `createCache` is
+ * synchronous, so the driver connects lazily: commands issued before the first connection attempt
+ * settles wait for it; after that, commands fail fast while disconnected (`disableOfflineQueue`), so
+ * the L2 timeout and breaker see failures instead of a growing queue. The URL (and its password) is
+ * handed to the client only: it is never logged nor put in an error.
+ */
+export function createNodeRedisUrlDriver(url: string): RedisDriver {
+  const client = createClient({
+    url,
+    disableOfflineQueue: true,
+    socket: { reconnectStrategy: backoff },
+  }) as unknown as OwnedClient;
+  // Connection errors surface through failed calls (breaker, one log line per state change).
+  client.on('error', () => {});
+  let firstSettled = false;
+  // Settles on the first 'ready' or the first 'error', whichever comes first; never rejects.
+  const first = new Promise<void>((resolve) => {
+    const settle = () => {
+      firstSettled = true;
+      resolve();
+    };
+    client.on('ready', settle);
+    client.on('error', settle);
+  });
+  let closed = false;
+  client.connect().catch(() => {}); // retries forever by itself; rejects only when destroyed
+
+  const inner = createNodeRedisDriver(client);
+  // Hot path: once the first attempt settled, commands go straight to the client (no extra promise).
+  const gate =
+    <A extends unknown[], R>(fn: (...a: A) => Promise<R>) =>
+    (...a: A): Promise<R> =>
+      firstSettled ? fn(...a) : first.then(() => fn(...a));
+
+  let sub: OwnedClient | undefined;
+  return {
+    get: gate(inner.get),
+    set: gate(inner.set),
+    del: gate(inner.del),
+    incr: gate(inner.incr),
+    touchCounter: gate(inner.touchCounter),
+    bumpCounter: gate(inner.bumpCounter),
+    setIfAbsent: gate(inner.setIfAbsent),
+    deleteIfEquals: gate(inner.deleteIfEquals),
+    scan: gate(inner.scan),
+    publish: gate(inner.publish),
+    async subscribe(channel: string, h: SubscriptionHandlers) {
+      // The subscriber keeps its offline queue: node-redis re-subscribes on every reconnect before
+      // it emits 'ready', so 'ready' after a drop means no message is missed from then on.
+      const s = client.duplicate({ disableOfflineQueue: false });
+      sub = s;
+      let down = false;
+      const markDown = () => {
+        if (!down) {
+          down = true;
+          h.onDown();
+        }
+      };
+      await new Promise<void>((resolve) => {
+        s.on('error', () => {
+          markDown();
+          resolve(); // Redis down at start: report it; reconnects bring the subscription back
+        });
+        s.on('end', markDown);
+        s.on('reconnecting', markDown);
+        s.on('ready', () => {
+          if (down) {
+            down = false;
+            h.onUp();
+          }
+        });
+        s.subscribe(channel, (m) => h.onMessage(m)).then(
+          () => resolve(),
+          () => resolve(),
+        );
+        if (closed) return resolve();
+        s.connect().catch(() => {});
+      });
+    },
+    async close() {
+      closed = true;
+      for (const c of [sub, client]) {
+        try {
+          c?.destroy();
+        } catch {
+          // already closed
+        }
+      }
+    },
+  };
+}

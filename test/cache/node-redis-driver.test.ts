@@ -1,28 +1,13 @@
 import { createClient } from 'redis';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { createCache, createNodeRedisDriver, type TieredCache } from '../../src/cache/index.js';
-import type { CacheEventName, CacheEvents } from '../../src/cache/index.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
+import { next } from './helpers.js';
 
 let redis: RedisHandle;
 let client: ReturnType<typeof createClient>;
 let onNodeRedis: TieredCache;
 let onIoredis: TieredCache;
-
-function next<K extends CacheEventName>(
-  cache: TieredCache,
-  name: K,
-  pred: (e: CacheEvents[K]) => boolean = () => true,
-): Promise<CacheEvents[K]> {
-  return new Promise((resolve) => {
-    const off = cache.on(name, (e) => {
-      if (pred(e)) {
-        off();
-        resolve(e);
-      }
-    });
-  });
-}
 
 beforeAll(async () => {
   redis = await startRedis();

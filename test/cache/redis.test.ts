@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type CacheOptions, createCache, globToRegExp, type TieredCache } from '../../src/cache/index.js';
-import type { CacheEventName, CacheEvents } from '../../src/cache/index.js';
 import { createRecordingLogger, ManualClock } from '../../src/core/index.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
+import { next } from './helpers.js';
 
 let redis: RedisHandle;
 let raw: Redis;
@@ -34,21 +34,6 @@ async function make(options: CacheOptions): Promise<TieredCache> {
   open.push(c);
   await c.ready();
   return c;
-}
-
-function next<K extends CacheEventName>(
-  cache: TieredCache,
-  name: K,
-  pred: (e: CacheEvents[K]) => boolean = () => true,
-): Promise<CacheEvents[K]> {
-  return new Promise((resolve) => {
-    const off = cache.on(name, (e) => {
-      if (pred(e)) {
-        off();
-        resolve(e);
-      }
-    });
-  });
 }
 
 describe('L2 and back-fill', () => {

@@ -11,8 +11,7 @@ import {
   noopLogger,
   systemClock,
 } from '../core/index.js';
-import { RateLimitExceededError } from '../resilience/index.js';
-import { BODY_EXCERPT_BYTES, errorCode, HttpStatusError, NetworkError, RateLimitedError } from './errors.js';
+import { BODY_EXCERPT_BYTES, errorCode, HttpStatusError, NetworkError } from './errors.js';
 import type { Output, Schema } from './json.js';
 import { type Page, type PageFetcher, type PaginateOptions, paginate } from './pagination.js';
 import { assertSafePath, expandPath, InvalidPathError } from './path-template.js';
@@ -32,7 +31,7 @@ import { Redactor } from './redact.js';
 import { HttpResponse } from './response.js';
 import { TimeoutError, type TimeoutPhase } from './timeout.js';
 import { BufferingHandler, type RawResponse } from './transport.js';
-import { retryAfterMs } from './retry-rules.js';
+import { finalError, retryAfterMs } from './retry-rules.js';
 
 const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 const RETRYABLE_BY_DEFAULT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
@@ -310,9 +309,8 @@ class Client implements HttpClient {
       if (this.onMetrics !== undefined) this.metrics(call, res.status, undefined);
       return res;
     } catch (err) {
-      let final = call.expired ?? call.aborted ?? err;
-      if (final instanceof RateLimitExceededError)
-        final = new RateLimitedError(this.upstream, final.retryAfterMs);
+      // Rate limiting (the client-side bucket or the upstream's last 429) ends as RATE_LIMITED.
+      const final = finalError(call.expired ?? call.aborted ?? err, this.upstream);
       if (this.onMetrics !== undefined)
         this.metrics(call, (final as HttpStatusError).status, errorCode(final));
       if (this.logging) this.logFailure(call, final);

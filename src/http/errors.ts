@@ -43,6 +43,30 @@ export class HttpStatusError extends ConduitError {
   }
 }
 
+/**
+ * The upstream answered 429 Too Many Requests and the call ends there: the retry policy gave up (attempts
+ * used up, a Retry-After longer than `maxDelayMs` or than the time left) or the call could not be retried.
+ * Still an `HttpStatusError` (`status` 429, `retryAfterMs` from Retry-After, `bodyExcerpt`), so code that
+ * checks the class and status keeps working; its `code` is `RATE_LIMITED`, like the client-side limit,
+ * because what the caller should do is the same: slow down and retry after `retryAfterMs`.
+ */
+export class UpstreamRateLimitedError extends HttpStatusError {
+  override readonly code: string = 'RATE_LIMITED';
+
+  constructor(last: HttpStatusError) {
+    super({
+      status: last.status,
+      method: last.method,
+      url: last.url,
+      bodyExcerpt: last.bodyExcerpt,
+      retryAfterMs: last.retryAfterMs,
+      headers: last.headers,
+    });
+    const after = last.retryAfterMs !== undefined ? `after ${Math.ceil(last.retryAfterMs)} ms` : 'later';
+    this.message = `${last.method} ${last.url} was rate limited by the upstream (429 Too Many Requests); retry ${after}.`;
+  }
+}
+
 /** The request failed below HTTP: refused, reset, DNS, TLS, a malformed response. `cause` has the original. */
 export class NetworkError extends ConduitError {
   readonly method: string;

@@ -21,6 +21,7 @@ export {
   ResponseValidationError,
   InvalidJsonError,
   RateLimitedError,
+  UpstreamRateLimitedError,
   RequestValidationError,
   type ValidationIssue,
 } from './errors.js';
@@ -29,7 +30,7 @@ export { CircuitOpenError, BulkheadRejectedError } from '../resilience/index.js'
 export { DEFAULT_RETRY_STATUSES, isRetryableError, isBreakerFailure } from './retry-rules.js';
 export type { HttpRetryOptions, HttpBreakerOptions, ResilienceOptions } from './pipeline.js';
 export { InvalidPathError, expandPath, type PathParams } from './path-template.js';
-export type { Query, QueryValue } from './query.js';
+export { CommaSeparated, type Query, type QueryValue } from './query.js';
 export { REDACTED } from './redact.js';
 export type { Schema, Output } from './json.js';
 export {

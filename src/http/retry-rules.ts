@@ -1,6 +1,6 @@
 import { AbortedError } from '../core/index.js';
-import { parseRetryAfter, TimeoutError } from '../resilience/index.js';
-import { HttpStatusError, NetworkError } from './errors.js';
+import { parseRetryAfter, RateLimitExceededError, TimeoutError } from '../resilience/index.js';
+import { HttpStatusError, NetworkError, RateLimitedError, UpstreamRateLimitedError } from './errors.js';
 
 /** Statuses retried by default: timeouts, too early, too many requests and transient server errors. */
 export const DEFAULT_RETRY_STATUSES: readonly number[] = [408, 425, 429, 500, 502, 503, 504];
@@ -29,4 +29,17 @@ export function isBreakerFailure(err: unknown): boolean {
 /** The delay a 429/503 asks for, in ms; undefined when absent or malformed. */
 export function retryAfterMs(value: string | string[] | undefined, nowMs: number): number | undefined {
   return parseRetryAfter(value, nowMs);
+}
+
+/**
+ * The error a call ends with, once the retry policy gave up: rate limiting says so whichever side
+ * imposed it. The client-side token bucket's rejection becomes `RateLimitedError`; the upstream's last
+ * 429 becomes `UpstreamRateLimitedError` (code `RATE_LIMITED`, still an `HttpStatusError`), so callers,
+ * tool results and metrics see one code for "slow down" instead of a bare `HTTP_STATUS`.
+ */
+export function finalError(err: unknown, upstream: string): unknown {
+  if (err instanceof RateLimitExceededError) return new RateLimitedError(upstream, err.retryAfterMs);
+  if (err instanceof HttpStatusError && err.status === 429 && !(err instanceof UpstreamRateLimitedError))
+    return new UpstreamRateLimitedError(err);
+  return err;
 }

@@ -92,6 +92,14 @@ export function describeFailure(
     case 'RATE_LIMITED':
     case 'RATE_LIMIT_EXCEEDED': {
       const after = num(e.retryAfterMs);
+      // A status means the upstream's own 429 (retries used up), not the gateway's client-side limit.
+      if (num(e.status) === 429) {
+        const what = `${str(e.method) ?? ''} ${str(e.url) ?? ''}`.trim();
+        return {
+          code,
+          text: `Upstream "${upstream}" is rate limiting the gateway: it answered HTTP 429 Too Many Requests${what ? ` to ${what}` : ''} and the retries are used up; retry${after !== undefined ? ` after ${seconds(after)}` : ' later'}.`,
+        };
+      }
       return {
         code,
         text: `The gateway's rate limit for upstream "${upstream}" is reached; retry${after !== undefined ? ` after ${seconds(after)}` : ' shortly'}.`,

@@ -5,7 +5,8 @@
  * - `invalid_input` the arguments were refused before any upstream call;
  * - `upstream_status` the upstream answered an error status (429 counts as `rate_limited`);
  * - `timeout`, `circuit_open`, `network`, `bulkhead_full`;
- * - `rate_limited` the upstream's 429, the client-side rate limit, or the retry budget;
+ * - `rate_limited` the upstream's 429 (`RATE_LIMITED` once retries gave up, or a bare `HTTP_STATUS`
+ *   429), the client-side rate limit, or the retry budget;
  * - `bad_response` the upstream's answer was too large, not JSON, or failed its schema;
  * - `cancelled` the client cancelled or the gateway shut down; `internal` anything else.
  */

@@ -1,0 +1,64 @@
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GatewayConfigShape, type RunningGateway, startGateway } from '../../src/mcp/index.js';
+import { parseExposition, seriesValue } from '../metrics/exposition.js';
+import { connectV2, textOf } from './helpers/clients.js';
+import { assignmentsConfig } from './helpers/config.js';
+import { startUpstream, type Upstream } from './helpers/upstream.js';
+
+function config(upstreamUrl: string): GatewayConfigShape {
+  const c = assignmentsConfig(upstreamUrl);
+  c.upstreams.assignments = {
+    ...c.upstreams.assignments!,
+    retry: { maxAttempts: 3, baseDelay: 1, maxDelay: 1000, jitter: 'none' },
+    breaker: { failureThreshold: 100 },
+  };
+  c.metrics = { enabled: true, path: '/metrics' };
+  return c;
+}
+
+describe('an upstream that keeps answering 429, through the gateway', () => {
+  let upstream: Upstream;
+  let running: RunningGateway;
+
+  beforeAll(async () => {
+    upstream = await startUpstream();
+    running = await startGateway(config(upstream.url), { transport: 'http', port: 0 });
+  });
+  afterAll(async () => {
+    await running?.close();
+    await upstream?.close();
+  });
+
+  it('is a RATE_LIMITED tool error that says when to retry, counted as rate_limited', async () => {
+    // Every attempt is a 429 with Retry-After: 0 (so the retries do not wait); the 3rd is the last.
+    upstream.setFault({ kind: 'status', status: 429, headers: { 'retry-after': '0' }, times: 3 });
+    const client = await connectV2(running.url!, 'legacy');
+    try {
+      const r = await client.callTool({ name: 'get_assignment', arguments: { id: '1' } });
+      expect(r.isError).toBe(true);
+      expect(r._meta?.['conduit/error']).toEqual({ code: 'RATE_LIMITED', status: 429, retryAfterMs: 0 });
+      const text = textOf(r);
+      expect(text).toContain('Upstream "assignments" is rate limiting the gateway');
+      expect(text).toContain('HTTP 429');
+      expect(text).toContain('retry after 0 ms');
+      expect(text).not.toContain('HTTP_STATUS');
+      // The fault is used up: the same call now succeeds, so the three 429s were the three attempts.
+      expect((await client.callTool({ name: 'get_assignment', arguments: { id: '1' } })).isError).toBeFalsy();
+    } finally {
+      await client.close();
+    }
+    const base = running.url!.replace(/\/mcp$/, '');
+    const res = await request(`${base}/metrics`);
+    const m = parseExposition(await res.body.text());
+    const outcome = (o: string) =>
+      seriesValue(m, 'conduit_tool_calls_total', {
+        tool: 'get_assignment',
+        upstream: 'assignments',
+        outcome: o,
+      });
+    expect(outcome('rate_limited')).toBe(1);
+    expect(outcome('upstream_status') ?? 0).toBe(0);
+    expect(outcome('ok')).toBe(1);
+  });
+});

@@ -9,6 +9,7 @@ import {
   type OpenApiDocument,
   type OpenApiError,
   openApiTools,
+  writtenParams,
 } from '../config/openapi/index.js';
 import type { ToolConfig } from '../config/schema.js';
 import { ExitCode } from './exit-codes.js';
@@ -32,8 +33,9 @@ Options:
 
 Every operation becomes a tool. GET operations are cached (60s, key from the operation and its
 arguments, tags from the resource path); mutations invalidate the tags their path touches
-(PATCH /items/{id} invalidates "items" and "item:{id}"). Operations Conduit cannot serve (cookie
-parameters, non-JSON bodies, …) are skipped and listed on stderr. Check the result with
+(PATCH /items/{id} invalidates "items" and "item:{id}"). Array or string bodies, explode: false
+query arrays and JSON-content parameters are written as params object forms. Operations Conduit
+cannot serve (cookie parameters, non-JSON bodies, …) are skipped and listed on stderr. Check the result with
 conduit validate --config <file>.
 
 Example:
@@ -41,7 +43,6 @@ Example:
 `;
 
 const UPSTREAM_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
-const BODYLESS = new Set(['GET', 'HEAD', 'DELETE']);
 
 /**
  * `conduit init --openapi spec.yaml`: writes a starter config (one upstream, its operations as tools)
@@ -83,23 +84,8 @@ export async function runInit(argv: readonly string[], io: CliIo): Promise<numbe
   const set = openApiTools(upstream, { document: values.openapi, generateNames: true }, document, {
     onSkip: (err) => skipped.push(err),
   });
-  const tools: Record<string, unknown>[] = [];
-  for (const op of set.catalog.operations) {
-    // Until the gateway sends a whole-body argument or comma-separated arrays, such tools would be wrong on the wire.
-    if (op.wire.bodyArgument !== undefined) {
-      io.stderr(
-        `conduit init: skipped ${op.operationId} (${op.method} ${op.path}): its JSON body is not an object of named fields\n`,
-      );
-      continue;
-    }
-    if (op.wire.commaSeparatedQuery.length > 0) {
-      io.stderr(
-        `conduit init: skipped ${op.operationId} (${op.method} ${op.path}): query ${op.wire.commaSeparatedQuery.join(', ')} uses explode: false\n`,
-      );
-      continue;
-    }
-    tools.push(starterTool(op.tool));
-  }
+  // Whole bodies, comma-separated query arrays and JSON-text parameters are written as `params` object forms.
+  const tools: Record<string, unknown>[] = set.catalog.operations.map((op) => starterTool(op.tool));
   for (const err of skipped) io.stderr(`conduit init: skipped ${err.message}\n`);
 
   const config = {
@@ -140,12 +126,8 @@ export async function runInit(argv: readonly string[], io: CliIo): Promise<numbe
 /** The tool as a user would write it: `ttl: 60s`, a key from the operation and its arguments, only non-default `params`. */
 function starterTool(tool: ToolConfig): Record<string, unknown> {
   const names = Object.keys(tool.input.properties ?? {});
-  const holes = [...tool.path.matchAll(/\{([^{}]+)\}/g)].map((m) => m[1]!);
-  const params: Record<string, string> = {};
-  for (const [name, location] of Object.entries(tool.params)) {
-    const byDefault = holes.includes(name) ? 'path' : BODYLESS.has(tool.method) ? 'query' : 'body';
-    if (location !== byDefault) params[name] = location;
-  }
+  // Only non-default locations; whole bodies, explode: false arrays and JSON text in their object forms.
+  const params = writtenParams(tool, true);
   const out: Record<string, unknown> = {
     name: tool.name,
     ...(tool.title !== undefined ? { title: tool.title } : {}),

@@ -1,6 +1,7 @@
 import { didYouMean } from './did-you-mean.js';
 import { crossCheckEvents } from './events-schema.js';
 import type { ConfigPath } from './interpolate.js';
+import { checkTemplateShape, checkTemplateTarget, type TemplateTarget } from './resource-targets.js';
 import { templateNames } from './schema.js';
 
 export interface CrossCheckProblem {
@@ -91,8 +92,14 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
         });
     }
 
+    // `params` entries are a location or `{ in, explode?, json?, whole? }`.
+    const params: Record<string, unknown> = {};
+    if (isObject(tool.params))
+      for (const [property, entry] of Object.entries(tool.params))
+        params[property] = isObject(entry) ? entry.in : entry;
     if (isObject(tool.params)) {
-      for (const [property, location] of Object.entries(tool.params)) {
+      problems.push(...paramFormProblems(tool.params, properties, at));
+      for (const [property, location] of Object.entries(params)) {
         if (!has(property)) {
           const hint = didYouMean(property, propertyNames);
           problems.push({
@@ -131,7 +138,7 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
     }
     // A tool that would put a body on GET is almost always a mistake in `params`.
     if (isObject(tool.params) && (method === 'GET' || method === 'HEAD')) {
-      for (const [property, location] of Object.entries(tool.params)) {
+      for (const [property, location] of Object.entries(params)) {
         if (location === 'body' && has(property))
           problems.push({
             path: at('params', property),
@@ -141,5 +148,97 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
     }
   });
   problems.push(...crossCheckEvents(data));
+  problems.push(...crossCheckTemplates(data, tools, upstreams));
+  return problems;
+}
+
+/**
+ * The object forms of `params`: `explode` only for query arrays, `json` not for the body, `whole` only
+ * for the body and alone there (the whole body leaves no room for other fields).
+ */
+function paramFormProblems(
+  params: Record<string, unknown>,
+  properties: Record<string, unknown>,
+  at: (...rest: (string | number)[]) => ConfigPath,
+): CrossCheckProblem[] {
+  const problems: CrossCheckProblem[] = [];
+  const whole: string[] = [];
+  const inBody: string[] = [];
+  for (const [property, entry] of Object.entries(params)) {
+    const location = isObject(entry) ? entry.in : entry;
+    if (location === 'body') inBody.push(property);
+    if (!isObject(entry)) continue;
+    const type = isObject(properties[property]) ? properties[property].type : undefined;
+    if (entry.explode !== undefined && location !== 'query')
+      problems.push({
+        path: at('params', property, 'explode'),
+        message: `explode applies to query arrays only; "${property}" goes to ${String(location)}`,
+      });
+    else if (entry.explode !== undefined && type !== undefined && type !== 'array')
+      problems.push({
+        path: at('params', property, 'explode'),
+        message: `explode applies to arrays; input.properties.${property} is of type ${JSON.stringify(type)}`,
+      });
+    if (entry.json !== undefined && location === 'body')
+      problems.push({
+        path: at('params', property, 'json'),
+        message: 'the body is JSON already; json applies to path, query and header values',
+      });
+    if (entry.json === true && entry.explode === false)
+      problems.push({
+        path: at('params', property, 'explode'),
+        message: 'a JSON value is one piece of text; give json or explode, not both',
+      });
+    if (entry.whole !== undefined && location !== 'body')
+      problems.push({
+        path: at('params', property, 'whole'),
+        message: `whole applies to the body only; "${property}" goes to ${String(location)}`,
+      });
+    else if (entry.whole === true || entry.whole === 'true') whole.push(property);
+  }
+  if (whole.length > 1)
+    problems.push({
+      path: at('params', whole[1]!, 'whole'),
+      message: `only one property can be the whole body; "${whole[0]}" already is`,
+    });
+  else if (whole.length === 1 && inBody.length > 1)
+    problems.push({
+      path: at('params', whole[0]!, 'whole'),
+      message: `"${whole[0]}" is the whole body, so ${inBody
+        .filter((p) => p !== whole[0])
+        .map((p) => `"${p}"`)
+        .join(', ')} cannot go to the body too; map them to query or header, or drop whole`,
+    });
+  return problems;
+}
+
+/**
+ * Resource templates against what the file itself names. Tools generated from OpenAPI documents are
+ * known only once the documents are read, so with an `openapi` upstream a template that names no
+ * hand-written tool is checked after expansion (`checkExpandedTemplates`, called by `loadConfig`).
+ */
+function crossCheckTemplates(
+  data: Record<string, unknown>,
+  tools: unknown[],
+  upstreams: Record<string, unknown>,
+): CrossCheckProblem[] {
+  const resources = isObject(data.resources) ? data.resources : {};
+  const templates = Array.isArray(resources.templates) ? resources.templates : [];
+  if (templates.length === 0) return [];
+  const byName = new Map<string, TemplateTarget>();
+  // A template may also name a tool the schema treats as written by hand but a later entry duplicates:
+  // the first one wins, as it does for serving.
+  for (const tool of tools)
+    if (isObject(tool) && typeof tool.name === 'string' && !byName.has(tool.name))
+      byName.set(tool.name, { input: isObject(tool.input) ? tool.input : undefined });
+  const hasOpenApi = Object.values(upstreams).some((u) => isObject(u) && u.openapi !== undefined);
+  const index = { tools: byName, operations: new Map(), upstreams: Object.keys(upstreams) };
+  const problems: CrossCheckProblem[] = [];
+  templates.forEach((t, i) => {
+    if (!isObject(t)) return;
+    const at: ConfigPath = ['resources', 'templates', i];
+    const deferred = hasOpenApi && !(typeof t.tool === 'string' && byName.has(t.tool));
+    problems.push(...(deferred ? checkTemplateShape(t, at) : checkTemplateTarget(t, at, index)));
+  });
   return problems;
 }

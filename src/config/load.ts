@@ -7,6 +7,7 @@ import { crossCheck } from './cross-check.js';
 import { type ConfigPath, interpolate } from './interpolate.js';
 import { locate } from './locate.js';
 import { expandOpenApi } from './openapi/expand.js';
+import { assertExpandedTemplates } from './resource-check.js';
 import { type ConfigProblem, ConfigValidationError, formatPath } from './problems.js';
 import { type GatewayConfig, gatewayConfigSchema } from './schema.js';
 
@@ -162,7 +163,10 @@ export async function loadConfig(
   if (!Object.values(config.upstreams).some((u) => u.openapi)) return config;
   // Documents are files next to the config: only the async loader can read them.
   const { tools, sets } = await expandOpenApi(config, { baseDir: dirname(path) });
-  return { ...config, tools, openapiSets: sets };
+  const expanded = { ...config, tools, openapiSets: sets };
+  // Templates naming generated tools or operations can only be checked now that the documents are read.
+  assertExpandedTemplates(expanded, text, path);
+  return expanded;
 }
 
 function formatOf(name: string): 'yaml' | 'json' {

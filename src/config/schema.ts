@@ -17,6 +17,30 @@ export const paramLocationSchema = z.enum(['path', 'query', 'header', 'body'], {
   error: 'expected one of path, query, header, body',
 });
 
+/**
+ * The object form of a `params` entry: where a property goes and how it is written there (the forms
+ * OpenAPI documents ask for; `conduit init` writes them).
+ */
+export const paramSpecSchema = strictObject({
+  in: paramLocationSchema,
+  /** Query arrays: `false` sends one comma-separated value, `ids=1,2,3` (OpenAPI form, explode: false). */
+  explode: flag().optional(),
+  /** Path, query, header: the value is sent as JSON text (OpenAPI `content: application/json`). */
+  json: flag().optional(),
+  /** Body: the value is the whole JSON request body (an array, a string, …), not one field of it. */
+  whole: flag().optional(),
+});
+
+/** How some arguments are written on the wire, beyond their location (from `params` object forms). */
+export interface ToolWireConfig {
+  /** The property whose value is the whole JSON request body. */
+  bodyArgument?: string | undefined;
+  /** Query arrays sent as one comma-separated value. */
+  commaSeparatedQuery: string[];
+  /** Path, query or header properties sent as JSON text. */
+  jsonEncoded: string[];
+}
+
 // --- server -------------------------------------------------------------------------------------
 
 const httpServerSchema = strictObject({
@@ -209,7 +233,14 @@ const toolBaseSchema = strictObject({
     .default('GET'),
   path: z.string().regex(/^\//, { error: 'expected a path starting with "/", e.g. /items/{id}' }),
   input: objectJsonSchema.optional(),
-  params: z.record(z.string(), paramLocationSchema).default({}),
+  params: z
+    .record(
+      z.string(),
+      z.union([paramLocationSchema, paramSpecSchema], {
+        error: 'expected path, query, header or body, or { in: <one of them>, explode?, json?, whole? }',
+      }),
+    )
+    .default({}),
   output: objectJsonSchema.optional(),
   cache: cachePolicySchema.optional(),
   invalidates: strictObject({
@@ -236,10 +267,19 @@ export function defaultLocation(property: string, method: string, path: string) 
 export const toolSchema = toolBaseSchema.transform((tool) => {
   const input = { ...(tool.input ?? {}), type: 'object' as const, properties: tool.input?.properties ?? {} };
   const params: Record<string, z.infer<typeof paramLocationSchema>> = {};
+  const wire: ToolWireConfig = { commaSeparatedQuery: [], jsonEncoded: [] };
   for (const property of Object.keys(input.properties)) {
-    params[property] = tool.params[property] ?? defaultLocation(property, tool.method, tool.path);
+    const given = tool.params[property];
+    const spec = typeof given === 'string' ? { in: given } : given;
+    params[property] = spec?.in ?? defaultLocation(property, tool.method, tool.path);
+    if (spec === undefined || typeof given === 'string') continue;
+    if (given?.whole === true) wire.bodyArgument = property;
+    if (given?.explode === false) wire.commaSeparatedQuery.push(property);
+    if (given?.json === true) wire.jsonEncoded.push(property);
   }
-  return { ...tool, input, params };
+  const special =
+    wire.bodyArgument !== undefined || wire.commaSeparatedQuery.length > 0 || wire.jsonEncoded.length > 0;
+  return { ...tool, input, params, ...(special ? { wire } : {}) };
 });
 
 // --- resources ----------------------------------------------------------------------------------
@@ -252,8 +292,12 @@ const resourceTemplateSchema = strictObject({
   name: nonEmpty('a resource name'),
   title: z.string().optional(),
   description: z.string().optional(),
-  /** The configured tool that answers a read. */
-  tool: z.string().regex(TOOL_NAME_PATTERN, { error: 'expected the name of a configured tool' }),
+  /** The configured tool that answers a read (or give `upstream` and `operation`). */
+  tool: z.string().regex(TOOL_NAME_PATTERN, { error: 'expected the name of a configured tool' }).optional(),
+  /** With `operation`: an upstream with an `openapi` section (compact or tools mode). */
+  upstream: nonEmpty('the name of an upstream with an openapi section').optional(),
+  /** With `upstream`: the operationId that answers a read. */
+  operation: nonEmpty('an operationId of the upstream').optional(),
   mimeType: nonEmpty('a MIME type').default('application/json'),
 });
 

@@ -1,11 +1,31 @@
-/** A query value; arrays repeat the key (`?tag=a&tag=b`); null and undefined drop it. */
+/**
+ * Several values under one key, joined by literal commas: `?ids=1,2,3` (OpenAPI `style: form,
+ * explode: false`). Each value is percent-encoded, so a comma inside one goes out as `%2C` and stays
+ * distinguishable from the separators. An empty list drops the key, like an empty array.
+ */
+export class CommaSeparated {
+  readonly values: readonly (string | number | boolean)[];
+  constructor(values: readonly (string | number | boolean)[]) {
+    this.values = values;
+  }
+  /** The value as it goes on the wire (already encoded). */
+  toString(): string {
+    return this.values.map((v) => encodeURIComponent(String(v))).join(',');
+  }
+}
+
+/**
+ * A query value; arrays repeat the key (`?tag=a&tag=b`), `CommaSeparated` joins them (`?tag=a,b`);
+ * null and undefined drop it.
+ */
 export type QueryValue =
   | string
   | number
   | boolean
   | null
   | undefined
-  | readonly (string | number | boolean)[];
+  | readonly (string | number | boolean)[]
+  | CommaSeparated;
 export type Query = Readonly<Record<string, QueryValue>>;
 
 /**
@@ -29,6 +49,8 @@ export function buildQueryString(defaults: Query | undefined, query: Query | und
 function append(out: string, key: string, value: QueryValue): string {
   if (value === undefined || value === null) return out;
   const k = encodeURIComponent(key);
+  if (value instanceof CommaSeparated)
+    return value.values.length === 0 ? out : `${out}&${k}=${value.toString()}`;
   if (Array.isArray(value)) {
     for (const v of value as readonly (string | number | boolean)[])
       out += `&${k}=${encodeURIComponent(String(v))}`;

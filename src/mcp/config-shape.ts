@@ -58,6 +58,16 @@ export interface CachePolicyShape {
   staleIfError?: number | undefined;
 }
 
+/** `ToolWireConfig` from `conduit/config`: the `params` object forms, and OpenAPI's wire hints. */
+export interface WireShape {
+  /** The property whose value is the whole JSON request body (not wrapped in an object). */
+  bodyArgument?: string | undefined;
+  /** Query arrays sent as one comma-separated value: `ids=1,2,3`. */
+  commaSeparatedQuery?: readonly string[] | undefined;
+  /** Path, query or header properties sent as JSON text. */
+  jsonEncoded?: readonly string[] | undefined;
+}
+
 export interface ToolShape {
   name: string;
   title?: string | undefined;
@@ -67,6 +77,8 @@ export interface ToolShape {
   path: string;
   input?: Record<string, unknown> | undefined;
   params?: Record<string, ParamLocation> | undefined;
+  /** How some arguments are written beyond their location (whole body, comma-separated, JSON text). */
+  wire?: WireShape | undefined;
   output?: Record<string, unknown> | undefined;
   cache?: CachePolicyShape | undefined;
   invalidates?: { tags?: string[] | undefined; keys?: string[] | undefined } | undefined;

@@ -83,7 +83,7 @@ export function compileTool(tool: ToolShape, rt: ToolRuntime): CompiledTool {
         `tools.${tool.name}.path uses {${name}} but the input schema has no property "${name}"`,
       );
   }
-  const mapping: RequestMapping = buildRequestMapping(tool.method, tool.path, input, tool.params);
+  const mapping: RequestMapping = buildRequestMapping(tool.method, tool.path, input, tool.params, tool.wire);
   const series = rt.series;
   // The SDK validates input before the handler runs; count its refusals as `invalid_input`.
   const inputValidator = series
@@ -109,7 +109,8 @@ export function compileTool(tool: ToolShape, rt: ToolRuntime): CompiledTool {
       params: mapped.params,
       query: mapped.query,
       headers: mapped.headers,
-      json: mapped.json,
+      // A whole-body argument is the body itself; config checks keep it from sharing the body with fields.
+      json: mapped.wholeBody ? mapped.wholeBody.value : mapped.json,
       signal,
       ...(tool.timeout !== undefined ? { timeoutMs: tool.timeout } : {}),
     });

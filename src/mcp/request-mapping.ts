@@ -1,5 +1,5 @@
-import type { HttpMethod } from '../http/index.js';
-import type { ParamLocation } from './config-shape.js';
+import { CommaSeparated, type HttpMethod } from '../http/index.js';
+import type { ParamLocation, WireShape } from './config-shape.js';
 
 /** Where each argument goes, decided once per tool from its config. */
 export interface RequestMapping {
@@ -8,13 +8,22 @@ export interface RequestMapping {
   locations: ReadonlyMap<string, ParamLocation>;
   /** Location for an argument the schema does not list (additionalProperties). */
   fallback: ParamLocation;
+  /** The argument whose value is the whole JSON body (any JSON value), instead of one field of it. */
+  bodyArgument: string | undefined;
+  /** Query arrays sent as one comma-separated value (`ids=1,2,3`) instead of a repeated key. */
+  commaSeparated: ReadonlySet<string>;
+  /** Path, query and header arguments sent as JSON text (`{"a":1}`, `"text"`, `[1,2]`). */
+  jsonEncoded: ReadonlySet<string>;
 }
 
 export interface MappedRequest {
   params: Record<string, string | number | boolean>;
-  query: Record<string, string | number | boolean | null | (string | number | boolean)[]>;
+  query: Record<string, string | number | boolean | null | (string | number | boolean)[] | CommaSeparated>;
   headers: Record<string, string>;
+  /** The JSON body of the body-located arguments, as one object of fields; undefined when none. */
   json: Record<string, unknown> | undefined;
+  /** The whole-body argument's value (any JSON value, `null` too), when one was given: the body itself. */
+  wholeBody: { value: unknown } | undefined;
 }
 
 const BODYLESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
@@ -26,13 +35,16 @@ export function pathParamNames(path: string): string[] {
 
 /**
  * Builds the mapping: explicit `params` entries win; otherwise a name in the path template goes to the
- * path, and the rest to the query (GET/HEAD/DELETE/OPTIONS) or the JSON body.
+ * path, and the rest to the query (GET/HEAD/DELETE/OPTIONS) or the JSON body. `wire` says how the
+ * arguments that need more than a location are written (from `params` object forms or an OpenAPI
+ * operation): the whole body, comma-separated query arrays, JSON text.
  */
 export function buildRequestMapping(
   method: string,
   path: string,
   inputSchema: Record<string, unknown> | undefined,
   explicit: Readonly<Record<string, ParamLocation>> | undefined,
+  wire?: WireShape | undefined,
 ): RequestMapping {
   const upper = method.toUpperCase() as HttpMethod;
   const fallback: ParamLocation = BODYLESS.has(upper) ? 'query' : 'body';
@@ -42,7 +54,15 @@ export function buildRequestMapping(
   for (const name of new Set([...Object.keys(props), ...inPath, ...Object.keys(explicit ?? {})])) {
     locations.set(name, explicit?.[name] ?? (inPath.has(name) ? 'path' : fallback));
   }
-  return { method: upper, path, locations, fallback };
+  return {
+    method: upper,
+    path,
+    locations,
+    fallback,
+    bodyArgument: wire?.bodyArgument,
+    commaSeparated: new Set(wire?.commaSeparatedQuery ?? []),
+    jsonEncoded: new Set(wire?.jsonEncoded ?? []),
+  };
 }
 
 function scalar(value: unknown): string | number | boolean {
@@ -55,23 +75,33 @@ export function mapArguments(
   mapping: RequestMapping,
   args: Readonly<Record<string, unknown>>,
 ): MappedRequest {
-  const out: MappedRequest = { params: {}, query: {}, headers: {}, json: undefined };
+  const out: MappedRequest = { params: {}, query: {}, headers: {}, json: undefined, wholeBody: undefined };
   for (const name in args) {
     const value = args[name];
     if (value === undefined) continue;
+    // JSON text (OpenAPI `content: application/json`): a string goes out quoted, an array as one value.
+    const json = mapping.jsonEncoded.has(name);
     switch (mapping.locations.get(name) ?? mapping.fallback) {
       case 'path':
-        out.params[name] = scalar(value);
+        out.params[name] = json ? JSON.stringify(value) : scalar(value);
         break;
       case 'query':
-        out.query[name] = Array.isArray(value) ? value.map(scalar) : value === null ? null : scalar(value);
+        if (json) out.query[name] = JSON.stringify(value);
+        else if (Array.isArray(value))
+          out.query[name] = mapping.commaSeparated.has(name)
+            ? new CommaSeparated(value.map(scalar))
+            : value.map(scalar);
+        else out.query[name] = value === null ? null : scalar(value);
         break;
       case 'header':
-        out.headers[name] = String(scalar(value));
+        out.headers[name] = json ? JSON.stringify(value) : String(scalar(value));
         break;
       case 'body':
-        out.json ??= {};
-        out.json[name] = value;
+        if (name === mapping.bodyArgument) out.wholeBody = { value };
+        else {
+          out.json ??= {};
+          out.json[name] = value;
+        }
         break;
     }
   }

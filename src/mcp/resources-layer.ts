@@ -17,8 +17,11 @@ import {
   compileResourceTemplates,
   registerResources,
   type ResourcesShape,
+  type ResourceTemplateShape,
+  type TemplateRunner,
   type ToolRunner,
 } from './resources.js';
+import { templateTargetIndex } from '../config/resource-check.js';
 import { HealthSections } from './resources-health.js';
 
 /** The part of the config this layer adds: `resources` is optional everywhere. */
@@ -40,14 +43,42 @@ export function checkResourcesConfig(config: ResourcesConfigShape): void {
     throw new ConfigError(
       `a configured tool is named "${RECENT_CHANGES_TOOL}", which the gateway serves itself: rename the tool or set resources.recentChanges: false`,
     );
-  const tools = new Map(config.tools.map((t) => [t.name, { run: unreachable, input: t.input }]));
   const never: jsonSchemaValidator = {
     getValidator: () => () => ({ valid: true, data: undefined as never, errorMessage: undefined }),
   };
-  compileResourceTemplates(r.templates ?? [], tools, never);
+  const unreachable: ToolRunner = () => Promise.reject(new Error('not runnable during the config check'));
+  compileResourceTemplates(
+    r.templates ?? [],
+    templateTargetIndex(config),
+    (shape) => templateRunner(config, shape, () => unreachable),
+    never,
+  );
 }
 
-const unreachable: ToolRunner = () => Promise.reject(new Error('not runnable during the config check'));
+/**
+ * What answers a template: its tool, or its OpenAPI operation — through the upstream's invoke tool in
+ * compact mode (validation, cache, retries and metrics as for an invoke call), through the operation's
+ * own tool in tools mode.
+ */
+function templateRunner(
+  config: ResourcesConfigShape,
+  shape: ResourceTemplateShape,
+  tool: (name: string) => ToolRunner,
+): TemplateRunner | undefined {
+  if (shape.tool !== undefined) {
+    const t = config.tools.find((x) => x.name === shape.tool);
+    return t ? { run: tool(t.name), input: t.input } : undefined;
+  }
+  const set = config.openapiSets?.[shape.upstream ?? ''];
+  const op = set?.catalog.byId.get(shape.operation ?? '');
+  if (!set || !op) return undefined;
+  if (!set.compact) return { run: tool(op.tool.name), input: op.tool.input };
+  const invoke = tool(set.compact.invoke.name);
+  return {
+    run: (args, ctx) => invoke({ operationId: op.operationId, arguments: args }, ctx),
+    input: op.tool.input,
+  };
+}
 
 /**
  * The change feed a config asks for: Redis pub/sub on the cache's Redis (channel `<prefix>:changes`)
@@ -95,14 +126,17 @@ export function createResourceLayer(config: ResourcesConfigShape, deps: Resource
   const r = config.resources ?? {};
   const health = new HealthSections(deps.clients, deps.cache, () => deps.clock.now());
   const events = changeFeedEventBus(deps.changes, deps.clock);
-  const tools = new Map(
-    config.tools.map((t) => [
-      t.name,
-      { run: ((args, ctx) => deps.runTool(t.name, args, ctx)) as ToolRunner, input: t.input },
-    ]),
-  );
+  const runTool =
+    (name: string): ToolRunner =>
+    (args, ctx) =>
+      deps.runTool(name, args, ctx);
   const templates: CompiledResourceTemplate[] = enabled
-    ? compileResourceTemplates(r.templates ?? [], tools, deps.validator)
+    ? compileResourceTemplates(
+        r.templates ?? [],
+        templateTargetIndex(config),
+        (shape) => templateRunner(config, shape, runTool),
+        deps.validator,
+      )
     : [];
   const healthProvider = r.health === false ? undefined : () => health.snapshot();
   const log = deps.logger.child({ component: 'resources' });

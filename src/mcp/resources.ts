@@ -7,9 +7,13 @@ import {
   ResourceTemplate,
   type ServerContext,
 } from '@modelcontextprotocol/server';
+import { checkTemplateTarget, type TemplateTargetIndex } from '../config/resource-targets.js';
 import { ConfigError } from '../core/index.js';
 
-/** One configured resource template, read by calling a tool with the URI's variables. */
+/**
+ * One configured resource template, read by calling a tool (or an OpenAPI operation) with the URI's
+ * variables. Give `tool`, or `upstream` and `operation`.
+ */
 export interface ResourceTemplateShape {
   /** RFC 6570 template, e.g. `assignments://{id}`. */
   uriTemplate: string;
@@ -17,7 +21,11 @@ export interface ResourceTemplateShape {
   title?: string | undefined;
   description?: string | undefined;
   /** The configured tool that answers a read; each template variable becomes its argument. */
-  tool: string;
+  tool?: string | undefined;
+  /** With `operation`: an upstream with an `openapi` section, in compact or tools mode. */
+  upstream?: string | undefined;
+  /** With `upstream`: the operationId that answers a read. */
+  operation?: string | undefined;
   mimeType?: string | undefined;
 }
 
@@ -44,18 +52,40 @@ export interface CompiledResourceTemplate {
 
 export const HEALTH_URI = 'conduit://health';
 
-/** Checks each template against the configured tools; throws ConfigError naming the bad entry. */
+/** What answers a template's reads: a runner and the input schema its arguments must fit. */
+export interface TemplateRunner {
+  run: ToolRunner;
+  input?: Record<string, unknown> | undefined;
+}
+
+/** "tool get_item" or "operation getItem of items": how messages name what a template reads through. */
+export function templateTargetLabel(shape: ResourceTemplateShape): string {
+  return shape.tool !== undefined
+    ? `tool ${shape.tool}`
+    : `operation ${shape.operation} of ${shape.upstream}`;
+}
+
+/**
+ * Checks each template against what exists (`index`: tools and OpenAPI operations, the same check
+ * `conduit validate` runs) and binds it to its runner; throws ConfigError naming the bad entry.
+ */
 export function compileResourceTemplates(
   templates: readonly ResourceTemplateShape[],
-  tools: ReadonlyMap<string, { run: ToolRunner; input?: Record<string, unknown> | undefined }>,
+  index: TemplateTargetIndex,
+  runner: (shape: ResourceTemplateShape) => TemplateRunner | undefined,
   validator: jsonSchemaValidator,
 ): CompiledResourceTemplate[] {
   const names = new Set<string>();
   return templates.map((shape, i) => {
-    const tool = tools.get(shape.tool);
+    const problems = checkTemplateTarget(shape, ['resources', 'templates', i], index);
+    if (problems.length > 0)
+      throw new ConfigError(
+        `resources.templates[${i}] (${shape.name}): ${problems.map((p) => p.message).join('; ')}`,
+      );
+    const tool = runner(shape);
     if (!tool)
       throw new ConfigError(
-        `resources.templates[${i}] (${shape.name}) names tool "${shape.tool}", which is not configured; known tools: ${[...tools.keys()].join(', ') || 'none'}`,
+        `resources.templates[${i}] (${shape.name}): ${templateTargetLabel(shape)} cannot be run by this gateway`,
       );
     if (names.has(shape.name) || shape.name === 'health')
       throw new ConfigError(`resources.templates[${i}]: the resource name "${shape.name}" is used twice`);
@@ -124,14 +154,14 @@ export function registerResources(
         if (invalid)
           throw new ProtocolError(
             ProtocolErrorCode.InvalidParams,
-            `${uri.href} does not fit tool ${shape.tool}'s input: ${invalid}`,
+            `${uri.href} does not fit the input of ${templateTargetLabel(shape)}: ${invalid}`,
           );
         const result = await t.run(args, ctx);
         // An upstream failure is a read error the client can act on, with the tool's own message.
         if (result.isError)
           throw new ProtocolError(
             ProtocolErrorCode.InternalError,
-            `reading ${uri.href} through tool ${shape.tool} failed: ${textOfResult(result)}`,
+            `reading ${uri.href} through ${templateTargetLabel(shape)} failed: ${textOfResult(result)}`,
           );
         const value = result.structuredContent ?? textOfResult(result);
         const text = typeof value === 'string' ? value : JSON.stringify(value);

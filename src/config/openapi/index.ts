@@ -27,6 +27,7 @@ export {
 } from './document.js';
 export { openApiTools, type OpenApiToolSet, type OpenApiToolsOptions } from './openapi-tools.js';
 export type { WireHints, OperationTool } from './operation-tool.js';
+export { writtenParams, type WrittenParam } from './written-params.js';
 export { expandOpenApi, type ConfigWithOpenApi, type ExpandedOpenApi } from './expand.js';
 export {
   searchOperations,

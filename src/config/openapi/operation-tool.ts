@@ -7,16 +7,21 @@ import type { RefResolver } from './resolver.js';
 import { type JsonSchema, SchemaConverter, schemaTypes } from './schema-convert.js';
 import type { OpenApiOverride, OpenApiSource } from './source-schema.js';
 
-/** What the gateway must do beyond the tool config to put the arguments on the wire correctly. */
+/**
+ * How the arguments go on the wire beyond their location. The generated tool carries the same as
+ * `tool.wire` (what the gateway reads); this copy is always present, for callers that inspect it.
+ */
 export interface WireHints {
   /**
    * The input property that is the whole JSON body (the body is not an object, or its property names
-   * collide with parameters). Its `params` location is `body`; the gateway must send its value as the
-   * body itself, not wrapped as `{ "<name>": value }`.
+   * collide with parameters). Its `params` location is `body`; its value is sent as the body itself,
+   * not wrapped as `{ "<name>": value }`.
    */
   bodyArgument: string | undefined;
   /** Query array parameters sent as one comma-separated value (`style: form, explode: false`). */
   commaSeparatedQuery: string[];
+  /** Parameters declared with JSON `content`: their value is sent as JSON text. */
+  jsonEncoded: string[];
 }
 
 /** A tool built from one operation. */
@@ -104,13 +109,19 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
   if (invalidates) tool.invalidates = invalidates;
   if (override?.timeout !== undefined) tool.timeout = override.timeout;
   checkTemplates(op, tool);
-  return {
-    tool,
-    wire: {
-      bodyArgument,
-      commaSeparatedQuery: parameters.filter((p) => p.commaSeparated).map((p) => p.name),
-    },
+  const wire: WireHints = {
+    bodyArgument,
+    commaSeparatedQuery: parameters.filter((p) => p.commaSeparated).map((p) => p.name),
+    jsonEncoded: parameters.filter((p) => p.json).map((p) => p.name),
   };
+  // The tool carries its own wire form, so the gateway serves it right in tools and compact mode alike.
+  if (bodyArgument !== undefined || wire.commaSeparatedQuery.length > 0 || wire.jsonEncoded.length > 0)
+    tool.wire = {
+      ...(bodyArgument !== undefined ? { bodyArgument } : {}),
+      commaSeparatedQuery: [...wire.commaSeparatedQuery],
+      jsonEncoded: [...wire.jsonEncoded],
+    };
+  return { tool, wire };
 }
 
 type Body =

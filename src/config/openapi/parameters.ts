@@ -11,6 +11,8 @@ export interface ToolParameter {
   schema: JsonSchema;
   /** A query array sent as one comma-separated value (`form`, `explode: false`). */
   commaSeparated: boolean;
+  /** Declared with JSON `content` instead of a schema: the value goes out as JSON text. */
+  json: boolean;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -131,6 +133,11 @@ export function toolParameters(
         throw unsupported(
           `is ${types.includes('array') ? 'an array' : 'an object'} in the ${location}; only scalars are supported there`,
         );
+      // OpenAPI defines form style for arrays of primitives only; objects in an array have no wire form.
+      if (structuredItems(schema))
+        throw unsupported(
+          'is an array of objects or arrays in the query, which form style cannot express; Conduit sends arrays of scalars only',
+        );
     }
     if (typeof schema === 'object') {
       const extra: Record<string, unknown> = {};
@@ -145,6 +152,7 @@ export function toolParameters(
       required: location === 'path' || p.required === true,
       schema,
       commaSeparated: location === 'query' && !viaContent && types.includes('array') && !explode,
+      json: viaContent,
     });
   }
   // A {hole} with no declared parameter still has to be filled: a required string.
@@ -156,6 +164,7 @@ export function toolParameters(
         required: true,
         schema: { type: 'string' },
         commaSeparated: false,
+        json: false,
       });
   }
   const seen = new Map<string, string>();
@@ -171,6 +180,28 @@ export function toolParameters(
     seen.set(p.name, p.location);
   }
   return params;
+}
+
+/**
+ * True when an array schema's items are declared as objects or arrays. Items left open (no `items`)
+ * are taken as scalars: documents often leave them out, and a scalar is what a query value can be.
+ */
+function structuredItems(schema: JsonSchema): boolean {
+  if (typeof schema !== 'object') return false;
+  const items = schema.items as JsonSchema | undefined;
+  if (items === undefined || typeof items !== 'object') return false;
+  const types = schemaTypes(items);
+  return types.length === 0
+    ? hasStructuredBranch(items)
+    : types.includes('object') || types.includes('array');
+}
+
+/** An items schema without `type` that is a union: structured when any branch is. */
+function hasStructuredBranch(items: Record<string, unknown>): boolean {
+  const branches = [...((items.anyOf as JsonSchema[]) ?? []), ...((items.oneOf as JsonSchema[]) ?? [])];
+  return branches.some(
+    (b) => typeof b === 'object' && schemaTypes(b).some((t) => t === 'object' || t === 'array'),
+  );
 }
 
 /** `application/json`, `application/problem+json`, `application/json; charset=utf-8`, … */

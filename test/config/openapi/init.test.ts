@@ -136,7 +136,7 @@ describe('conduit init --openapi', () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it('skips what it cannot serve, says why on stderr, keeps the rest; ${ in text stays literal', async () => {
+  it('skips what it cannot serve, says why on stderr, writes the rest (array bodies, explode: false too); ${ in text stays literal', async () => {
     const spec = writeSpec({
       servers: [{ url: 'http://127.0.0.1:9' }],
       paths: {
@@ -178,12 +178,22 @@ describe('conduit init --openapi', () => {
     expect(stderr).toMatch(
       /skipped operation getOrder \(GET \/orders\/\{id\}\): parameter "session" \(in cookie\)/,
     );
-    expect(stderr).toMatch(/skipped bulkCreate \(POST \/orders\): its JSON body is not an object/);
-    expect(stderr).toMatch(/skipped search \(GET \/search\): query ids uses explode: false/);
-    expect(stdout.join('')).toMatch(/2 tools .* 3 operations skipped/);
-    const config = parseConfig(readFileSync(out, 'utf8'), { env: {} });
-    expect(config.tools.map((t) => t.name)).toEqual(['listOrders', 'delete_orders_by_id']);
+    expect(stderr).not.toMatch(/bulkCreate|search/);
+    expect(stdout.join('')).toMatch(/4 tools .* 1 operation skipped/);
+    const text = readFileSync(out, 'utf8');
+    // The wire forms are written as params object forms, which the config schema turns back into `wire`.
+    expect(text).toMatch(/params: \{ body: \{ in: body, whole: true \} \}/);
+    expect(text).toMatch(/params: \{ ids: \{ in: query, explode: false \} \}/);
+    const config = parseConfig(text, { env: {} });
+    expect(config.tools.map((t) => t.name)).toEqual([
+      'listOrders',
+      'bulkCreate',
+      'delete_orders_by_id',
+      'search',
+    ]);
     expect(config.tools[0]!.description).toBe('Costs ${PRICE} each');
-    expect(config.tools[1]!.invalidates?.tags).toEqual(['orders', 'order:{id}']);
+    expect(config.tools[1]!.wire).toEqual({ bodyArgument: 'body', commaSeparatedQuery: [], jsonEncoded: [] });
+    expect(config.tools[2]!.invalidates?.tags).toEqual(['orders', 'order:{id}']);
+    expect(config.tools[3]!.wire).toEqual({ commaSeparatedQuery: ['ids'], jsonEncoded: [] });
   });
 });

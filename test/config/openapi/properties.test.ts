@@ -11,6 +11,7 @@ import {
   UnknownOperationError,
   InvalidOperationArgumentsError,
   OperationSchemaError,
+  writtenParams,
 } from '../../../src/config/openapi/index.js';
 import { InputValidator } from '../../../src/mcp/index.js';
 
@@ -196,8 +197,12 @@ describe('properties', () => {
           return;
         }
         for (const op of set.catalog.operations) {
-          const result = toolSchema.safeParse(op.tool);
+          // `wire` is the parsed form of params' object forms: write those, parse, get the same back.
+          const { wire, ...written } = op.tool;
+          const result = toolSchema.safeParse({ ...written, params: writtenParams(op.tool) });
           expect(result.success, JSON.stringify(result.error?.issues)).toBe(true);
+          expect(result.data?.wire).toEqual(wire);
+          expect(result.data?.params).toEqual(op.tool.params);
           expect(() => JSON.stringify(op.tool)).not.toThrow(); // no cycles
         }
         expect(set.tools.length + (set.compact ? set.catalog.operations.length : 0)).toBe(

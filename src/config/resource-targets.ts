@@ -156,8 +156,9 @@ export function checkTemplateTarget(
           path: [...at, 'operation'],
           message:
             `upstream "${t.upstream}" serves no operation "${t.operation}"` +
-            (hint ? ` (did you mean "${hint}"?)` : `; its operations: ${listed(ids)}`) +
-            ' (only operations its openapi include/exclude select count)',
+            (hint
+              ? ` (did you mean "${hint}"?)`
+              : `; the operations its openapi section selects: ${listed(ids) || 'none'}`),
         },
       ];
     }

@@ -1,0 +1,164 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ExitCode } from '../../src/cli/exit-codes.js';
+import { runCli } from '../../src/cli/run.js';
+import { WIRE_SPEC } from '../mcp/helpers/wire-upstream.js';
+import { memoryIo } from './helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'conduit-validate-templates-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const spec = join(dir, 'items.openapi.yaml');
+writeFileSync(spec, WIRE_SPEC);
+
+/** Writes `lines` as a config, runs `conduit validate`, returns the exit code and output. */
+async function validate(name: string, lines: string[]) {
+  const file = join(dir, name);
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  const m = memoryIo();
+  const code = await runCli(['validate', '--config', file], m.io);
+  /** `file:<line of the first line containing marker>:` — where a problem must be reported. */
+  const at = (marker: string) => `${file}:${lines.findIndex((l) => l.includes(marker)) + 1}:`;
+  return { code, out: m.stdout(), at };
+}
+
+const TOOL = [
+  'upstreams:',
+  '  api: { baseUrl: "http://127.0.0.1:9" }',
+  'tools:',
+  '  - name: get_assignment',
+  '    upstream: api',
+  '    path: /assignments/{id}',
+  '    input: { type: object, properties: { id: { type: integer } }, required: [id] }',
+];
+
+describe('conduit validate: resource templates', () => {
+  it('an unknown tool, a variable the tool cannot take, a required input the URI does not give — each at its line, with hints', async () => {
+    const { code, out, at } = await validate('hand-written.yaml', [
+      ...TOOL,
+      'resources:',
+      '  templates:',
+      '    - uriTemplate: "a://{id}"',
+      '      name: a',
+      '      tool: get_asignment',
+      '    - uriTemplate: "b://{idd}"',
+      '      name: b',
+      '      tool: get_assignment',
+      '    - { uriTemplate: "c://{id}", name: c, tool: get_assignment, upstream: api, operation: x }',
+      '    - { uriTemplate: "d://{id}", name: d, upstream: api, operation: getItem }',
+      '    - { uriTemplate: "e://{id}", name: e, upstream: nope, operation: getItem }',
+    ]);
+    expect(code).toBe(ExitCode.CONFIG);
+    expect(out).toContain(`${at('tool: get_asignment')}`);
+    expect(out).toMatch(
+      /resources\.templates\[0\]\.tool: no tool named "get_asignment" \(did you mean "get_assignment"\?\)/,
+    );
+    expect(out).toContain(`${at('b://{idd}')}`);
+    expect(out).toMatch(
+      /resources\.templates\[1\]\.uriTemplate: \{idd\} is not an input of tool get_assignment \(did you mean \{id\}\?\)/,
+    );
+    expect(out).toMatch(
+      /resources\.templates\[1\]\.uriTemplate: tool get_assignment requires input "id", which the template does not give/,
+    );
+    expect(out).toMatch(
+      /resources\.templates\[2\]: give either tool .* or upstream and operation .*, not both/,
+    );
+    expect(out).toMatch(/resources\.templates\[3\]\.upstream: upstream "api" has no openapi section/);
+    expect(out).toMatch(/resources\.templates\[4\]\.upstream: no upstream named "nope"/);
+    expect(out).toMatch(/: 6 problems/);
+  });
+
+  it('operations and generated tools are checked once the document is read, still at their line', async () => {
+    const { code, out, at } = await validate('openapi.yaml', [
+      'upstreams:',
+      '  items:',
+      '    baseUrl: "http://127.0.0.1:9"',
+      `    openapi: { document: ${spec}, mode: compact }`,
+      '  more:',
+      '    baseUrl: "http://127.0.0.1:9"',
+      `    openapi: { document: ${spec}, toolPrefix: more_ }`,
+      'resources:',
+      '  templates:',
+      '    - uriTemplate: "items://{id}"',
+      '      name: item',
+      '      upstream: items',
+      '      operation: getItm',
+      '    - { uriTemplate: "more://{id}", name: more, tool: more_getItm }',
+      '    - { uriTemplate: "tags://{id}/{tag}", name: tags, upstream: items, operation: addTags }',
+    ]);
+    expect(code).toBe(ExitCode.CONFIG);
+    expect(out).toContain(`${at('operation: getItm')}`);
+    expect(out).toMatch(
+      /resources\.templates\[0\]\.operation: upstream "items" serves no operation "getItm" \(did you mean "getItem"\?\)/,
+    );
+    expect(out).toMatch(
+      /resources\.templates\[1\]\.tool: no tool named "more_getItm" \(did you mean "more_getItem"\?\)/,
+    );
+    // addTags takes id and body: {tag} is not an input, and the required body cannot come from a URI.
+    expect(out).toMatch(
+      /resources\.templates\[2\]\.uriTemplate: \{tag\} is not an input of operation addTags of items/,
+    );
+    expect(out).toMatch(/operation addTags of items requires input "body", which the template does not give/);
+  });
+
+  it('a template that fits its operation or generated tool validates', async () => {
+    const { code, out } = await validate('good.yaml', [
+      'upstreams:',
+      '  items:',
+      '    baseUrl: "http://127.0.0.1:9"',
+      `    openapi: { document: ${spec}, mode: compact }`,
+      '  more:',
+      '    baseUrl: "http://127.0.0.1:9"',
+      `    openapi: { document: ${spec}, toolPrefix: more_ }`,
+      'resources:',
+      '  templates:',
+      '    - { uriTemplate: "items://{id}", name: item, upstream: items, operation: getItem }',
+      '    - { uriTemplate: "more://{id}", name: more, tool: more_getItem }',
+    ]);
+    expect(out).toMatch(/: valid/);
+    expect(code).toBe(ExitCode.OK);
+  });
+});
+
+describe('conduit validate: params object forms', () => {
+  it('explode, json and whole only where they mean something; one whole body, alone', async () => {
+    const { code, out, at } = await validate('params.yaml', [
+      'upstreams:',
+      '  api: { baseUrl: "http://127.0.0.1:9" }',
+      'tools:',
+      '  - name: bad',
+      '    upstream: api',
+      '    method: POST',
+      '    path: /x/{id}',
+      '    input:',
+      '      type: object',
+      '      properties: { id: { type: string }, ids: { type: string }, a: { type: array }, b: { type: array }, n: {} }',
+      '      required: [id]',
+      '    params:',
+      '      id: { in: path, explode: false }',
+      '      ids: { in: query, explode: false }',
+      '      a: { in: body, whole: true }',
+      '      b: { in: body, whole: true, json: true }',
+      '      n: { in: header, whole: true }',
+      '  - name: good',
+      '    upstream: api',
+      '    method: POST',
+      '    path: /y',
+      '    input: { type: object, properties: { ids: { type: array }, items: { type: array } } }',
+      '    params: { ids: { in: query, explode: false }, items: { in: body, whole: true } }',
+    ]);
+    expect(code).toBe(ExitCode.CONFIG);
+    expect(out).toContain(`${at('id: { in: path, explode: false }')}`);
+    expect(out).toMatch(
+      /tools\[0\]\.params\.id\.explode: explode applies to query arrays only; "id" goes to path/,
+    );
+    expect(out).toMatch(/tools\[0\]\.params\.ids\.explode: explode applies to arrays; .* "string"/);
+    expect(out).toMatch(/tools\[0\]\.params\.b\.json: the body is JSON already/);
+    expect(out).toMatch(
+      /tools\[0\]\.params\.b\.whole: only one property can be the whole body; "a" already is/,
+    );
+    expect(out).toMatch(/tools\[0\]\.params\.n\.whole: whole applies to the body only; "n" goes to header/);
+    expect(out).not.toMatch(/tools\[1\]/);
+  });
+});

@@ -102,7 +102,10 @@ export interface CacheOptions {
   jitter?: number;
   staleWhileRevalidateMs?: number;
   staleIfErrorMs?: number;
-  /** After a factory failure served stale, do not call that factory again for this long. Default 5000. */
+  /**
+   * After a factory failure served stale, do not call that factory again for this long. Default 5000.
+   * Shortened to the error's `retryAfterMs` when it has one (an open breaker's time to its next probe).
+   */
   staleIfErrorThrottleMs?: number;
   /** Cache a factory's `undefined` ("not found") for this long; off when unset. */
   negativeTtlMs?: number;
@@ -571,13 +574,16 @@ export class TieredCache {
       this.counters.factoryErrors++;
       this.emitter.emit('factoryError', { key, error: err });
       const now = this.clock.now();
-      // Throttle: no new call of a failing factory from the stale path for a while.
-      if (stale instanceof L1Entry) stale.failUntil = now + this.throttleMs;
+      // Throttle: no new call of a failing factory from the stale path for a while, but never past the
+      // time the error says the call may succeed again (an open breaker's next probe, a Retry-After):
+      // a fixed latch kept serving stale after the dependency had recovered.
+      const failUntil = now + latchMs(err, this.throttleMs);
+      if (stale instanceof L1Entry) stale.failUntil = failUntil;
       const sie = options?.staleIfErrorMs ?? this.sieMs;
       if (stale && now - stale.softExpiresAt < sie && now < stale.hardExpiresAt) {
         const l1e = stale instanceof L1Entry ? stale : this.backfill(key, stale, now);
         if (l1e) {
-          l1e.failUntil = now + this.throttleMs;
+          l1e.failUntil = failUntil;
           // Make sure the throttled entry is the one L1 holds.
           if (this.l1.peek(key, now) !== l1e) this.l1.set(key, l1e, stale.size ?? 64);
         }
@@ -923,6 +929,16 @@ export class TieredCache {
 
 function resultValue(r: CacheResult<unknown>): unknown {
   return r.value;
+}
+
+/**
+ * How long a failed factory stays throttled: `throttleMs`, shortened to the error's own `retryAfterMs`
+ * when it carries one (a finite, non-negative number), since a call then may succeed again.
+ */
+export function latchMs(err: unknown, throttleMs: number): number {
+  const hint =
+    typeof err === 'object' && err !== null ? (err as { retryAfterMs?: unknown }).retryAfterMs : undefined;
+  return typeof hint === 'number' && Number.isFinite(hint) && hint >= 0 ? Math.min(throttleMs, hint) : throttleMs;
 }
 
 function errorCode(err: unknown): string {

@@ -152,6 +152,13 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
   return problems;
 }
 
+/** A flag as written (`true` or `"true"`, as the schema accepts); undefined for anything else. */
+function flagValue(v: unknown): boolean | undefined {
+  if (v === true || v === 'true') return true;
+  if (v === false || v === 'false') return false;
+  return undefined;
+}
+
 /**
  * The object forms of `params`: `explode` only for query arrays, `json` not for the body, `whole` only
  * for the body and alone there (the whole body leaves no room for other fields).
@@ -169,12 +176,13 @@ function paramFormProblems(
     if (location === 'body') inBody.push(property);
     if (!isObject(entry)) continue;
     const type = isObject(properties[property]) ? properties[property].type : undefined;
+    const isArray = type === undefined || type === 'array' || (Array.isArray(type) && type.includes('array'));
     if (entry.explode !== undefined && location !== 'query')
       problems.push({
         path: at('params', property, 'explode'),
         message: `explode applies to query arrays only; "${property}" goes to ${String(location)}`,
       });
-    else if (entry.explode !== undefined && type !== undefined && type !== 'array')
+    else if (entry.explode !== undefined && !isArray)
       problems.push({
         path: at('params', property, 'explode'),
         message: `explode applies to arrays; input.properties.${property} is of type ${JSON.stringify(type)}`,
@@ -184,7 +192,7 @@ function paramFormProblems(
         path: at('params', property, 'json'),
         message: 'the body is JSON already; json applies to path, query and header values',
       });
-    if (entry.json === true && entry.explode === false)
+    if (flagValue(entry.json) === true && flagValue(entry.explode) === false)
       problems.push({
         path: at('params', property, 'explode'),
         message: 'a JSON value is one piece of text; give json or explode, not both',
@@ -194,7 +202,7 @@ function paramFormProblems(
         path: at('params', property, 'whole'),
         message: `whole applies to the body only; "${property}" goes to ${String(location)}`,
       });
-    else if (entry.whole === true || entry.whole === 'true') whole.push(property);
+    else if (flagValue(entry.whole) === true) whole.push(property);
   }
   if (whole.length > 1)
     problems.push({
@@ -226,8 +234,7 @@ function crossCheckTemplates(
   const templates = Array.isArray(resources.templates) ? resources.templates : [];
   if (templates.length === 0) return [];
   const byName = new Map<string, TemplateTarget>();
-  // A template may also name a tool the schema treats as written by hand but a later entry duplicates:
-  // the first one wins, as it does for serving.
+  // With duplicate names (reported above) the first tool stands for the name.
   for (const tool of tools)
     if (isObject(tool) && typeof tool.name === 'string' && !byName.has(tool.name))
       byName.set(tool.name, { input: isObject(tool.input) ? tool.input : undefined });

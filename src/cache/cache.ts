@@ -938,7 +938,9 @@ function resultValue(r: CacheResult<unknown>): unknown {
 export function latchMs(err: unknown, throttleMs: number): number {
   const hint =
     typeof err === 'object' && err !== null ? (err as { retryAfterMs?: unknown }).retryAfterMs : undefined;
-  return typeof hint === 'number' && Number.isFinite(hint) && hint >= 0 ? Math.min(throttleMs, hint) : throttleMs;
+  return typeof hint === 'number' && Number.isFinite(hint) && hint >= 0
+    ? Math.min(throttleMs, hint)
+    : throttleMs;
 }
 
 function errorCode(err: unknown): string {

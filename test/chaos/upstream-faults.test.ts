@@ -81,10 +81,27 @@ describe('chaos 2: 429 with Retry-After, and the client-side rate limit', () => 
         };
         report.claims['no retry before Retry-After (min gap between attempts of one call >= 1000 ms)'] =
           gaps.length > 0 && minGap >= 995;
+        // Once the retries are used up the call says "rate limited, retry after ...", not a bare status.
+        const rateLimited = rec.outcomes.filter((o) => {
+          const text = o.result?.content?.[0]?.text ?? '';
+          const meta = o.result?._meta?.['conduit/error'];
+          return (
+            o.kind === 'RATE_LIMITED' &&
+            /is rate limiting the gateway/.test(text) &&
+            /retry after 1\.0 s/.test(text) &&
+            meta?.status === 429 &&
+            meta?.retryAfterMs === 1000
+          );
+        });
+        report.claims[
+          'exhausted retries surface as RATE_LIMITED (status 429, retry after 1.0 s), not HTTP_STATUS'
+        ] = rateLimited.length === WORKERS;
         expect(gaps.length).toBe(WORKERS * 2);
         // 5 ms of slack for timer granularity between the two processes' clocks (same host clock).
         expect(minGap).toBeGreaterThanOrEqual(995);
         for (const o of rec.outcomes) expect(o.kind).not.toMatch(/^exception/);
+        expect(rec.outcomes.map((o) => o.kind)).toEqual(Array(WORKERS).fill('RATE_LIMITED'));
+        expect(rateLimited).toHaveLength(WORKERS);
         upstream.setMode({ kind: 'ok' });
       },
     );

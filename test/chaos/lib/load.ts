@@ -8,6 +8,8 @@ export interface CallOutcome {
   stale: boolean;
   source: string | undefined;
   result: ToolResult | undefined;
+  /** The call's arguments, when it was made by `drive`. */
+  args?: Record<string, unknown>;
 }
 
 export interface ToolResult {
@@ -178,7 +180,7 @@ export async function drive(
     Array.from({ length: workers }, async (_, w) => {
       for (let n = 0; n < maxCallsPerWorker && !until(); n++) {
         const { name, args } = next(w, n);
-        recorder.add(await pool.call(w, name, args));
+        recorder.add({ ...(await pool.call(w, name, args)), args });
       }
     }),
   );

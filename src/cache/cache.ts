@@ -77,6 +77,11 @@ export interface L2Options {
    * else ioredis. The password in it is never logged.
    */
   url?: string;
+  /**
+   * Or Redis Cluster seed URLs (`redis://host:port`, a few masters are enough); the cache creates and
+   * owns an ioredis `Cluster`. Every command takes one key, so no hash tags are needed.
+   */
+  cluster?: readonly string[];
   /** ioredis options for a created client (Sentinel: `sentinels`, `name`); giving them selects ioredis. */
   options?: import('ioredis').RedisOptions;
   /** Or any driver (see `driver.ts`), e.g. node-redis behind the same seam. */

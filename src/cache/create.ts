@@ -21,9 +21,15 @@ export function createCache(options: CacheOptions = {}): TieredCache {
     // bench/cache. A passed-in ioredis client or ioredis options (Cluster, Sentinel) keep ioredis.
     const driver =
       l2o.driver ??
-      (l2o.url && !l2o.redis && !l2o.options
+      (l2o.url && !l2o.redis && !l2o.options && !l2o.cluster
         ? createNodeRedisUrlDriver(l2o.url)
-        : createIoredisDriver({ redis: l2o.redis, url: l2o.url, options: l2o.options, timeoutMs }));
+        : createIoredisDriver({
+            redis: l2o.redis,
+            url: l2o.url,
+            options: l2o.options,
+            ...(l2o.cluster ? { cluster: l2o.cluster } : {}),
+            timeoutMs,
+          }));
     const breaker = circuitBreaker({
       name: `cache:${prefix}`,
       model: { kind: 'consecutive', threshold: 5 },

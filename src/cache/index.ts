@@ -27,6 +27,7 @@ export type { CacheStats, L2State } from './stats.js';
 export type { CacheEvents, CacheEventName } from './events.js';
 export type { RedisDriver, RoundTrip, SubscriptionHandlers } from './driver.js';
 export { createIoredisDriver, type IoredisDriverOptions } from './ioredis-driver.js';
+export { createClusterClient, parseClusterSeeds, type ClusterSeeds } from './cluster.js';
 export { createNodeRedisDriver, type NodeRedisClientLike } from './node-redis-driver.js';
 export { CacheClosedError, CacheValueError, CacheFactoryTimeoutError } from './errors.js';
 export { globToRegExp } from './glob.js';

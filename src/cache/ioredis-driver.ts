@@ -1,4 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { createClusterClient } from './cluster.js';
 import {
   BUMP_COUNTER_SCRIPT,
   directRoundTrip,
@@ -9,10 +10,15 @@ import {
 
 const ceilMs = (ms: number) => Math.max(1, Math.ceil(ms));
 
-/** How to reach Redis: a URL, ioredis options (Sentinel included), or a client you own (Redis or Cluster). */
+/**
+ * How to reach Redis: a URL, ioredis options (Sentinel included), Redis Cluster seed URLs, or a client
+ * you own (Redis or Cluster).
+ */
 export interface IoredisDriverOptions {
   redis?: Redis | Cluster;
   url?: string;
+  /** Redis Cluster seed URLs (`redis://host:port`); the driver creates and owns an ioredis `Cluster`. */
+  cluster?: readonly string[];
   options?: RedisOptions;
   /** Kept for callers; the L2 layer enforces the per-call timeout. */
   timeoutMs?: number;
@@ -31,6 +37,7 @@ export function createIoredisDriver(opts: IoredisDriverOptions): RedisDriver {
   const owned = !opts.redis;
   const client: Redis | Cluster =
     opts.redis ??
+    (opts.cluster ? createClusterClient(opts.cluster) : undefined) ??
     (() => {
       const base: RedisOptions = {
         enableAutoPipelining: true,
@@ -42,7 +49,7 @@ export function createIoredisDriver(opts: IoredisDriverOptions): RedisDriver {
       };
       return opts.url ? new Redis(opts.url, base) : new Redis(base);
     })();
-  let subscriber: Redis | Cluster | undefined;
+  const subscribers: (Redis | Cluster)[] = [];
   // Connection errors surface through failed calls (breaker, stats, one log line per state change);
   // without a listener ioredis would print every reconnect failure to the console.
   if (owned) client.on('error', () => {});
@@ -85,7 +92,7 @@ export function createIoredisDriver(opts: IoredisDriverOptions): RedisDriver {
     async subscribe(channel, h: SubscriptionHandlers) {
       // A dedicated connection: a subscribed connection can run nothing else.
       const sub: Redis | Cluster = client.duplicate();
-      subscriber = sub;
+      subscribers.push(sub);
       let down = false;
       sub.on('error', () => {}); // state changes are reported through onDown/onUp; avoid unhandled 'error'
       sub.on('close', () => {
@@ -120,7 +127,7 @@ export function createIoredisDriver(opts: IoredisDriverOptions): RedisDriver {
       }
     },
     async close() {
-      subscriber?.disconnect();
+      for (const sub of subscribers) sub.disconnect();
       if (owned) client.disconnect();
     },
   };

@@ -24,9 +24,27 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
   const upstreams = isObject(data.upstreams) ? data.upstreams : {};
   const upstreamNames = Object.keys(upstreams);
 
+  const cache = isObject(data.cache) ? data.cache : {};
+  const redis = isObject(cache.redis) ? cache.redis : undefined;
+  if (redis && redis.url !== undefined && redis.cluster !== undefined)
+    problems.push({
+      path: ['cache', 'redis'],
+      message: 'give either url (one Redis) or cluster (Redis Cluster seed URLs), not both',
+    });
+  else if (redis && redis.url === undefined && redis.cluster === undefined)
+    problems.push({
+      path: ['cache', 'redis'],
+      message: 'give url (redis://host:port) or cluster (a list of seed URLs), or remove cache.redis',
+    });
   for (const [name, upstream] of Object.entries(upstreams)) {
     if (isObject(upstream) && isObject(upstream.breaker)) {
       const b = upstream.breaker;
+      if ((b.shared === true || b.shared === 'true') && !redis)
+        problems.push({
+          path: ['upstreams', name, 'breaker', 'shared'],
+          message:
+            'a shared breaker needs a Redis to share through: set cache.redis.url (or cache.redis.cluster), or remove shared',
+        });
       if (b.failureThreshold !== undefined && b.window !== undefined)
         problems.push({
           path: ['upstreams', name, 'breaker'],

@@ -101,10 +101,12 @@ export function crossCheckEvents(
       message: `${metricsPath} is the MCP endpoint; pick another path`,
     });
   if (webhooks) {
-    if (webhooks.dedupe === 'redis' && !(isObject(cache.redis) && typeof cache.redis.url === 'string'))
+    const redis = isObject(cache.redis) ? cache.redis : {};
+    if (webhooks.dedupe === 'redis' && typeof redis.url !== 'string' && !Array.isArray(redis.cluster))
       problems.push({
         path: ['webhooks', 'dedupe'],
-        message: 'dedupe: redis needs cache.redis.url (the same Redis is used); set it or use memory',
+        message:
+          'dedupe: redis needs cache.redis.url or cache.redis.cluster (the same Redis is used); set it or use memory',
       });
     const seen = new Map<string, number>();
     const endpoints = Array.isArray(webhooks.endpoints) ? webhooks.endpoints : [];

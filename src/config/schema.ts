@@ -88,7 +88,18 @@ const cacheSchema = strictObject({
   }).prefault({}),
   /** Absent: memory only. */
   redis: strictObject({
-    url: z.string().regex(/^rediss?:\/\//, { error: 'expected a redis:// or rediss:// URL' }),
+    /** One Redis server (or a Sentinel-less primary). */
+    url: z
+      .string()
+      .regex(/^rediss?:\/\//, { error: 'expected a redis:// or rediss:// URL' })
+      .optional(),
+    /** Or a Redis Cluster: seed URLs of a few masters (the client discovers the rest). */
+    cluster: z
+      .array(z.string().regex(/^rediss?:\/\//, { error: 'expected a redis:// or rediss:// URL' }), {
+        error: 'expected a list of redis:// seed URLs',
+      })
+      .min(1, { error: 'expected at least one redis:// seed URL' })
+      .optional(),
   }).optional(),
 });
 
@@ -160,6 +171,8 @@ const breakerSchema = strictObject({
   /** Time open before a probe call is let through. */
   recoveryTimeout: duration().default(30_000),
   halfOpenMaxCalls: count({ min: 1 }).default(1),
+  /** Share transitions with every instance through `cache.redis` (one instance's open protects all). */
+  shared: flag().default(false),
 });
 
 const bulkheadSchema = strictObject({

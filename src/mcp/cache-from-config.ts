@@ -3,7 +3,10 @@ import type { Clock, Logger } from '../core/index.js';
 import type { GatewayCache } from './cache-port.js';
 import type { GatewayConfigShape } from './config-shape.js';
 
-/** The tiered cache described by `config.cache`: memory, plus Redis when `cache.redis.url` is set. */
+/**
+ * The tiered cache described by `config.cache`: memory, plus Redis when `cache.redis.url` (one server,
+ * node-redis) or `cache.redis.cluster` (a Redis Cluster, ioredis `Cluster`) is set.
+ */
 export function cacheFromConfig(
   config: GatewayConfigShape,
   logger: Logger,
@@ -20,6 +23,7 @@ export function cacheFromConfig(
     logger: logger.child({ component: 'cache' }),
     clock,
   };
-  if (c.redis?.url) options.l2 = { url: c.redis.url };
+  if (c.redis?.cluster?.length) options.l2 = { cluster: c.redis.cluster };
+  else if (c.redis?.url) options.l2 = { url: c.redis.url };
   return createCache(options);
 }

@@ -46,6 +46,8 @@ export interface BreakerShape {
   slowCall?: number | undefined;
   recoveryTimeout?: number | undefined;
   halfOpenMaxCalls?: number | undefined;
+  /** Share this breaker's transitions with every instance through `cache.redis`. */
+  shared?: boolean | undefined;
 }
 
 export interface CachePolicyShape {
@@ -112,7 +114,8 @@ export interface GatewayConfigShape {
     | {
         prefix?: string | undefined;
         l1?: { maxEntries?: number; maxBytes?: number; ttl?: number } | undefined;
-        redis?: { url: string } | undefined;
+        /** One Redis (`url`) or a Redis Cluster (`cluster`: seed URLs); exactly one is set. */
+        redis?: { url?: string | undefined; cluster?: string[] | undefined } | undefined;
       }
     | undefined;
   upstreams: Record<string, UpstreamShape>;

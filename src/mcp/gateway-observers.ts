@@ -70,6 +70,7 @@ export function buildGatewayObservers(
       cache: cache ? invalidatorOf(cache) : undefined,
       publisher: deps.publisher,
       redisUrl: c?.redis?.url,
+      redisCluster: c?.redis?.cluster,
       prefix: c?.prefix ?? 'conduit',
       onOutcome: (endpoint, r) => {
         count(endpoint, r);

@@ -1,3 +1,4 @@
+import { createClusterClient } from '../cache/index.js';
 import type { Clock, Logger } from '../core/index.js';
 import {
   type CacheInvalidator,
@@ -29,6 +30,8 @@ export interface GatewayWebhookDeps {
   publisher: EventPublisher;
   /** `cache.redis.url`, for `dedupe: redis` (and its default). */
   redisUrl: string | undefined;
+  /** Or `cache.redis.cluster` (seed URLs of a Redis Cluster). */
+  redisCluster?: readonly string[] | undefined;
   /** Key prefix of the Redis de-dup store (the cache prefix). */
   prefix: string;
   onOutcome?: (endpoint: string | undefined, response: WebhookResponse) => void;
@@ -102,11 +105,19 @@ export function createGatewayWebhooks(
     if (ep.deadline !== undefined) out.deadlineMs = ep.deadline;
     return out;
   });
-  const useRedis = (config.dedupe ?? (deps.redisUrl ? 'redis' : 'memory')) === 'redis';
+  const cluster = deps.redisCluster?.length ? deps.redisCluster : undefined;
+  const useRedis = (config.dedupe ?? (deps.redisUrl || cluster ? 'redis' : 'memory')) === 'redis';
+  const prefix = `${deps.prefix}:webhook:`;
   const dedupe: DedupeStore =
-    useRedis && deps.redisUrl
-      ? new RedisDedupeStore({ url: deps.redisUrl, prefix: `${deps.prefix}:webhook:` })
-      : new MemoryDedupeStore({ clock: deps.clock });
+    useRedis && cluster
+      ? new RedisDedupeStore({
+          redis: createClusterClient(cluster, { redisOptions: { commandTimeout: 2_000 } }),
+          closeClient: true,
+          prefix,
+        })
+      : useRedis && deps.redisUrl
+        ? new RedisDedupeStore({ url: deps.redisUrl, prefix })
+        : new MemoryDedupeStore({ clock: deps.clock });
   const handler = createWebhookHandler({
     endpoints,
     dedupe,

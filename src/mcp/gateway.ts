@@ -15,7 +15,7 @@ import type { GatewayCache } from './cache-port.js';
 import type { GatewayConfigShape, ToolShape } from './config-shape.js';
 import { type CompiledTool, compileTool } from './configured-tool.js';
 import { InputValidator } from './input-validator.js';
-import { createUpstreamClients } from './upstream-clients.js';
+import { createUpstreamClients, upstreamClientsReady } from './upstream-clients.js';
 import { cacheFromConfig } from './cache-from-config.js';
 import { buildGatewayObservers, createGatewayMetricsFor } from './gateway-observers.js';
 import { compactModeTools } from './openapi-compact.js';
@@ -112,6 +112,7 @@ export function createGateway(
     createUpstreamClients(config.upstreams, {
       logger,
       clock,
+      cache: config.cache,
       ...(metrics ? { onMetrics: httpMetricsHook(metrics) } : {}),
     });
   const compactSets = Object.values(config.openapiSets ?? {}).filter((set) => set.compact);
@@ -239,7 +240,12 @@ export function createGateway(
       return server;
     },
     registerTools,
-    ready: () => Promise.all([built ? built.ready() : undefined, feedReady(changes)]).then(() => {}),
+    ready: () =>
+      Promise.all([
+        built ? built.ready() : undefined,
+        feedReady(changes),
+        upstreamClientsReady(clients),
+      ]).then(() => {}),
     get inFlight() {
       return inFlight;
     },

@@ -8,6 +8,7 @@ import type {
 import { type Clock, ConfigError, type Logger } from '../core/index.js';
 import type { HttpClient } from '../http/index.js';
 import { type ChangeFeed, createMemoryChangeFeed } from './change-feed.js';
+import { createIoredisDriver } from '../cache/index.js';
 import { createRedisChangeFeed } from './change-feed-redis.js';
 import type { GatewayConfigShape } from './config-shape.js';
 import { attachResourceSubscriptions, changeFeedEventBus } from './notifications.js';
@@ -86,9 +87,10 @@ function templateRunner(
  */
 export function changeFeedFromConfig(config: GatewayConfigShape, logger: Logger): ChangeFeed {
   const url = config.cache?.redis?.url;
-  if (!url) return createMemoryChangeFeed();
+  const cluster = config.cache?.redis?.cluster;
+  if (!url && !cluster?.length) return createMemoryChangeFeed();
   return createRedisChangeFeed({
-    url,
+    ...(cluster?.length ? { driver: createIoredisDriver({ cluster }) } : { url }),
     prefix: config.cache?.prefix ?? 'conduit',
     logger: logger.child({ component: 'change-feed' }),
   });

@@ -1,7 +1,8 @@
-import type { Clock, Logger } from '../core/index.js';
+import { type Clock, ConfigError, type Logger } from '../core/index.js';
 import { createHttpClient, type HttpClient, type HttpClientOptions } from '../http/index.js';
 import type { HttpBreakerOptions, HttpRetryOptions } from '../http/index.js';
-import type { BreakerShape, RetryShape, UpstreamShape } from './config-shape.js';
+import type { BreakerShape, GatewayConfigShape, RetryShape, UpstreamShape } from './config-shape.js';
+import { createSharedBreakers, redisTargetOf, type SharedBreakers } from './shared-breakers.js';
 
 /** Config retry (durations in ms) to the HTTP client's retry options. */
 export function retryOptions(r: RetryShape): HttpRetryOptions | false {
@@ -86,14 +87,72 @@ export function upstreamClientOptions(
   return options;
 }
 
-/** One HTTP client per configured upstream (each has its own pool, breaker and limits). */
+/** What `createUpstreamClients` needs besides the upstreams. */
+export interface UpstreamClientsDeps {
+  logger: Logger;
+  clock: Clock;
+  onMetrics?: HttpClientOptions['onMetrics'];
+  /**
+   * The gateway's `cache` section: its Redis (and prefix) backs the breakers of upstreams with
+   * `breaker.shared: true`. Without a Redis there, such a config is refused (a `ConfigError`).
+   */
+  cache?: GatewayConfigShape['cache'];
+}
+
+const sharedReady = new WeakMap<ReadonlyMap<string, HttpClient>, Promise<void>>();
+
+/**
+ * Resolves once the shared breaker state of clients made by {@link createUpstreamClients} is loaded
+ * from Redis (or Redis was found down); at once when no breaker is shared. Never rejects.
+ */
+export function upstreamClientsReady(clients: ReadonlyMap<string, HttpClient>): Promise<void> {
+  return sharedReady.get(clients) ?? Promise.resolve();
+}
+
+/**
+ * One HTTP client per configured upstream (each has its own pool, breaker and limits). Upstreams with
+ * `breaker.shared` get a breaker backed by one Redis store each (`<prefix>:breaker:<upstream>`),
+ * over two connections for all of them, closed with the last of those clients.
+ */
 export function createUpstreamClients(
   upstreams: Readonly<Record<string, UpstreamShape>>,
-  deps: { logger: Logger; clock: Clock; onMetrics?: HttpClientOptions['onMetrics'] },
+  deps: UpstreamClientsDeps,
 ): Map<string, HttpClient> {
-  const clients = new Map<string, HttpClient>();
-  for (const [name, upstream] of Object.entries(upstreams)) {
-    clients.set(name, createHttpClient(upstreamClientOptions(name, upstream, deps)));
+  const shared = Object.entries(upstreams).filter(([, u]) => u.breaker?.shared === true);
+  let hub: SharedBreakers | undefined;
+  if (shared.length > 0) {
+    const target = redisTargetOf(deps.cache?.redis);
+    if (!target)
+      throw new ConfigError(
+        `upstreams.${shared[0]![0]}.breaker.shared needs a Redis to share through: set cache.redis.url (or cache.redis.cluster), or remove shared`,
+      );
+    hub = createSharedBreakers(target, { prefix: deps.cache?.prefix ?? 'conduit', logger: deps.logger });
   }
+  const clients = new Map<string, HttpClient>();
+  let open = shared.length;
+  for (const [name, upstream] of Object.entries(upstreams)) {
+    const options = upstreamClientOptions(name, upstream, deps);
+    const client =
+      hub && upstream.breaker?.shared === true
+        ? createHttpClient({
+            ...options,
+            breaker: { ...(options.breaker as HttpBreakerOptions), store: hub.storeFor(name) },
+          })
+        : createHttpClient(options);
+    if (hub && upstream.breaker?.shared === true) {
+      // The store's connections outlive no client that uses them: the last one to close closes them.
+      const owner = hub;
+      const close = client.close.bind(client);
+      let released = false;
+      client.close = async () => {
+        await close();
+        if (released) return;
+        released = true;
+        if (--open === 0) await owner.close();
+      };
+    }
+    clients.set(name, client);
+  }
+  if (hub) sharedReady.set(clients, hub.ready());
   return clients;
 }

@@ -75,6 +75,7 @@ export class RedisBreakerStateStore implements BreakerStateStore {
     this.adopt(r);
   };
   private closed = false;
+  private up = true;
 
   constructor(private readonly options: RedisBreakerStateStoreOptions) {
     this.channel = `${options.key}:changes`;
@@ -82,18 +83,26 @@ export class RedisBreakerStateStore implements BreakerStateStore {
     options.subscriber.on('message', this.onMessage);
   }
 
-  /** Subscribes and loads the current state; resolves even when Redis is unreachable (logged). */
-  async ready(): Promise<void> {
+  /** Subscribes and loads the current state; resolves even when Redis is unreachable (logged once). */
+  ready(): Promise<void> {
+    return this.resync();
+  }
+
+  /**
+   * Subscribes again and re-reads the key, adopting what superseded the local copy meanwhile. Call it
+   * when the subscriber connection is back after a drop: messages published during the gap were lost.
+   * Never rejects; a failure is logged once per outage.
+   */
+  async resync(): Promise<void> {
+    if (this.closed) return;
     try {
       await this.options.subscriber.subscribe(this.channel);
       const text = await this.options.redis.get(this.options.key);
+      this.markUp();
       const r = text === null ? undefined : parse(text);
       if (r) this.adopt(r);
     } catch (err) {
-      this.logger.warn(
-        { err: String(err), key: this.options.key },
-        'breaker store: Redis unavailable at start',
-      );
+      this.markDown(err);
     }
   }
 
@@ -114,8 +123,9 @@ export class RedisBreakerStateStore implements BreakerStateStore {
     try {
       await this.options.redis.set(this.options.key, text);
       await this.options.redis.publish(this.channel, text);
+      this.markUp();
     } catch (err) {
-      this.logger.warn({ err: String(err), key: this.options.key }, 'breaker store: write failed');
+      this.markDown(err);
     }
   }
 
@@ -129,6 +139,23 @@ export class RedisBreakerStateStore implements BreakerStateStore {
     this.closed = true;
     this.options.subscriber.removeListener('message', this.onMessage);
     this.listeners.clear();
+  }
+
+  // One warn line per outage and one info line when Redis answers again: a flapping upstream during
+  // an outage would otherwise log every transition's failed write.
+  private markDown(err: unknown): void {
+    if (!this.up) return;
+    this.up = false;
+    this.logger.warn(
+      { err: String(err), key: this.options.key },
+      'breaker store: Redis unavailable; this breaker judges on local traffic until it is back',
+    );
+  }
+
+  private markUp(): void {
+    if (this.up) return;
+    this.up = true;
+    this.logger.info({ key: this.options.key }, 'breaker store: Redis available again');
   }
 
   private adopt(r: SharedBreakerState): void {

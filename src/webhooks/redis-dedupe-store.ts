@@ -5,8 +5,10 @@ import { DedupeStoreError } from './errors.js';
 
 /** Options of the Redis de-duplication store. */
 export interface RedisDedupeStoreOptions {
-  /** A client you own (not closed by `close()`). */
+  /** A client you own (not closed by `close()` unless `closeClient`); a Redis `Cluster` works too. */
   redis?: Redis | Cluster;
+  /** Hand `redis` over to the store: `close()` closes it. Default false. */
+  closeClient?: boolean;
   /** Or a URL; the store then creates and owns its client. */
   url?: string;
   /** Extra ioredis options for a client the store creates. */
@@ -57,7 +59,7 @@ export class RedisDedupeStore implements DedupeStore {
 
   constructor(options: RedisDedupeStoreOptions) {
     this.prefix = options.prefix ?? 'conduit:webhook:';
-    this.owned = !options.redis;
+    this.owned = !options.redis || options.closeClient === true;
     if (options.redis) this.client = options.redis;
     else {
       const base: RedisOptions = {

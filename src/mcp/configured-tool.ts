@@ -10,7 +10,7 @@ import { countingValidator, type InputValidator } from './input-validator.js';
 import { KeyTemplate, stableStringify } from './key-template.js';
 import { startProgress } from './progress.js';
 import { buildRequestMapping, mapArguments, pathParamNames, type RequestMapping } from './request-mapping.js';
-import { successResult } from './tool-result.js';
+import { rememberText, successResult } from './tool-result.js';
 
 const EMPTY_OBJECT_SCHEMA = { type: 'object', properties: {} } as const;
 
@@ -46,7 +46,9 @@ export function parseBody(res: HttpResponse): unknown {
   const text = res.text();
   if (type.includes('json') || type === '') {
     try {
-      return JSON.parse(text);
+      const value: unknown = JSON.parse(text);
+      rememberText(value, text);
+      return value;
     } catch (err) {
       if (type.includes('json')) throw new InvalidJsonError(res.method, res.url, err);
     }

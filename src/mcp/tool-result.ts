@@ -11,6 +11,14 @@ export interface AnswerOrigin {
 // The L1 cache hands back the same object on every hit: render its text once.
 const renderedText = new WeakMap<object, string>();
 
+/**
+ * Records the JSON text a value was parsed from, so its text rendering reuses it instead of
+ * serializing the value again (the upstream's body on a cache miss).
+ */
+export function rememberText(value: unknown, text: string): void {
+  if (value !== null && typeof value === 'object') renderedText.set(value, text);
+}
+
 function textOf(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';

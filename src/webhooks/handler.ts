@@ -403,7 +403,8 @@ async function runAll(
 
 /**
  * Claims every key for this delivery; if one is taken, gives back those it already took and reports
- * the taken one's state (`done` wins over `in_flight`). A store failure also gives back what was taken.
+ * the taken one's state (`done` wins over `in_flight`). A store failure also gives back what was taken,
+ * and the key whose claim failed.
  */
 async function claimAll(
   store: DedupeStore,
@@ -412,8 +413,10 @@ async function claimAll(
   ttlMs: number,
 ): Promise<ClaimResult> {
   const taken: string[] = [];
+  let claiming: string | undefined;
   try {
     for (const k of keys) {
+      claiming = k;
       const r = await store.claim(k, token, ttlMs);
       if (r !== 'claimed') {
         for (const t of taken) await store.release(t, token);
@@ -423,6 +426,14 @@ async function claimAll(
     }
     return 'claimed';
   } catch (err) {
+    // A claim that failed at the client (a command timeout) may still be applied by the store later,
+    // and would then block the id for the in-flight TTL with a mark nobody holds. Releasing it too is
+    // safe (compare-and-delete on this delivery's token) and, on Redis, queued behind the claim; not
+    // awaited, so the sender's 503 is not held up by a store that is not answering.
+    if (claiming !== undefined && !taken.includes(claiming))
+      void Promise.resolve()
+        .then(() => store.release(claiming!, token))
+        .catch(() => {});
     for (const t of taken) await store.release(t, token).catch(() => {});
     throw err;
   }

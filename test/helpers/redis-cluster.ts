@@ -17,6 +17,10 @@ export interface RedisClusterHandle {
   readonly urls: readonly string[];
   /** `{ host, port }` per master (ioredis `Cluster` seed nodes). */
   readonly nodes: readonly { host: string; port: number }[];
+  /** The nodes' working directory (cluster config files), removed by `stop()`. */
+  readonly dir: string;
+  /** Process ids of the nodes. */
+  pids(): (number | undefined)[];
   /** Stops every node (SIGTERM, waits for exit) and removes the temp dir; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -127,8 +131,21 @@ function run(bin: string, args: string[]): Promise<string> {
   });
 }
 
-/** Starts a three-master cluster and waits until every node reports the cluster ok. */
+/**
+ * Starts a three-master cluster and waits until every node reports the cluster ok. Tries again on
+ * fresh ports (up to 3 times) if a port was taken between choosing it and binding it.
+ */
 export async function startRedisCluster(): Promise<RedisClusterHandle> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce();
+    } catch (err) {
+      if (attempt === 3) throw err;
+    }
+  }
+}
+
+async function startOnce(): Promise<RedisClusterHandle> {
   const dir = await mkdtemp(join(tmpdir(), 'conduit-redis-cluster-'));
   const [p1, p2, p3, b1, b2, b3] = await freePorts(6);
   const ports = [p1!, p2!, p3!];
@@ -185,6 +202,8 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
     ports,
     urls: ports.map((p) => `redis://127.0.0.1:${p}`),
     nodes: ports.map((port) => ({ host: '127.0.0.1', port })),
+    dir,
+    pids: () => nodes.map(({ child }) => child.pid),
     stop,
   };
 }

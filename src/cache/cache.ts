@@ -3,7 +3,12 @@ import { type Clock, ConfigError, type Logger, noopLogger, systemClock } from '.
 import { decodeBusMessage, encodeBusMessage, type BusMessage } from './bus.js';
 import type { RedisDriver } from './driver.js';
 import { encodeEnvelope, type StoredEntry } from './envelope.js';
-import { CacheClosedError, CacheFactoryTimeoutError, CacheValueError } from './errors.js';
+import {
+  CacheClosedError,
+  CacheFactoryTimeoutError,
+  CacheInvalidationError,
+  CacheValueError,
+} from './errors.js';
 import { type CacheEventName, type CacheEvents, Emitter } from './events.js';
 import { L1, L1Entry, type L1Options } from './l1.js';
 import type { BreakerOptions } from '../resilience/index.js';
@@ -44,6 +49,15 @@ export interface FactoryContext {
 }
 
 /** `getOrSet` options. */
+/** Options of `delete`, `invalidateTags` and `invalidatePattern`. */
+export interface InvalidateOptions {
+  /**
+   * Reject with `CacheInvalidationError` when Redis (L2 or the bus) failed, so the change reached this
+   * instance only: for callers that retry, such as webhooks. Default false (degrade silently).
+   */
+  strict?: boolean;
+}
+
 export interface GetOrSetOptions extends SetOptions {
   /** Factory time limit; past it the caller gets stale-if-error or `CacheFactoryTimeoutError`. */
   timeoutMs?: number;
@@ -706,29 +720,36 @@ export class TieredCache {
     this.emitter.emit('set', { key });
   }
 
-  /** Removes a key from both tiers and from peers' L1. */
-  async delete(key: string): Promise<void> {
+  /**
+   * Removes a key from both tiers and from peers' L1. With Redis failing it is removed from this
+   * instance only; `strict` then rejects with `CacheInvalidationError` so the caller can retry.
+   */
+  async delete(key: string, options?: InvalidateOptions): Promise<void> {
     if (this.closed) throw new CacheClosedError();
     this.counters.deletes++;
     this.dirtyRead(key);
     this.l1.delete(key);
-    if (this.l2) await this.l2Call('delete', () => this.l2!.delete(key));
-    await this.publish({ i: this.instanceId, t: 'del', k: key });
+    const stored = this.l2 ? await this.l2Call('delete', () => this.l2!.delete(key)) : undefined;
+    const sent = await this.publish({ i: this.instanceId, t: 'del', k: key });
     this.emitter.emit('delete', { key });
+    if (options?.strict) throwIfLocalOnly('delete', stored ?? sent);
   }
 
   /**
    * Invalidates every entry written with any of `tags`, on every instance: O(1) per tag (one INCR).
-   * With Redis down it falls back to dropping matching entries from this instance's L1 only.
+   * With Redis down it falls back to dropping matching entries from this instance's L1 only (and
+   * `strict` then rejects with `CacheInvalidationError`).
    */
-  async invalidateTags(tags: readonly string[]): Promise<void> {
+  async invalidateTags(tags: readonly string[], options?: InvalidateOptions): Promise<void> {
     if (this.closed) throw new CacheClosedError();
     if (tags.length === 0) return;
     const now = this.clock.now();
+    let failed: unknown;
     try {
       const versions = await this.tags.bump(tags, now);
-      await this.publish({ i: this.instanceId, t: 'tags', v: versions });
+      failed = await this.publish({ i: this.instanceId, t: 'tags', v: versions });
     } catch (err) {
+      failed = err;
       this.countL2Error('invalidateTags', err);
       const set = new Set(tags);
       this.l1.deleteWhere((e) => e.tags !== undefined && Object.keys(e.tags).some((t) => set.has(t)));
@@ -742,16 +763,23 @@ export class TieredCache {
       }
     }
     this.emitter.emit('invalidate', { tags: [...tags] });
+    if (options?.strict) throwIfLocalOnly('invalidateTags', failed);
   }
 
-  /** Deletes keys matching a Redis glob in both tiers (SCAN with COUNT in Redis, never KEYS) and on peers. */
-  async invalidatePattern(glob: string): Promise<void> {
+  /**
+   * Deletes keys matching a Redis glob in both tiers (SCAN with COUNT in Redis, never KEYS) and on
+   * peers; `strict` as for `delete`.
+   */
+  async invalidatePattern(glob: string, options?: InvalidateOptions): Promise<void> {
     if (this.closed) throw new CacheClosedError();
     this.dirtyAllReads();
     this.l1.deletePattern(glob);
-    if (this.l2) await this.l2Call('invalidatePattern', () => this.l2!.deletePattern(glob));
-    await this.publish({ i: this.instanceId, t: 'pattern', p: glob });
+    const stored = this.l2
+      ? await this.l2Call('invalidatePattern', () => this.l2!.deletePattern(glob))
+      : undefined;
+    const sent = await this.publish({ i: this.instanceId, t: 'pattern', p: glob });
     this.emitter.emit('invalidate', { pattern: glob });
+    if (options?.strict) throwIfLocalOnly('invalidatePattern', stored ?? sent);
   }
 
   /** Empties L1, every L2 key under this prefix, and peers' L1. */
@@ -887,11 +915,14 @@ export class TieredCache {
     return r;
   }
 
-  private async l2Call(op: string, fn: () => Promise<unknown>): Promise<void> {
+  /** Runs an L2 call whose failure only degrades the cache; resolves with the error, if any. */
+  private async l2Call(op: string, fn: () => Promise<unknown>): Promise<unknown> {
     try {
       await fn();
+      return undefined;
     } catch (err) {
       this.countL2Error(op, err);
+      return err ?? new Error(`${op} failed`);
     }
   }
 
@@ -906,13 +937,16 @@ export class TieredCache {
     this.logger.debug({ op, err: errorCode(err) }, 'cache: L2 call failed');
   }
 
-  private async publish(m: BusMessage): Promise<void> {
-    if (!this.l2 || !this.busEnabled) return;
+  /** Tells peers through the bus; resolves with the error if it could not (peers were not told). */
+  private async publish(m: BusMessage): Promise<unknown> {
+    if (!this.l2 || !this.busEnabled) return undefined;
     try {
       await this.l2.publish(encodeBusMessage(m));
       this.counters.busPublished++;
+      return undefined;
     } catch (err) {
       this.countL2Error('publish', err);
+      return err ?? new Error('publish failed');
     }
   }
 
@@ -946,6 +980,11 @@ export function latchMs(err: unknown, throttleMs: number): number {
   return typeof hint === 'number' && Number.isFinite(hint) && hint >= 0
     ? Math.min(throttleMs, hint)
     : throttleMs;
+}
+
+/** `strict` invalidations: an L2 or bus failure means other instances (or Redis) may still serve it. */
+function throwIfLocalOnly(op: string, failure: unknown): void {
+  if (failure !== undefined) throw new CacheInvalidationError(op, failure);
 }
 
 function errorCode(err: unknown): string {

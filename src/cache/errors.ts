@@ -28,3 +28,25 @@ export class CacheFactoryTimeoutError extends ConduitError {
     this.timeoutMs = timeoutMs;
   }
 }
+
+/**
+ * A `strict` invalidation reached this instance only: Redis (the L2 delete, the tag bump or the bus
+ * message) failed, so Redis or other instances may still serve the old value. Retry once Redis answers.
+ */
+export class CacheInvalidationError extends ConduitError {
+  readonly op: string;
+  constructor(op: string, cause: unknown) {
+    super(
+      'CACHE_INVALIDATION_INCOMPLETE',
+      `cache.${op} reached this instance only: Redis failed (${
+        typeof (cause as { code?: unknown })?.code === 'string'
+          ? (cause as { code: string }).code
+          : cause instanceof Error
+            ? cause.name
+            : 'error'
+      }); retry it once Redis answers`,
+      { cause },
+    );
+    this.op = op;
+  }
+}

@@ -18,6 +18,7 @@ export {
   type CacheSource,
   type SetOptions,
   type GetOrSetOptions,
+  type InvalidateOptions,
   type FactoryContext,
   type LockOptions,
   type L2Options,
@@ -29,5 +30,10 @@ export type { RedisDriver, RoundTrip, SubscriptionHandlers } from './driver.js';
 export { createIoredisDriver, type IoredisDriverOptions } from './ioredis-driver.js';
 export { createClusterClient, parseClusterSeeds, type ClusterSeeds } from './cluster.js';
 export { createNodeRedisDriver, type NodeRedisClientLike } from './node-redis-driver.js';
-export { CacheClosedError, CacheValueError, CacheFactoryTimeoutError } from './errors.js';
+export {
+  CacheClosedError,
+  CacheValueError,
+  CacheFactoryTimeoutError,
+  CacheInvalidationError,
+} from './errors.js';
 export { globToRegExp } from './glob.js';

@@ -22,8 +22,9 @@ export interface GatewayCache {
     factory: () => Promise<T>,
     options: GetOrSetOptions,
   ): Promise<CacheLookup<T>>;
-  delete(key: string): Promise<unknown>;
-  invalidateTags(tags: string[]): Promise<unknown>;
+  /** `strict`: reject when the change reached this instance only (Redis failed), so a webhook is retried. */
+  delete(key: string, options?: { strict?: boolean }): Promise<unknown>;
+  invalidateTags(tags: string[], options?: { strict?: boolean }): Promise<unknown>;
   close(): Promise<void>;
 }
 

@@ -92,16 +92,26 @@ export function buildGatewayObservers(
   };
 }
 
-/** The gateway cache as the webhook actions see it; a cache without globs clears patterns not at all. */
+/** Webhook invalidations must reach Redis and the other instances, else the delivery fails and is retried. */
+const STRICT = { strict: true } as const;
+
+/**
+ * The gateway cache as the webhook actions see it; a cache without globs clears patterns not at all.
+ * Invalidations are strict: one that reached only this instance (Redis failing) answers 500, so the
+ * sender's retry applies it once Redis is back, instead of an acknowledged event whose old value
+ * stays in Redis and on the other instances.
+ */
 function invalidatorOf(cache: GatewayCache): CacheInvalidator {
-  const withPattern = cache as GatewayCache & { invalidatePattern?: (glob: string) => Promise<unknown> };
+  const withPattern = cache as GatewayCache & {
+    invalidatePattern?: (glob: string, options?: { strict?: boolean }) => Promise<unknown>;
+  };
   return {
-    delete: (key) => cache.delete(key),
-    invalidateTags: (tags) => cache.invalidateTags(tags),
+    delete: (key) => cache.delete(key, STRICT),
+    invalidateTags: (tags) => cache.invalidateTags(tags, STRICT),
     invalidatePattern: (glob) => {
       if (typeof withPattern.invalidatePattern !== 'function')
         throw new Error('this cache cannot invalidate by pattern; use keys or tags');
-      return withPattern.invalidatePattern(glob);
+      return withPattern.invalidatePattern(glob, STRICT);
     },
   };
 }

@@ -112,6 +112,10 @@ export async function startChaosUpstream() {
       mode = next;
     },
     version: (id: string) => versions.get(id) ?? 0,
+    /** Changes an item behind the gateway's back (what a webhook then reports). */
+    bump(id: string) {
+      versions.set(id, (versions.get(id) ?? 0) + 1);
+    },
     /** Requests held by `hang` that the client has not closed yet. */
     get held() {
       return held.size;

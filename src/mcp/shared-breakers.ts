@@ -97,21 +97,31 @@ export function createSharedBreakers(
 
   // First sync: once both connections are up, or at the first failure (the stores start local).
   let started = false;
+  let downAtStart = false;
   const first = Promise.all([whenReady(commands), whenReady(sub)]).then(async ([a, b]) => {
     started = true;
     if (closed) return;
     if (a && b) await syncAll();
-    else
+    else {
+      downAtStart = true;
       logger.warn(
         {},
         'shared breaker state: Redis unavailable at start; breakers judge locally until it is back',
       );
+    }
   });
-  // Later (re)connections of the subscriber: subscribe again and re-read every key.
-  sub.on('ready', () => {
-    if (!started || closed) return;
-    void whenReady(commands).then((ok) => (ok && !closed ? syncAll() : undefined));
-  });
+  // Later (re)connections: once both connections are up again, subscribe again and re-read every
+  // key. Either may come back last, so both trigger it.
+  const onReconnect = () => {
+    if (!started || closed || !isReady(commands) || !isReady(sub)) return;
+    void syncAll();
+    if (downAtStart) {
+      downAtStart = false;
+      logger.info({}, 'shared breaker state: Redis available; breakers share their state again');
+    }
+  };
+  commands.on('ready', onReconnect);
+  sub.on('ready', onReconnect);
 
   return {
     storeFor(upstream) {

@@ -388,7 +388,10 @@ class Breaker implements CircuitBreaker {
       this.nextAttemptAt = undefined;
     }
     if (!fromStore) {
-      this.version++;
+      // A hybrid logical clock: above every version seen here, and at least the transition's time, so
+      // an instance that starts fresh (or whose Redis lost the key) is not outranked by peers that
+      // counted higher before it existed: a later transition wins unless one causally after it exists.
+      this.version = Math.max(this.version + 1, Math.floor(now));
       const record: SharedBreakerState = {
         state: to,
         openedAt: this.openedAt,

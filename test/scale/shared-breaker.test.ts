@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRecordingLogger, type LogRecord, ManualClock } from '../../src/core/index.js';
 import { type ResourcesConfigShape, type RunningGateway, startGateway } from '../../src/mcp/index.js';
@@ -83,6 +84,8 @@ async function waitForState(i: Instance, state: string): Promise<void> {
   throw new Error(`breaker never reached ${state} (last ${last})`);
 }
 
+const storeLinesAt = (i: Instance, text: string) =>
+  i.logs.filter((l) => l.component === 'shared-breakers' && (l.msg ?? '').includes(text));
 const storeLines = (i: Instance, text: string) =>
   i.logs.filter((l) => l.component === 'shared-breakers' && (l.msg ?? '').includes(text));
 
@@ -176,5 +179,43 @@ describe('breaker.shared: two gateway instances, one Redis', () => {
     expect(await breakerState(a)).toBe('closed');
     await waitForState(b, 'closed');
     expect(storeLines(a, 'Redis unavailable')).toHaveLength(1);
+  });
+
+  it('an instance started while Redis is down starts with local breakers and joins the sharing when Redis is back', async () => {
+    await redis.kill();
+    const c = await startInstance(config(redis.url, upstream.url));
+    try {
+      expect(storeLinesAt(c, 'Redis unavailable at start')).toHaveLength(1);
+      expect((await call(c)).isError).toBeFalsy();
+
+      await redis.restart();
+      const deadline = Date.now() + 10_000;
+      while (storeLinesAt(c, 'Redis available').length === 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 25));
+      expect(storeLinesAt(c, 'Redis available')).toHaveLength(1);
+      // A and B reconnect on their own: wait until all three instances listen on the channel again.
+      const probe = new Redis(redis.url);
+      try {
+        const listeners = async () =>
+          Number(((await probe.pubsub('NUMSUB', 'sb:breaker:assignments:changes')) as unknown[])[1]);
+        while ((await listeners()) < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+        expect(await listeners()).toBe(3);
+      } finally {
+        probe.disconnect();
+      }
+
+      // C's breaker opens on its own failures; A hears it through Redis. Redis restarted empty, so C
+      // never saw A's records: C's transition must still outrank them (versions follow the clock;
+      // with this still clock it needs to be later than A's last transition, as it would be).
+      clock.advance(1000);
+      upstream.setFault({ kind: 'status', status: 500 });
+      for (let n = 0; n < THRESHOLD; n++) expect((await call(c)).isError).toBe(true);
+      expect(await breakerState(c)).toBe('open');
+      await waitForState(a, 'open');
+    } finally {
+      upstream.setFault({ kind: 'none' });
+      await c.client.close();
+      await c.gateway.close();
+    }
   });
 });

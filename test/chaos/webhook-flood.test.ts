@@ -206,6 +206,8 @@ function poller(call: (cursor: string | undefined) => Promise<ToolResult>) {
       for (;;) {
         const n = await once();
         if (done() && n === 0) return;
+        // Nothing new: poll again in 20 ms rather than in a tight loop (keeps the 2 cores for the flood).
+        if (n === 0) await new Promise((r) => setTimeout(r, 20));
       }
     },
   };

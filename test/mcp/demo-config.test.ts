@@ -71,7 +71,12 @@ describe('examples/conduit.yaml in front of the bundled demo upstream', () => {
     const r = await call('get_assignment', { id: 'a3' });
     expect(r.isError).toBe(true);
     expect(textOf(r)).toMatch(/HTTP 429/);
-    expect(textOf(r)).toMatch(/rate limiting; retry after 30 s/);
+    expect(textOf(r)).toMatch(/is rate limiting the gateway: .* retry after 30 s\./);
+    expect(r._meta?.['conduit/error']).toMatchObject({
+      code: 'RATE_LIMITED',
+      status: 429,
+      retryAfterMs: 30_000,
+    });
   });
 
   it('reports a reset connection as unreachable', () =>

@@ -1,41 +1,34 @@
+import type { RedisChannel } from './redis-channel.js';
+
 /**
- * Cross-instance L1 invalidation messages on one Redis pub/sub channel per prefix. Each message carries
- * the sender's instance id so a sender skips its own echo. Decoding is JSON plus shape checks; anything
- * else on the channel is ignored.
+ * Cross-instance L1 invalidation messages on one Redis pub/sub channel per prefix (`<prefix>:bus`),
+ * carried by a {@link RedisChannel} (sender id, echo skip, down/up). Anything else on the channel is
+ * ignored.
  */
 export type BusMessage =
-  | { i: string; t: 'del'; k: string }
-  | { i: string; t: 'set'; k: string }
-  | { i: string; t: 'tags'; v: Record<string, number> }
-  | { i: string; t: 'pattern'; p: string }
-  | { i: string; t: 'clear' };
+  | { t: 'del'; k: string }
+  | { t: 'set'; k: string }
+  | { t: 'tags'; v: Record<string, number> }
+  | { t: 'pattern'; p: string }
+  | { t: 'clear' };
 
-export function encodeBusMessage(m: BusMessage): string {
-  return JSON.stringify(m);
-}
+/** The invalidation bus of one cache. */
+export type Bus = RedisChannel<BusMessage>;
 
-export function decodeBusMessage(raw: string): BusMessage | undefined {
-  let o: unknown;
-  try {
-    o = JSON.parse(raw);
-  } catch {
-    return undefined;
-  }
-  if (typeof o !== 'object' || o === null) return undefined;
-  const m = o as Record<string, unknown>;
-  if (typeof m.i !== 'string') return undefined;
+/** Shape check of a bus payload (the parsed message, sender id already checked). */
+export function decodeBusMessage(m: Record<string, unknown>): BusMessage | undefined {
   switch (m.t) {
     case 'del':
     case 'set':
-      return typeof m.k === 'string' ? (m as BusMessage) : undefined;
+      return typeof m.k === 'string' ? { t: m.t, k: m.k } : undefined;
     case 'pattern':
-      return typeof m.p === 'string' ? (m as BusMessage) : undefined;
+      return typeof m.p === 'string' ? { t: 'pattern', p: m.p } : undefined;
     case 'clear':
-      return m as BusMessage;
+      return { t: 'clear' };
     case 'tags': {
       if (typeof m.v !== 'object' || m.v === null || Array.isArray(m.v)) return undefined;
       for (const v of Object.values(m.v)) if (!Number.isSafeInteger(v)) return undefined;
-      return m as BusMessage;
+      return { t: 'tags', v: m.v as Record<string, number> };
     }
     default:
       return undefined;

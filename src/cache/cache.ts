@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Clock, ConfigError, type Logger, noopLogger, systemClock } from '../core/index.js';
-import { decodeBusMessage, encodeBusMessage, type BusMessage } from './bus.js';
+import type { Bus, BusMessage } from './bus.js';
 import type { RedisDriver } from './driver.js';
 import { encodeEnvelope, type StoredEntry } from './envelope.js';
 import {
@@ -264,10 +264,8 @@ export class TieredCache {
     this.onClose.push(fn);
   }
 
-  /** @internal Bus message from Redis. */
-  onBusMessage(raw: string): void {
-    const m = decodeBusMessage(raw);
-    if (!m || m.i === this.instanceId) return;
+  /** @internal A peer's bus message (own echoes are skipped by the bus). */
+  onBusMessage(m: BusMessage): void {
     this.counters.busReceived++;
     if (m.t === 'del' || m.t === 'set') {
       this.dirtyRead(m.k);
@@ -716,7 +714,7 @@ export class TieredCache {
     this.dirtyRead(key); // a read of the old value still in flight must not overwrite this one
     this.backfill(key, entry, now, options?.l1TtlMs, Buffer.byteLength(payload));
     if (this.l2) await this.l2Call('set', () => this.l2!.set(key, payload, entry.hardExpiresAt - now));
-    await this.publish({ i: this.instanceId, t: 'set', k: key });
+    await this.publish({ t: 'set', k: key });
     this.emitter.emit('set', { key });
   }
 
@@ -730,7 +728,7 @@ export class TieredCache {
     this.dirtyRead(key);
     this.l1.delete(key);
     const stored = this.l2 ? await this.l2Call('delete', () => this.l2!.delete(key)) : undefined;
-    const sent = await this.publish({ i: this.instanceId, t: 'del', k: key });
+    const sent = await this.publish({ t: 'del', k: key });
     this.emitter.emit('delete', { key });
     if (options?.strict) throwIfLocalOnly('delete', stored ?? sent);
   }
@@ -747,7 +745,7 @@ export class TieredCache {
     let failed: unknown;
     try {
       const versions = await this.tags.bump(tags, now);
-      failed = await this.publish({ i: this.instanceId, t: 'tags', v: versions });
+      failed = await this.publish({ t: 'tags', v: versions });
     } catch (err) {
       failed = err;
       this.countL2Error('invalidateTags', err);
@@ -777,7 +775,7 @@ export class TieredCache {
     const stored = this.l2
       ? await this.l2Call('invalidatePattern', () => this.l2!.deletePattern(glob))
       : undefined;
-    const sent = await this.publish({ i: this.instanceId, t: 'pattern', p: glob });
+    const sent = await this.publish({ t: 'pattern', p: glob });
     this.emitter.emit('invalidate', { pattern: glob });
     if (options?.strict) throwIfLocalOnly('invalidatePattern', stored ?? sent);
   }
@@ -788,7 +786,7 @@ export class TieredCache {
     this.dirtyAllReads();
     this.l1.clear();
     if (this.l2) await this.l2Call('clear', () => this.l2!.deletePattern('*'));
-    await this.publish({ i: this.instanceId, t: 'clear' });
+    await this.publish({ t: 'clear' });
   }
 
   // ---- misc --------------------------------------------------------------------------------------
@@ -939,9 +937,9 @@ export class TieredCache {
 
   /** Tells peers through the bus; resolves with the error if it could not (peers were not told). */
   private async publish(m: BusMessage): Promise<unknown> {
-    if (!this.l2 || !this.busEnabled) return undefined;
+    if (!this.bus) return undefined;
     try {
-      await this.l2.publish(encodeBusMessage(m));
+      await this.bus.publish(m);
       this.counters.busPublished++;
       return undefined;
     } catch (err) {
@@ -950,8 +948,8 @@ export class TieredCache {
     }
   }
 
-  /** @internal */
-  busEnabled = false;
+  /** @internal The invalidation bus; none without L2 or with `bus: false`. */
+  bus: Bus | undefined;
 
   private delay(ms: number): Promise<void> {
     return new Promise((resolve) => {

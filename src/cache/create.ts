@@ -1,9 +1,11 @@
 import { systemClock, noopLogger } from '../core/index.js';
 import { circuitBreaker } from '../resilience/index.js';
+import { decodeBusMessage } from './bus.js';
 import { type CacheOptions, TieredCache } from './cache.js';
 import { createIoredisDriver } from './ioredis-driver.js';
 import { L2 } from './l2.js';
 import { createNodeRedisUrlDriver } from './node-redis-url-driver.js';
+import { openRedisChannel } from './redis-channel.js';
 
 /**
  * Creates a tiered cache: L1 in memory (lru-cache), optional L2 in Redis with a pub/sub bus that
@@ -43,17 +45,17 @@ export function createCache(options: CacheOptions = {}): TieredCache {
       else if (e.to === 'closed') cache.setL2State('up');
     });
     const l2 = new L2(driver, breaker, prefix, timeoutMs, clock, logger);
-    cache.busEnabled = o.bus ?? true;
-    if (cache.busEnabled) {
-      cache.setReady(
-        driver
-          .subscribe(l2.channel, {
-            onMessage: (m) => cache.onBusMessage(m),
-            onDown: () => cache.onBusDown(),
-            onUp: () => cache.onBusUp(),
-          })
-          .catch(() => cache.onBusDown()),
-      );
+    if (o.bus ?? true) {
+      cache.bus = openRedisChannel({
+        driver,
+        name: l2.channel,
+        decode: decodeBusMessage,
+        roundTrip: (fn) => l2.call(fn),
+        onMessage: (m) => cache.onBusMessage(m),
+        onDown: () => cache.onBusDown(),
+        onUp: () => cache.onBusUp(),
+      });
+      cache.setReady(cache.bus.ready());
     }
     cache.addCloseHook(async () => {
       breaker.dispose();

@@ -28,6 +28,7 @@ export type { CacheStats, L2State } from './stats.js';
 export type { CacheEvents, CacheEventName } from './events.js';
 export type { RedisDriver, RoundTrip, SubscriptionHandlers } from './driver.js';
 export { createIoredisDriver, type IoredisDriverOptions } from './ioredis-driver.js';
+export { openRedisChannel, type RedisChannel, type RedisChannelOptions } from './redis-channel.js';
 export { createClusterClient, parseClusterSeeds, type ClusterSeeds } from './cluster.js';
 export { createNodeRedisDriver, type NodeRedisClientLike } from './node-redis-driver.js';
 export {

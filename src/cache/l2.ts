@@ -132,10 +132,6 @@ export class L2 implements TagStore {
     return this.call(() => this.driver.deleteIfEquals(this.lockPrefix + key, token));
   }
 
-  publish(message: string): Promise<void> {
-    return this.call(() => this.driver.publish(this.channel, message));
-  }
-
   static encode(entry: StoredEntry): string {
     return encodeEnvelope(entry);
   }

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { createIoredisDriver, type RedisDriver } from '../cache/index.js';
+import { createIoredisDriver, openRedisChannel, type RedisDriver } from '../cache/index.js';
 import { type Logger, noopLogger } from '../core/index.js';
 import { type ChangeFeed, ChangeLog, type ResourceChange } from './change-feed.js';
 
@@ -23,25 +22,17 @@ export interface RedisChangeFeed extends ChangeFeed {
   readonly channel: string;
 }
 
-type Wire = { i: string; c: ResourceChange };
-
-function decode(raw: string): Wire | undefined {
-  let o: unknown;
-  try {
-    o = JSON.parse(raw);
-  } catch {
-    return undefined;
-  }
-  if (typeof o !== 'object' || o === null) return undefined;
-  const { i, c } = o as { i?: unknown; c?: unknown };
-  if (typeof i !== 'string' || typeof c !== 'object' || c === null) return undefined;
+/** Shape check of a change on the wire (`{"i": sender, "c": change}`). */
+function decodeChange(o: Record<string, unknown>): { c: ResourceChange } | undefined {
+  const c = o.c;
+  if (typeof c !== 'object' || c === null) return undefined;
   const ch = c as Record<string, unknown>;
   if (typeof ch.uri !== 'string' || typeof ch.source !== 'string' || typeof ch.at !== 'number')
     return undefined;
   if (ch.event !== undefined && typeof ch.event !== 'string') return undefined;
   const change: ResourceChange = { uri: ch.uri, source: ch.source, at: ch.at };
   if (typeof ch.event === 'string') change.event = ch.event;
-  return { i, c: change };
+  return { c: change };
 }
 
 /**
@@ -58,7 +49,7 @@ export function createRedisChangeFeed(options: RedisChangeFeedOptions): RedisCha
   // Local delivery never waits on Redis (it happens before the publish); the driver's client gives up
   // on a command after one reconnect attempt, so a publish with Redis down fails fast.
   const driver = options.driver ?? createIoredisDriver({ url: options.url ?? 'redis://127.0.0.1:6379' });
-  const id = randomUUID();
+  // What the log lines say: the subscription's state, and whether the last publish reached Redis.
   let up = true;
   let closed = false;
   const setUp = (now: boolean, why: string) => {
@@ -71,26 +62,23 @@ export function createRedisChangeFeed(options: RedisChangeFeedOptions): RedisCha
         'resource change bus down: changes reach this instance only until Redis is back',
       );
   };
-  const subscribed = driver
-    .subscribe(channel, {
-      onMessage(raw) {
-        if (closed) return;
-        const m = decode(raw);
-        if (m && m.i !== id) log.record(m.c);
-      },
-      onDown: () => setUp(false, 'subscription lost'),
-      onUp: () => setUp(true, 'subscribed'),
-    })
-    .catch((err: unknown) => setUp(false, String(err)));
+  const bus = openRedisChannel({
+    driver,
+    name: channel,
+    decode: decodeChange,
+    onMessage: (m) => log.record(m.c),
+    onDown: (why) => setUp(false, why),
+    onUp: () => setUp(true, 'subscribed'),
+  });
 
   return {
     channel,
-    ready: () => subscribed,
+    ready: () => bus.ready(),
     async publish(change) {
       if (closed) return;
       log.record(change);
       try {
-        await driver.publish(channel, JSON.stringify({ i: id, c: change } satisfies Wire));
+        await bus.publish({ c: change });
         setUp(true, 'published');
       } catch (err) {
         setUp(false, err instanceof Error ? err.message : String(err));
@@ -101,6 +89,7 @@ export function createRedisChangeFeed(options: RedisChangeFeedOptions): RedisCha
     async close() {
       if (closed) return;
       closed = true;
+      bus.close();
       log.clear();
       await driver.close();
     },

@@ -162,7 +162,7 @@ describe('cross-instance invalidation', () => {
     );
     const reading = c.getOrSetWithMeta('k', () => 'x');
     // The peer's "set k" arrives while the L2 GET is on the wire.
-    c.onBusMessage(JSON.stringify({ i: 'peer', t: 'set', k: 'k' }));
+    c.onBusMessage({ t: 'set', k: 'k' });
     expect(await reading).toMatchObject({ value: 'old', source: 'l2' });
     expect(c.stats().l1.entries).toBe(0);
     // Same for a local write racing a read of the old value.

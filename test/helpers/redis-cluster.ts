@@ -1,9 +1,16 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  freePorts,
+  killAndWait,
+  pings,
+  type RedisProcess,
+  redisCommand,
+  spawnRedisServer,
+  until,
+} from './redis-process.js';
 
 /**
  * A real three-master Redis Cluster on ephemeral 127.0.0.1 ports, owned by one test file: three
@@ -25,101 +32,19 @@ export interface RedisClusterHandle {
   stop(): Promise<void>;
 }
 
-/** Holds `n` distinct free loopback ports open at once (so they differ), then releases them. */
-async function freePorts(n: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    for (let i = 0; i < n; i++) {
-      const srv = createServer();
-      srv.listen(0, '127.0.0.1');
-      await once(srv, 'listening');
-      servers.push(srv);
-    }
-    return servers.map((s) => {
-      const a = s.address();
-      return typeof a === 'object' && a ? a.port : 0;
-    });
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  }
-}
-
-/** Sends one inline command and returns the raw reply text (enough for PING and CLUSTER INFO). */
-function command(port: number, line: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const sock = new Socket();
-    let buf = '';
-    const done = (v: string | undefined) => {
-      sock.destroy();
-      resolve(v);
-    };
-    sock.setTimeout(1000, () => done(undefined));
-    sock.once('error', () => done(undefined));
-    sock.on('data', (d) => {
-      buf += d.toString();
-      // A simple string (+PONG) or a bulk string ($<len>\r\n<body>\r\n) complete?
-      if (buf.startsWith('+') || buf.startsWith('-')) {
-        if (buf.includes('\r\n')) done(buf);
-      } else if (buf.startsWith('$')) {
-        const eol = buf.indexOf('\r\n');
-        const len = Number(buf.slice(1, eol));
-        if (buf.length >= eol + 2 + len + 2) done(buf.slice(eol + 2, eol + 2 + len));
-      }
-    });
-    sock.connect(port, '127.0.0.1', () => sock.write(`${line}\r\n`));
-  });
-}
-
-/** Polls `check` until it returns true or `ms` passes (a bound, not a sleep standing in for sync). */
-async function until(what: string, ms: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`redis cluster: ${what} not reached within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function spawnNode(
-  dir: string,
-  port: number,
-  busPort: number,
-): { child: ChildProcess; output: () => string } {
-  const bin = process.env.REDIS_SERVER_BIN ?? 'redis-server';
-  const child = spawn(
-    bin,
-    [
-      '--port',
-      String(port),
-      '--cluster-port',
-      String(busPort),
-      '--bind',
-      '127.0.0.1',
-      '--cluster-enabled',
-      'yes',
-      '--cluster-config-file',
-      join(dir, `nodes-${port}.conf`),
-      '--cluster-node-timeout',
-      '5000',
-      '--dir',
-      dir,
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--protected-mode',
-      'no',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  child.stdout?.on('data', (d) => {
-    output += d.toString();
-  });
-  child.stderr?.on('data', (d) => {
-    output += d.toString();
-  });
-  return { child, output: () => output };
+function spawnNode(dir: string, port: number, busPort: number): RedisProcess {
+  return spawnRedisServer(port, [
+    '--cluster-port',
+    String(busPort),
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    join(dir, `nodes-${port}.conf`),
+    '--cluster-node-timeout',
+    '5000',
+    '--dir',
+    dir,
+  ]);
 }
 
 function run(bin: string, args: string[]): Promise<string> {
@@ -155,22 +80,15 @@ async function startOnce(): Promise<RedisClusterHandle> {
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    await Promise.all(
-      nodes.map(async ({ child }) => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        const exit = once(child, 'exit');
-        child.kill('SIGTERM');
-        await exit;
-      }),
-    );
+    await Promise.all(nodes.map(({ child }) => killAndWait(child, 'SIGTERM')));
     await rm(dir, { recursive: true, force: true });
   };
   try {
     for (const [i, port] of ports.entries()) {
       const { child, output } = nodes[i]!;
-      await until(`PING on ${port}`, 10_000, async () => {
+      await until(`redis cluster: PING on ${port}`, 10_000, async () => {
         if (child.exitCode !== null) throw new Error(`redis-server ${port} exited: ${output()}`);
-        return (await command(port, 'PING'))?.startsWith('+PONG') ?? false;
+        return pings(port);
       });
     }
     await run(process.env.REDIS_CLI_BIN ?? 'redis-cli', [
@@ -182,9 +100,9 @@ async function startOnce(): Promise<RedisClusterHandle> {
       '--cluster-yes',
     ]);
     // Every node must agree: state ok, all slots assigned, all three masters known.
-    await until('cluster_state:ok on every node', 20_000, async () => {
+    await until('redis cluster: cluster_state:ok on every node', 20_000, async () => {
       for (const port of ports) {
-        const info = await command(port, 'CLUSTER INFO');
+        const info = await redisCommand(port, 'CLUSTER INFO');
         if (
           !info?.includes('cluster_state:ok') ||
           !info.includes('cluster_slots_ok:16384') ||

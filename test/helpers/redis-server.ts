@@ -1,6 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, Socket } from 'node:net';
+import { freePorts, killAndWait, pings, spawnRedisServer } from './redis-process.js';
 
 /**
  * A real redis-server on an ephemeral 127.0.0.1 port, owned by one test file. Tests may `kill()` it
@@ -18,59 +18,8 @@ export interface RedisHandle {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const addr = srv.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-function ping(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = new Socket();
-    let buf = '';
-    const done = (ok: boolean) => {
-      sock.destroy();
-      resolve(ok);
-    };
-    sock.setTimeout(500, () => done(false));
-    sock.once('error', () => done(false));
-    sock.on('data', (d) => {
-      buf += d.toString();
-      if (buf.includes('\r\n')) done(buf.startsWith('+PONG'));
-    });
-    sock.connect(port, '127.0.0.1', () => sock.write('PING\r\n'));
-  });
-}
-
 async function spawnRedis(port: number): Promise<ChildProcess> {
-  const bin = process.env.REDIS_SERVER_BIN ?? 'redis-server';
-  const child = spawn(
-    bin,
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--protected-mode',
-      'no',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  child.stdout?.on('data', (d) => {
-    output += d.toString();
-  });
-  child.stderr?.on('data', (d) => {
-    output += d.toString();
-  });
+  const { child, output } = spawnRedisServer(port);
   const exited = once(child, 'exit').then(() => 'exit' as const);
   const spawnError = once(child, 'error').then(([e]) => e as Error);
   // Poll PING until the server answers or the process exits (wall-clock bound, not a sleep for sync).
@@ -79,14 +28,17 @@ async function spawnRedis(port: number): Promise<ChildProcess> {
     const state = await Promise.race([
       exited,
       spawnError,
-      ping(port).then((ok) => (ok ? ('ready' as const) : ('retry' as const))),
+      pings(port, 500).then((ok) => (ok ? ('ready' as const) : ('retry' as const))),
     ]);
     if (state === 'ready') return child;
-    if (state === 'exit') throw new Error(`redis-server exited during start on port ${port}: ${output}`);
-    if (state instanceof Error) throw new Error(`cannot start redis-server (${bin}): ${state.message}`);
+    if (state === 'exit') throw new Error(`redis-server exited during start on port ${port}: ${output()}`);
+    if (state instanceof Error)
+      throw new Error(
+        `cannot start redis-server (${process.env.REDIS_SERVER_BIN ?? 'redis-server'}): ${state.message}`,
+      );
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`redis-server did not answer PING on port ${port} within 10 s: ${output}`);
+      throw new Error(`redis-server did not answer PING on port ${port} within 10 s: ${output()}`);
     }
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -97,7 +49,7 @@ export async function startRedis(): Promise<RedisHandle> {
   let port = 0;
   let child: ChildProcess | undefined;
   for (let attempt = 0; attempt < 5 && !child; attempt++) {
-    port = await freePort();
+    [port = 0] = await freePorts(1);
     try {
       child = await spawnRedis(port);
     } catch (err) {
@@ -107,10 +59,7 @@ export async function startRedis(): Promise<RedisHandle> {
   const stopChild = async (signal: NodeJS.Signals) => {
     const c = child;
     child = undefined;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const exit = once(c, 'exit');
-    c.kill(signal);
-    await exit;
+    if (c) await killAndWait(c, signal);
   };
   return {
     port,

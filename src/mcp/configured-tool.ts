@@ -11,6 +11,7 @@ import { KeyTemplate, stableStringify } from './key-template.js';
 import { startProgress } from './progress.js';
 import { buildRequestMapping, mapArguments, pathParamNames, type RequestMapping } from './request-mapping.js';
 import { rememberText, successResult } from './tool-result.js';
+import { isRedirect, redirectError } from './upstream-redirect.js';
 
 const EMPTY_OBJECT_SCHEMA = { type: 'object', properties: {} } as const;
 
@@ -116,6 +117,14 @@ export function compileTool(tool: ToolShape, rt: ToolRuntime): CompiledTool {
       signal,
       ...(tool.timeout !== undefined ? { timeoutMs: tool.timeout } : {}),
     });
+    if (isRedirect(res.status)) {
+      // A change may have been applied before the redirect (POST then 303): clear what it names anyway.
+      if (mapping.method !== 'GET' && mapping.method !== 'HEAD')
+        await invalidate(args).catch((err: unknown) =>
+          log.warn({ err: String(err) }, 'cache invalidation after a redirected call failed'),
+        );
+      throw redirectError(res);
+    }
     return parseBody(res);
   };
 

@@ -25,7 +25,9 @@ function seconds(ms: number): string {
   return ms < 1000 ? `${Math.max(0, Math.round(ms))} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 }
 
-function statusHint(status: number, retryAfterMs: number | undefined): string {
+function statusHint(status: number, retryAfterMs: number | undefined, method: string | undefined): string {
+  if (status >= 300 && status < 400)
+    return `The gateway does not follow redirects (credentials never leave the upstream's origin); an operator should point the upstream's baseUrl or the tool's path at the final location.${method !== undefined && method !== 'GET' && method !== 'HEAD' ? ' The upstream may have applied the change before redirecting: check before retrying.' : ''}`;
   if (status === 404) return 'The requested item does not exist; check the arguments.';
   if (status === 400 || status === 409 || status === 422)
     return 'The upstream rejected the request; check the arguments against the error above.';
@@ -60,7 +62,7 @@ export function describeFailure(
       const what = `${str(e.method) ?? ''} ${str(e.url) ?? ''}`.trim();
       return {
         code,
-        text: `Upstream "${upstream}" answered HTTP ${status} to ${what}${excerpt ? `: ${excerpt}` : ' (empty body)'}. ${statusHint(status, num(e.retryAfterMs))}`,
+        text: `Upstream "${upstream}" answered HTTP ${status} to ${what}${excerpt ? `: ${excerpt}` : ' (empty body)'}. ${statusHint(status, num(e.retryAfterMs), str(e.method))}`,
       };
     }
     case 'CIRCUIT_OPEN': {

@@ -25,6 +25,8 @@ export interface HttpServeOptions {
   stateless?: boolean;
   /** A 2025-era session unused this long is closed (the client must initialize again). Default 30 min. */
   sessionIdleMs?: number;
+  /** Interval of the SSE keep-alive comments on open streams, ms (the SDK's default, 15 s, when absent). */
+  sseKeepAliveMs?: number;
   logger: Logger;
   clock?: Clock;
   /** Other paths served on this listener (webhooks, `/metrics`), outside the MCP guards. */
@@ -110,7 +112,8 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
     );
   const onerror = (err: Error) => log.debug({ err: err.message }, 'MCP HTTP handler error');
   const factory = () => gateway.createServer();
-  const handlerOptions = { maxRequestBodySize: maxBody, onerror };
+  const keepAlive = options.sseKeepAliveMs !== undefined ? { keepAliveMs: options.sseKeepAliveMs } : {};
+  const handlerOptions = { maxRequestBodySize: maxBody, onerror, ...keepAlive };
   const statelessHandler = options.stateless
     ? createMcpHandler(factory, { ...handlerOptions, bus: gateway.serverEvents, legacy: 'stateless' })
     : undefined;
@@ -157,6 +160,7 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
     const transport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
       maxRequestBodySize: maxBody,
+      ...keepAlive,
       onsessioninitialized: (id) => {
         sessions.set(id, transport);
         lastSeen.set(id, clock.now());

@@ -26,6 +26,8 @@ export interface StartGatewayOptions {
   progressIntervalMs?: number;
   /** HTTP: a 2025-era session unused this long is closed. Default 30 min. */
   sessionIdleMs?: number;
+  /** HTTP: interval of the SSE keep-alive comments on open streams, ms (default 15 s). */
+  sseKeepAliveMs?: number;
   /** Stdio: overrides `server.listener.port` (0 = an ephemeral port; read `listenerUrl`). */
   listenerPort?: number;
 }
@@ -86,6 +88,7 @@ export async function startGateway(
         logger,
         ...(options.clock ? { clock: options.clock } : {}),
         ...(options.sessionIdleMs !== undefined ? { sessionIdleMs: options.sessionIdleMs } : {}),
+        ...(options.sseKeepAliveMs !== undefined ? { sseKeepAliveMs: options.sseKeepAliveMs } : {}),
       });
       return {
         url: server.url,

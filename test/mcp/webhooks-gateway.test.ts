@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { request } from 'undici';
@@ -6,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayConfigShape } from '../../src/mcp/index.js';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import type { ResourceChange } from '../../src/mcp/change-feed.js';
+import { assignmentUpdated } from '../helpers/standard-webhook.js';
 import { connectV2 } from './helpers/clients.js';
 import { assignmentsConfig } from './helpers/config.js';
 import { serveCommand, writeConfig } from './helpers/spawn-gateway.js';
@@ -16,20 +16,7 @@ const SECRET = `whsec_${KEY.toString('base64')}`;
 const FORGED_KEY = Buffer.from('not-the-senders-key-0123456789ab');
 
 /** A Standard Webhooks delivery of `assignment.updated` for `id`, signed with `key`. */
-function delivery(eventId: string, id: string, key = KEY) {
-  const body = JSON.stringify({ type: 'assignment.updated', data: { id } });
-  const ts = Math.floor(Date.now() / 1000);
-  const mac = createHmac('sha256', key).update(`${eventId}.${ts}.${body}`).digest('base64');
-  return {
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'webhook-id': eventId,
-      'webhook-timestamp': String(ts),
-      'webhook-signature': `v1,${mac}`,
-    },
-  };
-}
+const delivery = (eventId: string, id: string, key = KEY) => assignmentUpdated(eventId, id, key);
 
 async function post(url: string, d: ReturnType<typeof delivery>) {
   const res = await request(url, { method: 'POST', body: d.body, headers: d.headers });

@@ -1,29 +1,16 @@
-import { createHmac } from 'node:crypto';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCache } from '../../src/cache/index.js';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
+import { assignmentUpdated } from '../helpers/standard-webhook.js';
 import { connectV2 } from './helpers/clients.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
 import { connectStdio, resourcesConfig } from './resources-helpers.js';
 
 const KEY = Buffer.from('two-instances-webhook-key-012345');
 
-function signed(eventId: string, id: string) {
-  const body = JSON.stringify({ type: 'assignment.updated', data: { id } });
-  const ts = Math.floor(Date.now() / 1000);
-  const mac = createHmac('sha256', KEY).update(`${eventId}.${ts}.${body}`).digest('base64');
-  return {
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'webhook-id': eventId,
-      'webhook-timestamp': String(ts),
-      'webhook-signature': `v1,${mac}`,
-    },
-  };
-}
+const signed = (eventId: string, id: string) => assignmentUpdated(eventId, id, KEY);
 
 type CallResult = { _meta?: Record<string, unknown> };
 const source = (r: unknown) =>

@@ -1,10 +1,10 @@
-import { createHmac } from 'node:crypto';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/index.js';
 import type { ResourceChange } from '../../src/mcp/change-feed.js';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { type RedisClusterHandle, startRedisCluster } from '../helpers/redis-cluster.js';
+import { assignmentUpdated } from '../helpers/standard-webhook.js';
 import { connectV2, textOf } from '../mcp/helpers/clients.js';
 import { startUpstream, type Upstream } from '../mcp/helpers/upstream.js';
 
@@ -14,20 +14,7 @@ import { startUpstream, type Upstream } from '../mcp/helpers/upstream.js';
 
 const KEY = Buffer.from('cluster-gateway-webhook-key-0123');
 
-function signed(eventId: string, id: string) {
-  const body = JSON.stringify({ type: 'assignment.updated', data: { id } });
-  const ts = Math.floor(Date.now() / 1000);
-  const mac = createHmac('sha256', KEY).update(`${eventId}.${ts}.${body}`).digest('base64');
-  return {
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'webhook-id': eventId,
-      'webhook-timestamp': String(ts),
-      'webhook-signature': `v1,${mac}`,
-    },
-  };
-}
+const signed = (eventId: string, id: string) => assignmentUpdated(eventId, id, KEY);
 
 function yamlConfig(seeds: readonly string[], upstreamUrl: string): string {
   return `

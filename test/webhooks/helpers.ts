@@ -1,9 +1,9 @@
-import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import type { WebhookHandler } from '../../src/webhooks/index.js';
+import { standardWebhookHeaders } from '../helpers/standard-webhook.js';
 
 /** A Standard Webhooks secret and the raw key behind it. */
 export const KEY = Buffer.from('0123456789abcdef0123456789abcdef');
@@ -12,13 +12,7 @@ export const NOW = 1_750_000_000_000;
 
 /** Standard Webhooks headers over the exact bytes (the spec's construction). */
 export function signStandard(id: string, body: Uint8Array, tsSeconds = NOW / 1000, key = KEY) {
-  const mac = createHmac('sha256', key).update(`${id}.${tsSeconds}.`).update(body).digest('base64');
-  return {
-    'content-type': 'application/json',
-    'webhook-id': id,
-    'webhook-timestamp': String(tsSeconds),
-    'webhook-signature': `v1,${mac}`,
-  };
+  return standardWebhookHeaders(id, body, tsSeconds, key);
 }
 
 export interface Served {

@@ -36,30 +36,27 @@ export function parseSize(value: string | number): number | undefined {
   return Math.round(Number(m[1]) * (SIZE_FACTOR[(m[2] ?? 'b').toLowerCase()] ?? 1));
 }
 
-/** A duration field: accepts ms or a unit string, yields ms. */
-export function duration() {
+/** A field that takes a non-negative number or a string matching `pattern`, parsed by `parse`. */
+function unitField(pattern: RegExp, message: string, parse: (v: string | number) => number | undefined) {
   return z
     .union(
       [
-        z.number({ error: DURATION_MESSAGE }).nonnegative({ error: DURATION_MESSAGE }),
-        z.string({ error: DURATION_MESSAGE }).regex(DURATION_PATTERN, { error: DURATION_MESSAGE }),
+        z.number({ error: message }).nonnegative({ error: message }),
+        z.string({ error: message }).regex(pattern, { error: message }),
       ],
-      { error: DURATION_MESSAGE },
+      { error: message },
     )
-    .transform((v) => parseDuration(v) as number);
+    .transform((v) => parse(v) as number);
+}
+
+/** A duration field: accepts ms or a unit string, yields ms. */
+export function duration() {
+  return unitField(DURATION_PATTERN, DURATION_MESSAGE, parseDuration);
 }
 
 /** A size field: accepts bytes or a unit string, yields bytes. */
 export function size() {
-  return z
-    .union(
-      [
-        z.number({ error: SIZE_MESSAGE }).nonnegative({ error: SIZE_MESSAGE }),
-        z.string({ error: SIZE_MESSAGE }).regex(SIZE_PATTERN, { error: SIZE_MESSAGE }),
-      ],
-      { error: SIZE_MESSAGE },
-    )
-    .transform((v) => parseSize(v) as number);
+  return unitField(SIZE_PATTERN, SIZE_MESSAGE, parseSize);
 }
 
 const INT_PATTERN = /^\s*\d+\s*$/;

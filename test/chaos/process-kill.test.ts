@@ -4,7 +4,7 @@ import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
 import { type RoundRobinProxy, startRoundRobinProxy } from '../scale/helpers/proxy.js';
 import { type ChaosUpstream, startChaosUpstream } from './lib/fault-upstream.js';
 import { chaosConfig } from './lib/gateway.js';
-import { crashLines, installProcessGuard, processFailures } from './lib/guard.js';
+import { crashLines, installProcessGuard, monitoredExitCode, processFailures } from './lib/guard.js';
 import { ClientPool, drive, forMs, memoryMb, Recorder } from './lib/load.js';
 import { type GatewayProcess, spawnGateway, stopGateway } from './lib/processes.js';
 import { type ScenarioReport, writeScenario } from './lib/report.js';
@@ -43,11 +43,25 @@ afterAll(async () => {
   await pool?.close();
   await proxy?.close();
   await observer?.close();
-  await Promise.allSettled(gateways.map((g) => stopGateway(g)));
+  const exits = await Promise.all(gateways.map((g) => stopGateway(g)));
   await upstream?.close();
   await redis?.stop();
+  // After the shutdown, so a crash while stopping counts too: the survivors (0 and 2) must exit 0 on
+  // SIGTERM, and no process (the killed one included, up to its kill) may report a crash.
+  const crashes = gateways.flatMap((g) => crashLines(g.stderr()));
+  // The monitor's own exit line as well: proof it was loaded, so its crash marker would have been too.
+  const survivorExits = exits
+    .map((e, i) => ({ ...e, monitored: monitoredExitCode(gateways[i]!.stderr()) }))
+    .filter((_, i) => i !== 1);
+  report.claims[
+    'no crash in any gateway process (crash monitor and stderr scan), survivors exit 0 on SIGTERM'
+  ] =
+    crashes.length === 0 &&
+    survivorExits.every((e) => e.code === 0 && e.signal === null && e.monitored === 0);
   writeScenario(report);
   expect(processFailures).toEqual([]);
+  expect(crashes).toEqual([]);
+  expect(survivorExits).toEqual(survivorExits.map(() => ({ code: 0, signal: null, monitored: 0 })));
 });
 
 const work = (w: number, n: number) =>
@@ -111,10 +125,5 @@ describe('chaos 7: a gateway process dies', () => {
     } finally {
       await Promise.all([direct0.close(), direct2.close()]);
     }
-
-    const crashes = gateways.flatMap((g) => crashLines(g.stderr()));
-    report.claims['no unhandled rejection / uncaught exception in any gateway process (stderr scan)'] =
-      crashes.length === 0;
-    expect(crashes).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { GatewayConfigShape } from '../../../src/mcp/index.js';
+import { crashMonitorArgs } from './guard.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 
@@ -15,7 +16,10 @@ export interface GatewayProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Spawns `conduit serve --transport http --port 0` with `config`; resolves with its URL once listening. */
+/**
+ * Spawns `conduit serve --transport http --port 0` with `config` (and the crash monitor preloaded);
+ * resolves with its URL once listening.
+ */
 export async function spawnGateway(config: GatewayConfigShape): Promise<GatewayProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'conduit-chaos-'));
   const file = join(dir, 'conduit.json');
@@ -23,6 +27,7 @@ export async function spawnGateway(config: GatewayConfigShape): Promise<GatewayP
   const child = spawn(
     process.execPath,
     [
+      ...crashMonitorArgs,
       '--import',
       'tsx',
       join(root, 'src/cli/main.ts'),
@@ -53,11 +58,19 @@ export async function spawnGateway(config: GatewayConfigShape): Promise<GatewayP
   return { child, url, stderr: () => err, exited };
 }
 
-/** SIGTERM (graceful) and wait; SIGKILL if it is still there after `graceMs`. */
-export async function stopGateway(p: GatewayProcess, graceMs = 10_000): Promise<void> {
-  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-  p.child.kill('SIGTERM');
-  const t = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
-  await p.exited;
-  clearTimeout(t);
+/**
+ * SIGTERM (graceful) and wait; SIGKILL if it is still there after `graceMs`. Resolves with how it
+ * ended (a graceful stop is `{ code: 0, signal: null }`; an earlier exit is reported as it was).
+ */
+export async function stopGateway(
+  p: GatewayProcess,
+  graceMs = 10_000,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (p.child.exitCode === null && p.child.signalCode === null) {
+    p.child.kill('SIGTERM');
+    const t = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
+    await p.exited;
+    clearTimeout(t);
+  }
+  return p.exited;
 }

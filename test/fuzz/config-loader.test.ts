@@ -150,7 +150,8 @@ describe('config loader fuzz', () => {
   });
 
   it('a self-referencing YAML alias gives a typed error', () => {
-    expect(['ok', 'invalid', 'conduit']).toContain(outcome('a: &a [*a]', 'yaml'));
+    // 'ok' would mean a cyclic value got through; anything untyped rethrows from outcome().
+    for (const text of ['a: &a [*a]', 'a: &a {b: *a}']) expect(outcome(text, 'yaml')).toBe('invalid');
   });
 
   it('an unknown tool upstream interpolated from the environment is not echoed in the error', () => {

@@ -2,7 +2,7 @@ import { didYouMean } from './did-you-mean.js';
 import { crossCheckEvents } from './events-schema.js';
 import type { ConfigPath } from './interpolate.js';
 import { checkTemplateShape, checkTemplateTarget, type TemplateTarget } from './resource-targets.js';
-import { templateNames } from './schema.js';
+import { defaultLocation, templateNames } from './schema.js';
 
 export interface CrossCheckProblem {
   path: ConfigPath;
@@ -116,7 +116,11 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
       for (const [property, entry] of Object.entries(tool.params))
         params[property] = isObject(entry) ? entry.in : entry;
     if (isObject(tool.params)) {
-      problems.push(...paramFormProblems(tool.params, properties, at));
+      // Properties without a `params` entry go where the method and path put them: maybe the body too.
+      const toBody = propertyNames.filter(
+        (p) => !Object.hasOwn(params, p) && path && defaultLocation(p, method, path) === 'body',
+      );
+      problems.push(...paramFormProblems(tool.params, properties, at, toBody));
       for (const [property, location] of Object.entries(params)) {
         if (!has(property)) {
           const hint = didYouMean(property, propertyNames);
@@ -185,10 +189,11 @@ function paramFormProblems(
   params: Record<string, unknown>,
   properties: Record<string, unknown>,
   at: (...rest: (string | number)[]) => ConfigPath,
+  defaultsToBody: readonly string[],
 ): CrossCheckProblem[] {
   const problems: CrossCheckProblem[] = [];
   const whole: string[] = [];
-  const inBody: string[] = [];
+  const inBody: string[] = [...defaultsToBody];
   for (const [property, entry] of Object.entries(params)) {
     const location = isObject(entry) ? entry.in : entry;
     if (location === 'body') inBody.push(property);
@@ -233,7 +238,11 @@ function paramFormProblems(
       message: `"${whole[0]}" is the whole body, so ${inBody
         .filter((p) => p !== whole[0])
         .map((p) => `"${p}"`)
-        .join(', ')} cannot go to the body too; map them to query or header, or drop whole`,
+        .join(', ')} cannot go to the body too${
+        defaultsToBody.length > 0
+          ? ' (a property without a params entry goes to the body of this method)'
+          : ''
+      }; map them to query or header, or drop whole`,
     });
   return problems;
 }

@@ -86,7 +86,13 @@ export function compileTool(tool: ToolShape, rt: ToolRuntime): CompiledTool {
         `tools.${tool.name}.path uses {${name}} but the input schema has no property "${name}"`,
       );
   }
-  const mapping: RequestMapping = buildRequestMapping(tool.method, tool.path, input, tool.params, tool.wire);
+  let mapping: RequestMapping;
+  try {
+    mapping = buildRequestMapping(tool.method, tool.path, input, tool.params, tool.wire);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new ConfigError(`tools.${tool.name}: ${err.message}`);
+  }
   const series = rt.series;
   // The SDK validates input before the handler runs; count its refusals as `invalid_input`.
   const inputValidator = series

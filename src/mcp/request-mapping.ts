@@ -1,4 +1,5 @@
-import { CommaSeparated, type HttpMethod } from '../http/index.js';
+import { ConfigError } from '../core/index.js';
+import { CommaSeparated, type HttpMethod, RequestValidationError } from '../http/index.js';
 import type { ParamLocation, WireShape } from './config-shape.js';
 
 /** Where each argument goes, decided once per tool from its config. */
@@ -54,6 +55,15 @@ export function buildRequestMapping(
   for (const name of new Set([...Object.keys(props), ...inPath, ...Object.keys(explicit ?? {})])) {
     locations.set(name, explicit?.[name] ?? (inPath.has(name) ? 'path' : fallback));
   }
+  // A whole body leaves no room for fields: another body property would be dropped without a word.
+  const whole = wire?.bodyArgument;
+  if (whole !== undefined) {
+    const others = [...locations].filter(([n, l]) => l === 'body' && n !== whole).map(([n]) => `"${n}"`);
+    if (others.length > 0)
+      throw new ConfigError(
+        `${upper} ${path}: "${whole}" is the whole request body, so ${others.join(', ')} cannot go to the body too; map them to query or header in params`,
+      );
+  }
   return {
     method: upper,
     path,
@@ -70,7 +80,10 @@ function scalar(value: unknown): string | number | boolean {
   return JSON.stringify(value);
 }
 
-/** Splits validated arguments into path params, query, headers and a JSON body. */
+/**
+ * Splits validated arguments into path params, query, headers and a JSON body. Throws
+ * `RequestValidationError` for an argument the schema does not list when the body is a whole argument.
+ */
 export function mapArguments(
   mapping: RequestMapping,
   args: Readonly<Record<string, unknown>>,
@@ -98,6 +111,14 @@ export function mapArguments(
         break;
       case 'body':
         if (name === mapping.bodyArgument) out.wholeBody = { value };
+        else if (mapping.bodyArgument !== undefined)
+          // Only an argument the schema does not list gets here (additionalProperties): refuse it, not drop it.
+          throw new RequestValidationError('the arguments', [
+            {
+              path: name,
+              message: `not accepted: the request body is the whole "${mapping.bodyArgument}" argument`,
+            },
+          ]);
         else {
           out.json ??= {};
           out.json[name] = value;

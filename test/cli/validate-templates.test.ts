@@ -162,3 +162,32 @@ describe('conduit validate: params object forms', () => {
     expect(out).not.toMatch(/tools\[1\]/);
   });
 });
+
+describe('conduit validate: a whole body leaves no room for defaulted body properties', () => {
+  it('a property without a params entry would go to the body of a POST: reported at the whole entry', async () => {
+    const { code, out, at } = await validate('whole-default.yaml', [
+      'upstreams:',
+      '  api: { baseUrl: "http://127.0.0.1:9" }',
+      'tools:',
+      '  - name: add_items',
+      '    upstream: api',
+      '    method: POST',
+      '    path: /items',
+      '    input: { type: object, properties: { items: { type: array }, note: { type: string } } }',
+      '    params:',
+      '      items: { in: body, whole: true }',
+      '  - name: add_items_noted',
+      '    upstream: api',
+      '    method: POST',
+      '    path: /items',
+      '    input: { type: object, properties: { items: { type: array }, note: { type: string } } }',
+      '    params: { items: { in: body, whole: true }, note: query }',
+    ]);
+    expect(code).toBe(ExitCode.CONFIG);
+    expect(out).toContain(at('items: { in: body, whole: true }'));
+    expect(out).toMatch(
+      /tools\[0\]\.params\.items\.whole: "items" is the whole body, so "note" cannot go to the body too \(a property without a params entry goes to the body of this method\)/,
+    );
+    expect(out).not.toMatch(/tools\[1\]/);
+  });
+});

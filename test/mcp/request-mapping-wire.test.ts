@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CommaSeparated } from '../../src/http/index.js';
+import { CommaSeparated, RequestValidationError } from '../../src/http/index.js';
 import { buildQueryString } from '../../src/http/query.js';
 import { buildRequestMapping, mapArguments } from '../../src/mcp/request-mapping.js';
 
@@ -42,5 +42,40 @@ describe('mapArguments with wire forms', () => {
     expect(buildQueryString(undefined, m.query)).toBe('?ids=1&ids=2');
     expect(m.json).toEqual({ a: 'b' });
     expect(m.wholeBody).toBeUndefined();
+  });
+});
+
+describe('a whole body never drops an argument', () => {
+  it('another property mapped (or defaulted) to the body is refused when the mapping is built', () => {
+    expect(() =>
+      buildRequestMapping(
+        'POST',
+        '/items',
+        { properties: { items: {}, note: {} } },
+        { items: 'body' },
+        { bodyArgument: 'items' },
+      ),
+    ).toThrow(/"items" is the whole request body, so "note" cannot go to the body too/);
+  });
+
+  it('an argument the schema does not list is refused at call time, naming it, instead of being dropped', () => {
+    const mapping = buildRequestMapping(
+      'POST',
+      '/items',
+      { properties: { items: {} } },
+      { items: 'body' },
+      { bodyArgument: 'items' },
+    );
+    let caught: unknown;
+    try {
+      mapArguments(mapping, { items: [1], extra: 'x' });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(RequestValidationError);
+    expect((caught as RequestValidationError).code).toBe('REQUEST_VALIDATION');
+    expect((caught as Error).message).toMatch(
+      /extra: not accepted: the request body is the whole "items" argument/,
+    );
   });
 });

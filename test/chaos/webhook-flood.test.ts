@@ -274,6 +274,8 @@ describe('chaos 6: webhook flood through the gateway', () => {
     const gaveUp: Delivery[] = [];
     let requests = 0;
     let dispatched = 0;
+    // Wakes the fault injector when the flood reaches its next mark (or ends): an event, not a spin.
+    let onProgress: (() => void) | undefined;
     let floodDone = false;
     const pauses: { at: number; ms: number }[] = [];
     const pA = poller(
@@ -289,7 +291,15 @@ describe('chaos 6: webhook flood through the gateway', () => {
     // sender retries) and calls queued on the sockets run once it resumes.
     const chaos = (async () => {
       for (const at of PAUSE_AT) {
-        while (dispatched < all.length * at && !floodDone) await new Promise((r) => setImmediate(r));
+        await new Promise<void>((reached) => {
+          onProgress = () => {
+            if (dispatched >= all.length * at || floodDone) {
+              onProgress = undefined;
+              reached();
+            }
+          };
+          onProgress();
+        });
         if (floodDone) return;
         const pid = redis.pid()!;
         const t = performance.now();
@@ -307,6 +317,7 @@ describe('chaos 6: webhook flood through the gateway', () => {
     const t0 = performance.now();
     await each(all, SENDERS, async (d, w) => {
       dispatched++;
+      onProgress?.();
       let delay = 50;
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         requests++;
@@ -341,6 +352,7 @@ describe('chaos 6: webhook flood through the gateway', () => {
     });
     const floodMs = Math.round(performance.now() - t0);
     floodDone = true;
+    onProgress?.();
     await chaos;
     await polling;
 

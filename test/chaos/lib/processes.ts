@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { GatewayConfigShape } from '../../../src/mcp/index.js';
@@ -15,6 +15,16 @@ export interface GatewayProcess {
   /** Resolves with the exit once the process ended. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
+
+/** A gateway that prints no URL within this long is killed and the start fails. */
+const START_TIMEOUT_MS = 60_000;
+
+// Gateways that have not exited yet. If the test process ends first (a failed beforeAll that never
+// got to keep the handle, a crash), they are killed instead of serving on their ports forever.
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
 
 /**
  * Spawns `conduit serve --transport http --port 0` with `config` (and the crash monitor preloaded);
@@ -41,11 +51,14 @@ export async function spawnGateway(config: GatewayConfigShape): Promise<GatewayP
     ],
     { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
   );
-  const exited = once(child, 'exit').then(([code, signal]) => ({
-    code: code as number | null,
-    signal: signal as NodeJS.Signals | null,
-  }));
+  live.add(child);
+  const exited = once(child, 'exit').then(([code, signal]) => {
+    live.delete(child);
+    rmSync(dir, { recursive: true, force: true });
+    return { code: code as number | null, signal: signal as NodeJS.Signals | null };
+  });
   let err = '';
+  let startTimer: NodeJS.Timeout | undefined;
   const url = await new Promise<string>((resolveUrl, reject) => {
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (chunk: string) => {
@@ -54,7 +67,11 @@ export async function spawnGateway(config: GatewayConfigShape): Promise<GatewayP
       if (m) resolveUrl(m[1]!);
     });
     exited.then(() => reject(new Error(`gateway exited before listening: ${err}`)));
-  });
+    startTimer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`gateway printed no URL within ${START_TIMEOUT_MS} ms: ${err}`));
+    }, START_TIMEOUT_MS);
+  }).finally(() => clearTimeout(startTimer));
   return { child, url, stderr: () => err, exited };
 }
 

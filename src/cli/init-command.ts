@@ -1,13 +1,13 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the auth hints show ${ENV_VAR} references on purpose
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { Document, isCollection, visit } from 'yaml';
+import { Document, isCollection, isMap, isPair, isScalar, visit } from 'yaml';
 import { ConfigError } from '../core/index.js';
 import { parseConfig } from '../config/load.js';
 import {
   loadOpenApiDocument,
   type OpenApiDocument,
-  type OpenApiError,
+  OpenApiError,
   openApiTools,
   writtenParams,
 } from '../config/openapi/index.js';
@@ -43,6 +43,14 @@ Example:
 `;
 
 const UPSTREAM_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * The most tool text (as JSON) a starter config may hold. Each tool carries its schemas with every
+ * `$ref` inlined, so a large API multiplies shared schemas into hundreds of megabytes of YAML that
+ * take minutes and gigabytes to write and check (400 operations of 5 000 nodes ran out of memory).
+ * Past this, serving the document directly (an `openapi` section) is the way: nothing is copied.
+ */
+export const MAX_STARTER_TOOLS_CHARS = 4_000_000;
 
 /**
  * `conduit init --openapi spec.yaml`: writes a starter config (one upstream, its operations as tools)
@@ -87,6 +95,14 @@ export async function runInit(argv: readonly string[], io: CliIo): Promise<numbe
   // Whole bodies, comma-separated query arrays and JSON-text parameters are written as `params` object forms.
   const tools: Record<string, unknown>[] = set.catalog.operations.map((op) => starterTool(op.tool));
   for (const err of skipped) io.stderr(`conduit init: skipped ${err.message}\n`);
+  const size = jsonLength(tools, MAX_STARTER_TOOLS_CHARS);
+  if (size > MAX_STARTER_TOOLS_CHARS)
+    throw new OpenApiError(
+      'OPENAPI_SCHEMA_TOO_LARGE',
+      `the ${tools.length} operations' schemas come to more than ${MAX_STARTER_TOOLS_CHARS / 1_000_000} MB once their $refs are inlined, ` +
+        `too much for a config file to hold; serve the document instead: under upstreams.${upstream} set ` +
+        `openapi: { document: ${oneLine(values.openapi)}, mode: compact } (or include: to select operations)`,
+    );
 
   const config = {
     upstreams: { [upstream]: { baseUrl: escapeInterpolation(baseUrl) } },
@@ -153,9 +169,47 @@ function toYaml(config: unknown): string {
   // Only inside tools: upstreams stay in block style, where a user adds auth, retry, breaker.
   const tools = doc.get('tools', true);
   visit(isCollection(tools) ? tools : new Document([]), (_key, node, path) => {
-    if (path.length > 2 && isCollection(node) && JSON.stringify(node.toJSON()).length <= 72) node.flow = true;
+    if (path.length > 2 && isCollection(node) && jsonLength(node, 72) <= 72) node.flow = true;
   });
   return doc.toString({ lineWidth: 0 });
+}
+
+/**
+ * The length of `JSON.stringify(value)` (a plain value or a YAML node, as its `toJSON()`), counted
+ * only up to `limit`: past it, some number above `limit`. Bounded, so checking every node of a deep
+ * schema costs no more than the schema's size (stringifying each subtree in full was quadratic).
+ */
+function jsonLength(value: unknown, limit: number): number {
+  let total = 0;
+  const add = (v: unknown): boolean => {
+    if (total > limit) return false;
+    if (isScalar(v)) return add(v.value);
+    if (isPair(v)) {
+      total += 1; // ':'
+      return add(isScalar(v.key) ? String(v.key.value) : String(v.key)) && add(v.value);
+    }
+    if (isCollection(v)) {
+      total += 2 + Math.max(0, v.items.length - 1);
+      if (isMap(v)) return v.items.every(add);
+      return v.items.every((item) => add(item ?? null));
+    }
+    if (Array.isArray(v)) {
+      total += 2 + Math.max(0, v.length - 1);
+      return v.every((item) => add(item === undefined ? null : item));
+    }
+    if (v !== null && typeof v === 'object') {
+      const entries = Object.entries(v).filter(([, x]) => x !== undefined);
+      total += 2 + Math.max(0, entries.length - 1);
+      return entries.every(([k, x]) => {
+        total += JSON.stringify(k).length + 1;
+        return add(x);
+      });
+    }
+    total += (JSON.stringify(v) ?? 'null').length;
+    return total <= limit;
+  };
+  add(value);
+  return total;
 }
 
 function upstreamName(document: OpenApiDocument): string {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -40,5 +40,52 @@ describe('conduit init (through the CLI entry point)', () => {
     expect(await runCli(['init', '--openapi', SPEC, '--out', out, '--force'], memoryIo().io)).toBe(
       ExitCode.OK,
     );
+  });
+});
+
+describe('conduit init on a document too large to copy into a config', () => {
+  it('refuses with OPENAPI_SCHEMA_TOO_LARGE and the openapi-section alternative, writing nothing', async () => {
+    // 30 operations sharing one schema of 5 461 nodes once its refs are inlined: each is within the
+    // per-operation limit, together they would be ~10 MB of YAML (400 of them ran init out of memory).
+    const schemas: Record<string, unknown> = { S6: { type: 'string' } };
+    for (let k = 0; k < 6; k++)
+      schemas[`S${k}`] = {
+        type: 'object',
+        properties: Object.fromEntries(
+          [0, 1, 2, 3].map((j) => [`p${j}`, { $ref: `#/components/schemas/S${k + 1}` }]),
+        ),
+      };
+    const paths: Record<string, unknown> = {};
+    for (let i = 0; i < 30; i++)
+      paths[`/r${i}`] = {
+        get: {
+          operationId: `get${i}`,
+          responses: {
+            '200': {
+              description: 'ok',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/S0' } } },
+            },
+          },
+        },
+      };
+    const spec = join(dir, 'large.json');
+    writeFileSync(
+      spec,
+      JSON.stringify({
+        openapi: '3.0.3',
+        info: { title: 'Large', version: '1' },
+        servers: [{ url: 'http://127.0.0.1:9' }],
+        paths,
+        components: { schemas },
+      }),
+    );
+    const out = join(dir, 'large.yaml');
+    const m = memoryIo();
+    expect(await runCli(['init', '--openapi', spec, '--out', out], m.io)).toBe(ExitCode.CONFIG);
+    expect(m.stderr()).toMatch(
+      /the 30 operations' schemas come to more than \d+ MB once their \$refs are inlined/,
+    );
+    expect(m.stderr()).toContain(`openapi: { document: ${spec}, mode: compact }`);
+    expect(existsSync(out)).toBe(false);
   });
 });

@@ -5,8 +5,8 @@ import { type RoundRobinProxy, startRoundRobinProxy } from '../scale/helpers/pro
 import { type ChaosUpstream, startChaosUpstream } from './lib/fault-upstream.js';
 import { chaosConfig } from './lib/gateway.js';
 import { crashLines, installProcessGuard, monitoredExitCode, processFailures } from './lib/guard.js';
-import { ClientPool, drive, forMs, memoryMb, Recorder } from './lib/load.js';
-import { type GatewayProcess, spawnGateway, stopGateway } from './lib/processes.js';
+import { ClientPool, drive, forMs, Recorder } from './lib/load.js';
+import { type GatewayProcess, rssMbOf, spawnGateway, stopGateway } from './lib/processes.js';
 import { type ScenarioReport, writeScenario } from './lib/report.js';
 
 installProcessGuard();
@@ -73,12 +73,20 @@ describe('chaos 7: a gateway process dies', () => {
   it('the others keep serving and cross-instance invalidation still holds', async () => {
     // Warm-up (not recorded): each process compiles its code paths under tsx on first use.
     await drive(pool, WORKERS, forMs(2000), work, new Recorder());
+    // Memory is the gateways' own (RSS of each process); the harness's is not reported here.
+    const gatewayRss = () => rssMbOf(gateways.map((g) => g.child.pid));
     const steady = new Recorder();
+    const steadyStart = upstream.hits.length;
     await drive(pool, WORKERS, forMs(3000), work, steady);
-    report.phases['3 instances'] = { ...steady.figures(), ...memoryMb() };
+    report.phases['3 instances'] = {
+      ...steady.figures(),
+      upstreamCalls: upstream.hits.length - steadyStart,
+      gatewaysRssMb: gatewayRss(),
+    };
     expect(steady.figures().ok).toBe(steady.figures().requests);
 
     const killPhase = new Recorder();
+    const killStart = upstream.hits.length;
     let killedAt = Number.POSITIVE_INFINITY;
     const load = drive(pool, WORKERS, forMs(5000), work, killPhase);
     await new Promise((r) => setTimeout(r, 1000)); // kill a second into the phase
@@ -95,6 +103,8 @@ describe('chaos 7: a gateway process dies', () => {
       failedInFlightAtKill: inFlightAtKill.filter((o) => o.kind !== 'ok').length,
       startedAfterKill: startedAfter.length,
       failedAfterKill: failedAfter.length,
+      upstreamCalls: upstream.hits.length - killStart,
+      gatewaysRssMb: gatewayRss(),
     };
     report.claims['every call started after the kill succeeds (the proxy routes to the survivors)'] =
       startedAfter.length > 0 && failedAfter.length === 0;

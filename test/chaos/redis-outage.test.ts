@@ -70,13 +70,20 @@ describe('chaos 5: Redis dies under load', () => {
     );
 
     const before = new Recorder();
+    const t0 = performance.now();
     await Promise.all([
       drive(poolA, WORKERS, forMs(2000), work, before),
       drive(poolB, WORKERS, forMs(2000), work, before),
     ]);
-    report.phases['redis up'] = { ...before.figures(), l2: a.cache.stats().l2, ...memoryMb() };
+    report.phases['redis up'] = {
+      ...before.figures(),
+      upstreamCalls: upstream.hitsSince(t0).length,
+      l2: a.cache.stats().l2,
+      ...memoryMb(),
+    };
 
     const during = new Recorder();
+    const t1 = performance.now();
     let stop = false;
     const load = Promise.all([
       drive(poolA, WORKERS, () => stop, work, during),
@@ -107,6 +114,7 @@ describe('chaos 5: Redis dies under load', () => {
     await load;
     report.phases['redis killed -> restarted'] = {
       ...during.figures(),
+      upstreamCalls: upstream.hitsSince(t1).length,
       outageMs: Math.round(restartedAt - killedAt),
       // From the restart command (the new redis-server's start-up included) to B's bus resubscribed.
       busBackAfterRestartBeganMs: recovered ? Math.round(busBackAt - restartBegan) : 'never',
@@ -117,11 +125,17 @@ describe('chaos 5: Redis dies under load', () => {
     // After the bus gap B dropped its L1: "hot" is read fresh.
     const hotOnB = await poolB.call(0, 'get_item_cached', { id: 'hot' });
     const afterRec = new Recorder();
+    const t2 = performance.now();
     await Promise.all([
       drive(poolA, WORKERS, forMs(2000), work, afterRec),
       drive(poolB, WORKERS, forMs(2000), work, afterRec),
     ]);
-    report.phases['redis back'] = { ...afterRec.figures(), l2: b.cache.stats().l2, ...memoryMb() };
+    report.phases['redis back'] = {
+      ...afterRec.figures(),
+      upstreamCalls: upstream.hitsSince(t2).length,
+      l2: b.cache.stats().l2,
+      ...memoryMb(),
+    };
     // Redis is back (and each L2 breaker has had its 1 s recovery under load): what A caches, B finds in L2.
     await poolA.call(0, 'get_item_cached', { id: 'after-restart' });
     const l2Hit = await poolB.call(0, 'get_item_cached', { id: 'after-restart' });

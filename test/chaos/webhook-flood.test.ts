@@ -15,7 +15,7 @@ import {
   processFailures,
 } from './lib/guard.js';
 import { ClientPool, round, type ToolResult } from './lib/load.js';
-import { type GatewayProcess, spawnGateway, stopGateway } from './lib/processes.js';
+import { type GatewayProcess, rssMbOf, spawnGateway, stopGateway } from './lib/processes.js';
 import { type ScenarioReport, writeScenario } from './lib/report.js';
 
 installProcessGuard();
@@ -351,6 +351,7 @@ describe('chaos 6: webhook flood through the gateway', () => {
       gaveUp.push(d);
     });
     const floodMs = Math.round(performance.now() - t0);
+    const rssAfterFlood = rssMbOf([httpGateway!.child.pid, stdio.transport.pid ?? undefined]);
     floodDone = true;
     onProgress?.();
     await chaos;
@@ -403,6 +404,7 @@ describe('chaos 6: webhook flood through the gateway', () => {
       p50Ms: q(0.5),
       p99Ms: q(0.99),
       durationMs: floodMs,
+      gatewaysRssMbAfter: rssAfterFlood,
     };
     report.phases.outcome = {
       validIds: items.length,

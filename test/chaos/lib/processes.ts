@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { GatewayConfigShape } from '../../../src/mcp/index.js';
@@ -90,4 +90,21 @@ export async function stopGateway(
     clearTimeout(t);
   }
   return p.exited;
+}
+
+/**
+ * Resident memory of the processes (MB, from /proc/<pid>/status on Linux), as "a / b / c"; "n/a" for
+ * one that is gone or when /proc is not there. The load harness's own memory is not the gateway's.
+ */
+export function rssMbOf(pids: readonly (number | undefined)[]): string {
+  return pids
+    .map((pid) => {
+      try {
+        const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+        return kb ? String(Math.round(Number(kb) / 102.4) / 10) : 'n/a';
+      } catch {
+        return 'n/a';
+      }
+    })
+    .join(' / ');
 }

@@ -6,9 +6,8 @@ import {
   MemoryBreakerStateStore,
   type StateChangeEvent,
 } from '../../src/resilience/index.js';
-
-const fail = () => Promise.reject(new Error('boom'));
-const ok = () => Promise.resolve('ok');
+import { deferred } from '../helpers/deferred.js';
+import { fail, ok } from './helpers.js';
 
 async function run(
   b: { execute: (fn: () => Promise<unknown>) => Promise<unknown> },
@@ -19,17 +18,6 @@ async function run(
   } catch (error) {
     return { error };
   }
-}
-
-/** A promise the test settles by hand, to hold a call in flight. */
-function deferred<T = string>() {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
 }
 
 describe('circuitBreaker: consecutive model and state machine', () => {
@@ -117,8 +105,8 @@ describe('circuitBreaker: consecutive model and state machine', () => {
     });
     await run(b, fail);
     clock.advance(100);
-    const p1 = deferred();
-    const p2 = deferred();
+    const p1 = deferred<string>();
+    const p2 = deferred<string>();
     const c1 = b.execute(() => p1.promise);
     const c2 = b.execute(() => p2.promise);
     expect(b.state).toBe('half-open');
@@ -130,7 +118,7 @@ describe('circuitBreaker: consecutive model and state machine', () => {
     expect(b.state).toBe('half-open');
     expect(b.snapshot()).toMatchObject({ halfOpenSuccesses: 1, halfOpenInFlight: 1 });
     // A slot is free again: another probe is admitted.
-    const p3 = deferred();
+    const p3 = deferred<string>();
     const c3 = b.execute(() => p3.promise);
     expect(b.snapshot().halfOpenInFlight).toBe(2);
     p2.resolve('b');

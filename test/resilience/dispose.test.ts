@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AbortedError, ManualClock } from '../../src/core/index.js';
 import { bulkhead, circuitBreaker, rateLimiter, retry, timeout, wrap } from '../../src/resilience/index.js';
-
-function outcome<T>(p: Promise<T>) {
-  const s: { done: boolean; error?: unknown; value?: T } = { done: false };
-  p.then(
-    (value) => Object.assign(s, { done: true, value }),
-    (error) => Object.assign(s, { done: true, error }),
-  );
-  return s;
-}
+import { outcome } from './helpers.js';
 
 describe('dispose', () => {
   it('a disposed composition leaves nothing scheduled and rejects the calls that were waiting', async () => {

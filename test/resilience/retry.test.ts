@@ -6,9 +6,11 @@ import {
   type GiveUpEvent,
   RetryBudgetExhaustedError,
   type RetryEvent,
+  type RetryOptions,
   retry,
   retryBudget,
 } from '../../src/resilience/index.js';
+import { drive } from './helpers.js';
 
 class Flaky extends Error {
   constructor(
@@ -20,40 +22,54 @@ class Flaky extends Error {
   }
 }
 
-/** Runs `p` to completion by advancing the manual clock step by step; returns outcome and time taken. */
-async function drive<T>(clock: ManualClock, p: Promise<T>, stepMs = 1, maxSteps = 200_000) {
-  let settled = false;
-  let value: T | undefined;
-  let error: unknown;
-  p.then(
-    (v) => {
-      settled = true;
-      value = v;
+/** A retry policy whose onRetry and onGiveUp events are recorded, in order. */
+function recordingRetry(options: RetryOptions) {
+  const events: RetryEvent[] = [];
+  const gaveUp: GiveUpEvent[] = [];
+  const policy = retry({ ...options, onRetry: (e) => events.push(e), onGiveUp: (e) => gaveUp.push(e) });
+  return { policy, events, gaveUp };
+}
+
+/** An operation that throws `error` on every call, counting the calls. */
+function alwaysThrowing(error: unknown) {
+  const op = {
+    calls: 0,
+    run: (): never => {
+      op.calls++;
+      throw error;
     },
-    (e) => {
-      settled = true;
-      error = e;
-    },
-  );
-  const t0 = clock.now();
-  for (let i = 0; i < maxSteps && !settled; i++) await clock.advanceAsync(stepMs);
-  if (!settled) throw new Error('promise did not settle');
-  return { value, error, elapsed: clock.now() - t0 };
+  };
+  return op;
+}
+
+/**
+ * Runs a policy built from `options` on an operation that throws `asked`, and checks it gave up at
+ * once: `asked` itself, one call, no retry event, no time passed and no timer left. Returns the
+ * give-up events for the caller's reason check.
+ */
+async function expectGivesUpAtOnce(options: RetryOptions, asked: Error) {
+  const clock = new ManualClock(0);
+  const { policy, events, gaveUp } = recordingRetry({ ...options, clock });
+  const op = alwaysThrowing(asked);
+  expect(await policy.execute(op.run).catch((e: unknown) => e)).toBe(asked);
+  expect(op.calls).toBe(1);
+  expect(events).toEqual([]);
+  expect(clock.now()).toBe(0);
+  expect(clock.pending()).toBe(0);
+  return gaveUp;
 }
 
 describe('retry', () => {
   it('follows the exponential schedule without jitter, capped by maxDelayMs', async () => {
     const clock = new ManualClock(1000);
     const starts: number[] = [];
-    const events: RetryEvent[] = [];
-    const policy = retry({
+    const { policy, events } = recordingRetry({
       maxAttempts: 6,
       baseDelayMs: 100,
       multiplier: 2,
       maxDelayMs: 500,
       jitter: 'none',
       clock,
-      onRetry: (e) => events.push(e),
     });
     const { error } = await drive(
       clock,
@@ -112,35 +128,26 @@ describe('retry', () => {
 
   it('uses the injected random source for jitter', async () => {
     const clock = new ManualClock();
-    const delays: number[] = [];
-    const policy = retry({
+    const { policy, events } = recordingRetry({
       maxAttempts: 3,
       baseDelayMs: 100,
       jitter: 'full',
       random: () => 0.25,
       clock,
-      onRetry: (e) => delays.push(e.delayMs),
     });
-    await drive(
-      clock,
-      policy.execute(() => {
-        throw new Error('x');
-      }),
-    );
-    expect(delays).toEqual([25, 50]);
+    await drive(clock, policy.execute(alwaysThrowing(new Error('x')).run));
+    expect(events.map((e) => e.delayMs)).toEqual([25, 50]);
   });
 
   it('retries results rejected by retryOnResult and returns the last one when attempts run out', async () => {
     const clock = new ManualClock();
-    const gaveUp: GiveUpEvent[] = [];
     let calls = 0;
-    const policy = retry({
+    const { policy, gaveUp } = recordingRetry({
       maxAttempts: 3,
       baseDelayMs: 1,
       jitter: 'none',
       clock,
       retryOnResult: (r) => (r as { status: number }).status === 503,
-      onGiveUp: (e) => gaveUp.push(e),
     });
     const { value } = await drive(
       clock,
@@ -151,33 +158,21 @@ describe('retry', () => {
   });
 
   it('does not retry errors rejected by retryOn, and reports not-retryable', async () => {
-    const gaveUp: GiveUpEvent[] = [];
-    let calls = 0;
-    const policy = retry({
-      maxAttempts: 5,
-      retryOn: (e) => !(e instanceof TypeError),
-      onGiveUp: (e) => gaveUp.push(e),
-    });
-    await expect(
-      policy.execute(() => {
-        calls++;
-        throw new TypeError('bad input');
-      }),
-    ).rejects.toBeInstanceOf(TypeError);
-    expect(calls).toBe(1);
+    const { policy, gaveUp } = recordingRetry({ maxAttempts: 5, retryOn: (e) => !(e instanceof TypeError) });
+    const op = alwaysThrowing(new TypeError('bad input'));
+    await expect(policy.execute(op.run)).rejects.toBeInstanceOf(TypeError);
+    expect(op.calls).toBe(1);
     expect(gaveUp[0]?.reason).toBe('not-retryable');
   });
 
   it('honours Retry-After from retryAfterMs and from a raw header', async () => {
     const clock = new ManualClock(Date.UTC(2026, 0, 1));
-    const events: RetryEvent[] = [];
-    const policy = retry({
+    const { policy, events } = recordingRetry({
       maxAttempts: 4,
       baseDelayMs: 10,
       maxDelayMs: 5000,
       jitter: 'none',
       clock,
-      onRetry: (e) => events.push(e),
     });
     const errors = [
       new Flaky(1, { retryAfterMs: 1234 }),
@@ -202,30 +197,9 @@ describe('retry', () => {
   });
 
   it('gives up at once with the last error when Retry-After exceeds maxDelayMs (never retries early)', async () => {
-    const clock = new ManualClock(0);
-    const events: RetryEvent[] = [];
-    const gaveUp: GiveUpEvent[] = [];
-    let calls = 0;
-    const policy = retry({
-      maxAttempts: 5,
-      maxDelayMs: 30_000,
-      clock,
-      onRetry: (e) => events.push(e),
-      onGiveUp: (e) => gaveUp.push(e),
-    });
     const asked = new Flaky(1, { retryAfterMs: 120_000 });
-    const err = await policy
-      .execute(() => {
-        calls++;
-        throw asked;
-      })
-      .catch((e: unknown) => e);
-    expect(err).toBe(asked);
-    expect(calls).toBe(1);
-    expect(events).toEqual([]);
+    const gaveUp = await expectGivesUpAtOnce({ maxAttempts: 5, maxDelayMs: 30_000 }, asked);
     expect(gaveUp).toEqual([{ attempt: 1, reason: 'retry-after-too-long', error: asked }]);
-    expect(clock.now()).toBe(0);
-    expect(clock.pending()).toBe(0);
   });
 
   it('waits exactly maxDelayMs when Retry-After equals it', async () => {
@@ -246,33 +220,19 @@ describe('retry', () => {
 
   it('ignores a malformed Retry-After and falls back to backoff', async () => {
     const clock = new ManualClock();
-    const events: RetryEvent[] = [];
-    const policy = retry({
-      maxAttempts: 2,
-      baseDelayMs: 40,
-      jitter: 'none',
-      clock,
-      onRetry: (e) => events.push(e),
-    });
-    await drive(
-      clock,
-      policy.execute(() => {
-        throw new Flaky(1, { retryAfter: 'whenever' });
-      }),
-    );
+    const { policy, events } = recordingRetry({ maxAttempts: 2, baseDelayMs: 40, jitter: 'none', clock });
+    await drive(clock, policy.execute(alwaysThrowing(new Flaky(1, { retryAfter: 'whenever' })).run));
     expect(events.map((e) => [e.delayMs, e.fromRetryAfter])).toEqual([[40, false]]);
   });
 
   it('honours Retry-After carried by a result too', async () => {
     const clock = new ManualClock();
-    const events: RetryEvent[] = [];
-    const policy = retry({
+    const { policy, events } = recordingRetry({
       maxAttempts: 2,
       baseDelayMs: 1,
       jitter: 'none',
       clock,
       retryOnResult: (r) => (r as { status: number }).status === 429,
-      onRetry: (e) => events.push(e),
     });
     const { value } = await drive(
       clock,
@@ -285,15 +245,13 @@ describe('retry', () => {
   it('stops at maxElapsedMs and cuts the last wait to end at the deadline', async () => {
     const clock = new ManualClock();
     const starts: number[] = [];
-    const gaveUp: GiveUpEvent[] = [];
-    const policy = retry({
+    const { policy, gaveUp } = recordingRetry({
       maxAttempts: 100,
       baseDelayMs: 300,
       multiplier: 1,
       jitter: 'none',
       maxElapsedMs: 1000,
       clock,
-      onGiveUp: (e) => gaveUp.push(e),
     });
     await drive(
       clock,
@@ -309,31 +267,12 @@ describe('retry', () => {
   });
 
   it('gives up at once when a Retry-After outlasts the deadline, instead of waiting and failing', async () => {
-    const clock = new ManualClock();
-    const events: RetryEvent[] = [];
-    const gaveUp: GiveUpEvent[] = [];
-    let calls = 0;
-    const policy = retry({
-      maxAttempts: 3,
-      maxDelayMs: 60_000,
-      maxElapsedMs: 2000,
-      clock,
-      onRetry: (e) => events.push(e),
-      onGiveUp: (e) => gaveUp.push(e),
-    });
     const asked = new Flaky(0, { retryAfterMs: 30_000 });
-    const err = await policy
-      .execute(() => {
-        calls++;
-        throw asked;
-      })
-      .catch((e: unknown) => e);
-    expect(err).toBe(asked);
-    expect(calls).toBe(1);
-    expect(events).toEqual([]);
+    const gaveUp = await expectGivesUpAtOnce(
+      { maxAttempts: 3, maxDelayMs: 60_000, maxElapsedMs: 2000 },
+      asked,
+    );
     expect(gaveUp[0]).toMatchObject({ attempt: 1, reason: 'max-elapsed', error: asked });
-    expect(clock.now()).toBe(0);
-    expect(clock.pending()).toBe(0);
   });
 
   it('retries after a Retry-After that fits in the time left', async () => {
@@ -356,22 +295,9 @@ describe('retry', () => {
   it('an abort during the wait rejects at once, clears the timer and starts no further attempt', async () => {
     const clock = new ManualClock();
     const ac = new AbortController();
-    const gaveUp: GiveUpEvent[] = [];
-    let calls = 0;
-    const policy = retry({
-      maxAttempts: 5,
-      baseDelayMs: 10_000,
-      jitter: 'none',
-      clock,
-      onGiveUp: (e) => gaveUp.push(e),
-    });
-    const p = policy.execute(
-      () => {
-        calls++;
-        throw new Error('down');
-      },
-      { signal: ac.signal },
-    );
+    const { policy, gaveUp } = recordingRetry({ maxAttempts: 5, baseDelayMs: 10_000, jitter: 'none', clock });
+    const op = alwaysThrowing(new Error('down'));
+    const p = policy.execute(op.run, { signal: ac.signal });
     const outcome = p.then(
       () => 'resolved',
       (e) => e,
@@ -383,7 +309,7 @@ describe('retry', () => {
     expect(err).toBeInstanceOf(AbortedError);
     expect(clock.pending()).toBe(0);
     await clock.advanceAsync(60_000);
-    expect(calls).toBe(1);
+    expect(op.calls).toBe(1);
     expect(gaveUp[0]?.reason).toBe('aborted');
   });
 
@@ -422,35 +348,22 @@ describe('retry', () => {
   it('stops retrying when the budget is exhausted, and can surface RetryBudgetExhaustedError', async () => {
     const clock = new ManualClock();
     const budget = retryBudget({ ratio: 0, minPerSec: 1, windowMs: 1000, clock });
-    const gaveUp: GiveUpEvent[] = [];
-    const policy = retry({
+    const { policy, gaveUp } = recordingRetry({
       maxAttempts: 10,
       baseDelayMs: 1,
       jitter: 'none',
       budget,
       clock,
-      onGiveUp: (e) => gaveUp.push(e),
     });
-    let calls = 0;
-    const { error } = await drive(
-      clock,
-      policy.execute(() => {
-        calls++;
-        throw new Error('down');
-      }),
-    );
+    const op = alwaysThrowing(new Error('down'));
+    const { error } = await drive(clock, policy.execute(op.run));
     // One retry allowed per second (minPerSec 1, window 1 s): first try + 1 retry.
-    expect(calls).toBe(2);
+    expect(op.calls).toBe(2);
     expect((error as Error).message).toBe('down');
     expect(gaveUp[0]?.reason).toBe('budget');
 
     const strict = retry({ maxAttempts: 10, baseDelayMs: 1, budget, clock, onBudgetExhausted: 'error' });
-    const r = await drive(
-      clock,
-      strict.execute(() => {
-        throw new Error('still down');
-      }),
-    );
+    const r = await drive(clock, strict.execute(alwaysThrowing(new Error('still down')).run));
     expect(r.error).toBeInstanceOf(RetryBudgetExhaustedError);
     expect(((r.error as Error).cause as Error).message).toBe('still down');
   });

@@ -7,19 +7,8 @@ import {
   MemoryBreakerStateStore,
   type SharedBreakerState,
 } from '../../src/resilience/index.js';
-
-const fail = () => Promise.reject(new Error('boom'));
-const ok = () => Promise.resolve('ok');
-
-function deferred() {
-  let resolve!: (v: string) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<string>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+import { deferred } from '../helpers/deferred.js';
+import { fail, ok } from './helpers.js';
 
 /** A memory store whose notifications arrive only when `deliver()` is called, like pub/sub latency. */
 class DelayedStore implements BreakerStateStore {
@@ -137,8 +126,8 @@ describe('half-open probe limit counts probes until they settle (item 5)', () =>
     });
     await b.execute(fail).catch(() => {});
     clock.advance(100);
-    const slow = deferred();
-    const failing = deferred();
+    const slow = deferred<string>();
+    const failing = deferred<string>();
     const p1 = b.execute(() => slow.promise);
     const p2 = b.execute(() => failing.promise);
     failing.reject(new Error('probe failed'));
@@ -146,7 +135,7 @@ describe('half-open probe limit counts probes until they settle (item 5)', () =>
     expect(b.state).toBe('open');
     clock.advance(100);
     // One slot is still held by the slow probe: one new probe, then rejection.
-    const next = deferred();
+    const next = deferred<string>();
     const p3 = b.execute(() => next.promise);
     expect(b.state).toBe('half-open');
     await expect(b.execute(ok)).rejects.toBeInstanceOf(CircuitOpenError);
@@ -163,11 +152,11 @@ describe('half-open probe limit counts probes until they settle (item 5)', () =>
   it('calls admitted while closed are not probes and take no slot', async () => {
     const clock = new ManualClock();
     const b = circuitBreaker({ model: { kind: 'consecutive', threshold: 1 }, recoveryMs: 100, clock });
-    const old = deferred();
+    const old = deferred<string>();
     const running = b.execute(() => old.promise);
     await b.execute(fail).catch(() => {});
     clock.advance(100);
-    const probe = deferred();
+    const probe = deferred<string>();
     const p = b.execute(() => probe.promise);
     expect(b.snapshot().halfOpenInFlight).toBe(1);
     old.resolve('x');
@@ -185,7 +174,7 @@ describe('half-open rejection hint (item 6)', () => {
     const b = circuitBreaker({ model: { kind: 'consecutive', threshold: 1 }, recoveryMs: 30_000, clock });
     await b.execute(fail).catch(() => {});
     clock.advance(30_000);
-    const probe = deferred();
+    const probe = deferred<string>();
     const p = b.execute(() => probe.promise);
     const err = await b.execute(ok).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CircuitOpenError);
@@ -210,7 +199,7 @@ describe('half-open rejection hint (item 6)', () => {
       });
       await b.execute(fail).catch(() => {});
       clock.advance(5000);
-      const probe = deferred();
+      const probe = deferred<string>();
       const p = b.execute(() => probe.promise);
       const err = (await b.execute(ok).catch((e: unknown) => e)) as CircuitOpenError;
       expect(err.retryAfterMs).toBe(want);

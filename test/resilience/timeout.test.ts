@@ -2,23 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { AbortedError, ManualClock } from '../../src/core/index.js';
 import { DeadlineQueue } from '../../src/resilience/deadline-queue.js';
 import { type PolicyContext, TimeoutError, timeout } from '../../src/resilience/index.js';
+import { outcome } from './helpers.js';
 
 const never = () => new Promise<never>(() => {});
-
-function settleState<T>(p: Promise<T>) {
-  const s: { done: boolean; value?: T; error?: unknown } = { done: false };
-  p.then(
-    (value) => Object.assign(s, { done: true, value }),
-    (error) => Object.assign(s, { done: true, error }),
-  );
-  return s;
-}
 
 describe('timeout', () => {
   it('rejects with TimeoutError when the limit passes, even if the operation ignores the signal', async () => {
     const clock = new ManualClock();
     const t = timeout({ ms: 500, clock });
-    const s = settleState(t.execute(never));
+    const s = outcome(t.execute(never));
     await clock.advanceAsync(499);
     expect(s.done).toBe(false);
     await clock.advanceAsync(1);
@@ -31,7 +23,7 @@ describe('timeout', () => {
     const clock = new ManualClock();
     const t = timeout({ ms: 100, clock, phase: 'total' });
     let signal: AbortSignal | undefined;
-    const s = settleState(
+    const s = outcome(
       t.execute((ctx) => {
         signal = ctx.signal;
         return never();
@@ -48,7 +40,7 @@ describe('timeout', () => {
     const clock = new ManualClock();
     const t = timeout({ ms: 10, clock });
     let ctx: PolicyContext | undefined;
-    const s = settleState(
+    const s = outcome(
       t.execute((c) => {
         ctx = c;
         return never();
@@ -81,7 +73,7 @@ describe('timeout', () => {
     const t = timeout({ ms: 1000, clock });
     const resolvers: (() => void)[] = [];
     const calls = Array.from({ length: 100 }, () =>
-      settleState(t.execute(() => new Promise<void>((r) => resolvers.push(r)))),
+      outcome(t.execute(() => new Promise<void>((r) => resolvers.push(r)))),
     );
     expect(clock.pending()).toBe(1);
     expect(t.pending).toBe(100);
@@ -99,9 +91,9 @@ describe('timeout', () => {
   it('calls started later time out at their own deadline, not the first one', async () => {
     const clock = new ManualClock();
     const t = timeout({ ms: 100, clock });
-    const a = settleState(t.execute(never));
+    const a = outcome(t.execute(never));
     await clock.advanceAsync(60);
-    const b = settleState(t.execute(never));
+    const b = outcome(t.execute(never));
     await clock.advanceAsync(40);
     expect(a.error).toBeInstanceOf(TimeoutError);
     expect(b.done).toBe(false);
@@ -114,7 +106,7 @@ describe('timeout', () => {
   it('dispose() leaves nothing scheduled', async () => {
     const clock = new ManualClock();
     const t = timeout({ ms: 1000, clock });
-    const s = settleState(t.execute(never));
+    const s = outcome(t.execute(never));
     await t.execute(async () => 1);
     expect(clock.pending()).toBe(1);
     t.dispose();

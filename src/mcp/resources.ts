@@ -4,11 +4,13 @@ import {
   type McpServer,
   ProtocolError,
   ProtocolErrorCode,
+  ResourceNotFoundError,
   ResourceTemplate,
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import { checkTemplateTarget, type TemplateTargetIndex } from '../config/resource-targets.js';
 import { ConfigError } from '../core/index.js';
+import { ERROR_META_KEY } from './error-result.js';
 
 /**
  * One configured resource template, read by calling a tool (or an OpenAPI operation) with the URI's
@@ -111,6 +113,27 @@ function coerce(value: string, type: unknown): unknown {
   return value;
 }
 
+/**
+ * A URI variable as the tool should see it: the SDK's matcher hands back the raw, still
+ * percent-encoded text (`a%20b`), and the tool would encode it once more on the wire.
+ */
+function decodeVariable(uri: string, name: string, raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new ProtocolError(
+      ProtocolErrorCode.InvalidParams,
+      `${uri}: the value of {${name}} is not valid percent-encoding; encode it with encodeURIComponent`,
+    );
+  }
+}
+
+/** The upstream's HTTP status behind a tool error, when it had one. */
+function statusOf(result: CallToolResult): number | undefined {
+  const meta = result._meta?.[ERROR_META_KEY] as { status?: unknown } | undefined;
+  return typeof meta?.status === 'number' ? meta.status : undefined;
+}
+
 function textOfResult(result: CallToolResult): string {
   const first = result.content?.[0];
   return first && first.type === 'text' ? first.text : 'the tool returned no text';
@@ -148,8 +171,10 @@ export function registerResources(
       },
       async (uri, variables, ctx) => {
         const args: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(variables))
-          args[k] = coerce(Array.isArray(v) ? v.join(',') : v, t.types[k]);
+        for (const [k, v] of Object.entries(variables)) {
+          const raw = Array.isArray(v) ? v.join(',') : v;
+          args[k] = coerce(decodeVariable(uri.href, k, raw), t.types[k]);
+        }
         const invalid = t.check(args);
         if (invalid)
           throw new ProtocolError(
@@ -157,7 +182,13 @@ export function registerResources(
             `${uri.href} does not fit the input of ${templateTargetLabel(shape)}: ${invalid}`,
           );
         const result = await t.run(args, ctx);
-        // An upstream failure is a read error the client can act on, with the tool's own message.
+        // An upstream failure is a read error the client can act on, with the tool's own message;
+        // the upstream's 404 is the protocol's "resource not found".
+        if (result.isError && statusOf(result) === 404)
+          throw new ResourceNotFoundError(
+            uri.href,
+            `${uri.href} was not found: ${templateTargetLabel(shape)} answered 404. ${textOfResult(result)}`,
+          );
         if (result.isError)
           throw new ProtocolError(
             ProtocolErrorCode.InternalError,

@@ -1,6 +1,6 @@
 import type { Logger } from '../core/index.js';
 import type { WebhookContext, WebhookEvent, WebhookHandlerFn } from './event.js';
-import { MissingTemplateFieldError, PayloadTemplate } from './template.js';
+import { MissingTemplateFieldError, PayloadTemplate, type TemplateEscape } from './template.js';
 
 /** What the invalidate action needs from a cache (`conduit/cache`'s cache fits). */
 export interface CacheInvalidator {
@@ -39,12 +39,12 @@ function renderAll(
   templates: readonly PayloadTemplate[],
   event: WebhookEvent,
   logger: Logger,
-  escapeGlob: boolean,
+  escape: TemplateEscape,
 ): string[] {
   const out: string[] = [];
   for (const t of templates) {
     try {
-      out.push(t.render(event.payload, escapeGlob));
+      out.push(t.render(event.payload, escape));
     } catch (err) {
       if (!(err instanceof MissingTemplateFieldError)) throw err;
       // A retry would carry the same payload, so failing cannot help: skip this one and say so.
@@ -71,14 +71,17 @@ export function invalidate(options: InvalidateActionOptions): WebhookHandlerFn {
     for (const key of renderAll(keys, event, ctx.logger, false)) await cache.delete(key);
     const renderedTags = renderAll(tags, event, ctx.logger, false);
     if (renderedTags.length > 0) await cache.invalidateTags(renderedTags);
-    for (const glob of renderAll(patterns, event, ctx.logger, true)) await cache.invalidatePattern(glob);
+    for (const glob of renderAll(patterns, event, ctx.logger, 'glob')) await cache.invalidatePattern(glob);
   };
 }
 
 /** Options of `publish`. */
 export interface PublishActionOptions {
   publisher: EventPublisher;
-  /** Resource URI templates, e.g. `todo://items/{data.id}`. Missing fields skip that URI (logged). */
+  /**
+   * Resource URI templates, e.g. `todo://items/{data.id}`; values are percent-encoded (`a b` becomes
+   * `a%20b`). Missing fields skip that URI (logged).
+   */
   uris?: string[];
   /** Include the parsed payload in the event. Default false. */
   includePayload?: boolean;
@@ -94,7 +97,7 @@ export function publish(options: PublishActionOptions): WebhookHandlerFn {
       endpoint: event.endpoint,
       eventId: event.id,
       eventType: event.type,
-      uris: renderAll(uris, event, ctx.logger, false),
+      uris: renderAll(uris, event, ctx.logger, 'uri'),
       receivedAt: event.receivedAt,
     };
     if (includePayload) published.payload = event.payload;

@@ -40,7 +40,7 @@ export { type DedupeStore, type ClaimResult, DEFAULT_DEDUPE_TTL_MS } from './ded
 export { MemoryDedupeStore, type MemoryDedupeStoreOptions } from './memory-dedupe-store.js';
 export { RedisDedupeStore, type RedisDedupeStoreOptions } from './redis-dedupe-store.js';
 export { TypeRouter } from './dispatch.js';
-export { PayloadTemplate, MissingTemplateFieldError } from './template.js';
+export { PayloadTemplate, MissingTemplateFieldError, type TemplateEscape } from './template.js';
 export type { WebhookEvent, WebhookContext, WebhookHandlerFn } from './event.js';
 export {
   invalidate,

@@ -1,14 +1,24 @@
-import { ConfigError } from '../core/index.js';
+import { ConduitError, ConfigError } from '../core/index.js';
 
 /** Thrown by `render` when a field the template reads is missing or not a string, number or boolean. */
-export class MissingTemplateFieldError extends Error {
+export class MissingTemplateFieldError extends ConduitError {
   constructor(
     readonly template: string,
     readonly field: string,
   ) {
-    super(`template ${JSON.stringify(template)}: field ${field} is missing or not a scalar in the payload`);
+    super(
+      'WEBHOOK_TEMPLATE_FIELD',
+      `template ${JSON.stringify(template)}: field ${field} is missing or not a scalar in the payload`,
+    );
   }
 }
+
+/**
+ * How substituted values are escaped: `glob` escapes `* ? [ ] \` so a payload value can never widen an
+ * invalidation pattern; `uri` percent-encodes them as one URI component, so `{data.id}` = "a b" renders
+ * `items://a%20b`, the URI a client reads and subscribes to. `true` means `glob` (older call sites).
+ */
+export type TemplateEscape = 'glob' | 'uri' | boolean;
 
 const GLOB_SPECIAL = /[*?[\]\\]/g;
 
@@ -42,11 +52,8 @@ export class PayloadTemplate {
     this.literals.push(rest);
   }
 
-  /**
-   * Renders against `payload`. With `escapeGlob`, substituted values have `* ? [ ] \` escaped, so a
-   * payload value can never widen an invalidation pattern.
-   */
-  render(payload: unknown, escapeGlob = false): string {
+  /** Renders against `payload`, escaping substituted values as `escape` says (none by default). */
+  render(payload: unknown, escape: TemplateEscape = false): string {
     let out = this.literals[0]!;
     for (let i = 0; i < this.paths.length; i++) {
       const path = this.paths[i]!;
@@ -62,7 +69,13 @@ export class PayloadTemplate {
         throw new MissingTemplateFieldError(this.source, path.join('.'));
       }
       const text = String(value);
-      out += (escapeGlob ? text.replace(GLOB_SPECIAL, '\\$&') : text) + this.literals[i + 1]!;
+      const escaped =
+        escape === 'uri'
+          ? encodeURIComponent(text)
+          : escape
+            ? text.replace(GLOB_SPECIAL, '\\$&')
+            : text;
+      out += escaped + this.literals[i + 1]!;
     }
     return out;
   }

@@ -39,12 +39,12 @@ function renderAll(
   templates: readonly PayloadTemplate[],
   event: WebhookEvent,
   logger: Logger,
-  escape: TemplateEscape,
+  escaping: TemplateEscape,
 ): string[] {
   const out: string[] = [];
   for (const t of templates) {
     try {
-      out.push(t.render(event.payload, escape));
+      out.push(t.render(event.payload, escaping));
     } catch (err) {
       if (!(err instanceof MissingTemplateFieldError)) throw err;
       // A retry would carry the same payload, so failing cannot help: skip this one and say so.

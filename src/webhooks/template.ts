@@ -52,8 +52,8 @@ export class PayloadTemplate {
     this.literals.push(rest);
   }
 
-  /** Renders against `payload`, escaping substituted values as `escape` says (none by default). */
-  render(payload: unknown, escape: TemplateEscape = false): string {
+  /** Renders against `payload`, escaping substituted values as `escaping` says (none by default). */
+  render(payload: unknown, escaping: TemplateEscape = false): string {
     let out = this.literals[0]!;
     for (let i = 0; i < this.paths.length; i++) {
       const path = this.paths[i]!;
@@ -70,11 +70,7 @@ export class PayloadTemplate {
       }
       const text = String(value);
       const escaped =
-        escape === 'uri'
-          ? encodeURIComponent(text)
-          : escape
-            ? text.replace(GLOB_SPECIAL, '\\$&')
-            : text;
+        escaping === 'uri' ? encodeURIComponent(text) : escaping ? text.replace(GLOB_SPECIAL, '\\$&') : text;
       out += escaped + this.literals[i + 1]!;
     }
     return out;

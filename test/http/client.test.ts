@@ -1,9 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { AbortedError, createRecordingLogger, ManualClock } from '../../src/core/index.js';
 import {
-  createHttpClient,
-  type HttpClient,
+  type HttpClientOptions,
   type HttpMetricsEvent,
   HttpStatusError,
   InvalidJsonError,
@@ -13,34 +12,22 @@ import {
   ResponseValidationError,
   TimeoutError,
 } from '../../src/http/index.js';
-import { sendJson, startServer, type TestServer } from './server.js';
+import { type Handler, httpTestHarness } from './harness.js';
+import { sendJson } from './server.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
+const { serve } = httpTestHarness();
 
-async function setup(
-  handler: Parameters<typeof startServer>[0],
-  options: Partial<Parameters<typeof createHttpClient>[0]> = {},
-): Promise<{ server: TestServer; client: HttpClient }> {
-  const server = await startServer(handler);
-  const client = createHttpClient({ baseUrl: server.url, retry: false, breaker: false, ...options });
-  cleanups.push(() => server.close());
-  cleanups.push(() => client.close());
-  return { server, client };
-}
+/** A test server and a client on it without retries or breaker, unless `options` turn them on. */
+const setup = (handler: Handler, options: Partial<HttpClientOptions> = {}) =>
+  serve(handler, { retry: false, breaker: false, ...options });
 
 describe('requests', () => {
   it('merges default and per-request headers and query, per-request winning', async () => {
-    const s = await startServer((_req, res, seen) => sendJson(res, 200, { url: seen.url }));
-    cleanups.push(() => s.close());
-    const c = createHttpClient({
-      baseUrl: `${s.url}/api/v2/`,
-      headers: { 'X-Team': 'default', 'X-Keep': 'kept' },
-      query: { region: 'eu', v: 1 },
-    });
-    cleanups.push(() => c.close());
+    const { server: s, client: c } = await serve(
+      (_req, res, seen) => sendJson(res, 200, { url: seen.url }),
+      { headers: { 'X-Team': 'default', 'X-Keep': 'kept' }, query: { region: 'eu', v: 1 } },
+      '/api/v2/',
+    );
     const res = await c.get('/users/{id}', {
       params: { id: 7 },
       headers: { 'x-team': 'mine' },

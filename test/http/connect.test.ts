@@ -1,17 +1,15 @@
 import { buildConnector, errors, Pool } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHttpClient, NetworkError, TimeoutError } from '../../src/http/index.js';
+import { httpTestHarness } from './harness.js';
 import { sendJson, startServer } from './server.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
+const { defer } = httpTestHarness();
 
 describe('connect failures', () => {
   it('names the connect phase and retries it', async () => {
     const server = await startServer((_req, res) => sendJson(res, 200, { ok: true }));
-    cleanups.push(() => server.close());
+    defer(() => server.close());
     // undici's connector seam: the first connect reports undici's own connect timeout, later ones connect.
     const real = buildConnector({});
     let connects = 0;
@@ -21,7 +19,7 @@ describe('connect failures', () => {
         else real(opts, cb);
       },
     });
-    cleanups.push(() => pool.close());
+    defer(() => pool.close());
     const noRetry = createHttpClient({ baseUrl: server.url, dispatcher: pool, retry: false });
     const err = (await noRetry.get('/x').catch((e: unknown) => e)) as TimeoutError;
     expect(err).toBeInstanceOf(TimeoutError);
@@ -46,7 +44,7 @@ describe('connect failures', () => {
       baseUrl: url,
       retry: { baseDelayMs: 0, maxAttempts: 3, onRetry: (e) => attempts.push(e.attempt) },
     });
-    cleanups.push(() => client.close());
+    defer(() => client.close());
     const err = (await client.get('/x').catch((e: unknown) => e)) as NetworkError;
     expect(err).toBeInstanceOf(NetworkError);
     expect(err.causeCode).toBe('ECONNREFUSED');

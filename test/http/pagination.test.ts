@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   createHttpClient,
@@ -7,24 +7,15 @@ import {
   PaginationLimitError,
   PaginationLoopError,
 } from '../../src/http/index.js';
-import { sendJson, startServer } from './server.js';
+import { type Handler, httpTestHarness } from './harness.js';
+import { sendJson } from './server.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
+const harness = httpTestHarness();
 
 const ALL = Array.from({ length: 23 }, (_, i) => ({ id: i + 1 }));
 
-async function serve(handler: Parameters<typeof startServer>[0]) {
-  const server = await startServer(handler);
-  const client = createHttpClient({ baseUrl: `${server.url}/api`, query: { api_key: 'k1' } });
-  cleanups.push(
-    () => server.close(),
-    () => client.close(),
-  );
-  return { server, client };
-}
+/** A test server and a client on its `/api` with a default `api_key` query parameter. */
+const serve = (handler: Handler) => harness.serve(handler, { query: { api_key: 'k1' } }, '/api');
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -56,7 +47,7 @@ describe('paginate', () => {
       sendJson(res, 200, { items: ALL.slice(start, start + 10), next_cursor: next });
     });
     const client = createHttpClient({ baseUrl: server.url });
-    cleanups.push(() => client.close());
+    harness.defer(() => client.close());
     const Page = z.object({
       items: z.array(z.object({ id: z.number() })),
       next_cursor: z.string().nullable(),

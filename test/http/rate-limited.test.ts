@@ -1,8 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/index.js';
 import {
-  createHttpClient,
-  type HttpClient,
   type HttpClientOptions,
   type HttpMetricsEvent,
   HttpStatusError,
@@ -11,28 +9,23 @@ import {
 } from '../../src/http/index.js';
 import { finalError } from '../../src/http/retry-rules.js';
 import { RateLimitExceededError } from '../../src/resilience/index.js';
-import { sendJson, startServer, type TestServer } from './server.js';
+import { httpTestHarness } from './harness.js';
+import { sendJson } from './server.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
+const { serve } = httpTestHarness();
 
-/** An upstream that answers every request 429 with `Retry-After: <retryAfter>`. */
-async function setup(
-  retryAfter: string | undefined,
-  options: Partial<HttpClientOptions> = {},
-): Promise<{ server: TestServer; client: HttpClient }> {
-  const server = await startServer((_req, res) =>
-    sendJson(res, 429, { error: 'slow down' }, retryAfter !== undefined ? { 'retry-after': retryAfter } : {}),
+/** An upstream that answers every request 429 with `Retry-After: <retryAfter>`, and a client on it. */
+const setup = (retryAfter: string | undefined, options: Partial<HttpClientOptions> = {}) =>
+  serve(
+    (_req, res) =>
+      sendJson(
+        res,
+        429,
+        { error: 'slow down' },
+        retryAfter !== undefined ? { 'retry-after': retryAfter } : {},
+      ),
+    options,
   );
-  const client = createHttpClient({ baseUrl: server.url, ...options });
-  cleanups.push(
-    () => server.close(),
-    () => client.close(),
-  );
-  return { server, client };
-}
 
 describe('an upstream 429 that outlasts the retries', () => {
   it('ends as RATE_LIMITED (still an HttpStatusError 429 with its Retry-After), after every attempt', async () => {

@@ -1,57 +1,31 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AbortedError, createRecordingLogger, ManualClock } from '../../src/core/index.js';
 import {
   BulkheadRejectedError,
   CircuitOpenError,
-  createHttpClient,
-  type HttpClient,
-  type HttpClientOptions,
   type HttpMetricsEvent,
   HttpStatusError,
   RateLimitedError,
   TimeoutError,
 } from '../../src/http/index.js';
-import { sendJson, startServer, type TestServer } from './server.js';
+import { type Handler, httpTestHarness } from './harness.js';
+import { sendJson } from './server.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-async function setup(
-  handler: Parameters<typeof startServer>[0],
-  options: Partial<HttpClientOptions> = {},
-): Promise<{ server: TestServer; client: HttpClient }> {
-  const server = await startServer(handler);
-  const client = createHttpClient({ baseUrl: server.url, ...options });
-  cleanups.push(
-    () => server.close(),
-    () => client.close(),
-  );
-  return { server, client };
-}
+const { serve } = httpTestHarness();
 
 /** A handler that answers from a script, one entry per request, repeating the last. */
-function script(
-  ...steps: ((
-    res: Parameters<Parameters<typeof startServer>[0]>[1],
-    req: Parameters<Parameters<typeof startServer>[0]>[0],
-  ) => void)[]
-) {
+function script(...steps: ((res: Parameters<Handler>[1], req: Parameters<Handler>[0]) => void)[]) {
   let i = 0;
-  return (
-    req: Parameters<Parameters<typeof startServer>[0]>[0],
-    res: Parameters<Parameters<typeof startServer>[0]>[1],
-  ) => {
+  return (req: Parameters<Handler>[0], res: Parameters<Handler>[1]) => {
     const step = steps[Math.min(i++, steps.length - 1)]!;
     step(res, req);
   };
 }
 
-const ok = (res: Parameters<Parameters<typeof startServer>[0]>[1]) => sendJson(res, 200, { ok: true });
+const ok = (res: Parameters<Handler>[1]) => sendJson(res, 200, { ok: true });
 const status =
   (code: number, headers: Record<string, string> = {}) =>
-  (res: Parameters<Parameters<typeof startServer>[0]>[1]) =>
+  (res: Parameters<Handler>[1]) =>
     sendJson(res, code, { error: code }, headers);
 
 /** Resolves with the delay of the next retry the client schedules. */
@@ -75,7 +49,7 @@ describe('retry', () => {
   it('retries a 500 and returns the 200 that follows', async () => {
     const logger = createRecordingLogger();
     const metrics: HttpMetricsEvent[] = [];
-    const { server, client } = await setup(script(status(500), ok), {
+    const { server, client } = await serve(script(status(500), ok), {
       retry: { baseDelayMs: 0 },
       logger,
       onMetrics: (m) => metrics.push(m),
@@ -96,7 +70,7 @@ describe('retry', () => {
   });
 
   it('retries a connection reset on GET', async () => {
-    const { server, client } = await setup(
+    const { server, client } = await serve(
       script((_res, req) => req.socket.destroy(), ok),
       {
         retry: { baseDelayMs: 0 },
@@ -107,7 +81,7 @@ describe('retry', () => {
   });
 
   it.each([400, 401, 403, 404, 409, 422])('never retries a %i', async (code) => {
-    const { server, client } = await setup(script(status(code), ok), { retry: { baseDelayMs: 0 } });
+    const { server, client } = await serve(script(status(code), ok), { retry: { baseDelayMs: 0 } });
     const err = (await client.get('/x').catch((e: unknown) => e)) as HttpStatusError;
     expect(err.status).toBe(code);
     expect(server.seen).toHaveLength(1);
@@ -116,7 +90,7 @@ describe('retry', () => {
   it('honours Retry-After in seconds on 429', async () => {
     const clock = new ManualClock(Date.parse('2026-03-01T12:00:00Z'));
     const probe = retryProbe();
-    const { server, client } = await setup(script(status(429, { 'retry-after': '7' }), ok), {
+    const { server, client } = await serve(script(status(429, { 'retry-after': '7' }), ok), {
       clock,
       timeouts: { totalMs: 0 },
       retry: { onRetry: probe.onRetry },
@@ -136,7 +110,7 @@ describe('retry', () => {
     const start = Date.parse('2026-03-01T12:00:00Z');
     const clock = new ManualClock(start);
     const probe = retryProbe();
-    const { client } = await setup(
+    const { client } = await serve(
       script(status(429, { 'retry-after': new Date(start + 5000).toUTCString() }), ok),
       { clock, timeouts: { totalMs: 0 }, retry: { onRetry: probe.onRetry } },
     );
@@ -151,7 +125,7 @@ describe('retry', () => {
   it('falls back to backoff when a 503 carries a malformed Retry-After', async () => {
     const clock = new ManualClock(0);
     const probe = retryProbe();
-    const { client } = await setup(script(status(503, { 'retry-after': 'soon-ish' }), ok), {
+    const { client } = await serve(script(status(503, { 'retry-after': 'soon-ish' }), ok), {
       clock,
       timeouts: { totalMs: 0 },
       retry: { onRetry: probe.onRetry, baseDelayMs: 250, jitter: 'none' },
@@ -167,7 +141,7 @@ describe('retry', () => {
   it('fails at once with the 503 when its Retry-After outlasts the total deadline', async () => {
     const clock = new ManualClock(0);
     const probe = retryProbe();
-    const { server, client } = await setup(script(status(503, { 'retry-after': '60' }), ok), {
+    const { server, client } = await serve(script(status(503, { 'retry-after': '60' }), ok), {
       clock,
       timeouts: { totalMs: 5000 },
       retry: { onRetry: probe.onRetry },
@@ -185,7 +159,7 @@ describe('retry', () => {
   it('never retries before a Retry-After longer than maxDelayMs: fails at once with the 429', async () => {
     const clock = new ManualClock(0);
     const probe = retryProbe();
-    const { server, client } = await setup(script(status(429, { 'retry-after': '120' }), ok), {
+    const { server, client } = await serve(script(status(429, { 'retry-after': '120' }), ok), {
       clock,
       timeouts: { totalMs: 0 },
       retry: { onRetry: probe.onRetry, maxDelayMs: 30_000 },
@@ -200,7 +174,7 @@ describe('retry', () => {
   });
 
   it('does not retry a POST without an Idempotency-Key', async () => {
-    const { server, client } = await setup(script(status(503), ok), { retry: { baseDelayMs: 0 } });
+    const { server, client } = await serve(script(status(503), ok), { retry: { baseDelayMs: 0 } });
     const err = (await client
       .post('/orders', { json: { sku: 1 } })
       .catch((e: unknown) => e)) as HttpStatusError;
@@ -210,7 +184,7 @@ describe('retry', () => {
   });
 
   it('retries a POST with an Idempotency-Key, sending the same key each time', async () => {
-    const { server, client } = await setup(script(status(503), status(502), ok), {
+    const { server, client } = await serve(script(status(503), status(502), ok), {
       retry: { baseDelayMs: 0 },
     });
     const res = await client.post('/orders', { json: { sku: 1 }, idempotencyKey: true });
@@ -225,7 +199,7 @@ describe('retry', () => {
   });
 
   it('adds keys to every POST/PATCH with autoIdempotencyKey, and keeps a caller-supplied key', async () => {
-    const { server, client } = await setup(script(status(500), ok), {
+    const { server, client } = await serve(script(status(500), ok), {
       retry: { baseDelayMs: 0 },
       autoIdempotencyKey: true,
     });
@@ -241,7 +215,7 @@ describe('cancellation during waits', () => {
   it('rejects at once when the caller aborts during a retry backoff', async () => {
     const clock = new ManualClock(0);
     const probe = retryProbe();
-    const { server, client } = await setup(script(status(503)), {
+    const { server, client } = await serve(script(status(503)), {
       clock,
       retry: { onRetry: probe.onRetry, baseDelayMs: 60_000, jitter: 'none' },
     });
@@ -257,7 +231,7 @@ describe('cancellation during waits', () => {
 
   it('applies the total deadline to calls waiting in the bulkhead queue', async () => {
     const clock = new ManualClock(0);
-    const { server, client } = await setup(() => {}, {
+    const { server, client } = await serve(() => {}, {
       clock,
       timeouts: { totalMs: 1000 },
       bulkhead: { maxConcurrent: 1, maxQueue: 1 },
@@ -279,7 +253,7 @@ describe('circuit breaker', () => {
   it('opens across concurrent requests, fails fast with a retry time, and recovers', async () => {
     const clock = new ManualClock(1_000_000);
     let healthy = false;
-    const { server, client } = await setup((_req, res) => (healthy ? ok(res) : status(500)(res)), {
+    const { server, client } = await serve((_req, res) => (healthy ? ok(res) : status(500)(res)), {
       clock,
       retry: false,
       timeouts: { totalMs: 0 },
@@ -308,7 +282,7 @@ describe('circuit breaker', () => {
   });
 
   it('does not count 4xx other than 408/429 as failures', async () => {
-    const { client } = await setup(script(status(404)), {
+    const { client } = await serve(script(status(404)), {
       retry: false,
       breaker: { model: { kind: 'consecutive', threshold: 2 } },
     });
@@ -317,7 +291,7 @@ describe('circuit breaker', () => {
   });
 
   it('counts 429 as a failure', async () => {
-    const { client } = await setup(script(status(429)), {
+    const { client } = await serve(script(status(429)), {
       retry: false,
       breaker: { model: { kind: 'consecutive', threshold: 2 } },
     });
@@ -326,7 +300,7 @@ describe('circuit breaker', () => {
   });
 
   it('stops retrying once the breaker opens', async () => {
-    const { server, client } = await setup(script(status(503)), {
+    const { server, client } = await serve(script(status(503)), {
       retry: { maxAttempts: 5, baseDelayMs: 0 },
       breaker: { model: { kind: 'consecutive', threshold: 2 } },
     });
@@ -339,7 +313,7 @@ describe('circuit breaker', () => {
 describe('bulkhead and rate limit', () => {
   it('rejects calls beyond the bulkhead', async () => {
     let release: (() => void) | undefined;
-    const { server, client } = await setup(
+    const { server, client } = await serve(
       (_req, res) => {
         release = () => ok(res);
       },
@@ -354,7 +328,7 @@ describe('bulkhead and rate limit', () => {
 
   it('keeps under the client-side rate limit', async () => {
     const clock = new ManualClock(0);
-    const { server, client } = await setup(script(ok), {
+    const { server, client } = await serve(script(ok), {
       clock,
       rateLimit: { ratePerSec: 2, burst: 1, maxWaitMs: 100 },
     });

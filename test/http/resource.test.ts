@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { startTodoServer } from '../../examples/typed-client-server.js';
 import {
@@ -8,18 +8,16 @@ import {
   RequestValidationError,
   ResponseValidationError,
 } from '../../src/http/index.js';
+import { httpTestHarness } from './harness.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
+const { defer } = httpTestHarness();
 
 const Todo = z.object({ id: z.number(), title: z.string(), done: z.boolean() });
 
 async function todosApi(schema: z.ZodType = Todo) {
   const { url, server } = await startTodoServer();
   const client = createHttpClient({ baseUrl: `${url}/v1`, headers: { authorization: 'Bearer demo-token' } });
-  cleanups.push(
+  defer(
     () => new Promise<void>((r) => server.close(() => r())),
     () => client.close(),
   );

@@ -150,7 +150,7 @@ function requestBody(
       `operation ${op.label}: ${op.method} with a request body is not supported (the gateway sends none); exclude the operation`,
       { operation: op.label },
     );
-  const { value, file } = resolver.deref(op.node.requestBody, op.file, op.label);
+  const { value, file } = resolver.deref(op.node.requestBody, op.file, op.label, 'request body');
   if (!isObject(value) || !isObject(value.content))
     throw new OpenApiError(
       'OPENAPI_DOCUMENT_INVALID',
@@ -165,7 +165,7 @@ function requestBody(
       `operation ${op.label}: request body is ${media.join(', ') || 'empty'}; only JSON bodies are supported — exclude the operation (openapi.exclude.operationIds)`,
       { operation: op.label },
     );
-  const entry = resolver.deref(value.content[json], file, op.label);
+  const entry = resolver.deref(value.content[json], file, op.label, 'media type');
   const raw = isObject(entry.value) ? entry.value.schema : undefined;
   const schema = raw === undefined ? {} : converter.convert(raw, entry.file);
   const required = value.required === true;
@@ -222,11 +222,11 @@ function responseSchema(op: RawOperation, resolver: RefResolver): ToolConfig['ou
   const first = ordered[0];
   if (first === undefined) return undefined;
   const converter = new SchemaConverter(resolver, op.label, 'response');
-  const { value, file } = resolver.deref(responses[first], op.file, op.label);
+  const { value, file } = resolver.deref(responses[first], op.file, op.label, 'response');
   if (!isObject(value) || !isObject(value.content)) return undefined;
   const json = Object.keys(value.content).find(isJson);
   if (json === undefined) return undefined;
-  const entry = resolver.deref(value.content[json], file, op.label);
+  const entry = resolver.deref(value.content[json], file, op.label, 'media type');
   if (!isObject(entry.value) || entry.value.schema === undefined) return undefined;
   const schema = converter.convert(entry.value.schema, entry.file);
   const types = schemaTypes(schema);

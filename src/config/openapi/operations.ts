@@ -47,7 +47,7 @@ export function listOperations(
         'OPENAPI_DOCUMENT_INVALID',
         `${document.source}: path "${path.slice(0, 80)}" must start with "/"`,
       );
-    const item = resolver.deref(rawItem, document.rootFile, `path ${path}`);
+    const item = resolver.deref(rawItem, document.rootFile, `path ${path}`, 'path item');
     if (!isObject(item.value))
       throw new OpenApiError(
         'OPENAPI_DOCUMENT_INVALID',

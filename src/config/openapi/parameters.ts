@@ -40,7 +40,7 @@ function declared(
         },
       );
     for (const entry of list) {
-      const { value, file: where } = resolver.deref(entry, file, op.label);
+      const { value, file: where } = resolver.deref(entry, file, op.label, 'parameter');
       if (!isObject(value) || typeof value.name !== 'string' || typeof value.in !== 'string')
         throw new OpenApiError(
           'OPENAPI_DOCUMENT_INVALID',
@@ -116,7 +116,7 @@ export function toolParameters(
       const [media, entry] = Object.entries(p.content)[0] ?? [];
       if (media === undefined || !isJson(media))
         throw unsupported(`has content ${media ?? '(none)'}; only JSON content is supported`);
-      const { value, file: where } = resolver.deref(entry, file, op.label);
+      const { value, file: where } = resolver.deref(entry, file, op.label, 'media type');
       schema = isObject(value) && value.schema !== undefined ? converter.convert(value.schema, where) : {};
       viaContent = true;
     } else {

@@ -16,29 +16,75 @@ export interface Resolved {
 /** Longest `$ref` → `$ref` chain followed before calling it a cycle. */
 const MAX_CHAIN = 32;
 
+/** What a `$ref` stands for; a cycle's message tells how to end it accordingly. */
+export type RefKind = 'schema' | 'parameter' | 'path item' | 'request body' | 'response' | 'media type';
+
+const CYCLE_FIX: Record<RefKind, string> = {
+  schema: 'give one of these schemas a body (type, properties, …) instead of a $ref',
+  parameter: 'make one of them the parameter itself (name, in, schema) instead of a $ref',
+  'path item': 'make one of them the path item itself (get, post, … operations) instead of a $ref',
+  'request body': 'make one of them the request body itself (content) instead of a $ref',
+  response: 'make one of them the response itself (description, content) instead of a $ref',
+  'media type': 'make one of them the media type itself (schema) instead of a $ref',
+};
+
+/** Keys next to a `$ref`, or undefined when it stands alone (the usual case: no copy made). */
+function siblingsOf(node: { $ref: string }): Record<string, unknown> | undefined {
+  let siblings: Record<string, unknown> | undefined;
+  for (const key of Object.keys(node)) {
+    if (key === '$ref') continue;
+    siblings ??= {};
+    siblings[key] = (node as Record<string, unknown>)[key];
+  }
+  return siblings;
+}
+
 const isRef = (node: unknown): node is { $ref: string } =>
   node !== null &&
   typeof node === 'object' &&
   !Array.isArray(node) &&
   typeof (node as { $ref?: unknown }).$ref === 'string';
 
-/** Resolves local and same-set file `$ref`s of a document; errors name the operation and pointer. */
+/** Where a `$ref` chain ends: the node, its file, and the canonical id of the last ref followed. */
+interface ChainEnd {
+  value: unknown;
+  file: string;
+  id: string;
+}
+
+/**
+ * Resolves local and same-set file `$ref`s of a document; errors name the operation and pointer.
+ *
+ * Resolution is memoised per file and `$ref` text: a large document inlines the same few refs millions
+ * of times, and parsing and walking each pointer again made that cost seconds. The document is
+ * read-only once parsed, so a chain that resolved once resolves the same way every time. Failures are
+ * not memoised: each one is worked out again, so its error names the operation that met it.
+ */
 export class RefResolver {
+  /** Successful chain ends by the file the first `$ref` sits in, then its text. */
+  private readonly chains = new Map<string, Map<string, ChainEnd>>();
+
   constructor(readonly document: OpenApiDocument) {}
 
   /**
    * Follows `node` while it is a `$ref`. Throws `OPENAPI_REF_UNRESOLVED` when a pointer leads nowhere
-   * and `OPENAPI_REF_CYCLE` when refs only point at each other.
+   * and `OPENAPI_REF_CYCLE` when refs only point at each other. `kind` says what the ref stands for
+   * (a schema, a parameter, a path item, …), so a cycle's message says what to give a body.
    */
-  deref(node: unknown, file: string, operation: string): Resolved {
+  deref(node: unknown, file: string, operation: string, kind: RefKind): Resolved {
     if (!isRef(node)) return { value: node, file, id: undefined, siblings: undefined };
-    const { $ref: _first, ...rest } = node;
-    const siblings = Object.keys(rest).length > 0 ? rest : undefined;
+    const end = this.chainEnd(node.$ref, file, operation, kind);
+    return { value: end.value, file: end.file, id: end.id, siblings: siblingsOf(node) };
+  }
+
+  private chainEnd(ref: string, file: string, operation: string, kind: RefKind): ChainEnd {
+    let byRef = this.chains.get(file);
+    const known = byRef?.get(ref);
+    if (known !== undefined) return known;
     const chain: string[] = [];
-    let current: unknown = node;
+    let current: { $ref: string } = { $ref: ref };
     let currentFile = file;
-    let id: string | undefined;
-    while (isRef(current)) {
+    for (;;) {
       const target = this.target(current.$ref, currentFile, operation);
       if (chain.includes(target.id) || chain.length >= MAX_CHAIN)
         throw new OpenApiRefError(
@@ -46,15 +92,22 @@ export class RefResolver {
           current.$ref,
           `${where(operation)}: $ref "${current.$ref}" only leads to other $refs (${[...chain, target.id]
             .map((c) => c.slice(c.indexOf('#')))
-            .join(' → ')}); give the schema a body`,
+            .join(' → ')}); ${CYCLE_FIX[kind]}`,
           operation,
         );
       chain.push(target.id);
-      id = target.id;
+      if (!isRef(target.value)) {
+        const end: ChainEnd = { value: target.value, file: target.file, id: target.id };
+        if (byRef === undefined) {
+          byRef = new Map();
+          this.chains.set(file, byRef);
+        }
+        byRef.set(ref, end);
+        return end;
+      }
       current = target.value;
       currentFile = target.file;
     }
-    return { value: current, file: currentFile, id, siblings };
   }
 
   private target(ref: string, from: string, operation: string): { value: unknown; file: string; id: string } {

@@ -79,7 +79,7 @@ export class SchemaConverter {
   }
 
   private ref(node: object, file: string, depth: number): JsonSchema {
-    const resolved = this.resolver.deref(node, file, this.operation);
+    const resolved = this.resolver.deref(node, file, this.operation, 'schema');
     const id = resolved.id!;
     const siblings = resolved.siblings ? this.object(resolved.siblings, file, depth) : undefined;
     if (this.inProgress.includes(id)) {

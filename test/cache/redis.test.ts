@@ -1,14 +1,15 @@
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type CacheOptions, createCache, globToRegExp, type TieredCache } from '../../src/cache/index.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { globToRegExp } from '../../src/cache/index.js';
 import { createRecordingLogger, ManualClock } from '../../src/core/index.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
 import { next } from './helpers.js';
+import { openCaches } from './open-caches.js';
+import { expectSetAndDeleteEvictPeer } from './peer-eviction.js';
 
 let redis: RedisHandle;
 let raw: Redis;
-const open: TieredCache[] = [];
 let seq = 0;
 
 beforeAll(async () => {
@@ -20,21 +21,13 @@ afterAll(async () => {
   raw.disconnect();
   await redis.stop();
 });
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-});
 
 /** A fresh prefix per test so tests never see each other's keys or bus. */
 function prefix(): string {
   return `t${++seq}`;
 }
 
-async function make(options: CacheOptions): Promise<TieredCache> {
-  const c = createCache({ ...options, l2: { url: redis.url, timeoutMs: 200, ...options.l2 } });
-  open.push(c);
-  await c.ready();
-  return c;
-}
+const make = openCaches(() => ({ url: redis.url, timeoutMs: 200 }));
 
 describe('L2 and back-fill', () => {
   it('a second instance reads from L2 and its L1 copy never outlives the L2 entry', async () => {
@@ -134,21 +127,7 @@ describe('cross-instance invalidation', () => {
     const p = prefix();
     const a = await make({ prefix: p });
     const b = await make({ prefix: p });
-    let heard = next(b, 'busMessage', (e) => e.type === 'set');
-    await a.set('k', 'v1');
-    await heard;
-    expect(await b.getOrSetWithMeta('k', () => 'x')).toMatchObject({ value: 'v1', source: 'l2' });
-    expect(await b.getOrSetWithMeta('k', () => 'x')).toMatchObject({ value: 'v1', source: 'l1' });
-
-    heard = next(b, 'busMessage', (e) => e.type === 'set');
-    await a.set('k', 'v2');
-    await heard;
-    expect(await b.getOrSetWithMeta('k', () => 'x')).toMatchObject({ value: 'v2', source: 'l2' });
-
-    heard = next(b, 'busMessage', (e) => e.type === 'del');
-    await a.delete('k');
-    await heard;
-    expect(await b.get('k')).toBeUndefined();
+    await expectSetAndDeleteEvictPeer(a, b);
     expect(b.stats().bus.received).toBe(3); // set v1, set v2, del
     expect(a.stats().bus.received).toBe(0); // own messages are skipped
   });

@@ -1,11 +1,13 @@
 import { Cluster } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type CacheOptions, createCache, type TieredCache } from '../../src/cache/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CacheOptions } from '../../src/cache/index.js';
 import { createRecordingLogger, type LogRecord } from '../../src/core/index.js';
 import { createSharedBreakers } from '../../src/mcp/shared-breakers.js';
 import { circuitBreaker, RedisBreakerStateStore } from '../../src/resilience/index.js';
 import { RedisDedupeStore } from '../../src/webhooks/index.js';
 import { next } from '../cache/helpers.js';
+import { openCaches } from '../cache/open-caches.js';
+import { expectSetAndDeleteEvictPeer } from '../cache/peer-eviction.js';
 import { type RedisClusterHandle, startRedisCluster } from '../helpers/redis-cluster.js';
 
 // A real three-master Redis Cluster (test/helpers/redis-cluster.ts): every store the gateway puts in
@@ -14,7 +16,6 @@ import { type RedisClusterHandle, startRedisCluster } from '../helpers/redis-clu
 
 let cluster: RedisClusterHandle;
 let raw: Cluster;
-const open: TieredCache[] = [];
 let seq = 0;
 
 beforeAll(async () => {
@@ -26,22 +27,13 @@ afterAll(async () => {
   raw?.disconnect();
   await cluster?.stop();
 });
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-});
 
 const prefix = () => `c${++seq}`;
 
-async function make(options: CacheOptions, logs?: LogRecord[]): Promise<TieredCache> {
-  const c = createCache({
-    ...options,
-    l2: { cluster: cluster.urls, timeoutMs: 1000, ...options.l2 },
-    ...(logs ? { logger: createRecordingLogger({}, logs) } : {}),
-  });
-  open.push(c);
-  await c.ready();
-  return c;
-}
+const openCache = openCaches(() => ({ cluster: cluster.urls, timeoutMs: 1000 }));
+/** A ready cache on the cluster; with `logs`, its log records are collected there. */
+const make = (options: CacheOptions, logs?: LogRecord[]) =>
+  openCache({ ...options, ...(logs ? { logger: createRecordingLogger({}, logs) } : {}) });
 
 /** How many keys under `match` each master holds (SCAN per node, not through the cluster client). */
 async function keysPerMaster(match: string): Promise<number[]> {
@@ -125,19 +117,7 @@ describe('cache L2 on a Redis Cluster', () => {
     const p = prefix();
     const a = await make({ prefix: p });
     const b = await make({ prefix: p, l1: { ttlMs: 3_600_000 } });
-    let heard = next(b, 'busMessage', (e) => e.type === 'set');
-    await a.set('k', 'v1');
-    await heard;
-    expect(await b.getOrSetWithMeta('k', () => 'x')).toMatchObject({ value: 'v1', source: 'l2' });
-    expect(await b.getOrSetWithMeta('k', () => 'x')).toMatchObject({ value: 'v1', source: 'l1' });
-    heard = next(b, 'busMessage', (e) => e.type === 'set');
-    await a.set('k', 'v2');
-    await heard;
-    expect(await b.getOrSetWithMeta('k', () => 'x')).toMatchObject({ value: 'v2', source: 'l2' });
-    heard = next(b, 'busMessage', (e) => e.type === 'del');
-    await a.delete('k');
-    await heard;
-    expect(await b.get('k')).toBeUndefined();
+    await expectSetAndDeleteEvictPeer(a, b);
   });
 
   it('the distributed lock (SET NX PX + compare-and-delete): 200 concurrent misses over two instances, one factory call', async () => {

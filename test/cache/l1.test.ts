@@ -8,16 +8,7 @@ import {
   globToRegExp,
 } from '../../src/cache/index.js';
 import { ManualClock } from '../../src/core/index.js';
-
-function deferred<T>() {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+import { deferred } from '../helpers/deferred.js';
 
 describe('L1 only: TTL and LRU', () => {
   it('never returns an expired entry and schedules no timers', async () => {

@@ -1,5 +1,4 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/index.js';
 import {
   createWebhookHandler,
@@ -8,8 +7,8 @@ import {
   RedisDedupeStore,
   standardWebhooks,
 } from '../../src/webhooks/index.js';
-import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
 import { deferred, NOW, SECRET, signStandard } from './helpers.js';
+import { redisForSuite } from './redis-suite.js';
 
 describe('MemoryDedupeStore', () => {
   it('claims once, reports in-flight then done, and forgets after the TTL (ManualClock)', async () => {
@@ -53,39 +52,30 @@ describe('MemoryDedupeStore', () => {
 });
 
 describe('RedisDedupeStore (real redis-server)', () => {
-  let redis: RedisHandle;
-  let client: Redis;
-  beforeAll(async () => {
-    redis = await startRedis();
-    client = new Redis(redis.url);
-  });
-  afterAll(async () => {
-    await client?.quit();
-    await redis?.stop();
-  });
+  const db = redisForSuite();
 
   it('claims with SET NX PX, marks done with a TTL of days, and releases by compare-and-delete', async () => {
-    const s = new RedisDedupeStore({ redis: client, prefix: 't1:' });
+    const s = new RedisDedupeStore({ redis: db.client, prefix: 't1:' });
     expect(await s.claim('evt', 'tok', 40_000)).toBe('claimed');
-    const inFlightTtl = await client.pttl('t1:evt');
+    const inFlightTtl = await db.client.pttl('t1:evt');
     expect(inFlightTtl).toBeGreaterThan(30_000);
     expect(inFlightTtl).toBeLessThanOrEqual(40_000);
     expect(await s.claim('evt', 'other', 40_000)).toBe('in_flight');
     await s.release('evt', 'other');
-    expect(await client.get('t1:evt')).toBe('tok');
+    expect(await db.client.get('t1:evt')).toBe('tok');
     await s.complete('evt', 'tok', 4 * 86_400_000);
-    expect(await client.get('t1:evt')).toBe('done');
-    expect(await client.pttl('t1:evt')).toBeGreaterThan(3 * 86_400_000);
+    expect(await db.client.get('t1:evt')).toBe('done');
+    expect(await db.client.pttl('t1:evt')).toBeGreaterThan(3 * 86_400_000);
     expect(await s.claim('evt', 'again', 40_000)).toBe('done');
     expect(await s.claim('evt2', 'tok', 40_000)).toBe('claimed');
     await s.release('evt2', 'tok');
-    expect(await client.exists('t1:evt2')).toBe(0);
+    expect(await db.client.exists('t1:evt2')).toBe(0);
   });
 
   it('works again after the server flushed its script cache (EVALSHA falls back to EVAL)', async () => {
-    const s = new RedisDedupeStore({ redis: client, prefix: 't2:' });
+    const s = new RedisDedupeStore({ redis: db.client, prefix: 't2:' });
     expect(await s.claim('a', 'x', 1_000)).toBe('claimed');
-    await client.script('FLUSH');
+    await db.client.script('FLUSH');
     expect(await s.claim('b', 'x', 1_000)).toBe('claimed');
   });
 
@@ -94,7 +84,7 @@ describe('RedisDedupeStore (real redis-server)', () => {
     const entered = deferred();
     let calls = 0;
     const clock = new ManualClock(NOW);
-    const stores = [0, 1].map(() => new RedisDedupeStore({ url: redis.url, prefix: 't3:' }));
+    const stores = [0, 1].map(() => new RedisDedupeStore({ url: db.redis.url, prefix: 't3:' }));
     const make = (dedupe: RedisDedupeStore) =>
       createWebhookHandler({
         endpoints: [
@@ -144,16 +134,16 @@ describe('RedisDedupeStore (real redis-server)', () => {
           },
         },
       ],
-      dedupe: new RedisDedupeStore({ redis: client, prefix: 't4:' }),
+      dedupe: new RedisDedupeStore({ redis: db.client, prefix: 't4:' }),
       clock: new ManualClock(NOW),
     });
     const body = Buffer.from('{"type":"x"}');
     const send = () => handler.handle({ path: '/h', headers: signStandard('r1', body), body });
     expect((await send()).status).toBe(500);
-    expect(await client.exists('t4:ep:r1')).toBe(0);
+    expect(await db.client.exists('t4:ep:r1')).toBe(0);
     expect((await send()).status).toBe(200);
-    expect(await client.get('t4:ep:r1')).toBe('done');
-    expect(await client.pttl('t4:ep:r1')).toBeGreaterThan(3 * 86_400_000);
+    expect(await db.client.get('t4:ep:r1')).toBe('done');
+    expect(await db.client.pttl('t4:ep:r1')).toBeGreaterThan(3 * 86_400_000);
     expect(JSON.parse((await send()).body)).toMatchObject({ duplicate: true });
     expect(calls).toBe(2);
   });

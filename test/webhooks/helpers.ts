@@ -5,6 +5,9 @@ import { request } from 'undici';
 import type { WebhookHandler } from '../../src/webhooks/index.js';
 import { standardWebhookHeaders } from '../helpers/standard-webhook.js';
 
+// The webhook tests take it from here with the other helpers.
+export { deferred } from '../helpers/deferred.js';
+
 /** A Standard Webhooks secret and the raw key behind it. */
 export const KEY = Buffer.from('0123456789abcdef0123456789abcdef');
 export const SECRET = `whsec_${KEY.toString('base64')}`;
@@ -90,15 +93,4 @@ export function rawPost(
     };
     pump();
   });
-}
-
-/** A promise with its resolve/reject exposed: the test decides when a handler finishes. */
-export function deferred<T = void>() {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
 }

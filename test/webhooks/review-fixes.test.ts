@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/index.js';
 import {
   createWebhookHandler,
@@ -12,8 +11,8 @@ import {
   standardWebhooks,
   type WebhookResponse,
 } from '../../src/webhooks/index.js';
-import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
 import { deferred, NOW, SECRET, signStandard } from './helpers.js';
+import { redisForSuite } from './redis-suite.js';
 
 const enc = (v: unknown) => Buffer.from(JSON.stringify(v));
 const json = (r: WebhookResponse) => JSON.parse(r.body) as Record<string, unknown>;
@@ -89,30 +88,21 @@ describe('in-flight mark refresh', () => {
   });
 
   describe('RedisDedupeStore (real redis-server)', () => {
-    let redis: RedisHandle;
-    let client: Redis;
-    beforeAll(async () => {
-      redis = await startRedis();
-      client = new Redis(redis.url);
-    });
-    afterAll(async () => {
-      await client?.quit();
-      await redis?.stop();
-    });
+    const db = redisForSuite();
 
     it('extend is a compare-and-PEXPIRE on the owner token', async () => {
-      const s = new RedisDedupeStore({ redis: client, prefix: 'rf:' });
+      const s = new RedisDedupeStore({ redis: db.client, prefix: 'rf:' });
       expect(await s.claim('e', 'tok', 1000)).toBe('claimed');
       expect(await s.extend('e', 'other', 600_000)).toBe(false);
-      expect(await client.pttl('rf:e')).toBeLessThanOrEqual(1000);
+      expect(await db.client.pttl('rf:e')).toBeLessThanOrEqual(1000);
       expect(await s.extend('e', 'tok', 600_000)).toBe(true);
-      expect(await client.pttl('rf:e')).toBeGreaterThan(1000);
-      expect(await client.get('rf:e')).toBe('tok');
+      expect(await db.client.pttl('rf:e')).toBeGreaterThan(1000);
+      expect(await db.client.get('rf:e')).toBe('tok');
       await s.complete('e', 'tok', 86_400_000);
       expect(await s.extend('e', 'tok', 1000)).toBe(false);
-      expect(await client.pttl('rf:e')).toBeGreaterThan(600_000);
+      expect(await db.client.pttl('rf:e')).toBeGreaterThan(600_000);
       expect(await s.extend('missing', 'tok', 1000)).toBe(false);
-      expect(await client.exists('rf:missing')).toBe(0);
+      expect(await db.client.exists('rf:missing')).toBe(0);
     });
   });
 });

@@ -7,6 +7,7 @@ import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
 import { next } from './helpers.js';
 import { openCaches } from './open-caches.js';
 import { expectSetAndDeleteEvictPeer } from './peer-eviction.js';
+import { expectOneFactoryCallAcross } from './stampede.js';
 
 let redis: RedisHandle;
 let raw: Redis;
@@ -243,25 +244,7 @@ describe('stampede across instances', () => {
     const p = prefix();
     const a = await make({ prefix: p, lock: { waitMs: 5000, pollMs: 5 } });
     const b = await make({ prefix: p, lock: { waitMs: 5000, pollMs: 5 } });
-    let calls = 0;
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    const factory = async () => {
-      calls++;
-      await gate;
-      return 'v';
-    };
-    // Both instances must have missed (and so hit the lock) before the one factory finishes.
-    const missedA = next(a, 'miss');
-    const missedB = next(b, 'miss');
-    const all = Array.from({ length: 1000 }, (_, i) => (i % 2 ? a : b).getOrSet('hot', factory));
-    await Promise.all([missedA, missedB]);
-    release();
-    const values = await Promise.all(all);
-    expect(values.every((v) => v === 'v')).toBe(true);
-    expect(calls).toBe(1);
+    await expectOneFactoryCallAcross(a, b, 1000);
     expect(a.stats().factoryCalls + b.stats().factoryCalls).toBe(1);
   });
 

@@ -8,6 +8,7 @@ import { RedisDedupeStore } from '../../src/webhooks/index.js';
 import { next } from '../cache/helpers.js';
 import { openCaches } from '../cache/open-caches.js';
 import { expectSetAndDeleteEvictPeer } from '../cache/peer-eviction.js';
+import { expectOneFactoryCallAcross } from '../cache/stampede.js';
 import { type RedisClusterHandle, startRedisCluster } from '../helpers/redis-cluster.js';
 
 // A real three-master Redis Cluster (test/helpers/redis-cluster.ts): every store the gateway puts in
@@ -124,23 +125,7 @@ describe('cache L2 on a Redis Cluster', () => {
     const p = prefix();
     const a = await make({ prefix: p, lock: { waitMs: 5000, pollMs: 5 } });
     const b = await make({ prefix: p, lock: { waitMs: 5000, pollMs: 5 } });
-    let calls = 0;
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    const missed = Promise.all([next(a, 'miss'), next(b, 'miss')]);
-    const all = Array.from({ length: 200 }, (_, i) =>
-      (i % 2 ? a : b).getOrSet('hot', async () => {
-        calls++;
-        await gate;
-        return 'v';
-      }),
-    );
-    await missed;
-    release();
-    expect(new Set(await Promise.all(all))).toEqual(new Set(['v']));
-    expect(calls).toBe(1);
+    await expectOneFactoryCallAcross(a, b, 200);
     expect(await keysPerMaster(`${p}:l:*`)).toEqual([0, 0, 0]); // released
   });
 });

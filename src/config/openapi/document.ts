@@ -1,6 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import {
+  assertDocumentShape,
+  isStackOverflow,
+  parseYamlChecked,
+  stackOverflowError,
+} from './document-shape.js';
 import { OpenApiError } from './errors.js';
 
 /** A parsed file of an OpenAPI document set, or why it could not be read. */
@@ -39,19 +44,25 @@ const MAX_FILES = 64;
 /** Parses YAML or JSON text into a value; throws OpenApiError. */
 function parseText(text: string, format: 'yaml' | 'json', source: string): unknown {
   if (format === 'json') {
+    let value: unknown;
     try {
-      return JSON.parse(text);
+      value = JSON.parse(text);
     } catch (err) {
+      if (isStackOverflow(String((err as Error)?.message))) throw stackOverflowError(source);
       throw new OpenApiError(
         'OPENAPI_DOCUMENT_INVALID',
         `${source}: not valid JSON: ${(err as Error).message}`,
       );
     }
+    assertDocumentShape(value, source);
+    return value;
   }
   try {
-    const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+    // Refuses deep nesting before composing, which recurses once per level and would overflow.
+    const doc = parseYamlChecked(text, source);
     if (doc.errors.length > 0) {
       const first = doc.errors[0]!;
+      if (isStackOverflow(first.message)) throw stackOverflowError(source);
       const line = first.linePos?.[0]?.line;
       throw new OpenApiError(
         'OPENAPI_DOCUMENT_INVALID',
@@ -60,45 +71,15 @@ function parseText(text: string, format: 'yaml' | 'json', source: string): unkno
     }
     // A low alias limit stops "billion laughs" documents from expanding without bound.
     const value: unknown = doc.toJS({ maxAliasCount: 100 });
-    assertAcyclic(value, source);
+    assertDocumentShape(value, source);
     return value;
   } catch (err) {
     if (err instanceof OpenApiError) throw err;
+    if (isStackOverflow(String((err as Error)?.message ?? err))) throw stackOverflowError(source);
     throw new OpenApiError(
       'OPENAPI_DOCUMENT_INVALID',
       `${source}: cannot read the YAML: ${String((err as Error)?.message ?? err).split('\n')[0]}`,
     );
-  }
-}
-
-/**
- * YAML aliases can make a node contain itself (`a: &x [*x]`); every later walk would loop or overflow,
- * so such a document is refused here. Iterative: documents may nest deeply.
- */
-function assertAcyclic(root: unknown, source: string): void {
-  if (root === null || typeof root !== 'object') return;
-  const onPath = new Set<object>();
-  const done = new Set<object>();
-  const stack: { node: object; exit: boolean }[] = [{ node: root, exit: false }];
-  while (stack.length > 0) {
-    const { node, exit } = stack.pop()!;
-    if (exit) {
-      onPath.delete(node);
-      done.add(node);
-      continue;
-    }
-    if (done.has(node)) continue;
-    onPath.add(node);
-    stack.push({ node, exit: true });
-    for (const child of Object.values(node)) {
-      if (child === null || typeof child !== 'object' || done.has(child)) continue;
-      if (onPath.has(child))
-        throw new OpenApiError(
-          'OPENAPI_DOCUMENT_INVALID',
-          `${source}: a YAML alias refers to a node that contains it; use a $ref for recursive schemas`,
-        );
-      stack.push({ node: child, exit: false });
-    }
   }
 }
 

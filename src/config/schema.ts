@@ -269,12 +269,13 @@ export function templateNames(template: string): string[] {
   return [...template.matchAll(/\{([^{}]+)\}/g)].map((m) => m[1]!);
 }
 
-/** Where a property goes when `params` does not say: path if in the template, else query or body. */
+/**
+ * Where a property goes when `params` does not say: path if in the template, else the query for methods
+ * without a conventional body (GET, HEAD, DELETE, OPTIONS: as the gateway's request mapping does) or the body.
+ */
 export function defaultLocation(property: string, method: string, path: string) {
   if (templateNames(path).includes(property)) return 'path' as const;
-  return method === 'GET' || method === 'DELETE' || method === 'HEAD'
-    ? ('query' as const)
-    : ('body' as const);
+  return /^(GET|HEAD|DELETE|OPTIONS)$/i.test(method) ? ('query' as const) : ('body' as const);
 }
 
 export const toolSchema = toolBaseSchema.transform((tool) => {

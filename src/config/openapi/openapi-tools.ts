@@ -13,7 +13,7 @@ import { operationTool } from './operation-tool.js';
 import { listOperations, type RawOperation, selection } from './operations.js';
 import { RefResolver } from './resolver.js';
 import { type OpenApiSource, type OpenApiSourceInput, openapiSourceSchema } from './source-schema.js';
-import { sanitizeToolName } from './tool-name.js';
+import { generatedName, sanitizeToolName } from './tool-name.js';
 
 export interface OpenApiToolsOptions {
   /**
@@ -80,8 +80,7 @@ export function openApiTools(
     if (op.id === undefined)
       throw new OpenApiError(
         'OPENAPI_OPERATION_ID_MISSING',
-        `operation ${op.method} ${op.path} has no operationId; add one to the document, exclude it ` +
-          `(openapi.exclude.paths: ["${op.path}"]), or set openapi.generateNames: true`,
+        `operation ${op.method} ${op.path} has no operationId; ${missingIdFix(op, all)}`,
         { operation: `${op.method} ${op.path}` },
       );
     const built = operationTool(op, sanitizeToolName(op.id, config.toolPrefix), {
@@ -118,6 +117,20 @@ export function openApiTools(
     catalog,
     compact: config.mode === 'compact' ? compactTools(catalog, config.toolPrefix) : undefined,
   };
+}
+
+/**
+ * How to deal with an operation that has no operationId. Selector criteria match on their own (a path
+ * with a method is not one criterion), so `exclude.paths` would also drop the path's other operations:
+ * it is offered only when the operation is the path's only one. The precise way is its generated name.
+ */
+function missingIdFix(op: RawOperation, all: RawOperation[]): string {
+  const name = generatedName(op.method, op.path);
+  const fix =
+    `add one to the document, or set openapi.generateNames: true to name it "${name}" ` +
+    `(to leave it out instead, also add "${name}" to openapi.exclude.operationIds)`;
+  const alone = !op.path.includes('*') && all.every((other) => other === op || other.path !== op.path);
+  return alone ? `${fix}, or exclude its path (openapi.exclude.paths: ["${op.path}"])` : fix;
 }
 
 /** operationIds in include/exclude/overrides must exist: a typo would silently select nothing. */

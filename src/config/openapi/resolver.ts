@@ -85,12 +85,15 @@ export class RefResolver {
     let current: { $ref: string } = { $ref: ref };
     let currentFile = file;
     for (;;) {
-      const target = this.target(current.$ref, currentFile, operation);
+      const target = this.target(current.$ref, currentFile, operation, kind);
       if (chain.includes(target.id) || chain.length >= MAX_CHAIN)
         throw new OpenApiRefError(
           'OPENAPI_REF_CYCLE',
           current.$ref,
-          `${where(operation)}: $ref "${current.$ref}" only leads to other $refs (${[...chain, target.id]
+          `${subject(operation, kind)}: $ref "${current.$ref}" only leads to other $refs (${[
+            ...chain,
+            target.id,
+          ]
             .map((c) => c.slice(c.indexOf('#')))
             .join(' → ')}); ${CYCLE_FIX[kind]}`,
           operation,
@@ -110,12 +113,17 @@ export class RefResolver {
     }
   }
 
-  private target(ref: string, from: string, operation: string): { value: unknown; file: string; id: string } {
+  private target(
+    ref: string,
+    from: string,
+    operation: string,
+    kind: RefKind,
+  ): { value: unknown; file: string; id: string } {
     const fail = (why: string) =>
       new OpenApiRefError(
         'OPENAPI_REF_UNRESOLVED',
         ref,
-        `${where(operation)}: cannot resolve $ref "${ref}": ${why}`,
+        `${subject(operation, kind)}: cannot resolve $ref "${ref}": ${why}`,
         operation,
       );
     const hash = ref.indexOf('#');
@@ -146,6 +154,11 @@ export class RefResolver {
     if (!step.found) throw fail(`nothing at ${fragment === '' ? 'the document root' : `#${fragment}`}`);
     return { value: step.value, file, id: `${file}#${fragment}` };
   }
+}
+
+/** A path item's refs are resolved before its operations are known: messages name the path (`path /p`). */
+function subject(operation: string, kind: RefKind): string {
+  return kind === 'path item' ? operation : where(operation);
 }
 
 /** How messages name an operation. */

@@ -333,15 +333,52 @@ export class TieredCache {
     return this.getSlow<T>(key, e, now);
   }
 
-  private async getSlow<T>(key: string, e: L1Entry | undefined, now: number): Promise<T | undefined> {
-    if (e !== undefined && now < e.softExpiresAt && e.tags && (await this.tags.validate(e.tags, now))) {
+  private getSlow<T>(key: string, e: L1Entry | undefined, now: number): Promise<T | undefined> {
+    if (e !== undefined && now < e.softExpiresAt && e.tags) return this.getSlowTagged<T>(key, e, now);
+    return this.getFromL2<T>(key, now);
+  }
+
+  /** An L1 entry whose tag counters must be fetched before it can be served. */
+  private async getSlowTagged<T>(key: string, e: L1Entry, now: number): Promise<T | undefined> {
+    if (e.tags && (await this.tags.validate(e.tags, now))) {
       this.counters.l1Hits++;
       if (this.emitter.has('hit')) this.emitter.emit('hit', { key, tier: 'l1', stale: false });
       return e.value as T | undefined;
     }
+    return this.getFromL2<T>(key, now);
+  }
+
+  /**
+   * The L2 part of `get`, as one `.then` on the L2 read (no async layers: this is the L2 hit path).
+   * An entry with tags goes through the async tag check; the read stays open (dirty-read guard) until
+   * that check is done, as before.
+   */
+  private getFromL2<T>(key: string, now: number): Promise<T | undefined> {
     this.counters.l1Misses++;
+    const l2 = this.l2;
+    if (!l2) return this.l2Missed(key) as Promise<T | undefined>;
     const read = this.beginRead(key);
-    const fromL2 = await this.readL2(key, now);
+    return l2.get(key).then(
+      (r): T | undefined | Promise<T | undefined> => {
+        if (r === undefined || now >= r.hardExpiresAt) return this.l2Done<T>(key, read, undefined, now);
+        if (r.tags === undefined) return this.l2Done<T>(key, read, r, now);
+        return this.tags
+          .validate(r.tags, now)
+          .then((ok) => this.l2Done<T>(key, read, ok ? r : undefined, now));
+      },
+      (err) => {
+        this.countL2Error('get', err);
+        return this.l2Done<T>(key, read, undefined, now);
+      },
+    );
+  }
+
+  private l2Done<T>(
+    key: string,
+    read: { dirty: boolean; n: number },
+    fromL2: StoredEntry | undefined,
+    now: number,
+  ): T | undefined {
     const clean = this.endRead(key, read);
     if (fromL2 && now < fromL2.softExpiresAt) {
       this.counters.l2Hits++;
@@ -349,9 +386,14 @@ export class TieredCache {
       if (clean) this.backfill(key, fromL2, now);
       return fromL2.value as T | undefined;
     }
-    if (this.l2) this.counters.l2Misses++;
+    this.counters.l2Misses++;
     if (this.emitter.has('miss')) this.emitter.emit('miss', { key });
     return undefined;
+  }
+
+  private l2Missed(key: string): Promise<undefined> {
+    if (this.emitter.has('miss')) this.emitter.emit('miss', { key });
+    return RESOLVED_UNDEFINED;
   }
 
   /** Like `get` but with no side effects: no recency bump, no back-fill, no stats, no events. */

@@ -1,8 +1,9 @@
 import type { Clock, Logger } from '../core/index.js';
+import { type DeadlineEntry, DeadlineQueue } from '../resilience/deadline-queue.js';
 import { TimeoutError } from '../resilience/index.js';
 import type { RedisDriver, RoundTrip } from './driver.js';
 import type { StoredEntry } from './envelope.js';
-import { decodeEnvelope, encodeEnvelope } from './envelope.js';
+import { decodeEnvelopeFast, encodeEnvelope } from './envelope.js';
 import { escapeGlob } from './glob.js';
 import { randomCounterBase, type TagStore } from './tags.js';
 
@@ -24,6 +25,8 @@ export class L2 implements TagStore {
   private readonly dataPrefix: string;
   private readonly tagPrefix: string;
   private readonly lockPrefix: string;
+  /** Every call's L2 timeout behind one clock timer (no timer armed and cleared per call). */
+  private readonly deadlines: DeadlineQueue;
 
   constructor(
     readonly driver: RedisDriver,
@@ -37,6 +40,7 @@ export class L2 implements TagStore {
     this.tagPrefix = `${prefix}:t:`;
     this.lockPrefix = `${prefix}:l:`;
     this.channel = `${prefix}:bus`;
+    this.deadlines = new DeadlineQueue(clock);
   }
 
   /**
@@ -45,24 +49,57 @@ export class L2 implements TagStore {
    * call that never settles would hold the breaker's half-open probe slot forever.
    */
   call<T>(fn: () => Promise<T>): Promise<T> {
-    return this.breaker.execute(() => withTimeout(fn(), this.timeoutMs, this.clock));
+    return this.breaker.execute(() => this.timed(fn(), identity as (v: T) => T));
   }
 
-  /** Reads and decodes an entry; a corrupted or foreign value is a miss and one log line. */
-  async get(key: string): Promise<StoredEntry | undefined> {
-    const raw = await this.call(() => this.driver.get(this.dataPrefix + key));
-    if (raw === null) return L2_MISS;
-    const decoded = decodeEnvelope(raw);
-    if (!decoded.ok) {
-      this.logger.warn(
-        { key, reason: decoded.reason },
-        'cache: ignoring unreadable L2 entry (treated as a miss)',
+  /**
+   * Reads and decodes an entry; a corrupted or foreign value is a miss and one log line. The hot path
+   * of an L2 hit: the decode runs inside the timed call's own settle handler, so a read costs the
+   * driver's promise, one reaction on it, the timed promise and the breaker's, and nothing more.
+   */
+  get(key: string): Promise<StoredEntry | undefined> {
+    return this.breaker.execute(() => this.timed(this.driver.get(this.dataPrefix + key), this.decoder(key)));
+  }
+
+  private decoder(key: string): (raw: string | null) => StoredEntry | undefined {
+    return (raw) => {
+      if (raw === null) return L2_MISS;
+      const entry = decodeEnvelopeFast(raw);
+      if (typeof entry === 'string') {
+        this.logger.warn({ key, reason: entry }, 'cache: ignoring unreadable L2 entry (treated as a miss)');
+        return L2_MISS;
+      }
+      // Its serialized size in UTF-8 bytes (what maxBytes bounds), so a back-fill need not serialize again.
+      entry.size = Buffer.byteLength(raw);
+      return entry;
+    };
+  }
+
+  /**
+   * `p` mapped through `map`, or a `TimeoutError` (phase 'l2') once `timeoutMs` passed first. The
+   * deadline lives in the shared queue; whichever of answer and deadline comes first wins, the other
+   * is ignored. `map` must not throw for a Redis answer (a decode problem is a miss, not a failure).
+   */
+  private timed<T, R>(p: Promise<T>, map: (v: T) => R): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      const d = this.deadlines.push(new Deadline(this.clock.now() + this.timeoutMs, reject, this.timeoutMs));
+      p.then(
+        (v) => {
+          if (d.done) return; // timed out already
+          this.deadlines.cancel(d);
+          try {
+            resolve(map(v));
+          } catch (err) {
+            reject(err); // never left pending: the deadline is gone
+          }
+        },
+        (e) => {
+          if (d.done) return;
+          this.deadlines.cancel(d);
+          reject(e);
+        },
       );
-      return L2_MISS;
-    }
-    // Its serialized size in UTF-8 bytes (what maxBytes bounds), so a back-fill need not serialize again.
-    decoded.entry.size = Buffer.byteLength(raw);
-    return decoded.entry;
+    });
   }
 
   set(key: string, payload: string, ttlMs: number): Promise<void> {
@@ -137,21 +174,20 @@ export class L2 implements TagStore {
   }
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, clock: Clock): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = clock.setTimeout(
-      () => reject(new TimeoutError(undefined, { timeoutMs: ms, phase: 'l2' })),
-      ms,
-    );
-    p.then(
-      (v) => {
-        clock.clearTimeout(timer);
-        resolve(v);
-      },
-      (e) => {
-        clock.clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
+/** One call's deadline: rejects it with a `TimeoutError` when the queue fires it. */
+class Deadline implements DeadlineEntry {
+  done = false;
+  constructor(
+    readonly at: number,
+    private readonly reject: (e: unknown) => void,
+    private readonly timeoutMs: number,
+  ) {}
+
+  fire(): void {
+    this.reject(new TimeoutError(undefined, { timeoutMs: this.timeoutMs, phase: 'l2' }));
+  }
+}
+
+function identity<T>(v: T): T {
+  return v;
 }

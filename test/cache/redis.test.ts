@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { encodeEnvelope } from '../../src/cache/envelope.js';
 import { globToRegExp } from '../../src/cache/index.js';
 import { createRecordingLogger, ManualClock } from '../../src/core/index.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
@@ -66,9 +67,17 @@ describe('L2 and back-fill', () => {
     const entries: Record<string, string> = {
       garbage: '{not json',
       foreign: JSON.stringify({ value: 1 }),
-      future: JSON.stringify({ '@conduit': 99, c: 0, s: 1, h: 2, v: 1 }),
-      badTimes: JSON.stringify({ '@conduit': 1, c: 0, s: 'soon', h: 2, v: 1 }),
-      proto: '{"@conduit":1,"c":0,"s":1,"h":2,"__proto__":{"polluted":true}}',
+      future: '@conduit:99;0;1;2;v;0;1',
+      v1: JSON.stringify({ '@conduit': 1, c: 0, s: 1, h: 2, v: 1 }),
+      badTimes: '@conduit:2;0;soon;2;v;0;1',
+      hardBeforeSoft: '@conduit:2;0;5;2;v;0;1',
+      badKind: '@conduit:2;0;1;2;x;0;1',
+      tagsPastEnd: '@conduit:2;0;1;2;v;99;{}',
+      badTags: '@conduit:2;0;1;2;v;9;{"a":"1"}1',
+      noValue: '@conduit:2;0;1;2;v;0;',
+      badValue: '@conduit:2;0;1;2;v;0;{"a":',
+      negativeWithValue: '@conduit:2;0;1;2;n;0;1',
+      proto: `@conduit:2;0;1;2;v;${'{"__proto__":{"polluted":true}}'.length};{"__proto__":{"polluted":true}}1`,
     };
     for (const [k, v] of Object.entries(entries)) await raw.set(`${p}:d:${k}`, v);
     for (const k of Object.keys(entries)) {
@@ -123,6 +132,19 @@ describe('stale entries from L2', () => {
   });
 });
 
+/** A valid envelope holding 'old', fresh for a minute. */
+function oldEnvelope(): string {
+  const t = Date.now() + 60_000;
+  return encodeEnvelope({
+    value: 'old',
+    negative: false,
+    created: 0,
+    softExpiresAt: t,
+    hardExpiresAt: t,
+    tags: undefined,
+  });
+}
+
 describe('cross-instance invalidation', () => {
   it('set and delete on one instance evict the other instance’s L1', async () => {
     const p = prefix();
@@ -136,10 +158,7 @@ describe('cross-instance invalidation', () => {
   it('a read that a peer invalidation overtakes does not back-fill L1', async () => {
     const p = prefix();
     const c = await make({ prefix: p });
-    await raw.set(
-      `${p}:d:k`,
-      JSON.stringify({ '@conduit': 1, c: 0, s: Date.now() + 60_000, h: Date.now() + 60_000, v: 'old' }),
-    );
+    await raw.set(`${p}:d:k`, oldEnvelope());
     const reading = c.getOrSetWithMeta('k', () => 'x');
     // The peer's "set k" arrives while the L2 GET is on the wire.
     c.onBusMessage({ t: 'set', k: 'k' });
@@ -150,15 +169,9 @@ describe('cross-instance invalidation', () => {
     const written = c.set('k', 'new');
     await Promise.all([again, written]);
     expect(await c.get('k')).toBe('new');
-    await raw.set(
-      `${p}:d:k`,
-      JSON.stringify({ '@conduit': 1, c: 0, s: Date.now() + 60_000, h: Date.now() + 60_000, v: 'old' }),
-    );
+    await raw.set(`${p}:d:k`, oldEnvelope());
     await c.delete('k');
-    await raw.set(
-      `${p}:d:k`,
-      JSON.stringify({ '@conduit': 1, c: 0, s: Date.now() + 60_000, h: Date.now() + 60_000, v: 'old' }),
-    );
+    await raw.set(`${p}:d:k`, oldEnvelope());
     // Without an overtaking message the same read back-fills.
     expect(await c.getOrSetWithMeta('k', () => 'x')).toMatchObject({ source: 'l2' });
     expect(await c.getOrSetWithMeta('k', () => 'x')).toMatchObject({ source: 'l1' });

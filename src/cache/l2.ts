@@ -1,6 +1,5 @@
 import type { Clock, Logger } from '../core/index.js';
-import { type DeadlineEntry, DeadlineQueue } from '../resilience/deadline-queue.js';
-import { TimeoutError } from '../resilience/index.js';
+import { type DeadlineEntry, DeadlineQueue, TimeoutError } from '../resilience/index.js';
 import type { RedisDriver, RoundTrip } from './driver.js';
 import type { StoredEntry } from './envelope.js';
 import { decodeEnvelopeFast, encodeEnvelope } from './envelope.js';

@@ -44,3 +44,10 @@ export { parseDuration, parseSize } from './units.js';
 export { buildJsonSchema } from './json-schema.js';
 export { CONDUIT_VERSION } from './package-version.js';
 export * from './openapi/index.js';
+export {
+  checkTemplateTarget,
+  type TemplateTarget,
+  type TemplateTargetIndex,
+  type TargetProblem,
+} from './resource-targets.js';
+export { templateTargetIndex } from './resource-check.js';

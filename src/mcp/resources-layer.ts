@@ -22,7 +22,7 @@ import {
   type TemplateRunner,
   type ToolRunner,
 } from './resources.js';
-import { templateTargetIndex } from '../config/resource-check.js';
+import { templateTargetIndex } from '../config/index.js';
 import { HealthSections } from './resources-health.js';
 
 /** The part of the config this layer adds: `resources` is optional everywhere. */

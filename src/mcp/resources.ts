@@ -8,7 +8,7 @@ import {
   ResourceTemplate,
   type ServerContext,
 } from '@modelcontextprotocol/server';
-import { checkTemplateTarget, type TemplateTargetIndex } from '../config/resource-targets.js';
+import { checkTemplateTarget, type TemplateTargetIndex } from '../config/index.js';
 import { ConfigError } from '../core/index.js';
 import { ERROR_META_KEY } from './error-result.js';
 

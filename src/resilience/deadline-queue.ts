@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from '../core/index.js';
 
-/** @internal A registered deadline; `cancel` it when the guarded work ends. */
+/** A registered deadline; `cancel` it when the guarded work ends. */
 export interface DeadlineEntry {
   at: number;
   done: boolean;
@@ -23,7 +23,6 @@ export interface DeadlineEntry {
  * - `dispose()` clears it at once.
  * Clearing it eagerly on every drain would cost a clearTimeout + setTimeout per sequential call,
  * which is exactly the per-call timer this queue exists to avoid.
- * @internal
  */
 export class DeadlineQueue {
   private items: DeadlineEntry[] = [];

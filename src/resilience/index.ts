@@ -61,6 +61,8 @@ export {
   type BreakerRedisSubscriber,
 } from './redis-breaker-store.js';
 export { timeout, type TimeoutOptions, type TimeoutPolicy } from './timeout.js';
+/** Many deadlines behind one clock timer: the building block of `timeout`, shared with the cache's L2 calls. */
+export { DeadlineQueue, type DeadlineEntry } from './deadline-queue.js';
 export { bulkhead, type BulkheadOptions, type BulkheadPolicy } from './bulkhead.js';
 export { fallback, type FallbackOptions, type FallbackPolicy } from './fallback.js';
 export { wrap, type WrappedPolicy } from './wrap.js';

@@ -84,8 +84,6 @@ async function waitForState(i: Instance, state: string): Promise<void> {
   throw new Error(`breaker never reached ${state} (last ${last})`);
 }
 
-const storeLinesAt = (i: Instance, text: string) =>
-  i.logs.filter((l) => l.component === 'shared-breakers' && (l.msg ?? '').includes(text));
 const storeLines = (i: Instance, text: string) =>
   i.logs.filter((l) => l.component === 'shared-breakers' && (l.msg ?? '').includes(text));
 
@@ -185,14 +183,14 @@ describe('breaker.shared: two gateway instances, one Redis', () => {
     await redis.kill();
     const c = await startInstance(config(redis.url, upstream.url));
     try {
-      expect(storeLinesAt(c, 'Redis unavailable at start')).toHaveLength(1);
+      expect(storeLines(c, 'Redis unavailable at start')).toHaveLength(1);
       expect((await call(c)).isError).toBeFalsy();
 
       await redis.restart();
       const deadline = Date.now() + 10_000;
-      while (storeLinesAt(c, 'Redis available').length === 0 && Date.now() < deadline)
+      while (storeLines(c, 'Redis available').length === 0 && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 25));
-      expect(storeLinesAt(c, 'Redis available')).toHaveLength(1);
+      expect(storeLines(c, 'Redis available')).toHaveLength(1);
       // A and B reconnect on their own: wait until all three instances listen on the channel again.
       const probe = new Redis(redis.url);
       try {

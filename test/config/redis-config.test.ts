@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseClusterSeeds } from '../../src/cache/index.js';
 import { ConfigValidationError, parseConfig } from '../../src/config/index.js';
 import { ConfigError } from '../../src/core/index.js';
-import { createUpstreamClients } from '../../src/mcp/upstream-clients.js';
+import { createUpstreamClients } from '../../src/mcp/gateway/upstream-clients.js';
 import { noopLogger, systemClock } from '../../src/core/index.js';
 
 function problems(text: string) {

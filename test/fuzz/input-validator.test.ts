@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InputValidator } from '../../src/mcp/input-validator.js';
+import { InputValidator } from '../../src/mcp/tools/input-validator.js';
 
 // Tool arguments are the client's; the schemas are the config's. Whatever the arguments, validation
 // answers valid (the arguments unchanged) or invalid with a message, and never throws.

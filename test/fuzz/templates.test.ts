@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { expandPath, InvalidPathError } from '../../src/http/path-template.js';
-import { KeyTemplate } from '../../src/mcp/key-template.js';
+import { KeyTemplate } from '../../src/mcp/tools/key-template.js';
 
 const BASE = 'http://127.0.0.1:9/api/v1';
 

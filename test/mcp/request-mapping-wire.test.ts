@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CommaSeparated, RequestValidationError } from '../../src/http/index.js';
 import { buildQueryString } from '../../src/http/query.js';
-import { buildRequestMapping, mapArguments } from '../../src/mcp/request-mapping.js';
+import { buildRequestMapping, mapArguments } from '../../src/mcp/tools/request-mapping.js';
 
 describe('mapArguments with wire forms', () => {
   const mapping = buildRequestMapping(

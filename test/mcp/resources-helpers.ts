@@ -5,7 +5,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/server';
 import { noopLogger } from '../../src/core/index.js';
 import type { Gateway, GatewayConfigShape } from '../../src/mcp/index.js';
 import { serveGatewayStdio } from '../../src/mcp/index.js';
-import type { ResourcesShape } from '../../src/mcp/resources.js';
+import type { ResourcesShape } from '../../src/mcp/resources/resources.js';
 import { assignmentsConfig } from './helpers/config.js';
 
 /** The assignments config plus a `resources` section with `assignments://{id}` backed by get_assignment. */

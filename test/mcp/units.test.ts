@@ -4,9 +4,9 @@ import { createCache } from '../../src/cache/index.js';
 import { AbortedError } from '../../src/core/index.js';
 import { HttpStatusError } from '../../src/http/index.js';
 import { describeFailure, errorResult, InputValidator, KeyTemplate } from '../../src/mcp/index.js';
-import { stableStringify } from '../../src/mcp/key-template.js';
-import { sharedFetch } from '../../src/mcp/configured-tool.js';
-import { buildRequestMapping, mapArguments } from '../../src/mcp/request-mapping.js';
+import { stableStringify } from '../../src/mcp/tools/key-template.js';
+import { sharedFetch } from '../../src/mcp/tools/configured-tool.js';
+import { buildRequestMapping, mapArguments } from '../../src/mcp/tools/request-mapping.js';
 import { CircuitOpenError } from '../../src/resilience/index.js';
 
 describe('KeyTemplate', () => {

@@ -4,7 +4,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayConfigShape } from '../../src/mcp/index.js';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
-import type { ResourceChange } from '../../src/mcp/change-feed.js';
+import type { ResourceChange } from '../../src/mcp/resources/change-feed.js';
 import { assignmentUpdated } from '../helpers/standard-webhook.js';
 import { connectV2 } from './helpers/clients.js';
 import { assignmentsConfig } from './helpers/config.js';

@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/index.js';
-import type { ResourceChange } from '../../src/mcp/change-feed.js';
+import type { ResourceChange } from '../../src/mcp/resources/change-feed.js';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { type RedisClusterHandle, startRedisCluster } from '../helpers/redis-cluster.js';
 import { assignmentUpdated } from '../helpers/standard-webhook.js';

@@ -2,7 +2,7 @@ import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CacheOptions } from '../../src/cache/index.js';
 import { createRecordingLogger, type LogRecord } from '../../src/core/index.js';
-import { createSharedBreakers } from '../../src/mcp/shared-breakers.js';
+import { createSharedBreakers } from '../../src/mcp/gateway/shared-breakers.js';
 import { circuitBreaker, RedisBreakerStateStore } from '../../src/resilience/index.js';
 import { RedisDedupeStore } from '../../src/webhooks/index.js';
 import { next } from '../cache/helpers.js';

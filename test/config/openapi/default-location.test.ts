@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultLocation, toolSchema } from '../../../src/config/index.js';
-import { buildRequestMapping } from '../../../src/mcp/request-mapping.js';
+import { buildRequestMapping } from '../../../src/mcp/tools/request-mapping.js';
 
 // The config (defaultLocation: what `params` may leave out, what `conduit init` omits) and the gateway
 // (buildRequestMapping: where an argument is sent) must agree on where an unplaced argument goes.

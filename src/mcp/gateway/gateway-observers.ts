@@ -1,13 +1,18 @@
-import type { Clock, Logger } from '../core/index.js';
-import type { HttpClient } from '../http/index.js';
+import type { Clock, Logger } from '../../core/index.js';
+import type { HttpClient } from '../../http/index.js';
 import {
   classifyWebhookResponse,
   createGatewayMetrics,
   type GatewayMetrics,
   webhookOutcomeHook,
-} from '../metrics/index.js';
-import type { CacheInvalidator, EventPublisher, WebhookHandler, WebhookResponse } from '../webhooks/index.js';
-import type { GatewayCache } from './cache-port.js';
+} from '../../metrics/index.js';
+import type {
+  CacheInvalidator,
+  EventPublisher,
+  WebhookHandler,
+  WebhookResponse,
+} from '../../webhooks/index.js';
+import type { GatewayCache } from '../tools/cache-port.js';
 import type { GatewayConfigShape } from './config-shape.js';
 import { createGatewayWebhooks } from './gateway-webhooks.js';
 

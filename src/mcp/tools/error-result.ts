@@ -1,5 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/server';
-import { AbortedError, ConduitError, isAbortError } from '../core/index.js';
+import { AbortedError, ConduitError, isAbortError } from '../../core/index.js';
 
 /** `_meta` key carrying the machine-readable side of a failure: `{ code, status?, retryAfterMs? }`. */
 export const ERROR_META_KEY = 'conduit/error';

@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from '../core/index.js';
-import { metricsHandler } from '../metrics/index.js';
-import type { Gateway } from './gateway.js';
+import type { Logger } from '../../core/index.js';
+import { metricsHandler } from '../../metrics/index.js';
+import type { Gateway } from '../gateway/gateway.js';
 import { RequestGuard } from './http-guards.js';
 
 /** A connect-style node:http handler: serves its paths, passes the rest to `next`. */

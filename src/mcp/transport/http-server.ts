@@ -4,8 +4,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
 import { createMcpHandler, isInitializeRequest, isLegacyRequest } from '@modelcontextprotocol/server';
-import { type Clock, type Logger, systemClock } from '../core/index.js';
-import type { Gateway } from './gateway.js';
+import { type Clock, type Logger, systemClock } from '../../core/index.js';
+import type { Gateway } from '../gateway/gateway.js';
 import { RequestGuard } from './http-guards.js';
 import type { SideRoutes } from './side-routes.js';
 

@@ -1,4 +1,4 @@
-import type { OpenApiToolSet } from '../config/openapi/index.js';
+import type { OpenApiToolSet } from '../../config/openapi/index.js';
 /**
  * The parts of the gateway config this module reads. `GatewayConfig` from `conduit/config` (validated,
  * defaulted, durations in ms, sizes in bytes) satisfies it; keeping the shape structural lets tests and

@@ -1,5 +1,5 @@
-import { createClusterClient } from '../cache/index.js';
-import type { Clock, Logger } from '../core/index.js';
+import { createClusterClient } from '../../cache/index.js';
+import type { Clock, Logger } from '../../core/index.js';
 import {
   type CacheInvalidator,
   createWebhookHandler,
@@ -19,7 +19,7 @@ import {
   type WebhookHandler,
   type WebhookHandlerFn,
   type WebhookResponse,
-} from '../webhooks/index.js';
+} from '../../webhooks/index.js';
 import type { WebhookEndpointShape, WebhooksShape } from './config-shape.js';
 
 /** What the webhook actions need from the gateway. */

@@ -1,7 +1,7 @@
 import { type Cluster, Redis } from 'ioredis';
-import { createClusterClient } from '../cache/index.js';
-import { type Logger, noopLogger } from '../core/index.js';
-import { type BreakerRedisSubscriber, RedisBreakerStateStore } from '../resilience/index.js';
+import { createClusterClient } from '../../cache/index.js';
+import { type Logger, noopLogger } from '../../core/index.js';
+import { type BreakerRedisSubscriber, RedisBreakerStateStore } from '../../resilience/index.js';
 
 /** Where the gateway's Redis is: one server (`url`) or a Redis Cluster (seed URLs). */
 export type RedisTarget = { url: string } | { cluster: readonly string[] };

@@ -1,4 +1,4 @@
-import type { HttpClient } from '../http/index.js';
+import type { HttpClient } from '../../http/index.js';
 
 /**
  * The JSON behind `conduit://health`: each upstream's breaker snapshot (null when it has no breaker),

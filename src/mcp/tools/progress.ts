@@ -1,5 +1,5 @@
 import type { ServerContext } from '@modelcontextprotocol/server';
-import type { Clock, Logger } from '../core/index.js';
+import type { Clock, Logger } from '../../core/index.js';
 
 /** Stops the heartbeat. */
 export type StopProgress = () => void;

@@ -4,7 +4,7 @@ import {
   type ServerEvent,
   type ServerEventBus,
 } from '@modelcontextprotocol/server';
-import type { Clock, Logger } from '../core/index.js';
+import type { Clock, Logger } from '../../core/index.js';
 import type { ChangeFeed } from './change-feed.js';
 
 const MODERN = '2026-07-28';

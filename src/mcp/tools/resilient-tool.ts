@@ -6,8 +6,8 @@ import type {
   StandardSchemaWithJSON,
 } from '@modelcontextprotocol/server';
 import { fromJsonSchema } from '@modelcontextprotocol/server';
-import { type Clock, type Logger, noopLogger, systemClock } from '../core/index.js';
-import { type Policy, timeout, wrap } from '../resilience/index.js';
+import { type Clock, type Logger, noopLogger, systemClock } from '../../core/index.js';
+import { type Policy, timeout, wrap } from '../../resilience/index.js';
 import type { GatewayCache } from './cache-port.js';
 import { sharedFetch } from './configured-tool.js';
 import { describeFailure, errorResult } from './error-result.js';

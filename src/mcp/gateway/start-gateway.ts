@@ -1,13 +1,13 @@
-import { type Clock, type Logger, noopLogger } from '../core/index.js';
-import type { GatewayCache } from './cache-port.js';
-import type { ChangeFeed } from './change-feed.js';
+import { type Clock, type Logger, noopLogger } from '../../core/index.js';
+import type { GatewayCache } from '../tools/cache-port.js';
+import type { ChangeFeed } from '../resources/change-feed.js';
 import type { GatewayConfigShape } from './config-shape.js';
 import { createGateway, type Gateway } from './gateway.js';
-import type { ResourcesConfigPart } from './resources-layer.js';
-import { serveHttp } from './http-server.js';
-import { type SideListener, startSideListener } from './side-listener.js';
-import { sideRoutes } from './side-routes.js';
-import { serveGatewayStdio } from './stdio-server.js';
+import type { ResourcesConfigPart } from '../resources/resources-layer.js';
+import { serveHttp } from '../transport/http-server.js';
+import { type SideListener, startSideListener } from '../transport/side-listener.js';
+import { sideRoutes } from '../transport/side-routes.js';
+import { serveGatewayStdio } from '../transport/stdio-server.js';
 
 export interface StartGatewayOptions {
   /** `stdio` (default; what desktop clients spawn) or `http` (Streamable HTTP on `server.http.path`). */

@@ -7,27 +7,27 @@ import {
   type Logger,
   noopLogger,
   systemClock,
-} from '../core/index.js';
-import type { HttpClient } from '../http/index.js';
-import { type GatewayMetrics, httpMetricsHook } from '../metrics/index.js';
-import type { WebhookHandler } from '../webhooks/index.js';
-import type { GatewayCache } from './cache-port.js';
+} from '../../core/index.js';
+import type { HttpClient } from '../../http/index.js';
+import { type GatewayMetrics, httpMetricsHook } from '../../metrics/index.js';
+import type { WebhookHandler } from '../../webhooks/index.js';
+import type { GatewayCache } from '../tools/cache-port.js';
 import type { GatewayConfigShape, ToolShape } from './config-shape.js';
-import { type CompiledTool, compileTool } from './configured-tool.js';
-import { InputValidator } from './input-validator.js';
+import { type CompiledTool, compileTool } from '../tools/configured-tool.js';
+import { InputValidator } from '../tools/input-validator.js';
 import { createUpstreamClients, upstreamClientsReady } from './upstream-clients.js';
 import { cacheFromConfig } from './cache-from-config.js';
 import { buildGatewayObservers, createGatewayMetricsFor } from './gateway-observers.js';
-import { compactModeTools } from './openapi-compact.js';
-import type { ChangeFeed } from './change-feed.js';
+import { compactModeTools } from '../tools/openapi-compact.js';
+import type { ChangeFeed } from '../resources/change-feed.js';
 import {
   changeFeedFromConfig,
   checkResourcesConfig,
   createResourceLayer,
   feedReady,
   type ResourcesConfigPart,
-} from './resources-layer.js';
-import type { HealthSections } from './resources-health.js';
+} from '../resources/resources-layer.js';
+import type { HealthSections } from '../resources/resources-health.js';
 
 export interface GatewayDeps {
   logger?: Logger;

@@ -1,4 +1,4 @@
-import { type HttpResponse, HttpStatusError } from '../http/index.js';
+import { type HttpResponse, HttpStatusError } from '../../http/index.js';
 
 /** Whether an upstream status is a redirect (3xx), which the HTTP client returns without following. */
 export function isRedirect(status: number): boolean {

@@ -1,7 +1,7 @@
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import type { Transport } from '@modelcontextprotocol/server';
-import type { Logger } from '../core/index.js';
-import type { Gateway } from './gateway.js';
+import type { Logger } from '../../core/index.js';
+import type { Gateway } from '../gateway/gateway.js';
 
 export interface StdioGatewayServer {
   /** Lets running calls finish (up to `deadlineMs`) and their answers reach stdout, then disconnects. */

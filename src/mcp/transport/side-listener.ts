@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '../core/index.js';
+import type { Logger } from '../../core/index.js';
 import type { SideRoutes } from './side-routes.js';
 
 export interface SideListener {

@@ -1,5 +1,5 @@
-import { createIoredisDriver, openRedisChannel, type RedisDriver } from '../cache/index.js';
-import { type Logger, noopLogger } from '../core/index.js';
+import { createIoredisDriver, openRedisChannel, type RedisDriver } from '../../cache/index.js';
+import { type Logger, noopLogger } from '../../core/index.js';
 import { type ChangeFeed, ChangeLog, type ResourceChange } from './change-feed.js';
 
 /** Options of {@link createRedisChangeFeed}. */

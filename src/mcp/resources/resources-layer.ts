@@ -5,12 +5,12 @@ import type {
   ServerContext,
   ServerEventBus,
 } from '@modelcontextprotocol/server';
-import { type Clock, ConfigError, type Logger } from '../core/index.js';
-import type { HttpClient } from '../http/index.js';
+import { type Clock, ConfigError, type Logger } from '../../core/index.js';
+import type { HttpClient } from '../../http/index.js';
 import { type ChangeFeed, createMemoryChangeFeed } from './change-feed.js';
-import { createIoredisDriver } from '../cache/index.js';
+import { createIoredisDriver } from '../../cache/index.js';
 import { createRedisChangeFeed } from './change-feed-redis.js';
-import type { GatewayConfigShape } from './config-shape.js';
+import type { GatewayConfigShape } from '../gateway/config-shape.js';
 import { attachResourceSubscriptions, changeFeedEventBus } from './notifications.js';
 import { RECENT_CHANGES_TOOL, registerRecentChangesTool } from './recent-changes.js';
 import {
@@ -22,7 +22,7 @@ import {
   type TemplateRunner,
   type ToolRunner,
 } from './resources.js';
-import { templateTargetIndex } from '../config/index.js';
+import { templateTargetIndex } from '../../config/index.js';
 import { HealthSections } from './resources-health.js';
 
 /** The part of the config this layer adds: `resources` is optional everywhere. */

@@ -1,4 +1,4 @@
-import { ConfigError } from '../core/index.js';
+import { ConfigError } from '../../core/index.js';
 
 /**
  * One resource that changed: `uri` is the MCP resource URI (e.g. `assignments://42`), `event` what

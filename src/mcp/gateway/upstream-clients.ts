@@ -1,6 +1,6 @@
-import { type Clock, ConfigError, type Logger } from '../core/index.js';
-import { createHttpClient, type HttpClient, type HttpClientOptions } from '../http/index.js';
-import type { HttpBreakerOptions, HttpRetryOptions } from '../http/index.js';
+import { type Clock, ConfigError, type Logger } from '../../core/index.js';
+import { createHttpClient, type HttpClient, type HttpClientOptions } from '../../http/index.js';
+import type { HttpBreakerOptions, HttpRetryOptions } from '../../http/index.js';
 import type { BreakerShape, GatewayConfigShape, RetryShape, UpstreamShape } from './config-shape.js';
 import { createSharedBreakers, redisTargetOf, type SharedBreakers } from './shared-breakers.js';
 

@@ -1,6 +1,6 @@
-import { ConfigError } from '../core/index.js';
-import { CommaSeparated, type HttpMethod, RequestValidationError } from '../http/index.js';
-import type { ParamLocation, WireShape } from './config-shape.js';
+import { ConfigError } from '../../core/index.js';
+import { CommaSeparated, type HttpMethod, RequestValidationError } from '../../http/index.js';
+import type { ParamLocation, WireShape } from '../gateway/config-shape.js';
 
 /** Where each argument goes, decided once per tool from its config. */
 export interface RequestMapping {

@@ -8,9 +8,9 @@ import {
   ResourceTemplate,
   type ServerContext,
 } from '@modelcontextprotocol/server';
-import { checkTemplateTarget, type TemplateTargetIndex } from '../config/index.js';
-import { ConfigError } from '../core/index.js';
-import { ERROR_META_KEY } from './error-result.js';
+import { checkTemplateTarget, type TemplateTargetIndex } from '../../config/index.js';
+import { ConfigError } from '../../core/index.js';
+import { ERROR_META_KEY } from '../tools/error-result.js';
 
 /**
  * One configured resource template, read by calling a tool (or an OpenAPI operation) with the URI's

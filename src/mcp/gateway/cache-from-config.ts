@@ -1,6 +1,6 @@
-import { type CacheOptions, createCache } from '../cache/index.js';
-import type { Clock, Logger } from '../core/index.js';
-import type { GatewayCache } from './cache-port.js';
+import { type CacheOptions, createCache } from '../../cache/index.js';
+import type { Clock, Logger } from '../../core/index.js';
+import type { GatewayCache } from '../tools/cache-port.js';
 import type { GatewayConfigShape } from './config-shape.js';
 
 /**

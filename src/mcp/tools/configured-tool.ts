@@ -1,10 +1,10 @@
 import type { CallToolResult, ServerContext, StandardSchemaWithJSON } from '@modelcontextprotocol/server';
 import { fromJsonSchema } from '@modelcontextprotocol/server';
-import { AbortedError, type Clock, ConfigError, isAbortError, type Logger } from '../core/index.js';
-import { type HttpClient, type HttpResponse, InvalidJsonError } from '../http/index.js';
-import { type ToolSeries, toolOutcomeOf, toolOutcomeOfLookup } from '../metrics/index.js';
+import { AbortedError, type Clock, ConfigError, isAbortError, type Logger } from '../../core/index.js';
+import { type HttpClient, type HttpResponse, InvalidJsonError } from '../../http/index.js';
+import { type ToolSeries, toolOutcomeOf, toolOutcomeOfLookup } from '../../metrics/index.js';
 import type { GatewayCache, GetOrSetOptions } from './cache-port.js';
-import type { ToolShape } from './config-shape.js';
+import type { ToolShape } from '../gateway/config-shape.js';
 import { errorResult } from './error-result.js';
 import { countingValidator, type InputValidator } from './input-validator.js';
 import { KeyTemplate, stableStringify } from './key-template.js';

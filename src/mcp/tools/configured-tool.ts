@@ -4,7 +4,7 @@ import { AbortedError, type Clock, ConfigError, isAbortError, type Logger } from
 import { type HttpClient, type HttpResponse, InvalidJsonError } from '../../http/index.js';
 import { type ToolSeries, toolOutcomeOf, toolOutcomeOfLookup } from '../../metrics/index.js';
 import type { GatewayCache, GetOrSetOptions } from './cache-port.js';
-import type { ToolShape } from '../gateway/config-shape.js';
+import type { ToolConfig } from '../../config/index.js';
 import { errorResult } from './error-result.js';
 import { countingValidator, type InputValidator } from './input-validator.js';
 import { KeyTemplate, stableStringify } from './key-template.js';
@@ -77,7 +77,7 @@ export async function sharedFetch<T>(
   }
 }
 
-export function compileTool(tool: ToolShape, rt: ToolRuntime): CompiledTool {
+export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
   const input = tool.input ?? EMPTY_OBJECT_SCHEMA;
   for (const name of pathParamNames(tool.path)) {
     const props = (input as { properties?: Record<string, unknown> }).properties ?? {};

@@ -1,6 +1,6 @@
 import { ConfigError } from '../../core/index.js';
 import { CommaSeparated, type HttpMethod, RequestValidationError } from '../../http/index.js';
-import type { ParamLocation, WireShape } from '../gateway/config-shape.js';
+import type { ParamLocation, ToolWireConfig } from '../../config/index.js';
 
 /** Where each argument goes, decided once per tool from its config. */
 export interface RequestMapping {
@@ -45,7 +45,7 @@ export function buildRequestMapping(
   path: string,
   inputSchema: Record<string, unknown> | undefined,
   explicit: Readonly<Record<string, ParamLocation>> | undefined,
-  wire?: WireShape | undefined,
+  wire?: Partial<ToolWireConfig> | undefined,
 ): RequestMapping {
   const upper = method.toUpperCase() as HttpMethod;
   const fallback: ParamLocation = BODYLESS.has(upper) ? 'query' : 'body';

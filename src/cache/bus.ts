@@ -1,4 +1,4 @@
-import type { RedisChannel } from './redis-channel.js';
+import type { RedisChannel } from '../redis/index.js';
 
 /**
  * Cross-instance L1 invalidation messages on one Redis pub/sub channel per prefix (`<prefix>:bus`),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Clock, ConfigError, type Logger, noopLogger, systemClock } from '../core/index.js';
 import type { Bus, BusMessage } from './bus.js';
-import type { RedisDriver } from './driver.js';
+import type { RedisDriver } from '../redis/index.js';
 import { encodeEnvelope, type StoredEntry } from './envelope.js';
 import {
   CacheClosedError,

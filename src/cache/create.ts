@@ -2,10 +2,8 @@ import { systemClock, noopLogger } from '../core/index.js';
 import { circuitBreaker } from '../resilience/index.js';
 import { decodeBusMessage } from './bus.js';
 import { type CacheOptions, TieredCache } from './cache.js';
-import { createIoredisDriver } from './ioredis-driver.js';
+import { openRedisChannel, openRedisDriver } from '../redis/index.js';
 import { L2 } from './l2.js';
-import { createNodeRedisUrlDriver } from './node-redis-url-driver.js';
-import { openRedisChannel } from './redis-channel.js';
 
 /**
  * Creates a tiered cache: L1 in memory (lru-cache), optional L2 in Redis with a pub/sub bus that
@@ -19,19 +17,7 @@ export function createCache(options: CacheOptions = {}): TieredCache {
     const clock = o.clock ?? systemClock;
     const logger = o.logger ?? noopLogger;
     const timeoutMs = l2o.timeoutMs ?? 250;
-    // A bare URL (standalone Redis) gets node-redis: it answered L2 hits faster than ioredis in
-    // bench/cache. A passed-in ioredis client or ioredis options (Cluster, Sentinel) keep ioredis.
-    const driver =
-      l2o.driver ??
-      (l2o.url && !l2o.redis && !l2o.options && !l2o.cluster
-        ? createNodeRedisUrlDriver(l2o.url)
-        : createIoredisDriver({
-            redis: l2o.redis,
-            url: l2o.url,
-            options: l2o.options,
-            ...(l2o.cluster ? { cluster: l2o.cluster } : {}),
-            timeoutMs,
-          }));
+    const driver = openRedisDriver(l2o);
     const breaker = circuitBreaker({
       name: `cache:${prefix}`,
       model: { kind: 'consecutive', threshold: 5 },

@@ -1,10 +1,11 @@
+import { crossCheck } from './cross-check.js';
+import { type ConfigProblem, ConfigValidationError, formatPath } from './problems.js';
 import { type GatewayConfig, type GatewayConfigInput, gatewayConfigSchema } from './schema.js';
-import { ConfigValidationError, formatPath } from './problems.js';
 
 /**
- * A config written in code, validated by the same schema as a file: defaults filled in, durations in
- * ms, sizes in bytes. Throws `ConfigValidationError` listing every problem by path. The gateway's own
- * cross-checks (tool → upstream, template holes) still run when the gateway is built.
+ * A config written in code, validated as a file is (the schema and the cross-checks: tool → upstream,
+ * template holes, …): defaults filled in, durations in ms, sizes in bytes. Throws
+ * `ConfigValidationError` listing every problem by path; a key the schema does not know is one.
  *
  * @example
  * ```ts
@@ -16,13 +17,21 @@ import { ConfigValidationError, formatPath } from './problems.js';
  * ```
  */
 export function defineConfig(input: GatewayConfigInput, source = 'config'): GatewayConfig {
+  const problem = (segments: (string | number)[], message: string): ConfigProblem => ({
+    path: formatPath(segments),
+    segments,
+    message,
+  });
+  const problems = crossCheck(input).map((p) => problem([...p.path], p.message));
   const result = gatewayConfigSchema.safeParse(input);
-  if (result.success) return result.data;
-  throw new ConfigValidationError(
-    source,
-    result.error.issues.map((issue) => {
-      const segments = issue.path.filter((s): s is string | number => typeof s !== 'symbol');
-      return { path: formatPath(segments), segments, message: issue.message };
-    }),
-  );
+  if (!result.success)
+    for (const issue of result.error.issues)
+      problems.push(
+        problem(
+          issue.path.filter((s): s is string | number => typeof s !== 'symbol'),
+          issue.message,
+        ),
+      );
+  if (problems.length > 0 || !result.success) throw new ConfigValidationError(source, problems);
+  return result.data;
 }

@@ -29,7 +29,14 @@ tools:
   it('a config written in code goes through the same schema: defaults filled, unknown keys refused', async () => {
     const config = defineConfig({
       upstreams: { api: { baseUrl: 'http://127.0.0.1:9', breaker: { failureThreshold: 2 } } },
-      tools: [{ name: 'get_item', upstream: 'api', path: '/items/{id}', input: { properties: { id: {} } } }],
+      tools: [
+        {
+          name: 'get_item',
+          upstream: 'api',
+          path: '/items/{id}',
+          input: { properties: { id: {} }, required: ['id'] },
+        },
+      ],
     });
     expect(config.upstreams.api!.breaker).toMatchObject({ recoveryTimeout: 30_000, halfOpenMaxCalls: 1 });
     expect(config.tools[0]!.method).toBe('GET');
@@ -48,5 +55,14 @@ tools:
     expect(caught).toBeInstanceOf(ConfigValidationError);
     expect((caught as ConfigValidationError).problems[0]!.path).toBe('upstreams.api.breaker');
     expect((caught as ConfigValidationError).message).toMatch(/recovery/);
+  });
+
+  it('a config written in code gets the cross-checks of a file: a tool naming an unknown upstream', () => {
+    expect(() =>
+      defineConfig({
+        upstreams: { api: { baseUrl: 'http://127.0.0.1:9' } },
+        tools: [{ name: 'get_item', upstream: 'apj', path: '/items' }],
+      }),
+    ).toThrow(/tools\[0\]\.upstream.*"apj"/);
   });
 });

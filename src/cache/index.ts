@@ -11,19 +11,19 @@
  * await cache.invalidateTags([`user:${id}`]);
  */
 export { createCache } from './create.js';
-export {
-  TieredCache,
-  type CacheOptions,
-  type CacheResult,
-  type CacheSource,
-  type SetOptions,
-  type GetOrSetOptions,
-  type InvalidateOptions,
-  type FactoryContext,
-  type LockOptions,
-  type L2Options,
-} from './cache.js';
-export type { L1Options } from './l1.js';
+export { TieredCache } from './tiered-cache.js';
+export type {
+  CacheOptions,
+  CacheResult,
+  CacheSource,
+  SetOptions,
+  GetOrSetOptions,
+  InvalidateOptions,
+  FactoryContext,
+  LockOptions,
+  L2Options,
+} from './engine/types.js';
+export type { L1Options } from './tiers/l1.js';
 export type { CacheStats, L2State } from './stats.js';
 export type { CacheEvents, CacheEventName } from './events.js';
 export type { RedisDriver, RoundTrip, SubscriptionHandlers } from './driver.js';

@@ -1,12 +1,26 @@
+/** How a timer relates to the process's lifetime. */
+export interface TimerOptions {
+  /**
+   * True for a wait that a caller is awaiting (a retry backoff, `sleep`, a rate-limit wait): such a
+   * timer holds the event loop, as a plain `setTimeout` would, so a script awaiting it is not ended
+   * mid-wait. Default false: housekeeping and guard timers (deadlines, sweeps) never keep the process
+   * alive.
+   */
+  keepAlive?: boolean;
+}
+
 /**
- * Time source and timers behind one seam, so tests can drive time by hand and production timers never
- * keep the process alive.
+ * Time source and timers behind one seam, so tests can drive time by hand. Production timers keep
+ * the process alive only when someone awaits them (`keepAlive`).
  */
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
-  /** Schedules `fn` after `ms`; the timer must not keep the process alive. */
-  setTimeout(fn: () => void, ms: number): TimerHandle;
+  /**
+   * Schedules `fn` after `ms`. Without `options.keepAlive` the timer must not keep the process alive;
+   * with it, it must (clocks that have no process to hold, like `ManualClock`, ignore it).
+   */
+  setTimeout(fn: () => void, ms: number, options?: TimerOptions): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
 }
 
@@ -16,12 +30,15 @@ export type TimerHandle = unknown;
 // setTimeout overflows past 2^31-1 ms (24.8 days) and fires at once; clamp instead.
 const MAX_TIMER_MS = 2_147_483_647;
 
-/** The real clock: Date.now and unref'd timers. Reads globals at call time so fake timers apply. */
+/**
+ * The real clock: Date.now, and timers that are unref'd unless awaited (`keepAlive`). Reads globals
+ * at call time so fake timers apply.
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout(fn, ms) {
+  setTimeout(fn, ms, options) {
     const t = setTimeout(fn, Math.min(Math.max(0, ms), MAX_TIMER_MS));
-    t.unref?.();
+    if (options?.keepAlive !== true) t.unref?.();
     return t;
   },
   clearTimeout(handle) {

@@ -2,8 +2,9 @@
  * `conduit/resilience`: retry, circuit breaker, timeout, bulkhead, fallback, token-bucket rate
  * limiter and retry budget, composable with `wrap(...)` behind one `execute(fn, { signal })`.
  *
- * Every policy takes an injectable `clock` (default `systemClock`, unref'd timers) so tests can drive
- * time by hand; no policy keeps the process alive.
+ * Every policy takes an injectable `clock` (default `systemClock`) so tests can drive time by hand.
+ * Awaited waits (retry backoff, `sleep`, rate-limit waits) hold the event loop until they end; guard
+ * timers (deadlines) never keep the process alive.
  */
 export type {
   PolicyContext,

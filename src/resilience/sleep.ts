@@ -1,9 +1,13 @@
 import { AbortedError, type Clock, type TimerHandle, systemClock } from '../core/index.js';
 import { abortedError } from './context.js';
 
+/** An awaited wait holds the event loop (one shared options object, no allocation per wait). */
+const KEEP_ALIVE = { keepAlive: true } as const;
+
 /**
- * Resolves after `ms` on `clock` (default `systemClock`, whose timers never keep the process alive).
- * Aborting `signal` rejects at once with `AbortedError` and clears the timer.
+ * Resolves after `ms` on `clock` (default `systemClock`). The wait holds the event loop like a plain
+ * `setTimeout`, so a script awaiting it runs to the end. Aborting `signal` rejects at once with
+ * `AbortedError` and clears the timer.
  */
 export function sleep(
   ms: number,
@@ -44,7 +48,10 @@ export class PendingWaits {
   }
 }
 
-/** @internal `sleep` that a policy's `dispose()` can cancel through `pending`. */
+/**
+ * @internal `sleep` that a policy's `dispose()` can cancel through `pending`. Someone awaits it, so
+ * its timer keeps the process alive until it fires, is aborted or is disposed.
+ */
 export function trackedSleep(
   ms: number,
   signal: AbortSignal | undefined,
@@ -70,6 +77,7 @@ export function trackedSleep(
         resolve();
       },
       Math.max(0, ms),
+      KEEP_ALIVE,
     );
     signal?.addEventListener('abort', onAbort, { once: true });
     pending?.add(cancel);

@@ -39,7 +39,8 @@ class GitHubVerifier implements SignatureVerifier {
     for (const key of this.keys) {
       if (matchesAny(createHmac('sha256', key).update(body).digest(), candidates)) {
         // Neither header is signed: they only name the delivery (id for de-dup) and its event.
-        // The digest covers the body, so a replay under a fresh delivery id still maps to it.
+        // The digest covers the body, so a replay under a fresh, empty, repeated or missing
+        // delivery id still maps to it: the receiver claims it on every path.
         return {
           ok: true,
           id: optional(headerValue(headers, 'x-github-delivery')),

@@ -91,11 +91,10 @@ class HmacVerifier implements SignatureVerifier {
         if (timestampMs !== undefined) result.timestampMs = timestampMs;
         if (this.idHeader !== undefined) {
           const id = headerValue(headers, this.idHeader);
-          if (typeof id === 'string') {
-            result.id = id;
-            // The id header is not signed: the digest (of `<timestamp>.<body>` or the body) is.
-            result.replayKey = candidate.toString('hex');
-          }
+          if (typeof id === 'string') result.id = id;
+          // The id header is not signed: the digest (of `<timestamp>.<body>` or the body) is. Set
+          // whether or not the header came, so a replay that drops it is still recognised.
+          result.replayKey = candidate.toString('hex');
         }
         return result;
       }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../core/index.js';
 import { isJsonContentType } from './content.js';
-import type { WebhookEndpoint } from './handler.js';
+import type { WebhookEndpoint } from './endpoint.js';
 import type { WebhookHeaders } from './headers.js';
 import { failure, type WebhookResponse } from './responses.js';
 

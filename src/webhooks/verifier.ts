@@ -8,9 +8,10 @@ export interface Verified {
   /** Event id from a signed or delivery header (webhook-id, X-GitHub-Delivery), when the scheme has one. */
   id?: string;
   /**
-   * Set when `id` comes from a header the signature does not cover (X-GitHub-Delivery, hmac's
-   * `idHeader`): the hex digest of exactly what was signed. The receiver also de-duplicates on it, so
-   * replaying a captured body under a new id is still processed only once.
+   * Set by schemes whose id header the signature does not cover (X-GitHub-Delivery, hmac's
+   * `idHeader`), whether that header came or not: the hex digest of exactly what was signed. The
+   * receiver always de-duplicates on it too, so replaying a captured body under a new, empty, repeated
+   * or missing id is still processed only once.
    */
   replayKey?: string;
   /** Event type from a header (GitHub's X-GitHub-Event), when the scheme has one. */

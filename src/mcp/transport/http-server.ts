@@ -6,6 +6,7 @@ import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '
 import { createMcpHandler, isInitializeRequest, isLegacyRequest } from '@modelcontextprotocol/server';
 import { type Clock, type Logger, systemClock } from '../../core/index.js';
 import type { Gateway } from '../gateway/gateway.js';
+import { cancelOnClose } from './cancel-on-close.js';
 import { RequestGuard } from './http-guards.js';
 import type { SideRoutes } from './side-routes.js';
 
@@ -152,6 +153,7 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
       if (!transport)
         return sendJsonError(res, 404, 'Session not found: start a new session with initialize.');
       lastSeen.set(sessionId, clock.now());
+      if (req.method === 'POST') cancelOnClose(transport, res, body);
       return transport.handleRequest(req, res, body);
     }
     if (req.method !== 'POST' || !isInitializeRequest(body))

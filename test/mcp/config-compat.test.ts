@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigValidationError, defineConfig, parseConfig } from '../../src/config/index.js';
 import { createGateway } from '../../src/mcp/index.js';
 
-describe('the gateway takes a config parsed by conduit/config', () => {
+describe('the gateway takes a config parsed by conduit-mcp/config', () => {
   it('builds every tool of a parsed YAML config', async () => {
     const config = parseConfig(
       `

@@ -1,66 +1,47 @@
-import { systemClock, noopLogger } from '../core/index.js';
+import type { Clock, Logger } from '../core/index.js';
+import { openRedisDriver } from '../redis/index.js';
 import { circuitBreaker } from '../resilience/index.js';
-import { decodeBusMessage } from './bus.js';
-import { type CacheOptions, TieredCache } from './cache.js';
-import { createIoredisDriver } from './ioredis-driver.js';
-import { L2 } from './l2.js';
-import { createNodeRedisUrlDriver } from './node-redis-url-driver.js';
-import { openRedisChannel } from './redis-channel.js';
+import { resolveSettings } from './engine/options.js';
+import type { CacheOptions, L2Options } from './engine/types.js';
+import { TieredCache } from './tiered-cache.js';
+import { L2, type L2Tier } from './tiers/l2.js';
 
 /**
  * Creates a tiered cache: L1 in memory (lru-cache), optional L2 in Redis with a pub/sub bus that
  * evicts peers' L1 copies. With no `l2` it is a plain in-process cache.
  */
 export function createCache(options: CacheOptions = {}): TieredCache {
-  const prefix = options.prefix ?? 'conduit';
-  return new TieredCache(options, (o, cache) => {
-    const l2o = o.l2;
-    if (!l2o) return undefined;
-    const clock = o.clock ?? systemClock;
-    const logger = o.logger ?? noopLogger;
-    const timeoutMs = l2o.timeoutMs ?? 250;
-    // A bare URL (standalone Redis) gets node-redis: it answered L2 hits faster than ioredis in
-    // bench/cache. A passed-in ioredis client or ioredis options (Cluster, Sentinel) keep ioredis.
-    const driver =
-      l2o.driver ??
-      (l2o.url && !l2o.redis && !l2o.options && !l2o.cluster
-        ? createNodeRedisUrlDriver(l2o.url)
-        : createIoredisDriver({
-            redis: l2o.redis,
-            url: l2o.url,
-            options: l2o.options,
-            ...(l2o.cluster ? { cluster: l2o.cluster } : {}),
-            timeoutMs,
-          }));
-    const breaker = circuitBreaker({
-      name: `cache:${prefix}`,
-      model: { kind: 'consecutive', threshold: 5 },
-      recoveryMs: 1000,
-      ...l2o.breaker,
-      clock,
-    });
-    // Logged by the cache once per change; half-open is a probe, not a state worth a log line.
-    breaker.on('stateChange', (e) => {
-      if (e.to === 'open' || e.to === 'isolated') cache.setL2State('down');
-      else if (e.to === 'closed') cache.setL2State('up');
-    });
-    const l2 = new L2(driver, breaker, prefix, timeoutMs, clock, logger);
-    if (o.bus ?? true) {
-      cache.bus = openRedisChannel({
-        driver,
-        name: l2.channel,
-        decode: decodeBusMessage,
-        roundTrip: (fn) => l2.call(fn),
-        onMessage: (m) => cache.onBusMessage(m),
-        onDown: () => cache.onBusDown(),
-        onUp: () => cache.onBusUp(),
+  const settings = resolveSettings(options);
+  const l2 = options.l2
+    ? openL2Tier(settings.prefix, options.l2, settings.clock, settings.logger)
+    : undefined;
+  return new TieredCache(settings, l2);
+}
+
+/** The Redis tier: its driver (created here unless passed in), the breaker around it, and the key layout. */
+function openL2Tier(prefix: string, l2o: L2Options, clock: Clock, logger: Logger): L2Tier {
+  const timeoutMs = l2o.timeoutMs ?? 250;
+  const driver = openRedisDriver(l2o);
+  const breaker = circuitBreaker({
+    name: `cache:${prefix}`,
+    model: { kind: 'consecutive', threshold: 5 },
+    recoveryMs: 1000,
+    ...l2o.breaker,
+    clock,
+  });
+  const store = new L2(driver, breaker, prefix, timeoutMs, clock, logger);
+  return {
+    store,
+    onState(fn) {
+      // Half-open is a probe, not a state worth reporting.
+      breaker.on('stateChange', (e) => {
+        if (e.to === 'open' || e.to === 'isolated') fn('down');
+        else if (e.to === 'closed') fn('up');
       });
-      cache.setReady(cache.bus.ready());
-    }
-    cache.addCloseHook(async () => {
+    },
+    async close() {
       breaker.dispose();
       await driver.close();
-    });
-    return l2;
-  });
+    },
+  };
 }

@@ -11,26 +11,31 @@
  * await cache.invalidateTags([`user:${id}`]);
  */
 export { createCache } from './create.js';
-export {
-  TieredCache,
-  type CacheOptions,
-  type CacheResult,
-  type CacheSource,
-  type SetOptions,
-  type GetOrSetOptions,
-  type InvalidateOptions,
-  type FactoryContext,
-  type LockOptions,
-  type L2Options,
-} from './cache.js';
-export type { L1Options } from './l1.js';
+export { TieredCache } from './tiered-cache.js';
+export type {
+  CacheOptions,
+  CacheResult,
+  CacheSource,
+  SetOptions,
+  GetOrSetOptions,
+  InvalidateOptions,
+  FactoryContext,
+  LockOptions,
+  L2Options,
+} from './engine/types.js';
+export type { L1Options } from './tiers/l1.js';
 export type { CacheStats, L2State } from './stats.js';
 export type { CacheEvents, CacheEventName } from './events.js';
-export type { RedisDriver, RoundTrip, SubscriptionHandlers } from './driver.js';
-export { createIoredisDriver, type IoredisDriverOptions } from './ioredis-driver.js';
-export { openRedisChannel, type RedisChannel, type RedisChannelOptions } from './redis-channel.js';
-export { createClusterClient, parseClusterSeeds, type ClusterSeeds } from './cluster.js';
-export { createNodeRedisDriver, type NodeRedisClientLike } from './node-redis-driver.js';
+// The driver seam of `l2.driver`: its type and the two drivers for a client you own.
+export {
+  type RedisDriver,
+  type RoundTrip,
+  type SubscriptionHandlers,
+  createIoredisDriver,
+  type IoredisDriverOptions,
+  createNodeRedisDriver,
+  type NodeRedisClientLike,
+} from '../redis/index.js';
 export {
   CacheClosedError,
   CacheValueError,

@@ -1,7 +1,7 @@
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCache, createNodeRedisDriver, type RedisDriver } from '../../src/cache/index.js';
-import { decodeEnvelopeFast, encodeEnvelope, type StoredEntry } from '../../src/cache/envelope.js';
+import { decodeEnvelopeFast, encodeEnvelope, type StoredEntry } from '../../src/cache/tiers/envelope.js';
 import { createRecordingLogger, ManualClock } from '../../src/core/index.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
 import { next } from './helpers.js';

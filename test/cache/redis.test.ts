@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { encodeEnvelope } from '../../src/cache/envelope.js';
+import { encodeEnvelope } from '../../src/cache/tiers/envelope.js';
 import { globToRegExp } from '../../src/cache/index.js';
 import { createRecordingLogger, ManualClock } from '../../src/core/index.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CacheOptions, createCache, type TieredCache } from '../../src/cache/index.js';
-import { TagVersions } from '../../src/cache/tags.js';
+import { TagVersions } from '../../src/cache/tiers/tags.js';
 import { createRecordingLogger, ManualClock } from '../../src/core/index.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
 import { next } from './helpers.js';
@@ -328,7 +328,7 @@ describe('tag version counters', () => {
     const p = prefix();
     const c = await make({ prefix: p, bus: false, maxTagVersions: 5 });
     for (let i = 0; i < 20; i++) await c.set(`k${i}`, i, { tags: [`user:${i}`] });
-    expect((c as unknown as { tags: { size: number } }).tags.size).toBe(5);
+    expect((c as unknown as { stack: { tags: { size: number } } }).stack.tags.size).toBe(5);
     // Forgotten counters are asked of Redis again: every entry still reads back.
     for (let i = 0; i < 20; i++) expect(await c.get(`k${i}`)).toBe(i);
     const local = new TagVersions(undefined, 1000, 1000, 3);

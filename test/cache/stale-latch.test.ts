@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createCache } from '../../src/cache/index.js';
-import { latchMs } from '../../src/cache/cache.js';
+import { latchMs } from '../../src/cache/engine/latch.js';
 import { ManualClock } from '../../src/core/index.js';
 import { circuitBreaker } from '../../src/resilience/index.js';
 

@@ -60,6 +60,8 @@ const overrideSchema = strictObject({
     )
     .optional(),
   timeout: duration().optional(),
+  /** Forward body fields the operation does not list, where the document allows them. Default false. */
+  allowUnlistedArguments: flag().optional(),
   /** Query or header parameters to leave out of the tool (e.g. one with an unsupported style). */
   ignoreParameters: z.array(nonEmpty('a parameter name')).default([]),
 });

@@ -6,6 +6,7 @@ import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '
 import { createMcpHandler, isInitializeRequest, isLegacyRequest } from '@modelcontextprotocol/server';
 import { type Clock, type Logger, systemClock } from '../../core/index.js';
 import type { Gateway } from '../gateway/gateway.js';
+import { cancelOnClose } from './cancel-on-close.js';
 import { RequestGuard } from './http-guards.js';
 import { shutdownHttp } from './http-shutdown.js';
 import { createLimitedServer, type ListenerLimits } from './listener-limits.js';
@@ -176,6 +177,7 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
       const transport = sessions.lookup(sessionId, who);
       if (!transport)
         return sendJsonError(res, 404, 'Session not found: start a new session with initialize.');
+      if (req.method === 'POST') cancelOnClose(transport, res, body);
       return transport.handleRequest(req, res, body);
     }
     if (req.method !== 'POST' || !isInitializeRequest(body))

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { StoredEntry } from './envelope.js';
-import { globToRegExp } from './glob.js';
+import { globToRegExp } from '../glob.js';
 
 /** Options of the in-memory tier. */
 export interface L1Options {

@@ -1,9 +1,9 @@
-import type { Clock, Logger } from '../core/index.js';
-import { type DeadlineEntry, DeadlineQueue, TimeoutError } from '../resilience/index.js';
-import type { RedisDriver, RoundTrip } from './driver.js';
+import type { Clock, Logger } from '../../core/index.js';
+import { type DeadlineEntry, DeadlineQueue, TimeoutError } from '../../resilience/index.js';
+import type { RedisDriver, RoundTrip } from '../../redis/index.js';
 import type { StoredEntry } from './envelope.js';
 import { decodeEnvelopeFast, encodeEnvelope } from './envelope.js';
-import { escapeGlob } from './glob.js';
+import { escapeGlob } from '../glob.js';
 import { randomCounterBase, type TagStore } from './tags.js';
 
 /** The slice of the resilience circuit breaker the L2 tier needs. */
@@ -189,4 +189,13 @@ class Deadline implements DeadlineEntry {
 
 function identity<T>(v: T): T {
   return v;
+}
+
+/** An L2 with what its owner needs besides the store: breaker state reports and shutdown. */
+export interface L2Tier {
+  readonly store: L2;
+  /** Calls `fn` when Redis becomes unavailable (`down`: the breaker opened) or available again. */
+  onState(fn: (state: 'up' | 'down') => void): void;
+  /** Disposes of the breaker and closes the driver if the tier created it. */
+  close(): Promise<void>;
 }

@@ -1,4 +1,5 @@
-import type { RedisChannel } from './redis-channel.js';
+import { openRedisChannel, type RedisChannel } from '../../redis/index.js';
+import type { L2 } from '../tiers/l2.js';
 
 /**
  * Cross-instance L1 invalidation messages on one Redis pub/sub channel per prefix (`<prefix>:bus`),
@@ -33,4 +34,24 @@ export function decodeBusMessage(m: Record<string, unknown>): BusMessage | undef
     default:
       return undefined;
   }
+}
+
+/** What the bus reports to its cache. */
+export interface BusHandlers {
+  onMessage(m: BusMessage): void;
+  onDown(): void;
+  onUp(): void;
+}
+
+/** Opens the invalidation bus of `l2` on its own driver, each publish under the L2 timeout and breaker. */
+export function openBus(l2: L2, handlers: BusHandlers): Bus {
+  return openRedisChannel({
+    driver: l2.driver,
+    name: l2.channel,
+    decode: decodeBusMessage,
+    roundTrip: (fn) => l2.call(fn),
+    onMessage: handlers.onMessage,
+    onDown: handlers.onDown,
+    onUp: handlers.onUp,
+  });
 }

@@ -1,0 +1,107 @@
+import type { Clock } from '../../core/index.js';
+import type { ReadGuard } from '../engine/read-guard.js';
+import type { Signals } from '../engine/signals.js';
+import type { L1 } from '../tiers/l1.js';
+import type { L2 } from '../tiers/l2.js';
+import type { TagVersions } from '../tiers/tags.js';
+import { type Bus, type BusMessage, openBus } from './bus.js';
+
+/**
+ * Keeps this instance's L1 in step with its peers over the bus: applies their invalidations, tells
+ * them of ours, and drops all of L1 after a subscription gap.
+ */
+export class PeerSync {
+  private readonly bus: Bus | undefined;
+  private readonly subscribed: Promise<void>;
+  private busDown = false;
+
+  constructor(
+    l2: L2 | undefined,
+    private readonly l1: L1,
+    private readonly tags: TagVersions,
+    private readonly guard: ReadGuard,
+    private readonly signals: Signals,
+    private readonly clock: Clock,
+  ) {
+    this.bus = l2
+      ? openBus(l2, {
+          onMessage: (m) => this.onMessage(m),
+          onDown: () => this.onDown(),
+          onUp: () => this.onUp(),
+        })
+      : undefined;
+    this.subscribed = this.bus ? this.bus.ready() : Promise.resolve();
+  }
+
+  /** Resolves once subscribed (at once without a bus). Never rejects. */
+  ready(): Promise<void> {
+    return this.subscribed;
+  }
+
+  /** Tells peers; resolves with the error if it could not (peers were not told). */
+  async publish(m: BusMessage): Promise<unknown> {
+    if (!this.bus) return undefined;
+    try {
+      await this.bus.publish(m);
+      this.signals.counters.busPublished++;
+      return undefined;
+    } catch (err) {
+      this.signals.l2Error('publish', err);
+      return err ?? new Error('publish failed');
+    }
+  }
+
+  /** A peer's message (own echoes are skipped by the bus). */
+  onMessage(m: BusMessage): void {
+    this.signals.counters.busReceived++;
+    if (m.t === 'del' || m.t === 'set') this.guard.dirty(m.k);
+    else this.guard.dirtyAll();
+    switch (m.t) {
+      case 'del':
+      case 'set':
+        this.l1.delete(m.k);
+        break;
+      case 'tags': {
+        const now = this.clock.now();
+        for (const tag in m.v) this.tags.learn(tag, m.v[tag]!, now);
+        break;
+      }
+      case 'pattern':
+        this.l1.deletePattern(m.p);
+        break;
+      case 'clear':
+        this.l1.clear();
+        break;
+    }
+    const emitter = this.signals.emitter;
+    if (emitter.has('busMessage')) emitter.emit('busMessage', { type: m.t });
+  }
+
+  /** The subscription dropped: messages may be missed from now on. */
+  private onDown(): void {
+    if (this.busDown) return;
+    this.busDown = true;
+    this.signals.counters.busGaps++;
+    this.signals.logger.warn({}, 'cache: invalidation bus disconnected; L1 will be cleared when it is back');
+    this.signals.emitter.emit('busGap', { phase: 'down' });
+  }
+
+  /**
+   * Subscribed again. Pub/sub is at-most-once, so anything published during the gap is lost: drop all
+   * of L1 and the cached tag counters rather than serve what a peer may have invalidated.
+   */
+  private onUp(): void {
+    if (!this.busDown) return;
+    this.busDown = false;
+    this.guard.dirtyAll();
+    this.l1.clear();
+    this.tags.forget();
+    this.signals.logger.info({}, 'cache: invalidation bus reconnected; L1 cleared');
+    this.signals.emitter.emit('busGap', { phase: 'up' });
+  }
+
+  /** Stops delivering peers' messages (the driver is closed by its owner). */
+  close(): void {
+    this.bus?.close();
+  }
+}

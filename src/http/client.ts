@@ -11,7 +11,13 @@ import {
   noopLogger,
   systemClock,
 } from '../core/index.js';
-import { BODY_EXCERPT_BYTES, errorCode, HttpStatusError, NetworkError } from './errors.js';
+import {
+  BODY_EXCERPT_BYTES,
+  errorCode,
+  HttpClientClosedError,
+  HttpStatusError,
+  NetworkError,
+} from './errors.js';
 import type { Output, Schema } from './json.js';
 import { type Page, type PageFetcher, type PaginateOptions, paginate } from './pagination.js';
 import { assertSafePath, expandPath, InvalidPathError } from './path-template.js';
@@ -218,7 +224,7 @@ class Client implements HttpClient {
     options: RequestOptions | undefined,
     rawTarget?: string,
   ): Promise<HttpResponse> {
-    if (this.closed) return Promise.reject(new ConfigError('This HTTP client was closed; create a new one.'));
+    if (this.closed) return Promise.reject(new HttpClientClosedError());
     let call: Call;
     try {
       call = this.prepare(method, route, options, rawTarget);

@@ -32,14 +32,18 @@ describe('an upstream that keeps answering 429, through the gateway', () => {
     await upstream?.close();
   });
 
-  it('is a RATE_LIMITED tool error that says when to retry, counted as rate_limited', async () => {
+  it('is an UPSTREAM_RATE_LIMITED tool error that says when to retry, counted as rate_limited', async () => {
     // Every attempt is a 429 with Retry-After: 0 (so the retries do not wait); the 3rd is the last.
     upstream.setFault({ kind: 'status', status: 429, headers: { 'retry-after': '0' }, times: 3 });
     const client = await connectV2(running.url!, 'legacy');
     try {
       const r = await client.callTool({ name: 'get_assignment', arguments: { id: '1' } });
       expect(r.isError).toBe(true);
-      expect(r._meta?.['conduit/error']).toEqual({ code: 'RATE_LIMITED', status: 429, retryAfterMs: 0 });
+      expect(r._meta?.['conduit/error']).toEqual({
+        code: 'UPSTREAM_RATE_LIMITED',
+        status: 429,
+        retryAfterMs: 0,
+      });
       const text = textOf(r);
       expect(text).toContain('Upstream "assignments" is rate limiting the gateway');
       expect(text).toContain('HTTP 429');

@@ -165,3 +165,93 @@ describe('graceful shutdown over HTTP', () => {
     await up.close();
   });
 });
+
+describe('a client that goes away mid-call', () => {
+  // Upstream timeouts far beyond the test's own: only the gateway noticing the closed request can end
+  // the upstream request in time.
+  let up: Upstream;
+  let gw: RunningGateway;
+  beforeAll(async () => {
+    up = await startUpstream();
+    const config = assignmentsConfig(up.url);
+    config.upstreams.assignments!.timeouts = { total: 600_000, headers: 600_000, body: 600_000 };
+    gw = await startGateway(config, { transport: 'http' });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await up?.close();
+  });
+
+  const dropping: [string, () => Promise<{ close(): Promise<void>; call(): Promise<unknown> }>][] = [
+    [
+      'v1 client (2025 session)',
+      async () => {
+        const c = await connectV1(gw.url!);
+        return {
+          close: () => c.close(),
+          call: () => c.callTool({ name: 'get_assignment', arguments: { id: '1' } }),
+        };
+      },
+    ],
+    [
+      'v2 client, 2025 handshake',
+      async () => {
+        const c = await connectV2(gw.url!, 'legacy');
+        return {
+          close: () => c.close(),
+          call: () => c.callTool({ name: 'get_assignment', arguments: { id: '1' } }),
+        };
+      },
+    ],
+    [
+      'v2 client, 2026-07-28',
+      async () => {
+        const c = await connectV2(gw.url!, 'modern');
+        return {
+          close: () => c.close(),
+          call: () => c.callTool({ name: 'get_assignment', arguments: { id: '1' } }),
+        };
+      },
+    ],
+  ];
+
+  it.each(dropping)('the %s closing its POST aborts the upstream request', async (_label, connect) => {
+    const client = await connect();
+    up.setFault({ kind: 'hang' });
+    const arrived = up.nextRequest();
+    const closed = up.nextClose();
+    const pending = client.call().catch((e: unknown) => e);
+    await arrived;
+    // close() aborts the client's HTTP requests (the POST's stream among them) without sending
+    // notifications/cancelled: the gateway sees only the connection going away.
+    await client.close();
+    await closed; // the upstream saw its socket close
+    expect(await pending).toBeInstanceOf(Error);
+  });
+});
+
+describe('a 2025 client of a stateless gateway that goes away mid-call', () => {
+  it('closing its POST aborts the upstream request', async () => {
+    const up = await startUpstream();
+    const config = assignmentsConfig(up.url);
+    config.upstreams.assignments!.timeouts = { total: 600_000, headers: 600_000, body: 600_000 };
+    config.server = { http: { stateless: true } };
+    const gw = await startGateway(config, { transport: 'http' });
+    try {
+      const client = await connectV1(gw.url!);
+      up.setFault({ kind: 'hang' });
+      const arrived = up.nextRequest();
+      const closed = up.nextClose();
+      const pending = client
+        .callTool({ name: 'get_assignment', arguments: { id: '1' } })
+        .catch((e: unknown) => e);
+      await arrived;
+      await client.close();
+      await closed;
+      expect(await pending).toBeInstanceOf(Error);
+    } finally {
+      await gw.close();
+      await up.close();
+    }
+  });
+});

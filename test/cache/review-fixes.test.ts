@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CacheOptions, createCache, type TieredCache } from '../../src/cache/index.js';
-import { GET_OR_CLAIM_SCRIPT } from '../../src/cache/driver.js';
+import { GET_OR_CLAIM_SCRIPT } from '../../src/redis/driver.js';
 import { TagVersions } from '../../src/cache/tiers/tags.js';
 import { createRecordingLogger, ManualClock } from '../../src/core/index.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';

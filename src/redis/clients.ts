@@ -50,7 +50,7 @@ export function createIoredisClient(
 export function createClusterClient(
   urls: readonly string[],
   options: ClusterOptions = {},
-  feature = 'a Redis Cluster',
+  feature = 'A Redis Cluster',
 ): Cluster {
   const seeds = parseClusterSeeds(urls);
   const { Cluster } = loadIoredis(feature);

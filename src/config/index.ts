@@ -51,3 +51,10 @@ export {
   type TargetProblem,
 } from './resource-targets.js';
 export { templateTargetIndex } from './resource-check.js';
+export {
+  FRAMING_HEADERS,
+  reservedRequestNames,
+  reservedArgumentProblem,
+  type ReservedRequestNames,
+  type UpstreamCredentialsShape,
+} from './request-safety.js';

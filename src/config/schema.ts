@@ -262,6 +262,11 @@ const toolBaseSchema = strictObject({
   }).optional(),
   /** Whole-call budget for this tool. */
   timeout: duration().optional(),
+  /**
+   * Forward arguments the input does not list (to the query or body, like listed ones). Default false:
+   * an unlisted argument is refused with a tool error, and `additionalProperties` must not open the input.
+   */
+  allowUnlistedArguments: flag().default(false),
 });
 
 /** `{name}` holes of a path or key template. */
@@ -279,7 +284,13 @@ export function defaultLocation(property: string, method: string, path: string) 
 }
 
 export const toolSchema = toolBaseSchema.transform((tool) => {
-  const input = { ...(tool.input ?? {}), type: 'object' as const, properties: tool.input?.properties ?? {} };
+  const input = {
+    ...(tool.input ?? {}),
+    type: 'object' as const,
+    properties: tool.input?.properties ?? {},
+    // Strict unless the tool opts out: what the client sees in tools/list is what the gateway enforces.
+    ...(tool.allowUnlistedArguments ? {} : { additionalProperties: false }),
+  };
   const params: Record<string, z.infer<typeof paramLocationSchema>> = {};
   const wire: ToolWireConfig = { commaSeparatedQuery: [], jsonEncoded: [] };
   for (const property of Object.keys(input.properties)) {

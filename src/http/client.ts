@@ -189,6 +189,15 @@ class Client implements HttpClient {
           ),
         );
       }
+      // Same origin is not enough: `/admin/export` next to a `/v1` base URL must not get its credentials.
+      // The URL parser has already resolved `..` and `%2e%2e` segments.
+      if (!underBasePath(url.pathname, this.basePath)) {
+        return Promise.reject(
+          new InvalidPathError(
+            `Link rel="next" points to ${url.pathname}, outside the client's base path ${this.basePath}; the client only follows links under it.`,
+          ),
+        );
+      }
       for (const [k, v] of Object.entries(this.defaultQuery ?? {})) {
         if (v !== undefined && v !== null && !url.searchParams.has(k)) url.searchParams.append(k, String(v));
       }
@@ -548,6 +557,12 @@ function bodyExcerpt(body: Buffer, scrub: (text: string) => string): string {
   // Scrub a wider window so a secret straddling the cut is replaced whole, not left half-visible.
   const text = scrub(cut(body, BODY_EXCERPT_BYTES + 4096));
   return cut(Buffer.from(text, 'utf8'));
+}
+
+/** `path` is `base` itself or below it (`/v1`, `/v1/items`; not `/v1-internal`). An empty base admits all. */
+function underBasePath(path: string, base: string): boolean {
+  if (base === '') return true;
+  return path === base || (path.startsWith(base) && path.charCodeAt(base.length) === 47) /* / */;
 }
 
 function lowerKeys(h: Readonly<Record<string, string>> | undefined): Record<string, string> {

@@ -86,6 +86,8 @@ export interface ToolShape {
   invalidates?: { tags?: string[] | undefined; keys?: string[] | undefined } | undefined;
   /** Whole-call budget for this tool, ms. */
   timeout?: number | undefined;
+  /** Forward arguments the input does not list. Default false: they are refused with a tool error. */
+  allowUnlistedArguments?: boolean | undefined;
 }
 
 export interface HttpServerShape {

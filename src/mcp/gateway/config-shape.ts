@@ -1,6 +1,6 @@
 import type { OpenApiToolSet } from '../../config/openapi/index.js';
 /**
- * The parts of the gateway config this module reads. `GatewayConfig` from `conduit/config` (validated,
+ * The parts of the gateway config this module reads. `GatewayConfig` from `conduit-mcp/config` (validated,
  * defaulted, durations in ms, sizes in bytes) satisfies it; keeping the shape structural lets tests and
  * the library face build configs by hand.
  */
@@ -60,7 +60,7 @@ export interface CachePolicyShape {
   staleIfError?: number | undefined;
 }
 
-/** `ToolWireConfig` from `conduit/config`: the `params` object forms, and OpenAPI's wire hints. */
+/** `ToolWireConfig` from `conduit-mcp/config`: the `params` object forms, and OpenAPI's wire hints. */
 export interface WireShape {
   /** The property whose value is the whole JSON request body (not wrapped in an object). */
   bodyArgument?: string | undefined;

@@ -99,6 +99,26 @@ export interface HttpServerShape {
   authTokens?: string[] | undefined;
   maxBodyBytes?: number | undefined;
   stateless?: boolean | undefined;
+  maxSessions?: number | undefined;
+  /** ms. */
+  sessionIdleTimeout?: number | undefined;
+  maxBatchSize?: number | undefined;
+  maxConnections?: number | undefined;
+  /** ms. */
+  headersTimeout?: number | undefined;
+  /** ms. */
+  requestTimeout?: number | undefined;
+}
+
+/** The stdio side listener serving webhooks and `/metrics`. */
+export interface ListenerShape {
+  host?: string | undefined;
+  port: number;
+  maxConnections?: number | undefined;
+  /** ms. */
+  headersTimeout?: number | undefined;
+  /** ms. */
+  requestTimeout?: number | undefined;
 }
 
 export interface GatewayConfigShape {
@@ -108,7 +128,7 @@ export interface GatewayConfigShape {
         version?: string | undefined;
         http?: HttpServerShape | undefined;
         /** Stdio mode: the side listener serving webhooks and `/metrics`. */
-        listener?: { host?: string | undefined; port: number } | undefined;
+        listener?: ListenerShape | undefined;
         shutdownTimeout?: number | undefined;
       }
     | undefined;
@@ -134,8 +154,10 @@ export interface MetricsShape {
   /** Default `/metrics`. */
   path?: string | undefined;
   defaultMetrics?: boolean | undefined;
-  /** Bearer token scrapers must send; none = no scraper auth. */
+  /** Bearer token scrapers must send; none = the client tokens when set, else no scraper auth. */
   token?: string | undefined;
+  /** Serve `/metrics` without a token even when client tokens are set. */
+  public?: boolean | undefined;
 }
 
 export interface WebhookActionShape {

@@ -4,7 +4,9 @@ import { createClusterClient, createIoredisClient } from './clients.js';
 import {
   BUMP_COUNTER_SCRIPT,
   directRoundTrip,
+  GET_OR_CLAIM_SCRIPT,
   type RedisDriver,
+  SET_IF_UNCHANGED_SCRIPT,
   type SubscriptionHandlers,
   TOUCH_COUNTER_SCRIPT,
 } from './driver.js';
@@ -64,6 +66,13 @@ export function createIoredisDriver(opts: IoredisDriverOptions): RedisDriver {
     },
     async bumpCounter(key, initial, ttlMs) {
       return Number(await client.eval(BUMP_COUNTER_SCRIPT, 1, key, String(initial), String(ceilMs(ttlMs))));
+    },
+    async getOrClaim(key, marker, ttlMs) {
+      return (await client.eval(GET_OR_CLAIM_SCRIPT, 1, key, marker, String(ceilMs(ttlMs)))) as string | null;
+    },
+    async setIfUnchanged(key, head, bytes, value, ttlMs) {
+      const args = [head, String(bytes), value, String(ceilMs(ttlMs))];
+      return Number(await client.eval(SET_IF_UNCHANGED_SCRIPT, 1, key, ...args)) === 1;
     },
     async setIfAbsent(key, value, ttlMs) {
       return (await client.set(key, value, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX')) === 'OK';

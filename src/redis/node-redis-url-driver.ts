@@ -57,6 +57,8 @@ export function createNodeRedisUrlDriver(url: string): RedisDriver {
     incr: gate(inner.incr),
     touchCounter: gate(inner.touchCounter),
     bumpCounter: gate(inner.bumpCounter),
+    getOrClaim: gate(inner.getOrClaim),
+    setIfUnchanged: gate(inner.setIfUnchanged),
     setIfAbsent: gate(inner.setIfAbsent),
     deleteIfEquals: gate(inner.deleteIfEquals),
     scan: gate(inner.scan),

@@ -1,4 +1,4 @@
-import { loadNodeRedis } from './clients.js';
+import { loadNodeRedis } from './load.js';
 import type { RedisDriver, SubscriptionHandlers } from './driver.js';
 import { createNodeRedisDriver, type NodeRedisClientLike } from './node-redis-driver.js';
 import { reconnectDelayMs } from './reconnect.js';

@@ -33,6 +33,10 @@ export interface HttpMetricsEvent {
   /** Error code (`HTTP_STATUS`, `TIMEOUT`, `CIRCUIT_OPEN`, …) when the call failed. */
   errorCode?: string;
   durationMs: number;
+  /**
+   * Requests sent for this call, retries included. 0 when the call was refused before any request
+   * left the process (open breaker, rate-limit hold or bucket, full bulkhead, aborted while queued).
+   */
   attempts: number;
 }
 

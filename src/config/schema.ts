@@ -173,6 +173,8 @@ const breakerSchema = strictObject({
   halfOpenMaxCalls: count({ min: 1 }).default(1),
   /** Share transitions with every instance through `cache.redis` (one instance's open protects all). */
   shared: flag().default(false),
+  /** A 2xx whose body is not the JSON the tool expected (declared JSON, or an `output` schema) is a failure. */
+  countInvalidJson: flag().default(true),
 });
 
 const bulkheadSchema = strictObject({

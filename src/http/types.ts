@@ -90,6 +90,14 @@ export interface RequestOptions {
   /** Overrides `timeouts.totalMs` for this call. */
   timeoutMs?: number;
   maxResponseBytes?: number;
+  /**
+   * The success body must be JSON: `true` always (an empty body passes), `'if-declared'` when its
+   * Content-Type names JSON. A body that does not parse then fails the call with `InvalidJsonError`
+   * inside the breaker, so a broken upstream answering 200 with garbage opens it like a 500 would
+   * (unless the breaker's `countInvalidJson` is false). `getJson`, `postJson` and `requestJson` set
+   * `true`. The parsed value is kept: `res.json()` does not parse again.
+   */
+  expectJson?: boolean | 'if-declared';
 }
 
 export interface FullRequestOptions extends RequestOptions {

@@ -83,7 +83,10 @@ export class HttpMetrics {
 
   record(e: HttpMetricsEvent): void {
     const s = this.route(e.upstream, e.method, e.route);
-    if (e.attempts === 0) return this.recordRejection(s, e.errorCode ?? 'UNKNOWN');
+    if (e.attempts === 0) {
+      this.recordRejection(s, e.errorCode ?? 'UNKNOWN');
+      return;
+    }
     const key = e.status ?? e.errorCode ?? 'UNKNOWN';
     let slot = s.byStatus.get(key);
     if (slot === undefined) {

@@ -48,6 +48,8 @@ export interface BreakerShape {
   halfOpenMaxCalls?: number | undefined;
   /** Share this breaker's transitions with every instance through `cache.redis`. */
   shared?: boolean | undefined;
+  /** A success whose body is not the JSON the tool expected counts as a failure (default true). */
+  countInvalidJson?: boolean | undefined;
 }
 
 export interface CachePolicyShape {

@@ -74,6 +74,11 @@ const loggingSchema = strictObject({
       error: 'expected one of trace, debug, info, warn, error, silent',
     })
     .default('info'),
+  /**
+   * Repeated identical warnings and errors (same message, event, code, upstream, route, …) are
+   * written once in full, then as one count per this interval. 0 writes every line.
+   */
+  summaryInterval: duration().default(10_000),
 });
 
 // --- cache --------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import { Redis } from 'ioredis';
 import { Keyv } from 'keyv';
 import { LRUCache } from 'lru-cache';
 import { createClient } from 'redis';
-import { createCache, createNodeRedisDriver } from '../../src/cache/index.js';
+import { createCache, createIoredisDriver, createNodeRedisDriver } from '../../src/cache/index.js';
 import { startRedis } from '../../test/helpers/redis-server.js';
 import { type ContenderResult, concurrentLoad, opsPerSecond, ratio, report, target } from '../lib.js';
 
@@ -174,6 +174,14 @@ async function l2Suite(url: string, port: number): Promise<void> {
     bus: false,
     ttlMs: 3_600_000,
   });
+  // And on ioredis, so the client choice is measured through the whole L2 read path.
+  const conduitIo = createCache({
+    prefix: 'bench',
+    l1: { maxEntries: 1 },
+    l2: { driver: createIoredisDriver({ url }) },
+    bus: false,
+    ttlMs: 3_600_000,
+  });
   const bento = new BentoCache({
     default: 'redis',
     stores: { redis: bentostore().useL2Layer(redisDriver({ connection: { host: '127.0.0.1', port } })) },
@@ -193,6 +201,7 @@ async function l2Suite(url: string, port: number): Promise<void> {
     ['node-redis GET', () => nodeRedis.get(rawKey(key())).then(parse)],
     ['conduit L2 get', () => conduit.get(key())],
     ['conduit L2 get (node-redis driver)', () => conduitNr.get(key())],
+    ['conduit L2 get (ioredis driver)', () => conduitIo.get(key())],
     ['bentocache L2 get', () => bento.get({ key: key() })],
   ];
   for (const [name, fn] of contenders) {
@@ -232,6 +241,7 @@ async function l2Suite(url: string, port: number): Promise<void> {
   target('L2 hit / bentocache L2 get', ratio(r, 'conduit L2 get', 'bentocache L2 get'), 1.5);
   await conduit.close();
   await conduitNr.close();
+  await conduitIo.close();
   await nodeRedisForConduit.quit();
   await bento.disconnect();
   plain.disconnect();

@@ -1,9 +1,8 @@
 import type { Clock, Logger } from '../core/index.js';
+import { openRedisDriver } from '../redis/index.js';
 import { circuitBreaker } from '../resilience/index.js';
 import { resolveSettings } from './engine/options.js';
 import type { CacheOptions, L2Options } from './engine/types.js';
-import { createIoredisDriver } from './ioredis-driver.js';
-import { createNodeRedisUrlDriver } from './node-redis-url-driver.js';
 import { TieredCache } from './tiered-cache.js';
 import { L2, type L2Tier } from './tiers/l2.js';
 
@@ -22,19 +21,7 @@ export function createCache(options: CacheOptions = {}): TieredCache {
 /** The Redis tier: its driver (created here unless passed in), the breaker around it, and the key layout. */
 function openL2Tier(prefix: string, l2o: L2Options, clock: Clock, logger: Logger): L2Tier {
   const timeoutMs = l2o.timeoutMs ?? 250;
-  // A bare URL (standalone Redis) gets node-redis: it answered L2 hits faster than ioredis in
-  // bench/cache. A passed-in ioredis client or ioredis options (Cluster, Sentinel) keep ioredis.
-  const driver =
-    l2o.driver ??
-    (l2o.url && !l2o.redis && !l2o.options && !l2o.cluster
-      ? createNodeRedisUrlDriver(l2o.url)
-      : createIoredisDriver({
-          redis: l2o.redis,
-          url: l2o.url,
-          options: l2o.options,
-          ...(l2o.cluster ? { cluster: l2o.cluster } : {}),
-          timeoutMs,
-        }));
+  const driver = openRedisDriver(l2o);
   const breaker = circuitBreaker({
     name: `cache:${prefix}`,
     model: { kind: 'consecutive', threshold: 5 },

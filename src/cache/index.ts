@@ -1,5 +1,5 @@
 /**
- * `conduit/cache` — a tiered cache for API responses: L1 in memory (lru-cache, bounded by entries and
+ * `conduit-mcp/cache` — a tiered cache for API responses: L1 in memory (lru-cache, bounded by entries and
  * bytes), L2 in Redis (versioned JSON envelope), cross-instance L1 invalidation over pub/sub,
  * single-flight and an optional distributed lock against stampedes, stale-while-revalidate,
  * stale-if-error, O(1) tag invalidation, glob invalidation, and a circuit breaker around Redis so a
@@ -26,11 +26,16 @@ export type {
 export type { L1Options } from './tiers/l1.js';
 export type { CacheStats, L2State } from './stats.js';
 export type { CacheEvents, CacheEventName } from './events.js';
-export type { RedisDriver, RoundTrip, SubscriptionHandlers } from './driver.js';
-export { createIoredisDriver, type IoredisDriverOptions } from './ioredis-driver.js';
-export { openRedisChannel, type RedisChannel, type RedisChannelOptions } from './redis-channel.js';
-export { createClusterClient, parseClusterSeeds, type ClusterSeeds } from './cluster.js';
-export { createNodeRedisDriver, type NodeRedisClientLike } from './node-redis-driver.js';
+// The driver seam of `l2.driver`: its type and the two drivers for a client you own.
+export {
+  type RedisDriver,
+  type RoundTrip,
+  type SubscriptionHandlers,
+  createIoredisDriver,
+  type IoredisDriverOptions,
+  createNodeRedisDriver,
+  type NodeRedisClientLike,
+} from '../redis/index.js';
 export {
   CacheClosedError,
   CacheValueError,

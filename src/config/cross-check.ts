@@ -1,6 +1,7 @@
 import { didYouMean } from './did-you-mean.js';
 import { crossCheckEvents } from './events-schema.js';
 import type { ConfigPath } from './interpolate.js';
+import { reservedArgumentProblem, reservedRequestNames } from './request-safety.js';
 import { checkTemplateShape, checkTemplateTarget, type TemplateTarget } from './resource-targets.js';
 import { defaultLocation, templateNames } from './schema.js';
 
@@ -141,6 +142,8 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
       }
     }
 
+    problems.push(...argumentSafetyProblems(tool, upstreams, params, propertyNames, method, path, at));
+
     const checkTemplate = (template: unknown, where: ConfigPath) => {
       if (typeof template !== 'string') return;
       for (const hole of templateNames(template)) {
@@ -171,6 +174,47 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
   });
   problems.push(...crossCheckEvents(data));
   problems.push(...crossCheckTemplates(data, tools, upstreams));
+  return problems;
+}
+
+/**
+ * Strict arguments and reserved names: a schema that opens itself to unlisted arguments must say so
+ * with `allowUnlistedArguments`, and no listed argument may write a framing header or a credential.
+ */
+function argumentSafetyProblems(
+  tool: Record<string, unknown>,
+  upstreams: Record<string, unknown>,
+  params: Record<string, unknown>,
+  propertyNames: readonly string[],
+  method: string,
+  path: string | undefined,
+  at: (...rest: (string | number)[]) => ConfigPath,
+): CrossCheckProblem[] {
+  const problems: CrossCheckProblem[] = [];
+  const input = isObject(tool.input) ? tool.input : {};
+  const extra = input.additionalProperties;
+  if (extra !== undefined && extra !== false && flagValue(tool.allowUnlistedArguments) !== true)
+    problems.push({
+      path: at('input', 'additionalProperties'),
+      message:
+        'tools refuse arguments their input does not list; to forward unlisted arguments to the upstream, set allowUnlistedArguments: true on the tool (and review what a client could send)',
+    });
+  const upstream = typeof tool.upstream === 'string' ? upstreams[tool.upstream] : undefined;
+  const reserved = reservedRequestNames(isObject(upstream) ? upstream : undefined);
+  for (const property of new Set([...propertyNames, ...Object.keys(params)])) {
+    const location = Object.hasOwn(params, property)
+      ? params[property]
+      : path
+        ? defaultLocation(property, method, path)
+        : undefined;
+    if (typeof location !== 'string') continue;
+    const problem = reservedArgumentProblem(property, location, reserved);
+    if (problem)
+      problems.push({
+        path: Object.hasOwn(params, property) ? at('params', property) : at('input', 'properties', property),
+        message: problem,
+      });
+  }
   return problems;
 }
 

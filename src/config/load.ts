@@ -7,7 +7,7 @@ import { crossCheck } from './cross-check.js';
 import { type ConfigPath, interpolate } from './interpolate.js';
 import { locate } from './locate.js';
 import { expandOpenApi } from './openapi/expand.js';
-import { assertExpandedTemplates } from './resource-check.js';
+import { assertExpandedTemplates, assertSafeGeneratedRequests } from './resource-check.js';
 import { type ConfigProblem, ConfigValidationError, formatPath } from './problems.js';
 import { type GatewayConfig, gatewayConfigSchema } from './schema.js';
 
@@ -166,6 +166,7 @@ export async function loadConfig(
   const expanded = { ...config, tools, openapiSets: sets };
   // Templates naming generated tools or operations can only be checked now that the documents are read.
   assertExpandedTemplates(expanded, text, path);
+  assertSafeGeneratedRequests(expanded, text, path);
   return expanded;
 }
 

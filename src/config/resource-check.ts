@@ -1,6 +1,7 @@
 import { LineCounter, parseDocument } from 'yaml';
 import type { ConfigPath } from './interpolate.js';
 import { locate } from './locate.js';
+import { type ExpandedRequestShape, generatedRequestProblems } from './request-safety.js';
 import { type ConfigProblem, ConfigValidationError, formatPath } from './problems.js';
 import {
   checkTemplateTarget,
@@ -56,7 +57,19 @@ export function checkExpandedTemplates(config: ExpandedConfigShape): { path: Con
  * line in `text` (the config file's text).
  */
 export function assertExpandedTemplates(config: ExpandedConfigShape, text: string, source: string): void {
-  const found = checkExpandedTemplates(config);
+  throwAtLines(checkExpandedTemplates(config), text, source);
+}
+
+/** Refuses OpenAPI operations whose parameters would write a framing header or a credential. */
+export function assertSafeGeneratedRequests(
+  config: ExpandedRequestShape,
+  text: string,
+  source: string,
+): void {
+  throwAtLines(generatedRequestProblems(config), text, source);
+}
+
+function throwAtLines(found: readonly { path: ConfigPath; message: string }[], text: string, source: string) {
   if (found.length === 0) return;
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });

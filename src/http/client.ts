@@ -210,6 +210,15 @@ class Client implements HttpClient {
           ),
         );
       }
+      // Same origin is not enough: `/admin/export` next to a `/v1` base URL must not get its credentials.
+      // The URL parser has already resolved `..` and `%2e%2e` segments.
+      if (!underBasePath(url.pathname, this.basePath)) {
+        return Promise.reject(
+          new InvalidPathError(
+            `Link rel="next" points to ${url.pathname}, outside the client's base path ${this.basePath}; the client only follows links under it.`,
+          ),
+        );
+      }
       for (const [k, v] of Object.entries(this.defaultQuery ?? {})) {
         if (v !== undefined && v !== null && !url.searchParams.has(k)) url.searchParams.append(k, String(v));
       }
@@ -628,6 +637,12 @@ function expectsJson(call: Call, raw: RawResponse): boolean {
   return typeof type === 'string' && type.includes('json');
 }
 
+/** `path` is `base` itself or below it (`/v1`, `/v1/items`; not `/v1-internal`). An empty base admits all. */
+function underBasePath(path: string, base: string): boolean {
+  if (base === '') return true;
+  return path === base || (path.startsWith(base) && path.charCodeAt(base.length) === 47) /* / */;
+}
+
 function lowerKeys(h: Readonly<Record<string, string>> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (h) for (const k of Object.keys(h)) out[k.toLowerCase()] = h[k]!;
@@ -651,7 +666,7 @@ function nonNegative(v: number | undefined, dflt: number, name: string): number 
 /**
  * Creates a resilient HTTP client for one upstream origin: a keep-alive undici Pool, phase timeouts,
  * size-capped buffering, redacted logs and errors, and retry / circuit breaker / bulkhead / rate limit
- * from `conduit/resilience` applied per origin.
+ * from `conduit-mcp/resilience` applied per origin.
  */
 export function createHttpClient(options: HttpClientOptions): HttpClient {
   return new Client(options);

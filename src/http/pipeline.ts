@@ -22,7 +22,7 @@ import {
   isRetryableError,
 } from './retry-rules.js';
 
-/** Retry settings for HTTP: backoff from `conduit/resilience`, plus which statuses are retried. */
+/** Retry settings for HTTP: backoff from `conduit-mcp/resilience`, plus which statuses are retried. */
 export interface HttpRetryOptions
   extends Omit<
     RetryOptions,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Redis, type Cluster, type RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { createIoredisClient } from '../redis/index.js';
 import type { ClaimResult, DedupeStore } from './dedupe-store.js';
 import { DedupeStoreError } from './errors.js';
 
@@ -61,18 +62,12 @@ export class RedisDedupeStore implements DedupeStore {
     this.prefix = options.prefix ?? 'conduit:webhook:';
     this.owned = !options.redis || options.closeClient === true;
     if (options.redis) this.client = options.redis;
-    else {
-      const base: RedisOptions = {
-        enableAutoPipelining: true,
-        maxRetriesPerRequest: 1,
-        commandTimeout: 2_000,
-        retryStrategy: (times) => Math.min(50 * times, 1_000),
-        ...options.options,
-      };
-      this.client = options.url ? new Redis(options.url, base) : new Redis(base);
-      // Errors surface through failed calls; without a listener ioredis prints every reconnect failure.
-      this.client.on('error', () => {});
-    }
+    // A bounded wait per command: the handler answers 503 and the sender retries.
+    else
+      this.client = createIoredisClient(
+        { url: options.url, options: { commandTimeout: 2_000, ...options.options } },
+        'The Redis webhook de-duplication store',
+      );
   }
 
   async claim(key: string, token: string, inFlightTtlMs: number): Promise<ClaimResult> {

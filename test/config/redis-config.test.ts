@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseClusterSeeds } from '../../src/cache/index.js';
+import { parseClusterSeeds } from '../../src/redis/index.js';
 import { ConfigValidationError, parseConfig } from '../../src/config/index.js';
 import { ConfigError } from '../../src/core/index.js';
 import { createUpstreamClients } from '../../src/mcp/gateway/upstream-clients.js';

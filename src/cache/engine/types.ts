@@ -1,6 +1,6 @@
 import type { Clock, Logger } from '../../core/index.js';
 import type { BreakerOptions } from '../../resilience/index.js';
-import type { RedisDriver } from '../driver.js';
+import type { RedisDriver } from '../../redis/index.js';
 import type { L1Options } from '../tiers/l1.js';
 
 /** Where a value came from. */

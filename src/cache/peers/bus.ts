@@ -1,4 +1,4 @@
-import { openRedisChannel, type RedisChannel } from '../redis-channel.js';
+import { openRedisChannel, type RedisChannel } from '../../redis/index.js';
 import type { L2 } from '../tiers/l2.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Clock, Logger } from '../../core/index.js';
 import { type DeadlineEntry, DeadlineQueue, TimeoutError } from '../../resilience/index.js';
-import type { RedisDriver, RoundTrip } from '../driver.js';
+import type { RedisDriver, RoundTrip } from '../../redis/index.js';
 import type { StoredEntry } from './envelope.js';
 import { decodeEnvelopeFast, encodeEnvelope } from './envelope.js';
 import { escapeGlob } from '../glob.js';

@@ -57,7 +57,10 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
   }
 
   const body = requestBody(op, ctx.resolver, request, parameters);
-  let additional: unknown = false;
+  // Strict unless the operator opts out for this operation: a document that accepts any body field
+  // is exactly where mass assignment (`role`, `owner_id`) gets through.
+  const allowUnlisted = override?.allowUnlistedArguments === true;
+  let additional: unknown = allowUnlisted;
   let bodyArgument: string | undefined;
   if (body?.kind === 'fields') {
     for (const [prop, schema] of Object.entries(body.properties)) {
@@ -66,7 +69,7 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
     }
     for (const r of body.required)
       if (Object.hasOwn(body.properties, r) && !required.includes(r)) required.push(r);
-    if (body.additionalProperties !== undefined) additional = body.additionalProperties;
+    if (allowUnlisted && body.additionalProperties !== undefined) additional = body.additionalProperties;
   } else if (body?.kind === 'whole') {
     bodyArgument = body.argument;
     properties[body.argument] = objectForm(body.schema);
@@ -102,6 +105,7 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
     input,
     params,
     ...(output ? { output } : {}),
+    allowUnlistedArguments: allowUnlisted,
   };
   const cache = cachePolicy(op, ctx.source, override);
   if (cache) tool.cache = cache;

@@ -1,5 +1,5 @@
-import { createClusterClient } from '../../cache/index.js';
 import type { Clock, Logger } from '../../core/index.js';
+import { createClusterClient } from '../../redis/index.js';
 import {
   type CacheInvalidator,
   createWebhookHandler,
@@ -111,7 +111,11 @@ export function createGatewayWebhooks(
   const dedupe: DedupeStore =
     useRedis && cluster
       ? new RedisDedupeStore({
-          redis: createClusterClient(cluster, { redisOptions: { commandTimeout: 2_000 } }),
+          redis: createClusterClient(
+            cluster,
+            { redisOptions: { commandTimeout: 2_000 } },
+            'The Redis webhook de-duplication store on a Cluster',
+          ),
           closeClient: true,
           prefix,
         })

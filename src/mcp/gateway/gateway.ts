@@ -8,6 +8,7 @@ import {
   noopLogger,
   systemClock,
 } from '../../core/index.js';
+import { reservedRequestNames } from '../../config/index.js';
 import type { HttpClient } from '../../http/index.js';
 import { type GatewayMetrics, httpMetricsHook } from '../../metrics/index.js';
 import type { WebhookHandler } from '../../webhooks/index.js';
@@ -139,6 +140,7 @@ export function createGateway(
         logger,
         progressIntervalMs,
         series: metrics?.tool(tool.name, tool.upstream),
+        reserved: reservedRequestNames(config.upstreams[tool.upstream]),
       });
     };
     compiled = config.tools.map(compile);

@@ -1,19 +1,7 @@
-import { type Cluster, Redis } from 'ioredis';
-import { createClusterClient } from '../../cache/index.js';
+import type { Cluster, Redis } from 'ioredis';
 import { type Logger, noopLogger } from '../../core/index.js';
+import { createClusterClient, createIoredisClient, type RedisTarget } from '../../redis/index.js';
 import { type BreakerRedisSubscriber, RedisBreakerStateStore } from '../../resilience/index.js';
-
-/** Where the gateway's Redis is: one server (`url`) or a Redis Cluster (seed URLs). */
-export type RedisTarget = { url: string } | { cluster: readonly string[] };
-
-/** The Redis of `cache.redis` as a target, or undefined when the config has none. */
-export function redisTargetOf(
-  redis: { url?: string | undefined; cluster?: readonly string[] | undefined } | undefined,
-): RedisTarget | undefined {
-  if (redis?.cluster && redis.cluster.length > 0) return { cluster: redis.cluster };
-  if (redis?.url) return { url: redis.url };
-  return undefined;
-}
 
 /**
  * The shared circuit-breaker state of every `breaker.shared` upstream of one gateway: two Redis
@@ -29,7 +17,6 @@ export interface SharedBreakers {
   close(): Promise<void>;
 }
 
-const reconnect = (times: number) => Math.min(50 * times, 1000);
 /** Longest wait for Redis at start before the breakers start on local state alone. */
 const START_WAIT_MS = 3000;
 
@@ -44,16 +31,12 @@ export function createSharedBreakers(
   options: { prefix: string; logger?: Logger },
 ): SharedBreakers {
   const logger = (options.logger ?? noopLogger).child({ component: 'shared-breakers' });
+  const feature = 'Shared circuit breakers (breaker.shared)';
+  // Failures surface through commands (and the stores' once-per-outage log lines).
   const commands: Redis | Cluster =
     'cluster' in target
-      ? createClusterClient(target.cluster, { enableOfflineQueue: false })
-      : new Redis(target.url, {
-          enableOfflineQueue: false,
-          maxRetriesPerRequest: 1,
-          retryStrategy: reconnect,
-        });
-  // Failures surface through commands (and the stores' once-per-outage log lines).
-  commands.on('error', () => {});
+      ? createClusterClient(target.cluster, { enableOfflineQueue: false }, feature)
+      : createIoredisClient({ url: target.url, options: { enableOfflineQueue: false } }, feature);
   const sub: Redis | Cluster = commands.duplicate();
   sub.on('error', () => {});
 

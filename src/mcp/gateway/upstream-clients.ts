@@ -2,7 +2,8 @@ import { type Clock, ConfigError, type Logger } from '../../core/index.js';
 import { createHttpClient, type HttpClient, type HttpClientOptions } from '../../http/index.js';
 import type { HttpBreakerOptions, HttpRetryOptions } from '../../http/index.js';
 import type { BreakerShape, GatewayConfigShape, RetryShape, UpstreamShape } from './config-shape.js';
-import { createSharedBreakers, redisTargetOf, type SharedBreakers } from './shared-breakers.js';
+import { redisTargetOf } from '../../redis/index.js';
+import { createSharedBreakers, type SharedBreakers } from './shared-breakers.js';
 
 /** Config retry (durations in ms) to the HTTP client's retry options. */
 export function retryOptions(r: RetryShape): HttpRetryOptions | false {

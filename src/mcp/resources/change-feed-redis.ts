@@ -1,11 +1,13 @@
-import { createIoredisDriver, openRedisChannel, type RedisDriver } from '../../cache/index.js';
 import { type Logger, noopLogger } from '../../core/index.js';
+import { openRedisChannel, openRedisDriver, type RedisDriver } from '../../redis/index.js';
 import { type ChangeFeed, ChangeLog, type ResourceChange } from './change-feed.js';
 
 /** Options of {@link createRedisChangeFeed}. */
 export interface RedisChangeFeedOptions {
-  /** Redis URL (ignored when `driver` is given). */
+  /** Redis URL (ignored when `driver` or `cluster` is given). Default `redis://127.0.0.1:6379`. */
   url?: string;
+  /** Or Redis Cluster seed URLs. */
+  cluster?: readonly string[];
   /** A ready driver (tests); closed by `close()`. */
   driver?: RedisDriver;
   /** Key prefix shared with the cache; the channel is `<prefix>:changes`. Default `conduit`. */
@@ -46,9 +48,11 @@ export function createRedisChangeFeed(options: RedisChangeFeedOptions): RedisCha
   const log = new ChangeLog(options.capacity ?? 1000, (err) =>
     logger.warn({ err: String(err) }, 'a resource change listener threw'),
   );
-  // Local delivery never waits on Redis (it happens before the publish); the driver's client gives up
-  // on a command after one reconnect attempt, so a publish with Redis down fails fast.
-  const driver = options.driver ?? createIoredisDriver({ url: options.url ?? 'redis://127.0.0.1:6379' });
+  // Local delivery never waits on Redis (it happens before the publish); the drivers' clients fail a
+  // command fast while disconnected, so a publish with Redis down does not pile up.
+  const driver = openRedisDriver(
+    options.driver || options.cluster?.length ? options : { url: options.url ?? 'redis://127.0.0.1:6379' },
+  );
   // What the log lines say: the subscription's state, and whether the last publish reached Redis.
   let up = true;
   let closed = false;

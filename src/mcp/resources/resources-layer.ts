@@ -8,7 +8,6 @@ import type {
 import { type Clock, ConfigError, type Logger } from '../../core/index.js';
 import type { HttpClient } from '../../http/index.js';
 import { type ChangeFeed, createMemoryChangeFeed } from './change-feed.js';
-import { createIoredisDriver } from '../../cache/index.js';
 import { createRedisChangeFeed } from './change-feed-redis.js';
 import type { GatewayConfigShape } from '../gateway/config-shape.js';
 import { attachResourceSubscriptions, changeFeedEventBus } from './notifications.js';
@@ -83,14 +82,15 @@ function templateRunner(
 
 /**
  * The change feed a config asks for: Redis pub/sub on the cache's Redis (channel `<prefix>:changes`)
- * when `cache.redis.url` is set, so changes reach every instance; in-memory otherwise.
+ * when `cache.redis.url` or `cache.redis.cluster` is set, so changes reach every instance; in-memory
+ * otherwise.
  */
 export function changeFeedFromConfig(config: GatewayConfigShape, logger: Logger): ChangeFeed {
   const url = config.cache?.redis?.url;
   const cluster = config.cache?.redis?.cluster;
   if (!url && !cluster?.length) return createMemoryChangeFeed();
   return createRedisChangeFeed({
-    ...(cluster?.length ? { driver: createIoredisDriver({ cluster }) } : { url }),
+    ...(cluster?.length ? { cluster } : { url }),
     prefix: config.cache?.prefix ?? 'conduit',
     logger: logger.child({ component: 'change-feed' }),
   });

@@ -1,5 +1,6 @@
 import type { CallToolResult, ServerContext, StandardSchemaWithJSON } from '@modelcontextprotocol/server';
 import { fromJsonSchema } from '@modelcontextprotocol/server';
+import type { ReservedRequestNames } from '../../config/index.js';
 import { AbortedError, type Clock, ConfigError, isAbortError, type Logger } from '../../core/index.js';
 import { type HttpClient, type HttpResponse, InvalidJsonError } from '../../http/index.js';
 import { type ToolSeries, toolOutcomeOf, toolOutcomeOfLookup } from '../../metrics/index.js';
@@ -25,6 +26,8 @@ export interface ToolRuntime {
   progressIntervalMs: number;
   /** This tool's metric series (outcome and latency per call, invalid input included). */
   series?: ToolSeries | undefined;
+  /** Framing headers and the upstream's credentials (`reservedRequestNames` of its config). */
+  reserved?: ReservedRequestNames | undefined;
 }
 
 /** A configured tool, compiled once: schemas, templates and the argument mapping are reused per call. */
@@ -82,8 +85,24 @@ export async function sharedFetch<T>(
   }
 }
 
+/**
+ * The input schema the tool publishes and enforces: closed (`additionalProperties: false`) unless the
+ * tool says `allowUnlistedArguments`, so a client cannot slip `admin=true` or `owner_id` past it.
+ */
+export function strictInput(tool: ToolShape): Record<string, unknown> {
+  const input = (tool.input ?? EMPTY_OBJECT_SCHEMA) as Record<string, unknown>;
+  if (tool.allowUnlistedArguments === true) return input;
+  const extra = input.additionalProperties;
+  if (extra === false) return input;
+  if (extra !== undefined)
+    throw new ConfigError(
+      `tools.${tool.name}.input.additionalProperties opens the input to unlisted arguments; set allowUnlistedArguments: true on the tool to forward them`,
+    );
+  return { ...input, additionalProperties: false };
+}
+
 export function compileTool(tool: ToolShape, rt: ToolRuntime): CompiledTool {
-  const input = tool.input ?? EMPTY_OBJECT_SCHEMA;
+  const input = strictInput(tool);
   for (const name of pathParamNames(tool.path)) {
     const props = (input as { properties?: Record<string, unknown> }).properties ?? {};
     if (!(name in props))
@@ -93,7 +112,7 @@ export function compileTool(tool: ToolShape, rt: ToolRuntime): CompiledTool {
   }
   let mapping: RequestMapping;
   try {
-    mapping = buildRequestMapping(tool.method, tool.path, input, tool.params, tool.wire);
+    mapping = buildRequestMapping(tool.method, tool.path, input, tool.params, tool.wire, rt.reserved);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     throw new ConfigError(`tools.${tool.name}: ${err.message}`);

@@ -8,6 +8,40 @@ interface AjvIssue {
   message?: string;
 }
 
+/** Deepest nesting of objects and arrays an argument value may have. Real arguments stay far below. */
+export const MAX_ARGUMENT_DEPTH = 64;
+
+/** Stable code in the message of an input refused for its depth (the SDK reports it as a tool error). */
+export const ARGUMENTS_TOO_DEEP = 'ARGUMENTS_TOO_DEEP';
+
+/**
+ * True when `value` nests objects or arrays deeper than `max` (the top-level object is depth 1).
+ * Iterative, and it stops at the first path that is too deep, so hostile input costs O(nodes) at
+ * most and never the stack: recursive validators and serialisers overflow it long before a real
+ * argument would.
+ */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  const stack: unknown[] = [value];
+  const depths: number[] = [1];
+  while (stack.length > 0) {
+    const node = stack.pop() as Record<string, unknown>;
+    const depth = depths.pop()!;
+    if (depth > max) return true;
+    // for…in, not Object.values: no array per object on the hot path (JSON arguments own every key).
+    for (const key in node) {
+      const child = node[key];
+      if (child !== null && typeof child === 'object') {
+        stack.push(child);
+        depths.push(depth + 1);
+      }
+    }
+  }
+  return false;
+}
+
+const TOO_DEEP_MESSAGE = `${ARGUMENTS_TOO_DEEP}: arguments are nested more than ${MAX_ARGUMENT_DEPTH} levels deep (at most ${MAX_ARGUMENT_DEPTH}); send flatter values`;
+
 /**
  * One JSON Schema validator for every tool and every server instance. Building an Ajv engine is the
  * expensive part (a stateless HTTP server that made one per request spent a fifth of its CPU there),
@@ -27,6 +61,9 @@ export class InputValidator implements jsonSchemaValidator {
     const { $schema: _ignored, ...rest } = schema as Record<string, unknown>;
     const check = this.ajv.compile(rest);
     return (input: unknown) => {
+      // Before Ajv: a recursive schema makes Ajv recurse as deep as the input does.
+      if (nestedDeeperThan(input, MAX_ARGUMENT_DEPTH))
+        return { valid: false, data: undefined, errorMessage: TOO_DEEP_MESSAGE };
       if (check(input)) return { valid: true, data: input as T, errorMessage: undefined };
       return {
         valid: false,

@@ -1,3 +1,4 @@
+import { type ReservedRequestNames, reservedArgumentProblem } from '../../config/index.js';
 import { ConfigError } from '../../core/index.js';
 import { CommaSeparated, type HttpMethod, RequestValidationError } from '../../http/index.js';
 import type { ParamLocation, WireShape } from '../gateway/config-shape.js';
@@ -15,6 +16,8 @@ export interface RequestMapping {
   commaSeparated: ReadonlySet<string>;
   /** Path, query and header arguments sent as JSON text (`{"a":1}`, `"text"`, `[1,2]`). */
   jsonEncoded: ReadonlySet<string>;
+  /** Framing headers and the upstream's credentials: no argument may write them. */
+  reserved: ReservedRequestNames;
 }
 
 export interface MappedRequest {
@@ -28,6 +31,7 @@ export interface MappedRequest {
 }
 
 const BODYLESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
+const NOTHING_RESERVED: ReservedRequestNames = { headers: new Map(), query: new Map() };
 
 /** Names in `{name}` holes of a path template. */
 export function pathParamNames(path: string): string[] {
@@ -46,6 +50,7 @@ export function buildRequestMapping(
   inputSchema: Record<string, unknown> | undefined,
   explicit: Readonly<Record<string, ParamLocation>> | undefined,
   wire?: WireShape | undefined,
+  reserved: ReservedRequestNames = NOTHING_RESERVED,
 ): RequestMapping {
   const upper = method.toUpperCase() as HttpMethod;
   const fallback: ParamLocation = BODYLESS.has(upper) ? 'query' : 'body';
@@ -53,7 +58,10 @@ export function buildRequestMapping(
   const locations = new Map<string, ParamLocation>();
   const props = (inputSchema?.properties ?? {}) as Record<string, unknown>;
   for (const name of new Set([...Object.keys(props), ...inPath, ...Object.keys(explicit ?? {})])) {
-    locations.set(name, explicit?.[name] ?? (inPath.has(name) ? 'path' : fallback));
+    const location = explicit?.[name] ?? (inPath.has(name) ? 'path' : fallback);
+    const problem = reservedArgumentProblem(name, location, reserved);
+    if (problem) throw new ConfigError(`${upper} ${path}: ${problem}`);
+    locations.set(name, location);
   }
   // A whole body leaves no room for fields: another body property would be dropped without a word.
   const whole = wire?.bodyArgument;
@@ -72,7 +80,15 @@ export function buildRequestMapping(
     bodyArgument: wire?.bodyArgument,
     commaSeparated: new Set(wire?.commaSeparatedQuery ?? []),
     jsonEncoded: new Set(wire?.jsonEncoded ?? []),
+    reserved,
   };
+}
+
+function unlistedLocation(mapping: RequestMapping, name: string): ParamLocation {
+  const problem = reservedArgumentProblem(name, mapping.fallback, mapping.reserved);
+  if (problem)
+    throw new RequestValidationError('the arguments', [{ path: name, message: `not accepted: ${problem}` }]);
+  return mapping.fallback;
 }
 
 function scalar(value: unknown): string | number | boolean {
@@ -94,7 +110,10 @@ export function mapArguments(
     if (value === undefined) continue;
     // JSON text (OpenAPI `content: application/json`): a string goes out quoted, an array as one value.
     const json = mapping.jsonEncoded.has(name);
-    switch (mapping.locations.get(name) ?? mapping.fallback) {
+    let location = mapping.locations.get(name);
+    // Listed names were checked when the mapping was built; an unlisted one (allowed by the tool) now.
+    if (location === undefined) location = unlistedLocation(mapping, name);
+    switch (location) {
       case 'path':
         out.params[name] = json ? JSON.stringify(value) : scalar(value);
         break;

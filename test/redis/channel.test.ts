@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createIoredisDriver,
+  createNodeRedisUrlDriver,
   openRedisChannel,
   type RedisChannel,
   type RedisDriver,
-} from '../../src/cache/index.js';
-import { createNodeRedisUrlDriver } from '../../src/cache/node-redis-url-driver.js';
+} from '../../src/redis/index.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
 
 type Msg = { n: number };

@@ -1,6 +1,7 @@
-import { createClient } from 'redis';
+import { loadNodeRedis } from './clients.js';
 import type { RedisDriver, SubscriptionHandlers } from './driver.js';
 import { createNodeRedisDriver, type NodeRedisClientLike } from './node-redis-driver.js';
+import { reconnectDelayMs } from './reconnect.js';
 
 /** What the owned driver needs beyond the command slice: readiness and a hard close. */
 interface OwnedClient extends NodeRedisClientLike {
@@ -9,8 +10,8 @@ interface OwnedClient extends NodeRedisClientLike {
   duplicate(overrides?: { disableOfflineQueue?: boolean }): OwnedClient;
 }
 
-/** Reconnect forever, 50 ms, 100 ms, ... capped at 500 ms (the cap also bounds how long a close waits). */
-const backoff = (retries: number) => Math.min(50 * (retries + 1), 500);
+// node-redis counts retries from 0.
+const backoff = (retries: number) => reconnectDelayMs(retries + 1);
 
 /**
  * A node-redis v5 client the cache owns, built from a URL for a standalone Redis. `createCache` is
@@ -20,6 +21,7 @@ const backoff = (retries: number) => Math.min(50 * (retries + 1), 500);
  * handed to the client only: it is never logged nor put in an error.
  */
 export function createNodeRedisUrlDriver(url: string): RedisDriver {
+  const { createClient } = loadNodeRedis('Redis from a URL');
   const client = createClient({
     url,
     disableOfflineQueue: true,

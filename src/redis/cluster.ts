@@ -1,4 +1,4 @@
-import { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import { ConfigError } from '../core/index.js';
 
 /** Seed nodes and per-node connection options of a Redis Cluster, from `redis://` seed URLs. */
@@ -45,25 +45,4 @@ export function parseClusterSeeds(urls: readonly string[]): ClusterSeeds {
   });
   if (tls) redisOptions.tls = {};
   return { nodes, redisOptions };
-}
-
-/**
- * An ioredis `Cluster` from seed URLs, with the cache's connection habits: one retry per command, a
- * reconnect capped at 1 s, no unhandled `error` events (failures surface through commands).
- */
-export function createClusterClient(urls: readonly string[], options: ClusterOptions = {}): Cluster {
-  const seeds = parseClusterSeeds(urls);
-  const cluster = new Cluster(seeds.nodes, {
-    enableAutoPipelining: true,
-    clusterRetryStrategy: (times) => Math.min(50 * times, 1000),
-    ...options,
-    redisOptions: {
-      maxRetriesPerRequest: 1,
-      retryStrategy: (times: number) => Math.min(50 * times, 1000),
-      ...seeds.redisOptions,
-      ...options.redisOptions,
-    },
-  });
-  cluster.on('error', () => {});
-  return cluster;
 }

@@ -1,7 +1,7 @@
 /**
- * The few Redis operations the cache needs, behind one seam so the client library is one file
- * (`ioredis-driver.ts`). Every command takes exactly one key, which keeps the cache Redis Cluster
- * safe without hash tags: no command ever needs two keys in one slot.
+ * The few Redis operations the cache and the change feed need, behind one seam with one file per
+ * client library (`node-redis-driver.ts`, `ioredis-driver.ts`). Every command takes exactly one key,
+ * which keeps the cache Redis Cluster safe without hash tags: no command ever needs two keys in one slot.
  */
 export interface RedisDriver {
   get(key: string): Promise<string | null>;

@@ -7,8 +7,8 @@ import {
 } from './driver.js';
 
 /**
- * The slice of a node-redis v5 client (`createClient()` from `redis`) the driver uses. Structural, so
- * this module never imports `redis`: it works with a client you created and connected.
+ * The slice of a node-redis v5 client (`createClient()` from `@redis/client` or `redis`) the driver uses.
+ * Structural, so this module never imports the client: it works with a client you created and connected.
  */
 export interface NodeRedisClientLike {
   get(key: string): Promise<string | null | unknown>;
@@ -33,7 +33,7 @@ const RELEASE =
 
 /**
  * node-redis v5 behind the driver seam (standalone Redis; the ioredis driver covers Cluster and
- * Sentinel). In the bench it answered L2 hits 2-4x faster than ioredis at 64 in flight. The client
+ * Sentinel). In `bench/cache` it answered L2 hits faster than ioredis at 64 in flight. The client
  * stays yours: `close()` only quits the subscriber connection the driver duplicated.
  *
  * @example

@@ -1,5 +1,5 @@
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { createClusterClient } from './cluster.js';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { createClusterClient, createIoredisClient } from './clients.js';
 import {
   BUMP_COUNTER_SCRIPT,
   directRoundTrip,
@@ -29,30 +29,23 @@ const RELEASE_SCRIPT =
   "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 /**
- * ioredis behind the driver seam. Clients it creates use auto-pipelining, a per-command timeout and a
- * fast reconnect. Auto-pipelining is not a proven win: in `bench/cache` (L2 hit, 64 in flight) it
+ * ioredis behind the driver seam (standalone, Sentinel, Cluster). Clients it creates come from
+ * `createIoredisClient`/`createClusterClient`: auto-pipelining, one retry per command, the shared
+ * reconnect policy. Auto-pipelining is not a proven win: in `bench/cache` (L2 hit, 64 in flight) it
  * measured 0.21-1.79x plain GET over 7 runs (0.56x in the last), i.e. mixed and noisy on this machine.
  */
 export function createIoredisDriver(opts: IoredisDriverOptions): RedisDriver {
   const owned = !opts.redis;
+  // No commandTimeout: the L2 layer times every call itself (one timer per call, not two).
   const client: Redis | Cluster =
     opts.redis ??
-    (opts.cluster ? createClusterClient(opts.cluster) : undefined) ??
-    (() => {
-      const base: RedisOptions = {
-        enableAutoPipelining: true,
-        // No commandTimeout: the L2 layer times every call itself (one timer per call, not two).
-        maxRetriesPerRequest: 1,
-        retryStrategy: (times) => Math.min(50 * times, 1000),
-        lazyConnect: false,
-        ...opts.options,
-      };
-      return opts.url ? new Redis(opts.url, base) : new Redis(base);
-    })();
+    (opts.cluster
+      ? createClusterClient(opts.cluster)
+      : createIoredisClient(
+          { url: opts.url, options: opts.options },
+          opts.options ? 'Redis with ioredis options (Sentinel, db, TLS)' : 'Redis through ioredis',
+        ));
   const subscribers: (Redis | Cluster)[] = [];
-  // Connection errors surface through failed calls (breaker, stats, one log line per state change);
-  // without a listener ioredis would print every reconnect failure to the console.
-  if (owned) client.on('error', () => {});
 
   return {
     get: (key) => client.get(key),
@@ -76,7 +69,7 @@ export function createIoredisDriver(opts: IoredisDriverOptions): RedisDriver {
       await client.eval(RELEASE_SCRIPT, 1, key, value);
     },
     async scan(match, count, onKeys, roundTrip = directRoundTrip) {
-      const nodes: Redis[] = client instanceof Cluster ? client.nodes('master') : [client];
+      const nodes: Redis[] = client.isCluster ? (client as Cluster).nodes('master') : [client as Redis];
       for (const node of nodes) {
         let cursor = '0';
         do {

@@ -1,0 +1,18 @@
+/**
+ * Internal: every Redis connection Conduit creates — which client for which target, the one
+ * reconnect policy, Redis Cluster seeds, the driver seam the cache and the change feed run on, and
+ * the pub/sub channel primitive. Both clients are optional peer dependencies loaded on first use
+ * (`@redis/client` for a standalone URL, `ioredis` for Cluster, Sentinel and ioredis options).
+ * Used by cache, webhooks and mcp; sits on core only.
+ */
+export type { RedisDriver, RoundTrip, SubscriptionHandlers } from './driver.js';
+export { directRoundTrip, BUMP_COUNTER_SCRIPT, TOUCH_COUNTER_SCRIPT } from './driver.js';
+export { createIoredisDriver, type IoredisDriverOptions } from './ioredis-driver.js';
+export { createNodeRedisDriver, type NodeRedisClientLike } from './node-redis-driver.js';
+export { createNodeRedisUrlDriver } from './node-redis-url-driver.js';
+export { openRedisDriver, type RedisConnectOptions } from './open-driver.js';
+export { openRedisChannel, type RedisChannel, type RedisChannelOptions } from './channel.js';
+export { parseClusterSeeds, type ClusterSeeds } from './cluster.js';
+export { createClusterClient, createIoredisClient, loadIoredis, loadNodeRedis } from './clients.js';
+export { reconnectDelayMs } from './reconnect.js';
+export { type RedisTarget, redisTargetOf } from './target.js';

@@ -3,6 +3,7 @@ import { startGateway } from '../../src/mcp/index.js';
 import { connectV2, textOf } from './helpers/clients.js';
 import { assignmentsConfig } from './helpers/config.js';
 import { startUpstream } from './helpers/upstream.js';
+import { testConfig } from '../helpers/gateway-config.js';
 
 const garbage = { kind: 'status', status: 200, body: '<html>proxy error page, sent as 200</html>' } as const;
 
@@ -11,7 +12,7 @@ describe('what the gateway breaker counts as an upstream failure', () => {
     const upstream = await startUpstream();
     const config = assignmentsConfig(upstream.url);
     config.upstreams.assignments!.breaker = { failureThreshold: 3 };
-    const gw = await startGateway(config, { transport: 'http' });
+    const gw = await startGateway(testConfig(config), { transport: 'http' });
     const client = await connectV2(gw.url!, 'modern');
     try {
       upstream.setFault(garbage);
@@ -34,7 +35,7 @@ describe('what the gateway breaker counts as an upstream failure', () => {
     const upstream = await startUpstream();
     const config = assignmentsConfig(upstream.url);
     config.upstreams.assignments!.breaker = { failureThreshold: 3, countInvalidJson: false };
-    const gw = await startGateway(config, { transport: 'http' });
+    const gw = await startGateway(testConfig(config), { transport: 'http' });
     const client = await connectV2(gw.url!, 'modern');
     try {
       upstream.setFault(garbage);

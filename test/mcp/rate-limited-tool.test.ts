@@ -1,12 +1,14 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GatewayConfigShape, type RunningGateway, startGateway } from '../../src/mcp/index.js';
+import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { parseExposition, seriesValue, sumOf } from '../metrics/exposition.js';
 import { connectV2, textOf } from './helpers/clients.js';
 import { assignmentsConfig } from './helpers/config.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
+import type { TestConfigInput } from '../helpers/gateway-config.js';
+import { testConfig } from '../helpers/gateway-config.js';
 
-function config(upstreamUrl: string): GatewayConfigShape {
+function config(upstreamUrl: string): TestConfigInput {
   const c = assignmentsConfig(upstreamUrl);
   c.upstreams.assignments = {
     ...c.upstreams.assignments!,
@@ -23,7 +25,7 @@ describe('an upstream that keeps answering 429, through the gateway', () => {
 
   beforeAll(async () => {
     upstream = await startUpstream();
-    running = await startGateway(config(upstream.url), { transport: 'http', port: 0 });
+    running = await startGateway(testConfig(config(upstream.url)), { transport: 'http', port: 0 });
   });
   afterAll(async () => {
     await running?.close();
@@ -69,7 +71,7 @@ describe('an upstream answering 429 with a long Retry-After, through the gateway
     const c = config(upstream.url);
     // The default breaker: 5 failures in a row would open it, were 429s failures.
     c.upstreams.assignments = { ...c.upstreams.assignments!, breaker: {} };
-    const running = await startGateway(c, { transport: 'http', port: 0 });
+    const running = await startGateway(testConfig(c), { transport: 'http', port: 0 });
     const a = await connectV2(running.url!, 'legacy');
     const b = await connectV2(running.url!, 'modern');
     try {

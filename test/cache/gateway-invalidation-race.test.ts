@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GatewayConfigShape } from '../../src/mcp/index.js';
+import type { TestConfigInput } from '../helpers/gateway-config.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
 import { connectV2 } from '../mcp/helpers/clients.js';
 import { closeInstance, type Instance, startInstance } from '../scale/helpers/cluster.js';
@@ -61,7 +61,7 @@ async function startSlowItems() {
 
 type Upstream = Awaited<ReturnType<typeof startSlowItems>>;
 
-function config(upstreamUrl: string, redisUrl: string): GatewayConfigShape {
+function config(upstreamUrl: string, redisUrl: string): TestConfigInput {
   return {
     server: { name: 'race-gateway', version: '1.0.0', http: { stateless: true } },
     cache: { prefix: 'gwrace', redis: { url: redisUrl } },

@@ -18,3 +18,4 @@ export {
   createLogger,
   createRecordingLogger,
 } from './logger.js';
+export { type LogSummaryOptions, type SummarizingLogger, summarizingLogger } from './log-summary.js';

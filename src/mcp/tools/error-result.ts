@@ -93,6 +93,11 @@ export function describeFailure(
         text: `Too many calls to upstream "${upstream}" are in flight already; retry in a moment.`,
       };
     case 'UPSTREAM_RATE_LIMITED': {
+      if ((e as { held?: unknown }).held === true)
+        return {
+          code,
+          text: `Upstream "${upstream}" is rate limiting the gateway: it answered HTTP 429 Too Many Requests with a Retry-After that has not passed, so the gateway holds its calls until then and did not send this one; retry${after !== undefined ? ` after ${seconds(after)}` : ' later'}.`,
+        };
       const what = target(e);
       return {
         code,

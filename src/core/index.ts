@@ -10,3 +10,4 @@ export {
   createLogger,
   createRecordingLogger,
 } from './logger.js';
+export { encodeKeyPart, isKeyValueChar, KEY_MISSING, KEY_NULL, KEY_JSON } from './key-part.js';

@@ -1,5 +1,5 @@
 /**
- * `conduit/mcp`: the gateway that turns configured upstream operations into resilient, cached MCP
+ * `conduit-mcp/mcp`: the gateway that turns configured upstream operations into resilient, cached MCP
  * tools on the official SDK's `McpServer`, served over stdio or Streamable HTTP.
  */
 export { startGateway, type StartGatewayOptions, type RunningGateway } from './gateway/start-gateway.js';

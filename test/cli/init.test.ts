@@ -45,16 +45,16 @@ describe('conduit init (through the CLI entry point)', () => {
 
 describe('conduit init on a document too large to copy into a config', () => {
   it('refuses with OPENAPI_SCHEMA_TOO_LARGE and the openapi-section alternative, writing nothing', async () => {
-    // 30 operations sharing one schema of 5 461 nodes once its refs are inlined: each is within the
-    // per-operation limit, together they would be ~10 MB of YAML (400 of them ran init out of memory).
-    const schemas: Record<string, unknown> = { S6: { type: 'string' } };
-    for (let k = 0; k < 6; k++)
-      schemas[`S${k}`] = {
+    // 30 operations sharing one wide schema (1 000 described properties): each is within the
+    // per-operation limit, together they would be over 5 MB of YAML once inlined into every tool.
+    const schemas: Record<string, unknown> = {
+      S0: {
         type: 'object',
         properties: Object.fromEntries(
-          [0, 1, 2, 3].map((j) => [`p${j}`, { $ref: `#/components/schemas/S${k + 1}` }]),
+          Array.from({ length: 1000 }, (_, j) => [`p${j}`, { type: 'string', description: 'd'.repeat(150) }]),
         ),
-      };
+      },
+    };
     const paths: Record<string, unknown> = {};
     for (let i = 0; i < 30; i++)
       paths[`/r${i}`] = {

@@ -5,7 +5,7 @@ import { createGateway, type GatewayConfigShape } from '../../src/mcp/index.js';
 // Compile-time: a validated config is what the gateway takes.
 const _fits = (c: GatewayConfig): GatewayConfigShape => c;
 
-describe('the gateway takes a config parsed by conduit/config', () => {
+describe('the gateway takes a config parsed by conduit-mcp/config', () => {
   it('builds every tool of a parsed YAML config', async () => {
     const config = await parseConfig(
       `

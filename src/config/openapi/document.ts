@@ -1,17 +1,20 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
+import { LoadBudget } from './budget.js';
 import {
   assertDocumentShape,
   isStackOverflow,
   parseYamlChecked,
   stackOverflowError,
 } from './document-shape.js';
-import { OpenApiError } from './errors.js';
+import { type OpenApiErrorCode, OpenApiError } from './errors.js';
+import { confinedTarget, RefRoots, readDocumentFile } from './file-access.js';
 
 /** A parsed file of an OpenAPI document set, or why it could not be read. */
 export interface DocumentFile {
   readonly root?: unknown;
   readonly problem?: string;
+  /** The code of `problem` (default `OPENAPI_REF_UNRESOLVED`): a refused file is `OPENAPI_REF_FORBIDDEN`. */
+  readonly code?: OpenApiErrorCode;
 }
 
 /**
@@ -36,6 +39,17 @@ export interface ParseOpenApiOptions {
   sourceName?: string;
   /** `yaml` (default; reads JSON too) or `json`. */
   format?: 'yaml' | 'json';
+}
+
+/** How `loadOpenApiDocument` bounds what it reads. */
+export interface LoadOpenApiOptions {
+  /**
+   * Directories besides the root file's own that `$ref`s may reach (`openapi.refRoots`). Nothing
+   * else is read: not `../` out of them, not absolute paths, not symbolic links that lead out.
+   */
+  refRoots?: readonly string[];
+  /** The budget of the whole load (shared with building the tools); default: `DEFAULT_DOCUMENT_LIMITS`. */
+  budget?: LoadBudget;
 }
 
 /** Largest number of files one document may pull in through `$ref`s. */
@@ -138,52 +152,48 @@ export function parseOpenApiDocument(text: string, options: ParseOpenApiOptions 
 
 /**
  * Reads an OpenAPI 3.0/3.1 document from a local YAML or JSON file (`.json` is read as JSON, anything
- * else as YAML), with the other local files its `$ref`s name. Throws `OpenApiError`
- * (`OPENAPI_DOCUMENT_INVALID`) when the root file is missing or is not an OpenAPI 3 document.
+ * else as YAML), with the other local files its `$ref`s name: regular files under the root file's
+ * directory or `refRoots` only, each within the budget. A refused or unreadable file is recorded, and
+ * an operation that uses it fails with the reason (`OPENAPI_REF_FORBIDDEN`, `OPENAPI_REF_UNRESOLVED`).
+ * Throws `OpenApiError`: `OPENAPI_DOCUMENT_INVALID` when the root file is missing or is not an
+ * OpenAPI 3 document, `OPENAPI_REF_FORBIDDEN` when it is not a regular file,
+ * `OPENAPI_BUDGET_EXCEEDED` past a size or time bound.
  */
-export async function loadOpenApiDocument(path: string): Promise<OpenApiDocument> {
+export async function loadOpenApiDocument(
+  path: string,
+  options: LoadOpenApiOptions = {},
+): Promise<OpenApiDocument> {
+  const budget = options.budget ?? new LoadBudget();
   const rootFile = resolve(path);
-  const text = await readText(rootFile, path);
+  const text = await readDocumentFile(rootFile, path, budget);
   const { root, version } = checkRoot(parseText(text, formatOf(rootFile), path), path);
+  const roots = await RefRoots.of([dirname(rootFile), ...(options.refRoots ?? []).map((r) => resolve(r))]);
   const files = new Map<string, DocumentFile>([[rootFile, { root }]]);
-  const queue: string[] = [];
+  const queue: { file: string; raw: string; ref: string }[] = [];
   const enqueue = (from: string, value: unknown) => {
     for (const target of externalRefs(value, from)) {
-      if (files.has(target) || queue.includes(target)) continue;
+      if (files.has(target.file) || queue.some((q) => q.file === target.file)) continue;
       queue.push(target);
     }
   };
   enqueue(rootFile, root);
   while (queue.length > 0) {
-    const file = queue.shift()!;
+    const { file, raw } = queue.shift()!;
     if (files.size >= MAX_FILES) {
       files.set(file, { problem: `the document refers to more than ${MAX_FILES} files` });
       continue;
     }
     try {
-      const value = parseText(await readText(file, file), formatOf(file), file);
+      const real = await confinedTarget(raw, file, roots);
+      const value = parseText(await readDocumentFile(real, file, budget), formatOf(file), file);
       files.set(file, { root: value });
       enqueue(file, value);
     } catch (err) {
-      files.set(file, { problem: (err as Error).message });
+      if (!(err instanceof OpenApiError) || err.code === 'OPENAPI_BUDGET_EXCEEDED') throw err;
+      files.set(file, { problem: err.message, code: err.code });
     }
   }
   return { source: path, rootFile, root, version, files };
-}
-
-async function readText(file: string, shown: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new OpenApiError(
-      'OPENAPI_DOCUMENT_INVALID',
-      code === 'ENOENT'
-        ? `OpenAPI document ${shown} does not exist; check openapi.document (relative paths start at the config file)`
-        : `cannot read OpenAPI document ${shown} (${code ?? (err as Error).message})`,
-      { cause: err },
-    );
-  }
 }
 
 /** The file part of a `$ref`, resolved against the referring file; undefined for local or remote refs. */
@@ -200,9 +210,15 @@ export function refFile(ref: string, from: string): string | undefined {
   return isAbsolute(decoded) ? decoded : resolve(dirname(from), decoded);
 }
 
+/** The raw file part of a `$ref` (before the `#`). */
+function rawFilePart(ref: string): string {
+  const hash = ref.indexOf('#');
+  return hash === -1 ? ref : ref.slice(0, hash);
+}
+
 /** Files named by `$ref`s anywhere in a value (iterative: documents may nest deeply). */
-function externalRefs(value: unknown, from: string): string[] {
-  const out = new Set<string>();
+function externalRefs(value: unknown, from: string): { file: string; raw: string; ref: string }[] {
+  const out = new Map<string, { file: string; raw: string; ref: string }>();
   const seen = new Set<object>();
   const stack: unknown[] = [value];
   while (stack.length > 0) {
@@ -216,9 +232,9 @@ function externalRefs(value: unknown, from: string): string[] {
     const ref = (node as Record<string, unknown>).$ref;
     if (typeof ref === 'string') {
       const file = refFile(ref, from);
-      if (file !== undefined) out.add(file);
+      if (file !== undefined && !out.has(file)) out.set(file, { file, raw: rawFilePart(ref), ref });
     }
     for (const child of Object.values(node)) stack.push(child);
   }
-  return [...out];
+  return [...out.values()];
 }

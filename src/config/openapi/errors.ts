@@ -11,7 +11,11 @@ export type OpenApiErrorCode =
   | 'OPENAPI_NAME_COLLISION'
   | 'OPENAPI_SELECTION_UNKNOWN'
   | 'OPENAPI_OVERRIDE_INVALID'
-  | 'OPENAPI_SCHEMA_TOO_LARGE';
+  | 'OPENAPI_SCHEMA_TOO_LARGE'
+  /** A `$ref` (or the document) names a file it may not read: outside its roots, absolute, a symlink out, not a regular file. */
+  | 'OPENAPI_REF_FORBIDDEN'
+  /** The load went past a bound of its budget: a file's size, bytes over all files, nodes inlined, time. */
+  | 'OPENAPI_BUDGET_EXCEEDED';
 
 /**
  * A problem with an OpenAPI document or the `openapi` section that selects from it. It is a
@@ -38,7 +42,7 @@ export class OpenApiError extends ConfigError {
 export class OpenApiRefError extends OpenApiError {
   readonly ref: string;
   constructor(
-    code: 'OPENAPI_REF_UNRESOLVED' | 'OPENAPI_REF_CYCLE',
+    code: 'OPENAPI_REF_UNRESOLVED' | 'OPENAPI_REF_CYCLE' | 'OPENAPI_REF_FORBIDDEN',
     ref: string,
     message: string,
     operation?: string,

@@ -1,9 +1,10 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { ToolConfig } from '../schema.js';
-import { type OpenApiDocument, loadOpenApiDocument } from './document.js';
+import { LoadBudget } from './budget.js';
+import { type LoadOpenApiOptions, type OpenApiDocument, loadOpenApiDocument } from './document.js';
 import { OpenApiError } from './errors.js';
 import { type OpenApiToolSet, openApiTools } from './openapi-tools.js';
-import type { OpenApiSource, OpenApiSourceInput } from './source-schema.js';
+import { type OpenApiSource, type OpenApiSourceInput, openapiSourceSchema } from './source-schema.js';
 
 /** The parts of a config `expandOpenApi` reads: upstreams that may have an `openapi` section, and tools. */
 export interface ConfigWithOpenApi {
@@ -26,7 +27,12 @@ export interface ExpandedOpenApi {
  */
 export async function expandOpenApi(
   config: ConfigWithOpenApi,
-  options: { baseDir: string; load?: (path: string) => Promise<OpenApiDocument> },
+  options: {
+    baseDir: string;
+    load?: (path: string, options: LoadOpenApiOptions) => Promise<OpenApiDocument>;
+    /** The clock of the load budgets (ms); default `performance.now`. */
+    now?: () => number;
+  },
 ): Promise<ExpandedOpenApi> {
   const load = options.load ?? loadOpenApiDocument;
   const tools = [...config.tools];
@@ -35,8 +41,14 @@ export async function expandOpenApi(
   for (const [name, upstream] of Object.entries(config.upstreams)) {
     const source = upstream.openapi;
     if (!source) continue;
-    const file = isAbsolute(source.document) ? source.document : resolve(options.baseDir, source.document);
-    const set = openApiTools(name, source, await load(file));
+    const at = (path: string) => (isAbsolute(path) ? path : resolve(options.baseDir, path));
+    const file = at(source.document);
+    // One budget for reading the document and building its tools.
+    // A raw section is checked (with messages) by openApiTools; here only its bounds are read.
+    const parsed = openapiSourceSchema.safeParse(source);
+    const budget = new LoadBudget(parsed.data?.limits ?? {}, options.now);
+    const refRoots = (parsed.data?.refRoots ?? []).map(at);
+    const set = openApiTools(name, source, await load(file, { refRoots, budget }), { budget });
     sets[name] = set;
     const names = [
       ...set.tools.map((t) => t.name),

@@ -7,6 +7,7 @@ import {
   compactTools,
   type OperationCatalog,
 } from './catalog.js';
+import { LoadBudget } from './budget.js';
 import type { OpenApiDocument } from './document.js';
 import { OpenApiError } from './errors.js';
 import { operationTool } from './operation-tool.js';
@@ -21,6 +22,11 @@ export interface OpenApiToolsOptions {
    * `conduit init`, which writes what it can and lists what it skipped. Document-level errors still throw.
    */
   onSkip?: (error: OpenApiError) => void;
+  /**
+   * The budget of the whole load, shared with `loadOpenApiDocument`; default: a new one from
+   * `openapi.limits`. Going past it is never skipped: it ends the build.
+   */
+  budget?: LoadBudget;
 }
 
 /** What an upstream's `openapi` section yields. */
@@ -59,7 +65,7 @@ export function openApiTools(
     );
   }
   const config = parsed.data;
-  const resolver = new RefResolver(document);
+  const resolver = new RefResolver(document, options.budget ?? new LoadBudget(config.limits));
   const select = selection(config.include, config.exclude);
   const all = listOperations(document, resolver, config.generateNames, select.skipPath);
   checkNamed(upstream, config, all);
@@ -72,7 +78,8 @@ export function openApiTools(
     try {
       addOperation(op);
     } catch (err) {
-      if (!(err instanceof OpenApiError) || !options.onSkip) throw err;
+      if (!(err instanceof OpenApiError) || !options.onSkip || err.code === 'OPENAPI_BUDGET_EXCEEDED')
+        throw err;
       options.onSkip(err);
     }
   }

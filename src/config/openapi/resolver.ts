@@ -1,3 +1,4 @@
+import type { LoadBudget } from './budget.js';
 import { type OpenApiDocument, refFile } from './document.js';
 import { OpenApiRefError } from './errors.js';
 import { parsePointer, walkPointer } from './json-pointer.js';
@@ -64,7 +65,11 @@ export class RefResolver {
   /** Successful chain ends by the file the first `$ref` sits in, then its text. */
   private readonly chains = new Map<string, Map<string, ChainEnd>>();
 
-  constructor(readonly document: OpenApiDocument) {}
+  /** `budget`: the load's budget, which schema conversion spends (nodes inlined, time). */
+  constructor(
+    readonly document: OpenApiDocument,
+    readonly budget?: LoadBudget,
+  ) {}
 
   /**
    * Follows `node` while it is a `$ref`. Throws `OPENAPI_REF_UNRESOLVED` when a pointer leads nowhere
@@ -119,9 +124,12 @@ export class RefResolver {
     operation: string,
     kind: RefKind,
   ): { value: unknown; file: string; id: string } {
-    const fail = (why: string) =>
+    const fail = (
+      why: string,
+      code: 'OPENAPI_REF_UNRESOLVED' | 'OPENAPI_REF_FORBIDDEN' = 'OPENAPI_REF_UNRESOLVED',
+    ) =>
       new OpenApiRefError(
-        'OPENAPI_REF_UNRESOLVED',
+        code,
         ref,
         `${subject(operation, kind)}: cannot resolve $ref "${ref}": ${why}`,
         operation,
@@ -142,7 +150,8 @@ export class RefResolver {
           throw fail(
             'references to other files need the document to be loaded from a file (loadOpenApiDocument)',
           );
-        if (entry.problem !== undefined) throw fail(entry.problem);
+        if (entry.problem !== undefined)
+          throw fail(entry.problem, entry.code === 'OPENAPI_REF_FORBIDDEN' ? entry.code : undefined);
         file = resolved;
       }
     }

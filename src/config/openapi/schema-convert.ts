@@ -4,10 +4,16 @@ import { type RefResolver, where } from './resolver.js';
 /** A JSON Schema as plain data (object or boolean form). */
 export type JsonSchema = Record<string, unknown> | boolean;
 
+/** A `$ref`ed schema costing more nodes than this is inlined once per tool; later uses point to `$defs`. */
+const SHARE_MIN_NODES = 8;
+
 /**
- * Converts schemas of one tool into self-contained JSON Schema: `$ref`s are inlined; a recursive one
- * (a schema that contains itself) becomes `#/$defs/<Name>` with the definition collected in `defs`, to
- * be placed at the root of the tool's input or output schema. OpenAPI 3.0 quirks are converted
+ * Converts schemas of one tool into self-contained JSON Schema: `$ref`s are inlined, with definitions
+ * collected in `defs`, to be placed at the root of the tool's input or output schema, where inlining
+ * would not end or not stay small: a recursive schema (one that contains itself) becomes
+ * `#/$defs/<Name>`; so does a sizeable one met again in the same tool (a `$ref` fan-out would
+ * otherwise grow exponentially), and a `$ref` met deeper than `maxDepth` levels (converted afresh
+ * from the top, once). A deep schema without `$ref`s is cut there: `{}` with a description. OpenAPI 3.0 quirks are converted
  * (`nullable`, boolean `exclusiveMinimum`/`exclusiveMaximum`); OpenAPI-only keywords are dropped.
  * Request schemas lose their `readOnly` properties, response schemas their `writeOnly` ones.
  */
@@ -17,6 +23,12 @@ export class SchemaConverter {
   private readonly defNames = new Map<string, string>();
   private readonly inProgress: string[] = [];
   private readonly active = new Set<object>();
+  /** Schemas converted so far by ref id, and their cost in nodes, to share the sizeable ones. */
+  private readonly converted = new Map<string, { schema: JsonSchema; cost: number }>();
+  /** Refs met past `maxDepth`, converted from the top when the defs are attached. */
+  private readonly deferred: { id: string; value: unknown; file: string }[] = [];
+  /** Places where a deep schema without a `$ref` was cut (for warnings). */
+  cuts = 0;
   private budget: number;
 
   constructor(
@@ -38,6 +50,16 @@ export class SchemaConverter {
 
   /** The schema with the collected `$defs` attached (when there are any). */
   withDefs(schema: Record<string, unknown>): Record<string, unknown> {
+    // Each deferred ref is converted once (defName marks it), so this ends.
+    while (this.deferred.length > 0) {
+      const next = this.deferred.shift()!;
+      this.inProgress.push(next.id);
+      try {
+        this.defs[this.defName(next.id)] = this.walk(next.value, next.file, 0);
+      } finally {
+        this.inProgress.pop();
+      }
+    }
     return Object.keys(this.defs).length === 0 ? schema : { ...schema, $defs: { ...this.defs } };
   }
 
@@ -48,15 +70,13 @@ export class SchemaConverter {
   }
 
   private walk(node: unknown, file: string, depth: number): JsonSchema {
+    this.resolver.budget?.node(this.operation);
     if (--this.budget < 0)
       throw this.fail(
         'its schemas expand to too many nodes once $refs are inlined; exclude it or simplify the schema',
       );
-    if (depth > this.maxDepth)
-      throw this.fail(
-        `its schemas nest deeper than ${this.maxDepth} levels; exclude it or simplify the schema`,
-      );
     if (typeof node === 'boolean') return node;
+    if (depth > this.maxDepth) return this.cut(node, file);
     if (node === null || typeof node !== 'object' || Array.isArray(node))
       throw new OpenApiError(
         'OPENAPI_DOCUMENT_INVALID',
@@ -78,6 +98,18 @@ export class SchemaConverter {
     }
   }
 
+  /** Past `maxDepth`: a `$ref` goes to `$defs` (converted from the top later); anything else is cut. */
+  private cut(node: unknown, file: string): JsonSchema {
+    if (node !== null && typeof node === 'object' && typeof (node as { $ref?: unknown }).$ref === 'string') {
+      const resolved = this.resolver.deref(node, file, this.operation, 'schema');
+      const id = resolved.id!;
+      if (!this.defNames.has(id)) this.deferred.push({ id, value: resolved.value, file: resolved.file });
+      return { $ref: `#/$defs/${this.defName(id)}` };
+    }
+    this.cuts++;
+    return { description: `(nested deeper than ${this.maxDepth} levels; not described further)` };
+  }
+
   private ref(node: object, file: string, depth: number): JsonSchema {
     const resolved = this.resolver.deref(node, file, this.operation, 'schema');
     const id = resolved.id!;
@@ -87,13 +119,22 @@ export class SchemaConverter {
       const name = this.defName(id);
       return siblings ? { ...siblings, $ref: `#/$defs/${name}` } : { $ref: `#/$defs/${name}` };
     }
+    const known = this.converted.get(id);
+    if (known !== undefined && known.cost > SHARE_MIN_NODES) {
+      // Met again in this tool: one definition instead of another copy.
+      const name = this.defName(id);
+      this.defs[name] = known.schema;
+      return siblings ? { ...siblings, $ref: `#/$defs/${name}` } : { $ref: `#/$defs/${name}` };
+    }
     this.inProgress.push(id);
     let schema: JsonSchema;
+    const before = this.budget;
     try {
       schema = this.walk(resolved.value, resolved.file, depth + 1);
     } finally {
       this.inProgress.pop();
     }
+    this.converted.set(id, { schema, cost: before - this.budget });
     const name = this.defNames.get(id);
     if (name !== undefined) this.defs[name] = schema;
     if (siblings && typeof schema === 'object') return { ...schema, ...siblings };

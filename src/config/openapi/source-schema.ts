@@ -1,7 +1,7 @@
 // Imports stay off ../schema.js: schema.ts imports this file, and a cycle would break module start-up.
 import { z } from 'zod';
 import { strictObject } from '../strict-object.js';
-import { duration, flag } from '../units.js';
+import { count, duration, flag, size } from '../units.js';
 
 const nonEmpty = (what: string) =>
   z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
@@ -110,6 +110,22 @@ export const openapiSourceSchema = strictObject({
     .default({ ttl: 60_000 }),
   /** Mutations (POST, PUT, PATCH, DELETE) invalidate the cache tags their path touches. */
   invalidateOnMutation: flag().default(true),
+  /**
+   * Directories besides the document's own that its `$ref`s may read (relative to the config file).
+   * Nothing else is read: no `../` out, no absolute paths, no symbolic links that lead out.
+   */
+  refRoots: z.array(nonEmpty('a directory')).default([]),
+  /** Bounds of loading the document and building its tools; defaults in docs/openapi.md. */
+  limits: strictObject({
+    /** Largest single file of the document (root or `$ref`ed). Default 32MiB. */
+    maxFileBytes: size().optional(),
+    /** Most bytes over all files of the document. Default 48MiB. */
+    maxTotalBytes: size().optional(),
+    /** Most schema nodes inlined over all operations. Default 1000000. */
+    maxInlinedNodes: count({ min: 1 }).optional(),
+    /** Longest the load and build may take. Default 30s. */
+    maxLoadTime: duration().optional(),
+  }).optional(),
   /** Per operation (by operationId, or generated name): tool name, description, cache, timeout, … */
   overrides: z.record(z.string(), overrideSchema).default({}),
 });

@@ -1,6 +1,6 @@
 import type { OpenApiToolSet } from '../../config/openapi/index.js';
 /**
- * The parts of the gateway config this module reads. `GatewayConfig` from `conduit/config` (validated,
+ * The parts of the gateway config this module reads. `GatewayConfig` from `conduit-mcp/config` (validated,
  * defaulted, durations in ms, sizes in bytes) satisfies it; keeping the shape structural lets tests and
  * the library face build configs by hand.
  */
@@ -60,7 +60,7 @@ export interface CachePolicyShape {
   staleIfError?: number | undefined;
 }
 
-/** `ToolWireConfig` from `conduit/config`: the `params` object forms, and OpenAPI's wire hints. */
+/** `ToolWireConfig` from `conduit-mcp/config`: the `params` object forms, and OpenAPI's wire hints. */
 export interface WireShape {
   /** The property whose value is the whole JSON request body (not wrapped in an object). */
   bodyArgument?: string | undefined;
@@ -99,6 +99,26 @@ export interface HttpServerShape {
   authTokens?: string[] | undefined;
   maxBodyBytes?: number | undefined;
   stateless?: boolean | undefined;
+  maxSessions?: number | undefined;
+  /** ms. */
+  sessionIdleTimeout?: number | undefined;
+  maxBatchSize?: number | undefined;
+  maxConnections?: number | undefined;
+  /** ms. */
+  headersTimeout?: number | undefined;
+  /** ms. */
+  requestTimeout?: number | undefined;
+}
+
+/** The stdio side listener serving webhooks and `/metrics`. */
+export interface ListenerShape {
+  host?: string | undefined;
+  port: number;
+  maxConnections?: number | undefined;
+  /** ms. */
+  headersTimeout?: number | undefined;
+  /** ms. */
+  requestTimeout?: number | undefined;
 }
 
 export interface GatewayConfigShape {
@@ -108,7 +128,7 @@ export interface GatewayConfigShape {
         version?: string | undefined;
         http?: HttpServerShape | undefined;
         /** Stdio mode: the side listener serving webhooks and `/metrics`. */
-        listener?: { host?: string | undefined; port: number } | undefined;
+        listener?: ListenerShape | undefined;
         shutdownTimeout?: number | undefined;
       }
     | undefined;
@@ -134,8 +154,10 @@ export interface MetricsShape {
   /** Default `/metrics`. */
   path?: string | undefined;
   defaultMetrics?: boolean | undefined;
-  /** Bearer token scrapers must send; none = no scraper auth. */
+  /** Bearer token scrapers must send; none = the client tokens when set, else no scraper auth. */
   token?: string | undefined;
+  /** Serve `/metrics` without a token even when client tokens are set. */
+  public?: boolean | undefined;
 }
 
 export interface WebhookActionShape {

@@ -190,8 +190,8 @@ describe('bad documents give typed errors naming the operation', () => {
     expect(err.message).toMatch(/\{itemId\}, which is not an argument of the tool \(id\)/);
   });
 
-  it('schemas too large to inline or too deep are errors, not a hang or a stack overflow', () => {
-    // 2^30 nodes once inlined: each level refers to the next twice.
+  it('a $ref fan-out stays small: each sizeable schema met again in a tool is one $defs entry', () => {
+    // 2^30 nodes if inlined: each level refers to the next twice.
     const schemas: Record<string, unknown> = { L30: { type: 'string' } };
     for (let i = 0; i < 30; i++)
       schemas[`L${i}`] = {
@@ -201,26 +201,73 @@ describe('bad documents give typed errors naming the operation', () => {
           b: { $ref: `#/components/schemas/L${i + 1}` },
         },
       };
-    const wide = operationError(
-      {
-        parameters: [
-          {
-            name: 'q',
-            in: 'query',
-            content: { 'application/json': { schema: { $ref: '#/components/schemas/L0' } } },
+    const { tools: built } = tools(
+      doc(
+        {
+          '/items/{id}': {
+            get: {
+              operationId: 'getItem',
+              parameters: [
+                {
+                  name: 'q',
+                  in: 'query',
+                  content: { 'application/json': { schema: { $ref: '#/components/schemas/L0' } } },
+                },
+              ],
+            },
           },
-        ],
-      },
-      { schemas },
+        },
+        { schemas },
+      ),
     );
-    expect(wide.code).toBe('OPENAPI_SCHEMA_TOO_LARGE');
+    const input = built[0]!.input as { $defs?: Record<string, unknown> };
+    // Definitions repeat the chain below their first use: bounded by depth, not 2^30.
+    expect(JSON.stringify(input).length).toBeLessThan(50_000);
+    expect(Object.keys(input.$defs ?? {}).length).toBeGreaterThan(20);
+  });
+
+  it('a schema nested deeper than 64 levels is cut there, not refused and not a stack overflow', () => {
     let deep: Record<string, unknown> = { type: 'string' };
     for (let i = 0; i < 200; i++) deep = { type: 'array', items: deep };
-    const err = operationError({
-      parameters: [{ name: 'q', in: 'query', content: { 'application/json': { schema: deep } } }],
+    const { tools: built } = tools(
+      doc({
+        '/items/{id}': {
+          get: {
+            operationId: 'getItem',
+            parameters: [{ name: 'q', in: 'query', content: { 'application/json': { schema: deep } } }],
+          },
+        },
+      }),
+    );
+    const text = JSON.stringify(built[0]!.input);
+    expect(text).toMatch(/nested deeper than 64 levels/);
+    expect(text.match(/"type":"array"/g)!.length).toBeLessThanOrEqual(66);
+  });
+
+  it('a schema with more nodes than one tool may hold is still an error', () => {
+    const properties = Object.fromEntries(
+      Array.from({ length: 21_000 }, (_, i) => [`p${i}`, { type: 'string' }]),
+    );
+    const text = JSON.stringify({
+      openapi: '3.1.0',
+      info: { title: 't', version: '1' },
+      paths: {
+        '/items': {
+          get: {
+            operationId: 'getItems',
+            parameters: [
+              {
+                name: 'q',
+                in: 'query',
+                content: { 'application/json': { schema: { type: 'object', properties } } },
+              },
+            ],
+          },
+        },
+      },
     });
+    const err = thrown(() => tools(parseOpenApiDocument(text, { format: 'json' })));
     expect(err.code).toBe('OPENAPI_SCHEMA_TOO_LARGE');
-    expect(err.message).toMatch(/deeper than 64 levels/);
   });
 
   it('a YAML alias that makes a schema contain itself is an error', () => {

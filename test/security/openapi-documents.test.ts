@@ -1,0 +1,277 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { loadConfig } from '../../src/config/index.js';
+import { loadOpenApiDocument, type OpenApiError, openApiTools } from '../../src/config/openapi/index.js';
+import { LoadBudget } from '../../src/config/openapi/budget.js';
+
+/**
+ * OpenAPI documents may come from third parties: what their `$ref`s read is inlined into schemas every
+ * MCP client sees, and their size is work the gateway does before it serves anyone.
+ */
+const base = mkdtempSync(join(tmpdir(), 'conduit-sec-openapi-'));
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+const SECRET = 'kubeconfig-token-4f1c9e';
+const outside = join(base, 'outside');
+mkdirSync(outside);
+writeFileSync(join(outside, 'kubeconfig.yaml'), stringify({ Secret: { type: 'string', default: SECRET } }));
+
+let n = 0;
+/** A document directory with `main.yaml` whose one operation's query parameter has schema `$ref: ref`. */
+function documentWithRef(ref: string, extra: (dir: string) => void = () => {}): string {
+  const dir = join(base, `doc${++n}`, 'spec');
+  mkdirSync(dir, { recursive: true });
+  extra(dir);
+  writeFileSync(
+    join(dir, 'main.yaml'),
+    stringify({
+      openapi: '3.1.0',
+      info: { title: 't', version: '1' },
+      paths: {
+        '/items': {
+          get: {
+            operationId: 'listItems',
+            parameters: [{ name: 'q', in: 'query', schema: { $ref: ref } }],
+          },
+        },
+      },
+    }),
+  );
+  return join(dir, 'main.yaml');
+}
+
+/** What building the tools of `file` throws (or undefined), with the default or given load options. */
+async function refusal(file: string, refRoots: string[] = []): Promise<OpenApiError | undefined> {
+  try {
+    const set = openApiTools('api', { document: file }, await loadOpenApiDocument(file, { refRoots }));
+    // Whatever was built must not carry the file's content.
+    expect(JSON.stringify(set.tools)).not.toContain(SECRET);
+    return undefined;
+  } catch (err) {
+    expect(String((err as Error).message)).not.toContain(SECRET);
+    return err as OpenApiError;
+  }
+}
+
+describe('$ref reads only regular files under the document directory or the listed roots', () => {
+  it('"../" out of the document directory is refused, naming the operation', async () => {
+    const err = await refusal(documentWithRef('../../outside/kubeconfig.yaml#/Secret'));
+    expect(err?.code).toBe('OPENAPI_REF_FORBIDDEN');
+    expect(err?.operation).toBe('listItems (GET /items)');
+    expect(err?.message).toMatch(/leaves the directories \$refs may reach.*openapi\.refRoots/);
+  });
+
+  it('a percent-encoded "%2e%2e/" is the same escape, and refused the same way', async () => {
+    const err = await refusal(documentWithRef('%2e%2e/%2e%2e/outside/kubeconfig.yaml#/Secret'));
+    expect(err?.code).toBe('OPENAPI_REF_FORBIDDEN');
+  });
+
+  it('an absolute path is refused, even one inside the document directory', async () => {
+    const err = await refusal(documentWithRef(`${join(outside, 'kubeconfig.yaml')}#/Secret`));
+    expect(err?.code).toBe('OPENAPI_REF_FORBIDDEN');
+    expect(err?.message).toMatch(/absolute path/);
+    const inside = documentWithRef('', () => {});
+    const err2 = await refusal(documentWithRef(`${join(inside, '..', 'main.yaml')}#/paths`));
+    expect(err2?.code).toBe('OPENAPI_REF_FORBIDDEN');
+  });
+
+  it('a symbolic link that leads out of the directory is refused', async () => {
+    const file = documentWithRef('./link.yaml#/Secret', (dir) =>
+      symlinkSync(join(outside, 'kubeconfig.yaml'), join(dir, 'link.yaml')),
+    );
+    const err = await refusal(file);
+    expect(err?.code).toBe('OPENAPI_REF_FORBIDDEN');
+    expect(err?.message).toMatch(/symbolic link/);
+  });
+
+  it('a named pipe is refused at once instead of blocking the load forever', async () => {
+    const file = documentWithRef('./pipe.yaml#/Secret', (dir) =>
+      execFileSync('mkfifo', [join(dir, 'pipe.yaml')]),
+    );
+    const err = await refusal(file);
+    expect(err?.code).toBe('OPENAPI_REF_FORBIDDEN');
+    expect(err?.message).toMatch(/not a regular file \(a named pipe\)/);
+  });
+
+  it('a device reached through a link, or named as the document, is refused before it is read', async () => {
+    // /dev/zero never ends: reading it whole took 600 MB before.
+    const linked = documentWithRef('./zero.yaml#/x', (dir) =>
+      symlinkSync('/dev/zero', join(dir, 'zero.yaml')),
+    );
+    expect((await refusal(linked))?.code).toBe('OPENAPI_REF_FORBIDDEN');
+    const err = await loadOpenApiDocument('/dev/zero').catch((e: OpenApiError) => e);
+    expect(err).toMatchObject({ code: 'OPENAPI_REF_FORBIDDEN' });
+    expect((err as Error).message).toMatch(/not a regular file \(a device\)/);
+  });
+
+  it('a directory the operator lists in refRoots may be reached; its siblings still may not', async () => {
+    const file = documentWithRef('../../outside/kubeconfig.yaml#/Secret');
+    const loaded = await loadOpenApiDocument(file, { refRoots: [outside] });
+    const set = openApiTools('api', { document: file }, loaded);
+    expect(set.tools[0]!.input.properties!.q).toMatchObject({ default: SECRET });
+    const sibling = join(base, 'sibling');
+    mkdirSync(sibling);
+    expect((await refusal(file, [sibling]))?.code).toBe('OPENAPI_REF_FORBIDDEN');
+  });
+
+  it('the refusal reaches loadConfig (and so validate and serve) as a typed config error', async () => {
+    const file = documentWithRef('../../outside/kubeconfig.yaml#/Secret');
+    const config = join(base, `conduit${++n}.yaml`);
+    writeFileSync(
+      config,
+      stringify({ upstreams: { api: { baseUrl: 'http://127.0.0.1:9', openapi: { document: file } } } }),
+    );
+    const err = await loadConfig(config, { env: {} }).catch((e: OpenApiError) => e);
+    expect(err).toMatchObject({ code: 'OPENAPI_REF_FORBIDDEN', operation: 'listItems (GET /items)' });
+    expect((err as Error).message).not.toContain(SECRET);
+  });
+});
+
+describe('one budget bounds the whole load: bytes read, nodes inlined, time', () => {
+  it('a file over the size cap is refused before it is parsed, naming the file and the setting', async () => {
+    const file = documentWithRef('./big.yaml#/S', (dir) =>
+      writeFileSync(join(dir, 'big.yaml'), `S: { type: string, description: "${'x'.repeat(5000)}" }\n`),
+    );
+    const budget = new LoadBudget({ maxFileBytes: 4096 });
+    const err = await loadOpenApiDocument(file, { budget }).catch((e: OpenApiError) => e);
+    expect((err as OpenApiError).code).toBe('OPENAPI_BUDGET_EXCEEDED');
+    expect((err as Error).message).toMatch(
+      /big\.yaml is larger than 4096 bytes \(openapi\.limits\.maxFileBytes\)/,
+    );
+    // The root document is held to the same cap, and fails the load itself.
+    const small = new LoadBudget({ maxFileBytes: 64 });
+    await expect(loadOpenApiDocument(file, { budget: small })).rejects.toMatchObject({
+      code: 'OPENAPI_BUDGET_EXCEEDED',
+    });
+  });
+
+  it('bytes over all files are counted together: many files just under the cap are refused', async () => {
+    const file = documentWithRef('./a.yaml#/S', (dir) => {
+      for (const [name, next] of [
+        ['a', 'b'],
+        ['b', 'c'],
+        ['c', undefined],
+      ] as const)
+        writeFileSync(
+          join(dir, `${name}.yaml`),
+          stringify({
+            S: next ? { $ref: `./${next}.yaml#/S` } : { type: 'string' },
+            pad: 'x'.repeat(3000),
+          }),
+        );
+    });
+    await expect(
+      loadOpenApiDocument(file, { budget: new LoadBudget({ maxFileBytes: 4096, maxTotalBytes: 8000 }) }),
+    ).rejects.toMatchObject({
+      code: 'OPENAPI_BUDGET_EXCEEDED',
+      message: expect.stringMatching(/maxTotalBytes/),
+    });
+    await expect(
+      loadOpenApiDocument(file, { budget: new LoadBudget({ maxFileBytes: 4096, maxTotalBytes: 12_000 }) }),
+    ).resolves.toBeDefined();
+  });
+
+  /** 40 operations whose bodies are an 8-way fan-out of `$ref`s, 6 levels: 37 449 nodes each if inlined. */
+  function fanOut(): string {
+    const schemas: Record<string, unknown> = { S5: { type: 'string' } };
+    for (let k = 0; k < 5; k++)
+      schemas[`S${k}`] = {
+        type: 'object',
+        properties: Object.fromEntries(
+          Array.from({ length: 8 }, (_, j) => [`p${j}`, { $ref: `#/components/schemas/S${k + 1}` }]),
+        ),
+      };
+    const paths: Record<string, unknown> = {};
+    const body = { content: { 'application/json': { schema: { $ref: '#/components/schemas/S0' } } } };
+    for (let i = 0; i < 40; i++)
+      paths[`/r${i}`] = {
+        post: {
+          operationId: `post${i}`,
+          requestBody: body,
+          responses: { '200': { description: 'ok', ...body } },
+        },
+      };
+    const dir = join(base, `fan${++n}`);
+    mkdirSync(dir);
+    const file = join(dir, 'fan.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        openapi: '3.0.3',
+        info: { title: 'f', version: '1' },
+        paths,
+        components: { schemas },
+      }),
+    );
+    return file;
+  }
+
+  it('an 8-way $ref fan-out over 40 operations costs nodes per distinct schema, not per path', async () => {
+    const file = fanOut();
+    const budget = new LoadBudget();
+    const set = openApiTools('fan', { document: file }, await loadOpenApiDocument(file, { budget }), {
+      budget,
+    });
+    expect(set.tools).toHaveLength(40);
+    // Inlined, this was 8.9 MiB of schemas; shared through $defs, a few hundred bytes a level.
+    expect(JSON.stringify(set.tools).length).toBeLessThan(400_000);
+    expect(budget.nodesInlined).toBeLessThan(40 * 2 * 100);
+  });
+
+  it('past the node budget the build stops with a typed error naming the operation, even with onSkip', async () => {
+    const file = fanOut();
+    const budget = new LoadBudget({ maxInlinedNodes: 500 });
+    const loaded = await loadOpenApiDocument(file, { budget });
+    const skipped: string[] = [];
+    let err: OpenApiError | undefined;
+    try {
+      openApiTools('fan', { document: file }, loaded, { budget, onSkip: (e) => skipped.push(e.code) });
+    } catch (e) {
+      err = e as OpenApiError;
+    }
+    expect(err?.code).toBe('OPENAPI_BUDGET_EXCEEDED');
+    expect(err?.operation).toMatch(/^post\d+ \(POST \/r\d+\)$/);
+    expect(err?.message).toMatch(/more than 500 nodes.*openapi\.limits\.maxInlinedNodes/);
+    expect(skipped).toEqual([]);
+  });
+
+  it('past the time budget (an injected clock) the build stops, naming the operation', async () => {
+    const file = fanOut();
+    // Every look at the clock is 1 s later: the 30 s budget runs out after 30 looks, whatever the machine.
+    let now = 0;
+    const budget = new LoadBudget({}, () => (now += 1000));
+    const loaded = await loadOpenApiDocument(file, { budget });
+    let err: OpenApiError | undefined;
+    try {
+      for (let i = 0; i < 100; i++) openApiTools('fan', { document: file }, loaded, { budget });
+    } catch (e) {
+      err = e as OpenApiError;
+    }
+    expect(err?.code).toBe('OPENAPI_BUDGET_EXCEEDED');
+    expect(err?.message).toMatch(/took longer than 30000 ms \(openapi\.limits\.maxLoadTime\)/);
+    expect(err?.operation).toMatch(/^post\d+/);
+  });
+
+  it('openapi.limits in the config set the budget that loadConfig uses', async () => {
+    const file = fanOut();
+    const config = join(base, `conduit${++n}.yaml`);
+    writeFileSync(
+      config,
+      stringify({
+        upstreams: {
+          fan: {
+            baseUrl: 'http://127.0.0.1:9',
+            openapi: { document: file, limits: { maxFileBytes: '1KiB' } },
+          },
+        },
+      }),
+    );
+    const err = await loadConfig(config, { env: {} }).catch((e: OpenApiError) => e);
+    expect(err).toMatchObject({ code: 'OPENAPI_BUDGET_EXCEEDED' });
+    expect((err as Error).message).toMatch(/larger than 1024 bytes/);
+  });
+});

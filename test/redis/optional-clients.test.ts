@@ -61,6 +61,12 @@ describe('optional Redis and demo clients', () => {
     }
   });
 
+  it('a client that is installed but broken (its own dependency missing) is not reported as missing', async () => {
+    const broken = await scenario('clusterCache', ['@ioredis/commands']);
+    expect(broken).toMatchObject({ ok: false, missing: false });
+    expect(broken.message).toContain('@ioredis/commands');
+  });
+
   it('the demo names @modelcontextprotocol/client when it is missing', async () => {
     const missing = await scenario('demo', ['@modelcontextprotocol/client']);
     expect(missing).toMatchObject({

@@ -11,3 +11,4 @@ export {
   createRecordingLogger,
 } from './logger.js';
 export { encodeKeyPart, isKeyValueChar, KEY_MISSING, KEY_NULL, KEY_JSON } from './key-part.js';
+export { type LogSummaryOptions, type SummarizingLogger, summarizingLogger } from './log-summary.js';

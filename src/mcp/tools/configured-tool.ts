@@ -46,6 +46,11 @@ export interface CompiledTool {
 /** Parses an upstream body: JSON when it is JSON, text otherwise, null when empty. */
 export function parseBody(res: HttpResponse): unknown {
   if (res.body.length === 0) return null;
+  if (res.parsedJson) {
+    const value: unknown = res.json();
+    rememberText(value, res.text());
+    return value;
+  }
   const type = String(res.headers['content-type'] ?? '');
   const text = res.text();
   if (type.includes('json') || type === '') {
@@ -142,6 +147,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
       // A whole-body argument is the body itself; config checks keep it from sharing the body with fields.
       json: mapped.wholeBody ? mapped.wholeBody.value : mapped.json,
       signal,
+      // A tool with an output schema answers JSON; any tool whose answer says it is JSON must be.
+      expectJson: tool.output !== undefined ? true : 'if-declared',
       ...(tool.timeout !== undefined ? { timeoutMs: tool.timeout } : {}),
     });
     if (isRedirect(res.status)) {

@@ -18,4 +18,5 @@ export {
   createLogger,
   createRecordingLogger,
 } from './logger.js';
+export { encodeKeyPart, isKeyValueChar, KEY_MISSING, KEY_NULL, KEY_JSON } from './key-part.js';
 export { type LogSummaryOptions, type SummarizingLogger, summarizingLogger } from './log-summary.js';

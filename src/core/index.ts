@@ -10,3 +10,4 @@ export {
   createLogger,
   createRecordingLogger,
 } from './logger.js';
+export { type RefusalAnswer, refuseUpload, DRAIN_BYTES } from './refuse-upload.js';

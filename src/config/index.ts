@@ -39,7 +39,16 @@ export {
   type InvalidatesConfig,
   type ParamLocation,
   type HttpMethodName,
+  type ToolWireConfig,
+  type WebhooksConfig,
+  type WebhookEndpointConfig,
+  type WebhookActionConfig,
+  type MetricsConfig,
+  type ListenerConfig,
+  type ResourcesConfig,
+  type ResourceTemplateConfig,
 } from './schema.js';
+export { defineConfig } from './define.js';
 export { parseDuration, parseSize } from './units.js';
 export { buildJsonSchema } from './json-schema.js';
 export { CONDUIT_VERSION } from './package-version.js';

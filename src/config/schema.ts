@@ -401,3 +401,5 @@ export type WebhookEndpointConfig = WebhooksConfig['endpoints'][number];
 export type MetricsConfig = GatewayConfig['metrics'];
 export type ListenerConfig = NonNullable<ServerConfig['listener']>;
 export type ResourcesConfig = NonNullable<GatewayConfig['resources']>;
+export type ResourceTemplateConfig = ResourcesConfig['templates'][number];
+export type WebhookActionConfig = WebhookEndpointConfig['events'][string];

@@ -4,6 +4,7 @@ import { connectV1, connectV2 } from '../mcp/helpers/clients.js';
 import { assignmentsConfig } from '../mcp/helpers/config.js';
 import { startUpstream, type Upstream } from '../mcp/helpers/upstream.js';
 import { INIT_2025, rawRequest } from './helpers.js';
+import { testConfig } from '../helpers/gateway-config.js';
 
 let upstream: Upstream;
 beforeAll(async () => {
@@ -20,7 +21,7 @@ describe('server.http.allowedOrigins compares scheme, host and port', () => {
     config.server = {
       http: { allowedOrigins: ['https://app.example.com:8443', 'https://plain.example.com'] },
     };
-    gw = await startGateway(config, { transport: 'http' });
+    gw = await startGateway(testConfig(config), { transport: 'http' });
   });
   afterAll(async () => {
     await gw?.close();
@@ -67,7 +68,7 @@ describe('/metrics with client auth on', () => {
   it('asks for a client token by default', async () => {
     const config = assignmentsConfig(upstream.url);
     config.server = { http: { authTokens: tokens } };
-    const gw = await startGateway(config, { transport: 'http' });
+    const gw = await startGateway(testConfig(config), { transport: 'http' });
     try {
       const open = await scrape(gw);
       expect(open.status).toBe(401);
@@ -86,7 +87,7 @@ describe('/metrics with client auth on', () => {
     const config = assignmentsConfig(upstream.url);
     config.server = { http: { authTokens: tokens } };
     config.metrics = { token: 'scraper-token' };
-    const gw = await startGateway(config, { transport: 'http' });
+    const gw = await startGateway(testConfig(config), { transport: 'http' });
     try {
       expect((await scrape(gw, { authorization: 'Bearer client-token-one' })).status).toBe(401);
       expect((await scrape(gw, { authorization: 'Bearer scraper-token' })).status).toBe(200);
@@ -99,7 +100,7 @@ describe('/metrics with client auth on', () => {
     const config = assignmentsConfig(upstream.url);
     config.server = { http: { authTokens: tokens } };
     config.metrics = { public: true };
-    const gw = await startGateway(config, { transport: 'http' });
+    const gw = await startGateway(testConfig(config), { transport: 'http' });
     try {
       expect((await scrape(gw)).status).toBe(200);
     } finally {

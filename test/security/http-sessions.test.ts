@@ -6,6 +6,7 @@ import { connectV1, connectV2, textOf } from '../mcp/helpers/clients.js';
 import { assignmentsConfig } from '../mcp/helpers/config.js';
 import { startUpstream, type Upstream } from '../mcp/helpers/upstream.js';
 import { openSession, rawRequest, sessionHeaders } from './helpers.js';
+import { testConfig } from '../helpers/gateway-config.js';
 
 // Two clients with two valid tokens share one gateway. B learns A's Mcp-Session-Id (a log, a proxy,
 // a shared screen): whatever B does with it must look exactly like an unknown session.
@@ -25,7 +26,7 @@ beforeAll(async () => {
   upstream = await startUpstream();
   const config = assignmentsConfig(upstream.url);
   config.server = { http: { authTokens: ['token-of-client-a', 'token-of-client-b'] } };
-  gw = await startGateway(config, { transport: 'http' });
+  gw = await startGateway(testConfig(config), { transport: 'http' });
 });
 afterAll(async () => {
   await gw?.close();

@@ -1,9 +1,8 @@
 import { type Clock, type Logger, noopLogger } from '../../core/index.js';
 import type { GatewayCache } from '../tools/cache-port.js';
 import type { ChangeFeed } from '../resources/change-feed.js';
-import type { GatewayConfigShape } from './config-shape.js';
+import type { GatewayConfig } from '../../config/index.js';
 import { createGateway, type Gateway } from './gateway.js';
-import type { ResourcesConfigPart } from '../resources/resources-layer.js';
 import { serveHttp } from '../transport/http-server.js';
 import type { ListenerLimits } from '../transport/listener-limits.js';
 import { type SideListener, startSideListener } from '../transport/side-listener.js';
@@ -50,7 +49,7 @@ const DEFAULT_SHUTDOWN_MS = 10_000;
 
 /** Starts `conduit serve`: the configured tools over stdio or Streamable HTTP. */
 export async function startGateway(
-  config: GatewayConfigShape & ResourcesConfigPart,
+  config: GatewayConfig,
   options: StartGatewayOptions = {},
 ): Promise<RunningGateway> {
   const logger = options.logger ?? noopLogger;

@@ -9,6 +9,7 @@ import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { connectV1, connectV2 } from '../mcp/helpers/clients.js';
 import { assignmentsConfig } from '../mcp/helpers/config.js';
 import { startUpstream, type Upstream } from '../mcp/helpers/upstream.js';
+import { testConfig } from '../helpers/gateway-config.js';
 import { INIT_2025, openSession, rawRequest, sessionHeaders } from './helpers.js';
 
 let upstream: Upstream;
@@ -142,7 +143,7 @@ describe('an oversized upload is answered 413 and the sender reads it', () => {
         },
       ],
     };
-    gw = await startGateway(config, { transport: 'http' });
+    gw = await startGateway(testConfig(config), { transport: 'http' });
   });
   afterAll(async () => {
     await gw?.close();
@@ -214,7 +215,7 @@ describe('JSON-RPC batches are capped (server.http.maxBatchSize)', () => {
     );
 
   it('a batch of 100 tools/call is refused whole by default: no upstream call is made', async () => {
-    const gw = await startGateway(assignmentsConfig(upstream.url), { transport: 'http' });
+    const gw = await startGateway(testConfig(assignmentsConfig(upstream.url)), { transport: 'http' });
     try {
       const id = await openSession(gw.url!);
       const before = upstream.count('/assignments/2');
@@ -230,7 +231,7 @@ describe('JSON-RPC batches are capped (server.http.maxBatchSize)', () => {
   it('the limit is configurable, on stateless serving too', async () => {
     const config = assignmentsConfig(upstream.url);
     config.server = { http: { maxBatchSize: 2, stateless: true } };
-    const gw = await startGateway(config, { transport: 'http' });
+    const gw = await startGateway(testConfig(config), { transport: 'http' });
     try {
       const before = upstream.count('/assignments/2');
       const r = await rawRequest('POST', gw.url!, { 'mcp-protocol-version': '2025-06-18' }, calls(3));
@@ -247,7 +248,7 @@ describe('sessions are capped (server.http.maxSessions) and their idle timeout i
   it('initialize past the cap is answered 503; closing a session makes room again', async () => {
     const config = assignmentsConfig(upstream.url);
     config.server = { http: { maxSessions: 3 } };
-    const gw = await startGateway(config, { transport: 'http' });
+    const gw = await startGateway(testConfig(config), { transport: 'http' });
     try {
       const ids = [await openSession(gw.url!), await openSession(gw.url!), await openSession(gw.url!)];
       const refused = await rawRequest('POST', gw.url!, {}, JSON.stringify(INIT_2025));
@@ -267,7 +268,7 @@ describe('sessions are capped (server.http.maxSessions) and their idle timeout i
     const clock = new ManualClock(Date.now());
     const config = assignmentsConfig(upstream.url);
     config.server = { http: { sessionIdleTimeout: 10_000 } };
-    const gw = await startGateway(config, { transport: 'http', clock });
+    const gw = await startGateway(testConfig(config), { transport: 'http', clock });
     try {
       const id = await openSession(gw.url!);
       const list = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
@@ -305,7 +306,7 @@ describe('slow and numerous peers are bounded (headersTimeout, requestTimeout, m
         { path: '/webhooks/in', scheme: 'github', secrets: ['webhook-secret-0123456789'], events: {} },
       ],
     };
-    gw = await startGateway(config, { transport: 'http' });
+    gw = await startGateway(testConfig(config), { transport: 'http' });
   });
   afterAll(async () => {
     await gw?.close();

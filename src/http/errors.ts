@@ -52,18 +52,36 @@ export class HttpStatusError extends ConduitError {
  */
 export class UpstreamRateLimitedError extends HttpStatusError {
   override readonly code: string = 'RATE_LIMITED';
+  /**
+   * True when this call was not sent: an earlier 429's Retry-After still holds calls to this
+   * upstream. `retryAfterMs` is then what is left of that wait; `bodyExcerpt` is empty.
+   */
+  readonly held: boolean;
 
-  constructor(last: HttpStatusError) {
+  /**
+   * `last`: the 429 that ends the call. With `holdLeftMs`, the call was held back instead, this long
+   * before the upstream's Retry-After ends (`last` then describes this call, not the earlier 429).
+   */
+  constructor(last: HttpStatusError, holdLeftMs?: number) {
+    const held = holdLeftMs !== undefined;
     super({
       status: last.status,
       method: last.method,
       url: last.url,
       bodyExcerpt: last.bodyExcerpt,
-      retryAfterMs: last.retryAfterMs,
+      retryAfterMs: held ? holdLeftMs : last.retryAfterMs,
       headers: last.headers,
     });
-    const after = last.retryAfterMs !== undefined ? `after ${Math.ceil(last.retryAfterMs)} ms` : 'later';
-    this.message = `${last.method} ${last.url} was rate limited by the upstream (429 Too Many Requests); retry ${after}.`;
+    this.held = held;
+    const ra = this.retryAfterMs;
+    const after = ra !== undefined ? `after ${Math.ceil(ra)} ms` : 'later';
+    this.message = held
+      ? `${last.method} ${last.url} was not sent: the upstream is rate limiting (it answered 429 Too Many Requests with a Retry-After that has not passed yet); retry ${after}.`
+      : `${last.method} ${last.url} was rate limited by the upstream (429 Too Many Requests); retry ${after}.`;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), retryAfterMs: this.retryAfterMs, held: this.held };
   }
 }
 

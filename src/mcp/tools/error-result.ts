@@ -95,6 +95,12 @@ export function describeFailure(
     case 'RATE_LIMIT_EXCEEDED': {
       const after = num(e.retryAfterMs);
       // A status means the upstream's own 429 (retries used up), not the gateway's client-side limit.
+      if (num(e.status) === 429 && (e as { held?: unknown }).held === true) {
+        return {
+          code,
+          text: `Upstream "${upstream}" is rate limiting the gateway: it answered HTTP 429 Too Many Requests with a Retry-After that has not passed, so the gateway holds its calls until then and did not send this one; retry${after !== undefined ? ` after ${seconds(after)}` : ' later'}.`,
+        };
+      }
       if (num(e.status) === 429) {
         const what = `${str(e.method) ?? ''} ${str(e.url) ?? ''}`.trim();
         return {

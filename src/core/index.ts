@@ -18,5 +18,6 @@ export {
   createLogger,
   createRecordingLogger,
 } from './logger.js';
+export { type RefusalAnswer, refuseUpload, DRAIN_BYTES } from './refuse-upload.js';
 export { encodeKeyPart, isKeyValueChar, KEY_MISSING, KEY_NULL, KEY_JSON } from './key-part.js';
 export { type LogSummaryOptions, type SummarizingLogger, summarizingLogger } from './log-summary.js';

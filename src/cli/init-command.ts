@@ -3,15 +3,15 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { Document, isCollection, isMap, isPair, isScalar, visit } from 'yaml';
 import { ConfigError } from '../core/index.js';
-import { parseConfig } from '../config/load.js';
 import {
   loadOpenApiDocument,
   type OpenApiDocument,
   OpenApiError,
   openApiTools,
+  parseConfig,
+  type ToolConfig,
   writtenParams,
-} from '../config/openapi/index.js';
-import type { ToolConfig } from '../config/schema.js';
+} from '../config/index.js';
 import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { usageErrors } from './options.js';

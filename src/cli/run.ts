@@ -1,6 +1,5 @@
 import { ConfigError } from '../core/index.js';
-import { CONDUIT_VERSION } from '../config/index.js';
-import { didYouMean } from '../config/did-you-mean.js';
+import { CONDUIT_VERSION, didYouMean } from '../config/index.js';
 import { ExitCode } from './exit-codes.js';
 import { HELP, MAIN_HELP } from './help.js';
 import type { CliIo } from './io.js';

@@ -50,6 +50,7 @@ export {
 } from './schema.js';
 export { defineConfig } from './define.js';
 export { parseDuration, parseSize } from './units.js';
+export { didYouMean } from './did-you-mean.js';
 export { buildJsonSchema } from './json-schema.js';
 export { CONDUIT_VERSION } from './package-version.js';
 export * from './openapi/index.js';

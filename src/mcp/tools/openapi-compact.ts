@@ -1,7 +1,6 @@
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
 import { fromJsonSchema } from '@modelcontextprotocol/server';
-import type { OpenApiToolSet } from '../../config/openapi/index.js';
-import { resolveInvocation, searchOperations } from '../../config/openapi/index.js';
+import { type OpenApiToolSet, resolveInvocation, searchOperations } from '../../config/index.js';
 import type { CompiledTool } from './configured-tool.js';
 import { errorResult } from './error-result.js';
 import type { InputValidator } from './input-validator.js';

@@ -5,14 +5,13 @@ import type { ConfigPath } from './interpolate.js';
 import { reservedArgumentProblem, reservedRequestNames } from './request-safety.js';
 import { checkTemplateShape, checkTemplateTarget, type TemplateTarget } from './resource-targets.js';
 import { defaultLocation, templateNames } from './schema.js';
+import { isObject } from '../core/index.js';
 
 export interface CrossCheckProblem {
   path: ConfigPath;
   message: string;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((s) => typeof s === 'string') : []);
 
 /**

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { strictObject } from './strict-object.js';
 import { count, duration, flag, size } from './units.js';
+import { isObject } from '../core/index.js';
 
-// The config sections of issue 7 that are not tools: webhooks (cache invalidation and change
+// The config sections that are not tools: webhooks (cache invalidation and change
 // notifications from the upstream), metrics (`/metrics` for Prometheus) and the side listener that
 // serves both when MCP runs over stdio.
 
@@ -94,9 +95,6 @@ export const webhooksSchema = strictObject({
   dedupeTtl: duration().optional(),
   endpoints: z.array(webhookEndpointSchema).min(1, { error: 'expected at least one endpoint' }),
 });
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Cross-checks of these sections on the raw (interpolated) tree: paths, Redis, listener. */
 export function crossCheckEvents(

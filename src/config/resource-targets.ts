@@ -1,5 +1,6 @@
 import { didYouMean } from './did-you-mean.js';
 import type { ConfigPath } from './interpolate.js';
+import { isObject } from '../core/index.js';
 
 /** What a resource template reads through: its input schema is all the check needs. */
 export interface TemplateTarget {
@@ -27,9 +28,6 @@ export interface TargetProblem {
   path: ConfigPath;
   message: string;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * The variable names of an RFC 6570 URI template: `{id}`, `{+path}`, `{?a,b}`, `{ids*}`, `{name:3}`

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { didYouMean } from './did-you-mean.js';
 
-/** Keys reserved for features of a later version (issue 7); naming them gets a specific message. */
+/** Keys reserved for features not built yet; naming one gets a message saying so instead of a typo hint. */
 export type PlannedKeys = Readonly<Record<string, string>>;
 
 /**

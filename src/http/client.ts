@@ -10,6 +10,8 @@ import {
   type Logger,
   noopLogger,
   systemClock,
+  nonNegative,
+  positive,
 } from '../core/index.js';
 import {
   BODY_EXCERPT_BYTES,
@@ -105,11 +107,11 @@ class Client implements HttpClient {
     this.logging = options.logger !== undefined && options.logger !== noopLogger;
     this.onMetrics = options.onMetrics;
     const t = options.timeouts ?? {};
-    this.connectMs = positive(t.connectMs, 10_000, 'timeouts.connectMs');
-    this.headersMs = positive(t.headersMs, 30_000, 'timeouts.headersMs');
-    this.bodyMs = positive(t.bodyMs, 30_000, 'timeouts.bodyMs');
-    this.totalMs = nonNegative(t.totalMs, 60_000, 'timeouts.totalMs');
-    this.maxBytes = positive(options.maxResponseBytes, DEFAULT_MAX_BYTES, 'maxResponseBytes');
+    this.connectMs = positive('timeouts.connectMs', t.connectMs, 10_000);
+    this.headersMs = positive('timeouts.headersMs', t.headersMs, 30_000);
+    this.bodyMs = positive('timeouts.bodyMs', t.bodyMs, 30_000);
+    this.totalMs = nonNegative('timeouts.totalMs', t.totalMs, 60_000);
+    this.maxBytes = positive('maxResponseBytes', options.maxResponseBytes, DEFAULT_MAX_BYTES);
     this.autoKey = options.autoIdempotencyKey ?? false;
     this.defaultHeaders = lowerKeys(options.headers);
     this.defaultQuery = options.query;
@@ -119,9 +121,9 @@ class Client implements HttpClient {
       this.ownsDispatcher = false;
     } else {
       this.dispatcher = new Pool(url.origin, {
-        connections: positive(options.connections, 64, 'connections'),
-        pipelining: nonNegative(options.pipelining, 1, 'pipelining'),
-        keepAliveTimeout: positive(options.keepAliveTimeoutMs, 4_000, 'keepAliveTimeoutMs'),
+        connections: positive('connections', options.connections, 64),
+        pipelining: nonNegative('pipelining', options.pipelining, 1),
+        keepAliveTimeout: positive('keepAliveTimeoutMs', options.keepAliveTimeoutMs, 4_000),
         connect: { timeout: this.connectMs },
         headersTimeout: this.headersMs,
         bodyTimeout: this.bodyMs,
@@ -135,7 +137,7 @@ class Client implements HttpClient {
       (b as { countInvalidJson?: boolean }).countInvalidJson === false
     );
     const hold = options.retryAfterHold;
-    this.holdMaxMs = hold === false ? 0 : positive(hold?.maxMs, DEFAULT_HOLD_MAX_MS, 'retryAfterHold.maxMs');
+    this.holdMaxMs = hold === false ? 0 : positive('retryAfterHold.maxMs', hold?.maxMs, DEFAULT_HOLD_MAX_MS);
     this.pipeline = buildPipeline(options, {
       upstream: this.upstream,
       clock: this.clock,
@@ -648,20 +650,6 @@ function lowerKeys(h: Readonly<Record<string, string>> | undefined): Record<stri
   const out: Record<string, string> = {};
   if (h) for (const k of Object.keys(h)) out[k.toLowerCase()] = h[k]!;
   return out;
-}
-
-function positive(v: number | undefined, dflt: number, name: string): number {
-  if (v === undefined) return dflt;
-  if (!Number.isFinite(v) || v <= 0)
-    throw new ConfigError(`${name} must be a positive number of ms/bytes (got ${v}).`);
-  return v;
-}
-
-function nonNegative(v: number | undefined, dflt: number, name: string): number {
-  if (v === undefined) return dflt;
-  if (!Number.isFinite(v) || v < 0)
-    throw new ConfigError(`${name} must be zero or a positive number (got ${v}).`);
-  return v;
 }
 
 /**

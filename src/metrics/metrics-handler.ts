@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Logger, noopLogger } from '../core/index.js';
+import { type Logger, noopLogger, errorForLog } from '../core/index.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 
 /** Options of `metricsHandler`. */
@@ -44,10 +44,7 @@ export function metricsHandler(
         res.end(req.method === 'HEAD' ? undefined : text);
       },
       (err: unknown) => {
-        logger.error(
-          { event: 'metrics.collect_failed', err: err instanceof Error ? err.message : String(err) },
-          'metrics collection failed',
-        );
+        logger.error({ event: 'metrics.collect_failed', err: errorForLog(err) }, 'metrics collection failed');
         plain(res, 500, 'Collecting metrics failed; see the gateway log\n');
       },
     );

@@ -6,6 +6,8 @@ import {
   type Logger,
   noopLogger,
   systemClock,
+  errorForLog,
+  Emitter,
 } from '../core/index.js';
 import {
   MemoryBreakerStateStore,
@@ -23,7 +25,6 @@ import {
   type PolicyContext,
   RUN,
 } from './context.js';
-import { Emitter } from './emitter.js';
 import { CircuitOpenError } from './errors.js';
 import { type BreakerModel, createWindow, type OutcomeWindow } from './failure-window.js';
 
@@ -210,7 +211,7 @@ class Breaker implements CircuitBreaker {
         `circuitBreaker: successThreshold must be an integer >= 1 (got ${this.successThreshold})`,
       );
     this.events = new Emitter((err) =>
-      this.logger.error({ err: String(err) }, 'breaker event listener threw'),
+      this.logger.error({ err: errorForLog(err) }, 'breaker event listener threw'),
     );
     this.store = o.store ?? new MemoryBreakerStateStore();
     this.makeHandlers();
@@ -423,7 +424,7 @@ class Breaker implements CircuitBreaker {
   }
 
   private readonly onStoreError = (err: unknown): void => {
-    this.logger.warn({ err: String(err) }, 'breaker store write failed');
+    this.logger.warn({ err: errorForLog(err) }, 'breaker store write failed');
   };
 
   private adopt(r: SharedBreakerState): void {

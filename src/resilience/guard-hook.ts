@@ -1,4 +1,5 @@
 import type { Logger } from '../core/index.js';
+import { errorForLog } from '../core/index.js';
 
 /**
  * Wraps a user hook so that a throwing hook is logged at warn and otherwise ignored: a hook observes
@@ -16,10 +17,7 @@ export function guardHook<E>(
     try {
       hook(event);
     } catch (err) {
-      logger.warn(
-        { hook: name, err: err instanceof Error ? `${err.name}: ${err.message}` : String(err) },
-        `${name} hook threw; the error is ignored`,
-      );
+      logger.warn({ hook: name, err: errorForLog(err) }, `${name} hook threw; the error is ignored`);
     }
   };
 }

@@ -1,4 +1,4 @@
-import { type Logger, noopLogger } from '../core/index.js';
+import { type Logger, noopLogger, errorForLog } from '../core/index.js';
 import {
   type BreakerState,
   type BreakerStateStore,
@@ -147,7 +147,7 @@ export class RedisBreakerStateStore implements BreakerStateStore {
     if (!this.up) return;
     this.up = false;
     this.logger.warn(
-      { err: String(err), key: this.options.key },
+      { err: errorForLog(err), key: this.options.key },
       'breaker store: Redis unavailable; this breaker judges on local traffic until it is back',
     );
   }

@@ -1,6 +1,6 @@
 import type { Clock, Logger } from '../core/index.js';
 import type { ClaimResult, DedupeStore } from './dedupe-store.js';
-import { errorInfo } from './errors.js';
+import { errorForLog } from '../core/index.js';
 
 // An in-flight mark outlives the deadline so a slow handler keeps it, yet expires soon after a crash.
 export const IN_FLIGHT_GRACE_MS = 30_000;
@@ -68,7 +68,7 @@ export function keepMarks(
         // After stop the work has settled and the mark was completed/released on purpose.
         if (!held && !stopped) log.warn({ op: 'extend' }, 'webhook in-flight mark lost');
       } catch (err) {
-        log.error({ err: errorInfo(err), op: 'extend' }, 'webhook de-dup store update failed');
+        log.error({ err: errorForLog(err), op: 'extend' }, 'webhook de-dup store update failed');
       }
     }
     if (!stopped) timer = clock.setTimeout(() => void tick(), REFRESH_EVERY_MS);
@@ -86,6 +86,6 @@ export async function finish(log: Logger, op: () => Promise<void>, what: string)
     await op();
   } catch (err) {
     // complete: the event was processed; the in-flight mark expires on its own. release: same, later retry.
-    log.error({ err: errorInfo(err), op: what }, 'webhook de-dup store update failed');
+    log.error({ err: errorForLog(err), op: what }, 'webhook de-dup store update failed');
   }
 }

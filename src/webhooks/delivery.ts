@@ -3,11 +3,12 @@ import { claimAll, finish, IN_FLIGHT_GRACE_MS, keepMarks } from './claims.js';
 import { parseJson, readPath } from './content.js';
 import type { DedupeStore } from './dedupe-store.js';
 import type { WebhookEndpoint } from './endpoint.js';
-import { errorInfo, WebhookHandlerTimeoutError } from './errors.js';
+import { WebhookHandlerTimeoutError } from './errors.js';
 import type { WebhookContext, WebhookEvent, WebhookHandlerFn } from './event.js';
 import type { WebhookHeaders } from './headers.js';
 import { failure, ok, type WebhookResponse } from './responses.js';
 import type { Verified } from './verifier.js';
+import { errorForLog } from '../core/index.js';
 
 const MAX_ID_LENGTH = 512;
 
@@ -85,7 +86,7 @@ function verify(d: Delivery): Step<Verified> {
   try {
     result = d.ep.verifier.verify(d.body, d.headers, d.receivedAt);
   } catch (err) {
-    log.error({ err: errorInfo(err) }, 'webhook verifier threw');
+    log.error({ err: errorForLog(err) }, 'webhook verifier threw');
     result = { ok: false, reason: 'malformed_header', message: 'The signature headers could not be read' };
   }
   if (!result.ok) {
@@ -154,7 +155,7 @@ async function claim(deps: DeliveryDeps, d: Identified): Promise<Step<Claimed>> 
   try {
     result = await claimAll(deps.dedupe, d.keys, token, inFlightTtlMs);
   } catch (err) {
-    d.log.error({ err: errorInfo(err) }, 'webhook de-dup store unavailable');
+    d.log.error({ err: errorForLog(err) }, 'webhook de-dup store unavailable');
     return {
       answer: failure(503, 'dedupe_unavailable', 'The de-duplication store is unavailable; retry later', {
         'retry-after': retryAfter,
@@ -222,11 +223,11 @@ async function dispatch(deps: DeliveryDeps, d: Claimed): Promise<WebhookResponse
   if (outcome === 'timeout') {
     const err = new WebhookHandlerTimeoutError(d.ep.deadlineMs);
     abort.abort(err);
-    d.log.error({ err: errorInfo(err), durationMs: durationMs() }, 'webhook handler timed out');
+    d.log.error({ err: errorForLog(err), durationMs: durationMs() }, 'webhook handler timed out');
     return failure(503, 'handler_timeout', err.message, { 'retry-after': d.retryAfter });
   }
   await settled;
-  d.log.error({ err: errorInfo(outcome.error), durationMs: durationMs() }, 'webhook handler failed');
+  d.log.error({ err: errorForLog(outcome.error), durationMs: durationMs() }, 'webhook handler failed');
   return failure(500, 'handler_failed', 'The webhook handler failed; the event was not processed, retry it');
 }
 

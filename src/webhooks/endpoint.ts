@@ -1,4 +1,4 @@
-import { ConfigError, type Logger } from '../core/index.js';
+import { ConfigError, type Logger, positive } from '../core/index.js';
 import { TypeRouter } from './dispatch.js';
 import type { WebhookHandlerFn } from './event.js';
 import type { SignatureVerifier } from './verifier.js';
@@ -55,8 +55,18 @@ export class WebhookEndpoint {
     this.path = config.path;
     this.name = config.name ?? config.path;
     this.verifier = config.verifier;
-    this.maxBodyBytes = positive(config.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, 'maxBodyBytes', this.name);
-    this.deadlineMs = positive(config.deadlineMs, DEFAULT_DEADLINE_MS, 'deadlineMs', this.name);
+    this.maxBodyBytes = positive(
+      'maxBodyBytes',
+      config.maxBodyBytes,
+      DEFAULT_MAX_BODY_BYTES,
+      `webhooks: endpoint ${this.name}`,
+    );
+    this.deadlineMs = positive(
+      'deadlineMs',
+      config.deadlineMs,
+      DEFAULT_DEADLINE_MS,
+      `webhooks: endpoint ${this.name}`,
+    );
     const routes: Record<string, readonly WebhookHandlerFn[]> = {};
     for (const [pattern, fns] of Object.entries(config.on ?? {})) {
       const list = typeof fns === 'function' ? [fns] : [...fns];
@@ -71,12 +81,4 @@ export class WebhookEndpoint {
     this.typePath = (config.typePath ?? 'type').split('.');
     this.logger = logger.child({ endpoint: this.name, scheme: this.verifier.scheme });
   }
-}
-
-function positive(value: number | undefined, fallback: number, name: string, endpoint: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new ConfigError(`webhooks: endpoint ${endpoint}: ${name} must be a positive number, got ${value}`);
-  }
-  return value;
 }

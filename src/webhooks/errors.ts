@@ -53,12 +53,3 @@ export class DedupeStoreError extends ConduitError {
     );
   }
 }
-
-/** Name, code and message only: no stack, no cause chain that might carry payload or secrets. */
-export function errorInfo(err: unknown): Record<string, unknown> {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    return { name: err.name, message: err.message, ...(typeof code === 'string' ? { code } : {}) };
-  }
-  return { message: String(err) };
-}

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Clock, ConfigError, type Logger, noopLogger, systemClock } from '../core/index.js';
+import { type Clock, ConfigError, type Logger, noopLogger, systemClock, errorForLog } from '../core/index.js';
 import { isJsonContentType } from './content.js';
 import { DEFAULT_DEDUPE_TTL_MS, type DedupeStore } from './dedupe-store.js';
 import { deliveryProcessor } from './delivery.js';
 import { WebhookEndpoint, type WebhookEndpointConfig } from './endpoint.js';
-import { errorInfo } from './errors.js';
 import type { WebhookHeaders } from './headers.js';
 import { MemoryDedupeStore } from './memory-dedupe-store.js';
 import { serveNode } from './node-listener.js';
@@ -17,7 +16,6 @@ export {
   WebhookEndpoint,
   type WebhookEndpointConfig,
 } from './endpoint.js';
-export { errorInfo } from './errors.js';
 
 /** Options of `createWebhookHandler`. */
 export interface WebhookHandlerOptions {
@@ -107,7 +105,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     try {
       onOutcome(endpoint, response);
     } catch (err) {
-      logger.warn({ err: errorInfo(err) }, 'webhook onOutcome hook threw');
+      logger.warn({ err: errorForLog(err) }, 'webhook onOutcome hook threw');
     }
   };
 
@@ -132,7 +130,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
       }
       return await processDelivery(ep, request.headers, request.body);
     } catch (err) {
-      logger.error({ err: errorInfo(err) }, 'webhook receiver failed');
+      logger.error({ err: errorForLog(err) }, 'webhook receiver failed');
       return failure(500, 'internal_error', 'The webhook receiver failed; retry later');
     }
   };

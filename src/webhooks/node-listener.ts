@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Logger, refuseUpload } from '../core/index.js';
+import { type Logger, refuseUpload, errorForLog } from '../core/index.js';
 import { isJsonContentType } from './content.js';
 import type { WebhookEndpoint } from './endpoint.js';
 import type { WebhookHeaders } from './headers.js';
@@ -96,10 +96,7 @@ export function serveNode(
     deps.processDelivery(ep, headers, body).then(
       (r) => answer(r),
       (err: unknown) => {
-        deps.logger.error(
-          { err: err instanceof Error ? err.message : String(err) },
-          'webhook receiver failed',
-        );
+        deps.logger.error({ err: errorForLog(err) }, 'webhook receiver failed');
         answer(failure(500, 'internal_error', 'The webhook receiver failed; retry later'));
       },
     );

@@ -58,9 +58,9 @@ describe('a failing collection', () => {
       const res = await request(`${server.url}/metrics`);
       expect(res.statusCode).toBe(500);
       expect(await res.body.text()).toContain('Collecting metrics failed');
-      expect(logger.records.some((r) => r.level === 'error' && String(r.err).includes('collector bug'))).toBe(
-        true,
-      );
+      expect(
+        logger.records.some((r) => r.level === 'error' && JSON.stringify(r.err).includes('collector bug')),
+      ).toBe(true);
     } finally {
       await server.close();
     }

@@ -137,7 +137,7 @@ describe('node:http receiver', () => {
     expect(calls).toBe(0);
   });
 
-  // 400 missing_event_id is covered in review-fixes.test.ts (it needs an endpoint with an idPath).
+  // 400 missing_event_id is covered in dedupe-and-replay.test.ts (it needs an endpoint with an idPath).
   it('answers 400 for a valid signature over invalid JSON or invalid UTF-8', async () => {
     let calls = 0;
     const { handler } = setup({ '*': () => void calls++ });

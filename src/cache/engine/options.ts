@@ -1,4 +1,12 @@
-import { type Clock, ConfigError, type Logger, noopLogger, systemClock } from '../../core/index.js';
+import {
+  type Clock,
+  ConfigError,
+  type Logger,
+  noopLogger,
+  systemClock,
+  nonNegative,
+  positive,
+} from '../../core/index.js';
 import type { L1Options } from '../tiers/l1.js';
 import type { CacheOptions, LockOptions } from './types.js';
 
@@ -52,15 +60,4 @@ export function resolveSettings(options: CacheOptions): CacheSettings {
     tagVersionTtlMs: nonNegative('tagVersionTtlMs', options.tagVersionTtlMs ?? 1000),
     maxTagVersions: options.maxTagVersions ?? 10_000,
   };
-}
-
-function positive(name: string, v: number): number {
-  if (!(Number.isFinite(v) && v > 0))
-    throw new ConfigError(`${name} must be a positive number of ms; got ${v}`);
-  return v;
-}
-
-function nonNegative(name: string, v: number): number {
-  if (!(Number.isFinite(v) && v >= 0)) throw new ConfigError(`${name} must be >= 0 ms; got ${v}`);
-  return v;
 }

@@ -1,5 +1,5 @@
 import type { Logger } from '../../core/index.js';
-import { Emitter } from '../events.js';
+import { CacheEmitter } from '../events.js';
 import { Counters, type L2State } from '../stats.js';
 
 /**
@@ -8,7 +8,7 @@ import { Counters, type L2State } from '../stats.js';
  */
 export class Signals {
   readonly counters = new Counters();
-  readonly emitter = new Emitter();
+  readonly emitter = new CacheEmitter();
   l2State: L2State;
   /** `invalidateTags` fell back to L1-only and said so; reset when L2 is back up. */
   private tagsLocalOnlyLogged = false;

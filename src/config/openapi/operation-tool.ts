@@ -6,6 +6,7 @@ import { cacheTags, invalidationTags } from './resource-tags.js';
 import type { RefResolver } from './resolver.js';
 import { type JsonSchema, SchemaConverter, schemaTypes } from './schema-convert.js';
 import type { OpenApiOverride, OpenApiSource } from './source-schema.js';
+import { isObject } from '../../core/index.js';
 
 /**
  * How the arguments go on the wire beyond their location. The generated tool carries the same as
@@ -29,9 +30,6 @@ export interface OperationTool {
   tool: ToolConfig;
   wire: WireHints;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && !Array.isArray(v);
 
 interface BuildContext {
   upstream: string;

@@ -3,6 +3,7 @@ import { OpenApiError } from './errors.js';
 import type { RefResolver } from './resolver.js';
 import type { OpenApiSelector } from './source-schema.js';
 import { generatedName } from './tool-name.js';
+import { isObject } from '../../core/index.js';
 
 export const OPERATION_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head'] as const;
 
@@ -24,9 +25,6 @@ export interface RawOperation {
   pathFile: string;
   tags: string[];
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * Every GET/PUT/POST/DELETE/PATCH/HEAD operation, in document order (`options` and `trace` are not

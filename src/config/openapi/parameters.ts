@@ -2,6 +2,7 @@ import { OpenApiError } from './errors.js';
 import type { RawOperation } from './operations.js';
 import type { RefResolver } from './resolver.js';
 import { type JsonSchema, type SchemaConverter, schemaTypes } from './schema-convert.js';
+import { isObject } from '../../core/index.js';
 
 /** One path, query or header parameter, ready to be an input property. */
 export interface ToolParameter {
@@ -14,9 +15,6 @@ export interface ToolParameter {
   /** Declared with JSON `content` instead of a schema: the value goes out as JSON text. */
   json: boolean;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && !Array.isArray(v);
 
 // OpenAPI: header parameters with these names are ignored (the client sets them).
 const IGNORED_HEADERS = new Set(['accept', 'content-type', 'authorization']);

@@ -7,13 +7,14 @@ import {
   type Logger,
   noopLogger,
   systemClock,
+  errorForLog,
 } from '../../core/index.js';
 import { reservedRequestNames } from '../../config/index.js';
 import type { HttpClient } from '../../http/index.js';
 import { type GatewayMetrics, httpMetricsHook } from '../../metrics/index.js';
 import type { WebhookHandler } from '../../webhooks/index.js';
 import type { GatewayCache } from '../tools/cache-port.js';
-import type { GatewayConfig, ToolConfig } from '../../config/index.js';
+import { CONDUIT_VERSION, type GatewayConfig, type ToolConfig } from '../../config/index.js';
 import { type CompiledTool, compileTool } from '../tools/configured-tool.js';
 import { InputValidator } from '../tools/input-validator.js';
 import { createUpstreamClients, upstreamClientsReady } from './upstream-clients.js';
@@ -88,7 +89,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
   const logger = deps.logger ?? noopLogger;
   const clock = deps.clock ?? systemClock;
   const name = config.server?.name ?? 'conduit';
-  const version = config.server?.version ?? '0.1.0';
+  const version = config.server?.version ?? CONDUIT_VERSION;
   const seen = new Set<string>();
   for (const [i, tool] of config.tools.entries()) {
     if (!(tool.upstream in config.upstreams))
@@ -269,7 +270,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
         await observers
           .close()
           .catch((err: unknown) =>
-            logger.warn({ err: String(err) }, 'error while closing the webhook receiver'),
+            logger.warn({ err: errorForLog(err) }, 'error while closing the webhook receiver'),
           );
         observers.untrack();
         const results = await Promise.allSettled([
@@ -279,7 +280,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
         ]);
         for (const r of results)
           if (r.status === 'rejected')
-            logger.warn({ err: String(r.reason) }, 'error while closing the gateway');
+            logger.warn({ err: errorForLog(r.reason) }, 'error while closing the gateway');
         if (ownMetrics) metrics?.close();
       })();
       return closed;

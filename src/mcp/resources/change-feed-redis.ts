@@ -1,4 +1,4 @@
-import { type Logger, noopLogger } from '../../core/index.js';
+import { type Logger, noopLogger, errorForLog } from '../../core/index.js';
 import { openRedisChannel, openRedisDriver, type RedisDriver } from '../../redis/index.js';
 import { type ChangeFeed, ChangeLog, type ResourceChange } from './change-feed.js';
 
@@ -46,7 +46,7 @@ export function createRedisChangeFeed(options: RedisChangeFeedOptions): RedisCha
   const logger = options.logger ?? noopLogger;
   const channel = `${options.prefix ?? 'conduit'}:changes`;
   const log = new ChangeLog(options.capacity ?? 1000, (err) =>
-    logger.warn({ err: String(err) }, 'a resource change listener threw'),
+    logger.warn({ err: errorForLog(err) }, 'a resource change listener threw'),
   );
   // Local delivery never waits on Redis (it happens before the publish); the drivers' clients fail a
   // command fast while disconnected, so a publish with Redis down does not pile up.

@@ -6,6 +6,7 @@ import {
 } from '@modelcontextprotocol/server';
 import type { Clock, Logger } from '../../core/index.js';
 import type { ChangeFeed } from './change-feed.js';
+import { errorForLog } from '../../core/index.js';
 
 const MODERN = '2026-07-28';
 
@@ -28,7 +29,7 @@ export function attachResourceSubscriptions(server: McpServer, changes: ChangeFe
       const modern = (low.getNegotiatedProtocolVersion() ?? '') >= MODERN;
       if (!modern && !uris.has(change.uri)) return;
       low.sendResourceUpdated({ uri: change.uri }).catch((err: unknown) => {
-        logger.debug({ err: String(err) }, 'resource update notification not sent');
+        logger.debug({ err: errorForLog(err) }, 'resource update notification not sent');
       });
     });
   };

@@ -1,7 +1,14 @@
 import type { CallToolResult, ServerContext, StandardSchemaWithJSON } from '@modelcontextprotocol/server';
 import { fromJsonSchema } from '@modelcontextprotocol/server';
 import { cacheKeyProblems, type ReservedRequestNames } from '../../config/index.js';
-import { AbortedError, type Clock, ConfigError, isAbortError, type Logger } from '../../core/index.js';
+import {
+  AbortedError,
+  type Clock,
+  ConfigError,
+  isAbortError,
+  type Logger,
+  errorForLog,
+} from '../../core/index.js';
 import { type HttpClient, type HttpResponse, InvalidJsonError } from '../../http/index.js';
 import { type ToolSeries, toolOutcomeOf, toolOutcomeOfLookup } from '../../metrics/index.js';
 import type { GatewayCache, GetOrSetOptions } from './cache-port.js';
@@ -155,7 +162,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
       // A change may have been applied before the redirect (POST then 303): clear what it names anyway.
       if (mapping.method !== 'GET' && mapping.method !== 'HEAD')
         await invalidate(args).catch((err: unknown) =>
-          log.warn({ err: String(err) }, 'cache invalidation after a redirected call failed'),
+          log.warn({ err: errorForLog(err) }, 'cache invalidation after a redirected call failed'),
         );
       throw redirectError(res);
     }
@@ -203,7 +210,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
         await invalidate(args);
       } catch (err) {
         // The upstream change happened; a failed invalidation must not turn it into an error.
-        log.warn({ err: String(err) }, 'cache invalidation after a successful call failed');
+        log.warn({ err: errorForLog(err) }, 'cache invalidation after a successful call failed');
         (result._meta as Record<string, unknown>)['conduit/invalidation'] = 'failed';
       }
       return result;

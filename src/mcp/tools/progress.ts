@@ -1,5 +1,6 @@
 import type { ServerContext } from '@modelcontextprotocol/server';
 import type { Clock, Logger } from '../../core/index.js';
+import { errorForLog } from '../../core/index.js';
 
 /** Stops the heartbeat. */
 export type StopProgress = () => void;
@@ -33,7 +34,7 @@ export function startProgress(
         method: 'notifications/progress',
         params: { progressToken: token, progress: count, message: `${label}: still waiting (${elapsed} s)` },
       })
-      .catch((err: unknown) => logger.debug({ err: String(err) }, 'progress notification not sent'));
+      .catch((err: unknown) => logger.debug({ err: errorForLog(err) }, 'progress notification not sent'));
     handle = clock.setTimeout(tick, intervalMs);
   };
   handle = clock.setTimeout(tick, intervalMs);

@@ -6,7 +6,7 @@ import type {
   StandardSchemaWithJSON,
 } from '@modelcontextprotocol/server';
 import { fromJsonSchema } from '@modelcontextprotocol/server';
-import { type Clock, type Logger, noopLogger, systemClock } from '../../core/index.js';
+import { type Clock, type Logger, noopLogger, systemClock, errorForLog } from '../../core/index.js';
 import { type Policy, timeout, wrap } from '../../resilience/index.js';
 import type { GatewayCache } from './cache-port.js';
 import { sharedFetch } from './configured-tool.js';
@@ -163,7 +163,10 @@ export function registerResilientTool<A>(
             ...keys.map((k) => inv.store.delete(k)),
           ]);
         } catch (err) {
-          logger.warn({ tool: name, err: String(err) }, 'cache invalidation after a successful call failed');
+          logger.warn(
+            { tool: name, err: errorForLog(err) },
+            'cache invalidation after a successful call failed',
+          );
         }
       }
       return result;

@@ -4,7 +4,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
 import { createMcpHandler, isInitializeRequest, isLegacyRequest } from '@modelcontextprotocol/server';
-import { type Clock, type Logger, refuseUpload, systemClock } from '../../core/index.js';
+import { type Clock, type Logger, refuseUpload, systemClock, errorForLog } from '../../core/index.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { cancelOnClose } from './cancel-on-close.js';
 import { RequestGuard } from './http-guards.js';
@@ -252,7 +252,7 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
   const server = createLimitedServer(options, (req, res) => {
     posts.track(req, res);
     handle(req, res).catch((err: unknown) => {
-      log.error({ err: err instanceof Error ? err.message : String(err) }, 'MCP HTTP request failed');
+      log.error({ err: errorForLog(err) }, 'MCP HTTP request failed');
       sendJsonError(res, 500, 'Internal server error');
     });
   });

@@ -12,7 +12,7 @@ class CountingClock extends ManualClock {
   }
 }
 
-describe('DeadlineQueue: what an empty queue leaves behind (item 7)', () => {
+describe('DeadlineQueue: what an empty queue leaves behind', () => {
   it('after the last call ends: no entry held, at most one timer, cleared when it next fires', async () => {
     const clock = new CountingClock();
     const policy = timeout({ ms: 1000, clock });

@@ -1,0 +1,63 @@
+import { ConfigError } from './errors.js';
+
+/** A plain JSON-like object: not null, not an array. */
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * `value` when it is a finite number > 0, `fallback` when it is undefined; else a `ConfigError`
+ * naming the option (`where` says whose option it is, e.g. `webhooks: endpoint github`).
+ */
+export function positive(name: string, value: number | undefined, fallback?: number, where?: string): number {
+  return checked(
+    name,
+    value,
+    fallback,
+    where,
+    value !== undefined && Number.isFinite(value) && value > 0,
+    'a positive number',
+  );
+}
+
+/** As {@link positive}, but 0 is allowed. */
+export function nonNegative(
+  name: string,
+  value: number | undefined,
+  fallback?: number,
+  where?: string,
+): number {
+  return checked(
+    name,
+    value,
+    fallback,
+    where,
+    value !== undefined && Number.isFinite(value) && value >= 0,
+    'zero or a positive number',
+  );
+}
+
+function checked(
+  name: string,
+  value: number | undefined,
+  fallback: number | undefined,
+  where: string | undefined,
+  ok: boolean,
+  what: string,
+): number {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (ok) return value as number;
+  throw new ConfigError(`${where ? `${where}: ` : ''}${name} must be ${what} (got ${value})`);
+}
+
+/**
+ * What a log line says about an error: name, message and a string `code` when it has one. No stack,
+ * no cause chain (either might carry payloads or secrets), the same shape for every module.
+ */
+export function errorForLog(err: unknown): { name?: string; message: string; code?: string } {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return { name: err.name, message: err.message, ...(typeof code === 'string' ? { code } : {}) };
+  }
+  return { message: String(err) };
+}

@@ -163,7 +163,7 @@ describe('the packed package installed into a fresh project', () => {
       ).catch((e: { stdout?: string }) => ({ stdout: `FAILED\n${e.stdout ?? String(e)}` }));
       expect(res.stdout, `${module}/${moduleResolution}`).toBe('');
     }
-  }, 120_000);
+  }, 300_000);
 
   it('ships LICENSE, repository and homepage, and the conduit command', async () => {
     expect(readFileSync(join(installed, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);

@@ -4,10 +4,13 @@
  * - get_assignment           answered from the tiered cache; `_meta['conduit/cache']` says if it was
  * - list_user_assignments    cached per user
  * - update_assignment        invalidates the assignment and the user's list
- * - get_external_data        behind a circuit breaker, with a fallback when the service is down
- * - create_external_resource retried with backoff under one Idempotency-Key
+ * - count_assignments        behind a circuit breaker, with a fallback while the API is down
+ * - create_assignment        retried with backoff under one Idempotency-Key
  *
- * Run: ASSIGNMENTS_URL=http://127.0.0.1:4010 npx tsx examples/assignments-server.ts   (stdio)
+ * Against the bundled API (`npx tsx examples/assignments-api.ts`, http://127.0.0.1:4010, token
+ * "demo-token"; ASSIGNMENTS_URL and ASSIGNMENTS_API_TOKEN change them):
+ *
+ *   ASSIGNMENTS_URL=http://127.0.0.1:4010 npx tsx examples/assignments-server.ts   (stdio)
  */
 import { McpServer } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
@@ -20,35 +23,50 @@ import { circuitBreaker } from '../src/resilience/index.js';
 
 export interface AssignmentsToolsOptions {
   assignmentsUrl: string;
-  /** The "external" service; default: the assignments URL. */
-  externalUrl?: string;
+  /** Sent as `Authorization: Bearer <token>` (the bundled API requires one). */
+  token?: string;
   /** Default: an in-memory tiered cache. */
   cache?: GatewayCache;
   logger?: Logger;
 }
 
-const Assignment = z.object({ id: z.string(), title: z.string(), userId: z.string(), done: z.boolean() });
+const Status = z.enum(['todo', 'in_progress', 'done']);
+/** An assignment as the bundled API answers it (fields it may add later pass through). */
+const Assignment = z.looseObject({
+  id: z.string(),
+  userId: z.string(),
+  title: z.string(),
+  status: Status,
+  dueDate: z.string(),
+  version: z.number(),
+});
+const Page = z.looseObject({ items: z.array(Assignment), total: z.number() });
 
 /** Builds the shared parts once (clients, cache, breaker); `register` adds the tools to a server. */
 export function assignmentsTools(options: AssignmentsToolsOptions) {
   const logger = options.logger ?? noopLogger;
   const cache = options.cache ?? createCache({ prefix: 'assignments-example', logger });
+  const headers: Record<string, string> =
+    options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
   const assignments = createHttpClient({
     baseUrl: options.assignmentsUrl,
-    logger,
-    timeouts: { totalMs: 5000 },
-  });
-  const external = createHttpClient({
-    baseUrl: options.externalUrl ?? options.assignmentsUrl,
+    headers,
     logger,
     // Writes carry an Idempotency-Key, so the client may retry them: 4 attempts, exponential backoff.
     retry: { maxAttempts: 4, baseDelayMs: 50, maxDelayMs: 1000 },
-    // The tool-level breaker below guards reads; the client's own would count the same failures twice.
+    timeouts: { totalMs: 5000 },
+  });
+  const counts = createHttpClient({
+    baseUrl: options.assignmentsUrl,
+    headers,
+    logger,
+    // The tool-level breaker below guards this read; the client's own would count the same failures twice.
+    retry: false,
     breaker: false,
     timeouts: { totalMs: 5000 },
   });
-  const externalBreaker = circuitBreaker({
-    name: 'external-service',
+  const countBreaker = circuitBreaker({
+    name: 'assignments-counts',
     model: { kind: 'consecutive', threshold: 3 },
     recoveryMs: 10_000,
   });
@@ -82,7 +100,7 @@ export function assignmentsTools(options: AssignmentsToolsOptions) {
         cache: { store: cache, key: ({ userId }) => `user-assignments:${userId}`, ttlMs: 30_000 },
       },
       async ({ userId }, { signal }) =>
-        (await assignments.get('/users/{userId}/assignments', { params: { userId }, signal })).json(),
+        assignments.getJson('/users/{userId}/assignments', { params: { userId }, signal, schema: Page }),
     );
 
     registerResilientTool(
@@ -94,7 +112,7 @@ export function assignmentsTools(options: AssignmentsToolsOptions) {
           id: z.string().min(1),
           userId: z.string().min(1),
           title: z.string().optional(),
-          done: z.boolean().optional(),
+          status: Status.optional(),
         }),
         upstream: 'assignments',
         invalidates: {
@@ -103,35 +121,45 @@ export function assignmentsTools(options: AssignmentsToolsOptions) {
         },
       },
       async ({ id, userId: _userId, ...changes }, { signal }) =>
-        (await assignments.put('/assignments/{id}', { params: { id }, json: changes, signal })).json(),
+        (await assignments.patch('/assignments/{id}', { params: { id }, json: changes, signal })).json(),
     );
 
     registerResilientTool(
       server,
-      'get_external_data',
+      'count_assignments',
       {
-        description: 'Read from the external service; answers a degraded placeholder while it is down.',
-        input: z.object({ resource: z.string().min(1) }),
-        upstream: 'external-service',
-        policy: externalBreaker,
-        fallback: (_err, { resource }) => ({ resource, data: null, degraded: true }),
+        description: 'Count assignments by status; answers a degraded placeholder while the API is down.',
+        input: z.object({ status: Status }),
+        upstream: 'assignments',
+        policy: countBreaker,
+        fallback: (_err, { status }) => ({ status, total: null, degraded: true }),
       },
-      async ({ resource }, { signal }) =>
-        (await external.get('/external/{resource}', { params: { resource }, signal })).json(),
+      async ({ status }, { signal }) => {
+        const page = await counts.getJson('/assignments', {
+          query: { status, page_size: 1 },
+          signal,
+          schema: Page,
+        });
+        return { status, total: page.total };
+      },
     );
 
     registerResilientTool(
       server,
-      'create_external_resource',
+      'create_assignment',
       {
-        description: 'Create a resource on the external service; safe to retry (Idempotency-Key).',
-        input: z.object({ name: z.string().min(1), requestId: z.string().optional() }),
-        upstream: 'external-service',
+        description: 'Create an assignment; safe to retry (Idempotency-Key).',
+        input: z.object({
+          userId: z.string().min(1),
+          title: z.string().min(1),
+          requestId: z.string().optional(),
+        }),
+        upstream: 'assignments',
       },
-      async ({ name, requestId }, { signal }) =>
+      async ({ userId, title, requestId }, { signal }) =>
         (
-          await external.post('/resources', {
-            json: { name },
+          await assignments.post('/assignments', {
+            json: { userId, title },
             // One key for every attempt of this call; a caller-supplied id makes retries across calls safe too.
             idempotencyKey: requestId ?? true,
             signal,
@@ -143,9 +171,9 @@ export function assignmentsTools(options: AssignmentsToolsOptions) {
   return {
     register,
     cache,
-    breaker: externalBreaker,
+    breaker: countBreaker,
     async close() {
-      await Promise.all([assignments.close(), external.close(), cache.close()]);
+      await Promise.all([assignments.close(), counts.close(), cache.close()]);
     },
   };
 }
@@ -164,7 +192,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const logger = createLogger({ level: 'info' });
   const tools = assignmentsTools({
     assignmentsUrl: process.env.ASSIGNMENTS_URL ?? 'http://127.0.0.1:4010',
-    ...(process.env.EXTERNAL_URL ? { externalUrl: process.env.EXTERNAL_URL } : {}),
+    // The same default as examples/assignments-api.ts.
+    token: process.env.ASSIGNMENTS_API_TOKEN ?? 'demo-token',
     logger,
   });
   const handle = serveStdio(() => createAssignmentsServer(tools));

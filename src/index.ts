@@ -1,5 +1,5 @@
 /**
  * Conduit: a resilient toolkit and gateway for MCP servers. Each module is also its own subpath export
- * (`conduit/resilience`, `conduit/http`, `conduit/cache`, `conduit/webhooks`, `conduit/mcp`).
+ * (`conduit-mcp/resilience`, `conduit-mcp/http`, `conduit-mcp/cache`, `conduit-mcp/webhooks`, `conduit-mcp/mcp`).
  */
 export * from './core/index.js';

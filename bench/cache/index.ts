@@ -14,7 +14,7 @@ import { createCache as createCacheManager } from 'cache-manager';
 import { Redis } from 'ioredis';
 import { Keyv } from 'keyv';
 import { LRUCache } from 'lru-cache';
-import { createClient } from 'redis';
+import { createClient } from '@redis/client';
 import { createCache, createIoredisDriver, createNodeRedisDriver } from '../../src/cache/index.js';
 import { startRedis } from '../../test/helpers/redis-server.js';
 import { type ContenderResult, concurrentLoad, opsPerSecond, ratio, report, target } from '../lib.js';

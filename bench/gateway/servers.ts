@@ -15,6 +15,7 @@ import {
   McpServer,
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { defineConfig } from '../../src/config/index.js';
 import { startGateway } from '../../src/mcp/index.js';
 
 const upstreamUrl = process.argv[2]!;
@@ -63,10 +64,10 @@ async function startSdkBaseline(): Promise<string> {
   return `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
 }
 
-const input = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] };
+const input = { type: 'object' as const, properties: { id: { type: 'string' } }, required: ['id'] };
 const gateway = await startGateway(
-  {
-    server: { name: 'conduit-bench' },
+  defineConfig({
+    server: { name: 'conduit-bench', http: { port: 0 } },
     upstreams: { api: { baseUrl: upstreamUrl } },
     tools: [
       {
@@ -94,7 +95,7 @@ const gateway = await startGateway(
         cache: { ttl: 3_600_000, key: 'assignment:{id}:{nonce}' },
       },
     ],
-  },
+  }),
   { transport: 'http' },
 );
 const sdkUrl = await startSdkBaseline();

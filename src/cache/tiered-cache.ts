@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { FactoryRunner } from './engine/factory-runner.js';
 import { GetSetHandler } from './engine/get-set.js';
 import type { CacheSettings } from './engine/options.js';
-import type { OpenRead } from './engine/read-guard.js';
 import { PeerLock } from './engine/peer-lock.js';
 import { Signals } from './engine/signals.js';
 import { CacheStack } from './engine/stack.js';
@@ -33,10 +32,10 @@ export class TieredCache {
   ) {
     const l2 = l2Tier?.store;
     this.signals = new Signals(settings.logger, l2 !== undefined, l2?.channel);
-    this.stack = new CacheStack(settings, l2, this.signals);
+    const instanceId = randomUUID();
+    this.stack = new CacheStack(settings, l2, this.signals, instanceId);
     this.runner = new FactoryRunner(settings.clock);
-    const lock =
-      l2 && settings.lock ? new PeerLock(l2, settings.lock, randomUUID(), this.signals) : undefined;
+    const lock = l2 && settings.lock ? new PeerLock(l2, settings.lock, instanceId, this.signals) : undefined;
     this.getSet = new GetSetHandler(this.stack, this.runner, lock);
     l2Tier?.onState((state) => this.signals.setL2State(state));
   }
@@ -98,30 +97,30 @@ export class TieredCache {
       if (signals.emitter.has('miss')) signals.emitter.emit('miss', { key });
       return RESOLVED_UNDEFINED;
     }
-    const read = stack.guard.begin(key);
+    const ticket = stack.guard.begin(key);
     return l2.get(key).then(
       (r): T | undefined | Promise<T | undefined> => {
-        if (r === undefined || now >= r.hardExpiresAt) return this.l2Done<T>(key, read, undefined, now);
-        if (r.tags === undefined) return this.l2Done<T>(key, read, r, now);
+        if (r === undefined || now >= r.hardExpiresAt) return this.l2Done<T>(key, ticket, undefined, now);
+        if (r.tags === undefined) return this.l2Done<T>(key, ticket, r, now);
         return stack.tags
           .validate(r.tags, now)
-          .then((ok) => this.l2Done<T>(key, read, ok ? r : undefined, now));
+          .then((ok) => this.l2Done<T>(key, ticket, ok ? r : undefined, now));
       },
       (err) => {
         signals.l2Error('get', err);
-        return this.l2Done<T>(key, read, undefined, now);
+        return this.l2Done<T>(key, ticket, undefined, now);
       },
     );
   }
 
   private l2Done<T>(
     key: string,
-    read: OpenRead,
+    ticket: number,
     fromL2: StoredEntry | undefined,
     now: number,
   ): T | undefined {
     const { stack, signals } = this;
-    const clean = stack.guard.end(key, read);
+    const clean = stack.guard.end(key, ticket);
     if (fromL2 && now < fromL2.softExpiresAt) {
       signals.counters.l2Hits++;
       if (signals.emitter.has('hit')) signals.emitter.emit('hit', { key, tier: 'l2', stale: false });
@@ -207,8 +206,7 @@ export class TieredCache {
     const { stack, signals } = this;
     if (stack.closed) throw new CacheClosedError();
     signals.counters.deletes++;
-    stack.guard.dirty(key);
-    stack.l1.delete(key);
+    stack.overtakeKey(key);
     const l2 = stack.l2;
     const stored = l2 ? await signals.l2Call('delete', () => l2.delete(key)) : undefined;
     const sent = await stack.sync.publish({ t: 'del', k: key });
@@ -226,6 +224,7 @@ export class TieredCache {
     if (stack.closed) throw new CacheClosedError();
     if (tags.length === 0) return;
     const now = stack.settings.clock.now();
+    stack.overtakeTags(tags);
     let failed: unknown;
     try {
       const versions = await stack.tags.bump(tags, now);
@@ -248,8 +247,7 @@ export class TieredCache {
   async invalidatePattern(glob: string, options?: InvalidateOptions): Promise<void> {
     const { stack, signals } = this;
     if (stack.closed) throw new CacheClosedError();
-    stack.guard.dirtyAll();
-    stack.l1.deletePattern(glob);
+    stack.overtakePattern(glob);
     const l2 = stack.l2;
     const stored = l2 ? await signals.l2Call('invalidatePattern', () => l2.deletePattern(glob)) : undefined;
     const sent = await stack.sync.publish({ t: 'pattern', p: glob });
@@ -261,8 +259,7 @@ export class TieredCache {
   async clear(): Promise<void> {
     const { stack, signals } = this;
     if (stack.closed) throw new CacheClosedError();
-    stack.guard.dirtyAll();
-    stack.l1.clear();
+    stack.overtakeAll();
     const l2 = stack.l2;
     if (l2) await signals.l2Call('clear', () => l2.deletePattern('*'));
     await stack.sync.publish({ t: 'clear' });

@@ -10,10 +10,21 @@ const nonEmpty = (what: string) =>
   z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
 const pathString = z.string().regex(/^\/[^?#]*$/, { error: 'expected a path starting with "/"' });
 
+/** Bounds of an HTTP listener (the MCP one and the stdio side listener) against slow or many peers. */
+export const listenerLimitFields = {
+  /** Connections open at once; more are dropped when accepted. Keep it below the fd limit. */
+  maxConnections: count({ min: 1 }).default(512),
+  /** Time a peer gets to send the request headers (408 and closed after). */
+  headersTimeout: duration().default(10_000),
+  /** Time a peer gets to send the whole request, body included (408 and closed after). */
+  requestTimeout: duration().default(30_000),
+};
+
 /** Stdio mode: a small HTTP listener for webhooks and `/metrics` (HTTP mode uses its own listener). */
 export const listenerSchema = strictObject({
   host: nonEmpty('a host name or IP address').default('127.0.0.1'),
   port: count({ max: 65535 }),
+  ...listenerLimitFields,
 });
 
 export const metricsSchema = strictObject({
@@ -25,6 +36,11 @@ export const metricsSchema = strictObject({
   defaultMetrics: flag().default(false),
   /** When set, scrapers must send `Authorization: Bearer <token>` (use `${ENV_VAR}`). */
   token: nonEmpty('a non-empty token').optional(),
+  /**
+   * Without `token`, `/metrics` asks for one of `server.http.authTokens` when those are set; `true`
+   * serves it to anyone who reaches the listener instead.
+   */
+  public: flag().default(false),
 });
 
 export const WEBHOOK_SCHEMES = ['standard', 'svix', 'github', 'stripe', 'hmac'] as const;

@@ -1,11 +1,11 @@
 /**
- * `conduit/config`: the gateway config. A zod schema (strict: unknown keys are errors), `${ENV}`
+ * `conduit-mcp/config`: the gateway config. A zod schema (strict: unknown keys are errors), `${ENV}`
  * interpolation, YAML/JSON loading with every problem reported by path and line, and the JSON Schema
  * for editors (`schema/conduit.schema.json`).
  *
  * @example
  * ```ts
- * import { loadConfig } from 'conduit/config';
+ * import { loadConfig } from 'conduit-mcp/config';
  * const config = await loadConfig('conduit.yaml'); // throws ConfigValidationError listing every problem
  * config.tools[0].cache?.ttl; // ms
  * ```
@@ -39,7 +39,16 @@ export {
   type InvalidatesConfig,
   type ParamLocation,
   type HttpMethodName,
+  type ToolWireConfig,
+  type WebhooksConfig,
+  type WebhookEndpointConfig,
+  type WebhookActionConfig,
+  type MetricsConfig,
+  type ListenerConfig,
+  type ResourcesConfig,
+  type ResourceTemplateConfig,
 } from './schema.js';
+export { defineConfig } from './define.js';
 export { parseDuration, parseSize } from './units.js';
 export { buildJsonSchema } from './json-schema.js';
 export { CONDUIT_VERSION } from './package-version.js';

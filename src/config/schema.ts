@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { OpenApiToolSet } from './openapi/openapi-tools.js';
 import { CONDUIT_VERSION } from './package-version.js';
 import { openapiSourceSchema } from './openapi/source-schema.js';
-import { listenerSchema, metricsSchema, webhooksSchema } from './events-schema.js';
+import { listenerLimitFields, listenerSchema, metricsSchema, webhooksSchema } from './events-schema.js';
 import { strictObject } from './strict-object.js';
 import { count, duration, flag, ratio, size } from './units.js';
 
@@ -47,7 +47,10 @@ const httpServerSchema = strictObject({
   host: nonEmpty('a host name or IP address').default('127.0.0.1'),
   port: count({ max: 65535 }).default(3000),
   path: z.string().regex(/^\//, { error: 'expected a path starting with "/"' }).default('/mcp'),
-  /** Browser origins allowed to call; empty = no browser origin (requests without Origin pass). */
+  /**
+   * Browser origins allowed to call besides loopback pages; empty = none (requests without Origin
+   * pass). A full origin (`https://app.example.com:8443`) is compared by scheme, host and port.
+   */
   allowedOrigins: z.array(z.string()).default([]),
   /** Host header values accepted besides the loopback names; guards against DNS rebinding. */
   allowedHosts: z.array(z.string()).default([]),
@@ -56,6 +59,13 @@ const httpServerSchema = strictObject({
   maxBodyBytes: size().default(1024 * 1024),
   /** No sessions: every request stands alone (several instances behind a load balancer). */
   stateless: flag().default(false),
+  /** 2025-era sessions open at once; more initializes are answered 503. */
+  maxSessions: count({ min: 1 }).default(1000),
+  /** A 2025-era session unused this long is closed (the client must initialize again). */
+  sessionIdleTimeout: duration().default(30 * 60_000),
+  /** Messages in one JSON-RPC batch; a larger batch is refused whole, before any is run. */
+  maxBatchSize: count({ min: 1 }).default(10),
+  ...listenerLimitFields,
 });
 
 const serverSchema = strictObject({
@@ -391,3 +401,5 @@ export type WebhookEndpointConfig = WebhooksConfig['endpoints'][number];
 export type MetricsConfig = GatewayConfig['metrics'];
 export type ListenerConfig = NonNullable<ServerConfig['listener']>;
 export type ResourcesConfig = NonNullable<GatewayConfig['resources']>;
+export type ResourceTemplateConfig = ResourcesConfig['templates'][number];
+export type WebhookActionConfig = WebhookEndpointConfig['events'][string];

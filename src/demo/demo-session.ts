@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import type { Client } from '@modelcontextprotocol/client';
 import { loadConfig } from '../config/index.js';
-import { createLogger, type Logger, type LogLevel, noopLogger } from '../core/index.js';
+import { createLogger, importOptional, type Logger, type LogLevel, noopLogger } from '../core/index.js';
 import { type AssignmentsUpstream, startAssignmentsUpstream } from './assignments-upstream.js';
 
 export interface DemoOptions {
@@ -56,6 +56,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   let upstream: AssignmentsUpstream | undefined;
   let gateway: { close(): Promise<void>; url?: string } | undefined;
   let client: Client | undefined;
+  // The MCP client is an optional peer dependency (only the demo uses it): load it before starting
+  // anything, so a missing package is one clear error and nothing to clean up.
+  const { Client, StreamableHTTPClientTransport } = await importOptional<
+    typeof import('@modelcontextprotocol/client')
+  >('@modelcontextprotocol/client', 'conduit demo');
   try {
     upstream = await startAssignmentsUpstream({
       token,

@@ -588,7 +588,7 @@ function nonNegative(v: number | undefined, dflt: number, name: string): number 
 /**
  * Creates a resilient HTTP client for one upstream origin: a keep-alive undici Pool, phase timeouts,
  * size-capped buffering, redacted logs and errors, and retry / circuit breaker / bulkhead / rate limit
- * from `conduit/resilience` applied per origin.
+ * from `conduit-mcp/resilience` applied per origin.
  */
 export function createHttpClient(options: HttpClientOptions): HttpClient {
   return new Client(options);

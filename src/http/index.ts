@@ -1,5 +1,5 @@
 /**
- * `conduit/http`: a resilient HTTP client for external APIs on undici, with the resilience core applied
+ * `conduit-mcp/http`: a resilient HTTP client for external APIs on undici, with the resilience core applied
  * per upstream origin.
  */
 export {

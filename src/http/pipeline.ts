@@ -17,7 +17,7 @@ import type { Call } from './call.js';
 import type { HttpResponse } from './response.js';
 import { DEFAULT_RETRY_STATUSES, isBreakerFailure, isRetryableError } from './retry-rules.js';
 
-/** Retry settings for HTTP: backoff from `conduit/resilience`, plus which statuses are retried. */
+/** Retry settings for HTTP: backoff from `conduit-mcp/resilience`, plus which statuses are retried. */
 export interface HttpRetryOptions
   extends Omit<
     RetryOptions,

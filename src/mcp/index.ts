@@ -1,5 +1,5 @@
 /**
- * `conduit/mcp`: the gateway that turns configured upstream operations into resilient, cached MCP
+ * `conduit-mcp/mcp`: the gateway that turns configured upstream operations into resilient, cached MCP
  * tools on the official SDK's `McpServer`, served over stdio or Streamable HTTP.
  */
 export { startGateway, type StartGatewayOptions, type RunningGateway } from './gateway/start-gateway.js';
@@ -17,13 +17,9 @@ export {
   type RedisChangeFeedOptions,
 } from './resources/change-feed-redis.js';
 export { attachResourceSubscriptions, changeFeedEventBus } from './resources/notifications.js';
-export { HEALTH_URI, type ResourcesShape, type ResourceTemplateShape } from './resources/resources.js';
+export { HEALTH_URI } from './resources/resources.js';
 export { HealthSections } from './resources/resources-health.js';
-export {
-  changeFeedFromConfig,
-  type ResourcesConfigShape,
-  type ResourcesConfigPart,
-} from './resources/resources-layer.js';
+export { changeFeedFromConfig } from './resources/resources-layer.js';
 export { RECENT_CHANGES_TOOL, registerRecentChangesTool } from './resources/recent-changes.js';
 export { serveHttp, type HttpServeOptions, type HttpGatewayServer } from './transport/http-server.js';
 export { serveGatewayStdio, type StdioGatewayServer } from './transport/stdio-server.js';
@@ -37,14 +33,6 @@ export {
   type CacheLookup,
   type GetOrSetOptions,
 } from './tools/cache-port.js';
-export type {
-  GatewayConfigShape,
-  ToolShape,
-  UpstreamShape,
-  CachePolicyShape,
-  HttpServerShape,
-  ParamLocation,
-} from './gateway/config-shape.js';
 export {
   registerResilientTool,
   type ResilientToolOptions,

@@ -1,7 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { CacheStats } from '../cache/index.js';
 
-/** What `trackCache` needs of a cache: `stats()` (the tiered cache of `conduit/cache` has it). */
+/** What `trackCache` needs of a cache: `stats()` (the tiered cache of `conduit-mcp/cache` has it). */
 export interface CacheStatsSource {
   stats(): CacheStats;
 }

@@ -77,7 +77,7 @@ export interface GatewayMetrics {
   /** Counts one webhook delivery; `reason` outside the documented set is recorded as `other`. */
   webhookOutcome(endpoint: string, outcome: WebhookOutcome, reason?: string): void;
   /**
-   * Counts one answer of a `conduit/webhooks` receiver (endpoint name, or undefined for an unknown
+   * Counts one answer of a `conduit-mcp/webhooks` receiver (endpoint name, or undefined for an unknown
    * path); `webhookOutcomeHook(metrics)` is this as the receiver's `onOutcome` option.
    */
   webhookResponse(endpoint: string | undefined, response: { status: number; body: string }): void;

@@ -1,5 +1,5 @@
 /**
- * `conduit/metrics`: Prometheus metrics of the gateway on prom-client — tool calls by tool, upstream
+ * `conduit-mcp/metrics`: Prometheus metrics of the gateway on prom-client — tool calls by tool, upstream
  * and outcome with latency histograms, upstream HTTP calls and retries (from the HTTP client's
  * `onMetrics` hook), circuit breaker state per upstream, cache hits and misses per tier, and webhook
  * outcomes — in a registry of its own, served by a node:http `/metrics` handler.

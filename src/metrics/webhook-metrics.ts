@@ -38,7 +38,7 @@ export class WebhookMetrics {
     });
   }
 
-  /** Counts one receiver answer by its status and JSON body (`WebhookResponse` of `conduit/webhooks`). */
+  /** Counts one receiver answer by its status and JSON body (`WebhookResponse` of `conduit-mcp/webhooks`). */
   recordResponse(endpoint: string | undefined, status: number, body: string): void {
     if (!this.isOpen()) return;
     const { outcome, reason } = classifyWebhookResponse(status, body);

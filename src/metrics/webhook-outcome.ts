@@ -9,7 +9,7 @@ export type WebhookOutcome = 'accepted' | 'unhandled' | 'duplicate' | 'rejected'
 
 /**
  * The `reason` label values; anything else is recorded as `other`. Rejections: the signature reasons
- * of `conduit/webhooks` plus the request checks. Failures: `handler_failed`, `handler_timeout`,
+ * of `conduit-mcp/webhooks` plus the request checks. Failures: `handler_failed`, `handler_timeout`,
  * `dedupe_unavailable`, `shutting_down`, `internal_error`. Duplicates: `done`, `in_flight`.
  */
 export const WEBHOOK_REASONS: ReadonlySet<string> = new Set([
@@ -42,7 +42,7 @@ export function webhookReasonLabel(reason: string | undefined): string {
 }
 
 /**
- * Classifies a receiver answer (`WebhookResponse` of `conduit/webhooks`: status plus a small JSON body
+ * Classifies a receiver answer (`WebhookResponse` of `conduit-mcp/webhooks`: status plus a small JSON body
  * `{ ok, duplicate?, unhandled? }` or `{ error, message }`).
  */
 export function classifyWebhookResponse(

@@ -1,11 +1,10 @@
-import type { RedisOptions } from 'ioredis';
 import { ConfigError } from '../core/index.js';
 
 /** Seed nodes and per-node connection options of a Redis Cluster, from `redis://` seed URLs. */
 export interface ClusterSeeds {
   nodes: { host: string; port: number }[];
   /** Credentials and TLS shared by every node (the cluster's nodes all take the same ones). */
-  redisOptions: RedisOptions;
+  redisOptions: { username?: string; password?: string; tls?: object };
 }
 
 /**
@@ -17,7 +16,7 @@ export function parseClusterSeeds(urls: readonly string[]): ClusterSeeds {
   if (urls.length === 0)
     throw new ConfigError('Redis Cluster: give at least one seed URL such as redis://10.0.0.1:6379');
   const nodes: ClusterSeeds['nodes'] = [];
-  const redisOptions: RedisOptions = {};
+  const redisOptions: ClusterSeeds['redisOptions'] = {};
   let tls: boolean | undefined;
   urls.forEach((text, i) => {
     let u: URL;

@@ -16,6 +16,16 @@ export interface RedisDriver {
   touchCounter(key: string, initial: number, ttlMs: number): Promise<number>;
   /** Tag counter invalidation (atomic; one key): INCR if it exists, else SET `initial`; then as `touchCounter`. */
   bumpCounter(key: string, initial: number, ttlMs: number): Promise<number>;
+  /**
+   * A fill's first read (atomic; one key): GET `key`; when it is missing, SET it to `marker` PX `ttlMs`
+   * and answer null.
+   */
+  getOrClaim(key: string, marker: string, ttlMs: number): Promise<string | null>;
+  /**
+   * A fill's write (atomic; one key): SET `key` `value` PX `ttlMs` only if `key` still holds a string of
+   * `bytes` bytes that starts with `head`; true when written.
+   */
+  setIfUnchanged(key: string, head: string, bytes: number, value: string, ttlMs: number): Promise<boolean>;
   /** SET key value NX PX ttl; true when this call took the key. */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
   /** Deletes `key` only if it still holds `value` (atomic; one key). */
@@ -59,6 +69,18 @@ export const BUMP_COUNTER_SCRIPT = `if redis.call('exists', KEYS[1]) == 0 then
 local n = redis.call('incr', KEYS[1])
 if redis.call('pttl', KEYS[1]) < tonumber(ARGV[2]) then redis.call('pexpire', KEYS[1], ARGV[2]) end
 return n`;
+
+/** Lua for `getOrClaim` (KEYS[1]; ARGV marker, ttlMs); `false` is a nil reply. */
+export const GET_OR_CLAIM_SCRIPT = `local v = redis.call('get', KEYS[1])
+if v then return v end
+redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return false`;
+
+/** Lua for `setIfUnchanged` (KEYS[1]; ARGV head, bytes, value, ttlMs): compares without copying the value. */
+export const SET_IF_UNCHANGED_SCRIPT = `if redis.call('strlen', KEYS[1]) ~= tonumber(ARGV[2]) then return 0 end
+if redis.call('getrange', KEYS[1], 0, string.len(ARGV[1]) - 1) ~= ARGV[1] then return 0 end
+redis.call('set', KEYS[1], ARGV[3], 'PX', ARGV[4])
+return 1`;
 
 export interface SubscriptionHandlers {
   onMessage(message: string): void;

@@ -13,6 +13,7 @@ export { createNodeRedisUrlDriver } from './node-redis-url-driver.js';
 export { openRedisDriver, type RedisConnectOptions } from './open-driver.js';
 export { openRedisChannel, type RedisChannel, type RedisChannelOptions } from './channel.js';
 export { parseClusterSeeds, type ClusterSeeds } from './cluster.js';
-export { createClusterClient, createIoredisClient, loadIoredis, loadNodeRedis } from './clients.js';
+export { createClusterClient, createIoredisClient } from './clients.js';
+export type { IoredisClient, IoredisOptions } from './client-types.js';
 export { reconnectDelayMs } from './reconnect.js';
 export { type RedisTarget, redisTargetOf } from './target.js';

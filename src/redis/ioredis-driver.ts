@@ -1,9 +1,12 @@
-import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import type { IoredisClient, IoredisOptions } from './client-types.js';
 import { createClusterClient, createIoredisClient } from './clients.js';
 import {
   BUMP_COUNTER_SCRIPT,
   directRoundTrip,
+  GET_OR_CLAIM_SCRIPT,
   type RedisDriver,
+  SET_IF_UNCHANGED_SCRIPT,
   type SubscriptionHandlers,
   TOUCH_COUNTER_SCRIPT,
 } from './driver.js';
@@ -15,11 +18,13 @@ const ceilMs = (ms: number) => Math.max(1, Math.ceil(ms));
  * you own (Redis or Cluster).
  */
 export interface IoredisDriverOptions {
-  redis?: Redis | Cluster;
-  url?: string;
+  /** Your ioredis `Redis` or `Cluster` (left open by `close()`). */
+  redis?: IoredisClient | undefined;
+  url?: string | undefined;
   /** Redis Cluster seed URLs (`redis://host:port`); the driver creates and owns an ioredis `Cluster`. */
   cluster?: readonly string[];
-  options?: RedisOptions;
+  /** ioredis `RedisOptions` for a created client (Sentinel: `sentinels` + `name`, db, TLS). */
+  options?: IoredisOptions | undefined;
   /** Kept for callers; the L2 layer enforces the per-call timeout. */
   timeoutMs?: number;
 }
@@ -38,10 +43,10 @@ export function createIoredisDriver(opts: IoredisDriverOptions): RedisDriver {
   const owned = !opts.redis;
   // No commandTimeout: the L2 layer times every call itself (one timer per call, not two).
   const client: Redis | Cluster =
-    opts.redis ??
+    (opts.redis as Redis | Cluster | undefined) ??
     (opts.cluster
-      ? createClusterClient(opts.cluster)
-      : createIoredisClient(
+      ? createClusterClient<Cluster>(opts.cluster)
+      : createIoredisClient<Redis>(
           { url: opts.url, options: opts.options },
           opts.options ? 'Redis with ioredis options (Sentinel, db, TLS)' : 'Redis through ioredis',
         ));
@@ -61,6 +66,13 @@ export function createIoredisDriver(opts: IoredisDriverOptions): RedisDriver {
     },
     async bumpCounter(key, initial, ttlMs) {
       return Number(await client.eval(BUMP_COUNTER_SCRIPT, 1, key, String(initial), String(ceilMs(ttlMs))));
+    },
+    async getOrClaim(key, marker, ttlMs) {
+      return (await client.eval(GET_OR_CLAIM_SCRIPT, 1, key, marker, String(ceilMs(ttlMs)))) as string | null;
+    },
+    async setIfUnchanged(key, head, bytes, value, ttlMs) {
+      const args = [head, String(bytes), value, String(ceilMs(ttlMs))];
+      return Number(await client.eval(SET_IF_UNCHANGED_SCRIPT, 1, key, ...args)) === 1;
     },
     async setIfAbsent(key, value, ttlMs) {
       return (await client.set(key, value, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX')) === 'OK';

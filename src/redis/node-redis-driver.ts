@@ -1,7 +1,9 @@
 import {
   BUMP_COUNTER_SCRIPT,
   directRoundTrip,
+  GET_OR_CLAIM_SCRIPT,
   type RedisDriver,
+  SET_IF_UNCHANGED_SCRIPT,
   type SubscriptionHandlers,
   TOUCH_COUNTER_SCRIPT,
 } from './driver.js';
@@ -58,6 +60,14 @@ export function createNodeRedisDriver(client: NodeRedisClientLike): RedisDriver 
     async bumpCounter(key, initial, ttlMs) {
       const args = [String(initial), String(Math.max(1, Math.ceil(ttlMs)))];
       return Number(await client.eval(BUMP_COUNTER_SCRIPT, { keys: [key], arguments: args }));
+    },
+    async getOrClaim(key, marker, ttlMs) {
+      const args = [marker, String(Math.max(1, Math.ceil(ttlMs)))];
+      return (await client.eval(GET_OR_CLAIM_SCRIPT, { keys: [key], arguments: args })) as string | null;
+    },
+    async setIfUnchanged(key, head, bytes, value, ttlMs) {
+      const args = [head, String(bytes), value, String(Math.max(1, Math.ceil(ttlMs)))];
+      return Number(await client.eval(SET_IF_UNCHANGED_SCRIPT, { keys: [key], arguments: args })) === 1;
     },
     async setIfAbsent(key, value, ttlMs) {
       return (await client.set(key, value, { PX: Math.max(1, Math.ceil(ttlMs)), NX: true })) === 'OK';

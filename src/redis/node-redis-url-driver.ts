@@ -1,4 +1,4 @@
-import { loadNodeRedis } from './clients.js';
+import { loadNodeRedis } from './load.js';
 import type { RedisDriver, SubscriptionHandlers } from './driver.js';
 import { createNodeRedisDriver, type NodeRedisClientLike } from './node-redis-driver.js';
 import { reconnectDelayMs } from './reconnect.js';
@@ -57,6 +57,8 @@ export function createNodeRedisUrlDriver(url: string): RedisDriver {
     incr: gate(inner.incr),
     touchCounter: gate(inner.touchCounter),
     bumpCounter: gate(inner.bumpCounter),
+    getOrClaim: gate(inner.getOrClaim),
+    setIfUnchanged: gate(inner.setIfUnchanged),
     setIfAbsent: gate(inner.setIfAbsent),
     deleteIfEquals: gate(inner.deleteIfEquals),
     scan: gate(inner.scan),

@@ -1,4 +1,4 @@
-import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import type { IoredisClient, IoredisOptions } from './client-types.js';
 import type { RedisDriver } from './driver.js';
 import { createIoredisDriver } from './ioredis-driver.js';
 import { createNodeRedisUrlDriver } from './node-redis-url-driver.js';
@@ -8,11 +8,11 @@ export interface RedisConnectOptions {
   /** A driver you built: used as is. */
   driver?: RedisDriver | undefined;
   /** An ioredis `Redis` or `Cluster` you own (the driver leaves it open). */
-  redis?: Redis | Cluster | undefined;
+  redis?: IoredisClient | undefined;
   /** Redis Cluster seed URLs; the driver owns an ioredis `Cluster`. */
   cluster?: readonly string[] | undefined;
   /** ioredis options (Sentinel `sentinels` + `name`, db, TLS); selects ioredis. */
-  options?: RedisOptions | undefined;
+  options?: IoredisOptions | undefined;
   /** A standalone Redis URL. */
   url?: string | undefined;
 }

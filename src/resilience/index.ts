@@ -1,5 +1,5 @@
 /**
- * `conduit/resilience`: retry, circuit breaker, timeout, bulkhead, fallback, token-bucket rate
+ * `conduit-mcp/resilience`: retry, circuit breaker, timeout, bulkhead, fallback, token-bucket rate
  * limiter and retry budget, composable with `wrap(...)` behind one `execute(fn, { signal })`.
  *
  * Every policy takes an injectable `clock` (default `systemClock`) so tests can drive time by hand.

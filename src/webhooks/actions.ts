@@ -2,7 +2,7 @@ import type { Logger } from '../core/index.js';
 import type { WebhookContext, WebhookEvent, WebhookHandlerFn } from './event.js';
 import { MissingTemplateFieldError, PayloadTemplate, type TemplateEscape } from './template.js';
 
-/** What the invalidate action needs from a cache (`conduit/cache`'s cache fits). */
+/** What the invalidate action needs from a cache (`conduit-mcp/cache`'s cache fits). */
 export interface CacheInvalidator {
   delete(key: string): unknown;
   invalidateTags(tags: string[]): unknown;

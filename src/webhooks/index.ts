@@ -1,5 +1,5 @@
 /**
- * `conduit/webhooks`: a webhook receiver that verifies signatures on the raw bytes (Standard Webhooks,
+ * `conduit-mcp/webhooks`: a webhook receiver that verifies signatures on the raw bytes (Standard Webhooks,
  * Svix, GitHub, Stripe, generic HMAC), refuses replays (timestamp window + de-duplication by event id,
  * in memory or Redis), dispatches by event type with wildcards, and acknowledges only after processing.
  *

@@ -1,19 +1,19 @@
 import { createHash } from 'node:crypto';
-import type { Cluster, Redis, RedisOptions } from 'ioredis';
-import { createIoredisClient } from '../redis/index.js';
+import type { Cluster, Redis } from 'ioredis';
+import { createIoredisClient, type IoredisClient, type IoredisOptions } from '../redis/index.js';
 import type { ClaimResult, DedupeStore } from './dedupe-store.js';
 import { DedupeStoreError } from './errors.js';
 
 /** Options of the Redis de-duplication store. */
 export interface RedisDedupeStoreOptions {
   /** A client you own (not closed by `close()` unless `closeClient`); a Redis `Cluster` works too. */
-  redis?: Redis | Cluster;
+  redis?: IoredisClient;
   /** Hand `redis` over to the store: `close()` closes it. Default false. */
   closeClient?: boolean;
   /** Or a URL; the store then creates and owns its client. */
   url?: string;
   /** Extra ioredis options for a client the store creates. */
-  options?: RedisOptions;
+  options?: IoredisOptions;
   /** Key prefix. Default `conduit:webhook:`. */
   prefix?: string;
 }
@@ -61,10 +61,10 @@ export class RedisDedupeStore implements DedupeStore {
   constructor(options: RedisDedupeStoreOptions) {
     this.prefix = options.prefix ?? 'conduit:webhook:';
     this.owned = !options.redis || options.closeClient === true;
-    if (options.redis) this.client = options.redis;
+    if (options.redis) this.client = options.redis as Redis | Cluster;
     // A bounded wait per command: the handler answers 503 and the sender retries.
     else
-      this.client = createIoredisClient(
+      this.client = createIoredisClient<Redis>(
         { url: options.url, options: { commandTimeout: 2_000, ...options.options } },
         'The Redis webhook de-duplication store',
       );

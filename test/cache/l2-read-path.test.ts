@@ -1,4 +1,4 @@
-import { createClient } from 'redis';
+import { createClient } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCache, createNodeRedisDriver, type RedisDriver } from '../../src/cache/index.js';
 import { decodeEnvelopeFast, encodeEnvelope, type StoredEntry } from '../../src/cache/tiers/envelope.js';
@@ -72,7 +72,7 @@ describe('envelope v2 (header + JSON)', () => {
 
 describe('L2 reads: timeout, breaker and corrupted entries', () => {
   let redis: RedisHandle;
-  const clients: ReturnType<typeof createClient>[] = [];
+  const clients: { quit(): Promise<unknown> }[] = [];
   beforeAll(async () => {
     redis = await startRedis();
   });

@@ -1,4 +1,4 @@
-import { createClient } from 'redis';
+import { createClient } from '@redis/client';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { createCache, createNodeRedisDriver, type TieredCache } from '../../src/cache/index.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CacheOptions, createCache, type TieredCache } from '../../src/cache/index.js';
+import { GET_OR_CLAIM_SCRIPT } from '../../src/redis/driver.js';
 import { TagVersions } from '../../src/cache/tiers/tags.js';
 import { createRecordingLogger, ManualClock } from '../../src/core/index.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
@@ -167,6 +168,10 @@ describe('distributed lock when Redis fails', () => {
     const clock = new ManualClock(Date.now());
     const client = ownClient();
     (client as unknown as { get: unknown }).get = () => Promise.reject(new Error('read failed'));
+    // A fill's first read is the claim script: it fails the same way.
+    const evalFn = client.eval.bind(client) as (...a: unknown[]) => Promise<unknown>;
+    (client as unknown as { eval: unknown }).eval = (...a: unknown[]) =>
+      a[0] === GET_OR_CLAIM_SCRIPT ? Promise.reject(new Error('read failed')) : evalFn(...a);
     const set = client.set.bind(client) as (...a: unknown[]) => Promise<unknown>;
     let lockRefused!: () => void;
     const refused = new Promise<void>((r) => {

@@ -5,6 +5,7 @@ import { chaosConfig } from './lib/gateway.js';
 import { installProcessGuard, processFailures } from './lib/guard.js';
 import { ClientPool, drive, forMs, memoryMb, Recorder } from './lib/load.js';
 import { type ScenarioReport, writeScenario } from './lib/report.js';
+import { testConfig } from '../helpers/gateway-config.js';
 
 installProcessGuard();
 const THRESHOLD = 5;
@@ -29,12 +30,14 @@ let pool: ClientPool;
 beforeAll(async () => {
   upstream = await startChaosUpstream();
   gateway = await startGateway(
-    chaosConfig({
-      baseUrl: upstream.url,
-      timeouts: { total: 5000 },
-      retry: { maxAttempts: 1 },
-      breaker: { failureThreshold: THRESHOLD, recoveryTimeout: RECOVERY_MS, halfOpenMaxCalls: 1 },
-    }),
+    testConfig(
+      chaosConfig({
+        baseUrl: upstream.url,
+        timeouts: { total: 5000 },
+        retry: { maxAttempts: 1 },
+        breaker: { failureThreshold: THRESHOLD, recoveryTimeout: RECOVERY_MS, halfOpenMaxCalls: 1 },
+      }),
+    ),
     { transport: 'http' },
   );
   pool = new ClientPool(gateway.url!, WORKERS);

@@ -8,6 +8,7 @@ import { chaosConfig } from './lib/gateway.js';
 import { installProcessGuard, processFailures } from './lib/guard.js';
 import { ClientPool, drive, forMs, handleCounts, Recorder, round } from './lib/load.js';
 import { type ScenarioReport, writeScenario } from './lib/report.js';
+import { testConfig } from '../helpers/gateway-config.js';
 
 installProcessGuard();
 const SOAK_MS = Number(process.env.CHAOS_SOAK_MS ?? 150_000);
@@ -32,9 +33,11 @@ let pool: ClientPool;
 beforeAll(async () => {
   [redis, upstream] = await Promise.all([startRedis(), startChaosUpstream()]);
   gateway = await startGateway(
-    chaosConfig(
-      { baseUrl: upstream.url, timeouts: { total: 3000 } },
-      { redisUrl: redis.url, prefix: 'soak', cacheTtl: 2000 },
+    testConfig(
+      chaosConfig(
+        { baseUrl: upstream.url, timeouts: { total: 3000 } },
+        { redisUrl: redis.url, prefix: 'soak', cacheTtl: 2000 },
+      ),
     ),
     { transport: 'http' },
   );

@@ -5,6 +5,7 @@ import { chaosConfig } from './lib/gateway.js';
 import { installProcessGuard, processFailures } from './lib/guard.js';
 import { ClientPool, drive, forMs, handleCounts, memoryMb, Recorder } from './lib/load.js';
 import { type ScenarioReport, writeScenario } from './lib/report.js';
+import { testConfig } from '../helpers/gateway-config.js';
 
 installProcessGuard();
 const WORKERS = 16;
@@ -26,7 +27,7 @@ async function withGateway(
   upstreamConfig: Record<string, unknown>,
   body: (pool: ClientPool, gateway: RunningGateway) => Promise<void>,
 ): Promise<void> {
-  const gateway = await startGateway(chaosConfig({ baseUrl: upstream.url, ...upstreamConfig }), {
+  const gateway = await startGateway(testConfig(chaosConfig({ baseUrl: upstream.url, ...upstreamConfig })), {
     transport: 'http',
   });
   const pool = new ClientPool(gateway.url!, WORKERS);

@@ -2,7 +2,6 @@ import { createHmac } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GatewayConfigShape } from '../../src/mcp/index.js';
 import { serveCommand, writeConfig } from '../mcp/helpers/spawn-gateway.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
 import { type ChaosUpstream, startChaosUpstream } from './lib/fault-upstream.js';
@@ -17,6 +16,7 @@ import {
 import { ClientPool, round, type ToolResult } from './lib/load.js';
 import { type GatewayProcess, rssMbOf, spawnGateway, stopGateway } from './lib/processes.js';
 import { type ScenarioReport, writeScenario } from './lib/report.js';
+import type { TestConfigInput } from '../helpers/gateway-config.js';
 
 installProcessGuard();
 const KEY = Buffer.from('chaos-webhook-secret');
@@ -46,7 +46,7 @@ let stdio: { client: Client; transport: StdioClientTransport; listenerUrl: strin
 let pool: ClientPool;
 
 /** Both instances share cache prefix (de-dup keys, L2, bus) and differ in where they say they ran. */
-function config(instance: 'a' | 'b', listener: boolean): GatewayConfigShape {
+function config(instance: 'a' | 'b', listener: boolean): TestConfigInput {
   const c = chaosConfig(
     { baseUrl: upstream.url, timeouts: { total: 5000 }, retry: { maxAttempts: 1 } },
     { redisUrl: redis.url, prefix: 'chaos6', cacheTtl: 600_000 },

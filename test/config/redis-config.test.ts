@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseClusterSeeds } from '../../src/redis/index.js';
-import { ConfigValidationError, parseConfig } from '../../src/config/index.js';
+import { ConfigValidationError, defineConfig, parseConfig } from '../../src/config/index.js';
 import { ConfigError } from '../../src/core/index.js';
 import { createUpstreamClients } from '../../src/mcp/gateway/upstream-clients.js';
 import { noopLogger, systemClock } from '../../src/core/index.js';
@@ -78,7 +78,8 @@ webhooks:
   it('the library face refuses a shared breaker without Redis too (createUpstreamClients)', () => {
     expect(() =>
       createUpstreamClients(
-        { api: { baseUrl: 'http://127.0.0.1:9', breaker: { shared: true } } },
+        defineConfig({ upstreams: { api: { baseUrl: 'http://127.0.0.1:9', breaker: { shared: true } } } })
+          .upstreams,
         { logger: noopLogger, clock: systemClock },
       ),
     ).toThrow(ConfigError);

@@ -34,8 +34,14 @@ webhooks:
 `,
       { env: { HOOK_SECRET: 'whsec_c2VjcmV0' } },
     );
-    expect(config.metrics).toEqual({ enabled: true, path: '/metrics', defaultMetrics: false });
-    expect(config.server.listener).toEqual({ host: '127.0.0.1', port: 3001 });
+    expect(config.metrics).toEqual({ enabled: true, path: '/metrics', defaultMetrics: false, public: false });
+    expect(config.server.listener).toEqual({
+      host: '127.0.0.1',
+      port: 3001,
+      maxConnections: 512,
+      headersTimeout: 10_000,
+      requestTimeout: 30_000,
+    });
     const ep = config.webhooks!.endpoints[0]!;
     expect(ep).toMatchObject({
       secrets: ['whsec_c2VjcmV0'],

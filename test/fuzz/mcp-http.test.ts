@@ -4,6 +4,7 @@ import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { connectV2, textOf } from '../mcp/helpers/clients.js';
 import { assignmentsConfig } from '../mcp/helpers/config.js';
 import { startUpstream, type Upstream } from '../mcp/helpers/upstream.js';
+import { testConfig } from '../helpers/gateway-config.js';
 
 const MAX_BODY = 16 * 1024;
 const HEADERS = {
@@ -19,7 +20,7 @@ beforeAll(async () => {
   upstream = await startUpstream();
   const config = assignmentsConfig(upstream.url);
   config.server = { ...config.server, http: { stateless: true, maxBodyBytes: MAX_BODY } };
-  gateway = await startGateway(config, { transport: 'http' });
+  gateway = await startGateway(testConfig(config), { transport: 'http' });
 });
 
 afterAll(async () => {

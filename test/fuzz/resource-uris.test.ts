@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { startUpstream, type Upstream } from '../mcp/helpers/upstream.js';
 import { resourcesConfig } from '../mcp/resources-helpers.js';
+import { testConfig } from '../helpers/gateway-config.js';
 
 // Resource URIs come from the client: `assignments://{id}` (RFC 6570) is matched, its variable becomes
 // get_assignment's `id`, and that is expanded into the upstream path. Hostile URIs must end as a
@@ -22,7 +23,7 @@ beforeAll(async () => {
   upstream = await startUpstream();
   const config = resourcesConfig(upstream.url);
   config.server = { ...config.server, http: { stateless: true } };
-  gateway = await startGateway(config, { transport: 'http' });
+  gateway = await startGateway(testConfig(config), { transport: 'http' });
 });
 
 afterAll(async () => {

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCache } from '../../src/cache/index.js';
 import { ManualClock } from '../../src/core/index.js';
-import { type RunningGateway, startGateway, type GatewayConfigShape } from '../../src/mcp/index.js';
+import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { startRedis, type RedisHandle } from '../helpers/redis-server.js';
 import { connectV2, textOf } from './helpers/clients.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
+import type { TestConfigInput } from '../helpers/gateway-config.js';
+import { testConfig } from '../helpers/gateway-config.js';
 
 interface Result {
   isError?: boolean;
@@ -13,7 +15,7 @@ interface Result {
   _meta?: Record<string, unknown>;
 }
 
-function cachedConfig(baseUrl: string, redisUrl?: string): GatewayConfigShape {
+function cachedConfig(baseUrl: string, redisUrl?: string): TestConfigInput {
   return {
     server: { name: 'cache-test' },
     cache: {
@@ -79,7 +81,7 @@ describe('cached tools (memory cache, manual clock)', () => {
   beforeEach(async () => {
     upstream.setFault({ kind: 'none' });
     clock = new ManualClock(Date.now());
-    gateway = await startGateway(cachedConfig(upstream.url), {
+    gateway = await startGateway(testConfig(cachedConfig(upstream.url)), {
       transport: 'http',
       clock,
       progressIntervalMs: 0,
@@ -168,12 +170,12 @@ describe('cached tools across two instances sharing Redis', () => {
 
   it('the second instance answers from L2, and an update on one invalidates both', async () => {
     const config = cachedConfig(upstream.url, redis.url);
-    const a = await startGateway(config, { transport: 'http' });
+    const a = await startGateway(testConfig(config), { transport: 'http' });
     // Instance b's cache built here (same prefix and Redis as config.cache) so the test can wait for
     // its bus events; the gateway closes it.
     const cacheB = createCache({ prefix: config.cache!.prefix!, l2: { url: redis.url } });
     await cacheB.ready(); // subscribed to the bus before a publishes anything
-    const b = await startGateway(config, { transport: 'http', cache: cacheB });
+    const b = await startGateway(testConfig(config), { transport: 'http', cache: cacheB });
     const ca = await connectV2(a.url!, 'legacy');
     const cb = await connectV2(b.url!, 'modern');
     try {

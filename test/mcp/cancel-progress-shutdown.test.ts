@@ -3,6 +3,7 @@ import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { connectV1, connectV2, textOf } from './helpers/clients.js';
 import { assignmentsConfig } from './helpers/config.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
+import { testConfig } from '../helpers/gateway-config.js';
 
 type CallOptions = {
   signal?: AbortSignal;
@@ -23,7 +24,7 @@ let gateway: RunningGateway;
 
 beforeAll(async () => {
   upstream = await startUpstream();
-  gateway = await startGateway(assignmentsConfig(upstream.url), {
+  gateway = await startGateway(testConfig(assignmentsConfig(upstream.url)), {
     transport: 'http',
     progressIntervalMs: 30,
   });
@@ -114,7 +115,7 @@ describe.each(clients)('with the %s', (_label, connect) => {
 describe('graceful shutdown over HTTP', () => {
   it('lets in-flight calls finish, refuses new ones, then closes', async () => {
     const up = await startUpstream();
-    const gw = await startGateway(assignmentsConfig(up.url), { transport: 'http' });
+    const gw = await startGateway(testConfig(assignmentsConfig(up.url)), { transport: 'http' });
     const legacy = await connectV2(gw.url!, 'legacy');
     const modern = await connectV2(gw.url!, 'modern');
     up.setFault({ kind: 'hang' });
@@ -145,7 +146,7 @@ describe('graceful shutdown over HTTP', () => {
     const up = await startUpstream();
     const config = assignmentsConfig(up.url);
     config.server = { shutdownTimeout: 100 };
-    const gw = await startGateway(config, { transport: 'http' });
+    const gw = await startGateway(testConfig(config), { transport: 'http' });
     const client = await connectV2(gw.url!, 'legacy');
     up.setFault({ kind: 'hang' });
     const arrived = up.nextRequest();
@@ -175,7 +176,7 @@ describe('a client that goes away mid-call', () => {
     up = await startUpstream();
     const config = assignmentsConfig(up.url);
     config.upstreams.assignments!.timeouts = { total: 600_000, headers: 600_000, body: 600_000 };
-    gw = await startGateway(config, { transport: 'http' });
+    gw = await startGateway(testConfig(config), { transport: 'http' });
   });
   afterAll(async () => {
     await gw?.close();
@@ -236,7 +237,7 @@ describe('a 2025 client of a stateless gateway that goes away mid-call', () => {
     const config = assignmentsConfig(up.url);
     config.upstreams.assignments!.timeouts = { total: 600_000, headers: 600_000, body: 600_000 };
     config.server = { http: { stateless: true } };
-    const gw = await startGateway(config, { transport: 'http' });
+    const gw = await startGateway(testConfig(config), { transport: 'http' });
     try {
       const client = await connectV1(gw.url!);
       up.setFault({ kind: 'hang' });

@@ -1,13 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type GatewayConfig, parseConfig } from '../../src/config/index.js';
-import { createGateway, type GatewayConfigShape } from '../../src/mcp/index.js';
+import { ConfigValidationError, defineConfig, parseConfig } from '../../src/config/index.js';
+import { createGateway } from '../../src/mcp/index.js';
 
-// Compile-time: a validated config is what the gateway takes.
-const _fits = (c: GatewayConfig): GatewayConfigShape => c;
-
-describe('the gateway takes a config parsed by conduit/config', () => {
+describe('the gateway takes a config parsed by conduit-mcp/config', () => {
   it('builds every tool of a parsed YAML config', async () => {
-    const config = await parseConfig(
+    const config = parseConfig(
       `
 upstreams:
   api:
@@ -24,9 +21,48 @@ tools:
 `,
       { format: 'yaml', env: { TOKEN: 'secret-token' }, sourceName: 'test.yaml' },
     );
-    expect(_fits(config).tools).toHaveLength(1);
     const gateway = createGateway(config);
     expect(gateway.toolNames).toEqual(['get_item']);
     await gateway.close();
+  });
+
+  it('a config written in code goes through the same schema: defaults filled, unknown keys refused', async () => {
+    const config = defineConfig({
+      upstreams: { api: { baseUrl: 'http://127.0.0.1:9', breaker: { failureThreshold: 2 } } },
+      tools: [
+        {
+          name: 'get_item',
+          upstream: 'api',
+          path: '/items/{id}',
+          input: { properties: { id: {} }, required: ['id'] },
+        },
+      ],
+    });
+    expect(config.upstreams.api!.breaker).toMatchObject({ recoveryTimeout: 30_000, halfOpenMaxCalls: 1 });
+    expect(config.tools[0]!.method).toBe('GET');
+    const gateway = createGateway(config);
+    expect(gateway.version).toBe(config.server.version);
+    await gateway.close();
+    let caught: unknown;
+    try {
+      // A field the schema lacks is an error, never silently ignored.
+      defineConfig({
+        upstreams: { api: { baseUrl: 'http://127.0.0.1:9', breaker: { recovery: '5s' } } },
+      } as never);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ConfigValidationError);
+    expect((caught as ConfigValidationError).problems[0]!.path).toBe('upstreams.api.breaker');
+    expect((caught as ConfigValidationError).message).toMatch(/recovery/);
+  });
+
+  it('a config written in code gets the cross-checks of a file: a tool naming an unknown upstream', () => {
+    expect(() =>
+      defineConfig({
+        upstreams: { api: { baseUrl: 'http://127.0.0.1:9' } },
+        tools: [{ name: 'get_item', upstream: 'apj', path: '/items' }],
+      }),
+    ).toThrow(/tools\[0\]\.upstream.*"apj"/);
   });
 });

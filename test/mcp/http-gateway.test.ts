@@ -3,6 +3,7 @@ import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { connectV1, connectV2, textOf } from './helpers/clients.js';
 import { assignmentsConfig } from './helpers/config.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
+import { testConfig } from '../helpers/gateway-config.js';
 
 type AnyClient = {
   callTool(params: { name: string; arguments?: Record<string, unknown> }): Promise<unknown>;
@@ -23,38 +24,40 @@ let gateway: RunningGateway;
 beforeAll(async () => {
   upstream = await startUpstream();
   gateway = await startGateway(
-    assignmentsConfig(upstream.url, [
-      {
-        name: 'slow_assignment',
-        upstream: 'assignments',
-        method: 'GET',
-        path: '/assignments/{id}',
-        input: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-        timeout: 150,
-      },
-      {
-        name: 'create_assignment',
-        upstream: 'assignments',
-        method: 'POST',
-        path: '/assignments',
-        input: {
-          type: 'object',
-          properties: {
-            title: { type: 'string' },
-            userId: { type: 'string' },
-            'x-request-id': { type: 'string' },
-          },
-          required: ['title'],
+    testConfig(
+      assignmentsConfig(upstream.url, [
+        {
+          name: 'slow_assignment',
+          upstream: 'assignments',
+          method: 'GET',
+          path: '/assignments/{id}',
+          input: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+          timeout: 150,
         },
-        params: { 'x-request-id': 'header' },
-      },
-      {
-        name: 'plain_text',
-        upstream: 'assignments',
-        method: 'GET',
-        path: '/text',
-      },
-    ]),
+        {
+          name: 'create_assignment',
+          upstream: 'assignments',
+          method: 'POST',
+          path: '/assignments',
+          input: {
+            type: 'object',
+            properties: {
+              title: { type: 'string' },
+              userId: { type: 'string' },
+              'x-request-id': { type: 'string' },
+            },
+            required: ['title'],
+          },
+          params: { 'x-request-id': 'header' },
+        },
+        {
+          name: 'plain_text',
+          upstream: 'assignments',
+          method: 'GET',
+          path: '/text',
+        },
+      ]),
+    ),
     { transport: 'http' },
   );
 });
@@ -185,7 +188,7 @@ describe('gateway errors that are not the upstream answering', () => {
     const dead = await startUpstream();
     const deadUrl = dead.url;
     await dead.close();
-    const gw = await startGateway(assignmentsConfig(deadUrl), { transport: 'http' });
+    const gw = await startGateway(testConfig(assignmentsConfig(deadUrl)), { transport: 'http' });
     try {
       const client = await connectV2(gw.url!, 'legacy');
       const r = (await client.callTool({ name: 'get_assignment', arguments: { id: '1' } })) as Result;
@@ -211,7 +214,7 @@ describe('gateway errors that are not the upstream answering', () => {
       path: '/assignments/{id}',
       input: { type: 'object', properties: { id: { type: 'string' } } },
     });
-    const gw = await startGateway(config, { transport: 'http' });
+    const gw = await startGateway(testConfig(config), { transport: 'http' });
     try {
       const client = await connectV2(gw.url!, 'legacy');
       const notFound = (await client.callTool({
@@ -234,12 +237,14 @@ describe('gateway errors that are not the upstream answering', () => {
   it('refuses a config whose tool names an unknown upstream', async () => {
     const config = assignmentsConfig('http://127.0.0.1:1');
     config.tools[0]!.upstream = 'nope';
-    await expect(startGateway(config, { transport: 'http' })).rejects.toThrow(/names upstream "nope"/);
+    await expect(startGateway(testConfig(config), { transport: 'http' })).rejects.toThrow(
+      /names upstream "nope"/,
+    );
   });
 
   it('refuses a path parameter that is not an input property', async () => {
     const config = assignmentsConfig('http://127.0.0.1:1');
     config.tools[0]!.path = '/assignments/{assignmentId}';
-    await expect(startGateway(config, { transport: 'http' })).rejects.toThrow(/\{assignmentId\}/);
+    await expect(startGateway(testConfig(config), { transport: 'http' })).rejects.toThrow(/\{assignmentId\}/);
   });
 });

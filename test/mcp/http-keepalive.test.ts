@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { assignmentsConfig } from './helpers/config.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
+import { testConfig } from '../helpers/gateway-config.js';
 
 // A tools/call answer on a 2025-era session leaves its SSE headers with the first event (http-server.ts,
 // deferHeaderFlush). On a long call without a progress token the first event is the SSE keep-alive
@@ -12,7 +13,10 @@ let gateway: RunningGateway;
 
 beforeAll(async () => {
   upstream = await startUpstream();
-  gateway = await startGateway(assignmentsConfig(upstream.url), { transport: 'http', sseKeepAliveMs: 40 });
+  gateway = await startGateway(testConfig(assignmentsConfig(upstream.url)), {
+    transport: 'http',
+    sseKeepAliveMs: 40,
+  });
 });
 afterAll(async () => {
   await gateway?.close();

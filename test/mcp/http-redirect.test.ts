@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { connectV2, textOf } from './helpers/clients.js';
+import { testConfig } from '../helpers/gateway-config.js';
 
 interface Result {
   isError?: boolean;
@@ -13,7 +14,7 @@ interface Result {
 }
 
 const SECRET = 'sekret-query-value-777';
-const ID_SCHEMA = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] };
+const ID_SCHEMA = { type: 'object' as const, properties: { id: { type: 'string' } }, required: ['id'] };
 
 // An upstream whose items can be switched to answer with a redirect; it counts the requests it sees.
 let server: Server;
@@ -41,7 +42,7 @@ beforeAll(async () => {
   await once(server, 'listening');
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   gateway = await startGateway(
-    {
+    testConfig({
       server: { name: 'redirect-test', version: '1.0.0' },
       upstreams: {
         api: { baseUrl, auth: { type: 'query', name: 'api_key', value: SECRET }, timeouts: { total: 5000 } },
@@ -65,7 +66,7 @@ beforeAll(async () => {
           invalidates: { tags: ['item:{id}'] },
         },
       ],
-    },
+    }),
     { transport: 'http' },
   );
 });

@@ -5,6 +5,7 @@ import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { connectV1, connectV2, textOf } from './helpers/clients.js';
 import { assignmentsConfig } from './helpers/config.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
+import { testConfig } from '../helpers/gateway-config.js';
 
 const INIT = {
   jsonrpc: '2.0',
@@ -58,7 +59,7 @@ afterAll(async () => {
 describe('DNS rebinding protection (on by default)', () => {
   let gw: RunningGateway;
   beforeAll(async () => {
-    gw = await startGateway(assignmentsConfig(upstream.url), { transport: 'http' });
+    gw = await startGateway(testConfig(assignmentsConfig(upstream.url)), { transport: 'http' });
   });
   afterAll(async () => {
     await gw?.close();
@@ -102,7 +103,7 @@ describe('configured hosts, origins and body limit', () => {
         maxBodyBytes: 2048,
       },
     };
-    const gw = await startGateway(config, { transport: 'http' });
+    const gw = await startGateway(testConfig(config), { transport: 'http' });
     try {
       const port = new URL(gw.url!).port;
       expect((await rawPost(gw.url!, { host: `mcp.internal:${port}` })).status).toBe(200);
@@ -131,7 +132,7 @@ describe('bearer tokens', () => {
   beforeAll(async () => {
     const config = assignmentsConfig(upstream.url);
     config.server = { http: { authTokens: ['first-token-abc', 'second-token-xyz'] } };
-    gw = await startGateway(config, { transport: 'http' });
+    gw = await startGateway(testConfig(config), { transport: 'http' });
   });
   afterAll(async () => {
     await gw?.close();
@@ -174,8 +175,8 @@ describe('stateless mode behind a load balancer', () => {
   it('serves every era when consecutive requests land on different instances', async () => {
     const config = assignmentsConfig(upstream.url);
     config.server = { http: { stateless: true } };
-    const a = await startGateway(config, { transport: 'http' });
-    const b = await startGateway(config, { transport: 'http' });
+    const a = await startGateway(testConfig(config), { transport: 'http' });
+    const b = await startGateway(testConfig(config), { transport: 'http' });
     try {
       const targets = [new URL(a.url!), new URL(b.url!)];
       const hits = [0, 0];
@@ -213,7 +214,7 @@ describe('stateless mode behind a load balancer', () => {
 describe('idle sessions', () => {
   it('closes a 2025-era session unused for sessionIdleMs; the client gets 404 and must initialize again', async () => {
     const clock = new ManualClock(Date.now());
-    const gw = await startGateway(assignmentsConfig(upstream.url), {
+    const gw = await startGateway(testConfig(assignmentsConfig(upstream.url)), {
       transport: 'http',
       clock,
       sessionIdleMs: 60_000,

@@ -1,16 +1,18 @@
 import { createHmac } from 'node:crypto';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GatewayConfigShape, type RunningGateway, startGateway } from '../../src/mcp/index.js';
+import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { parseExposition, seriesValue, sumOf } from '../metrics/exposition.js';
 import { connectV2 } from './helpers/clients.js';
 import { assignmentsConfig } from './helpers/config.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
+import type { TestConfigInput } from '../helpers/gateway-config.js';
+import { testConfig } from '../helpers/gateway-config.js';
 
 const KEY = Buffer.from('metrics-gateway-key-0123456789ab');
 const TOKEN = 'scrape-token-for-tests';
 
-function config(upstreamUrl: string): GatewayConfigShape {
+function config(upstreamUrl: string): TestConfigInput {
   const c = assignmentsConfig(upstreamUrl);
   c.upstreams.assignments = {
     ...c.upstreams.assignments!,
@@ -40,7 +42,7 @@ describe('/metrics on the HTTP transport moves with traffic', () => {
 
   beforeAll(async () => {
     upstream = await startUpstream();
-    running = await startGateway(config(upstream.url), { transport: 'http', port: 0 });
+    running = await startGateway(testConfig(config(upstream.url)), { transport: 'http', port: 0 });
     base = running.url!.replace(/\/mcp$/, '');
   });
   afterAll(async () => {
@@ -160,7 +162,7 @@ describe('metrics.enabled: false', () => {
     const upstream = await startUpstream();
     const c = config(upstream.url);
     c.metrics = { enabled: false };
-    const running = await startGateway(c, { transport: 'http', port: 0 });
+    const running = await startGateway(testConfig(c), { transport: 'http', port: 0 });
     try {
       expect(running.gateway.metrics).toBeUndefined();
       const base = running.url!.replace(/\/mcp$/, '');

@@ -1,12 +1,14 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GatewayConfigShape, type RunningGateway, startGateway } from '../../src/mcp/index.js';
+import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { parseExposition, seriesValue } from '../metrics/exposition.js';
 import { connectV2, textOf } from './helpers/clients.js';
 import { assignmentsConfig } from './helpers/config.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
+import type { TestConfigInput } from '../helpers/gateway-config.js';
+import { testConfig } from '../helpers/gateway-config.js';
 
-function config(upstreamUrl: string): GatewayConfigShape {
+function config(upstreamUrl: string): TestConfigInput {
   const c = assignmentsConfig(upstreamUrl);
   c.upstreams.assignments = {
     ...c.upstreams.assignments!,
@@ -23,7 +25,7 @@ describe('an upstream that keeps answering 429, through the gateway', () => {
 
   beforeAll(async () => {
     upstream = await startUpstream();
-    running = await startGateway(config(upstream.url), { transport: 'http', port: 0 });
+    running = await startGateway(testConfig(config(upstream.url)), { transport: 'http', port: 0 });
   });
   afterAll(async () => {
     await running?.close();

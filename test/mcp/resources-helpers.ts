@@ -3,16 +3,13 @@ import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { InMemoryTransport } from '@modelcontextprotocol/server';
 import { noopLogger } from '../../src/core/index.js';
-import type { Gateway, GatewayConfigShape } from '../../src/mcp/index.js';
+import type { Gateway } from '../../src/mcp/index.js';
 import { serveGatewayStdio } from '../../src/mcp/index.js';
-import type { ResourcesShape } from '../../src/mcp/resources/resources.js';
+import type { TestConfigInput } from '../helpers/gateway-config.js';
 import { assignmentsConfig } from './helpers/config.js';
 
 /** The assignments config plus a `resources` section with `assignments://{id}` backed by get_assignment. */
-export function resourcesConfig(
-  upstreamUrl: string,
-  extra: Partial<GatewayConfigShape> = {},
-): GatewayConfigShape & { resources: ResourcesShape } {
+export function resourcesConfig(upstreamUrl: string, extra: Partial<TestConfigInput> = {}): TestConfigInput {
   return {
     ...assignmentsConfig(upstreamUrl),
     ...extra,

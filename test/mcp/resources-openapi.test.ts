@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/index.js';
+import { type GatewayConfig, loadConfig } from '../../src/config/index.js';
 import { createGateway, startGateway } from '../../src/mcp/index.js';
 import { connectV2 } from './helpers/clients.js';
 import { startWireUpstream, WIRE_SPEC, type WireUpstream } from './helpers/wire-upstream.js';
@@ -108,10 +108,20 @@ describe('a resource template backed by an OpenAPI operation', () => {
 
   it('a library config naming an operation the upstream does not serve is refused at start-up, with a hint', async () => {
     const good = await config('compact');
-    const bad = {
+    const bad: GatewayConfig = {
       ...good,
       resources: {
-        templates: [{ uriTemplate: 'items://{id}', name: 'item', upstream: 'items', operation: 'getItm' }],
+        health: true,
+        recentChanges: true,
+        templates: [
+          {
+            uriTemplate: 'items://{id}',
+            name: 'item',
+            upstream: 'items',
+            operation: 'getItm',
+            mimeType: 'application/json',
+          },
+        ],
       },
     };
     expect(() => createGateway(bad)).toThrow(

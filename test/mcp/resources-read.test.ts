@@ -13,6 +13,7 @@ import { connectV1, connectV2 } from './helpers/clients.js';
 import { assignmentsConfig } from './helpers/config.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
 import { connectStdio, resourcesConfig } from './resources-helpers.js';
+import { testConfig } from '../helpers/gateway-config.js';
 
 let upstream: Upstream;
 let gateway: Gateway;
@@ -20,8 +21,8 @@ let http: RunningGateway;
 
 beforeAll(async () => {
   upstream = await startUpstream();
-  gateway = createGateway(resourcesConfig(upstream.url), { progressIntervalMs: 0 });
-  http = await startGateway(resourcesConfig(upstream.url), { transport: 'http' });
+  gateway = createGateway(testConfig(resourcesConfig(upstream.url)), { progressIntervalMs: 0 });
+  http = await startGateway(testConfig(resourcesConfig(upstream.url)), { transport: 'http' });
 });
 
 afterAll(async () => {
@@ -100,12 +101,12 @@ describe('configured resource templates', () => {
       ...assignmentsConfig(upstream.url),
       resources: { templates: [{ uriTemplate: 'x://{id}', name: 'x', tool: 'nope' }] },
     };
-    expect(() => createGateway(config)).toThrow(ConfigError);
-    expect(() => createGateway(config)).toThrow(/resources\.templates\[0\].*"nope"/);
+    expect(() => createGateway(testConfig(config))).toThrow(ConfigError);
+    expect(() => createGateway(testConfig(config))).toThrow(/resources\.templates\[0\].*"nope"/);
   });
 
   it('without a resources or webhooks section nothing extra is served', async () => {
-    const plain = createGateway(assignmentsConfig(upstream.url));
+    const plain = createGateway(testConfig(assignmentsConfig(upstream.url)));
     try {
       const server = plain.createServer();
       expect(server.server.getCapabilities().resources).toBeUndefined();
@@ -137,7 +138,7 @@ describe('conduit://health', () => {
   it('reports cache statistics when tools are cached', async () => {
     const base = resourcesConfig(upstream.url);
     base.tools[0] = { ...base.tools[0]!, cache: { ttl: 60_000 } };
-    const cached = createGateway(base);
+    const cached = createGateway(testConfig(base));
     const c = await connectStdio(cached, 'v2-legacy');
     try {
       await c.client!.callTool({ name: 'get_assignment', arguments: { id: '1' } });
@@ -154,7 +155,7 @@ describe('conduit://health', () => {
 
 describe('recent_changes', () => {
   it('pages through changes by cursor, oldest first, and an up-to-date cursor gives an empty page', async () => {
-    const own = createGateway(resourcesConfig(upstream.url));
+    const own = createGateway(testConfig(resourcesConfig(upstream.url)));
     const c = await connectStdio(own, 'v2-modern');
     try {
       for (let i = 1; i <= 5; i++)

@@ -13,6 +13,7 @@ import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
 import { connectV1 } from './helpers/clients.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
 import { connectStdio, resourcesConfig, UpdateInbox } from './resources-helpers.js';
+import { testConfig } from '../helpers/gateway-config.js';
 
 let redis: RedisHandle;
 let upstream: Upstream;
@@ -49,8 +50,8 @@ describe('two gateway instances on one Redis', () => {
 
   beforeAll(async () => {
     const config = resourcesConfig(upstream.url, { cache: { prefix: 'it', redis: { url: redis.url } } });
-    a = createGateway(config);
-    b = await startGateway(config, { transport: 'http' });
+    a = createGateway(testConfig(config));
+    b = await startGateway(testConfig(config), { transport: 'http' });
     await a.ready();
   });
 

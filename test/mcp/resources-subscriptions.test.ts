@@ -14,13 +14,14 @@ import {
 import { startUpstream, type Upstream } from './helpers/upstream.js';
 import { connectV1, connectV2 } from './helpers/clients.js';
 import { connectStdio, resourcesConfig, UpdateInbox } from './resources-helpers.js';
+import { testConfig } from '../helpers/gateway-config.js';
 
 let upstream: Upstream;
 let gateway: Gateway;
 
 beforeAll(async () => {
   upstream = await startUpstream();
-  gateway = createGateway(resourcesConfig(upstream.url), { progressIntervalMs: 0 });
+  gateway = createGateway(testConfig(resourcesConfig(upstream.url)), { progressIntervalMs: 0 });
 });
 
 afterAll(async () => {
@@ -133,7 +134,7 @@ describe('2026-07-28 listen streams over Streamable HTTP', () => {
 describe('2026-07-28 listen streams through startGateway (the real HTTP transport)', () => {
   it('a listening client is notified of a published change, and only for its URI', async () => {
     const changes: ChangeFeed = createMemoryChangeFeed();
-    const running = await startGateway(resourcesConfig(upstream.url), {
+    const running = await startGateway(testConfig(resourcesConfig(upstream.url)), {
       transport: 'http',
       port: 0,
       changes,
@@ -174,7 +175,7 @@ describe('feed listeners follow connections', () => {
         };
       },
     };
-    const running = await startGateway(resourcesConfig(upstream.url), {
+    const running = await startGateway(testConfig(resourcesConfig(upstream.url)), {
       transport: 'http',
       changes: counted,
     });

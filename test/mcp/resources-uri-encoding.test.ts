@@ -2,13 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway } from '../../src/mcp/index.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
 import { connectStdio, resourcesConfig } from './resources-helpers.js';
+import { testConfig } from '../helpers/gateway-config.js';
 
 let upstream: Upstream;
 let gateway: Gateway;
 
 beforeAll(async () => {
   upstream = await startUpstream();
-  gateway = createGateway(resourcesConfig(upstream.url), { progressIntervalMs: 0 });
+  gateway = createGateway(testConfig(resourcesConfig(upstream.url)), { progressIntervalMs: 0 });
 });
 
 afterAll(async () => {

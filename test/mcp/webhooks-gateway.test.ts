@@ -2,7 +2,6 @@ import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GatewayConfigShape } from '../../src/mcp/index.js';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import type { ResourceChange } from '../../src/mcp/resources/change-feed.js';
 import { assignmentUpdated } from '../helpers/standard-webhook.js';
@@ -10,6 +9,8 @@ import { connectV2 } from './helpers/clients.js';
 import { assignmentsConfig } from './helpers/config.js';
 import { serveCommand, writeConfig } from './helpers/spawn-gateway.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
+import type { TestConfigInput } from '../helpers/gateway-config.js';
+import { testConfig } from '../helpers/gateway-config.js';
 
 const KEY = Buffer.from('webhook-test-key-0123456789abcdef');
 const SECRET = `whsec_${KEY.toString('base64')}`;
@@ -23,7 +24,7 @@ async function post(url: string, d: ReturnType<typeof delivery>) {
   return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
 }
 
-function webhookConfig(upstreamUrl: string): GatewayConfigShape {
+function webhookConfig(upstreamUrl: string): TestConfigInput {
   const config = assignmentsConfig(upstreamUrl);
   const get = config.tools.find((t) => t.name === 'get_assignment')!;
   get.cache = { ttl: 60_000, key: 'assignment:{id}' };
@@ -57,7 +58,7 @@ describe('webhooks on the HTTP transport', () => {
 
   beforeAll(async () => {
     upstream = await startUpstream();
-    running = await startGateway(webhookConfig(upstream.url), { transport: 'http', port: 0 });
+    running = await startGateway(testConfig(webhookConfig(upstream.url)), { transport: 'http', port: 0 });
     base = running.url!.replace(/\/mcp$/, '');
     running.gateway.changes.subscribe((c) => changes.push(c));
   });

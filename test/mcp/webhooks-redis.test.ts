@@ -7,6 +7,7 @@ import { assignmentUpdated } from '../helpers/standard-webhook.js';
 import { connectV2 } from './helpers/clients.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
 import { connectStdio, resourcesConfig } from './resources-helpers.js';
+import { testConfig } from '../helpers/gateway-config.js';
 
 const KEY = Buffer.from('two-instances-webhook-key-012345');
 
@@ -45,8 +46,8 @@ describe('a webhook received by one of two gateways sharing Redis', () => {
     // B's cache built here, to see when the eviction broadcast reaches it.
     bCache = createCache({ prefix: 'wh', l2: { url: redis.url } });
     [a, b] = await Promise.all([
-      startGateway(config, { transport: 'http' }),
-      startGateway(config, { transport: 'http', cache: bCache }),
+      startGateway(testConfig(config), { transport: 'http' }),
+      startGateway(testConfig(config), { transport: 'http', cache: bCache }),
     ]);
     await bCache.ready(); // subscribed to the invalidation bus
   });

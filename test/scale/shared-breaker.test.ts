@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRecordingLogger, type LogRecord, ManualClock } from '../../src/core/index.js';
-import { type ResourcesConfigShape, type RunningGateway, startGateway } from '../../src/mcp/index.js';
+import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
+import { type TestConfigInput, testConfig } from '../helpers/gateway-config.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
 import { connectV2, textOf } from '../mcp/helpers/clients.js';
 import { startUpstream, type Upstream } from '../mcp/helpers/upstream.js';
@@ -24,7 +25,7 @@ const clock = new ManualClock(1_700_000_000_000);
 let a: Instance;
 let b: Instance;
 
-function config(redisUrl: string, upstreamUrl: string): ResourcesConfigShape {
+function config(redisUrl: string, upstreamUrl: string): TestConfigInput {
   return {
     server: { name: 'shared-breaker', version: '1.0.0', http: { stateless: true } },
     cache: { prefix: 'sb', redis: { url: redisUrl } },
@@ -48,9 +49,9 @@ function config(redisUrl: string, upstreamUrl: string): ResourcesConfigShape {
   };
 }
 
-async function startInstance(cfg: ResourcesConfigShape): Promise<Instance> {
+async function startInstance(cfg: TestConfigInput): Promise<Instance> {
   const logs: LogRecord[] = [];
-  const gateway = await startGateway(cfg, {
+  const gateway = await startGateway(testConfig(cfg), {
     transport: 'http',
     clock,
     logger: createRecordingLogger({}, logs),

@@ -3,6 +3,8 @@ import type { CacheResult, Factory, GetOrSetOptions } from './types.js';
 /** One fill in progress; concurrent misses on its key share it. */
 export interface Flight {
   promise: Promise<CacheResult<unknown>>;
+  /** The tags its value will be written with (to detach it when one is invalidated). */
+  tags: readonly string[] | undefined;
 }
 
 /** A refresh to start once the key's current fill is over. */
@@ -27,10 +29,11 @@ export class Flights {
   /** Registers `run()` as the key's fill; when it settles, the slot is freed and the queued refresh returned. */
   start(
     key: string,
+    tags: readonly string[] | undefined,
     run: () => Promise<CacheResult<unknown>>,
     onDone: (next: PendingRefresh | undefined) => void,
   ): Flight {
-    const flight: Flight = { promise: undefined as unknown as Promise<CacheResult<unknown>> };
+    const flight: Flight = { promise: undefined as unknown as Promise<CacheResult<unknown>>, tags };
     flight.promise = run().finally(() => {
       if (this.inflight.get(key) === flight) this.inflight.delete(key);
       const next = this.refreshAfter.get(key);
@@ -44,6 +47,19 @@ export class Flights {
   /** Queues a refresh of `key` behind its current fill (which still occupies the single-flight slot). */
   refreshAfterCurrent(key: string, refresh: PendingRefresh): void {
     this.refreshAfter.set(key, refresh);
+  }
+
+  /**
+   * An invalidation overtook these fills: later misses must start their own instead of joining one
+   * that may bring back the old value. The detached fills still answer the callers they have.
+   */
+  detach(key: string): void {
+    this.inflight.delete(key);
+    this.refreshAfter.delete(key);
+  }
+
+  detachWhere(pred: (key: string, flight: Flight) => boolean): void {
+    for (const [key, f] of this.inflight) if (pred(key, f)) this.detach(key);
   }
 
   clear(): void {

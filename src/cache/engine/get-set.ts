@@ -1,11 +1,11 @@
 import type { StoredEntry } from '../tiers/envelope.js';
 import { L1Entry } from '../tiers/l1.js';
 import type { FactoryRunner } from './factory-runner.js';
-import { type Flight, Flights } from './flights.js';
+import type { Flight } from './flights.js';
 import { latchMs } from './latch.js';
 import type { PeerLock } from './peer-lock.js';
 import { errorCode } from './signals.js';
-import type { CacheStack } from './stack.js';
+import type { CacheStack, Fill } from './stack.js';
 import type { CacheResult, CacheSource, Factory, GetOrSetOptions } from './types.js';
 
 /**
@@ -13,8 +13,6 @@ import type { CacheResult, CacheSource, Factory, GetOrSetOptions } from './types
  * stale-if-error from L1, then one fill per key (L2, the optional peer lock, the factory, the write).
  */
 export class GetSetHandler {
-  private readonly flights = new Flights();
-
   constructor(
     private readonly stack: CacheStack,
     private readonly runner: FactoryRunner,
@@ -44,7 +42,7 @@ export class GetSetHandler {
       if (stale) return stale;
     }
     counters.l1Misses++;
-    let flight = this.flights.get(key);
+    let flight = this.stack.flights.get(key);
     if (!flight) flight = this.startFlight(key, factory, options, e);
     try {
       const r = await this.runner.untilClosed(flight.promise);
@@ -76,7 +74,7 @@ export class GetSetHandler {
     }
     const swr = options?.staleWhileRevalidateMs ?? settings.swrMs;
     if (age < swr) {
-      if (now >= e.failUntil && !this.flights.has(key)) {
+      if (now >= e.failUntil && !this.stack.flights.has(key)) {
         const f = this.startFlight(key, factory, options, e);
         f.promise.catch(() => {}); // outcome is logged/counted in the flight; callers already have a value
       }
@@ -100,8 +98,9 @@ export class GetSetHandler {
     options: GetOrSetOptions | undefined,
     staleL1: L1Entry | undefined,
   ): Flight {
-    return this.flights.start(
+    return this.stack.flights.start(
       key,
+      options?.tags,
       () => this.fly(key, factory, options, staleL1),
       (next) => {
         if (!next || this.stack.closed) return;
@@ -118,18 +117,31 @@ export class GetSetHandler {
     options: GetOrSetOptions | undefined,
     staleL1: L1Entry | undefined,
   ): Promise<CacheResult<unknown>> {
+    const fill = this.stack.beginFill(key);
+    try {
+      return await this.flyFill(fill, factory, options, staleL1);
+    } finally {
+      this.stack.endFill(fill);
+    }
+  }
+
+  private async flyFill(
+    fill: Fill,
+    factory: Factory<unknown>,
+    options: GetOrSetOptions | undefined,
+    staleL1: L1Entry | undefined,
+  ): Promise<CacheResult<unknown>> {
     const { stack } = this;
+    const { key } = fill;
     const { emitter, counters } = stack.signals;
     const now = stack.settings.clock.now();
     let stale: StoredEntry | undefined = staleL1;
     let staleSource: CacheSource = 'l1';
-    const read = stack.guard.begin(key);
-    const fromL2 = await stack.readL2(key, now);
-    const clean = stack.guard.end(key, read);
+    const fromL2 = await stack.claimL2(fill, options, now);
     if (fromL2) {
       if (now < fromL2.softExpiresAt) {
         if (emitter.has('hit')) emitter.emit('hit', { key, tier: 'l2', stale: false });
-        if (clean) stack.backfill(key, fromL2, now);
+        if (stack.fillClean(fill)) stack.backfill(key, fromL2, now);
         return { value: fromL2.value, source: 'l2', stale: false };
       }
       if (!stale || fromL2.softExpiresAt > stale.softExpiresAt) {
@@ -139,14 +151,16 @@ export class GetSetHandler {
       const swr = options?.staleWhileRevalidateMs ?? stack.settings.swrMs;
       if (!staleL1 && now - fromL2.softExpiresAt < swr) {
         // Stale in L2 only (new instance): serve it and refresh behind.
-        if (clean) stack.backfill(key, fromL2, now);
-        this.flights.refreshAfterCurrent(key, { factory, options });
+        if (stack.fillClean(fill)) stack.backfill(key, fromL2, now);
+        stack.flights.refreshAfterCurrent(key, { factory, options });
         counters.staleServed++;
         if (emitter.has('stale')) emitter.emit('stale', { key, reason: 'swr' });
         return { value: fromL2.value, source: 'l2', stale: true };
       }
     }
     if (emitter.has('miss')) emitter.emit('miss', { key });
+    // Before the factory is called: an invalidation from here on moves a counter this fill recorded.
+    if (options?.tags && options.tags.length > 0) await stack.fillTags(fill, options, now);
 
     const lock = this.lock;
     let token: string | undefined;
@@ -154,12 +168,12 @@ export class GetSetHandler {
       const got = await lock.acquire(key);
       if (typeof got === 'string') token = got;
       else if (got === false && stack.signals.l2State === 'up') {
-        const waited = await this.waitForPeer(key, lock);
+        const waited = await this.waitForPeer(fill, lock);
         if (waited) return waited;
       }
     }
     try {
-      return await this.callFactory(key, factory, options, stale, staleSource);
+      return await this.callFactory(fill, factory, options, stale, staleSource);
     } finally {
       if (token) lock?.release(key, token);
     }
@@ -169,16 +183,17 @@ export class GetSetHandler {
    * Another instance holds the lock: poll L2 for its result, bounded by `waitMs`. Stops early once L2 is
    * known down (the peer's result could not reach us through it anyway).
    */
-  private async waitForPeer(key: string, lock: PeerLock): Promise<CacheResult<unknown> | undefined> {
+  private async waitForPeer(fill: Fill, lock: PeerLock): Promise<CacheResult<unknown> | undefined> {
     const { stack } = this;
+    const { key } = fill;
     const clock = stack.settings.clock;
     const deadline = clock.now() + lock.options.waitMs;
     while (!stack.closed && stack.signals.l2State === 'up' && clock.now() < deadline) {
       await this.runner.delay(lock.options.pollMs);
       const now = clock.now();
-      const read = stack.guard.begin(key);
+      const ticket = stack.guard.begin(key);
       const r = await stack.readL2(key, now);
-      const clean = stack.guard.end(key, read);
+      const clean = stack.guard.end(key, ticket);
       if (r && now < r.softExpiresAt) {
         if (clean) stack.backfill(key, r, now);
         return { value: r.value, source: 'l2', stale: false };
@@ -188,31 +203,32 @@ export class GetSetHandler {
   }
 
   private async callFactory(
-    key: string,
+    fill: Fill,
     factory: Factory<unknown>,
     options: GetOrSetOptions | undefined,
     stale: StoredEntry | undefined,
     staleSource: CacheSource,
   ): Promise<CacheResult<unknown>> {
     const { stack } = this;
+    const { key } = fill;
     const { settings, signals } = stack;
     signals.counters.factoryCalls++;
     let value: unknown;
     try {
       value = await this.runner.run(key, factory, options?.timeoutMs);
     } catch (err) {
-      return this.factoryFailed(key, err, options, stale, staleSource);
+      return this.factoryFailed(fill, err, options, stale, staleSource);
     }
     // Closed meanwhile: its callers were rejected; do not write into a closed cache.
     if (stack.closed) return { value, source: 'factory', stale: false };
     if (value === undefined) {
       if (settings.negativeTtlMs !== undefined) {
-        await stack.write(key, undefined, true, { ...options, ttlMs: settings.negativeTtlMs });
+        await stack.storeFill(fill, undefined, true, { ...options, ttlMs: settings.negativeTtlMs });
       }
       return { value: undefined, source: 'factory', stale: false };
     }
     try {
-      await stack.write(key, value, false, options);
+      await stack.storeFill(fill, value, false, options);
     } catch (err) {
       // Not serializable: hand the value back uncached rather than fail the caller.
       signals.logger.warn(
@@ -225,13 +241,14 @@ export class GetSetHandler {
 
   /** Stale-if-error: the stale value when its window allows, else the factory's error. */
   private factoryFailed(
-    key: string,
+    fill: Fill,
     err: unknown,
     options: GetOrSetOptions | undefined,
     stale: StoredEntry | undefined,
     staleSource: CacheSource,
   ): CacheResult<unknown> {
     const { stack } = this;
+    const { key } = fill;
     const { settings, signals } = stack;
     signals.counters.factoryErrors++;
     signals.emitter.emit('factoryError', { key, error: err });
@@ -243,11 +260,14 @@ export class GetSetHandler {
     if (stale instanceof L1Entry) stale.failUntil = failUntil;
     const sie = options?.staleIfErrorMs ?? settings.sieMs;
     if (stale && now - stale.softExpiresAt < sie && now < stale.hardExpiresAt) {
-      const l1e = stale instanceof L1Entry ? stale : stack.backfill(key, stale, now);
-      if (l1e) {
-        l1e.failUntil = failUntil;
-        // Make sure the throttled entry is the one L1 holds.
-        if (stack.l1.peek(key, now) !== l1e) stack.l1.set(key, l1e, stale.size ?? 64);
+      // A stale copy read before an invalidation that overtook this fill is served, not kept.
+      if (stack.fillClean(fill)) {
+        const l1e = stale instanceof L1Entry ? stale : stack.backfill(key, stale, now);
+        if (l1e) {
+          l1e.failUntil = failUntil;
+          // Make sure the throttled entry is the one L1 holds.
+          if (stack.l1.peek(key, now) !== l1e) stack.l1.set(key, l1e, stale.size ?? 64);
+        }
       }
       signals.counters.staleServed++;
       if (signals.emitter.has('stale')) signals.emitter.emit('stale', { key, reason: 'error' });
@@ -259,6 +279,6 @@ export class GetSetHandler {
 
   /** Forgets in-flight fills (their callers were rejected by the runner). */
   close(): void {
-    this.flights.clear();
+    this.stack.flights.clear();
   }
 }

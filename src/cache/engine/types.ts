@@ -1,6 +1,6 @@
 import type { Clock, Logger } from '../../core/index.js';
 import type { BreakerOptions } from '../../resilience/index.js';
-import type { RedisDriver } from '../../redis/index.js';
+import type { IoredisClient, IoredisOptions, RedisDriver } from '../../redis/index.js';
 import type { L1Options } from '../tiers/l1.js';
 
 /** Where a value came from. */
@@ -71,7 +71,7 @@ export interface L2Options {
    * `bench/cache`; `redis` (an ioredis client) or `options` (ioredis options: Sentinel, db, TLS...)
    * gets ioredis; `driver` wins over all of them.
    */
-  redis?: import('ioredis').Redis | import('ioredis').Cluster;
+  redis?: IoredisClient;
   /**
    * Or a URL (`redis://…`); the cache creates and owns the client: node-redis when neither `redis` nor
    * `options` is given (lazy connect, fail fast while down, reconnect forever with a 500 ms cap),
@@ -84,7 +84,7 @@ export interface L2Options {
    */
   cluster?: readonly string[];
   /** ioredis options for a created client (Sentinel: `sentinels`, `name`); giving them selects ioredis. */
-  options?: import('ioredis').RedisOptions;
+  options?: IoredisOptions;
   /** Or any driver (see `driver.ts`), e.g. node-redis behind the same seam. */
   driver?: RedisDriver;
   /** Default entry TTL when the cache-level `ttlMs` is not given. */

@@ -1,10 +1,18 @@
 import type { Clock } from '../../core/index.js';
-import type { ReadGuard } from '../engine/read-guard.js';
 import type { Signals } from '../engine/signals.js';
-import type { L1 } from '../tiers/l1.js';
 import type { L2 } from '../tiers/l2.js';
 import type { TagVersions } from '../tiers/tags.js';
 import { type Bus, type BusMessage, openBus } from './bus.js';
+
+/** What a peer's invalidation does here: drop L1 copies, and overtake reads and fills in progress. */
+export interface Overtaker {
+  readonly tags: TagVersions;
+  readonly guard: { dirtyAll(): void };
+  overtakeKey(key: string): void;
+  overtakePattern(glob: string): void;
+  overtakeTags(tags: readonly string[]): void;
+  overtakeAll(): void;
+}
 
 /**
  * Keeps this instance's L1 in step with its peers over the bus: applies their invalidations, tells
@@ -17,9 +25,7 @@ export class PeerSync {
 
   constructor(
     l2: L2 | undefined,
-    private readonly l1: L1,
-    private readonly tags: TagVersions,
-    private readonly guard: ReadGuard,
+    private readonly local: Overtaker,
     private readonly signals: Signals,
     private readonly clock: Clock,
   ) {
@@ -54,23 +60,25 @@ export class PeerSync {
   /** A peer's message (own echoes are skipped by the bus). */
   onMessage(m: BusMessage): void {
     this.signals.counters.busReceived++;
-    if (m.t === 'del' || m.t === 'set') this.guard.dirty(m.k);
-    else this.guard.dirtyAll();
+    const local = this.local;
     switch (m.t) {
       case 'del':
       case 'set':
-        this.l1.delete(m.k);
+        local.overtakeKey(m.k);
         break;
       case 'tags': {
         const now = this.clock.now();
-        for (const tag in m.v) this.tags.learn(tag, m.v[tag]!, now);
+        for (const tag in m.v) local.tags.learn(tag, m.v[tag]!, now);
+        // An L2 read in flight may carry an entry whose counters we have just learned are old.
+        local.guard.dirtyAll();
+        local.overtakeTags(Object.keys(m.v));
         break;
       }
       case 'pattern':
-        this.l1.deletePattern(m.p);
+        local.overtakePattern(m.p);
         break;
       case 'clear':
-        this.l1.clear();
+        local.overtakeAll();
         break;
     }
     const emitter = this.signals.emitter;
@@ -93,9 +101,8 @@ export class PeerSync {
   private onUp(): void {
     if (!this.busDown) return;
     this.busDown = false;
-    this.guard.dirtyAll();
-    this.l1.clear();
-    this.tags.forget();
+    this.local.overtakeAll();
+    this.local.tags.forget();
     this.signals.logger.info({}, 'cache: invalidation bus reconnected; L1 cleared');
     this.signals.emitter.emit('busGap', { phase: 'up' });
   }

@@ -47,9 +47,43 @@ export function encodeEnvelope(e: StoredEntry): string {
 
 export type DecodeResult = { ok: true; entry: StoredEntry } | { ok: false; reason: string };
 
+/**
+ * What a fill leaves in an empty L2 slot while its factory runs: `@conduit:f;<fill id>`. It reads as a
+ * miss. An invalidation deletes it like any entry, and the fill writes its value only if the marker is
+ * still there (see `storeIfUnchanged`), so a fill overtaken by an invalidation is never stored.
+ */
+export const FILL_MARK = `${ENVELOPE_MARK}:f;`;
+
+/** `decodeEnvelopeFast`'s reason for a fill marker: a plain miss, not worth a log line. */
+export const FILL_MARKER = 'fill marker';
+
+/**
+ * What identifies the L2 slot's content as a fill saw it: the first bytes and the total byte length.
+ * For an entry that is the header up to the value kind (`@conduit:2;<created>;<soft>;<hard>;v;`: ASCII,
+ * and distinct for every write but two of the same key in the same millisecond with the same TTLs, the
+ * same tags and the same length); for a marker the whole marker. `undefined` when the content cannot be
+ * told apart safely (a foreign value): the fill then does not write L2.
+ */
+export interface SlotStamp {
+  head: string;
+  bytes: number;
+}
+
+export function stampOf(raw: string): SlotStamp | undefined {
+  if (raw.startsWith(FILL_MARK)) return { head: raw, bytes: Buffer.byteLength(raw) };
+  if (!raw.startsWith(HEAD)) return undefined;
+  let end = HEAD.length;
+  for (let i = 0; i < 4; i++) {
+    end = raw.indexOf(';', end) + 1;
+    if (end === 0) return undefined;
+  }
+  return { head: raw.slice(0, end), bytes: Buffer.byteLength(raw) };
+}
+
 /** Decodes an envelope; a string result is why it was refused (the caller logs it, never the value). */
 export function decodeEnvelopeFast(raw: string): StoredEntry | string {
   if (!raw.startsWith(HEAD)) {
+    if (raw.startsWith(FILL_MARK)) return FILL_MARKER;
     return raw.startsWith(`${ENVELOPE_MARK}:`) || raw.startsWith(`{"${ENVELOPE_MARK}"`)
       ? 'unsupported envelope version'
       : 'foreign value (no envelope header)';

@@ -2,7 +2,7 @@ import type { Clock, Logger } from '../../core/index.js';
 import { type DeadlineEntry, DeadlineQueue, TimeoutError } from '../../resilience/index.js';
 import type { RedisDriver, RoundTrip } from '../../redis/index.js';
 import type { StoredEntry } from './envelope.js';
-import { decodeEnvelopeFast, encodeEnvelope } from './envelope.js';
+import { decodeEnvelopeFast, encodeEnvelope, FILL_MARKER, type SlotStamp, stampOf } from './envelope.js';
 import { escapeGlob } from '../glob.js';
 import { randomCounterBase, type TagStore } from './tags.js';
 
@@ -65,6 +65,7 @@ export class L2 implements TagStore {
       if (raw === null) return L2_MISS;
       const entry = decodeEnvelopeFast(raw);
       if (typeof entry === 'string') {
+        if (entry === FILL_MARKER) return L2_MISS; // a fill in progress somewhere: nothing to read yet
         this.logger.warn({ key, reason: entry }, 'cache: ignoring unreadable L2 entry (treated as a miss)');
         return L2_MISS;
       }
@@ -99,6 +100,31 @@ export class L2 implements TagStore {
         },
       );
     });
+  }
+
+  /**
+   * A fill's first read: the entry (as `get`), and the slot's stamp for `storeIfUnchanged`. An empty
+   * slot gets `marker` (living `ttlMs`), so an invalidation that runs while the fill is in progress
+   * leaves a trace the fill's write sees: it deletes the marker.
+   */
+  claim(
+    key: string,
+    marker: string,
+    ttlMs: number,
+  ): Promise<{ entry: StoredEntry | undefined; stamp: SlotStamp | undefined }> {
+    const decode = this.decoder(key);
+    return this.call(() => this.driver.getOrClaim(this.dataPrefix + key, marker, ttlMs)).then((raw) =>
+      raw === null
+        ? { entry: L2_MISS, stamp: { head: marker, bytes: Buffer.byteLength(marker) } }
+        : { entry: decode(raw), stamp: stampOf(raw) },
+    );
+  }
+
+  /** Writes a fill's entry only if the slot still holds what the fill's `claim` saw; true when written. */
+  storeIfUnchanged(key: string, stamp: SlotStamp, payload: string, ttlMs: number): Promise<boolean> {
+    return this.call(() =>
+      this.driver.setIfUnchanged(this.dataPrefix + key, stamp.head, stamp.bytes, payload, ttlMs),
+    );
   }
 
   set(key: string, payload: string, ttlMs: number): Promise<void> {

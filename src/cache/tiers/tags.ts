@@ -129,6 +129,29 @@ export class TagVersions {
     return out;
   }
 
+  /**
+   * True when every counter still has the value a fill recorded at its start (asked of Redis; with
+   * Redis unreadable, only a counter known to have moved says no).
+   */
+  async unchanged(recorded: Record<string, number>, now: number): Promise<boolean> {
+    const names = Object.keys(recorded);
+    if (!this.store) return names.every((t) => (this.known.get(t)?.version ?? 0) === recorded[t]);
+    let fresh: (number | undefined)[];
+    try {
+      fresh = await this.store.fetch(names);
+    } catch {
+      return names.every((t) => {
+        const k = this.known.get(t);
+        return k === undefined || k.version === MISSING || k.version <= recorded[t]!;
+      });
+    }
+    let same = true;
+    names.forEach((tag, i) => {
+      if (this.learn(tag, fresh[i] ?? MISSING, now, true) !== recorded[tag]) same = false;
+    });
+    return same;
+  }
+
   /** Invalidates: new counters (from Redis, or local in L1-only mode). */
   async bump(tags: readonly string[], now: number): Promise<Record<string, number>> {
     const out: Record<string, number> = {};

@@ -183,7 +183,7 @@ export function searchOperations(
 }
 
 /**
- * The JSON Schema validator seam: `InputValidator` from `conduit/mcp` fits it. Kept structural so the
+ * The JSON Schema validator seam: `InputValidator` from `conduit-mcp/mcp` fits it. Kept structural so the
  * config module does not import the gateway.
  */
 export interface ArgumentValidator {

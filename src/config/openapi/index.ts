@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts
- * import { loadOpenApiDocument, openApiTools } from 'conduit/config';
+ * import { loadOpenApiDocument, openApiTools } from 'conduit-mcp/config';
  * const doc = await loadOpenApiDocument('examples/openapi/assignments.openapi.yaml');
  * const { tools } = openApiTools('assignments', { document: 'unused-here', include: { tags: ['assignments'] } }, doc);
  * ```

@@ -1,14 +1,14 @@
 import { type CacheOptions, createCache } from '../../cache/index.js';
 import type { Clock, Logger } from '../../core/index.js';
 import type { GatewayCache } from '../tools/cache-port.js';
-import type { GatewayConfigShape } from './config-shape.js';
+import type { GatewayConfig } from '../../config/index.js';
 
 /**
  * The tiered cache described by `config.cache`: memory, plus Redis when `cache.redis.url` (one server,
  * node-redis) or `cache.redis.cluster` (a Redis Cluster, ioredis `Cluster`) is set.
  */
 export function cacheFromConfig(
-  config: GatewayConfigShape,
+  config: GatewayConfig,
   logger: Logger,
   clock: Clock,
 ): GatewayCache & { ready(): Promise<void> } {

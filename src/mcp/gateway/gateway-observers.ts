@@ -13,11 +13,11 @@ import type {
   WebhookResponse,
 } from '../../webhooks/index.js';
 import type { GatewayCache } from '../tools/cache-port.js';
-import type { GatewayConfigShape } from './config-shape.js';
+import type { GatewayConfig } from '../../config/index.js';
 import { createGatewayWebhooks } from './gateway-webhooks.js';
 
 /** The metrics of `config.metrics` (a registry of their own). */
-export function createGatewayMetricsFor(config: GatewayConfigShape, logger: Logger): GatewayMetrics {
+export function createGatewayMetricsFor(config: GatewayConfig, logger: Logger): GatewayMetrics {
   return createGatewayMetrics({ defaultMetrics: config.metrics?.defaultMetrics ?? false, logger });
 }
 
@@ -36,7 +36,7 @@ export interface GatewayObservers {
  * and the webhook receiver whose actions clear the cache and publish changed resource URIs.
  */
 export function buildGatewayObservers(
-  config: GatewayConfigShape,
+  config: GatewayConfig,
   deps: {
     metrics: GatewayMetrics | undefined;
     clients: ReadonlyMap<string, HttpClient>;

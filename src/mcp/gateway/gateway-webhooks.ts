@@ -20,7 +20,7 @@ import {
   type WebhookHandlerFn,
   type WebhookResponse,
 } from '../../webhooks/index.js';
-import type { WebhookEndpointShape, WebhooksShape } from './config-shape.js';
+import type { WebhookEndpointConfig as EndpointSection, WebhooksConfig } from '../../config/index.js';
 
 /** What the webhook actions need from the gateway. */
 export interface GatewayWebhookDeps {
@@ -39,7 +39,7 @@ export interface GatewayWebhookDeps {
   clock: Clock;
 }
 
-function verifierFor(ep: WebhookEndpointShape): SignatureVerifier {
+function verifierFor(ep: EndpointSection): SignatureVerifier {
   const secrets = ep.secrets;
   const tol = ep.tolerance !== undefined ? { toleranceMs: ep.tolerance } : {};
   switch (ep.scheme) {
@@ -75,7 +75,7 @@ const NO_CACHE: CacheInvalidator = { delete() {}, invalidateTags() {}, invalidat
  * (the `notify` URIs) actions. De-duplication is shared through Redis when the cache uses Redis.
  */
 export function createGatewayWebhooks(
-  config: WebhooksShape,
+  config: WebhooksConfig,
   deps: GatewayWebhookDeps,
 ): { handler: WebhookHandler; close(): Promise<void> } {
   const cache = deps.cache ?? NO_CACHE;

@@ -13,7 +13,7 @@ import type { HttpClient } from '../../http/index.js';
 import { type GatewayMetrics, httpMetricsHook } from '../../metrics/index.js';
 import type { WebhookHandler } from '../../webhooks/index.js';
 import type { GatewayCache } from '../tools/cache-port.js';
-import type { GatewayConfigShape, ToolShape } from './config-shape.js';
+import type { GatewayConfig, ToolConfig } from '../../config/index.js';
 import { type CompiledTool, compileTool } from '../tools/configured-tool.js';
 import { InputValidator } from '../tools/input-validator.js';
 import { createUpstreamClients, upstreamClientsReady } from './upstream-clients.js';
@@ -26,7 +26,6 @@ import {
   checkResourcesConfig,
   createResourceLayer,
   feedReady,
-  type ResourcesConfigPart,
 } from '../resources/resources-layer.js';
 import type { HealthSections } from '../resources/resources-health.js';
 
@@ -85,10 +84,7 @@ export interface Gateway {
 }
 
 /** Builds the tools of a config on an HTTP client per upstream and the shared cache. */
-export function createGateway(
-  config: GatewayConfigShape & ResourcesConfigPart,
-  deps: GatewayDeps = {},
-): Gateway {
+export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Gateway {
   const logger = deps.logger ?? noopLogger;
   const clock = deps.clock ?? systemClock;
   const name = config.server?.name ?? 'conduit';
@@ -129,7 +125,7 @@ export function createGateway(
   let compiled: CompiledTool[];
   let observers: ReturnType<typeof buildGatewayObservers>;
   try {
-    const compile = (tool: ToolShape): CompiledTool => {
+    const compile = (tool: ToolConfig): CompiledTool => {
       const client = clients.get(tool.upstream);
       if (!client) throw new ConfigError(`no HTTP client for upstream "${tool.upstream}"`);
       return compileTool(tool, {

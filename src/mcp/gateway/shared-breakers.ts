@@ -35,8 +35,8 @@ export function createSharedBreakers(
   // Failures surface through commands (and the stores' once-per-outage log lines).
   const commands: Redis | Cluster =
     'cluster' in target
-      ? createClusterClient(target.cluster, { enableOfflineQueue: false }, feature)
-      : createIoredisClient({ url: target.url, options: { enableOfflineQueue: false } }, feature);
+      ? createClusterClient<Cluster>(target.cluster, { enableOfflineQueue: false }, feature)
+      : createIoredisClient<Redis>({ url: target.url, options: { enableOfflineQueue: false } }, feature);
   const sub: Redis | Cluster = commands.duplicate();
   sub.on('error', () => {});
 

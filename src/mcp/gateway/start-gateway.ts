@@ -1,10 +1,10 @@
 import { type Clock, type Logger, noopLogger } from '../../core/index.js';
 import type { GatewayCache } from '../tools/cache-port.js';
 import type { ChangeFeed } from '../resources/change-feed.js';
-import type { GatewayConfigShape } from './config-shape.js';
+import type { GatewayConfig } from '../../config/index.js';
 import { createGateway, type Gateway } from './gateway.js';
-import type { ResourcesConfigPart } from '../resources/resources-layer.js';
 import { serveHttp } from '../transport/http-server.js';
+import type { ListenerLimits } from '../transport/listener-limits.js';
 import { type SideListener, startSideListener } from '../transport/side-listener.js';
 import { sideRoutes } from '../transport/side-routes.js';
 import { serveGatewayStdio } from '../transport/stdio-server.js';
@@ -24,7 +24,7 @@ export interface StartGatewayOptions {
   changes?: ChangeFeed;
   /** Progress heartbeat interval for long calls, ms (default 5000). */
   progressIntervalMs?: number;
-  /** HTTP: a 2025-era session unused this long is closed. Default 30 min. */
+  /** HTTP: a 2025-era session unused this long is closed; overrides `server.http.sessionIdleTimeout`. */
   sessionIdleMs?: number;
   /** HTTP: interval of the SSE keep-alive comments on open streams, ms (default 15 s). */
   sseKeepAliveMs?: number;
@@ -49,7 +49,7 @@ const DEFAULT_SHUTDOWN_MS = 10_000;
 
 /** Starts `conduit serve`: the configured tools over stdio or Streamable HTTP. */
 export async function startGateway(
-  config: GatewayConfigShape & ResourcesConfigPart,
+  config: GatewayConfig,
   options: StartGatewayOptions = {},
 ): Promise<RunningGateway> {
   const logger = options.logger ?? noopLogger;
@@ -71,6 +71,10 @@ export async function startGateway(
         logger,
         ...(config.metrics?.path ? { metricsPath: config.metrics.path } : {}),
         ...(config.metrics?.token ? { metricsToken: config.metrics.token } : {}),
+        // Without a metrics token, `/metrics` is as closed as the MCP endpoint unless opened on purpose.
+        ...(config.metrics?.public !== true && http.authTokens?.length
+          ? { clientTokens: http.authTokens }
+          : {}),
         ...(http.allowedHosts ? { allowedHosts: http.allowedHosts } : {}),
       });
     if (options.transport === 'http') {
@@ -85,6 +89,10 @@ export async function startGateway(
         ...(http.authTokens ? { authTokens: http.authTokens } : {}),
         ...(http.maxBodyBytes !== undefined ? { maxBodyBytes: http.maxBodyBytes } : {}),
         stateless: http.stateless ?? false,
+        ...limitsOf(http),
+        ...(http.maxSessions !== undefined ? { maxSessions: http.maxSessions } : {}),
+        ...(http.maxBatchSize !== undefined ? { maxBatchSize: http.maxBatchSize } : {}),
+        ...(http.sessionIdleTimeout !== undefined ? { sessionIdleMs: http.sessionIdleTimeout } : {}),
         logger,
         ...(options.clock ? { clock: options.clock } : {}),
         ...(options.sessionIdleMs !== undefined ? { sessionIdleMs: options.sessionIdleMs } : {}),
@@ -105,6 +113,7 @@ export async function startGateway(
       side = await startSideListener(routes, {
         host: listener.host ?? '127.0.0.1',
         port: options.listenerPort ?? listener.port,
+        ...limitsOf(listener),
         logger,
       });
     } else if (config.webhooks)
@@ -132,6 +141,19 @@ export async function startGateway(
     await gateway.close();
     throw err;
   }
+}
+
+/** The config's listener bounds (ms) as the listener's options. */
+function limitsOf(l: {
+  maxConnections?: number | undefined;
+  headersTimeout?: number | undefined;
+  requestTimeout?: number | undefined;
+}): ListenerLimits {
+  const limits: ListenerLimits = {};
+  if (l.maxConnections !== undefined) limits.maxConnections = l.maxConnections;
+  if (l.headersTimeout !== undefined) limits.headersTimeoutMs = l.headersTimeout;
+  if (l.requestTimeout !== undefined) limits.requestTimeoutMs = l.requestTimeout;
+  return limits;
 }
 
 function once(fn: () => Promise<void>): () => Promise<void> {

@@ -1,12 +1,12 @@
 import { type Clock, ConfigError, type Logger } from '../../core/index.js';
 import { createHttpClient, type HttpClient, type HttpClientOptions } from '../../http/index.js';
 import type { HttpBreakerOptions, HttpRetryOptions } from '../../http/index.js';
-import type { BreakerShape, GatewayConfigShape, RetryShape, UpstreamShape } from './config-shape.js';
+import type { BreakerConfig, GatewayConfig, RetryConfig, UpstreamConfig } from '../../config/index.js';
 import { redisTargetOf } from '../../redis/index.js';
 import { createSharedBreakers, type SharedBreakers } from './shared-breakers.js';
 
 /** Config retry (durations in ms) to the HTTP client's retry options. */
-export function retryOptions(r: RetryShape): HttpRetryOptions | false {
+export function retryOptions(r: RetryConfig): HttpRetryOptions | false {
   if (r.maxAttempts !== undefined && r.maxAttempts <= 1) return false;
   const o: HttpRetryOptions = {};
   if (r.maxAttempts !== undefined) o.maxAttempts = r.maxAttempts;
@@ -18,7 +18,7 @@ export function retryOptions(r: RetryShape): HttpRetryOptions | false {
 }
 
 /** Config breaker to the resilience breaker model. */
-export function breakerOptions(b: BreakerShape): HttpBreakerOptions {
+export function breakerOptions(b: BreakerConfig): HttpBreakerOptions {
   const o: HttpBreakerOptions = {};
   if (b.window?.type === 'count') {
     o.model = { kind: 'count', size: b.window.size, failureRateThreshold: b.window.failureRate };
@@ -38,7 +38,7 @@ export function breakerOptions(b: BreakerShape): HttpBreakerOptions {
 /** The HTTP client options for one configured upstream: auth, headers, phase timeouts, resilience. */
 export function upstreamClientOptions(
   name: string,
-  upstream: UpstreamShape,
+  upstream: UpstreamConfig,
   deps: { logger: Logger; clock: Clock; onMetrics?: HttpClientOptions['onMetrics'] },
 ): HttpClientOptions {
   const headers: Record<string, string> = { ...(upstream.headers ?? {}) };
@@ -97,7 +97,7 @@ export interface UpstreamClientsDeps {
    * The gateway's `cache` section: its Redis (and prefix) backs the breakers of upstreams with
    * `breaker.shared: true`. Without a Redis there, such a config is refused (a `ConfigError`).
    */
-  cache?: GatewayConfigShape['cache'];
+  cache?: GatewayConfig['cache'];
 }
 
 const sharedReady = new WeakMap<ReadonlyMap<string, HttpClient>, Promise<void>>();
@@ -116,7 +116,7 @@ export function upstreamClientsReady(clients: ReadonlyMap<string, HttpClient>): 
  * over two connections for all of them, closed with the last of those clients.
  */
 export function createUpstreamClients(
-  upstreams: Readonly<Record<string, UpstreamShape>>,
+  upstreams: Readonly<Record<string, UpstreamConfig>>,
   deps: UpstreamClientsDeps,
 ): Map<string, HttpClient> {
   const shared = Object.entries(upstreams).filter(([, u]) => u.breaker?.shared === true);

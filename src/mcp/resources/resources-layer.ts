@@ -9,33 +9,26 @@ import { type Clock, ConfigError, type Logger } from '../../core/index.js';
 import type { HttpClient } from '../../http/index.js';
 import { type ChangeFeed, createMemoryChangeFeed } from './change-feed.js';
 import { createRedisChangeFeed } from './change-feed-redis.js';
-import type { GatewayConfigShape } from '../gateway/config-shape.js';
+import type { GatewayConfig, ResourcesConfig, ResourceTemplateConfig } from '../../config/index.js';
 import { attachResourceSubscriptions, changeFeedEventBus } from './notifications.js';
 import { RECENT_CHANGES_TOOL, registerRecentChangesTool } from './recent-changes.js';
 import {
   type CompiledResourceTemplate,
   compileResourceTemplates,
   registerResources,
-  type ResourcesShape,
-  type ResourceTemplateShape,
   type TemplateRunner,
   type ToolRunner,
 } from './resources.js';
 import { templateTargetIndex } from '../../config/index.js';
 import { HealthSections } from './resources-health.js';
 
-/** The part of the config this layer adds: `resources` is optional everywhere. */
-export type ResourcesConfigPart = { resources?: ResourcesShape | undefined };
-/** The gateway config with its `resources` section. */
-export type ResourcesConfigShape = GatewayConfigShape & ResourcesConfigPart;
-
 /** Resources, subscriptions and `recent_changes` are served when `resources` or `webhooks` is configured. */
-export function resourcesEnabled(config: ResourcesConfigShape): boolean {
+export function resourcesEnabled(config: GatewayConfig): boolean {
   return config.resources !== undefined || config.webhooks !== undefined;
 }
 
 /** Refuses a `resources` section that names unknown tools or reuses names (before anything is built). */
-export function checkResourcesConfig(config: ResourcesConfigShape): void {
+export function checkResourcesConfig(config: GatewayConfig): void {
   const r = config.resources;
   if (!r) return;
   const known = new Set(config.tools.map((t) => t.name));
@@ -61,8 +54,8 @@ export function checkResourcesConfig(config: ResourcesConfigShape): void {
  * own tool in tools mode.
  */
 function templateRunner(
-  config: ResourcesConfigShape,
-  shape: ResourceTemplateShape,
+  config: GatewayConfig,
+  shape: ResourceTemplateConfig,
   tool: (name: string) => ToolRunner,
 ): TemplateRunner | undefined {
   if (shape.tool !== undefined) {
@@ -85,7 +78,7 @@ function templateRunner(
  * when `cache.redis.url` or `cache.redis.cluster` is set, so changes reach every instance; in-memory
  * otherwise.
  */
-export function changeFeedFromConfig(config: GatewayConfigShape, logger: Logger): ChangeFeed {
+export function changeFeedFromConfig(config: GatewayConfig, logger: Logger): ChangeFeed {
   const url = config.cache?.redis?.url;
   const cluster = config.cache?.redis?.cluster;
   if (!url && !cluster?.length) return createMemoryChangeFeed();
@@ -123,9 +116,9 @@ export interface ResourceLayer {
   register(server: McpServer): void;
 }
 
-export function createResourceLayer(config: ResourcesConfigShape, deps: ResourceLayerDeps): ResourceLayer {
+export function createResourceLayer(config: GatewayConfig, deps: ResourceLayerDeps): ResourceLayer {
   const enabled = resourcesEnabled(config);
-  const r = config.resources ?? {};
+  const r: Partial<ResourcesConfig> = config.resources ?? {};
   const health = new HealthSections(deps.clients, deps.cache, () => deps.clock.now());
   const events = changeFeedEventBus(deps.changes, deps.clock);
   const runTool =

@@ -8,43 +8,19 @@ import {
   ResourceTemplate,
   type ServerContext,
 } from '@modelcontextprotocol/server';
-import { checkTemplateTarget, type TemplateTargetIndex } from '../../config/index.js';
+import {
+  checkTemplateTarget,
+  type ResourceTemplateConfig,
+  type TemplateTargetIndex,
+} from '../../config/index.js';
 import { ConfigError } from '../../core/index.js';
 import { ERROR_META_KEY } from '../tools/error-result.js';
-
-/**
- * One configured resource template, read by calling a tool (or an OpenAPI operation) with the URI's
- * variables. Give `tool`, or `upstream` and `operation`.
- */
-export interface ResourceTemplateShape {
-  /** RFC 6570 template, e.g. `assignments://{id}`. */
-  uriTemplate: string;
-  name: string;
-  title?: string | undefined;
-  description?: string | undefined;
-  /** The configured tool that answers a read; each template variable becomes its argument. */
-  tool?: string | undefined;
-  /** With `operation`: an upstream with an `openapi` section, in compact or tools mode. */
-  upstream?: string | undefined;
-  /** With `upstream`: the operationId that answers a read. */
-  operation?: string | undefined;
-  mimeType?: string | undefined;
-}
-
-/** The `resources` section of the config. */
-export interface ResourcesShape {
-  /** Serve `conduit://health`. Default true. */
-  health?: boolean | undefined;
-  /** Serve the `recent_changes` tool. Default true. */
-  recentChanges?: boolean | undefined;
-  templates?: ResourceTemplateShape[] | undefined;
-}
 
 /** Runs a configured tool by name, through the gateway's resilient and cached path. */
 export type ToolRunner = (args: Record<string, unknown>, ctx: ServerContext) => Promise<CallToolResult>;
 
 export interface CompiledResourceTemplate {
-  shape: ResourceTemplateShape;
+  shape: ResourceTemplateConfig;
   run: ToolRunner;
   /** JSON Schema `type` of each input property, to turn URI strings into the types the tool expects. */
   types: Record<string, unknown>;
@@ -61,7 +37,7 @@ export interface TemplateRunner {
 }
 
 /** "tool get_item" or "operation getItem of items": how messages name what a template reads through. */
-export function templateTargetLabel(shape: ResourceTemplateShape): string {
+export function templateTargetLabel(shape: ResourceTemplateConfig): string {
   return shape.tool !== undefined
     ? `tool ${shape.tool}`
     : `operation ${shape.operation} of ${shape.upstream}`;
@@ -72,9 +48,9 @@ export function templateTargetLabel(shape: ResourceTemplateShape): string {
  * `conduit validate` runs) and binds it to its runner; throws ConfigError naming the bad entry.
  */
 export function compileResourceTemplates(
-  templates: readonly ResourceTemplateShape[],
+  templates: readonly ResourceTemplateConfig[],
   index: TemplateTargetIndex,
-  runner: (shape: ResourceTemplateShape) => TemplateRunner | undefined,
+  runner: (shape: ResourceTemplateConfig) => TemplateRunner | undefined,
   validator: jsonSchemaValidator,
 ): CompiledResourceTemplate[] {
   const names = new Set<string>();

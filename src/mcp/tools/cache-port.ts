@@ -1,5 +1,5 @@
 /**
- * What the gateway needs from the tiered cache (`conduit/cache`'s `createCache` satisfies it; see
+ * What the gateway needs from the tiered cache (`conduit-mcp/cache`'s `createCache` satisfies it; see
  * docs/architecture.md). Kept as a port so the library face can take any cache with this shape.
  */
 export interface CacheLookup<T> {

@@ -5,7 +5,7 @@ import { AbortedError, type Clock, ConfigError, isAbortError, type Logger } from
 import { type HttpClient, type HttpResponse, InvalidJsonError } from '../../http/index.js';
 import { type ToolSeries, toolOutcomeOf, toolOutcomeOfLookup } from '../../metrics/index.js';
 import type { GatewayCache, GetOrSetOptions } from './cache-port.js';
-import type { ToolShape } from '../gateway/config-shape.js';
+import type { ToolConfig } from '../../config/index.js';
 import { errorResult } from './error-result.js';
 import { countingValidator, type InputValidator } from './input-validator.js';
 import { KeyTemplate, stableStringify } from './key-template.js';
@@ -84,7 +84,7 @@ export async function sharedFetch<T>(
  * The input schema the tool publishes and enforces: closed (`additionalProperties: false`) unless the
  * tool says `allowUnlistedArguments`, so a client cannot slip `admin=true` or `owner_id` past it.
  */
-export function strictInput(tool: ToolShape): Record<string, unknown> {
+export function strictInput(tool: ToolConfig): Record<string, unknown> {
   const input = (tool.input ?? EMPTY_OBJECT_SCHEMA) as Record<string, unknown>;
   if (tool.allowUnlistedArguments === true) return input;
   const extra = input.additionalProperties;
@@ -96,7 +96,7 @@ export function strictInput(tool: ToolShape): Record<string, unknown> {
   return { ...input, additionalProperties: false };
 }
 
-export function compileTool(tool: ToolShape, rt: ToolRuntime): CompiledTool {
+export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
   const input = strictInput(tool);
   for (const name of pathParamNames(tool.path)) {
     const props = (input as { properties?: Record<string, unknown> }).properties ?? {};

@@ -5,7 +5,7 @@ import { resolveInvocation, searchOperations } from '../../config/openapi/index.
 import type { CompiledTool } from './configured-tool.js';
 import { errorResult } from './error-result.js';
 import type { InputValidator } from './input-validator.js';
-import type { ToolShape } from '../gateway/config-shape.js';
+import type { ToolConfig } from '../../config/index.js';
 import { successResult } from './tool-result.js';
 
 /**
@@ -17,7 +17,7 @@ import { successResult } from './tool-result.js';
 export function compactModeTools(
   set: OpenApiToolSet,
   validator: InputValidator,
-  compile: (tool: ToolShape) => CompiledTool,
+  compile: (tool: ToolConfig) => CompiledTool,
 ): CompiledTool[] {
   const compact = set.compact;
   if (!compact) return [];

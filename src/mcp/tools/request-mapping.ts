@@ -1,7 +1,7 @@
 import { type ReservedRequestNames, reservedArgumentProblem } from '../../config/index.js';
 import { ConfigError } from '../../core/index.js';
 import { CommaSeparated, type HttpMethod, RequestValidationError } from '../../http/index.js';
-import type { ParamLocation, WireShape } from '../gateway/config-shape.js';
+import type { ParamLocation, ToolWireConfig } from '../../config/index.js';
 
 /** Where each argument goes, decided once per tool from its config. */
 export interface RequestMapping {
@@ -49,7 +49,7 @@ export function buildRequestMapping(
   path: string,
   inputSchema: Record<string, unknown> | undefined,
   explicit: Readonly<Record<string, ParamLocation>> | undefined,
-  wire?: WireShape | undefined,
+  wire?: Partial<ToolWireConfig> | undefined,
   reserved: ReservedRequestNames = NOTHING_RESERVED,
 ): RequestMapping {
   const upper = method.toUpperCase() as HttpMethod;

@@ -27,7 +27,7 @@ export interface ResilientCallContext {
 
 /** Cache policy of a hand-written tool. */
 export interface ResilientCachePolicy<A> {
-  /** The cache to answer from (`createCache()` of `conduit/cache`, or anything with the same shape). */
+  /** The cache to answer from (`createCache()` of `conduit-mcp/cache`, or anything with the same shape). */
   store: GatewayCache;
   /** The entry's key for these arguments, e.g. `({ id }) => \`assignment:${id}\``. */
   key: (args: A) => string;
@@ -45,7 +45,7 @@ export interface ResilientToolOptions<A> {
   output?: StandardSchemaWithJSON | Record<string, unknown>;
   /** Name used in error messages ("Upstream "x" answered HTTP 503 …"). Default: the tool name. */
   upstream?: string;
-  /** Resilience around the handler, e.g. `wrap(retry({...}), breaker)` from `conduit/resilience`. */
+  /** Resilience around the handler, e.g. `wrap(retry({...}), breaker)` from `conduit-mcp/resilience`. */
   policy?: Policy;
   /** Time limit of one call, retries included; the handler's signal aborts when it expires. */
   timeoutMs?: number;

@@ -1,6 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { validateHostHeader, validateOriginHeader } from '@modelcontextprotocol/server';
+import { validateHostHeader } from '@modelcontextprotocol/server';
+import { OriginPolicy } from './origin-policy.js';
+import { ANONYMOUS, bearerPrincipal, type Principal } from './principal.js';
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 
@@ -27,7 +29,10 @@ function entryHostname(entry: string): string {
 export interface GuardConfig {
   /** Hostnames the Host header may name besides loopback (and the bound address); `['*']` turns the check off. */
   allowedHosts: string[] | undefined;
-  /** Origins (hostnames or full origins) browsers may call from besides loopback; `['*']` turns the check off. */
+  /**
+   * Origins browsers may call from besides loopback: full origins (scheme, host and port compared) or
+   * bare host names (any scheme and port); `['*']` turns the check off.
+   */
   allowedOrigins: string[] | undefined;
   /** Accepted bearer tokens; empty or undefined = no auth. */
   authTokens: string[] | undefined;
@@ -36,7 +41,8 @@ export interface GuardConfig {
 }
 
 export type GuardVerdict =
-  | { ok: true }
+  /** `principal`: who the request authenticated as (`ANONYMOUS` without client auth). */
+  | { ok: true; principal: Principal }
   | { ok: false; status: number; message: string; headers?: Record<string, string> };
 
 /**
@@ -46,8 +52,9 @@ export type GuardVerdict =
  */
 export class RequestGuard {
   private readonly hosts: string[] | undefined;
-  private readonly origins: string[] | undefined;
+  private readonly origins: OriginPolicy | undefined;
   private readonly tokenDigests: Buffer[];
+  private readonly principals: Principal[];
 
   constructor(config: GuardConfig) {
     const defaults = [...LOOPBACK_NAMES];
@@ -59,8 +66,9 @@ export class RequestGuard {
       : [...defaults, ...(config.allowedHosts ?? []).map((h) => bracketed(entryHostname(h)))];
     this.origins = config.allowedOrigins?.includes('*')
       ? undefined
-      : [...LOOPBACK_NAMES, ...(config.allowedOrigins ?? []).map(entryHostname)];
+      : new OriginPolicy(config.allowedOrigins ?? []);
     this.tokenDigests = (config.authTokens ?? []).filter((t) => t.length > 0).map(digest);
+    this.principals = this.tokenDigests.map((_, i) => bearerPrincipal(i));
   }
 
   check(req: IncomingMessage): GuardVerdict {
@@ -73,16 +81,16 @@ export class RequestGuard {
           message: `Forbidden: Host header ${JSON.stringify(req.headers.host ?? '')} is not allowed (DNS rebinding protection). Add the hostname to server.http.allowedHosts if this server is reached under that name.`,
         };
     }
-    if (this.origins) {
-      const origin = validateOriginHeader(req.headers.origin, this.origins);
-      if (!origin.ok)
-        return {
-          ok: false,
-          status: 403,
-          message: `Forbidden: Origin ${JSON.stringify(req.headers.origin ?? '')} is not allowed. Add it to server.http.allowedOrigins to let that web page call this server.`,
-        };
+    if (this.origins && !this.origins.admits(req.headers.origin)) {
+      return {
+        ok: false,
+        status: 403,
+        message: `Forbidden: Origin ${JSON.stringify(req.headers.origin ?? '')} is not allowed (scheme, host and port are compared). Add it to server.http.allowedOrigins to let that web page call this server.`,
+      };
     }
-    if (this.tokenDigests.length > 0 && !this.tokenAccepted(req.headers.authorization)) {
+    if (this.tokenDigests.length === 0) return { ok: true, principal: ANONYMOUS };
+    const principal = this.tokenPrincipal(req.headers.authorization);
+    if (!principal) {
       return {
         ok: false,
         status: 401,
@@ -91,17 +99,23 @@ export class RequestGuard {
         headers: { 'www-authenticate': 'Bearer realm="conduit"' },
       };
     }
-    return { ok: true };
+    return { ok: true, principal };
   }
 
-  private tokenAccepted(header: string | undefined): boolean {
+  /** True when the request carries one of the client tokens (or none are configured). */
+  authenticates(req: IncomingMessage): boolean {
+    return this.tokenDigests.length === 0 || this.tokenPrincipal(req.headers.authorization) !== undefined;
+  }
+
+  private tokenPrincipal(header: string | undefined): Principal | undefined {
     const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!match) return false;
+    if (!match) return undefined;
     const given = digest(match[1]!);
-    let ok = false;
+    let matched = -1;
     // Compare against every token (no early exit) so timing does not tell which one matched.
-    for (const d of this.tokenDigests) ok = timingSafeEqual(given, d) || ok;
-    return ok;
+    for (let i = 0; i < this.tokenDigests.length; i++)
+      if (timingSafeEqual(given, this.tokenDigests[i]!)) matched = i;
+    return matched === -1 ? undefined : this.principals[matched];
   }
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
 import { createMcpHandler, isInitializeRequest, isLegacyRequest } from '@modelcontextprotocol/server';
@@ -8,9 +8,15 @@ import { type Clock, type Logger, systemClock } from '../../core/index.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { cancelOnClose } from './cancel-on-close.js';
 import { RequestGuard } from './http-guards.js';
+import { shutdownHttp } from './http-shutdown.js';
+import { createLimitedServer, type ListenerLimits } from './listener-limits.js';
+import { PostTracker } from './post-tracker.js';
+import type { Principal } from './principal.js';
+import { readBody, refuseTooLarge } from './request-body.js';
+import { SessionRegistry } from './session-registry.js';
 import type { SideRoutes } from './side-routes.js';
 
-export interface HttpServeOptions {
+export interface HttpServeOptions extends ListenerLimits {
   /** Default 127.0.0.1: reachable from this machine only. */
   host?: string;
   /** Default 0 (an ephemeral port; read `url`). */
@@ -26,6 +32,10 @@ export interface HttpServeOptions {
   stateless?: boolean;
   /** A 2025-era session unused this long is closed (the client must initialize again). Default 30 min. */
   sessionIdleMs?: number;
+  /** 2025-era sessions open at once; more initializes are answered 503. Default 1000. */
+  maxSessions?: number;
+  /** Messages in one JSON-RPC batch; a larger batch is refused whole (400). Default 10. */
+  maxBatchSize?: number;
   /** Interval of the SSE keep-alive comments on open streams, ms (the SDK's default, 15 s, when absent). */
   sseKeepAliveMs?: number;
   logger: Logger;
@@ -42,9 +52,15 @@ export interface HttpGatewayServer {
 }
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
-const DEFAULT_SESSION_IDLE_MS = 30 * 60_000;
-/** After the deadline aborts running calls, how long their error results get to be written. */
-const ABORT_GRACE_MS = 1000;
+export const DEFAULT_SESSION_IDLE_MS = 30 * 60_000;
+export const DEFAULT_MAX_SESSIONS = 1000;
+export const DEFAULT_MAX_BATCH_SIZE = 10;
+
+function sendJsonRpcError(res: ServerResponse, code: number, message: string): void {
+  if (res.headersSent) return void res.end();
+  res.writeHead(400, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+}
 
 function sendJsonError(
   res: ServerResponse,
@@ -79,27 +95,19 @@ function deferHeaderFlush(res: ServerResponse, body: unknown): void {
   if (typeof method === 'string' && ANSWERED_METHODS.has(method)) res.flushHeaders = noFlush;
 }
 
-/** Reads the request body up to `limit` bytes; undefined when it is larger. */
-async function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 /**
  * Serves the gateway over MCP Streamable HTTP on node:http. The 2026-07-28 era is per-request by
  * design; 2025-era clients get sessions (default) or stateless serving (`stateless: true`).
+ * Each request: route → guard (Host, Origin, token → principal) → body (size, JSON, batch size) →
+ * by era: a session of this principal, a new session, or the per-request handler.
  */
 export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Promise<HttpGatewayServer> {
   const host = options.host ?? '127.0.0.1';
   const path = options.path ?? '/mcp';
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const maxBatch = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
   const log = options.logger;
+  const clock = options.clock ?? systemClock;
   const guard = new RequestGuard({
     allowedHosts: options.allowedHosts,
     allowedOrigins: options.allowedOrigins,
@@ -125,62 +133,90 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
   });
   const serveStateless = statelessHandler ? toNodeHandler(statelessHandler, handlerOptions) : undefined;
   const serveModern = toNodeHandler(modernHandler, handlerOptions);
-  const sessions = new Map<string, NodeStreamableHTTPServerTransport>();
-  // Clients that vanish without DELETE would otherwise keep their session (and its McpServer) forever.
-  const lastSeen = new Map<string, number>();
-  const idleMs = options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
-  const clock = options.clock ?? systemClock;
-  let sweepTimer: unknown;
-  const sweep = () => {
-    const cutoff = clock.now() - idleMs;
-    for (const [id, seen] of lastSeen) {
-      if (seen > cutoff) continue;
-      const transport = sessions.get(id);
-      sessions.delete(id);
-      lastSeen.delete(id);
-      log.debug({ idleMs }, 'closing an idle MCP session');
-      void transport?.close();
-    }
-    sweepTimer = clock.setTimeout(sweep, Math.min(idleMs, 60_000));
-  };
-  sweepTimer = clock.setTimeout(sweep, Math.min(idleMs, 60_000));
+  const sessions = new SessionRegistry({
+    idleMs: options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS,
+    maxSessions: options.maxSessions ?? DEFAULT_MAX_SESSIONS,
+    clock,
+    logger: log,
+  });
   let closing = false;
 
-  const serveLegacySession = async (req: IncomingMessage, res: ServerResponse, body: unknown) => {
+  const openSession = async (req: IncomingMessage, res: ServerResponse, body: unknown, owner: Principal) => {
+    if (closing) return sendJsonError(res, 503, 'The server is shutting down.', { connection: 'close' });
+    if (!sessions.tryInitialize()) {
+      log.warn({ sessions: sessions.size }, 'session cap reached: initialize refused');
+      return sendJsonError(
+        res,
+        503,
+        'Too many open sessions: retry later, or raise server.http.maxSessions.',
+        { 'retry-after': '5' },
+      );
+    }
+    try {
+      const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
+        sessionIdGenerator: randomUUID,
+        maxRequestBodySize: maxBody,
+        ...keepAlive,
+        onsessioninitialized: (id: string): void => sessions.add(id, transport, owner),
+        onsessionclosed: (id) => sessions.remove(id),
+      });
+      transport.onclose = () => {
+        if (transport.sessionId) sessions.remove(transport.sessionId);
+      };
+      await gateway.createServer().connect(transport);
+      await transport.handleRequest(req, res, body);
+    } finally {
+      sessions.settleInitialize();
+    }
+  };
+
+  const serveLegacy = async (req: IncomingMessage, res: ServerResponse, body: unknown, who: Principal) => {
     const sessionId = req.headers['mcp-session-id'];
     if (typeof sessionId === 'string') {
-      const transport = sessions.get(sessionId);
+      // Another principal's session id is answered exactly like an unknown one.
+      const transport = sessions.lookup(sessionId, who);
       if (!transport)
         return sendJsonError(res, 404, 'Session not found: start a new session with initialize.');
-      lastSeen.set(sessionId, clock.now());
       if (req.method === 'POST') cancelOnClose(transport, res, body);
       return transport.handleRequest(req, res, body);
     }
     if (req.method !== 'POST' || !isInitializeRequest(body))
       return sendJsonError(res, 400, 'Bad Request: no Mcp-Session-Id header; send initialize first.');
-    if (closing) return sendJsonError(res, 503, 'The server is shutting down.', { connection: 'close' });
-    const transport = new NodeStreamableHTTPServerTransport({
-      sessionIdGenerator: randomUUID,
-      maxRequestBodySize: maxBody,
-      ...keepAlive,
-      onsessioninitialized: (id) => {
-        sessions.set(id, transport);
-        lastSeen.set(id, clock.now());
-      },
-      onsessionclosed: (id) => {
-        sessions.delete(id);
-        lastSeen.delete(id);
-      },
-    });
-    transport.onclose = () => {
-      if (transport.sessionId) {
-        sessions.delete(transport.sessionId);
-        lastSeen.delete(transport.sessionId);
-      }
-    };
-    const server = gateway.createServer();
-    await server.connect(transport);
-    await transport.handleRequest(req, res, body);
+    return openSession(req, res, body, who);
+  };
+
+  const tooLarge = (req: IncomingMessage, res: ServerResponse): false => {
+    refuseTooLarge(req, res, () =>
+      sendJsonError(res, 413, `Payload too large: the limit is ${maxBody} bytes.`),
+    );
+    return false;
+  };
+
+  /** The parsed POST body (undefined for other methods), or false once the request was answered. */
+  const readJson = async (req: IncomingMessage, res: ServerResponse): Promise<unknown> => {
+    if (req.method !== 'POST') return undefined;
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBody) return tooLarge(req, res);
+    const read = await readBody(req, maxBody);
+    if (read.kind === 'aborted') return false;
+    if (read.kind === 'too_large') return tooLarge(req, res);
+    let body: unknown;
+    try {
+      body = JSON.parse(read.text);
+    } catch {
+      sendJsonError(res, 400, 'Parse error: the body is not valid JSON.');
+      return false;
+    }
+    if (Array.isArray(body) && body.length > maxBatch) {
+      log.info({ messages: body.length, maxBatch }, 'JSON-RPC batch refused');
+      sendJsonRpcError(
+        res,
+        -32600,
+        `Invalid Request: a batch of ${body.length} messages; the limit is ${maxBatch} (server.http.maxBatchSize). Send fewer at once.`,
+      );
+      return false;
+    }
+    return body;
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -195,46 +231,23 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
       log.info({ status: verdict.status, method: req.method }, 'request refused');
       return sendJsonError(res, verdict.status, verdict.message, verdict.headers);
     }
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > maxBody)
-      return sendJsonError(res, 413, `Payload too large: the limit is ${maxBody} bytes.`, {
-        connection: 'close',
-      });
-    if (serveStateless) return serveStateless(req, res);
-    // Stateful: read the body once, then route by protocol era.
-    let body: unknown;
-    if (req.method === 'POST') {
-      const text = await readBody(req, maxBody);
-      if (text === undefined)
-        return sendJsonError(res, 413, `Payload too large: the limit is ${maxBody} bytes.`, {
-          connection: 'close',
-        });
-      try {
-        body = JSON.parse(text);
-      } catch {
-        return sendJsonError(res, 400, 'Parse error: the body is not valid JSON.');
-      }
-    }
+    const body = await readJson(req, res);
+    if (body === false) return;
+    if (serveStateless) return serveStateless(req, res, body);
     deferHeaderFlush(res, body);
     // A known 2025 session id settles the era without building a web Request to classify it.
     const sessionId = req.headers['mcp-session-id'];
-    if (typeof sessionId === 'string' && sessions.has(sessionId)) return serveLegacySession(req, res, body);
+    if (typeof sessionId === 'string' && sessions.has(sessionId))
+      return serveLegacy(req, res, body, verdict.principal);
     const probe = await toWebRequest(req, body);
     if (await isLegacyRequest(probe, body, { maxRequestBodySize: maxBody }))
-      return serveLegacySession(req, res, body);
+      return serveLegacy(req, res, body, verdict.principal);
     return serveModern(req, res, body);
   };
 
-  // POST exchanges still writing their answer; shutdown waits for them (SSE GET streams never end).
-  let activePosts = 0;
-  let postsIdle: (() => void) | undefined;
-  const server = createServer((req, res) => {
-    if (req.method === 'POST') {
-      activePosts++;
-      res.once('close', () => {
-        if (--activePosts === 0) postsIdle?.();
-      });
-    }
+  const posts = new PostTracker();
+  const server = createLimitedServer(options, (req, res) => {
+    posts.track(req, res);
     handle(req, res).catch((err: unknown) => {
       log.error({ err: err instanceof Error ? err.message : String(err) }, 'MCP HTTP request failed');
       sendJsonError(res, 500, 'Internal server error');
@@ -248,42 +261,20 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
   log.info({ url, stateless: Boolean(options.stateless) }, 'MCP Streamable HTTP listening');
 
   let closed: Promise<void> | undefined;
+  const parts = {
+    server,
+    gateway,
+    sessions,
+    posts,
+    handlers: [modernHandler, statelessHandler],
+    logger: log,
+  };
   return {
     url,
     server,
     close(deadlineMs) {
-      closed ??= (async () => {
-        closing = true;
-        clock.clearTimeout(sweepTimer);
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        const started = Date.now();
-        log.info({ inFlight: gateway.inFlight, deadlineMs }, 'shutting down: waiting for calls in flight');
-        let finished = await gateway.drain(deadlineMs);
-        if (!finished) {
-          log.warn({ inFlight: gateway.inFlight }, 'shutdown deadline reached: aborting the calls in flight');
-          // The aborted calls return their "cut short" results at once; let those reach the clients.
-          finished = await gateway.drain(ABORT_GRACE_MS);
-        }
-        if (finished && activePosts > 0) {
-          // Tool handlers are done; give their responses the rest of the deadline to be written.
-          const left = Math.max(ABORT_GRACE_MS, deadlineMs - (Date.now() - started));
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, left);
-            timer.unref();
-            postsIdle = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-        }
-        await Promise.allSettled([...sessions.values()].map((t) => t.close()));
-        sessions.clear();
-        lastSeen.clear();
-        await Promise.allSettled([modernHandler.close(), statelessHandler?.close()]);
-        server.closeAllConnections();
-        await stopped;
-      })();
+      closing = true;
+      closed ??= shutdownHttp(parts, deadlineMs);
       return closed;
     },
   };

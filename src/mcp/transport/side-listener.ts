@@ -1,7 +1,7 @@
 import { once } from 'node:events';
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../core/index.js';
+import { createLimitedServer, type ListenerLimits } from './listener-limits.js';
 import type { SideRoutes } from './side-routes.js';
 
 export interface SideListener {
@@ -15,13 +15,13 @@ export interface SideListener {
 
 /**
  * Stdio mode: MCP runs on stdin/stdout, so webhooks and `/metrics` get a small HTTP listener of their
- * own (`server.listener`).
+ * own (`server.listener`), with the same bounds on connections and on slow senders as the MCP one.
  */
 export async function startSideListener(
   routes: SideRoutes,
-  options: { host: string; port: number; logger: Logger },
+  options: { host: string; port: number; logger: Logger } & ListenerLimits,
 ): Promise<SideListener> {
-  const server = createServer((req, res) =>
+  const server = createLimitedServer(options, (req, res) =>
     routes(req, res, () => {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
       res.end('Not found: this listener serves webhooks and metrics only\n');

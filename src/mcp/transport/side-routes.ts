@@ -11,8 +11,10 @@ export type SideRoutes = (req: IncomingMessage, res: ServerResponse, next: () =>
 export interface SideRoutesOptions {
   /** Default `/metrics`. */
   metricsPath?: string;
-  /** Bearer token scrapers must send; none = no scraper auth. */
+  /** Bearer token scrapers must send; wins over `clientTokens`. */
   metricsToken?: string;
+  /** Without `metricsToken`: the MCP client tokens, any of which opens `/metrics`; none = open. */
+  clientTokens?: string[];
   /** Host names `/metrics` may be reached under besides loopback (DNS-rebinding guard). */
   allowedHosts?: string[];
   /** The address the listener binds. */
@@ -24,8 +26,8 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /**
  * The non-MCP paths of the gateway: `/metrics` (Host-checked against DNS rebinding like the MCP
- * endpoint; no Origin check — scrapers send none; a bearer token when `metricsToken` is set, separate
- * from the MCP client tokens) and the configured webhook endpoints (authenticated by their signatures
+ * endpoint; no Origin check — scrapers send none; a bearer token: `metricsToken` when set, else any
+ * MCP client token when client auth is on) and the configured webhook endpoints (authenticated by their signatures
  * only: senders come from anywhere, under any Host name).
  */
 export function sideRoutes(gateway: Gateway, options: SideRoutesOptions): SideRoutes | undefined {
@@ -41,6 +43,15 @@ export function sideRoutes(gateway: Gateway, options: SideRoutesOptions): SideRo
     bindHost: options.bindHost,
   });
   const token = options.metricsToken ? digest(options.metricsToken) : undefined;
+  const clientGuard =
+    !token && options.clientTokens?.length
+      ? new RequestGuard({
+          allowedHosts: ['*'],
+          allowedOrigins: ['*'],
+          authTokens: options.clientTokens,
+          bindHost: options.bindHost,
+        })
+      : undefined;
   const refuse = (
     res: ServerResponse,
     status: number,
@@ -64,6 +75,13 @@ export function sideRoutes(gateway: Gateway, options: SideRoutesOptions): SideRo
             'www-authenticate': 'Bearer realm="conduit-metrics"',
           });
       }
+      if (clientGuard && !clientGuard.authenticates(req))
+        return refuse(
+          res,
+          401,
+          'Unauthorized: send "Authorization: Bearer <token>" with one of server.http.authTokens (or set metrics.token; metrics.public: true opens /metrics).\n',
+          { 'www-authenticate': 'Bearer realm="conduit-metrics"' },
+        );
       return scrape(req, res);
     }
     if (webhooks?.endpointFor(p)) return webhooks(req, res);

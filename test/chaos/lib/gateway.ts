@@ -1,12 +1,12 @@
-import type { GatewayConfigShape, ToolShape, UpstreamShape } from '../../../src/mcp/index.js';
+import type { TestConfigInput, ToolInput, UpstreamInput } from '../../helpers/gateway-config.js';
 
-const idInput = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] };
+const idInput = { type: 'object' as const, properties: { id: { type: 'string' } }, required: ['id'] };
 
 /** The chaos tools: an uncached read, a cached read (stale-if-error), and an invalidating update. */
 export function chaosConfig(
-  upstream: UpstreamShape,
-  extra: { redisUrl?: string; prefix?: string; tools?: ToolShape[]; cacheTtl?: number } = {},
-): GatewayConfigShape {
+  upstream: UpstreamInput,
+  extra: { redisUrl?: string; prefix?: string; tools?: ToolInput[]; cacheTtl?: number } = {},
+): TestConfigInput {
   return {
     server: { name: 'chaos-gateway', version: '1.0.0', http: { stateless: true }, shutdownTimeout: 2000 },
     cache: {

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { GatewayConfigShape } from '../../../src/mcp/index.js';
+import type { GatewayConfigInput } from '../../helpers/gateway-config.js';
 import { crashMonitorArgs } from './guard.js';
 
 const root = resolve(import.meta.dirname, '../../..');
@@ -30,7 +30,7 @@ process.once('exit', () => {
  * Spawns `conduit serve --transport http --port 0` with `config` (and the crash monitor preloaded);
  * resolves with its URL once listening.
  */
-export async function spawnGateway(config: GatewayConfigShape): Promise<GatewayProcess> {
+export async function spawnGateway(config: GatewayConfigInput): Promise<GatewayProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'conduit-chaos-'));
   const file = join(dir, 'conduit.json');
   writeFileSync(file, JSON.stringify(config));

@@ -1,7 +1,10 @@
-import type { GatewayConfigShape, ToolShape } from '../../../src/mcp/index.js';
+import type { TestConfigInput, ToolInput } from '../../helpers/gateway-config.js';
 
-/** The assignments tools used across the gateway tests, pointed at `baseUrl`. */
-export function assignmentsConfig(baseUrl: string, extraTools: ToolShape[] = []): GatewayConfigShape {
+/**
+ * The assignments tools used across the gateway tests, pointed at `baseUrl`, as written in a file
+ * (run it through `testConfig` for the gateway).
+ */
+export function assignmentsConfig(baseUrl: string, extraTools: ToolInput[] = []): TestConfigInput {
   return {
     server: { name: 'test-gateway', version: '1.0.0' },
     upstreams: { assignments: { baseUrl, timeouts: { total: 5000 } } },

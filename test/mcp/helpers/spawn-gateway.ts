@@ -2,13 +2,13 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { GatewayConfigShape } from '../../../src/mcp/index.js';
+import type { GatewayConfigInput } from '../../helpers/gateway-config.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 const cli = join(root, 'src/cli/main.ts');
 
 /** Writes the config to a temp file. */
-export function writeConfig(config: GatewayConfigShape): string {
+export function writeConfig(config: GatewayConfigInput): string {
   const dir = mkdtempSync(join(tmpdir(), 'conduit-mcp-'));
   const path = join(dir, 'conduit.json');
   writeFileSync(path, JSON.stringify(config));

@@ -1,6 +1,6 @@
 import { createCache, type TieredCache } from '../../../src/cache/index.js';
-import type { GatewayConfigShape } from '../../../src/mcp/index.js';
 import { type RunningGateway, startGateway } from '../../../src/mcp/index.js';
+import { type TestConfigInput, testConfig } from '../../helpers/gateway-config.js';
 
 /** One gateway instance of a test cluster, with its own cache object so tests can watch its bus. */
 export interface Instance {
@@ -12,7 +12,7 @@ export interface Instance {
 }
 
 /** Config for the cluster: the assignments API with a cached read and an invalidating update. */
-export function clusterConfig(upstreamUrl: string, redisUrl: string, prefix: string): GatewayConfigShape {
+export function clusterConfig(upstreamUrl: string, redisUrl: string, prefix: string): TestConfigInput {
   return {
     server: { name: 'scale-gateway', version: '1.0.0', http: { stateless: true } },
     cache: { prefix, redis: { url: redisUrl } },
@@ -43,7 +43,7 @@ export function clusterConfig(upstreamUrl: string, redisUrl: string, prefix: str
 }
 
 /** Starts one stateless HTTP gateway over a cache on the shared Redis (L2 + bus). */
-export async function startInstance(config: GatewayConfigShape): Promise<Instance> {
+export async function startInstance(config: TestConfigInput): Promise<Instance> {
   const cache = createCache({
     prefix: config.cache?.prefix ?? 'conduit',
     l2: { url: config.cache!.redis!.url },
@@ -57,7 +57,7 @@ export async function startInstance(config: GatewayConfigShape): Promise<Instanc
       if (received >= waiters[i]!.at) waiters.splice(i, 1)[0]!.resolve();
     }
   });
-  const gateway = await startGateway(config, { transport: 'http', cache });
+  const gateway = await startGateway(testConfig(config), { transport: 'http', cache });
   return {
     gateway,
     cache,

@@ -1,0 +1,97 @@
+import type { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
+import type { Clock, Logger } from '../../core/index.js';
+import { type Principal, samePrincipal } from './principal.js';
+
+interface Session {
+  transport: NodeStreamableHTTPServerTransport;
+  /** Who opened it: only requests from the same principal may use it. */
+  owner: Principal;
+  lastSeen: number;
+}
+
+/** Options of a {@link SessionRegistry}. */
+export interface SessionRegistryOptions {
+  /** A session unused this long is closed (the client must initialize again). */
+  idleMs: number;
+  /** Sessions open at once (initializing ones included); more initializes are refused. */
+  maxSessions: number;
+  clock: Clock;
+  logger: Logger;
+}
+
+/**
+ * The 2025-era sessions of one HTTP listener: who owns each, when it was last used, and how many there
+ * may be. A session id presented by anyone but its owner is treated exactly like an unknown one, so
+ * the id alone (leaked in a log or a proxy) is not a credential.
+ */
+export class SessionRegistry {
+  private readonly sessions = new Map<string, Session>();
+  private initializing = 0;
+  private sweepTimer: unknown;
+  private readonly sweepEveryMs: number;
+
+  constructor(private readonly options: SessionRegistryOptions) {
+    this.sweepEveryMs = Math.min(options.idleMs, 60_000);
+    this.sweepTimer = options.clock.setTimeout(() => this.sweep(), this.sweepEveryMs);
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** True when this id names an open session (of anyone): the request is 2025-era. */
+  has(id: string): boolean {
+    return this.sessions.has(id);
+  }
+
+  /** The session's transport when it exists and `principal` owns it; marks it used. */
+  lookup(id: string, principal: Principal): NodeStreamableHTTPServerTransport | undefined {
+    const s = this.sessions.get(id);
+    if (!s || !samePrincipal(s.owner, principal)) return undefined;
+    s.lastSeen = this.options.clock.now();
+    return s.transport;
+  }
+
+  /**
+   * Holds a place for a session about to initialize; false when the cap is reached. The returned
+   * place is given back by {@link settleInitialize} once the initialize request is answered.
+   */
+  tryInitialize(): boolean {
+    if (this.sessions.size + this.initializing >= this.options.maxSessions) return false;
+    this.initializing++;
+    return true;
+  }
+
+  settleInitialize(): void {
+    this.initializing--;
+  }
+
+  add(id: string, transport: NodeStreamableHTTPServerTransport, owner: Principal): void {
+    this.sessions.set(id, { transport, owner, lastSeen: this.options.clock.now() });
+  }
+
+  remove(id: string): void {
+    this.sessions.delete(id);
+  }
+
+  /** Stops the idle sweep and closes every session. */
+  async closeAll(): Promise<void> {
+    this.options.clock.clearTimeout(this.sweepTimer);
+    const open = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.allSettled(open.map((s) => s.transport.close()));
+  }
+
+  // Clients that vanish without DELETE would otherwise keep their session (and its McpServer) forever.
+  private sweep(): void {
+    const { clock, idleMs, logger } = this.options;
+    const cutoff = clock.now() - idleMs;
+    for (const [id, s] of this.sessions) {
+      if (s.lastSeen > cutoff) continue;
+      this.sessions.delete(id);
+      logger.debug({ idleMs }, 'closing an idle MCP session');
+      void s.transport.close();
+    }
+    this.sweepTimer = clock.setTimeout(() => this.sweep(), this.sweepEveryMs);
+  }
+}

@@ -289,7 +289,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
 }
 
 /** Operations an `openapi` section leaves out, and what was changed to serve others: one warning each. */
-function logOpenApiNotes(sets: GatewayConfigShape['openapiSets'], logger: Logger): void {
+function logOpenApiNotes(sets: GatewayConfig['openapiSets'], logger: Logger): void {
   for (const set of Object.values(sets ?? {})) {
     for (const err of set.leftOut ?? [])
       logger.warn(

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
-import { createLogger, type Logger } from '../core/index.js';
+import { createLogger, type Logger, summarizingLogger } from '../core/index.js';
 import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { logLevelOption, usageErrors, portOption } from './options.js';
@@ -42,10 +42,14 @@ export async function serveCommand(args: string[], io: CliIo, deps: ServeDeps = 
   const envLevel = logLevelOption(io.env.LOG_LEVEL, 'LOG_LEVEL');
 
   const config = await loadConfig(values.config, { env: io.env });
-  const logger: Logger = (deps.createLogger ?? createLogger)({
+  const baseLogger: Logger = (deps.createLogger ?? createLogger)({
     level: flagLevel ?? envLevel ?? config.logging.level,
     name: 'conduit',
   });
+  // An outage can fail thousands of calls a second: identical failures become one count per interval.
+  const interval = config.logging.summaryInterval;
+  const summarized = interval > 0 ? summarizingLogger(baseLogger, { intervalMs: interval }) : undefined;
+  const logger: Logger = summarized ?? baseLogger;
   // Loaded lazily: `validate` and `--help` should not pay for the MCP SDK.
   const { startGateway } = await import('../mcp/index.js');
   let running: Awaited<ReturnType<typeof startGateway>>;
@@ -92,6 +96,7 @@ export async function serveCommand(args: string[], io: CliIo, deps: ServeDeps = 
   } finally {
     for (const cleanup of cleanups) cleanup();
   }
+  summarized?.close();
   logger.info({}, 'stopped');
   return ExitCode.OK;
 }

@@ -84,6 +84,11 @@ const loggingSchema = strictObject({
       error: 'expected one of trace, debug, info, warn, error, silent',
     })
     .default('info'),
+  /**
+   * Repeated identical warnings and errors (same message, event, code, upstream, route, …) are
+   * written once in full, then as one count per this interval. 0 writes every line.
+   */
+  summaryInterval: duration().default(10_000),
 });
 
 // --- cache --------------------------------------------------------------------------------------
@@ -183,6 +188,8 @@ const breakerSchema = strictObject({
   halfOpenMaxCalls: count({ min: 1 }).default(1),
   /** Share transitions with every instance through `cache.redis` (one instance's open protects all). */
   shared: flag().default(false),
+  /** A 2xx whose body is not the JSON the tool expected (declared JSON, or an `output` schema) is a failure. */
+  countInvalidJson: flag().default(true),
 });
 
 const bulkheadSchema = strictObject({

@@ -20,6 +20,8 @@ export class Call {
   aborted: AbortedError | null = null;
   lastError: unknown = null;
   timer: unknown = undefined;
+  /** The success body must parse as JSON inside the attempt (see `RequestOptions.expectJson`). */
+  expectJson: boolean | 'if-declared' = false;
   private logUrlCache: string | undefined;
   constructor(
     readonly client: CallOwner,

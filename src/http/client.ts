@@ -11,7 +11,14 @@ import {
   noopLogger,
   systemClock,
 } from '../core/index.js';
-import { BODY_EXCERPT_BYTES, errorCode, HttpStatusError, NetworkError } from './errors.js';
+import {
+  BODY_EXCERPT_BYTES,
+  errorCode,
+  HttpClientClosedError,
+  HttpStatusError,
+  NetworkError,
+  UpstreamRateLimitedError,
+} from './errors.js';
 import type { Output, Schema } from './json.js';
 import { type Page, type PageFetcher, type PaginateOptions, paginate } from './pagination.js';
 import { assertSafePath, expandPath, InvalidPathError } from './path-template.js';
@@ -28,7 +35,7 @@ import type {
   RequestOptions,
 } from './types.js';
 import { Redactor } from './redact.js';
-import { HttpResponse } from './response.js';
+import { HttpResponse, parseJsonBody } from './response.js';
 import { TimeoutError, type TimeoutPhase } from './timeout.js';
 import { BufferingHandler, type RawResponse } from './transport.js';
 import { finalError, retryAfterMs } from './retry-rules.js';
@@ -36,6 +43,7 @@ import { finalError, retryAfterMs } from './retry-rules.js';
 const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 const RETRYABLE_BY_DEFAULT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 const NEEDS_KEY = new Set(['POST', 'PATCH']);
+const DEFAULT_HOLD_MAX_MS = 300_000;
 
 class Client implements HttpClient {
   readonly upstream: string;
@@ -58,6 +66,12 @@ class Client implements HttpClient {
   private readonly clock: Clock;
   private readonly onMetrics: ((e: HttpMetricsEvent) => void) | undefined;
   private readonly pipeline: HttpPipeline;
+  /** Until when the upstream's last 429 asked for no calls (epoch ms; 0 = no hold). */
+  private holdUntil = 0;
+  /** Longest hold one Retry-After may set; 0 when holding is off. */
+  private readonly holdMaxMs: number;
+  /** `expectJson` bodies are parsed inside the attempt (the breaker's `countInvalidJson`). */
+  private readonly jsonInAttempt: boolean;
   private closed = false;
 
   constructor(options: HttpClientOptions) {
@@ -114,6 +128,14 @@ class Client implements HttpClient {
       });
       this.ownsDispatcher = true;
     }
+    const b = options.breaker;
+    this.jsonInAttempt = !(
+      typeof b === 'object' &&
+      b !== null &&
+      (b as { countInvalidJson?: boolean }).countInvalidJson === false
+    );
+    const hold = options.retryAfterHold;
+    this.holdMaxMs = hold === false ? 0 : positive(hold?.maxMs, DEFAULT_HOLD_MAX_MS, 'retryAfterHold.maxMs');
     this.pipeline = buildPipeline(options, {
       upstream: this.upstream,
       clock: this.clock,
@@ -153,15 +175,15 @@ class Client implements HttpClient {
   }
 
   async requestJson<S extends Schema>(options: FullRequestOptions & { schema: S }): Promise<Output<S>> {
-    const res = await this.send(options.method, options.path, options);
+    const res = await this.send(options.method, options.path, options, undefined, true);
     return res.json(options.schema);
   }
   async getJson<S extends Schema>(path: string, options: JsonRequestOptions<S>): Promise<Output<S>> {
-    const res = await this.send('GET', path, options);
+    const res = await this.send('GET', path, options, undefined, true);
     return res.json(options.schema);
   }
   async postJson<S extends Schema>(path: string, options: JsonRequestOptions<S>): Promise<Output<S>> {
-    const res = await this.send('POST', path, options);
+    const res = await this.send('POST', path, options, undefined, true);
     return res.json(options.schema);
   }
 
@@ -217,13 +239,18 @@ class Client implements HttpClient {
     route: string,
     options: RequestOptions | undefined,
     rawTarget?: string,
+    json?: boolean,
   ): Promise<HttpResponse> {
-    if (this.closed) return Promise.reject(new ConfigError('This HTTP client was closed; create a new one.'));
+    if (this.closed) return Promise.reject(new HttpClientClosedError());
     let call: Call;
     try {
       call = this.prepare(method, route, options, rawTarget);
     } catch (err) {
       return Promise.reject(err);
+    }
+    if (this.jsonInAttempt) {
+      const expect = json === true ? true : options?.expectJson;
+      if (expect !== undefined && expect !== false) call.expectJson = expect;
     }
     return this.run(call, options?.signal);
   }
@@ -314,11 +341,13 @@ class Client implements HttpClient {
     if (signal !== undefined || (this.pipeline.queues && call.totalMs > 0))
       call.controller = new AbortController();
     try {
+      // Held calls take no bulkhead slot or rate-limit token; attempt() checks again for retries.
+      if (this.holdUntil !== 0) this.checkHold(call);
       const res = await this.pipeline.execute(call, this.attempt, call.idempotent, call.controller?.signal);
       if (this.onMetrics !== undefined) this.metrics(call, res.status, undefined);
       return res;
     } catch (err) {
-      // Rate limiting (the client-side bucket or the upstream's last 429) ends as RATE_LIMITED.
+      // Rate limiting (the client-side bucket or the upstream's last 429) ends as RATE_LIMITED or UPSTREAM_RATE_LIMITED.
       const final = finalError(call.expired ?? call.aborted ?? err, this.upstream);
       if (this.onMetrics !== undefined)
         this.metrics(call, (final as HttpStatusError).status, errorCode(final));
@@ -342,6 +371,7 @@ class Client implements HttpClient {
       call.expire();
     }
     if (call.expired) throw call.expired;
+    if (this.holdUntil !== 0) this.checkHold(call);
     if (attempt > 1 && this.logging) {
       this.logger.warn(
         {
@@ -381,12 +411,53 @@ class Client implements HttpClient {
     if (raw.status >= 400) {
       const err = this.statusError(call, raw);
       call.lastError = err;
+      if (raw.status === 429 && err.retryAfterMs !== undefined) this.hold(err.retryAfterMs);
       if (this.logging) this.logResponse(call, raw.status, attempt, started);
       throw err;
     }
     if (this.logging) this.logResponse(call, raw.status, attempt, started);
+    if (call.expectJson !== false && raw.body.length > 0 && expectsJson(call, raw))
+      return this.jsonResponse(call, raw, attempt);
     return new HttpResponse(raw.status, raw.headers, raw.body, call.method, call.logUrl, attempt);
   };
+
+  /** Parses the body inside the attempt, so a garbage success is a failure the breaker sees. */
+  private jsonResponse(call: Call, raw: RawResponse, attempt: number): HttpResponse {
+    let value: unknown;
+    try {
+      value = parseJsonBody(raw.body, call.method, call.logUrl);
+    } catch (err) {
+      call.lastError = err;
+      throw err;
+    }
+    return new HttpResponse(raw.status, raw.headers, raw.body, call.method, call.logUrl, attempt, value);
+  }
+
+  /** Starts (or extends) the hold a 429's Retry-After asks for, capped at `holdMaxMs`. */
+  private hold(retryAfterMs: number): void {
+    if (this.holdMaxMs === 0 || retryAfterMs <= 0) return;
+    const until = this.clock.now() + Math.min(retryAfterMs, this.holdMaxMs);
+    if (until > this.holdUntil) this.holdUntil = until;
+  }
+
+  /** Throws the held-back answer while the upstream's Retry-After lasts; ends the hold after it. */
+  private checkHold(call: Call): void {
+    const left = this.holdUntil - this.clock.now();
+    if (left <= 0) {
+      this.holdUntil = 0;
+      return;
+    }
+    const self = new HttpStatusError({
+      status: 429,
+      method: call.method,
+      url: call.logUrl,
+      bodyExcerpt: '',
+      retryAfterMs: left,
+    });
+    const err = new UpstreamRateLimitedError(self, left);
+    call.lastError = err;
+    throw err;
+  }
 
   private statusError(call: Call, raw: RawResponse): HttpStatusError {
     const excerpt = bodyExcerpt(raw.body, (text) => this.redactor.text(text, call.secretValues ?? []));
@@ -557,6 +628,14 @@ function bodyExcerpt(body: Buffer, scrub: (text: string) => string): string {
   // Scrub a wider window so a secret straddling the cut is replaced whole, not left half-visible.
   const text = scrub(cut(body, BODY_EXCERPT_BYTES + 4096));
   return cut(Buffer.from(text, 'utf8'));
+}
+
+function expectsJson(call: Call, raw: RawResponse): boolean {
+  // Redirects are the caller's to handle; only a success's body is held to JSON.
+  if (raw.status >= 300) return false;
+  if (call.expectJson === true) return true;
+  const type = raw.headers['content-type'];
+  return typeof type === 'string' && type.includes('json');
 }
 
 /** `path` is `base` itself or below it (`/v1`, `/v1/items`; not `/v1-internal`). An empty base admits all. */

@@ -15,7 +15,12 @@ import {
 } from '../resilience/index.js';
 import type { Call } from './call.js';
 import type { HttpResponse } from './response.js';
-import { DEFAULT_RETRY_STATUSES, isBreakerFailure, isRetryableError } from './retry-rules.js';
+import {
+  DEFAULT_RETRY_STATUSES,
+  isBreakerFailure,
+  isBreakerNeutral,
+  isRetryableError,
+} from './retry-rules.js';
 
 /** Retry settings for HTTP: backoff from `conduit-mcp/resilience`, plus which statuses are retried. */
 export interface HttpRetryOptions
@@ -27,8 +32,21 @@ export interface HttpRetryOptions
   statuses?: readonly number[];
 }
 
-/** Breaker settings; failures are 5xx, 408, 429, network errors and timeouts (other 4xx are not). */
-export type HttpBreakerOptions = Omit<BreakerOptions, 'isFailure' | 'isResultFailure' | 'clock' | 'fallback'>;
+/**
+ * Breaker settings; failures are 5xx, 408, network errors, timeouts and a success that is not valid
+ * JSON where JSON was expected (other 4xx are not; a 429 counts neither way).
+ */
+export type HttpBreakerOptions = Omit<
+  BreakerOptions,
+  'isFailure' | 'isNeutral' | 'isResultFailure' | 'clock' | 'fallback'
+> & {
+  /**
+   * A success whose body is not the JSON the call expected (`expectJson`) counts as a failure.
+   * Default true; false lets such answers through the breaker as successes (the call still fails
+   * with `InvalidJsonError` when the body is read as JSON).
+   */
+  countInvalidJson?: boolean;
+};
 
 /** The resilience part of `HttpClientOptions`. */
 export interface ResilienceOptions {
@@ -47,6 +65,14 @@ export interface ResilienceOptions {
    * for a token up to `maxWaitMs` (default: the total timeout), else fails with `RateLimitedError`.
    */
   rateLimit?: { ratePerSec: number; burst?: number; maxWaitMs?: number } | RateLimiter;
+  /**
+   * After a 429 with Retry-After, calls to this upstream are not sent until that time: they fail at
+   * once with `UpstreamRateLimitedError` (code `UPSTREAM_RATE_LIMITED`, `held: true`, `retryAfterMs` = the
+   * time left), and the breaker counts none of it. `maxMs` caps how long one answer may hold (an
+   * upstream's Retry-After is not trusted beyond it). Default `{ maxMs: 300_000 }`; `false` sends
+   * every call regardless.
+   */
+  retryAfterHold?: false | { maxMs?: number };
 }
 
 /** The composed policies of one client, for the hot path. */
@@ -82,10 +108,12 @@ export function buildPipeline(
     if (b !== undefined && typeof (b as CircuitBreaker).snapshot === 'function')
       breaker = b as CircuitBreaker;
     else {
+      const { countInvalidJson: _c, ...own } = (b ?? {}) as HttpBreakerOptions;
       breaker = circuitBreaker({
         name: ctx.upstream,
-        ...(b as HttpBreakerOptions | undefined),
+        ...own,
         isFailure: isBreakerFailure,
+        isNeutral: isBreakerNeutral,
         clock,
         logger: (b as HttpBreakerOptions | undefined)?.logger ?? logger,
       });

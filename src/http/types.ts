@@ -33,6 +33,10 @@ export interface HttpMetricsEvent {
   /** Error code (`HTTP_STATUS`, `TIMEOUT`, `CIRCUIT_OPEN`, …) when the call failed. */
   errorCode?: string;
   durationMs: number;
+  /**
+   * Requests sent for this call, retries included. 0 when the call was refused before any request
+   * left the process (open breaker, rate-limit hold or bucket, full bulkhead, aborted while queued).
+   */
   attempts: number;
 }
 
@@ -86,6 +90,14 @@ export interface RequestOptions {
   /** Overrides `timeouts.totalMs` for this call. */
   timeoutMs?: number;
   maxResponseBytes?: number;
+  /**
+   * The success body must be JSON: `true` always (an empty body passes), `'if-declared'` when its
+   * Content-Type names JSON. A body that does not parse then fails the call with `InvalidJsonError`
+   * inside the breaker, so a broken upstream answering 200 with garbage opens it like a 500 would
+   * (unless the breaker's `countInvalidJson` is false). `getJson`, `postJson` and `requestJson` set
+   * `true`. The parsed value is kept: `res.json()` does not parse again.
+   */
+  expectJson?: boolean | 'if-declared';
 }
 
 export interface FullRequestOptions extends RequestOptions {

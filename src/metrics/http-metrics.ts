@@ -11,17 +11,23 @@ interface RouteSeries {
   readonly retries: CounterSlot;
   /** By final status (number) or error code (string). */
   readonly byStatus: Map<number | string, CounterSlot>;
+  /** Calls refused before any request left the process, by error code. */
+  readonly rejected: Map<string, CounterSlot>;
 }
 
 const ERROR_CODE = /^[A-Z][A-Z0-9_]{0,47}$/;
 
 /**
  * `upstream_requests_total{upstream,method,route,status}`, `upstream_request_duration_seconds` and
- * `upstream_retries_total{upstream,method,route}`, fed by the HTTP client's `onMetrics` hook.
+ * `upstream_retries_total{upstream,method,route}` for calls that reached the upstream, and
+ * `upstream_rejections_total{upstream,method,route,code}` for calls refused before any request was
+ * sent (an open breaker, a rate-limit hold, a full bulkhead), fed by the HTTP client's `onMetrics`
+ * hook. Keeping the two apart keeps the request count equal to what the upstream saw.
  */
 export class HttpMetrics {
   private readonly requests = new BufferedCounter();
   private readonly retries = new BufferedCounter();
+  private readonly rejections = new BufferedCounter();
   private readonly duration: FastHistogram;
   private readonly tree = new Map<string, Map<string, Map<string, RouteSeries>>>();
   private readonly routeGuards = new Map<string, LabelGuard>();
@@ -35,7 +41,7 @@ export class HttpMetrics {
     private readonly maxRoutesPerUpstream: number,
     private readonly warn: (what: string) => void,
   ) {
-    const { requests, retries } = this;
+    const { requests, retries, rejections } = this;
     requests.counter = new Counter({
       name: `${prefix}upstream_requests_total`,
       help: 'Calls to upstream APIs by upstream, method, route template and final status (or error code when no response arrived), retries included in one call.',
@@ -54,6 +60,15 @@ export class HttpMetrics {
         retries.flush();
       },
     });
+    rejections.counter = new Counter({
+      name: `${prefix}upstream_rejections_total`,
+      help: 'Upstream calls refused before any request was sent (open breaker, rate limit, full bulkhead), by error code; not in upstream_requests_total.',
+      labelNames: ['upstream', 'method', 'route', 'code'],
+      registers: [registry],
+      collect() {
+        rejections.flush();
+      },
+    });
     this.duration = new FastHistogram(
       `${prefix}upstream_request_duration_seconds`,
       'Upstream call duration in seconds, all attempts and backoff included.',
@@ -68,6 +83,10 @@ export class HttpMetrics {
 
   record(e: HttpMetricsEvent): void {
     const s = this.route(e.upstream, e.method, e.route);
+    if (e.attempts === 0) {
+      this.recordRejection(s, e.errorCode ?? 'UNKNOWN');
+      return;
+    }
     const key = e.status ?? e.errorCode ?? 'UNKNOWN';
     let slot = s.byStatus.get(key);
     if (slot === undefined) {
@@ -77,6 +96,15 @@ export class HttpMetrics {
     slot.inc();
     if (e.attempts > 1) s.retries.inc(e.attempts - 1);
     s.duration.observe(e.durationMs / 1000);
+  }
+
+  private recordRejection(s: RouteSeries, code: string): void {
+    let slot = s.rejected.get(code);
+    if (slot === undefined) {
+      slot = this.rejections.slot({ ...s.labels, code: this.statusLabel(code) });
+      s.rejected.set(code, slot);
+    }
+    slot.inc();
   }
 
   private statusLabel(key: number | string): string {
@@ -132,6 +160,7 @@ export class HttpMetrics {
       duration: this.duration.bind(labels),
       retries: this.retries.slot(labels),
       byStatus: new Map(),
+      rejected: new Map(),
     };
   }
 }

@@ -60,6 +60,12 @@ export interface BreakerOptions {
    * dependency answered). Default: every error. Aborts by the caller never count either way.
    */
   isFailure?: (error: unknown) => boolean;
+  /**
+   * Errors that say nothing about the dependency's health either way, counted neither as a failure
+   * nor as a success (like aborts): e.g. a 429 — the upstream is up, it asked the caller to slow
+   * down. A probe that ends so frees its slot and the breaker stays half-open. Default: none.
+   */
+  isNeutral?: (error: unknown) => boolean;
   /** Whether a returned result counts as a failure (e.g. a 503 response). Default: never. */
   isResultFailure?: (result: unknown) => boolean;
   /** Served instead of rejecting when the breaker rejects a call. */
@@ -156,6 +162,7 @@ class Breaker implements CircuitBreaker {
   /** The last shared record this instance wrote or adopted. */
   private current: SharedBreakerState | undefined = undefined;
   private readonly isFailure: ((e: unknown) => boolean) | undefined;
+  private readonly isNeutral: ((e: unknown) => boolean) | undefined;
   private readonly isResultFailure: ((r: unknown) => boolean) | undefined;
   private readonly fallback: BreakerOptions['fallback'];
 
@@ -177,6 +184,7 @@ class Breaker implements CircuitBreaker {
       Math.min(1000, this.recoveryMs, this.slowMs > 0 ? this.slowMs : Number.POSITIVE_INFINITY);
     this.instanceId = o.instanceId ?? randomUUID();
     this.isFailure = o.isFailure;
+    this.isNeutral = o.isNeutral;
     this.isResultFailure = o.isResultFailure;
     this.fallback = o.fallback;
     if (!(this.slowMs >= 0))
@@ -285,7 +293,7 @@ class Breaker implements CircuitBreaker {
 
   private settleError(gen: number, probe: boolean, start: number, error: unknown): void {
     // An abort says nothing about the dependency's health: it frees a probe slot and counts neither way.
-    if (isAbortError(error)) this.release(gen, probe);
+    if (isAbortError(error) || this.isNeutral?.(error) === true) this.release(gen, probe);
     else if (this.isFailure === undefined || this.isFailure(error))
       this.record(gen, probe, true, start, error, undefined);
     else this.record(gen, probe, false, start, error, undefined);

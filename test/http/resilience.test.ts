@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { AbortedError, createRecordingLogger, ManualClock } from '../../src/core/index.js';
 import {
   BulkheadRejectedError,
@@ -290,13 +291,14 @@ describe('circuit breaker', () => {
     expect(client.breaker?.state).toBe('closed');
   });
 
-  it('counts 429 as a failure', async () => {
-    const { client } = await serve(script(status(429)), {
+  it('does not count a 429 as a failure (the upstream is up and rate limiting)', async () => {
+    const { server, client } = await serve(script(status(429)), {
       retry: false,
       breaker: { model: { kind: 'consecutive', threshold: 2 } },
     });
-    for (let i = 0; i < 2; i++) await client.get('/limited').catch(() => {});
-    expect(client.breaker?.state).toBe('open');
+    for (let i = 0; i < 3; i++) await client.get('/limited').catch(() => {});
+    expect(server.seen).toHaveLength(3);
+    expect(client.breaker?.state).toBe('closed');
   });
 
   it('stops retrying once the breaker opens', async () => {
@@ -341,5 +343,61 @@ describe('bulkhead and rate limit', () => {
     clock.advance(500);
     await client.get('/a');
     expect(server.seen).toHaveLength(2);
+  });
+});
+
+describe('a success whose body is not the JSON the call expected', () => {
+  const garbage = (res: Parameters<Handler>[1]) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('<html>502 from a proxy, sent as 200</html>');
+  };
+  const breaker = { model: { kind: 'consecutive' as const, threshold: 2 } };
+
+  it('fails with RESPONSE_INVALID_JSON and counts against the breaker, which then opens', async () => {
+    const { server, client } = await serve(script(garbage), { retry: false, breaker });
+    const schema = z.unknown();
+    for (let i = 0; i < 2; i++)
+      await expect(client.getJson('/items', { schema })).rejects.toMatchObject({
+        code: 'RESPONSE_INVALID_JSON',
+      });
+    expect(client.breaker?.state).toBe('open');
+    await expect(client.getJson('/items', { schema })).rejects.toBeInstanceOf(CircuitOpenError);
+    expect(server.seen).toHaveLength(2);
+  });
+
+  it("with expectJson: 'if-declared' only a body declared as JSON is held to it", async () => {
+    const { client } = await serve(
+      script((res) => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('not json, and says so');
+      }, garbage),
+      { retry: false, breaker },
+    );
+    const text = await client.get('/a', { expectJson: 'if-declared' });
+    expect(text.text()).toBe('not json, and says so');
+    await expect(client.get('/a', { expectJson: 'if-declared' })).rejects.toMatchObject({
+      code: 'RESPONSE_INVALID_JSON',
+    });
+    expect(client.breaker?.failures).toBe(1);
+  });
+
+  it('a valid body is parsed once and kept for res.json()', async () => {
+    const { client } = await serve(script(ok), { retry: false, breaker });
+    const res = await client.get('/a', { expectJson: true });
+    expect(res.parsedJson).toBe(true);
+    expect(res.json()).toEqual({ ok: true });
+  });
+
+  it('with breaker.countInvalidJson: false the breaker never sees it (the call still fails when read as JSON)', async () => {
+    const { client } = await serve(script(garbage), {
+      retry: false,
+      breaker: { ...breaker, countInvalidJson: false },
+    });
+    const schema = z.unknown();
+    for (let i = 0; i < 3; i++)
+      await expect(client.getJson('/items', { schema })).rejects.toMatchObject({
+        code: 'RESPONSE_INVALID_JSON',
+      });
+    expect(client.breaker?.state).toBe('closed');
   });
 });

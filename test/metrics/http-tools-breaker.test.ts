@@ -194,14 +194,14 @@ describe('breaker state and tool calls', () => {
       expect(seriesValue(f, 'conduit_tool_calls_total', outcome('upstream_status'))).toBe(2);
       expect(seriesValue(f, 'conduit_tool_calls_total', outcome('circuit_open'))).toBe(1);
       expect(seriesValue(f, 'conduit_tool_call_duration_seconds_count', { tool: 'get_status' })).toBe(3);
-      expect(
-        seriesValue(f, 'conduit_upstream_requests_total', {
-          upstream: 'flaky-api',
-          method: 'GET',
-          route: '/down',
-          status: 'CIRCUIT_OPEN',
-        }),
-      ).toBe(1);
+      // The rejected call never reached the upstream: it is a rejection, not an upstream request.
+      const down = { upstream: 'flaky-api', method: 'GET', route: '/down' };
+      expect(seriesValue(f, 'conduit_upstream_requests_total', { ...down, status: 'CIRCUIT_OPEN' })).toBe(
+        undefined,
+      );
+      expect(sumOf(f, 'conduit_upstream_requests_total', down)).toBe(2);
+      expect(seriesValue(f, 'conduit_upstream_rejections_total', { ...down, code: 'CIRCUIT_OPEN' })).toBe(1);
+      expect(sumOf(f, 'conduit_upstream_request_duration_seconds_count', down)).toBe(2);
 
       downHealthy = true;
       clock.advance(10_000);

@@ -32,6 +32,7 @@ export function breakerOptions(b: BreakerConfig): HttpBreakerOptions {
   if (b.slowCall !== undefined) o.slowCallMs = b.slowCall;
   if (b.recoveryTimeout !== undefined) o.recoveryMs = b.recoveryTimeout;
   if (b.halfOpenMaxCalls !== undefined) o.halfOpenMaxConcurrent = b.halfOpenMaxCalls;
+  if (b.countInvalidJson !== undefined) o.countInvalidJson = b.countInvalidJson;
   return o;
 }
 

@@ -1,6 +1,6 @@
 import type { CallToolResult, ServerContext, StandardSchemaWithJSON } from '@modelcontextprotocol/server';
 import { fromJsonSchema } from '@modelcontextprotocol/server';
-import type { ReservedRequestNames } from '../../config/index.js';
+import { cacheKeyProblems, type ReservedRequestNames } from '../../config/index.js';
 import { AbortedError, type Clock, ConfigError, isAbortError, type Logger } from '../../core/index.js';
 import { type HttpClient, type HttpResponse, InvalidJsonError } from '../../http/index.js';
 import { type ToolSeries, toolOutcomeOf, toolOutcomeOfLookup } from '../../metrics/index.js';
@@ -8,7 +8,7 @@ import type { GatewayCache, GetOrSetOptions } from './cache-port.js';
 import type { ToolConfig } from '../../config/index.js';
 import { errorResult } from './error-result.js';
 import { countingValidator, type InputValidator } from './input-validator.js';
-import { KeyTemplate, stableStringify } from './key-template.js';
+import { defaultCacheKey, KeyTemplate } from './key-template.js';
 import { startProgress } from './progress.js';
 import { buildRequestMapping, mapArguments, pathParamNames, type RequestMapping } from './request-mapping.js';
 import { rememberText, successResult } from './tool-result.js';
@@ -46,6 +46,11 @@ export interface CompiledTool {
 /** Parses an upstream body: JSON when it is JSON, text otherwise, null when empty. */
 export function parseBody(res: HttpResponse): unknown {
   if (res.body.length === 0) return null;
+  if (res.parsedJson) {
+    const value: unknown = res.json();
+    rememberText(value, res.text());
+    return value;
+  }
   const type = String(res.headers['content-type'] ?? '');
   const text = res.text();
   if (type.includes('json') || type === '') {
@@ -120,6 +125,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
   const inputSchema = fromJsonSchema(input as never, inputValidator);
   const outputSchema = tool.output ? fromJsonSchema(tool.output as never, rt.validator) : undefined;
   const cachePolicy = tool.cache;
+  for (const problem of cachePolicy ? cacheKeyProblems(tool) : [])
+    throw new ConfigError(`tools.${tool.name}.cache.key: ${problem}`);
   const keyTemplate = cachePolicy?.key ? new KeyTemplate(cachePolicy.key) : undefined;
   const tagTemplates = (cachePolicy?.tags ?? []).map((t) => new KeyTemplate(t));
   const invalidateTags = (tool.invalidates?.tags ?? []).map((t) => new KeyTemplate(t));
@@ -140,6 +147,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
       // A whole-body argument is the body itself; config checks keep it from sharing the body with fields.
       json: mapped.wholeBody ? mapped.wholeBody.value : mapped.json,
       signal,
+      // A tool with an output schema answers JSON; any tool whose answer says it is JSON must be.
+      expectJson: tool.output !== undefined ? true : 'if-declared',
       ...(tool.timeout !== undefined ? { timeoutMs: tool.timeout } : {}),
     });
     if (isRedirect(res.status)) {
@@ -173,7 +182,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     try {
       let result: CallToolResult;
       if (cachePolicy && rt.cache) {
-        const key = keyTemplate ? keyTemplate.render(args) : `${tool.name}:${stableStringify(args)}`;
+        const key = keyTemplate ? keyTemplate.render(args) : defaultCacheKey(tool.name, args);
         const options: GetOrSetOptions = { ttlMs: cachePolicy.ttl };
         if (cachePolicy.staleWhileRevalidate !== undefined)
           options.staleWhileRevalidateMs = cachePolicy.staleWhileRevalidate;

@@ -4,7 +4,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
 import { createMcpHandler, isInitializeRequest, isLegacyRequest } from '@modelcontextprotocol/server';
-import { type Clock, type Logger, systemClock } from '../../core/index.js';
+import { type Clock, type Logger, refuseUpload, systemClock } from '../../core/index.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { cancelOnClose } from './cancel-on-close.js';
 import { RequestGuard } from './http-guards.js';
@@ -12,7 +12,7 @@ import { shutdownHttp } from './http-shutdown.js';
 import { createLimitedServer, type ListenerLimits } from './listener-limits.js';
 import { PostTracker } from './post-tracker.js';
 import type { Principal } from './principal.js';
-import { readBody, refuseTooLarge } from './request-body.js';
+import { readBody } from './request-body.js';
 import { SessionRegistry } from './session-registry.js';
 import type { SideRoutes } from './side-routes.js';
 
@@ -186,9 +186,12 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
   };
 
   const tooLarge = (req: IncomingMessage, res: ServerResponse): false => {
-    refuseTooLarge(req, res, () =>
-      sendJsonError(res, 413, `Payload too large: the limit is ${maxBody} bytes.`),
-    );
+    const message = `Payload too large: the limit is ${maxBody} bytes.`;
+    refuseUpload(req, res, {
+      status: 413,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }),
+    });
     return false;
   };
 

@@ -14,6 +14,7 @@ import {
 import {
   BODY_EXCERPT_BYTES,
   errorCode,
+  HttpClientClosedError,
   HttpStatusError,
   NetworkError,
   UpstreamRateLimitedError,
@@ -249,7 +250,7 @@ class Client implements HttpClient {
     rawTarget?: string,
     json?: boolean,
   ): Promise<HttpResponse> {
-    if (this.closed) return Promise.reject(new ConfigError('This HTTP client was closed; create a new one.'));
+    if (this.closed) return Promise.reject(new HttpClientClosedError());
     let call: Call;
     try {
       call = this.prepare(method, route, options, rawTarget);
@@ -355,7 +356,7 @@ class Client implements HttpClient {
       if (this.onMetrics !== undefined) this.metrics(call, res.status, undefined);
       return res;
     } catch (err) {
-      // Rate limiting (the client-side bucket or the upstream's last 429) ends as RATE_LIMITED.
+      // Rate limiting (the client-side bucket or the upstream's last 429) ends as RATE_LIMITED or UPSTREAM_RATE_LIMITED.
       const final = finalError(call.expired ?? call.aborted ?? err, this.upstream);
       if (this.onMetrics !== undefined)
         this.metrics(call, (final as HttpStatusError).status, errorCode(final));

@@ -2,6 +2,7 @@ import { ConduitError, ConfigError, encodeKeyPart } from '../core/index.js';
 
 /** Thrown by `render` when a field the template reads is missing or not a string, number or boolean. */
 export class MissingTemplateFieldError extends ConduitError {
+  declare readonly code: 'WEBHOOK_TEMPLATE_FIELD';
   constructor(
     readonly template: string,
     readonly field: string,

@@ -114,6 +114,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       ...(metrics ? { onMetrics: httpMetricsHook(metrics) } : {}),
     });
   const compactSets = Object.values(config.openapiSets ?? {}).filter((set) => set.compact);
+  logOpenApiNotes(config.openapiSets, logger);
   const needsCache =
     config.tools.some((t) => t.cache || t.invalidates) ||
     compactSets.some((set) => set.catalog.operations.some((o) => o.tool.cache || o.tool.invalidates));
@@ -286,4 +287,20 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       return closed;
     },
   };
+}
+
+/** Operations an `openapi` section leaves out, and what was changed to serve others: one warning each. */
+function logOpenApiNotes(sets: GatewayConfig['openapiSets'], logger: Logger): void {
+  for (const set of Object.values(sets ?? {})) {
+    for (const err of set.leftOut ?? [])
+      logger.warn(
+        { upstream: set.upstream, operation: err.operation, code: err.code, reason: err.message },
+        'openapi operation left out',
+      );
+    for (const w of set.warnings ?? [])
+      logger.warn(
+        { upstream: set.upstream, operation: w.operation, reason: w.message },
+        'openapi operation adjusted',
+      );
+  }
 }

@@ -8,7 +8,7 @@ import {
   noopLogger,
   systemClock,
 } from '../../core/index.js';
-import { reservedRequestNames } from '../../config/index.js';
+import { configSecrets, reservedRequestNames } from '../../config/index.js';
 import type { HttpClient } from '../../http/index.js';
 import { type GatewayMetrics, httpMetricsHook } from '../../metrics/index.js';
 import type { WebhookHandler } from '../../webhooks/index.js';
@@ -110,6 +110,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     createUpstreamClients(config.upstreams, {
       logger,
       clock,
+      secretValues: configSecrets(config),
       cache: config.cache,
       ...(metrics ? { onMetrics: httpMetricsHook(metrics) } : {}),
     });

@@ -1,4 +1,4 @@
-import { didYouMean } from '../config/did-you-mean.js';
+import { didYouMean } from '../config/index.js';
 import type { LogLevel } from '../core/index.js';
 import { UsageError } from './usage-error.js';
 

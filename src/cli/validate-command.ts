@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/index.js';
-import { ConfigValidationError, loadConfig } from '../config/index.js';
-import { OpenApiProblems } from '../config/openapi/index.js';
+import { ConfigValidationError, loadConfig, OpenApiProblems } from '../config/index.js';
 import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { usageErrors } from './options.js';

@@ -81,14 +81,7 @@ export function count(options: { min?: number; max?: number } = {}) {
       ],
       { error: message },
     )
-    .transform((v, ctx) => {
-      const n = typeof v === 'number' ? v : Number(v);
-      if (n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message });
-        return z.NEVER;
-      }
-      return n;
-    });
+    .transform(inRange(min, max, message));
 }
 
 /** A number in [min, max]; numeric strings accepted (see `count`). */
@@ -102,14 +95,7 @@ export function ratio(min: number, max: number) {
       ],
       { error: message },
     )
-    .transform((v, ctx) => {
-      const n = typeof v === 'number' ? v : Number(v);
-      if (n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message });
-        return z.NEVER;
-      }
-      return n;
-    });
+    .transform(inRange(min, max, message));
 }
 
 /** A boolean; `"true"`/`"false"` accepted for interpolated values. */
@@ -118,4 +104,16 @@ export function flag() {
   return z
     .union([z.boolean({ error: message }), z.enum(['true', 'false'], { error: message })], { error: message })
     .transform((v) => v === true || v === 'true');
+}
+
+/** A numeric string (or number) checked against [min, max] once it is a number. */
+function inRange(min: number, max: number, message: string) {
+  return (v: string | number, ctx: z.core.$RefinementCtx<string | number>) => {
+    const n = typeof v === 'number' ? v : Number(v);
+    if (n < min || n > max) {
+      ctx.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    }
+    return n;
+  };
 }

@@ -84,15 +84,19 @@ export class ManualClock implements Clock {
     return this.timers.length;
   }
 
+  private fire(timer: ManualTimer): void {
+    this.time = timer.at;
+    this.timers = this.timers.filter((t) => t !== timer);
+    timer.fn();
+  }
+
   /** Moves time forward synchronously, firing due timers in time order. */
   advance(ms: number): void {
     const target = this.time + ms;
     for (;;) {
       const next = this.nextDue(target);
       if (!next) break;
-      this.time = next.at;
-      this.timers = this.timers.filter((t) => t !== next);
-      next.fn();
+      this.fire(next);
     }
     this.time = target;
   }
@@ -104,9 +108,7 @@ export class ManualClock implements Clock {
     for (;;) {
       const next = this.nextDue(target);
       if (!next) break;
-      this.time = next.at;
-      this.timers = this.timers.filter((t) => t !== next);
-      next.fn();
+      this.fire(next);
       await flushMicrotasks();
     }
     this.time = target;

@@ -38,33 +38,36 @@ export class OpenApiRefError extends OpenApiError {
   }
 }
 
-/** Compact mode: the operation id given to the invoke tool is not in the catalog. */
-export class UnknownOperationError extends ConduitError {
-  declare readonly code: 'OPENAPI_UNKNOWN_OPERATION';
+type CompactModeCode = 'OPENAPI_UNKNOWN_OPERATION' | 'OPENAPI_INVALID_ARGUMENTS' | 'OPENAPI_SCHEMA_INVALID';
+
+/** A compact-mode call that cannot run; `operationId` is the operation it asked for. */
+abstract class CompactModeError<C extends CompactModeCode> extends ConduitError {
+  declare readonly code: C;
   readonly operationId: string;
-  constructor(operationId: string, message: string) {
-    super('OPENAPI_UNKNOWN_OPERATION', message);
+  constructor(code: C, operationId: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
     this.operationId = operationId;
+  }
+}
+
+/** Compact mode: the operation id given to the invoke tool is not in the catalog. */
+export class UnknownOperationError extends CompactModeError<'OPENAPI_UNKNOWN_OPERATION'> {
+  constructor(operationId: string, message: string) {
+    super('OPENAPI_UNKNOWN_OPERATION', operationId, message);
   }
 }
 
 /** Compact mode: the arguments do not match the chosen operation's input schema. */
-export class InvalidOperationArgumentsError extends ConduitError {
-  declare readonly code: 'OPENAPI_INVALID_ARGUMENTS';
-  readonly operationId: string;
+export class InvalidOperationArgumentsError extends CompactModeError<'OPENAPI_INVALID_ARGUMENTS'> {
   constructor(operationId: string, message: string) {
-    super('OPENAPI_INVALID_ARGUMENTS', message);
-    this.operationId = operationId;
+    super('OPENAPI_INVALID_ARGUMENTS', operationId, message);
   }
 }
 
 /** Compact mode: the validator could not compile the operation's input schema (an odd document). */
-export class OperationSchemaError extends ConduitError {
-  declare readonly code: 'OPENAPI_SCHEMA_INVALID';
-  readonly operationId: string;
+export class OperationSchemaError extends CompactModeError<'OPENAPI_SCHEMA_INVALID'> {
   constructor(operationId: string, message: string, options?: { cause?: unknown }) {
-    super('OPENAPI_SCHEMA_INVALID', message, options);
-    this.operationId = operationId;
+    super('OPENAPI_SCHEMA_INVALID', operationId, message, options);
   }
 }
 

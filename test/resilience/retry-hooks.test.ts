@@ -32,7 +32,7 @@ describe('retry hooks that throw', () => {
     expect(calls).toBe(3);
     const warns = logger.records.filter((l) => l.level === 'warn');
     expect(warns).toHaveLength(2);
-    expect(warns[0]).toMatchObject({ hook: 'retry.onRetry', err: 'Error: hook broke' });
+    expect(warns[0]).toMatchObject({ hook: 'retry.onRetry', err: { name: 'Error', message: 'hook broke' } });
   });
 
   it('a throwing onGiveUp leaves the real error (every give-up reason path)', async () => {

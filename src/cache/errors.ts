@@ -2,6 +2,7 @@ import { ConduitError } from '../core/index.js';
 
 /** Thrown when a cache call is made after `close()`. */
 export class CacheClosedError extends ConduitError {
+  declare readonly code: 'CACHE_CLOSED';
   constructor() {
     super(
       'CACHE_CLOSED',
@@ -12,6 +13,7 @@ export class CacheClosedError extends ConduitError {
 
 /** Thrown by `set`/`getOrSet` when a value cannot be stored (not JSON-serializable). */
 export class CacheValueError extends ConduitError {
+  declare readonly code: 'CACHE_VALUE_INVALID';
   constructor(message: string, options?: { cause?: unknown }) {
     super('CACHE_VALUE_INVALID', message, options);
   }
@@ -19,6 +21,7 @@ export class CacheValueError extends ConduitError {
 
 /** Thrown by `getOrSet` when the factory did not settle within `timeoutMs` and no stale value could be served. */
 export class CacheFactoryTimeoutError extends ConduitError {
+  declare readonly code: 'CACHE_FACTORY_TIMEOUT';
   readonly timeoutMs: number;
   constructor(timeoutMs: number) {
     super(
@@ -34,6 +37,7 @@ export class CacheFactoryTimeoutError extends ConduitError {
  * message) failed, so Redis or other instances may still serve the old value. Retry once Redis answers.
  */
 export class CacheInvalidationError extends ConduitError {
+  declare readonly code: 'CACHE_INVALIDATION_INCOMPLETE';
   readonly op: string;
   constructor(op: string, cause: unknown) {
     super(

@@ -1,3 +1,4 @@
+import { type CacheKeyTool, cacheKeyCollisions, cacheKeyProblems } from './cache-keys.js';
 import { didYouMean } from './did-you-mean.js';
 import { crossCheckEvents } from './events-schema.js';
 import type { ConfigPath } from './interpolate.js';
@@ -153,6 +154,8 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
     };
     if (isObject(tool.cache)) {
       checkTemplate(tool.cache.key, at('cache', 'key'));
+      for (const message of cacheKeyProblems(tool as unknown as CacheKeyTool))
+        problems.push({ path: at('cache', 'key'), message });
       for (const [j, t] of strings(tool.cache.tags).entries()) checkTemplate(t, at('cache', 'tags', j));
     }
     if (isObject(tool.invalidates)) {
@@ -172,6 +175,12 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
       }
     }
   });
+  const named = tools.filter((t): t is Record<string, unknown> => isObject(t) && typeof t.name === 'string');
+  for (const c of cacheKeyCollisions(named as unknown as CacheKeyTool[])) {
+    const second = named[c.second]!;
+    const where = isObject(second.cache) && second.cache.key !== undefined ? ['cache', 'key'] : ['cache'];
+    problems.push({ path: ['tools', tools.indexOf(second), ...where], message: c.message });
+  }
   problems.push(...crossCheckEvents(data));
   problems.push(...crossCheckTemplates(data, tools, upstreams));
   return problems;

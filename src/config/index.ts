@@ -67,3 +67,5 @@ export {
   type ReservedRequestNames,
   type UpstreamCredentialsShape,
 } from './request-safety.js';
+export { cacheKeyProblems, cacheKeyCollisions, type CacheKeyTool } from './cache-keys.js';
+export { configSecrets } from './secrets.js';

@@ -1,3 +1,5 @@
+import { type CacheKeyTool, cacheKeyCollisions, cacheKeyProblems } from './cache-keys.js';
+
 /**
  * Request names no tool argument may ever write: the headers that frame an HTTP request (an argument
  * there could smuggle a second request or point the request at another host) and the upstream's
@@ -75,6 +77,7 @@ export function reservedArgumentProblem(
 
 /** The parts of an expanded config (OpenAPI tools appended, `openapiSets` filled) the check reads. */
 export interface ExpandedRequestShape {
+  tools?: readonly CacheKeyTool[];
   upstreams: Readonly<Record<string, UpstreamCredentialsShape & { openapi?: unknown }>>;
   openapiSets?:
     | Readonly<
@@ -84,7 +87,7 @@ export interface ExpandedRequestShape {
             catalog: {
               operations: readonly {
                 operationId: string;
-                tool: { params?: Readonly<Record<string, string>> | undefined };
+                tool: CacheKeyTool & { params?: Readonly<Record<string, string>> | undefined };
               }[];
             };
           }
@@ -94,9 +97,10 @@ export interface ExpandedRequestShape {
 }
 
 /**
- * Operations of OpenAPI documents (tools or compact mode) whose parameters would write a framing header or a
- * credential: one problem per parameter, at `upstreams.<name>.openapi`. Hand-written tools are checked
- * with the rest of the config.
+ * Operations of OpenAPI documents (tools or compact mode) whose parameters would write a framing
+ * header or a credential, whose cache key leaves out an argument, or whose key could equal another
+ * tool's: one problem each, at `upstreams.<name>.openapi`. Hand-written tools are checked with the
+ * rest of the config.
  */
 export function generatedRequestProblems(
   config: ExpandedRequestShape,
@@ -114,7 +118,27 @@ export function generatedRequestProblems(
     }
   };
   // The catalog holds every selected operation, in tools mode as in compact mode.
+  const all: { tool: CacheKeyTool; where: (string | number)[]; label: string }[] = [];
   for (const [upstream, set] of Object.entries(config.openapiSets ?? {}))
-    for (const op of set.catalog.operations) check(upstream, `operation ${op.operationId}`, op.tool.params);
+    for (const op of set.catalog.operations) {
+      check(upstream, `operation ${op.operationId}`, op.tool.params);
+      const where = ['upstreams', upstream, 'openapi'];
+      for (const message of cacheKeyProblems(op.tool))
+        problems.push({ path: where, message: `operation ${op.operationId}: ${message}` });
+      all.push({ tool: op.tool, where, label: `operation ${op.operationId}` });
+    }
+  if (all.length === 0) return problems;
+  // Generated tools against each other and against the hand-written ones (those are checked already).
+  const generated = new Set(all.map((a) => a.tool.name));
+  const written = (config.tools ?? []).filter((t) => !generated.has(t.name));
+  const everyTool = [
+    ...written.map((tool) => ({ tool, where: [] as (string | number)[], label: '' })),
+    ...all,
+  ];
+  for (const c of cacheKeyCollisions(everyTool.map((e) => e.tool))) {
+    const second = everyTool[c.second]!;
+    if (second.label === '') continue;
+    problems.push({ path: second.where, message: `${second.label}: ${c.message}` });
+  }
   return problems;
 }

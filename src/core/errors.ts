@@ -1,12 +1,15 @@
+import type { ConduitErrorCode, ConfigErrorCode } from './error-codes.js';
+
 /**
  * Base class of every error Conduit throws. `code` is stable across releases: match on it, not on the
- * message, which may be reworded.
+ * message, which may be reworded. Each subclass declares its literal code, so a `switch` on
+ * `err.code` can be checked for exhaustiveness.
  */
 export class ConduitError extends Error {
-  /** Stable machine-readable identifier, e.g. `CIRCUIT_OPEN`. */
-  readonly code: string;
+  /** Stable machine-readable identifier, e.g. `CIRCUIT_OPEN` (all listed in `CONDUIT_ERROR_CODES`). */
+  readonly code: ConduitErrorCode;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: ConduitErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
@@ -20,15 +23,27 @@ export class ConduitError extends Error {
 
 /** Thrown when an option or argument is invalid; the message says which one and how to fix it. */
 export class ConfigError extends ConduitError {
+  declare readonly code: ConfigErrorCode;
   constructor(message: string, options?: { cause?: unknown }) {
     super('INVALID_CONFIG', message, options);
   }
 }
 
-/** Thrown when an AbortSignal aborts an operation before it completed. */
+/**
+ * Thrown when an AbortSignal aborts an operation before it completed. `explained` is true when the
+ * message says why it was stopped (a shutdown, a disposal: worth showing to whoever made the call),
+ * false for a plain cancellation by the caller.
+ */
 export class AbortedError extends ConduitError {
-  constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
-    super('ABORTED', message, options);
+  declare readonly code: 'ABORTED';
+  readonly explained: boolean;
+  constructor(message?: string, options?: { cause?: unknown; explained?: boolean }) {
+    super(
+      'ABORTED',
+      message ?? 'The operation was aborted',
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.explained = options?.explained ?? message !== undefined;
   }
 }
 

@@ -1,5 +1,13 @@
 /** Shared foundations: errors with stable codes, the clock seam and the logger seam. */
 export { ConduitError, ConfigError, AbortedError, isAbortError } from './errors.js';
+export {
+  CONDUIT_ERROR_CODES,
+  type ConduitErrorCode,
+  type ConfigErrorCode,
+  type OpenApiErrorCode,
+  conduitCodeOf,
+  assertNever,
+} from './error-codes.js';
 export { MissingDependencyError, requireOptional, importOptional } from './optional-dependency.js';
 export { type Clock, type TimerHandle, type TimerOptions, systemClock, ManualClock } from './clock.js';
 export {
@@ -10,4 +18,6 @@ export {
   createLogger,
   createRecordingLogger,
 } from './logger.js';
+export { type RefusalAnswer, refuseUpload, DRAIN_BYTES } from './refuse-upload.js';
+export { encodeKeyPart, isKeyValueChar, KEY_MISSING, KEY_NULL, KEY_JSON } from './key-part.js';
 export { type LogSummaryOptions, type SummarizingLogger, summarizingLogger } from './log-summary.js';

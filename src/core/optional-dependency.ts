@@ -7,6 +7,7 @@ import { ConduitError } from './errors.js';
  * that needs one says which package to add.
  */
 export class MissingDependencyError extends ConduitError {
+  declare readonly code: 'MISSING_DEPENDENCY';
   /** The npm package to install, e.g. `ioredis`. */
   readonly packageName: string;
   /** What needed it, e.g. `a Redis Cluster`. */

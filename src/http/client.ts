@@ -14,6 +14,7 @@ import {
 import {
   BODY_EXCERPT_BYTES,
   errorCode,
+  HttpClientClosedError,
   HttpStatusError,
   NetworkError,
   UpstreamRateLimitedError,
@@ -47,7 +48,7 @@ const DEFAULT_HOLD_MAX_MS = 300_000;
 
 class Client implements HttpClient {
   readonly upstream: string;
-  readonly redactor: Redactor;
+  redactor: Redactor;
   readonly origin: string;
   private readonly basePath: string;
   private readonly dispatcher: Dispatcher;
@@ -114,6 +115,11 @@ class Client implements HttpClient {
     this.defaultHeaders = lowerKeys(options.headers);
     this.defaultQuery = options.query;
     this.defaultSecretValues = this.secretValuesOf(this.defaultHeaders, this.defaultQuery);
+    // Now that the credentials are known, a redactor that scrubs them (and `secretValues`) anywhere.
+    this.redactor = new Redactor(options.secretHeaders, options.secretQueryParams, [
+      ...(options.secretValues ?? []),
+      ...this.defaultSecretValues,
+    ]);
     if (options.dispatcher) {
       this.dispatcher = options.dispatcher;
       this.ownsDispatcher = false;
@@ -195,6 +201,10 @@ class Client implements HttpClient {
     return res.json(options.schema);
   }
 
+  redactSecrets(text: string): string {
+    return this.redactor.scrub(text);
+  }
+
   paginate<D = unknown, T = unknown>(
     options: PaginateOptions<D, T>,
   ): AsyncGenerator<Page<T, D>, void, undefined> {
@@ -249,7 +259,7 @@ class Client implements HttpClient {
     rawTarget?: string,
     json?: boolean,
   ): Promise<HttpResponse> {
-    if (this.closed) return Promise.reject(new ConfigError('This HTTP client was closed; create a new one.'));
+    if (this.closed) return Promise.reject(new HttpClientClosedError());
     let call: Call;
     try {
       call = this.prepare(method, route, options, rawTarget);
@@ -355,7 +365,7 @@ class Client implements HttpClient {
       if (this.onMetrics !== undefined) this.metrics(call, res.status, undefined);
       return res;
     } catch (err) {
-      // Rate limiting (the client-side bucket or the upstream's last 429) ends as RATE_LIMITED.
+      // Rate limiting (the client-side bucket or the upstream's last 429) ends as RATE_LIMITED or UPSTREAM_RATE_LIMITED.
       const final = finalError(call.expired ?? call.aborted ?? err, this.upstream);
       if (this.onMetrics !== undefined)
         this.metrics(call, (final as HttpStatusError).status, errorCode(final));
@@ -566,7 +576,11 @@ class Client implements HttpClient {
         url: call.logUrl,
         code: errorCode(err) ?? 'UNKNOWN',
         status: (err as HttpStatusError).status,
-        message: err instanceof Error ? err.message : String(err),
+        // Messages quote URLs and upstream text: scrub every secret, in any encoding, once more.
+        message: this.redactor.text(
+          err instanceof Error ? err.message : String(err),
+          call.secretValues ?? [],
+        ),
         duration_ms: this.clock.now() - call.startedAt,
         attempts: call.attempts,
       },

@@ -8,6 +8,7 @@ export const BODY_EXCERPT_BYTES = 1024;
  * parameters redacted; `bodyExcerpt` is at most 1 KiB of the body, with known secret values removed.
  */
 export class HttpStatusError extends ConduitError {
+  declare readonly code: 'HTTP_STATUS' | 'UPSTREAM_RATE_LIMITED';
   readonly status: number;
   readonly method: string;
   readonly url: string;
@@ -47,11 +48,12 @@ export class HttpStatusError extends ConduitError {
  * The upstream answered 429 Too Many Requests and the call ends there: the retry policy gave up (attempts
  * used up, a Retry-After longer than `maxDelayMs` or than the time left) or the call could not be retried.
  * Still an `HttpStatusError` (`status` 429, `retryAfterMs` from Retry-After, `bodyExcerpt`), so code that
- * checks the class and status keeps working; its `code` is `RATE_LIMITED`, like the client-side limit,
- * because what the caller should do is the same: slow down and retry after `retryAfterMs`.
+ * checks the class and status keeps working; its `code` is `UPSTREAM_RATE_LIMITED`, distinct from the
+ * client-side limit (`RATE_LIMITED`): the advice is the same (retry after `retryAfterMs`), but only this
+ * one means the upstream itself pushed back.
  */
 export class UpstreamRateLimitedError extends HttpStatusError {
-  override readonly code: string = 'RATE_LIMITED';
+  override readonly code = 'UPSTREAM_RATE_LIMITED' as const;
   /**
    * True when this call was not sent: an earlier 429's Retry-After still holds calls to this
    * upstream. `retryAfterMs` is then what is left of that wait; `bodyExcerpt` is empty.
@@ -87,6 +89,7 @@ export class UpstreamRateLimitedError extends HttpStatusError {
 
 /** The request failed below HTTP: refused, reset, DNS, TLS, a malformed response. `cause` has the original. */
 export class NetworkError extends ConduitError {
+  declare readonly code: 'NETWORK_ERROR';
   readonly method: string;
   readonly url: string;
   /** The underlying error code (`ECONNRESET`, `UND_ERR_SOCKET`, …) when there is one. */
@@ -108,6 +111,7 @@ export class NetworkError extends ConduitError {
 
 /** The response body exceeded `maxResponseBytes`; the rest of it was discarded and the socket closed. */
 export class ResponseTooLargeError extends ConduitError {
+  declare readonly code: 'RESPONSE_TOO_LARGE';
   readonly limitBytes: number;
   constructor(method: string, url: string, limitBytes: number, declaredBytes?: number) {
     super(
@@ -128,6 +132,7 @@ export interface ValidationIssue {
 
 /** The response body did not match the expected schema; `issues` lists which fields failed and why. */
 export class ResponseValidationError extends ConduitError {
+  declare readonly code: 'RESPONSE_VALIDATION';
   readonly issues: readonly ValidationIssue[];
   readonly method: string;
   readonly url: string;
@@ -158,6 +163,7 @@ export class ResponseValidationError extends ConduitError {
 
 /** The response was expected to be JSON but did not parse. */
 export class InvalidJsonError extends ConduitError {
+  declare readonly code: 'RESPONSE_INVALID_JSON';
   readonly method: string;
   readonly url: string;
   constructor(method: string, url: string, cause: unknown) {
@@ -173,9 +179,11 @@ export class InvalidJsonError extends ConduitError {
 
 /**
  * The client-side rate limit for this upstream has no token free within the time the call may still
- * wait. `retryAfterMs` says when one will be.
+ * wait. `retryAfterMs` says when one will be. The HTTP client's form of the resilience core's
+ * `RateLimitExceededError` (`RATE_LIMIT_EXCEEDED`), naming the upstream and the option to raise.
  */
 export class RateLimitedError extends ConduitError {
+  declare readonly code: 'RATE_LIMITED';
   readonly retryAfterMs: number;
   constructor(upstream: string, retryAfterMs: number) {
     super(
@@ -194,6 +202,7 @@ export function errorCode(err: unknown): string | undefined {
 
 /** A request input failed its schema before anything was sent; `issues` lists the failing fields. */
 export class RequestValidationError extends ConduitError {
+  declare readonly code: 'REQUEST_VALIDATION';
   readonly issues: readonly ValidationIssue[];
   constructor(what: string, issues: readonly ValidationIssue[], options?: { cause?: unknown }) {
     super(
@@ -205,5 +214,13 @@ export class RequestValidationError extends ConduitError {
       options,
     );
     this.issues = issues;
+  }
+}
+
+/** A request was made after `close()`: the client's connections are gone. */
+export class HttpClientClosedError extends ConduitError {
+  declare readonly code: 'HTTP_CLIENT_CLOSED';
+  constructor() {
+    super('HTTP_CLIENT_CLOSED', 'This HTTP client was closed; create a new one.');
   }
 }

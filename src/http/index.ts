@@ -22,6 +22,7 @@ export {
   InvalidJsonError,
   RateLimitedError,
   UpstreamRateLimitedError,
+  HttpClientClosedError,
   RequestValidationError,
   type ValidationIssue,
 } from './errors.js';

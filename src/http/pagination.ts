@@ -7,6 +7,7 @@ import type { Query } from './query.js';
 
 /** More pages than `maxPages`: stopped so a buggy or hostile upstream cannot loop a caller forever. */
 export class PaginationLimitError extends ConduitError {
+  declare readonly code: 'PAGINATION_LIMIT';
   readonly maxPages: number;
   constructor(maxPages: number, route: string) {
     super(
@@ -19,6 +20,7 @@ export class PaginationLimitError extends ConduitError {
 
 /** The upstream returned a cursor or next link it had already returned: following it would loop. */
 export class PaginationLoopError extends ConduitError {
+  declare readonly code: 'PAGINATION_LOOP';
   constructor(route: string) {
     super(
       'PAGINATION_LOOP',

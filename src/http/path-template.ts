@@ -2,6 +2,7 @@ import { ConduitError } from '../core/index.js';
 
 /** Thrown when a path, template or parameter would leave the configured origin or base path. */
 export class InvalidPathError extends ConduitError {
+  declare readonly code: 'INVALID_PATH';
   constructor(message: string) {
     super('INVALID_PATH', message);
   }

@@ -78,7 +78,7 @@ export interface ResilienceOptions {
   rateLimit?: { ratePerSec: number; burst?: number; maxWaitMs?: number } | RateLimiter;
   /**
    * After a 429 with Retry-After, calls to this upstream are not sent until that time: they fail at
-   * once with `UpstreamRateLimitedError` (code `RATE_LIMITED`, `held: true`, `retryAfterMs` = the
+   * once with `UpstreamRateLimitedError` (code `UPSTREAM_RATE_LIMITED`, `held: true`, `retryAfterMs` = the
    * time left), and the breaker counts none of it. `maxMs` caps how long one answer may hold (an
    * upstream's Retry-After is not trusted beyond it). Default `{ maxMs: 300_000 }`; `false` sends
    * every call regardless.

@@ -52,8 +52,9 @@ export function retryAfterMs(value: string | string[] | undefined, nowMs: number
 /**
  * The error a call ends with, once the retry policy gave up: rate limiting says so whichever side
  * imposed it. The client-side token bucket's rejection becomes `RateLimitedError`; the upstream's last
- * 429 becomes `UpstreamRateLimitedError` (code `RATE_LIMITED`, still an `HttpStatusError`), so callers,
- * tool results and metrics see one code for "slow down" instead of a bare `HTTP_STATUS`.
+ * 429 becomes `UpstreamRateLimitedError` (code `UPSTREAM_RATE_LIMITED`, still an `HttpStatusError`), so
+ * callers, tool results and metrics see "slow down", and which side said it, instead of a bare
+ * `HTTP_STATUS`.
  */
 export function finalError(err: unknown, upstream: string): unknown {
   if (err instanceof RateLimitExceededError) return new RateLimitedError(upstream, err.retryAfterMs);

@@ -1,3 +1,5 @@
+import { type ConduitErrorCode, conduitCodeOf } from '../core/index.js';
+
 /**
  * The `outcome` label of `conduit_tool_calls_total`, a fixed set:
  * - `ok` answered by the upstream; `cache_hit` answered fresh from the cache; `stale` answered from
@@ -5,8 +7,8 @@
  * - `invalid_input` the arguments were refused before any upstream call;
  * - `upstream_status` the upstream answered an error status (429 counts as `rate_limited`);
  * - `timeout`, `circuit_open`, `network`, `bulkhead_full`;
- * - `rate_limited` the upstream's 429 (`RATE_LIMITED` once retries gave up, or a bare `HTTP_STATUS`
- *   429), the client-side rate limit, or the retry budget;
+ * - `rate_limited` the upstream's 429 (`UPSTREAM_RATE_LIMITED` once retries gave up, or a bare
+ *   `HTTP_STATUS` 429), the client-side rate limit, or the retry budget;
  * - `bad_response` the upstream's answer was too large, not JSON, or failed its schema;
  * - `cancelled` the client cancelled or the gateway shut down; `internal` anything else.
  */
@@ -42,13 +44,15 @@ export const TOOL_OUTCOMES: readonly ToolOutcome[] = [
   'internal',
 ];
 
-const BY_CODE: Readonly<Record<string, ToolOutcome>> = {
+// Every code chooses its outcome here: a new code fails to compile until it does.
+const BY_CODE: Readonly<Record<ConduitErrorCode, ToolOutcome>> = {
   HTTP_STATUS: 'upstream_status',
   TIMEOUT: 'timeout',
   CACHE_FACTORY_TIMEOUT: 'timeout',
   CIRCUIT_OPEN: 'circuit_open',
   NETWORK_ERROR: 'network',
   BULKHEAD_REJECTED: 'bulkhead_full',
+  UPSTREAM_RATE_LIMITED: 'rate_limited',
   RATE_LIMITED: 'rate_limited',
   RATE_LIMIT_EXCEEDED: 'rate_limited',
   RETRY_BUDGET_EXHAUSTED: 'rate_limited',
@@ -57,7 +61,35 @@ const BY_CODE: Readonly<Record<string, ToolOutcome>> = {
   RESPONSE_INVALID_JSON: 'bad_response',
   REQUEST_VALIDATION: 'invalid_input',
   INVALID_PATH: 'invalid_input',
+  OPENAPI_INVALID_ARGUMENTS: 'internal',
+  OPENAPI_UNKNOWN_OPERATION: 'internal',
   ABORTED: 'cancelled',
+  INVALID_CONFIG: 'internal',
+  MISSING_DEPENDENCY: 'internal',
+  HTTP_CLIENT_CLOSED: 'internal',
+  PAGINATION_LIMIT: 'internal',
+  PAGINATION_LOOP: 'internal',
+  CACHE_CLOSED: 'internal',
+  CACHE_VALUE_INVALID: 'internal',
+  CACHE_INVALIDATION_INCOMPLETE: 'internal',
+  WEBHOOK_VERIFICATION_FAILED: 'internal',
+  WEBHOOK_HANDLER_TIMEOUT: 'internal',
+  WEBHOOK_DEDUPE_UNAVAILABLE: 'internal',
+  WEBHOOK_TEMPLATE_FIELD: 'internal',
+  OPENAPI_DOCUMENT_INVALID: 'internal',
+  OPENAPI_REF_UNRESOLVED: 'internal',
+  OPENAPI_REF_CYCLE: 'internal',
+  OPENAPI_REF_FORBIDDEN: 'internal',
+  OPENAPI_BUDGET_EXCEEDED: 'internal',
+  OPENAPI_OPERATION_ID_MISSING: 'internal',
+  OPENAPI_UNSUPPORTED_PARAMETER: 'internal',
+  OPENAPI_UNSUPPORTED_BODY: 'internal',
+  OPENAPI_NAME_COLLISION: 'internal',
+  OPENAPI_SELECTION_UNKNOWN: 'internal',
+  OPENAPI_OVERRIDE_INVALID: 'internal',
+  OPENAPI_SCHEMA_TOO_LARGE: 'internal',
+  OPENAPI_SCHEMA_INVALID: 'internal',
+  USAGE: 'internal',
 };
 
 /**
@@ -70,7 +102,8 @@ export function toolOutcomeOf(err: unknown): ToolOutcome {
   if (e.name === 'AbortError') return 'cancelled';
   if (typeof e.code !== 'string') return 'internal';
   if (e.code === 'HTTP_STATUS' && e.status === 429) return 'rate_limited';
-  return BY_CODE[e.code] ?? 'internal';
+  const code = conduitCodeOf(err);
+  return code === undefined ? 'internal' : BY_CODE[code];
 }
 
 /** The outcome of a successful call answered through the cache (`getOrSetWithMeta`'s result). */

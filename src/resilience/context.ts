@@ -132,7 +132,7 @@ export interface ComposablePolicy extends Policy {
 /** Makes the error for a call aborted by the caller. */
 export function abortedError(reason: unknown): AbortedError {
   if (reason instanceof AbortedError) return reason;
-  return new AbortedError('The operation was aborted by its caller', { cause: reason });
+  return new AbortedError('The operation was aborted by its caller', { cause: reason, explained: false });
 }
 
 /**

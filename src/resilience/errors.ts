@@ -5,6 +5,7 @@ import { ConduitError } from '../core/index.js';
  * probe slot taken). `retryAt` (epoch ms) and `retryAfterMs` say when a call may be admitted again.
  */
 export class CircuitOpenError extends ConduitError {
+  declare readonly code: 'CIRCUIT_OPEN';
   /** Epoch ms at which the breaker may admit a call again (a probe, when it was open). */
   readonly retryAt: number;
   /** `retryAt` minus the time of rejection, never negative. */
@@ -47,6 +48,7 @@ export class CircuitOpenError extends ConduitError {
  * `timeout` policy; the HTTP client uses 'connect', 'headers', 'body' and 'total'.
  */
 export class TimeoutError extends ConduitError {
+  declare readonly code: 'TIMEOUT';
   readonly timeoutMs: number;
   readonly phase: string;
 
@@ -69,6 +71,7 @@ export class TimeoutError extends ConduitError {
 
 /** The bulkhead had every execution slot and every queue slot taken. */
 export class BulkheadRejectedError extends ConduitError {
+  declare readonly code: 'BULKHEAD_REJECTED';
   readonly maxConcurrent: number;
   readonly maxQueue: number;
 
@@ -84,6 +87,7 @@ export class BulkheadRejectedError extends ConduitError {
 
 /** A retry was needed but the retry budget had no tokens left; `cause` holds the last failure. */
 export class RetryBudgetExhaustedError extends ConduitError {
+  declare readonly code: 'RETRY_BUDGET_EXHAUSTED';
   constructor(options?: { cause?: unknown }) {
     super(
       'RETRY_BUDGET_EXHAUSTED',
@@ -95,6 +99,7 @@ export class RetryBudgetExhaustedError extends ConduitError {
 
 /** The rate limiter would have had to wait longer than `maxWaitMs` for a token. */
 export class RateLimitExceededError extends ConduitError {
+  declare readonly code: 'RATE_LIMIT_EXCEEDED';
   readonly waitMs: number;
   readonly retryAfterMs: number;
 

@@ -33,6 +33,12 @@ export interface InvalidateActionOptions {
   tags?: string[];
   /** Redis-style globs; substituted payload values are glob-escaped so they cannot widen a pattern. */
   patterns?: string[];
+  /**
+   * `key`: substituted values are encoded as the gateway's cache key templates encode them
+   * (`encodeKeyPart`), for keys, tags and patterns alike. Default `raw`: keys and tags take the value
+   * as it is, patterns glob-escaped.
+   */
+  values?: 'raw' | 'key';
 }
 
 function renderAll(
@@ -67,11 +73,15 @@ export function invalidate(options: InvalidateActionOptions): WebhookHandlerFn {
   const tags = (options.tags ?? []).map((s) => new PayloadTemplate(s));
   const patterns = (options.patterns ?? []).map((s) => new PayloadTemplate(s));
   const cache = options.cache;
+  const encoded = options.values === 'key';
+  const plain: TemplateEscape = encoded ? 'key' : false;
+  const glob: TemplateEscape = encoded ? 'key' : 'glob';
   return async (event: WebhookEvent, ctx: WebhookContext) => {
-    for (const key of renderAll(keys, event, ctx.logger, false)) await cache.delete(key);
-    const renderedTags = renderAll(tags, event, ctx.logger, false);
+    for (const key of renderAll(keys, event, ctx.logger, plain)) await cache.delete(key);
+    const renderedTags = renderAll(tags, event, ctx.logger, plain);
     if (renderedTags.length > 0) await cache.invalidateTags(renderedTags);
-    for (const glob of renderAll(patterns, event, ctx.logger, 'glob')) await cache.invalidatePattern(glob);
+    for (const pattern of renderAll(patterns, event, ctx.logger, glob))
+      await cache.invalidatePattern(pattern);
   };
 }
 

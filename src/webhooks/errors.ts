@@ -15,6 +15,7 @@ export type RejectReason =
 
 /** Thrown by `assertVerified` (the throwing form of a verifier) when a delivery fails verification. */
 export class WebhookVerificationError extends ConduitError {
+  declare readonly code: 'WEBHOOK_VERIFICATION_FAILED';
   readonly reason: RejectReason;
 
   constructor(reason: RejectReason, message: string) {
@@ -29,6 +30,7 @@ export class WebhookVerificationError extends ConduitError {
 
 /** A handler did not settle within the endpoint's deadline; the delivery was answered 503. */
 export class WebhookHandlerTimeoutError extends ConduitError {
+  declare readonly code: 'WEBHOOK_HANDLER_TIMEOUT';
   readonly timeoutMs: number;
 
   constructor(timeoutMs: number) {
@@ -42,6 +44,7 @@ export class WebhookHandlerTimeoutError extends ConduitError {
 
 /** The de-duplication store could not be reached; the delivery was answered 503 so the sender retries. */
 export class DedupeStoreError extends ConduitError {
+  declare readonly code: 'WEBHOOK_DEDUPE_UNAVAILABLE';
   constructor(operation: string, options?: { cause?: unknown }) {
     super(
       'WEBHOOK_DEDUPE_UNAVAILABLE',

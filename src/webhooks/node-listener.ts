@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from '../core/index.js';
+import { type Logger, refuseUpload } from '../core/index.js';
 import { isJsonContentType } from './content.js';
 import type { WebhookEndpoint } from './endpoint.js';
 import type { WebhookHeaders } from './headers.js';
@@ -13,13 +13,12 @@ interface Deps {
   report(endpoint: string | undefined, response: WebhookResponse): void;
 }
 
-function send(res: ServerResponse, r: WebhookResponse, close = false): void {
+function send(res: ServerResponse, r: WebhookResponse): void {
   if (res.headersSent || res.destroyed) return;
   const headers: Record<string, string | number> = {
     ...r.headers,
     'content-length': Buffer.byteLength(r.body),
   };
-  if (close) headers.connection = 'close';
   res.writeHead(r.status, headers);
   res.end(r.body);
 }
@@ -45,13 +44,15 @@ export function serveNode(
     }
     return;
   }
-  const answer = (r: WebhookResponse, close = false) => {
+  const answer = (r: WebhookResponse) => {
     deps.report(ep.name, r);
-    send(res, r, close);
+    send(res, r);
   };
   const refuse = (r: WebhookResponse) => {
-    // The body is not read: the connection is closed after the answer rather than drained.
-    answer(r, true);
+    // Answered before the body is read; the rest of the upload is drained (bounded) so that the
+    // sender reads this answer rather than a reset.
+    deps.report(ep.name, r);
+    refuseUpload(req, res, r);
   };
   if (req.method !== 'POST') {
     refuse(failure(405, 'method_not_allowed', 'Webhooks are delivered with POST', { allow: 'POST' }));
@@ -79,13 +80,11 @@ export function serveNode(
   const onData = (chunk: Buffer) => {
     size += chunk.length;
     if (size > ep.maxBodyBytes) {
-      // Stop at the limit: drop what we hold and stop reading; the connection is closed after the 413.
+      // Stop keeping bytes at the limit: drop what we hold; the rest is drained (bounded) after the 413.
       cleanup();
       chunks.length = 0;
-      req.pause();
       ep.logger.warn({ reason: 'body_too_large', bytes: size }, 'webhook rejected');
-      answer(tooLarge(), true);
-      res.once('finish', () => req.socket?.destroySoon?.());
+      refuse(tooLarge());
       return;
     }
     chunks.push(chunk);

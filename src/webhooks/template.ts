@@ -1,7 +1,8 @@
-import { ConduitError, ConfigError } from '../core/index.js';
+import { ConduitError, ConfigError, encodeKeyPart } from '../core/index.js';
 
 /** Thrown by `render` when a field the template reads is missing or not a string, number or boolean. */
 export class MissingTemplateFieldError extends ConduitError {
+  declare readonly code: 'WEBHOOK_TEMPLATE_FIELD';
   constructor(
     readonly template: string,
     readonly field: string,
@@ -16,9 +17,11 @@ export class MissingTemplateFieldError extends ConduitError {
 /**
  * How substituted values are escaped: `glob` escapes `* ? [ ] \` so a payload value can never widen an
  * invalidation pattern; `uri` percent-encodes them as one URI component, so `{data.id}` = "a b" renders
- * `items://a%20b`, the URI a client reads and subscribes to. `true` means `glob` (older call sites).
+ * `items://a%20b`, the URI a client reads and subscribes to; `key` encodes them as the gateway's cache
+ * key templates do (`encodeKeyPart`), so a rendered key or tag equals the one the tool stored, and a
+ * pattern cannot be widened (the encoding leaves no glob character). `true` means `glob`.
  */
-export type TemplateEscape = 'glob' | 'uri' | boolean;
+export type TemplateEscape = 'glob' | 'uri' | 'key' | boolean;
 
 const GLOB_SPECIAL = /[*?[\]\\]/g;
 
@@ -70,7 +73,13 @@ export class PayloadTemplate {
       }
       const text = String(value);
       const escaped =
-        escaping === 'uri' ? encodeURIComponent(text) : escaping ? text.replace(GLOB_SPECIAL, '\\$&') : text;
+        escaping === 'uri'
+          ? encodeURIComponent(text)
+          : escaping === 'key'
+            ? encodeKeyPart(text)
+            : escaping
+              ? text.replace(GLOB_SPECIAL, '\\$&')
+              : text;
       out += escaped + this.literals[i + 1]!;
     }
     return out;

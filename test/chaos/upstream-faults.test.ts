@@ -87,7 +87,7 @@ describe('chaos 2: 429 with Retry-After, and the client-side rate limit', () => 
           const text = o.result?.content?.[0]?.text ?? '';
           const meta = o.result?._meta?.['conduit/error'];
           return (
-            o.kind === 'RATE_LIMITED' &&
+            o.kind === 'UPSTREAM_RATE_LIMITED' &&
             /is rate limiting the gateway/.test(text) &&
             /retry after 1\.0 s/.test(text) &&
             meta?.status === 429 &&
@@ -95,13 +95,13 @@ describe('chaos 2: 429 with Retry-After, and the client-side rate limit', () => 
           );
         });
         report.claims[
-          'exhausted retries surface as RATE_LIMITED (status 429, retry after 1.0 s), not HTTP_STATUS'
+          'exhausted retries surface as UPSTREAM_RATE_LIMITED (status 429, retry after 1.0 s), not HTTP_STATUS'
         ] = rateLimited.length === WORKERS;
         expect(gaps.length).toBe(WORKERS * 2);
         // 5 ms of slack for timer granularity between the two processes' clocks (same host clock).
         expect(minGap).toBeGreaterThanOrEqual(995);
         for (const o of rec.outcomes) expect(o.kind).not.toMatch(/^exception/);
-        expect(rec.outcomes.map((o) => o.kind)).toEqual(Array(WORKERS).fill('RATE_LIMITED'));
+        expect(rec.outcomes.map((o) => o.kind)).toEqual(Array(WORKERS).fill('UPSTREAM_RATE_LIMITED'));
         expect(rateLimited).toHaveLength(WORKERS);
         upstream.setMode({ kind: 'ok' });
       },
@@ -139,7 +139,7 @@ describe('chaos 2: 429 with Retry-After, and the client-side rate limit', () => 
           maxInWindow <= PER_SECOND + BURST;
         expect(maxInWindow).toBeLessThanOrEqual(PER_SECOND + BURST);
         expect(rec.figures().requests).toBeGreaterThan(0);
-        for (const o of rec.outcomes) expect(['ok', 'RATE_LIMITED', 'TIMEOUT']).toContain(o.kind);
+        for (const o of rec.outcomes) expect(['ok', 'UPSTREAM_RATE_LIMITED', 'TIMEOUT']).toContain(o.kind);
       },
     );
   });

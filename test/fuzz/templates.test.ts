@@ -132,12 +132,40 @@ describe('cache key template fuzz', () => {
     );
   });
 
+  it('distinct values never render the same key: separators cannot be forged, missing/null/"" differ', () => {
+    const t = new KeyTemplate('pair:{a}:{b}');
+    const value = fc.oneof(
+      fc.string({ maxLength: 6, unit: fc.constantFrom('1', ':', '%', '-', '~', 'J', '\ud800', 'é', '*') }),
+      fc.constantFrom(undefined, null, 0, true, [], {}),
+    );
+    // What the upstream request depends on: a number and its digits (or a boolean and its word) are
+    // one request on the path or query, so they may share a key; anything else must not.
+    const identity = (v: unknown) =>
+      v === undefined
+        ? 'U'
+        : v === null
+          ? 'N'
+          : typeof v === 'object'
+            ? `J${JSON.stringify(v)}`
+            : `S${String(v)}`;
+    fc.assert(
+      fc.property(value, value, value, value, (a1, b1, a2, b2) => {
+        if (identity(a1) === identity(a2) && identity(b1) === identity(b2)) return;
+        expect(t.render({ a: a1, b: b1 })).not.toBe(t.render({ a: a2, b: b2 }));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('hostile argument objects (__proto__ keys, null prototypes, nested values) never throw or pollute', () => {
     const t = new KeyTemplate('k:{a.b.c}:{__proto__}:{constructor}');
     const args = JSON.parse('{"__proto__": {"polluted": 1}, "a": {"b": null}}') as Record<string, unknown>;
     expect(() => t.render(args)).not.toThrow();
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(t.render({ a: { b: { c: [1, { z: 1, y: 2 }] } } })).toContain('[1,{"y":2,"z":1}]');
+    // An object renders as %J and its canonical JSON, encoded.
+    expect(t.render({ a: { b: { c: [1, { z: 1, y: 2 }] } } })).toContain(
+      `%J${encodeURIComponent('[1,{"y":2,"z":1}]')}`,
+    );
     expect(() => t.render(Object.create(null) as Record<string, unknown>)).not.toThrow();
   });
 });

@@ -4,6 +4,7 @@ import { AbortedError, createRecordingLogger, ManualClock } from '../../src/core
 import {
   type HttpClientOptions,
   type HttpMetricsEvent,
+  HttpClientClosedError,
   HttpStatusError,
   InvalidJsonError,
   InvalidPathError,
@@ -22,6 +23,15 @@ const setup = (handler: Handler, options: Partial<HttpClientOptions> = {}) =>
   serve(handler, { retry: false, breaker: false, ...options });
 
 describe('requests', () => {
+  it('a closed client rejects every request with HTTP_CLIENT_CLOSED and sends nothing', async () => {
+    const { server, client } = await setup((_req, res) => sendJson(res, 200, {}));
+    await client.close();
+    const err = await client.get('/x').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HttpClientClosedError);
+    expect((err as HttpClientClosedError).code).toBe('HTTP_CLIENT_CLOSED');
+    expect(server.seen).toHaveLength(0);
+  });
+
   it('merges default and per-request headers and query, per-request winning', async () => {
     const { server: s, client: c } = await serve(
       (_req, res, seen) => sendJson(res, 200, { url: seen.url }),

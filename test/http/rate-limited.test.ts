@@ -28,7 +28,7 @@ const setup = (retryAfter: string | undefined, options: Partial<HttpClientOption
   );
 
 describe('an upstream 429 that outlasts the retries', () => {
-  it('ends as RATE_LIMITED (still an HttpStatusError 429 with its Retry-After), after every attempt', async () => {
+  it('ends as UPSTREAM_RATE_LIMITED (still an HttpStatusError 429 with its Retry-After), after every attempt', async () => {
     const metrics: HttpMetricsEvent[] = [];
     const { server, client } = await setup('0', {
       retry: { maxAttempts: 3, baseDelayMs: 0 },
@@ -39,18 +39,18 @@ describe('an upstream 429 that outlasts the retries', () => {
     expect(server.seen).toHaveLength(3);
     expect(err).toBeInstanceOf(UpstreamRateLimitedError);
     expect(err).toBeInstanceOf(HttpStatusError);
-    expect(err.code).toBe('RATE_LIMITED');
+    expect(err.code).toBe('UPSTREAM_RATE_LIMITED');
     expect(err.status).toBe(429);
     expect(err.retryAfterMs).toBe(0);
     expect(err.bodyExcerpt).toContain('slow down');
     expect(err.message).toMatch(/GET .*\/items\/1 was rate limited by the upstream \(429/);
-    expect(err.toJSON()).toMatchObject({ code: 'RATE_LIMITED', status: 429, method: 'GET' });
+    expect(err.toJSON()).toMatchObject({ code: 'UPSTREAM_RATE_LIMITED', status: 429, method: 'GET' });
     // The upstream metrics keep the status (the label they use), with the final code.
     expect(metrics).toHaveLength(1);
-    expect(metrics[0]).toMatchObject({ status: 429, errorCode: 'RATE_LIMITED', attempts: 3 });
+    expect(metrics[0]).toMatchObject({ status: 429, errorCode: 'UPSTREAM_RATE_LIMITED', attempts: 3 });
   });
 
-  it('ends as RATE_LIMITED when a Retry-After longer than maxDelayMs stops the retries at once', async () => {
+  it('ends as UPSTREAM_RATE_LIMITED when a Retry-After longer than maxDelayMs stops the retries at once', async () => {
     const clock = new ManualClock(0);
     const { server, client } = await setup('120', {
       clock,
@@ -59,18 +59,18 @@ describe('an upstream 429 that outlasts the retries', () => {
     });
     const err = (await client.get('/limited').catch((e: unknown) => e)) as UpstreamRateLimitedError;
     expect(server.seen).toHaveLength(1);
-    expect(err.code).toBe('RATE_LIMITED');
+    expect(err.code).toBe('UPSTREAM_RATE_LIMITED');
     expect(err.retryAfterMs).toBe(120_000);
     expect(err.message).toContain('retry after 120000 ms');
   });
 
-  it('ends as RATE_LIMITED for a call that may not be retried (POST without Idempotency-Key)', async () => {
+  it('ends as UPSTREAM_RATE_LIMITED for a call that may not be retried (POST without Idempotency-Key)', async () => {
     const { server, client } = await setup(undefined, { retry: { baseDelayMs: 0 } });
     const err = (await client
       .post('/orders', { json: { a: 1 } })
       .catch((e: unknown) => e)) as HttpStatusError;
     expect(server.seen).toHaveLength(1);
-    expect(err.code).toBe('RATE_LIMITED');
+    expect(err.code).toBe('UPSTREAM_RATE_LIMITED');
     expect(err.retryAfterMs).toBeUndefined();
     expect(err.message).toContain('retry later');
   });
@@ -111,27 +111,37 @@ describe("an upstream 429's Retry-After holds the calls to that upstream", () =>
     return { state, clock, metrics, server, client };
   };
 
-  it('answers RATE_LIMITED with what is left of the Retry-After, sends nothing, and never opens the breaker', async () => {
+  it('answers UPSTREAM_RATE_LIMITED with what is left of the Retry-After, sends nothing, and never opens the breaker', async () => {
     const { state, clock, metrics, server, client } = await limitedUpstream();
     const first = (await client
       .get('/items/{id}', { params: { id: '1' } })
       .catch((e: unknown) => e)) as UpstreamRateLimitedError;
     expect(server.seen).toHaveLength(1);
-    expect(first).toMatchObject({ code: 'RATE_LIMITED', status: 429, retryAfterMs: 30_000, held: false });
+    expect(first).toMatchObject({
+      code: 'UPSTREAM_RATE_LIMITED',
+      status: 429,
+      retryAfterMs: 30_000,
+      held: false,
+    });
 
     clock.advance(10_000);
     const held = (await client.get('/other').catch((e: unknown) => e)) as UpstreamRateLimitedError;
     expect(server.seen).toHaveLength(1); // not sent
     expect(held).toBeInstanceOf(UpstreamRateLimitedError);
-    expect(held).toMatchObject({ code: 'RATE_LIMITED', status: 429, retryAfterMs: 20_000, held: true });
+    expect(held).toMatchObject({
+      code: 'UPSTREAM_RATE_LIMITED',
+      status: 429,
+      retryAfterMs: 20_000,
+      held: true,
+    });
     expect(held.message).toMatch(
       /GET .*\/other was not sent: the upstream is rate limiting .*retry after 20000 ms/,
     );
     expect(client.breaker?.state).toBe('closed');
     // The held call reached no upstream: its metrics event says so (0 attempts).
     expect(metrics.map((m) => [m.errorCode, m.attempts])).toEqual([
-      ['RATE_LIMITED', 1],
-      ['RATE_LIMITED', 0],
+      ['UPSTREAM_RATE_LIMITED', 1],
+      ['UPSTREAM_RATE_LIMITED', 0],
     ]);
 
     state.limited = false;
@@ -156,13 +166,13 @@ describe("an upstream 429's Retry-After holds the calls to that upstream", () =>
     const off = await limitedUpstream({ retryAfterHold: false });
     await off.client.get('/a').catch(() => {});
     const again = await off.client.get('/a').catch((e: unknown) => e);
-    expect(again).toMatchObject({ code: 'RATE_LIMITED', held: false });
+    expect(again).toMatchObject({ code: 'UPSTREAM_RATE_LIMITED', held: false });
     expect(off.server.seen).toHaveLength(2);
   });
 });
 
 describe('finalError', () => {
-  it('maps both kinds of rate limiting to RATE_LIMITED and leaves everything else alone', () => {
+  it('maps the upstream 429 to UPSTREAM_RATE_LIMITED and the client-side limit to RATE_LIMITED, and leaves everything else alone', () => {
     const e429 = new HttpStatusError({
       status: 429,
       method: 'GET',
@@ -178,6 +188,7 @@ describe('finalError', () => {
     const local = finalError(new RateLimitExceededError(250, 100), 'api') as RateLimitedError;
     expect(local).toBeInstanceOf(RateLimitedError);
     expect(local.retryAfterMs).toBe(250);
+    expect([mapped.code, local.code]).toEqual(['UPSTREAM_RATE_LIMITED', 'RATE_LIMITED']);
     const e503 = new HttpStatusError({ status: 503, method: 'GET', url: 'u', bodyExcerpt: '' });
     expect(finalError(e503, 'api')).toBe(e503);
     const other = new Error('x');

@@ -73,7 +73,7 @@ describe('examples/conduit.yaml in front of the bundled demo upstream', () => {
     expect(textOf(r)).toMatch(/HTTP 429/);
     expect(textOf(r)).toMatch(/is rate limiting the gateway: .* retry after 30 s\./);
     expect(r._meta?.['conduit/error']).toMatchObject({
-      code: 'RATE_LIMITED',
+      code: 'UPSTREAM_RATE_LIMITED',
       status: 429,
       retryAfterMs: 30_000,
     });

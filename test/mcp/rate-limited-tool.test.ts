@@ -32,14 +32,18 @@ describe('an upstream that keeps answering 429, through the gateway', () => {
     await upstream?.close();
   });
 
-  it('is a RATE_LIMITED tool error that says when to retry, counted as rate_limited', async () => {
+  it('is an UPSTREAM_RATE_LIMITED tool error that says when to retry, counted as rate_limited', async () => {
     // Every attempt is a 429 with Retry-After: 0 (so the retries do not wait); the 3rd is the last.
     upstream.setFault({ kind: 'status', status: 429, headers: { 'retry-after': '0' }, times: 3 });
     const client = await connectV2(running.url!, 'legacy');
     try {
       const r = await client.callTool({ name: 'get_assignment', arguments: { id: '1' } });
       expect(r.isError).toBe(true);
-      expect(r._meta?.['conduit/error']).toEqual({ code: 'RATE_LIMITED', status: 429, retryAfterMs: 0 });
+      expect(r._meta?.['conduit/error']).toEqual({
+        code: 'UPSTREAM_RATE_LIMITED',
+        status: 429,
+        retryAfterMs: 0,
+      });
       const text = textOf(r);
       expect(text).toContain('Upstream "assignments" is rate limiting the gateway');
       expect(text).toContain('HTTP 429');
@@ -66,7 +70,7 @@ describe('an upstream that keeps answering 429, through the gateway', () => {
 });
 
 describe('an upstream answering 429 with a long Retry-After, through the gateway', () => {
-  it('holds every client until the announced time with RATE_LIMITED and never opens the breaker', async () => {
+  it('holds every client until the announced time with UPSTREAM_RATE_LIMITED and never opens the breaker', async () => {
     const upstream = await startUpstream();
     const c = config(upstream.url);
     // The default breaker: 5 failures in a row would open it, were 429s failures.
@@ -78,7 +82,7 @@ describe('an upstream answering 429 with a long Retry-After, through the gateway
       upstream.setFault({ kind: 'status', status: 429, headers: { 'retry-after': '120' } });
       const first = await a.callTool({ name: 'get_assignment', arguments: { id: '1' } });
       expect(first._meta?.['conduit/error']).toEqual({
-        code: 'RATE_LIMITED',
+        code: 'UPSTREAM_RATE_LIMITED',
         status: 429,
         retryAfterMs: 120_000,
       });
@@ -88,7 +92,7 @@ describe('an upstream answering 429 with a long Retry-After, through the gateway
       expect(upstream.seen).toHaveLength(1); // only the first call reached the upstream
       for (const r of results) {
         const meta = r._meta?.['conduit/error'] as { code: string; retryAfterMs: number };
-        expect(meta.code).toBe('RATE_LIMITED');
+        expect(meta.code).toBe('UPSTREAM_RATE_LIMITED');
         expect(meta.retryAfterMs).toBeGreaterThan(0);
         expect(meta.retryAfterMs).toBeLessThanOrEqual(120_000);
         expect(textOf(r)).toContain('holds its calls until then and did not send this one');
@@ -98,7 +102,10 @@ describe('an upstream answering 429 with a long Retry-After, through the gateway
       expect(seriesValue(m, 'conduit_breaker_state', { upstream: 'assignments' })).toBe(0); // closed
       expect(sumOf(m, 'conduit_upstream_requests_total', { upstream: 'assignments' })).toBe(1);
       expect(
-        sumOf(m, 'conduit_upstream_rejections_total', { upstream: 'assignments', code: 'RATE_LIMITED' }),
+        sumOf(m, 'conduit_upstream_rejections_total', {
+          upstream: 'assignments',
+          code: 'UPSTREAM_RATE_LIMITED',
+        }),
       ).toBe(8);
     } finally {
       await Promise.allSettled([a.close(), b.close()]);

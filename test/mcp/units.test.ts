@@ -10,10 +10,12 @@ import { buildRequestMapping, mapArguments } from '../../src/mcp/tools/request-m
 import { CircuitOpenError } from '../../src/resilience/index.js';
 
 describe('KeyTemplate', () => {
-  it('fills holes from (nested) arguments and leaves missing ones empty', () => {
+  it('fills holes from (nested) arguments; a missing one renders %-, which no value can', () => {
     const t = new KeyTemplate('user:{user.id}:assignment:{id}');
     expect(t.render({ id: 'a1', user: { id: 'u1' } })).toBe('user:u1:assignment:a1');
-    expect(t.render({ id: 7 })).toBe('user::assignment:7');
+    expect(t.render({ id: 7 })).toBe('user:%-:assignment:7');
+    expect(t.render({ id: 7, user: { id: '' } })).toBe('user::assignment:7');
+    expect(t.render({ id: 7, user: { id: '%-' } })).toBe('user:%25-:assignment:7');
     expect(t.fields).toEqual(['user', 'id']);
   });
 

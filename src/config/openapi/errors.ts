@@ -1,21 +1,7 @@
-import { ConduitError, ConfigError } from '../../core/index.js';
+import { ConduitError, ConfigError, type OpenApiErrorCode } from '../../core/index.js';
 
-/** Stable codes of the OpenAPI errors; match on these, not on messages. */
-export type OpenApiErrorCode =
-  | 'OPENAPI_DOCUMENT_INVALID'
-  | 'OPENAPI_REF_UNRESOLVED'
-  | 'OPENAPI_REF_CYCLE'
-  | 'OPENAPI_OPERATION_ID_MISSING'
-  | 'OPENAPI_UNSUPPORTED_PARAMETER'
-  | 'OPENAPI_UNSUPPORTED_BODY'
-  | 'OPENAPI_NAME_COLLISION'
-  | 'OPENAPI_SELECTION_UNKNOWN'
-  | 'OPENAPI_OVERRIDE_INVALID'
-  | 'OPENAPI_SCHEMA_TOO_LARGE'
-  /** A `$ref` (or the document) names a file it may not read: outside its roots, absolute, a symlink out, not a regular file. */
-  | 'OPENAPI_REF_FORBIDDEN'
-  /** The load went past a bound of its budget: a file's size, bytes over all files, nodes inlined, time. */
-  | 'OPENAPI_BUDGET_EXCEEDED';
+/** Stable codes of the OpenAPI errors (documented in `CONDUIT_ERROR_CODES`); match on these, not on messages. */
+export type { OpenApiErrorCode };
 
 /**
  * A problem with an OpenAPI document or the `openapi` section that selects from it. It is a
@@ -54,6 +40,7 @@ export class OpenApiRefError extends OpenApiError {
 
 /** Compact mode: the operation id given to the invoke tool is not in the catalog. */
 export class UnknownOperationError extends ConduitError {
+  declare readonly code: 'OPENAPI_UNKNOWN_OPERATION';
   readonly operationId: string;
   constructor(operationId: string, message: string) {
     super('OPENAPI_UNKNOWN_OPERATION', message);
@@ -63,6 +50,7 @@ export class UnknownOperationError extends ConduitError {
 
 /** Compact mode: the arguments do not match the chosen operation's input schema. */
 export class InvalidOperationArgumentsError extends ConduitError {
+  declare readonly code: 'OPENAPI_INVALID_ARGUMENTS';
   readonly operationId: string;
   constructor(operationId: string, message: string) {
     super('OPENAPI_INVALID_ARGUMENTS', message);
@@ -72,9 +60,34 @@ export class InvalidOperationArgumentsError extends ConduitError {
 
 /** Compact mode: the validator could not compile the operation's input schema (an odd document). */
 export class OperationSchemaError extends ConduitError {
+  declare readonly code: 'OPENAPI_SCHEMA_INVALID';
   readonly operationId: string;
   constructor(operationId: string, message: string, options?: { cause?: unknown }) {
     super('OPENAPI_SCHEMA_INVALID', message, options);
     this.operationId = operationId;
+  }
+}
+
+/**
+ * Several operations of one `openapi` section could not be built: every one is in `problems`, so
+ * `conduit validate` lists them all in one run. Its code and operation are the first problem's.
+ */
+export class OpenApiProblems extends OpenApiError {
+  readonly problems: readonly OpenApiError[];
+  constructor(
+    readonly upstream: string,
+    problems: readonly OpenApiError[],
+  ) {
+    const first = problems[0]!;
+    super(
+      first.code,
+      problems.length === 1
+        ? first.message
+        : `upstreams.${upstream}.openapi: ${problems.length} operations cannot be served:\n` +
+            problems.map((p) => `  - ${p.message}`).join('\n') +
+            '\n(exclude them, fix the document, or set openapi.skipUnsupported: true to leave them out with a warning)',
+      first.operation === undefined ? {} : { operation: first.operation },
+    );
+    this.problems = problems;
   }
 }

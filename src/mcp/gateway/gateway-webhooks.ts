@@ -88,6 +88,8 @@ export function createGatewayWebhooks(
         fns.push(
           invalidate({
             cache,
+            // The tools' keys and tags encode their values: render these the same way to match them.
+            values: 'key',
             ...(inv.keys ? { keys: inv.keys } : {}),
             ...(inv.tags ? { tags: inv.tags } : {}),
             ...(inv.patterns ? { patterns: inv.patterns } : {}),

@@ -1,5 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/server';
-import { AbortedError, ConduitError, isAbortError } from '../../core/index.js';
+import { AbortedError, assertNever, ConduitError, conduitCodeOf, isAbortError } from '../../core/index.js';
 
 /** `_meta` key carrying the machine-readable side of a failure: `{ code, status?, retryAfterMs? }`. */
 export const ERROR_META_KEY = 'conduit/error';
@@ -41,32 +41,33 @@ function statusHint(status: number, retryAfterMs: number | undefined, method: st
 
 /**
  * Says what went wrong in words a model and a person can act on. Matches on the stable `code` of
- * Conduit errors (not on classes) so it works for any module's errors.
+ * Conduit errors (not on classes) so it works for any module's errors; the switch covers every code,
+ * so a new one must choose its wording here.
  */
 export function describeFailure(
   err: unknown,
   upstream: string,
   toolName: string,
 ): { text: string; code: string } {
-  if (err instanceof AbortedError && !err.message.startsWith('The operation'))
+  if (err instanceof AbortedError && err.explained)
     return { code: 'ABORTED', text: `The call to ${toolName} was stopped: ${err.message}.` };
   if (isAbortError(err))
     return { code: 'ABORTED', text: `The call to ${toolName} was cancelled before it finished.` };
   const e = (typeof err === 'object' && err !== null ? err : {}) as ErrorLike;
-  const code = str(e.code) ?? 'INTERNAL';
   const message = str(e.message) ?? String(err);
+  const code = conduitCodeOf(err);
+  if (code === undefined) return internal(err, str(e.code), toolName, message);
+  const after = num(e.retryAfterMs);
   switch (code) {
     case 'HTTP_STATUS': {
       const status = num(e.status) ?? 0;
       const excerpt = (str(e.bodyExcerpt) ?? '').trim().slice(0, 300);
-      const what = `${str(e.method) ?? ''} ${str(e.url) ?? ''}`.trim();
       return {
         code,
-        text: `Upstream "${upstream}" answered HTTP ${status} to ${what}${excerpt ? `: ${excerpt}` : ' (empty body)'}. ${statusHint(status, num(e.retryAfterMs), str(e.method))}`,
+        text: `Upstream "${upstream}" answered HTTP ${status} to ${target(e)}${excerpt ? `: ${excerpt}` : ' (empty body)'}. ${statusHint(status, after, str(e.method))}`,
       };
     }
     case 'CIRCUIT_OPEN': {
-      const after = num(e.retryAfterMs);
       const at = num(e.retryAt);
       return {
         code,
@@ -91,38 +92,81 @@ export function describeFailure(
         code,
         text: `Too many calls to upstream "${upstream}" are in flight already; retry in a moment.`,
       };
-    case 'RATE_LIMITED':
-    case 'RATE_LIMIT_EXCEEDED': {
-      const after = num(e.retryAfterMs);
-      // A status means the upstream's own 429 (retries used up), not the gateway's client-side limit.
-      if (num(e.status) === 429 && (e as { held?: unknown }).held === true) {
+    case 'UPSTREAM_RATE_LIMITED': {
+      if ((e as { held?: unknown }).held === true)
         return {
           code,
           text: `Upstream "${upstream}" is rate limiting the gateway: it answered HTTP 429 Too Many Requests with a Retry-After that has not passed, so the gateway holds its calls until then and did not send this one; retry${after !== undefined ? ` after ${seconds(after)}` : ' later'}.`,
         };
-      }
-      if (num(e.status) === 429) {
-        const what = `${str(e.method) ?? ''} ${str(e.url) ?? ''}`.trim();
-        return {
-          code,
-          text: `Upstream "${upstream}" is rate limiting the gateway: it answered HTTP 429 Too Many Requests${what ? ` to ${what}` : ''} and the retries are used up; retry${after !== undefined ? ` after ${seconds(after)}` : ' later'}.`,
-        };
-      }
+      const what = target(e);
+      return {
+        code,
+        text: `Upstream "${upstream}" is rate limiting the gateway: it answered HTTP 429 Too Many Requests${what ? ` to ${what}` : ''} and the retries are used up; retry${after !== undefined ? ` after ${seconds(after)}` : ' later'}.`,
+      };
+    }
+    case 'RATE_LIMITED':
+    case 'RATE_LIMIT_EXCEEDED':
       return {
         code,
         text: `The gateway's rate limit for upstream "${upstream}" is reached; retry${after !== undefined ? ` after ${seconds(after)}` : ' shortly'}.`,
       };
-    }
     case 'RETRY_BUDGET_EXHAUSTED':
       return {
         code,
         text: `Upstream "${upstream}" is failing and the retry budget is spent; retry later. (${message})`,
       };
+    // Their messages already say what was wrong and what to do.
+    case 'ABORTED':
+    case 'INVALID_CONFIG':
+    case 'MISSING_DEPENDENCY':
+    case 'HTTP_CLIENT_CLOSED':
+    case 'RESPONSE_TOO_LARGE':
+    case 'RESPONSE_VALIDATION':
+    case 'RESPONSE_INVALID_JSON':
+    case 'REQUEST_VALIDATION':
+    case 'INVALID_PATH':
+    case 'PAGINATION_LIMIT':
+    case 'PAGINATION_LOOP':
+    case 'CACHE_CLOSED':
+    case 'CACHE_VALUE_INVALID':
+    case 'CACHE_FACTORY_TIMEOUT':
+    case 'CACHE_INVALIDATION_INCOMPLETE':
+    case 'WEBHOOK_VERIFICATION_FAILED':
+    case 'WEBHOOK_HANDLER_TIMEOUT':
+    case 'WEBHOOK_DEDUPE_UNAVAILABLE':
+    case 'WEBHOOK_TEMPLATE_FIELD':
+    case 'OPENAPI_DOCUMENT_INVALID':
+    case 'OPENAPI_REF_UNRESOLVED':
+    case 'OPENAPI_REF_CYCLE':
+    case 'OPENAPI_REF_FORBIDDEN':
+    case 'OPENAPI_BUDGET_EXCEEDED':
+    case 'OPENAPI_OPERATION_ID_MISSING':
+    case 'OPENAPI_UNSUPPORTED_PARAMETER':
+    case 'OPENAPI_UNSUPPORTED_BODY':
+    case 'OPENAPI_NAME_COLLISION':
+    case 'OPENAPI_SELECTION_UNKNOWN':
+    case 'OPENAPI_OVERRIDE_INVALID':
+    case 'OPENAPI_SCHEMA_TOO_LARGE':
+    case 'OPENAPI_UNKNOWN_OPERATION':
+    case 'OPENAPI_INVALID_ARGUMENTS':
+    case 'OPENAPI_SCHEMA_INVALID':
+    case 'USAGE':
+      return internal(err, code, toolName, message);
     default:
-      if (err instanceof ConduitError) return { code, text: `${toolName} failed (${code}): ${message}` };
-      // Unknown errors are bugs or library surprises; keep the message, never a stack.
-      return { code: 'INTERNAL', text: `${toolName} failed with an internal error: ${message}` };
+      return assertNever(code);
   }
+}
+
+/** `GET https://…`: the request an error names, when it names one. */
+function target(e: ErrorLike): string {
+  return `${str(e.method) ?? ''} ${str(e.url) ?? ''}`.trim();
+}
+
+function internal(err: unknown, code: string | undefined, toolName: string, message: string) {
+  if (err instanceof ConduitError && code !== undefined)
+    return { code, text: `${toolName} failed (${code}): ${message}` };
+  // Unknown errors are bugs or library surprises; keep the message, never a stack.
+  return { code: 'INTERNAL', text: `${toolName} failed with an internal error: ${message}` };
 }
 
 /** A tool error result (`isError: true`) for `err`; never throws. */

@@ -1,7 +1,11 @@
+import { encodeKeyPart, KEY_JSON, KEY_MISSING, KEY_NULL } from '../../core/index.js';
+
 /**
  * `assignment:{id}` style templates for cache keys and invalidation tags, compiled once per tool.
- * `{a.b}` reads a nested argument. A missing argument renders as an empty string so an optional field
- * never throws at call time (the input schema decides what is required).
+ * `{a.b}` reads a nested argument. Every value is encoded (`encodeKeyPart`), so no value can forge
+ * the template's separators; a missing value renders `%-`, null `%~`, an object or array `%J` and its
+ * canonical JSON, so none of them equals a string's rendering. Keys, tags and invalidation templates
+ * all render through here (and webhook templates through the same encoding), so they keep matching.
  */
 export class KeyTemplate {
   private readonly literals: string[] = [];
@@ -26,10 +30,18 @@ export class KeyTemplate {
   render(args: Readonly<Record<string, unknown>>): string {
     let out = this.literals[0]!;
     for (let i = 0; i < this.paths.length; i++) {
-      out += renderValue(lookup(args, this.paths[i]!)) + this.literals[i + 1]!;
+      out += renderKeyValue(lookup(args, this.paths[i]!)) + this.literals[i + 1]!;
     }
     return out;
   }
+}
+
+/**
+ * The key of a tool without a `key` template: its name and all its arguments, canonical (object keys
+ * sorted) and encoded, so it identifies the upstream request whatever the arguments' order.
+ */
+export function defaultCacheKey(toolName: string, args: Readonly<Record<string, unknown>>): string {
+  return `${toolName}:${KEY_JSON}${encodeKeyPart(stableStringify(args))}`;
 }
 
 function lookup(args: Readonly<Record<string, unknown>>, path: readonly string[]): unknown {
@@ -41,11 +53,13 @@ function lookup(args: Readonly<Record<string, unknown>>, path: readonly string[]
   return value;
 }
 
-function renderValue(value: unknown): string {
-  if (value === undefined || value === null) return '';
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return stableStringify(value);
+/** One value as it appears in a key or tag. */
+export function renderKeyValue(value: unknown): string {
+  if (value === undefined) return KEY_MISSING;
+  if (value === null) return KEY_NULL;
+  if (typeof value === 'string') return encodeKeyPart(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return encodeKeyPart(String(value));
+  return KEY_JSON + encodeKeyPart(stableStringify(value));
 }
 
 /** JSON with object keys sorted, so equal arguments give equal cache keys whatever their order. */

@@ -1,0 +1,352 @@
+import { once } from 'node:events';
+import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { Readable } from 'node:stream';
+import { request as undiciRequest } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/index.js';
+import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
+import { connectV1, connectV2 } from '../mcp/helpers/clients.js';
+import { assignmentsConfig } from '../mcp/helpers/config.js';
+import { startUpstream, type Upstream } from '../mcp/helpers/upstream.js';
+import { testConfig } from '../helpers/gateway-config.js';
+import { INIT_2025, openSession, rawRequest, sessionHeaders } from './helpers.js';
+
+let upstream: Upstream;
+beforeAll(async () => {
+  upstream = await startUpstream();
+});
+afterAll(async () => {
+  await upstream?.close();
+});
+
+/**
+ * Uploads `bytes` with a Content-Length (or chunked) in 16 KiB writes, as a sender that does not wait
+ * for an early answer does. Resolves with the status it read, or with the error that came first
+ * (a reset while uploading means the answer was lost).
+ */
+function upload(url: string, bytes: number, chunked = false): Promise<number | string> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    let answered = false;
+    const req = request({
+      host: u.hostname,
+      port: u.port,
+      path: u.pathname,
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        ...(chunked ? {} : { 'content-length': String(bytes) }),
+      },
+    });
+    req.on('response', (res) => {
+      answered = true;
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (!answered) resolve(err.code ?? err.message);
+    });
+    const chunk = Buffer.alloc(16 * 1024, 0x20);
+    let left = bytes;
+    const pump = () => {
+      while (left > 0) {
+        const n = Math.min(left, chunk.length);
+        left -= n;
+        if (!req.write(n === chunk.length ? chunk : chunk.subarray(0, n)))
+          return void req.once('drain', pump);
+      }
+      req.end();
+    };
+    pump();
+  });
+}
+
+/** The same upload with undici (what `fetch` runs on): the body is a stream of 16 KiB chunks. */
+async function uploadUndici(url: string, bytes: number): Promise<number | string> {
+  const chunk = Buffer.alloc(16 * 1024, 0x20);
+  async function* body() {
+    for (let left = bytes; left > 0; left -= chunk.length)
+      yield chunk.subarray(0, Math.min(left, chunk.length));
+  }
+  try {
+    const r = await undiciRequest(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'content-length': String(bytes),
+      },
+      body: Readable.from(body()),
+    });
+    await r.body.text();
+    return r.statusCode;
+  } catch (err) {
+    return (err as { code?: string }).code ?? String(err);
+  }
+}
+
+/**
+ * A sender still uploading when the receiver answers, made deterministic: it sends the headers and
+ * the first 64 KiB, waits until the answer has arrived, then sends the rest of the body (as a sender
+ * that does not watch for early answers does) and only then takes the answer. A reset while
+ * uploading (EPIPE, ECONNRESET) is what such a sender reports instead of the answer.
+ */
+async function uploadPastTheAnswer(url: string, bytes: number): Promise<number | string> {
+  const u = new URL(url);
+  const socket = connect(Number(u.port), u.hostname);
+  let text = '';
+  let error: string | undefined;
+  const answered = new Promise<void>((resolve) =>
+    socket.on('data', (d: Buffer) => {
+      text += d.toString('latin1');
+      if (text.includes('\r\n\r\n')) resolve();
+    }),
+  );
+  socket.on('error', (err: NodeJS.ErrnoException) => {
+    error ??= err.code ?? err.message;
+  });
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  await once(socket, 'connect');
+  socket.write(
+    `POST ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: ${bytes}\r\nConnection: close\r\n\r\n`,
+  );
+  const chunk = Buffer.alloc(64 * 1024, 0x20);
+  socket.write(chunk);
+  await Promise.race([answered, closed]);
+  for (let left = bytes - chunk.length; left > 0 && error === undefined; left -= chunk.length) {
+    if (!socket.write(chunk.subarray(0, Math.min(left, chunk.length))))
+      await Promise.race([new Promise((resolve) => socket.once('drain', resolve)), closed]);
+  }
+  if (error === undefined && !socket.destroyed) socket.end();
+  await closed;
+  if (error !== undefined) return error;
+  const status = /^HTTP\/1\.1 (\d{3})/.exec(text)?.[1];
+  return status ? Number(status) : 'no answer';
+}
+
+describe('an oversized upload is answered 413 and the sender reads it', () => {
+  let gw: RunningGateway;
+  beforeAll(async () => {
+    const config = assignmentsConfig(upstream.url);
+    config.server = { http: { maxBodyBytes: 2048 } };
+    config.webhooks = {
+      endpoints: [
+        {
+          path: '/webhooks/in',
+          scheme: 'github',
+          secrets: ['webhook-secret-0123456789'],
+          maxBodyBytes: 2048,
+          events: {},
+        },
+      ],
+    };
+    gw = await startGateway(testConfig(config), { transport: 'http' });
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('40 concurrent Content-Length uploads over the MCP limit: every sender sees the 413', async () => {
+    const results = await Promise.all(Array.from({ length: 40 }, () => upload(gw.url!, 3 * 1024 * 1024)));
+    expect(results).toEqual(Array(40).fill(413));
+  });
+
+  it('40 senders still uploading 1 MiB when the MCP listener answers 413: every one reads it', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 40 }, () => uploadPastTheAnswer(gw.url!, 1024 * 1024)),
+    );
+    expect(results).toEqual(Array(40).fill(413));
+  });
+
+  it('40 senders still uploading 1 MiB when a webhook endpoint answers 413: every one reads it', async () => {
+    const url = gw.url!.replace(/\/mcp$/, '/webhooks/in');
+    const results = await Promise.all(
+      Array.from({ length: 40 }, () => uploadPastTheAnswer(url, 1024 * 1024)),
+    );
+    expect(results).toEqual(Array(40).fill(413));
+  });
+
+  it('40 concurrent undici uploads over the MCP limit: every sender sees the 413', async () => {
+    const results = await Promise.all(Array.from({ length: 40 }, () => uploadUndici(gw.url!, 1024 * 1024)));
+    expect(results).toEqual(Array(40).fill(413));
+  });
+
+  it('40 concurrent undici uploads over a webhook endpoint limit: every sender sees the 413', async () => {
+    const url = gw.url!.replace(/\/mcp$/, '/webhooks/in');
+    const results = await Promise.all(Array.from({ length: 40 }, () => uploadUndici(url, 1024 * 1024)));
+    expect(results).toEqual(Array(40).fill(413));
+  });
+
+  it('chunked uploads over the MCP limit: every sender sees the 413', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => upload(gw.url!, 3 * 1024 * 1024, true)),
+    );
+    expect(results).toEqual(Array(10).fill(413));
+  });
+
+  it('40 concurrent uploads over a webhook endpoint limit: every sender sees the 413', async () => {
+    const url = gw.url!.replace(/\/mcp$/, '/webhooks/in');
+    const results = await Promise.all(Array.from({ length: 40 }, () => upload(url, 3 * 1024 * 1024)));
+    expect(results).toEqual(Array(40).fill(413));
+  });
+
+  it('the listener keeps serving MCP clients afterwards (v1 and v2)', async () => {
+    const v2 = await connectV2(gw.url!, 'legacy');
+    expect((await v2.listTools()).tools.length).toBeGreaterThan(0);
+    await v2.close();
+    const v1 = await connectV1(gw.url!);
+    expect((await v1.listTools()).tools.length).toBeGreaterThan(0);
+    await v1.close();
+  });
+});
+
+describe('JSON-RPC batches are capped (server.http.maxBatchSize)', () => {
+  const calls = (n: number) =>
+    JSON.stringify(
+      Array.from({ length: n }, (_, i) => ({
+        jsonrpc: '2.0',
+        id: 100 + i,
+        method: 'tools/call',
+        params: { name: 'get_assignment', arguments: { id: '2' } },
+      })),
+    );
+
+  it('a batch of 100 tools/call is refused whole by default: no upstream call is made', async () => {
+    const gw = await startGateway(testConfig(assignmentsConfig(upstream.url)), { transport: 'http' });
+    try {
+      const id = await openSession(gw.url!);
+      const before = upstream.count('/assignments/2');
+      const r = await rawRequest('POST', gw.url!, sessionHeaders(id), calls(100));
+      expect(r.status).toBe(400);
+      expect(r.body).toContain('maxBatchSize');
+      expect(upstream.count('/assignments/2')).toBe(before);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('the limit is configurable, on stateless serving too', async () => {
+    const config = assignmentsConfig(upstream.url);
+    config.server = { http: { maxBatchSize: 2, stateless: true } };
+    const gw = await startGateway(testConfig(config), { transport: 'http' });
+    try {
+      const before = upstream.count('/assignments/2');
+      const r = await rawRequest('POST', gw.url!, { 'mcp-protocol-version': '2025-06-18' }, calls(3));
+      expect(r.status).toBe(400);
+      expect(r.body).toContain('the limit is 2');
+      expect(upstream.count('/assignments/2')).toBe(before);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('sessions are capped (server.http.maxSessions) and their idle timeout is configurable', () => {
+  it('initialize past the cap is answered 503; closing a session makes room again', async () => {
+    const config = assignmentsConfig(upstream.url);
+    config.server = { http: { maxSessions: 3 } };
+    const gw = await startGateway(testConfig(config), { transport: 'http' });
+    try {
+      const ids = [await openSession(gw.url!), await openSession(gw.url!), await openSession(gw.url!)];
+      const refused = await rawRequest('POST', gw.url!, {}, JSON.stringify(INIT_2025));
+      expect(refused.status).toBe(503);
+      expect(refused.body).toContain('maxSessions');
+      await expect(connectV1(gw.url!)).rejects.toThrow();
+      expect((await rawRequest('DELETE', gw.url!, sessionHeaders(ids[0]!))).status).toBe(200);
+      const v2 = await connectV2(gw.url!, 'legacy');
+      expect((await v2.listTools()).tools.length).toBeGreaterThan(0);
+      await v2.close();
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('server.http.sessionIdleTimeout closes an unused session', async () => {
+    const clock = new ManualClock(Date.now());
+    const config = assignmentsConfig(upstream.url);
+    config.server = { http: { sessionIdleTimeout: 10_000 } };
+    const gw = await startGateway(testConfig(config), { transport: 'http', clock });
+    try {
+      const id = await openSession(gw.url!);
+      const list = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+      expect((await rawRequest('POST', gw.url!, sessionHeaders(id), list)).status).toBe(200);
+      await clock.advanceAsync(25_000);
+      expect((await rawRequest('POST', gw.url!, sessionHeaders(id), list)).status).toBe(404);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+/** A raw TCP peer: what it has read, and a promise of the server closing the connection. */
+async function peer(url: string): Promise<{ socket: Socket; received: () => string; closed: Promise<void> }> {
+  const u = new URL(url);
+  const socket = connect(Number(u.port), u.hostname);
+  let text = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (d: string) => {
+    text += d;
+  });
+  socket.on('error', () => {});
+  const closed = once(socket, 'close').then(() => {});
+  await once(socket, 'connect');
+  return { socket, received: () => text, closed };
+}
+
+describe('slow and numerous peers are bounded (headersTimeout, requestTimeout, maxConnections)', () => {
+  let gw: RunningGateway;
+  beforeAll(async () => {
+    const config = assignmentsConfig(upstream.url);
+    config.server = { http: { headersTimeout: 200, requestTimeout: 400, maxConnections: 4 } };
+    config.webhooks = {
+      endpoints: [
+        { path: '/webhooks/in', scheme: 'github', secrets: ['webhook-secret-0123456789'], events: {} },
+      ],
+    };
+    gw = await startGateway(testConfig(config), { transport: 'http' });
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('a peer that never finishes its headers is answered 408 and closed', async () => {
+    const p = await peer(gw.url!);
+    p.socket.write(`POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n`);
+    await p.closed;
+    expect(p.received()).toMatch(/^HTTP\/1\.1 408/);
+  });
+
+  it.each(['/mcp', '/webhooks/in'])(
+    'a peer that never finishes its body on %s is answered 408 and closed',
+    async (path) => {
+      const p = await peer(gw.url!);
+      p.socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"jsonrpc":`,
+      );
+      await p.closed;
+      expect(p.received()).toMatch(/^HTTP\/1\.1 408/);
+    },
+  );
+
+  it('connections past maxConnections are dropped on accept', async () => {
+    const held: Awaited<ReturnType<typeof peer>>[] = [];
+    try {
+      for (let i = 0; i < 4; i++) {
+        const p = await peer(gw.url!);
+        // A whole request on a kept-alive connection: once answered, the server holds the connection.
+        p.socket.write('GET /nothing HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+        await once(p.socket, 'data');
+        held.push(p);
+      }
+      const extra = await peer(gw.url!);
+      extra.socket.write('GET /nothing HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      await extra.closed;
+      expect(extra.received()).toBe('');
+    } finally {
+      for (const p of held) p.socket.destroy();
+    }
+  });
+});

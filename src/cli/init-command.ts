@@ -1,10 +1,12 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the auth hints show ${ENV_VAR} references on purpose
 import { writeFile } from 'node:fs/promises';
+import { basename, dirname, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Document, isCollection, isMap, isPair, isScalar, visit } from 'yaml';
 import { ConfigError } from '../core/index.js';
 import { parseConfig } from '../config/load.js';
 import {
+  DEFAULT_DOCUMENT_LIMITS,
   loadOpenApiDocument,
   type OpenApiDocument,
   OpenApiError,
@@ -21,10 +23,11 @@ import { UsageError } from './usage-error.js';
 export const INIT_HELP = `conduit init — write a starter config from an OpenAPI document
 
 Usage:
-  conduit init --openapi <spec.yaml|json> [--out conduit.yaml] [--upstream name] [--base-url URL] [--force]
+  conduit init --openapi <spec.yaml|json|URL> [--out conduit.yaml] [--upstream name] [--base-url URL] [--force]
 
 Options:
-      --openapi <file>    Local OpenAPI 3.0/3.1 document, YAML or JSON (required)
+      --openapi <file|URL> OpenAPI 3.0/3.1 document, YAML or JSON (required): a local file, or an
+                          http(s) URL, fetched (at most 32 MiB) and saved next to --out
   -o, --out <file>        Config to write (default: conduit.yaml); never overwritten without --force
       --upstream <name>   Upstream name (default: from the document's title)
       --base-url <url>    Upstream base URL (default: the document's first server URL)
@@ -35,8 +38,10 @@ Every operation becomes a tool. GET operations are cached (60s, key from the ope
 arguments, tags from the resource path); mutations invalidate the tags their path touches
 (PATCH /items/{id} invalidates "items" and "item:{id}"). Array or string bodies, explode: false
 query arrays and JSON-content parameters are written as params object forms. Operations Conduit
-cannot serve (cookie parameters, non-JSON bodies, …) are skipped and listed on stderr. Check the result with
-conduit validate --config <file>.
+cannot serve (cookie parameters, non-JSON bodies, …) are skipped and listed on stderr with the
+reason. When the tools would be too large for a config file, the config serves the document in
+compact mode instead (an openapi section: two tools, search and invoke). When no operation can be
+served, nothing is written and init exits 1. Check the result with conduit validate --config <file>.
 
 Example:
   conduit init --openapi examples/openapi/assignments.openapi.yaml --out conduit.yaml
@@ -52,32 +57,40 @@ const UPSTREAM_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
  */
 export const MAX_STARTER_TOOLS_CHARS = 4_000_000;
 
+const INIT_OPTIONS = {
+  openapi: { type: 'string' },
+  out: { type: 'string', short: 'o', default: 'conduit.yaml' },
+  upstream: { type: 'string' },
+  'base-url': { type: 'string' },
+  force: { type: 'boolean', default: false },
+} as const;
+
 /**
  * `conduit init --openapi spec.yaml`: writes a starter config (one upstream, its operations as tools)
  * that `parseConfig` accepts. Returns the exit code; throws `UsageError` for a bad command line and
  * `ConfigError` (incl. `OpenApiError`) for a document it cannot use, like the other commands.
  */
 export async function runInit(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values } = usageErrors('init', () =>
-    parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        openapi: { type: 'string' },
-        out: { type: 'string', short: 'o', default: 'conduit.yaml' },
-        upstream: { type: 'string' },
-        'base-url': { type: 'string' },
-        force: { type: 'boolean', default: false },
-      },
-    }),
+  const { values } = usageErrors(
+    'init',
+    () =>
+      parseArgs({
+        args: [...argv],
+        strict: true,
+        allowPositionals: false,
+        options: INIT_OPTIONS,
+      }),
+    Object.keys(INIT_OPTIONS),
   );
   if (!values.openapi)
     throw new UsageError('--openapi <file> is required: the OpenAPI document to start from', 'init');
   if (values.upstream !== undefined && !UPSTREAM_NAME.test(values.upstream))
     throw new UsageError('--upstream must be 1 to 64 letters, digits, "_", "." or "-"', 'init');
   const out = values.out;
-  const document = await loadOpenApiDocument(values.openapi);
+  const specPath = isHttpUrl(values.openapi)
+    ? await fetchDocument(values.openapi, out, values.force)
+    : values.openapi;
+  const document = await loadOpenApiDocument(specPath);
   const upstream = values.upstream ?? upstreamName(document);
   const baseUrl = values['base-url'] ?? serverUrl(document);
   if (!isHttpUrl(baseUrl))
@@ -89,25 +102,43 @@ export async function runInit(argv: readonly string[], io: CliIo): Promise<numbe
     );
 
   const skipped: OpenApiError[] = [];
-  const set = openApiTools(upstream, { document: values.openapi, generateNames: true }, document, {
+  const set = openApiTools(upstream, { document: specPath, generateNames: true }, document, {
     onSkip: (err) => skipped.push(err),
   });
   // Whole bodies, comma-separated query arrays and JSON-text parameters are written as `params` object forms.
   const tools: Record<string, unknown>[] = set.catalog.operations.map((op) => starterTool(op.tool));
   for (const err of skipped) io.stderr(`conduit init: skipped ${err.message}\n`);
-  const size = jsonLength(tools, MAX_STARTER_TOOLS_CHARS);
-  if (size > MAX_STARTER_TOOLS_CHARS)
+  if (tools.length === 0)
     throw new OpenApiError(
-      'OPENAPI_SCHEMA_TOO_LARGE',
-      `the ${tools.length} operations' schemas come to more than ${MAX_STARTER_TOOLS_CHARS / 1_000_000} MB once their $refs are inlined, ` +
-        `too much for a config file to hold; serve the document instead: under upstreams.${upstream} set ` +
-        `openapi: { document: ${oneLine(values.openapi)}, mode: compact } (or include: to select operations)`,
+      skipped[0]?.code ?? 'OPENAPI_DOCUMENT_INVALID',
+      `none of the document's ${skipped.length} operations can be served (reasons above); nothing written`,
     );
-
-  const config = {
-    upstreams: { [upstream]: { baseUrl: escapeInterpolation(baseUrl) } },
-    tools: escapeInterpolation(tools),
-  };
+  // Too much schema for a config file: serve the document itself, in compact mode (nothing copied).
+  const compact = jsonLength(tools, MAX_STARTER_TOOLS_CHARS) > MAX_STARTER_TOOLS_CHARS;
+  if (compact)
+    io.stderr(
+      `conduit init: the ${tools.length} operations' schemas come to more than ${MAX_STARTER_TOOLS_CHARS / 1_000_000} MB once ` +
+        'their $refs are inlined, too much for a config file; writing an openapi section in compact mode instead\n',
+    );
+  const documentRef = relativeTo(out, specPath);
+  const config = compact
+    ? {
+        upstreams: {
+          [upstream]: {
+            baseUrl: escapeInterpolation(baseUrl),
+            openapi: {
+              document: escapeInterpolation(documentRef),
+              mode: 'compact',
+              generateNames: true,
+              skipUnsupported: true,
+            },
+          },
+        },
+      }
+    : {
+        upstreams: { [upstream]: { baseUrl: escapeInterpolation(baseUrl) } },
+        tools: escapeInterpolation(tools),
+      };
   const text = header(document, values.openapi, out) + toYaml(config);
   try {
     parseConfig(text, { env: {}, sourceName: out });
@@ -129,8 +160,10 @@ export async function runInit(argv: readonly string[], io: CliIo): Promise<numbe
   const invalidating = tools.filter((t) => t.invalidates !== undefined).length;
   const skippedCount = set.catalog.operations.length - tools.length + skipped.length;
   io.stdout(
-    `wrote ${out}: upstream "${upstream}" (${baseUrl}), ${tools.length} tool${tools.length === 1 ? '' : 's'} ` +
-      `(${cached} cached, ${invalidating} invalidating)` +
+    `wrote ${out}: upstream "${upstream}" (${baseUrl}), ` +
+      (compact
+        ? `compact mode: 2 tools serving ${tools.length} operations (${cached} cached, ${invalidating} invalidating)`
+        : `${tools.length} tool${tools.length === 1 ? '' : 's'} (${cached} cached, ${invalidating} invalidating)`) +
       (skippedCount > 0
         ? `, ${skippedCount} operation${skippedCount === 1 ? '' : 's'} skipped (see above)`
         : '') +
@@ -284,4 +317,62 @@ function header(document: OpenApiDocument, spec: string, out: string): string {
 
 function oneLine(text: string): string {
   return text.replace(/[\r\n]+/g, ' ').slice(0, 200);
+}
+
+/** Where the config file sees `spec`: relative to the config's directory when it is a local path. */
+function relativeTo(out: string, spec: string): string {
+  const rel = relative(dirname(out), spec);
+  return rel === '' ? basename(spec) : rel;
+}
+
+/** Largest document `init` fetches (the default per-file cap of a document load). */
+const MAX_FETCH_BYTES = DEFAULT_DOCUMENT_LIMITS.maxFileBytes;
+
+/**
+ * Fetches a document from an http(s) URL into a file next to `out` (`<out>.openapi.json|yaml`),
+ * at most `MAX_FETCH_BYTES`, and returns its path. A document fetched from a URL cannot follow
+ * `$ref`s to other files (they are remote): the operations that use them are skipped with the reason.
+ */
+async function fetchDocument(url: string, out: string, force: boolean): Promise<string> {
+  let response: Response;
+  try {
+    response = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(60_000) });
+  } catch (err) {
+    throw new ConfigError(`cannot fetch ${oneLine(url)}: ${(err as Error).message}`, { cause: err });
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new ConfigError(`cannot fetch ${oneLine(url)}: HTTP ${response.status}`);
+  }
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (declared > MAX_FETCH_BYTES) {
+    await response.body?.cancel();
+    throw tooBig(url);
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of response.body ?? []) {
+    total += chunk.byteLength;
+    if (total > MAX_FETCH_BYTES) throw tooBig(url);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  const json = /json/i.test(response.headers.get('content-type') ?? '') || /^\s*\{/.test(text);
+  const file = `${out.replace(/\.(ya?ml|json)$/i, '')}.openapi.${json ? 'json' : 'yaml'}`;
+  try {
+    await writeFile(file, text, { flag: force ? 'w' : 'wx' });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST')
+      throw new UsageError(`${file} already exists; pass --force to overwrite it`, 'init');
+    throw new ConfigError(`cannot write ${file} (${code ?? (err as Error).message})`, { cause: err });
+  }
+  return file;
+}
+
+function tooBig(url: string): OpenApiError {
+  return new OpenApiError(
+    'OPENAPI_BUDGET_EXCEEDED',
+    `${oneLine(url)} is larger than ${MAX_FETCH_BYTES / (1024 * 1024)} MiB; download it and point --openapi at the file`,
+  );
 }

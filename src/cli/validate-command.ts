@@ -1,40 +1,69 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/index.js';
 import { ConfigValidationError, loadConfig } from '../config/index.js';
+import { OpenApiProblems } from '../config/openapi/index.js';
 import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { usageErrors } from './options.js';
 
+const VALIDATE_OPTIONS = {
+  config: { type: 'string', short: 'c', default: 'conduit.yaml' },
+  json: { type: 'boolean', default: false },
+} as const;
+
 /** `conduit validate`: every problem with its path and line on stdout; exit 0 or 1. */
 export async function validateCommand(args: string[], io: CliIo): Promise<number> {
-  const { values } = usageErrors('validate', () =>
-    parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        config: { type: 'string', short: 'c', default: 'conduit.yaml' },
-        json: { type: 'boolean', default: false },
-      },
-    }),
+  const { values } = usageErrors(
+    'validate',
+    () =>
+      parseArgs({
+        args,
+        strict: true,
+        allowPositionals: false,
+        options: VALIDATE_OPTIONS,
+      }),
+    Object.keys(VALIDATE_OPTIONS),
   );
   const file = values.config;
   try {
     const config = await loadConfig(file, { env: io.env });
     const upstreams = Object.keys(config.upstreams).length;
     const tools = config.tools.length;
-    if (values.json) io.stdout(`${JSON.stringify({ ok: true, file, upstreams, tools, problems: [] })}\n`);
-    else
+    // Operations left out (openapi.skipUnsupported) and what was changed to serve others.
+    const notes = Object.entries(config.openapiSets ?? {}).flatMap(([name, set]) => [
+      ...set.leftOut.map((e) => ({
+        path: `upstreams.${name}.openapi`,
+        kind: 'left out',
+        message: e.message,
+      })),
+      ...set.warnings.map((w) => ({
+        path: `upstreams.${name}.openapi`,
+        kind: 'warning',
+        message: `operation ${w.operation}: ${w.message}`,
+      })),
+    ]);
+    if (values.json)
+      io.stdout(`${JSON.stringify({ ok: true, file, upstreams, tools, problems: [], notes })}\n`);
+    else {
       io.stdout(
         `${file}: valid (${upstreams} upstream${upstreams === 1 ? '' : 's'}, ${tools} tool${tools === 1 ? '' : 's'})\n`,
       );
+      for (const n of notes) io.stdout(`  ${n.kind}: ${n.path}: ${n.message}\n`);
+    }
     return ExitCode.OK;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const problems =
       err instanceof ConfigValidationError
         ? err.problems.map((p) => ({ path: p.path, line: p.line, column: p.column, message: p.message }))
-        : [{ path: '', line: undefined, column: undefined, message: err.message }];
+        : err instanceof OpenApiProblems
+          ? err.problems.map((p) => ({
+              path: `upstreams.${err.upstream}.openapi`,
+              line: undefined,
+              column: undefined,
+              message: p.message,
+            }))
+          : [{ path: '', line: undefined, column: undefined, message: err.message }];
     if (values.json) {
       io.stdout(`${JSON.stringify({ ok: false, file, problems })}\n`);
     } else {

@@ -1,10 +1,12 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 import { runCli } from '../../src/cli/run.js';
-import { parseConfig } from '../../src/config/index.js';
+import { loadConfig, parseConfig } from '../../src/config/index.js';
 import { memoryIo, ROOT } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'conduit-init-cli-'));
@@ -44,7 +46,7 @@ describe('conduit init (through the CLI entry point)', () => {
 });
 
 describe('conduit init on a document too large to copy into a config', () => {
-  it('refuses with OPENAPI_SCHEMA_TOO_LARGE and the openapi-section alternative, writing nothing', async () => {
+  it('writes the compact-mode openapi section it recommends instead, which loads and serves every operation', async () => {
     // 30 operations sharing one wide schema (1 000 described properties): each is within the
     // per-operation limit, together they would be over 5 MB of YAML once inlined into every tool.
     const schemas: Record<string, unknown> = {
@@ -58,14 +60,10 @@ describe('conduit init on a document too large to copy into a config', () => {
     const paths: Record<string, unknown> = {};
     for (let i = 0; i < 30; i++)
       paths[`/r${i}`] = {
-        get: {
-          operationId: `get${i}`,
-          responses: {
-            '200': {
-              description: 'ok',
-              content: { 'application/json': { schema: { $ref: '#/components/schemas/S0' } } },
-            },
-          },
+        post: {
+          operationId: `post${i}`,
+          requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/S0' } } } },
+          responses: { '200': { description: 'ok' } },
         },
       };
     const spec = join(dir, 'large.json');
@@ -81,11 +79,93 @@ describe('conduit init on a document too large to copy into a config', () => {
     );
     const out = join(dir, 'large.yaml');
     const m = memoryIo();
-    expect(await runCli(['init', '--openapi', spec, '--out', out], m.io)).toBe(ExitCode.CONFIG);
+    expect(await runCli(['init', '--openapi', spec, '--out', out, '--force'], m.io)).toBe(ExitCode.OK);
     expect(m.stderr()).toMatch(
-      /the 30 operations' schemas come to more than \d+ MB once their \$refs are inlined/,
+      /the 30 operations' schemas come to more than \d+ MB once their \$refs are inlined.*compact mode instead/,
     );
-    expect(m.stderr()).toContain(`openapi: { document: ${spec}, mode: compact }`);
+    expect(m.stdout()).toMatch(/compact mode: 2 tools serving 30 operations/);
+    const config = await loadConfig(out, { env: {} });
+    expect(config.upstreams.large!.openapi).toMatchObject({ document: 'large.json', mode: 'compact' });
+    expect(config.openapiSets!.large!.catalog.operations).toHaveLength(30);
+  });
+});
+
+describe('conduit init never exits 0 with nothing served', () => {
+  it('a document none of whose operations can be served writes nothing and exits 1, listing each reason', async () => {
+    const spec = join(dir, 'cookies.json');
+    writeFileSync(
+      spec,
+      JSON.stringify({
+        openapi: '3.0.3',
+        info: { title: 'Cookies', version: '1' },
+        servers: [{ url: 'http://127.0.0.1:9' }],
+        paths: {
+          '/a': {
+            get: {
+              operationId: 'getA',
+              parameters: [{ name: 's', in: 'cookie', schema: { type: 'string' } }],
+            },
+          },
+          '/b': {
+            get: {
+              operationId: 'getB',
+              parameters: [{ name: 's', in: 'cookie', schema: { type: 'string' } }],
+            },
+          },
+        },
+      }),
+    );
+    const out = join(dir, 'cookies.yaml');
+    const m = memoryIo();
+    expect(await runCli(['init', '--openapi', spec, '--out', out], m.io)).toBe(ExitCode.CONFIG);
+    expect(m.stderr()).toMatch(/skipped operation getA \(GET \/a\): parameter "s" \(in cookie\)/);
+    expect(m.stderr()).toMatch(/skipped operation getB/);
+    expect(m.stderr()).toMatch(/none of the document's 2 operations can be served/);
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('conduit init --openapi <URL>', () => {
+  it('fetches the document from a 127.0.0.1 server, saves it next to the config, and writes the config', async () => {
+    const body = readFileSync(SPEC, 'utf8');
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/yaml' });
+      res.end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const out = join(dir, 'fetched.yaml');
+      const m = memoryIo();
+      expect(
+        await runCli(['init', '--openapi', `http://127.0.0.1:${port}/spec.yaml`, '--out', out], m.io),
+      ).toBe(ExitCode.OK);
+      expect(readFileSync(join(dir, 'fetched.openapi.yaml'), 'utf8')).toBe(body);
+      expect(
+        parseConfig(readFileSync(out, 'utf8'), { format: 'yaml', env: {} }).tools.length,
+      ).toBeGreaterThan(0);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('refuses a document larger than the fetch cap, writing nothing', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(64 * 1024 * 1024) });
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const out = join(dir, 'huge.yaml');
+      const m = memoryIo();
+      expect(
+        await runCli(['init', '--openapi', `http://127.0.0.1:${port}/spec.json`, '--out', out], m.io),
+      ).toBe(ExitCode.CONFIG);
+      expect(m.stderr()).toMatch(/larger than 32 MiB/);
+      expect(existsSync(out)).toBe(false);
+    } finally {
+      server.close();
+    }
   });
 });

@@ -22,6 +22,8 @@ export interface OperationCatalog {
   upstream: string;
   operations: readonly CatalogOperation[];
   byId: ReadonlyMap<string, CatalogOperation>;
+  /** Operations of the document left out, by operationId, with the reason. */
+  leftOut?: ReadonlyMap<string, string>;
 }
 
 /** A tool the gateway implements itself (not an upstream call): name, description, input schema. */
@@ -51,13 +53,23 @@ export interface OperationMatch {
 export const DEFAULT_SEARCH_LIMIT = 10;
 export const MAX_SEARCH_LIMIT = 50;
 
-export function buildCatalog(upstream: string, operations: CatalogOperation[]): OperationCatalog {
-  return { upstream, operations, byId: new Map(operations.map((o) => [o.operationId, o])) };
+export function buildCatalog(
+  upstream: string,
+  operations: CatalogOperation[],
+  leftOut: readonly { operation?: string | undefined; message: string }[] = [],
+): OperationCatalog {
+  const why = new Map<string, string>();
+  for (const err of leftOut) {
+    const id = err.operation?.split(' (')[0];
+    if (id !== undefined) why.set(id, err.message);
+  }
+  return { upstream, operations, byId: new Map(operations.map((o) => [o.operationId, o])), leftOut: why };
 }
 
 /** The definitions of `<upstream>_search_operations` and `<upstream>_invoke_operation`. */
 export function compactTools(catalog: OperationCatalog, prefix = ''): CompactToolDefinitions {
-  const base = `${prefix}${catalog.upstream}`.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 100);
+  // `_search_operations` is 18 characters: the names stay within 64.
+  const base = `${prefix}${catalog.upstream}`.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 46);
   const ids = catalog.operations.map((o) => o.operationId);
   return {
     search: {
@@ -201,6 +213,9 @@ export function resolveInvocation(
   const id = typeof operationId === 'string' ? operationId : '';
   const op = catalog.byId.get(id);
   if (!op) {
+    const why = catalog.leftOut?.get(id);
+    if (why !== undefined)
+      throw new UnknownOperationError(id, `${catalog.upstream} does not serve operation "${id}": ${why}`);
     const hint = didYouMean(id, [...catalog.byId.keys()]);
     throw new UnknownOperationError(
       id,

@@ -67,3 +67,27 @@ export class OperationSchemaError extends ConduitError {
     this.operationId = operationId;
   }
 }
+
+/**
+ * Several operations of one `openapi` section could not be built: every one is in `problems`, so
+ * `conduit validate` lists them all in one run. Its code and operation are the first problem's.
+ */
+export class OpenApiProblems extends OpenApiError {
+  readonly problems: readonly OpenApiError[];
+  constructor(
+    readonly upstream: string,
+    problems: readonly OpenApiError[],
+  ) {
+    const first = problems[0]!;
+    super(
+      first.code,
+      problems.length === 1
+        ? first.message
+        : `upstreams.${upstream}.openapi: ${problems.length} operations cannot be served:\n` +
+            problems.map((p) => `  - ${p.message}`).join('\n') +
+            '\n(exclude them, fix the document, or set openapi.skipUnsupported: true to leave them out with a warning)',
+      first.operation === undefined ? {} : { operation: first.operation },
+    );
+    this.problems = problems;
+  }
+}

@@ -45,10 +45,13 @@ export {
 export {
   OpenApiError,
   OpenApiRefError,
+  OpenApiProblems,
   UnknownOperationError,
   InvalidOperationArgumentsError,
   OperationSchemaError,
   type OpenApiErrorCode,
 } from './errors.js';
-export { sanitizeToolName, generatedName } from './tool-name.js';
+export { sanitizeToolName, generatedName, capName, MAX_GENERATED_NAME } from './tool-name.js';
+export { LoadBudget, DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from './budget.js';
+export type { LoadOpenApiOptions } from './document.js';
 export { cacheTags, invalidationTags, resourceLevels, singular } from './resource-tags.js';

@@ -9,12 +9,12 @@ import {
 } from './catalog.js';
 import { LoadBudget } from './budget.js';
 import type { OpenApiDocument } from './document.js';
-import { OpenApiError } from './errors.js';
+import { OpenApiError, OpenApiProblems } from './errors.js';
 import { operationTool } from './operation-tool.js';
 import { listOperations, type RawOperation, selection } from './operations.js';
 import { RefResolver } from './resolver.js';
 import { type OpenApiSource, type OpenApiSourceInput, openapiSourceSchema } from './source-schema.js';
-import { generatedName, sanitizeToolName } from './tool-name.js';
+import { capName, generatedName, sanitizeToolName, shortHash } from './tool-name.js';
 
 export interface OpenApiToolsOptions {
   /**
@@ -39,6 +39,10 @@ export interface OpenApiToolSet {
   catalog: OperationCatalog;
   /** Compact mode: the search and invoke tools the gateway implements over `catalog`. */
   compact: CompactToolDefinitions | undefined;
+  /** Selected operations left out (`onSkip`, or `skipUnsupported`), each with its reason. */
+  leftOut: readonly OpenApiError[];
+  /** What was changed to serve an operation (a dropped pattern, a cut schema), by operation label. */
+  warnings: readonly { operation: string; message: string }[];
 }
 
 /**
@@ -74,15 +78,24 @@ export function openApiTools(
   const gettable = new Set(all.filter((op) => op.method === 'GET').map((op) => op.path));
   const names = new Map<string, RawOperation>();
   const operations: CatalogOperation[] = [];
+  const leftOut: OpenApiError[] = [];
+  const problems: OpenApiError[] = [];
+  const warnings: { operation: string; message: string }[] = [];
   for (const op of chosen) {
     try {
       addOperation(op);
     } catch (err) {
-      if (!(err instanceof OpenApiError) || !options.onSkip || err.code === 'OPENAPI_BUDGET_EXCEEDED')
-        throw err;
-      options.onSkip(err);
+      // Past the budget every later operation would fail too: that ends the build.
+      if (!(err instanceof OpenApiError) || err.code === 'OPENAPI_BUDGET_EXCEEDED') throw err;
+      if (options.onSkip) {
+        leftOut.push(err);
+        options.onSkip(err);
+      } else if (config.skipUnsupported) leftOut.push(err);
+      else problems.push(err);
     }
   }
+  if (problems.length === 1) throw problems[0];
+  if (problems.length > 1) throw new OpenApiProblems(upstream, problems);
   function addOperation(op: RawOperation): void {
     if (op.id === undefined)
       throw new OpenApiError(
@@ -96,6 +109,10 @@ export function openApiTools(
       resolver,
       isGettable: (path) => gettable.has(path),
     });
+    // Two operationIds that differ only in characters a tool name cannot hold: the later one gets a
+    // suffix from its own id, so names stay deterministic. A name given in overrides is kept as given.
+    if (names.has(built.tool.name) && config.overrides[op.id]?.name === undefined)
+      built.tool.name = capName(`${built.tool.name.slice(0, 50)}_${shortHash(op.id)}`);
     const clash = names.get(built.tool.name);
     if (clash)
       throw new OpenApiError(
@@ -105,6 +122,7 @@ export function openApiTools(
         { operation: op.label },
       );
     names.set(built.tool.name, op);
+    for (const message of built.notes) warnings.push({ operation: op.label, message });
     operations.push({
       operationId: op.id,
       method: op.method,
@@ -116,13 +134,21 @@ export function openApiTools(
       wire: built.wire,
     });
   }
-  const catalog = buildCatalog(upstream, operations);
+  const unselected = all
+    .filter((op) => op.id !== undefined && !select.selected(op))
+    .map((op) => ({
+      operation: op.label,
+      message: `it is not selected by upstreams.${upstream}.openapi.include/exclude`,
+    }));
+  const catalog = buildCatalog(upstream, operations, [...unselected, ...leftOut]);
   return {
     upstream,
     mode: config.mode,
     tools: config.mode === 'tools' ? operations.map((o) => o.tool) : [],
     catalog,
     compact: config.mode === 'compact' ? compactTools(catalog, config.toolPrefix) : undefined,
+    leftOut,
+    warnings,
   };
 }
 

@@ -28,6 +28,8 @@ export interface WireHints {
 export interface OperationTool {
   tool: ToolConfig;
   wire: WireHints;
+  /** What was changed to make the operation servable (a dropped pattern, a cut schema), for warnings. */
+  notes: string[];
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -84,7 +86,12 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
     additionalProperties: additional,
   }) as ToolConfig['input'];
 
-  const output = responseSchema(op, ctx.resolver);
+  // Declared only where asked: a declared schema turns an upstream's drift into a failed call.
+  const notes: string[] = [];
+  const output =
+    (override?.outputSchema ?? ctx.source.outputSchemas)
+      ? responseSchema(op, ctx.resolver, notes)
+      : undefined;
   const summary = typeof op.node.summary === 'string' ? op.node.summary.trim() : '';
   const details = typeof op.node.description === 'string' ? op.node.description.trim() : '';
   let description = [summary, details].filter((s) => s !== '').join('\n\n') || `${op.method} ${op.path}`;
@@ -125,7 +132,8 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
       commaSeparatedQuery: [...wire.commaSeparatedQuery],
       jsonEncoded: [...wire.jsonEncoded],
     };
-  return { tool, wire };
+  notes.unshift(...request.notes);
+  return { tool, wire, notes: [...new Set(notes)] };
 }
 
 type Body =
@@ -215,7 +223,11 @@ function objectFields(
 const SUCCESS_ORDER = ['200', '201', '202', '203', '2XX', '2xx'];
 
 /** The object schema of the first 2xx JSON response, for MCP structured output. */
-function responseSchema(op: RawOperation, resolver: RefResolver): ToolConfig['output'] | undefined {
+function responseSchema(
+  op: RawOperation,
+  resolver: RefResolver,
+  notes: string[],
+): ToolConfig['output'] | undefined {
   const responses = op.node.responses;
   if (!isObject(responses)) return undefined;
   const codes = Object.keys(responses);
@@ -233,6 +245,7 @@ function responseSchema(op: RawOperation, resolver: RefResolver): ToolConfig['ou
   const entry = resolver.deref(value.content[json], file, op.label, 'media type');
   if (!isObject(entry.value) || entry.value.schema === undefined) return undefined;
   const schema = converter.convert(entry.value.schema, entry.file);
+  notes.push(...converter.notes);
   const types = schemaTypes(schema);
   if (typeof schema !== 'object' || types.length !== 1 || types[0] !== 'object') return undefined;
   const props = schema.properties;

@@ -54,9 +54,12 @@ export function listOperations(
         `${document.source}: path ${path} must map to a path item (get, post, … operations)`,
       );
     for (const m of OPERATION_METHODS) {
-      const node = item.value[m];
-      if (node === undefined) continue;
+      if (item.value[m] === undefined) continue;
       const method = m.toUpperCase();
+      // An operation may itself be a $ref to another file (one file per operation, as DigitalOcean's
+      // document is laid out): its parameters and body then resolve against that file.
+      const target = resolver.deref(item.value[m], item.file, `${method} ${path}`, 'operation');
+      const node = target.value;
       if (!isObject(node))
         throw new OpenApiError(
           'OPENAPI_DOCUMENT_INVALID',
@@ -73,7 +76,7 @@ export function listOperations(
         generated: operationId === undefined,
         label: id === undefined ? `${method} ${path}` : `${id} (${method} ${path})`,
         node,
-        file: item.file,
+        file: target.file,
         pathParameters: item.value.parameters,
         pathFile: item.file,
         tags: Array.isArray(node.tags) ? node.tags.filter((t): t is string => typeof t === 'string') : [],

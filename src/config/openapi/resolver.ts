@@ -18,12 +18,20 @@ export interface Resolved {
 const MAX_CHAIN = 32;
 
 /** What a `$ref` stands for; a cycle's message tells how to end it accordingly. */
-export type RefKind = 'schema' | 'parameter' | 'path item' | 'request body' | 'response' | 'media type';
+export type RefKind =
+  | 'schema'
+  | 'parameter'
+  | 'path item'
+  | 'operation'
+  | 'request body'
+  | 'response'
+  | 'media type';
 
 const CYCLE_FIX: Record<RefKind, string> = {
   schema: 'give one of these schemas a body (type, properties, …) instead of a $ref',
   parameter: 'make one of them the parameter itself (name, in, schema) instead of a $ref',
   'path item': 'make one of them the path item itself (get, post, … operations) instead of a $ref',
+  operation: 'make one of them the operation itself (operationId, parameters, responses) instead of a $ref',
   'request body': 'make one of them the request body itself (content) instead of a $ref',
   response: 'make one of them the response itself (description, content) instead of a $ref',
   'media type': 'make one of them the media type itself (schema) instead of a $ref',
@@ -167,7 +175,7 @@ export class RefResolver {
 
 /** A path item's refs are resolved before its operations are known: messages name the path (`path /p`). */
 function subject(operation: string, kind: RefKind): string {
-  return kind === 'path item' ? operation : where(operation);
+  return kind === 'path item' || kind === 'operation' ? operation : where(operation);
 }
 
 /** How messages name an operation. */

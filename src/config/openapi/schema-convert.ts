@@ -27,8 +27,8 @@ export class SchemaConverter {
   private readonly converted = new Map<string, { schema: JsonSchema; cost: number }>();
   /** Refs met past `maxDepth`, converted from the top when the defs are attached. */
   private readonly deferred: { id: string; value: unknown; file: string }[] = [];
-  /** Places where a deep schema without a `$ref` was cut (for warnings). */
-  cuts = 0;
+  /** What was changed to make the schemas usable (dropped patterns, cut depths), for warnings. */
+  readonly notes: string[] = [];
   private budget: number;
 
   constructor(
@@ -106,7 +106,9 @@ export class SchemaConverter {
       if (!this.defNames.has(id)) this.deferred.push({ id, value: resolved.value, file: resolved.file });
       return { $ref: `#/$defs/${this.defName(id)}` };
     }
-    this.cuts++;
+    this.notes.push(
+      `a ${this.mode} schema nests deeper than ${this.maxDepth} levels; cut there (not checked below)`,
+    );
     return { description: `(nested deeper than ${this.maxDepth} levels; not described further)` };
   }
 
@@ -189,6 +191,7 @@ export class SchemaConverter {
           if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
             const props: Record<string, JsonSchema> = {};
             for (const [name, schema] of Object.entries(value)) {
+              if (key === 'patternProperties' && !this.validPattern(name)) continue;
               const converted = sub(schema);
               if (key === 'properties' && this.hidden(converted)) continue;
               props[name] = converted;
@@ -198,6 +201,10 @@ export class SchemaConverter {
           break;
         case 'required':
           if (Array.isArray(value)) out.required = value.filter((v) => typeof v === 'string');
+          break;
+        case 'pattern':
+          // Documents are written for other regex flavours; validators compile with JavaScript's `u`.
+          if (typeof value === 'string' && this.validPattern(value)) out.pattern = value;
           break;
         case 'exclusiveMinimum':
         case 'exclusiveMaximum':
@@ -241,6 +248,18 @@ export class SchemaConverter {
       if (Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum, null];
     }
     return out;
+  }
+
+  private validPattern(pattern: string): boolean {
+    try {
+      new RegExp(pattern, 'u');
+      return true;
+    } catch {
+      this.notes.push(
+        `pattern ${JSON.stringify(pattern.slice(0, 80))} is not a valid JavaScript (u flag) regular expression; dropped, values are not checked against it`,
+      );
+      return false;
+    }
   }
 
   private hidden(schema: JsonSchema): boolean {

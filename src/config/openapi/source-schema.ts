@@ -62,6 +62,8 @@ const overrideSchema = strictObject({
   timeout: duration().optional(),
   /** Forward body fields the operation does not list, where the document allows them. Default false. */
   allowUnlistedArguments: flag().optional(),
+  /** Declare this operation's output schema (default: `openapi.outputSchemas`). */
+  outputSchema: flag().optional(),
   /** Query or header parameters to leave out of the tool (e.g. one with an unsupported style). */
   ignoreParameters: z.array(nonEmpty('a parameter name')).default([]),
 });
@@ -108,6 +110,18 @@ export const openapiSourceSchema = strictObject({
       { error: 'expected { ttl, staleWhileRevalidate, staleIfError } or false' },
     )
     .default({ ttl: 60_000 }),
+  /**
+   * Declare each tool's output schema from its 2xx JSON response. Off by default: clients (and the
+   * SDK) check answers against a declared schema and fail the call when a real upstream drifts from
+   * its document, which real upstreams do; the answer is returned as structured content either way.
+   */
+  outputSchemas: flag().default(false),
+  /**
+   * Leave out the operations Conduit cannot serve (each listed with its reason by `conduit validate`
+   * and logged as a warning at start) instead of refusing the config. Off by default: every such
+   * operation is a problem `validate` lists, to exclude or fix.
+   */
+  skipUnsupported: flag().default(false),
   /** Mutations (POST, PUT, PATCH, DELETE) invalidate the cache tags their path touches. */
   invalidateOnMutation: flag().default(true),
   /**

@@ -52,7 +52,15 @@ export class InputValidator implements jsonSchemaValidator {
   private readonly ajv: InstanceType<typeof Ajv>;
 
   constructor() {
-    this.ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true, validateSchema: false });
+    // No logger: Ajv would print `unknown format "…" ignored in schema` as plain text on stderr, where
+    // logs are JSON lines (and stdout is the protocol's); an unknown format is not checked, as it says.
+    this.ajv = new Ajv({
+      strict: false,
+      allErrors: true,
+      validateFormats: true,
+      validateSchema: false,
+      logger: false,
+    });
     addFormats(this.ajv);
   }
 

@@ -13,7 +13,7 @@ import {
 import { doc, thrown } from './helpers.js';
 
 const tools = (d: ReturnType<typeof doc>, source: object = {}) =>
-  openApiTools('api', { document: 'x', ...source }, d);
+  openApiTools('api', { outputSchemas: true, document: 'x', ...source }, d);
 
 /** The error of building tools for one operation with the given parts. */
 function operationError(
@@ -159,11 +159,12 @@ describe('bad documents give typed errors naming the operation', () => {
     expect(get.code).toBe('OPENAPI_UNSUPPORTED_BODY');
   });
 
-  it('name collisions: two operations sanitized to one tool name, one argument name in two places', () => {
+  it('two operations sanitized to one tool name: the later one gets a suffix from its own id; one argument name in two places is an error', () => {
     const d = doc({ '/a': { get: { operationId: 'get item' } }, '/b': { get: { operationId: 'get/item' } } });
-    const err = thrown(() => tools(d));
-    expect(err.code).toBe('OPENAPI_NAME_COLLISION');
-    expect(err.message).toMatch(/get item \(GET \/a\) and get\/item \(GET \/b\) both become tool "get_item"/);
+    const names = tools(d).tools.map((t) => t.name);
+    expect(names[0]).toBe('get_item');
+    expect(names[1]).toMatch(/^get_item_[0-9a-f]{8}$/);
+    expect(tools(d).tools.map((t) => t.name)).toEqual(names);
     expect(tools(d, { overrides: { 'get/item': { name: 'get_item_b' } } }).tools.map((t) => t.name)).toEqual([
       'get_item',
       'get_item_b',
@@ -331,13 +332,17 @@ describe('documents that are not OpenAPI 3', () => {
       JSON.stringify({ P: { name: 'q', in: 'query', schema: { $ref: '#/S' } }, S: { type: 'integer' } }),
     );
     const d = await loadOpenApiDocument(main);
-    const err = thrown(() => openApiTools('api', { document: main }, d));
+    const err = thrown(() => openApiTools('api', { outputSchemas: true, document: main }, d));
     expect(err.code).toBe('OPENAPI_REF_UNRESOLVED');
     expect(err.message).toMatch(
       /operation getA \(GET \/a\): cannot resolve \$ref "\.\/missing\.yaml#\/P": .*does not exist/,
     );
     // The other file's own local ref (#/S) resolves inside that file.
-    const ok = openApiTools('api', { document: main, exclude: { operationIds: ['getA'] } }, d);
+    const ok = openApiTools(
+      'api',
+      { outputSchemas: true, document: main, exclude: { operationIds: ['getA'] } },
+      d,
+    );
     expect(ok.tools[0]!.input.properties?.q).toEqual({ type: 'integer' });
   });
 });

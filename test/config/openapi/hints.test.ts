@@ -3,7 +3,7 @@ import { openApiTools } from '../../../src/config/openapi/index.js';
 import { doc, thrown } from './helpers.js';
 
 const names = (d: ReturnType<typeof doc>, source: object = {}) =>
-  openApiTools('api', { document: 'x', ...source }, d).tools.map((t) => t.name);
+  openApiTools('api', { outputSchemas: true, document: 'x', ...source }, d).tools.map((t) => t.name);
 
 describe('a missing operationId: the hint leaves out exactly that operation', () => {
   it('on a path with other operations it suggests the generated name, not exclude.paths', () => {

@@ -17,7 +17,11 @@ const dir = mkdtempSync(join(tmpdir(), 'conduit-openapi-memo-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The document with its file map counting lookups: each `$ref` followed looks its file up once. */
-function counting(document: OpenApiDocument): { document: OpenApiDocument; lookups: () => number } {
+function counting(document: OpenApiDocument): {
+  outputSchemas: true;
+  document: OpenApiDocument;
+  lookups: () => number;
+} {
   let lookups = 0;
   class CountingFiles extends Map<string, DocumentFile> {
     override get(key: string) {
@@ -25,7 +29,11 @@ function counting(document: OpenApiDocument): { document: OpenApiDocument; looku
       return super.get(key);
     }
   }
-  return { document: { ...document, files: new CountingFiles(document.files) }, lookups: () => lookups };
+  return {
+    outputSchemas: true,
+    document: { ...document, files: new CountingFiles(document.files) },
+    lookups: () => lookups,
+  };
 }
 
 const large = (options: Parameters<typeof largeDocument>[0]) =>
@@ -42,7 +50,7 @@ describe('$ref resolution is memoised per document, file and pointer', () => {
   it('each distinct $ref is looked up once, however many times operations inline it', () => {
     // 20 operations × 341 nodes, 340 of them refs: 6 800 refs inlined, 5 distinct ones (S0 … S4).
     const { document, lookups } = counting(large({ operations: 20, fanout: 4, levels: 5 }));
-    const { tools } = openApiTools('large', { document: 'large.json' }, document);
+    const { tools } = openApiTools('large', { outputSchemas: true, document: 'large.json' }, document);
     expect(tools).toHaveLength(20);
     expect(inlinedNodes({ fanout: 4, levels: 5 })).toBe(341);
     // Every operation gets the same schema: each level inlined once, its repeats pointing at $defs.
@@ -58,7 +66,11 @@ describe('$ref resolution is memoised per document, file and pointer', () => {
 
   it('a fan-out costs nodes per distinct schema, not per path through it: 4 × 8 levels is served', () => {
     // 21 845 nodes each if inlined; shared through $defs, a few dozen.
-    const set = openApiTools('large', { document: 'large.json' }, large({ operations: 2, levels: 8 }));
+    const set = openApiTools(
+      'large',
+      { outputSchemas: true, document: 'large.json' },
+      large({ operations: 2, levels: 8 }),
+    );
     expect(set.tools).toHaveLength(2);
     expect(JSON.stringify(set.tools[0]!.output).length).toBeLessThan(5_000);
   });
@@ -79,7 +91,7 @@ describe('$ref resolution is memoised per document, file and pointer', () => {
       },
     );
     const skipped: string[] = [];
-    openApiTools('api', { document: 'x' }, d, {
+    openApiTools('api', { outputSchemas: true, document: 'x' }, d, {
       onSkip: (err) => skipped.push(`${err.code} ${err.message}`),
     });
     expect(skipped).toEqual([
@@ -117,7 +129,7 @@ describe('$ref resolution is memoised per document, file and pointer', () => {
     );
     const { tools } = openApiTools(
       'api',
-      { document: 'x' },
+      { outputSchemas: true, document: 'x' },
       await loadOpenApiDocument(join(dir, 'main.yaml')),
     );
     expect(tools.map((t) => [t.name, t.output?.description])).toEqual([
@@ -155,10 +167,8 @@ describe('$ref resolution is memoised per document, file and pointer', () => {
       },
       { schemas: { N: { type: 'integer', description: 'a number' } } },
     );
-    const props = openApiTools('api', { document: 'x' }, d).tools[0]!.output!.properties as Record<
-      string,
-      unknown
-    >;
+    const props = openApiTools('api', { outputSchemas: true, document: 'x' }, d).tools[0]!.output!
+      .properties as Record<string, unknown>;
     expect(props).toEqual({
       first: { type: 'integer', description: 'the first' },
       second: { type: 'integer', description: 'a number' },

@@ -27,7 +27,7 @@ const check = (schema: unknown, value: unknown) =>
 
 beforeAll(async () => {
   sample = await loadOpenApiDocument(samplePath);
-  set = openApiTools('assignments', { document: samplePath }, sample);
+  set = openApiTools('assignments', { outputSchemas: true, document: samplePath }, sample);
 });
 
 describe('openApiTools on the sample assignments document', () => {
@@ -140,7 +140,7 @@ describe('openApiTools on the sample assignments document', () => {
         },
       },
     );
-    const t = openApiTools('a', { document: 'x' }, d).tools[0]!;
+    const t = openApiTools('a', { outputSchemas: true, document: 'x' }, d).tools[0]!;
     expect(t.params).toEqual({ name: 'body', kids: 'body' });
     expect((t.input as { $defs?: object }).$defs).toHaveProperty('Node');
     expect(check(t.input, { name: 'a', kids: [{ name: 'b', kids: [{ name: 'c' }] }] }).valid).toBe(true);
@@ -182,7 +182,7 @@ describe('openApiTools on the sample assignments document', () => {
 describe('selection and overrides', () => {
   it('include by tag, path glob, operationId or method; exclude wins', () => {
     const names = (source: object) =>
-      openApiTools('a', { document: 'x', ...source }, sample).tools.map((t) => t.name);
+      openApiTools('a', { outputSchemas: true, document: 'x', ...source }, sample).tools.map((t) => t.name);
     expect(names({ include: { tags: ['users'] } })).toEqual(['listUserAssignments', 'createUserAssignment']);
     expect(
       names({ include: { paths: ['/assignments*'] }, exclude: { methods: ['DELETE', 'post'] } }),
@@ -238,21 +238,27 @@ describe('selection and overrides', () => {
   });
 
   it('cache: false leaves GET operations uncached; invalidateOnMutation: false leaves mutations alone', () => {
-    const out = openApiTools('a', { document: 'x', cache: false, invalidateOnMutation: false }, sample).tools;
+    const out = openApiTools(
+      'a',
+      { outputSchemas: true, document: 'x', cache: false, invalidateOnMutation: false },
+      sample,
+    ).tools;
     expect(out.every((t) => t.cache === undefined && t.invalidates === undefined)).toBe(true);
   });
 
   it('the source schema rejects unknown keys with a hint and fills defaults', () => {
-    const parsed = openapiSourceSchema.parse({ document: 'spec.yaml' });
+    const parsed = openapiSourceSchema.parse({ outputSchemas: true, document: 'spec.yaml' });
     expect(parsed).toMatchObject({
       mode: 'tools',
       toolPrefix: '',
       generateNames: false,
       cache: { ttl: 60_000 },
     });
-    const bad = openapiSourceSchema.safeParse({ document: 'spec.yaml', overides: {} });
+    const bad = openapiSourceSchema.safeParse({ outputSchemas: true, document: 'spec.yaml', overides: {} });
     expect(bad.error?.issues[0]?.message).toMatch(/did you mean "overrides"/);
-    expect(() => openApiTools('a', { document: 'x', mode: 'huge' } as never, sample)).toThrow(ConfigError);
+    expect(() =>
+      openApiTools('a', { outputSchemas: true, document: 'x', mode: 'huge' } as never, sample),
+    ).toThrow(ConfigError);
     // Editors get it through the config's JSON Schema.
     const json = z.toJSONSchema(openapiSourceSchema, { io: 'input', unrepresentable: 'any' });
     expect(json).toMatchObject({ required: ['document'], additionalProperties: false });
@@ -291,7 +297,7 @@ describe('parameters and bodies', () => {
         },
       },
     });
-    const { catalog } = openApiTools('a', { document: 'x' }, d);
+    const { catalog } = openApiTools('a', { outputSchemas: true, document: 'x' }, d);
     const add = catalog.byId.get('addItems');
     const replace = catalog.byId.get('replaceList');
     expect(add!.tool.params).toEqual({ listId: 'path', dryRun: 'query', 'X-Trace': 'header', body: 'body' });
@@ -339,7 +345,7 @@ describe('parameters and bodies', () => {
       },
       '3.0.3',
     );
-    const t = openApiTools('a', { document: 'x' }, d).tools[0]!;
+    const t = openApiTools('a', { outputSchemas: true, document: 'x' }, d).tools[0]!;
     expect(t.params).toEqual({ name: 'body', size: 'body' });
     expect(t.input.required).toEqual(['name', 'size']);
     expect(t.input.properties?.name).toEqual({ type: ['string', 'null'] });
@@ -366,7 +372,7 @@ describe('parameters and bodies', () => {
         },
       },
     });
-    const [op] = openApiTools('a', { document: 'x' }, d).catalog.operations;
+    const [op] = openApiTools('a', { outputSchemas: true, document: 'x' }, d).catalog.operations;
     expect(op!.tool.params).toEqual({ tag: 'query', ids: 'query', filter: 'query' });
     expect(op!.wire.commaSeparatedQuery).toEqual(['ids']);
   });
@@ -380,14 +386,16 @@ describe('parameters and bodies', () => {
       },
       { parameters: { 'a/b~c': { name: 'v', in: 'query', schema: { type: 'integer' } } } },
     );
-    const t = openApiTools('a', { document: 'x' }, d).tools[0]!;
+    const t = openApiTools('a', { outputSchemas: true, document: 'x' }, d).tools[0]!;
     expect(t.params).toEqual({ v: 'query', name: 'path' });
     expect(t.input.required).toEqual(['name']);
   });
 
   it('operations without operationId get generated names when generateNames is on', () => {
     const d = doc({ '/items/{id}': { get: {}, delete: { operationId: 'drop item!' } } });
-    const names = openApiTools('a', { document: 'x', generateNames: true }, d).tools.map((t) => t.name);
+    const names = openApiTools('a', { outputSchemas: true, document: 'x', generateNames: true }, d).tools.map(
+      (t) => t.name,
+    );
     expect(names).toEqual(['get_items_by_id', 'drop_item']);
   });
 
@@ -397,7 +405,7 @@ describe('parameters and bodies', () => {
       '/items/{id}/archive': { post: { operationId: 'archiveItem' } },
       '/items/{id}/comments': { get: { operationId: 'listComments' }, post: { operationId: 'addComment' } },
     });
-    const tools = openApiTools('a', { document: 'x' }, d).tools;
+    const tools = openApiTools('a', { outputSchemas: true, document: 'x' }, d).tools;
     expect(tools.find((t) => t.name === 'archiveItem')!.invalidates?.tags).toEqual(['items', 'item:{id}']);
     expect(tools.find((t) => t.name === 'listComments')!.cache?.tags).toEqual([
       'comments',
@@ -417,8 +425,10 @@ describe('expandOpenApi (what loadConfig will call)', () => {
       {
         upstreams: {
           plain: {},
-          hw: { openapi: { document: 'openapi/assignments.openapi.yaml', toolPrefix: 'hw_' } },
-          compact: { openapi: { document: samplePath, mode: 'compact' } },
+          hw: {
+            openapi: { outputSchemas: true, document: 'openapi/assignments.openapi.yaml', toolPrefix: 'hw_' },
+          },
+          compact: { openapi: { outputSchemas: true, document: samplePath, mode: 'compact' } },
         },
         tools: [handWritten],
       },
@@ -439,7 +449,10 @@ describe('expandOpenApi (what loadConfig will call)', () => {
       );
     const err = await rejection(
       expandOpenApi(
-        { upstreams: { a: { openapi: { document: samplePath } } }, tools: [{ ...set.tools[0]! }] },
+        {
+          upstreams: { a: { openapi: { outputSchemas: true, document: samplePath } } },
+          tools: [{ ...set.tools[0]! }],
+        },
         { baseDir: '/' },
       ),
     );
@@ -449,7 +462,7 @@ describe('expandOpenApi (what loadConfig will call)', () => {
     );
     const missing = await rejection(
       expandOpenApi(
-        { upstreams: { a: { openapi: { document: 'nope.yaml' } } }, tools: [] },
+        { upstreams: { a: { openapi: { outputSchemas: true, document: 'nope.yaml' } } }, tools: [] },
         { baseDir: '/tmp' },
       ),
     );

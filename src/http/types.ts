@@ -52,6 +52,12 @@ export interface HttpClientOptions extends ResilienceOptions {
   secretHeaders?: readonly string[];
   /** Query parameter names whose values are never logged (api_key, access_token, … are always). */
   secretQueryParams?: readonly string[];
+  /**
+   * Literal secret values (the gateway passes every `${ENV}` value of its config) scrubbed from
+   * errors, logs and `redactSecrets` in every encoding an upstream may echo them in (percent-encoded,
+   * JSON-escaped, base64, any case). The client's own credentials are always included.
+   */
+  secretValues?: readonly string[];
   /** Largest accepted response body; bigger ones fail with `ResponseTooLargeError`. Default 4 MiB. */
   maxResponseBytes?: number;
   /** Connections per origin. Default 64. */
@@ -114,6 +120,11 @@ export interface JsonRequestOptions<S extends Schema> extends RequestOptions {
 export interface HttpClient {
   /** Name used in logs and metrics (default: the origin). */
   readonly upstream: string;
+  /**
+   * `text` with this client's credentials and `secretValues` replaced by `[REDACTED]`, in every
+   * encoding an upstream may echo them in; `text` itself when none appears.
+   */
+  redactSecrets(text: string): string;
   request(options: FullRequestOptions): Promise<HttpResponse>;
   get(path: string, options?: RequestOptions): Promise<HttpResponse>;
   head(path: string, options?: RequestOptions): Promise<HttpResponse>;

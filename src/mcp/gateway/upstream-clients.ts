@@ -40,11 +40,19 @@ export function breakerOptions(b: BreakerConfig): HttpBreakerOptions {
 export function upstreamClientOptions(
   name: string,
   upstream: UpstreamConfig,
-  deps: { logger: Logger; clock: Clock; onMetrics?: HttpClientOptions['onMetrics'] },
+  deps: {
+    logger: Logger;
+    clock: Clock;
+    onMetrics?: HttpClientOptions['onMetrics'];
+    secretValues?: readonly string[] | undefined;
+  },
 ): HttpClientOptions {
   const headers: Record<string, string> = { ...(upstream.headers ?? {}) };
   const query: Record<string, string> = {};
-  const secretHeaders: string[] = [];
+  const secrets = deps.secretValues ?? [];
+  // A configured header whose value came from the environment (`x-private-token: ${PRIV_TOKEN}`) is a
+  // credential like `auth`: its value is never logged, and echoes of it are scrubbed.
+  const secretHeaders: string[] = Object.keys(headers).filter((h) => secrets.includes(headers[h]!));
   const secretQueryParams: string[] = [];
   const auth = upstream.auth;
   if (auth?.type === 'bearer' && auth.token) headers.authorization = `Bearer ${auth.token}`;
@@ -70,6 +78,7 @@ export function upstreamClientOptions(
     timeouts,
     secretHeaders,
     secretQueryParams,
+    secretValues: secrets,
     logger: deps.logger,
     clock: deps.clock,
   };
@@ -94,6 +103,8 @@ export interface UpstreamClientsDeps {
   logger: Logger;
   clock: Clock;
   onMetrics?: HttpClientOptions['onMetrics'];
+  /** Every `${ENV}` value of the config (`configSecrets`): scrubbed from every upstream's errors. */
+  secretValues?: readonly string[] | undefined;
   /**
    * The gateway's `cache` section: its Redis (and prefix) backs the breakers of upstreams with
    * `breaker.shared: true`. Without a Redis there, such a config is refused (a `ConfigError`).

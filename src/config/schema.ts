@@ -197,6 +197,16 @@ const bulkheadSchema = strictObject({
   maxQueue: count().default(0),
 });
 
+/** Calls in flight to an upstream, queued per tool so that one tool cannot take the others' slots. */
+const inFlightSchema = strictObject({
+  /** Calls at once, all tools together (the HTTP client keeps 64 connections per upstream). */
+  max: count({ min: 1 }).default(64),
+  /** Calls of one tool at once. Default: half of `max`. */
+  perTool: count({ min: 1 }).optional(),
+  /** Calls of one tool waiting for a slot; more are refused at once with a tool error. */
+  queuePerTool: count().default(256),
+});
+
 const rateLimitSchema = strictObject({
   perSecond: ratio(0.001, 1_000_000),
   burst: count({ min: 1 }).optional(),
@@ -214,6 +224,7 @@ export const upstreamSchema = strictObject(
     retry: retrySchema.optional(),
     breaker: breakerSchema.optional(),
     bulkhead: bulkheadSchema.optional(),
+    inFlight: inFlightSchema.prefault({}),
     rateLimit: rateLimitSchema.optional(),
     /** Tools from an OpenAPI document (see docs/openapi.md); expanded by `loadConfig`. */
     openapi: openapiSourceSchema.optional(),

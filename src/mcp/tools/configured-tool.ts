@@ -12,6 +12,7 @@ import { defaultCacheKey, KeyTemplate } from './key-template.js';
 import { startProgress } from './progress.js';
 import { buildRequestMapping, mapArguments, pathParamNames, type RequestMapping } from './request-mapping.js';
 import { rememberText, successResult } from './tool-result.js';
+import type { InFlightGate } from './in-flight-gate.js';
 import { isRedirect, redirectError } from './upstream-redirect.js';
 
 const EMPTY_OBJECT_SCHEMA = { type: 'object', properties: {} } as const;
@@ -28,6 +29,8 @@ export interface ToolRuntime {
   series?: ToolSeries | undefined;
   /** Framing headers and the upstream's credentials (`reservedRequestNames` of its config). */
   reserved?: ReservedRequestNames | undefined;
+  /** The upstream's calls in flight, queued per tool. */
+  gate?: InFlightGate | undefined;
 }
 
 /** A configured tool, compiled once: schemas, templates and the argument mapping are reused per call. */
@@ -156,7 +159,10 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     return clean;
   };
 
-  const callUpstream = async (args: Record<string, unknown>, signal: AbortSignal): Promise<unknown> => {
+  const callUpstream = (args: Record<string, unknown>, signal: AbortSignal): Promise<unknown> =>
+    rt.gate ? rt.gate.run(tool.name, (s) => requestUpstream(args, s), signal) : requestUpstream(args, signal);
+
+  const requestUpstream = async (args: Record<string, unknown>, signal: AbortSignal): Promise<unknown> => {
     const mapped = mapArguments(mapping, args);
     const res = await rt.client.request({
       method: mapping.method,

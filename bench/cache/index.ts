@@ -146,6 +146,11 @@ async function l1Suite(): Promise<void> {
     ratio(r, 'conduit getOrSet hit', 'bentocache getOrSet hit'),
     10,
   );
+  const heapOf = (name: string) => results.find((x) => x.name === name)?.memoryBytes ?? Number.NaN;
+  const heapRatio = heapOf('conduit get') / heapOf('lru-cache get (awaited)');
+  console.log(
+    `L1 heap per entry / lru-cache's = ${heapRatio.toFixed(2)} (need <= 1.5) ${heapRatio <= 1.5 ? 'PASS' : 'MISS'}`,
+  );
   await conduit.close();
   await bento.disconnect();
 }

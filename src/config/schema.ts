@@ -190,6 +190,13 @@ const breakerSchema = strictObject({
   shared: flag().default(false),
   /** A 2xx whose body is not the JSON the tool expected (declared JSON, or an `output` schema) is a failure. */
   countInvalidJson: flag().default(true),
+  /**
+   * `route`: one breaker per method + path template, so one failing route (or one client's bad input
+   * on it) cannot open the breaker for the upstream's other tools; `upstream`: one for all.
+   */
+  scope: z
+    .enum(['route', 'upstream'], { error: 'expected route (one breaker per route) or upstream' })
+    .default('route'),
 });
 
 const bulkheadSchema = strictObject({

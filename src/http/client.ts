@@ -25,6 +25,7 @@ import type { Output, Schema } from './json.js';
 import { type Page, type PageFetcher, type PaginateOptions, paginate } from './pagination.js';
 import { assertSafePath, expandPath, InvalidPathError } from './path-template.js';
 import { buildPipeline, type HttpPipeline } from './pipeline.js';
+import type { BreakerSnapshot } from '../resilience/index.js';
 import { buildQueryString, type Query } from './query.js';
 import { Call } from './call.js';
 import type {
@@ -153,6 +154,14 @@ class Client implements HttpClient {
 
   get breaker(): ReturnType<HttpPipeline['breakerSnapshot']> {
     return this.pipeline.breakerSnapshot();
+  }
+
+  get breakers(): Record<string, BreakerSnapshot> {
+    return this.pipeline.breakerSnapshots();
+  }
+
+  get breakerTransitions(): HttpPipeline['transitions'] {
+    return this.pipeline.transitions;
   }
 
   get circuitBreaker(): HttpPipeline['breaker'] {

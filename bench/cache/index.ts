@@ -146,8 +146,78 @@ async function l1Suite(): Promise<void> {
     ratio(r, 'conduit getOrSet hit', 'bentocache getOrSet hit'),
     10,
   );
+  const heapOf = (name: string) => results.find((x) => x.name === name)?.memoryBytes ?? Number.NaN;
+  const heapRatio = heapOf('conduit get') / heapOf('lru-cache get (awaited)');
+  console.log(
+    `L1 heap per entry / lru-cache's = ${heapRatio.toFixed(2)} (need <= 1.5) ${heapRatio <= 1.5 ? 'PASS' : 'MISS'}`,
+  );
   await conduit.close();
   await bento.disconnect();
+}
+
+/**
+ * L1 under a 90% get / 10% set mix over `size` keys (uniformly random, so a larger keyspace also
+ * measures cache misses of the CPU), both sides awaited. Conduit's set sizes each value for
+ * `l1.maxBytes` (a heap estimate) where lru-cache stores the reference only.
+ */
+async function l1MixSuite(size: number): Promise<void> {
+  const mixKeys = Array.from({ length: size }, (_, i) => `mix:${i}`);
+  const mixValues = mixKeys.map((k, i) => ({ id: i, key: k, name: `Item number ${i}`, tags: ['a', 'b'] }));
+  const lru = new LRUCache<string, object>({ max: size });
+  const conduit = createCache({
+    prefix: 'mix',
+    l1: { maxEntries: size, maxBytes: size * 2048 },
+    ttlMs: 3_600_000,
+  });
+  for (let i = 0; i < size; i++) {
+    lru.set(mixKeys[i]!, mixValues[i]!);
+    await conduit.set(mixKeys[i]!, mixValues[i]!);
+  }
+  let seed = 1;
+  const pick = () => {
+    seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff;
+    return seed % size;
+  };
+  let op = 0;
+  const contenders: [string, () => unknown][] = [
+    [
+      'lru-cache 90/10 (awaited)',
+      async () => {
+        const i = pick();
+        if (++op % 10 === 0) lru.set(mixKeys[i]!, mixValues[i]!);
+        else lru.get(mixKeys[i]!);
+      },
+    ],
+    [
+      'conduit L1 90/10',
+      () => {
+        const i = pick();
+        return ++op % 10 === 0 ? conduit.set(mixKeys[i]!, mixValues[i]!) : conduit.get(mixKeys[i]!);
+      },
+    ],
+  ];
+  const rounds: number[][] = contenders.map(() => []);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let c = 0; c < contenders.length; c++) {
+      rounds[c]!.push(await opsPerSecond(contenders[c]![1], { durationMs: 500, warmupMs: 100 }));
+    }
+  }
+  const results: ContenderResult[] = contenders.map(([name], c) => ({
+    name,
+    opsPerSec: median(rounds[c]!),
+    p50Ms: 0,
+    p99Ms: 0,
+    note: `${size.toLocaleString('en-US')} keys`,
+  }));
+  const label = size >= 1_000_000 ? `${size / 1_000_000}M` : `${size / 1000}k`;
+  console.log(`\nL1 90% get / 10% set, ${label} keys, median of ${ROUNDS} interleaved rounds`);
+  const r = report(`cache-l1-mix-${label}`, 'lru-cache 90/10 (awaited)', results);
+  target(
+    `L1 90/10 (${label} keys) / awaited lru-cache`,
+    ratio(r, 'conduit L1 90/10', 'lru-cache 90/10 (awaited)'),
+    0.6,
+  );
+  await conduit.close();
 }
 
 async function l2Suite(url: string, port: number): Promise<void> {
@@ -253,6 +323,8 @@ const server = await startRedis();
 try {
   console.log(`node ${process.version}; gc ${gc ? 'exposed' : 'NOT exposed (memory figures noisy)'}`);
   await l1Suite();
+  await l1MixSuite(10_000);
+  await l1MixSuite(1_000_000);
   await l2Suite(server.url, server.port);
 } finally {
   await server.stop();

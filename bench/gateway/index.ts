@@ -56,7 +56,7 @@ async function connect(url: string, era: Era): Promise<Client> {
 let nonce = 0;
 /** Arguments per tool: the miss tool gets a fresh cache key every call, so each call is a real miss. */
 function argsFor(tool: string): Record<string, string> {
-  return tool === 'get_assignment_miss' ? { id: '1', nonce: String(nonce++) } : { id: '1' };
+  return tool.startsWith('get_assignment_miss') ? { id: '1', nonce: String(nonce++) } : { id: '1' };
 }
 
 /** A pool of connected clients, one per concurrent caller; each is replaced after CALLS_PER_CLIENT calls. */
@@ -193,6 +193,10 @@ try {
         { name: '(a) sdk trivial tool', fn: () => rawSdk.call('get_assignment') },
         { name: '(b) conduit L1 hit', fn: () => rawConduit.call('get_assignment_cached') },
         { name: '(c) conduit miss', fn: () => rawConduit.call('get_assignment_miss') },
+        {
+          name: '(c2) conduit miss, credentials (answer scrubbed)',
+          fn: () => rawConduit.call('get_assignment_miss_secret'),
+        },
         { name: '(d) undici direct', fn: direct },
       ],
       CONCURRENCY,
@@ -203,16 +207,20 @@ try {
   // (a) here is the MCP round trip alone (SDK server, no upstream), to split (c) - (d) into the
   // protocol's share and Conduit's own.
   // (b) here is Conduit's own MCP round trip without the upstream.
-  const [cSerial, dSerial, aSerial, bSerial] = await interleaved(
+  const [cSerial, dSerial, aSerial, bSerial, c2Serial] = await interleaved(
     [
       { name: '(c) conduit miss, 1 in flight', fn: () => rawConduit.call('get_assignment_miss') },
       { name: '(d) undici direct, 1 in flight', fn: direct },
       { name: '(a) sdk trivial tool, 1 in flight', fn: () => rawSdk.call('get_assignment') },
       { name: '(b) conduit L1 hit, 1 in flight', fn: () => rawConduit.call('get_assignment_cached') },
+      {
+        name: '(c2) conduit miss, credentials, 1 in flight',
+        fn: () => rawConduit.call('get_assignment_miss_secret'),
+      },
     ],
     1,
   );
-  results.push(cSerial!, dSerial!, aSerial!, bSerial!);
+  results.push(cSerial!, dSerial!, aSerial!, bSerial!, c2Serial!);
   await Promise.all([rawSdk.close(), rawConduit.close()]);
 
   // For reference: the same through the SDK's own Client, in both protocol eras (client-bound here).
@@ -262,6 +270,10 @@ try {
       '(a) sdk trivial tool [SDK Client, 2026-07-28]',
     ),
     0.8,
+  );
+  console.log(
+    `info: (c2)/(c) miss with credentials (every answer scrubbed for echoed secrets) vs without = ${ratio(result, '(c2) conduit miss, credentials (answer scrubbed)', '(c) conduit miss').toFixed(2)}x ops/s; ` +
+      `1 in flight: median ${c2Serial!.p50Ms!.toFixed(3)} ms vs ${cSerial!.p50Ms!.toFixed(3)} ms`,
   );
   const added = cSerial!.p50Ms! - dSerial!.p50Ms!;
   console.log(

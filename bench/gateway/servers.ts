@@ -68,7 +68,15 @@ const input = { type: 'object' as const, properties: { id: { type: 'string' } },
 const gateway = await startGateway(
   defineConfig({
     server: { name: 'conduit-bench', http: { port: 0 } },
-    upstreams: { api: { baseUrl: upstreamUrl } },
+    upstreams: {
+      api: { baseUrl: upstreamUrl },
+      // (c2): the same upstream with credentials, so every answer is scrubbed for echoed secrets.
+      api_secret: {
+        baseUrl: upstreamUrl,
+        auth: { type: 'bearer' as const, token: 'bench-token-9a7e31c4' },
+        headers: { 'x-api-key': 'bench-private-key-5f2c' },
+      },
+    },
     tools: [
       {
         name: 'get_assignment_cached',
@@ -93,6 +101,19 @@ const gateway = await startGateway(
         },
         params: { nonce: 'header' as const },
         cache: { ttl: 3_600_000, key: 'assignment:{id}:{nonce}' },
+      },
+      {
+        name: 'get_assignment_miss_secret',
+        upstream: 'api_secret',
+        method: 'GET',
+        path: '/assignments/{id}',
+        input: {
+          type: 'object',
+          properties: { id: { type: 'string' }, nonce: { type: 'string' } },
+          required: ['id', 'nonce'],
+        },
+        params: { nonce: 'header' as const },
+        cache: { ttl: 3_600_000, key: 'assignment-secret:{id}:{nonce}' },
       },
     ],
   }),

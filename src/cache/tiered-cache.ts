@@ -188,14 +188,16 @@ export class TieredCache {
   // ---- writes ------------------------------------------------------------------------------------
 
   /** Stores a value in both tiers and tells peers to drop their L1 copy. `undefined` is rejected. */
-  async set(key: string, value: unknown, options?: SetOptions): Promise<void> {
-    if (this.stack.closed) throw new CacheClosedError();
+  set(key: string, value: unknown, options?: SetOptions): Promise<void> {
+    if (this.stack.closed) return Promise.reject(new CacheClosedError());
     if (value === undefined) {
-      throw new CacheValueError(
-        'cache.set(key, undefined) is not allowed; use delete(key), or null for "no value"',
+      return Promise.reject(
+        new CacheValueError(
+          'cache.set(key, undefined) is not allowed; use delete(key), or null for "no value"',
+        ),
       );
     }
-    await this.stack.write(key, value, false, options);
+    return this.stack.write(key, value, false, options);
   }
 
   /**

@@ -3,15 +3,20 @@ import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { logLevelOption, usageErrors } from './options.js';
 
+const DEMO_OPTIONS = { 'log-level': { type: 'string', short: 'l' } } as const;
+
 /** `conduit demo`: the scripted session of src/demo; returns 0 when every step behaved as shown. */
 export async function demoCommand(args: string[], io: CliIo): Promise<number> {
-  const { values } = usageErrors('demo', () =>
-    parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: { 'log-level': { type: 'string', short: 'l' } },
-    }),
+  const { values } = usageErrors(
+    'demo',
+    () =>
+      parseArgs({
+        args,
+        strict: true,
+        allowPositionals: false,
+        options: DEMO_OPTIONS,
+      }),
+    Object.keys(DEMO_OPTIONS),
   );
   const level = logLevelOption(values['log-level'], '--log-level') ?? 'silent';
   const { runDemo } = await import('../demo/index.js');

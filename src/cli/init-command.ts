@@ -57,25 +57,30 @@ const UPSTREAM_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
  */
 export const MAX_STARTER_TOOLS_CHARS = 4_000_000;
 
+const INIT_OPTIONS = {
+  openapi: { type: 'string' },
+  out: { type: 'string', short: 'o', default: 'conduit.yaml' },
+  upstream: { type: 'string' },
+  'base-url': { type: 'string' },
+  force: { type: 'boolean', default: false },
+} as const;
+
 /**
  * `conduit init --openapi spec.yaml`: writes a starter config (one upstream, its operations as tools)
  * that `parseConfig` accepts. Returns the exit code; throws `UsageError` for a bad command line and
  * `ConfigError` (incl. `OpenApiError`) for a document it cannot use, like the other commands.
  */
 export async function runInit(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values } = usageErrors('init', () =>
-    parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        openapi: { type: 'string' },
-        out: { type: 'string', short: 'o', default: 'conduit.yaml' },
-        upstream: { type: 'string' },
-        'base-url': { type: 'string' },
-        force: { type: 'boolean', default: false },
-      },
-    }),
+  const { values } = usageErrors(
+    'init',
+    () =>
+      parseArgs({
+        args: [...argv],
+        strict: true,
+        allowPositionals: false,
+        options: INIT_OPTIONS,
+      }),
+    Object.keys(INIT_OPTIONS),
   );
   if (!values.openapi)
     throw new UsageError('--openapi <file> is required: the OpenAPI document to start from', 'init');

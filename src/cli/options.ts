@@ -1,15 +1,21 @@
+import { didYouMean } from '../config/did-you-mean.js';
 import type { LogLevel } from '../core/index.js';
 import { UsageError } from './usage-error.js';
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'silent'];
 
-/** Runs a `parseArgs` call, turning its errors into usage errors for `command`. */
-export function usageErrors<T>(command: string, parse: () => T): T {
+/**
+ * Runs a `parseArgs` call, turning its errors into usage errors for `command`; an unknown option
+ * close to one of `known` (the command's long option names) gets a "did you mean".
+ */
+export function usageErrors<T>(command: string, parse: () => T, known: readonly string[] = []): T {
   try {
     return parse();
   } catch (err) {
     const message = (err as Error).message.split('. To specify a positional')[0] ?? (err as Error).message;
-    throw new UsageError(message, command);
+    const unknown = /^Unknown option '--([^'=]+)/.exec(message)?.[1];
+    const hint = unknown === undefined ? undefined : didYouMean(unknown, known);
+    throw new UsageError(hint === undefined ? message : `${message}: did you mean --${hint}?`, command);
   }
 }
 

@@ -13,24 +13,29 @@ export interface ServeDeps {
   onStdinEnd?: (listener: () => void) => () => void;
 }
 
+const SERVE_OPTIONS = {
+  config: { type: 'string', short: 'c', default: 'conduit.yaml' },
+  transport: { type: 'string', short: 't', default: 'stdio' },
+  port: { type: 'string', short: 'p' },
+  host: { type: 'string' },
+  'log-level': { type: 'string', short: 'l' },
+} as const;
+
 /**
  * `conduit serve`: loads the config, starts the gateway and runs until SIGINT/SIGTERM (or, with stdio,
  * until the client closes stdin); then shuts down gracefully and returns 0.
  */
 export async function serveCommand(args: string[], io: CliIo, deps: ServeDeps = {}): Promise<number> {
-  const { values } = usageErrors('serve', () =>
-    parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        config: { type: 'string', short: 'c', default: 'conduit.yaml' },
-        transport: { type: 'string', short: 't', default: 'stdio' },
-        port: { type: 'string', short: 'p' },
-        host: { type: 'string' },
-        'log-level': { type: 'string', short: 'l' },
-      },
-    }),
+  const { values } = usageErrors(
+    'serve',
+    () =>
+      parseArgs({
+        args,
+        strict: true,
+        allowPositionals: false,
+        options: SERVE_OPTIONS,
+      }),
+    Object.keys(SERVE_OPTIONS),
   );
   const transport = values.transport;
   if (transport !== 'stdio' && transport !== 'http')

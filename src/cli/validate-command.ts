@@ -6,18 +6,23 @@ import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { usageErrors } from './options.js';
 
+const VALIDATE_OPTIONS = {
+  config: { type: 'string', short: 'c', default: 'conduit.yaml' },
+  json: { type: 'boolean', default: false },
+} as const;
+
 /** `conduit validate`: every problem with its path and line on stdout; exit 0 or 1. */
 export async function validateCommand(args: string[], io: CliIo): Promise<number> {
-  const { values } = usageErrors('validate', () =>
-    parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        config: { type: 'string', short: 'c', default: 'conduit.yaml' },
-        json: { type: 'boolean', default: false },
-      },
-    }),
+  const { values } = usageErrors(
+    'validate',
+    () =>
+      parseArgs({
+        args,
+        strict: true,
+        allowPositionals: false,
+        options: VALIDATE_OPTIONS,
+      }),
+    Object.keys(VALIDATE_OPTIONS),
   );
   const file = values.config;
   try {

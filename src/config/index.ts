@@ -68,3 +68,4 @@ export {
   type UpstreamCredentialsShape,
 } from './request-safety.js';
 export { cacheKeyProblems, cacheKeyCollisions, type CacheKeyTool } from './cache-keys.js';
+export { configSecrets } from './secrets.js';

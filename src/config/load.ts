@@ -9,6 +9,7 @@ import { locate } from './locate.js';
 import { expandOpenApi } from './openapi/expand.js';
 import { assertExpandedTemplates, assertSafeGeneratedRequests } from './resource-check.js';
 import { type ConfigProblem, ConfigValidationError, formatPath } from './problems.js';
+import { withSecrets } from './secrets.js';
 import { type GatewayConfig, gatewayConfigSchema } from './schema.js';
 
 export interface ParseConfigOptions {
@@ -135,7 +136,8 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Gat
   }
   if (problems.length > 0 || !result.success)
     throw new ConfigValidationError(source, sortProblems(redactSecrets(problems, interpolated)));
-  return result.data;
+  // The gateway scrubs these from every upstream error and answer (see configSecrets).
+  return withSecrets(result.data, secretValues(interpolated));
 }
 
 /** Reads and parses a config file (`.json` as JSON, anything else as YAML). */
@@ -233,11 +235,8 @@ function flowDepth(text: string): number {
   return max;
 }
 
-/** Values taken from the environment are secrets: no problem message may repeat one. */
-function redactSecrets(
-  problems: ConfigProblem[],
-  interpolated: ReturnType<typeof interpolate>,
-): ConfigProblem[] {
+/** The string values that took anything from the environment (4 characters or more). */
+function secretValues(interpolated: ReturnType<typeof interpolate>): string[] {
   const secrets: string[] = [];
   for (const path of interpolated.secretPaths) {
     let v: unknown = interpolated.value;
@@ -246,6 +245,15 @@ function redactSecrets(
     // Shorter values would blank out ordinary words; they are no secrets anyway.
     if (typeof v === 'string' && v.length >= 4) secrets.push(v);
   }
+  return secrets;
+}
+
+/** Values taken from the environment are secrets: no problem message may repeat one. */
+function redactSecrets(
+  problems: ConfigProblem[],
+  interpolated: ReturnType<typeof interpolate>,
+): ConfigProblem[] {
+  const secrets = secretValues(interpolated);
   if (secrets.length === 0) return problems;
   return problems.map((p) => {
     let message = p.message;

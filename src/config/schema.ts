@@ -194,11 +194,28 @@ const breakerSchema = strictObject({
   shared: flag().default(false),
   /** A 2xx whose body is not the JSON the tool expected (declared JSON, or an `output` schema) is a failure. */
   countInvalidJson: flag().default(true),
+  /**
+   * `route`: one breaker per method + path template, so one failing route (or one client's bad input
+   * on it) cannot open the breaker for the upstream's other tools; `upstream`: one for all.
+   */
+  scope: z
+    .enum(['route', 'upstream'], { error: 'expected route (one breaker per route) or upstream' })
+    .default('route'),
 });
 
 const bulkheadSchema = strictObject({
   maxConcurrent: count({ min: 1 }),
   maxQueue: count().default(0),
+});
+
+/** Calls in flight to an upstream, queued per tool so that one tool cannot take the others' slots. */
+const inFlightSchema = strictObject({
+  /** Calls at once, all tools together (the HTTP client keeps 64 connections per upstream). */
+  max: count({ min: 1 }).default(64),
+  /** Calls of one tool at once. Default: half of `max`. */
+  perTool: count({ min: 1 }).optional(),
+  /** Calls of one tool waiting for a slot; more are refused at once with a tool error. */
+  queuePerTool: count().default(256),
 });
 
 const rateLimitSchema = strictObject({
@@ -218,6 +235,7 @@ export const upstreamSchema = strictObject(
     retry: retrySchema.optional(),
     breaker: breakerSchema.optional(),
     bulkhead: bulkheadSchema.optional(),
+    inFlight: inFlightSchema.prefault({}),
     rateLimit: rateLimitSchema.optional(),
     /** Tools from an OpenAPI document (see docs/openapi.md); expanded by `loadConfig`. */
     openapi: openapiSourceSchema.optional(),

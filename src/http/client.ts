@@ -23,6 +23,7 @@ import type { Output, Schema } from './json.js';
 import { type Page, type PageFetcher, type PaginateOptions, paginate } from './pagination.js';
 import { assertSafePath, expandPath, InvalidPathError } from './path-template.js';
 import { buildPipeline, type HttpPipeline } from './pipeline.js';
+import type { BreakerSnapshot } from '../resilience/index.js';
 import { buildQueryString, type Query } from './query.js';
 import { Call } from './call.js';
 import type {
@@ -47,7 +48,7 @@ const DEFAULT_HOLD_MAX_MS = 300_000;
 
 class Client implements HttpClient {
   readonly upstream: string;
-  readonly redactor: Redactor;
+  redactor: Redactor;
   readonly origin: string;
   private readonly basePath: string;
   private readonly dispatcher: Dispatcher;
@@ -114,6 +115,11 @@ class Client implements HttpClient {
     this.defaultHeaders = lowerKeys(options.headers);
     this.defaultQuery = options.query;
     this.defaultSecretValues = this.secretValuesOf(this.defaultHeaders, this.defaultQuery);
+    // Now that the credentials are known, a redactor that scrubs them (and `secretValues`) anywhere.
+    this.redactor = new Redactor(options.secretHeaders, options.secretQueryParams, [
+      ...(options.secretValues ?? []),
+      ...this.defaultSecretValues,
+    ]);
     if (options.dispatcher) {
       this.dispatcher = options.dispatcher;
       this.ownsDispatcher = false;
@@ -146,6 +152,14 @@ class Client implements HttpClient {
 
   get breaker(): ReturnType<HttpPipeline['breakerSnapshot']> {
     return this.pipeline.breakerSnapshot();
+  }
+
+  get breakers(): Record<string, BreakerSnapshot> {
+    return this.pipeline.breakerSnapshots();
+  }
+
+  get breakerTransitions(): HttpPipeline['transitions'] {
+    return this.pipeline.transitions;
   }
 
   get circuitBreaker(): HttpPipeline['breaker'] {
@@ -185,6 +199,10 @@ class Client implements HttpClient {
   async postJson<S extends Schema>(path: string, options: JsonRequestOptions<S>): Promise<Output<S>> {
     const res = await this.send('POST', path, options, undefined, true);
     return res.json(options.schema);
+  }
+
+  redactSecrets(text: string): string {
+    return this.redactor.scrub(text);
   }
 
   paginate<D = unknown, T = unknown>(
@@ -558,7 +576,11 @@ class Client implements HttpClient {
         url: call.logUrl,
         code: errorCode(err) ?? 'UNKNOWN',
         status: (err as HttpStatusError).status,
-        message: err instanceof Error ? err.message : String(err),
+        // Messages quote URLs and upstream text: scrub every secret, in any encoding, once more.
+        message: this.redactor.text(
+          err instanceof Error ? err.message : String(err),
+          call.secretValues ?? [],
+        ),
         duration_ms: this.clock.now() - call.startedAt,
         attempts: call.attempts,
       },

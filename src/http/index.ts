@@ -28,8 +28,14 @@ export {
 } from './errors.js';
 export { TimeoutError, type TimeoutPhase } from './timeout.js';
 export { CircuitOpenError, BulkheadRejectedError } from '../resilience/index.js';
-export { DEFAULT_RETRY_STATUSES, isRetryableError, isBreakerFailure } from './retry-rules.js';
-export type { HttpRetryOptions, HttpBreakerOptions, ResilienceOptions } from './pipeline.js';
+export {
+  DEFAULT_RETRY_STATUSES,
+  isRetryableError,
+  isBreakerFailure,
+  isBreakerNeutral,
+} from './retry-rules.js';
+export type { BreakerScope, HttpRetryOptions, HttpBreakerOptions, ResilienceOptions } from './pipeline.js';
+export type { BreakerTransitions } from './types.js';
 export { InvalidPathError, expandPath, type PathParams } from './path-template.js';
 export { CommaSeparated, type Query, type QueryValue } from './query.js';
 export { REDACTED } from './redact.js';

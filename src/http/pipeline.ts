@@ -2,7 +2,9 @@ import type { Clock, Logger } from '../core/index.js';
 import {
   type BreakerOptions,
   type BreakerSnapshot,
+  type BreakerStateStore,
   bulkhead,
+  type StateChangeEvent,
   type CircuitBreaker,
   circuitBreaker,
   type Policy,
@@ -14,6 +16,7 @@ import {
   wrap,
 } from '../resilience/index.js';
 import type { Call } from './call.js';
+import type { BreakerTransitions } from './types.js';
 import type { HttpResponse } from './response.js';
 import {
   DEFAULT_RETRY_STATUSES,
@@ -46,6 +49,14 @@ export type HttpBreakerOptions = Omit<
    * with `InvalidJsonError` when the body is read as JSON).
    */
   countInvalidJson?: boolean;
+  /**
+   * `'upstream'` (default): one breaker for every request of the client. `'route'`: one per method +
+   * path template (`GET /items/{id}`), so a failing route, or one caller's bad input on it, leaves the
+   * other routes served. At most 256 route breakers; further routes share one.
+   */
+  scope?: BreakerScope;
+  /** The shared state store of one route breaker (`scope: 'route'`); `store` serves `'upstream'`. */
+  storeFor?: (scope: string) => BreakerStateStore;
 };
 
 /** The resilience part of `HttpClientOptions`. */
@@ -86,40 +97,63 @@ export interface HttpPipeline {
   /** True when a policy can make a call wait in a queue (bulkhead queue, rate-limit wait). */
   readonly queues: boolean;
   breakerSnapshot(): BreakerSnapshot | undefined;
-  /** The breaker instance (own or given), for observers such as metrics. */
+  /** Every breaker's snapshot by scope (`METHOD /route`, or `*` for the upstream's one). */
+  breakerSnapshots(): Record<string, BreakerSnapshot>;
+  /** The route breakers' state changes as one source (route scope only). */
+  readonly transitions: BreakerTransitions | undefined;
+  /** The one breaker instance of an upstream-scoped client (own or given), for observers such as metrics. */
   readonly breaker: CircuitBreaker | undefined;
   dispose(): void;
+}
+
+/** How far one breaker reaches. */
+export type BreakerScope = 'route' | 'upstream';
+
+/** Route breakers kept per client; calls on further routes share one `(other routes)` breaker. */
+const MAX_ROUTE_BREAKERS = 256;
+
+/** One breaker and the chains built around it, one per retry policy. */
+interface Scope {
+  readonly breaker: CircuitBreaker | undefined;
+  readonly chains: Map<RetryPolicy | undefined, Policy | undefined>;
+  /** The chain of the client's default deadline, resolved once. */
+  defaultChain: Policy | undefined | null;
 }
 
 /**
  * Builds bulkhead → retry → rate limit → breaker around each attempt. Retry policies are cached per
  * total deadline (its `maxElapsedMs`), so a retry never waits past the deadline; calls that may not be
- * retried (POST/PATCH without Idempotency-Key) skip the retry layer entirely.
+ * retried (POST/PATCH without Idempotency-Key) skip the retry layer entirely. With `breaker.scope:
+ * 'route'` each method + path template gets a breaker of its own (made on its first call), so one
+ * failing route, or one client's bad input on it, cannot open the breaker for the others.
  */
 export function buildPipeline(
   options: ResilienceOptions,
   ctx: { upstream: string; clock: Clock; logger: Logger; totalMs: number },
 ): HttpPipeline {
   const { clock, logger } = ctx;
-  let breaker: CircuitBreaker | undefined;
-  let ownsBreaker = false;
-  if (options.breaker !== false) {
-    const b = options.breaker;
-    if (b !== undefined && typeof (b as CircuitBreaker).snapshot === 'function')
-      breaker = b as CircuitBreaker;
-    else {
-      const { countInvalidJson: _c, ...own } = (b ?? {}) as HttpBreakerOptions;
-      breaker = circuitBreaker({
-        name: ctx.upstream,
-        ...own,
-        isFailure: isBreakerFailure,
-        isNeutral: isBreakerNeutral,
-        clock,
-        logger: (b as HttpBreakerOptions | undefined)?.logger ?? logger,
-      });
-      ownsBreaker = true;
-    }
-  }
+  const b = options.breaker;
+  const given = b !== undefined && b !== false && typeof (b as CircuitBreaker).snapshot === 'function';
+  const own = b === false || given ? undefined : ((b ?? {}) as HttpBreakerOptions);
+  const routeScoped = own?.scope === 'route';
+  const makeBreaker = (scope: string | undefined): CircuitBreaker => {
+    const { countInvalidJson: _c, scope: _s, storeFor, ...rest } = own!;
+    const store = scope !== undefined && storeFor !== undefined ? storeFor(scope) : rest.store;
+    return circuitBreaker({
+      name: scope === undefined ? ctx.upstream : `${ctx.upstream} ${scope}`,
+      ...rest,
+      ...(store !== undefined ? { store } : {}),
+      isFailure: isBreakerFailure,
+      isNeutral: isBreakerNeutral,
+      clock,
+      logger: rest.logger ?? logger,
+    });
+  };
+  const single: CircuitBreaker | undefined = given
+    ? (b as CircuitBreaker)
+    : own !== undefined && !routeScoped
+      ? makeBreaker(undefined)
+      : undefined;
   let limiter: RateLimiter | undefined;
   const rl = options.rateLimit;
   if (rl !== undefined) {
@@ -160,44 +194,144 @@ export function buildPipeline(
     return p;
   };
 
-  const inner: Policy[] = [];
-  if (limiter) inner.push(limiter);
-  if (breaker) inner.push(breaker);
-  const innerPolicy: Policy | undefined =
-    inner.length === 0 ? undefined : inner.length === 1 ? inner[0] : wrap(...inner);
-  // Composed chains, built once per retry policy and reused by every call.
-  const chains = new Map<RetryPolicy | undefined, Policy | undefined>();
-  const chainFor = (r: RetryPolicy | undefined): Policy | undefined => {
-    if (chains.has(r)) return chains.get(r);
+  // Composed chains, built once per (breaker, retry policy) and reused by every call.
+  const chainFor = (scope: Scope, r: RetryPolicy | undefined): Policy | undefined => {
+    if (scope.chains.has(r)) return scope.chains.get(r);
     const parts: Policy[] = [];
     if (bh) parts.push(bh);
     if (r) parts.push(r);
-    if (innerPolicy) parts.push(innerPolicy);
+    if (limiter) parts.push(limiter);
+    if (scope.breaker) parts.push(scope.breaker);
     const c = parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : wrap(...parts);
-    if (chains.size > 33) chains.clear();
-    chains.set(r, c);
+    if (scope.chains.size > 33) scope.chains.clear();
+    scope.chains.set(r, c);
     return c;
   };
+  const newScope = (breaker: CircuitBreaker | undefined): Scope => ({
+    breaker,
+    chains: new Map(),
+    defaultChain: null,
+  });
+  const upstreamScope = newScope(single);
 
-  // The chains almost every call uses, resolved once.
-  const plainChain = chainFor(undefined);
-  const defaultRetryChain = ro !== undefined ? chainFor(retryFor(ctx.totalMs)) : plainChain;
+  // Every route breaker's transitions, forwarded to the observers of `transitions`.
+  const listeners = new Set<(e: StateChangeEvent) => void>();
+  const watch = (breaker: CircuitBreaker): CircuitBreaker => {
+    breaker.on('stateChange', (e) => {
+      for (const l of listeners) l(e);
+    });
+    return breaker;
+  };
+  const transitions: BreakerTransitions | undefined = routeScoped
+    ? {
+        get state() {
+          return worstSnapshot(ctx.upstream, allRouteScopes()).state;
+        },
+        on(_event, listener) {
+          listeners.add(listener);
+          return () => listeners.delete(listener);
+        },
+      }
+    : undefined;
 
+  // Route scopes by route, then method: no string is built per call.
+  const routes = new Map<string, Map<string, Scope>>();
+  let routeCount = 0;
+  let otherScope: Scope | undefined;
+  const scopeFor = (method: string, route: string): Scope => {
+    let byMethod = routes.get(route);
+    const found = byMethod?.get(method);
+    if (found !== undefined) return found;
+    if (routeCount >= MAX_ROUTE_BREAKERS) {
+      // Expanded paths instead of templates: bounded, at the price of sharing one breaker.
+      otherScope ??= newScope(watch(makeBreaker('(other routes)')));
+      return otherScope;
+    }
+    const scope = newScope(watch(makeBreaker(`${method} ${route}`)));
+    routeCount++;
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      routes.set(route, byMethod);
+    }
+    byMethod.set(method, scope);
+    return scope;
+  };
+  const allRouteScopes = (): Scope[] => {
+    const out: Scope[] = [];
+    for (const m of routes.values()) for (const sc of m.values()) out.push(sc);
+    if (otherScope) out.push(otherScope);
+    return out;
+  };
+
+  const defaultRetry = ro !== undefined ? retryFor(ctx.totalMs) : undefined;
   return {
     queues: (bh !== undefined && (options.bulkhead?.maxQueue ?? 0) > 0) || limiter !== undefined,
     execute(call, attempt, retryable, signal) {
-      const chain = !retryable
-        ? plainChain
-        : call.totalMs === ctx.totalMs
-          ? defaultRetryChain
-          : chainFor(ro !== undefined ? retryFor(call.totalMs) : undefined);
+      const scope = routeScoped ? scopeFor(call.method, call.route) : upstreamScope;
+      let chain: Policy | undefined;
+      if (!retryable) chain = chainFor(scope, undefined);
+      else if (call.totalMs === ctx.totalMs) {
+        if (scope.defaultChain === null) scope.defaultChain = chainFor(scope, defaultRetry);
+        chain = scope.defaultChain;
+      } else chain = chainFor(scope, ro !== undefined ? retryFor(call.totalMs) : undefined);
       if (chain === undefined) return attempt(call, 1);
       return chain.execute((pc) => attempt(call, pc.attempt), signal ? { signal } : undefined);
     },
-    breakerSnapshot: () => breaker?.snapshot(),
-    breaker,
+    breakerSnapshot: () => {
+      if (!routeScoped) return single?.snapshot();
+      return worstSnapshot(ctx.upstream, allRouteScopes());
+    },
+    breakerSnapshots: () => {
+      const out: Record<string, BreakerSnapshot> = {};
+      if (!routeScoped) {
+        if (single) out['*'] = single.snapshot();
+        return out;
+      }
+      for (const [route, m] of routes)
+        for (const [method, sc] of m) out[`${method} ${route}`] = sc.breaker!.snapshot();
+      if (otherScope) out['(other routes)'] = otherScope.breaker!.snapshot();
+      return out;
+    },
+    breaker: single,
+    transitions,
     dispose() {
-      if (ownsBreaker) breaker?.dispose();
+      listeners.clear();
+      if (own === undefined) return;
+      single?.dispose();
+      for (const sc of allRouteScopes()) sc.breaker?.dispose();
     },
   };
+}
+
+const SEVERITY: Record<BreakerSnapshot['state'], number> = {
+  closed: 0,
+  'half-open': 1,
+  open: 2,
+  isolated: 3,
+};
+
+/** The snapshot of the route breaker in the worst state (a closed, empty one when none exists yet). */
+function worstSnapshot(upstream: string, scopes: readonly Scope[]): BreakerSnapshot {
+  let worst: BreakerSnapshot | undefined;
+  for (const sc of scopes) {
+    const snap = sc.breaker!.snapshot();
+    if (worst === undefined || SEVERITY[snap.state] > SEVERITY[worst.state]) worst = snap;
+  }
+  return (
+    worst ?? {
+      name: upstream,
+      state: 'closed',
+      calls: 0,
+      failures: 0,
+      slowCalls: 0,
+      consecutiveFailures: 0,
+      failureRate: 0,
+      openedAt: undefined,
+      nextAttemptAt: undefined,
+      lastFailure: undefined,
+      halfOpenInFlight: 0,
+      halfOpenSuccesses: 0,
+      reopenCount: 0,
+    }
+  );
 }

@@ -25,17 +25,101 @@ const ALWAYS_SECRET_QUERY = [
   'sig',
 ];
 
+/** Shorter values would blank out ordinary words; they are no secrets anyway. */
+const MIN_SECRET_LENGTH = 4;
+
+/**
+ * Every form an upstream may echo `value` in: as sent, percent-encoded (`%2F`, space as `%20` or `+`),
+ * JSON-escaped (`\"`, `\u…`, and `\/` as some serialisers write a slash), base64; for a
+ * credential header value `Bearer x` / `Basic x` also `x`, and for Basic the decoded `user:password`
+ * and the password alone. Case is ignored when matching, which covers lower-cased echoes and `%2f`.
+ */
+export function secretVariants(value: string): string[] {
+  const out = new Set<string>();
+  const add = (v: string) => {
+    if (v.length < MIN_SECRET_LENGTH) return;
+    out.add(v);
+    const encoded = encodeURIComponentSafe(v);
+    out.add(encoded);
+    out.add(encoded.replace(/%20/g, '+'));
+    const json = JSON.stringify(v).slice(1, -1);
+    out.add(json);
+    out.add(json.replace(/\//g, '\\/'));
+    out.add(Buffer.from(v, 'utf8').toString('base64'));
+  };
+  add(value);
+  const space = value.indexOf(' ');
+  if (space > 0) {
+    const scheme = value.slice(0, space).toLowerCase();
+    const rest = value.slice(space + 1);
+    add(rest);
+    if (scheme === 'basic') {
+      const decoded = Buffer.from(rest, 'base64').toString('utf8');
+      add(decoded);
+      const colon = decoded.indexOf(':');
+      if (colon >= 0) add(decoded.slice(colon + 1));
+    }
+  }
+  return [...out];
+}
+
+function encodeURIComponentSafe(v: string): string {
+  try {
+    return encodeURIComponent(v);
+  } catch {
+    return v; // a lone surrogate: the value itself still matches
+  }
+}
+
+/** One case-insensitive pattern of every variant, longest first so the whole echo is replaced. */
+function patternOf(values: readonly string[]): RegExp | undefined {
+  const variants = new Set<string>();
+  for (const v of values) for (const x of secretVariants(v)) variants.add(x);
+  if (variants.size === 0) return undefined;
+  const alternatives = [...variants]
+    .sort((a, b) => b.length - a.length)
+    .map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(alternatives.join('|'), 'gi');
+}
+
 /**
  * Knows which header names and query parameters are secret and strips their values from anything that
- * leaves the client as text: log fields, error messages, metric labels.
+ * leaves the client as text: log fields, error messages, metric labels. Values it is told about
+ * (`secretValues`: the gateway passes every `${ENV}` value of its config) are scrubbed in every
+ * encoding `secretVariants` lists.
  */
 export class Redactor {
   private readonly headers: Set<string>;
   private readonly query: Set<string>;
+  private readonly known: readonly string[];
+  private knownPattern: RegExp | undefined | null = null;
+  private readonly patterns = new WeakMap<readonly string[], RegExp | undefined>();
 
-  constructor(secretHeaders: readonly string[] = [], secretQueryParams: readonly string[] = []) {
+  constructor(
+    secretHeaders: readonly string[] = [],
+    secretQueryParams: readonly string[] = [],
+    secretValues: readonly string[] = [],
+  ) {
     this.headers = new Set([...ALWAYS_SECRET_HEADERS, ...secretHeaders.map((h) => h.toLowerCase())]);
     this.query = new Set([...ALWAYS_SECRET_QUERY, ...secretQueryParams.map((q) => q.toLowerCase())]);
+    this.known = secretValues.filter((v) => v.length >= MIN_SECRET_LENGTH);
+  }
+
+  /** True when this redactor was given values to scrub besides the per-request ones. */
+  get hasKnownSecrets(): boolean {
+    return this.known.length > 0;
+  }
+
+  /**
+   * `text` with every known secret value (`secretValues`) replaced, in any encoding. For a successful
+   * answer: cheap when nothing matches (one regex scan), and returns `text` itself then.
+   */
+  scrub(text: string): string {
+    if (this.knownPattern === null) this.knownPattern = patternOf(this.known);
+    const re = this.knownPattern;
+    if (re === undefined) return text;
+    re.lastIndex = 0;
+    return re.test(text) ? text.replace(re, REDACTED) : text;
   }
 
   isSecretHeader(name: string): boolean {
@@ -87,14 +171,18 @@ export class Redactor {
   }
 
   /**
-   * Removes known secret values from free text (e.g. an upstream's error body that echoes a token).
-   * `values` are the literal secrets in play for this request.
+   * Removes secret values from free text (e.g. an upstream's error body that echoes a token), in every
+   * encoding `secretVariants` lists: `values` (the literal secrets in play for this request) and the
+   * known ones. The pattern is built once per `values` array (the client reuses one for its defaults).
    */
   text(text: string, values: readonly string[]): string {
-    let out = text;
-    for (const v of values) {
-      if (v.length >= 4 && out.includes(v)) out = out.split(v).join(REDACTED);
+    let re = this.patterns.get(values);
+    if (re === undefined && !this.patterns.has(values)) {
+      re = patternOf([...values, ...this.known]);
+      this.patterns.set(values, re);
     }
-    return out;
+    if (re === undefined) return text;
+    re.lastIndex = 0;
+    return text.replace(re, REDACTED);
   }
 }

@@ -3,7 +3,7 @@ import type { Clock, Logger } from '../core/index.js';
 import type { Output, Schema } from './json.js';
 import type { Page, PaginateOptions } from './pagination.js';
 import type { PathParams } from './path-template.js';
-import type { BreakerSnapshot, CircuitBreaker } from '../resilience/index.js';
+import type { BreakerSnapshot, BreakerState, CircuitBreaker, StateChangeEvent } from '../resilience/index.js';
 import type { ResilienceOptions } from './pipeline.js';
 import type { Query } from './query.js';
 import type { HttpResponse } from './response.js';
@@ -52,6 +52,12 @@ export interface HttpClientOptions extends ResilienceOptions {
   secretHeaders?: readonly string[];
   /** Query parameter names whose values are never logged (api_key, access_token, … are always). */
   secretQueryParams?: readonly string[];
+  /**
+   * Literal secret values (the gateway passes every `${ENV}` value of its config) scrubbed from
+   * errors, logs and `redactSecrets` in every encoding an upstream may echo them in (percent-encoded,
+   * JSON-escaped, base64, any case). The client's own credentials are always included.
+   */
+  secretValues?: readonly string[];
   /** Largest accepted response body; bigger ones fail with `ResponseTooLargeError`. Default 4 MiB. */
   maxResponseBytes?: number;
   /** Connections per origin. Default 64. */
@@ -114,6 +120,11 @@ export interface JsonRequestOptions<S extends Schema> extends RequestOptions {
 export interface HttpClient {
   /** Name used in logs and metrics (default: the origin). */
   readonly upstream: string;
+  /**
+   * `text` with this client's credentials and `secretValues` replaced by `[REDACTED]`, in every
+   * encoding an upstream may echo them in; `text` itself when none appears.
+   */
+  redactSecrets(text: string): string;
   request(options: FullRequestOptions): Promise<HttpResponse>;
   get(path: string, options?: RequestOptions): Promise<HttpResponse>;
   head(path: string, options?: RequestOptions): Promise<HttpResponse>;
@@ -132,8 +143,19 @@ export interface HttpClient {
   paginate<D = unknown, T = unknown>(
     options: PaginateOptions<D, T>,
   ): AsyncGenerator<Page<T, D>, void, undefined>;
-  /** Circuit breaker state of this upstream, or undefined when the breaker is disabled. */
+  /**
+   * Circuit breaker state of this upstream, or undefined when the breaker is disabled. With
+   * `breaker.scope: 'route'`, the route breaker in the worst state (closed when none was made yet).
+   */
   readonly breaker: BreakerSnapshot | undefined;
+  /** Every breaker's snapshot by scope: `METHOD /route` for route breakers, `*` for the upstream's. */
+  readonly breakers?: Readonly<Record<string, BreakerSnapshot>>;
+  /**
+   * The state changes of every route breaker (`breaker.scope: 'route'`), as one event source:
+   * `state` is the worst route's. For `metrics.trackBreaker(name, ...)` where `circuitBreaker` is
+   * undefined because there is one breaker per route.
+   */
+  readonly breakerTransitions?: BreakerTransitions | undefined;
   /**
    * The circuit breaker instance itself (undefined when disabled), to observe its `stateChange`
    * events, e.g. `metrics.trackBreaker(name, client.circuitBreaker)`. Do not dispose it: the client does.
@@ -141,4 +163,10 @@ export interface HttpClient {
   readonly circuitBreaker?: CircuitBreaker | undefined;
   /** Closes connections (when the client created them) and leaves nothing scheduled. */
   close(): Promise<void>;
+}
+
+/** Transitions of a group of breakers, observed as one (see `HttpClient.breakerTransitions`). */
+export interface BreakerTransitions {
+  readonly state: BreakerState;
+  on(event: 'stateChange', listener: (e: StateChangeEvent) => void): () => void;
 }

@@ -49,17 +49,22 @@ describe('L1 only: TTL and LRU', () => {
     expect(await cache.get('d')).toBe(4);
   });
 
-  it('bounds memory by the serialized size of values', async () => {
-    const cache = createCache({ l1: { maxBytes: 1000 } });
-    // Each entry costs its serialized size (value JSON in its envelope, ~250 bytes here).
+  it('bounds memory by the estimated heap size of values, not by their JSON', async () => {
+    const cache = createCache({ l1: { maxBytes: 1300 } });
+    // Each entry costs its value's heap estimate (a 200-char string: 416) plus its slot (~180).
     for (let i = 0; i < 10; i++) await cache.set(`k${i}`, 'x'.repeat(200));
     const s = cache.stats();
-    expect(s.l1.bytes).toBeLessThanOrEqual(1000);
-    expect(s.l1.bytes).toBeGreaterThan(600);
-    expect(s.l1.entries).toBeGreaterThanOrEqual(3);
-    expect(s.l1.entries).toBeLessThanOrEqual(4);
+    expect(s.l1.bytes).toBeLessThanOrEqual(1300);
+    expect(s.l1.bytes).toBeGreaterThan(1000);
+    expect(s.l1.entries).toBe(2);
     expect(await cache.get('k9')).toBe('x'.repeat(200));
     expect(await cache.get('k0')).toBeUndefined();
+    // 20 empty objects are 41 bytes of JSON and 20 x 64 of heap: more than the whole budget.
+    await cache.set(
+      'objects',
+      Array.from({ length: 20 }, () => ({})),
+    );
+    expect(await cache.get('objects')).toBeUndefined();
   });
 
   it('caps the L1 copy with l1TtlMs', async () => {
@@ -366,4 +371,51 @@ describe('tags, patterns, events, stats (L1 only)', () => {
     await expect(cache.get('a')).rejects.toThrow(/closed/);
     expect(clock.pending()).toBe(0);
   });
+});
+
+/** What the memory child measured: heap held after GC and at peak, over its baseline; L1's own figures. */
+interface ChildReport {
+  held: number;
+  peak: number;
+  reported: number;
+  entries: number;
+}
+
+describe('l1.maxBytes against the real heap', () => {
+  /** Runs the fill in a child with a small heap; resolves with what it measured, or the exit code. */
+  async function runChild(heapMb: number, args: number[]) {
+    const { fork } = await import('node:child_process');
+    const script = new URL('./fixtures/l1-memory-child.ts', import.meta.url).pathname;
+    const child = fork(script, args.map(String), {
+      execArgv: ['--import', 'tsx', '--expose-gc', `--max-old-space-size=${heapMb}`],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr!.resume();
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    return { code, report: code === 0 ? (JSON.parse(out) as ChildReport) : undefined };
+  }
+
+  it('holds answers whose heap dwarfs their JSON within maxBytes of real memory (child with a 256 MB heap)', async () => {
+    // 100 answers of 300 KB `[{},…]` (each ~6.4 MB of heap): counted by JSON length, 32 MB of budget
+    // would keep ~100 of them, ~640 MB of heap, far past the child's 256 MB.
+    const maxBytes = 32 * 1024 * 1024;
+    const { code, report } = await runChild(256, [300_000, 100, maxBytes]);
+    expect(code).toBe(0);
+    expect(report!.entries).toBeGreaterThan(1);
+    expect(report!.reported).toBeLessThanOrEqual(maxBytes);
+    // The process holds what L1 reports, give or take the estimate (it errs high) and GC slack.
+    expect(report!.held).toBeLessThanOrEqual(maxBytes * 1.2);
+    expect(report!.held).toBeLessThanOrEqual(report!.reported * 1.2 + 4 * 1024 * 1024);
+  }, 120_000);
+
+  // The hostile clients' case (3.5 MiB each; 12 counted by JSON length would hold ~900 MB).
+  it('survives answers of 3.5 MiB `[{},…]` under the default budget (child with a 512 MB heap)', async () => {
+    const { code, report } = await runChild(512, [3.5 * 1024 * 1024, 12, 64 * 1024 * 1024]);
+    expect(code).toBe(0);
+    expect(report?.held).toBeLessThanOrEqual(64 * 1024 * 1024 * 1.2);
+  }, 180_000);
 });

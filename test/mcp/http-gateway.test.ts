@@ -21,11 +21,18 @@ interface Result {
 let upstream: Upstream;
 let gateway: RunningGateway;
 
+/** The shared gateway of this file; its breaker is pinned (the tests here inject failures on purpose). */
+function sharedConfig(url: string, extra: Parameters<typeof assignmentsConfig>[1]) {
+  const c = assignmentsConfig(url, extra);
+  c.upstreams.assignments!.breaker = { failureThreshold: 5 };
+  return c;
+}
+
 beforeAll(async () => {
   upstream = await startUpstream();
   gateway = await startGateway(
     testConfig(
-      assignmentsConfig(upstream.url, [
+      sharedConfig(upstream.url, [
         {
           name: 'slow_assignment',
           upstream: 'assignments',

@@ -196,7 +196,14 @@ describe('breaker.shared: two gateway instances, one Redis', () => {
       const probe = new Redis(redis.url);
       try {
         const listeners = async () =>
-          Number(((await probe.pubsub('NUMSUB', 'sb:breaker:assignments:changes')) as unknown[])[1]);
+          Number(
+            (
+              (await probe.pubsub(
+                'NUMSUB',
+                'sb:breaker:assignments:GET /assignments/{id}:changes',
+              )) as unknown[]
+            )[1],
+          );
         while ((await listeners()) < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
         expect(await listeners()).toBe(3);
       } finally {

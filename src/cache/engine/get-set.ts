@@ -266,7 +266,7 @@ export class GetSetHandler {
         if (l1e) {
           l1e.failUntil = failUntil;
           // Make sure the throttled entry is the one L1 holds.
-          if (stack.l1.peek(key, now) !== l1e) stack.l1.set(key, l1e, stale.size ?? 64);
+          if (stack.l1.peek(key, now) !== l1e) stack.l1.set(key, l1e);
         }
       }
       signals.counters.staleServed++;

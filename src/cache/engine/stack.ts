@@ -11,6 +11,8 @@ import { ReadGuard } from './read-guard.js';
 import { errorCode, type Signals } from './signals.js';
 import type { GetOrSetOptions, SetOptions } from './types.js';
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /**
  * One fill of a key (the factory path of `getOrSet`), from its first L2 read to its write. What it
  * recorded at its start decides whether its value may still be stored: the read guard's ticket (local
@@ -110,13 +112,7 @@ export class CacheStack {
   }
 
   /** Copies an entry into L1; undefined when its L1 lifetime is already over or it cannot be sized. */
-  backfill(
-    key: string,
-    e: StoredEntry,
-    now: number,
-    l1TtlMs = this.settings.l1TtlMs,
-    size?: number,
-  ): L1Entry | undefined {
+  backfill(key: string, e: StoredEntry, now: number, l1TtlMs = this.settings.l1TtlMs): L1Entry | undefined {
     // An L1 copy never outlives the L2 entry: its end is min(L1 TTL, L2 hard expiry).
     const l1Exp = l1TtlMs === undefined ? e.hardExpiresAt : Math.min(now + l1TtlMs, e.hardExpiresAt);
     if (l1Exp <= now) return undefined;
@@ -129,15 +125,11 @@ export class CacheStack {
       e.tags,
       l1Exp,
     );
-    let bytes = size ?? e.size;
-    if (bytes === undefined) {
-      try {
-        bytes = Buffer.byteLength(JSON.stringify(e.value) ?? '');
-      } catch {
-        return undefined;
-      }
+    try {
+      this.l1.set(key, entry);
+    } catch {
+      return undefined; // not plain data: served, not kept
     }
-    this.l1.set(key, entry, bytes);
     return entry;
   }
 
@@ -205,7 +197,7 @@ export class CacheStack {
     if (fill.tags && !(await this.tags.unchanged(fill.tags, now))) return false;
     const l2 = this.l2;
     let stored = false;
-    if (l2 && fill.stamp) {
+    if (l2 && fill.stamp && payload !== undefined) {
       const stamp = fill.stamp;
       let written: boolean | undefined;
       const failed = await this.signals.l2Call('set', async () => {
@@ -215,8 +207,8 @@ export class CacheStack {
       stored = failed === undefined;
     }
     if (!this.fillClean(fill)) return false;
+    this.storeL1(fill.key, entry, now, options?.l1TtlMs);
     this.signals.counters.sets++;
-    this.backfill(fill.key, entry, now, options?.l1TtlMs, Buffer.byteLength(payload));
     this.guard.dirty(fill.key); // an older read still in flight must not overwrite this one
     if (stored) await this.sync.publish({ t: 'set', k: fill.key });
     this.signals.emitter.emit('set', { key: fill.key });
@@ -225,30 +217,73 @@ export class CacheStack {
 
   // ---- writes -------------------------------------------------------------------------------------
 
-  /** Writes an entry to both tiers and tells peers to drop their L1 copy. */
-  async write(
+  /**
+   * Writes an entry to both tiers and tells peers to drop their L1 copy. Without an L2 and tags it
+   * completes synchronously (an L1-only `set` costs no promise chain of its own).
+   */
+  write(key: string, value: unknown, negative: boolean, options: SetOptions | undefined): Promise<void> {
+    const s = this.settings;
+    const ttl = options?.ttlMs ?? s.ttlMs;
+    if (!(ttl > 0)) return Promise.reject(new CacheValueError(`ttlMs must be > 0; got ${ttl}`));
+    const tagNames = options?.tags;
+    if (this.l2 || (tagNames && tagNames.length > 0))
+      return this.writeAsync(key, value, negative, options, ttl);
+    try {
+      const now = s.clock.now();
+      const { entry } = this.entry(key, value, negative, options, undefined, now);
+      this.storeL1(key, entry, now, options?.l1TtlMs);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.wrote(key);
+    return RESOLVED;
+  }
+
+  private async writeAsync(
     key: string,
     value: unknown,
     negative: boolean,
     options: SetOptions | undefined,
+    ttl: number,
   ): Promise<void> {
-    const s = this.settings;
-    const now = s.clock.now();
-    const ttl = options?.ttlMs ?? s.ttlMs;
-    if (!(ttl > 0)) throw new CacheValueError(`ttlMs must be > 0; got ${ttl}`);
+    const now = this.settings.clock.now();
     const tagNames = options?.tags;
     const tags =
       tagNames && tagNames.length > 0
         ? await this.tags.current(tagNames, now, ttl + this.extraMs(options))
         : undefined;
     const { entry, payload } = this.entry(key, value, negative, options, tags, now);
+    this.storeL1(key, entry, now, options?.l1TtlMs);
+    this.counted(key);
+    const l2 = this.l2;
+    if (l2 && payload !== undefined)
+      await this.signals.l2Call('set', () => l2.set(key, payload, entry.hardExpiresAt - now));
+    await this.sync.publish({ t: 'set', k: key });
+    const emitter = this.signals.emitter;
+    if (emitter.has('set')) emitter.emit('set', { key });
+  }
+
+  /** Bookkeeping of a write, as soon as L1 holds it. */
+  private counted(key: string): void {
     this.signals.counters.sets++;
     this.guard.dirty(key); // a read of the old value still in flight must not overwrite this one
-    this.backfill(key, entry, now, options?.l1TtlMs, Buffer.byteLength(payload));
-    const l2 = this.l2;
-    if (l2) await this.signals.l2Call('set', () => l2.set(key, payload, entry.hardExpiresAt - now));
-    await this.sync.publish({ t: 'set', k: key });
-    this.signals.emitter.emit('set', { key });
+  }
+
+  /** `counted`, and the event, for a write that is complete. */
+  private wrote(key: string): void {
+    this.counted(key);
+    const emitter = this.signals.emitter;
+    if (emitter.has('set')) emitter.emit('set', { key });
+  }
+
+  /** Like `backfill`, but a value that is not plain data is the caller's error. */
+  private storeL1(key: string, e: StoredEntry, now: number, l1TtlMs = this.settings.l1TtlMs): void {
+    const l1Exp = l1TtlMs === undefined ? e.hardExpiresAt : Math.min(now + l1TtlMs, e.hardExpiresAt);
+    if (l1Exp <= now) return;
+    this.l1.set(
+      key,
+      new L1Entry(e.value, e.negative, e.created, e.softExpiresAt, e.hardExpiresAt, e.tags, l1Exp),
+    );
   }
 
   private extraMs(options: SetOptions | undefined): number {
@@ -256,7 +291,10 @@ export class CacheStack {
     return Math.max(options?.staleWhileRevalidateMs ?? s.swrMs, options?.staleIfErrorMs ?? s.sieMs);
   }
 
-  /** The entry and its L2 payload; `CacheValueError` for a value JSON cannot carry. */
+  /**
+   * The entry and, with an L2, its payload; `CacheValueError` for a value JSON cannot carry. Without an
+   * L2 nothing is serialised (L1 holds references); L1 refuses what is not plain data when sizing it.
+   */
   private entry(
     key: string,
     value: unknown,
@@ -264,7 +302,7 @@ export class CacheStack {
     options: SetOptions | undefined,
     tags: Record<string, number> | undefined,
     now: number,
-  ): { entry: StoredEntry; payload: string } {
+  ): { entry: StoredEntry; payload: string | undefined } {
     const s = this.settings;
     let ttl = options?.ttlMs ?? s.ttlMs;
     if (!(ttl > 0)) throw new CacheValueError(`ttlMs must be > 0; got ${ttl}`);
@@ -277,6 +315,7 @@ export class CacheStack {
       hardExpiresAt: now + ttl + this.extraMs(options),
       tags,
     };
+    if (!this.l2) return { entry, payload: undefined };
     try {
       return { entry, payload: encodeEnvelope(entry) };
     } catch (err) {

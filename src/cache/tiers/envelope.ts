@@ -32,8 +32,6 @@ export interface StoredEntry {
   hardExpiresAt: number;
   /** Tag name -> version counter seen when written. */
   tags: Record<string, number> | undefined;
-  /** Serialized length, when known (read from L2). */
-  size?: number;
 }
 
 export function encodeEnvelope(e: StoredEntry): string {

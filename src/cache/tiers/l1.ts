@@ -1,12 +1,16 @@
 import { LRUCache } from 'lru-cache';
 import type { StoredEntry } from './envelope.js';
 import { globToRegExp } from '../glob.js';
+import { estimateBytes, slotOverheadBytes } from './size.js';
 
 /** Options of the in-memory tier. */
 export interface L1Options {
   /** Most entries kept (true LRU eviction past it). Default 10 000. */
   maxEntries?: number;
-  /** Most bytes kept, measured as the UTF-8 length of each entry serialized (value JSON in its envelope). Default 64 MiB. */
+  /**
+   * Most bytes kept, as the estimated heap size of each value plus its slot (see `size.ts`): what the
+   * process holds for L1, not the JSON length. Default 64 MiB.
+   */
   maxBytes?: number;
   /** Default L1 TTL; an L1 copy never outlives its L2 entry either. Default: the entry's own TTL. */
   ttlMs?: number;
@@ -37,12 +41,11 @@ export class L1Entry implements StoredEntry {
  */
 export class L1 {
   private readonly lru: LRUCache<string, L1Entry>;
+  private readonly maxBytes: number;
 
   constructor(options: L1Options = {}) {
-    this.lru = new LRUCache<string, L1Entry>({
-      max: options.maxEntries ?? 10_000,
-      maxSize: options.maxBytes ?? 64 * 1024 * 1024,
-    });
+    this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+    this.lru = new LRUCache<string, L1Entry>({ max: options.maxEntries ?? 10_000, maxSize: this.maxBytes });
   }
 
   /** The live entry (bumps recency), or undefined when absent or past its L1/hard expiry. */
@@ -62,9 +65,13 @@ export class L1 {
     return e !== undefined && now < e.l1ExpiresAt ? e : undefined;
   }
 
-  /** Stores `entry`; `size` is the serialized byte length. An entry bigger than maxBytes is skipped. */
-  set(key: string, entry: L1Entry, size: number): void {
-    this.lru.set(key, entry, { size: Math.max(1, size) });
+  /**
+   * Stores `entry`, sized by its estimated heap bytes; one bigger than maxBytes is skipped (and an older
+   * copy of the key dropped). `CacheValueError` for a value that is not plain data.
+   */
+  set(key: string, entry: L1Entry): void {
+    const size = estimateBytes(entry.value, this.maxBytes) + slotOverheadBytes(key);
+    this.lru.set(key, entry, { size });
   }
 
   delete(key: string): boolean {

@@ -69,8 +69,6 @@ export class L2 implements TagStore {
         this.logger.warn({ key, reason: entry }, 'cache: ignoring unreadable L2 entry (treated as a miss)');
         return L2_MISS;
       }
-      // Its serialized size in UTF-8 bytes (what maxBytes bounds), so a back-fill need not serialize again.
-      entry.size = Buffer.byteLength(raw);
       return entry;
     };
   }

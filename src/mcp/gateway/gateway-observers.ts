@@ -52,7 +52,12 @@ export function buildGatewayObservers(
     for (const [name, client] of deps.clients) {
       // The instance counts transitions; a client without one (a stand-in) still shows its state.
       if (client.circuitBreaker) untracks.push(metrics.trackBreaker(name, client.circuitBreaker));
-      else untracks.push(metrics.trackBreakerSnapshot(name, () => client.breaker));
+      else {
+        // Route breakers: the gauge reads the worst route at scrape time; transitions are counted
+        // from every route breaker.
+        untracks.push(metrics.trackBreakerSnapshot(name, () => client.breaker));
+        if (client.breakerTransitions) untracks.push(metrics.trackBreaker(name, client.breakerTransitions));
+      }
     }
     const stats = cache as unknown as { stats?: unknown } | undefined;
     if (cache && typeof stats?.stats === 'function')

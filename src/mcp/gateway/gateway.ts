@@ -8,13 +8,14 @@ import {
   noopLogger,
   systemClock,
 } from '../../core/index.js';
-import { reservedRequestNames } from '../../config/index.js';
+import { configSecrets, reservedRequestNames } from '../../config/index.js';
 import type { HttpClient } from '../../http/index.js';
 import { type GatewayMetrics, httpMetricsHook } from '../../metrics/index.js';
 import type { WebhookHandler } from '../../webhooks/index.js';
 import type { GatewayCache } from '../tools/cache-port.js';
 import type { GatewayConfig, ToolConfig } from '../../config/index.js';
 import { type CompiledTool, compileTool } from '../tools/configured-tool.js';
+import { InFlightGate, inFlightLimits } from '../tools/in-flight-gate.js';
 import { InputValidator } from '../tools/input-validator.js';
 import { createUpstreamClients, upstreamClientsReady } from './upstream-clients.js';
 import { cacheFromConfig } from './cache-from-config.js';
@@ -109,6 +110,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     createUpstreamClients(config.upstreams, {
       logger,
       clock,
+      secretValues: configSecrets(config),
       cache: config.cache,
       ...(metrics ? { onMetrics: httpMetricsHook(metrics) } : {}),
     });
@@ -125,6 +127,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
   let compiled: CompiledTool[];
   let observers: ReturnType<typeof buildGatewayObservers>;
   try {
+    const gates = inFlightGates(config, compactSets);
     const compile = (tool: ToolConfig): CompiledTool => {
       const client = clients.get(tool.upstream);
       if (!client) throw new ConfigError(`no HTTP client for upstream "${tool.upstream}"`);
@@ -138,6 +141,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
         progressIntervalMs,
         series: metrics?.tool(tool.name, tool.upstream),
         reserved: reservedRequestNames(config.upstreams[tool.upstream]),
+        gate: gates.get(tool.upstream),
       });
     };
     compiled = config.tools.map(compile);
@@ -286,6 +290,20 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       return closed;
     },
   };
+}
+
+/** One in-flight gate per upstream (`upstreams.<name>.inFlight`), sized for the tools that use it. */
+function inFlightGates(
+  config: GatewayConfig,
+  compactSets: readonly { catalog: { operations: readonly { tool: ToolConfig }[] } }[],
+): Map<string, InFlightGate> {
+  const tools = [...config.tools, ...compactSets.flatMap((set) => set.catalog.operations.map((o) => o.tool))];
+  const gates = new Map<string, InFlightGate>();
+  for (const [name, upstream] of Object.entries(config.upstreams)) {
+    const count = tools.filter((t) => t.upstream === name).length;
+    gates.set(name, new InFlightGate(inFlightLimits(upstream.inFlight), Math.max(1, count)));
+  }
+  return gates;
 }
 
 /** Operations an `openapi` section leaves out, and what was changed to serve others: one warning each. */

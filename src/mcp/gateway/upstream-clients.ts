@@ -17,9 +17,16 @@ export function retryOptions(r: RetryConfig): HttpRetryOptions | false {
   return o;
 }
 
-/** Config breaker to the resilience breaker model. */
-export function breakerOptions(b: BreakerConfig): HttpBreakerOptions {
-  const o: HttpBreakerOptions = {};
+/**
+ * The gateway's breaker when the config names no model: open at a 50% failure rate over the last 20
+ * calls, never with fewer than 10 in the window, so a handful of one client's failing calls cannot
+ * open it on their own.
+ */
+export const DEFAULT_BREAKER_WINDOW = { size: 20, failureRate: 0.5, minimumCalls: 10 } as const;
+
+/** Config breaker to the resilience breaker model (per route and failure-rate window by default). */
+export function breakerOptions(b: Partial<BreakerConfig>): HttpBreakerOptions {
+  const o: HttpBreakerOptions = { scope: b.scope ?? 'route' };
   if (b.window?.type === 'count') {
     o.model = { kind: 'count', size: b.window.size, failureRateThreshold: b.window.failureRate };
     if (b.window.minimumCalls !== undefined) o.model.minimumCalls = b.window.minimumCalls;
@@ -28,6 +35,13 @@ export function breakerOptions(b: BreakerConfig): HttpBreakerOptions {
     if (b.window.minimumCalls !== undefined) o.model.minimumCalls = b.window.minimumCalls;
   } else if (b.failureThreshold !== undefined) {
     o.model = { kind: 'consecutive', threshold: b.failureThreshold };
+  } else {
+    o.model = {
+      kind: 'count',
+      size: DEFAULT_BREAKER_WINDOW.size,
+      failureRateThreshold: DEFAULT_BREAKER_WINDOW.failureRate,
+      minimumCalls: DEFAULT_BREAKER_WINDOW.minimumCalls,
+    };
   }
   if (b.slowCall !== undefined) o.slowCallMs = b.slowCall;
   if (b.recoveryTimeout !== undefined) o.recoveryMs = b.recoveryTimeout;
@@ -36,15 +50,33 @@ export function breakerOptions(b: BreakerConfig): HttpBreakerOptions {
   return o;
 }
 
+/**
+ * A shared breaker's store: `<prefix>:breaker:<upstream>` for an upstream-scoped one, one key per
+ * route below it (`<prefix>:breaker:<upstream>:GET /items/{id}`) for route breakers, made as each
+ * route is first called.
+ */
+function sharedBreakerOptions(b: HttpBreakerOptions, name: string, hub: SharedBreakers): HttpBreakerOptions {
+  if (b.scope === 'route') return { ...b, storeFor: (scope) => hub.storeFor(`${name}:${scope}`) };
+  return { ...b, store: hub.storeFor(name) };
+}
+
 /** The HTTP client options for one configured upstream: auth, headers, phase timeouts, resilience. */
 export function upstreamClientOptions(
   name: string,
   upstream: UpstreamConfig,
-  deps: { logger: Logger; clock: Clock; onMetrics?: HttpClientOptions['onMetrics'] },
+  deps: {
+    logger: Logger;
+    clock: Clock;
+    onMetrics?: HttpClientOptions['onMetrics'];
+    secretValues?: readonly string[] | undefined;
+  },
 ): HttpClientOptions {
   const headers: Record<string, string> = { ...(upstream.headers ?? {}) };
   const query: Record<string, string> = {};
-  const secretHeaders: string[] = [];
+  const secrets = deps.secretValues ?? [];
+  // A configured header whose value came from the environment (`x-private-token: ${PRIV_TOKEN}`) is a
+  // credential like `auth`: its value is never logged, and echoes of it are scrubbed.
+  const secretHeaders: string[] = Object.keys(headers).filter((h) => secrets.includes(headers[h]!));
   const secretQueryParams: string[] = [];
   const auth = upstream.auth;
   if (auth?.type === 'bearer' && auth.token) headers.authorization = `Bearer ${auth.token}`;
@@ -70,13 +102,14 @@ export function upstreamClientOptions(
     timeouts,
     secretHeaders,
     secretQueryParams,
+    secretValues: secrets,
     logger: deps.logger,
     clock: deps.clock,
   };
   if (deps.onMetrics) options.onMetrics = deps.onMetrics;
   if (Object.keys(query).length > 0) options.query = query;
   if (upstream.retry) options.retry = retryOptions(upstream.retry);
-  if (upstream.breaker) options.breaker = breakerOptions(upstream.breaker);
+  options.breaker = breakerOptions(upstream.breaker ?? {});
   if (upstream.bulkhead)
     options.bulkhead = {
       maxConcurrent: upstream.bulkhead.maxConcurrent,
@@ -94,6 +127,8 @@ export interface UpstreamClientsDeps {
   logger: Logger;
   clock: Clock;
   onMetrics?: HttpClientOptions['onMetrics'];
+  /** Every `${ENV}` value of the config (`configSecrets`): scrubbed from every upstream's errors. */
+  secretValues?: readonly string[] | undefined;
   /**
    * The gateway's `cache` section: its Redis (and prefix) backs the breakers of upstreams with
    * `breaker.shared: true`. Without a Redis there, such a config is refused (a `ConfigError`).
@@ -138,7 +173,7 @@ export function createUpstreamClients(
       hub && upstream.breaker?.shared === true
         ? createHttpClient({
             ...options,
-            breaker: { ...(options.breaker as HttpBreakerOptions), store: hub.storeFor(name) },
+            breaker: sharedBreakerOptions(options.breaker as HttpBreakerOptions, name, hub),
           })
         : createHttpClient(options);
     if (hub && upstream.breaker?.shared === true) {

@@ -13,6 +13,7 @@ import { startProgress } from './progress.js';
 import { formBody } from './form-encoding.js';
 import { buildRequestMapping, mapArguments, pathParamNames, type RequestMapping } from './request-mapping.js';
 import { rememberText, successResult } from './tool-result.js';
+import type { InFlightGate } from './in-flight-gate.js';
 import { isRedirect, redirectError } from './upstream-redirect.js';
 
 const EMPTY_OBJECT_SCHEMA = { type: 'object', properties: {} } as const;
@@ -29,6 +30,8 @@ export interface ToolRuntime {
   series?: ToolSeries | undefined;
   /** Framing headers and the upstream's credentials (`reservedRequestNames` of its config). */
   reserved?: ReservedRequestNames | undefined;
+  /** The upstream's calls in flight, queued per tool. */
+  gate?: InFlightGate | undefined;
 }
 
 /** A configured tool, compiled once: schemas, templates and the argument mapping are reused per call. */
@@ -44,16 +47,21 @@ export interface CompiledTool {
   execute(args: Record<string, unknown>, ctx: ServerContext, signal: AbortSignal): Promise<CallToolResult>;
 }
 
-/** Parses an upstream body: JSON when it is JSON, text otherwise, null when empty. */
-export function parseBody(res: HttpResponse): unknown {
+/**
+ * Parses an upstream body: JSON when it is JSON, text otherwise, null when empty. `scrub` replaces
+ * echoed secrets first (the body is parsed again from the scrubbed text then), so neither the cache
+ * nor a client ever holds one.
+ */
+export function parseBody(res: HttpResponse, scrub: (text: string) => string = (t) => t): unknown {
   if (res.body.length === 0) return null;
-  if (res.parsedJson) {
+  const raw = res.text();
+  const text = scrub(raw);
+  if (res.parsedJson && text === raw) {
     const value: unknown = res.json();
-    rememberText(value, res.text());
+    rememberText(value, raw);
     return value;
   }
   const type = String(res.headers['content-type'] ?? '');
-  const text = res.text();
   if (type.includes('json') || type === '') {
     try {
       const value: unknown = JSON.parse(text);
@@ -102,6 +110,13 @@ export function strictInput(tool: ToolConfig): Record<string, unknown> {
   return { ...input, additionalProperties: false };
 }
 
+/** A tool error's text once more through the client's secret scrub (redirect targets, odd messages). */
+function scrubbedError(result: CallToolResult, client: HttpClient): CallToolResult {
+  for (const block of result.content)
+    if (block.type === 'text') block.text = client.redactSecrets(block.text);
+  return result;
+}
+
 export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
   const input = strictInput(tool);
   for (const name of pathParamNames(tool.path)) {
@@ -136,8 +151,19 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     throw new ConfigError(`tools.${tool.name}.cache is set but the gateway has no cache`);
   const label = `${tool.name} (${mapping.method} ${rt.upstreamName}${tool.path})`;
   const log = rt.logger.child({ tool: tool.name });
+  // An answer that echoes a credential (a debug endpoint, a misconfigured upstream) is served and
+  // cached with the echo replaced by [REDACTED]: the gateway's key never reaches a client.
+  const scrubAnswer = (text: string): string => {
+    const clean = rt.client.redactSecrets(text);
+    if (clean !== text)
+      log.warn({ event: 'upstream.secret_echo' }, 'upstream answer echoed a secret; redacted');
+    return clean;
+  };
 
-  const callUpstream = async (args: Record<string, unknown>, signal: AbortSignal): Promise<unknown> => {
+  const callUpstream = (args: Record<string, unknown>, signal: AbortSignal): Promise<unknown> =>
+    rt.gate ? rt.gate.run(tool.name, (s) => requestUpstream(args, s), signal) : requestUpstream(args, signal);
+
+  const requestUpstream = async (args: Record<string, unknown>, signal: AbortSignal): Promise<unknown> => {
     const mapped = mapArguments(mapping, args);
     const res = await rt.client.request({
       method: mapping.method,
@@ -167,7 +193,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
         );
       throw redirectError(res);
     }
-    return parseBody(res);
+    return parseBody(res, scrubAnswer);
   };
 
   const invalidate = async (args: Record<string, unknown>): Promise<void> => {
@@ -220,7 +246,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
       // An abort's own reason (client cancel, gateway shutdown) says more than the HTTP client's error.
       const cause = signal.aborted && signal.reason instanceof AbortedError ? signal.reason : err;
       series?.record(signal.aborted ? 'cancelled' : toolOutcomeOf(cause), performance.now() - started);
-      return errorResult(cause, rt.upstreamName, tool.name);
+      return scrubbedError(errorResult(cause, rt.upstreamName, tool.name), rt.client);
     } finally {
       stop();
     }

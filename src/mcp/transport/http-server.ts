@@ -56,6 +56,9 @@ export const DEFAULT_SESSION_IDLE_MS = 30 * 60_000;
 export const DEFAULT_MAX_SESSIONS = 1000;
 export const DEFAULT_MAX_BATCH_SIZE = 10;
 
+/** readJson's answer once it has answered the request itself (a body may be any JSON value, `false` too). */
+const ANSWERED: unique symbol = Symbol('answered');
+
 function sendJsonRpcError(res: ServerResponse, code: number, message: string): void {
   if (res.headersSent) return void res.end();
   res.writeHead(400, { 'content-type': 'application/json' });
@@ -185,30 +188,30 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
     return openSession(req, res, body, who);
   };
 
-  const tooLarge = (req: IncomingMessage, res: ServerResponse): false => {
+  const tooLarge = (req: IncomingMessage, res: ServerResponse): typeof ANSWERED => {
     const message = `Payload too large: the limit is ${maxBody} bytes.`;
     refuseUpload(req, res, {
       status: 413,
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }),
     });
-    return false;
+    return ANSWERED;
   };
 
-  /** The parsed POST body (undefined for other methods), or false once the request was answered. */
+  /** The parsed POST body (undefined for other methods), or ANSWERED once the request was answered. */
   const readJson = async (req: IncomingMessage, res: ServerResponse): Promise<unknown> => {
     if (req.method !== 'POST') return undefined;
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBody) return tooLarge(req, res);
     const read = await readBody(req, maxBody);
-    if (read.kind === 'aborted') return false;
+    if (read.kind === 'aborted') return ANSWERED;
     if (read.kind === 'too_large') return tooLarge(req, res);
     let body: unknown;
     try {
       body = JSON.parse(read.text);
     } catch {
-      sendJsonError(res, 400, 'Parse error: the body is not valid JSON.');
-      return false;
+      sendJsonRpcError(res, -32700, 'Parse error: the body is not valid JSON.');
+      return ANSWERED;
     }
     if (Array.isArray(body) && body.length > maxBatch) {
       log.info({ messages: body.length, maxBatch }, 'JSON-RPC batch refused');
@@ -217,7 +220,7 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
         -32600,
         `Invalid Request: a batch of ${body.length} messages; the limit is ${maxBatch} (server.http.maxBatchSize). Send fewer at once.`,
       );
-      return false;
+      return ANSWERED;
     }
     return body;
   };
@@ -235,7 +238,7 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
       return sendJsonError(res, verdict.status, verdict.message, verdict.headers);
     }
     const body = await readJson(req, res);
-    if (body === false) return;
+    if (body === ANSWERED) return;
     if (serveStateless) return serveStateless(req, res, body);
     deferHeaderFlush(res, body);
     // A known 2025 session id settles the era without building a web Request to classify it.

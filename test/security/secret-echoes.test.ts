@@ -1,0 +1,146 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/index.js';
+import { createRecordingLogger } from '../../src/core/index.js';
+import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
+import { connectV1, connectV2, textOf } from '../mcp/helpers/clients.js';
+
+interface Result {
+  isError?: boolean;
+  content: { type: string; text?: string }[];
+  _meta?: Record<string, unknown>;
+}
+
+// Secrets with characters that encode differently: '/', '+', ' ', '"', upper case.
+const PRIV = 'Priv/Tok+en 9f3A';
+const USER = 'svc-user';
+const PASS = 'pa55/w0rd"Xy';
+const env = { PRIV_TOKEN: PRIV, API_USER: USER, API_PASS: PASS };
+const basic = Buffer.from(`${USER}:${PASS}`).toString('base64');
+
+/** Every form of a secret an upstream has been seen to echo. */
+const FORMS: Record<string, string> = {
+  verbatim: PRIV,
+  urlEncoded: encodeURIComponent(PRIV),
+  urlEncodedLower: encodeURIComponent(PRIV).toLowerCase(),
+  plusForSpace: encodeURIComponent(PRIV).replace(/%20/g, '+'),
+  jsonSlash: PRIV.replace(/\//g, '\\/'),
+  lowerCased: PRIV.toLowerCase(),
+  upperCased: PRIV.toUpperCase(),
+  basicBase64: basic,
+  basicDecoded: `${USER}:${PASS}`,
+  basicPassword: PASS,
+  passwordJsonEscaped: JSON.stringify(PASS).slice(1, -1),
+};
+
+/** Strings that must never reach a client or a log line. */
+const NEEDLES = [
+  PRIV,
+  encodeURIComponent(PRIV),
+  PRIV.toLowerCase(),
+  PRIV.replace(/\//g, '\\/'),
+  basic,
+  PASS,
+  JSON.stringify(PASS).slice(1, -1),
+  `${USER}:${PASS}`,
+];
+const lower = NEEDLES.map((n) => n.toLowerCase());
+const leaks = (text: string) => lower.filter((n) => text.toLowerCase().includes(n));
+
+/** `/fail?form=x` answers 500 with that form of the secret in its body; `/ok?form=x` answers 200. */
+async function startEchoingUpstream() {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const form = FORMS[url.searchParams.get('form') ?? ''] ?? '';
+    const status = url.pathname === '/fail' ? 500 : 200;
+    res.writeHead(status, { 'content-type': 'application/json' });
+    // Written by hand, so a `\/` stays as the upstream wrote it (a bare quote is escaped, as JSON needs).
+    res.end(
+      `{"error":"bad token","echo":"${form.replace(/(?<!\\)"/g, '\\"')}","seen":${JSON.stringify(req.headers['x-private-token'] ?? '')}}`,
+    );
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+let upstream: Awaited<ReturnType<typeof startEchoingUpstream>>;
+let running: RunningGateway;
+const logger = createRecordingLogger();
+beforeAll(async () => {
+  upstream = await startEchoingUpstream();
+  const config = parseConfig(
+    `
+upstreams:
+  priv:
+    baseUrl: ${upstream.url}
+    headers: { x-private-token: "\${PRIV_TOKEN}" }
+    auth: { type: basic, username: "\${API_USER}", password: "\${API_PASS}" }
+    retry: { maxAttempts: 1 }
+    breaker: { failureThreshold: 1000 }
+tools:
+  - name: fail
+    upstream: priv
+    path: /fail
+    input: { type: object, properties: { form: { type: string } } }
+  - name: ok
+    upstream: priv
+    path: /ok
+    input: { type: object, properties: { form: { type: string } } }
+    cache: { ttl: 60s }
+`,
+    { env },
+  );
+  running = await startGateway(config, { transport: 'http', port: 0, logger });
+});
+afterAll(async () => {
+  await running?.close();
+  await upstream?.close();
+});
+
+describe('every environment value is a secret, in every encoding', () => {
+  it('tool errors and http.error logs never show a configured header, the Basic credentials or their echoes', async () => {
+    const clients = [await connectV2(running.url!, 'modern'), await connectV1(running.url!)];
+    try {
+      for (const client of clients)
+        for (const form of Object.keys(FORMS)) {
+          const r = (await client.callTool({ name: 'fail', arguments: { form } })) as Result;
+          expect(r.isError).toBe(true);
+          expect(textOf(r)).toContain('[REDACTED]');
+          expect(leaks(JSON.stringify(r)), form).toEqual([]);
+        }
+    } finally {
+      for (const c of clients) await c.close();
+    }
+    const errors = logger.records.filter((r) => r.event === 'http.error');
+    expect(errors.length).toBeGreaterThanOrEqual(Object.keys(FORMS).length * 2);
+    expect(leaks(JSON.stringify(logger.records))).toEqual([]);
+  });
+
+  it('a successful answer that echoes a secret is served and cached with the echo replaced', async () => {
+    const client = await connectV2(running.url!, 'modern');
+    try {
+      for (const form of Object.keys(FORMS)) {
+        const first = (await client.callTool({ name: 'ok', arguments: { form } })) as Result;
+        const cached = (await client.callTool({ name: 'ok', arguments: { form } })) as Result;
+        expect(first.isError, textOf(first)).toBeFalsy();
+        expect((cached._meta?.['conduit/cache'] as { source?: string } | undefined)?.source).toBe('cache');
+        for (const r of [first, cached]) {
+          expect(leaks(JSON.stringify(r)), form).toEqual([]);
+          expect(textOf(r)).toContain('[REDACTED]');
+        }
+      }
+    } finally {
+      await client.close();
+    }
+    expect(logger.records.some((r) => r.event === 'upstream.secret_echo')).toBe(true);
+  });
+});

@@ -39,6 +39,10 @@ export interface ToolWireConfig {
   commaSeparatedQuery: string[];
   /** Path, query or header properties sent as JSON text. */
   jsonEncoded: string[];
+  /** The body's encoding when it is not JSON: `form` is `application/x-www-form-urlencoded` (bracket notation). */
+  bodyEncoding?: 'form' | undefined;
+  /** Query objects sent in `deepObject` style: `filter[status]=open`. */
+  deepObjectQuery?: string[] | undefined;
 }
 
 // --- server -------------------------------------------------------------------------------------

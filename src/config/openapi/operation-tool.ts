@@ -23,6 +23,10 @@ export interface WireHints {
   commaSeparatedQuery: string[];
   /** Parameters declared with JSON `content`: their value is sent as JSON text. */
   jsonEncoded: string[];
+  /** `form`: the body fields go out `application/x-www-form-urlencoded`, in bracket notation. */
+  bodyEncoding: 'form' | undefined;
+  /** Query objects in `deepObject` style (`filter[status]=open`). */
+  deepObjectQuery: string[];
 }
 
 /** A tool built from one operation. */
@@ -122,13 +126,23 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
     bodyArgument,
     commaSeparatedQuery: parameters.filter((p) => p.commaSeparated).map((p) => p.name),
     jsonEncoded: parameters.filter((p) => p.json).map((p) => p.name),
+    bodyEncoding: body?.kind === 'fields' && body.encoding === 'form' ? 'form' : undefined,
+    deepObjectQuery: parameters.filter((p) => p.deepObject).map((p) => p.name),
   };
   // The tool carries its own wire form, so the gateway serves it right in tools and compact mode alike.
-  if (bodyArgument !== undefined || wire.commaSeparatedQuery.length > 0 || wire.jsonEncoded.length > 0)
+  if (
+    bodyArgument !== undefined ||
+    wire.commaSeparatedQuery.length > 0 ||
+    wire.jsonEncoded.length > 0 ||
+    wire.bodyEncoding !== undefined ||
+    wire.deepObjectQuery.length > 0
+  )
     tool.wire = {
       ...(bodyArgument !== undefined ? { bodyArgument } : {}),
       commaSeparatedQuery: [...wire.commaSeparatedQuery],
       jsonEncoded: [...wire.jsonEncoded],
+      ...(wire.bodyEncoding !== undefined ? { bodyEncoding: wire.bodyEncoding } : {}),
+      ...(wire.deepObjectQuery.length > 0 ? { deepObjectQuery: [...wire.deepObjectQuery] } : {}),
     };
   notes.unshift(...request.notes);
   return { tool, wire, notes: [...new Set(notes)] };
@@ -137,6 +151,7 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
 type Body =
   | {
       kind: 'fields';
+      encoding: 'json' | 'form';
       properties: Record<string, JsonSchema>;
       required: string[];
       additionalProperties: unknown;
@@ -154,12 +169,6 @@ function requestBody(
   parameters: readonly ToolParameter[],
 ): Body | undefined {
   if (op.node.requestBody === undefined) return undefined;
-  if (op.method === 'GET' || op.method === 'HEAD')
-    throw new OpenApiError(
-      'OPENAPI_UNSUPPORTED_BODY',
-      `operation ${op.label}: ${op.method} with a request body is not supported (the gateway sends none); exclude the operation`,
-      { operation: op.label },
-    );
   const { value, file } = resolver.deref(op.node.requestBody, op.file, op.label, 'request body');
   if (!isObject(value) || !isObject(value.content))
     throw new OpenApiError(
@@ -169,20 +178,39 @@ function requestBody(
     );
   const media = Object.keys(value.content);
   const json = media.find((m) => /^application\/json\s*(;|$)/i.test(m)) ?? media.find(isJson);
-  if (json === undefined)
+  const form = media.find((m) => /^application\/x-www-form-urlencoded\s*(;|$)/i.test(m));
+  const chosen = json ?? form;
+  if (chosen === undefined)
     throw new OpenApiError(
       'OPENAPI_UNSUPPORTED_BODY',
-      `operation ${op.label}: request body is ${media.join(', ') || 'empty'}; only JSON bodies are supported — exclude the operation (openapi.exclude.operationIds)`,
+      `operation ${op.label}: request body is ${media.join(', ') || 'empty'}; only JSON and form-encoded (application/x-www-form-urlencoded) bodies are supported — exclude the operation (openapi.exclude.operationIds)`,
       { operation: op.label },
     );
-  const entry = resolver.deref(value.content[json], file, op.label, 'media type');
+  const entry = resolver.deref(value.content[chosen], file, op.label, 'media type');
   const raw = isObject(entry.value) ? entry.value.schema : undefined;
   const schema = raw === undefined ? {} : converter.convert(raw, entry.file);
   const required = value.required === true;
   const fields = objectFields(schema);
+  const bodyless = op.method === 'GET' || op.method === 'HEAD';
+  // Stripe-style documents declare an empty form body on GET and DELETE: nothing to send, nothing lost.
+  if (fields && Object.keys(fields.properties).length === 0 && (bodyless || chosen === form))
+    return undefined;
+  if (bodyless)
+    throw new OpenApiError(
+      'OPENAPI_UNSUPPORTED_BODY',
+      `operation ${op.label}: ${op.method} with a request body is not supported (the gateway sends none); exclude the operation`,
+      { operation: op.label },
+    );
   const taken = new Set(parameters.map((p) => p.name));
+  const encoding = chosen === json ? 'json' : 'form';
   if (fields && !Object.keys(fields.properties).some((p) => taken.has(p)))
-    return { kind: 'fields', ...fields };
+    return { kind: 'fields', encoding, ...fields };
+  if (encoding === 'form')
+    throw new OpenApiError(
+      'OPENAPI_UNSUPPORTED_BODY',
+      `operation ${op.label}: a form-encoded body must be an object whose fields do not share a name with a parameter; exclude the operation`,
+      { operation: op.label },
+    );
   let argument = 'body';
   for (let i = 2; taken.has(argument); i++) argument = `body${i}`;
   return { kind: 'whole', argument, schema, required };

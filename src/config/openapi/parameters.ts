@@ -14,6 +14,8 @@ export interface ToolParameter {
   commaSeparated: boolean;
   /** Declared with JSON `content` instead of a schema: the value goes out as JSON text. */
   json: boolean;
+  /** A query object in `deepObject` style: `name[key]=value`. */
+  deepObject: boolean;
 }
 
 // OpenAPI: header parameters with these names are ignored (the client sets them).
@@ -104,8 +106,11 @@ export function toolParameters(
     if (location !== 'path' && location !== 'query' && location !== 'header')
       throw unsupported(`has an unknown location; "in" must be path, query, header or cookie`);
     const style = p.style === undefined ? DEFAULT_STYLE[location] : p.style;
-    if (style !== DEFAULT_STYLE[location])
-      throw unsupported(`uses style "${String(style)}"; supported: path simple, query form, header simple`);
+    const deepObject = location === 'query' && style === 'deepObject';
+    if (style !== DEFAULT_STYLE[location] && !deepObject)
+      throw unsupported(
+        `uses style "${String(style)}"; supported: path simple, query form and deepObject, header simple`,
+      );
     const explode = typeof p.explode === 'boolean' ? p.explode : style === 'form';
     let schema: JsonSchema;
     let viaContent = false;
@@ -122,7 +127,7 @@ export function toolParameters(
     }
     const types = schemaTypes(schema);
     const structured = types.includes('object') || types.includes('array');
-    if (!viaContent && structured) {
+    if (!viaContent && structured && !deepObject) {
       if (location === 'query' && types.includes('object'))
         throw unsupported(
           'is an object in the query (form style spreads its fields); Conduit sends scalars and arrays only',
@@ -149,8 +154,10 @@ export function toolParameters(
       location,
       required: location === 'path' || p.required === true,
       schema,
-      commaSeparated: location === 'query' && !viaContent && types.includes('array') && !explode,
+      commaSeparated:
+        location === 'query' && !viaContent && types.includes('array') && !explode && !deepObject,
       json: viaContent,
+      deepObject: deepObject && !viaContent,
     });
   }
   // A {hole} with no declared parameter still has to be filled: a required string.
@@ -163,6 +170,7 @@ export function toolParameters(
         schema: { type: 'string' },
         commaSeparated: false,
         json: false,
+        deepObject: false,
       });
   }
   const seen = new Map<string, string>();

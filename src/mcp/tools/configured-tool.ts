@@ -17,6 +17,7 @@ import { errorResult } from './error-result.js';
 import { countingValidator, type InputValidator } from './input-validator.js';
 import { defaultCacheKey, KeyTemplate } from './key-template.js';
 import { startProgress } from './progress.js';
+import { formBody } from './form-encoding.js';
 import { buildRequestMapping, mapArguments, pathParamNames, type RequestMapping } from './request-mapping.js';
 import { rememberText, successResult } from './tool-result.js';
 import type { InFlightGate } from './in-flight-gate.js';
@@ -176,9 +177,16 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
       path: mapping.path,
       params: mapped.params,
       query: mapped.query,
-      headers: mapped.headers,
-      // A whole-body argument is the body itself; config checks keep it from sharing the body with fields.
-      json: mapped.wholeBody ? mapped.wholeBody.value : mapped.json,
+      ...(mapping.form
+        ? {
+            headers: { ...mapped.headers, 'content-type': 'application/x-www-form-urlencoded' },
+            ...(mapped.json !== undefined ? { body: formBody(mapped.json) } : {}),
+          }
+        : {
+            headers: mapped.headers,
+            // A whole-body argument is the body itself; config checks keep it from sharing the body with fields.
+            json: mapped.wholeBody ? mapped.wholeBody.value : mapped.json,
+          }),
       signal,
       // A tool with an output schema answers JSON; any tool whose answer says it is JSON must be.
       expectJson: tool.output !== undefined ? true : 'if-declared',

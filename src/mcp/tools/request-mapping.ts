@@ -1,5 +1,6 @@
 import { type ReservedRequestNames, reservedArgumentProblem } from '../../config/index.js';
 import { ConfigError } from '../../core/index.js';
+import { bracketPairs } from './form-encoding.js';
 import { CommaSeparated, type HttpMethod, RequestValidationError } from '../../http/index.js';
 import type { ParamLocation, ToolWireConfig } from '../../config/index.js';
 
@@ -16,6 +17,10 @@ export interface RequestMapping {
   commaSeparated: ReadonlySet<string>;
   /** Path, query and header arguments sent as JSON text (`{"a":1}`, `"text"`, `[1,2]`). */
   jsonEncoded: ReadonlySet<string>;
+  /** The body goes out form-encoded (`application/x-www-form-urlencoded`, bracket notation), not as JSON. */
+  form: boolean;
+  /** Query objects sent in `deepObject` style (`filter[status]=open`). */
+  deepObject: ReadonlySet<string>;
   /** Framing headers and the upstream's credentials: no argument may write them. */
   reserved: ReservedRequestNames;
 }
@@ -80,6 +85,8 @@ export function buildRequestMapping(
     bodyArgument: wire?.bodyArgument,
     commaSeparated: new Set(wire?.commaSeparatedQuery ?? []),
     jsonEncoded: new Set(wire?.jsonEncoded ?? []),
+    form: wire?.bodyEncoding === 'form',
+    deepObject: new Set(wire?.deepObjectQuery ?? []),
     reserved,
   };
 }
@@ -119,6 +126,11 @@ export function mapArguments(
         break;
       case 'query':
         if (json) out.query[name] = JSON.stringify(value);
+        else if (mapping.deepObject.has(name) && value !== null && typeof value === 'object')
+          for (const [key, v] of bracketPairs(name, value)) {
+            const had = out.query[key];
+            out.query[key] = had === undefined ? v : Array.isArray(had) ? [...had, v] : [String(had), v];
+          }
         else if (Array.isArray(value))
           out.query[name] = mapping.commaSeparated.has(name)
             ? new CommaSeparated(value.map(scalar))

@@ -76,8 +76,8 @@ describe('bad documents give typed errors naming the operation', () => {
 
   it.each([
     [
-      'deepObject',
-      { name: 'f', in: 'query', style: 'deepObject', schema: { type: 'object' } },
+      'deepObject in a header',
+      { name: 'f', in: 'header', style: 'deepObject', schema: { type: 'object' } },
       /style "deepObject"/,
     ],
     [
@@ -130,7 +130,7 @@ describe('bad documents give typed errors naming the operation', () => {
       '/items/{id}': {
         get: {
           operationId: 'getItem',
-          parameters: [{ name: 'f', in: 'query', style: 'deepObject', schema: { type: 'object' } }],
+          parameters: [{ name: 'f', in: 'query', style: 'pipeDelimited', schema: { type: 'object' } }],
         },
       },
     });

@@ -1,4 +1,5 @@
 import type { CallToolResult, ServerContext, StandardSchemaWithJSON } from '@modelcontextprotocol/server';
+import { annotationsForMethod, type ToolAnnotationHints } from './method-annotations.js';
 import { fromJsonSchema } from '@modelcontextprotocol/server';
 import { cacheKeyProblems, type ReservedRequestNames } from '../../config/index.js';
 import {
@@ -49,6 +50,7 @@ export interface CompiledTool {
     description?: string;
     inputSchema: StandardSchemaWithJSON;
     outputSchema?: StandardSchemaWithJSON;
+    annotations?: ToolAnnotationHints;
   };
   /** `signal` aborts the upstream request: the client's cancellation or the gateway's shutdown. */
   execute(args: Record<string, unknown>, ctx: ServerContext, signal: AbortSignal): Promise<CallToolResult>;
@@ -259,7 +261,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     }
   };
 
-  const config: CompiledTool['config'] = { inputSchema };
+  const config: CompiledTool['config'] = { inputSchema, annotations: annotationsForMethod(tool.method) };
   if (tool.title !== undefined) config.title = tool.title;
   if (tool.description !== undefined) config.description = tool.description;
   if (outputSchema) config.outputSchema = outputSchema;

@@ -80,8 +80,13 @@ describe('chaos 2: 429 with Retry-After, and the client-side rate limit', () => 
           retries: gaps.length,
           minRetryGapMs: Math.round(minGap),
         };
+        // Every 429 holds the upstream's calls until its Retry-After has passed: a retry that comes due while
+        // a later 429's hold lasts is answered from the hold, not sent, so fewer calls reach the upstream.
+        const calls = upstream.hitsSince(t0).length;
         report.claims['no retry before Retry-After (min gap between attempts of one call >= 1000 ms)'] =
           gaps.length > 0 && minGap >= 995;
+        report.claims['the hold spares the upstream (fewer calls than workers x attempts)'] =
+          calls > 0 && calls < WORKERS * 3;
         // Once the retries are used up the call says "rate limited, retry after ...", not a bare status.
         const rateLimited = rec.outcomes.filter((o) => {
           const text = o.result?.content?.[0]?.text ?? '';
@@ -89,15 +94,18 @@ describe('chaos 2: 429 with Retry-After, and the client-side rate limit', () => 
           return (
             o.kind === 'UPSTREAM_RATE_LIMITED' &&
             /is rate limiting the gateway/.test(text) &&
-            /retry after 1\.0 s/.test(text) &&
+            /retry after (\d+ ms|1\.0 s)/.test(text) &&
             meta?.status === 429 &&
-            meta?.retryAfterMs === 1000
+            typeof meta?.retryAfterMs === 'number' &&
+            meta.retryAfterMs > 0 &&
+            meta.retryAfterMs <= 1000
           );
         });
         report.claims[
-          'exhausted retries surface as UPSTREAM_RATE_LIMITED (status 429, retry after 1.0 s), not HTTP_STATUS'
+          'exhausted or held calls surface as UPSTREAM_RATE_LIMITED (status 429, the wait left, at most 1.0 s), not HTTP_STATUS'
         ] = rateLimited.length === WORKERS;
-        expect(gaps.length).toBe(WORKERS * 2);
+        expect(gaps.length).toBeGreaterThan(0);
+        expect(calls).toBeLessThan(WORKERS * 3);
         // 5 ms of slack for timer granularity between the two processes' clocks (same host clock).
         expect(minGap).toBeGreaterThanOrEqual(995);
         for (const o of rec.outcomes) expect(o.kind).not.toMatch(/^exception/);

@@ -198,7 +198,10 @@ describe('properties', () => {
         }
         for (const op of set.catalog.operations) {
           // `wire` is the parsed form of params' object forms: write those, parse, get the same back.
+          // Form bodies and deepObject queries have no `params` form (init writes an openapi section
+          // for them), so only the rest round-trips through a written tool.
           const { wire, ...written } = op.tool;
+          if (wire?.bodyEncoding !== undefined || (wire?.deepObjectQuery?.length ?? 0) > 0) continue;
           const result = toolSchema.safeParse({ ...written, params: writtenParams(op.tool) });
           expect(result.success, JSON.stringify(result.error?.issues)).toBe(true);
           expect(result.data?.wire).toEqual(wire);

@@ -1,5 +1,5 @@
 import type { CallToolResult, ServerContext, StandardSchemaWithJSON } from '@modelcontextprotocol/server';
-import { annotationsForMethod, type ToolAnnotationHints } from './method-annotations.js';
+import { toolAnnotations, type ToolAnnotationHints } from './method-annotations.js';
 import { fromJsonSchema } from '@modelcontextprotocol/server';
 import { cacheKeyProblems, type ReservedRequestNames } from '../../config/index.js';
 import {
@@ -261,7 +261,10 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     }
   };
 
-  const config: CompiledTool['config'] = { inputSchema, annotations: annotationsForMethod(tool.method) };
+  const config: CompiledTool['config'] = {
+    inputSchema,
+    annotations: toolAnnotations(tool.method, tool.annotations),
+  };
   if (tool.title !== undefined) config.title = tool.title;
   if (tool.description !== undefined) config.description = tool.description;
   if (outputSchema) config.outputSchema = outputSchema;

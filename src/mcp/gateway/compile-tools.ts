@@ -7,6 +7,7 @@ import { type CompiledTool, compileTool } from '../tools/configured-tool.js';
 import { InFlightGate, inFlightLimits } from '../tools/in-flight-gate.js';
 import type { InputValidator } from '../tools/input-validator.js';
 import { compactModeTools } from '../tools/openapi-compact.js';
+import { operatorPrincipal } from './operator-principal.js';
 
 type OpenApiSet = NonNullable<GatewayConfig['openapiSets']>[string];
 
@@ -40,6 +41,7 @@ export interface ToolCompileDeps {
 export function compileGatewayTools(config: GatewayConfig, deps: ToolCompileDeps): CompiledTool[] {
   const compactSets = compactSetsOf(config);
   const gates = inFlightGates(config, compactSets);
+  const operator = operatorPrincipal(config.server?.operator);
   const compile = (tool: ToolConfig): CompiledTool => {
     const client = deps.clients.get(tool.upstream);
     if (!client) throw new ConfigError(`no HTTP client for upstream "${tool.upstream}"`);
@@ -54,6 +56,7 @@ export function compileGatewayTools(config: GatewayConfig, deps: ToolCompileDeps
       series: deps.metrics?.tool(tool.name, tool.upstream),
       reserved: reservedRequestNames(config.upstreams[tool.upstream]),
       gate: gates.get(tool.upstream),
+      operator,
     });
   };
   const compiled = config.tools.map(compile);

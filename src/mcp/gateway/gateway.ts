@@ -20,6 +20,7 @@ import { InFlightGate, inFlightLimits } from '../tools/in-flight-gate.js';
 import { InputValidator } from '../tools/input-validator.js';
 import { createUpstreamClients, upstreamClientsReady } from './upstream-clients.js';
 import { cacheFromConfig } from './cache-from-config.js';
+import { operatorPrincipal } from './operator-principal.js';
 import { buildGatewayObservers, createGatewayMetricsFor } from './gateway-observers.js';
 import { compactModeTools } from '../tools/openapi-compact.js';
 import type { ChangeFeed } from '../resources/change-feed.js';
@@ -129,6 +130,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
   let observers: ReturnType<typeof buildGatewayObservers>;
   try {
     const gates = inFlightGates(config, compactSets);
+    const operator = operatorPrincipal(config.server?.operator);
     const compile = (tool: ToolConfig): CompiledTool => {
       const client = clients.get(tool.upstream);
       if (!client) throw new ConfigError(`no HTTP client for upstream "${tool.upstream}"`);
@@ -143,6 +145,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
         series: metrics?.tool(tool.name, tool.upstream),
         reserved: reservedRequestNames(config.upstreams[tool.upstream]),
         gate: gates.get(tool.upstream),
+        operator,
       });
     };
     compiled = config.tools.map(compile);

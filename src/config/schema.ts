@@ -266,6 +266,14 @@ const objectJsonSchema = z.looseObject({
   required: z.array(z.string()).optional(),
 });
 
+/**
+ * A tool's output JSON Schema: any root (an object, or a list such as `type: array`); for 2025-era
+ * clients the SDK publishes a non-object root wrapped as `{ result }`, as it wraps the answer.
+ */
+const outputJsonSchema = z.looseObject({
+  type: z.union([z.string(), z.array(z.string())]).optional(),
+});
+
 export const cachePolicySchema = strictObject({
   /** How long an answer is fresh. */
   ttl: duration(),
@@ -303,7 +311,7 @@ const toolBaseSchema = strictObject({
       }),
     )
     .default({}),
-  output: objectJsonSchema.optional(),
+  output: outputJsonSchema.optional(),
   cache: cachePolicySchema.optional(),
   invalidates: strictObject({
     tags: z.array(nonEmpty('a tag template')).default([]),

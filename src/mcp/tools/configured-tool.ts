@@ -1,5 +1,5 @@
 import type { CallToolResult, ServerContext, StandardSchemaWithJSON } from '@modelcontextprotocol/server';
-import { annotationsForMethod, type ToolAnnotationHints } from './method-annotations.js';
+import { toolAnnotations, type ToolAnnotationHints } from './method-annotations.js';
 import { fromJsonSchema } from '@modelcontextprotocol/server';
 import { cacheKeyProblems, type ReservedRequestNames } from '../../config/index.js';
 import {
@@ -9,6 +9,8 @@ import {
   isAbortError,
   type Logger,
   errorForLog,
+  OPERATOR,
+  type Principal,
 } from '../../core/index.js';
 import { type HttpClient, type HttpResponse, InvalidJsonError } from '../../http/index.js';
 import { type ToolSeries, toolOutcomeOf, toolOutcomeOfLookup } from '../../metrics/index.js';
@@ -23,6 +25,8 @@ import { buildRequestMapping, mapArguments, pathParamNames, type RequestMapping 
 import { rememberText, successResult } from './tool-result.js';
 import type { InFlightGate } from './in-flight-gate.js';
 import { isRedirect, redirectError } from './upstream-redirect.js';
+import { principalOf } from '../transport/auth-info.js';
+import { PrincipalPath } from './principal-template.js';
 
 const EMPTY_OBJECT_SCHEMA = { type: 'object', properties: {} } as const;
 
@@ -40,6 +44,8 @@ export interface ToolRuntime {
   reserved?: ReservedRequestNames | undefined;
   /** The upstream's calls in flight, queued per tool. */
   gate?: InFlightGate | undefined;
+  /** Who a call without a transport identity (stdio, in-process) runs as. Default `OPERATOR`. */
+  operator?: Principal | undefined;
 }
 
 /** A configured tool, compiled once: schemas, templates and the argument mapping are reused per call. */
@@ -127,9 +133,20 @@ function scrubbedError(result: CallToolResult, client: HttpClient): CallToolResu
 }
 
 export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
+  for (const key of ['shape', 'pagination', 'fixed', 'argumentDescriptions', 'confirm'] as const)
+    if (tool[key] !== undefined)
+      throw new ConfigError(`tools.${tool.name}.${key} is not supported by this version of the gateway yet`);
   const input = strictInput(tool);
-  for (const name of pathParamNames(tool.path)) {
-    const props = (input as { properties?: Record<string, unknown> }).properties ?? {};
+  const props = (input as { properties?: Record<string, unknown> }).properties ?? {};
+  // `{auth.…}` holes of the path are filled from the caller's principal, as path parameters of their own.
+  const callerPath = new PrincipalPath(tool.path, `tools.${tool.name}.path`);
+  for (const name of callerPath.paramNames)
+    if (name in props)
+      throw new ConfigError(
+        `tools.${tool.name}: the input property "${name}" is reserved for the caller's identity in the path; rename it`,
+      );
+  for (const name of pathParamNames(callerPath.path)) {
+    if (callerPath.paramNames.includes(name)) continue;
     if (!(name in props))
       throw new ConfigError(
         `tools.${tool.name}.path uses {${name}} but the input schema has no property "${name}"`,
@@ -137,7 +154,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
   }
   let mapping: RequestMapping;
   try {
-    mapping = buildRequestMapping(tool.method, tool.path, input, tool.params, tool.wire, rt.reserved);
+    mapping = buildRequestMapping(tool.method, callerPath.path, input, tool.params, tool.wire, rt.reserved);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     throw new ConfigError(`tools.${tool.name}: ${err.message}`);
@@ -169,15 +186,27 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     return clean;
   };
 
-  const callUpstream = (args: Record<string, unknown>, signal: AbortSignal): Promise<unknown> =>
-    rt.gate ? rt.gate.run(tool.name, (s) => requestUpstream(args, s), signal) : requestUpstream(args, signal);
+  const operator = rt.operator ?? OPERATOR;
+  const callUpstream = (
+    args: Record<string, unknown>,
+    who: Principal,
+    signal: AbortSignal,
+  ): Promise<unknown> =>
+    rt.gate
+      ? rt.gate.run(tool.name, (s) => requestUpstream(args, who, s), signal)
+      : requestUpstream(args, who, signal);
 
-  const requestUpstream = async (args: Record<string, unknown>, signal: AbortSignal): Promise<unknown> => {
+  const requestUpstream = async (
+    args: Record<string, unknown>,
+    who: Principal,
+    signal: AbortSignal,
+  ): Promise<unknown> => {
     const mapped = mapArguments(mapping, args);
     const res = await rt.client.request({
       method: mapping.method,
       path: mapping.path,
-      params: mapped.params,
+      // Filled after the arguments: an unlisted argument cannot stand in for the caller's identity.
+      params: callerPath.empty ? mapped.params : callerPath.fill(mapped.params, who),
       query: mapped.query,
       ...(mapping.form
         ? {
@@ -197,7 +226,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     if (isRedirect(res.status)) {
       // A change may have been applied before the redirect (POST then 303): clear what it names anyway.
       if (mapping.method !== 'GET' && mapping.method !== 'HEAD')
-        await invalidate(args).catch((err: unknown) =>
+        await invalidate(args, who).catch((err: unknown) =>
           log.warn({ err: errorForLog(err) }, 'cache invalidation after a redirected call failed'),
         );
       throw redirectError(res);
@@ -205,10 +234,10 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     return parseBody(res, scrubAnswer);
   };
 
-  const invalidate = async (args: Record<string, unknown>): Promise<void> => {
+  const invalidate = async (args: Record<string, unknown>, who: Principal): Promise<void> => {
     if (!rt.cache || (invalidateTags.length === 0 && invalidateKeys.length === 0)) return;
-    const tags = invalidateTags.map((t) => t.render(args));
-    const keys = invalidateKeys.map((t) => t.render(args));
+    const tags = invalidateTags.map((t) => t.render(args, who));
+    const keys = invalidateKeys.map((t) => t.render(args, who));
     await Promise.all([
       tags.length > 0 ? rt.cache.invalidateTags(tags) : undefined,
       ...keys.map((k) => rt.cache!.delete(k)),
@@ -222,28 +251,31 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
   ): Promise<CallToolResult> => {
     const stop = startProgress(ctx, label, rt.progressIntervalMs, rt.clock, rt.logger);
     const started = series ? performance.now() : 0;
+    const who = principalOf(ctx, operator);
     try {
       let result: CallToolResult;
       if (cachePolicy && rt.cache) {
-        const key = keyTemplate ? keyTemplate.render(args) : defaultCacheKey(tool.name, args);
+        const key = keyTemplate
+          ? keyTemplate.render(args, who)
+          : defaultCacheKey(tool.name, args) + callerKeyPart(who);
         const options: GetOrSetOptions = { ttlMs: cachePolicy.ttl };
         if (cachePolicy.staleWhileRevalidate !== undefined)
           options.staleWhileRevalidateMs = cachePolicy.staleWhileRevalidate;
         if (cachePolicy.staleIfError !== undefined) options.staleIfErrorMs = cachePolicy.staleIfError;
-        if (tagTemplates.length > 0) options.tags = tagTemplates.map((t) => t.render(args));
+        if (tagTemplates.length > 0) options.tags = tagTemplates.map((t) => t.render(args, who));
         if (tool.timeout !== undefined) options.timeoutMs = tool.timeout;
-        const hit = await sharedFetch(rt.cache, key, () => callUpstream(args, signal), options, signal);
+        const hit = await sharedFetch(rt.cache, key, () => callUpstream(args, who, signal), options, signal);
         result =
           hit.source === 'factory'
             ? successResult(hit.value, { source: 'upstream', stale: hit.stale })
             : successResult(hit.value, { source: 'cache', layer: hit.source, stale: hit.stale });
         series?.record(toolOutcomeOfLookup(hit), performance.now() - started);
       } else {
-        result = successResult(await callUpstream(args, signal), { source: 'upstream', stale: false });
+        result = successResult(await callUpstream(args, who, signal), { source: 'upstream', stale: false });
         series?.record('ok', performance.now() - started);
       }
       try {
-        await invalidate(args);
+        await invalidate(args, who);
       } catch (err) {
         // The upstream change happened; a failed invalidation must not turn it into an error.
         log.warn({ err: errorForLog(err) }, 'cache invalidation after a successful call failed');
@@ -261,7 +293,15 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     }
   };
 
-  const config: CompiledTool['config'] = { inputSchema, annotations: annotationsForMethod(tool.method) };
+  /** The default key's part naming the caller, for a path that reads the caller's identity. */
+  function callerKeyPart(who: Principal): string {
+    return callerPath.empty ? '' : `:${callerPath.keyPart(who)}`;
+  }
+
+  const config: CompiledTool['config'] = {
+    inputSchema,
+    annotations: toolAnnotations(tool.method, tool.annotations),
+  };
   if (tool.title !== undefined) config.title = tool.title;
   if (tool.description !== undefined) config.description = tool.description;
   if (outputSchema) config.outputSchema = outputSchema;

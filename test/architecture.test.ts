@@ -12,6 +12,7 @@ const LAYER: Record<string, number> = {
   cache: 3,
   webhooks: 3,
   config: 3,
+  auth: 3,
   metrics: 4,
   mcp: 5,
   demo: 6,

@@ -5,7 +5,7 @@ import { openapiSourceSchema } from './openapi/source-schema.js';
 import { toolFeatureShape } from './tool-features-schema.js';
 import { listenerLimitFields, listenerSchema, metricsSchema, webhooksSchema } from './events-schema.js';
 import { strictObject } from './strict-object.js';
-import { fixedPrincipalSchema, staticTokenSchema } from './identity-schema.js';
+import { fixedPrincipalSchema, resourceServerSchema, staticTokenSchema } from './identity-schema.js';
 import { count, duration, flag, ratio, size } from './units.js';
 
 const nonEmpty = (what: string) =>
@@ -65,6 +65,8 @@ const httpServerSchema = strictObject({
    * token stands for (`{ token, sub, scopes, claims }`) for policy and `{auth.…}` templates.
    */
   authTokens: z.array(staticTokenSchema).default([]),
+  /** OAuth 2.1 access tokens (the MCP authorization spec): docs/auth.md. */
+  auth: resourceServerSchema.optional(),
   maxBodyBytes: size().default(1024 * 1024),
   /** No sessions: every request stands alone (several instances behind a load balancer). */
   stateless: flag().default(false),
@@ -451,6 +453,7 @@ export type MetricsConfig = GatewayConfig['metrics'];
 export type ListenerConfig = NonNullable<ServerConfig['listener']>;
 export type OperatorConfig = NonNullable<ServerConfig['operator']>;
 export type StaticTokenConfig = HttpServerConfig['authTokens'][number];
+export type ResourceServerConfig = NonNullable<HttpServerConfig['auth']>;
 export type ResourcesConfig = NonNullable<GatewayConfig['resources']>;
 export type ResourceTemplateConfig = ResourcesConfig['templates'][number];
 export type WebhookActionConfig = WebhookEndpointConfig['events'][string];

@@ -44,6 +44,11 @@ export const CONDUIT_ERROR_CODES = {
   WEBHOOK_HANDLER_TIMEOUT: 'webhooks: the actions of a delivery ran past the endpoint deadline',
   WEBHOOK_DEDUPE_UNAVAILABLE: 'webhooks: the de-duplication store could not be reached',
   WEBHOOK_TEMPLATE_FIELD: 'webhooks: an action template names a field the event does not have',
+  // auth
+  TOKEN_INVALID:
+    'auth: an access token did not verify (reason: expired, audience, issuer, signature, …); answered 401',
+  AUTH_SERVER_UNAVAILABLE:
+    'auth: the authorization server (JWKS, introspection) could not be reached for a token not verified before; answered 503',
   // config / OpenAPI
   OPENAPI_DOCUMENT_INVALID: 'config: an OpenAPI document is not valid (or not readable)',
   OPENAPI_REF_UNRESOLVED: 'config: a $ref of an OpenAPI document points nowhere',

@@ -22,7 +22,8 @@ import { defaultCacheKey, KeyTemplate } from './key-template.js';
 import { startProgress } from './progress.js';
 import { formBody } from './form-encoding.js';
 import { buildRequestMapping, mapArguments, pathParamNames, type RequestMapping } from './request-mapping.js';
-import { rememberText, successResult } from './tool-result.js';
+import { rememberText, shapedResult, successResult } from './tool-result.js';
+import { compileShape, SHAPED_RESPONSE_CEILING } from './answer-shape.js';
 import type { InFlightGate } from './in-flight-gate.js';
 import { isRedirect, redirectError } from './upstream-redirect.js';
 import { FixedArguments, publishedInput } from './fixed-arguments.js';
@@ -134,7 +135,7 @@ function scrubbedError(result: CallToolResult, client: HttpClient): CallToolResu
 }
 
 export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
-  for (const key of ['shape', 'pagination', 'confirm'] as const)
+  for (const key of ['pagination', 'confirm'] as const)
     if (tool[key] !== undefined)
       throw new ConfigError(`tools.${tool.name}.${key} is not supported by this version of the gateway yet`);
   const input = strictInput(tool);
@@ -189,6 +190,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     return clean;
   };
 
+  const shaper = compileShape(tool.shape);
+  const toResult = shaper ? shapedResult : successResult;
   const operator = rt.operator ?? OPERATOR;
   const callUpstream = (
     args: Record<string, unknown>,
@@ -198,6 +201,12 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     rt.gate
       ? rt.gate.run(tool.name, (s) => requestUpstream(args, who, s), signal)
       : requestUpstream(args, who, signal);
+
+  // Shaping is deterministic: it runs before the cache stores the answer, so a hit costs nothing more.
+  const fetchAnswer = shaper
+    ? async (args: Record<string, unknown>, who: Principal, signal: AbortSignal): Promise<unknown> =>
+        shaper.apply(await callUpstream(args, who, signal))
+    : callUpstream;
 
   const requestUpstream = async (
     args: Record<string, unknown>,
@@ -225,6 +234,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
       // A tool with an output schema answers JSON; any tool whose answer says it is JSON must be.
       expectJson: tool.output !== undefined ? true : 'if-declared',
       ...(tool.timeout !== undefined ? { timeoutMs: tool.timeout } : {}),
+      // A size cap cuts a large answer visibly; the ceiling still bounds what is read.
+      ...(shaper?.byteCap !== undefined ? { maxResponseBytes: SHAPED_RESPONSE_CEILING } : {}),
     });
     if (isRedirect(res.status)) {
       // A change may have been applied before the redirect (POST then 303): clear what it names anyway.
@@ -269,14 +280,14 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
         if (cachePolicy.staleIfError !== undefined) options.staleIfErrorMs = cachePolicy.staleIfError;
         if (tagTemplates.length > 0) options.tags = tagTemplates.map((t) => t.render(args, who));
         if (tool.timeout !== undefined) options.timeoutMs = tool.timeout;
-        const hit = await sharedFetch(rt.cache, key, () => callUpstream(args, who, signal), options, signal);
+        const hit = await sharedFetch(rt.cache, key, () => fetchAnswer(args, who, signal), options, signal);
         result =
           hit.source === 'factory'
-            ? successResult(hit.value, { source: 'upstream', stale: hit.stale })
-            : successResult(hit.value, { source: 'cache', layer: hit.source, stale: hit.stale });
+            ? toResult(hit.value, { source: 'upstream', stale: hit.stale })
+            : toResult(hit.value, { source: 'cache', layer: hit.source, stale: hit.stale });
         series?.record(toolOutcomeOfLookup(hit), performance.now() - started);
       } else {
-        result = successResult(await callUpstream(args, who, signal), { source: 'upstream', stale: false });
+        result = toResult(await fetchAnswer(args, who, signal), { source: 'upstream', stale: false });
         series?.record('ok', performance.now() - started);
       }
       try {

@@ -19,6 +19,7 @@ import { type CompiledTool, compileTool } from '../tools/configured-tool.js';
 import { InFlightGate, inFlightLimits } from '../tools/in-flight-gate.js';
 import { InputValidator } from '../tools/input-validator.js';
 import { createUpstreamClients, upstreamClientsReady } from './upstream-clients.js';
+import { createUpstreamCredentials } from './upstream-credentials.js';
 import { cacheFromConfig } from './cache-from-config.js';
 import { buildGatewayObservers, createGatewayMetricsFor } from './gateway-observers.js';
 import { compactModeTools } from '../tools/openapi-compact.js';
@@ -115,6 +116,20 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       cache: config.cache,
       ...(metrics ? { onMetrics: httpMetricsHook(metrics) } : {}),
     });
+  let credentials: ReturnType<typeof createUpstreamCredentials>;
+  try {
+    credentials = createUpstreamCredentials(config.upstreams, {
+      logger,
+      clock,
+      secretValues: configSecrets(config),
+      cache: config.cache,
+      ...(metrics ? { onMetrics: httpMetricsHook(metrics) } : {}),
+    });
+  } catch (err) {
+    if (!deps.clients) for (const c of clients.values()) void c.close();
+    if (ownMetrics) metrics?.close();
+    throw err;
+  }
   const compactSets = Object.values(config.openapiSets ?? {}).filter((set) => set.compact);
   logOpenApiNotes(config.openapiSets, logger);
   const needsCache =
@@ -143,6 +158,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
         series: metrics?.tool(tool.name, tool.upstream),
         reserved: reservedRequestNames(config.upstreams[tool.upstream]),
         gate: gates.get(tool.upstream),
+        credential: credentials.byUpstream.get(tool.upstream),
       });
     };
     compiled = config.tools.map(compile);
@@ -163,6 +179,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
   } catch (err) {
     // Nothing may stay open when the config is refused: close what was built for it.
     if (!deps.clients) for (const c of clients.values()) void c.close();
+    void credentials.close();
     void built?.close();
     if (!deps.changes) void changes.close();
     if (ownMetrics) metrics?.close();
@@ -280,6 +297,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
         observers.untrack();
         const results = await Promise.allSettled([
           ...[...clients.values()].map((c) => c.close()),
+          credentials.close(),
           cache ? cache.close() : Promise.resolve(),
           changes.close(),
         ]);

@@ -23,6 +23,8 @@ import { buildRequestMapping, mapArguments, pathParamNames, type RequestMapping 
 import { rememberText, successResult } from './tool-result.js';
 import type { InFlightGate } from './in-flight-gate.js';
 import { isRedirect, redirectError } from './upstream-redirect.js';
+import type { Authorization, CallerCredential, UpstreamCredential } from '../../credentials/index.js';
+import { scrubToken, sendAuthorized } from './upstream-auth.js';
 
 const EMPTY_OBJECT_SCHEMA = { type: 'object', properties: {} } as const;
 
@@ -40,6 +42,10 @@ export interface ToolRuntime {
   reserved?: ReservedRequestNames | undefined;
   /** The upstream's calls in flight, queued per tool. */
   gate?: InFlightGate | undefined;
+  /** The upstream's token (OAuth grant, exchange, forward), sent as `Authorization` per call. */
+  credential?: UpstreamCredential | undefined;
+  /** The verified caller of a call (for per-caller credentials); undefined when it has none. */
+  callerOf?: ((ctx: ServerContext) => CallerCredential | undefined) | undefined;
 }
 
 /** A configured tool, compiled once: schemas, templates and the argument mapping are reused per call. */
@@ -169,11 +175,25 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     return clean;
   };
 
-  const callUpstream = (args: Record<string, unknown>, signal: AbortSignal): Promise<unknown> =>
-    rt.gate ? rt.gate.run(tool.name, (s) => requestUpstream(args, s), signal) : requestUpstream(args, signal);
+  const credential = rt.credential;
+  const callUpstream = (
+    args: Record<string, unknown>,
+    signal: AbortSignal,
+    caller?: CallerCredential,
+  ): Promise<unknown> => {
+    const run = credential
+      ? (s: AbortSignal) => sendAuthorized(credential, caller, s, (auth) => requestUpstream(args, s, auth))
+      : (s: AbortSignal) => requestUpstream(args, s);
+    return rt.gate ? rt.gate.run(tool.name, run, signal) : run(signal);
+  };
 
-  const requestUpstream = async (args: Record<string, unknown>, signal: AbortSignal): Promise<unknown> => {
+  const requestUpstream = async (
+    args: Record<string, unknown>,
+    signal: AbortSignal,
+    auth?: Authorization,
+  ): Promise<unknown> => {
     const mapped = mapArguments(mapping, args);
+    const headers = auth ? { ...mapped.headers, [auth.header]: auth.value } : mapped.headers;
     const res = await rt.client.request({
       method: mapping.method,
       path: mapping.path,
@@ -181,11 +201,11 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
       query: mapped.query,
       ...(mapping.form
         ? {
-            headers: { ...mapped.headers, 'content-type': 'application/x-www-form-urlencoded' },
+            headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
             ...(mapped.json !== undefined ? { body: formBody(mapped.json) } : {}),
           }
         : {
-            headers: mapped.headers,
+            headers,
             // A whole-body argument is the body itself; config checks keep it from sharing the body with fields.
             json: mapped.wholeBody ? mapped.wholeBody.value : mapped.json,
           }),
@@ -202,7 +222,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
         );
       throw redirectError(res);
     }
-    return parseBody(res, scrubAnswer);
+    return parseBody(res, auth ? (text) => scrubAnswer(scrubToken(text, auth)) : scrubAnswer);
   };
 
   const invalidate = async (args: Record<string, unknown>): Promise<void> => {
@@ -221,6 +241,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     signal: AbortSignal,
   ): Promise<CallToolResult> => {
     const stop = startProgress(ctx, label, rt.progressIntervalMs, rt.clock, rt.logger);
+    const caller = rt.callerOf?.(ctx);
     const started = series ? performance.now() : 0;
     try {
       let result: CallToolResult;
@@ -232,14 +253,14 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
         if (cachePolicy.staleIfError !== undefined) options.staleIfErrorMs = cachePolicy.staleIfError;
         if (tagTemplates.length > 0) options.tags = tagTemplates.map((t) => t.render(args));
         if (tool.timeout !== undefined) options.timeoutMs = tool.timeout;
-        const hit = await sharedFetch(rt.cache, key, () => callUpstream(args, signal), options, signal);
+        const hit = await sharedFetch(rt.cache, key, () => callUpstream(args, signal, caller), options, signal);
         result =
           hit.source === 'factory'
             ? successResult(hit.value, { source: 'upstream', stale: hit.stale })
             : successResult(hit.value, { source: 'cache', layer: hit.source, stale: hit.stale });
         series?.record(toolOutcomeOfLookup(hit), performance.now() - started);
       } else {
-        result = successResult(await callUpstream(args, signal), { source: 'upstream', stale: false });
+        result = successResult(await callUpstream(args, signal, caller), { source: 'upstream', stale: false });
         series?.record('ok', performance.now() - started);
       }
       try {

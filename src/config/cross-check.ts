@@ -6,7 +6,7 @@ import type { ConfigPath } from './interpolate.js';
 import { reservedArgumentProblem, reservedRequestNames } from './request-safety.js';
 import { checkTemplateShape, checkTemplateTarget, type TemplateTarget } from './resource-targets.js';
 import { defaultLocation, templateNames } from './schema.js';
-import { isObject } from '../core/index.js';
+import { isObject, isPrincipalHole, principalHoleProblem } from '../core/index.js';
 
 export interface CrossCheckProblem {
   path: ConfigPath;
@@ -99,7 +99,11 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
 
     const method = typeof tool.method === 'string' ? tool.method.toUpperCase() : 'GET';
     const path = typeof tool.path === 'string' ? tool.path : undefined;
-    const pathHoles = path ? templateNames(path) : [];
+    const pathHoles = path ? templateNames(path).filter((h) => !isPrincipalHole(h.trim())) : [];
+    for (const hole of path ? templateNames(path) : []) {
+      const problem = isPrincipalHole(hole.trim()) ? principalHoleProblem(hole.trim()) : undefined;
+      if (problem) problems.push({ path: at('path'), message: problem });
+    }
     for (const hole of pathHoles) {
       if (!has(hole))
         problems.push({
@@ -149,7 +153,10 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
     const checkTemplate = (template: unknown, where: ConfigPath) => {
       if (typeof template !== 'string') return;
       for (const hole of templateNames(template)) {
-        if (!has(hole))
+        if (isPrincipalHole(hole.trim())) {
+          const problem = principalHoleProblem(hole.trim());
+          if (problem) problems.push({ path: where, message: problem });
+        } else if (!has(hole))
           problems.push({ path: where, message: `{${hole}} is not an input property of this tool` });
       }
     };

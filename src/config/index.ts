@@ -45,6 +45,8 @@ export {
   type WebhookActionConfig,
   type MetricsConfig,
   type ListenerConfig,
+  type OperatorConfig,
+  type StaticTokenConfig,
   type ResourcesConfig,
   type ResourceTemplateConfig,
 } from './schema.js';

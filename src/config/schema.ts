@@ -4,6 +4,7 @@ import { CONDUIT_VERSION } from './package-version.js';
 import { openapiSourceSchema } from './openapi/source-schema.js';
 import { listenerLimitFields, listenerSchema, metricsSchema, webhooksSchema } from './events-schema.js';
 import { strictObject } from './strict-object.js';
+import { fixedPrincipalSchema, staticTokenSchema } from './identity-schema.js';
 import { count, duration, flag, ratio, size } from './units.js';
 
 const nonEmpty = (what: string) =>
@@ -58,8 +59,11 @@ const httpServerSchema = strictObject({
   allowedOrigins: z.array(z.string()).default([]),
   /** Host header values accepted besides the loopback names; guards against DNS rebinding. */
   allowedHosts: z.array(z.string()).default([]),
-  /** Bearer tokens clients must send; empty = no client auth. */
-  authTokens: z.array(nonEmpty('a non-empty token')).default([]),
+  /**
+   * Bearer tokens clients must send; empty = no client auth. An entry may name the principal the
+   * token stands for (`{ token, sub, scopes, claims }`) for policy and `{auth.…}` templates.
+   */
+  authTokens: z.array(staticTokenSchema).default([]),
   maxBodyBytes: size().default(1024 * 1024),
   /** No sessions: every request stands alone (several instances behind a load balancer). */
   stateless: flag().default(false),
@@ -80,6 +84,11 @@ const serverSchema = strictObject({
   listener: listenerSchema.optional(),
   /** How long shutdown waits for in-flight calls. */
   shutdownTimeout: duration().default(10_000),
+  /**
+   * Who calls without a transport identity (stdio, in-process) run as. Absent: the operator, whom
+   * policy does not restrict; set, a fixed principal that policy and templates treat like any other.
+   */
+  operator: fixedPrincipalSchema.optional(),
 });
 
 const loggingSchema = strictObject({
@@ -482,6 +491,8 @@ export type WebhooksConfig = NonNullable<GatewayConfig['webhooks']>;
 export type WebhookEndpointConfig = WebhooksConfig['endpoints'][number];
 export type MetricsConfig = GatewayConfig['metrics'];
 export type ListenerConfig = NonNullable<ServerConfig['listener']>;
+export type OperatorConfig = NonNullable<ServerConfig['operator']>;
+export type StaticTokenConfig = HttpServerConfig['authTokens'][number];
 export type ResourcesConfig = NonNullable<GatewayConfig['resources']>;
 export type ResourceTemplateConfig = ResourcesConfig['templates'][number];
 export type WebhookActionConfig = WebhookEndpointConfig['events'][string];

@@ -9,6 +9,8 @@ export const CONDUIT_ERROR_CODES = {
     'core: an option, argument or config value is invalid; the message says which and how to fix it',
   ABORTED: 'core: an AbortSignal stopped the operation before it completed',
   MISSING_DEPENDENCY: 'core: an optional package a configured feature needs is not installed',
+  PRINCIPAL_VALUE_MISSING:
+    "core: a template reads a value of the caller's principal ({auth.claims.tenant}) that it does not carry (hole)",
   // resilience
   CIRCUIT_OPEN:
     'resilience: the circuit breaker rejected the call without running it (retryAfterMs says when)',

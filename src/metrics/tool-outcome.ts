@@ -61,6 +61,7 @@ const BY_CODE: Readonly<Record<ConduitErrorCode, ToolOutcome>> = {
   RESPONSE_INVALID_JSON: 'bad_response',
   REQUEST_VALIDATION: 'invalid_input',
   INVALID_PATH: 'invalid_input',
+  PRINCIPAL_VALUE_MISSING: 'invalid_input',
   OPENAPI_INVALID_ARGUMENTS: 'internal',
   OPENAPI_UNKNOWN_OPERATION: 'internal',
   ABORTED: 'cancelled',

@@ -1,4 +1,5 @@
 import { Composer, type CST, type Document, LineCounter, Parser, YAMLParseError } from 'yaml';
+import { assertUniqueKeys } from './duplicate-keys.js';
 import { OpenApiError } from './errors.js';
 
 /**
@@ -24,7 +25,8 @@ function tooDeep(source: string, how: string): OpenApiError {
  * refuses text nested deeper than `MAX_DOCUMENT_DEPTH` first, naming the line where it goes too deep.
  * The depth is read from the parser's token tree, which (unlike composing the document from it) is
  * built without recursion, so hostile input cannot overflow the stack; the tokens are then composed,
- * so the text is read only once.
+ * so the text is read only once. Unique keys are checked after composing, in one linear pass: the yaml
+ * package's own check is quadratic in the keys of a mapping.
  */
 export function parseYamlChecked(text: string, source: string): Document.Parsed {
   const lines = new LineCounter();
@@ -54,7 +56,7 @@ export function parseYamlChecked(text: string, source: string): Document.Parsed 
     );
   // What parseDocument does with the tokens: the first document, and an error if there are more.
   let doc: Document.Parsed | undefined;
-  for (const next of new Composer({ uniqueKeys: true, prettyErrors: false }).compose(
+  for (const next of new Composer({ uniqueKeys: false, prettyErrors: false }).compose(
     tokens,
     true,
     text.length,
@@ -72,6 +74,7 @@ export function parseYamlChecked(text: string, source: string): Document.Parsed 
     }
   }
   // compose(…, forceDoc = true) always yields one document, even for empty text.
+  if (doc!.errors.length === 0) assertUniqueKeys(doc!, lines, source);
   return doc!;
 }
 

@@ -21,6 +21,7 @@ import { InputValidator } from '../tools/input-validator.js';
 import { createUpstreamClients, upstreamClientsReady } from './upstream-clients.js';
 import { createUpstreamCredentials } from './upstream-credentials.js';
 import { cacheFromConfig } from './cache-from-config.js';
+import { operatorPrincipal } from './operator-principal.js';
 import { buildGatewayObservers, createGatewayMetricsFor } from './gateway-observers.js';
 import { compactModeTools } from '../tools/openapi-compact.js';
 import type { ChangeFeed } from '../resources/change-feed.js';
@@ -144,6 +145,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
   let observers: ReturnType<typeof buildGatewayObservers>;
   try {
     const gates = inFlightGates(config, compactSets);
+    const operator = operatorPrincipal(config.server?.operator);
     const compile = (tool: ToolConfig): CompiledTool => {
       const client = clients.get(tool.upstream);
       if (!client) throw new ConfigError(`no HTTP client for upstream "${tool.upstream}"`);
@@ -159,6 +161,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
         reserved: reservedRequestNames(config.upstreams[tool.upstream]),
         gate: gates.get(tool.upstream),
         credential: credentials.byUpstream.get(tool.upstream),
+        operator,
       });
     };
     compiled = config.tools.map(compile);

@@ -9,6 +9,8 @@ import {
   isAbortError,
   type Logger,
   errorForLog,
+  OPERATOR,
+  type Principal,
 } from '../../core/index.js';
 import { type HttpClient, type HttpResponse, InvalidJsonError } from '../../http/index.js';
 import { type ToolSeries, toolOutcomeOf, toolOutcomeOfLookup } from '../../metrics/index.js';
@@ -25,6 +27,9 @@ import type { InFlightGate } from './in-flight-gate.js';
 import { isRedirect, redirectError } from './upstream-redirect.js';
 import type { Authorization, CallerCredential, UpstreamCredential } from '../../credentials/index.js';
 import { scrubToken, sendAuthorized } from './upstream-auth.js';
+import { principalOf } from '../transport/auth-info.js';
+import { callerCredential } from './caller-credential.js';
+import { PrincipalPath } from './principal-template.js';
 
 const EMPTY_OBJECT_SCHEMA = { type: 'object', properties: {} } as const;
 
@@ -44,8 +49,8 @@ export interface ToolRuntime {
   gate?: InFlightGate | undefined;
   /** The upstream's token (OAuth grant, exchange, forward), sent as `Authorization` per call. */
   credential?: UpstreamCredential | undefined;
-  /** The verified caller of a call (for per-caller credentials); undefined when it has none. */
-  callerOf?: ((ctx: ServerContext) => CallerCredential | undefined) | undefined;
+  /** Who a call without a transport identity (stdio, in-process) runs as. Default `OPERATOR`. */
+  operator?: Principal | undefined;
 }
 
 /** A configured tool, compiled once: schemas, templates and the argument mapping are reused per call. */
@@ -134,8 +139,16 @@ function scrubbedError(result: CallToolResult, client: HttpClient): CallToolResu
 
 export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
   const input = strictInput(tool);
-  for (const name of pathParamNames(tool.path)) {
-    const props = (input as { properties?: Record<string, unknown> }).properties ?? {};
+  const props = (input as { properties?: Record<string, unknown> }).properties ?? {};
+  // `{auth.…}` holes of the path are filled from the caller's principal, as path parameters of their own.
+  const callerPath = new PrincipalPath(tool.path, `tools.${tool.name}.path`);
+  for (const name of callerPath.paramNames)
+    if (name in props)
+      throw new ConfigError(
+        `tools.${tool.name}: the input property "${name}" is reserved for the caller's identity in the path; rename it`,
+      );
+  for (const name of pathParamNames(callerPath.path)) {
+    if (callerPath.paramNames.includes(name)) continue;
     if (!(name in props))
       throw new ConfigError(
         `tools.${tool.name}.path uses {${name}} but the input schema has no property "${name}"`,
@@ -143,7 +156,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
   }
   let mapping: RequestMapping;
   try {
-    mapping = buildRequestMapping(tool.method, tool.path, input, tool.params, tool.wire, rt.reserved);
+    mapping = buildRequestMapping(tool.method, callerPath.path, input, tool.params, tool.wire, rt.reserved);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     throw new ConfigError(`tools.${tool.name}: ${err.message}`);
@@ -176,19 +189,23 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
   };
 
   const credential = rt.credential;
+  const operator = rt.operator ?? OPERATOR;
   const callUpstream = (
     args: Record<string, unknown>,
+    who: Principal,
     signal: AbortSignal,
     caller?: CallerCredential,
   ): Promise<unknown> => {
     const run = credential
-      ? (s: AbortSignal) => sendAuthorized(credential, caller, s, (auth) => requestUpstream(args, s, auth))
-      : (s: AbortSignal) => requestUpstream(args, s);
+      ? (s: AbortSignal) =>
+          sendAuthorized(credential, caller, s, (auth) => requestUpstream(args, who, s, auth))
+      : (s: AbortSignal) => requestUpstream(args, who, s);
     return rt.gate ? rt.gate.run(tool.name, run, signal) : run(signal);
   };
 
   const requestUpstream = async (
     args: Record<string, unknown>,
+    who: Principal,
     signal: AbortSignal,
     auth?: Authorization,
   ): Promise<unknown> => {
@@ -197,7 +214,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     const res = await rt.client.request({
       method: mapping.method,
       path: mapping.path,
-      params: mapped.params,
+      // Filled after the arguments: an unlisted argument cannot stand in for the caller's identity.
+      params: callerPath.empty ? mapped.params : callerPath.fill(mapped.params, who),
       query: mapped.query,
       ...(mapping.form
         ? {
@@ -217,7 +235,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     if (isRedirect(res.status)) {
       // A change may have been applied before the redirect (POST then 303): clear what it names anyway.
       if (mapping.method !== 'GET' && mapping.method !== 'HEAD')
-        await invalidate(args).catch((err: unknown) =>
+        await invalidate(args, who).catch((err: unknown) =>
           log.warn({ err: errorForLog(err) }, 'cache invalidation after a redirected call failed'),
         );
       throw redirectError(res);
@@ -225,10 +243,10 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     return parseBody(res, auth ? (text) => scrubAnswer(scrubToken(text, auth)) : scrubAnswer);
   };
 
-  const invalidate = async (args: Record<string, unknown>): Promise<void> => {
+  const invalidate = async (args: Record<string, unknown>, who: Principal): Promise<void> => {
     if (!rt.cache || (invalidateTags.length === 0 && invalidateKeys.length === 0)) return;
-    const tags = invalidateTags.map((t) => t.render(args));
-    const keys = invalidateKeys.map((t) => t.render(args));
+    const tags = invalidateTags.map((t) => t.render(args, who));
+    const keys = invalidateKeys.map((t) => t.render(args, who));
     await Promise.all([
       tags.length > 0 ? rt.cache.invalidateTags(tags) : undefined,
       ...keys.map((k) => rt.cache!.delete(k)),
@@ -241,30 +259,42 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     signal: AbortSignal,
   ): Promise<CallToolResult> => {
     const stop = startProgress(ctx, label, rt.progressIntervalMs, rt.clock, rt.logger);
-    const caller = rt.callerOf?.(ctx);
     const started = series ? performance.now() : 0;
+    const who = principalOf(ctx, operator);
+    const caller = credential?.perCaller ? callerCredential(who, ctx) : undefined;
     try {
       let result: CallToolResult;
       if (cachePolicy && rt.cache) {
-        const key = keyTemplate ? keyTemplate.render(args) : defaultCacheKey(tool.name, args);
+        const key = keyTemplate
+          ? keyTemplate.render(args, who)
+          : defaultCacheKey(tool.name, args) + callerKeyPart(who);
         const options: GetOrSetOptions = { ttlMs: cachePolicy.ttl };
         if (cachePolicy.staleWhileRevalidate !== undefined)
           options.staleWhileRevalidateMs = cachePolicy.staleWhileRevalidate;
         if (cachePolicy.staleIfError !== undefined) options.staleIfErrorMs = cachePolicy.staleIfError;
-        if (tagTemplates.length > 0) options.tags = tagTemplates.map((t) => t.render(args));
+        if (tagTemplates.length > 0) options.tags = tagTemplates.map((t) => t.render(args, who));
         if (tool.timeout !== undefined) options.timeoutMs = tool.timeout;
-        const hit = await sharedFetch(rt.cache, key, () => callUpstream(args, signal, caller), options, signal);
+        const hit = await sharedFetch(
+          rt.cache,
+          key,
+          () => callUpstream(args, who, signal, caller),
+          options,
+          signal,
+        );
         result =
           hit.source === 'factory'
             ? successResult(hit.value, { source: 'upstream', stale: hit.stale })
             : successResult(hit.value, { source: 'cache', layer: hit.source, stale: hit.stale });
         series?.record(toolOutcomeOfLookup(hit), performance.now() - started);
       } else {
-        result = successResult(await callUpstream(args, signal, caller), { source: 'upstream', stale: false });
+        result = successResult(await callUpstream(args, who, signal, caller), {
+          source: 'upstream',
+          stale: false,
+        });
         series?.record('ok', performance.now() - started);
       }
       try {
-        await invalidate(args);
+        await invalidate(args, who);
       } catch (err) {
         // The upstream change happened; a failed invalidation must not turn it into an error.
         log.warn({ err: errorForLog(err) }, 'cache invalidation after a successful call failed');
@@ -281,6 +311,11 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
       stop();
     }
   };
+
+  /** The default key's part naming the caller, for a path that reads the caller's identity. */
+  function callerKeyPart(who: Principal): string {
+    return callerPath.empty ? '' : `:${callerPath.keyPart(who)}`;
+  }
 
   const config: CompiledTool['config'] = { inputSchema, annotations: annotationsForMethod(tool.method) };
   if (tool.title !== undefined) config.title = tool.title;

@@ -125,6 +125,7 @@ export function describeFailure(
     case 'ABORTED':
     case 'INVALID_CONFIG':
     case 'MISSING_DEPENDENCY':
+    case 'PRINCIPAL_VALUE_MISSING':
     case 'HTTP_CLIENT_CLOSED':
     case 'RESPONSE_TOO_LARGE':
     case 'RESPONSE_VALIDATION':

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { validateHostHeader } from '@modelcontextprotocol/server';
+import type { StaticTokenConfig } from '../../config/index.js';
 import { OriginPolicy } from './origin-policy.js';
 import { ANONYMOUS, bearerPrincipal, type Principal } from './principal.js';
 
@@ -34,8 +35,8 @@ export interface GuardConfig {
    * bare host names (any scheme and port); `['*']` turns the check off.
    */
   allowedOrigins: string[] | undefined;
-  /** Accepted bearer tokens; empty or undefined = no auth. */
-  authTokens: string[] | undefined;
+  /** Accepted bearer tokens (alone or with the principal each stands for); empty or undefined = no auth. */
+  authTokens: readonly StaticTokenConfig[] | undefined;
   /** The address the server binds, for the defaults. */
   bindHost: string;
 }
@@ -67,8 +68,11 @@ export class RequestGuard {
     this.origins = config.allowedOrigins?.includes('*')
       ? undefined
       : new OriginPolicy(config.allowedOrigins ?? []);
-    this.tokenDigests = (config.authTokens ?? []).filter((t) => t.length > 0).map(digest);
-    this.principals = this.tokenDigests.map((_, i) => bearerPrincipal(i));
+    const tokens = (config.authTokens ?? [])
+      .map((t) => (typeof t === 'string' ? { token: t } : t))
+      .filter((t) => t.token.length > 0);
+    this.tokenDigests = tokens.map((t) => digest(t.token));
+    this.principals = tokens.map(({ token: _token, ...fields }, i) => bearerPrincipal(i, fields));
   }
 
   check(req: IncomingMessage): GuardVerdict {

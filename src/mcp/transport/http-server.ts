@@ -7,6 +7,7 @@ import { createMcpHandler, isInitializeRequest, isLegacyRequest } from '@modelco
 import { type Clock, type Logger, refuseUpload, systemClock, errorForLog } from '../../core/index.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { cancelOnClose } from './cancel-on-close.js';
+import { attachPrincipal } from './auth-info.js';
 import { RequestGuard } from './http-guards.js';
 import { shutdownHttp } from './http-shutdown.js';
 import { createLimitedServer, type ListenerLimits } from './listener-limits.js';
@@ -15,6 +16,7 @@ import type { Principal } from './principal.js';
 import { readBody } from './request-body.js';
 import { SessionRegistry } from './session-registry.js';
 import type { SideRoutes } from './side-routes.js';
+import type { StaticTokenConfig } from '../../config/index.js';
 
 export interface HttpServeOptions extends ListenerLimits {
   /** Default 127.0.0.1: reachable from this machine only. */
@@ -25,7 +27,7 @@ export interface HttpServeOptions extends ListenerLimits {
   path?: string;
   allowedHosts?: string[];
   allowedOrigins?: string[];
-  authTokens?: string[];
+  authTokens?: readonly StaticTokenConfig[];
   /** Largest accepted request body, bytes (default 1 MiB). */
   maxBodyBytes?: number;
   /** No sessions: every request stands alone, so instances behind a load balancer are interchangeable. */
@@ -237,6 +239,7 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
       log.info({ status: verdict.status, method: req.method }, 'request refused');
       return sendJsonError(res, verdict.status, verdict.message, verdict.headers);
     }
+    attachPrincipal(req, verdict.principal);
     const body = await readJson(req, res);
     if (body === ANSWERED) return;
     if (serveStateless) return serveStateless(req, res, body);

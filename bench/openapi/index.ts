@@ -1,0 +1,289 @@
+/**
+ * bench/openapi: serving an OpenAPI document in tools mode. For generated documents of 250 and 1,200
+ * operations and GitHub's full REST document (`@octokit/openapi`, 1,200+ operations), each server is
+ * started in its own process and measured from spawn to HTTP ready (its first answered `tools/list`),
+ * its RSS then, and the bytes of its `tools/list`. Beside Conduit (`conduit serve --transport http`)
+ * runs `@ivotoby/openapi-mcp-server`, an OpenAPI-to-MCP server a user would pick from the npm registry,
+ * on the same document. Targets: 1,200 operations ready <= 3 s and <= 200 MB RSS; 250 operations
+ * ready <= 1.5 s; Conduit's `tools/list` no larger than the peer's.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { type ContenderResult, report, target } from '../lib.js';
+import { restDocument } from './document.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '../..');
+const work = mkdtempSync(join(tmpdir(), 'conduit-bench-openapi-'));
+const RUNS = Number(process.env.BENCH_OPENAPI_RUNS ?? 2);
+const READY_LIMIT_MS = 120_000;
+const github = join(root, 'node_modules/@octokit/openapi/generated/api.github.com.json');
+const peerBin = join(root, 'node_modules/@ivotoby/openapi-mcp-server/bin/mcp-server.js');
+
+interface Measure {
+  readyMs: number;
+  rssBytes: number;
+  tools: number;
+  listBytes: number;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resident set size of a process, from /proc (Linux); 0 elsewhere. */
+function rssOf(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function post(url: string, headers: Record<string, string>, body: unknown) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      ...headers,
+    },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+/** The JSON-RPC message of an answer sent as JSON or as one SSE `data:` line. */
+function message(text: string): { result?: Record<string, unknown>; error?: unknown } {
+  const at = text.indexOf('{');
+  return JSON.parse(text.slice(at, text.lastIndexOf('}') + 1));
+}
+
+/** initialize + tools/list (every page); throws while the server is not up yet. */
+async function listTools(url: string): Promise<{ tools: number; bytes: number }> {
+  const init = await post(
+    url,
+    {},
+    {
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: {
+        protocolVersion: '2025-06-18',
+        capabilities: {},
+        clientInfo: { name: 'bench', version: '1' },
+      },
+    },
+  );
+  if (init.status !== 200) throw new Error(`initialize: ${init.status}`);
+  const session = init.headers.get('mcp-session-id');
+  const headers: Record<string, string> = { 'mcp-protocol-version': '2025-06-18' };
+  if (session) headers['mcp-session-id'] = session;
+  await post(url, headers, { jsonrpc: '2.0', method: 'notifications/initialized' });
+  let tools = 0;
+  let bytes = 0;
+  let cursor: string | undefined;
+  for (let id = 1; ; id++) {
+    const r = await post(url, headers, {
+      jsonrpc: '2.0',
+      id,
+      method: 'tools/list',
+      params: cursor ? { cursor } : {},
+    });
+    const msg = message(r.text);
+    if (!msg.result) throw new Error(`tools/list: ${r.status} ${r.text.slice(0, 200)}`);
+    tools += (msg.result.tools as unknown[]).length;
+    bytes += Buffer.byteLength(JSON.stringify(msg.result.tools));
+    cursor = msg.result.nextCursor as string | undefined;
+    if (!cursor) break;
+  }
+  return { tools, bytes };
+}
+
+async function measure(args: string[], url: string): Promise<Measure> {
+  const started = performance.now();
+  const child: ChildProcess = spawn(process.execPath, args, {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    if (stderr.length < 4000) stderr += d.toString();
+  });
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  try {
+    for (;;) {
+      if (exited) throw new Error(`server exited before it was ready: ${stderr.slice(0, 2000)}`);
+      if (performance.now() - started > READY_LIMIT_MS) throw new Error('server not ready in 120 s');
+      try {
+        const { tools, bytes } = await listTools(url);
+        const readyMs = performance.now() - started;
+        return { readyMs, rssBytes: rssOf(child.pid!), tools, listBytes: bytes };
+      } catch {
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
+  } finally {
+    child.kill('SIGKILL');
+    await new Promise((r) => (exited ? r(undefined) : child.once('exit', r)));
+  }
+}
+
+/**
+ * Compiles src/ to JavaScript beside a copy of package.json, as the published package runs it
+ * (`conduit serve` from dist/), so no TypeScript loader adds its time and memory to Conduit's rows.
+ */
+function buildConduit(): void {
+  const tsc = join(root, 'node_modules/typescript/bin/tsc');
+  const args = ['-p', join(root, 'tsconfig.build.json'), '--outDir', join(work, 'dist')];
+  const r = spawnSync(
+    process.execPath,
+    [tsc, ...args, '--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false'],
+    {
+      stdio: 'inherit',
+    },
+  );
+  if (r.status !== 0) throw new Error('tsc failed');
+  copyFileSync(join(root, 'package.json'), join(work, 'package.json'));
+  symlinkSync(join(root, 'node_modules'), join(work, 'node_modules'), 'dir');
+}
+
+async function conduit(documentPath: string): Promise<Measure> {
+  const port = await freePort();
+  const config = join(work, `conduit-${port}.yaml`);
+  writeFileSync(
+    config,
+    stringify({
+      logging: { level: 'error' },
+      upstreams: {
+        api: {
+          baseUrl: 'http://127.0.0.1:9',
+          openapi: { document: documentPath, mode: 'tools', generateNames: true, skipUnsupported: true },
+        },
+      },
+    }),
+  );
+  return measure(
+    [
+      join(work, 'dist/cli/main.js'),
+      'serve',
+      '--config',
+      config,
+      '--transport',
+      'http',
+      '--port',
+      String(port),
+    ],
+    `http://127.0.0.1:${port}/mcp`,
+  );
+}
+
+async function peer(documentPath: string): Promise<Measure> {
+  const port = await freePort();
+  return measure(
+    [
+      peerBin,
+      '--transport',
+      'http',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--api-base-url',
+      'http://127.0.0.1:9',
+      '--openapi-spec',
+      documentPath,
+    ],
+    `http://127.0.0.1:${port}/mcp`,
+  );
+}
+
+/** The best of RUNS starts (a loaded machine only ever makes a start slower). */
+async function best(run: () => Promise<Measure>): Promise<Measure> {
+  let out: Measure | undefined;
+  for (let i = 0; i < RUNS; i++) {
+    const m = await run();
+    if (!out || m.readyMs < out.readyMs) out = m;
+  }
+  return out!;
+}
+
+const mb = (b: number) => (b / 1e6).toFixed(1);
+
+try {
+  const documents: { label: string; path: string; operations: number }[] = [];
+  for (const operations of [250, 1200]) {
+    const path = join(work, `generated-${operations}.json`);
+    writeFileSync(path, JSON.stringify(restDocument(operations)));
+    documents.push({ label: `generated ${operations}`, path, operations });
+  }
+  documents.push({ label: 'github (@octokit/openapi)', path: github, operations: 0 });
+  buildConduit();
+
+  const rows: ContenderResult[] = [];
+  const extra: Record<string, unknown> = {};
+  console.log(
+    `${'document'.padEnd(28)} ${'server'.padEnd(10)} ${'ready ms'.padStart(9)} ${'RSS MB'.padStart(8)} ${'tools'.padStart(6)} ${'tools/list MB'.padStart(14)}`,
+  );
+  for (const doc of documents) {
+    const ours = await best(() => conduit(doc.path));
+    const theirs = await best(() => peer(doc.path)).catch((err: Error) => {
+      console.log(`peer on ${doc.label}: ${err.message.split('\n')[0]}`);
+      return undefined;
+    });
+    for (const [name, m] of [
+      ['conduit', ours],
+      ['peer', theirs],
+    ] as const) {
+      if (!m) continue;
+      console.log(
+        `${doc.label.padEnd(28)} ${name.padEnd(10)} ${m.readyMs.toFixed(0).padStart(9)} ${mb(m.rssBytes).padStart(8)} ${String(m.tools).padStart(6)} ${mb(m.listBytes).padStart(14)}`,
+      );
+      rows.push({
+        name: `${name} ${doc.label}`,
+        opsPerSec: 1000 / m.readyMs,
+        memoryBytes: m.rssBytes,
+        note: `ready ${m.readyMs.toFixed(0)} ms, ${m.tools} tools, tools/list ${m.listBytes} B`,
+      });
+    }
+    extra[doc.label] = { conduit: ours, peer: theirs };
+    if (theirs)
+      console.log(
+        `  ratios conduit/peer: ready ${(ours.readyMs / theirs.readyMs).toFixed(2)}, RSS ${(ours.rssBytes / theirs.rssBytes).toFixed(2)}, tools/list ${(ours.listBytes / theirs.listBytes).toFixed(2)}`,
+      );
+  }
+  console.log('(ratio column below: starts per second relative to conduit on the 250-operation document)');
+  report('openapi', 'conduit generated 250', rows, extra);
+  const get = (label: string) => (extra[label] as { conduit: Measure; peer?: Measure }) ?? undefined;
+  const g250 = get('generated 250')!;
+  const g1200 = get('generated 1200')!;
+  const gh = get('github (@octokit/openapi)')!;
+  target('generated 250: 1.5 s / ready time', 1500 / g250.conduit.readyMs, 1);
+  target('generated 1200: 3 s / ready time', 3000 / g1200.conduit.readyMs, 1);
+  target('generated 1200: 200 MB / RSS', 200e6 / g1200.conduit.rssBytes, 1);
+  for (const [label, m] of [
+    ['generated 250', g250],
+    ['generated 1200', g1200],
+    ['github', gh],
+  ] as const)
+    if (m.peer)
+      target(`${label}: peer tools/list bytes / conduit's`, m.peer.listBytes / m.conduit.listBytes, 1);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

@@ -18,15 +18,13 @@ export function upstreamAuthProblems(name: string, auth: unknown): { path: Confi
   else if (!secret && !key)
     problems.push({
       path,
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: the message shows the ${} syntax
-      message: 'give clientSecret (use ${ENV_VAR}) or privateKey (private_key_jwt) to authenticate the client',
+      message:
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the message shows the ${} syntax
+        'give clientSecret (use ${ENV_VAR}) or privateKey (private_key_jwt) to authenticate the client',
     });
   if (auth.clientAuth === 'private_key_jwt' && !key)
     problems.push({ path: [...path, 'clientAuth'], message: 'private_key_jwt needs privateKey' });
-  if (
-    (auth.clientAuth === 'client_secret_basic' || auth.clientAuth === 'client_secret_post') &&
-    !secret
-  )
+  if ((auth.clientAuth === 'client_secret_basic' || auth.clientAuth === 'client_secret_post') && !secret)
     problems.push({ path: [...path, 'clientAuth'], message: `${auth.clientAuth} needs clientSecret` });
   if (typeof auth.tokenUrl === 'string') {
     try {

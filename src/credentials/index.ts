@@ -1,5 +1,5 @@
 /**
- * `conduit-mcp/credentials`: upstream credentials that are not static — OAuth 2.0 client credentials
+ * Internal (no package subpath): upstream credentials that are not static — OAuth 2.0 client credentials
  * kept fresh (single-flight refresh ahead of expiry, shared through Redis), RFC 8693 token exchange
  * per caller, and forwarding the caller's own token. Sits on http (the token endpoint is an upstream
  * behind the resilience core) and redis (the shared token store).

@@ -55,7 +55,10 @@ export class TokenEndpoint {
   private readonly client: oauth.Client;
   private auth: Promise<oauth.ClientAuth> | undefined;
   private readonly clock: Clock;
-  private readonly fetchOptions: { [oauth.customFetch]: typeof fetch; [oauth.allowInsecureRequests]?: boolean };
+  private readonly fetchOptions: {
+    [oauth.customFetch]: typeof fetch;
+    [oauth.allowInsecureRequests]?: boolean;
+  };
 
   constructor(private readonly o: TokenEndpointOptions) {
     const url = parseTokenUrl(o.tokenUrl, o.upstream);
@@ -67,7 +70,6 @@ export class TokenEndpoint {
       throw new ConfigError(`upstreams.${o.upstream}.auth: clientAuth private_key_jwt needs a privateKey`);
     if (method !== 'private_key_jwt' && !o.clientSecret)
       throw new ConfigError(
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: the message shows the ${} syntax
         `upstreams.${o.upstream}.auth: clientAuth ${method} needs a clientSecret (use \${ENV_VAR})`,
       );
     this.method = method;
@@ -94,7 +96,11 @@ export class TokenEndpoint {
   }
 
   /** RFC 8693: `subjectToken` (the caller's access token) exchanged for one for this upstream. */
-  async exchange(subjectToken: string, params: GrantParameters, requestedTokenType?: string): Promise<IssuedToken> {
+  async exchange(
+    subjectToken: string,
+    params: GrantParameters,
+    requestedTokenType?: string,
+  ): Promise<IssuedToken> {
     const auth = await this.clientAuth();
     const form = grantParameters(params);
     form.set('subject_token', subjectToken);
@@ -148,7 +154,10 @@ export class TokenEndpoint {
     if (err instanceof oauth.ResponseBodyError) {
       const description =
         typeof err.error_description === 'string'
-          ? `: ${this.o.http.redactSecrets(err.error_description).replace(/[^\x20-\x7e]/g, '').slice(0, 200)}`
+          ? `: ${this.o.http
+              .redactSecrets(err.error_description)
+              .replace(/[^\x20-\x7e]/g, '')
+              .slice(0, 200)}`
           : '';
       return new CredentialUnavailableError(
         this.o.upstream,
@@ -221,7 +230,10 @@ function viaHttpClient(http: HttpClient) {
         // Token requests change nothing an extra copy could break: retry them like reads.
         idempotencyKey: true,
       });
-      return new Response(new Uint8Array(res.body), { status: res.status, headers: plainHeaders(res.headers) });
+      return new Response(new Uint8Array(res.body), {
+        status: res.status,
+        headers: plainHeaders(res.headers),
+      });
     } catch (err) {
       if (err instanceof HttpStatusError && err.status < 500)
         return new Response(err.bodyExcerpt, {

@@ -170,7 +170,8 @@ export class TokenKeeper {
 /** `promise`, or an `AbortedError` as soon as `signal` aborts (the shared fetch itself goes on). */
 function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(new AbortedError('the call was aborted while waiting for a token'));
+  if (signal.aborted)
+    return Promise.reject(new AbortedError('the call was aborted while waiting for a token'));
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(new AbortedError('the call was aborted while waiting for a token'));
     signal.addEventListener('abort', onAbort, { once: true });

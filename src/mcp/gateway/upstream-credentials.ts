@@ -79,7 +79,14 @@ function tokenEndpoint(
 
 /** What makes one upstream's token differ from another's: the shared store keys on it. */
 function tokenIdentity(auth: TokenAuth): string[] {
-  return [auth.type, auth.tokenUrl, auth.clientId, auth.scopes.join(' '), auth.audience ?? '', auth.resource ?? ''];
+  return [
+    auth.type,
+    auth.tokenUrl,
+    auth.clientId,
+    auth.scopes.join(' '),
+    auth.audience ?? '',
+    auth.resource ?? '',
+  ];
 }
 
 function credentialFor(
@@ -102,7 +109,10 @@ function credentialFor(
       clock: deps.clock,
       logger,
       ...(shared
-        ? { store: shared, storeKey: credentialStoreKey(deps.cache?.prefix ?? 'conduit', name, tokenIdentity(auth)) }
+        ? {
+            store: shared,
+            storeKey: credentialStoreKey(deps.cache?.prefix ?? 'conduit', name, tokenIdentity(auth)),
+          }
         : {}),
     });
   }

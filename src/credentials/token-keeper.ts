@@ -128,6 +128,9 @@ export class TokenKeeper {
       .catch((err: unknown) => this.storeFailed('claim', err, true));
     if (claimed) {
       try {
+        // The instance that held the claim before may have stored its token just now.
+        const theirs = await this.read(store, storeKey);
+        if (this.acceptable(theirs, reason)) return theirs!;
         const token = await this.options.fetch();
         await store.put(storeKey, token).catch((err: unknown) => this.storeFailed('put', err));
         return token;

@@ -72,3 +72,9 @@ export {
 } from './request-safety.js';
 export { cacheKeyProblems, cacheKeyCollisions, type CacheKeyTool } from './cache-keys.js';
 export { configSecrets } from './secrets.js';
+export type {
+  AnswerShapeConfig,
+  FixedValueConfig,
+  ToolAnnotationsConfig,
+  ToolPaginationConfig,
+} from './tool-features-schema.js';

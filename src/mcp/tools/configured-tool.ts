@@ -27,6 +27,7 @@ import type { InFlightGate } from './in-flight-gate.js';
 import { isRedirect, redirectError } from './upstream-redirect.js';
 import type { Authorization, CallerCredential, UpstreamCredential } from '../../credentials/index.js';
 import { scrubToken, sendAuthorized } from './upstream-auth.js';
+import { FixedArguments, publishedInput } from './fixed-arguments.js';
 import { principalOf } from '../transport/auth-info.js';
 import { callerCredential } from './caller-credential.js';
 import { PrincipalPath } from './principal-template.js';
@@ -138,7 +139,7 @@ function scrubbedError(result: CallToolResult, client: HttpClient): CallToolResu
 }
 
 export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
-  for (const key of ['shape', 'pagination', 'fixed', 'argumentDescriptions', 'confirm'] as const)
+  for (const key of ['shape', 'pagination', 'confirm'] as const)
     if (tool[key] !== undefined)
       throw new ConfigError(`tools.${tool.name}.${key} is not supported by this version of the gateway yet`);
   const input = strictInput(tool);
@@ -150,9 +151,10 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
       throw new ConfigError(
         `tools.${tool.name}: the input property "${name}" is reserved for the caller's identity in the path; rename it`,
       );
+  const fixed = new FixedArguments(tool.fixed, tool.name);
   for (const name of pathParamNames(callerPath.path)) {
     if (callerPath.paramNames.includes(name)) continue;
-    if (!(name in props))
+    if (!(name in props) && !fixed.names.includes(name))
       throw new ConfigError(
         `tools.${tool.name}.path uses {${name}} but the input schema has no property "${name}"`,
       );
@@ -169,7 +171,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
   const inputValidator = series
     ? countingValidator(rt.validator, () => series.record('invalid_input', 0))
     : rt.validator;
-  const inputSchema = fromJsonSchema(input as never, inputValidator);
+  const shown = publishedInput(input, fixed.names, tool.argumentDescriptions, tool.name);
+  const inputSchema = fromJsonSchema(shown as never, inputValidator);
   const outputSchema = tool.output ? fromJsonSchema(tool.output as never, rt.validator) : undefined;
   const cachePolicy = tool.cache;
   for (const problem of cachePolicy ? cacheKeyProblems(tool) : [])
@@ -266,6 +269,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     const who = principalOf(ctx, operator);
     const caller = credential?.perCaller ? callerCredential(who, ctx) : undefined;
     try {
+      // Fixed parameters are added after validation: the model never sees or sets them.
+      if (!fixed.empty) args = fixed.apply(args, who);
       let result: CallToolResult;
       if (cachePolicy && rt.cache) {
         const key = keyTemplate

@@ -13,6 +13,7 @@ const LAYER: Record<string, number> = {
   cache: 3,
   webhooks: 3,
   config: 3,
+  auth: 3,
   credentials: 4,
   metrics: 4,
   mcp: 5,

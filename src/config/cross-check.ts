@@ -1,6 +1,7 @@
 import { type CacheKeyTool, cacheKeyCollisions, cacheKeyProblems } from './cache-keys.js';
 import { upstreamAuthProblems } from './auth-check.js';
 import { didYouMean } from './did-you-mean.js';
+import { crossCheckIdentity } from './identity-check.js';
 import { crossCheckEvents } from './events-schema.js';
 import type { ConfigPath } from './interpolate.js';
 import { reservedArgumentProblem, reservedRequestNames } from './request-safety.js';
@@ -25,6 +26,7 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
   if (!isObject(data)) return problems;
   const upstreams = isObject(data.upstreams) ? data.upstreams : {};
   const upstreamNames = Object.keys(upstreams);
+  problems.push(...crossCheckIdentity(data));
 
   const cache = isObject(data.cache) ? data.cache : {};
   const redis = isObject(cache.redis) ? cache.redis : undefined;

@@ -47,6 +47,7 @@ export {
   type ListenerConfig,
   type OperatorConfig,
   type StaticTokenConfig,
+  type ResourceServerConfig,
   type ResourcesConfig,
   type ResourceTemplateConfig,
 } from './schema.js';

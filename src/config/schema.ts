@@ -5,7 +5,7 @@ import { openapiSourceSchema } from './openapi/source-schema.js';
 import { toolFeatureShape } from './tool-features-schema.js';
 import { listenerLimitFields, listenerSchema, metricsSchema, webhooksSchema } from './events-schema.js';
 import { strictObject } from './strict-object.js';
-import { fixedPrincipalSchema, staticTokenSchema } from './identity-schema.js';
+import { fixedPrincipalSchema, resourceServerSchema, staticTokenSchema } from './identity-schema.js';
 import { count, duration, flag, ratio, size } from './units.js';
 
 const nonEmpty = (what: string) =>
@@ -65,6 +65,8 @@ const httpServerSchema = strictObject({
    * token stands for (`{ token, sub, scopes, claims }`) for policy and `{auth.…}` templates.
    */
   authTokens: z.array(staticTokenSchema).default([]),
+  /** OAuth 2.1 access tokens (the MCP authorization spec): docs/auth.md. */
+  auth: resourceServerSchema.optional(),
   maxBodyBytes: size().default(1024 * 1024),
   /** No sessions: every request stands alone (several instances behind a load balancer). */
   stateless: flag().default(false),
@@ -319,6 +321,14 @@ const objectJsonSchema = z.looseObject({
   required: z.array(z.string()).optional(),
 });
 
+/**
+ * A tool's output JSON Schema: any root (an object, or a list such as `type: array`); for 2025-era
+ * clients the SDK publishes a non-object root wrapped as `{ result }`, as it wraps the answer.
+ */
+const outputJsonSchema = z.looseObject({
+  type: z.union([z.string(), z.array(z.string())]).optional(),
+});
+
 export const cachePolicySchema = strictObject({
   /** How long an answer is fresh. */
   ttl: duration(),
@@ -356,7 +366,7 @@ const toolBaseSchema = strictObject({
       }),
     )
     .default({}),
-  output: objectJsonSchema.optional(),
+  output: outputJsonSchema.optional(),
   cache: cachePolicySchema.optional(),
   invalidates: strictObject({
     tags: z.array(nonEmpty('a tag template')).default([]),
@@ -496,6 +506,7 @@ export type MetricsConfig = GatewayConfig['metrics'];
 export type ListenerConfig = NonNullable<ServerConfig['listener']>;
 export type OperatorConfig = NonNullable<ServerConfig['operator']>;
 export type StaticTokenConfig = HttpServerConfig['authTokens'][number];
+export type ResourceServerConfig = NonNullable<HttpServerConfig['auth']>;
 export type ResourcesConfig = NonNullable<GatewayConfig['resources']>;
 export type ResourceTemplateConfig = ResourcesConfig['templates'][number];
 export type WebhookActionConfig = WebhookEndpointConfig['events'][string];

@@ -62,6 +62,8 @@ const BY_CODE: Readonly<Record<ConduitErrorCode, ToolOutcome>> = {
   REQUEST_VALIDATION: 'invalid_input',
   INVALID_PATH: 'invalid_input',
   PRINCIPAL_VALUE_MISSING: 'invalid_input',
+  TOKEN_INVALID: 'internal',
+  AUTH_SERVER_UNAVAILABLE: 'internal',
   OPENAPI_INVALID_ARGUMENTS: 'internal',
   OPENAPI_UNKNOWN_OPERATION: 'internal',
   ABORTED: 'cancelled',

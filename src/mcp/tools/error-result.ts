@@ -126,6 +126,8 @@ export function describeFailure(
     case 'INVALID_CONFIG':
     case 'MISSING_DEPENDENCY':
     case 'PRINCIPAL_VALUE_MISSING':
+    case 'TOKEN_INVALID':
+    case 'AUTH_SERVER_UNAVAILABLE':
     case 'HTTP_CLIENT_CLOSED':
     case 'RESPONSE_TOO_LARGE':
     case 'RESPONSE_VALIDATION':

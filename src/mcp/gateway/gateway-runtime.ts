@@ -11,6 +11,7 @@ import { compileGatewayTools } from './compile-tools.js';
 import { buildGatewayObservers, type GatewayObservers } from './gateway-observers.js';
 import type { GatewayParts } from './gateway-parts.js';
 import { createUpstreamClients } from './upstream-clients.js';
+import { createUpstreamCredentials, type UpstreamCredentials } from './upstream-credentials.js';
 
 /** A compiled tool and the tracked handler the SDK calls for it. */
 export interface ServedTool {
@@ -30,6 +31,8 @@ export interface GatewayRuntime {
   readonly tools: readonly ServedTool[];
   readonly resources: ResourceLayer;
   readonly observers: GatewayObservers;
+  /** The upstreams' non-static credentials (token grants, forwarding); closed with the clients. */
+  readonly credentials: UpstreamCredentials;
 }
 
 /** One HTTP client per upstream of the config, recording into the gateway's metrics. */
@@ -61,6 +64,29 @@ export function buildGatewayRuntime(
   ownsClients: boolean,
 ): GatewayRuntime {
   const { cache, changes, validator, clock, logger, tracker } = parts;
+  const credentials = createUpstreamCredentials(config.upstreams, {
+    logger,
+    clock,
+    secretValues: configSecrets(config),
+    cache: config.cache,
+    ...(parts.metrics ? { onMetrics: httpMetricsHook(parts.metrics) } : {}),
+  });
+  try {
+    return runtimeOf(config, parts, clients, ownsClients, credentials);
+  } catch (err) {
+    void credentials.close();
+    throw err;
+  }
+}
+
+function runtimeOf(
+  config: GatewayConfig,
+  parts: GatewayParts,
+  clients: ReadonlyMap<string, HttpClient>,
+  ownsClients: boolean,
+  credentials: UpstreamCredentials,
+): GatewayRuntime {
+  const { cache, changes, validator, clock, logger, tracker } = parts;
   const compiled = compileGatewayTools(config, {
     clients,
     cache,
@@ -69,6 +95,7 @@ export function buildGatewayRuntime(
     logger,
     progressIntervalMs: parts.progressIntervalMs,
     metrics: parts.metrics,
+    credentials: credentials.byUpstream,
   });
   const observers = buildGatewayObservers(config, {
     metrics: parts.metrics,
@@ -90,7 +117,7 @@ export function buildGatewayRuntime(
     runTool: (toolName, args, ctx) => (byName.get(toolName) as ToolHandler)(args, ctx),
   });
   if (observers.webhooks) resources.health.set('webhooks', () => observers.webhookCounts());
-  return { config, clients, ownsClients, tools, resources, observers };
+  return { config, clients, ownsClients, tools, resources, observers, credentials };
 }
 
 /** Closes the runtime's webhook receiver and stops its metrics tracking; its clients stay open. */

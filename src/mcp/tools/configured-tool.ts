@@ -21,6 +21,7 @@ import { countingValidator, type InputValidator } from './input-validator.js';
 import { defaultCacheKey, KeyTemplate } from './key-template.js';
 import { startProgress } from './progress.js';
 import { formBody } from './form-encoding.js';
+import { multipartBody } from './multipart-encoding.js';
 import { buildRequestMapping, mapArguments, pathParamNames, type RequestMapping } from './request-mapping.js';
 import { rememberText, successResult } from './tool-result.js';
 import type { InFlightGate } from './in-flight-gate.js';
@@ -202,22 +203,28 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     signal: AbortSignal,
   ): Promise<unknown> => {
     const mapped = mapArguments(mapping, args);
+    const multipart =
+      mapping.multipart && mapped.json !== undefined
+        ? await multipartBody(mapped.json, mapping.multipart)
+        : undefined;
     const res = await rt.client.request({
       method: mapping.method,
       path: mapping.path,
       // Filled after the arguments: an unlisted argument cannot stand in for the caller's identity.
       params: callerPath.empty ? mapped.params : callerPath.fill(mapped.params, who),
       query: mapped.query,
-      ...(mapping.form
-        ? {
-            headers: { ...mapped.headers, 'content-type': 'application/x-www-form-urlencoded' },
-            ...(mapped.json !== undefined ? { body: formBody(mapped.json) } : {}),
-          }
-        : {
-            headers: mapped.headers,
-            // A whole-body argument is the body itself; config checks keep it from sharing the body with fields.
-            json: mapped.wholeBody ? mapped.wholeBody.value : mapped.json,
-          }),
+      ...(multipart
+        ? { headers: { ...mapped.headers, 'content-type': multipart.contentType }, body: multipart.body }
+        : mapping.form
+          ? {
+              headers: { ...mapped.headers, 'content-type': 'application/x-www-form-urlencoded' },
+              ...(mapped.json !== undefined ? { body: formBody(mapped.json) } : {}),
+            }
+          : {
+              headers: mapped.headers,
+              // A whole-body argument is the body itself; config checks keep it from sharing the body with fields.
+              json: mapped.wholeBody ? mapped.wholeBody.value : mapped.json,
+            }),
       signal,
       // A tool with an output schema answers JSON; any tool whose answer says it is JSON must be.
       expectJson: tool.output !== undefined ? true : 'if-declared',

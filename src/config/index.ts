@@ -44,6 +44,7 @@ export {
   type WebhookEndpointConfig,
   type WebhookActionConfig,
   type MetricsConfig,
+  type TelemetryConfig,
   type ListenerConfig,
   type ResourcesConfig,
   type ResourceTemplateConfig,

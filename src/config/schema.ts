@@ -4,6 +4,7 @@ import { CONDUIT_VERSION } from './package-version.js';
 import { openapiSourceSchema } from './openapi/source-schema.js';
 import { listenerLimitFields, listenerSchema, metricsSchema, webhooksSchema } from './events-schema.js';
 import { strictObject } from './strict-object.js';
+import { telemetrySchema } from './telemetry-schema.js';
 import { count, duration, flag, ratio, size } from './units.js';
 
 const nonEmpty = (what: string) =>
@@ -396,6 +397,8 @@ export const gatewayConfigSchema = strictObject(
     metrics: metricsSchema.prefault({}),
     /** MCP resources: `conduit://health`, tool-backed URI templates, `recent_changes` (docs/resources.md). */
     resources: resourcesSchema.optional(),
+    /** OpenTelemetry traces exported over OTLP/HTTP (docs/operations.md, "Traces"). */
+    telemetry: telemetrySchema.optional(),
   },
   {},
 );
@@ -428,6 +431,7 @@ export type ParamLocation = z.output<typeof paramLocationSchema>;
 export type WebhooksConfig = NonNullable<GatewayConfig['webhooks']>;
 export type WebhookEndpointConfig = WebhooksConfig['endpoints'][number];
 export type MetricsConfig = GatewayConfig['metrics'];
+export type TelemetryConfig = NonNullable<GatewayConfig['telemetry']>;
 export type ListenerConfig = NonNullable<ServerConfig['listener']>;
 export type ResourcesConfig = NonNullable<GatewayConfig['resources']>;
 export type ResourceTemplateConfig = ResourcesConfig['templates'][number];

@@ -30,6 +30,10 @@ import {
   feedReady,
 } from '../resources/resources-layer.js';
 import type { HealthSections } from '../resources/resources-health.js';
+import type { Tracer } from '../../telemetry/index.js';
+import { gatewayTracing } from './gateway-tracing.js';
+import { tracedHandler } from './traced-handler.js';
+import { traceChanges, withTraceparent } from '../resources/traced-changes.js';
 
 export interface GatewayDeps {
   logger?: Logger;
@@ -50,6 +54,11 @@ export interface GatewayDeps {
    * disables). One given here is not closed by `close()`.
    */
   metrics?: GatewayMetrics | false;
+  /**
+   * Traces (docs/operations.md): spans are made with this tracer (its provider is the caller's, not
+   * closed by `close()`); `false` disables. Default: an OTLP exporter when `telemetry.otlp` is set.
+   */
+  tracer?: Tracer | false;
 }
 
 /**
@@ -106,6 +115,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     deps.metrics === false
       ? undefined
       : (deps.metrics ?? (ownMetrics ? createGatewayMetricsFor(config, logger) : undefined));
+  const tracing = gatewayTracing(config, deps.tracer, logger);
+  const tracer = tracing.tracer;
   const clients =
     deps.clients ??
     createUpstreamClients(config.upstreams, {
@@ -113,6 +124,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       clock,
       secretValues: configSecrets(config),
       cache: config.cache,
+      tracer,
       ...(metrics ? { onMetrics: httpMetricsHook(metrics) } : {}),
     });
   const compactSets = Object.values(config.openapiSets ?? {}).filter((set) => set.compact);
@@ -143,6 +155,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
         series: metrics?.tool(tool.name, tool.upstream),
         reserved: reservedRequestNames(config.upstreams[tool.upstream]),
         gate: gates.get(tool.upstream),
+        tracer,
       });
     };
     compiled = config.tools.map(compile);
@@ -153,12 +166,15 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       cache,
       publisher: {
         async publish(e) {
-          for (const uri of e.uris)
-            await changes.publish({ uri, event: e.eventType, source: 'webhook', at: e.receivedAt });
+          for (const uri of e.uris) {
+            const change = { uri, event: e.eventType, source: 'webhook', at: e.receivedAt };
+            await changes.publish(tracer ? withTraceparent(change) : change);
+          }
         },
       },
       logger,
       clock,
+      tracer,
     });
   } catch (err) {
     // Nothing may stay open when the config is refused: close what was built for it.
@@ -166,6 +182,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     void built?.close();
     if (!deps.changes) void changes.close();
     if (ownMetrics) metrics?.close();
+    void tracing.close();
     throw err;
   }
 
@@ -208,7 +225,10 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
         }
       }
     };
-  const handlers = compiled.map((tool) => ({ tool, handler: track(tool) }));
+  const handlers = compiled.map((tool) => ({
+    tool,
+    handler: tracer ? tracedHandler(tracer, tool.name, track(tool)) : track(tool),
+  }));
   const byName = new Map(handlers.map(({ tool, handler }) => [tool.name, handler]));
   const resources = createResourceLayer(config, {
     changes,
@@ -220,6 +240,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     runTool: (toolName, args, ctx) => (byName.get(toolName) as ReturnType<typeof track>)(args, ctx),
   });
   if (observers.webhooks) resources.health.set('webhooks', () => observers.webhookCounts());
+  const untraceChanges = tracer ? traceChanges(changes, tracer) : undefined;
 
   const registerTools = (server: McpServer) => {
     for (const { tool, handler } of handlers) server.registerTool(tool.name, tool.config, handler as never);
@@ -278,6 +299,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
             logger.warn({ err: errorForLog(err) }, 'error while closing the webhook receiver'),
           );
         observers.untrack();
+        untraceChanges?.();
         const results = await Promise.allSettled([
           ...[...clients.values()].map((c) => c.close()),
           cache ? cache.close() : Promise.resolve(),
@@ -287,6 +309,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
           if (r.status === 'rejected')
             logger.warn({ err: errorForLog(r.reason) }, 'error while closing the gateway');
         if (ownMetrics) metrics?.close();
+        await tracing.close();
       })();
       return closed;
     },

@@ -1,4 +1,4 @@
-import { isKeyValueChar } from '../core/index.js';
+import { isKeyValueChar, isPrincipalHole } from '../core/index.js';
 
 /**
  * A cache key must identify the upstream request completely and unambiguously, and no two tools may
@@ -57,6 +57,8 @@ export interface CacheKeyTool {
   input?: { properties?: Record<string, unknown> } | Record<string, unknown> | undefined;
   cache?: { key?: unknown } | undefined;
   allowUnlistedArguments?: unknown;
+  path?: unknown;
+  fixed?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** The key template a tool's entries use: its `cache.key`, or `<name>:{…all arguments…}`. */
@@ -78,7 +80,16 @@ export function cacheKeyProblems(tool: CacheKeyTool): string[] {
   const properties = (tool.input as { properties?: unknown } | undefined)?.properties;
   const names = properties !== null && typeof properties === 'object' ? Object.keys(properties) : [];
   const whole = new Set([...key.matchAll(/\{([^{}]+)\}/g)].map((m) => m[1]!.trim()));
-  const missing = names.filter((n) => !whole.has(n));
+  // A path that reads the caller's principal gives each caller their own answer: the key must say whose.
+  const fromCaller =
+    typeof tool.path === 'string'
+      ? [...tool.path.matchAll(/\{([^{}]+)\}/g)].map((m) => m[1]!.trim()).filter(isPrincipalHole)
+      : [];
+  // A fixed value read from the caller (`fixed: { tenant: "{auth.claims.tenant}" }`) varies per caller too.
+  const fixedFromCaller = Object.entries(tool.fixed ?? {})
+    .filter(([, v]) => typeof v === 'string' && /\{\s*auth\./.test(v))
+    .map(([n]) => n);
+  const missing = [...new Set([...names, ...fixedFromCaller]), ...fromCaller].filter((n) => !whole.has(n));
   if (missing.length === 0) return [];
   const list = missing.map((n) => `{${n}}`).join(', ');
   return [

@@ -1,11 +1,13 @@
 import { type CacheKeyTool, cacheKeyCollisions, cacheKeyProblems } from './cache-keys.js';
+import { upstreamAuthProblems } from './auth-check.js';
 import { didYouMean } from './did-you-mean.js';
+import { crossCheckIdentity } from './identity-check.js';
 import { crossCheckEvents } from './events-schema.js';
 import type { ConfigPath } from './interpolate.js';
 import { reservedArgumentProblem, reservedRequestNames } from './request-safety.js';
 import { checkTemplateShape, checkTemplateTarget, type TemplateTarget } from './resource-targets.js';
 import { defaultLocation, templateNames } from './schema.js';
-import { isObject } from '../core/index.js';
+import { isObject, isPrincipalHole, principalHoleProblem } from '../core/index.js';
 
 export interface CrossCheckProblem {
   path: ConfigPath;
@@ -24,6 +26,7 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
   if (!isObject(data)) return problems;
   const upstreams = isObject(data.upstreams) ? data.upstreams : {};
   const upstreamNames = Object.keys(upstreams);
+  problems.push(...crossCheckIdentity(data));
 
   const cache = isObject(data.cache) ? data.cache : {};
   const redis = isObject(cache.redis) ? cache.redis : undefined;
@@ -38,6 +41,7 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
       message: 'give url (redis://host:port) or cluster (a list of seed URLs), or remove cache.redis',
     });
   for (const [name, upstream] of Object.entries(upstreams)) {
+    if (isObject(upstream)) problems.push(...upstreamAuthProblems(name, upstream.auth));
     if (isObject(upstream) && isObject(upstream.breaker)) {
       const b = upstream.breaker;
       if ((b.shared === true || b.shared === 'true') && !redis)
@@ -97,7 +101,11 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
 
     const method = typeof tool.method === 'string' ? tool.method.toUpperCase() : 'GET';
     const path = typeof tool.path === 'string' ? tool.path : undefined;
-    const pathHoles = path ? templateNames(path) : [];
+    const pathHoles = path ? templateNames(path).filter((h) => !isPrincipalHole(h.trim())) : [];
+    for (const hole of path ? templateNames(path) : []) {
+      const problem = isPrincipalHole(hole.trim()) ? principalHoleProblem(hole.trim()) : undefined;
+      if (problem) problems.push({ path: at('path'), message: problem });
+    }
     for (const hole of pathHoles) {
       if (!has(hole))
         problems.push({
@@ -147,7 +155,10 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
     const checkTemplate = (template: unknown, where: ConfigPath) => {
       if (typeof template !== 'string') return;
       for (const hole of templateNames(template)) {
-        if (!has(hole))
+        if (isPrincipalHole(hole.trim())) {
+          const problem = principalHoleProblem(hole.trim());
+          if (problem) problems.push({ path: where, message: problem });
+        } else if (!has(hole))
           problems.push({ path: where, message: `{${hole}} is not an input property of this tool` });
       }
     };

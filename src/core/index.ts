@@ -23,3 +23,16 @@ export {
 export { type RefusalAnswer, refuseUpload, DRAIN_BYTES } from './refuse-upload.js';
 export { encodeKeyPart, isKeyValueChar, KEY_MISSING, KEY_NULL, KEY_JSON } from './key-part.js';
 export { type LogSummaryOptions, type SummarizingLogger, summarizingLogger } from './log-summary.js';
+export {
+  type Principal,
+  type PrincipalKind,
+  ANONYMOUS,
+  OPERATOR,
+  bearerPrincipal,
+  samePrincipal,
+  PRINCIPAL_TEMPLATE_FIELDS,
+  isPrincipalHole,
+  principalHoleProblem,
+  principalValue,
+  PrincipalValueMissingError,
+} from './principal.js';

@@ -7,6 +7,7 @@ import type { RefResolver } from './resolver.js';
 import { type JsonSchema, SchemaConverter, schemaTypes } from './schema-convert.js';
 import type { OpenApiOverride, OpenApiSource } from './source-schema.js';
 import { isObject } from '../../core/index.js';
+import { copyToolFeatures, documentAnnotations } from './tool-features.js';
 
 /**
  * How the arguments go on the wire beyond their location. The generated tool carries the same as
@@ -99,14 +100,12 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
   let description = [summary, details].filter((s) => s !== '').join('\n\n') || `${op.method} ${op.path}`;
   if (op.node.deprecated === true) description = `(deprecated) ${description}`;
 
+  const documented = documentAnnotations(op, notes);
+  const title = override?.title ?? documented.title ?? (summary && details ? summary : undefined);
   const tool: ToolConfig = {
     name: override?.name ?? name,
     // A title only when it adds something to the description's first line.
-    ...(override?.title !== undefined
-      ? { title: override.title }
-      : summary && details
-        ? { title: summary }
-        : {}),
+    ...(title !== undefined ? { title } : {}),
     description: override?.description ?? description,
     upstream: ctx.upstream,
     method: op.method as ToolConfig['method'],
@@ -121,6 +120,9 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
   const invalidates = invalidation(op, ctx, override);
   if (invalidates) tool.invalidates = invalidates;
   if (override?.timeout !== undefined) tool.timeout = override.timeout;
+  const annotations = { ...documented.hints, ...override?.annotations };
+  if (Object.keys(annotations).length > 0) tool.annotations = annotations;
+  if (override) copyToolFeatures(override, tool);
   checkTemplates(op, tool);
   const wire: WireHints = {
     bodyArgument,
@@ -248,7 +250,7 @@ function objectFields(
 
 const SUCCESS_ORDER = ['200', '201', '202', '203', '2XX', '2xx'];
 
-/** The object schema of the first 2xx JSON response, for MCP structured output. */
+/** The object or array schema of the first 2xx JSON response, for MCP structured output. */
 function responseSchema(
   op: RawOperation,
   resolver: RefResolver,
@@ -273,7 +275,10 @@ function responseSchema(
   const schema = converter.convert(entry.value.schema, entry.file);
   notes.push(...converter.notes);
   const types = schemaTypes(schema);
-  if (typeof schema !== 'object' || types.length !== 1 || types[0] !== 'object') return undefined;
+  if (typeof schema !== 'object' || types.length !== 1) return undefined;
+  // A list answer declares its schema as is (2026-07-28 allows any root; the SDK wraps it for 2025).
+  if (types[0] === 'array') return converter.withDefs(schema) as ToolConfig['output'];
+  if (types[0] !== 'object') return undefined;
   const props = schema.properties;
   const out =
     props !== null && typeof props === 'object'

@@ -90,6 +90,7 @@ export async function startGateway(
         ...(http.allowedHosts ? { allowedHosts: http.allowedHosts } : {}),
         ...(http.allowedOrigins ? { allowedOrigins: http.allowedOrigins } : {}),
         ...(http.authTokens ? { authTokens: http.authTokens } : {}),
+        ...(http.auth ? { auth: http.auth } : {}),
         ...(http.maxBodyBytes !== undefined ? { maxBodyBytes: http.maxBodyBytes } : {}),
         stateless: http.stateless ?? false,
         ...limitsOf(http),

@@ -1,5 +1,5 @@
 import type { CallToolResult, ServerContext, StandardSchemaWithJSON } from '@modelcontextprotocol/server';
-import { annotationsForMethod, type ToolAnnotationHints } from './method-annotations.js';
+import { toolAnnotations, type ToolAnnotationHints } from './method-annotations.js';
 import { fromJsonSchema } from '@modelcontextprotocol/server';
 import { cacheKeyProblems, type ReservedRequestNames } from '../../config/index.js';
 import {
@@ -9,6 +9,8 @@ import {
   isAbortError,
   type Logger,
   errorForLog,
+  OPERATOR,
+  type Principal,
 } from '../../core/index.js';
 import { type HttpClient, type HttpResponse, InvalidJsonError } from '../../http/index.js';
 import { type ToolSeries, toolOutcomeOf, toolOutcomeOfLookup } from '../../metrics/index.js';
@@ -25,6 +27,12 @@ import type { InFlightGate } from './in-flight-gate.js';
 import { isRedirect, redirectError } from './upstream-redirect.js';
 import { ATTR, addActiveEvent, EVENT, type Tracer } from '../../telemetry/index.js';
 import { tracedLookup } from './traced-lookup.js';
+import type { Authorization, CallerCredential, UpstreamCredential } from '../../credentials/index.js';
+import { scrubToken, sendAuthorized } from './upstream-auth.js';
+import { FixedArguments, publishedInput } from './fixed-arguments.js';
+import { principalOf } from '../transport/auth-info.js';
+import { callerCredential } from './caller-credential.js';
+import { PrincipalPath } from './principal-template.js';
 
 const EMPTY_OBJECT_SCHEMA = { type: 'object', properties: {} } as const;
 
@@ -44,6 +52,10 @@ export interface ToolRuntime {
   gate?: InFlightGate | undefined;
   /** Traces: the cache lookup in a span of its own (the call's span is the gateway's). */
   tracer?: Tracer | undefined;
+  /** The upstream's token (OAuth grant, exchange, forward), sent as `Authorization` per call. */
+  credential?: UpstreamCredential | undefined;
+  /** Who a call without a transport identity (stdio, in-process) runs as. Default `OPERATOR`. */
+  operator?: Principal | undefined;
 }
 
 /** A configured tool, compiled once: schemas, templates and the argument mapping are reused per call. */
@@ -131,17 +143,29 @@ function scrubbedError(result: CallToolResult, client: HttpClient): CallToolResu
 }
 
 export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
+  for (const key of ['shape', 'pagination', 'confirm'] as const)
+    if (tool[key] !== undefined)
+      throw new ConfigError(`tools.${tool.name}.${key} is not supported by this version of the gateway yet`);
   const input = strictInput(tool);
-  for (const name of pathParamNames(tool.path)) {
-    const props = (input as { properties?: Record<string, unknown> }).properties ?? {};
-    if (!(name in props))
+  const props = (input as { properties?: Record<string, unknown> }).properties ?? {};
+  // `{auth.…}` holes of the path are filled from the caller's principal, as path parameters of their own.
+  const callerPath = new PrincipalPath(tool.path, `tools.${tool.name}.path`);
+  for (const name of callerPath.paramNames)
+    if (name in props)
+      throw new ConfigError(
+        `tools.${tool.name}: the input property "${name}" is reserved for the caller's identity in the path; rename it`,
+      );
+  const fixed = new FixedArguments(tool.fixed, tool.name);
+  for (const name of pathParamNames(callerPath.path)) {
+    if (callerPath.paramNames.includes(name)) continue;
+    if (!(name in props) && !fixed.names.includes(name))
       throw new ConfigError(
         `tools.${tool.name}.path uses {${name}} but the input schema has no property "${name}"`,
       );
   }
   let mapping: RequestMapping;
   try {
-    mapping = buildRequestMapping(tool.method, tool.path, input, tool.params, tool.wire, rt.reserved);
+    mapping = buildRequestMapping(tool.method, callerPath.path, input, tool.params, tool.wire, rt.reserved);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     throw new ConfigError(`tools.${tool.name}: ${err.message}`);
@@ -151,7 +175,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
   const inputValidator = series
     ? countingValidator(rt.validator, () => series.record('invalid_input', 0))
     : rt.validator;
-  const inputSchema = fromJsonSchema(input as never, inputValidator);
+  const shown = publishedInput(input, fixed.names, tool.argumentDescriptions, tool.name);
+  const inputSchema = fromJsonSchema(shown as never, inputValidator);
   const outputSchema = tool.output ? fromJsonSchema(tool.output as never, rt.validator) : undefined;
   const cachePolicy = tool.cache;
   for (const problem of cachePolicy ? cacheKeyProblems(tool) : [])
@@ -173,23 +198,42 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     return clean;
   };
 
-  const callUpstream = (args: Record<string, unknown>, signal: AbortSignal): Promise<unknown> =>
-    rt.gate ? rt.gate.run(tool.name, (s) => requestUpstream(args, s), signal) : requestUpstream(args, signal);
+  const credential = rt.credential;
+  const operator = rt.operator ?? OPERATOR;
+  const callUpstream = (
+    args: Record<string, unknown>,
+    who: Principal,
+    signal: AbortSignal,
+    caller?: CallerCredential,
+  ): Promise<unknown> => {
+    const run = credential
+      ? (s: AbortSignal) =>
+          sendAuthorized(credential, caller, s, (auth) => requestUpstream(args, who, s, auth))
+      : (s: AbortSignal) => requestUpstream(args, who, s);
+    return rt.gate ? rt.gate.run(tool.name, run, signal) : run(signal);
+  };
 
-  const requestUpstream = async (args: Record<string, unknown>, signal: AbortSignal): Promise<unknown> => {
+  const requestUpstream = async (
+    args: Record<string, unknown>,
+    who: Principal,
+    signal: AbortSignal,
+    auth?: Authorization,
+  ): Promise<unknown> => {
     const mapped = mapArguments(mapping, args);
+    const headers = auth ? { ...mapped.headers, [auth.header]: auth.value } : mapped.headers;
     const res = await rt.client.request({
       method: mapping.method,
       path: mapping.path,
-      params: mapped.params,
+      // Filled after the arguments: an unlisted argument cannot stand in for the caller's identity.
+      params: callerPath.empty ? mapped.params : callerPath.fill(mapped.params, who),
       query: mapped.query,
       ...(mapping.form
         ? {
-            headers: { ...mapped.headers, 'content-type': 'application/x-www-form-urlencoded' },
+            headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
             ...(mapped.json !== undefined ? { body: formBody(mapped.json) } : {}),
           }
         : {
-            headers: mapped.headers,
+            headers,
             // A whole-body argument is the body itself; config checks keep it from sharing the body with fields.
             json: mapped.wholeBody ? mapped.wholeBody.value : mapped.json,
           }),
@@ -201,18 +245,18 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     if (isRedirect(res.status)) {
       // A change may have been applied before the redirect (POST then 303): clear what it names anyway.
       if (mapping.method !== 'GET' && mapping.method !== 'HEAD')
-        await invalidate(args).catch((err: unknown) =>
+        await invalidate(args, who).catch((err: unknown) =>
           log.warn({ err: errorForLog(err) }, 'cache invalidation after a redirected call failed'),
         );
       throw redirectError(res);
     }
-    return parseBody(res, scrubAnswer);
+    return parseBody(res, auth ? (text) => scrubAnswer(scrubToken(text, auth)) : scrubAnswer);
   };
 
-  const invalidate = async (args: Record<string, unknown>): Promise<void> => {
+  const invalidate = async (args: Record<string, unknown>, who: Principal): Promise<void> => {
     if (!rt.cache || (invalidateTags.length === 0 && invalidateKeys.length === 0)) return;
-    const tags = invalidateTags.map((t) => t.render(args));
-    const keys = invalidateKeys.map((t) => t.render(args));
+    const tags = invalidateTags.map((t) => t.render(args, who));
+    const keys = invalidateKeys.map((t) => t.render(args, who));
     if (rt.tracer)
       addActiveEvent(EVENT.invalidate, { [ATTR.cacheTags]: tags, 'conduit.cache.keys': keys.length });
     await Promise.all([
@@ -228,17 +272,23 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
   ): Promise<CallToolResult> => {
     const stop = startProgress(ctx, label, rt.progressIntervalMs, rt.clock, rt.logger);
     const started = series ? performance.now() : 0;
+    const who = principalOf(ctx, operator);
+    const caller = credential?.perCaller ? callerCredential(who, ctx) : undefined;
     try {
+      // Fixed parameters are added after validation: the model never sees or sets them.
+      if (!fixed.empty) args = fixed.apply(args, who);
       let result: CallToolResult;
       if (cachePolicy && rt.cache) {
-        const key = keyTemplate ? keyTemplate.render(args) : defaultCacheKey(tool.name, args);
+        const key = keyTemplate
+          ? keyTemplate.render(args, who)
+          : defaultCacheKey(tool.name, args) + callerKeyPart(who);
         const options: GetOrSetOptions = { ttlMs: cachePolicy.ttl };
         if (cachePolicy.staleWhileRevalidate !== undefined)
           options.staleWhileRevalidateMs = cachePolicy.staleWhileRevalidate;
         if (cachePolicy.staleIfError !== undefined) options.staleIfErrorMs = cachePolicy.staleIfError;
-        if (tagTemplates.length > 0) options.tags = tagTemplates.map((t) => t.render(args));
+        if (tagTemplates.length > 0) options.tags = tagTemplates.map((t) => t.render(args, who));
         if (tool.timeout !== undefined) options.timeoutMs = tool.timeout;
-        const factory = () => callUpstream(args, signal);
+        const factory = () => callUpstream(args, who, signal, caller);
         const hit = rt.tracer
           ? await tracedLookup(rt.tracer, sharedFetch, rt.cache, key, factory, options, signal)
           : await sharedFetch(rt.cache, key, factory, options, signal);
@@ -248,11 +298,14 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
             : successResult(hit.value, { source: 'cache', layer: hit.source, stale: hit.stale });
         series?.record(toolOutcomeOfLookup(hit), performance.now() - started);
       } else {
-        result = successResult(await callUpstream(args, signal), { source: 'upstream', stale: false });
+        result = successResult(await callUpstream(args, who, signal, caller), {
+          source: 'upstream',
+          stale: false,
+        });
         series?.record('ok', performance.now() - started);
       }
       try {
-        await invalidate(args);
+        await invalidate(args, who);
       } catch (err) {
         // The upstream change happened; a failed invalidation must not turn it into an error.
         log.warn({ err: errorForLog(err) }, 'cache invalidation after a successful call failed');
@@ -270,7 +323,15 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     }
   };
 
-  const config: CompiledTool['config'] = { inputSchema, annotations: annotationsForMethod(tool.method) };
+  /** The default key's part naming the caller, for a path that reads the caller's identity. */
+  function callerKeyPart(who: Principal): string {
+    return callerPath.empty ? '' : `:${callerPath.keyPart(who)}`;
+  }
+
+  const config: CompiledTool['config'] = {
+    inputSchema,
+    annotations: toolAnnotations(tool.method, tool.annotations),
+  };
   if (tool.title !== undefined) config.title = tool.title;
   if (tool.description !== undefined) config.description = tool.description;
   if (outputSchema) config.outputSchema = outputSchema;

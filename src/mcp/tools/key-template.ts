@@ -1,4 +1,13 @@
-import { encodeKeyPart, KEY_JSON, KEY_MISSING, KEY_NULL } from '../../core/index.js';
+import {
+  ANONYMOUS,
+  encodeKeyPart,
+  isPrincipalHole,
+  KEY_JSON,
+  KEY_MISSING,
+  KEY_NULL,
+  type Principal,
+  principalValue,
+} from '../../core/index.js';
 
 /**
  * `assignment:{id}` style templates for cache keys and invalidation tags, compiled once per tool.
@@ -6,17 +15,23 @@ import { encodeKeyPart, KEY_JSON, KEY_MISSING, KEY_NULL } from '../../core/index
  * the template's separators; a missing value renders `%-`, null `%~`, an object or array `%J` and its
  * canonical JSON, so none of them equals a string's rendering. Keys, tags and invalidation templates
  * all render through here (and webhook templates through the same encoding), so they keep matching.
+ * `{auth.sub}`, `{auth.claims.tenant}` read the caller's principal instead of the arguments.
  */
 export class KeyTemplate {
   private readonly literals: string[] = [];
   private readonly paths: string[][] = [];
+  /** Per hole: true when it reads the principal (its path then starts after `auth.`). */
+  private readonly fromPrincipal: boolean[] = [];
 
   constructor(readonly source: string) {
     const re = /\{([^{}]+)\}/g;
     let last = 0;
     for (let m = re.exec(source); m !== null; m = re.exec(source)) {
       this.literals.push(source.slice(last, m.index));
-      this.paths.push(m[1]!.trim().split('.'));
+      const hole = m[1]!.trim();
+      const principal = isPrincipalHole(hole);
+      this.fromPrincipal.push(principal);
+      this.paths.push(hole.split('.').slice(principal ? 1 : 0));
       last = m.index + m[0].length;
     }
     this.literals.push(source.slice(last));
@@ -24,13 +39,20 @@ export class KeyTemplate {
 
   /** Names of the top-level arguments the template reads. */
   get fields(): string[] {
-    return this.paths.map((p) => p[0]!);
+    return this.paths.filter((_, i) => !this.fromPrincipal[i]).map((p) => p[0]!);
   }
 
-  render(args: Readonly<Record<string, unknown>>): string {
+  /** True when some hole reads the caller's principal. */
+  get readsPrincipal(): boolean {
+    return this.fromPrincipal.includes(true);
+  }
+
+  render(args: Readonly<Record<string, unknown>>, principal: Principal = ANONYMOUS): string {
     let out = this.literals[0]!;
     for (let i = 0; i < this.paths.length; i++) {
-      out += renderKeyValue(lookup(args, this.paths[i]!)) + this.literals[i + 1]!;
+      const path = this.paths[i]!;
+      const value = this.fromPrincipal[i] ? principalValue(principal, path) : lookup(args, path);
+      out += renderKeyValue(value) + this.literals[i + 1]!;
     }
     return out;
   }

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../core/index.js';
+import type { StaticTokenConfig } from '../../config/index.js';
 import { metricsHandler } from '../../metrics/index.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { RequestGuard } from './http-guards.js';
@@ -14,7 +15,7 @@ export interface SideRoutesOptions {
   /** Bearer token scrapers must send; wins over `clientTokens`. */
   metricsToken?: string;
   /** Without `metricsToken`: the MCP client tokens, any of which opens `/metrics`; none = open. */
-  clientTokens?: string[];
+  clientTokens?: readonly StaticTokenConfig[];
   /** Host names `/metrics` may be reached under besides loopback (DNS-rebinding guard). */
   allowedHosts?: string[];
   /** The address the listener binds. */

@@ -1,0 +1,100 @@
+import { type Clock, ConfigError, type Logger } from '../../core/index.js';
+import { type GatewayConfig, reservedRequestNames, type ToolConfig } from '../../config/index.js';
+import type { HttpClient } from '../../http/index.js';
+import type { GatewayMetrics } from '../../metrics/index.js';
+import type { UpstreamCredential } from '../../credentials/index.js';
+import type { GatewayCache } from '../tools/cache-port.js';
+import { type CompiledTool, compileTool } from '../tools/configured-tool.js';
+import { InFlightGate, inFlightLimits } from '../tools/in-flight-gate.js';
+import type { InputValidator } from '../tools/input-validator.js';
+import { compactModeTools } from '../tools/openapi-compact.js';
+import { operatorPrincipal } from './operator-principal.js';
+import type { Tracer } from '../../telemetry/index.js';
+
+type OpenApiSet = NonNullable<GatewayConfig['openapiSets']>[string];
+
+/** The `openapi` sections served in compact mode (one search tool and one invoke tool each). */
+export function compactSetsOf(config: GatewayConfig): OpenApiSet[] {
+  return Object.values(config.openapiSets ?? {}).filter((set) => set.compact);
+}
+
+/** Whether any tool (configured or behind a compact set) reads or clears the cache. */
+export function toolsNeedCache(config: GatewayConfig): boolean {
+  return (
+    config.tools.some((t) => t.cache || t.invalidates) ||
+    compactSetsOf(config).some((set) =>
+      set.catalog.operations.some((o) => o.tool.cache || o.tool.invalidates),
+    )
+  );
+}
+
+/** What compiling the tools of a config needs. */
+export interface ToolCompileDeps {
+  clients: ReadonlyMap<string, HttpClient>;
+  cache: GatewayCache | undefined;
+  validator: InputValidator;
+  clock: Clock;
+  logger: Logger;
+  progressIntervalMs: number;
+  metrics: GatewayMetrics | undefined;
+  /** Token grants and forwarding by upstream name: sent as `Authorization` per call. */
+  credentials?: ReadonlyMap<string, UpstreamCredential> | undefined;
+  /** Traces: each tool's cache lookup in a span of its own. */
+  tracer?: Tracer | undefined;
+}
+
+/** Every tool of a config, compiled once: the configured tools, then each compact set's pair. */
+export function compileGatewayTools(config: GatewayConfig, deps: ToolCompileDeps): CompiledTool[] {
+  const compactSets = compactSetsOf(config);
+  const gates = inFlightGates(config, compactSets);
+  const operator = operatorPrincipal(config.server?.operator);
+  const compile = (tool: ToolConfig): CompiledTool => {
+    const client = deps.clients.get(tool.upstream);
+    if (!client) throw new ConfigError(`no HTTP client for upstream "${tool.upstream}"`);
+    return compileTool(tool, {
+      client,
+      upstreamName: tool.upstream,
+      cache: deps.cache,
+      validator: deps.validator,
+      clock: deps.clock,
+      logger: deps.logger,
+      progressIntervalMs: deps.progressIntervalMs,
+      series: deps.metrics?.tool(tool.name, tool.upstream),
+      reserved: reservedRequestNames(config.upstreams[tool.upstream]),
+      gate: gates.get(tool.upstream),
+      operator,
+      credential: deps.credentials?.get(tool.upstream),
+      tracer: deps.tracer,
+    });
+  };
+  const compiled = config.tools.map(compile);
+  for (const set of compactSets) compiled.push(...compactModeTools(set, deps.validator, compile));
+  return compiled;
+}
+
+/** One in-flight gate per upstream (`upstreams.<name>.inFlight`), sized for the tools that use it. */
+function inFlightGates(config: GatewayConfig, compactSets: readonly OpenApiSet[]): Map<string, InFlightGate> {
+  const tools = [...config.tools, ...compactSets.flatMap((set) => set.catalog.operations.map((o) => o.tool))];
+  const gates = new Map<string, InFlightGate>();
+  for (const [name, upstream] of Object.entries(config.upstreams)) {
+    const count = tools.filter((t) => t.upstream === name).length;
+    gates.set(name, new InFlightGate(inFlightLimits(upstream.inFlight), Math.max(1, count)));
+  }
+  return gates;
+}
+
+/** Operations an `openapi` section leaves out, and what was changed to serve others: one warning each. */
+export function logOpenApiNotes(config: GatewayConfig, logger: Logger): void {
+  for (const set of Object.values(config.openapiSets ?? {})) {
+    for (const err of set.leftOut ?? [])
+      logger.warn(
+        { upstream: set.upstream, operation: err.operation, code: err.code, reason: err.message },
+        'openapi operation left out',
+      );
+    for (const w of set.warnings ?? [])
+      logger.warn(
+        { upstream: set.upstream, operation: w.operation, reason: w.message },
+        'openapi operation adjusted',
+      );
+  }
+}

@@ -1,0 +1,82 @@
+import { type Clock, type Logger, noopLogger, systemClock } from '../../core/index.js';
+import type { GatewayConfig } from '../../config/index.js';
+import type { GatewayMetrics } from '../../metrics/index.js';
+import type { GatewayCache } from '../tools/cache-port.js';
+import { InputValidator } from '../tools/input-validator.js';
+import type { ChangeFeed } from '../resources/change-feed.js';
+import { changeFeedFromConfig } from '../resources/resources-layer.js';
+import { cacheFromConfig } from './cache-from-config.js';
+import { CallTracker } from './call-tracker.js';
+import { toolsNeedCache } from './compile-tools.js';
+import { createGatewayMetricsFor } from './gateway-observers.js';
+import type { GatewayDeps } from './gateway.js';
+import { type GatewayTracing, gatewayTracing } from './gateway-tracing.js';
+import { traceChanges } from '../resources/traced-changes.js';
+
+/**
+ * What the gateway keeps for its whole life, whatever config its tools come from: logger and clock,
+ * the metrics registry, the cache and the change feed (with their Redis connections), the schema
+ * validator and the tracker of running calls.
+ */
+export interface GatewayParts {
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly metrics: GatewayMetrics | undefined;
+  /** The metrics registry was made here (so `close()` closes it). */
+  readonly ownsMetrics: boolean;
+  readonly cache: GatewayCache | undefined;
+  /** The cache made here from `config.cache`, when the deps gave none. */
+  readonly builtCache: (GatewayCache & { ready(): Promise<void> }) | undefined;
+  readonly changes: ChangeFeed;
+  /** The change feed was made here. */
+  readonly ownsChanges: boolean;
+  readonly validator: InputValidator;
+  readonly progressIntervalMs: number;
+  readonly tracker: CallTracker;
+  /** The tracer (undefined when traces are off) and the exporter the gateway started, if any. */
+  readonly tracing: GatewayTracing;
+  /** Stops the notification spans of resource changes. */
+  readonly untraceChanges: (() => void) | undefined;
+}
+
+/** The metrics of the deps, else a registry of the gateway's own unless `metrics.enabled` is false. */
+function metricsOf(config: GatewayConfig, deps: GatewayDeps, logger: Logger) {
+  const owns = deps.metrics === undefined && config.metrics?.enabled !== false;
+  if (deps.metrics === false) return { metrics: undefined, owns: false };
+  return { metrics: deps.metrics ?? (owns ? createGatewayMetricsFor(config, logger) : undefined), owns };
+}
+
+/** Builds the lasting parts: what the deps do not give is made from the config. */
+export function buildGatewayParts(config: GatewayConfig, deps: GatewayDeps): GatewayParts {
+  const logger = deps.logger ?? noopLogger;
+  const clock = deps.clock ?? systemClock;
+  const { metrics, owns } = metricsOf(config, deps, logger);
+  const builtCache =
+    !deps.cache && toolsNeedCache(config) ? cacheFromConfig(config, logger, clock) : undefined;
+  const changes = deps.changes ?? changeFeedFromConfig(config, logger);
+  const tracing = gatewayTracing(config, deps.tracer, logger);
+  return {
+    logger,
+    clock,
+    metrics,
+    ownsMetrics: owns,
+    cache: deps.cache ?? builtCache,
+    builtCache,
+    changes,
+    ownsChanges: !deps.changes,
+    validator: new InputValidator(),
+    progressIntervalMs: deps.progressIntervalMs ?? 5000,
+    tracker: new CallTracker(clock),
+    tracing,
+    untraceChanges: tracing.tracer ? traceChanges(changes, tracing.tracer) : undefined,
+  };
+}
+
+/** Releases what {@link buildGatewayParts} made, when the config is refused after it. */
+export function releaseBuiltParts(parts: GatewayParts): void {
+  void parts.builtCache?.close();
+  if (parts.ownsChanges) void parts.changes.close();
+  if (parts.ownsMetrics) parts.metrics?.close();
+  parts.untraceChanges?.();
+  void parts.tracing.close();
+}

@@ -1,0 +1,145 @@
+import { errorForLog } from '../../core/index.js';
+import { configSecrets, type GatewayConfig } from '../../config/index.js';
+import type { HttpClient } from '../../http/index.js';
+import { httpMetricsHook } from '../../metrics/index.js';
+import type { EventPublisher } from '../../webhooks/index.js';
+import type { ChangeFeed } from '../resources/change-feed.js';
+import { createResourceLayer, type ResourceLayer } from '../resources/resources-layer.js';
+import type { CompiledTool } from '../tools/configured-tool.js';
+import type { ToolHandler } from './call-tracker.js';
+import { compileGatewayTools } from './compile-tools.js';
+import { buildGatewayObservers, type GatewayObservers } from './gateway-observers.js';
+import type { GatewayParts } from './gateway-parts.js';
+import { createUpstreamClients } from './upstream-clients.js';
+import { createUpstreamCredentials, type UpstreamCredentials } from './upstream-credentials.js';
+import type { Tracer } from '../../telemetry/index.js';
+import { tracedHandler } from './traced-handler.js';
+import { withTraceparent } from '../resources/traced-changes.js';
+
+/** A compiled tool and the tracked handler the SDK calls for it. */
+export interface ServedTool {
+  readonly tool: CompiledTool;
+  readonly handler: ToolHandler;
+}
+
+/**
+ * Everything the gateway builds from one config: upstream clients, tools, resources and the
+ * observers (metrics tracking, webhook receiver). Built whole, so it can be replaced whole.
+ */
+export interface GatewayRuntime {
+  readonly config: GatewayConfig;
+  readonly clients: ReadonlyMap<string, HttpClient>;
+  /** The clients were made here (the runtime closes them), not given by the deps. */
+  readonly ownsClients: boolean;
+  readonly tools: readonly ServedTool[];
+  readonly resources: ResourceLayer;
+  readonly observers: GatewayObservers;
+  /** The upstreams' non-static credentials (token grants, forwarding); closed with the clients. */
+  readonly credentials: UpstreamCredentials;
+}
+
+/** One HTTP client per upstream of the config, recording into the gateway's metrics. */
+export function clientsFor(config: GatewayConfig, parts: GatewayParts): Map<string, HttpClient> {
+  return createUpstreamClients(config.upstreams, {
+    logger: parts.logger,
+    clock: parts.clock,
+    secretValues: configSecrets(config),
+    cache: config.cache,
+    ...(parts.metrics ? { onMetrics: httpMetricsHook(parts.metrics) } : {}),
+    tracer: parts.tracing.tracer,
+  });
+}
+
+/** Webhook events as resource changes: one per changed URI, published on the change feed. */
+function changePublisher(changes: ChangeFeed, tracer: Tracer | undefined): EventPublisher {
+  return {
+    async publish(e) {
+      for (const uri of e.uris) {
+        const change = { uri, event: e.eventType, source: 'webhook', at: e.receivedAt };
+        // Traced: the delivery's span travels with the change, to every instance that hears it.
+        await changes.publish(tracer ? withTraceparent(change) : change);
+      }
+    },
+  };
+}
+
+/** Tools, then the observers, then resources (whose templates run the tools by name). */
+export function buildGatewayRuntime(
+  config: GatewayConfig,
+  parts: GatewayParts,
+  clients: ReadonlyMap<string, HttpClient>,
+  ownsClients: boolean,
+): GatewayRuntime {
+  const { cache, changes, validator, clock, logger, tracker } = parts;
+  const credentials = createUpstreamCredentials(config.upstreams, {
+    logger,
+    clock,
+    secretValues: configSecrets(config),
+    cache: config.cache,
+    ...(parts.metrics ? { onMetrics: httpMetricsHook(parts.metrics) } : {}),
+    tracer: parts.tracing.tracer,
+  });
+  try {
+    return runtimeOf(config, parts, clients, ownsClients, credentials);
+  } catch (err) {
+    void credentials.close();
+    throw err;
+  }
+}
+
+function runtimeOf(
+  config: GatewayConfig,
+  parts: GatewayParts,
+  clients: ReadonlyMap<string, HttpClient>,
+  ownsClients: boolean,
+  credentials: UpstreamCredentials,
+): GatewayRuntime {
+  const { cache, changes, validator, clock, logger, tracker } = parts;
+  const tracer = parts.tracing.tracer;
+  const compiled = compileGatewayTools(config, {
+    clients,
+    cache,
+    validator,
+    clock,
+    logger,
+    progressIntervalMs: parts.progressIntervalMs,
+    metrics: parts.metrics,
+    credentials: credentials.byUpstream,
+    tracer,
+  });
+  const observers = buildGatewayObservers(config, {
+    metrics: parts.metrics,
+    clients,
+    cache,
+    publisher: changePublisher(changes, tracer),
+    logger,
+    clock,
+    tracer,
+  });
+  const tools = compiled.map((tool) => {
+    const handler = tracker.handlerFor(tool.execute.bind(tool));
+    return { tool, handler: tracer ? tracedHandler(tracer, tool.name, handler) : handler };
+  });
+  const byName = new Map(tools.map(({ tool, handler }) => [tool.name, handler]));
+  const resources = createResourceLayer(config, {
+    changes,
+    clients,
+    cache,
+    validator,
+    clock,
+    logger,
+    runTool: (toolName, args, ctx) => (byName.get(toolName) as ToolHandler)(args, ctx),
+  });
+  if (observers.webhooks) resources.health.set('webhooks', () => observers.webhookCounts());
+  return { config, clients, ownsClients, tools, resources, observers, credentials };
+}
+
+/** Closes the runtime's webhook receiver and stops its metrics tracking; its clients stay open. */
+export async function closeObservers(runtime: GatewayRuntime, parts: GatewayParts): Promise<void> {
+  await runtime.observers
+    .close()
+    .catch((err: unknown) =>
+      parts.logger.warn({ err: errorForLog(err) }, 'error while closing the webhook receiver'),
+    );
+  runtime.observers.untrack();
+}

@@ -44,9 +44,11 @@ export {
   type WebhookEndpointConfig,
   type WebhookActionConfig,
   type MetricsConfig,
+  type TelemetryConfig,
   type ListenerConfig,
   type OperatorConfig,
   type StaticTokenConfig,
+  type ResourceServerConfig,
   type ResourcesConfig,
   type ResourceTemplateConfig,
 } from './schema.js';
@@ -72,3 +74,9 @@ export {
 } from './request-safety.js';
 export { cacheKeyProblems, cacheKeyCollisions, type CacheKeyTool } from './cache-keys.js';
 export { configSecrets } from './secrets.js';
+export type {
+  AnswerShapeConfig,
+  FixedValueConfig,
+  ToolAnnotationsConfig,
+  ToolPaginationConfig,
+} from './tool-features-schema.js';

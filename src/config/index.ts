@@ -72,3 +72,5 @@ export {
 } from './request-safety.js';
 export { cacheKeyProblems, cacheKeyCollisions, type CacheKeyTool } from './cache-keys.js';
 export { configSecrets } from './secrets.js';
+export { configWarnings } from './warnings.js';
+export { KEY_ALIASES, type KeyAlias } from './key-aliases.js';

@@ -7,7 +7,7 @@ import { TieredCache } from './tiered-cache.js';
 import { L2, type L2Tier } from './tiers/l2.js';
 
 /**
- * Creates a tiered cache: L1 in memory (lru-cache), optional L2 in Redis with a pub/sub bus that
+ * Creates a tiered cache: L1 in memory (an LRU over typed-array slots), optional L2 in Redis with a pub/sub bus that
  * evicts peers' L1 copies. With no `l2` it is a plain in-process cache.
  */
 export function createCache(options: CacheOptions = {}): TieredCache {

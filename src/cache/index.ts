@@ -1,5 +1,5 @@
 /**
- * `conduit-mcp/cache` — a tiered cache for API responses: L1 in memory (lru-cache, bounded by entries and
+ * `conduit-mcp/cache` — a tiered cache for API responses: L1 in memory (an LRU over typed-array slots, bounded by entries and
  * bytes), L2 in Redis (versioned JSON envelope), cross-instance L1 invalidation over pub/sub,
  * single-flight and an optional distributed lock against stampedes, stale-while-revalidate,
  * stale-if-error, O(1) tag invalidation, glob invalidation, and a circuit breaker around Redis so a

@@ -63,13 +63,17 @@ export class TieredCache {
     const { stack } = this;
     if (stack.closed) return Promise.reject(new CacheClosedError());
     const now = stack.settings.clock.now();
-    const e = stack.l1.get(key, now);
-    if (e !== undefined && now < e.softExpiresAt && (e.tags === undefined || stack.tags.check(e.tags, now))) {
-      this.signals.counters.l1Hits++;
-      if (this.signals.emitter.hasHit) this.signals.emitter.emit('hit', { key, tier: 'l1', stale: false });
-      return e.negative ? RESOLVED_UNDEFINED : Promise.resolve(e.value as T);
+    const l1 = stack.l1;
+    const i = l1.find(key, now);
+    if (i >= 0 && now < l1.softAt(i)) {
+      const tags = l1.tagsAt(i);
+      if (tags === undefined || stack.tags.check(tags, now)) {
+        this.signals.counters.l1Hits++;
+        if (this.signals.emitter.hasHit) this.signals.emitter.emit('hit', { key, tier: 'l1', stale: false });
+        return l1.isNegative(i) ? RESOLVED_UNDEFINED : Promise.resolve(l1.valueAt(i) as T);
+      }
+      return this.getTagged<T>(key, l1.entryAt(i), now);
     }
-    if (e !== undefined && now < e.softExpiresAt && e.tags) return this.getTagged<T>(key, e, now);
     return this.getFromL2<T>(key, now);
   }
 
@@ -168,12 +172,17 @@ export class TieredCache {
     if (stack.closed) return Promise.reject(new CacheClosedError());
     // Hot path: a fresh L1 hit allocates only the promise the async API needs.
     const now = stack.settings.clock.now();
-    const e = stack.l1.get(key, now);
-    if (e !== undefined && now < e.softExpiresAt && (e.tags === undefined || stack.tags.check(e.tags, now))) {
-      this.signals.counters.l1Hits++;
-      if (this.signals.emitter.hasHit) this.signals.emitter.emit('hit', { key, tier: 'l1', stale: false });
-      return e.negative ? (RESOLVED_UNDEFINED as Promise<T>) : Promise.resolve(e.value as T);
+    const l1 = stack.l1;
+    const i = l1.find(key, now);
+    if (i >= 0 && now < l1.softAt(i)) {
+      const tags = l1.tagsAt(i);
+      if (tags === undefined || stack.tags.check(tags, now)) {
+        this.signals.counters.l1Hits++;
+        if (this.signals.emitter.hasHit) this.signals.emitter.emit('hit', { key, tier: 'l1', stale: false });
+        return l1.isNegative(i) ? (RESOLVED_UNDEFINED as Promise<T>) : Promise.resolve(l1.valueAt(i) as T);
+      }
     }
+    const e = i >= 0 ? l1.entryAt(i) : undefined;
     return this.getSet.resolve(key, factory, options, e, now).then(resultValue) as Promise<T>;
   }
 

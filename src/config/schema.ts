@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { OpenApiToolSet } from './openapi/openapi-tools.js';
 import { CONDUIT_VERSION } from './package-version.js';
 import { openapiSourceSchema } from './openapi/source-schema.js';
+import { toolFeatureShape } from './tool-features-schema.js';
 import { listenerLimitFields, listenerSchema, metricsSchema, webhooksSchema } from './events-schema.js';
 import { strictObject } from './strict-object.js';
 import { fixedPrincipalSchema, staticTokenSchema } from './identity-schema.js';
@@ -316,6 +317,7 @@ const toolBaseSchema = strictObject({
    * an unlisted argument is refused with a tool error, and `additionalProperties` must not open the input.
    */
   allowUnlistedArguments: flag().default(false),
+  ...toolFeatureShape,
 });
 
 /** `{name}` holes of a path or key template. */
@@ -342,7 +344,8 @@ export const toolSchema = toolBaseSchema.transform((tool) => {
   };
   const params: Record<string, z.infer<typeof paramLocationSchema>> = {};
   const wire: ToolWireConfig = { commaSeparatedQuery: [], jsonEncoded: [] };
-  for (const property of Object.keys(input.properties)) {
+  // A fixed parameter need not be an input property: it is sent, but never shown to the model.
+  for (const property of new Set([...Object.keys(input.properties), ...Object.keys(tool.fixed ?? {})])) {
     const given = tool.params[property];
     const spec = typeof given === 'string' ? { in: given } : given;
     params[property] = spec?.in ?? defaultLocation(property, tool.method, tool.path);

@@ -257,23 +257,17 @@ export class GetSetHandler {
     // time the error says the call may succeed again (an open breaker's next probe, a Retry-After):
     // a fixed latch kept serving stale after the dependency had recovered.
     const failUntil = now + latchMs(err, settings.throttleMs);
-    if (stale instanceof L1Entry) stale.failUntil = failUntil;
     const sie = options?.staleIfErrorMs ?? settings.sieMs;
     if (stale && now - stale.softExpiresAt < sie && now < stale.hardExpiresAt) {
       // A stale copy read before an invalidation that overtook this fill is served, not kept.
-      if (stack.fillClean(fill)) {
-        const l1e = stale instanceof L1Entry ? stale : stack.backfill(key, stale, now);
-        if (l1e) {
-          l1e.failUntil = failUntil;
-          // Make sure the throttled entry is the one L1 holds.
-          if (stack.l1.peek(key, now) !== l1e) stack.l1.set(key, l1e);
-        }
-      }
+      stack.throttleStale(key, stale, failUntil, now, stack.fillClean(fill));
       signals.counters.staleServed++;
       if (signals.emitter.has('stale')) signals.emitter.emit('stale', { key, reason: 'error' });
       signals.logger.debug({ key, err: errorCode(err) }, 'cache: factory failed; serving stale value');
       return { value: stale.value, source: staleSource, stale: true };
     }
+    // Past its window the stale entry is not served, but L1 still throttles its failing refresh.
+    if (stale instanceof L1Entry) stack.throttleStale(key, stale, failUntil, now, false);
     throw err;
   }
 

@@ -111,26 +111,32 @@ export class CacheStack {
     return r;
   }
 
-  /** Copies an entry into L1; undefined when its L1 lifetime is already over or it cannot be sized. */
-  backfill(key: string, e: StoredEntry, now: number, l1TtlMs = this.settings.l1TtlMs): L1Entry | undefined {
-    // An L1 copy never outlives the L2 entry: its end is min(L1 TTL, L2 hard expiry).
-    const l1Exp = l1TtlMs === undefined ? e.hardExpiresAt : Math.min(now + l1TtlMs, e.hardExpiresAt);
-    if (l1Exp <= now) return undefined;
-    const entry = new L1Entry(
-      e.value,
-      e.negative,
-      e.created,
-      e.softExpiresAt,
-      e.hardExpiresAt,
-      e.tags,
-      l1Exp,
-    );
+  /** Copies an entry into L1; false when its L1 lifetime is already over or it cannot be sized. */
+  backfill(key: string, e: StoredEntry, now: number, l1TtlMs = this.settings.l1TtlMs): boolean {
     try {
-      this.l1.set(key, entry);
+      return this.storeL1(key, e, now, l1TtlMs);
     } catch {
-      return undefined; // not plain data: served, not kept
+      return false; // not plain data: served, not kept
     }
-    return entry;
+  }
+
+  /**
+   * The stale-if-error throttle on `stale` (the entry a failed refresh served): set on the entry L1
+   * holds when it is still that one, else on a copy of it stored in L1 when `store` (the fill was
+   * not overtaken by an invalidation).
+   */
+  throttleStale(key: string, stale: StoredEntry, failUntil: number, now: number, store: boolean): void {
+    if (stale instanceof L1Entry) stale.failUntil = failUntil;
+    if (this.l1.markFailing(key, stale, failUntil) || !store) return;
+    try {
+      if (stale instanceof L1Entry) {
+        this.l1.set(key, stale);
+      } else if (this.storeL1(key, stale, now)) {
+        this.l1.markFailing(key, stale, failUntil);
+      }
+    } catch {
+      // not plain data: served, not kept
+    }
   }
 
   // ---- fills --------------------------------------------------------------------------------------
@@ -229,9 +235,13 @@ export class CacheStack {
     if (this.l2 || (tagNames && tagNames.length > 0))
       return this.writeAsync(key, value, negative, options, ttl);
     try {
+      // `entry` without its objects: this is the L1-only set path.
       const now = s.clock.now();
-      const { entry } = this.entry(key, value, negative, options, undefined, now);
-      this.storeL1(key, entry, now, options?.l1TtlMs);
+      const soft = now + this.jittered(ttl);
+      const hard = soft + this.extraMs(options);
+      const l1Ttl = options?.l1TtlMs ?? s.l1TtlMs;
+      const l1Exp = l1Ttl === undefined ? hard : Math.min(now + l1Ttl, hard);
+      if (l1Exp > now) this.l1.put(key, value, negative, soft, hard, undefined, l1Exp);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -277,13 +287,17 @@ export class CacheStack {
   }
 
   /** Like `backfill`, but a value that is not plain data is the caller's error. */
-  private storeL1(key: string, e: StoredEntry, now: number, l1TtlMs = this.settings.l1TtlMs): void {
+  private storeL1(key: string, e: StoredEntry, now: number, l1TtlMs = this.settings.l1TtlMs): boolean {
+    // An L1 copy never outlives the L2 entry: its end is min(L1 TTL, L2 hard expiry).
     const l1Exp = l1TtlMs === undefined ? e.hardExpiresAt : Math.min(now + l1TtlMs, e.hardExpiresAt);
-    if (l1Exp <= now) return;
-    this.l1.set(
-      key,
-      new L1Entry(e.value, e.negative, e.created, e.softExpiresAt, e.hardExpiresAt, e.tags, l1Exp),
-    );
+    if (l1Exp <= now) return false;
+    return this.l1.put(key, e.value, e.negative, e.softExpiresAt, e.hardExpiresAt, e.tags, l1Exp) >= 0;
+  }
+
+  /** `ttl` shortened by up to the configured jitter fraction (never below 1 ms). */
+  private jittered(ttl: number): number {
+    const j = this.settings.jitter;
+    return j > 0 ? Math.max(1, Math.round(ttl * (1 - Math.random() * j))) : ttl;
   }
 
   private extraMs(options: SetOptions | undefined): number {
@@ -304,9 +318,9 @@ export class CacheStack {
     now: number,
   ): { entry: StoredEntry; payload: string | undefined } {
     const s = this.settings;
-    let ttl = options?.ttlMs ?? s.ttlMs;
-    if (!(ttl > 0)) throw new CacheValueError(`ttlMs must be > 0; got ${ttl}`);
-    if (s.jitter > 0) ttl = Math.max(1, Math.round(ttl * (1 - Math.random() * s.jitter)));
+    const ttlMs = options?.ttlMs ?? s.ttlMs;
+    if (!(ttlMs > 0)) throw new CacheValueError(`ttlMs must be > 0; got ${ttlMs}`);
+    const ttl = this.jittered(ttlMs);
     const entry: StoredEntry = {
       value,
       negative,

@@ -75,7 +75,7 @@ function stringBytes(s: string): number {
   return 16 + (n <= 256 || WIDE.test(s) ? 2 * n : n);
 }
 
-/** What an L1 slot costs besides its value: the entry object, its key, lru-cache's bookkeeping. */
+/** What an L1 slot costs besides its value: its key, its Map entry and its column cells (counted high). */
 export function slotOverheadBytes(key: string): number {
   return 160 + stringBytes(key);
 }

@@ -7,6 +7,7 @@ import type { RefResolver } from './resolver.js';
 import { type JsonSchema, SchemaConverter, schemaTypes } from './schema-convert.js';
 import type { OpenApiOverride, OpenApiSource } from './source-schema.js';
 import { isObject } from '../../core/index.js';
+import { copyToolFeatures, documentAnnotations } from './tool-features.js';
 
 /**
  * How the arguments go on the wire beyond their location. The generated tool carries the same as
@@ -99,14 +100,12 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
   let description = [summary, details].filter((s) => s !== '').join('\n\n') || `${op.method} ${op.path}`;
   if (op.node.deprecated === true) description = `(deprecated) ${description}`;
 
+  const documented = documentAnnotations(op, notes);
+  const title = override?.title ?? documented.title ?? (summary && details ? summary : undefined);
   const tool: ToolConfig = {
     name: override?.name ?? name,
     // A title only when it adds something to the description's first line.
-    ...(override?.title !== undefined
-      ? { title: override.title }
-      : summary && details
-        ? { title: summary }
-        : {}),
+    ...(title !== undefined ? { title } : {}),
     description: override?.description ?? description,
     upstream: ctx.upstream,
     method: op.method as ToolConfig['method'],
@@ -121,6 +120,9 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
   const invalidates = invalidation(op, ctx, override);
   if (invalidates) tool.invalidates = invalidates;
   if (override?.timeout !== undefined) tool.timeout = override.timeout;
+  const annotations = { ...documented.hints, ...override?.annotations };
+  if (Object.keys(annotations).length > 0) tool.annotations = annotations;
+  if (override) copyToolFeatures(override, tool);
   checkTemplates(op, tool);
   const wire: WireHints = {
     bodyArgument,

@@ -22,6 +22,8 @@ export class SchemaConverter {
   readonly defs: Record<string, JsonSchema> = {};
   private readonly defNames = new Map<string, string>();
   private readonly inProgress: string[] = [];
+  /** The `$ref`ed schemas being converted, outermost first: the dynamic scope `$recursiveRef` reads. */
+  private readonly scope: { id: string; node: unknown }[] = [];
   private readonly active = new Set<object>();
   /** Schemas converted so far by ref id, and their cost in nodes, to share the sizeable ones. */
   private readonly converted = new Map<string, { schema: JsonSchema; cost: number }>();
@@ -84,6 +86,8 @@ export class SchemaConverter {
         { operation: this.operation },
       );
     if (typeof (node as { $ref?: unknown }).$ref === 'string') return this.ref(node, file, depth);
+    const dynamic = dynamicTarget(node as Record<string, unknown>);
+    if (dynamic !== undefined) return this.dynamicRef(node as Record<string, unknown>, dynamic, file, depth);
     if (this.active.has(node))
       throw new OpenApiError(
         'OPENAPI_DOCUMENT_INVALID',
@@ -129,18 +133,54 @@ export class SchemaConverter {
       return siblings ? { ...siblings, $ref: `#/$defs/${name}` } : { $ref: `#/$defs/${name}` };
     }
     this.inProgress.push(id);
+    this.scope.push({ id, node: resolved.value });
     let schema: JsonSchema;
     const before = this.budget;
     try {
       schema = this.walk(resolved.value, resolved.file, depth + 1);
     } finally {
       this.inProgress.pop();
+      this.scope.pop();
     }
     this.converted.set(id, { schema, cost: before - this.budget });
     const name = this.defNames.get(id);
     if (name !== undefined) this.defs[name] = schema;
     if (siblings && typeof schema === 'object') return { ...schema, ...siblings };
     return schema;
+  }
+
+  /**
+   * `$recursiveRef: "#"` (2019-09) and `$dynamicRef: "#name"` (2020-12) name a schema of the dynamic
+   * scope: the outermost `$ref`ed schema being converted that carries `$recursiveAnchor: true` (or
+   * `$dynamicAnchor: name`), else the innermost one (the schema resource the keyword is in). It is one
+   * of those in progress, so it becomes `#/$defs/<Name>` like any recursion, and inlining stays bounded.
+   * With nothing in scope (the keyword in an inline schema) it cannot be followed: `{}`, with a note.
+   */
+  private dynamicRef(
+    node: Record<string, unknown>,
+    target: { anchor: string | true },
+    file: string,
+    depth: number,
+  ): JsonSchema {
+    const { $recursiveRef: _r, $dynamicRef: _d, ...rest } = node;
+    const siblings = Object.keys(rest).length > 0 ? this.object(rest, file, depth) : undefined;
+    const anchored = this.scope.find((entry) => {
+      const n = entry.node as Record<string, unknown> | null;
+      if (n === null || typeof n !== 'object') return false;
+      return target.anchor === true ? n.$recursiveAnchor === true : n.$dynamicAnchor === target.anchor;
+    });
+    const entry = anchored ?? this.scope.at(-1);
+    if (entry === undefined) {
+      this.notes.push(
+        `a ${this.mode} schema's ${target.anchor === true ? '$recursiveRef' : '$dynamicRef'} names no schema it is in; not checked there`,
+      );
+      return {
+        ...(siblings ?? {}),
+        description: '(a recursive reference that cannot be followed; not checked)',
+      };
+    }
+    const ref = { $ref: `#/$defs/${this.defName(entry.id)}` };
+    return siblings ? { ...siblings, ...ref } : ref;
   }
 
   private defName(id: string): string {
@@ -229,6 +269,8 @@ export class SchemaConverter {
         case '$anchor':
         case '$dynamicAnchor':
         case '$dynamicRef':
+        case '$recursiveAnchor':
+        case '$recursiveRef':
         case '$defs':
         case 'definitions':
           break;
@@ -266,6 +308,15 @@ export class SchemaConverter {
     if (typeof schema !== 'object') return false;
     return this.mode === 'request' ? schema.readOnly === true : schema.writeOnly === true;
   }
+}
+
+/** What a `$recursiveRef` (`#` only) or `$dynamicRef` (`#anchor`) asks for; undefined when neither. */
+function dynamicTarget(node: Record<string, unknown>): { anchor: string | true } | undefined {
+  if (node.$recursiveRef === '#') return { anchor: true };
+  const dynamic = node.$dynamicRef;
+  if (typeof dynamic === 'string' && dynamic.startsWith('#') && !dynamic.startsWith('#/'))
+    return { anchor: dynamic.slice(1) };
+  return undefined;
 }
 
 /** The JSON types a converted schema allows, from `type` (empty when it does not say). */

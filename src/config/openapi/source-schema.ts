@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { strictObject } from '../strict-object.js';
 import { count, duration, flag, size } from '../units.js';
+import { toolFeatureShape } from '../tool-features-schema.js';
 
 const nonEmpty = (what: string) =>
   z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
@@ -66,6 +67,7 @@ const overrideSchema = strictObject({
   outputSchema: flag().optional(),
   /** Query or header parameters to leave out of the tool (e.g. one with an unsupported style). */
   ignoreParameters: z.array(nonEmpty('a parameter name')).default([]),
+  ...toolFeatureShape,
 });
 
 /**

@@ -1,5 +1,5 @@
 import type { CallToolResult, ServerContext, StandardSchemaWithJSON } from '@modelcontextprotocol/server';
-import { annotationsForMethod, type ToolAnnotationHints } from './method-annotations.js';
+import { toolAnnotations, type ToolAnnotationHints } from './method-annotations.js';
 import { fromJsonSchema } from '@modelcontextprotocol/server';
 import { cacheKeyProblems, type ReservedRequestNames } from '../../config/index.js';
 import {
@@ -133,6 +133,9 @@ function scrubbedError(result: CallToolResult, client: HttpClient): CallToolResu
 }
 
 export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
+  for (const key of ['shape', 'pagination', 'fixed', 'argumentDescriptions', 'confirm'] as const)
+    if (tool[key] !== undefined)
+      throw new ConfigError(`tools.${tool.name}.${key} is not supported by this version of the gateway yet`);
   const input = strictInput(tool);
   const props = (input as { properties?: Record<string, unknown> }).properties ?? {};
   // `{auth.…}` holes of the path are filled from the caller's principal, as path parameters of their own.
@@ -295,7 +298,10 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     return callerPath.empty ? '' : `:${callerPath.keyPart(who)}`;
   }
 
-  const config: CompiledTool['config'] = { inputSchema, annotations: annotationsForMethod(tool.method) };
+  const config: CompiledTool['config'] = {
+    inputSchema,
+    annotations: toolAnnotations(tool.method, tool.annotations),
+  };
   if (tool.title !== undefined) config.title = tool.title;
   if (tool.description !== undefined) config.description = tool.description;
   if (outputSchema) config.outputSchema = outputSchema;

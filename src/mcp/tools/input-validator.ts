@@ -1,5 +1,6 @@
 import type { JsonSchemaType, JsonSchemaValidator, jsonSchemaValidator } from '@modelcontextprotocol/server';
 import { Ajv, addFormats } from '@modelcontextprotocol/server/validators/ajv';
+import { schemaProblem } from './schema-precheck.js';
 
 interface AjvIssue {
   instancePath: string;
@@ -64,14 +65,31 @@ export class InputValidator implements jsonSchemaValidator {
     addFormats(this.ajv);
   }
 
+  /**
+   * Checks the schema now (patterns, local `$ref`s: what would fail Ajv's compile) and compiles it on the
+   * first input: compiling every tool's schema at start took most of a 1,200-tool gateway's start-up
+   * and a good part of its memory, for tools many sessions never call. Throws on a broken schema.
+   */
   getValidator<T>(schema: JsonSchemaType): JsonSchemaValidator<T> {
     // $schema would make Ajv look up a meta-schema it may not have; the dialect is ours to pick.
     const { $schema: _ignored, ...rest } = schema as Record<string, unknown>;
-    const check = this.ajv.compile(rest);
+    const problem = schemaProblem(rest);
+    if (problem) throw new Error(`invalid JSON Schema: ${problem}`);
+    let check: ReturnType<typeof this.ajv.compile> | undefined;
+    let broken: string | undefined;
     return (input: unknown) => {
       // Before Ajv: a recursive schema makes Ajv recurse as deep as the input does.
       if (nestedDeeperThan(input, MAX_ARGUMENT_DEPTH))
         return { valid: false, data: undefined, errorMessage: TOO_DEEP_MESSAGE };
+      if (check === undefined && broken === undefined) {
+        try {
+          check = this.ajv.compile(rest);
+        } catch (err) {
+          // What the pre-check does not foresee: the tool refuses every call, saying why.
+          broken = `the tool's input schema cannot be compiled: ${String((err as Error)?.message ?? err).split('\n')[0]}`;
+        }
+      }
+      if (check === undefined) return { valid: false, data: undefined, errorMessage: broken ?? '' };
       if (check(input)) return { valid: true, data: input as T, errorMessage: undefined };
       return {
         valid: false,

@@ -6,6 +6,7 @@ import { errorResult } from './error-result.js';
 import type { InputValidator } from './input-validator.js';
 import type { ToolConfig } from '../../config/index.js';
 import { successResult } from './tool-result.js';
+import { invokeAnnotations, SEARCH_ANNOTATIONS, toolAnnotations } from './method-annotations.js';
 
 /**
  * Compact mode for a large OpenAPI upstream: instead of one tool per operation (which drowns a model in
@@ -28,6 +29,7 @@ export function compactModeTools(
     config: {
       description: compact.search.description,
       inputSchema: fromJsonSchema(compact.search.input as never, validator),
+      annotations: { ...SEARCH_ANNOTATIONS },
     },
     async execute(args): Promise<CallToolResult> {
       const query = typeof args.query === 'string' ? args.query : '';
@@ -42,6 +44,9 @@ export function compactModeTools(
     config: {
       description: compact.invoke.description,
       inputSchema: fromJsonSchema(compact.invoke.input as never, validator),
+      annotations: invokeAnnotations(
+        catalog.operations.map((o) => toolAnnotations(o.tool.method, o.tool.annotations)),
+      ),
     },
     async execute(args, ctx: ServerContext, signal: AbortSignal): Promise<CallToolResult> {
       let resolved: ReturnType<typeof resolveInvocation>;

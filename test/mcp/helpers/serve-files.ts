@@ -1,0 +1,31 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../../src/config/index.js';
+import { type RunningGateway, startGateway } from '../../../src/mcp/index.js';
+
+/**
+ * Writes `files` (name → content; `conduit.yaml` is the config) to a fresh directory, loads the config
+ * as `conduit serve` does (OpenAPI sections expanded) and serves it over Streamable HTTP.
+ */
+export async function serveFiles(files: Record<string, string>): Promise<{
+  gateway: RunningGateway;
+  close(): Promise<void>;
+}> {
+  const dir = mkdtempSync(join(tmpdir(), 'conduit-tools-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  try {
+    const config = await loadConfig(join(dir, 'conduit.yaml'), { env: {} });
+    const gateway = await startGateway(config, { transport: 'http', port: 0 });
+    return {
+      gateway,
+      async close() {
+        await gateway.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}

@@ -58,6 +58,7 @@ export interface CacheKeyTool {
   cache?: { key?: unknown } | undefined;
   allowUnlistedArguments?: unknown;
   path?: unknown;
+  fixed?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** The key template a tool's entries use: its `cache.key`, or `<name>:{…all arguments…}`. */
@@ -84,7 +85,11 @@ export function cacheKeyProblems(tool: CacheKeyTool): string[] {
     typeof tool.path === 'string'
       ? [...tool.path.matchAll(/\{([^{}]+)\}/g)].map((m) => m[1]!.trim()).filter(isPrincipalHole)
       : [];
-  const missing = [...names, ...fromCaller].filter((n) => !whole.has(n));
+  // A fixed value read from the caller (`fixed: { tenant: "{auth.claims.tenant}" }`) varies per caller too.
+  const fixedFromCaller = Object.entries(tool.fixed ?? {})
+    .filter(([, v]) => typeof v === 'string' && /\{\s*auth\./.test(v))
+    .map(([n]) => n);
+  const missing = [...new Set([...names, ...fixedFromCaller]), ...fromCaller].filter((n) => !whole.has(n));
   if (missing.length === 0) return [];
   const list = missing.map((n) => `{${n}}`).join(', ');
   return [

@@ -74,3 +74,9 @@ export { cacheKeyProblems, cacheKeyCollisions, type CacheKeyTool } from './cache
 export { configSecrets } from './secrets.js';
 export { configWarnings } from './warnings.js';
 export { KEY_ALIASES, type KeyAlias } from './key-aliases.js';
+export type {
+  AnswerShapeConfig,
+  FixedValueConfig,
+  ToolAnnotationsConfig,
+  ToolPaginationConfig,
+} from './tool-features-schema.js';

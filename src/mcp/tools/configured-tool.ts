@@ -25,6 +25,7 @@ import { buildRequestMapping, mapArguments, pathParamNames, type RequestMapping 
 import { rememberText, successResult } from './tool-result.js';
 import type { InFlightGate } from './in-flight-gate.js';
 import { isRedirect, redirectError } from './upstream-redirect.js';
+import { FixedArguments, publishedInput } from './fixed-arguments.js';
 import { principalOf } from '../transport/auth-info.js';
 import { PrincipalPath } from './principal-template.js';
 
@@ -133,7 +134,7 @@ function scrubbedError(result: CallToolResult, client: HttpClient): CallToolResu
 }
 
 export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
-  for (const key of ['shape', 'pagination', 'fixed', 'argumentDescriptions', 'confirm'] as const)
+  for (const key of ['shape', 'pagination', 'confirm'] as const)
     if (tool[key] !== undefined)
       throw new ConfigError(`tools.${tool.name}.${key} is not supported by this version of the gateway yet`);
   const input = strictInput(tool);
@@ -145,9 +146,10 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
       throw new ConfigError(
         `tools.${tool.name}: the input property "${name}" is reserved for the caller's identity in the path; rename it`,
       );
+  const fixed = new FixedArguments(tool.fixed, tool.name);
   for (const name of pathParamNames(callerPath.path)) {
     if (callerPath.paramNames.includes(name)) continue;
-    if (!(name in props))
+    if (!(name in props) && !fixed.names.includes(name))
       throw new ConfigError(
         `tools.${tool.name}.path uses {${name}} but the input schema has no property "${name}"`,
       );
@@ -164,7 +166,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
   const inputValidator = series
     ? countingValidator(rt.validator, () => series.record('invalid_input', 0))
     : rt.validator;
-  const inputSchema = fromJsonSchema(input as never, inputValidator);
+  const shown = publishedInput(input, fixed.names, tool.argumentDescriptions, tool.name);
+  const inputSchema = fromJsonSchema(shown as never, inputValidator);
   const outputSchema = tool.output ? fromJsonSchema(tool.output as never, rt.validator) : undefined;
   const cachePolicy = tool.cache;
   for (const problem of cachePolicy ? cacheKeyProblems(tool) : [])
@@ -253,6 +256,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     const started = series ? performance.now() : 0;
     const who = principalOf(ctx, operator);
     try {
+      // Fixed parameters are added after validation: the model never sees or sets them.
+      if (!fixed.empty) args = fixed.apply(args, who);
       let result: CallToolResult;
       if (cachePolicy && rt.cache) {
         const key = keyTemplate

@@ -44,9 +44,11 @@ export {
   type WebhookEndpointConfig,
   type WebhookActionConfig,
   type MetricsConfig,
+  type TelemetryConfig,
   type ListenerConfig,
   type OperatorConfig,
   type StaticTokenConfig,
+  type ResourceServerConfig,
   type ResourcesConfig,
   type ResourceTemplateConfig,
 } from './schema.js';

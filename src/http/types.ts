@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
 import type { Clock, Logger } from '../core/index.js';
 import type { Output, Schema } from './json.js';
@@ -79,6 +80,11 @@ export interface HttpClientOptions extends ResilienceOptions {
   clock?: Clock;
   /** Called once per call with what an operator charts; must not throw. */
   onMetrics?: (event: HttpMetricsEvent) => void;
+  /**
+   * Traces: a CLIENT span per attempt (child of the active span), `traceparent` sent upstream, retries
+   * and breaker transitions as span events. Without one, nothing of it runs.
+   */
+  tracer?: Tracer | undefined;
 }
 
 export interface RequestOptions {

@@ -2,12 +2,14 @@ import { type Clock, ConfigError, type Logger } from '../../core/index.js';
 import { type GatewayConfig, reservedRequestNames, type ToolConfig } from '../../config/index.js';
 import type { HttpClient } from '../../http/index.js';
 import type { GatewayMetrics } from '../../metrics/index.js';
+import type { UpstreamCredential } from '../../credentials/index.js';
 import type { GatewayCache } from '../tools/cache-port.js';
 import { type CompiledTool, compileTool } from '../tools/configured-tool.js';
 import { InFlightGate, inFlightLimits } from '../tools/in-flight-gate.js';
 import type { InputValidator } from '../tools/input-validator.js';
 import { compactModeTools } from '../tools/openapi-compact.js';
 import { operatorPrincipal } from './operator-principal.js';
+import type { Tracer } from '../../telemetry/index.js';
 
 type OpenApiSet = NonNullable<GatewayConfig['openapiSets']>[string];
 
@@ -35,6 +37,10 @@ export interface ToolCompileDeps {
   logger: Logger;
   progressIntervalMs: number;
   metrics: GatewayMetrics | undefined;
+  /** Token grants and forwarding by upstream name: sent as `Authorization` per call. */
+  credentials?: ReadonlyMap<string, UpstreamCredential> | undefined;
+  /** Traces: each tool's cache lookup in a span of its own. */
+  tracer?: Tracer | undefined;
 }
 
 /** Every tool of a config, compiled once: the configured tools, then each compact set's pair. */
@@ -57,6 +63,8 @@ export function compileGatewayTools(config: GatewayConfig, deps: ToolCompileDeps
       reserved: reservedRequestNames(config.upstreams[tool.upstream]),
       gate: gates.get(tool.upstream),
       operator,
+      credential: deps.credentials?.get(tool.upstream),
+      tracer: deps.tracer,
     });
   };
   const compiled = config.tools.map(compile);

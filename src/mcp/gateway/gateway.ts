@@ -3,6 +3,7 @@ import { McpServer } from '@modelcontextprotocol/server';
 import { type Clock, type Logger, errorForLog } from '../../core/index.js';
 import { CONDUIT_VERSION, type GatewayConfig } from '../../config/index.js';
 import type { HttpClient } from '../../http/index.js';
+import type { Tracer } from '../../telemetry/index.js';
 import type { GatewayMetrics } from '../../metrics/index.js';
 import type { WebhookHandler } from '../../webhooks/index.js';
 import type { GatewayCache } from '../tools/cache-port.js';
@@ -34,6 +35,11 @@ export interface GatewayDeps {
    * disables). One given here is not closed by `close()`.
    */
   metrics?: GatewayMetrics | false;
+  /**
+   * Traces (docs/operations.md): spans are made with this tracer (its provider is the caller's, not
+   * closed by `close()`); `false` disables. Default: an OTLP exporter when `telemetry.otlp` is set.
+   */
+  tracer?: Tracer | false;
 }
 
 /**
@@ -155,6 +161,7 @@ async function closeGateway(parts: GatewayParts, runtime: GatewayRuntime): Promi
   await closeObservers(runtime, parts);
   const results = await Promise.allSettled([
     ...[...runtime.clients.values()].map((c) => c.close()),
+    runtime.credentials.close(),
     parts.cache ? parts.cache.close() : Promise.resolve(),
     parts.changes.close(),
   ]);
@@ -162,4 +169,6 @@ async function closeGateway(parts: GatewayParts, runtime: GatewayRuntime): Promi
     if (r.status === 'rejected')
       parts.logger.warn({ err: errorForLog(r.reason) }, 'error while closing the gateway');
   if (parts.ownsMetrics) parts.metrics?.close();
+  parts.untraceChanges?.();
+  await parts.tracing.close();
 }

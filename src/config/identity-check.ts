@@ -1,0 +1,51 @@
+import { isObject } from '../core/index.js';
+import type { ConfigPath } from './interpolate.js';
+
+export interface IdentityProblem {
+  path: ConfigPath;
+  message: string;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+function parsed(value: unknown): URL | undefined {
+  if (typeof value !== 'string') return undefined;
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Checks of the identity sections that span keys: the resource identifier names this endpoint, and
+ * the issuer is reached over HTTPS (plain http only on loopback, for development).
+ */
+export function crossCheckIdentity(data: Record<string, unknown>): IdentityProblem[] {
+  const problems: IdentityProblem[] = [];
+  const server = isObject(data.server) ? data.server : {};
+  const http = isObject(server.http) ? server.http : {};
+  const auth = isObject(http.auth) ? http.auth : undefined;
+  if (!auth) return problems;
+  const at = (...p: string[]): ConfigPath => ['server', 'http', 'auth', ...p];
+  const resource = parsed(auth.resource);
+  const endpoint = typeof http.path === 'string' ? http.path : '/mcp';
+  if (resource) {
+    if (resource.hash || resource.search)
+      problems.push({ path: at('resource'), message: 'a resource identifier has no query or fragment' });
+    if (resource.pathname.replace(/\/$/, '') !== endpoint.replace(/\/$/, ''))
+      problems.push({
+        path: at('resource'),
+        message: `the resource's path ${resource.pathname} is not the MCP endpoint ${endpoint} (server.http.path): clients compare the two and refuse a mismatch`,
+      });
+  }
+  for (const key of ['issuer', 'jwksUri'] as const) {
+    const url = parsed(auth[key]);
+    if (url && url.protocol === 'http:' && !LOOPBACK.has(url.hostname))
+      problems.push({
+        path: at(key),
+        message: `${url.origin} is plain http: the gateway would trust keys anyone on the path can swap; use https (http is accepted on loopback only)`,
+      });
+  }
+  return problems;
+}

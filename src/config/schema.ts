@@ -261,9 +261,10 @@ const breakerSchema = strictObject({
   window: windowSchema.optional(),
   /** A call slower than this counts as a failure. */
   slowCall: duration().optional(),
-  /** Time open before a probe call is let through. */
-  recoveryTimeout: duration().default(30_000),
-  halfOpenMaxCalls: count({ min: 1 }).default(1),
+  /** Time open before a probe call is let through (the old name `recoveryTimeout` is still read). */
+  recovery: duration().default(30_000),
+  /** Probe calls at once while half-open (the old name `halfOpenMaxCalls` is still read). */
+  halfOpenMaxConcurrent: count({ min: 1 }).default(1),
   /** Share transitions with every instance through `cache.redis` (one instance's open protects all). */
   shared: flag().default(false),
   /** A 2xx whose body is not the JSON the tool expected (declared JSON, or an `output` schema) is a failure. */

@@ -82,19 +82,3 @@ function inFlightGates(config: GatewayConfig, compactSets: readonly OpenApiSet[]
   }
   return gates;
 }
-
-/** Operations an `openapi` section leaves out, and what was changed to serve others: one warning each. */
-export function logOpenApiNotes(config: GatewayConfig, logger: Logger): void {
-  for (const set of Object.values(config.openapiSets ?? {})) {
-    for (const err of set.leftOut ?? [])
-      logger.warn(
-        { upstream: set.upstream, operation: err.operation, code: err.code, reason: err.message },
-        'openapi operation left out',
-      );
-    for (const w of set.warnings ?? [])
-      logger.warn(
-        { upstream: set.upstream, operation: w.operation, reason: w.message },
-        'openapi operation adjusted',
-      );
-  }
-}

@@ -48,6 +48,7 @@ export {
   type OperatorConfig,
   type StaticTokenConfig,
   type ResourceServerConfig,
+  type PolicySectionConfig,
   type ResourcesConfig,
   type ResourceTemplateConfig,
 } from './schema.js';

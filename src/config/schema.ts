@@ -5,7 +5,12 @@ import { openapiSourceSchema } from './openapi/source-schema.js';
 import { toolFeatureShape } from './tool-features-schema.js';
 import { listenerLimitFields, listenerSchema, metricsSchema, webhooksSchema } from './events-schema.js';
 import { strictObject } from './strict-object.js';
-import { fixedPrincipalSchema, resourceServerSchema, staticTokenSchema } from './identity-schema.js';
+import {
+  fixedPrincipalSchema,
+  policySchema,
+  resourceServerSchema,
+  staticTokenSchema,
+} from './identity-schema.js';
 import { count, duration, flag, ratio, size } from './units.js';
 
 const nonEmpty = (what: string) =>
@@ -410,6 +415,8 @@ export const gatewayConfigSchema = strictObject(
     metrics: metricsSchema.prefault({}),
     /** MCP resources: `conduit://health`, tool-backed URI templates, `recent_changes` (docs/resources.md). */
     resources: resourcesSchema.optional(),
+    /** Which callers may see and call which tools (docs/auth.md). */
+    policy: policySchema.optional(),
   },
   {},
 );
@@ -446,6 +453,7 @@ export type ListenerConfig = NonNullable<ServerConfig['listener']>;
 export type OperatorConfig = NonNullable<ServerConfig['operator']>;
 export type StaticTokenConfig = HttpServerConfig['authTokens'][number];
 export type ResourceServerConfig = NonNullable<HttpServerConfig['auth']>;
+export type PolicySectionConfig = NonNullable<GatewayConfig['policy']>;
 export type ResourcesConfig = NonNullable<GatewayConfig['resources']>;
 export type ResourceTemplateConfig = ResourcesConfig['templates'][number];
 export type WebhookActionConfig = WebhookEndpointConfig['events'][string];

@@ -7,6 +7,7 @@ import type { ChangeFeed } from '../resources/change-feed.js';
 import { createResourceLayer, type ResourceLayer } from '../resources/resources-layer.js';
 import type { CompiledTool } from '../tools/configured-tool.js';
 import type { ToolHandler } from './call-tracker.js';
+import { type CallGuards, callGuardsFor, guardedExecute } from './call-guards.js';
 import { compileGatewayTools } from './compile-tools.js';
 import { buildGatewayObservers, type GatewayObservers } from './gateway-observers.js';
 import type { GatewayParts } from './gateway-parts.js';
@@ -30,6 +31,8 @@ export interface GatewayRuntime {
   readonly tools: readonly ServedTool[];
   readonly resources: ResourceLayer;
   readonly observers: GatewayObservers;
+  /** Who each call runs as and what the policy lets them call. */
+  readonly guards: CallGuards;
 }
 
 /** One HTTP client per upstream of the config, recording into the gateway's metrics. */
@@ -61,7 +64,9 @@ export function buildGatewayRuntime(
   ownsClients: boolean,
 ): GatewayRuntime {
   const { cache, changes, validator, clock, logger, tracker } = parts;
+  const guards = callGuardsFor(config);
   const compiled = compileGatewayTools(config, {
+    guards,
     clients,
     cache,
     validator,
@@ -78,7 +83,7 @@ export function buildGatewayRuntime(
     logger,
     clock,
   });
-  const tools = compiled.map((tool) => ({ tool, handler: tracker.handlerFor(tool.execute.bind(tool)) }));
+  const tools = compiled.map((tool) => ({ tool, handler: tracker.handlerFor(guardedExecute(tool, guards)) }));
   const byName = new Map(tools.map(({ tool, handler }) => [tool.name, handler]));
   const resources = createResourceLayer(config, {
     changes,
@@ -90,7 +95,7 @@ export function buildGatewayRuntime(
     runTool: (toolName, args, ctx) => (byName.get(toolName) as ToolHandler)(args, ctx),
   });
   if (observers.webhooks) resources.health.set('webhooks', () => observers.webhookCounts());
-  return { config, clients, ownsClients, tools, resources, observers };
+  return { config, clients, ownsClients, tools, resources, observers, guards };
 }
 
 /** Closes the runtime's webhook receiver and stops its metrics tracking; its clients stay open. */

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 // The layers of docs/architecture.md, lowest first: a module imports only modules of a lower layer.
 // `metrics` observes http, cache and webhooks (breaker, cache and delivery counters), so it sits above them.
+// `credentials` runs its token endpoint on http and shares tokens through redis.
 const LAYER: Record<string, number> = {
   core: 0,
   resilience: 1,
@@ -13,6 +14,7 @@ const LAYER: Record<string, number> = {
   webhooks: 3,
   config: 3,
   auth: 3,
+  credentials: 4,
   metrics: 4,
   mcp: 5,
   demo: 6,

@@ -141,6 +141,45 @@ const cacheSchema = strictObject({
 
 // --- upstreams ----------------------------------------------------------------------------------
 
+/** Where and how the gateway gets upstream tokens: `oauth2` (client credentials) and `token-exchange`. */
+const tokenEndpointFields = {
+  /** The token endpoint: https (plain http only to a loopback address). */
+  tokenUrl: z.url({
+    protocol: /^https?$/,
+    error: 'expected the token endpoint URL, e.g. "https://idp.example.com/oauth/token"',
+  }),
+  /** The authorization server's issuer identifier: the audience of a `private_key_jwt` assertion. */
+  issuer: nonEmpty('an issuer URL').optional(),
+  clientId: nonEmpty('a client id'),
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the message shows the ${} syntax
+  clientSecret: nonEmpty('a client secret (use ${ENV_VAR})').optional(),
+  /** PKCS#8 PEM of the key that signs `private_key_jwt` assertions (use `${ENV_VAR}`). */
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the message shows the ${} syntax
+  privateKey: nonEmpty('a PKCS#8 PEM private key (use ${ENV_VAR})').optional(),
+  /** The `kid` the identity provider knows the key by. */
+  privateKeyId: nonEmpty('a key id').optional(),
+  privateKeyAlg: z
+    .enum(['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'], {
+      error: 'expected one of RS256, PS256, ES256, ES384, EdDSA',
+    })
+    .optional(),
+  /** Default: `private_key_jwt` with a `privateKey`, else `client_secret_basic`. */
+  clientAuth: z
+    .enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt'], {
+      error: 'expected one of client_secret_basic, client_secret_post, private_key_jwt',
+    })
+    .optional(),
+  scopes: z.array(nonEmpty('a scope')).default([]),
+  /** The `audience` parameter some identity providers name the API by. */
+  audience: nonEmpty('an audience').optional(),
+  /** RFC 8707 resource indicator: the upstream API the token is for. */
+  resource: z.url({ error: 'expected the resource URI of the upstream API' }).optional(),
+  /** Fetch the next token this long before the current one expires (at most half its lifetime). */
+  refreshBefore: duration().default(60_000),
+  /** Budget of one token request, retries included. */
+  timeout: duration().default(10_000),
+};
+
 const authSchema = z.discriminatedUnion(
   'type',
   [
@@ -149,8 +188,22 @@ const authSchema = z.discriminatedUnion(
     strictObject({ type: z.literal('header'), name: nonEmpty('a header name'), value: z.string() }),
     strictObject({ type: z.literal('basic'), username: z.string(), password: z.string() }),
     strictObject({ type: z.literal('query'), name: nonEmpty('a query parameter name'), value: z.string() }),
+    strictObject({
+      type: z.literal('oauth2'),
+      grant: z
+        .literal('client_credentials', { error: 'expected grant: client_credentials' })
+        .default('client_credentials'),
+      ...tokenEndpointFields,
+    }),
+    strictObject({
+      type: z.literal('token-exchange'),
+      ...tokenEndpointFields,
+      /** RFC 8693 `requested_token_type`; default: the identity provider's choice (an access token). */
+      requestedTokenType: nonEmpty('a token type URI').optional(),
+    }),
+    strictObject({ type: z.literal('forward') }),
   ],
-  { error: 'expected auth.type to be one of bearer, header, basic, query' },
+  { error: 'expected auth.type to be one of bearer, header, basic, query, oauth2, token-exchange, forward' },
 );
 
 const timeoutsSchema = strictObject({
@@ -273,6 +326,14 @@ const objectJsonSchema = z.looseObject({
   required: z.array(z.string()).optional(),
 });
 
+/**
+ * A tool's output JSON Schema: any root (an object, or a list such as `type: array`); for 2025-era
+ * clients the SDK publishes a non-object root wrapped as `{ result }`, as it wraps the answer.
+ */
+const outputJsonSchema = z.looseObject({
+  type: z.union([z.string(), z.array(z.string())]).optional(),
+});
+
 export const cachePolicySchema = strictObject({
   /** How long an answer is fresh. */
   ttl: duration(),
@@ -310,7 +371,7 @@ const toolBaseSchema = strictObject({
       }),
     )
     .default({}),
-  output: objectJsonSchema.optional(),
+  output: outputJsonSchema.optional(),
   cache: cachePolicySchema.optional(),
   invalidates: strictObject({
     tags: z.array(nonEmpty('a tag template')).default([]),

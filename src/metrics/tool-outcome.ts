@@ -71,6 +71,8 @@ const BY_CODE: Readonly<Record<ConduitErrorCode, ToolOutcome>> = {
   OPENAPI_INVALID_ARGUMENTS: 'internal',
   OPENAPI_UNKNOWN_OPERATION: 'internal',
   ABORTED: 'cancelled',
+  UPSTREAM_CREDENTIAL_UNAVAILABLE: 'upstream_status',
+  CALLER_CREDENTIAL_MISSING: 'invalid_input',
   INVALID_CONFIG: 'internal',
   MISSING_DEPENDENCY: 'internal',
   HTTP_CLIENT_CLOSED: 'internal',

@@ -250,7 +250,7 @@ function objectFields(
 
 const SUCCESS_ORDER = ['200', '201', '202', '203', '2XX', '2xx'];
 
-/** The object schema of the first 2xx JSON response, for MCP structured output. */
+/** The object or array schema of the first 2xx JSON response, for MCP structured output. */
 function responseSchema(
   op: RawOperation,
   resolver: RefResolver,
@@ -275,7 +275,10 @@ function responseSchema(
   const schema = converter.convert(entry.value.schema, entry.file);
   notes.push(...converter.notes);
   const types = schemaTypes(schema);
-  if (typeof schema !== 'object' || types.length !== 1 || types[0] !== 'object') return undefined;
+  if (typeof schema !== 'object' || types.length !== 1) return undefined;
+  // A list answer declares its schema as is (2026-07-28 allows any root; the SDK wraps it for 2025).
+  if (types[0] === 'array') return converter.withDefs(schema) as ToolConfig['output'];
+  if (types[0] !== 'object') return undefined;
   const props = schema.properties;
   const out =
     props !== null && typeof props === 'object'

@@ -2,6 +2,7 @@ import { type Clock, ConfigError, type Logger } from '../../core/index.js';
 import { type GatewayConfig, reservedRequestNames, type ToolConfig } from '../../config/index.js';
 import type { HttpClient } from '../../http/index.js';
 import type { GatewayMetrics } from '../../metrics/index.js';
+import type { UpstreamCredential } from '../../credentials/index.js';
 import type { GatewayCache } from '../tools/cache-port.js';
 import { type CompiledTool, compileTool } from '../tools/configured-tool.js';
 import { InFlightGate, inFlightLimits } from '../tools/in-flight-gate.js';
@@ -37,6 +38,8 @@ export interface ToolCompileDeps {
   metrics: GatewayMetrics | undefined;
   /** The caller's principal and the policy (compact mode's invoke and search honour it). */
   guards: CallGuards;
+  /** Token grants and forwarding by upstream name: sent as `Authorization` per call. */
+  credentials?: ReadonlyMap<string, UpstreamCredential> | undefined;
 }
 
 /** Every tool of a config, compiled once: the configured tools, then each compact set's pair. */
@@ -59,6 +62,7 @@ export function compileGatewayTools(config: GatewayConfig, deps: ToolCompileDeps
       reserved: reservedRequestNames(config.upstreams[tool.upstream]),
       gate: gates.get(tool.upstream),
       operator,
+      credential: deps.credentials?.get(tool.upstream),
     });
   };
   const compiled = config.tools.map(compile);

@@ -12,6 +12,7 @@ import { compileGatewayTools } from './compile-tools.js';
 import { buildGatewayObservers, type GatewayObservers } from './gateway-observers.js';
 import type { GatewayParts } from './gateway-parts.js';
 import { createUpstreamClients } from './upstream-clients.js';
+import { createUpstreamCredentials, type UpstreamCredentials } from './upstream-credentials.js';
 
 /** A compiled tool and the tracked handler the SDK calls for it. */
 export interface ServedTool {
@@ -33,6 +34,8 @@ export interface GatewayRuntime {
   readonly observers: GatewayObservers;
   /** Who each call runs as and what the policy lets them call. */
   readonly guards: CallGuards;
+  /** The upstreams' non-static credentials (token grants, forwarding); closed with the clients. */
+  readonly credentials: UpstreamCredentials;
 }
 
 /** One HTTP client per upstream of the config, recording into the gateway's metrics. */
@@ -64,6 +67,29 @@ export function buildGatewayRuntime(
   ownsClients: boolean,
 ): GatewayRuntime {
   const { cache, changes, validator, clock, logger, tracker } = parts;
+  const credentials = createUpstreamCredentials(config.upstreams, {
+    logger,
+    clock,
+    secretValues: configSecrets(config),
+    cache: config.cache,
+    ...(parts.metrics ? { onMetrics: httpMetricsHook(parts.metrics) } : {}),
+  });
+  try {
+    return runtimeOf(config, parts, clients, ownsClients, credentials);
+  } catch (err) {
+    void credentials.close();
+    throw err;
+  }
+}
+
+function runtimeOf(
+  config: GatewayConfig,
+  parts: GatewayParts,
+  clients: ReadonlyMap<string, HttpClient>,
+  ownsClients: boolean,
+  credentials: UpstreamCredentials,
+): GatewayRuntime {
+  const { cache, changes, validator, clock, logger, tracker } = parts;
   const guards = callGuardsFor(config);
   const compiled = compileGatewayTools(config, {
     guards,
@@ -74,6 +100,7 @@ export function buildGatewayRuntime(
     logger,
     progressIntervalMs: parts.progressIntervalMs,
     metrics: parts.metrics,
+    credentials: credentials.byUpstream,
   });
   const observers = buildGatewayObservers(config, {
     metrics: parts.metrics,
@@ -95,7 +122,7 @@ export function buildGatewayRuntime(
     runTool: (toolName, args, ctx) => (byName.get(toolName) as ToolHandler)(args, ctx),
   });
   if (observers.webhooks) resources.health.set('webhooks', () => observers.webhookCounts());
-  return { config, clients, ownsClients, tools, resources, observers, guards };
+  return { config, clients, ownsClients, tools, resources, observers, credentials, guards };
 }
 
 /** Closes the runtime's webhook receiver and stops its metrics tracking; its clients stay open. */

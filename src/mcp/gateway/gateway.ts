@@ -158,6 +158,7 @@ async function closeGateway(parts: GatewayParts, runtime: GatewayRuntime): Promi
   await closeObservers(runtime, parts);
   const results = await Promise.allSettled([
     ...[...runtime.clients.values()].map((c) => c.close()),
+    runtime.credentials.close(),
     parts.cache ? parts.cache.close() : Promise.resolve(),
     parts.changes.close(),
   ]);

@@ -25,8 +25,11 @@ import { buildRequestMapping, mapArguments, pathParamNames, type RequestMapping 
 import { rememberText, successResult } from './tool-result.js';
 import type { InFlightGate } from './in-flight-gate.js';
 import { isRedirect, redirectError } from './upstream-redirect.js';
+import type { Authorization, CallerCredential, UpstreamCredential } from '../../credentials/index.js';
+import { scrubToken, sendAuthorized } from './upstream-auth.js';
 import { FixedArguments, publishedInput } from './fixed-arguments.js';
 import { principalOf } from '../transport/auth-info.js';
+import { callerCredential } from './caller-credential.js';
 import { PrincipalPath } from './principal-template.js';
 
 const EMPTY_OBJECT_SCHEMA = { type: 'object', properties: {} } as const;
@@ -45,6 +48,8 @@ export interface ToolRuntime {
   reserved?: ReservedRequestNames | undefined;
   /** The upstream's calls in flight, queued per tool. */
   gate?: InFlightGate | undefined;
+  /** The upstream's token (OAuth grant, exchange, forward), sent as `Authorization` per call. */
+  credential?: UpstreamCredential | undefined;
   /** Who a call without a transport identity (stdio, in-process) runs as. Default `OPERATOR`. */
   operator?: Principal | undefined;
 }
@@ -189,22 +194,29 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     return clean;
   };
 
+  const credential = rt.credential;
   const operator = rt.operator ?? OPERATOR;
   const callUpstream = (
     args: Record<string, unknown>,
     who: Principal,
     signal: AbortSignal,
-  ): Promise<unknown> =>
-    rt.gate
-      ? rt.gate.run(tool.name, (s) => requestUpstream(args, who, s), signal)
-      : requestUpstream(args, who, signal);
+    caller?: CallerCredential,
+  ): Promise<unknown> => {
+    const run = credential
+      ? (s: AbortSignal) =>
+          sendAuthorized(credential, caller, s, (auth) => requestUpstream(args, who, s, auth))
+      : (s: AbortSignal) => requestUpstream(args, who, s);
+    return rt.gate ? rt.gate.run(tool.name, run, signal) : run(signal);
+  };
 
   const requestUpstream = async (
     args: Record<string, unknown>,
     who: Principal,
     signal: AbortSignal,
+    auth?: Authorization,
   ): Promise<unknown> => {
     const mapped = mapArguments(mapping, args);
+    const headers = auth ? { ...mapped.headers, [auth.header]: auth.value } : mapped.headers;
     const res = await rt.client.request({
       method: mapping.method,
       path: mapping.path,
@@ -213,11 +225,11 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
       query: mapped.query,
       ...(mapping.form
         ? {
-            headers: { ...mapped.headers, 'content-type': 'application/x-www-form-urlencoded' },
+            headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
             ...(mapped.json !== undefined ? { body: formBody(mapped.json) } : {}),
           }
         : {
-            headers: mapped.headers,
+            headers,
             // A whole-body argument is the body itself; config checks keep it from sharing the body with fields.
             json: mapped.wholeBody ? mapped.wholeBody.value : mapped.json,
           }),
@@ -234,7 +246,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
         );
       throw redirectError(res);
     }
-    return parseBody(res, scrubAnswer);
+    return parseBody(res, auth ? (text) => scrubAnswer(scrubToken(text, auth)) : scrubAnswer);
   };
 
   const invalidate = async (args: Record<string, unknown>, who: Principal): Promise<void> => {
@@ -255,6 +267,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     const stop = startProgress(ctx, label, rt.progressIntervalMs, rt.clock, rt.logger);
     const started = series ? performance.now() : 0;
     const who = principalOf(ctx, operator);
+    const caller = credential?.perCaller ? callerCredential(who, ctx) : undefined;
     try {
       // Fixed parameters are added after validation: the model never sees or sets them.
       if (!fixed.empty) args = fixed.apply(args, who);
@@ -269,14 +282,23 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
         if (cachePolicy.staleIfError !== undefined) options.staleIfErrorMs = cachePolicy.staleIfError;
         if (tagTemplates.length > 0) options.tags = tagTemplates.map((t) => t.render(args, who));
         if (tool.timeout !== undefined) options.timeoutMs = tool.timeout;
-        const hit = await sharedFetch(rt.cache, key, () => callUpstream(args, who, signal), options, signal);
+        const hit = await sharedFetch(
+          rt.cache,
+          key,
+          () => callUpstream(args, who, signal, caller),
+          options,
+          signal,
+        );
         result =
           hit.source === 'factory'
             ? successResult(hit.value, { source: 'upstream', stale: hit.stale })
             : successResult(hit.value, { source: 'cache', layer: hit.source, stale: hit.stale });
         series?.record(toolOutcomeOfLookup(hit), performance.now() - started);
       } else {
-        result = successResult(await callUpstream(args, who, signal), { source: 'upstream', stale: false });
+        result = successResult(await callUpstream(args, who, signal, caller), {
+          source: 'upstream',
+          stale: false,
+        });
         series?.record('ok', performance.now() - started);
       }
       try {

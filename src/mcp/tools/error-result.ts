@@ -115,7 +115,13 @@ export function describeFailure(
         code,
         text: `Upstream "${upstream}" is failing and the retry budget is spent; retry later. (${message})`,
       };
+    case 'UPSTREAM_CREDENTIAL_UNAVAILABLE':
+      return {
+        code,
+        text: `The gateway could not get a credential for upstream "${upstream}" from its token endpoint; nothing was sent to the upstream. Retry later. (${message})`,
+      };
     // Their messages already say what was wrong and what to do.
+    case 'CALLER_CREDENTIAL_MISSING':
     case 'ABORTED':
     case 'INVALID_CONFIG':
     case 'MISSING_DEPENDENCY':

@@ -31,9 +31,10 @@ function textOf(value: unknown): string {
 }
 
 /**
- * A successful tool result: the JSON as `structuredContent` (wrapped as `{ result }` when it is not an
- * object, since structured content must be one) plus the same JSON as text for clients that only read
- * text, and `_meta['conduit/cache']` saying where the answer came from and whether it is stale.
+ * A successful tool result: the JSON as `structuredContent` plus the same JSON as text for clients
+ * that only read text, and `_meta['conduit/cache']` saying where the answer came from and whether it
+ * is stale. A list or scalar answer goes as is: 2026-07-28 allows any JSON value there, and the SDK's
+ * 2025-era codec wraps it as `{ result }` (and a non-object output schema likewise) for older clients.
  */
 export function successResult(value: unknown, origin: AnswerOrigin): CallToolResult {
   const meta: Record<string, unknown> =
@@ -43,13 +44,9 @@ export function successResult(value: unknown, origin: AnswerOrigin): CallToolRes
   const text = origin.stale
     ? `${textOf(value)}\n(stale: served from the cache past its freshness limit)`
     : textOf(value);
-  const structured =
-    value !== null && typeof value === 'object' && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : { result: value };
   return {
     content: [{ type: 'text', text }],
-    structuredContent: structured,
+    structuredContent: value as Record<string, unknown>,
     _meta: { [CACHE_META_KEY]: meta },
   };
 }

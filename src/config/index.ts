@@ -44,6 +44,7 @@ export {
   type WebhookEndpointConfig,
   type WebhookActionConfig,
   type MetricsConfig,
+  type TelemetryConfig,
   type ListenerConfig,
   type OperatorConfig,
   type StaticTokenConfig,
@@ -74,6 +75,8 @@ export {
 } from './request-safety.js';
 export { cacheKeyProblems, cacheKeyCollisions, type CacheKeyTool } from './cache-keys.js';
 export { configSecrets } from './secrets.js';
+export { configWarnings } from './warnings.js';
+export { KEY_ALIASES, type KeyAlias } from './key-aliases.js';
 export type {
   AnswerShapeConfig,
   FixedValueConfig,

@@ -5,6 +5,7 @@ import { openapiSourceSchema } from './openapi/source-schema.js';
 import { toolFeatureShape } from './tool-features-schema.js';
 import { listenerLimitFields, listenerSchema, metricsSchema, webhooksSchema } from './events-schema.js';
 import { strictObject } from './strict-object.js';
+import { telemetrySchema } from './telemetry-schema.js';
 import {
   fixedPrincipalSchema,
   policySchema,
@@ -257,9 +258,10 @@ const breakerSchema = strictObject({
   window: windowSchema.optional(),
   /** A call slower than this counts as a failure. */
   slowCall: duration().optional(),
-  /** Time open before a probe call is let through. */
-  recoveryTimeout: duration().default(30_000),
-  halfOpenMaxCalls: count({ min: 1 }).default(1),
+  /** Time open before a probe call is let through (the old name `recoveryTimeout` is still read). */
+  recovery: duration().default(30_000),
+  /** Probe calls at once while half-open (the old name `halfOpenMaxCalls` is still read). */
+  halfOpenMaxConcurrent: count({ min: 1 }).default(1),
   /** Share transitions with every instance through `cache.redis` (one instance's open protects all). */
   shared: flag().default(false),
   /** A 2xx whose body is not the JSON the tool expected (declared JSON, or an `output` schema) is a failure. */
@@ -478,6 +480,8 @@ export const gatewayConfigSchema = strictObject(
     resources: resourcesSchema.optional(),
     /** Which callers may see and call which tools (docs/auth.md). */
     policy: policySchema.optional(),
+    /** OpenTelemetry traces exported over OTLP/HTTP (docs/operations.md, "Traces"). */
+    telemetry: telemetrySchema.optional(),
   },
   {},
 );
@@ -510,6 +514,7 @@ export type ParamLocation = z.output<typeof paramLocationSchema>;
 export type WebhooksConfig = NonNullable<GatewayConfig['webhooks']>;
 export type WebhookEndpointConfig = WebhooksConfig['endpoints'][number];
 export type MetricsConfig = GatewayConfig['metrics'];
+export type TelemetryConfig = NonNullable<GatewayConfig['telemetry']>;
 export type ListenerConfig = NonNullable<ServerConfig['listener']>;
 export type OperatorConfig = NonNullable<ServerConfig['operator']>;
 export type StaticTokenConfig = HttpServerConfig['authTokens'][number];

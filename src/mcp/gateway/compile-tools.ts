@@ -9,6 +9,7 @@ import { InFlightGate, inFlightLimits } from '../tools/in-flight-gate.js';
 import type { InputValidator } from '../tools/input-validator.js';
 import { compactModeTools } from '../tools/openapi-compact.js';
 import type { CallGuards } from './call-guards.js';
+import type { Tracer } from '../../telemetry/index.js';
 
 type OpenApiSet = NonNullable<GatewayConfig['openapiSets']>[string];
 
@@ -40,6 +41,8 @@ export interface ToolCompileDeps {
   guards: CallGuards;
   /** Token grants and forwarding by upstream name: sent as `Authorization` per call. */
   credentials?: ReadonlyMap<string, UpstreamCredential> | undefined;
+  /** Traces: each tool's cache lookup in a span of its own. */
+  tracer?: Tracer | undefined;
 }
 
 /** Every tool of a config, compiled once: the configured tools, then each compact set's pair. */
@@ -63,6 +66,7 @@ export function compileGatewayTools(config: GatewayConfig, deps: ToolCompileDeps
       gate: gates.get(tool.upstream),
       operator,
       credential: deps.credentials?.get(tool.upstream),
+      tracer: deps.tracer,
     });
   };
   const compiled = config.tools.map(compile);
@@ -82,20 +86,4 @@ function inFlightGates(config: GatewayConfig, compactSets: readonly OpenApiSet[]
     gates.set(name, new InFlightGate(inFlightLimits(upstream.inFlight), Math.max(1, count)));
   }
   return gates;
-}
-
-/** Operations an `openapi` section leaves out, and what was changed to serve others: one warning each. */
-export function logOpenApiNotes(config: GatewayConfig, logger: Logger): void {
-  for (const set of Object.values(config.openapiSets ?? {})) {
-    for (const err of set.leftOut ?? [])
-      logger.warn(
-        { upstream: set.upstream, operation: err.operation, code: err.code, reason: err.message },
-        'openapi operation left out',
-      );
-    for (const w of set.warnings ?? [])
-      logger.warn(
-        { upstream: set.upstream, operation: w.operation, reason: w.message },
-        'openapi operation adjusted',
-      );
-  }
 }

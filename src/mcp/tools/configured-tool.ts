@@ -25,6 +25,8 @@ import { buildRequestMapping, mapArguments, pathParamNames, type RequestMapping 
 import { rememberText, successResult } from './tool-result.js';
 import type { InFlightGate } from './in-flight-gate.js';
 import { isRedirect, redirectError } from './upstream-redirect.js';
+import { ATTR, addActiveEvent, EVENT, type Tracer } from '../../telemetry/index.js';
+import { tracedLookup } from './traced-lookup.js';
 import type { Authorization, CallerCredential, UpstreamCredential } from '../../credentials/index.js';
 import { scrubToken, sendAuthorized } from './upstream-auth.js';
 import { FixedArguments, publishedInput } from './fixed-arguments.js';
@@ -48,6 +50,8 @@ export interface ToolRuntime {
   reserved?: ReservedRequestNames | undefined;
   /** The upstream's calls in flight, queued per tool. */
   gate?: InFlightGate | undefined;
+  /** Traces: the cache lookup in a span of its own (the call's span is the gateway's). */
+  tracer?: Tracer | undefined;
   /** The upstream's token (OAuth grant, exchange, forward), sent as `Authorization` per call. */
   credential?: UpstreamCredential | undefined;
   /** Who a call without a transport identity (stdio, in-process) runs as. Default `OPERATOR`. */
@@ -253,6 +257,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     if (!rt.cache || (invalidateTags.length === 0 && invalidateKeys.length === 0)) return;
     const tags = invalidateTags.map((t) => t.render(args, who));
     const keys = invalidateKeys.map((t) => t.render(args, who));
+    if (rt.tracer)
+      addActiveEvent(EVENT.invalidate, { [ATTR.cacheTags]: tags, 'conduit.cache.keys': keys.length });
     await Promise.all([
       tags.length > 0 ? rt.cache.invalidateTags(tags) : undefined,
       ...keys.map((k) => rt.cache!.delete(k)),
@@ -282,13 +288,10 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
         if (cachePolicy.staleIfError !== undefined) options.staleIfErrorMs = cachePolicy.staleIfError;
         if (tagTemplates.length > 0) options.tags = tagTemplates.map((t) => t.render(args, who));
         if (tool.timeout !== undefined) options.timeoutMs = tool.timeout;
-        const hit = await sharedFetch(
-          rt.cache,
-          key,
-          () => callUpstream(args, who, signal, caller),
-          options,
-          signal,
-        );
+        const factory = () => callUpstream(args, who, signal, caller);
+        const hit = rt.tracer
+          ? await tracedLookup(rt.tracer, sharedFetch, rt.cache, key, factory, options, signal)
+          : await sharedFetch(rt.cache, key, factory, options, signal);
         result =
           hit.source === 'factory'
             ? successResult(hit.value, { source: 'upstream', stale: hit.stale })

@@ -47,8 +47,16 @@ export interface ToolWireConfig {
   commaSeparatedQuery: string[];
   /** Path, query or header properties sent as JSON text. */
   jsonEncoded: string[];
-  /** The body's encoding when it is not JSON: `form` is `application/x-www-form-urlencoded` (bracket notation). */
-  bodyEncoding?: 'form' | undefined;
+  /**
+   * The body's encoding when it is not JSON: `form` is `application/x-www-form-urlencoded` (bracket
+   * notation), `multipart` is `multipart/form-data` (one part per field; see `fileParts`).
+   */
+  bodyEncoding?: 'form' | 'multipart' | undefined;
+  /**
+   * Multipart: the body fields that are files, each an argument `{ content (base64), filename?,
+   * contentType? }` (or a list of them), with the part's content type when the argument gives none.
+   */
+  fileParts?: Record<string, string> | undefined;
   /** Query objects sent in `deepObject` style: `filter[status]=open`. */
   deepObjectQuery?: string[] | undefined;
 }

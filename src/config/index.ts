@@ -49,6 +49,7 @@ export {
   type OperatorConfig,
   type StaticTokenConfig,
   type ResourceServerConfig,
+  type PolicySectionConfig,
   type ResourcesConfig,
   type ResourceTemplateConfig,
 } from './schema.js';

@@ -6,7 +6,12 @@ import { toolFeatureShape } from './tool-features-schema.js';
 import { listenerLimitFields, listenerSchema, metricsSchema, webhooksSchema } from './events-schema.js';
 import { strictObject } from './strict-object.js';
 import { telemetrySchema } from './telemetry-schema.js';
-import { fixedPrincipalSchema, resourceServerSchema, staticTokenSchema } from './identity-schema.js';
+import {
+  fixedPrincipalSchema,
+  policySchema,
+  resourceServerSchema,
+  staticTokenSchema,
+} from './identity-schema.js';
 import { count, duration, flag, ratio, size } from './units.js';
 
 const nonEmpty = (what: string) =>
@@ -481,6 +486,8 @@ export const gatewayConfigSchema = strictObject(
     metrics: metricsSchema.prefault({}),
     /** MCP resources: `conduit://health`, tool-backed URI templates, `recent_changes` (docs/resources.md). */
     resources: resourcesSchema.optional(),
+    /** Which callers may see and call which tools (docs/auth.md). */
+    policy: policySchema.optional(),
     /** OpenTelemetry traces exported over OTLP/HTTP (docs/operations.md, "Traces"). */
     telemetry: telemetrySchema.optional(),
   },
@@ -520,6 +527,7 @@ export type ListenerConfig = NonNullable<ServerConfig['listener']>;
 export type OperatorConfig = NonNullable<ServerConfig['operator']>;
 export type StaticTokenConfig = HttpServerConfig['authTokens'][number];
 export type ResourceServerConfig = NonNullable<HttpServerConfig['auth']>;
+export type PolicySectionConfig = NonNullable<GatewayConfig['policy']>;
 export type ResourcesConfig = NonNullable<GatewayConfig['resources']>;
 export type ResourceTemplateConfig = ResourcesConfig['templates'][number];
 export type WebhookActionConfig = WebhookEndpointConfig['events'][string];

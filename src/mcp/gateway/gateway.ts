@@ -15,6 +15,7 @@ import { logConfigNotes } from './config-notes.js';
 import { buildGatewayParts, type GatewayParts, releaseBuiltParts } from './gateway-parts.js';
 import { buildGatewayRuntime, clientsFor, closeObservers, type GatewayRuntime } from './gateway-runtime.js';
 import { upstreamClientsReady } from './upstream-clients.js';
+import { hideDeniedTools } from './hide-denied-tools.js';
 
 export interface GatewayDeps {
   logger?: Logger;
@@ -130,6 +131,8 @@ function gatewayOf(config: GatewayConfig, parts: GatewayParts, runtime: GatewayR
         { capabilities: { tools: {} }, jsonSchemaValidator: validator },
       );
       registerTools(server);
+      const { guards } = runtime;
+      if (guards.policy) hideDeniedTools(server, (tool, ctx) => guards.check(ctx, tool) === undefined);
       runtime.resources.register(server);
       return server;
     },

@@ -1,10 +1,16 @@
 /**
  * The few Redis operations the cache and the change feed need, behind one seam with one file per
- * client library (`node-redis-driver.ts`, `ioredis-driver.ts`). Every command takes exactly one key,
- * which keeps the cache Redis Cluster safe without hash tags: no command ever needs two keys in one slot.
+ * client library (`node-redis-driver.ts`, `ioredis-driver.ts`). Every command takes exactly one key
+ * (but `mget`, which the drivers split by hash slot), which keeps the cache Redis Cluster safe without
+ * hash tags: no command ever needs two keys of different slots.
  */
 export interface RedisDriver {
   get(key: string): Promise<string | null>;
+  /**
+   * Plain reads of several keys in one round trip (MGET), answers in the order of `keys`. On a Cluster
+   * the driver sends one MGET per hash slot. Optional: without it the cache sends one GET per key.
+   */
+  mget?(keys: string[]): Promise<(string | null)[]>;
   /** SET key value PX ttl. */
   set(key: string, value: string, ttlMs: number): Promise<void>;
   del(key: string): Promise<void>;

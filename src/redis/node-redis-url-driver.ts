@@ -52,6 +52,7 @@ export function createNodeRedisUrlDriver(url: string): RedisDriver {
   let sub: OwnedClient | undefined;
   return {
     get: gate(inner.get),
+    ...(inner.mget ? { mget: gate(inner.mget) } : {}),
     set: gate(inner.set),
     del: gate(inner.del),
     incr: gate(inner.incr),

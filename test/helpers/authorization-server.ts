@@ -81,6 +81,10 @@ export async function startAuthorizationServer(options: {
   claims?: Record<string, unknown>;
   /** Access token lifetime, seconds. */
   ttlSeconds?: number;
+  /** More clients (oidc-provider client metadata), e.g. one authenticating by `private_key_jwt`. */
+  extraClients?: Record<string, unknown>[];
+  /** Called on each provider built (at start and on key rotation): register extra grants here. */
+  configure?: (provider: import('oidc-provider').Provider) => void;
 }): Promise<AuthorizationServer> {
   const { default: Provider } = await loadProvider();
   const scopes = options.scopes ?? ['tools.read', 'tools.write', 'admin'];
@@ -107,7 +111,7 @@ export async function startAuthorizationServer(options: {
       id_token_signed_response_alg: 'ES256',
     }));
     const provider = new Provider(issuer, {
-      clients,
+      clients: [...clients, ...(options.extraClients ?? [])],
       jwks: { keys: keys as never },
       scopes,
       features: {
@@ -130,6 +134,7 @@ export async function startAuthorizationServer(options: {
       ttl: { ClientCredentials: options.ttlSeconds ?? 300 },
       extraTokenClaims: () => options.claims ?? {},
     });
+    options.configure?.(provider);
     return provider.callback();
   };
   let handler = await quietly(build);

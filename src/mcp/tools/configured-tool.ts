@@ -21,13 +21,19 @@ import { countingValidator, type InputValidator } from './input-validator.js';
 import { defaultCacheKey, KeyTemplate } from './key-template.js';
 import { startProgress } from './progress.js';
 import { formBody } from './form-encoding.js';
+import { multipartBody } from './multipart-encoding.js';
 import { buildRequestMapping, mapArguments, pathParamNames, type RequestMapping } from './request-mapping.js';
 import { rememberText, shapedResult, successResult } from './tool-result.js';
 import { compileShape, SHAPED_RESPONSE_CEILING } from './answer-shape.js';
 import type { InFlightGate } from './in-flight-gate.js';
 import { isRedirect, redirectError } from './upstream-redirect.js';
+import { ATTR, addActiveEvent, EVENT, type Tracer } from '../../telemetry/index.js';
+import { tracedLookup } from './traced-lookup.js';
+import type { Authorization, CallerCredential, UpstreamCredential } from '../../credentials/index.js';
+import { scrubToken, sendAuthorized } from './upstream-auth.js';
 import { FixedArguments, publishedInput } from './fixed-arguments.js';
 import { principalOf } from '../transport/auth-info.js';
+import { callerCredential } from './caller-credential.js';
 import { PrincipalPath } from './principal-template.js';
 
 const EMPTY_OBJECT_SCHEMA = { type: 'object', properties: {} } as const;
@@ -46,6 +52,10 @@ export interface ToolRuntime {
   reserved?: ReservedRequestNames | undefined;
   /** The upstream's calls in flight, queued per tool. */
   gate?: InFlightGate | undefined;
+  /** Traces: the cache lookup in a span of its own (the call's span is the gateway's). */
+  tracer?: Tracer | undefined;
+  /** The upstream's token (OAuth grant, exchange, forward), sent as `Authorization` per call. */
+  credential?: UpstreamCredential | undefined;
   /** Who a call without a transport identity (stdio, in-process) runs as. Default `OPERATOR`. */
   operator?: Principal | undefined;
 }
@@ -192,44 +202,61 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
 
   const shaper = compileShape(tool.shape);
   const toResult = shaper ? shapedResult : successResult;
+  const credential = rt.credential;
   const operator = rt.operator ?? OPERATOR;
   const callUpstream = (
     args: Record<string, unknown>,
     who: Principal,
     signal: AbortSignal,
-  ): Promise<unknown> =>
-    rt.gate
-      ? rt.gate.run(tool.name, (s) => requestUpstream(args, who, s), signal)
-      : requestUpstream(args, who, signal);
+    caller?: CallerCredential,
+  ): Promise<unknown> => {
+    const run = credential
+      ? (s: AbortSignal) =>
+          sendAuthorized(credential, caller, s, (auth) => requestUpstream(args, who, s, auth))
+      : (s: AbortSignal) => requestUpstream(args, who, s);
+    return rt.gate ? rt.gate.run(tool.name, run, signal) : run(signal);
+  };
 
   // Shaping is deterministic: it runs before the cache stores the answer, so a hit costs nothing more.
   const fetchAnswer = shaper
-    ? async (args: Record<string, unknown>, who: Principal, signal: AbortSignal): Promise<unknown> =>
-        shaper.apply(await callUpstream(args, who, signal))
+    ? async (
+        args: Record<string, unknown>,
+        who: Principal,
+        signal: AbortSignal,
+        caller?: CallerCredential,
+      ): Promise<unknown> => shaper.apply(await callUpstream(args, who, signal, caller))
     : callUpstream;
 
   const requestUpstream = async (
     args: Record<string, unknown>,
     who: Principal,
     signal: AbortSignal,
+    auth?: Authorization,
   ): Promise<unknown> => {
     const mapped = mapArguments(mapping, args);
+    const headers = auth ? { ...mapped.headers, [auth.header]: auth.value } : mapped.headers;
+    const multipart =
+      mapping.multipart && mapped.json !== undefined
+        ? await multipartBody(mapped.json, mapping.multipart)
+        : undefined;
     const res = await rt.client.request({
       method: mapping.method,
       path: mapping.path,
       // Filled after the arguments: an unlisted argument cannot stand in for the caller's identity.
       params: callerPath.empty ? mapped.params : callerPath.fill(mapped.params, who),
       query: mapped.query,
-      ...(mapping.form
-        ? {
-            headers: { ...mapped.headers, 'content-type': 'application/x-www-form-urlencoded' },
-            ...(mapped.json !== undefined ? { body: formBody(mapped.json) } : {}),
-          }
-        : {
-            headers: mapped.headers,
-            // A whole-body argument is the body itself; config checks keep it from sharing the body with fields.
-            json: mapped.wholeBody ? mapped.wholeBody.value : mapped.json,
-          }),
+      ...(multipart
+        ? { headers: { ...headers, 'content-type': multipart.contentType }, body: multipart.body }
+        : mapping.form
+          ? {
+              headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+              ...(mapped.json !== undefined ? { body: formBody(mapped.json) } : {}),
+            }
+          : {
+              headers,
+              // A whole-body argument is the body itself; config checks keep it from sharing the body with fields.
+              json: mapped.wholeBody ? mapped.wholeBody.value : mapped.json,
+            }),
       signal,
       // A tool with an output schema answers JSON; any tool whose answer says it is JSON must be.
       expectJson: tool.output !== undefined ? true : 'if-declared',
@@ -245,13 +272,15 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
         );
       throw redirectError(res);
     }
-    return parseBody(res, scrubAnswer);
+    return parseBody(res, auth ? (text) => scrubAnswer(scrubToken(text, auth)) : scrubAnswer);
   };
 
   const invalidate = async (args: Record<string, unknown>, who: Principal): Promise<void> => {
     if (!rt.cache || (invalidateTags.length === 0 && invalidateKeys.length === 0)) return;
     const tags = invalidateTags.map((t) => t.render(args, who));
     const keys = invalidateKeys.map((t) => t.render(args, who));
+    if (rt.tracer)
+      addActiveEvent(EVENT.invalidate, { [ATTR.cacheTags]: tags, 'conduit.cache.keys': keys.length });
     await Promise.all([
       tags.length > 0 ? rt.cache.invalidateTags(tags) : undefined,
       ...keys.map((k) => rt.cache!.delete(k)),
@@ -266,6 +295,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     const stop = startProgress(ctx, label, rt.progressIntervalMs, rt.clock, rt.logger);
     const started = series ? performance.now() : 0;
     const who = principalOf(ctx, operator);
+    const caller = credential?.perCaller ? callerCredential(who, ctx) : undefined;
     try {
       // Fixed parameters are added after validation: the model never sees or sets them.
       if (!fixed.empty) args = fixed.apply(args, who);
@@ -280,14 +310,20 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
         if (cachePolicy.staleIfError !== undefined) options.staleIfErrorMs = cachePolicy.staleIfError;
         if (tagTemplates.length > 0) options.tags = tagTemplates.map((t) => t.render(args, who));
         if (tool.timeout !== undefined) options.timeoutMs = tool.timeout;
-        const hit = await sharedFetch(rt.cache, key, () => fetchAnswer(args, who, signal), options, signal);
+        const factory = () => fetchAnswer(args, who, signal, caller);
+        const hit = rt.tracer
+          ? await tracedLookup(rt.tracer, sharedFetch, rt.cache, key, factory, options, signal)
+          : await sharedFetch(rt.cache, key, factory, options, signal);
         result =
           hit.source === 'factory'
             ? toResult(hit.value, { source: 'upstream', stale: hit.stale })
             : toResult(hit.value, { source: 'cache', layer: hit.source, stale: hit.stale });
         series?.record(toolOutcomeOfLookup(hit), performance.now() - started);
       } else {
-        result = toResult(await fetchAnswer(args, who, signal), { source: 'upstream', stale: false });
+        result = toResult(await fetchAnswer(args, who, signal, caller), {
+          source: 'upstream',
+          stale: false,
+        });
         series?.record('ok', performance.now() - started);
       }
       try {

@@ -49,6 +49,7 @@ export {
   type OperatorConfig,
   type StaticTokenConfig,
   type ResourceServerConfig,
+  type PolicySectionConfig,
   type ResourcesConfig,
   type ResourceTemplateConfig,
 } from './schema.js';
@@ -74,6 +75,8 @@ export {
 } from './request-safety.js';
 export { cacheKeyProblems, cacheKeyCollisions, type CacheKeyTool } from './cache-keys.js';
 export { configSecrets } from './secrets.js';
+export { configWarnings } from './warnings.js';
+export { KEY_ALIASES, type KeyAlias } from './key-aliases.js';
 export type {
   AnswerShapeConfig,
   FixedValueConfig,

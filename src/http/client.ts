@@ -159,11 +159,11 @@ class Client implements HttpClient {
     });
   }
 
-  get breaker(): ReturnType<HttpPipeline['breakerSnapshot']> {
+  get breakerSnapshot(): ReturnType<HttpPipeline['breakerSnapshot']> {
     return this.pipeline.breakerSnapshot();
   }
 
-  get breakers(): Record<string, BreakerSnapshot> {
+  get breakerSnapshots(): Record<string, BreakerSnapshot> {
     return this.pipeline.breakerSnapshots();
   }
 

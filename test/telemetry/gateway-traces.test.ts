@@ -150,7 +150,7 @@ describe('traces of tool calls (in-memory exporter, real MCP clients over Stream
       testConfig(
         config(upstream.url, {
           retry: { maxAttempts: 1 },
-          breaker: { failureThreshold: 1, recoveryTimeout: 60_000, scope: 'upstream' },
+          breaker: { failureThreshold: 1, recovery: 60_000, scope: 'upstream' },
         }),
       ),
       { transport: 'http', tracer: mem.tracing.tracer, progressIntervalMs: 0, clock },

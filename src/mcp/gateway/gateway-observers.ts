@@ -59,7 +59,7 @@ export function buildGatewayObservers(
       else {
         // Route breakers: the gauge reads the worst route at scrape time; transitions are counted
         // from every route breaker.
-        untracks.push(metrics.trackBreakerSnapshot(name, () => client.breaker));
+        untracks.push(metrics.trackBreakerSnapshot(name, () => client.breakerSnapshot));
         if (client.breakerTransitions) untracks.push(metrics.trackBreaker(name, client.breakerTransitions));
       }
     }

@@ -11,10 +11,11 @@ import type { ChangeFeed } from '../resources/change-feed.js';
 import { feedReady } from '../resources/resources-layer.js';
 import type { HealthSections } from '../resources/resources-health.js';
 import { checkGatewayConfig } from './check-gateway-config.js';
-import { logOpenApiNotes } from './compile-tools.js';
+import { logConfigNotes } from './config-notes.js';
 import { buildGatewayParts, type GatewayParts, releaseBuiltParts } from './gateway-parts.js';
 import { buildGatewayRuntime, clientsFor, closeObservers, type GatewayRuntime } from './gateway-runtime.js';
 import { upstreamClientsReady } from './upstream-clients.js';
+import { hideDeniedTools } from './hide-denied-tools.js';
 
 export interface GatewayDeps {
   logger?: Logger;
@@ -83,7 +84,7 @@ export interface Gateway {
 export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Gateway {
   checkGatewayConfig(config);
   const parts = buildGatewayParts(config, deps);
-  logOpenApiNotes(config, parts.logger);
+  logConfigNotes(config, parts.logger);
   const runtime = buildFirstRuntime(config, parts, deps.clients);
   return gatewayOf(config, parts, runtime);
 }
@@ -130,6 +131,8 @@ function gatewayOf(config: GatewayConfig, parts: GatewayParts, runtime: GatewayR
         { capabilities: { tools: {} }, jsonSchemaValidator: validator },
       );
       registerTools(server);
+      const { guards } = runtime;
+      if (guards.policy) hideDeniedTools(server, (tool, ctx) => guards.check(ctx, tool) === undefined);
       runtime.resources.register(server);
       return server;
     },

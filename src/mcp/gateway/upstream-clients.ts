@@ -44,8 +44,8 @@ export function breakerOptions(b: Partial<BreakerConfig>): HttpBreakerOptions {
     };
   }
   if (b.slowCall !== undefined) o.slowCallMs = b.slowCall;
-  if (b.recoveryTimeout !== undefined) o.recoveryMs = b.recoveryTimeout;
-  if (b.halfOpenMaxCalls !== undefined) o.halfOpenMaxConcurrent = b.halfOpenMaxCalls;
+  if (b.recovery !== undefined) o.recoveryMs = b.recovery;
+  if (b.halfOpenMaxConcurrent !== undefined) o.halfOpenMaxConcurrent = b.halfOpenMaxConcurrent;
   if (b.countInvalidJson !== undefined) o.countInvalidJson = b.countInvalidJson;
   return o;
 }

@@ -21,6 +21,7 @@ import { countingValidator, type InputValidator } from './input-validator.js';
 import { defaultCacheKey, KeyTemplate } from './key-template.js';
 import { startProgress } from './progress.js';
 import { formBody } from './form-encoding.js';
+import { multipartBody } from './multipart-encoding.js';
 import { buildRequestMapping, mapArguments, pathParamNames, type RequestMapping } from './request-mapping.js';
 import { rememberText, successResult } from './tool-result.js';
 import type { InFlightGate } from './in-flight-gate.js';
@@ -221,22 +222,28 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
   ): Promise<unknown> => {
     const mapped = mapArguments(mapping, args);
     const headers = auth ? { ...mapped.headers, [auth.header]: auth.value } : mapped.headers;
+    const multipart =
+      mapping.multipart && mapped.json !== undefined
+        ? await multipartBody(mapped.json, mapping.multipart)
+        : undefined;
     const res = await rt.client.request({
       method: mapping.method,
       path: mapping.path,
       // Filled after the arguments: an unlisted argument cannot stand in for the caller's identity.
       params: callerPath.empty ? mapped.params : callerPath.fill(mapped.params, who),
       query: mapped.query,
-      ...(mapping.form
-        ? {
-            headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
-            ...(mapped.json !== undefined ? { body: formBody(mapped.json) } : {}),
-          }
-        : {
-            headers,
-            // A whole-body argument is the body itself; config checks keep it from sharing the body with fields.
-            json: mapped.wholeBody ? mapped.wholeBody.value : mapped.json,
-          }),
+      ...(multipart
+        ? { headers: { ...headers, 'content-type': multipart.contentType }, body: multipart.body }
+        : mapping.form
+          ? {
+              headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+              ...(mapped.json !== undefined ? { body: formBody(mapped.json) } : {}),
+            }
+          : {
+              headers,
+              // A whole-body argument is the body itself; config checks keep it from sharing the body with fields.
+              json: mapped.wholeBody ? mapped.wholeBody.value : mapped.json,
+            }),
       signal,
       // A tool with an output schema answers JSON; any tool whose answer says it is JSON must be.
       expectJson: tool.output !== undefined ? true : 'if-declared',

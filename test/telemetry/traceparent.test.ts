@@ -8,7 +8,12 @@ const SPAN = '00f067aa0ba902b7';
 describe('W3C traceparent', () => {
   it('parses a valid value as a sampled remote parent and formats it back', () => {
     const sc = parseTraceparent(`00-${TRACE}-${SPAN}-01`, 'rojo=00f067aa0ba902b7');
-    expect(sc).toMatchObject({ traceId: TRACE, spanId: SPAN, traceFlags: TraceFlags.SAMPLED, isRemote: true });
+    expect(sc).toMatchObject({
+      traceId: TRACE,
+      spanId: SPAN,
+      traceFlags: TraceFlags.SAMPLED,
+      isRemote: true,
+    });
     expect(sc?.traceState?.get('rojo')).toBe('00f067aa0ba902b7');
     expect(formatTraceparent(sc!)).toBe(`00-${TRACE}-${SPAN}-01`);
     expect(parseTraceparent(`00-${TRACE}-${SPAN}-00`)?.traceFlags).toBe(TraceFlags.NONE);

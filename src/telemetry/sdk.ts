@@ -47,8 +47,9 @@ const FEATURE = 'Traces (telemetry.otlp)';
  * ```
  */
 export function startTracing(options: TracingOptions): Tracing {
-  const sdk = requireOptional<SdkModule>('@opentelemetry/sdk-trace-base', FEATURE);
+  // Resources first: the SDK needs it too, and a missing one should be named, not fail inside the SDK.
   const resources = requireOptional<ResourcesModule>('@opentelemetry/resources', FEATURE);
+  const sdk = requireOptional<SdkModule>('@opentelemetry/sdk-trace-base', FEATURE);
   const processors: SpanProcessor[] = [];
   if (options.otlp) {
     const { OTLPTraceExporter } = requireOptional<ExporterModule>(

@@ -23,7 +23,8 @@ import { startProgress } from './progress.js';
 import { formBody } from './form-encoding.js';
 import { multipartBody } from './multipart-encoding.js';
 import { buildRequestMapping, mapArguments, pathParamNames, type RequestMapping } from './request-mapping.js';
-import { rememberText, successResult } from './tool-result.js';
+import { rememberText, shapedResult, successResult } from './tool-result.js';
+import { compileShape, SHAPED_RESPONSE_CEILING } from './answer-shape.js';
 import type { InFlightGate } from './in-flight-gate.js';
 import { isRedirect, redirectError } from './upstream-redirect.js';
 import { ATTR, addActiveEvent, EVENT, type Tracer } from '../../telemetry/index.js';
@@ -144,7 +145,7 @@ function scrubbedError(result: CallToolResult, client: HttpClient): CallToolResu
 }
 
 export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
-  for (const key of ['shape', 'pagination', 'confirm'] as const)
+  for (const key of ['pagination', 'confirm'] as const)
     if (tool[key] !== undefined)
       throw new ConfigError(`tools.${tool.name}.${key} is not supported by this version of the gateway yet`);
   const input = strictInput(tool);
@@ -199,6 +200,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     return clean;
   };
 
+  const shaper = compileShape(tool.shape);
+  const toResult = shaper ? shapedResult : successResult;
   const credential = rt.credential;
   const operator = rt.operator ?? OPERATOR;
   const callUpstream = (
@@ -213,6 +216,16 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
       : (s: AbortSignal) => requestUpstream(args, who, s);
     return rt.gate ? rt.gate.run(tool.name, run, signal) : run(signal);
   };
+
+  // Shaping is deterministic: it runs before the cache stores the answer, so a hit costs nothing more.
+  const fetchAnswer = shaper
+    ? async (
+        args: Record<string, unknown>,
+        who: Principal,
+        signal: AbortSignal,
+        caller?: CallerCredential,
+      ): Promise<unknown> => shaper.apply(await callUpstream(args, who, signal, caller))
+    : callUpstream;
 
   const requestUpstream = async (
     args: Record<string, unknown>,
@@ -248,6 +261,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
       // A tool with an output schema answers JSON; any tool whose answer says it is JSON must be.
       expectJson: tool.output !== undefined ? true : 'if-declared',
       ...(tool.timeout !== undefined ? { timeoutMs: tool.timeout } : {}),
+      // A size cap cuts a large answer visibly; the ceiling still bounds what is read.
+      ...(shaper?.byteCap !== undefined ? { maxResponseBytes: SHAPED_RESPONSE_CEILING } : {}),
     });
     if (isRedirect(res.status)) {
       // A change may have been applied before the redirect (POST then 303): clear what it names anyway.
@@ -295,17 +310,17 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
         if (cachePolicy.staleIfError !== undefined) options.staleIfErrorMs = cachePolicy.staleIfError;
         if (tagTemplates.length > 0) options.tags = tagTemplates.map((t) => t.render(args, who));
         if (tool.timeout !== undefined) options.timeoutMs = tool.timeout;
-        const factory = () => callUpstream(args, who, signal, caller);
+        const factory = () => fetchAnswer(args, who, signal, caller);
         const hit = rt.tracer
           ? await tracedLookup(rt.tracer, sharedFetch, rt.cache, key, factory, options, signal)
           : await sharedFetch(rt.cache, key, factory, options, signal);
         result =
           hit.source === 'factory'
-            ? successResult(hit.value, { source: 'upstream', stale: hit.stale })
-            : successResult(hit.value, { source: 'cache', layer: hit.source, stale: hit.stale });
+            ? toResult(hit.value, { source: 'upstream', stale: hit.stale })
+            : toResult(hit.value, { source: 'cache', layer: hit.source, stale: hit.stale });
         series?.record(toolOutcomeOfLookup(hit), performance.now() - started);
       } else {
-        result = successResult(await callUpstream(args, who, signal, caller), {
+        result = toResult(await fetchAnswer(args, who, signal, caller), {
           source: 'upstream',
           stale: false,
         });

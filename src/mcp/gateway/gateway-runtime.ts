@@ -98,7 +98,7 @@ function runtimeOf(
   credentials: UpstreamCredentials,
 ): GatewayRuntime {
   const { cache, changes, validator, clock, logger, tracker } = parts;
-  const guards = callGuardsFor(config);
+  const guards = callGuardsFor(config, { now: () => clock.now() });
   const tracer = parts.tracing.tracer;
   const compiled = compileGatewayTools(config, {
     guards,

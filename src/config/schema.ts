@@ -6,7 +6,7 @@ import { toolFeatureShape } from './tool-features-schema.js';
 import { listenerLimitFields, listenerSchema, metricsSchema, webhooksSchema } from './events-schema.js';
 import { strictObject } from './strict-object.js';
 import { fixedPrincipalSchema, staticTokenSchema } from './identity-schema.js';
-import { count, duration, flag, ratio, size } from './units.js';
+import { count, duration, flag, MAX_CACHE_TTL_MS, ratio, size } from './units.js';
 
 const nonEmpty = (what: string) =>
   z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
@@ -268,14 +268,14 @@ const objectJsonSchema = z.looseObject({
 
 export const cachePolicySchema = strictObject({
   /** How long an answer is fresh. */
-  ttl: duration(),
+  ttl: duration({ max: MAX_CACHE_TTL_MS }),
   /** Key template, e.g. `assignment:{id}`; default: the tool name and its arguments. */
   key: nonEmpty('a key template').optional(),
   tags: z.array(nonEmpty('a tag')).default([]),
   /** After ttl, serve the old answer while refreshing in the background, this long. */
-  staleWhileRevalidate: duration().optional(),
+  staleWhileRevalidate: duration({ max: MAX_CACHE_TTL_MS }).optional(),
   /** After ttl, serve the old answer when the upstream fails, this long. */
-  staleIfError: duration().optional(),
+  staleIfError: duration({ max: MAX_CACHE_TTL_MS }).optional(),
 });
 
 const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;

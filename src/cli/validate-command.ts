@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/index.js';
-import { ConfigValidationError, loadConfig, OpenApiProblems } from '../config/index.js';
+import { ConfigValidationError, configWarnings, loadConfig, OpenApiProblems } from '../config/index.js';
 import { credentialNotes } from '../mcp/index.js';
 import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
@@ -30,7 +30,15 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
     const upstreams = Object.keys(config.upstreams).length;
     const tools = config.tools.length;
     // Operations left out (openapi.skipUnsupported) and what was changed to serve others.
-    const notes = Object.entries(config.openapiSets ?? {}).flatMap(([name, set]) => [
+    // Old key names (with the new one to use), then what openapi sections leave out or change.
+    const renamed = configWarnings(config).map((w) => ({
+      path: w.path,
+      kind: 'warning',
+      message: w.message,
+      line: w.line,
+      column: w.column,
+    }));
+    const openapiNotes = Object.entries(config.openapiSets ?? {}).flatMap(([name, set]) => [
       ...set.leftOut.map((e) => ({
         path: `upstreams.${name}.openapi`,
         kind: 'left out',
@@ -42,6 +50,13 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
         message: `operation ${w.operation}: ${w.message}`,
       })),
     ]);
+    const notes: {
+      path: string;
+      kind: string;
+      message: string;
+      line?: number | undefined;
+      column?: number | undefined;
+    }[] = [...renamed, ...openapiNotes];
     notes.push(...credentialNotes(config));
     if (values.json)
       io.stdout(`${JSON.stringify({ ok: true, file, upstreams, tools, problems: [], notes })}\n`);
@@ -49,7 +64,10 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
       io.stdout(
         `${file}: valid (${upstreams} upstream${upstreams === 1 ? '' : 's'}, ${tools} tool${tools === 1 ? '' : 's'})\n`,
       );
-      for (const n of notes) io.stdout(`  ${n.kind}: ${n.path}: ${n.message}\n`);
+      for (const n of notes) {
+        const where = n.line !== undefined ? `${file}:${n.line}:${n.column ?? 1}  ` : '';
+        io.stdout(`  ${n.kind}: ${where}${n.path}: ${n.message}\n`);
+      }
     }
     return ExitCode.OK;
   } catch (err) {

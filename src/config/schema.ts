@@ -5,7 +5,14 @@ import { openapiSourceSchema } from './openapi/source-schema.js';
 import { toolFeatureShape } from './tool-features-schema.js';
 import { listenerLimitFields, listenerSchema, metricsSchema, webhooksSchema } from './events-schema.js';
 import { strictObject } from './strict-object.js';
-import { fixedPrincipalSchema, resourceServerSchema, staticTokenSchema } from './identity-schema.js';
+import { telemetrySchema } from './telemetry-schema.js';
+import {
+  auditSchema,
+  fixedPrincipalSchema,
+  policySchema,
+  resourceServerSchema,
+  staticTokenSchema,
+} from './identity-schema.js';
 import { count, duration, flag, ratio, size } from './units.js';
 
 const nonEmpty = (what: string) =>
@@ -41,8 +48,16 @@ export interface ToolWireConfig {
   commaSeparatedQuery: string[];
   /** Path, query or header properties sent as JSON text. */
   jsonEncoded: string[];
-  /** The body's encoding when it is not JSON: `form` is `application/x-www-form-urlencoded` (bracket notation). */
-  bodyEncoding?: 'form' | undefined;
+  /**
+   * The body's encoding when it is not JSON: `form` is `application/x-www-form-urlencoded` (bracket
+   * notation), `multipart` is `multipart/form-data` (one part per field; see `fileParts`).
+   */
+  bodyEncoding?: 'form' | 'multipart' | undefined;
+  /**
+   * Multipart: the body fields that are files, each an argument `{ content (base64), filename?,
+   * contentType? }` (or a list of them), with the part's content type when the argument gives none.
+   */
+  fileParts?: Record<string, string> | undefined;
   /** Query objects sent in `deepObject` style: `filter[status]=open`. */
   deepObjectQuery?: string[] | undefined;
 }
@@ -252,9 +267,10 @@ const breakerSchema = strictObject({
   window: windowSchema.optional(),
   /** A call slower than this counts as a failure. */
   slowCall: duration().optional(),
-  /** Time open before a probe call is let through. */
-  recoveryTimeout: duration().default(30_000),
-  halfOpenMaxCalls: count({ min: 1 }).default(1),
+  /** Time open before a probe call is let through (the old name `recoveryTimeout` is still read). */
+  recovery: duration().default(30_000),
+  /** Probe calls at once while half-open (the old name `halfOpenMaxCalls` is still read). */
+  halfOpenMaxConcurrent: count({ min: 1 }).default(1),
   /** Share transitions with every instance through `cache.redis` (one instance's open protects all). */
   shared: flag().default(false),
   /** A 2xx whose body is not the JSON the tool expected (declared JSON, or an `output` schema) is a failure. */
@@ -477,6 +493,12 @@ export const gatewayConfigSchema = strictObject(
     metrics: metricsSchema.prefault({}),
     /** MCP resources: `conduit://health`, tool-backed URI templates, `recent_changes` (docs/resources.md). */
     resources: resourcesSchema.optional(),
+    /** Which callers may see and call which tools (docs/auth.md). */
+    policy: policySchema.optional(),
+    /** One JSON line per tool call to its own destination (docs/auth.md, "Audit"). */
+    audit: auditSchema.optional(),
+    /** OpenTelemetry traces exported over OTLP/HTTP (docs/operations.md, "Traces"). */
+    telemetry: telemetrySchema.optional(),
   },
   {},
 );
@@ -509,10 +531,13 @@ export type ParamLocation = z.output<typeof paramLocationSchema>;
 export type WebhooksConfig = NonNullable<GatewayConfig['webhooks']>;
 export type WebhookEndpointConfig = WebhooksConfig['endpoints'][number];
 export type MetricsConfig = GatewayConfig['metrics'];
+export type TelemetryConfig = NonNullable<GatewayConfig['telemetry']>;
 export type ListenerConfig = NonNullable<ServerConfig['listener']>;
 export type OperatorConfig = NonNullable<ServerConfig['operator']>;
 export type StaticTokenConfig = HttpServerConfig['authTokens'][number];
 export type ResourceServerConfig = NonNullable<HttpServerConfig['auth']>;
+export type PolicySectionConfig = NonNullable<GatewayConfig['policy']>;
+export type AuditSectionConfig = NonNullable<GatewayConfig['audit']>;
 export type ResourcesConfig = NonNullable<GatewayConfig['resources']>;
 export type ResourceTemplateConfig = ResourcesConfig['templates'][number];
 export type WebhookActionConfig = WebhookEndpointConfig['events'][string];

@@ -20,6 +20,8 @@ export interface UpstreamCredentialsDeps {
   logger: Logger;
   clock: Clock;
   onMetrics?: HttpClientOptions['onMetrics'];
+  /** Traces: the token endpoint's attempts are CLIENT spans under the call that needed a token. */
+  tracer?: HttpClientOptions['tracer'];
   /** Every `${ENV}` value of the config: scrubbed from the token endpoint's errors too. */
   secretValues?: readonly string[] | undefined;
   /** With `cache.redis`, tokens are shared by every instance through it. */
@@ -48,6 +50,7 @@ function tokenEndpointFor(name: string, auth: TokenAuth, deps: UpstreamCredentia
     logger: deps.logger,
     clock: deps.clock,
     ...(deps.onMetrics ? { onMetrics: deps.onMetrics } : {}),
+    ...(deps.tracer ? { tracer: deps.tracer } : {}),
   });
   try {
     return tokenEndpoint(name, auth, deps, http);

@@ -21,10 +21,14 @@ import { countingValidator, type InputValidator } from './input-validator.js';
 import { defaultCacheKey, KeyTemplate } from './key-template.js';
 import { startProgress } from './progress.js';
 import { formBody } from './form-encoding.js';
+import { multipartBody } from './multipart-encoding.js';
 import { buildRequestMapping, mapArguments, pathParamNames, type RequestMapping } from './request-mapping.js';
-import { rememberText, successResult } from './tool-result.js';
+import { rememberText, shapedResult, successResult } from './tool-result.js';
+import { compileShape, SHAPED_RESPONSE_CEILING } from './answer-shape.js';
 import type { InFlightGate } from './in-flight-gate.js';
 import { isRedirect, redirectError } from './upstream-redirect.js';
+import { ATTR, addActiveEvent, EVENT, type Tracer } from '../../telemetry/index.js';
+import { tracedLookup } from './traced-lookup.js';
 import type { Authorization, CallerCredential, UpstreamCredential } from '../../credentials/index.js';
 import { scrubToken, sendAuthorized } from './upstream-auth.js';
 import { FixedArguments, publishedInput } from './fixed-arguments.js';
@@ -49,6 +53,8 @@ export interface ToolRuntime {
   reserved?: ReservedRequestNames | undefined;
   /** The upstream's calls in flight, queued per tool. */
   gate?: InFlightGate | undefined;
+  /** Traces: the cache lookup in a span of its own (the call's span is the gateway's). */
+  tracer?: Tracer | undefined;
   /** The upstream's token (OAuth grant, exchange, forward), sent as `Authorization` per call. */
   credential?: UpstreamCredential | undefined;
   /** Who a call without a transport identity (stdio, in-process) runs as. Default `OPERATOR`. */
@@ -140,7 +146,7 @@ function scrubbedError(result: CallToolResult, client: HttpClient): CallToolResu
 }
 
 export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
-  for (const key of ['shape', 'pagination', 'confirm'] as const)
+  for (const key of ['pagination', 'confirm'] as const)
     if (tool[key] !== undefined)
       throw new ConfigError(`tools.${tool.name}.${key} is not supported by this version of the gateway yet`);
   const input = strictInput(tool);
@@ -203,6 +209,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     return clean;
   };
 
+  const shaper = compileShape(tool.shape);
+  const toResult = shaper ? shapedResult : successResult;
   const credential = rt.credential;
   const operator = rt.operator ?? OPERATOR;
   const callUpstream = (
@@ -218,6 +226,16 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     return rt.gate ? rt.gate.run(tool.name, run, signal) : run(signal);
   };
 
+  // Shaping is deterministic: it runs before the cache stores the answer, so a hit costs nothing more.
+  const fetchAnswer = shaper
+    ? async (
+        args: Record<string, unknown>,
+        who: Principal,
+        signal: AbortSignal,
+        caller?: CallerCredential,
+      ): Promise<unknown> => shaper.apply(await callUpstream(args, who, signal, caller))
+    : callUpstream;
+
   const requestUpstream = async (
     args: Record<string, unknown>,
     who: Principal,
@@ -226,26 +244,34 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
   ): Promise<unknown> => {
     const mapped = mapArguments(mapping, args);
     const headers = auth ? { ...mapped.headers, [auth.header]: auth.value } : mapped.headers;
+    const multipart =
+      mapping.multipart && mapped.json !== undefined
+        ? await multipartBody(mapped.json, mapping.multipart)
+        : undefined;
     const res = await rt.client.request({
       method: mapping.method,
       path: mapping.path,
       // Filled after the arguments: an unlisted argument cannot stand in for the caller's identity.
       params: callerPath.empty ? mapped.params : callerPath.fill(mapped.params, who),
       query: mapped.query,
-      ...(mapping.form
-        ? {
-            headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
-            ...(mapped.json !== undefined ? { body: formBody(mapped.json) } : {}),
-          }
-        : {
-            headers,
-            // A whole-body argument is the body itself; config checks keep it from sharing the body with fields.
-            json: mapped.wholeBody ? mapped.wholeBody.value : mapped.json,
-          }),
+      ...(multipart
+        ? { headers: { ...headers, 'content-type': multipart.contentType }, body: multipart.body }
+        : mapping.form
+          ? {
+              headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+              ...(mapped.json !== undefined ? { body: formBody(mapped.json) } : {}),
+            }
+          : {
+              headers,
+              // A whole-body argument is the body itself; config checks keep it from sharing the body with fields.
+              json: mapped.wholeBody ? mapped.wholeBody.value : mapped.json,
+            }),
       signal,
       // A tool with an output schema answers JSON; any tool whose answer says it is JSON must be.
       expectJson: tool.output !== undefined ? true : 'if-declared',
       ...(tool.timeout !== undefined ? { timeoutMs: tool.timeout } : {}),
+      // A size cap cuts a large answer visibly; the ceiling still bounds what is read.
+      ...(shaper?.byteCap !== undefined ? { maxResponseBytes: SHAPED_RESPONSE_CEILING } : {}),
     });
     if (isRedirect(res.status)) {
       // A change may have been applied before the redirect (POST then 303): clear what it names anyway.
@@ -263,6 +289,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     const tags = invalidateTags.map((t) => t.render(args, who));
     const keys = invalidateKeys.map((t) => t.render(args, who));
     for (const k of keys) tags.push(privateCopiesTag(k));
+    if (rt.tracer)
+      addActiveEvent(EVENT.invalidate, { [ATTR.cacheTags]: tags, 'conduit.cache.keys': keys.length });
     await Promise.all([
       tags.length > 0 ? rt.cache.invalidateTags(tags) : undefined,
       ...keys.map((k) => rt.cache!.delete(k)),
@@ -295,21 +323,19 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
         // Invalidating the key (a tool's `invalidates.keys`, a webhook) reaches every caller's copy.
         if (scope === 'private') (options.tags ??= []).push(privateCopiesTag(base));
         if (tool.timeout !== undefined) options.timeoutMs = tool.timeout;
-        const hit = await sharedFetch(
-          rt.cache,
-          key,
-          () => callUpstream(args, who, signal, caller),
-          options,
-          signal,
-        );
+        const factory = () => fetchAnswer(args, who, signal, caller);
+        const hit = rt.tracer
+          ? await tracedLookup(rt.tracer, sharedFetch, rt.cache, key, factory, options, signal)
+          : await sharedFetch(rt.cache, key, factory, options, signal);
         result =
           hit.source === 'factory'
-            ? successResult(hit.value, { source: 'upstream', stale: hit.stale })
-            : successResult(hit.value, { source: 'cache', layer: hit.source, stale: hit.stale });
-        Object.assign((result._meta as Record<string, Record<string, unknown>>)[CACHE_META_KEY]!, cacheHint);
+            ? toResult(hit.value, { source: 'upstream', stale: hit.stale })
+            : toResult(hit.value, { source: 'cache', layer: hit.source, stale: hit.stale });
+        const meta = (result._meta as Record<string, Record<string, unknown>> | undefined)?.[CACHE_META_KEY];
+        if (meta) Object.assign(meta, cacheHint);
         series?.record(toolOutcomeOfLookup(hit), performance.now() - started);
       } else {
-        result = successResult(await callUpstream(args, who, signal, caller), {
+        result = toResult(await fetchAnswer(args, who, signal, caller), {
           source: 'upstream',
           stale: false,
         });

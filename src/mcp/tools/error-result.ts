@@ -128,6 +128,7 @@ export function describeFailure(
     case 'PRINCIPAL_VALUE_MISSING':
     case 'TOKEN_INVALID':
     case 'AUTH_SERVER_UNAVAILABLE':
+    case 'POLICY_DENIED':
     case 'HTTP_CLIENT_CLOSED':
     case 'RESPONSE_TOO_LARGE':
     case 'RESPONSE_VALIDATION':

@@ -356,6 +356,12 @@ export const cachePolicySchema = strictObject({
   staleWhileRevalidate: duration().optional(),
   /** After ttl, serve the old answer when the upstream fails, this long. */
   staleIfError: duration().optional(),
+  /**
+   * Whose a cached answer is. Default: `private` (keyed per caller, never served to another) when the
+   * request carries a per-caller credential (token-exchange, forward) or reads `{auth.*}`, else
+   * `shared`. Declare `shared` only when the upstream answer does not depend on who asks.
+   */
+  scope: z.enum(['private', 'shared'], { error: 'expected private or shared' }).optional(),
 });
 
 const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;

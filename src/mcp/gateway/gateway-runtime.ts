@@ -73,7 +73,7 @@ export function buildGatewayRuntime(
   clients: ReadonlyMap<string, HttpClient>,
   ownsClients: boolean,
 ): GatewayRuntime {
-  const { cache, changes, validator, clock, logger, tracker } = parts;
+  const { clock, logger } = parts;
   const credentials = createUpstreamCredentials(config.upstreams, {
     logger,
     clock,

@@ -9,10 +9,13 @@ export const SHAPED_RESPONSE_CEILING = 32 * 1024 * 1024;
 export const BYTES_PER_TOKEN = 4;
 /** `_meta` key of a cut answer: what was dropped and how to get the rest. */
 export const TRUNCATED_META_KEY = 'conduit/truncated';
+/** `_meta` key of a paginated answer with pages left: `{ nextCursor }`. */
+export const PAGE_META_KEY = 'conduit/page';
 
 /** What a cut dropped: the list's length before and after, or the text's. */
 export interface Truncation {
-  reason: 'maxItems' | 'maxBytes' | 'maxTokens';
+  /** `maxPages`: a gathering tool stopped with pages left. */
+  reason: 'maxItems' | 'maxBytes' | 'maxTokens' | 'maxPages';
   /** The cap that cut it (items, bytes or tokens, by `reason`). */
   limit: number;
   /** List entries shown and in the answer; absent when the answer had no list and its text was cut. */
@@ -34,6 +37,8 @@ export interface ShapedAnswer {
   value?: unknown;
   text: string;
   truncated?: Truncation;
+  /** Paginated tools: pass back as the `cursor` argument for the next page. */
+  nextPage?: string;
 }
 
 export function isShapedAnswer(value: unknown): value is ShapedAnswer {
@@ -45,7 +50,7 @@ export function isShapedAnswer(value: unknown): value is ShapedAnswer {
 /** A path tree: a leaf (`true`) takes the whole value there; a node goes deeper. */
 type PathTree = { [key: string]: PathTree | true };
 
-function pathKeys(path: string): string[] {
+export function pathKeys(path: string): string[] {
   return path.split('.').map((s) => (s.endsWith('[]') ? s.slice(0, -2) : s));
 }
 
@@ -104,13 +109,13 @@ function omit(value: unknown, tree: PathTree): unknown {
 }
 
 /** Where the list is: the answer itself, a path, or by default its `items` or `data`. */
-interface ListSlot {
+export interface ListSlot {
   list: unknown[];
   /** The answer with the list replaced (a fresh parent chain; the rest is shared). */
   with(list: unknown[]): unknown;
 }
 
-function findList(value: unknown, keys: readonly string[] | undefined): ListSlot | undefined {
+export function findList(value: unknown, keys: readonly string[] | undefined): ListSlot | undefined {
   if (keys === undefined) {
     if (Array.isArray(value)) return { list: value, with: (l) => l };
     for (const key of ['items', 'data'])
@@ -243,14 +248,25 @@ function fitList(
 
 /** The visible marker after a cut answer's text: what was dropped and how to get the rest. */
 export function truncationNote(t: Truncation): string {
-  const unit = t.reason === 'maxItems' ? 'items' : t.reason === 'maxTokens' ? 'tokens' : 'bytes';
+  const unit =
+    t.reason === 'maxItems'
+      ? 'items'
+      : t.reason === 'maxTokens'
+        ? 'tokens'
+        : t.reason === 'maxPages'
+          ? 'pages'
+          : 'bytes';
   const what =
     t.shownItems !== undefined
-      ? `showing ${t.shownItems} of ${t.totalItems} items`
+      ? t.totalItems !== undefined
+        ? `showing ${t.shownItems} of ${t.totalItems} items`
+        : `showing ${t.shownItems} items, the upstream has more`
       : `showing the first ${t.shownBytes} of ${t.totalBytes} bytes`;
   const rest =
     t.nextCursor !== undefined
       ? `call again with cursor "${t.nextCursor}" for the rest`
-      : 'narrow the request (filters, fewer fields) to see the rest';
+      : t.reason === 'maxPages'
+        ? 'narrow the request (filters) or raise pagination.maxPages to see the rest'
+        : 'narrow the request (filters, fewer fields) to see the rest';
   return `\n[truncated: ${what} (${t.reason} ${t.limit} ${unit}); ${rest}]`;
 }

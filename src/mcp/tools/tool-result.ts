@@ -1,5 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/server';
-import { isShapedAnswer, TRUNCATED_META_KEY, truncationNote } from './answer-shape.js';
+import { isShapedAnswer, PAGE_META_KEY, TRUNCATED_META_KEY, truncationNote } from './answer-shape.js';
 import { CACHE_META_KEY } from './cache-port.js';
 
 const STALE_NOTE = '\n(stale: served from the cache past its freshness limit)';
@@ -75,6 +75,10 @@ export function shapedResult(answer: unknown, origin: AnswerOrigin): CallToolRes
     }
     text = marked;
     meta[TRUNCATED_META_KEY] = answer.truncated;
+  }
+  if (answer.nextPage !== undefined) {
+    text += `\n[more: call again with cursor "${answer.nextPage}" for the next page]`;
+    meta[PAGE_META_KEY] = { nextCursor: answer.nextPage };
   }
   if (origin.stale) text += STALE_NOTE;
   const result: CallToolResult = { content: [{ type: 'text', text }], _meta: meta };

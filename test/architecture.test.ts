@@ -3,15 +3,20 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 // The layers of docs/architecture.md, lowest first: a module imports only modules of a lower layer.
+// `telemetry` sits on core alone (the OpenTelemetry API), so http, cache and mcp can all make spans.
 // `metrics` observes http, cache and webhooks (breaker, cache and delivery counters), so it sits above them.
+// `credentials` runs its token endpoint on http and shares tokens through redis.
 const LAYER: Record<string, number> = {
   core: 0,
   resilience: 1,
+  telemetry: 1,
   redis: 2,
   http: 3,
   cache: 3,
   webhooks: 3,
   config: 3,
+  auth: 3,
+  credentials: 4,
   metrics: 4,
   mcp: 5,
   demo: 6,

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { Pool } from 'undici';
 import { type ContenderResult, concurrentLoad, ratio, report, target } from '../lib.js';
+import { shapedHitRows } from './shaped-hit.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
@@ -221,6 +222,7 @@ try {
     1,
   );
   results.push(cSerial!, dSerial!, aSerial!, bSerial!, c2Serial!);
+  results.push(...(await shapedHitRows((t) => rawConduit.call(t), interleaved, CONCURRENCY)));
   await Promise.all([rawSdk.close(), rawConduit.close()]);
 
   // For reference: the same through the SDK's own Client, in both protocol eras (client-bound here).

@@ -19,6 +19,7 @@ import {
 import OpossumBreaker from 'opossum';
 import { circuitBreaker, type PolicyContext, retry, timeout, wrap } from '../../src/resilience/index.js';
 import { type ContenderResult, opsPerSecond, ratio, report, target } from '../lib.js';
+import { waitersSuite } from './waiters.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.env.BENCH_RESILIENCE_ROUNDS ?? 4);
@@ -77,6 +78,12 @@ const contenders: Contender[] = [
     name: 'conduit wrap, op reads ctx.signal',
     fn: () => ours.execute(opReadingSignal),
     note: 'AbortController made per call',
+    runs: [],
+  },
+  {
+    name: 'new AbortController() alone',
+    fn: () => (new AbortController().signal.aborted ? 0 : 1),
+    note: "Node's own cost of the signal an op reads",
     runs: [],
   },
   { name: 'cockatiel wrap(retry,breaker,timeout)', fn: () => cockatielWrap.execute(op), runs: [] },
@@ -140,6 +147,12 @@ target(
   ratio(result, 'conduit breaker', 'opossum fire (defaults)'),
   5,
 );
+target(
+  'conduit wrap, op reads ctx.signal / cockatiel wrap',
+  ratio(result, 'conduit wrap, op reads ctx.signal', 'cockatiel wrap(retry,breaker,timeout)'),
+  8,
+);
 ourTimeout.dispose();
 ourWrapTimeout.dispose();
 console.log(`targets: ${[t1, t2, t3].every(Boolean) ? 'all met' : 'some missed'}`);
+if (process.env.BENCH_RESILIENCE_WAITERS !== '0') await waitersSuite();

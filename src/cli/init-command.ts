@@ -120,25 +120,34 @@ export async function runInit(argv: readonly string[], io: CliIo): Promise<numbe
       `conduit init: the ${tools.length} operations' schemas come to more than ${MAX_STARTER_TOOLS_CHARS / 1_000_000} MB once ` +
         'their $refs are inlined, too much for a config file; writing an openapi section in compact mode instead\n',
     );
+  // Form and multipart bodies and deepObject queries have no `params` form: a tools entry would send
+  // them as JSON. The document itself, in tools mode, serves them right.
+  const unwritable = compact ? 0 : set.catalog.operations.filter((op) => !writableWire(op.tool)).length;
+  if (unwritable > 0)
+    io.stderr(
+      `conduit init: ${unwritable} operation${unwritable === 1 ? ' sends' : 's send'} form-encoded or multipart bodies or ` +
+        'deepObject queries, which a tools entry cannot describe; writing an openapi section in tools mode instead\n',
+    );
   const documentRef = relativeTo(out, specPath);
-  const config = compact
-    ? {
-        upstreams: {
-          [upstream]: {
-            baseUrl: escapeInterpolation(baseUrl),
-            openapi: {
-              document: escapeInterpolation(documentRef),
-              mode: 'compact',
-              generateNames: true,
-              skipUnsupported: true,
+  const config =
+    compact || unwritable > 0
+      ? {
+          upstreams: {
+            [upstream]: {
+              baseUrl: escapeInterpolation(baseUrl),
+              openapi: {
+                document: escapeInterpolation(documentRef),
+                mode: compact ? 'compact' : 'tools',
+                generateNames: true,
+                skipUnsupported: true,
+              },
             },
           },
-        },
-      }
-    : {
-        upstreams: { [upstream]: { baseUrl: escapeInterpolation(baseUrl) } },
-        tools: escapeInterpolation(tools),
-      };
+        }
+      : {
+          upstreams: { [upstream]: { baseUrl: escapeInterpolation(baseUrl) } },
+          tools: escapeInterpolation(tools),
+        };
   const text = header(document, values.openapi, out) + toYaml(config);
   try {
     parseConfig(text, { env: {}, sourceName: out });
@@ -163,13 +172,20 @@ export async function runInit(argv: readonly string[], io: CliIo): Promise<numbe
     `wrote ${out}: upstream "${upstream}" (${baseUrl}), ` +
       (compact
         ? `compact mode: 2 tools serving ${tools.length} operations (${cached} cached, ${invalidating} invalidating)`
-        : `${tools.length} tool${tools.length === 1 ? '' : 's'} (${cached} cached, ${invalidating} invalidating)`) +
+        : unwritable > 0
+          ? `an openapi section serving ${tools.length} tool${tools.length === 1 ? '' : 's'} (${cached} cached, ${invalidating} invalidating)`
+          : `${tools.length} tool${tools.length === 1 ? '' : 's'} (${cached} cached, ${invalidating} invalidating)`) +
       (skippedCount > 0
         ? `, ${skippedCount} operation${skippedCount === 1 ? '' : 's'} skipped (see above)`
         : '') +
       `\nnext: conduit validate --config ${out}\n`,
   );
   return ExitCode.OK;
+}
+
+/** True when `params` can hold how the tool's arguments go on the wire (see `writtenParams`). */
+function writableWire(tool: ToolConfig): boolean {
+  return tool.wire?.bodyEncoding === undefined && (tool.wire?.deepObjectQuery?.length ?? 0) === 0;
 }
 
 /** The tool as a user would write it: `ttl: 60s`, a key from the operation and its arguments, only non-default `params`. */

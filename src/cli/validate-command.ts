@@ -5,11 +5,13 @@ import {
   type ConfigProblem,
   ConfigValidationError,
   configLocator,
+  configWarnings,
   formatPath,
   type GatewayConfig,
   loadConfig,
   OpenApiProblems,
 } from '../config/index.js';
+import { credentialNotes, InputValidator } from '../mcp/index.js';
 import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { usageErrors } from './options.js';
@@ -40,7 +42,15 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
     const upstreams = Object.keys(config.upstreams).length;
     const tools = config.tools.length;
     // Operations left out (openapi.skipUnsupported) and what was changed to serve others.
-    const notes = Object.entries(config.openapiSets ?? {}).flatMap(([name, set]) => [
+    // Old key names (with the new one to use), then what openapi sections leave out or change.
+    const renamed = configWarnings(config).map((w) => ({
+      path: w.path,
+      kind: 'warning',
+      message: w.message,
+      line: w.line,
+      column: w.column,
+    }));
+    const openapiNotes = Object.entries(config.openapiSets ?? {}).flatMap(([name, set]) => [
       ...set.leftOut.map((e) => ({
         path: `upstreams.${name}.openapi`,
         kind: 'left out',
@@ -52,13 +62,24 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
         message: `operation ${w.operation}: ${w.message}`,
       })),
     ]);
+    const notes: {
+      path: string;
+      kind: string;
+      message: string;
+      line?: number | undefined;
+      column?: number | undefined;
+    }[] = [...renamed, ...openapiNotes];
+    notes.push(...credentialNotes(config));
     if (values.json)
       io.stdout(`${JSON.stringify({ ok: true, file, upstreams, tools, problems: [], notes })}\n`);
     else {
       io.stdout(
         `${file}: valid (${upstreams} upstream${upstreams === 1 ? '' : 's'}, ${tools} tool${tools === 1 ? '' : 's'})\n`,
       );
-      for (const n of notes) io.stdout(`  ${n.kind}: ${n.path}: ${n.message}\n`);
+      for (const n of notes) {
+        const where = n.line !== undefined ? `${file}:${n.line}:${n.column ?? 1}  ` : '';
+        io.stdout(`  ${n.kind}: ${where}${n.path}: ${n.message}\n`);
+      }
     }
     return ExitCode.OK;
   } catch (err) {
@@ -96,7 +117,6 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
 async function compileToolSchemas(config: GatewayConfig, text: string) {
   const withSchemas = config.tools.filter((t) => t.input || t.output);
   if (withSchemas.length === 0) return [];
-  const { InputValidator } = await import('../mcp/index.js');
   const validator = new InputValidator();
   const where = configLocator(text);
   const problems: ConfigProblem[] = [];

@@ -1,5 +1,7 @@
 import { type CacheKeyTool, cacheKeyCollisions, cacheKeyProblems } from './cache-keys.js';
+import { upstreamAuthProblems } from './auth-check.js';
 import { didYouMean } from './did-you-mean.js';
+import { crossCheckIdentity } from './identity-check.js';
 import { crossCheckEvents } from './events-schema.js';
 import type { ConfigPath } from './interpolate.js';
 import { reservedArgumentProblem, reservedRequestNames } from './request-safety.js';
@@ -24,6 +26,7 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
   if (!isObject(data)) return problems;
   const upstreams = isObject(data.upstreams) ? data.upstreams : {};
   const upstreamNames = Object.keys(upstreams);
+  problems.push(...crossCheckIdentity(data));
 
   const cache = isObject(data.cache) ? data.cache : {};
   const redis = isObject(cache.redis) ? cache.redis : undefined;
@@ -38,6 +41,7 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
       message: 'give url (redis://host:port) or cluster (a list of seed URLs), or remove cache.redis',
     });
   for (const [name, upstream] of Object.entries(upstreams)) {
+    if (isObject(upstream)) problems.push(...upstreamAuthProblems(name, upstream.auth));
     if (isObject(upstream) && isObject(upstream.breaker)) {
       const b = upstream.breaker;
       if ((b.shared === true || b.shared === 'true') && !redis)

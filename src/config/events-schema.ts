@@ -69,10 +69,10 @@ export const webhookEndpointSchema = strictObject({
   secrets: z.array(nonEmpty('a secret (use ${ENV_VAR})')).min(1, { error: 'expected at least one secret' }),
   /** How far a signed timestamp may be from now. */
   tolerance: duration().default(300_000),
-  /** Dotted payload path of the event id when the scheme has no id header (stripe, hmac). */
-  idField: nonEmpty('a dotted payload path').optional(),
-  /** Dotted payload path of the event type when the scheme has no type header. */
-  typeField: nonEmpty('a dotted payload path').optional(),
+  /** Dotted payload path of the event id when the scheme has no id header (old name `idField`). */
+  idPath: nonEmpty('a dotted payload path').optional(),
+  /** Dotted payload path of the event type when the scheme has no type header (old name `typeField`). */
+  typePath: nonEmpty('a dotted payload path').optional(),
   /** hmac scheme only: where the signature is and how it is written. */
   hmac: strictObject({
     header: nonEmpty('a header name').optional(),

@@ -45,9 +45,14 @@ export {
   type WebhookEndpointConfig,
   type WebhookActionConfig,
   type MetricsConfig,
+  type TelemetryConfig,
   type ListenerConfig,
   type OperatorConfig,
   type StaticTokenConfig,
+  type ResourceServerConfig,
+  type PolicySectionConfig,
+  type AuditSectionConfig,
+  type LimitConfig,
   type ResourcesConfig,
   type ResourceTemplateConfig,
 } from './schema.js';
@@ -73,6 +78,8 @@ export {
 } from './request-safety.js';
 export { cacheKeyProblems, cacheKeyCollisions, type CacheKeyTool } from './cache-keys.js';
 export { configSecrets } from './secrets.js';
+export { configWarnings } from './warnings.js';
+export { KEY_ALIASES, type KeyAlias } from './key-aliases.js';
 export type {
   AnswerShapeConfig,
   FixedValueConfig,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { addDeprecatedAliases } from './key-aliases.js';
 import { gatewayConfigSchema } from './schema.js';
 
 /**
@@ -21,6 +22,7 @@ export function buildJsonSchema(): Record<string, unknown> {
     override: keepCaseInsensitivePatterns,
   }) as Record<string, unknown>;
   const withEnv = acceptEnvReferences(schema) as Record<string, unknown>;
+  addDeprecatedAliases(withEnv);
   return {
     ...withEnv,
     $defs: { ...((withEnv.$defs as object | undefined) ?? {}), envReference: ENV_REFERENCE },

@@ -6,12 +6,14 @@ import { ConfigError } from '../core/index.js';
 import { crossCheck } from './cross-check.js';
 import { configErrorMap, missingKeyMessage } from './issue-messages.js';
 import { toolSchemaProblems } from './tool-schema-check.js';
+import { aliasMessage, renameKeyAliases } from './key-aliases.js';
 import { type ConfigPath, interpolate } from './interpolate.js';
 import { locate } from './locate.js';
 import { expandOpenApi } from './openapi/expand.js';
 import { assertExpandedTemplates, assertSafeGeneratedRequests } from './resource-check.js';
 import { type ConfigProblem, ConfigValidationError, formatPath } from './problems.js';
 import { withSecrets } from './secrets.js';
+import { withWarnings } from './warnings.js';
 import { type GatewayConfig, gatewayConfigSchema } from './schema.js';
 
 export interface ParseConfigOptions {
@@ -122,6 +124,10 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Gat
     throw err;
   }
   for (const p of interpolated.problems) problems.push(at(doc, p.path, p.message));
+  // Old key names are read as the new ones; each is a warning (both spellings at once, a problem).
+  const warnings: ConfigProblem[] = [];
+  for (const f of renameKeyAliases(interpolated.value))
+    (f.conflict ? problems : warnings).push(at(doc, f.path, aliasMessage(f), f.alias.old));
   // Where a variable is missing the value is unknown: schema complaints there would only be noise.
   const unresolved = interpolated.problems.map((p) => p.path);
   for (const p of crossCheck(interpolated.value)) {
@@ -147,7 +153,7 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Gat
   if (problems.length > 0 || !result.success)
     throw new ConfigValidationError(source, sortProblems(redactSecrets(problems, interpolated)));
   // The gateway scrubs these from every upstream error and answer (see configSecrets).
-  return withSecrets(result.data, secretValues(interpolated));
+  return withWarnings(withSecrets(result.data, secretValues(interpolated)), sortProblems(warnings));
 }
 
 /** Reads and parses a config file (`.json` as JSON, anything else as YAML). */

@@ -39,6 +39,9 @@ const AUTH_REASON = "would replace or remove the upstream's credential (upstream
 const HEADERS_REASON =
   'would replace a header the config sets for the upstream (upstreams.<name>.headers), a credential or part of one';
 
+/** Auth types that send the `Authorization` header. */
+const AUTHORIZATION_AUTH = new Set(['bearer', 'basic', 'oauth2', 'token-exchange', 'forward']);
+
 /** The header and query names an argument of a tool of `upstream` may not write. */
 export function reservedRequestNames(upstream: UpstreamCredentialsShape | undefined): ReservedRequestNames {
   const headers = new Map<string, string>(FRAMING_HEADERS.map((h) => [h, FRAMING_REASON]));
@@ -48,7 +51,8 @@ export function reservedRequestNames(upstream: UpstreamCredentialsShape | undefi
     for (const name of Object.keys(configured)) headers.set(name.toLowerCase(), HEADERS_REASON);
   const auth = upstream?.auth;
   if (auth !== null && typeof auth === 'object') {
-    if (auth.type === 'bearer' || auth.type === 'basic') headers.set('authorization', AUTH_REASON);
+    if (typeof auth.type === 'string' && AUTHORIZATION_AUTH.has(auth.type))
+      headers.set('authorization', AUTH_REASON);
     else if (auth.type === 'header' && typeof auth.name === 'string')
       headers.set(auth.name.toLowerCase(), AUTH_REASON);
     else if (auth.type === 'query' && typeof auth.name === 'string')

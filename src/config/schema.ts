@@ -5,7 +5,15 @@ import { openapiSourceSchema } from './openapi/source-schema.js';
 import { toolFeatureShape } from './tool-features-schema.js';
 import { listenerLimitFields, listenerSchema, metricsSchema, webhooksSchema } from './events-schema.js';
 import { strictObject } from './strict-object.js';
-import { fixedPrincipalSchema, staticTokenSchema } from './identity-schema.js';
+import { telemetrySchema } from './telemetry-schema.js';
+import {
+  auditSchema,
+  fixedPrincipalSchema,
+  limitSchema,
+  policySchema,
+  resourceServerSchema,
+  staticTokenSchema,
+} from './identity-schema.js';
 import { count, duration, flag, MAX_CACHE_TTL_MS, ratio, size } from './units.js';
 
 const nonEmpty = (what: string) =>
@@ -41,8 +49,16 @@ export interface ToolWireConfig {
   commaSeparatedQuery: string[];
   /** Path, query or header properties sent as JSON text. */
   jsonEncoded: string[];
-  /** The body's encoding when it is not JSON: `form` is `application/x-www-form-urlencoded` (bracket notation). */
-  bodyEncoding?: 'form' | undefined;
+  /**
+   * The body's encoding when it is not JSON: `form` is `application/x-www-form-urlencoded` (bracket
+   * notation), `multipart` is `multipart/form-data` (one part per field; see `fileParts`).
+   */
+  bodyEncoding?: 'form' | 'multipart' | undefined;
+  /**
+   * Multipart: the body fields that are files, each an argument `{ content (base64), filename?,
+   * contentType? }` (or a list of them), with the part's content type when the argument gives none.
+   */
+  fileParts?: Record<string, string> | undefined;
   /** Query objects sent in `deepObject` style: `filter[status]=open`. */
   deepObjectQuery?: string[] | undefined;
 }
@@ -65,6 +81,8 @@ const httpServerSchema = strictObject({
    * token stands for (`{ token, sub, scopes, claims }`) for policy and `{auth.…}` templates.
    */
   authTokens: z.array(staticTokenSchema).default([]),
+  /** OAuth 2.1 access tokens (the MCP authorization spec): docs/auth.md. */
+  auth: resourceServerSchema.optional(),
   maxBodyBytes: size().default(1024 * 1024),
   /** No sessions: every request stands alone (several instances behind a load balancer). */
   stateless: flag().default(false),
@@ -134,6 +152,45 @@ const cacheSchema = strictObject({
 
 // --- upstreams ----------------------------------------------------------------------------------
 
+/** Where and how the gateway gets upstream tokens: `oauth2` (client credentials) and `token-exchange`. */
+const tokenEndpointFields = {
+  /** The token endpoint: https (plain http only to a loopback address). */
+  tokenUrl: z.url({
+    protocol: /^https?$/,
+    error: 'expected the token endpoint URL, e.g. "https://idp.example.com/oauth/token"',
+  }),
+  /** The authorization server's issuer identifier: the audience of a `private_key_jwt` assertion. */
+  issuer: nonEmpty('an issuer URL').optional(),
+  clientId: nonEmpty('a client id'),
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the message shows the ${} syntax
+  clientSecret: nonEmpty('a client secret (use ${ENV_VAR})').optional(),
+  /** PKCS#8 PEM of the key that signs `private_key_jwt` assertions (use `${ENV_VAR}`). */
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the message shows the ${} syntax
+  privateKey: nonEmpty('a PKCS#8 PEM private key (use ${ENV_VAR})').optional(),
+  /** The `kid` the identity provider knows the key by. */
+  privateKeyId: nonEmpty('a key id').optional(),
+  privateKeyAlg: z
+    .enum(['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'], {
+      error: 'expected one of RS256, PS256, ES256, ES384, EdDSA',
+    })
+    .optional(),
+  /** Default: `private_key_jwt` with a `privateKey`, else `client_secret_basic`. */
+  clientAuth: z
+    .enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt'], {
+      error: 'expected one of client_secret_basic, client_secret_post, private_key_jwt',
+    })
+    .optional(),
+  scopes: z.array(nonEmpty('a scope')).default([]),
+  /** The `audience` parameter some identity providers name the API by. */
+  audience: nonEmpty('an audience').optional(),
+  /** RFC 8707 resource indicator: the upstream API the token is for. */
+  resource: z.url({ error: 'expected the resource URI of the upstream API' }).optional(),
+  /** Fetch the next token this long before the current one expires (at most half its lifetime). */
+  refreshBefore: duration().default(60_000),
+  /** Budget of one token request, retries included. */
+  timeout: duration().default(10_000),
+};
+
 const authSchema = z.discriminatedUnion(
   'type',
   [
@@ -142,8 +199,22 @@ const authSchema = z.discriminatedUnion(
     strictObject({ type: z.literal('header'), name: nonEmpty('a header name'), value: z.string() }),
     strictObject({ type: z.literal('basic'), username: z.string(), password: z.string() }),
     strictObject({ type: z.literal('query'), name: nonEmpty('a query parameter name'), value: z.string() }),
+    strictObject({
+      type: z.literal('oauth2'),
+      grant: z
+        .literal('client_credentials', { error: 'expected grant: client_credentials' })
+        .default('client_credentials'),
+      ...tokenEndpointFields,
+    }),
+    strictObject({
+      type: z.literal('token-exchange'),
+      ...tokenEndpointFields,
+      /** RFC 8693 `requested_token_type`; default: the identity provider's choice (an access token). */
+      requestedTokenType: nonEmpty('a token type URI').optional(),
+    }),
+    strictObject({ type: z.literal('forward') }),
   ],
-  { error: 'expected auth.type to be one of bearer, header, basic, query' },
+  { error: 'expected auth.type to be one of bearer, header, basic, query, oauth2, token-exchange, forward' },
 );
 
 const timeoutsSchema = strictObject({
@@ -197,9 +268,10 @@ const breakerSchema = strictObject({
   window: windowSchema.optional(),
   /** A call slower than this counts as a failure. */
   slowCall: duration().optional(),
-  /** Time open before a probe call is let through. */
-  recoveryTimeout: duration().default(30_000),
-  halfOpenMaxCalls: count({ min: 1 }).default(1),
+  /** Time open before a probe call is let through (the old name `recoveryTimeout` is still read). */
+  recovery: duration().default(30_000),
+  /** Probe calls at once while half-open (the old name `halfOpenMaxCalls` is still read). */
+  halfOpenMaxConcurrent: count({ min: 1 }).default(1),
   /** Share transitions with every instance through `cache.redis` (one instance's open protects all). */
   shared: flag().default(false),
   /** A 2xx whose body is not the JSON the tool expected (declared JSON, or an `output` schema) is a failure. */
@@ -266,6 +338,14 @@ const objectJsonSchema = z.looseObject({
   required: z.array(z.string()).optional(),
 });
 
+/**
+ * A tool's output JSON Schema: any root (an object, or a list such as `type: array`); for 2025-era
+ * clients the SDK publishes a non-object root wrapped as `{ result }`, as it wraps the answer.
+ */
+const outputJsonSchema = z.looseObject({
+  type: z.union([z.string(), z.array(z.string())]).optional(),
+});
+
 export const cachePolicySchema = strictObject({
   /** How long an answer is fresh. */
   ttl: duration({ max: MAX_CACHE_TTL_MS }),
@@ -276,6 +356,12 @@ export const cachePolicySchema = strictObject({
   staleWhileRevalidate: duration({ max: MAX_CACHE_TTL_MS }).optional(),
   /** After ttl, serve the old answer when the upstream fails, this long. */
   staleIfError: duration({ max: MAX_CACHE_TTL_MS }).optional(),
+  /**
+   * Whose a cached answer is. Default: `private` (keyed per caller, never served to another) when the
+   * request carries a per-caller credential (token-exchange, forward) or reads `{auth.*}`, else
+   * `shared`. Declare `shared` only when the upstream answer does not depend on who asks.
+   */
+  scope: z.enum(['private', 'shared'], { error: 'expected private or shared' }).optional(),
 });
 
 const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;
@@ -303,7 +389,7 @@ const toolBaseSchema = strictObject({
       }),
     )
     .default({}),
-  output: objectJsonSchema.optional(),
+  output: outputJsonSchema.optional(),
   cache: cachePolicySchema.optional(),
   invalidates: strictObject({
     tags: z.array(nonEmpty('a tag template')).default([]),
@@ -408,6 +494,14 @@ export const gatewayConfigSchema = strictObject(
     metrics: metricsSchema.prefault({}),
     /** MCP resources: `conduit://health`, tool-backed URI templates, `recent_changes` (docs/resources.md). */
     resources: resourcesSchema.optional(),
+    /** Which callers may see and call which tools (docs/auth.md). */
+    policy: policySchema.optional(),
+    /** One JSON line per tool call to its own destination (docs/auth.md, "Audit"). */
+    audit: auditSchema.optional(),
+    /** Quotas per caller and tool: calls per minute and at once (docs/auth.md, "Quotas"). */
+    limits: z.array(limitSchema).default([]),
+    /** OpenTelemetry traces exported over OTLP/HTTP (docs/operations.md, "Traces"). */
+    telemetry: telemetrySchema.optional(),
   },
   {},
 );
@@ -440,9 +534,14 @@ export type ParamLocation = z.output<typeof paramLocationSchema>;
 export type WebhooksConfig = NonNullable<GatewayConfig['webhooks']>;
 export type WebhookEndpointConfig = WebhooksConfig['endpoints'][number];
 export type MetricsConfig = GatewayConfig['metrics'];
+export type TelemetryConfig = NonNullable<GatewayConfig['telemetry']>;
 export type ListenerConfig = NonNullable<ServerConfig['listener']>;
 export type OperatorConfig = NonNullable<ServerConfig['operator']>;
 export type StaticTokenConfig = HttpServerConfig['authTokens'][number];
+export type ResourceServerConfig = NonNullable<HttpServerConfig['auth']>;
+export type PolicySectionConfig = NonNullable<GatewayConfig['policy']>;
+export type AuditSectionConfig = NonNullable<GatewayConfig['audit']>;
+export type LimitConfig = GatewayConfig['limits'][number];
 export type ResourcesConfig = NonNullable<GatewayConfig['resources']>;
 export type ResourceTemplateConfig = ResourcesConfig['templates'][number];
 export type WebhookActionConfig = WebhookEndpointConfig['events'][string];

@@ -44,6 +44,19 @@ export const CONDUIT_ERROR_CODES = {
   WEBHOOK_HANDLER_TIMEOUT: 'webhooks: the actions of a delivery ran past the endpoint deadline',
   WEBHOOK_DEDUPE_UNAVAILABLE: 'webhooks: the de-duplication store could not be reached',
   WEBHOOK_TEMPLATE_FIELD: 'webhooks: an action template names a field the event does not have',
+  // credentials
+  UPSTREAM_CREDENTIAL_UNAVAILABLE:
+    "credentials: the upstream's token endpoint could not issue a token and none still valid was held (status, oauthError)",
+  CALLER_CREDENTIAL_MISSING:
+    "credentials: the upstream needs the caller's verified access token (token-exchange, forward) and the call has none",
+  // auth
+  TOKEN_INVALID:
+    'auth: an access token did not verify (reason: expired, audience, issuer, signature, …); answered 401',
+  AUTH_SERVER_UNAVAILABLE:
+    'auth: the authorization server (JWKS, introspection) could not be reached for a token not verified before; answered 503',
+  POLICY_DENIED:
+    'auth: the policy section does not allow this caller the tool or resource (neededScopes: what would)',
+  QUOTA_EXCEEDED: 'auth: a limits quota of this caller is used up (retryAfterMs: when to retry)',
   // config / OpenAPI
   OPENAPI_DOCUMENT_INVALID: 'config: an OpenAPI document is not valid (or not readable)',
   OPENAPI_REF_UNRESOLVED: 'config: a $ref of an OpenAPI document points nowhere',

@@ -42,6 +42,8 @@ import { HttpResponse, parseJsonBody } from './response.js';
 import { TimeoutError, type TimeoutPhase } from './timeout.js';
 import { BufferingHandler, type RawResponse } from './transport.js';
 import { finalError, retryAfterMs } from './retry-rules.js';
+import type { Tracer } from '@opentelemetry/api';
+import { endAttemptSpan, type ServerAddress, serverAddressOf, startAttemptSpan } from './tracing.js';
 
 const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 const RETRYABLE_BY_DEFAULT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
@@ -76,6 +78,8 @@ class Client implements HttpClient {
   /** `expectJson` bodies are parsed inside the attempt (the breaker's `countInvalidJson`). */
   private readonly jsonInAttempt: boolean;
   private closed = false;
+  private readonly tracer: Tracer | undefined;
+  private readonly server: ServerAddress | undefined;
 
   constructor(options: HttpClientOptions) {
     let url: URL;
@@ -107,6 +111,8 @@ class Client implements HttpClient {
     this.logger = (options.logger ?? noopLogger).child({ upstream: this.upstream });
     this.logging = options.logger !== undefined && options.logger !== noopLogger;
     this.onMetrics = options.onMetrics;
+    this.tracer = options.tracer;
+    this.server = this.tracer !== undefined ? serverAddressOf(url.origin) : undefined;
     const t = options.timeouts ?? {};
     this.connectMs = positive('timeouts.connectMs', t.connectMs, 10_000);
     this.headersMs = positive('timeouts.headersMs', t.headersMs, 30_000);
@@ -149,14 +155,15 @@ class Client implements HttpClient {
       clock: this.clock,
       logger: this.logger,
       totalMs: this.totalMs,
+      tracer: this.tracer,
     });
   }
 
-  get breaker(): ReturnType<HttpPipeline['breakerSnapshot']> {
+  get breakerSnapshot(): ReturnType<HttpPipeline['breakerSnapshot']> {
     return this.pipeline.breakerSnapshot();
   }
 
-  get breakers(): Record<string, BreakerSnapshot> {
+  get breakerSnapshots(): Record<string, BreakerSnapshot> {
     return this.pipeline.breakerSnapshots();
   }
 
@@ -363,7 +370,8 @@ class Client implements HttpClient {
     try {
       // Held calls take no bulkhead slot or rate-limit token; attempt() checks again for retries.
       if (this.holdUntil !== 0) this.checkHold(call);
-      const res = await this.pipeline.execute(call, this.attempt, call.idempotent, call.controller?.signal);
+      const attempt = this.tracer === undefined ? this.attempt : this.tracedAttempt;
+      const res = await this.pipeline.execute(call, attempt, call.idempotent, call.controller?.signal);
       if (this.onMetrics !== undefined) this.metrics(call, res.status, undefined);
       return res;
     } catch (err) {
@@ -378,6 +386,19 @@ class Client implements HttpClient {
       if (call.onAbort !== undefined) signal!.removeEventListener('abort', call.onAbort);
     }
   }
+
+  /** `attempt` inside a CLIENT span of its own (only when a tracer is configured). */
+  private readonly tracedAttempt = async (call: Call, attempt: number): Promise<HttpResponse> => {
+    const span = startAttemptSpan(this.tracer!, call, attempt, this.server!, this.upstream);
+    try {
+      const res = await this.attempt(call, attempt);
+      endAttemptSpan(span, res.status);
+      return res;
+    } catch (err) {
+      endAttemptSpan(span, undefined, err);
+      throw err;
+    }
+  };
 
   /** One try: dispatch, buffer, turn statuses >= 400 into HttpStatusError. Shared by all calls. */
   private readonly attempt = async (call: Call, attempt: number): Promise<HttpResponse> => {

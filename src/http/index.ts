@@ -38,7 +38,7 @@ export type { BreakerScope, HttpRetryOptions, HttpBreakerOptions, ResilienceOpti
 export type { BreakerTransitions } from './types.js';
 export { InvalidPathError, expandPath, type PathParams } from './path-template.js';
 export { CommaSeparated, type Query, type QueryValue } from './query.js';
-export { REDACTED } from './redact.js';
+export { REDACTED, Redactor } from './redact.js';
 export type { Schema, Output } from './json.js';
 export {
   type Page,
@@ -50,4 +50,5 @@ export {
   PaginationLoopError,
   pageItems,
 } from './pagination.js';
+export { nextLink } from './link-header.js';
 export { defineResource, type ResourceClient, type ResourceDefinition } from './resource.js';

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Clock, Logger } from '../core/index.js';
 import {
   type BreakerOptions,
@@ -18,6 +19,7 @@ import {
 import type { Call } from './call.js';
 import type { BreakerTransitions } from './types.js';
 import type { HttpResponse } from './response.js';
+import { traceBreaker, traceRetry } from './tracing.js';
 import {
   DEFAULT_RETRY_STATUSES,
   isBreakerFailure,
@@ -129,9 +131,17 @@ interface Scope {
  */
 export function buildPipeline(
   options: ResilienceOptions,
-  ctx: { upstream: string; clock: Clock; logger: Logger; totalMs: number },
+  ctx: {
+    upstream: string;
+    clock: Clock;
+    logger: Logger;
+    totalMs: number;
+    /** Set: retries and breaker transitions become events of the active span. */
+    tracer?: Tracer | undefined;
+  },
 ): HttpPipeline {
   const { clock, logger } = ctx;
+  const traced = ctx.tracer !== undefined;
   const b = options.breaker;
   const given = b !== undefined && b !== false && typeof (b as CircuitBreaker).snapshot === 'function';
   const own = b === false || given ? undefined : ((b ?? {}) as HttpBreakerOptions);
@@ -139,7 +149,7 @@ export function buildPipeline(
   const makeBreaker = (scope: string | undefined): CircuitBreaker => {
     const { countInvalidJson: _c, scope: _s, storeFor, ...rest } = own!;
     const store = scope !== undefined && storeFor !== undefined ? storeFor(scope) : rest.store;
-    return circuitBreaker({
+    const made = circuitBreaker({
       name: scope === undefined ? ctx.upstream : `${ctx.upstream} ${scope}`,
       ...rest,
       ...(store !== undefined ? { store } : {}),
@@ -148,6 +158,7 @@ export function buildPipeline(
       clock,
       logger: rest.logger ?? logger,
     });
+    return traced ? traceBreaker(made) : made;
   };
   const single: CircuitBreaker | undefined = given
     ? (b as CircuitBreaker)
@@ -186,6 +197,7 @@ export function buildPipeline(
         // Only HttpStatusError carries retryAfterMs, and only for 429/503.
         getRetryAfterMs: (e) => (e as { retryAfterMs?: number }).retryAfterMs,
         ...(totalMs > 0 ? { maxElapsedMs: totalMs } : {}),
+        ...(traced ? { onRetry: traceRetry } : {}),
         clock,
       });
       if (retries.size > 32) retries.clear();

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
 import type { Clock, Logger } from '../core/index.js';
 import type { Output, Schema } from './json.js';
@@ -79,6 +80,11 @@ export interface HttpClientOptions extends ResilienceOptions {
   clock?: Clock;
   /** Called once per call with what an operator charts; must not throw. */
   onMetrics?: (event: HttpMetricsEvent) => void;
+  /**
+   * Traces: a CLIENT span per attempt (child of the active span), `traceparent` sent upstream, retries
+   * and breaker transitions as span events. Without one, nothing of it runs.
+   */
+  tracer?: Tracer | undefined;
 }
 
 export interface RequestOptions {
@@ -144,12 +150,12 @@ export interface HttpClient {
     options: PaginateOptions<D, T>,
   ): AsyncGenerator<Page<T, D>, void, undefined>;
   /**
-   * Circuit breaker state of this upstream, or undefined when the breaker is disabled. With
+   * A copy of the circuit breaker state of this upstream (state, counters; not live), or undefined when the breaker is disabled. With
    * `breaker.scope: 'route'`, the route breaker in the worst state (closed when none was made yet).
    */
-  readonly breaker: BreakerSnapshot | undefined;
+  readonly breakerSnapshot: BreakerSnapshot | undefined;
   /** Every breaker's snapshot by scope: `METHOD /route` for route breakers, `*` for the upstream's. */
-  readonly breakers?: Readonly<Record<string, BreakerSnapshot>>;
+  readonly breakerSnapshots?: Readonly<Record<string, BreakerSnapshot>>;
   /**
    * The state changes of every route breaker (`breaker.scope: 'route'`), as one event source:
    * `state` is the worst route's. For `metrics.trackBreaker(name, ...)` where `circuitBreaker` is

@@ -65,7 +65,7 @@ export interface GatewayMetrics {
   trackBreaker(upstream: string, breaker: BreakerLike): () => void;
   /**
    * Reads `breaker_state{upstream}` from a snapshot at scrape time, for holders of a snapshot only
-   * (`HttpClient.breaker`); transitions are not counted this way.
+   * (`HttpClient.breakerSnapshot`); transitions are not counted this way.
    */
   trackBreakerSnapshot(upstream: string, read: () => BreakerSnapshot | undefined): () => void;
   /**

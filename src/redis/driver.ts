@@ -1,10 +1,16 @@
 /**
  * The few Redis operations the cache and the change feed need, behind one seam with one file per
- * client library (`node-redis-driver.ts`, `ioredis-driver.ts`). Every command takes exactly one key,
- * which keeps the cache Redis Cluster safe without hash tags: no command ever needs two keys in one slot.
+ * client library (`node-redis-driver.ts`, `ioredis-driver.ts`). Every command takes exactly one key
+ * (but `mget`, which the drivers split by hash slot), which keeps the cache Redis Cluster safe without
+ * hash tags: no command ever needs two keys of different slots.
  */
 export interface RedisDriver {
   get(key: string): Promise<string | null>;
+  /**
+   * Plain reads of several keys in one round trip (MGET), answers in the order of `keys`. On a Cluster
+   * the driver sends one MGET per hash slot. Optional: without it the cache sends one GET per key.
+   */
+  mget?(keys: string[]): Promise<(string | null)[]>;
   /** SET key value PX ttl. */
   set(key: string, value: string, ttlMs: number): Promise<void>;
   del(key: string): Promise<void>;
@@ -30,6 +36,11 @@ export interface RedisDriver {
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
   /** Deletes `key` only if it still holds `value` (atomic; one key). */
   deleteIfEquals(key: string, value: string): Promise<void>;
+  /**
+   * Runs a Lua script on one key (EVAL with one KEYS entry) and returns its reply: for atomic
+   * read-modify-write of callers' own (token buckets of the gateway's quotas).
+   */
+  evalOnKey?(script: string, key: string, args: readonly string[]): Promise<unknown>;
   /**
    * SCAN MATCH glob COUNT count over every master, calling `onKeys` per batch (never KEYS). Each SCAN
    * round trip runs inside `roundTrip` (the L2 layer's timeout and breaker); when it or `onKeys`

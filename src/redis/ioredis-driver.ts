@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { IoredisClient, IoredisOptions } from './client-types.js';
 import { createClusterClient, createIoredisClient } from './clients.js';
+import { keySlot } from './key-slot.js';
 import {
   BUMP_COUNTER_SCRIPT,
   directRoundTrip,
@@ -54,6 +55,7 @@ export function createIoredisDriver(opts: IoredisDriverOptions): RedisDriver {
 
   return {
     get: (key) => client.get(key),
+    mget: (keys) => (client.isCluster ? mgetBySlot(client, keys) : client.mget(keys)),
     async set(key, value, ttlMs) {
       await client.set(key, value, 'PX', Math.max(1, Math.ceil(ttlMs)));
     },
@@ -80,6 +82,7 @@ export function createIoredisDriver(opts: IoredisDriverOptions): RedisDriver {
     async deleteIfEquals(key, value) {
       await client.eval(RELEASE_SCRIPT, 1, key, value);
     },
+    evalOnKey: (script, key, args) => client.eval(script, 1, key, ...args),
     async scan(match, count, onKeys, roundTrip = directRoundTrip) {
       const nodes: Redis[] = client.isCluster ? (client as Cluster).nodes('master') : [client as Redis];
       for (const node of nodes) {
@@ -136,4 +139,23 @@ export function createIoredisDriver(opts: IoredisDriverOptions): RedisDriver {
       if (owned) client.disconnect();
     },
   };
+}
+
+/** MGET on a Cluster: one MGET per hash slot (a command's keys must share one), answers in key order. */
+async function mgetBySlot(client: Redis | Cluster, keys: string[]): Promise<(string | null)[]> {
+  const bySlot = new Map<number, number[]>();
+  for (let i = 0; i < keys.length; i++) {
+    const slot = keySlot(keys[i]!);
+    const at = bySlot.get(slot);
+    if (at) at.push(i);
+    else bySlot.set(slot, [i]);
+  }
+  const out = new Array<string | null>(keys.length);
+  await Promise.all(
+    [...bySlot.values()].map(async (at) => {
+      const values = await client.mget(at.map((i) => keys[i]!));
+      for (let j = 0; j < at.length; j++) out[at[j]!] = values[j] ?? null;
+    }),
+  );
+  return out;
 }

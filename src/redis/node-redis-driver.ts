@@ -14,6 +14,8 @@ import {
  */
 export interface NodeRedisClientLike {
   get(key: string): Promise<string | null | unknown>;
+  /** MGET; used for reads coalesced per tick when the client has it. */
+  mGet?(keys: string[]): Promise<unknown>;
   set(key: string, value: string, options: { PX: number; NX?: true }): Promise<string | null | unknown>;
   del(key: string): Promise<unknown>;
   incr(key: string): Promise<number | unknown>;
@@ -44,8 +46,12 @@ const RELEASE =
  */
 export function createNodeRedisDriver(client: NodeRedisClientLike): RedisDriver {
   let sub: NodeRedisClientLike | undefined;
+  const mGet = client.mGet;
   return {
     get: (key) => client.get(key) as Promise<string | null>,
+    ...(typeof mGet === 'function'
+      ? { mget: (keys: string[]) => mGet.call(client, keys) as Promise<(string | null)[]> }
+      : {}),
     async set(key, value, ttlMs) {
       await client.set(key, value, { PX: Math.max(1, Math.ceil(ttlMs)) });
     },
@@ -75,6 +81,7 @@ export function createNodeRedisDriver(client: NodeRedisClientLike): RedisDriver 
     async deleteIfEquals(key, value) {
       await client.eval(RELEASE, { keys: [key], arguments: [value] });
     },
+    evalOnKey: (script, key, args) => client.eval(script, { keys: [key], arguments: [...args] }),
     async scan(match, count, onKeys, roundTrip = directRoundTrip) {
       let cursor = '0';
       do {

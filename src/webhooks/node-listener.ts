@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Logger, refuseUpload, errorForLog } from '../core/index.js';
 import { isJsonContentType } from './content.js';
@@ -89,7 +90,9 @@ export function serveNode(
     }
     chunks.push(chunk);
   };
-  const onEnd = () => {
+  // Bound to the context the request arrived in: the socket emits `end` in its own, and the delivery's
+  // actions must run in the caller's (a tracer's active span, any AsyncLocalStorage).
+  const onEnd = AsyncResource.bind(() => {
     cleanup();
     const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
     const headers = req.headersDistinct as WebhookHeaders;
@@ -100,7 +103,7 @@ export function serveNode(
         answer(failure(500, 'internal_error', 'The webhook receiver failed; retry later'));
       },
     );
-  };
+  });
   const onError = () => cleanup(); // client went away; nothing to answer
   req.on('data', onData);
   req.on('end', onEnd);

@@ -35,7 +35,7 @@ beforeAll(async () => {
         baseUrl: upstream.url,
         timeouts: { total: 5000 },
         retry: { maxAttempts: 1 },
-        breaker: { failureThreshold: THRESHOLD, recoveryTimeout: RECOVERY_MS, halfOpenMaxCalls: 1 },
+        breaker: { failureThreshold: THRESHOLD, recovery: RECOVERY_MS, halfOpenMaxConcurrent: 1 },
       }),
     ),
     { transport: 'http' },

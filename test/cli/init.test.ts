@@ -90,6 +90,22 @@ describe('conduit init on a document too large to copy into a config', () => {
   });
 });
 
+describe('conduit init on a document with form, multipart or deepObject operations', () => {
+  it('writes an openapi section in tools mode, so the served tools encode those bodies as the document says', async () => {
+    const spec = join(ROOT, 'test/openapi/fixtures/multipart.yaml');
+    const local = join(dir, 'multipart.yaml');
+    writeFileSync(local, readFileSync(spec));
+    const out = join(dir, 'multipart-conduit.yaml');
+    const m = memoryIo();
+    expect(await runCli(['init', '--openapi', local, '--out', out, '--force'], m.io)).toBe(ExitCode.OK);
+    expect(m.stderr()).toMatch(/2 operations send form-encoded or multipart bodies.*tools mode instead/);
+    expect(m.stdout()).toMatch(/an openapi section serving 2 tools/);
+    const config = await loadConfig(out, { env: {} });
+    expect(config.upstreams.files!.openapi).toMatchObject({ document: 'multipart.yaml', mode: 'tools' });
+    expect(config.tools.find((t) => t.name === 'uploadPhoto')?.wire?.bodyEncoding).toBe('multipart');
+  });
+});
+
 describe('conduit init never exits 0 with nothing served', () => {
   it('a document none of whose operations can be served writes nothing and exits 1, listing each reason', async () => {
     const spec = join(dir, 'cookies.json');

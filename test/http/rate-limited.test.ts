@@ -82,9 +82,9 @@ describe('an upstream 429 that outlasts the retries', () => {
     });
     for (let i = 0; i < 5; i++) await client.get('/a').catch(() => {});
     expect(server.seen).toHaveLength(5);
-    expect(client.breaker?.state).toBe('closed');
+    expect(client.breakerSnapshot?.state).toBe('closed');
     // Neutral, not a success either: the 429s are not counted as calls of the window.
-    expect(client.breaker?.calls).toBe(0);
+    expect(client.breakerSnapshot?.calls).toBe(0);
   });
 });
 
@@ -137,7 +137,7 @@ describe("an upstream 429's Retry-After holds the calls to that upstream", () =>
     expect(held.message).toMatch(
       /GET .*\/other was not sent: the upstream is rate limiting .*retry after 20000 ms/,
     );
-    expect(client.breaker?.state).toBe('closed');
+    expect(client.breakerSnapshot?.state).toBe('closed');
     // The held call reached no upstream: its metrics event says so (0 attempts).
     expect(metrics.map((m) => [m.errorCode, m.attempts])).toEqual([
       ['UPSTREAM_RATE_LIMITED', 1],

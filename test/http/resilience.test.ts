@@ -266,7 +266,7 @@ describe('circuit breaker', () => {
       client.get('/c'),
     ]);
     expect(first.every((r) => r.status === 'rejected' && r.reason instanceof HttpStatusError)).toBe(true);
-    expect(client.breaker?.state).toBe('open');
+    expect(client.breakerSnapshot?.state).toBe('open');
 
     const open = (await client.get('/a').catch((e: unknown) => e)) as CircuitOpenError;
     expect(open).toBeInstanceOf(CircuitOpenError);
@@ -278,7 +278,7 @@ describe('circuit breaker', () => {
     healthy = true;
     clock.advance(10_000);
     expect((await client.get('/a')).status).toBe(200);
-    expect(client.breaker?.state).toBe('closed');
+    expect(client.breakerSnapshot?.state).toBe('closed');
     expect(server.seen).toHaveLength(4);
   });
 
@@ -288,7 +288,7 @@ describe('circuit breaker', () => {
       breaker: { model: { kind: 'consecutive', threshold: 2 } },
     });
     for (let i = 0; i < 5; i++) await client.get('/missing').catch(() => {});
-    expect(client.breaker?.state).toBe('closed');
+    expect(client.breakerSnapshot?.state).toBe('closed');
   });
 
   it('does not count a 429 as a failure (the upstream is up and rate limiting)', async () => {
@@ -298,7 +298,7 @@ describe('circuit breaker', () => {
     });
     for (let i = 0; i < 3; i++) await client.get('/limited').catch(() => {});
     expect(server.seen).toHaveLength(3);
-    expect(client.breaker?.state).toBe('closed');
+    expect(client.breakerSnapshot?.state).toBe('closed');
   });
 
   it('stops retrying once the breaker opens', async () => {
@@ -360,7 +360,7 @@ describe('a success whose body is not the JSON the call expected', () => {
       await expect(client.getJson('/items', { schema })).rejects.toMatchObject({
         code: 'RESPONSE_INVALID_JSON',
       });
-    expect(client.breaker?.state).toBe('open');
+    expect(client.breakerSnapshot?.state).toBe('open');
     await expect(client.getJson('/items', { schema })).rejects.toBeInstanceOf(CircuitOpenError);
     expect(server.seen).toHaveLength(2);
   });
@@ -378,7 +378,7 @@ describe('a success whose body is not the JSON the call expected', () => {
     await expect(client.get('/a', { expectJson: 'if-declared' })).rejects.toMatchObject({
       code: 'RESPONSE_INVALID_JSON',
     });
-    expect(client.breaker?.failures).toBe(1);
+    expect(client.breakerSnapshot?.failures).toBe(1);
   });
 
   it('a valid body is parsed once and kept for res.json()', async () => {
@@ -398,6 +398,6 @@ describe('a success whose body is not the JSON the call expected', () => {
       await expect(client.getJson('/items', { schema })).rejects.toMatchObject({
         code: 'RESPONSE_INVALID_JSON',
       });
-    expect(client.breaker?.state).toBe('closed');
+    expect(client.breakerSnapshot?.state).toBe('closed');
   });
 });

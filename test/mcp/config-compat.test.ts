@@ -38,7 +38,7 @@ tools:
         },
       ],
     });
-    expect(config.upstreams.api!.breaker).toMatchObject({ recoveryTimeout: 30_000, halfOpenMaxCalls: 1 });
+    expect(config.upstreams.api!.breaker).toMatchObject({ recovery: 30_000, halfOpenMaxConcurrent: 1 });
     expect(config.tools[0]!.method).toBe('GET');
     const gateway = createGateway(config);
     expect(gateway.version).toBe(config.server.version);
@@ -47,14 +47,14 @@ tools:
     try {
       // A field the schema lacks is an error, never silently ignored.
       defineConfig({
-        upstreams: { api: { baseUrl: 'http://127.0.0.1:9', breaker: { recovery: '5s' } } },
+        upstreams: { api: { baseUrl: 'http://127.0.0.1:9', breaker: { recoverAfter: '5s' } } },
       } as never);
     } catch (err) {
       caught = err;
     }
     expect(caught).toBeInstanceOf(ConfigValidationError);
     expect((caught as ConfigValidationError).problems[0]!.path).toBe('upstreams.api.breaker');
-    expect((caught as ConfigValidationError).message).toMatch(/recovery/);
+    expect((caught as ConfigValidationError).message).toMatch(/recoverAfter/);
   });
 
   it('a config written in code gets the cross-checks of a file: a tool naming an unknown upstream', () => {

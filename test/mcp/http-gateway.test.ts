@@ -158,11 +158,13 @@ describe.each(clients)('gateway over Streamable HTTP with the %s', (_label, conn
     expect(path.isError).toBe(true);
   });
 
-  it('wraps a non-object answer and passes text through', async () => {
+  it('passes text through; a non-object answer is wrapped as { result } only before 2026-07-28', async () => {
     const r = await call('plain_text', {});
     expect(r.isError).toBeFalsy();
     expect(textOf(r)).toBe('plain words');
-    expect(r.structuredContent).toEqual({ result: 'plain words' });
+    expect(r.structuredContent).toEqual(
+      _label.includes('2026-07-28') ? 'plain words' : { result: 'plain words' },
+    );
   });
 
   it('reports an upstream error status with an excerpt and what to do', async () => {

@@ -17,7 +17,7 @@ function config(upstreamUrl: string): TestConfigInput {
   c.upstreams.assignments = {
     ...c.upstreams.assignments!,
     retry: { maxAttempts: 2, baseDelay: 1, maxDelay: 1, jitter: 'none' },
-    breaker: { failureThreshold: 2, recoveryTimeout: 60_000 },
+    breaker: { failureThreshold: 2, recovery: 60_000 },
   };
   c.tools.find((t) => t.name === 'get_assignment')!.cache = { ttl: 60_000, key: 'assignment:{id}' };
   c.metrics = { enabled: true, path: '/metrics', token: TOKEN };

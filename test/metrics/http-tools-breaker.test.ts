@@ -234,7 +234,7 @@ describe('breaker state and tool calls', () => {
       retry: false,
       breaker: { model: { kind: 'consecutive', threshold: 1 } },
     });
-    const stop = metrics.trackBreakerSnapshot('snap', () => client.breaker);
+    const stop = metrics.trackBreakerSnapshot('snap', () => client.breakerSnapshot);
     try {
       const endpoint = await serveMetrics(metrics);
       expect(seriesValue(await endpoint.scrape(), 'conduit_breaker_state', { upstream: 'snap' })).toBe(0);

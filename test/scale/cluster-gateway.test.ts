@@ -28,7 +28,7 @@ upstreams:
   assignments:
     baseUrl: "${upstreamUrl}"
     retry: { maxAttempts: 1 }
-    breaker: { failureThreshold: 2, recoveryTimeout: 10m, shared: true }
+    breaker: { failureThreshold: 2, recovery: 10m, shared: true }
 tools:
   - name: get_assignment
     upstream: assignments

@@ -34,7 +34,7 @@ function config(redisUrl: string, upstreamUrl: string): TestConfigInput {
       assignments: {
         baseUrl: upstreamUrl,
         retry: { maxAttempts: 1 },
-        breaker: { failureThreshold: THRESHOLD, recoveryTimeout: RECOVERY_MS, shared: true },
+        breaker: { failureThreshold: THRESHOLD, recovery: RECOVERY_MS, shared: true },
       },
     },
     tools: [

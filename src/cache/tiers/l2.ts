@@ -52,25 +52,76 @@ export class L2 implements TagStore {
   }
 
   /**
-   * Reads and decodes an entry; a corrupted or foreign value is a miss and one log line. The hot path
-   * of an L2 hit: the decode runs inside the timed call's own settle handler, so a read costs the
-   * driver's promise, one reaction on it, the timed promise and the breaker's, and nothing more.
+   * Reads and decodes an entry; a corrupted or foreign value is a miss and one log line. Plain reads
+   * issued in one tick go out together at its end as MGETs of up to `MAX_BATCH` keys (split per hash
+   * slot on a Cluster), each under one breaker call and one deadline: a cache under load sends one
+   * command where a client would send one per read. A read alone in its tick is a plain GET. Only plain reads are coalesced: a fill's claim
+   * and write stay single-key scripts. A read only ever leaves later than it was asked for, which is
+   * the safe direction for the read guard (its ticket is older than what it reads).
    */
   get(key: string): Promise<StoredEntry | undefined> {
-    return this.breaker.execute(() => this.timed(this.driver.get(this.dataPrefix + key), this.decoder(key)));
+    if (this.driver.mget === undefined) return this.getOne(key);
+    let b = this.batch;
+    if (b === undefined) {
+      b = this.batch = new ReadBatch();
+      process.nextTick(this.flush);
+    }
+    const batch = b;
+    return new Promise<StoredEntry | undefined>((resolve, reject) => {
+      batch.names.push(key);
+      batch.resolves.push(resolve);
+      batch.rejects.push(reject);
+    });
   }
 
-  private decoder(key: string): (raw: string | null) => StoredEntry | undefined {
-    return (raw) => {
-      if (raw === null) return L2_MISS;
-      const entry = decodeEnvelopeFast(raw);
-      if (typeof entry === 'string') {
-        if (entry === FILL_MARKER) return L2_MISS; // a fill in progress somewhere: nothing to read yet
-        this.logger.warn({ key, reason: entry }, 'cache: ignoring unreadable L2 entry (treated as a miss)');
-        return L2_MISS;
-      }
-      return entry;
-    };
+  /** One GET, decoded in the timed call's own settle handler. */
+  private getOne(key: string): Promise<StoredEntry | undefined> {
+    return this.breaker.execute(() =>
+      this.timed(this.driver.get(this.dataPrefix + key), (raw) => this.decode(key, raw)),
+    );
+  }
+
+  /** Reads of the current tick, waiting for `flush`. */
+  private batch: ReadBatch | undefined = undefined;
+
+  private readonly flush = (): void => {
+    const b = this.batch!;
+    this.batch = undefined;
+    const n = b.names.length;
+    if (n === 1) {
+      this.getOne(b.names[0]!).then(b.resolves[0], b.rejects[0]);
+      return;
+    }
+    for (let from = 0; from < n; from += MAX_BATCH) this.send(b, from, Math.min(n, from + MAX_BATCH));
+  };
+
+  /** One MGET for reads `from` to `to` of `b`. */
+  private send(b: ReadBatch, from: number, to: number): void {
+    const keys = new Array<string>(to - from);
+    for (let i = from; i < to; i++) keys[i - from] = this.dataPrefix + b.names[i]!;
+    const mget = this.driver.mget!;
+    this.breaker
+      .execute(() => this.timed(mget.call(this.driver, keys), identity))
+      .then(
+        (values) => {
+          for (let i = from; i < to; i++) b.resolves[i]!(this.decode(b.names[i]!, values[i - from] ?? null));
+        },
+        (err: unknown) => {
+          for (let i = from; i < to; i++) b.rejects[i]!(err);
+        },
+      );
+  }
+
+  /** An entry from a raw value; never throws (anything unreadable is a miss and one log line). */
+  private decode(key: string, raw: string | null): StoredEntry | undefined {
+    if (raw === null) return L2_MISS;
+    const entry = decodeEnvelopeFast(raw);
+    if (typeof entry === 'string') {
+      if (entry === FILL_MARKER) return L2_MISS; // a fill in progress somewhere: nothing to read yet
+      this.logger.warn({ key, reason: entry }, 'cache: ignoring unreadable L2 entry (treated as a miss)');
+      return L2_MISS;
+    }
+    return entry;
   }
 
   /**
@@ -110,11 +161,10 @@ export class L2 implements TagStore {
     marker: string,
     ttlMs: number,
   ): Promise<{ entry: StoredEntry | undefined; stamp: SlotStamp | undefined }> {
-    const decode = this.decoder(key);
     return this.call(() => this.driver.getOrClaim(this.dataPrefix + key, marker, ttlMs)).then((raw) =>
       raw === null
         ? { entry: L2_MISS, stamp: { head: marker, bytes: Buffer.byteLength(marker) } }
-        : { entry: decode(raw), stamp: stampOf(raw) },
+        : { entry: this.decode(key, raw), stamp: stampOf(raw) },
     );
   }
 
@@ -209,6 +259,20 @@ class Deadline implements DeadlineEntry {
   fire(): void {
     this.reject(new TimeoutError(undefined, { timeoutMs: this.timeoutMs, phase: 'l2' }));
   }
+}
+
+/**
+ * Most keys in one MGET. Small on purpose: one MGET for a whole tick leaves Redis idle while the
+ * replies are handled and the client idle while Redis works; several in flight overlap the two. In
+ * bench/cache (64 in flight, 10k keys) 16 read 1.2-1.9x faster than 256, and faster than 8 or 4.
+ */
+const MAX_BATCH = 16;
+
+/** The plain reads of one tick: key, and how to settle its caller, in parallel arrays. */
+class ReadBatch {
+  readonly names: string[] = [];
+  readonly resolves: ((e: StoredEntry | undefined) => void)[] = [];
+  readonly rejects: ((err: unknown) => void)[] = [];
 }
 
 function identity<T>(v: T): T {

@@ -7,6 +7,7 @@ import type { RefResolver } from './resolver.js';
 import { type JsonSchema, SchemaConverter, schemaTypes } from './schema-convert.js';
 import type { OpenApiOverride, OpenApiSource } from './source-schema.js';
 import { isObject } from '../../core/index.js';
+import { fileProperty, isFileSchema, partContentType } from './file-parts.js';
 import { copyToolFeatures, documentAnnotations } from './tool-features.js';
 
 /**
@@ -24,8 +25,13 @@ export interface WireHints {
   commaSeparatedQuery: string[];
   /** Parameters declared with JSON `content`: their value is sent as JSON text. */
   jsonEncoded: string[];
-  /** `form`: the body fields go out `application/x-www-form-urlencoded`, in bracket notation. */
-  bodyEncoding: 'form' | undefined;
+  /**
+   * `form`: the body fields go out `application/x-www-form-urlencoded`, in bracket notation;
+   * `multipart`: as `multipart/form-data`, files from `fileParts`.
+   */
+  bodyEncoding: 'form' | 'multipart' | undefined;
+  /** Multipart: the file fields, each with its part's default content type. */
+  fileParts: Record<string, string>;
   /** Query objects in `deepObject` style (`filter[status]=open`). */
   deepObjectQuery: string[];
 }
@@ -128,7 +134,8 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
     bodyArgument,
     commaSeparatedQuery: parameters.filter((p) => p.commaSeparated).map((p) => p.name),
     jsonEncoded: parameters.filter((p) => p.json).map((p) => p.name),
-    bodyEncoding: body?.kind === 'fields' && body.encoding === 'form' ? 'form' : undefined,
+    bodyEncoding: body?.kind === 'fields' && body.encoding !== 'json' ? body.encoding : undefined,
+    fileParts: body?.kind === 'fields' ? { ...body.files } : {},
     deepObjectQuery: parameters.filter((p) => p.deepObject).map((p) => p.name),
   };
   // The tool carries its own wire form, so the gateway serves it right in tools and compact mode alike.
@@ -144,6 +151,7 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
       commaSeparatedQuery: [...wire.commaSeparatedQuery],
       jsonEncoded: [...wire.jsonEncoded],
       ...(wire.bodyEncoding !== undefined ? { bodyEncoding: wire.bodyEncoding } : {}),
+      ...(Object.keys(wire.fileParts).length > 0 ? { fileParts: { ...wire.fileParts } } : {}),
       ...(wire.deepObjectQuery.length > 0 ? { deepObjectQuery: [...wire.deepObjectQuery] } : {}),
     };
   notes.unshift(...request.notes);
@@ -153,10 +161,12 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
 type Body =
   | {
       kind: 'fields';
-      encoding: 'json' | 'form';
+      encoding: 'json' | 'form' | 'multipart';
       properties: Record<string, JsonSchema>;
       required: string[];
       additionalProperties: unknown;
+      /** Multipart: file fields and their parts' default content types. */
+      files: Record<string, string>;
     }
   | { kind: 'whole'; argument: string; schema: JsonSchema; required: boolean };
 
@@ -181,11 +191,12 @@ function requestBody(
   const media = Object.keys(value.content);
   const json = media.find((m) => /^application\/json\s*(;|$)/i.test(m)) ?? media.find(isJson);
   const form = media.find((m) => /^application\/x-www-form-urlencoded\s*(;|$)/i.test(m));
-  const chosen = json ?? form;
+  const multipart = media.find((m) => /^multipart\/form-data\s*(;|$)/i.test(m));
+  const chosen = json ?? form ?? multipart;
   if (chosen === undefined)
     throw new OpenApiError(
       'OPENAPI_UNSUPPORTED_BODY',
-      `operation ${op.label}: request body is ${media.join(', ') || 'empty'}; only JSON and form-encoded (application/x-www-form-urlencoded) bodies are supported — exclude the operation (openapi.exclude.operationIds)`,
+      `operation ${op.label}: request body is ${media.join(', ') || 'empty'}; only JSON, form-encoded (application/x-www-form-urlencoded) and multipart/form-data bodies are supported — exclude the operation (openapi.exclude.operationIds)`,
       { operation: op.label },
     );
   const entry = resolver.deref(value.content[chosen], file, op.label, 'media type');
@@ -195,7 +206,7 @@ function requestBody(
   const fields = objectFields(schema);
   const bodyless = op.method === 'GET' || op.method === 'HEAD';
   // Stripe-style documents declare an empty form body on GET and DELETE: nothing to send, nothing lost.
-  if (fields && Object.keys(fields.properties).length === 0 && (bodyless || chosen === form))
+  if (fields && Object.keys(fields.properties).length === 0 && (bodyless || chosen !== json))
     return undefined;
   if (bodyless)
     throw new OpenApiError(
@@ -204,18 +215,39 @@ function requestBody(
       { operation: op.label },
     );
   const taken = new Set(parameters.map((p) => p.name));
-  const encoding = chosen === json ? 'json' : 'form';
+  const encoding = chosen === json ? 'json' : chosen === form ? 'form' : 'multipart';
   if (fields && !Object.keys(fields.properties).some((p) => taken.has(p)))
-    return { kind: 'fields', encoding, ...fields };
-  if (encoding === 'form')
+    return {
+      kind: 'fields',
+      encoding,
+      ...fields,
+      files: encoding === 'multipart' ? fileFields(fields.properties, entry.value) : {},
+    };
+  if (encoding !== 'json')
     throw new OpenApiError(
       'OPENAPI_UNSUPPORTED_BODY',
-      `operation ${op.label}: a form-encoded body must be an object whose fields do not share a name with a parameter; exclude the operation`,
+      `operation ${op.label}: a ${encoding === 'form' ? 'form-encoded' : 'multipart'} body must be an object whose fields do not share a name with a parameter; exclude the operation`,
       { operation: op.label },
     );
   let argument = 'body';
   for (let i = 2; taken.has(argument); i++) argument = `body${i}`;
   return { kind: 'whole', argument, schema, required };
+}
+
+/**
+ * Replaces each file property of a multipart body (`format: binary`, `contentMediaType`) with the
+ * file argument's schema, in place; returns the file fields with their parts' content types.
+ */
+function fileFields(properties: Record<string, JsonSchema>, mediaType: unknown): Record<string, string> {
+  const encodings = isObject(mediaType) && isObject(mediaType.encoding) ? mediaType.encoding : {};
+  const files: Record<string, string> = {};
+  for (const [name, schema] of Object.entries(properties)) {
+    if (!isFileSchema(schema)) continue;
+    const type = partContentType(schema, encodings[name]);
+    files[name] = type;
+    properties[name] = fileProperty(schema, type);
+  }
+  return files;
 }
 
 /** The properties of a plain object schema (or an `allOf` of them); undefined for anything else. */
@@ -250,7 +282,7 @@ function objectFields(
 
 const SUCCESS_ORDER = ['200', '201', '202', '203', '2XX', '2xx'];
 
-/** The object schema of the first 2xx JSON response, for MCP structured output. */
+/** The object or array schema of the first 2xx JSON response, for MCP structured output. */
 function responseSchema(
   op: RawOperation,
   resolver: RefResolver,
@@ -275,7 +307,10 @@ function responseSchema(
   const schema = converter.convert(entry.value.schema, entry.file);
   notes.push(...converter.notes);
   const types = schemaTypes(schema);
-  if (typeof schema !== 'object' || types.length !== 1 || types[0] !== 'object') return undefined;
+  if (typeof schema !== 'object' || types.length !== 1) return undefined;
+  // A list answer declares its schema as is (2026-07-28 allows any root; the SDK wraps it for 2025).
+  if (types[0] === 'array') return converter.withDefs(schema) as ToolConfig['output'];
+  if (types[0] !== 'object') return undefined;
   const props = schema.properties;
   const out =
     props !== null && typeof props === 'object'

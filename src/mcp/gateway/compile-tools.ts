@@ -2,12 +2,14 @@ import { type Clock, ConfigError, type Logger } from '../../core/index.js';
 import { type GatewayConfig, reservedRequestNames, type ToolConfig } from '../../config/index.js';
 import type { HttpClient } from '../../http/index.js';
 import type { GatewayMetrics } from '../../metrics/index.js';
+import type { UpstreamCredential } from '../../credentials/index.js';
 import type { GatewayCache } from '../tools/cache-port.js';
 import { type CompiledTool, compileTool } from '../tools/configured-tool.js';
 import { InFlightGate, inFlightLimits } from '../tools/in-flight-gate.js';
 import type { InputValidator } from '../tools/input-validator.js';
 import { compactModeTools } from '../tools/openapi-compact.js';
-import { operatorPrincipal } from './operator-principal.js';
+import type { CallGuards } from './call-guards.js';
+import type { Tracer } from '../../telemetry/index.js';
 
 type OpenApiSet = NonNullable<GatewayConfig['openapiSets']>[string];
 
@@ -35,13 +37,19 @@ export interface ToolCompileDeps {
   logger: Logger;
   progressIntervalMs: number;
   metrics: GatewayMetrics | undefined;
+  /** The caller's principal and the policy (compact mode's invoke and search honour it). */
+  guards: CallGuards;
+  /** Token grants and forwarding by upstream name: sent as `Authorization` per call. */
+  credentials?: ReadonlyMap<string, UpstreamCredential> | undefined;
+  /** Traces: each tool's cache lookup in a span of its own. */
+  tracer?: Tracer | undefined;
 }
 
 /** Every tool of a config, compiled once: the configured tools, then each compact set's pair. */
 export function compileGatewayTools(config: GatewayConfig, deps: ToolCompileDeps): CompiledTool[] {
   const compactSets = compactSetsOf(config);
   const gates = inFlightGates(config, compactSets);
-  const operator = operatorPrincipal(config.server?.operator);
+  const operator = deps.guards.operator;
   const compile = (tool: ToolConfig): CompiledTool => {
     const client = deps.clients.get(tool.upstream);
     if (!client) throw new ConfigError(`no HTTP client for upstream "${tool.upstream}"`);
@@ -57,10 +65,15 @@ export function compileGatewayTools(config: GatewayConfig, deps: ToolCompileDeps
       reserved: reservedRequestNames(config.upstreams[tool.upstream]),
       gate: gates.get(tool.upstream),
       operator,
+      credential: deps.credentials?.get(tool.upstream),
+      tracer: deps.tracer,
     });
   };
   const compiled = config.tools.map(compile);
-  for (const set of compactSets) compiled.push(...compactModeTools(set, deps.validator, compile));
+  for (const set of compactSets)
+    compiled.push(
+      ...compactModeTools(set, deps.validator, compile, deps.guards.policy ? deps.guards : undefined),
+    );
   return compiled;
 }
 
@@ -73,20 +86,4 @@ function inFlightGates(config: GatewayConfig, compactSets: readonly OpenApiSet[]
     gates.set(name, new InFlightGate(inFlightLimits(upstream.inFlight), Math.max(1, count)));
   }
   return gates;
-}
-
-/** Operations an `openapi` section leaves out, and what was changed to serve others: one warning each. */
-export function logOpenApiNotes(config: GatewayConfig, logger: Logger): void {
-  for (const set of Object.values(config.openapiSets ?? {})) {
-    for (const err of set.leftOut ?? [])
-      logger.warn(
-        { upstream: set.upstream, operation: err.operation, code: err.code, reason: err.message },
-        'openapi operation left out',
-      );
-    for (const w of set.warnings ?? [])
-      logger.warn(
-        { upstream: set.upstream, operation: w.operation, reason: w.message },
-        'openapi operation adjusted',
-      );
-  }
 }

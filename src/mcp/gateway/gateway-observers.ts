@@ -13,8 +13,11 @@ import type {
   WebhookResponse,
 } from '../../webhooks/index.js';
 import type { GatewayCache } from '../tools/cache-port.js';
+import { privateCopiesTag } from '../tools/answer-scope.js';
 import type { GatewayConfig } from '../../config/index.js';
 import { createGatewayWebhooks } from './gateway-webhooks.js';
+import type { Tracer } from '../../telemetry/index.js';
+import { tracedInvalidator, tracedWebhookHandler, traceWebhookOutcome } from './traced-webhooks.js';
 
 /** The metrics of `config.metrics` (a registry of their own). */
 export function createGatewayMetricsFor(config: GatewayConfig, logger: Logger): GatewayMetrics {
@@ -44,6 +47,8 @@ export function buildGatewayObservers(
     publisher: EventPublisher;
     logger: Logger;
     clock: Clock;
+    /** Traces: a span per webhook delivery, its invalidations as events. */
+    tracer?: Tracer | undefined;
   },
 ): GatewayObservers {
   const { metrics, cache } = deps;
@@ -55,7 +60,7 @@ export function buildGatewayObservers(
       else {
         // Route breakers: the gauge reads the worst route at scrape time; transitions are counted
         // from every route breaker.
-        untracks.push(metrics.trackBreakerSnapshot(name, () => client.breaker));
+        untracks.push(metrics.trackBreakerSnapshot(name, () => client.breakerSnapshot));
         if (client.breakerTransitions) untracks.push(metrics.trackBreaker(name, client.breakerTransitions));
       }
     }
@@ -66,8 +71,10 @@ export function buildGatewayObservers(
   let receiver: ReturnType<typeof createGatewayWebhooks> | undefined;
   // Plain counters for the health resource (bounded: endpoint names from config, fixed outcomes).
   const counts: Record<string, Record<string, number>> = {};
+  const tracer = deps.tracer;
   const count = (endpoint: string | undefined, r: WebhookResponse) => {
     const { outcome } = classifyWebhookResponse(r.status, r.body);
+    if (tracer) traceWebhookOutcome(endpoint, r, outcome);
     const name = endpoint ?? '(unmatched)';
     const byOutcome = counts[name] ?? {};
     counts[name] = byOutcome;
@@ -77,7 +84,7 @@ export function buildGatewayObservers(
     const record = metrics ? webhookOutcomeHook(metrics) : undefined;
     const c = config.cache;
     receiver = createGatewayWebhooks(config.webhooks, {
-      cache: cache ? invalidatorOf(cache) : undefined,
+      cache: cache ? (tracer ? tracedInvalidator(invalidatorOf(cache)) : invalidatorOf(cache)) : undefined,
       publisher: deps.publisher,
       redisUrl: c?.redis?.url,
       redisCluster: c?.redis?.cluster,
@@ -91,7 +98,7 @@ export function buildGatewayObservers(
     });
   }
   return {
-    webhooks: receiver?.handler,
+    webhooks: receiver && tracer ? tracedWebhookHandler(receiver.handler, tracer) : receiver?.handler,
     webhookCounts: () => structuredClone(counts),
     close: async () => {
       await receiver?.close();
@@ -116,7 +123,9 @@ function invalidatorOf(cache: GatewayCache): CacheInvalidator {
     invalidatePattern?: (glob: string, options?: { strict?: boolean }) => Promise<unknown>;
   };
   return {
-    delete: (key) => cache.delete(key, STRICT),
+    // A key's private copies (one per caller) carry its tag: deleting the key clears them too.
+    delete: (key) =>
+      Promise.all([cache.delete(key, STRICT), cache.invalidateTags([privateCopiesTag(key)], STRICT)]),
     invalidateTags: (tags) => cache.invalidateTags(tags, STRICT),
     invalidatePattern: (glob) => {
       if (typeof withPattern.invalidatePattern !== 'function')

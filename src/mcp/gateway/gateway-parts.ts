@@ -10,6 +10,8 @@ import { CallTracker } from './call-tracker.js';
 import { toolsNeedCache } from './compile-tools.js';
 import { createGatewayMetricsFor } from './gateway-observers.js';
 import type { GatewayDeps } from './gateway.js';
+import { type GatewayTracing, gatewayTracing } from './gateway-tracing.js';
+import { traceChanges } from '../resources/traced-changes.js';
 
 /**
  * What the gateway keeps for its whole life, whatever config its tools come from: logger and clock,
@@ -31,6 +33,10 @@ export interface GatewayParts {
   readonly validator: InputValidator;
   readonly progressIntervalMs: number;
   readonly tracker: CallTracker;
+  /** The tracer (undefined when traces are off) and the exporter the gateway started, if any. */
+  readonly tracing: GatewayTracing;
+  /** Stops the notification spans of resource changes. */
+  readonly untraceChanges: (() => void) | undefined;
 }
 
 /** The metrics of the deps, else a registry of the gateway's own unless `metrics.enabled` is false. */
@@ -47,6 +53,8 @@ export function buildGatewayParts(config: GatewayConfig, deps: GatewayDeps): Gat
   const { metrics, owns } = metricsOf(config, deps, logger);
   const builtCache =
     !deps.cache && toolsNeedCache(config) ? cacheFromConfig(config, logger, clock) : undefined;
+  const changes = deps.changes ?? changeFeedFromConfig(config, logger);
+  const tracing = gatewayTracing(config, deps.tracer, logger);
   return {
     logger,
     clock,
@@ -54,11 +62,13 @@ export function buildGatewayParts(config: GatewayConfig, deps: GatewayDeps): Gat
     ownsMetrics: owns,
     cache: deps.cache ?? builtCache,
     builtCache,
-    changes: deps.changes ?? changeFeedFromConfig(config, logger),
+    changes,
     ownsChanges: !deps.changes,
     validator: new InputValidator(),
     progressIntervalMs: deps.progressIntervalMs ?? 5000,
     tracker: new CallTracker(clock),
+    tracing,
+    untraceChanges: tracing.tracer ? traceChanges(changes, tracing.tracer) : undefined,
   };
 }
 
@@ -67,4 +77,6 @@ export function releaseBuiltParts(parts: GatewayParts): void {
   void parts.builtCache?.close();
   if (parts.ownsChanges) void parts.changes.close();
   if (parts.ownsMetrics) parts.metrics?.close();
+  parts.untraceChanges?.();
+  void parts.tracing.close();
 }

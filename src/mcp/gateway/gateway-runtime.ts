@@ -7,10 +7,15 @@ import type { ChangeFeed } from '../resources/change-feed.js';
 import { createResourceLayer, type ResourceLayer } from '../resources/resources-layer.js';
 import type { CompiledTool } from '../tools/configured-tool.js';
 import type { ToolHandler } from './call-tracker.js';
+import { type CallGuards, callGuardsFor, guardedExecute } from './call-guards.js';
 import { compileGatewayTools } from './compile-tools.js';
 import { buildGatewayObservers, type GatewayObservers } from './gateway-observers.js';
 import type { GatewayParts } from './gateway-parts.js';
 import { createUpstreamClients } from './upstream-clients.js';
+import { createUpstreamCredentials, type UpstreamCredentials } from './upstream-credentials.js';
+import type { Tracer } from '../../telemetry/index.js';
+import { tracedHandler } from './traced-handler.js';
+import { withTraceparent } from '../resources/traced-changes.js';
 
 /** A compiled tool and the tracked handler the SDK calls for it. */
 export interface ServedTool {
@@ -30,6 +35,10 @@ export interface GatewayRuntime {
   readonly tools: readonly ServedTool[];
   readonly resources: ResourceLayer;
   readonly observers: GatewayObservers;
+  /** Who each call runs as and what the policy lets them call. */
+  readonly guards: CallGuards;
+  /** The upstreams' non-static credentials (token grants, forwarding); closed with the clients. */
+  readonly credentials: UpstreamCredentials;
 }
 
 /** One HTTP client per upstream of the config, recording into the gateway's metrics. */
@@ -40,15 +49,19 @@ export function clientsFor(config: GatewayConfig, parts: GatewayParts): Map<stri
     secretValues: configSecrets(config),
     cache: config.cache,
     ...(parts.metrics ? { onMetrics: httpMetricsHook(parts.metrics) } : {}),
+    tracer: parts.tracing.tracer,
   });
 }
 
 /** Webhook events as resource changes: one per changed URI, published on the change feed. */
-function changePublisher(changes: ChangeFeed): EventPublisher {
+function changePublisher(changes: ChangeFeed, tracer: Tracer | undefined): EventPublisher {
   return {
     async publish(e) {
-      for (const uri of e.uris)
-        await changes.publish({ uri, event: e.eventType, source: 'webhook', at: e.receivedAt });
+      for (const uri of e.uris) {
+        const change = { uri, event: e.eventType, source: 'webhook', at: e.receivedAt };
+        // Traced: the delivery's span travels with the change, to every instance that hears it.
+        await changes.publish(tracer ? withTraceparent(change) : change);
+      }
     },
   };
 }
@@ -60,8 +73,35 @@ export function buildGatewayRuntime(
   clients: ReadonlyMap<string, HttpClient>,
   ownsClients: boolean,
 ): GatewayRuntime {
+  const { clock, logger } = parts;
+  const credentials = createUpstreamCredentials(config.upstreams, {
+    logger,
+    clock,
+    secretValues: configSecrets(config),
+    cache: config.cache,
+    ...(parts.metrics ? { onMetrics: httpMetricsHook(parts.metrics) } : {}),
+    tracer: parts.tracing.tracer,
+  });
+  try {
+    return runtimeOf(config, parts, clients, ownsClients, credentials);
+  } catch (err) {
+    void credentials.close();
+    throw err;
+  }
+}
+
+function runtimeOf(
+  config: GatewayConfig,
+  parts: GatewayParts,
+  clients: ReadonlyMap<string, HttpClient>,
+  ownsClients: boolean,
+  credentials: UpstreamCredentials,
+): GatewayRuntime {
   const { cache, changes, validator, clock, logger, tracker } = parts;
+  const guards = callGuardsFor(config, { clock, logger });
+  const tracer = parts.tracing.tracer;
   const compiled = compileGatewayTools(config, {
+    guards,
     clients,
     cache,
     validator,
@@ -69,16 +109,22 @@ export function buildGatewayRuntime(
     logger,
     progressIntervalMs: parts.progressIntervalMs,
     metrics: parts.metrics,
+    credentials: credentials.byUpstream,
+    tracer,
   });
   const observers = buildGatewayObservers(config, {
     metrics: parts.metrics,
     clients,
     cache,
-    publisher: changePublisher(changes),
+    publisher: changePublisher(changes, tracer),
     logger,
     clock,
+    tracer,
   });
-  const tools = compiled.map((tool) => ({ tool, handler: tracker.handlerFor(tool.execute.bind(tool)) }));
+  const tools = compiled.map((tool) => {
+    const handler = tracker.handlerFor(guardedExecute(tool, guards));
+    return { tool, handler: tracer ? tracedHandler(tracer, tool.name, handler) : handler };
+  });
   const byName = new Map(tools.map(({ tool, handler }) => [tool.name, handler]));
   const resources = createResourceLayer(config, {
     changes,
@@ -90,7 +136,7 @@ export function buildGatewayRuntime(
     runTool: (toolName, args, ctx) => (byName.get(toolName) as ToolHandler)(args, ctx),
   });
   if (observers.webhooks) resources.health.set('webhooks', () => observers.webhookCounts());
-  return { config, clients, ownsClients, tools, resources, observers };
+  return { config, clients, ownsClients, tools, resources, observers, credentials, guards };
 }
 
 /** Closes the runtime's webhook receiver and stops its metrics tracking; its clients stay open. */

@@ -101,8 +101,8 @@ export function createGatewayWebhooks(
     }
     const out: WebhookEndpointConfig = { path: ep.path, verifier: verifierFor(ep), on };
     if (ep.name !== undefined) out.name = ep.name;
-    if (ep.idField !== undefined) out.idPath = ep.idField;
-    if (ep.typeField !== undefined) out.typePath = ep.typeField;
+    if (ep.idPath !== undefined) out.idPath = ep.idPath;
+    if (ep.typePath !== undefined) out.typePath = ep.typePath;
     if (ep.maxBodyBytes !== undefined) out.maxBodyBytes = ep.maxBodyBytes;
     if (ep.deadline !== undefined) out.deadlineMs = ep.deadline;
     return out;

@@ -3,6 +3,7 @@ import { McpServer } from '@modelcontextprotocol/server';
 import { type Clock, type Logger, errorForLog } from '../../core/index.js';
 import { CONDUIT_VERSION, type GatewayConfig } from '../../config/index.js';
 import type { HttpClient } from '../../http/index.js';
+import type { Tracer } from '../../telemetry/index.js';
 import type { GatewayMetrics } from '../../metrics/index.js';
 import type { WebhookHandler } from '../../webhooks/index.js';
 import type { GatewayCache } from '../tools/cache-port.js';
@@ -10,10 +11,11 @@ import type { ChangeFeed } from '../resources/change-feed.js';
 import { feedReady } from '../resources/resources-layer.js';
 import type { HealthSections } from '../resources/resources-health.js';
 import { checkGatewayConfig } from './check-gateway-config.js';
-import { logOpenApiNotes } from './compile-tools.js';
+import { logConfigNotes } from './config-notes.js';
 import { buildGatewayParts, type GatewayParts, releaseBuiltParts } from './gateway-parts.js';
 import { buildGatewayRuntime, clientsFor, closeObservers, type GatewayRuntime } from './gateway-runtime.js';
 import { upstreamClientsReady } from './upstream-clients.js';
+import { hideDeniedTools } from './hide-denied-tools.js';
 
 export interface GatewayDeps {
   logger?: Logger;
@@ -34,6 +36,11 @@ export interface GatewayDeps {
    * disables). One given here is not closed by `close()`.
    */
   metrics?: GatewayMetrics | false;
+  /**
+   * Traces (docs/operations.md): spans are made with this tracer (its provider is the caller's, not
+   * closed by `close()`); `false` disables. Default: an OTLP exporter when `telemetry.otlp` is set.
+   */
+  tracer?: Tracer | false;
 }
 
 /**
@@ -65,6 +72,8 @@ export interface Gateway {
   readonly metrics: GatewayMetrics | undefined;
   /** The webhook receiver of `config.webhooks` (a node:http listener), when configured. */
   readonly webhooks: WebhookHandler | undefined;
+  /** Where `audit` lines go (undefined without an audit section): stdio refuses `stdout`. */
+  readonly auditDestination: 'stderr' | 'stdout' | 'file' | undefined;
   /** Drains nothing: closes the webhook receiver, upstream clients, cache (Redis) and metrics. Idempotent. */
   close(): Promise<void>;
 }
@@ -77,7 +86,7 @@ export interface Gateway {
 export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Gateway {
   checkGatewayConfig(config);
   const parts = buildGatewayParts(config, deps);
-  logOpenApiNotes(config, parts.logger);
+  logConfigNotes(config, parts.logger);
   const runtime = buildFirstRuntime(config, parts, deps.clients);
   return gatewayOf(config, parts, runtime);
 }
@@ -115,6 +124,7 @@ function gatewayOf(config: GatewayConfig, parts: GatewayParts, runtime: GatewayR
     toolNames: [...runtime.tools.map(({ tool }) => tool.name), ...runtime.resources.toolNames],
     metrics: parts.metrics,
     webhooks: runtime.observers.webhooks,
+    auditDestination: runtime.guards.audit?.destination,
     changes: parts.changes,
     serverEvents: runtime.resources.events,
     health: runtime.resources.health,
@@ -124,6 +134,8 @@ function gatewayOf(config: GatewayConfig, parts: GatewayParts, runtime: GatewayR
         { capabilities: { tools: {} }, jsonSchemaValidator: validator },
       );
       registerTools(server);
+      const { guards } = runtime;
+      if (guards.policy) hideDeniedTools(server, (tool, ctx) => guards.check(ctx, tool) === undefined);
       runtime.resources.register(server);
       return server;
     },
@@ -155,6 +167,8 @@ async function closeGateway(parts: GatewayParts, runtime: GatewayRuntime): Promi
   await closeObservers(runtime, parts);
   const results = await Promise.allSettled([
     ...[...runtime.clients.values()].map((c) => c.close()),
+    runtime.credentials.close(),
+    runtime.guards.close(),
     parts.cache ? parts.cache.close() : Promise.resolve(),
     parts.changes.close(),
   ]);
@@ -162,4 +176,6 @@ async function closeGateway(parts: GatewayParts, runtime: GatewayRuntime): Promi
     if (r.status === 'rejected')
       parts.logger.warn({ err: errorForLog(r.reason) }, 'error while closing the gateway');
   if (parts.ownsMetrics) parts.metrics?.close();
+  parts.untraceChanges?.();
+  await parts.tracing.close();
 }

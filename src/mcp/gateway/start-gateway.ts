@@ -2,7 +2,7 @@ import { type Clock, type Logger, noopLogger } from '../../core/index.js';
 import type { GatewayCache } from '../tools/cache-port.js';
 import type { ChangeFeed } from '../resources/change-feed.js';
 import type { GatewayConfig } from '../../config/index.js';
-import { createGateway, type Gateway } from './gateway.js';
+import { createGateway, type Gateway, type GatewayDeps } from './gateway.js';
 import { serveHttp } from '../transport/http-server.js';
 import type { ListenerLimits } from '../transport/listener-limits.js';
 import { type SideListener, startSideListener } from '../transport/side-listener.js';
@@ -30,6 +30,8 @@ export interface StartGatewayOptions {
   sseKeepAliveMs?: number;
   /** Stdio: overrides `server.listener.port` (0 = an ephemeral port; read `listenerUrl`). */
   listenerPort?: number;
+  /** Traces with this tracer (`false`: none) instead of the `telemetry` section's exporter. */
+  tracer?: GatewayDeps['tracer'];
 }
 
 export interface RunningGateway {
@@ -59,6 +61,7 @@ export async function startGateway(
     ...(options.cache ? { cache: options.cache } : {}),
     ...(options.changes ? { changes: options.changes } : {}),
     ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
+    ...(options.tracer !== undefined ? { tracer: options.tracer } : {}),
   });
   const deadline = config.server?.shutdownTimeout ?? DEFAULT_SHUTDOWN_MS;
   let side: SideListener | undefined;
@@ -87,6 +90,7 @@ export async function startGateway(
         ...(http.allowedHosts ? { allowedHosts: http.allowedHosts } : {}),
         ...(http.allowedOrigins ? { allowedOrigins: http.allowedOrigins } : {}),
         ...(http.authTokens ? { authTokens: http.authTokens } : {}),
+        ...(http.auth ? { auth: http.auth } : {}),
         ...(http.maxBodyBytes !== undefined ? { maxBodyBytes: http.maxBodyBytes } : {}),
         stateless: http.stateless ?? false,
         ...limitsOf(http),

@@ -44,8 +44,8 @@ export function breakerOptions(b: Partial<BreakerConfig>): HttpBreakerOptions {
     };
   }
   if (b.slowCall !== undefined) o.slowCallMs = b.slowCall;
-  if (b.recoveryTimeout !== undefined) o.recoveryMs = b.recoveryTimeout;
-  if (b.halfOpenMaxCalls !== undefined) o.halfOpenMaxConcurrent = b.halfOpenMaxCalls;
+  if (b.recovery !== undefined) o.recoveryMs = b.recovery;
+  if (b.halfOpenMaxConcurrent !== undefined) o.halfOpenMaxConcurrent = b.halfOpenMaxConcurrent;
   if (b.countInvalidJson !== undefined) o.countInvalidJson = b.countInvalidJson;
   return o;
 }
@@ -69,6 +69,7 @@ export function upstreamClientOptions(
     clock: Clock;
     onMetrics?: HttpClientOptions['onMetrics'];
     secretValues?: readonly string[] | undefined;
+    tracer?: HttpClientOptions['tracer'];
   },
 ): HttpClientOptions {
   const headers: Record<string, string> = { ...(upstream.headers ?? {}) };
@@ -107,6 +108,7 @@ export function upstreamClientOptions(
     clock: deps.clock,
   };
   if (deps.onMetrics) options.onMetrics = deps.onMetrics;
+  if (deps.tracer) options.tracer = deps.tracer;
   if (Object.keys(query).length > 0) options.query = query;
   if (upstream.retry) options.retry = retryOptions(upstream.retry);
   options.breaker = breakerOptions(upstream.breaker ?? {});
@@ -129,6 +131,8 @@ export interface UpstreamClientsDeps {
   onMetrics?: HttpClientOptions['onMetrics'];
   /** Every `${ENV}` value of the config (`configSecrets`): scrubbed from every upstream's errors. */
   secretValues?: readonly string[] | undefined;
+  /** Traces: a span per upstream attempt, `traceparent` sent upstream. */
+  tracer?: HttpClientOptions['tracer'];
   /**
    * The gateway's `cache` section: its Redis (and prefix) backs the breakers of upstreams with
    * `breaker.shared: true`. Without a Redis there, such a config is refused (a `ConfigError`).

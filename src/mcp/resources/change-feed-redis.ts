@@ -34,6 +34,8 @@ function decodeChange(o: Record<string, unknown>): { c: ResourceChange } | undef
   if (ch.event !== undefined && typeof ch.event !== 'string') return undefined;
   const change: ResourceChange = { uri: ch.uri, source: ch.source, at: ch.at };
   if (typeof ch.event === 'string') change.event = ch.event;
+  // Another instance's span: kept only in its W3C shape (the traces module parses it again).
+  if (typeof ch.traceparent === 'string' && ch.traceparent.length <= 64) change.traceparent = ch.traceparent;
   return { c: change };
 }
 

@@ -2,9 +2,17 @@ import { ConfigError } from '../../core/index.js';
 
 /**
  * One resource that changed: `uri` is the MCP resource URI (e.g. `assignments://42`), `event` what
- * happened (e.g. a webhook event type), `source` who noticed (e.g. `webhook:github`), `at` epoch ms.
+ * happened (e.g. a webhook event type), `source` who noticed (e.g. `webhook:github`), `at` epoch ms;
+ * `traceparent` the span that caused it (a webhook delivery), when traces are on, so the notification
+ * on every instance links to it.
  */
-export type ResourceChange = { uri: string; event?: string; source: string; at: number };
+export type ResourceChange = {
+  uri: string;
+  event?: string;
+  source: string;
+  at: number;
+  traceparent?: string;
+};
 
 /**
  * Where the gateway hears that resources changed. Webhooks (or anything else) `publish`; the resource

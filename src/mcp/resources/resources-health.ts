@@ -24,7 +24,7 @@ export class HealthSections {
 
   snapshot(): Record<string, unknown> {
     const upstreams: Record<string, unknown> = {};
-    for (const [name, client] of this.clients) upstreams[name] = { breaker: client.breaker ?? null };
+    for (const [name, client] of this.clients) upstreams[name] = { breaker: client.breakerSnapshot ?? null };
     const stats = (this.cache as { stats?: () => unknown } | undefined)?.stats;
     const out: Record<string, unknown> = {
       at: this.now(),

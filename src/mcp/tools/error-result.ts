@@ -115,11 +115,21 @@ export function describeFailure(
         code,
         text: `Upstream "${upstream}" is failing and the retry budget is spent; retry later. (${message})`,
       };
+    case 'UPSTREAM_CREDENTIAL_UNAVAILABLE':
+      return {
+        code,
+        text: `The gateway could not get a credential for upstream "${upstream}" from its token endpoint; nothing was sent to the upstream. Retry later. (${message})`,
+      };
     // Their messages already say what was wrong and what to do.
+    case 'CALLER_CREDENTIAL_MISSING':
     case 'ABORTED':
     case 'INVALID_CONFIG':
     case 'MISSING_DEPENDENCY':
     case 'PRINCIPAL_VALUE_MISSING':
+    case 'TOKEN_INVALID':
+    case 'AUTH_SERVER_UNAVAILABLE':
+    case 'POLICY_DENIED':
+    case 'QUOTA_EXCEEDED':
     case 'HTTP_CLIENT_CLOSED':
     case 'RESPONSE_TOO_LARGE':
     case 'RESPONSE_VALIDATION':

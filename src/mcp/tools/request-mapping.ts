@@ -19,6 +19,8 @@ export interface RequestMapping {
   jsonEncoded: ReadonlySet<string>;
   /** The body goes out form-encoded (`application/x-www-form-urlencoded`, bracket notation), not as JSON. */
   form: boolean;
+  /** The body goes out `multipart/form-data`; these fields are files, with their parts' default content types. */
+  multipart: ReadonlyMap<string, string> | undefined;
   /** Query objects sent in `deepObject` style (`filter[status]=open`). */
   deepObject: ReadonlySet<string>;
   /** Framing headers and the upstream's credentials: no argument may write them. */
@@ -86,6 +88,7 @@ export function buildRequestMapping(
     commaSeparated: new Set(wire?.commaSeparatedQuery ?? []),
     jsonEncoded: new Set(wire?.jsonEncoded ?? []),
     form: wire?.bodyEncoding === 'form',
+    multipart: wire?.bodyEncoding === 'multipart' ? new Map(Object.entries(wire.fileParts ?? {})) : undefined,
     deepObject: new Set(wire?.deepObjectQuery ?? []),
     reserved,
   };

@@ -39,11 +39,19 @@ export interface GuardConfig {
   authTokens: readonly StaticTokenConfig[] | undefined;
   /** The address the server binds, for the defaults. */
   bindHost: string;
+  /**
+   * Another check (the OAuth resource server) takes a request no static token matched: `check`
+   * answers it `{ ok: true, principal: undefined }` instead of 401.
+   */
+  deferUnmatched?: boolean;
 }
 
 export type GuardVerdict =
-  /** `principal`: who the request authenticated as (`ANONYMOUS` without client auth). */
-  | { ok: true; principal: Principal }
+  /**
+   * `principal`: who the request authenticated as (`ANONYMOUS` without client auth); undefined when
+   * no static token matched and `deferUnmatched` hands the request on.
+   */
+  | { ok: true; principal: Principal | undefined }
   | { ok: false; status: number; message: string; headers?: Record<string, string> };
 
 /**
@@ -56,6 +64,7 @@ export class RequestGuard {
   private readonly origins: OriginPolicy | undefined;
   private readonly tokenDigests: Buffer[];
   private readonly principals: Principal[];
+  private readonly deferUnmatched: boolean;
 
   constructor(config: GuardConfig) {
     const defaults = [...LOOPBACK_NAMES];
@@ -72,6 +81,7 @@ export class RequestGuard {
       .map((t) => (typeof t === 'string' ? { token: t } : t))
       .filter((t) => t.token.length > 0);
     this.tokenDigests = tokens.map((t) => digest(t.token));
+    this.deferUnmatched = config.deferUnmatched === true;
     this.principals = tokens.map(({ token: _token, ...fields }, i) => bearerPrincipal(i, fields));
   }
 
@@ -92,9 +102,11 @@ export class RequestGuard {
         message: `Forbidden: Origin ${JSON.stringify(req.headers.origin ?? '')} is not allowed (scheme, host and port are compared). Add it to server.http.allowedOrigins to let that web page call this server.`,
       };
     }
-    if (this.tokenDigests.length === 0) return { ok: true, principal: ANONYMOUS };
+    if (this.tokenDigests.length === 0)
+      return { ok: true, principal: this.deferUnmatched ? undefined : ANONYMOUS };
     const principal = this.tokenPrincipal(req.headers.authorization);
     if (!principal) {
+      if (this.deferUnmatched) return { ok: true, principal: undefined };
       return {
         ok: false,
         status: 401,

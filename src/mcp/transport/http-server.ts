@@ -9,6 +9,7 @@ import type { Gateway } from '../gateway/gateway.js';
 import { cancelOnClose } from './cancel-on-close.js';
 import { attachPrincipal } from './auth-info.js';
 import { RequestGuard } from './http-guards.js';
+import { OAuthGuard } from './oauth-guard.js';
 import { shutdownHttp } from './http-shutdown.js';
 import { createLimitedServer, type ListenerLimits } from './listener-limits.js';
 import { PostTracker } from './post-tracker.js';
@@ -16,7 +17,7 @@ import type { Principal } from './principal.js';
 import { readBody } from './request-body.js';
 import { SessionRegistry } from './session-registry.js';
 import type { SideRoutes } from './side-routes.js';
-import type { StaticTokenConfig } from '../../config/index.js';
+import type { ResourceServerConfig, StaticTokenConfig } from '../../config/index.js';
 
 export interface HttpServeOptions extends ListenerLimits {
   /** Default 127.0.0.1: reachable from this machine only. */
@@ -28,6 +29,10 @@ export interface HttpServeOptions extends ListenerLimits {
   allowedHosts?: string[];
   allowedOrigins?: string[];
   authTokens?: readonly StaticTokenConfig[];
+  /** OAuth 2.1 access tokens (`server.http.auth`); static `authTokens` are still accepted beside them. */
+  auth?: ResourceServerConfig | undefined;
+  /** The fetch the resource server reaches the authorization server with (tests). */
+  authFetch?: typeof fetch;
   /** Largest accepted request body, bytes (default 1 MiB). */
   maxBodyBytes?: number;
   /** No sessions: every request stands alone, so instances behind a load balancer are interchangeable. */
@@ -118,7 +123,15 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
     allowedOrigins: options.allowedOrigins,
     authTokens: options.authTokens,
     bindHost: host,
+    deferUnmatched: options.auth !== undefined,
   });
+  const oauth = options.auth
+    ? new OAuthGuard(options.auth, {
+        clock,
+        logger: log,
+        ...(options.authFetch ? { fetch: options.authFetch } : {}),
+      })
+    : undefined;
   if ((host === '0.0.0.0' || host === '::') && !options.allowedHosts?.length)
     log.warn(
       { host },
@@ -230,7 +243,9 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    if ((q === -1 ? url : url.slice(0, q)) !== path) {
+    const pathname = q === -1 ? url : url.slice(0, q);
+    if (oauth?.isMetadataPath(pathname)) return oauth.serveMetadata(req, res);
+    if (pathname !== path) {
       const notFound = () => sendJsonError(res, 404, `Not found: the MCP endpoint is ${path}`);
       return options.routes ? options.routes(req, res, notFound) : notFound();
     }
@@ -239,19 +254,35 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
       log.info({ status: verdict.status, method: req.method }, 'request refused');
       return sendJsonError(res, verdict.status, verdict.message, verdict.headers);
     }
-    attachPrincipal(req, verdict.principal);
+    if (verdict.principal) attachPrincipal(req, verdict.principal);
+    const who = verdict.principal ?? (await oauthPrincipal(req, res));
+    if (!who) return;
     const body = await readJson(req, res);
     if (body === ANSWERED) return;
     if (serveStateless) return serveStateless(req, res, body);
     deferHeaderFlush(res, body);
     // A known 2025 session id settles the era without building a web Request to classify it.
     const sessionId = req.headers['mcp-session-id'];
-    if (typeof sessionId === 'string' && sessions.has(sessionId))
-      return serveLegacy(req, res, body, verdict.principal);
+    if (typeof sessionId === 'string' && sessions.has(sessionId)) return serveLegacy(req, res, body, who);
     const probe = await toWebRequest(req, body);
     if (await isLegacyRequest(probe, body, { maxRequestBodySize: maxBody }))
-      return serveLegacy(req, res, body, verdict.principal);
+      return serveLegacy(req, res, body, who);
     return serveModern(req, res, body);
+  };
+
+  /**
+   * The principal of the request's OAuth access token, attached for the handlers; undefined once the
+   * request was refused (the body drained first, so the connection stays usable).
+   */
+  const oauthPrincipal = async (req: IncomingMessage, res: ServerResponse) => {
+    const checked = await oauth!.check(req);
+    if (!checked.ok) {
+      log.info({ status: checked.status, method: req.method }, 'request refused');
+      refuseUpload(req, res, { status: checked.status, headers: checked.headers, body: checked.body });
+      return undefined;
+    }
+    attachPrincipal(req, checked.principal, checked.token);
+    return checked.principal;
   };
 
   const posts = new PostTracker();

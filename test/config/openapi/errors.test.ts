@@ -149,12 +149,25 @@ describe('bad documents give typed errors naming the operation', () => {
     const form = thrown(() =>
       tools(
         doc({
-          '/up': { post: { operationId: 'upload', requestBody: { content: { 'multipart/form-data': {} } } } },
+          '/up': {
+            post: { operationId: 'upload', requestBody: { content: { 'application/octet-stream': {} } } },
+          },
         }),
       ),
     );
     expect(form.code).toBe('OPENAPI_UNSUPPORTED_BODY');
-    expect(form.message).toMatch(/upload \(POST \/up\): request body is multipart\/form-data; only JSON/);
+    expect(form.message).toMatch(
+      /upload \(POST \/up\): request body is application\/octet-stream; only JSON/,
+    );
+    const parts = thrown(() =>
+      tools(
+        doc({
+          '/up': { post: { operationId: 'upload', requestBody: { content: { 'multipart/form-data': {} } } } },
+        }),
+      ),
+    );
+    expect(parts.code).toBe('OPENAPI_UNSUPPORTED_BODY');
+    expect(parts.message).toMatch(/a multipart body must be an object/);
     const get = operationError({ requestBody: { content: { 'application/json': {} } } });
     expect(get.code).toBe('OPENAPI_UNSUPPORTED_BODY');
   });

@@ -1,0 +1,75 @@
+import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import type { Clock } from '../core/index.js';
+import { AuthServerUnavailableError, InvalidTokenError } from './errors.js';
+import type { IdpClient } from './idp-client.js';
+
+export interface JwksOptions {
+  /** Where the keys are (resolved lazily: discovery may supply it). */
+  url: () => Promise<string>;
+  idp: IdpClient;
+  clock: Clock;
+  /** Refetch the set when older than this, even if every kid is known (rotation ahead of time). */
+  maxAgeMs: number;
+  /** An unknown `kid` refetches the set at most once per this interval, so garbage cannot hammer it. */
+  cooldownMs: number;
+}
+
+function isJwks(value: unknown): value is JSONWebKeySet {
+  return typeof value === 'object' && value !== null && Array.isArray((value as { keys?: unknown }).keys);
+}
+
+/**
+ * The issuer's signing keys: fetched on first use, refetched when stale or when a token names a key
+ * the set lacks (the issuer rotated), at most once per cooldown. A failed refetch keeps the keys held,
+ * so an outage of the issuer does not stop tokens signed with known keys.
+ */
+export class JwksKeys {
+  private local: JWTVerifyGetKey | undefined;
+  private fetchedAt = Number.NEGATIVE_INFINITY;
+  private inflight: Promise<void> | undefined;
+
+  constructor(private readonly options: JwksOptions) {}
+
+  /** The `getKey` of `jwtVerify`. */
+  readonly getKey: JWTVerifyGetKey = async (header, token) => {
+    const { clock, maxAgeMs, cooldownMs } = this.options;
+    if (!this.local) await this.refresh();
+    else if (clock.now() - this.fetchedAt > maxAgeMs) await this.refresh().catch(() => undefined);
+    try {
+      return await this.local!(header, token);
+    } catch (err) {
+      if (!(err instanceof joseErrors.JWKSNoMatchingKey)) throw err;
+      if (clock.now() - this.fetchedAt < cooldownMs)
+        throw new InvalidTokenError(
+          'unknown_key',
+          'The access token is signed with a key the issuer does not publish.',
+        );
+      await this.refresh();
+      try {
+        return await this.local!(header, token);
+      } catch (again) {
+        if (again instanceof joseErrors.JWKSNoMatchingKey)
+          throw new InvalidTokenError(
+            'unknown_key',
+            'The access token is signed with a key the issuer does not publish.',
+          );
+        throw again;
+      }
+    }
+  };
+
+  private refresh(): Promise<void> {
+    this.inflight ??= this.fetchKeys().finally(() => {
+      this.inflight = undefined;
+    });
+    return this.inflight;
+  }
+
+  private async fetchKeys(): Promise<void> {
+    const url = await this.options.url();
+    const body = await this.options.idp.json(url);
+    if (!isJwks(body)) throw new AuthServerUnavailableError(`The JWKS at ${url} has no "keys" array.`, 5000);
+    this.local = createLocalJWKSet(body);
+    this.fetchedAt = this.options.clock.now();
+  }
+}

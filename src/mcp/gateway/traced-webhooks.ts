@@ -1,0 +1,66 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { ATTR, contextWithRemoteParent, EVENT, addActiveEvent, type Tracer } from '../../telemetry/index.js';
+import type { CacheInvalidator, WebhookHandler, WebhookResponse } from '../../webhooks/index.js';
+
+/**
+ * The webhook receiver with a SERVER span per delivery (parent: the sender's `traceparent`, when it
+ * sends one), named `webhook <endpoint>`, ended when the answer is sent. The invalidations and
+ * notifications the delivery causes run inside it: invalidations are its events, and each
+ * notification carries its `traceparent` to every instance (see `traceChanges`).
+ */
+export function tracedWebhookHandler(handler: WebhookHandler, tracer: Tracer): WebhookHandler {
+  const listener = ((req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => {
+    const parent = contextWithRemoteParent(context.active(), req.headers.traceparent, req.headers.tracestate);
+    const span = tracer.startSpan(
+      'webhook',
+      { kind: SpanKind.SERVER, attributes: { [ATTR.httpMethod]: req.method ?? 'POST' } },
+      parent,
+    );
+    res.once('close', () => span.end());
+    context.with(trace.setSpan(parent, span), () => handler(req, res, next));
+  }) as WebhookHandler;
+  Object.defineProperties(listener, {
+    handle: { value: handler.handle.bind(handler) },
+    endpointFor: { value: handler.endpointFor.bind(handler) },
+    inFlight: { get: () => handler.inFlight },
+    close: { value: () => handler.close() },
+  });
+  return listener;
+}
+
+/** The delivery's outcome on its span (called from the receiver's `onOutcome`, inside the span). */
+export function traceWebhookOutcome(
+  endpoint: string | undefined,
+  response: WebhookResponse,
+  outcome: string,
+): void {
+  const span = trace.getActiveSpan();
+  if (!span?.isRecording()) return;
+  span.updateName(`webhook ${endpoint ?? '(unmatched)'}`);
+  if (endpoint !== undefined) span.setAttribute(ATTR.webhookEndpoint, endpoint);
+  span.setAttribute(ATTR.webhookOutcome, outcome);
+  span.setAttribute(ATTR.httpStatus, response.status);
+  if (response.status >= 500) {
+    span.setAttribute(ATTR.errorType, String(response.status));
+    span.setStatus({ code: SpanStatusCode.ERROR });
+  }
+}
+
+/** The webhook actions' cache, whose invalidations are events of the delivery's span. */
+export function tracedInvalidator(cache: CacheInvalidator): CacheInvalidator {
+  return {
+    delete: (key) => {
+      addActiveEvent(EVENT.invalidate, { 'conduit.cache.keys': 1 });
+      return cache.delete(key);
+    },
+    invalidateTags: (tags) => {
+      addActiveEvent(EVENT.invalidate, { [ATTR.cacheTags]: tags });
+      return cache.invalidateTags(tags);
+    },
+    invalidatePattern: (glob) => {
+      addActiveEvent(EVENT.invalidate, { 'conduit.cache.pattern': glob });
+      return cache.invalidatePattern(glob);
+    },
+  };
+}

@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AuthServerUnavailableError,
+  createResourceServer,
+  InvalidTokenError,
+  type ResourceServerOptions,
+} from '../../src/auth/index.js';
+import { createRecordingLogger, ManualClock } from '../../src/core/index.js';
+import {
+  AS_CLIENTS,
+  type AuthorizationServer,
+  clientSecret,
+  startAuthorizationServer,
+} from '../helpers/authorization-server.js';
+import { forgeToken } from './token-forge.js';
+
+const RESOURCE = 'http://127.0.0.1:1/mcp';
+
+let as: AuthorizationServer;
+beforeAll(async () => {
+  as = await startAuthorizationServer({ resource: RESOURCE, claims: { tenant: 'acme', groups: ['ops'] } });
+});
+afterAll(async () => {
+  await as?.close();
+});
+
+function server(extra: Partial<ResourceServerOptions> = {}) {
+  return createResourceServer({
+    issuer: as.issuer,
+    resource: RESOURCE,
+    introspection: { clientId: AS_CLIENTS.gateway, clientSecret: clientSecret(AS_CLIENTS.gateway) },
+    claims: ['tenant', 'groups'],
+    tokenType: 'at+jwt',
+    ...extra,
+  });
+}
+
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('JWT access tokens from a real authorization server', () => {
+  it('turns a token into its principal: subject, client, scopes and the configured claims only', async () => {
+    const token = await as.token({ scope: 'tools.read tools.write' });
+    const p = await server().authenticate(token);
+    expect(p).toMatchObject({
+      kind: 'oauth',
+      sub: AS_CLIENTS.jwt,
+      clientId: AS_CLIENTS.jwt,
+      iss: as.issuer,
+      id: `oauth:${as.issuer}#${AS_CLIENTS.jwt}`,
+      claims: { tenant: 'acme', groups: ['ops'] },
+    });
+    expect([...p.scopes].sort()).toEqual(['tools.read', 'tools.write']);
+    expect(p.claims).not.toHaveProperty('jti');
+    expect(JSON.stringify(p)).not.toContain(token);
+  });
+
+  it('verifies once, then answers from the cache without asking the issuer again', async () => {
+    const rs = server();
+    const token = await as.token();
+    await rs.authenticate(token);
+    const jwksHits = as.hits.get('/jwks') ?? 0;
+    as.hang();
+    try {
+      const again = await rs.authenticate(token);
+      expect(again.sub).toBe(AS_CLIENTS.jwt);
+    } finally {
+      as.resume();
+    }
+    expect(as.hits.get('/jwks') ?? 0).toBe(jwksHits);
+    expect(rs.cached).toBe(1);
+  });
+
+  it('keeps a cached token only until it expires', async () => {
+    const clock = new ManualClock(Date.now());
+    const rs = server({ clock, clockToleranceMs: 0 });
+    const now = Math.floor(clock.now() / 1000);
+    const token = await forgeToken({
+      issuer: as.issuer,
+      audience: RESOURCE,
+      key: as.signingKey,
+      nowSeconds: now,
+      exp: now + 60,
+    });
+    await rs.authenticate(token);
+    clock.advance(61_000);
+    const err = await rejection(rs.authenticate(token));
+    expect(err).toBeInstanceOf(InvalidTokenError);
+    expect((err as InvalidTokenError).reason).toBe('expired');
+  });
+
+  it('follows a key rotation: a token signed with a new key refetches the JWKS (at most once per cooldown)', async () => {
+    const clock = new ManualClock(Date.now());
+    const rs = server({ clock, jwksCooldownMs: 30_000 });
+    const before = await as.token();
+    await rs.authenticate(before);
+    await as.rotateKeys({ keepOld: true });
+    const after = await as.token();
+    // Within the cooldown of the last fetch the new kid is refused, and the JWKS is not fetched again.
+    const jwksHits = as.hits.get('/jwks') ?? 0;
+    const early = await rejection(rs.authenticate(after));
+    expect((early as InvalidTokenError).reason).toBe('unknown_key');
+    expect(as.hits.get('/jwks') ?? 0).toBe(jwksHits);
+    clock.advance(30_000);
+    expect((await rs.authenticate(after)).sub).toBe(AS_CLIENTS.jwt);
+    expect(as.hits.get('/jwks') ?? 0).toBe(jwksHits + 1);
+    // The old key is withdrawn: the token verified with it stays valid from the cache.
+    await as.rotateKeys({ keepOld: false });
+    expect((await rs.authenticate(before)).sub).toBe(AS_CLIENTS.jwt);
+  });
+});
+
+describe('opaque access tokens by introspection', () => {
+  it('introspects an opaque token, checks its audience, and caches the answer', async () => {
+    const rs = server();
+    const token = await as.token({ clientId: AS_CLIENTS.opaque, scope: 'tools.read' });
+    expect(token).not.toContain('.');
+    const p = await rs.authenticate(token);
+    expect(p).toMatchObject({ sub: AS_CLIENTS.opaque, clientId: AS_CLIENTS.opaque, scopes: ['tools.read'] });
+    expect(p.claims).toEqual({ tenant: 'acme', groups: ['ops'] });
+    const hits = as.hits.get('/token/introspection') ?? 0;
+    await rs.authenticate(token);
+    expect(as.hits.get('/token/introspection') ?? 0).toBe(hits);
+  });
+
+  it('refuses an opaque token issued for another resource', async () => {
+    const token = await as.token({ clientId: AS_CLIENTS.opaque, resource: 'http://127.0.0.1:2/other' });
+    const err = await rejection(server().authenticate(token));
+    expect((err as InvalidTokenError).reason).toBe('audience');
+  });
+
+  it('refuses an unknown opaque token as inactive', async () => {
+    const err = await rejection(server().authenticate('c29tZXRoaW5nLW1hZGUtdXAtYW5kLWxvbmctZW5vdWdo'));
+    expect(err).toBeInstanceOf(InvalidTokenError);
+    expect((err as InvalidTokenError).reason).toBe('inactive');
+  });
+});
+
+describe('an authorization server that hangs or is down', () => {
+  it('a hanging issuer times out as AUTH_SERVER_UNAVAILABLE for new tokens; cached ones keep working', async () => {
+    const clock = new ManualClock(Date.now());
+    const logger = createRecordingLogger();
+    const rs = server({ clock, timeoutMs: 2000, attempts: 1, logger });
+    const known = await as.token({ clientId: AS_CLIENTS.opaque });
+    const fresh = await as.token({ clientId: AS_CLIENTS.opaque });
+    await rs.authenticate(known);
+    as.hang();
+    try {
+      const arrived = as.nextRequest('/token/introspection');
+      const pending = rejection(rs.authenticate(fresh));
+      await arrived;
+      clock.advance(2000);
+      const err = await pending;
+      expect(err).toBeInstanceOf(AuthServerUnavailableError);
+      expect((err as AuthServerUnavailableError).code).toBe('AUTH_SERVER_UNAVAILABLE');
+      expect((await rs.authenticate(known)).sub).toBe(AS_CLIENTS.opaque);
+    } finally {
+      as.resume();
+    }
+    const logged = JSON.stringify(logger.records);
+    expect(logged).not.toContain(known);
+    expect(logged).not.toContain(fresh);
+  });
+
+  it('an issuer that is down fails new tokens fast with AUTH_SERVER_UNAVAILABLE', async () => {
+    const down = await startAuthorizationServer({ resource: RESOURCE });
+    const issuer = down.issuer;
+    const token = await down.token();
+    await down.close();
+    const rs = createResourceServer({ issuer, resource: RESOURCE, attempts: 1 });
+    const err = await rejection(rs.authenticate(token));
+    expect(err).toBeInstanceOf(AuthServerUnavailableError);
+  });
+});

@@ -17,6 +17,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { Pool } from 'undici';
 import { type ContenderResult, concurrentLoad, ratio, report, target } from '../lib.js';
 import { tracesRows } from './traces.js';
+import { shapedHitRows } from './shaped-hit.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
@@ -222,6 +223,7 @@ try {
     1,
   );
   results.push(cSerial!, dSerial!, aSerial!, bSerial!, c2Serial!);
+  results.push(...(await shapedHitRows((t) => rawConduit.call(t), interleaved, CONCURRENCY)));
   await Promise.all([rawSdk.close(), rawConduit.close()]);
   const traces = await tracesRows({
     upstreamUrl: upstream.info.url!,

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/index.js';
 import { ConfigValidationError, configWarnings, loadConfig, OpenApiProblems } from '../config/index.js';
+import { credentialNotes } from '../mcp/index.js';
 import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { usageErrors } from './options.js';
@@ -56,6 +57,7 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
       line?: number | undefined;
       column?: number | undefined;
     }[] = [...renamed, ...openapiNotes];
+    notes.push(...credentialNotes(config));
     if (values.json)
       io.stdout(`${JSON.stringify({ ok: true, file, upstreams, tools, problems: [], notes })}\n`);
     else {

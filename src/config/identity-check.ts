@@ -23,6 +23,9 @@ function parsed(value: unknown): URL | undefined {
  */
 export function crossCheckIdentity(data: Record<string, unknown>): IdentityProblem[] {
   const problems: IdentityProblem[] = [];
+  const audit = isObject(data.audit) ? data.audit : undefined;
+  if (audit && audit.destination === 'file' && typeof audit.path !== 'string')
+    problems.push({ path: ['audit', 'path'], message: 'destination: file needs a path to append to' });
   const server = isObject(data.server) ? data.server : {};
   const http = isObject(server.http) ? server.http : {};
   const auth = isObject(http.auth) ? http.auth : undefined;

@@ -143,3 +143,20 @@ export const policySchema = strictObject({
 });
 
 export type PolicySectionConfig = z.output<typeof policySchema>;
+
+/**
+ * `audit`: one JSON line per tool call (who, what, outcome, how long), to its own destination, apart
+ * from the debug log. Arguments are left out unless allow-listed per tool, and redacted then.
+ */
+export const auditSchema = strictObject({
+  /** `stderr`, `stdout` (not with the stdio transport, whose stdout is the protocol) or `file`. */
+  destination: z
+    .enum(['stderr', 'stdout', 'file'], { error: 'expected stderr, stdout or file' })
+    .default('stderr'),
+  /** The file lines are appended to, with `destination: file`. */
+  path: nonEmpty('a file path').optional(),
+  /** Tool name → the argument names written with its calls (values redacted like everything else). */
+  arguments: z.record(z.string(), z.array(nonEmpty('an argument name'))).default({}),
+});
+
+export type AuditSectionConfig = z.output<typeof auditSchema>;

@@ -50,6 +50,7 @@ export {
   type StaticTokenConfig,
   type ResourceServerConfig,
   type PolicySectionConfig,
+  type AuditSectionConfig,
   type ResourcesConfig,
   type ResourceTemplateConfig,
 } from './schema.js';

@@ -7,6 +7,7 @@ import { listenerLimitFields, listenerSchema, metricsSchema, webhooksSchema } fr
 import { strictObject } from './strict-object.js';
 import { telemetrySchema } from './telemetry-schema.js';
 import {
+  auditSchema,
   fixedPrincipalSchema,
   policySchema,
   resourceServerSchema,
@@ -354,6 +355,12 @@ export const cachePolicySchema = strictObject({
   staleWhileRevalidate: duration().optional(),
   /** After ttl, serve the old answer when the upstream fails, this long. */
   staleIfError: duration().optional(),
+  /**
+   * Whose a cached answer is. Default: `private` (keyed per caller, never served to another) when the
+   * request carries a per-caller credential (token-exchange, forward) or reads `{auth.*}`, else
+   * `shared`. Declare `shared` only when the upstream answer does not depend on who asks.
+   */
+  scope: z.enum(['private', 'shared'], { error: 'expected private or shared' }).optional(),
 });
 
 const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;
@@ -488,6 +495,8 @@ export const gatewayConfigSchema = strictObject(
     resources: resourcesSchema.optional(),
     /** Which callers may see and call which tools (docs/auth.md). */
     policy: policySchema.optional(),
+    /** One JSON line per tool call to its own destination (docs/auth.md, "Audit"). */
+    audit: auditSchema.optional(),
     /** OpenTelemetry traces exported over OTLP/HTTP (docs/operations.md, "Traces"). */
     telemetry: telemetrySchema.optional(),
   },
@@ -528,6 +537,7 @@ export type OperatorConfig = NonNullable<ServerConfig['operator']>;
 export type StaticTokenConfig = HttpServerConfig['authTokens'][number];
 export type ResourceServerConfig = NonNullable<HttpServerConfig['auth']>;
 export type PolicySectionConfig = NonNullable<GatewayConfig['policy']>;
+export type AuditSectionConfig = NonNullable<GatewayConfig['audit']>;
 export type ResourcesConfig = NonNullable<GatewayConfig['resources']>;
 export type ResourceTemplateConfig = ResourcesConfig['templates'][number];
 export type WebhookActionConfig = WebhookEndpointConfig['events'][string];

@@ -6,6 +6,7 @@ import type { CompiledTool } from '../tools/configured-tool.js';
 import { errorResult } from '../tools/error-result.js';
 import { principalOf } from '../transport/auth-info.js';
 import type { ToolExecute } from './call-tracker.js';
+import { AuditLog, type AuditSink } from './audit-log.js';
 import { operatorPrincipal } from './operator-principal.js';
 
 /**
@@ -19,16 +20,28 @@ export interface CallGuards {
   principal(ctx: ServerContext | undefined): Principal;
   /** The refusal for this caller and tool, or undefined when allowed. */
   check(ctx: ServerContext | undefined, toolName: string): PolicyDeniedError | undefined;
+  /** The audit stream of `audit`, when configured. */
+  readonly audit: AuditLog | undefined;
+  close(): Promise<void>;
 }
 
-export function callGuardsFor(config: GatewayConfig): CallGuards {
+export interface CallGuardDeps {
+  now: () => number;
+  /** Where audit lines go instead of `audit.destination` (tests). */
+  auditSink?: AuditSink | undefined;
+}
+
+export function callGuardsFor(config: GatewayConfig, deps: CallGuardDeps): CallGuards {
   const operator = operatorPrincipal(config.server?.operator);
   const policy = config.policy ? new Policy(config.policy) : undefined;
+  const audit = config.audit ? new AuditLog(config.audit, config, deps.now, deps.auditSink) : undefined;
   const principal = (ctx: ServerContext | undefined) => principalOf(ctx, operator);
   return {
     operator,
     policy,
+    audit,
     principal,
+    close: () => audit?.close() ?? Promise.resolve(),
     check(ctx, toolName) {
       if (!policy) return undefined;
       const who = principal(ctx);
@@ -38,13 +51,26 @@ export function callGuardsFor(config: GatewayConfig): CallGuards {
   };
 }
 
-/** A compiled tool's execute behind the guards: a refused call never reaches the tool. */
+/**
+ * A compiled tool's execute behind the guards: a refused call never reaches the tool, and every call
+ * (refused ones too) is written to the audit stream when there is one.
+ */
 export function guardedExecute(tool: CompiledTool, guards: CallGuards): ToolExecute {
   const execute = tool.execute.bind(tool);
-  if (!guards.policy) return execute;
-  return (args, ctx, signal): Promise<CallToolResult> => {
+  const { audit } = guards;
+  if (!guards.policy && !audit) return execute;
+  const guarded: ToolExecute = (args, ctx, signal): Promise<CallToolResult> => {
     const refused = guards.check(ctx, tool.name);
     if (refused) return Promise.resolve(errorResult(refused, '', tool.name));
     return execute(args, ctx, signal);
+  };
+  if (!audit) return guarded;
+  return async (args, ctx, signal) => {
+    const started = performance.now();
+    const result = await guarded(args, ctx, signal);
+    const code = (result._meta?.['conduit/error'] as { code?: unknown } | undefined)?.code;
+    const outcome = code === 'POLICY_DENIED' ? 'refused' : code === 'QUOTA_EXCEEDED' ? 'quota' : undefined;
+    audit.record(tool.name, guards.principal(ctx), ctx, args, result, performance.now() - started, outcome);
+    return result;
   };
 }

@@ -73,7 +73,7 @@ export function buildGatewayRuntime(
   clients: ReadonlyMap<string, HttpClient>,
   ownsClients: boolean,
 ): GatewayRuntime {
-  const { cache, changes, validator, clock, logger, tracker } = parts;
+  const { clock, logger } = parts;
   const credentials = createUpstreamCredentials(config.upstreams, {
     logger,
     clock,
@@ -98,7 +98,7 @@ function runtimeOf(
   credentials: UpstreamCredentials,
 ): GatewayRuntime {
   const { cache, changes, validator, clock, logger, tracker } = parts;
-  const guards = callGuardsFor(config);
+  const guards = callGuardsFor(config, { now: () => clock.now() });
   const tracer = parts.tracing.tracer;
   const compiled = compileGatewayTools(config, {
     guards,

@@ -72,6 +72,8 @@ export interface Gateway {
   readonly metrics: GatewayMetrics | undefined;
   /** The webhook receiver of `config.webhooks` (a node:http listener), when configured. */
   readonly webhooks: WebhookHandler | undefined;
+  /** Where `audit` lines go (undefined without an audit section): stdio refuses `stdout`. */
+  readonly auditDestination: 'stderr' | 'stdout' | 'file' | undefined;
   /** Drains nothing: closes the webhook receiver, upstream clients, cache (Redis) and metrics. Idempotent. */
   close(): Promise<void>;
 }
@@ -122,6 +124,7 @@ function gatewayOf(config: GatewayConfig, parts: GatewayParts, runtime: GatewayR
     toolNames: runtime.tools.map(({ tool }) => tool.name),
     metrics: parts.metrics,
     webhooks: runtime.observers.webhooks,
+    auditDestination: runtime.guards.audit?.destination,
     changes: parts.changes,
     serverEvents: runtime.resources.events,
     health: runtime.resources.health,
@@ -165,6 +168,7 @@ async function closeGateway(parts: GatewayParts, runtime: GatewayRuntime): Promi
   const results = await Promise.allSettled([
     ...[...runtime.clients.values()].map((c) => c.close()),
     runtime.credentials.close(),
+    runtime.guards.close(),
     parts.cache ? parts.cache.close() : Promise.resolve(),
     parts.changes.close(),
   ]);

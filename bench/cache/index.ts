@@ -18,6 +18,7 @@ import { createClient } from '@redis/client';
 import { createCache, createIoredisDriver, createNodeRedisDriver } from '../../src/cache/index.js';
 import { startRedis } from '../../test/helpers/redis-server.js';
 import { type ContenderResult, concurrentLoad, opsPerSecond, ratio, report, target } from '../lib.js';
+import { l2ScaleSuite } from './l2-scale.js';
 
 const KEYS = 1000;
 const keys = Array.from({ length: KEYS }, (_, i) => `item:${i}`);
@@ -187,10 +188,13 @@ async function l1MixSuite(size: number): Promise<void> {
     lru.set(mixKeys[i]!, mixValues[i]!);
     await conduit.set(mixKeys[i]!, mixValues[i]!);
   }
-  let seed = 1;
+  // xorshift32: an LCG in doubles (seed * 1103515245 passes 2^53) cycles through ~1,000 keys only.
+  let seed = 7;
   const pick = () => {
-    seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff;
-    return seed % size;
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) % size;
   };
   let op = 0;
   const contenders: [string, () => unknown][] = [
@@ -336,14 +340,18 @@ async function l2Suite(url: string, port: number): Promise<void> {
 const server = await startRedis();
 try {
   console.log(`node ${process.version}; gc ${gc ? 'exposed' : 'NOT exposed (memory figures noisy)'}`);
-  // BENCH_CACHE_PARTS=l1,mix,l2 runs some parts only (default: all).
-  const parts = new Set((process.env.BENCH_CACHE_PARTS ?? 'l1,mix,l2').split(','));
+  // BENCH_CACHE_PARTS=l1,mix,l2,l2scale runs some parts only (default: all).
+  const parts = new Set((process.env.BENCH_CACHE_PARTS ?? 'l1,mix,l2,l2scale').split(','));
   if (parts.has('l1')) await l1Suite();
   if (parts.has('mix')) {
     await l1MixSuite(10_000);
     await l1MixSuite(1_000_000);
   }
   if (parts.has('l2')) await l2Suite(server.url, server.port);
+  if (parts.has('l2scale')) {
+    await l2ScaleSuite(server.url, 10_000, 1000);
+    await l2ScaleSuite(server.url, 1_000_000, 10_000);
+  }
 } finally {
   await server.stop();
 }

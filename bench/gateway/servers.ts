@@ -17,6 +17,7 @@ import {
 import { z } from 'zod';
 import { defineConfig } from '../../src/config/index.js';
 import { startGateway } from '../../src/mcp/index.js';
+import { shapedTools } from './shaped-hit.js';
 
 const upstreamUrl = process.argv[2]!;
 const answer = { id: '1', title: 'Benchmark the gateway', userId: 'u1', done: false, tags: ['a', 'b'] };
@@ -115,6 +116,7 @@ const gateway = await startGateway(
         params: { nonce: 'header' as const },
         cache: { ttl: 3_600_000, key: 'assignment-secret:{id}:{nonce}' },
       },
+      ...shapedTools,
     ],
   }),
   { transport: 'http' },

@@ -40,3 +40,44 @@ export class AuthServerUnavailableError extends ConduitError {
     this.retryAfterMs = retryAfterMs;
   }
 }
+
+/**
+ * A call the `policy` section does not allow this caller: answered as a tool error (or a resource
+ * read error). `neededScopes` lists the scopes an allow rule asks for, when a token with more scopes
+ * would have been allowed (step-up).
+ */
+export class PolicyDeniedError extends ConduitError {
+  declare readonly code: 'POLICY_DENIED';
+  readonly target: string;
+  readonly neededScopes: readonly string[];
+  constructor(
+    kind: 'tool' | 'resource',
+    target: string,
+    who: { sub?: string | undefined; id: string },
+    neededScopes: readonly string[],
+  ) {
+    const need =
+      neededScopes.length > 0
+        ? ` It needs the scope${neededScopes.length > 1 ? 's' : ''} ${neededScopes.join(', ')}: get a token with ${neededScopes.length > 1 ? 'them' : 'it'}.`
+        : ' Ask the operator to allow it in the policy section if this caller needs it.';
+    super(
+      'POLICY_DENIED',
+      `The policy does not allow ${who.sub ?? who.id} to ${kind === 'tool' ? 'call tool' : 'read resource'} "${target}".${need}`,
+    );
+    this.target = target;
+    this.neededScopes = neededScopes;
+  }
+}
+
+/** A call over a `limits` quota of its caller: answered as a tool error with `retryAfterMs`. */
+export class QuotaExceededError extends ConduitError {
+  declare readonly code: 'QUOTA_EXCEEDED';
+  readonly retryAfterMs: number;
+  constructor(what: string, retryAfterMs: number) {
+    super(
+      'QUOTA_EXCEEDED',
+      `${what}; retry after ${Math.ceil(retryAfterMs / 100) / 10} s (retryAfterMs in the error's _meta).`,
+    );
+    this.retryAfterMs = retryAfterMs;
+  }
+}

@@ -7,6 +7,19 @@ export {
   type ResourceServer,
   type ResourceServerOptions,
 } from './resource-server.js';
-export { InvalidTokenError, AuthServerUnavailableError, type TokenRejection } from './errors.js';
+export {
+  InvalidTokenError,
+  AuthServerUnavailableError,
+  PolicyDeniedError,
+  QuotaExceededError,
+  type TokenRejection,
+} from './errors.js';
+export {
+  Policy,
+  type PolicyConfig,
+  type PolicyRule,
+  type PolicyCondition,
+  type PolicyDecision,
+} from './policy.js';
 export { principalFromClaims, type TokenClaims } from './claims-principal.js';
 export { tokenDigest } from './token-cache.js';

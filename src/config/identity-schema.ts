@@ -107,3 +107,73 @@ export const resourceServerSchema = strictObject({
 });
 
 export type ResourceServerConfig = z.output<typeof resourceServerSchema>;
+
+const claimValue = z.union([z.string(), z.number(), z.boolean()], {
+  error: 'expected a string, number or boolean claim value',
+});
+
+const policyConditionSchema = strictObject({
+  /** The caller holds every one of these scopes. */
+  scopes: z.array(nonEmpty('a scope')).optional(),
+  /** Claim name → the value (or one of the values) the caller's claim must have. */
+  claims: z.record(z.string(), z.union([claimValue, z.array(claimValue)])).optional(),
+  /** The caller is in one of these groups (the `groupsClaim` claim). */
+  groups: z.array(nonEmpty('a group')).optional(),
+  subjects: z.array(nonEmpty('a subject')).optional(),
+  clients: z.array(nonEmpty('a client id')).optional(),
+});
+
+const policyRuleSchema = strictObject({
+  effect: z.enum(['allow', 'deny'], { error: 'expected allow or deny' }).default('allow'),
+  /** Tool name globs: `*` any run of characters, `?` one. */
+  tools: z.array(nonEmpty('a tool name glob')).min(1, { error: 'name at least one tool glob' }),
+  /** Who the rule is about; absent: everyone. */
+  when: policyConditionSchema.optional(),
+});
+
+/**
+ * `policy`: which callers may see and call which tools. Deny rules that match win; a tool no rule
+ * matches gets `default`. The unrestricted operator (stdio without `server.operator`) is not limited.
+ */
+export const policySchema = strictObject({
+  default: z.enum(['allow', 'deny'], { error: 'expected allow or deny' }).default('deny'),
+  rules: z.array(policyRuleSchema).default([]),
+  /** The claim listing the caller's groups (it must be in `server.http.auth.claims` too). */
+  groupsClaim: nonEmpty('a claim name').default('groups'),
+});
+
+export type PolicySectionConfig = z.output<typeof policySchema>;
+
+/**
+ * `audit`: one JSON line per tool call (who, what, outcome, how long), to its own destination, apart
+ * from the debug log. Arguments are left out unless allow-listed per tool, and redacted then.
+ */
+export const auditSchema = strictObject({
+  /** `stderr`, `stdout` (not with the stdio transport, whose stdout is the protocol) or `file`. */
+  destination: z
+    .enum(['stderr', 'stdout', 'file'], { error: 'expected stderr, stdout or file' })
+    .default('stderr'),
+  /** The file lines are appended to, with `destination: file`. */
+  path: nonEmpty('a file path').optional(),
+  /** Tool name → the argument names written with its calls (values redacted like everything else). */
+  arguments: z.record(z.string(), z.array(nonEmpty('an argument name'))).default({}),
+});
+
+export type AuditSectionConfig = z.output<typeof auditSchema>;
+
+/**
+ * `limits[]`: quotas per caller (and per tool): a token bucket of `perMinute` calls and at most
+ * `concurrent` calls at once per key. Counted in Redis when `cache.redis` is set.
+ */
+export const limitSchema = strictObject({
+  match: strictObject({
+    /** Tool name glob (`*`, `?`). */
+    tool: nonEmpty('a tool name glob').default('*'),
+  }).prefault({}),
+  /** Whose bucket: a template over the caller (`{auth.sub}`, `{auth.claims.tenant}`) and `{tool}`. */
+  key: nonEmpty('a key template such as {auth.sub}').default('{auth.id}'),
+  perMinute: count({ min: 1 }).optional(),
+  concurrent: count({ min: 1 }).optional(),
+});
+
+export type LimitConfig = z.output<typeof limitSchema>;

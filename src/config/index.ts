@@ -11,6 +11,7 @@
  * ```
  */
 export { parseConfig, loadConfig, type ParseConfigOptions } from './load.js';
+export { configLocator } from './locate.js';
 export { ConfigValidationError, type ConfigProblem, formatPath, formatProblem } from './problems.js';
 export { interpolate, type ConfigPath, type InterpolationResult } from './interpolate.js';
 export {
@@ -49,6 +50,9 @@ export {
   type OperatorConfig,
   type StaticTokenConfig,
   type ResourceServerConfig,
+  type PolicySectionConfig,
+  type AuditSectionConfig,
+  type LimitConfig,
   type ResourcesConfig,
   type ResourceTemplateConfig,
 } from './schema.js';

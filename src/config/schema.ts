@@ -6,8 +6,15 @@ import { toolFeatureShape } from './tool-features-schema.js';
 import { listenerLimitFields, listenerSchema, metricsSchema, webhooksSchema } from './events-schema.js';
 import { strictObject } from './strict-object.js';
 import { telemetrySchema } from './telemetry-schema.js';
-import { fixedPrincipalSchema, resourceServerSchema, staticTokenSchema } from './identity-schema.js';
-import { count, duration, flag, ratio, size } from './units.js';
+import {
+  auditSchema,
+  fixedPrincipalSchema,
+  limitSchema,
+  policySchema,
+  resourceServerSchema,
+  staticTokenSchema,
+} from './identity-schema.js';
+import { count, duration, flag, MAX_CACHE_TTL_MS, ratio, size } from './units.js';
 
 const nonEmpty = (what: string) =>
   z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
@@ -343,14 +350,20 @@ const outputJsonSchema = z.looseObject({
 
 export const cachePolicySchema = strictObject({
   /** How long an answer is fresh. */
-  ttl: duration(),
+  ttl: duration({ max: MAX_CACHE_TTL_MS }),
   /** Key template, e.g. `assignment:{id}`; default: the tool name and its arguments. */
   key: nonEmpty('a key template').optional(),
   tags: z.array(nonEmpty('a tag')).default([]),
   /** After ttl, serve the old answer while refreshing in the background, this long. */
-  staleWhileRevalidate: duration().optional(),
+  staleWhileRevalidate: duration({ max: MAX_CACHE_TTL_MS }).optional(),
   /** After ttl, serve the old answer when the upstream fails, this long. */
-  staleIfError: duration().optional(),
+  staleIfError: duration({ max: MAX_CACHE_TTL_MS }).optional(),
+  /**
+   * Whose a cached answer is. Default: `private` (keyed per caller, never served to another) when the
+   * request carries a per-caller credential (token-exchange, forward) or reads `{auth.*}`, else
+   * `shared`. Declare `shared` only when the upstream answer does not depend on who asks.
+   */
+  scope: z.enum(['private', 'shared'], { error: 'expected private or shared' }).optional(),
 });
 
 const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;
@@ -483,6 +496,12 @@ export const gatewayConfigSchema = strictObject(
     metrics: metricsSchema.prefault({}),
     /** MCP resources: `conduit://health`, tool-backed URI templates, `recent_changes` (docs/resources.md). */
     resources: resourcesSchema.optional(),
+    /** Which callers may see and call which tools (docs/auth.md). */
+    policy: policySchema.optional(),
+    /** One JSON line per tool call to its own destination (docs/auth.md, "Audit"). */
+    audit: auditSchema.optional(),
+    /** Quotas per caller and tool: calls per minute and at once (docs/auth.md, "Quotas"). */
+    limits: z.array(limitSchema).default([]),
     /** OpenTelemetry traces exported over OTLP/HTTP (docs/operations.md, "Traces"). */
     telemetry: telemetrySchema.optional(),
   },
@@ -522,6 +541,9 @@ export type ListenerConfig = NonNullable<ServerConfig['listener']>;
 export type OperatorConfig = NonNullable<ServerConfig['operator']>;
 export type StaticTokenConfig = HttpServerConfig['authTokens'][number];
 export type ResourceServerConfig = NonNullable<HttpServerConfig['auth']>;
+export type PolicySectionConfig = NonNullable<GatewayConfig['policy']>;
+export type AuditSectionConfig = NonNullable<GatewayConfig['audit']>;
+export type LimitConfig = GatewayConfig['limits'][number];
 export type ResourcesConfig = NonNullable<GatewayConfig['resources']>;
 export type ResourceTemplateConfig = ResourcesConfig['templates'][number];
 export type WebhookActionConfig = WebhookEndpointConfig['events'][string];

@@ -50,4 +50,5 @@ export {
   PaginationLoopError,
   pageItems,
 } from './pagination.js';
+export { nextLink } from './link-header.js';
 export { defineResource, type ResourceClient, type ResourceDefinition } from './resource.js';

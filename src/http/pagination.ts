@@ -66,6 +66,8 @@ export interface CursorPaginate<D, T> extends PaginateCommon<D, T> {
 /** Follows `Link: <…>; rel="next"` (same origin only); stops when there is none. */
 export interface LinkPaginate<D, T> extends PaginateCommon<D, T> {
   style: 'link';
+  /** Resume at this next link (absolute; same origin and base path only, as every link followed). */
+  startLink?: string;
 }
 
 export type PaginateOptions<D = unknown, T = unknown> =
@@ -108,7 +110,7 @@ export async function* paginate<D = unknown, T = unknown>(
   const seen = new Set<string>();
   let page = o.style === 'page' ? (o.firstPage ?? 1) : 0;
   let cursor: string | undefined;
-  let link: string | undefined;
+  let link: string | undefined = o.style === 'link' ? o.startLink : undefined;
   for (let index = 0; ; index++) {
     if (index >= maxPages) throw new PaginationLimitError(maxPages, o.path);
     let res: HttpResponse;

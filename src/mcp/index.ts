@@ -4,6 +4,7 @@
  */
 export { startGateway, type StartGatewayOptions, type RunningGateway } from './gateway/start-gateway.js';
 export { createGateway, type Gateway, type GatewayDeps } from './gateway/gateway.js';
+export { credentialNotes, type ConfigNote } from './gateway/cache-scope-notes.js';
 export {
   type ChangeFeed,
   type ResourceChange,

@@ -10,7 +10,8 @@ import { type ConduitErrorCode, conduitCodeOf } from '../core/index.js';
  * - `rate_limited` the upstream's 429 (`UPSTREAM_RATE_LIMITED` once retries gave up, or a bare
  *   `HTTP_STATUS` 429), the client-side rate limit, or the retry budget;
  * - `bad_response` the upstream's answer was too large, not JSON, or failed its schema;
- * - `cancelled` the client cancelled or the gateway shut down; `internal` anything else.
+ * - `cancelled` the client cancelled or the gateway shut down;
+ * - `forbidden` the policy does not allow this caller the tool; `internal` anything else.
  */
 export type ToolOutcome =
   | 'ok'
@@ -25,6 +26,7 @@ export type ToolOutcome =
   | 'network'
   | 'bad_response'
   | 'cancelled'
+  | 'forbidden'
   | 'internal';
 
 /** Every tool outcome, in a stable order. */
@@ -41,6 +43,7 @@ export const TOOL_OUTCOMES: readonly ToolOutcome[] = [
   'network',
   'bad_response',
   'cancelled',
+  'forbidden',
   'internal',
 ];
 
@@ -64,6 +67,8 @@ const BY_CODE: Readonly<Record<ConduitErrorCode, ToolOutcome>> = {
   PRINCIPAL_VALUE_MISSING: 'invalid_input',
   TOKEN_INVALID: 'internal',
   AUTH_SERVER_UNAVAILABLE: 'internal',
+  POLICY_DENIED: 'forbidden',
+  QUOTA_EXCEEDED: 'rate_limited',
   OPENAPI_INVALID_ARGUMENTS: 'internal',
   OPENAPI_UNKNOWN_OPERATION: 'internal',
   ABORTED: 'cancelled',

@@ -26,10 +26,26 @@ export interface BulkheadPolicy extends ComposablePolicy {
   dispose(): void;
 }
 
-interface Waiter {
-  start: () => void;
-  cancel: (err: unknown) => void;
-  cancelled: boolean;
+/**
+ * A queued call. One object per waiter (no closures but the abort listener, made only when the call
+ * has a signal), so a queue of ten thousand costs ten thousand small objects and their promises.
+ */
+class Waiter<T> {
+  cancelled = false;
+  onAbort: (() => void) | undefined = undefined;
+
+  constructor(
+    readonly ctx: ExecContext,
+    readonly fn: Operation<T>,
+    readonly resolve: (v: T) => void,
+    readonly reject: (e: unknown) => void,
+    readonly signal: AbortSignal | undefined,
+  ) {}
+
+  /** Leaves the queue's accounting and unhooks from the signal (the caller settles). */
+  unhook(): void {
+    if (this.onAbort) this.signal?.removeEventListener('abort', this.onAbort);
+  }
 }
 
 /**
@@ -46,17 +62,19 @@ export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
     throw new ConfigError(`bulkhead: maxQueue must be an integer >= 0 (got ${maxQueue})`);
   let running = 0;
   let queued = 0;
-  let queue: Waiter[] = [];
+  let queue: Waiter<never>[] = [];
   let head = 0;
 
   const next = () => {
     running--;
     while (head < queue.length) {
-      const w = queue[head++]!;
+      const w = queue[head]!;
+      queue[head++] = undefined as unknown as Waiter<never>; // let a started waiter go
       if (w.cancelled) continue;
       queued--;
       running++;
-      w.start();
+      w.unhook();
+      start(w.ctx, w.fn, w.resolve, w.reject);
       break;
     }
     if (head === queue.length) {
@@ -65,15 +83,46 @@ export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
     }
   };
 
-  const runNow = <T>(ctx: ExecContext, fn: Operation<T>): Promise<T> => {
-    let p: Promise<T>;
+  /** Runs `fn` in a slot taken by the caller and settles through `resolve`/`reject` (one reaction). */
+  const start = <T>(
+    ctx: ExecContext,
+    fn: Operation<T>,
+    resolve: (v: T) => void,
+    reject: (e: unknown) => void,
+  ): void => {
+    let r: T | PromiseLike<T>;
     try {
-      p = Promise.resolve(fn(ctx));
+      r = fn(ctx);
     } catch (err) {
       next();
-      return Promise.reject(err);
+      reject(err);
+      return;
     }
-    return p.finally(next);
+    if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<T>).then === 'function') {
+      (r as PromiseLike<T>).then(
+        (v) => {
+          next();
+          resolve(v);
+        },
+        (e) => {
+          next();
+          reject(e);
+        },
+      );
+    } else {
+      next();
+      resolve(r as T);
+    }
+  };
+
+  const runNow = <T>(ctx: ExecContext, fn: Operation<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => start(ctx, fn, resolve, reject));
+
+  const cancel = (w: Waiter<never>, err: unknown) => {
+    w.unhook();
+    w.cancelled = true;
+    queued--;
+    w.reject(err);
   };
 
   function run<T>(ctx: ExecContext, fn: Operation<T>): Promise<T> {
@@ -86,22 +135,12 @@ export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
     queued++;
     return new Promise<T>((resolve, reject) => {
       const signal = ctx.waitSignal();
-      const waiter: Waiter = {
-        cancelled: false,
-        cancel: (err) => {
-          signal?.removeEventListener('abort', onAbort);
-          waiter.cancelled = true;
-          queued--;
-          reject(err);
-        },
-        start: () => {
-          signal?.removeEventListener('abort', onAbort);
-          runNow(ctx, fn).then(resolve, reject);
-        },
-      };
-      const onAbort = () => waiter.cancel(abortedError(signal?.reason));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      queue.push(waiter);
+      const w = new Waiter<T>(ctx, fn, resolve, reject, signal) as unknown as Waiter<never>;
+      if (signal) {
+        w.onAbort = () => cancel(w, abortedError(signal.reason));
+        signal.addEventListener('abort', w.onAbort, { once: true });
+      }
+      queue.push(w);
     });
   }
 
@@ -118,7 +157,7 @@ export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
       const waiting = queue.slice(head);
       queue = [];
       head = 0;
-      for (const w of waiting) if (!w.cancelled) w.cancel(err);
+      for (const w of waiting) if (w && !w.cancelled) cancel(w, err);
     },
     execute<T>(fn: Operation<T>, opts?: ExecuteOptions): Promise<T> {
       return executeRoot(policy, fn, opts);

@@ -40,15 +40,19 @@ const FEATURE = 'Traces (telemetry.otlp)';
  *
  * @example
  * ```ts
- * import { startTracing } from 'conduit-mcp';
+ * import { createGateway } from 'conduit-mcp/mcp';
+ * import { startTracing } from 'conduit-mcp/telemetry';
  * const tracing = startTracing({ serviceName: 'gateway', otlp: { endpoint: 'http://127.0.0.1:4318/v1/traces' } });
- * // ... createGateway(config, { tracer: tracing.tracer }); at shutdown:
+ * const gateway = createGateway(config, { tracer: tracing.tracer });
+ * // ... at shutdown:
+ * await gateway.close();
  * await tracing.close();
  * ```
  */
 export function startTracing(options: TracingOptions): Tracing {
-  const sdk = requireOptional<SdkModule>('@opentelemetry/sdk-trace-base', FEATURE);
+  // Resources first: the SDK needs it too, and a missing one should be named, not fail inside the SDK.
   const resources = requireOptional<ResourcesModule>('@opentelemetry/resources', FEATURE);
+  const sdk = requireOptional<SdkModule>('@opentelemetry/sdk-trace-base', FEATURE);
   const processors: SpanProcessor[] = [];
   if (options.otlp) {
     const { OTLPTraceExporter } = requireOptional<ExporterModule>(

@@ -53,9 +53,9 @@ export class L2 implements TagStore {
 
   /**
    * Reads and decodes an entry; a corrupted or foreign value is a miss and one log line. Plain reads
-   * issued in one tick go out together at its end as one MGET (per hash slot on a Cluster) under one
-   * breaker call and one deadline: a cache under load sends one command where a client would send one
-   * per read. A read alone in its tick is a plain GET. Only plain reads are coalesced: a fill's claim
+   * issued in one tick go out together at its end as MGETs of up to `MAX_BATCH` keys (split per hash
+   * slot on a Cluster), each under one breaker call and one deadline: a cache under load sends one
+   * command where a client would send one per read. A read alone in its tick is a plain GET. Only plain reads are coalesced: a fill's claim
    * and write stay single-key scripts. A read only ever leaves later than it was asked for, which is
    * the safe direction for the read guard (its ticket is older than what it reads).
    */
@@ -261,8 +261,12 @@ class Deadline implements DeadlineEntry {
   }
 }
 
-/** Most keys in one MGET: bounds one command's size (and one reply's) under a burst of reads. */
-const MAX_BATCH = 256;
+/**
+ * Most keys in one MGET. Small on purpose: one MGET for a whole tick leaves Redis idle while the
+ * replies are handled and the client idle while Redis works; several in flight overlap the two. In
+ * bench/cache (64 in flight, 10k keys) 16 read 1.2-1.9x faster than 256, and faster than 8 or 4.
+ */
+const MAX_BATCH = 16;
 
 /** The plain reads of one tick: key, and how to settle its caller, in parallel arrays. */
 class ReadBatch {

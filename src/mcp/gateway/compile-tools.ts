@@ -8,7 +8,7 @@ import { type CompiledTool, compileTool } from '../tools/configured-tool.js';
 import { InFlightGate, inFlightLimits } from '../tools/in-flight-gate.js';
 import type { InputValidator } from '../tools/input-validator.js';
 import { compactModeTools } from '../tools/openapi-compact.js';
-import { operatorPrincipal } from './operator-principal.js';
+import type { CallGuards } from './call-guards.js';
 import type { Tracer } from '../../telemetry/index.js';
 
 type OpenApiSet = NonNullable<GatewayConfig['openapiSets']>[string];
@@ -37,6 +37,8 @@ export interface ToolCompileDeps {
   logger: Logger;
   progressIntervalMs: number;
   metrics: GatewayMetrics | undefined;
+  /** The caller's principal and the policy (compact mode's invoke and search honour it). */
+  guards: CallGuards;
   /** Token grants and forwarding by upstream name: sent as `Authorization` per call. */
   credentials?: ReadonlyMap<string, UpstreamCredential> | undefined;
   /** Traces: each tool's cache lookup in a span of its own. */
@@ -47,7 +49,7 @@ export interface ToolCompileDeps {
 export function compileGatewayTools(config: GatewayConfig, deps: ToolCompileDeps): CompiledTool[] {
   const compactSets = compactSetsOf(config);
   const gates = inFlightGates(config, compactSets);
-  const operator = operatorPrincipal(config.server?.operator);
+  const operator = deps.guards.operator;
   const compile = (tool: ToolConfig): CompiledTool => {
     const client = deps.clients.get(tool.upstream);
     if (!client) throw new ConfigError(`no HTTP client for upstream "${tool.upstream}"`);
@@ -68,7 +70,10 @@ export function compileGatewayTools(config: GatewayConfig, deps: ToolCompileDeps
     });
   };
   const compiled = config.tools.map(compile);
-  for (const set of compactSets) compiled.push(...compactModeTools(set, deps.validator, compile));
+  for (const set of compactSets)
+    compiled.push(
+      ...compactModeTools(set, deps.validator, compile, deps.guards.policy ? deps.guards : undefined),
+    );
   return compiled;
 }
 

@@ -7,6 +7,7 @@ import type { ChangeFeed } from '../resources/change-feed.js';
 import { createResourceLayer, type ResourceLayer } from '../resources/resources-layer.js';
 import type { CompiledTool } from '../tools/configured-tool.js';
 import type { ToolHandler } from './call-tracker.js';
+import { type CallGuards, callGuardsFor, guardedExecute } from './call-guards.js';
 import { compileGatewayTools } from './compile-tools.js';
 import { buildGatewayObservers, type GatewayObservers } from './gateway-observers.js';
 import type { GatewayParts } from './gateway-parts.js';
@@ -34,6 +35,8 @@ export interface GatewayRuntime {
   readonly tools: readonly ServedTool[];
   readonly resources: ResourceLayer;
   readonly observers: GatewayObservers;
+  /** Who each call runs as and what the policy lets them call. */
+  readonly guards: CallGuards;
   /** The upstreams' non-static credentials (token grants, forwarding); closed with the clients. */
   readonly credentials: UpstreamCredentials;
 }
@@ -70,7 +73,7 @@ export function buildGatewayRuntime(
   clients: ReadonlyMap<string, HttpClient>,
   ownsClients: boolean,
 ): GatewayRuntime {
-  const { cache, changes, validator, clock, logger, tracker } = parts;
+  const { clock, logger } = parts;
   const credentials = createUpstreamCredentials(config.upstreams, {
     logger,
     clock,
@@ -95,8 +98,10 @@ function runtimeOf(
   credentials: UpstreamCredentials,
 ): GatewayRuntime {
   const { cache, changes, validator, clock, logger, tracker } = parts;
+  const guards = callGuardsFor(config, { clock, logger });
   const tracer = parts.tracing.tracer;
   const compiled = compileGatewayTools(config, {
+    guards,
     clients,
     cache,
     validator,
@@ -117,7 +122,7 @@ function runtimeOf(
     tracer,
   });
   const tools = compiled.map((tool) => {
-    const handler = tracker.handlerFor(tool.execute.bind(tool));
+    const handler = tracker.handlerFor(guardedExecute(tool, guards));
     return { tool, handler: tracer ? tracedHandler(tracer, tool.name, handler) : handler };
   });
   const byName = new Map(tools.map(({ tool, handler }) => [tool.name, handler]));
@@ -131,7 +136,7 @@ function runtimeOf(
     runTool: (toolName, args, ctx) => (byName.get(toolName) as ToolHandler)(args, ctx),
   });
   if (observers.webhooks) resources.health.set('webhooks', () => observers.webhookCounts());
-  return { config, clients, ownsClients, tools, resources, observers, credentials };
+  return { config, clients, ownsClients, tools, resources, observers, credentials, guards };
 }
 
 /** Closes the runtime's webhook receiver and stops its metrics tracking; its clients stay open. */

@@ -15,6 +15,7 @@ import { logConfigNotes } from './config-notes.js';
 import { buildGatewayParts, type GatewayParts, releaseBuiltParts } from './gateway-parts.js';
 import { buildGatewayRuntime, clientsFor, closeObservers, type GatewayRuntime } from './gateway-runtime.js';
 import { upstreamClientsReady } from './upstream-clients.js';
+import { hideDeniedTools } from './hide-denied-tools.js';
 
 export interface GatewayDeps {
   logger?: Logger;
@@ -71,6 +72,8 @@ export interface Gateway {
   readonly metrics: GatewayMetrics | undefined;
   /** The webhook receiver of `config.webhooks` (a node:http listener), when configured. */
   readonly webhooks: WebhookHandler | undefined;
+  /** Where `audit` lines go (undefined without an audit section): stdio refuses `stdout`. */
+  readonly auditDestination: 'stderr' | 'stdout' | 'file' | undefined;
   /** Drains nothing: closes the webhook receiver, upstream clients, cache (Redis) and metrics. Idempotent. */
   close(): Promise<void>;
 }
@@ -118,9 +121,10 @@ function gatewayOf(config: GatewayConfig, parts: GatewayParts, runtime: GatewayR
   return {
     name,
     version,
-    toolNames: runtime.tools.map(({ tool }) => tool.name),
+    toolNames: [...runtime.tools.map(({ tool }) => tool.name), ...runtime.resources.toolNames],
     metrics: parts.metrics,
     webhooks: runtime.observers.webhooks,
+    auditDestination: runtime.guards.audit?.destination,
     changes: parts.changes,
     serverEvents: runtime.resources.events,
     health: runtime.resources.health,
@@ -130,6 +134,8 @@ function gatewayOf(config: GatewayConfig, parts: GatewayParts, runtime: GatewayR
         { capabilities: { tools: {} }, jsonSchemaValidator: validator },
       );
       registerTools(server);
+      const { guards } = runtime;
+      if (guards.policy) hideDeniedTools(server, (tool, ctx) => guards.check(ctx, tool) === undefined);
       runtime.resources.register(server);
       return server;
     },
@@ -162,6 +168,7 @@ async function closeGateway(parts: GatewayParts, runtime: GatewayRuntime): Promi
   const results = await Promise.allSettled([
     ...[...runtime.clients.values()].map((c) => c.close()),
     runtime.credentials.close(),
+    runtime.guards.close(),
     parts.cache ? parts.cache.close() : Promise.resolve(),
     parts.changes.close(),
   ]);

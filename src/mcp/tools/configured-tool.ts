@@ -14,7 +14,7 @@ import {
 } from '../../core/index.js';
 import { type HttpClient, type HttpResponse, InvalidJsonError } from '../../http/index.js';
 import { type ToolSeries, toolOutcomeOf, toolOutcomeOfLookup } from '../../metrics/index.js';
-import type { GatewayCache, GetOrSetOptions } from './cache-port.js';
+import { CACHE_META_KEY, type GatewayCache, type GetOrSetOptions } from './cache-port.js';
 import type { ToolConfig } from '../../config/index.js';
 import { errorResult } from './error-result.js';
 import { countingValidator, type InputValidator } from './input-validator.js';
@@ -23,7 +23,10 @@ import { startProgress } from './progress.js';
 import { formBody } from './form-encoding.js';
 import { multipartBody } from './multipart-encoding.js';
 import { buildRequestMapping, mapArguments, pathParamNames, type RequestMapping } from './request-mapping.js';
-import { rememberText, successResult } from './tool-result.js';
+import { rememberText, shapedResult, successResult } from './tool-result.js';
+import { compileShape, SHAPED_RESPONSE_CEILING } from './answer-shape.js';
+import { CURSOR_ARGUMENT, ToolPager } from './tool-pagination.js';
+import { PageCursors } from './page-cursor.js';
 import type { InFlightGate } from './in-flight-gate.js';
 import { isRedirect, redirectError } from './upstream-redirect.js';
 import { ATTR, addActiveEvent, EVENT, type Tracer } from '../../telemetry/index.js';
@@ -33,6 +36,7 @@ import { scrubToken, sendAuthorized } from './upstream-auth.js';
 import { FixedArguments, publishedInput } from './fixed-arguments.js';
 import { principalOf } from '../transport/auth-info.js';
 import { callerCredential } from './caller-credential.js';
+import { answerScopeOf, privateCopiesTag, privateKey } from './answer-scope.js';
 import { PrincipalPath } from './principal-template.js';
 
 const EMPTY_OBJECT_SCHEMA = { type: 'object', properties: {} } as const;
@@ -49,6 +53,8 @@ export interface ToolRuntime {
   series?: ToolSeries | undefined;
   /** Framing headers and the upstream's credentials (`reservedRequestNames` of its config). */
   reserved?: ReservedRequestNames | undefined;
+  /** Signs and checks paginated tools' cursors (default: this process's key). */
+  cursors?: PageCursors | undefined;
   /** The upstream's calls in flight, queued per tool. */
   gate?: InFlightGate | undefined;
   /** Traces: the cache lookup in a span of its own (the call's span is the gateway's). */
@@ -144,7 +150,7 @@ function scrubbedError(result: CallToolResult, client: HttpClient): CallToolResu
 }
 
 export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
-  for (const key of ['shape', 'pagination', 'confirm'] as const)
+  for (const key of ['confirm'] as const)
     if (tool[key] !== undefined)
       throw new ConfigError(`tools.${tool.name}.${key} is not supported by this version of the gateway yet`);
   const input = strictInput(tool);
@@ -176,13 +182,29 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
   const inputValidator = series
     ? countingValidator(rt.validator, () => series.record('invalid_input', 0))
     : rt.validator;
-  const shown = publishedInput(input, fixed.names, tool.argumentDescriptions, tool.name);
+  let shown = publishedInput(input, fixed.names, tool.argumentDescriptions, tool.name);
+  if (tool.pagination && tool.pagination.mode !== 'gather') {
+    const shownProps = shown.properties as Record<string, unknown>;
+    if ('cursor' in shownProps || fixed.names.includes('cursor'))
+      throw new ConfigError(
+        `tools.${tool.name}: the argument "cursor" is the pagination cursor; rename the tool's own "cursor" parameter`,
+      );
+    shown = { ...shown, properties: { ...shownProps, cursor: CURSOR_ARGUMENT } };
+  }
   const inputSchema = fromJsonSchema(shown as never, inputValidator);
   const outputSchema = tool.output ? fromJsonSchema(tool.output as never, rt.validator) : undefined;
   const cachePolicy = tool.cache;
   for (const problem of cachePolicy ? cacheKeyProblems(tool) : [])
     throw new ConfigError(`tools.${tool.name}.cache.key: ${problem}`);
   const keyTemplate = cachePolicy?.key ? new KeyTemplate(cachePolicy.key) : undefined;
+  const scope = answerScopeOf({
+    declared: cachePolicy?.scope,
+    perCallerCredential: rt.credential?.perCaller ? rt.credential.type : undefined,
+    readsCaller: !callerPath.empty || fixed.fromCaller.length > 0,
+  }).scope;
+  const cacheHint = cachePolicy
+    ? { ttlMs: cachePolicy.ttl, cacheScope: scope === 'private' ? ('private' as const) : ('public' as const) }
+    : undefined;
   const tagTemplates = (cachePolicy?.tags ?? []).map((t) => new KeyTemplate(t));
   const invalidateTags = (tool.invalidates?.tags ?? []).map((t) => new KeyTemplate(t));
   const invalidateKeys = (tool.invalidates?.keys ?? []).map((t) => new KeyTemplate(t));
@@ -199,6 +221,21 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     return clean;
   };
 
+  const paging = tool.pagination;
+  if (paging && mapping.method !== 'GET')
+    throw new ConfigError(`tools.${tool.name}.pagination: only GET tools page through a list`);
+  // A paginated tool's answers are always shaped answers (they carry the cursor); its list is the page's items.
+  const shaper = compileShape(
+    paging ? { ...tool.shape, list: tool.shape?.list ?? paging.items } : tool.shape,
+  );
+  const pager =
+    paging && shaper ? new ToolPager(paging, tool.name, rt.cursors ?? new PageCursors(), shaper) : undefined;
+  const cursorMode = pager?.mode === 'cursor';
+  if (cursorMode && cachePolicy?.key !== undefined && !cachePolicy.key.includes('{cursor}'))
+    throw new ConfigError(
+      `tools.${tool.name}.cache.key must name {cursor}: every page of a paginated tool is its own answer`,
+    );
+  const toResult = shaper ? shapedResult : successResult;
   const credential = rt.credential;
   const operator = rt.operator ?? OPERATOR;
   const callUpstream = (
@@ -214,14 +251,45 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     return rt.gate ? rt.gate.run(tool.name, run, signal) : run(signal);
   };
 
+  // Shaping is deterministic: it runs before the cache stores the answer, so a hit costs nothing more.
+  const fetchAnswer =
+    shaper && !pager
+      ? async (
+          args: Record<string, unknown>,
+          who: Principal,
+          signal: AbortSignal,
+          caller?: CallerCredential,
+        ): Promise<unknown> => shaper.apply(await callUpstream(args, who, signal, caller))
+      : callUpstream;
+
   const requestUpstream = async (
     args: Record<string, unknown>,
     who: Principal,
     signal: AbortSignal,
     auth?: Authorization,
   ): Promise<unknown> => {
+    let cursor: string | undefined;
+    if (cursorMode && 'cursor' in args) {
+      const { cursor: given, ...rest } = args;
+      cursor = typeof given === 'string' ? given : undefined;
+      args = rest;
+    }
     const mapped = mapArguments(mapping, args);
     const headers = auth ? { ...mapped.headers, [auth.header]: auth.value } : mapped.headers;
+    const scrub = auth ? (text: string) => scrubAnswer(scrubToken(text, auth)) : scrubAnswer;
+    if (pager)
+      return pager.fetch(
+        rt.client,
+        {
+          path: mapping.path,
+          params: callerPath.empty ? mapped.params : callerPath.fill(mapped.params, who),
+          query: mapped.query,
+          headers,
+          signal,
+        },
+        cursor,
+        (res) => parseBody(res, scrub),
+      );
     const multipart =
       mapping.multipart && mapped.json !== undefined
         ? await multipartBody(mapped.json, mapping.multipart, mapping.bracketParts)
@@ -248,6 +316,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
       // A tool with an output schema answers JSON; any tool whose answer says it is JSON must be.
       expectJson: tool.output !== undefined ? true : 'if-declared',
       ...(tool.timeout !== undefined ? { timeoutMs: tool.timeout } : {}),
+      // A size cap cuts a large answer visibly; the ceiling still bounds what is read.
+      ...(shaper?.byteCap !== undefined ? { maxResponseBytes: SHAPED_RESPONSE_CEILING } : {}),
     });
     if (isRedirect(res.status)) {
       // A change may have been applied before the redirect (POST then 303): clear what it names anyway.
@@ -257,13 +327,14 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
         );
       throw redirectError(res);
     }
-    return parseBody(res, auth ? (text) => scrubAnswer(scrubToken(text, auth)) : scrubAnswer);
+    return parseBody(res, scrub);
   };
 
   const invalidate = async (args: Record<string, unknown>, who: Principal): Promise<void> => {
     if (!rt.cache || (invalidateTags.length === 0 && invalidateKeys.length === 0)) return;
     const tags = invalidateTags.map((t) => t.render(args, who));
     const keys = invalidateKeys.map((t) => t.render(args, who));
+    for (const k of keys) tags.push(privateCopiesTag(k));
     if (rt.tracer)
       addActiveEvent(EVENT.invalidate, { [ATTR.cacheTags]: tags, 'conduit.cache.keys': keys.length });
     await Promise.all([
@@ -286,26 +357,31 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
       if (!fixed.empty) args = fixed.apply(args, who);
       let result: CallToolResult;
       if (cachePolicy && rt.cache) {
-        const key = keyTemplate
+        const base = keyTemplate
           ? keyTemplate.render(args, who)
           : defaultCacheKey(tool.name, args) + callerKeyPart(who);
+        const key = scope === 'private' ? privateKey(base, who) : base;
         const options: GetOrSetOptions = { ttlMs: cachePolicy.ttl };
         if (cachePolicy.staleWhileRevalidate !== undefined)
           options.staleWhileRevalidateMs = cachePolicy.staleWhileRevalidate;
         if (cachePolicy.staleIfError !== undefined) options.staleIfErrorMs = cachePolicy.staleIfError;
         if (tagTemplates.length > 0) options.tags = tagTemplates.map((t) => t.render(args, who));
+        // Invalidating the key (a tool's `invalidates.keys`, a webhook) reaches every caller's copy.
+        if (scope === 'private') (options.tags ??= []).push(privateCopiesTag(base));
         if (tool.timeout !== undefined) options.timeoutMs = tool.timeout;
-        const factory = () => callUpstream(args, who, signal, caller);
+        const factory = () => fetchAnswer(args, who, signal, caller);
         const hit = rt.tracer
           ? await tracedLookup(rt.tracer, sharedFetch, rt.cache, key, factory, options, signal)
           : await sharedFetch(rt.cache, key, factory, options, signal);
         result =
           hit.source === 'factory'
-            ? successResult(hit.value, { source: 'upstream', stale: hit.stale })
-            : successResult(hit.value, { source: 'cache', layer: hit.source, stale: hit.stale });
+            ? toResult(hit.value, { source: 'upstream', stale: hit.stale })
+            : toResult(hit.value, { source: 'cache', layer: hit.source, stale: hit.stale });
+        const meta = (result._meta as Record<string, Record<string, unknown>> | undefined)?.[CACHE_META_KEY];
+        if (meta) Object.assign(meta, cacheHint);
         series?.record(toolOutcomeOfLookup(hit), performance.now() - started);
       } else {
-        result = successResult(await callUpstream(args, who, signal, caller), {
+        result = toResult(await fetchAnswer(args, who, signal, caller), {
           source: 'upstream',
           stale: false,
         });

@@ -128,6 +128,8 @@ export function describeFailure(
     case 'PRINCIPAL_VALUE_MISSING':
     case 'TOKEN_INVALID':
     case 'AUTH_SERVER_UNAVAILABLE':
+    case 'POLICY_DENIED':
+    case 'QUOTA_EXCEEDED':
     case 'HTTP_CLIENT_CLOSED':
     case 'RESPONSE_TOO_LARGE':
     case 'RESPONSE_VALIDATION':

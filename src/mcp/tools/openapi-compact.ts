@@ -8,16 +8,23 @@ import type { ToolConfig } from '../../config/index.js';
 import { successResult } from './tool-result.js';
 import { invokeAnnotations, SEARCH_ANNOTATIONS, toolAnnotations } from './method-annotations.js';
 
+/** The policy as compact mode needs it: the refusal of an operation's tool for this call's caller. */
+export interface OperationGuard {
+  check(ctx: ServerContext | undefined, toolName: string): Error | undefined;
+}
+
 /**
  * Compact mode for a large OpenAPI upstream: instead of one tool per operation (which drowns a model in
  * tools), two tools — search the operations, invoke one by id. An invoked operation runs through the
  * same compiled path as a configured tool (validation, cache, retry, breaker, error mapping); each
- * operation is compiled on first use and kept.
+ * operation is compiled on first use and kept. With a `guard` (the policy), search lists only the
+ * operations the caller may invoke, and invoke refuses the others before compiling them.
  */
 export function compactModeTools(
   set: OpenApiToolSet,
   validator: InputValidator,
   compile: (tool: ToolConfig) => CompiledTool,
+  guard?: OperationGuard,
 ): CompiledTool[] {
   const compact = set.compact;
   if (!compact) return [];
@@ -31,10 +38,18 @@ export function compactModeTools(
       inputSchema: fromJsonSchema(compact.search.input as never, validator),
       annotations: { ...SEARCH_ANNOTATIONS },
     },
-    async execute(args): Promise<CallToolResult> {
+    async execute(args, ctx: ServerContext): Promise<CallToolResult> {
       const query = typeof args.query === 'string' ? args.query : '';
       const limit = typeof args.limit === 'number' ? args.limit : undefined;
-      const operations = searchOperations(catalog, query, limit);
+      // With a policy, rank among every match (up to the catalog's cap), then keep what the caller may invoke.
+      let operations = searchOperations(catalog, query, guard ? 50 : limit);
+      if (guard) {
+        const toolOf = new Map(catalog.operations.map((o) => [o.operationId, o.tool.name]));
+        const wanted = Math.max(1, Math.min(50, Math.floor(limit ?? 10)));
+        operations = operations
+          .filter((m) => guard.check(ctx, toolOf.get(m.operationId) ?? m.operationId) === undefined)
+          .slice(0, wanted);
+      }
       return successResult({ operations }, { source: 'upstream', stale: false });
     },
   };
@@ -55,6 +70,8 @@ export function compactModeTools(
       } catch (err) {
         return errorResult(err, set.upstream, compact.invoke.name);
       }
+      const refused = guard?.check(ctx, resolved.tool.name);
+      if (refused) return errorResult(refused, set.upstream, compact.invoke.name);
       let tool = compiled.get(resolved.tool.name);
       if (!tool) {
         try {

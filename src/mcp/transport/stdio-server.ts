@@ -1,6 +1,6 @@
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import type { Transport } from '@modelcontextprotocol/server';
-import type { Logger } from '../../core/index.js';
+import { ConfigError, type Logger } from '../../core/index.js';
 import type { Gateway } from '../gateway/gateway.js';
 
 export interface StdioGatewayServer {
@@ -26,6 +26,10 @@ export function serveGatewayStdio(
   options: { logger: Logger; transport?: Transport },
 ): StdioGatewayServer {
   const log = options.logger;
+  if (gateway.auditDestination === 'stdout' && !options.transport)
+    throw new ConfigError(
+      'audit.destination: stdout carries the MCP protocol in stdio mode; send the audit stream to stderr or a file',
+    );
   const handle = serveStdio(() => gateway.createServer(), {
     onerror: (err) => log.debug({ err: err.message }, 'stdio transport error'),
     ...(options.transport ? { transport: options.transport } : {}),

@@ -1,0 +1,144 @@
+import type { Principal } from '../core/index.js';
+import { PolicyDeniedError } from './errors.js';
+
+type ClaimValue = string | number | boolean;
+
+/** Who a rule is about: every condition given must hold (an empty `when` holds for everyone). */
+export interface PolicyCondition {
+  /** The caller holds every one of these scopes. */
+  scopes?: readonly string[] | undefined;
+  /** For each claim: the caller's value (or one of its list) equals one of these. */
+  claims?: Readonly<Record<string, ClaimValue | readonly ClaimValue[]>> | undefined;
+  /** The caller is in one of these groups (the `groupsClaim` claim, a list or a space-separated string). */
+  groups?: readonly string[] | undefined;
+  /** The caller's subject is one of these. */
+  subjects?: readonly string[] | undefined;
+  /** The caller's OAuth client is one of these. */
+  clients?: readonly string[] | undefined;
+}
+
+export interface PolicyRule {
+  effect: 'allow' | 'deny';
+  /** Tool name globs (`*` any run of characters, `?` one). */
+  tools: readonly string[];
+  when?: PolicyCondition | undefined;
+}
+
+export interface PolicyConfig {
+  /** What a call no rule matches gets. */
+  default: 'allow' | 'deny';
+  rules: readonly PolicyRule[];
+  /** The claim that lists the caller's groups. Default `groups`. */
+  groupsClaim?: string | undefined;
+}
+
+/** A policy decision: allowed, or refused with what would have allowed it (for the error). */
+export type PolicyDecision = { allowed: true } | { allowed: false; neededScopes: readonly string[] };
+
+function globRegExp(glob: string): RegExp {
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replaceAll('*', '.*')
+    .replaceAll('?', '.');
+  return new RegExp(`^${body}$`);
+}
+
+interface CompiledRule {
+  effect: 'allow' | 'deny';
+  tools: RegExp[];
+  when: PolicyCondition;
+}
+
+const ALLOWED: PolicyDecision = Object.freeze({ allowed: true });
+
+/**
+ * Which tools a principal may call (resource templates answer through their tool, so its rules cover them). Deny rules that match win over allow rules; a call
+ * no rule matches gets `default` (and under `default: allow`, a target an allow rule names is kept to
+ * the callers that rule admits). The unrestricted operator (stdio without `server.operator`) is
+ * allowed everything. Decisions are remembered per principal object (the token cache hands out the
+ * same one for a token), so the hot path is a map lookup.
+ *
+ * @example
+ * ```ts
+ * const policy = new Policy({ default: 'deny', rules: [{ effect: 'allow', tools: ['get_*'], when: { scopes: ['read'] } }] });
+ * policy.tool(principal, 'get_item'); // { allowed: true } when principal.scopes has 'read'
+ * ```
+ */
+export class Policy {
+  private readonly rules: CompiledRule[];
+  private readonly groupsClaim: string;
+  private readonly memo = new WeakMap<Principal, Map<string, PolicyDecision>>();
+
+  constructor(private readonly config: PolicyConfig) {
+    this.groupsClaim = config.groupsClaim ?? 'groups';
+    this.rules = config.rules.map((r) => ({
+      effect: r.effect,
+      tools: r.tools.map(globRegExp),
+      when: r.when ?? {},
+    }));
+  }
+
+  /** May `principal` call tool `name`? */
+  tool(principal: Principal, name: string): PolicyDecision {
+    if (principal.kind === 'operator' && principal.id === 'operator') return ALLOWED;
+    let byTool = this.memo.get(principal);
+    const known = byTool?.get(name);
+    if (known) return known;
+    const decision = this.evaluate(principal, name);
+    if (!byTool) {
+      byTool = new Map();
+      this.memo.set(principal, byTool);
+    }
+    byTool.set(name, decision);
+    return decision;
+  }
+
+  /** Throws `PolicyDeniedError` unless `principal` may call tool `name`. */
+  assertTool(principal: Principal, name: string): void {
+    const d = this.tool(principal, name);
+    if (!d.allowed) throw new PolicyDeniedError('tool', name, principal, d.neededScopes);
+  }
+
+  private evaluate(principal: Principal, tool: string): PolicyDecision {
+    let allowed = false;
+    let named = false;
+    const needed = new Set<string>();
+    for (const rule of this.rules) {
+      if (!rule.tools.some((re) => re.test(tool))) continue;
+      const holds = this.holds(rule.when, principal);
+      if (rule.effect === 'deny' && holds) return { allowed: false, neededScopes: [] };
+      if (rule.effect === 'allow') {
+        named = true;
+        if (holds) allowed = true;
+        else for (const s of rule.when.scopes ?? []) if (!principal.scopes.includes(s)) needed.add(s);
+      }
+    }
+    // Under `default: allow`, a target an allow rule names is kept to the callers that rule admits.
+    if (allowed || (!named && this.config.default === 'allow')) return ALLOWED;
+    return { allowed: false, neededScopes: [...needed] };
+  }
+
+  private holds(when: PolicyCondition, p: Principal): boolean {
+    if (when.scopes && !when.scopes.every((s) => p.scopes.includes(s))) return false;
+    if (when.subjects && (p.sub === undefined || !when.subjects.includes(p.sub))) return false;
+    if (when.clients && (p.clientId === undefined || !when.clients.includes(p.clientId))) return false;
+    if (when.groups) {
+      const groups = listOf(p.claims[this.groupsClaim]);
+      if (!when.groups.some((g) => groups.includes(g))) return false;
+    }
+    if (when.claims)
+      for (const [name, wanted] of Object.entries(when.claims)) {
+        const have = listOf(p.claims[name]);
+        const options = (Array.isArray(wanted) ? wanted : [wanted]).map(String);
+        if (!have.some((v) => options.includes(v))) return false;
+      }
+    return true;
+  }
+}
+
+function listOf(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map(String);
+  if (typeof value === 'string') return value.split(/[\s,]+/).filter((s) => s.length > 0);
+  if (typeof value === 'number' || typeof value === 'boolean') return [String(value)];
+  return [];
+}

@@ -1,0 +1,97 @@
+import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
+import { Policy, PolicyDeniedError } from '../../auth/index.js';
+import type { Clock, Logger, Principal } from '../../core/index.js';
+import type { GatewayConfig } from '../../config/index.js';
+import type { CompiledTool } from '../tools/configured-tool.js';
+import { errorResult } from '../tools/error-result.js';
+import { principalOf } from '../transport/auth-info.js';
+import type { ToolExecute } from './call-tracker.js';
+import { AuditLog, type AuditSink } from './audit-log.js';
+import { operatorPrincipal } from './operator-principal.js';
+import { type QuotaLease, type Quotas, quotasFor } from './quotas.js';
+
+/**
+ * What stands between a caller and a tool: who the caller is (the operator on stdio), whether the
+ * policy lets them, and whether their quota does. Built once per config; `check` is the whole per-call cost (a memoized decision).
+ */
+export interface CallGuards {
+  readonly operator: Principal;
+  readonly policy: Policy | undefined;
+  /** The caller of this request. */
+  principal(ctx: ServerContext | undefined): Principal;
+  /** The refusal for this caller and tool, or undefined when allowed. */
+  check(ctx: ServerContext | undefined, toolName: string): PolicyDeniedError | undefined;
+  /** The audit stream of `audit`, when configured. */
+  readonly audit: AuditLog | undefined;
+  /** The `limits` quotas, when configured. */
+  readonly quotas: Quotas | undefined;
+  close(): Promise<void>;
+}
+
+export interface CallGuardDeps {
+  clock: Clock;
+  logger: Logger;
+  /** Where audit lines go instead of `audit.destination` (tests). */
+  auditSink?: AuditSink | undefined;
+}
+
+export function callGuardsFor(config: GatewayConfig, deps: CallGuardDeps): CallGuards {
+  const operator = operatorPrincipal(config.server?.operator);
+  const policy = config.policy ? new Policy(config.policy) : undefined;
+  const audit = config.audit
+    ? new AuditLog(config.audit, config, () => deps.clock.now(), deps.auditSink)
+    : undefined;
+  const quotas = quotasFor(config, deps.clock, deps.logger);
+  const principal = (ctx: ServerContext | undefined) => principalOf(ctx, operator);
+  return {
+    operator,
+    policy,
+    audit,
+    quotas,
+    principal,
+    async close() {
+      await Promise.allSettled([audit?.close(), quotas?.close()]);
+    },
+    check(ctx, toolName) {
+      if (!policy) return undefined;
+      const who = principal(ctx);
+      const d = policy.tool(who, toolName);
+      return d.allowed ? undefined : new PolicyDeniedError('tool', toolName, who, d.neededScopes);
+    },
+  };
+}
+
+/**
+ * A compiled tool's execute behind the guards: a refused call never reaches the tool, and every call
+ * (refused ones too) is written to the audit stream when there is one.
+ */
+export function guardedExecute(tool: CompiledTool, guards: CallGuards): ToolExecute {
+  const execute = tool.execute.bind(tool);
+  const { audit, quotas } = guards;
+  if (!guards.policy && !audit && !quotas) return execute;
+  const guarded: ToolExecute = async (args, ctx, signal): Promise<CallToolResult> => {
+    const refused = guards.check(ctx, tool.name);
+    if (refused) return errorResult(refused, '', tool.name);
+    if (!quotas) return execute(args, ctx, signal);
+    let lease: QuotaLease;
+    try {
+      lease = await quotas.acquire(guards.principal(ctx), tool.name);
+    } catch (err) {
+      return errorResult(err, '', tool.name);
+    }
+    try {
+      return await execute(args, ctx, signal);
+    } finally {
+      lease.release();
+    }
+  };
+  if (!audit) return guarded;
+  return async (args, ctx, signal) => {
+    const started = performance.now();
+    const result = await guarded(args, ctx, signal);
+    const code = (result._meta?.['conduit/error'] as { code?: unknown } | undefined)?.code;
+    const outcome = code === 'POLICY_DENIED' ? 'refused' : code === 'QUOTA_EXCEEDED' ? 'quota' : undefined;
+    audit.record(tool.name, guards.principal(ctx), ctx, args, result, performance.now() - started, outcome);
+    return result;
+  };
+}

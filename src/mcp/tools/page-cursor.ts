@@ -1,0 +1,62 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { RequestValidationError } from '../../http/index.js';
+
+/** Where a paginated tool resumes: a page number, the upstream's cursor or next link, and entries of that page already shown. */
+export interface PageState {
+  /** `page` style: the page number. */
+  p?: number;
+  /** `cursor` style: the upstream's cursor. */
+  c?: string;
+  /** `link` style: the upstream's next link (absolute). */
+  l?: string;
+  /** Entries at the start of that page the model has already seen (a shaped answer cut mid-page). */
+  s?: number;
+}
+
+// One key per process: a cursor is only good for the gateway that issued it (and cannot be forged).
+const PROCESS_KEY = randomBytes(32);
+
+/**
+ * Opaque, tamper-safe cursors: the page state as base64url JSON plus an HMAC-SHA256 over the tool's
+ * name and that state. A client cannot edit one to steer the gateway to another page state, another
+ * tool's state, or another host or path (a link state is signed, and followed only within the
+ * upstream's origin and base path anyway).
+ */
+export class PageCursors {
+  constructor(private readonly key: Buffer = PROCESS_KEY) {}
+
+  encode(tool: string, state: PageState): string {
+    const payload = Buffer.from(JSON.stringify(state)).toString('base64url');
+    return `${payload}.${this.sign(tool, payload).toString('base64url')}`;
+  }
+
+  /** The state of a cursor this gateway issued for `tool`; anything else is a tool error naming `cursor`. */
+  decode(tool: string, cursor: string): PageState {
+    const dot = cursor.indexOf('.');
+    const payload = dot > 0 ? cursor.slice(0, dot) : '';
+    const mac = dot > 0 ? Buffer.from(cursor.slice(dot + 1), 'base64url') : Buffer.alloc(0);
+    const expected = this.sign(tool, payload);
+    if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) throw invalidCursor();
+    try {
+      const state = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as PageState;
+      if (state === null || typeof state !== 'object') throw invalidCursor();
+      return state;
+    } catch {
+      throw invalidCursor();
+    }
+  }
+
+  private sign(tool: string, payload: string): Buffer {
+    return createHmac('sha256', this.key).update(tool).update('\n').update(payload).digest();
+  }
+}
+
+function invalidCursor(): RequestValidationError {
+  return new RequestValidationError('the arguments', [
+    {
+      path: 'cursor',
+      message:
+        'not a cursor this gateway issued for this tool (edited, from another tool, or from another gateway instance); call again without cursor to start from the first page',
+    },
+  ]);
+}

@@ -1,0 +1,104 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AssignmentsUpstream, startAssignmentsUpstream } from '../../src/demo/index.js';
+import { createGateway, type RunningGateway, serveGatewayStdio, startGateway } from '../../src/mcp/index.js';
+import { noopLogger } from '../../src/core/index.js';
+import { connectV2 } from '../mcp/helpers/clients.js';
+import { type TestConfigInput, testConfig } from '../helpers/gateway-config.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'conduit-audit-'));
+const UPSTREAM_SECRET = 'upstream-secret-token-42';
+const READER = 'reader-token-0123456789';
+
+let upstream: AssignmentsUpstream;
+let gw: RunningGateway;
+const file = join(dir, 'audit.jsonl');
+
+function config(extra: Partial<TestConfigInput> = {}): TestConfigInput {
+  return {
+    server: { http: { authTokens: [{ token: READER, sub: 'rita', clientId: 'web', scopes: ['read'] }] } },
+    upstreams: { a: { baseUrl: upstream.url, auth: { type: 'bearer', token: UPSTREAM_SECRET } } },
+    tools: [
+      {
+        name: 'get_assignment',
+        upstream: 'a',
+        path: '/assignments/{id}',
+        input: {
+          type: 'object',
+          properties: { id: { type: 'string' }, note: { type: 'string' }, api_key: { type: 'string' } },
+          required: ['id'],
+        },
+        params: { note: 'query', api_key: 'query' },
+        cache: { ttl: '1m' },
+      },
+      { name: 'list_assignments', upstream: 'a', path: '/assignments' },
+    ],
+    policy: { rules: [{ tools: ['get_*'], when: { scopes: ['read'] } }] },
+    audit: { destination: 'file', path: file, arguments: { get_assignment: ['id', 'note', 'api_key'] } },
+    ...extra,
+  };
+}
+
+beforeAll(async () => {
+  upstream = await startAssignmentsUpstream({ token: UPSTREAM_SECRET });
+  gw = await startGateway(testConfig(config()), { transport: 'http' });
+});
+afterAll(async () => {
+  await gw?.close();
+  await upstream?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const lines = () =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+describe('the audit stream', () => {
+  it('writes one JSON line per call: who, what, outcome, cache source, duration; allow-listed arguments, redacted', async () => {
+    const client = await connectV2(gw.url!, 'modern', { authorization: `Bearer ${READER}` });
+    try {
+      const args = { id: 'a1', note: `see ${UPSTREAM_SECRET}`, api_key: 'k-123456789' };
+      await client.callTool({ name: 'get_assignment', arguments: args });
+      await client.callTool({ name: 'get_assignment', arguments: args });
+      await client.callTool({ name: 'get_assignment', arguments: { id: 'missing' } });
+      await client.callTool({ name: 'list_assignments', arguments: {} });
+    } finally {
+      await client.close();
+    }
+    await gw.close();
+    const [first, second, missing, refused] = lines();
+    expect(first).toMatchObject({
+      principal: { id: 'bearer:0', sub: 'rita', client: 'web' },
+      tool: 'get_assignment',
+      upstream: 'a',
+      outcome: 'ok',
+      cache: 'upstream',
+      arguments: { id: 'a1', note: 'see [REDACTED]', api_key: '[REDACTED]' },
+    });
+    expect(typeof first!.time).toBe('string');
+    expect(first!.requestId).toBeDefined();
+    expect(typeof first!.durationMs).toBe('number');
+    expect(second).toMatchObject({ outcome: 'ok', cache: 'l1' });
+    expect(missing).toMatchObject({ outcome: 'error', code: 'HTTP_STATUS', status: 404 });
+    expect(refused).toMatchObject({ tool: 'list_assignments', outcome: 'refused', code: 'POLICY_DENIED' });
+    expect(refused).not.toHaveProperty('arguments');
+    expect(readFileSync(file, 'utf8')).not.toContain(UPSTREAM_SECRET);
+    expect(readFileSync(file, 'utf8')).not.toContain(READER);
+  });
+
+  it('refuses stdout as the destination in stdio mode (stdout is the protocol there)', () => {
+    const gateway = createGateway(testConfig(config({ audit: { destination: 'stdout' } })));
+    try {
+      expect(() => serveGatewayStdio(gateway, { logger: noopLogger })).toThrow(
+        expect.objectContaining({ code: 'INVALID_CONFIG' }),
+      );
+    } finally {
+      void gateway.close();
+    }
+  });
+});

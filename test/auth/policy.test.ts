@@ -1,0 +1,235 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/client';
+import { InMemoryTransport } from '@modelcontextprotocol/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Policy } from '../../src/auth/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import { bearerPrincipal, noopLogger, OPERATOR } from '../../src/core/index.js';
+import { type AssignmentsUpstream, startAssignmentsUpstream } from '../../src/demo/index.js';
+import { createGateway, type RunningGateway, serveGatewayStdio, startGateway } from '../../src/mcp/index.js';
+import { connectV1, connectV2, textOf } from '../mcp/helpers/clients.js';
+import { type TestConfigInput, testConfig } from '../helpers/gateway-config.js';
+
+const TOKENS = {
+  reader: 'reader-token-0123456789',
+  admin: 'admin-token-0123456789',
+  mallory: 'mallory-token-012345',
+};
+
+let upstream: AssignmentsUpstream;
+beforeAll(async () => {
+  upstream = await startAssignmentsUpstream({ token: 'tok' });
+});
+afterAll(async () => {
+  await upstream?.close();
+});
+
+const policy = {
+  default: 'deny' as const,
+  rules: [
+    { tools: ['get_*', 'list_*'], when: { scopes: ['assignments.read'] } },
+    { tools: ['*'], when: { groups: ['admin'] } },
+    { effect: 'deny' as const, tools: ['delete_*'], when: { subjects: ['mallory'] } },
+  ],
+};
+
+function policyConfig(extra: Partial<TestConfigInput> = {}): TestConfigInput {
+  return {
+    server: {
+      http: {
+        authTokens: [
+          { token: TOKENS.reader, sub: 'rita', scopes: ['assignments.read'] },
+          { token: TOKENS.admin, sub: 'ada', claims: { groups: ['admin'] } },
+          {
+            token: TOKENS.mallory,
+            sub: 'mallory',
+            scopes: ['assignments.read'],
+            claims: { groups: ['admin'] },
+          },
+        ],
+      },
+    },
+    upstreams: { a: { baseUrl: upstream.url, auth: { type: 'bearer', token: 'tok' } } },
+    tools: [
+      {
+        name: 'get_assignment',
+        upstream: 'a',
+        path: '/assignments/{id}',
+        input: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+      },
+      { name: 'list_assignments', upstream: 'a', path: '/assignments' },
+      {
+        name: 'delete_assignment',
+        upstream: 'a',
+        method: 'DELETE',
+        path: '/assignments/{id}',
+        input: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+      },
+    ],
+    policy,
+    ...extra,
+  };
+}
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+const codeOf = (r: { _meta?: unknown }) =>
+  (r._meta as Record<string, { code?: string }> | undefined)?.['conduit/error']?.code;
+
+describe('the policy class', () => {
+  const p = new Policy({ ...policy, rules: policy.rules.map((r) => ({ effect: 'allow', ...r })) });
+  const reader = bearerPrincipal(0, { sub: 'rita', scopes: ['assignments.read'] });
+
+  it('allows by scope, denies what no rule allows, and names the scope a denied call needs', () => {
+    expect(p.tool(reader, 'get_assignment')).toEqual({ allowed: true });
+    expect(p.tool(reader, 'delete_assignment')).toEqual({ allowed: false, neededScopes: [] });
+    expect(p.tool(bearerPrincipal(1, { sub: 'x' }), 'get_assignment')).toEqual({
+      allowed: false,
+      neededScopes: ['assignments.read'],
+    });
+  });
+
+  it('lets a matching deny win over an allow', () => {
+    const mallory = bearerPrincipal(2, { sub: 'mallory', claims: { groups: ['admin'] } });
+    expect(p.tool(mallory, 'get_assignment').allowed).toBe(true);
+    expect(p.tool(mallory, 'delete_assignment').allowed).toBe(false);
+  });
+
+  it('never limits the unrestricted operator', () => {
+    expect(p.tool(OPERATOR, 'delete_assignment').allowed).toBe(true);
+  });
+
+  it('under default allow, keeps a tool an allow rule names to the callers it admits', () => {
+    const open = new Policy({
+      default: 'allow',
+      rules: [{ effect: 'allow', tools: ['admin_*'], when: { groups: ['admin'] } }],
+    });
+    expect(open.tool(reader, 'get_assignment').allowed).toBe(true);
+    expect(open.tool(reader, 'admin_reset').allowed).toBe(false);
+  });
+});
+
+describe('policy over HTTP: you cannot see what you cannot call', () => {
+  let gw: RunningGateway;
+  beforeAll(async () => {
+    gw = await startGateway(testConfig(policyConfig()), { transport: 'http' });
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it.each([
+    ['v2, 2026-07-28', (t: string) => connectV2(gw.url!, 'modern', bearer(t))],
+    ['v2, 2025 session', (t: string) => connectV2(gw.url!, 'legacy', bearer(t))],
+    ['v1, 2025 session', (t: string) => connectV1(gw.url!, bearer(t))],
+  ])('lists each caller only the tools it may call (%s)', async (_era, connect) => {
+    const reader = await connect(TOKENS.reader);
+    const admin = await connect(TOKENS.admin);
+    const mallory = await connect(TOKENS.mallory);
+    try {
+      const names = async (c: typeof reader) => (await c.listTools()).tools.map((t) => t.name).sort();
+      expect(await names(reader)).toEqual(['get_assignment', 'list_assignments']);
+      expect(await names(admin)).toEqual(['delete_assignment', 'get_assignment', 'list_assignments']);
+      expect(await names(mallory)).toEqual(['get_assignment', 'list_assignments']);
+    } finally {
+      await Promise.all([reader.close(), admin.close(), mallory.close()]);
+    }
+  });
+
+  it('refuses a call the policy does not allow with POLICY_DENIED, before the upstream is reached', async () => {
+    const reader = await connectV2(gw.url!, 'modern', bearer(TOKENS.reader));
+    try {
+      upstream.resetStats();
+      const r = await reader.callTool({ name: 'delete_assignment', arguments: { id: 'a1' } });
+      expect(r.isError).toBe(true);
+      expect(codeOf(r)).toBe('POLICY_DENIED');
+      expect(textOf(r)).toContain('rita');
+      expect(upstream.stats().byRoute['DELETE /assignments/{id}'] ?? 0).toBe(0);
+      const ok = await reader.callTool({ name: 'get_assignment', arguments: { id: 'a1' } });
+      expect(ok.isError).toBeFalsy();
+    } finally {
+      await reader.close();
+    }
+  });
+});
+
+describe('policy on stdio', () => {
+  async function toolsAndCall(config: TestConfigInput) {
+    const gateway = createGateway(testConfig(config));
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    serveGatewayStdio(gateway, { logger: noopLogger, transport: serverSide });
+    const client = new Client({ name: 'stdio', version: '1.0.0' });
+    await client.connect(clientSide);
+    try {
+      const tools = (await client.listTools()).tools.map((t) => t.name).sort();
+      const del = await client.callTool({ name: 'delete_assignment', arguments: { id: 'nope' } });
+      return { tools, del };
+    } finally {
+      await client.close();
+      await gateway.close();
+    }
+  }
+
+  it('the operator is unrestricted', async () => {
+    const { tools, del } = await toolsAndCall(policyConfig());
+    expect(tools).toEqual(['delete_assignment', 'get_assignment', 'list_assignments']);
+    expect(codeOf(del)).not.toBe('POLICY_DENIED');
+  });
+
+  it('a fixed server.operator principal is held to the policy like any caller', async () => {
+    const { tools, del } = await toolsAndCall(
+      policyConfig({ server: { operator: { sub: 'ci', scopes: ['assignments.read'] } } }),
+    );
+    expect(tools).toEqual(['get_assignment', 'list_assignments']);
+    expect(codeOf(del)).toBe('POLICY_DENIED');
+  });
+});
+
+describe('policy in OpenAPI compact mode', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'conduit-policy-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const SPEC = new URL('../../examples/openapi/assignments.openapi.yaml', import.meta.url).pathname;
+
+  it('search lists only the operations the caller may invoke, and invoke refuses the rest', async () => {
+    const file = join(dir, 'conduit.yaml');
+    const write = (policyYaml: string) =>
+      writeFileSync(
+        file,
+        `server:\n  http:\n    authTokens:\n      - { token: ${TOKENS.reader}, sub: rita, scopes: [assignments.read] }\nupstreams:\n  assignments:\n    baseUrl: ${upstream.url}\n    auth: { type: bearer, token: tok }\n    openapi:\n      document: ${SPEC}\n      mode: compact\n${policyYaml}`,
+      );
+    write('');
+    const plain = await loadConfig(file, { env: {} });
+    const ops = plain.openapiSets!.assignments!.catalog.operations;
+    const getTool = ops.find((o) => o.operationId === 'getAssignment')!.tool.name;
+    write(
+      `policy:\n  rules:\n    - tools: [assignments_search_operations, assignments_invoke_operation, ${getTool}]\n      when: { scopes: [assignments.read] }\n`,
+    );
+    const gw = await startGateway(await loadConfig(file, { env: {} }), { transport: 'http', port: 0 });
+    const client = await connectV2(gw.url!, 'modern', bearer(TOKENS.reader));
+    try {
+      const found = await client.callTool({
+        name: 'assignments_search_operations',
+        arguments: { query: '' },
+      });
+      const ids = (found.structuredContent as { operations: { operationId: string }[] }).operations.map(
+        (o) => o.operationId,
+      );
+      expect(ids).toEqual(['getAssignment']);
+      const other = ops.find((o) => o.operationId !== 'getAssignment')!;
+      const refused = await client.callTool({
+        name: 'assignments_invoke_operation',
+        arguments: { operationId: other.operationId, arguments: {} },
+      });
+      expect(codeOf(refused)).toBe('POLICY_DENIED');
+      const ok = await client.callTool({
+        name: 'assignments_invoke_operation',
+        arguments: { operationId: 'getAssignment', arguments: { id: 'a1' } },
+      });
+      expect(ok.isError, textOf(ok)).toBeFalsy();
+    } finally {
+      await client.close();
+      await gw.close();
+    }
+  });
+});

@@ -1,0 +1,211 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
+import { testConfig, type ToolInput } from '../helpers/gateway-config.js';
+import { connectV1, connectV2, textOf } from './helpers/clients.js';
+import { type ListUpstream, makeItems, startListUpstream } from './helpers/list-upstream.js';
+
+interface Client {
+  listTools(): Promise<unknown>;
+  callTool(p: unknown): Promise<unknown>;
+  close(): Promise<void>;
+}
+interface Result {
+  isError?: boolean;
+  structuredContent?: unknown;
+  content: { type: string; text?: string }[];
+  _meta?: Record<string, Record<string, unknown>>;
+}
+
+const tool = (name: string, path: string, extra: Partial<ToolInput>): ToolInput => ({
+  name,
+  upstream: 'list',
+  path,
+  ...extra,
+});
+
+let upstream: ListUpstream;
+let gateway: RunningGateway;
+beforeAll(async () => {
+  upstream = await startListUpstream(makeItems(35));
+  gateway = await startGateway(
+    testConfig({
+      upstreams: { list: { baseUrl: upstream.url } },
+      tools: [
+        tool('by_page', '/items', {
+          pagination: { style: 'page', pageSizeParam: 'per_page', pageSize: 10 },
+          cache: { ttl: '1m' },
+        }),
+        tool('by_cursor', '/cursor-items', {
+          pagination: { style: 'cursor', cursorParam: 'after', nextCursor: 'next' },
+        }),
+        tool('by_link', '/link-items', { pagination: { style: 'link' } }),
+        tool('by_page_shaped', '/items', {
+          pagination: { style: 'page', pageSizeParam: 'per_page', pageSize: 10 },
+          shape: { pick: ['items[].id', 'total'], maxItems: 4 },
+        }),
+        tool('gather_two', '/link-items', { pagination: { style: 'link', mode: 'gather', maxPages: 2 } }),
+        tool('gather_25', '/cursor-items', {
+          pagination: {
+            style: 'cursor',
+            mode: 'gather',
+            cursorParam: 'after',
+            nextCursor: 'next',
+            maxItems: 25,
+          },
+        }),
+        tool('gather_all', '/items', {
+          pagination: {
+            style: 'page',
+            mode: 'gather',
+            pageSizeParam: 'per_page',
+            pageSize: 10,
+            items: 'items',
+          },
+        }),
+      ],
+    }),
+    { transport: 'http' },
+  );
+});
+afterAll(async () => {
+  await gateway?.close();
+  await upstream?.close();
+});
+
+const clients: [string, () => Promise<Client>][] = [
+  ['v2 client, 2026-07-28', () => connectV2(gateway.url!, 'modern') as Promise<Client>],
+  ['v1 client', () => connectV1(gateway.url!) as Promise<Client>],
+];
+
+/** The ids of a page, whatever its shape: a list (maybe wrapped as { result }), or { items }. */
+function idsOf(r: Result): number[] {
+  const v = r.structuredContent as unknown;
+  const list = Array.isArray(v)
+    ? v
+    : ((v as { items?: unknown[]; result?: unknown[] }).items ?? (v as { result: unknown[] }).result);
+  return (list as { id: number }[]).map((i) => i.id);
+}
+const nextOf = (r: Result) =>
+  (r._meta?.['conduit/page']?.nextCursor ?? r._meta?.['conduit/truncated']?.nextCursor) as string | undefined;
+const all = Array.from({ length: 35 }, (_, i) => i + 1);
+
+describe.each(clients)('pagination in tools (%s)', (_, connect) => {
+  let client: Client;
+  const call = (name: string, args: Record<string, unknown> = {}) =>
+    client.callTool({ name, arguments: args }) as Promise<Result>;
+  beforeAll(async () => {
+    client = await connect();
+  });
+  afterAll(async () => {
+    await client?.close();
+  });
+
+  /** Follows the cursors from the first page to the last; returns every id seen and the calls made. */
+  async function walk(name: string): Promise<{ ids: number[]; calls: number }> {
+    const ids: number[] = [];
+    let cursor: string | undefined;
+    let calls = 0;
+    do {
+      const r = await call(name, cursor === undefined ? {} : { cursor });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      ids.push(...idsOf(r));
+      cursor = nextOf(r);
+      if (cursor !== undefined) expect(textOf(r)).toContain(cursor);
+      calls++;
+    } while (cursor !== undefined && calls < 20);
+    return { ids, calls };
+  }
+
+  it('publishes a cursor argument for cursor-mode tools, none for gathering ones', async () => {
+    const { tools } = (await client.listTools()) as {
+      tools: { name: string; inputSchema: { properties: object } }[];
+    };
+    expect(Object.keys(tools.find((t) => t.name === 'by_page')!.inputSchema.properties)).toEqual(['cursor']);
+    expect(Object.keys(tools.find((t) => t.name === 'gather_two')!.inputSchema.properties)).toEqual([]);
+  });
+
+  it.each(['by_page', 'by_cursor', 'by_link'])(
+    '%s: one page a call, the cursor leads through every item once',
+    async (name) => {
+      const { ids, calls } = await walk(name);
+      expect(ids).toEqual(all);
+      expect(calls).toBe(4);
+    },
+  );
+
+  it('the upstream sees the page state the cursor carries', async () => {
+    const first = await call('by_page');
+    const before = upstream.seen.length;
+    await call('by_page', { cursor: nextOf(first) });
+    const seen = upstream.seen.slice(before);
+    // page 2 may come from the cache on a second client; when it is fetched, it is page 2.
+    for (const r of seen) expect(new URL(r.url, 'http://x').searchParams.get('page')).toBe('2');
+  });
+
+  it('a shaped page cut mid-page resumes after its last entry shown', async () => {
+    const { ids, calls } = await walk('by_page_shaped');
+    expect(ids).toEqual(all);
+    // 4 + 4 + 2 a page of ten, then 4 + 1 on the last one of five.
+    expect(calls).toBe(11);
+  });
+
+  it('an edited cursor, or one from another tool, is refused naming the argument; nothing is sent', async () => {
+    const first = await call('by_link');
+    const cursor = nextOf(first)!;
+    const [payload, mac] = cursor.split('.') as [string, string];
+    const forgedState = Buffer.from(
+      JSON.stringify({ l: 'http://169.254.169.254/latest/meta-data' }),
+    ).toString('base64url');
+    const before = upstream.seen.length;
+    for (const bad of [
+      `${forgedState}.${mac}`,
+      `${payload}.${mac.slice(0, -2)}AA`,
+      'garbage',
+      `${payload}`,
+    ]) {
+      const r = await call('by_link', { cursor: bad });
+      expect(r.isError, bad).toBe(true);
+      expect(textOf(r)).toContain('cursor');
+    }
+    const other = await call('by_cursor', { cursor });
+    expect(other.isError).toBe(true);
+    expect(upstream.seen.length).toBe(before);
+  });
+
+  it('gather: up to maxPages pages in one answer, marked when pages are left', async () => {
+    const two = await call('gather_two');
+    expect(idsOf(two)).toEqual(all.slice(0, 20));
+    expect(two._meta?.['conduit/truncated']).toMatchObject({ reason: 'maxPages', limit: 2, shownItems: 20 });
+    expect(textOf(two)).toContain('raise pagination.maxPages');
+  });
+
+  it('gather: stops at maxItems', async () => {
+    const got = await call('gather_25');
+    expect(idsOf(got)).toEqual(all.slice(0, 25));
+    expect(got._meta?.['conduit/truncated']).toMatchObject({ reason: 'maxItems', limit: 25 });
+  });
+
+  it('gather: every page when they fit, unmarked', async () => {
+    const got = await call('gather_all');
+    expect(idsOf(got)).toEqual(all);
+    expect(got._meta?.['conduit/truncated']).toBeUndefined();
+    expect(got._meta?.['conduit/page']).toBeUndefined();
+  });
+});
+
+describe('pagination config', () => {
+  it('is refused on a tool that is not GET, and a cache key that leaves out {cursor}', async () => {
+    for (const extra of [
+      { method: 'POST' as const, pagination: { style: 'link' as const } },
+      { pagination: { style: 'link' as const }, cache: { ttl: '1m', key: 'pages' } },
+    ]) {
+      const config = testConfig({
+        upstreams: { list: { baseUrl: upstream.url } },
+        tools: [tool('bad', '/link-items', extra)],
+      });
+      await expect(startGateway(config, { transport: 'http' })).rejects.toMatchObject({
+        code: 'INVALID_CONFIG',
+      });
+    }
+  });
+});

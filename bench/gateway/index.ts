@@ -17,6 +17,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { Pool } from 'undici';
 import { type ContenderResult, concurrentLoad, ratio, report, target } from '../lib.js';
 import { shapedHitRows } from './shaped-hit.js';
+import { authenticatedHitRows } from './authenticated-hit.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
@@ -223,6 +224,7 @@ try {
   );
   results.push(cSerial!, dSerial!, aSerial!, bSerial!, c2Serial!);
   results.push(...(await shapedHitRows((t) => rawConduit.call(t), interleaved, CONCURRENCY)));
+  results.push(...(await authenticatedHitRows(spawnChild, interleaved, CONCURRENCY, upstream.info.url!)));
   await Promise.all([rawSdk.close(), rawConduit.close()]);
 
   // For reference: the same through the SDK's own Client, in both protocol eras (client-bound here).

@@ -51,6 +51,7 @@ export {
   type ResourceServerConfig,
   type PolicySectionConfig,
   type AuditSectionConfig,
+  type LimitConfig,
   type ResourcesConfig,
   type ResourceTemplateConfig,
 } from './schema.js';

@@ -9,6 +9,7 @@ import { telemetrySchema } from './telemetry-schema.js';
 import {
   auditSchema,
   fixedPrincipalSchema,
+  limitSchema,
   policySchema,
   resourceServerSchema,
   staticTokenSchema,
@@ -520,6 +521,8 @@ export const gatewayConfigSchema = strictObject(
     policy: policySchema.optional(),
     /** One JSON line per tool call to its own destination (docs/auth.md, "Audit"). */
     audit: auditSchema.optional(),
+    /** Quotas per caller and tool: calls per minute and at once (docs/auth.md, "Quotas"). */
+    limits: z.array(limitSchema).default([]),
     /** OpenTelemetry traces exported over OTLP/HTTP (docs/operations.md, "Traces"). */
     telemetry: telemetrySchema.optional(),
   },
@@ -561,6 +564,7 @@ export type StaticTokenConfig = HttpServerConfig['authTokens'][number];
 export type ResourceServerConfig = NonNullable<HttpServerConfig['auth']>;
 export type PolicySectionConfig = NonNullable<GatewayConfig['policy']>;
 export type AuditSectionConfig = NonNullable<GatewayConfig['audit']>;
+export type LimitConfig = GatewayConfig['limits'][number];
 export type ResourcesConfig = NonNullable<GatewayConfig['resources']>;
 export type ResourceTemplateConfig = ResourcesConfig['templates'][number];
 export type WebhookActionConfig = WebhookEndpointConfig['events'][string];

@@ -110,7 +110,7 @@ describe('upstream TLS: custom CA and client certificates (mTLS)', () => {
         rejectUnauthorized: true,
       },
       (req, res) => {
-        clients.push((req.socket as TLSSocket).getPeerCertificate().subject?.CN ?? '');
+        clients.push(String((req.socket as TLSSocket).getPeerCertificate().subject?.CN ?? ''));
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ ok: true }));
       },

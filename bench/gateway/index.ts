@@ -17,6 +17,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { Pool } from 'undici';
 import { type ContenderResult, concurrentLoad, ratio, report, target } from '../lib.js';
 import { cpuNote, cpuWindow } from './cpu.js';
+import { tracesRows } from './traces.js';
 import { shapedHitRows } from './shaped-hit.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -228,6 +229,14 @@ try {
   results.push(cSerial!, dSerial!, aSerial!, bSerial!, c2Serial!);
   results.push(...(await shapedHitRows((t) => rawConduit.call(t), interleaved, CONCURRENCY)));
   await Promise.all([rawSdk.close(), rawConduit.close()]);
+  const traces = await tracesRows({
+    upstreamUrl: upstream.info.url!,
+    spawnChild,
+    rawSession,
+    interleaved,
+    concurrency: CONCURRENCY,
+  });
+  results.push(...traces.rows);
 
   // For reference: the same through the SDK's own Client, in both protocol eras (client-bound here).
   for (const era of ['legacy', 'modern'] as const) {
@@ -281,6 +290,7 @@ try {
     `info: (c2)/(c) miss with credentials (every answer scrubbed for echoed secrets) vs without = ${ratio(result, '(c2) conduit miss, credentials (answer scrubbed)', '(c) conduit miss').toFixed(2)}x ops/s; ` +
       `1 in flight: median ${c2Serial!.p50Ms!.toFixed(3)} ms vs ${cSerial!.p50Ms!.toFixed(3)} ms`,
   );
+  for (const line of traces.lines) console.log(line);
   const added = cSerial!.p50Ms! - dSerial!.p50Ms!;
   console.log(
     `target: (c) median minus (d) median, 1 in flight = ${added.toFixed(3)} ms (need <= 1) ${added <= 1 ? 'PASS' : 'MISS'}`,

@@ -40,9 +40,12 @@ const FEATURE = 'Traces (telemetry.otlp)';
  *
  * @example
  * ```ts
- * import { startTracing } from 'conduit-mcp';
+ * import { createGateway } from 'conduit-mcp/mcp';
+ * import { startTracing } from 'conduit-mcp/telemetry';
  * const tracing = startTracing({ serviceName: 'gateway', otlp: { endpoint: 'http://127.0.0.1:4318/v1/traces' } });
- * // ... createGateway(config, { tracer: tracing.tracer }); at shutdown:
+ * const gateway = createGateway(config, { tracer: tracing.tracer });
+ * // ... at shutdown:
+ * await gateway.close();
  * await tracing.close();
  * ```
  */

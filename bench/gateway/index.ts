@@ -19,6 +19,7 @@ import { type ContenderResult, concurrentLoad, ratio, report, target } from '../
 import { cpuNote, cpuWindow } from './cpu.js';
 import { tracesRows } from './traces.js';
 import { shapedHitRows } from './shaped-hit.js';
+import { authenticatedHitRows } from './authenticated-hit.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
@@ -228,6 +229,7 @@ try {
   );
   results.push(cSerial!, dSerial!, aSerial!, bSerial!, c2Serial!);
   results.push(...(await shapedHitRows((t) => rawConduit.call(t), interleaved, CONCURRENCY)));
+  results.push(...(await authenticatedHitRows(spawnChild, interleaved, CONCURRENCY, upstream.info.url!)));
   await Promise.all([rawSdk.close(), rawConduit.close()]);
   const traces = await tracesRows({
     upstreamUrl: upstream.info.url!,

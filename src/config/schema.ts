@@ -14,7 +14,7 @@ import {
   resourceServerSchema,
   staticTokenSchema,
 } from './identity-schema.js';
-import { count, duration, flag, ratio, size } from './units.js';
+import { count, duration, flag, MAX_CACHE_TTL_MS, ratio, size } from './units.js';
 
 const nonEmpty = (what: string) =>
   z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
@@ -348,14 +348,14 @@ const outputJsonSchema = z.looseObject({
 
 export const cachePolicySchema = strictObject({
   /** How long an answer is fresh. */
-  ttl: duration(),
+  ttl: duration({ max: MAX_CACHE_TTL_MS }),
   /** Key template, e.g. `assignment:{id}`; default: the tool name and its arguments. */
   key: nonEmpty('a key template').optional(),
   tags: z.array(nonEmpty('a tag')).default([]),
   /** After ttl, serve the old answer while refreshing in the background, this long. */
-  staleWhileRevalidate: duration().optional(),
+  staleWhileRevalidate: duration({ max: MAX_CACHE_TTL_MS }).optional(),
   /** After ttl, serve the old answer when the upstream fails, this long. */
-  staleIfError: duration().optional(),
+  staleIfError: duration({ max: MAX_CACHE_TTL_MS }).optional(),
   /**
    * Whose a cached answer is. Default: `private` (keyed per caller, never served to another) when the
    * request carries a per-caller credential (token-exchange, forward) or reads `{auth.*}`, else

@@ -18,6 +18,7 @@ import { Pool } from 'undici';
 import { type ContenderResult, concurrentLoad, ratio, report, target } from '../lib.js';
 import { tracesRows } from './traces.js';
 import { shapedHitRows } from './shaped-hit.js';
+import { authenticatedHitRows } from './authenticated-hit.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
@@ -224,6 +225,7 @@ try {
   );
   results.push(cSerial!, dSerial!, aSerial!, bSerial!, c2Serial!);
   results.push(...(await shapedHitRows((t) => rawConduit.call(t), interleaved, CONCURRENCY)));
+  results.push(...(await authenticatedHitRows(spawnChild, interleaved, CONCURRENCY, upstream.info.url!)));
   await Promise.all([rawSdk.close(), rawConduit.close()]);
   const traces = await tracesRows({
     upstreamUrl: upstream.info.url!,

@@ -217,6 +217,27 @@ const authSchema = z.discriminatedUnion(
   { error: 'expected auth.type to be one of bearer, header, basic, query, oauth2, token-exchange, forward' },
 );
 
+const pem = (what: string) =>
+  z.string().regex(/-----BEGIN [A-Z0-9 ]+-----/, {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the message shows the ${} syntax
+    error: `expected ${what} as PEM text ("-----BEGIN ...", typically \${ENV_VAR})`,
+  });
+
+/** PEM values (typically `${ENV}`), or files read at start-up (`caFile`, …); not both for one item. */
+const upstreamTlsSchema = strictObject({
+  /** CA certificates to trust for this upstream, instead of the system roots. */
+  ca: pem('CA certificates').optional(),
+  caFile: nonEmpty('a path to a PEM file').optional(),
+  /** Client certificate (chain) for mutual TLS. */
+  cert: pem('a client certificate').optional(),
+  certFile: nonEmpty('a path to a PEM file').optional(),
+  /** The client certificate's private key: a secret. */
+  key: pem('a private key').optional(),
+  keyFile: nonEmpty('a path to a PEM file').optional(),
+  /** The name the upstream's certificate must carry, when it differs from the baseUrl host. */
+  servername: nonEmpty('a host name').optional(),
+});
+
 const timeoutsSchema = strictObject({
   connect: duration().optional(),
   headers: duration().optional(),
@@ -319,6 +340,8 @@ export const upstreamSchema = strictObject(
     bulkhead: bulkheadSchema.optional(),
     inFlight: inFlightSchema.prefault({}),
     rateLimit: rateLimitSchema.optional(),
+    /** TLS to this upstream: a custom CA and a client certificate for mutual TLS (docs/auth.md). */
+    tls: upstreamTlsSchema.optional(),
     /** Tools from an OpenAPI document (see docs/openapi.md); expanded by `loadConfig`. */
     openapi: openapiSourceSchema.optional(),
   },

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { Pool } from 'undici';
 import { type ContenderResult, concurrentLoad, ratio, report, target } from '../lib.js';
+import { cpuNote, cpuWindow } from './cpu.js';
 import { tracesRows } from './traces.js';
 import { shapedHitRows } from './shaped-hit.js';
 import { authenticatedHitRows } from './authenticated-hit.js';
@@ -147,10 +148,13 @@ async function measure(
   concurrency: number,
   note?: string,
 ): Promise<ContenderResult> {
+  const cpu = cpuWindow(servers.child.pid);
   const r = await concurrentLoad(fn, { concurrency, durationMs: DURATION_MS, warmupMs: WARMUP_MS });
   if (r.errors > 0) throw new Error(`${name}: ${r.errors} failed calls`);
+  // Calls in the window, warm-up included (taken at the measured rate).
+  const { clientUs, serverUs } = cpu.end((r.opsPerSec * (DURATION_MS + WARMUP_MS)) / 1000);
   const row: ContenderResult = { name, opsPerSec: r.opsPerSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms };
-  if (note) row.note = note;
+  row.note = [note, cpuNote(clientUs, serverUs)].filter(Boolean).join('; ');
   return row;
 }
 
@@ -176,7 +180,7 @@ async function interleaved(
       opsPerSec: rs.reduce((sum, r) => sum + r.opsPerSec, 0) / rs.length,
       p50Ms: median(rs.map((r) => r.p50Ms!)),
       p99Ms: median(rs.map((r) => r.p99Ms!)),
-      note: `${ROUNDS} rounds of ${DURATION_MS} ms, ${concurrency} in flight`,
+      note: `${ROUNDS} rounds of ${DURATION_MS} ms, ${concurrency} in flight; last round ${rs[rs.length - 1]!.note}`,
     };
   });
 }

@@ -292,7 +292,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
       );
     const multipart =
       mapping.multipart && mapped.json !== undefined
-        ? await multipartBody(mapped.json, mapping.multipart)
+        ? await multipartBody(mapped.json, mapping.multipart, mapping.bracketParts)
         : undefined;
     const res = await rt.client.request({
       method: mapping.method,

@@ -59,6 +59,8 @@ export interface ToolWireConfig {
    * contentType? }` (or a list of them), with the part's content type when the argument gives none.
    */
   fileParts?: Record<string, string> | undefined;
+  /** Multipart: object fields sent as bracket-notation text parts (`encoding` style `deepObject`), not JSON. */
+  bracketParts?: string[] | undefined;
   /** Query objects sent in `deepObject` style: `filter[status]=open`. */
   deepObjectQuery?: string[] | undefined;
 }

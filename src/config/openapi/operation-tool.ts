@@ -32,6 +32,8 @@ export interface WireHints {
   bodyEncoding: 'form' | 'multipart' | undefined;
   /** Multipart: the file fields, each with its part's default content type. */
   fileParts: Record<string, string>;
+  /** Multipart: object fields sent in bracket notation (their `encoding` says `style: deepObject`). */
+  bracketParts: string[];
   /** Query objects in `deepObject` style (`filter[status]=open`). */
   deepObjectQuery: string[];
 }
@@ -136,6 +138,7 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
     jsonEncoded: parameters.filter((p) => p.json).map((p) => p.name),
     bodyEncoding: body?.kind === 'fields' && body.encoding !== 'json' ? body.encoding : undefined,
     fileParts: body?.kind === 'fields' ? { ...body.files } : {},
+    bracketParts: body?.kind === 'fields' ? [...body.brackets] : [],
     deepObjectQuery: parameters.filter((p) => p.deepObject).map((p) => p.name),
   };
   // The tool carries its own wire form, so the gateway serves it right in tools and compact mode alike.
@@ -152,6 +155,7 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
       jsonEncoded: [...wire.jsonEncoded],
       ...(wire.bodyEncoding !== undefined ? { bodyEncoding: wire.bodyEncoding } : {}),
       ...(Object.keys(wire.fileParts).length > 0 ? { fileParts: { ...wire.fileParts } } : {}),
+      ...(wire.bracketParts.length > 0 ? { bracketParts: [...wire.bracketParts] } : {}),
       ...(wire.deepObjectQuery.length > 0 ? { deepObjectQuery: [...wire.deepObjectQuery] } : {}),
     };
   notes.unshift(...request.notes);
@@ -167,6 +171,8 @@ type Body =
       additionalProperties: unknown;
       /** Multipart: file fields and their parts' default content types. */
       files: Record<string, string>;
+      /** Multipart: object fields whose `encoding` asks for bracket notation. */
+      brackets: string[];
     }
   | { kind: 'whole'; argument: string; schema: JsonSchema; required: boolean };
 
@@ -222,6 +228,7 @@ function requestBody(
       encoding,
       ...fields,
       files: encoding === 'multipart' ? fileFields(fields.properties, entry.value) : {},
+      brackets: encoding === 'multipart' ? bracketFields(entry.value) : [],
     };
   if (encoding !== 'json')
     throw new OpenApiError(
@@ -248,6 +255,14 @@ function fileFields(properties: Record<string, JsonSchema>, mediaType: unknown):
     properties[name] = fileProperty(schema, type);
   }
   return files;
+}
+
+/** Multipart fields whose `encoding` entry says `style: deepObject` (Stripe's `file_link_data[create]`). */
+function bracketFields(mediaType: unknown): string[] {
+  const encodings = isObject(mediaType) && isObject(mediaType.encoding) ? mediaType.encoding : {};
+  return Object.entries(encodings)
+    .filter(([, e]) => isObject(e) && e.style === 'deepObject')
+    .map(([name]) => name);
 }
 
 /** The properties of a plain object schema (or an `allOf` of them); undefined for anything else. */

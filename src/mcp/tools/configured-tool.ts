@@ -292,7 +292,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
       );
     const multipart =
       mapping.multipart && mapped.json !== undefined
-        ? await multipartBody(mapped.json, mapping.multipart)
+        ? await multipartBody(mapped.json, mapping.multipart, mapping.bracketParts)
         : undefined;
     const res = await rt.client.request({
       method: mapping.method,
@@ -367,7 +367,10 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
         if (cachePolicy.staleIfError !== undefined) options.staleIfErrorMs = cachePolicy.staleIfError;
         if (tagTemplates.length > 0) options.tags = tagTemplates.map((t) => t.render(args, who));
         // Invalidating the key (a tool's `invalidates.keys`, a webhook) reaches every caller's copy.
-        if (scope === 'private') (options.tags ??= []).push(privateCopiesTag(base));
+        if (scope === 'private') {
+          options.tags ??= [];
+          options.tags.push(privateCopiesTag(base));
+        }
         if (tool.timeout !== undefined) options.timeoutMs = tool.timeout;
         const factory = () => fetchAnswer(args, who, signal, caller);
         const hit = rt.tracer

@@ -21,6 +21,8 @@ export interface RequestMapping {
   form: boolean;
   /** The body goes out `multipart/form-data`; these fields are files, with their parts' default content types. */
   multipart: ReadonlyMap<string, string> | undefined;
+  /** Multipart object fields sent in bracket notation. */
+  bracketParts: ReadonlySet<string>;
   /** Query objects sent in `deepObject` style (`filter[status]=open`). */
   deepObject: ReadonlySet<string>;
   /** Framing headers and the upstream's credentials: no argument may write them. */
@@ -89,6 +91,7 @@ export function buildRequestMapping(
     jsonEncoded: new Set(wire?.jsonEncoded ?? []),
     form: wire?.bodyEncoding === 'form',
     multipart: wire?.bodyEncoding === 'multipart' ? new Map(Object.entries(wire.fileParts ?? {})) : undefined,
+    bracketParts: new Set(wire?.bracketParts ?? []),
     deepObject: new Set(wire?.deepObjectQuery ?? []),
     reserved,
   };

@@ -20,6 +20,7 @@ import { cpuNote, cpuWindow } from './cpu.js';
 import { tracesRows } from './traces.js';
 import { shapedHitRows } from './shaped-hit.js';
 import { authenticatedHitRows } from './authenticated-hit.js';
+import { perCallerRows } from './per-caller-hit.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
@@ -230,6 +231,7 @@ try {
   results.push(cSerial!, dSerial!, aSerial!, bSerial!, c2Serial!);
   results.push(...(await shapedHitRows((t) => rawConduit.call(t), interleaved, CONCURRENCY)));
   results.push(...(await authenticatedHitRows(spawnChild, interleaved, CONCURRENCY, upstream.info.url!)));
+  results.push(...(await perCallerRows(spawnChild, interleaved, CONCURRENCY, upstream.info.url!)));
   await Promise.all([rawSdk.close(), rawConduit.close()]);
   const traces = await tracesRows({
     upstreamUrl: upstream.info.url!,

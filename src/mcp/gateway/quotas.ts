@@ -129,7 +129,8 @@ export class Quotas {
 
 /** The quotas of a config: buckets in Redis when `cache.redis` is set, else in memory. */
 export function quotasFor(config: GatewayConfig, clock: Clock, logger: Logger): Quotas | undefined {
-  if (config.limits.length === 0) return undefined;
+  const limits = config.limits ?? [];
+  if (limits.length === 0) return undefined;
   const redis = config.cache?.redis;
   const prefix = `${config.cache?.prefix ?? 'conduit'}:quota:`;
   const store: QuotaStore =
@@ -144,5 +145,5 @@ export function quotasFor(config: GatewayConfig, clock: Clock, logger: Logger): 
           logger,
         )
       : new MemoryQuotaStore(clock);
-  return new Quotas(config.limits, store);
+  return new Quotas(limits, store);
 }

@@ -40,3 +40,4 @@ export {
   type ResilientCachePolicy,
   type ResilientCallContext,
 } from './tools/resilient-tool.js';
+export type { ToolServer } from './tools/tool-server.js';

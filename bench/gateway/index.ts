@@ -16,7 +16,11 @@ import { fileURLToPath } from 'node:url';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { Pool } from 'undici';
 import { type ContenderResult, concurrentLoad, ratio, report, target } from '../lib.js';
+import { cpuNote, cpuWindow } from './cpu.js';
+import { tracesRows } from './traces.js';
 import { shapedHitRows } from './shaped-hit.js';
+import { authenticatedHitRows } from './authenticated-hit.js';
+import { perCallerRows } from './per-caller-hit.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
@@ -145,10 +149,13 @@ async function measure(
   concurrency: number,
   note?: string,
 ): Promise<ContenderResult> {
+  const cpu = cpuWindow(servers.child.pid);
   const r = await concurrentLoad(fn, { concurrency, durationMs: DURATION_MS, warmupMs: WARMUP_MS });
   if (r.errors > 0) throw new Error(`${name}: ${r.errors} failed calls`);
+  // Calls in the window, warm-up included (taken at the measured rate).
+  const { clientUs, serverUs } = cpu.end((r.opsPerSec * (DURATION_MS + WARMUP_MS)) / 1000);
   const row: ContenderResult = { name, opsPerSec: r.opsPerSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms };
-  if (note) row.note = note;
+  row.note = [note, cpuNote(clientUs, serverUs)].filter(Boolean).join('; ');
   return row;
 }
 
@@ -174,7 +181,7 @@ async function interleaved(
       opsPerSec: rs.reduce((sum, r) => sum + r.opsPerSec, 0) / rs.length,
       p50Ms: median(rs.map((r) => r.p50Ms!)),
       p99Ms: median(rs.map((r) => r.p99Ms!)),
-      note: `${ROUNDS} rounds of ${DURATION_MS} ms, ${concurrency} in flight`,
+      note: `${ROUNDS} rounds of ${DURATION_MS} ms, ${concurrency} in flight; last round ${rs[rs.length - 1]!.note}`,
     };
   });
 }
@@ -223,7 +230,17 @@ try {
   );
   results.push(cSerial!, dSerial!, aSerial!, bSerial!, c2Serial!);
   results.push(...(await shapedHitRows((t) => rawConduit.call(t), interleaved, CONCURRENCY)));
+  results.push(...(await authenticatedHitRows(spawnChild, interleaved, CONCURRENCY, upstream.info.url!)));
+  results.push(...(await perCallerRows(spawnChild, interleaved, CONCURRENCY, upstream.info.url!)));
   await Promise.all([rawSdk.close(), rawConduit.close()]);
+  const traces = await tracesRows({
+    upstreamUrl: upstream.info.url!,
+    spawnChild,
+    rawSession,
+    interleaved,
+    concurrency: CONCURRENCY,
+  });
+  results.push(...traces.rows);
 
   // For reference: the same through the SDK's own Client, in both protocol eras (client-bound here).
   for (const era of ['legacy', 'modern'] as const) {
@@ -277,6 +294,7 @@ try {
     `info: (c2)/(c) miss with credentials (every answer scrubbed for echoed secrets) vs without = ${ratio(result, '(c2) conduit miss, credentials (answer scrubbed)', '(c) conduit miss').toFixed(2)}x ops/s; ` +
       `1 in flight: median ${c2Serial!.p50Ms!.toFixed(3)} ms vs ${cSerial!.p50Ms!.toFixed(3)} ms`,
   );
+  for (const line of traces.lines) console.log(line);
   const added = cSerial!.p50Ms! - dSerial!.p50Ms!;
   console.log(
     `target: (c) median minus (d) median, 1 in flight = ${added.toFixed(3)} ms (need <= 1) ${added <= 1 ? 'PASS' : 'MISS'}`,

@@ -68,3 +68,16 @@ export class PolicyDeniedError extends ConduitError {
     this.neededScopes = neededScopes;
   }
 }
+
+/** A call over a `limits` quota of its caller: answered as a tool error with `retryAfterMs`. */
+export class QuotaExceededError extends ConduitError {
+  declare readonly code: 'QUOTA_EXCEEDED';
+  readonly retryAfterMs: number;
+  constructor(what: string, retryAfterMs: number) {
+    super(
+      'QUOTA_EXCEEDED',
+      `${what}; retry after ${Math.ceil(retryAfterMs / 100) / 10} s (retryAfterMs in the error's _meta).`,
+    );
+    this.retryAfterMs = retryAfterMs;
+  }
+}

@@ -11,6 +11,7 @@ export {
   InvalidTokenError,
   AuthServerUnavailableError,
   PolicyDeniedError,
+  QuotaExceededError,
   type TokenRejection,
 } from './errors.js';
 export {

@@ -17,17 +17,22 @@ import {
 import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { usageErrors } from './options.js';
+import { STARTER_CONFIG } from './starter-config.js';
 import { UsageError } from './usage-error.js';
 
 /** Help text for `conduit init` (the lead adds it to help.ts's HELP map). */
-export const INIT_HELP = `conduit init — write a starter config from an OpenAPI document
+export const INIT_HELP = `conduit init — write a starter config, from an OpenAPI document or commented
 
 Usage:
+  conduit init [--out conduit.yaml] [--force]
   conduit init --openapi <spec.yaml|json|URL> [--out conduit.yaml] [--upstream name] [--base-url URL] [--force]
 
+Without --openapi: a commented config (one upstream, a cached GET tool and a PATCH tool that
+invalidates it) that validates and serves as written; edit its baseUrl and tools.
+
 Options:
-      --openapi <file|URL> OpenAPI 3.0/3.1 document, YAML or JSON (required): a local file, or an
-                          http(s) URL, fetched (at most 32 MiB) and saved next to --out
+      --openapi <file|URL> OpenAPI 3.0/3.1 document, YAML or JSON: a local file, or an http(s) URL,
+                          fetched (at most 32 MiB, redirects on the same origin only) and saved next to --out
   -o, --out <file>        Config to write (default: conduit.yaml); never overwritten without --force
       --upstream <name>   Upstream name (default: from the document's title)
       --base-url <url>    Upstream base URL (default: the document's first server URL)
@@ -82,8 +87,7 @@ export async function runInit(argv: readonly string[], io: CliIo): Promise<numbe
       }),
     Object.keys(INIT_OPTIONS),
   );
-  if (!values.openapi)
-    throw new UsageError('--openapi <file> is required: the OpenAPI document to start from', 'init');
+  if (!values.openapi) return writeStarter(values.out, values.force, io);
   if (values.upstream !== undefined && !UPSTREAM_NAME.test(values.upstream))
     throw new UsageError('--upstream must be 1 to 64 letters, digits, "_", "." or "-"', 'init');
   const out = values.out;
@@ -157,14 +161,7 @@ export async function runInit(argv: readonly string[], io: CliIo): Promise<numbe
       { cause: err },
     );
   }
-  try {
-    await writeFile(out, text, { flag: values.force ? 'w' : 'wx' });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST')
-      throw new UsageError(`${out} already exists; pass --force to overwrite it`, 'init');
-    throw new ConfigError(`cannot write ${out} (${code ?? (err as Error).message})`, { cause: err });
-  }
+  await writeConfigFile(out, text, values.force);
   const cached = tools.filter((t) => t.cache !== undefined).length;
   const invalidating = tools.filter((t) => t.invalidates !== undefined).length;
   const skippedCount = set.catalog.operations.length - tools.length + skipped.length;
@@ -341,6 +338,54 @@ function relativeTo(out: string, spec: string): string {
   return rel === '' ? basename(spec) : rel;
 }
 
+/** Writes `out`, refusing to replace an existing file without `--force`. */
+async function writeConfigFile(out: string, text: string, force: boolean): Promise<void> {
+  try {
+    await writeFile(out, text, { flag: force ? 'w' : 'wx' });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST')
+      throw new UsageError(`${out} already exists; pass --force to overwrite it`, 'init');
+    throw new ConfigError(`cannot write ${out} (${code ?? (err as Error).message})`, { cause: err });
+  }
+}
+
+/** `conduit init` without `--openapi`: the commented starter, checked before it is written. */
+async function writeStarter(out: string, force: boolean, io: CliIo): Promise<number> {
+  parseConfig(STARTER_CONFIG, { format: 'yaml', env: {}, sourceName: 'the starter config' });
+  await writeConfigFile(out, STARTER_CONFIG, force);
+  io.stderr(
+    `wrote ${out}: a commented starter (1 upstream, 2 tools); set its baseUrl and tools, then\n` +
+      `  conduit validate --config ${out}\n  conduit serve --config ${out}\n`,
+  );
+  return ExitCode.OK;
+}
+
+/** Redirects `init` follows, each on the document's own origin. */
+const MAX_REDIRECTS = 5;
+
+/**
+ * GET with redirects followed by hand: only to the same origin (scheme, host and port), so a document
+ * URL cannot bounce `init` to another host (an internal address, a different API); at most 5.
+ */
+async function fetchSameOrigin(url: string): Promise<Response> {
+  let at = new URL(url);
+  for (let hop = 0; ; hop++) {
+    const response = await fetch(at, { redirect: 'manual', signal: AbortSignal.timeout(60_000) });
+    const location = response.headers.get('location');
+    if (response.status < 300 || response.status > 399 || location === null) return response;
+    await response.body?.cancel();
+    const next = new URL(location, at);
+    if (next.origin !== at.origin)
+      throw new ConfigError(
+        `cannot fetch ${oneLine(url)}: it redirects to another origin (${oneLine(next.origin)}); init follows redirects on the same origin only: pass the final URL, or download the document and pass the file`,
+      );
+    if (hop + 1 > MAX_REDIRECTS)
+      throw new ConfigError(`cannot fetch ${oneLine(url)}: more than ${MAX_REDIRECTS} redirects`);
+    at = next;
+  }
+}
+
 /** Largest document `init` fetches (the default per-file cap of a document load). */
 const MAX_FETCH_BYTES = DEFAULT_DOCUMENT_LIMITS.maxFileBytes;
 
@@ -352,8 +397,9 @@ const MAX_FETCH_BYTES = DEFAULT_DOCUMENT_LIMITS.maxFileBytes;
 async function fetchDocument(url: string, out: string, force: boolean): Promise<string> {
   let response: Response;
   try {
-    response = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(60_000) });
+    response = await fetchSameOrigin(url);
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     throw new ConfigError(`cannot fetch ${oneLine(url)}: ${(err as Error).message}`, { cause: err });
   }
   if (!response.ok) {

@@ -72,8 +72,10 @@ export async function serveCommand(args: string[], io: CliIo, deps: ServeDeps = 
     return ExitCode.RUNTIME;
   }
   if (running.url) {
-    logger.info({ url: running.url, tools: config.tools.length }, 'MCP Streamable HTTP server listening');
-    io.stderr(`Conduit MCP server on ${running.url} (${config.tools.length} tools); Ctrl-C to stop\n`);
+    // What tools/list answers: the configured tools and those the gateway serves itself.
+    const tools = running.gateway.toolNames.length;
+    logger.info({ url: running.url, tools }, 'MCP Streamable HTTP server listening');
+    io.stderr(`Conduit MCP server on ${running.url} (${tools} tools); Ctrl-C to stop\n`);
   }
   if (running.listenerUrl) {
     // Stdio mode: the protocol owns stdout, so the side listener (webhooks, /metrics) is announced here.

@@ -1,6 +1,17 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/index.js';
-import { ConfigValidationError, configWarnings, loadConfig, OpenApiProblems } from '../config/index.js';
+import {
+  type ConfigProblem,
+  ConfigValidationError,
+  configLocator,
+  configWarnings,
+  formatPath,
+  type GatewayConfig,
+  loadConfig,
+  OpenApiProblems,
+} from '../config/index.js';
+import { credentialNotes, InputValidator } from '../mcp/index.js';
 import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { usageErrors } from './options.js';
@@ -26,6 +37,8 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
   const file = values.config;
   try {
     const config = await loadConfig(file, { env: io.env });
+    const schemaProblems = await compileToolSchemas(config, await readFile(file, 'utf8'));
+    if (schemaProblems.length > 0) throw new ConfigValidationError(file, schemaProblems);
     const upstreams = Object.keys(config.upstreams).length;
     const tools = config.tools.length;
     // Operations left out (openapi.skipUnsupported) and what was changed to serve others.
@@ -56,6 +69,7 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
       line?: number | undefined;
       column?: number | undefined;
     }[] = [...renamed, ...openapiNotes];
+    notes.push(...credentialNotes(config));
     if (values.json)
       io.stdout(`${JSON.stringify({ ok: true, file, upstreams, tools, problems: [], notes })}\n`);
     else {
@@ -93,4 +107,37 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
     }
     return ExitCode.CONFIG;
   }
+}
+
+/**
+ * Compiles every tool's input and output schema as the first call would (serving compiles them
+ * lazily), each problem placed at the tool's `input`/`output` line, or at its OpenAPI upstream for a
+ * generated tool.
+ */
+async function compileToolSchemas(config: GatewayConfig, text: string) {
+  const withSchemas = config.tools.filter((t) => t.input || t.output);
+  if (withSchemas.length === 0) return [];
+  const validator = new InputValidator();
+  const where = configLocator(text);
+  const problems: ConfigProblem[] = [];
+  config.tools.forEach((tool, i) => {
+    for (const key of ['input', 'output'] as const) {
+      const schema = tool[key];
+      const problem = schema ? validator.compileProblem(schema) : undefined;
+      if (!problem) continue;
+      const segments = ['tools', i, key];
+      const pos = where(segments);
+      const handWritten = pos?.exact === true;
+      const path = handWritten ? formatPath(segments) : `upstreams.${tool.upstream}.openapi`;
+      const message = handWritten ? problem : `tool ${tool.name} (${key}): ${problem}`;
+      const at = handWritten ? pos : where(['upstreams', tool.upstream, 'openapi']);
+      problems.push({
+        path,
+        segments,
+        message,
+        ...(at ? { line: at.line, column: at.column } : {}),
+      });
+    }
+  });
+  return problems;
 }

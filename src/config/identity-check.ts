@@ -1,4 +1,4 @@
-import { isObject } from '../core/index.js';
+import { isObject, principalHoleProblem } from '../core/index.js';
 import type { ConfigPath } from './interpolate.js';
 
 export interface IdentityProblem {
@@ -26,6 +26,20 @@ export function crossCheckIdentity(data: Record<string, unknown>): IdentityProbl
   const audit = isObject(data.audit) ? data.audit : undefined;
   if (audit && audit.destination === 'file' && typeof audit.path !== 'string')
     problems.push({ path: ['audit', 'path'], message: 'destination: file needs a path to append to' });
+  const limits = Array.isArray(data.limits) ? data.limits : [];
+  limits.forEach((l, i) => {
+    if (isObject(l) && l.perMinute === undefined && l.concurrent === undefined)
+      problems.push({ path: ['limits', i], message: 'give perMinute, concurrent or both' });
+    if (isObject(l) && typeof l.key === 'string')
+      for (const m of l.key.matchAll(/\{([^{}]+)\}/g)) {
+        const hole = m[1]!.trim();
+        if (hole === 'tool') continue;
+        const problem = hole.startsWith('auth.')
+          ? principalHoleProblem(hole)
+          : `{${hole}}: a limit key reads the caller ({auth.sub}, {auth.claims.<name>}) or {tool}`;
+        if (problem) problems.push({ path: ['limits', i, 'key'], message: problem });
+      }
+  });
   const server = isObject(data.server) ? data.server : {};
   const http = isObject(server.http) ? server.http : {};
   const auth = isObject(http.auth) ? http.auth : undefined;

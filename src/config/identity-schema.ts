@@ -160,3 +160,20 @@ export const auditSchema = strictObject({
 });
 
 export type AuditSectionConfig = z.output<typeof auditSchema>;
+
+/**
+ * `limits[]`: quotas per caller (and per tool): a token bucket of `perMinute` calls and at most
+ * `concurrent` calls at once per key. Counted in Redis when `cache.redis` is set.
+ */
+export const limitSchema = strictObject({
+  match: strictObject({
+    /** Tool name glob (`*`, `?`). */
+    tool: nonEmpty('a tool name glob').default('*'),
+  }).prefault({}),
+  /** Whose bucket: a template over the caller (`{auth.sub}`, `{auth.claims.tenant}`) and `{tool}`. */
+  key: nonEmpty('a key template such as {auth.sub}').default('{auth.id}'),
+  perMinute: count({ min: 1 }).optional(),
+  concurrent: count({ min: 1 }).optional(),
+});
+
+export type LimitConfig = z.output<typeof limitSchema>;

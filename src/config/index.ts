@@ -11,6 +11,7 @@
  * ```
  */
 export { parseConfig, loadConfig, type ParseConfigOptions } from './load.js';
+export { configLocator } from './locate.js';
 export { ConfigValidationError, type ConfigProblem, formatPath, formatProblem } from './problems.js';
 export { interpolate, type ConfigPath, type InterpolationResult } from './interpolate.js';
 export {
@@ -51,6 +52,7 @@ export {
   type ResourceServerConfig,
   type PolicySectionConfig,
   type AuditSectionConfig,
+  type LimitConfig,
   type ResourcesConfig,
   type ResourceTemplateConfig,
 } from './schema.js';

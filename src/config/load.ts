@@ -4,6 +4,8 @@ import { type Document, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../core/index.js';
 import { crossCheck } from './cross-check.js';
+import { configErrorMap, missingKeyMessage } from './issue-messages.js';
+import { toolSchemaProblems } from './tool-schema-check.js';
 import { aliasMessage, renameKeyAliases } from './key-aliases.js';
 import { type ConfigPath, interpolate } from './interpolate.js';
 import { locate } from './locate.js';
@@ -71,18 +73,19 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Gat
   // The YAML parser also reads JSON, which gives JSON files line numbers for free.
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new ConfigValidationError(
-      source,
-      doc.errors.map((e) => {
-        const pos = e.linePos?.[0] ?? (e.pos ? lines.linePos(e.pos[0]) : undefined);
-        return {
-          path: '',
-          segments: [],
-          message: `not valid ${format === 'json' ? 'JSON' : 'YAML'}: ${firstLine(e.message)}`,
-          ...(pos ? { line: pos.line, column: pos.col } : {}),
-        };
-      }),
-    );
+    // The first syntax error is the real one; the parser's later ones are its consequences (one
+    // unquoted `${VAR:-2s}` in a `{ }` mapping made hundreds).
+    const e = doc.errors[0]!;
+    const pos = e.linePos?.[0] ?? (e.pos ? lines.linePos(e.pos[0]) : undefined);
+    const hint = pos ? syntaxHint(text.split('\n')[pos.line - 1] ?? '') : '';
+    throw new ConfigValidationError(source, [
+      {
+        path: '',
+        segments: [],
+        message: `not valid ${format === 'json' ? 'JSON' : 'YAML'}: ${firstLine(e.message)}${hint}`,
+        ...(pos ? { line: pos.line, column: pos.col } : {}),
+      },
+    ]);
   }
   let raw: unknown;
   try {
@@ -130,13 +133,20 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Gat
   for (const p of crossCheck(interpolated.value)) {
     if (!unresolved.some((u) => startsWith(p.path, u))) problems.push(at(doc, p.path, p.message));
   }
-  const result = gatewayConfigSchema.safeParse(interpolated.value);
+  const schemaProblems = toolSchemaProblems(interpolated.value);
+  for (const p of schemaProblems) problems.push(at(doc, p.path, p.message));
+  // A keyword already explained (a mistyped `type`) needs no second, vaguer word from the schema.
+  const explained = new Set(schemaProblems.map((p) => formatPath(p.path)));
+  const result = gatewayConfigSchema.safeParse(interpolated.value, { error: configErrorMap });
   if (!result.success) {
     for (const issue of result.error.issues) {
       const path = issue.path.filter((s): s is string | number => typeof s !== 'symbol');
-      if (unresolved.some((u) => startsWith(path, u))) continue;
+      if (unresolved.some((u) => startsWith(path, u)) || explained.has(formatPath(path))) continue;
+      const missing = isMissing(interpolated.value, path);
       problems.push(
-        ...issueProblems(issue, path, (segments, message, key) => at(doc, segments, message, key)),
+        ...issueProblems(issue, path, (segments, message, key) =>
+          at(doc, segments, missing ? missingKeyMessage(message, path.at(-1)) : message, key),
+        ),
       );
     }
   }
@@ -202,8 +212,33 @@ function cleanMessage(issue: z.core.$ZodIssue): string {
   return issue.message;
 }
 
+/** True when the last key of `path` is absent from a mapping that is there. */
+function isMissing(value: unknown, path: ConfigPath): boolean {
+  if (path.length === 0) return false;
+  let node: unknown = value;
+  for (const seg of path.slice(0, -1)) {
+    if (node === null || typeof node !== 'object') return false;
+    node = (node as Record<string | number, unknown>)[seg];
+  }
+  const last = path[path.length - 1] as string | number;
+  return (
+    node !== null &&
+    typeof node === 'object' &&
+    !Array.isArray(node) &&
+    (node as Record<string, unknown>)[last] === undefined
+  );
+}
+
 function startsWith(path: ConfigPath, prefix: ConfigPath): boolean {
   return prefix.length <= path.length && prefix.every((seg, i) => String(seg) === String(path[i]));
+}
+
+/** A likely cause of a syntax error on this line: an unquoted `${VAR:-default}` inside `{ }` or `[ ]`. */
+function syntaxHint(line: string): string {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the hint shows the config's ${VAR} syntax
+  return /[{[][^"']*\$\{/.test(line)
+    ? '; inside { } or [ ], quote a value that holds ${VAR} or ${VAR:-default} ("${VAR:-2s}"): unquoted, its "{", ":" and "}" are YAML syntax'
+    : '';
 }
 
 function firstLine(text: string): string {
@@ -212,8 +247,12 @@ function firstLine(text: string): string {
 
 function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
   const seen = new Set<string>();
+  // An absent key is one problem, however many checks (cross-checks, each union branch) noticed it.
+  const missingAt = new Set(problems.filter((p) => p.message.startsWith('missing key')).map((p) => p.path));
   const unique = problems.filter((p) => {
-    const k = `${p.path}\u0000${p.message}`;
+    const missing = p.message.startsWith('missing key');
+    if (missingAt.has(p.path) && !missing) return false;
+    const k = missing ? `${p.path}\u0000missing` : `${p.path}\u0000${p.message}`;
     if (seen.has(k)) return false;
     seen.add(k);
     return true;

@@ -1,4 +1,4 @@
-import { isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, type Document, LineCounter, type Node, parseDocument } from 'yaml';
 import type { ConfigPath } from './interpolate.js';
 
 /**
@@ -40,4 +40,19 @@ export function locate(
   if (start === undefined) return undefined;
   const pos = lines.linePos(start);
   return { line: pos.line, column: pos.col };
+}
+
+/**
+ * Positions in a config text, for checks made after loading (e.g. compiling tool schemas): the line
+ * and column of a path, or of its deepest existing parent.
+ */
+export function configLocator(
+  text: string,
+): (path: ConfigPath) => { line: number; column: number; exact: boolean } | undefined {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  return (path) => {
+    const pos = locate(doc, lines, path);
+    return pos ? { ...pos, exact: doc.hasIn(path) } : undefined;
+  };
 }

@@ -9,11 +9,12 @@ import { telemetrySchema } from './telemetry-schema.js';
 import {
   auditSchema,
   fixedPrincipalSchema,
+  limitSchema,
   policySchema,
   resourceServerSchema,
   staticTokenSchema,
 } from './identity-schema.js';
-import { count, duration, flag, ratio, size } from './units.js';
+import { count, duration, flag, MAX_CACHE_TTL_MS, ratio, size } from './units.js';
 
 const nonEmpty = (what: string) =>
   z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
@@ -58,6 +59,13 @@ export interface ToolWireConfig {
    * contentType? }` (or a list of them), with the part's content type when the argument gives none.
    */
   fileParts?: Record<string, string> | undefined;
+  /**
+   * The document requires a body whose fields are all optional: `{}` (an empty form) goes out when no
+   * body argument is given. Set for tools an `openapi` section serves (no `params` form writes it).
+   */
+  bodyRequired?: boolean | undefined;
+  /** Multipart: object fields sent as bracket-notation text parts (`encoding` style `deepObject`), not JSON. */
+  bracketParts?: string[] | undefined;
   /** Query objects sent in `deepObject` style: `filter[status]=open`. */
   deepObjectQuery?: string[] | undefined;
 }
@@ -216,6 +224,27 @@ const authSchema = z.discriminatedUnion(
   { error: 'expected auth.type to be one of bearer, header, basic, query, oauth2, token-exchange, forward' },
 );
 
+const pem = (what: string) =>
+  z.string().regex(/-----BEGIN [A-Z0-9 ]+-----/, {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the message shows the ${} syntax
+    error: `expected ${what} as PEM text ("-----BEGIN ...", typically \${ENV_VAR})`,
+  });
+
+/** PEM values (typically `${ENV}`), or files read at start-up (`caFile`, …); not both for one item. */
+const upstreamTlsSchema = strictObject({
+  /** CA certificates to trust for this upstream, instead of the system roots. */
+  ca: pem('CA certificates').optional(),
+  caFile: nonEmpty('a path to a PEM file').optional(),
+  /** Client certificate (chain) for mutual TLS. */
+  cert: pem('a client certificate').optional(),
+  certFile: nonEmpty('a path to a PEM file').optional(),
+  /** The client certificate's private key: a secret. */
+  key: pem('a private key').optional(),
+  keyFile: nonEmpty('a path to a PEM file').optional(),
+  /** The name the upstream's certificate must carry, when it differs from the baseUrl host. */
+  servername: nonEmpty('a host name').optional(),
+});
+
 const timeoutsSchema = strictObject({
   connect: duration().optional(),
   headers: duration().optional(),
@@ -318,6 +347,8 @@ export const upstreamSchema = strictObject(
     bulkhead: bulkheadSchema.optional(),
     inFlight: inFlightSchema.prefault({}),
     rateLimit: rateLimitSchema.optional(),
+    /** TLS to this upstream: a custom CA and a client certificate for mutual TLS (docs/auth.md). */
+    tls: upstreamTlsSchema.optional(),
     /** Tools from an OpenAPI document (see docs/openapi.md); expanded by `loadConfig`. */
     openapi: openapiSourceSchema.optional(),
   },
@@ -347,14 +378,20 @@ const outputJsonSchema = z.looseObject({
 
 export const cachePolicySchema = strictObject({
   /** How long an answer is fresh. */
-  ttl: duration(),
+  ttl: duration({ max: MAX_CACHE_TTL_MS }),
   /** Key template, e.g. `assignment:{id}`; default: the tool name and its arguments. */
   key: nonEmpty('a key template').optional(),
   tags: z.array(nonEmpty('a tag')).default([]),
   /** After ttl, serve the old answer while refreshing in the background, this long. */
-  staleWhileRevalidate: duration().optional(),
+  staleWhileRevalidate: duration({ max: MAX_CACHE_TTL_MS }).optional(),
   /** After ttl, serve the old answer when the upstream fails, this long. */
-  staleIfError: duration().optional(),
+  staleIfError: duration({ max: MAX_CACHE_TTL_MS }).optional(),
+  /**
+   * Whose a cached answer is. Default: `private` (keyed per caller, never served to another) when the
+   * request carries a per-caller credential (token-exchange, forward) or reads `{auth.*}`, else
+   * `shared`. Declare `shared` only when the upstream answer does not depend on who asks.
+   */
+  scope: z.enum(['private', 'shared'], { error: 'expected private or shared' }).optional(),
 });
 
 const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;
@@ -491,6 +528,8 @@ export const gatewayConfigSchema = strictObject(
     policy: policySchema.optional(),
     /** One JSON line per tool call to its own destination (docs/auth.md, "Audit"). */
     audit: auditSchema.optional(),
+    /** Quotas per caller and tool: calls per minute and at once (docs/auth.md, "Quotas"). */
+    limits: z.array(limitSchema).default([]),
     /** OpenTelemetry traces exported over OTLP/HTTP (docs/operations.md, "Traces"). */
     telemetry: telemetrySchema.optional(),
   },
@@ -532,6 +571,7 @@ export type StaticTokenConfig = HttpServerConfig['authTokens'][number];
 export type ResourceServerConfig = NonNullable<HttpServerConfig['auth']>;
 export type PolicySectionConfig = NonNullable<GatewayConfig['policy']>;
 export type AuditSectionConfig = NonNullable<GatewayConfig['audit']>;
+export type LimitConfig = GatewayConfig['limits'][number];
 export type ResourcesConfig = NonNullable<GatewayConfig['resources']>;
 export type ResourceTemplateConfig = ResourcesConfig['templates'][number];
 export type WebhookActionConfig = WebhookEndpointConfig['events'][string];

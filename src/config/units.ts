@@ -49,9 +49,42 @@ function unitField(pattern: RegExp, message: string, parse: (v: string | number)
     .transform((v) => parse(v) as number);
 }
 
-/** A duration field: accepts ms or a unit string, yields ms. */
-export function duration() {
-  return unitField(DURATION_PATTERN, DURATION_MESSAGE, parseDuration);
+/**
+ * The longest duration a field takes by default: timers hold 32-bit signed ms (past 2^31 - 1 ms
+ * Node.js fires them at once), and 24 days is the largest whole number of days below that.
+ */
+export const MAX_TIMER_DURATION_MS = 24 * 86_400_000;
+
+/** Cache lifetimes are kept in Redis (PX) and compared with the clock, never waited for: up to a year. */
+export const MAX_CACHE_TTL_MS = 365 * 86_400_000;
+
+/** `86400000` → `1d`, `1500` → `1500ms`: the largest unit that divides it evenly. */
+export function formatDuration(ms: number): string {
+  for (const [unit, factor] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ] as const)
+    if (ms >= factor && ms % factor === 0) return `${ms / factor}${unit}`;
+  return `${ms}ms`;
+}
+
+/**
+ * A duration field: accepts ms or a unit string, yields ms, within `[min, max]` (default 0 to 24 days,
+ * what a timer can hold; cache lifetimes, which no timer waits for, pass a larger `max`).
+ */
+export function duration(bounds: { min?: number; max?: number } = {}) {
+  const min = bounds.min ?? 0;
+  const max = bounds.max ?? MAX_TIMER_DURATION_MS;
+  const range = `expected a duration from ${formatDuration(min)} to ${formatDuration(max)}`;
+  return unitField(DURATION_PATTERN, DURATION_MESSAGE, parseDuration).transform((ms, ctx) => {
+    if (ms < min || ms > max) {
+      ctx.addIssue({ code: 'custom', message: `${range}; ${formatDuration(ms)} is out of range` });
+      return z.NEVER;
+    }
+    return ms;
+  });
 }
 
 /** A size field: accepts bytes or a unit string, yields bytes. */

@@ -56,6 +56,7 @@ export const CONDUIT_ERROR_CODES = {
     'auth: the authorization server (JWKS, introspection) could not be reached for a token not verified before; answered 503',
   POLICY_DENIED:
     'auth: the policy section does not allow this caller the tool or resource (neededScopes: what would)',
+  QUOTA_EXCEEDED: 'auth: a limits quota of this caller is used up (retryAfterMs: when to retry)',
   // config / OpenAPI
   OPENAPI_DOCUMENT_INVALID: 'config: an OpenAPI document is not valid (or not readable)',
   OPENAPI_REF_UNRESOLVED: 'config: a $ref of an OpenAPI document points nowhere',

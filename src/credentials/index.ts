@@ -24,3 +24,5 @@ export {
 } from './upstream-credential.js';
 export { clientCredentials, type ClientCredentialsOptions } from './client-credentials.js';
 export { credentialStoreKey } from './store-key.js';
+export { tokenExchange, type TokenExchangeOptions } from './token-exchange.js';
+export { forwardCallerToken } from './forward.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@modelcontextprotocol/client';
-import { loadConfig } from '../config/index.js';
+import { type GatewayConfig, loadConfig } from '../config/index.js';
 import { createLogger, importOptional, type Logger, type LogLevel, noopLogger } from '../core/index.js';
 import { type AssignmentsUpstream, startAssignmentsUpstream } from './assignments-upstream.js';
 
@@ -52,6 +52,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const steps: DemoResult['steps'] = [];
   const token = randomBytes(12).toString('hex');
   const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
+  // Two callers with their own tokens: the demo's own client may write, a read-only agent may not.
+  const operatorToken = randomBytes(16).toString('hex');
+  const readerToken = randomBytes(16).toString('hex');
 
   let upstream: AssignmentsUpstream | undefined;
   let gateway: { close(): Promise<void>; url?: string } | undefined;
@@ -77,6 +80,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     });
     const redisUrl = env.REDIS_URL;
     if (redisUrl) config.cache.redis = { url: redisUrl };
+    const identity = addDemoIdentity(config, operatorToken, readerToken);
     const { startGateway } = await import('../mcp/index.js');
     gateway = await startGateway(config, { transport: 'http', host: '127.0.0.1', port: 0, logger });
     const gatewayBase = gateway.url!.slice(0, -config.server.http.path.length);
@@ -85,7 +89,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     client = new Client({ name: 'conduit-demo', version: config.server.version });
     const updates = new UpdateWaiter();
     client.setNotificationHandler('notifications/resources/updated', (n) => updates.push(n.params.uri));
-    await client.connect(new StreamableHTTPClientTransport(new URL(gateway.url!)));
+    const asOperator = identity
+      ? { requestInit: { headers: { authorization: `Bearer ${operatorToken}` } } }
+      : {};
+    await client.connect(new StreamableHTTPClientTransport(new URL(gateway.url!), asOperator));
 
     const up = upstream;
     const mcp = client;
@@ -310,9 +317,44 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         'after the webhook the entry should be fetched again, with the new title',
       );
       const scraped = config.metrics.enabled
-        ? await scrapeSummary(`${gatewayBase}${config.metrics.path}`)
+        ? await scrapeSummary(`${gatewayBase}${config.metrics.path}`, identity ? operatorToken : undefined)
         : '';
       if (scraped) print(`   metrics at ${config.metrics.path}: ${scraped}`);
+    }
+
+    if (identity) {
+      check = step('Who is calling: a read-only agent is refused a write and allowed a read');
+      const reader = new Client({ name: 'demo-reader', version: config.server.version });
+      await reader.connect(
+        new StreamableHTTPClientTransport(new URL(gateway.url!), {
+          requestInit: { headers: { authorization: `Bearer ${readerToken}` } },
+        }),
+      );
+      try {
+        const listed = (await reader.listTools()).tools.map((t) => t.name);
+        print(`   → demo-reader (scope assignments.read) lists ${listed.length} tools: ${listed.join(', ')}`);
+        check(!listed.includes('update_assignment'), 'the reader should not see update_assignment');
+        before = requests();
+        const refused = await reader.callTool({
+          name: 'update_assignment',
+          arguments: { id: 'a1', status: 'done' },
+        });
+        const code = ((refused._meta ?? {}) as Record<string, { code?: string }>)['conduit/error']?.code;
+        const text = ((refused.content ?? []) as { type: string; text?: string }[])[0]?.text ?? '';
+        print(`   → update_assignment as demo-reader: error ${code ?? ''}: ${firstSentence(text)}`);
+        print(
+          `     upstream requests: ${requests()} (${requests() === before ? 'none for this call' : `+${requests() - before}`})`,
+        );
+        check(
+          refused.isError === true && code === 'POLICY_DENIED' && requests() === before,
+          'the write should be refused before the upstream',
+        );
+        const allowed = await reader.callTool({ name: 'get_assignment', arguments: { id: 'a1' } });
+        print(`   → get_assignment as demo-reader: ${allowed.isError ? 'error' : 'allowed'}`);
+        check(allowed.isError !== true, 'the read should be allowed');
+      } finally {
+        await reader.close().catch(() => {});
+      }
     }
 
     const s = up.stats();
@@ -367,9 +409,12 @@ async function subscribe(client: Client, uri: string): Promise<{ close(): Promis
 }
 
 /** A one-line summary of the gateway's metrics: tool calls by outcome, webhook deliveries. */
-async function scrapeSummary(url: string): Promise<string> {
+async function scrapeSummary(url: string, token?: string): Promise<string> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    const res = await fetch(url, {
+      signal: AbortSignal.timeout(2000),
+      ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+    });
     const text = await res.text();
     const sum = (re: RegExp) => {
       const totals = new Map<string, number>();
@@ -382,6 +427,29 @@ async function scrapeSummary(url: string): Promise<string> {
   } catch {
     return '';
   }
+}
+
+/**
+ * The demo's identity, when the config sets none: two static tokens (the demo's own client may read
+ * and write; `demo-reader` may only read) and a policy keeping the write tools to the write scope.
+ */
+function addDemoIdentity(config: GatewayConfig, operatorToken: string, readerToken: string): boolean {
+  if (config.server.http.authTokens.length > 0 || config.server.http.auth || config.policy) return false;
+  config.server.http.authTokens = [
+    {
+      token: operatorToken,
+      sub: 'demo-operator',
+      scopes: ['assignments.read', 'assignments.write'],
+      claims: {},
+    },
+    { token: readerToken, sub: 'demo-reader', scopes: ['assignments.read'], claims: {} },
+  ];
+  config.policy = {
+    default: 'allow',
+    groupsClaim: 'groups',
+    rules: [{ effect: 'allow', tools: ['create_*', 'update_*'], when: { scopes: ['assignments.write'] } }],
+  };
+  return true;
 }
 
 function firstSentence(text: string): string {

@@ -136,7 +136,7 @@ class Client implements HttpClient {
         connections: positive('connections', options.connections, 64),
         pipelining: nonNegative('pipelining', options.pipelining, 1),
         keepAliveTimeout: positive('keepAliveTimeoutMs', options.keepAliveTimeoutMs, 4_000),
-        connect: { timeout: this.connectMs },
+        connect: { timeout: this.connectMs, ...tlsConnectOptions(options.tls) },
         headersTimeout: this.headersMs,
         bodyTimeout: this.bodyMs,
       });
@@ -689,6 +689,16 @@ function underBasePath(path: string, base: string): boolean {
   return path === base || (path.startsWith(base) && path.charCodeAt(base.length) === 47) /* / */;
 }
 
+/** undici connect options for `tls`; only the fields given (so the system roots stay the default). */
+function tlsConnectOptions(tls: HttpClientOptions['tls']): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (tls?.ca !== undefined) out.ca = tls.ca;
+  if (tls?.cert !== undefined) out.cert = tls.cert;
+  if (tls?.key !== undefined) out.key = tls.key;
+  if (tls?.servername !== undefined) out.servername = tls.servername;
+  return out;
+}
+
 function lowerKeys(h: Readonly<Record<string, string>> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (h) for (const k of Object.keys(h)) out[k.toLowerCase()] = h[k]!;
@@ -711,6 +721,7 @@ export type {
   HttpMethod,
   HttpMetricsEvent,
   HttpTimeouts,
+  HttpTlsOptions,
   JsonRequestOptions,
   RequestOptions,
 } from './types.js';

@@ -9,6 +9,7 @@ export {
   type HttpMethod,
   type HttpMetricsEvent,
   type HttpTimeouts,
+  type HttpTlsOptions,
   type RequestOptions,
   type FullRequestOptions,
   type JsonRequestOptions,

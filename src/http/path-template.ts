@@ -17,7 +17,8 @@ interface CompiledTemplate {
   names: string[];
 }
 
-const PARAM = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+// Names as OpenAPI documents write them: GitHub has `{enterprise-team}`.
+const PARAM = /\{([A-Za-z_][A-Za-z0-9_.-]*)\}/g;
 // Templates are few and reused on every call: compile each once.
 const compiled = new Map<string, CompiledTemplate>();
 const MAX_CACHED = 1000;

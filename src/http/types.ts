@@ -23,6 +23,18 @@ export interface HttpTimeouts {
   totalMs?: number;
 }
 
+/** Per-upstream TLS settings (PEM text). */
+export interface HttpTlsOptions {
+  /** CA certificates to trust (replaces the system roots for this upstream). */
+  ca?: string | undefined;
+  /** Client certificate chain for mutual TLS. */
+  cert?: string | undefined;
+  /** The client certificate's private key. */
+  key?: string | undefined;
+  /** The name the server's certificate must carry, when it differs from the URL's host. */
+  servername?: string | undefined;
+}
+
 /** What the metrics hook receives once per call. */
 export interface HttpMetricsEvent {
   upstream: string;
@@ -65,6 +77,11 @@ export interface HttpClientOptions extends ResilienceOptions {
   connections?: number;
   /** Requests in flight per connection; 1 (the default) means no pipelining. */
   pipelining?: number;
+  /**
+   * TLS to the upstream: a custom CA (PEM) to trust instead of the system roots, and a client
+   * certificate and key (PEM) for mutual TLS. The key is a secret: never logged.
+   */
+  tls?: HttpTlsOptions;
   /** Idle keep-alive time of a connection, ms. Default 4 000. */
   keepAliveTimeoutMs?: number;
   /**

@@ -4,6 +4,7 @@
  */
 export { startGateway, type StartGatewayOptions, type RunningGateway } from './gateway/start-gateway.js';
 export { createGateway, type Gateway, type GatewayDeps } from './gateway/gateway.js';
+export { credentialNotes, type ConfigNote } from './gateway/cache-scope-notes.js';
 export {
   type ChangeFeed,
   type ResourceChange,
@@ -39,3 +40,4 @@ export {
   type ResilientCachePolicy,
   type ResilientCallContext,
 } from './tools/resilient-tool.js';
+export type { ToolServer } from './tools/tool-server.js';

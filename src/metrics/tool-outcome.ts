@@ -68,6 +68,7 @@ const BY_CODE: Readonly<Record<ConduitErrorCode, ToolOutcome>> = {
   TOKEN_INVALID: 'internal',
   AUTH_SERVER_UNAVAILABLE: 'internal',
   POLICY_DENIED: 'forbidden',
+  QUOTA_EXCEEDED: 'rate_limited',
   OPENAPI_INVALID_ARGUMENTS: 'internal',
   OPENAPI_UNKNOWN_OPERATION: 'internal',
   ABORTED: 'cancelled',

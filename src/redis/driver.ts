@@ -37,6 +37,11 @@ export interface RedisDriver {
   /** Deletes `key` only if it still holds `value` (atomic; one key). */
   deleteIfEquals(key: string, value: string): Promise<void>;
   /**
+   * Runs a Lua script on one key (EVAL with one KEYS entry) and returns its reply: for atomic
+   * read-modify-write of callers' own (token buckets of the gateway's quotas).
+   */
+  evalOnKey?(script: string, key: string, args: readonly string[]): Promise<unknown>;
+  /**
    * SCAN MATCH glob COUNT count over every master, calling `onKeys` per batch (never KEYS). Each SCAN
    * round trip runs inside `roundTrip` (the L2 layer's timeout and breaker); when it or `onKeys`
    * throws, the loop stops and the error propagates.

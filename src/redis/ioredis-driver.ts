@@ -82,6 +82,7 @@ export function createIoredisDriver(opts: IoredisDriverOptions): RedisDriver {
     async deleteIfEquals(key, value) {
       await client.eval(RELEASE_SCRIPT, 1, key, value);
     },
+    evalOnKey: (script, key, args) => client.eval(script, 1, key, ...args),
     async scan(match, count, onKeys, roundTrip = directRoundTrip) {
       const nodes: Redis[] = client.isCluster ? (client as Cluster).nodes('master') : [client as Redis];
       for (const node of nodes) {

@@ -81,6 +81,7 @@ export function createNodeRedisDriver(client: NodeRedisClientLike): RedisDriver 
     async deleteIfEquals(key, value) {
       await client.eval(RELEASE, { keys: [key], arguments: [value] });
     },
+    evalOnKey: (script, key, args) => client.eval(script, { keys: [key], arguments: [...args] }),
     async scan(match, count, onKeys, roundTrip = directRoundTrip) {
       let cursor = '0';
       do {

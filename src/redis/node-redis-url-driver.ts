@@ -62,6 +62,7 @@ export function createNodeRedisUrlDriver(url: string): RedisDriver {
     setIfUnchanged: gate(inner.setIfUnchanged),
     setIfAbsent: gate(inner.setIfAbsent),
     deleteIfEquals: gate(inner.deleteIfEquals),
+    ...(inner.evalOnKey ? { evalOnKey: gate(inner.evalOnKey) } : {}),
     scan: gate(inner.scan),
     publish: gate(inner.publish),
     async subscribe(channel: string, h: SubscriptionHandlers) {

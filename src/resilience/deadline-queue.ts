@@ -1,5 +1,7 @@
 import type { Clock, TimerHandle } from '../core/index.js';
 
+const KEEP_ALIVE = { keepAlive: true } as const;
+
 /** A registered deadline; `cancel` it when the guarded work ends. */
 export interface DeadlineEntry {
   at: number;
@@ -31,7 +33,14 @@ export class DeadlineQueue {
   private timer: TimerHandle | undefined = undefined;
   private timerAt = Number.POSITIVE_INFINITY;
 
-  constructor(private readonly clock: Clock) {}
+  /**
+   * `keepAlive`: the timer holds the event loop (awaited waits, as a rate limiter's), and it is
+   * cleared as soon as the queue empties, so a queue with nothing left to wait for never holds it.
+   */
+  constructor(
+    private readonly clock: Clock,
+    private readonly keepAlive = false,
+  ) {}
 
   /** Number of deadlines not yet fired or cancelled. */
   get size(): number {
@@ -72,8 +81,16 @@ export class DeadlineQueue {
       if (h === items.length) {
         items.length = 0;
         this.head = 0;
+        if (this.keepAlive) this.disarm();
       }
     } else if (items.length - this.head > 256 && this.live * 4 < items.length - this.head) this.compact();
+  }
+
+  /** The live entries, in deadline order, taken out of the queue (not fired); the timer is cleared. */
+  drain(): DeadlineEntry[] {
+    const live = this.items.slice(this.head).filter((e) => !e.done);
+    this.dispose();
+    return live;
   }
 
   /** Cancels every deadline without firing it and clears the timer. */
@@ -106,6 +123,10 @@ export class DeadlineQueue {
   private arm(at: number): void {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timerAt = at;
+    if (this.keepAlive) {
+      this.timer = this.clock.setTimeout(this.tick, at - this.clock.now(), KEEP_ALIVE);
+      return;
+    }
     const t = this.clock.setTimeout(this.tick, at - this.clock.now());
     // Belt and braces: the Clock contract says unref'd, but a custom clock may forget. Once per arm,
     // not per call.

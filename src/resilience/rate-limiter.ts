@@ -1,14 +1,16 @@
 import { type Clock, ConfigError, systemClock } from '../core/index.js';
+import { AbortedError } from '../core/index.js';
 import {
   type ComposablePolicy,
+  abortedError,
   type ExecContext,
   type ExecuteOptions,
   executeRoot,
   type Operation,
   RUN,
 } from './context.js';
+import { type DeadlineEntry, DeadlineQueue } from './deadline-queue.js';
 import { RateLimitExceededError } from './errors.js';
-import { PendingWaits, trackedSleep } from './sleep.js';
 
 /** Options of `rateLimiter`. */
 export interface RateLimiterOptions {
@@ -48,7 +50,9 @@ export function rateLimiter(options: RateLimiterOptions): RateLimiter {
   if (!(burst >= 1)) throw new ConfigError(`rateLimiter: burst must be >= 1 (got ${burst})`);
   const maxWaitMs = options.maxWaitMs ?? Number.POSITIVE_INFINITY;
   const clock = options.clock ?? systemClock;
-  const waits = new PendingWaits();
+  // Every waiting call behind one clock timer (armed for the earliest), which holds the process.
+  const waiting = new DeadlineQueue(clock, true);
+  let disposed = false;
   let tokens = burst;
   let last = clock.now();
 
@@ -69,12 +73,47 @@ export function rateLimiter(options: RateLimiterOptions): RateLimiter {
     }
     const wait = waitFor(1);
     if (wait > maxWaitMs) throw new RateLimitExceededError(wait, maxWaitMs);
+    if (signal?.aborted) throw abortedError(signal.reason);
+    if (disposed) throw new AbortedError('the policy was disposed; it starts no new waits');
     tokens -= 1;
-    try {
-      await trackedSleep(Math.ceil(wait), signal, clock, waits);
-    } catch (err) {
+    await new Promise<void>((resolve, reject) => {
+      const w = new TokenWait(clock.now() + Math.ceil(wait), resolve, reject, signal);
+      waiting.push(w);
+      if (signal) {
+        w.onAbort = () => {
+          waiting.cancel(w);
+          w.fail(abortedError(signal.reason));
+        };
+        signal.addEventListener('abort', w.onAbort, { once: true });
+      }
+    });
+  }
+
+  /** One waiting call: its token is reserved; it proceeds when its deadline fires. */
+  class TokenWait implements DeadlineEntry {
+    done = false;
+    onAbort: (() => void) | undefined = undefined;
+    constructor(
+      readonly at: number,
+      private readonly resolve: () => void,
+      private readonly reject: (e: unknown) => void,
+      private readonly signal: AbortSignal | undefined,
+    ) {}
+
+    fire(): void {
+      this.unhook();
+      this.resolve();
+    }
+
+    /** Gives the reserved token back and rejects the call. */
+    fail(err: unknown): void {
+      this.unhook();
       tokens += 1;
-      throw err;
+      this.reject(err);
+    }
+
+    private unhook(): void {
+      if (this.onAbort) this.signal?.removeEventListener('abort', this.onAbort);
     }
   }
 
@@ -111,7 +150,9 @@ export function rateLimiter(options: RateLimiterOptions): RateLimiter {
     },
     [RUN]: run,
     dispose() {
-      waits.dispose('the rate limiter');
+      disposed = true;
+      const err = new AbortedError('the rate limiter was disposed while this call waited');
+      for (const w of waiting.drain()) (w as TokenWait).fail(err);
     },
     execute<T>(fn: Operation<T>, opts?: ExecuteOptions): Promise<T> {
       return executeRoot(limiter, fn, opts);

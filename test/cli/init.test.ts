@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 import { runCli } from '../../src/cli/run.js';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { loadConfig, parseConfig } from '../../src/config/index.js';
+import { createRecordingLogger } from '../../src/core/index.js';
 import { memoryIo, ROOT } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'conduit-init-cli-'));
@@ -23,10 +25,33 @@ describe('conduit init (through the CLI entry point)', () => {
     expect(own.stdout()).toContain('--openapi');
   });
 
-  it('exits 2 without --openapi', async () => {
+  it('without --openapi writes a commented starter that validates and serves, never overwriting it', async () => {
+    const out = join(dir, 'starter.yaml');
     const m = memoryIo();
-    expect(await runCli(['init'], m.io)).toBe(ExitCode.USAGE);
-    expect(m.stderr()).toContain('conduit init --help');
+    expect(await runCli(['init', '--out', out], m.io)).toBe(ExitCode.OK);
+    const text = readFileSync(out, 'utf8');
+    expect(text.split('\n').filter((l) => l.trim().startsWith('#')).length).toBeGreaterThan(5);
+    const checked = memoryIo();
+    expect(await runCli(['validate', '--config', out], checked.io)).toBe(ExitCode.OK);
+    expect(checked.stdout()).toContain('valid (1 upstream, 2 tools)');
+    expect(await runCli(['init', '--out', out], memoryIo().io)).toBe(ExitCode.USAGE);
+    expect(readFileSync(out, 'utf8')).toBe(text);
+
+    const served = memoryIo();
+    const exit = runCli(['serve', '--config', out, '--transport', 'http', '--port', '0'], served.io, {
+      createLogger: () => createRecordingLogger(),
+    });
+    const [, url] = await Promise.race([
+      served.waitForStderr(/Conduit MCP server on (http:\/\/\S+)/),
+      exit.then((code) => Promise.reject(new Error(`serve exited with ${code}: ${served.stderr()}`))),
+    ]);
+    const client = new Client({ name: 'starter', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(url!)));
+    const { tools } = await client.listTools();
+    await client.close();
+    served.stop('SIGTERM');
+    expect(await exit).toBe(ExitCode.OK);
+    expect(tools.map((t) => t.name).sort()).toEqual(['get_item', 'update_item']);
   });
 
   it('writes a config that validates, and refuses to overwrite it without --force', async () => {
@@ -160,6 +185,84 @@ describe('conduit init --openapi <URL>', () => {
       expect(
         parseConfig(readFileSync(out, 'utf8'), { format: 'yaml', env: {} }).tools.length,
       ).toBeGreaterThan(0);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('follows a redirect on the same origin and refuses one to another origin, writing nothing', async () => {
+    const body = readFileSync(SPEC, 'utf8');
+    const seen: string[] = [];
+    const other = createServer((req, res) => {
+      seen.push(`other ${req.url}`);
+      res.writeHead(200, { 'content-type': 'application/yaml' });
+      res.end(body);
+    });
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    const otherPort = (other.address() as AddressInfo).port;
+    const server = createServer((req, res) => {
+      seen.push(`home ${req.url}`);
+      if (req.url === '/old.yaml') res.writeHead(301, { location: '/spec.yaml' }).end();
+      else if (req.url === '/away.yaml')
+        res.writeHead(302, { location: `http://127.0.0.1:${otherPort}/spec.yaml` }).end();
+      else res.writeHead(200, { 'content-type': 'application/yaml' }).end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const same = join(dir, 'moved.yaml');
+      expect(
+        await runCli(
+          ['init', '--openapi', `http://127.0.0.1:${port}/old.yaml`, '--out', same],
+          memoryIo().io,
+        ),
+      ).toBe(ExitCode.OK);
+      expect(existsSync(same)).toBe(true);
+
+      const away = join(dir, 'away.yaml');
+      const m = memoryIo();
+      expect(
+        await runCli(['init', '--openapi', `http://127.0.0.1:${port}/away.yaml`, '--out', away], m.io),
+      ).toBe(ExitCode.CONFIG);
+      expect(m.stderr()).toContain('redirects to another origin');
+      expect(existsSync(away)).toBe(false);
+      expect(seen).toEqual(['home /old.yaml', 'home /spec.yaml', 'home /away.yaml']);
+    } finally {
+      server.close();
+      other.close();
+    }
+  });
+
+  it('stops reading a document without content-length once it passes the cap', async () => {
+    let sent = 0;
+    const chunk = Buffer.alloc(1024 * 1024, 0x20);
+    let hungUp!: () => void;
+    const closed = new Promise<void>((r) => {
+      hungUp = r;
+    });
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const pump = () => {
+        // Far past the 32 MiB cap: the reader must hang up long before the end.
+        while (sent < 256 && res.write(chunk)) sent++;
+        if (sent < 256) res.once('drain', pump);
+        else res.end();
+      };
+      res.on('close', hungUp);
+      pump();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const out = join(dir, 'stream.yaml');
+      const m = memoryIo();
+      expect(
+        await runCli(['init', '--openapi', `http://127.0.0.1:${port}/spec.json`, '--out', out], m.io),
+      ).toBe(ExitCode.CONFIG);
+      expect(m.stderr()).toMatch(/larger than 32 MiB/);
+      expect(existsSync(out)).toBe(false);
+      await closed;
+      expect(sent).toBeLessThan(256);
     } finally {
       server.close();
     }

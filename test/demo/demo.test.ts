@@ -15,6 +15,7 @@ describe('conduit demo', () => {
       '5. Stale data: the cache answers while the upstream is down',
       '6. Recovery: the upstream heals and the breaker closes after its recovery time',
       "7. Changed behind the gateway's back: a signed webhook evicts the entry and notifies subscribers",
+      '8. Who is calling: a read-only agent is refused a write and allowed a read',
     ];
     let at = -1;
     for (const step of steps) {
@@ -22,6 +23,12 @@ describe('conduit demo', () => {
       expect(i, step).toBeGreaterThan(at);
       at = i;
     }
+    // Step 8: the reader does not see the write tool, is refused it before the upstream, may read.
+    expect(out).toMatch(
+      /update_assignment as demo-reader: error POLICY_DENIED[^\n]*\n\s+upstream requests: \d+ \(none for this call\)/,
+    );
+    expect(out).toContain('get_assignment as demo-reader: allowed');
+    expect(out).not.toMatch(/demo-reader \(scope assignments.read\) lists[^\n]*update_assignment/);
     // What each step shows, in the narration's own words.
     expect(out).toMatch(
       /get_assignment \{"id":"a1"\}: "Read chapter 3" \(todo, v1\) from the upstream\n\s+upstream requests: 1 \(\+1\)/,

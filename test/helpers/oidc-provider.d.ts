@@ -34,9 +34,20 @@ declare module 'oidc-provider' {
     };
     extraTokenClaims?: (ctx: unknown, token: unknown) => Record<string, unknown>;
   }
+  export interface GrantContext {
+    oidc: { params: Record<string, string | undefined>; client: ProviderClient };
+    body: unknown;
+    status: number;
+  }
   export class Provider {
     constructor(issuer: string, configuration: ProviderConfiguration);
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
+    /** A custom grant (e.g. RFC 8693 token exchange): `handler` runs after client authentication. */
+    registerGrantType(
+      grantType: string,
+      handler: (ctx: GrantContext) => Promise<void>,
+      parameters?: string[],
+    ): void;
   }
   export default Provider;
 }

@@ -89,17 +89,18 @@ export async function startScriptedTokenEndpoint(defaultExpiresIn = 300) {
 
 /**
  * An upstream API that records the `Authorization` it receives and answers with it; `accept` decides
- * which bearer tokens it takes (the rest get 401).
+ * which bearer tokens it takes (the rest get 401); an object it returns is added to the answer.
  */
 export async function startRecordingUpstream(
-  accept: (token: string) => boolean | Promise<boolean> = () => true,
+  accept: (token: string) => boolean | object | Promise<boolean | object> = () => true,
 ) {
   const seen: { path: string; token: string | undefined }[] = [];
   const server: Server = createServer(async (req, res) => {
     const auth = req.headers.authorization;
     const token = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
     seen.push({ path: req.url ?? '', token });
-    if (token === undefined || !(await accept(token))) {
+    const verdict = token === undefined ? false : await accept(token);
+    if (!verdict) {
       res.writeHead(401, {
         'content-type': 'application/json',
         'www-authenticate': 'Bearer error="invalid_token"',
@@ -108,7 +109,7 @@ export async function startRecordingUpstream(
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ path: req.url, token }));
+    res.end(JSON.stringify({ path: req.url, token, ...(typeof verdict === 'object' ? verdict : {}) }));
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -116,3 +116,15 @@ describe('expandPath', () => {
     }
   });
 });
+
+describe('parameter names as OpenAPI documents write them', () => {
+  it('a name with "-" or "." is a parameter (GitHub: {enterprise-team}), its value one encoded segment', () => {
+    expect(
+      expandPath('/e/{enterprise}/teams/{enterprise-team}/x', {
+        enterprise: 'a',
+        'enterprise-team': 'b c/d',
+      }),
+    ).toBe('/e/a/teams/b%20c%2Fd/x');
+    expect(expandPath('/v/{api.version}', { 'api.version': '2' })).toBe('/v/2');
+  });
+});

@@ -96,9 +96,15 @@ describe('cached tools (memory cache, manual clock)', () => {
   it('answers a miss from the upstream, then a hit from L1, and says which', async () => {
     const before = upstream.count('/assignments/1');
     const miss = await call('get_assignment', { id: '1' });
-    expect(cacheMeta(miss)).toEqual({ source: 'upstream', stale: false });
+    expect(cacheMeta(miss)).toEqual({ source: 'upstream', stale: false, ttlMs: 1000, cacheScope: 'public' });
     const hit = await call('get_assignment', { id: '1' });
-    expect(cacheMeta(hit)).toEqual({ source: 'cache', layer: 'l1', stale: false });
+    expect(cacheMeta(hit)).toEqual({
+      source: 'cache',
+      layer: 'l1',
+      stale: false,
+      ttlMs: 1000,
+      cacheScope: 'public',
+    });
     expect(hit.structuredContent).toEqual(miss.structuredContent);
     expect(upstream.count('/assignments/1')).toBe(before + 1);
     // Another key is its own entry.
@@ -183,7 +189,13 @@ describe('cached tools across two instances sharing Redis', () => {
       const miss = (await ca.callTool({ name: 'get_assignment', arguments: { id: '1' } })) as Result;
       expect(cacheMeta(miss)).toMatchObject({ source: 'upstream' });
       const l2 = (await cb.callTool({ name: 'get_assignment', arguments: { id: '1' } })) as Result;
-      expect(cacheMeta(l2)).toEqual({ source: 'cache', layer: 'l2', stale: false });
+      expect(cacheMeta(l2)).toEqual({
+        source: 'cache',
+        layer: 'l2',
+        stale: false,
+        ttlMs: 1000,
+        cacheScope: 'public',
+      });
       expect(upstream.count('/assignments/1')).toBe(before + 1);
       // Pub/sub is asynchronous: b evicts its L1 copy when a's 'del' message arrives, so wait for it
       // rather than hope it lands before the next call.

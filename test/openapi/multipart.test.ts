@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config/index.js';
 import { loadOpenApiDocument, openApiTools } from '../../src/config/openapi/index.js';
 import { startGateway } from '../../src/mcp/index.js';
+import { multipartBody } from '../../src/mcp/tools/multipart-encoding.js';
 import { connectV2, textOf } from '../mcp/helpers/clients.js';
 
 /** One part as the upstream parsed it. */
@@ -98,7 +99,11 @@ describe('multipart/form-data uploads', () => {
     expect(photo.required).toEqual(['content']);
     expect(String(photo.description)).toContain('The image.');
     expect(upload.input.properties!.caption).toEqual({ type: 'string', maxLength: 200 });
-    expect(upload.wire).toMatchObject({ bodyEncoding: 'multipart', fileParts: { photo: 'image/png' } });
+    expect(upload.wire).toMatchObject({
+      bodyEncoding: 'multipart',
+      fileParts: { photo: 'image/png' },
+      bracketParts: ['tags'],
+    });
     const message = set.tools.find((t) => t.name === 'postMessage')!;
     expect(message.wire?.fileParts).toEqual({ attachments: 'application/octet-stream', voice: 'audio/ogg' });
     expect((message.input.properties!.attachments as Record<string, unknown>).maxItems).toBe(4);
@@ -124,7 +129,8 @@ describe('multipart/form-data uploads', () => {
       expect(byName.photo!.bytes!.equals(png)).toBe(true);
       expect(byName.caption!.text).toBe('Sea, "sun" & sand');
       expect(byName.rating!.text).toBe('5');
-      expect(JSON.parse(byName.tags!.text!)).toEqual({ place: 'Nice' });
+      // The document's encoding says deepObject for tags: bracket notation, as Stripe's uploads take it.
+      expect(byName['tags[place]']!.text).toBe('Nice');
       expect(got.raw).toContain('Content-Disposition: form-data; name="photo"; filename="beach.png"');
 
       await call('postMessage', {
@@ -143,6 +149,25 @@ describe('multipart/form-data uploads', () => {
       ]);
       expect(parts.find((p) => p.name === 'voice')).toMatchObject({ filename: 'voice', type: 'audio/ogg' });
     });
+  });
+
+  it('object and list fields without an encoding go as JSON text parts, null ones not at all', async () => {
+    const { body, contentType } = await multipartBody(
+      { meta: { a: [1, 2] }, ids: ['x', 'y'], gone: null, n: 0, file: { content: 'AAEC' } },
+      new Map([['file', 'application/octet-stream']]),
+    );
+    const form = await new Request('http://upstream.test/', {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body,
+    }).formData();
+    expect(form.get('meta')).toBe('{"a":[1,2]}');
+    expect(form.get('ids')).toBe('["x","y"]');
+    expect(form.has('gone')).toBe(false);
+    expect(form.get('n')).toBe('0');
+    const file = form.get('file') as unknown as Blob & { name: string };
+    expect(file.name).toBe('file');
+    expect([...new Uint8Array(await file.arrayBuffer())]).toEqual([0, 1, 2]);
   });
 
   it('bad file arguments are refused before any request: not base64, a path in the name, a header in the type', async () => {

@@ -32,6 +32,25 @@ describe('rateLimiter', () => {
     ]);
   });
 
+  it('10,000 waiting calls share one clock timer, run in order, and an aborted one gives its token back', async () => {
+    const clock = new ManualClock();
+    const rl = rateLimiter({ ratePerSec: 1000, burst: 1, clock });
+    const ran: number[] = [];
+    const ac = new AbortController();
+    const calls = Array.from({ length: 10_000 }, (_, i) =>
+      rl.execute(() => ran.push(i), i === 5000 ? { signal: ac.signal } : undefined),
+    );
+    expect(clock.pending()).toBe(1);
+    expect(rl.tokens).toBe(1 - 10_000);
+    ac.abort();
+    await expect(calls[5000]).rejects.toBeInstanceOf(AbortedError);
+    expect(rl.tokens).toBe(2 - 10_000);
+    await clock.advanceAsync(10_000);
+    await Promise.all(calls.filter((_, i) => i !== 5000));
+    expect(ran).toEqual(Array.from({ length: 10_000 }, (_, i) => i).filter((i) => i !== 5000));
+    expect(clock.pending()).toBe(0);
+  });
+
   it('rejects with RateLimitExceededError when the wait would exceed maxWaitMs', async () => {
     const clock = new ManualClock();
     const rl = rateLimiter({ ratePerSec: 1, burst: 1, maxWaitMs: 500, clock });

@@ -157,6 +157,12 @@ describe('over HTTP', () => {
     expect(JSON.stringify(logger.records)).not.toContain(token);
   });
 
+  it('/metrics is not left open beside an OAuth-protected endpoint (it checks no access tokens)', async () => {
+    const res = await fetch(new URL('/metrics', resource));
+    expect(res.status).toBe(401);
+    expect(await res.text()).toContain('metrics.token');
+  });
+
   it('a malformed Authorization header is a 401, not a crash', async () => {
     for (const header of ['Bearer', 'Bearer a b', 'Basic Zm9vOmJhcg==', `Bearer ${'x'.repeat(9000)}`]) {
       const res = await fetch(resource, {

@@ -32,6 +32,13 @@ export interface WireHints {
   bodyEncoding: 'form' | 'multipart' | undefined;
   /** Multipart: the file fields, each with its part's default content type. */
   fileParts: Record<string, string>;
+  /** Multipart: object fields sent in bracket notation (their `encoding` says `style: deepObject`). */
+  bracketParts: string[];
+  /**
+   * `requestBody.required` while every field is optional: an empty body must still be sent. Only
+   * here, not in `tool.wire`: `expandOpenApi` adds it for the tools an `openapi` section serves.
+   */
+  bodyRequired: boolean;
   /** Query objects in `deepObject` style (`filter[status]=open`). */
   deepObjectQuery: string[];
 }
@@ -136,6 +143,8 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
     jsonEncoded: parameters.filter((p) => p.json).map((p) => p.name),
     bodyEncoding: body?.kind === 'fields' && body.encoding !== 'json' ? body.encoding : undefined,
     fileParts: body?.kind === 'fields' ? { ...body.files } : {},
+    bracketParts: body?.kind === 'fields' ? [...body.brackets] : [],
+    bodyRequired: body?.kind === 'fields' && body.bodyRequired,
     deepObjectQuery: parameters.filter((p) => p.deepObject).map((p) => p.name),
   };
   // The tool carries its own wire form, so the gateway serves it right in tools and compact mode alike.
@@ -152,6 +161,7 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
       jsonEncoded: [...wire.jsonEncoded],
       ...(wire.bodyEncoding !== undefined ? { bodyEncoding: wire.bodyEncoding } : {}),
       ...(Object.keys(wire.fileParts).length > 0 ? { fileParts: { ...wire.fileParts } } : {}),
+      ...(wire.bracketParts.length > 0 ? { bracketParts: [...wire.bracketParts] } : {}),
       ...(wire.deepObjectQuery.length > 0 ? { deepObjectQuery: [...wire.deepObjectQuery] } : {}),
     };
   notes.unshift(...request.notes);
@@ -167,6 +177,10 @@ type Body =
       additionalProperties: unknown;
       /** Multipart: file fields and their parts' default content types. */
       files: Record<string, string>;
+      /** Multipart: object fields whose `encoding` asks for bracket notation. */
+      brackets: string[];
+      /** Required by the document while none of its fields is. */
+      bodyRequired: boolean;
     }
   | { kind: 'whole'; argument: string; schema: JsonSchema; required: boolean };
 
@@ -222,6 +236,8 @@ function requestBody(
       encoding,
       ...fields,
       files: encoding === 'multipart' ? fileFields(fields.properties, entry.value) : {},
+      brackets: encoding === 'multipart' ? bracketFields(entry.value) : [],
+      bodyRequired: required && !fields.required.some((r) => Object.hasOwn(fields.properties, r)),
     };
   if (encoding !== 'json')
     throw new OpenApiError(
@@ -248,6 +264,14 @@ function fileFields(properties: Record<string, JsonSchema>, mediaType: unknown):
     properties[name] = fileProperty(schema, type);
   }
   return files;
+}
+
+/** Multipart fields whose `encoding` entry says `style: deepObject` (Stripe's `file_link_data[create]`). */
+function bracketFields(mediaType: unknown): string[] {
+  const encodings = isObject(mediaType) && isObject(mediaType.encoding) ? mediaType.encoding : {};
+  return Object.entries(encodings)
+    .filter(([, e]) => isObject(e) && e.style === 'deepObject')
+    .map(([name]) => name);
 }
 
 /** The properties of a plain object schema (or an `allOf` of them); undefined for anything else. */

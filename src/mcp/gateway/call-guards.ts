@@ -1,6 +1,6 @@
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
 import { Policy, PolicyDeniedError } from '../../auth/index.js';
-import type { Principal } from '../../core/index.js';
+import type { Clock, Logger, Principal } from '../../core/index.js';
 import type { GatewayConfig } from '../../config/index.js';
 import type { CompiledTool } from '../tools/configured-tool.js';
 import { errorResult } from '../tools/error-result.js';
@@ -8,10 +8,11 @@ import { principalOf } from '../transport/auth-info.js';
 import type { ToolExecute } from './call-tracker.js';
 import { AuditLog, type AuditSink } from './audit-log.js';
 import { operatorPrincipal } from './operator-principal.js';
+import { type QuotaLease, type Quotas, quotasFor } from './quotas.js';
 
 /**
- * What stands between a caller and a tool: who the caller is (the operator on stdio), and whether the
- * policy lets them. Built once per config; `check` is the whole per-call cost (a memoized decision).
+ * What stands between a caller and a tool: who the caller is (the operator on stdio), whether the
+ * policy lets them, and whether their quota does. Built once per config; `check` is the whole per-call cost (a memoized decision).
  */
 export interface CallGuards {
   readonly operator: Principal;
@@ -22,11 +23,14 @@ export interface CallGuards {
   check(ctx: ServerContext | undefined, toolName: string): PolicyDeniedError | undefined;
   /** The audit stream of `audit`, when configured. */
   readonly audit: AuditLog | undefined;
+  /** The `limits` quotas, when configured. */
+  readonly quotas: Quotas | undefined;
   close(): Promise<void>;
 }
 
 export interface CallGuardDeps {
-  now: () => number;
+  clock: Clock;
+  logger: Logger;
   /** Where audit lines go instead of `audit.destination` (tests). */
   auditSink?: AuditSink | undefined;
 }
@@ -34,14 +38,20 @@ export interface CallGuardDeps {
 export function callGuardsFor(config: GatewayConfig, deps: CallGuardDeps): CallGuards {
   const operator = operatorPrincipal(config.server?.operator);
   const policy = config.policy ? new Policy(config.policy) : undefined;
-  const audit = config.audit ? new AuditLog(config.audit, config, deps.now, deps.auditSink) : undefined;
+  const audit = config.audit
+    ? new AuditLog(config.audit, config, () => deps.clock.now(), deps.auditSink)
+    : undefined;
+  const quotas = quotasFor(config, deps.clock, deps.logger);
   const principal = (ctx: ServerContext | undefined) => principalOf(ctx, operator);
   return {
     operator,
     policy,
     audit,
+    quotas,
     principal,
-    close: () => audit?.close() ?? Promise.resolve(),
+    async close() {
+      await Promise.allSettled([audit?.close(), quotas?.close()]);
+    },
     check(ctx, toolName) {
       if (!policy) return undefined;
       const who = principal(ctx);
@@ -57,12 +67,23 @@ export function callGuardsFor(config: GatewayConfig, deps: CallGuardDeps): CallG
  */
 export function guardedExecute(tool: CompiledTool, guards: CallGuards): ToolExecute {
   const execute = tool.execute.bind(tool);
-  const { audit } = guards;
-  if (!guards.policy && !audit) return execute;
-  const guarded: ToolExecute = (args, ctx, signal): Promise<CallToolResult> => {
+  const { audit, quotas } = guards;
+  if (!guards.policy && !audit && !quotas) return execute;
+  const guarded: ToolExecute = async (args, ctx, signal): Promise<CallToolResult> => {
     const refused = guards.check(ctx, tool.name);
-    if (refused) return Promise.resolve(errorResult(refused, '', tool.name));
-    return execute(args, ctx, signal);
+    if (refused) return errorResult(refused, '', tool.name);
+    if (!quotas) return execute(args, ctx, signal);
+    let lease: QuotaLease;
+    try {
+      lease = await quotas.acquire(guards.principal(ctx), tool.name);
+    } catch (err) {
+      return errorResult(err, '', tool.name);
+    }
+    try {
+      return await execute(args, ctx, signal);
+    } finally {
+      lease.release();
+    }
   };
   if (!audit) return guarded;
   return async (args, ctx, signal) => {

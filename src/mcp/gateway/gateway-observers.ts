@@ -13,6 +13,7 @@ import type {
   WebhookResponse,
 } from '../../webhooks/index.js';
 import type { GatewayCache } from '../tools/cache-port.js';
+import { privateCopiesTag } from '../tools/answer-scope.js';
 import type { GatewayConfig } from '../../config/index.js';
 import { createGatewayWebhooks } from './gateway-webhooks.js';
 import type { Tracer } from '../../telemetry/index.js';
@@ -122,7 +123,9 @@ function invalidatorOf(cache: GatewayCache): CacheInvalidator {
     invalidatePattern?: (glob: string, options?: { strict?: boolean }) => Promise<unknown>;
   };
   return {
-    delete: (key) => cache.delete(key, STRICT),
+    // A key's private copies (one per caller) carry its tag: deleting the key clears them too.
+    delete: (key) =>
+      Promise.all([cache.delete(key, STRICT), cache.invalidateTags([privateCopiesTag(key)], STRICT)]),
     invalidateTags: (tags) => cache.invalidateTags(tags, STRICT),
     invalidatePattern: (glob) => {
       if (typeof withPattern.invalidatePattern !== 'function')

@@ -98,7 +98,7 @@ function runtimeOf(
   credentials: UpstreamCredentials,
 ): GatewayRuntime {
   const { cache, changes, validator, clock, logger, tracker } = parts;
-  const guards = callGuardsFor(config, { now: () => clock.now() });
+  const guards = callGuardsFor(config, { clock, logger });
   const tracer = parts.tracing.tracer;
   const compiled = compileGatewayTools(config, {
     guards,

@@ -121,7 +121,7 @@ function gatewayOf(config: GatewayConfig, parts: GatewayParts, runtime: GatewayR
   return {
     name,
     version,
-    toolNames: runtime.tools.map(({ tool }) => tool.name),
+    toolNames: [...runtime.tools.map(({ tool }) => tool.name), ...runtime.resources.toolNames],
     metrics: parts.metrics,
     webhooks: runtime.observers.webhooks,
     auditDestination: runtime.guards.audit?.destination,

@@ -79,6 +79,7 @@ export async function startGateway(
           ? { clientTokens: http.authTokens }
           : {}),
         ...(http.allowedHosts ? { allowedHosts: http.allowedHosts } : {}),
+        refuseWithoutToken: config.metrics?.public !== true && http.auth !== undefined,
       });
     if (options.transport === 'http') {
       const host = options.host ?? http.host ?? '127.0.0.1';

@@ -4,6 +4,7 @@ import type { HttpBreakerOptions, HttpRetryOptions } from '../../http/index.js';
 import type { BreakerConfig, GatewayConfig, RetryConfig, UpstreamConfig } from '../../config/index.js';
 import { redisTargetOf } from '../../redis/index.js';
 import { createSharedBreakers, type SharedBreakers } from './shared-breakers.js';
+import { upstreamTls } from './upstream-tls.js';
 
 /** Config retry (durations in ms) to the HTTP client's retry options. */
 export function retryOptions(r: RetryConfig): HttpRetryOptions | false {
@@ -108,6 +109,12 @@ export function upstreamClientOptions(
     clock: deps.clock,
   };
   if (deps.onMetrics) options.onMetrics = deps.onMetrics;
+  const tls = upstreamTls(name, upstream.tls);
+  if (tls) {
+    options.tls = tls;
+    // A key read from a file is a secret too: scrubbed like the config's `${ENV}` values.
+    if (tls.key !== undefined) options.secretValues = [...secrets, tls.key];
+  }
   if (deps.tracer) options.tracer = deps.tracer;
   if (Object.keys(query).length > 0) options.query = query;
   if (upstream.retry) options.retry = retryOptions(upstream.retry);

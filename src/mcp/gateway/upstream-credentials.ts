@@ -1,6 +1,8 @@
 import type { Clock, Logger } from '../../core/index.js';
 import {
   clientCredentials,
+  forwardCallerToken,
+  tokenExchange,
   credentialStoreKey,
   redisTokenStore,
   TokenEndpoint,
@@ -97,7 +99,7 @@ function credentialFor(
   auth: TokenAuth,
   deps: UpstreamCredentialsDeps,
   store: () => TokenStore | undefined,
-): UpstreamCredential | undefined {
+): UpstreamCredential {
   const logger = deps.logger.child({ upstream: name, component: 'credentials' });
   const params = {
     scope: auth.scopes.length > 0 ? auth.scopes.join(' ') : undefined,
@@ -119,7 +121,31 @@ function credentialFor(
         : {}),
     });
   }
-  return undefined;
+  const shared = store();
+  const prefix = deps.cache?.prefix ?? 'conduit';
+  return tokenExchange({
+    upstream: name,
+    endpoint: tokenEndpointFor(name, auth, deps),
+    params,
+    requestedTokenType: auth.type === 'token-exchange' ? auth.requestedTokenType : undefined,
+    clock: deps.clock,
+    logger,
+    ...(shared
+      ? {
+          store: shared,
+          storeKeyFor: (subject: string) =>
+            credentialStoreKey(prefix, name, [...tokenIdentity(auth), subject]),
+        }
+      : {}),
+  });
+}
+
+/** Forwarding is allowed only where configured; say so at every start, with when it is acceptable. */
+function warnForward(name: string, logger: Logger): void {
+  logger.warn(
+    { event: 'credentials.forward', upstream: name },
+    `upstream ${name} receives the caller's own access token (auth.type forward): acceptable only when that upstream is a resource the token was issued for (same authorization server, its audience listed in the token); otherwise use token-exchange`,
+  );
 }
 
 /**
@@ -147,9 +173,13 @@ export function createUpstreamCredentials(
   try {
     for (const [name, upstream] of Object.entries(upstreams)) {
       const auth = upstream.auth;
+      if (auth?.type === 'forward') {
+        warnForward(name, deps.logger);
+        byUpstream.set(name, forwardCallerToken(name));
+        continue;
+      }
       if (auth?.type !== 'oauth2' && auth?.type !== 'token-exchange') continue;
-      const credential = credentialFor(name, auth, deps, sharedStore);
-      if (credential) byUpstream.set(name, credential);
+      byUpstream.set(name, credentialFor(name, auth, deps, sharedStore));
     }
   } catch (err) {
     void close();

@@ -114,6 +114,8 @@ export interface ResourceLayer {
   readonly events: ServerEventBus;
   /** Registers resources, subscriptions and `recent_changes` on a new server (before `connect`). */
   register(server: McpServer): void;
+  /** The tools `register` adds (`recent_changes`), so counts of served tools include them. */
+  readonly toolNames: readonly string[];
 }
 
 export function createResourceLayer(config: GatewayConfig, deps: ResourceLayerDeps): ResourceLayer {
@@ -139,6 +141,7 @@ export function createResourceLayer(config: GatewayConfig, deps: ResourceLayerDe
     enabled,
     health,
     events,
+    toolNames: enabled && r.recentChanges !== false ? [RECENT_CHANGES_TOOL] : [],
     register(server) {
       if (!enabled) return;
       registerResources(server, templates, healthProvider);

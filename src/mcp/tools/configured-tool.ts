@@ -14,7 +14,7 @@ import {
 } from '../../core/index.js';
 import { type HttpClient, type HttpResponse, InvalidJsonError } from '../../http/index.js';
 import { type ToolSeries, toolOutcomeOf, toolOutcomeOfLookup } from '../../metrics/index.js';
-import type { GatewayCache, GetOrSetOptions } from './cache-port.js';
+import { CACHE_META_KEY, type GatewayCache, type GetOrSetOptions } from './cache-port.js';
 import type { ToolConfig } from '../../config/index.js';
 import { errorResult } from './error-result.js';
 import { countingValidator, type InputValidator } from './input-validator.js';
@@ -37,6 +37,7 @@ import { scrubToken, sendAuthorized } from './upstream-auth.js';
 import { FixedArguments, publishedInput } from './fixed-arguments.js';
 import { principalOf } from '../transport/auth-info.js';
 import { callerCredential } from './caller-credential.js';
+import { answerScopeOf, privateCopiesTag, privateKey } from './answer-scope.js';
 import { PrincipalPath } from './principal-template.js';
 
 const EMPTY_OBJECT_SCHEMA = { type: 'object', properties: {} } as const;
@@ -202,6 +203,14 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
   for (const problem of cachePolicy ? cacheKeyProblems(tool) : [])
     throw new ConfigError(`tools.${tool.name}.cache.key: ${problem}`);
   const keyTemplate = cachePolicy?.key ? new KeyTemplate(cachePolicy.key) : undefined;
+  const scope = answerScopeOf({
+    declared: cachePolicy?.scope,
+    perCallerCredential: rt.credential?.perCaller ? rt.credential.type : undefined,
+    readsCaller: !callerPath.empty || fixed.fromCaller.length > 0,
+  }).scope;
+  const cacheHint = cachePolicy
+    ? { ttlMs: cachePolicy.ttl, cacheScope: scope === 'private' ? ('private' as const) : ('public' as const) }
+    : undefined;
   const tagTemplates = (cachePolicy?.tags ?? []).map((t) => new KeyTemplate(t));
   const invalidateTags = (tool.invalidates?.tags ?? []).map((t) => new KeyTemplate(t));
   const invalidateKeys = (tool.invalidates?.keys ?? []).map((t) => new KeyTemplate(t));
@@ -289,7 +298,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
       );
     const multipart =
       mapping.multipart && mapped.json !== undefined
-        ? await multipartBody(mapped.json, mapping.multipart)
+        ? await multipartBody(mapped.json, mapping.multipart, mapping.bracketParts)
         : undefined;
     const res = await rt.client.request({
       method: mapping.method,
@@ -331,6 +340,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     if (!rt.cache || (invalidateTags.length === 0 && invalidateKeys.length === 0)) return;
     const tags = invalidateTags.map((t) => t.render(args, who));
     const keys = invalidateKeys.map((t) => t.render(args, who));
+    for (const k of keys) tags.push(privateCopiesTag(k));
     if (rt.tracer)
       addActiveEvent(EVENT.invalidate, { [ATTR.cacheTags]: tags, 'conduit.cache.keys': keys.length });
     await Promise.all([
@@ -359,14 +369,20 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
       if (!fixed.empty) args = fixed.apply(args, who);
       let result: CallToolResult;
       if (cachePolicy && rt.cache) {
-        const key = keyTemplate
+        const base = keyTemplate
           ? keyTemplate.render(args, who)
           : defaultCacheKey(tool.name, args) + callerKeyPart(who);
+        const key = scope === 'private' ? privateKey(base, who) : base;
         const options: GetOrSetOptions = { ttlMs: cachePolicy.ttl };
         if (cachePolicy.staleWhileRevalidate !== undefined)
           options.staleWhileRevalidateMs = cachePolicy.staleWhileRevalidate;
         if (cachePolicy.staleIfError !== undefined) options.staleIfErrorMs = cachePolicy.staleIfError;
         if (tagTemplates.length > 0) options.tags = tagTemplates.map((t) => t.render(args, who));
+        // Invalidating the key (a tool's `invalidates.keys`, a webhook) reaches every caller's copy.
+        if (scope === 'private') {
+          options.tags ??= [];
+          options.tags.push(privateCopiesTag(base));
+        }
         if (tool.timeout !== undefined) options.timeoutMs = tool.timeout;
         const factory = () => fetchAnswer(args, who, signal, caller);
         const hit = rt.tracer
@@ -376,6 +392,9 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
           hit.source === 'factory'
             ? toResult(hit.value, { source: 'upstream', stale: hit.stale })
             : toResult(hit.value, { source: 'cache', layer: hit.source, stale: hit.stale });
+        const meta = (result._meta as Record<string, Record<string, unknown>> | undefined)?.[CACHE_META_KEY];
+        // A stale answer is past its freshness already: a client may not keep it.
+        if (meta) Object.assign(meta, hit.stale ? { ...cacheHint, ttlMs: 0 } : cacheHint);
         series?.record(toolOutcomeOfLookup(hit), performance.now() - started);
       } else {
         result = toResult(await fetchAnswer(args, who, signal, caller), {

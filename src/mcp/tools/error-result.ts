@@ -129,6 +129,7 @@ export function describeFailure(
     case 'TOKEN_INVALID':
     case 'AUTH_SERVER_UNAVAILABLE':
     case 'POLICY_DENIED':
+    case 'QUOTA_EXCEEDED':
     case 'HTTP_CLIENT_CLOSED':
     case 'RESPONSE_TOO_LARGE':
     case 'RESPONSE_VALIDATION':

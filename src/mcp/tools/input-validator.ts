@@ -66,6 +66,22 @@ export class InputValidator implements jsonSchemaValidator {
   }
 
   /**
+   * Compiles a schema now, as the first call would: what `conduit validate` runs for every tool, so a
+   * schema Ajv refuses is found before serving. Returns why it cannot be compiled, or undefined.
+   */
+  compileProblem(schema: JsonSchemaType): string | undefined {
+    const { $schema: _ignored, ...rest } = schema as Record<string, unknown>;
+    const problem = schemaProblem(rest);
+    if (problem) return `invalid JSON Schema: ${problem}`;
+    try {
+      this.ajv.compile(rest);
+      return undefined;
+    } catch (err) {
+      return `the JSON Schema cannot be compiled: ${String((err as Error)?.message ?? err).split('\n')[0]}`;
+    }
+  }
+
+  /**
    * Checks the schema now (patterns, local `$ref`s: what would fail Ajv's compile) and compiles it on the
    * first input: compiling every tool's schema at start took most of a 1,200-tool gateway's start-up
    * and a good part of its memory, for tools many sessions never call. Throws on a broken schema.

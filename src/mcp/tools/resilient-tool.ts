@@ -1,10 +1,4 @@
-import type {
-  CallToolResult,
-  McpServer,
-  RegisteredTool,
-  ServerContext,
-  StandardSchemaWithJSON,
-} from '@modelcontextprotocol/server';
+import type { CallToolResult, ServerContext, StandardSchemaWithJSON } from '@modelcontextprotocol/server';
 import { fromJsonSchema } from '@modelcontextprotocol/server';
 import { type Clock, type Logger, noopLogger, systemClock, errorForLog } from '../../core/index.js';
 import { type Policy, timeout, wrap } from '../../resilience/index.js';
@@ -14,6 +8,7 @@ import { describeFailure, errorResult } from './error-result.js';
 import { InputValidator } from './input-validator.js';
 import { startProgress } from './progress.js';
 import { successResult } from './tool-result.js';
+import { isContextOnly, isV2Server, serverContextOf, type ToolServer, v1Schema } from './tool-server.js';
 
 /** What a hand-written tool's handler receives besides its arguments. */
 export interface ResilientCallContext {
@@ -21,7 +16,11 @@ export interface ResilientCallContext {
   signal: AbortSignal;
   /** 1 for the first try, 2 for the first retry, … (1 without a policy). */
   attempt: number;
-  /** The SDK's request context, for anything else (auth info, session id). */
+  /**
+   * The SDK's request context, for anything else (auth info, session id). On the v1 SDK's server, a
+   * view of its request extra with the same `mcpReq.signal`, `_meta`, `notify` and `id`; the extra
+   * itself is `mcpReq.extra`.
+   */
   mcp: ServerContext;
 }
 
@@ -77,7 +76,8 @@ function toSchema(
 }
 
 /**
- * Registers a hand-written tool on the SDK's own `McpServer` with Conduit's machinery: input validated
+ * Registers a hand-written tool on an `McpServer` — the SDK v2 one (`@modelcontextprotocol/server`) or
+ * the v1 one (`@modelcontextprotocol/sdk/server/mcp.js`) — with Conduit's machinery: input validated
  * before the handler runs (errors name the field), an optional cache policy (the result's
  * `_meta['conduit/cache']` says whether it came from the cache and whether it is stale), a resilience
  * policy and timeout around the handler, invalidation after success, a fallback, progress heartbeats,
@@ -90,27 +90,30 @@ function toSchema(
  *   policy: wrap(retry({ maxAttempts: 3 }), breaker),
  * }, async ({ id }, { signal }) => api.getJson(`/assignments/${id}`, { signal }));
  */
-export function registerResilientTool<S extends StandardSchemaWithJSON>(
-  server: McpServer,
+export function registerResilientTool<S extends StandardSchemaWithJSON, R>(
+  server: ToolServer<R>,
   name: string,
   options: ResilientToolOptions<StandardSchemaWithJSON.InferOutput<S>> & { input: S },
   handler: (
     args: StandardSchemaWithJSON.InferOutput<S>,
     ctx: ResilientCallContext,
   ) => unknown | Promise<unknown>,
-): RegisteredTool;
-export function registerResilientTool<A extends Record<string, unknown> = Record<string, unknown>>(
-  server: McpServer,
+): R;
+export function registerResilientTool<
+  A extends Record<string, unknown> = Record<string, unknown>,
+  R = unknown,
+>(
+  server: ToolServer<R>,
   name: string,
   options: ResilientToolOptions<A>,
   handler: (args: A, ctx: ResilientCallContext) => unknown | Promise<unknown>,
-): RegisteredTool;
-export function registerResilientTool<A>(
-  server: McpServer,
+): R;
+export function registerResilientTool<A, R>(
+  server: ToolServer<R>,
   name: string,
   options: ResilientToolOptions<A>,
   handler: (args: A, ctx: ResilientCallContext) => unknown | Promise<unknown>,
-): RegisteredTool {
+): R {
   const logger = options.logger ?? noopLogger;
   const clock = options.clock ?? systemClock;
   const upstream = options.upstream ?? name;
@@ -194,15 +197,20 @@ export function registerResilientTool<A>(
   const config: {
     title?: string;
     description?: string;
-    inputSchema?: StandardSchemaWithJSON;
-    outputSchema?: StandardSchemaWithJSON;
+    inputSchema?: unknown;
+    outputSchema?: unknown;
   } = {};
   if (options.title !== undefined) config.title = options.title;
   if (options.description !== undefined) config.description = options.description;
-  const input = toSchema(options.input);
-  const output = toSchema(options.output);
+  // v2 takes Standard Schemas (a JSON Schema gets Conduit's Ajv validator); v1 takes zod only.
+  const schemaFor = isV2Server(server as ToolServer) ? toSchema : (s?: object) => s && v1Schema(s);
+  const input = schemaFor(options.input);
+  const output = schemaFor(options.output);
   if (input) config.inputSchema = input;
   if (output) config.outputSchema = output;
-  return server.registerTool(name, config, ((args: unknown, ctx: ServerContext) =>
-    execute((args ?? {}) as A, ctx)) as never);
+  const callback = (args: unknown, ctx: unknown) =>
+    isContextOnly(args, ctx)
+      ? execute({} as A, serverContextOf(args))
+      : execute((args ?? {}) as A, serverContextOf(ctx));
+  return server.registerTool(name, config as never, callback as never);
 }

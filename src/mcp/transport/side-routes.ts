@@ -16,6 +16,11 @@ export interface SideRoutesOptions {
   metricsToken?: string;
   /** Without `metricsToken`: the MCP client tokens, any of which opens `/metrics`; none = open. */
   clientTokens?: readonly StaticTokenConfig[];
+  /**
+   * The MCP endpoint takes OAuth access tokens only (`server.http.auth`), which `/metrics` does not
+   * check: without `metricsToken` it is refused rather than open.
+   */
+  refuseWithoutToken?: boolean;
   /** Host names `/metrics` may be reached under besides loopback (DNS-rebinding guard). */
   allowedHosts?: string[];
   /** The address the listener binds. */
@@ -76,6 +81,13 @@ export function sideRoutes(gateway: Gateway, options: SideRoutesOptions): SideRo
             'www-authenticate': 'Bearer realm="conduit-metrics"',
           });
       }
+      if (!token && !clientGuard && options.refuseWithoutToken)
+        return refuse(
+          res,
+          401,
+          'Unauthorized: the MCP endpoint takes OAuth access tokens, which /metrics does not check; set metrics.token for scrapers (or metrics.public: true to open /metrics).\n',
+          { 'www-authenticate': 'Bearer realm="conduit-metrics"' },
+        );
       if (clientGuard && !clientGuard.authenticates(req))
         return refuse(
           res,

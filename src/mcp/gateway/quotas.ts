@@ -1,0 +1,149 @@
+import { QuotaExceededError } from '../../auth/index.js';
+import { type Clock, encodeKeyPart, type Logger, type Principal, principalValue } from '../../core/index.js';
+import type { GatewayConfig, LimitConfig } from '../../config/index.js';
+import { openRedisDriver } from '../../redis/index.js';
+import { MemoryQuotaStore, type QuotaStore, RedisQuotaStore } from './quota-store.js';
+
+interface CompiledLimit {
+  index: number;
+  tool: RegExp;
+  /** Literal pieces and holes of the key template. */
+  parts: ({ literal: string } | { auth: string[] } | { tool: true })[];
+  perMinute: number | undefined;
+  concurrent: number | undefined;
+}
+
+/** A call admitted by every limit; `release` ends its concurrency hold. */
+export interface QuotaLease {
+  release(): void;
+}
+
+const NOTHING_HELD: QuotaLease = { release() {} };
+
+function globRegExp(glob: string): RegExp {
+  return new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replaceAll('*', '.*')
+      .replaceAll('?', '.')}$`,
+  );
+}
+
+function compile(limit: LimitConfig, index: number): CompiledLimit {
+  const parts: CompiledLimit['parts'] = [];
+  let last = 0;
+  for (const m of limit.key.matchAll(/\{([^{}]+)\}/g)) {
+    parts.push({ literal: limit.key.slice(last, m.index) });
+    const hole = m[1]!.trim();
+    parts.push(hole === 'tool' ? { tool: true } : { auth: hole.split('.').slice(1) });
+    last = m.index + m[0].length;
+  }
+  parts.push({ literal: limit.key.slice(last) });
+  return {
+    index,
+    tool: globRegExp(limit.match.tool),
+    parts,
+    perMinute: limit.perMinute,
+    concurrent: limit.concurrent,
+  };
+}
+
+/**
+ * The `limits` quotas: per matching rule and rendered key, a token bucket of `perMinute` calls (in
+ * Redis when `cache.redis` is set, so instances share it) and a cap of `concurrent` calls at once
+ * (per instance). A refused call is a `QUOTA_EXCEEDED` tool error with `retryAfterMs`.
+ */
+export class Quotas {
+  private readonly limits: CompiledLimit[];
+  private readonly running = new Map<string, number>();
+
+  constructor(
+    limits: readonly LimitConfig[],
+    private readonly store: QuotaStore,
+  ) {
+    this.limits = limits.map(compile);
+  }
+
+  get empty(): boolean {
+    return this.limits.length === 0;
+  }
+
+  /** Admits the call or throws `QuotaExceededError`; the lease must be released when it ends. */
+  async acquire(who: Principal, tool: string): Promise<QuotaLease> {
+    const held: string[] = [];
+    const release = () => {
+      for (const key of held) {
+        const n = (this.running.get(key) ?? 1) - 1;
+        if (n <= 0) this.running.delete(key);
+        else this.running.set(key, n);
+      }
+    };
+    try {
+      for (const limit of this.limits) {
+        if (!limit.tool.test(tool)) continue;
+        const key = `${limit.index}:${this.render(limit, who, tool)}`;
+        if (limit.concurrent !== undefined) {
+          const n = this.running.get(key) ?? 0;
+          if (n >= limit.concurrent)
+            throw new QuotaExceededError(
+              `${who.sub ?? who.id} already has ${n} calls of ${tool} running (the limit is ${limit.concurrent} at once)`,
+              1000,
+            );
+          this.running.set(key, n + 1);
+          held.push(key);
+        }
+        if (limit.perMinute !== undefined) {
+          const take = await this.store.take(key, limit.perMinute);
+          if (!take.ok)
+            throw new QuotaExceededError(
+              `${who.sub ?? who.id} used up the quota of ${limit.perMinute} calls a minute for ${tool}`,
+              take.retryAfterMs,
+            );
+        }
+      }
+    } catch (err) {
+      release();
+      throw err;
+    }
+    return held.length === 0 ? NOTHING_HELD : { release };
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+
+  private render(limit: CompiledLimit, who: Principal, tool: string): string {
+    let out = '';
+    for (const p of limit.parts) {
+      if ('literal' in p) out += p.literal;
+      else if ('tool' in p) out += encodeKeyPart(tool);
+      else {
+        const v = principalValue(who, p.auth);
+        out +=
+          v === undefined || v === null ? '%-' : encodeKeyPart(Array.isArray(v) ? v.join(',') : String(v));
+      }
+    }
+    return out;
+  }
+}
+
+/** The quotas of a config: buckets in Redis when `cache.redis` is set, else in memory. */
+export function quotasFor(config: GatewayConfig, clock: Clock, logger: Logger): Quotas | undefined {
+  const limits = config.limits ?? [];
+  if (limits.length === 0) return undefined;
+  const redis = config.cache?.redis;
+  const prefix = `${config.cache?.prefix ?? 'conduit'}:quota:`;
+  const store: QuotaStore =
+    redis?.url || redis?.cluster?.length
+      ? new RedisQuotaStore(
+          openRedisDriver({
+            ...(redis.url ? { url: redis.url } : {}),
+            ...(redis.cluster?.length ? { cluster: redis.cluster } : {}),
+          }),
+          prefix,
+          clock,
+          logger,
+        )
+      : new MemoryQuotaStore(clock);
+  return new Quotas(limits, store);
+}

@@ -1,0 +1,217 @@
+import { once } from 'node:events';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client } from '@modelcontextprotocol/client';
+import { InMemoryTransport } from '@modelcontextprotocol/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRecordingLogger, type Logger, ManualClock, noopLogger } from '../../src/core/index.js';
+import { createGateway, type RunningGateway, serveGatewayStdio, startGateway } from '../../src/mcp/index.js';
+import { RedisQuotaStore } from '../../src/mcp/gateway/quota-store.js';
+import { openRedisDriver } from '../../src/redis/index.js';
+import { connectV2 } from '../mcp/helpers/clients.js';
+import { type TestConfigInput, testConfig } from '../helpers/gateway-config.js';
+import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
+
+/** An upstream that answers at once, or holds `/slow` answers until `release()`. */
+async function startUpstream() {
+  const held: ServerResponse[] = [];
+  const arrivals: (() => void)[] = [];
+  const server = createServer((req, res) => {
+    if (req.url?.startsWith('/slow')) {
+      held.push(res);
+      for (const a of arrivals.splice(0)) a();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"ok":true}');
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    arrived: () => new Promise<void>((r) => arrivals.push(r)),
+    release() {
+      for (const res of held.splice(0)) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"slow":true}');
+      }
+    },
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+let upstream: Awaited<ReturnType<typeof startUpstream>>;
+beforeAll(async () => {
+  upstream = await startUpstream();
+});
+afterAll(async () => {
+  await upstream?.close();
+});
+
+function quotaConfig(extra: Partial<TestConfigInput> = {}): TestConfigInput {
+  return {
+    upstreams: { u: { baseUrl: upstream.url } },
+    tools: [
+      { name: 'get_fast', upstream: 'u', path: '/fast' },
+      { name: 'get_other', upstream: 'u', path: '/other' },
+      { name: 'get_slow', upstream: 'u', path: '/slow' },
+    ],
+    limits: [
+      { match: { tool: 'get_fast' }, key: '{auth.sub}', perMinute: 2 },
+      { match: { tool: 'get_slow' }, key: '{auth.sub}', concurrent: 1 },
+    ],
+    ...extra,
+  };
+}
+
+const errorMeta = (r: { _meta?: unknown }) =>
+  (r._meta as Record<string, { code?: string; retryAfterMs?: number }> | undefined)?.['conduit/error'];
+
+async function stdioClient(config: TestConfigInput, clock?: ManualClock) {
+  const gateway = createGateway(testConfig(config), clock ? { clock } : {});
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  serveGatewayStdio(gateway, { logger: noopLogger, transport: serverSide });
+  const client = new Client({ name: 'stdio', version: '1.0.0' });
+  await client.connect(clientSide);
+  return {
+    client,
+    close: async () => {
+      await client.close();
+      await gateway.close();
+    },
+  };
+}
+
+describe('quotas (limits) in memory', () => {
+  it('refuses the call past perMinute with QUOTA_EXCEEDED and retryAfterMs; the bucket refills with time', async () => {
+    const clock = new ManualClock(Date.now());
+    const { client, close } = await stdioClient(quotaConfig({ server: { operator: { sub: 'ops' } } }), clock);
+    try {
+      expect((await client.callTool({ name: 'get_fast', arguments: {} })).isError).toBeFalsy();
+      expect((await client.callTool({ name: 'get_fast', arguments: {} })).isError).toBeFalsy();
+      const third = await client.callTool({ name: 'get_fast', arguments: {} });
+      expect(third.isError).toBe(true);
+      expect(errorMeta(third)?.code).toBe('QUOTA_EXCEEDED');
+      expect(errorMeta(third)?.retryAfterMs).toBe(30_000);
+      // Another tool is not under that limit.
+      expect((await client.callTool({ name: 'get_other', arguments: {} })).isError).toBeFalsy();
+      clock.advance(30_000);
+      expect((await client.callTool({ name: 'get_fast', arguments: {} })).isError).toBeFalsy();
+    } finally {
+      await close();
+    }
+  });
+
+  it('counts each caller on its own bucket (HTTP, static tokens)', async () => {
+    const gw: RunningGateway = await startGateway(
+      testConfig(
+        quotaConfig({
+          server: {
+            http: {
+              authTokens: [
+                { token: 'alice-token-0123456789', sub: 'alice' },
+                { token: 'bob-token-0123456789', sub: 'bob' },
+              ],
+            },
+          },
+        }),
+      ),
+      { transport: 'http' },
+    );
+    const alice = await connectV2(gw.url!, 'modern', { authorization: 'Bearer alice-token-0123456789' });
+    const bob = await connectV2(gw.url!, 'modern', { authorization: 'Bearer bob-token-0123456789' });
+    try {
+      for (let i = 0; i < 2; i++) await alice.callTool({ name: 'get_fast', arguments: {} });
+      expect(errorMeta(await alice.callTool({ name: 'get_fast', arguments: {} }))?.code).toBe(
+        'QUOTA_EXCEEDED',
+      );
+      expect((await bob.callTool({ name: 'get_fast', arguments: {} })).isError).toBeFalsy();
+    } finally {
+      await Promise.all([alice.close(), bob.close()]);
+      await gw.close();
+    }
+  });
+
+  it('caps calls at once (concurrent) and frees the slot when a call ends', async () => {
+    const { client, close } = await stdioClient(quotaConfig({ server: { operator: { sub: 'ops' } } }));
+    try {
+      const arrived = upstream.arrived();
+      const first = client.callTool({ name: 'get_slow', arguments: {} });
+      await arrived;
+      const second = await client.callTool({ name: 'get_slow', arguments: {} });
+      expect(errorMeta(second)?.code).toBe('QUOTA_EXCEEDED');
+      upstream.release();
+      expect((await first).isError).toBeFalsy();
+      const arrivedAgain = upstream.arrived();
+      const third = client.callTool({ name: 'get_slow', arguments: {} });
+      await arrivedAgain;
+      upstream.release();
+      expect((await third).isError).toBeFalsy();
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe('quotas counted in Redis', () => {
+  let redis: RedisHandle;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  it('two instances share one bucket through Redis', async () => {
+    const config = quotaConfig({
+      server: { operator: { sub: 'shared-user' } },
+      cache: { redis: { url: redis.url }, prefix: `q${Date.now()}` },
+    });
+    const a = await stdioClient(config);
+    const b = await stdioClient(config);
+    try {
+      expect((await a.client.callTool({ name: 'get_fast', arguments: {} })).isError).toBeFalsy();
+      expect((await b.client.callTool({ name: 'get_fast', arguments: {} })).isError).toBeFalsy();
+      expect(errorMeta(await a.client.callTool({ name: 'get_fast', arguments: {} }))?.code).toBe(
+        'QUOTA_EXCEEDED',
+      );
+      expect(errorMeta(await b.client.callTool({ name: 'get_fast', arguments: {} }))?.code).toBe(
+        'QUOTA_EXCEEDED',
+      );
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('fails open to per-instance memory while Redis is down, logged once', async () => {
+    const logger = createRecordingLogger();
+    const store = new RedisQuotaStore(
+      openRedisDriver({ url: redis.url }),
+      `down${Date.now()}:`,
+      {
+        now: () => Date.now(),
+        setTimeout: (fn, ms) => setTimeout(fn, ms),
+        clearTimeout: (h) => clearTimeout(h as never),
+      },
+      logger as Logger,
+    );
+    try {
+      expect(await store.take('k', 1)).toEqual({ ok: true });
+      expect((await store.take('k', 1)).ok).toBe(false);
+      await redis.kill();
+      // Memory takes over with a bucket of its own: the first take passes, the next is refused.
+      expect(await store.take('k', 1)).toEqual({ ok: true });
+      expect((await store.take('k', 1)).ok).toBe(false);
+      expect((await store.take('other', 5)).ok).toBe(true);
+      expect(logger.records.filter((r) => r.event === 'quota.redis_down')).toHaveLength(1);
+    } finally {
+      await redis.restart();
+      await store.close();
+    }
+  });
+});

@@ -1,0 +1,106 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ExitCode } from '../../src/cli/exit-codes.js';
+import { runCli } from '../../src/cli/run.js';
+import { createRecordingLogger } from '../../src/core/index.js';
+import { EXAMPLE_CONFIG, memoryIo, ROOT } from './helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'conduit-validate-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const file = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+const withInput = (input: string) => `upstreams:
+  api: { baseUrl: "http://127.0.0.1:9" }
+tools:
+  - name: get_item
+    upstream: api
+    path: /items/{id}
+    input:
+${input}
+`;
+
+describe('conduit validate compiles every tool schema', () => {
+  it('fails a mistyped type with its line, where serve would have started', async () => {
+    const bad = file(
+      'strin.yaml',
+      withInput('      type: object\n      properties:\n        id: { type: strin }\n      required: [id]'),
+    );
+    const m = memoryIo({});
+    expect(await runCli(['validate', '--config', bad, '--json'], m.io)).toBe(ExitCode.CONFIG);
+    const out = JSON.parse(m.stdout()) as { problems: Array<{ path: string; line: number }> };
+    expect(out.problems.map((p) => [p.path, p.line])).toEqual([['tools[0].input.properties.id.type', 10]]);
+  });
+
+  it('fails a schema Ajv cannot compile (minLength: many), at the tool input', async () => {
+    const bad = file(
+      'ajv.yaml',
+      withInput(
+        '      type: object\n      properties:\n        id: { type: string, minLength: many }\n      required: [id]',
+      ),
+    );
+    const m = memoryIo({});
+    expect(await runCli(['validate', '--config', bad], m.io)).toBe(ExitCode.CONFIG);
+    expect(m.stdout()).toMatch(
+      /1 problem\n {2}\S+ajv\.yaml:8:\d+ {2}tools\[0\]\.input: the JSON Schema cannot be compiled: minLength/,
+    );
+  });
+
+  it('passes the example config, whose schemas all compile', async () => {
+    const m = memoryIo({});
+    expect(await runCli(['validate', '--config', EXAMPLE_CONFIG], m.io)).toBe(ExitCode.OK);
+  });
+});
+
+describe('the ready line counts what tools/list lists', () => {
+  it('over HTTP, recent_changes included', async () => {
+    const m = memoryIo({ ASSIGNMENTS_API_TOKEN: 'count-test' });
+    const exit = runCli(['serve', '--config', EXAMPLE_CONFIG, '--transport', 'http', '--port', '0'], m.io, {
+      createLogger: () => createRecordingLogger(),
+    });
+    const [, url, count] = await Promise.race([
+      m.waitForStderr(/Conduit MCP server on (http:\/\/\S+) \((\d+) tools\)/),
+      exit.then((code) => Promise.reject(new Error(`serve exited with ${code}: ${m.stderr()}`))),
+    ]);
+    const client = new Client({ name: 'count-test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(url!)));
+    const { tools } = await client.listTools();
+    await client.close();
+    m.stop('SIGTERM');
+    expect(await exit).toBe(ExitCode.OK);
+    expect(tools.map((t) => t.name)).toContain('recent_changes');
+    expect(Number(count)).toBe(tools.length);
+  });
+
+  it('over stdio', async () => {
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--config', EXAMPLE_CONFIG],
+      cwd: ROOT,
+      stderr: 'pipe',
+    });
+    // The two pipes are read independently: wait for the ready line itself, not for the exit.
+    const readyLine = new Promise<{ tools: number }>((resolve) => {
+      let stderr = '';
+      transport.stderr?.on('data', (c: Buffer) => {
+        stderr += c.toString('utf8');
+        const line = stderr.split('\n').find((l) => l.includes('MCP stdio server ready'));
+        if (line) resolve(JSON.parse(line) as { tools: number });
+      });
+    });
+    const client = new Client({ name: 'count-test', version: '1.0.0' });
+    await client.connect(transport);
+    const { tools } = await client.listTools();
+    const ready = await readyLine;
+    await client.close();
+    expect(tools.map((t) => t.name)).toContain('recent_changes');
+    expect(ready.tools).toBe(tools.length);
+  });
+});

@@ -1,0 +1,72 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '../../..');
+const prismCli = join(root, 'node_modules/@stoplight/prism-cli/dist/index.js');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A running Prism mock of one document: request validation on (it answers 422 to an invalid request). */
+export interface PrismMock {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `prism mock` on 127.0.0.1 (a free port) for `document`, with the current `node`, and resolves
+ * once it answers HTTP. Prism validates every request against the document before it mocks an answer.
+ */
+export async function startPrism(document: string, readyWithinMs = 180_000): Promise<PrismMock> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [prismCli, 'mock', '-h', '127.0.0.1', '-p', String(port), '--dynamic', 'false', document],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  const url = `http://127.0.0.1:${port}`;
+  const gone = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  let exited = false;
+  void gone.then(() => {
+    exited = true;
+  });
+  const close = async () => {
+    if (!exited) child.kill('SIGKILL');
+    await gone;
+  };
+  // Ready when it says so on stdout ("Prism is listening on <url>"); its log goes there too.
+  const ready = new Promise<void>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      output = (output + d.toString()).slice(-8000);
+      if (output.includes(`is listening on ${url}`)) {
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d: Buffer) => {
+      output = (output + d.toString()).slice(-8000);
+    });
+    void gone.then((code) => reject(new Error(`prism exited (${code}) before it was ready: ${output}`)));
+  });
+  const timer = setTimeout(() => void close(), readyWithinMs);
+  try {
+    await ready;
+  } catch (err) {
+    throw exited && output === '' ? new Error(`prism not ready within ${readyWithinMs} ms`) : err;
+  } finally {
+    clearTimeout(timer);
+  }
+  return { url, close };
+}

@@ -59,6 +59,11 @@ export interface ToolWireConfig {
    * contentType? }` (or a list of them), with the part's content type when the argument gives none.
    */
   fileParts?: Record<string, string> | undefined;
+  /**
+   * The document requires a body whose fields are all optional: `{}` (an empty form) goes out when no
+   * body argument is given. Set for tools an `openapi` section serves (no `params` form writes it).
+   */
+  bodyRequired?: boolean | undefined;
   /** Multipart: object fields sent as bracket-notation text parts (`encoding` style `deepObject`), not JSON. */
   bracketParts?: string[] | undefined;
   /** Query objects sent in `deepObject` style: `filter[status]=open`. */

@@ -6,7 +6,7 @@
  */
 export { ATTR, EVENT } from './attributes.js';
 export { ensureContextManager } from './context-manager.js';
-export { startTracing, type Tracing, type TracingOptions } from './sdk.js';
+export { type SpanExporterLike, startTracing, type Tracing, type TracingOptions } from './sdk.js';
 export {
   addActiveEvent,
   endMcpServerSpan,

@@ -5,8 +5,17 @@ import { ensureContextManager } from './context-manager.js';
 type SdkModule = typeof import('@opentelemetry/sdk-trace-base');
 type ExporterModule = typeof import('@opentelemetry/exporter-trace-otlp-http');
 type ResourcesModule = typeof import('@opentelemetry/resources');
-type SpanExporter = import('@opentelemetry/sdk-trace-base').SpanExporter;
 type SpanProcessor = import('@opentelemetry/sdk-trace-base').SpanProcessor;
+
+/**
+ * An SDK span exporter (e.g. the SDK's `InMemorySpanExporter`), by shape: this module's public types
+ * must not name the optional SDK packages, so an install without them still type-checks.
+ */
+export interface SpanExporterLike {
+  export(spans: never[], resultCallback: (result: { code: number; error?: Error }) => void): void;
+  shutdown(): Promise<void>;
+  forceFlush?(): Promise<void>;
+}
 
 /** Where spans go and how many are kept: the `telemetry` config section, in ms. */
 export interface TracingOptions {
@@ -17,7 +26,7 @@ export interface TracingOptions {
   /** Export over OTLP/HTTP (JSON); needs the optional SDK peer packages. */
   otlp?: { endpoint: string; headers?: Readonly<Record<string, string>>; timeoutMs?: number };
   /** Or any SDK exporter (tests: the SDK's `InMemorySpanExporter`), sent span by span. */
-  exporter?: SpanExporter;
+  exporter?: SpanExporterLike;
   logger?: Logger;
 }
 
@@ -67,7 +76,12 @@ export function startTracing(options: TracingOptions): Tracing {
     });
     processors.push(new sdk.BatchSpanProcessor(exporter));
   }
-  if (options.exporter) processors.push(new sdk.SimpleSpanProcessor(options.exporter));
+  if (options.exporter)
+    processors.push(
+      new sdk.SimpleSpanProcessor(
+        options.exporter as unknown as import('@opentelemetry/sdk-trace-base').SpanExporter,
+      ),
+    );
   const ratio = options.sampling ?? 1;
   const provider = new sdk.BasicTracerProvider({
     resource: resources.resourceFromAttributes({ 'service.name': options.serviceName ?? 'conduit' }),

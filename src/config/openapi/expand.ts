@@ -65,6 +65,11 @@ export async function expandOpenApi(
         );
       owner.set(toolName, `upstreams.${name}.openapi`);
     }
+    // A required body with only optional fields has no `params` form, so it is added here, where the
+    // tools are served from the document itself.
+    for (const op of set.catalog.operations)
+      if (op.wire.bodyRequired)
+        op.tool.wire = { commaSeparatedQuery: [], jsonEncoded: [], ...op.tool.wire, bodyRequired: true };
     tools.push(...set.tools);
   }
   return { tools, sets };

@@ -34,6 +34,11 @@ export interface WireHints {
   fileParts: Record<string, string>;
   /** Multipart: object fields sent in bracket notation (their `encoding` says `style: deepObject`). */
   bracketParts: string[];
+  /**
+   * `requestBody.required` while every field is optional: an empty body must still be sent. Only
+   * here, not in `tool.wire`: `expandOpenApi` adds it for the tools an `openapi` section serves.
+   */
+  bodyRequired: boolean;
   /** Query objects in `deepObject` style (`filter[status]=open`). */
   deepObjectQuery: string[];
 }
@@ -139,6 +144,7 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
     bodyEncoding: body?.kind === 'fields' && body.encoding !== 'json' ? body.encoding : undefined,
     fileParts: body?.kind === 'fields' ? { ...body.files } : {},
     bracketParts: body?.kind === 'fields' ? [...body.brackets] : [],
+    bodyRequired: body?.kind === 'fields' && body.bodyRequired,
     deepObjectQuery: parameters.filter((p) => p.deepObject).map((p) => p.name),
   };
   // The tool carries its own wire form, so the gateway serves it right in tools and compact mode alike.
@@ -173,6 +179,8 @@ type Body =
       files: Record<string, string>;
       /** Multipart: object fields whose `encoding` asks for bracket notation. */
       brackets: string[];
+      /** Required by the document while none of its fields is. */
+      bodyRequired: boolean;
     }
   | { kind: 'whole'; argument: string; schema: JsonSchema; required: boolean };
 
@@ -229,6 +237,7 @@ function requestBody(
       ...fields,
       files: encoding === 'multipart' ? fileFields(fields.properties, entry.value) : {},
       brackets: encoding === 'multipart' ? bracketFields(entry.value) : [],
+      bodyRequired: required && !fields.required.some((r) => Object.hasOwn(fields.properties, r)),
     };
   if (encoding !== 'json')
     throw new OpenApiError(

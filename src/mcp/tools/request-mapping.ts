@@ -23,6 +23,8 @@ export interface RequestMapping {
   multipart: ReadonlyMap<string, string> | undefined;
   /** Multipart object fields sent in bracket notation. */
   bracketParts: ReadonlySet<string>;
+  /** A body goes out even with no body argument (`{}`, an empty form): the document requires one. */
+  bodyRequired: boolean;
   /** Query objects sent in `deepObject` style (`filter[status]=open`). */
   deepObject: ReadonlySet<string>;
   /** Framing headers and the upstream's credentials: no argument may write them. */
@@ -92,6 +94,7 @@ export function buildRequestMapping(
     form: wire?.bodyEncoding === 'form',
     multipart: wire?.bodyEncoding === 'multipart' ? new Map(Object.entries(wire.fileParts ?? {})) : undefined,
     bracketParts: new Set(wire?.bracketParts ?? []),
+    bodyRequired: wire?.bodyRequired === true,
     deepObject: new Set(wire?.deepObjectQuery ?? []),
     reserved,
   };
@@ -163,5 +166,6 @@ export function mapArguments(
         break;
     }
   }
+  if (out.json === undefined && out.wholeBody === undefined && mapping.bodyRequired) out.json = {};
   return out;
 }

@@ -41,3 +41,21 @@ export function upstreamAuthProblems(name: string, auth: unknown): { path: Confi
   }
   return problems;
 }
+
+/** Problems of one upstream's `tls`: an item given twice (text and file), a certificate without its key. */
+export function upstreamTlsProblems(name: string, tls: unknown): { path: ConfigPath; message: string }[] {
+  if (!isObject(tls)) return [];
+  const path: ConfigPath = ['upstreams', name, 'tls'];
+  const problems: { path: ConfigPath; message: string }[] = [];
+  for (const item of ['ca', 'cert', 'key'])
+    if (tls[item] !== undefined && tls[`${item}File`] !== undefined)
+      problems.push({ path, message: `give ${item} or ${item}File, not both` });
+  const cert = tls.cert !== undefined || tls.certFile !== undefined;
+  const key = tls.key !== undefined || tls.keyFile !== undefined;
+  if (cert !== key)
+    problems.push({
+      path,
+      message: 'mutual TLS needs both a client certificate (cert or certFile) and its key (key or keyFile)',
+    });
+  return problems;
+}

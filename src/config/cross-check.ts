@@ -1,5 +1,5 @@
 import { type CacheKeyTool, cacheKeyCollisions, cacheKeyProblems } from './cache-keys.js';
-import { upstreamAuthProblems } from './auth-check.js';
+import { upstreamAuthProblems, upstreamTlsProblems } from './auth-check.js';
 import { didYouMean } from './did-you-mean.js';
 import { crossCheckIdentity } from './identity-check.js';
 import { crossCheckEvents } from './events-schema.js';
@@ -41,7 +41,10 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
       message: 'give url (redis://host:port) or cluster (a list of seed URLs), or remove cache.redis',
     });
   for (const [name, upstream] of Object.entries(upstreams)) {
-    if (isObject(upstream)) problems.push(...upstreamAuthProblems(name, upstream.auth));
+    if (isObject(upstream)) {
+      problems.push(...upstreamAuthProblems(name, upstream.auth));
+      problems.push(...upstreamTlsProblems(name, upstream.tls));
+    }
     if (isObject(upstream) && isObject(upstream.breaker)) {
       const b = upstream.breaker;
       if ((b.shared === true || b.shared === 'true') && !redis)

@@ -1,6 +1,7 @@
 import { Client } from '@modelcontextprotocol/client';
 import { InMemoryTransport } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/index.js';
 import { createRecordingLogger } from '../../src/core/index.js';
 import { createGateway, credentialNotes, type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import {
@@ -110,5 +111,44 @@ describe('conduit validate explains whose cached answers are', () => {
       ['tools[2] (by_tenant).cache', 'cache private'],
     ]);
     expect(notes[1]!.message).toContain('token-exchange');
+  });
+});
+
+describe('config checks of upstream credentials and TLS', () => {
+  const problemsOf = (upstream: string): string[] => {
+    try {
+      parseConfig(`upstreams:\n  api:\n    baseUrl: https://api.example.com\n${upstream}\ntools: []\n`);
+      return [];
+    } catch (err) {
+      expect((err as { code?: string }).code).toBe('INVALID_CONFIG');
+      return ((err as { problems?: { path: string; message: string }[] }).problems ?? []).map(
+        (p) => `${p.path}: ${p.message}`,
+      );
+    }
+  };
+
+  it('a token grant needs a secret or a key, not both, and an https token endpoint', () => {
+    const grant = (extra: string) =>
+      `    auth:\n      type: oauth2\n      tokenUrl: http://idp.example.com/token\n      clientId: gw\n${extra}`;
+    expect(problemsOf(grant(''))).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('give clientSecret'),
+        expect.stringContaining('must use https'),
+      ]),
+    );
+    expect(
+      problemsOf(
+        grant('      clientSecret: s3cret-value\n      privateKey: "-----BEGIN PRIVATE KEY-----"\n'),
+      ),
+    ).toEqual(expect.arrayContaining([expect.stringContaining('not both')]));
+  });
+
+  it('a client certificate needs its key; an item is given as text or file, not both', () => {
+    expect(problemsOf('    tls:\n      certFile: /tmp/client.crt\n')).toEqual([
+      expect.stringContaining('needs both a client certificate'),
+    ]);
+    expect(
+      problemsOf('    tls:\n      caFile: /tmp/ca.crt\n      ca: "-----BEGIN CERTIFICATE-----"\n'),
+    ).toEqual([expect.stringContaining('give ca or caFile')]);
   });
 });

@@ -172,8 +172,23 @@ export function registerResources(
           );
         const value = result.structuredContent ?? textOfResult(result);
         const text = typeof value === 'string' ? value : JSON.stringify(value);
-        return { contents: [{ uri: uri.href, mimeType, text }] };
+        return { contents: [{ uri: uri.href, mimeType, text }], ...cacheHintOf(result) };
       },
     );
   }
+}
+
+/**
+ * The 2026-07-28 caching fields of a read from the tool's own cache policy (`_meta["conduit/cache"]`
+ * carries `ttlMs` and `cacheScope` for a cached tool); none for an uncached tool, so the SDK's
+ * conservative defaults (0, private) apply.
+ */
+function cacheHintOf(result: { _meta?: Record<string, unknown> | undefined }): {
+  ttlMs?: number;
+  cacheScope?: 'public' | 'private';
+} {
+  const meta = result._meta?.['conduit/cache'] as { ttlMs?: unknown; cacheScope?: unknown } | undefined;
+  if (typeof meta?.ttlMs !== 'number' || (meta.cacheScope !== 'public' && meta.cacheScope !== 'private'))
+    return {};
+  return { ttlMs: meta.ttlMs, cacheScope: meta.cacheScope };
 }

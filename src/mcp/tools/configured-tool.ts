@@ -381,7 +381,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
             ? toResult(hit.value, { source: 'upstream', stale: hit.stale })
             : toResult(hit.value, { source: 'cache', layer: hit.source, stale: hit.stale });
         const meta = (result._meta as Record<string, Record<string, unknown>> | undefined)?.[CACHE_META_KEY];
-        if (meta) Object.assign(meta, cacheHint);
+        // A stale answer is past its freshness already: a client may not keep it.
+        if (meta) Object.assign(meta, hit.stale ? { ...cacheHint, ttlMs: 0 } : cacheHint);
         series?.record(toolOutcomeOfLookup(hit), performance.now() - started);
       } else {
         result = toResult(await fetchAnswer(args, who, signal, caller), {

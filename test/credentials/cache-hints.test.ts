@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
+import { testConfig } from '../helpers/gateway-config.js';
+import { startRecordingUpstream } from '../helpers/token-endpoint.js';
+import { connectV1, connectV2 } from '../mcp/helpers/clients.js';
+
+describe('2026-07-28 caching fields from the tool cache policy', () => {
+  let api: Awaited<ReturnType<typeof startRecordingUpstream>>;
+  let gw: RunningGateway;
+  beforeAll(async () => {
+    api = await startRecordingUpstream(() => true);
+    gw = await startGateway(
+      testConfig({
+        upstreams: { api: { baseUrl: api.url, auth: { type: 'bearer', token: 'static-token-1234' } } },
+        tools: [
+          {
+            name: 'get_item',
+            upstream: 'api',
+            path: '/items/{id}',
+            input: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+            cache: { ttl: '90s' },
+          },
+          {
+            name: 'get_live',
+            upstream: 'api',
+            path: '/live/{id}',
+            input: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+          },
+        ],
+        resources: {
+          templates: [
+            { uriTemplate: 'items://{id}', name: 'item', tool: 'get_item' },
+            { uriTemplate: 'live://{id}', name: 'live', tool: 'get_live' },
+          ],
+        },
+      }),
+      { transport: 'http' },
+    );
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await api?.close();
+  });
+
+  it('a read of a cached tool carries its ttl and scope on 2026-07-28; an uncached one the safe defaults', async () => {
+    const client = await connectV2(gw.url!, 'modern');
+    try {
+      const cached = (await client.readResource({ uri: 'items://1' })) as Record<string, unknown>;
+      expect(cached).toMatchObject({ ttlMs: 90_000, cacheScope: 'public' });
+      const live = (await client.readResource({ uri: 'live://1' })) as Record<string, unknown>;
+      expect(live).toMatchObject({ ttlMs: 0, cacheScope: 'private' });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('2025-era clients read the same resources unchanged', async () => {
+    for (const client of [await connectV1(gw.url!), await connectV2(gw.url!, 'legacy')]) {
+      try {
+        const { contents } = await client.readResource({ uri: 'items://2' });
+        expect(JSON.parse((contents[0] as { text: string }).text)).toMatchObject({ path: '/items/2' });
+      } finally {
+        await client.close();
+      }
+    }
+  });
+});

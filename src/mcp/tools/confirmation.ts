@@ -6,17 +6,14 @@ import {
   PROTOCOL_VERSION_META_KEY,
   type ServerContext,
 } from '@modelcontextprotocol/server';
+import { CONFIRM_ARGUMENT_SCHEMA } from '../../config/index.js';
 
 /** The argument older clients confirm with, and the input request's key on 2026-07-28. */
 export const CONFIRM_ARGUMENT = 'confirm';
 const MODERN = '2026-07-28';
 
-/** The `confirm` argument a tool with `confirm: true` publishes. */
-export const CONFIRM_SCHEMA = {
-  type: 'boolean',
-  description:
-    'Set to true to confirm this call, which changes data upstream. Clients on MCP 2026-07-28 that can show forms ask their user instead.',
-} as const;
+/** The `confirm` argument a tool with `confirm: true` publishes (shared with compact mode's catalog). */
+export const CONFIRM_SCHEMA = CONFIRM_ARGUMENT_SCHEMA;
 
 const REQUESTED_SCHEMA = {
   type: 'object' as const,

@@ -1,4 +1,4 @@
-import type { ToolPaginationConfig } from '../../config/index.js';
+import { CURSOR_ARGUMENT_SCHEMA, type ToolPaginationConfig } from '../../config/index.js';
 import {
   type HttpClient,
   type HttpResponse,
@@ -21,12 +21,8 @@ export interface PagedRequest {
 
 type ParseBody = (res: HttpResponse) => unknown;
 
-/** The description of the `cursor` argument a cursor-mode tool publishes. */
-export const CURSOR_ARGUMENT = {
-  type: 'string',
-  description:
-    'Opaque cursor from a previous answer of this tool (_meta["conduit/page"].nextCursor, or the cursor a truncated answer names); omit it for the first page.',
-} as const;
+/** The `cursor` argument a cursor-mode tool publishes (one definition, shared with compact mode's catalog). */
+export const CURSOR_ARGUMENT = CURSOR_ARGUMENT_SCHEMA;
 
 function valueAt(value: unknown, keys: readonly string[]): unknown {
   let v = value;

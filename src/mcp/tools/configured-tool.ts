@@ -27,6 +27,7 @@ import { rememberText, shapedResult, successResult } from './tool-result.js';
 import { compileShape, SHAPED_RESPONSE_CEILING } from './answer-shape.js';
 import { CURSOR_ARGUMENT, ToolPager } from './tool-pagination.js';
 import { PageCursors } from './page-cursor.js';
+import { CONFIRM_ARGUMENT, CONFIRM_SCHEMA, confirmCall } from './confirmation.js';
 import type { InFlightGate } from './in-flight-gate.js';
 import { isRedirect, redirectError } from './upstream-redirect.js';
 import { ATTR, addActiveEvent, EVENT, type Tracer } from '../../telemetry/index.js';
@@ -150,9 +151,6 @@ function scrubbedError(result: CallToolResult, client: HttpClient): CallToolResu
 }
 
 export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
-  for (const key of ['confirm'] as const)
-    if (tool[key] !== undefined)
-      throw new ConfigError(`tools.${tool.name}.${key} is not supported by this version of the gateway yet`);
   const input = strictInput(tool);
   const props = (input as { properties?: Record<string, unknown> }).properties ?? {};
   // `{auth.…}` holes of the path are filled from the caller's principal, as path parameters of their own.
@@ -190,6 +188,14 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
         `tools.${tool.name}: the argument "cursor" is the pagination cursor; rename the tool's own "cursor" parameter`,
       );
     shown = { ...shown, properties: { ...shownProps, cursor: CURSOR_ARGUMENT } };
+  }
+  if (tool.confirm === true) {
+    const shownProps = shown.properties as Record<string, unknown>;
+    if (CONFIRM_ARGUMENT in shownProps || fixed.names.includes(CONFIRM_ARGUMENT))
+      throw new ConfigError(
+        `tools.${tool.name}: the argument "${CONFIRM_ARGUMENT}" confirms the call (confirm: true); rename the tool's own "${CONFIRM_ARGUMENT}" parameter`,
+      );
+    shown = { ...shown, properties: { ...shownProps, [CONFIRM_ARGUMENT]: CONFIRM_SCHEMA } };
   }
   const inputSchema = fromJsonSchema(shown as never, inputValidator);
   const outputSchema = tool.output ? fromJsonSchema(tool.output as never, rt.validator) : undefined;
@@ -353,6 +359,12 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     const who = principalOf(ctx, operator);
     const caller = credential?.perCaller ? callerCredential(who, ctx) : undefined;
     try {
+      // A tool that asks first: nothing is sent until the user (or, before 2026-07-28, the caller) confirms.
+      if (tool.confirm === true) {
+        const confirmed = confirmCall(tool.name, label, args, ctx);
+        if (!confirmed.proceed) return confirmed.result;
+        args = confirmed.args;
+      }
       // Fixed parameters are added after validation: the model never sees or sets them.
       if (!fixed.empty) args = fixed.apply(args, who);
       let result: CallToolResult;

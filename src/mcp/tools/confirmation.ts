@@ -1,0 +1,95 @@
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  type CallToolResult,
+  inputRequired,
+  inputResponse,
+  PROTOCOL_VERSION_META_KEY,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
+
+/** The argument older clients confirm with, and the input request's key on 2026-07-28. */
+export const CONFIRM_ARGUMENT = 'confirm';
+const MODERN = '2026-07-28';
+
+/** The `confirm` argument a tool with `confirm: true` publishes. */
+export const CONFIRM_SCHEMA = {
+  type: 'boolean',
+  description:
+    'Set to true to confirm this call, which changes data upstream. Clients on MCP 2026-07-28 that can show forms ask their user instead.',
+} as const;
+
+const REQUESTED_SCHEMA = {
+  type: 'object' as const,
+  properties: {
+    [CONFIRM_ARGUMENT]: { type: 'boolean' as const, title: 'Confirm', description: 'Run the call' },
+  },
+  required: [CONFIRM_ARGUMENT],
+};
+
+/** What the confirmation step decided: go on (with the arguments to send) or answer this first. */
+export type ConfirmOutcome =
+  | { proceed: true; args: Record<string, unknown> }
+  | { proceed: false; result: CallToolResult };
+
+function refused(text: string, reason: string): ConfirmOutcome {
+  return {
+    proceed: false,
+    result: {
+      content: [{ type: 'text', text }],
+      isError: true,
+      _meta: { 'conduit/confirmation': reason },
+    },
+  };
+}
+
+/** A 2026-07-28 request whose client can answer a form elicitation. */
+function canAsk(ctx: ServerContext): boolean {
+  const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
+  const version = envelope?.[PROTOCOL_VERSION_META_KEY];
+  if (typeof version !== 'string' || version < MODERN) return false;
+  const caps = envelope?.[CLIENT_CAPABILITIES_META_KEY] as { elicitation?: unknown } | undefined;
+  return caps?.elicitation !== undefined && caps.elicitation !== null;
+}
+
+/**
+ * The confirmation step of a tool with `confirm: true`, before anything is sent upstream. On a
+ * 2026-07-28 request whose client declares elicitation, the tool answers input-required (a form
+ * asking to confirm) and runs when the retried request carries an accepting response; the model
+ * cannot confirm for the user there (its `confirm` argument is ignored). Elsewhere (2025-era
+ * clients, clients without forms) the call needs the `confirm: true` argument, and a call without
+ * it is a tool error naming that argument.
+ */
+export function confirmCall(
+  toolName: string,
+  label: string,
+  args: Record<string, unknown>,
+  ctx: ServerContext,
+): ConfirmOutcome {
+  const { [CONFIRM_ARGUMENT]: given, ...rest } = args;
+  if (canAsk(ctx)) {
+    const view = inputResponse(ctx.mcpReq.inputResponses, CONFIRM_ARGUMENT);
+    if (view.kind === 'missing')
+      return {
+        proceed: false,
+        result: inputRequired({
+          inputRequests: {
+            [CONFIRM_ARGUMENT]: inputRequired.elicit({
+              message: `Allow ${label}? It changes data upstream.`,
+              requestedSchema: REQUESTED_SCHEMA,
+            }),
+          },
+        }) as unknown as CallToolResult,
+      };
+    if (view.kind === 'elicit' && view.action === 'accept' && view.content?.[CONFIRM_ARGUMENT] === true)
+      return { proceed: true, args: rest };
+    return refused(
+      `${toolName} was not confirmed by the user (${view.kind === 'elicit' ? view.action : 'no answer'}); nothing was sent upstream.`,
+      'declined',
+    );
+  }
+  if (given === true) return { proceed: true, args: rest };
+  return refused(
+    `${toolName} changes data upstream and needs confirmation: call it again with the argument ${CONFIRM_ARGUMENT}: true once the user agreed. Nothing was sent upstream.`,
+    'required',
+  );
+}

@@ -1,0 +1,123 @@
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
+import { testConfig } from '../helpers/gateway-config.js';
+import { connectV1, connectV2, textOf } from './helpers/clients.js';
+import { type ListUpstream, startListUpstream } from './helpers/list-upstream.js';
+
+interface Result {
+  isError?: boolean;
+  structuredContent?: unknown;
+  content: { type: string; text?: string }[];
+}
+
+let upstream: ListUpstream;
+let gateway: RunningGateway;
+beforeAll(async () => {
+  upstream = await startListUpstream();
+  gateway = await startGateway(
+    testConfig({
+      upstreams: { list: { baseUrl: upstream.url } },
+      tools: [
+        {
+          name: 'delete_item',
+          upstream: 'list',
+          method: 'DELETE',
+          path: '/items/{id}',
+          input: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+          confirm: true,
+        },
+      ],
+    }),
+    { transport: 'http' },
+  );
+});
+afterAll(async () => {
+  await gateway?.close();
+  await upstream?.close();
+});
+
+const deletes = () => upstream.seen.filter((r) => r.method === 'DELETE');
+
+/** A 2026-07-28 v2 client whose user answers the confirmation form with `answer`. */
+async function modernWithForms(answer: { action: 'accept' | 'decline' | 'cancel'; content?: object }) {
+  const asked: { message: string; deletesSoFar: number }[] = [];
+  const client = new Client(
+    { name: 'confirming', version: '1.0.0' },
+    { versionNegotiation: { mode: { pin: '2026-07-28' } }, capabilities: { elicitation: { form: {} } } },
+  );
+  client.setRequestHandler('elicitation/create', async (req) => {
+    asked.push({ message: (req.params as { message: string }).message, deletesSoFar: deletes().length });
+    return answer as never;
+  });
+  await client.connect(new StreamableHTTPClientTransport(new URL(gateway.url!)));
+  return { client, asked };
+}
+
+describe('confirm: true on a 2026-07-28 connection with forms (input-required round trip)', () => {
+  it('asks the user first and calls the upstream only after they accept', async () => {
+    const { client, asked } = await modernWithForms({ action: 'accept', content: { confirm: true } });
+    try {
+      const before = deletes().length;
+      const got = (await client.callTool({ name: 'delete_item', arguments: { id: '7' } })) as Result;
+      expect(got.isError, textOf(got)).toBeFalsy();
+      expect(asked).toHaveLength(1);
+      expect(asked[0]!.message).toContain('delete_item');
+      // Nothing was sent while the question was open.
+      expect(asked[0]!.deletesSoFar).toBe(before);
+      expect(deletes().length).toBe(before + 1);
+      expect(deletes().at(-1)!.url).toBe('/items/7');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('sends nothing when the user declines, even if the model passed confirm: true itself', async () => {
+    const { client, asked } = await modernWithForms({ action: 'decline' });
+    try {
+      const before = deletes().length;
+      const got = (await client.callTool({
+        name: 'delete_item',
+        arguments: { id: '8', confirm: true },
+      })) as Result;
+      expect(got.isError).toBe(true);
+      expect(textOf(got)).toContain('not confirmed');
+      expect(asked).toHaveLength(1);
+      expect(deletes().length).toBe(before);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+const argumentClients: [
+  string,
+  () => Promise<{ callTool(p: unknown): Promise<unknown>; close(): Promise<void> }>,
+][] = [
+  ['v2 client, 2026-07-28 without forms', () => connectV2(gateway.url!, 'modern') as never],
+  ['v2 client, 2025 handshake', () => connectV2(gateway.url!, 'legacy') as never],
+  ['v1 client', () => connectV1(gateway.url!) as never],
+];
+
+describe.each(argumentClients)('confirm: true for a client that cannot be asked (%s)', (_, connect) => {
+  it('is a tool error naming the confirm argument, then runs with confirm: true (which is not forwarded)', async () => {
+    const client = await connect();
+    try {
+      const before = deletes().length;
+      const first = (await client.callTool({ name: 'delete_item', arguments: { id: '9' } })) as Result;
+      expect(first.isError).toBe(true);
+      expect(textOf(first)).toContain('confirm: true');
+      expect(deletes().length).toBe(before);
+
+      const second = (await client.callTool({
+        name: 'delete_item',
+        arguments: { id: '9', confirm: true },
+      })) as Result;
+      expect(second.isError, textOf(second)).toBeFalsy();
+      expect(deletes().length).toBe(before + 1);
+      expect(deletes().at(-1)!.url).toBe('/items/9');
+    } finally {
+      await client.close();
+    }
+  });
+});

@@ -86,3 +86,4 @@ export type {
   ToolAnnotationsConfig,
   ToolPaginationConfig,
 } from './tool-features-schema.js';
+export { CONFIRM_ARGUMENT_SCHEMA, CURSOR_ARGUMENT_SCHEMA, modelInputOf } from './published-input.js';

@@ -357,6 +357,36 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       }
     }
 
+    if (config.tools.some((t) => t.name === 'browse_assignments')) {
+      check = step('A long list, shaped: a truncated answer and the cursor to the rest');
+      const first = await mcp.callTool({ name: 'browse_assignments', arguments: {} });
+      const cut = (first._meta ?? {})['conduit/truncated'] as
+        | { shownItems?: number; totalItems?: number; nextCursor?: string }
+        | undefined;
+      const ids = (r: typeof first) =>
+        (((r.structuredContent ?? {}) as { items?: { id: string }[] }).items ?? []).map((i) => i.id);
+      print(
+        `   → browse_assignments {}: ${ids(first).join(', ')} — ${cut?.shownItems ?? '?'} of ${cut?.totalItems ?? '?'} on the page, ` +
+          `marked truncated with a cursor (${(cut?.nextCursor ?? '').slice(0, 16)}…)`,
+      );
+      check(
+        first.isError !== true && ids(first).length === 3 && cut?.nextCursor !== undefined,
+        'the answer should be cut to 3 entries and carry a cursor',
+      );
+      const next = cut?.nextCursor
+        ? await mcp.callTool({ name: 'browse_assignments', arguments: { cursor: cut.nextCursor } })
+        : undefined;
+      if (next)
+        print(`   → browse_assignments {cursor}: ${ids(next).join(', ')} — the next entries, none repeated`);
+      check(
+        next !== undefined &&
+          next.isError !== true &&
+          ids(next).length > 0 &&
+          !ids(next).some((id) => ids(first).includes(id)),
+        'the cursor should lead to the next entries',
+      );
+    }
+
     const s = up.stats();
     const ok = steps.every((x) => x.ok);
     print('');

@@ -15,7 +15,7 @@ describe('conduit demo with REDIS_URL', () => {
     const result = await runDemo({ print: (l) => lines.push(l), env: { REDIS_URL: redis.url } });
     const out = lines.join('\n');
     expect(result.ok, out).toBe(true);
-    expect(result.steps).toHaveLength(8);
+    expect(result.steps).toHaveLength(9);
     expect(out).toContain('cache: memory (L1) + Redis (L2)');
     const client = new Redis(redis.url, { lazyConnect: true });
     try {

@@ -16,6 +16,7 @@ describe('conduit demo', () => {
       '6. Recovery: the upstream heals and the breaker closes after its recovery time',
       "7. Changed behind the gateway's back: a signed webhook evicts the entry and notifies subscribers",
       '8. Who is calling: a read-only agent is refused a write and allowed a read',
+      '9. A long list, shaped: a truncated answer and the cursor to the rest',
     ];
     let at = -1;
     for (const step of steps) {
@@ -23,6 +24,11 @@ describe('conduit demo', () => {
       expect(i, step).toBeGreaterThan(at);
       at = i;
     }
+    // Step 9: three entries of the first page, then the next three through the cursor.
+    expect(out).toMatch(
+      /browse_assignments \{\}: a1, a2, a3 — 3 of 10 on the page, marked truncated with a cursor/,
+    );
+    expect(out).toMatch(/browse_assignments \{cursor\}: a4, a5, a6 — the next entries/);
     // Step 8: the reader does not see the write tool, is refused it before the upstream, may read.
     expect(out).toMatch(
       /update_assignment as demo-reader: error POLICY_DENIED[^\n]*\n\s+upstream requests: \d+ \(none for this call\)/,

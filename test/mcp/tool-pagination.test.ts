@@ -3,6 +3,7 @@ import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { testConfig, type ToolInput } from '../helpers/gateway-config.js';
 import { connectV1, connectV2, textOf } from './helpers/clients.js';
 import { type ListUpstream, makeItems, startListUpstream } from './helpers/list-upstream.js';
+import { serveFiles } from './helpers/serve-files.js';
 
 interface Client {
   listTools(): Promise<unknown>;
@@ -206,6 +207,57 @@ describe('pagination config', () => {
       await expect(startGateway(config, { transport: 'http' })).rejects.toMatchObject({
         code: 'INVALID_CONFIG',
       });
+    }
+  });
+});
+
+describe('compact mode: an operation with pagination and fixed parameters', () => {
+  it('is listed with the cursor and without the fixed parameter, and pages through invoke', async () => {
+    const doc = JSON.stringify({
+      openapi: '3.0.3',
+      info: { title: 'items', version: '1' },
+      paths: {
+        '/link-items': {
+          get: {
+            operationId: 'listItems',
+            parameters: [{ name: 'api-version', in: 'query', required: true, schema: { type: 'string' } }],
+            responses: { '200': { description: 'ok' } },
+          },
+        },
+      },
+    });
+    const served = await serveFiles({
+      'doc.json': doc,
+      'conduit.yaml': `upstreams:\n  list:\n    baseUrl: ${upstream.url}\n    openapi:\n      document: ./doc.json\n      mode: compact\n      overrides:\n        listItems: { pagination: { style: link }, fixed: { api-version: "1" } }\n`,
+    });
+    const client = await connectV2(served.gateway.url!, 'modern');
+    try {
+      const found = (await client.callTool({
+        name: 'list_search_operations',
+        arguments: { query: 'items' },
+      })) as Result;
+      const op = (found.structuredContent as { operations: { inputSchema: Record<string, unknown> }[] })
+        .operations[0]!;
+      expect(Object.keys(op.inputSchema.properties as object)).toEqual(['cursor']);
+      expect(op.inputSchema.required ?? []).toEqual([]);
+      const ids: number[] = [];
+      let cursor: string | undefined;
+      for (let i = 0; i < 10; i++) {
+        const r = (await client.callTool({
+          name: 'list_invoke_operation',
+          arguments: { operationId: 'listItems', arguments: cursor ? { cursor } : {} },
+        })) as Result;
+        expect(r.isError, textOf(r)).toBeFalsy();
+        ids.push(...idsOf(r));
+        cursor = nextOf(r);
+        if (!cursor) break;
+      }
+      expect(ids).toEqual(all);
+      // The first page carries the fixed parameter; later ones follow the upstream's own next links.
+      expect(upstream.seen.some((r) => r.url === '/link-items?api-version=1')).toBe(true);
+    } finally {
+      await client.close();
+      await served.close();
     }
   });
 });

@@ -2,6 +2,7 @@ import type { ToolConfig } from '../schema.js';
 import { didYouMean } from '../did-you-mean.js';
 import { InvalidOperationArgumentsError, OperationSchemaError, UnknownOperationError } from './errors.js';
 import type { WireHints } from './operation-tool.js';
+import { modelInputOf } from '../published-input.js';
 
 /** One operation of a compact-mode catalog (also produced in tools mode). */
 export interface CatalogOperation {
@@ -178,7 +179,7 @@ export function searchOperations(
     method: op.method,
     path: op.path,
     summary: op.summary,
-    inputSchema: op.tool.input,
+    inputSchema: modelInputOf(op.tool),
   }));
 }
 
@@ -235,7 +236,7 @@ export function resolveInvocation(
     let check = perValidator.get(op);
     if (!check) {
       try {
-        check = validator.getValidator(op.tool.input as never);
+        check = validator.getValidator(modelInputOf(op.tool) as never);
       } catch (err) {
         throw new OperationSchemaError(
           id,

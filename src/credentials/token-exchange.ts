@@ -1,5 +1,6 @@
 import type { Clock, Logger } from '../core/index.js';
 import { CallerCredentialMissingError } from './errors.js';
+import type { IssuedToken } from './issued-token.js';
 import type { GrantParameters, TokenEndpoint } from './token-endpoint.js';
 import { TokenKeeper } from './token-keeper.js';
 import type { TokenStore } from './token-store.js';
@@ -24,6 +25,18 @@ interface CallerSlot {
   keeper: TokenKeeper;
   /** The caller's latest verified token: the subject token of the next exchange. */
   subjectToken: string;
+  /** When that token expires (epoch ms), when known. */
+  subjectExpiresAt: number | undefined;
+}
+
+/** An exchanged token never outlives the caller token it was exchanged for. */
+function boundedBy(token: IssuedToken, subjectExpiresAt: number | undefined): IssuedToken {
+  if (subjectExpiresAt === undefined || token.expiresAt <= subjectExpiresAt) return token;
+  return {
+    value: token.value,
+    expiresAt: subjectExpiresAt,
+    refreshAt: Math.min(token.refreshAt, subjectExpiresAt),
+  };
 }
 
 /**
@@ -43,12 +56,18 @@ export function tokenExchange(o: TokenExchangeOptions): UpstreamCredential {
       slots.delete(caller.subject);
       slots.set(caller.subject, slot);
       slot.subjectToken = caller.token;
+      slot.subjectExpiresAt = caller.expiresAt;
       return slot;
     }
     const fresh: CallerSlot = {
       subjectToken: caller.token,
+      subjectExpiresAt: caller.expiresAt,
       keeper: new TokenKeeper({
-        fetch: () => o.endpoint.exchange(fresh.subjectToken, o.params, o.requestedTokenType),
+        fetch: async () =>
+          boundedBy(
+            await o.endpoint.exchange(fresh.subjectToken, o.params, o.requestedTokenType),
+            fresh.subjectExpiresAt,
+          ),
         ...(o.clock ? { clock: o.clock } : {}),
         ...(o.logger ? { logger: o.logger } : {}),
         ...(o.store && o.storeKeyFor ? { store: o.store, storeKey: o.storeKeyFor(caller.subject) } : {}),

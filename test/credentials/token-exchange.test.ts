@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/index.js';
+import { issuedToken, type TokenEndpoint, tokenExchange } from '../../src/credentials/index.js';
+
+/** An endpoint stand-in that records subject tokens and issues 5-minute tokens at once. */
+function endpoint(clock: ManualClock) {
+  const subjects: string[] = [];
+  const fake = {
+    async exchange(subject: string) {
+      subjects.push(subject);
+      return issuedToken(`x-${subjects.length}`, 300, clock.now(), 60_000);
+    },
+    async close() {},
+  };
+  return { subjects, endpoint: fake as unknown as TokenEndpoint };
+}
+
+describe('tokenExchange', () => {
+  it('keeps one exchanged token per subject and refuses a call without a caller token', async () => {
+    const clock = new ManualClock(1_000_000);
+    const e = endpoint(clock);
+    const cred = tokenExchange({ upstream: 'u', endpoint: e.endpoint, params: {}, clock });
+    const a1 = await cred.authorize({ subject: 'alice', token: 'alice-at' });
+    const a2 = await cred.authorize({ subject: 'alice', token: 'alice-at' });
+    const b1 = await cred.authorize({ subject: 'bob', token: 'bob-at' });
+    expect([a1.value, a2.value, b1.value]).toEqual(['Bearer x-1', 'Bearer x-1', 'Bearer x-2']);
+    expect(e.subjects).toEqual(['alice-at', 'bob-at']);
+    await expect(cred.authorize(undefined)).rejects.toMatchObject({ code: 'CALLER_CREDENTIAL_MISSING' });
+  });
+
+  it("an exchanged token never outlives the caller's token: the next call exchanges the new one", async () => {
+    const clock = new ManualClock(1_000_000);
+    const e = endpoint(clock);
+    const cred = tokenExchange({ upstream: 'u', endpoint: e.endpoint, params: {}, clock });
+    const callerExpiry = clock.now() + 30_000; // the caller's token has 30 s left; the IdP gives 5 min
+    await cred.authorize({ subject: 'alice', token: 'at-1', expiresAt: callerExpiry });
+    clock.advance(30_000);
+    const next = await cred.authorize({ subject: 'alice', token: 'at-2', expiresAt: clock.now() + 300_000 });
+    expect(next.value).toBe('Bearer x-2');
+    expect(e.subjects).toEqual(['at-1', 'at-2']);
+  });
+});

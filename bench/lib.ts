@@ -114,6 +114,49 @@ export async function concurrentLoad(
   return { opsPerSec: (latencies.length * 1000) / elapsed, p50Ms: pct(0.5), p99Ms: pct(0.99), errors };
 }
 
+/** Median of a non-empty list; the mean of the two middle values for an even count. */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) throw new Error('median of no values');
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/**
+ * Calls `fn` `calls` times with up to `concurrency` in flight, unmeasured, so a contender's code paths
+ * are compiled and its connections open before any measured round. Counted, not timed: a slow or
+ * freshly spawned contender gets as many warm-up calls as a fast one. A failed call rejects.
+ */
+export async function warmUp(fn: () => unknown, calls: number, concurrency = 1): Promise<void> {
+  let left = calls;
+  const worker = async () => {
+    while (left > 0) {
+      left--;
+      await fn();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, calls)) }, worker));
+}
+
+/**
+ * Runs each contender once per round for `rounds` rounds, the order reversed every other round
+ * (a, b, c; c, b, a; a, b, c…) so no contender is always first after a switch or always last. Returns
+ * each contender's results, in contender order, one per round. Warm contenders up first (`warmUp`).
+ */
+export async function interleavedRounds<C, R>(
+  contenders: readonly C[],
+  rounds: number,
+  run: (contender: C, round: number) => Promise<R>,
+): Promise<R[][]> {
+  const results: R[][] = contenders.map(() => []);
+  const forward = contenders.map((_, i) => i);
+  const backward = [...forward].reverse();
+  for (let round = 0; round < rounds; round++) {
+    for (const i of round % 2 === 0 ? forward : backward) results[i]!.push(await run(contenders[i]!, round));
+  }
+  return results;
+}
+
 function fmt(n: number | undefined, digits = 0): string {
   if (n === undefined) return '';
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });

@@ -15,7 +15,16 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { Pool } from 'undici';
-import { type ContenderResult, concurrentLoad, ratio, report, target } from '../lib.js';
+import {
+  type ContenderResult,
+  concurrentLoad,
+  interleavedRounds,
+  median,
+  ratio,
+  report,
+  target,
+  warmUp,
+} from '../lib.js';
 import { cpuNote, cpuWindow } from './cpu.js';
 import { tracesRows } from './traces.js';
 import { shapedHitRows } from './shaped-hit.js';
@@ -25,9 +34,12 @@ import { perCallerRows } from './per-caller-hit.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
 const CONCURRENCY = 16;
-const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 1500);
-const ROUNDS = 3;
-const WARMUP_MS = Math.min(300, DURATION_MS);
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 800);
+const ROUNDS = 5;
+// Unmeasured calls per contender before its first round, CONCURRENCY in flight whatever the row's own
+// concurrency: enough for V8 to optimise a freshly spawned server's path (a time-based warm-up gave a
+// slow, cold contender a few dozen calls and let the first one measured come out worse).
+const WARMUP_CALLS = Number(process.env.BENCH_WARMUP_CALLS ?? 2000);
 // The v2 Client piles up abort listeners on a long connection; start a fresh one every this many calls.
 const CALLS_PER_CLIENT = 1000;
 
@@ -150,38 +162,35 @@ async function measure(
   note?: string,
 ): Promise<ContenderResult> {
   const cpu = cpuWindow(servers.child.pid);
-  const r = await concurrentLoad(fn, { concurrency, durationMs: DURATION_MS, warmupMs: WARMUP_MS });
+  // Warmed up by count beforehand (see `interleaved`), so the window is measured calls only.
+  const r = await concurrentLoad(fn, { concurrency, durationMs: DURATION_MS, warmupMs: 0 });
   if (r.errors > 0) throw new Error(`${name}: ${r.errors} failed calls`);
-  // Calls in the window, warm-up included (taken at the measured rate).
-  const { clientUs, serverUs } = cpu.end((r.opsPerSec * (DURATION_MS + WARMUP_MS)) / 1000);
+  const { clientUs, serverUs } = cpu.end((r.opsPerSec * DURATION_MS) / 1000);
   const row: ContenderResult = { name, opsPerSec: r.opsPerSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms };
   row.note = [note, cpuNote(clientUs, serverUs)].filter(Boolean).join('; ');
   return row;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 /**
- * Runs the contenders in interleaved rounds (a, b, c, … then again), so a burst of load from other
- * processes on this shared machine hits every contender alike; ops/s is the mean of the rounds, the
- * latencies are the medians of the rounds' percentiles.
+ * Measures contenders fairly against each other: every contender first gets WARMUP_CALLS unmeasured
+ * calls, then ROUNDS interleaved rounds (order reversed every other round), so a burst of load from
+ * other processes on this shared machine hits every contender alike. ops/s and the latencies are the
+ * medians of the rounds; ratios between rows are thus ratios of medians.
  */
 async function interleaved(
   contenders: { name: string; fn: () => Promise<unknown> }[],
   concurrency: number,
 ): Promise<ContenderResult[]> {
-  const runs = new Map<string, ContenderResult[]>(contenders.map((c) => [c.name, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const c of contenders) runs.get(c.name)!.push(await measure(c.name, c.fn, concurrency));
-  }
-  return contenders.map(({ name }) => {
-    const rs = runs.get(name)!;
+  for (const c of contenders) await warmUp(c.fn, WARMUP_CALLS, CONCURRENCY);
+  const runs = await interleavedRounds(contenders, ROUNDS, (c) => measure(c.name, c.fn, concurrency));
+  return contenders.map(({ name }, i) => {
+    const rs = runs[i]!;
     return {
       name,
-      opsPerSec: rs.reduce((sum, r) => sum + r.opsPerSec, 0) / rs.length,
+      opsPerSec: median(rs.map((r) => r.opsPerSec)),
       p50Ms: median(rs.map((r) => r.p50Ms!)),
       p99Ms: median(rs.map((r) => r.p99Ms!)),
-      note: `${ROUNDS} rounds of ${DURATION_MS} ms, ${concurrency} in flight; last round ${rs[rs.length - 1]!.note}`,
+      note: `median of ${ROUNDS} rounds of ${DURATION_MS} ms after ${WARMUP_CALLS} warm-up calls, ${concurrency} in flight; last round ${rs[rs.length - 1]!.note}`,
     };
   });
 }
@@ -248,10 +257,13 @@ try {
     const sdk = await clientPool(sdkUrl, era, CONCURRENCY);
     const conduit = await clientPool(conduitUrl, era, CONCURRENCY);
     results.push(
-      await measure(`(a) sdk trivial tool [${tag}]`, () => sdk.call('get_assignment'), CONCURRENCY),
-    );
-    results.push(
-      await measure(`(b) conduit L1 hit [${tag}]`, () => conduit.call('get_assignment_cached'), CONCURRENCY),
+      ...(await interleaved(
+        [
+          { name: `(a) sdk trivial tool [${tag}]`, fn: () => sdk.call('get_assignment') },
+          { name: `(b) conduit L1 hit [${tag}]`, fn: () => conduit.call('get_assignment_cached') },
+        ],
+        CONCURRENCY,
+      )),
     );
     await Promise.all([sdk.close(), conduit.close()]);
   }

@@ -122,7 +122,12 @@ tools:
     expect(report).toMatchObject({ ok: false, file: bad, problems: [{ path: 'tols', line: 1 }] });
     const ok = memoryIo();
     expect(await runCli(['validate', '--config', EXAMPLE_CONFIG, '--json'], ok.io)).toBe(0);
-    expect(JSON.parse(ok.stdout())).toMatchObject({ ok: true, upstreams: 1, tools: exampleTools, problems: [] });
+    expect(JSON.parse(ok.stdout())).toMatchObject({
+      ok: true,
+      upstreams: 1,
+      tools: exampleTools,
+      problems: [],
+    });
   });
 
   it('exits 1 for a missing file and for YAML syntax errors', async () => {

@@ -130,7 +130,7 @@ function gatewayOf(config: GatewayConfig, parts: GatewayParts, first: GatewayRun
   const { validator, tracker } = parts;
   let runtime = first;
   let closed: Promise<void> | undefined;
-  const live = new LiveTools(parts.live.handlers, parts.logger);
+  const live = new LiveTools(parts.live.handlers, first.resources.events, parts.logger);
   const retiring = new Set<Promise<void>>();
   const reloads = serialized((next: GatewayConfig) =>
     reloadGateway(

@@ -3,6 +3,7 @@ import {
   type McpServer,
   PerRequestHTTPServerTransport,
   type RegisteredTool,
+  type ServerEventBus,
 } from '@modelcontextprotocol/server';
 import { errorForLog, type Logger } from '../../core/index.js';
 import type { ToolHandler } from './call-tracker.js';
@@ -23,8 +24,10 @@ export class LiveTools {
   private readonly sessions = new Map<McpServer, Map<string, RegisteredTool>>();
 
   /** `handlers`: the handlers of the config in force by tool name (refilled by each reload). */
+  /** `events`: where 2026-07-28 `subscriptions/listen` streams over HTTP hear list changes. */
   constructor(
     private readonly handlers: ReadonlyMap<string, ToolHandler>,
+    private readonly events: ServerEventBus,
     private readonly logger: Logger,
   ) {}
 
@@ -61,6 +64,7 @@ export class LiveTools {
     const byName = new Map(tools.map((t) => [t.tool.name, t]));
     const listChanged = diff.added.length + diff.removed.length + diff.changed.length > 0;
     if (!listChanged) return;
+    this.events.publish({ kind: 'tools_list_changed' });
     for (const [server, handles] of this.sessions) {
       for (const name of [...diff.removed, ...diff.changed]) {
         handles.get(name)?.remove();

@@ -14,7 +14,6 @@ import type { GatewayParts } from './gateway-parts.js';
 import { createUpstreamClients } from './upstream-clients.js';
 import { createUpstreamCredentials, type UpstreamCredentials } from './upstream-credentials.js';
 import type { Tracer } from '../../telemetry/index.js';
-import { tracedHandler } from './traced-handler.js';
 import { withTraceparent } from '../resources/traced-changes.js';
 import { RuntimeCalls } from './runtime-calls.js';
 
@@ -144,7 +143,7 @@ export function assembleRuntime(
   const calls = new RuntimeCalls();
   const tools = compiled.map((tool) => {
     const handler = calls.track(tracker.handlerFor(guardedExecute(tool, guards)));
-    return { tool, handler: tracer ? tracedHandler(tracer, tool.name, handler) : handler };
+    return { tool, handler };
   });
   if (carried)
     return {

@@ -24,6 +24,7 @@ import { LiveTools } from './live-servers.js';
 import { type ReloadReport, reloadGateway } from './reload.js';
 import { upstreamClientsReady } from './upstream-clients.js';
 import { hideDeniedTools } from './hide-denied-tools.js';
+import { TracedMcpServer } from './traced-server.js';
 
 export interface GatewayDeps {
   logger?: Logger;
@@ -163,10 +164,10 @@ function gatewayOf(config: GatewayConfig, parts: GatewayParts, first: GatewayRun
     serverEvents: first.resources.events,
     health: first.resources.health,
     createServer() {
-      const server = new McpServer(
-        { name, version },
-        { capabilities: { tools: {} }, jsonSchemaValidator: validator },
-      );
+      const info = { name, version };
+      const options = { capabilities: { tools: {} }, jsonSchemaValidator: validator };
+      const tracer = parts.tracing.tracer;
+      const server = tracer ? new TracedMcpServer(tracer, info, options) : new McpServer(info, options);
       live.register(server, runtime.tools);
       // Read per request: a reload may bring or change the policy.
       if (runtime.guards.policy || runtime.tools.length > 0)

@@ -294,6 +294,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
           signal,
         },
         cursor,
+        // A private tool's cursor may name the caller's data (a next link): only they may use it.
+        scope === 'private' ? who.id : '',
         (res) => parseBody(res, scrub),
       );
     const multipart =

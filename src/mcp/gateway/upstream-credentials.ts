@@ -133,8 +133,7 @@ function credentialFor(
     ...(shared
       ? {
           store: shared,
-          storeKeyFor: (caller: string) =>
-            credentialStoreKey(prefix, name, [...tokenIdentity(auth), caller]),
+          storeKeyFor: (caller: string) => credentialStoreKey(prefix, name, [...tokenIdentity(auth), caller]),
         }
       : {}),
   });

@@ -167,6 +167,16 @@ class Client implements HttpClient {
     return this.pipeline.breakerSnapshots();
   }
 
+  /** @deprecated Use `breakerSnapshot`. */
+  get breaker(): ReturnType<HttpPipeline['breakerSnapshot']> {
+    return this.breakerSnapshot;
+  }
+
+  /** @deprecated Use `breakerSnapshots`. */
+  get breakers(): Record<string, BreakerSnapshot> {
+    return this.breakerSnapshots;
+  }
+
   get breakerTransitions(): HttpPipeline['transitions'] {
     return this.pipeline.transitions;
   }

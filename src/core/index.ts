@@ -2,6 +2,7 @@
 export { ConduitError, ConfigError, AbortedError, isAbortError } from './errors.js';
 export { isObject, positive, nonNegative, errorForLog } from './checks.js';
 export { Emitter } from './emitter.js';
+export { LruMap } from './lru-map.js';
 export {
   CONDUIT_ERROR_CODES,
   type ConduitErrorCode,

@@ -235,6 +235,21 @@ describe('a server span per MCP request, whatever the method', () => {
         if (era === 'modern') expect(version).toBe('2026-07-28');
         expectRequestSpans(mem.spans(), { transport: 'pipe', version: version!, session: false, era });
       });
+
+    it('a request unanswered when the connection closes: its span ends, error.type=connection_closed', async () => {
+      const client = await connectStdio('legacy');
+      upstream.setFault({ kind: 'hang' });
+      const seen = upstream.nextRequest();
+      const call = client.callTool({ name: 'get_assignment', arguments: { id: '2' } }).catch(() => undefined);
+      await seen;
+      await client.close();
+      await call;
+      upstream.release();
+      upstream.setFault({ kind: 'none' });
+      const [span] = serverSpans(mem.spans(), 'tools/call get_assignment');
+      expect(span!.attributes['error.type']).toBe('connection_closed');
+      expect(span!.status.code).toBe(SpanStatusCode.ERROR);
+    });
   });
 
   it('a JSON-RPC error of the server is error.type and status ERROR with its message', () => {

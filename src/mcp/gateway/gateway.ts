@@ -16,6 +16,7 @@ import { buildGatewayParts, type GatewayParts, releaseBuiltParts } from './gatew
 import { buildGatewayRuntime, clientsFor, closeObservers, type GatewayRuntime } from './gateway-runtime.js';
 import { upstreamClientsReady } from './upstream-clients.js';
 import { hideDeniedTools } from './hide-denied-tools.js';
+import { gatewayReadiness, type ReadinessCheck } from './gateway-readiness.js';
 
 export interface GatewayDeps {
   logger?: Logger;
@@ -62,6 +63,8 @@ export interface Gateway {
   createServer(): McpServer;
   /** Registers every configured tool on an existing server. */
   registerTools(server: McpServer): void;
+  /** What `/readyz` reports of the gateway's parts (docs/operations.md, Health); cheap, no Redis round trip. */
+  readiness(): readonly ReadinessCheck[];
   /** Resolves once the cache is ready (Redis subscribed, or at once without Redis); never rejects. */
   ready(): Promise<void>;
   /** Tool calls currently running. */
@@ -140,6 +143,7 @@ function gatewayOf(config: GatewayConfig, parts: GatewayParts, runtime: GatewayR
       return server;
     },
     registerTools,
+    readiness: gatewayReadiness(config, parts, () => runtime.clients),
     ready: () =>
       Promise.all([
         parts.builtCache?.ready(),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Clock, Logger } from '../core/index.js';
 import { CallerCredentialMissingError } from './errors.js';
 import type { IssuedToken } from './issued-token.js';
@@ -14,19 +15,14 @@ export interface TokenExchangeOptions {
   requestedTokenType?: string | undefined;
   clock?: Clock;
   logger?: Logger;
-  /** Shares exchanged tokens between instances; `storeKeyFor(subject)` names one caller's. */
+  /**
+   * Shares exchanged tokens between instances; `storeKeyFor(caller)` names the exchange of one caller
+   * token (`caller` is the subject and a digest of that token, never the token itself).
+   */
   store?: TokenStore | undefined;
-  storeKeyFor?: (subject: string) => string;
-  /** Callers whose exchanged tokens are held at once; the least recently used go first. Default 10 000. */
+  storeKeyFor?: (caller: string) => string;
+  /** Caller tokens whose exchanged tokens are held at once; the least recently used go first. Default 10 000. */
   maxCallers?: number;
-}
-
-interface CallerSlot {
-  keeper: TokenKeeper;
-  /** The caller's latest verified token: the subject token of the next exchange. */
-  subjectToken: string;
-  /** When that token expires (epoch ms), when known. */
-  subjectExpiresAt: number | undefined;
 }
 
 /** An exchanged token never outlives the caller token it was exchanged for. */
@@ -40,46 +36,48 @@ function boundedBy(token: IssuedToken, subjectExpiresAt: number | undefined): Is
 }
 
 /**
+ * One caller token's exchange: the subject and a digest of the token. Keyed by the token, not the
+ * subject alone: one user's tokens from different clients carry different scopes, and an exchanged
+ * token carries the scopes of the token it came from, so it must never serve another of them.
+ */
+function callerTokenId(caller: CallerCredential): string {
+  return `${caller.subject}\0${createHash('sha256').update(caller.token).digest('base64url')}`;
+}
+
+/**
  * `auth.type: token-exchange` (RFC 8693): the caller's verified access token is exchanged at the
- * token endpoint for one meant for this upstream, and the result is kept per caller (subject; the
+ * token endpoint for one meant for this upstream, and the result is kept per caller token (the
  * audience is this upstream's) until it is due, with the same single-flight and refresh-ahead
  * rules as client credentials. A call without a verified caller token is refused before anything
  * is sent.
  */
 export function tokenExchange(o: TokenExchangeOptions): UpstreamCredential {
   const max = o.maxCallers ?? 10_000;
-  const slots = new Map<string, CallerSlot>();
-  const slotFor = (caller: CallerCredential): CallerSlot => {
-    const slot = slots.get(caller.subject);
-    if (slot !== undefined) {
+  const keepers = new Map<string, TokenKeeper>();
+  const keeperFor = (caller: CallerCredential): TokenKeeper => {
+    const id = callerTokenId(caller);
+    const held = keepers.get(id);
+    if (held !== undefined) {
       // Most recently used last, so eviction takes the oldest.
-      slots.delete(caller.subject);
-      slots.set(caller.subject, slot);
-      slot.subjectToken = caller.token;
-      slot.subjectExpiresAt = caller.expiresAt;
-      return slot;
+      keepers.delete(id);
+      keepers.set(id, held);
+      return held;
     }
-    const fresh: CallerSlot = {
-      subjectToken: caller.token,
-      subjectExpiresAt: caller.expiresAt,
-      keeper: new TokenKeeper({
-        fetch: async () =>
-          boundedBy(
-            await o.endpoint.exchange(fresh.subjectToken, o.params, o.requestedTokenType),
-            fresh.subjectExpiresAt,
-          ),
-        ...(o.clock ? { clock: o.clock } : {}),
-        ...(o.logger ? { logger: o.logger } : {}),
-        ...(o.store && o.storeKeyFor ? { store: o.store, storeKey: o.storeKeyFor(caller.subject) } : {}),
-      }),
-    };
-    slots.set(caller.subject, fresh);
-    if (slots.size > max) {
-      const oldest = slots.keys().next().value as string;
-      slots.get(oldest)?.keeper.close();
-      slots.delete(oldest);
+    const { token, expiresAt } = caller;
+    const keeper = new TokenKeeper({
+      fetch: async () =>
+        boundedBy(await o.endpoint.exchange(token, o.params, o.requestedTokenType), expiresAt),
+      ...(o.clock ? { clock: o.clock } : {}),
+      ...(o.logger ? { logger: o.logger } : {}),
+      ...(o.store && o.storeKeyFor ? { store: o.store, storeKey: o.storeKeyFor(id) } : {}),
+    });
+    keepers.set(id, keeper);
+    if (keepers.size > max) {
+      const oldest = keepers.keys().next().value as string;
+      keepers.get(oldest)?.close();
+      keepers.delete(oldest);
     }
-    return fresh;
+    return keeper;
   };
   const owners = new WeakMap<object, TokenKeeper>();
   return {
@@ -87,7 +85,7 @@ export function tokenExchange(o: TokenExchangeOptions): UpstreamCredential {
     perCaller: true,
     async authorize(caller, signal) {
       if (caller === undefined) throw new CallerCredentialMissingError(o.upstream, 'token-exchange');
-      const keeper = slotFor(caller).keeper;
+      const keeper = keeperFor(caller);
       const auth = bearer(await keeper.get(signal));
       owners.set(auth, keeper);
       return auth;
@@ -99,8 +97,8 @@ export function tokenExchange(o: TokenExchangeOptions): UpstreamCredential {
       return true;
     },
     async close() {
-      for (const slot of slots.values()) slot.keeper.close();
-      slots.clear();
+      for (const keeper of keepers.values()) keeper.close();
+      keepers.clear();
       await o.endpoint.close();
     },
   };

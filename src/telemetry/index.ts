@@ -10,6 +10,7 @@ export { type SpanExporterLike, startTracing, type Tracing, type TracingOptions 
 export {
   addActiveEvent,
   endMcpServerSpan,
+  endMcpServerSpanWithError,
   errorTypeOf,
   failSpan,
   inSpan,

@@ -20,9 +20,13 @@ export interface McpRequestInfo {
   requestId?: string | number | undefined;
   /** The tool of a `tools/call`: the span is named `tools/call <tool>`. */
   toolName?: string | undefined;
+  /** The prompt of a `prompts/get`: the span is named `prompts/get <prompt>`. */
+  promptName?: string | undefined;
+  /** The resource of `resources/read` / `subscribe` / `unsubscribe` (an attribute, never the name). */
+  resourceUri?: string | undefined;
   sessionId?: string | undefined;
   protocolVersion?: string | undefined;
-  /** `pipe` for stdio, `tcp` for Streamable HTTP. */
+  /** `pipe` for stdio, `tcp` for Streamable HTTP (then `network.protocol.name` is `http`). */
   transport?: 'pipe' | 'tcp' | undefined;
   /** `params._meta` of the request: its `traceparent` / `tracestate` are the parent. */
   meta?: Readonly<Record<string, unknown>> | undefined;
@@ -34,11 +38,12 @@ export interface McpRequestInfo {
 /**
  * The parent of an MCP server span and its links: `params._meta.traceparent` first (it travels with the
  * message, over stdio too), else the HTTP `traceparent`; when both are there, the HTTP one is a link
- * (the transport's context, per the MCP semantic conventions).
+ * (the transport's context, per the MCP semantic conventions). `root` is the context the message
+ * arrived in (passed in: reading the active one costs an AsyncLocalStorage lookup per request).
  */
-function parentOf(info: McpRequestInfo): { parent: Context; links: Link[] | undefined } {
-  const root = context.active();
-  const fromMeta = parseTraceparent(info.meta?.traceparent, info.meta?.tracestate);
+function parentOf(info: McpRequestInfo, root: Context): { parent: Context; links: Link[] | undefined } {
+  const metaParent = info.meta?.traceparent;
+  const fromMeta = metaParent !== undefined ? parseTraceparent(metaParent, info.meta?.tracestate) : undefined;
   const fromHttp =
     info.httpTraceparent != null ? parseTraceparent(info.httpTraceparent, info.httpTracestate) : undefined;
   if (fromMeta) {
@@ -48,27 +53,39 @@ function parentOf(info: McpRequestInfo): { parent: Context; links: Link[] | unde
   return { parent: fromHttp ? trace.setSpanContext(root, fromHttp) : root, links: undefined };
 }
 
-/**
- * Starts the SERVER span of one MCP request, named `{mcp.method.name} {target}` (the tool name for
- * `tools/call`), and returns it with the context to run the handler in.
- */
-export function startMcpServerSpan(tracer: Tracer, info: McpRequestInfo): { span: Span; ctx: Context } {
-  const attributes: Attributes = { [ATTR.mcpMethod]: info.method };
-  if (info.requestId !== undefined) attributes[ATTR.jsonrpcRequestId] = String(info.requestId);
+/** The span attributes of a request, in one object literal per case (one allocation, a stable shape). */
+function requestAttributes(info: McpRequestInfo): Attributes {
+  const a: Attributes = {
+    [ATTR.mcpMethod]: info.method,
+    [ATTR.jsonrpcRequestId]: info.requestId !== undefined ? String(info.requestId) : undefined,
+    [ATTR.mcpSession]: info.sessionId,
+    [ATTR.mcpProtocolVersion]: info.protocolVersion,
+    [ATTR.networkTransport]: info.transport,
+    [ATTR.networkProtocol]: info.transport === 'tcp' ? 'http' : undefined,
+  };
   if (info.toolName !== undefined) {
-    attributes[ATTR.toolName] = info.toolName;
-    attributes[ATTR.genAiOperation] = 'execute_tool';
-  }
-  if (info.sessionId !== undefined) attributes[ATTR.mcpSession] = info.sessionId;
-  if (info.protocolVersion !== undefined) attributes[ATTR.mcpProtocolVersion] = info.protocolVersion;
-  if (info.transport !== undefined) attributes[ATTR.networkTransport] = info.transport;
-  const { parent, links } = parentOf(info);
-  const name = info.toolName !== undefined ? `${info.method} ${info.toolName}` : info.method;
-  const span = tracer.startSpan(
-    name,
-    { kind: SpanKind.SERVER, attributes, ...(links ? { links } : {}) },
-    parent,
-  );
+    a[ATTR.toolName] = info.toolName;
+    a[ATTR.genAiOperation] = 'execute_tool';
+  } else if (info.promptName !== undefined) a[ATTR.promptName] = info.promptName;
+  if (info.resourceUri !== undefined) a[ATTR.mcpResourceUri] = info.resourceUri;
+  return a;
+}
+
+/**
+ * Starts the SERVER span of one MCP request, named `{mcp.method.name} {target}` (the tool of a
+ * `tools/call`, the prompt of a `prompts/get`; never a resource URI: unbounded cardinality), and
+ * returns it with the context to run the handler in. Undefined attributes are dropped by the SDK.
+ */
+export function startMcpServerSpan(
+  tracer: Tracer,
+  info: McpRequestInfo,
+  root: Context = context.active(),
+): { span: Span; ctx: Context } {
+  const { parent, links } = parentOf(info, root);
+  const target = info.toolName ?? info.promptName;
+  const name = target !== undefined ? `${info.method} ${target}` : info.method;
+  const options = { kind: SpanKind.SERVER, attributes: requestAttributes(info), links };
+  const span = tracer.startSpan(name, options, parent);
   return { span, ctx: trace.setSpan(parent, span) };
 }
 
@@ -78,6 +95,31 @@ export function endMcpServerSpan(span: Span, result: { isError?: boolean } | und
   else if (result?.isError === true) {
     span.setAttribute(ATTR.errorType, 'tool_error');
     span.setStatus({ code: SpanStatusCode.ERROR });
+  }
+  span.end();
+}
+
+/**
+ * JSON-RPC codes that say the caller sent what the server could not serve (parse error, invalid
+ * request, unknown method, invalid params, resource not found): recorded, but not the server's error.
+ */
+const CALLER_CODES = new Set([-32700, -32600, -32601, -32602, -32002]);
+
+/** Longest status description kept (the JSON-RPC error message, which the client receives anyway). */
+const MAX_STATUS_MESSAGE = 256;
+
+/**
+ * Ends an MCP server span with the JSON-RPC error its request was answered with, per the MCP
+ * semantic conventions: `rpc.response.status_code` always; `error.type` (the code) and status ERROR
+ * with the error's message unless the code blames the caller.
+ */
+export function endMcpServerSpanWithError(span: Span, error: { code?: unknown; message?: unknown }): void {
+  const code = typeof error.code === 'number' ? String(error.code) : '_OTHER';
+  span.setAttribute(ATTR.rpcStatus, code);
+  if (!CALLER_CODES.has(error.code as number)) {
+    span.setAttribute(ATTR.errorType, code);
+    const message = typeof error.message === 'string' ? error.message.slice(0, MAX_STATUS_MESSAGE) : code;
+    span.setStatus({ code: SpanStatusCode.ERROR, message });
   }
   span.end();
 }

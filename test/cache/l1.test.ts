@@ -219,6 +219,27 @@ describe('getOrSet under load', () => {
     expect(signal?.aborted).toBe(true);
     expect(clock.pending()).toBe(0);
   });
+
+  it('hands a factory that reads its signal only after the timeout an already aborted one', async () => {
+    const clock = new ManualClock(0);
+    const cache = createCache({ clock });
+    let readLater: (() => AbortSignal) | undefined;
+    const p = cache.getOrSet(
+      'slow-late',
+      (ctx) => {
+        readLater = () => ctx.signal;
+        return new Promise(() => {});
+      },
+      { timeoutMs: 100 },
+    );
+    const settled = p.catch((e: unknown) => e);
+    await clock.advanceAsync(100);
+    const err = await settled;
+    expect(err).toBeInstanceOf(CacheFactoryTimeoutError);
+    const signal = readLater!();
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBe(err);
+  });
 });
 
 describe('stale-while-revalidate and stale-if-error', () => {

@@ -131,7 +131,7 @@ tools: []
     expect(err.problems[1]!.message).toContain('allowed here: baseUrl');
   });
 
-  it('reports a section of the wrong type at its path and line (issue 7 sections are all supported now)', () => {
+  it('reports a section of the wrong type at its path and line, never as an unsupported section', () => {
     const err = problemsOf(`upstreams: {}\nresources: []\nwebhooks: 3\n`);
     expect(err.problems).toEqual([
       expect.objectContaining({ path: 'resources', line: 2 }),

@@ -55,6 +55,24 @@ describe('auth.type forward', () => {
     }
   });
 
+  it("one principal's token with fewer scopes is never served the answer cached for a broader one", async () => {
+    const broad = await as.token({ clientId: AS_CLIENTS.jwt, resource: RESOURCE, scope: 'tools.read admin' });
+    const narrow = await as.token({ clientId: AS_CLIENTS.jwt, resource: RESOURCE, scope: 'tools.read' });
+    for (const token of [broad, narrow]) {
+      const client = await connectV2(gw.url!, 'modern', { authorization: `Bearer ${token}` });
+      try {
+        const before = api.seen.length;
+        const r = await client.callTool({ name: 'me', arguments: {} });
+        expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+        // Each token's answer came from the upstream, asked with that token.
+        expect(api.seen.length).toBe(before + 1);
+        expect(api.seen.at(-1)!.token).toBe(token);
+      } finally {
+        await client.close();
+      }
+    }
+  });
+
   it('a call without a verified caller token is refused before anything is sent', async () => {
     const local = createGateway(config());
     const [a, b] = InMemoryTransport.createLinkedPair();

@@ -16,7 +16,7 @@ function endpoint(clock: ManualClock) {
 }
 
 describe('tokenExchange', () => {
-  it('keeps one exchanged token per subject and refuses a call without a caller token', async () => {
+  it('keeps one exchanged token per caller token and refuses a call without a caller token', async () => {
     const clock = new ManualClock(1_000_000);
     const e = endpoint(clock);
     const cred = tokenExchange({ upstream: 'u', endpoint: e.endpoint, params: {}, clock });
@@ -38,5 +38,21 @@ describe('tokenExchange', () => {
     const next = await cred.authorize({ subject: 'alice', token: 'at-2', expiresAt: clock.now() + 300_000 });
     expect(next.value).toBe('Bearer x-2');
     expect(e.subjects).toEqual(['at-1', 'at-2']);
+  });
+
+  it("a subject's other token (another client, fewer scopes) is exchanged itself, never served the first token's exchange", async () => {
+    const clock = new ManualClock(1_000_000);
+    const e = endpoint(clock);
+    const cred = tokenExchange({ upstream: 'u', endpoint: e.endpoint, params: {}, clock });
+    const expiresAt = clock.now() + 300_000;
+    const admin = await cred.authorize({ subject: 'alice', token: 'admin-client-at', expiresAt });
+    const readOnly = await cred.authorize({ subject: 'alice', token: 'read-only-client-at', expiresAt });
+    const adminAgain = await cred.authorize({ subject: 'alice', token: 'admin-client-at', expiresAt });
+    expect([admin.value, readOnly.value, adminAgain.value]).toEqual([
+      'Bearer x-1',
+      'Bearer x-2',
+      'Bearer x-1',
+    ]);
+    expect(e.subjects).toEqual(['admin-client-at', 'read-only-client-at']);
   });
 });

@@ -194,6 +194,79 @@ describe.each(clients)('pagination in tools (%s)', (_, connect) => {
   });
 });
 
+describe('cursors are bound to the caller when answers are private', () => {
+  const TOKENS = { alice: 'alice-token-0123456789', bob: 'bob-token-0123456789' };
+  let gw: RunningGateway;
+  beforeAll(async () => {
+    gw = await startGateway(
+      testConfig({
+        server: {
+          http: {
+            authTokens: [
+              { token: TOKENS.alice, sub: 'alice', claims: { tenant: 'acme' } },
+              { token: TOKENS.bob, sub: 'bob', claims: { tenant: 'globex' } },
+            ],
+          },
+        },
+        upstreams: { list: { baseUrl: upstream.url } },
+        tools: [
+          // The request reads the caller (a tenant filter): its pages are the caller's own.
+          tool('tenant_items', '/cursor-items', {
+            pagination: { style: 'cursor', cursorParam: 'after', nextCursor: 'next' },
+            fixed: { tenant: '{auth.claims.tenant}' },
+          }),
+          tool('public_items', '/cursor-items', {
+            pagination: { style: 'cursor', cursorParam: 'after', nextCursor: 'next' },
+          }),
+        ],
+      }),
+      { transport: 'http' },
+    );
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+  const as = (who: keyof typeof TOKENS) =>
+    connectV2(gw.url!, 'modern', { authorization: `Bearer ${TOKENS[who]}` });
+
+  it("another caller's cursor is refused naming the argument; nothing is sent", async () => {
+    const alice = await as('alice');
+    const bob = await as('bob');
+    try {
+      const first = (await alice.callTool({ name: 'tenant_items', arguments: {} })) as Result;
+      const cursor = nextOf(first)!;
+      const before = upstream.seen.length;
+      const stolen = (await bob.callTool({ name: 'tenant_items', arguments: { cursor } })) as Result;
+      expect(stolen.isError).toBe(true);
+      expect(textOf(stolen)).toContain('cursor');
+      expect(upstream.seen.length).toBe(before);
+      const own = (await alice.callTool({ name: 'tenant_items', arguments: { cursor } })) as Result;
+      expect(own.isError, textOf(own)).toBeFalsy();
+      expect(idsOf(own)).toEqual(all.slice(10, 20));
+    } finally {
+      await alice.close();
+      await bob.close();
+    }
+  });
+
+  it("a tool whose answers are the same for everyone takes another caller's cursor", async () => {
+    const alice = await as('alice');
+    const bob = await as('bob');
+    try {
+      const first = (await alice.callTool({ name: 'public_items', arguments: {} })) as Result;
+      const next = (await bob.callTool({
+        name: 'public_items',
+        arguments: { cursor: nextOf(first) },
+      })) as Result;
+      expect(next.isError, textOf(next)).toBeFalsy();
+      expect(idsOf(next)).toEqual(all.slice(10, 20));
+    } finally {
+      await alice.close();
+      await bob.close();
+    }
+  });
+});
+
 describe('pagination config', () => {
   it('is refused on a tool that is not GET, and a cache key that leaves out {cursor}', async () => {
     for (const extra of [

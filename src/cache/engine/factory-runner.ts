@@ -15,8 +15,7 @@ export class FactoryRunner {
 
   /** Calls `factory`; past `timeoutMs` its signal aborts and the call rejects with `CacheFactoryTimeoutError`. */
   run(key: string, factory: Factory<unknown>, timeoutMs: number | undefined): Promise<unknown> {
-    const ac = new AbortController();
-    const ctx: FactoryContext = { key, signal: ac.signal };
+    const ctx = new FactoryCall(key);
     if (timeoutMs === undefined) {
       return new Promise((resolve) => resolve(factory(ctx)));
     }
@@ -24,7 +23,7 @@ export class FactoryRunner {
       const fire = () => {
         this.waits.delete(cancel);
         const err = new CacheFactoryTimeoutError(timeoutMs);
-        ac.abort(err);
+        ctx.abort(err);
         reject(err);
       };
       const timer = this.clock.setTimeout(fire, timeoutMs);
@@ -86,5 +85,32 @@ export class FactoryRunner {
   close(): void {
     for (const abort of [...this.callers]) abort();
     for (const wake of [...this.waits]) wake();
+  }
+}
+
+/**
+ * A factory's context whose AbortController is made only when the factory reads `signal`: most
+ * factories (the gateway's among them) never do, and the controller is the costliest part of a fill.
+ */
+class FactoryCall implements FactoryContext {
+  private controller: AbortController | undefined = undefined;
+  private aborted = false;
+  private reason: unknown = undefined;
+
+  constructor(readonly key: string) {}
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.controller?.abort(reason);
   }
 }

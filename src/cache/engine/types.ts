@@ -31,8 +31,8 @@ export interface SetOptions {
 /** What a factory receives. */
 export interface FactoryContext {
   key: string;
-  /** Aborts when `timeoutMs` elapses (the result is then not used). */
-  signal: AbortSignal;
+  /** Aborts when `timeoutMs` elapses (the result is then not used). Made on first read. */
+  readonly signal: AbortSignal;
 }
 
 /** Options of `delete`, `invalidateTags` and `invalidatePattern`. */

@@ -69,10 +69,10 @@ export function guardedExecute(tool: CompiledTool, guards: CallGuards): ToolExec
   const execute = tool.execute.bind(tool);
   const { audit, quotas } = guards;
   if (!guards.policy && !audit && !quotas) return execute;
-  const guarded: ToolExecute = async (args, ctx, signal): Promise<CallToolResult> => {
+  const guarded: ToolExecute = async (args, ctx, call): Promise<CallToolResult> => {
     const refused = guards.check(ctx, tool.name);
     if (refused) return errorResult(refused, '', tool.name);
-    if (!quotas) return execute(args, ctx, signal);
+    if (!quotas) return execute(args, ctx, call);
     let lease: QuotaLease;
     try {
       lease = await quotas.acquire(guards.principal(ctx), tool.name);
@@ -80,15 +80,15 @@ export function guardedExecute(tool: CompiledTool, guards: CallGuards): ToolExec
       return errorResult(err, '', tool.name);
     }
     try {
-      return await execute(args, ctx, signal);
+      return await execute(args, ctx, call);
     } finally {
       lease.release();
     }
   };
   if (!audit) return guarded;
-  return async (args, ctx, signal) => {
+  return async (args, ctx, call) => {
     const started = performance.now();
-    const result = await guarded(args, ctx, signal);
+    const result = await guarded(args, ctx, call);
     const code = (result._meta?.['conduit/error'] as { code?: unknown } | undefined)?.code;
     const outcome = code === 'POLICY_DENIED' ? 'refused' : code === 'QUOTA_EXCEEDED' ? 'quota' : undefined;
     audit.record(tool.name, guards.principal(ctx), ctx, args, result, performance.now() - started, outcome);

@@ -1,11 +1,12 @@
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
 import { AbortedError, type Clock } from '../../core/index.js';
+import type { CallSignal } from '../tools/call-signal.js';
 
-/** A tool's own work: arguments, the SDK context and the signal that aborts it. */
+/** A tool's own work: arguments, the SDK context and what aborts it. */
 export type ToolExecute = (
   args: Record<string, unknown>,
   ctx: ServerContext,
-  signal: AbortSignal,
+  call: CallSignal,
 ) => Promise<CallToolResult>;
 
 /** What the SDK calls for a registered tool. */
@@ -19,13 +20,66 @@ const SHUTTING_DOWN: CallToolResult = {
 };
 
 /**
+ * One running call's abort side: the client's cancellation (the SDK's request signal) or the gateway's
+ * shutdown. The AbortController linked to the client's signal is made only when the tool reads
+ * `signal` (an upstream request does; a cache hit does not), so most calls pay for neither it nor
+ * its listener.
+ */
+class TrackedCall implements CallSignal {
+  private controller: AbortController | undefined = undefined;
+  private shutDown = false;
+  private shutdownReason: unknown = undefined;
+  private ended = false;
+  private onClientAbort: (() => void) | undefined = undefined;
+
+  constructor(private readonly client: AbortSignal) {}
+
+  get aborted(): boolean {
+    return this.shutDown || this.client.aborted;
+  }
+
+  get reason(): unknown {
+    return this.shutDown ? this.shutdownReason : this.client.reason;
+  }
+
+  get signal(): AbortSignal {
+    if (this.controller) return this.controller.signal;
+    const c = new AbortController();
+    this.controller = c;
+    if (this.aborted) c.abort(this.reason);
+    else if (!this.ended) {
+      // After end() nobody would remove it: a signal read then only reports the state.
+      const client = this.client;
+      this.onClientAbort = () => c.abort(client.reason);
+      client.addEventListener('abort', this.onClientAbort, { once: true });
+    }
+    return c.signal;
+  }
+
+  /** Aborts the call (first abort wins, as for an AbortController). */
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.shutDown = true;
+    this.shutdownReason = reason;
+    this.controller?.abort(reason);
+  }
+
+  /** The call returned: drop the listener on the client's signal. */
+  end(): void {
+    this.ended = true;
+    if (this.onClientAbort) this.client.removeEventListener('abort', this.onClientAbort);
+    this.onClientAbort = undefined;
+  }
+}
+
+/**
  * Counts the gateway's running tool calls so shutdown can wait for them: refuses new calls once
- * draining, and holds one controller per running call so what outlives its deadline can be aborted.
+ * draining, and holds every running call so what outlives its deadline can be aborted.
  */
 export class CallTracker {
   private count = 0;
   private draining = false;
-  private readonly running = new Set<AbortController>();
+  private readonly running = new Set<TrackedCall>();
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly clock: Clock) {}
@@ -40,17 +94,13 @@ export class CallTracker {
     return async (args, ctx) => {
       if (this.draining) return SHUTTING_DOWN;
       this.count++;
-      const controller = new AbortController();
-      const clientSignal = ctx.mcpReq.signal;
-      const onClientAbort = () => controller.abort(clientSignal.reason);
-      if (clientSignal.aborted) controller.abort(clientSignal.reason);
-      else clientSignal.addEventListener('abort', onClientAbort, { once: true });
-      this.running.add(controller);
+      const call = new TrackedCall(ctx.mcpReq.signal);
+      this.running.add(call);
       try {
-        return await execute((args ?? {}) as Record<string, unknown>, ctx, controller.signal);
+        return await execute((args ?? {}) as Record<string, unknown>, ctx, call);
       } finally {
-        this.running.delete(controller);
-        clientSignal.removeEventListener('abort', onClientAbort);
+        this.running.delete(call);
+        call.end();
         if (--this.count === 0) this.wakeIdleWaiters();
       }
     };

@@ -14,7 +14,6 @@ import type { GatewayParts } from './gateway-parts.js';
 import { createUpstreamClients } from './upstream-clients.js';
 import { createUpstreamCredentials, type UpstreamCredentials } from './upstream-credentials.js';
 import type { Tracer } from '../../telemetry/index.js';
-import { tracedHandler } from './traced-handler.js';
 import { withTraceparent } from '../resources/traced-changes.js';
 
 /** A compiled tool and the tracked handler the SDK calls for it. */
@@ -123,7 +122,7 @@ function runtimeOf(
   });
   const tools = compiled.map((tool) => {
     const handler = tracker.handlerFor(guardedExecute(tool, guards));
-    return { tool, handler: tracer ? tracedHandler(tracer, tool.name, handler) : handler };
+    return { tool, handler };
   });
   const byName = new Map(tools.map(({ tool, handler }) => [tool.name, handler]));
   const resources = createResourceLayer(config, {

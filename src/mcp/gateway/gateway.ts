@@ -17,6 +17,7 @@ import { buildGatewayRuntime, clientsFor, closeObservers, type GatewayRuntime } 
 import { upstreamClientsReady } from './upstream-clients.js';
 import { hideDeniedTools } from './hide-denied-tools.js';
 import { gatewayReadiness, type ReadinessCheck } from './gateway-readiness.js';
+import { TracedMcpServer } from './traced-server.js';
 
 export interface GatewayDeps {
   logger?: Logger;
@@ -132,10 +133,10 @@ function gatewayOf(config: GatewayConfig, parts: GatewayParts, runtime: GatewayR
     serverEvents: runtime.resources.events,
     health: runtime.resources.health,
     createServer() {
-      const server = new McpServer(
-        { name, version },
-        { capabilities: { tools: {} }, jsonSchemaValidator: validator },
-      );
+      const info = { name, version };
+      const options = { capabilities: { tools: {} }, jsonSchemaValidator: validator };
+      const tracer = parts.tracing.tracer;
+      const server = tracer ? new TracedMcpServer(tracer, info, options) : new McpServer(info, options);
       registerTools(server);
       const { guards } = runtime;
       if (guards.policy) hideDeniedTools(server, (tool, ctx) => guards.check(ctx, tool) === undefined);

@@ -133,8 +133,7 @@ function credentialFor(
     ...(shared
       ? {
           store: shared,
-          storeKeyFor: (subject: string) =>
-            credentialStoreKey(prefix, name, [...tokenIdentity(auth), subject]),
+          storeKeyFor: (caller: string) => credentialStoreKey(prefix, name, [...tokenIdentity(auth), caller]),
         }
       : {}),
   });

@@ -51,7 +51,12 @@ export function privateCopiesTag(key: string): string {
   return `conduit-private:${key}`;
 }
 
-/** `key` for one principal: a separator no encoded key part contains, then the encoded principal id. */
+/**
+ * `key` for one principal: a separator no encoded key part contains, then the encoded principal id,
+ * client and granted scopes. One user's tokens from two clients, or with fewer scopes, may get other
+ * answers from the upstream (it reads the token), so none is served the copy fetched for another.
+ */
 export function privateKey(key: string, who: Principal): string {
-  return `${key}#principal=${encodeKeyPart(who.id)}`;
+  const scopes = who.scopes.length > 1 ? [...who.scopes].sort().join(' ') : (who.scopes[0] ?? '');
+  return `${key}#principal=${encodeKeyPart(who.id)}&client=${encodeKeyPart(who.clientId ?? '')}&scopes=${encodeKeyPart(scopes)}`;
 }

@@ -39,6 +39,7 @@ import { principalOf } from '../transport/auth-info.js';
 import { callerCredential } from './caller-credential.js';
 import { answerScopeOf, privateCopiesTag, privateKey } from './answer-scope.js';
 import { PrincipalPath } from './principal-template.js';
+import type { CallSignal } from './call-signal.js';
 
 const EMPTY_OBJECT_SCHEMA = { type: 'object', properties: {} } as const;
 
@@ -76,8 +77,8 @@ export interface CompiledTool {
     outputSchema?: StandardSchemaWithJSON;
     annotations?: ToolAnnotationHints;
   };
-  /** `signal` aborts the upstream request: the client's cancellation or the gateway's shutdown. */
-  execute(args: Record<string, unknown>, ctx: ServerContext, signal: AbortSignal): Promise<CallToolResult>;
+  /** `call.signal` aborts the upstream request: the client's cancellation or the gateway's shutdown. */
+  execute(args: Record<string, unknown>, ctx: ServerContext, call: CallSignal): Promise<CallToolResult>;
 }
 
 /**
@@ -117,7 +118,7 @@ export async function sharedFetch<T>(
   key: string,
   factory: () => Promise<T>,
   options: GetOrSetOptions,
-  signal: AbortSignal,
+  signal: { readonly aborted: boolean },
 ) {
   try {
     return await cache.getOrSetWithMeta(key, factory, options);
@@ -294,6 +295,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
           signal,
         },
         cursor,
+        // A private tool's cursor may name the caller's data (a next link): only they may use it.
+        scope === 'private' ? who.id : '',
         (res) => parseBody(res, scrub),
       );
     const multipart =
@@ -352,7 +355,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
   const execute = async (
     args: Record<string, unknown>,
     ctx: ServerContext,
-    signal: AbortSignal,
+    signal: CallSignal,
   ): Promise<CallToolResult> => {
     const stop = startProgress(ctx, label, rt.progressIntervalMs, rt.clock, rt.logger);
     const started = series ? performance.now() : 0;
@@ -384,7 +387,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
           options.tags.push(privateCopiesTag(base));
         }
         if (tool.timeout !== undefined) options.timeoutMs = tool.timeout;
-        const factory = () => fetchAnswer(args, who, signal, caller);
+        // The call's AbortSignal is made here, on a miss: a hit never reads it.
+        const factory = () => fetchAnswer(args, who, signal.signal, caller);
         const hit = rt.tracer
           ? await tracedLookup(rt.tracer, sharedFetch, rt.cache, key, factory, options, signal)
           : await sharedFetch(rt.cache, key, factory, options, signal);
@@ -397,7 +401,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
         if (meta) Object.assign(meta, hit.stale ? { ...cacheHint, ttlMs: 0 } : cacheHint);
         series?.record(toolOutcomeOfLookup(hit), performance.now() - started);
       } else {
-        result = toResult(await fetchAnswer(args, who, signal, caller), {
+        result = toResult(await fetchAnswer(args, who, signal.signal, caller), {
           source: 'upstream',
           stale: false,
         });

@@ -2,6 +2,7 @@ import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server
 import { fromJsonSchema } from '@modelcontextprotocol/server';
 import { type OpenApiToolSet, resolveInvocation, searchOperations } from '../../config/index.js';
 import type { CompiledTool } from './configured-tool.js';
+import type { CallSignal } from './call-signal.js';
 import { errorResult } from './error-result.js';
 import type { InputValidator } from './input-validator.js';
 import type { ToolConfig } from '../../config/index.js';
@@ -63,7 +64,7 @@ export function compactModeTools(
         catalog.operations.map((o) => toolAnnotations(o.tool.method, o.tool.annotations)),
       ),
     },
-    async execute(args, ctx: ServerContext, signal: AbortSignal): Promise<CallToolResult> {
+    async execute(args, ctx: ServerContext, call: CallSignal): Promise<CallToolResult> {
       let resolved: ReturnType<typeof resolveInvocation>;
       try {
         resolved = resolveInvocation(catalog, args.operationId, args.arguments, validator);
@@ -81,7 +82,7 @@ export function compactModeTools(
         }
         compiled.set(resolved.tool.name, tool);
       }
-      return tool.execute(resolved.args, ctx, signal);
+      return tool.execute(resolved.args, ctx, call);
     },
   };
   return [search, invoke];

@@ -18,24 +18,26 @@ const PROCESS_KEY = randomBytes(32);
 
 /**
  * Opaque, tamper-safe cursors: the page state as base64url JSON plus an HMAC-SHA256 over the tool's
- * name and that state. A client cannot edit one to steer the gateway to another page state, another
- * tool's state, or another host or path (a link state is signed, and followed only within the
- * upstream's origin and base path anyway).
+ * name, the caller it was issued to (`caller`: the principal's id for a tool whose answers are
+ * private, empty when they are the same for everyone) and that state. A client cannot edit one to
+ * steer the gateway to another page state, another tool's state, or another host or path (a link
+ * state is signed, and followed only within the upstream's origin and base path anyway), nor use
+ * another caller's cursor, whose state (a next link, an upstream cursor) may name that caller's data.
  */
 export class PageCursors {
   constructor(private readonly key: Buffer = PROCESS_KEY) {}
 
-  encode(tool: string, state: PageState): string {
+  encode(tool: string, caller: string, state: PageState): string {
     const payload = Buffer.from(JSON.stringify(state)).toString('base64url');
-    return `${payload}.${this.sign(tool, payload).toString('base64url')}`;
+    return `${payload}.${this.sign(tool, caller, payload).toString('base64url')}`;
   }
 
-  /** The state of a cursor this gateway issued for `tool`; anything else is a tool error naming `cursor`. */
-  decode(tool: string, cursor: string): PageState {
+  /** The state of a cursor this gateway issued for `tool` and `caller`; anything else is a tool error naming `cursor`. */
+  decode(tool: string, caller: string, cursor: string): PageState {
     const dot = cursor.indexOf('.');
     const payload = dot > 0 ? cursor.slice(0, dot) : '';
     const mac = dot > 0 ? Buffer.from(cursor.slice(dot + 1), 'base64url') : Buffer.alloc(0);
-    const expected = this.sign(tool, payload);
+    const expected = this.sign(tool, caller, payload);
     if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) throw invalidCursor();
     try {
       const state = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as PageState;
@@ -46,8 +48,12 @@ export class PageCursors {
     }
   }
 
-  private sign(tool: string, payload: string): Buffer {
-    return createHmac('sha256', this.key).update(tool).update('\n').update(payload).digest();
+  private sign(tool: string, caller: string, payload: string): Buffer {
+    // Lengths first: no tool name or caller id can pass for another pair.
+    return createHmac('sha256', this.key)
+      .update(`${tool.length}:${tool}\n${caller.length}:${caller}\n`)
+      .update(payload)
+      .digest();
   }
 }
 
@@ -56,7 +62,7 @@ function invalidCursor(): RequestValidationError {
     {
       path: 'cursor',
       message:
-        'not a cursor this gateway issued for this tool (edited, from another tool, or from another gateway instance); call again without cursor to start from the first page',
+        'not a cursor this gateway issued for this tool and caller (edited, from another tool or caller, or from another gateway instance); call again without cursor to start from the first page',
     },
   ]);
 }

@@ -3,7 +3,8 @@
  * every `pattern` (and `patternProperties` key) is a JavaScript regular expression with the `u` flag,
  * as Ajv builds them, and every local `$ref` (`#`, `#/$defs/Name`, `#/properties/a`) points at a node
  * of the schema. Validators are compiled on a tool's first call (compiling 1,200 tools' schemas took
- * most of the gateway's start-up), so these keep a broken schema a start-up error, as before.
+ * most of the gateway's start-up), so these keep a broken schema a start-up error rather than a
+ * failure of the tool's first call.
  * Iterative: schemas may nest deeply. Returns the first problem, or undefined.
  */
 export function schemaProblem(schema: unknown): string | undefined {

@@ -62,22 +62,25 @@ export class ToolPager {
     return this.config.mode;
   }
 
+  /** One answer; `caller` is who the cursors are issued to (empty when answers are the same for everyone). */
   async fetch(
     client: HttpClient,
     req: PagedRequest,
     cursor: string | undefined,
+    caller: string,
     parse: ParseBody,
   ): Promise<ShapedAnswer> {
-    const state = cursor === undefined ? {} : this.cursors.decode(this.tool, cursor);
+    const state = cursor === undefined ? {} : this.cursors.decode(this.tool, caller, cursor);
     return this.config.mode === 'gather'
       ? this.gather(client, req, parse)
-      : this.onePage(client, req, state, parse);
+      : this.onePage(client, req, state, caller, parse);
   }
 
   private async onePage(
     client: HttpClient,
     req: PagedRequest,
     state: PageState,
+    caller: string,
     parse: ParseBody,
   ): Promise<ShapedAnswer> {
     const pages = client.paginate(this.options(req, state));
@@ -93,10 +96,10 @@ export class ToolPager {
     }
     const { s: _, ...here } = state;
     const answer = this.shaper.apply(body, (shown) =>
-      this.cursors.encode(this.tool, { ...here, s: skip + shown }),
+      this.cursors.encode(this.tool, caller, { ...here, s: skip + shown }),
     );
     const next = answer.truncated ? undefined : this.nextState(page, state);
-    if (next) answer.nextPage = this.cursors.encode(this.tool, next);
+    if (next) answer.nextPage = this.cursors.encode(this.tool, caller, next);
     return answer;
   }
 

@@ -7,7 +7,7 @@ type Fetch = <T>(
   key: string,
   factory: () => Promise<T>,
   options: GetOrSetOptions,
-  signal: AbortSignal,
+  signal: { readonly aborted: boolean },
 ) => Promise<CacheLookup<T>>;
 
 /**
@@ -23,7 +23,7 @@ export function tracedLookup<T>(
   key: string,
   factory: () => Promise<T>,
   options: GetOrSetOptions,
-  signal: AbortSignal,
+  signal: { readonly aborted: boolean },
 ): Promise<CacheLookup<T>> {
   let called = false;
   let failure: unknown;

@@ -1,12 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
-import { createMcpHandler, isInitializeRequest, isLegacyRequest } from '@modelcontextprotocol/server';
+import { toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
+import { createMcpHandler, isLegacyRequest } from '@modelcontextprotocol/server';
 import { type Clock, type Logger, refuseUpload, systemClock, errorForLog } from '../../core/index.js';
 import type { Gateway } from '../gateway/gateway.js';
-import { cancelOnClose } from './cancel-on-close.js';
 import { attachPrincipal } from './auth-info.js';
 import { RequestGuard } from './http-guards.js';
 import { OAuthGuard } from './oauth-guard.js';
@@ -14,7 +12,9 @@ import { shutdownHttp } from './http-shutdown.js';
 import { createLimitedServer, type ListenerLimits } from './listener-limits.js';
 import { PostTracker } from './post-tracker.js';
 import type { Principal } from './principal.js';
-import { readBody } from './request-body.js';
+import { ANSWERED, readJsonBody } from './json-body.js';
+import { sendJsonError } from './json-rpc-answers.js';
+import { legacySessionServer } from './legacy-sessions.js';
 import { SessionRegistry } from './session-registry.js';
 import type { SideRoutes } from './side-routes.js';
 import type { ResourceServerConfig, StaticTokenConfig } from '../../config/index.js';
@@ -63,30 +63,6 @@ export const DEFAULT_SESSION_IDLE_MS = 30 * 60_000;
 export const DEFAULT_MAX_SESSIONS = 1000;
 export const DEFAULT_MAX_BATCH_SIZE = 10;
 
-/** readJson's answer once it has answered the request itself (a body may be any JSON value, `false` too). */
-const ANSWERED: unique symbol = Symbol('answered');
-
-function sendJsonRpcError(res: ServerResponse, code: number, message: string): void {
-  if (res.headersSent) return void res.end();
-  res.writeHead(400, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
-}
-
-function sendJsonError(
-  res: ServerResponse,
-  status: number,
-  message: string,
-  headers: Record<string, string> = {},
-): void {
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  const body = JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null });
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(body);
-}
-
 const noFlush = (): void => {};
 /** Requests whose SSE answer always carries at least one event: the answer itself. */
 const ANSWERED_METHODS = new Set(['tools/call', 'resources/read', 'prompts/get']);
@@ -115,9 +91,89 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
   const host = options.host ?? '127.0.0.1';
   const path = options.path ?? '/mcp';
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
-  const maxBatch = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
   const log = options.logger;
   const clock = options.clock ?? systemClock;
+  const { guard, oauth } = requestGuards(options, host, clock);
+  const keepAlive = options.sseKeepAliveMs !== undefined ? { keepAliveMs: options.sseKeepAliveMs } : {};
+  const eras = eraHandlers(gateway, { maxRequestBodySize: maxBody, ...keepAlive }, options, log);
+  const sessions = new SessionRegistry({
+    idleMs: options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS,
+    maxSessions: options.maxSessions ?? DEFAULT_MAX_SESSIONS,
+    clock,
+    logger: log,
+  });
+  let closing = false;
+  const serveLegacy = legacySessionServer({
+    gateway,
+    sessions,
+    maxBody,
+    keepAlive,
+    logger: log,
+    isClosing: () => closing,
+  });
+  const bodyLimits = { maxBody, maxBatch: options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE, logger: log };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const pathname = q === -1 ? url : url.slice(0, q);
+    if (oauth?.isMetadataPath(pathname)) return oauth.serveMetadata(req, res);
+    if (pathname !== path) {
+      const notFound = () => sendJsonError(res, 404, `Not found: the MCP endpoint is ${path}`);
+      return options.routes ? options.routes(req, res, notFound) : notFound();
+    }
+    const verdict = guard.check(req);
+    if (!verdict.ok) {
+      log.info({ status: verdict.status, method: req.method }, 'request refused');
+      return sendJsonError(res, verdict.status, verdict.message, verdict.headers);
+    }
+    if (verdict.principal) attachPrincipal(req, verdict.principal);
+    const who = verdict.principal ?? (await oauthPrincipal(oauth!, req, res, log));
+    if (!who) return;
+    const body = await readJsonBody(req, res, bodyLimits);
+    if (body === ANSWERED) return;
+    if (eras.serveStateless) return eras.serveStateless(req, res, body);
+    deferHeaderFlush(res, body);
+    // A known 2025 session id settles the era without building a web Request to classify it.
+    const sessionId = req.headers['mcp-session-id'];
+    if (typeof sessionId === 'string' && sessions.has(sessionId)) return serveLegacy(req, res, body, who);
+    const probe = await toWebRequest(req, body);
+    if (await isLegacyRequest(probe, body, { maxRequestBodySize: maxBody }))
+      return serveLegacy(req, res, body, who);
+    return eras.serveModern(req, res, body);
+  };
+
+  const posts = new PostTracker();
+  const server = createLimitedServer(options, (req, res) => {
+    posts.track(req, res);
+    handle(req, res).catch((err: unknown) => {
+      log.error({ err: errorForLog(err) }, 'MCP HTTP request failed');
+      sendJsonError(res, 500, 'Internal server error');
+    });
+  });
+  const url = await listen(server, options.port ?? 0, host, path);
+  log.info({ url, stateless: Boolean(options.stateless) }, 'MCP Streamable HTTP listening');
+
+  let closed: Promise<void> | undefined;
+  const parts = { server, gateway, sessions, posts, handlers: eras.handlers, logger: log };
+  return {
+    url,
+    server,
+    close(deadlineMs) {
+      closing = true;
+      closed ??= shutdownHttp(parts, deadlineMs);
+      return closed;
+    },
+  };
+}
+
+/** The static-token guard (Host, Origin, tokens) and, with `auth`, the OAuth resource server guard. */
+function requestGuards(
+  options: HttpServeOptions,
+  host: string,
+  clock: Clock,
+): { guard: RequestGuard; oauth: OAuthGuard | undefined } {
+  const log = options.logger;
   const guard = new RequestGuard({
     allowedHosts: options.allowedHosts,
     allowedOrigins: options.allowedOrigins,
@@ -137,10 +193,28 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
       { host },
       'listening on all interfaces, but only loopback Host headers are accepted: set server.http.allowedHosts to the names clients use',
     );
+  return { guard, oauth };
+}
+
+type NodeHandler = ReturnType<typeof toNodeHandler>;
+
+/**
+ * The SDK's per-request handlers: the 2026-07-28 one (2025 requests refused: they go to sessions) and,
+ * with `stateless`, one serving 2025 requests without sessions. `handlers` are what shutdown closes.
+ */
+function eraHandlers(
+  gateway: Gateway,
+  transportOptions: { maxRequestBodySize: number; keepAliveMs?: number },
+  options: HttpServeOptions,
+  log: Logger,
+): {
+  serveModern: NodeHandler;
+  serveStateless: NodeHandler | undefined;
+  handlers: readonly ({ close(): Promise<void> } | undefined)[];
+} {
   const onerror = (err: Error) => log.debug({ err: err.message }, 'MCP HTTP handler error');
   const factory = () => gateway.createServer();
-  const keepAlive = options.sseKeepAliveMs !== undefined ? { keepAliveMs: options.sseKeepAliveMs } : {};
-  const handlerOptions = { maxRequestBodySize: maxBody, onerror, ...keepAlive };
+  const handlerOptions = { ...transportOptions, onerror };
   const statelessHandler = options.stateless
     ? createMcpHandler(factory, { ...handlerOptions, bus: gateway.serverEvents, legacy: 'stateless' })
     : undefined;
@@ -149,173 +223,38 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
     bus: gateway.serverEvents,
     legacy: 'reject',
   });
-  const serveStateless = statelessHandler ? toNodeHandler(statelessHandler, handlerOptions) : undefined;
-  const serveModern = toNodeHandler(modernHandler, handlerOptions);
-  const sessions = new SessionRegistry({
-    idleMs: options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS,
-    maxSessions: options.maxSessions ?? DEFAULT_MAX_SESSIONS,
-    clock,
-    logger: log,
-  });
-  let closing = false;
-
-  const openSession = async (req: IncomingMessage, res: ServerResponse, body: unknown, owner: Principal) => {
-    if (closing) return sendJsonError(res, 503, 'The server is shutting down.', { connection: 'close' });
-    if (!sessions.tryInitialize()) {
-      log.warn({ sessions: sessions.size }, 'session cap reached: initialize refused');
-      return sendJsonError(
-        res,
-        503,
-        'Too many open sessions: retry later, or raise server.http.maxSessions.',
-        { 'retry-after': '5' },
-      );
-    }
-    try {
-      const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
-        sessionIdGenerator: randomUUID,
-        maxRequestBodySize: maxBody,
-        ...keepAlive,
-        onsessioninitialized: (id: string): void => sessions.add(id, transport, owner),
-        onsessionclosed: (id) => sessions.remove(id),
-      });
-      transport.onclose = () => {
-        if (transport.sessionId) sessions.remove(transport.sessionId);
-      };
-      await gateway.createServer().connect(transport);
-      await transport.handleRequest(req, res, body);
-    } finally {
-      sessions.settleInitialize();
-    }
+  return {
+    serveModern: toNodeHandler(modernHandler, handlerOptions),
+    serveStateless: statelessHandler ? toNodeHandler(statelessHandler, handlerOptions) : undefined,
+    handlers: [modernHandler, statelessHandler],
   };
+}
 
-  const serveLegacy = async (req: IncomingMessage, res: ServerResponse, body: unknown, who: Principal) => {
-    const sessionId = req.headers['mcp-session-id'];
-    if (typeof sessionId === 'string') {
-      // Another principal's session id is answered exactly like an unknown one.
-      const transport = sessions.lookup(sessionId, who);
-      if (!transport)
-        return sendJsonError(res, 404, 'Session not found: start a new session with initialize.');
-      if (req.method === 'POST') cancelOnClose(transport, res, body);
-      return transport.handleRequest(req, res, body);
-    }
-    if (req.method !== 'POST' || !isInitializeRequest(body))
-      return sendJsonError(res, 400, 'Bad Request: no Mcp-Session-Id header; send initialize first.');
-    return openSession(req, res, body, who);
-  };
+/**
+ * The principal of the request's OAuth access token, attached for the handlers; undefined once the
+ * request was refused (the body drained first, so the connection stays usable).
+ */
+async function oauthPrincipal(
+  oauth: OAuthGuard,
+  req: IncomingMessage,
+  res: ServerResponse,
+  log: Logger,
+): Promise<Principal | undefined> {
+  const checked = await oauth.check(req);
+  if (!checked.ok) {
+    log.info({ status: checked.status, method: req.method }, 'request refused');
+    refuseUpload(req, res, { status: checked.status, headers: checked.headers, body: checked.body });
+    return undefined;
+  }
+  attachPrincipal(req, checked.principal, checked.token);
+  return checked.principal;
+}
 
-  const tooLarge = (req: IncomingMessage, res: ServerResponse): typeof ANSWERED => {
-    const message = `Payload too large: the limit is ${maxBody} bytes.`;
-    refuseUpload(req, res, {
-      status: 413,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }),
-    });
-    return ANSWERED;
-  };
-
-  /** The parsed POST body (undefined for other methods), or ANSWERED once the request was answered. */
-  const readJson = async (req: IncomingMessage, res: ServerResponse): Promise<unknown> => {
-    if (req.method !== 'POST') return undefined;
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > maxBody) return tooLarge(req, res);
-    const read = await readBody(req, maxBody);
-    if (read.kind === 'aborted') return ANSWERED;
-    if (read.kind === 'too_large') return tooLarge(req, res);
-    let body: unknown;
-    try {
-      body = JSON.parse(read.text);
-    } catch {
-      sendJsonRpcError(res, -32700, 'Parse error: the body is not valid JSON.');
-      return ANSWERED;
-    }
-    if (Array.isArray(body) && body.length > maxBatch) {
-      log.info({ messages: body.length, maxBatch }, 'JSON-RPC batch refused');
-      sendJsonRpcError(
-        res,
-        -32600,
-        `Invalid Request: a batch of ${body.length} messages; the limit is ${maxBatch} (server.http.maxBatchSize). Send fewer at once.`,
-      );
-      return ANSWERED;
-    }
-    return body;
-  };
-
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const pathname = q === -1 ? url : url.slice(0, q);
-    if (oauth?.isMetadataPath(pathname)) return oauth.serveMetadata(req, res);
-    if (pathname !== path) {
-      const notFound = () => sendJsonError(res, 404, `Not found: the MCP endpoint is ${path}`);
-      return options.routes ? options.routes(req, res, notFound) : notFound();
-    }
-    const verdict = guard.check(req);
-    if (!verdict.ok) {
-      log.info({ status: verdict.status, method: req.method }, 'request refused');
-      return sendJsonError(res, verdict.status, verdict.message, verdict.headers);
-    }
-    if (verdict.principal) attachPrincipal(req, verdict.principal);
-    const who = verdict.principal ?? (await oauthPrincipal(req, res));
-    if (!who) return;
-    const body = await readJson(req, res);
-    if (body === ANSWERED) return;
-    if (serveStateless) return serveStateless(req, res, body);
-    deferHeaderFlush(res, body);
-    // A known 2025 session id settles the era without building a web Request to classify it.
-    const sessionId = req.headers['mcp-session-id'];
-    if (typeof sessionId === 'string' && sessions.has(sessionId)) return serveLegacy(req, res, body, who);
-    const probe = await toWebRequest(req, body);
-    if (await isLegacyRequest(probe, body, { maxRequestBodySize: maxBody }))
-      return serveLegacy(req, res, body, who);
-    return serveModern(req, res, body);
-  };
-
-  /**
-   * The principal of the request's OAuth access token, attached for the handlers; undefined once the
-   * request was refused (the body drained first, so the connection stays usable).
-   */
-  const oauthPrincipal = async (req: IncomingMessage, res: ServerResponse) => {
-    const checked = await oauth!.check(req);
-    if (!checked.ok) {
-      log.info({ status: checked.status, method: req.method }, 'request refused');
-      refuseUpload(req, res, { status: checked.status, headers: checked.headers, body: checked.body });
-      return undefined;
-    }
-    attachPrincipal(req, checked.principal, checked.token);
-    return checked.principal;
-  };
-
-  const posts = new PostTracker();
-  const server = createLimitedServer(options, (req, res) => {
-    posts.track(req, res);
-    handle(req, res).catch((err: unknown) => {
-      log.error({ err: errorForLog(err) }, 'MCP HTTP request failed');
-      sendJsonError(res, 500, 'Internal server error');
-    });
-  });
-  server.listen(options.port ?? 0, host);
+/** Listens and answers the endpoint's URL (an IPv6 address in brackets). */
+async function listen(server: Server, port: number, host: string, path: string): Promise<string> {
+  server.listen(port, host);
   await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(e))]);
   const addr = server.address() as AddressInfo;
   const urlHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  const url = `http://${urlHost}:${addr.port}${path}`;
-  log.info({ url, stateless: Boolean(options.stateless) }, 'MCP Streamable HTTP listening');
-
-  let closed: Promise<void> | undefined;
-  const parts = {
-    server,
-    gateway,
-    sessions,
-    posts,
-    handlers: [modernHandler, statelessHandler],
-    logger: log,
-  };
-  return {
-    url,
-    server,
-    close(deadlineMs) {
-      closing = true;
-      closed ??= shutdownHttp(parts, deadlineMs);
-      return closed;
-    },
-  };
+  return `http://${urlHost}:${addr.port}${path}`;
 }

@@ -1,0 +1,60 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Logger, refuseUpload } from '../../core/index.js';
+import { jsonRpcErrorBody, sendJsonRpcError } from './json-rpc-answers.js';
+import { readBody } from './request-body.js';
+
+/** readJsonBody's answer once it has answered the request itself (a body may be any JSON value, `false` too). */
+export const ANSWERED: unique symbol = Symbol('answered');
+
+/** The limits a POST body is read under. */
+export interface JsonBodyLimits {
+  /** Largest accepted body, bytes. */
+  maxBody: number;
+  /** Messages in one JSON-RPC batch. */
+  maxBatch: number;
+  logger: Logger;
+}
+
+/**
+ * The parsed POST body (undefined for other methods), or ANSWERED once the request was answered:
+ * 413 over `maxBody` (declared or read), a JSON-RPC parse error, or a batch over `maxBatch`.
+ */
+export async function readJsonBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  limits: JsonBodyLimits,
+): Promise<unknown> {
+  if (req.method !== 'POST') return undefined;
+  const { maxBody, maxBatch } = limits;
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBody) return tooLarge(req, res, maxBody);
+  const read = await readBody(req, maxBody);
+  if (read.kind === 'aborted') return ANSWERED;
+  if (read.kind === 'too_large') return tooLarge(req, res, maxBody);
+  let body: unknown;
+  try {
+    body = JSON.parse(read.text);
+  } catch {
+    sendJsonRpcError(res, -32700, 'Parse error: the body is not valid JSON.');
+    return ANSWERED;
+  }
+  if (Array.isArray(body) && body.length > maxBatch) {
+    limits.logger.info({ messages: body.length, maxBatch }, 'JSON-RPC batch refused');
+    sendJsonRpcError(
+      res,
+      -32600,
+      `Invalid Request: a batch of ${body.length} messages; the limit is ${maxBatch} (server.http.maxBatchSize). Send fewer at once.`,
+    );
+    return ANSWERED;
+  }
+  return body;
+}
+
+function tooLarge(req: IncomingMessage, res: ServerResponse, maxBody: number): typeof ANSWERED {
+  refuseUpload(req, res, {
+    status: 413,
+    headers: { 'content-type': 'application/json' },
+    body: jsonRpcErrorBody(-32000, `Payload too large: the limit is ${maxBody} bytes.`),
+  });
+  return ANSWERED;
+}

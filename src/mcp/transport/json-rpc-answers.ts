@@ -1,0 +1,29 @@
+import type { ServerResponse } from 'node:http';
+
+/** The body of a JSON-RPC error answer with no request id (the request could not be read or was refused). */
+export function jsonRpcErrorBody(code: number, message: string): string {
+  return JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null });
+}
+
+/** A 400 answer carrying a JSON-RPC error `code` (parse error, invalid request). */
+export function sendJsonRpcError(res: ServerResponse, code: number, message: string): void {
+  if (res.headersSent) return void res.end();
+  res.writeHead(400, { 'content-type': 'application/json' });
+  res.end(jsonRpcErrorBody(code, message));
+}
+
+/** An HTTP error `status` with a JSON-RPC server error (-32000) saying what to do. */
+export function sendJsonError(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const body = jsonRpcErrorBody(-32000, message);
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(body);
+}

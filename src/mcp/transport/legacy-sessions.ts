@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
+import { isInitializeRequest } from '@modelcontextprotocol/server';
+import type { Logger } from '../../core/index.js';
+import type { Gateway } from '../gateway/gateway.js';
+import { cancelOnClose } from './cancel-on-close.js';
+import { sendJsonError } from './json-rpc-answers.js';
+import type { Principal } from './principal.js';
+import type { SessionRegistry } from './session-registry.js';
+
+/** What serving 2025-era sessions needs from its listener. */
+export interface LegacySessionsDeps {
+  gateway: Gateway;
+  sessions: SessionRegistry;
+  maxBody: number;
+  /** The SSE keep-alive option handed to each session's transport. */
+  keepAlive: { keepAliveMs?: number };
+  logger: Logger;
+  /** True once the listener is shutting down: no new session is opened. */
+  isClosing(): boolean;
+}
+
+/**
+ * Serves a 2025-era request: on the session its `Mcp-Session-Id` names (when this principal owns
+ * it), or, for an initialize, on a new session within the registry's cap.
+ */
+export function legacySessionServer(
+  deps: LegacySessionsDeps,
+): (req: IncomingMessage, res: ServerResponse, body: unknown, who: Principal) => Promise<void> {
+  const open = openSession(deps);
+  return async (req, res, body, who) => {
+    const sessionId = req.headers['mcp-session-id'];
+    if (typeof sessionId === 'string') {
+      // Another principal's session id is answered exactly like an unknown one.
+      const transport = deps.sessions.lookup(sessionId, who);
+      if (!transport)
+        return sendJsonError(res, 404, 'Session not found: start a new session with initialize.');
+      if (req.method === 'POST') cancelOnClose(transport, res, body);
+      return transport.handleRequest(req, res, body);
+    }
+    if (req.method !== 'POST' || !isInitializeRequest(body))
+      return sendJsonError(res, 400, 'Bad Request: no Mcp-Session-Id header; send initialize first.');
+    return open(req, res, body, who);
+  };
+}
+
+/** An initialize on a new session owned by `owner`; 503 while closing or at the session cap. */
+function openSession(
+  deps: LegacySessionsDeps,
+): (req: IncomingMessage, res: ServerResponse, body: unknown, owner: Principal) => Promise<void> {
+  const { sessions, logger: log } = deps;
+  return async (req, res, body, owner) => {
+    if (deps.isClosing())
+      return sendJsonError(res, 503, 'The server is shutting down.', { connection: 'close' });
+    if (!sessions.tryInitialize()) {
+      log.warn({ sessions: sessions.size }, 'session cap reached: initialize refused');
+      return sendJsonError(
+        res,
+        503,
+        'Too many open sessions: retry later, or raise server.http.maxSessions.',
+        { 'retry-after': '5' },
+      );
+    }
+    try {
+      const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
+        sessionIdGenerator: randomUUID,
+        maxRequestBodySize: deps.maxBody,
+        ...deps.keepAlive,
+        onsessioninitialized: (id: string): void => sessions.add(id, transport, owner),
+        onsessionclosed: (id) => sessions.remove(id),
+      });
+      transport.onclose = () => {
+        if (transport.sessionId) sessions.remove(transport.sessionId);
+      };
+      await deps.gateway.createServer().connect(transport);
+      await transport.handleRequest(req, res, body);
+    } finally {
+      sessions.settleInitialize();
+    }
+  };
+}

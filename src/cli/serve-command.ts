@@ -5,12 +5,16 @@ import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { logLevelOption, usageErrors, portOption } from './options.js';
 import { UsageError } from './usage-error.js';
+import type { FileWatcher } from '../mcp/index.js';
+import { startReloads } from './serve-reload.js';
 
 /** Seams for tests: where the logger goes and how stdin's end is noticed. */
 export interface ServeDeps {
   createLogger?: typeof createLogger;
   /** Calls `listener` when stdin ends (stdio clients close it to stop the server). */
   onStdinEnd?: (listener: () => void) => () => void;
+  /** Stands in for the file watch of `server.reload.watch`. */
+  watcher?: FileWatcher;
 }
 
 const SERVE_OPTIONS = {
@@ -83,7 +87,9 @@ export async function serveCommand(args: string[], io: CliIo, deps: ServeDeps = 
   }
 
   // Signal listeners stay attached during close() so a second signal can force the exit.
-  const cleanups: (() => void)[] = [];
+  const cleanups: (() => void)[] = [
+    await startReloads(running, io, { file: values.config, config, logger, watcher: deps.watcher }),
+  ];
   const reason = await new Promise<string>((resolve) => {
     let stops = 0;
     const stop = (why: string) => {

@@ -188,6 +188,101 @@ describe('quotas counted in Redis', () => {
     }
   });
 
+  it('two instances share one concurrency cap through Redis, and a finished call frees the slot', async () => {
+    const config = quotaConfig({
+      server: { operator: { sub: 'shared-user' } },
+      cache: { redis: { url: redis.url }, prefix: `c${Date.now()}` },
+    });
+    const a = await stdioClient(config);
+    const b = await stdioClient(config);
+    try {
+      const arrived = upstream.arrived();
+      const first = a.client.callTool({ name: 'get_slow', arguments: {} });
+      await arrived;
+      const refused = await b.client.callTool({ name: 'get_slow', arguments: {} });
+      expect(errorMeta(refused)?.code).toBe('QUOTA_EXCEEDED');
+      expect(errorMeta(refused)?.retryAfterMs).toBeGreaterThan(0);
+      upstream.release();
+      expect((await first).isError).toBeFalsy();
+      const arrivedAgain = upstream.arrived();
+      const second = b.client.callTool({ name: 'get_slow', arguments: {} });
+      await arrivedAgain;
+      upstream.release();
+      expect((await second).isError).toBeFalsy();
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  const leaseStore = (clock: ManualClock, prefix: string, logger: Logger = noopLogger) =>
+    new RedisQuotaStore(openRedisDriver({ url: redis.url }), prefix, clock, logger, {
+      leaseMs: 30_000,
+      renewMs: 10_000,
+    });
+
+  it("frees a crashed instance's concurrency slots once its lease lapses", async () => {
+    const clock = new ManualClock(Date.now());
+    const prefix = `crash${Date.now()}:`;
+    const crashed = leaseStore(clock, prefix);
+    const survivor = leaseStore(clock, prefix);
+    try {
+      expect((await crashed.hold('k', 1)).ok).toBe(true);
+      // The holder dies without releasing: no release, no more renewals.
+      await crashed.close();
+      expect(await survivor.hold('k', 1)).toEqual({ ok: false, running: 1 });
+      clock.advance(29_999);
+      expect((await survivor.hold('k', 1)).ok).toBe(false);
+      clock.advance(1);
+      const after = await survivor.hold('k', 1);
+      expect(after.ok).toBe(true);
+    } finally {
+      await survivor.close();
+    }
+  });
+
+  it("renews a long call's lease so it keeps its slot past the lease time, until released", async () => {
+    const clock = new ManualClock(Date.now());
+    const store = leaseStore(clock, `renew${Date.now()}:`);
+    try {
+      const long = await store.hold('k', 1);
+      expect(long.ok).toBe(true);
+      for (let i = 0; i < 9; i++) {
+        clock.advance(10_000);
+        // A round trip on the same connection: Redis answers in order, so the renewal is done.
+        await store.take('sync', 1000);
+      }
+      clock.advance(5_000);
+      expect(await store.hold('k', 1)).toEqual({ ok: false, running: 1 });
+      if (long.ok) long.release();
+      const next = await store.hold('k', 1);
+      expect(next.ok).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('caps calls at once in per-instance memory while Redis is down, logged once', async () => {
+    const logger = createRecordingLogger();
+    const store = leaseStore(new ManualClock(Date.now()), `cdown${Date.now()}:`, logger as Logger);
+    try {
+      const inRedis = await store.hold('k', 1);
+      expect(inRedis.ok).toBe(true);
+      await redis.kill();
+      // Memory has no record of the Redis lease: it admits one call of its own, then refuses.
+      const inMemory = await store.hold('k', 1);
+      expect(inMemory.ok).toBe(true);
+      expect((await store.hold('k', 1)).ok).toBe(false);
+      if (inMemory.ok) inMemory.release();
+      expect((await store.hold('k', 1)).ok).toBe(true);
+      if (inRedis.ok) inRedis.release();
+      expect(logger.records.filter((r) => r.event === 'quota.redis_down')).toHaveLength(1);
+    } finally {
+      await redis.restart();
+      await store.close();
+    }
+  });
+
   it('fails open to per-instance memory while Redis is down, logged once', async () => {
     const logger = createRecordingLogger();
     const store = new RedisQuotaStore(

@@ -9,13 +9,22 @@ import {
   timeout,
   wrap,
 } from '../../resilience/index.js';
+import { ConcurrencyLeases } from './quota-leases.js';
 
 /** One take from a bucket: allowed, or refused with when the next token comes. */
 export type Take = { ok: true } | { ok: false; retryAfterMs: number };
 
-/** A token bucket per key: `capacity` tokens, `capacity` more each minute. */
+/** One call admitted under a concurrency cap (`release` frees its slot), or refused. */
+export type Hold = { ok: true; release(): void } | { ok: false; running: number };
+
+/**
+ * Per key: a token bucket (`capacity` tokens, `capacity` more each minute) and a count of calls
+ * running at once.
+ */
 export interface QuotaStore {
   take(key: string, perMinute: number): Promise<Take>;
+  /** Admits one more running call under `key` unless `max` already run. */
+  hold(key: string, max: number): Promise<Hold>;
   close(): Promise<void>;
 }
 
@@ -25,6 +34,7 @@ export interface QuotaStore {
  */
 export class MemoryQuotaStore implements QuotaStore {
   private readonly buckets: LRUCache<string, RateLimiter>;
+  private readonly running = new Map<string, number>();
 
   constructor(
     private readonly clock: Clock,
@@ -45,6 +55,27 @@ export class MemoryQuotaStore implements QuotaStore {
     }
     if (bucket.tryTake()) return { ok: true };
     return { ok: false, retryAfterMs: Math.max(1, Math.ceil(bucket.waitMs())) };
+  }
+
+  async hold(key: string, max: number): Promise<Hold> {
+    return this.holdNow(key, max);
+  }
+
+  holdNow(key: string, max: number): Hold {
+    const n = this.running.get(key) ?? 0;
+    if (n >= max) return { ok: false, running: n };
+    this.running.set(key, n + 1);
+    let held = true;
+    return {
+      ok: true,
+      release: () => {
+        if (!held) return;
+        held = false;
+        const left = (this.running.get(key) ?? 1) - 1;
+        if (left <= 0) this.running.delete(key);
+        else this.running.set(key, left);
+      },
+    };
   }
 
   async close(): Promise<void> {}
@@ -69,15 +100,25 @@ redis.call('HSET', KEYS[1], 't', tostring(tokens), 'ts', tostring(ts))
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return {ok, wait}`;
 
+/** How long a lease lasts unrenewed, and how often a running call renews it. */
+export interface LeaseTimes {
+  /** A crashed instance's slots come free this long after its last renewal. Default 30 s. */
+  leaseMs: number;
+  /** Default a third of `leaseMs`, so two renewals can be lost before a live call's slot lapses. */
+  renewMs: number;
+}
+
 /**
  * Quotas counted in Redis, failing open to this instance's memory while Redis cannot be reached
  * (behind a short timeout and a breaker, so an outage costs no waiting per call); the switch is
- * logged once each way.
+ * logged once each way. Concurrency caps are leases in a sorted set per key
+ * ({@link ConcurrencyLeases}), so every instance counts against one cap.
  */
 export class RedisQuotaStore implements QuotaStore {
   private readonly fallback: MemoryQuotaStore;
   private readonly breaker: CircuitBreaker;
   private readonly policy;
+  private readonly leases: ConcurrencyLeases;
   private degraded = false;
 
   constructor(
@@ -85,44 +126,72 @@ export class RedisQuotaStore implements QuotaStore {
     private readonly prefix: string,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    times: Partial<LeaseTimes> = {},
   ) {
     this.fallback = new MemoryQuotaStore(clock);
     this.breaker = circuitBreaker({ name: 'quota-redis', recoveryMs: 5000, clock });
     this.policy = wrap(this.breaker, timeout({ ms: 250, clock }));
+    const leaseMs = times.leaseMs ?? 30_000;
+    this.leases = new ConcurrencyLeases(
+      (script, key, args) => this.evalOnKey(script, key, args),
+      clock,
+      logger,
+      { leaseMs, renewMs: times.renewMs ?? Math.max(1, Math.floor(leaseMs / 3)) },
+    );
   }
 
   async take(key: string, perMinute: number): Promise<Take> {
-    const evalOnKey = this.driver.evalOnKey;
-    if (!evalOnKey) return this.fallback.takeNow(key, perMinute);
     try {
-      const reply = (await this.policy.execute(() =>
-        evalOnKey.call(this.driver, TOKEN_BUCKET_SCRIPT, `${this.prefix}${key}`, [
-          String(perMinute),
-          String(perMinute / 60_000),
-          String(this.clock.now()),
-          '120000',
-        ]),
-      )) as [number, number];
-      if (this.degraded) {
-        this.degraded = false;
-        this.logger.info({ event: 'quota.redis_back' }, 'quotas are counted in Redis again');
-      }
+      const reply = (await this.evalOnKey(TOKEN_BUCKET_SCRIPT, `${this.prefix}${key}`, [
+        String(perMinute),
+        String(perMinute / 60_000),
+        String(this.clock.now()),
+        '120000',
+      ])) as [number, number];
+      this.up();
       return Number(reply[0]) === 1
         ? { ok: true }
         : { ok: false, retryAfterMs: Math.max(1, Number(reply[1])) };
     } catch (err) {
-      if (!this.degraded) {
-        this.degraded = true;
-        this.logger.warn(
-          { event: 'quota.redis_down', err: errorForLog(err) },
-          "Redis is unreachable: quotas are counted in this instance's memory until it is back",
-        );
-      }
+      this.down(err);
       return this.fallback.takeNow(key, perMinute);
     }
   }
 
+  async hold(key: string, max: number): Promise<Hold> {
+    try {
+      const hold = await this.leases.acquire(`${this.prefix}c:${key}`, max);
+      this.up();
+      return hold;
+    } catch (err) {
+      this.down(err);
+      return this.fallback.holdNow(key, max);
+    }
+  }
+
   close(): Promise<void> {
+    this.leases.stopRenewing();
     return this.driver.close();
+  }
+
+  private evalOnKey(script: string, key: string, args: readonly string[]): Promise<unknown> {
+    const evalOnKey = this.driver.evalOnKey;
+    if (!evalOnKey) return Promise.reject(new Error('this Redis driver cannot run scripts'));
+    return this.policy.execute(() => evalOnKey.call(this.driver, script, key, args));
+  }
+
+  private up(): void {
+    if (!this.degraded) return;
+    this.degraded = false;
+    this.logger.info({ event: 'quota.redis_back' }, 'quotas are counted in Redis again');
+  }
+
+  private down(err: unknown): void {
+    if (this.degraded) return;
+    this.degraded = true;
+    this.logger.warn(
+      { event: 'quota.redis_down', err: errorForLog(err) },
+      "Redis is unreachable: quotas are counted in this instance's memory until it is back",
+    );
   }
 }

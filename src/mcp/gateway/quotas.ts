@@ -49,13 +49,12 @@ function compile(limit: LimitConfig, index: number): CompiledLimit {
 }
 
 /**
- * The `limits` quotas: per matching rule and rendered key, a token bucket of `perMinute` calls (in
- * Redis when `cache.redis` is set, so instances share it) and a cap of `concurrent` calls at once
- * (per instance). A refused call is a `QUOTA_EXCEEDED` tool error with `retryAfterMs`.
+ * The `limits` quotas: per matching rule and rendered key, a token bucket of `perMinute` calls and a
+ * cap of `concurrent` calls at once, both in Redis when `cache.redis` is set (so instances share
+ * them). A refused call is a `QUOTA_EXCEEDED` tool error with `retryAfterMs`.
  */
 export class Quotas {
   private readonly limits: CompiledLimit[];
-  private readonly running = new Map<string, number>();
 
   constructor(
     limits: readonly LimitConfig[],
@@ -70,27 +69,22 @@ export class Quotas {
 
   /** Admits the call or throws `QuotaExceededError`; the lease must be released when it ends. */
   async acquire(who: Principal, tool: string): Promise<QuotaLease> {
-    const held: string[] = [];
+    const held: (() => void)[] = [];
     const release = () => {
-      for (const key of held) {
-        const n = (this.running.get(key) ?? 1) - 1;
-        if (n <= 0) this.running.delete(key);
-        else this.running.set(key, n);
-      }
+      for (const free of held.splice(0)) free();
     };
     try {
       for (const limit of this.limits) {
         if (!limit.tool.test(tool)) continue;
         const key = `${limit.index}:${this.render(limit, who, tool)}`;
         if (limit.concurrent !== undefined) {
-          const n = this.running.get(key) ?? 0;
-          if (n >= limit.concurrent)
+          const hold = await this.store.hold(key, limit.concurrent);
+          if (!hold.ok)
             throw new QuotaExceededError(
-              `${who.sub ?? who.id} already has ${n} calls of ${tool} running (the limit is ${limit.concurrent} at once)`,
+              `${who.sub ?? who.id} already has ${hold.running} calls of ${tool} running (the limit is ${limit.concurrent} at once)`,
               1000,
             );
-          this.running.set(key, n + 1);
-          held.push(key);
+          held.push(hold.release);
         }
         if (limit.perMinute !== undefined) {
           const take = await this.store.take(key, limit.perMinute);

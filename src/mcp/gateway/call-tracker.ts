@@ -1,3 +1,4 @@
+import type { RuntimeCalls } from './runtime-calls.js';
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
 import { AbortedError, type Clock } from '../../core/index.js';
 import type { CallSignal } from '../tools/call-signal.js';
@@ -89,11 +90,15 @@ export class CallTracker {
     return this.count;
   }
 
-  /** The SDK handler of one tool: counted, refused while draining, aborted by the client or shutdown. */
-  handlerFor(execute: ToolExecute): ToolHandler {
+  /**
+   * The SDK handler of one tool: counted, refused while draining, aborted by the client or shutdown.
+   * `runtime` also counts the call on the config it runs on (a reload waits for those).
+   */
+  handlerFor(execute: ToolExecute, runtime?: RuntimeCalls): ToolHandler {
     return async (args, ctx) => {
       if (this.draining) return SHUTTING_DOWN;
       this.count++;
+      runtime?.enter();
       const call = new TrackedCall(ctx.mcpReq.signal);
       this.running.add(call);
       try {
@@ -101,6 +106,7 @@ export class CallTracker {
       } finally {
         this.running.delete(call);
         call.end();
+        runtime?.leave();
         if (--this.count === 0) this.wakeIdleWaiters();
       }
     };

@@ -142,7 +142,7 @@ export function assembleRuntime(
   });
   const calls = new RuntimeCalls();
   const tools = compiled.map((tool) => {
-    const handler = calls.track(tracker.handlerFor(guardedExecute(tool, guards)));
+    const handler = tracker.handlerFor(guardedExecute(tool, guards), calls);
     return { tool, handler };
   });
   if (carried)

@@ -1,5 +1,3 @@
-import type { ToolHandler } from './call-tracker.js';
-
 /**
  * The calls running on one runtime (one config's tools and clients): a reload retires the old
  * runtime and closes its upstream clients only once these are done.
@@ -13,16 +11,14 @@ export class RuntimeCalls {
     return this.count;
   }
 
-  /** The handler, counted on this runtime. */
-  track(handler: ToolHandler): ToolHandler {
-    return async (args, ctx) => {
-      this.count++;
-      try {
-        return await handler(args, ctx);
-      } finally {
-        if (--this.count === 0) this.wake();
-      }
-    };
+  /** A call started on this runtime (counted in the tracker's own frame: no wrapper per call). */
+  enter(): void {
+    this.count++;
+  }
+
+  /** A call on this runtime ended. */
+  leave(): void {
+    if (--this.count === 0) this.wake();
   }
 
   /** Resolves once no call runs on this runtime (at once when none does). */

@@ -132,6 +132,7 @@ function runtimeOf(
     validator,
     clock,
     logger,
+    readGuard: guards.policy ? (ctx, name, viaTool) => guards.checkRead(ctx, name, viaTool) : undefined,
     runTool: (toolName, args, ctx) => (byName.get(toolName) as ToolHandler)(args, ctx),
   });
   if (observers.webhooks) resources.health.set('webhooks', () => observers.webhookCounts());

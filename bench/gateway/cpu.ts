@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 
 /** utime + stime of `pid` in µs, or undefined without /proc. */
-function procCpuUs(pid: number): number | undefined {
+export function procCpuUs(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

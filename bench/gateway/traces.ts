@@ -7,6 +7,7 @@
 import { trace } from '@opentelemetry/api';
 import type { ChildProcess } from 'node:child_process';
 import type { ContenderResult } from '../lib.js';
+import { procCpuUs } from './cpu.js';
 
 interface Session {
   call(tool: string): Promise<void>;
@@ -46,6 +47,42 @@ function offCost(): string {
   return `info: traces off: the guard costs ${guard.toFixed(1)} ns per check (${sink} checks); a no-op API span (not made when off) would cost ${noopSpan.toFixed(1)} ns`;
 }
 
+/**
+ * Server CPU per call of each contender, from /proc (Linux): contenders run one at a time, so the CPU
+ * a server spent between the first call of one contender and the first of the next is that
+ * contender's (warm-up included, exports of the batch processor too). Unlike calls per second it does
+ * not move with the load other processes put on the machine.
+ */
+function cpuMeter() {
+  const spent = new Map<string, { us: number; calls: number }>();
+  let current: { name: string; pid: number; at: number } | undefined;
+  const close = () => {
+    if (current === undefined) return;
+    const now = procCpuUs(current.pid);
+    if (now !== undefined) spent.get(current.name)!.us += now - current.at;
+  };
+  return {
+    wrap(name: string, pid: number, fn: () => Promise<void>): () => Promise<void> {
+      spent.set(name, { us: 0, calls: 0 });
+      return () => {
+        if (current?.name !== name) {
+          close();
+          current = { name, pid, at: procCpuUs(pid) ?? 0 };
+        }
+        spent.get(name)!.calls++;
+        return fn();
+      };
+    },
+    /** µs per call, once the last contender ran (undefined without /proc). */
+    perCall(name: string): number | undefined {
+      close();
+      current = undefined;
+      const s = spent.get(name)!;
+      return s.us > 0 ? s.us / s.calls : undefined;
+    },
+  };
+}
+
 export async function tracesRows(deps: TracesRowDeps): Promise<{ rows: ContenderResult[]; lines: string[] }> {
   const receiver = await deps.spawnChild('traces-receiver.ts');
   const offServer = await deps.spawnChild('traces-servers.ts', [deps.upstreamUrl]);
@@ -55,15 +92,24 @@ export async function tracesRows(deps: TracesRowDeps): Promise<{ rows: Contender
   try {
     const off = await deps.rawSession(offUrl, deps.concurrency);
     const on = await deps.rawSession(onUrl, deps.concurrency);
+    const cpu = cpuMeter();
+    const offPid = offServer.child.pid!;
+    const onPid = onServer.child.pid!;
+    const contenders = [
+      { name: '(t0) L1 hit, traces off', pid: offPid, fn: () => off.call('get_assignment_cached') },
+      { name: '(t1) L1 hit, traces on (100%, OTLP)', pid: onPid, fn: () => on.call('get_assignment_cached') },
+      { name: '(t2) miss, traces off', pid: offPid, fn: () => off.call('get_assignment_miss') },
+      { name: '(t3) miss, traces on (100%, OTLP)', pid: onPid, fn: () => on.call('get_assignment_miss') },
+    ];
     const rows = await deps.interleaved(
-      [
-        { name: '(t0) L1 hit, traces off', fn: () => off.call('get_assignment_cached') },
-        { name: '(t1) L1 hit, traces on (100%, OTLP)', fn: () => on.call('get_assignment_cached') },
-        { name: '(t2) miss, traces off', fn: () => off.call('get_assignment_miss') },
-        { name: '(t3) miss, traces on (100%, OTLP)', fn: () => on.call('get_assignment_miss') },
-      ],
+      contenders.map((c) => ({ name: c.name, fn: cpu.wrap(c.name, c.pid, c.fn) })),
       deps.concurrency,
     );
+    for (const row of rows) {
+      const us = cpu.perCall(row.name);
+      if (us !== undefined)
+        row.note = `${row.note ?? ''}; traced server ${us.toFixed(0)} µs CPU per call (all rounds)`;
+    }
     await Promise.all([off.close(), on.close()]);
     const [hitOff, hitOn, missOff, missOn] = rows as [
       ContenderResult,
@@ -73,7 +119,13 @@ export async function tracesRows(deps: TracesRowDeps): Promise<{ rows: Contender
     ];
     const line = (label: string, a: ContenderResult, b: ContenderResult) => {
       const r = a.opsPerSec / b.opsPerSec;
-      return `target: ${label} traces on / off = ${r.toFixed(2)}x ops/s (need >= 0.85) ${r >= 0.85 ? 'PASS' : 'MISS'}; p50 ${a.p50Ms!.toFixed(3)} vs ${b.p50Ms!.toFixed(3)} ms`;
+      const onUs = cpu.perCall(a.name);
+      const offUs = cpu.perCall(b.name);
+      const cpuText =
+        onUs !== undefined && offUs !== undefined
+          ? `; server CPU per call ${onUs.toFixed(0)} vs ${offUs.toFixed(0)} µs (off/on = ${(offUs / onUs).toFixed(2)}x)`
+          : '';
+      return `target: ${label} traces on / off = ${r.toFixed(2)}x ops/s (need >= 0.85) ${r >= 0.85 ? 'PASS' : 'MISS'}; p50 ${a.p50Ms!.toFixed(3)} vs ${b.p50Ms!.toFixed(3)} ms${cpuText}`;
     };
     return {
       rows,

@@ -7,6 +7,8 @@ export interface CliIo {
   env: Readonly<Record<string, string | undefined>>;
   /** Resolves when the process is asked to stop (SIGINT/SIGTERM); a second request forces the exit. */
   onStopRequest?: (listener: (signal: string) => void) => () => void;
+  /** Calls `listener` when the process is asked to reload its config (SIGHUP). */
+  onReloadRequest?: (listener: () => void) => () => void;
   /** Ends the process at once (a forced shutdown). */
   exit?: (code: number) => void;
 }
@@ -26,6 +28,11 @@ export function processIo(): CliIo {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       };
+    },
+    onReloadRequest(listener) {
+      const onSignal = () => listener();
+      process.on('SIGHUP', onSignal);
+      return () => process.off('SIGHUP', onSignal);
     },
   };
 }

@@ -1,16 +1,20 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
-import { createLogger, type Logger, summarizingLogger } from '../core/index.js';
+import { createLogger, type Logger, summarizingLogger, errorMessage } from '../core/index.js';
 import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { logLevelOption, usageErrors, portOption } from './options.js';
 import { UsageError } from './usage-error.js';
+import type { FileWatcher } from '../mcp/index.js';
+import { startReloads } from './serve-reload.js';
 
 /** Seams for tests: where the logger goes and how stdin's end is noticed. */
 export interface ServeDeps {
   createLogger?: typeof createLogger;
   /** Calls `listener` when stdin ends (stdio clients close it to stop the server). */
   onStdinEnd?: (listener: () => void) => () => void;
+  /** Stands in for the file watch of `server.reload.watch`. */
+  watcher?: FileWatcher;
 }
 
 const SERVE_OPTIONS = {
@@ -66,7 +70,7 @@ export async function serveCommand(args: string[], io: CliIo, deps: ServeDeps = 
       ...(values.host !== undefined ? { host: values.host } : {}),
     });
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     logger.error({ err: message }, 'gateway failed to start');
     io.stderr(`conduit serve: could not start: ${message}\n`);
     return ExitCode.RUNTIME;
@@ -83,7 +87,9 @@ export async function serveCommand(args: string[], io: CliIo, deps: ServeDeps = 
   }
 
   // Signal listeners stay attached during close() so a second signal can force the exit.
-  const cleanups: (() => void)[] = [];
+  const cleanups: (() => void)[] = [
+    await startReloads(running, io, { file: values.config, config, logger, watcher: deps.watcher }),
+  ];
   const reason = await new Promise<string>((resolve) => {
     let stops = 0;
     const stop = (why: string) => {

@@ -35,41 +35,11 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
     Object.keys(VALIDATE_OPTIONS),
   );
   const file = values.config;
-  try {
-    const config = await loadConfig(file, { env: io.env });
-    const schemaProblems = await compileToolSchemas(config, await readFile(file, 'utf8'));
-    if (schemaProblems.length > 0) throw new ConfigValidationError(file, schemaProblems);
+  const checked = await checkConfigFile(file, io.env);
+  if (checked.ok) {
+    const { config, notes } = checked;
     const upstreams = Object.keys(config.upstreams).length;
     const tools = config.tools.length;
-    // Operations left out (openapi.skipUnsupported) and what was changed to serve others.
-    // Old key names (with the new one to use), then what openapi sections leave out or change.
-    const renamed = configWarnings(config).map((w) => ({
-      path: w.path,
-      kind: 'warning',
-      message: w.message,
-      line: w.line,
-      column: w.column,
-    }));
-    const openapiNotes = Object.entries(config.openapiSets ?? {}).flatMap(([name, set]) => [
-      ...set.leftOut.map((e) => ({
-        path: `upstreams.${name}.openapi`,
-        kind: 'left out',
-        message: e.message,
-      })),
-      ...set.warnings.map((w) => ({
-        path: `upstreams.${name}.openapi`,
-        kind: 'warning',
-        message: `operation ${w.operation}: ${w.message}`,
-      })),
-    ]);
-    const notes: {
-      path: string;
-      kind: string;
-      message: string;
-      line?: number | undefined;
-      column?: number | undefined;
-    }[] = [...renamed, ...openapiNotes];
-    notes.push(...credentialNotes(config));
     if (values.json)
       io.stdout(`${JSON.stringify({ ok: true, file, upstreams, tools, problems: [], notes })}\n`);
     else {
@@ -82,31 +52,93 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
       }
     }
     return ExitCode.OK;
+  }
+  const { problems } = checked;
+  if (values.json) {
+    io.stdout(`${JSON.stringify({ ok: false, file, problems })}\n`);
+  } else {
+    const n = problems.length;
+    io.stdout(`${file}: ${n} problem${n === 1 ? '' : 's'}\n`);
+    for (const p of problems) {
+      const where = p.line !== undefined ? `${file}:${p.line}:${p.column ?? 1}` : file;
+      io.stdout(`  ${where}  ${p.path ? `${p.path}: ` : ''}${p.message}\n`);
+    }
+  }
+  return ExitCode.CONFIG;
+}
+
+/** A problem of a config file, at its key and line when known. */
+export interface FileProblem {
+  path: string;
+  line: number | undefined;
+  column: number | undefined;
+  message: string;
+}
+
+/** What a valid file left out or changed (renamed keys, skipped OpenAPI operations, credentials). */
+export interface FileNote {
+  path: string;
+  kind: string;
+  message: string;
+  line?: number | undefined;
+  column?: number | undefined;
+}
+
+/**
+ * Everything `conduit validate` checks, on one file: parsing, the schema and cross-checks (with
+ * `${ENV}` read from `env`), each tool's schemas compiled; the config and its notes, or every problem
+ * with its line. `serve` runs the same check before a reload.
+ */
+export async function checkConfigFile(
+  file: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<{ ok: true; config: GatewayConfig; notes: FileNote[] } | { ok: false; problems: FileProblem[] }> {
+  try {
+    const config = await loadConfig(file, { env });
+    const schemaProblems = await compileToolSchemas(config, await readFile(file, 'utf8'));
+    if (schemaProblems.length > 0) throw new ConfigValidationError(file, schemaProblems);
+    return { ok: true, config, notes: notesOf(config) };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    const problems =
-      err instanceof ConfigValidationError
-        ? err.problems.map((p) => ({ path: p.path, line: p.line, column: p.column, message: p.message }))
-        : err instanceof OpenApiProblems
-          ? err.problems.map((p) => ({
-              path: `upstreams.${err.upstream}.openapi`,
-              line: undefined,
-              column: undefined,
-              message: p.message,
-            }))
-          : [{ path: '', line: undefined, column: undefined, message: err.message }];
-    if (values.json) {
-      io.stdout(`${JSON.stringify({ ok: false, file, problems })}\n`);
-    } else {
-      const n = problems.length;
-      io.stdout(`${file}: ${n} problem${n === 1 ? '' : 's'}\n`);
-      for (const p of problems) {
-        const where = p.line !== undefined ? `${file}:${p.line}:${p.column ?? 1}` : file;
-        io.stdout(`  ${where}  ${p.path ? `${p.path}: ` : ''}${p.message}\n`);
-      }
-    }
-    return ExitCode.CONFIG;
+    return { ok: false, problems: problemsOf(err) };
   }
+}
+
+/** Old key names (with the new one to use), what openapi sections leave out or change, credentials. */
+function notesOf(config: GatewayConfig): FileNote[] {
+  const renamed = configWarnings(config).map((w) => ({
+    path: w.path,
+    kind: 'warning',
+    message: w.message,
+    line: w.line,
+    column: w.column,
+  }));
+  const openapiNotes = Object.entries(config.openapiSets ?? {}).flatMap(([name, set]) => [
+    ...set.leftOut.map((e) => ({
+      path: `upstreams.${name}.openapi`,
+      kind: 'left out',
+      message: e.message,
+    })),
+    ...set.warnings.map((w) => ({
+      path: `upstreams.${name}.openapi`,
+      kind: 'warning',
+      message: `operation ${w.operation}: ${w.message}`,
+    })),
+  ]);
+  return [...renamed, ...openapiNotes, ...credentialNotes(config)];
+}
+
+function problemsOf(err: ConfigError): FileProblem[] {
+  if (err instanceof ConfigValidationError)
+    return err.problems.map((p) => ({ path: p.path, line: p.line, column: p.column, message: p.message }));
+  if (err instanceof OpenApiProblems)
+    return err.problems.map((p) => ({
+      path: `upstreams.${err.upstream}.openapi`,
+      line: undefined,
+      column: undefined,
+      message: p.message,
+    }));
+  return [{ path: '', line: undefined, column: undefined, message: err.message }];
 }
 
 /**

@@ -115,6 +115,13 @@ const serverSchema = strictObject({
    * policy does not restrict; set, a fixed principal that policy and templates treat like any other.
    */
   operator: fixedPrincipalSchema.optional(),
+  /** Hot reload (SIGHUP always reloads): also watch the config file (docs/operations.md, "Reload"). */
+  reload: strictObject({
+    /** Reload when the config file changes. */
+    watch: z.boolean().default(false),
+    /** Quiet time after the last change to the file before reloading. */
+    debounce: duration().default(300),
+  }).prefault({}),
 });
 
 const loggingSchema = strictObject({

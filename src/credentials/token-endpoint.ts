@@ -1,7 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import type { Clock } from '../core/index.js';
 import { ConfigError, systemClock } from '../core/index.js';
-import { type HttpClient, HttpStatusError } from '../http/index.js';
+import { type HttpClient, HttpStatusError, Redactor } from '../http/index.js';
 import { CredentialUnavailableError } from './errors.js';
 import { type IssuedToken, issuedToken } from './issued-token.js';
 import { importPrivateKey } from './private-key.js';
@@ -37,6 +37,9 @@ export interface GrantParameters {
   /** RFC 8707 resource indicator. */
   resource?: string | undefined;
 }
+
+/** Scrubs the secrets of one request (a subject token) that the HTTP client's redactor does not know. */
+const requestRedactor = new Redactor();
 
 const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 /** RFC 8693 token type of an OAuth access token. */
@@ -116,7 +119,8 @@ export class TokenEndpoint {
         this.fetchOptions,
       );
       return oauth.processGenericTokenEndpointResponse(this.as, this.client, res);
-    });
+      // An identity provider may quote the subject token in its refusal: it is a secret too.
+    }, [subjectToken]);
   }
 
   close(): Promise<void> {
@@ -133,12 +137,15 @@ export class TokenEndpoint {
     return this.auth;
   }
 
-  private async run(call: () => Promise<oauth.TokenEndpointResponse>): Promise<IssuedToken> {
+  private async run(
+    call: () => Promise<oauth.TokenEndpointResponse>,
+    requestSecrets: readonly string[] = [],
+  ): Promise<IssuedToken> {
     let response: oauth.TokenEndpointResponse;
     try {
       response = await call();
     } catch (err) {
-      throw this.failure(err);
+      throw this.failure(err, requestSecrets);
     }
     if (response.token_type !== 'bearer')
       throw new CredentialUnavailableError(
@@ -149,13 +156,14 @@ export class TokenEndpoint {
   }
 
   /** What went wrong, in words that carry no secret: the endpoint's status and OAuth error code. */
-  private failure(err: unknown): CredentialUnavailableError {
+  private failure(err: unknown, requestSecrets: readonly string[]): CredentialUnavailableError {
     const who = `the token endpoint of upstream ${this.o.upstream}`;
     if (err instanceof oauth.ResponseBodyError) {
+      // Redacted before it is cut to length: a cut secret would no longer be recognised.
       const description =
         typeof err.error_description === 'string'
-          ? `: ${this.o.http
-              .redactSecrets(err.error_description)
+          ? `: ${requestRedactor
+              .text(this.o.http.redactSecrets(err.error_description), requestSecrets)
               .replace(/[^\x20-\x7e]/g, '')
               .slice(0, 200)}`
           : '';

@@ -4,6 +4,20 @@
  */
 export { startGateway, type StartGatewayOptions, type RunningGateway } from './gateway/start-gateway.js';
 export { createGateway, type Gateway, type GatewayDeps } from './gateway/gateway.js';
+export type { ReloadOutcome, ReloadProblem, ReloadReport } from './gateway/reload.js';
+export {
+  createReloader,
+  type LoadedConfig,
+  type Reloader,
+  type ReloaderOptions,
+} from './gateway/reloader.js';
+export { RESTART_ONLY_KEYS } from './gateway/config-diff.js';
+export {
+  type ConfigWatchOptions,
+  directoryWatcher,
+  type FileWatcher,
+  watchConfigFile,
+} from './gateway/config-watch.js';
 export { credentialNotes, type ConfigNote } from './gateway/cache-scope-notes.js';
 export {
   type ChangeFeed,

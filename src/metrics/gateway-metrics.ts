@@ -1,5 +1,6 @@
+import { type ReloadMetricOutcome, ReloadMetrics } from './reload-metrics.js';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { ConfigError, type Logger, noopLogger } from '../core/index.js';
+import { ConfigError, type Logger, noopLogger, errorMessage } from '../core/index.js';
 import type { HttpMetricsEvent } from '../http/index.js';
 import type { BreakerSnapshot } from '../resilience/index.js';
 import type { WebhookResponse } from '../webhooks/index.js';
@@ -41,7 +42,7 @@ export interface GatewayMetricsOptions {
  * Metric names (with the default prefix): `conduit_tool_calls_total`, `conduit_tool_call_duration_seconds`,
  * `conduit_upstream_requests_total`, `conduit_upstream_request_duration_seconds`,
  * `conduit_upstream_retries_total`, `conduit_breaker_state`, `conduit_breaker_transitions_total`,
- * `conduit_cache_*`, `conduit_webhook_deliveries_total`.
+ * `conduit_cache_*`, `conduit_webhook_deliveries_total`, `conduit_config_reloads_total`.
  */
 export interface GatewayMetrics {
   /** The registry holding these metrics. */
@@ -81,6 +82,8 @@ export interface GatewayMetrics {
    * path); `webhookOutcomeHook(metrics)` is this as the receiver's `onOutcome` option.
    */
   webhookResponse(endpoint: string | undefined, response: { status: number; body: string }): void;
+  /** Counts one config reload by how it ended. */
+  configReload(outcome: ReloadMetricOutcome): void;
   /** The Prometheus text exposition of every metric in the registry. */
   metrics(): Promise<string>;
   /**
@@ -101,6 +104,7 @@ class PromGatewayMetrics implements GatewayMetrics {
   private readonly breakers: BreakerMetrics;
   private readonly caches: CacheMetrics;
   private readonly webhooks: WebhookMetrics;
+  private readonly reloads: ReloadMetrics;
 
   constructor(options: GatewayMetricsOptions) {
     const prefix = options.prefix ?? 'conduit_';
@@ -125,13 +129,14 @@ class PromGatewayMetrics implements GatewayMetrics {
       this.breakers = new BreakerMetrics(this.registry, prefix);
       this.caches = new CacheMetrics(this.registry, prefix);
       this.webhooks = new WebhookMetrics(this.registry, prefix, isOpen, warn);
+      this.reloads = new ReloadMetrics(this.registry, prefix, isOpen);
       if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
     } catch (err) {
       // Leave a shared registry as it was: no half-registered gateway.
       for (const m of this.registry.getMetricsAsArray())
         if (!before.has(m.name)) this.registry.removeSingleMetric(m.name);
       throw new ConfigError(
-        `createGatewayMetrics: ${err instanceof Error ? err.message : String(err)}; give each gateway its own registry (the default) or a different prefix`,
+        `createGatewayMetrics: ${errorMessage(err)}; give each gateway its own registry (the default) or a different prefix`,
         { cause: err },
       );
     }
@@ -171,6 +176,10 @@ class PromGatewayMetrics implements GatewayMetrics {
 
   webhookResponse(endpoint: string | undefined, response: { status: number; body: string }): void {
     this.webhooks.recordResponse(endpoint, response.status, response.body);
+  }
+
+  configReload(outcome: ReloadMetricOutcome): void {
+    this.reloads.record(outcome);
   }
 
   metrics(): Promise<string> {

@@ -22,6 +22,7 @@ export {
 } from './gateway-metrics.js';
 export { metricsHandler, type MetricsHandlerOptions } from './metrics-handler.js';
 export type { ToolSeries } from './tool-metrics.js';
+export type { ReloadMetricOutcome } from './reload-metrics.js';
 export { type ToolOutcome, TOOL_OUTCOMES, toolOutcomeOf, toolOutcomeOfLookup } from './tool-outcome.js';
 export {
   type WebhookOutcome,

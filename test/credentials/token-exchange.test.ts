@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/index.js';
-import { issuedToken, type TokenEndpoint, tokenExchange } from '../../src/credentials/index.js';
+import { issuedToken, TokenEndpoint, tokenExchange } from '../../src/credentials/index.js';
+import { createHttpClient } from '../../src/http/index.js';
+import { startScriptedTokenEndpoint } from '../helpers/token-endpoint.js';
 
 /** An endpoint stand-in that records subject tokens and issues 5-minute tokens at once. */
 function endpoint(clock: ManualClock) {
@@ -54,5 +56,37 @@ describe('tokenExchange', () => {
       'Bearer x-1',
     ]);
     expect(e.subjects).toEqual(['admin-client-at', 'read-only-client-at']);
+  });
+
+  it("an identity provider's refusal that quotes the caller's token never carries it, whole or in part", async () => {
+    const idp = await startScriptedTokenEndpoint();
+    const http = createHttpClient({ name: 'u.token', baseUrl: new URL(idp.url).origin });
+    const endpoint = new TokenEndpoint({
+      upstream: 'u',
+      tokenUrl: idp.url,
+      clientId: 'gateway',
+      clientSecret: 'gateway-secret-0123456789',
+      http,
+      refreshBeforeMs: 60_000,
+    });
+    const callerToken = `eyJhbGciOiJFUzI1NiJ9.${'c'.repeat(40)}.${'s'.repeat(40)}`;
+    try {
+      for (const description of [
+        `subject_token ${callerToken} has expired`,
+        `subject_token ${encodeURIComponent(callerToken)} is not valid`,
+      ]) {
+        idp.willFail(400, { error: 'invalid_grant', error_description: description });
+        const err = (await endpoint.exchange(callerToken, {}).catch((e: unknown) => e)) as Error & {
+          code?: string;
+        };
+        expect(err.code).toBe('UPSTREAM_CREDENTIAL_UNAVAILABLE');
+        expect(err.message).toContain('invalid_grant');
+        // Not even the part that fits the message's bound.
+        expect(err.message).not.toContain(callerToken.slice(0, 16));
+      }
+    } finally {
+      await endpoint.close();
+      await idp.close();
+    }
   });
 });

@@ -21,6 +21,8 @@ export class SchemaConverter {
   /** `$defs` for the recursive schemas met so far, by name. */
   readonly defs: Record<string, JsonSchema> = {};
   private readonly defNames = new Map<string, string>();
+  /** The names `defNames` gave out, kept beside it: rebuilding them per new name is quadratic. */
+  private readonly takenNames = new Set<string>();
   private readonly inProgress: string[] = [];
   /** The `$ref`ed schemas being converted, outermost first: the dynamic scope `$recursiveRef` reads. */
   private readonly scope: { id: string; node: unknown }[] = [];
@@ -188,10 +190,10 @@ export class SchemaConverter {
     if (known !== undefined) return known;
     const last = id.slice(id.lastIndexOf('/') + 1) || 'Schema';
     const base = last.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 64) || 'Schema';
-    const taken = new Set(this.defNames.values());
     let name = base;
-    for (let i = 2; taken.has(name); i++) name = `${base}_${i}`;
+    for (let i = 2; this.takenNames.has(name); i++) name = `${base}_${i}`;
     this.defNames.set(id, name);
+    this.takenNames.add(name);
     this.defs[name] = true; // placeholder until the definition is converted
     return name;
   }

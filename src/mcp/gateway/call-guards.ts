@@ -39,15 +39,20 @@ export interface CallGuardDeps {
   logger: Logger;
   /** Where audit lines go instead of `audit.destination` (tests). */
   auditSink?: AuditSink | undefined;
+  /** A reload keeps the running audit stream and quotas (their files, counters and Redis). */
+  keep?: Pick<CallGuards, 'audit' | 'quotas'> | undefined;
 }
 
 export function callGuardsFor(config: GatewayConfig, deps: CallGuardDeps): CallGuards {
   const operator = operatorPrincipal(config.server?.operator);
   const policy = config.policy ? new Policy(config.policy) : undefined;
-  const audit = config.audit
-    ? new AuditLog(config.audit, config, () => deps.clock.now(), deps.auditSink)
-    : undefined;
-  const quotas = quotasFor(config, deps.clock, deps.logger);
+  const keep = deps.keep;
+  const audit = keep
+    ? keep.audit
+    : config.audit
+      ? new AuditLog(config.audit, config, () => deps.clock.now(), deps.auditSink)
+      : undefined;
+  const quotas = keep ? keep.quotas : quotasFor(config, deps.clock, deps.logger);
   const principal = (ctx: ServerContext | undefined) => principalOf(ctx, operator);
   return {
     operator,

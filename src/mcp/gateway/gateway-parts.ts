@@ -1,3 +1,4 @@
+import type { CallGuards } from './call-guards.js';
 import { type Clock, type Logger, noopLogger, systemClock } from '../../core/index.js';
 import type { GatewayConfig } from '../../config/index.js';
 import type { GatewayMetrics } from '../../metrics/index.js';
@@ -6,7 +7,8 @@ import { InputValidator } from '../tools/input-validator.js';
 import type { ChangeFeed } from '../resources/change-feed.js';
 import { changeFeedFromConfig } from '../resources/resources-layer.js';
 import { cacheFromConfig } from './cache-from-config.js';
-import { CallTracker } from './call-tracker.js';
+import { CallTracker, type ToolHandler } from './call-tracker.js';
+import type { HttpClient } from '../../http/index.js';
 import { toolsNeedCache } from './compile-tools.js';
 import { createGatewayMetricsFor } from './gateway-observers.js';
 import type { GatewayDeps } from './gateway.js';
@@ -37,6 +39,16 @@ export interface GatewayParts {
   readonly tracing: GatewayTracing;
   /** Stops the notification spans of resource changes. */
   readonly untraceChanges: (() => void) | undefined;
+  /** What is in force now, refilled by each reload: resources and health read through it. */
+  readonly live: LiveState;
+}
+
+/** The handlers and upstream clients of the config in force. */
+export interface LiveState {
+  readonly handlers: Map<string, ToolHandler>;
+  readonly clients: Map<string, HttpClient>;
+  /** The policy of the config in force, which resource reads and listings honour. */
+  guards: CallGuards | undefined;
 }
 
 /** The metrics of the deps, else a registry of the gateway's own unless `metrics.enabled` is false. */
@@ -69,6 +81,7 @@ export function buildGatewayParts(config: GatewayConfig, deps: GatewayDeps): Gat
     tracker: new CallTracker(clock),
     tracing,
     untraceChanges: tracing.tracer ? traceChanges(changes, tracing.tracer) : undefined,
+    live: { handlers: new Map(), clients: new Map(), guards: undefined },
   };
 }
 

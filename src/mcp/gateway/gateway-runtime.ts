@@ -15,6 +15,7 @@ import { createUpstreamClients } from './upstream-clients.js';
 import { createUpstreamCredentials, type UpstreamCredentials } from './upstream-credentials.js';
 import type { Tracer } from '../../telemetry/index.js';
 import { withTraceparent } from '../resources/traced-changes.js';
+import { RuntimeCalls } from './runtime-calls.js';
 
 /** A compiled tool and the tracked handler the SDK calls for it. */
 export interface ServedTool {
@@ -38,6 +39,8 @@ export interface GatewayRuntime {
   readonly guards: CallGuards;
   /** The upstreams' non-static credentials (token grants, forwarding); closed with the clients. */
   readonly credentials: UpstreamCredentials;
+  /** The calls running on this runtime: a reload closes what it retires once they are done. */
+  readonly calls: RuntimeCalls;
 }
 
 /** One HTTP client per upstream of the config, recording into the gateway's metrics. */
@@ -72,32 +75,49 @@ export function buildGatewayRuntime(
   clients: ReadonlyMap<string, HttpClient>,
   ownsClients: boolean,
 ): GatewayRuntime {
-  const { clock, logger } = parts;
-  const credentials = createUpstreamCredentials(config.upstreams, {
-    logger,
-    clock,
-    secretValues: configSecrets(config),
-    cache: config.cache,
-    ...(parts.metrics ? { onMetrics: httpMetricsHook(parts.metrics) } : {}),
-    tracer: parts.tracing.tracer,
-  });
+  const credentials = credentialsFor(config, config.upstreams, parts);
   try {
-    return runtimeOf(config, parts, clients, ownsClients, credentials);
+    return assembleRuntime(config, parts, { clients, ownsClients, credentials });
   } catch (err) {
     void credentials.close();
     throw err;
   }
 }
 
-function runtimeOf(
+/** The non-static credentials of these upstreams of a config. */
+export function credentialsFor(
+  config: GatewayConfig,
+  upstreams: GatewayConfig['upstreams'],
+  parts: GatewayParts,
+): UpstreamCredentials {
+  return createUpstreamCredentials(upstreams, {
+    logger: parts.logger,
+    clock: parts.clock,
+    secretValues: configSecrets(config),
+    cache: config.cache,
+    ...(parts.metrics ? { onMetrics: httpMetricsHook(parts.metrics) } : {}),
+    tracer: parts.tracing.tracer,
+  });
+}
+
+/** What a runtime is assembled from: its clients and credentials, and what a reload carries over. */
+export interface RuntimeInputs {
+  clients: ReadonlyMap<string, HttpClient>;
+  ownsClients: boolean;
+  credentials: UpstreamCredentials;
+  /** A reload keeps the running audit stream, quotas, resources and webhook receiver. */
+  carried?: Pick<GatewayRuntime, 'guards' | 'resources' | 'observers'>;
+}
+
+/** Compiles the tools on the given clients, tracked per runtime, with the observers and resources. */
+export function assembleRuntime(
   config: GatewayConfig,
   parts: GatewayParts,
-  clients: ReadonlyMap<string, HttpClient>,
-  ownsClients: boolean,
-  credentials: UpstreamCredentials,
+  inputs: RuntimeInputs,
 ): GatewayRuntime {
+  const { clients, ownsClients, credentials, carried } = inputs;
   const { cache, changes, validator, clock, logger, tracker } = parts;
-  const guards = callGuardsFor(config, { clock, logger });
+  const guards = callGuardsFor(config, { clock, logger, ...(carried ? { keep: carried.guards } : {}) });
   const tracer = parts.tracing.tracer;
   const compiled = compileGatewayTools(config, {
     guards,
@@ -111,32 +131,68 @@ function runtimeOf(
     credentials: credentials.byUpstream,
     tracer,
   });
-  const observers = buildGatewayObservers(config, {
+  const observers = buildGatewayObservers(carried ? { ...config, webhooks: undefined } : config, {
     metrics: parts.metrics,
     clients,
-    cache,
+    cache: carried ? undefined : cache,
     publisher: changePublisher(changes, tracer),
     logger,
     clock,
     tracer,
   });
+  const calls = new RuntimeCalls();
   const tools = compiled.map((tool) => {
-    const handler = tracker.handlerFor(guardedExecute(tool, guards));
+    const handler = calls.track(tracker.handlerFor(guardedExecute(tool, guards)));
     return { tool, handler };
   });
-  const byName = new Map(tools.map(({ tool, handler }) => [tool.name, handler]));
+  if (carried)
+    return {
+      config,
+      clients,
+      ownsClients,
+      tools,
+      resources: carried.resources,
+      observers: withWebhooksOf(carried.observers, observers),
+      credentials,
+      guards,
+      calls,
+    };
+  const live = parts.live;
   const resources = createResourceLayer(config, {
     changes,
-    clients,
+    clients: live.clients,
     cache,
     validator,
     clock,
     logger,
-    readGuard: guards.policy ? (ctx, name, viaTool) => guards.checkRead(ctx, name, viaTool) : undefined,
-    runTool: (toolName, args, ctx) => (byName.get(toolName) as ToolHandler)(args, ctx),
+    readGuard: (ctx, name, viaTool) => live.guards?.checkRead(ctx, name, viaTool),
+    // Resources outlive reloads: their templates run the tool of the config in force.
+    runTool: (toolName, args, ctx) => (live.handlers.get(toolName) as ToolHandler)(args, ctx),
   });
   if (observers.webhooks) resources.health.set('webhooks', () => observers.webhookCounts());
-  return { config, clients, ownsClients, tools, resources, observers, credentials, guards };
+  return { config, clients, ownsClients, tools, resources, observers, credentials, guards, calls };
+}
+
+/** A reloaded runtime's observers: its own breaker tracking, the running webhook receiver. */
+function withWebhooksOf(running: GatewayObservers, own: GatewayObservers): GatewayObservers {
+  return {
+    webhooks: running.webhooks,
+    webhookCounts: () => running.webhookCounts(),
+    close: () => running.close(),
+    untrack: () => {
+      own.untrack();
+      running.untrack();
+    },
+  };
+}
+
+/** Makes a runtime the one in force for resources, health and new calls. */
+export function putInForce(parts: GatewayParts, runtime: GatewayRuntime): void {
+  parts.live.handlers.clear();
+  for (const { tool, handler } of runtime.tools) parts.live.handlers.set(tool.name, handler);
+  parts.live.clients.clear();
+  for (const [name, client] of runtime.clients) parts.live.clients.set(name, client);
+  parts.live.guards = runtime.guards;
 }
 
 /** Closes the runtime's webhook receiver and stops its metrics tracking; its clients stay open. */

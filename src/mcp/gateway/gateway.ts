@@ -13,7 +13,15 @@ import type { HealthSections } from '../resources/resources-health.js';
 import { checkGatewayConfig } from './check-gateway-config.js';
 import { logConfigNotes } from './config-notes.js';
 import { buildGatewayParts, type GatewayParts, releaseBuiltParts } from './gateway-parts.js';
-import { buildGatewayRuntime, clientsFor, closeObservers, type GatewayRuntime } from './gateway-runtime.js';
+import {
+  buildGatewayRuntime,
+  clientsFor,
+  closeObservers,
+  type GatewayRuntime,
+  putInForce,
+} from './gateway-runtime.js';
+import { LiveTools } from './live-servers.js';
+import { type ReloadReport, reloadGateway } from './reload.js';
 import { upstreamClientsReady } from './upstream-clients.js';
 import { hideDeniedTools } from './hide-denied-tools.js';
 import { TracedMcpServer } from './traced-server.js';
@@ -75,6 +83,12 @@ export interface Gateway {
   readonly webhooks: WebhookHandler | undefined;
   /** Where `audit` lines go (undefined without an audit section): stdio refuses `stdout`. */
   readonly auditDestination: 'stderr' | 'stdout' | 'file' | undefined;
+  /**
+   * Puts a parsed, validated config in force without dropping sessions (docs/operations.md, "Reload"):
+   * refused when a restart-only key changed; calls in flight finish on the old config. Reloads run
+   * one at a time.
+   */
+  reload(config: GatewayConfig): Promise<ReloadReport>;
   /** Drains nothing: closes the webhook receiver, upstream clients, cache (Redis) and metrics. Idempotent. */
   close(): Promise<void>;
 }
@@ -89,6 +103,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
   const parts = buildGatewayParts(config, deps);
   logConfigNotes(config, parts.logger);
   const runtime = buildFirstRuntime(config, parts, deps.clients);
+  putInForce(parts, runtime);
   return gatewayOf(config, parts, runtime);
 }
 
@@ -109,52 +124,83 @@ function buildFirstRuntime(
   }
 }
 
-/** The gateway's face over its lasting parts and its runtime. */
-function gatewayOf(config: GatewayConfig, parts: GatewayParts, runtime: GatewayRuntime): Gateway {
+/** The gateway's face over its lasting parts and the runtime in force (a reload replaces it). */
+function gatewayOf(config: GatewayConfig, parts: GatewayParts, first: GatewayRuntime): Gateway {
   const name = config.server?.name ?? 'conduit';
   const version = config.server?.version ?? CONDUIT_VERSION;
   const { validator, tracker } = parts;
+  let runtime = first;
   let closed: Promise<void> | undefined;
-  const registerTools = (server: McpServer) => {
-    for (const { tool, handler } of runtime.tools)
-      server.registerTool(tool.name, tool.config, handler as never);
-  };
+  const live = new LiveTools(parts.live.handlers, first.resources.events, parts.logger);
+  const retiring = new Set<Promise<void>>();
+  const reloads = serialized((next: GatewayConfig) =>
+    reloadGateway(
+      {
+        parts,
+        live,
+        current: () => runtime,
+        commit: (r) => {
+          runtime = r;
+        },
+        retiring: (done) => {
+          retiring.add(done);
+          void done.finally(() => retiring.delete(done));
+        },
+        closed: () => closed !== undefined,
+      },
+      next,
+    ),
+  );
   return {
     name,
     version,
-    toolNames: [...runtime.tools.map(({ tool }) => tool.name), ...runtime.resources.toolNames],
+    get toolNames() {
+      return [...runtime.tools.map(({ tool }) => tool.name), ...first.resources.toolNames];
+    },
     metrics: parts.metrics,
-    webhooks: runtime.observers.webhooks,
-    auditDestination: runtime.guards.audit?.destination,
+    webhooks: first.observers.webhooks,
+    auditDestination: first.guards.audit?.destination,
     changes: parts.changes,
-    serverEvents: runtime.resources.events,
-    health: runtime.resources.health,
+    serverEvents: first.resources.events,
+    health: first.resources.health,
     createServer() {
       const info = { name, version };
       const options = { capabilities: { tools: {} }, jsonSchemaValidator: validator };
       const tracer = parts.tracing.tracer;
       const server = tracer ? new TracedMcpServer(tracer, info, options) : new McpServer(info, options);
-      registerTools(server);
-      const { guards } = runtime;
-      if (guards.policy) hideDeniedTools(server, (tool, ctx) => guards.check(ctx, tool) === undefined);
-      runtime.resources.register(server);
+      live.register(server, runtime.tools);
+      // Read per request: a reload may bring or change the policy.
+      if (runtime.guards.policy || runtime.tools.length > 0)
+        hideDeniedTools(server, (tool, ctx) => runtime.guards.check(ctx, tool) === undefined);
+      first.resources.register(server);
       return server;
     },
-    registerTools,
+    registerTools: (server) => live.register(server, runtime.tools),
     ready: () =>
       Promise.all([
         parts.builtCache?.ready(),
         feedReady(parts.changes),
-        upstreamClientsReady(runtime.clients),
+        upstreamClientsReady(first.clients),
       ]).then(() => {}),
     get inFlight() {
       return tracker.inFlight;
     },
     drain: (timeoutMs) => tracker.drain(timeoutMs),
+    reload: reloads,
     close() {
-      closed ??= closeGateway(parts, runtime);
+      closed ??= closeGateway(parts, () => runtime, retiring);
       return closed;
     },
+  };
+}
+
+/** One run at a time: a call made while one runs starts after it. */
+function serialized<A, R>(fn: (arg: A) => Promise<R>): (arg: A) => Promise<R> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (arg) => {
+    const run = tail.then(() => fn(arg));
+    tail = run.catch(() => {});
+    return run;
   };
 }
 
@@ -162,9 +208,16 @@ function gatewayOf(config: GatewayConfig, parts: GatewayParts, runtime: GatewayR
  * Aborts running calls, closes the webhook receiver first (its running actions still use the cache
  * and the change feed), then clients, cache (Redis) and change feed together, then the metrics.
  */
-async function closeGateway(parts: GatewayParts, runtime: GatewayRuntime): Promise<void> {
+async function closeGateway(
+  parts: GatewayParts,
+  current: () => GatewayRuntime,
+  retiring: ReadonlySet<Promise<void>>,
+): Promise<void> {
   parts.tracker.stopAccepting();
   parts.tracker.abortAll('the gateway was closed');
+  // A reload that is building waits for nothing: it sees the gateway closed and discards its runtime.
+  const runtime = current();
+  await Promise.allSettled([...retiring]);
   await closeObservers(runtime, parts);
   const results = await Promise.allSettled([
     ...[...runtime.clients.values()].map((c) => c.close()),

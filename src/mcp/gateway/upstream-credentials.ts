@@ -167,6 +167,7 @@ export function createUpstreamCredentials(
   const byUpstream = new Map<string, UpstreamCredential>();
   const close = async () => {
     await Promise.allSettled([...byUpstream.values()].map((c) => c.close()));
+    // Without any credential (or when building one failed) the connection has no last one to close it.
     await driver?.close();
   };
   try {
@@ -184,5 +185,27 @@ export function createUpstreamCredentials(
     void close();
     throw err;
   }
+  closeDriverWithLast(byUpstream, () => driver?.close());
   return { byUpstream, close };
+}
+
+/**
+ * A reload keeps some credentials of a set and retires others one by one: the shared store's
+ * connection closes with the last of them.
+ */
+function closeDriverWithLast(
+  byUpstream: ReadonlyMap<string, UpstreamCredential>,
+  closeDriver: () => Promise<void> | undefined,
+): void {
+  let open = byUpstream.size;
+  for (const credential of byUpstream.values()) {
+    const close = credential.close.bind(credential);
+    let released = false;
+    credential.close = async () => {
+      await close();
+      if (released) return;
+      released = true;
+      if (--open === 0) await closeDriver();
+    };
+  }
 }

@@ -1,4 +1,4 @@
-import { type Logger, noopLogger, errorForLog } from '../../core/index.js';
+import { type Logger, noopLogger, errorForLog, errorMessage } from '../../core/index.js';
 import { openRedisChannel, openRedisDriver, type RedisDriver } from '../../redis/index.js';
 import { type ChangeFeed, ChangeLog, type ResourceChange } from './change-feed.js';
 
@@ -87,7 +87,7 @@ export function createRedisChangeFeed(options: RedisChangeFeedOptions): RedisCha
         await bus.publish({ c: change });
         setUp(true, 'published');
       } catch (err) {
-        setUp(false, err instanceof Error ? err.message : String(err));
+        setUp(false, errorMessage(err));
       }
     },
     subscribe: (listener) => log.subscribe(listener),

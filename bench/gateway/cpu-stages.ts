@@ -1,0 +1,74 @@
+/**
+ * Splits a V8 CPU profile (`node --cpu-prof`) of a server process into stages of a request: each
+ * sample goes to the first frame, walking from the leaf towards the root, that belongs to a package
+ * or to a Conduit module, so Node's own work (socket writes, streams, timers) is charged to the code
+ * that asked for it. Module loading is left out; idle time is not CPU.
+ */
+import { readFileSync } from 'node:fs';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string };
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+const STARTUP = /esm\/module_job|cjs\/loader|esm\/loader|esm\/hooks|esm\/worker/;
+const IDLE = new Set(['(idle)', '(program)']);
+
+/** The stage of one frame's source, or undefined for Node's own code (then its caller decides). */
+function stageOf(url: string): string | undefined {
+  if (url.includes('/src/') && !url.includes('node_modules'))
+    return `conduit ${url.split('/src/')[1]!.split('/').slice(0, 2).join('/').replace(/\.ts$/, '')}`;
+  if (url.includes('@hono/node-server'))
+    return 'SDK node adapter (node <-> web Request/Response, @hono/node-server)';
+  if (url.includes('@modelcontextprotocol/node'))
+    return 'SDK node adapter (node <-> web Request/Response, @hono/node-server)';
+  if (url.includes('@modelcontextprotocol/'))
+    return 'SDK transport + protocol (@modelcontextprotocol/server, core)';
+  if (url.includes('/zod/')) return 'zod (JSON-RPC and MCP schema checks)';
+  // Node's fetch classes (Request, Response, Headers) live in its bundled undici.
+  if (url.includes('internal/deps/undici')) return 'web Request/Response/Headers (Node, used by the SDK)';
+  if (url.includes('node_modules/undici')) return 'undici (upstream request)';
+  if (url.includes('@opentelemetry')) return 'opentelemetry';
+  if (url.includes('node_modules/')) return `package ${url.split('node_modules/').pop()!.split('/')[0]}`;
+  return undefined;
+}
+
+/**
+ * Each stage's share of the sampled time, most expensive first, from the profile file at `path`.
+ * Samples are spaced in wall time, so on a loaded machine they also count time the thread waited for
+ * a core: use the shares, scaled by CPU measured apart (see cpu.ts).
+ */
+export function cpuStages(path: string): { stage: string; share: number }[] {
+  const profile = JSON.parse(readFileSync(path, 'utf8')) as Profile;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const totals = new Map<string, number>();
+  for (let i = 0; i < profile.samples.length; i++) {
+    const leaf = byId.get(profile.samples[i]!)!.callFrame;
+    if (IDLE.has(leaf.functionName)) continue;
+    let stage: string | undefined;
+    let startup = false;
+    for (let id: number | undefined = profile.samples[i]; id !== undefined; id = parent.get(id)) {
+      const url = byId.get(id)!.callFrame.url;
+      if (STARTUP.test(url)) {
+        startup = true;
+        break;
+      }
+      stage ??= stageOf(url);
+    }
+    if (startup) continue;
+    if (leaf.functionName === '(garbage collector)') stage = 'garbage collector';
+    stage ??= 'node (http parser, event loop, not charged to a caller)';
+    totals.set(stage, (totals.get(stage) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  }
+  let all = 0;
+  for (const t of totals.values()) all += t;
+  return [...totals].map(([stage, t]) => ({ stage, share: t / all })).sort((a, b) => b.share - a.share);
+}

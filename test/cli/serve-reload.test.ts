@@ -1,0 +1,137 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startHeldUpstream, type HeldUpstream } from '../mcp/helpers/held-upstream.js';
+import { serveCommand } from '../mcp/helpers/spawn-gateway.js';
+
+const SECRET = 'reload-secret-4f1d9c';
+
+/** The config as YAML, one tool per name; line numbers below count from this text. */
+function configYaml(url: string, tools: string[], method = 'GET'): string {
+  return [
+    'upstreams:',
+    '  u:',
+    `    baseUrl: ${url}`,
+    '    headers:',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${ENV} syntax
+    '      x-api-key: ${RELOAD_TEST_KEY}',
+    'tools:',
+    ...tools.flatMap((name) => [
+      `  - name: ${name}`,
+      '    upstream: u',
+      `    method: ${method}`,
+      '    path: /who',
+    ]),
+    '',
+  ].join('\n');
+}
+
+/** JSON lines of the process's stderr, and a wait for the first one that matches. */
+function jsonLines(stream: Readable) {
+  const lines: Record<string, unknown>[] = [];
+  let text = '';
+  const waiters: {
+    test: (l: Record<string, unknown>) => boolean;
+    resolve: (l: Record<string, unknown>) => void;
+  }[] = [];
+  createInterface({ input: stream }).on('line', (line) => {
+    text += `${line}\n`;
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    lines.push(parsed);
+    for (const w of [...waiters])
+      if (w.test(parsed)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(parsed);
+      }
+  });
+  return {
+    text: () => text,
+    next(test: (l: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+      return new Promise((resolve) => waiters.push({ test, resolve }));
+    },
+    seen(test: (l: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+      const found = lines.find(test);
+      return found ? Promise.resolve(found) : this.next(test);
+    },
+  };
+}
+
+let upstream: HeldUpstream | undefined;
+let client: Client | undefined;
+
+afterEach(async () => {
+  await client?.close().catch(() => {});
+  client = undefined;
+  await upstream?.close();
+  upstream = undefined;
+});
+
+describe('conduit serve reloads its config on SIGHUP', () => {
+  it('a new tool reaches the connected client (list_changed, tools/list); an invalid file is kept out with each problem at its line; a call in flight finishes', async () => {
+    upstream = await startHeldUpstream('A');
+    const dir = mkdtempSync(join(tmpdir(), 'conduit-reload-'));
+    const file = join(dir, 'conduit.yaml');
+    writeFileSync(file, configYaml(upstream.url, ['who']));
+    const transport = new StdioClientTransport({
+      ...serveCommand(file),
+      env: { ...(process.env as Record<string, string>), RELOAD_TEST_KEY: SECRET, LOG_LEVEL: 'info' },
+      stderr: 'pipe',
+    });
+    const log = jsonLines(transport.stderr as Readable);
+    client = new Client({ name: 'reload-cli-test', version: '1.0.0' });
+    let listChanged = 0;
+    let onListChanged: (() => void) | undefined;
+    client.setNotificationHandler('notifications/tools/list_changed', () => {
+      listChanged++;
+      onListChanged?.();
+    });
+    await client.connect(transport);
+    await log.seen((l) => l.event === 'config.reload.ready');
+    const pid = transport.pid as number;
+
+    // Held by the upstream across both reloads.
+    const inFlight = client.callTool({ name: 'who', arguments: {} });
+    await upstream.received(1);
+
+    writeFileSync(file, configYaml(upstream.url, ['who', 'who_else']));
+    const heard = new Promise<void>((resolve) => {
+      onListChanged = resolve;
+    });
+    const applied = log.next((l) => l.event === 'config.reload');
+    process.kill(pid, 'SIGHUP');
+    expect(await applied).toMatchObject({ outcome: 'applied', trigger: 'SIGHUP', toolsAdded: ['who_else'] });
+    await heard;
+    expect(listChanged).toBe(1);
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['who', 'who_else']);
+
+    // `FETCH` is no method: validate's problem, at the line of the third tool's method.
+    const invalid = configYaml(upstream.url, ['who', 'who_else', 'broken']).replace(
+      /GET\n {4}path: \/who\n$/,
+      'FETCH\n    path: /who\n',
+    );
+    writeFileSync(file, invalid);
+    const fetchLine = invalid.split('\n').indexOf('    method: FETCH') + 1;
+    const problem = log.next((l) => l.event === 'config.reload.problem');
+    const refused = log.next((l) => l.event === 'config.reload');
+    process.kill(pid, 'SIGHUP');
+    expect(await problem).toMatchObject({ outcome: 'invalid', path: 'tools[2].method', line: fetchLine });
+    expect(await refused).toMatchObject({ outcome: 'invalid', problems: 1 });
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['who', 'who_else']);
+
+    upstream.releaseAll();
+    const answer = (await inFlight) as { isError?: boolean; content: { text?: string }[] };
+    expect(answer.isError).toBeFalsy();
+    expect(JSON.parse(answer.content[0]?.text ?? '{}')).toEqual({ from: 'A' });
+    expect(log.text()).not.toContain(SECRET);
+  });
+});

@@ -1,0 +1,281 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
+import { testConfig } from '../helpers/gateway-config.js';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { connectV1, connectV2 } from './helpers/clients.js';
+import { type HeldUpstream, startHeldUpstream } from './helpers/held-upstream.js';
+
+interface CallResult {
+  isError?: boolean;
+  structuredContent?: Record<string, unknown>;
+  content: { type: string; text?: string }[];
+}
+
+type AnyClient = {
+  callTool(params: { name: string; arguments?: Record<string, unknown> }): Promise<unknown>;
+  listTools(): Promise<{ tools: { name: string; description?: string }[] }>;
+  close(): Promise<void>;
+};
+
+/** One upstream `u` at `url` and the tools named, each a GET of `/who`. */
+function whoConfig(url: string, tools: { name: string; description?: string }[] = [{ name: 'who' }]) {
+  return testConfig({
+    upstreams: { u: { baseUrl: url, retry: { maxAttempts: 1 } } },
+    tools: tools.map((t) => ({
+      name: t.name,
+      upstream: 'u',
+      method: 'GET' as const,
+      path: '/who',
+      ...(t.description ? { description: t.description } : {}),
+      input: { type: 'object', properties: {} },
+    })),
+  });
+}
+
+/** Where an answer came from: the held upstream's label. */
+function fromOf(result: unknown): string {
+  const r = result as CallResult;
+  if (r.isError) throw new Error(`the call failed: ${r.content.map((c) => c.text).join(' ')}`);
+  const text = r.content.find((c) => c.type === 'text')?.text ?? '';
+  return (JSON.parse(text) as { from: string }).from;
+}
+
+const upstreams: HeldUpstream[] = [];
+let running: RunningGateway | undefined;
+const clients: AnyClient[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.close().catch(() => {});
+  await running?.close();
+  running = undefined;
+  for (const u of upstreams.splice(0)) await u.close();
+});
+
+async function held(label: string): Promise<HeldUpstream> {
+  const u = await startHeldUpstream(label);
+  upstreams.push(u);
+  return u;
+}
+
+describe('hot reload over Streamable HTTP', () => {
+  it('calls in flight across several reloads all succeed: each is answered by the upstream in force when it started', async () => {
+    const a = await held('A');
+    const b = await held('B');
+    running = await startGateway(whoConfig(a.url), { transport: 'http', port: 0 });
+    const url = running.url!;
+    clients.push(
+      (await connectV2(url, 'legacy')) as AnyClient,
+      (await connectV2(url, 'modern')) as AnyClient,
+      (await connectV1(url)) as unknown as AnyClient,
+    );
+    const batch = () => clients.flatMap((c) => [0, 1].map(() => c.callTool({ name: 'who', arguments: {} })));
+
+    const first = batch();
+    await a.received(6);
+    const toB = await running.gateway.reload(whoConfig(b.url));
+    expect(toB.outcome).toBe('applied');
+    expect(toB.upstreams?.changed).toEqual(['u']);
+
+    const second = batch();
+    await b.received(6);
+    expect(a.count).toBe(6);
+    const backToA = await running.gateway.reload(
+      whoConfig(a.url, [{ name: 'who', description: 'Who answers' }]),
+    );
+    expect(backToA.outcome).toBe('applied');
+    expect(backToA.tools.changed).toEqual(['who']);
+
+    const third = batch();
+    await a.received(12);
+    expect(b.count).toBe(6);
+    a.releaseAll();
+    b.releaseAll();
+    const answers = await Promise.all([first, second, third].map((calls) => Promise.all(calls)));
+    expect(answers.map((calls) => calls.map(fromOf))).toEqual([
+      Array(6).fill('A'),
+      Array(6).fill('B'),
+      Array(6).fill('A'),
+    ]);
+    // The client of B was retired by the second reload: closed once its calls were answered.
+    await b.socketsClosed();
+    expect(b.openSockets).toBe(0);
+  });
+});
+
+/**
+ * A fetch that resolves `open` once the 2025 session's standalone SSE stream (the GET) is answered:
+ * from then on the server can push notifications outside a request.
+ */
+function watchedFetch() {
+  let resolve!: () => void;
+  const open = new Promise<void>((r) => {
+    resolve = r;
+  });
+  const fetchFn = async (input: string | URL | Request, init?: RequestInit) => {
+    const res = await fetch(input, init);
+    if ((init?.method ?? 'GET') === 'GET' && res.ok) resolve();
+    return res;
+  };
+  return { fetch: fetchFn, open };
+}
+
+/** 2025-era sessions of both SDKs whose notification stream is known to be open. */
+async function connectLegacy(url: string, sdk: 'v2' | 'v1') {
+  const watched = watchedFetch();
+  if (sdk === 'v2') {
+    const client = new Client({ name: 'reload-test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(url), { fetch: watched.fetch }));
+    await watched.open;
+    return client;
+  }
+  const client = new ClientV1({ name: 'reload-test-v1', version: '1.0.0' });
+  await client.connect(new TransportV1(new URL(url), { fetch: watched.fetch }));
+  await watched.open;
+  return client;
+}
+
+/** Resolves on the next notification pushed into it. */
+class Inbox {
+  count = 0;
+  private waiters: (() => void)[] = [];
+  push(): void {
+    this.count++;
+    for (const w of this.waiters.splice(0)) w();
+  }
+  next(): Promise<void> {
+    const at = this.count;
+    return new Promise((resolve) => {
+      if (this.count > at) resolve();
+      else this.waiters.push(resolve);
+    });
+  }
+}
+
+describe('a reload seen by connected clients', () => {
+  it('2025 sessions (SDK v2 and v1) and a 2026-07-28 listen stream hear tools/list_changed; tools/list shows the new tool', async () => {
+    const a = await held('A');
+    running = await startGateway(whoConfig(a.url), { transport: 'http', port: 0 });
+    const url = running.url!;
+    const { ToolListChangedNotificationSchema } = await import('@modelcontextprotocol/sdk/types.js');
+    const v2 = (await connectLegacy(url, 'v2')) as Client;
+    const v1 = (await connectLegacy(url, 'v1')) as ClientV1;
+    const modern = await connectV2(url, 'modern');
+    clients.push(v2 as AnyClient, v1 as unknown as AnyClient, modern as AnyClient);
+    const inboxes = { v2: new Inbox(), v1: new Inbox(), modern: new Inbox() };
+    v2.setNotificationHandler('notifications/tools/list_changed', () => inboxes.v2.push());
+    v1.setNotificationHandler(ToolListChangedNotificationSchema, () => inboxes.v1.push());
+    modern.setNotificationHandler('notifications/tools/list_changed', () => inboxes.modern.push());
+    const sub = await modern.listen({ toolsListChanged: true });
+    const heard = [inboxes.v2.next(), inboxes.v1.next(), inboxes.modern.next()];
+
+    const report = await running.gateway.reload(whoConfig(a.url, [{ name: 'who' }, { name: 'who_else' }]));
+    expect(report.outcome).toBe('applied');
+    expect(report.tools).toEqual({ added: ['who_else'], removed: [], changed: [] });
+    await Promise.all(heard);
+    for (const client of [v2, v1, modern] as AnyClient[]) {
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name).sort()).toEqual(['who', 'who_else']);
+    }
+    const call = v1.callTool({ name: 'who_else', arguments: {} });
+    await a.received(1);
+    a.releaseAll();
+    expect(fromOf(await call)).toBe('A');
+    await sub.close();
+  });
+
+  it('a removed tool leaves the list of a connected session; an unchanged config changes nothing', async () => {
+    const a = await held('A');
+    running = await startGateway(whoConfig(a.url, [{ name: 'who' }, { name: 'gone' }]), {
+      transport: 'http',
+      port: 0,
+    });
+    const client = (await connectLegacy(running.url!, 'v2')) as Client;
+    clients.push(client as AnyClient);
+    const same = await running.gateway.reload(whoConfig(a.url, [{ name: 'who' }, { name: 'gone' }]));
+    expect(same.outcome).toBe('unchanged');
+    const inbox = new Inbox();
+    client.setNotificationHandler('notifications/tools/list_changed', () => inbox.push());
+    const heard = inbox.next();
+    const report = await running.gateway.reload(whoConfig(a.url));
+    expect(report.tools.removed).toEqual(['gone']);
+    await heard;
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['who']);
+    expect(running.gateway.toolNames).toEqual(['who']);
+  });
+
+  it('a restart-only key is refused, naming the key; the running tools keep answering', async () => {
+    const a = await held('A');
+    running = await startGateway(whoConfig(a.url), { transport: 'http', port: 0 });
+    const next = whoConfig(a.url, [{ name: 'who' }, { name: 'other' }]);
+    next.server.http.path = '/elsewhere';
+    next.cache.prefix = 'other';
+    const report = await running.gateway.reload(next);
+    expect(report.outcome).toBe('refused');
+    expect(report.problems.map((p) => p.path)).toEqual(['server.http.path', 'cache.prefix']);
+    expect(report.problems[0]?.message).toMatch(/restart/);
+    const client = await connectV2(running.url!, 'legacy');
+    clients.push(client as AnyClient);
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['who']);
+    const call = client.callTool({ name: 'who', arguments: {} });
+    await a.received(1);
+    a.releaseAll();
+    expect(fromOf(await call)).toBe('A');
+  });
+});
+
+describe('what a reload keeps', () => {
+  it('an unchanged upstream keeps its breaker state and the cache keeps its entries', async () => {
+    const hits = { item: 0, fail: 0 };
+    const server = createServer((req, res) => {
+      const item = req.url === '/item';
+      if (item) hits.item++;
+      else hits.fail++;
+      res.writeHead(item ? 200 : 500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(item ? { n: hits.item } : { error: 'down' }));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const config = (extra: string[]) =>
+      testConfig({
+        upstreams: {
+          u: { baseUrl: url, retry: { maxAttempts: 1 }, breaker: { failureThreshold: 2, recovery: 600_000 } },
+        },
+        tools: [
+          { name: 'item', upstream: 'u', method: 'GET', path: '/item', cache: { ttl: 600_000 } },
+          { name: 'fail', upstream: 'u', method: 'GET', path: '/fail' },
+          ...extra.map((name) => ({ name, upstream: 'u', method: 'GET' as const, path: '/item' })),
+        ],
+      });
+    try {
+      running = await startGateway(config([]), { transport: 'http', port: 0 });
+      const client = await connectV2(running.url!, 'legacy');
+      clients.push(client as AnyClient);
+      const call = (name: string) =>
+        client.callTool({ name, arguments: {} }) as Promise<
+          CallResult & { _meta?: Record<string, { code?: string }> }
+        >;
+      expect(JSON.parse((await call('item')).content[0]!.text!)).toEqual({ n: 1 });
+      await call('fail');
+      await call('fail');
+      expect(hits.fail).toBe(2);
+
+      const report = await running.gateway.reload(config(['extra']));
+      expect(report).toMatchObject({ outcome: 'applied', upstreams: { kept: ['u'] } });
+      expect(report.tools.added).toEqual(['extra']);
+
+      const refused = await call('fail');
+      expect(refused._meta?.['conduit/error']?.code).toBe('CIRCUIT_OPEN');
+      expect(hits.fail).toBe(2);
+      expect(JSON.parse((await call('item')).content[0]!.text!)).toEqual({ n: 1 });
+      expect(hits.item).toBe(1);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});

@@ -10,6 +10,7 @@ export {
   errorMessage,
 } from './checks.js';
 export { Emitter } from './emitter.js';
+export { LruMap } from './lru-map.js';
 export {
   CONDUIT_ERROR_CODES,
   type ConduitErrorCode,

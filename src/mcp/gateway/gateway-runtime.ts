@@ -163,6 +163,7 @@ export function assembleRuntime(
     validator,
     clock,
     logger,
+    readGuard: (ctx, name, viaTool) => live.guards?.checkRead(ctx, name, viaTool),
     // Resources outlive reloads: their templates run the tool of the config in force.
     runTool: (toolName, args, ctx) => (live.handlers.get(toolName) as ToolHandler)(args, ctx),
   });
@@ -189,6 +190,7 @@ export function putInForce(parts: GatewayParts, runtime: GatewayRuntime): void {
   for (const { tool, handler } of runtime.tools) parts.live.handlers.set(tool.name, handler);
   parts.live.clients.clear();
   for (const [name, client] of runtime.clients) parts.live.clients.set(name, client);
+  parts.live.guards = runtime.guards;
 }
 
 /** Closes the runtime's webhook receiver and stops its metrics tracking; its clients stay open. */

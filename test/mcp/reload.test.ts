@@ -1,8 +1,9 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
-import { testConfig } from '../helpers/gateway-config.js';
+import { InMemoryTransport } from '@modelcontextprotocol/server';
+import { createGateway, type RunningGateway, startGateway } from '../../src/mcp/index.js';
+import { type GatewayConfigInput, testConfig } from '../helpers/gateway-config.js';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -22,8 +23,13 @@ type AnyClient = {
 };
 
 /** One upstream `u` at `url` and the tools named, each a GET of `/who`. */
-function whoConfig(url: string, tools: { name: string; description?: string }[] = [{ name: 'who' }]) {
+function whoConfig(
+  url: string,
+  tools: { name: string; description?: string }[] = [{ name: 'who' }],
+  extra: Partial<GatewayConfigInput> = {},
+) {
   return testConfig({
+    ...extra,
     upstreams: { u: { baseUrl: url, retry: { maxAttempts: 1 } } },
     tools: tools.map((t) => ({
       name: t.name,
@@ -276,6 +282,41 @@ describe('what a reload keeps', () => {
     } finally {
       server.closeAllConnections();
       server.close();
+    }
+  });
+});
+
+describe('a reloaded policy', () => {
+  it('applies to the next call and the next tools/list of a connected session', async () => {
+    const a = await held('A');
+    const withPolicy = (allowed: string[]) => {
+      return whoConfig(a.url, [{ name: 'who' }, { name: 'who_else' }], {
+        server: { operator: { sub: 'alice', scopes: ['read'] } },
+        policy: { default: 'deny', rules: [{ tools: allowed, when: { scopes: ['read'] } }] },
+      });
+    };
+    const gw = createGateway(withPolicy(['who']));
+    const [serverSide, clientSide] = InMemoryTransport.createLinkedPair();
+    await gw.createServer().connect(serverSide);
+    const client = new Client({ name: 'policy-test', version: '1' });
+    await client.connect(clientSide);
+    try {
+      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['who']);
+      const refused = (await client.callTool({ name: 'who_else', arguments: {} })) as CallResult & {
+        _meta?: Record<string, { code?: string }>;
+      };
+      expect(refused._meta?.['conduit/error']?.code).toBe('POLICY_DENIED');
+
+      const report = await gw.reload(withPolicy(['who_else']));
+      expect(report.outcome).toBe('applied');
+      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['who_else']);
+      const call = client.callTool({ name: 'who_else', arguments: {} });
+      await a.received(1);
+      a.releaseAll();
+      expect(fromOf(await call)).toBe('A');
+    } finally {
+      await client.close();
+      await gw.close();
     }
   });
 });

@@ -7,7 +7,7 @@ import {
   timeout,
   wrap,
 } from '../resilience/index.js';
-import { type Clock, isAbortError, type Logger } from '../core/index.js';
+import { type Clock, isAbortError, type Logger, errorMessage } from '../core/index.js';
 import { AuthServerUnavailableError } from './errors.js';
 
 /** A 5xx from the authorization server: worth a retry, and a failure for its breaker. */
@@ -97,7 +97,7 @@ export class IdpClient {
       });
     } catch (err) {
       if (err instanceof AuthServerUnavailableError) throw err;
-      const why = err instanceof Error ? err.message : String(err);
+      const why = errorMessage(err);
       this.options.logger.warn(
         { event: 'auth.idp_unavailable', url, code: (err as { code?: unknown }).code },
         'the authorization server could not be reached',

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
-import type { Clock, Principal } from '../core/index.js';
+import { type Clock, LruMap, type Principal } from '../core/index.js';
 
 /** The SHA-256 of a token (base64url): what the cache keys on, so the cache never holds a token. */
 export function tokenDigest(token: string): string {
@@ -18,10 +17,10 @@ interface Entry {
  * (least recently used go first). The hot path of an authenticated call is one hash and one lookup.
  */
 export class TokenCache {
-  private readonly entries: LRUCache<string, Entry>;
+  private readonly entries: LruMap<string, Entry>;
 
   constructor(private readonly options: { maxEntries: number; maxTtlMs: number; clock: Clock }) {
-    this.entries = new LRUCache({ max: options.maxEntries });
+    this.entries = new LruMap(options.maxEntries);
   }
 
   get(digest: string): Principal | undefined {

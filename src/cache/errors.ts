@@ -1,4 +1,4 @@
-import { ConduitError } from '../core/index.js';
+import { ConduitError, errorCodeOf } from '../core/index.js';
 
 /** Thrown when a cache call is made after `close()`. */
 export class CacheClosedError extends ConduitError {
@@ -43,11 +43,7 @@ export class CacheInvalidationError extends ConduitError {
     super(
       'CACHE_INVALIDATION_INCOMPLETE',
       `cache.${op} reached this instance only: Redis failed (${
-        typeof (cause as { code?: unknown })?.code === 'string'
-          ? (cause as { code: string }).code
-          : cause instanceof Error
-            ? cause.name
-            : 'error'
+        errorCodeOf(cause) ?? (cause instanceof Error ? cause.name : 'error')
       }); retry it once Redis answers`,
       { cause },
     );

@@ -1,4 +1,4 @@
-import { ConfigError } from '../core/index.js';
+import { ConfigError, errorMessage } from '../core/index.js';
 import { CONDUIT_VERSION, didYouMean } from '../config/index.js';
 import { ExitCode } from './exit-codes.js';
 import { HELP, MAIN_HELP } from './help.js';
@@ -62,7 +62,7 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: RunCliDep
       io.stderr(`conduit: ${err.message}\n`);
       return ExitCode.CONFIG;
     }
-    io.stderr(`conduit: ${err instanceof Error ? err.message : String(err)}\n`);
+    io.stderr(`conduit: ${errorMessage(err)}\n`);
     return ExitCode.RUNTIME;
   }
 }

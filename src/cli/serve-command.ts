@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
-import { createLogger, type Logger, summarizingLogger } from '../core/index.js';
+import { createLogger, type Logger, summarizingLogger, errorMessage } from '../core/index.js';
 import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { logLevelOption, usageErrors, portOption } from './options.js';
@@ -70,7 +70,7 @@ export async function serveCommand(args: string[], io: CliIo, deps: ServeDeps = 
       ...(values.host !== undefined ? { host: values.host } : {}),
     });
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     logger.error({ err: message }, 'gateway failed to start');
     io.stderr(`conduit serve: could not start: ${message}\n`);
     return ExitCode.RUNTIME;

@@ -3,6 +3,7 @@ import { upstreamAuthProblems, upstreamTlsProblems } from './auth-check.js';
 import { didYouMean } from './did-you-mean.js';
 import { crossCheckIdentity } from './identity-check.js';
 import { crossCheckEvents } from './events-schema.js';
+import { crossCheckHealth } from './health-schema.js';
 import type { ConfigPath } from './interpolate.js';
 import { reservedArgumentProblem, reservedRequestNames } from './request-safety.js';
 import { checkTemplateShape, checkTemplateTarget, type TemplateTarget } from './resource-targets.js';
@@ -195,6 +196,7 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
     problems.push({ path: ['tools', tools.indexOf(second), ...where], message: c.message });
   }
   problems.push(...crossCheckEvents(data));
+  problems.push(...crossCheckHealth(data));
   problems.push(...crossCheckTemplates(data, tools, upstreams));
   return problems;
 }

@@ -47,6 +47,7 @@ export {
   type MetricsConfig,
   type TelemetryConfig,
   type ListenerConfig,
+  type HealthConfig,
   type OperatorConfig,
   type StaticTokenConfig,
   type ResourceServerConfig,

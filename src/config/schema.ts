@@ -6,6 +6,7 @@ import { toolFeatureShape } from './tool-features-schema.js';
 import { listenerLimitFields, listenerSchema, metricsSchema, webhooksSchema } from './events-schema.js';
 import { strictObject } from './strict-object.js';
 import { telemetrySchema } from './telemetry-schema.js';
+import { healthSchema } from './health-schema.js';
 import {
   auditSchema,
   fixedPrincipalSchema,
@@ -110,6 +111,8 @@ const serverSchema = strictObject({
   listener: listenerSchema.optional(),
   /** How long shutdown waits for in-flight calls. */
   shutdownTimeout: duration().default(10_000),
+  /** `/healthz` and `/readyz` for orchestrators' probes (docs/operations.md). */
+  health: healthSchema.prefault({}),
   /**
    * Who calls without a transport identity (stdio, in-process) run as. Absent: the operator, whom
    * policy does not restrict; set, a fixed principal that policy and templates treat like any other.
@@ -573,6 +576,8 @@ export type WebhookEndpointConfig = WebhooksConfig['endpoints'][number];
 export type MetricsConfig = GatewayConfig['metrics'];
 export type TelemetryConfig = NonNullable<GatewayConfig['telemetry']>;
 export type ListenerConfig = NonNullable<ServerConfig['listener']>;
+/** `server.health`: the probe endpoints. */
+export type HealthConfig = ServerConfig['health'];
 export type OperatorConfig = NonNullable<ServerConfig['operator']>;
 export type StaticTokenConfig = HttpServerConfig['authTokens'][number];
 export type ResourceServerConfig = NonNullable<HttpServerConfig['auth']>;

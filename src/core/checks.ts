@@ -50,14 +50,38 @@ function checked(
   throw new ConfigError(`${where ? `${where}: ` : ''}${name} must be ${what} (got ${value})`);
 }
 
+/** The string `code` of an error (or of anything thrown that carries one); undefined when it has none. */
+export function errorCodeOf(err: unknown): string | undefined {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * An error's stable code, else its name, else the thrown value's type: a label for logs and messages
+ * that never quotes the error's message (which may carry a value).
+ */
+export function errorLabel(err: unknown): string {
+  if (err && typeof err === 'object') {
+    const e = err as { code?: unknown; name?: unknown };
+    if (typeof e.code === 'string') return e.code;
+    if (typeof e.name === 'string') return e.name;
+  }
+  return typeof err;
+}
+
+/** An error's message, or the thrown value itself as a string. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 /**
  * What a log line says about an error: name, message and a string `code` when it has one. No stack,
  * no cause chain (either might carry payloads or secrets), the same shape for every module.
  */
 export function errorForLog(err: unknown): { name?: string; message: string; code?: string } {
   if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    return { name: err.name, message: err.message, ...(typeof code === 'string' ? { code } : {}) };
+    const code = errorCodeOf(err);
+    return { name: err.name, message: err.message, ...(code !== undefined ? { code } : {}) };
   }
   return { message: String(err) };
 }

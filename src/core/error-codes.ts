@@ -1,3 +1,5 @@
+import { errorCodeOf } from './checks.js';
+
 /**
  * Every stable `code` a Conduit error carries, with what it means. Match on these (they survive
  * releases), never on messages (which may be reworded). The keys are the codes; the values say which
@@ -91,8 +93,8 @@ export type ConfigErrorCode = 'INVALID_CONFIG' | OpenApiErrorCode;
 
 /** The code of `err` when it is one of Conduit's (a `ConduitError`, or anything carrying a known code). */
 export function conduitCodeOf(err: unknown): ConduitErrorCode | undefined {
-  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && Object.hasOwn(CONDUIT_ERROR_CODES, code)
+  const code = errorCodeOf(err);
+  return code !== undefined && Object.hasOwn(CONDUIT_ERROR_CODES, code)
     ? (code as ConduitErrorCode)
     : undefined;
 }

@@ -1,7 +1,16 @@
 /** Shared foundations: errors with stable codes, the clock seam and the logger seam. */
 export { ConduitError, ConfigError, AbortedError, isAbortError } from './errors.js';
-export { isObject, positive, nonNegative, errorForLog } from './checks.js';
+export {
+  isObject,
+  positive,
+  nonNegative,
+  errorForLog,
+  errorCodeOf,
+  errorLabel,
+  errorMessage,
+} from './checks.js';
 export { Emitter } from './emitter.js';
+export { LruMap } from './lru-map.js';
 export {
   CONDUIT_ERROR_CODES,
   type ConduitErrorCode,

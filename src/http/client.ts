@@ -12,10 +12,11 @@ import {
   systemClock,
   nonNegative,
   positive,
+  errorCodeOf,
+  errorMessage,
 } from '../core/index.js';
 import {
   BODY_EXCERPT_BYTES,
-  errorCode,
   HttpClientClosedError,
   HttpStatusError,
   NetworkError,
@@ -165,6 +166,16 @@ class Client implements HttpClient {
 
   get breakerSnapshots(): Record<string, BreakerSnapshot> {
     return this.pipeline.breakerSnapshots();
+  }
+
+  /** @deprecated Use `breakerSnapshot`. */
+  get breaker(): ReturnType<HttpPipeline['breakerSnapshot']> {
+    return this.breakerSnapshot;
+  }
+
+  /** @deprecated Use `breakerSnapshots`. */
+  get breakers(): Record<string, BreakerSnapshot> {
+    return this.breakerSnapshots;
   }
 
   get breakerTransitions(): HttpPipeline['transitions'] {
@@ -378,7 +389,7 @@ class Client implements HttpClient {
       // Rate limiting (the client-side bucket or the upstream's last 429) ends as RATE_LIMITED or UPSTREAM_RATE_LIMITED.
       const final = finalError(call.expired ?? call.aborted ?? err, this.upstream);
       if (this.onMetrics !== undefined)
-        this.metrics(call, (final as HttpStatusError).status, errorCode(final));
+        this.metrics(call, (final as HttpStatusError).status, errorCodeOf(final));
       if (this.logging) this.logFailure(call, final);
       throw final;
     } finally {
@@ -421,7 +432,7 @@ class Client implements HttpClient {
           route: call.route,
           url: call.logUrl,
           attempt,
-          reason: errorCode(call.lastError) ?? 'unknown',
+          reason: errorCodeOf(call.lastError) ?? 'unknown',
           status: (call.lastError as HttpStatusError | null)?.status,
         },
         'http retry',
@@ -517,7 +528,7 @@ class Client implements HttpClient {
 
   private mapError(call: Call, err: unknown): unknown {
     if (err instanceof ConduitError) return err;
-    const code = errorCode(err);
+    const code = errorCodeOf(err);
     let phase: TimeoutPhase | undefined;
     let ms = 0;
     if (code === 'UND_ERR_CONNECT_TIMEOUT') {
@@ -597,13 +608,10 @@ class Client implements HttpClient {
         method: call.method,
         route: call.route,
         url: call.logUrl,
-        code: errorCode(err) ?? 'UNKNOWN',
+        code: errorCodeOf(err) ?? 'UNKNOWN',
         status: (err as HttpStatusError).status,
         // Messages quote URLs and upstream text: scrub every secret, in any encoding, once more.
-        message: this.redactor.text(
-          err instanceof Error ? err.message : String(err),
-          call.secretValues ?? [],
-        ),
+        message: this.redactor.text(errorMessage(err), call.secretValues ?? []),
         duration_ms: this.clock.now() - call.startedAt,
         attempts: call.attempts,
       },

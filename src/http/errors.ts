@@ -1,4 +1,4 @@
-import { ConduitError } from '../core/index.js';
+import { ConduitError, errorCodeOf, errorMessage } from '../core/index.js';
 
 /** At most this much of an error response body is kept on `HttpStatusError`. */
 export const BODY_EXCERPT_BYTES = 1024;
@@ -96,8 +96,8 @@ export class NetworkError extends ConduitError {
   readonly causeCode: string | undefined;
 
   constructor(method: string, url: string, cause: unknown) {
-    const code = errorCode(cause);
-    const detail = cause instanceof Error ? cause.message : String(cause);
+    const code = errorCodeOf(cause);
+    const detail = errorMessage(cause);
     super(
       'NETWORK_ERROR',
       `${method} ${url} failed before a complete response: ${code ? `${code} ` : ''}${detail}. Check that the upstream is reachable.`,
@@ -169,7 +169,7 @@ export class InvalidJsonError extends ConduitError {
   constructor(method: string, url: string, cause: unknown) {
     super(
       'RESPONSE_INVALID_JSON',
-      `${method} ${url} returned a body that is not valid JSON (${cause instanceof Error ? cause.message : String(cause)}).`,
+      `${method} ${url} returned a body that is not valid JSON (${errorMessage(cause)}).`,
       { cause },
     );
     this.method = method;
@@ -192,12 +192,6 @@ export class RateLimitedError extends ConduitError {
     );
     this.retryAfterMs = retryAfterMs;
   }
-}
-
-/** The error's `code` property, if it has a string one. */
-export function errorCode(err: unknown): string | undefined {
-  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? code : undefined;
 }
 
 /** A request input failed its schema before anything was sent; `issues` lists the failing fields. */

@@ -173,6 +173,10 @@ export interface HttpClient {
   readonly breakerSnapshot: BreakerSnapshot | undefined;
   /** Every breaker's snapshot by scope: `METHOD /route` for route breakers, `*` for the upstream's. */
   readonly breakerSnapshots?: Readonly<Record<string, BreakerSnapshot>>;
+  /** @deprecated The same as `breakerSnapshot` (a copy; the instance is `circuitBreaker`): use that name. */
+  readonly breaker?: BreakerSnapshot | undefined;
+  /** @deprecated The same as `breakerSnapshots`: use that name. */
+  readonly breakers?: Readonly<Record<string, BreakerSnapshot>>;
   /**
    * The state changes of every route breaker (`breaker.scope: 'route'`), as one event source:
    * `state` is the worst route's. For `metrics.trackBreaker(name, ...)` where `circuitBreaker` is

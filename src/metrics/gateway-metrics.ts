@@ -1,6 +1,6 @@
 import { type ReloadMetricOutcome, ReloadMetrics } from './reload-metrics.js';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { ConfigError, type Logger, noopLogger } from '../core/index.js';
+import { ConfigError, type Logger, noopLogger, errorMessage } from '../core/index.js';
 import type { HttpMetricsEvent } from '../http/index.js';
 import type { BreakerSnapshot } from '../resilience/index.js';
 import type { WebhookResponse } from '../webhooks/index.js';
@@ -136,7 +136,7 @@ class PromGatewayMetrics implements GatewayMetrics {
       for (const m of this.registry.getMetricsAsArray())
         if (!before.has(m.name)) this.registry.removeSingleMetric(m.name);
       throw new ConfigError(
-        `createGatewayMetrics: ${err instanceof Error ? err.message : String(err)}; give each gateway its own registry (the default) or a different prefix`,
+        `createGatewayMetrics: ${errorMessage(err)}; give each gateway its own registry (the default) or a different prefix`,
         { cause: err },
       );
     }

@@ -7,6 +7,7 @@ import {
   type SubscriptionHandlers,
   TOUCH_COUNTER_SCRIPT,
 } from './driver.js';
+import { reportSubscriberHealth } from './subscriber-health.js';
 
 /**
  * The slice of a node-redis v5 client (`createClient()` from `@redis/client` or `redis`) the driver uses.
@@ -96,23 +97,8 @@ export function createNodeRedisDriver(client: NodeRedisClientLike): RedisDriver 
     async subscribe(channel, h: SubscriptionHandlers) {
       const s = client.duplicate();
       sub = s;
-      let down = false;
-      const markDown = () => {
-        if (!down) {
-          down = true;
-          h.onDown();
-        }
-      };
       s.on('error', () => {}); // reported through onDown/onUp
-      s.on('end', markDown);
-      s.on('reconnecting', markDown);
-      // node-redis re-subscribes by itself on reconnect; 'ready' comes after that handshake.
-      s.on('ready', () => {
-        if (down) {
-          down = false;
-          h.onUp();
-        }
-      });
+      const markDown = reportSubscriberHealth(s, h);
       try {
         await s.connect();
         await s.subscribe(channel, (m) => h.onMessage(m));

@@ -2,6 +2,7 @@ import { loadNodeRedis } from './load.js';
 import type { RedisDriver, SubscriptionHandlers } from './driver.js';
 import { createNodeRedisDriver, type NodeRedisClientLike } from './node-redis-driver.js';
 import { reconnectDelayMs } from './reconnect.js';
+import { reportSubscriberHealth } from './subscriber-health.js';
 
 /** What the owned driver needs beyond the command slice: readiness and a hard close. */
 interface OwnedClient extends NodeRedisClientLike {
@@ -70,25 +71,11 @@ export function createNodeRedisUrlDriver(url: string): RedisDriver {
       // it emits 'ready', so 'ready' after a drop means no message is missed from then on.
       const s = client.duplicate({ disableOfflineQueue: false });
       sub = s;
-      let down = false;
-      const markDown = () => {
-        if (!down) {
-          down = true;
-          h.onDown();
-        }
-      };
+      const markDown = reportSubscriberHealth(s, h);
       await new Promise<void>((resolve) => {
         s.on('error', () => {
           markDown();
           resolve(); // Redis down at start: report it; reconnects bring the subscription back
-        });
-        s.on('end', markDown);
-        s.on('reconnecting', markDown);
-        s.on('ready', () => {
-          if (down) {
-            down = false;
-            h.onUp();
-          }
         });
         s.subscribe(channel, (m) => h.onMessage(m)).then(
           () => resolve(),

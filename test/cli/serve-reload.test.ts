@@ -12,8 +12,9 @@ import { serveCommand } from '../mcp/helpers/spawn-gateway.js';
 const SECRET = 'reload-secret-4f1d9c';
 
 /** The config as YAML, one tool per name; line numbers below count from this text. */
-function configYaml(url: string, tools: string[], method = 'GET'): string {
+function configYaml(url: string, tools: string[], method = 'GET', head: string[] = []): string {
   return [
+    ...head,
     'upstreams:',
     '  u:',
     `    baseUrl: ${url}`,
@@ -133,5 +134,28 @@ describe('conduit serve reloads its config on SIGHUP', () => {
     expect(answer.isError).toBeFalsy();
     expect(JSON.parse(answer.content[0]?.text ?? '{}')).toEqual({ from: 'A' });
     expect(log.text()).not.toContain(SECRET);
+  });
+});
+
+describe('conduit serve with server.reload.watch', () => {
+  it('reloads when the file is written, without a signal', async () => {
+    upstream = await startHeldUpstream('A');
+    const dir = mkdtempSync(join(tmpdir(), 'conduit-watch-'));
+    const file = join(dir, 'conduit.yaml');
+    const watching = ['server:', '  reload:', '    watch: true', '    debounce: 50ms'];
+    writeFileSync(file, configYaml(upstream.url, ['who'], 'GET', watching));
+    const transport = new StdioClientTransport({
+      ...serveCommand(file),
+      env: { ...(process.env as Record<string, string>), RELOAD_TEST_KEY: SECRET, LOG_LEVEL: 'info' },
+      stderr: 'pipe',
+    });
+    const log = jsonLines(transport.stderr as Readable);
+    client = new Client({ name: 'reload-watch-test', version: '1.0.0' });
+    await client.connect(transport);
+    expect(await log.seen((l) => l.event === 'config.reload.ready')).toMatchObject({ watch: true });
+    const applied = log.next((l) => l.event === 'config.reload');
+    writeFileSync(file, configYaml(upstream.url, ['who', 'watched'], 'GET', watching));
+    expect(await applied).toMatchObject({ outcome: 'applied', trigger: 'watch', toolsAdded: ['watched'] });
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['who', 'watched']);
   });
 });

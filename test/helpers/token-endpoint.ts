@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 /** One token request as the scripted endpoint received it. */
 export interface TokenRequest {
@@ -55,7 +55,21 @@ export async function startScriptedTokenEndpoint(defaultExpiresIn = 300) {
         form: new URLSearchParams(Buffer.concat(chunks).toString('utf8')),
         authorization: req.headers.authorization,
       });
+      for (const w of countWaiters.filter((w) => requests.length >= w.n)) {
+        countWaiters.splice(countWaiters.indexOf(w), 1);
+        w.resolve();
+      }
       send(res, queue.shift() ?? { kind: 'token', token: `tok-${++issued}`, expiresIn: defaultExpiresIn });
+    });
+  });
+  const countWaiters: { n: number; resolve: () => void }[] = [];
+  const sockets = new Set<Socket>();
+  const closeWaiters: (() => void)[] = [];
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => {
+      sockets.delete(socket);
+      if (sockets.size === 0) for (const w of closeWaiters.splice(0)) w();
     });
   });
   server.listen(0, '127.0.0.1');
@@ -64,6 +78,19 @@ export async function startScriptedTokenEndpoint(defaultExpiresIn = 300) {
   return {
     url: `http://127.0.0.1:${port}/oauth/token`,
     requests,
+    /** Resolves once `n` token requests arrived. */
+    received(n: number): Promise<void> {
+      if (requests.length >= n) return Promise.resolve();
+      return new Promise((resolve) => countWaiters.push({ n, resolve }));
+    },
+    /** Resolves once every connection a client opened here is closed (by that client). */
+    socketsClosed(): Promise<void> {
+      if (sockets.size === 0) return Promise.resolve();
+      return new Promise((resolve) => closeWaiters.push(resolve));
+    },
+    get openSockets(): number {
+      return sockets.size;
+    },
     willIssue(token: string, expiresIn?: number) {
       queue.push({ kind: 'token', token, expiresIn });
     },

@@ -267,6 +267,9 @@ describe('circuit breaker', () => {
     ]);
     expect(first.every((r) => r.status === 'rejected' && r.reason instanceof HttpStatusError)).toBe(true);
     expect(client.breakerSnapshot?.state).toBe('open');
+    // The deprecated old names read the same copies.
+    expect(client.breaker).toEqual(client.breakerSnapshot);
+    expect(client.breakers).toEqual(client.breakerSnapshots);
 
     const open = (await client.get('/a').catch((e: unknown) => e)) as CircuitOpenError;
     expect(open).toBeInstanceOf(CircuitOpenError);

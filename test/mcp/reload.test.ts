@@ -1,6 +1,9 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
-import { testConfig } from '../helpers/gateway-config.js';
+import { InMemoryTransport } from '@modelcontextprotocol/server';
+import { createGateway, type RunningGateway, startGateway } from '../../src/mcp/index.js';
+import { type GatewayConfigInput, testConfig } from '../helpers/gateway-config.js';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -20,8 +23,13 @@ type AnyClient = {
 };
 
 /** One upstream `u` at `url` and the tools named, each a GET of `/who`. */
-function whoConfig(url: string, tools: { name: string; description?: string }[] = [{ name: 'who' }]) {
+function whoConfig(
+  url: string,
+  tools: { name: string; description?: string }[] = [{ name: 'who' }],
+  extra: Partial<GatewayConfigInput> = {},
+) {
   return testConfig({
+    ...extra,
     upstreams: { u: { baseUrl: url, retry: { maxAttempts: 1 } } },
     tools: tools.map((t) => ({
       name: t.name,
@@ -222,5 +230,93 @@ describe('a reload seen by connected clients', () => {
     await a.received(1);
     a.releaseAll();
     expect(fromOf(await call)).toBe('A');
+  });
+});
+
+describe('what a reload keeps', () => {
+  it('an unchanged upstream keeps its breaker state and the cache keeps its entries', async () => {
+    const hits = { item: 0, fail: 0 };
+    const server = createServer((req, res) => {
+      const item = req.url === '/item';
+      if (item) hits.item++;
+      else hits.fail++;
+      res.writeHead(item ? 200 : 500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(item ? { n: hits.item } : { error: 'down' }));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const config = (extra: string[]) =>
+      testConfig({
+        upstreams: {
+          u: { baseUrl: url, retry: { maxAttempts: 1 }, breaker: { failureThreshold: 2, recovery: 600_000 } },
+        },
+        tools: [
+          { name: 'item', upstream: 'u', method: 'GET', path: '/item', cache: { ttl: 600_000 } },
+          { name: 'fail', upstream: 'u', method: 'GET', path: '/fail' },
+          ...extra.map((name) => ({ name, upstream: 'u', method: 'GET' as const, path: '/item' })),
+        ],
+      });
+    try {
+      running = await startGateway(config([]), { transport: 'http', port: 0 });
+      const client = await connectV2(running.url!, 'legacy');
+      clients.push(client as AnyClient);
+      const call = (name: string) =>
+        client.callTool({ name, arguments: {} }) as Promise<
+          CallResult & { _meta?: Record<string, { code?: string }> }
+        >;
+      expect(JSON.parse((await call('item')).content[0]!.text!)).toEqual({ n: 1 });
+      await call('fail');
+      await call('fail');
+      expect(hits.fail).toBe(2);
+
+      const report = await running.gateway.reload(config(['extra']));
+      expect(report).toMatchObject({ outcome: 'applied', upstreams: { kept: ['u'] } });
+      expect(report.tools.added).toEqual(['extra']);
+
+      const refused = await call('fail');
+      expect(refused._meta?.['conduit/error']?.code).toBe('CIRCUIT_OPEN');
+      expect(hits.fail).toBe(2);
+      expect(JSON.parse((await call('item')).content[0]!.text!)).toEqual({ n: 1 });
+      expect(hits.item).toBe(1);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
+describe('a reloaded policy', () => {
+  it('applies to the next call and the next tools/list of a connected session', async () => {
+    const a = await held('A');
+    const withPolicy = (allowed: string[]) => {
+      return whoConfig(a.url, [{ name: 'who' }, { name: 'who_else' }], {
+        server: { operator: { sub: 'alice', scopes: ['read'] } },
+        policy: { default: 'deny', rules: [{ tools: allowed, when: { scopes: ['read'] } }] },
+      });
+    };
+    const gw = createGateway(withPolicy(['who']));
+    const [serverSide, clientSide] = InMemoryTransport.createLinkedPair();
+    await gw.createServer().connect(serverSide);
+    const client = new Client({ name: 'policy-test', version: '1' });
+    await client.connect(clientSide);
+    try {
+      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['who']);
+      const refused = (await client.callTool({ name: 'who_else', arguments: {} })) as CallResult & {
+        _meta?: Record<string, { code?: string }>;
+      };
+      expect(refused._meta?.['conduit/error']?.code).toBe('POLICY_DENIED');
+
+      const report = await gw.reload(withPolicy(['who_else']));
+      expect(report.outcome).toBe('applied');
+      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['who_else']);
+      const call = client.callTool({ name: 'who_else', arguments: {} });
+      await a.received(1);
+      a.releaseAll();
+      expect(fromOf(await call)).toBe('A');
+    } finally {
+      await client.close();
+      await gw.close();
+    }
   });
 });

@@ -90,6 +90,73 @@ describe('confirm: true on a 2026-07-28 connection with forms (input-required ro
   });
 });
 
+/** One raw 2026-07-28 tools/call of delete_item from a client that declares forms. */
+async function rawCall(params: { id: string; inputResponses?: object; requestState?: string }) {
+  const res = await fetch(gateway.url!, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': 'tools/call',
+      'mcp-name': 'delete_item',
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: {
+        name: 'delete_item',
+        arguments: { id: params.id },
+        _meta: {
+          'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+          'io.modelcontextprotocol/clientCapabilities': { elicitation: { form: {} } },
+          'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+        },
+        ...(params.inputResponses ? { inputResponses: params.inputResponses } : {}),
+        ...(params.requestState !== undefined ? { requestState: params.requestState } : {}),
+      },
+    }),
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { result: { resultType?: string; requestState?: string; isError?: boolean } })
+    .result;
+}
+const ACCEPT = { confirm: { action: 'accept', content: { confirm: true } } };
+
+describe('a confirmation counts only as the answer to the question the gateway asked about that call', () => {
+  it('an acceptance sent with the first request, never asked for, is asked again; nothing is sent', async () => {
+    const before = deletes().length;
+    const got = await rawCall({ id: '11', inputResponses: ACCEPT });
+    expect(got.resultType).toBe('input_required');
+    expect(deletes().length).toBe(before);
+  });
+
+  it("one call's confirmation carried over to other arguments is asked again; its own call runs", async () => {
+    const before = deletes().length;
+    const asked = await rawCall({ id: '12' });
+    expect(asked.resultType).toBe('input_required');
+    const state = asked.requestState!;
+    const carried = await rawCall({ id: '13', inputResponses: ACCEPT, requestState: state });
+    expect(carried.resultType).toBe('input_required');
+    const forged = await rawCall({
+      id: '12',
+      inputResponses: ACCEPT,
+      requestState: `${state.slice(0, -2)}AA`,
+    });
+    expect(forged.resultType).toBe('input_required');
+    expect(deletes().length).toBe(before);
+    const own = await rawCall({ id: '12', inputResponses: ACCEPT, requestState: state });
+    expect(own.resultType).toBe('complete');
+    expect(own.isError).toBeFalsy();
+    expect(
+      deletes()
+        .map((r) => r.url)
+        .slice(before),
+    ).toEqual(['/items/12']);
+  });
+});
+
 const argumentClients: [
   string,
   () => Promise<{ callTool(p: unknown): Promise<unknown>; close(): Promise<void> }>,

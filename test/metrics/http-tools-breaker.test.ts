@@ -226,7 +226,7 @@ describe('breaker state and tool calls', () => {
     }
   });
 
-  it('reads the gauge from a snapshot at scrape time (HttpClient.breaker)', async () => {
+  it('reads the gauge from a snapshot at scrape time (HttpClient.breakerSnapshot)', async () => {
     const metrics = createGatewayMetrics();
     const client = createHttpClient({
       baseUrl: upstream.url,

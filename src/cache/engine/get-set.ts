@@ -4,7 +4,7 @@ import type { FactoryRunner } from './factory-runner.js';
 import type { Flight } from './flights.js';
 import { latchMs } from './latch.js';
 import type { PeerLock } from './peer-lock.js';
-import { errorCode } from './signals.js';
+import { errorLabel } from '../../core/index.js';
 import type { CacheStack, Fill } from './stack.js';
 import type { CacheResult, CacheSource, Factory, GetOrSetOptions } from './types.js';
 
@@ -232,7 +232,7 @@ export class GetSetHandler {
     } catch (err) {
       // Not serializable: hand the value back uncached rather than fail the caller.
       signals.logger.warn(
-        { key, err: errorCode(err) },
+        { key, err: errorLabel(err) },
         'cache: factory value not cacheable (not JSON-serializable)',
       );
     }
@@ -263,7 +263,7 @@ export class GetSetHandler {
       stack.throttleStale(key, stale, failUntil, now, stack.fillClean(fill));
       signals.counters.staleServed++;
       if (signals.emitter.has('stale')) signals.emitter.emit('stale', { key, reason: 'error' });
-      signals.logger.debug({ key, err: errorCode(err) }, 'cache: factory failed; serving stale value');
+      signals.logger.debug({ key, err: errorLabel(err) }, 'cache: factory failed; serving stale value');
       return { value: stale.value, source: staleSource, stale: true };
     }
     // Past its window the stale entry is not served, but L1 still throttles its failing refresh.

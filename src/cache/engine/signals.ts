@@ -1,4 +1,4 @@
-import type { Logger } from '../../core/index.js';
+import { errorLabel, type Logger } from '../../core/index.js';
 import { CacheEmitter } from '../events.js';
 import { Counters, type L2State } from '../stats.js';
 
@@ -45,7 +45,7 @@ export class Signals {
     }
     this.counters.l2Errors++;
     this.emitter.emit('l2Error', { op, error: err });
-    this.logger.debug({ op, err: errorCode(err) }, 'cache: L2 call failed');
+    this.logger.debug({ op, err: errorLabel(err) }, 'cache: L2 call failed');
   }
 
   /** Once per outage, not per call: logged again only after L2 came back up and failed anew. */
@@ -65,14 +65,4 @@ export class Signals {
       return err ?? new Error(`${op} failed`);
     }
   }
-}
-
-/** An error's stable code (or name) for logs; never its message, which may quote a value. */
-export function errorCode(err: unknown): string {
-  if (err && typeof err === 'object') {
-    const e = err as { code?: unknown; name?: unknown };
-    if (typeof e.code === 'string') return e.code;
-    if (typeof e.name === 'string') return e.name;
-  }
-  return typeof err;
 }

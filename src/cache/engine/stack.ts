@@ -8,7 +8,8 @@ import { COUNTER_MARGIN_MS, TagVersions } from '../tiers/tags.js';
 import { Flights } from './flights.js';
 import type { CacheSettings } from './options.js';
 import { ReadGuard } from './read-guard.js';
-import { errorCode, type Signals } from './signals.js';
+import { errorLabel } from '../../core/index.js';
+import type { Signals } from './signals.js';
 import type { GetOrSetOptions, SetOptions } from './types.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -334,7 +335,7 @@ export class CacheStack {
       return { entry, payload: encodeEnvelope(entry) };
     } catch (err) {
       throw new CacheValueError(
-        `The value for key "${key}" is not JSON-serializable (${errorCode(err)}); cache plain data only`,
+        `The value for key "${key}" is not JSON-serializable (${errorLabel(err)}); cache plain data only`,
         { cause: err },
       );
     }

@@ -1,4 +1,4 @@
-import { LRUCache } from 'lru-cache';
+import { LruMap } from '../../core/index.js';
 
 /**
  * Tag invalidation by version counters.
@@ -41,7 +41,7 @@ interface Known {
 }
 
 export class TagVersions {
-  private readonly known: LRUCache<string, Known>;
+  private readonly known: LruMap<string, Known>;
 
   constructor(
     private readonly store: TagStore | undefined,
@@ -50,7 +50,7 @@ export class TagVersions {
     private readonly bumpTtlMs: number,
     maxTags = 10_000,
   ) {
-    this.known = new LRUCache({ max: maxTags });
+    this.known = new LruMap(maxTags);
   }
 
   /** Tags whose counters are cached locally (bounded by `maxTags`). */

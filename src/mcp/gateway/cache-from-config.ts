@@ -1,4 +1,4 @@
-import { type CacheOptions, createCache } from '../../cache/index.js';
+import { type CacheOptions, createCache, type TieredCache } from '../../cache/index.js';
 import type { Clock, Logger } from '../../core/index.js';
 import type { GatewayCache } from '../tools/cache-port.js';
 import type { GatewayConfig } from '../../config/index.js';
@@ -11,7 +11,7 @@ export function cacheFromConfig(
   config: GatewayConfig,
   logger: Logger,
   clock: Clock,
-): GatewayCache & { ready(): Promise<void> } {
+): GatewayCache & Pick<TieredCache, 'ready' | 'on'> {
   const c = config.cache ?? {};
   const l1: NonNullable<CacheOptions['l1']> = {};
   if (c.l1?.maxEntries !== undefined) l1.maxEntries = c.l1.maxEntries;

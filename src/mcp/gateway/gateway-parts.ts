@@ -1,4 +1,5 @@
 import { type Clock, type Logger, noopLogger, systemClock } from '../../core/index.js';
+import type { TieredCache } from '../../cache/index.js';
 import type { GatewayConfig } from '../../config/index.js';
 import type { GatewayMetrics } from '../../metrics/index.js';
 import type { GatewayCache } from '../tools/cache-port.js';
@@ -27,7 +28,7 @@ export interface GatewayParts {
   readonly ownsMetrics: boolean;
   readonly cache: GatewayCache | undefined;
   /** The cache made here from `config.cache`, when the deps gave none. */
-  readonly builtCache: (GatewayCache & { ready(): Promise<void> }) | undefined;
+  readonly builtCache: (GatewayCache & Pick<TieredCache, 'ready' | 'on'>) | undefined;
   readonly changes: ChangeFeed;
   /** The change feed was made here. */
   readonly ownsChanges: boolean;

@@ -24,6 +24,7 @@ import { LiveTools } from './live-servers.js';
 import { type ReloadReport, reloadGateway } from './reload.js';
 import { upstreamClientsReady } from './upstream-clients.js';
 import { hideDeniedTools } from './hide-denied-tools.js';
+import { gatewayReadiness, type ReadinessCheck } from './gateway-readiness.js';
 import { TracedMcpServer } from './traced-server.js';
 
 export interface GatewayDeps {
@@ -71,6 +72,8 @@ export interface Gateway {
   createServer(): McpServer;
   /** Registers every configured tool on an existing server. */
   registerTools(server: McpServer): void;
+  /** What `/readyz` reports of the gateway's parts (docs/operations.md, Health); cheap, no Redis round trip. */
+  readiness(): readonly ReadinessCheck[];
   /** Resolves once the cache is ready (Redis subscribed, or at once without Redis); never rejects. */
   ready(): Promise<void>;
   /** Tool calls currently running. */
@@ -176,6 +179,7 @@ function gatewayOf(config: GatewayConfig, parts: GatewayParts, first: GatewayRun
       return server;
     },
     registerTools: (server) => live.register(server, runtime.tools),
+    readiness: gatewayReadiness(config, parts, () => runtime.clients),
     ready: () =>
       Promise.all([
         parts.builtCache?.ready(),

@@ -1,5 +1,4 @@
-import { LRUCache } from 'lru-cache';
-import { type Clock, errorForLog, type Logger } from '../../core/index.js';
+import { type Clock, errorForLog, type Logger, LruMap } from '../../core/index.js';
 import type { RedisDriver } from '../../redis/index.js';
 import {
   circuitBreaker,
@@ -33,14 +32,14 @@ export interface QuotaStore {
  * per key, the least recently used dropped past `maxKeys`.
  */
 export class MemoryQuotaStore implements QuotaStore {
-  private readonly buckets: LRUCache<string, RateLimiter>;
+  private readonly buckets: LruMap<string, RateLimiter>;
   private readonly running = new Map<string, number>();
 
   constructor(
     private readonly clock: Clock,
     maxKeys = 10_000,
   ) {
-    this.buckets = new LRUCache({ max: maxKeys });
+    this.buckets = new LruMap(maxKeys);
   }
 
   async take(key: string, perMinute: number): Promise<Take> {

@@ -36,6 +36,11 @@ export interface ReloadReport {
   readonly problems: readonly ReloadProblem[];
   readonly tools: ToolDiff;
   readonly upstreams?: UpstreamDiff;
+  /**
+   * Applied: resolves once the calls that ran on the old config finished and its retired upstream
+   * clients and credentials are closed. Never rejects.
+   */
+  readonly retired?: Promise<void>;
 }
 
 const NO_TOOLS: ToolDiff = { added: [], removed: [], changed: [] };
@@ -127,8 +132,9 @@ export async function reloadGateway(target: ReloadTarget, next: GatewayConfig): 
   putInForce(target.parts, built.runtime);
   target.commit(built.runtime);
   target.live.swap(built.runtime.tools, tools);
-  target.retiring(built.retire());
-  return { outcome: 'applied', problems: [], tools, upstreams: built.upstreams };
+  const retired = built.retire();
+  target.retiring(retired);
+  return { outcome: 'applied', problems: [], tools, upstreams: built.upstreams, retired };
 }
 
 function refused(problems: ReloadProblem[]): ReloadReport {

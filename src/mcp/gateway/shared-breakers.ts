@@ -12,9 +12,16 @@ export interface SharedBreakers {
   storeFor(upstream: string): RedisBreakerStateStore;
   /** Resolves once every store loaded the shared state, or once Redis was found down. Never rejects. */
   ready(): Promise<void>;
+  /**
+   * `loading` until the first sync settles; `shared` while both connections are up and the state was
+   * read from Redis; `local` while Redis is down (each breaker judges on its own traffic).
+   */
+  state(): SharedBreakerState;
   /** Detaches the stores and closes both connections. */
   close(): Promise<void>;
 }
+
+export type SharedBreakerState = 'loading' | 'shared' | 'local';
 
 /** Longest wait for Redis at start before the breakers start on local state alone. */
 const START_WAIT_MS = 3000;
@@ -38,12 +45,16 @@ export function createSharedBreakers(
 
   // First sync: once both connections are up, or at the first failure (the stores start local).
   let started = false;
+  let settled = false;
+  let loaded = false;
   let downAtStart = false;
   const first = redis.whenUp(START_WAIT_MS).then(async (up) => {
     started = true;
     if (closed) return;
-    if (up) await syncAll();
-    else {
+    if (up) {
+      await syncAll();
+      loaded = true;
+    } else {
       downAtStart = true;
       logger.warn(
         {},
@@ -51,10 +62,15 @@ export function createSharedBreakers(
       );
     }
   });
+  void first.then(() => {
+    settled = true;
+  });
   // Later (re)connections: subscribe again and re-read every key (messages of the gap were lost).
   redis.onUp(() => {
     if (!started || closed) return;
-    void syncAll();
+    void syncAll().then(() => {
+      loaded = true;
+    });
     if (downAtStart) {
       downAtStart = false;
       logger.info({}, 'shared breaker state: Redis available; breakers share their state again');
@@ -78,6 +94,10 @@ export function createSharedBreakers(
       return store;
     },
     ready: () => first,
+    state() {
+      if (!settled) return 'loading';
+      return loaded && redis.isUp() ? 'shared' : 'local';
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -1,4 +1,4 @@
-import { type Clock, type Logger, noopLogger } from '../../core/index.js';
+import { type Clock, type Logger, noopLogger, systemClock } from '../../core/index.js';
 import type { GatewayCache } from '../tools/cache-port.js';
 import type { ChangeFeed } from '../resources/change-feed.js';
 import type { GatewayConfig } from '../../config/index.js';
@@ -7,6 +7,7 @@ import { serveHttp } from '../transport/http-server.js';
 import type { ListenerLimits } from '../transport/listener-limits.js';
 import { type SideListener, startSideListener } from '../transport/side-listener.js';
 import { sideRoutes } from '../transport/side-routes.js';
+import { healthEndpointsFor } from '../transport/health-config.js';
 import { serveGatewayStdio } from '../transport/stdio-server.js';
 
 export interface StartGatewayOptions {
@@ -65,22 +66,25 @@ export async function startGateway(
   });
   const deadline = config.server?.shutdownTimeout ?? DEFAULT_SHUTDOWN_MS;
   let side: SideListener | undefined;
+  const health = healthEndpointsFor(gateway, config.server?.health, options.clock ?? systemClock);
   try {
     await gateway.ready();
     const http = config.server?.http ?? {};
     const routesFor = (bindHost: string) =>
-      sideRoutes(gateway, {
-        bindHost,
-        logger,
-        ...(config.metrics?.path ? { metricsPath: config.metrics.path } : {}),
-        ...(config.metrics?.token ? { metricsToken: config.metrics.token } : {}),
-        // Without a metrics token, `/metrics` is as closed as the MCP endpoint unless opened on purpose.
-        ...(config.metrics?.public !== true && http.authTokens?.length
-          ? { clientTokens: http.authTokens }
-          : {}),
-        ...(http.allowedHosts ? { allowedHosts: http.allowedHosts } : {}),
-        refuseWithoutToken: config.metrics?.public !== true && http.auth !== undefined,
-      });
+      health.routes(
+        sideRoutes(gateway, {
+          bindHost,
+          logger,
+          ...(config.metrics?.path ? { metricsPath: config.metrics.path } : {}),
+          ...(config.metrics?.token ? { metricsToken: config.metrics.token } : {}),
+          // Without a metrics token, `/metrics` is as closed as the MCP endpoint unless opened on purpose.
+          ...(config.metrics?.public !== true && http.authTokens?.length
+            ? { clientTokens: http.authTokens }
+            : {}),
+          ...(http.allowedHosts ? { allowedHosts: http.allowedHosts } : {}),
+          refuseWithoutToken: config.metrics?.public !== true && http.auth !== undefined,
+        }),
+      );
     if (options.transport === 'http') {
       const host = options.host ?? http.host ?? '127.0.0.1';
       const server = await serveHttp(gateway, {
@@ -103,10 +107,12 @@ export async function startGateway(
         ...(options.sessionIdleMs !== undefined ? { sessionIdleMs: options.sessionIdleMs } : {}),
         ...(options.sseKeepAliveMs !== undefined ? { sseKeepAliveMs: options.sseKeepAliveMs } : {}),
       });
+      health.serving();
       return {
         url: server.url,
         gateway,
         close: once(async () => {
+          await health.draining();
           await server.close(deadline);
           await gateway.close();
         }),
@@ -128,7 +134,10 @@ export async function startGateway(
       );
     const sideListener = side;
     const server = serveGatewayStdio(gateway, { logger });
+    health.serving();
     const close = once(async () => {
+      // Stdio ends with its client: no balancer to wait for.
+      void health.draining();
       sideListener?.stopAccepting();
       await server.close(deadline);
       await gateway.close();

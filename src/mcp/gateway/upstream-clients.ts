@@ -3,7 +3,7 @@ import { createHttpClient, type HttpClient, type HttpClientOptions } from '../..
 import type { HttpBreakerOptions, HttpRetryOptions } from '../../http/index.js';
 import type { BreakerConfig, GatewayConfig, RetryConfig, UpstreamConfig } from '../../config/index.js';
 import { redisTargetOf } from '../../redis/index.js';
-import { createSharedBreakers, type SharedBreakers } from './shared-breakers.js';
+import { createSharedBreakers, type SharedBreakerState, type SharedBreakers } from './shared-breakers.js';
 import { upstreamTls } from './upstream-tls.js';
 
 /** Config retry (durations in ms) to the HTTP client's retry options. */
@@ -147,14 +147,21 @@ export interface UpstreamClientsDeps {
   cache?: GatewayConfig['cache'];
 }
 
-const sharedReady = new WeakMap<ReadonlyMap<string, HttpClient>, Promise<void>>();
+const sharedHubs = new WeakMap<ReadonlyMap<string, HttpClient>, SharedBreakers>();
 
 /**
  * Resolves once the shared breaker state of clients made by {@link createUpstreamClients} is loaded
  * from Redis (or Redis was found down); at once when no breaker is shared. Never rejects.
  */
 export function upstreamClientsReady(clients: ReadonlyMap<string, HttpClient>): Promise<void> {
-  return sharedReady.get(clients) ?? Promise.resolve();
+  return sharedHubs.get(clients)?.ready() ?? Promise.resolve();
+}
+
+/** The shared breaker state of clients made by {@link createUpstreamClients}; undefined when none is shared. */
+export function sharedBreakersState(
+  clients: ReadonlyMap<string, HttpClient>,
+): SharedBreakerState | undefined {
+  return sharedHubs.get(clients)?.state();
 }
 
 /**
@@ -201,6 +208,6 @@ export function createUpstreamClients(
     }
     clients.set(name, client);
   }
-  if (hub) sharedReady.set(clients, hub.ready());
+  if (hub) sharedHubs.set(clients, hub);
   return clients;
 }

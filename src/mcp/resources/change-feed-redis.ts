@@ -1,4 +1,4 @@
-import { type Logger, noopLogger, errorForLog } from '../../core/index.js';
+import { type Logger, noopLogger, errorForLog, errorMessage } from '../../core/index.js';
 import { openRedisChannel, openRedisDriver, type RedisDriver } from '../../redis/index.js';
 import { type ChangeFeed, ChangeLog, type ResourceChange } from './change-feed.js';
 
@@ -22,6 +22,8 @@ export interface RedisChangeFeed extends ChangeFeed {
   /** Resolves once the channel is subscribed, or once the first attempt failed (never rejects). */
   ready(): Promise<void>;
   readonly channel: string;
+  /** The subscription is up: changes published by other instances reach this one. */
+  connected(): boolean;
 }
 
 /** Shape check of a change on the wire (`{"i": sender, "c": change}`). */
@@ -57,6 +59,7 @@ export function createRedisChangeFeed(options: RedisChangeFeedOptions): RedisCha
   );
   // What the log lines say: the subscription's state, and whether the last publish reached Redis.
   let up = true;
+  let subscribed = true;
   let closed = false;
   const setUp = (now: boolean, why: string) => {
     if (now === up || closed) return;
@@ -73,13 +76,20 @@ export function createRedisChangeFeed(options: RedisChangeFeedOptions): RedisCha
     name: channel,
     decode: decodeChange,
     onMessage: (m) => log.record(m.c),
-    onDown: (why) => setUp(false, why),
-    onUp: () => setUp(true, 'subscribed'),
+    onDown: (why) => {
+      subscribed = false;
+      setUp(false, why);
+    },
+    onUp: () => {
+      subscribed = true;
+      setUp(true, 'subscribed');
+    },
   });
 
   return {
     channel,
     ready: () => bus.ready(),
+    connected: () => subscribed && !closed,
     async publish(change) {
       if (closed) return;
       log.record(change);
@@ -87,7 +97,7 @@ export function createRedisChangeFeed(options: RedisChangeFeedOptions): RedisCha
         await bus.publish({ c: change });
         setUp(true, 'published');
       } catch (err) {
-        setUp(false, err instanceof Error ? err.message : String(err));
+        setUp(false, errorMessage(err));
       }
     },
     subscribe: (listener) => log.subscribe(listener),

@@ -1,3 +1,4 @@
+import { errorMessage } from '../../core/index.js';
 import type { HttpClient } from '../../http/index.js';
 
 /**
@@ -35,7 +36,7 @@ export class HealthSections {
       try {
         out[name] = provider();
       } catch (err) {
-        out[name] = { error: err instanceof Error ? err.message : String(err) };
+        out[name] = { error: errorMessage(err) };
       }
     }
     return out;

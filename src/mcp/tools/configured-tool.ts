@@ -364,7 +364,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     try {
       // A tool that asks first: nothing is sent until the user (or, before 2026-07-28, the caller) confirms.
       if (tool.confirm === true) {
-        const confirmed = confirmCall(tool.name, label, args, ctx);
+        const confirmed = confirmCall(tool.name, label, args, ctx, { caller: who.id, nowMs: rt.clock.now() });
         if (!confirmed.proceed) return confirmed.result;
         args = confirmed.args;
       }

@@ -7,6 +7,7 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import { CONFIRM_ARGUMENT_SCHEMA } from '../../config/index.js';
+import { ConfirmStates } from './confirm-state.js';
 
 /** The argument older clients confirm with, and the input request's key on 2026-07-28. */
 export const CONFIRM_ARGUMENT = 'confirm';
@@ -22,6 +23,15 @@ const REQUESTED_SCHEMA = {
   },
   required: [CONFIRM_ARGUMENT],
 };
+
+const STATES = new ConfirmStates();
+
+/** Who asks and when: the confirmation is bound to this caller, and expires. */
+export interface ConfirmContext {
+  /** The caller's principal id. */
+  caller: string;
+  nowMs: number;
+}
 
 /** What the confirmation step decided: go on (with the arguments to send) or answer this first. */
 export type ConfirmOutcome =
@@ -52,7 +62,9 @@ function canAsk(ctx: ServerContext): boolean {
  * The confirmation step of a tool with `confirm: true`, before anything is sent upstream. On a
  * 2026-07-28 request whose client declares elicitation, the tool answers input-required (a form
  * asking to confirm) and runs when the retried request carries an accepting response; the model
- * cannot confirm for the user there (its `confirm` argument is ignored). Elsewhere (2025-era
+ * cannot confirm for the user there (its `confirm` argument is ignored), and an answer counts only
+ * with the signed `requestState` of the question it answers (same tool, caller and arguments; see
+ * {@link ConfirmStates}): one without it is asked again. Elsewhere (2025-era
  * clients, clients without forms) the call needs the `confirm: true` argument, and a call without
  * it is a tool error naming that argument.
  */
@@ -61,11 +73,18 @@ export function confirmCall(
   label: string,
   args: Record<string, unknown>,
   ctx: ServerContext,
+  asker: ConfirmContext,
 ): ConfirmOutcome {
   const { [CONFIRM_ARGUMENT]: given, ...rest } = args;
   if (canAsk(ctx)) {
     const view = inputResponse(ctx.mcpReq.inputResponses, CONFIRM_ARGUMENT);
-    if (view.kind === 'missing')
+    const accepted =
+      view.kind === 'elicit' && view.action === 'accept' && view.content?.[CONFIRM_ARGUMENT] === true;
+    // Not asked yet, or an acceptance of a question this gateway did not ask about this call: ask.
+    if (
+      view.kind === 'missing' ||
+      (accepted && !STATES.valid(ctx.mcpReq.requestState(), toolName, asker.caller, rest, asker.nowMs))
+    )
       return {
         proceed: false,
         result: inputRequired({
@@ -75,10 +94,10 @@ export function confirmCall(
               requestedSchema: REQUESTED_SCHEMA,
             }),
           },
+          requestState: STATES.mint(toolName, asker.caller, rest, asker.nowMs),
         }) as unknown as CallToolResult,
       };
-    if (view.kind === 'elicit' && view.action === 'accept' && view.content?.[CONFIRM_ARGUMENT] === true)
-      return { proceed: true, args: rest };
+    if (accepted) return { proceed: true, args: rest };
     return refused(
       `${toolName} was not confirmed by the user (${view.kind === 'elicit' ? view.action : 'no answer'}); nothing was sent upstream.`,
       'declined',

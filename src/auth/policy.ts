@@ -20,7 +20,9 @@ export interface PolicyCondition {
 export interface PolicyRule {
   effect: 'allow' | 'deny';
   /** Tool name globs (`*` any run of characters, `?` one). */
-  tools: readonly string[];
+  tools?: readonly string[] | undefined;
+  /** Resource name globs: a resource template's `name`, or `health` for `conduit://health`. */
+  resources?: readonly string[] | undefined;
   when?: PolicyCondition | undefined;
 }
 
@@ -46,13 +48,17 @@ function globRegExp(glob: string): RegExp {
 interface CompiledRule {
   effect: 'allow' | 'deny';
   tools: RegExp[];
+  resources: RegExp[];
   when: PolicyCondition;
 }
+
+type Kind = 'tools' | 'resources';
 
 const ALLOWED: PolicyDecision = Object.freeze({ allowed: true });
 
 /**
- * Which tools a principal may call (resource templates answer through their tool, so its rules cover them). Deny rules that match win over allow rules; a call
+ * Which tools a principal may call and which resources it may read. A resource no rule names is
+ * governed by the tool it reads through (a template's tool), else by `default`. Deny rules that match win over allow rules; a call
  * no rule matches gets `default` (and under `default: allow`, a target an allow rule names is kept to
  * the callers that rule admits). The unrestricted operator (stdio without `server.operator`) is
  * allowed everything. Decisions are remembered per principal object (the token cache hands out the
@@ -73,23 +79,43 @@ export class Policy {
     this.groupsClaim = config.groupsClaim ?? 'groups';
     this.rules = config.rules.map((r) => ({
       effect: r.effect,
-      tools: r.tools.map(globRegExp),
+      tools: (r.tools ?? []).map(globRegExp),
+      resources: (r.resources ?? []).map(globRegExp),
       when: r.when ?? {},
     }));
   }
 
   /** May `principal` call tool `name`? */
   tool(principal: Principal, name: string): PolicyDecision {
+    return this.decide(principal, 'tools', name, undefined);
+  }
+
+  /**
+   * May `principal` read resource `name` (a template's name, `health`)? Rules naming the resource
+   * decide; when none does, `viaTool` (the tool the resource reads through) decides, else `default`.
+   */
+  resource(principal: Principal, name: string, viaTool?: string): PolicyDecision {
+    return this.decide(principal, 'resources', name, viaTool);
+  }
+
+  private decide(
+    principal: Principal,
+    kind: Kind,
+    name: string,
+    viaTool: string | undefined,
+  ): PolicyDecision {
     if (principal.kind === 'operator' && principal.id === 'operator') return ALLOWED;
-    let byTool = this.memo.get(principal);
-    const known = byTool?.get(name);
+    // Resource decisions share the memo under a key no tool name has (names never hold NUL).
+    const memoKey = kind === 'tools' ? name : `\0${name}\0${viaTool ?? ''}`;
+    let byTarget = this.memo.get(principal);
+    const known = byTarget?.get(memoKey);
     if (known) return known;
-    const decision = this.evaluate(principal, name);
-    if (!byTool) {
-      byTool = new Map();
-      this.memo.set(principal, byTool);
+    const decision = this.evaluate(principal, kind, name, viaTool) ?? this.tool(principal, viaTool as string);
+    if (!byTarget) {
+      byTarget = new Map();
+      this.memo.set(principal, byTarget);
     }
-    byTool.set(name, decision);
+    byTarget.set(memoKey, decision);
     return decision;
   }
 
@@ -99,12 +125,26 @@ export class Policy {
     if (!d.allowed) throw new PolicyDeniedError('tool', name, principal, d.neededScopes);
   }
 
-  private evaluate(principal: Principal, tool: string): PolicyDecision {
+  /** Throws `PolicyDeniedError` unless `principal` may read resource `name`. */
+  assertResource(principal: Principal, name: string, viaTool?: string): void {
+    const d = this.resource(principal, name, viaTool);
+    if (!d.allowed) throw new PolicyDeniedError('resource', name, principal, d.neededScopes);
+  }
+
+  /** The rules' decision; undefined for a resource of `viaTool` that no rule names (its tool decides). */
+  private evaluate(
+    principal: Principal,
+    kind: Kind,
+    target: string,
+    viaTool?: string,
+  ): PolicyDecision | undefined {
     let allowed = false;
     let named = false;
+    let mentioned = false;
     const needed = new Set<string>();
     for (const rule of this.rules) {
-      if (!rule.tools.some((re) => re.test(tool))) continue;
+      if (!rule[kind].some((re) => re.test(target))) continue;
+      mentioned = true;
       const holds = this.holds(rule.when, principal);
       if (rule.effect === 'deny' && holds) return { allowed: false, neededScopes: [] };
       if (rule.effect === 'allow') {
@@ -113,6 +153,7 @@ export class Policy {
         else for (const s of rule.when.scopes ?? []) if (!principal.scopes.includes(s)) needed.add(s);
       }
     }
+    if (!mentioned && viaTool !== undefined) return undefined;
     // Under `default: allow`, a target an allow rule names is kept to the callers that rule admits.
     if (allowed || (!named && this.config.default === 'allow')) return ALLOWED;
     return { allowed: false, neededScopes: [...needed] };

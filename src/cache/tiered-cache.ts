@@ -65,16 +65,26 @@ export class TieredCache {
     const now = stack.settings.clock.now();
     const l1 = stack.l1;
     const i = l1.find(key, now);
-    if (i >= 0 && now < l1.softAt(i)) {
-      const tags = l1.tagsAt(i);
-      if (tags === undefined || stack.tags.check(tags, now)) {
-        this.signals.counters.l1Hits++;
-        if (this.signals.emitter.hasHit) this.signals.emitter.emit('hit', { key, tier: 'l1', stale: false });
-        return l1.isNegative(i) ? RESOLVED_UNDEFINED : Promise.resolve(l1.valueAt(i) as T);
-      }
-      return this.getTagged<T>(key, l1.entryAt(i), now);
-    }
+    const hit = this.freshL1Hit(key, i, now);
+    if (hit !== undefined) return hit as Promise<T | undefined>;
+    // Fresh but tagged with counters L1 cannot vouch for: they are fetched first.
+    if (i >= 0 && now < l1.softAt(i)) return this.getTagged<T>(key, l1.entryAt(i), now);
     return this.getFromL2<T>(key, now);
+  }
+
+  /**
+   * The answer to a fresh L1 hit at slot `i` (counted and announced), allocating only the promise the
+   * async API needs; undefined when there is none: no slot, past its soft TTL, or tags to validate.
+   */
+  private freshL1Hit(key: string, i: number, now: number): Promise<unknown> | undefined {
+    const { stack } = this;
+    const l1 = stack.l1;
+    if (i < 0 || now >= l1.softAt(i)) return undefined;
+    const tags = l1.tagsAt(i);
+    if (tags !== undefined && !stack.tags.check(tags, now)) return undefined;
+    this.signals.counters.l1Hits++;
+    if (this.signals.emitter.hasHit) this.signals.emitter.emit('hit', { key, tier: 'l1', stale: false });
+    return l1.isNegative(i) ? RESOLVED_UNDEFINED : Promise.resolve(l1.valueAt(i));
   }
 
   /** An L1 entry whose tag counters must be fetched before it can be served. */
@@ -170,18 +180,11 @@ export class TieredCache {
   getOrSet<T>(key: string, factory: Factory<T>, options?: GetOrSetOptions): Promise<T> {
     const { stack } = this;
     if (stack.closed) return Promise.reject(new CacheClosedError());
-    // Hot path: a fresh L1 hit allocates only the promise the async API needs.
     const now = stack.settings.clock.now();
     const l1 = stack.l1;
     const i = l1.find(key, now);
-    if (i >= 0 && now < l1.softAt(i)) {
-      const tags = l1.tagsAt(i);
-      if (tags === undefined || stack.tags.check(tags, now)) {
-        this.signals.counters.l1Hits++;
-        if (this.signals.emitter.hasHit) this.signals.emitter.emit('hit', { key, tier: 'l1', stale: false });
-        return l1.isNegative(i) ? (RESOLVED_UNDEFINED as Promise<T>) : Promise.resolve(l1.valueAt(i) as T);
-      }
-    }
+    const hit = this.freshL1Hit(key, i, now);
+    if (hit !== undefined) return hit as Promise<T>;
     const e = i >= 0 ? l1.entryAt(i) : undefined;
     return this.getSet.resolve(key, factory, options, e, now).then(resultValue) as Promise<T>;
   }

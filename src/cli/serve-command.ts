@@ -82,8 +82,8 @@ export async function serveCommand(args: string[], io: CliIo, deps: ServeDeps = 
     io.stderr(`Conduit MCP server on ${running.url} (${tools} tools); Ctrl-C to stop\n`);
   }
   if (running.listenerUrl) {
-    // Stdio mode: the protocol owns stdout, so the side listener (webhooks, /metrics) is announced here.
-    io.stderr(`Conduit webhooks and metrics listener on ${running.listenerUrl}\n`);
+    // Stdio mode: the protocol owns stdout, so the side listener (webhooks, /metrics, probes) is announced here.
+    io.stderr(`Conduit webhooks, metrics and health probes listener on ${running.listenerUrl}\n`);
   }
 
   // Signal listeners stay attached during close() so a second signal can force the exit.

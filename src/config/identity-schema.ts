@@ -126,13 +126,26 @@ const policyConditionSchema = strictObject({
 const policyRuleSchema = strictObject({
   effect: z.enum(['allow', 'deny'], { error: 'expected allow or deny' }).default('allow'),
   /** Tool name globs: `*` any run of characters, `?` one. */
-  tools: z.array(nonEmpty('a tool name glob')).min(1, { error: 'name at least one tool glob' }),
+  tools: z
+    .array(nonEmpty('a tool name glob'))
+    .min(1, { error: 'name at least one tool glob, or leave tools out' })
+    .optional(),
+  /**
+   * Resource name globs (a template's `name`, `health` for conduit://health). A resource no rule
+   * names is governed by the tool it reads through.
+   */
+  resources: z
+    .array(nonEmpty('a resource name glob'))
+    .min(1, { error: 'name at least one resource glob, or leave resources out' })
+    .optional(),
   /** Who the rule is about; absent: everyone. */
   when: policyConditionSchema.optional(),
+}).refine((r) => r.tools !== undefined || r.resources !== undefined, {
+  error: 'a policy rule names tools, resources or both: add tools: [<glob>] or resources: [<glob>]',
 });
 
 /**
- * `policy`: which callers may see and call which tools. Deny rules that match win; a tool no rule
+ * `policy`: which callers may see and call which tools, and see and read which resources. Deny rules that match win; a tool no rule
  * matches gets `default`. The unrestricted operator (stdio without `server.operator`) is not limited.
  */
 export const policySchema = strictObject({

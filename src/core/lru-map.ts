@@ -1,32 +1,42 @@
+interface Slot<V> {
+  value: V;
+  /** Read or rewritten since the eviction hand last passed it. */
+  used: boolean;
+}
+
 /**
- * A Map bounded to `max` entries that drops the least recently used one when full. Recency is the
- * Map's insertion order: a read moves the entry to the back (delete + set), the front is the oldest.
- * Small on purpose: token, tag and quota lookups need get/set/delete/clear/size and nothing more.
+ * A Map bounded to `max` entries that drops a least recently used one when full. Recency is kept the
+ * CLOCK way (second chance): a read only marks its entry used, so the hot path is one Map lookup and
+ * one field write; eviction walks from the oldest insertion, moving used entries to the back (and
+ * clearing the mark) until it meets an unused one. Small on purpose: token, tag and quota lookups need
+ * get/set/delete/clear/size and nothing more.
  */
 export class LruMap<K, V> {
-  private readonly map = new Map<K, V>();
+  private readonly map = new Map<K, Slot<V>>();
 
   constructor(private readonly max: number) {
     if (!Number.isInteger(max) || max < 1)
       throw new RangeError(`LruMap max must be a positive integer, got ${max}`);
   }
 
-  /** The value for `key`, now the most recently used; `undefined` when absent. */
+  /** The value for `key`, marked recently used; `undefined` when absent. */
   get(key: K): V | undefined {
-    const map = this.map;
-    const value = map.get(key);
-    if (value === undefined) return undefined;
-    map.delete(key);
-    map.set(key, value);
-    return value;
+    const slot = this.map.get(key);
+    if (slot === undefined) return undefined;
+    slot.used = true;
+    return slot.value;
   }
 
-  /** Stores `value` as the most recently used entry, dropping the least recently used past `max`. */
+  /** Stores `value` as a recently used entry, dropping a least recently used one past `max`. */
   set(key: K, value: V): this {
-    const map = this.map;
-    map.delete(key);
-    map.set(key, value);
-    if (map.size > this.max) map.delete(map.keys().next().value as K);
+    const slot = this.map.get(key);
+    if (slot !== undefined) {
+      slot.value = value;
+      slot.used = true;
+      return this;
+    }
+    this.map.set(key, { value, used: false });
+    if (this.map.size > this.max) this.evictOne();
     return this;
   }
 
@@ -40,5 +50,17 @@ export class LruMap<K, V> {
 
   get size(): number {
     return this.map.size;
+  }
+
+  /** Drops the oldest entry not used since the hand last passed; used ones get a second chance. */
+  private evictOne(): void {
+    const map = this.map;
+    for (;;) {
+      const [key, slot] = map.entries().next().value as [K, Slot<V>];
+      map.delete(key);
+      if (!slot.used) return;
+      slot.used = false;
+      map.set(key, slot);
+    }
   }
 }

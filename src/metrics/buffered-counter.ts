@@ -1,4 +1,4 @@
-import type { Counter } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 
 /**
  * One label set of a counter. The hot path adds to a plain number; the sum reaches prom-client when the
@@ -18,6 +18,17 @@ export class CounterSlot {
 export class BufferedCounter {
   private readonly slots: CounterSlot[] = [];
   counter: Counter<string> | undefined;
+
+  /** Registers the prom-client counter this one feeds; it flushes the slots whenever it is collected. */
+  register(registry: Registry, series: { name: string; help: string; labelNames: readonly string[] }): void {
+    this.counter = new Counter({
+      name: series.name,
+      help: series.help,
+      labelNames: series.labelNames,
+      registers: [registry],
+      collect: () => this.flush(),
+    });
+  }
 
   /** A new slot; the series is exported at 0 right away, so `rate()` sees its first increment. */
   slot(labels: Readonly<Record<string, string>>): CounterSlot {

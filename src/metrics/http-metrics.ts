@@ -1,4 +1,4 @@
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { HttpMetricsEvent } from '../http/index.js';
 import { BufferedCounter, type CounterSlot } from './buffered-counter.js';
 import { LATENCY_BUCKETS_SECONDS } from './buckets.js';
@@ -42,32 +42,20 @@ export class HttpMetrics {
     private readonly warn: (what: string) => void,
   ) {
     const { requests, retries, rejections } = this;
-    requests.counter = new Counter({
+    requests.register(registry, {
       name: `${prefix}upstream_requests_total`,
       help: 'Calls to upstream APIs by upstream, method, route template and final status (or error code when no response arrived), retries included in one call.',
       labelNames: ['upstream', 'method', 'route', 'status'],
-      registers: [registry],
-      collect() {
-        requests.flush();
-      },
     });
-    retries.counter = new Counter({
+    retries.register(registry, {
       name: `${prefix}upstream_retries_total`,
       help: 'Retries of upstream calls (attempts beyond the first).',
       labelNames: ['upstream', 'method', 'route'],
-      registers: [registry],
-      collect() {
-        retries.flush();
-      },
     });
-    rejections.counter = new Counter({
+    rejections.register(registry, {
       name: `${prefix}upstream_rejections_total`,
       help: 'Upstream calls refused before any request was sent (open breaker, rate limit, full bulkhead), by error code; not in upstream_requests_total.',
       labelNames: ['upstream', 'method', 'route', 'code'],
-      registers: [registry],
-      collect() {
-        rejections.flush();
-      },
     });
     this.duration = new FastHistogram(
       `${prefix}upstream_request_duration_seconds`,

@@ -1,4 +1,4 @@
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { BufferedCounter, type CounterSlot } from './buffered-counter.js';
 import { LATENCY_BUCKETS_SECONDS } from './buckets.js';
 import { FastHistogram } from './fast-histogram.js';
@@ -55,14 +55,10 @@ export class ToolMetrics {
     warn: (what: string) => void,
   ) {
     const calls = this.calls;
-    calls.counter = new Counter({
+    calls.register(registry, {
       name: `${prefix}tool_calls_total`,
       help: 'MCP tool calls by tool, upstream and outcome (ok, cache_hit, stale, or an error kind).',
       labelNames: ['tool', 'upstream', 'outcome'],
-      registers: [registry],
-      collect() {
-        calls.flush();
-      },
     });
     this.duration = new FastHistogram(
       `${prefix}tool_call_duration_seconds`,

@@ -52,4 +52,14 @@ describe('validate checks the identity sections', () => {
     expect(problemsOf({ audit: { destination: 'file' } }).join('\n')).toContain('audit.path');
     expect(problemsOf({ policy: { rules: [{ tools: [] }] } }).join('\n')).toContain('policy.rules[0].tools');
   });
+
+  it('asks a policy rule to name tools or resources, and accepts resource globs alone', () => {
+    expect(problemsOf({ policy: { rules: [{ when: { scopes: ['read'] } }] } }).join('\n')).toMatch(
+      /policy\.rules\[0\].*names tools, resources or both/,
+    );
+    expect(problemsOf({ policy: { rules: [{ resources: [] }] } }).join('\n')).toContain(
+      'policy.rules[0].resources',
+    );
+    expect(problemsOf({ policy: { rules: [{ resources: ['assignment_*', 'health'] }] } })).toEqual([]);
+  });
 });

@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { bearerPrincipal, noopLogger, OPERATOR } from '../../src/core/index.js';
 import { type AssignmentsUpstream, startAssignmentsUpstream } from '../../src/demo/index.js';
 import { createGateway, type RunningGateway, serveGatewayStdio, startGateway } from '../../src/mcp/index.js';
+import { sdkRequestHandlers } from '../../src/mcp/tools/list-filter.js';
 import { connectV1, connectV2, textOf } from '../mcp/helpers/clients.js';
 import { type TestConfigInput, testConfig } from '../helpers/gateway-config.js';
 
@@ -107,6 +108,24 @@ describe('the policy class', () => {
     });
     expect(open.tool(reader, 'get_assignment').allowed).toBe(true);
     expect(open.tool(reader, 'admin_reset').allowed).toBe(false);
+  });
+});
+
+describe('the SDK seam the list filters stand on', () => {
+  // The policy filters the SDK's own tools/list and resources listings by wrapping the handlers
+  // McpServer stores (no public seam in @modelcontextprotocol/server 2.4). A new SDK that moves them
+  // must fail here, by name, not quietly list everything.
+  it('McpServer keeps its list handlers in server._requestHandlers, and the gateway filters them', async () => {
+    const gateway = createGateway(testConfig(policyConfig({ resources: { templates: [] } })));
+    try {
+      const server = gateway.createServer();
+      const handlers = sdkRequestHandlers(server);
+      expect(handlers, 'McpServer.server._requestHandlers is no longer a Map').toBeInstanceOf(Map);
+      for (const method of ['tools/list', 'resources/list', 'resources/templates/list'])
+        expect(handlers?.has(method), `no stored ${method} handler`).toBe(true);
+    } finally {
+      await gateway.close();
+    }
   });
 });
 
@@ -231,5 +250,100 @@ describe('policy in OpenAPI compact mode', () => {
       await client.close();
       await gw.close();
     }
+  });
+});
+
+describe('policy over resources: a caller sees and reads only what it may read', () => {
+  let gw: RunningGateway;
+  beforeAll(async () => {
+    const base = policyConfig();
+    gw = await startGateway(
+      testConfig({
+        ...base,
+        resources: {
+          templates: [
+            { uriTemplate: 'assignments://{id}', name: 'assignment', tool: 'get_assignment' },
+            { uriTemplate: 'audit-assignments://{id}', name: 'assignment_audit', tool: 'get_assignment' },
+          ],
+        },
+        policy: {
+          ...policy,
+          rules: [
+            ...policy.rules,
+            { resources: ['assignment_audit', 'health'], when: { groups: ['admin'] } },
+          ],
+        },
+      }),
+      { transport: 'http' },
+    );
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  const deniedCode = (err: unknown) => (err as { data?: { code?: string } }).data?.code;
+
+  it.each([
+    ['v2, 2026-07-28', (t: string) => connectV2(gw.url!, 'modern', bearer(t))],
+    ['v2, 2025 session', (t: string) => connectV2(gw.url!, 'legacy', bearer(t))],
+    ['v1, 2025 session', (t: string) => connectV1(gw.url!, bearer(t))],
+  ])(
+    'lists templates and resources per caller, and refuses reads of the rest (%s)',
+    async (_era, connect) => {
+      const reader = await connect(TOKENS.reader);
+      const admin = await connect(TOKENS.admin);
+      try {
+        const templates = async (c: typeof reader) =>
+          (await c.listResourceTemplates()).resourceTemplates.map((t) => t.name).sort();
+        const resources = async (c: typeof reader) => (await c.listResources()).resources.map((r) => r.name);
+        expect(await templates(reader)).toEqual(['assignment']);
+        expect(await resources(reader)).toEqual([]);
+        expect(await templates(admin)).toEqual(['assignment', 'assignment_audit']);
+        expect(await resources(admin)).toEqual(['health']);
+
+        upstream.resetStats();
+        const refused = await reader.readResource({ uri: 'audit-assignments://a1' }).catch((e: unknown) => e);
+        expect(deniedCode(refused)).toBe('POLICY_DENIED');
+        expect((refused as Error).message).toContain('assignment_audit');
+        expect(upstream.stats().byRoute['GET /assignments/{id}'] ?? 0).toBe(0);
+        expect(
+          deniedCode(await reader.readResource({ uri: 'conduit://health' }).catch((e: unknown) => e)),
+        ).toBe('POLICY_DENIED');
+        const ok = await reader.readResource({ uri: 'assignments://a1' });
+        expect(ok.contents[0]?.uri).toBe('assignments://a1');
+        expect((await admin.readResource({ uri: 'audit-assignments://a1' })).contents).toHaveLength(1);
+      } finally {
+        await Promise.all([reader.close(), admin.close()]);
+      }
+    },
+  );
+
+  it('refuses a subscription to a resource the caller may not read (2025 session)', async () => {
+    const reader = await connectV2(gw.url!, 'legacy', bearer(TOKENS.reader));
+    try {
+      const refused = await reader
+        .subscribeResource({ uri: 'audit-assignments://a1' })
+        .catch((e: unknown) => e);
+      expect(deniedCode(refused)).toBe('POLICY_DENIED');
+      await expect(reader.subscribeResource({ uri: 'assignments://a1' })).resolves.toBeDefined();
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('governs a resource no rule names by the tool it reads through', () => {
+    const p = new Policy({
+      default: 'deny',
+      rules: [
+        { effect: 'allow', tools: ['get_*'], when: { scopes: ['read'] } },
+        { effect: 'allow', resources: ['public_*'] },
+      ],
+    });
+    const reader = bearerPrincipal(7, { sub: 'r', scopes: ['read'] });
+    const nobody = bearerPrincipal(8, { sub: 'n' });
+    expect(p.resource(reader, 'item', 'get_item').allowed).toBe(true);
+    expect(p.resource(nobody, 'item', 'get_item')).toEqual({ allowed: false, neededScopes: ['read'] });
+    expect(p.resource(nobody, 'public_item', 'get_item').allowed).toBe(true);
+    expect(p.resource(nobody, 'health').allowed).toBe(false);
   });
 });

@@ -20,6 +20,20 @@ describe('LruMap', () => {
     expect(m.get('a')).toBe(1);
   });
 
+  it('drops the oldest entry not read since the last eviction passed it; read ones get a second chance', () => {
+    const m = new LruMap<string, number>(3);
+    m.set('a', 1).set('b', 2).set('c', 3);
+    m.get('a');
+    m.get('b');
+    m.set('d', 4);
+    expect(m.get('c')).toBeUndefined();
+    m.get('d');
+    m.set('e', 5);
+    expect([m.get('a'), m.get('b'), m.get('d')].filter((v) => v === undefined)).toHaveLength(1);
+    expect(m.get('a')).toBeUndefined();
+    expect(m.size).toBe(3);
+  });
+
   it('setting an existing key replaces it without growing and refreshes its recency', () => {
     const m = new LruMap<string, number>(2);
     m.set('a', 1).set('b', 2).set('a', 10).set('c', 3);

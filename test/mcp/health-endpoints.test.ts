@@ -1,4 +1,6 @@
 import { request as httpRequest } from 'node:http';
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/core/index.js';
 import { ConfigValidationError, parseConfig } from '../../src/config/index.js';
@@ -6,6 +8,7 @@ import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { type TestConfigInput, testConfig } from '../helpers/gateway-config.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
 import { assignmentsConfig } from './helpers/config.js';
+import { serveCommand, writeConfig } from './helpers/spawn-gateway.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
 
 interface Probe {
@@ -110,6 +113,36 @@ describe('/healthz and /readyz on the HTTP listener', () => {
 
   it('ignores a query string, as probes configured with one expect', async () => {
     expect((await probe(baseOf(running), '/readyz?verbose=1')).status).toBe(200);
+  });
+});
+
+describe('/healthz and /readyz on the stdio side listener (spawned `conduit serve`)', () => {
+  it('answers both probes on server.listener while MCP runs on stdin/stdout', async () => {
+    const config = assignmentsConfig(upstream.url);
+    config.server = { ...config.server, listener: { host: '127.0.0.1', port: 0 } };
+    const transport = new StdioClientTransport({ ...serveCommand(writeConfig(config)), stderr: 'pipe' });
+    let stderr = '';
+    const listening = new Promise<string>((resolve) => {
+      transport.stderr?.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString('utf8');
+        const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"[^\n]*webhooks and metrics listening/.exec(stderr);
+        if (m) resolve(m[1]!);
+      });
+    });
+    const client = new Client({ name: 'stdio-health', version: '1.0.0' });
+    await client.connect(transport);
+    try {
+      const side = await listening;
+      const live = await probe(side, '/healthz', { host: KUBELET_HOST });
+      expect(live.status).toBe(200);
+      expect(JSON.parse(live.text)).toEqual({ status: 'ok' });
+      const ready = await probe(side, '/readyz', { host: KUBELET_HOST });
+      expect(ready.status).toBe(200);
+      expect(bodyOf(ready).status).toBe('ready');
+      expect((await client.listTools()).tools.length).toBeGreaterThan(0);
+    } finally {
+      await client.close();
+    }
   });
 });
 
@@ -293,5 +326,16 @@ describe('readiness while Redis is down', () => {
     await redis.restart();
     await probeUntil(baseOf(strict), (p) => p.status === 200 && bodyOf(p).status === 'ready');
     await probeUntil(baseOf(lenient), (p) => p.status === 200 && bodyOf(p).status === 'ready');
+  });
+
+  it('keeps reporting the shared breakers after a reload swaps in new upstream clients', async () => {
+    const next = redisConfig(false);
+    next.upstreams.second = { baseUrl: upstream.url, breaker: { shared: true } };
+    next.tools.push({ ...next.tools[0]!, name: 'get_assignment_again', upstream: 'second' });
+    const report = await lenient.gateway.reload(testConfig(next));
+    expect(report.outcome).toBe('applied');
+    const after = await probe(baseOf(lenient), '/readyz');
+    expect(after.status).toBe(200);
+    expect(bodyOf(after).checks.breakers).toEqual({ ok: true, state: 'shared' });
   });
 });

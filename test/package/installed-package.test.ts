@@ -181,7 +181,7 @@ describe('the packed package installed into a fresh project', () => {
     expect(validated.stdout).toMatch(/valid/i);
   });
 
-  it('ships no source map without its source, and no TypeScript source', () => {
+  it('ships no source map without its source', () => {
     const missing: string[] = [];
     const walk = (dir: string) => {
       for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -204,8 +204,26 @@ describe('the packed package installed into a fresh project', () => {
     };
     walk(installed);
     expect(missing).toEqual([]);
-    // The build ships no maps (the sources would double the package), so it ships no src/ either.
-    expect(existsSync(join(installed, 'src'))).toBe(false);
+  });
+
+  it('keeps its build when npm runs its prepare script inside the installed package', async () => {
+    // `npx conduit` from inside node_modules/conduit-mcp makes npm prepare that directory: the build
+    // needs the repository's tsconfig, which is not shipped, so it must not touch dist/ there.
+    await sh('npm', ['run', 'prepare'], installed);
+    expect(existsSync(join(installed, 'dist', 'cli', 'main.js'))).toBe(true);
+  });
+
+  it('ships what the examples import, so they run from the installed package', () => {
+    const missing: string[] = [];
+    const dir = join(installed, 'examples');
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
+      const text = readFileSync(join(dir, f), 'utf8');
+      for (const m of text.matchAll(/from\s+'(\.{1,2}\/[^']+)'/g)) {
+        const target = resolve(dir, (m[1] ?? '').replace(/\.js$/, '.ts'));
+        if (!existsSync(target)) missing.push(`examples/${f}: ${m[1]}`);
+      }
+    }
+    expect(missing).toEqual([]);
   });
 
   it('depends at run time only on packages the built code imports', () => {

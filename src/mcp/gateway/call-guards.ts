@@ -21,6 +21,12 @@ export interface CallGuards {
   principal(ctx: ServerContext | undefined): Principal;
   /** The refusal for this caller and tool, or undefined when allowed. */
   check(ctx: ServerContext | undefined, toolName: string): PolicyDeniedError | undefined;
+  /** The refusal of a read of resource `name` (through `viaTool`) for this caller, or undefined. */
+  checkRead(
+    ctx: ServerContext | undefined,
+    name: string,
+    viaTool: string | undefined,
+  ): PolicyDeniedError | undefined;
   /** The audit stream of `audit`, when configured. */
   readonly audit: AuditLog | undefined;
   /** The `limits` quotas, when configured. */
@@ -62,6 +68,15 @@ export function callGuardsFor(config: GatewayConfig, deps: CallGuardDeps): CallG
       const who = principal(ctx);
       const d = policy.tool(who, toolName);
       return d.allowed ? undefined : new PolicyDeniedError('tool', toolName, who, d.neededScopes);
+    },
+    checkRead(ctx, name, viaTool) {
+      if (!policy) return undefined;
+      const who = principal(ctx);
+      const d = policy.resource(who, name, viaTool);
+      if (!d.allowed) return new PolicyDeniedError('resource', name, who, d.neededScopes);
+      // A read runs its tool, so it needs the tool too: resource rules only narrow.
+      const t = viaTool === undefined ? d : policy.tool(who, viaTool);
+      return t.allowed ? undefined : new PolicyDeniedError('resource', name, who, t.neededScopes);
     },
   };
 }

@@ -11,7 +11,7 @@ export interface RestartNeeded {
  * The sections a running gateway cannot swap: the listeners and transport (sockets are bound), the
  * cache and its Redis (the cache, its connections and the breaker state are kept across a reload),
  * metrics, traces and logging (built once per process), webhooks (the receiver is mounted on the
- * listener), audit and quotas (their streams and counters are kept), resources (registered on each
+ * listener), the probes (`server.health`, served on the listener), audit and quotas (their streams and counters are kept), resources (registered on each
  * session at connect). `server.reload` itself and `server.operator` are read at each reload.
  */
 export const RESTART_ONLY_KEYS = [
@@ -20,6 +20,7 @@ export const RESTART_ONLY_KEYS = [
   'server.http',
   'server.listener',
   'server.shutdownTimeout',
+  'server.health',
   'logging',
   'cache',
   'metrics',

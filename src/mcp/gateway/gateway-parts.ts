@@ -1,3 +1,4 @@
+import type { CallGuards } from './call-guards.js';
 import { type Clock, type Logger, noopLogger, systemClock } from '../../core/index.js';
 import type { TieredCache } from '../../cache/index.js';
 import type { GatewayConfig } from '../../config/index.js';
@@ -47,6 +48,8 @@ export interface GatewayParts {
 export interface LiveState {
   readonly handlers: Map<string, ToolHandler>;
   readonly clients: Map<string, HttpClient>;
+  /** The policy of the config in force, which resource reads and listings honour. */
+  guards: CallGuards | undefined;
 }
 
 /** The metrics of the deps, else a registry of the gateway's own unless `metrics.enabled` is false. */
@@ -79,7 +82,7 @@ export function buildGatewayParts(config: GatewayConfig, deps: GatewayDeps): Gat
     tracker: new CallTracker(clock),
     tracing,
     untraceChanges: tracing.tracer ? traceChanges(changes, tracing.tracer) : undefined,
-    live: { handlers: new Map(), clients: new Map() },
+    live: { handlers: new Map(), clients: new Map(), guards: undefined },
   };
 }
 

@@ -43,16 +43,21 @@ export interface GatewayRuntime {
   readonly calls: RuntimeCalls;
 }
 
-/** One HTTP client per upstream of the config, recording into the gateway's metrics. */
-export function clientsFor(config: GatewayConfig, parts: GatewayParts): Map<string, HttpClient> {
-  return createUpstreamClients(config.upstreams, {
+/** What the upstream clients and their credentials are built with: logs, clock, secrets, metrics, traces. */
+function upstreamDeps(config: GatewayConfig, parts: GatewayParts) {
+  return {
     logger: parts.logger,
     clock: parts.clock,
     secretValues: configSecrets(config),
     cache: config.cache,
     ...(parts.metrics ? { onMetrics: httpMetricsHook(parts.metrics) } : {}),
     tracer: parts.tracing.tracer,
-  });
+  };
+}
+
+/** One HTTP client per upstream of the config, recording into the gateway's metrics. */
+export function clientsFor(config: GatewayConfig, parts: GatewayParts): Map<string, HttpClient> {
+  return createUpstreamClients(config.upstreams, upstreamDeps(config, parts));
 }
 
 /** Webhook events as resource changes: one per changed URI, published on the change feed. */
@@ -90,14 +95,7 @@ export function credentialsFor(
   upstreams: GatewayConfig['upstreams'],
   parts: GatewayParts,
 ): UpstreamCredentials {
-  return createUpstreamCredentials(upstreams, {
-    logger: parts.logger,
-    clock: parts.clock,
-    secretValues: configSecrets(config),
-    cache: config.cache,
-    ...(parts.metrics ? { onMetrics: httpMetricsHook(parts.metrics) } : {}),
-    tracer: parts.tracing.tracer,
-  });
+  return createUpstreamCredentials(upstreams, upstreamDeps(config, parts));
 }
 
 /** What a runtime is assembled from: its clients and credentials, and what a reload carries over. */
@@ -165,6 +163,7 @@ export function assembleRuntime(
     validator,
     clock,
     logger,
+    readGuard: (ctx, name, viaTool) => live.guards?.checkRead(ctx, name, viaTool),
     // Resources outlive reloads: their templates run the tool of the config in force.
     runTool: (toolName, args, ctx) => (live.handlers.get(toolName) as ToolHandler)(args, ctx),
   });
@@ -191,6 +190,7 @@ export function putInForce(parts: GatewayParts, runtime: GatewayRuntime): void {
   for (const { tool, handler } of runtime.tools) parts.live.handlers.set(tool.name, handler);
   parts.live.clients.clear();
   for (const [name, client] of runtime.clients) parts.live.clients.set(name, client);
+  parts.live.guards = runtime.guards;
 }
 
 /** Closes the runtime's webhook receiver and stops its metrics tracking; its clients stay open. */

@@ -1,27 +1,14 @@
 import type { McpServer, ServerContext } from '@modelcontextprotocol/server';
-import { ConfigError } from '../../core/index.js';
-
-type ListHandler = (request: unknown, ctx: ServerContext) => Promise<{ tools?: { name: string }[] }>;
+import { filterListed } from '../tools/list-filter.js';
 
 /**
  * `tools/list` shows a caller only the tools it may call ("you cannot see what you cannot call"):
- * the McpServer's own listing, filtered per request by `visible(name, ctx)`. The SDK has no public
- * hook for a per-request listing, so this wraps the handler it registered; without one (an SDK that
- * stores handlers differently) the gateway refuses to start rather than list everything.
+ * the McpServer's own listing, filtered per request by `visible(name, ctx)` (see `filterListed` for
+ * why this wraps the SDK's stored handler).
  */
 export function hideDeniedTools(
   server: McpServer,
   visible: (name: string, ctx: ServerContext) => boolean,
 ): void {
-  const handlers = (server.server as unknown as { _requestHandlers?: Map<string, ListHandler> })
-    ._requestHandlers;
-  const original = handlers?.get('tools/list');
-  if (!handlers || !original)
-    throw new ConfigError(
-      'policy: this version of the MCP SDK gives the gateway no tools/list handler to filter; the policy cannot hide tools, so the gateway does not start',
-    );
-  handlers.set('tools/list', async (request, ctx) => {
-    const listed = await original(request, ctx);
-    return { ...listed, tools: (listed.tools ?? []).filter((t) => visible(t.name, ctx)) };
-  });
+  filterListed<{ name: string }>(server, 'tools/list', 'tools', (t, ctx) => visible(t.name, ctx));
 }

@@ -148,6 +148,9 @@ export interface UpstreamClientsDeps {
 }
 
 const sharedHubs = new WeakMap<ReadonlyMap<string, HttpClient>, SharedBreakers>();
+/** Per client, since a reload mixes kept clients and new ones in a map of its own. */
+const clientHubs = new WeakMap<HttpClient, SharedBreakers>();
+const STATE_RANK: Record<SharedBreakerState, number> = { shared: 0, loading: 1, local: 2 };
 
 /**
  * Resolves once the shared breaker state of clients made by {@link createUpstreamClients} is loaded
@@ -157,11 +160,19 @@ export function upstreamClientsReady(clients: ReadonlyMap<string, HttpClient>): 
   return sharedHubs.get(clients)?.ready() ?? Promise.resolve();
 }
 
-/** The shared breaker state of clients made by {@link createUpstreamClients}; undefined when none is shared. */
+/**
+ * The shared breaker state of these clients, the worst of their stores' (`local` over `loading` over
+ * `shared`); undefined when none has a shared breaker.
+ */
 export function sharedBreakersState(
   clients: ReadonlyMap<string, HttpClient>,
 ): SharedBreakerState | undefined {
-  return sharedHubs.get(clients)?.state();
+  let worst: SharedBreakerState | undefined;
+  for (const client of clients.values()) {
+    const state = clientHubs.get(client)?.state();
+    if (state && (worst === undefined || STATE_RANK[state] > STATE_RANK[worst])) worst = state;
+  }
+  return worst;
 }
 
 /**
@@ -207,6 +218,7 @@ export function createUpstreamClients(
       };
     }
     clients.set(name, client);
+    if (hub && upstream.breaker?.shared === true) clientHubs.set(client, hub);
   }
   if (hub) sharedHubs.set(clients, hub);
   return clients;

@@ -1,11 +1,14 @@
 import {
   type McpServer,
   PerRequestHTTPServerTransport,
+  ProtocolError,
+  ProtocolErrorCode,
   type ServerEvent,
   type ServerEventBus,
 } from '@modelcontextprotocol/server';
 import type { Clock, Logger } from '../../core/index.js';
 import type { ChangeFeed } from './change-feed.js';
+import type { ReadRefusal } from './resources.js';
 import { errorForLog } from '../../core/index.js';
 
 const MODERN = '2026-07-28';
@@ -17,9 +20,16 @@ const MODERN = '2026-07-28';
  * - 2026-07-28 on a long-lived connection (stdio): sends every change; the SDK's listen router
  *   forwards it only to `subscriptions/listen` streams whose filter names the URI.
  * Per-request HTTP instances (2026-07-28) are skipped: their listen streams are fed by the event bus
- * ({@link changeFeedEventBus}). Must be called before `connect`.
+ * ({@link changeFeedEventBus}). With `refuse` (the policy), a subscription to a URI the caller may
+ * not read is refused, and a long-lived connection is not told of changes to such URIs. Must be
+ * called before `connect`.
  */
-export function attachResourceSubscriptions(server: McpServer, changes: ChangeFeed, logger: Logger): void {
+export function attachResourceSubscriptions(
+  server: McpServer,
+  changes: ChangeFeed,
+  logger: Logger,
+  refuse?: ReadRefusal,
+): void {
   const low = server.server;
   low.registerCapabilities({ resources: { subscribe: true } });
   const uris = new Set<string>();
@@ -28,12 +38,17 @@ export function attachResourceSubscriptions(server: McpServer, changes: ChangeFe
     unsubscribe ??= changes.subscribe((change) => {
       const modern = (low.getNegotiatedProtocolVersion() ?? '') >= MODERN;
       if (!modern && !uris.has(change.uri)) return;
+      // A long-lived 2026-07-28 connection hears every change: keep back what its caller may not read.
+      if (modern && refuse?.(change.uri, undefined)) return;
       low.sendResourceUpdated({ uri: change.uri }).catch((err: unknown) => {
         logger.debug({ err: errorForLog(err) }, 'resource update notification not sent');
       });
     });
   };
-  low.setRequestHandler('resources/subscribe', async (req) => {
+  low.setRequestHandler('resources/subscribe', async (req, ctx) => {
+    const refused = refuse?.(req.params.uri, ctx);
+    if (refused)
+      throw new ProtocolError(ProtocolErrorCode.InvalidRequest, refused.message, { code: refused.code });
     uris.add(req.params.uri);
     listen();
     return {};

@@ -21,6 +21,7 @@ import {
 } from './resources.js';
 import { templateTargetIndex } from '../../config/index.js';
 import { HealthSections } from './resources-health.js';
+import { guardedTemplate, hideDeniedResources, type ReadGuard, uriRefusal } from './read-policy.js';
 
 /** Resources, subscriptions and `recent_changes` are served when `resources` or `webhooks` is configured. */
 export function resourcesEnabled(config: GatewayConfig): boolean {
@@ -60,16 +61,18 @@ function templateRunner(
 ): TemplateRunner | undefined {
   if (shape.tool !== undefined) {
     const t = config.tools.find((x) => x.name === shape.tool);
-    return t ? { run: tool(t.name), input: t.input } : undefined;
+    return t ? { run: tool(t.name), input: t.input, tool: t.name } : undefined;
   }
   const set = config.openapiSets?.[shape.upstream ?? ''];
   const op = set?.catalog.byId.get(shape.operation ?? '');
   if (!set || !op) return undefined;
-  if (!set.compact) return { run: tool(op.tool.name), input: op.tool.input };
+  if (!set.compact) return { run: tool(op.tool.name), input: op.tool.input, tool: op.tool.name };
   const invoke = tool(set.compact.invoke.name);
   return {
     run: (args, ctx) => invoke({ operationId: op.operationId, arguments: args }, ctx),
     input: op.tool.input,
+    // Compact mode's invoke checks the operation's own tool name, so the policy does here too.
+    tool: op.tool.name,
   };
 }
 
@@ -102,6 +105,8 @@ export interface ResourceLayerDeps {
   validator: jsonSchemaValidator;
   clock: Clock;
   logger: Logger;
+  /** The policy for reads (absent without a policy): lists, reads and subscriptions honour it. */
+  readGuard?: ReadGuard | undefined;
   /** Runs a configured tool by name through the gateway's tracked, resilient, cached path. */
   runTool(name: string, args: Record<string, unknown>, ctx: ServerContext): Promise<CallToolResult>;
 }
@@ -137,6 +142,10 @@ export function createResourceLayer(config: GatewayConfig, deps: ResourceLayerDe
     : [];
   const healthProvider = r.health === false ? undefined : () => health.snapshot();
   const log = deps.logger.child({ component: 'resources' });
+  const guard = deps.readGuard;
+  const guarded = templates.map((t) => guardedTemplate(t.shape.name, t.shape.uriTemplate, t.viaTool));
+  const byName = new Map(guarded.map((g) => [g.name, g]));
+  const refuse = guard ? uriRefusal(guarded, guard) : undefined;
   return {
     enabled,
     health,
@@ -144,8 +153,9 @@ export function createResourceLayer(config: GatewayConfig, deps: ResourceLayerDe
     toolNames: enabled && r.recentChanges !== false ? [RECENT_CHANGES_TOOL] : [],
     register(server) {
       if (!enabled) return;
-      registerResources(server, templates, healthProvider);
-      attachResourceSubscriptions(server, deps.changes, log);
+      registerResources(server, templates, healthProvider, refuse);
+      if (guard && (templates.length > 0 || healthProvider)) hideDeniedResources(server, byName, guard);
+      attachResourceSubscriptions(server, deps.changes, log, refuse);
       if (r.recentChanges !== false) registerRecentChangesTool(server, deps.changes, deps.validator);
     },
   };

@@ -13,7 +13,7 @@ import {
   type ResourceTemplateConfig,
   type TemplateTargetIndex,
 } from '../../config/index.js';
-import { ConfigError } from '../../core/index.js';
+import { type ConduitError, ConfigError } from '../../core/index.js';
 import { ERROR_META_KEY } from '../tools/error-result.js';
 
 /** Runs a configured tool by name, through the gateway's resilient and cached path. */
@@ -26,6 +26,8 @@ export interface CompiledResourceTemplate {
   types: Record<string, unknown>;
   /** The tool's input check (the SDK runs it for tool calls; a read bypasses the SDK's tool path). */
   check: (args: unknown) => string | undefined;
+  /** The tool the template reads through (the operation's own tool for OpenAPI), for the policy. */
+  viaTool: string | undefined;
 }
 
 export const HEALTH_URI = 'conduit://health';
@@ -34,6 +36,8 @@ export const HEALTH_URI = 'conduit://health';
 export interface TemplateRunner {
   run: ToolRunner;
   input?: Record<string, unknown> | undefined;
+  /** The name of the tool behind the runner, which the policy falls back on. */
+  tool?: string | undefined;
 }
 
 /** "tool get_item" or "operation getItem of items": how messages name what a template reads through. */
@@ -78,7 +82,7 @@ export function compileResourceTemplates(
       const r = validate(args);
       return r.valid ? undefined : (r.errorMessage ?? 'invalid input');
     };
-    return { shape, run: tool.run, types, check };
+    return { shape, run: tool.run, types, check, viaTool: tool.tool };
   });
 }
 
@@ -115,11 +119,28 @@ function textOfResult(result: CallToolResult): string {
   return first && first.type === 'text' ? first.text : 'the tool returned no text';
 }
 
-/** Registers `conduit://health` (when `health` is given) and every template on a server. */
+/** The refusal of a read of `uri` for this request's caller (the policy), or undefined. */
+export type ReadRefusal = (uri: string, ctx: ServerContext | undefined) => ConduitError | undefined;
+
+/** Throws the policy's refusal of this read, as a protocol error carrying its code. */
+function assertReadable(refuse: ReadRefusal | undefined, uri: string, ctx: ServerContext): void {
+  const refused = refuse?.(uri, ctx);
+  if (refused)
+    throw new ProtocolError(ProtocolErrorCode.InvalidRequest, refused.message, {
+      code: refused.code,
+      ...('neededScopes' in refused ? { neededScopes: refused.neededScopes } : {}),
+    });
+}
+
+/**
+ * Registers `conduit://health` (when `health` is given) and every template on a server; with
+ * `refuse` (the policy), a read the caller may not make is refused before anything runs.
+ */
 export function registerResources(
   server: McpServer,
   templates: readonly CompiledResourceTemplate[],
   health: (() => unknown) | undefined,
+  refuse?: ReadRefusal,
 ): void {
   if (health)
     server.registerResource(
@@ -130,9 +151,12 @@ export function registerResources(
         description: "Every upstream's circuit breaker, cache statistics and webhook counters.",
         mimeType: 'application/json',
       },
-      async (uri) => ({
-        contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(health()) }],
-      }),
+      async (uri, ctx) => {
+        assertReadable(refuse, uri.href, ctx);
+        return {
+          contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(health()) }],
+        };
+      },
     );
   for (const t of templates) {
     const { shape } = t;
@@ -146,6 +170,7 @@ export function registerResources(
         mimeType,
       },
       async (uri, variables, ctx) => {
+        assertReadable(refuse, uri.href, ctx);
         const args: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(variables)) {
           const raw = Array.isArray(v) ? v.join(',') : v;

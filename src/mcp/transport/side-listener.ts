@@ -14,7 +14,7 @@ export interface SideListener {
 }
 
 /**
- * Stdio mode: MCP runs on stdin/stdout, so webhooks and `/metrics` get a small HTTP listener of their
+ * Stdio mode: MCP runs on stdin/stdout, so webhooks, `/metrics` and the probes get a small HTTP listener of their
  * own (`server.listener`), with the same bounds on connections and on slow senders as the MCP one.
  */
 export async function startSideListener(
@@ -24,7 +24,7 @@ export async function startSideListener(
   const server = createLimitedServer(options, (req, res) =>
     routes(req, res, () => {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end('Not found: this listener serves webhooks and metrics only\n');
+      res.end('Not found: this listener serves webhooks, metrics and the health probes only\n');
     }),
   );
   server.listen(options.port, options.host);

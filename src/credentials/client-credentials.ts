@@ -20,7 +20,7 @@ export interface ClientCredentialsOptions {
  */
 export function clientCredentials(o: ClientCredentialsOptions): UpstreamCredential {
   const keeper = new TokenKeeper({
-    fetch: () => o.endpoint.clientCredentials(o.params),
+    fetch: (trace) => o.endpoint.clientCredentials(o.params, trace),
     ...(o.clock ? { clock: o.clock } : {}),
     ...(o.logger ? { logger: o.logger } : {}),
     ...(o.store && o.storeKey !== undefined ? { store: o.store, storeKey: o.storeKey } : {}),
@@ -28,8 +28,8 @@ export function clientCredentials(o: ClientCredentialsOptions): UpstreamCredenti
   return {
     type: 'oauth2',
     perCaller: false,
-    async authorize(_caller, signal) {
-      return bearer(await keeper.get(signal));
+    async authorize(_caller, signal, trace) {
+      return bearer(await keeper.get(signal, trace));
     },
     rejected(auth) {
       keeper.rejected(auth.token);

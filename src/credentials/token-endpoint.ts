@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import * as oauth from 'oauth4webapi';
 import type { Clock } from '../core/index.js';
 import { ConfigError, systemClock } from '../core/index.js';
@@ -84,7 +85,7 @@ export class TokenEndpoint {
   private readonly method: ClientAuthMethod;
 
   /** A token for the gateway itself (`client_credentials`). */
-  async clientCredentials(params: GrantParameters): Promise<IssuedToken> {
+  async clientCredentials(params: GrantParameters, trace?: Context): Promise<IssuedToken> {
     const auth = await this.clientAuth();
     return this.run(async () => {
       const res = await oauth.clientCredentialsGrantRequest(
@@ -92,7 +93,7 @@ export class TokenEndpoint {
         this.client,
         auth,
         grantParameters(params),
-        this.fetchOptions,
+        this.optionsFor(trace),
       );
       return oauth.processClientCredentialsResponse(this.as, this.client, res);
     });
@@ -103,6 +104,7 @@ export class TokenEndpoint {
     subjectToken: string,
     params: GrantParameters,
     requestedTokenType?: string,
+    trace?: Context,
   ): Promise<IssuedToken> {
     const auth = await this.clientAuth();
     const form = grantParameters(params);
@@ -116,7 +118,7 @@ export class TokenEndpoint {
         auth,
         TOKEN_EXCHANGE_GRANT,
         form,
-        this.fetchOptions,
+        this.optionsFor(trace),
       );
       return oauth.processGenericTokenEndpointResponse(this.as, this.client, res);
       // An identity provider may quote the subject token in its refusal: it is a secret too.
@@ -125,6 +127,12 @@ export class TokenEndpoint {
 
   close(): Promise<void> {
     return this.o.http.close();
+  }
+
+  /** The request options of one token request: its spans' parent rides in its own fetch. */
+  private optionsFor(trace: Context | undefined): typeof this.fetchOptions {
+    if (trace === undefined) return this.fetchOptions;
+    return { ...this.fetchOptions, [oauth.customFetch]: viaHttpClient(this.o.http, trace) as typeof fetch };
   }
 
   private clientAuth(): Promise<oauth.ClientAuth> {
@@ -222,7 +230,7 @@ function parseTokenUrl(tokenUrl: string, upstream: string): URL {
  * (4xx) is handed back as a response so oauth4webapi reads its `error`; 5xx, timeouts and network
  * errors (after the client's retries) are thrown as they are.
  */
-function viaHttpClient(http: HttpClient) {
+function viaHttpClient(http: HttpClient, trace?: Context) {
   return async (url: string, init: oauth.CustomFetchOptions<string, unknown>): Promise<Response> => {
     const u = new URL(url);
     const query: Record<string, string> = {};
@@ -235,6 +243,7 @@ function viaHttpClient(http: HttpClient) {
         headers: init.headers,
         body: init.body === undefined || init.body === null ? '' : String(init.body),
         ...(init.signal ? { signal: init.signal } : {}),
+        ...(trace !== undefined ? { traceContext: trace } : {}),
         // Token requests change nothing an extra copy could break: retry them like reads.
         idempotencyKey: true,
       });

@@ -65,8 +65,8 @@ export function tokenExchange(o: TokenExchangeOptions): UpstreamCredential {
     }
     const { token, expiresAt } = caller;
     const keeper = new TokenKeeper({
-      fetch: async () =>
-        boundedBy(await o.endpoint.exchange(token, o.params, o.requestedTokenType), expiresAt),
+      fetch: async (trace) =>
+        boundedBy(await o.endpoint.exchange(token, o.params, o.requestedTokenType, trace), expiresAt),
       ...(o.clock ? { clock: o.clock } : {}),
       ...(o.logger ? { logger: o.logger } : {}),
       ...(o.store && o.storeKeyFor ? { store: o.store, storeKey: o.storeKeyFor(id) } : {}),
@@ -83,10 +83,10 @@ export function tokenExchange(o: TokenExchangeOptions): UpstreamCredential {
   return {
     type: 'token-exchange',
     perCaller: true,
-    async authorize(caller, signal) {
+    async authorize(caller, signal, trace) {
       if (caller === undefined) throw new CallerCredentialMissingError(o.upstream, 'token-exchange');
       const keeper = keeperFor(caller);
-      const auth = bearer(await keeper.get(signal));
+      const auth = bearer(await keeper.get(signal, trace));
       owners.set(auth, keeper);
       return auth;
     },

@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
 import {
   AbortedError,
@@ -12,7 +13,8 @@ import type { TokenStore } from './token-store.js';
 
 export interface TokenKeeperOptions {
   /** Asks the identity provider for a new token. Called by one caller at a time, never concurrently. */
-  fetch: () => Promise<IssuedToken>;
+  /** `trace`: the context of the call that needs the token (the fetch's spans' parent). */
+  fetch: (trace?: Context) => Promise<IssuedToken>;
   clock?: Clock;
   logger?: Logger;
   /** Shares tokens with other instances (Redis); `storeKey` names this token there. */
@@ -66,15 +68,15 @@ export class TokenKeeper {
   }
 
   /** The token to send now: the held one while it is fresh; a shared fetch when none is usable. */
-  get(signal?: AbortSignal): Promise<IssuedToken> {
+  get(signal?: AbortSignal, trace?: Context): Promise<IssuedToken> {
     const now = this.clock.now();
     const held = this.token;
     if (fresh(held, now)) return Promise.resolve(held);
     if (usable(held, now)) {
-      this.refreshInBackground(now);
+      this.refreshInBackground(now, trace);
       return Promise.resolve(held);
     }
-    return abortable(this.shared('missing'), signal);
+    return abortable(this.shared('missing', trace), signal);
   }
 
   /** The upstream refused `token` (401): it is not sent again, here or (through the store) elsewhere. */
@@ -92,9 +94,9 @@ export class TokenKeeper {
     this.token = undefined;
   }
 
-  private refreshInBackground(now: number): void {
+  private refreshInBackground(now: number, trace: Context | undefined): void {
     if (this.flight !== undefined || now < this.nextRefreshTry) return;
-    this.shared('refresh').catch((err: unknown) => {
+    this.shared('refresh', trace).catch((err: unknown) => {
       this.nextRefreshTry = this.clock.now() + this.retryRefreshMs;
       this.logger.warn(
         { event: 'credentials.refresh_failed', err: errorForLog(err) },
@@ -104,8 +106,9 @@ export class TokenKeeper {
   }
 
   /** The one fetch in flight, started when there is none. */
-  private shared(reason: 'missing' | 'refresh'): Promise<IssuedToken> {
-    this.flight ??= this.obtain(reason)
+  /** `trace`: the context of the call that starts it (the fetch's spans are its children). */
+  private shared(reason: 'missing' | 'refresh', trace: Context | undefined): Promise<IssuedToken> {
+    this.flight ??= this.obtain(reason, trace)
       .then((token) => {
         if (!this.closed) this.token = token;
         return token;
@@ -116,9 +119,9 @@ export class TokenKeeper {
     return this.flight;
   }
 
-  private async obtain(reason: 'missing' | 'refresh'): Promise<IssuedToken> {
+  private async obtain(reason: 'missing' | 'refresh', trace: Context | undefined): Promise<IssuedToken> {
     const { store, storeKey } = this.options;
-    if (!store || storeKey === undefined) return this.options.fetch();
+    if (!store || storeKey === undefined) return this.options.fetch(trace);
     const stored = await this.read(store, storeKey);
     if (this.acceptable(stored, reason)) return stored!;
     const owner = randomUUID();
@@ -131,7 +134,7 @@ export class TokenKeeper {
         // The instance that held the claim before may have stored its token just now.
         const theirs = await this.read(store, storeKey);
         if (this.acceptable(theirs, reason)) return theirs!;
-        const token = await this.options.fetch();
+        const token = await this.options.fetch(trace);
         await store.put(storeKey, token).catch((err: unknown) => this.storeFailed('put', err));
         return token;
       } finally {
@@ -145,7 +148,7 @@ export class TokenKeeper {
       if (this.acceptable(theirs, 'refresh')) return theirs!;
     }
     // The instance holding the claim gave up or died: fetch ourselves.
-    return this.options.fetch();
+    return this.options.fetch(trace);
   }
 
   private acceptable(token: IssuedToken | undefined, reason: 'missing' | 'refresh'): boolean {

@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import type { IssuedToken } from './issued-token.js';
 
 /**
@@ -31,8 +32,15 @@ export interface UpstreamCredential {
   readonly type: 'oauth2' | 'token-exchange' | 'forward';
   /** True when what is sent depends on the caller: answers are then private to the caller. */
   readonly perCaller: boolean;
-  /** The header for this call; waits for a token only when none usable is held. */
-  authorize(caller: CallerCredential | undefined, signal?: AbortSignal): Promise<Authorization>;
+  /**
+   * The header for this call; waits for a token only when none usable is held. `trace`: the parent of
+   * the token fetch's spans, when this call starts one.
+   */
+  authorize(
+    caller: CallerCredential | undefined,
+    signal?: AbortSignal,
+    trace?: Context,
+  ): Promise<Authorization>;
   /**
    * The upstream answered 401 to `auth`: drop its token so the next `authorize` gets another one.
    * Returns false when there is no other one to get (a forwarded caller token).

@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
 import { AbortedError } from '../core/index.js';
 import { ResponseTooLargeError } from './errors.js';
@@ -22,6 +23,8 @@ export class Call {
   timer: unknown = undefined;
   /** The success body must parse as JSON inside the attempt (see `RequestOptions.expectJson`). */
   expectJson: boolean | 'if-declared' = false;
+  /** Traces: the parent of the attempt spans (`RequestOptions.traceContext`). */
+  traceContext: Context | undefined = undefined;
   private logUrlCache: string | undefined;
   constructor(
     readonly client: CallOwner,

@@ -290,6 +290,7 @@ class Client implements HttpClient {
       const expect = json === true ? true : options?.expectJson;
       if (expect !== undefined && expect !== false) call.expectJson = expect;
     }
+    if (this.tracer !== undefined) call.traceContext = options?.traceContext;
     return this.run(call, options?.signal);
   }
 
@@ -403,10 +404,10 @@ class Client implements HttpClient {
     const span = startAttemptSpan(this.tracer!, call, attempt, this.server!, this.upstream);
     try {
       const res = await this.attempt(call, attempt);
-      endAttemptSpan(span, res.status);
+      endAttemptSpan(span, call, res.status, res);
       return res;
     } catch (err) {
-      endAttemptSpan(span, undefined, err);
+      endAttemptSpan(span, call, undefined, err, err);
       throw err;
     }
   };

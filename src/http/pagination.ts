@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import { ConduitError } from '../core/index.js';
 import type { HttpResponse } from './response.js';
 import type { z } from 'zod';
@@ -36,6 +37,8 @@ interface PaginateCommon<D, T> {
   query?: Query;
   headers?: Readonly<Record<string, string>>;
   signal?: AbortSignal;
+  /** The parent of every page's attempt spans (see `RequestOptions.traceContext`). */
+  traceContext?: Context | undefined;
   /** Validates each page body. */
   schema?: z.ZodType<D>;
   /** Extracts the items of a page; default: the body if it is an array, else its `items` or `data`. */
@@ -92,12 +95,17 @@ export interface PageFetcher {
       query?: Query;
       headers?: Readonly<Record<string, string>>;
       signal?: AbortSignal;
+      traceContext?: Context | undefined;
     },
   ): Promise<HttpResponse>;
   /** GET an absolute URL from a Link header; rejects another origin with InvalidPathError. */
   getLink(
     url: string,
-    options: { headers?: Readonly<Record<string, string>>; signal?: AbortSignal },
+    options: {
+      headers?: Readonly<Record<string, string>>;
+      signal?: AbortSignal;
+      traceContext?: Context | undefined;
+    },
   ): Promise<HttpResponse>;
 }
 
@@ -115,7 +123,11 @@ export async function* paginate<D = unknown, T = unknown>(
     if (index >= maxPages) throw new PaginationLimitError(maxPages, o.path);
     let res: HttpResponse;
     if (link !== undefined) {
-      res = await fetcher.getLink(link, { headers: o.headers, signal: o.signal });
+      res = await fetcher.getLink(link, {
+        headers: o.headers,
+        signal: o.signal,
+        traceContext: o.traceContext,
+      });
     } else {
       const query: Record<string, Query[string]> = { ...o.query };
       if (o.style === 'page') {
@@ -124,7 +136,13 @@ export async function* paginate<D = unknown, T = unknown>(
       } else if (o.style === 'cursor' && cursor !== undefined) {
         query[o.cursorParam ?? 'cursor'] = cursor;
       }
-      res = await fetcher.get(o.path, { params: o.params, query, headers: o.headers, signal: o.signal });
+      res = await fetcher.get(o.path, {
+        params: o.params,
+        query,
+        headers: o.headers,
+        signal: o.signal,
+        traceContext: o.traceContext,
+      });
     }
     const data = (o.schema ? res.json(o.schema) : res.json()) as D;
     const items = o.items ? o.items(data) : defaultItems<T>(data);

@@ -1,4 +1,4 @@
-import type { Tracer } from '@opentelemetry/api';
+import type { Context, Tracer } from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
 import type { Clock, Logger } from '../core/index.js';
 import type { Output, Schema } from './json.js';
@@ -98,8 +98,8 @@ export interface HttpClientOptions extends ResilienceOptions {
   /** Called once per call with what an operator charts; must not throw. */
   onMetrics?: (event: HttpMetricsEvent) => void;
   /**
-   * Traces: a CLIENT span per attempt (child of the active span), `traceparent` sent upstream, retries
-   * and breaker transitions as span events. Without one, nothing of it runs.
+   * Traces: a CLIENT span per attempt (child of the call's `traceContext`, else of the active span),
+   * `traceparent` sent upstream, retries and breaker transitions as span events. Without one, nothing of it runs.
    */
   tracer?: Tracer | undefined;
 }
@@ -114,6 +114,12 @@ export interface RequestOptions {
   /** Serialised with JSON.stringify and sent as application/json. */
   json?: unknown;
   signal?: AbortSignal;
+  /**
+   * With a `tracer`: the context whose span parents this call's attempt spans and carries its retry
+   * and breaker events (default: the active context, which is the root unless the application runs
+   * a context manager of its own).
+   */
+  traceContext?: Context | undefined;
   /** `true` generates one; the same key is sent on every retry of this call. */
   idempotencyKey?: string | true;
   /** Overrides `timeouts.totalMs` for this call. */

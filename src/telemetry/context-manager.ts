@@ -2,9 +2,10 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { type Context, type ContextManager, context, ROOT_CONTEXT } from '@opentelemetry/api';
 
 /**
- * The active OpenTelemetry context carried across awaits by `AsyncLocalStorage`: what lets an upstream
- * attempt find the tool call's span without a span in every signature. Kept here (a few lines) so the
- * API alone is enough; the SDK brings none of its own.
+ * The active OpenTelemetry context carried across awaits by `AsyncLocalStorage`, for applications
+ * whose own code reads the active span. Conduit itself passes contexts explicitly and registers none:
+ * on Node 20 an enabled AsyncLocalStorage costs every promise of the process. Kept here (a few lines)
+ * so the API alone is enough; the SDK brings none of its own.
  */
 class AsyncContextManager implements ContextManager {
   private readonly storage = new AsyncLocalStorage<Context>();

@@ -5,10 +5,12 @@
  * tracer (the hot path checks one field).
  */
 export { ATTR, EVENT } from './attributes.js';
+export { setTraceContext, traceContextOf } from './call-context.js';
 export { ensureContextManager } from './context-manager.js';
 export { type SpanExporterLike, startTracing, type Tracing, type TracingOptions } from './sdk.js';
 export {
   addActiveEvent,
+  addEventTo,
   endMcpServerSpan,
   endMcpServerSpanWithError,
   errorTypeOf,

@@ -1,6 +1,5 @@
 import type { Tracer } from '@opentelemetry/api';
 import { type Logger, requireOptional } from '../core/index.js';
-import { ensureContextManager } from './context-manager.js';
 
 type SdkModule = typeof import('@opentelemetry/sdk-trace-base');
 type ExporterModule = typeof import('@opentelemetry/exporter-trace-otlp-http');
@@ -45,7 +44,9 @@ const FEATURE = 'Traces (telemetry.otlp)';
 /**
  * Starts a tracer provider of its own (not the global one, so two gateways in one process keep their
  * own service name and exporter): the SDK and OTLP exporter are optional peer dependencies, loaded
- * here only; a missing one is a `MissingDependencyError` naming it.
+ * here only; a missing one is a `MissingDependencyError` naming it. No context manager is registered:
+ * Conduit hands each span's context down its calls, and an AsyncLocalStorage would cost every promise
+ * of the process (`ensureContextManager` installs one for code of your own that reads the active span).
  *
  * @example
  * ```ts
@@ -90,7 +91,6 @@ export function startTracing(options: TracingOptions): Tracing {
     }),
     spanProcessors: processors,
   });
-  ensureContextManager();
   const logger = options.logger;
   const warn = (what: string) => (err: unknown) =>
     logger?.warn({ code: (err as { code?: unknown })?.code }, `traces: ${what} failed`);

@@ -150,20 +150,31 @@ export function addActiveEvent(name: string, attributes: Attributes): void {
 }
 
 /**
- * Runs `fn` in a child span of the active one (ended when `fn` settles; a rejection marks it failed).
- * `fn` receives the span to add attributes to.
+ * Adds an event to the span of `parent` (a context passed down the call), else to the active span
+ * (an application that runs its own context manager), if one records.
+ */
+export function addEventTo(parent: Context | undefined, name: string, attributes: Attributes): void {
+  const span = parent !== undefined ? trace.getSpan(parent) : trace.getActiveSpan();
+  if (span?.isRecording()) span.addEvent(name, attributes);
+}
+
+/**
+ * Runs `fn` in a child span of `parent` (default: the active context), ended when `fn` settles; a
+ * rejection marks it failed. `fn` receives the span and the context to pass to what it calls: the
+ * context travels as an argument, not through a context manager (an AsyncLocalStorage costs every
+ * promise of the process).
  */
 export async function inSpan<T>(
   tracer: Tracer,
   name: string,
   attributes: Attributes,
-  fn: (span: Span) => Promise<T>,
+  fn: (span: Span, ctx: Context) => Promise<T>,
   kind: SpanKind = SpanKind.INTERNAL,
+  parent: Context = context.active(),
 ): Promise<T> {
-  const parent = context.active();
   const span = tracer.startSpan(name, { kind, attributes }, parent);
   try {
-    return await context.with(trace.setSpan(parent, span), () => fn(span));
+    return await fn(span, trace.setSpan(parent, span));
   } catch (err) {
     failSpan(span, err);
     throw err;

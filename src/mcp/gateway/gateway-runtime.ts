@@ -15,6 +15,7 @@ import { createUpstreamClients } from './upstream-clients.js';
 import { createUpstreamCredentials, type UpstreamCredentials } from './upstream-credentials.js';
 import type { Tracer } from '../../telemetry/index.js';
 import { withTraceparent } from '../resources/traced-changes.js';
+import { deliveryContext } from './traced-webhooks.js';
 import { RuntimeCalls } from './runtime-calls.js';
 
 /** A compiled tool and the tracked handler the SDK calls for it. */
@@ -67,7 +68,7 @@ function changePublisher(changes: ChangeFeed, tracer: Tracer | undefined): Event
       for (const uri of e.uris) {
         const change = { uri, event: e.eventType, source: 'webhook', at: e.receivedAt };
         // Traced: the delivery's span travels with the change, to every instance that hears it.
-        await changes.publish(tracer ? withTraceparent(change) : change);
+        await changes.publish(tracer ? withTraceparent(change, deliveryContext()) : change);
       }
     },
   };

@@ -1,5 +1,5 @@
 import type { JSONRPCMessage, MessageExtraInfo, Transport } from '@modelcontextprotocol/server';
-import { type Span, context } from '@opentelemetry/api';
+import type { Context, Span } from '@opentelemetry/api';
 import {
   endMcpServerSpan,
   endMcpServerSpanWithError,
@@ -58,26 +58,37 @@ function requestInfo(
   };
 }
 
+/** The span of a request waiting for its response, and the context its handler's spans start from. */
+interface Pending {
+  readonly span: Span;
+  readonly ctx: Context;
+}
+
+/** The trace context of a request this transport carries and has not answered yet, by JSON-RPC id. */
+export type RequestContexts = (id: string | number) => Context | undefined;
+
 /**
  * The SERVER span of every MCP request and notification a transport carries, whatever its method
  * (`initialize`, `tools/list`, `resources/read`, `ping`, …): the span starts when the message arrives
- * and the handler runs in its context (so the cache lookup and upstream attempts are its children);
+ * and its context is kept by JSON-RPC id until the response (the returned lookup: the handlers find
+ * it there, so the cache lookup and upstream attempts are its children without a context manager);
  * it ends when the response with the same JSON-RPC id is sent (a notification's when its handler was
  * dispatched). The transport is decorated in place — `start` and `send` wrapped, its `onmessage`
  * wrapped as `start` is called (the protocol layer installs its handlers before, by contract) — so the
  * same seam serves stdio and Streamable HTTP of both protocol eras, and uses no SDK internals.
  */
-export function traceTransport(transport: Transport, tracer: Tracer): void {
-  const pending = new Map<string | number, Span>();
+export function traceTransport(transport: Transport, tracer: Tracer): RequestContexts {
+  const pending = new Map<string | number, Pending>();
   // The 2025-era version a session's initialize settled on (later requests over stdio name none).
   let negotiated: string | undefined;
   const start = transport.start;
   const send = transport.send;
 
   const onResponse = (msg: Outgoing): void => {
-    const span = pending.get(msg.id!);
-    if (span === undefined) return;
+    const entry = pending.get(msg.id!);
+    if (entry === undefined) return;
     pending.delete(msg.id!);
+    const span = entry.span;
     if (msg.error !== undefined) {
       endMcpServerSpanWithError(span, msg.error);
       return;
@@ -104,15 +115,15 @@ export function traceTransport(transport: Transport, tracer: Tracer): void {
       const { span, ctx } = startMcpServerSpan(tracer, info);
       if (msg.id === undefined) {
         try {
-          context.with(ctx, handler, undefined, message, extra);
+          handler(message, extra);
         } finally {
           span.end();
         }
         return;
       }
-      pending.get(msg.id)?.end();
-      pending.set(msg.id, span);
-      context.with(ctx, handler, undefined, message, extra);
+      pending.get(msg.id)?.span.end();
+      pending.set(msg.id, { span, ctx });
+      handler(message, extra);
     };
 
   transport.start = function tracedStart(this: Transport) {
@@ -121,7 +132,8 @@ export function traceTransport(transport: Transport, tracer: Tracer): void {
     const onclose = transport.onclose;
     // A connection that closes with requests unanswered: their spans end, marked as such.
     transport.onclose = () => {
-      for (const span of pending.values()) endMcpServerSpan(span, undefined, { name: 'connection_closed' });
+      for (const { span } of pending.values())
+        endMcpServerSpan(span, undefined, { name: 'connection_closed' });
       pending.clear();
       onclose?.();
     };
@@ -132,4 +144,5 @@ export function traceTransport(transport: Transport, tracer: Tracer): void {
     if (msg.id !== undefined && pending.size > 0) onResponse(msg);
     return send.call(transport, message, options);
   };
+  return (id) => pending.get(id)?.ctx;
 }

@@ -1,7 +1,22 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { ATTR, contextWithRemoteParent, EVENT, addActiveEvent, type Tracer } from '../../telemetry/index.js';
+import { type Context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { ATTR, addEventTo, contextWithRemoteParent, EVENT, type Tracer } from '../../telemetry/index.js';
 import type { CacheInvalidator, WebhookHandler, WebhookResponse } from '../../webhooks/index.js';
+
+/**
+ * The context of the webhook delivery being handled. The receiver's actions (invalidate, publish)
+ * take no context argument, so it follows them through an AsyncLocalStorage of their own — enabled
+ * only while a delivery is in flight: an enabled one costs every promise of the process, tool calls
+ * included.
+ */
+const deliveries = new AsyncLocalStorage<Context>();
+let inFlight = 0;
+
+/** The trace context of the webhook delivery the caller runs in, if any. */
+export function deliveryContext(): Context | undefined {
+  return inFlight > 0 ? deliveries.getStore() : undefined;
+}
 
 /**
  * The webhook receiver with a SERVER span per delivery (parent: the sender's `traceparent`, when it
@@ -11,14 +26,18 @@ import type { CacheInvalidator, WebhookHandler, WebhookResponse } from '../../we
  */
 export function tracedWebhookHandler(handler: WebhookHandler, tracer: Tracer): WebhookHandler {
   const listener = ((req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => {
-    const parent = contextWithRemoteParent(context.active(), req.headers.traceparent, req.headers.tracestate);
+    const parent = contextWithRemoteParent(ROOT_CONTEXT, req.headers.traceparent, req.headers.tracestate);
     const span = tracer.startSpan(
       'webhook',
       { kind: SpanKind.SERVER, attributes: { [ATTR.httpMethod]: req.method ?? 'POST' } },
       parent,
     );
-    res.once('close', () => span.end());
-    context.with(trace.setSpan(parent, span), () => handler(req, res, next));
+    inFlight++;
+    res.once('close', () => {
+      span.end();
+      if (--inFlight === 0) deliveries.disable();
+    });
+    deliveries.run(trace.setSpan(parent, span), () => handler(req, res, next));
   }) as WebhookHandler;
   Object.defineProperties(listener, {
     handle: { value: handler.handle.bind(handler) },
@@ -35,7 +54,8 @@ export function traceWebhookOutcome(
   response: WebhookResponse,
   outcome: string,
 ): void {
-  const span = trace.getActiveSpan();
+  const ctx = deliveryContext();
+  const span = ctx !== undefined ? trace.getSpan(ctx) : undefined;
   if (!span?.isRecording()) return;
   span.updateName(`webhook ${endpoint ?? '(unmatched)'}`);
   if (endpoint !== undefined) span.setAttribute(ATTR.webhookEndpoint, endpoint);
@@ -51,15 +71,15 @@ export function traceWebhookOutcome(
 export function tracedInvalidator(cache: CacheInvalidator): CacheInvalidator {
   return {
     delete: (key) => {
-      addActiveEvent(EVENT.invalidate, { 'conduit.cache.keys': 1 });
+      addEventTo(deliveryContext() ?? ROOT_CONTEXT, EVENT.invalidate, { 'conduit.cache.keys': 1 });
       return cache.delete(key);
     },
     invalidateTags: (tags) => {
-      addActiveEvent(EVENT.invalidate, { [ATTR.cacheTags]: tags });
+      addEventTo(deliveryContext() ?? ROOT_CONTEXT, EVENT.invalidate, { [ATTR.cacheTags]: tags });
       return cache.invalidateTags(tags);
     },
     invalidatePattern: (glob) => {
-      addActiveEvent(EVENT.invalidate, { 'conduit.cache.pattern': glob });
+      addEventTo(deliveryContext() ?? ROOT_CONTEXT, EVENT.invalidate, { 'conduit.cache.pattern': glob });
       return cache.invalidatePattern(glob);
     },
   };

@@ -1,4 +1,4 @@
-import { context, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import { type Context, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { ATTR, parseTraceparent, traceparentOf, type Tracer } from '../../telemetry/index.js';
 import type { ChangeFeed, ResourceChange } from './change-feed.js';
 
@@ -31,10 +31,10 @@ export function traceChanges(changes: ChangeFeed, tracer: Tracer): () => void {
   });
 }
 
-/** `change` with the active span's `traceparent` (when one records), for the instances that hear it. */
-export function withTraceparent(change: ResourceChange): ResourceChange {
-  const span = trace.getActiveSpan();
+/** `change` with the `traceparent` of `ctx`'s span (when one records), for the instances that hear it. */
+export function withTraceparent(change: ResourceChange, ctx: Context | undefined): ResourceChange {
+  const span = ctx !== undefined ? trace.getSpan(ctx) : undefined;
   if (!span?.isRecording()) return change;
-  const tp = traceparentOf(context.active());
+  const tp = traceparentOf(ctx!);
   return tp ? { ...change, traceparent: tp } : change;
 }

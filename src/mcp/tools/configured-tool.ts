@@ -30,7 +30,8 @@ import { PageCursors } from './page-cursor.js';
 import { CONFIRM_ARGUMENT, CONFIRM_SCHEMA, confirmCall } from './confirmation.js';
 import type { InFlightGate } from './in-flight-gate.js';
 import { isRedirect, redirectError } from './upstream-redirect.js';
-import { ATTR, addActiveEvent, EVENT, type Tracer } from '../../telemetry/index.js';
+import { ATTR, addEventTo, EVENT, traceContextOf, type Tracer } from '../../telemetry/index.js';
+import type { Context } from '@opentelemetry/api';
 import { tracedLookup } from './traced-lookup.js';
 import type { Authorization, CallerCredential, UpstreamCredential } from '../../credentials/index.js';
 import { scrubToken, sendAuthorized } from './upstream-auth.js';
@@ -249,12 +250,13 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     args: Record<string, unknown>,
     who: Principal,
     signal: AbortSignal,
-    caller?: CallerCredential,
+    caller: CallerCredential | undefined,
+    trace: Context | undefined,
   ): Promise<unknown> => {
     const run = credential
       ? (s: AbortSignal) =>
-          sendAuthorized(credential, caller, s, (auth) => requestUpstream(args, who, s, auth))
-      : (s: AbortSignal) => requestUpstream(args, who, s);
+          sendAuthorized(credential, caller, s, trace, (auth) => requestUpstream(args, who, s, trace, auth))
+      : (s: AbortSignal) => requestUpstream(args, who, s, trace);
     return rt.gate ? rt.gate.run(tool.name, run, signal) : run(signal);
   };
 
@@ -265,14 +267,16 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
           args: Record<string, unknown>,
           who: Principal,
           signal: AbortSignal,
-          caller?: CallerCredential,
-        ): Promise<unknown> => shaper.apply(await callUpstream(args, who, signal, caller))
+          caller: CallerCredential | undefined,
+          trace: Context | undefined,
+        ): Promise<unknown> => shaper.apply(await callUpstream(args, who, signal, caller, trace))
       : callUpstream;
 
   const requestUpstream = async (
     args: Record<string, unknown>,
     who: Principal,
     signal: AbortSignal,
+    trace: Context | undefined,
     auth?: Authorization,
   ): Promise<unknown> => {
     let cursor: string | undefined;
@@ -293,6 +297,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
           query: mapped.query,
           headers,
           signal,
+          traceContext: trace,
         },
         cursor,
         // A private tool's cursor may name the caller's data (a next link): only they may use it.
@@ -322,6 +327,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
               json: mapped.wholeBody ? mapped.wholeBody.value : mapped.json,
             }),
       signal,
+      traceContext: trace,
       // A tool with an output schema answers JSON; any tool whose answer says it is JSON must be.
       expectJson: tool.output !== undefined ? true : 'if-declared',
       ...(tool.timeout !== undefined ? { timeoutMs: tool.timeout } : {}),
@@ -331,7 +337,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     if (isRedirect(res.status)) {
       // A change may have been applied before the redirect (POST then 303): clear what it names anyway.
       if (mapping.method !== 'GET' && mapping.method !== 'HEAD')
-        await invalidate(args, who).catch((err: unknown) =>
+        await invalidate(args, who, trace).catch((err: unknown) =>
           log.warn({ err: errorForLog(err) }, 'cache invalidation after a redirected call failed'),
         );
       throw redirectError(res);
@@ -339,13 +345,17 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     return parseBody(res, scrub);
   };
 
-  const invalidate = async (args: Record<string, unknown>, who: Principal): Promise<void> => {
+  const invalidate = async (
+    args: Record<string, unknown>,
+    who: Principal,
+    trace: Context | undefined,
+  ): Promise<void> => {
     if (!rt.cache || (invalidateTags.length === 0 && invalidateKeys.length === 0)) return;
     const tags = invalidateTags.map((t) => t.render(args, who));
     const keys = invalidateKeys.map((t) => t.render(args, who));
     for (const k of keys) tags.push(privateCopiesTag(k));
     if (rt.tracer)
-      addActiveEvent(EVENT.invalidate, { [ATTR.cacheTags]: tags, 'conduit.cache.keys': keys.length });
+      addEventTo(trace, EVENT.invalidate, { [ATTR.cacheTags]: tags, 'conduit.cache.keys': keys.length });
     await Promise.all([
       tags.length > 0 ? rt.cache.invalidateTags(tags) : undefined,
       ...keys.map((k) => rt.cache!.delete(k)),
@@ -361,6 +371,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     const started = series ? performance.now() : 0;
     const who = principalOf(ctx, operator);
     const caller = credential?.perCaller ? callerCredential(who, ctx) : undefined;
+    // Traces: the request's span, handed down the call (no context manager follows the awaits).
+    const trace = rt.tracer ? traceContextOf(ctx) : undefined;
     try {
       // A tool that asks first: nothing is sent until the user (or, before 2026-07-28, the caller) confirms.
       if (tool.confirm === true) {
@@ -388,10 +400,24 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
         }
         if (tool.timeout !== undefined) options.timeoutMs = tool.timeout;
         // The call's AbortSignal is made here, on a miss: a hit never reads it.
-        const factory = () => fetchAnswer(args, who, signal.signal, caller);
         const hit = rt.tracer
-          ? await tracedLookup(rt.tracer, sharedFetch, rt.cache, key, factory, options, signal)
-          : await sharedFetch(rt.cache, key, factory, options, signal);
+          ? await tracedLookup(
+              rt.tracer,
+              sharedFetch,
+              rt.cache,
+              key,
+              (lookup) => fetchAnswer(args, who, signal.signal, caller, lookup),
+              options,
+              signal,
+              trace,
+            )
+          : await sharedFetch(
+              rt.cache,
+              key,
+              () => fetchAnswer(args, who, signal.signal, caller, undefined),
+              options,
+              signal,
+            );
         result =
           hit.source === 'factory'
             ? toResult(hit.value, { source: 'upstream', stale: hit.stale })
@@ -401,14 +427,14 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
         if (meta) Object.assign(meta, hit.stale ? { ...cacheHint, ttlMs: 0 } : cacheHint);
         series?.record(toolOutcomeOfLookup(hit), performance.now() - started);
       } else {
-        result = toResult(await fetchAnswer(args, who, signal.signal, caller), {
+        result = toResult(await fetchAnswer(args, who, signal.signal, caller, trace), {
           source: 'upstream',
           stale: false,
         });
         series?.record('ok', performance.now() - started);
       }
       try {
-        await invalidate(args, who);
+        await invalidate(args, who, trace);
       } catch (err) {
         // The upstream change happened; a failed invalidation must not turn it into an error.
         log.warn({ err: errorForLog(err) }, 'cache invalidation after a successful call failed');

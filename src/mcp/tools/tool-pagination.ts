@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import { CURSOR_ARGUMENT_SCHEMA, type ToolPaginationConfig } from '../../config/index.js';
 import {
   type HttpClient,
@@ -17,6 +18,8 @@ export interface PagedRequest {
   query: Query;
   headers: Readonly<Record<string, string>>;
   signal: AbortSignal;
+  /** Traces: the parent of the pages' attempt spans. */
+  traceContext?: Context | undefined;
 }
 
 type ParseBody = (res: HttpResponse) => unknown;
@@ -144,6 +147,7 @@ export class ToolPager {
       params: req.params,
       headers: req.headers,
       signal: req.signal,
+      traceContext: req.traceContext,
       items: this.items,
       maxPages: c.maxPages + 1,
     };

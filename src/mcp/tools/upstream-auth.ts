@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import type { Authorization, CallerCredential, UpstreamCredential } from '../../credentials/index.js';
 import { HttpStatusError, Redactor } from '../../http/index.js';
 
@@ -20,19 +21,20 @@ export function scrubToken(text: string, auth: Authorization): string {
 /**
  * Runs `send` with the upstream's credential for `caller`. When the upstream answers 401, the token
  * is dropped and `send` runs once more with a new one (a token revoked or rotated early); a second
- * 401 is the answer.
+ * 401 is the answer. `trace`: the parent of a token fetch's spans.
  */
 export async function sendAuthorized<T>(
   credential: UpstreamCredential,
   caller: CallerCredential | undefined,
   signal: AbortSignal,
+  trace: Context | undefined,
   send: (auth: Authorization) => Promise<T>,
 ): Promise<T> {
-  const auth = await credential.authorize(caller, signal);
+  const auth = await credential.authorize(caller, signal, trace);
   try {
     return await send(auth);
   } catch (err) {
     if (!(err instanceof HttpStatusError) || err.status !== 401 || !credential.rejected(auth)) throw err;
   }
-  return send(await credential.authorize(caller, signal));
+  return send(await credential.authorize(caller, signal, trace));
 }

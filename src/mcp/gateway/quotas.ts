@@ -74,12 +74,12 @@ export class Quotas {
   async acquire(who: Principal, tool: string): Promise<QuotaLease> {
     const held: (() => Promise<void> | void)[] = [];
     const release = (): Promise<void> | void => {
-      let pending: Promise<void>[] | undefined;
+      const pending: Promise<void>[] = [];
       for (const free of held.splice(0)) {
         const freeing = free();
-        if (freeing) (pending ??= []).push(freeing);
+        if (freeing) pending.push(freeing);
       }
-      if (pending) return Promise.all(pending).then(() => undefined);
+      if (pending.length > 0) return Promise.all(pending).then(() => undefined);
     };
     try {
       for (const limit of this.limits) {

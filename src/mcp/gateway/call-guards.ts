@@ -102,7 +102,8 @@ export function guardedExecute(tool: CompiledTool, guards: CallGuards): ToolExec
     try {
       return await execute(args, ctx, call);
     } finally {
-      lease.release();
+      // The answer waits for the slot to be free: a caller that calls again at once is admitted.
+      await lease.release();
     }
   };
   if (!audit) return guarded;

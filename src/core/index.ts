@@ -26,6 +26,7 @@ export {
   optionalModule,
 } from './optional-dependency.js';
 export { type Clock, type TimerHandle, type TimerOptions, systemClock, ManualClock } from './clock.js';
+export { type CoarseClockOptions, coarseClock, coarseSystemClock } from './coarse-clock.js';
 export {
   type Logger,
   type LogLevel,

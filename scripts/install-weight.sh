@@ -4,8 +4,8 @@
 # and no peer dependencies (no Redis client, no OpenTelemetry SDK, no demo MCP client), the way the
 # README's Install section describes `npm install conduit-mcp`.
 #   usage: scripts/install-weight.sh [--keep]   (--keep leaves the temp project and prints its path)
-# Prints disk usage (du, 1 KiB blocks), apparent size (bytes of file contents), the number of
-# installed packages, and the ten heaviest packages by disk usage.
+# Prints disk usage (du, 1 KiB blocks), apparent size (bytes of file contents), in MB of 10^6 bytes,
+# the number of installed packages, and the ten heaviest packages by disk usage.
 # Dependencies come from the local npm cache when it has them (--prefer-offline).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -34,7 +34,7 @@ own_apparent="$(du -sb "$nm/conduit-mcp" | cut -f1)"
 
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1000000 }'; }
 echo "tarball:        $tarball ($tar_kib KiB)"
-echo "memory-only:    $(mb $((du_kib * 1024))) MB du, $(mb "$apparent") MB apparent, $packages packages"
+echo "memory-only:    $(mb $((du_kib * 1024))) MB du, $(mb "$apparent") MB apparent ($apparent bytes), $packages packages"
 echo "conduit-mcp:    $(mb $((own_du * 1024))) MB du, $(mb "$own_apparent") MB apparent"
 echo "heaviest (du):"
 find "$nm" -mindepth 1 -maxdepth 2 -type d -path "$nm/*" ! -name '.bin' ! -name '.package-lock.json' \

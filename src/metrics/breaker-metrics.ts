@@ -1,4 +1,5 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge } from './labeled-metrics.js';
+import type { MetricsRegistry as Registry } from './registry.js';
 import type { BreakerEvents, BreakerSnapshot, BreakerState } from '../resilience/index.js';
 
 /** Gauge values of `breaker_state`. */

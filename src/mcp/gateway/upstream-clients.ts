@@ -109,6 +109,7 @@ export function upstreamClientOptions(
     clock: deps.clock,
   };
   if (deps.onMetrics) options.onMetrics = deps.onMetrics;
+  if (upstream.maxResponseDepth !== undefined) options.maxResponseDepth = upstream.maxResponseDepth;
   const tls = upstreamTls(name, upstream.tls);
   if (tls) {
     options.tls = tls;

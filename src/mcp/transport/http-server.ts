@@ -106,7 +106,6 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
   const serveLegacy = legacySessionServer({
     gateway,
     sessions,
-    maxBody,
     keepAlive,
     logger: log,
     isClosing: () => closing,
@@ -133,13 +132,13 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
     const body = await readJsonBody(req, res, bodyLimits);
     if (body === ANSWERED) return;
     if (eras.serveStateless) return eras.serveStateless(req, res, body);
-    deferHeaderFlush(res, body);
     // A known 2025 session id settles the era without building a web Request to classify it.
     const sessionId = req.headers['mcp-session-id'];
     if (typeof sessionId === 'string' && sessions.has(sessionId)) return serveLegacy(req, res, body, who);
     const probe = await toWebRequest(req, body);
     if (await isLegacyRequest(probe, body, { maxRequestBodySize: maxBody }))
       return serveLegacy(req, res, body, who);
+    deferHeaderFlush(res, body);
     return eras.serveModern(req, res, body);
   };
 

@@ -41,7 +41,10 @@ export class Call {
   /** The URL with secrets redacted, for logs and errors (built once, only when needed). */
   get logUrl(): string {
     if (this.logUrlCache === undefined)
-      this.logUrlCache = this.client.redactor.url(this.client.origin + this.target);
+      // Secret parameters by name, then any known secret value (a `${ENV}` value sent as a parameter).
+      this.logUrlCache = this.client.redactor.scrub(
+        this.client.redactor.url(this.client.origin + this.target),
+      );
     return this.logUrlCache;
   }
 

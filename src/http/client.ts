@@ -125,10 +125,12 @@ class Client implements HttpClient {
     this.defaultQuery = options.query;
     this.defaultSecretValues = this.secretValuesOf(this.defaultHeaders, this.defaultQuery);
     // Now that the credentials are known, a redactor that scrubs them (and `secretValues`) anywhere.
-    this.redactor = new Redactor(options.secretHeaders, options.secretQueryParams, [
-      ...(options.secretValues ?? []),
-      ...this.defaultSecretValues,
-    ]);
+    this.redactor = new Redactor(
+      options.secretHeaders,
+      options.secretQueryParams,
+      [...(options.secretValues ?? []), ...this.defaultSecretValues],
+      options.sharedSecrets,
+    );
     if (options.dispatcher) {
       this.dispatcher = options.dispatcher;
       this.ownsDispatcher = false;

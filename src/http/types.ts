@@ -8,6 +8,7 @@ import type { BreakerSnapshot, BreakerState, CircuitBreaker, StateChangeEvent } 
 import type { ResilienceOptions } from './pipeline.js';
 import type { Query } from './query.js';
 import type { HttpResponse } from './response.js';
+import type { SecretSet } from './redact.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'OPTIONS' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -71,6 +72,11 @@ export interface HttpClientOptions extends ResilienceOptions {
    * JSON-escaped, base64, any case). The client's own credentials are always included.
    */
   secretValues?: readonly string[];
+  /**
+   * Secret values shared with other clients that may grow while this one runs (a gateway's `${ENV}`
+   * values, which a reload adds to): scrubbed like `secretValues`, including values added later.
+   */
+  sharedSecrets?: SecretSet;
   /** Largest accepted response body; bigger ones fail with `ResponseTooLargeError`. Default 4 MiB. */
   maxResponseBytes?: number;
   /** Connections per origin. Default 64. */

@@ -320,3 +320,133 @@ describe('a reloaded policy', () => {
     }
   });
 });
+
+describe('the metrics after a reload', () => {
+  it('a removed upstream leaves conduit_breaker_state; a kept one stays in it and keeps moving', async () => {
+    const failing = createServer((_req, res) => {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end('{"error":"down"}');
+    });
+    failing.listen(0, '127.0.0.1');
+    await once(failing, 'listening');
+    const url = `http://127.0.0.1:${(failing.address() as { port: number }).port}`;
+    const upstream = (name: string, baseUrl = url) => ({
+      baseUrl,
+      retry: { maxAttempts: 1 },
+      breaker: {
+        scope: name.startsWith('r_') ? ('route' as const) : ('upstream' as const),
+        failureThreshold: 1,
+        recovery: 600_000,
+      },
+    });
+    const config = (names: string[], changedUrl = url) =>
+      testConfig({
+        upstreams: Object.fromEntries(names.map((n) => [n, upstream(n, n === 'changed' ? changedUrl : url)])),
+        tools: names.map((n) => ({ name: `t_${n}`, upstream: n, method: 'GET' as const, path: '/who' })),
+      });
+    const gw = createGateway(config(['kept', 'changed', 'gone', 'r_gone', 'r_kept']));
+    const [serverSide, clientSide] = InMemoryTransport.createLinkedPair();
+    await gw.createServer().connect(serverSide);
+    const client = new Client({ name: 'metrics-test', version: '1' });
+    await client.connect(clientSide);
+    try {
+      const states = async () =>
+        Object.fromEntries(
+          (await gw.metrics!.metrics())
+            .split('\n')
+            .filter((l) => l.startsWith('conduit_breaker_state{'))
+            .map((l) => [/upstream="([^"]+)"/.exec(l)![1], Number(l.split(' ').at(-1))]),
+        );
+      expect(Object.keys(await states()).sort()).toEqual(['changed', 'gone', 'kept', 'r_gone', 'r_kept']);
+      const report = await gw.reload(config(['kept', 'changed', 'r_kept'], `${url}/v2`));
+      expect(report.upstreams).toMatchObject({
+        kept: ['kept', 'r_kept'],
+        changed: ['changed'],
+        removed: ['gone', 'r_gone'],
+      });
+      await report.retired;
+      expect(await states()).toEqual({ kept: 0, changed: 0, r_kept: 0 });
+      await client.callTool({ name: 't_kept', arguments: {} });
+      await client.callTool({ name: 't_changed', arguments: {} });
+      expect(await states()).toEqual({ kept: 2, changed: 2, r_kept: 0 });
+    } finally {
+      await client.close();
+      await gw.close();
+      failing.closeAllConnections();
+      failing.close();
+    }
+  });
+});
+
+describe('secrets after a reload', () => {
+  it('a new ${ENV} value sent to a kept upstream is scrubbed, in every encoding it echoes, from tool errors, logs and metrics', async () => {
+    const echoing = createServer((req, res) => {
+      const key = new URL(req.url ?? '/', 'http://x').searchParams.get('tenant_key') ?? '';
+      res.writeHead(500, { 'content-type': 'application/json' });
+      // An upstream that quotes what it was sent, as some do in their errors.
+      const body = JSON.stringify({
+        raw: key,
+        url: req.url,
+        upper: key.toUpperCase(),
+        base64: Buffer.from(key).toString('base64'),
+        plus: encodeURIComponent(key).replace(/%20/g, '+'),
+      });
+      // Some serialisers write a slash as `\/`.
+      res.end(`${body.slice(0, -1)},"escaped":${JSON.stringify(key).replace(/\//g, '\\/')}}`);
+    });
+    echoing.listen(0, '127.0.0.1');
+    await once(echoing, 'listening');
+    const url = `http://127.0.0.1:${(echoing.address() as { port: number }).port}`;
+    const yaml = (tools: string[]) =>
+      [
+        'upstreams:',
+        `  u: { baseUrl: "${url}", retry: { maxAttempts: 1 } }`,
+        'tools:',
+        ...tools.map(
+          (t) =>
+            `  - { name: ${t}, upstream: u, method: GET, path: /who, fixed: { tenant_key: "\${${t.toUpperCase()}_KEY}" } }`,
+        ),
+      ].join('\n');
+    const OLD = 'tenant/old key 0001';
+    const NEW = 'tenant/new key 0002';
+    const ADDED = 'added/secret 0003';
+    const { parseConfig } = await import('../../src/config/index.js');
+    const { createRecordingLogger } = await import('../../src/core/index.js');
+    const logger = createRecordingLogger();
+    const gw = createGateway(parseConfig(yaml(['first']), { env: { FIRST_KEY: OLD } }), { logger });
+    const [serverSide, clientSide] = InMemoryTransport.createLinkedPair();
+    await gw.createServer().connect(serverSide);
+    const client = new Client({ name: 'secrets-test', version: '1' });
+    await client.connect(clientSide);
+    try {
+      const report = await gw.reload(
+        parseConfig(yaml(['first', 'second']), { env: { FIRST_KEY: NEW, SECOND_KEY: ADDED } }),
+      );
+      expect(report).toMatchObject({ outcome: 'applied', upstreams: { kept: ['u'] } });
+      const results = [
+        await client.callTool({ name: 'first', arguments: {} }),
+        await client.callTool({ name: 'second', arguments: {} }),
+      ];
+      expect(results.every((r) => (r as CallResult).isError)).toBe(true);
+      const seen = JSON.stringify(results) + JSON.stringify(logger.records) + (await gw.metrics!.metrics());
+      expect(seen).toContain('[REDACTED]');
+      for (const secret of [OLD, NEW, ADDED]) {
+        const forms = [
+          secret,
+          secret.toUpperCase(),
+          encodeURIComponent(secret),
+          encodeURIComponent(secret).replace(/%20/g, '+'),
+          Buffer.from(secret).toString('base64'),
+        ];
+        for (const form of forms) expect(seen.toLowerCase()).not.toContain(form.toLowerCase());
+        // The words of the secret, wherever the encoding splits them.
+        expect(seen).not.toMatch(/key 000|key\+000|key%20000/i);
+      }
+    } finally {
+      await client.close();
+      await gw.close();
+      echoing.closeAllConnections();
+      echoing.close();
+    }
+  });
+});

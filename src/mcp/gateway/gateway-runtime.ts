@@ -49,6 +49,7 @@ function upstreamDeps(config: GatewayConfig, parts: GatewayParts) {
     logger: parts.logger,
     clock: parts.clock,
     secretValues: configSecrets(config),
+    sharedSecrets: parts.secrets,
     cache: config.cache,
     ...(parts.metrics ? { onMetrics: httpMetricsHook(parts.metrics) } : {}),
     tracer: parts.tracing.tracer,
@@ -115,7 +116,12 @@ export function assembleRuntime(
 ): GatewayRuntime {
   const { clients, ownsClients, credentials, carried } = inputs;
   const { cache, changes, validator, clock, logger, tracker } = parts;
-  const guards = callGuardsFor(config, { clock, logger, ...(carried ? { keep: carried.guards } : {}) });
+  const guards = callGuardsFor(config, {
+    clock,
+    logger,
+    secrets: parts.secrets,
+    ...(carried ? { keep: carried.guards } : {}),
+  });
   const tracer = parts.tracing.tracer;
   const compiled = compileGatewayTools(config, {
     guards,
@@ -171,16 +177,17 @@ export function assembleRuntime(
   return { config, clients, ownsClients, tools, resources, observers, credentials, guards, calls };
 }
 
-/** A reloaded runtime's observers: its own breaker tracking, the running webhook receiver. */
+/**
+ * A reloaded runtime's observers: its own breaker tracking; the running webhook receiver and cache
+ * tracking (taken by reference, so reload after reload refers to the first ones, not a chain).
+ */
 function withWebhooksOf(running: GatewayObservers, own: GatewayObservers): GatewayObservers {
   return {
     webhooks: running.webhooks,
-    webhookCounts: () => running.webhookCounts(),
-    close: () => running.close(),
-    untrack: () => {
-      own.untrack();
-      running.untrack();
-    },
+    webhookCounts: running.webhookCounts,
+    close: running.close,
+    untrackBreakers: own.untrackBreakers,
+    untrackCache: running.untrackCache,
   };
 }
 
@@ -200,5 +207,6 @@ export async function closeObservers(runtime: GatewayRuntime, parts: GatewayPart
     .catch((err: unknown) =>
       parts.logger.warn({ err: errorForLog(err) }, 'error while closing the webhook receiver'),
     );
-  runtime.observers.untrack();
+  runtime.observers.untrackBreakers();
+  runtime.observers.untrackCache();
 }

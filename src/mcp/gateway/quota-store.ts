@@ -13,8 +13,11 @@ import { ConcurrencyLeases } from './quota-leases.js';
 /** One take from a bucket: allowed, or refused with when the next token comes. */
 export type Take = { ok: true } | { ok: false; retryAfterMs: number };
 
-/** One call admitted under a concurrency cap (`release` frees its slot), or refused. */
-export type Hold = { ok: true; release(): void } | { ok: false; running: number };
+/**
+ * One call admitted under a concurrency cap, or refused. `release` frees its slot; it settles once
+ * the slot is free (or the store gave up on freeing it), and never rejects.
+ */
+export type Hold = { ok: true; release(): Promise<void> | void } | { ok: false; running: number };
 
 /**
  * Per key: a token bucket (`capacity` tokens, `capacity` more each minute) and a count of calls

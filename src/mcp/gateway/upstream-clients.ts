@@ -1,5 +1,10 @@
 import { type Clock, ConfigError, type Logger } from '../../core/index.js';
-import { createHttpClient, type HttpClient, type HttpClientOptions } from '../../http/index.js';
+import {
+  createHttpClient,
+  type HttpClient,
+  type HttpClientOptions,
+  type SecretSet,
+} from '../../http/index.js';
 import type { HttpBreakerOptions, HttpRetryOptions } from '../../http/index.js';
 import type { BreakerConfig, GatewayConfig, RetryConfig, UpstreamConfig } from '../../config/index.js';
 import { redisTargetOf } from '../../redis/index.js';
@@ -70,6 +75,7 @@ export function upstreamClientOptions(
     clock: Clock;
     onMetrics?: HttpClientOptions['onMetrics'];
     secretValues?: readonly string[] | undefined;
+    sharedSecrets?: SecretSet | undefined;
     tracer?: HttpClientOptions['tracer'];
   },
 ): HttpClientOptions {
@@ -109,6 +115,7 @@ export function upstreamClientOptions(
     clock: deps.clock,
   };
   if (deps.onMetrics) options.onMetrics = deps.onMetrics;
+  if (deps.sharedSecrets) options.sharedSecrets = deps.sharedSecrets;
   const tls = upstreamTls(name, upstream.tls);
   if (tls) {
     options.tls = tls;
@@ -138,6 +145,8 @@ export interface UpstreamClientsDeps {
   onMetrics?: HttpClientOptions['onMetrics'];
   /** Every `${ENV}` value of the config (`configSecrets`): scrubbed from every upstream's errors. */
   secretValues?: readonly string[] | undefined;
+  /** The gateway's `${ENV}` values of every config in force so far (a reload adds to them). */
+  sharedSecrets?: SecretSet | undefined;
   /** Traces: a span per upstream attempt, `traceparent` sent upstream. */
   tracer?: HttpClientOptions['tracer'];
   /**

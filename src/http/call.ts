@@ -70,8 +70,9 @@ export class Call {
   }
 
   /**
-   * Aborts waits inside the policies (retry backoff, bulkhead queue, rate-limit wait). Created only when
-   * the caller passed a signal or the client has a policy that queues; otherwise nothing needs it.
+   * Aborts waits inside the policies (retry backoff, bulkhead queue, rate-limit wait) at the caller's
+   * abort or the deadline. Created only when the client has a policy that queues and the call a
+   * deadline; otherwise the caller's signal (if any) serves the policies directly.
    */
   controller: AbortController | undefined;
 

@@ -70,14 +70,7 @@ function sharedBreakerOptions(b: HttpBreakerOptions, name: string, hub: SharedBr
 export function upstreamClientOptions(
   name: string,
   upstream: UpstreamConfig,
-  deps: {
-    logger: Logger;
-    clock: Clock;
-    onMetrics?: HttpClientOptions['onMetrics'];
-    secretValues?: readonly string[] | undefined;
-    sharedSecrets?: SecretSet | undefined;
-    tracer?: HttpClientOptions['tracer'];
-  },
+  deps: UpstreamClientDeps,
 ): HttpClientOptions {
   const headers: Record<string, string> = { ...(upstream.headers ?? {}) };
   const query: Record<string, string> = {};
@@ -138,8 +131,8 @@ export function upstreamClientOptions(
   return options;
 }
 
-/** What `createUpstreamClients` needs besides the upstreams. */
-export interface UpstreamClientsDeps {
+/** What one upstream's HTTP client needs besides its config. */
+export interface UpstreamClientDeps {
   logger: Logger;
   clock: Clock;
   onMetrics?: HttpClientOptions['onMetrics'];
@@ -149,6 +142,10 @@ export interface UpstreamClientsDeps {
   sharedSecrets?: SecretSet | undefined;
   /** Traces: a span per upstream attempt, `traceparent` sent upstream. */
   tracer?: HttpClientOptions['tracer'];
+}
+
+/** What `createUpstreamClients` needs besides the upstreams. */
+export interface UpstreamClientsDeps extends UpstreamClientDeps {
   /**
    * The gateway's `cache` section: its Redis (and prefix) backs the breakers of upstreams with
    * `breaker.shared: true`. Without a Redis there, such a config is refused (a `ConfigError`).

@@ -20,7 +20,12 @@ export {
   conduitCodeOf,
   assertNever,
 } from './error-codes.js';
-export { MissingDependencyError, requireOptional, importOptional } from './optional-dependency.js';
+export {
+  MissingDependencyError,
+  requireOptional,
+  importOptional,
+  optionalModule,
+} from './optional-dependency.js';
 export { type Clock, type TimerHandle, type TimerOptions, systemClock, ManualClock } from './clock.js';
 export { type CoarseClockOptions, coarseClock, coarseSystemClock } from './coarse-clock.js';
 export {

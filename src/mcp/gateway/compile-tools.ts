@@ -8,6 +8,7 @@ import { type CompiledTool, compileTool } from '../tools/configured-tool.js';
 import { InFlightGate, inFlightLimits } from '../tools/in-flight-gate.js';
 import type { InputValidator } from '../tools/input-validator.js';
 import { compactModeTools } from '../tools/openapi-compact.js';
+import { signedStates } from '../tools/state-keys.js';
 import type { CallGuards } from './call-guards.js';
 import type { Tracer } from '../../telemetry/index.js';
 
@@ -50,6 +51,8 @@ export function compileGatewayTools(config: GatewayConfig, deps: ToolCompileDeps
   const compactSets = compactSetsOf(config);
   const gates = inFlightGates(config, compactSets);
   const operator = deps.guards.operator;
+  // A hand-built config may leave out `server`.
+  const signed = signedStates(config.server?.stateKey);
   const compile = (tool: ToolConfig): CompiledTool => {
     const client = deps.clients.get(tool.upstream);
     if (!client) throw new ConfigError(`no HTTP client for upstream "${tool.upstream}"`);
@@ -67,6 +70,8 @@ export function compileGatewayTools(config: GatewayConfig, deps: ToolCompileDeps
       operator,
       credential: deps.credentials?.get(tool.upstream),
       tracer: deps.tracer,
+      cursors: signed.cursors,
+      confirmations: signed.confirmations,
     });
   };
   const compiled = config.tools.map(compile);

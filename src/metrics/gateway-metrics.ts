@@ -61,7 +61,8 @@ export interface GatewayMetrics {
   /**
    * Keeps `breaker_state{upstream}` current and counts transitions from the breaker's `stateChange`
    * events. Returns an unsubscribe; `close()` also unsubscribes. Tracking the same breaker under the
-   * same name again is a no-op (it would count each transition twice).
+   * same name again shares the one subscription (each transition is counted once) until every
+   * tracker unsubscribed. An untracked series keeps its last value until `forgetBreaker`.
    */
   trackBreaker(upstream: string, breaker: BreakerLike): () => void;
   /**
@@ -69,6 +70,11 @@ export interface GatewayMetrics {
    * (`HttpClient.breakerSnapshot`); transitions are not counted this way.
    */
   trackBreakerSnapshot(upstream: string, read: () => BreakerSnapshot | undefined): () => void;
+  /**
+   * Removes `breaker_state{upstream}` once nothing tracks that upstream (a reload removed it); a
+   * no-op while a breaker or snapshot reader is still tracked under the name.
+   */
+  forgetBreaker(upstream: string): void;
   /**
    * Exports a cache's counters (hits and misses per tier, stale served, factory calls and errors, L2
    * errors, bus messages) and L1 size, read from `stats()` at scrape time. Returns an untrack; the
@@ -164,6 +170,10 @@ class PromGatewayMetrics implements GatewayMetrics {
 
   trackBreakerSnapshot(upstream: string, read: () => BreakerSnapshot | undefined): () => void {
     return this.keep(this.open ? this.breakers.trackSnapshot(upstream, read) : undefined);
+  }
+
+  forgetBreaker(upstream: string): void {
+    this.breakers.forget(upstream);
   }
 
   trackCache(cache: CacheStatsSource): () => void {

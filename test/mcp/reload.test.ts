@@ -320,3 +320,60 @@ describe('a reloaded policy', () => {
     }
   });
 });
+
+describe('the metrics after a reload', () => {
+  it('a removed upstream leaves conduit_breaker_state; a kept one stays in it and keeps moving', async () => {
+    const failing = createServer((_req, res) => {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end('{"error":"down"}');
+    });
+    failing.listen(0, '127.0.0.1');
+    await once(failing, 'listening');
+    const url = `http://127.0.0.1:${(failing.address() as { port: number }).port}`;
+    const upstream = (name: string, baseUrl = url) => ({
+      baseUrl,
+      retry: { maxAttempts: 1 },
+      breaker: {
+        scope: name.startsWith('r_') ? ('route' as const) : ('upstream' as const),
+        failureThreshold: 1,
+        recovery: 600_000,
+      },
+    });
+    const config = (names: string[], changedUrl = url) =>
+      testConfig({
+        upstreams: Object.fromEntries(names.map((n) => [n, upstream(n, n === 'changed' ? changedUrl : url)])),
+        tools: names.map((n) => ({ name: `t_${n}`, upstream: n, method: 'GET' as const, path: '/who' })),
+      });
+    const gw = createGateway(config(['kept', 'changed', 'gone', 'r_gone', 'r_kept']));
+    const [serverSide, clientSide] = InMemoryTransport.createLinkedPair();
+    await gw.createServer().connect(serverSide);
+    const client = new Client({ name: 'metrics-test', version: '1' });
+    await client.connect(clientSide);
+    try {
+      const states = async () =>
+        Object.fromEntries(
+          (await gw.metrics!.metrics())
+            .split('\n')
+            .filter((l) => l.startsWith('conduit_breaker_state{'))
+            .map((l) => [/upstream="([^"]+)"/.exec(l)![1], Number(l.split(' ').at(-1))]),
+        );
+      expect(Object.keys(await states()).sort()).toEqual(['changed', 'gone', 'kept', 'r_gone', 'r_kept']);
+      const report = await gw.reload(config(['kept', 'changed', 'r_kept'], `${url}/v2`));
+      expect(report.upstreams).toMatchObject({
+        kept: ['kept', 'r_kept'],
+        changed: ['changed'],
+        removed: ['gone', 'r_gone'],
+      });
+      await report.retired;
+      expect(await states()).toEqual({ kept: 0, changed: 0, r_kept: 0 });
+      await client.callTool({ name: 't_kept', arguments: {} });
+      await client.callTool({ name: 't_changed', arguments: {} });
+      expect(await states()).toEqual({ kept: 2, changed: 2, r_kept: 0 });
+    } finally {
+      await client.close();
+      await gw.close();
+      failing.closeAllConnections();
+      failing.close();
+    }
+  });
+});

@@ -171,16 +171,17 @@ export function assembleRuntime(
   return { config, clients, ownsClients, tools, resources, observers, credentials, guards, calls };
 }
 
-/** A reloaded runtime's observers: its own breaker tracking, the running webhook receiver. */
+/**
+ * A reloaded runtime's observers: its own breaker tracking; the running webhook receiver and cache
+ * tracking (taken by reference, so reload after reload refers to the first ones, not a chain).
+ */
 function withWebhooksOf(running: GatewayObservers, own: GatewayObservers): GatewayObservers {
   return {
     webhooks: running.webhooks,
-    webhookCounts: () => running.webhookCounts(),
-    close: () => running.close(),
-    untrack: () => {
-      own.untrack();
-      running.untrack();
-    },
+    webhookCounts: running.webhookCounts,
+    close: running.close,
+    untrackBreakers: own.untrackBreakers,
+    untrackCache: running.untrackCache,
   };
 }
 
@@ -200,5 +201,6 @@ export async function closeObservers(runtime: GatewayRuntime, parts: GatewayPart
     .catch((err: unknown) =>
       parts.logger.warn({ err: errorForLog(err) }, 'error while closing the webhook receiver'),
     );
-  runtime.observers.untrack();
+  runtime.observers.untrackBreakers();
+  runtime.observers.untrackCache();
 }

@@ -131,6 +131,9 @@ export async function reloadGateway(target: ReloadTarget, next: GatewayConfig): 
   // The swap: synchronous, so no call starts between the handlers and the sessions changing.
   putInForce(target.parts, built.runtime);
   target.commit(built.runtime);
+  // The gauge follows the upstreams in force: a removed one leaves it, a kept one stays tracked.
+  running.observers.untrackBreakers();
+  for (const name of built.upstreams.removed) target.parts.metrics?.forgetBreaker(name);
   target.live.swap(built.runtime.tools, tools);
   const retired = built.retire();
   target.retiring(retired);

@@ -21,6 +21,7 @@ export {
 } from './error-codes.js';
 export { MissingDependencyError, requireOptional, importOptional } from './optional-dependency.js';
 export { type Clock, type TimerHandle, type TimerOptions, systemClock, ManualClock } from './clock.js';
+export { type CoarseClockOptions, coarseClock, coarseSystemClock } from './coarse-clock.js';
 export {
   type Logger,
   type LogLevel,

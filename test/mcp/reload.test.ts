@@ -377,3 +377,136 @@ describe('the metrics after a reload', () => {
     }
   });
 });
+
+describe('secrets after a reload', () => {
+  it('a new value from the environment sent to a kept upstream is scrubbed, in every encoding it echoes, from tool errors, logs and metrics', async () => {
+    const echoing = createServer((req, res) => {
+      const key = new URL(req.url ?? '/', 'http://x').searchParams.get('tenant_key') ?? '';
+      res.writeHead(500, { 'content-type': 'application/json' });
+      // An upstream that quotes what it was sent, as some do in their errors.
+      const body = JSON.stringify({
+        raw: key,
+        url: req.url,
+        upper: key.toUpperCase(),
+        base64: Buffer.from(key).toString('base64'),
+        plus: encodeURIComponent(key).replace(/%20/g, '+'),
+      });
+      // Some serialisers write a slash as `\/`.
+      res.end(`${body.slice(0, -1)},"escaped":${JSON.stringify(key).replace(/\//g, '\\/')}}`);
+    });
+    echoing.listen(0, '127.0.0.1');
+    await once(echoing, 'listening');
+    const url = `http://127.0.0.1:${(echoing.address() as { port: number }).port}`;
+    const yaml = (tools: string[]) =>
+      [
+        'upstreams:',
+        `  u: { baseUrl: "${url}", retry: { maxAttempts: 1 } }`,
+        'tools:',
+        ...tools.map(
+          (t) =>
+            `  - { name: ${t}, upstream: u, method: GET, path: /who, fixed: { tenant_key: "\${${t.toUpperCase()}_KEY}" } }`,
+        ),
+      ].join('\n');
+    const OLD = 'tenant/old key 0001';
+    const NEW = 'tenant/new key 0002';
+    const ADDED = 'added/secret 0003';
+    const { parseConfig } = await import('../../src/config/index.js');
+    const { createRecordingLogger } = await import('../../src/core/index.js');
+    const logger = createRecordingLogger();
+    const gw = createGateway(parseConfig(yaml(['first']), { env: { FIRST_KEY: OLD } }), { logger });
+    const [serverSide, clientSide] = InMemoryTransport.createLinkedPair();
+    await gw.createServer().connect(serverSide);
+    const client = new Client({ name: 'secrets-test', version: '1' });
+    await client.connect(clientSide);
+    try {
+      const report = await gw.reload(
+        parseConfig(yaml(['first', 'second']), { env: { FIRST_KEY: NEW, SECOND_KEY: ADDED } }),
+      );
+      expect(report).toMatchObject({ outcome: 'applied', upstreams: { kept: ['u'] } });
+      const results = [
+        await client.callTool({ name: 'first', arguments: {} }),
+        await client.callTool({ name: 'second', arguments: {} }),
+      ];
+      expect(results.every((r) => (r as CallResult).isError)).toBe(true);
+      const seen = JSON.stringify(results) + JSON.stringify(logger.records) + (await gw.metrics!.metrics());
+      expect(seen).toContain('[REDACTED]');
+      for (const secret of [OLD, NEW, ADDED]) {
+        const forms = [
+          secret,
+          secret.toUpperCase(),
+          encodeURIComponent(secret),
+          encodeURIComponent(secret).replace(/%20/g, '+'),
+          Buffer.from(secret).toString('base64'),
+        ];
+        for (const form of forms) expect(seen.toLowerCase()).not.toContain(form.toLowerCase());
+        // The words of the secret, wherever the encoding splits them.
+        expect(seen).not.toMatch(/key 000|key\+000|key%20000/i);
+      }
+    } finally {
+      await client.close();
+      await gw.close();
+      echoing.closeAllConnections();
+      echoing.close();
+    }
+  });
+});
+
+describe('shared-breaker connections across reloads', () => {
+  it('adding, changing and removing shared-breaker upstreams reuses the two breaker connections; the last one removed closes them', async () => {
+    const { startRedis } = await import('../helpers/redis-server.js');
+    const { Redis } = await import('ioredis');
+    const redis = await startRedis();
+    const admin = new Redis(redis.url);
+    const a = await held('A');
+    const config = (shared: Record<string, string>) =>
+      testConfig({
+        cache: { prefix: 'rl', redis: { url: redis.url } },
+        upstreams: {
+          plain: { baseUrl: a.url },
+          ...Object.fromEntries(
+            Object.entries(shared).map(([name, path]) => [
+              name,
+              { baseUrl: `${a.url}${path}`, breaker: { shared: true, scope: 'upstream' as const } },
+            ]),
+          ),
+        },
+        tools: [{ name: 'who', upstream: 'plain', method: 'GET' as const, path: '/who' }],
+      });
+    // Connections of others than `admin`; the server drops a closed one on its next event loop turn,
+    // so a count that should fall is read again until it does (each read is a round trip, no sleep).
+    const count = async () => ((await admin.call('CLIENT', 'LIST')) as string).trim().split('\n').length - 1;
+    const connections = async (expected: number) => {
+      let n = await count();
+      for (let i = 0; i < 50 && n !== expected; i++) n = await count();
+      return n;
+    };
+    const gw = createGateway(config({ s1: '' }));
+    try {
+      await gw.ready();
+      const base = await count();
+      const steps: Record<string, string>[] = [
+        { s1: '', s2: '' },
+        { s1: '', s2: '/v2' },
+        { s1: '/v2', s2: '/v2', s3: '' },
+        { s1: '/v2' },
+        { s1: '', s4: '' },
+      ];
+      for (const step of [...steps, ...steps]) {
+        const report = await gw.reload(config(step));
+        expect(report.outcome).toBe('applied');
+        await report.retired;
+        expect(await connections(base)).toBe(base);
+      }
+      const none = await gw.reload(config({}));
+      await none.retired;
+      expect(await connections(base - 2)).toBe(base - 2);
+      const again = await gw.reload(config({ s5: '' }));
+      await again.retired;
+      expect(await connections(base)).toBe(base);
+    } finally {
+      await gw.close();
+      admin.disconnect();
+      await redis.stop();
+    }
+  });
+});

@@ -1,3 +1,4 @@
+import type { SecretSet } from '../../http/index.js';
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
 import { Policy, PolicyDeniedError } from '../../auth/index.js';
 import type { Clock, Logger, Principal } from '../../core/index.js';
@@ -39,6 +40,8 @@ export interface CallGuardDeps {
   logger: Logger;
   /** Where audit lines go instead of `audit.destination` (tests). */
   auditSink?: AuditSink | undefined;
+  /** The gateway's `${ENV}` values (a reload adds to them): the audit stream scrubs them. */
+  secrets?: SecretSet | undefined;
   /** A reload keeps the running audit stream and quotas (their files, counters and Redis). */
   keep?: Pick<CallGuards, 'audit' | 'quotas'> | undefined;
 }
@@ -50,7 +53,7 @@ export function callGuardsFor(config: GatewayConfig, deps: CallGuardDeps): CallG
   const audit = keep
     ? keep.audit
     : config.audit
-      ? new AuditLog(config.audit, config, () => deps.clock.now(), deps.auditSink)
+      ? new AuditLog(config.audit, config, () => deps.clock.now(), deps.auditSink, deps.secrets)
       : undefined;
   const quotas = keep ? keep.quotas : quotasFor(config, deps.clock, deps.logger);
   const principal = (ctx: CallerContext | undefined) => principalOf(ctx, operator);

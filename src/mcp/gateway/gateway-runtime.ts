@@ -49,6 +49,8 @@ function upstreamDeps(config: GatewayConfig, parts: GatewayParts) {
     logger: parts.logger,
     clock: parts.clock,
     secretValues: configSecrets(config),
+    sharedSecrets: parts.secrets,
+    sharedBreakers: parts.sharedBreakers,
     cache: config.cache,
     ...(parts.metrics ? { onMetrics: httpMetricsHook(parts.metrics) } : {}),
     tracer: parts.tracing.tracer,
@@ -115,7 +117,12 @@ export function assembleRuntime(
 ): GatewayRuntime {
   const { clients, ownsClients, credentials, carried } = inputs;
   const { cache, changes, validator, clock, logger, tracker } = parts;
-  const guards = callGuardsFor(config, { clock, logger, ...(carried ? { keep: carried.guards } : {}) });
+  const guards = callGuardsFor(config, {
+    clock,
+    logger,
+    secrets: parts.secrets,
+    ...(carried ? { keep: carried.guards } : {}),
+  });
   const tracer = parts.tracing.tracer;
   const compiled = compileGatewayTools(config, {
     guards,

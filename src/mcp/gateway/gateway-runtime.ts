@@ -186,6 +186,7 @@ function withWebhooksOf(running: GatewayObservers, own: GatewayObservers): Gatew
   return {
     webhooks: running.webhooks,
     webhookCounts: running.webhookCounts,
+    dedupeConnected: running.dedupeConnected,
     close: running.close,
     untrackBreakers: own.untrackBreakers,
     untrackCache: running.untrackCache,

@@ -379,7 +379,7 @@ describe('the metrics after a reload', () => {
 });
 
 describe('secrets after a reload', () => {
-  it('a new ${ENV} value sent to a kept upstream is scrubbed, in every encoding it echoes, from tool errors, logs and metrics', async () => {
+  it('a new value from the environment sent to a kept upstream is scrubbed, in every encoding it echoes, from tool errors, logs and metrics', async () => {
     const echoing = createServer((req, res) => {
       const key = new URL(req.url ?? '/', 'http://x').searchParams.get('tenant_key') ?? '';
       res.writeHead(500, { 'content-type': 'application/json' });
@@ -447,6 +447,66 @@ describe('secrets after a reload', () => {
       await gw.close();
       echoing.closeAllConnections();
       echoing.close();
+    }
+  });
+});
+
+describe('shared-breaker connections across reloads', () => {
+  it('adding, changing and removing shared-breaker upstreams reuses the two breaker connections; the last one removed closes them', async () => {
+    const { startRedis } = await import('../helpers/redis-server.js');
+    const { Redis } = await import('ioredis');
+    const redis = await startRedis();
+    const admin = new Redis(redis.url);
+    const a = await held('A');
+    const config = (shared: Record<string, string>) =>
+      testConfig({
+        cache: { prefix: 'rl', redis: { url: redis.url } },
+        upstreams: {
+          plain: { baseUrl: a.url },
+          ...Object.fromEntries(
+            Object.entries(shared).map(([name, path]) => [
+              name,
+              { baseUrl: `${a.url}${path}`, breaker: { shared: true, scope: 'upstream' as const } },
+            ]),
+          ),
+        },
+        tools: [{ name: 'who', upstream: 'plain', method: 'GET' as const, path: '/who' }],
+      });
+    // Connections of others than `admin`; the server drops a closed one on its next event loop turn,
+    // so a count that should fall is read again until it does (each read is a round trip, no sleep).
+    const count = async () => ((await admin.call('CLIENT', 'LIST')) as string).trim().split('\n').length - 1;
+    const connections = async (expected: number) => {
+      let n = await count();
+      for (let i = 0; i < 50 && n !== expected; i++) n = await count();
+      return n;
+    };
+    const gw = createGateway(config({ s1: '' }));
+    try {
+      await gw.ready();
+      const base = await count();
+      const steps: Record<string, string>[] = [
+        { s1: '', s2: '' },
+        { s1: '', s2: '/v2' },
+        { s1: '/v2', s2: '/v2', s3: '' },
+        { s1: '/v2' },
+        { s1: '', s4: '' },
+      ];
+      for (const step of [...steps, ...steps]) {
+        const report = await gw.reload(config(step));
+        expect(report.outcome).toBe('applied');
+        await report.retired;
+        expect(await connections(base)).toBe(base);
+      }
+      const none = await gw.reload(config({}));
+      await none.retired;
+      expect(await connections(base - 2)).toBe(base - 2);
+      const again = await gw.reload(config({ s5: '' }));
+      await again.retired;
+      expect(await connections(base)).toBe(base);
+    } finally {
+      await gw.close();
+      admin.disconnect();
+      await redis.stop();
     }
   });
 });

@@ -15,6 +15,8 @@ import { createGatewayMetricsFor } from './gateway-observers.js';
 import type { GatewayDeps } from './gateway.js';
 import { type GatewayTracing, gatewayTracing } from './gateway-tracing.js';
 import { traceChanges } from '../resources/traced-changes.js';
+import { redisTargetOf } from '../../redis/index.js';
+import { createSharedBreakers, SharedBreakerPool } from './shared-breakers.js';
 
 /**
  * What the gateway keeps for its whole life, whatever config its tools come from: logger and clock,
@@ -45,6 +47,11 @@ export interface GatewayParts {
    * audit stream scrub them, so a reload's new values are scrubbed by the clients it keeps too.
    */
   readonly secrets: SecretSet;
+  /**
+   * The Redis connections of `breaker.shared` upstreams (undefined without `cache.redis`): opened by
+   * the first such client, reused by the clients of every reload, closed with the last of them.
+   */
+  readonly sharedBreakers: SharedBreakerPool | undefined;
   /** What is in force now, refilled by each reload: resources and health read through it. */
   readonly live: LiveState;
 }
@@ -88,8 +95,17 @@ export function buildGatewayParts(config: GatewayConfig, deps: GatewayDeps): Gat
     tracing,
     untraceChanges: tracing.tracer ? traceChanges(changes, tracing.tracer) : undefined,
     secrets: new SecretSet(configSecrets(config)),
+    sharedBreakers: sharedBreakerPool(config, logger),
     live: { handlers: new Map(), clients: new Map(), guards: undefined },
   };
+}
+
+/** The pool of shared breaker connections through `cache.redis`; opens nothing until a client needs it. */
+function sharedBreakerPool(config: GatewayConfig, logger: Logger): SharedBreakerPool | undefined {
+  const target = redisTargetOf(config.cache?.redis);
+  if (!target) return undefined;
+  const prefix = config.cache?.prefix ?? 'conduit';
+  return new SharedBreakerPool(() => createSharedBreakers(target, { prefix, logger }));
 }
 
 /** Releases what {@link buildGatewayParts} made, when the config is refused after it. */

@@ -50,6 +50,7 @@ function upstreamDeps(config: GatewayConfig, parts: GatewayParts) {
     clock: parts.clock,
     secretValues: configSecrets(config),
     sharedSecrets: parts.secrets,
+    sharedBreakers: parts.sharedBreakers,
     cache: config.cache,
     ...(parts.metrics ? { onMetrics: httpMetricsHook(parts.metrics) } : {}),
     tracer: parts.tracing.tracer,

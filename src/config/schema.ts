@@ -357,6 +357,11 @@ export const upstreamSchema = strictObject(
     bulkhead: bulkheadSchema.optional(),
     inFlight: inFlightSchema.prefault({}),
     rateLimit: rateLimitSchema.optional(),
+    /**
+     * Deepest nesting of objects and arrays this upstream's JSON answers may have; a deeper answer
+     * fails the call with `RESPONSE_TOO_DEEP` (default 256).
+     */
+    maxResponseDepth: count({ min: 1, max: 1000 }).optional(),
     /** TLS to this upstream: a custom CA and a client certificate for mutual TLS (docs/auth.md). */
     tls: upstreamTlsSchema.optional(),
     /** Tools from an OpenAPI document (see docs/openapi.md); expanded by `loadConfig`. */

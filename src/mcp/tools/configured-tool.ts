@@ -82,7 +82,8 @@ export interface CompiledTool {
 }
 
 /**
- * Parses an upstream body: JSON when it is JSON, text otherwise, null when empty. `scrub` replaces
+ * Parses an upstream body: JSON when it is JSON, text otherwise, null when empty; JSON nested deeper
+ * than the upstream's `maxResponseDepth` fails with `ResponseTooDeepError`. `scrub` replaces
  * echoed secrets first (the body is parsed again from the scrubbed text then), so neither the cache
  * nor a client ever holds one.
  */
@@ -98,11 +99,12 @@ export function parseBody(res: HttpResponse, scrub: (text: string) => string = (
   const type = String(res.headers['content-type'] ?? '');
   if (type.includes('json') || type === '') {
     try {
-      const value: unknown = JSON.parse(text);
+      const value: unknown = res.parseJson(text);
       rememberText(value, text);
       return value;
     } catch (err) {
-      if (type.includes('json')) throw new InvalidJsonError(res.method, res.url, err);
+      // Undeclared text that is not JSON is served as text; JSON nested too deep fails either way.
+      if (type.includes('json') || !(err instanceof InvalidJsonError)) throw err;
     }
   }
   return text;

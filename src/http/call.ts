@@ -31,6 +31,8 @@ export class Call {
     readonly target: string,
     readonly dispatchOptions: Dispatcher.DispatchOptions,
     readonly maxBytes: number,
+    /** Deepest nesting of the answer's JSON (`maxResponseDepth`). */
+    readonly maxDepth: number,
     readonly totalMs: number,
     readonly startedAt: number,
     readonly secretValues: readonly string[] | null,

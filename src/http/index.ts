@@ -19,6 +19,7 @@ export {
   HttpStatusError,
   NetworkError,
   ResponseTooLargeError,
+  ResponseTooDeepError,
   ResponseValidationError,
   InvalidJsonError,
   RateLimitedError,

@@ -79,6 +79,12 @@ export interface HttpClientOptions extends ResilienceOptions {
   sharedSecrets?: SecretSet;
   /** Largest accepted response body; bigger ones fail with `ResponseTooLargeError`. Default 4 MiB. */
   maxResponseBytes?: number;
+  /**
+   * Deepest nesting of objects and arrays a JSON answer may have; deeper ones fail with
+   * `ResponseTooDeepError` (code `RESPONSE_TOO_DEEP`) instead of overflowing the stack of whatever
+   * serialises or walks them. Default 256, at most 1000.
+   */
+  maxResponseDepth?: number;
   /** Connections per origin. Default 64. */
   connections?: number;
   /** Requests in flight per connection; 1 (the default) means no pipelining. */
@@ -125,6 +131,8 @@ export interface RequestOptions {
   /** Overrides `timeouts.totalMs` for this call. */
   timeoutMs?: number;
   maxResponseBytes?: number;
+  /** Overrides the client's `maxResponseDepth` for this call. */
+  maxResponseDepth?: number;
   /**
    * The success body must be JSON: `true` always (an empty body passes), `'if-declared'` when its
    * Content-Type names JSON. A body that does not parse then fails the call with `InvalidJsonError`

@@ -41,6 +41,7 @@ export function createIoredisDriver(opts: IoredisDriverOptions): RedisDriver {
   const subscribers: (Redis | Cluster)[] = [];
 
   return {
+    connected: () => client.status === 'ready',
     get: (key) => client.get(key),
     mget: (keys) => (client.isCluster ? mgetBySlot(client, keys) : client.mget(keys)),
     async set(key, value, ttlMs) {

@@ -510,3 +510,53 @@ describe('shared-breaker connections across reloads', () => {
     }
   });
 });
+
+describe('the in-flight cap across a reload', () => {
+  it('calls running on the old config count against upstreams.<name>.inFlight of the new one: a call over the cap is refused and never reaches the upstream', async () => {
+    const a = await held('A');
+    const config = (description: string, max = 2) =>
+      testConfig({
+        upstreams: {
+          u: { baseUrl: a.url, retry: { maxAttempts: 1 }, inFlight: { max, perTool: max, queuePerTool: 0 } },
+        },
+        tools: [{ name: 'who', description, upstream: 'u', method: 'GET' as const, path: '/who' }],
+      });
+    const gw = createGateway(config('first'));
+    const [serverSide, clientSide] = InMemoryTransport.createLinkedPair();
+    await gw.createServer().connect(serverSide);
+    const client = new Client({ name: 'in-flight-test', version: '1' });
+    await client.connect(clientSide);
+    const call = () =>
+      client.callTool({ name: 'who', arguments: {} }) as Promise<
+        CallResult & { _meta?: Record<string, { code?: string }> }
+      >;
+    try {
+      const running = [call(), call()];
+      await a.received(2);
+      const report = await gw.reload(config('second'));
+      expect(report).toMatchObject({
+        outcome: 'applied',
+        upstreams: { kept: ['u'] },
+        tools: { changed: ['who'] },
+      });
+      // Over the cap: refused at once, or (the defect) sent upstream, where it is held.
+      const over = await Promise.race([call(), a.received(3).then(() => 'reached the upstream')]);
+      expect(over).toMatchObject({
+        isError: true,
+        _meta: { 'conduit/error': { code: 'BULKHEAD_REJECTED' } },
+      });
+      // A lower cap counts the running calls too; a higher one admits at once.
+      expect((await gw.reload(config('second', 1))).outcome).toBe('applied');
+      const under = await Promise.race([call(), a.received(3).then(() => 'reached the upstream')]);
+      expect(under).toMatchObject({ _meta: { 'conduit/error': { code: 'BULKHEAD_REJECTED' } } });
+      expect((await gw.reload(config('second', 3))).outcome).toBe('applied');
+      const admitted = call();
+      await a.received(3);
+      a.releaseAll();
+      expect((await Promise.all([...running, admitted])).map(fromOf)).toEqual(['A', 'A', 'A']);
+    } finally {
+      await client.close();
+      await gw.close();
+    }
+  });
+});

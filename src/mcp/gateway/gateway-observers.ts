@@ -28,6 +28,8 @@ export interface GatewayObservers {
   readonly webhooks: WebhookHandler | undefined;
   /** Deliveries by endpoint and outcome (`accepted`, `rejected`, …) since start, for `conduit://health`. */
   webhookCounts(): Record<string, Record<string, number>>;
+  /** Whether the webhook de-duplication store (Redis) is reachable; undefined when it is in memory. */
+  dedupeConnected(): boolean | undefined;
   /** Closes the webhook receiver (waits for its running actions). */
   close(): Promise<void>;
   /** Stops reading this runtime's upstream breakers into the metrics (a reload replaced the runtime). */
@@ -103,6 +105,7 @@ export function buildGatewayObservers(
   return {
     webhooks: receiver && tracer ? tracedWebhookHandler(receiver.handler, tracer) : receiver?.handler,
     webhookCounts: () => structuredClone(counts),
+    dedupeConnected: () => receiver?.dedupeConnected(),
     close: async () => {
       await receiver?.close();
     },

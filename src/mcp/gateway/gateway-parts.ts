@@ -17,6 +17,7 @@ import { type GatewayTracing, gatewayTracing } from './gateway-tracing.js';
 import { traceChanges } from '../resources/traced-changes.js';
 import { redisTargetOf } from '../../redis/index.js';
 import { createSharedBreakers, SharedBreakerPool } from './shared-breakers.js';
+import { InFlightGates } from './in-flight-gates.js';
 
 /**
  * What the gateway keeps for its whole life, whatever config its tools come from: logger and clock,
@@ -52,6 +53,8 @@ export interface GatewayParts {
    * the first such client, reused by the clients of every reload, closed with the last of them.
    */
   readonly sharedBreakers: SharedBreakerPool | undefined;
+  /** Each upstream's in-flight gate, kept across reloads so the cap holds across a swap. */
+  readonly gates: InFlightGates;
   /** What is in force now, refilled by each reload: resources and health read through it. */
   readonly live: LiveState;
 }
@@ -96,6 +99,7 @@ export function buildGatewayParts(config: GatewayConfig, deps: GatewayDeps): Gat
     untraceChanges: tracing.tracer ? traceChanges(changes, tracing.tracer) : undefined,
     secrets: new SecretSet(configSecrets(config)),
     sharedBreakers: sharedBreakerPool(config, logger),
+    gates: new InFlightGates(),
     live: { handlers: new Map(), clients: new Map(), guards: undefined },
   };
 }

@@ -16,6 +16,7 @@ import { createUpstreamCredentials, type UpstreamCredentials } from './upstream-
 import type { Tracer } from '../../telemetry/index.js';
 import { withTraceparent } from '../resources/traced-changes.js';
 import { RuntimeCalls } from './runtime-calls.js';
+import { type GatePlan, gatesOf } from './in-flight-gates.js';
 
 /** A compiled tool and the tracked handler the SDK calls for it. */
 export interface ServedTool {
@@ -41,6 +42,8 @@ export interface GatewayRuntime {
   readonly credentials: UpstreamCredentials;
   /** The calls running on this runtime: a reload closes what it retires once they are done. */
   readonly calls: RuntimeCalls;
+  /** The in-flight gates its tools run through; their new limits apply when it is put in force. */
+  readonly gates: GatePlan;
 }
 
 /** What the upstream clients and their credentials are built with: logs, clock, secrets, metrics, traces. */
@@ -124,7 +127,9 @@ export function assembleRuntime(
     ...(carried ? { keep: carried.guards } : {}),
   });
   const tracer = parts.tracing.tracer;
+  const gates = parts.gates.plan(config);
   const compiled = compileGatewayTools(config, {
+    gates: gatesOf(gates),
     guards,
     clients,
     cache,
@@ -161,6 +166,7 @@ export function assembleRuntime(
       credentials,
       guards,
       calls,
+      gates,
     };
   const live = parts.live;
   const resources = createResourceLayer(config, {
@@ -175,7 +181,7 @@ export function assembleRuntime(
     runTool: (toolName, args, ctx) => (live.handlers.get(toolName) as ToolHandler)(args, ctx),
   });
   if (observers.webhooks) resources.health.set('webhooks', () => observers.webhookCounts());
-  return { config, clients, ownsClients, tools, resources, observers, credentials, guards, calls };
+  return { config, clients, ownsClients, tools, resources, observers, credentials, guards, calls, gates };
 }
 
 /**
@@ -186,6 +192,7 @@ function withWebhooksOf(running: GatewayObservers, own: GatewayObservers): Gatew
   return {
     webhooks: running.webhooks,
     webhookCounts: running.webhookCounts,
+    dedupeConnected: running.dedupeConnected,
     close: running.close,
     untrackBreakers: own.untrackBreakers,
     untrackCache: running.untrackCache,
@@ -199,6 +206,7 @@ export function putInForce(parts: GatewayParts, runtime: GatewayRuntime): void {
   parts.live.clients.clear();
   for (const [name, client] of runtime.clients) parts.live.clients.set(name, client);
   parts.live.guards = runtime.guards;
+  parts.gates.commit(runtime.gates);
 }
 
 /** Closes the runtime's webhook receiver and stops its metrics tracking; its clients stay open. */

@@ -186,7 +186,7 @@ function gatewayOf(config: GatewayConfig, parts: GatewayParts, first: GatewayRun
       return server;
     },
     registerTools: (server) => live.register(server, runtime.tools),
-    readiness: gatewayReadiness(config, parts, () => runtime.clients),
+    readiness: gatewayReadiness(config, parts, () => runtime),
     ready: () =>
       Promise.all([
         parts.builtCache?.ready(),

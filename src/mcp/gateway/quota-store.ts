@@ -27,6 +27,8 @@ export interface QuotaStore {
   take(key: string, perMinute: number): Promise<Take>;
   /** Admits one more running call under `key` unless `max` already run. */
   hold(key: string, max: number): Promise<Hold>;
+  /** Whether a shared store (Redis) is reachable now; absent for a store of this process. */
+  connected?(): boolean;
   close(): Promise<void>;
 }
 
@@ -169,6 +171,11 @@ export class RedisQuotaStore implements QuotaStore {
       this.down(err);
       return this.fallback.holdNow(key, max);
     }
+  }
+
+  /** The driver's connection when it tells it, else whether the last call reached Redis. */
+  connected(): boolean {
+    return this.driver.connected ? this.driver.connected() : !this.degraded;
   }
 
   close(): Promise<void> {

@@ -70,6 +70,11 @@ export class Quotas {
     return this.limits.length === 0;
   }
 
+  /** Whether the shared (Redis) counters are reachable now; undefined when counted in memory. */
+  connected(): boolean | undefined {
+    return this.store.connected?.();
+  }
+
   /** Admits the call or throws `QuotaExceededError`; the lease must be released when it ends. */
   async acquire(who: Principal, tool: string): Promise<QuotaLease> {
     const held: (() => Promise<void> | void)[] = [];

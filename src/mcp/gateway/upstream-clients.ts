@@ -113,6 +113,7 @@ export function upstreamClientOptions(
     clock: deps.clock,
   };
   if (deps.onMetrics) options.onMetrics = deps.onMetrics;
+  if (upstream.maxResponseDepth !== undefined) options.maxResponseDepth = upstream.maxResponseDepth;
   if (deps.sharedSecrets) options.sharedSecrets = deps.sharedSecrets;
   const tls = upstreamTls(name, upstream.tls);
   if (tls) {

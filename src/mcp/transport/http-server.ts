@@ -109,7 +109,6 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
   const serveLegacy = legacySessionServer({
     gateway,
     sessions,
-    maxBody,
     keepAlive,
     logger: log,
     isClosing: () => closing,
@@ -141,13 +140,13 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
     if (body === ANSWERED) return;
     // A listen stream hears only what its caller may read: it subscribes as that caller.
     if (eras.serveStateless) return serveAsCaller(eras.serveStateless, req, res, body);
-    deferHeaderFlush(res, body);
     // A known 2025 session id settles the era without building a web Request to classify it.
     const sessionId = req.headers['mcp-session-id'];
     if (typeof sessionId === 'string' && sessions.has(sessionId)) return serveLegacy(req, res, body, who);
     const probe = await toWebRequest(req, body);
     if (await isLegacyRequest(probe, body, { maxRequestBodySize: maxBody }))
       return serveLegacy(req, res, body, who);
+    deferHeaderFlush(res, body);
     return serveAsCaller(eras.serveModern, req, res, body);
   };
 

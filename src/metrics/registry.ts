@@ -41,8 +41,8 @@ export interface MetricsRegistry {
 /** Prometheus text format 0.0.4. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-const escape = (s: string) => s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-const escapeLabel = (s: string) => escape(s).replace(/"/g, '\\"');
+const escapeText = (s: string) => s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+const escapeLabel = (s: string) => escapeText(s).replace(/"/g, '\\"');
 
 function valueText(v: number): string {
   if (Number.isNaN(v)) return 'NaN';
@@ -53,8 +53,8 @@ function valueText(v: number): string {
 
 /** One family in the text format: HELP, TYPE, then a line per sample. */
 export function familyText(f: MetricFamily): string {
-  const name = escape(f.name);
-  const lines = [`# HELP ${name} ${escape(f.help)}`, `# TYPE ${name} ${f.type}`];
+  const name = escapeText(f.name);
+  const lines = [`# HELP ${name} ${escapeText(f.help)}`, `# TYPE ${name} ${f.type}`];
   for (const s of f.values) {
     let labels = '';
     if (s.labels !== undefined) {

@@ -16,6 +16,16 @@ export class ResizableSlots {
     private maxQueue: number,
   ) {}
 
+  /** Calls running now. */
+  get inUse(): number {
+    return this.running;
+  }
+
+  /** Calls waiting for a slot. */
+  get queued(): number {
+    return this.waiting.size;
+  }
+
   /** New bounds: waiting calls start as far as the new `max` allows. */
   resize(max: number, maxQueue: number): void {
     this.max = max;

@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
+import { selfImports } from './vitest.self-imports.js';
 
 export default defineConfig({
+  resolve: { alias: selfImports },
   test: {
     include: ['test/chaos/**/*.test.ts'],
     testTimeout: 300_000,

@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
+import { selfImports } from './vitest.self-imports.js';
 
 export default defineConfig({
+  resolve: { alias: selfImports },
   test: {
     include: ['test/**/*.test.ts'],
     exclude: ['test/chaos/**', 'node_modules/**'],

@@ -13,7 +13,7 @@
  *
  * Stops on Ctrl-C (SIGINT) or SIGTERM.
  */
-import { startAssignmentsUpstream } from '../src/demo/index.js';
+import { startAssignmentsUpstream } from 'conduit-mcp/demo';
 
 const port = Number(process.env.PORT ?? 4010);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {

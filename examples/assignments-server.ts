@@ -15,11 +15,11 @@
 import { McpServer } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { z } from 'zod';
-import { createCache } from '../src/cache/index.js';
-import { createLogger, type Logger, noopLogger } from '../src/core/index.js';
-import { createHttpClient } from '../src/http/index.js';
-import { type GatewayCache, registerResilientTool } from '../src/mcp/index.js';
-import { circuitBreaker } from '../src/resilience/index.js';
+import { createCache } from 'conduit-mcp/cache';
+import { createLogger, type Logger, noopLogger } from 'conduit-mcp';
+import { createHttpClient } from 'conduit-mcp/http';
+import { type GatewayCache, registerResilientTool } from 'conduit-mcp/mcp';
+import { circuitBreaker } from 'conduit-mcp/resilience';
 
 export interface AssignmentsToolsOptions {
   assignmentsUrl: string;

@@ -21,7 +21,7 @@ import {
   TimeoutError,
   timeout,
   wrap,
-} from '../src/resilience/index.js';
+} from 'conduit-mcp/resilience';
 
 let mode: 'flaky' | 'down' | 'up' = 'flaky';
 let served = 0;

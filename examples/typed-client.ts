@@ -3,8 +3,8 @@
  * Run: `npx tsx examples/typed-client.ts`
  */
 import { z } from 'zod';
-import { createLogger } from '../src/core/index.js';
-import { createHttpClient, defineResource, HttpStatusError } from '../src/http/index.js';
+import { createLogger } from 'conduit-mcp';
+import { createHttpClient, defineResource, HttpStatusError } from 'conduit-mcp/http';
 import { startTodoServer } from './typed-client-server.js';
 
 const Todo = z.object({ id: z.number(), title: z.string(), done: z.boolean() });

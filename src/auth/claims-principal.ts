@@ -13,6 +13,19 @@ function scopesOf(claims: TokenClaims): string[] {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
 
+/** `%` and `#` percent-encoded, so `#` is left only as the id's separator and stays unambiguous. */
+const idPart = (s: string): string =>
+  s.includes('%') || s.includes('#') ? s.replaceAll('%', '%25').replaceAll('#', '%23') : s;
+
+/**
+ * `oauth:<issuer>#<subject>`: readable, and the same as the plain join for the usual issuers and
+ * subjects (sessions, quota buckets and private cache entries keyed by it carry over), while a `#`
+ * or `%` inside either is encoded so that no two (issuer, subject) pairs share an id.
+ */
+function oauthPrincipalId(iss: string, sub: string): string {
+  return `oauth:${idPart(iss)}#${idPart(sub)}`;
+}
+
 /**
  * The principal a token's claims stand for: `sub` (for a client-credentials token without one, the
  * client, as RFC 9068 has it), the client (`client_id`, else `azp`), the scopes (`scope`, else
@@ -28,7 +41,7 @@ export function principalFromClaims(claims: TokenClaims, keep: readonly string[]
   for (const name of keep) if (Object.hasOwn(claims, name)) kept[name] = claims[name];
   const exp = typeof claims.exp === 'number' ? claims.exp * 1000 : undefined;
   return Object.freeze({
-    id: `oauth:${iss}#${sub}`,
+    id: oauthPrincipalId(iss, sub),
     kind: 'oauth',
     sub,
     clientId,

@@ -1,6 +1,15 @@
-import * as oauth from 'oauth4webapi';
+import type { AuthorizationServer } from 'oauth4webapi';
 import { AuthServerUnavailableError } from './errors.js';
+import { oauth4webapi } from './identity-packages.js';
 import type { IdpClient } from './idp-client.js';
+
+/** What the gateway reads of an issuer's metadata (RFC 8414), by name: no optional package in the types. */
+export interface IssuerMetadataDocument {
+  readonly issuer: string;
+  readonly jwks_uri?: string;
+  readonly introspection_endpoint?: string;
+  readonly [name: string]: unknown;
+}
 
 /** Plain http is accepted for loopback issuers only (local development and tests). */
 export function insecureAllowed(url: string): boolean {
@@ -17,14 +26,15 @@ export function insecureAllowed(url: string): boolean {
  * fetched once on first need and kept; a failure is retried on the next need.
  */
 export class IssuerMetadata {
-  private metadata: Promise<oauth.AuthorizationServer> | undefined;
+  private metadata: Promise<AuthorizationServer> | undefined;
+  private readonly oauth = oauth4webapi();
 
   constructor(
     private readonly issuer: string,
     private readonly idp: IdpClient,
   ) {}
 
-  get(): Promise<oauth.AuthorizationServer> {
+  get(): Promise<IssuerMetadataDocument> {
     this.metadata ??= this.discover().catch((err: unknown) => {
       this.metadata = undefined;
       throw err;
@@ -32,7 +42,8 @@ export class IssuerMetadata {
     return this.metadata;
   }
 
-  private async discover(): Promise<oauth.AuthorizationServer> {
+  private async discover(): Promise<AuthorizationServer> {
+    const oauth = this.oauth;
     const issuer = new URL(this.issuer);
     const options = {
       [oauth.customFetch]: this.idp.fetch,

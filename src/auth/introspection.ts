@@ -1,6 +1,7 @@
-import * as oauth from 'oauth4webapi';
+import type * as OAuth from 'oauth4webapi';
 import { AuthServerUnavailableError, InvalidTokenError } from './errors.js';
 import { insecureAllowed, type IssuerMetadata } from './discovery.js';
+import { oauth4webapi } from './identity-packages.js';
 import type { IdpClient } from './idp-client.js';
 
 export interface IntrospectionOptions {
@@ -21,9 +22,10 @@ export async function introspect(token: string, o: IntrospectionOptions): Promis
       `The issuer ${o.issuer} advertises no introspection endpoint; set server.http.auth.introspection.endpoint.`,
       5000,
     );
-  const as: oauth.AuthorizationServer = { issuer: o.issuer, introspection_endpoint: endpoint };
-  const client: oauth.Client = { client_id: o.clientId };
-  let answer: oauth.IntrospectionResponse;
+  const oauth = oauth4webapi();
+  const as: OAuth.AuthorizationServer = { issuer: o.issuer, introspection_endpoint: endpoint };
+  const client: OAuth.Client = { client_id: o.clientId };
+  let answer: OAuth.IntrospectionResponse;
   try {
     const res = await oauth.introspectionRequest(as, client, oauth.ClientSecretBasic(o.clientSecret), token, {
       [oauth.customFetch]: o.idp.fetch,

@@ -1,7 +1,16 @@
-import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import type { JSONWebKeySet } from 'jose';
 import type { Clock } from '../core/index.js';
 import { AuthServerUnavailableError, InvalidTokenError } from './errors.js';
+import { jose } from './identity-packages.js';
 import type { IdpClient } from './idp-client.js';
+
+/**
+ * The `getKey` of jose's `jwtVerify`, by shape: the declarations name no optional package.
+ */
+export type JwtKeyLookup = (
+  header: { alg?: string; kid?: string },
+  token: { payload: unknown; signature: unknown },
+) => Promise<object>;
 
 export interface JwksOptions {
   /** Where the keys are (resolved lazily: discovery may supply it). */
@@ -24,21 +33,22 @@ function isJwks(value: unknown): value is JSONWebKeySet {
  * so an outage of the issuer does not stop tokens signed with known keys.
  */
 export class JwksKeys {
-  private local: JWTVerifyGetKey | undefined;
+  private local: ReturnType<typeof import('jose').createLocalJWKSet> | undefined;
+  private readonly jose = jose();
   private fetchedAt = Number.NEGATIVE_INFINITY;
   private inflight: Promise<void> | undefined;
 
   constructor(private readonly options: JwksOptions) {}
 
   /** The `getKey` of `jwtVerify`. */
-  readonly getKey: JWTVerifyGetKey = async (header, token) => {
+  readonly getKey: JwtKeyLookup = async (header, token) => {
     const { clock, maxAgeMs, cooldownMs } = this.options;
     if (!this.local) await this.refresh();
     else if (clock.now() - this.fetchedAt > maxAgeMs) await this.refresh().catch(() => undefined);
     try {
-      return await this.local!(header, token);
+      return await this.local!(header as never, token as never);
     } catch (err) {
-      if (!(err instanceof joseErrors.JWKSNoMatchingKey)) throw err;
+      if (!(err instanceof this.jose.errors.JWKSNoMatchingKey)) throw err;
       if (clock.now() - this.fetchedAt < cooldownMs)
         throw new InvalidTokenError(
           'unknown_key',
@@ -46,9 +56,9 @@ export class JwksKeys {
         );
       await this.refresh();
       try {
-        return await this.local!(header, token);
+        return await this.local!(header as never, token as never);
       } catch (again) {
-        if (again instanceof joseErrors.JWKSNoMatchingKey)
+        if (again instanceof this.jose.errors.JWKSNoMatchingKey)
           throw new InvalidTokenError(
             'unknown_key',
             'The access token is signed with a key the issuer does not publish.',
@@ -69,7 +79,7 @@ export class JwksKeys {
     const url = await this.options.url();
     const body = await this.options.idp.json(url);
     if (!isJwks(body)) throw new AuthServerUnavailableError(`The JWKS at ${url} has no "keys" array.`, 5000);
-    this.local = createLocalJWKSet(body);
+    this.local = this.jose.createLocalJWKSet(body);
     this.fetchedAt = this.options.clock.now();
   }
 }

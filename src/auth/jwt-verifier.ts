@@ -1,6 +1,7 @@
-import { errors as joseErrors, jwtVerify } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
 import type { Clock } from '../core/index.js';
 import { AuthServerUnavailableError, InvalidTokenError, type TokenRejection } from './errors.js';
+import { jose } from './identity-packages.js';
 import type { JwksKeys } from './jwks.js';
 
 export interface JwtCheck {
@@ -34,8 +35,9 @@ export async function verifyJwt(
   keys: JwksKeys,
   check: JwtCheck,
 ): Promise<Record<string, unknown>> {
+  const { jwtVerify } = jose();
   try {
-    const { payload } = await jwtVerify(token, keys.getKey, {
+    const { payload } = await jwtVerify(token, keys.getKey as JWTVerifyGetKey, {
       issuer: check.issuer,
       audience: [...check.audience],
       algorithms: [...check.algorithms],
@@ -52,6 +54,7 @@ export async function verifyJwt(
 
 function rejection(err: unknown): Error {
   if (err instanceof InvalidTokenError || err instanceof AuthServerUnavailableError) return err;
+  const joseErrors = jose().errors;
   if (err instanceof joseErrors.JWTExpired)
     return new InvalidTokenError('expired', 'The access token has expired; get a new one.', { cause: err });
   if (err instanceof joseErrors.JWTClaimValidationFailed) {

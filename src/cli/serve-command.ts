@@ -6,7 +6,7 @@ import type { CliIo } from './io.js';
 import { logLevelOption, usageErrors, portOption } from './options.js';
 import { UsageError } from './usage-error.js';
 import type { FileWatcher } from '../mcp/index.js';
-import { startReloads } from './serve-reload.js';
+import { type HeldReloads, holdReloadRequests, startReloads } from './serve-reload.js';
 
 /** Seams for tests: where the logger goes and how stdin's end is noticed. */
 export interface ServeDeps {
@@ -30,6 +30,16 @@ const SERVE_OPTIONS = {
  * until the client closes stdin); then shuts down gracefully and returns 0.
  */
 export async function serveCommand(args: string[], io: CliIo, deps: ServeDeps = {}): Promise<number> {
+  const held = holdReloadRequests(io);
+  try {
+    return await serve(args, io, deps, held);
+  } catch (err) {
+    held.stop();
+    throw err;
+  }
+}
+
+async function serve(args: string[], io: CliIo, deps: ServeDeps, held: HeldReloads): Promise<number> {
   const { values } = usageErrors(
     'serve',
     () =>
@@ -59,6 +69,7 @@ export async function serveCommand(args: string[], io: CliIo, deps: ServeDeps = 
   const interval = config.logging.summaryInterval;
   const summarized = interval > 0 ? summarizingLogger(baseLogger, { intervalMs: interval }) : undefined;
   const logger: Logger = summarized ?? baseLogger;
+  held.useLogger(logger);
   // Loaded lazily: `validate` and `--help` should not pay for the MCP SDK.
   const { startGateway } = await import('../mcp/index.js');
   let running: Awaited<ReturnType<typeof startGateway>>;
@@ -73,6 +84,7 @@ export async function serveCommand(args: string[], io: CliIo, deps: ServeDeps = 
     const message = errorMessage(err);
     logger.error({ err: message }, 'gateway failed to start');
     io.stderr(`conduit serve: could not start: ${message}\n`);
+    held.stop();
     return ExitCode.RUNTIME;
   }
   if (running.url) {
@@ -88,7 +100,7 @@ export async function serveCommand(args: string[], io: CliIo, deps: ServeDeps = 
 
   // Signal listeners stay attached during close() so a second signal can force the exit.
   const cleanups: (() => void)[] = [
-    await startReloads(running, io, { file: values.config, config, logger, watcher: deps.watcher }),
+    await startReloads(running, io, { file: values.config, config, logger, watcher: deps.watcher, held }),
   ];
   const reason = await new Promise<string>((resolve) => {
     let stops = 0;

@@ -4,6 +4,52 @@ import type { FileWatcher, RunningGateway } from '../mcp/index.js';
 import type { CliIo } from './io.js';
 import { checkConfigFile } from './validate-command.js';
 
+/**
+ * SIGHUPs that arrive while `serve` starts. Listening from the first moment of `serve` matters: the
+ * default action of SIGHUP ends the process. Requests made before reloads are ready are held (and
+ * logged once a logger exists), then served by one reload when they are: the file may have changed
+ * after the start read it.
+ */
+export interface HeldReloads {
+  /** Logs held requests from now on, and says so for any held before. */
+  useLogger(logger: Logger): void;
+  /** From now on requests go to `reload`; one held during start-up is made at once. */
+  deliverTo(reload: () => void): void;
+  /** Stops listening for SIGHUP. */
+  stop(): void;
+}
+
+/** Starts holding reload requests (SIGHUP) until {@link HeldReloads.deliverTo}. */
+export function holdReloadRequests(io: CliIo): HeldReloads {
+  let held = 0;
+  let logger: Logger | undefined;
+  let deliver: (() => void) | undefined;
+  const note = (log: Logger, count: number) =>
+    log.info(
+      { event: 'config.reload.held', trigger: 'SIGHUP', requests: count },
+      'SIGHUP during start-up: the config is reloaded once the gateway has started',
+    );
+  const stop = io.onReloadRequest?.(() => {
+    if (deliver) return deliver();
+    held++;
+    if (logger) note(logger, held);
+  });
+  return {
+    useLogger(l) {
+      logger = l;
+      if (held > 0) note(l, held);
+    },
+    deliverTo(reload) {
+      deliver = reload;
+      if (held > 0) {
+        held = 0;
+        reload();
+      }
+    },
+    stop: () => stop?.(),
+  };
+}
+
 export interface ServeReloadOptions {
   /** The config file `serve` was started with: read again at each reload. */
   file: string;
@@ -11,6 +57,8 @@ export interface ServeReloadOptions {
   logger: Logger;
   /** Stands in for the directory watch of `server.reload.watch` (tests). */
   watcher?: FileWatcher | undefined;
+  /** The SIGHUPs `serve` listened for since it began (see {@link holdReloadRequests}). */
+  held: HeldReloads;
 }
 
 /**
@@ -33,8 +81,7 @@ export async function startReloads(
       return checked.ok ? { ok: true, config: checked.config } : { ok: false, problems: checked.problems };
     },
   });
-  const stops: (() => void)[] = [];
-  if (io.onReloadRequest) stops.push(io.onReloadRequest(() => void reloader.request('SIGHUP')));
+  const stops: (() => void)[] = [() => options.held.stop()];
   const settings = options.config.server.reload;
   if (settings.watch) {
     const watch = watchConfigFile(file, () => void reloader.request('watch'), {
@@ -50,6 +97,7 @@ export async function startReloads(
       ? 'reloads the config on SIGHUP and when the file changes'
       : 'reloads the config on SIGHUP',
   );
+  options.held.deliverTo(() => void reloader.request('SIGHUP'));
   return () => {
     for (const stop of stops.splice(0)) stop();
   };

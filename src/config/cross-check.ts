@@ -1,6 +1,6 @@
 import { type CacheKeyTool, cacheKeyCollisions, cacheKeyProblems } from './cache-keys.js';
 import { upstreamAuthProblems, upstreamTlsProblems } from './auth-check.js';
-import { didYouMean } from './did-you-mean.js';
+import { withSuggestion } from './did-you-mean.js';
 import { crossCheckIdentity } from './identity-check.js';
 import { crossCheckEvents } from './events-schema.js';
 import { crossCheckHealth } from './health-schema.js';
@@ -77,16 +77,16 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
       else seen.set(tool.name, i);
     }
     if (typeof tool.upstream === 'string' && !Object.hasOwn(upstreams, tool.upstream)) {
-      const hint = didYouMean(tool.upstream, upstreamNames);
+      const otherwise =
+        upstreamNames.length > 0 ? `; configured: ${upstreamNames.join(', ')}` : '; add it under upstreams';
       problems.push({
         path: at('upstream'),
-        message:
-          `no upstream named "${tool.upstream}"` +
-          (hint
-            ? ` (did you mean "${hint}"?)`
-            : upstreamNames.length > 0
-              ? `; configured: ${upstreamNames.join(', ')}`
-              : '; add it under upstreams'),
+        message: withSuggestion(
+          `no upstream named "${tool.upstream}"`,
+          tool.upstream,
+          upstreamNames,
+          otherwise,
+        ),
       });
     }
 
@@ -136,10 +136,9 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
       problems.push(...paramFormProblems(tool.params, properties, at, toBody));
       for (const [property, location] of Object.entries(params)) {
         if (!has(property)) {
-          const hint = didYouMean(property, propertyNames);
           problems.push({
             path: at('params', property),
-            message: `"${property}" is not an input property${hint ? ` (did you mean "${hint}"?)` : ''}`,
+            message: withSuggestion(`"${property}" is not an input property`, property, propertyNames),
           });
         } else if (location === 'path' && path && !pathHoles.includes(property))
           problems.push({

@@ -37,3 +37,17 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
   const allowed = Math.max(1, Math.floor(word.length * 0.45));
   return best !== undefined && bestScore <= allowed && bestScore < word.length ? best : undefined;
 }
+
+/**
+ * `message`, then a "did you mean" naming the closest of `candidates` to `word`; when none is close,
+ * `otherwise` instead (what there is, or where to add one).
+ */
+export function withSuggestion(
+  message: string,
+  word: string,
+  candidates: readonly string[],
+  otherwise = '',
+): string {
+  const hint = didYouMean(word, candidates);
+  return message + (hint ? ` (did you mean "${hint}"?)` : otherwise);
+}

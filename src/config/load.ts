@@ -9,6 +9,7 @@ import { toolSchemaProblems } from './tool-schema-check.js';
 import { aliasMessage, renameKeyAliases } from './key-aliases.js';
 import { type ConfigPath, interpolate } from './interpolate.js';
 import { locate } from './locate.js';
+import { scanDuplicateKeys } from './openapi/duplicate-keys.js';
 import { expandOpenApi } from './openapi/expand.js';
 import { assertExpandedTemplates, assertSafeGeneratedRequests } from './resource-check.js';
 import { type ConfigProblem, ConfigValidationError, formatPath } from './problems.js';
@@ -71,7 +72,9 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Gat
       },
     ]);
   // The YAML parser also reads JSON, which gives JSON files line numbers for free.
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // Not the parser's `uniqueKeys`: it compares each key with every earlier one (a mapping of 50,000
+  // keys took 20 s); the one-pass scan below refuses a repeated key, naming it.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
   if (doc.errors.length > 0) {
     // The first syntax error is the real one; the parser's later ones are its consequences (one
     // unquoted `${VAR:-2s}` in a `{ }` mapping made hundreds).
@@ -84,6 +87,19 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Gat
         segments: [],
         message: `not valid ${format === 'json' ? 'JSON' : 'YAML'}: ${firstLine(e.message)}${hint}`,
         ...(pos ? { line: pos.line, column: pos.col } : {}),
+      },
+    ]);
+  }
+  const { duplicate } = scanDuplicateKeys(doc);
+  if (duplicate !== undefined) {
+    const pos = lines.linePos(duplicate.offset);
+    throw new ConfigValidationError(source, [
+      {
+        path: '',
+        segments: [],
+        message: `not valid ${format === 'json' ? 'JSON' : 'YAML'}: the key "${duplicate.key}" appears twice in one mapping; remove or rename one of them`,
+        line: pos.line,
+        column: pos.col,
       },
     ]);
   }

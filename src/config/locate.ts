@@ -50,7 +50,8 @@ export function configLocator(
   text: string,
 ): (path: ConfigPath) => { line: number; column: number; exact: boolean } | undefined {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  // The text loaded already (repeated keys refused): the parser's quadratic `uniqueKeys` is not needed.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
   return (path) => {
     const pos = locate(doc, lines, path);
     return pos ? { ...pos, exact: doc.hasIn(path) } : undefined;

@@ -1,4 +1,4 @@
-import { didYouMean } from './did-you-mean.js';
+import { didYouMean, withSuggestion } from './did-you-mean.js';
 import type { ConfigPath } from './interpolate.js';
 import { isObject } from '../core/index.js';
 
@@ -108,17 +108,11 @@ export function checkTemplateTarget(
     label = `tool ${t.tool}`;
     if (!target) {
       const known = [...index.tools.keys()];
-      const hint = didYouMean(t.tool, known);
+      const otherwise = known.length > 0 ? `; configured: ${listed(known)}` : '; add it under tools';
       return [
         {
           path: [...at, 'tool'],
-          message:
-            `no tool named "${t.tool}"` +
-            (hint
-              ? ` (did you mean "${hint}"?)`
-              : known.length > 0
-                ? `; configured: ${listed(known)}`
-                : '; add it under tools'),
+          message: withSuggestion(`no tool named "${t.tool}"`, t.tool, known, otherwise),
         },
       ];
     }
@@ -132,33 +126,25 @@ export function checkTemplateTarget(
             message: `upstream "${t.upstream}" has no openapi section; operation names an OpenAPI operationId — use tool for a configured tool`,
           },
         ];
-      const hint = didYouMean(t.upstream, index.upstreams);
-      return [
-        {
-          path: [...at, 'upstream'],
-          message:
-            `no upstream named "${t.upstream}"` +
-            (hint
-              ? ` (did you mean "${hint}"?)`
-              : `; with an openapi section: ${listed([...index.operations.keys()])}`),
-        },
-      ];
+      const message = withSuggestion(
+        `no upstream named "${t.upstream}"`,
+        t.upstream,
+        index.upstreams,
+        `; with an openapi section: ${listed([...index.operations.keys()])}`,
+      );
+      return [{ path: [...at, 'upstream'], message }];
     }
     target = operations.get(t.operation);
     label = `operation ${t.operation} of ${t.upstream}`;
     if (!target) {
       const ids = [...operations.keys()];
-      const hint = didYouMean(t.operation, ids);
-      return [
-        {
-          path: [...at, 'operation'],
-          message:
-            `upstream "${t.upstream}" serves no operation "${t.operation}"` +
-            (hint
-              ? ` (did you mean "${hint}"?)`
-              : `; the operations its openapi section selects: ${listed(ids) || 'none'}`),
-        },
-      ];
+      const message = withSuggestion(
+        `upstream "${t.upstream}" serves no operation "${t.operation}"`,
+        t.operation,
+        ids,
+        `; the operations its openapi section selects: ${listed(ids) || 'none'}`,
+      );
+      return [{ path: [...at, 'operation'], message }];
     }
   } else return []; // wrong types: the schema reports them
   if (typeof t.uriTemplate !== 'string') return [];

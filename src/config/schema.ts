@@ -103,6 +103,9 @@ const httpServerSchema = strictObject({
   ...listenerLimitFields,
 });
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the message shows the ${} syntax
+const STATE_KEY_HINT = 'use ${CONDUIT_STATE_KEY}, e.g. from `openssl rand -base64 48`';
+
 const serverSchema = strictObject({
   name: nonEmpty('a server name').default('conduit'),
   version: nonEmpty('a version string').default(CONDUIT_VERSION),
@@ -118,6 +121,15 @@ const serverSchema = strictObject({
    * policy does not restrict; set, a fixed principal that policy and templates treat like any other.
    */
   operator: fixedPrincipalSchema.optional(),
+  /**
+   * A secret (from `\${ENV}`) that signs pagination cursors and confirmation questions. Absent, each
+   * process draws its own key, so a cursor is good only on the instance that issued it; instances
+   * behind one load balancer that share this key accept each other's.
+   */
+  stateKey: z
+    .string({ error: `expected a secret string (${STATE_KEY_HINT})` })
+    .min(32, { error: `expected a secret of at least 32 characters (${STATE_KEY_HINT})` })
+    .optional(),
   /** Hot reload (SIGHUP always reloads): also watch the config file (docs/operations.md, "Reload"). */
   reload: strictObject({
     /** Reload when the config file changes. */
@@ -357,6 +369,11 @@ export const upstreamSchema = strictObject(
     bulkhead: bulkheadSchema.optional(),
     inFlight: inFlightSchema.prefault({}),
     rateLimit: rateLimitSchema.optional(),
+    /**
+     * Deepest nesting of objects and arrays this upstream's JSON answers may have; a deeper answer
+     * fails the call with `RESPONSE_TOO_DEEP` (default 256).
+     */
+    maxResponseDepth: count({ min: 1, max: 1000 }).optional(),
     /** TLS to this upstream: a custom CA and a client certificate for mutual TLS (docs/auth.md). */
     tls: upstreamTlsSchema.optional(),
     /** Tools from an OpenAPI document (see docs/openapi.md); expanded by `loadConfig`. */

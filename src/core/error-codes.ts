@@ -27,6 +27,7 @@ export const CONDUIT_ERROR_CODES = {
   RATE_LIMITED: "http: the client's own rate limit for the upstream had no token in time (retryAfterMs)",
   NETWORK_ERROR: 'http: the request failed below HTTP: refused, reset, DNS, TLS (causeCode)',
   RESPONSE_TOO_LARGE: 'http: the response body exceeded maxResponseBytes',
+  RESPONSE_TOO_DEEP: 'http: the response JSON nests deeper than maxResponseDepth levels (limit)',
   RESPONSE_VALIDATION: 'http: the response body did not match the expected schema (issues)',
   RESPONSE_INVALID_JSON: 'http: the response was expected to be JSON but did not parse',
   REQUEST_VALIDATION: 'http: a request input failed its schema; nothing was sent (issues)',

@@ -11,6 +11,7 @@ export {
 } from './checks.js';
 export { Emitter } from './emitter.js';
 export { LruMap } from './lru-map.js';
+export { nestedDeeperThan, MAX_NESTING_LIMIT } from './nesting.js';
 export {
   CONDUIT_ERROR_CODES,
   type ConduitErrorCode,
@@ -19,8 +20,14 @@ export {
   conduitCodeOf,
   assertNever,
 } from './error-codes.js';
-export { MissingDependencyError, requireOptional, importOptional } from './optional-dependency.js';
+export {
+  MissingDependencyError,
+  requireOptional,
+  importOptional,
+  optionalModule,
+} from './optional-dependency.js';
 export { type Clock, type TimerHandle, type TimerOptions, systemClock, ManualClock } from './clock.js';
+export { type CoarseClockOptions, coarseClock, coarseSystemClock } from './coarse-clock.js';
 export {
   type Logger,
   type LogLevel,

@@ -9,12 +9,19 @@ interface Slot<V> {
  * CLOCK way (second chance): a read only marks its entry used, so the hot path is one Map lookup and
  * one field write; eviction walks from the oldest insertion, moving used entries to the back (and
  * clearing the mark) until it meets an unused one. Small on purpose: token, tag and quota lookups need
- * get/set/delete/clear/size and nothing more.
+ * get/set/delete/clear/size, and holders of per-caller resources an eviction hook and `values()`.
  */
 export class LruMap<K, V> {
   private readonly map = new Map<K, Slot<V>>();
 
-  constructor(private readonly max: number) {
+  /**
+   * `onEvict` is told of each entry dropped to make room (not of `delete` or `clear`), so an owner
+   * can release what the value holds.
+   */
+  constructor(
+    private readonly max: number,
+    private readonly onEvict?: (value: V, key: K) => void,
+  ) {
     if (!Number.isInteger(max) || max < 1)
       throw new RangeError(`LruMap max must be a positive integer, got ${max}`);
   }
@@ -52,13 +59,21 @@ export class LruMap<K, V> {
     return this.map.size;
   }
 
+  /** Every value, oldest insertion first; reading them does not change their recency. */
+  *values(): IterableIterator<V> {
+    for (const slot of this.map.values()) yield slot.value;
+  }
+
   /** Drops the oldest entry not used since the hand last passed; used ones get a second chance. */
   private evictOne(): void {
     const map = this.map;
     for (;;) {
       const [key, slot] = map.entries().next().value as [K, Slot<V>];
       map.delete(key);
-      if (!slot.used) return;
+      if (!slot.used) {
+        this.onEvict?.(slot.value, key);
+        return;
+      }
       slot.used = false;
       map.set(key, slot);
     }

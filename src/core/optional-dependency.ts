@@ -57,3 +57,15 @@ export async function importOptional<T>(name: string, feature: string): Promise<
     throw err;
   }
 }
+
+/**
+ * {@link requireOptional} on the first call, the same module after: for a package that a request
+ * path reaches, loaded once. `feature` names what needs it in the error when it is missing.
+ */
+export function optionalModule<T>(name: string): (feature: string) => T {
+  let loaded: T | undefined;
+  return (feature) => {
+    loaded ??= requireOptional<T>(name, feature);
+    return loaded;
+  };
+}

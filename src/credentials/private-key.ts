@@ -1,6 +1,6 @@
 import type { webcrypto } from 'node:crypto';
-import { importPKCS8 } from 'jose';
 import { ConfigError } from '../core/index.js';
+import { jose } from './identity-packages.js';
 
 /**
  * The client's signing key for `private_key_jwt`, from PKCS#8 PEM text (typically `${ENV}`). A key
@@ -11,6 +11,7 @@ export async function importPrivateKey(
   upstream: string,
 ): Promise<{ key: webcrypto.CryptoKey; kid?: string }> {
   const alg = key.alg ?? 'RS256';
+  const { importPKCS8 } = jose(upstream);
   let crypto: webcrypto.CryptoKey;
   try {
     // The PEM often arrives through an environment variable with its newlines escaped.

@@ -1,10 +1,11 @@
 import type { Context } from '@opentelemetry/api';
-import * as oauth from 'oauth4webapi';
+import type * as OAuth from 'oauth4webapi';
 import type { Clock } from '../core/index.js';
 import { ConfigError, systemClock } from '../core/index.js';
 import { type HttpClient, HttpStatusError, Redactor } from '../http/index.js';
 import { CredentialUnavailableError } from './errors.js';
 import { type IssuedToken, issuedToken } from './issued-token.js';
+import { jose, oauth4webapi } from './identity-packages.js';
 import { importPrivateKey } from './private-key.js';
 
 /** How the gateway proves it is the client at the token endpoint. */
@@ -55,16 +56,18 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
  * retries on 5xx and network errors, and a circuit breaker.
  */
 export class TokenEndpoint {
-  private readonly as: oauth.AuthorizationServer;
-  private readonly client: oauth.Client;
-  private auth: Promise<oauth.ClientAuth> | undefined;
+  private readonly as: OAuth.AuthorizationServer;
+  private readonly client: OAuth.Client;
+  private auth: Promise<OAuth.ClientAuth> | undefined;
   private readonly clock: Clock;
-  private readonly fetchOptions: {
-    [oauth.customFetch]: typeof fetch;
-    [oauth.allowInsecureRequests]?: boolean;
-  };
+  private readonly fetchOptions: OAuth.TokenEndpointRequestOptions;
+  private readonly oauth: typeof OAuth;
 
   constructor(private readonly o: TokenEndpointOptions) {
+    const oauth = oauth4webapi(o.upstream);
+    this.oauth = oauth;
+    // Loaded now, so a missing package is a start-up error rather than the first token request's.
+    if (o.privateKey) jose(o.upstream);
     const url = parseTokenUrl(o.tokenUrl, o.upstream);
     this.as = { issuer: o.issuer ?? url.href, token_endpoint: url.href };
     this.client = { client_id: o.clientId };
@@ -88,14 +91,14 @@ export class TokenEndpoint {
   async clientCredentials(params: GrantParameters, trace?: Context): Promise<IssuedToken> {
     const auth = await this.clientAuth();
     return this.run(async () => {
-      const res = await oauth.clientCredentialsGrantRequest(
+      const res = await this.oauth.clientCredentialsGrantRequest(
         this.as,
         this.client,
         auth,
         grantParameters(params),
         this.optionsFor(trace),
       );
-      return oauth.processClientCredentialsResponse(this.as, this.client, res);
+      return this.oauth.processClientCredentialsResponse(this.as, this.client, res);
     });
   }
 
@@ -112,7 +115,7 @@ export class TokenEndpoint {
     form.set('subject_token_type', ACCESS_TOKEN_TYPE);
     if (requestedTokenType !== undefined) form.set('requested_token_type', requestedTokenType);
     return this.run(async () => {
-      const res = await oauth.genericTokenEndpointRequest(
+      const res = await this.oauth.genericTokenEndpointRequest(
         this.as,
         this.client,
         auth,
@@ -120,7 +123,7 @@ export class TokenEndpoint {
         form,
         this.optionsFor(trace),
       );
-      return oauth.processGenericTokenEndpointResponse(this.as, this.client, res);
+      return this.oauth.processGenericTokenEndpointResponse(this.as, this.client, res);
       // An identity provider may quote the subject token in its refusal: it is a secret too.
     }, [subjectToken]);
   }
@@ -132,24 +135,27 @@ export class TokenEndpoint {
   /** The request options of one token request: its spans' parent rides in its own fetch. */
   private optionsFor(trace: Context | undefined): typeof this.fetchOptions {
     if (trace === undefined) return this.fetchOptions;
-    return { ...this.fetchOptions, [oauth.customFetch]: viaHttpClient(this.o.http, trace) as typeof fetch };
+    return {
+      ...this.fetchOptions,
+      [this.oauth.customFetch]: viaHttpClient(this.o.http, trace) as unknown as typeof fetch,
+    };
   }
 
-  private clientAuth(): Promise<oauth.ClientAuth> {
+  private clientAuth(): Promise<OAuth.ClientAuth> {
     this.auth ??= (async () => {
-      if (this.method === 'client_secret_post') return oauth.ClientSecretPost(this.o.clientSecret!);
-      if (this.method === 'client_secret_basic') return oauth.ClientSecretBasic(this.o.clientSecret!);
+      if (this.method === 'client_secret_post') return this.oauth.ClientSecretPost(this.o.clientSecret!);
+      if (this.method === 'client_secret_basic') return this.oauth.ClientSecretBasic(this.o.clientSecret!);
       const key = await importPrivateKey(this.o.privateKey!, this.o.upstream);
-      return oauth.PrivateKeyJwt(key);
+      return this.oauth.PrivateKeyJwt(key);
     })();
     return this.auth;
   }
 
   private async run(
-    call: () => Promise<oauth.TokenEndpointResponse>,
+    call: () => Promise<OAuth.TokenEndpointResponse>,
     requestSecrets: readonly string[] = [],
   ): Promise<IssuedToken> {
-    let response: oauth.TokenEndpointResponse;
+    let response: OAuth.TokenEndpointResponse;
     try {
       response = await call();
     } catch (err) {
@@ -166,7 +172,7 @@ export class TokenEndpoint {
   /** What went wrong, in words that carry no secret: the endpoint's status and OAuth error code. */
   private failure(err: unknown, requestSecrets: readonly string[]): CredentialUnavailableError {
     const who = `the token endpoint of upstream ${this.o.upstream}`;
-    if (err instanceof oauth.ResponseBodyError) {
+    if (err instanceof this.oauth.ResponseBodyError) {
       // Redacted before it is cut to length: a cut secret would no longer be recognised.
       const description =
         typeof err.error_description === 'string'
@@ -183,7 +189,7 @@ export class TokenEndpoint {
     }
     const code = (err as { code?: unknown }).code;
     const status = err instanceof HttpStatusError ? err.status : undefined;
-    if (err instanceof oauth.OperationProcessingError || err instanceof TypeError)
+    if (err instanceof this.oauth.OperationProcessingError || err instanceof TypeError)
       return new CredentialUnavailableError(
         this.o.upstream,
         `${who} answered something that is not a valid token response (${safeWord(String(code ?? err.name))})`,
@@ -231,7 +237,7 @@ function parseTokenUrl(tokenUrl: string, upstream: string): URL {
  * errors (after the client's retries) are thrown as they are.
  */
 function viaHttpClient(http: HttpClient, trace?: Context) {
-  return async (url: string, init: oauth.CustomFetchOptions<string, unknown>): Promise<Response> => {
+  return async (url: string, init: OAuth.CustomFetchOptions<string, unknown>): Promise<Response> => {
     const u = new URL(url);
     const query: Record<string, string> = {};
     for (const [k, v] of u.searchParams) query[k] = v;

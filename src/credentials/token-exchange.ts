@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Clock, Logger } from '../core/index.js';
+import { type Clock, ConfigError, type Logger, LruMap } from '../core/index.js';
 import { CallerCredentialMissingError } from './errors.js';
 import type { IssuedToken } from './issued-token.js';
 import type { GrantParameters, TokenEndpoint } from './token-endpoint.js';
@@ -53,16 +53,16 @@ function callerTokenId(caller: CallerCredential): string {
  */
 export function tokenExchange(o: TokenExchangeOptions): UpstreamCredential {
   const max = o.maxCallers ?? 10_000;
-  const keepers = new Map<string, TokenKeeper>();
+  if (!Number.isInteger(max) || max < 1)
+    throw new ConfigError(
+      `token-exchange for upstream ${o.upstream}: maxCallers must be a whole number of 1 or more (got ${max})`,
+    );
+  // An evicted caller's keeper is closed (its token dropped); the caller's next call exchanges again.
+  const keepers = new LruMap<string, TokenKeeper>(max, (keeper) => keeper.close());
   const keeperFor = (caller: CallerCredential): TokenKeeper => {
     const id = callerTokenId(caller);
     const held = keepers.get(id);
-    if (held !== undefined) {
-      // Most recently used last, so eviction takes the oldest.
-      keepers.delete(id);
-      keepers.set(id, held);
-      return held;
-    }
+    if (held !== undefined) return held;
     const { token, expiresAt } = caller;
     const keeper = new TokenKeeper({
       fetch: async (trace) =>
@@ -72,11 +72,6 @@ export function tokenExchange(o: TokenExchangeOptions): UpstreamCredential {
       ...(o.store && o.storeKeyFor ? { store: o.store, storeKey: o.storeKeyFor(id) } : {}),
     });
     keepers.set(id, keeper);
-    if (keepers.size > max) {
-      const oldest = keepers.keys().next().value as string;
-      keepers.get(oldest)?.close();
-      keepers.delete(oldest);
-    }
     return keeper;
   };
   const owners = new WeakMap<object, TokenKeeper>();

@@ -34,6 +34,8 @@ export class Call {
     readonly target: string,
     readonly dispatchOptions: Dispatcher.DispatchOptions,
     readonly maxBytes: number,
+    /** Deepest nesting of the answer's JSON (`maxResponseDepth`). */
+    readonly maxDepth: number,
     readonly totalMs: number,
     readonly startedAt: number,
     readonly secretValues: readonly string[] | null,
@@ -44,7 +46,10 @@ export class Call {
   /** The URL with secrets redacted, for logs and errors (built once, only when needed). */
   get logUrl(): string {
     if (this.logUrlCache === undefined)
-      this.logUrlCache = this.client.redactor.url(this.client.origin + this.target);
+      // Secret parameters by name, then any known secret value (a `${ENV}` value sent as a parameter).
+      this.logUrlCache = this.client.redactor.scrub(
+        this.client.redactor.url(this.client.origin + this.target),
+      );
     return this.logUrlCache;
   }
 
@@ -70,8 +75,9 @@ export class Call {
   }
 
   /**
-   * Aborts waits inside the policies (retry backoff, bulkhead queue, rate-limit wait). Created only when
-   * the caller passed a signal or the client has a policy that queues; otherwise nothing needs it.
+   * Aborts waits inside the policies (retry backoff, bulkhead queue, rate-limit wait) at the caller's
+   * abort or the deadline. Created only when the client has a policy that queues and the call a
+   * deadline; otherwise the caller's signal (if any) serves the policies directly.
    */
   controller: AbortController | undefined;
 

@@ -12,6 +12,7 @@ import {
   systemClock,
   nonNegative,
   positive,
+  MAX_NESTING_LIMIT,
   errorCodeOf,
   errorMessage,
 } from '../core/index.js';
@@ -39,7 +40,7 @@ import type {
   RequestOptions,
 } from './types.js';
 import { Redactor } from './redact.js';
-import { HttpResponse, parseJsonBody } from './response.js';
+import { DEFAULT_MAX_RESPONSE_DEPTH, HttpResponse, parseJsonBody } from './response.js';
 import { TimeoutError, type TimeoutPhase } from './timeout.js';
 import { BufferingHandler, type RawResponse } from './transport.js';
 import { finalError, retryAfterMs } from './retry-rules.js';
@@ -66,6 +67,7 @@ class Client implements HttpClient {
   private readonly connectMs: number;
   private readonly totalMs: number;
   private readonly maxBytes: number;
+  private readonly maxDepth: number;
   private readonly autoKey: boolean;
   private readonly logger: Logger;
   private readonly logging: boolean;
@@ -120,15 +122,18 @@ class Client implements HttpClient {
     this.bodyMs = positive('timeouts.bodyMs', t.bodyMs, 30_000);
     this.totalMs = nonNegative('timeouts.totalMs', t.totalMs, 60_000);
     this.maxBytes = positive('maxResponseBytes', options.maxResponseBytes, DEFAULT_MAX_BYTES);
+    this.maxDepth = responseDepth(options.maxResponseDepth, DEFAULT_MAX_RESPONSE_DEPTH);
     this.autoKey = options.autoIdempotencyKey ?? false;
     this.defaultHeaders = lowerKeys(options.headers);
     this.defaultQuery = options.query;
     this.defaultSecretValues = this.secretValuesOf(this.defaultHeaders, this.defaultQuery);
     // Now that the credentials are known, a redactor that scrubs them (and `secretValues`) anywhere.
-    this.redactor = new Redactor(options.secretHeaders, options.secretQueryParams, [
-      ...(options.secretValues ?? []),
-      ...this.defaultSecretValues,
-    ]);
+    this.redactor = new Redactor(
+      options.secretHeaders,
+      options.secretQueryParams,
+      [...(options.secretValues ?? []), ...this.defaultSecretValues],
+      options.sharedSecrets,
+    );
     if (options.dispatcher) {
       this.dispatcher = options.dispatcher;
       this.ownsDispatcher = false;
@@ -343,6 +348,8 @@ class Client implements HttpClient {
       idempotent = headers['idempotency-key'] !== undefined;
     }
     const maxBytes = o?.maxResponseBytes ?? this.maxBytes;
+    const maxDepth =
+      o?.maxResponseDepth === undefined ? this.maxDepth : responseDepth(o.maxResponseDepth, this.maxDepth);
     const dispatchOptions: Dispatcher.DispatchOptions = {
       path: target,
       method,
@@ -362,6 +369,7 @@ class Client implements HttpClient {
       target,
       dispatchOptions,
       maxBytes,
+      maxDepth,
       totalMs,
       this.clock.now(),
       values,
@@ -377,13 +385,16 @@ class Client implements HttpClient {
       call.onAbort = () => call.abortByCaller();
       signal.addEventListener('abort', call.onAbort, { once: true });
     }
-    if (signal !== undefined || (this.pipeline.queues && call.totalMs > 0))
-      call.controller = new AbortController();
+    // Only a queued wait must also end at the deadline: without a queue the caller's own signal ends
+    // the policies' waits (the retry's are cut to the deadline already), and Node 20 makes an
+    // AbortSignal at ~4 us.
+    if (this.pipeline.queues && call.totalMs > 0) call.controller = new AbortController();
     try {
       // Held calls take no bulkhead slot or rate-limit token; attempt() checks again for retries.
       if (this.holdUntil !== 0) this.checkHold(call);
       const attempt = this.tracer === undefined ? this.attempt : this.tracedAttempt;
-      const res = await this.pipeline.execute(call, attempt, call.idempotent, call.controller?.signal);
+      const waits = call.controller === undefined ? signal : call.controller.signal;
+      const res = await this.pipeline.execute(call, attempt, call.idempotent, waits);
       if (this.onMetrics !== undefined) this.metrics(call, res.status, undefined);
       return res;
     } catch (err) {
@@ -471,19 +482,37 @@ class Client implements HttpClient {
     if (this.logging) this.logResponse(call, raw.status, attempt, started);
     if (call.expectJson !== false && raw.body.length > 0 && expectsJson(call, raw))
       return this.jsonResponse(call, raw, attempt);
-    return new HttpResponse(raw.status, raw.headers, raw.body, call.method, call.logUrl, attempt);
+    return new HttpResponse(
+      raw.status,
+      raw.headers,
+      raw.body,
+      call.method,
+      call.logUrl,
+      attempt,
+      undefined,
+      call.maxDepth,
+    );
   };
 
   /** Parses the body inside the attempt, so a garbage success is a failure the breaker sees. */
   private jsonResponse(call: Call, raw: RawResponse, attempt: number): HttpResponse {
     let value: unknown;
     try {
-      value = parseJsonBody(raw.body, call.method, call.logUrl);
+      value = parseJsonBody(raw.body, call.method, call.logUrl, call.maxDepth);
     } catch (err) {
       call.lastError = err;
       throw err;
     }
-    return new HttpResponse(raw.status, raw.headers, raw.body, call.method, call.logUrl, attempt, value);
+    return new HttpResponse(
+      raw.status,
+      raw.headers,
+      raw.body,
+      call.method,
+      call.logUrl,
+      attempt,
+      value,
+      call.maxDepth,
+    );
   }
 
   /** Starts (or extends) the hold a 429's Retry-After asks for, capped at `holdMaxMs`. */
@@ -682,6 +711,15 @@ function bodyExcerpt(body: Buffer, scrub: (text: string) => string): string {
   // Scrub a wider window so a secret straddling the cut is replaced whole, not left half-visible.
   const text = scrub(cut(body, BODY_EXCERPT_BYTES + 4096));
   return cut(Buffer.from(text, 'utf8'));
+}
+
+/** `maxResponseDepth`: a whole number from 1 to the bound a check can walk without risk to the stack. */
+function responseDepth(value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (Number.isInteger(value) && value >= 1 && value <= MAX_NESTING_LIMIT) return value;
+  throw new ConfigError(
+    `maxResponseDepth must be a whole number from 1 to ${MAX_NESTING_LIMIT} (got ${String(value)}).`,
+  );
 }
 
 function expectsJson(call: Call, raw: RawResponse): boolean {

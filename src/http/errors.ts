@@ -124,6 +124,27 @@ export class ResponseTooLargeError extends ConduitError {
   }
 }
 
+/**
+ * The response's JSON nests objects or arrays deeper than `maxResponseDepth`: what comes after a parse
+ * (serialising, validating, shaping, caching) recurses as deep as the value, and would overflow the stack.
+ */
+export class ResponseTooDeepError extends ConduitError {
+  declare readonly code: 'RESPONSE_TOO_DEEP';
+  readonly method: string;
+  readonly url: string;
+  /** The depth allowed (`maxResponseDepth`). */
+  readonly limit: number;
+  constructor(method: string, url: string, limit: number) {
+    super(
+      'RESPONSE_TOO_DEEP',
+      `${method} ${url} returned JSON nested more than ${limit} levels deep (maxResponseDepth ${limit}). Raise maxResponseDepth for this client or request if the depth is expected.`,
+    );
+    this.method = method;
+    this.url = url;
+    this.limit = limit;
+  }
+}
+
 /** One failed field of a schema check. `path` is dotted (`items.0.id`); empty for the whole body. */
 export interface ValidationIssue {
   path: string;

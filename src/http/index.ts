@@ -19,6 +19,7 @@ export {
   HttpStatusError,
   NetworkError,
   ResponseTooLargeError,
+  ResponseTooDeepError,
   ResponseValidationError,
   InvalidJsonError,
   RateLimitedError,
@@ -39,7 +40,7 @@ export type { BreakerScope, HttpRetryOptions, HttpBreakerOptions, ResilienceOpti
 export type { BreakerTransitions } from './types.js';
 export { InvalidPathError, expandPath, type PathParams } from './path-template.js';
 export { CommaSeparated, type Query, type QueryValue } from './query.js';
-export { REDACTED, Redactor } from './redact.js';
+export { REDACTED, Redactor, SecretSet } from './redact.js';
 export type { Schema, Output } from './json.js';
 export {
   type Page,

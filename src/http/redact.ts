@@ -83,6 +83,39 @@ function patternOf(values: readonly string[]): RegExp | undefined {
 }
 
 /**
+ * Secret values that several redactors share and that may grow while they run: a gateway's `${ENV}`
+ * values, to which a reload adds those of the new config. Never shrinks: a value once a secret stays
+ * one (a rotated-out token may still be valid, and calls in flight may still send it).
+ */
+export class SecretSet {
+  private readonly seen = new Set<string>();
+  private list: readonly string[] = [];
+  /** Bumped by each `add` that brought a new value: redactors rebuild their patterns then. */
+  version = 0;
+
+  constructor(values: Iterable<string> = []) {
+    this.add(values);
+  }
+
+  /** Adds values (shorter than 4 characters are no secrets and are left out). */
+  add(values: Iterable<string>): void {
+    let grew = false;
+    for (const v of values)
+      if (v.length >= MIN_SECRET_LENGTH && !this.seen.has(v)) {
+        this.seen.add(v);
+        grew = true;
+      }
+    if (!grew) return;
+    this.list = [...this.seen];
+    this.version++;
+  }
+
+  get values(): readonly string[] {
+    return this.list;
+  }
+}
+
+/**
  * Knows which header names and query parameters are secret and strips their values from anything that
  * leaves the client as text: log fields, error messages, metric labels. Values it is told about
  * (`secretValues`: the gateway passes every `${ENV}` value of its config) are scrubbed in every
@@ -91,22 +124,43 @@ function patternOf(values: readonly string[]): RegExp | undefined {
 export class Redactor {
   private readonly headers: Set<string>;
   private readonly query: Set<string>;
-  private readonly known: readonly string[];
+  private readonly own: readonly string[];
+  private known: readonly string[];
   private knownPattern: RegExp | undefined | null = null;
-  private readonly patterns = new WeakMap<readonly string[], RegExp | undefined>();
+  private patterns = new WeakMap<readonly string[], RegExp | undefined>();
+  /** The version of `shared` the patterns were built from. */
+  private sharedVersion = -1;
 
+  /**
+   * `secretValues` are this redactor's own; `shared` (when given) is read at each scrub, so values
+   * added to it later are scrubbed from then on.
+   */
   constructor(
     secretHeaders: readonly string[] = [],
     secretQueryParams: readonly string[] = [],
     secretValues: readonly string[] = [],
+    private readonly shared?: SecretSet,
   ) {
     this.headers = new Set([...ALWAYS_SECRET_HEADERS, ...secretHeaders.map((h) => h.toLowerCase())]);
     this.query = new Set([...ALWAYS_SECRET_QUERY, ...secretQueryParams.map((q) => q.toLowerCase())]);
-    this.known = secretValues.filter((v) => v.length >= MIN_SECRET_LENGTH);
+    this.own = secretValues.filter((v) => v.length >= MIN_SECRET_LENGTH);
+    this.known = this.own;
+    this.refresh();
+  }
+
+  /** Takes in values added to the shared set since the patterns were built (one compare when none). */
+  private refresh(): void {
+    const shared = this.shared;
+    if (shared === undefined || shared.version === this.sharedVersion) return;
+    this.sharedVersion = shared.version;
+    this.known = [...this.own, ...shared.values];
+    this.knownPattern = null;
+    this.patterns = new WeakMap();
   }
 
   /** True when this redactor was given values to scrub besides the per-request ones. */
   get hasKnownSecrets(): boolean {
+    this.refresh();
     return this.known.length > 0;
   }
 
@@ -115,6 +169,7 @@ export class Redactor {
    * answer: cheap when nothing matches (one regex scan), and returns `text` itself then.
    */
   scrub(text: string): string {
+    this.refresh();
     if (this.knownPattern === null) this.knownPattern = patternOf(this.known);
     const re = this.knownPattern;
     if (re === undefined) return text;
@@ -176,6 +231,7 @@ export class Redactor {
    * known ones. The pattern is built once per `values` array (the client reuses one for its defaults).
    */
   text(text: string, values: readonly string[]): string {
+    this.refresh();
     let re = this.patterns.get(values);
     if (re === undefined && !this.patterns.has(values)) {
       re = patternOf([...values, ...this.known]);

@@ -8,6 +8,7 @@ import type { BreakerSnapshot, BreakerState, CircuitBreaker, StateChangeEvent } 
 import type { ResilienceOptions } from './pipeline.js';
 import type { Query } from './query.js';
 import type { HttpResponse } from './response.js';
+import type { SecretSet } from './redact.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'OPTIONS' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -71,8 +72,19 @@ export interface HttpClientOptions extends ResilienceOptions {
    * JSON-escaped, base64, any case). The client's own credentials are always included.
    */
   secretValues?: readonly string[];
+  /**
+   * Secret values shared with other clients that may grow while this one runs (a gateway's `${ENV}`
+   * values, which a reload adds to): scrubbed like `secretValues`, including values added later.
+   */
+  sharedSecrets?: SecretSet;
   /** Largest accepted response body; bigger ones fail with `ResponseTooLargeError`. Default 4 MiB. */
   maxResponseBytes?: number;
+  /**
+   * Deepest nesting of objects and arrays a JSON answer may have; deeper ones fail with
+   * `ResponseTooDeepError` (code `RESPONSE_TOO_DEEP`) instead of overflowing the stack of whatever
+   * serialises or walks them. Default 256, at most 1000.
+   */
+  maxResponseDepth?: number;
   /** Connections per origin. Default 64. */
   connections?: number;
   /** Requests in flight per connection; 1 (the default) means no pipelining. */
@@ -125,6 +137,8 @@ export interface RequestOptions {
   /** Overrides `timeouts.totalMs` for this call. */
   timeoutMs?: number;
   maxResponseBytes?: number;
+  /** Overrides the client's `maxResponseDepth` for this call. */
+  maxResponseDepth?: number;
   /**
    * The success body must be JSON: `true` always (an empty body passes), `'if-declared'` when its
    * Content-Type names JSON. A body that does not parse then fails the call with `InvalidJsonError`

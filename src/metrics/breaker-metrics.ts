@@ -1,4 +1,5 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge } from './labeled-metrics.js';
+import type { MetricsRegistry as Registry } from './registry.js';
 import type { BreakerEvents, BreakerSnapshot, BreakerState } from '../resilience/index.js';
 
 /** Gauge values of `breaker_state`. */
@@ -19,7 +20,8 @@ export interface BreakerLike {
 export class BreakerMetrics {
   private readonly state: Gauge<'upstream'>;
   private readonly transitions: Counter<'upstream' | 'from' | 'to'>;
-  private readonly tracked = new Map<string, Set<BreakerLike>>();
+  /** Per upstream, each breaker tracked and how many trackers hold it (a reload tracks a kept one again). */
+  private readonly tracked = new Map<string, Map<BreakerLike, { holders: number; off: () => void }>>();
   /** Upstreams whose gauge is read from a snapshot at scrape time. */
   private readonly readers = new Map<string, () => BreakerSnapshot | undefined>();
 
@@ -48,23 +50,34 @@ export class BreakerMetrics {
   }
 
   track(upstream: string, breaker: BreakerLike): () => void {
-    // The same breaker tracked twice under one name would count each transition twice.
-    let set = this.tracked.get(upstream);
-    if (set?.has(breaker)) return () => {};
-    if (set === undefined) {
-      set = new Set();
-      this.tracked.set(upstream, set);
+    let held = this.tracked.get(upstream);
+    if (held === undefined) {
+      held = new Map();
+      this.tracked.set(upstream, held);
     }
-    set.add(breaker);
-    this.state.set({ upstream }, BREAKER_STATE_VALUE[breaker.state]);
-    const off = breaker.on('stateChange', (e) => {
-      this.state.set({ upstream }, BREAKER_STATE_VALUE[e.to]);
-      this.transitions.inc({ upstream, from: e.from, to: e.to });
-    });
-    const mine = set;
+    const mine = held;
+    const existing = mine.get(breaker);
+    // The same breaker tracked twice under one name would count each transition twice: share it.
+    const entry = existing ?? {
+      holders: 0,
+      off: breaker.on('stateChange', (e) => {
+        this.state.set({ upstream }, BREAKER_STATE_VALUE[e.to]);
+        this.transitions.inc({ upstream, from: e.from, to: e.to });
+      }),
+    };
+    entry.holders++;
+    if (!existing) {
+      mine.set(breaker, entry);
+      this.state.set({ upstream }, BREAKER_STATE_VALUE[breaker.state]);
+    }
+    let released = false;
     return () => {
-      off();
+      if (released) return;
+      released = true;
+      if (--entry.holders > 0) return;
+      entry.off();
       mine.delete(breaker);
+      if (mine.size === 0 && this.tracked.get(upstream) === mine) this.tracked.delete(upstream);
     };
   }
 
@@ -73,5 +86,10 @@ export class BreakerMetrics {
     return () => {
       if (this.readers.get(upstream) === read) this.readers.delete(upstream);
     };
+  }
+
+  /** Removes the gauge series of an upstream nothing tracks any more (a reload removed it). */
+  forget(upstream: string): void {
+    if (!this.tracked.has(upstream) && !this.readers.has(upstream)) this.state.remove({ upstream });
   }
 }

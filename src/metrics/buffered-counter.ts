@@ -1,4 +1,5 @@
-import { Counter, type Registry } from 'prom-client';
+import { Counter } from './labeled-metrics.js';
+import type { MetricsRegistry as Registry } from './registry.js';
 
 /**
  * One label set of a counter. The hot path adds to a plain number; the sum reaches prom-client when the

@@ -1,4 +1,5 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge } from './labeled-metrics.js';
+import type { MetricsRegistry as Registry } from './registry.js';
 import type { CacheStats } from '../cache/index.js';
 
 /** What `trackCache` needs of a cache: `stats()` (the tiered cache of `conduit-mcp/cache` has it). */

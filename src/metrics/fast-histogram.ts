@@ -1,4 +1,4 @@
-import type { Metric, Registry } from 'prom-client';
+import type { MetricsRegistry as Registry } from './registry.js';
 
 interface Sample {
   labels: Record<string, string>;
@@ -50,7 +50,7 @@ export class FastHistogram {
     registry: Registry,
   ) {
     this.les = [...bounds.map(String), '+Inf'];
-    registry.registerMetric(this as unknown as Metric);
+    registry.registerMetric(this as never);
   }
 
   /** The series of `labels` (one per label set; callers keep it to skip this lookup). */

@@ -1,12 +1,12 @@
 import { type ReloadMetricOutcome, ReloadMetrics } from './reload-metrics.js';
-import { collectDefaultMetrics, Registry } from 'prom-client';
-import { ConfigError, type Logger, noopLogger, errorMessage } from '../core/index.js';
+import { ConfigError, type Logger, noopLogger, errorMessage, requireOptional } from '../core/index.js';
 import type { HttpMetricsEvent } from '../http/index.js';
 import type { BreakerSnapshot } from '../resilience/index.js';
 import type { WebhookResponse } from '../webhooks/index.js';
 import { type BreakerLike, BreakerMetrics } from './breaker-metrics.js';
 import { CacheMetrics, type CacheStatsSource } from './cache-metrics.js';
 import { HttpMetrics } from './http-metrics.js';
+import { MetricRegistry, type MetricsRegistry } from './registry.js';
 import { ToolMetrics, type ToolSeries } from './tool-metrics.js';
 import type { ToolOutcome } from './tool-outcome.js';
 import type { WebhookOutcome } from './webhook-outcome.js';
@@ -15,16 +15,18 @@ import { WebhookMetrics } from './webhook-metrics.js';
 /** Options of `createGatewayMetrics`. */
 export interface GatewayMetricsOptions {
   /**
-   * Registry to register in. Default: a new one owned by this object (never prom-client's global
-   * registry, so two gateways in one process, and tests, do not collide).
+   * Registry to register in: a prom-client `Registry` works too. Default: a new {@link MetricRegistry}
+   * owned by this object (never a global one, so two gateways in one process, and tests, do not
+   * collide).
    */
-  registry?: Registry;
+  registry?: MetricsRegistry;
   /** Prefix of every Conduit metric name. Default `conduit_`. */
   prefix?: string;
   /**
    * Also export prom-client's process and Node.js metrics (`process_*`, `nodejs_*`, unprefixed, as
-   * dashboards expect). Default false. prom-client offers no way to stop its event-loop monitor and
-   * GC observer, so they outlive `close()` (neither keeps the process alive).
+   * dashboards expect). Default false. Needs the optional package `prom-client` (a
+   * MissingDependencyError names it when it is not installed). prom-client offers no way to stop its
+   * event-loop monitor and GC observer, so they outlive `close()` (neither keeps the process alive).
    */
   defaultMetrics?: boolean;
   /** Distinct `route` values per upstream before new ones read `(other)`. Default 200. */
@@ -46,7 +48,7 @@ export interface GatewayMetricsOptions {
  */
 export interface GatewayMetrics {
   /** The registry holding these metrics. */
-  readonly registry: Registry;
+  readonly registry: MetricsRegistry;
   /** Content type of `metrics()`'s text (Prometheus text format 0.0.4). */
   readonly contentType: string;
   /**
@@ -61,7 +63,8 @@ export interface GatewayMetrics {
   /**
    * Keeps `breaker_state{upstream}` current and counts transitions from the breaker's `stateChange`
    * events. Returns an unsubscribe; `close()` also unsubscribes. Tracking the same breaker under the
-   * same name again is a no-op (it would count each transition twice).
+   * same name again shares the one subscription (each transition is counted once) until every
+   * tracker unsubscribed. An untracked series keeps its last value until `forgetBreaker`.
    */
   trackBreaker(upstream: string, breaker: BreakerLike): () => void;
   /**
@@ -69,6 +72,11 @@ export interface GatewayMetrics {
    * (`HttpClient.breakerSnapshot`); transitions are not counted this way.
    */
   trackBreakerSnapshot(upstream: string, read: () => BreakerSnapshot | undefined): () => void;
+  /**
+   * Removes `breaker_state{upstream}` once nothing tracks that upstream (a reload removed it); a
+   * no-op while a breaker or snapshot reader is still tracked under the name.
+   */
+  forgetBreaker(upstream: string): void;
   /**
    * Exports a cache's counters (hits and misses per tier, stale served, factory calls and errors, L2
    * errors, bus messages) and L1 size, read from `stats()` at scrape time. Returns an untrack; the
@@ -96,7 +104,7 @@ export interface GatewayMetrics {
 const METRIC_PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
 class PromGatewayMetrics implements GatewayMetrics {
-  readonly registry: Registry;
+  readonly registry: MetricsRegistry;
   private open = true;
   private readonly unsubscribers = new Set<() => void>();
   private readonly tools: ToolMetrics;
@@ -120,8 +128,10 @@ class PromGatewayMetrics implements GatewayMetrics {
     const logger = options.logger ?? noopLogger;
     const warn = (what: string) =>
       logger.warn({ event: 'metrics.label_cap' }, `metrics: ${what}; further values are recorded as (other)`);
-    this.registry = options.registry ?? new Registry();
+    this.registry = options.registry ?? new MetricRegistry();
     const isOpen = () => this.open;
+    // Loaded first: a missing package is its own error, not a registry conflict.
+    const prom = options.defaultMetrics ? processMetrics() : undefined;
     const before = new Set(this.registry.getMetricsAsArray().map((m) => m.name));
     try {
       this.tools = new ToolMetrics(this.registry, prefix, isOpen, warn);
@@ -130,7 +140,7 @@ class PromGatewayMetrics implements GatewayMetrics {
       this.caches = new CacheMetrics(this.registry, prefix);
       this.webhooks = new WebhookMetrics(this.registry, prefix, isOpen, warn);
       this.reloads = new ReloadMetrics(this.registry, prefix, isOpen);
-      if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+      if (prom) prom.collectDefaultMetrics({ register: this.registry as never });
     } catch (err) {
       // Leave a shared registry as it was: no half-registered gateway.
       for (const m of this.registry.getMetricsAsArray())
@@ -164,6 +174,10 @@ class PromGatewayMetrics implements GatewayMetrics {
 
   trackBreakerSnapshot(upstream: string, read: () => BreakerSnapshot | undefined): () => void {
     return this.keep(this.open ? this.breakers.trackSnapshot(upstream, read) : undefined);
+  }
+
+  forgetBreaker(upstream: string): void {
+    this.breakers.forget(upstream);
   }
 
   trackCache(cache: CacheStatsSource): () => void {
@@ -206,6 +220,16 @@ class PromGatewayMetrics implements GatewayMetrics {
     this.unsubscribers.add(once);
     return once;
   }
+}
+
+type PromClient = typeof import('prom-client');
+
+/** prom-client, for its process and Node.js collectors (they register in any registry of this shape). */
+function processMetrics(): PromClient {
+  return requireOptional<PromClient>(
+    'prom-client',
+    'metrics.defaultMetrics (process_* and nodejs_* metrics)',
+  );
 }
 
 /**

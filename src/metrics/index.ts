@@ -1,6 +1,6 @@
 /**
- * `conduit-mcp/metrics`: Prometheus metrics of the gateway on prom-client — tool calls by tool, upstream
- * and outcome with latency histograms, upstream HTTP calls and retries (from the HTTP client's
+ * `conduit-mcp/metrics`: Prometheus metrics of the gateway, in the text format 0.0.4 (prom-client is
+ * not needed) — tool calls by tool, upstream and outcome with latency histograms, upstream HTTP calls and retries (from the HTTP client's
  * `onMetrics` hook), circuit breaker state per upstream, cache hits and misses per tier, and webhook
  * outcomes — in a registry of its own, served by a node:http `/metrics` handler.
  *
@@ -21,6 +21,14 @@ export {
   type GatewayMetricsOptions,
 } from './gateway-metrics.js';
 export { metricsHandler, type MetricsHandlerOptions } from './metrics-handler.js';
+export {
+  MetricRegistry,
+  PROMETHEUS_CONTENT_TYPE,
+  type MetricsRegistry,
+  type RegistrableMetric,
+  type MetricFamily,
+  type MetricSample,
+} from './registry.js';
 export type { ToolSeries } from './tool-metrics.js';
 export type { ReloadMetricOutcome } from './reload-metrics.js';
 export { type ToolOutcome, TOOL_OUTCOMES, toolOutcomeOf, toolOutcomeOfLookup } from './tool-outcome.js';

@@ -1,4 +1,5 @@
-import { Counter, type Registry } from 'prom-client';
+import { Counter } from './labeled-metrics.js';
+import type { MetricsRegistry as Registry } from './registry.js';
 
 /** How a config reload ended (`ReloadOutcome` of the gateway). */
 export type ReloadMetricOutcome = 'applied' | 'unchanged' | 'invalid' | 'refused' | 'failed';

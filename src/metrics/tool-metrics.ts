@@ -1,4 +1,4 @@
-import type { Registry } from 'prom-client';
+import type { MetricsRegistry as Registry } from './registry.js';
 import { BufferedCounter, type CounterSlot } from './buffered-counter.js';
 import { LATENCY_BUCKETS_SECONDS } from './buckets.js';
 import { FastHistogram } from './fast-histogram.js';

@@ -60,6 +60,7 @@ const BY_CODE: Readonly<Record<ConduitErrorCode, ToolOutcome>> = {
   RATE_LIMIT_EXCEEDED: 'rate_limited',
   RETRY_BUDGET_EXHAUSTED: 'rate_limited',
   RESPONSE_TOO_LARGE: 'bad_response',
+  RESPONSE_TOO_DEEP: 'bad_response',
   RESPONSE_VALIDATION: 'bad_response',
   RESPONSE_INVALID_JSON: 'bad_response',
   REQUEST_VALIDATION: 'invalid_input',

@@ -1,4 +1,5 @@
-import { Counter, type Registry } from 'prom-client';
+import { Counter } from './labeled-metrics.js';
+import type { MetricsRegistry as Registry } from './registry.js';
 import { LabelGuard } from './label-guard.js';
 import { classifyWebhookResponse, type WebhookOutcome, webhookReasonLabel } from './webhook-outcome.js';
 

@@ -58,6 +58,11 @@ export interface RedisDriver {
    * lost from then on); `onUp` fires once it is subscribed again.
    */
   subscribe(channel: string, handlers: SubscriptionHandlers): Promise<void>;
+  /**
+   * Whether the command connection is up now, as the client last saw it (no round trip): what
+   * readiness probes report. Optional: drivers without it are judged by their failures.
+   */
+  connected?(): boolean;
   /** Closes connections this driver created (a client passed in by the caller is left open). */
   close(): Promise<void>;
 }

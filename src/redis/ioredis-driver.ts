@@ -2,17 +2,8 @@ import type { Cluster, Redis } from 'ioredis';
 import type { IoredisClient, IoredisOptions } from './client-types.js';
 import { createClusterClient, createIoredisClient } from './clients.js';
 import { keySlot } from './key-slot.js';
-import {
-  BUMP_COUNTER_SCRIPT,
-  directRoundTrip,
-  GET_OR_CLAIM_SCRIPT,
-  type RedisDriver,
-  SET_IF_UNCHANGED_SCRIPT,
-  type SubscriptionHandlers,
-  TOUCH_COUNTER_SCRIPT,
-} from './driver.js';
-
-const ceilMs = (ms: number) => Math.max(1, Math.ceil(ms));
+import { directRoundTrip, type RedisDriver, type SubscriptionHandlers } from './driver.js';
+import { pxMs, scriptedCommands } from './scripted-commands.js';
 
 /**
  * How to reach Redis: a URL, ioredis options (Sentinel included), Redis Cluster seed URLs, or a client
@@ -29,10 +20,6 @@ export interface IoredisDriverOptions {
   /** Kept for callers; the L2 layer enforces the per-call timeout. */
   timeoutMs?: number;
 }
-
-// Compare-and-delete for lock release; one key, so it is Cluster safe.
-const RELEASE_SCRIPT =
-  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 /**
  * ioredis behind the driver seam (standalone, Sentinel, Cluster). Clients it creates come from
@@ -54,35 +41,20 @@ export function createIoredisDriver(opts: IoredisDriverOptions): RedisDriver {
   const subscribers: (Redis | Cluster)[] = [];
 
   return {
+    connected: () => client.status === 'ready',
     get: (key) => client.get(key),
     mget: (keys) => (client.isCluster ? mgetBySlot(client, keys) : client.mget(keys)),
     async set(key, value, ttlMs) {
-      await client.set(key, value, 'PX', Math.max(1, Math.ceil(ttlMs)));
+      await client.set(key, value, 'PX', pxMs(ttlMs));
     },
     async del(key) {
       await client.del(key);
     },
     incr: (key) => client.incr(key),
-    async touchCounter(key, initial, ttlMs) {
-      return Number(await client.eval(TOUCH_COUNTER_SCRIPT, 1, key, String(initial), String(ceilMs(ttlMs))));
-    },
-    async bumpCounter(key, initial, ttlMs) {
-      return Number(await client.eval(BUMP_COUNTER_SCRIPT, 1, key, String(initial), String(ceilMs(ttlMs))));
-    },
-    async getOrClaim(key, marker, ttlMs) {
-      return (await client.eval(GET_OR_CLAIM_SCRIPT, 1, key, marker, String(ceilMs(ttlMs)))) as string | null;
-    },
-    async setIfUnchanged(key, head, bytes, value, ttlMs) {
-      const args = [head, String(bytes), value, String(ceilMs(ttlMs))];
-      return Number(await client.eval(SET_IF_UNCHANGED_SCRIPT, 1, key, ...args)) === 1;
-    },
+    ...scriptedCommands((script, key, args) => client.eval(script, 1, key, ...args)),
     async setIfAbsent(key, value, ttlMs) {
-      return (await client.set(key, value, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX')) === 'OK';
+      return (await client.set(key, value, 'PX', pxMs(ttlMs), 'NX')) === 'OK';
     },
-    async deleteIfEquals(key, value) {
-      await client.eval(RELEASE_SCRIPT, 1, key, value);
-    },
-    evalOnKey: (script, key, args) => client.eval(script, 1, key, ...args),
     async scan(match, count, onKeys, roundTrip = directRoundTrip) {
       const nodes: Redis[] = client.isCluster ? (client as Cluster).nodes('master') : [client as Redis];
       for (const node of nodes) {

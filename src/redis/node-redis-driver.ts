@@ -1,12 +1,5 @@
-import {
-  BUMP_COUNTER_SCRIPT,
-  directRoundTrip,
-  GET_OR_CLAIM_SCRIPT,
-  type RedisDriver,
-  SET_IF_UNCHANGED_SCRIPT,
-  type SubscriptionHandlers,
-  TOUCH_COUNTER_SCRIPT,
-} from './driver.js';
+import { directRoundTrip, type RedisDriver, type SubscriptionHandlers } from './driver.js';
+import { pxMs, scriptedCommands } from './scripted-commands.js';
 import { reportSubscriberHealth } from './subscriber-health.js';
 
 /**
@@ -33,9 +26,6 @@ export interface NodeRedisClientLike {
   quit(): Promise<unknown>;
 }
 
-const RELEASE =
-  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
-
 /**
  * node-redis v5 behind the driver seam (standalone Redis; the ioredis driver covers Cluster and
  * Sentinel). In `bench/cache` it answered L2 hits faster than ioredis at 64 in flight. The client
@@ -54,35 +44,16 @@ export function createNodeRedisDriver(client: NodeRedisClientLike): RedisDriver 
       ? { mget: (keys: string[]) => mGet.call(client, keys) as Promise<(string | null)[]> }
       : {}),
     async set(key, value, ttlMs) {
-      await client.set(key, value, { PX: Math.max(1, Math.ceil(ttlMs)) });
+      await client.set(key, value, { PX: pxMs(ttlMs) });
     },
     async del(key) {
       await client.del(key);
     },
     incr: (key) => client.incr(key) as Promise<number>,
-    async touchCounter(key, initial, ttlMs) {
-      const args = [String(initial), String(Math.max(1, Math.ceil(ttlMs)))];
-      return Number(await client.eval(TOUCH_COUNTER_SCRIPT, { keys: [key], arguments: args }));
-    },
-    async bumpCounter(key, initial, ttlMs) {
-      const args = [String(initial), String(Math.max(1, Math.ceil(ttlMs)))];
-      return Number(await client.eval(BUMP_COUNTER_SCRIPT, { keys: [key], arguments: args }));
-    },
-    async getOrClaim(key, marker, ttlMs) {
-      const args = [marker, String(Math.max(1, Math.ceil(ttlMs)))];
-      return (await client.eval(GET_OR_CLAIM_SCRIPT, { keys: [key], arguments: args })) as string | null;
-    },
-    async setIfUnchanged(key, head, bytes, value, ttlMs) {
-      const args = [head, String(bytes), value, String(Math.max(1, Math.ceil(ttlMs)))];
-      return Number(await client.eval(SET_IF_UNCHANGED_SCRIPT, { keys: [key], arguments: args })) === 1;
-    },
+    ...scriptedCommands((script, key, args) => client.eval(script, { keys: [key], arguments: [...args] })),
     async setIfAbsent(key, value, ttlMs) {
-      return (await client.set(key, value, { PX: Math.max(1, Math.ceil(ttlMs)), NX: true })) === 'OK';
+      return (await client.set(key, value, { PX: pxMs(ttlMs), NX: true })) === 'OK';
     },
-    async deleteIfEquals(key, value) {
-      await client.eval(RELEASE, { keys: [key], arguments: [value] });
-    },
-    evalOnKey: (script, key, args) => client.eval(script, { keys: [key], arguments: [...args] }),
     async scan(match, count, onKeys, roundTrip = directRoundTrip) {
       let cursor = '0';
       do {

@@ -85,6 +85,7 @@ export function createNodeRedisUrlDriver(url: string): RedisDriver {
         s.connect().catch(() => {});
       });
     },
+    connected: () => !closed && client.isReady,
     async close() {
       closed = true;
       for (const c of [sub, client]) {

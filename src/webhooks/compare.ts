@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
  * Constant-time check of `expected` against each candidate. Lengths are compared first:
@@ -8,6 +8,24 @@ export function matchesAny(expected: Uint8Array, candidates: readonly Uint8Array
   for (let i = 0; i < candidates.length; i++) {
     const c = candidates[i]!;
     if (c.length === expected.length && timingSafeEqual(c, expected)) return true;
+  }
+  return false;
+}
+
+/**
+ * True when HMAC-SHA256 of `prefix` then `body` under one of `keys` (rotation: any configured secret)
+ * is one of the candidates the sender put in its signature header.
+ */
+export function signedByAny(
+  keys: readonly Buffer[],
+  prefix: string,
+  body: Uint8Array,
+  candidates: readonly Uint8Array[],
+): boolean {
+  for (const key of keys) {
+    const mac = createHmac('sha256', key);
+    if (prefix.length > 0) mac.update(prefix);
+    if (matchesAny(mac.update(body).digest(), candidates)) return true;
   }
   return false;
 }

@@ -23,6 +23,8 @@ export interface DedupeStore {
   /** Drops this delivery's in-flight mark so a retry is processed. No effect on a mark held by another. */
   release(key: string, token: string): Promise<void>;
   /** Releases what the store owns (connections it created). */
+  /** Whether a shared store (Redis) is reachable now; absent for a store of this process. */
+  connected?(): boolean;
   close(): Promise<void>;
 }
 

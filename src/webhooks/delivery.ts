@@ -2,6 +2,7 @@ import type { Clock, Logger } from '../core/index.js';
 import { claimAll, finish, IN_FLIGHT_GRACE_MS, keepMarks } from './claims.js';
 import { parseJson, readPath } from './content.js';
 import type { DedupeStore } from './dedupe-store.js';
+import { eventIdKey, signatureKey } from './dedupe-keys.js';
 import type { WebhookEndpoint } from './endpoint.js';
 import { WebhookHandlerTimeoutError } from './errors.js';
 import type { WebhookContext, WebhookEvent, WebhookHandlerFn } from './event.js';
@@ -130,8 +131,8 @@ function identify(d: Delivery, verified: Verified): Step<Identified> {
   // Whoever replays a captured delivery can change, empty, repeat or drop an unsigned id header (and
   // the id then comes from the payload instead): the signed digest is claimed too on every path, so
   // the same signed content is processed once whatever id it arrives under.
-  const keys = [`${ep.name}:${id}`];
-  if (verified.replayKey !== undefined) keys.push(`${ep.name}:sig:${verified.replayKey}`);
+  const keys = [eventIdKey(ep.name, id)];
+  if (verified.replayKey !== undefined) keys.push(signatureKey(ep.name, verified.replayKey));
   const log = ep.logger.child({ eventId: id, eventType });
   return { next: { ...d, verified, payload, id, eventType, keys, log } };
 }

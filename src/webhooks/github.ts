@@ -1,16 +1,10 @@
-import { createHmac } from 'node:crypto';
-import { decodeHex256, matchesAny } from './compare.js';
+import { decodeHex256, signedByAny } from './compare.js';
 import { type HeaderRead, headerValue, type WebhookHeaders } from './headers.js';
-import { type SecretInput, secretOption, verbatimKeys } from './secrets.js';
-import { headerProblem, reject, type SignatureVerifier, type VerifyResult } from './verifier.js';
+import { type SecretOptions, secretOption, verbatimKeys } from './secrets.js';
+import { reject, requiredHeader, type SignatureVerifier, type VerifyResult } from './verifier.js';
 
-/** Options of the GitHub verifier. */
-export interface GitHubOptions {
-  /** The webhook secret, used verbatim as the HMAC key. */
-  secret?: SecretInput;
-  /** Several secrets accepted at once, for rotation. */
-  secrets?: SecretInput;
-}
+/** Options of the GitHub verifier: the webhook secret(s), used verbatim as the HMAC key. */
+export type GitHubOptions = SecretOptions;
 
 const SIGNATURE = 'x-hub-signature-256';
 
@@ -23,8 +17,8 @@ class GitHubVerifier implements SignatureVerifier {
   }
 
   verify(body: Uint8Array, headers: WebhookHeaders): VerifyResult {
-    const sig = headerValue(headers, SIGNATURE);
-    if (typeof sig !== 'string') return headerProblem(SIGNATURE, sig);
+    const sig = requiredHeader(headers, SIGNATURE);
+    if (typeof sig !== 'string') return sig;
     if (!sig.startsWith('sha256=')) {
       return reject('malformed_header', `Header ${SIGNATURE} must look like "sha256=<64 hex digits>"`);
     }
@@ -35,19 +29,16 @@ class GitHubVerifier implements SignatureVerifier {
         `Header ${SIGNATURE} must hold 64 hex digits after "sha256=" (truncated?)`,
       );
     }
-    const candidates = [candidate];
-    for (const key of this.keys) {
-      if (matchesAny(createHmac('sha256', key).update(body).digest(), candidates)) {
-        // Neither header is signed: they only name the delivery (id for de-dup) and its event.
-        // The digest covers the body, so a replay under a fresh, empty, repeated or missing
-        // delivery id still maps to it: the receiver claims it on every path.
-        return {
-          ok: true,
-          id: optional(headerValue(headers, 'x-github-delivery')),
-          replayKey: candidate.toString('hex'),
-          type: optional(headerValue(headers, 'x-github-event')),
-        };
-      }
+    if (signedByAny(this.keys, '', body, [candidate])) {
+      // Neither header is signed: they only name the delivery (id for de-dup) and its event.
+      // The digest covers the body, so a replay under a fresh, empty, repeated or missing
+      // delivery id still maps to it: the receiver claims it on every path.
+      return {
+        ok: true,
+        id: optional(headerValue(headers, 'x-github-delivery')),
+        replayKey: candidate.toString('hex'),
+        type: optional(headerValue(headers, 'x-github-event')),
+      };
     }
     return reject(
       'signature_mismatch',

@@ -1,23 +1,22 @@
-import { createHmac } from 'node:crypto';
 import { ConfigError } from '../core/index.js';
-import { decodeBase64256, decodeHex256, matchesAny } from './compare.js';
+import { decodeBase64256, decodeHex256, signedByAny } from './compare.js';
 import { headerValue, type WebhookHeaders } from './headers.js';
-import { type SecretInput, secretOption, verbatimKeys } from './secrets.js';
+import { secretOption, verbatimKeys } from './secrets.js';
 import {
-  checkTimestamp,
-  headerProblem,
   reject,
+  requiredHeader,
   type SignatureVerifier,
-  toleranceOption,
+  type SignedTimestampOptions,
+  type TimestampWindow,
+  timestampWindow,
   type VerifyResult,
 } from './verifier.js';
 
-/** Options of the generic HMAC-SHA256 verifier. */
-export interface HmacOptions {
-  /** The shared secret, used verbatim (UTF-8 bytes) as the HMAC key. */
-  secret?: SecretInput;
-  /** Several secrets accepted at once, for rotation. */
-  secrets?: SecretInput;
+/**
+ * Options of the generic HMAC-SHA256 verifier. The shared secret(s) are used verbatim (UTF-8 bytes)
+ * as the HMAC key.
+ */
+export interface HmacOptions extends SignedTimestampOptions {
   /** Header holding the signature. Default `x-signature`. */
   header?: string;
   /** Text before the digest in the header, e.g. `sha256=`. Default none. */
@@ -29,8 +28,6 @@ export interface HmacOptions {
    * timestamp must be within `toleranceMs`; otherwise the body alone is signed.
    */
   timestampHeader?: string;
-  /** Allowed clock skew of the timestamp, past and future. Default 5 minutes. */
-  toleranceMs?: number;
   /** Header holding the event id for de-duplication (otherwise the endpoint's `idPath`). */
   idHeader?: string;
 }
@@ -42,7 +39,7 @@ class HmacVerifier implements SignatureVerifier {
   private readonly prefix: string;
   private readonly decode: (s: string) => Buffer | undefined;
   private readonly timestampHeader: string | undefined;
-  private readonly toleranceMs: number;
+  private readonly timestamps: TimestampWindow;
   private readonly idHeader: string | undefined;
 
   constructor(options: HmacOptions) {
@@ -55,19 +52,19 @@ class HmacVerifier implements SignatureVerifier {
     }
     this.decode = encoding === 'hex' ? decodeHex256 : decodeBase64256;
     this.timestampHeader = options.timestampHeader?.toLowerCase();
-    this.toleranceMs = toleranceOption(options.toleranceMs, 'hmac');
+    this.timestamps = timestampWindow(options.toleranceMs, 'hmac');
     this.idHeader = options.idHeader?.toLowerCase();
   }
 
   verify(body: Uint8Array, headers: WebhookHeaders, nowMs: number): VerifyResult {
-    const sig = headerValue(headers, this.header);
-    if (typeof sig !== 'string') return headerProblem(this.header, sig);
+    const sig = requiredHeader(headers, this.header);
+    if (typeof sig !== 'string') return sig;
     let timestampMs: number | undefined;
     let ts: string | undefined;
     if (this.timestampHeader !== undefined) {
-      const read = headerValue(headers, this.timestampHeader);
-      if (typeof read !== 'string') return headerProblem(this.timestampHeader, read);
-      const checked = checkTimestamp(this.timestampHeader, read, nowMs, this.toleranceMs);
+      const read = requiredHeader(headers, this.timestampHeader);
+      if (typeof read !== 'string') return read;
+      const checked = this.timestamps.check(this.timestampHeader, read, nowMs);
       if (typeof checked !== 'number') return checked;
       timestampMs = checked;
       ts = read;
@@ -82,22 +79,17 @@ class HmacVerifier implements SignatureVerifier {
         `Header ${this.header} does not hold a whole SHA-256 digest (truncated?)`,
       );
     }
-    const candidates = [candidate];
-    for (const key of this.keys) {
-      const mac = createHmac('sha256', key);
-      if (ts !== undefined) mac.update(`${ts}.`);
-      if (matchesAny(mac.update(body).digest(), candidates)) {
-        const result: VerifyResult = { ok: true };
-        if (timestampMs !== undefined) result.timestampMs = timestampMs;
-        if (this.idHeader !== undefined) {
-          const id = headerValue(headers, this.idHeader);
-          if (typeof id === 'string') result.id = id;
-          // The id header is not signed: the digest (of `<timestamp>.<body>` or the body) is. Set
-          // whether or not the header came, so a replay that drops it is still recognised.
-          result.replayKey = candidate.toString('hex');
-        }
-        return result;
+    if (signedByAny(this.keys, ts === undefined ? '' : `${ts}.`, body, [candidate])) {
+      const result: VerifyResult = { ok: true };
+      if (timestampMs !== undefined) result.timestampMs = timestampMs;
+      if (this.idHeader !== undefined) {
+        const id = headerValue(headers, this.idHeader);
+        if (typeof id === 'string') result.id = id;
+        // The id header is not signed: the digest (of `<timestamp>.<body>` or the body) is. Set
+        // whether or not the header came, so a replay that drops it is still recognised.
+        result.replayKey = candidate.toString('hex');
       }
+      return result;
     }
     return reject(
       'signature_mismatch',

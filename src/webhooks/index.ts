@@ -28,10 +28,11 @@ export {
   type VerifyResult,
   type Verified,
   type Rejected,
+  type SignedTimestampOptions,
   DEFAULT_TOLERANCE_MS,
   assertVerified,
 } from './verifier.js';
-export type { SecretInput } from './secrets.js';
+export type { SecretInput, SecretOptions } from './secrets.js';
 export { standardWebhooks, svix, type StandardWebhooksOptions } from './standard-webhooks.js';
 export { github, type GitHubOptions } from './github.js';
 export { stripe, type StripeOptions } from './stripe.js';

@@ -87,6 +87,11 @@ export class RedisDedupeStore implements DedupeStore {
     await this.run('release', key, token);
   }
 
+  /** Whether the client is connected now (its own state, no round trip): for readiness probes. */
+  connected(): boolean {
+    return this.client.status === 'ready';
+  }
+
   async close(): Promise<void> {
     if (!this.owned) return;
     try {

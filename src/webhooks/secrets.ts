@@ -50,11 +50,19 @@ export function standardKeys(input: SecretInput | undefined, scheme: string): Bu
   });
 }
 
-/** Accepts `secret` or `secrets` from options. */
-export function secretOption(options: {
+/**
+ * The secret options of every signature scheme: one secret, or several accepted at once during a
+ * rotation. How a secret becomes the HMAC key depends on the scheme (see its options).
+ */
+export interface SecretOptions {
+  /** The signing secret. */
   secret?: SecretInput;
+  /** Several secrets accepted at once, for rotation. */
   secrets?: SecretInput;
-}): SecretInput | undefined {
+}
+
+/** Accepts `secret` or `secrets` from options. */
+export function secretOption(options: SecretOptions): SecretInput | undefined {
   if (options.secret !== undefined && options.secrets !== undefined) {
     throw new ConfigError('Give either "secret" or "secrets", not both');
   }

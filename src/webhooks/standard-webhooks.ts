@@ -1,25 +1,22 @@
-import { createHmac } from 'node:crypto';
-import { decodeBase64256, matchesAny } from './compare.js';
-import { headerValue, type WebhookHeaders } from './headers.js';
-import { type SecretInput, secretOption, standardKeys } from './secrets.js';
+import { decodeBase64256, signedByAny } from './compare.js';
+import type { WebhookHeaders } from './headers.js';
+import { secretOption, standardKeys } from './secrets.js';
 import {
-  checkTimestamp,
-  headerProblem,
   reject,
+  requiredHeader,
   type SignatureVerifier,
-  toleranceOption,
+  type SignedTimestampOptions,
+  type TimestampWindow,
+  timestampWindow,
   type VerifyResult,
 } from './verifier.js';
 
-/** Options of the Standard Webhooks and Svix verifiers. */
-export interface StandardWebhooksOptions {
-  /** `whsec_<base64>` (or bare base64) secret(s); raw bytes are used as the key as is. */
-  secret?: SecretInput;
-  /** Several secrets accepted at once, for rotation. */
-  secrets?: SecretInput;
-  /** Allowed clock skew of `webhook-timestamp`, past and future. Default 5 minutes. */
-  toleranceMs?: number;
-}
+/**
+ * Options of the Standard Webhooks and Svix verifiers: `whsec_<base64>` (or bare base64) secret(s),
+ * whose decoded bytes are the key (raw bytes are used as the key as is), and the allowed clock skew
+ * of `webhook-timestamp`.
+ */
+export type StandardWebhooksOptions = SignedTimestampOptions;
 
 interface HeaderNames {
   id: string;
@@ -36,7 +33,7 @@ const SVIX: HeaderNames = { id: 'svix-id', timestamp: 'svix-timestamp', signatur
 
 class StandardWebhooksVerifier implements SignatureVerifier {
   private readonly keys: Buffer[];
-  private readonly toleranceMs: number;
+  private readonly timestamps: TimestampWindow;
 
   constructor(
     readonly scheme: string,
@@ -44,7 +41,7 @@ class StandardWebhooksVerifier implements SignatureVerifier {
     options: StandardWebhooksOptions,
   ) {
     this.keys = standardKeys(secretOption(options), scheme);
-    this.toleranceMs = toleranceOption(options.toleranceMs, scheme);
+    this.timestamps = timestampWindow(options.toleranceMs, scheme);
   }
 
   verify(body: Uint8Array, headers: WebhookHeaders, nowMs: number): VerifyResult {
@@ -52,14 +49,14 @@ class StandardWebhooksVerifier implements SignatureVerifier {
     let names = this.names[0]!;
     if (this.names.length > 1 && headers[names.signature] === undefined) names = this.names[1]!;
 
-    const id = headerValue(headers, names.id);
-    if (typeof id !== 'string') return headerProblem(names.id, id);
-    const ts = headerValue(headers, names.timestamp);
-    if (typeof ts !== 'string') return headerProblem(names.timestamp, ts);
-    const sig = headerValue(headers, names.signature);
-    if (typeof sig !== 'string') return headerProblem(names.signature, sig);
+    const id = requiredHeader(headers, names.id);
+    if (typeof id !== 'string') return id;
+    const ts = requiredHeader(headers, names.timestamp);
+    if (typeof ts !== 'string') return ts;
+    const sig = requiredHeader(headers, names.signature);
+    if (typeof sig !== 'string') return sig;
 
-    const timestampMs = checkTimestamp(names.timestamp, ts, nowMs, this.toleranceMs);
+    const timestampMs = this.timestamps.check(names.timestamp, ts, nowMs);
     if (typeof timestampMs !== 'number') return timestampMs;
 
     // Space-separated "v1,<base64>" entries; other versions (v1a: asymmetric) are not ours to check.
@@ -84,11 +81,7 @@ class StandardWebhooksVerifier implements SignatureVerifier {
       return reject('malformed_header', `Header ${names.signature} has no "v1,<base64>" entry`);
     }
 
-    const prefix = `${id}.${ts}.`;
-    for (const key of this.keys) {
-      const expected = createHmac('sha256', key).update(prefix).update(body).digest();
-      if (matchesAny(expected, candidates)) return { ok: true, id, timestampMs };
-    }
+    if (signedByAny(this.keys, `${id}.${ts}.`, body, candidates)) return { ok: true, id, timestampMs };
     return reject(
       'signature_mismatch',
       `No signature in ${names.signature} matches the body and any configured secret`,

@@ -1,41 +1,37 @@
-import { createHmac } from 'node:crypto';
-import { decodeHex256, matchesAny } from './compare.js';
-import { headerValue, type WebhookHeaders } from './headers.js';
-import { type SecretInput, secretOption, verbatimKeys } from './secrets.js';
+import { decodeHex256, signedByAny } from './compare.js';
+import type { WebhookHeaders } from './headers.js';
+import { secretOption, verbatimKeys } from './secrets.js';
 import {
-  checkTimestamp,
-  headerProblem,
   reject,
+  requiredHeader,
   type SignatureVerifier,
-  toleranceOption,
+  type SignedTimestampOptions,
+  type TimestampWindow,
+  timestampWindow,
   type VerifyResult,
 } from './verifier.js';
 
-/** Options of the Stripe verifier. */
-export interface StripeOptions {
-  /** The endpoint's `whsec_…` signing secret, used verbatim (not base64-decoded) as the HMAC key. */
-  secret?: SecretInput;
-  /** Several secrets accepted at once, for rotation. */
-  secrets?: SecretInput;
-  /** Allowed clock skew of `t=`, past and future. Default 5 minutes. */
-  toleranceMs?: number;
-}
+/**
+ * Options of the Stripe verifier: the endpoint's `whsec_…` signing secret(s), used verbatim (not
+ * base64-decoded) as the HMAC key, and the allowed clock skew of `t=`.
+ */
+export type StripeOptions = SignedTimestampOptions;
 
 const HEADER = 'stripe-signature';
 
 class StripeVerifier implements SignatureVerifier {
   readonly scheme = 'stripe';
   private readonly keys: Buffer[];
-  private readonly toleranceMs: number;
+  private readonly timestamps: TimestampWindow;
 
   constructor(options: StripeOptions) {
     this.keys = verbatimKeys(secretOption(options), 'stripe');
-    this.toleranceMs = toleranceOption(options.toleranceMs, 'stripe');
+    this.timestamps = timestampWindow(options.toleranceMs, 'stripe');
   }
 
   verify(body: Uint8Array, headers: WebhookHeaders, nowMs: number): VerifyResult {
-    const header = headerValue(headers, HEADER);
-    if (typeof header !== 'string') return headerProblem(HEADER, header);
+    const header = requiredHeader(headers, HEADER);
+    if (typeof header !== 'string') return header;
 
     // "t=<seconds>,v1=<hex>,v1=<hex>,v0=…": exactly one t, any number of v1; other schemes ignored.
     let t: string | undefined;
@@ -62,17 +58,12 @@ class StripeVerifier implements SignatureVerifier {
       }
     }
     if (t === undefined) return reject('malformed_header', `Header ${HEADER} has no t=<timestamp>`);
-    const timestampMs = checkTimestamp(`${HEADER} t=`, t, nowMs, this.toleranceMs);
+    const timestampMs = this.timestamps.check(`${HEADER} t=`, t, nowMs);
     if (typeof timestampMs !== 'number') return timestampMs;
     if (candidates.length === 0) {
       return reject('malformed_header', `Header ${HEADER} has no v1= signature`);
     }
-    const prefix = `${t}.`;
-    for (const key of this.keys) {
-      if (matchesAny(createHmac('sha256', key).update(prefix).update(body).digest(), candidates)) {
-        return { ok: true, timestampMs };
-      }
-    }
+    if (signedByAny(this.keys, `${t}.`, body, candidates)) return { ok: true, timestampMs };
     return reject(
       'signature_mismatch',
       `No v1 signature in ${HEADER} matches the body and any configured secret`,

@@ -1,6 +1,7 @@
 import { ConfigError } from '../core/index.js';
 import { WebhookVerificationError, type RejectReason } from './errors.js';
-import type { HeaderRead, WebhookHeaders } from './headers.js';
+import { type HeaderRead, headerValue, type WebhookHeaders } from './headers.js';
+import type { SecretOptions } from './secrets.js';
 
 /** A delivery whose signature checked out, with what the scheme's headers say about it. */
 export interface Verified {
@@ -59,6 +60,12 @@ export function headerProblem(name: string, read: HeaderRead): Rejected {
   }
 }
 
+/** A header that must come once and not empty: its value, or the rejection naming it. */
+export function requiredHeader(headers: WebhookHeaders, name: string): string | Rejected {
+  const read = headerValue(headers, name);
+  return typeof read === 'string' ? read : headerProblem(name, read);
+}
+
 /** 1 to 15 ASCII digits (a loop: cheaper than a regex on the hot path). */
 function isDigits(s: string): boolean {
   if (s.length === 0 || s.length > 15) return false;
@@ -73,12 +80,7 @@ function isDigits(s: string): boolean {
  * Parses a Unix-seconds timestamp header and checks it lies within `toleranceMs` of `nowMs` either way.
  * Returns the timestamp in ms, or a rejection.
  */
-export function checkTimestamp(
-  name: string,
-  value: string,
-  nowMs: number,
-  toleranceMs: number,
-): number | Rejected {
+function checkTimestamp(name: string, value: string, nowMs: number, toleranceMs: number): number | Rejected {
   if (!isDigits(value)) {
     return reject('malformed_header', `Header ${name} must be a Unix timestamp in whole seconds`);
   }
@@ -98,13 +100,25 @@ export function checkTimestamp(
   return ms;
 }
 
-/** Validates a tolerance option. */
-export function toleranceOption(value: number | undefined, scheme: string): number {
-  if (value === undefined) return DEFAULT_TOLERANCE_MS;
-  if (!Number.isFinite(value) || value <= 0) {
+/** Options of the schemes that sign a timestamp with the body. */
+export interface SignedTimestampOptions extends SecretOptions {
+  /** Allowed clock skew of the signed timestamp, past and future. Default 5 minutes. */
+  toleranceMs?: number;
+}
+
+/** Checks a scheme's signed timestamps against its validated `toleranceMs`. */
+export interface TimestampWindow {
+  /** The timestamp in `value` (header `name`) in epoch ms, or the rejection saying how it is off. */
+  check(name: string, value: string, nowMs: number): number | Rejected;
+}
+
+/** Validates a tolerance option once, for a scheme's lifetime. */
+export function timestampWindow(value: number | undefined, scheme: string): TimestampWindow {
+  if (value !== undefined && (!Number.isFinite(value) || value <= 0)) {
     throw new ConfigError(`${scheme}: toleranceMs must be a positive number of milliseconds, got ${value}`);
   }
-  return value;
+  const toleranceMs = value ?? DEFAULT_TOLERANCE_MS;
+  return { check: (name, ts, nowMs) => checkTimestamp(name, ts, nowMs, toleranceMs) };
 }
 
 /** Runs a verifier and throws `WebhookVerificationError` on rejection; for hand-written receivers. */

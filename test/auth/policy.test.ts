@@ -11,6 +11,7 @@ import { type AssignmentsUpstream, startAssignmentsUpstream } from '../../src/de
 import { createGateway, type RunningGateway, serveGatewayStdio, startGateway } from '../../src/mcp/index.js';
 import { sdkRequestHandlers } from '../../src/mcp/tools/list-filter.js';
 import { connectV1, connectV2, textOf } from '../mcp/helpers/clients.js';
+import { UpdateInbox } from '../mcp/resources-helpers.js';
 import { type TestConfigInput, testConfig } from '../helpers/gateway-config.js';
 
 const TOKENS = {
@@ -255,30 +256,32 @@ describe('policy in OpenAPI compact mode', () => {
 
 describe('policy over resources: a caller sees and reads only what it may read', () => {
   let gw: RunningGateway;
-  beforeAll(async () => {
+  let stateless: RunningGateway;
+  const resourcePolicyConfig = (statelessHttp: boolean) => {
     const base = policyConfig();
-    gw = await startGateway(
-      testConfig({
-        ...base,
-        resources: {
-          templates: [
-            { uriTemplate: 'assignments://{id}', name: 'assignment', tool: 'get_assignment' },
-            { uriTemplate: 'audit-assignments://{id}', name: 'assignment_audit', tool: 'get_assignment' },
-          ],
-        },
-        policy: {
-          ...policy,
-          rules: [
-            ...policy.rules,
-            { resources: ['assignment_audit', 'health'], when: { groups: ['admin'] } },
-          ],
-        },
-      }),
-      { transport: 'http' },
-    );
+    return testConfig({
+      ...base,
+      server: { http: { ...base.server!.http!, stateless: statelessHttp } },
+      resources: {
+        templates: [
+          { uriTemplate: 'assignments://{id}', name: 'assignment', tool: 'get_assignment' },
+          { uriTemplate: 'audit-assignments://{id}', name: 'assignment_audit', tool: 'get_assignment' },
+        ],
+      },
+      policy: {
+        ...policy,
+        rules: [...policy.rules, { resources: ['assignment_audit', 'health'], when: { groups: ['admin'] } }],
+      },
+    });
+  };
+  beforeAll(async () => {
+    [gw, stateless] = await Promise.all([
+      startGateway(resourcePolicyConfig(false), { transport: 'http' }),
+      startGateway(resourcePolicyConfig(true), { transport: 'http' }),
+    ]);
   });
   afterAll(async () => {
-    await gw?.close();
+    await Promise.all([gw?.close(), stateless?.close()]);
   });
 
   const deniedCode = (err: unknown) => (err as { data?: { code?: string } }).data?.code;
@@ -330,6 +333,51 @@ describe('policy over resources: a caller sees and reads only what it may read',
       await reader.close();
     }
   });
+
+  it.each([
+    ['sessions for 2025', () => gw],
+    ['stateless', () => stateless],
+  ])(
+    'tells a 2026-07-28 listen stream over HTTP only of changes to URIs its caller may read (%s)',
+    async (_mode, running) => {
+      const target = running();
+      const reader = await connectV2(target.url!, 'modern', bearer(TOKENS.reader));
+      const admin = await connectV2(target.url!, 'modern', bearer(TOKENS.admin));
+      const heard = { reader: new UpdateInbox(), admin: new UpdateInbox() };
+      reader.setNotificationHandler('notifications/resources/updated', (n) =>
+        heard.reader.push(n.params.uri),
+      );
+      admin.setNotificationHandler('notifications/resources/updated', (n) => heard.admin.push(n.params.uri));
+      // The last URI is one both may read: a stream delivers in order, so once it arrived every
+      // earlier change that was going to be sent has been.
+      const watched = [
+        'audit-assignments://a1',
+        'assignments://a1',
+        'conduit://health',
+        'webhook://x',
+        'assignments://a2',
+      ];
+      try {
+        const subs = await Promise.all([
+          reader.listen({ resourceSubscriptions: watched }),
+          admin.listen({ resourceSubscriptions: watched }),
+        ]);
+        const at = Date.now();
+        for (const uri of watched) await target.gateway.changes.publish({ uri, source: 'test', at });
+        await Promise.all([heard.reader.next('assignments://a2'), heard.admin.next('assignments://a2')]);
+        expect(heard.admin.uris).toEqual([
+          'audit-assignments://a1',
+          'assignments://a1',
+          'conduit://health',
+          'assignments://a2',
+        ]);
+        expect(heard.reader.uris).toEqual(['assignments://a1', 'assignments://a2']);
+        await Promise.all(subs.map((s) => s.close()));
+      } finally {
+        await Promise.all([reader.close(), admin.close()]);
+      }
+    },
+  );
 
   it('governs a resource no rule names by the tool it reads through', () => {
     const p = new Policy({

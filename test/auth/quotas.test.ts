@@ -6,7 +6,11 @@ import { InMemoryTransport } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRecordingLogger, type Logger, ManualClock, noopLogger } from '../../src/core/index.js';
 import { createGateway, type RunningGateway, serveGatewayStdio, startGateway } from '../../src/mcp/index.js';
-import { RedisQuotaStore } from '../../src/mcp/gateway/quota-store.js';
+import type { ServerContext } from '@modelcontextprotocol/server';
+import { callGuardsFor, guardedExecute } from '../../src/mcp/gateway/call-guards.js';
+import { MemoryQuotaStore, type QuotaStore, RedisQuotaStore } from '../../src/mcp/gateway/quota-store.js';
+import { Quotas } from '../../src/mcp/gateway/quotas.js';
+import type { CompiledTool } from '../../src/mcp/tools/configured-tool.js';
 import { openRedisDriver } from '../../src/redis/index.js';
 import { connectV2 } from '../mcp/helpers/clients.js';
 import { type TestConfigInput, testConfig } from '../helpers/gateway-config.js';
@@ -154,6 +158,64 @@ describe('quotas (limits) in memory', () => {
     } finally {
       await close();
     }
+  });
+});
+
+describe('freeing a concurrency slot', () => {
+  /** A store whose slots are freed only when the test says so, as a slow Redis would. */
+  function gatedStore() {
+    const memory = new MemoryQuotaStore(new ManualClock(0));
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const store: QuotaStore = {
+      take: (key, perMinute) => memory.take(key, perMinute),
+      async hold(key, max) {
+        const hold = await memory.hold(key, max);
+        if (!hold.ok) return hold;
+        return {
+          ok: true,
+          release: async () => {
+            await gate;
+            await hold.release();
+          },
+        };
+      },
+      close: () => memory.close(),
+    };
+    return { store, open };
+  }
+
+  it('answers a call only once its slot is free, so the caller can call again straight away', async () => {
+    const { store, open } = gatedStore();
+    const quotas = new Quotas([{ match: { tool: 'slow' }, key: '{auth.sub}', concurrent: 1 }], store);
+    const config = testConfig(quotaConfig({ server: { operator: { sub: 'ops' } } }));
+    const guards = callGuardsFor(config, {
+      clock: new ManualClock(0),
+      logger: noopLogger,
+      keep: { audit: undefined, quotas },
+    });
+    const tool = {
+      name: 'slow',
+      config: {},
+      execute: async () => ({ content: [{ type: 'text', text: 'done' }] }),
+    } as unknown as CompiledTool;
+    const run = guardedExecute(tool, guards);
+    const ctx = {} as ServerContext;
+    const signal = { signal: new AbortController().signal } as unknown as Parameters<typeof run>[2];
+    const events: string[] = [];
+    const call = run({}, ctx, signal).then((r) => {
+      events.push('answered');
+      return r;
+    });
+    // Every pending callback has run: the tool is done, only the slot's release is outstanding.
+    await new Promise((r) => setImmediate(r));
+    expect(events).toEqual([]);
+    events.push('freed');
+    open();
+    expect((await call).isError).toBeFalsy();
+    expect(events).toEqual(['freed', 'answered']);
+    const next = await quotas.acquire(guards.operator, 'slow');
+    await next.release();
   });
 });
 

@@ -3,6 +3,7 @@ import {
   AuthServerUnavailableError,
   createResourceServer,
   InvalidTokenError,
+  principalFromClaims,
   type ResourceServerOptions,
 } from '../../src/auth/index.js';
 import { createRecordingLogger, ManualClock } from '../../src/core/index.js';
@@ -176,5 +177,30 @@ describe('an authorization server that hangs or is down', () => {
     const rs = createResourceServer({ issuer, resource: RESOURCE, attempts: 1 });
     const err = await rejection(rs.authenticate(token));
     expect(err).toBeInstanceOf(AuthServerUnavailableError);
+  });
+});
+
+describe('the principal id of a token', () => {
+  const idOf = (iss: string, sub: string) => principalFromClaims({ iss, sub }, [], iss).id;
+
+  it('keeps the issuer and subject apart even when either holds the separator', () => {
+    // Joined naively, both pairs read "oauth:https://idp.example#a#b".
+    expect(idOf('https://idp.example#a', 'b')).not.toBe(idOf('https://idp.example', 'a#b'));
+    expect(idOf('https://idp.example', 'a%23b')).not.toBe(idOf('https://idp.example', 'a#b'));
+    const ids = new Set(
+      ['', '#', '%', '%23', '#%', 'a#', '#a'].flatMap((iss) =>
+        ['#', '%', '%23', 'x', 'x#y'].map((sub) => idOf(`https://i${iss}`, sub)),
+      ),
+    );
+    expect(ids.size).toBe(7 * 5);
+  });
+
+  it('reads as oauth:<issuer>#<subject> for the issuers and subjects seen in practice', () => {
+    expect(idOf('https://idp.example/realms/main', 'user-42')).toBe(
+      'oauth:https://idp.example/realms/main#user-42',
+    );
+    expect(idOf('https://login.example.com/tenant/v2.0', 'a1b2@c.d')).toBe(
+      'oauth:https://login.example.com/tenant/v2.0#a1b2@c.d',
+    );
   });
 });

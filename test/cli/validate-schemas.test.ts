@@ -39,6 +39,23 @@ describe('conduit validate compiles every tool schema', () => {
     expect(out.problems.map((p) => [p.path, p.line])).toEqual([['tools[0].input.properties.id.type', 10]]);
   });
 
+  it('places a schema problem in a config with a mapping of 50,000 keys (its lines found in one pass)', async () => {
+    const headers = Array.from({ length: 50_000 }, (_, i) => `      x-h${i}: "v${i}"`).join('\n');
+    const big = file(
+      'big.yaml',
+      withInput(
+        '      type: object\n      properties:\n        id: { type: string, minLength: many }\n      required: [id]',
+      ).replace(
+        '  api: { baseUrl: "http://127.0.0.1:9" }',
+        `  api:\n    baseUrl: "http://127.0.0.1:9"\n    headers:\n${headers}`,
+      ),
+    );
+    const m = memoryIo({});
+    expect(await runCli(['validate', '--config', big, '--json'], m.io)).toBe(ExitCode.CONFIG);
+    const out = JSON.parse(m.stdout()) as { problems: Array<{ path: string; line: number }> };
+    expect(out.problems.map((p) => [p.path, p.line])).toEqual([['tools[0].input', 50_010]]);
+  });
+
   it('fails a schema Ajv cannot compile (minLength: many), at the tool input', async () => {
     const bad = file(
       'ajv.yaml',

@@ -181,6 +181,33 @@ tools:
     expect(problemsOf('- a\n- b\n').problems[0]!.message).toContain('mapping');
   });
 
+  it('refuses a repeated key naming it and its line, in a nested mapping, in JSON too', () => {
+    const yaml = problemsOf(
+      'upstreams:\n  api:\n    baseUrl: "http://127.0.0.1:1"\n    headers: { a: "1", b: "2" }\n    baseUrl: "http://127.0.0.1:2"\ntools: []\n',
+    ).problems[0]!;
+    expect(yaml.message).toMatch(/^not valid YAML: the key "baseUrl" appears twice in one mapping/);
+    expect(yaml.line).toBe(5);
+    const json = problemsOf('{\n  "tools": [],\n  "upstreams": {},\n  "tools": []\n}', {
+      format: 'json',
+    }).problems[0]!;
+    expect(json.message).toMatch(/^not valid JSON: the key "tools" appears twice/);
+    expect(json.line).toBe(4);
+  });
+
+  it('loads a mapping of 50,000 keys (the duplicate check is one pass), and still finds the repeat at its end', () => {
+    const names = Array.from({ length: 50_000 }, (_, i) => `x-h${i}`);
+    const headers = names.map((n, i) => `      ${n}: "v${i}"`).join('\n');
+    const text = `upstreams:\n  api:\n    baseUrl: "http://127.0.0.1:1"\n    headers:\n${headers}\ntools: []\n`;
+    const config = parseConfig(text, { env: {} });
+    const loaded = config.upstreams.api!.headers;
+    expect(Object.keys(loaded)).toHaveLength(50_000);
+    expect(loaded['x-h0']).toBe('v0');
+    expect(loaded['x-h49999']).toBe('v49999');
+    const repeated = problemsOf(`${text.replace('tools: []\n', '')}      x-h17: "again"\ntools: []\n`);
+    expect(repeated.problems[0]!.message).toContain('the key "x-h17" appears twice');
+    expect(repeated.problems[0]!.line).toBe(50_005);
+  });
+
   it('reads JSON and still gives line numbers', () => {
     const text = JSON.stringify(
       { upstreams: { api: { baseUrl: 'http://127.0.0.1:1', timeouts: { total: 'x' } } } },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock, systemClock } from '../../src/core/index.js';
+import { coarseClock, ManualClock, systemClock } from '../../src/core/index.js';
 
 describe('systemClock', () => {
   it('its timers never keep the process alive and can be cleared', async () => {
@@ -58,5 +58,57 @@ describe('ManualClock', () => {
     clock.setTimeout(() => log.push('t6'), 6);
     await clock.advanceAsync(10);
     expect(log).toEqual(['microtask after t5', 't6']);
+  });
+});
+
+describe('coarseClock', () => {
+  /** A ManualClock that counts how often it is read. */
+  function countingBase(start: number) {
+    const base = new ManualClock(start);
+    let reads = 0;
+    const now = base.now.bind(base);
+    base.now = () => {
+      reads++;
+      return now();
+    };
+    return { base, reads: () => reads };
+  }
+
+  it('reuses one reading until its resolution passes, then reads the base clock again', () => {
+    const { base, reads } = countingBase(1000);
+    const clock = coarseClock(base, { resolutionMs: 5, maxReuse: 1000 });
+    expect(clock.now()).toBe(1000);
+    base.advance(4);
+    expect(clock.now()).toBe(1000);
+    expect(reads()).toBe(1);
+    base.advance(1);
+    expect(clock.now()).toBe(1005);
+    expect(reads()).toBe(2);
+  });
+
+  it('reads the base clock again after maxReuse calls even when no timer has run', () => {
+    const { base, reads } = countingBase(0);
+    const clock = coarseClock(base, { resolutionMs: 1000, maxReuse: 3 });
+    expect(clock.now()).toBe(0);
+    // Time moves without the coarse timer firing, as in a long synchronous run.
+    base.advance(7);
+    expect([clock.now(), clock.now()]).toEqual([0, 0]);
+    expect(clock.now()).toBe(7);
+    expect(reads()).toBe(2);
+  });
+
+  it('keeps at most one timer armed and schedules none while nobody reads', () => {
+    const { base } = countingBase(0);
+    const clock = coarseClock(base, { resolutionMs: 1, maxReuse: 1 });
+    clock.now();
+    clock.now();
+    clock.now();
+    expect(base.pending()).toBe(1);
+    base.advance(1);
+    expect(base.pending()).toBe(0);
+    const fired: number[] = [];
+    clock.setTimeout(() => fired.push(base.now()), 10);
+    base.advance(10);
+    expect(fired).toEqual([11]);
   });
 });

@@ -63,3 +63,25 @@ describe('LruMap', () => {
     expect(() => new LruMap(1.5)).toThrow(RangeError);
   });
 });
+
+describe('LruMap eviction hook and values', () => {
+  it('tells onEvict of each entry dropped for room, never of delete or clear; values() leaves recency alone', () => {
+    const dropped: [string, number][] = [];
+    const m = new LruMap<string, number>(2, (v, k) => dropped.push([k, v]));
+    m.set('a', 1).set('b', 2);
+    m.get('a');
+    m.set('c', 3);
+    expect(dropped).toEqual([['b', 2]]);
+    expect([...m.values()].sort()).toEqual([1, 3]);
+    m.delete('a');
+    m.clear();
+    expect(dropped).toEqual([['b', 2]]);
+    m.set('x', 1).set('y', 2);
+    for (const _ of m.values()); // not a use: x is still the one to go
+    m.set('z', 3);
+    expect(dropped).toEqual([
+      ['b', 2],
+      ['x', 1],
+    ]);
+  });
+});

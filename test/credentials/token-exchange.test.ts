@@ -30,6 +30,28 @@ describe('tokenExchange', () => {
     await expect(cred.authorize(undefined)).rejects.toMatchObject({ code: 'CALLER_CREDENTIAL_MISSING' });
   });
 
+  it('holds at most maxCallers caller tokens: the least recently used one is dropped and exchanged afresh', async () => {
+    const clock = new ManualClock(1_000_000);
+    const e = endpoint(clock);
+    const cred = tokenExchange({ upstream: 'u', endpoint: e.endpoint, params: {}, clock, maxCallers: 2 });
+    const expiresAt = clock.now() + 300_000;
+    const call = (who: string) => cred.authorize({ subject: who, token: `${who}-at`, expiresAt });
+    await call('alice');
+    await call('bob');
+    await call('alice'); // alice is now the recently used one
+    await call('carol'); // past maxCallers: bob goes
+    expect(e.subjects).toEqual(['alice-at', 'bob-at', 'carol-at']);
+    expect((await call('alice')).value).toBe('Bearer x-1');
+    expect((await call('carol')).value).toBe('Bearer x-3');
+    expect((await call('bob')).value).toBe('Bearer x-4');
+    expect(e.subjects).toEqual(['alice-at', 'bob-at', 'carol-at', 'bob-at']);
+    await cred.close();
+    for (const maxCallers of [0, 1.5])
+      expect(() => tokenExchange({ upstream: 'u', endpoint: e.endpoint, params: {}, maxCallers })).toThrow(
+        expect.objectContaining({ code: 'INVALID_CONFIG' }),
+      );
+  });
+
   it("an exchanged token never outlives the caller's token: the next call exchanges the new one", async () => {
     const clock = new ManualClock(1_000_000);
     const e = endpoint(clock);

@@ -230,6 +230,25 @@ describe('cancellation during waits', () => {
     expect(clock.pending()).toBe(0);
   });
 
+  it('takes a call out of the bulkhead queue when its caller aborts, before any request of it', async () => {
+    const clock = new ManualClock(0);
+    const { server, client } = await serve(() => {}, {
+      clock,
+      timeouts: { totalMs: 60_000 },
+      bulkhead: { maxConcurrent: 1, maxQueue: 1 },
+    });
+    const running = client.get('/hang').catch((e: unknown) => e);
+    await server.received(1);
+    const ac = new AbortController();
+    const queued = client.get('/hang', { signal: ac.signal }).catch((e: unknown) => e);
+    ac.abort();
+    expect(await queued).toBeInstanceOf(AbortedError);
+    expect(server.seen).toHaveLength(1);
+    await clock.advanceAsync(60_000);
+    expect(await running).toBeInstanceOf(TimeoutError);
+    expect(clock.pending()).toBe(0);
+  });
+
   it('applies the total deadline to calls waiting in the bulkhead queue', async () => {
     const clock = new ManualClock(0);
     const { server, client } = await serve(() => {}, {

@@ -339,3 +339,62 @@ describe('readiness while Redis is down', () => {
     expect(bodyOf(after).checks.breakers).toEqual({ ok: true, state: 'shared' });
   });
 });
+
+describe('readiness of the quota counters and the webhook de-duplication store in Redis', () => {
+  let redis: RedisHandle;
+  let running: RunningGateway;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    const config = assignmentsConfig(upstream.url);
+    config.server = { ...config.server, health: { requireRedis: true } };
+    config.cache = { prefix: 'health-guards', redis: { url: redis.url } };
+    config.limits = [{ perMinute: 600 }];
+    config.webhooks = {
+      endpoints: [
+        {
+          path: '/webhooks/assignments',
+          scheme: 'standard',
+          secrets: [`whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`],
+          events: { 'assignment.updated': { notify: ['assignments://{data.id}'] } },
+        },
+      ],
+    };
+    running = await startGateway(testConfig(config), { transport: 'http' });
+  });
+  afterAll(async () => {
+    await running?.close();
+    await redis?.stop();
+  });
+
+  it('names quotas and webhook_dedupe when their Redis is down, with no Redis address, and turns ready again', async () => {
+    const up = await probeUntil(baseOf(running), (p) => p.status === 200);
+    expect(bodyOf(up).checks).toMatchObject({
+      quotas: { ok: true, state: 'connected' },
+      webhook_dedupe: { ok: true, state: 'connected' },
+    });
+
+    await redis.kill();
+    const down = await probeUntil(
+      baseOf(running),
+      (p) =>
+        p.status === 503 &&
+        ['quotas', 'webhook_dedupe'].every((n) => (bodyOf(p).failing as string[]).includes(n)),
+    );
+    expect(bodyOf(down).checks).toMatchObject({
+      quotas: { ok: false, state: 'down' },
+      webhook_dedupe: { ok: false, state: 'down' },
+    });
+    for (const name of ['quotas', 'webhook_dedupe'])
+      expect((bodyOf(down).checks[name] as { reason?: string }).reason).toMatch(/^Redis unreachable: /);
+    expect(down.text).not.toContain(String(redis.port));
+    expect(down.text).not.toContain('redis://');
+
+    await redis.restart();
+    const back = await probeUntil(baseOf(running), (p) => p.status === 200 && bodyOf(p).status === 'ready');
+    expect(bodyOf(back).checks).toMatchObject({
+      quotas: { ok: true, state: 'connected' },
+      webhook_dedupe: { ok: true, state: 'connected' },
+    });
+  });
+});

@@ -320,3 +320,243 @@ describe('a reloaded policy', () => {
     }
   });
 });
+
+describe('the metrics after a reload', () => {
+  it('a removed upstream leaves conduit_breaker_state; a kept one stays in it and keeps moving', async () => {
+    const failing = createServer((_req, res) => {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end('{"error":"down"}');
+    });
+    failing.listen(0, '127.0.0.1');
+    await once(failing, 'listening');
+    const url = `http://127.0.0.1:${(failing.address() as { port: number }).port}`;
+    const upstream = (name: string, baseUrl = url) => ({
+      baseUrl,
+      retry: { maxAttempts: 1 },
+      breaker: {
+        scope: name.startsWith('r_') ? ('route' as const) : ('upstream' as const),
+        failureThreshold: 1,
+        recovery: 600_000,
+      },
+    });
+    const config = (names: string[], changedUrl = url) =>
+      testConfig({
+        upstreams: Object.fromEntries(names.map((n) => [n, upstream(n, n === 'changed' ? changedUrl : url)])),
+        tools: names.map((n) => ({ name: `t_${n}`, upstream: n, method: 'GET' as const, path: '/who' })),
+      });
+    const gw = createGateway(config(['kept', 'changed', 'gone', 'r_gone', 'r_kept']));
+    const [serverSide, clientSide] = InMemoryTransport.createLinkedPair();
+    await gw.createServer().connect(serverSide);
+    const client = new Client({ name: 'metrics-test', version: '1' });
+    await client.connect(clientSide);
+    try {
+      const states = async () =>
+        Object.fromEntries(
+          (await gw.metrics!.metrics())
+            .split('\n')
+            .filter((l) => l.startsWith('conduit_breaker_state{'))
+            .map((l) => [/upstream="([^"]+)"/.exec(l)![1], Number(l.split(' ').at(-1))]),
+        );
+      expect(Object.keys(await states()).sort()).toEqual(['changed', 'gone', 'kept', 'r_gone', 'r_kept']);
+      const report = await gw.reload(config(['kept', 'changed', 'r_kept'], `${url}/v2`));
+      expect(report.upstreams).toMatchObject({
+        kept: ['kept', 'r_kept'],
+        changed: ['changed'],
+        removed: ['gone', 'r_gone'],
+      });
+      await report.retired;
+      expect(await states()).toEqual({ kept: 0, changed: 0, r_kept: 0 });
+      await client.callTool({ name: 't_kept', arguments: {} });
+      await client.callTool({ name: 't_changed', arguments: {} });
+      expect(await states()).toEqual({ kept: 2, changed: 2, r_kept: 0 });
+    } finally {
+      await client.close();
+      await gw.close();
+      failing.closeAllConnections();
+      failing.close();
+    }
+  });
+});
+
+describe('secrets after a reload', () => {
+  it('a new value from the environment sent to a kept upstream is scrubbed, in every encoding it echoes, from tool errors, logs and metrics', async () => {
+    const echoing = createServer((req, res) => {
+      const key = new URL(req.url ?? '/', 'http://x').searchParams.get('tenant_key') ?? '';
+      res.writeHead(500, { 'content-type': 'application/json' });
+      // An upstream that quotes what it was sent, as some do in their errors.
+      const body = JSON.stringify({
+        raw: key,
+        url: req.url,
+        upper: key.toUpperCase(),
+        base64: Buffer.from(key).toString('base64'),
+        plus: encodeURIComponent(key).replace(/%20/g, '+'),
+      });
+      // Some serialisers write a slash as `\/`.
+      res.end(`${body.slice(0, -1)},"escaped":${JSON.stringify(key).replace(/\//g, '\\/')}}`);
+    });
+    echoing.listen(0, '127.0.0.1');
+    await once(echoing, 'listening');
+    const url = `http://127.0.0.1:${(echoing.address() as { port: number }).port}`;
+    const yaml = (tools: string[]) =>
+      [
+        'upstreams:',
+        `  u: { baseUrl: "${url}", retry: { maxAttempts: 1 } }`,
+        'tools:',
+        ...tools.map(
+          (t) =>
+            `  - { name: ${t}, upstream: u, method: GET, path: /who, fixed: { tenant_key: "\${${t.toUpperCase()}_KEY}" } }`,
+        ),
+      ].join('\n');
+    const OLD = 'tenant/old key 0001';
+    const NEW = 'tenant/new key 0002';
+    const ADDED = 'added/secret 0003';
+    const { parseConfig } = await import('../../src/config/index.js');
+    const { createRecordingLogger } = await import('../../src/core/index.js');
+    const logger = createRecordingLogger();
+    const gw = createGateway(parseConfig(yaml(['first']), { env: { FIRST_KEY: OLD } }), { logger });
+    const [serverSide, clientSide] = InMemoryTransport.createLinkedPair();
+    await gw.createServer().connect(serverSide);
+    const client = new Client({ name: 'secrets-test', version: '1' });
+    await client.connect(clientSide);
+    try {
+      const report = await gw.reload(
+        parseConfig(yaml(['first', 'second']), { env: { FIRST_KEY: NEW, SECOND_KEY: ADDED } }),
+      );
+      expect(report).toMatchObject({ outcome: 'applied', upstreams: { kept: ['u'] } });
+      const results = [
+        await client.callTool({ name: 'first', arguments: {} }),
+        await client.callTool({ name: 'second', arguments: {} }),
+      ];
+      expect(results.every((r) => (r as CallResult).isError)).toBe(true);
+      const seen = JSON.stringify(results) + JSON.stringify(logger.records) + (await gw.metrics!.metrics());
+      expect(seen).toContain('[REDACTED]');
+      for (const secret of [OLD, NEW, ADDED]) {
+        const forms = [
+          secret,
+          secret.toUpperCase(),
+          encodeURIComponent(secret),
+          encodeURIComponent(secret).replace(/%20/g, '+'),
+          Buffer.from(secret).toString('base64'),
+        ];
+        for (const form of forms) expect(seen.toLowerCase()).not.toContain(form.toLowerCase());
+        // The words of the secret, wherever the encoding splits them.
+        expect(seen).not.toMatch(/key 000|key\+000|key%20000/i);
+      }
+    } finally {
+      await client.close();
+      await gw.close();
+      echoing.closeAllConnections();
+      echoing.close();
+    }
+  });
+});
+
+describe('shared-breaker connections across reloads', () => {
+  it('adding, changing and removing shared-breaker upstreams reuses the two breaker connections; the last one removed closes them', async () => {
+    const { startRedis } = await import('../helpers/redis-server.js');
+    const { Redis } = await import('ioredis');
+    const redis = await startRedis();
+    const admin = new Redis(redis.url);
+    const a = await held('A');
+    const config = (shared: Record<string, string>) =>
+      testConfig({
+        cache: { prefix: 'rl', redis: { url: redis.url } },
+        upstreams: {
+          plain: { baseUrl: a.url },
+          ...Object.fromEntries(
+            Object.entries(shared).map(([name, path]) => [
+              name,
+              { baseUrl: `${a.url}${path}`, breaker: { shared: true, scope: 'upstream' as const } },
+            ]),
+          ),
+        },
+        tools: [{ name: 'who', upstream: 'plain', method: 'GET' as const, path: '/who' }],
+      });
+    // Connections of others than `admin`; the server drops a closed one on its next event loop turn,
+    // so a count that should fall is read again until it does (each read is a round trip, no sleep).
+    const count = async () => ((await admin.call('CLIENT', 'LIST')) as string).trim().split('\n').length - 1;
+    const connections = async (expected: number) => {
+      let n = await count();
+      for (let i = 0; i < 50 && n !== expected; i++) n = await count();
+      return n;
+    };
+    const gw = createGateway(config({ s1: '' }));
+    try {
+      await gw.ready();
+      const base = await count();
+      const steps: Record<string, string>[] = [
+        { s1: '', s2: '' },
+        { s1: '', s2: '/v2' },
+        { s1: '/v2', s2: '/v2', s3: '' },
+        { s1: '/v2' },
+        { s1: '', s4: '' },
+      ];
+      for (const step of [...steps, ...steps]) {
+        const report = await gw.reload(config(step));
+        expect(report.outcome).toBe('applied');
+        await report.retired;
+        expect(await connections(base)).toBe(base);
+      }
+      const none = await gw.reload(config({}));
+      await none.retired;
+      expect(await connections(base - 2)).toBe(base - 2);
+      const again = await gw.reload(config({ s5: '' }));
+      await again.retired;
+      expect(await connections(base)).toBe(base);
+    } finally {
+      await gw.close();
+      admin.disconnect();
+      await redis.stop();
+    }
+  });
+});
+
+describe('the in-flight cap across a reload', () => {
+  it('calls running on the old config count against upstreams.<name>.inFlight of the new one: a call over the cap is refused and never reaches the upstream', async () => {
+    const a = await held('A');
+    const config = (description: string, max = 2) =>
+      testConfig({
+        upstreams: {
+          u: { baseUrl: a.url, retry: { maxAttempts: 1 }, inFlight: { max, perTool: max, queuePerTool: 0 } },
+        },
+        tools: [{ name: 'who', description, upstream: 'u', method: 'GET' as const, path: '/who' }],
+      });
+    const gw = createGateway(config('first'));
+    const [serverSide, clientSide] = InMemoryTransport.createLinkedPair();
+    await gw.createServer().connect(serverSide);
+    const client = new Client({ name: 'in-flight-test', version: '1' });
+    await client.connect(clientSide);
+    const call = () =>
+      client.callTool({ name: 'who', arguments: {} }) as Promise<
+        CallResult & { _meta?: Record<string, { code?: string }> }
+      >;
+    try {
+      const running = [call(), call()];
+      await a.received(2);
+      const report = await gw.reload(config('second'));
+      expect(report).toMatchObject({
+        outcome: 'applied',
+        upstreams: { kept: ['u'] },
+        tools: { changed: ['who'] },
+      });
+      // Over the cap: refused at once, or (the defect) sent upstream, where it is held.
+      const over = await Promise.race([call(), a.received(3).then(() => 'reached the upstream')]);
+      expect(over).toMatchObject({
+        isError: true,
+        _meta: { 'conduit/error': { code: 'BULKHEAD_REJECTED' } },
+      });
+      // A lower cap counts the running calls too; a higher one admits at once.
+      expect((await gw.reload(config('second', 1))).outcome).toBe('applied');
+      const under = await Promise.race([call(), a.received(3).then(() => 'reached the upstream')]);
+      expect(under).toMatchObject({ _meta: { 'conduit/error': { code: 'BULKHEAD_REJECTED' } } });
+      expect((await gw.reload(config('second', 3))).outcome).toBe('applied');
+      const admitted = call();
+      await a.received(3);
+      a.releaseAll();
+      expect((await Promise.all([...running, admitted])).map(fromOf)).toEqual(['A', 'A', 'A']);
+    } finally {
+      await client.close();
+      await gw.close();
+    }
+  });
+});

@@ -2,7 +2,12 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { toNodeHandler } from '@modelcontextprotocol/node';
-import { createMcpHandler } from '@modelcontextprotocol/server';
+import {
+  type AuthInfo,
+  createMcpHandler,
+  InMemoryServerEventBus,
+  type ServerEvent,
+} from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ChangeFeed,
@@ -11,6 +16,7 @@ import {
   type Gateway,
   startGateway,
 } from '../../src/mcp/index.js';
+import { ListenCallers } from '../../src/mcp/transport/listen-callers.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
 import { connectV1, connectV2 } from './helpers/clients.js';
 import { connectStdio, resourcesConfig, UpdateInbox } from './resources-helpers.js';
@@ -153,6 +159,33 @@ describe('2026-07-28 listen streams through startGateway (the real HTTP transpor
       await client.close();
       await running.close();
     }
+  });
+});
+
+describe('listen subscriptions know their caller', () => {
+  const caller = (sub: string): AuthInfo => ({ token: '', clientId: '', scopes: [], extra: { sub } });
+
+  it('a subscription made while serving a caller hears only the resource changes that caller may read; one made outside hears none, and list changes reach both', () => {
+    const inner = new InMemoryServerEventBus();
+    const listens = new ListenCallers(inner, (uri, who) => who.extra?.sub === 'ada' || uri === 'open://1');
+    const heard = { ada: [] as string[], rita: [] as string[], nobody: [] as string[] };
+    const record = (into: string[]) => (e: ServerEvent) =>
+      into.push(e.kind === 'resource_updated' ? e.uri : e.kind);
+    const offs = [
+      listens.serve(caller('ada'), () => listens.bus.subscribe(record(heard.ada))),
+      listens.serve(caller('rita'), () => listens.bus.subscribe(record(heard.rita))),
+      listens.bus.subscribe(record(heard.nobody)),
+    ];
+    listens.bus.publish({ kind: 'resource_updated', uri: 'secret://1' });
+    listens.bus.publish({ kind: 'resource_updated', uri: 'open://1' });
+    listens.bus.publish({ kind: 'tools_list_changed' });
+    expect(heard).toEqual({
+      ada: ['secret://1', 'open://1', 'tools_list_changed'],
+      rita: ['open://1', 'tools_list_changed'],
+      nobody: ['tools_list_changed'],
+    });
+    for (const off of offs) off();
+    expect(inner.listenerCount).toBe(0);
   });
 });
 

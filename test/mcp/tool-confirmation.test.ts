@@ -1,6 +1,8 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
+import { ConfirmStates } from '../../src/mcp/tools/confirm-state.js';
+import { signedStates } from '../../src/mcp/tools/state-keys.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { connectV1, connectV2, textOf } from './helpers/clients.js';
 import { type ListUpstream, startListUpstream } from './helpers/list-upstream.js';
@@ -186,5 +188,29 @@ describe.each(argumentClients)('confirm: true for a client that cannot be asked 
     } finally {
       await client.close();
     }
+  });
+});
+
+describe('confirmation state across gateway instances (server.stateKey)', () => {
+  it('a question one instance asked is answered on another sharing the key; not on one with another key or none', () => {
+    const shared = 'state-key-shared-by-a-and-b-0123456789';
+    const a = signedStates(shared).confirmations!;
+    const b = signedStates(shared).confirmations!;
+    const args = { id: 7 };
+    const state = a.mint('delete_item', 'alice', args, 1_000);
+    expect(b.valid(state, 'delete_item', 'alice', args, 2_000)).toBe(true);
+    expect(b.valid(state, 'delete_item', 'bob', args, 2_000)).toBe(false);
+    expect(
+      signedStates('state-key-of-another-deployment-987654').confirmations!.valid(
+        state,
+        'delete_item',
+        'alice',
+        args,
+        2_000,
+      ),
+    ).toBe(false);
+    expect(new ConfirmStates().valid(state, 'delete_item', 'alice', args, 2_000)).toBe(false);
+    // Without a key, each process signs with its own.
+    expect(signedStates(undefined)).toEqual({ cursors: undefined, confirmations: undefined });
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/index.js';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { testConfig, type ToolInput } from '../helpers/gateway-config.js';
 import { connectV1, connectV2, textOf } from './helpers/clients.js';
@@ -331,6 +332,68 @@ describe('compact mode: an operation with pagination and fixed parameters', () =
     } finally {
       await client.close();
       await served.close();
+    }
+  });
+});
+
+describe('cursors across gateway instances (server.stateKey)', () => {
+  const KEY_A = 'state-key-shared-by-a-and-b-0123456789';
+  const KEY_C = 'state-key-of-another-deployment-987654';
+  const gateways: RunningGateway[] = [];
+  /** A gateway whose config reads its state key from the environment, as an operator's file would. */
+  const start = async (key: string | undefined) => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the config reads the key from the environment
+    const stateKey = ', stateKey: "${CONDUIT_STATE_KEY}"';
+    const text = `
+server: { http: { port: 0 }${key === undefined ? '' : stateKey} }
+upstreams:
+  list: { baseUrl: "${upstream.url}" }
+tools:
+  - name: by_cursor
+    upstream: list
+    path: /cursor-items
+    pagination: { style: cursor, cursorParam: after, nextCursor: next }
+`;
+    const config = parseConfig(text, { env: key === undefined ? {} : { CONDUIT_STATE_KEY: key } });
+    const gw = await startGateway(config, { transport: 'http' });
+    gateways.push(gw);
+    return gw;
+  };
+  afterAll(async () => {
+    for (const gw of gateways) await gw.close();
+  });
+
+  it('two gateways sharing the key accept each other’s cursors; another key, or none, refuses them with REQUEST_VALIDATION', async () => {
+    const [a, b, c, own] = [
+      await start(KEY_A),
+      await start(KEY_A),
+      await start(KEY_C),
+      await start(undefined),
+    ];
+    const clients = await Promise.all([a, b, c, own].map((gw) => connectV2(gw.url!, 'modern')));
+    const [onA, onB, onC, onOwn] = clients;
+    try {
+      const first = (await onA!.callTool({ name: 'by_cursor', arguments: {} })) as Result;
+      const cursor = nextOf(first)!;
+      const next = (await onB!.callTool({ name: 'by_cursor', arguments: { cursor } })) as Result;
+      expect(next.isError, textOf(next)).toBeFalsy();
+      expect(idsOf(next)).toEqual(all.slice(10, 20));
+      const back = (await onA!.callTool({
+        name: 'by_cursor',
+        arguments: { cursor: nextOf(next) },
+      })) as Result;
+      expect(idsOf(back)).toEqual(all.slice(20, 30));
+      for (const other of [onC!, onOwn!]) {
+        const before = upstream.seen.length;
+        const refused = (await other.callTool({ name: 'by_cursor', arguments: { cursor } })) as Result;
+        expect(refused.isError).toBe(true);
+        expect(refused._meta?.['conduit/error']?.code).toBe('REQUEST_VALIDATION');
+        expect(textOf(refused)).toContain('server.stateKey');
+        expect(textOf(refused)).not.toContain(KEY_A);
+        expect(upstream.seen.length).toBe(before);
+      }
+    } finally {
+      for (const cl of clients) await cl.close();
     }
   });
 });

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -214,16 +215,32 @@ describe('the packed package installed into a fresh project', () => {
   });
 
   it('ships what the examples import, so they run from the installed package', () => {
+    // The examples import the package by its name (`conduit-mcp/http`), which resolves through its
+    // exports to dist/ from inside the installed package; src/ is not shipped.
+    expect(existsSync(join(installed, 'src'))).toBe(false);
     const missing: string[] = [];
     const dir = join(installed, 'examples');
+    const probe: string[] = [];
     for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
       const text = readFileSync(join(dir, f), 'utf8');
-      for (const m of text.matchAll(/from\s+'(\.{1,2}\/[^']+)'/g)) {
-        const target = resolve(dir, (m[1] ?? '').replace(/\.js$/, '.ts'));
-        if (!existsSync(target)) missing.push(`examples/${f}: ${m[1]}`);
+      for (const m of text.matchAll(/from\s+'([^']+)'/g)) {
+        const spec = m[1] ?? '';
+        if (spec.startsWith('.')) {
+          if (!existsSync(resolve(dir, spec.replace(/\.js$/, '.ts')))) missing.push(`examples/${f}: ${spec}`);
+        } else if (spec === repoPkg.name || spec.startsWith(`${repoPkg.name}/`)) probe.push(spec);
       }
     }
     expect(missing).toEqual([]);
+    expect(probe.length).toBeGreaterThan(0);
+    // Resolved from the examples directory, as `npx tsx examples/x.ts` there would.
+    const resolved = probe.map((spec) => {
+      try {
+        return createRequire(join(dir, 'x.js')).resolve(spec);
+      } catch (err) {
+        return `${spec}: ${String(err)}`;
+      }
+    });
+    for (const r of resolved) expect(r.startsWith(join(installed, 'dist'))).toBe(true);
   });
 
   it('depends at run time only on packages the built code imports', () => {

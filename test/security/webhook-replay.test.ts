@@ -79,3 +79,43 @@ describe.each(schemes)('a replayed signed body is processed once: $name', (schem
     expect(runs).toBe(1);
   });
 });
+
+describe.each(schemes)(
+  'a sender-chosen id cannot stand for another delivery’s signature: $name',
+  (scheme) => {
+    it('a delivery whose id is "sig:<digest of another body>" does not suppress that body’s delivery', async () => {
+      const runs: string[] = [];
+      const handler = createWebhookHandler({
+        endpoints: [
+          {
+            path: '/hook',
+            verifier: scheme.verifier,
+            on: { '*': (e) => void runs.push((e.payload as { id: string }).id) },
+          },
+        ],
+      });
+      served = await serve(handler);
+      const url = `${served.url}/hook`;
+      // Another body, validly signed, sent first under an id naming BODY's signature key.
+      const other = Buffer.from(JSON.stringify({ id: 'payload-id-2', action: 'opened', type: 'order.paid' }));
+      const otherDigest = createHmac('sha256', SECRET).update(other).digest('hex');
+      const otherSignature = Object.fromEntries(
+        Object.entries(scheme.signature).map(([k, v]) => [k, v.replace(digest, otherDigest)]),
+      );
+      const squat = await rawPost(
+        url,
+        { 'content-type': 'application/json', ...otherSignature, [scheme.idHeader]: `sig:${digest}` },
+        [other],
+      );
+      expect(squat.status).toBe(200);
+      const real = await rawPost(
+        url,
+        { 'content-type': 'application/json', ...scheme.signature, [scheme.idHeader]: 'real-delivery' },
+        [BODY],
+      );
+      expect(real.status).toBe(200);
+      expect(real.json.duplicate).toBeUndefined();
+      expect(runs).toEqual(['payload-id-2', 'payload-id-1']);
+    });
+  },
+);

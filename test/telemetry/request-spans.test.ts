@@ -176,6 +176,24 @@ describe('a server span per MCP request, whatever the method', () => {
       expect(serverSpans(mem.spans(), 'tools/list')[0]!.attributes['mcp.session.id']).toBe(session);
     });
 
+    it('2025 sessions: the HTTP traceparent header parents what _meta does not', async () => {
+      const client = await connectV2(await start(), 'legacy', { traceparent: HEADER_TRACEPARENT });
+      try {
+        await client.listTools({ _meta: { traceparent: TRACEPARENT } });
+        await client.listResources();
+      } finally {
+        await client.close();
+      }
+      const [list, resources] = serverSpans(mem.spans(), 'tools/list', 'resources/list') as [
+        ReadableSpan,
+        ReadableSpan,
+      ];
+      expect(resources.spanContext().traceId).toBe(HEADER_TRACE_ID);
+      expect(parentOf(resources)).toBe(HEADER_SPAN);
+      expect(parentOf(list)).toBe(CLIENT_SPAN);
+      expect(list.links.map((l) => l.context.spanId)).toEqual([HEADER_SPAN]);
+    });
+
     it('2026-07-28: each request names its revision; no session; the HTTP traceparent header parents what _meta does not', async () => {
       const client = await connectV2(await start(), 'modern', { traceparent: HEADER_TRACEPARENT });
       try {

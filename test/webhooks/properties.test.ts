@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { github, hmac, standardWebhooks, stripe, svix } from '../../src/webhooks/index.js';
+import { eventIdKey, signatureKey } from '../../src/webhooks/dedupe-keys.js';
 import { NOW, SECRET } from './helpers.js';
 
 const verifiers = [
@@ -102,5 +103,26 @@ describe('the receiver never throws on input', () => {
       { numRuns: 200 },
     );
     expect(calls).toBe(0);
+  });
+});
+
+describe('de-dup keys', () => {
+  const part = fc.string({ unit: fc.constantFrom('a', ':', '~', 's', 'i', 'g', '1'), maxLength: 8 });
+  it('no event id key equals a signature key or another endpoint’s id key, whatever the names and ids', () => {
+    fc.assert(
+      fc.property(part, part, part, part, (ep1, id1, ep2, id2) => {
+        expect(eventIdKey(ep1, id1)).not.toBe(signatureKey(ep2, id2));
+        if (ep1 !== ep2 || id1 !== id2) expect(eventIdKey(ep1, id1)).not.toBe(eventIdKey(ep2, id2));
+        if (ep1 !== ep2 || id1 !== id2) expect(signatureKey(ep1, id1)).not.toBe(signatureKey(ep2, id2));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('keep the form stored before for plain names and ids, so earlier marks still count', () => {
+    expect(eventIdKey('/hooks/github', 'evt_123')).toBe('/hooks/github:evt_123');
+    expect(eventIdKey('stripe', 'a:b')).toBe('stripe:a:b');
+    expect(signatureKey('/hooks/github', 'ab12')).toBe('/hooks/github:sig:ab12');
+    expect(eventIdKey('/hooks/github', 'sig:ab12')).toBe('/hooks/github:~sig:ab12');
   });
 });

@@ -3,7 +3,7 @@ import {
   ConfigError,
   type Logger,
   noopLogger,
-  systemClock,
+  coarseSystemClock,
   nonNegative,
   positive,
 } from '../../core/index.js';
@@ -37,7 +37,7 @@ export function resolveSettings(options: CacheOptions): CacheSettings {
   const lock = options.lock;
   return {
     prefix: options.prefix ?? 'conduit',
-    clock: options.clock ?? systemClock,
+    clock: options.clock ?? coarseSystemClock,
     logger: options.logger ?? noopLogger,
     ttlMs: positive('ttlMs', options.ttlMs ?? options.l2?.ttlMs ?? 60_000),
     l1: options.l1,

@@ -126,6 +126,10 @@ export interface CacheOptions {
   /** Most tag version counters cached locally (LRU). Default 10 000. */
   maxTagVersions?: number;
   logger?: Logger;
+  /**
+   * Time source for TTLs. Default: the system clock read at most once per millisecond and every 64
+   * reads (`coarseSystemClock`), so an entry may be served about 1 ms past its TTL.
+   */
   clock?: Clock;
 }
 

@@ -1,7 +1,8 @@
 /**
  * The L2 wire format: a small fixed header, then JSON. Parsing reads the header by hand and the tags
  * and value with plain JSON.parse plus shape checks, so a corrupted or foreign value can only ever be
- * a miss — nothing in it is executed or revived.
+ * a miss — nothing in it is executed or revived, and nothing nested deeper than a cached value may be
+ * (`MAX_DEPTH`) is handed on to overflow the stack of whatever serialises it.
  *
  * Version 2 layout (one string, `;`-separated header, no spaces):
  *
@@ -12,6 +13,9 @@
  * (0: no tags). Why not one JSON object (version 1): JSON-parsing the three timestamps and the wrapper
  * object was the largest single cost of an L2 hit; the header is read without allocating.
  */
+
+import { nestedDeeperThan } from '../../core/index.js';
+import { MAX_DEPTH } from './size.js';
 
 /** Marker and format version; bump `ENVELOPE_VERSION` when the shape changes (old entries become misses). */
 export const ENVELOPE_MARK = '@conduit';
@@ -113,6 +117,8 @@ export function decodeEnvelopeFast(raw: string): StoredEntry | string {
     if (valueAt === raw.length) return 'no value';
     value = parseJson(raw.slice(valueAt));
     if (value === BAD) return 'value is not JSON';
+    // The size walk counts the top level as 0, this check as 1: the same bound.
+    if (nestedDeeperThan(value, MAX_DEPTH + 1)) return 'value nested too deep';
   }
   return { value, negative, created, softExpiresAt: soft, hardExpiresAt: hard, tags };
 }

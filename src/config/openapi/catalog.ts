@@ -1,5 +1,5 @@
 import type { ToolConfig } from '../schema.js';
-import { didYouMean } from '../did-you-mean.js';
+import { withSuggestion } from '../did-you-mean.js';
 import { InvalidOperationArgumentsError, OperationSchemaError, UnknownOperationError } from './errors.js';
 import type { WireHints } from './operation-tool.js';
 import { modelInputOf } from '../published-input.js';
@@ -217,11 +217,14 @@ export function resolveInvocation(
     const why = catalog.leftOut?.get(id);
     if (why !== undefined)
       throw new UnknownOperationError(id, `${catalog.upstream} does not serve operation "${id}": ${why}`);
-    const hint = didYouMean(id, [...catalog.byId.keys()]);
     throw new UnknownOperationError(
       id,
-      `${catalog.upstream} has no operation "${id.slice(0, 100)}"` +
-        (hint ? ` (did you mean "${hint}"?)` : '; search for one with the search_operations tool'),
+      withSuggestion(
+        `${catalog.upstream} has no operation "${id.slice(0, 100)}"`,
+        id,
+        [...catalog.byId.keys()],
+        '; search for one with the search_operations tool',
+      ),
     );
   }
   const given = args === undefined || args === null ? {} : args;

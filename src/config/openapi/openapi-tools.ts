@@ -1,5 +1,5 @@
 import type { ToolConfig } from '../schema.js';
-import { didYouMean } from '../did-you-mean.js';
+import { withSuggestion } from '../did-you-mean.js';
 import {
   buildCatalog,
   type CatalogOperation,
@@ -171,11 +171,13 @@ function checkNamed(upstream: string, config: OpenApiSource, all: RawOperation[]
   const ids = all.map((op) => op.id).filter((id): id is string => id !== undefined);
   const check = (id: string, where: string) => {
     if (ids.includes(id)) return;
-    const hint = didYouMean(id, ids);
     throw new OpenApiError(
       'OPENAPI_SELECTION_UNKNOWN',
-      `upstreams.${upstream}.openapi.${where} names operation "${id}", which the document does not have` +
-        (hint ? ` (did you mean "${hint}"?)` : ''),
+      withSuggestion(
+        `upstreams.${upstream}.openapi.${where} names operation "${id}", which the document does not have`,
+        id,
+        ids,
+      ),
       { operation: id },
     );
   };

@@ -1,7 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
 import { type AuditSectionConfig, configSecrets, type GatewayConfig } from '../../config/index.js';
-import { REDACTED, Redactor } from '../../http/index.js';
+import { REDACTED, Redactor, type SecretSet } from '../../http/index.js';
 import type { Principal } from '../../core/index.js';
 
 /** Where audit lines go; one JSON object per line. */
@@ -71,10 +71,17 @@ export class AuditLog {
     gateway: GatewayConfig,
     private readonly now: () => number,
     sink?: AuditSink,
+    /** The gateway's `${ENV}` values, added to by each reload (default: this config's only). */
+    secrets?: SecretSet,
   ) {
     this.destination = config.destination;
     this.sink = sink ?? sinkFor(config);
-    this.redactor = new Redactor([], [], [...configSecrets(gateway), ...upstreamCredentials(gateway)]);
+    this.redactor = new Redactor(
+      [],
+      [],
+      [...(secrets ? [] : configSecrets(gateway)), ...upstreamCredentials(gateway)],
+      secrets,
+    );
     const upstreams = new Map<string, string>(gateway.tools.map((t) => [t.name, t.upstream]));
     for (const set of Object.values(gateway.openapiSets ?? {}))
       if (set.compact) {

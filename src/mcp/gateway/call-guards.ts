@@ -1,10 +1,11 @@
+import type { SecretSet } from '../../http/index.js';
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
 import { Policy, PolicyDeniedError } from '../../auth/index.js';
 import type { Clock, Logger, Principal } from '../../core/index.js';
 import type { GatewayConfig } from '../../config/index.js';
 import type { CompiledTool } from '../tools/configured-tool.js';
 import { errorResult } from '../tools/error-result.js';
-import { principalOf } from '../transport/auth-info.js';
+import { type CallerContext, principalOf } from '../transport/auth-info.js';
 import type { ToolExecute } from './call-tracker.js';
 import { AuditLog, type AuditSink } from './audit-log.js';
 import { operatorPrincipal } from './operator-principal.js';
@@ -18,12 +19,12 @@ export interface CallGuards {
   readonly operator: Principal;
   readonly policy: Policy | undefined;
   /** The caller of this request. */
-  principal(ctx: ServerContext | undefined): Principal;
+  principal(ctx: CallerContext | undefined): Principal;
   /** The refusal for this caller and tool, or undefined when allowed. */
   check(ctx: ServerContext | undefined, toolName: string): PolicyDeniedError | undefined;
   /** The refusal of a read of resource `name` (through `viaTool`) for this caller, or undefined. */
   checkRead(
-    ctx: ServerContext | undefined,
+    ctx: CallerContext | undefined,
     name: string,
     viaTool: string | undefined,
   ): PolicyDeniedError | undefined;
@@ -39,6 +40,8 @@ export interface CallGuardDeps {
   logger: Logger;
   /** Where audit lines go instead of `audit.destination` (tests). */
   auditSink?: AuditSink | undefined;
+  /** The gateway's `${ENV}` values (a reload adds to them): the audit stream scrubs them. */
+  secrets?: SecretSet | undefined;
   /** A reload keeps the running audit stream and quotas (their files, counters and Redis). */
   keep?: Pick<CallGuards, 'audit' | 'quotas'> | undefined;
 }
@@ -50,10 +53,10 @@ export function callGuardsFor(config: GatewayConfig, deps: CallGuardDeps): CallG
   const audit = keep
     ? keep.audit
     : config.audit
-      ? new AuditLog(config.audit, config, () => deps.clock.now(), deps.auditSink)
+      ? new AuditLog(config.audit, config, () => deps.clock.now(), deps.auditSink, deps.secrets)
       : undefined;
   const quotas = keep ? keep.quotas : quotasFor(config, deps.clock, deps.logger);
-  const principal = (ctx: ServerContext | undefined) => principalOf(ctx, operator);
+  const principal = (ctx: CallerContext | undefined) => principalOf(ctx, operator);
   return {
     operator,
     policy,
@@ -102,7 +105,8 @@ export function guardedExecute(tool: CompiledTool, guards: CallGuards): ToolExec
     try {
       return await execute(args, ctx, call);
     } finally {
-      lease.release();
+      // The answer waits for the slot to be free: a caller that calls again at once is admitted.
+      await lease.release();
     }
   };
   if (!audit) return guarded;

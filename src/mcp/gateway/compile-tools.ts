@@ -5,9 +5,10 @@ import type { GatewayMetrics } from '../../metrics/index.js';
 import type { UpstreamCredential } from '../../credentials/index.js';
 import type { GatewayCache } from '../tools/cache-port.js';
 import { type CompiledTool, compileTool } from '../tools/configured-tool.js';
-import { InFlightGate, inFlightLimits } from '../tools/in-flight-gate.js';
+import { InFlightGate, type InFlightLimits, inFlightLimits } from '../tools/in-flight-gate.js';
 import type { InputValidator } from '../tools/input-validator.js';
 import { compactModeTools } from '../tools/openapi-compact.js';
+import { signedStates } from '../tools/state-keys.js';
 import type { CallGuards } from './call-guards.js';
 import type { Tracer } from '../../telemetry/index.js';
 
@@ -43,13 +44,17 @@ export interface ToolCompileDeps {
   credentials?: ReadonlyMap<string, UpstreamCredential> | undefined;
   /** Traces: each tool's cache lookup in a span of its own. */
   tracer?: Tracer | undefined;
+  /** The in-flight gate of each upstream (default: new ones sized by {@link inFlightNeeds}). */
+  gates?: ReadonlyMap<string, InFlightGate> | undefined;
 }
 
 /** Every tool of a config, compiled once: the configured tools, then each compact set's pair. */
 export function compileGatewayTools(config: GatewayConfig, deps: ToolCompileDeps): CompiledTool[] {
   const compactSets = compactSetsOf(config);
-  const gates = inFlightGates(config, compactSets);
+  const gates = deps.gates ?? newGates(config);
   const operator = deps.guards.operator;
+  // A hand-built config may leave out `server`.
+  const signed = signedStates(config.server?.stateKey);
   const compile = (tool: ToolConfig): CompiledTool => {
     const client = deps.clients.get(tool.upstream);
     if (!client) throw new ConfigError(`no HTTP client for upstream "${tool.upstream}"`);
@@ -67,6 +72,8 @@ export function compileGatewayTools(config: GatewayConfig, deps: ToolCompileDeps
       operator,
       credential: deps.credentials?.get(tool.upstream),
       tracer: deps.tracer,
+      cursors: signed.cursors,
+      confirmations: signed.confirmations,
     });
   };
   const compiled = config.tools.map(compile);
@@ -77,13 +84,26 @@ export function compileGatewayTools(config: GatewayConfig, deps: ToolCompileDeps
   return compiled;
 }
 
-/** One in-flight gate per upstream (`upstreams.<name>.inFlight`), sized for the tools that use it. */
-function inFlightGates(config: GatewayConfig, compactSets: readonly OpenApiSet[]): Map<string, InFlightGate> {
+/** What an upstream's in-flight gate is sized by: its `inFlight` limits and the tools that use it. */
+export interface GateNeeds {
+  readonly limits: InFlightLimits;
+  readonly toolCount: number;
+}
+
+/** The {@link GateNeeds} of each upstream of a config. */
+export function inFlightNeeds(config: GatewayConfig): Map<string, GateNeeds> {
+  const compactSets = compactSetsOf(config);
   const tools = [...config.tools, ...compactSets.flatMap((set) => set.catalog.operations.map((o) => o.tool))];
-  const gates = new Map<string, InFlightGate>();
+  const needs = new Map<string, GateNeeds>();
   for (const [name, upstream] of Object.entries(config.upstreams)) {
     const count = tools.filter((t) => t.upstream === name).length;
-    gates.set(name, new InFlightGate(inFlightLimits(upstream.inFlight), Math.max(1, count)));
+    needs.set(name, { limits: inFlightLimits(upstream.inFlight), toolCount: Math.max(1, count) });
   }
+  return needs;
+}
+
+function newGates(config: GatewayConfig): Map<string, InFlightGate> {
+  const gates = new Map<string, InFlightGate>();
+  for (const [name, n] of inFlightNeeds(config)) gates.set(name, new InFlightGate(n.limits, n.toolCount));
   return gates;
 }

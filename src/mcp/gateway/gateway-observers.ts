@@ -28,10 +28,14 @@ export interface GatewayObservers {
   readonly webhooks: WebhookHandler | undefined;
   /** Deliveries by endpoint and outcome (`accepted`, `rejected`, …) since start, for `conduit://health`. */
   webhookCounts(): Record<string, Record<string, number>>;
+  /** Whether the webhook de-duplication store (Redis) is reachable; undefined when it is in memory. */
+  dedupeConnected(): boolean | undefined;
   /** Closes the webhook receiver (waits for its running actions). */
   close(): Promise<void>;
-  /** Stops reading breakers and the cache into the metrics. */
-  untrack(): void;
+  /** Stops reading this runtime's upstream breakers into the metrics (a reload replaced the runtime). */
+  untrackBreakers(): void;
+  /** Stops reading the cache (which outlives reloads) into the metrics. */
+  untrackCache(): void;
 }
 
 /**
@@ -53,6 +57,7 @@ export function buildGatewayObservers(
 ): GatewayObservers {
   const { metrics, cache } = deps;
   const untracks: (() => void)[] = [];
+  const cacheUntracks: (() => void)[] = [];
   if (metrics) {
     for (const [name, client] of deps.clients) {
       // The instance counts transitions; a client without one (a stand-in) still shows its state.
@@ -66,7 +71,7 @@ export function buildGatewayObservers(
     }
     const stats = cache as unknown as { stats?: unknown } | undefined;
     if (cache && typeof stats?.stats === 'function')
-      untracks.push(metrics.trackCache(cache as unknown as Parameters<GatewayMetrics['trackCache']>[0]));
+      cacheUntracks.push(metrics.trackCache(cache as unknown as Parameters<GatewayMetrics['trackCache']>[0]));
   }
   let receiver: ReturnType<typeof createGatewayWebhooks> | undefined;
   // Plain counters for the health resource (bounded: endpoint names from config, fixed outcomes).
@@ -100,11 +105,15 @@ export function buildGatewayObservers(
   return {
     webhooks: receiver && tracer ? tracedWebhookHandler(receiver.handler, tracer) : receiver?.handler,
     webhookCounts: () => structuredClone(counts),
+    dedupeConnected: () => receiver?.dedupeConnected(),
     close: async () => {
       await receiver?.close();
     },
-    untrack: () => {
+    untrackBreakers: () => {
       for (const u of untracks.splice(0)) u();
+    },
+    untrackCache: () => {
+      for (const u of cacheUntracks.splice(0)) u();
     },
   };
 }

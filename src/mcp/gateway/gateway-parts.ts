@@ -1,7 +1,7 @@
 import type { CallGuards } from './call-guards.js';
 import { type Clock, type Logger, noopLogger, systemClock } from '../../core/index.js';
 import type { TieredCache } from '../../cache/index.js';
-import type { GatewayConfig } from '../../config/index.js';
+import { configSecrets, type GatewayConfig } from '../../config/index.js';
 import type { GatewayMetrics } from '../../metrics/index.js';
 import type { GatewayCache } from '../tools/cache-port.js';
 import { InputValidator } from '../tools/input-validator.js';
@@ -9,12 +9,15 @@ import type { ChangeFeed } from '../resources/change-feed.js';
 import { changeFeedFromConfig } from '../resources/resources-layer.js';
 import { cacheFromConfig } from './cache-from-config.js';
 import { CallTracker, type ToolHandler } from './call-tracker.js';
-import type { HttpClient } from '../../http/index.js';
+import { type HttpClient, SecretSet } from '../../http/index.js';
 import { toolsNeedCache } from './compile-tools.js';
 import { createGatewayMetricsFor } from './gateway-observers.js';
 import type { GatewayDeps } from './gateway.js';
 import { type GatewayTracing, gatewayTracing } from './gateway-tracing.js';
 import { traceChanges } from '../resources/traced-changes.js';
+import { redisTargetOf } from '../../redis/index.js';
+import { createSharedBreakers, SharedBreakerPool } from './shared-breakers.js';
+import { InFlightGates } from './in-flight-gates.js';
 
 /**
  * What the gateway keeps for its whole life, whatever config its tools come from: logger and clock,
@@ -40,6 +43,18 @@ export interface GatewayParts {
   readonly tracing: GatewayTracing;
   /** Stops the notification spans of resource changes. */
   readonly untraceChanges: (() => void) | undefined;
+  /**
+   * Every `${ENV}` value of every config put in force: each upstream client, token endpoint and the
+   * audit stream scrub them, so a reload's new values are scrubbed by the clients it keeps too.
+   */
+  readonly secrets: SecretSet;
+  /**
+   * The Redis connections of `breaker.shared` upstreams (undefined without `cache.redis`): opened by
+   * the first such client, reused by the clients of every reload, closed with the last of them.
+   */
+  readonly sharedBreakers: SharedBreakerPool | undefined;
+  /** Each upstream's in-flight gate, kept across reloads so the cap holds across a swap. */
+  readonly gates: InFlightGates;
   /** What is in force now, refilled by each reload: resources and health read through it. */
   readonly live: LiveState;
 }
@@ -82,8 +97,19 @@ export function buildGatewayParts(config: GatewayConfig, deps: GatewayDeps): Gat
     tracker: new CallTracker(clock),
     tracing,
     untraceChanges: tracing.tracer ? traceChanges(changes, tracing.tracer) : undefined,
+    secrets: new SecretSet(configSecrets(config)),
+    sharedBreakers: sharedBreakerPool(config, logger),
+    gates: new InFlightGates(),
     live: { handlers: new Map(), clients: new Map(), guards: undefined },
   };
+}
+
+/** The pool of shared breaker connections through `cache.redis`; opens nothing until a client needs it. */
+function sharedBreakerPool(config: GatewayConfig, logger: Logger): SharedBreakerPool | undefined {
+  const target = redisTargetOf(config.cache?.redis);
+  if (!target) return undefined;
+  const prefix = config.cache?.prefix ?? 'conduit';
+  return new SharedBreakerPool(() => createSharedBreakers(target, { prefix, logger }));
 }
 
 /** Releases what {@link buildGatewayParts} made, when the config is refused after it. */

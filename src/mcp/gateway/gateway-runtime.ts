@@ -17,6 +17,7 @@ import type { Tracer } from '../../telemetry/index.js';
 import { withTraceparent } from '../resources/traced-changes.js';
 import { deliveryContext } from './traced-webhooks.js';
 import { RuntimeCalls } from './runtime-calls.js';
+import { type GatePlan, gatesOf } from './in-flight-gates.js';
 
 /** A compiled tool and the tracked handler the SDK calls for it. */
 export interface ServedTool {
@@ -42,6 +43,8 @@ export interface GatewayRuntime {
   readonly credentials: UpstreamCredentials;
   /** The calls running on this runtime: a reload closes what it retires once they are done. */
   readonly calls: RuntimeCalls;
+  /** The in-flight gates its tools run through; their new limits apply when it is put in force. */
+  readonly gates: GatePlan;
 }
 
 /** What the upstream clients and their credentials are built with: logs, clock, secrets, metrics, traces. */
@@ -50,6 +53,8 @@ function upstreamDeps(config: GatewayConfig, parts: GatewayParts) {
     logger: parts.logger,
     clock: parts.clock,
     secretValues: configSecrets(config),
+    sharedSecrets: parts.secrets,
+    sharedBreakers: parts.sharedBreakers,
     cache: config.cache,
     ...(parts.metrics ? { onMetrics: httpMetricsHook(parts.metrics) } : {}),
     tracer: parts.tracing.tracer,
@@ -116,9 +121,16 @@ export function assembleRuntime(
 ): GatewayRuntime {
   const { clients, ownsClients, credentials, carried } = inputs;
   const { cache, changes, validator, clock, logger, tracker } = parts;
-  const guards = callGuardsFor(config, { clock, logger, ...(carried ? { keep: carried.guards } : {}) });
+  const guards = callGuardsFor(config, {
+    clock,
+    logger,
+    secrets: parts.secrets,
+    ...(carried ? { keep: carried.guards } : {}),
+  });
   const tracer = parts.tracing.tracer;
+  const gates = parts.gates.plan(config);
   const compiled = compileGatewayTools(config, {
+    gates: gatesOf(gates),
     guards,
     clients,
     cache,
@@ -155,6 +167,7 @@ export function assembleRuntime(
       credentials,
       guards,
       calls,
+      gates,
     };
   const live = parts.live;
   const resources = createResourceLayer(config, {
@@ -169,19 +182,21 @@ export function assembleRuntime(
     runTool: (toolName, args, ctx) => (live.handlers.get(toolName) as ToolHandler)(args, ctx),
   });
   if (observers.webhooks) resources.health.set('webhooks', () => observers.webhookCounts());
-  return { config, clients, ownsClients, tools, resources, observers, credentials, guards, calls };
+  return { config, clients, ownsClients, tools, resources, observers, credentials, guards, calls, gates };
 }
 
-/** A reloaded runtime's observers: its own breaker tracking, the running webhook receiver. */
+/**
+ * A reloaded runtime's observers: its own breaker tracking; the running webhook receiver and cache
+ * tracking (taken by reference, so reload after reload refers to the first ones, not a chain).
+ */
 function withWebhooksOf(running: GatewayObservers, own: GatewayObservers): GatewayObservers {
   return {
     webhooks: running.webhooks,
-    webhookCounts: () => running.webhookCounts(),
-    close: () => running.close(),
-    untrack: () => {
-      own.untrack();
-      running.untrack();
-    },
+    webhookCounts: running.webhookCounts,
+    dedupeConnected: running.dedupeConnected,
+    close: running.close,
+    untrackBreakers: own.untrackBreakers,
+    untrackCache: running.untrackCache,
   };
 }
 
@@ -192,6 +207,7 @@ export function putInForce(parts: GatewayParts, runtime: GatewayRuntime): void {
   parts.live.clients.clear();
   for (const [name, client] of runtime.clients) parts.live.clients.set(name, client);
   parts.live.guards = runtime.guards;
+  parts.gates.commit(runtime.gates);
 }
 
 /** Closes the runtime's webhook receiver and stops its metrics tracking; its clients stay open. */
@@ -201,5 +217,6 @@ export async function closeObservers(runtime: GatewayRuntime, parts: GatewayPart
     .catch((err: unknown) =>
       parts.logger.warn({ err: errorForLog(err) }, 'error while closing the webhook receiver'),
     );
-  runtime.observers.untrack();
+  runtime.observers.untrackBreakers();
+  runtime.observers.untrackCache();
 }

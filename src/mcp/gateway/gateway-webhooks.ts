@@ -77,7 +77,7 @@ const NO_CACHE: CacheInvalidator = { delete() {}, invalidateTags() {}, invalidat
 export function createGatewayWebhooks(
   config: WebhooksConfig,
   deps: GatewayWebhookDeps,
-): { handler: WebhookHandler; close(): Promise<void> } {
+): { handler: WebhookHandler; dedupeConnected(): boolean | undefined; close(): Promise<void> } {
   const cache = deps.cache ?? NO_CACHE;
   const endpoints: WebhookEndpointConfig[] = config.endpoints.map((ep) => {
     const on: Record<string, WebhookHandlerFn[]> = {};
@@ -134,6 +134,7 @@ export function createGatewayWebhooks(
   });
   return {
     handler,
+    dedupeConnected: () => dedupe.connected?.(),
     // The receiver does not own its store: close it after the last running action settled.
     close: async () => {
       await handler.close();

@@ -1,4 +1,4 @@
-import type { ServerEventBus } from '@modelcontextprotocol/server';
+import type { AuthInfo, ServerEventBus } from '@modelcontextprotocol/server';
 import { McpServer } from '@modelcontextprotocol/server';
 import { type Clock, type Logger, errorForLog } from '../../core/index.js';
 import { CONDUIT_VERSION, type GatewayConfig } from '../../config/index.js';
@@ -26,6 +26,7 @@ import { upstreamClientsReady } from './upstream-clients.js';
 import { hideDeniedTools } from './hide-denied-tools.js';
 import { gatewayReadiness, type ReadinessCheck } from './gateway-readiness.js';
 import { TracedMcpServer } from './traced-server.js';
+import { callerContext } from '../transport/auth-info.js';
 
 export interface GatewayDeps {
   logger?: Logger;
@@ -66,6 +67,11 @@ export interface Gateway {
   readonly changes: ChangeFeed;
   /** The SDK server event bus fed by `changes`: 2026-07-28 `subscriptions/listen` streams over HTTP. */
   readonly serverEvents: ServerEventBus;
+  /**
+   * Whether a listen stream of `caller` may be told that `uri` changed: only when the caller may read
+   * it (the policy `resources/read` applies, of the config in force).
+   */
+  mayHear(uri: string, caller: AuthInfo): boolean;
   /** The sections of `conduit://health`; add one with `health.set('webhooks', () => counters)`. */
   readonly health: HealthSections;
   /** A new McpServer with every configured tool registered. */
@@ -165,6 +171,7 @@ function gatewayOf(config: GatewayConfig, parts: GatewayParts, first: GatewayRun
     auditDestination: first.guards.audit?.destination,
     changes: parts.changes,
     serverEvents: first.resources.events,
+    mayHear: (uri, caller) => first.resources.hears(uri, callerContext(caller)),
     health: first.resources.health,
     createServer() {
       const info = { name, version };
@@ -179,7 +186,7 @@ function gatewayOf(config: GatewayConfig, parts: GatewayParts, first: GatewayRun
       return server;
     },
     registerTools: (server) => live.register(server, runtime.tools),
-    readiness: gatewayReadiness(config, parts, () => runtime.clients),
+    readiness: gatewayReadiness(config, parts, () => runtime),
     ready: () =>
       Promise.all([
         parts.builtCache?.ready(),

@@ -70,7 +70,7 @@ export class ConcurrencyLeases {
     this.renewals.clear();
   }
 
-  private renewUntilReleased(key: string, id: string): () => void {
+  private renewUntilReleased(key: string, id: string): () => Promise<void> | void {
     let timer: TimerHandle | undefined;
     let held = true;
     const schedule = () => {
@@ -96,8 +96,10 @@ export class ConcurrencyLeases {
       held = false;
       this.clock.clearTimeout(timer);
       this.renewals.delete(timer);
-      this.run(LEASE_RELEASE_SCRIPT, key, [id]).catch((err: unknown) =>
-        this.logger.debug({ err: errorForLog(err) }, 'quota lease not released; it lapses on its own'),
+      return this.run(LEASE_RELEASE_SCRIPT, key, [id]).then(
+        () => undefined,
+        (err: unknown) =>
+          this.logger.debug({ err: errorForLog(err) }, 'quota lease not released; it lapses on its own'),
       );
     };
   }

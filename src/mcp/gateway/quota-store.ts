@@ -13,8 +13,11 @@ import { ConcurrencyLeases } from './quota-leases.js';
 /** One take from a bucket: allowed, or refused with when the next token comes. */
 export type Take = { ok: true } | { ok: false; retryAfterMs: number };
 
-/** One call admitted under a concurrency cap (`release` frees its slot), or refused. */
-export type Hold = { ok: true; release(): void } | { ok: false; running: number };
+/**
+ * One call admitted under a concurrency cap, or refused. `release` frees its slot; it settles once
+ * the slot is free (or the store gave up on freeing it), and never rejects.
+ */
+export type Hold = { ok: true; release(): Promise<void> | void } | { ok: false; running: number };
 
 /**
  * Per key: a token bucket (`capacity` tokens, `capacity` more each minute) and a count of calls
@@ -24,6 +27,8 @@ export interface QuotaStore {
   take(key: string, perMinute: number): Promise<Take>;
   /** Admits one more running call under `key` unless `max` already run. */
   hold(key: string, max: number): Promise<Hold>;
+  /** Whether a shared store (Redis) is reachable now; absent for a store of this process. */
+  connected?(): boolean;
   close(): Promise<void>;
 }
 
@@ -166,6 +171,11 @@ export class RedisQuotaStore implements QuotaStore {
       this.down(err);
       return this.fallback.holdNow(key, max);
     }
+  }
+
+  /** The driver's connection when it tells it, else whether the last call reached Redis. */
+  connected(): boolean {
+    return this.driver.connected ? this.driver.connected() : !this.degraded;
   }
 
   close(): Promise<void> {

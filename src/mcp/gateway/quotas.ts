@@ -13,9 +13,12 @@ interface CompiledLimit {
   concurrent: number | undefined;
 }
 
-/** A call admitted by every limit; `release` ends its concurrency hold. */
+/**
+ * A call admitted by every limit; `release` ends its concurrency holds and settles once the slots
+ * are free, so a caller told the call ended is not refused by its own finished call.
+ */
 export interface QuotaLease {
-  release(): void;
+  release(): Promise<void> | void;
 }
 
 const NOTHING_HELD: QuotaLease = { release() {} };
@@ -67,11 +70,21 @@ export class Quotas {
     return this.limits.length === 0;
   }
 
+  /** Whether the shared (Redis) counters are reachable now; undefined when counted in memory. */
+  connected(): boolean | undefined {
+    return this.store.connected?.();
+  }
+
   /** Admits the call or throws `QuotaExceededError`; the lease must be released when it ends. */
   async acquire(who: Principal, tool: string): Promise<QuotaLease> {
-    const held: (() => void)[] = [];
-    const release = () => {
-      for (const free of held.splice(0)) free();
+    const held: (() => Promise<void> | void)[] = [];
+    const release = (): Promise<void> | void => {
+      const pending: Promise<void>[] = [];
+      for (const free of held.splice(0)) {
+        const freeing = free();
+        if (freeing) pending.push(freeing);
+      }
+      if (pending.length > 0) return Promise.all(pending).then(() => undefined);
     };
     try {
       for (const limit of this.limits) {
@@ -96,7 +109,7 @@ export class Quotas {
         }
       }
     } catch (err) {
-      release();
+      await release();
       throw err;
     }
     return held.length === 0 ? NOTHING_HELD : { release };

@@ -1,5 +1,5 @@
 import { ConfigError, errorForLog, type Logger } from '../../core/index.js';
-import type { GatewayConfig } from '../../config/index.js';
+import { configSecrets, type GatewayConfig } from '../../config/index.js';
 import { checkGatewayConfig } from './check-gateway-config.js';
 import { toolsNeedCache } from './compile-tools.js';
 import {
@@ -115,6 +115,8 @@ export async function reloadGateway(target: ReloadTarget, next: GatewayConfig): 
     return { outcome: 'unchanged', problems: [], tools: NO_TOOLS };
   const problems = refusals(target, running.config, next);
   if (problems.length > 0) return refused(problems);
+  // Before anything of the new config runs: every client, kept ones too, scrubs its secrets.
+  target.parts.secrets.add(configSecrets(next));
   let built: Awaited<ReturnType<typeof buildNextRuntime>>;
   try {
     built = await buildNextRuntime(running, next, target.parts);
@@ -131,6 +133,9 @@ export async function reloadGateway(target: ReloadTarget, next: GatewayConfig): 
   // The swap: synchronous, so no call starts between the handlers and the sessions changing.
   putInForce(target.parts, built.runtime);
   target.commit(built.runtime);
+  // The gauge follows the upstreams in force: a removed one leaves it, a kept one stays tracked.
+  running.observers.untrackBreakers();
+  for (const name of built.upstreams.removed) target.parts.metrics?.forgetBreaker(name);
   target.live.swap(built.runtime.tools, tools);
   const retired = built.retire();
   target.retiring(retired);

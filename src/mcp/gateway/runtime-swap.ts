@@ -73,7 +73,7 @@ export async function buildNextRuntime(
       upstreams,
       retire: () => retire(running, runtime, parts),
       discard: () => {
-        runtime.observers.untrack();
+        runtime.observers.untrackBreakers();
         return discardFresh();
       },
     };

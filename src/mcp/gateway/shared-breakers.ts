@@ -8,10 +8,15 @@ import { RedisBreakerStateStore } from '../../resilience/index.js';
  * {@link RedisBreakerStateStore} per upstream under `<prefix>:breaker:<upstream>`.
  */
 export interface SharedBreakers {
-  /** The store of one upstream's breaker (created on first use). */
-  storeFor(upstream: string): RedisBreakerStateStore;
-  /** Resolves once every store loaded the shared state, or once Redis was found down. Never rejects. */
+  /** The store of one upstream's breaker, or of one route's of it (created on first use). */
+  storeFor(upstream: string, route?: string): RedisBreakerStateStore;
+  /**
+   * Resolves once every store made so far loaded the shared state, or once Redis was found down.
+   * Never rejects.
+   */
   ready(): Promise<void>;
+  /** Detaches the stores of an upstream no client uses any more (a reload removed it). */
+  forget(upstream: string): void;
   /**
    * `loading` until the first sync settles; `shared` while both connections are up and the state was
    * read from Redis; `local` while Redis is down (each breaker judges on its own traffic).
@@ -40,6 +45,9 @@ export function createSharedBreakers(
   // Failures surface through commands (and the stores' once-per-outage log lines).
   const redis = openRedisPubSubPair(target, 'Shared circuit breakers (breaker.shared)');
   const stores = new Map<string, RedisBreakerStateStore>();
+  const keysOf = new Map<string, Set<string>>();
+  /** Loads of stores made after the first sync, which `ready()` waits for too. */
+  const loading = new Set<Promise<void>>();
   let closed = false;
   const syncAll = () => Promise.all([...stores.values()].map((s) => s.resync())).then(() => {});
 
@@ -78,22 +86,37 @@ export function createSharedBreakers(
   });
 
   return {
-    storeFor(upstream) {
-      let store = stores.get(upstream);
+    storeFor(upstream, route) {
+      const key = route === undefined ? upstream : `${upstream}:${route}`;
+      let store = stores.get(key);
       if (!store) {
         store = new RedisBreakerStateStore({
           redis: redis.commands,
           subscriber: redis.subscriber,
-          key: `${options.prefix}:breaker:${upstream}`,
+          key: `${options.prefix}:breaker:${key}`,
           logger,
         });
-        stores.set(upstream, store);
+        stores.set(key, store);
+        const keys = keysOf.get(upstream) ?? new Set();
+        keysOf.set(upstream, keys);
+        keys.add(key);
         // A store made after the first sync loads its state now.
-        if (started && redis.isUp()) void store.ready();
+        if (started && redis.isUp()) {
+          const load = store.ready().catch(() => {});
+          loading.add(load);
+          void load.then(() => loading.delete(load));
+        }
       }
       return store;
     },
-    ready: () => first,
+    ready: () => first.then(() => Promise.all([...loading])).then(() => {}),
+    forget(upstream) {
+      for (const key of keysOf.get(upstream) ?? []) {
+        stores.get(key)?.close();
+        stores.delete(key);
+      }
+      keysOf.delete(upstream);
+    },
     state() {
       if (!settled) return 'loading';
       return loaded && redis.isUp() ? 'shared' : 'local';
@@ -106,4 +129,42 @@ export function createSharedBreakers(
       redis.close();
     },
   };
+}
+
+/**
+ * The gateway's shared breaker connections across reloads: opened by the first client of a
+ * `breaker.shared` upstream, reused by the clients later reloads make, and closed with the last of
+ * them. An upstream's stores are detached once none of its clients is left.
+ */
+export class SharedBreakerPool {
+  private hub: SharedBreakers | undefined;
+  private readonly holders = new Map<string, number>();
+  private total = 0;
+
+  constructor(private readonly open: () => SharedBreakers) {}
+
+  /** The hub for one client of `upstream`, and what that client calls once closed. */
+  hold(upstream: string): { hub: SharedBreakers; release(): Promise<void> } {
+    this.hub ??= this.open();
+    const hub = this.hub;
+    this.total++;
+    this.holders.set(upstream, (this.holders.get(upstream) ?? 0) + 1);
+    let released = false;
+    return {
+      hub,
+      release: async () => {
+        if (released) return;
+        released = true;
+        const left = (this.holders.get(upstream) ?? 1) - 1;
+        if (left > 0) this.holders.set(upstream, left);
+        else {
+          this.holders.delete(upstream);
+          hub.forget(upstream);
+        }
+        if (--this.total > 0) return;
+        if (this.hub === hub) this.hub = undefined;
+        await hub.close();
+      },
+    };
+  }
 }

@@ -7,6 +7,7 @@ import {
   startMcpServerSpan,
   type Tracer,
 } from '../../telemetry/index.js';
+import { cameOverHttp, httpHeaderOf } from '../transport/message-extra.js';
 
 /** Where a 2026-07-28 request names its protocol revision (its `_meta` envelope). */
 const PROTOCOL_VERSION_KEY = 'io.modelcontextprotocol/protocolVersion';
@@ -36,13 +37,11 @@ function requestInfo(
 ): McpRequestInfo {
   const params = msg.params;
   const meta = params?._meta;
-  const headers = extra?.request?.headers;
   const version =
     str(meta?.[PROTOCOL_VERSION_KEY]) ??
     extra?.classification?.revision ??
     negotiated ??
-    headers?.get('mcp-protocol-version') ??
-    undefined;
+    httpHeaderOf(extra, 'mcp-protocol-version');
   return {
     method,
     requestId: msg.id,
@@ -51,10 +50,10 @@ function requestInfo(
     resourceUri: method.startsWith('resources/') ? str(params?.uri) : undefined,
     sessionId: transport.sessionId,
     protocolVersion: version,
-    transport: extra?.request ? 'tcp' : 'pipe',
+    transport: cameOverHttp(extra) ? 'tcp' : 'pipe',
     meta,
-    httpTraceparent: headers?.get('traceparent'),
-    httpTracestate: headers?.get('tracestate'),
+    httpTraceparent: httpHeaderOf(extra, 'traceparent'),
+    httpTracestate: httpHeaderOf(extra, 'tracestate'),
   };
 }
 

@@ -1,9 +1,19 @@
 import { type Clock, ConfigError, type Logger } from '../../core/index.js';
-import { createHttpClient, type HttpClient, type HttpClientOptions } from '../../http/index.js';
+import {
+  createHttpClient,
+  type HttpClient,
+  type HttpClientOptions,
+  type SecretSet,
+} from '../../http/index.js';
 import type { HttpBreakerOptions, HttpRetryOptions } from '../../http/index.js';
 import type { BreakerConfig, GatewayConfig, RetryConfig, UpstreamConfig } from '../../config/index.js';
 import { redisTargetOf } from '../../redis/index.js';
-import { createSharedBreakers, type SharedBreakerState, type SharedBreakers } from './shared-breakers.js';
+import {
+  createSharedBreakers,
+  SharedBreakerPool,
+  type SharedBreakerState,
+  type SharedBreakers,
+} from './shared-breakers.js';
 import { upstreamTls } from './upstream-tls.js';
 
 /** Config retry (durations in ms) to the HTTP client's retry options. */
@@ -57,7 +67,7 @@ export function breakerOptions(b: Partial<BreakerConfig>): HttpBreakerOptions {
  * route is first called.
  */
 function sharedBreakerOptions(b: HttpBreakerOptions, name: string, hub: SharedBreakers): HttpBreakerOptions {
-  if (b.scope === 'route') return { ...b, storeFor: (scope) => hub.storeFor(`${name}:${scope}`) };
+  if (b.scope === 'route') return { ...b, storeFor: (scope) => hub.storeFor(name, scope) };
   return { ...b, store: hub.storeFor(name) };
 }
 
@@ -65,13 +75,7 @@ function sharedBreakerOptions(b: HttpBreakerOptions, name: string, hub: SharedBr
 export function upstreamClientOptions(
   name: string,
   upstream: UpstreamConfig,
-  deps: {
-    logger: Logger;
-    clock: Clock;
-    onMetrics?: HttpClientOptions['onMetrics'];
-    secretValues?: readonly string[] | undefined;
-    tracer?: HttpClientOptions['tracer'];
-  },
+  deps: UpstreamClientDeps,
 ): HttpClientOptions {
   const headers: Record<string, string> = { ...(upstream.headers ?? {}) };
   const query: Record<string, string> = {};
@@ -109,6 +113,8 @@ export function upstreamClientOptions(
     clock: deps.clock,
   };
   if (deps.onMetrics) options.onMetrics = deps.onMetrics;
+  if (upstream.maxResponseDepth !== undefined) options.maxResponseDepth = upstream.maxResponseDepth;
+  if (deps.sharedSecrets) options.sharedSecrets = deps.sharedSecrets;
   const tls = upstreamTls(name, upstream.tls);
   if (tls) {
     options.tls = tls;
@@ -131,20 +137,28 @@ export function upstreamClientOptions(
   return options;
 }
 
-/** What `createUpstreamClients` needs besides the upstreams. */
-export interface UpstreamClientsDeps {
+/** What one upstream's HTTP client needs besides its config. */
+export interface UpstreamClientDeps {
   logger: Logger;
   clock: Clock;
   onMetrics?: HttpClientOptions['onMetrics'];
   /** Every `${ENV}` value of the config (`configSecrets`): scrubbed from every upstream's errors. */
   secretValues?: readonly string[] | undefined;
+  /** The gateway's `${ENV}` values of every config in force so far (a reload adds to them). */
+  sharedSecrets?: SecretSet | undefined;
   /** Traces: a span per upstream attempt, `traceparent` sent upstream. */
   tracer?: HttpClientOptions['tracer'];
+}
+
+/** What `createUpstreamClients` needs besides the upstreams. */
+export interface UpstreamClientsDeps extends UpstreamClientDeps {
   /**
    * The gateway's `cache` section: its Redis (and prefix) backs the breakers of upstreams with
    * `breaker.shared: true`. Without a Redis there, such a config is refused (a `ConfigError`).
    */
   cache?: GatewayConfig['cache'];
+  /** The gateway's shared breaker connections, kept across reloads (default: a pool of these clients'). */
+  sharedBreakers?: SharedBreakerPool | undefined;
 }
 
 const sharedHubs = new WeakMap<ReadonlyMap<string, HttpClient>, SharedBreakers>();
@@ -178,48 +192,56 @@ export function sharedBreakersState(
 /**
  * One HTTP client per configured upstream (each has its own pool, breaker and limits). Upstreams with
  * `breaker.shared` get a breaker backed by one Redis store each (`<prefix>:breaker:<upstream>`),
- * over two connections for all of them, closed with the last of those clients.
+ * over two connections for all of them (those of `deps.sharedBreakers` when given), closed with the
+ * last client that uses them.
  */
 export function createUpstreamClients(
   upstreams: Readonly<Record<string, UpstreamConfig>>,
   deps: UpstreamClientsDeps,
 ): Map<string, HttpClient> {
-  const shared = Object.entries(upstreams).filter(([, u]) => u.breaker?.shared === true);
-  let hub: SharedBreakers | undefined;
-  if (shared.length > 0) {
-    const target = redisTargetOf(deps.cache?.redis);
-    if (!target)
-      throw new ConfigError(
-        `upstreams.${shared[0]![0]}.breaker.shared needs a Redis to share through: set cache.redis.url (or cache.redis.cluster), or remove shared`,
-      );
-    hub = createSharedBreakers(target, { prefix: deps.cache?.prefix ?? 'conduit', logger: deps.logger });
-  }
+  const pool = sharedPoolFor(upstreams, deps);
   const clients = new Map<string, HttpClient>();
-  let open = shared.length;
+  let hub: SharedBreakers | undefined;
   for (const [name, upstream] of Object.entries(upstreams)) {
     const options = upstreamClientOptions(name, upstream, deps);
-    const client =
-      hub && upstream.breaker?.shared === true
-        ? createHttpClient({
-            ...options,
-            breaker: sharedBreakerOptions(options.breaker as HttpBreakerOptions, name, hub),
-          })
-        : createHttpClient(options);
-    if (hub && upstream.breaker?.shared === true) {
-      // The store's connections outlive no client that uses them: the last one to close closes them.
-      const owner = hub;
-      const close = client.close.bind(client);
-      let released = false;
-      client.close = async () => {
-        await close();
-        if (released) return;
-        released = true;
-        if (--open === 0) await owner.close();
-      };
+    if (!pool || upstream.breaker?.shared !== true) {
+      clients.set(name, createHttpClient(options));
+      continue;
     }
+    const held = pool.hold(name);
+    hub = held.hub;
+    const client = createHttpClient({
+      ...options,
+      breaker: sharedBreakerOptions(options.breaker as HttpBreakerOptions, name, held.hub),
+    });
+    // The store's connections outlive no client that uses them: the last one to close closes them.
+    const close = client.close.bind(client);
+    client.close = async () => {
+      await close();
+      await held.release();
+    };
     clients.set(name, client);
-    if (hub && upstream.breaker?.shared === true) clientHubs.set(client, hub);
+    clientHubs.set(client, held.hub);
   }
   if (hub) sharedHubs.set(clients, hub);
   return clients;
+}
+
+/** The pool of shared breaker connections these upstreams use; undefined when none is shared. */
+function sharedPoolFor(
+  upstreams: Readonly<Record<string, UpstreamConfig>>,
+  deps: UpstreamClientsDeps,
+): SharedBreakerPool | undefined {
+  const shared = Object.entries(upstreams).find(([, u]) => u.breaker?.shared === true);
+  if (!shared) return undefined;
+  if (deps.sharedBreakers) return deps.sharedBreakers;
+  const target = redisTargetOf(deps.cache?.redis);
+  if (!target)
+    throw new ConfigError(
+      `upstreams.${shared[0]}.breaker.shared needs a Redis to share through: set cache.redis.url (or cache.redis.cluster), or remove shared`,
+    );
+  const logger = deps.logger;
+  return new SharedBreakerPool(() =>
+    createSharedBreakers(target, { prefix: deps.cache?.prefix ?? 'conduit', logger }),
+  );
 }

@@ -9,7 +9,7 @@ import {
   type TokenStore,
   type UpstreamCredential,
 } from '../../credentials/index.js';
-import { createHttpClient, type HttpClientOptions } from '../../http/index.js';
+import { createHttpClient, type HttpClientOptions, type SecretSet } from '../../http/index.js';
 import type { GatewayConfig, UpstreamAuthConfig, UpstreamConfig } from '../../config/index.js';
 import { openRedisDriver, type RedisDriver, redisTargetOf } from '../../redis/index.js';
 import { breakerOptions } from './upstream-clients.js';
@@ -24,6 +24,8 @@ export interface UpstreamCredentialsDeps {
   tracer?: HttpClientOptions['tracer'];
   /** Every `${ENV}` value of the config: scrubbed from the token endpoint's errors too. */
   secretValues?: readonly string[] | undefined;
+  /** The gateway's `${ENV}` values of every config in force so far (a reload adds to them). */
+  sharedSecrets?: SecretSet | undefined;
   /** With `cache.redis`, tokens are shared by every instance through it. */
   cache?: GatewayConfig['cache'];
 }
@@ -47,6 +49,7 @@ function tokenEndpointFor(name: string, auth: TokenAuth, deps: UpstreamCredentia
       ...(auth.clientSecret ? [auth.clientSecret] : []),
       ...(auth.privateKey ? [auth.privateKey] : []),
     ],
+    ...(deps.sharedSecrets ? { sharedSecrets: deps.sharedSecrets } : {}),
     logger: deps.logger,
     clock: deps.clock,
     ...(deps.onMetrics ? { onMetrics: deps.onMetrics } : {}),

@@ -1,6 +1,7 @@
 import { type McpServer, type ServerContext, UriTemplate } from '@modelcontextprotocol/server';
 import type { ConduitError } from '../../core/index.js';
 import { filterListed } from '../tools/list-filter.js';
+import type { CallerContext } from '../transport/auth-info.js';
 import { HEALTH_URI, type ReadRefusal } from './resources.js';
 
 /**
@@ -8,7 +9,7 @@ import { HEALTH_URI, type ReadRefusal } from './resources.js';
  * it does) for this request's caller, or undefined when allowed.
  */
 export type ReadGuard = (
-  ctx: ServerContext | undefined,
+  ctx: CallerContext | undefined,
   name: string,
   viaTool: string | undefined,
 ) => ConduitError | undefined;

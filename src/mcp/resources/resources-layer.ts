@@ -21,6 +21,7 @@ import {
 } from './resources.js';
 import { templateTargetIndex } from '../../config/index.js';
 import { HealthSections } from './resources-health.js';
+import type { CallerContext } from '../transport/auth-info.js';
 import { guardedTemplate, hideDeniedResources, type ReadGuard, uriRefusal } from './read-policy.js';
 
 /** Resources, subscriptions and `recent_changes` are served when `resources` or `webhooks` is configured. */
@@ -119,6 +120,8 @@ export interface ResourceLayer {
   readonly events: ServerEventBus;
   /** Registers resources, subscriptions and `recent_changes` on a new server (before `connect`). */
   register(server: McpServer): void;
+  /** Whether this caller may be told that `uri` changed: only when the policy lets it read `uri`. */
+  hears(uri: string, ctx: CallerContext): boolean;
   /** The tools `register` adds (`recent_changes`), so counts of served tools include them. */
   readonly toolNames: readonly string[];
 }
@@ -151,6 +154,7 @@ export function createResourceLayer(config: GatewayConfig, deps: ResourceLayerDe
     health,
     events,
     toolNames: enabled && r.recentChanges !== false ? [RECENT_CHANGES_TOOL] : [],
+    hears: (uri, ctx) => refuse?.(uri, ctx) === undefined,
     register(server) {
       if (!enabled) return;
       registerResources(server, templates, healthProvider, refuse);

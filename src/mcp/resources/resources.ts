@@ -15,6 +15,7 @@ import {
 } from '../../config/index.js';
 import { type ConduitError, ConfigError } from '../../core/index.js';
 import { ERROR_META_KEY } from '../tools/error-result.js';
+import type { CallerContext } from '../transport/auth-info.js';
 
 /** Runs a configured tool by name, through the gateway's resilient and cached path. */
 export type ToolRunner = (args: Record<string, unknown>, ctx: ServerContext) => Promise<CallToolResult>;
@@ -120,7 +121,7 @@ function textOfResult(result: CallToolResult): string {
 }
 
 /** The refusal of a read of `uri` for this request's caller (the policy), or undefined. */
-export type ReadRefusal = (uri: string, ctx: ServerContext | undefined) => ConduitError | undefined;
+export type ReadRefusal = (uri: string, ctx: CallerContext | undefined) => ConduitError | undefined;
 
 /** Throws the policy's refusal of this read, as a protocol error carrying its code. */
 function assertReadable(refuse: ReadRefusal | undefined, uri: string, ctx: ServerContext): void {

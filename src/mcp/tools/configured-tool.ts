@@ -27,6 +27,7 @@ import { rememberText, shapedResult, successResult } from './tool-result.js';
 import { compileShape, SHAPED_RESPONSE_CEILING } from './answer-shape.js';
 import { CURSOR_ARGUMENT, ToolPager } from './tool-pagination.js';
 import { PageCursors } from './page-cursor.js';
+import type { ConfirmStates } from './confirm-state.js';
 import { CONFIRM_ARGUMENT, CONFIRM_SCHEMA, confirmCall } from './confirmation.js';
 import type { InFlightGate } from './in-flight-gate.js';
 import { isRedirect, redirectError } from './upstream-redirect.js';
@@ -58,6 +59,8 @@ export interface ToolRuntime {
   reserved?: ReservedRequestNames | undefined;
   /** Signs and checks paginated tools' cursors (default: this process's key). */
   cursors?: PageCursors | undefined;
+  /** Signs and checks confirmation questions' state (default: this process's key). */
+  confirmations?: ConfirmStates | undefined;
   /** The upstream's calls in flight, queued per tool. */
   gate?: InFlightGate | undefined;
   /** Traces: the cache lookup in a span of its own (the call's span is the gateway's). */
@@ -83,7 +86,8 @@ export interface CompiledTool {
 }
 
 /**
- * Parses an upstream body: JSON when it is JSON, text otherwise, null when empty. `scrub` replaces
+ * Parses an upstream body: JSON when it is JSON, text otherwise, null when empty; JSON nested deeper
+ * than the upstream's `maxResponseDepth` fails with `ResponseTooDeepError`. `scrub` replaces
  * echoed secrets first (the body is parsed again from the scrubbed text then), so neither the cache
  * nor a client ever holds one.
  */
@@ -99,11 +103,12 @@ export function parseBody(res: HttpResponse, scrub: (text: string) => string = (
   const type = String(res.headers['content-type'] ?? '');
   if (type.includes('json') || type === '') {
     try {
-      const value: unknown = JSON.parse(text);
+      const value: unknown = res.parseJson(text);
       rememberText(value, text);
       return value;
     } catch (err) {
-      if (type.includes('json')) throw new InvalidJsonError(res.method, res.url, err);
+      // Undeclared text that is not JSON is served as text; JSON nested too deep fails either way.
+      if (type.includes('json') || !(err instanceof InvalidJsonError)) throw err;
     }
   }
   return text;
@@ -376,7 +381,11 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     try {
       // A tool that asks first: nothing is sent until the user (or, before 2026-07-28, the caller) confirms.
       if (tool.confirm === true) {
-        const confirmed = confirmCall(tool.name, label, args, ctx, { caller: who.id, nowMs: rt.clock.now() });
+        const confirmed = confirmCall(tool.name, label, args, ctx, {
+          caller: who.id,
+          nowMs: rt.clock.now(),
+          states: rt.confirmations,
+        });
         if (!confirmed.proceed) return confirmed.result;
         args = confirmed.args;
       }

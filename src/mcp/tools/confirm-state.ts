@@ -1,7 +1,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { stableStringify } from './key-template.js';
 
-// One key per process, like pagination cursors: a confirmation is only good where it was asked for.
+// One key per process unless `server.stateKey` gives a shared one, like pagination cursors: a
+// confirmation is only good on the gateways holding the key of the question it answers.
 const PROCESS_KEY = randomBytes(32);
 
 /** How long a user has to answer a confirmation before the call must be asked for again. */

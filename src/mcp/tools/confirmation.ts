@@ -31,6 +31,8 @@ export interface ConfirmContext {
   /** The caller's principal id. */
   caller: string;
   nowMs: number;
+  /** Signs the question's state (default: this process's key; `server.stateKey` shares one). */
+  states?: ConfirmStates | undefined;
 }
 
 /** What the confirmation step decided: go on (with the arguments to send) or answer this first. */
@@ -83,7 +85,8 @@ export function confirmCall(
     // Not asked yet, or an acceptance of a question this gateway did not ask about this call: ask.
     if (
       view.kind === 'missing' ||
-      (accepted && !STATES.valid(ctx.mcpReq.requestState(), toolName, asker.caller, rest, asker.nowMs))
+      (accepted &&
+        !(asker.states ?? STATES).valid(ctx.mcpReq.requestState(), toolName, asker.caller, rest, asker.nowMs))
     )
       return {
         proceed: false,
@@ -94,7 +97,7 @@ export function confirmCall(
               requestedSchema: REQUESTED_SCHEMA,
             }),
           },
-          requestState: STATES.mint(toolName, asker.caller, rest, asker.nowMs),
+          requestState: (asker.states ?? STATES).mint(toolName, asker.caller, rest, asker.nowMs),
         }) as unknown as CallToolResult,
       };
     if (accepted) return { proceed: true, args: rest };

@@ -115,6 +115,13 @@ export function describeFailure(
         code,
         text: `Upstream "${upstream}" is failing and the retry budget is spent; retry later. (${message})`,
       };
+    case 'RESPONSE_TOO_DEEP': {
+      const limit = num((e as { limit?: unknown }).limit);
+      return {
+        code,
+        text: `Upstream "${upstream}" answered ${target(e)} with JSON nested more than ${limit ?? 'the allowed'} levels deep, which the gateway does not serve (nothing was cached). If such answers are expected, an operator can raise upstreams.${upstream}.maxResponseDepth (at most 1000); otherwise the upstream is misbehaving.`,
+      };
+    }
     case 'UPSTREAM_CREDENTIAL_UNAVAILABLE':
       return {
         code,

@@ -1,4 +1,4 @@
-import { type BulkheadPolicy, bulkhead } from '../../resilience/index.js';
+import { ResizableSlots } from './resizable-slots.js';
 
 /** Bounds of the calls in flight to one upstream. */
 export interface InFlightLimits {
@@ -11,42 +11,52 @@ export interface InFlightLimits {
 }
 
 /**
- * The calls in flight to one upstream, queued per tool: each tool has a bulkhead of its own
- * (`perTool` running, `queuePerTool` waiting, FIFO), and behind them the upstream's bulkhead caps the
- * total at `max`. A tool can hold at most `perTool` of the upstream's slots or places in its queue,
- * so calls to one hanging endpoint cannot take the connection pool from the other tools: another
- * tool's call waits behind at most `perTool` calls of each other tool, not behind the whole flood.
+ * The calls in flight to one upstream, queued per tool: each tool has slots of its own (`perTool`
+ * running, `queuePerTool` waiting, FIFO), and behind them the upstream's slots cap the total at
+ * `max`. A tool can hold at most `perTool` of the upstream's slots or places in its queue, so calls
+ * to one hanging endpoint cannot take the connection pool from the other tools: another tool's call
+ * waits behind at most `perTool` calls of each other tool, not behind the whole flood. A gate
+ * outlives reloads: `resize` applies new limits, and the calls running count against them.
  */
 export class InFlightGate {
-  private readonly upstream: BulkheadPolicy;
-  private readonly tools = new Map<string, BulkheadPolicy>();
+  private readonly upstream: ResizableSlots;
+  private readonly tools = new Map<string, ResizableSlots>();
 
   constructor(
-    private readonly limits: InFlightLimits,
+    private limits: InFlightLimits,
     toolCount: number,
   ) {
-    this.upstream = bulkhead({
-      maxConcurrent: limits.max,
-      maxQueue: Math.max(0, toolCount * limits.perTool - limits.max),
-    });
+    this.upstream = new ResizableSlots(limits.max, upstreamQueue(limits, toolCount));
+  }
+
+  /** Applies a reloaded config's limits (and tool count) to this upstream's running gate. */
+  resize(limits: InFlightLimits, toolCount: number): void {
+    this.limits = limits;
+    this.upstream.resize(limits.max, upstreamQueue(limits, toolCount));
+    for (const own of this.tools.values()) own.resize(limits.perTool, limits.queuePerTool);
   }
 
   /** Runs `fn` for `tool` once both its tool slot and an upstream slot are free; `signal` leaves the queue. */
   run<T>(tool: string, fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
     let own = this.tools.get(tool);
     if (!own) {
-      own = bulkhead({ maxConcurrent: this.limits.perTool, maxQueue: this.limits.queuePerTool });
+      own = new ResizableSlots(this.limits.perTool, this.limits.queuePerTool);
       this.tools.set(tool, own);
     }
     const upstream = this.upstream;
-    return own.execute(() => upstream.execute(() => fn(signal), { signal }), { signal });
+    return own.run(() => upstream.run(() => fn(signal), signal), signal);
   }
 
   /** Refuses every queued call (shutdown); running calls finish. */
   dispose(): void {
-    for (const b of this.tools.values()) b.dispose();
+    for (const own of this.tools.values()) own.dispose();
     this.upstream.dispose();
   }
+}
+
+/** What the tools' own slots can pass beyond `max` waits at the upstream: never refused there. */
+function upstreamQueue(limits: InFlightLimits, toolCount: number): number {
+  return Math.max(0, toolCount * limits.perTool - limits.max);
 }
 
 /** The limits a config's `inFlight` section (or its absence) gives an upstream. */

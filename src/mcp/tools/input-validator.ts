@@ -1,5 +1,6 @@
 import type { JsonSchemaType, JsonSchemaValidator, jsonSchemaValidator } from '@modelcontextprotocol/server';
 import { Ajv, addFormats } from '@modelcontextprotocol/server/validators/ajv';
+import { nestedDeeperThan } from '../../core/index.js';
 import { schemaProblem } from './schema-precheck.js';
 
 interface AjvIssue {
@@ -14,32 +15,6 @@ export const MAX_ARGUMENT_DEPTH = 64;
 
 /** Stable code in the message of an input refused for its depth (the SDK reports it as a tool error). */
 export const ARGUMENTS_TOO_DEEP = 'ARGUMENTS_TOO_DEEP';
-
-/**
- * True when `value` nests objects or arrays deeper than `max` (the top-level object is depth 1).
- * Iterative, and it stops at the first path that is too deep, so hostile input costs O(nodes) at
- * most and never the stack: recursive validators and serialisers overflow it long before a real
- * argument would.
- */
-export function nestedDeeperThan(value: unknown, max: number): boolean {
-  if (value === null || typeof value !== 'object') return false;
-  const stack: unknown[] = [value];
-  const depths: number[] = [1];
-  while (stack.length > 0) {
-    const node = stack.pop() as Record<string, unknown>;
-    const depth = depths.pop()!;
-    if (depth > max) return true;
-    // for…in, not Object.values: no array per object on the hot path (JSON arguments own every key).
-    for (const key in node) {
-      const child = node[key];
-      if (child !== null && typeof child === 'object') {
-        stack.push(child);
-        depths.push(depth + 1);
-      }
-    }
-  }
-  return false;
-}
 
 const TOO_DEEP_MESSAGE = `${ARGUMENTS_TOO_DEEP}: arguments are nested more than ${MAX_ARGUMENT_DEPTH} levels deep (at most ${MAX_ARGUMENT_DEPTH}); send flatter values`;
 

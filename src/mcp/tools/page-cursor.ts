@@ -13,7 +13,8 @@ export interface PageState {
   s?: number;
 }
 
-// One key per process: a cursor is only good for the gateway that issued it (and cannot be forged).
+// One key per process unless `server.stateKey` gives a shared one: a cursor is only good for the
+// gateways holding the key that signed it (and cannot be forged).
 const PROCESS_KEY = randomBytes(32);
 
 /**
@@ -62,7 +63,7 @@ function invalidCursor(): RequestValidationError {
     {
       path: 'cursor',
       message:
-        'not a cursor this gateway issued for this tool and caller (edited, from another tool or caller, or from another gateway instance); call again without cursor to start from the first page',
+        'not a cursor this gateway issued for this tool and caller (edited, from another tool or caller, or from another gateway instance: instances accept each other’s cursors only when they share server.stateKey); call again without cursor to start from the first page',
     },
   ]);
 }

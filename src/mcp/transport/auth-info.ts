@@ -44,11 +44,24 @@ export function attachPrincipal(req: IncomingMessage, principal: Principal, toke
   (req as IncomingMessage & { auth?: AuthInfo }).auth = authInfoFor(principal, token);
 }
 
+/** The part of a request's context that says who is calling (every `ServerContext` is one). */
+export type CallerContext = Pick<ServerContext, 'http'>;
+
+/** The caller context of `authInfo` outside a request handler (a listen stream hearing a change). */
+export function callerContext(authInfo: AuthInfo): CallerContext {
+  return { http: { authInfo } };
+}
+
+/** The `AuthInfo` the transport attached to this request (`attachPrincipal`), if any. */
+export function attachedAuthInfo(req: IncomingMessage): AuthInfo | undefined {
+  return (req as IncomingMessage & { auth?: AuthInfo }).auth;
+}
+
 /**
  * Who made this call: the principal the HTTP transport verified, or `fallback` when the call came
  * without one (stdio, in-process): the operator's principal.
  */
-export function principalOf(ctx: ServerContext | undefined, fallback: Principal): Principal {
+export function principalOf(ctx: CallerContext | undefined, fallback: Principal): Principal {
   const p = ctx?.http?.authInfo?.extra?.[PRINCIPAL_KEY];
   return p !== undefined ? (p as Principal) : fallback;
 }

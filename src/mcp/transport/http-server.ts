@@ -2,10 +2,11 @@ import { once } from 'node:events';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
-import { createMcpHandler, isLegacyRequest } from '@modelcontextprotocol/server';
+import { createMcpHandler, isLegacyRequest, type ServerEventBus } from '@modelcontextprotocol/server';
 import { type Clock, type Logger, refuseUpload, systemClock, errorForLog } from '../../core/index.js';
 import type { Gateway } from '../gateway/gateway.js';
-import { attachPrincipal } from './auth-info.js';
+import { attachedAuthInfo, attachPrincipal } from './auth-info.js';
+import { isListenRequest, ListenCallers } from './listen-callers.js';
 import { RequestGuard } from './http-guards.js';
 import { OAuthGuard } from './oauth-guard.js';
 import { shutdownHttp } from './http-shutdown.js';
@@ -95,7 +96,9 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
   const clock = options.clock ?? systemClock;
   const { guard, oauth } = requestGuards(options, host, clock);
   const keepAlive = options.sseKeepAliveMs !== undefined ? { keepAliveMs: options.sseKeepAliveMs } : {};
-  const eras = eraHandlers(gateway, { maxRequestBodySize: maxBody, ...keepAlive }, options, log);
+  const listens = new ListenCallers(gateway.serverEvents, (uri, caller) => gateway.mayHear(uri, caller));
+  const transportOptions = { maxRequestBodySize: maxBody, ...keepAlive };
+  const eras = eraHandlers(gateway, listens.bus, transportOptions, options, log);
   const sessions = new SessionRegistry({
     idleMs: options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS,
     maxSessions: options.maxSessions ?? DEFAULT_MAX_SESSIONS,
@@ -106,11 +109,14 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
   const serveLegacy = legacySessionServer({
     gateway,
     sessions,
-    maxBody,
     keepAlive,
     logger: log,
     isClosing: () => closing,
   });
+  const serveAsCaller = (serve: NodeHandler, req: IncomingMessage, res: ServerResponse, body: unknown) =>
+    isListenRequest(body)
+      ? listens.serve(attachedAuthInfo(req), () => serve(req, res, body))
+      : serve(req, res, body);
   const bodyLimits = { maxBody, maxBatch: options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE, logger: log };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -132,15 +138,16 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
     if (!who) return;
     const body = await readJsonBody(req, res, bodyLimits);
     if (body === ANSWERED) return;
-    if (eras.serveStateless) return eras.serveStateless(req, res, body);
-    deferHeaderFlush(res, body);
+    // A listen stream hears only what its caller may read: it subscribes as that caller.
+    if (eras.serveStateless) return serveAsCaller(eras.serveStateless, req, res, body);
     // A known 2025 session id settles the era without building a web Request to classify it.
     const sessionId = req.headers['mcp-session-id'];
     if (typeof sessionId === 'string' && sessions.has(sessionId)) return serveLegacy(req, res, body, who);
     const probe = await toWebRequest(req, body);
     if (await isLegacyRequest(probe, body, { maxRequestBodySize: maxBody }))
       return serveLegacy(req, res, body, who);
-    return eras.serveModern(req, res, body);
+    deferHeaderFlush(res, body);
+    return serveAsCaller(eras.serveModern, req, res, body);
   };
 
   const posts = new PostTracker();
@@ -204,6 +211,7 @@ type NodeHandler = ReturnType<typeof toNodeHandler>;
  */
 function eraHandlers(
   gateway: Gateway,
+  bus: ServerEventBus,
   transportOptions: { maxRequestBodySize: number; keepAliveMs?: number },
   options: HttpServeOptions,
   log: Logger,
@@ -216,11 +224,11 @@ function eraHandlers(
   const factory = () => gateway.createServer();
   const handlerOptions = { ...transportOptions, onerror };
   const statelessHandler = options.stateless
-    ? createMcpHandler(factory, { ...handlerOptions, bus: gateway.serverEvents, legacy: 'stateless' })
+    ? createMcpHandler(factory, { ...handlerOptions, bus, legacy: 'stateless' })
     : undefined;
   const modernHandler = createMcpHandler(factory, {
     ...handlerOptions,
-    bus: gateway.serverEvents,
+    bus,
     legacy: 'reject',
   });
   return {

@@ -19,11 +19,22 @@ export function sendJsonError(
   message: string,
   headers: Record<string, string> = {},
 ): void {
+  sendJsonRpcStatus(res, status, -32000, message, headers);
+}
+
+/** An HTTP error `status` carrying the JSON-RPC error `code` and `message`. */
+export function sendJsonRpcStatus(
+  res: ServerResponse,
+  status: number,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) {
     res.end();
     return;
   }
-  const body = jsonRpcErrorBody(-32000, message);
+  const body = jsonRpcErrorBody(code, message);
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(body);
 }

@@ -1,19 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import { isInitializeRequest } from '@modelcontextprotocol/server';
 import type { Logger } from '../../core/index.js';
 import type { Gateway } from '../gateway/gateway.js';
-import { cancelOnClose } from './cancel-on-close.js';
 import { sendJsonError } from './json-rpc-answers.js';
 import type { Principal } from './principal.js';
 import type { SessionRegistry } from './session-registry.js';
+import { SessionTransport } from './session-transport.js';
 
 /** What serving 2025-era sessions needs from its listener. */
 export interface LegacySessionsDeps {
   gateway: Gateway;
   sessions: SessionRegistry;
-  maxBody: number;
   /** The SSE keep-alive option handed to each session's transport. */
   keepAlive: { keepAliveMs?: number };
   logger: Logger;
@@ -36,7 +34,6 @@ export function legacySessionServer(
       const transport = deps.sessions.lookup(sessionId, who);
       if (!transport)
         return sendJsonError(res, 404, 'Session not found: start a new session with initialize.');
-      if (req.method === 'POST') cancelOnClose(transport, res, body);
       return transport.handleRequest(req, res, body);
     }
     if (req.method !== 'POST' || !isInitializeRequest(body))
@@ -63,9 +60,8 @@ function openSession(
       );
     }
     try {
-      const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
+      const transport: SessionTransport = new SessionTransport({
         sessionIdGenerator: randomUUID,
-        maxRequestBodySize: deps.maxBody,
         ...deps.keepAlive,
         onsessioninitialized: (id: string): void => sessions.add(id, transport, owner),
         onsessionclosed: (id) => sessions.remove(id),

@@ -1,9 +1,9 @@
-import type { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import type { Clock, Logger } from '../../core/index.js';
 import { type Principal, samePrincipal } from './principal.js';
+import type { SessionTransport } from './session-transport.js';
 
 interface Session {
-  transport: NodeStreamableHTTPServerTransport;
+  transport: SessionTransport;
   /** Who opened it: only requests from the same principal may use it. */
   owner: Principal;
   lastSeen: number;
@@ -45,7 +45,7 @@ export class SessionRegistry {
   }
 
   /** The session's transport when it exists and `principal` owns it; marks it used. */
-  lookup(id: string, principal: Principal): NodeStreamableHTTPServerTransport | undefined {
+  lookup(id: string, principal: Principal): SessionTransport | undefined {
     const s = this.sessions.get(id);
     if (!s || !samePrincipal(s.owner, principal)) return undefined;
     s.lastSeen = this.options.clock.now();
@@ -66,7 +66,7 @@ export class SessionRegistry {
     this.initializing--;
   }
 
-  add(id: string, transport: NodeStreamableHTTPServerTransport, owner: Principal): void {
+  add(id: string, transport: SessionTransport, owner: Principal): void {
     this.sessions.set(id, { transport, owner, lastSeen: this.options.clock.now() });
   }
 

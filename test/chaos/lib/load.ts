@@ -166,21 +166,22 @@ export function round(n: number): number {
 
 /**
  * Runs `workers` concurrent loops, each calling `next(worker, n)` until `until()` is true. The loop
- * count bounds a phase whose stop condition never comes.
+ * count bounds a phase whose stop condition never comes. A `timeoutMs` from `next` is the client's own
+ * limit for that call (default 60 s): a call still open then is recorded as an `exception:` outcome.
  */
 export async function drive(
   pool: ClientPool,
   workers: number,
   until: () => boolean,
-  next: (worker: number, n: number) => { name: string; args: Record<string, unknown> },
+  next: (worker: number, n: number) => { name: string; args: Record<string, unknown>; timeoutMs?: number },
   recorder: Recorder,
   maxCallsPerWorker = 100_000,
 ): Promise<void> {
   await Promise.all(
     Array.from({ length: workers }, async (_, w) => {
       for (let n = 0; n < maxCallsPerWorker && !until(); n++) {
-        const { name, args } = next(w, n);
-        recorder.add({ ...(await pool.call(w, name, args)), args });
+        const { name, args, timeoutMs } = next(w, n);
+        recorder.add({ ...(await pool.call(w, name, args, timeoutMs)), args });
       }
     }),
   );

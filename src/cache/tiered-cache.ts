@@ -25,6 +25,7 @@ export class TieredCache {
   private readonly signals: Signals;
   private readonly runner: FactoryRunner;
   private readonly getSet: GetSetHandler;
+  private readonly lock: PeerLock | undefined;
 
   constructor(
     settings: CacheSettings,
@@ -36,6 +37,7 @@ export class TieredCache {
     this.stack = new CacheStack(settings, l2, this.signals, instanceId);
     this.runner = new FactoryRunner(settings.clock);
     const lock = l2 && settings.lock ? new PeerLock(l2, settings.lock, instanceId, this.signals) : undefined;
+    this.lock = lock;
     this.getSet = new GetSetHandler(this.stack, this.runner, lock);
     l2Tier?.onState((state) => this.signals.setL2State(state));
   }
@@ -306,6 +308,8 @@ export class TieredCache {
     // Background refreshes are not awaited: a user factory may never settle. Their late writes hit a
     // closed driver and are dropped.
     stack.sync.close();
+    // Locks this instance took are freed, so peers do not wait out their TTL.
+    await this.lock?.drain();
     await this.l2Tier?.close().catch(() => {});
     stack.l1.clear();
     this.getSet.close();

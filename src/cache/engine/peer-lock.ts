@@ -8,6 +8,8 @@ import type { LockOptions } from './types.js';
  */
 export class PeerLock {
   private seq = 0;
+  /** Releases sent and not yet answered: `drain` waits for them. */
+  private readonly releasing = new Set<Promise<void>>();
 
   constructor(
     private readonly l2: L2,
@@ -30,8 +32,21 @@ export class PeerLock {
     }
   }
 
-  /** Releases a lock this instance holds; failures are ignored (the lock expires on its own). */
+  /**
+   * Releases a lock this instance holds, without holding up the caller (the value is in L2 already,
+   * which is what waiting peers poll); failures are ignored (the lock expires on its own).
+   */
   release(key: string, token: string): void {
-    this.l2.unlock(key, token).catch(() => {});
+    const releasing = this.l2.unlock(key, token).then(
+      () => undefined,
+      () => undefined,
+    );
+    this.releasing.add(releasing);
+    void releasing.then(() => this.releasing.delete(releasing));
+  }
+
+  /** Settles once every release sent so far is answered or failed: a closing cache frees its locks. */
+  async drain(): Promise<void> {
+    await Promise.all(this.releasing);
   }
 }

@@ -313,8 +313,8 @@ function literalKeyProblems(
       continue;
     problems.push({
       path: [...path],
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: the hint shows the config's ${VAR} syntax
       message:
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the hint shows the config's ${VAR} syntax
         'a signing key written into the config file is readable by anyone who reads the file; set it from the environment, e.g. stateKey: "${CONDUIT_STATE_KEY}" with CONDUIT_STATE_KEY from `openssl rand -base64 48`',
     });
   }

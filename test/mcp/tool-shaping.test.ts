@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { testConfig, type ToolInput } from '../helpers/gateway-config.js';
@@ -197,8 +199,6 @@ describe('hostile upstream answers cannot break shaping', () => {
   let hostile: { url: string; close(): Promise<void> };
   let gw: RunningGateway;
   beforeAll(async () => {
-    const { createServer } = await import('node:http');
-    const { once } = await import('node:events');
     const server = createServer((req, res) => {
       const answer = bodies[(req.url ?? '/').split('?')[0]!];
       res.writeHead(answer ? 200 : 404, { 'content-type': answer?.type ?? 'text/plain' });

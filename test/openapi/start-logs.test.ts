@@ -92,11 +92,10 @@ describe('conduit serve on a document with unknown formats, left-out operations 
     cli.child.stdin.write(rpc(2, 'tools/list'));
     await cli.waitFor(/"id":2/, 'stdout');
     // Every tool's input and output schema compiled by a call (Ajv meets each unknown format).
-    unknownFormats.forEach((_, i) =>
+    for (let i = 0; i < unknownFormats.length; i++)
       cli.child.stdin.write(
         rpc(10 + i, 'tools/call', { name: `getThing${i}`, arguments: { id: 'a-b', when: 'soon' } }),
-      ),
-    );
+      );
     await cli.waitFor(new RegExp(`"id":${10 + unknownFormats.length - 1}\\b`), 'stdout');
     cli.child.stdin.end();
     expect(await cli.exited).toEqual({ code: 0, signal: null });

@@ -299,20 +299,29 @@ describe('upstream auth: oauth2 client_credentials', () => {
   });
 
   it.each([
-    ['a token type other than bearer', { token_type: 'DPoP', access_token: 'dpop-token-1234', expires_in: 300 }],
+    [
+      'a token type other than bearer',
+      { token_type: 'DPoP', access_token: 'dpop-token-1234', expires_in: 300 },
+    ],
     ['no access_token', { token_type: 'Bearer', expires_in: 300 }],
     ['an empty access_token', { token_type: 'Bearer', access_token: '', expires_in: 300 }],
     ['a body that is not an object', 'just text'],
-    ['an expires_in that is not a number', { token_type: 'Bearer', access_token: 'odd-token-1234', expires_in: 'soon' }],
-  ])('a token endpoint answering 200 with %s is a credential error; nothing is sent upstream', async (_what, body) => {
-    idp = await startScriptedTokenEndpoint();
-    idp.willFail(200, body);
-    const { client } = await start();
-    const r = await client.callTool({ name: 'get_item', arguments: { id: '1' } });
-    expect(codeOf(r)).toBe('UPSTREAM_CREDENTIAL_UNAVAILABLE');
-    expect(api.seen.length).toBe(0);
-    expect(textOf(r)).not.toMatch(/dpop-token-1234|odd-token-1234/);
-  });
+    [
+      'an expires_in that is not a number',
+      { token_type: 'Bearer', access_token: 'odd-token-1234', expires_in: 'soon' },
+    ],
+  ])(
+    'a token endpoint answering 200 with %s is a credential error; nothing is sent upstream',
+    async (_what, body) => {
+      idp = await startScriptedTokenEndpoint();
+      idp.willFail(200, body);
+      const { client } = await start();
+      const r = await client.callTool({ name: 'get_item', arguments: { id: '1' } });
+      expect(codeOf(r)).toBe('UPSTREAM_CREDENTIAL_UNAVAILABLE');
+      expect(api.seen.length).toBe(0);
+      expect(textOf(r)).not.toMatch(/dpop-token-1234|odd-token-1234/);
+    },
+  );
 
   it('an upstream error that quotes the token it was sent carries it to no tool error or log', async () => {
     idp = await startScriptedTokenEndpoint();
@@ -320,7 +329,9 @@ describe('upstream auth: oauth2 client_credentials', () => {
     const echo = createServer((req, res) => {
       const auth = String(req.headers.authorization ?? '');
       res.writeHead(403, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: `token ${auth} lacks access`, raw: auth.slice(7), b64: btoa(auth.slice(7)) }));
+      res.end(
+        JSON.stringify({ error: `token ${auth} lacks access`, raw: auth.slice(7), b64: btoa(auth.slice(7)) }),
+      );
     });
     echo.listen(0, '127.0.0.1');
     await once(echo, 'listening');

@@ -3,6 +3,7 @@ import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server
 import { type AuditSectionConfig, configSecrets, type GatewayConfig } from '../../config/index.js';
 import { REDACTED, Redactor, type SecretSet } from '../../http/index.js';
 import type { Principal } from '../../core/index.js';
+import { grantSecrets } from './grant-secrets.js';
 
 /** Where audit lines go; one JSON object per line. */
 export interface AuditSink {
@@ -40,6 +41,7 @@ function upstreamCredentials(config: GatewayConfig): string[] {
     const auth = u.auth as Record<string, unknown> | undefined;
     for (const key of ['token', 'password', 'value'])
       if (typeof auth?.[key] === 'string' && auth[key] !== '') out.push(auth[key] as string);
+    out.push(...grantSecrets(u.auth));
   }
   return out;
 }

@@ -354,7 +354,7 @@ describe('upstream auth: oauth2 client_credentials', () => {
     }
   });
 
-  it('a client secret written into the config itself (not ${ENV}) is scrubbed from upstream answers and the audit too', async () => {
+  it('a client secret written into the config itself, not read from the environment, is scrubbed from upstream answers and the audit too', async () => {
     idp = await startScriptedTokenEndpoint();
     const literal = 'literal-grant-secret-5d2e';
     const leaky = await startRecordingUpstream(() => ({ leak: literal, nested: { b64: btoa(literal) } }));

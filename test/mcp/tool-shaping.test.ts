@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { testConfig, type ToolInput } from '../helpers/gateway-config.js';
@@ -175,4 +177,134 @@ describe.each(clients)('answer shaping (%s)', (_, connect) => {
     expect(plain.isError).toBe(true);
     expect(JSON.stringify(plain)).toContain('RESPONSE_TOO_LARGE');
   });
+});
+
+describe('hostile upstream answers cannot break shaping', () => {
+  // Raw bodies, exactly as a hostile or broken upstream would send them.
+  const many = `[${Array.from({ length: 2_500_000 }, (_, i) => i % 10).join(',')}]`;
+  const bodies: Record<string, { type: string; body: string }> = {
+    '/proto': {
+      type: 'application/json',
+      body: '{"__proto__":{"items":[1,2,3],"polluted":true},"id":1,"secret":"s","constructor":{"name":"c"}}',
+    },
+    '/big-first-entry': {
+      type: 'application/json',
+      body: JSON.stringify([{ body: 'x'.repeat(5000) }, { body: 'y' }]),
+    },
+    '/many': { type: 'application/json', body: many },
+    '/multibyte': { type: 'application/json', body: JSON.stringify('é'.repeat(100)) },
+    '/not-a-list': { type: 'application/json', body: '{"items":{"length":5,"0":"a"},"data":7}' },
+    '/text': { type: 'text/plain', body: 'line\n'.repeat(2000) },
+  };
+  let hostile: { url: string; close(): Promise<void> };
+  let gw: RunningGateway;
+  beforeAll(async () => {
+    const server = createServer((req, res) => {
+      const answer = bodies[(req.url ?? '/').split('?')[0]!];
+      res.writeHead(answer ? 200 : 404, { 'content-type': answer?.type ?? 'text/plain' });
+      res.end(answer?.body ?? 'no such route');
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as { port: number };
+    hostile = {
+      url: `http://127.0.0.1:${port}`,
+      close: () =>
+        new Promise<void>((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+    };
+    const on = (name: string, path: string, shape: ToolInput['shape']): ToolInput => ({
+      name,
+      upstream: 'hostile',
+      path,
+      shape,
+    });
+    gw = await startGateway(
+      testConfig({
+        upstreams: { hostile: { baseUrl: hostile.url } },
+        tools: [
+          on('proto', '/proto', { omit: ['secret'], maxItems: 1 }),
+          on('big_first_entry', '/big-first-entry', { maxBytes: '1KiB' }),
+          on('many', '/many', { maxItems: 3 }),
+          on('multibyte', '/multibyte', { maxBytes: 11 }),
+          on('not_a_list', '/not-a-list', { maxItems: 1, maxBytes: 1000 }),
+          on('text', '/text', { maxBytes: 100 }),
+        ],
+      }),
+      { transport: 'http' },
+    );
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await hostile?.close();
+  });
+
+  const eras: [string, () => Promise<Client>][] = [
+    ['v2 client, 2026-07-28', () => connectV2(gw.url!, 'modern') as Promise<Client>],
+    ['v1 client', () => connectV1(gw.url!) as Promise<Client>],
+  ];
+
+  it.each(eras)(
+    'a "__proto__" key is data: kept as it came, never read as the list or a prototype (%s)',
+    async (_, connect) => {
+      const client = await connect();
+      try {
+        const got = (await client.callTool({ name: 'proto', arguments: {} })) as Result;
+        expect(got.isError, textOf(got)).toBeFalsy();
+        expect(textOf(got)).toBe(
+          '{"__proto__":{"items":[1,2,3],"polluted":true},"id":1,"constructor":{"name":"c"}}',
+        );
+        expect(got._meta?.['conduit/truncated']).toBeUndefined();
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      } finally {
+        await client.close();
+      }
+    },
+  );
+
+  it.each(eras)(
+    'odd answers are cut visibly or passed as they are, never a failed call (%s)',
+    async (_, connect) => {
+      const client = await connect();
+      const call = (name: string) => client.callTool({ name, arguments: {} }) as Promise<Result>;
+      try {
+        // A list whose first entry alone is over the cap: its text is cut.
+        const big = await call('big_first_entry');
+        expect(big.isError, textOf(big)).toBeFalsy();
+        expect(big.structuredContent).toBeUndefined();
+        expect(big._meta?.['conduit/truncated']).toMatchObject({ reason: 'maxBytes', shownBytes: 1024 });
+
+        // Over 4 MiB of list with only a list cap: cut to three entries, not RESPONSE_TOO_LARGE.
+        const lots = await call('many');
+        expect(lots.isError, textOf(lots).slice(0, 300)).toBeFalsy();
+        expect(listOf(lots)).toEqual([0, 1, 2]);
+        expect(lots._meta?.['conduit/truncated']).toMatchObject({
+          reason: 'maxItems',
+          shownItems: 3,
+          totalItems: 2_500_000,
+        });
+
+        // A cut never splits a character: 11 bytes hold five 2-byte ones.
+        const text = await call('multibyte');
+        const cut = textOf(text).split('\n[truncated')[0]!;
+        expect(cut).toBe('é'.repeat(5));
+        expect(text._meta?.['conduit/truncated']).toMatchObject({ shownBytes: 10, totalBytes: 200 });
+
+        // Something named items that is not a list is no list to cut.
+        const odd = await call('not_a_list');
+        expect(odd.isError, textOf(odd)).toBeFalsy();
+        expect(odd.structuredContent).toEqual({ items: { length: 5, '0': 'a' }, data: 7 });
+        expect(odd._meta?.['conduit/truncated']).toBeUndefined();
+
+        // A text answer is cut as text.
+        const plain = await call('text');
+        expect(textOf(plain).split('\n[truncated')[0]).toBe('line\n'.repeat(20));
+        expect(plain._meta?.['conduit/truncated']).toMatchObject({ shownBytes: 100, totalBytes: 10_000 });
+      } finally {
+        await client.close();
+      }
+    },
+  );
 });

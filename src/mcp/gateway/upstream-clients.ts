@@ -15,7 +15,6 @@ import {
   type SharedBreakers,
 } from './shared-breakers.js';
 import { upstreamTls } from './upstream-tls.js';
-import { grantSecrets } from './grant-secrets.js';
 
 /** Config retry (durations in ms) to the HTTP client's retry options. */
 export function retryOptions(r: RetryConfig): HttpRetryOptions | false {
@@ -80,8 +79,7 @@ export function upstreamClientOptions(
 ): HttpClientOptions {
   const headers: Record<string, string> = { ...(upstream.headers ?? {}) };
   const query: Record<string, string> = {};
-  // A grant's client secret and key are secrets whether or not they came from `${ENV}`, like a static token.
-  const secrets = [...(deps.secretValues ?? []), ...grantSecrets(upstream.auth)];
+  const secrets = deps.secretValues ?? [];
   // A configured header whose value came from the environment (`x-private-token: ${PRIV_TOKEN}`) is a
   // credential like `auth`: its value is never logged, and echoes of it are scrubbed.
   const secretHeaders: string[] = Object.keys(headers).filter((h) => secrets.includes(headers[h]!));

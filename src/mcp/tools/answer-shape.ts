@@ -1,8 +1,9 @@
 import type { AnswerShapeConfig } from '../../config/index.js';
 
 /**
- * The largest upstream body a shaped tool with a size cap reads (instead of the HTTP client's 4 MiB
- * default): the cap then cuts it visibly; past this ceiling the call still fails, `RESPONSE_TOO_LARGE`.
+ * The largest upstream body a shaped tool with a cap (list length or size) reads, instead of the HTTP
+ * client's 4 MiB default: the cap then cuts it visibly; past this ceiling the call still fails,
+ * `RESPONSE_TOO_LARGE`.
  */
 export const SHAPED_RESPONSE_CEILING = 32 * 1024 * 1024;
 /** Bytes of JSON text per estimated token (`maxTokens`). */
@@ -54,8 +55,11 @@ export function pathKeys(path: string): string[] {
   return path.split('.').map((s) => (s.endsWith('[]') ? s.slice(0, -2) : s));
 }
 
+// Trees have no prototype: an answer's key such as "constructor" never finds an inherited node.
+const emptyTree = (): PathTree => Object.create(null) as PathTree;
+
 function buildTree(paths: readonly string[]): PathTree {
-  const root: PathTree = {};
+  const root = emptyTree();
   for (const path of paths) {
     const keys = pathKeys(path);
     let node = root;
@@ -69,7 +73,7 @@ function buildTree(paths: readonly string[]): PathTree {
       if (next === true) break; // a shorter path already keeps (or drops) all of it
       if (next !== undefined) node = next;
       else {
-        const created: PathTree = {};
+        const created = emptyTree();
         node[key] = created;
         node = created;
       }
@@ -80,6 +84,16 @@ function buildTree(paths: readonly string[]): PathTree {
 
 const own = Object.prototype.hasOwnProperty;
 
+/**
+ * `out[key] = v`, but a `"__proto__"` key (JSON.parse keeps one as data) stays data: plain assignment
+ * would set the copy's prototype instead, dropping the key and letting the answer pose as a list.
+ */
+function put(out: Record<string, unknown>, key: string, v: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+  else out[key] = v;
+}
+
 /** Keeps only the tree's paths; arrays on the way are mapped over (each entry keeps the same paths). */
 function pick(value: unknown, tree: PathTree): unknown {
   if (Array.isArray(value)) return value.map((v) => pick(v, tree));
@@ -89,7 +103,7 @@ function pick(value: unknown, tree: PathTree): unknown {
     if (!own.call(value, key)) continue;
     const sub = tree[key]!;
     const v = (value as Record<string, unknown>)[key];
-    out[key] = sub === true ? v : pick(v, sub);
+    put(out, key, sub === true ? v : pick(v, sub));
   }
   return out;
 }
@@ -103,7 +117,7 @@ function omit(value: unknown, tree: PathTree): unknown {
     const sub = tree[key];
     if (sub === true) continue;
     const v = (value as Record<string, unknown>)[key];
-    out[key] = sub === undefined ? v : omit(v, sub);
+    put(out, key, sub === undefined ? v : omit(v, sub));
   }
   return out;
 }
@@ -157,6 +171,8 @@ function cutText(text: string, bytes: number): string {
 export interface AnswerShaper {
   /** Bytes the text may take (`maxBytes`, or `maxTokens` × 4), if capped. */
   readonly byteCap: number | undefined;
+  /** A cap (`maxItems`, `maxBytes`, `maxTokens`) bounds what the model sees: a large body is cut, not refused. */
+  readonly capped: boolean;
   apply(value: unknown, nextCursor?: (shownItems: number) => string | undefined): ShapedAnswer;
 }
 
@@ -219,7 +235,7 @@ export function compileShape(shape: AnswerShapeConfig | undefined): AnswerShaper
     if (truncated) out.truncated = truncated;
     return out;
   };
-  return { byteCap, apply };
+  return { byteCap, capped: byteCap !== undefined || shape.maxItems !== undefined, apply };
 }
 
 /** The most leading list entries whose answer's JSON text fits `cap` bytes. */

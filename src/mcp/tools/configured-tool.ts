@@ -336,8 +336,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
       // A tool with an output schema answers JSON; any tool whose answer says it is JSON must be.
       expectJson: tool.output !== undefined ? true : 'if-declared',
       ...(tool.timeout !== undefined ? { timeoutMs: tool.timeout } : {}),
-      // A size cap cuts a large answer visibly; the ceiling still bounds what is read.
-      ...(shaper?.byteCap !== undefined ? { maxResponseBytes: SHAPED_RESPONSE_CEILING } : {}),
+      // A cap cuts a large answer visibly; the ceiling still bounds what is read.
+      ...(shaper?.capped ? { maxResponseBytes: SHAPED_RESPONSE_CEILING } : {}),
     });
     if (isRedirect(res.status)) {
       // A change may have been applied before the redirect (POST then 303): clear what it names anyway.

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/index.js';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { connectV1, connectV2, textOf } from './helpers/clients.js';
@@ -331,5 +332,36 @@ describe('a fixed template read from a real access token (oidc-provider)', () =>
     } finally {
       for (const { client } of callers) await client.close();
     }
+  });
+});
+
+describe('a config file with fixed parameters the input does not list', () => {
+  it('loads (conduit serve and validate): a fixed path hole, a fixed header, a cache key naming a fixed value', () => {
+    const text = `
+upstreams:
+  tracker: { baseUrl: "http://127.0.0.1:9" }
+tools:
+  - name: search_issues
+    upstream: tracker
+    path: /orgs/{org}/issues
+    input:
+      type: object
+      properties: { q: { type: string } }
+    params: { x-tenant: header }
+    fixed:
+      org: conduit
+      api-version: "2024-01-01"
+      x-tenant: "{auth.claims.tenant}"
+      filter: { value: { state: open } }
+    argumentDescriptions:
+      q: Words to look for in issue titles
+    cache: { ttl: 1m, key: "issues:{x-tenant}:{q}" }
+`;
+    const config = parseConfig(text, { env: {} });
+    expect(config.tools[0]!.fixed).toMatchObject({ org: 'conduit', 'x-tenant': '{auth.claims.tenant}' });
+    // A hole that is neither an input property nor fixed is still refused.
+    expect(() => parseConfig(text.replace('/orgs/{org}/issues', '/orgs/{orgs}/issues'), { env: {} })).toThrow(
+      /\{orgs\} is not an input property/,
+    );
   });
 });

@@ -21,6 +21,13 @@ describe('2026-07-28 caching fields from the tool cache policy', () => {
             cache: { ttl: '90s' },
           },
           {
+            name: 'get_mine',
+            upstream: 'api',
+            path: '/mine/{id}',
+            input: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+            cache: { ttl: '45s', scope: 'private' },
+          },
+          {
             name: 'get_live',
             upstream: 'api',
             path: '/live/{id}',
@@ -31,6 +38,7 @@ describe('2026-07-28 caching fields from the tool cache policy', () => {
           templates: [
             { uriTemplate: 'items://{id}', name: 'item', tool: 'get_item' },
             { uriTemplate: 'live://{id}', name: 'live', tool: 'get_live' },
+            { uriTemplate: 'mine://{id}', name: 'mine', tool: 'get_mine' },
           ],
         },
       }),
@@ -49,6 +57,9 @@ describe('2026-07-28 caching fields from the tool cache policy', () => {
       expect(cached).toMatchObject({ ttlMs: 90_000, cacheScope: 'public' });
       const live = (await client.readResource({ uri: 'live://1' })) as Record<string, unknown>;
       expect(live).toMatchObject({ ttlMs: 0, cacheScope: 'private' });
+      // A private tool's answer is the caller's: a shared cache in front of the gateway may not keep it.
+      const mine = (await client.readResource({ uri: 'mine://1' })) as Record<string, unknown>;
+      expect(mine).toMatchObject({ ttlMs: 45_000, cacheScope: 'private' });
     } finally {
       await client.close();
     }

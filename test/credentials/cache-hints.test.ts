@@ -80,7 +80,7 @@ describe('2026-07-28 caching fields from the tool cache policy', () => {
 describe('2026-07-28 caching fields and the policy', () => {
   let api: Awaited<ReturnType<typeof startRecordingUpstream>>;
   let gw: RunningGateway;
-  const input = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
+  const input = { type: 'object' as const, properties: { id: { type: 'string' } }, required: ['id'] };
   beforeAll(async () => {
     api = await startRecordingUpstream(() => true);
     gw = await startGateway(

@@ -397,3 +397,65 @@ tools:
     }
   });
 });
+
+describe('OpenAPI tools mode: overrides.<operationId>.pagination', () => {
+  it.each([
+    ['v2 client, 2026-07-28', (url: string) => connectV2(url, 'modern') as Promise<Client>],
+    ['v1 client', (url: string) => connectV1(url) as Promise<Client>],
+  ])('one page a call with its cursor, or every page gathered (%s)', async (_, connect) => {
+    const doc = JSON.stringify({
+      openapi: '3.0.3',
+      info: { title: 'items', version: '1' },
+      paths: {
+        '/cursor-items': {
+          get: { operationId: 'pageItems', responses: { '200': { description: 'ok' } } },
+        },
+        '/link-items': {
+          get: { operationId: 'allItems', responses: { '200': { description: 'ok' } } },
+        },
+      },
+    });
+    const served = await serveFiles({
+      'doc.json': doc,
+      'conduit.yaml': `
+upstreams:
+  list:
+    baseUrl: ${upstream.url}
+    openapi:
+      document: ./doc.json
+      overrides:
+        pageItems: { pagination: { style: cursor, cursorParam: after, nextCursor: next } }
+        allItems: { pagination: { style: link, mode: gather, maxPages: 10 } }
+`,
+    });
+    const client = await connect(served.gateway.url!);
+    try {
+      const { tools } = (await client.listTools()) as {
+        tools: { name: string; inputSchema: { properties: object } }[];
+      };
+      expect(Object.keys(tools.find((t) => t.name === 'pageItems')!.inputSchema.properties)).toEqual([
+        'cursor',
+      ]);
+      const ids: number[] = [];
+      let cursor: string | undefined;
+      for (let i = 0; i < 10; i++) {
+        const r = (await client.callTool({
+          name: 'pageItems',
+          arguments: cursor ? { cursor } : {},
+        })) as Result;
+        expect(r.isError, textOf(r)).toBeFalsy();
+        ids.push(...idsOf(r));
+        cursor = nextOf(r);
+        if (!cursor) break;
+        expect(textOf(r)).toContain(`cursor "${cursor}"`);
+      }
+      expect(ids).toEqual(all);
+      const gathered = (await client.callTool({ name: 'allItems', arguments: {} })) as Result;
+      expect(idsOf(gathered)).toEqual(all);
+      expect(gathered._meta?.['conduit/truncated']).toBeUndefined();
+    } finally {
+      await client.close();
+      await served.close();
+    }
+  });
+});

@@ -1,3 +1,9 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Client } from '@modelcontextprotocol/client';
 import { InMemoryTransport } from '@modelcontextprotocol/server';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -262,6 +268,118 @@ describe('upstream auth: oauth2 client_credentials', () => {
     clock.advance(60_000);
     expect((await client.callTool({ name: 'get_item', arguments: { id: '4' } })).isError).toBeFalsy();
     expect(api.seen.at(-1)!.token).toBe('tok-2');
+  });
+
+  it('a dead identity provider opens the token endpoint breaker: calls then fail without a request, until recovery', async () => {
+    idp = await startScriptedTokenEndpoint();
+    for (let i = 0; i < 200; i++) idp.willFail(503);
+    const clock = shiftedClock();
+    const { client } = await start({}, { clock });
+    const perCall: number[] = [];
+    let failedFast: Result | undefined;
+    // Bounded: the default window (10 calls at least, half failing) opens well within 20 calls.
+    for (let i = 0; i < 20 && failedFast === undefined; i++) {
+      const before = idp.requests.length;
+      const r = await client.callTool({ name: 'get_item', arguments: { id: String(i) } });
+      expect(codeOf(r)).toBe('UPSTREAM_CREDENTIAL_UNAVAILABLE');
+      perCall.push(idp.requests.length - before);
+      if (idp.requests.length === before) failedFast = r;
+    }
+    expect(failedFast, `token requests per call: ${perCall.join(',')}`).toBeDefined();
+    expect(textOf(failedFast!)).toContain('CIRCUIT_OPEN');
+    expect(api.seen.length).toBe(0);
+    // Past the breaker's recovery time a probe goes through; the recovered endpoint issues a token.
+    idp.requests.length = 0;
+    while (idp.pending > 0) idp.dropQueued();
+    clock.advance(30_000);
+    const r = await client.callTool({ name: 'get_item', arguments: { id: 'after' } });
+    expect(r.isError).toBeFalsy();
+    expect(idp.requests.length).toBe(1);
+    expect(api.seen.at(-1)!.token).toBe('tok-1');
+  });
+
+  it.each([
+    [
+      'a token type other than bearer',
+      { token_type: 'DPoP', access_token: 'dpop-token-1234', expires_in: 300 },
+    ],
+    ['no access_token', { token_type: 'Bearer', expires_in: 300 }],
+    ['an empty access_token', { token_type: 'Bearer', access_token: '', expires_in: 300 }],
+    ['a body that is not an object', 'just text'],
+    [
+      'an expires_in that is not a number',
+      { token_type: 'Bearer', access_token: 'odd-token-1234', expires_in: 'soon' },
+    ],
+  ])(
+    'a token endpoint answering 200 with %s is a credential error; nothing is sent upstream',
+    async (_what, body) => {
+      idp = await startScriptedTokenEndpoint();
+      idp.willFail(200, body);
+      const { client } = await start();
+      const r = await client.callTool({ name: 'get_item', arguments: { id: '1' } });
+      expect(codeOf(r)).toBe('UPSTREAM_CREDENTIAL_UNAVAILABLE');
+      expect(api.seen.length).toBe(0);
+      expect(textOf(r)).not.toMatch(/dpop-token-1234|odd-token-1234/);
+    },
+  );
+
+  it('an upstream error that quotes the token it was sent carries it to no tool error or log', async () => {
+    idp = await startScriptedTokenEndpoint();
+    idp.willIssue('echoed-token-77f1c2a9', 300);
+    const echo = createServer((req, res) => {
+      const auth = String(req.headers.authorization ?? '');
+      res.writeHead(403, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({ error: `token ${auth} lacks access`, raw: auth.slice(7), b64: btoa(auth.slice(7)) }),
+      );
+    });
+    echo.listen(0, '127.0.0.1');
+    await once(echo, 'listening');
+    const echoUrl = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
+    const logger = createRecordingLogger();
+    try {
+      const config = withSecrets(testConfig(ccConfig(idp.url, echoUrl)), [SECRET]);
+      const gw = createGateway(config, { logger });
+      const client = await connect(gw);
+      open.push({ gw, client });
+      const r = await client.callTool({ name: 'get_item', arguments: { id: '1' } });
+      expect(codeOf(r)).toBe('HTTP_STATUS');
+      expect(textOf(r)).toContain('lacks access');
+      const all = `${textOf(r)}\n${JSON.stringify(r._meta)}\n${JSON.stringify(logger.records)}`;
+      expect(all).not.toContain('echoed-token-77f1c2a9');
+      expect(all).not.toContain(btoa('echoed-token-77f1c2a9'));
+    } finally {
+      echo.closeAllConnections();
+      await new Promise<void>((r) => echo.close(() => r()));
+    }
+  });
+
+  it('a client secret written into the config itself, not read from the environment, is scrubbed from upstream answers and the audit too', async () => {
+    idp = await startScriptedTokenEndpoint();
+    const literal = 'literal-grant-secret-5d2e';
+    const leaky = await startRecordingUpstream(() => ({ leak: literal, nested: { b64: btoa(literal) } }));
+    const dir = mkdtempSync(join(tmpdir(), 'conduit-cc-audit-'));
+    const path = join(dir, 'audit.jsonl');
+    try {
+      // Built by hand: no value of it came from the environment, so only the grant says it is secret.
+      const config = testConfig({
+        ...ccConfig(idp.url, leaky.url, { clientSecret: literal }),
+        audit: { destination: 'file', path, arguments: { get_item: ['id'] } },
+      });
+      const gw = createGateway(config);
+      const client = await connect(gw);
+      const r = await client.callTool({ name: 'get_item', arguments: { id: literal } });
+      await client.close();
+      await gw.close();
+      expect(r.isError).toBeFalsy();
+      expect(r.structuredContent).toMatchObject({ leak: '[REDACTED]', nested: { b64: '[REDACTED]' } });
+      const audit = readFileSync(path, 'utf8');
+      expect(audit).toContain('get_item');
+      expect(audit).not.toContain(literal);
+    } finally {
+      await leaky.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('never lets the client secret or a token reach logs, tool errors or metrics', async () => {

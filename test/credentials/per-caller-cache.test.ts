@@ -33,7 +33,6 @@ let as: AuthorizationServer | undefined;
 let redis: RedisHandle;
 let api: Awaited<ReturnType<typeof startRecordingUpstream>>;
 const grant = tokenExchangeGrant(() => as);
-const upstreamCalls = 0;
 /** Which subject the upstream saw on each call, verified from the exchanged token. */
 const owners: string[] = [];
 let gwA: RunningGateway;

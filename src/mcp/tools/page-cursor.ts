@@ -1,10 +1,12 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { RequestValidationError } from '../../http/index.js';
 
-/** Where a paginated tool resumes: a page number, the upstream's cursor or next link, and entries of that page already shown. */
+/** Where a paginated tool resumes: a page number or offset, the upstream's cursor or next link, and entries of that page already shown. */
 export interface PageState {
   /** `page` style: the page number. */
   p?: number;
+  /** `offset` style: the offset. */
+  o?: number;
   /** `cursor` style: the upstream's cursor. */
   c?: string;
   /** `link` style: the upstream's next link (absolute). */

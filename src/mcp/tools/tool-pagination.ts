@@ -44,7 +44,7 @@ function defaultCursor(data: unknown): unknown {
 
 /**
  * A tool's pagination, compiled once: the HTTP client's `paginate()` (Link header, cursor, page
- * number) run for one page plus a signed cursor (`mode: cursor`), or for up to `maxPages` pages /
+ * number, offset) run for one page plus a signed cursor (`mode: cursor`), or for up to `maxPages` pages /
  * `maxItems` items gathered into one list (`mode: gather`). Answers come out shaped (`shaper`).
  */
 export class ToolPager {
@@ -161,6 +161,16 @@ export class ToolPager {
         ...(c.pageSize !== undefined ? { pageSize: c.pageSize } : {}),
         firstPage: state.p ?? c.firstPage,
       };
+    if (c.style === 'offset')
+      return {
+        ...common,
+        style: 'offset',
+        query: req.query,
+        offsetParam: c.offsetParam,
+        limitParam: c.limitParam,
+        ...(c.pageSize !== undefined ? { limit: c.pageSize } : {}),
+        firstOffset: state.o ?? 0,
+      };
     if (c.style === 'cursor')
       return {
         ...common,
@@ -184,6 +194,11 @@ export class ToolPager {
       if (page.items.length === 0) return undefined;
       if (c.pageSize !== undefined && page.items.length < c.pageSize) return undefined;
       return { p: (state.p ?? c.firstPage) + 1 };
+    }
+    if (c.style === 'offset') {
+      if (page.items.length === 0) return undefined;
+      if (c.pageSize !== undefined && page.items.length < c.pageSize) return undefined;
+      return { o: (state.o ?? 0) + page.items.length };
     }
     if (c.style === 'cursor') {
       const next = this.upstreamCursor(page.data);

@@ -69,6 +69,12 @@ export interface ToolRuntime {
   credential?: UpstreamCredential | undefined;
   /** Who a call without a transport identity (stdio, in-process) runs as. Default `OPERATOR`. */
   operator?: Principal | undefined;
+  /**
+   * False when the policy keeps this tool to some callers: its answers are then hinted `private`
+   * even when the gateway's cache shares them, or a shared cache in front would hand them to the
+   * others. Default true.
+   */
+  openToAll?: boolean | undefined;
 }
 
 /** A configured tool, compiled once: schemas, templates and the argument mapping are reused per call. */
@@ -215,8 +221,9 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     perCallerCredential: rt.credential?.perCaller ? rt.credential.type : undefined,
     readsCaller: !callerPath.empty || fixed.fromCaller.length > 0,
   }).scope;
+  const publicHint = scope === 'shared' && rt.openToAll !== false;
   const cacheHint = cachePolicy
-    ? { ttlMs: cachePolicy.ttl, cacheScope: scope === 'private' ? ('private' as const) : ('public' as const) }
+    ? { ttlMs: cachePolicy.ttl, cacheScope: publicHint ? ('public' as const) : ('private' as const) }
     : undefined;
   const tagTemplates = (cachePolicy?.tags ?? []).map((t) => new KeyTemplate(t));
   const invalidateTags = (tool.invalidates?.tags ?? []).map((t) => new KeyTemplate(t));

@@ -80,6 +80,23 @@ describe('Redis frozen (SIGSTOP) past the store’s command timeout, then resume
 
   const state = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
 
+  /**
+   * Stops redis-server and resolves once it is stopped. The kernel tells the parent (this process
+   * spawned it) with SIGCHLD when the child stops; on a loaded machine that can be well after kill().
+   */
+  function freeze(pid: number): Promise<void> {
+    const stopped = new Promise<void>((resolve) => {
+      const check = () => {
+        if (state(pid) !== 'T') return;
+        process.off('SIGCHLD', check);
+        resolve();
+      };
+      process.on('SIGCHLD', check);
+    });
+    process.kill(pid, 'SIGSTOP');
+    return stopped;
+  }
+
   it('answers 503 while frozen and processes the retry once Redis answers again', async () => {
     const store = new RedisDedupeStore({ url: redis.url, options: { commandTimeout: 300 } });
     const { deliver, runs, handler } = receiver(store);
@@ -89,9 +106,7 @@ describe('Redis frozen (SIGSTOP) past the store’s command timeout, then resume
       expect(await store.claim('warm', 't', 1000)).toBe('claimed');
       await store.release('warm', 't');
       const pid = redis.pid()!;
-      process.kill(pid, 'SIGSTOP');
-      for (let i = 0; i < 200 && state(pid) !== 'T'; i++) await new Promise((r) => setImmediate(r));
-      expect(state(pid)).toBe('T');
+      await freeze(pid);
       const frozen = await deliver();
       expect(frozen.status).toBe(503);
       expect(json(frozen).error).toBe('dedupe_unavailable');

@@ -58,6 +58,8 @@ function gatewayConfig(prefix: string) {
     tools: [
       // The answer depends on who asks (the upstream reads the exchanged token): private by default.
       { name: 'my_items', upstream: 'api', path: '/items', cache: { ttl: '5m', key: 'items' } },
+      // Not cached: every call needs the exchanged token.
+      { name: 'live_items', upstream: 'api', path: '/live' },
       // Declared the same for everyone.
       { name: 'catalog', upstream: 'api', path: '/catalog', cache: { ttl: '5m', scope: 'shared' } },
       {
@@ -217,5 +219,27 @@ describe('per-caller upstream credentials never mix cached answers', () => {
     // Two subjects, two instances sharing exchanged tokens through Redis: at most one exchange per subject.
     expect(new Set(grant.stats.subjects)).toEqual(new Set([AS_CLIENTS.jwt, SECOND_CALLER]));
     expect(grant.stats.exchanges).toBe(2);
+  });
+
+  it("two instances share one caller token's exchange through Redis: one exchange, the same token upstream", async () => {
+    // A new token of the same user: its own exchange, which neither instance holds yet.
+    const fresh = await as!.token({ clientId: AS_CLIENTS.jwt, resource: GATEWAY_RESOURCE });
+    const before = grant.stats.exchanges;
+    const onA = await connectV2(gwA.url!, 'modern', bearer(fresh));
+    const onB = await connectV1(gwB.url!, bearer(fresh));
+    try {
+      const sent: (string | undefined)[] = [];
+      for (const client of [onA, onB, onA, onB]) {
+        const r = (await client.callTool({ name: 'live_items', arguments: {} })) as Answer;
+        expect(r.isError).toBeFalsy();
+        expect(r.structuredContent?.owner).toBe(AS_CLIENTS.jwt);
+        sent.push(api.seen.at(-1)!.token);
+      }
+      expect(grant.stats.exchanges - before).toBe(1);
+      expect(new Set(sent).size).toBe(1);
+    } finally {
+      await onA.close();
+      await onB.close();
+    }
   });
 });

@@ -38,6 +38,21 @@ const owners: string[] = [];
 let gwA: RunningGateway;
 let gwB: RunningGateway;
 const tokens: Record<'alice' | 'bob', string> = { alice: '', bob: '' };
+/** When set, the upstream holds each request until `n` have arrived: misses in flight at once. */
+let barrier: { arrive(): Promise<void> } | undefined;
+function holdUntil(n: number) {
+  let arrived = 0;
+  let release!: () => void;
+  const all = new Promise<void>((r) => {
+    release = r;
+  });
+  barrier = {
+    arrive() {
+      if (++arrived === n) release();
+      return all;
+    },
+  };
+}
 
 function gatewayConfig(prefix: string) {
   return testConfig({
@@ -99,6 +114,7 @@ beforeAll(async () => {
     ],
   });
   api = await startRecordingUpstream(async (token) => {
+    if (barrier) await barrier.arrive();
     try {
       const keys = (await (await fetch(`${as!.issuer}/jwks`)).json()) as never;
       const { payload } = await jwtVerify(token, createLocalJWKSet(keys), {
@@ -178,6 +194,29 @@ describe('per-caller upstream credentials never mix cached answers', () => {
       }
     },
   );
+
+  it('two principals missing the same key at the same moment each get their own upstream answer', async () => {
+    const alice = await connectV2(gwA.url!, 'modern', bearer(tokens.alice));
+    const bob = await connectV1(gwA.url!, bearer(tokens.bob));
+    try {
+      await alice.callTool({ name: 'touch_items', arguments: {} }); // both copies gone
+      const before = owners.length;
+      // Neither request is answered before both reached the upstream: no single-flight joins them.
+      holdUntil(2);
+      const [a, b] = (await Promise.all([
+        alice.callTool({ name: 'my_items', arguments: {} }),
+        bob.callTool({ name: 'my_items', arguments: {} }),
+      ])) as [Answer, Answer];
+      barrier = undefined;
+      expect(a.structuredContent?.owner).toBe(AS_CLIENTS.jwt);
+      expect(b.structuredContent?.owner).toBe(SECOND_CALLER);
+      expect(new Set(owners.slice(before))).toEqual(new Set([AS_CLIENTS.jwt, SECOND_CALLER]));
+    } finally {
+      barrier = undefined;
+      await alice.close();
+      await bob.close();
+    }
+  });
 
   it("invalidating the key reaches every caller's private copy", async () => {
     const alice = await connectV2(gwA.url!, 'modern', bearer(tokens.alice));

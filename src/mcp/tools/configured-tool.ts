@@ -382,7 +382,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     const stop = startProgress(ctx, label, rt.progressIntervalMs, rt.clock, rt.logger);
     const started = series ? performance.now() : 0;
     const who = principalOf(ctx, operator);
-    const caller = credential?.perCaller ? callerCredential(who, ctx) : undefined;
+    // The caller's token is read on a miss only: a cache hit sends nothing.
+    const caller = () => (credential?.perCaller ? callerCredential(who, ctx) : undefined);
     // Traces: the request's span, handed down the call (no context manager follows the awaits).
     const trace = rt.tracer ? traceContextOf(ctx) : undefined;
     try {
@@ -424,7 +425,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
                 sharedFetch,
                 cache,
                 key,
-                (traced) => fetchAnswer(args, who, signal.signal, caller, traced),
+                (traced) => fetchAnswer(args, who, signal.signal, caller(), traced),
                 options,
                 signal,
                 trace,
@@ -432,7 +433,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
             : sharedFetch(
                 cache,
                 key,
-                () => fetchAnswer(args, who, signal.signal, caller, undefined),
+                () => fetchAnswer(args, who, signal.signal, caller(), undefined),
                 options,
                 signal,
               );
@@ -451,7 +452,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
         if (meta) Object.assign(meta, hit.stale ? { ...cacheHint, ttlMs: 0 } : cacheHint);
         series?.record(toolOutcomeOfLookup(hit), performance.now() - started);
       } else {
-        result = toResult(await fetchAnswer(args, who, signal.signal, caller, trace), {
+        result = toResult(await fetchAnswer(args, who, signal.signal, caller(), trace), {
           source: 'upstream',
           stale: false,
         });

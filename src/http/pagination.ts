@@ -45,6 +45,8 @@ interface PaginateCommon<D, T> {
   items?: (data: D) => readonly T[];
   /** Stop with `PaginationLimitError` after this many pages. Default 1000. */
   maxPages?: number;
+  /** Largest page body read (see `RequestOptions.maxResponseBytes`); default the client's. */
+  maxResponseBytes?: number;
 }
 
 /** `?page=N&page_size=M`; stops on an empty or short page, or when `hasMore(data)` says false. */
@@ -112,6 +114,7 @@ export interface PageFetcher {
       headers?: Readonly<Record<string, string>>;
       signal?: AbortSignal;
       traceContext?: Context | undefined;
+      maxResponseBytes?: number;
     },
   ): Promise<HttpResponse>;
   /** GET an absolute URL from a Link header; rejects another origin with InvalidPathError. */
@@ -121,6 +124,7 @@ export interface PageFetcher {
       headers?: Readonly<Record<string, string>>;
       signal?: AbortSignal;
       traceContext?: Context | undefined;
+      maxResponseBytes?: number;
     },
   ): Promise<HttpResponse>;
 }
@@ -144,6 +148,7 @@ export async function* paginate<D = unknown, T = unknown>(
         headers: o.headers,
         signal: o.signal,
         traceContext: o.traceContext,
+        ...(o.maxResponseBytes !== undefined ? { maxResponseBytes: o.maxResponseBytes } : {}),
       });
     } else {
       const query: Record<string, Query[string]> = { ...o.query };
@@ -162,6 +167,7 @@ export async function* paginate<D = unknown, T = unknown>(
         headers: o.headers,
         signal: o.signal,
         traceContext: o.traceContext,
+        ...(o.maxResponseBytes !== undefined ? { maxResponseBytes: o.maxResponseBytes } : {}),
       });
     }
     const data = (o.schema ? res.json(o.schema) : res.json()) as D;

@@ -48,6 +48,13 @@ beforeAll(async () => {
         tool('tiny_object', '/object', { shape: { maxBytes: 40 } }),
         { name: 'big_shaped', upstream: 'big', path: '/all', shape: { maxBytes: '64KiB' } },
         { name: 'big_plain', upstream: 'big', path: '/all' },
+        {
+          name: 'big_page',
+          upstream: 'big',
+          path: '/offset-items',
+          pagination: { style: 'offset', pageSize: 1000 },
+          shape: { maxItems: 5 },
+        },
       ],
     }),
     { transport: 'http' },
@@ -180,6 +187,30 @@ describe.each(clients)('answer shaping (%s)', (_, connect) => {
   });
 });
 
+describe.each(clients)('a paginated tool with a cap (%s)', (_, connect) => {
+  it('cuts a page over the client’s 4 MiB default and resumes after it through the cursor', async () => {
+    const client = await connect();
+    try {
+      const first = (await client.callTool({ name: 'big_page', arguments: {} })) as Result;
+      expect(first.isError, textOf(first).slice(0, 300)).toBeFalsy();
+      const cut = first._meta?.['conduit/truncated'] as { nextCursor?: string; totalItems?: number };
+      expect(cut).toMatchObject({ reason: 'maxItems', shownItems: 5, totalItems: 1000 });
+      expect((first.structuredContent as { items: { id: number }[] }).items.map((i) => i.id)).toEqual([
+        1, 2, 3, 4, 5,
+      ]);
+      const next = (await client.callTool({
+        name: 'big_page',
+        arguments: { cursor: cut.nextCursor },
+      })) as Result;
+      expect((next.structuredContent as { items: { id: number }[] }).items.map((i) => i.id)).toEqual([
+        6, 7, 8, 9, 10,
+      ]);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 describe('hostile upstream answers cannot break shaping', () => {
   // Raw bodies, exactly as a hostile or broken upstream would send them.
   const many = `[${Array.from({ length: 2_500_000 }, (_, i) => i % 10).join(',')}]`;
@@ -201,6 +232,15 @@ describe('hostile upstream answers cannot break shaping', () => {
   let gw: RunningGateway;
   beforeAll(async () => {
     const server = createServer((req, res) => {
+      if (req.url === '/runaway') {
+        // 40 MiB of one list, in 1 MiB writes: more than any shaped tool reads.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const chunk = '0,'.repeat(512 * 1024);
+        res.write('[');
+        for (let i = 0; i < 40 && !res.destroyed; i++) res.write(chunk);
+        res.end('0]');
+        return;
+      }
       const answer = bodies[(req.url ?? '/').split('?')[0]!];
       res.writeHead(answer ? 200 : 404, { 'content-type': answer?.type ?? 'text/plain' });
       res.end(answer?.body ?? 'no such route');
@@ -232,6 +272,7 @@ describe('hostile upstream answers cannot break shaping', () => {
           on('multibyte', '/multibyte', { maxBytes: 11 }),
           on('not_a_list', '/not-a-list', { maxItems: 1, maxBytes: 1000 }),
           on('text', '/text', { maxBytes: 100 }),
+          on('runaway', '/runaway', { maxItems: 3, maxBytes: '1KiB' }),
         ],
       }),
       { transport: 'http' },
@@ -298,6 +339,11 @@ describe('hostile upstream answers cannot break shaping', () => {
         expect(odd.isError, textOf(odd)).toBeFalsy();
         expect(odd.structuredContent).toEqual({ items: { length: 5, '0': 'a' }, data: 7 });
         expect(odd._meta?.['conduit/truncated']).toBeUndefined();
+
+        // Past the 32 MiB ceiling a capped tool still refuses to read on.
+        const runaway = await call('runaway');
+        expect(runaway.isError).toBe(true);
+        expect(runaway._meta?.['conduit/error']?.code).toBe('RESPONSE_TOO_LARGE');
 
         // A text answer is cut as text.
         const plain = await call('text');

@@ -8,7 +8,13 @@ import {
   type PaginateOptions,
   type Query,
 } from '../../http/index.js';
-import { type AnswerShaper, findList, pathKeys, type ShapedAnswer } from './answer-shape.js';
+import {
+  type AnswerShaper,
+  findList,
+  pathKeys,
+  SHAPED_RESPONSE_CEILING,
+  type ShapedAnswer,
+} from './answer-shape.js';
 import type { PageCursors, PageState } from './page-cursor.js';
 
 /** The mapped request of a paginated tool's first page (one GET). */
@@ -150,6 +156,9 @@ export class ToolPager {
       traceContext: req.traceContext,
       items: this.items,
       maxPages: c.maxPages + 1,
+      // One page at a time with a cap: a large page is cut like an unpaginated answer. Gathering keeps
+      // the client's limit, since its pages add up in memory.
+      ...(c.mode === 'cursor' && this.shaper.capped ? { maxResponseBytes: SHAPED_RESPONSE_CEILING } : {}),
     };
     if (c.style === 'page')
       return {

@@ -169,7 +169,7 @@ describe('a fixed value read from the caller', () => {
 });
 
 describe('OpenAPI overrides: fixed parameters and descriptions', () => {
-  it('hides a fixed operation parameter and sends its value; a typo in argumentDescriptions fails start-up', async () => {
+  it('hides a fixed operation parameter and sends its value, with the description overrides; a typo in argumentDescriptions fails start-up', async () => {
     const doc = JSON.stringify({
       openapi: '3.0.3',
       info: { title: 'items', version: '1' },
@@ -194,6 +194,7 @@ upstreams:
       document: ./doc.json
       overrides:
         echo:
+          description: Echo the query (written by the operator)
           fixed: { api-version: "2025-06-01" }
           argumentDescriptions: ${descriptions}
 `;
@@ -207,6 +208,7 @@ upstreams:
     try {
       const { tools } = (await client.listTools()) as Listed;
       const schema = tools[0]!.inputSchema;
+      expect(tools[0]!.description).toBe('Echo the query (written by the operator)');
       expect(Object.keys(schema.properties as object)).toEqual(['q']);
       expect(schema.required ?? []).toEqual([]);
       expect((schema.properties as Record<string, { description?: string }>).q!.description).toBe(

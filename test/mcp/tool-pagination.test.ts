@@ -482,3 +482,49 @@ upstreams:
     }
   });
 });
+
+describe('a cursor never carries what the upstream put in its next link', () => {
+  it('a next link echoing the query credential is followed, but neither the cursor nor the answer shows it in any encoding', async () => {
+    const KEY = 'list-api-key-5e0c77d1';
+    const config = parseConfig(
+      `
+upstreams:
+  list:
+    baseUrl: "${upstream.url}"
+    auth: { type: query, name: api_key, value: "\${LIST_KEY}" }
+tools:
+  - { name: echo_link, upstream: list, path: /echo-link-items, pagination: { style: link } }
+`,
+      { env: { LIST_KEY: KEY } },
+    );
+    const gw = await startGateway(config, { transport: 'http', port: 0 });
+    const client = await connectV1(gw.url!);
+    try {
+      const first = (await client.callTool({ name: 'echo_link', arguments: {} })) as Result;
+      expect(first.isError, textOf(first)).toBeFalsy();
+      const cursor = nextOf(first)!;
+      const encodings = [
+        KEY,
+        Buffer.from(KEY).toString('base64'),
+        Buffer.from(KEY).toString('base64url'),
+        encodeURIComponent(KEY),
+      ];
+      const shown = `${JSON.stringify(first)}${Buffer.from(cursor.split('.')[0]!, 'base64url').toString('latin1')}`;
+      for (const e of encodings) expect(shown).not.toContain(e);
+      // Base64 of the link at any alignment would still hold the key's base64 at one of three offsets.
+      for (const shift of ['', 'a', 'ab'])
+        expect(cursor).not.toContain(
+          Buffer.from(shift + KEY)
+            .toString('base64url')
+            .slice(4, -4),
+        );
+      const next = (await client.callTool({ name: 'echo_link', arguments: { cursor } })) as Result;
+      expect(next.isError, textOf(next)).toBeFalsy();
+      expect(idsOf(next)).toEqual(all.slice(10, 20));
+      expect(new URL(upstream.seen.at(-1)!.url, 'http://x').searchParams.get('api_key')).toBe(KEY);
+    } finally {
+      await client.close();
+      await gw.close();
+    }
+  });
+});

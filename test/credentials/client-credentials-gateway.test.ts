@@ -455,4 +455,39 @@ describe('upstream auth: client_credentials shared by two instances through Redi
       }
     }
   });
+
+  it("a token the upstream revoked is replaced once for both instances: the second adopts the first's replacement", async () => {
+    const revoked = new Set<string>();
+    const strict = await startRecordingUpstream((token) => !revoked.has(token));
+    const extra = { cache: { prefix: `cc-revoke-${Date.now()}`, redis: { url: redis.url } } };
+    const make = async () => {
+      const gw = createGateway(withSecrets(testConfig(ccConfig(idp.url, strict.url, {}, extra)), [SECRET]));
+      await gw.ready();
+      return { gw, client: await connect(gw) };
+    };
+    const a = await make();
+    const b = await make();
+    try {
+      const before = idp.requests.length;
+      await a.client.callTool({ name: 'get_item', arguments: { id: 'a1' } });
+      await b.client.callTool({ name: 'get_item', arguments: { id: 'b1' } });
+      const first = strict.seen.at(-1)!.token!;
+      expect(strict.seen.map((x) => x.token)).toEqual([first, first]);
+      revoked.add(first);
+      const ra = await a.client.callTool({ name: 'get_item', arguments: { id: 'a2' } });
+      const rb = await b.client.callTool({ name: 'get_item', arguments: { id: 'b2' } });
+      expect(ra.isError || rb.isError).toBeFalsy();
+      const second = strict.seen.at(-1)!.token!;
+      expect(second).not.toBe(first);
+      // a: refused, replaced; b: refused with the old one, then the replacement a stored.
+      expect(strict.seen.slice(2).map((x) => x.token)).toEqual([first, second, first, second]);
+      expect(idp.requests.length - before).toBe(2);
+    } finally {
+      for (const x of [a, b]) {
+        await x.client.close();
+        await x.gw.close();
+      }
+      await strict.close();
+    }
+  });
 });

@@ -1,9 +1,7 @@
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/index.js';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
+import { freePort } from '../helpers/free-ports.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { connectV1, connectV2, textOf } from './helpers/clients.js';
 import { startListUpstream, type ListUpstream } from './helpers/list-upstream.js';
@@ -253,11 +251,7 @@ describe('a fixed template read from a real access token (oidc-provider)', () =>
   let gw: RunningGateway;
   let resource: string;
   beforeAll(async () => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1');
-    await once(probe, 'listening');
-    const { port } = probe.address() as AddressInfo;
-    await new Promise<void>((r) => probe.close(() => r()));
+    const port = await freePort();
     resource = `http://127.0.0.1:${port}/mcp`;
     as = await startAuthorizationServer({ resource, claims });
     gw = await startGateway(

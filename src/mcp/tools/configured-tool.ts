@@ -382,7 +382,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     const stop = startProgress(ctx, label, rt.progressIntervalMs, rt.clock, rt.logger);
     const started = series ? performance.now() : 0;
     const who = principalOf(ctx, operator);
-    const caller = credential?.perCaller ? callerCredential(who, ctx) : undefined;
+    // The caller's token is read on a miss only: a cache hit sends nothing.
+    const caller = () => (credential?.perCaller ? callerCredential(who, ctx) : undefined);
     // Traces: the request's span, handed down the call (no context manager follows the awaits).
     const trace = rt.tracer ? traceContextOf(ctx) : undefined;
     try {
@@ -422,7 +423,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
               sharedFetch,
               rt.cache,
               key,
-              (lookup) => fetchAnswer(args, who, signal.signal, caller, lookup),
+              (lookup) => fetchAnswer(args, who, signal.signal, caller(), lookup),
               options,
               signal,
               trace,
@@ -430,7 +431,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
           : await sharedFetch(
               rt.cache,
               key,
-              () => fetchAnswer(args, who, signal.signal, caller, undefined),
+              () => fetchAnswer(args, who, signal.signal, caller(), undefined),
               options,
               signal,
             );
@@ -443,7 +444,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
         if (meta) Object.assign(meta, hit.stale ? { ...cacheHint, ttlMs: 0 } : cacheHint);
         series?.record(toolOutcomeOfLookup(hit), performance.now() - started);
       } else {
-        result = toResult(await fetchAnswer(args, who, signal.signal, caller, trace), {
+        result = toResult(await fetchAnswer(args, who, signal.signal, caller(), trace), {
           source: 'upstream',
           stale: false,
         });

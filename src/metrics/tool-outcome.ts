@@ -65,6 +65,7 @@ const BY_CODE: Readonly<Record<ConduitErrorCode, ToolOutcome>> = {
   RESPONSE_INVALID_JSON: 'bad_response',
   REQUEST_VALIDATION: 'invalid_input',
   INVALID_PATH: 'invalid_input',
+  ARGUMENTS_TOO_DEEP: 'invalid_input',
   PRINCIPAL_VALUE_MISSING: 'invalid_input',
   TOKEN_INVALID: 'internal',
   AUTH_SERVER_UNAVAILABLE: 'internal',

@@ -143,6 +143,7 @@ export function describeFailure(
     case 'RESPONSE_INVALID_JSON':
     case 'REQUEST_VALIDATION':
     case 'INVALID_PATH':
+    case 'ARGUMENTS_TOO_DEEP':
     case 'PAGINATION_LIMIT':
     case 'PAGINATION_LOOP':
     case 'CACHE_CLOSED':

@@ -249,6 +249,28 @@ describe('upstream auth: oauth2 client_credentials', () => {
     release();
   });
 
+  it('replaces a token ahead of expiry with one request while the calls meanwhile are served at once', async () => {
+    idp = await startScriptedTokenEndpoint(300);
+    const clock = shiftedClock();
+    const { client } = await start({}, { clock });
+    await client.callTool({ name: 'get_item', arguments: { id: '0' } });
+    const release = idp.willHold({ kind: 'token', token: 'ahead-2', expiresIn: 300 });
+    clock.advance(250_000); // inside refreshBefore (60 s), not expired
+    const calls = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => client.callTool({ name: 'get_item', arguments: { id: `r${i}` } })),
+    );
+    // Answered with the old token while the replacement is still held at the endpoint.
+    expect(calls.every((r) => !r.isError)).toBe(true);
+    expect(api.seen.slice(-10).every((s) => s.token === 'tok-1')).toBe(true);
+    await idp.received(2);
+    release();
+    await vi.waitFor(async () => {
+      await client.callTool({ name: 'get_item', arguments: { id: 'after' } });
+      expect(api.seen.at(-1)!.token).toBe('ahead-2');
+    });
+    expect(idp.requests.length).toBe(2);
+  });
+
   it('during an identity provider outage a still-valid token keeps serving', async () => {
     idp = await startScriptedTokenEndpoint(300);
     const clock = shiftedClock();

@@ -162,8 +162,9 @@ async function measure(
   fn: () => Promise<unknown>,
   concurrency: number,
   note?: string,
+  serverPid: number | undefined = servers.child.pid,
 ): Promise<ContenderResult> {
-  const cpu = cpuWindow(servers.child.pid);
+  const cpu = cpuWindow(serverPid);
   // Warmed up by count beforehand (see `interleaved`), so the window is measured calls only.
   const r = await concurrentLoad(fn, { concurrency, durationMs: DURATION_MS, warmupMs: 0 });
   if (r.errors > 0) throw new Error(`${name}: ${r.errors} failed calls`);
@@ -182,9 +183,13 @@ async function measure(
 async function interleaved(
   contenders: { name: string; fn: () => Promise<unknown> }[],
   concurrency: number,
+  /** The process serving these contenders, whose CPU per call the rows note (default: servers.ts). */
+  serverPid?: number,
 ): Promise<ContenderResult[]> {
   for (const c of contenders) await warmUp(c.fn, WARMUP_CALLS, CONCURRENCY);
-  const runs = await interleavedRounds(contenders, ROUNDS, (c) => measure(c.name, c.fn, concurrency));
+  const runs = await interleavedRounds(contenders, ROUNDS, (c) =>
+    measure(c.name, c.fn, concurrency, undefined, serverPid ?? servers.child.pid),
+  );
   return contenders.map(({ name }, i) => {
     const rs = runs[i]!;
     return {

@@ -3,12 +3,13 @@
  * operations and GitHub's full REST document (`@octokit/openapi`, 1,200+ operations), each server is
  * started in its own process and measured from spawn to HTTP ready (its first answered `tools/list`),
  * its RSS then, and the bytes of its `tools/list`. Beside Conduit (`conduit serve --transport http`)
- * runs `@ivotoby/openapi-mcp-server`, an OpenAPI-to-MCP server a user would pick from the npm registry,
- * on the same document. Targets: 1,200 operations ready <= 3 s and <= 200 MB RSS; 250 operations
- * ready <= 1.5 s; Conduit's `tools/list` no larger than the peer's.
+ * run two OpenAPI-to-MCP servers a user would pick from the npm registry, on the same document:
+ * `@ivotoby/openapi-mcp-server` (a devDependency) and the server `openapi-mcp-generator` writes
+ * (bench/openapi/peer-generator, installed on first use; measured over stdio, see generator-peer.ts). Targets: 1,200 operations ready <= 3 s and
+ * <= 200 MB RSS; 250 operations ready <= 1.5 s; Conduit's `tools/list` no larger than each peer's.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { type ContenderResult, report, target } from '../lib.js';
 import { restDocument } from './document.js';
+import { buildGeneratorServer, ensureGeneratorPeer, measureStdio, rssOf } from './generator-peer.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
@@ -41,16 +43,6 @@ function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
-}
-
-/** Resident set size of a process, from /proc (Linux); 0 elsewhere. */
-function rssOf(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
 }
 
 async function post(url: string, headers: Record<string, string>, body: unknown) {
@@ -214,6 +206,12 @@ async function peer(documentPath: string): Promise<Measure> {
   );
 }
 
+let generated = 0;
+/** openapi-mcp-generator's server, generated and compiled before the clock starts; over stdio. */
+async function generatorPeer(documentPath: string): Promise<Measure> {
+  return measureStdio(buildGeneratorServer(documentPath, work, generated++), READY_LIMIT_MS);
+}
+
 /** The best of RUNS starts (a loaded machine only ever makes a start slower). */
 async function best(run: () => Promise<Measure>): Promise<Measure> {
   let out: Measure | undefined;
@@ -235,22 +233,27 @@ try {
   }
   documents.push({ label: 'github (@octokit/openapi)', path: github, operations: 0 });
   buildConduit();
+  ensureGeneratorPeer();
 
   const rows: ContenderResult[] = [];
   const extra: Record<string, unknown> = {};
   console.log(
     `${'document'.padEnd(28)} ${'server'.padEnd(10)} ${'ready ms'.padStart(9)} ${'RSS MB'.padStart(8)} ${'tools'.padStart(6)} ${'tools/list MB'.padStart(14)}`,
   );
+  const peers = [
+    ['ivotoby', peer],
+    ['generator', generatorPeer],
+  ] as const;
+  type Row = { conduit: Measure } & Partial<Record<(typeof peers)[number][0], Measure>>;
   for (const doc of documents) {
-    const ours = await best(() => conduit(doc.path));
-    const theirs = await best(() => peer(doc.path)).catch((err: Error) => {
-      console.log(`peer on ${doc.label}: ${err.message.split('\n')[0]}`);
-      return undefined;
-    });
-    for (const [name, m] of [
-      ['conduit', ours],
-      ['peer', theirs],
-    ] as const) {
+    const row: Row = { conduit: await best(() => conduit(doc.path)) };
+    for (const [name, run] of peers)
+      row[name] = await best(() => run(doc.path)).catch((err: Error) => {
+        console.log(`${name} on ${doc.label}: ${err.message.split('\n')[0]}`);
+        return undefined;
+      });
+    for (const name of ['conduit', ...peers.map(([n]) => n)] as const) {
+      const m = row[name];
       if (!m) continue;
       console.log(
         `${doc.label.padEnd(28)} ${name.padEnd(10)} ${m.readyMs.toFixed(0).padStart(9)} ${mb(m.rssBytes).padStart(8)} ${String(m.tools).padStart(6)} ${mb(m.listBytes).padStart(14)}`,
@@ -262,28 +265,34 @@ try {
         note: `ready ${m.readyMs.toFixed(0)} ms, ${m.tools} tools, tools/list ${m.listBytes} B`,
       });
     }
-    extra[doc.label] = { conduit: ours, peer: theirs };
-    if (theirs)
-      console.log(
-        `  ratios conduit/peer: ready ${(ours.readyMs / theirs.readyMs).toFixed(2)}, RSS ${(ours.rssBytes / theirs.rssBytes).toFixed(2)}, tools/list ${(ours.listBytes / theirs.listBytes).toFixed(2)}`,
-      );
+    extra[doc.label] = row;
+    for (const [name] of peers) {
+      const theirs = row[name];
+      if (theirs)
+        console.log(
+          `  ratios conduit/${name}: ready ${(row.conduit.readyMs / theirs.readyMs).toFixed(2)}, RSS ${(row.conduit.rssBytes / theirs.rssBytes).toFixed(2)}, tools/list ${(row.conduit.listBytes / theirs.listBytes).toFixed(2)}`,
+        );
+    }
   }
   console.log('(ratio column below: starts per second relative to conduit on the 250-operation document)');
   report('openapi', 'conduit generated 250', rows, extra);
-  const get = (label: string) => (extra[label] as { conduit: Measure; peer?: Measure }) ?? undefined;
-  const g250 = get('generated 250')!;
-  const g1200 = get('generated 1200')!;
-  const gh = get('github (@octokit/openapi)')!;
+  const get = (label: string) => extra[label] as Row;
+  const g250 = get('generated 250');
+  const g1200 = get('generated 1200');
+  const gh = get('github (@octokit/openapi)');
   target('generated 250: 1.5 s / ready time', 1500 / g250.conduit.readyMs, 1);
   target('generated 1200: 3 s / ready time', 3000 / g1200.conduit.readyMs, 1);
   target('generated 1200: 200 MB / RSS', 200e6 / g1200.conduit.rssBytes, 1);
-  for (const [label, m] of [
+  for (const [label, row] of [
     ['generated 250', g250],
     ['generated 1200', g1200],
     ['github', gh],
   ] as const)
-    if (m.peer)
-      target(`${label}: peer tools/list bytes / conduit's`, m.peer.listBytes / m.conduit.listBytes, 1);
+    for (const [name] of peers) {
+      const theirs = row[name];
+      if (theirs)
+        target(`${label}: ${name} tools/list bytes / conduit's`, theirs.listBytes / row.conduit.listBytes, 1);
+    }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

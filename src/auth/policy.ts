@@ -119,6 +119,33 @@ export class Policy {
     return decision;
   }
 
+  /**
+   * True when every caller may call tool `name` (`kind` tools) or read resource `name` through
+   * `viaTool` (`kind` resources): no rule naming it could refuse anyone. An answer only some callers
+   * may see must not be offered to shared caches, which would hand it to the others.
+   */
+  openToAll(kind: Kind, name: string, viaTool?: string): boolean {
+    const own = this.rulesOpenToAll(kind, name);
+    // A read runs its tool, so the tool's rules apply to it too; resource rules only narrow.
+    if (kind === 'resources' && viaTool !== undefined)
+      return (own ?? true) && this.openToAll('tools', viaTool);
+    return own ?? this.config.default === 'allow';
+  }
+
+  /** Whether the rules naming `name` admit every caller; undefined when none names it. */
+  private rulesOpenToAll(kind: Kind, name: string): boolean | undefined {
+    let named = false;
+    let openAllow = false;
+    for (const rule of this.rules) {
+      if (!rule[kind].some((re) => re.test(name))) continue;
+      // A deny rule may hold for some caller (one with no condition, for all of them).
+      if (rule.effect === 'deny') return false;
+      named = true;
+      if (isEveryone(rule.when)) openAllow = true;
+    }
+    return named ? openAllow : undefined;
+  }
+
   /** Throws `PolicyDeniedError` unless `principal` may call tool `name`. */
   assertTool(principal: Principal, name: string): void {
     const d = this.tool(principal, name);
@@ -175,6 +202,17 @@ export class Policy {
       }
     return true;
   }
+}
+
+/** A condition every caller meets: none of its lists given. */
+function isEveryone(when: PolicyCondition): boolean {
+  return (
+    when.scopes === undefined &&
+    when.claims === undefined &&
+    when.groups === undefined &&
+    when.subjects === undefined &&
+    when.clients === undefined
+  );
 }
 
 function listOf(value: unknown): string[] {

@@ -44,7 +44,8 @@ arguments, tags from the resource path); mutations invalidate the tags their pat
 (PATCH /items/{id} invalidates "items" and "item:{id}"). Array or string bodies, explode: false
 query arrays and JSON-content parameters are written as params object forms. Operations Conduit
 cannot serve (cookie parameters, non-JSON bodies, …) are skipped and listed on stderr with the
-reason. When the tools would be too large for a config file, the config serves the document in
+reason; what was changed to serve one (a pattern JavaScript cannot compile dropped) is listed
+too. When the tools would be too large for a config file, the config serves the document in
 compact mode instead (an openapi section: two tools, search and invoke). When no operation can be
 served, nothing is written and init exits 1. Check the result with conduit validate --config <file>.
 
@@ -112,6 +113,8 @@ export async function runInit(argv: readonly string[], io: CliIo): Promise<numbe
   // Whole bodies, comma-separated query arrays and JSON-text parameters are written as `params` object forms.
   const tools: Record<string, unknown>[] = set.catalog.operations.map((op) => starterTool(op.tool));
   for (const err of skipped) io.stderr(`conduit init: skipped ${err.message}\n`);
+  // What was changed to serve an operation (a pattern dropped, a hint ignored) is said, not written silently.
+  for (const w of set.warnings) io.stderr(`conduit init: adjusted operation ${w.operation}: ${w.message}\n`);
   if (tools.length === 0)
     throw new OpenApiError(
       skipped[0]?.code ?? 'OPENAPI_DOCUMENT_INVALID',

@@ -7,6 +7,7 @@ import { logLevelOption, usageErrors, portOption } from './options.js';
 import { UsageError } from './usage-error.js';
 import type { FileWatcher } from '../mcp/index.js';
 import { type HeldReloads, holdReloadRequests, startReloads } from './serve-reload.js';
+import { noticeStdinEnd, type StdinEnd } from './stdin-end.js';
 
 /** Seams for tests: where the logger goes and how stdin's end is noticed. */
 export interface ServeDeps {
@@ -30,16 +31,26 @@ const SERVE_OPTIONS = {
  * until the client closes stdin); then shuts down gracefully and returns 0.
  */
 export async function serveCommand(args: string[], io: CliIo, deps: ServeDeps = {}): Promise<number> {
+  // Both listen from the first moment: a SIGHUP or the end of stdin during start-up is not lost.
   const held = holdReloadRequests(io);
+  const stdinEnd = noticeStdinEnd(deps.onStdinEnd);
   try {
-    return await serve(args, io, deps, held);
+    return await serve(args, io, deps, held, stdinEnd);
   } catch (err) {
     held.stop();
     throw err;
+  } finally {
+    stdinEnd.stop();
   }
 }
 
-async function serve(args: string[], io: CliIo, deps: ServeDeps, held: HeldReloads): Promise<number> {
+async function serve(
+  args: string[],
+  io: CliIo,
+  deps: ServeDeps,
+  held: HeldReloads,
+  stdinEnd: StdinEnd,
+): Promise<number> {
   const { values } = usageErrors(
     'serve',
     () =>
@@ -113,7 +124,7 @@ async function serve(args: string[], io: CliIo, deps: ServeDeps, held: HeldReloa
       }
     };
     if (io.onStopRequest) cleanups.push(io.onStopRequest(stop));
-    if (transport === 'stdio' && deps.onStdinEnd) cleanups.push(deps.onStdinEnd(() => stop('stdin closed')));
+    if (transport === 'stdio') stdinEnd.onEnd(() => stop('stdin closed'));
   });
   logger.info({ reason }, 'shutting down');
   try {

@@ -92,8 +92,12 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
 
     const input = isObject(tool.input) ? tool.input : {};
     const properties = isObject(input.properties) ? input.properties : {};
-    const propertyNames = Object.keys(properties);
-    const has = (p: string) => Object.hasOwn(properties, p);
+    // Fixed parameters are sent like arguments (the model never sees them): paths, `params` and
+    // templates may name them too.
+    const fixedNames = isObject(tool.fixed) ? Object.keys(tool.fixed) : [];
+    const propertyNames = [...Object.keys(properties), ...fixedNames];
+    const isFixed = (p: string) => fixedNames.includes(p);
+    const has = (p: string) => Object.hasOwn(properties, p) || isFixed(p);
     const required = strings(input.required);
     required.forEach((r, j) => {
       if (!has(r))
@@ -116,7 +120,7 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
           path: at('path'),
           message: `path parameter {${hole}} is not an input property; add it to input.properties (and input.required)`,
         });
-      else if (!required.includes(hole))
+      else if (!required.includes(hole) && !isFixed(hole))
         problems.push({
           path: at('input', 'required'),
           message: `path parameter "${hole}" must be listed in input.required`,

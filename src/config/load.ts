@@ -149,6 +149,7 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Gat
   for (const p of crossCheck(interpolated.value)) {
     if (!unresolved.some((u) => startsWith(p.path, u))) problems.push(at(doc, p.path, p.message));
   }
+  for (const p of literalKeyProblems(interpolated)) problems.push(at(doc, p.path, p.message));
   const schemaProblems = toolSchemaProblems(interpolated.value);
   for (const p of schemaProblems) problems.push(at(doc, p.path, p.message));
   // A keyword already explained (a mistyped `type`) needs no second, vaguer word from the schema.
@@ -296,13 +297,42 @@ function flowDepth(text: string): number {
   return max;
 }
 
+// A key that signs what clients hand back is only secret if the file, which many people read, lacks it.
+const ENV_ONLY_KEYS: readonly (readonly string[])[] = [['server', 'stateKey']];
+
+/** Keys that must come from the environment but were written into the file. */
+function literalKeyProblems(
+  interpolated: ReturnType<typeof interpolate>,
+): { path: ConfigPath; message: string }[] {
+  const problems: { path: ConfigPath; message: string }[] = [];
+  for (const path of ENV_ONLY_KEYS) {
+    if (typeof valueAt(interpolated.value, path) !== 'string') continue;
+    if (
+      interpolated.secretPaths.some((s) => s.length === path.length && s.every((seg, i) => seg === path[i]))
+    )
+      continue;
+    problems.push({
+      path: [...path],
+      message:
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the hint shows the config's ${VAR} syntax
+        'a signing key written into the config file is readable by anyone who reads the file; set it from the environment, e.g. stateKey: "${CONDUIT_STATE_KEY}" with CONDUIT_STATE_KEY from `openssl rand -base64 48`',
+    });
+  }
+  return problems;
+}
+
+function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
+  let v = root;
+  for (const seg of path)
+    v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[seg] : undefined;
+  return v;
+}
+
 /** The string values that took anything from the environment (4 characters or more). */
 function secretValues(interpolated: ReturnType<typeof interpolate>): string[] {
   const secrets: string[] = [];
   for (const path of interpolated.secretPaths) {
-    let v: unknown = interpolated.value;
-    for (const seg of path)
-      v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[seg] : undefined;
+    const v = valueAt(interpolated.value, path);
     // Shorter values would blank out ordinary words; they are no secrets anyway.
     if (typeof v === 'string' && v.length >= 4) secrets.push(v);
   }

@@ -41,8 +41,8 @@ export const answerShapeSchema = strictObject({
  * (`mode: cursor`), or gathers pages into one list (`mode: gather`). GET tools only.
  */
 export const toolPaginationSchema = strictObject({
-  /** `link`: `Link: <…>; rel="next"`. `cursor`: a cursor in the body sent back as a query parameter. `page`: `?page=N`. */
-  style: z.enum(['link', 'cursor', 'page'], { error: 'expected link, cursor or page' }),
+  /** `link`: `Link: <…>; rel="next"`. `cursor`: a cursor in the body sent back as a query parameter. `page`: `?page=N`. `offset`: `?offset=N&limit=M`. */
+  style: z.enum(['link', 'cursor', 'page', 'offset'], { error: 'expected link, cursor, page or offset' }),
   mode: z.enum(['cursor', 'gather'], { error: 'expected cursor or gather' }).default('cursor'),
   /** Where a page's items are (default: the body if it is a list, else its `items` or `data`). */
   items: dottedPath('the path of the items in a page').optional(),
@@ -54,7 +54,12 @@ export const toolPaginationSchema = strictObject({
   pageParam: z.string().min(1).default('page'),
   /** `page` style: the page size's query parameter, sent when `pageSize` is set. Default `page_size`. */
   pageSizeParam: z.string().min(1).default('page_size'),
+  /** `page` style: sent as `pageSizeParam`; `offset` style: sent as `limitParam`. A shorter page is the last. */
   pageSize: count({ min: 1 }).optional(),
+  /** `offset` style: the offset's query parameter. Default `offset`. */
+  offsetParam: z.string().min(1).default('offset'),
+  /** `offset` style: the page size's query parameter, sent when `pageSize` is set. Default `limit`. */
+  limitParam: z.string().min(1).default('limit'),
   /** `page` style: the first page's number. Default 1. */
   firstPage: count().default(1),
   /** `gather`: most pages fetched per call. Default 10. */

@@ -73,9 +73,15 @@ export const CONDUIT_ERROR_CODES = {
   OPENAPI_SELECTION_UNKNOWN: 'config: the openapi selection names an operation or tag the document lacks',
   OPENAPI_OVERRIDE_INVALID: 'config: an openapi.overrides entry is invalid',
   OPENAPI_SCHEMA_TOO_LARGE: 'config: an operation’s schema is larger than Conduit serves',
+  ARGUMENTS_TOO_DEEP:
+    "mcp: a tool call's arguments nest deeper than 64 levels; refused before schema validation",
   OPENAPI_UNKNOWN_OPERATION: 'mcp: compact mode was asked for an operation its catalog lacks',
   OPENAPI_INVALID_ARGUMENTS: "mcp: compact mode's arguments do not match the operation's input schema",
   OPENAPI_SCHEMA_INVALID: "mcp: an operation's schema cannot be compiled",
+  CONFIRMATION_REQUIRED:
+    'mcp: a tool with confirm: true was called without the confirm: true argument by a client that cannot be asked; nothing was sent',
+  CONFIRMATION_DECLINED:
+    'mcp: the user declined (or cancelled) the confirmation of a tool call; nothing was sent',
   // cli
   USAGE: 'cli: the command line is wrong (unknown flag, missing value)',
 } as const;

@@ -13,7 +13,8 @@ export interface LogSummaryOptions {
   /**
    * Fields that make two lines "the same failure", with the message and the logger's bindings.
    * Volatile fields (durations, URLs with ids, attempts) are left out on purpose. Default: `event`,
-   * `code`, `status`, `upstream`, `tool`, `method`, `route`, `reason`, `phase`.
+   * `code`, `status`, `upstream`, `tool`, `operation`, `method`, `route`, `reason`, `phase` (an
+   * OpenAPI warning about another operation is news, not a repeat).
    */
   keyFields?: readonly string[];
   /** Distinct lines tracked at once; lines beyond it are logged as they come. Default 1000. */
@@ -27,6 +28,7 @@ const DEFAULT_KEY_FIELDS = [
   'status',
   'upstream',
   'tool',
+  'operation',
   'method',
   'route',
   'reason',

@@ -482,16 +482,7 @@ class Client implements HttpClient {
     if (this.logging) this.logResponse(call, raw.status, attempt, started);
     if (call.expectJson !== false && raw.body.length > 0 && expectsJson(call, raw))
       return this.jsonResponse(call, raw, attempt);
-    return new HttpResponse(
-      raw.status,
-      raw.headers,
-      raw.body,
-      call.method,
-      call.logUrl,
-      attempt,
-      undefined,
-      call.maxDepth,
-    );
+    return this.responseOf(call, raw, attempt, undefined);
   };
 
   /** Parses the body inside the attempt, so a garbage success is a failure the breaker sees. */
@@ -503,6 +494,11 @@ class Client implements HttpClient {
       call.lastError = err;
       throw err;
     }
+    return this.responseOf(call, raw, attempt, value);
+  }
+
+  /** The answer of one attempt; `value` is its body parsed as JSON, when it was. */
+  private responseOf(call: Call, raw: RawResponse, attempt: number, value: unknown): HttpResponse {
     return new HttpResponse(
       raw.status,
       raw.headers,

@@ -46,6 +46,7 @@ export {
   type Page,
   type PaginateOptions,
   type PagePaginate,
+  type OffsetPaginate,
   type CursorPaginate,
   type LinkPaginate,
   PaginationLimitError,

@@ -45,6 +45,8 @@ interface PaginateCommon<D, T> {
   items?: (data: D) => readonly T[];
   /** Stop with `PaginationLimitError` after this many pages. Default 1000. */
   maxPages?: number;
+  /** Largest page body read (see `RequestOptions.maxResponseBytes`); default the client's. */
+  maxResponseBytes?: number;
 }
 
 /** `?page=N&page_size=M`; stops on an empty or short page, or when `hasMore(data)` says false. */
@@ -55,6 +57,21 @@ export interface PagePaginate<D, T> extends PaginateCommon<D, T> {
   pageSize?: number;
   /** First page number; default 1. */
   firstPage?: number;
+  hasMore?: (data: D) => boolean;
+}
+
+/**
+ * `?offset=N&limit=M`: the offset advances by the items each page had; stops on an empty or short
+ * page, or when `hasMore(data)` says false.
+ */
+export interface OffsetPaginate<D, T> extends PaginateCommon<D, T> {
+  style: 'offset';
+  offsetParam?: string;
+  limitParam?: string;
+  /** Sent as `limitParam` when set; a page with fewer items is the last. */
+  limit?: number;
+  /** Offset of the first page; default 0. */
+  firstOffset?: number;
   hasMore?: (data: D) => boolean;
 }
 
@@ -75,6 +92,7 @@ export interface LinkPaginate<D, T> extends PaginateCommon<D, T> {
 
 export type PaginateOptions<D = unknown, T = unknown> =
   | PagePaginate<D, T>
+  | OffsetPaginate<D, T>
   | CursorPaginate<D, T>
   | LinkPaginate<D, T>;
 
@@ -96,6 +114,7 @@ export interface PageFetcher {
       headers?: Readonly<Record<string, string>>;
       signal?: AbortSignal;
       traceContext?: Context | undefined;
+      maxResponseBytes?: number;
     },
   ): Promise<HttpResponse>;
   /** GET an absolute URL from a Link header; rejects another origin with InvalidPathError. */
@@ -105,11 +124,12 @@ export interface PageFetcher {
       headers?: Readonly<Record<string, string>>;
       signal?: AbortSignal;
       traceContext?: Context | undefined;
+      maxResponseBytes?: number;
     },
   ): Promise<HttpResponse>;
 }
 
-/** Async iterator over the pages of a collection, for the three common pagination styles. */
+/** Async iterator over the pages of a collection, for the common pagination styles (page number, offset, cursor, Link). */
 export async function* paginate<D = unknown, T = unknown>(
   fetcher: PageFetcher,
   o: PaginateOptions<D, T>,
@@ -117,6 +137,7 @@ export async function* paginate<D = unknown, T = unknown>(
   const maxPages = o.maxPages ?? 1000;
   const seen = new Set<string>();
   let page = o.style === 'page' ? (o.firstPage ?? 1) : 0;
+  let offset = o.style === 'offset' ? (o.firstOffset ?? 0) : 0;
   let cursor: string | undefined;
   let link: string | undefined = o.style === 'link' ? o.startLink : undefined;
   for (let index = 0; ; index++) {
@@ -127,12 +148,16 @@ export async function* paginate<D = unknown, T = unknown>(
         headers: o.headers,
         signal: o.signal,
         traceContext: o.traceContext,
+        ...(o.maxResponseBytes !== undefined ? { maxResponseBytes: o.maxResponseBytes } : {}),
       });
     } else {
       const query: Record<string, Query[string]> = { ...o.query };
       if (o.style === 'page') {
         query[o.pageParam ?? 'page'] = page;
         if (o.pageSize !== undefined) query[o.pageSizeParam ?? 'page_size'] = o.pageSize;
+      } else if (o.style === 'offset') {
+        query[o.offsetParam ?? 'offset'] = offset;
+        if (o.limit !== undefined) query[o.limitParam ?? 'limit'] = o.limit;
       } else if (o.style === 'cursor' && cursor !== undefined) {
         query[o.cursorParam ?? 'cursor'] = cursor;
       }
@@ -142,17 +167,23 @@ export async function* paginate<D = unknown, T = unknown>(
         headers: o.headers,
         signal: o.signal,
         traceContext: o.traceContext,
+        ...(o.maxResponseBytes !== undefined ? { maxResponseBytes: o.maxResponseBytes } : {}),
       });
     }
     const data = (o.schema ? res.json(o.schema) : res.json()) as D;
     const items = o.items ? o.items(data) : defaultItems<T>(data);
-    if (o.style === 'page' && items.length === 0 && index > 0) return;
+    if ((o.style === 'page' || o.style === 'offset') && items.length === 0 && index > 0) return;
     yield { items, data, response: res, index };
     if (o.style === 'page') {
       if (items.length === 0) return;
       if (o.pageSize !== undefined && items.length < o.pageSize) return;
       if (o.hasMore && !o.hasMore(data)) return;
       page++;
+    } else if (o.style === 'offset') {
+      if (items.length === 0) return;
+      if (o.limit !== undefined && items.length < o.limit) return;
+      if (o.hasMore && !o.hasMore(data)) return;
+      offset += items.length;
     } else if (o.style === 'cursor') {
       const next = o.nextCursor ? o.nextCursor(data, res) : defaultCursor(data);
       if (next === null || next === undefined || next === '') return;

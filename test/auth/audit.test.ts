@@ -101,4 +101,34 @@ describe('the audit stream', () => {
       void gateway.close();
     }
   });
+
+  it("redacts an upstream credential written into a reloaded config as it does the first config's", async () => {
+    const reloadedFile = join(dir, 'reloaded.jsonl');
+    const NEXT_SECRET = 'next-upstream-secret-77';
+    const first = config({
+      audit: { destination: 'file', path: reloadedFile, arguments: { get_assignment: ['note'] } },
+    });
+    const running = await startGateway(testConfig(first), { transport: 'http' });
+    try {
+      const next = {
+        ...first,
+        upstreams: { a: { baseUrl: upstream.url, auth: { type: 'bearer' as const, token: NEXT_SECRET } } },
+      };
+      expect((await running.gateway.reload(testConfig(next))).outcome).toBe('applied');
+      const client = await connectV2(running.url!, 'modern', { authorization: `Bearer ${READER}` });
+      try {
+        await client.callTool({
+          name: 'get_assignment',
+          arguments: { id: 'a1', note: `see ${NEXT_SECRET}` },
+        });
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await running.close();
+    }
+    const written = readFileSync(reloadedFile, 'utf8');
+    expect(written).toContain('see [REDACTED]');
+    expect(written).not.toContain(NEXT_SECRET);
+  });
 });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRecordingLogger } from '../../src/core/index.js';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { connectV1, connectV2 } from '../mcp/helpers/clients.js';
+import { freePort } from '../helpers/free-ports.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import {
   AS_CLIENTS,
@@ -14,16 +15,6 @@ import {
   clientSecret,
   startAuthorizationServer,
 } from '../helpers/authorization-server.js';
-
-/** A free 127.0.0.1 port: the resource identifier names the gateway's URL before it listens. */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 async function startEcho() {
   const server: Server = createServer((req, res) => {
@@ -43,6 +34,7 @@ let resource: string;
 const logger = createRecordingLogger();
 
 beforeAll(async () => {
+  // The resource identifier names the gateway's URL before it listens.
   const port = await freePort();
   resource = `http://127.0.0.1:${port}/mcp`;
   as = await startAuthorizationServer({ resource, claims: { tenant: 'acme' } });

@@ -1,31 +1,14 @@
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { hiddenScenario } from '../helpers/hidden-packages.js';
 
 // jose and oauth4webapi are optional peer dependencies: only access token checks (server.http.auth)
 // and OAuth 2.0 upstream credentials need them. These tests hide them from a child process (Node's own
 // resolution failure, see test/helpers/hide-packages.mjs).
 const child = fileURLToPath(new URL('./fixtures/optional-identity-child.ts', import.meta.url));
-const hide = fileURLToPath(new URL('../helpers/hide-packages.mjs', import.meta.url));
 const BOTH = ['jose', 'oauth4webapi'];
 
-function scenario(name: string, hidden: string[]): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', '--import', hide, child, name],
-      { env: { ...process.env, CONDUIT_HIDE_PACKAGES: hidden.join(',') }, timeout: 60_000 },
-      (err, stdout, stderr) => {
-        const line = stdout.trim().split('\n').pop() ?? '';
-        try {
-          resolve(JSON.parse(line) as Record<string, unknown>);
-        } catch {
-          reject(new Error(`child printed no result (${String(err)}): ${stdout}\n${stderr}`));
-        }
-      },
-    );
-  });
-}
+const scenario = (name: string, hidden: string[]) => hiddenScenario(child, name, hidden);
 
 describe('optional identity packages', () => {
   it('a gateway without access token checks or OAuth upstreams starts with both missing', async () => {

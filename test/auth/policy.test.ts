@@ -110,6 +110,26 @@ describe('the policy class', () => {
     expect(open.tool(reader, 'get_assignment').allowed).toBe(true);
     expect(open.tool(reader, 'admin_reset').allowed).toBe(false);
   });
+
+  it('knows which tools and resources every caller may reach (what shared caches may be offered)', () => {
+    const rules = new Policy({
+      default: 'allow',
+      rules: [
+        { effect: 'allow', tools: ['admin_*'], when: { groups: ['admin'] } },
+        { effect: 'allow', tools: ['public_*'] },
+        { effect: 'deny', tools: ['public_secret'], when: { subjects: ['mallory'] } },
+        { effect: 'allow', resources: ['audit'], when: { scopes: ['audit.read'] } },
+      ],
+    });
+    expect(rules.openToAll('tools', 'get_assignment')).toBe(true); // no rule: default allow
+    expect(rules.openToAll('tools', 'public_list')).toBe(true); // an allow rule for everyone
+    expect(rules.openToAll('tools', 'admin_reset')).toBe(false); // kept to admins
+    expect(rules.openToAll('tools', 'public_secret')).toBe(false); // a deny may hold for someone
+    expect(rules.openToAll('resources', 'audit', 'get_assignment')).toBe(false); // narrowed by its rule
+    expect(rules.openToAll('resources', 'items', 'get_assignment')).toBe(true); // its open tool decides
+    expect(rules.openToAll('resources', 'items', 'admin_reset')).toBe(false); // its tool is kept to admins
+    expect(new Policy({ default: 'deny', rules: [] }).openToAll('tools', 'get_assignment')).toBe(false);
+  });
 });
 
 describe('the SDK seam the list filters stand on', () => {

@@ -50,9 +50,12 @@ export function memoryIo(env: Record<string, string | undefined> = {}) {
   };
 }
 
-/** Spawns `conduit <args>` (src/cli/main.ts through tsx) with its output collected. */
-export function spawnCli(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+/**
+ * Spawns `conduit <args>` (src/cli/main.ts through tsx, or `entry`: a fixture that runs it) with its
+ * output collected.
+ */
+export function spawnCli(args: string[], env: Record<string, string> = {}, entry = 'src/cli/main.ts') {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -166,6 +166,43 @@ describe('conduit init never exits 0 with nothing served', () => {
   });
 });
 
+describe('conduit init says what it changed to serve an operation', () => {
+  it('a pattern JavaScript cannot compile is dropped from the written tool, and stderr says so', async () => {
+    const spec = join(dir, 'patterns.json');
+    writeFileSync(
+      spec,
+      JSON.stringify({
+        openapi: '3.0.3',
+        info: { title: 'Patterns', version: '1' },
+        servers: [{ url: 'http://127.0.0.1:9' }],
+        paths: {
+          '/keys/{key}': {
+            get: {
+              operationId: 'getKey',
+              parameters: [
+                {
+                  name: 'key',
+                  in: 'path',
+                  required: true,
+                  schema: { type: 'string', pattern: '^[a-zA-Z0-9_\\-\\:]+$' },
+                },
+              ],
+            },
+          },
+        },
+      }),
+    );
+    const out = join(dir, 'patterns.yaml');
+    const m = memoryIo();
+    expect(await runCli(['init', '--openapi', spec, '--out', out], m.io)).toBe(ExitCode.OK);
+    const config = parseConfig(readFileSync(out, 'utf8'), { format: 'yaml', env: {} });
+    expect(config.tools[0]!.input.properties!.key).toEqual({ type: 'string' });
+    expect(m.stderr()).toMatch(
+      /conduit init: adjusted operation getKey \(GET \/keys\/\{key\}\): pattern .* dropped, values are not checked against it/,
+    );
+  });
+});
+
 describe('conduit init --openapi <URL>', () => {
   it('fetches the document from a 127.0.0.1 server, saves it next to the config, and writes the config', async () => {
     const body = readFileSync(SPEC, 'utf8');

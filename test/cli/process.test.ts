@@ -3,6 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AssignmentsUpstream, startAssignmentsUpstream } from '../../src/demo/index.js';
 import { EXAMPLE_CONFIG, spawnCli } from './helpers.js';
 
+const INITIALIZE = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+};
+
 // The real process: signals, stdout discipline, exit codes.
 describe('conduit serve (spawned)', () => {
   let upstream: AssignmentsUpstream;
@@ -30,18 +37,7 @@ describe('conduit serve (spawned)', () => {
 
   it('speaks only JSON-RPC on stdout in stdio mode, and exits 0 when the client closes stdin', async () => {
     const cli = spawnCli(['serve', '--config', EXAMPLE_CONFIG, '--log-level', 'debug'], env);
-    cli.child.stdin.write(
-      `${JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-06-18',
-          capabilities: {},
-          clientInfo: { name: 'raw', version: '1' },
-        },
-      })}\n`,
-    );
+    cli.child.stdin.write(`${JSON.stringify(INITIALIZE)}\n`);
     await cli.waitFor(/"id":1/, 'stdout');
     cli.child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
     cli.child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' })}\n`);
@@ -58,6 +54,18 @@ describe('conduit serve (spawned)', () => {
     const logLines = cli.stderr().split('\n').filter(Boolean);
     expect(logLines.length).toBeGreaterThan(0);
     for (const line of logLines) expect(JSON.parse(line)).toHaveProperty('level');
+  });
+
+  it('exits 0 when the client closes stdin while serve is still starting', async () => {
+    // The fixture holds serve's start-up after the stdio server began reading until stdin ends.
+    const cli = spawnCli(['serve', '--config', EXAMPLE_CONFIG], env, 'test/cli/fixtures/serve-held-start.ts');
+    cli.child.stdin.write(`${JSON.stringify(INITIALIZE)}\n`);
+    await cli.waitFor(/"id":1/, 'stdout');
+    await cli.waitFor(/"gate":"held"/);
+    cli.child.stdin.end();
+    expect(await cli.exited).toEqual({ code: 0, signal: null });
+    expect(cli.stderr()).toMatch(/"reason":"stdin closed","msg":"shutting down"/);
+    expect(cli.stderr()).toMatch(/"msg":"stopped"/);
   });
 
   it('a second SIGTERM while calls are in flight exits at once with 130', async () => {

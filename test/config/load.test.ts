@@ -277,6 +277,16 @@ cache: { redis: { url: "\${SECRET}" } }
     expect(JSON.stringify(err.toJSON())).not.toContain(secret);
   });
 
+  it('refuses a signing key written into the file, and takes one from the environment', () => {
+    const literal = 'k'.repeat(40);
+    const err = problemsOf(`${minimal}server: { stateKey: "${literal}" }\n`);
+    expect(err.problems.map((p) => p.path)).toContain('server.stateKey');
+    expect(err.message).toContain('${CONDUIT_STATE_KEY}');
+    expect(err.message).not.toContain(literal);
+    const config = parseConfig(`${minimal}server: { stateKey: "\${KEY}" }\n`, { env: { KEY: literal } });
+    expect(config.server.stateKey).toBe(literal);
+  });
+
   it('rejects malformed references', () => {
     const err = problemsOf('upstreams: { api: { baseUrl: "${1BAD}" , headers: { a: "${OPEN" } } }\n');
     expect(err.problems.map((p) => p.message).join('\n')).toMatch(

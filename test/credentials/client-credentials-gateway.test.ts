@@ -1,3 +1,9 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Client } from '@modelcontextprotocol/client';
 import { InMemoryTransport } from '@modelcontextprotocol/server';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -243,6 +249,28 @@ describe('upstream auth: oauth2 client_credentials', () => {
     release();
   });
 
+  it('replaces a token ahead of expiry with one request while the calls meanwhile are served at once', async () => {
+    idp = await startScriptedTokenEndpoint(300);
+    const clock = shiftedClock();
+    const { client } = await start({}, { clock });
+    await client.callTool({ name: 'get_item', arguments: { id: '0' } });
+    const release = idp.willHold({ kind: 'token', token: 'ahead-2', expiresIn: 300 });
+    clock.advance(250_000); // inside refreshBefore (60 s), not expired
+    const calls = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => client.callTool({ name: 'get_item', arguments: { id: `r${i}` } })),
+    );
+    // Answered with the old token while the replacement is still held at the endpoint.
+    expect(calls.every((r) => !r.isError)).toBe(true);
+    expect(api.seen.slice(-10).every((s) => s.token === 'tok-1')).toBe(true);
+    await idp.received(2);
+    release();
+    await vi.waitFor(async () => {
+      await client.callTool({ name: 'get_item', arguments: { id: 'after' } });
+      expect(api.seen.at(-1)!.token).toBe('ahead-2');
+    });
+    expect(idp.requests.length).toBe(2);
+  });
+
   it('during an identity provider outage a still-valid token keeps serving', async () => {
     idp = await startScriptedTokenEndpoint(300);
     const clock = shiftedClock();
@@ -262,6 +290,118 @@ describe('upstream auth: oauth2 client_credentials', () => {
     clock.advance(60_000);
     expect((await client.callTool({ name: 'get_item', arguments: { id: '4' } })).isError).toBeFalsy();
     expect(api.seen.at(-1)!.token).toBe('tok-2');
+  });
+
+  it('a dead identity provider opens the token endpoint breaker: calls then fail without a request, until recovery', async () => {
+    idp = await startScriptedTokenEndpoint();
+    for (let i = 0; i < 200; i++) idp.willFail(503);
+    const clock = shiftedClock();
+    const { client } = await start({}, { clock });
+    const perCall: number[] = [];
+    let failedFast: Result | undefined;
+    // Bounded: the default window (10 calls at least, half failing) opens well within 20 calls.
+    for (let i = 0; i < 20 && failedFast === undefined; i++) {
+      const before = idp.requests.length;
+      const r = await client.callTool({ name: 'get_item', arguments: { id: String(i) } });
+      expect(codeOf(r)).toBe('UPSTREAM_CREDENTIAL_UNAVAILABLE');
+      perCall.push(idp.requests.length - before);
+      if (idp.requests.length === before) failedFast = r;
+    }
+    expect(failedFast, `token requests per call: ${perCall.join(',')}`).toBeDefined();
+    expect(textOf(failedFast!)).toContain('CIRCUIT_OPEN');
+    expect(api.seen.length).toBe(0);
+    // Past the breaker's recovery time a probe goes through; the recovered endpoint issues a token.
+    idp.requests.length = 0;
+    while (idp.pending > 0) idp.dropQueued();
+    clock.advance(30_000);
+    const r = await client.callTool({ name: 'get_item', arguments: { id: 'after' } });
+    expect(r.isError).toBeFalsy();
+    expect(idp.requests.length).toBe(1);
+    expect(api.seen.at(-1)!.token).toBe('tok-1');
+  });
+
+  it.each([
+    [
+      'a token type other than bearer',
+      { token_type: 'DPoP', access_token: 'dpop-token-1234', expires_in: 300 },
+    ],
+    ['no access_token', { token_type: 'Bearer', expires_in: 300 }],
+    ['an empty access_token', { token_type: 'Bearer', access_token: '', expires_in: 300 }],
+    ['a body that is not an object', 'just text'],
+    [
+      'an expires_in that is not a number',
+      { token_type: 'Bearer', access_token: 'odd-token-1234', expires_in: 'soon' },
+    ],
+  ])(
+    'a token endpoint answering 200 with %s is a credential error; nothing is sent upstream',
+    async (_what, body) => {
+      idp = await startScriptedTokenEndpoint();
+      idp.willFail(200, body);
+      const { client } = await start();
+      const r = await client.callTool({ name: 'get_item', arguments: { id: '1' } });
+      expect(codeOf(r)).toBe('UPSTREAM_CREDENTIAL_UNAVAILABLE');
+      expect(api.seen.length).toBe(0);
+      expect(textOf(r)).not.toMatch(/dpop-token-1234|odd-token-1234/);
+    },
+  );
+
+  it('an upstream error that quotes the token it was sent carries it to no tool error or log', async () => {
+    idp = await startScriptedTokenEndpoint();
+    idp.willIssue('echoed-token-77f1c2a9', 300);
+    const echo = createServer((req, res) => {
+      const auth = String(req.headers.authorization ?? '');
+      res.writeHead(403, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({ error: `token ${auth} lacks access`, raw: auth.slice(7), b64: btoa(auth.slice(7)) }),
+      );
+    });
+    echo.listen(0, '127.0.0.1');
+    await once(echo, 'listening');
+    const echoUrl = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
+    const logger = createRecordingLogger();
+    try {
+      const config = withSecrets(testConfig(ccConfig(idp.url, echoUrl)), [SECRET]);
+      const gw = createGateway(config, { logger });
+      const client = await connect(gw);
+      open.push({ gw, client });
+      const r = await client.callTool({ name: 'get_item', arguments: { id: '1' } });
+      expect(codeOf(r)).toBe('HTTP_STATUS');
+      expect(textOf(r)).toContain('lacks access');
+      const all = `${textOf(r)}\n${JSON.stringify(r._meta)}\n${JSON.stringify(logger.records)}`;
+      expect(all).not.toContain('echoed-token-77f1c2a9');
+      expect(all).not.toContain(btoa('echoed-token-77f1c2a9'));
+    } finally {
+      echo.closeAllConnections();
+      await new Promise<void>((r) => echo.close(() => r()));
+    }
+  });
+
+  it('a client secret written into the config itself, not read from the environment, is scrubbed from upstream answers and the audit too', async () => {
+    idp = await startScriptedTokenEndpoint();
+    const literal = 'literal-grant-secret-5d2e';
+    const leaky = await startRecordingUpstream(() => ({ leak: literal, nested: { b64: btoa(literal) } }));
+    const dir = mkdtempSync(join(tmpdir(), 'conduit-cc-audit-'));
+    const path = join(dir, 'audit.jsonl');
+    try {
+      // Built by hand: no value of it came from the environment, so only the grant says it is secret.
+      const config = testConfig({
+        ...ccConfig(idp.url, leaky.url, { clientSecret: literal }),
+        audit: { destination: 'file', path, arguments: { get_item: ['id'] } },
+      });
+      const gw = createGateway(config);
+      const client = await connect(gw);
+      const r = await client.callTool({ name: 'get_item', arguments: { id: literal } });
+      await client.close();
+      await gw.close();
+      expect(r.isError).toBeFalsy();
+      expect(r.structuredContent).toMatchObject({ leak: '[REDACTED]', nested: { b64: '[REDACTED]' } });
+      const audit = readFileSync(path, 'utf8');
+      expect(audit).toContain('get_item');
+      expect(audit).not.toContain(literal);
+    } finally {
+      await leaky.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('never lets the client secret or a token reach logs, tool errors or metrics', async () => {
@@ -335,6 +475,41 @@ describe('upstream auth: client_credentials shared by two instances through Redi
         await x.client.close();
         await x.gw.close();
       }
+    }
+  });
+
+  it("a token the upstream revoked is replaced once for both instances: the second adopts the first's replacement", async () => {
+    const revoked = new Set<string>();
+    const strict = await startRecordingUpstream((token) => !revoked.has(token));
+    const extra = { cache: { prefix: `cc-revoke-${Date.now()}`, redis: { url: redis.url } } };
+    const make = async () => {
+      const gw = createGateway(withSecrets(testConfig(ccConfig(idp.url, strict.url, {}, extra)), [SECRET]));
+      await gw.ready();
+      return { gw, client: await connect(gw) };
+    };
+    const a = await make();
+    const b = await make();
+    try {
+      const before = idp.requests.length;
+      await a.client.callTool({ name: 'get_item', arguments: { id: 'a1' } });
+      await b.client.callTool({ name: 'get_item', arguments: { id: 'b1' } });
+      const first = strict.seen.at(-1)!.token!;
+      expect(strict.seen.map((x) => x.token)).toEqual([first, first]);
+      revoked.add(first);
+      const ra = await a.client.callTool({ name: 'get_item', arguments: { id: 'a2' } });
+      const rb = await b.client.callTool({ name: 'get_item', arguments: { id: 'b2' } });
+      expect(ra.isError || rb.isError).toBeFalsy();
+      const second = strict.seen.at(-1)!.token!;
+      expect(second).not.toBe(first);
+      // a: refused, replaced; b: refused with the old one, then the replacement a stored.
+      expect(strict.seen.slice(2).map((x) => x.token)).toEqual([first, second, first, second]);
+      expect(idp.requests.length - before).toBe(2);
+    } finally {
+      for (const x of [a, b]) {
+        await x.client.close();
+        await x.gw.close();
+      }
+      await strict.close();
     }
   });
 });

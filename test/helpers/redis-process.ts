@@ -1,31 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, type Server, Socket } from 'node:net';
+import { Socket } from 'node:net';
 
 /**
- * What `redis-server.ts` (one server) and `redis-cluster.ts` (three cluster nodes) share: free ports,
- * a raw inline command, spawning a loopback redis-server without persistence, bounded polling and a
+ * What `redis-server.ts` (one server) and `redis-cluster.ts` (three cluster nodes) share: a raw
+ * inline command, spawning a loopback redis-server without persistence, bounded polling and a
  * kill that waits for the exit.
  */
-
-/** Holds `n` distinct free loopback ports open at once (so they differ), then releases them. */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    for (let i = 0; i < n; i++) {
-      const srv = createServer();
-      srv.listen(0, '127.0.0.1');
-      await once(srv, 'listening');
-      servers.push(srv);
-    }
-    return servers.map((s) => {
-      const a = s.address();
-      return typeof a === 'object' && a ? a.port : 0;
-    });
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  }
-}
 
 /**
  * Sends one inline command and returns the raw reply text: a simple string or error line as is

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { freePorts, killAndWait, pings, spawnRedisServer } from './redis-process.js';
+import { freePorts } from './free-ports.js';
+import { killAndWait, pings, spawnRedisServer } from './redis-process.js';
 
 /**
  * A real redis-server on an ephemeral 127.0.0.1 port, owned by one test file. Tests may `kill()` it

@@ -94,6 +94,14 @@ export async function startScriptedTokenEndpoint(defaultExpiresIn = 300) {
     willIssue(token: string, expiresIn?: number) {
       queue.push({ kind: 'token', token, expiresIn });
     },
+    /** Replies queued and not yet sent. */
+    get pending(): number {
+      return queue.length;
+    },
+    /** Forgets the next queued reply (an outage that ends early). */
+    dropQueued() {
+      queue.shift();
+    },
     willFail(status: number, body?: unknown) {
       queue.push({ kind: 'status', status, body });
     },

@@ -39,6 +39,42 @@ describe('paginate', () => {
     expect(server.seen[0]!.url).toBe('/api/items?api_key=k1&page=1&per_page=10');
   });
 
+  it('offset/limit: advances by the items each page had, until a short one', async () => {
+    const { server, client } = await serve((_req, res, seen) => {
+      const u = new URL(seen.url, 'http://x');
+      const offset = Number(u.searchParams.get('skip'));
+      const limit = Number(u.searchParams.get('limit'));
+      sendJson(res, 200, ALL.slice(offset, offset + limit));
+    });
+    const pages = await collect(
+      client.paginate({ style: 'offset', path: '/items', limit: 10, offsetParam: 'skip' }),
+    );
+    expect(pages.map((p) => p.items.length)).toEqual([10, 10, 3]);
+    expect(pages.flatMap((p) => p.items)).toEqual(ALL);
+    expect(server.seen.map((s) => s.url)).toEqual([
+      '/api/items?api_key=k1&skip=0&limit=10',
+      '/api/items?api_key=k1&skip=10&limit=10',
+      '/api/items?api_key=k1&skip=20&limit=10',
+    ]);
+  });
+
+  it('offset without a limit: an empty page ends it; an upstream that pages by fewer is followed exactly', async () => {
+    const { server, client } = await serve((_req, res, seen) => {
+      const offset = Number(new URL(seen.url, 'http://x').searchParams.get('offset'));
+      sendJson(res, 200, { items: ALL.slice(offset, offset + 7) });
+    });
+    const items = await collect(
+      pageItems(client.paginate({ style: 'offset', path: '/items', firstOffset: 3 })),
+    );
+    expect(items).toEqual(ALL.slice(3));
+    expect(server.seen.map((s) => new URL(s.url, 'http://x').searchParams.get('offset'))).toEqual([
+      '3',
+      '10',
+      '17',
+      '23',
+    ]);
+  });
+
   it('cursor: follows next_cursor and validates each page', async () => {
     const { server } = await serve((_req, res, seen) => {
       const c = new URL(seen.url, 'http://x').searchParams.get('cursor');

@@ -141,7 +141,8 @@ describe('cached tools (memory cache, manual clock)', () => {
     upstream.setFault({ kind: 'status', status: 503 });
     const stale = await call('get_assignment', { id: '1' });
     expect(stale.isError).toBeFalsy();
-    expect(cacheMeta(stale)).toMatchObject({ source: 'cache', stale: true });
+    // Past its freshness already: a client may not keep it (2026-07-28 ttlMs 0).
+    expect(cacheMeta(stale)).toMatchObject({ source: 'cache', stale: true, ttlMs: 0, cacheScope: 'public' });
     expect(stale.structuredContent).toEqual(first.structuredContent);
     expect(textOf(stale)).toContain('stale');
   });

@@ -107,4 +107,23 @@ describe('an upstream with an openapi section, loaded by loadConfig and served',
       expect(upstream.stats().byRoute['GET /assignments/{id}']).toBe(1);
     });
   });
+
+  it('compact mode: invoking an operation the section leaves out answers why, not "no such operation"', async () => {
+    await serveSection(
+      `      document: ${SPEC}\n      mode: compact\n      exclude: { operationIds: [deleteAssignment] }\n`,
+      async (call) => {
+        upstream.resetStats();
+        const left = await call('assignments_invoke_operation', {
+          operationId: 'deleteAssignment',
+          arguments: { id: 'a1' },
+        });
+        expect(left.isError).toBe(true);
+        expect(left._meta?.['conduit/error']).toMatchObject({ code: 'OPENAPI_UNKNOWN_OPERATION' });
+        expect(left.content[0]!.text).toMatch(
+          /does not serve operation "deleteAssignment": it is not selected by upstreams\.assignments\.openapi\.include\/exclude/,
+        );
+        expect(upstream.stats().byRoute['DELETE /assignments/{id}']).toBeUndefined();
+      },
+    );
+  });
 });

@@ -6,11 +6,13 @@ import { signedStates } from '../../src/mcp/tools/state-keys.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { connectV1, connectV2, textOf } from './helpers/clients.js';
 import { type ListUpstream, startListUpstream } from './helpers/list-upstream.js';
+import { serveFiles } from './helpers/serve-files.js';
 
 interface Result {
   isError?: boolean;
   structuredContent?: unknown;
   content: { type: string; text?: string }[];
+  _meta?: Record<string, { code?: string }>;
 }
 
 let upstream: ListUpstream;
@@ -83,6 +85,7 @@ describe('confirm: true on a 2026-07-28 connection with forms (input-required ro
         arguments: { id: '8', confirm: true },
       })) as Result;
       expect(got.isError).toBe(true);
+      expect(got._meta?.['conduit/error']?.code).toBe('CONFIRMATION_DECLINED');
       expect(textOf(got)).toContain('not confirmed');
       expect(asked).toHaveLength(1);
       expect(deletes().length).toBe(before);
@@ -175,6 +178,7 @@ describe.each(argumentClients)('confirm: true for a client that cannot be asked 
       const before = deletes().length;
       const first = (await client.callTool({ name: 'delete_item', arguments: { id: '9' } })) as Result;
       expect(first.isError).toBe(true);
+      expect(first._meta?.['conduit/error']?.code).toBe('CONFIRMATION_REQUIRED');
       expect(textOf(first)).toContain('confirm: true');
       expect(deletes().length).toBe(before);
 
@@ -213,4 +217,105 @@ describe('confirmation state across gateway instances (server.stateKey)', () => 
     // Without a key, each process signs with its own.
     expect(signedStates(undefined)).toEqual({ cursors: undefined, confirmations: undefined });
   });
+});
+
+describe('OpenAPI tools: overrides.<operationId>.confirm', () => {
+  const doc = JSON.stringify({
+    openapi: '3.0.3',
+    info: { title: 'items', version: '1' },
+    paths: {
+      '/items/{id}': {
+        delete: {
+          operationId: 'deleteItem',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '200': { description: 'ok' } },
+        },
+      },
+    },
+  });
+  const yaml = (mode: string) => `
+upstreams:
+  list:
+    baseUrl: ${upstream.url}
+    openapi:
+      document: ./doc.json
+      mode: ${mode}
+      overrides:
+        deleteItem: { confirm: true }
+`;
+  let tools: Awaited<ReturnType<typeof serveFiles>>;
+  let compact: Awaited<ReturnType<typeof serveFiles>>;
+  beforeAll(async () => {
+    tools = await serveFiles({ 'doc.json': doc, 'conduit.yaml': yaml('tools') });
+    compact = await serveFiles({ 'doc.json': doc, 'conduit.yaml': yaml('compact') });
+  });
+  afterAll(async () => {
+    await tools?.close();
+    await compact?.close();
+  });
+
+  const calls: [string, 'tools' | 'compact', (id: string, extra?: object) => unknown][] = [
+    ['tools mode', 'tools', (id, extra = {}) => ({ name: 'deleteItem', arguments: { id, ...extra } })],
+    [
+      'compact invoke',
+      'compact',
+      (id, extra = {}) => ({
+        name: 'list_invoke_operation',
+        arguments: { operationId: 'deleteItem', arguments: { id, ...extra } },
+      }),
+    ],
+  ];
+
+  it.each(calls)(
+    '%s: a 2026-07-28 client with forms is asked first; the upstream is called after the yes',
+    async (_, mode, params) => {
+      const url = (mode === 'tools' ? tools : compact).gateway.url!;
+      const asked: number[] = [];
+      const client = new Client(
+        { name: 'confirming', version: '1.0.0' },
+        { versionNegotiation: { mode: { pin: '2026-07-28' } }, capabilities: { elicitation: { form: {} } } },
+      );
+      client.setRequestHandler('elicitation/create', async () => {
+        asked.push(deletes().length);
+        return { action: 'accept', content: { confirm: true } } as never;
+      });
+      await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+      try {
+        const before = deletes().length;
+        const got = (await client.callTool(params(`oa-${mode}`) as never)) as Result;
+        expect(got.isError, textOf(got)).toBeFalsy();
+        expect(asked).toEqual([before]);
+        expect(
+          deletes()
+            .map((r) => r.url)
+            .slice(before),
+        ).toEqual([`/items/oa-${mode}`]);
+      } finally {
+        await client.close();
+      }
+    },
+  );
+
+  it.each(calls)(
+    '%s: a v1 client gets the error naming confirm, then runs with confirm: true',
+    async (_, mode, params) => {
+      const client = await connectV1((mode === 'tools' ? tools : compact).gateway.url!);
+      try {
+        const before = deletes().length;
+        const first = (await client.callTool(params(`v1-${mode}`) as never)) as Result;
+        expect(first.isError).toBe(true);
+        expect(textOf(first)).toContain('confirm: true');
+        expect(deletes().length).toBe(before);
+        const second = (await client.callTool(params(`v1-${mode}`, { confirm: true }) as never)) as Result;
+        expect(second.isError, textOf(second)).toBeFalsy();
+        expect(
+          deletes()
+            .map((r) => r.url)
+            .slice(before),
+        ).toEqual([`/items/v1-${mode}`]);
+      } finally {
+        await client.close();
+      }
+    },
+  );
 });

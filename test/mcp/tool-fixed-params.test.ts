@@ -1,9 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/index.js';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
+import { freePort } from '../helpers/free-ports.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { connectV1, connectV2, textOf } from './helpers/clients.js';
 import { startListUpstream, type ListUpstream } from './helpers/list-upstream.js';
 import { serveFiles } from './helpers/serve-files.js';
+import {
+  AS_CLIENTS,
+  type AuthorizationServer,
+  clientSecret,
+  startAuthorizationServer,
+} from '../helpers/authorization-server.js';
 
 const TOKENS = {
   acme: 'acme-token-0123456789',
@@ -11,6 +19,7 @@ const TOKENS = {
   none: 'none-token-0123456789',
 };
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+type Client = { callTool(p: unknown): Promise<unknown>; close(): Promise<void> };
 
 interface Listed {
   tools: { name: string; description?: string; inputSchema: Record<string, unknown> }[];
@@ -158,7 +167,7 @@ describe('a fixed value read from the caller', () => {
 });
 
 describe('OpenAPI overrides: fixed parameters and descriptions', () => {
-  it('hides a fixed operation parameter and sends its value; a typo in argumentDescriptions fails start-up', async () => {
+  it('hides a fixed operation parameter and sends its value, with the description overrides; a typo in argumentDescriptions fails start-up', async () => {
     const doc = JSON.stringify({
       openapi: '3.0.3',
       info: { title: 'items', version: '1' },
@@ -183,6 +192,7 @@ upstreams:
       document: ./doc.json
       overrides:
         echo:
+          description: Echo the query (written by the operator)
           fixed: { api-version: "2025-06-01" }
           argumentDescriptions: ${descriptions}
 `;
@@ -196,6 +206,7 @@ upstreams:
     try {
       const { tools } = (await client.listTools()) as Listed;
       const schema = tools[0]!.inputSchema;
+      expect(tools[0]!.description).toBe('Echo the query (written by the operator)');
       expect(Object.keys(schema.properties as object)).toEqual(['q']);
       expect(schema.required ?? []).toEqual([]);
       expect((schema.properties as Record<string, { description?: string }>).q!.description).toBe(
@@ -229,5 +240,124 @@ describe('a cache key of a tool with a fixed value read from the caller', () => 
     await expect(startGateway(config, { transport: 'http' })).rejects.toMatchObject({
       code: 'INVALID_CONFIG',
     });
+  });
+});
+
+describe('a fixed template read from a real access token (oidc-provider)', () => {
+  // The issuer puts these claims into every JWT it issues from now on: a test changes the tenant
+  // between two tokens.
+  const claims: Record<string, unknown> = { tenant: 'acme' };
+  let as: AuthorizationServer;
+  let gw: RunningGateway;
+  let resource: string;
+  beforeAll(async () => {
+    const port = await freePort();
+    resource = `http://127.0.0.1:${port}/mcp`;
+    as = await startAuthorizationServer({ resource, claims });
+    gw = await startGateway(
+      testConfig({
+        server: {
+          http: {
+            port,
+            auth: {
+              issuer: as.issuer,
+              resource,
+              tokenType: 'at+jwt',
+              claims: ['tenant'],
+              requiredScopes: ['tools.read'],
+              introspection: {
+                clientId: AS_CLIENTS.gateway,
+                clientSecret: clientSecret(AS_CLIENTS.gateway),
+              },
+            },
+          },
+        },
+        upstreams: { list: { baseUrl: upstream.url } },
+        tools: [
+          {
+            name: 'tenant_search',
+            upstream: 'list',
+            path: '/echo',
+            input: { type: 'object', properties: { q: { type: 'string' } }, required: ['q'] },
+            params: { 'x-tenant': 'header' },
+            fixed: { 'x-tenant': 'tenant-{auth.claims.tenant}', caller: '{auth.sub}' },
+            cache: { ttl: '1m' },
+          },
+        ],
+      }),
+      { transport: 'http' },
+    );
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await as?.close();
+  });
+
+  it('fills the claims of a JWT (v2, 2026-07-28) and of an introspected opaque token (v1); each tenant gets its own answer', async () => {
+    const callers: { client: Client; tenant: string; sub: string }[] = [];
+    /** Calls with the same arguments as a caller of `tenant`: its own tenant and subject are sent. */
+    const check = async (client: Client, tenant: string, sub: string) => {
+      callers.push({ client, tenant, sub });
+      const got = (await client.callTool({ name: 'tenant_search', arguments: { q: 'same' } })) as Result;
+      expect(got.isError, textOf(got)).toBeFalsy();
+      const echoed = got.structuredContent as {
+        query: Record<string, string>;
+        headers: Record<string, string>;
+      };
+      expect(echoed.headers['x-tenant']).toBe(`tenant-${tenant}`);
+      expect(echoed.query).toEqual({ q: 'same', caller: sub });
+    };
+    try {
+      // The issuer reads the claims when it issues a JWT, and when it answers an introspection.
+      claims.tenant = 'acme';
+      const acmeJwt = await as.token({ scope: 'tools.read' });
+      await check(await connectV2(resource, 'modern', bearer(acmeJwt)), 'acme', AS_CLIENTS.jwt);
+      const opaque = await as.token({ clientId: AS_CLIENTS.opaque, scope: 'tools.read' });
+      await check(await connectV1(resource, bearer(opaque)), 'acme', AS_CLIENTS.opaque);
+      claims.tenant = 'globex';
+      const globexJwt = await as.token({ scope: 'tools.read' });
+      await check(await connectV2(resource, 'modern', bearer(globexJwt)), 'globex', AS_CLIENTS.jwt);
+      // The model cannot name the hidden parameter: refused, nothing sent.
+      const before = upstream.seen.length;
+      const forged = (await callers[0]!.client.callTool({
+        name: 'tenant_search',
+        arguments: { q: 'x', 'x-tenant': 'tenant-globex' },
+      })) as Result;
+      expect(forged.isError).toBe(true);
+      expect(upstream.seen.length).toBe(before);
+    } finally {
+      for (const { client } of callers) await client.close();
+    }
+  });
+});
+
+describe('a config file with fixed parameters the input does not list', () => {
+  it('loads (conduit serve and validate): a fixed path hole, a fixed header, a cache key naming a fixed value', () => {
+    const text = `
+upstreams:
+  tracker: { baseUrl: "http://127.0.0.1:9" }
+tools:
+  - name: search_issues
+    upstream: tracker
+    path: /orgs/{org}/issues
+    input:
+      type: object
+      properties: { q: { type: string } }
+    params: { x-tenant: header }
+    fixed:
+      org: conduit
+      api-version: "2024-01-01"
+      x-tenant: "{auth.claims.tenant}"
+      filter: { value: { state: open } }
+    argumentDescriptions:
+      q: Words to look for in issue titles
+    cache: { ttl: 1m, key: "issues:{x-tenant}:{q}" }
+`;
+    const config = parseConfig(text, { env: {} });
+    expect(config.tools[0]!.fixed).toMatchObject({ org: 'conduit', 'x-tenant': '{auth.claims.tenant}' });
+    // A hole that is neither an input property nor fixed is still refused.
+    expect(() => parseConfig(text.replace('/orgs/{org}/issues', '/orgs/{orgs}/issues'), { env: {} })).toThrow(
+      /\{orgs\} is not an input property/,
+    );
   });
 });

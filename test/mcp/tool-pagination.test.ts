@@ -41,6 +41,13 @@ beforeAll(async () => {
           pagination: { style: 'cursor', cursorParam: 'after', nextCursor: 'next' },
         }),
         tool('by_link', '/link-items', { pagination: { style: 'link' } }),
+        tool('by_offset', '/offset-items', {
+          pagination: { style: 'offset', pageSize: 10 },
+          cache: { ttl: '1m' },
+        }),
+        tool('gather_offset', '/offset-items', {
+          pagination: { style: 'offset', mode: 'gather', pageSize: 8, maxPages: 3 },
+        }),
         tool('by_page_shaped', '/items', {
           pagination: { style: 'page', pageSizeParam: 'per_page', pageSize: 10 },
           shape: { pick: ['items[].id', 'total'], maxItems: 4 },
@@ -126,7 +133,7 @@ describe.each(clients)('pagination in tools (%s)', (_, connect) => {
     expect(Object.keys(tools.find((t) => t.name === 'gather_two')!.inputSchema.properties)).toEqual([]);
   });
 
-  it.each(['by_page', 'by_cursor', 'by_link'])(
+  it.each(['by_page', 'by_cursor', 'by_link', 'by_offset'])(
     '%s: one page a call, the cursor leads through every item once',
     async (name) => {
       const { ids, calls } = await walk(name);
@@ -179,6 +186,22 @@ describe.each(clients)('pagination in tools (%s)', (_, connect) => {
     expect(idsOf(two)).toEqual(all.slice(0, 20));
     expect(two._meta?.['conduit/truncated']).toMatchObject({ reason: 'maxPages', limit: 2, shownItems: 20 });
     expect(textOf(two)).toContain('raise pagination.maxPages');
+  });
+
+  it('offset style: the upstream sees offset and limit the cursor carries', async () => {
+    const first = await call('by_offset');
+    const before = upstream.seen.length;
+    const second = await call('by_offset', { cursor: nextOf(first) });
+    expect(idsOf(second)).toEqual(all.slice(10, 20));
+    // Page 2 may come from the cache on a second client; when it is fetched, it is offset 10.
+    for (const r of upstream.seen.slice(before))
+      expect(new URL(r.url, 'http://x').search).toBe('?offset=10&limit=10');
+  });
+
+  it('gather, offset style: maxPages pages of pageSize, marked with pages left', async () => {
+    const got = await call('gather_offset');
+    expect(idsOf(got)).toEqual(all.slice(0, 24));
+    expect(got._meta?.['conduit/truncated']).toMatchObject({ reason: 'maxPages', limit: 3, shownItems: 24 });
   });
 
   it('gather: stops at maxItems', async () => {
@@ -394,6 +417,114 @@ tools:
       }
     } finally {
       for (const cl of clients) await cl.close();
+    }
+  });
+});
+
+describe('OpenAPI tools mode: overrides.<operationId>.pagination', () => {
+  it.each([
+    ['v2 client, 2026-07-28', (url: string) => connectV2(url, 'modern') as Promise<Client>],
+    ['v1 client', (url: string) => connectV1(url) as Promise<Client>],
+  ])('one page a call with its cursor, or every page gathered (%s)', async (_, connect) => {
+    const doc = JSON.stringify({
+      openapi: '3.0.3',
+      info: { title: 'items', version: '1' },
+      paths: {
+        '/cursor-items': {
+          get: { operationId: 'pageItems', responses: { '200': { description: 'ok' } } },
+        },
+        '/link-items': {
+          get: { operationId: 'allItems', responses: { '200': { description: 'ok' } } },
+        },
+      },
+    });
+    const served = await serveFiles({
+      'doc.json': doc,
+      'conduit.yaml': `
+upstreams:
+  list:
+    baseUrl: ${upstream.url}
+    openapi:
+      document: ./doc.json
+      overrides:
+        pageItems: { pagination: { style: cursor, cursorParam: after, nextCursor: next } }
+        allItems: { pagination: { style: link, mode: gather, maxPages: 10 } }
+`,
+    });
+    const client = await connect(served.gateway.url!);
+    try {
+      const { tools } = (await client.listTools()) as {
+        tools: { name: string; inputSchema: { properties: object } }[];
+      };
+      expect(Object.keys(tools.find((t) => t.name === 'pageItems')!.inputSchema.properties)).toEqual([
+        'cursor',
+      ]);
+      const ids: number[] = [];
+      let cursor: string | undefined;
+      for (let i = 0; i < 10; i++) {
+        const r = (await client.callTool({
+          name: 'pageItems',
+          arguments: cursor ? { cursor } : {},
+        })) as Result;
+        expect(r.isError, textOf(r)).toBeFalsy();
+        ids.push(...idsOf(r));
+        cursor = nextOf(r);
+        if (!cursor) break;
+        expect(textOf(r)).toContain(`cursor "${cursor}"`);
+      }
+      expect(ids).toEqual(all);
+      const gathered = (await client.callTool({ name: 'allItems', arguments: {} })) as Result;
+      expect(idsOf(gathered)).toEqual(all);
+      expect(gathered._meta?.['conduit/truncated']).toBeUndefined();
+    } finally {
+      await client.close();
+      await served.close();
+    }
+  });
+});
+
+describe('a cursor never carries what the upstream put in its next link', () => {
+  it('a next link echoing the query credential is followed, but neither the cursor nor the answer shows it in any encoding', async () => {
+    const KEY = 'list-api-key-5e0c77d1';
+    const config = parseConfig(
+      `
+upstreams:
+  list:
+    baseUrl: "${upstream.url}"
+    auth: { type: query, name: api_key, value: "\${LIST_KEY}" }
+tools:
+  - { name: echo_link, upstream: list, path: /echo-link-items, pagination: { style: link } }
+`,
+      { env: { LIST_KEY: KEY } },
+    );
+    const gw = await startGateway(config, { transport: 'http', port: 0 });
+    const client = await connectV1(gw.url!);
+    try {
+      const first = (await client.callTool({ name: 'echo_link', arguments: {} })) as Result;
+      expect(first.isError, textOf(first)).toBeFalsy();
+      const cursor = nextOf(first)!;
+      const encodings = [
+        KEY,
+        Buffer.from(KEY).toString('base64'),
+        Buffer.from(KEY).toString('base64url'),
+        encodeURIComponent(KEY),
+      ];
+      const shown = `${JSON.stringify(first)}${Buffer.from(cursor.split('.')[0]!, 'base64url').toString('latin1')}`;
+      for (const e of encodings) expect(shown).not.toContain(e);
+      // Base64 of the link at any alignment would still hold the key's base64 at one of three offsets.
+      for (const shift of ['', 'a', 'ab'])
+        expect(cursor).not.toContain(
+          Buffer.from(shift + KEY)
+            .toString('base64url')
+            .slice(4, -4),
+        );
+      const next = (await client.callTool({ name: 'echo_link', arguments: { cursor } })) as Result;
+      expect(next.isError, textOf(next)).toBeFalsy();
+      expect(idsOf(next)).toEqual(all.slice(10, 20));
+      expect(new URL(upstream.seen.at(-1)!.url, 'http://x').searchParams.get('api_key')).toBe(KEY);
+    } finally {
+      await client.close();
+      await gw.close();
     }
   });
 });

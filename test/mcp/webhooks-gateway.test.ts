@@ -123,6 +123,55 @@ describe('webhooks on the HTTP transport', () => {
   });
 });
 
+describe("a webhook's key deletion and callers' private copies", () => {
+  let upstream: Upstream;
+  let running: RunningGateway;
+  beforeAll(async () => {
+    upstream = await startUpstream();
+    const config = webhookConfig(upstream.url);
+    const get = config.tools.find((t) => t.name === 'get_assignment')!;
+    // Each caller's own copy under the same key, as behind a per-caller credential.
+    get.cache = { ttl: 60_000, key: 'assignment:{id}', scope: 'private' };
+    config.server = {
+      ...config.server,
+      http: {
+        authTokens: [
+          { token: 'alice-webhook-token-0123', sub: 'alice' },
+          { token: 'bob-webhook-token-0123', sub: 'bob' },
+        ],
+      },
+    };
+    running = await startGateway(testConfig(config), { transport: 'http', port: 0 });
+  });
+  afterAll(async () => {
+    await running?.close();
+    await upstream?.close();
+  });
+
+  it("evicts every caller's copy of the key", async () => {
+    const alice = await connectV2(running.url!, 'modern', {
+      authorization: 'Bearer alice-webhook-token-0123',
+    });
+    const bob = await connectV2(running.url!, 'modern', { authorization: 'Bearer bob-webhook-token-0123' });
+    try {
+      const call = async (c: typeof alice) =>
+        (await c.callTool({ name: 'get_assignment', arguments: { id: '1' } })) as CallResult;
+      expect(source(await call(alice))).toBe('upstream');
+      expect(source(await call(bob))).toBe('upstream'); // private: bob never gets alice's copy
+      expect(source(await call(alice))).toBe('cache');
+      expect(source(await call(bob))).toBe('cache');
+      const base = running.url!.replace(/\/mcp$/, '');
+      expect((await post(`${base}/webhooks/assignments`, delivery('evt_private', '1'))).status).toBe(200);
+      expect(source(await call(alice))).toBe('upstream');
+      expect(source(await call(bob))).toBe('upstream');
+      expect(upstream.count('/assignments/1')).toBe(4);
+    } finally {
+      await alice.close();
+      await bob.close();
+    }
+  });
+});
+
 describe('webhooks on the stdio side listener (spawned `conduit serve`)', () => {
   let upstream: Upstream;
 

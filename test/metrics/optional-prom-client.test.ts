@@ -1,34 +1,17 @@
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { Counter as PromCounter, Gauge as PromGauge, Registry as PromRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { Counter, Gauge } from '../../src/metrics/labeled-metrics.js';
 import { MetricRegistry } from '../../src/metrics/registry.js';
+import { hiddenScenario } from '../helpers/hidden-packages.js';
 
 // Conduit exposes its metrics itself; prom-client is an optional peer dependency, needed only for its
 // process and Node.js collectors (metrics.defaultMetrics). Hidden from a child process as in
 // test/helpers/hide-packages.mjs.
 const child = fileURLToPath(new URL('./fixtures/optional-prom-child.ts', import.meta.url));
-const hide = fileURLToPath(new URL('../helpers/hide-packages.mjs', import.meta.url));
 
-function scenario(name: string, hidden: string[]): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', '--import', hide, child, name],
-      { env: { ...process.env, CONDUIT_HIDE_PACKAGES: hidden.join(',') }, timeout: 60_000 },
-      (err, stdout, stderr) => {
-        const line = stdout.trim().split('\n').pop() ?? '';
-        try {
-          resolve(JSON.parse(line) as Record<string, unknown>);
-        } catch {
-          reject(new Error(`child printed no result (${String(err)}): ${stdout}\n${stderr}`));
-        }
-      },
-    );
-  });
-}
+const scenario = (name: string, hidden: string[]) => hiddenScenario(child, name, hidden);
 
 describe('metrics without prom-client', () => {
   it('the gateway metrics are exposed with prom-client missing', async () => {

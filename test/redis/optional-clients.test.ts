@@ -1,42 +1,15 @@
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { hiddenScenario, runHidden } from '../helpers/hidden-packages.js';
 
 // Redis clients and the demo's MCP client are optional peer dependencies. These tests hide them from
 // a child process (Node's own resolution failure, see test/helpers/hide-packages.mjs) and check that
 // a memory-only setup never loads them, and that a feature needing one names the package to install.
 const child = fileURLToPath(new URL('./fixtures/optional-clients-child.ts', import.meta.url));
 const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const hide = fileURLToPath(new URL('../helpers/hide-packages.mjs', import.meta.url));
 const ALL = ['ioredis', '@redis/client', '@modelcontextprotocol/client'];
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(script: string, args: string[], hidden: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', '--import', hide, script, ...args],
-      { env: { ...process.env, CONDUIT_HIDE_PACKAGES: hidden.join(',') }, timeout: 60_000 },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
-async function scenario(name: string, hidden: string[]): Promise<Record<string, unknown>> {
-  const r = await run(child, [name], hidden);
-  const line = r.stdout.trim().split('\n').pop() ?? '';
-  try {
-    return JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    throw new Error(`child printed no result (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
-  }
-}
+const scenario = (name: string, hidden: string[]) => hiddenScenario(child, name, hidden);
 
 describe('optional Redis and demo clients', () => {
   it('a memory-only cache works with every optional client missing', async () => {
@@ -77,7 +50,7 @@ describe('optional Redis and demo clients', () => {
   });
 
   it('`conduit demo` without the MCP client says which package to install and exits non-zero', async () => {
-    const r = await run(cli, ['demo'], ['@modelcontextprotocol/client']);
+    const r = await runHidden(cli, ['demo'], ['@modelcontextprotocol/client']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('npm install @modelcontextprotocol/client');
     expect(r.stdout).toBe('');

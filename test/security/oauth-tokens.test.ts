@@ -1,6 +1,3 @@
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -12,6 +9,7 @@ import {
 import { createRecordingLogger } from '../../src/core/index.js';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { type AuthorizationServer, startAuthorizationServer } from '../helpers/authorization-server.js';
+import { freePort } from '../helpers/free-ports.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { forgeToken, hmacWithPublicKey, strangerKey, unsignedToken } from '../auth/token-forge.js';
 
@@ -22,11 +20,7 @@ let gw: RunningGateway;
 const logger = createRecordingLogger();
 
 beforeAll(async () => {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((r) => probe.close(() => r()));
+  const port = await freePort();
   resource = `http://127.0.0.1:${port}/mcp`;
   as = await startAuthorizationServer({ resource });
   rs = createResourceServer({

@@ -1,34 +1,18 @@
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { hiddenScenario } from '../helpers/hidden-packages.js';
 
 // The OpenTelemetry SDK and OTLP exporter are optional peer dependencies: hidden from a child process
 // (Node's own resolution failure, test/helpers/hide-packages.mjs), a gateway without `telemetry.otlp`
 // works and never loads them; one with it names the package to install.
 const child = fileURLToPath(new URL('./fixtures/optional-sdk-child.ts', import.meta.url));
-const hide = fileURLToPath(new URL('../helpers/hide-packages.mjs', import.meta.url));
 const SDK = [
   '@opentelemetry/sdk-trace-base',
   '@opentelemetry/exporter-trace-otlp-http',
   '@opentelemetry/resources',
 ];
 
-function scenario(name: string, hidden: string[]): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', '--import', hide, child, name],
-      { env: { ...process.env, CONDUIT_HIDE_PACKAGES: hidden.join(',') }, timeout: 60_000 },
-      (_err, stdout, stderr) => {
-        try {
-          resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as Record<string, unknown>);
-        } catch {
-          reject(new Error(`child printed no result: ${stdout}\n${stderr}`));
-        }
-      },
-    );
-  });
-}
+const scenario = (name: string, hidden: string[]) => hiddenScenario(child, name, hidden);
 
 describe('the OpenTelemetry SDK as optional peer dependencies', () => {
   it('a gateway without telemetry.otlp works with the SDK missing, and does not load it when present', async () => {

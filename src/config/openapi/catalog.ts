@@ -100,8 +100,11 @@ export function compactTools(catalog: OperationCatalog, prefix = ''): CompactToo
           operationId: {
             type: 'string',
             description: 'operationId from a search result',
-            // Small catalogs can list the ids; a long enum would drown the model again.
-            ...(ids.length > 0 && ids.length <= 30 ? { enum: ids } : {}),
+            // Small catalogs can list the ids; a long enum would drown the model again. Not when
+            // operations are left out: the enum would refuse one before invoke could say why.
+            ...(ids.length > 0 && ids.length <= 30 && (catalog.leftOut?.size ?? 0) === 0
+              ? { enum: ids }
+              : {}),
           },
           arguments: { type: 'object', description: "The operation's arguments", default: {} },
         },

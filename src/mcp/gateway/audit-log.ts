@@ -1,8 +1,9 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
-import { type AuditSectionConfig, configSecrets, type GatewayConfig } from '../../config/index.js';
+import type { AuditSectionConfig, GatewayConfig } from '../../config/index.js';
 import { REDACTED, Redactor, type SecretSet } from '../../http/index.js';
 import type { Principal } from '../../core/index.js';
+import { gatewaySecrets } from './credential-secrets.js';
 
 /** Where audit lines go; one JSON object per line. */
 export interface AuditSink {
@@ -33,17 +34,6 @@ export interface AuditRecord {
 /** Argument names whose values are never written, whatever the allow-list says. */
 const SECRET_NAME = /(pass(word)?|secret|token|authorization|api[-_]?key|credential)/i;
 
-/** The upstreams' configured credentials, secret whether or not they came from `${ENV}`. */
-function upstreamCredentials(config: GatewayConfig): string[] {
-  const out: string[] = [];
-  for (const u of Object.values(config.upstreams)) {
-    const auth = u.auth as Record<string, unknown> | undefined;
-    for (const key of ['token', 'password', 'value'])
-      if (typeof auth?.[key] === 'string' && auth[key] !== '') out.push(auth[key] as string);
-  }
-  return out;
-}
-
 function sinkFor(config: AuditSectionConfig): AuditSink {
   if (config.destination === 'file') {
     const stream: WriteStream = createWriteStream(config.path!, { flags: 'a' });
@@ -71,17 +61,12 @@ export class AuditLog {
     gateway: GatewayConfig,
     private readonly now: () => number,
     sink?: AuditSink,
-    /** The gateway's `${ENV}` values, added to by each reload (default: this config's only). */
+    /** The gateway's secrets, added to by each reload (default: this config's only). */
     secrets?: SecretSet,
   ) {
     this.destination = config.destination;
     this.sink = sink ?? sinkFor(config);
-    this.redactor = new Redactor(
-      [],
-      [],
-      [...(secrets ? [] : configSecrets(gateway)), ...upstreamCredentials(gateway)],
-      secrets,
-    );
+    this.redactor = new Redactor([], [], secrets ? [] : gatewaySecrets(gateway), secrets);
     const upstreams = new Map<string, string>(gateway.tools.map((t) => [t.name, t.upstream]));
     for (const set of Object.values(gateway.openapiSets ?? {}))
       if (set.compact) {

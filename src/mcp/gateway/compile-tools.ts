@@ -70,6 +70,7 @@ export function compileGatewayTools(config: GatewayConfig, deps: ToolCompileDeps
       reserved: reservedRequestNames(config.upstreams[tool.upstream]),
       gate: gates.get(tool.upstream),
       operator,
+      openToAll: deps.guards.policy?.openToAll('tools', tool.name) ?? true,
       credential: deps.credentials?.get(tool.upstream),
       tracer: deps.tracer,
       cursors: signed.cursors,

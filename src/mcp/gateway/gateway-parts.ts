@@ -1,7 +1,8 @@
 import type { CallGuards } from './call-guards.js';
 import { type Clock, type Logger, noopLogger, systemClock } from '../../core/index.js';
 import type { TieredCache } from '../../cache/index.js';
-import { configSecrets, type GatewayConfig } from '../../config/index.js';
+import type { GatewayConfig } from '../../config/index.js';
+import { gatewaySecrets } from './credential-secrets.js';
 import type { GatewayMetrics } from '../../metrics/index.js';
 import type { GatewayCache } from '../tools/cache-port.js';
 import { InputValidator } from '../tools/input-validator.js';
@@ -97,7 +98,7 @@ export function buildGatewayParts(config: GatewayConfig, deps: GatewayDeps): Gat
     tracker: new CallTracker(clock),
     tracing,
     untraceChanges: tracing.tracer ? traceChanges(changes, tracing.tracer) : undefined,
-    secrets: new SecretSet(configSecrets(config)),
+    secrets: new SecretSet(gatewaySecrets(config)),
     sharedBreakers: sharedBreakerPool(config, logger),
     gates: new InFlightGates(),
     live: { handlers: new Map(), clients: new Map(), guards: undefined },

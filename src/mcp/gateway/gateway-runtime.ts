@@ -178,6 +178,7 @@ export function assembleRuntime(
     clock,
     logger,
     readGuard: (ctx, name, viaTool) => live.guards?.checkRead(ctx, name, viaTool),
+    openRead: (name, viaTool) => live.guards?.policy?.openToAll('resources', name, viaTool) ?? true,
     // Resources outlive reloads: their templates run the tool of the config in force.
     runTool: (toolName, args, ctx) => (live.handlers.get(toolName) as ToolHandler)(args, ctx),
   });

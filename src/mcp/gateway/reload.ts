@@ -1,5 +1,6 @@
 import { ConfigError, errorForLog, type Logger } from '../../core/index.js';
-import { configSecrets, type GatewayConfig } from '../../config/index.js';
+import type { GatewayConfig } from '../../config/index.js';
+import { gatewaySecrets } from './credential-secrets.js';
 import { checkGatewayConfig } from './check-gateway-config.js';
 import { toolsNeedCache } from './compile-tools.js';
 import {
@@ -116,7 +117,7 @@ export async function reloadGateway(target: ReloadTarget, next: GatewayConfig): 
   const problems = refusals(target, running.config, next);
   if (problems.length > 0) return refused(problems);
   // Before anything of the new config runs: every client, kept ones too, scrubs its secrets.
-  target.parts.secrets.add(configSecrets(next));
+  target.parts.secrets.add(gatewaySecrets(next));
   let built: Awaited<ReturnType<typeof buildNextRuntime>>;
   try {
     built = await buildNextRuntime(running, next, target.parts);

@@ -108,6 +108,11 @@ export interface ResourceLayerDeps {
   logger: Logger;
   /** The policy for reads (absent without a policy): lists, reads and subscriptions honour it. */
   readGuard?: ReadGuard | undefined;
+  /**
+   * Whether every caller may read resource `name` (through `viaTool`): a read only some may make is
+   * hinted `private` to 2026-07-28 clients. Absent: every read is open.
+   */
+  openRead?: ((name: string, viaTool: string | undefined) => boolean) | undefined;
   /** Runs a configured tool by name through the gateway's tracked, resilient, cached path. */
   runTool(name: string, args: Record<string, unknown>, ctx: ServerContext): Promise<CallToolResult>;
 }
@@ -157,7 +162,7 @@ export function createResourceLayer(config: GatewayConfig, deps: ResourceLayerDe
     hears: (uri, ctx) => refuse?.(uri, ctx) === undefined,
     register(server) {
       if (!enabled) return;
-      registerResources(server, templates, healthProvider, refuse);
+      registerResources(server, templates, healthProvider, refuse, deps.openRead);
       if (guard && (templates.length > 0 || healthProvider)) hideDeniedResources(server, byName, guard);
       attachResourceSubscriptions(server, deps.changes, log, refuse);
       if (r.recentChanges !== false) registerRecentChangesTool(server, deps.changes, deps.validator);

@@ -142,6 +142,7 @@ export function registerResources(
   templates: readonly CompiledResourceTemplate[],
   health: (() => unknown) | undefined,
   refuse?: ReadRefusal,
+  openRead?: (name: string, viaTool: string | undefined) => boolean,
 ): void {
   if (health)
     server.registerResource(
@@ -198,7 +199,8 @@ export function registerResources(
           );
         const value = result.structuredContent ?? textOfResult(result);
         const text = typeof value === 'string' ? value : JSON.stringify(value);
-        return { contents: [{ uri: uri.href, mimeType, text }], ...cacheHintOf(result) };
+        const open = openRead?.(shape.name, t.viaTool) ?? true;
+        return { contents: [{ uri: uri.href, mimeType, text }], ...cacheHintOf(result, open) };
       },
     );
   }
@@ -207,14 +209,18 @@ export function registerResources(
 /**
  * The 2026-07-28 caching fields of a read from the tool's own cache policy (`_meta["conduit/cache"]`
  * carries `ttlMs` and `cacheScope` for a cached tool); none for an uncached tool, so the SDK's
- * conservative defaults (0, private) apply.
+ * conservative defaults (0, private) apply. A read the policy keeps to some callers (`open` false)
+ * is private whatever the tool says.
  */
-function cacheHintOf(result: { _meta?: Record<string, unknown> | undefined }): {
+function cacheHintOf(
+  result: { _meta?: Record<string, unknown> | undefined },
+  open: boolean,
+): {
   ttlMs?: number;
   cacheScope?: 'public' | 'private';
 } {
   const meta = result._meta?.['conduit/cache'] as { ttlMs?: unknown; cacheScope?: unknown } | undefined;
   if (typeof meta?.ttlMs !== 'number' || (meta.cacheScope !== 'public' && meta.cacheScope !== 'private'))
     return {};
-  return { ttlMs: meta.ttlMs, cacheScope: meta.cacheScope };
+  return { ttlMs: meta.ttlMs, cacheScope: open ? meta.cacheScope : 'private' };
 }

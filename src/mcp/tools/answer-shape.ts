@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto';
 import type { AnswerShapeConfig } from '../../config/index.js';
+import { stableStringify } from './key-template.js';
 
 /**
- * The largest upstream body a shaped tool with a size cap reads (instead of the HTTP client's 4 MiB
- * default): the cap then cuts it visibly; past this ceiling the call still fails, `RESPONSE_TOO_LARGE`.
+ * The largest upstream body a shaped tool with a cap (list length or size) reads, instead of the HTTP
+ * client's 4 MiB default: the cap then cuts it visibly; past this ceiling the call still fails,
+ * `RESPONSE_TOO_LARGE`.
  */
 export const SHAPED_RESPONSE_CEILING = 32 * 1024 * 1024;
 /** Bytes of JSON text per estimated token (`maxTokens`). */
@@ -34,6 +37,8 @@ export interface Truncation {
  */
 export interface ShapedAnswer {
   'conduit/shaped': 1;
+  /** The shape that made it ({@link AnswerShaper.id}): a cached answer of another shape is fetched again. */
+  shape: string;
   value?: unknown;
   text: string;
   truncated?: Truncation;
@@ -54,8 +59,11 @@ export function pathKeys(path: string): string[] {
   return path.split('.').map((s) => (s.endsWith('[]') ? s.slice(0, -2) : s));
 }
 
+// Trees have no prototype: an answer's key such as "constructor" never finds an inherited node.
+const emptyTree = (): PathTree => Object.create(null) as PathTree;
+
 function buildTree(paths: readonly string[]): PathTree {
-  const root: PathTree = {};
+  const root = emptyTree();
   for (const path of paths) {
     const keys = pathKeys(path);
     let node = root;
@@ -69,7 +77,7 @@ function buildTree(paths: readonly string[]): PathTree {
       if (next === true) break; // a shorter path already keeps (or drops) all of it
       if (next !== undefined) node = next;
       else {
-        const created: PathTree = {};
+        const created = emptyTree();
         node[key] = created;
         node = created;
       }
@@ -80,6 +88,16 @@ function buildTree(paths: readonly string[]): PathTree {
 
 const own = Object.prototype.hasOwnProperty;
 
+/**
+ * `out[key] = v`, but a `"__proto__"` key (JSON.parse keeps one as data) stays data: plain assignment
+ * would set the copy's prototype instead, dropping the key and letting the answer pose as a list.
+ */
+function put(out: Record<string, unknown>, key: string, v: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+  else out[key] = v;
+}
+
 /** Keeps only the tree's paths; arrays on the way are mapped over (each entry keeps the same paths). */
 function pick(value: unknown, tree: PathTree): unknown {
   if (Array.isArray(value)) return value.map((v) => pick(v, tree));
@@ -89,7 +107,7 @@ function pick(value: unknown, tree: PathTree): unknown {
     if (!own.call(value, key)) continue;
     const sub = tree[key]!;
     const v = (value as Record<string, unknown>)[key];
-    out[key] = sub === true ? v : pick(v, sub);
+    put(out, key, sub === true ? v : pick(v, sub));
   }
   return out;
 }
@@ -103,7 +121,7 @@ function omit(value: unknown, tree: PathTree): unknown {
     const sub = tree[key];
     if (sub === true) continue;
     const v = (value as Record<string, unknown>)[key];
-    out[key] = sub === undefined ? v : omit(v, sub);
+    put(out, key, sub === undefined ? v : omit(v, sub));
   }
   return out;
 }
@@ -155,8 +173,12 @@ function cutText(text: string, bytes: number): string {
  * ```
  */
 export interface AnswerShaper {
+  /** The shape's fingerprint (a hash of its config), the same on every instance with that config. */
+  readonly id: string;
   /** Bytes the text may take (`maxBytes`, or `maxTokens` × 4), if capped. */
   readonly byteCap: number | undefined;
+  /** A cap (`maxItems`, `maxBytes`, `maxTokens`) bounds what the model sees: a large body is cut, not refused. */
+  readonly capped: boolean;
   apply(value: unknown, nextCursor?: (shownItems: number) => string | undefined): ShapedAnswer;
 }
 
@@ -165,6 +187,7 @@ export function compileShape(shape: AnswerShapeConfig | undefined): AnswerShaper
   const pickTree = shape.pick && shape.pick.length > 0 ? buildTree(shape.pick) : undefined;
   const omitTree = shape.omit && shape.omit.length > 0 ? buildTree(shape.omit) : undefined;
   const listKeys = shape.list !== undefined ? pathKeys(shape.list) : undefined;
+  const id = createHash('sha256').update(stableStringify(shape)).digest('base64url').slice(0, 16);
   const tokenBytes = shape.maxTokens !== undefined ? shape.maxTokens * BYTES_PER_TOKEN : undefined;
   const byteCap =
     shape.maxBytes !== undefined && tokenBytes !== undefined
@@ -214,12 +237,12 @@ export function compileShape(shape: AnswerShapeConfig | undefined): AnswerShaper
       const cursor = nextCursor(truncated.shownItems);
       if (cursor !== undefined) truncated.nextCursor = cursor;
     }
-    const out: ShapedAnswer = { 'conduit/shaped': 1, text };
+    const out: ShapedAnswer = { 'conduit/shaped': 1, shape: id, text };
     if (value !== undefined) out.value = value;
     if (truncated) out.truncated = truncated;
     return out;
   };
-  return { byteCap, apply };
+  return { id, byteCap, capped: byteCap !== undefined || shape.maxItems !== undefined, apply };
 }
 
 /** The most leading list entries whose answer's JSON text fits `cap` bytes. */
@@ -269,4 +292,13 @@ export function truncationNote(t: Truncation): string {
         ? 'narrow the request (filters) or raise pagination.maxPages to see the rest'
         : 'narrow the request (filters, fewer fields) to see the rest';
   return `\n[truncated: ${what} (${t.reason} ${t.limit} ${unit}); ${rest}]`;
+}
+
+/**
+ * True when a cached value is what `shaper` makes now: shaped by it, or (for a tool without a shape)
+ * not shaped at all. A reload or restart that changes a tool's shape leaves answers of the old one in
+ * the cache; they are fetched again instead of served.
+ */
+export function fitsShape(value: unknown, shaper: AnswerShaper | undefined): boolean {
+  return isShapedAnswer(value) ? value.shape === shaper?.id : shaper === undefined;
 }

@@ -24,7 +24,7 @@ import { formBody } from './form-encoding.js';
 import { multipartBody } from './multipart-encoding.js';
 import { buildRequestMapping, mapArguments, pathParamNames, type RequestMapping } from './request-mapping.js';
 import { rememberText, shapedResult, successResult } from './tool-result.js';
-import { compileShape, SHAPED_RESPONSE_CEILING } from './answer-shape.js';
+import { compileShape, fitsShape, SHAPED_RESPONSE_CEILING } from './answer-shape.js';
 import { CURSOR_ARGUMENT, ToolPager } from './tool-pagination.js';
 import { PageCursors } from './page-cursor.js';
 import type { ConfirmStates } from './confirm-state.js';
@@ -69,6 +69,12 @@ export interface ToolRuntime {
   credential?: UpstreamCredential | undefined;
   /** Who a call without a transport identity (stdio, in-process) runs as. Default `OPERATOR`. */
   operator?: Principal | undefined;
+  /**
+   * False when the policy keeps this tool to some callers: its answers are then hinted `private`
+   * even when the gateway's cache shares them, or a shared cache in front would hand them to the
+   * others. Default true.
+   */
+  openToAll?: boolean | undefined;
 }
 
 /** A configured tool, compiled once: schemas, templates and the argument mapping are reused per call. */
@@ -215,8 +221,9 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     perCallerCredential: rt.credential?.perCaller ? rt.credential.type : undefined,
     readsCaller: !callerPath.empty || fixed.fromCaller.length > 0,
   }).scope;
+  const publicHint = scope === 'shared' && rt.openToAll !== false;
   const cacheHint = cachePolicy
-    ? { ttlMs: cachePolicy.ttl, cacheScope: scope === 'private' ? ('private' as const) : ('public' as const) }
+    ? { ttlMs: cachePolicy.ttl, cacheScope: publicHint ? ('public' as const) : ('private' as const) }
     : undefined;
   const tagTemplates = (cachePolicy?.tags ?? []).map((t) => new KeyTemplate(t));
   const invalidateTags = (tool.invalidates?.tags ?? []).map((t) => new KeyTemplate(t));
@@ -336,8 +343,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
       // A tool with an output schema answers JSON; any tool whose answer says it is JSON must be.
       expectJson: tool.output !== undefined ? true : 'if-declared',
       ...(tool.timeout !== undefined ? { timeoutMs: tool.timeout } : {}),
-      // A size cap cuts a large answer visibly; the ceiling still bounds what is read.
-      ...(shaper?.byteCap !== undefined ? { maxResponseBytes: SHAPED_RESPONSE_CEILING } : {}),
+      // A cap cuts a large answer visibly; the ceiling still bounds what is read.
+      ...(shaper?.capped ? { maxResponseBytes: SHAPED_RESPONSE_CEILING } : {}),
     });
     if (isRedirect(res.status)) {
       // A change may have been applied before the redirect (POST then 303): clear what it names anyway.
@@ -375,7 +382,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     const stop = startProgress(ctx, label, rt.progressIntervalMs, rt.clock, rt.logger);
     const started = series ? performance.now() : 0;
     const who = principalOf(ctx, operator);
-    const caller = credential?.perCaller ? callerCredential(who, ctx) : undefined;
+    // The caller's token is read on a miss only: a cache hit sends nothing.
+    const caller = () => (credential?.perCaller ? callerCredential(who, ctx) : undefined);
     // Traces: the request's span, handed down the call (no context manager follows the awaits).
     const trace = rt.tracer ? traceContextOf(ctx) : undefined;
     try {
@@ -408,25 +416,33 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
           options.tags.push(privateCopiesTag(base));
         }
         if (tool.timeout !== undefined) options.timeoutMs = tool.timeout;
+        const cache = rt.cache;
         // The call's AbortSignal is made here, on a miss: a hit never reads it.
-        const hit = rt.tracer
-          ? await tracedLookup(
-              rt.tracer,
-              sharedFetch,
-              rt.cache,
-              key,
-              (lookup) => fetchAnswer(args, who, signal.signal, caller, lookup),
-              options,
-              signal,
-              trace,
-            )
-          : await sharedFetch(
-              rt.cache,
-              key,
-              () => fetchAnswer(args, who, signal.signal, caller, undefined),
-              options,
-              signal,
-            );
+        const lookup = () =>
+          rt.tracer
+            ? tracedLookup(
+                rt.tracer,
+                sharedFetch,
+                cache,
+                key,
+                (traced) => fetchAnswer(args, who, signal.signal, caller(), traced),
+                options,
+                signal,
+                trace,
+              )
+            : sharedFetch(
+                cache,
+                key,
+                () => fetchAnswer(args, who, signal.signal, caller(), undefined),
+                options,
+                signal,
+              );
+        let hit = await lookup();
+        // An answer cached under another shape (the config changed since): fetched again, not served.
+        if (hit.source !== 'factory' && !fitsShape(hit.value, shaper)) {
+          await cache.delete(key);
+          hit = await lookup();
+        }
         result =
           hit.source === 'factory'
             ? toResult(hit.value, { source: 'upstream', stale: hit.stale })
@@ -436,7 +452,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
         if (meta) Object.assign(meta, hit.stale ? { ...cacheHint, ttlMs: 0 } : cacheHint);
         series?.record(toolOutcomeOfLookup(hit), performance.now() - started);
       } else {
-        result = toResult(await fetchAnswer(args, who, signal.signal, caller, trace), {
+        result = toResult(await fetchAnswer(args, who, signal.signal, caller(), trace), {
           source: 'upstream',
           stale: false,
         });

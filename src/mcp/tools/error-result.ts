@@ -133,6 +133,8 @@ export function describeFailure(
     case 'INVALID_CONFIG':
     case 'MISSING_DEPENDENCY':
     case 'PRINCIPAL_VALUE_MISSING':
+    case 'CONFIRMATION_REQUIRED':
+    case 'CONFIRMATION_DECLINED':
     case 'TOKEN_INVALID':
     case 'AUTH_SERVER_UNAVAILABLE':
     case 'POLICY_DENIED':
@@ -143,6 +145,7 @@ export function describeFailure(
     case 'RESPONSE_INVALID_JSON':
     case 'REQUEST_VALIDATION':
     case 'INVALID_PATH':
+    case 'ARGUMENTS_TOO_DEEP':
     case 'PAGINATION_LIMIT':
     case 'PAGINATION_LOOP':
     case 'CACHE_CLOSED':

@@ -1,6 +1,6 @@
 import type { JsonSchemaType, JsonSchemaValidator, jsonSchemaValidator } from '@modelcontextprotocol/server';
 import { Ajv, addFormats } from '@modelcontextprotocol/server/validators/ajv';
-import { nestedDeeperThan } from '../../core/index.js';
+import { type ConduitErrorCode, nestedDeeperThan } from '../../core/index.js';
 import { schemaProblem } from './schema-precheck.js';
 
 interface AjvIssue {
@@ -14,7 +14,7 @@ interface AjvIssue {
 export const MAX_ARGUMENT_DEPTH = 64;
 
 /** Stable code in the message of an input refused for its depth (the SDK reports it as a tool error). */
-export const ARGUMENTS_TOO_DEEP = 'ARGUMENTS_TOO_DEEP';
+export const ARGUMENTS_TOO_DEEP = 'ARGUMENTS_TOO_DEEP' satisfies ConduitErrorCode;
 
 const TOO_DEEP_MESSAGE = `${ARGUMENTS_TOO_DEEP}: arguments are nested more than ${MAX_ARGUMENT_DEPTH} levels deep (at most ${MAX_ARGUMENT_DEPTH}); send flatter values`;
 

@@ -8,7 +8,13 @@ import {
   type PaginateOptions,
   type Query,
 } from '../../http/index.js';
-import { type AnswerShaper, findList, pathKeys, type ShapedAnswer } from './answer-shape.js';
+import {
+  type AnswerShaper,
+  findList,
+  pathKeys,
+  SHAPED_RESPONSE_CEILING,
+  type ShapedAnswer,
+} from './answer-shape.js';
 import type { PageCursors, PageState } from './page-cursor.js';
 
 /** The mapped request of a paginated tool's first page (one GET). */
@@ -44,7 +50,7 @@ function defaultCursor(data: unknown): unknown {
 
 /**
  * A tool's pagination, compiled once: the HTTP client's `paginate()` (Link header, cursor, page
- * number) run for one page plus a signed cursor (`mode: cursor`), or for up to `maxPages` pages /
+ * number, offset) run for one page plus a signed cursor (`mode: cursor`), or for up to `maxPages` pages /
  * `maxItems` items gathered into one list (`mode: gather`). Answers come out shaped (`shaper`).
  */
 export class ToolPager {
@@ -150,6 +156,9 @@ export class ToolPager {
       traceContext: req.traceContext,
       items: this.items,
       maxPages: c.maxPages + 1,
+      // One page at a time with a cap: a large page is cut like an unpaginated answer. Gathering keeps
+      // the client's limit, since its pages add up in memory.
+      ...(c.mode === 'cursor' && this.shaper.capped ? { maxResponseBytes: SHAPED_RESPONSE_CEILING } : {}),
     };
     if (c.style === 'page')
       return {
@@ -160,6 +169,16 @@ export class ToolPager {
         pageSizeParam: c.pageSizeParam,
         ...(c.pageSize !== undefined ? { pageSize: c.pageSize } : {}),
         firstPage: state.p ?? c.firstPage,
+      };
+    if (c.style === 'offset')
+      return {
+        ...common,
+        style: 'offset',
+        query: req.query,
+        offsetParam: c.offsetParam,
+        limitParam: c.limitParam,
+        ...(c.pageSize !== undefined ? { limit: c.pageSize } : {}),
+        firstOffset: state.o ?? 0,
       };
     if (c.style === 'cursor')
       return {
@@ -184,6 +203,11 @@ export class ToolPager {
       if (page.items.length === 0) return undefined;
       if (c.pageSize !== undefined && page.items.length < c.pageSize) return undefined;
       return { p: (state.p ?? c.firstPage) + 1 };
+    }
+    if (c.style === 'offset') {
+      if (page.items.length === 0) return undefined;
+      if (c.pageSize !== undefined && page.items.length < c.pageSize) return undefined;
+      return { o: (state.o ?? 0) + page.items.length };
     }
     if (c.style === 'cursor') {
       const next = this.upstreamCursor(page.data);

@@ -27,10 +27,12 @@ export function makeItems(count: number, bodyBytes = 40): ListItem[] {
 }
 
 /**
- * A recording upstream with list endpoints in the three pagination styles, on 127.0.0.1:
+ * A recording upstream with list endpoints in the four pagination styles, on 127.0.0.1:
  * - `GET /items?page=N&per_page=M` → `{ items, total }` (page style; default 10 a page)
  * - `GET /cursor-items?after=X` → `{ items, next: "<cursor>" | null }` (cursor style, 10 a page)
+ * - `GET /offset-items?offset=N&limit=M` → `{ items }` (offset style; default 10 a page)
  * - `GET /link-items?page=N` → a bare array with `Link: <…>; rel="next"` (link style, 10 a page)
+ * - `GET /echo-link-items?…` → the same, its next link keeping the request's whole query
  * - `GET /all` → every item as one array; `GET /object` → `{ id, title, body, owner, secret }`
  * - `DELETE /items/{id}`, `POST /items` → `{ deleted | created }`
  * - `GET /echo` → the query and headers it was sent
@@ -64,6 +66,23 @@ export async function startListUpstream(items: ListItem[] = makeItems(35)) {
       const slice = items.slice(after, after + 10);
       const next = after + 10 < items.length ? String(after + 10) : null;
       return send(200, { items: slice, next });
+    }
+    if (path === '/offset-items') {
+      const offset = Number(url.searchParams.get('offset') ?? '0');
+      const limit = Number(url.searchParams.get('limit') ?? '10');
+      return send(200, { items: items.slice(offset, offset + limit) });
+    }
+    if (path === '/echo-link-items') {
+      // Builds its next link from the request's own query, credentials included, as many APIs do.
+      const page = Number(url.searchParams.get('page') ?? '1');
+      const next = new URLSearchParams(url.searchParams);
+      next.set('page', String(page + 1));
+      const more = page * 10 < items.length;
+      return send(
+        200,
+        items.slice((page - 1) * 10, page * 10),
+        more ? { link: `<${path}?${next}>; rel="next"` } : {},
+      );
     }
     if (path === '/link-items') {
       const page = Number(url.searchParams.get('page') ?? '1');

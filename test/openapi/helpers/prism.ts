@@ -1,20 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../../helpers/free-ports.js';
 
 const root = join(import.meta.dirname, '../../..');
 const prismCli = join(root, 'node_modules/@stoplight/prism-cli/dist/index.js');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A running Prism mock of one document: request validation on (it answers 422 to an invalid request). */
 export interface PrismMock {

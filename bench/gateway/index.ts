@@ -2,7 +2,7 @@
  * bench/gateway: tools/call throughput over Streamable HTTP, one run, servers and upstream in their
  * own processes. Contenders: (a) the SDK's own McpServer with a trivial tool (the limit of the MCP
  * layer), (b) a Conduit tool answered from L1, (c) a Conduit tool on a cache miss to a local upstream,
- * (d) that upstream called directly with undici. Targets: (b) >= 0.8x (a); (c) adds <= 1 ms at the
+ * (d) that upstream called directly with undici. Targets: (b) >= 0.8x (a); (c) adds <= 0.4 ms at the
  * median over (d) (measured one call at a time, where the median is the per-call cost, not queueing).
  * The main rows drive the servers with a bare Streamable HTTP client (the SDK's Client costs several
  * ms of CPU per call and would measure itself); rows tagged [SDK Client] use the SDK's own Client in
@@ -34,6 +34,8 @@ import { perCallerRows } from './per-caller-hit.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
 const CONCURRENCY = 16;
+// The miss path's own cost, (c) minus (d) one call at a time, in ms.
+const MISS_OWN_COST_MS = 0.4;
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 800);
 const ROUNDS = 5;
 // Unmeasured calls per contender before its first round, CONCURRENCY in flight whatever the row's own
@@ -314,7 +316,7 @@ try {
   for (const line of traces.lines) console.log(line);
   const added = cSerial!.p50Ms! - dSerial!.p50Ms!;
   console.log(
-    `target: (c) median minus (d) median, 1 in flight = ${added.toFixed(3)} ms (need <= 1) ${added <= 1 ? 'PASS' : 'MISS'}`,
+    `target: (c) median minus (d) median, 1 in flight = ${added.toFixed(3)} ms (need <= ${MISS_OWN_COST_MS}) ${added <= MISS_OWN_COST_MS ? 'PASS' : 'MISS'}`,
   );
   console.log(
     `info: of which the MCP round trip ((a) SDK trivial tool, 1 in flight) = ${aSerial!.p50Ms!.toFixed(3)} ms, ` +

@@ -331,7 +331,12 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
         : mapping.form
           ? {
               headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
-              ...(mapped.json !== undefined ? { body: formBody(mapped.json) } : {}),
+              // A whole-body argument of a form operation is the form's object (its schema says so).
+              ...(mapped.wholeBody !== undefined
+                ? { body: formBody(mapped.wholeBody.value as Record<string, unknown>) }
+                : mapped.json !== undefined
+                  ? { body: formBody(mapped.json) }
+                  : {}),
             }
           : {
               headers,

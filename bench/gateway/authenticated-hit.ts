@@ -11,6 +11,7 @@ import type { ContenderResult } from '../lib.js';
 type Interleaved = (
   contenders: { name: string; fn: () => Promise<unknown> }[],
   concurrency: number,
+  serverPid?: number,
 ) => Promise<ContenderResult[]>;
 type Spawn = (
   file: string,
@@ -76,6 +77,7 @@ export async function authenticatedHitRows(
         { name: '(b5) conduit L1 hit, JWT verified (cached) + policy', fn: () => authed.call() },
       ],
       concurrency,
+      child.pid,
     );
     const [p, a] = rows as [ContenderResult, ContenderResult];
     const cost = p.opsPerSec / a.opsPerSec - 1;

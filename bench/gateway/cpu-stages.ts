@@ -2,7 +2,8 @@
  * Splits a V8 CPU profile (`node --cpu-prof`) of a server process into stages of a request: each
  * sample goes to the first frame, walking from the leaf towards the root, that belongs to a package
  * or to a Conduit module, so Node's own work (socket writes, streams, timers) is charged to the code
- * that asked for it. Module loading is left out; idle time is not CPU.
+ * that asked for it. Module loading is left out; idle time is not CPU. `detail` splits OpenTelemetry
+ * by package and file, and Conduit's telemetry module by file.
  */
 import { readFileSync } from 'node:fs';
 
@@ -21,7 +22,12 @@ const STARTUP = /esm\/module_job|cjs\/loader|esm\/loader|esm\/hooks|esm\/worker/
 const IDLE = new Set(['(idle)', '(program)']);
 
 /** The stage of one frame's source, or undefined for Node's own code (then its caller decides). */
-function stageOf(url: string): string | undefined {
+function stageOf(url: string, detail: boolean): string | undefined {
+  if (detail && url.includes('@opentelemetry/')) {
+    const path = url.split('@opentelemetry/').pop()!;
+    return `opentelemetry ${path.split('/')[0]} ${path.split('/').pop()!.replace(/\.js$/, '')}`;
+  }
+  if (detail && url.includes('/src/telemetry/')) return `conduit telemetry/${url.split('/').pop()}`;
   if (url.includes('/src/') && !url.includes('node_modules'))
     return `conduit ${url.split('/src/')[1]!.split('/').slice(0, 2).join('/').replace(/\.ts$/, '')}`;
   if (url.includes('@hono/node-server'))
@@ -44,7 +50,10 @@ function stageOf(url: string): string | undefined {
  * Samples are spaced in wall time, so on a loaded machine they also count time the thread waited for
  * a core: use the shares, scaled by CPU measured apart (see cpu.ts).
  */
-export function cpuStages(path: string): { stage: string; share: number }[] {
+export function cpuStages(
+  path: string,
+  options: { detail?: boolean } = {},
+): { stage: string; share: number }[] {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as Profile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -61,7 +70,7 @@ export function cpuStages(path: string): { stage: string; share: number }[] {
         startup = true;
         break;
       }
-      stage ??= stageOf(url);
+      stage ??= stageOf(url, options.detail === true);
     }
     if (startup) continue;
     if (leaf.functionName === '(garbage collector)') stage = 'garbage collector';

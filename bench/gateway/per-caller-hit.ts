@@ -18,6 +18,7 @@ import type { ContenderResult } from '../lib.js';
 type Interleaved = (
   contenders: { name: string; fn: () => Promise<unknown> }[],
   concurrency: number,
+  serverPid?: number,
 ) => Promise<ContenderResult[]>;
 type Spawn = (
   file: string,
@@ -77,6 +78,7 @@ async function hitRows(spawn: Spawn, interleaved: Interleaved, concurrency: numb
         { name: '(b7) conduit L1 hit, private (per-caller credential)', fn: () => s.call('items_private') },
       ],
       concurrency,
+      child.pid,
     );
     const [shared, priv] = rows as [ContenderResult, ContenderResult];
     const cost = shared.opsPerSec / priv.opsPerSec - 1;

@@ -2,10 +2,10 @@
  * bench/gateway/stages: where a tools/call spends the server's CPU, by stage (see cpu-stages.ts), for
  * (a) the SDK's trivial tool, (b) a Conduit L1 hit and (c) a Conduit miss. Each row gets a fresh
  * servers process run under `node --cpu-prof`, driven by a bare Streamable HTTP client (2025
- * sessions) at 16 in flight. Each stage's share of the profile is scaled by the server CPU per call
+ * sessions) at 16 in flight (or as many as argv[3] says). Each stage's share of the profile is scaled by the server CPU per call
  * measured from /proc over the same calls (Linux). Not part of `npm run bench`: the profiler costs
  * CPU itself, so the figures say where the time goes, not how fast a call is.
- * Usage: npx tsx bench/gateway/stages.ts [calls per row, default 6000]
+ * Usage: npx tsx bench/gateway/stages.ts [calls per row, default 6000] [in flight, default 16] [row filter]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -19,7 +19,8 @@ import { cpuStages } from './cpu-stages.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CALLS = Number(process.argv[2] ?? 6000);
-const CONCURRENCY = 16;
+const CONCURRENCY = Number(process.argv[3] ?? 16);
+const ONLY = process.argv[4];
 
 function spawnChild(file: string, args: string[], node: string[] = []) {
   const child = spawn(process.execPath, [...node, '--import', 'tsx', join(here, file), ...args], {
@@ -81,7 +82,7 @@ const rows = [
 
 const upstream = await spawnChild('upstream.ts', []);
 try {
-  for (const row of rows) {
+  for (const row of rows.filter((r) => !ONLY || r.name.includes(ONLY))) {
     const dir = mkdtempSync(join(tmpdir(), 'conduit-stages-'));
     const servers = await spawnChild(
       'servers.ts',
@@ -104,7 +105,8 @@ try {
       const us = serverUs === undefined ? '' : `${(s.share * serverUs).toFixed(1).padStart(7)} µs `;
       console.log(`${us}${(100 * s.share).toFixed(1).padStart(5)}%  ${s.stage}`);
     }
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.BENCH_KEEP_PROFILE) console.log(`profile: ${file}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 } finally {
   upstream.child.kill('SIGTERM');

@@ -6,6 +6,14 @@
  */
 import { defineConfig } from '../../src/config/index.js';
 import { startGateway } from '../../src/mcp/index.js';
+import { trace } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+} from '@opentelemetry/sdk-trace-base';
 
 const upstreamUrl = process.argv[2]!;
 const input = { type: 'object' as const, properties: { id: { type: 'string' } }, required: ['id'] };
@@ -42,11 +50,37 @@ function config(traced: boolean) {
         cache: { ttl: 3_600_000, key: 'assignment:{id}:{nonce}' },
       },
     ],
-    ...(traced ? { telemetry: { sampling: 1, otlp: { endpoint: endpoint! } } } : { telemetry: {} }),
+    // TRACES_STAGE=none: no telemetry section at all (traces-stages.ts: off must cost what none does).
+    ...(traced
+      ? { telemetry: { sampling: 1, otlp: { endpoint: endpoint! } } }
+      : process.env.TRACES_STAGE === 'none'
+        ? {}
+        : { telemetry: {} }),
   });
 }
 
-const gateway = await startGateway(config(endpoint !== undefined), { transport: 'http' });
+/**
+ * TRACES_STAGE (traces-stages.ts only) stops the traced gateway's work at a stage: `spans` makes every
+ * span and exports none (no processor), `batch` batches them for an exporter that drops them.
+ */
+function stageTracer() {
+  const stage = process.env.TRACES_STAGE;
+  // The API's no-op tracer: every traced code path runs, its spans record nothing.
+  if (stage === 'noop') return { tracer: trace.getTracer('conduit-mcp') };
+  if (stage !== 'spans' && stage !== 'batch') return {};
+  const exporter = {
+    export: (_s: unknown[], done: (r: { code: number }) => void) => done({ code: 0 }),
+    shutdown: async () => {},
+  };
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'conduit-traced' }),
+    sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
+    spanProcessors: stage === 'batch' ? [new BatchSpanProcessor(exporter as never)] : [],
+  });
+  return { tracer: provider.getTracer('conduit-mcp') };
+}
+
+const gateway = await startGateway(config(endpoint !== undefined), { transport: 'http', ...stageTracer() });
 process.stdout.write(`${JSON.stringify({ url: gateway.url })}\n`);
 process.on('SIGTERM', () => {
   gateway.close().then(() => process.exit(0));

@@ -78,6 +78,10 @@ export const CONDUIT_ERROR_CODES = {
   OPENAPI_UNKNOWN_OPERATION: 'mcp: compact mode was asked for an operation its catalog lacks',
   OPENAPI_INVALID_ARGUMENTS: "mcp: compact mode's arguments do not match the operation's input schema",
   OPENAPI_SCHEMA_INVALID: "mcp: an operation's schema cannot be compiled",
+  CONFIRMATION_REQUIRED:
+    'mcp: a tool with confirm: true was called without the confirm: true argument by a client that cannot be asked; nothing was sent',
+  CONFIRMATION_DECLINED:
+    'mcp: the user declined (or cancelled) the confirmation of a tool call; nothing was sent',
   // cli
   USAGE: 'cli: the command line is wrong (unknown flag, missing value)',
 } as const;

@@ -287,7 +287,11 @@ export function buildPipeline(
         chain = scope.defaultChain;
       } else chain = chainFor(scope, ro !== undefined ? retryFor(call.totalMs) : undefined);
       if (chain === undefined) return attempt(call, 1);
-      return chain.execute((pc) => attempt(call, pc.attempt), signal ? { signal } : undefined);
+      // The client's own abort listener ends the attempt (see Call.abortByCaller): no second race.
+      return chain.execute(
+        (pc) => attempt(call, pc.attempt),
+        signal ? { signal, operationSettlesOnAbort: true } : undefined,
+      );
     },
     breakerSnapshot: () => {
       if (!routeScoped) return single?.snapshot();

@@ -67,6 +67,8 @@ const BY_CODE: Readonly<Record<ConduitErrorCode, ToolOutcome>> = {
   INVALID_PATH: 'invalid_input',
   ARGUMENTS_TOO_DEEP: 'invalid_input',
   PRINCIPAL_VALUE_MISSING: 'invalid_input',
+  CONFIRMATION_REQUIRED: 'invalid_input',
+  CONFIRMATION_DECLINED: 'forbidden',
   TOKEN_INVALID: 'internal',
   AUTH_SERVER_UNAVAILABLE: 'internal',
   POLICY_DENIED: 'forbidden',

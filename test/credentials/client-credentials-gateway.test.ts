@@ -249,6 +249,28 @@ describe('upstream auth: oauth2 client_credentials', () => {
     release();
   });
 
+  it('replaces a token ahead of expiry with one request while the calls meanwhile are served at once', async () => {
+    idp = await startScriptedTokenEndpoint(300);
+    const clock = shiftedClock();
+    const { client } = await start({}, { clock });
+    await client.callTool({ name: 'get_item', arguments: { id: '0' } });
+    const release = idp.willHold({ kind: 'token', token: 'ahead-2', expiresIn: 300 });
+    clock.advance(250_000); // inside refreshBefore (60 s), not expired
+    const calls = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => client.callTool({ name: 'get_item', arguments: { id: `r${i}` } })),
+    );
+    // Answered with the old token while the replacement is still held at the endpoint.
+    expect(calls.every((r) => !r.isError)).toBe(true);
+    expect(api.seen.slice(-10).every((s) => s.token === 'tok-1')).toBe(true);
+    await idp.received(2);
+    release();
+    await vi.waitFor(async () => {
+      await client.callTool({ name: 'get_item', arguments: { id: 'after' } });
+      expect(api.seen.at(-1)!.token).toBe('ahead-2');
+    });
+    expect(idp.requests.length).toBe(2);
+  });
+
   it('during an identity provider outage a still-valid token keeps serving', async () => {
     idp = await startScriptedTokenEndpoint(300);
     const clock = shiftedClock();
@@ -453,6 +475,41 @@ describe('upstream auth: client_credentials shared by two instances through Redi
         await x.client.close();
         await x.gw.close();
       }
+    }
+  });
+
+  it("a token the upstream revoked is replaced once for both instances: the second adopts the first's replacement", async () => {
+    const revoked = new Set<string>();
+    const strict = await startRecordingUpstream((token) => !revoked.has(token));
+    const extra = { cache: { prefix: `cc-revoke-${Date.now()}`, redis: { url: redis.url } } };
+    const make = async () => {
+      const gw = createGateway(withSecrets(testConfig(ccConfig(idp.url, strict.url, {}, extra)), [SECRET]));
+      await gw.ready();
+      return { gw, client: await connect(gw) };
+    };
+    const a = await make();
+    const b = await make();
+    try {
+      const before = idp.requests.length;
+      await a.client.callTool({ name: 'get_item', arguments: { id: 'a1' } });
+      await b.client.callTool({ name: 'get_item', arguments: { id: 'b1' } });
+      const first = strict.seen.at(-1)!.token!;
+      expect(strict.seen.map((x) => x.token)).toEqual([first, first]);
+      revoked.add(first);
+      const ra = await a.client.callTool({ name: 'get_item', arguments: { id: 'a2' } });
+      const rb = await b.client.callTool({ name: 'get_item', arguments: { id: 'b2' } });
+      expect(ra.isError || rb.isError).toBeFalsy();
+      const second = strict.seen.at(-1)!.token!;
+      expect(second).not.toBe(first);
+      // a: refused, replaced; b: refused with the old one, then the replacement a stored.
+      expect(strict.seen.slice(2).map((x) => x.token)).toEqual([first, second, first, second]);
+      expect(idp.requests.length - before).toBe(2);
+    } finally {
+      for (const x of [a, b]) {
+        await x.client.close();
+        await x.gw.close();
+      }
+      await strict.close();
     }
   });
 });

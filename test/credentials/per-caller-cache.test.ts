@@ -38,6 +38,21 @@ const owners: string[] = [];
 let gwA: RunningGateway;
 let gwB: RunningGateway;
 const tokens: Record<'alice' | 'bob', string> = { alice: '', bob: '' };
+/** When set, the upstream holds each request until `n` have arrived: misses in flight at once. */
+let barrier: { arrive(): Promise<void> } | undefined;
+function holdUntil(n: number) {
+  let arrived = 0;
+  let release!: () => void;
+  const all = new Promise<void>((r) => {
+    release = r;
+  });
+  barrier = {
+    arrive() {
+      if (++arrived === n) release();
+      return all;
+    },
+  };
+}
 
 function gatewayConfig(prefix: string) {
   return testConfig({
@@ -58,6 +73,8 @@ function gatewayConfig(prefix: string) {
     tools: [
       // The answer depends on who asks (the upstream reads the exchanged token): private by default.
       { name: 'my_items', upstream: 'api', path: '/items', cache: { ttl: '5m', key: 'items' } },
+      // Not cached: every call needs the exchanged token.
+      { name: 'live_items', upstream: 'api', path: '/live' },
       // Declared the same for everyone.
       { name: 'catalog', upstream: 'api', path: '/catalog', cache: { ttl: '5m', scope: 'shared' } },
       {
@@ -97,6 +114,7 @@ beforeAll(async () => {
     ],
   });
   api = await startRecordingUpstream(async (token) => {
+    if (barrier) await barrier.arrive();
     try {
       const keys = (await (await fetch(`${as!.issuer}/jwks`)).json()) as never;
       const { payload } = await jwtVerify(token, createLocalJWKSet(keys), {
@@ -177,6 +195,29 @@ describe('per-caller upstream credentials never mix cached answers', () => {
     },
   );
 
+  it('two principals missing the same key at the same moment each get their own upstream answer', async () => {
+    const alice = await connectV2(gwA.url!, 'modern', bearer(tokens.alice));
+    const bob = await connectV1(gwA.url!, bearer(tokens.bob));
+    try {
+      await alice.callTool({ name: 'touch_items', arguments: {} }); // both copies gone
+      const before = owners.length;
+      // Neither request is answered before both reached the upstream: no single-flight joins them.
+      holdUntil(2);
+      const [a, b] = (await Promise.all([
+        alice.callTool({ name: 'my_items', arguments: {} }),
+        bob.callTool({ name: 'my_items', arguments: {} }),
+      ])) as [Answer, Answer];
+      barrier = undefined;
+      expect(a.structuredContent?.owner).toBe(AS_CLIENTS.jwt);
+      expect(b.structuredContent?.owner).toBe(SECOND_CALLER);
+      expect(new Set(owners.slice(before))).toEqual(new Set([AS_CLIENTS.jwt, SECOND_CALLER]));
+    } finally {
+      barrier = undefined;
+      await alice.close();
+      await bob.close();
+    }
+  });
+
   it("invalidating the key reaches every caller's private copy", async () => {
     const alice = await connectV2(gwA.url!, 'modern', bearer(tokens.alice));
     const bob = await connectV2(gwB.url!, 'modern', bearer(tokens.bob));
@@ -217,5 +258,27 @@ describe('per-caller upstream credentials never mix cached answers', () => {
     // Two subjects, two instances sharing exchanged tokens through Redis: at most one exchange per subject.
     expect(new Set(grant.stats.subjects)).toEqual(new Set([AS_CLIENTS.jwt, SECOND_CALLER]));
     expect(grant.stats.exchanges).toBe(2);
+  });
+
+  it("two instances share one caller token's exchange through Redis: one exchange, the same token upstream", async () => {
+    // A new token of the same user: its own exchange, which neither instance holds yet.
+    const fresh = await as!.token({ clientId: AS_CLIENTS.jwt, resource: GATEWAY_RESOURCE });
+    const before = grant.stats.exchanges;
+    const onA = await connectV2(gwA.url!, 'modern', bearer(fresh));
+    const onB = await connectV1(gwB.url!, bearer(fresh));
+    try {
+      const sent: (string | undefined)[] = [];
+      for (const client of [onA, onB, onA, onB]) {
+        const r = (await client.callTool({ name: 'live_items', arguments: {} })) as Answer;
+        expect(r.isError).toBeFalsy();
+        expect(r.structuredContent?.owner).toBe(AS_CLIENTS.jwt);
+        sent.push(api.seen.at(-1)!.token);
+      }
+      expect(grant.stats.exchanges - before).toBe(1);
+      expect(new Set(sent).size).toBe(1);
+    } finally {
+      await onA.close();
+      await onB.close();
+    }
   });
 });

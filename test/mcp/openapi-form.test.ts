@@ -99,6 +99,27 @@ const STRIPE_STYLE = {
         responses: { '200': { description: 'ok' } },
       },
     },
+    // Twilio style: the form body repeats a path parameter's name (AccountSid in both places).
+    '/2010-04-01/Accounts/{AccountSid}/Numbers/{Sid}.json': {
+      post: {
+        operationId: 'UpdateNumber',
+        parameters: [
+          { name: 'AccountSid', in: 'path', required: true, schema: { type: 'string' } },
+          { name: 'Sid', in: 'path', required: true, schema: { type: 'string' } },
+        ],
+        requestBody: {
+          content: {
+            'application/x-www-form-urlencoded': {
+              schema: {
+                type: 'object',
+                properties: { AccountSid: { type: 'string' }, FriendlyName: { type: 'string' } },
+              },
+            },
+          },
+        },
+        responses: { '200': { description: 'ok' } },
+      },
+    },
     '/v1/customers/{customer}': {
       delete: {
         operationId: 'DeleteCustomersCustomer',
@@ -167,6 +188,23 @@ describe('form-encoded OpenAPI operations (Stripe style)', () => {
       const del = await call('DeleteCustomersCustomer', { customer: 'cus_1' });
       expect(del.isError).toBeFalsy();
       expect(seen.at(-1)).toMatchObject({ method: 'DELETE', url: '/v1/customers/cus_1' });
+
+      // A form body whose fields share a name with a parameter is one `body` argument, sent as a form.
+      const update = await call('UpdateNumber', {
+        AccountSid: 'AC1',
+        Sid: 'PN1',
+        body: { AccountSid: 'AC2', FriendlyName: 'main line' },
+      });
+      expect(update.isError, JSON.stringify(update)).toBeFalsy();
+      expect(seen.at(-1)).toMatchObject({
+        method: 'POST',
+        url: '/2010-04-01/Accounts/AC1/Numbers/PN1.json',
+        type: 'application/x-www-form-urlencoded',
+      });
+      expect([...new URLSearchParams(seen.at(-1)!.body)]).toEqual([
+        ['AccountSid', 'AC2'],
+        ['FriendlyName', 'main line'],
+      ]);
     });
   });
 });

@@ -12,6 +12,7 @@ interface Result {
   isError?: boolean;
   structuredContent?: unknown;
   content: { type: string; text?: string }[];
+  _meta?: Record<string, { code?: string }>;
 }
 
 let upstream: ListUpstream;
@@ -84,6 +85,7 @@ describe('confirm: true on a 2026-07-28 connection with forms (input-required ro
         arguments: { id: '8', confirm: true },
       })) as Result;
       expect(got.isError).toBe(true);
+      expect(got._meta?.['conduit/error']?.code).toBe('CONFIRMATION_DECLINED');
       expect(textOf(got)).toContain('not confirmed');
       expect(asked).toHaveLength(1);
       expect(deletes().length).toBe(before);
@@ -176,6 +178,7 @@ describe.each(argumentClients)('confirm: true for a client that cannot be asked 
       const before = deletes().length;
       const first = (await client.callTool({ name: 'delete_item', arguments: { id: '9' } })) as Result;
       expect(first.isError).toBe(true);
+      expect(first._meta?.['conduit/error']?.code).toBe('CONFIRMATION_REQUIRED');
       expect(textOf(first)).toContain('confirm: true');
       expect(deletes().length).toBe(before);
 

@@ -411,3 +411,42 @@ upstreams:
     }
   });
 });
+
+describe('a changed shape on reload', () => {
+  it('is what the next call shows, though the answer is cached: never the old cut, never the stored wrapper', async () => {
+    const config = (shape: ToolInput['shape']) =>
+      testConfig({
+        upstreams: { list: { baseUrl: upstream.url } },
+        tools: [tool('cached_list', '/items', { cache: { ttl: '1h' }, ...(shape ? { shape } : {}) })],
+      });
+    const gw = await startGateway(config({ maxItems: 2 }), { transport: 'http' });
+    const client = (await connectV2(gw.url!, 'modern')) as Client;
+    const items = async () => {
+      const got = (await client.callTool({ name: 'cached_list', arguments: {} })) as Result;
+      expect(got.isError, textOf(got)).toBeFalsy();
+      return got;
+    };
+    try {
+      expect((await items()).structuredContent).toMatchObject({ items: [{ id: 1 }, { id: 2 }] });
+      const hit = await items();
+      expect(hit._meta?.['conduit/cache']).toMatchObject({ source: 'cache' });
+
+      expect((await gw.gateway.reload(config({ maxItems: 3 }))).outcome).toBe('applied');
+      const three = await items();
+      expect((three.structuredContent as { items: unknown[] }).items).toHaveLength(3);
+      expect(three._meta?.['conduit/truncated']).toMatchObject({ limit: 3 });
+
+      expect((await gw.gateway.reload(config(undefined))).outcome).toBe('applied');
+      const plain = await items();
+      expect(plain.structuredContent).not.toHaveProperty('conduit/shaped');
+      expect((plain.structuredContent as { items: unknown[]; total: number }).items).toHaveLength(10);
+      expect(plain._meta?.['conduit/truncated']).toBeUndefined();
+      // And back to a shape: the unshaped answer cached meanwhile is not served as it is.
+      expect((await gw.gateway.reload(config({ maxItems: 2 }))).outcome).toBe('applied');
+      expect((await items())._meta?.['conduit/truncated']).toMatchObject({ limit: 2 });
+    } finally {
+      await client.close();
+      await gw.close();
+    }
+  });
+});

@@ -345,6 +345,44 @@ describe('retry', () => {
     expect(calls).toBe(0);
   });
 
+  it('with operationSettlesOnAbort, an abort during the wait still rejects at once and starts no further attempt', async () => {
+    const clock = new ManualClock();
+    const ac = new AbortController();
+    const { policy, gaveUp } = recordingRetry({ maxAttempts: 5, baseDelayMs: 10_000, jitter: 'none', clock });
+    const op = alwaysThrowing(new Error('down'));
+    const outcome = policy.execute(op.run, { signal: ac.signal, operationSettlesOnAbort: true }).then(
+      () => 'resolved',
+      (e) => e,
+    );
+    await clock.advanceAsync(5000);
+    ac.abort(new Error('user cancelled'));
+    expect(await outcome).toBeInstanceOf(AbortedError);
+    expect(clock.pending()).toBe(0);
+    await clock.advanceAsync(60_000);
+    expect(op.calls).toBe(1);
+    expect(gaveUp[0]?.reason).toBe('aborted');
+  });
+
+  it('with operationSettlesOnAbort, an abort during an attempt settles with what the operation does', async () => {
+    const ac = new AbortController();
+    let finish!: (v: string) => void;
+    let calls = 0;
+    const p = retry({ maxAttempts: 5, baseDelayMs: 1 }).execute(
+      () => {
+        calls++;
+        return new Promise<string>((resolve) => {
+          finish = resolve;
+        });
+      },
+      { signal: ac.signal, operationSettlesOnAbort: true },
+    );
+    ac.abort();
+    // No race of its own: the operation's outcome is the call's (here it ignores the abort).
+    finish('finished anyway');
+    await expect(p).resolves.toBe('finished anyway');
+    expect(calls).toBe(1);
+  });
+
   it('stops retrying when the budget is exhausted, and can surface RetryBudgetExhaustedError', async () => {
     const clock = new ManualClock();
     const budget = retryBudget({ ratio: 0, minPerSec: 1, windowMs: 1000, clock });

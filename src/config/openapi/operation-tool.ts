@@ -141,7 +141,7 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
     bodyArgument,
     commaSeparatedQuery: parameters.filter((p) => p.commaSeparated).map((p) => p.name),
     jsonEncoded: parameters.filter((p) => p.json).map((p) => p.name),
-    bodyEncoding: body?.kind === 'fields' && body.encoding !== 'json' ? body.encoding : undefined,
+    bodyEncoding: body !== undefined && body.encoding !== 'json' ? body.encoding : undefined,
     fileParts: body?.kind === 'fields' ? { ...body.files } : {},
     bracketParts: body?.kind === 'fields' ? [...body.brackets] : [],
     bodyRequired: body?.kind === 'fields' && body.bodyRequired,
@@ -182,7 +182,7 @@ type Body =
       /** Required by the document while none of its fields is. */
       bodyRequired: boolean;
     }
-  | { kind: 'whole'; argument: string; schema: JsonSchema; required: boolean };
+  | { kind: 'whole'; encoding: 'json' | 'form'; argument: string; schema: JsonSchema; required: boolean };
 
 /**
  * The JSON request body: an object's properties become top-level arguments unless a name collides
@@ -239,15 +239,19 @@ function requestBody(
       brackets: encoding === 'multipart' ? bracketFields(entry.value) : [],
       bodyRequired: required && !fields.required.some((r) => Object.hasOwn(fields.properties, r)),
     };
-  if (encoding !== 'json')
+  // A form object whose fields share a name with a parameter (Twilio's AccountSid) is one argument,
+  // sent as the form; a multipart body has no such form here.
+  if (encoding === 'multipart' || (encoding === 'form' && !fields))
     throw new OpenApiError(
       'OPENAPI_UNSUPPORTED_BODY',
-      `operation ${op.label}: a ${encoding === 'form' ? 'form-encoded' : 'multipart'} body must be an object whose fields do not share a name with a parameter; exclude the operation`,
+      encoding === 'form'
+        ? `operation ${op.label}: a form-encoded body must be an object; exclude the operation`
+        : `operation ${op.label}: a multipart body must be an object whose fields do not share a name with a parameter; exclude the operation`,
       { operation: op.label },
     );
   let argument = 'body';
   for (let i = 2; taken.has(argument); i++) argument = `body${i}`;
-  return { kind: 'whole', argument, schema, required };
+  return { kind: 'whole', encoding: encoding === 'form' ? 'form' : 'json', argument, schema, required };
 }
 
 /**

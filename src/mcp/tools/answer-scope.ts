@@ -57,6 +57,17 @@ export function privateCopiesTag(key: string): string {
  * answers from the upstream (it reads the token), so none is served the copy fetched for another.
  */
 export function privateKey(key: string, who: Principal): string {
-  const scopes = who.scopes.length > 1 ? [...who.scopes].sort().join(' ') : (who.scopes[0] ?? '');
-  return `${key}#principal=${encodeKeyPart(who.id)}&client=${encodeKeyPart(who.clientId ?? '')}&scopes=${encodeKeyPart(scopes)}`;
+  let suffix = suffixes.get(who);
+  if (suffix === undefined) {
+    const scopes = who.scopes.length > 1 ? [...who.scopes].sort().join(' ') : (who.scopes[0] ?? '');
+    suffix = `#principal=${encodeKeyPart(who.id)}&client=${encodeKeyPart(who.clientId ?? '')}&scopes=${encodeKeyPart(scopes)}`;
+    suffixes.set(who, suffix);
+  }
+  return key + suffix;
 }
+
+/**
+ * Each principal's key suffix, made once: a principal is immutable and the token cache hands out the
+ * same object for a token, so a private hit costs one concatenation.
+ */
+const suffixes = new WeakMap<Principal, string>();

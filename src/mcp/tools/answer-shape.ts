@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { AnswerShapeConfig } from '../../config/index.js';
+import { stableStringify } from './key-template.js';
 
 /**
  * The largest upstream body a shaped tool with a cap (list length or size) reads, instead of the HTTP
@@ -35,6 +37,8 @@ export interface Truncation {
  */
 export interface ShapedAnswer {
   'conduit/shaped': 1;
+  /** The shape that made it ({@link AnswerShaper.id}): a cached answer of another shape is fetched again. */
+  shape: string;
   value?: unknown;
   text: string;
   truncated?: Truncation;
@@ -169,6 +173,8 @@ function cutText(text: string, bytes: number): string {
  * ```
  */
 export interface AnswerShaper {
+  /** The shape's fingerprint (a hash of its config), the same on every instance with that config. */
+  readonly id: string;
   /** Bytes the text may take (`maxBytes`, or `maxTokens` × 4), if capped. */
   readonly byteCap: number | undefined;
   /** A cap (`maxItems`, `maxBytes`, `maxTokens`) bounds what the model sees: a large body is cut, not refused. */
@@ -181,6 +187,7 @@ export function compileShape(shape: AnswerShapeConfig | undefined): AnswerShaper
   const pickTree = shape.pick && shape.pick.length > 0 ? buildTree(shape.pick) : undefined;
   const omitTree = shape.omit && shape.omit.length > 0 ? buildTree(shape.omit) : undefined;
   const listKeys = shape.list !== undefined ? pathKeys(shape.list) : undefined;
+  const id = createHash('sha256').update(stableStringify(shape)).digest('base64url').slice(0, 16);
   const tokenBytes = shape.maxTokens !== undefined ? shape.maxTokens * BYTES_PER_TOKEN : undefined;
   const byteCap =
     shape.maxBytes !== undefined && tokenBytes !== undefined
@@ -230,12 +237,12 @@ export function compileShape(shape: AnswerShapeConfig | undefined): AnswerShaper
       const cursor = nextCursor(truncated.shownItems);
       if (cursor !== undefined) truncated.nextCursor = cursor;
     }
-    const out: ShapedAnswer = { 'conduit/shaped': 1, text };
+    const out: ShapedAnswer = { 'conduit/shaped': 1, shape: id, text };
     if (value !== undefined) out.value = value;
     if (truncated) out.truncated = truncated;
     return out;
   };
-  return { byteCap, capped: byteCap !== undefined || shape.maxItems !== undefined, apply };
+  return { id, byteCap, capped: byteCap !== undefined || shape.maxItems !== undefined, apply };
 }
 
 /** The most leading list entries whose answer's JSON text fits `cap` bytes. */
@@ -285,4 +292,13 @@ export function truncationNote(t: Truncation): string {
         ? 'narrow the request (filters) or raise pagination.maxPages to see the rest'
         : 'narrow the request (filters, fewer fields) to see the rest';
   return `\n[truncated: ${what} (${t.reason} ${t.limit} ${unit}); ${rest}]`;
+}
+
+/**
+ * True when a cached value is what `shaper` makes now: shaped by it, or (for a tool without a shape)
+ * not shaped at all. A reload or restart that changes a tool's shape leaves answers of the old one in
+ * the cache; they are fetched again instead of served.
+ */
+export function fitsShape(value: unknown, shaper: AnswerShaper | undefined): boolean {
+  return isShapedAnswer(value) ? value.shape === shaper?.id : shaper === undefined;
 }

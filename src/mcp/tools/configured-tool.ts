@@ -24,7 +24,7 @@ import { formBody } from './form-encoding.js';
 import { multipartBody } from './multipart-encoding.js';
 import { buildRequestMapping, mapArguments, pathParamNames, type RequestMapping } from './request-mapping.js';
 import { rememberText, shapedResult, successResult } from './tool-result.js';
-import { compileShape, SHAPED_RESPONSE_CEILING } from './answer-shape.js';
+import { compileShape, fitsShape, SHAPED_RESPONSE_CEILING } from './answer-shape.js';
 import { CURSOR_ARGUMENT, ToolPager } from './tool-pagination.js';
 import { PageCursors } from './page-cursor.js';
 import type { ConfirmStates } from './confirm-state.js';
@@ -331,7 +331,12 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
         : mapping.form
           ? {
               headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
-              ...(mapped.json !== undefined ? { body: formBody(mapped.json) } : {}),
+              // A whole-body argument of a form operation is the form's object (its schema says so).
+              ...(mapped.wholeBody !== undefined
+                ? { body: formBody(mapped.wholeBody.value as Record<string, unknown>) }
+                : mapped.json !== undefined
+                  ? { body: formBody(mapped.json) }
+                  : {}),
             }
           : {
               headers,
@@ -382,7 +387,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     const stop = startProgress(ctx, label, rt.progressIntervalMs, rt.clock, rt.logger);
     const started = series ? performance.now() : 0;
     const who = principalOf(ctx, operator);
-    const caller = credential?.perCaller ? callerCredential(who, ctx) : undefined;
+    // The caller's token is read on a miss only: a cache hit sends nothing.
+    const caller = () => (credential?.perCaller ? callerCredential(who, ctx) : undefined);
     // Traces: the request's span, handed down the call (no context manager follows the awaits).
     const trace = rt.tracer ? traceContextOf(ctx) : undefined;
     try {
@@ -415,25 +421,33 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
           options.tags.push(privateCopiesTag(base));
         }
         if (tool.timeout !== undefined) options.timeoutMs = tool.timeout;
+        const cache = rt.cache;
         // The call's AbortSignal is made here, on a miss: a hit never reads it.
-        const hit = rt.tracer
-          ? await tracedLookup(
-              rt.tracer,
-              sharedFetch,
-              rt.cache,
-              key,
-              (lookup) => fetchAnswer(args, who, signal.signal, caller, lookup),
-              options,
-              signal,
-              trace,
-            )
-          : await sharedFetch(
-              rt.cache,
-              key,
-              () => fetchAnswer(args, who, signal.signal, caller, undefined),
-              options,
-              signal,
-            );
+        const lookup = () =>
+          rt.tracer
+            ? tracedLookup(
+                rt.tracer,
+                sharedFetch,
+                cache,
+                key,
+                (traced) => fetchAnswer(args, who, signal.signal, caller(), traced),
+                options,
+                signal,
+                trace,
+              )
+            : sharedFetch(
+                cache,
+                key,
+                () => fetchAnswer(args, who, signal.signal, caller(), undefined),
+                options,
+                signal,
+              );
+        let hit = await lookup();
+        // An answer cached under another shape (the config changed since): fetched again, not served.
+        if (hit.source !== 'factory' && !fitsShape(hit.value, shaper)) {
+          await cache.delete(key);
+          hit = await lookup();
+        }
         result =
           hit.source === 'factory'
             ? toResult(hit.value, { source: 'upstream', stale: hit.stale })
@@ -443,7 +457,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
         if (meta) Object.assign(meta, hit.stale ? { ...cacheHint, ttlMs: 0 } : cacheHint);
         series?.record(toolOutcomeOfLookup(hit), performance.now() - started);
       } else {
-        result = toResult(await fetchAnswer(args, who, signal.signal, caller, trace), {
+        result = toResult(await fetchAnswer(args, who, signal.signal, caller(), trace), {
           source: 'upstream',
           stale: false,
         });

@@ -8,6 +8,8 @@ import {
 } from '@modelcontextprotocol/server';
 import { CONFIRM_ARGUMENT_SCHEMA } from '../../config/index.js';
 import { ConfirmStates } from './confirm-state.js';
+import type { ConduitErrorCode } from '../../core/index.js';
+import { ERROR_META_KEY } from './error-result.js';
 
 /** The argument older clients confirm with, and the input request's key on 2026-07-28. */
 export const CONFIRM_ARGUMENT = 'confirm';
@@ -40,13 +42,14 @@ export type ConfirmOutcome =
   | { proceed: true; args: Record<string, unknown> }
   | { proceed: false; result: CallToolResult };
 
-function refused(text: string, reason: string): ConfirmOutcome {
+function refused(text: string, reason: 'required' | 'declined'): ConfirmOutcome {
+  const code: ConduitErrorCode = reason === 'required' ? 'CONFIRMATION_REQUIRED' : 'CONFIRMATION_DECLINED';
   return {
     proceed: false,
     result: {
       content: [{ type: 'text', text }],
       isError: true,
-      _meta: { 'conduit/confirmation': reason },
+      _meta: { 'conduit/confirmation': reason, [ERROR_META_KEY]: { code } },
     },
   };
 }

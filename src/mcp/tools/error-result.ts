@@ -133,6 +133,8 @@ export function describeFailure(
     case 'INVALID_CONFIG':
     case 'MISSING_DEPENDENCY':
     case 'PRINCIPAL_VALUE_MISSING':
+    case 'CONFIRMATION_REQUIRED':
+    case 'CONFIRMATION_DECLINED':
     case 'TOKEN_INVALID':
     case 'AUTH_SERVER_UNAVAILABLE':
     case 'POLICY_DENIED':

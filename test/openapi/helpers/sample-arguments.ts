@@ -180,6 +180,8 @@ function string(schema: Schema): string {
       re = undefined;
     }
     if (re) {
+      const built = fromPattern(schema.pattern);
+      if (built !== undefined && re.test(built)) return built;
       for (const c of PATTERN_CANDIDATES) {
         const v = fitLength(c);
         if (re.test(v)) return v;
@@ -189,4 +191,50 @@ function string(schema: Schema): string {
   if (typeof schema.format === 'string' && FORMATS[schema.format]) return fitLength(FORMATS[schema.format]!);
   if (schema.contentEncoding === 'base64') return 'aGVsbG8=';
   return fitLength('sample');
+}
+
+/**
+ * A string a simple anchored pattern matches (`^AC[0-9a-fA-F]{32}$`: literals, classes, `\\d`,
+ * `\\w`, `{n}`/`{n,m}`/`+`/`*`/`?`), or undefined for anything else (groups, alternation).
+ */
+function fromPattern(pattern: string): string | undefined {
+  const body = /^\^(.*)\$$/.exec(pattern)?.[1];
+  if (body === undefined || /[()|]/.test(body)) return undefined;
+  let out = '';
+  let last = '';
+  for (let i = 0; i < body.length; ) {
+    const c = body[i]!;
+    if (c === '[') {
+      const end = body.indexOf(']', i + 2);
+      if (end < 0 || body[i + 1] === '^') return undefined;
+      last = body[i + 1] === '\\' ? body[i + 2]! : body[i + 1]!;
+      out += last;
+      i = end + 1;
+    } else if (c === '\\') {
+      const e = body[i + 1]!;
+      last = e === 'd' ? '0' : e === 'w' ? 'a' : /[A-Za-z]/.test(e) ? '' : e;
+      if (last === '') return undefined;
+      out += last;
+      i += 2;
+    } else if (c === '{') {
+      const m = /^\{(\d+)(,\d*)?\}/.exec(body.slice(i));
+      if (!m) return undefined;
+      out = out.slice(0, -1) + last.repeat(Number(m[1]));
+      i += m[0].length;
+    } else if (c === '*' || c === '?') {
+      out = out.slice(0, -1);
+      i++;
+    } else if (c === '+') {
+      i++;
+    } else if (c === '.') {
+      last = 'a';
+      out += last;
+      i++;
+    } else {
+      last = c;
+      out += c;
+      i++;
+    }
+  }
+  return out;
 }

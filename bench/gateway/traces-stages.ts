@@ -1,0 +1,180 @@
+/**
+ * bench/gateway/traces-stages: where tracing spends a traced gateway's CPU, by stage (see
+ * cpu-stages.ts; OpenTelemetry split by package and file), for the L1 hit and the miss, traces off
+ * and on (sampling 1, OTLP/HTTP to a receiver in its own process). Each row gets a fresh
+ * traces-servers process under `node --cpu-prof`, driven by a bare Streamable HTTP client (2025
+ * sessions), 16 in flight; stage shares are scaled by the server CPU per call from /proc over the
+ * same calls (Linux). Not part of `npm run bench`: the profiler costs CPU itself.
+ * Usage: npx tsx bench/gateway/traces-stages.ts [calls per row, default 6000] [row filter]
+ * Env: TRACES_STAGES=off,noop,spans,batch,on (default off,on;
+ * `none`: no telemetry section; `<stage>#2`: a second server at that stage, for the noise between two) stops the traced gateway at a stage
+ * (spans made / batched / exported over OTLP); TRACES_STAGES_PROFILE=0 measures CPU without the profiler.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+import { cpuNote, cpuWindow } from './cpu.js';
+import { cpuStages } from './cpu-stages.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const CALLS = Number(process.argv[2] ?? 6000);
+const FILTER = process.argv[3] ?? '';
+const CONCURRENCY = 16;
+const PROFILE = process.env.TRACES_STAGES_PROFILE !== '0';
+
+function spawnChild(file: string, args: string[], node: string[] = []) {
+  const child = spawn(process.execPath, [...node, '--import', 'tsx', join(here, file), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    cwd: join(here, '../..'),
+  });
+  return new Promise<{ child: ChildProcess; info: Record<string, string> }>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)));
+    createInterface({ input: child.stdout! }).once('line', (line) =>
+      resolve({ child, info: JSON.parse(line) }),
+    );
+  });
+}
+
+/** `calls` tools/call of `tool` over one 2025-era session, CONCURRENCY in flight. */
+async function drive(url: string, tool: string, calls: number, from: number): Promise<void> {
+  const u = new URL(url);
+  const pool = new Pool(u.origin, { connections: CONCURRENCY });
+  const base = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  const post = async (headers: Record<string, string>, body: unknown) => {
+    const res = await pool.request({ path: u.pathname, method: 'POST', headers, body: JSON.stringify(body) });
+    return { headers: res.headers, text: await res.body.text(), status: res.statusCode };
+  };
+  const init = await post(base, {
+    jsonrpc: '2.0',
+    id: 0,
+    method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'stages', version: '1' } },
+  });
+  const headers: Record<string, string> = {
+    ...base,
+    'mcp-session-id': String(init.headers['mcp-session-id']),
+    'mcp-protocol-version': '2025-06-18',
+  };
+  await post(headers, { jsonrpc: '2.0', method: 'notifications/initialized' });
+  let next = 0;
+  const worker = async () => {
+    while (next < calls) {
+      const id = ++next;
+      const args = tool.includes('miss') ? { id: '1', nonce: String(from + id) } : { id: '1' };
+      const r = await post(headers, {
+        jsonrpc: '2.0',
+        id,
+        method: 'tools/call',
+        params: { name: tool, arguments: args },
+      });
+      if (r.status !== 200 || r.text.includes('"isError":true')) throw new Error(r.text.slice(0, 300));
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  await pool.close();
+}
+
+const STAGES = (process.env.TRACES_STAGES ?? 'off,on').split(',');
+const STAGE_NAMES: Record<string, string> = {
+  off: 'traces off',
+  none: 'no telemetry section',
+  noop: 'traced code paths, no-op API spans',
+  spans: 'spans made, none exported',
+  batch: 'spans batched, dropped by the exporter',
+  on: 'traces on (OTLP)',
+};
+const nameOf = (stage: string) => STAGE_NAMES[stage.replace(/#\d+$/, '')] ?? stage;
+const rows = ['get_assignment_cached', 'get_assignment_miss']
+  .flatMap((tool) =>
+    STAGES.map((stage) => ({
+      name: `${tool.endsWith('miss') ? 'miss' : 'L1 hit'}, ${nameOf(stage)}`,
+      stage,
+      tool,
+    })),
+  )
+  .filter((r) => r.name.includes(FILTER));
+
+const upstream = await spawnChild('upstream.ts', []);
+const receiver = await spawnChild('traces-receiver.ts', []);
+
+/** A fresh traces-servers process stopped at `stage` (profiled into `dir` when given). */
+function serverAt(stage: string, dir?: string) {
+  const args = !/^(off|none)/.test(stage)
+    ? [upstream.info.url!, receiver.info.endpoint!]
+    : [upstream.info.url!];
+  process.env.TRACES_STAGE = stage.replace(/#\d+$/, '');
+  return spawnChild('traces-servers.ts', args, dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []);
+}
+
+let nonces = 0;
+/** A fresh range of nonces for one drive of the miss tool (each call a real miss). */
+const nextNonces = () => (nonces += 100_000);
+
+/**
+ * Without the profiler: every stage's server at once, driven in interleaved rounds (order reversed
+ * every other round) so the machine's load hits each alike; the median of the rounds' CPU per call.
+ */
+async function interleavedCpu(tool: string): Promise<void> {
+  const servers = await Promise.all(STAGES.map((stage) => serverAt(stage)));
+  const ROUNDS = Number(process.env.TRACES_STAGES_ROUNDS ?? 7);
+  const perRound = Math.ceil(CALLS / ROUNDS);
+  const us: number[][] = STAGES.map(() => []);
+  try {
+    for (const s of servers) await drive(s.info.url!, tool, 2000, nextNonces());
+    for (let r = 0; r < ROUNDS; r++) {
+      const order = STAGES.map((_, i) => i);
+      if (r % 2 === 1) order.reverse();
+      for (const i of order) {
+        const cpu = cpuWindow(servers[i]!.child.pid);
+        await drive(servers[i]!.info.url!, tool, perRound, nextNonces());
+        us[i]!.push(cpu.end(perRound).serverUs ?? Number.NaN);
+      }
+    }
+  } finally {
+    for (const s of servers) s.child.kill('SIGTERM');
+  }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  const base = med(us[0]!);
+  for (let i = 0; i < STAGES.length; i++) {
+    const m = med(us[i]!);
+    console.log(
+      `${tool.endsWith('miss') ? 'miss' : 'L1 hit'}, ${nameOf(STAGES[i]!)}: server ${m.toFixed(1)} µs CPU per call (median of ${ROUNDS} rounds; +${(m - base).toFixed(1)} over ${nameOf(STAGES[0]!)}; rounds ${us[i]!.map((x) => x.toFixed(0)).join(' ')})`,
+    );
+  }
+}
+
+try {
+  if (!PROFILE) {
+    for (const tool of ['get_assignment_cached', 'get_assignment_miss'].filter((t) => t.includes(FILTER)))
+      await interleavedCpu(tool);
+  } else
+    for (const row of rows) {
+      const dir = mkdtempSync(join(tmpdir(), 'conduit-traces-stages-'));
+      const server = await serverAt(row.stage, dir);
+      // Warm-up, unmeasured, then the measured calls.
+      await drive(server.info.url!, row.tool, 2000, 0);
+      const cpu = cpuWindow(server.child.pid);
+      await drive(server.info.url!, row.tool, CALLS, 10_000);
+      const { clientUs, serverUs } = cpu.end(CALLS);
+      const exited = new Promise((r) => server.child.once('exit', r));
+      server.child.kill('SIGTERM');
+      await exited;
+      console.log(`\n${row.name}: ${CALLS} calls, ${cpuNote(clientUs, serverUs)} (profiled)`);
+      const file = readdirSync(dir)
+        .map((f) => join(dir, f))
+        .sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
+      for (const s of cpuStages(file, { detail: true }).filter((x) => x.share >= 0.003)) {
+        const us = serverUs === undefined ? '' : `${(s.share * serverUs).toFixed(1).padStart(7)} µs `;
+        console.log(`${us}${(100 * s.share).toFixed(1).padStart(5)}%  ${s.stage}`);
+      }
+      if (process.env.TRACES_STAGES_KEEP) console.log(`profile kept in ${dir}`);
+      else rmSync(dir, { recursive: true, force: true });
+    }
+} finally {
+  upstream.child.kill('SIGTERM');
+  receiver.child.kill('SIGTERM');
+}

@@ -6,7 +6,7 @@ import { signedStates } from '../../src/mcp/tools/state-keys.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { connectV1, connectV2, textOf } from './helpers/clients.js';
 import { type ListUpstream, startListUpstream } from './helpers/list-upstream.js';
-import { serveFiles } from './helpers/serve-files.js';
+import { serveOpenApi } from './helpers/serve-files.js';
 
 interface Result {
   isError?: boolean;
@@ -220,34 +220,22 @@ describe('confirmation state across gateway instances (server.stateKey)', () => 
 });
 
 describe('OpenAPI tools: overrides.<operationId>.confirm', () => {
-  const doc = JSON.stringify({
-    openapi: '3.0.3',
-    info: { title: 'items', version: '1' },
-    paths: {
-      '/items/{id}': {
-        delete: {
-          operationId: 'deleteItem',
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { '200': { description: 'ok' } },
-        },
+  const paths = {
+    '/items/{id}': {
+      delete: {
+        operationId: 'deleteItem',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: 'ok' } },
       },
     },
-  });
-  const yaml = (mode: string) => `
-upstreams:
-  list:
-    baseUrl: ${upstream.url}
-    openapi:
-      document: ./doc.json
-      mode: ${mode}
-      overrides:
-        deleteItem: { confirm: true }
-`;
-  let tools: Awaited<ReturnType<typeof serveFiles>>;
-  let compact: Awaited<ReturnType<typeof serveFiles>>;
+  };
+  const serve = (mode: string) =>
+    serveOpenApi(upstream.url, paths, { mode, overrides: { deleteItem: { confirm: true } } });
+  let tools: Awaited<ReturnType<typeof serve>>;
+  let compact: Awaited<ReturnType<typeof serve>>;
   beforeAll(async () => {
-    tools = await serveFiles({ 'doc.json': doc, 'conduit.yaml': yaml('tools') });
-    compact = await serveFiles({ 'doc.json': doc, 'conduit.yaml': yaml('compact') });
+    tools = await serve('tools');
+    compact = await serve('compact');
   });
   afterAll(async () => {
     await tools?.close();

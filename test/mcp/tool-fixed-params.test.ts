@@ -5,7 +5,7 @@ import { freePort } from '../helpers/free-ports.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { connectV1, connectV2, textOf } from './helpers/clients.js';
 import { startListUpstream, type ListUpstream } from './helpers/list-upstream.js';
-import { serveFiles } from './helpers/serve-files.js';
+import { serveOpenApi } from './helpers/serve-files.js';
 import {
   AS_CLIENTS,
   type AuthorizationServer,
@@ -168,40 +168,31 @@ describe('a fixed value read from the caller', () => {
 
 describe('OpenAPI overrides: fixed parameters and descriptions', () => {
   it('hides a fixed operation parameter and sends its value, with the description overrides; a typo in argumentDescriptions fails start-up', async () => {
-    const doc = JSON.stringify({
-      openapi: '3.0.3',
-      info: { title: 'items', version: '1' },
-      paths: {
-        '/echo': {
-          get: {
-            operationId: 'echo',
-            parameters: [
-              { name: 'q', in: 'query', schema: { type: 'string' }, description: 'generated' },
-              { name: 'api-version', in: 'query', required: true, schema: { type: 'string' } },
-            ],
-            responses: { '200': { description: 'ok' } },
-          },
+    const paths = {
+      '/echo': {
+        get: {
+          operationId: 'echo',
+          parameters: [
+            { name: 'q', in: 'query', schema: { type: 'string' }, description: 'generated' },
+            { name: 'api-version', in: 'query', required: true, schema: { type: 'string' } },
+          ],
+          responses: { '200': { description: 'ok' } },
+        },
+      },
+    };
+    const echo = (argumentDescriptions: Record<string, string>) => ({
+      overrides: {
+        echo: {
+          description: 'Echo the query (written by the operator)',
+          fixed: { 'api-version': '2025-06-01' },
+          argumentDescriptions,
         },
       },
     });
-    const yaml = (descriptions: string) => `
-upstreams:
-  list:
-    baseUrl: ${upstream.url}
-    openapi:
-      document: ./doc.json
-      overrides:
-        echo:
-          description: Echo the query (written by the operator)
-          fixed: { api-version: "2025-06-01" }
-          argumentDescriptions: ${descriptions}
-`;
-    await expect(
-      serveFiles({ 'doc.json': doc, 'conduit.yaml': yaml('{ api-version: nope }') }),
-    ).rejects.toMatchObject({
+    await expect(serveOpenApi(upstream.url, paths, echo({ 'api-version': 'nope' }))).rejects.toMatchObject({
       code: 'INVALID_CONFIG',
     });
-    const served = await serveFiles({ 'doc.json': doc, 'conduit.yaml': yaml('{ q: Words to find }') });
+    const served = await serveOpenApi(upstream.url, paths, echo({ q: 'Words to find' }));
     const client = await connectV1(served.gateway.url!);
     try {
       const { tools } = (await client.listTools()) as Listed;

@@ -4,7 +4,7 @@ import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { testConfig, type ToolInput } from '../helpers/gateway-config.js';
 import { connectV1, connectV2, modernAndV1, textOf } from './helpers/clients.js';
 import { type ListUpstream, makeItems, startListUpstream } from './helpers/list-upstream.js';
-import { serveFiles } from './helpers/serve-files.js';
+import { serveOpenApi } from './helpers/serve-files.js';
 
 interface Client {
   listTools(): Promise<unknown>;
@@ -312,10 +312,9 @@ describe('pagination config', () => {
 
 describe('compact mode: an operation with pagination and fixed parameters', () => {
   it('is listed with the cursor and without the fixed parameter, and pages through invoke', async () => {
-    const doc = JSON.stringify({
-      openapi: '3.0.3',
-      info: { title: 'items', version: '1' },
-      paths: {
+    const served = await serveOpenApi(
+      upstream.url,
+      {
         '/link-items': {
           get: {
             operationId: 'listItems',
@@ -324,11 +323,11 @@ describe('compact mode: an operation with pagination and fixed parameters', () =
           },
         },
       },
-    });
-    const served = await serveFiles({
-      'doc.json': doc,
-      'conduit.yaml': `upstreams:\n  list:\n    baseUrl: ${upstream.url}\n    openapi:\n      document: ./doc.json\n      mode: compact\n      overrides:\n        listItems: { pagination: { style: link }, fixed: { api-version: "1" } }\n`,
-    });
+      {
+        mode: 'compact',
+        overrides: { listItems: { pagination: { style: 'link' }, fixed: { 'api-version': '1' } } },
+      },
+    );
     const client = await connectV2(served.gateway.url!, 'modern');
     try {
       const found = (await client.callTool({
@@ -425,10 +424,9 @@ tools:
 
 describe('OpenAPI tools mode: overrides.<operationId>.pagination', () => {
   it.each(modernAndV1)('one page a call with its cursor, or every page gathered (%s)', async (_, connect) => {
-    const doc = JSON.stringify({
-      openapi: '3.0.3',
-      info: { title: 'items', version: '1' },
-      paths: {
+    const served = await serveOpenApi(
+      upstream.url,
+      {
         '/cursor-items': {
           get: { operationId: 'pageItems', responses: { '200': { description: 'ok' } } },
         },
@@ -436,20 +434,13 @@ describe('OpenAPI tools mode: overrides.<operationId>.pagination', () => {
           get: { operationId: 'allItems', responses: { '200': { description: 'ok' } } },
         },
       },
-    });
-    const served = await serveFiles({
-      'doc.json': doc,
-      'conduit.yaml': `
-upstreams:
-  list:
-    baseUrl: ${upstream.url}
-    openapi:
-      document: ./doc.json
-      overrides:
-        pageItems: { pagination: { style: cursor, cursorParam: after, nextCursor: next } }
-        allItems: { pagination: { style: link, mode: gather, maxPages: 10 } }
-`,
-    });
+      {
+        overrides: {
+          pageItems: { pagination: { style: 'cursor', cursorParam: 'after', nextCursor: 'next' } },
+          allItems: { pagination: { style: 'link', mode: 'gather', maxPages: 10 } },
+        },
+      },
+    );
     const client = await connect(served.gateway.url!);
     try {
       const { tools } = (await client.listTools()) as {

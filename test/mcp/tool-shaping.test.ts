@@ -5,7 +5,7 @@ import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { testConfig, type ToolInput } from '../helpers/gateway-config.js';
 import { connectV1, connectV2, modernAndV1, textOf } from './helpers/clients.js';
 import { type ListUpstream, makeItems, startListUpstream } from './helpers/list-upstream.js';
-import { serveFiles } from './helpers/serve-files.js';
+import { serveOpenApi } from './helpers/serve-files.js';
 
 interface Client {
   callTool(p: unknown): Promise<unknown>;
@@ -360,10 +360,9 @@ describe('OpenAPI tools: overrides.<operationId>.shape', () => {
   it.each(modernAndV1)(
     'picks, caps and marks the generated tool’s answer, cached shaped (%s)',
     async (_, connect) => {
-      const doc = JSON.stringify({
-        openapi: '3.0.3',
-        info: { title: 'items', version: '1' },
-        paths: {
+      const served = await serveOpenApi(
+        upstream.url,
+        {
           '/items': {
             get: {
               operationId: 'listItems',
@@ -372,20 +371,11 @@ describe('OpenAPI tools: overrides.<operationId>.shape', () => {
             },
           },
         },
-      });
-      const served = await serveFiles({
-        'doc.json': doc,
-        'conduit.yaml': `
-upstreams:
-  list:
-    baseUrl: ${upstream.url}
-    openapi:
-      document: ./doc.json
-      cache: { ttl: 1m }
-      overrides:
-        listItems: { shape: { pick: ["items[].id", total], maxItems: 3 } }
-`,
-      });
+        {
+          cache: { ttl: '1m' },
+          overrides: { listItems: { shape: { pick: ['items[].id', 'total'], maxItems: 3 } } },
+        },
+      );
       const client = await connect(served.gateway.url!);
       try {
         const before = upstream.count('/items');

@@ -3,7 +3,7 @@ import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { connectV1, connectV2, textOf } from './helpers/clients.js';
 import { type ListUpstream, makeItems, startListUpstream } from './helpers/list-upstream.js';
-import { serveFiles } from './helpers/serve-files.js';
+import { serveOpenApi } from './helpers/serve-files.js';
 
 interface Client {
   listTools(): Promise<unknown>;
@@ -27,7 +27,7 @@ const itemSchema = {
 
 let upstream: ListUpstream;
 let gateway: RunningGateway;
-let served: Awaited<ReturnType<typeof serveFiles>>;
+let served: Awaited<ReturnType<typeof serveOpenApi>>;
 beforeAll(async () => {
   upstream = await startListUpstream(makeItems(3));
   gateway = await startGateway(
@@ -46,10 +46,9 @@ beforeAll(async () => {
     }),
     { transport: 'http' },
   );
-  const doc = JSON.stringify({
-    openapi: '3.0.3',
-    info: { title: 'items', version: '1' },
-    paths: {
+  served = await serveOpenApi(
+    upstream.url,
+    {
       '/all': {
         get: {
           operationId: 'listAll',
@@ -62,11 +61,8 @@ beforeAll(async () => {
         },
       },
     },
-  });
-  served = await serveFiles({
-    'doc.json': doc,
-    'conduit.yaml': `upstreams:\n  list:\n    baseUrl: ${upstream.url}\n    openapi: { document: ./doc.json, outputSchemas: true }\n`,
-  });
+    { outputSchemas: true },
+  );
 });
 afterAll(async () => {
   await gateway?.close();

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { loadConfig } from '../../../src/config/index.js';
 import { type RunningGateway, startGateway } from '../../../src/mcp/index.js';
 
@@ -28,4 +29,21 @@ export async function serveFiles(files: Record<string, string>): Promise<{
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * Serves an OpenAPI 3.0 document of `paths` as upstream `list` at `baseUrl` (see serveFiles);
+ * `openapi` is the rest of the upstream's `openapi` section (mode, overrides, cache…).
+ */
+export function serveOpenApi(
+  baseUrl: string,
+  paths: Record<string, unknown>,
+  openapi: Record<string, unknown> = {},
+): ReturnType<typeof serveFiles> {
+  return serveFiles({
+    'doc.json': JSON.stringify({ openapi: '3.0.3', info: { title: 'items', version: '1' }, paths }),
+    'conduit.yaml': stringify({
+      upstreams: { list: { baseUrl, openapi: { document: './doc.json', ...openapi } } },
+    }),
+  });
 }

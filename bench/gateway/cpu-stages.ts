@@ -5,7 +5,8 @@
  * that asked for it. Module loading is left out; idle time is not CPU. `detail` splits OpenTelemetry
  * by package and file, and Conduit's telemetry module by file.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 
 interface ProfileNode {
   id: number;
@@ -80,4 +81,25 @@ export function cpuStages(
   let all = 0;
   for (const t of totals.values()) all += t;
   return [...totals].map(([stage, t]) => ({ stage, share: t / all })).sort((a, b) => b.share - a.share);
+}
+
+/** The main thread's profile of those `node --cpu-prof` wrote into `dir`: the largest (tsx's loader thread writes one too). */
+export function mainProfile(dir: string): string {
+  return readdirSync(dir)
+    .map((f) => join(dir, f))
+    .sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
+}
+
+/** A line per stage of `minShare` or more: its share, and its µs per call when the server's CPU per call is known. */
+export function stageLines(
+  stages: { stage: string; share: number }[],
+  serverUs: number | undefined,
+  minShare: number,
+): string[] {
+  return stages
+    .filter((x) => x.share >= minShare)
+    .map((s) => {
+      const us = serverUs === undefined ? '' : `${(s.share * serverUs).toFixed(1).padStart(7)} µs `;
+      return `${us}${(100 * s.share).toFixed(1).padStart(5)}%  ${s.stage}`;
+    });
 }

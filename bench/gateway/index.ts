@@ -8,8 +8,6 @@
  * ms of CPU per call and would measure itself); rows tagged [SDK Client] use the SDK's own Client in
  * both protocol eras, for reference.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +24,7 @@ import {
   warmUp,
 } from '../lib.js';
 import { cpuNote, cpuWindow } from './cpu.js';
+import { openSession, spawnChild, toolsCall } from './session.js';
 import { tracesRows } from './traces.js';
 import { shapedHitRows } from './shaped-hit.js';
 import { authenticatedHitRows } from './authenticated-hit.js';
@@ -44,22 +43,6 @@ const ROUNDS = 5;
 const WARMUP_CALLS = Number(process.env.BENCH_WARMUP_CALLS ?? 2000);
 // The v2 Client piles up abort listeners on a long connection; start a fresh one every this many calls.
 const CALLS_PER_CLIENT = 1000;
-
-function spawnChild(
-  file: string,
-  args: string[] = [],
-): Promise<{ child: ChildProcess; info: Record<string, string> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, file), ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    cwd: root,
-  });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)));
-    createInterface({ input: child.stdout! }).once('line', (line) =>
-      resolve({ child, info: JSON.parse(line) }),
-    );
-  });
-}
 
 type Era = 'legacy' | 'modern';
 
@@ -104,36 +87,13 @@ async function clientPool(url: string, era: Era, size: number) {
   };
 }
 
-/**
- * A bare Streamable HTTP client (2025 session handshake, then tools/call POSTs on undici), so the
- * measure is the server's cost and not the SDK Client's (several ms of CPU per call on this machine).
- */
+/** A bare Streamable HTTP client (see session.ts): tools/call of any tool, each answer checked. */
 async function rawSession(url: string, connections: number) {
-  const u = new URL(url);
-  const pool = new Pool(u.origin, { connections, keepAliveTimeout: 60_000 });
-  const base = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-  const post = async (headers: Record<string, string>, body: unknown) => {
-    const res = await pool.request({ path: u.pathname, method: 'POST', headers, body: JSON.stringify(body) });
-    return { headers: res.headers, text: await res.body.text(), status: res.statusCode };
-  };
-  const init = await post(base, {
-    jsonrpc: '2.0',
-    id: 0,
-    method: 'initialize',
-    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-  });
-  const session = String(init.headers['mcp-session-id']);
-  const headers = { ...base, 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' };
-  await post(headers, { jsonrpc: '2.0', method: 'notifications/initialized' });
+  const session = await openSession(url, connections);
   let id = 1;
   return {
     async call(tool: string): Promise<void> {
-      const r = await post(headers, {
-        jsonrpc: '2.0',
-        id: id++,
-        method: 'tools/call',
-        params: { name: tool, arguments: argsFor(tool) },
-      });
+      const r = await session.post(toolsCall(id++, tool, argsFor(tool)));
       // One JSON-RPC response, as JSON or as one SSE `data:` line.
       const at = r.text.indexOf('{');
       const msg = JSON.parse(r.text.slice(at, r.text.lastIndexOf('}') + 1)) as {
@@ -141,7 +101,7 @@ async function rawSession(url: string, connections: number) {
       };
       if (r.status !== 200 || !msg.result || msg.result.isError) throw new Error(r.text.slice(0, 300));
     },
-    close: () => pool.close(),
+    close: () => session.close(),
   };
 }
 

@@ -10,10 +10,10 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Pool } from 'undici';
 import { TokenEndpoint, TokenKeeper } from '../../src/credentials/index.js';
 import { createHttpClient } from '../../src/http/index.js';
 import type { ContenderResult } from '../lib.js';
+import { openSession } from './session.js';
 
 type Interleaved = (
   contenders: { name: string; fn: () => Promise<unknown> }[],
@@ -25,57 +25,18 @@ type Spawn = (
   args?: string[],
 ) => Promise<{ child: ChildProcess; info: Record<string, string> }>;
 
-/** A bare 2025-session client over undici with a bearer token. */
-async function session(url: string, connections: number, token: string) {
-  const u = new URL(url);
-  const pool = new Pool(u.origin, { connections, keepAliveTimeout: 60_000 });
-  const base = {
-    'content-type': 'application/json',
-    accept: 'application/json, text/event-stream',
-    authorization: `Bearer ${token}`,
-  };
-  const post = async (headers: Record<string, string>, body: unknown) => {
-    const res = await pool.request({ path: u.pathname, method: 'POST', headers, body: JSON.stringify(body) });
-    return { headers: res.headers, text: await res.body.text(), status: res.statusCode };
-  };
-  const init = await post(base, {
-    jsonrpc: '2.0',
-    id: 0,
-    method: 'initialize',
-    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-  });
-  if (init.status !== 200) throw new Error(`initialize: ${init.status} ${init.text.slice(0, 200)}`);
-  const headers = {
-    ...base,
-    'mcp-session-id': String(init.headers['mcp-session-id']),
-    'mcp-protocol-version': '2025-06-18',
-  };
-  await post(headers, { jsonrpc: '2.0', method: 'notifications/initialized' });
-  let id = 1;
-  return {
-    async call(tool: string): Promise<void> {
-      const r = await post(headers, {
-        jsonrpc: '2.0',
-        id: id++,
-        method: 'tools/call',
-        params: { name: tool, arguments: { id: '1' } },
-      });
-      if (r.status !== 200 || !r.text.includes('"result"') || r.text.includes('"isError":true'))
-        throw new Error(r.text.slice(0, 300));
-    },
-    close: () => pool.close(),
-  };
-}
-
 /** Private (per-caller credential) vs shared L1 hit, one gateway in its own process. */
 async function hitRows(spawn: Spawn, interleaved: Interleaved, concurrency: number, upstreamUrl: string) {
   const { child, info } = await spawn('per-caller-servers.ts', [upstreamUrl]);
   try {
-    const s = await session(info.url!, concurrency, info.token!);
+    const s = await openSession(info.url!, concurrency, { authorization: `Bearer ${info.token}` });
     const rows = await interleaved(
       [
-        { name: '(b6) conduit L1 hit, cache.scope shared', fn: () => s.call('items_shared') },
-        { name: '(b7) conduit L1 hit, private (per-caller credential)', fn: () => s.call('items_private') },
+        { name: '(b6) conduit L1 hit, cache.scope shared', fn: () => s.call('items_shared', { id: '1' }) },
+        {
+          name: '(b7) conduit L1 hit, private (per-caller credential)',
+          fn: () => s.call('items_private', { id: '1' }),
+        },
       ],
       concurrency,
       child.pid,

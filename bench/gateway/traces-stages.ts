@@ -10,73 +10,17 @@
  * `none`: no telemetry section; `<stage>#2`: a second server at that stage, for the noise between two) stops the traced gateway at a stage
  * (spans made / batched / exported over OTLP); TRACES_STAGES_PROFILE=0 measures CPU without the profiler.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { Pool } from 'undici';
+import { join } from 'node:path';
 import { cpuNote, cpuWindow } from './cpu.js';
-import { cpuStages } from './cpu-stages.js';
+import { cpuStages, mainProfile, stageLines } from './cpu-stages.js';
+import { drive, spawnChild } from './session.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const CALLS = Number(process.argv[2] ?? 6000);
 const FILTER = process.argv[3] ?? '';
 const CONCURRENCY = 16;
 const PROFILE = process.env.TRACES_STAGES_PROFILE !== '0';
-
-function spawnChild(file: string, args: string[], node: string[] = []) {
-  const child = spawn(process.execPath, [...node, '--import', 'tsx', join(here, file), ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    cwd: join(here, '../..'),
-  });
-  return new Promise<{ child: ChildProcess; info: Record<string, string> }>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)));
-    createInterface({ input: child.stdout! }).once('line', (line) =>
-      resolve({ child, info: JSON.parse(line) }),
-    );
-  });
-}
-
-/** `calls` tools/call of `tool` over one 2025-era session, CONCURRENCY in flight. */
-async function drive(url: string, tool: string, calls: number, from: number): Promise<void> {
-  const u = new URL(url);
-  const pool = new Pool(u.origin, { connections: CONCURRENCY });
-  const base = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-  const post = async (headers: Record<string, string>, body: unknown) => {
-    const res = await pool.request({ path: u.pathname, method: 'POST', headers, body: JSON.stringify(body) });
-    return { headers: res.headers, text: await res.body.text(), status: res.statusCode };
-  };
-  const init = await post(base, {
-    jsonrpc: '2.0',
-    id: 0,
-    method: 'initialize',
-    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'stages', version: '1' } },
-  });
-  const headers: Record<string, string> = {
-    ...base,
-    'mcp-session-id': String(init.headers['mcp-session-id']),
-    'mcp-protocol-version': '2025-06-18',
-  };
-  await post(headers, { jsonrpc: '2.0', method: 'notifications/initialized' });
-  let next = 0;
-  const worker = async () => {
-    while (next < calls) {
-      const id = ++next;
-      const args = tool.includes('miss') ? { id: '1', nonce: String(from + id) } : { id: '1' };
-      const r = await post(headers, {
-        jsonrpc: '2.0',
-        id,
-        method: 'tools/call',
-        params: { name: tool, arguments: args },
-      });
-      if (r.status !== 200 || r.text.includes('"isError":true')) throw new Error(r.text.slice(0, 300));
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  await pool.close();
-}
 
 const STAGES = (process.env.TRACES_STAGES ?? 'off,on').split(',');
 const STAGE_NAMES: Record<string, string> = {
@@ -124,13 +68,13 @@ async function interleavedCpu(tool: string): Promise<void> {
   const perRound = Math.ceil(CALLS / ROUNDS);
   const us: number[][] = STAGES.map(() => []);
   try {
-    for (const s of servers) await drive(s.info.url!, tool, 2000, nextNonces());
+    for (const s of servers) await drive(s.info.url!, tool, 2000, CONCURRENCY, nextNonces());
     for (let r = 0; r < ROUNDS; r++) {
       const order = STAGES.map((_, i) => i);
       if (r % 2 === 1) order.reverse();
       for (const i of order) {
         const cpu = cpuWindow(servers[i]!.child.pid);
-        await drive(servers[i]!.info.url!, tool, perRound, nextNonces());
+        await drive(servers[i]!.info.url!, tool, perRound, CONCURRENCY, nextNonces());
         us[i]!.push(cpu.end(perRound).serverUs ?? Number.NaN);
       }
     }
@@ -156,21 +100,16 @@ try {
       const dir = mkdtempSync(join(tmpdir(), 'conduit-traces-stages-'));
       const server = await serverAt(row.stage, dir);
       // Warm-up, unmeasured, then the measured calls.
-      await drive(server.info.url!, row.tool, 2000, 0);
+      await drive(server.info.url!, row.tool, 2000, CONCURRENCY, 0);
       const cpu = cpuWindow(server.child.pid);
-      await drive(server.info.url!, row.tool, CALLS, 10_000);
+      await drive(server.info.url!, row.tool, CALLS, CONCURRENCY, 10_000);
       const { clientUs, serverUs } = cpu.end(CALLS);
       const exited = new Promise((r) => server.child.once('exit', r));
       server.child.kill('SIGTERM');
       await exited;
       console.log(`\n${row.name}: ${CALLS} calls, ${cpuNote(clientUs, serverUs)} (profiled)`);
-      const file = readdirSync(dir)
-        .map((f) => join(dir, f))
-        .sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
-      for (const s of cpuStages(file, { detail: true }).filter((x) => x.share >= 0.003)) {
-        const us = serverUs === undefined ? '' : `${(s.share * serverUs).toFixed(1).padStart(7)} µs `;
-        console.log(`${us}${(100 * s.share).toFixed(1).padStart(5)}%  ${s.stage}`);
-      }
+      for (const line of stageLines(cpuStages(mainProfile(dir), { detail: true }), serverUs, 0.003))
+        console.log(line);
       if (process.env.TRACES_STAGES_KEEP) console.log(`profile kept in ${dir}`);
       else rmSync(dir, { recursive: true, force: true });
     }

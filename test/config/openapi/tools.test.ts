@@ -472,7 +472,7 @@ describe('expandOpenApi (what loadConfig will call)', () => {
 
 describe('titles and descriptions from summary and description', () => {
   const ok = { '200': { description: 'ok' } };
-  const tools = (overrides: Record<string, unknown> = {}) =>
+  const tools = (overrides: Parameters<typeof openApiTools>[1]['overrides'] = {}) =>
     new Map(
       openApiTools(
         'a',

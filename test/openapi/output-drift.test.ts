@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config/index.js';
 import { startGateway } from '../../src/mcp/index.js';
 import { connectV2, textOf } from '../mcp/helpers/clients.js';
+import { jsonOk } from '../helpers/openapi-responses.js';
 
 // Real upstreams drift from their documents: GitHub's `repos/get` mock answer lacks `language`,
 // Twilio's examples put relative paths under `format: uri`. The gateway returns such an answer as is
@@ -37,25 +38,16 @@ beforeAll(async () => {
               { name: 'owner', in: 'path', required: true, schema: { type: 'string' } },
               { name: 'repo', in: 'path', required: true, schema: { type: 'string' } },
             ],
-            responses: {
-              '200': {
-                description: 'ok',
-                content: {
-                  'application/json': {
-                    schema: {
-                      type: 'object',
-                      required: ['id', 'full_name', 'language', 'uri'],
-                      properties: {
-                        id: { type: 'integer' },
-                        full_name: { type: 'string' },
-                        language: { type: 'string', nullable: true },
-                        uri: { type: 'string', format: 'uri' },
-                      },
-                    },
-                  },
-                },
+            responses: jsonOk({
+              type: 'object',
+              required: ['id', 'full_name', 'language', 'uri'],
+              properties: {
+                id: { type: 'integer' },
+                full_name: { type: 'string' },
+                language: { type: 'string', nullable: true },
+                uri: { type: 'string', format: 'uri' },
               },
-            },
+            }),
           },
         },
       },

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { spawnCli } from '../cli/helpers.js';
+import { jsonOk } from '../helpers/openapi-responses.js';
 
 // A document with formats Ajv does not know, an operation that cannot be served and a pattern the
 // u flag refuses: what a gateway says about it at start and on a call goes to stderr as JSON lines.
@@ -38,19 +39,10 @@ function document(): object {
           { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z\\-\\:]+$' } },
           { name: 'when', in: 'query', schema: { type: 'string', format } },
         ],
-        responses: {
-          '200': {
-            description: 'ok',
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  properties: { id: { type: 'string' }, at: { type: 'string', format } },
-                },
-              },
-            },
-          },
-        },
+        responses: jsonOk({
+          type: 'object',
+          properties: { id: { type: 'string' }, at: { type: 'string', format } },
+        }),
       },
     };
   });

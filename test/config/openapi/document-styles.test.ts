@@ -14,6 +14,7 @@ import {
 } from '../../../src/config/openapi/index.js';
 import { memoryIo } from '../../cli/helpers.js';
 import { doc, thrown } from './helpers.js';
+import { jsonOk } from '../../helpers/openapi-responses.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'conduit-openapi-styles-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -233,20 +234,11 @@ describe('output schemas are declared only where asked', () => {
       '/a': {
         get: {
           operationId: 'getA',
-          responses: {
-            '200': {
-              description: 'ok',
-              content: {
-                'application/json': {
-                  schema: {
-                    type: 'object',
-                    required: ['language'],
-                    properties: { language: { type: 'string' } },
-                  },
-                },
-              },
-            },
-          },
+          responses: jsonOk({
+            type: 'object',
+            required: ['language'],
+            properties: { language: { type: 'string' } },
+          }),
         },
       },
     });

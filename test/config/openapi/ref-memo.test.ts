@@ -12,6 +12,7 @@ import {
 } from '../../../src/config/openapi/index.js';
 import { doc } from './helpers.js';
 import { inlinedNodes, largeDocument } from './helpers/large-document.js';
+import { jsonOk } from '../../helpers/openapi-responses.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'conduit-openapi-memo-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,7 +43,7 @@ const large = (options: Parameters<typeof largeDocument>[0]) =>
 const schemaGet = (operationId: string, ref: string) => ({
   get: {
     operationId,
-    responses: { '200': { description: 'ok', content: { 'application/json': { schema: { $ref: ref } } } } },
+    responses: jsonOk({ $ref: ref }),
   },
 });
 
@@ -145,23 +146,14 @@ describe('$ref resolution is memoised per document, file and pointer', () => {
         '/a': {
           get: {
             operationId: 'getA',
-            responses: {
-              '200': {
-                description: 'ok',
-                content: {
-                  'application/json': {
-                    schema: {
-                      type: 'object',
-                      properties: {
-                        first: { $ref: '#/components/schemas/N', description: 'the first' },
-                        second: { $ref: '#/components/schemas/N' },
-                        third: { $ref: '#/components/schemas/N', description: 'the third' },
-                      },
-                    },
-                  },
-                },
+            responses: jsonOk({
+              type: 'object',
+              properties: {
+                first: { $ref: '#/components/schemas/N', description: 'the first' },
+                second: { $ref: '#/components/schemas/N' },
+                third: { $ref: '#/components/schemas/N', description: 'the third' },
               },
-            },
+            }),
           },
         },
       },

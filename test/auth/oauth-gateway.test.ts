@@ -13,6 +13,7 @@ import {
   AS_CLIENTS,
   type AuthorizationServer,
   clientSecret,
+  gatewayAuth,
   startAuthorizationServer,
 } from '../helpers/authorization-server.js';
 
@@ -44,15 +45,7 @@ beforeAll(async () => {
       server: {
         http: {
           port,
-          auth: {
-            issuer: as.issuer,
-            resource,
-            tokenType: 'at+jwt',
-            claims: ['tenant'],
-            scopesSupported: ['tools.read', 'tools.write'],
-            requiredScopes: ['tools.read'],
-            introspection: { clientId: AS_CLIENTS.gateway, clientSecret: clientSecret(AS_CLIENTS.gateway) },
-          },
+          auth: { ...gatewayAuth(as, resource), scopesSupported: ['tools.read', 'tools.write'] },
         },
       },
       upstreams: { echo: { baseUrl: echo.url } },

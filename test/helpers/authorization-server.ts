@@ -197,3 +197,18 @@ export async function startAuthorizationServer(options: {
     },
   };
 }
+
+/**
+ * A gateway's `server.http.auth` trusting `as` for `resource`: JWT access tokens (`at+jwt`) carrying
+ * `tenant`, the `tools.read` scope required, opaque tokens introspected as the gateway's client.
+ */
+export function gatewayAuth(as: AuthorizationServer, resource: string) {
+  return {
+    issuer: as.issuer,
+    resource,
+    tokenType: 'at+jwt' as const,
+    claims: ['tenant'],
+    requiredScopes: ['tools.read'],
+    introspection: { clientId: AS_CLIENTS.gateway, clientSecret: clientSecret(AS_CLIENTS.gateway) },
+  };
+}

@@ -9,7 +9,7 @@ import { serveFiles } from './helpers/serve-files.js';
 import {
   AS_CLIENTS,
   type AuthorizationServer,
-  clientSecret,
+  gatewayAuth,
   startAuthorizationServer,
 } from '../helpers/authorization-server.js';
 
@@ -259,17 +259,7 @@ describe('a fixed template read from a real access token (oidc-provider)', () =>
         server: {
           http: {
             port,
-            auth: {
-              issuer: as.issuer,
-              resource,
-              tokenType: 'at+jwt',
-              claims: ['tenant'],
-              requiredScopes: ['tools.read'],
-              introspection: {
-                clientId: AS_CLIENTS.gateway,
-                clientSecret: clientSecret(AS_CLIENTS.gateway),
-              },
-            },
+            auth: gatewayAuth(as, resource),
           },
         },
         upstreams: { list: { baseUrl: upstream.url } },

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/index.js';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { testConfig, type ToolInput } from '../helpers/gateway-config.js';
-import { connectV1, connectV2, textOf } from './helpers/clients.js';
+import { connectV1, connectV2, modernAndV1, textOf } from './helpers/clients.js';
 import { type ListUpstream, makeItems, startListUpstream } from './helpers/list-upstream.js';
 import { serveFiles } from './helpers/serve-files.js';
 
@@ -424,10 +424,7 @@ tools:
 });
 
 describe('OpenAPI tools mode: overrides.<operationId>.pagination', () => {
-  it.each([
-    ['v2 client, 2026-07-28', (url: string) => connectV2(url, 'modern') as Promise<Client>],
-    ['v1 client', (url: string) => connectV1(url) as Promise<Client>],
-  ])('one page a call with its cursor, or every page gathered (%s)', async (_, connect) => {
+  it.each(modernAndV1)('one page a call with its cursor, or every page gathered (%s)', async (_, connect) => {
     const doc = JSON.stringify({
       openapi: '3.0.3',
       info: { title: 'items', version: '1' },

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { testConfig, type ToolInput } from '../helpers/gateway-config.js';
-import { connectV1, connectV2, textOf } from './helpers/clients.js';
+import { connectV1, connectV2, modernAndV1, textOf } from './helpers/clients.js';
 import { type ListUpstream, makeItems, startListUpstream } from './helpers/list-upstream.js';
 import { serveFiles } from './helpers/serve-files.js';
 
@@ -357,26 +357,25 @@ describe('hostile upstream answers cannot break shaping', () => {
 });
 
 describe('OpenAPI tools: overrides.<operationId>.shape', () => {
-  it.each([
-    ['v2 client, 2026-07-28', (url: string) => connectV2(url, 'modern') as Promise<Client>],
-    ['v1 client', (url: string) => connectV1(url) as Promise<Client>],
-  ])('picks, caps and marks the generated tool’s answer, cached shaped (%s)', async (_, connect) => {
-    const doc = JSON.stringify({
-      openapi: '3.0.3',
-      info: { title: 'items', version: '1' },
-      paths: {
-        '/items': {
-          get: {
-            operationId: 'listItems',
-            parameters: [{ name: 'per_page', in: 'query', schema: { type: 'integer' } }],
-            responses: { '200': { description: 'ok' } },
+  it.each(modernAndV1)(
+    'picks, caps and marks the generated tool’s answer, cached shaped (%s)',
+    async (_, connect) => {
+      const doc = JSON.stringify({
+        openapi: '3.0.3',
+        info: { title: 'items', version: '1' },
+        paths: {
+          '/items': {
+            get: {
+              operationId: 'listItems',
+              parameters: [{ name: 'per_page', in: 'query', schema: { type: 'integer' } }],
+              responses: { '200': { description: 'ok' } },
+            },
           },
         },
-      },
-    });
-    const served = await serveFiles({
-      'doc.json': doc,
-      'conduit.yaml': `
+      });
+      const served = await serveFiles({
+        'doc.json': doc,
+        'conduit.yaml': `
 upstreams:
   list:
     baseUrl: ${upstream.url}
@@ -386,30 +385,31 @@ upstreams:
       overrides:
         listItems: { shape: { pick: ["items[].id", total], maxItems: 3 } }
 `,
-    });
-    const client = await connect(served.gateway.url!);
-    try {
-      const before = upstream.count('/items');
-      const first = (await client.callTool({ name: 'listItems', arguments: { per_page: 20 } })) as Result;
-      expect(first.isError, textOf(first)).toBeFalsy();
-      expect(first.structuredContent).toEqual({ items: [{ id: 1 }, { id: 2 }, { id: 3 }], total: 35 });
-      expect(first._meta?.['conduit/truncated']).toEqual({
-        reason: 'maxItems',
-        limit: 3,
-        shownItems: 3,
-        totalItems: 20,
       });
-      expect(textOf(first)).toContain('[truncated: showing 3 of 20 items');
-      const hit = (await client.callTool({ name: 'listItems', arguments: { per_page: 20 } })) as Result;
-      expect(hit._meta?.['conduit/cache']).toMatchObject({ source: 'cache' });
-      expect(hit.structuredContent).toEqual(first.structuredContent);
-      expect(hit._meta?.['conduit/truncated']).toEqual(first._meta?.['conduit/truncated']);
-      expect(upstream.count('/items')).toBe(before + 1);
-    } finally {
-      await client.close();
-      await served.close();
-    }
-  });
+      const client = await connect(served.gateway.url!);
+      try {
+        const before = upstream.count('/items');
+        const first = (await client.callTool({ name: 'listItems', arguments: { per_page: 20 } })) as Result;
+        expect(first.isError, textOf(first)).toBeFalsy();
+        expect(first.structuredContent).toEqual({ items: [{ id: 1 }, { id: 2 }, { id: 3 }], total: 35 });
+        expect(first._meta?.['conduit/truncated']).toEqual({
+          reason: 'maxItems',
+          limit: 3,
+          shownItems: 3,
+          totalItems: 20,
+        });
+        expect(textOf(first)).toContain('[truncated: showing 3 of 20 items');
+        const hit = (await client.callTool({ name: 'listItems', arguments: { per_page: 20 } })) as Result;
+        expect(hit._meta?.['conduit/cache']).toMatchObject({ source: 'cache' });
+        expect(hit.structuredContent).toEqual(first.structuredContent);
+        expect(hit._meta?.['conduit/truncated']).toEqual(first._meta?.['conduit/truncated']);
+        expect(upstream.count('/items')).toBe(before + 1);
+      } finally {
+        await client.close();
+        await served.close();
+      }
+    },
+  );
 });
 
 describe('a changed shape on reload', () => {

@@ -29,3 +29,16 @@ export function textOf(result: unknown): string {
   const content = (result as { content?: { type: string; text?: string }[] }).content ?? [];
   return content.find((c) => c.type === 'text')?.text ?? '';
 }
+
+/** What tests call on a client of either SDK (answers are checked as `unknown`). */
+export interface AnyClient {
+  listTools(): Promise<unknown>;
+  callTool(p: unknown): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** For `it.each`: the v2 client on 2026-07-28 and the v1 client, each with its name. */
+export const modernAndV1: [string, (url: string) => Promise<AnyClient>][] = [
+  ['v2 client, 2026-07-28', (url) => connectV2(url, 'modern') as Promise<AnyClient>],
+  ['v1 client', (url) => connectV1(url) as Promise<AnyClient>],
+];

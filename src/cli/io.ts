@@ -1,3 +1,5 @@
+import type { EarlyHangups } from './early-hangups.js';
+
 /** Where a command writes and what it reads; tests pass their own, `main.ts` passes the process's. */
 export interface CliIo {
   /** Command output (help, validate reports). In `serve --transport stdio` nothing else may use stdout. */
@@ -13,8 +15,11 @@ export interface CliIo {
   exit?: (code: number) => void;
 }
 
-/** The real process: its streams, env and signals. */
-export function processIo(): CliIo {
+/**
+ * The real process: its streams, env and signals. `early`: SIGHUPs counted before the command's
+ * modules loaded; the first reload listener gets them, as one request.
+ */
+export function processIo(early?: EarlyHangups): CliIo {
   return {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
@@ -32,6 +37,7 @@ export function processIo(): CliIo {
     onReloadRequest(listener) {
       const onSignal = () => listener();
       process.on('SIGHUP', onSignal);
+      if ((early?.takeOver() ?? 0) > 0) listener();
       return () => process.off('SIGHUP', onSignal);
     },
   };

@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 /** The `conduit` command (package.json bin). See `conduit --help` and docs/cli.md. */
-import { processIo } from './io.js';
-import { runCli } from './run.js';
+import { countEarlyHangups } from './early-hangups.js';
 
-const io = processIo();
+// Only `serve` reloads on SIGHUP; for it, one that arrives while the modules below load is held.
+const early = process.argv[2] === 'serve' ? countEarlyHangups() : undefined;
+const { processIo } = await import('./io.js');
+const { runCli } = await import('./run.js');
+
+const io = processIo(early);
 const code = await runCli(process.argv.slice(2), io, {
   onStdinEnd(listener) {
     process.stdin.once('end', listener);
@@ -14,6 +18,8 @@ const code = await runCli(process.argv.slice(2), io, {
     };
   },
 });
+// A serve that never listened (a usage error, a config refused) leaves SIGHUP to its default again.
+early?.takeOver();
 process.exitCode = code;
 // Everything should be closed by now and the process ends by itself. If a stray handle keeps it
 // alive, say so (a bug to report) rather than hang the shell.

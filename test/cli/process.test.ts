@@ -68,6 +68,24 @@ describe('conduit serve (spawned)', () => {
     expect(cli.stderr()).toMatch(/"msg":"stopped"/);
   });
 
+  it('lives through a SIGHUP that arrives while its modules still load, and reloads once started', async () => {
+    const cli = spawnCli(
+      ['serve', '--config', EXAMPLE_CONFIG],
+      { ...env, LOG_LEVEL: 'info' },
+      'test/cli/fixtures/serve-held-load.ts',
+    );
+    await cli.waitFor(/"gate":"held"/);
+    // Sent in this order, the two are handled in this order: the hangup lands while loading is held.
+    cli.child.kill('SIGHUP');
+    cli.child.kill('SIGUSR2');
+    cli.child.stdin.write(`${JSON.stringify(INITIALIZE)}\n`);
+    await cli.waitFor(/"id":1/, 'stdout');
+    await cli.waitFor(/"event":"config\.reload"/);
+    expect(cli.stderr()).toMatch(/"event":"config\.reload\.held","trigger":"SIGHUP"/);
+    cli.child.stdin.end();
+    expect(await cli.exited).toEqual({ code: 0, signal: null });
+  });
+
   it('a second SIGTERM while calls are in flight exits at once with 130', async () => {
     upstream.setFault({ kind: 'hang' });
     try {

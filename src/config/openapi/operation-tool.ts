@@ -110,14 +110,15 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
       : undefined;
   const summary = typeof op.node.summary === 'string' ? op.node.summary.trim() : '';
   const details = typeof op.node.description === 'string' ? op.node.description.trim() : '';
-  let description = [summary, details].filter((s) => s !== '').join('\n\n') || `${op.method} ${op.path}`;
-  if (op.node.deprecated === true) description = `(deprecated) ${description}`;
-
   const documented = documentAnnotations(op, notes);
   const title = override?.title ?? documented.title ?? (summary && details ? summary : undefined);
+  // The summary is said once: as the title when it is the title, else as the description's first line.
+  const lead = title === summary ? '' : summary;
+  let description =
+    [lead, details].filter((s) => s !== '').join('\n\n') || summary || `${op.method} ${op.path}`;
+  if (op.node.deprecated === true) description = `(deprecated) ${description}`;
   const tool: ToolConfig = {
     name: override?.name ?? name,
-    // A title only when it adds something to the description's first line.
     ...(title !== undefined ? { title } : {}),
     description: override?.description ?? description,
     upstream: ctx.upstream,

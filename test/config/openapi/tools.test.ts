@@ -469,3 +469,43 @@ describe('expandOpenApi (what loadConfig will call)', () => {
     expect(missing.code).toBe('OPENAPI_DOCUMENT_INVALID');
   });
 });
+
+describe('titles and descriptions from summary and description', () => {
+  const ok = { '200': { description: 'ok' } };
+  const tools = (overrides: Parameters<typeof openApiTools>[1]['overrides'] = {}) =>
+    new Map(
+      openApiTools(
+        'a',
+        { document: 'x', overrides },
+        doc({
+          '/both': {
+            get: { operationId: 'both', summary: ' Get both ', description: 'Details.', responses: ok },
+          },
+          '/summary': { get: { operationId: 'summaryOnly', summary: 'Only a summary', responses: ok } },
+          '/old': {
+            get: {
+              operationId: 'old',
+              summary: 'Old one',
+              description: 'Gone soon.',
+              deprecated: true,
+              responses: ok,
+            },
+          },
+        }),
+      ).tools.map((t) => [t.name, t]),
+    );
+
+  it('says the summary once: as the title, with the description holding the details', () => {
+    const t = tools();
+    expect(t.get('both')).toMatchObject({ title: 'Get both', description: 'Details.' });
+    expect(t.get('old')).toMatchObject({ title: 'Old one', description: '(deprecated) Gone soon.' });
+    expect(t.get('summaryOnly')!.title).toBeUndefined();
+    expect(t.get('summaryOnly')!.description).toBe('Only a summary');
+  });
+
+  it('keeps the summary in the description when another title replaces it', () => {
+    const both = tools({ both: { title: 'Both, from the config' } }).get('both')!;
+    expect(both.title).toBe('Both, from the config');
+    expect(both.description).toBe('Get both\n\nDetails.');
+  });
+});

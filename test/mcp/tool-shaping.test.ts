@@ -25,6 +25,24 @@ const tool = (name: string, path: string, extra: Partial<ToolInput> = {}): ToolI
   ...extra,
 });
 
+/** `got` is cut by maxItems to its first `shown` of `total` items, and says so in _meta and text. */
+function expectCutToItems(got: Result, shown: number, total: number) {
+  expect(got._meta?.['conduit/truncated']).toEqual({
+    reason: 'maxItems',
+    limit: shown,
+    shownItems: shown,
+    totalItems: total,
+  });
+  expect(textOf(got)).toContain(`[truncated: showing ${shown} of ${total} items (maxItems ${shown} items)`);
+}
+
+/** `hit` is answered from the cache with what `first` said, its cut included. */
+function expectSameFromCache(hit: Result, first: Result) {
+  expect(hit._meta?.['conduit/cache']).toMatchObject({ source: 'cache' });
+  expect(hit.structuredContent).toEqual(first.structuredContent);
+  expect(hit._meta?.['conduit/truncated']).toEqual(first._meta?.['conduit/truncated']);
+}
+
 let upstream: ListUpstream;
 let big: ListUpstream;
 let gateway: RunningGateway;
@@ -117,17 +135,8 @@ describe.each(clients)('answer shaping (%s)', (_, connect) => {
     expect(value.items).toEqual(
       [1, 2, 3, 4, 5].map((id) => ({ id, owner: { login: `user${(id - 1) % 3}` } })),
     );
-    expect(first._meta?.['conduit/truncated']).toEqual({
-      reason: 'maxItems',
-      limit: 5,
-      shownItems: 5,
-      totalItems: 35,
-    });
-    expect(textOf(first)).toContain('[truncated: showing 5 of 35 items (maxItems 5 items)');
-    const again = await call('first_five', { per_page: 35 });
-    expect(again._meta?.['conduit/cache']).toMatchObject({ source: 'cache' });
-    expect(again.structuredContent).toEqual(first.structuredContent);
-    expect(again._meta?.['conduit/truncated']).toEqual(first._meta?.['conduit/truncated']);
+    expectCutToItems(first, 5, 35);
+    expectSameFromCache(await call('first_five', { per_page: 35 }), first);
     expect(upstream.count('/items')).toBeLessThanOrEqual(before + 1);
   });
 
@@ -382,17 +391,9 @@ describe('OpenAPI tools: overrides.<operationId>.shape', () => {
         const first = (await client.callTool({ name: 'listItems', arguments: { per_page: 20 } })) as Result;
         expect(first.isError, textOf(first)).toBeFalsy();
         expect(first.structuredContent).toEqual({ items: [{ id: 1 }, { id: 2 }, { id: 3 }], total: 35 });
-        expect(first._meta?.['conduit/truncated']).toEqual({
-          reason: 'maxItems',
-          limit: 3,
-          shownItems: 3,
-          totalItems: 20,
-        });
-        expect(textOf(first)).toContain('[truncated: showing 3 of 20 items');
+        expectCutToItems(first, 3, 20);
         const hit = (await client.callTool({ name: 'listItems', arguments: { per_page: 20 } })) as Result;
-        expect(hit._meta?.['conduit/cache']).toMatchObject({ source: 'cache' });
-        expect(hit.structuredContent).toEqual(first.structuredContent);
-        expect(hit._meta?.['conduit/truncated']).toEqual(first._meta?.['conduit/truncated']);
+        expectSameFromCache(hit, first);
         expect(upstream.count('/items')).toBe(before + 1);
       } finally {
         await client.close();

@@ -1,7 +1,12 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AssignmentsUpstream, startAssignmentsUpstream } from '../../src/demo/index.js';
 import { EXAMPLE_CONFIG, spawnCli } from './helpers.js';
+
+const HOOKS_BLOCK_MAIN_THREAD = Number(process.versions.node.split('.')[0]) >= 24;
 
 const INITIALIZE = {
   jsonrpc: '2.0',
@@ -58,30 +63,39 @@ describe('conduit serve (spawned)', () => {
 
   it('exits 0 when the client closes stdin while serve is still starting', async () => {
     // The fixture holds serve's start-up after the stdio server began reading until stdin ends.
-    const cli = spawnCli(['serve', '--config', EXAMPLE_CONFIG], env, 'test/cli/fixtures/serve-held-start.ts');
+    const release = join(mkdtempSync(join(tmpdir(), 'conduit-held-start-')), 'release');
+    const cli = spawnCli(
+      ['serve', '--config', EXAMPLE_CONFIG],
+      { ...env, HOLD_RELEASE_FILE: release },
+      'test/cli/fixtures/serve-held-start.ts',
+    );
     cli.child.stdin.write(`${JSON.stringify(INITIALIZE)}\n`);
-    await cli.waitFor(/"id":1/, 'stdout');
     await cli.waitFor(/"gate":"held"/);
+    // Node 24 blocks the main thread while a module hook resolves: there the answer waits for the
+    // hold, the end of stdin cannot release it and the file does, so the interleaving is forced on
+    // 20 and 22 only.
+    if (!HOOKS_BLOCK_MAIN_THREAD) await cli.waitFor(/"id":1/, 'stdout');
     cli.child.stdin.end();
+    if (HOOKS_BLOCK_MAIN_THREAD) writeFileSync(release, '');
     expect(await cli.exited).toEqual({ code: 0, signal: null });
     expect(cli.stderr()).toMatch(/"reason":"stdin closed","msg":"shutting down"/);
     expect(cli.stderr()).toMatch(/"msg":"stopped"/);
   });
 
   it('lives through a SIGHUP that arrives while its modules still load, and reloads once started', async () => {
+    const release = join(mkdtempSync(join(tmpdir(), 'conduit-held-load-')), 'release');
     const cli = spawnCli(
       ['serve', '--config', EXAMPLE_CONFIG],
-      { ...env, LOG_LEVEL: 'info' },
+      { ...env, LOG_LEVEL: 'info', HOLD_RELEASE_FILE: release },
       'test/cli/fixtures/serve-held-load.ts',
     );
     await cli.waitFor(/"gate":"held"/);
-    // Sent in this order, the two are handled in this order: the hangup lands while loading is held.
+    // Without a listener from the entry's first line, this hangup ends the process here.
     cli.child.kill('SIGHUP');
-    cli.child.kill('SIGUSR2');
+    writeFileSync(release, '');
     cli.child.stdin.write(`${JSON.stringify(INITIALIZE)}\n`);
     await cli.waitFor(/"id":1/, 'stdout');
-    await cli.waitFor(/"event":"config\.reload"/);
-    expect(cli.stderr()).toMatch(/"event":"config\.reload\.held","trigger":"SIGHUP"/);
+    await cli.waitFor(/"event":"config\.reload","outcome":"unchanged","trigger":"SIGHUP"/);
     cli.child.stdin.end();
     expect(await cli.exited).toEqual({ code: 0, signal: null });
   });

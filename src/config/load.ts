@@ -232,11 +232,7 @@ function cleanMessage(issue: z.core.$ZodIssue): string {
 /** True when the last key of `path` is absent from a mapping that is there. */
 function isMissing(value: unknown, path: ConfigPath): boolean {
   if (path.length === 0) return false;
-  let node: unknown = value;
-  for (const seg of path.slice(0, -1)) {
-    if (node === null || typeof node !== 'object') return false;
-    node = (node as Record<string | number, unknown>)[seg];
-  }
+  const node = valueAt(value, path.slice(0, -1));
   const last = path[path.length - 1] as string | number;
   return (
     node !== null &&
@@ -321,6 +317,7 @@ function literalKeyProblems(
   return problems;
 }
 
+/** The value at `path`, undefined where the path leaves the mappings and lists. */
 function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
   let v = root;
   for (const seg of path)

@@ -1,5 +1,4 @@
-import { configSecrets, type GatewayConfig } from '../../config/index.js';
-import { grantSecrets } from './grant-secrets.js';
+import { configSecrets, type GatewayConfig, type UpstreamConfig } from '../../config/index.js';
 
 /**
  * What the gateway scrubs for a config: its `${ENV}` values and the upstreams' credentials (static ones, and
@@ -14,4 +13,10 @@ export function gatewaySecrets(config: GatewayConfig): string[] {
     out.push(...grantSecrets(u.auth));
   }
   return out;
+}
+
+/** A token grant's client secret and private key (`oauth2`, `token-exchange`); none for other kinds. */
+function grantSecrets(auth: UpstreamConfig['auth']): string[] {
+  if (auth?.type !== 'oauth2' && auth?.type !== 'token-exchange') return [];
+  return [auth.clientSecret, auth.privateKey].filter((v): v is string => typeof v === 'string' && v !== '');
 }

@@ -7,7 +7,12 @@ import { errorResult } from './error-result.js';
 import type { InputValidator } from './input-validator.js';
 import type { ToolConfig } from '../../config/index.js';
 import { successResult } from './tool-result.js';
-import { invokeAnnotations, SEARCH_ANNOTATIONS, toolAnnotations } from './method-annotations.js';
+import {
+  invokeAnnotations,
+  listedAnnotations,
+  SEARCH_ANNOTATIONS,
+  toolAnnotations,
+} from './method-annotations.js';
 
 /** The policy as compact mode needs it: the refusal of an operation's tool for this call's caller. */
 export interface OperationGuard {
@@ -39,7 +44,7 @@ export function compactModeTools(
     config: {
       description: compact.search.description,
       inputSchema: fromJsonSchema(compact.search.input as never, validator),
-      annotations: { ...SEARCH_ANNOTATIONS },
+      annotations: listedAnnotations(SEARCH_ANNOTATIONS),
     },
     async execute(args, ctx: ServerContext): Promise<CallToolResult> {
       const query = typeof args.query === 'string' ? args.query : '';
@@ -62,8 +67,8 @@ export function compactModeTools(
     config: {
       description: compact.invoke.description,
       inputSchema: fromJsonSchema(compact.invoke.input as never, validator),
-      annotations: invokeAnnotations(
-        catalog.operations.map((o) => toolAnnotations(o.tool.method, o.tool.annotations)),
+      annotations: listedAnnotations(
+        invokeAnnotations(catalog.operations.map((o) => toolAnnotations(o.tool.method, o.tool.annotations))),
       ),
     },
     async execute(args, ctx: ServerContext, call: CallSignal): Promise<CallToolResult> {

@@ -399,7 +399,11 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
           nowMs: rt.clock.now(),
           states: rt.confirmations,
         });
-        if (!confirmed.proceed) return confirmed.result;
+        if (!confirmed.proceed) {
+          if (confirmed.refused)
+            series?.record(toolOutcomeOf({ code: confirmed.refused }), performance.now() - started);
+          return confirmed.result;
+        }
         args = confirmed.args;
       }
       // Fixed parameters are added after validation: the model never sees or sets them.

@@ -19,13 +19,15 @@ export interface OperationGuard {
  * tools), two tools — search the operations, invoke one by id. An invoked operation runs through the
  * same compiled path as a configured tool (validation, cache, retry, breaker, error mapping); each
  * operation is compiled on first use and kept. With a `guard` (the policy), search lists only the
- * operations the caller may invoke, and invoke refuses the others before compiling them.
+ * operations the caller may invoke, and invoke refuses the others before compiling them. `scrub`
+ * takes the config's secrets out of the text of invoke's own errors (the upstream's client scrubs the rest).
  */
 export function compactModeTools(
   set: OpenApiToolSet,
   validator: InputValidator,
   compile: (tool: ToolConfig) => CompiledTool,
   guard?: OperationGuard,
+  scrub: (text: string) => string = (text) => text,
 ): CompiledTool[] {
   const compact = set.compact;
   if (!compact) return [];
@@ -69,7 +71,12 @@ export function compactModeTools(
       try {
         resolved = resolveInvocation(catalog, args.operationId, args.arguments, validator);
       } catch (err) {
-        return errorResult(err, set.upstream, compact.invoke.name);
+        // Why an operation is not served may quote the config; its `${ENV}` values stay in the gateway.
+        const result = errorResult(err, set.upstream, compact.invoke.name);
+        return {
+          ...result,
+          content: result.content.map((c) => (c.type === 'text' ? { ...c, text: scrub(c.text) } : c)),
+        };
       }
       const refused = guard?.check(ctx, resolved.tool.name);
       if (refused) return errorResult(refused, set.upstream, compact.invoke.name);

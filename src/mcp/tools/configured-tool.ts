@@ -1,5 +1,5 @@
 import type { CallToolResult, ServerContext, StandardSchemaWithJSON } from '@modelcontextprotocol/server';
-import { toolAnnotations, type ToolAnnotationHints } from './method-annotations.js';
+import { type ListedAnnotations, listedAnnotations, toolAnnotations } from './method-annotations.js';
 import { fromJsonSchema } from '@modelcontextprotocol/server';
 import { cacheKeyProblems, type ReservedRequestNames } from '../../config/index.js';
 import {
@@ -85,7 +85,7 @@ export interface CompiledTool {
     description?: string;
     inputSchema: StandardSchemaWithJSON;
     outputSchema?: StandardSchemaWithJSON;
-    annotations?: ToolAnnotationHints;
+    annotations?: ListedAnnotations;
   };
   /** `call` aborts the upstream request: the client's cancellation or the gateway's shutdown. */
   execute(args: Record<string, unknown>, ctx: ServerContext, call: CallSignal): Promise<CallToolResult>;
@@ -403,7 +403,11 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
           nowMs: rt.clock.now(),
           states: rt.confirmations,
         });
-        if (!confirmed.proceed) return confirmed.result;
+        if (!confirmed.proceed) {
+          if (confirmed.refused)
+            series?.record(toolOutcomeOf({ code: confirmed.refused }), performance.now() - started);
+          return confirmed.result;
+        }
         args = confirmed.args;
       }
       // Fixed parameters are added after validation: the model never sees or sets them.
@@ -492,7 +496,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
 
   const config: CompiledTool['config'] = {
     inputSchema,
-    annotations: toolAnnotations(tool.method, tool.annotations),
+    annotations: listedAnnotations(toolAnnotations(tool.method, tool.annotations)),
   };
   if (tool.title !== undefined) config.title = tool.title;
   if (tool.description !== undefined) config.description = tool.description;

@@ -383,6 +383,41 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     ]);
   };
 
+  // The caller's token is read on a miss only: a cache hit sends nothing.
+  const callerOf = (who: Principal, ctx: ServerContext): CallerCredential | undefined =>
+    credential?.perCaller ? callerCredential(who, ctx) : undefined;
+
+  // Made once per tool, not per call: the bench runs the source under tsx, where every named
+  // closure made in a call costs a defineProperty of its name.
+  const lookup = (
+    cache: GatewayCache,
+    key: string,
+    options: GetOrSetOptions,
+    args: Record<string, unknown>,
+    who: Principal,
+    ctx: ServerContext,
+    signal: CallSignal,
+    trace: Context | undefined,
+  ) =>
+    rt.tracer
+      ? tracedLookup(
+          rt.tracer,
+          sharedFetch,
+          cache,
+          key,
+          (traced) => fetchAnswer(args, who, signal, callerOf(who, ctx), traced),
+          options,
+          signal,
+          trace,
+        )
+      : sharedFetch(
+          cache,
+          key,
+          () => fetchAnswer(args, who, signal, callerOf(who, ctx), undefined),
+          options,
+          signal,
+        );
+
   const execute = async (
     args: Record<string, unknown>,
     ctx: ServerContext,
@@ -391,8 +426,6 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     const stop = startProgress(ctx, label, rt.progressIntervalMs, rt.clock, rt.logger);
     const started = series ? performance.now() : 0;
     const who = principalOf(ctx, operator);
-    // The caller's token is read on a miss only: a cache hit sends nothing.
-    const caller = () => (credential?.perCaller ? callerCredential(who, ctx) : undefined);
     // Traces: the request's span, handed down the call (no context manager follows the awaits).
     const trace = rt.tracer ? traceContextOf(ctx) : undefined;
     try {
@@ -430,30 +463,11 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
         }
         if (tool.timeout !== undefined) options.timeoutMs = tool.timeout;
         const cache = rt.cache;
-        const lookup = () =>
-          rt.tracer
-            ? tracedLookup(
-                rt.tracer,
-                sharedFetch,
-                cache,
-                key,
-                (traced) => fetchAnswer(args, who, signal, caller(), traced),
-                options,
-                signal,
-                trace,
-              )
-            : sharedFetch(
-                cache,
-                key,
-                () => fetchAnswer(args, who, signal, caller(), undefined),
-                options,
-                signal,
-              );
-        let hit = await lookup();
+        let hit = await lookup(cache, key, options, args, who, ctx, signal, trace);
         // An answer cached under another shape (the config changed since): fetched again, not served.
         if (hit.source !== 'factory' && !fitsShape(hit.value, shaper)) {
           await cache.delete(key);
-          hit = await lookup();
+          hit = await lookup(cache, key, options, args, who, ctx, signal, trace);
         }
         result =
           hit.source === 'factory'
@@ -464,7 +478,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
         if (meta) Object.assign(meta, hit.stale ? { ...cacheHint, ttlMs: 0 } : cacheHint);
         series?.record(toolOutcomeOfLookup(hit), performance.now() - started);
       } else {
-        result = toResult(await fetchAnswer(args, who, signal, caller(), trace), {
+        result = toResult(await fetchAnswer(args, who, signal, callerOf(who, ctx), trace), {
           source: 'upstream',
           stale: false,
         });

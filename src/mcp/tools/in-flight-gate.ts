@@ -64,27 +64,28 @@ export class InFlightGate {
 
 /** `fn` in the slots already taken of `inner` and `outer`, given back (inner first) once it settles. */
 function runThenLeave<T>(fn: () => Promise<T>, inner: ResizableSlots, outer: ResizableSlots): Promise<T> {
-  const leave = () => {
-    inner.leave();
-    outer.leave();
-  };
   let running: Promise<T>;
   try {
     running = fn();
   } catch (err) {
-    leave();
+    leaveBoth(inner, outer);
     return Promise.reject(err);
   }
   return running.then(
     (value) => {
-      leave();
+      leaveBoth(inner, outer);
       return value;
     },
     (err: unknown) => {
-      leave();
+      leaveBoth(inner, outer);
       throw err;
     },
   );
+}
+
+function leaveBoth(inner: ResizableSlots, outer: ResizableSlots): void {
+  inner.leave();
+  outer.leave();
 }
 
 /** What the tools' own slots can pass beyond `max` waits at the upstream: never refused there. */

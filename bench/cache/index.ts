@@ -349,8 +349,8 @@ try {
   }
   if (parts.has('l2')) await l2Suite(server.url, server.port);
   if (parts.has('l2scale')) {
-    await l2ScaleSuite(server.url, 10_000, 1000);
-    await l2ScaleSuite(server.url, 1_000_000, 10_000);
+    await l2ScaleSuite(server.url, 10_000, 1000, server.pid());
+    await l2ScaleSuite(server.url, 1_000_000, 10_000, server.pid());
   }
 } finally {
   await server.stop();

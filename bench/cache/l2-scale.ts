@@ -9,11 +9,12 @@ import { createClient } from '@redis/client';
 import { Redis } from 'ioredis';
 import { createCache } from '../../src/cache/index.js';
 import { encodeEnvelope } from '../../src/cache/tiers/envelope.js';
-import { type ContenderResult, concurrentLoad, ratio, report, target } from '../lib.js';
+import { type ContenderResult, concurrentLoad, interleavedRounds, ratio, report, target } from '../lib.js';
+import { cpuWindow } from '../gateway/cpu.js';
 
 const ROUNDS = 3;
 
-async function load(redis: Redis, size: number, prefix: string): Promise<void> {
+export async function loadScaleKeys(redis: Redis, size: number, prefix: string): Promise<void> {
   const now = Date.now();
   for (let from = 0; from < size; from += 1000) {
     const args: string[] = [];
@@ -34,18 +35,19 @@ async function load(redis: Redis, size: number, prefix: string): Promise<void> {
   }
 }
 
-export async function l2ScaleSuite(url: string, size: number, l1Entries: number): Promise<void> {
-  const label = size >= 1_000_000 ? `${size / 1_000_000}M` : `${size / 1000}k`;
-  const prefix = `scale${label}`;
-  const plain = new Redis(url);
-  const t0 = performance.now();
-  await load(plain, size, prefix);
-  const loadMs = performance.now() - t0;
-  const nodeRedis = createClient({ url });
-  await nodeRedis.connect();
-  const base = { prefix, l2: { url }, bus: false, ttlMs: 3_600_000 } as const;
-  const cold = createCache({ ...base, l1: { maxEntries: 1 } });
-  const warm = createCache({ ...base, l1: { maxEntries: l1Entries } });
+type Cache = ReturnType<typeof createCache>;
+
+/** The rows: each reads a key drawn uniformly at random from `size` (one xorshift32 stream for all). */
+export function l2ScaleContenders(o: {
+  plain: Redis;
+  nodeRedis: { get(key: string): Promise<string | null> };
+  cold: Cache;
+  warm: Cache;
+  size: number;
+  prefix: string;
+  l1Entries: number;
+}): [string, () => Promise<unknown>][] {
+  const { plain, nodeRedis, cold, warm, size, prefix, l1Entries } = o;
   // xorshift32: an LCG in doubles (seed * 1103515245 passes 2^53) cycles through ~1,000 keys only.
   let seed = 7;
   const pick = () => {
@@ -55,33 +57,62 @@ export async function l2ScaleSuite(url: string, size: number, l1Entries: number)
     return (seed >>> 0) % size;
   };
   const parse = (s: string | null) => (s === null ? undefined : JSON.parse(s));
-  const contenders: [string, () => Promise<unknown>][] = [
+  return [
     ['ioredis GET', () => plain.get(`raw:${prefix}:${pick()}`).then(parse)],
     ['node-redis GET', () => nodeRedis.get(`raw:${prefix}:${pick()}`).then(parse)],
     ['conduit L2 get (L1 of 1)', () => cold.get(`item:${pick()}`)],
     [`conduit get (L1 of ${l1Entries.toLocaleString('en-US')})`, () => warm.get(`item:${pick()}`)],
   ];
+}
+
+export async function l2ScaleSuite(
+  url: string,
+  size: number,
+  l1Entries: number,
+  redisPid?: number,
+): Promise<void> {
+  const label = size >= 1_000_000 ? `${size / 1_000_000}M` : `${size / 1000}k`;
+  const prefix = `scale${label}`;
+  const plain = new Redis(url);
+  const t0 = performance.now();
+  await loadScaleKeys(plain, size, prefix);
+  const loadMs = performance.now() - t0;
+  const nodeRedis = createClient({ url });
+  await nodeRedis.connect();
+  const base = { prefix, l2: { url }, bus: false, ttlMs: 3_600_000 } as const;
+  const cold = createCache({ ...base, l1: { maxEntries: 1 } });
+  const warm = createCache({ ...base, l1: { maxEntries: l1Entries } });
+  const contenders = l2ScaleContenders({ plain, nodeRedis, cold, warm, size, prefix, l1Entries });
   for (const [name, fn] of contenders) {
     const r = (await fn()) as { id?: number } | undefined;
     if (r?.id === undefined) throw new Error(`${name} did not hit`);
   }
-  const runs: number[][] = contenders.map(() => []);
-  for (let round = 0; round < ROUNDS; round++) {
-    for (let c = 0; c < contenders.length; c++) {
-      const r = await concurrentLoad(contenders[c]![1], { concurrency: 64, durationMs: 600, warmupMs: 150 });
-      if (r.errors > 0) throw new Error(`${contenders[c]![0]}: ${r.errors} errors`);
-      runs[c]!.push(r.opsPerSec);
-    }
-  }
+  const runs = await interleavedRounds(contenders, ROUNDS, async ([name, fn]) => {
+    let calls = 0;
+    const counted = () => {
+      calls++;
+      return fn();
+    };
+    const cpu = cpuWindow(redisPid); // warm-up included: CPU over every read made in the window
+    const r = await concurrentLoad(counted, { concurrency: 64, durationMs: 600, warmupMs: 150 });
+    if (r.errors > 0) throw new Error(`${name}: ${r.errors} errors`);
+    return { opsPerSec: r.opsPerSec, ...cpu.end(calls) };
+  });
   const s = warm.stats();
   const l1Rate = s.l1.hits / Math.max(1, s.lookups);
-  const results: ContenderResult[] = contenders.map(([name], c) => ({
-    name,
-    opsPerSec: [...runs[c]!].sort((a, b) => a - b)[ROUNDS >> 1]!,
-    note: c === 3 ? `L1 hit rate ${(100 * l1Rate).toFixed(1)} %` : `${size.toLocaleString('en-US')} keys`,
-  }));
+  const results: ContenderResult[] = contenders.map(([name], c) => {
+    const mid = [...runs[c]!].sort((a, b) => a.opsPerSec - b.opsPerSec)[ROUNDS >> 1]!;
+    const what =
+      c === 3 ? `L1 hit rate ${(100 * l1Rate).toFixed(1)} %` : `${size.toLocaleString('en-US')} keys`;
+    const redis = mid.serverUs === undefined ? '' : `, redis ${mid.serverUs.toFixed(1)}`;
+    return {
+      name,
+      opsPerSec: mid.opsPerSec,
+      note: `${what}; CPU µs/read: client ${mid.clientUs.toFixed(1)}${redis}`,
+    };
+  });
   console.log(
-    `\nL2 hit, ${label} keys read at random, 64 in flight, median of ${ROUNDS} interleaved rounds (loaded in ${(loadMs / 1000).toFixed(1)} s)`,
+    `\nL2 hit, ${label} keys read at random, 64 in flight, median of ${ROUNDS} interleaved rounds; CPU per read of this process and of redis-server (loaded in ${(loadMs / 1000).toFixed(1)} s)`,
   );
   const r = report(`cache-l2-${label}`, 'ioredis GET', results);
   target(

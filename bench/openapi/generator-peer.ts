@@ -75,7 +75,13 @@ export function rssOf(pid: number): number {
 export async function measureStdio(
   entry: string,
   limitMs: number,
-): Promise<{ readyMs: number; rssBytes: number; tools: number; listBytes: number }> {
+): Promise<{
+  readyMs: number;
+  rssBytes: number;
+  tools: number;
+  listBytes: number;
+  listed: Record<string, unknown>[];
+}> {
   const started = performance.now();
   const child = spawn(process.execPath, [entry], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
@@ -116,16 +122,18 @@ export async function measureStdio(
     child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
     let tools = 0;
     let listBytes = 0;
+    const listed: Record<string, unknown>[] = [];
     let cursor: string | undefined;
     for (let id = 1; ; id++) {
       const { result } = await request(id, 'tools/list', cursor ? { cursor } : {});
       if (!result) throw new Error('tools/list: no result');
       tools += (result.tools as unknown[]).length;
       listBytes += Buffer.byteLength(JSON.stringify(result.tools));
+      listed.push(...(result.tools as Record<string, unknown>[]));
       cursor = result.nextCursor as string | undefined;
       if (!cursor) break;
     }
-    return { readyMs: performance.now() - started, rssBytes: rssOf(child.pid!), tools, listBytes };
+    return { readyMs: performance.now() - started, rssBytes: rssOf(child.pid!), tools, listBytes, listed };
   } finally {
     clearTimeout(timer);
     exited.catch(() => {});

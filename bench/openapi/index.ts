@@ -7,6 +7,8 @@
  * `@ivotoby/openapi-mcp-server` (a devDependency) and the server `openapi-mcp-generator` writes
  * (bench/openapi/peer-generator, installed on first use; measured over stdio, see generator-peer.ts). Targets: 1,200 operations ready <= 3 s and
  * <= 200 MB RSS; 250 operations ready <= 1.5 s; Conduit's `tools/list` no larger than each peer's.
+ * Each document's table of field bytes (field-bytes.ts) says where the bytes of each list go; with
+ * BENCH_OPENAPI_DUMP=<dir> every server's listed tools are written there as JSON, to compare them.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -17,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { type ContenderResult, report, target } from '../lib.js';
 import { restDocument } from './document.js';
+import { fieldBytes, fieldTable } from './field-bytes.js';
 import { buildGeneratorServer, ensureGeneratorPeer, measureStdio, rssOf } from './generator-peer.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -32,6 +35,8 @@ interface Measure {
   rssBytes: number;
   tools: number;
   listBytes: number;
+  /** The listed tools, for their per-field bytes. */
+  listed: Record<string, unknown>[];
 }
 
 function freePort(): Promise<number> {
@@ -65,7 +70,9 @@ function message(text: string): { result?: Record<string, unknown>; error?: unkn
 }
 
 /** initialize + tools/list (every page); throws while the server is not up yet. */
-async function listTools(url: string): Promise<{ tools: number; bytes: number }> {
+async function listTools(
+  url: string,
+): Promise<{ tools: number; bytes: number; listed: Record<string, unknown>[] }> {
   const init = await post(
     url,
     {},
@@ -87,6 +94,7 @@ async function listTools(url: string): Promise<{ tools: number; bytes: number }>
   await post(url, headers, { jsonrpc: '2.0', method: 'notifications/initialized' });
   let tools = 0;
   let bytes = 0;
+  const listed: Record<string, unknown>[] = [];
   let cursor: string | undefined;
   for (let id = 1; ; id++) {
     const r = await post(url, headers, {
@@ -99,10 +107,11 @@ async function listTools(url: string): Promise<{ tools: number; bytes: number }>
     if (!msg.result) throw new Error(`tools/list: ${r.status} ${r.text.slice(0, 200)}`);
     tools += (msg.result.tools as unknown[]).length;
     bytes += Buffer.byteLength(JSON.stringify(msg.result.tools));
+    listed.push(...(msg.result.tools as Record<string, unknown>[]));
     cursor = msg.result.nextCursor as string | undefined;
     if (!cursor) break;
   }
-  return { tools, bytes };
+  return { tools, bytes, listed };
 }
 
 async function measure(args: string[], url: string): Promise<Measure> {
@@ -124,9 +133,9 @@ async function measure(args: string[], url: string): Promise<Measure> {
       if (exited) throw new Error(`server exited before it was ready: ${stderr.slice(0, 2000)}`);
       if (performance.now() - started > READY_LIMIT_MS) throw new Error('server not ready in 120 s');
       try {
-        const { tools, bytes } = await listTools(url);
+        const { tools, bytes, listed } = await listTools(url);
         const readyMs = performance.now() - started;
-        return { readyMs, rssBytes: rssOf(child.pid!), tools, listBytes: bytes };
+        return { readyMs, rssBytes: rssOf(child.pid!), tools, listBytes: bytes, listed };
       } catch {
         await new Promise((r) => setTimeout(r, 25));
       }
@@ -265,7 +274,22 @@ try {
         note: `ready ${m.readyMs.toFixed(0)} ms, ${m.tools} tools, tools/list ${m.listBytes} B`,
       });
     }
-    extra[doc.label] = row;
+    const fields = Object.fromEntries(
+      (['conduit', ...peers.map(([n]) => n)] as const).map((n) => [n, row[n] && fieldBytes(row[n].listed)]),
+    );
+    console.log(fieldTable(doc.label, Object.entries(fields)));
+    const dump = process.env.BENCH_OPENAPI_DUMP;
+    if (dump)
+      for (const [name, m] of Object.entries(row))
+        if (m)
+          writeFileSync(
+            join(dump, `${doc.label.split(' ')[0]}-${doc.operations}.${name}.json`),
+            JSON.stringify(m.listed),
+          );
+    // The results file keeps the numbers, not the lists.
+    extra[doc.label] = Object.fromEntries(
+      Object.entries(row).map(([n, m]) => [n, m && { ...m, listed: undefined, fields: fields[n] }]),
+    );
     for (const [name] of peers) {
       const theirs = row[name];
       if (theirs)
@@ -276,7 +300,7 @@ try {
   }
   console.log('(ratio column below: starts per second relative to conduit on the 250-operation document)');
   report('openapi', 'conduit generated 250', rows, extra);
-  const get = (label: string) => extra[label] as Row;
+  const get = (label: string) => extra[label] as unknown as Row;
   const g250 = get('generated 250');
   const g1200 = get('generated 1200');
   const gh = get('github (@octokit/openapi)');

@@ -1,4 +1,4 @@
-import type { Principal } from '../core/index.js';
+import { type Principal, principalIdPart } from '../core/index.js';
 import { InvalidTokenError } from './errors.js';
 
 /** The claims of a verified JWT or an active introspection answer. */
@@ -13,17 +13,13 @@ function scopesOf(claims: TokenClaims): string[] {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
 
-/** `%` and `#` percent-encoded, so `#` is left only as the id's separator and stays unambiguous. */
-const idPart = (s: string): string =>
-  s.includes('%') || s.includes('#') ? s.replaceAll('%', '%25').replaceAll('#', '%23') : s;
-
 /**
  * `oauth:<issuer>#<subject>`: readable, and the same as the plain join for the usual issuers and
  * subjects (sessions, quota buckets and private cache entries keyed by it carry over), while a `#`
  * or `%` inside either is encoded so that no two (issuer, subject) pairs share an id.
  */
 function oauthPrincipalId(iss: string, sub: string): string {
-  return `oauth:${idPart(iss)}#${idPart(sub)}`;
+  return `oauth:${principalIdPart(iss)}#${principalIdPart(sub)}`;
 }
 
 /**

@@ -75,7 +75,8 @@ export const CONDUIT_ERROR_CODES = {
   OPENAPI_SCHEMA_TOO_LARGE: 'config: an operation’s schema is larger than Conduit serves',
   ARGUMENTS_TOO_DEEP:
     "mcp: a tool call's arguments nest deeper than 64 levels; refused before schema validation",
-  OPENAPI_UNKNOWN_OPERATION: 'mcp: compact mode was asked for an operation its catalog lacks',
+  OPENAPI_UNKNOWN_OPERATION:
+    "mcp: an operation the gateway does not serve was called: compact mode's invoke with an id its catalog lacks, or the tools-mode tool of an operation left out or not selected",
   OPENAPI_INVALID_ARGUMENTS: "mcp: compact mode's arguments do not match the operation's input schema",
   OPENAPI_SCHEMA_INVALID: "mcp: an operation's schema cannot be compiled",
   CONFIRMATION_REQUIRED:

@@ -49,6 +49,7 @@ export {
   PRINCIPAL_TEMPLATE_FIELDS,
   isPrincipalHole,
   principalHoleProblem,
+  principalIdPart,
   principalValue,
   PrincipalValueMissingError,
 } from './principal.js';

@@ -10,7 +10,7 @@ export type PrincipalKind = 'anonymous' | 'operator' | 'static' | 'oauth';
 /**
  * Who is calling, as far as the gateway could verify. Never holds the credential itself, so it is safe
  * to keep, compare and log (`id`, `sub`, `clientId`). Compared by `id` only: an opaque, stable string
- * (`bearer:<n>` for the n-th static token, `oauth:<issuer>#<sub>` for a token's subject with `#` and
+ * (`static:<sub>` for a static token with a subject, `bearer:<n>` for the n-th bare one, `oauth:<issuer>#<sub>` for a token's subject with `#` and
  * `%` inside either percent-encoded, `anonymous`, `operator`).
  *
  * Templates read it as `{auth.sub}`, `{auth.clientId}`, `{auth.iss}`, `{auth.id}`, `{auth.scopes}` and
@@ -58,7 +58,12 @@ export const OPERATOR: Principal = Object.freeze({
   claims: NO_CLAIMS,
 });
 
-/** The principal of the `index`-th configured static bearer token. */
+/**
+ * The principal of the `index`-th configured static bearer token. One with a `sub` is
+ * `static:<sub>` (`#` and `%` percent-encoded), wherever it stands in the list: removing or
+ * reordering entries must not hand one caller another's private cache entries, quotas or cursors. A
+ * bare token has nothing else to be named by, so it is `bearer:<index>`.
+ */
 export function bearerPrincipal(
   index: number,
   fields: {
@@ -69,13 +74,20 @@ export function bearerPrincipal(
   } = {},
 ): Principal {
   return Object.freeze({
-    id: `bearer:${index}`,
+    id: fields.sub !== undefined ? `static:${principalIdPart(fields.sub)}` : `bearer:${index}`,
     kind: 'static',
     sub: fields.sub,
     clientId: fields.clientId,
     scopes: Object.freeze([...(fields.scopes ?? [])]),
     claims: Object.freeze({ ...(fields.claims ?? {}) }),
   });
+}
+
+/** `%` and `#` percent-encoded, so `#` is left only as an id's separator and stays unambiguous. */
+export function principalIdPart(value: string): string {
+  return value.includes('%') || value.includes('#')
+    ? value.replaceAll('%', '%25').replaceAll('#', '%23')
+    : value;
 }
 
 export function samePrincipal(a: Principal, b: Principal): boolean {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type Clock, ConfigError, type Logger, LruMap } from '../core/index.js';
-import { CallerCredentialMissingError } from './errors.js';
+import { type Clock, ConfigError, type Logger, LruMap, systemClock } from '../core/index.js';
+import { CallerCredentialMissingError, CredentialUnavailableError } from './errors.js';
 import type { IssuedToken } from './issued-token.js';
 import type { GrantParameters, TokenEndpoint } from './token-endpoint.js';
 import { TokenKeeper } from './token-keeper.js';
@@ -23,6 +23,19 @@ export interface TokenExchangeOptions {
   storeKeyFor?: (caller: string) => string;
   /** Caller tokens whose exchanged tokens are held at once; the least recently used go first. Default 10 000. */
   maxCallers?: number;
+  /**
+   * How long a caller token the identity provider refused (`invalid_grant`: revoked, expired, not
+   * meant for this exchange) is refused again without asking, bounded by that token's own expiry.
+   * A client retrying a dead token then costs the identity provider one request, not one per call.
+   * Default 30 000 ms; 0 asks every time.
+   */
+  refusalMs?: number;
+}
+
+/** A caller token the identity provider refused, and until when that answer stands. */
+interface Refusal {
+  error: CredentialUnavailableError;
+  until: number;
 }
 
 /** An exchanged token never outlives the caller token it was exchanged for. */
@@ -59,8 +72,7 @@ export function tokenExchange(o: TokenExchangeOptions): UpstreamCredential {
     );
   // An evicted caller's keeper is closed (its token dropped); the caller's next call exchanges again.
   const keepers = new LruMap<string, TokenKeeper>(max, (keeper) => keeper.close());
-  const keeperFor = (caller: CallerCredential): TokenKeeper => {
-    const id = callerTokenId(caller);
+  const keeperFor = (caller: CallerCredential, id: string): TokenKeeper => {
     const held = keepers.get(id);
     if (held !== undefined) return held;
     const { token, expiresAt } = caller;
@@ -74,14 +86,44 @@ export function tokenExchange(o: TokenExchangeOptions): UpstreamCredential {
     keepers.set(id, keeper);
     return keeper;
   };
+  const refusalMs = o.refusalMs ?? 30_000;
+  if (!Number.isFinite(refusalMs) || refusalMs < 0)
+    throw new ConfigError(
+      `token-exchange for upstream ${o.upstream}: refusalMs must be 0 or more milliseconds (got ${refusalMs})`,
+    );
+  const refusals = new LruMap<string, Refusal>(max);
+  const now = () => (o.clock ?? systemClock).now();
+  const refusedBefore = (id: string): CredentialUnavailableError | undefined => {
+    const refusal = refusals.get(id);
+    if (refusal === undefined) return undefined;
+    if (now() < refusal.until) return refusal.error;
+    refusals.delete(id);
+    return undefined;
+  };
+  const remember = (id: string, caller: CallerCredential, err: unknown): void => {
+    if (refusalMs === 0 || !(err instanceof CredentialUnavailableError) || err.oauthError !== 'invalid_grant')
+      return;
+    const until = Math.min(now() + refusalMs, caller.expiresAt ?? Number.POSITIVE_INFINITY);
+    refusals.set(id, { error: err, until });
+    // The keeper holds nothing for this token; a later exchange (once the refusal is over) starts afresh.
+    keepers.get(id)?.close();
+    keepers.delete(id);
+  };
   const owners = new WeakMap<object, TokenKeeper>();
   return {
     type: 'token-exchange',
     perCaller: true,
     async authorize(caller, signal, trace) {
       if (caller === undefined) throw new CallerCredentialMissingError(o.upstream, 'token-exchange');
-      const keeper = keeperFor(caller);
-      const auth = bearer(await keeper.get(signal, trace));
+      const id = callerTokenId(caller);
+      const refused = refusedBefore(id);
+      if (refused !== undefined) throw refused;
+      const keeper = keeperFor(caller, id);
+      const token = await keeper.get(signal, trace).catch((err: unknown) => {
+        remember(id, caller, err);
+        throw err;
+      });
+      const auth = bearer(token);
       owners.set(auth, keeper);
       return auth;
     },
@@ -94,6 +136,7 @@ export function tokenExchange(o: TokenExchangeOptions): UpstreamCredential {
     async close() {
       for (const keeper of keepers.values()) keeper.close();
       keepers.clear();
+      refusals.clear();
       await o.endpoint.close();
     },
   };

@@ -77,7 +77,7 @@ export class Call {
   /**
    * Aborts waits inside the policies (retry backoff, bulkhead queue, rate-limit wait) at the caller's
    * abort or the deadline. Created only when the client has a policy that queues and the call a
-   * deadline; otherwise the caller's signal (if any) serves the policies directly.
+   * deadline; otherwise the caller's signals (if any) serve the policies directly.
    */
   controller: AbortController | undefined;
 

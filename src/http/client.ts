@@ -40,7 +40,7 @@ import type {
   RequestOptions,
 } from './types.js';
 import { Redactor } from './redact.js';
-import { DEFAULT_MAX_RESPONSE_DEPTH, HttpResponse, parseJsonBody } from './response.js';
+import { DEFAULT_MAX_RESPONSE_DEPTH, HttpResponse, parseJsonText } from './response.js';
 import { TimeoutError, type TimeoutPhase } from './timeout.js';
 import { BufferingHandler, type RawResponse } from './transport.js';
 import { finalError, retryAfterMs } from './retry-rules.js';
@@ -51,6 +51,8 @@ const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 const RETRYABLE_BY_DEFAULT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 const NEEDS_KEY = new Set(['POST', 'PATCH']);
 const DEFAULT_HOLD_MAX_MS = 300_000;
+/** One options object for every abort listener. */
+const ONCE = { once: true } as const;
 
 class Client implements HttpClient {
   readonly upstream: string;
@@ -296,7 +298,7 @@ class Client implements HttpClient {
       if (expect !== undefined && expect !== false) call.expectJson = expect;
     }
     if (this.tracer !== undefined) call.traceContext = options?.traceContext;
-    return this.run(call, options?.signal);
+    return this.run(call, options?.signal, options?.stopSignal);
   }
 
   private prepare(
@@ -377,13 +379,18 @@ class Client implements HttpClient {
     );
   }
 
-  private async run(call: Call, signal: AbortSignal | undefined): Promise<HttpResponse> {
-    if (signal?.aborted)
+  private async run(
+    call: Call,
+    signal: AbortSignal | undefined,
+    stop: AbortSignal | undefined,
+  ): Promise<HttpResponse> {
+    if (signal?.aborted || stop?.aborted)
       throw new AbortedError(`${call.method} ${call.logUrl} was aborted before it was sent`);
     if (call.totalMs > 0) call.timer = this.clock.setTimeout(call.onDeadline, call.totalMs);
-    if (signal !== undefined) {
+    if (signal !== undefined || stop !== undefined) {
       call.onAbort = () => call.abortByCaller();
-      signal.addEventListener('abort', call.onAbort, { once: true });
+      signal?.addEventListener('abort', call.onAbort, ONCE);
+      stop?.addEventListener('abort', call.onAbort, ONCE);
     }
     // Only a queued wait must also end at the deadline: without a queue the caller's own signal ends
     // the policies' waits (the retry's are cut to the deadline already), and Node 20 makes an
@@ -393,8 +400,11 @@ class Client implements HttpClient {
       // Held calls take no bulkhead slot or rate-limit token; attempt() checks again for retries.
       if (this.holdUntil !== 0) this.checkHold(call);
       const attempt = this.tracer === undefined ? this.attempt : this.tracedAttempt;
-      const waits = call.controller === undefined ? signal : call.controller.signal;
-      const res = await this.pipeline.execute(call, attempt, call.idempotent, waits);
+      // The call's own controller follows both signals (see Call.abortByCaller).
+      const res =
+        call.controller === undefined
+          ? await this.pipeline.execute(call, attempt, call.idempotent, signal, stop)
+          : await this.pipeline.execute(call, attempt, call.idempotent, call.controller.signal, undefined);
       if (this.onMetrics !== undefined) this.metrics(call, res.status, undefined);
       return res;
     } catch (err) {
@@ -406,7 +416,10 @@ class Client implements HttpClient {
       throw final;
     } finally {
       if (call.timer !== undefined) this.clock.clearTimeout(call.timer);
-      if (call.onAbort !== undefined) signal!.removeEventListener('abort', call.onAbort);
+      if (call.onAbort !== undefined) {
+        signal?.removeEventListener('abort', call.onAbort);
+        stop?.removeEventListener('abort', call.onAbort);
+      }
     }
   }
 
@@ -488,26 +501,35 @@ class Client implements HttpClient {
   /** Parses the body inside the attempt, so a garbage success is a failure the breaker sees. */
   private jsonResponse(call: Call, raw: RawResponse, attempt: number): HttpResponse {
     let value: unknown;
+    const text = raw.body.toString('utf8');
     try {
-      value = parseJsonBody(raw.body, call.method, call.logUrl, call.maxDepth);
+      value = parseJsonText(text, call.method, call, call.maxDepth);
     } catch (err) {
       call.lastError = err;
       throw err;
     }
-    return this.responseOf(call, raw, attempt, value);
+    return this.responseOf(call, raw, attempt, value, text);
   }
 
-  /** The answer of one attempt; `value` is its body parsed as JSON, when it was. */
-  private responseOf(call: Call, raw: RawResponse, attempt: number, value: unknown): HttpResponse {
+  /** The answer of one attempt; `value` is its body parsed as JSON (from `text`), when it was. */
+  private responseOf(
+    call: Call,
+    raw: RawResponse,
+    attempt: number,
+    value: unknown,
+    text?: string,
+  ): HttpResponse {
+    // The redacted URL is built only if something reads it (errors, redirects, links).
     return new HttpResponse(
       raw.status,
       raw.headers,
       raw.body,
       call.method,
-      call.logUrl,
+      call,
       attempt,
       value,
       call.maxDepth,
+      text,
     );
   }
 

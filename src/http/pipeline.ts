@@ -95,6 +95,8 @@ export interface HttpPipeline {
     attempt: (call: Call, attempt: number) => Promise<HttpResponse>,
     retryable: boolean,
     signal: AbortSignal | undefined,
+    /** A second signal that aborts the call (`RequestOptions.stopSignal`). */
+    stop?: AbortSignal | undefined,
   ): Promise<HttpResponse>;
   /** True when a policy can make a call wait in a queue (bulkhead queue, rate-limit wait). */
   readonly queues: boolean;
@@ -278,7 +280,7 @@ export function buildPipeline(
   const defaultRetry = ro !== undefined ? retryFor(ctx.totalMs) : undefined;
   return {
     queues: (bh !== undefined && (options.bulkhead?.maxQueue ?? 0) > 0) || limiter !== undefined,
-    execute(call, attempt, retryable, signal) {
+    execute(call, attempt, retryable, signal, stop) {
       const scope = routeScoped ? scopeFor(call.method, call.route) : upstreamScope;
       let chain: Policy | undefined;
       if (!retryable) chain = chainFor(scope, undefined);
@@ -290,7 +292,11 @@ export function buildPipeline(
       // The client's own abort listener ends the attempt (see Call.abortByCaller): no second race.
       return chain.execute(
         (pc) => attempt(call, pc.attempt),
-        signal ? { signal, operationSettlesOnAbort: true } : undefined,
+        stop
+          ? { signal, stopSignal: stop, operationSettlesOnAbort: true }
+          : signal
+            ? { signal, operationSettlesOnAbort: true }
+            : undefined,
       );
     },
     breakerSnapshot: () => {

@@ -18,15 +18,23 @@ export class HttpResponse {
     readonly headers: IncomingHttpHeaders,
     readonly body: Buffer,
     readonly method: string,
-    /** Full URL with secret query parameters redacted. */
-    readonly url: string,
+    /** The redacted URL, or what builds it on first read (most answers never need it). */
+    private urlOf: UrlSource,
     /** How many attempts it took (1 when the first one succeeded). */
     readonly attempts: number,
     /** The body already parsed as JSON by the client (`expectJson`); NOT_PARSED otherwise. */
     private readonly parsed: unknown = NOT_PARSED,
     /** Deepest nesting `json()` accepts (the call's `maxResponseDepth`). */
     readonly maxDepth: number = DEFAULT_MAX_RESPONSE_DEPTH,
+    /** The body decoded already (when the client parsed it), so `text()` does not decode it again. */
+    private decoded: string | undefined = undefined,
   ) {}
+
+  /** Full URL with secret query parameters redacted. */
+  get url(): string {
+    if (typeof this.urlOf !== 'string') this.urlOf = this.urlOf.logUrl;
+    return this.urlOf;
+  }
 
   /** True when the client parsed the body as JSON already (so `json()` costs no parse). */
   get parsedJson(): boolean {
@@ -35,7 +43,8 @@ export class HttpResponse {
 
   /** The body decoded as UTF-8. */
   text(): string {
-    return this.body.toString('utf8');
+    if (this.decoded === undefined) this.decoded = this.body.toString('utf8');
+    return this.decoded;
   }
 
   /**
@@ -46,7 +55,7 @@ export class HttpResponse {
   json<S extends Schema>(schema: S): import('./json.js').Output<S>;
   json(schema?: Schema): unknown {
     let data: unknown = this.parsed;
-    if (data === NOT_PARSED) data = parseJsonText(this.text(), this.method, this.url, this.maxDepth);
+    if (data === NOT_PARSED) data = parseJsonText(this.text(), this.method, this.urlOf, this.maxDepth);
     return schema ? validate(schema, data, this.method, this.url) : data;
   }
 
@@ -55,23 +64,26 @@ export class HttpResponse {
    * checks as `json()`: `InvalidJsonError`, `ResponseTooDeepError`.
    */
   parseJson(text: string): unknown {
-    return parseJsonText(text, this.method, this.url, this.maxDepth);
+    return parseJsonText(text, this.method, this.urlOf, this.maxDepth);
   }
 }
 
-/** @internal The body as JSON; `InvalidJsonError` when it does not parse, `ResponseTooDeepError` past `maxDepth`. */
-export function parseJsonBody(body: Buffer, method: string, url: string, maxDepth: number): unknown {
-  return parseJsonText(body.toString('utf8'), method, url, maxDepth);
-}
-
-function parseJsonText(text: string, method: string, url: string, maxDepth: number): unknown {
+/** @internal `text` as JSON; `InvalidJsonError` when it does not parse, `ResponseTooDeepError` past `maxDepth`. */
+export function parseJsonText(text: string, method: string, url: UrlSource, maxDepth: number): unknown {
   let value: unknown;
   try {
     // JSON.parse itself does not recurse on the stack; what runs on its result does.
     value = JSON.parse(text);
   } catch (err) {
-    throw new InvalidJsonError(method, url, err);
+    throw new InvalidJsonError(method, urlText(url), err);
   }
-  if (nestedDeeperThan(value, maxDepth)) throw new ResponseTooDeepError(method, url, maxDepth);
+  if (nestedDeeperThan(value, maxDepth)) throw new ResponseTooDeepError(method, urlText(url), maxDepth);
   return value;
+}
+
+/** A redacted URL, or what builds it when an error first needs it. */
+type UrlSource = string | { readonly logUrl: string };
+
+function urlText(url: UrlSource): string {
+  return typeof url === 'string' ? url : url.logUrl;
 }

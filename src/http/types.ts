@@ -127,6 +127,11 @@ export interface RequestOptions {
   json?: unknown;
   signal?: AbortSignal;
   /**
+   * Aborts the call like `signal`: a signal shared by many calls (a server's shutdown, say), so a
+   * caller with two reasons to abort needs no signal of its own per call to join them.
+   */
+  stopSignal?: AbortSignal;
+  /**
    * With a `tracer`: the context whose span parents this call's attempt spans and carries its retry
    * and breaker events (default: the active context, which is the root unless the application runs
    * a context manager of its own).

@@ -13,6 +13,12 @@ export interface ExecuteOptions {
   /** Aborting it rejects the call with `AbortedError` at once and stops any pending retry wait. */
   signal?: AbortSignal | undefined;
   /**
+   * A second signal that aborts the call like `signal`: one shared by many calls (a shutdown, say).
+   * The two are joined into one signal only if a policy waits or the operation reads `ctx.signal`,
+   * so a call that does neither makes no signal of its own.
+   */
+  stopSignal?: AbortSignal | undefined;
+  /**
    * True when the operation itself settles promptly once `signal` aborts (it listens to the signal,
    * or is cancelled by whatever aborts it): `execute` then skips its own race against the signal,
    * one listener and one promise less per call. Waits inside the policies (retry backoff, bulkhead
@@ -50,8 +56,10 @@ export class ExecContext implements PolicyContext {
     private attemptNo: number,
     /** The caller's signal; only the root context has one. */
     readonly callerSignal: AbortSignal | undefined,
-    /** True for contexts that can abort on their own (a timeout's). */
+    /** True for contexts that can abort on their own (a timeout's), and for a root with a stop signal. */
     private readonly owns: boolean,
+    /** A root's second signal (`ExecuteOptions.stopSignal`). */
+    readonly stopSignal: AbortSignal | undefined = undefined,
   ) {}
 
   get attempt(): number {
@@ -72,7 +80,11 @@ export class ExecContext implements PolicyContext {
       c.abort(this.reason);
       return c.signal;
     }
-    const ps = this.parent ? this.parent.signal : NEVER;
+    if (this.parent === undefined) {
+      this.joinRoot(c);
+      return c.signal;
+    }
+    const ps = this.parent.signal;
     if (ps.aborted) c.abort(ps.reason);
     // After release the scope is over: no listener that nobody would remove.
     else if (ps !== NEVER && !this.released) {
@@ -96,13 +108,15 @@ export class ExecContext implements PolicyContext {
   isAborted(): boolean {
     if (this.aborted) return true;
     if (this.parent) return this.parent.isAborted();
-    return this.callerSignal?.aborted ?? false;
+    return (this.callerSignal?.aborted ?? false) || (this.stopSignal?.aborted ?? false);
   }
 
   /** The reason of the nearest abort, for errors. */
   abortReason(): unknown {
     if (this.aborted) return this.reason;
     if (this.parent) return this.parent.abortReason();
+    if (this.callerSignal?.aborted !== true && this.stopSignal?.aborted === true)
+      return this.stopSignal.reason;
     return this.callerSignal?.reason;
   }
 
@@ -122,6 +136,23 @@ export class ExecContext implements PolicyContext {
       this.unlink();
       this.unlink = undefined;
     }
+  }
+
+  /** A root's joined signal: `c` aborts with the caller's signal or the stop signal, whichever first. */
+  private joinRoot(c: AbortController): void {
+    const a = this.callerSignal;
+    const b = this.stopSignal;
+    if (a?.aborted) c.abort(a.reason);
+    else if (b?.aborted) c.abort(b.reason);
+    if (c.signal.aborted || this.released) return;
+    const onA = () => c.abort(a!.reason);
+    const onB = () => c.abort(b!.reason);
+    a?.addEventListener('abort', onA, { once: true });
+    b?.addEventListener('abort', onB, { once: true });
+    this.unlink = () => {
+      a?.removeEventListener('abort', onA);
+      b?.removeEventListener('abort', onB);
+    };
   }
 }
 
@@ -153,6 +184,8 @@ export function executeRoot<T>(
   options?: ExecuteOptions,
 ): Promise<T> {
   const signal = options?.signal;
+  const stop = options?.stopSignal;
+  if (stop !== undefined) return executeWithStop(policy, fn, signal, stop, options?.operationSettlesOnAbort);
   if (!signal) return policy[RUN](ROOT_CONTEXT, fn);
   if (signal.aborted) return Promise.reject(abortedError(signal.reason));
   const ctx = new ExecContext(undefined, 1, signal, false);
@@ -167,6 +200,41 @@ export function executeRoot<T>(
       },
       (e) => {
         signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** `executeRoot` with a stop signal beside the caller's (see `ExecuteOptions.stopSignal`). */
+function executeWithStop<T>(
+  policy: ComposablePolicy,
+  fn: Operation<T>,
+  signal: AbortSignal | undefined,
+  stop: AbortSignal,
+  settlesOnAbort: boolean | undefined,
+): Promise<T> {
+  if (signal?.aborted) return Promise.reject(abortedError(signal.reason));
+  if (stop.aborted) return Promise.reject(abortedError(stop.reason));
+  const ctx = new ExecContext(undefined, 1, signal, true, stop);
+  // A joined signal, if a wait or the operation made one, listens on the long-lived stop signal.
+  const run = policy[RUN](ctx, fn).finally(() => ctx.release());
+  if (settlesOnAbort === true) return run;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortedError(signal?.aborted ? signal.reason : stop.reason));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    stop.addEventListener('abort', onAbort, { once: true });
+    const unlink = () => {
+      signal?.removeEventListener('abort', onAbort);
+      stop.removeEventListener('abort', onAbort);
+    };
+    run.then(
+      (v) => {
+        unlink();
+        resolve(v);
+      },
+      (e) => {
+        unlink();
         reject(e);
       },
     );

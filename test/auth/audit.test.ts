@@ -73,7 +73,7 @@ describe('the audit stream', () => {
     await gw.close();
     const [first, second, missing, refused] = lines();
     expect(first).toMatchObject({
-      principal: { id: 'bearer:0', sub: 'rita', client: 'web' },
+      principal: { id: 'static:rita', sub: 'rita', client: 'web' },
       tool: 'get_assignment',
       upstream: 'a',
       outcome: 'ok',

@@ -222,3 +222,46 @@ describe('config checks of {auth.…} templates', () => {
     expect(problems.join('\n')).toContain('{auth.sub}');
   });
 });
+
+describe('a named static token keeps its principal id wherever it stands in the list', () => {
+  it('reordering or removing authTokens entries never hands one caller another’s id', async () => {
+    const echo = await startEcho();
+    const gateways: RunningGateway[] = [];
+    const start = async (authTokens: (typeof staticTokens)[number][]) => {
+      const gw = await startGateway(
+        testConfig({
+          server: { http: { authTokens } },
+          upstreams: { echo: { baseUrl: echo.url } },
+          tools: [{ name: 'my_id', upstream: 'echo', path: '/ids/{auth.id}' }],
+        }),
+        { transport: 'http' },
+      );
+      gateways.push(gw);
+      return gw;
+    };
+    const idOf = async (gw: RunningGateway, token: string) => {
+      const client = await connectV2(gw.url!, 'modern', bearer(token));
+      try {
+        const r = await client.callTool({ name: 'my_id', arguments: {} });
+        expect(r.isError, textOf(r)).toBeFalsy();
+        return (r.structuredContent as { path: string }).path;
+      } finally {
+        await client.close();
+      }
+    };
+    try {
+      const [alice, bob] = staticTokens;
+      const both = await start([alice!, bob!]);
+      const reversed = await start([bob!, alice!]);
+      const bobOnly = await start([bob!]);
+      const bobsId = await idOf(both, TOKENS.bob);
+      expect(await idOf(reversed, TOKENS.bob)).toBe(bobsId);
+      expect(await idOf(bobOnly, TOKENS.bob)).toBe(bobsId);
+      expect(await idOf(reversed, TOKENS.alice)).toBe(await idOf(both, TOKENS.alice));
+      expect(await idOf(both, TOKENS.alice)).not.toBe(bobsId);
+    } finally {
+      for (const gw of gateways) await gw.close();
+      await echo.close();
+    }
+  });
+});

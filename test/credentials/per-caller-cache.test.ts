@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
@@ -194,6 +195,28 @@ describe('per-caller upstream credentials never mix cached answers', () => {
       }
     },
   );
+
+  it('Redis holds private answers under keys that name no caller, client or issuer in clear', async () => {
+    const alice = await connectV2(gwA.url!, 'modern', bearer(tokens.alice));
+    const raw = new Redis(redis.url);
+    try {
+      const r = (await alice.callTool({ name: 'my_items', arguments: {} })) as Answer;
+      expect(r.isError).toBeFalsy();
+      const keys = await raw.keys('*');
+      const items = keys.filter((k) => k.includes('items'));
+      expect(items.length).toBeGreaterThan(0);
+      const issuerHost = new URL(as!.issuer).host;
+      for (const k of keys) {
+        expect(k).not.toContain(AS_CLIENTS.jwt);
+        expect(k).not.toContain(encodeURIComponent(AS_CLIENTS.jwt));
+        expect(k).not.toContain(issuerHost);
+        expect(k).not.toContain(encodeURIComponent(issuerHost));
+      }
+    } finally {
+      raw.disconnect();
+      await alice.close();
+    }
+  });
 
   it('two principals missing the same key at the same moment each get their own upstream answer', async () => {
     const alice = await connectV2(gwA.url!, 'modern', bearer(tokens.alice));

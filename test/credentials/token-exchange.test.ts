@@ -111,4 +111,78 @@ describe('tokenExchange', () => {
       await idp.close();
     }
   });
+
+  it('a caller token the identity provider refused (invalid_grant) is refused again without asking, until refusalMs passes', async () => {
+    const clock = new ManualClock(1_000_000);
+    const idp = await startScriptedTokenEndpoint();
+    const http = createHttpClient({ name: 'u.token', baseUrl: new URL(idp.url).origin });
+    const endpoint = new TokenEndpoint({
+      upstream: 'u',
+      tokenUrl: idp.url,
+      clientId: 'gateway',
+      clientSecret: 'gateway-secret-0123456789',
+      http,
+      refreshBeforeMs: 60_000,
+    });
+    const cred = tokenExchange({ upstream: 'u', endpoint, params: {}, clock, refusalMs: 10_000 });
+    const revoked = { subject: 'alice', token: 'revoked-at', expiresAt: clock.now() + 300_000 };
+    try {
+      idp.willFail(400, { error: 'invalid_grant', error_description: 'subject token revoked' });
+      const first = await cred.authorize(revoked).catch((e: unknown) => e);
+      expect(first).toMatchObject({ code: 'UPSTREAM_CREDENTIAL_UNAVAILABLE', oauthError: 'invalid_grant' });
+      const again = await cred.authorize(revoked).catch((e: unknown) => e);
+      expect(again).toMatchObject({ code: 'UPSTREAM_CREDENTIAL_UNAVAILABLE', oauthError: 'invalid_grant' });
+      expect(idp.requests).toHaveLength(1);
+      // The same subject's other token is its own question.
+      const other = await cred.authorize({
+        subject: 'alice',
+        token: 'fresh-at',
+        expiresAt: clock.now() + 300_000,
+      });
+      expect(other.value).toBe('Bearer tok-1');
+      expect(idp.requests).toHaveLength(2);
+      clock.advance(10_000);
+      idp.willFail(400, { error: 'invalid_grant' });
+      await expect(cred.authorize(revoked)).rejects.toMatchObject({ oauthError: 'invalid_grant' });
+      expect(idp.requests).toHaveLength(3);
+      // Other refusals (the gateway's own client, the IdP down) are not remembered per caller token.
+      clock.advance(10_000);
+      idp.willFail(401, { error: 'invalid_client' });
+      const stranger = { subject: 'bob', token: 'bob-at', expiresAt: clock.now() + 300_000 };
+      await expect(cred.authorize(stranger)).rejects.toMatchObject({ oauthError: 'invalid_client' });
+      expect((await cred.authorize(stranger)).value).toBe('Bearer tok-2');
+      expect(idp.requests).toHaveLength(5);
+    } finally {
+      await cred.close();
+      await idp.close();
+    }
+  });
+
+  it('a refusal is remembered no longer than the caller token lives', async () => {
+    const clock = new ManualClock(1_000_000);
+    const idp = await startScriptedTokenEndpoint();
+    const http = createHttpClient({ name: 'u.token', baseUrl: new URL(idp.url).origin });
+    const endpoint = new TokenEndpoint({
+      upstream: 'u',
+      tokenUrl: idp.url,
+      clientId: 'g',
+      clientSecret: 's'.repeat(20),
+      http,
+      refreshBeforeMs: 1,
+    });
+    const cred = tokenExchange({ upstream: 'u', endpoint, params: {}, clock, refusalMs: 60_000 });
+    // An IdP that refuses a token it will later take (clock skew at the IdP, a replica not yet in sync).
+    const early = { subject: 'alice', token: 'early-at', expiresAt: clock.now() + 5_000 };
+    try {
+      idp.willFail(400, { error: 'invalid_grant' });
+      await expect(cred.authorize(early)).rejects.toMatchObject({ oauthError: 'invalid_grant' });
+      clock.advance(5_000);
+      // Past the caller token's own expiry the refusal is forgotten with it: the IdP is asked.
+      await cred.authorize(early).catch(() => undefined);
+      expect(idp.requests).toHaveLength(2);
+    } finally {
+      await cred.close();
+      await idp.close();
+    }
+  });
 });

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { AbortedError, createRecordingLogger, ManualClock } from '../../src/core/index.js';
@@ -123,6 +124,25 @@ describe('requests', () => {
     const before = new AbortController();
     before.abort();
     await expect(client.get('/x', { signal: before.signal })).rejects.toBeInstanceOf(AbortedError);
+  });
+
+  it('aborts through the stop signal beside the caller signal, and leaves no listener on either', async () => {
+    const { server, client } = await setup(
+      () => {
+        // never answers
+      },
+      { retry: { maxAttempts: 3, baseDelayMs: 1 } },
+    );
+    const caller = new AbortController();
+    const stop = new AbortController();
+    const p = client.get('/slow', { signal: caller.signal, stopSignal: stop.signal });
+    await server.received(1);
+    stop.abort();
+    await expect(p).rejects.toBeInstanceOf(AbortedError);
+    expect(server.seen).toHaveLength(1);
+    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
+    await expect(client.get('/x', { stopSignal: stop.signal })).rejects.toBeInstanceOf(AbortedError);
   });
 
   it('calls the metrics hook once per call with the route template', async () => {

@@ -82,4 +82,35 @@ describe('CallTracker: the abort side of a running call', () => {
     client.abort('too late');
     expect(handed?.reason).toBe(state?.reason);
   });
+
+  it("shutdown aborts the stop signal the running calls hold, with its reason; a later call's is not aborted", async () => {
+    const tracker = new CallTracker(new ManualClock(0));
+    const proceed = deferred();
+    let held: CallSignal | undefined;
+    const handler = tracker.handlerFor(async (_args, _ctx, call) => {
+      held = call;
+      await proceed.promise;
+      return OK;
+    });
+    const client = new AbortController();
+    const done = handler({}, contextWith(client.signal));
+    expect(held?.clientSignal).toBe(client.signal);
+    const stop = held!.stopSignal;
+    expect(stop.aborted).toBe(false);
+    tracker.abortAll('shutting down');
+    expect(stop.aborted).toBe(true);
+    expect(stop.reason).toBeInstanceOf(AbortedError);
+    expect((stop.reason as Error).message).toBe('shutting down');
+    expect(held?.reason).toBeInstanceOf(AbortedError);
+    // The client's own signal is not touched: only the call's view of it reports the shutdown.
+    expect(client.signal.aborted).toBe(false);
+    proceed.resolve();
+    await done;
+    let later: AbortSignal | undefined;
+    await tracker.handlerFor(async (_args, _ctx, call) => {
+      later = call.stopSignal;
+      return OK;
+    })({}, contextWith(new AbortController().signal));
+    expect(later?.aborted).toBe(false);
+  });
 });

@@ -41,8 +41,9 @@ afterAll(async () => {
 });
 
 const expected: Record<string, Record<string, boolean>> = {
-  get_assignment: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
-  a_head: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  // idempotentHint means something only on a tool that is not read-only, and only when true.
+  get_assignment: { readOnlyHint: true, destructiveHint: false, openWorldHint: true },
+  a_head: { readOnlyHint: true, destructiveHint: false, openWorldHint: true },
   update_assignment: {
     readOnlyHint: false,
     destructiveHint: false,
@@ -50,8 +51,8 @@ const expected: Record<string, Record<string, boolean>> = {
     openWorldHint: true,
   },
   a_delete: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
-  a_post: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
-  a_patch: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+  a_post: { readOnlyHint: false, destructiveHint: true, openWorldHint: true },
+  a_patch: { readOnlyHint: false, destructiveHint: true, openWorldHint: true },
 };
 
 const clients: [string, () => Promise<{ listTools(): Promise<unknown>; close(): Promise<void> }>][] = [
@@ -155,22 +156,20 @@ tools:
         expect(byName('listItems')?.annotations).toEqual({
           readOnlyHint: true,
           destructiveHint: false,
-          idempotentHint: true,
           openWorldHint: true,
         });
         // The document over the method; its title too (the summary would otherwise be the title).
         expect(byName('createItem')?.annotations).toEqual({
           readOnlyHint: false,
           destructiveHint: false,
-          idempotentHint: false,
           openWorldHint: true,
         });
         expect(byName('createItem')?.title).toBe('Create item (from the document)');
         // Config over the document over the method; a non-boolean hint in the document is ignored.
+        // The document's idempotentHint: false over DELETE's true: false is the default, so not listed.
         expect(byName('deleteItem')?.annotations).toEqual({
           readOnlyHint: false,
           destructiveHint: true,
-          idempotentHint: false,
           openWorldHint: true,
         });
         expect(byName('deleteItem')?.title).toBe('Delete an item');
@@ -196,14 +195,12 @@ tools:
         expect(tools.find((t) => t.name === 'items_search_operations')?.annotations).toEqual({
           readOnlyHint: true,
           destructiveHint: false,
-          idempotentHint: true,
           openWorldHint: false,
         });
         // deleteItem stays destructive by config: the invoke tool that can run it is too.
         expect(tools.find((t) => t.name === 'items_invoke_operation')?.annotations).toEqual({
           readOnlyHint: false,
           destructiveHint: true,
-          idempotentHint: false,
           openWorldHint: true,
         });
       } finally {

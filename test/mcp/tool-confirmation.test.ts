@@ -4,6 +4,7 @@ import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { ConfirmStates } from '../../src/mcp/tools/confirm-state.js';
 import { signedStates } from '../../src/mcp/tools/state-keys.js';
 import { testConfig } from '../helpers/gateway-config.js';
+import { parseExposition, seriesValue } from '../metrics/exposition.js';
 import { connectV1, connectV2, textOf } from './helpers/clients.js';
 import { type ListUpstream, startListUpstream } from './helpers/list-upstream.js';
 import { serveOpenApi } from './helpers/serve-files.js';
@@ -306,4 +307,61 @@ describe('OpenAPI tools: overrides.<operationId>.confirm', () => {
       }
     },
   );
+});
+
+describe('refused confirmations in the tool metrics', () => {
+  it('a call refused for want of confirmation counts as invalid_input, a declined one as forbidden; a question is not an outcome', async () => {
+    const config = testConfig({
+      metrics: { enabled: true, path: '/metrics' },
+      upstreams: { list: { baseUrl: upstream.url } },
+      tools: [
+        {
+          name: 'delete_item',
+          upstream: 'list',
+          method: 'DELETE',
+          path: '/items/{id}',
+          input: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+          confirm: true,
+        },
+      ],
+    });
+    const counted = await startGateway(config, { transport: 'http' });
+    const outcome = async (o: string) => {
+      const text = await (await fetch(counted.url!.replace(/\/mcp$/, '/metrics'))).text();
+      return (
+        seriesValue(parseExposition(text), 'conduit_tool_calls_total', {
+          tool: 'delete_item',
+          upstream: 'list',
+          outcome: o,
+        }) ?? 0
+      );
+    };
+    const legacy = await connectV2(counted.url!, 'legacy');
+    const declining = new Client(
+      { name: 'declining', version: '1.0.0' },
+      { versionNegotiation: { mode: { pin: '2026-07-28' } }, capabilities: { elicitation: { form: {} } } },
+    );
+    let questions = 0;
+    declining.setRequestHandler('elicitation/create', async () => {
+      questions += 1;
+      // The question is open: it has not been counted as any outcome yet.
+      expect(await outcome('forbidden')).toBe(0);
+      return { action: 'decline' } as never;
+    });
+    try {
+      await declining.connect(new StreamableHTTPClientTransport(new URL(counted.url!)));
+      const required = (await legacy.callTool({ name: 'delete_item', arguments: { id: '21' } })) as Result;
+      expect(required._meta?.['conduit/error']?.code).toBe('CONFIRMATION_REQUIRED');
+      expect(await outcome('invalid_input')).toBe(1);
+      const declined = (await declining.callTool({ name: 'delete_item', arguments: { id: '22' } })) as Result;
+      expect(declined._meta?.['conduit/error']?.code).toBe('CONFIRMATION_DECLINED');
+      expect(questions).toBe(1);
+      expect(await outcome('forbidden')).toBe(1);
+      expect(await outcome('ok')).toBe(0);
+    } finally {
+      await legacy.close();
+      await declining.close();
+      await counted.close();
+    }
+  });
 });

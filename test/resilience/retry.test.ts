@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AbortedError, ManualClock } from '../../src/core/index.js';
@@ -361,6 +362,61 @@ describe('retry', () => {
     await clock.advanceAsync(60_000);
     expect(op.calls).toBe(1);
     expect(gaveUp[0]?.reason).toBe('aborted');
+  });
+
+  it("a stop signal beside the caller's ends the wait at once, and no listener is left on it afterwards", async () => {
+    const clock = new ManualClock();
+    const caller = new AbortController();
+    const stop = new AbortController();
+    const { policy, gaveUp } = recordingRetry({ maxAttempts: 5, baseDelayMs: 10_000, jitter: 'none', clock });
+    const op = alwaysThrowing(new Error('down'));
+    const outcome = policy
+      .execute(op.run, { signal: caller.signal, stopSignal: stop.signal, operationSettlesOnAbort: true })
+      .then(
+        () => 'resolved',
+        (e) => e,
+      );
+    await clock.advanceAsync(5000);
+    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(1);
+    stop.abort(new AbortedError('shutting down'));
+    const err = await outcome;
+    expect(err).toBeInstanceOf(AbortedError);
+    expect((err as Error).message).toBe('shutting down');
+    expect(clock.pending()).toBe(0);
+    expect(op.calls).toBe(1);
+    expect(gaveUp[0]?.reason).toBe('aborted');
+    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('a call with a stop signal that never waits adds no listener to it, and an aborted stop signal runs nothing', async () => {
+    const stop = new AbortController();
+    let seen = -1;
+    const value = await retry({ maxAttempts: 3 }).execute(
+      () => {
+        seen = getEventListeners(stop.signal, 'abort').length;
+        return 'ok';
+      },
+      { stopSignal: stop.signal },
+    );
+    expect(value).toBe('ok');
+    expect(seen).toBe(0);
+    stop.abort();
+    let calls = 0;
+    await expect(retry().execute(() => calls++, { stopSignal: stop.signal })).rejects.toBeInstanceOf(
+      AbortedError,
+    );
+    expect(calls).toBe(0);
+  });
+
+  it('without operationSettlesOnAbort, the stop signal rejects at once an operation that ignores it', async () => {
+    const stop = new AbortController();
+    const p = retry({ maxAttempts: 2 }).execute(() => new Promise<never>(() => {}), {
+      stopSignal: stop.signal,
+    });
+    stop.abort(new Error('closing'));
+    await expect(p).rejects.toBeInstanceOf(AbortedError);
+    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
   });
 
   it('with operationSettlesOnAbort, an abort during an attempt settles with what the operation does', async () => {

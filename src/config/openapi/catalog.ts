@@ -187,6 +187,17 @@ export function searchOperations(
 }
 
 /**
+ * Why `catalog` does not serve operation `id`, one of its document's operations that was left out or
+ * not selected: an `OPENAPI_UNKNOWN_OPERATION` error saying so with the reason (which names the config
+ * key that changes it). Undefined when the document has no such operation, or it is served.
+ */
+export function notServedError(catalog: OperationCatalog, id: string): UnknownOperationError | undefined {
+  const why = catalog.leftOut?.get(id);
+  if (why === undefined || catalog.byId.has(id)) return undefined;
+  return new UnknownOperationError(id, `${catalog.upstream} does not serve operation "${id}": ${why}`);
+}
+
+/**
  * The JSON Schema validator seam: `InputValidator` from `conduit-mcp/mcp` fits it. Kept structural so the
  * config module does not import the gateway.
  */
@@ -217,9 +228,8 @@ export function resolveInvocation(
   const id = typeof operationId === 'string' ? operationId : '';
   const op = catalog.byId.get(id);
   if (!op) {
-    const why = catalog.leftOut?.get(id);
-    if (why !== undefined)
-      throw new UnknownOperationError(id, `${catalog.upstream} does not serve operation "${id}": ${why}`);
+    const notServed = notServedError(catalog, id);
+    if (notServed) throw notServed;
     throw new UnknownOperationError(
       id,
       withSuggestion(

@@ -32,6 +32,7 @@ export { expandOpenApi, type ConfigWithOpenApi, type ExpandedOpenApi } from './e
 export {
   searchOperations,
   resolveInvocation,
+  notServedError,
   compactTools,
   DEFAULT_SEARCH_LIMIT,
   MAX_SEARCH_LIMIT,

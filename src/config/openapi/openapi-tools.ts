@@ -43,6 +43,12 @@ export interface OpenApiToolSet {
   leftOut: readonly OpenApiError[];
   /** What was changed to serve an operation (a dropped pattern, a cut schema), by operation label. */
   warnings: readonly { operation: string; message: string }[];
+  /**
+   * Tools mode: the tool name each operation left out or not selected would have had, to its
+   * operationId (`notServedError(catalog, id)` says why); no served tool's name is here. Empty in
+   * compact mode, whose invoke tool answers for them.
+   */
+  unservedTools: ReadonlyMap<string, string>;
 }
 
 /**
@@ -81,12 +87,14 @@ export function openApiTools(
   const leftOut: OpenApiError[] = [];
   const problems: OpenApiError[] = [];
   const warnings: { operation: string; message: string }[] = [];
+  const unserved: RawOperation[] = all.filter((op) => !select.selected(op));
   for (const op of chosen) {
     try {
       addOperation(op);
     } catch (err) {
       // Past the budget every later operation would fail too: that ends the build.
       if (!(err instanceof OpenApiError) || err.code === 'OPENAPI_BUDGET_EXCEEDED') throw err;
+      unserved.push(op);
       if (options.onSkip) {
         leftOut.push(err);
         options.onSkip(err);
@@ -149,7 +157,24 @@ export function openApiTools(
     compact: config.mode === 'compact' ? compactTools(catalog, config.toolPrefix) : undefined,
     leftOut,
     warnings,
+    unservedTools: config.mode === 'tools' ? unservedToolNames(config, unserved, names) : new Map(),
   };
+}
+
+/** The names the tools of `unserved` operations would have had, to their operationIds; none taken by `served`. */
+function unservedToolNames(
+  config: OpenApiSource,
+  unserved: readonly RawOperation[],
+  served: ReadonlyMap<string, unknown>,
+): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const op of unserved) {
+    // Without an operationId there is no name a client could have been given.
+    if (op.id === undefined) continue;
+    const name = config.overrides[op.id]?.name ?? sanitizeToolName(op.id, config.toolPrefix);
+    if (!served.has(name) && !out.has(name)) out.set(name, op.id);
+  }
+  return out;
 }
 
 /**

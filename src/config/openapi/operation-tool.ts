@@ -109,7 +109,9 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
       ? responseSchema(op, ctx.resolver, notes)
       : undefined;
   const summary = typeof op.node.summary === 'string' ? op.node.summary.trim() : '';
-  const details = typeof op.node.description === 'string' ? op.node.description.trim() : '';
+  const described = typeof op.node.description === 'string' ? op.node.description.trim() : '';
+  // A description that only repeats the summary is none: the summary is then the description.
+  const details = described === summary ? '' : described;
   const documented = documentAnnotations(op, notes);
   const title = override?.title ?? documented.title ?? (summary && details ? summary : undefined);
   // The summary is said once: as the title when it is the title, else as the description's first line.

@@ -4,6 +4,21 @@ import { type RefResolver, where } from './resolver.js';
 /** A JSON Schema as plain data (object or boolean form). */
 export type JsonSchema = Record<string, unknown> | boolean;
 
+/**
+ * Keywords at the value JSON Schema gives them when absent (`readOnly: false`, `minItems: 0`): they
+ * tell a validator, a client and a model nothing, and every tool listing carries them, so they are
+ * not kept.
+ */
+const DEFAULT_VALUES: Readonly<Record<string, unknown>> = {
+  readOnly: false,
+  writeOnly: false,
+  deprecated: false,
+  uniqueItems: false,
+  minItems: 0,
+  minLength: 0,
+  minProperties: 0,
+};
+
 /** A `$ref`ed schema costing more nodes than this is inlined once per tool; later uses point to `$defs`. */
 const SHARE_MIN_NODES = 8;
 
@@ -14,7 +29,8 @@ const SHARE_MIN_NODES = 8;
  * `#/$defs/<Name>`; so does a sizeable one met again in the same tool (a `$ref` fan-out would
  * otherwise grow exponentially), and a `$ref` met deeper than `maxDepth` levels (converted afresh
  * from the top, once). A deep schema without `$ref`s is cut there: `{}` with a description. OpenAPI 3.0 quirks are converted
- * (`nullable`, boolean `exclusiveMinimum`/`exclusiveMaximum`); OpenAPI-only keywords are dropped.
+ * (`nullable`, boolean `exclusiveMinimum`/`exclusiveMaximum`); OpenAPI-only keywords, and keywords
+ * at their default value (`readOnly: false`), are dropped.
  * Request schemas lose their `readOnly` properties, response schemas their `writeOnly` ones.
  */
 export class SchemaConverter {
@@ -209,6 +225,10 @@ export class SchemaConverter {
           out.items = Array.isArray(value) ? value.map(sub) : sub(value);
           break;
         case 'additionalProperties':
+          // `true` is what no keyword says, unless `unevaluatedProperties` reads what it evaluated.
+          if (value === true && node.unevaluatedProperties === undefined) break;
+          out[key] = typeof value === 'boolean' ? value : sub(value);
+          break;
         case 'additionalItems':
         case 'unevaluatedProperties':
         case 'unevaluatedItems':
@@ -277,7 +297,7 @@ export class SchemaConverter {
         case 'definitions':
           break;
         default:
-          out[key] = value;
+          if (!Object.hasOwn(DEFAULT_VALUES, key) || DEFAULT_VALUES[key] !== value) out[key] = value;
       }
     }
     if (Array.isArray(out.required) && out.properties && typeof out.properties === 'object') {

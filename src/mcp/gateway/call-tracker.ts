@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { RuntimeCalls } from './runtime-calls.js';
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
 import { AbortedError, type Clock } from '../../core/index.js';
@@ -22,9 +23,10 @@ const SHUTTING_DOWN: CallToolResult = {
 
 /**
  * One running call's abort side: the client's cancellation (the SDK's request signal) or the gateway's
- * shutdown. The AbortController linked to the client's signal is made only when the tool reads
- * `signal` (an upstream request does; a cache hit does not), so most calls pay for neither it nor
- * its listener.
+ * shutdown. The AbortController joining the two is made only when the tool reads `signal` (a
+ * credential or page fetch, a queued wait); an upstream request listens to the client's signal and
+ * the tracker's shared stop signal instead, so a miss pays for no AbortSignal of its own (making one
+ * costs microseconds on Node 20).
  */
 class TrackedCall implements CallSignal {
   private controller: AbortController | undefined = undefined;
@@ -33,7 +35,14 @@ class TrackedCall implements CallSignal {
   private ended = false;
   private onClientAbort: (() => void) | undefined = undefined;
 
-  constructor(private readonly client: AbortSignal) {}
+  constructor(
+    private readonly client: AbortSignal,
+    readonly stopSignal: AbortSignal,
+  ) {}
+
+  get clientSignal(): AbortSignal {
+    return this.client;
+  }
 
   get aborted(): boolean {
     return this.shutDown || this.client.aborted;
@@ -73,6 +82,13 @@ class TrackedCall implements CallSignal {
   }
 }
 
+/** A stop signal: every call running at once listens to it, so no listener limit applies. */
+function stopController(): AbortController {
+  const c = new AbortController();
+  setMaxListeners(0, c.signal);
+  return c;
+}
+
 /**
  * Counts the gateway's running tool calls so shutdown can wait for them: refuses new calls once
  * draining, and holds every running call so what outlives its deadline can be aborted.
@@ -82,6 +98,8 @@ export class CallTracker {
   private draining = false;
   private readonly running = new Set<TrackedCall>();
   private idleWaiters: (() => void)[] = [];
+  /** Aborted by `abortAll`, then replaced: what a running call's upstream request also listens to. */
+  private stop = stopController();
 
   constructor(private readonly clock: Clock) {}
 
@@ -99,7 +117,7 @@ export class CallTracker {
       if (this.draining) return SHUTTING_DOWN;
       this.count++;
       runtime?.enter();
-      const call = new TrackedCall(ctx.mcpReq.signal);
+      const call = new TrackedCall(ctx.mcpReq.signal, this.stop.signal);
       this.running.add(call);
       try {
         return await execute((args ?? {}) as Record<string, unknown>, ctx, call);
@@ -135,7 +153,11 @@ export class CallTracker {
 
   /** Aborts every running call with an `AbortedError` saying why. */
   abortAll(reason: string): void {
+    // Each call's own reason first, so what its stop signal ends reports it.
     for (const c of this.running) c.abort(new AbortedError(reason));
+    const stop = this.stop;
+    this.stop = stopController();
+    stop.abort(new AbortedError(reason));
   }
 
   private wakeIdleWaiters(): void {

@@ -78,10 +78,18 @@ export function compileGatewayTools(config: GatewayConfig, deps: ToolCompileDeps
     });
   };
   const compiled = config.tools.map(compile);
-  for (const set of compactSets)
+  for (const set of compactSets) {
+    const client = deps.clients.get(set.upstream);
     compiled.push(
-      ...compactModeTools(set, deps.validator, compile, deps.guards.policy ? deps.guards : undefined),
+      ...compactModeTools(
+        set,
+        deps.validator,
+        compile,
+        deps.guards.policy ? deps.guards : undefined,
+        (text) => client?.redactSecrets(text) ?? text,
+      ),
     );
+  }
   return compiled;
 }
 

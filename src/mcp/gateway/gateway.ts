@@ -24,6 +24,7 @@ import { LiveTools } from './live-servers.js';
 import { type ReloadReport, reloadGateway } from './reload.js';
 import { upstreamClientsReady } from './upstream-clients.js';
 import { hideDeniedTools } from './hide-denied-tools.js';
+import { answerUnservedTools } from './unserved-tools.js';
 import { gatewayReadiness, type ReadinessCheck } from './gateway-readiness.js';
 import { TracedMcpServer } from './traced-server.js';
 import { callerContext } from '../transport/auth-info.js';
@@ -183,6 +184,7 @@ function gatewayOf(config: GatewayConfig, parts: GatewayParts, first: GatewayRun
       if (runtime.guards.policy || runtime.tools.length > 0)
         hideDeniedTools(server, (tool, ctx) => runtime.guards.check(ctx, tool) === undefined);
       first.resources.register(server);
+      answerUnservedTools(server, () => runtime);
       return server;
     },
     registerTools: (server) => live.register(server, runtime.tools),

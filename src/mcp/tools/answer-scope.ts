@@ -1,4 +1,5 @@
-import { encodeKeyPart, type Principal } from '../../core/index.js';
+import { createHash } from 'node:crypto';
+import type { Principal } from '../../core/index.js';
 
 /**
  * Whose a cached answer is. `private`: the caller's own (the request carried a per-caller credential
@@ -52,15 +53,21 @@ export function privateCopiesTag(key: string): string {
 }
 
 /**
- * `key` for one principal: a separator no encoded key part contains, then the encoded principal id,
- * client and granted scopes. One user's tokens from two clients, or with fewer scopes, may get other
- * answers from the upstream (it reads the token), so none is served the copy fetched for another.
+ * `key` for one principal: a separator no encoded key part contains, then a digest of the principal
+ * id, client and granted scopes. One user's tokens from two clients, or with fewer scopes, may get
+ * other answers from the upstream (it reads the token), so none is served the copy fetched for
+ * another. A digest, not the ids themselves: whoever can list the Redis keys learns no user, client
+ * or issuer from them (the digest is the same on every instance, so they share private answers).
  */
 export function privateKey(key: string, who: Principal): string {
   let suffix = suffixes.get(who);
   if (suffix === undefined) {
     const scopes = who.scopes.length > 1 ? [...who.scopes].sort().join(' ') : (who.scopes[0] ?? '');
-    suffix = `#principal=${encodeKeyPart(who.id)}&client=${encodeKeyPart(who.clientId ?? '')}&scopes=${encodeKeyPart(scopes)}`;
+    // JSON keeps the three apart whatever they contain (an id may hold any character).
+    const digest = createHash('sha256')
+      .update(JSON.stringify([who.id, who.clientId ?? '', scopes]))
+      .digest('base64url');
+    suffix = `#principal=${digest}`;
     suffixes.set(who, suffix);
   }
   return key + suffix;

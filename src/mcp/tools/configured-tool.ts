@@ -1,5 +1,5 @@
 import type { CallToolResult, ServerContext, StandardSchemaWithJSON } from '@modelcontextprotocol/server';
-import { toolAnnotations, type ToolAnnotationHints } from './method-annotations.js';
+import { type ListedAnnotations, listedAnnotations, toolAnnotations } from './method-annotations.js';
 import { fromJsonSchema } from '@modelcontextprotocol/server';
 import { cacheKeyProblems, type ReservedRequestNames } from '../../config/index.js';
 import {
@@ -85,9 +85,9 @@ export interface CompiledTool {
     description?: string;
     inputSchema: StandardSchemaWithJSON;
     outputSchema?: StandardSchemaWithJSON;
-    annotations?: ToolAnnotationHints;
+    annotations?: ListedAnnotations;
   };
-  /** `call.signal` aborts the upstream request: the client's cancellation or the gateway's shutdown. */
+  /** `call` aborts the upstream request: the client's cancellation or the gateway's shutdown. */
   execute(args: Record<string, unknown>, ctx: ServerContext, call: CallSignal): Promise<CallToolResult>;
 }
 
@@ -261,15 +261,17 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
   const callUpstream = (
     args: Record<string, unknown>,
     who: Principal,
-    signal: AbortSignal,
+    call: CallSignal,
     caller: CallerCredential | undefined,
     trace: Context | undefined,
   ): Promise<unknown> => {
     const run = credential
-      ? (s: AbortSignal) =>
-          sendAuthorized(credential, caller, s, trace, (auth) => requestUpstream(args, who, s, trace, auth))
-      : (s: AbortSignal) => requestUpstream(args, who, s, trace);
-    return rt.gate ? rt.gate.run(tool.name, run, signal) : run(signal);
+      ? () =>
+          sendAuthorized(credential, caller, call.signal, trace, (auth) =>
+            requestUpstream(args, who, call, trace, auth),
+          )
+      : () => requestUpstream(args, who, call, trace);
+    return rt.gate ? rt.gate.run(tool.name, run, call) : run();
   };
 
   // Shaping is deterministic: it runs before the cache stores the answer, so a hit costs nothing more.
@@ -278,16 +280,16 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
       ? async (
           args: Record<string, unknown>,
           who: Principal,
-          signal: AbortSignal,
+          call: CallSignal,
           caller: CallerCredential | undefined,
           trace: Context | undefined,
-        ): Promise<unknown> => shaper.apply(await callUpstream(args, who, signal, caller, trace))
+        ): Promise<unknown> => shaper.apply(await callUpstream(args, who, call, caller, trace))
       : callUpstream;
 
   const requestUpstream = async (
     args: Record<string, unknown>,
     who: Principal,
-    signal: AbortSignal,
+    call: CallSignal,
     trace: Context | undefined,
     auth?: Authorization,
   ): Promise<unknown> => {
@@ -308,7 +310,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
           params: callerPath.empty ? mapped.params : callerPath.fill(mapped.params, who),
           query: mapped.query,
           headers,
-          signal,
+          signal: call.signal,
           traceContext: trace,
         },
         cursor,
@@ -343,7 +345,9 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
               // A whole-body argument is the body itself; config checks keep it from sharing the body with fields.
               json: mapped.wholeBody ? mapped.wholeBody.value : mapped.json,
             }),
-      signal,
+      // The client's cancellation and the gateway's shutdown, apart: no signal is made to join them.
+      signal: call.clientSignal,
+      stopSignal: call.stopSignal,
       traceContext: trace,
       // A tool with an output schema answers JSON; any tool whose answer says it is JSON must be.
       expectJson: tool.output !== undefined ? true : 'if-declared',
@@ -399,7 +403,11 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
           nowMs: rt.clock.now(),
           states: rt.confirmations,
         });
-        if (!confirmed.proceed) return confirmed.result;
+        if (!confirmed.proceed) {
+          if (confirmed.refused)
+            series?.record(toolOutcomeOf({ code: confirmed.refused }), performance.now() - started);
+          return confirmed.result;
+        }
         args = confirmed.args;
       }
       // Fixed parameters are added after validation: the model never sees or sets them.
@@ -422,7 +430,6 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
         }
         if (tool.timeout !== undefined) options.timeoutMs = tool.timeout;
         const cache = rt.cache;
-        // The call's AbortSignal is made here, on a miss: a hit never reads it.
         const lookup = () =>
           rt.tracer
             ? tracedLookup(
@@ -430,7 +437,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
                 sharedFetch,
                 cache,
                 key,
-                (traced) => fetchAnswer(args, who, signal.signal, caller(), traced),
+                (traced) => fetchAnswer(args, who, signal, caller(), traced),
                 options,
                 signal,
                 trace,
@@ -438,7 +445,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
             : sharedFetch(
                 cache,
                 key,
-                () => fetchAnswer(args, who, signal.signal, caller(), undefined),
+                () => fetchAnswer(args, who, signal, caller(), undefined),
                 options,
                 signal,
               );
@@ -457,7 +464,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
         if (meta) Object.assign(meta, hit.stale ? { ...cacheHint, ttlMs: 0 } : cacheHint);
         series?.record(toolOutcomeOfLookup(hit), performance.now() - started);
       } else {
-        result = toResult(await fetchAnswer(args, who, signal.signal, caller(), trace), {
+        result = toResult(await fetchAnswer(args, who, signal, caller(), trace), {
           source: 'upstream',
           stale: false,
         });
@@ -489,7 +496,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
 
   const config: CompiledTool['config'] = {
     inputSchema,
-    annotations: toolAnnotations(tool.method, tool.annotations),
+    annotations: listedAnnotations(toolAnnotations(tool.method, tool.annotations)),
   };
   if (tool.title !== undefined) config.title = tool.title;
   if (tool.description !== undefined) config.description = tool.description;

@@ -37,15 +37,20 @@ export interface ConfirmContext {
   states?: ConfirmStates | undefined;
 }
 
-/** What the confirmation step decided: go on (with the arguments to send) or answer this first. */
+/**
+ * What the confirmation step decided: go on (with the arguments to send) or answer this first. A
+ * refusal carries its code (the call's outcome); a question asked of the user has none (its answer
+ * comes back as a new call).
+ */
 export type ConfirmOutcome =
   | { proceed: true; args: Record<string, unknown> }
-  | { proceed: false; result: CallToolResult };
+  | { proceed: false; result: CallToolResult; refused?: ConduitErrorCode };
 
 function refused(text: string, reason: 'required' | 'declined'): ConfirmOutcome {
   const code: ConduitErrorCode = reason === 'required' ? 'CONFIRMATION_REQUIRED' : 'CONFIRMATION_DECLINED';
   return {
     proceed: false,
+    refused: code,
     result: {
       content: [{ type: 'text', text }],
       isError: true,

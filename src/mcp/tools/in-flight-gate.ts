@@ -36,15 +36,23 @@ export class InFlightGate {
     for (const own of this.tools.values()) own.resize(limits.perTool, limits.queuePerTool);
   }
 
-  /** Runs `fn` for `tool` once both its tool slot and an upstream slot are free; `signal` leaves the queue. */
-  run<T>(tool: string, fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
+  /**
+   * Runs `fn` for `tool` once both its tool slot and an upstream slot are free; `abort.signal` leaves
+   * the queue (read only when the call must wait: making a signal costs more than the rest).
+   */
+  run<T>(tool: string, fn: () => Promise<T>, abort: { readonly signal: AbortSignal }): Promise<T> {
     let own = this.tools.get(tool);
     if (!own) {
       own = new ResizableSlots(this.limits.perTool, this.limits.queuePerTool);
       this.tools.set(tool, own);
     }
     const upstream = this.upstream;
-    return own.run(() => upstream.run(() => fn(signal), signal), signal);
+    if (own.tryEnter()) {
+      if (upstream.tryEnter()) return runThenLeave(fn, upstream, own);
+      own.leave();
+    }
+    const signal = abort.signal;
+    return own.run(() => upstream.run(fn, signal), signal);
   }
 
   /** Refuses every queued call (shutdown); running calls finish. */
@@ -52,6 +60,31 @@ export class InFlightGate {
     for (const own of this.tools.values()) own.dispose();
     this.upstream.dispose();
   }
+}
+
+/** `fn` in the slots already taken of `inner` and `outer`, given back (inner first) once it settles. */
+function runThenLeave<T>(fn: () => Promise<T>, inner: ResizableSlots, outer: ResizableSlots): Promise<T> {
+  const leave = () => {
+    inner.leave();
+    outer.leave();
+  };
+  let running: Promise<T>;
+  try {
+    running = fn();
+  } catch (err) {
+    leave();
+    return Promise.reject(err);
+  }
+  return running.then(
+    (value) => {
+      leave();
+      return value;
+    },
+    (err: unknown) => {
+      leave();
+      throw err;
+    },
+  );
 }
 
 /** What the tools' own slots can pass beyond `max` waits at the upstream: never refused there. */

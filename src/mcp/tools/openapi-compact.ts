@@ -7,7 +7,12 @@ import { errorResult } from './error-result.js';
 import type { InputValidator } from './input-validator.js';
 import type { ToolConfig } from '../../config/index.js';
 import { successResult } from './tool-result.js';
-import { invokeAnnotations, SEARCH_ANNOTATIONS, toolAnnotations } from './method-annotations.js';
+import {
+  invokeAnnotations,
+  listedAnnotations,
+  SEARCH_ANNOTATIONS,
+  toolAnnotations,
+} from './method-annotations.js';
 
 /** The policy as compact mode needs it: the refusal of an operation's tool for this call's caller. */
 export interface OperationGuard {
@@ -19,13 +24,15 @@ export interface OperationGuard {
  * tools), two tools — search the operations, invoke one by id. An invoked operation runs through the
  * same compiled path as a configured tool (validation, cache, retry, breaker, error mapping); each
  * operation is compiled on first use and kept. With a `guard` (the policy), search lists only the
- * operations the caller may invoke, and invoke refuses the others before compiling them.
+ * operations the caller may invoke, and invoke refuses the others before compiling them. `scrub`
+ * takes the config's secrets out of the text of invoke's own errors (the upstream's client scrubs the rest).
  */
 export function compactModeTools(
   set: OpenApiToolSet,
   validator: InputValidator,
   compile: (tool: ToolConfig) => CompiledTool,
   guard?: OperationGuard,
+  scrub: (text: string) => string = (text) => text,
 ): CompiledTool[] {
   const compact = set.compact;
   if (!compact) return [];
@@ -37,7 +44,7 @@ export function compactModeTools(
     config: {
       description: compact.search.description,
       inputSchema: fromJsonSchema(compact.search.input as never, validator),
-      annotations: { ...SEARCH_ANNOTATIONS },
+      annotations: listedAnnotations(SEARCH_ANNOTATIONS),
     },
     async execute(args, ctx: ServerContext): Promise<CallToolResult> {
       const query = typeof args.query === 'string' ? args.query : '';
@@ -60,8 +67,8 @@ export function compactModeTools(
     config: {
       description: compact.invoke.description,
       inputSchema: fromJsonSchema(compact.invoke.input as never, validator),
-      annotations: invokeAnnotations(
-        catalog.operations.map((o) => toolAnnotations(o.tool.method, o.tool.annotations)),
+      annotations: listedAnnotations(
+        invokeAnnotations(catalog.operations.map((o) => toolAnnotations(o.tool.method, o.tool.annotations))),
       ),
     },
     async execute(args, ctx: ServerContext, call: CallSignal): Promise<CallToolResult> {
@@ -69,7 +76,12 @@ export function compactModeTools(
       try {
         resolved = resolveInvocation(catalog, args.operationId, args.arguments, validator);
       } catch (err) {
-        return errorResult(err, set.upstream, compact.invoke.name);
+        // Why an operation is not served may quote the config; its `${ENV}` values stay in the gateway.
+        const result = errorResult(err, set.upstream, compact.invoke.name);
+        return {
+          ...result,
+          content: result.content.map((c) => (c.type === 'text' ? { ...c, text: scrub(c.text) } : c)),
+        };
       }
       const refused = guard?.check(ctx, resolved.tool.name);
       if (refused) return errorResult(refused, set.upstream, compact.invoke.name);

@@ -34,14 +34,25 @@ export class ResizableSlots {
   }
 
   async run<T>(fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
-    if (this.running < this.max && this.waiting.size === 0) this.running++;
-    else await this.wait(signal);
+    if (!this.tryEnter()) await this.wait(signal);
     try {
       return await fn();
     } finally {
-      this.running--;
-      this.admit();
+      this.leave();
     }
+  }
+
+  /** Takes a slot when one is free and no call waits for one; false otherwise (`run` would queue). */
+  tryEnter(): boolean {
+    if (this.running >= this.max || this.waiting.size > 0) return false;
+    this.running++;
+    return true;
+  }
+
+  /** Gives back a slot (taken by `tryEnter`), starting the longest waiting call if one may start. */
+  leave(): void {
+    this.running--;
+    this.admit();
   }
 
   /** Refuses every waiting call (shutdown); running calls finish. */

@@ -354,6 +354,47 @@ describe('parameters and bodies', () => {
     expect(check(t.input, { name: 'n', size: 0 }).valid).toBe(false);
   });
 
+  it('keywords at their JSON Schema default are not kept; what they would mean still holds', () => {
+    const meta = {
+      type: 'object',
+      additionalProperties: true,
+      minProperties: 0,
+      properties: { note: { type: 'string', readOnly: false, deprecated: false, minLength: 0 } },
+    };
+    const d = doc({
+      '/things': {
+        post: {
+          operationId: 'tagThing',
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    tags: { type: 'array', items: { type: 'string' }, uniqueItems: false, minItems: 0 },
+                    meta,
+                    strict: { ...meta, unevaluatedProperties: false },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    });
+    const t = openApiTools('a', { document: 'x' }, d).tools[0]!;
+    expect(t.input.properties?.tags).toEqual({ type: 'array', items: { type: 'string' } });
+    expect(t.input.properties?.meta).toEqual({ type: 'object', properties: { note: { type: 'string' } } });
+    // Beside unevaluatedProperties, additionalProperties: true marks every property evaluated: kept.
+    expect(t.input.properties?.strict).toMatchObject({
+      additionalProperties: true,
+      unevaluatedProperties: false,
+    });
+    expect(
+      check(t.input, { tags: ['a', 'a'], meta: { note: '', other: 1 }, strict: { other: 1 } }).valid,
+    ).toBe(true);
+  });
+
   it('query arrays: exploded by default, comma-separated with explode: false (a wire hint for the gateway)', () => {
     const d = doc({
       '/search': {
@@ -482,6 +523,9 @@ describe('titles and descriptions from summary and description', () => {
             get: { operationId: 'both', summary: ' Get both ', description: 'Details.', responses: ok },
           },
           '/summary': { get: { operationId: 'summaryOnly', summary: 'Only a summary', responses: ok } },
+          '/same': {
+            get: { operationId: 'same', summary: 'Said twice.', description: 'Said twice.\n', responses: ok },
+          },
           '/old': {
             get: {
               operationId: 'old',
@@ -501,6 +545,12 @@ describe('titles and descriptions from summary and description', () => {
     expect(t.get('old')).toMatchObject({ title: 'Old one', description: '(deprecated) Gone soon.' });
     expect(t.get('summaryOnly')!.title).toBeUndefined();
     expect(t.get('summaryOnly')!.description).toBe('Only a summary');
+  });
+
+  it('takes a description that only repeats the summary for none: no title then', () => {
+    const same = tools().get('same')!;
+    expect(same.title).toBeUndefined();
+    expect(same.description).toBe('Said twice.');
   });
 
   it('keeps the summary in the description when another title replaces it', () => {

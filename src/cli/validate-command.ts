@@ -5,6 +5,7 @@ import {
   type ConfigProblem,
   ConfigValidationError,
   configLocator,
+  configSecrets,
   configWarnings,
   formatPath,
   type GatewayConfig,
@@ -113,16 +114,20 @@ function notesOf(config: GatewayConfig): FileNote[] {
     line: w.line,
     column: w.column,
   }));
+  // A reason may quote the config (a template, a path); values from the environment are not repeated.
+  const secrets = configSecrets(config);
+  const scrub = (text: string) =>
+    secrets.reduce((out, secret) => out.split(secret).join('<value from the environment>'), text);
   const openapiNotes = Object.entries(config.openapiSets ?? {}).flatMap(([name, set]) => [
     ...set.leftOut.map((e) => ({
       path: `upstreams.${name}.openapi`,
       kind: 'left out',
-      message: e.message,
+      message: scrub(e.message),
     })),
     ...set.warnings.map((w) => ({
       path: `upstreams.${name}.openapi`,
       kind: 'warning',
-      message: `operation ${w.operation}: ${w.message}`,
+      message: scrub(`operation ${w.operation}: ${w.message}`),
     })),
   ]);
   return [...renamed, ...openapiNotes, ...credentialNotes(config)];

@@ -13,7 +13,8 @@ import { scanDuplicateKeys } from './openapi/duplicate-keys.js';
 import { expandOpenApi } from './openapi/expand.js';
 import { assertExpandedTemplates, assertSafeGeneratedRequests } from './resource-check.js';
 import { type ConfigProblem, ConfigValidationError, formatPath } from './problems.js';
-import { withSecrets } from './secrets.js';
+import { configSecrets, withSecrets } from './secrets.js';
+import { OpenApiProblems } from './openapi/errors.js';
 import { withWarnings } from './warnings.js';
 import { type GatewayConfig, gatewayConfigSchema } from './schema.js';
 
@@ -197,7 +198,13 @@ export async function loadConfig(
   });
   if (!Object.values(config.upstreams).some((u) => u.openapi)) return config;
   // Documents are files next to the config: only the async loader can read them.
-  const { tools, sets } = await expandOpenApi(config, { baseDir: dirname(path) });
+  let built: Awaited<ReturnType<typeof expandOpenApi>>;
+  try {
+    built = await expandOpenApi(config, { baseDir: dirname(path) });
+  } catch (err) {
+    throw withoutSecrets(err, configSecrets(config));
+  }
+  const { tools, sets } = built;
   const expanded = { ...config, tools, openapiSets: sets };
   // Templates naming generated tools or operations can only be checked now that the documents are read.
   assertExpandedTemplates(expanded, text, path);
@@ -334,6 +341,20 @@ function secretValues(interpolated: ReturnType<typeof interpolate>): string[] {
     if (typeof v === 'string' && v.length >= 4) secrets.push(v);
   }
   return secrets;
+}
+
+/**
+ * An operation's problem may quote the config (an override template, a path): the values taken from
+ * the environment in it are replaced, in the error and in each of an `OpenApiProblems`' problems.
+ */
+function withoutSecrets(err: unknown, secrets: readonly string[]): unknown {
+  if (secrets.length === 0 || !(err instanceof Error)) return err;
+  const scrub = (e: Error) => {
+    for (const secret of secrets) e.message = e.message.split(secret).join('<value from the environment>');
+  };
+  scrub(err);
+  if (err instanceof OpenApiProblems) for (const p of err.problems) scrub(p);
+  return err;
 }
 
 /** Values taken from the environment are secrets: no problem message may repeat one. */

@@ -6,6 +6,7 @@
  */
 export { ATTR, EVENT } from './attributes.js';
 export { setTraceContext, traceContextOf } from './call-context.js';
+export { chainable } from './chained-context.js';
 export { ensureContextManager } from './context-manager.js';
 export { type SpanExporterLike, startTracing, type Tracing, type TracingOptions } from './sdk.js';
 export {

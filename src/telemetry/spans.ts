@@ -4,12 +4,14 @@ import {
   context,
   type Link,
   type Span,
+  type SpanContext,
   SpanKind,
   SpanStatusCode,
   type Tracer,
   trace,
 } from '@opentelemetry/api';
 import { ATTR } from './attributes.js';
+import { chainable } from './chained-context.js';
 import { parseTraceparent } from './traceparent.js';
 
 /** What the server span of one MCP request records (all of it from the request, none of it secret). */
@@ -35,33 +37,24 @@ export interface McpRequestInfo {
   httpTracestate?: string | null | undefined;
 }
 
-/**
- * The parent of an MCP server span and its links: `params._meta.traceparent` first (it travels with the
- * message, over stdio too), else the HTTP `traceparent`; when both are there, the HTTP one is a link
- * (the transport's context, per the MCP semantic conventions). `root` is the context the message
- * arrived in (passed in: reading the active one costs an AsyncLocalStorage lookup per request).
- */
-function parentOf(info: McpRequestInfo, root: Context): { parent: Context; links: Link[] | undefined } {
-  const metaParent = info.meta?.traceparent;
-  const fromMeta = metaParent !== undefined ? parseTraceparent(metaParent, info.meta?.tracestate) : undefined;
-  const fromHttp =
-    info.httpTraceparent != null ? parseTraceparent(info.httpTraceparent, info.httpTracestate) : undefined;
-  if (fromMeta) {
-    const links = fromHttp && fromHttp.spanId !== fromMeta.spanId ? [{ context: fromHttp }] : undefined;
-    return { parent: trace.setSpanContext(root, fromMeta), links };
-  }
-  return { parent: fromHttp ? trace.setSpanContext(root, fromHttp) : root, links: undefined };
+/** A remote parent that is this request's transport context, not its own: linked, not the parent. */
+function linksOf(fromMeta: SpanContext, fromHttp: SpanContext | undefined): Link[] | undefined {
+  return fromHttp && fromHttp.spanId !== fromMeta.spanId ? [{ context: fromHttp }] : undefined;
 }
 
-/** The span attributes of a request, in one object literal per case (one allocation, a stable shape). */
+/**
+ * The span attributes of a request, in one object literal with string-literal keys (V8 builds it
+ * from a boilerplate; computed keys would define each property at run time). Undefined values are
+ * dropped by the SDK. Keys as in `ATTR`.
+ */
 function requestAttributes(info: McpRequestInfo): Attributes {
   const a: Attributes = {
-    [ATTR.mcpMethod]: info.method,
-    [ATTR.jsonrpcRequestId]: info.requestId !== undefined ? String(info.requestId) : undefined,
-    [ATTR.mcpSession]: info.sessionId,
-    [ATTR.mcpProtocolVersion]: info.protocolVersion,
-    [ATTR.networkTransport]: info.transport,
-    [ATTR.networkProtocol]: info.transport === 'tcp' ? 'http' : undefined,
+    'mcp.method.name': info.method,
+    'jsonrpc.request.id': info.requestId !== undefined ? String(info.requestId) : undefined,
+    'mcp.session.id': info.sessionId,
+    'mcp.protocol.version': info.protocolVersion,
+    'network.transport': info.transport,
+    'network.protocol.name': info.transport === 'tcp' ? 'http' : undefined,
   };
   if (info.toolName !== undefined) {
     a[ATTR.toolName] = info.toolName;
@@ -74,18 +67,33 @@ function requestAttributes(info: McpRequestInfo): Attributes {
 /**
  * Starts the SERVER span of one MCP request, named `{mcp.method.name} {target}` (the tool of a
  * `tools/call`, the prompt of a `prompts/get`; never a resource URI: unbounded cardinality), and
- * returns it with the context to run the handler in. Undefined attributes are dropped by the SDK.
+ * returns it with the context to run the handler in. Its parent: `params._meta.traceparent` first (it
+ * travels with the message, over stdio too), else the HTTP `traceparent`; when both are there, the
+ * HTTP one is a link (the transport's context, per the MCP semantic conventions). `root` is the
+ * context the message arrived in.
  */
 export function startMcpServerSpan(
   tracer: Tracer,
   info: McpRequestInfo,
   root: Context = context.active(),
 ): { span: Span; ctx: Context } {
-  const { parent, links } = parentOf(info, root);
+  const metaParent = info.meta?.traceparent;
+  const fromMeta = metaParent !== undefined ? parseTraceparent(metaParent, info.meta?.tracestate) : undefined;
+  const fromHttp =
+    info.httpTraceparent != null ? parseTraceparent(info.httpTraceparent, info.httpTracestate) : undefined;
+  const remote = fromMeta ?? fromHttp;
+  const base = chainable(root);
+  const parent = remote !== undefined ? trace.setSpanContext(base, remote) : base;
   const target = info.toolName ?? info.promptName;
   const name = target !== undefined ? `${info.method} ${target}` : info.method;
-  const options = { kind: SpanKind.SERVER, attributes: requestAttributes(info), links };
-  const span = tracer.startSpan(name, options, parent);
+  const attributes = requestAttributes(info);
+  const span = tracer.startSpan(
+    name,
+    fromMeta !== undefined
+      ? { kind: SpanKind.SERVER, attributes, links: linksOf(fromMeta, fromHttp) }
+      : { kind: SpanKind.SERVER, attributes },
+    parent,
+  );
   return { span, ctx: trace.setSpan(parent, span) };
 }
 

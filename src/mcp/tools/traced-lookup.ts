@@ -1,6 +1,6 @@
-import { type Context, type Span, SpanKind } from '@opentelemetry/api';
+import { type Context, context, type Span, trace } from '@opentelemetry/api';
 import type { Tracer } from '../../telemetry/index.js';
-import { ATTR, EVENT, errorTypeOf, inSpan } from '../../telemetry/index.js';
+import { ATTR, chainable, EVENT, errorTypeOf, failSpan } from '../../telemetry/index.js';
 import type { CacheLookup, GatewayCache, GetOrSetOptions } from './cache-port.js';
 
 type Fetch = <T>(
@@ -28,32 +28,65 @@ export function tracedLookup<T>(
   signal: { readonly aborted: boolean },
   parent: Context | undefined,
 ): Promise<CacheLookup<T>> {
+  const from = chainable(parent ?? context.active());
+  const span = tracer.startSpan(
+    'cache lookup',
+    options.tags ? { attributes: { 'conduit.cache.tags': options.tags } } : {},
+    from,
+  );
+  const lookup = trace.setSpan(from, span);
   let called = false;
   let failure: unknown;
-  let lookup: Context | undefined;
-  const watched = () => {
-    called = true;
-    return factory(lookup!).catch((err: unknown) => {
-      failure = err;
+  // A `then` on the lookup, not an async wrapper: one promise more per call, not three. The closures
+  // are arguments, not named constants: a build that keeps function names (tsx, esbuild) renames
+  // each named one as it is made, per call.
+  let pending: Promise<CacheLookup<T>>;
+  try {
+    pending = fetch(
+      cache,
+      key,
+      () => {
+        called = true;
+        return factory(lookup).catch((err: unknown) => {
+          failure = err;
+          throw err;
+        });
+      },
+      options,
+      signal,
+    );
+  } catch (err) {
+    pending = Promise.reject(err);
+  }
+  return pending.then(
+    (hit) => {
+      recordLookup(span, hit, called, failure, options);
+      span.end();
+      return hit;
+    },
+    (err: unknown) => {
+      failSpan(span, err);
+      span.end();
       throw err;
-    });
-  };
-  const attributes = options.tags ? { [ATTR.cacheTags]: options.tags } : {};
-  const run = async (span: Span, ctx: Context) => {
-    lookup = ctx;
-    const hit = await fetch(cache, key, watched, options, signal);
-    span.setAttribute(ATTR.cacheTier, hit.source);
-    span.setAttribute(ATTR.cacheResult, hit.source === 'factory' ? 'miss' : hit.stale ? 'stale' : 'hit');
-    if (hit.source === 'factory' && !called) span.addEvent(EVENT.stampedeWait);
-    if (hit.stale && failure !== undefined)
-      span.addEvent(EVENT.staleIfError, { 'conduit.cache.stale_reason': errorTypeOf(failure) });
-    else if (hit.stale && !called && options.staleWhileRevalidateMs === undefined)
-      // Stale without a try and without stale-while-revalidate: the upstream failed moments ago, and
-      // the cache holds it off for a few seconds instead of asking again.
-      span.addEvent(EVENT.staleIfError, { 'conduit.cache.stale_reason': 'recent_failure' });
-    return hit;
-  };
-  return parent !== undefined
-    ? inSpan(tracer, 'cache lookup', attributes, run, SpanKind.INTERNAL, parent)
-    : inSpan(tracer, 'cache lookup', attributes, run);
+    },
+  );
+}
+
+/** What a settled lookup says on its span: tier, result, and the events the result alone does not. */
+function recordLookup(
+  span: Span,
+  hit: CacheLookup<unknown>,
+  called: boolean,
+  failure: unknown,
+  options: GetOrSetOptions,
+): void {
+  span.setAttribute(ATTR.cacheTier, hit.source);
+  span.setAttribute(ATTR.cacheResult, hit.source === 'factory' ? 'miss' : hit.stale ? 'stale' : 'hit');
+  if (hit.source === 'factory' && !called) span.addEvent(EVENT.stampedeWait);
+  if (hit.stale && failure !== undefined)
+    span.addEvent(EVENT.staleIfError, { 'conduit.cache.stale_reason': errorTypeOf(failure) });
+  else if (hit.stale && !called && options.staleWhileRevalidateMs === undefined)
+    // Stale without a try and without stale-while-revalidate: the upstream failed moments ago, and
+    // the cache holds it off for a few seconds instead of asking again.
+    span.addEvent(EVENT.staleIfError, { 'conduit.cache.stale_reason': 'recent_failure' });
 }

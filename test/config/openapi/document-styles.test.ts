@@ -197,6 +197,21 @@ describe('validate reports every problem of an openapi section in one run', () =
     );
   });
 
+  it('validate lists a left-out reason without the values from the environment it quotes', async () => {
+    const secret = 'tenant-4c1e-private';
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${ENV} syntax
+    const overrides = { ok: { cache: { ttl: '1m', key: '${TENANT}:{nope}' } } };
+    const m = memoryIo({ TENANT: secret });
+    expect(await validateCommand(['--config', config({ skipUnsupported: true, overrides })], m.io)).toBe(0);
+    expect(m.stdout()).toMatch(/left out: upstreams\.x\.openapi: operation ok .*uses \{nope\}/);
+    expect(m.stdout()).not.toContain(secret);
+    // Not left out, the same reason is a problem: said without the value too.
+    const refused = memoryIo({ TENANT: secret });
+    expect(await validateCommand(['--config', config({ overrides }), '--json'], refused.io)).toBe(1);
+    expect(refused.stdout()).toMatch(/operation ok .*uses \{nope\}/);
+    expect(refused.stdout()).not.toContain(secret);
+  });
+
   it('compact mode says why an operation it does not serve is missing', async () => {
     const loaded = await loadOpenApiDocument(join(root, 'api.yaml'));
     const set = openApiTools(

@@ -117,8 +117,10 @@ export function decodeEnvelopeFast(raw: string): StoredEntry | string {
     if (valueAt === raw.length) return 'no value';
     value = parseJson(raw.slice(valueAt));
     if (value === BAD) return 'value is not JSON';
-    // The size walk counts the top level as 0, this check as 1: the same bound.
-    if (nestedDeeperThan(value, MAX_DEPTH + 1)) return 'value nested too deep';
+    // The size walk counts the top level as 0, this check as 1: the same bound. Nesting d levels
+    // takes d opening and d closing brackets, so a shorter text cannot be too deep: no walk for it.
+    if (raw.length - valueAt >= TOO_DEEP_CHARS && nestedDeeperThan(value, MAX_DEPTH + 1))
+      return 'value nested too deep';
   }
   return { value, negative, created, softExpiresAt: soft, hardExpiresAt: hard, tags };
 }
@@ -128,6 +130,9 @@ export function decodeEnvelope(raw: string): DecodeResult {
   const r = decodeEnvelopeFast(raw);
   return typeof r === 'string' ? { ok: false, reason: r } : { ok: true, entry: r };
 }
+
+/** The shortest JSON text nested deeper than `MAX_DEPTH + 1` levels: `[[…]]` at `MAX_DEPTH + 2`. */
+const TOO_DEEP_CHARS = 2 * (MAX_DEPTH + 2);
 
 const BAD = Symbol('bad JSON');
 
@@ -145,21 +150,28 @@ let pos = 0;
 /** Reads a `;`-terminated non-negative number at `pos` and moves past it; -1 for anything malformed. */
 function readTime(raw: string): number {
   const start = pos;
+  // Fast path: up to 15 plain decimal digits (integer epoch ms), read in the same pass that finds the
+  // `;`, no allocation.
+  let n = 0;
+  for (let i = start, stop = Math.min(raw.length, start + 16); i < stop; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 0x3b /* ; */) {
+      if (i === start) break;
+      pos = i + 1;
+      return n;
+    }
+    const d = c - 0x30;
+    if (d < 0 || d > 9) break;
+    n = n * 10 + d;
+  }
+  return readTimeSlow(raw, start);
+}
+
+/** Anything else JS prints for a finite non-negative number ("1.5", "1e+21"), or garbage. */
+function readTimeSlow(raw: string, start: number): number {
   const end = raw.indexOf(';', start);
   if (end <= start) return -1;
   pos = end + 1;
-  if (end - start <= 15) {
-    // Fast path: plain decimal digits (integer epoch ms), no allocation.
-    let n = 0;
-    let i = start;
-    for (; i < end; i++) {
-      const c = raw.charCodeAt(i) - 0x30;
-      if (c < 0 || c > 9) break;
-      n = n * 10 + c;
-    }
-    if (i === end) return n;
-  }
-  // Anything else JS prints for a finite non-negative number ("1.5", "1e+21"), or garbage.
   const field = raw.slice(start, end);
   if (!NUMBER.test(field)) return -1;
   const v = Number(field);

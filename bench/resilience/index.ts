@@ -142,17 +142,17 @@ const t3 = target(
   ratio(result, 'conduit breaker', 'opossum fire (timeout off)'),
   5,
 );
-target(
+const t4 = target(
   'conduit breaker / opossum fire (defaults)',
   ratio(result, 'conduit breaker', 'opossum fire (defaults)'),
   5,
 );
-target(
+const t5 = target(
   'conduit wrap, op reads ctx.signal / cockatiel wrap',
   ratio(result, 'conduit wrap, op reads ctx.signal', 'cockatiel wrap(retry,breaker,timeout)'),
   8,
 );
 ourTimeout.dispose();
 ourWrapTimeout.dispose();
-console.log(`targets: ${[t1, t2, t3].every(Boolean) ? 'all met' : 'some missed'}`);
+console.log(`targets: ${[t1, t2, t3, t4, t5].every(Boolean) ? 'all met' : 'some missed'}`);
 if (process.env.BENCH_RESILIENCE_WAITERS !== '0') await waitersSuite();

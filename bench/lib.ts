@@ -225,3 +225,19 @@ export function target(label: string, value: number, min: number): boolean {
   } else pendingTargets.push(t);
   return ok;
 }
+
+/**
+ * This process's environment without the `--import` of bench/built-conduit.mjs that bench/run.ts puts
+ * in NODE_OPTIONS: for a process that runs no Conduit source (a peer, or Conduit's own dist/ CLI), whose
+ * start-up time and memory would otherwise include a module-loader thread none of them needs.
+ */
+export function envWithoutBuildHook(): NodeJS.ProcessEnv {
+  const options = (process.env.NODE_OPTIONS ?? '')
+    .split(/\s+/)
+    .filter((o) => o !== '' && !o.includes('built-conduit.mjs'))
+    .join(' ');
+  const env = { ...process.env };
+  if (options === '') delete env.NODE_OPTIONS;
+  else env.NODE_OPTIONS = options;
+  return env;
+}

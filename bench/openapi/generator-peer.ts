@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { envWithoutBuildHook } from '../lib.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const peerDir = join(here, 'peer-generator');
@@ -83,7 +84,10 @@ export async function measureStdio(
   listed: Record<string, unknown>[];
 }> {
   const started = performance.now();
-  const child = spawn(process.execPath, [entry], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [entry], {
+    env: envWithoutBuildHook(),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
     if (stderr.length < 4000) stderr += d.toString();

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { type ContenderResult, report, target } from '../lib.js';
+import { type ContenderResult, envWithoutBuildHook, report, target } from '../lib.js';
 import { restDocument } from './document.js';
 import { fieldBytes, fieldTable } from './field-bytes.js';
 import { buildGeneratorServer, ensureGeneratorPeer, measureStdio, rssOf } from './generator-peer.js';
@@ -118,6 +118,7 @@ async function measure(args: string[], url: string): Promise<Measure> {
   const started = performance.now();
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: root,
+    env: envWithoutBuildHook(),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

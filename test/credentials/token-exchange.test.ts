@@ -17,6 +17,21 @@ function endpoint(clock: ManualClock) {
   return { subjects, endpoint: fake as unknown as TokenEndpoint };
 }
 
+/** A real token endpoint client in front of a scripted identity provider on 127.0.0.1. */
+async function scriptedEndpoint() {
+  const idp = await startScriptedTokenEndpoint();
+  const http = createHttpClient({ name: 'u.token', baseUrl: new URL(idp.url).origin });
+  const endpoint = new TokenEndpoint({
+    upstream: 'u',
+    tokenUrl: idp.url,
+    clientId: 'gateway',
+    clientSecret: 'gateway-secret-0123456789',
+    http,
+    refreshBeforeMs: 60_000,
+  });
+  return { idp, endpoint };
+}
+
 describe('tokenExchange', () => {
   it('keeps one exchanged token per caller token and refuses a call without a caller token', async () => {
     const clock = new ManualClock(1_000_000);
@@ -81,16 +96,7 @@ describe('tokenExchange', () => {
   });
 
   it("an identity provider's refusal that quotes the caller's token never carries it, whole or in part", async () => {
-    const idp = await startScriptedTokenEndpoint();
-    const http = createHttpClient({ name: 'u.token', baseUrl: new URL(idp.url).origin });
-    const endpoint = new TokenEndpoint({
-      upstream: 'u',
-      tokenUrl: idp.url,
-      clientId: 'gateway',
-      clientSecret: 'gateway-secret-0123456789',
-      http,
-      refreshBeforeMs: 60_000,
-    });
+    const { idp, endpoint } = await scriptedEndpoint();
     const callerToken = `eyJhbGciOiJFUzI1NiJ9.${'c'.repeat(40)}.${'s'.repeat(40)}`;
     try {
       for (const description of [
@@ -114,16 +120,7 @@ describe('tokenExchange', () => {
 
   it('a caller token the identity provider refused (invalid_grant) is refused again without asking, until refusalMs passes', async () => {
     const clock = new ManualClock(1_000_000);
-    const idp = await startScriptedTokenEndpoint();
-    const http = createHttpClient({ name: 'u.token', baseUrl: new URL(idp.url).origin });
-    const endpoint = new TokenEndpoint({
-      upstream: 'u',
-      tokenUrl: idp.url,
-      clientId: 'gateway',
-      clientSecret: 'gateway-secret-0123456789',
-      http,
-      refreshBeforeMs: 60_000,
-    });
+    const { idp, endpoint } = await scriptedEndpoint();
     const cred = tokenExchange({ upstream: 'u', endpoint, params: {}, clock, refusalMs: 10_000 });
     const revoked = { subject: 'alice', token: 'revoked-at', expiresAt: clock.now() + 300_000 };
     try {
@@ -160,16 +157,7 @@ describe('tokenExchange', () => {
 
   it('a refusal is remembered no longer than the caller token lives', async () => {
     const clock = new ManualClock(1_000_000);
-    const idp = await startScriptedTokenEndpoint();
-    const http = createHttpClient({ name: 'u.token', baseUrl: new URL(idp.url).origin });
-    const endpoint = new TokenEndpoint({
-      upstream: 'u',
-      tokenUrl: idp.url,
-      clientId: 'g',
-      clientSecret: 's'.repeat(20),
-      http,
-      refreshBeforeMs: 1,
-    });
+    const { idp, endpoint } = await scriptedEndpoint();
     const cred = tokenExchange({ upstream: 'u', endpoint, params: {}, clock, refusalMs: 60_000 });
     // An IdP that refuses a token it will later take (clock skew at the IdP, a replica not yet in sync).
     const early = { subject: 'alice', token: 'early-at', expiresAt: clock.now() + 5_000 };

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { ConfirmStates } from '../../src/mcp/tools/confirm-state.js';
 import { signedStates } from '../../src/mcp/tools/state-keys.js';
-import { testConfig } from '../helpers/gateway-config.js';
+import { testConfig, type ToolInput } from '../helpers/gateway-config.js';
 import { parseExposition, seriesValue } from '../metrics/exposition.js';
 import { connectV1, connectV2, textOf } from './helpers/clients.js';
 import { type ListUpstream, startListUpstream } from './helpers/list-upstream.js';
@@ -16,6 +16,16 @@ interface Result {
   _meta?: Record<string, { code?: string }>;
 }
 
+/** A tool that changes data upstream and asks first. */
+const DELETE_ITEM: ToolInput = {
+  name: 'delete_item',
+  upstream: 'list',
+  method: 'DELETE',
+  path: '/items/{id}',
+  input: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+  confirm: true,
+};
+
 let upstream: ListUpstream;
 let gateway: RunningGateway;
 beforeAll(async () => {
@@ -23,16 +33,7 @@ beforeAll(async () => {
   gateway = await startGateway(
     testConfig({
       upstreams: { list: { baseUrl: upstream.url } },
-      tools: [
-        {
-          name: 'delete_item',
-          upstream: 'list',
-          method: 'DELETE',
-          path: '/items/{id}',
-          input: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-          confirm: true,
-        },
-      ],
+      tools: [DELETE_ITEM],
     }),
     { transport: 'http' },
   );
@@ -314,16 +315,7 @@ describe('refused confirmations in the tool metrics', () => {
     const config = testConfig({
       metrics: { enabled: true, path: '/metrics' },
       upstreams: { list: { baseUrl: upstream.url } },
-      tools: [
-        {
-          name: 'delete_item',
-          upstream: 'list',
-          method: 'DELETE',
-          path: '/items/{id}',
-          input: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-          confirm: true,
-        },
-      ],
+      tools: [DELETE_ITEM],
     });
     const counted = await startGateway(config, { transport: 'http' });
     const outcome = async (o: string) => {

@@ -10,8 +10,9 @@ export type PrincipalKind = 'anonymous' | 'operator' | 'static' | 'oauth';
 /**
  * Who is calling, as far as the gateway could verify. Never holds the credential itself, so it is safe
  * to keep, compare and log (`id`, `sub`, `clientId`). Compared by `id` only: an opaque, stable string
- * (`static:<sub>` for a static token with a subject, `bearer:<n>` for the n-th bare one, `oauth:<issuer>#<sub>` for a token's subject with `#` and
- * `%` inside either percent-encoded, `anonymous`, `operator`).
+ * (`static:<sub>` for a static token with a subject, `bearer:<n>` for the n-th bare one,
+ * `oauth:<issuer>#<sub>` for a token's subject, with `#` and `%` inside a name percent-encoded,
+ * `anonymous`, `operator`).
  *
  * Templates read it as `{auth.sub}`, `{auth.clientId}`, `{auth.iss}`, `{auth.id}`, `{auth.scopes}` and
  * `{auth.claims.<name>}` (only the claims the resource server was configured to keep).

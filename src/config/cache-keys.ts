@@ -61,10 +61,13 @@ export interface CacheKeyTool {
   fixed?: Readonly<Record<string, unknown>> | undefined;
 }
 
-/** The key template a tool's entries use: its `cache.key`, or `<name>:{…all arguments…}`. */
+/**
+ * The key template a tool's entries use: its `cache.key`, or `<name>@<version>:<all arguments>`
+ * (tool names never hold "@").
+ */
 function effectiveKey(tool: CacheKeyTool): string {
   const key = tool.cache?.key;
-  return typeof key === 'string' ? key : `${tool.name}:{*}`;
+  return typeof key === 'string' ? key : `${tool.name}@{version}:{*}`;
 }
 
 /** Problems of one tool's `cache.key`: structure, and arguments that shape the request but not the key. */

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InMemoryTransport } from '@modelcontextprotocol/server';
 import { createGateway, type RunningGateway, startGateway } from '../../src/mcp/index.js';
+import { parseConfig } from '../../src/config/index.js';
 import { type GatewayConfigInput, testConfig } from '../helpers/gateway-config.js';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
@@ -410,7 +411,6 @@ describe('secrets after a reload', () => {
     const OLD = 'tenant/old key 0001';
     const NEW = 'tenant/new key 0002';
     const ADDED = 'added/secret 0003';
-    const { parseConfig } = await import('../../src/config/index.js');
     const { createRecordingLogger } = await import('../../src/core/index.js');
     const logger = createRecordingLogger();
     const gw = createGateway(parseConfig(yaml(['first']), { env: { FIRST_KEY: OLD } }), { logger });
@@ -557,6 +557,132 @@ describe('the in-flight cap across a reload', () => {
     } finally {
       await client.close();
       await gw.close();
+    }
+  });
+});
+
+describe('cached answers across a reload that changes a tool', () => {
+  /** An upstream answering `{ path, n }`: which path was asked, and how many requests it has seen. */
+  async function countingUpstream() {
+    let n = 0;
+    const server = createServer((req, res) => {
+      n++;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ path: req.url, n }));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    return {
+      url,
+      requests: () => n,
+      close: () => {
+        server.closeAllConnections();
+        server.close();
+      },
+    };
+  }
+  const config = (url: string, itemPath: string, otherDescription: string) =>
+    testConfig({
+      upstreams: { u: { baseUrl: url, retry: { maxAttempts: 1 } } },
+      tools: [
+        { name: 'item', upstream: 'u', method: 'GET', path: itemPath, cache: { ttl: 600_000 } },
+        {
+          name: 'other',
+          upstream: 'u',
+          method: 'GET',
+          path: '/other',
+          description: otherDescription,
+          cache: { ttl: 600_000 },
+        },
+      ],
+    });
+  const answer = (r: unknown) =>
+    JSON.parse((r as CallResult).content[0]!.text!) as { path: string; n: number };
+
+  it('a tool whose request changed answers from its new request, not the old one’s cached answer; a tool whose description changed keeps its entries', async () => {
+    const upstream = await countingUpstream();
+    try {
+      running = await startGateway(config(upstream.url, '/v1/item', 'Other.'), {
+        transport: 'http',
+        port: 0,
+      });
+      const client = await connectV2(running.url!, 'legacy');
+      clients.push(client as AnyClient);
+      const call = (name: string) => client.callTool({ name, arguments: {} });
+      expect(answer(await call('item'))).toEqual({ path: '/v1/item', n: 1 });
+      expect(answer(await call('other'))).toEqual({ path: '/other', n: 2 });
+
+      const report = await running.gateway.reload(
+        config(upstream.url, '/v2/item', 'Other, described better.'),
+      );
+      expect(report).toMatchObject({ outcome: 'applied' });
+      expect([...report.tools.changed].sort()).toEqual(['item', 'other']);
+
+      expect(answer(await call('item'))).toEqual({ path: '/v2/item', n: 3 });
+      expect(answer(await call('other'))).toEqual({ path: '/other', n: 2 });
+      expect(upstream.requests()).toBe(3);
+    } finally {
+      upstream.close();
+    }
+  });
+});
+
+describe('cached answers across instances on different configs (a rolling deploy)', () => {
+  it('instances sharing Redis serve each definition its own answers; a rotated header secret from the environment keeps the entries and is not in any key', async () => {
+    const { startRedis } = await import('../helpers/redis-server.js');
+    const { Redis } = await import('ioredis');
+    const redis = await startRedis();
+    const admin = new Redis(redis.url);
+    const seen: { path: string; key: string }[] = [];
+    const server = createServer((req, res) => {
+      seen.push({ path: req.url!, key: String(req.headers['x-api-key']) });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ path: req.url, n: seen.length }));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const yamlFor = (itemPath: string) => `
+cache: { prefix: roll, redis: { url: "${redis.url}" } }
+upstreams:
+  u: { baseUrl: "${url}", headers: { x-api-key: "\${API_KEY}" }, retry: { maxAttempts: 1 } }
+tools:
+  - { name: item, upstream: u, method: GET, path: ${itemPath}, cache: { ttl: 10m } }
+`;
+    const gateways: RunningGateway[] = [];
+    const start = async (itemPath: string, apiKey: string) => {
+      const config = parseConfig(yamlFor(itemPath), { env: { API_KEY: apiKey } });
+      const gw = await startGateway(config, { transport: 'http', port: 0 });
+      gateways.push(gw);
+      const client = await connectV2(gw.url!, 'legacy');
+      clients.push(client as AnyClient);
+      return () => client.callTool({ name: 'item', arguments: {} });
+    };
+    try {
+      const oldOne = await start('/v1/item', 'key-old-4f1c9a');
+      const newOne = await start('/v2/item', 'key-old-4f1c9a');
+      const rotated = await start('/v1/item', 'key-new-77d02e');
+      const body = (r: unknown) => JSON.parse((r as CallResult).content[0]!.text!) as { path: string };
+
+      expect(body(await oldOne()).path).toBe('/v1/item');
+      expect(body(await newOne()).path).toBe('/v2/item');
+      expect(body(await rotated()).path).toBe('/v1/item');
+      expect(body(await oldOne()).path).toBe('/v1/item');
+      expect(body(await newOne()).path).toBe('/v2/item');
+      expect(seen.map((s) => s.path)).toEqual(['/v1/item', '/v2/item']);
+
+      const keys = (await admin.keys('*')).join('\n');
+      expect(keys).toContain('item@');
+      for (const secret of ['key-old-4f1c9a', 'key-new-77d02e'])
+        for (const form of [secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64')])
+          expect(keys).not.toContain(form);
+    } finally {
+      for (const gw of gateways) await gw.close();
+      await admin.quit();
+      await redis.stop();
+      server.closeAllConnections();
+      server.close();
     }
   });
 });

@@ -8,7 +8,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 import { runCli } from '../../src/cli/run.js';
-import { parseConfig } from '../../src/config/index.js';
+import { cacheKeyCollisions, parseConfig } from '../../src/config/index.js';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { memoryIo } from '../cli/helpers.js';
 import { assignmentUpdated } from '../helpers/standard-webhook.js';
@@ -233,6 +233,19 @@ describe('validate refuses keys that cannot identify the request', () => {
       /tools\[1\]\.cache\.key: cache key "item:\{id\}" can render the same key as tool a's/,
     );
     expect(out).toMatch(/tools\[2\]\.cache\.key: \{id\} must stand between separators/);
+  });
+
+  it("a key is checked against the default key's real form, <name>@<digest>:<arguments>", () => {
+    const tool = (name: string, key?: string) => ({
+      name,
+      input: { properties: { a: {}, b: {}, c: {} } },
+      cache: key === undefined ? {} : { key },
+    });
+    // `get_x:{a}` can never render `get_x@…:…`; `{a}@{b}:{c}` can render any default key.
+    expect(cacheKeyCollisions([tool('get_x'), tool('other', 'get_x:{a}')])).toEqual([]);
+    expect(cacheKeyCollisions([tool('get_x'), tool('other', '{a}@{b}:{c}')])).toMatchObject([
+      { first: 0, second: 1 },
+    ]);
   });
 
   it('the gateway refuses a hand-built config whose key leaves out an argument', async () => {

@@ -1,5 +1,10 @@
 import { type Clock, ConfigError, type Logger } from '../../core/index.js';
-import { type GatewayConfig, reservedRequestNames, type ToolConfig } from '../../config/index.js';
+import {
+  configSecrets,
+  type GatewayConfig,
+  reservedRequestNames,
+  type ToolConfig,
+} from '../../config/index.js';
 import type { HttpClient } from '../../http/index.js';
 import type { GatewayMetrics } from '../../metrics/index.js';
 import type { UpstreamCredential } from '../../credentials/index.js';
@@ -11,6 +16,7 @@ import { compactModeTools } from '../tools/openapi-compact.js';
 import { signedStates } from '../tools/state-keys.js';
 import type { CallGuards } from './call-guards.js';
 import type { Tracer } from '../../telemetry/index.js';
+import { answerVersion } from './answer-version.js';
 
 type OpenApiSet = NonNullable<GatewayConfig['openapiSets']>[string];
 
@@ -55,6 +61,7 @@ export function compileGatewayTools(config: GatewayConfig, deps: ToolCompileDeps
   const operator = deps.guards.operator;
   // A hand-built config may leave out `server`.
   const signed = signedStates(config.server?.stateKey);
+  const secrets = configSecrets(config);
   const compile = (tool: ToolConfig): CompiledTool => {
     const client = deps.clients.get(tool.upstream);
     if (!client) throw new ConfigError(`no HTTP client for upstream "${tool.upstream}"`);
@@ -75,6 +82,7 @@ export function compileGatewayTools(config: GatewayConfig, deps: ToolCompileDeps
       tracer: deps.tracer,
       cursors: signed.cursors,
       confirmations: signed.confirmations,
+      answerVersion: answerVersion(tool, config, secrets),
     });
   };
   const compiled = config.tools.map(compile);

@@ -75,6 +75,11 @@ export interface ToolRuntime {
    * others. Default true.
    */
   openToAll?: boolean | undefined;
+  /**
+   * A digest of what the tool's answers depend on besides the arguments, part of its default cache
+   * key: a reload that changes the request does not serve the old request's answers.
+   */
+  answerVersion: string;
 }
 
 /** A configured tool, compiled once: schemas, templates and the argument mapping are reused per call. */
@@ -449,7 +454,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
       if (cachePolicy && rt.cache) {
         const base = keyTemplate
           ? keyTemplate.render(args, who)
-          : defaultCacheKey(tool.name, args) + callerKeyPart(who);
+          : defaultCacheKey(tool.name, rt.answerVersion, args) + callerKeyPart(who);
         const key = scope === 'private' ? privateKey(base, who) : base;
         const options: GetOrSetOptions = { ttlMs: cachePolicy.ttl };
         if (cachePolicy.staleWhileRevalidate !== undefined)

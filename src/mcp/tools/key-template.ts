@@ -59,11 +59,16 @@ export class KeyTemplate {
 }
 
 /**
- * The key of a tool without a `key` template: its name and all its arguments, canonical (object keys
- * sorted) and encoded, so it identifies the upstream request whatever the arguments' order.
+ * The key of a tool without a `key` template: its name, the version of its definition (`@<digest>`)
+ * and all its arguments, canonical (object keys sorted) and encoded, so it identifies the upstream
+ * request whatever the arguments' order and whichever config made it.
  */
-export function defaultCacheKey(toolName: string, args: Readonly<Record<string, unknown>>): string {
-  return `${toolName}:${KEY_JSON}${encodeKeyPart(stableStringify(args))}`;
+export function defaultCacheKey(
+  toolName: string,
+  version: string,
+  args: Readonly<Record<string, unknown>>,
+): string {
+  return `${toolName}@${version}:${KEY_JSON}${encodeKeyPart(stableStringify(args))}`;
 }
 
 function lookup(args: Readonly<Record<string, unknown>>, path: readonly string[]): unknown {

@@ -67,6 +67,7 @@ function stageTracer() {
   const stage = process.env.TRACES_STAGE;
   // The API's no-op tracer: every traced code path runs, its spans record nothing.
   if (stage === 'noop') return { tracer: trace.getTracer('conduit-mcp') };
+  if (stage === 'proto') return protoTracer();
   if (stage !== 'spans' && stage !== 'batch') return {};
   const exporter = {
     export: (_s: unknown[], done: (r: { code: number }) => void) => done({ code: 0 }),
@@ -80,7 +81,36 @@ function stageTracer() {
   return { tracer: provider.getTracer('conduit-mcp') };
 }
 
-const gateway = await startGateway(config(endpoint !== undefined), { transport: 'http', ...stageTracer() });
+/** Experiment: the SDK's protobuf serializer behind its OTLP/HTTP delegate (what the proto exporter is). */
+async function protoTracer() {
+  const base = await import('@opentelemetry/otlp-exporter-base');
+  const http = await import('@opentelemetry/otlp-exporter-base/node-http');
+  const { ProtobufTraceSerializer, TraceExporterMetricsHelper } = await import(
+    '@opentelemetry/otlp-transformer'
+  );
+  const exporter = new base.OTLPExporterBase(
+    http.createOtlpHttpExportDelegate(
+      http.convertLegacyHttpOptions({ url: endpoint! }, 'TRACES', 'v1/traces', {
+        'Content-Type': 'application/x-protobuf',
+      }),
+      ProtobufTraceSerializer as never,
+      'otlp_http_span_exporter',
+      TraceExporterMetricsHelper as never,
+      undefined,
+    ),
+  );
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'conduit-traced' }),
+    sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
+    spanProcessors: [new BatchSpanProcessor(exporter as never)],
+  });
+  return { tracer: provider.getTracer('conduit-mcp') };
+}
+
+const gateway = await startGateway(config(endpoint !== undefined), {
+  transport: 'http',
+  ...(await stageTracer()),
+});
 process.stdout.write(`${JSON.stringify({ url: gateway.url })}\n`);
 process.on('SIGTERM', () => {
   gateway.close().then(() => process.exit(0));

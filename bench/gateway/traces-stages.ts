@@ -31,7 +31,7 @@ const STAGE_NAMES: Record<string, string> = {
   batch: 'spans batched, dropped by the exporter',
   on: 'traces on (OTLP)',
 };
-const nameOf = (stage: string) => STAGE_NAMES[stage.replace(/#\d+$/, '')] ?? stage;
+const nameOf = (stage: string) => STAGE_NAMES[stage.replace(/[#+].*$/, '')] ?? stage;
 const rows = ['get_assignment_cached', 'get_assignment_miss']
   .flatMap((tool) =>
     STAGES.map((stage) => ({
@@ -50,8 +50,13 @@ function serverAt(stage: string, dir?: string) {
   const args = !/^(off|none)/.test(stage)
     ? [upstream.info.url!, receiver.info.endpoint!]
     : [upstream.info.url!];
-  process.env.TRACES_STAGE = stage.replace(/#\d+$/, '');
-  return spawnChild('traces-servers.ts', args, dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []);
+  // `<stage>+KEY=VALUE+…`: that server's environment gets these (the batch processor's OTEL_BSP_*).
+  const [name, ...env] = stage.replace(/#\d+$/, '').split('+');
+  process.env.TRACES_STAGE = name;
+  for (const kv of env) process.env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
+  const child = spawnChild('traces-servers.ts', args, dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []);
+  for (const kv of env) delete process.env[kv.slice(0, kv.indexOf('='))];
+  return child;
 }
 
 let nonces = 0;
@@ -85,8 +90,10 @@ async function interleavedCpu(tool: string): Promise<void> {
   const base = med(us[0]!);
   for (let i = 0; i < STAGES.length; i++) {
     const m = med(us[i]!);
+    // Paired with the first stage's server in the same round: the load of the moment cancels out.
+    const diffs = us[i]!.map((x, r) => x - us[0]![r]!).sort((a, b) => a - b);
     console.log(
-      `${tool.endsWith('miss') ? 'miss' : 'L1 hit'}, ${nameOf(STAGES[i]!)}: server ${m.toFixed(1)} µs CPU per call (median of ${ROUNDS} rounds; +${(m - base).toFixed(1)} over ${nameOf(STAGES[0]!)}; rounds ${us[i]!.map((x) => x.toFixed(0)).join(' ')})`,
+      `${tool.endsWith('miss') ? 'miss' : 'L1 hit'}, ${STAGES[i]!}: server ${m.toFixed(1)} µs CPU per call (median of ${ROUNDS} rounds; +${(m - base).toFixed(1)} over ${nameOf(STAGES[0]!)}, paired by round +${med(diffs).toFixed(1)} [${diffs[0]!.toFixed(0)}..${diffs.at(-1)!.toFixed(0)}]; rounds ${us[i]!.map((x) => x.toFixed(0)).join(' ')})`,
     );
   }
 }

@@ -130,6 +130,45 @@ describe('an upstream with an openapi section, loaded by loadConfig and served',
       },
     );
   });
+
+  it('compact mode: invoke names no operation the policy hides from the caller, nor why one is left out', async () => {
+    const policy =
+      'policy:\n  default: allow\n  rules:\n    - { tools: [getAssignment, deleteAssignment], effect: deny }\n';
+    await serveSection(
+      `      document: ${SPEC}\n      mode: compact\n      exclude: { operationIds: [deleteAssignment] }\n`,
+      async (call) => {
+        const found = await call('assignments_search_operations', { query: 'assignment' });
+        const ids = (found.structuredContent!.operations as { operationId: string }[]).map(
+          (o) => o.operationId,
+        );
+        expect(ids).not.toContain('getAssignment');
+        // A misspelt id: the closest operation is one the caller may not invoke, so none is named.
+        const misspelt = await call('assignments_invoke_operation', {
+          operationId: 'getAssignmnt',
+          arguments: {},
+        });
+        expect(misspelt._meta?.['conduit/error']).toEqual({ code: 'OPENAPI_UNKNOWN_OPERATION' });
+        expect(misspelt.content[0]!.text).not.toContain('getAssignment');
+        // Left out and hidden: unknown, as a name no operation has, not why it is left out.
+        const hidden = await call('assignments_invoke_operation', {
+          operationId: 'deleteAssignment',
+          arguments: { id: 'a1' },
+        });
+        expect(hidden._meta?.['conduit/error']).toEqual({ code: 'OPENAPI_UNKNOWN_OPERATION' });
+        expect(hidden.content[0]!.text).toMatch(/has no operation "deleteAssignment"/);
+        expect(hidden.content[0]!.text).not.toMatch(/not selected/);
+        // What the caller may invoke is still suggested.
+        const near = await call('assignments_invoke_operation', {
+          operationId: 'listAssignmnts',
+          arguments: {},
+        });
+        expect(near.content[0]!.text).toContain('did you mean "listAssignments"');
+      },
+      {},
+      noopLogger,
+      policy,
+    );
+  });
 });
 
 /**

@@ -218,24 +218,28 @@ const compiled = new WeakMap<
  * it runs the tool). Throws `UnknownOperationError` (`OPENAPI_UNKNOWN_OPERATION`, with a "did you mean")
  * or `InvalidOperationArgumentsError` (`OPENAPI_INVALID_ARGUMENTS`, naming the fields), or
  * `OperationSchemaError` (`OPENAPI_SCHEMA_INVALID`) when the validator cannot compile the schema.
+ * `mayInvoke` (the policy, by operationId) limits what an unknown id's answer names: an operation
+ * the caller may not invoke is never suggested, and one left out is then not explained.
  */
 export function resolveInvocation(
   catalog: OperationCatalog,
   operationId: unknown,
   args: unknown,
   validator?: ArgumentValidator,
+  mayInvoke?: (operationId: string) => boolean,
 ): { tool: ToolConfig; args: Record<string, unknown>; wire: WireHints } {
   const id = typeof operationId === 'string' ? operationId : '';
   const op = catalog.byId.get(id);
   if (!op) {
-    const notServed = notServedError(catalog, id);
+    const notServed = mayInvoke === undefined || mayInvoke(id) ? notServedError(catalog, id) : undefined;
     if (notServed) throw notServed;
+    const known = [...catalog.byId.keys()];
     throw new UnknownOperationError(
       id,
       withSuggestion(
         `${catalog.upstream} has no operation "${id.slice(0, 100)}"`,
         id,
-        [...catalog.byId.keys()],
+        mayInvoke === undefined ? known : known.filter(mayInvoke),
         '; search for one with the search_operations tool',
       ),
     );

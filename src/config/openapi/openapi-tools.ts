@@ -44,9 +44,9 @@ export interface OpenApiToolSet {
   /** What was changed to serve an operation (a dropped pattern, a cut schema), by operation label. */
   warnings: readonly { operation: string; message: string }[];
   /**
-   * Tools mode: the tool name each operation left out or not selected would have had, to its
-   * operationId (`notServedError(catalog, id)` says why); no served tool's name is here. Empty in
-   * compact mode, whose invoke tool answers for them.
+   * The tool name each operation left out or not selected would have had, to its operationId
+   * (`notServedError(catalog, id)` says why); no served tool's name is here. Tools mode answers calls
+   * of these names; compact mode's invoke asks the policy about them by these names.
    */
   unservedTools: ReadonlyMap<string, string>;
 }
@@ -157,7 +157,7 @@ export function openApiTools(
     compact: config.mode === 'compact' ? compactTools(catalog, config.toolPrefix) : undefined,
     leftOut,
     warnings,
-    unservedTools: config.mode === 'tools' ? unservedToolNames(config, unserved, names) : new Map(),
+    unservedTools: unservedToolNames(config, unserved, names),
   };
 }
 

@@ -28,8 +28,9 @@ function namesOf(runtime: GatewayRuntime): UnservedNames {
   if (!names) {
     const served = new Set([...runtime.tools.map(({ tool }) => tool.name), ...runtime.resources.toolNames]);
     const unserved = new Map<string, { set: OpenApiToolSet; operationId: string }>();
+    // Compact mode's tools are its two own; its invoke answers for the operations it does not serve.
     for (const set of Object.values(runtime.config.openapiSets ?? {}))
-      for (const [name, operationId] of set.unservedTools ?? [])
+      for (const [name, operationId] of set.mode === 'tools' ? (set.unservedTools ?? []) : [])
         if (!served.has(name) && !unserved.has(name)) unserved.set(name, { set, operationId });
     names = { served, unserved };
     namesByRuntime.set(runtime, names);

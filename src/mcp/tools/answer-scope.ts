@@ -62,8 +62,10 @@ export function privateCopiesTag(key: string): string {
 export function privateKey(key: string, who: Principal): string {
   let suffix = suffixes.get(who);
   if (suffix === undefined) {
-    const scopes = who.scopes.length > 1 ? [...who.scopes].sort().join(' ') : (who.scopes[0] ?? '');
-    // JSON keeps the three apart whatever they contain (an id may hold any character).
+    // Sorted: the grant is a set. A list, not a joined text: a JWT's `scp` array may hold a scope
+    // with a space in it, which must not read as the two scopes either side of it.
+    const scopes = who.scopes.length > 1 ? [...who.scopes].sort() : who.scopes;
+    // JSON keeps the parts apart whatever they contain (an id may hold any character).
     const digest = createHash('sha256')
       .update(JSON.stringify([who.id, who.clientId ?? '', scopes]))
       .digest('base64url');

@@ -38,6 +38,9 @@ export function compactModeTools(
   if (!compact) return [];
   const { catalog } = set;
   const compiled = new Map<string, CompiledTool>();
+  // The policy names tools: each operation's, served or not, by its operationId.
+  const toolNameOf = new Map(catalog.operations.map((o) => [o.operationId, o.tool.name]));
+  for (const [name, id] of set.unservedTools ?? []) toolNameOf.set(id, name);
 
   const search: CompiledTool = {
     name: compact.search.name,
@@ -52,10 +55,9 @@ export function compactModeTools(
       // With a policy, rank among every match (up to the catalog's cap), then keep what the caller may invoke.
       let operations = searchOperations(catalog, query, guard ? 50 : limit);
       if (guard) {
-        const toolOf = new Map(catalog.operations.map((o) => [o.operationId, o.tool.name]));
         const wanted = Math.max(1, Math.min(50, Math.floor(limit ?? 10)));
         operations = operations
-          .filter((m) => guard.check(ctx, toolOf.get(m.operationId) ?? m.operationId) === undefined)
+          .filter((m) => guard.check(ctx, toolNameOf.get(m.operationId) ?? m.operationId) === undefined)
           .slice(0, wanted);
       }
       return successResult({ operations }, { source: 'upstream', stale: false });
@@ -74,7 +76,10 @@ export function compactModeTools(
     async execute(args, ctx: ServerContext, call: CallSignal): Promise<CallToolResult> {
       let resolved: ReturnType<typeof resolveInvocation>;
       try {
-        resolved = resolveInvocation(catalog, args.operationId, args.arguments, validator);
+        const mayInvoke = guard
+          ? (id: string) => guard.check(ctx, toolNameOf.get(id) ?? id) === undefined
+          : undefined;
+        resolved = resolveInvocation(catalog, args.operationId, args.arguments, validator, mayInvoke);
       } catch (err) {
         // Why an operation is not served may quote the config; its `${ENV}` values stay in the gateway.
         const result = errorResult(err, set.upstream, compact.invoke.name);

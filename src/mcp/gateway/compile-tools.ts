@@ -82,7 +82,7 @@ export function compileGatewayTools(config: GatewayConfig, deps: ToolCompileDeps
       tracer: deps.tracer,
       cursors: signed.cursors,
       confirmations: signed.confirmations,
-      answerVersion: answerVersion(tool, config, secrets),
+      answerVersion: () => answerVersion(tool, config, secrets),
     });
   };
   const compiled = config.tools.map(compile);

@@ -77,9 +77,10 @@ export interface ToolRuntime {
   openToAll?: boolean | undefined;
   /**
    * A digest of what the tool's answers depend on besides the arguments, part of its default cache
-   * key: a reload that changes the request does not serve the old request's answers.
+   * key: a reload that changes the request does not serve the old request's answers. Read on the
+   * first cached call, so a 1,000-tool document does not hash every tool before it serves.
    */
-  answerVersion: string;
+  answerVersion: () => string;
 }
 
 /** A configured tool, compiled once: schemas, templates and the argument mapping are reused per call. */
@@ -221,6 +222,12 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
   for (const problem of cachePolicy ? cacheKeyProblems(tool) : [])
     throw new ConfigError(`tools.${tool.name}.cache.key: ${problem}`);
   const keyTemplate = cachePolicy?.key ? new KeyTemplate(cachePolicy.key) : undefined;
+  /** The default key's `@<digest>`, hashed on the first call that needs it. */
+  let version: string | undefined;
+  const versionOf = (): string => {
+    if (version === undefined) version = rt.answerVersion();
+    return version;
+  };
   const scope = answerScopeOf({
     declared: cachePolicy?.scope,
     perCallerCredential: rt.credential?.perCaller ? rt.credential.type : undefined,
@@ -454,7 +461,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
       if (cachePolicy && rt.cache) {
         const base = keyTemplate
           ? keyTemplate.render(args, who)
-          : defaultCacheKey(tool.name, rt.answerVersion, args) + callerKeyPart(who);
+          : defaultCacheKey(tool.name, versionOf(), args) + callerKeyPart(who);
         const key = scope === 'private' ? privateKey(base, who) : base;
         const options: GetOrSetOptions = { ttlMs: cachePolicy.ttl };
         if (cachePolicy.staleWhileRevalidate !== undefined)

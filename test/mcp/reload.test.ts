@@ -626,6 +626,34 @@ describe('cached answers across a reload that changes a tool', () => {
       upstream.close();
     }
   });
+  it('a reload that changes the user the upstream is called as answers from the upstream, not the other user’s cached answer', async () => {
+    const upstream = await countingUpstream();
+    const asUser = (username: string) =>
+      testConfig({
+        upstreams: {
+          u: {
+            baseUrl: upstream.url,
+            auth: { type: 'basic', username, password: 'pw' },
+            retry: { maxAttempts: 1 },
+          },
+        },
+        tools: [{ name: 'item', upstream: 'u', method: 'GET', path: '/item', cache: { ttl: 600_000 } }],
+      });
+    try {
+      running = await startGateway(asUser('alice'), { transport: 'http', port: 0 });
+      const client = await connectV2(running.url!, 'legacy');
+      clients.push(client as AnyClient);
+      const call = () => client.callTool({ name: 'item', arguments: {} });
+      expect(answer(await call()).n).toBe(1);
+      expect(answer(await call()).n).toBe(1);
+
+      expect(await running.gateway.reload(asUser('bob'))).toMatchObject({ outcome: 'applied' });
+      expect(answer(await call()).n).toBe(2);
+      expect(upstream.requests()).toBe(2);
+    } finally {
+      upstream.close();
+    }
+  });
 });
 
 describe('cached answers across instances on different configs (a rolling deploy)', () => {

@@ -3,10 +3,10 @@ import type { GatewayConfig, ToolConfig } from '../../config/index.js';
 import { stableJson } from './config-diff.js';
 
 /**
- * What a tool's cached answer depends on besides its arguments: its request (upstream address and
- * headers, method, path, parameters, fixed values), its input and output schemas and its answer
- * shaping. Text only shown in `tools/list` (title, description, annotations) is left out, so
- * rewording a tool keeps its entries.
+ * What a tool's cached answer depends on besides its arguments: its request (upstream address,
+ * headers and the identity it calls as, method, path, parameters, fixed values), its input and output schemas
+ * and its answer shaping. Text only shown in `tools/list` (title, description, annotations) is left
+ * out, so rewording a tool keeps its entries.
  */
 function answerDefinition(tool: ToolConfig, config: GatewayConfig): unknown {
   const {
@@ -17,7 +17,23 @@ function answerDefinition(tool: ToolConfig, config: GatewayConfig): unknown {
     ...settings
   } = tool;
   const upstream = config.upstreams[tool.upstream];
-  return { settings, upstream: { baseUrl: upstream?.baseUrl, headers: upstream?.headers } };
+  return {
+    settings,
+    upstream: { baseUrl: upstream?.baseUrl, headers: upstream?.headers, auth: callsAs(upstream?.auth) },
+  };
+}
+
+type UpstreamAuth = GatewayConfig['upstreams'][string]['auth'];
+
+/**
+ * The part of an upstream's auth that decides whose data it answers with (a basic-auth user, an
+ * OAuth client, its scopes and audience): another identity must not be served the old one's answers.
+ * When tokens are fetched or refreshed is left out: it changes no answer.
+ */
+function callsAs(auth: UpstreamAuth): unknown {
+  if (auth === undefined || !('refreshBefore' in auth)) return auth;
+  const { refreshBefore: _refreshBefore, timeout: _timeout, ...identity } = auth;
+  return identity;
 }
 
 /**

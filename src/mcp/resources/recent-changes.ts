@@ -1,10 +1,7 @@
-import {
-  type CallToolResult,
-  fromJsonSchema,
-  type jsonSchemaValidator,
-  type McpServer,
-} from '@modelcontextprotocol/server';
+import type { CallToolResult, jsonSchemaValidator, McpServer } from '@modelcontextprotocol/server';
 import type { ChangeFeed } from './change-feed.js';
+import type { ToolAnnotationHints } from '../tools/method-annotations.js';
+import { listedAnnotations, listedInputSchema, type ToolListing } from '../tools/tool-listing.js';
 
 export const RECENT_CHANGES_TOOL = 'recent_changes';
 const DEFAULT_LIMIT = 20;
@@ -27,6 +24,14 @@ const INPUT = {
   additionalProperties: false,
 } as const;
 
+/** It reads the gateway's own change feed: nothing upstream is touched or reached. */
+const HINTS: Readonly<ToolAnnotationHints> = Object.freeze({
+  readOnlyHint: true,
+  destructiveHint: false,
+  idempotentHint: true,
+  openWorldHint: false,
+});
+
 /** The answer of one `recent_changes` call. */
 export function recentChanges(
   changes: ChangeFeed,
@@ -47,7 +52,9 @@ export function registerRecentChangesTool(
   server: McpServer,
   changes: ChangeFeed,
   validator: jsonSchemaValidator,
+  listing: ToolListing = 'compact',
 ): void {
+  const annotations = listedAnnotations(HINTS, undefined, listing);
   server.registerTool(
     RECENT_CHANGES_TOOL,
     {
@@ -55,7 +62,8 @@ export function registerRecentChangesTool(
       description:
         'Lists resources that changed (e.g. after an upstream webhook) since `cursor`, oldest first. ' +
         'Call again with the returned cursor to get only newer changes.',
-      inputSchema: fromJsonSchema(INPUT as never, validator),
+      inputSchema: listedInputSchema(INPUT, validator, listing),
+      ...(annotations ? { annotations } : {}),
     },
     (async (args: { cursor?: string; limit?: number }) =>
       recentChanges(changes, args.cursor, args.limit)) as never,

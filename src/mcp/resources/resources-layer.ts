@@ -154,6 +154,8 @@ export function createResourceLayer(config: GatewayConfig, deps: ResourceLayerDe
   const guarded = templates.map((t) => guardedTemplate(t.shape.name, t.shape.uriTemplate, t.viaTool));
   const byName = new Map(guarded.map((g) => [g.name, g]));
   const refuse = guard ? uriRefusal(guarded, guard) : undefined;
+  // Resources outlive reloads (a restart-only section): recent_changes keeps the listing it started with.
+  const listing = config.server?.toolListing ?? 'compact';
   return {
     enabled,
     health,
@@ -165,7 +167,7 @@ export function createResourceLayer(config: GatewayConfig, deps: ResourceLayerDe
       registerResources(server, templates, healthProvider, refuse, deps.openRead);
       if (guard && (templates.length > 0 || healthProvider)) hideDeniedResources(server, byName, guard);
       attachResourceSubscriptions(server, deps.changes, log, refuse);
-      if (r.recentChanges !== false) registerRecentChangesTool(server, deps.changes, deps.validator);
+      if (r.recentChanges !== false) registerRecentChangesTool(server, deps.changes, deps.validator, listing);
     },
   };
 }

@@ -6,7 +6,8 @@
  * run two OpenAPI-to-MCP servers a user would pick from the npm registry, on the same document:
  * `@ivotoby/openapi-mcp-server` (a devDependency) and the server `openapi-mcp-generator` writes
  * (bench/openapi/peer-generator, installed on first use; measured over stdio, see generator-peer.ts). Targets: 1,200 operations ready <= 3 s and
- * <= 200 MB RSS; 250 operations ready <= 1.5 s; Conduit's `tools/list` no larger than each peer's.
+ * <= 200 MB RSS; 250 operations ready <= 1.5 s; Conduit's `tools/list` no larger than each peer's
+ * (default listing; the size with `server.toolListing: explicit` and `openapi.titles: true` is printed beside it).
  * Each document's table of field bytes (field-bytes.ts) says where the bytes of each list go; with
  * BENCH_OPENAPI_DUMP=<dir> every server's listed tools are written there as JSON, to compare them.
  */
@@ -166,18 +167,18 @@ function buildConduit(): void {
   symlinkSync(join(root, 'node_modules'), join(work, 'node_modules'), 'dir');
 }
 
-async function conduit(documentPath: string): Promise<Measure> {
+/** `explicit`: every hint, the closed input marker and summary titles (`toolListing`, `titles`). */
+async function conduit(documentPath: string, explicit = false): Promise<Measure> {
   const port = await freePort();
   const config = join(work, `conduit-${port}.yaml`);
+  const openapi = { document: documentPath, mode: 'tools', generateNames: true, skipUnsupported: true };
   writeFileSync(
     config,
     stringify({
       logging: { level: 'error' },
+      ...(explicit ? { server: { toolListing: 'explicit' } } : {}),
       upstreams: {
-        api: {
-          baseUrl: 'http://127.0.0.1:9',
-          openapi: { document: documentPath, mode: 'tools', generateNames: true, skipUnsupported: true },
-        },
+        api: { baseUrl: 'http://127.0.0.1:9', openapi: explicit ? { ...openapi, titles: true } : openapi },
       },
     }),
   );
@@ -275,6 +276,13 @@ try {
         note: `ready ${m.readyMs.toFixed(0)} ms, ${m.tools} tools, tools/list ${m.listBytes} B`,
       });
     }
+    // The listing for ChatGPT Apps and strict clients: its size only, beside the default's.
+    const explicit = await conduit(doc.path, true);
+    const base = row.generator ?? row.ivotoby;
+    console.log(
+      `${doc.label.padEnd(28)} ${'conduit, toolListing: explicit + titles'.padEnd(40)} tools/list ${explicit.listBytes} B${base ? ` (${(explicit.listBytes / base.listBytes).toFixed(2)}x ${row.generator ? 'generator' : 'ivotoby'}'s)` : ''}`,
+    );
+    extra[`${doc.label}, explicit listing`] = { listBytes: explicit.listBytes };
     const fields = Object.fromEntries(
       (['conduit', ...peers.map(([n]) => n)] as const).map((n) => [n, row[n] && fieldBytes(row[n].listed)]),
     );

@@ -130,6 +130,13 @@ const serverSchema = strictObject({
     .string({ error: `expected a secret string (${STATE_KEY_HINT})` })
     .min(32, { error: `expected a secret of at least 32 characters (${STATE_KEY_HINT})` })
     .optional(),
+  /**
+   * What `tools/list` says beyond what a client needs (docs/gateway.md, "Tool listing"). `compact`:
+   * annotations only where they differ from the MCP defaults, input schemas without the top-level
+   * `additionalProperties: false` (unlisted arguments are refused either way). `explicit`: the three
+   * hints ChatGPT Apps require on every tool, and the closed marker.
+   */
+  toolListing: z.enum(['compact', 'explicit'], { error: 'expected compact or explicit' }).default('compact'),
   /** Hot reload (SIGHUP always reloads): also watch the config file (docs/operations.md, "Reload"). */
   reload: strictObject({
     /** Reload when the config file changes. */

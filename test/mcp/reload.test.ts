@@ -214,6 +214,27 @@ describe('a reload seen by connected clients', () => {
     expect(running.gateway.toolNames).toEqual(['who']);
   });
 
+  it('a reload to another server.toolListing changes every listed definition, and a connected session hears it', async () => {
+    const a = await held('A');
+    running = await startGateway(whoConfig(a.url), { transport: 'http', port: 0 });
+    const client = (await connectLegacy(running.url!, 'v2')) as Client;
+    clients.push(client as AnyClient);
+    const before = (await client.listTools()).tools[0]!;
+    expect(before.annotations).toEqual({ readOnlyHint: true });
+    expect(before.inputSchema.additionalProperties).toBeUndefined();
+    const inbox = new Inbox();
+    client.setNotificationHandler('notifications/tools/list_changed', () => inbox.push());
+    const heard = inbox.next();
+    const next = whoConfig(a.url);
+    next.server.toolListing = 'explicit';
+    const report = await running.gateway.reload(next);
+    expect(report.tools).toEqual({ added: [], removed: [], changed: ['who'] });
+    await heard;
+    const after = (await client.listTools()).tools[0]!;
+    expect(after.annotations).toEqual({ readOnlyHint: true, destructiveHint: false, openWorldHint: true });
+    expect(after.inputSchema.additionalProperties).toBe(false);
+  });
+
   it('a restart-only key is refused, naming the key; the running tools keep answering', async () => {
     const a = await held('A');
     running = await startGateway(whoConfig(a.url), { transport: 'http', port: 0 });

@@ -11,7 +11,8 @@ interface Listed {
 }
 
 let upstream: Upstream;
-let gateway: RunningGateway;
+let compactGateway: RunningGateway;
+let explicitGateway: RunningGateway;
 
 const tool = (name: string, method: string) => ({
   name,
@@ -20,27 +21,30 @@ const tool = (name: string, method: string) => ({
   path: '/assignments',
 });
 
+const withListing = (toolListing: 'compact' | 'explicit') => {
+  const config = assignmentsConfig(upstream.url, [
+    tool('a_head', 'HEAD'),
+    tool('a_post', 'POST'),
+    tool('a_patch', 'PATCH'),
+    tool('a_delete', 'DELETE'),
+  ] as never);
+  return testConfig({ ...config, server: { ...config.server, toolListing } });
+};
+
 beforeAll(async () => {
   upstream = await startUpstream();
-  gateway = await startGateway(
-    testConfig(
-      assignmentsConfig(upstream.url, [
-        tool('a_head', 'HEAD'),
-        tool('a_post', 'POST'),
-        tool('a_patch', 'PATCH'),
-        tool('a_delete', 'DELETE'),
-      ] as never),
-    ),
-    { transport: 'http' },
-  );
+  compactGateway = await startGateway(withListing('compact'), { transport: 'http' });
+  explicitGateway = await startGateway(withListing('explicit'), { transport: 'http' });
 });
 
 afterAll(async () => {
-  await gateway?.close();
+  await compactGateway?.close();
+  await explicitGateway?.close();
   await upstream?.close();
 });
 
-const expected: Record<string, Record<string, boolean>> = {
+/** Explicit: the three hints ChatGPT Apps require, always; idempotentHint where it means something. */
+const explicit: Record<string, Record<string, boolean>> = {
   // idempotentHint means something only on a tool that is not read-only, and only when true.
   get_assignment: { readOnlyHint: true, destructiveHint: false, openWorldHint: true },
   a_head: { readOnlyHint: true, destructiveHint: false, openWorldHint: true },
@@ -55,20 +59,52 @@ const expected: Record<string, Record<string, boolean>> = {
   a_patch: { readOnlyHint: false, destructiveHint: true, openWorldHint: true },
 };
 
+/** Compact: only what differs from the spec's defaults (readOnly false, destructive true, openWorld true). */
+const compactHints: Record<string, Record<string, boolean> | undefined> = {
+  get_assignment: { readOnlyHint: true },
+  a_head: { readOnlyHint: true },
+  update_assignment: { destructiveHint: false, idempotentHint: true },
+  a_delete: { idempotentHint: true },
+  a_post: undefined,
+  a_patch: undefined,
+};
+
+/** What a client reads of a tool's hints: each one listed, else the spec's default. */
+const SPEC_DEFAULTS = {
+  readOnlyHint: false,
+  destructiveHint: true,
+  idempotentHint: false,
+  openWorldHint: true,
+};
+const read = (hints: Record<string, boolean> | undefined) => {
+  const out = { ...SPEC_DEFAULTS, ...hints };
+  // The spec gives destructive and idempotent no meaning on a read-only tool.
+  return out.readOnlyHint ? { readOnlyHint: true, openWorldHint: out.openWorldHint } : out;
+};
+
 const clients: [string, () => Promise<{ listTools(): Promise<unknown>; close(): Promise<void> }>][] = [
-  ['v2 client, 2026-07-28', () => connectV2(gateway.url!, 'modern')],
-  ['v2 client, 2025 handshake', () => connectV2(gateway.url!, 'legacy')],
-  ['v1 client', () => connectV1(gateway.url!)],
+  ['v2 client, 2026-07-28', () => connectV2(compactGateway.url!, 'modern')],
+  ['v2 client, 2025 handshake', () => connectV2(compactGateway.url!, 'legacy')],
+  ['v1 client', () => connectV1(compactGateway.url!)],
 ];
+
+async function listed(url: string): Promise<Listed['tools']> {
+  const client = await connectV2(url, 'modern');
+  try {
+    return ((await client.listTools()) as Listed).tools;
+  } finally {
+    await client.close();
+  }
+}
 
 describe.each(clients)(
   'configured tools carry annotations derived from the HTTP method (%s)',
   (_, connect) => {
-    it('lists each tool with the hints its method implies', async () => {
+    it('lists each tool with the hints its method implies, leaving out the spec defaults', async () => {
       const client = await connect();
       try {
         const { tools } = (await client.listTools()) as Listed;
-        for (const [name, hints] of Object.entries(expected)) {
+        for (const [name, hints] of Object.entries(compactHints)) {
           expect(tools.find((t) => t.name === name)?.annotations, name).toEqual(hints);
         }
       } finally {
@@ -77,6 +113,23 @@ describe.each(clients)(
     });
   },
 );
+
+describe('server.toolListing', () => {
+  it('explicit lists readOnlyHint, destructiveHint and openWorldHint on every tool', async () => {
+    const tools = await listed(explicitGateway.url!);
+    for (const [name, hints] of Object.entries(explicit))
+      expect(tools.find((t) => t.name === name)?.annotations, name).toEqual(hints);
+  });
+
+  it('compact and explicit tell a client the same hints', async () => {
+    const [short, long] = [await listed(compactGateway.url!), await listed(explicitGateway.url!)];
+    expect(short.map((t) => t.name)).toEqual(long.map((t) => t.name));
+    for (const t of long)
+      expect(read(short.find((s) => s.name === t.name)?.annotations as never), t.name).toEqual(
+        read(t.annotations as never),
+      );
+  });
+});
 
 describe('annotations from config and the OpenAPI document, by precedence config > document > method', () => {
   const document = JSON.stringify({
@@ -152,29 +205,16 @@ tools:
       try {
         const { tools } = (await client.listTools()) as { tools: Tool[] };
         const byName = (n: string) => tools.find((t) => t.name === n);
-        // Method only.
-        expect(byName('listItems')?.annotations).toEqual({
-          readOnlyHint: true,
-          destructiveHint: false,
-          openWorldHint: true,
-        });
-        // The document over the method; its title too (the summary would otherwise be the title).
-        expect(byName('createItem')?.annotations).toEqual({
-          readOnlyHint: false,
-          destructiveHint: false,
-          openWorldHint: true,
-        });
+        // Method only: what differs from the spec's defaults.
+        expect(byName('listItems')?.annotations).toEqual({ readOnlyHint: true });
+        // The document over the method (a hint it sets is listed); its title too.
+        expect(byName('createItem')?.annotations).toEqual({ destructiveHint: false });
         expect(byName('createItem')?.title).toBe('Create item (from the document)');
         // Config over the document over the method; a non-boolean hint in the document is ignored.
-        // The document's idempotentHint: false over DELETE's true: false is the default, so not listed.
-        expect(byName('deleteItem')?.annotations).toEqual({
-          readOnlyHint: false,
-          destructiveHint: true,
-          openWorldHint: true,
-        });
+        // The document's idempotentHint: false over DELETE's true is set, so listed, default or not.
+        expect(byName('deleteItem')?.annotations).toEqual({ destructiveHint: true, idempotentHint: false });
         expect(byName('deleteItem')?.title).toBe('Delete an item');
         expect(byName('archive_item')?.annotations).toEqual({
-          readOnlyHint: false,
           destructiveHint: false,
           idempotentHint: true,
           openWorldHint: false,
@@ -194,15 +234,11 @@ tools:
         const { tools } = (await client.listTools()) as { tools: Tool[] };
         expect(tools.find((t) => t.name === 'items_search_operations')?.annotations).toEqual({
           readOnlyHint: true,
-          destructiveHint: false,
           openWorldHint: false,
         });
-        // deleteItem stays destructive by config: the invoke tool that can run it is too.
-        expect(tools.find((t) => t.name === 'items_invoke_operation')?.annotations).toEqual({
-          readOnlyHint: false,
-          destructiveHint: true,
-          openWorldHint: true,
-        });
+        // deleteItem stays destructive by config: the invoke tool that can run it is too, which is
+        // every hint's default, so it lists none.
+        expect(tools.find((t) => t.name === 'items_invoke_operation')?.annotations).toBeUndefined();
       } finally {
         await client.close();
       }

@@ -91,19 +91,35 @@ describe('tools are strict by default', () => {
     });
   });
 
-  it('tools/list publishes additionalProperties: false for a schema that did not say', async () => {
-    const running = await startGateway(parseConfig(configText(), { env }), { transport: 'http', port: 0 });
+  async function listedInputs(toolListing?: 'explicit') {
+    const config = parseConfig(configText(), { env });
+    if (toolListing) config.server.toolListing = toolListing;
+    const running = await startGateway(config, { transport: 'http', port: 0 });
     const client = await connectV2(running.url!, 'modern');
     try {
       const { tools } = await client.listTools();
-      const schema = (name: string) =>
-        tools.find((t) => t.name === name)!.inputSchema as Record<string, unknown>;
-      expect(schema('get_profile').additionalProperties).toBe(false);
-      expect(schema('search_loose').additionalProperties).not.toBe(false);
+      return (name: string) => tools.find((t) => t.name === name)!.inputSchema as Record<string, unknown>;
     } finally {
       await client.close();
       await running.close();
     }
+  }
+
+  it('explicit listing publishes additionalProperties: false for a schema that did not say', async () => {
+    const schema = await listedInputs('explicit');
+    expect(schema('get_profile').additionalProperties).toBe(false);
+    expect(schema('search_loose').additionalProperties).not.toBe(false);
+  });
+
+  it('compact listing leaves the closed marker out of tools/list, and still refuses what it closed', async () => {
+    const schema = await listedInputs();
+    expect(schema('get_profile')).toEqual({
+      type: 'object',
+      properties: { id: { type: 'string' } },
+      required: ['id'],
+    });
+    // The refusal itself is the first test's, run on the default (compact) listing.
+    expect(parseConfig(configText(), { env }).server.toolListing).toBe('compact');
   });
 
   it('allowUnlistedArguments: true forwards unlisted arguments, as documented', async () => {

@@ -113,9 +113,11 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
   // A description that only repeats the summary is none: the summary is then the description.
   const details = described === summary ? '' : described;
   const documented = documentAnnotations(op, notes);
-  const title = override?.title ?? documented.title ?? (summary && details ? summary : undefined);
-  // The summary is said once: as the title when it is the title, else as the description's first line.
-  const lead = title === summary ? '' : summary;
+  const summaryTitle = ctx.source.titles && summary && details ? summary : undefined;
+  const title = override?.title ?? documented.title ?? summaryTitle;
+  // The summary is said at most once: as the title, or as the description's first line when titles
+  // are on (or there is no description); off, a description says at length what it says briefly.
+  const lead = title === summary || (!ctx.source.titles && details) ? '' : summary;
   let description =
     [lead, details].filter((s) => s !== '').join('\n\n') || summary || `${op.method} ${op.path}`;
   if (op.node.deprecated === true) description = `(deprecated) ${description}`;

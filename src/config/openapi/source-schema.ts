@@ -119,6 +119,13 @@ export const openapiSourceSchema = strictObject({
    */
   outputSchemas: flag().default(false),
   /**
+   * Publish each operation's `summary` as its tool's `title` (shown by clients' UIs) when it has a
+   * `description` too. Off by default: the description says at length what the summary says, the
+   * tool's name says it briefly, and on GitHub's document the titles are 58 KB of `tools/list`. An
+   * operation with only a summary has it as its description either way.
+   */
+  titles: flag().default(false),
+  /**
    * Leave out the operations Conduit cannot serve (each listed with its reason by `conduit validate`
    * and logged as a warning at start) instead of refusing the config. Off by default: every such
    * operation is a problem `validate` lists, to exclude or fix.

@@ -62,6 +62,7 @@ export function compileGatewayTools(config: GatewayConfig, deps: ToolCompileDeps
   // A hand-built config may leave out `server`.
   const signed = signedStates(config.server?.stateKey);
   const secrets = configSecrets(config);
+  const listing = config.server?.toolListing ?? 'compact';
   const compile = (tool: ToolConfig): CompiledTool => {
     const client = deps.clients.get(tool.upstream);
     if (!client) throw new ConfigError(`no HTTP client for upstream "${tool.upstream}"`);
@@ -83,6 +84,7 @@ export function compileGatewayTools(config: GatewayConfig, deps: ToolCompileDeps
       cursors: signed.cursors,
       confirmations: signed.confirmations,
       answerVersion: () => answerVersion(tool, config, secrets),
+      listing,
     });
   };
   const compiled = config.tools.map(compile);
@@ -95,6 +97,7 @@ export function compileGatewayTools(config: GatewayConfig, deps: ToolCompileDeps
         compile,
         deps.guards.policy ? deps.guards : undefined,
         (text) => client?.redactSecrets(text) ?? text,
+        listing,
       ),
     );
   }

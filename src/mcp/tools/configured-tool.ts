@@ -1,6 +1,12 @@
 import type { CallToolResult, ServerContext, StandardSchemaWithJSON } from '@modelcontextprotocol/server';
-import { type ListedAnnotations, listedAnnotations, toolAnnotations } from './method-annotations.js';
+import { toolAnnotations } from './method-annotations.js';
 import { fromJsonSchema } from '@modelcontextprotocol/server';
+import {
+  type ListedAnnotations,
+  listedAnnotations,
+  listedInputSchema,
+  type ToolListing,
+} from './tool-listing.js';
 import { cacheKeyProblems, type ReservedRequestNames } from '../../config/index.js';
 import {
   AbortedError,
@@ -81,6 +87,8 @@ export interface ToolRuntime {
    * first cached call, so a 1,000-tool document does not hash every tool before it serves.
    */
   answerVersion: () => string;
+  /** What `tools/list` says of the tool beyond what it needs (`server.toolListing`). Default `compact`. */
+  listing?: ToolListing | undefined;
 }
 
 /** A configured tool, compiled once: schemas, templates and the argument mapping are reused per call. */
@@ -216,7 +224,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
       );
     shown = { ...shown, properties: { ...shownProps, [CONFIRM_ARGUMENT]: CONFIRM_SCHEMA } };
   }
-  const inputSchema = fromJsonSchema(shown as never, inputValidator);
+  const listing = rt.listing ?? 'compact';
+  const inputSchema = listedInputSchema(shown, inputValidator, listing);
   const outputSchema = tool.output ? fromJsonSchema(tool.output as never, rt.validator) : undefined;
   const cachePolicy = tool.cache;
   for (const problem of cachePolicy ? cacheKeyProblems(tool) : [])
@@ -520,10 +529,13 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
     return callerPath.empty ? '' : `:${callerPath.keyPart(who)}`;
   }
 
-  const config: CompiledTool['config'] = {
-    inputSchema,
-    annotations: listedAnnotations(toolAnnotations(tool.method, tool.annotations)),
-  };
+  const config: CompiledTool['config'] = { inputSchema };
+  const annotations = listedAnnotations(
+    toolAnnotations(tool.method, tool.annotations),
+    tool.annotations,
+    listing,
+  );
+  if (annotations) config.annotations = annotations;
   if (tool.title !== undefined) config.title = tool.title;
   if (tool.description !== undefined) config.description = tool.description;
   if (outputSchema) config.outputSchema = outputSchema;

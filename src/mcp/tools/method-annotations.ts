@@ -43,23 +43,6 @@ export function toolAnnotations(
 }
 
 /**
- * The hints as `tools/list` carries them: `readOnlyHint`, `destructiveHint` and `openWorldHint`
- * always (ChatGPT Apps refuse a tool without them, defaults or not); `idempotentHint` only where it
- * says something. The spec gives it meaning only when `readOnlyHint` is false, and its default is
- * false, so a read-only tool's, or a false one, tells a client nothing; on a 1,200-tool list it is
- * 25 KB.
- */
-export function listedAnnotations(hints: ToolAnnotationHints): ListedAnnotations {
-  const { readOnlyHint, destructiveHint, idempotentHint, openWorldHint } = hints;
-  return !readOnlyHint && idempotentHint
-    ? { readOnlyHint, destructiveHint, idempotentHint, openWorldHint }
-    : { readOnlyHint, destructiveHint, openWorldHint };
-}
-
-/** What {@link listedAnnotations} publishes. */
-export type ListedAnnotations = Omit<ToolAnnotationHints, 'idempotentHint'> & { idempotentHint?: true };
-
-/**
  * Compact mode's invoke tool runs any operation of its catalog: read-only only when all of them are;
  * otherwise as destructive as its most destructive operation.
  */

@@ -1,5 +1,4 @@
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
-import { fromJsonSchema } from '@modelcontextprotocol/server';
 import { type OpenApiToolSet, resolveInvocation, searchOperations } from '../../config/index.js';
 import type { CompiledTool } from './configured-tool.js';
 import type { CallSignal } from './call-signal.js';
@@ -7,12 +6,13 @@ import { errorResult } from './error-result.js';
 import type { InputValidator } from './input-validator.js';
 import type { ToolConfig } from '../../config/index.js';
 import { successResult } from './tool-result.js';
+import { invokeAnnotations, SEARCH_ANNOTATIONS, toolAnnotations } from './method-annotations.js';
 import {
-  invokeAnnotations,
+  type ListedAnnotations,
   listedAnnotations,
-  SEARCH_ANNOTATIONS,
-  toolAnnotations,
-} from './method-annotations.js';
+  listedInputSchema,
+  type ToolListing,
+} from './tool-listing.js';
 
 /** The policy as compact mode needs it: the refusal of an operation's tool for this call's caller. */
 export interface OperationGuard {
@@ -33,6 +33,7 @@ export function compactModeTools(
   compile: (tool: ToolConfig) => CompiledTool,
   guard?: OperationGuard,
   scrub: (text: string) => string = (text) => text,
+  listing: ToolListing = 'compact',
 ): CompiledTool[] {
   const compact = set.compact;
   if (!compact) return [];
@@ -46,8 +47,8 @@ export function compactModeTools(
     name: compact.search.name,
     config: {
       description: compact.search.description,
-      inputSchema: fromJsonSchema(compact.search.input as never, validator),
-      annotations: listedAnnotations(SEARCH_ANNOTATIONS),
+      inputSchema: listedInputSchema(compact.search.input, validator, listing),
+      ...listedOrNone(listedAnnotations(SEARCH_ANNOTATIONS, undefined, listing)),
     },
     async execute(args, ctx: ServerContext): Promise<CallToolResult> {
       const query = typeof args.query === 'string' ? args.query : '';
@@ -64,14 +65,15 @@ export function compactModeTools(
     },
   };
 
+  const invokeHints = invokeAnnotations(
+    catalog.operations.map((o) => toolAnnotations(o.tool.method, o.tool.annotations)),
+  );
   const invoke: CompiledTool = {
     name: compact.invoke.name,
     config: {
       description: compact.invoke.description,
-      inputSchema: fromJsonSchema(compact.invoke.input as never, validator),
-      annotations: listedAnnotations(
-        invokeAnnotations(catalog.operations.map((o) => toolAnnotations(o.tool.method, o.tool.annotations))),
-      ),
+      inputSchema: listedInputSchema(compact.invoke.input, validator, listing),
+      ...listedOrNone(listedAnnotations(invokeHints, undefined, listing)),
     },
     async execute(args, ctx: ServerContext, call: CallSignal): Promise<CallToolResult> {
       let resolved: ReturnType<typeof resolveInvocation>;
@@ -103,4 +105,9 @@ export function compactModeTools(
     },
   };
   return [search, invoke];
+}
+
+/** `annotations` as a member to spread: none when nothing is listed. */
+function listedOrNone(annotations: ListedAnnotations | undefined): { annotations?: ListedAnnotations } {
+  return annotations ? { annotations } : {};
 }

@@ -513,11 +513,11 @@ describe('expandOpenApi (what loadConfig will call)', () => {
 
 describe('titles and descriptions from summary and description', () => {
   const ok = { '200': { description: 'ok' } };
-  const tools = (overrides: Parameters<typeof openApiTools>[1]['overrides'] = {}) =>
+  const tools = (overrides: Parameters<typeof openApiTools>[1]['overrides'] = {}, titles = true) =>
     new Map(
       openApiTools(
         'a',
-        { document: 'x', overrides },
+        { document: 'x', overrides, titles },
         doc({
           '/both': {
             get: { operationId: 'both', summary: ' Get both ', description: 'Details.', responses: ok },
@@ -539,7 +539,7 @@ describe('titles and descriptions from summary and description', () => {
       ).tools.map((t) => [t.name, t]),
     );
 
-  it('says the summary once: as the title, with the description holding the details', () => {
+  it('with titles on, says the summary once: as the title, with the description holding the details', () => {
     const t = tools();
     expect(t.get('both')).toMatchObject({ title: 'Get both', description: 'Details.' });
     expect(t.get('old')).toMatchObject({ title: 'Old one', description: '(deprecated) Gone soon.' });
@@ -553,9 +553,24 @@ describe('titles and descriptions from summary and description', () => {
     expect(same.description).toBe('Said twice.');
   });
 
-  it('keeps the summary in the description when another title replaces it', () => {
+  it('with titles on, keeps the summary in the description when another title replaces it', () => {
     const both = tools({ both: { title: 'Both, from the config' } }).get('both')!;
     expect(both.title).toBe('Both, from the config');
     expect(both.description).toBe('Get both\n\nDetails.');
+  });
+
+  it('by default lists no summary title: the description alone, or the summary where it is all there is', () => {
+    const t = tools({}, false);
+    expect(t.get('both')!.title).toBeUndefined();
+    expect(t.get('both')!.description).toBe('Details.');
+    expect(t.get('old')).toMatchObject({ description: '(deprecated) Gone soon.' });
+    expect(t.get('old')!.title).toBeUndefined();
+    expect(t.get('summaryOnly')!.description).toBe('Only a summary');
+    const titled = tools({ both: { title: 'Both, from the config' } }, false).get('both')!;
+    expect(titled).toMatchObject({ title: 'Both, from the config', description: 'Details.' });
+  });
+
+  it('defaults titles to off in the openapi section', () => {
+    expect(openapiSourceSchema.parse({ document: 'x' }).titles).toBe(false);
   });
 });

@@ -88,6 +88,42 @@ describe('2025-era sessions on the wire', () => {
     expect(answered.every((m) => m.result !== undefined)).toBe(true);
   });
 
+  it('answers a tools/call in one write whose headers are exactly the SSE ones, its own session id and its own length', async () => {
+    const [a, b] = [await openSession(), await openSession()];
+    expect(a['mcp-session-id']).not.toBe(b['mcp-session-id']);
+    // Answers of different lengths, alternating sessions: each names its session and declares its length.
+    const calls = [
+      [a, '1'],
+      [b, '2'],
+      [a, '2'],
+      [b, '1'],
+    ] as const;
+    for (const [i, [headers, id]] of calls.entries()) {
+      const r = await send(
+        'POST',
+        headers,
+        rpc(10 + i, 'tools/call', { name: 'get_assignment', arguments: { id } }),
+      );
+      expect(r.status).toBe(200);
+      const names = [...r.headers.keys()].filter((n) => n !== 'date' && n !== 'keep-alive').sort();
+      expect(names).toEqual([
+        'cache-control',
+        'connection',
+        'content-length',
+        'content-type',
+        'mcp-session-id',
+        'x-accel-buffering',
+      ]);
+      expect(r.headers.get('content-type')).toBe('text/event-stream');
+      expect(r.headers.get('cache-control')).toBe('no-cache, no-transform');
+      expect(r.headers.get('x-accel-buffering')).toBe('no');
+      expect(r.headers.get('mcp-session-id')).toBe(headers['mcp-session-id']);
+      expect(r.headers.get('content-length')).toBe(String(Buffer.byteLength(r.text)));
+      const [answer] = events(r.text) as { id: number; result: { structuredContent?: { id?: string } } }[];
+      expect(answer).toMatchObject({ id: 10 + i, result: { structuredContent: { id } } });
+    }
+  });
+
   it('refuses what the session cannot serve, with the status saying why, and serves on afterwards', async () => {
     const headers = await openSession();
     const noSse = await send('POST', { ...headers, accept: 'application/json' }, rpc(1, 'ping'));

@@ -65,6 +65,11 @@ export class RequestGuard {
   private readonly tokenDigests: Buffer[];
   private readonly principals: Principal[];
   private readonly deferUnmatched: boolean;
+  /**
+   * The last Host header admitted: the check is a pure function of the header, and a client sends
+   * the same one on every request, so its URL parse (~2 µs) is paid once, not per call.
+   */
+  private admittedHost: string | undefined;
 
   constructor(config: GuardConfig) {
     const defaults = [...LOOPBACK_NAMES];
@@ -86,9 +91,11 @@ export class RequestGuard {
   }
 
   check(req: IncomingMessage): GuardVerdict {
-    if (this.hosts) {
-      const host = validateHostHeader(req.headers.host, this.hosts);
-      if (!host.ok)
+    const hostHeader = req.headers.host;
+    if (this.hosts && (hostHeader === undefined || hostHeader !== this.admittedHost)) {
+      const host = validateHostHeader(hostHeader, this.hosts);
+      if (host.ok) this.admittedHost = hostHeader;
+      else
         return {
           ok: false,
           status: 403,

@@ -11,7 +11,7 @@ import {
 import { sendJsonRpcStatus } from './json-rpc-answers.js';
 import type { NodeMessageExtra } from './message-extra.js';
 import { getHeadersRefusal, postRefusal, type Refusal, sessionRefusal } from './session-checks.js';
-import { SseResponse, sseEvent } from './sse-response.js';
+import { oneWriteHeaders, SseResponse, sseEvent } from './sse-response.js';
 
 type RequestId = string | number;
 
@@ -65,6 +65,8 @@ export class SessionTransport implements Transport {
   private closed = false;
   private supported: readonly string[] = SUPPORTED_PROTOCOL_VERSIONS;
   private sseHeaders: OutgoingHttpHeaders = {};
+  /** `sseHeaders` as the one-write answer of a call sends them (see oneWriteHeaders). */
+  private oneWrite: string[] | undefined;
   private readonly keepAliveMs: number;
   private readonly streams = new Map<RequestId, PostStream>();
   private standalone: SseResponse | undefined;
@@ -158,7 +160,7 @@ export class SessionTransport implements Transport {
     const deferHeaders = messages.length === 1 && 'method' in first && ANSWERED_METHODS.has(first.method);
     const ids = requests.map((r) => r.id);
     const stream: PostStream = {
-      sse: new SseResponse(res, this.sseHeaders, this.keepAliveMs, deferHeaders),
+      sse: new SseResponse(res, this.sseHeaders, this.keepAliveMs, deferHeaders, this.oneWrite),
       pending: ids.length === 1 ? 1 : new Set(ids).size,
       ids,
     };
@@ -199,13 +201,15 @@ export class SessionTransport implements Transport {
       };
     const id = this.options.sessionIdGenerator();
     this.sessionId = id;
-    this.sseHeaders = {
+    const headers = {
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache, no-transform',
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
       'mcp-session-id': id,
     };
+    this.sseHeaders = headers;
+    this.oneWrite = oneWriteHeaders(headers);
     this.options.onsessioninitialized?.(id);
     return undefined;
   }

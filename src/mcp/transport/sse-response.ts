@@ -5,6 +5,18 @@ const KEEP_ALIVE = ': keepalive\n\n';
 /** Node's largest timer delay; a longer interval would fire at once. */
 const MAX_TIMER_MS = 2_147_483_647;
 
+/**
+ * The headers of a stream answered in one write, as a flat name/value list ending in a
+ * `content-length` slot that `end` fills: built once per session, so the answer of a call spreads
+ * and validates no header object of its own (node reads the list synchronously in `writeHead`).
+ */
+export function oneWriteHeaders(headers: Readonly<Record<string, string>>): string[] {
+  const list: string[] = [];
+  for (const name of Object.keys(headers)) list.push(name, headers[name]!);
+  list.push('content-length', '0');
+  return list;
+}
+
 /** One `message` event carrying a JSON-RPC message. */
 export function sseEvent(message: unknown): string {
   return `event: message\ndata: ${JSON.stringify(message)}\n\n`;
@@ -26,6 +38,8 @@ export class SseResponse {
     private readonly headers: OutgoingHttpHeaders,
     keepAliveMs: number,
     deferHeaders: boolean,
+    /** `headers` as {@link oneWriteHeaders} lists them, for an answer that leaves in one write. */
+    private readonly oneWrite?: string[],
   ) {
     if (!deferHeaders) {
       this.sendHeaders();
@@ -61,7 +75,13 @@ export class SseResponse {
     }
     this.headersSent = true;
     const body = last ?? '';
-    this.res.writeHead(200, { ...this.headers, 'content-length': Buffer.byteLength(body) });
+    const length = Buffer.byteLength(body);
+    if (this.oneWrite === undefined) {
+      this.res.writeHead(200, { ...this.headers, 'content-length': length });
+    } else {
+      this.oneWrite[this.oneWrite.length - 1] = String(length);
+      this.res.writeHead(200, this.oneWrite);
+    }
     this.res.end(body);
   }
 

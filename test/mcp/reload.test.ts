@@ -647,6 +647,26 @@ describe('cached answers across a reload that changes a tool', () => {
       upstream.close();
     }
   });
+  it('a reload to another server.toolListing re-lists the tools and keeps their cached answers', async () => {
+    const upstream = await countingUpstream();
+    try {
+      running = await startGateway(config(upstream.url, '/item', 'Other.'), { transport: 'http', port: 0 });
+      const client = await connectV2(running.url!, 'legacy');
+      clients.push(client as AnyClient);
+      const call = (name: string) => client.callTool({ name, arguments: {} });
+      expect(answer(await call('item'))).toEqual({ path: '/item', n: 1 });
+      const next = config(upstream.url, '/item', 'Other.');
+      next.server.toolListing = 'explicit';
+      const report = await running.gateway.reload(next);
+      expect(report).toMatchObject({ outcome: 'applied', upstreams: { kept: ['u'] } });
+      expect([...report.tools.changed].sort()).toEqual(['item', 'other']);
+      expect(answer(await call('item'))).toEqual({ path: '/item', n: 1 });
+      expect(upstream.requests()).toBe(1);
+    } finally {
+      upstream.close();
+    }
+  });
+
   it('a reload that changes the user the upstream is called as answers from the upstream, not the other user’s cached answer', async () => {
     const upstream = await countingUpstream();
     const asUser = (username: string) =>

@@ -325,3 +325,35 @@ describe('conduit init --openapi <URL>', () => {
     }
   });
 });
+
+describe('conduit init keeps what the document says of each operation', () => {
+  it("an operation's x-mcp-annotations hints are written into its tool, so the served tool lists them", async () => {
+    const spec = join(dir, 'hints.json');
+    writeFileSync(
+      spec,
+      JSON.stringify({
+        openapi: '3.0.3',
+        info: { title: 'Hints', version: '1' },
+        servers: [{ url: 'http://127.0.0.1:9' }],
+        paths: {
+          '/items/{id}': {
+            delete: {
+              operationId: 'archiveItem',
+              'x-mcp-annotations': { destructiveHint: false, title: 'Archive an item' },
+              parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+              responses: { '200': { description: 'ok' } },
+            },
+          },
+        },
+      }),
+    );
+    const out = join(dir, 'hints.yaml');
+    expect(await runCli(['init', '--openapi', spec, '--out', out], memoryIo().io)).toBe(ExitCode.OK);
+    const config = parseConfig(readFileSync(out, 'utf8'), { format: 'yaml', env: {} });
+    // The title always was; the hint was lost, and the DELETE was listed as destructive.
+    expect(config.tools[0]).toMatchObject({
+      title: 'Archive an item',
+      annotations: { destructiveHint: false },
+    });
+  });
+});

@@ -202,6 +202,8 @@ function starterTool(tool: ToolConfig): Record<string, unknown> {
     path: tool.path,
     input: tool.input,
     ...(Object.keys(params).length > 0 ? { params } : {}),
+    // The document's x-mcp-annotations hints, as its title: the written tool is served as it says.
+    ...(tool.annotations !== undefined ? { annotations: tool.annotations } : {}),
     ...(tool.output !== undefined ? { output: tool.output } : {}),
   };
   if (tool.cache) {

@@ -6,6 +6,8 @@
  */
 import { defineConfig } from '../../src/config/index.js';
 import { startGateway } from '../../src/mcp/index.js';
+import { PooledIdGenerator } from '../../src/telemetry/id-generator.js';
+import { startTracing } from '../../src/telemetry/index.js';
 import { trace } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -67,7 +69,10 @@ function stageTracer() {
   const stage = process.env.TRACES_STAGE;
   // The API's no-op tracer: every traced code path runs, its spans record nothing.
   if (stage === 'noop') return { tracer: trace.getTracer('conduit-mcp') };
-  if (stage === 'proto') return protoTracer();
+  if (stage === 'sdk') return sdkTracer();
+  // Conduit's recorder, its spans handed to an exporter that drops them (no encoding, no send).
+  if (stage === 'recorded')
+    return { tracer: startTracing({ exporter: { export: (_s, done) => done({ code: 0 }), shutdown: async () => {} } }).tracer };
   if (stage !== 'spans' && stage !== 'batch') return {};
   const exporter = {
     export: (_s: unknown[], done: (r: { code: number }) => void) => done({ code: 0 }),
@@ -81,28 +86,14 @@ function stageTracer() {
   return { tracer: provider.getTracer('conduit-mcp') };
 }
 
-/** Experiment: the SDK's protobuf serializer behind its OTLP/HTTP delegate (what the proto exporter is). */
-async function protoTracer() {
-  const base = await import('@opentelemetry/otlp-exporter-base');
-  const http = await import('@opentelemetry/otlp-exporter-base/node-http');
-  const { ProtobufTraceSerializer, TraceExporterMetricsHelper } = await import(
-    '@opentelemetry/otlp-transformer'
-  );
-  const exporter = new base.OTLPExporterBase(
-    http.createOtlpHttpExportDelegate(
-      http.convertLegacyHttpOptions({ url: endpoint! }, 'TRACES', 'v1/traces', {
-        'Content-Type': 'application/x-protobuf',
-      }),
-      ProtobufTraceSerializer as never,
-      'otlp_http_span_exporter',
-      TraceExporterMetricsHelper as never,
-      undefined,
-    ),
-  );
+/** The OpenTelemetry SDK's own pipeline (span objects, batch processor, OTLP/HTTP JSON exporter), for comparison. */
+async function sdkTracer() {
+  const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'conduit-traced' }),
     sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
-    spanProcessors: [new BatchSpanProcessor(exporter as never)],
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: endpoint! }))],
+    idGenerator: new PooledIdGenerator(),
   });
   return { tracer: provider.getTracer('conduit-mcp') };
 }

@@ -6,7 +6,7 @@
  * sessions), 16 in flight; stage shares are scaled by the server CPU per call from /proc over the
  * same calls (Linux). Not part of `npm run bench`: the profiler costs CPU itself.
  * Usage: npx tsx bench/gateway/traces-stages.ts [calls per row, default 6000] [row filter]
- * Env: TRACES_STAGES=off,noop,spans,batch,on (default off,on;
+ * Env: TRACES_STAGES=off,noop,spans,batch,on,sdk (default off,on; `sdk`: the SDK pipeline instead of Conduit's recorder;
  * `none`: no telemetry section; `<stage>#2`: a second server at that stage, for the noise between two) stops the traced gateway at a stage
  * (spans made / batched / exported over OTLP); TRACES_STAGES_PROFILE=0 measures CPU without the profiler.
  */
@@ -29,7 +29,9 @@ const STAGE_NAMES: Record<string, string> = {
   noop: 'traced code paths, no-op API spans',
   spans: 'spans made, none exported',
   batch: 'spans batched, dropped by the exporter',
+  recorded: "Conduit's recorder, spans dropped at the end",
   on: 'traces on (OTLP)',
+  sdk: 'the OpenTelemetry SDK (BatchSpanProcessor, OTLP/HTTP JSON exporter)',
 };
 const nameOf = (stage: string) => STAGE_NAMES[stage.replace(/[#+].*$/, '')] ?? stage;
 const rows = ['get_assignment_cached', 'get_assignment_miss']

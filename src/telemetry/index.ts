@@ -1,14 +1,14 @@
 /**
  * OpenTelemetry traces: spans named and attributed per the MCP, GenAI and HTTP semantic conventions,
- * W3C `traceparent` propagation, and the SDK + OTLP exporter loaded only when configured. Everything
- * here but `startTracing` uses `@opentelemetry/api` alone; callers skip it entirely when they have no
- * tracer (the hot path checks one field).
+ * W3C `traceparent` propagation, and a recorder with an OTLP/HTTP JSON exporter started only when
+ * configured. Every module uses `@opentelemetry/api` alone, so any tracer works (the SDK's too);
+ * callers skip tracing entirely when they have no tracer (the hot path checks one field).
  */
 export { ATTR, EVENT } from './attributes.js';
 export { setTraceContext, traceContextOf } from './call-context.js';
 export { chainable } from './chained-context.js';
 export { ensureContextManager } from './context-manager.js';
-export { type SpanExporterLike, startTracing, type Tracing, type TracingOptions } from './sdk.js';
+export { type SpanExporterLike, startTracing, type Tracing, type TracingOptions } from './start-tracing.js';
 export {
   addActiveEvent,
   addEventTo,

@@ -1,0 +1,254 @@
+import { Agent, type Dispatcher } from 'undici';
+import { type Clock, type Logger, systemClock, type TimerHandle } from '../../core/index.js';
+import { spanJson } from './otlp-json.js';
+import type { RecordedSpan } from './recorded-span.js';
+import { SpanBatch } from './span-batch.js';
+
+/** Where and how ended spans are sent: OTLP/HTTP with the JSON encoding. */
+export interface OtlpExporterOptions {
+  /** The traces endpoint, e.g. `http://127.0.0.1:4318/v1/traces`. */
+  endpoint: string;
+  /** Sent with every export (a collector's key): never logged. */
+  headers?: Readonly<Record<string, string>>;
+  /** How long one export request may take. Default 10 s. */
+  timeoutMs?: number;
+  /** Spans per request. Default 512. */
+  maxBatch?: number;
+  /** Spans held while the receiver is slow or down; past it new spans are dropped (and counted). Default 2048. */
+  maxQueue?: number;
+  /** How long an ended span waits for a full batch. Default 1 s. */
+  delayMs?: number;
+  clock?: Clock;
+  logger?: Logger;
+  /** Tests: the dispatcher requests go through. Default: an agent of the exporter's own. */
+  dispatcher?: Dispatcher;
+}
+
+/** Statuses the OTLP/HTTP spec calls retryable. */
+const RETRYABLE = new Set([429, 502, 503, 504]);
+/** Attempts per batch while the exporter runs (one at shutdown). */
+const ATTEMPTS = 3;
+const BACKOFF_MS = 1000;
+
+/**
+ * Batches ended spans and posts them to an OTLP/HTTP receiver, one request at a time: a batch goes
+ * when `maxBatch` spans wait or `delayMs` after the first of them. A failed request is retried
+ * (retryable statuses and network errors, with backoff) while the exporter runs; a batch that still
+ * fails is dropped and logged by status or error code only (endpoint and headers may carry secrets).
+ */
+export class OtlpExporter {
+  /** The batch spans are written into, and the closed ones waiting for their request. */
+  private open: SpanBatch | undefined;
+  private readonly closed: SpanBatch[] = [];
+  /** Spans in `open` and `closed`. */
+  private waiting = 0;
+  /** Buffers of sent batches, for the next ones. */
+  private readonly spare: Buffer[] = [];
+  private running: Promise<void> | undefined;
+  private timer: TimerHandle | undefined;
+  private dropped = 0;
+  private closing = false;
+  private readonly headers: Record<string, string>;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownDispatcher: boolean;
+  private readonly clock: Clock;
+  private readonly maxBatch: number;
+  private readonly maxQueue: number;
+  private readonly delayMs: number;
+  private readonly timeoutMs: number;
+  private readonly origin: string;
+  private readonly path: string;
+  /** Ends a retry's backoff early (at close). */
+  private wake: (() => void) | undefined;
+  private kicked = false;
+  private readonly sendFull = () => {
+    this.kicked = false;
+    void this.drain(false);
+  };
+  private readonly sendQueued = () => {
+    this.timer = undefined;
+    void this.drain(true);
+  };
+
+  constructor(
+    private readonly prefix: string,
+    private readonly options: OtlpExporterOptions,
+  ) {
+    // Copied: later changes to the caller's object are not sent.
+    this.headers = {
+      'content-type': 'application/json',
+      'user-agent': 'conduit-mcp',
+      ...(options.headers ?? {}),
+    };
+    this.ownDispatcher = options.dispatcher === undefined;
+    this.dispatcher = options.dispatcher ?? new Agent({ connections: 2 });
+    this.clock = options.clock ?? systemClock;
+    this.maxBatch = options.maxBatch ?? 512;
+    this.maxQueue = options.maxQueue ?? 2048;
+    this.delayMs = options.delayMs ?? 1000;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    const url = new URL(options.endpoint);
+    this.origin = url.origin;
+    this.path = `${url.pathname}${url.search}`;
+  }
+
+  /**
+   * Takes an ended span: its JSON is written into the open batch now. A full batch goes on the next
+   * turn of the loop, a partial one after the delay.
+   */
+  add(span: RecordedSpan): void {
+    if (this.closing) return;
+    if (this.waiting >= this.maxQueue) {
+      this.dropped++;
+      return;
+    }
+    this.write(spanJson(span));
+    this.waiting++;
+    if (this.open !== undefined && this.open.spans >= this.maxBatch) this.closeOpen();
+    if (this.closed.length > 0) this.kick();
+    else if (this.timer === undefined && this.running === undefined)
+      this.timer = this.clock.setTimeout(this.sendQueued, this.delayMs);
+  }
+
+  private write(json: string): void {
+    if (this.open !== undefined && !this.open.fits(json)) this.closeOpen();
+    this.open ??= SpanBatch.open(this.prefix, this.spare.pop());
+    if (this.open.fits(json)) this.open.add(json);
+    else {
+      // Larger than a shared buffer holds (a huge attribute): a request of its own.
+      this.closed.push(SpanBatch.single(this.prefix, json));
+      if (this.open.spans === 0) {
+        const buffer = this.open.release();
+        if (buffer !== undefined) this.spare.push(buffer);
+        this.open = undefined;
+      }
+    }
+  }
+
+  private closeOpen(): void {
+    if (this.open === undefined) return;
+    if (this.open.spans > 0) this.closed.push(this.open);
+    else {
+      const buffer = this.open.release();
+      if (buffer !== undefined) this.spare.push(buffer);
+    }
+    this.open = undefined;
+  }
+
+  /** Sends everything queued (after a request in flight). Never rejects. */
+  flush(): Promise<void> {
+    this.cancelTimer();
+    return this.drain(true);
+  }
+
+  /** Sends what is queued with one attempt per batch, then closes the connections. Idempotent. */
+  async close(): Promise<void> {
+    this.closing = true;
+    this.wake?.();
+    await this.flush();
+    if (this.ownDispatcher) await this.dispatcher.close().catch(() => {});
+  }
+
+  /** Full batches go on the next turn of the event loop, not inside the `end()` that filled one. */
+  private kick(): void {
+    if (this.kicked || this.running !== undefined) return;
+    this.kicked = true;
+    this.cancelTimer();
+    setImmediate(this.sendFull);
+  }
+
+  private cancelTimer(): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /**
+   * One request at a time. Without `all`, only closed (full) batches are sent, so spans that arrive
+   * while a request is in flight wait for a full batch (or the delay) instead of going out a few at a
+   * time.
+   */
+  private async drain(all: boolean): Promise<void> {
+    while (this.running !== undefined) await this.running;
+    if (all) this.closeOpen();
+    if (this.closed.length === 0) return;
+    this.running = this.sendBatches().finally(() => {
+      this.running = undefined;
+      this.afterSend();
+    });
+    return this.running;
+  }
+
+  private afterSend(): void {
+    if (this.closing) return;
+    if (this.closed.length > 0) this.kick();
+    else if (this.open !== undefined) this.timer ??= this.clock.setTimeout(this.sendQueued, this.delayMs);
+  }
+
+  private async sendBatches(): Promise<void> {
+    for (let batch = this.closed.shift(); batch !== undefined; batch = this.closed.shift()) {
+      await this.send(batch.body(), batch.spans);
+      this.waiting -= batch.spans;
+      const buffer = batch.release();
+      if (buffer !== undefined && this.spare.length < 2) this.spare.push(buffer);
+    }
+    if (this.dropped > 0) {
+      this.options.logger?.warn(
+        { dropped: this.dropped, maxQueue: this.maxQueue },
+        'traces: spans dropped: the OTLP receiver is slower than the spans arrive',
+      );
+      this.dropped = 0;
+    }
+  }
+
+  private async send(body: Buffer, spans: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.post(body);
+      if (outcome.ok) return;
+      const last = this.closing || attempt >= ATTEMPTS || !outcome.retryable;
+      if (last) {
+        this.options.logger?.warn(
+          { spans, attempts: attempt, ...(outcome.status !== undefined ? { status: outcome.status } : { code: outcome.code }) },
+          'traces: sending spans failed',
+        );
+        return;
+      }
+      await this.backoff(BACKOFF_MS * 2 ** (attempt - 1));
+    }
+  }
+
+  private backoff(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = this.clock.setTimeout(() => this.wake?.(), ms);
+      this.wake = () => {
+        this.wake = undefined;
+        this.clock.clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private async post(
+    body: Buffer,
+  ): Promise<{ ok: boolean; retryable: boolean; status?: number; code?: string }> {
+    try {
+      const res = await this.dispatcher.request({
+        origin: this.origin,
+        path: this.path,
+        method: 'POST',
+        headers: this.headers,
+        body,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      // The answer is read and dropped: partial-success details are not acted on.
+      await res.body.dump({ limit: 64 * 1024 }).catch(() => {});
+      const ok = res.statusCode >= 200 && res.statusCode < 300;
+      return { ok, retryable: RETRYABLE.has(res.statusCode), status: res.statusCode };
+    } catch (err) {
+      const e = err as { code?: unknown; name?: unknown };
+      const code = typeof e.code === 'string' ? e.code : e.name === 'TimeoutError' ? 'TIMEOUT' : 'EXPORT_FAILED';
+      return { ok: false, retryable: true, code };
+    }
+  }
+}

@@ -1,0 +1,222 @@
+import type {
+  Attributes,
+  AttributeValue,
+  Exception,
+  HrTime,
+  Link,
+  Span,
+  SpanContext,
+  SpanKind,
+  SpanStatus,
+  TimeInput,
+} from '@opentelemetry/api';
+import { hrTimeOf, msOf } from './time.js';
+
+/** Where a recorded span goes when it ends, and what every span of its tracer shares. */
+export interface SpanSink {
+  /** The resource of every span (`service.name`, …), as SDK exporters read it. */
+  readonly resource: { readonly attributes: Attributes };
+  /** The instrumentation scope of every span. */
+  readonly instrumentationScope: { readonly name: string; readonly version?: string };
+  /** Epoch milliseconds (fractional) now. */
+  now(): number;
+  onEnd(span: RecordedSpan): void;
+}
+
+/** An event as exporters read it (the SDK's `TimedEvent` shape). */
+export interface RecordedEvent {
+  name: string;
+  attributes: Attributes;
+  time: HrTime;
+  /** Epoch milliseconds (fractional) of `time`, for the OTLP encoder. */
+  timeMs: number;
+  droppedAttributesCount: number;
+}
+
+/** The SDK's default limits: attributes per span, events per span, links per span. */
+export const LIMITS = { attributes: 128, events: 128, links: 128 } as const;
+
+const UNSET: SpanStatus = Object.freeze({ code: 0 });
+const NONE: readonly never[] = Object.freeze([]);
+
+/** An attribute value the API allows: a primitive, or an array of one primitive type (nulls allowed). */
+function isAttributeValue(v: unknown): v is AttributeValue {
+  const t = typeof v;
+  if (t === 'string' || t === 'number' || t === 'boolean') return true;
+  if (!Array.isArray(v)) return false;
+  let kind: string | undefined;
+  for (const x of v) {
+    if (x == null) continue;
+    const tx = typeof x;
+    if (tx !== 'string' && tx !== 'number' && tx !== 'boolean') return false;
+    if (kind === undefined) kind = tx;
+    else if (kind !== tx) return false;
+  }
+  return true;
+}
+
+/**
+ * One sampled span, recorded in as few objects as it takes: times are epoch milliseconds until an
+ * exporter asks for `HrTime`, events and links share one empty array until the first is added. It has
+ * the fields the SDK's `ReadableSpan` has, so SDK exporters (the in-memory one of the tests) take it.
+ */
+export class RecordedSpan implements Span {
+  readonly attributes: Attributes = {};
+  events: RecordedEvent[] = NONE as never;
+  links: Link[] = NONE as never;
+  status: SpanStatus = UNSET;
+  droppedAttributesCount = 0;
+  droppedEventsCount = 0;
+  droppedLinksCount = 0;
+  /** Epoch milliseconds (fractional); `endMs` is -1 until the span ends. */
+  readonly startMs: number;
+  endMs = -1;
+  private attributeCount = 0;
+
+  constructor(
+    private readonly sink: SpanSink,
+    public name: string,
+    private readonly context: SpanContext,
+    readonly kind: SpanKind,
+    readonly parentSpanContext: SpanContext | undefined,
+    attributes: Attributes | undefined,
+    links: Link[] | undefined,
+    startTime: TimeInput | undefined,
+  ) {
+    this.startMs = startTime === undefined ? sink.now() : msOf(startTime);
+    if (attributes !== undefined) this.setAttributes(attributes);
+    if (links !== undefined && links.length > 0) this.addLinks(links);
+  }
+
+  spanContext(): SpanContext {
+    return this.context;
+  }
+
+  /** Undefined values are dropped, as the SDK drops them; so are values the API does not allow. */
+  setAttribute(key: string, value: AttributeValue | undefined): this {
+    if (this.endMs >= 0 || value == null || key.length === 0 || !isAttributeValue(value)) return this;
+    if (!(key in this.attributes)) {
+      if (this.attributeCount >= LIMITS.attributes) {
+        this.droppedAttributesCount++;
+        return this;
+      }
+      this.attributeCount++;
+    }
+    // Arrays are copied: the caller may change its own later.
+    this.attributes[key] = Array.isArray(value) ? (value.slice() as AttributeValue) : value;
+    return this;
+  }
+
+  setAttributes(attributes: Attributes): this {
+    for (const key in attributes) this.setAttribute(key, attributes[key]);
+    return this;
+  }
+
+  addEvent(name: string, attributesOrTime?: Attributes | TimeInput, time?: TimeInput): this {
+    if (this.endMs >= 0) return this;
+    if (this.events.length >= LIMITS.events) {
+      this.droppedEventsCount++;
+      return this;
+    }
+    const isTime = attributesOrTime instanceof Date || typeof attributesOrTime === 'number' || Array.isArray(attributesOrTime);
+    const at = isTime ? (attributesOrTime as TimeInput) : time;
+    const timeMs = at === undefined ? this.sink.now() : msOf(at);
+    const attributes: Attributes = {};
+    let kept = 0;
+    let dropped = 0;
+    if (!isTime && attributesOrTime !== undefined)
+      for (const key in attributesOrTime as Attributes) {
+        const v = (attributesOrTime as Attributes)[key];
+        if (v == null || !isAttributeValue(v)) continue;
+        if (kept >= LIMITS.attributes) dropped++;
+        else {
+          attributes[key] = Array.isArray(v) ? (v.slice() as AttributeValue) : v;
+          kept++;
+        }
+      }
+    if (this.events === (NONE as never)) this.events = [];
+    this.events.push({
+      name,
+      attributes,
+      timeMs,
+      get time() {
+        return hrTimeOf(timeMs);
+      },
+      droppedAttributesCount: dropped,
+    });
+    return this;
+  }
+
+  addLink(link: Link): this {
+    if (this.endMs >= 0) return this;
+    if (this.links.length >= LIMITS.links) {
+      this.droppedLinksCount++;
+      return this;
+    }
+    if (this.links === (NONE as never)) this.links = [];
+    this.links.push(link);
+    return this;
+  }
+
+  addLinks(links: Link[]): this {
+    for (const link of links) this.addLink(link);
+    return this;
+  }
+
+  setStatus(status: SpanStatus): this {
+    if (this.endMs >= 0) return this;
+    this.status = status.message !== undefined ? { code: status.code, message: status.message } : { code: status.code };
+    return this;
+  }
+
+  updateName(name: string): this {
+    if (this.endMs < 0) this.name = name;
+    return this;
+  }
+
+  /** Ends the span once; an end before the start is clamped to the start (a zero duration). */
+  end(endTime?: TimeInput): void {
+    if (this.endMs >= 0) return;
+    const end = endTime === undefined ? this.sink.now() : msOf(endTime);
+    this.endMs = end < this.startMs ? this.startMs : end;
+    this.sink.onEnd(this);
+  }
+
+  isRecording(): boolean {
+    return this.endMs < 0;
+  }
+
+  /** An `exception` event per the semantic conventions (type, message, stack). */
+  recordException(exception: Exception, time?: TimeInput): void {
+    const attributes: Attributes = {};
+    if (typeof exception === 'string') attributes['exception.message'] = exception;
+    else if (exception !== null && typeof exception === 'object') {
+      const e = exception as { name?: unknown; code?: unknown; message?: unknown; stack?: unknown };
+      const type = e.code !== undefined ? String(e.code) : e.name;
+      if (typeof type === 'string') attributes['exception.type'] = type;
+      if (typeof e.message === 'string') attributes['exception.message'] = e.message;
+      if (typeof e.stack === 'string') attributes['exception.stacktrace'] = e.stack;
+    }
+    this.addEvent('exception', attributes, time);
+  }
+
+  // The rest of the SDK's ReadableSpan, computed when an exporter reads it.
+  get startTime(): HrTime {
+    return hrTimeOf(this.startMs);
+  }
+  get endTime(): HrTime {
+    return hrTimeOf(this.endMs < 0 ? this.startMs : this.endMs);
+  }
+  get duration(): HrTime {
+    return hrTimeOf(this.endMs < 0 ? 0 : this.endMs - this.startMs);
+  }
+  get ended(): boolean {
+    return this.endMs >= 0;
+  }
+  get resource(): SpanSink['resource'] {
+    return this.sink.resource;
+  }
+  get instrumentationScope(): SpanSink['instrumentationScope'] {
+    return this.sink.instrumentationScope;
+  }
+}

@@ -72,7 +72,11 @@ function stageTracer() {
   if (stage === 'sdk') return sdkTracer();
   // Conduit's recorder, its spans handed to an exporter that drops them (no encoding, no send).
   if (stage === 'recorded')
-    return { tracer: startTracing({ exporter: { export: (_s, done) => done({ code: 0 }), shutdown: async () => {} } }).tracer };
+    return {
+      tracer: startTracing({
+        exporter: { export: (_s, done) => done({ code: 0 }), shutdown: async () => {} },
+      }).tracer,
+    };
   if (stage !== 'spans' && stage !== 'batch') return {};
   const exporter = {
     export: (_s: unknown[], done: (r: { code: number }) => void) => done({ code: 0 }),

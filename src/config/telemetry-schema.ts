@@ -19,9 +19,8 @@ const otlpUrl = z.string().refine(
 );
 
 /**
- * OpenTelemetry traces (docs/operations.md, "Traces"). Without `otlp` no span is made and the SDK is
- * not loaded; with it, the optional peer packages `@opentelemetry/sdk-trace-base`,
- * `@opentelemetry/exporter-trace-otlp-http` and `@opentelemetry/resources` must be installed.
+ * OpenTelemetry traces (docs/operations.md, "Traces"). Without `otlp` no span is made; with it,
+ * Conduit records the spans and exports them over OTLP/HTTP JSON itself (no SDK package needed).
  */
 export const telemetrySchema = strictObject({
   /** `service.name` of every span. */

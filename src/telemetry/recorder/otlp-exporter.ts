@@ -207,7 +207,11 @@ export class OtlpExporter {
       const last = this.closing || attempt >= ATTEMPTS || !outcome.retryable;
       if (last) {
         this.options.logger?.warn(
-          { spans, attempts: attempt, ...(outcome.status !== undefined ? { status: outcome.status } : { code: outcome.code }) },
+          {
+            spans,
+            attempts: attempt,
+            ...(outcome.status !== undefined ? { status: outcome.status } : { code: outcome.code }),
+          },
           'traces: sending spans failed',
         );
         return;
@@ -247,7 +251,8 @@ export class OtlpExporter {
       return { ok, retryable: RETRYABLE.has(res.statusCode), status: res.statusCode };
     } catch (err) {
       const e = err as { code?: unknown; name?: unknown };
-      const code = typeof e.code === 'string' ? e.code : e.name === 'TimeoutError' ? 'TIMEOUT' : 'EXPORT_FAILED';
+      const code =
+        typeof e.code === 'string' ? e.code : e.name === 'TimeoutError' ? 'TIMEOUT' : 'EXPORT_FAILED';
       return { ok: false, retryable: true, code };
     }
   }

@@ -79,7 +79,8 @@ function linksJson(links: readonly Link[]): string {
   for (let i = 0; i < links.length; i++) {
     const l = links[i]!;
     const c: SpanContext = l.context;
-    const state = c.traceState !== undefined ? `,"traceState":${JSON.stringify(c.traceState.serialize())}` : '';
+    const state =
+      c.traceState !== undefined ? `,"traceState":${JSON.stringify(c.traceState.serialize())}` : '';
     out +=
       `${i === 0 ? '' : ','}{"attributes":${attributesJson(l.attributes ?? {})}` +
       `,"spanId":${JSON.stringify(c.spanId)},"traceId":${JSON.stringify(c.traceId)}${state}` +

@@ -118,7 +118,10 @@ export class RecordedSpan implements Span {
       this.droppedEventsCount++;
       return this;
     }
-    const isTime = attributesOrTime instanceof Date || typeof attributesOrTime === 'number' || Array.isArray(attributesOrTime);
+    const isTime =
+      attributesOrTime instanceof Date ||
+      typeof attributesOrTime === 'number' ||
+      Array.isArray(attributesOrTime);
     const at = isTime ? (attributesOrTime as TimeInput) : time;
     const timeMs = at === undefined ? this.sink.now() : msOf(at);
     const attributes: Attributes = {};
@@ -165,7 +168,8 @@ export class RecordedSpan implements Span {
 
   setStatus(status: SpanStatus): this {
     if (this.endMs >= 0) return this;
-    this.status = status.message !== undefined ? { code: status.code, message: status.message } : { code: status.code };
+    this.status =
+      status.message !== undefined ? { code: status.code, message: status.message } : { code: status.code };
     return this;
   }
 
@@ -178,7 +182,7 @@ export class RecordedSpan implements Span {
   end(endTime?: TimeInput): void {
     if (this.endMs >= 0) return;
     const end = endTime === undefined ? this.sink.now() : msOf(endTime);
-    this.endMs = end < this.startMs ? this.startMs : end;
+    this.endMs = Math.max(end, this.startMs);
     this.sink.onEnd(this);
   }
 

@@ -24,6 +24,14 @@ export function rootSampler(ratio: number): (traceId: string) => boolean {
   return (traceId) => Number.parseInt(traceId.slice(24), 16) < bound;
 }
 
+/** The span context `ctx` holds, if valid: a recorded span's own is (its ids were generated here). */
+function parentOf(ctx: Context): SpanContext | undefined {
+  const span = trace.getSpan(ctx);
+  if (span === undefined) return undefined;
+  const sc = span.spanContext();
+  return span instanceof RecordedSpan || isSpanContextValid(sc) ? sc : undefined;
+}
+
 /**
  * A tracer whose sampled spans are `RecordedSpan`s handed to a sink when they end. Sampling is
  * parent-based: a span with a parent (remote or local) follows the parent's sampled flag, a root
@@ -38,8 +46,7 @@ export class RecordingTracer implements Tracer {
   ) {}
 
   startSpan(name: string, options?: SpanOptions, ctx: Context = context.active()): Span {
-    const found = options?.root === true ? undefined : trace.getSpanContext(ctx);
-    const parent = found !== undefined && isSpanContextValid(found) ? found : undefined;
+    const parent = options?.root === true ? undefined : parentOf(ctx);
     const traceId = parent !== undefined ? parent.traceId : this.ids.generateTraceId();
     const spanId = this.ids.generateSpanId();
     const sampled =
@@ -64,7 +71,11 @@ export class RecordingTracer implements Tracer {
   }
 
   startActiveSpan<F extends (span: Span) => unknown>(name: string, fn: F): ReturnType<F>;
-  startActiveSpan<F extends (span: Span) => unknown>(name: string, options: SpanOptions, fn: F): ReturnType<F>;
+  startActiveSpan<F extends (span: Span) => unknown>(
+    name: string,
+    options: SpanOptions,
+    fn: F,
+  ): ReturnType<F>;
   startActiveSpan<F extends (span: Span) => unknown>(
     name: string,
     options: SpanOptions,

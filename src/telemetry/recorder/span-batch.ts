@@ -14,7 +14,10 @@ export class SpanBatch {
   spans = 0;
   private length: number;
 
-  private constructor(private readonly buffer: Buffer, prefix: string) {
+  private constructor(
+    private readonly buffer: Buffer,
+    prefix: string,
+  ) {
     this.length = buffer.write(prefix, 0, 'utf8');
   }
 

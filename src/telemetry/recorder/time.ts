@@ -16,10 +16,14 @@ export function msOf(time: TimeInput): number {
   return time < performance.timeOrigin ? performance.timeOrigin + time : time;
 }
 
-/** Whole epoch seconds and the nanoseconds past them, of epoch milliseconds. */
+/**
+ * Whole epoch seconds and the nanoseconds past them, of epoch milliseconds, to the microsecond: a
+ * double holds today's epoch milliseconds to about a quarter of a microsecond, so finer digits would
+ * be noise.
+ */
 function split(ms: number): [number, number] {
   let sec = Math.floor(ms / 1000);
-  let nanos = Math.round((ms - sec * 1000) * 1e6);
+  let nanos = Math.round((ms - sec * 1000) * 1e3) * 1e3;
   if (nanos >= 1e9) {
     sec += 1;
     nanos -= 1e9;
@@ -32,8 +36,16 @@ export function hrTimeOf(ms: number): HrTime {
   return split(ms);
 }
 
-/** Epoch milliseconds as OTLP/JSON's `…UnixNano`: a decimal string (it exceeds 2^53). */
+/**
+ * Epoch milliseconds as OTLP/JSON's `…UnixNano`: a decimal string (it exceeds 2^53). The same split
+ * as `hrTimeOf`, without its array; the nanoseconds zero-padded by adding 1e9 and dropping the `1`.
+ */
 export function unixNanoOf(ms: number): string {
-  const [sec, nanos] = split(ms);
-  return sec === 0 ? String(nanos) : `${sec}${String(nanos).padStart(9, '0')}`;
+  let sec = Math.floor(ms / 1000);
+  let nanos = Math.round((ms - sec * 1000) * 1e3) * 1e3;
+  if (nanos >= 1e9) {
+    sec += 1;
+    nanos -= 1e9;
+  }
+  return sec === 0 ? String(nanos) : String(sec) + String(nanos + 1e9).slice(1);
 }

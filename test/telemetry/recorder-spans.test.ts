@@ -1,0 +1,110 @@
+import { createTraceState, ROOT_CONTEXT, type SpanContext, trace } from '@opentelemetry/api';
+import { describe, expect, it } from 'vitest';
+import { startTracing } from '../../src/telemetry/index.js';
+import type { RecordedSpan } from '../../src/telemetry/recorder/recorded-span.js';
+import { rootSampler } from '../../src/telemetry/recorder/recording-tracer.js';
+
+function recorder(sampling = 1) {
+  const ended: RecordedSpan[] = [];
+  const t = startTracing({
+    sampling,
+    exporter: {
+      export: (s, done) => {
+        ended.push(...(s as RecordedSpan[]));
+        done({ code: 0 });
+      },
+      shutdown: async () => {},
+    },
+  });
+  return { tracer: t.tracer, ended };
+}
+
+const remote = (traceFlags: number): SpanContext => ({
+  traceId: '0af7651916cd43dd8448eb211c80319c',
+  spanId: 'b7ad6b7169203331',
+  traceFlags,
+  isRemote: true,
+  traceState: createTraceState('vendor=a1'),
+});
+
+describe("the recorder's spans and sampling", () => {
+  it('a sampled remote parent is followed even at sampling 0; an unsampled one is not recorded even at 1', () => {
+    const off = recorder(0);
+    const kept = off.tracer.startSpan('kept', {}, trace.setSpanContext(ROOT_CONTEXT, remote(1)));
+    kept.end();
+    expect(off.ended.map((s) => s.name)).toEqual(['kept']);
+    expect(off.ended[0]!.parentSpanContext?.spanId).toBe('b7ad6b7169203331');
+
+    const on = recorder(1);
+    const skipped = on.tracer.startSpan('skipped', {}, trace.setSpanContext(ROOT_CONTEXT, remote(0)));
+    skipped.end();
+    expect(on.ended).toEqual([]);
+    expect(skipped.isRecording()).toBe(false);
+    // It still carries the trace onward: same trace id and state, a span id of its own, not sampled.
+    const sc = skipped.spanContext();
+    expect(sc.traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+    expect(sc.spanId).not.toBe('b7ad6b7169203331');
+    expect(sc.traceFlags).toBe(0);
+    expect(sc.traceState?.get('vendor')).toBe('a1');
+  });
+
+  it('a root span at sampling 0 is not recorded; an invalid parent starts a new trace', () => {
+    const off = recorder(0);
+    off.tracer.startSpan('root', {}, ROOT_CONTEXT).end();
+    expect(off.ended).toEqual([]);
+    const on = recorder(1);
+    const bad = { ...remote(1), traceId: '0'.repeat(32) };
+    on.tracer.startSpan('fresh', {}, trace.setSpanContext(ROOT_CONTEXT, bad)).end();
+    expect(on.ended[0]!.parentSpanContext).toBeUndefined();
+    expect(on.ended[0]!.spanContext().traceId).not.toBe('0'.repeat(32));
+  });
+
+  it('a root is sampled by its trace id, so every process decides alike', () => {
+    const half = rootSampler(0.5);
+    expect(half('0af7651916cd43dd8448eb2100000000')).toBe(true);
+    expect(half('0af7651916cd43dd8448eb21ffffffff')).toBe(false);
+    expect(half('0af7651916cd43dd8448eb217fffffff')).toBe(true);
+    expect(half('0af7651916cd43dd8448eb2180000000')).toBe(false);
+  });
+
+  it('children of a recorded span share its trace and name it as parent', () => {
+    const r = recorder();
+    const parent = r.tracer.startSpan('parent', {}, ROOT_CONTEXT);
+    r.tracer.startSpan('child', {}, trace.setSpan(ROOT_CONTEXT, parent)).end();
+    parent.end();
+    const [child, p] = r.ended;
+    expect(child!.spanContext().traceId).toBe(p!.spanContext().traceId);
+    expect(child!.parentSpanContext?.spanId).toBe(p!.spanContext().spanId);
+  });
+
+  it('drops undefined and disallowed attribute values, caps attributes at 128 and counts the rest', () => {
+    const r = recorder();
+    const span = r.tracer.startSpan('s', { attributes: { a: 'x', gone: undefined } }, ROOT_CONTEXT);
+    span.setAttribute('mixed', ['a', 1] as unknown as string[]);
+    span.setAttribute('object', { no: 1 } as unknown as string);
+    for (let i = 0; i < 200; i++) span.setAttribute(`k${i}`, i);
+    span.end();
+    const s = r.ended[0]!;
+    expect(s.attributes.a).toBe('x');
+    expect('gone' in s.attributes || 'mixed' in s.attributes || 'object' in s.attributes).toBe(false);
+    expect(Object.keys(s.attributes)).toHaveLength(128);
+    expect(s.droppedAttributesCount).toBe(73);
+  });
+
+  it('an ended span takes no more changes and is exported once', () => {
+    const r = recorder();
+    const span = r.tracer.startSpan('once', {}, ROOT_CONTEXT);
+    const tags = ['t1'];
+    span.setAttribute('tags', tags);
+    tags.push('later');
+    span.end();
+    span.setAttribute('late', 1);
+    span.addEvent('late');
+    span.updateName('renamed');
+    span.end();
+    expect(r.ended).toHaveLength(1);
+    expect(r.ended[0]!.name).toBe('once');
+    expect(r.ended[0]!.attributes).toEqual({ tags: ['t1'] });
+    expect(r.ended[0]!.events).toEqual([]);
+  });
+});

@@ -17,35 +17,23 @@ export function msOf(time: TimeInput): number {
 }
 
 /**
- * Whole epoch seconds and the nanoseconds past them, of epoch milliseconds, to the microsecond: a
- * double holds today's epoch milliseconds to about a quarter of a microsecond, so finer digits would
- * be noise.
+ * Epoch milliseconds as whole epoch microseconds: a double holds today's epoch milliseconds to about a
+ * quarter of a microsecond, so finer digits would be noise, and epoch microseconds stay exact integers
+ * (below 2^53) until the year 2255.
  */
-function split(ms: number): [number, number] {
-  let sec = Math.floor(ms / 1000);
-  let nanos = Math.round((ms - sec * 1000) * 1e3) * 1e3;
-  if (nanos >= 1e9) {
-    sec += 1;
-    nanos -= 1e9;
-  }
-  return [sec, nanos];
+function microsOf(ms: number): number {
+  return Math.round(ms * 1000);
 }
 
-/** Epoch milliseconds as the API's `HrTime`. */
+/** Epoch milliseconds as the API's `HrTime` (seconds, nanoseconds), to the microsecond. */
 export function hrTimeOf(ms: number): HrTime {
-  return split(ms);
+  const micros = microsOf(ms);
+  const sec = Math.floor(micros / 1e6);
+  return [sec, (micros - sec * 1e6) * 1000];
 }
 
-/**
- * Epoch milliseconds as OTLP/JSON's `…UnixNano`: a decimal string (it exceeds 2^53). The same split
- * as `hrTimeOf`, without its array; the nanoseconds zero-padded by adding 1e9 and dropping the `1`.
- */
+/** Epoch milliseconds as OTLP/JSON's `…UnixNano`: a decimal string (it exceeds 2^53), to the microsecond. */
 export function unixNanoOf(ms: number): string {
-  let sec = Math.floor(ms / 1000);
-  let nanos = Math.round((ms - sec * 1000) * 1e3) * 1e3;
-  if (nanos >= 1e9) {
-    sec += 1;
-    nanos -= 1e9;
-  }
-  return sec === 0 ? String(nanos) : String(sec) + String(nanos + 1e9).slice(1);
+  const micros = microsOf(ms);
+  return micros === 0 ? '0' : `${micros}000`;
 }

@@ -87,19 +87,36 @@ export async function tracesRows(deps: TracesRowDeps): Promise<{ rows: Contender
   const receiver = await deps.spawnChild('traces-receiver.ts');
   const offServer = await deps.spawnChild('traces-servers.ts', [deps.upstreamUrl]);
   const onServer = await deps.spawnChild('traces-servers.ts', [deps.upstreamUrl, receiver.info.endpoint!]);
+  // The same spans through the OpenTelemetry SDK's pipeline (what Conduit's recorder replaces), for the ratio.
+  process.env.TRACES_STAGE = 'sdk';
+  const sdkServer = await deps
+    .spawnChild('traces-servers.ts', [deps.upstreamUrl, receiver.info.endpoint!])
+    .finally(() => delete process.env.TRACES_STAGE);
   const offUrl = offServer.info.url!;
   const onUrl = onServer.info.url!;
   try {
     const off = await deps.rawSession(offUrl, deps.concurrency);
     const on = await deps.rawSession(onUrl, deps.concurrency);
+    const viaSdk = await deps.rawSession(sdkServer.info.url!, deps.concurrency);
     const cpu = cpuMeter();
     const offPid = offServer.child.pid!;
     const onPid = onServer.child.pid!;
+    const sdkPid = sdkServer.child.pid!;
     const contenders = [
       { name: '(t0) L1 hit, traces off', pid: offPid, fn: () => off.call('get_assignment_cached') },
       { name: '(t1) L1 hit, traces on (100%, OTLP)', pid: onPid, fn: () => on.call('get_assignment_cached') },
       { name: '(t2) miss, traces off', pid: offPid, fn: () => off.call('get_assignment_miss') },
       { name: '(t3) miss, traces on (100%, OTLP)', pid: onPid, fn: () => on.call('get_assignment_miss') },
+      {
+        name: '(t1s) L1 hit, traces on through the OpenTelemetry SDK',
+        pid: sdkPid,
+        fn: () => viaSdk.call('get_assignment_cached'),
+      },
+      {
+        name: '(t3s) miss, traces on through the OpenTelemetry SDK',
+        pid: sdkPid,
+        fn: () => viaSdk.call('get_assignment_miss'),
+      },
     ];
     const rows = await deps.interleaved(
       contenders.map((c) => ({ name: c.name, fn: cpu.wrap(c.name, c.pid, c.fn) })),
@@ -110,8 +127,10 @@ export async function tracesRows(deps: TracesRowDeps): Promise<{ rows: Contender
       if (us !== undefined)
         row.note = `${row.note ?? ''}; traced server ${us.toFixed(0)} µs CPU per call (all rounds)`;
     }
-    await Promise.all([off.close(), on.close()]);
-    const [hitOff, hitOn, missOff, missOn] = rows as [
+    await Promise.all([off.close(), on.close(), viaSdk.close()]);
+    const [hitOff, hitOn, missOff, missOn, hitSdk, missSdk] = rows as [
+      ContenderResult,
+      ContenderResult,
       ContenderResult,
       ContenderResult,
       ContenderResult,
@@ -127,11 +146,25 @@ export async function tracesRows(deps: TracesRowDeps): Promise<{ rows: Contender
           : '';
       return `target: ${label} traces on / off = ${r.toFixed(2)}x ops/s (need >= 0.85) ${r >= 0.85 ? 'PASS' : 'MISS'}; p50 ${a.p50Ms!.toFixed(3)} vs ${b.p50Ms!.toFixed(3)} ms${cpuText}`;
     };
+    const sdkLine = (label: string, ours: ContenderResult, sdk: ContenderResult, off: ContenderResult) => {
+      const [o, k, f] = [cpu.perCall(ours.name), cpu.perCall(sdk.name), cpu.perCall(off.name)];
+      const extra =
+        o !== undefined && k !== undefined && f !== undefined
+          ? `; traced CPU over off ${(o - f).toFixed(0)} vs ${(k - f).toFixed(0)} µs per call`
+          : '';
+      return `info: ${label} traced with Conduit's recorder / with the OpenTelemetry SDK = ${(ours.opsPerSec / sdk.opsPerSec).toFixed(2)}x ops/s; SDK on / off = ${(sdk.opsPerSec / off.opsPerSec).toFixed(2)}x${extra}`;
+    };
     return {
       rows,
-      lines: [line('L1 hit', hitOn, hitOff), line('miss', missOn, missOff), offCost()],
+      lines: [
+        line('L1 hit', hitOn, hitOff),
+        line('miss', missOn, missOff),
+        sdkLine('L1 hit', hitOn, hitSdk, hitOff),
+        sdkLine('miss', missOn, missSdk, missOff),
+        offCost(),
+      ],
     };
   } finally {
-    for (const p of [offServer, onServer, receiver]) p.child.kill('SIGTERM');
+    for (const p of [offServer, onServer, sdkServer, receiver]) p.child.kill('SIGTERM');
   }
 }

@@ -108,3 +108,20 @@ describe("the recorder's spans and sampling", () => {
     expect(r.ended[0]!.events).toEqual([]);
   });
 });
+
+describe('the recorder given what a JavaScript caller may pass', () => {
+  it('still writes valid OTLP JSON: a number as name, an unknown kind, a status code and message of the wrong type', async () => {
+    const { batchPrefix, encodeBatch } = await import('../../src/telemetry/recorder/otlp-json.js');
+    const r = recorder();
+    const span = r.tracer.startSpan(42 as unknown as string, { kind: 'server' as never }, ROOT_CONTEXT);
+    span.setStatus({ code: 'bad' as never, message: 7 as unknown as string });
+    span.addEvent(undefined as unknown as string);
+    span.updateName(undefined as unknown as string);
+    span.end();
+    const s = r.ended[0]!;
+    const json = JSON.parse(encodeBatch(batchPrefix({}, { name: 'conduit-mcp' }), [s]));
+    const out = json.resourceSpans[0].scopeSpans[0].spans[0];
+    expect(out).toMatchObject({ name: 'undefined', kind: 1, status: { code: 0, message: '7' } });
+    expect(out.events[0].name).toBe('undefined');
+  });
+});

@@ -72,10 +72,13 @@ export class RecordedSpan implements Span {
   readonly startMs: number;
   endMs = -1;
   private attributeCount = 0;
+  name: string;
 
+  // Names, kinds and statuses are normalised here, once, so the OTLP encoder can trust their types
+  // (JavaScript callers of the public tracer may pass anything).
   constructor(
     private readonly sink: SpanSink,
-    public name: string,
+    name: string,
     private readonly context: SpanContext,
     readonly kind: SpanKind,
     readonly parentSpanContext: SpanContext | undefined,
@@ -83,6 +86,7 @@ export class RecordedSpan implements Span {
     links: Link[] | undefined,
     startTime: TimeInput | undefined,
   ) {
+    this.name = String(name);
     this.startMs = startTime === undefined ? sink.now() : msOf(startTime);
     if (attributes !== undefined) this.setAttributes(attributes);
     if (links !== undefined && links.length > 0) this.addLinks(links);
@@ -139,7 +143,7 @@ export class RecordedSpan implements Span {
       }
     if (this.events === (NONE as never)) this.events = [];
     this.events.push({
-      name,
+      name: String(name),
       attributes,
       timeMs,
       get time() {
@@ -168,13 +172,13 @@ export class RecordedSpan implements Span {
 
   setStatus(status: SpanStatus): this {
     if (this.endMs >= 0) return this;
-    this.status =
-      status.message !== undefined ? { code: status.code, message: status.message } : { code: status.code };
+    const code = status.code === 1 || status.code === 2 ? status.code : 0;
+    this.status = status.message !== undefined ? { code, message: String(status.message) } : { code };
     return this;
   }
 
   updateName(name: string): this {
-    if (this.endMs < 0) this.name = name;
+    if (this.endMs < 0) this.name = String(name);
     return this;
   }
 

@@ -24,6 +24,13 @@ export function rootSampler(ratio: number): (traceId: string) => boolean {
   return (traceId) => Number.parseInt(traceId.slice(24), 16) < bound;
 }
 
+/** A span kind the API defines (INTERNAL for anything else a JavaScript caller passed). */
+function kindOf(kind: unknown): SpanKind {
+  return typeof kind === 'number' && Number.isInteger(kind) && kind >= 0 && kind <= 4
+    ? (kind as SpanKind)
+    : SpanKind.INTERNAL;
+}
+
 /** The span context `ctx` holds, if valid: a recorded span's own is (its ids were generated here). */
 function parentOf(ctx: Context): SpanContext | undefined {
   const span = trace.getSpan(ctx);
@@ -62,7 +69,7 @@ export class RecordingTracer implements Tracer {
       this.sink,
       name,
       spanContext,
-      options?.kind ?? SpanKind.INTERNAL,
+      kindOf(options?.kind),
       parent,
       options?.attributes,
       options?.links,

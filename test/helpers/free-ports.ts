@@ -20,8 +20,31 @@ export async function freePorts(n: number): Promise<number[]> {
   }
 }
 
-/** A free loopback port, for a server that must know its own URL before it listens. */
+// Below Linux's default ephemeral range (32768-60999): the kernel never hands these out for `listen(0)` or
+// an outgoing connection's source port, so a port picked here stays free while a slow server starts.
+const RESERVED_LOW = 20_000;
+const RESERVED_HIGH = 32_767;
+
+/** Whether `port` can be bound on 127.0.0.1 right now (it is released again at once). */
+async function bindable(port: number): Promise<boolean> {
+  const srv = createServer();
+  const result = await new Promise<boolean>((resolve) => {
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  if (result) await new Promise<void>((r) => srv.close(() => r()));
+  return result;
+}
+
+/**
+ * A free loopback port for a server that must know its own URL before it listens, taken outside the
+ * ephemeral range so that other tests' `listen(0)` and outgoing connections cannot take it meanwhile.
+ */
 export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = RESERVED_LOW + Math.floor(Math.random() * (RESERVED_HIGH - RESERVED_LOW + 1));
+    if (await bindable(port)) return port;
+  }
   const [port] = await freePorts(1);
   return port!;
 }

@@ -16,7 +16,20 @@ export interface PrismMock {
  * once it answers HTTP. Prism validates every request against the document before it mocks an answer.
  */
 export async function startPrism(document: string, readyWithinMs = 180_000): Promise<PrismMock> {
-  const port = await freePort();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startPrismOnce(document, await freePort(), readyWithinMs);
+    } catch (err) {
+      // Another process may bind the port while Prism parses a large document; a new port cures that.
+      if (!(err instanceof PortTaken) || attempt === 3) throw err;
+    }
+  }
+}
+
+/** Prism exited because its port was taken by the time it came to listen. */
+class PortTaken extends Error {}
+
+async function startPrismOnce(document: string, port: number, readyWithinMs: number): Promise<PrismMock> {
   const child: ChildProcess = spawn(
     process.execPath,
     [prismCli, 'mock', '-h', '127.0.0.1', '-p', String(port), '--dynamic', 'false', document],
@@ -47,7 +60,10 @@ export async function startPrism(document: string, readyWithinMs = 180_000): Pro
     child.stderr!.on('data', (d: Buffer) => {
       output = (output + d.toString()).slice(-8000);
     });
-    void gone.then((code) => reject(new Error(`prism exited (${code}) before it was ready: ${output}`)));
+    void gone.then((code) => {
+      const message = `prism exited (${code}) before it was ready: ${output}`;
+      reject(output.includes('EADDRINUSE') ? new PortTaken(message) : new Error(message));
+    });
   });
   const timer = setTimeout(() => void close(), readyWithinMs);
   try {

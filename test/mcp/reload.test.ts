@@ -1,9 +1,13 @@
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InMemoryTransport } from '@modelcontextprotocol/server';
 import { createGateway, type RunningGateway, startGateway } from '../../src/mcp/index.js';
-import { parseConfig } from '../../src/config/index.js';
+import { loadConfig, parseConfig } from '../../src/config/index.js';
 import { type GatewayConfigInput, testConfig } from '../helpers/gateway-config.js';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
@@ -304,6 +308,73 @@ describe('what a reload keeps', () => {
     } finally {
       server.closeAllConnections();
       server.close();
+    }
+  });
+});
+
+describe('what a reload keeps of an OpenAPI upstream', () => {
+  it('an upstream whose openapi section alone changed keeps its client and breaker state; its tools are read anew', async () => {
+    let failed = 0;
+    const server = createServer((req, res) => {
+      if (req.url !== '/item') failed++;
+      res.writeHead(req.url === '/item' ? 200 : 500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(req.url === '/item' ? { ok: true } : { error: 'down' }));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const dir = mkdtempSync(join(tmpdir(), 'conduit-reload-openapi-'));
+    const operation = (operationId: string) => ({
+      get: {
+        operationId,
+        summary: `Get ${operationId}`,
+        description: `Reads the ${operationId}.`,
+        responses: { '200': { description: 'ok' } },
+      },
+    });
+    writeFileSync(
+      join(dir, 'api.json'),
+      JSON.stringify({
+        openapi: '3.0.3',
+        info: { title: 'Items', version: '1' },
+        paths: { '/item': operation('getItem'), '/fail': operation('getFail') },
+      }),
+    );
+    const load = async (titles: boolean) => {
+      const file = join(dir, 'conduit.yaml');
+      const baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const upstream = {
+        baseUrl,
+        retry: { maxAttempts: 1 },
+        breaker: { failureThreshold: 2, recovery: 600_000 },
+        openapi: { document: './api.json', titles },
+      };
+      writeFileSync(file, stringify({ upstreams: { u: upstream } }));
+      return loadConfig(file, { env: {} });
+    };
+    try {
+      running = await startGateway(await load(false), { transport: 'http', port: 0 });
+      const client = await connectV2(running.url!, 'legacy');
+      clients.push(client as AnyClient);
+      const call = (name: string) =>
+        client.callTool({ name, arguments: {} }) as Promise<
+          CallResult & { _meta?: Record<string, { code?: string }> }
+        >;
+      const titleOf = async () => (await client.listTools()).tools.find((t) => t.name === 'getItem')?.title;
+      expect(await titleOf()).toBeUndefined();
+      await call('getFail');
+      await call('getFail');
+      expect(failed).toBe(2);
+
+      const report = await running.gateway.reload(await load(true));
+      expect(report).toMatchObject({ outcome: 'applied', upstreams: { kept: ['u'], changed: [] } });
+      expect(await titleOf()).toBe('Get getItem');
+      const refused = await call('getFail');
+      expect(refused._meta?.['conduit/error']?.code).toBe('CIRCUIT_OPEN');
+      expect(failed).toBe(2);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -85,6 +85,15 @@ export interface UpstreamDiff {
   readonly removed: readonly string[];
 }
 
+/**
+ * What an upstream's HTTP client, breaker and credential are made from: its settings without
+ * `openapi`, which only says which tools the document makes (the tool diff sees those).
+ */
+function clientSettingsOf(upstream: GatewayConfig['upstreams'][string]): string {
+  const { openapi: _tools, ...settings } = upstream;
+  return stableJson(settings);
+}
+
 export function diffUpstreams(running: GatewayConfig, next: GatewayConfig): UpstreamDiff {
   const kept: string[] = [];
   const changed: string[] = [];
@@ -92,7 +101,7 @@ export function diffUpstreams(running: GatewayConfig, next: GatewayConfig): Upst
   for (const [name, upstream] of Object.entries(next.upstreams)) {
     const old = running.upstreams[name];
     if (old === undefined) added.push(name);
-    else if (stableJson(old) === stableJson(upstream)) kept.push(name);
+    else if (clientSettingsOf(old) === clientSettingsOf(upstream)) kept.push(name);
     else changed.push(name);
   }
   const removed = Object.keys(running.upstreams).filter((name) => !(name in next.upstreams));

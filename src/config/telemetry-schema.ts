@@ -5,18 +5,61 @@ import { duration, ratio } from './units.js';
 const nonEmpty = (what: string) =>
   z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
 
-/** An http(s) URL: where the OTLP/HTTP exporter posts spans. */
-const otlpUrl = z.string().refine(
-  (v) => {
-    try {
-      const u = new URL(v);
-      return u.protocol === 'http:' || u.protocol === 'https:';
-    } catch {
-      return false;
-    }
-  },
-  { error: 'expected an http(s) URL of an OTLP/HTTP receiver, e.g. http://127.0.0.1:4318/v1/traces' },
-);
+/** The endpoint as a URL, or undefined when it is not one. */
+function urlOf(v: string): URL | undefined {
+  try {
+    return new URL(v);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An http(s) URL: where the OTLP/HTTP exporter posts spans. Credentials in it are refused rather than
+ * dropped or sent: the messages never quote the URL (it may hold a secret).
+ */
+const otlpUrl = z.string().superRefine((v, ctx) => {
+  const u = urlOf(v);
+  if (u === undefined || (u.protocol !== 'http:' && u.protocol !== 'https:'))
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected an http(s) URL of an OTLP/HTTP receiver, e.g. http://127.0.0.1:4318/v1/traces',
+    });
+  else if (u.username !== '' || u.password !== '')
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'the endpoint may not carry credentials (user:password@): send them in telemetry.otlp.headers, ' +
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${ENV} syntax, shown to its author
+        'e.g. authorization: "Basic ${OTLP_BASIC}"',
+    });
+});
+
+/** RFC 9110 field names: one or more token characters. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** What the exporter writes itself (the body is always OTLP JSON, sent to the endpoint's host). */
+const EXPORTER_HEADERS = new Set([
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'host',
+  'transfer-encoding',
+  'connection',
+]);
+
+/** Headers sent with every export; a problem names the header and never quotes its value. */
+const otlpHeaders = z.record(z.string(), z.string()).superRefine((headers, ctx) => {
+  for (const [name, value] of Object.entries(headers)) {
+    const problem = !HEADER_NAME.test(name)
+      ? `${JSON.stringify(name)} is not an HTTP header name: use letters, digits and !#$%&'*+-.^_\`|~`
+      : EXPORTER_HEADERS.has(name.toLowerCase())
+        ? `${name} is set by the exporter (OTLP/HTTP JSON): remove it`
+        : /[\r\n\0]/.test(value)
+          ? `the value of ${name} holds a line break or NUL, which no HTTP header may hold`
+          : undefined;
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', path: [name], message: problem });
+  }
+});
 
 /**
  * OpenTelemetry traces (docs/operations.md, "Traces"). Without `otlp` no span is made; with it,
@@ -31,7 +74,7 @@ export const telemetrySchema = strictObject({
     /** The OTLP/HTTP traces endpoint, e.g. `http://127.0.0.1:4318/v1/traces` (JSON encoding). */
     endpoint: otlpUrl,
     /** Sent with every export, e.g. a collector's API key (use `${ENV_VAR}`; never logged). */
-    headers: z.record(z.string(), z.string()).optional(),
+    headers: otlpHeaders.optional(),
     /** How long one export may take. */
     timeout: duration().default(10_000),
   }).optional(),

@@ -13,6 +13,8 @@ const SECRET = 'otlp-secret-5b1e9d7c3a';
 
 interface Arrived {
   headers: IncomingHttpHeaders;
+  /** Header names and values as sent, in order (duplicates kept). */
+  rawHeaders: string[];
   names: string[];
   answer(status: number): void;
 }
@@ -33,6 +35,7 @@ async function scriptedReceiver() {
     open.add(res);
     const a: Arrived = {
       headers: req.headers,
+      rawHeaders: req.rawHeaders,
       names,
       answer(status) {
         open.delete(res);
@@ -134,6 +137,30 @@ describe("the recorder's OTLP/HTTP exporter", () => {
     req.answer(200);
   });
 
+  it('a configured header named in another case replaces the exporter’s own once; content-type stays JSON', async () => {
+    const { receiver, exporter } = await setup({
+      headers: { 'User-Agent': 'collector-side/1', 'Content-Type': 'text/plain', 'X-Otlp-Key': SECRET },
+    });
+    for (const s of spans(4)) exporter.add(s);
+    const req = await receiver.next();
+    req.answer(200);
+    const sent = (name: string) =>
+      req.rawHeaders.filter((_, i) => i % 2 === 1 && req.rawHeaders[i - 1]!.toLowerCase() === name);
+    expect(sent('user-agent')).toEqual(['collector-side/1']);
+    expect(sent('content-type')).toEqual(['application/json']);
+    expect(sent('x-otlp-key')).toEqual([SECRET]);
+  });
+
+  it('refuses an endpoint with credentials in it, without quoting them', () => {
+    const make = () =>
+      new OtlpExporter(batchPrefix({}, { name: 'conduit-mcp' }), {
+        endpoint: `http://conduit:${SECRET}@127.0.0.1:4318/v1/traces`,
+      });
+    expect(make).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
+    expect(make).toThrow(/headers/);
+    expect(() => make()).not.toThrow(new RegExp(SECRET));
+  });
+
   it('sends a partial batch only when the delay has passed', async () => {
     const { receiver, clock, exporter } = await setup();
     for (const s of spans(3)) exporter.add(s);
@@ -219,12 +246,12 @@ describe("the recorder's OTLP/HTTP exporter", () => {
     ]);
   });
 
-  it('a network failure is logged by its code, without the endpoint or its credentials', async () => {
+  it('a network failure is logged by its code, without the endpoint, its query or the headers', async () => {
     const logger = createRecordingLogger();
     const clock = new ManualClock(0);
     // Port 1 on loopback: nothing listens there.
     const exporter = new OtlpExporter(batchPrefix({}, { name: 'conduit-mcp' }), {
-      endpoint: `http://user:${SECRET}@127.0.0.1:1/v1/traces`,
+      endpoint: `http://127.0.0.1:1/v1/traces?key=${SECRET}`,
       headers: { authorization: `Bearer ${SECRET}` },
       clock,
       logger,

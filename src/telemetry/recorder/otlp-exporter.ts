@@ -1,5 +1,5 @@
 import { Agent, type Dispatcher } from 'undici';
-import { type Clock, type Logger, systemClock, type TimerHandle } from '../../core/index.js';
+import { type Clock, ConfigError, type Logger, systemClock, type TimerHandle } from '../../core/index.js';
 import { spanJson } from './otlp-json.js';
 import type { RecordedSpan } from './recorded-span.js';
 import { SpanBatch } from './span-batch.js';
@@ -29,6 +29,18 @@ const RETRYABLE = new Set([429, 502, 503, 504]);
 /** Attempts per batch while the exporter runs (one at shutdown). */
 const ATTEMPTS = 3;
 const BACKOFF_MS = 1000;
+
+/**
+ * The headers of every export: the configured ones by lower-case name (HTTP names are
+ * case-insensitive, so `User-Agent` replaces ours instead of going out beside it), copied so later
+ * changes to the caller's object are not sent; `content-type` is always JSON, which is what is sent.
+ */
+function requestHeaders(configured: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  const headers: Record<string, string> = { 'user-agent': 'conduit-mcp' };
+  for (const name in configured) headers[name.toLowerCase()] = configured[name]!;
+  headers['content-type'] = 'application/json';
+  return headers;
+}
 
 /**
  * Batches ended spans and posts them to an OTLP/HTTP receiver, one request at a time: a batch goes
@@ -74,12 +86,7 @@ export class OtlpExporter {
     private readonly prefix: string,
     private readonly options: OtlpExporterOptions,
   ) {
-    // Copied: later changes to the caller's object are not sent.
-    this.headers = {
-      'content-type': 'application/json',
-      'user-agent': 'conduit-mcp',
-      ...(options.headers ?? {}),
-    };
+    this.headers = requestHeaders(options.headers);
     this.ownDispatcher = options.dispatcher === undefined;
     this.dispatcher = options.dispatcher ?? new Agent({ connections: 2 });
     this.clock = options.clock ?? systemClock;
@@ -88,6 +95,11 @@ export class OtlpExporter {
     this.delayMs = options.delayMs ?? 1000;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     const url = new URL(options.endpoint);
+    // The origin would drop them silently; the message does not quote the URL (it holds a secret).
+    if (url.username !== '' || url.password !== '')
+      throw new ConfigError(
+        'the OTLP endpoint may not carry credentials (user:password@): pass them in headers',
+      );
     this.origin = url.origin;
     this.path = `${url.pathname}${url.search}`;
   }

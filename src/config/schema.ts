@@ -7,6 +7,7 @@ import { listenerLimitFields, listenerSchema, metricsSchema, webhooksSchema } fr
 import { strictObject } from './strict-object.js';
 import { telemetrySchema } from './telemetry-schema.js';
 import { healthSchema } from './health-schema.js';
+import { headerName, headerRecord, headerValue } from './http-headers.js';
 import {
   auditSchema,
   fixedPrincipalSchema,
@@ -231,8 +232,11 @@ const authSchema = z.discriminatedUnion(
   'type',
   [
     // biome-ignore lint/suspicious/noTemplateCurlyInString: the message shows the ${} syntax
-    strictObject({ type: z.literal('bearer'), token: nonEmpty('a token (use ${ENV_VAR})') }),
-    strictObject({ type: z.literal('header'), name: nonEmpty('a header name'), value: z.string() }),
+    strictObject({
+      type: z.literal('bearer'),
+      token: headerValue('the token', nonEmpty('a token (use ${ENV_VAR})')),
+    }),
+    strictObject({ type: z.literal('header'), name: headerName, value: headerValue('the header') }),
     strictObject({ type: z.literal('basic'), username: z.string(), password: z.string() }),
     strictObject({ type: z.literal('query'), name: nonEmpty('a query parameter name'), value: z.string() }),
     strictObject({
@@ -362,6 +366,9 @@ const rateLimitSchema = strictObject({
   burst: count({ min: 1 }).optional(),
 });
 
+/** Headers the HTTP client writes per request (the body's framing, the connection): undici refuses them. */
+const CLIENT_HEADERS = new Set(['content-length', 'transfer-encoding', 'keep-alive', 'upgrade', 'expect']);
+
 export const upstreamSchema = strictObject(
   {
     baseUrl: z.url({
@@ -369,7 +376,7 @@ export const upstreamSchema = strictObject(
       error: 'expected an http(s) URL such as "https://api.example.com/v1"',
     }),
     auth: authSchema.optional(),
-    headers: z.record(z.string(), z.string({ error: 'expected a string header value' })).default({}),
+    headers: headerRecord(CLIENT_HEADERS, 'the HTTP client for each request').default({}),
     timeouts: timeoutsSchema.optional(),
     retry: retrySchema.optional(),
     breaker: breakerSchema.optional(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { headerRecord } from './http-headers.js';
 import { strictObject } from './strict-object.js';
 import { duration, ratio } from './units.js';
 
@@ -35,8 +36,6 @@ const otlpUrl = z.string().superRefine((v, ctx) => {
     });
 });
 
-/** RFC 9110 field names: one or more token characters. */
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** What the exporter writes itself (the body is always OTLP JSON, sent to the endpoint's host). */
 const EXPORTER_HEADERS = new Set([
   'content-type',
@@ -46,20 +45,6 @@ const EXPORTER_HEADERS = new Set([
   'transfer-encoding',
   'connection',
 ]);
-
-/** Headers sent with every export; a problem names the header and never quotes its value. */
-const otlpHeaders = z.record(z.string(), z.string()).superRefine((headers, ctx) => {
-  for (const [name, value] of Object.entries(headers)) {
-    const problem = !HEADER_NAME.test(name)
-      ? `${JSON.stringify(name)} is not an HTTP header name: use letters, digits and !#$%&'*+-.^_\`|~`
-      : EXPORTER_HEADERS.has(name.toLowerCase())
-        ? `${name} is set by the exporter (OTLP/HTTP JSON): remove it`
-        : /[\r\n\0]/.test(value)
-          ? `the value of ${name} holds a line break or NUL, which no HTTP header may hold`
-          : undefined;
-    if (problem !== undefined) ctx.addIssue({ code: 'custom', path: [name], message: problem });
-  }
-});
 
 /**
  * OpenTelemetry traces (docs/operations.md, "Traces"). Without `otlp` no span is made; with it,
@@ -74,7 +59,7 @@ export const telemetrySchema = strictObject({
     /** The OTLP/HTTP traces endpoint, e.g. `http://127.0.0.1:4318/v1/traces` (JSON encoding). */
     endpoint: otlpUrl,
     /** Sent with every export, e.g. a collector's API key (use `${ENV_VAR}`; never logged). */
-    headers: otlpHeaders.optional(),
+    headers: headerRecord(EXPORTER_HEADERS, 'the exporter (OTLP/HTTP JSON)').optional(),
     /** How long one export may take. */
     timeout: duration().default(10_000),
   }).optional(),

@@ -21,6 +21,7 @@ import {
   HttpClientClosedError,
   HttpStatusError,
   NetworkError,
+  RequestValidationError,
   UpstreamRateLimitedError,
 } from './errors.js';
 import type { Output, Schema } from './json.js';
@@ -613,6 +614,12 @@ class Client implements HttpClient {
     if (isAbortError(err) || code === 'UND_ERR_ABORTED') {
       return call.aborted ?? new AbortedError(`${call.method} ${call.logUrl} was aborted`, { cause: err });
     }
+    // undici refused to send it (a header with a line break, say): the request was wrong, the upstream
+    // never saw it, so it is neither retried nor counted against the breaker.
+    if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED')
+      return new RequestValidationError(`${call.method} ${call.logUrl}`, [
+        { path: '', message: `not sent: ${errorMessage(err)}` },
+      ]);
     return new NetworkError(call.method, call.logUrl, err);
   }
 

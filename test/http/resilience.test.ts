@@ -7,6 +7,7 @@ import {
   type HttpMetricsEvent,
   HttpStatusError,
   RateLimitedError,
+  RequestValidationError,
   TimeoutError,
 } from '../../src/http/index.js';
 import { type Handler, httpTestHarness } from './harness.js';
@@ -321,6 +322,22 @@ describe('circuit breaker', () => {
     for (let i = 0; i < 3; i++) await client.get('/limited').catch(() => {});
     expect(server.seen).toHaveLength(3);
     expect(client.breakerSnapshot?.state).toBe('closed');
+  });
+
+  it('a request undici refuses to send (a header with a line break) is the caller’s error: not retried, not counted', async () => {
+    const { server, client } = await serve(script(ok), {
+      retry: { maxAttempts: 3, baseDelayMs: 0 },
+      breaker: { model: { kind: 'consecutive', threshold: 2 } },
+    });
+    for (let i = 0; i < 4; i++) {
+      const err = await client
+        .get('/a', { headers: { 'x-note': 'a\r\nx-injected: 1' } })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RequestValidationError);
+    }
+    expect(server.seen).toHaveLength(0);
+    expect(client.breakerSnapshot?.state).toBe('closed');
+    expect((await client.get('/a')).status).toBe(200);
   });
 
   it('stops retrying once the breaker opens', async () => {

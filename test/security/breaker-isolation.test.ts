@@ -119,3 +119,43 @@ describe('breaker.scope: upstream keeps one breaker for the whole upstream', () 
     }
   });
 });
+
+describe('an argument that cannot be sent as a header', () => {
+  let upstream: Awaited<ReturnType<typeof poisonedUpstream>>;
+  let gw: RunningGateway;
+  beforeAll(async () => {
+    upstream = await poisonedUpstream();
+    gw = await startGateway(testConfig(assignmentsConfig(upstream.url)), { transport: 'http' });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await upstream?.close();
+  });
+
+  it('is refused as an invalid argument before any request, and never counts against the breaker', async () => {
+    const attacker = await connectV2(gw.url!, 'modern');
+    const victim = await connectV1(gw.url!);
+    try {
+      // A line break would start a header of its own (an injection); NUL and U+2028 are no header text.
+      const hostile = ['a\r\nx-injected: 1', 'a\nb', 'a\u0000b', 'a\u2028b', 'a\u007fb'];
+      const results = [];
+      for (let round = 0; round < 3; round++)
+        for (const value of hostile)
+          results.push(await attacker.callTool({ name: 'echo', arguments: { 'x-trace': value } }));
+      expect(results.map((r) => codeOf(r as never))).toEqual(
+        Array(hostile.length * 3).fill('REQUEST_VALIDATION'),
+      );
+      const text = (results[0] as { content: { text: string }[] }).content[0]!.text;
+      expect(text).toContain('x-trace');
+      expect(text).toMatch(/header/);
+      expect(upstream.seen).toEqual([]);
+
+      const served = await victim.callTool({ name: 'echo', arguments: { 'x-trace': 'trace-ok é\t1' } });
+      expect(codeOf(served as never)).toBe('ok');
+      expect(upstream.seen).toEqual(['GET /echo']);
+    } finally {
+      await attacker.close();
+      await victim.close();
+    }
+  });
+});

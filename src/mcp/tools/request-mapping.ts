@@ -107,6 +107,24 @@ function unlistedLocation(mapping: RequestMapping, name: string): ParamLocation 
   return mapping.fallback;
 }
 
+/** What HTTP allows in a field value: tabs, spaces, visible ASCII and Latin-1 (obs-text), as undici checks it. */
+const NOT_HEADER_TEXT = /[^\t\x20-\x7e\x80-\xff]/;
+
+/**
+ * `text` if it can be the value of the header `name`. A line break would start a header of its own;
+ * refused here, the call fails as the caller's mistake, before any request, and not as an upstream
+ * failure its breaker would count. The message never quotes the value (a fixed one may be a secret).
+ */
+function headerText(name: string, text: string): string {
+  if (!NOT_HEADER_TEXT.test(text)) return text;
+  throw new RequestValidationError('the arguments', [
+    {
+      path: name,
+      message: `is sent as the header "${name}", which may hold only printable characters, spaces and tabs (no line break or control character)`,
+    },
+  ]);
+}
+
 function scalar(value: unknown): string | number | boolean {
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
   return JSON.stringify(value);
@@ -147,7 +165,7 @@ export function mapArguments(
         else out.query[name] = value === null ? null : scalar(value);
         break;
       case 'header':
-        out.headers[name] = json ? JSON.stringify(value) : String(scalar(value));
+        out.headers[name] = headerText(name, json ? JSON.stringify(value) : String(scalar(value)));
         break;
       case 'body':
         if (name === mapping.bodyArgument) out.wholeBody = { value };

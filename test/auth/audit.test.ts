@@ -131,4 +131,39 @@ describe('the audit stream', () => {
     expect(written).toContain('see [REDACTED]');
     expect(written).not.toContain(NEXT_SECRET);
   });
+
+  it('names the upstream of a tool a reload added, and of a tool a reload moved to another upstream', async () => {
+    const reloadedFile = join(dir, 'moved.jsonl');
+    const first = config({ audit: { destination: 'file', path: reloadedFile, arguments: {} } });
+    const running = await startGateway(testConfig(first), { transport: 'http' });
+    try {
+      const next = {
+        ...first,
+        upstreams: { ...first.upstreams, b: { baseUrl: upstream.url, auth: first.upstreams!.a!.auth } },
+        tools: [
+          { ...first.tools![0]!, upstream: 'b' },
+          { name: 'list_again', upstream: 'a', path: '/assignments' },
+        ],
+        policy: { rules: [{ tools: ['*'], when: { scopes: ['read'] } }] },
+      };
+      expect((await running.gateway.reload(testConfig(next))).outcome).toBe('applied');
+      const client = await connectV2(running.url!, 'modern', { authorization: `Bearer ${READER}` });
+      try {
+        await client.callTool({ name: 'get_assignment', arguments: { id: 'a1' } });
+        await client.callTool({ name: 'list_again', arguments: {} });
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await running.close();
+    }
+    const written = readFileSync(reloadedFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(written.map((r) => [r.tool, r.upstream, r.outcome])).toEqual([
+      ['get_assignment', 'b', 'ok'],
+      ['list_again', 'a', 'ok'],
+    ]);
+  });
 });

@@ -46,6 +46,17 @@ function sinkFor(config: AuditSectionConfig): AuditSink {
   return { write: (line) => void out.write(line), close: async () => {} };
 }
 
+/** Each tool's upstream in `gateway`, the compact mode's search and invoke tools included. */
+export function toolUpstreams(gateway: GatewayConfig): ReadonlyMap<string, string> {
+  const upstreams = new Map<string, string>(gateway.tools.map((t) => [t.name, t.upstream]));
+  for (const set of Object.values(gateway.openapiSets ?? {}))
+    if (set.compact) {
+      upstreams.set(set.compact.search.name, set.upstream);
+      upstreams.set(set.compact.invoke.name, set.upstream);
+    }
+  return upstreams;
+}
+
 /**
  * The audit stream of `audit`: what each tool call was, for whom, and how it ended. Written apart
  * from the debug log; arguments only when allow-listed for the tool, secrets redacted.
@@ -54,7 +65,6 @@ export class AuditLog {
   readonly destination: AuditSectionConfig['destination'];
   private readonly sink: AuditSink;
   private readonly redactor: Redactor;
-  private readonly upstreamOf: ReadonlyMap<string, string>;
 
   constructor(
     private readonly config: AuditSectionConfig,
@@ -67,18 +77,15 @@ export class AuditLog {
     this.destination = config.destination;
     this.sink = sink ?? sinkFor(config);
     this.redactor = new Redactor([], [], secrets ? [] : gatewaySecrets(gateway), secrets);
-    const upstreams = new Map<string, string>(gateway.tools.map((t) => [t.name, t.upstream]));
-    for (const set of Object.values(gateway.openapiSets ?? {}))
-      if (set.compact) {
-        upstreams.set(set.compact.search.name, set.upstream);
-        upstreams.set(set.compact.invoke.name, set.upstream);
-      }
-    this.upstreamOf = upstreams;
   }
 
-  /** Records one finished call. `outcome` defaults from the result (`ok` or `error`). */
+  /**
+   * Records one finished call. `upstream` is the tool's in the config the call ran on (a reload may
+   * add tools or move one). `outcome` defaults from the result (`ok` or `error`).
+   */
   record(
     tool: string,
+    upstream: string | undefined,
     who: Principal,
     ctx: ServerContext | undefined,
     args: Record<string, unknown>,
@@ -95,7 +102,7 @@ export class AuditLog {
       session: ctx?.sessionId,
       principal: { id: who.id, sub: who.sub, client: who.clientId },
       tool,
-      upstream: this.upstreamOf.get(tool),
+      upstream,
       outcome: outcome ?? (result.isError ? 'error' : 'ok'),
       durationMs: Math.round(durationMs * 1000) / 1000,
     };

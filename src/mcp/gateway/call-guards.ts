@@ -7,7 +7,7 @@ import type { CompiledTool } from '../tools/configured-tool.js';
 import { errorResult } from '../tools/error-result.js';
 import { type CallerContext, principalOf } from '../transport/auth-info.js';
 import type { ToolExecute } from './call-tracker.js';
-import { AuditLog, type AuditSink } from './audit-log.js';
+import { AuditLog, type AuditSink, toolUpstreams } from './audit-log.js';
 import { operatorPrincipal } from './operator-principal.js';
 import { type QuotaLease, type Quotas, quotasFor } from './quotas.js';
 
@@ -30,6 +30,8 @@ export interface CallGuards {
   ): PolicyDeniedError | undefined;
   /** The audit stream of `audit`, when configured. */
   readonly audit: AuditLog | undefined;
+  /** Each tool's upstream in this config, for its audit lines (the stream outlives a reload). */
+  readonly upstreamOf: ReadonlyMap<string, string>;
   /** The `limits` quotas, when configured. */
   readonly quotas: Quotas | undefined;
   close(): Promise<void>;
@@ -61,6 +63,7 @@ export function callGuardsFor(config: GatewayConfig, deps: CallGuardDeps): CallG
     operator,
     policy,
     audit,
+    upstreamOf: audit ? toolUpstreams(config) : new Map(),
     quotas,
     principal,
     async close() {
@@ -110,12 +113,14 @@ export function guardedExecute(tool: CompiledTool, guards: CallGuards): ToolExec
     }
   };
   if (!audit) return guarded;
+  const upstream = guards.upstreamOf.get(tool.name);
   return async (args, ctx, call) => {
     const started = performance.now();
     const result = await guarded(args, ctx, call);
     const code = (result._meta?.['conduit/error'] as { code?: unknown } | undefined)?.code;
     const outcome = code === 'POLICY_DENIED' ? 'refused' : code === 'QUOTA_EXCEEDED' ? 'quota' : undefined;
-    audit.record(tool.name, guards.principal(ctx), ctx, args, result, performance.now() - started, outcome);
+    const durationMs = performance.now() - started;
+    audit.record(tool.name, upstream, guards.principal(ctx), ctx, args, result, durationMs, outcome);
     return result;
   };
 }

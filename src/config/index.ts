@@ -88,3 +88,4 @@ export type {
   ToolPaginationConfig,
 } from './tool-features-schema.js';
 export { CONFIRM_ARGUMENT_SCHEMA, CURSOR_ARGUMENT_SCHEMA, modelInputOf } from './published-input.js';
+export { isHeaderText } from './http-headers.js';

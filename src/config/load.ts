@@ -255,9 +255,9 @@ function startsWith(path: ConfigPath, prefix: ConfigPath): boolean {
 
 /** A likely cause of a syntax error on this line: an unquoted `${VAR:-default}` inside `{ }` or `[ ]`. */
 function syntaxHint(line: string): string {
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: the hint shows the config's ${VAR} syntax
   return /[{[][^"']*\$\{/.test(line)
-    ? '; inside { } or [ ], quote a value that holds ${VAR} or ${VAR:-default} ("${VAR:-2s}"): unquoted, its "{", ":" and "}" are YAML syntax'
+    ? // biome-ignore lint/suspicious/noTemplateCurlyInString: the hint shows the config's ${VAR} syntax
+      '; inside { } or [ ], quote a value that holds ${VAR} or ${VAR:-default} ("${VAR:-2s}"): unquoted, its "{", ":" and "}" are YAML syntax'
     : '';
 }
 

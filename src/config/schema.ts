@@ -7,7 +7,7 @@ import { listenerLimitFields, listenerSchema, metricsSchema, webhooksSchema } fr
 import { strictObject } from './strict-object.js';
 import { telemetrySchema } from './telemetry-schema.js';
 import { healthSchema } from './health-schema.js';
-import { headerName, headerRecord, headerValue } from './http-headers.js';
+import { headerName, headerRecord, headerValue, UNSENDABLE_HEADERS } from './http-headers.js';
 import {
   auditSchema,
   fixedPrincipalSchema,
@@ -231,9 +231,9 @@ const tokenEndpointFields = {
 const authSchema = z.discriminatedUnion(
   'type',
   [
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the message shows the ${} syntax
     strictObject({
       type: z.literal('bearer'),
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the message shows the ${} syntax
       token: headerValue('the token', nonEmpty('a token (use ${ENV_VAR})')),
     }),
     strictObject({ type: z.literal('header'), name: headerName, value: headerValue('the header') }),
@@ -259,7 +259,6 @@ const authSchema = z.discriminatedUnion(
 
 const pem = (what: string) =>
   z.string().regex(/-----BEGIN [A-Z0-9 ]+-----/, {
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the message shows the ${} syntax
     error: `expected ${what} as PEM text ("-----BEGIN ...", typically \${ENV_VAR})`,
   });
 
@@ -366,9 +365,6 @@ const rateLimitSchema = strictObject({
   burst: count({ min: 1 }).optional(),
 });
 
-/** Headers the HTTP client writes per request (the body's framing, the connection): undici refuses them. */
-const CLIENT_HEADERS = new Set(['content-length', 'transfer-encoding', 'keep-alive', 'upgrade', 'expect']);
-
 export const upstreamSchema = strictObject(
   {
     baseUrl: z.url({
@@ -376,7 +372,7 @@ export const upstreamSchema = strictObject(
       error: 'expected an http(s) URL such as "https://api.example.com/v1"',
     }),
     auth: authSchema.optional(),
-    headers: headerRecord(CLIENT_HEADERS, 'the HTTP client for each request').default({}),
+    headers: headerRecord(UNSENDABLE_HEADERS, 'the HTTP client for each request').default({}),
     timeouts: timeoutsSchema.optional(),
     retry: retrySchema.optional(),
     breaker: breakerSchema.optional(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { headerRecord } from './http-headers.js';
+import { UNSENDABLE_HEADERS, headerRecord } from './http-headers.js';
 import { strictObject } from './strict-object.js';
 import { duration, ratio } from './units.js';
 
@@ -38,11 +38,10 @@ const otlpUrl = z.string().superRefine((v, ctx) => {
 
 /** What the exporter writes itself (the body is always OTLP JSON, sent to the endpoint's host). */
 const EXPORTER_HEADERS = new Set([
+  ...UNSENDABLE_HEADERS,
   'content-type',
-  'content-length',
   'content-encoding',
   'host',
-  'transfer-encoding',
   'connection',
 ]);
 

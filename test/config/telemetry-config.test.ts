@@ -74,3 +74,35 @@ telemetry:
     });
   });
 });
+
+describe('telemetry.otlp headers the exporter could never send', () => {
+  it('refuses the headers undici refuses on every request (keep-alive, upgrade, expect)', () => {
+    const problems = problemsOf(`    endpoint: "http://127.0.0.1:4318/v1/traces"
+    headers: { keep-alive: "timeout=5", Upgrade: h2c, expect: 100-continue }`);
+    expect(problems.map((p) => p.path).sort()).toEqual([
+      'telemetry.otlp.headers.Upgrade',
+      'telemetry.otlp.headers.expect',
+      'telemetry.otlp.headers.keep-alive',
+    ]);
+  });
+
+  it('refuses a value with a control character or a character outside Latin-1, never quoting it', () => {
+    const problems = problemsOf(
+      `    endpoint: "http://127.0.0.1:4318/v1/traces"
+    headers: { x-a: "\${A}", x-b: "\${B}" }`,
+      { A: `${SECRET}\u0001`, B: `${SECRET}\u20ac` },
+    );
+    expect(problems.map((p) => p.path).sort()).toEqual([
+      'telemetry.otlp.headers.x-a',
+      'telemetry.otlp.headers.x-b',
+    ]);
+    expect(JSON.stringify(problems)).not.toContain(SECRET);
+  });
+
+  it('refuses one header given twice in different case (one would be dropped silently)', () => {
+    const problems = problemsOf(`    endpoint: "http://127.0.0.1:4318/v1/traces"
+    headers: { Authorization: "Bearer a", authorization: "Bearer b" }`);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.path).toMatch(/^telemetry\.otlp\.headers\.[Aa]uthorization$/);
+  });
+});

@@ -1,4 +1,4 @@
-import { type ReservedRequestNames, reservedArgumentProblem } from '../../config/index.js';
+import { isHeaderText, type ReservedRequestNames, reservedArgumentProblem } from '../../config/index.js';
 import { ConfigError } from '../../core/index.js';
 import { bracketPairs } from './form-encoding.js';
 import { CommaSeparated, type HttpMethod, RequestValidationError } from '../../http/index.js';
@@ -107,20 +107,17 @@ function unlistedLocation(mapping: RequestMapping, name: string): ParamLocation 
   return mapping.fallback;
 }
 
-/** What HTTP allows in a field value: tabs, spaces, visible ASCII and Latin-1 (obs-text), as undici checks it. */
-const NOT_HEADER_TEXT = /[^\t\x20-\x7e\x80-\xff]/;
-
 /**
  * `text` if it can be the value of the header `name`. A line break would start a header of its own;
  * refused here, the call fails as the caller's mistake, before any request, and not as an upstream
  * failure its breaker would count. The message never quotes the value (a fixed one may be a secret).
  */
 function headerText(name: string, text: string): string {
-  if (!NOT_HEADER_TEXT.test(text)) return text;
+  if (isHeaderText(text)) return text;
   throw new RequestValidationError('the arguments', [
     {
       path: name,
-      message: `is sent as the header "${name}", which may hold only printable characters, spaces and tabs (no line break or control character)`,
+      message: `is sent as the header "${name}", which may hold only printable characters, spaces and tabs (no line break, control character or character beyond Latin-1)`,
     },
   ]);
 }

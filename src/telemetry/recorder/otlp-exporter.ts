@@ -265,7 +265,9 @@ export class OtlpExporter {
       const e = err as { code?: unknown; name?: unknown };
       const code =
         typeof e.code === 'string' ? e.code : e.name === 'TimeoutError' ? 'TIMEOUT' : 'EXPORT_FAILED';
-      return { ok: false, retryable: true, code };
+      // undici refusing the request itself (a bad header) would refuse every attempt alike.
+      const refused = code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED';
+      return { ok: false, retryable: !refused, code };
     }
   }
 }

@@ -57,6 +57,16 @@ export function errorCodeOf(err: unknown): string | undefined {
 }
 
 /**
+ * Whether undici refused to send a request at all (a header value with a line break, an `expect`
+ * header): the request was wrong, so another attempt would be refused alike and the upstream never
+ * saw it.
+ */
+export function isRefusedRequest(err: unknown): boolean {
+  const code = errorCodeOf(err);
+  return code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED';
+}
+
+/**
  * An error's stable code, else its name, else the thrown value's type: a label for logs and messages
  * that never quotes the error's message (which may carry a value).
  */

@@ -6,6 +6,7 @@ export {
   nonNegative,
   errorForLog,
   errorCodeOf,
+  isRefusedRequest,
   errorLabel,
   errorMessage,
 } from './checks.js';

@@ -15,6 +15,7 @@ import {
   MAX_NESTING_LIMIT,
   errorCodeOf,
   errorMessage,
+  isRefusedRequest,
 } from '../core/index.js';
 import {
   BODY_EXCERPT_BYTES,
@@ -616,7 +617,7 @@ class Client implements HttpClient {
     }
     // undici refused to send it (a header with a line break, say): the request was wrong, the upstream
     // never saw it, so it is neither retried nor counted against the breaker.
-    if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED')
+    if (isRefusedRequest(err))
       return new RequestValidationError(`${call.method} ${call.logUrl}`, [
         { path: '', message: `not sent: ${errorMessage(err)}` },
       ]);

@@ -1,5 +1,12 @@
 import { Agent, type Dispatcher } from 'undici';
-import { type Clock, ConfigError, type Logger, systemClock, type TimerHandle } from '../../core/index.js';
+import {
+  type Clock,
+  ConfigError,
+  isRefusedRequest,
+  type Logger,
+  systemClock,
+  type TimerHandle,
+} from '../../core/index.js';
 import { spanJson } from './otlp-json.js';
 import type { RecordedSpan } from './recorded-span.js';
 import { SpanBatch } from './span-batch.js';
@@ -265,9 +272,7 @@ export class OtlpExporter {
       const e = err as { code?: unknown; name?: unknown };
       const code =
         typeof e.code === 'string' ? e.code : e.name === 'TimeoutError' ? 'TIMEOUT' : 'EXPORT_FAILED';
-      // undici refusing the request itself (a bad header) would refuse every attempt alike.
-      const refused = code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED';
-      return { ok: false, retryable: !refused, code };
+      return { ok: false, retryable: !isRefusedRequest(err), code };
     }
   }
 }

@@ -39,6 +39,14 @@ export const LIMITS = { attributes: 128, events: 128, links: 128 } as const;
 const UNSET: SpanStatus = Object.freeze({ code: 0 });
 const NONE: readonly never[] = Object.freeze([]);
 
+/**
+ * A key an attribute may have: not empty, and not `__proto__`, whose assignment would replace the
+ * attributes object's prototype (its inherited keys would then be exported), as the SDK drops it too.
+ */
+function isAttributeKey(key: string): boolean {
+  return key.length > 0 && key !== '__proto__';
+}
+
 /** An attribute value the API allows: a primitive, or an array of one primitive type (nulls allowed). */
 function isAttributeValue(v: unknown): v is AttributeValue {
   const t = typeof v;
@@ -98,8 +106,8 @@ export class RecordedSpan implements Span {
 
   /** Undefined values are dropped, as the SDK drops them; so are values the API does not allow. */
   setAttribute(key: string, value: AttributeValue | undefined): this {
-    if (this.endMs >= 0 || value == null || key.length === 0 || !isAttributeValue(value)) return this;
-    if (!(key in this.attributes)) {
+    if (this.endMs >= 0 || value == null || !isAttributeKey(key) || !isAttributeValue(value)) return this;
+    if (!Object.hasOwn(this.attributes, key)) {
       if (this.attributeCount >= LIMITS.attributes) {
         this.droppedAttributesCount++;
         return this;
@@ -134,7 +142,7 @@ export class RecordedSpan implements Span {
     if (!isTime && attributesOrTime !== undefined)
       for (const key in attributesOrTime as Attributes) {
         const v = (attributesOrTime as Attributes)[key];
-        if (v == null || !isAttributeValue(v)) continue;
+        if (v == null || !isAttributeKey(key) || !isAttributeValue(v)) continue;
         if (kept >= LIMITS.attributes) dropped++;
         else {
           attributes[key] = Array.isArray(v) ? (v.slice() as AttributeValue) : v;

@@ -3,6 +3,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/server';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { noopLogger } from '../../src/core/index.js';
 import {
   createGateway,
@@ -215,6 +216,31 @@ describe('a server span per MCP request, whatever the method', () => {
       expect(resources.spanContext().traceId).toBe(HEADER_TRACE_ID);
       // _meta wins; the HTTP request's own context is a link.
       expect(list.links.map((l) => l.context.spanId)).toEqual([HEADER_SPAN]);
+    });
+
+    it('what a client chooses (tool name, method, resource URI, request id) is recorded cut short: a 256 KiB name does not make a 256 KiB span', async () => {
+      const huge = 'x'.repeat(256 * 1024);
+      const client = await connectV2(await start(), 'legacy');
+      try {
+        await client.callTool({ name: huge, arguments: {} }).catch(() => undefined);
+        await client.readResource({ uri: `conduit://${huge}` }).catch(() => undefined);
+        await client
+          .request({ method: `x/${huge}`, params: {} } as never, z.object({}))
+          .catch(() => undefined);
+      } finally {
+        await client.close();
+      }
+      const recorded = mem.spans().filter((s) => s.kind === SpanKind.SERVER && s.name !== 'initialize');
+      expect(recorded.map((s) => s.attributes['mcp.method.name']?.toString().slice(0, 16))).toEqual(
+        expect.arrayContaining(['tools/call', 'resources/read', 'x/xxxxxxxxxxxxxx']),
+      );
+      // Each SERVER span holds a few hundred characters of the client's text at most, not the 256 KiB it sent
+      // (spans wait in the exporter's queue of 2048: unbounded, a client makes the gateway hold gigabytes).
+      for (const s of recorded) {
+        expect(s.name.length, s.name.slice(0, 40)).toBeLessThanOrEqual(1024);
+        for (const [key, value] of Object.entries(s.attributes))
+          expect(String(value).length, `${s.name.slice(0, 40)}: ${key}`).toBeLessThanOrEqual(1024);
+      }
     });
   });
 

@@ -42,25 +42,45 @@ function linksOf(fromMeta: SpanContext, fromHttp: SpanContext | undefined): Link
   return fromHttp && fromHttp.spanId !== fromMeta.spanId ? [{ context: fromHttp }] : undefined;
 }
 
+/** Longest name, method, id or version a client's request puts in a span (tool names are short). */
+const MAX_CLIENT_NAME = 256;
+/** Longest resource URI recorded. */
+const MAX_CLIENT_URI = 1024;
+
+/**
+ * `text` cut to `max` UTF-16 units, an ellipsis last (never inside a surrogate pair). What a client sends is recorded
+ * in spans, which wait in the exporter's queue (bounded by count, not size): whole, a client's
+ * megabyte-long tool name would make each of its spans a megabyte.
+ */
+function clipText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  // One unit is left for the ellipsis.
+  const end = (text.charCodeAt(max - 2) & 0xfc00) === 0xd800 ? max - 2 : max - 1;
+  return `${text.slice(0, end)}…`;
+}
+
+const clipName = (v: string | undefined): string | undefined =>
+  v === undefined ? undefined : clipText(v, MAX_CLIENT_NAME);
+
 /**
  * The span attributes of a request, in one object literal with string-literal keys (V8 builds it
  * from a boilerplate; computed keys would define each property at run time). Undefined values are
- * dropped by the SDK. Keys as in `ATTR`.
+ * dropped by the SDK. Keys as in `ATTR`. What the client chose is cut short (`clipText`).
  */
 function requestAttributes(info: McpRequestInfo): Attributes {
   const a: Attributes = {
-    'mcp.method.name': info.method,
-    'jsonrpc.request.id': info.requestId !== undefined ? String(info.requestId) : undefined,
-    'mcp.session.id': info.sessionId,
-    'mcp.protocol.version': info.protocolVersion,
+    'mcp.method.name': clipText(info.method, MAX_CLIENT_NAME),
+    'jsonrpc.request.id': info.requestId !== undefined ? clipName(String(info.requestId)) : undefined,
+    'mcp.session.id': clipName(info.sessionId),
+    'mcp.protocol.version': clipName(info.protocolVersion),
     'network.transport': info.transport,
     'network.protocol.name': info.transport === 'tcp' ? 'http' : undefined,
   };
   if (info.toolName !== undefined) {
-    a[ATTR.toolName] = info.toolName;
+    a[ATTR.toolName] = clipText(info.toolName, MAX_CLIENT_NAME);
     a[ATTR.genAiOperation] = 'execute_tool';
-  } else if (info.promptName !== undefined) a[ATTR.promptName] = info.promptName;
-  if (info.resourceUri !== undefined) a[ATTR.mcpResourceUri] = info.resourceUri;
+  } else if (info.promptName !== undefined) a[ATTR.promptName] = clipText(info.promptName, MAX_CLIENT_NAME);
+  if (info.resourceUri !== undefined) a[ATTR.mcpResourceUri] = clipText(info.resourceUri, MAX_CLIENT_URI);
   return a;
 }
 
@@ -85,7 +105,8 @@ export function startMcpServerSpan(
   const base = chainable(root);
   const parent = remote !== undefined ? trace.setSpanContext(base, remote) : base;
   const target = info.toolName ?? info.promptName;
-  const name = target !== undefined ? `${info.method} ${target}` : info.method;
+  const method = clipText(info.method, MAX_CLIENT_NAME);
+  const name = target !== undefined ? `${method} ${clipText(target, MAX_CLIENT_NAME)}` : method;
   const attributes = requestAttributes(info);
   const span = tracer.startSpan(
     name,

@@ -35,6 +35,23 @@ const FORMS: Record<string, string> = {
   passwordJsonEscaped: JSON.stringify(PASS).slice(1, -1),
 };
 
+/** The bytes of a secret as encoders other than percent- and JSON-escaping write them (whole values). */
+const b64 = Buffer.from(PRIV, 'utf8').toString('base64');
+const BYTE_FORMS: Record<string, string> = {
+  hex: Buffer.from(PRIV, 'utf8').toString('hex'),
+  hexUpper: Buffer.from(PRIV, 'utf8').toString('hex').toUpperCase(),
+  base64: b64,
+  base64Unpadded: b64.replace(/=+$/, ''),
+  base64url: Buffer.from(PRIV, 'utf8').toString('base64url'),
+  passwordHex: Buffer.from(PASS, 'utf8').toString('hex'),
+};
+const BYTE_NEEDLES = [
+  Buffer.from(PRIV, 'utf8').toString('hex'),
+  b64.replace(/=+$/, ''),
+  Buffer.from(PRIV, 'utf8').toString('base64url'),
+  Buffer.from(PASS, 'utf8').toString('hex'),
+].map((n) => n.toLowerCase());
+
 /** Strings that must never reach a client or a log line. */
 const NEEDLES = [
   PRIV,
@@ -53,7 +70,8 @@ const leaks = (text: string) => lower.filter((n) => text.toLowerCase().includes(
 async function startEchoingUpstream() {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    const form = FORMS[url.searchParams.get('form') ?? ''] ?? '';
+    const name = url.searchParams.get('form') ?? '';
+    const form = FORMS[name] ?? BYTE_FORMS[name] ?? '';
     const status = url.pathname === '/fail' ? 500 : 200;
     res.writeHead(status, { 'content-type': 'application/json' });
     // Written by hand, so a `\/` stays as the upstream wrote it (a bare quote is escaped, as JSON needs).
@@ -123,6 +141,25 @@ describe('every environment value is a secret, in every encoding', () => {
     const errors = logger.records.filter((r) => r.event === 'http.error');
     expect(errors.length).toBeGreaterThanOrEqual(Object.keys(FORMS).length * 2);
     expect(leaks(JSON.stringify(logger.records))).toEqual([]);
+  });
+
+  it('an echo of a secret hex-encoded, base64 without padding or base64url is redacted in tool errors, answers and logs too', async () => {
+    const client = await connectV2(running.url!, 'modern');
+    const byteLeaks = (text: string) => BYTE_NEEDLES.filter((n) => text.toLowerCase().includes(n));
+    const from = logger.records.length;
+    try {
+      for (const form of Object.keys(BYTE_FORMS)) {
+        const failed = (await client.callTool({ name: 'fail', arguments: { form } })) as Result;
+        expect(failed.isError).toBe(true);
+        expect(byteLeaks(JSON.stringify(failed)), form).toEqual([]);
+        const ok = (await client.callTool({ name: 'ok', arguments: { form } })) as Result;
+        expect(ok.isError, textOf(ok)).toBeFalsy();
+        expect(byteLeaks(JSON.stringify(ok)), form).toEqual([]);
+      }
+    } finally {
+      await client.close();
+    }
+    expect(byteLeaks(JSON.stringify(logger.records.slice(from)))).toEqual([]);
   });
 
   it('a successful answer that echoes a secret is served and cached with the echo replaced', async () => {

@@ -30,9 +30,9 @@ const MIN_SECRET_LENGTH = 4;
 
 /**
  * Every form an upstream may echo `value` in: as sent, percent-encoded (`%2F`, space as `%20` or `+`),
- * JSON-escaped (`\"`, `\u…`, and `\/` as some serialisers write a slash), base64; for a
- * credential header value `Bearer x` / `Basic x` also `x`, and for Basic the decoded `user:password`
- * and the password alone. Case is ignored when matching, which covers lower-cased echoes and `%2f`.
+ * JSON-escaped (`\"`, `\u…`, and `\/` as some serialisers write a slash), base64 (padded or not,
+ * standard or URL-safe), hex; for a credential header value `Bearer x` / `Basic x` also `x`, and for
+ * Basic the decoded `user:password` and the password alone. Case is ignored when matching, which covers lower-cased echoes and `%2f`.
  */
 export function secretVariants(value: string): string[] {
   const out = new Set<string>();
@@ -45,7 +45,13 @@ export function secretVariants(value: string): string[] {
     const json = JSON.stringify(v).slice(1, -1);
     out.add(json);
     out.add(json.replace(/\//g, '\\/'));
-    out.add(Buffer.from(v, 'utf8').toString('base64'));
+    const bytes = Buffer.from(v, 'utf8');
+    const base64 = bytes.toString('base64');
+    out.add(base64);
+    // Without its padding, and the URL-safe alphabet (JWT-style encoders), and hex (any case matches).
+    out.add(base64.replace(/=+$/, ''));
+    out.add(bytes.toString('base64url'));
+    out.add(bytes.toString('hex'));
   };
   add(value);
   const space = value.indexOf(' ');

@@ -232,3 +232,23 @@ describe('feed listeners follow connections', () => {
     }
   });
 });
+
+describe('a 2025 session cannot grow its subscriptions without bound', () => {
+  it('a session holds at most 1000 subscribed URIs: the next one is refused, one already held is not, an unsubscribe makes room', async () => {
+    const running = await startGateway(testConfig(resourcesConfig(upstream.url)), { transport: 'http' });
+    const session = await connectV1(running.url!);
+    try {
+      // Each URI is kept for the session's life (up to 1 MiB each): unbounded, one client holds gigabytes.
+      for (let i = 0; i < 1000; i++) await session.subscribeResource({ uri: `assignments://${i}` });
+      await expect(session.subscribeResource({ uri: 'assignments://1000' })).rejects.toThrow(
+        /subscriptions/i,
+      );
+      await session.subscribeResource({ uri: 'assignments://7' });
+      await session.unsubscribeResource({ uri: 'assignments://7' });
+      await session.subscribeResource({ uri: 'assignments://1000' });
+    } finally {
+      await session.close();
+      await running.close();
+    }
+  });
+});

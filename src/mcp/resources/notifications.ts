@@ -12,6 +12,11 @@ import type { ReadRefusal } from './resources.js';
 import { errorForLog } from '../../core/index.js';
 
 const MODERN = '2026-07-28';
+/**
+ * URIs one 2025-era connection may be subscribed to at once: each is kept for the connection's life,
+ * so without a cap one client could make the gateway hold any number of them (each up to a body).
+ */
+const MAX_SUBSCRIPTIONS = 1000;
 
 /**
  * Wires one server instance to the change feed, for both protocol eras:
@@ -49,6 +54,11 @@ export function attachResourceSubscriptions(
     const refused = refuse?.(req.params.uri, ctx);
     if (refused)
       throw new ProtocolError(ProtocolErrorCode.InvalidRequest, refused.message, { code: refused.code });
+    if (!uris.has(req.params.uri) && uris.size >= MAX_SUBSCRIPTIONS)
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidRequest,
+        `Too many subscriptions: a connection may hold ${MAX_SUBSCRIPTIONS}; unsubscribe from one first`,
+      );
     uris.add(req.params.uri);
     listen();
     return {};

@@ -10,7 +10,7 @@ Commands:
   serve      Serve the tools of a config over MCP (stdio or Streamable HTTP)
   validate   Check a config and print every problem with its path and line
   demo       Run a scripted session against a bundled example API (start here)
-  init       Write a starter config from an OpenAPI document
+  init       Write a starter config: commented, or from an OpenAPI document
 
 Options:
   -h, --help       Show help (also: conduit <command> --help)

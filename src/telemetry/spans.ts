@@ -48,39 +48,40 @@ const MAX_CLIENT_NAME = 256;
 const MAX_CLIENT_URI = 1024;
 
 /**
- * `text` cut to `max` UTF-16 units, an ellipsis last (never inside a surrogate pair). What a client sends is recorded
- * in spans, which wait in the exporter's queue (bounded by count, not size): whole, a client's
- * megabyte-long tool name would make each of its spans a megabyte.
+ * `text` cut to `max` UTF-16 units, an ellipsis last (never inside a surrogate pair). What a client
+ * sends is recorded in spans, which wait in the exporter's queue (bounded by count, not size): whole,
+ * a client's megabyte-long tool name would make each of its spans a megabyte.
  */
-function clipText(text: string, max: number): string {
-  if (text.length <= max) return text;
+function clip(text: string, max: number): string;
+function clip(text: string | undefined, max: number): string | undefined;
+function clip(text: string | undefined, max: number): string | undefined {
+  if (text === undefined || text.length <= max) return text;
   // One unit is left for the ellipsis.
   const end = (text.charCodeAt(max - 2) & 0xfc00) === 0xd800 ? max - 2 : max - 1;
   return `${text.slice(0, end)}…`;
 }
 
-const clipName = (v: string | undefined): string | undefined =>
-  v === undefined ? undefined : clipText(v, MAX_CLIENT_NAME);
-
 /**
  * The span attributes of a request, in one object literal with string-literal keys (V8 builds it
  * from a boilerplate; computed keys would define each property at run time). Undefined values are
- * dropped by the SDK. Keys as in `ATTR`. What the client chose is cut short (`clipText`).
+ * dropped by the SDK. Keys as in `ATTR`. `method` and `target` come cut short (`clip`), as does the
+ * rest of what the client chose.
  */
-function requestAttributes(info: McpRequestInfo): Attributes {
+function requestAttributes(info: McpRequestInfo, method: string, target: string | undefined): Attributes {
   const a: Attributes = {
-    'mcp.method.name': clipText(info.method, MAX_CLIENT_NAME),
-    'jsonrpc.request.id': info.requestId !== undefined ? clipName(String(info.requestId)) : undefined,
-    'mcp.session.id': clipName(info.sessionId),
-    'mcp.protocol.version': clipName(info.protocolVersion),
+    'mcp.method.name': method,
+    'jsonrpc.request.id':
+      info.requestId !== undefined ? clip(String(info.requestId), MAX_CLIENT_NAME) : undefined,
+    'mcp.session.id': clip(info.sessionId, MAX_CLIENT_NAME),
+    'mcp.protocol.version': clip(info.protocolVersion, MAX_CLIENT_NAME),
     'network.transport': info.transport,
     'network.protocol.name': info.transport === 'tcp' ? 'http' : undefined,
   };
   if (info.toolName !== undefined) {
-    a[ATTR.toolName] = clipText(info.toolName, MAX_CLIENT_NAME);
+    a[ATTR.toolName] = target;
     a[ATTR.genAiOperation] = 'execute_tool';
-  } else if (info.promptName !== undefined) a[ATTR.promptName] = clipText(info.promptName, MAX_CLIENT_NAME);
-  if (info.resourceUri !== undefined) a[ATTR.mcpResourceUri] = clipText(info.resourceUri, MAX_CLIENT_URI);
+  } else if (info.promptName !== undefined) a[ATTR.promptName] = target;
+  if (info.resourceUri !== undefined) a[ATTR.mcpResourceUri] = clip(info.resourceUri, MAX_CLIENT_URI);
   return a;
 }
 
@@ -104,10 +105,10 @@ export function startMcpServerSpan(
   const remote = fromMeta ?? fromHttp;
   const base = chainable(root);
   const parent = remote !== undefined ? trace.setSpanContext(base, remote) : base;
-  const target = info.toolName ?? info.promptName;
-  const method = clipText(info.method, MAX_CLIENT_NAME);
-  const name = target !== undefined ? `${method} ${clipText(target, MAX_CLIENT_NAME)}` : method;
-  const attributes = requestAttributes(info);
+  const method = clip(info.method, MAX_CLIENT_NAME);
+  const target = clip(info.toolName ?? info.promptName, MAX_CLIENT_NAME);
+  const name = target !== undefined ? `${method} ${target}` : method;
+  const attributes = requestAttributes(info, method, target);
   const span = tracer.startSpan(
     name,
     fromMeta !== undefined

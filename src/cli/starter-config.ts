@@ -2,14 +2,18 @@
 /**
  * What `conduit init` writes without `--openapi`: one upstream and two tools, every section explained
  * in comments, valid as written (`conduit validate` passes, `conduit serve` starts on it) so a newcomer
- * edits a working file instead of writing one from the reference.
+ * edits a working file instead of writing one from the reference. `refs` say where the editor's JSON
+ * Schema and the config reference are, seen from the config's folder.
  */
-export const STARTER_CONFIG = `# yaml-language-server: $schema=./node_modules/conduit-mcp/schema/conduit.schema.json
+export const starterConfig = (refs: {
+  schema: string;
+  docs: string;
+}): string => `# yaml-language-server: $schema=${refs.schema}
 # A Conduit gateway config: the HTTP API to call (upstreams) and the MCP tools made from it (tools).
 # Check it with:   npx conduit validate --config conduit.yaml
 # Serve it with:   npx conduit serve --config conduit.yaml                    (stdio, for desktop clients)
 #                  npx conduit serve --config conduit.yaml --transport http   (http://127.0.0.1:3000/mcp)
-# Every key: node_modules/conduit-mcp/docs/gateway-config.md
+# Every key: ${refs.docs}
 # Strings may use \${VAR} or \${VAR:-default}; values from the environment never appear in logs or errors.
 
 server:

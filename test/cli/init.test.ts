@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 import { runCli } from '../../src/cli/run.js';
@@ -52,6 +52,22 @@ describe('conduit init (through the CLI entry point)', () => {
     served.stop('SIGTERM');
     expect(await exit).toBe(ExitCode.OK);
     expect(tools.map((t) => t.name).sort()).toEqual(['get_item', 'update_item']);
+  });
+
+  it("points the editor's $schema and the docs line at this Conduit's own files, from the config's folder", async () => {
+    // A clone or a global install has no ./node_modules/conduit-mcp beside the config.
+    for (const args of [[], ['--openapi', SPEC]]) {
+      const out = join(mkdtempSync(join(dir, 'refs-')), 'conduit.yaml');
+      expect(await runCli(['init', ...args, '--out', out], memoryIo().io)).toBe(ExitCode.OK);
+      const text = readFileSync(out, 'utf8');
+      const schema = /^# yaml-language-server: \$schema=(\S+)$/m.exec(text)?.[1];
+      expect(schema, text.slice(0, 300)).toBeDefined();
+      expect(existsSync(join(dirname(out), schema!))).toBe(true);
+      expect(JSON.parse(readFileSync(join(dirname(out), schema!), 'utf8')).$schema).toMatch(/json-schema/);
+      const docs = /^# Every key: (\S+)$/m.exec(text)?.[1];
+      expect(docs).toBeDefined();
+      expect(existsSync(join(dirname(out), docs!))).toBe(true);
+    }
   });
 
   it('writes a config that validates, and refuses to overwrite it without --force', async () => {

@@ -97,6 +97,12 @@ const httpServerSchema = strictObject({
   stateless: flag().default(false),
   /** 2025-era sessions open at once; more initializes are answered 503. */
   maxSessions: count({ min: 1 }).default(1000),
+  /**
+   * 2025-era sessions one authenticated caller may hold at once (within `maxSessions`); more of its
+   * initializes are answered 429. Callers without a credential are one anonymous caller: only
+   * `maxSessions` bounds them.
+   */
+  maxSessionsPerPrincipal: count({ min: 1 }).default(100),
   /** A 2025-era session unused this long is closed (the client must initialize again). */
   sessionIdleTimeout: duration().default(30 * 60_000),
   /** Messages in one JSON-RPC batch; a larger batch is refused whole, before any is run. */

@@ -264,6 +264,51 @@ describe('sessions are capped (server.http.maxSessions) and their idle timeout i
     }
   });
 
+  it('one caller cannot take every session: past maxSessionsPerPrincipal it gets 429, others still get theirs', async () => {
+    const config = assignmentsConfig(upstream.url);
+    config.server = {
+      http: { maxSessions: 10, maxSessionsPerPrincipal: 2, authTokens: ['token-of-a', 'token-of-b'] },
+    };
+    const clock = new ManualClock(Date.now());
+    const gw = await startGateway(testConfig(config), { transport: 'http', clock });
+    const as = (t: string) => ({ authorization: `Bearer ${t}` });
+    const initA = () => rawRequest('POST', gw.url!, as('token-of-a'), JSON.stringify(INIT_2025));
+    try {
+      const first = await openSession(gw.url!, as('token-of-a'));
+      await openSession(gw.url!, as('token-of-a'));
+      const refused = await initA();
+      expect(refused.status).toBe(429);
+      expect(refused.body).toContain('maxSessionsPerPrincipal');
+      expect(refused.body).not.toContain('token-of-a');
+      // Another caller is not held back by the first one's sessions.
+      await openSession(gw.url!, as('token-of-b'));
+      await openSession(gw.url!, as('token-of-b'));
+      // A session closed (DELETE), or gone idle, gives the caller its place back.
+      const closed = await rawRequest('DELETE', gw.url!, { ...as('token-of-a'), ...sessionHeaders(first) });
+      expect(closed.status).toBe(200);
+      await openSession(gw.url!, as('token-of-a'));
+      expect((await initA()).status).toBe(429);
+      await clock.advanceAsync(31 * 60_000);
+      await openSession(gw.url!, as('token-of-a'));
+      await openSession(gw.url!, as('token-of-a'));
+      expect((await initA()).status).toBe(429);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('without client auth every caller is the same anonymous one: only maxSessions applies', async () => {
+    const config = assignmentsConfig(upstream.url);
+    config.server = { http: { maxSessions: 4, maxSessionsPerPrincipal: 1 } };
+    const gw = await startGateway(testConfig(config), { transport: 'http' });
+    try {
+      for (let i = 0; i < 4; i++) await openSession(gw.url!);
+      expect((await rawRequest('POST', gw.url!, {}, JSON.stringify(INIT_2025))).status).toBe(503);
+    } finally {
+      await gw.close();
+    }
+  });
+
   it('server.http.sessionIdleTimeout closes an unused session', async () => {
     const clock = new ManualClock(Date.now());
     const config = assignmentsConfig(upstream.url);

@@ -100,6 +100,9 @@ export async function startGateway(
         stateless: http.stateless ?? false,
         ...limitsOf(http),
         ...(http.maxSessions !== undefined ? { maxSessions: http.maxSessions } : {}),
+        ...(http.maxSessionsPerPrincipal !== undefined
+          ? { maxSessionsPerPrincipal: http.maxSessionsPerPrincipal }
+          : {}),
         ...(http.maxBatchSize !== undefined ? { maxBatchSize: http.maxBatchSize } : {}),
         ...(http.sessionIdleTimeout !== undefined ? { sessionIdleMs: http.sessionIdleTimeout } : {}),
         logger,

@@ -42,6 +42,8 @@ export interface HttpServeOptions extends ListenerLimits {
   sessionIdleMs?: number;
   /** 2025-era sessions open at once; more initializes are answered 503. Default 1000. */
   maxSessions?: number;
+  /** 2025-era sessions one authenticated caller may hold; more of its initializes get 429. Default 100. */
+  maxSessionsPerPrincipal?: number;
   /** Messages in one JSON-RPC batch; a larger batch is refused whole (400). Default 10. */
   maxBatchSize?: number;
   /** Interval of the SSE keep-alive comments on open streams, ms (the SDK's default, 15 s, when absent). */
@@ -62,6 +64,7 @@ export interface HttpGatewayServer {
 const DEFAULT_MAX_BODY = 1024 * 1024;
 export const DEFAULT_SESSION_IDLE_MS = 30 * 60_000;
 export const DEFAULT_MAX_SESSIONS = 1000;
+export const DEFAULT_MAX_SESSIONS_PER_PRINCIPAL = 100;
 export const DEFAULT_MAX_BATCH_SIZE = 10;
 
 const noFlush = (): void => {};
@@ -102,6 +105,7 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
   const sessions = new SessionRegistry({
     idleMs: options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS,
     maxSessions: options.maxSessions ?? DEFAULT_MAX_SESSIONS,
+    maxPerPrincipal: options.maxSessionsPerPrincipal ?? DEFAULT_MAX_SESSIONS_PER_PRINCIPAL,
     clock,
     logger: log,
   });

@@ -5,7 +5,7 @@ import type { Logger } from '../../core/index.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { sendJsonError } from './json-rpc-answers.js';
 import type { Principal } from './principal.js';
-import type { SessionRegistry } from './session-registry.js';
+import type { InitializeAdmission, SessionRegistry } from './session-registry.js';
 import { SessionTransport } from './session-transport.js';
 
 /** What serving 2025-era sessions needs from its listener. */
@@ -50,15 +50,8 @@ function openSession(
   return async (req, res, body, owner) => {
     if (deps.isClosing())
       return sendJsonError(res, 503, 'The server is shutting down.', { connection: 'close' });
-    if (!sessions.tryInitialize()) {
-      log.warn({ sessions: sessions.size }, 'session cap reached: initialize refused');
-      return sendJsonError(
-        res,
-        503,
-        'Too many open sessions: retry later, or raise server.http.maxSessions.',
-        { 'retry-after': '5' },
-      );
-    }
+    const admission = sessions.tryInitialize(owner);
+    if (admission !== 'ok') return refuseInitialize(res, admission, sessions.size, log);
     try {
       const transport: SessionTransport = new SessionTransport({
         sessionIdGenerator: randomUUID,
@@ -72,7 +65,31 @@ function openSession(
       await deps.gateway.createServer().connect(transport);
       await transport.handleRequest(req, res, body);
     } finally {
-      sessions.settleInitialize();
+      sessions.settleInitialize(owner);
     }
   };
+}
+
+/** The answer to an initialize past a cap: 503 at the listener's (others hold the places), 429 at the caller's own. */
+function refuseInitialize(
+  res: ServerResponse,
+  admission: Exclude<InitializeAdmission, 'ok'>,
+  open: number,
+  log: Logger,
+): void {
+  if (admission === 'full') {
+    log.warn({ sessions: open }, 'session cap reached: initialize refused');
+    sendJsonError(res, 503, 'Too many open sessions: retry later, or raise server.http.maxSessions.', {
+      'retry-after': '5',
+    });
+    return;
+  }
+  log.warn({ sessions: open }, "a caller's session cap reached: initialize refused");
+  sendJsonError(
+    res,
+    429,
+    'Too many open sessions for this caller: close unused ones (DELETE with their Mcp-Session-Id), let them ' +
+      'idle out, or raise server.http.maxSessionsPerPrincipal.',
+    { 'retry-after': '5' },
+  );
 }

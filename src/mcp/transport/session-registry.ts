@@ -15,9 +15,14 @@ export interface SessionRegistryOptions {
   idleMs: number;
   /** Sessions open at once (initializing ones included); more initializes are refused. */
   maxSessions: number;
+  /** Sessions one authenticated principal may hold (initializing ones included). */
+  maxPerPrincipal: number;
   clock: Clock;
   logger: Logger;
 }
+
+/** Whether an initialize may open a session: `full` at the listener's cap, `caller-full` at the principal's. */
+export type InitializeAdmission = 'ok' | 'full' | 'caller-full';
 
 /**
  * The 2025-era sessions of one HTTP listener: who owns each, when it was last used, and how many there
@@ -27,6 +32,8 @@ export interface SessionRegistryOptions {
 export class SessionRegistry {
   private readonly sessions = new Map<string, Session>();
   private initializing = 0;
+  /** Sessions and initializes per authenticated principal id: one caller cannot take every place. */
+  private readonly perPrincipal = new Map<string, number>();
   private sweepTimer: unknown;
   private readonly sweepEveryMs: number;
 
@@ -53,25 +60,43 @@ export class SessionRegistry {
   }
 
   /**
-   * Holds a place for a session about to initialize; false when the cap is reached. The returned
-   * place is given back by {@link settleInitialize} once the initialize request is answered.
+   * Holds a place for a session `owner` is about to initialize, unless the listener's or the owner's
+   * cap is reached. The place is given back by {@link settleInitialize} once the initialize request
+   * is answered.
    */
-  tryInitialize(): boolean {
-    if (this.sessions.size + this.initializing >= this.options.maxSessions) return false;
+  tryInitialize(owner: Principal): InitializeAdmission {
+    if (this.sessions.size + this.initializing >= this.options.maxSessions) return 'full';
+    if ((this.perPrincipal.get(owner.id) ?? 0) >= this.options.maxPerPrincipal && counted(owner))
+      return 'caller-full';
     this.initializing++;
-    return true;
+    this.count(owner, 1);
+    return 'ok';
   }
 
-  settleInitialize(): void {
+  settleInitialize(owner: Principal): void {
     this.initializing--;
+    this.count(owner, -1);
   }
 
   add(id: string, transport: SessionTransport, owner: Principal): void {
+    if (this.sessions.has(id)) return;
     this.sessions.set(id, { transport, owner, lastSeen: this.options.clock.now() });
+    this.count(owner, 1);
   }
 
+  /** Forgets a session (closed, deleted or idle); a second call for the same id does nothing. */
   remove(id: string): void {
+    const s = this.sessions.get(id);
+    if (s === undefined) return;
     this.sessions.delete(id);
+    this.count(s.owner, -1);
+  }
+
+  private count(owner: Principal, delta: number): void {
+    if (!counted(owner)) return;
+    const n = (this.perPrincipal.get(owner.id) ?? 0) + delta;
+    if (n > 0) this.perPrincipal.set(owner.id, n);
+    else this.perPrincipal.delete(owner.id);
   }
 
   /** Stops the idle sweep and closes every session. */
@@ -79,6 +104,7 @@ export class SessionRegistry {
     this.options.clock.clearTimeout(this.sweepTimer);
     const open = [...this.sessions.values()];
     this.sessions.clear();
+    this.perPrincipal.clear();
     await Promise.allSettled(open.map((s) => s.transport.close()));
   }
 
@@ -88,10 +114,15 @@ export class SessionRegistry {
     const cutoff = clock.now() - idleMs;
     for (const [id, s] of this.sessions) {
       if (s.lastSeen > cutoff) continue;
-      this.sessions.delete(id);
+      this.remove(id);
       logger.debug({ idleMs }, 'closing an idle MCP session');
       void s.transport.close();
     }
     this.sweepTimer = clock.setTimeout(() => this.sweep(), this.sweepEveryMs);
   }
+}
+
+/** Callers without a credential are all one anonymous principal: a per-caller cap would be a global one. */
+function counted(owner: Principal): boolean {
+  return owner.kind !== 'anonymous';
 }

@@ -97,7 +97,13 @@ export async function checkConfigFile(
   try {
     const config = await loadConfig(file, { env });
     const schemaProblems = await compileToolSchemas(config, await readFile(file, 'utf8'));
-    if (schemaProblems.length > 0) throw new ConfigValidationError(file, schemaProblems);
+    // A compile problem may quote the schema (a `pattern`), so a value from the environment in it.
+    const secrets = configSecrets(config);
+    if (schemaProblems.length > 0)
+      throw new ConfigValidationError(
+        file,
+        schemaProblems.map((p) => ({ ...p, message: withoutEnvValues(p.message, secrets) })),
+      );
     return { ok: true, config, notes: notesOf(config) };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
@@ -116,8 +122,7 @@ function notesOf(config: GatewayConfig): FileNote[] {
   }));
   // A reason may quote the config (a template, a path); values from the environment are not repeated.
   const secrets = configSecrets(config);
-  const scrub = (text: string) =>
-    secrets.reduce((out, secret) => out.split(secret).join('<value from the environment>'), text);
+  const scrub = (text: string) => withoutEnvValues(text, secrets);
   const openapiNotes = Object.entries(config.openapiSets ?? {}).flatMap(([name, set]) => [
     ...set.leftOut.map((e) => ({
       path: `upstreams.${name}.openapi`,
@@ -131,6 +136,11 @@ function notesOf(config: GatewayConfig): FileNote[] {
     })),
   ]);
   return [...renamed, ...openapiNotes, ...credentialNotes(config)];
+}
+
+/** `text` with each of `secrets` (the config's `${ENV}` values) replaced, as config problems say it. */
+function withoutEnvValues(text: string, secrets: readonly string[]): string {
+  return secrets.reduce((out, secret) => out.split(secret).join('<value from the environment>'), text);
 }
 
 function problemsOf(err: ConfigError): FileProblem[] {

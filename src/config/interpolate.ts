@@ -12,6 +12,11 @@ export interface InterpolationResult {
   problems: InterpolationProblem[];
   /** Paths of string values that took anything from the environment: treat them as secrets. */
   secretPaths: ConfigPath[];
+  /**
+   * Each value taken from the environment, as it was substituted: a secret on its own too, since an
+   * upstream may echo just the value of `key=${K}` or a message may quote just the host of `https://${T}.x`.
+   */
+  envValues: string[];
 }
 
 // ${NAME} or ${NAME:-default}; `$${` is a literal `${`. Defaults cannot nest.
@@ -29,6 +34,7 @@ export function interpolate(
 ): InterpolationResult {
   const problems: InterpolationProblem[] = [];
   const secretPaths: ConfigPath[] = [];
+  const envValues = new Set<string>();
   const walk = (node: unknown, path: (string | number)[]): unknown => {
     if (typeof node === 'string') return node.includes('$') ? resolve(node, path) : node;
     if (Array.isArray(node)) return node.map((item, i) => walk(item, [...path, i]));
@@ -64,6 +70,7 @@ export function interpolate(
       const value = env[name];
       if (value !== undefined && !(sep !== -1 && value === '')) {
         usedEnv = true;
+        envValues.add(value);
         return value;
       }
       if (sep !== -1) return ref.slice(sep + 2);
@@ -77,5 +84,5 @@ export function interpolate(
     return result;
   };
   const value = walk(data, []);
-  return { value, problems, secretPaths };
+  return { value, problems, secretPaths, envValues: [...envValues] };
 }

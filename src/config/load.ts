@@ -332,15 +332,19 @@ function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
   return v;
 }
 
-/** The string values that took anything from the environment (4 characters or more). */
+/**
+ * The string values that took anything from the environment, then each `${ENV}` value on its own (4
+ * characters or more). Whole values first: a scrub that goes down the list replaces `Bearer x` whole.
+ */
 function secretValues(interpolated: ReturnType<typeof interpolate>): string[] {
-  const secrets: string[] = [];
+  const secrets = new Set<string>();
   for (const path of interpolated.secretPaths) {
     const v = valueAt(interpolated.value, path);
     // Shorter values would blank out ordinary words; they are no secrets anyway.
-    if (typeof v === 'string' && v.length >= 4) secrets.push(v);
+    if (typeof v === 'string' && v.length >= 4) secrets.add(v);
   }
-  return secrets;
+  for (const v of interpolated.envValues) if (v.length >= 4) secrets.add(v);
+  return [...secrets];
 }
 
 /**

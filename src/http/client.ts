@@ -119,7 +119,6 @@ class Client implements HttpClient {
     this.logging = options.logger !== undefined && options.logger !== noopLogger;
     this.onMetrics = options.onMetrics;
     this.tracer = options.tracer;
-    this.server = this.tracer !== undefined ? serverAddressOf(url.origin) : undefined;
     const t = options.timeouts ?? {};
     this.connectMs = positive('timeouts.connectMs', t.connectMs, 10_000);
     this.headersMs = positive('timeouts.headersMs', t.headersMs, 30_000);
@@ -138,6 +137,8 @@ class Client implements HttpClient {
       [...(options.secretValues ?? []), ...this.defaultSecretValues],
       options.sharedSecrets,
     );
+    // A host may come from `${ENV}` (`https://${TENANT}.example.com`): spans show it scrubbed.
+    this.server = this.tracer !== undefined ? serverAddressOf(url.origin, this.redactor) : undefined;
     if (options.dispatcher) {
       this.dispatcher = options.dispatcher;
       this.ownsDispatcher = false;

@@ -2,6 +2,7 @@ import { type Attributes, type Context, context, type Span, SpanKind, type Trace
 import type { CircuitBreaker, RetryEvent, StateChangeEvent } from '../resilience/index.js';
 import { ATTR, addEventTo, EVENT, errorTypeOf, failSpan, formatTraceparent } from '../telemetry/index.js';
 import type { Call } from './call.js';
+import type { Redactor } from './redact.js';
 
 /** Host and port of an origin, for `server.address` / `server.port` (parsed once per client). */
 export interface ServerAddress {
@@ -9,10 +10,11 @@ export interface ServerAddress {
   readonly port: number;
 }
 
-export function serverAddressOf(origin: string): ServerAddress {
+/** `redactor` scrubs the host (a part of it may be a secret value). */
+export function serverAddressOf(origin: string, redactor: Redactor): ServerAddress {
   const url = new URL(origin);
   const port = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-  return { host: url.hostname, port };
+  return { host: redactor.scrub(url.hostname), port };
 }
 
 /**

@@ -201,3 +201,43 @@ describe('conduit serve (in process)', () => {
     expect(m.stderr()).toMatch(/could not start: .*EADDRINUSE/);
   });
 });
+
+describe('conduit serve: start-up failures quote no value from the environment', () => {
+  // Parts of longer strings: a directory in a file path, a host in a seed URL.
+  const CERT_DIR = '/srv/tenant-certs-4q7z';
+  const REDIS_HOST = 'tenant-redis-9k2w';
+  const cases: [string, string, RegExp][] = [
+    [
+      'tls-file.yaml',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${ENV} syntax
+      'upstreams: { api: { baseUrl: "http://127.0.0.1:9", tls: { caFile: "${CERT_DIR}/ca.pem" } } }\ntools: [{ name: t, upstream: api, path: /x }]\n',
+      /tls\.caFile: cannot read/,
+    ],
+    [
+      'cluster-seed.yaml',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${ENV} syntax
+      'cache: { redis: { cluster: ["redis://${REDIS_HOST}:6379/2"] } }\nupstreams: { api: { baseUrl: "http://127.0.0.1:9" } }\ntools: [{ name: t, upstream: api, path: /x, cache: { ttl: 60s } }]\n',
+      /Redis Cluster seed 0/,
+    ],
+  ];
+  for (const [name, yaml, says] of cases)
+    it(`${name}: stderr and the log say what failed, with the value scrubbed`, async () => {
+      const m = memoryIo({ CERT_DIR, REDIS_HOST });
+      const logger = createRecordingLogger();
+      const code = await runCli(
+        ['serve', '--config', file(name, yaml), '--transport', 'http', '--port', '0'],
+        m.io,
+        {
+          createLogger: () => logger,
+        },
+      );
+      expect(code, m.stderr()).toBe(ExitCode.RUNTIME);
+      expect(m.stderr()).toMatch(says);
+      const seen = m.stderr() + JSON.stringify(logger.records);
+      expect(seen).toContain('[REDACTED]');
+      for (const value of [CERT_DIR, REDIS_HOST]) {
+        expect(seen.toLowerCase()).not.toContain(value.toLowerCase());
+        expect(seen.toLowerCase()).not.toContain(encodeURIComponent(value).toLowerCase());
+      }
+    });
+});

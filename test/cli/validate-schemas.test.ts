@@ -70,6 +70,22 @@ describe('conduit validate compiles every tool schema', () => {
     );
   });
 
+  it('a schema problem quoting a value from the environment (a pattern part) does not repeat it', async () => {
+    const PART = 'tenant-code-5r8v';
+    const bad = file(
+      'env-pattern.yaml',
+      withInput(
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${ENV} syntax
+        '      type: object\n      properties:\n        id: { type: string, pattern: "^${PART}([" }\n      required: [id]',
+      ),
+    );
+    const m = memoryIo({ PART });
+    expect(await runCli(['validate', '--config', bad], m.io)).toBe(ExitCode.CONFIG);
+    expect(m.stdout()).toMatch(/tools\[0\]\.input: invalid JSON Schema: \/properties\/id: pattern/);
+    expect(m.stdout()).toContain('<value from the environment>');
+    expect(m.stdout()).not.toContain(PART);
+  });
+
   it('passes the example config, whose schemas all compile', async () => {
     const m = memoryIo({});
     expect(await runCli(['validate', '--config', EXAMPLE_CONFIG], m.io)).toBe(ExitCode.OK);

@@ -543,6 +543,32 @@ describe('secrets after a reload', () => {
   });
 });
 
+describe('a reload that cannot be built', () => {
+  it('its problem and its log line quote no value from the environment (a TLS file under a directory from the environment)', async () => {
+    const CERT_DIR = '/srv/reload-certs-8m3x';
+    const { createRecordingLogger } = await import('../../src/core/index.js');
+    const logger = createRecordingLogger();
+    const a = await held('A');
+    const yaml = (tls: string) =>
+      `upstreams:\n  u: { baseUrl: "${a.url}"${tls} }\ntools:\n  - { name: who, upstream: u, path: /who }\n`;
+    const gw = createGateway(parseConfig(yaml(''), { env: {} }), { logger });
+    try {
+      const report = await gw.reload(
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${ENV} syntax
+        parseConfig(yaml(', tls: { caFile: "${CERT_DIR}/ca.pem" }'), { env: { CERT_DIR } }),
+      );
+      expect(report.outcome).toBe('failed');
+      expect(report.problems[0]?.message).toMatch(/tls\.caFile: cannot read/);
+      const seen = JSON.stringify(report.problems) + JSON.stringify(logger.records);
+      expect(seen).toContain('[REDACTED]');
+      expect(seen.toLowerCase()).not.toContain(CERT_DIR.toLowerCase());
+      expect(seen.toLowerCase()).not.toContain(encodeURIComponent(CERT_DIR).toLowerCase());
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
 describe('shared-breaker connections across reloads', () => {
   it('adding, changing and removing shared-breaker upstreams reuses the two breaker connections; the last one removed closes them', async () => {
     const { startRedis } = await import('../helpers/redis-server.js');

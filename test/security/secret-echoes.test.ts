@@ -6,6 +6,7 @@ import { parseConfig } from '../../src/config/index.js';
 import { createRecordingLogger } from '../../src/core/index.js';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { connectV1, connectV2, textOf } from '../mcp/helpers/clients.js';
+import { memoryTracing } from '../telemetry/memory-tracing.js';
 
 interface Result {
   isError?: boolean;
@@ -179,5 +180,134 @@ describe('every environment value is a secret, in every encoding', () => {
       await client.close();
     }
     expect(logger.records.some((r) => r.event === 'upstream.secret_echo')).toBe(true);
+  });
+});
+
+// A value that is only part of a config string: a header template, a host name.
+const KEY = 'K3y/Part+of 7Q';
+const TENANT = 'acme-tenant-7q';
+
+/** Every form of KEY alone (without the template around it) an upstream may echo. */
+const PART_FORMS: Record<string, (v: string) => string> = {
+  verbatim: (v) => v,
+  urlEncoded: (v) => encodeURIComponent(v),
+  plusForSpace: (v) => encodeURIComponent(v).replace(/%20/g, '+'),
+  jsonSlash: (v) => v.replace(/\//g, '\\/'),
+  lowerCased: (v) => v.toLowerCase(),
+  base64: (v) => Buffer.from(v).toString('base64'),
+  base64url: (v) => Buffer.from(v).toString('base64url'),
+  hex: (v) => Buffer.from(v).toString('hex'),
+};
+const partNeedles = (v: string) => Object.values(PART_FORMS).map((f) => f(v).toLowerCase());
+const partLeaks = (text: string) =>
+  [...partNeedles(KEY), ...partNeedles(TENANT)].filter((n) => text.toLowerCase().includes(n));
+
+/** Echoes the part of `x-tenant-auth` after `key=` in the form `?form=` names; 500 on `/fail`. */
+async function startPartEchoingUpstream() {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const header = String(req.headers['x-tenant-auth'] ?? '');
+    const value = header.startsWith('key=') ? header.slice(4) : '';
+    const form = PART_FORMS[url.searchParams.get('form') ?? ''] ?? (() => '');
+    res.writeHead(url.pathname === '/fail' ? 500 : 200, { 'content-type': 'application/json' });
+    res.end(`{"error":"bad key","echo":"${form(value).replace(/(?<!\\)"/g, '\\"')}"}`);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('an environment value inside a longer config string is a secret on its own', () => {
+  let partUpstream: Awaited<ReturnType<typeof startPartEchoingUpstream>>;
+  let gw: RunningGateway;
+  const partLogger = createRecordingLogger();
+  const mem = memoryTracing();
+  beforeAll(async () => {
+    partUpstream = await startPartEchoingUpstream();
+    const config = parseConfig(
+      `
+upstreams:
+  keyed:
+    baseUrl: ${partUpstream.url}
+    headers: { x-tenant-auth: "key=\${TENANT_KEY}" }
+    retry: { maxAttempts: 1 }
+    breaker: { failureThreshold: 1000 }
+  tenant:
+    # .invalid never resolves: the lookup error names the host.
+    baseUrl: "http://\${TENANT}.invalid"
+    retry: { maxAttempts: 1 }
+    breaker: { failureThreshold: 1000 }
+tools:
+  - name: keyed_fail
+    upstream: keyed
+    path: /fail
+    input: { type: object, properties: { form: { type: string } } }
+  - name: keyed_ok
+    upstream: keyed
+    path: /ok
+    input: { type: object, properties: { form: { type: string } } }
+  - name: tenant_call
+    upstream: tenant
+    path: /things
+`,
+      { env: { TENANT_KEY: KEY, TENANT } },
+    );
+    gw = await startGateway(config, {
+      transport: 'http',
+      port: 0,
+      logger: partLogger,
+      tracer: mem.tracing.tracer,
+    });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await mem.tracing.close();
+    await partUpstream?.close();
+  });
+
+  it('an upstream echoing only the value of a header template leaks it in no tool result, error, log line or metric', async () => {
+    const client = await connectV2(gw.url!, 'modern');
+    try {
+      for (const form of Object.keys(PART_FORMS)) {
+        const failed = (await client.callTool({ name: 'keyed_fail', arguments: { form } })) as Result;
+        expect(failed.isError).toBe(true);
+        expect(textOf(failed)).toContain('[REDACTED]');
+        expect(partLeaks(JSON.stringify(failed)), form).toEqual([]);
+        const ok = (await client.callTool({ name: 'keyed_ok', arguments: { form } })) as Result;
+        expect(ok.isError, textOf(ok)).toBeFalsy();
+        expect(textOf(ok)).toContain('[REDACTED]');
+        expect(partLeaks(JSON.stringify(ok)), form).toEqual([]);
+      }
+    } finally {
+      await client.close();
+    }
+    expect(partLogger.records.some((r) => r.event === 'http.error')).toBe(true);
+    expect(partLeaks(JSON.stringify(partLogger.records))).toEqual([]);
+    const metrics = await fetch(gw.url!.replace(/\/mcp$/, '/metrics'));
+    expect(metrics.status).toBe(200);
+    expect(partLeaks(await metrics.text())).toEqual([]);
+  });
+
+  it('a host name taken from the environment shows in no tool error, log line or span attribute', async () => {
+    const client = await connectV2(gw.url!, 'modern');
+    try {
+      const r = (await client.callTool({ name: 'tenant_call', arguments: {} })) as Result;
+      expect(r.isError).toBe(true);
+      expect(partLeaks(JSON.stringify(r))).toEqual([]);
+    } finally {
+      await client.close();
+    }
+    const attempt = await mem.exporter.waitFor('GET /things');
+    expect(attempt.attributes['server.address']).toBeDefined();
+    expect(partLeaks(JSON.stringify(attempt.attributes))).toEqual([]);
+    expect(partLeaks(JSON.stringify(attempt.events))).toEqual([]);
+    expect(partLeaks(JSON.stringify(attempt.status))).toEqual([]);
+    expect(partLeaks(JSON.stringify(partLogger.records))).toEqual([]);
   });
 });

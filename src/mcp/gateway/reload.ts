@@ -2,6 +2,7 @@ import { ConfigError, errorForLog, type Logger } from '../../core/index.js';
 import type { GatewayConfig } from '../../config/index.js';
 import { gatewaySecrets } from './credential-secrets.js';
 import { checkGatewayConfig } from './check-gateway-config.js';
+import { withoutSecrets } from './failure-secrets.js';
 import { toolsNeedCache } from './compile-tools.js';
 import {
   diffTools,
@@ -122,6 +123,8 @@ export async function reloadGateway(target: ReloadTarget, next: GatewayConfig): 
   try {
     built = await buildNextRuntime(running, next, target.parts);
   } catch (err) {
+    // A failure may quote the new config (a TLS file path): its secrets were just added to the set.
+    withoutSecrets(err, target.parts.secrets.values);
     target.parts.logger.warn({ err: errorForLog(err) }, 'reload: the new config could not be built');
     const message = err instanceof Error ? err.message : String(err);
     return { outcome: 'failed', problems: [{ path: '', message }], tools: NO_TOOLS };

@@ -2,6 +2,8 @@ import { type Clock, type Logger, noopLogger, systemClock } from '../../core/ind
 import type { GatewayCache } from '../tools/cache-port.js';
 import type { ChangeFeed } from '../resources/change-feed.js';
 import type { GatewayConfig } from '../../config/index.js';
+import { gatewaySecrets } from './credential-secrets.js';
+import { withoutSecrets } from './failure-secrets.js';
 import { createGateway, type Gateway, type GatewayDeps } from './gateway.js';
 import { serveHttp } from '../transport/http-server.js';
 import type { ListenerLimits } from '../transport/listener-limits.js';
@@ -50,11 +52,22 @@ export interface RunningGateway {
 
 const DEFAULT_SHUTDOWN_MS = 10_000;
 
-/** Starts `conduit serve`: the configured tools over stdio or Streamable HTTP. */
+/**
+ * Starts `conduit serve`: the configured tools over stdio or Streamable HTTP. A failure to start is
+ * thrown with the config's secrets scrubbed from its message.
+ */
 export async function startGateway(
   config: GatewayConfig,
   options: StartGatewayOptions = {},
 ): Promise<RunningGateway> {
+  try {
+    return await start(config, options);
+  } catch (err) {
+    throw withoutSecrets(err, gatewaySecrets(config));
+  }
+}
+
+async function start(config: GatewayConfig, options: StartGatewayOptions): Promise<RunningGateway> {
   const logger = options.logger ?? noopLogger;
   const gateway = createGateway(config, {
     logger,

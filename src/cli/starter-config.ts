@@ -21,7 +21,9 @@ server:
 
 upstreams:
   api:                               # a name of your choice; tools refer to it
-    baseUrl: \${API_BASE_URL:-https://api.example.com}
+    # Written here, not from \${ENV}: every value from the environment is a secret, scrubbed from
+    # answers too, so an API's own links (https://api.example.com/items/1) would come back [REDACTED].
+    baseUrl: https://api.example.com
     # auth: { type: bearer, token: "\${API_TOKEN}" }   # or header / basic / query; uncomment and export API_TOKEN
     timeouts: { connect: 2s, total: 10s }
     retry: { maxAttempts: 3, baseDelay: 200ms }      # GET/HEAD and idempotent calls only

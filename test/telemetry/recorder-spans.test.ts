@@ -1,8 +1,13 @@
 import { type Attributes, createTraceState, ROOT_CONTEXT, type SpanContext, trace } from '@opentelemetry/api';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { startTracing } from '../../src/telemetry/index.js';
 import type { RecordedSpan } from '../../src/telemetry/recorder/recorded-span.js';
 import { rootSampler } from '../../src/telemetry/recorder/recording-tracer.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 function recorder(sampling = 1) {
   const ended: RecordedSpan[] = [];
@@ -120,6 +125,22 @@ describe("the recorder's spans and sampling", () => {
     expect((a.tags as string[]).map((t) => t.length)).toEqual([5, 4096]);
     expect((a.tags as string[])[1] === cut).toBe(true);
     expect(a.small).toBe('kept whole');
+  });
+
+  it('a cut value holds none of the whole string: spans an exporter keeps hold 4096 units each, not a megabyte', () => {
+    const r = recorder();
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    // A slice of a string may share the whole one's memory (V8 does so): 32 such values would keep 32 MiB.
+    for (let i = 0; i < 32; i++) {
+      const span = r.tracer.startSpan('s', {}, ROOT_CONTEXT);
+      span.setAttribute('id', 'x'.repeat(1 << 20));
+      span.end();
+    }
+    gc();
+    const grown = process.memoryUsage().heapUsed - before;
+    expect(r.ended).toHaveLength(32);
+    expect(grown).toBeLessThan(8 * 1024 * 1024);
   });
 
   it('never cuts a value inside a surrogate pair', () => {

@@ -12,6 +12,7 @@ import {
 } from '@opentelemetry/api';
 import { ATTR } from './attributes.js';
 import { chainable } from './chained-context.js';
+import { clip } from './clip.js';
 import { parseTraceparent } from './traceparent.js';
 
 /** What the server span of one MCP request records (all of it from the request, none of it secret). */
@@ -42,24 +43,15 @@ function linksOf(fromMeta: SpanContext, fromHttp: SpanContext | undefined): Link
   return fromHttp && fromHttp.spanId !== fromMeta.spanId ? [{ context: fromHttp }] : undefined;
 }
 
-/** Longest name, method, id or version a client's request puts in a span (tool names are short). */
+/**
+ * Longest name, method, id or version a client's request puts in a span (tool names are short):
+ * whole, a client's megabyte-long tool name would make each of its spans a megabyte. Cut here (with
+ * `clip`), tighter than the recorder's 4096-unit value limit and in the span name too, which is no
+ * attribute; a given tracer (the SDK's) cuts nothing unless its provider sets span limits.
+ */
 const MAX_CLIENT_NAME = 256;
 /** Longest resource URI recorded. */
 const MAX_CLIENT_URI = 1024;
-
-/**
- * `text` cut to `max` UTF-16 units, an ellipsis last (never inside a surrogate pair). What a client
- * sends is recorded in spans, which wait in the exporter's queue (bounded by count, not size): whole,
- * a client's megabyte-long tool name would make each of its spans a megabyte.
- */
-function clip(text: string, max: number): string;
-function clip(text: string | undefined, max: number): string | undefined;
-function clip(text: string | undefined, max: number): string | undefined {
-  if (text === undefined || text.length <= max) return text;
-  // One unit is left for the ellipsis.
-  const end = (text.charCodeAt(max - 2) & 0xfc00) === 0xd800 ? max - 2 : max - 1;
-  return `${text.slice(0, end)}…`;
-}
 
 /**
  * The span attributes of a request, in one object literal with string-literal keys (V8 builds it

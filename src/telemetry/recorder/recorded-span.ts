@@ -76,19 +76,23 @@ function isAttributeValue(v: unknown): v is AttributeValue {
   return true;
 }
 
-/**
- * `v` as kept: a string cut to the value limit, an array copied (its caller may change it later)
- * with each string of it cut. A short string costs one length check.
- */
-function kept(v: AttributeValue): AttributeValue {
-  if (typeof v === 'string') return v.length > MAX_VALUE_LENGTH ? clip(v, MAX_VALUE_LENGTH) : v;
-  if (!Array.isArray(v)) return v;
-  const copy: unknown[] = v.slice();
+/** An array value as kept: copied (its caller may change it later), each string of it cut. */
+function keptArray(v: readonly unknown[]): AttributeValue {
+  const copy = v.slice();
   for (let i = 0; i < copy.length; i++) {
     const x = copy[i];
     if (typeof x === 'string' && x.length > MAX_VALUE_LENGTH) copy[i] = clip(x, MAX_VALUE_LENGTH);
   }
   return copy as AttributeValue;
+}
+
+/**
+ * `v` as kept: a string cut to the value limit, an array as `keptArray` keeps it. A short string
+ * costs one length check.
+ */
+function kept(v: AttributeValue): AttributeValue {
+  if (typeof v === 'string') return v.length > MAX_VALUE_LENGTH ? clip(v, MAX_VALUE_LENGTH) : v;
+  return Array.isArray(v) ? keptArray(v) : v;
 }
 
 /**
@@ -161,13 +165,16 @@ export class RecordedSpan implements Span {
       }
       this.attributeCount++;
     }
-    // The common short string costs one length check more than storing it.
+    // `kept`, written out: the common short string costs one length check more than storing it, and
+    // a number or boolean nothing more.
     this.attributes[key] =
       typeof value === 'string'
         ? value.length > MAX_VALUE_LENGTH
           ? clip(value, MAX_VALUE_LENGTH)
           : value
-        : kept(value);
+        : Array.isArray(value)
+          ? keptArray(value)
+          : value;
     return this;
   }
 

@@ -127,7 +127,10 @@ export function endMcpServerSpan(span: Span, result: { isError?: boolean } | und
  */
 const CALLER_CODES = new Set([-32700, -32600, -32601, -32602, -32002]);
 
-/** Longest status description kept (the JSON-RPC error message, which the client receives anyway). */
+/**
+ * Longest status description kept (the JSON-RPC error message, which the client receives anyway; it
+ * may quote what the client sent). Cut with `clip`: whole characters, and a copy.
+ */
 const MAX_STATUS_MESSAGE = 256;
 
 /**
@@ -140,7 +143,7 @@ export function endMcpServerSpanWithError(span: Span, error: { code?: unknown; m
   span.setAttribute(ATTR.rpcStatus, code);
   if (!CALLER_CODES.has(error.code as number)) {
     span.setAttribute(ATTR.errorType, code);
-    const message = typeof error.message === 'string' ? error.message.slice(0, MAX_STATUS_MESSAGE) : code;
+    const message = typeof error.message === 'string' ? clip(error.message, MAX_STATUS_MESSAGE) : code;
     span.setStatus({ code: SpanStatusCode.ERROR, message });
   }
   span.end();

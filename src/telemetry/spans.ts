@@ -12,6 +12,7 @@ import {
 } from '@opentelemetry/api';
 import { ATTR } from './attributes.js';
 import { chainable } from './chained-context.js';
+import { clip } from './clip.js';
 import { parseTraceparent } from './traceparent.js';
 
 /** What the server span of one MCP request records (all of it from the request, none of it secret). */
@@ -42,24 +43,15 @@ function linksOf(fromMeta: SpanContext, fromHttp: SpanContext | undefined): Link
   return fromHttp && fromHttp.spanId !== fromMeta.spanId ? [{ context: fromHttp }] : undefined;
 }
 
-/** Longest name, method, id or version a client's request puts in a span (tool names are short). */
+/**
+ * Longest name, method, id or version a client's request puts in a span (tool names are short):
+ * whole, a client's megabyte-long tool name would make each of its spans a megabyte. Cut here (with
+ * `clip`), tighter than the recorder's 4096-unit value limit and in the span name too, which is no
+ * attribute; a given tracer (the SDK's) cuts nothing unless its provider sets span limits.
+ */
 const MAX_CLIENT_NAME = 256;
 /** Longest resource URI recorded. */
 const MAX_CLIENT_URI = 1024;
-
-/**
- * `text` cut to `max` UTF-16 units, an ellipsis last (never inside a surrogate pair). What a client
- * sends is recorded in spans, which wait in the exporter's queue (bounded by count, not size): whole,
- * a client's megabyte-long tool name would make each of its spans a megabyte.
- */
-function clip(text: string, max: number): string;
-function clip(text: string | undefined, max: number): string | undefined;
-function clip(text: string | undefined, max: number): string | undefined {
-  if (text === undefined || text.length <= max) return text;
-  // One unit is left for the ellipsis.
-  const end = (text.charCodeAt(max - 2) & 0xfc00) === 0xd800 ? max - 2 : max - 1;
-  return `${text.slice(0, end)}…`;
-}
 
 /**
  * The span attributes of a request, in one object literal with string-literal keys (V8 builds it
@@ -135,7 +127,10 @@ export function endMcpServerSpan(span: Span, result: { isError?: boolean } | und
  */
 const CALLER_CODES = new Set([-32700, -32600, -32601, -32602, -32002]);
 
-/** Longest status description kept (the JSON-RPC error message, which the client receives anyway). */
+/**
+ * Longest status description kept (the JSON-RPC error message, which the client receives anyway; it
+ * may quote what the client sent). Cut with `clip`: whole characters, and a copy.
+ */
 const MAX_STATUS_MESSAGE = 256;
 
 /**
@@ -148,7 +143,7 @@ export function endMcpServerSpanWithError(span: Span, error: { code?: unknown; m
   span.setAttribute(ATTR.rpcStatus, code);
   if (!CALLER_CODES.has(error.code as number)) {
     span.setAttribute(ATTR.errorType, code);
-    const message = typeof error.message === 'string' ? error.message.slice(0, MAX_STATUS_MESSAGE) : code;
+    const message = typeof error.message === 'string' ? clip(error.message, MAX_STATUS_MESSAGE) : code;
     span.setStatus({ code: SpanStatusCode.ERROR, message });
   }
   span.end();

@@ -220,6 +220,33 @@ describe('traces of tool calls (in-memory exporter, real MCP clients over Stream
     expect(attempt.attributes).toMatchObject({ 'http.response.status_code': 404, 'error.type': '404' });
   });
 
+  it('a client’s 512 KiB argument is cut to 4096 characters in every span it reaches (cache tags, url.full)', async () => {
+    gateway = await startGateway(testConfig(config(upstream.url, { retry: { maxAttempts: 1 } })), {
+      transport: 'http',
+      tracer: mem.tracing.tracer,
+      progressIntervalMs: 0,
+    });
+    const client = await connectV2(gateway.url!, 'modern');
+    try {
+      await client.callTool({ name: 'get_assignment', arguments: { id: 'x'.repeat(512 * 1024) } });
+    } finally {
+      await client.close();
+    }
+    const tags = mem.one('cache lookup').attributes['conduit.cache.tags'] as string[];
+    expect(tags.map((t) => t.length)).toEqual([4096]);
+    expect(tags[0]!.startsWith('assignment:xxx')).toBe(true);
+    // Every string any span holds, whichever attribute it reached.
+    const longest = Math.max(
+      ...mem
+        .spans()
+        .flatMap((span) => Object.values(span.attributes).flat())
+        .map((v) => (typeof v === 'string' ? v.length : 0)),
+    );
+    expect(longest).toBeLessThanOrEqual(4096);
+    // The upstream refused the 512 KiB path (431); its attempt span still names the URL, cut.
+    expect(String(mem.one('GET /assignments/{id}').attributes['url.full'])).toHaveLength(4096);
+  });
+
   it('without a tracer no span is made and no traceparent is sent', async () => {
     gateway = await startGateway(testConfig(config(upstream.url)), {
       transport: 'http',

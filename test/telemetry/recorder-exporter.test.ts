@@ -246,6 +246,44 @@ describe("the recorder's OTLP/HTTP exporter", () => {
     ]);
   });
 
+  it('holds at most maxQueueBytes of spans while the receiver is stuck: the queue stops growing, the rest is dropped and counted', async () => {
+    const MiB = 1024 * 1024;
+    const { receiver, logger, exporter } = await setup({ maxQueue: 100, maxQueueBytes: 2 * MiB });
+    // About 250 KB of JSON each (20 values of 4096 three-byte characters): four fit a 1 MiB batch buffer.
+    const attributes: Record<string, string> = {};
+    for (let i = 0; i < 20; i++) attributes[`a${i}`] = '€'.repeat(4096);
+    const big = (name: string) => {
+      const out: RecordedSpan[] = [];
+      const t = startTracing({
+        exporter: {
+          export: (s, done) => {
+            out.push(...(s as RecordedSpan[]));
+            done({ code: 0 });
+          },
+          shutdown: async () => {},
+        },
+      });
+      for (let i = 0; i < 20; i++) t.tracer.startSpan(`${name}${i}`, { attributes }, ROOT_CONTEXT).end();
+      return out;
+    };
+    for (const s of big('n')) exporter.add(s);
+    const held = exporter.queuedBytes;
+    expect(held).toBeLessThanOrEqual(2 * MiB);
+    for (const s of big('m')) exporter.add(s);
+    expect(exporter.queuedBytes).toBe(held);
+    const first = await receiver.next();
+    first.answer(200);
+    const second = await receiver.next();
+    second.answer(200);
+    await exporter.flush();
+    expect([...first.names, ...second.names]).toEqual(['n0', 'n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7']);
+    expect(receiver.pending()).toBe(0);
+    expect(exporter.queuedBytes).toBe(0);
+    expect(logger.records.filter((r) => r.level === 'warn')).toEqual([
+      expect.objectContaining({ dropped: 32, maxQueueBytes: 2 * MiB }),
+    ]);
+  });
+
   it('a network failure is logged by its code, without the endpoint, its query or the headers', async () => {
     const logger = createRecordingLogger();
     const clock = new ManualClock(0);
@@ -297,8 +335,10 @@ describe("the recorder's OTLP/HTTP exporter", () => {
       },
     });
     t.tracer.startSpan('small', {}, ROOT_CONTEXT).end();
-    // 400k UTF-16 units of a 3-byte character: over 1 MiB as UTF-8.
-    t.tracer.startSpan('huge', { attributes: { big: '€'.repeat(400_000) } }, ROOT_CONTEXT).end();
+    // 128 values of 4096 three-byte characters (the most a span keeps): over 1 MiB as UTF-8.
+    const attributes: Record<string, string> = {};
+    for (let i = 0; i < 128; i++) attributes[`a${i}`] = '€'.repeat(4096);
+    t.tracer.startSpan('huge', { attributes }, ROOT_CONTEXT).end();
     const flushed = exporter.flush();
     const a = await receiver.next();
     a.answer(200);

@@ -1,8 +1,13 @@
-import { createTraceState, ROOT_CONTEXT, type SpanContext, trace } from '@opentelemetry/api';
+import { type Attributes, createTraceState, ROOT_CONTEXT, type SpanContext, trace } from '@opentelemetry/api';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { startTracing } from '../../src/telemetry/index.js';
 import type { RecordedSpan } from '../../src/telemetry/recorder/recorded-span.js';
 import { rootSampler } from '../../src/telemetry/recorder/recording-tracer.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 function recorder(sampling = 1) {
   const ended: RecordedSpan[] = [];
@@ -89,6 +94,84 @@ describe("the recorder's spans and sampling", () => {
     expect('gone' in s.attributes || 'mixed' in s.attributes || 'object' in s.attributes).toBe(false);
     expect(Object.keys(s.attributes)).toHaveLength(128);
     expect(s.droppedAttributesCount).toBe(73);
+  });
+
+  it('the 129th attribute is dropped and counted; one of the 128 can still be changed', () => {
+    const r = recorder();
+    const span = r.tracer.startSpan('s', {}, ROOT_CONTEXT);
+    for (let i = 0; i < 129; i++) span.setAttribute(`k${i}`, i);
+    span.setAttribute('k0', 'changed');
+    span.end();
+    const s = r.ended[0]!;
+    expect(Object.keys(s.attributes)).toHaveLength(128);
+    expect('k128' in s.attributes).toBe(false);
+    expect(s.attributes.k0).toBe('changed');
+    expect(s.droppedAttributesCount).toBe(1);
+  });
+
+  it('cuts a 1 MiB string attribute, and each long string of an array, to 4096 UTF-16 units with an ellipsis', () => {
+    const r = recorder();
+    const huge = 'x'.repeat(1 << 20);
+    const span = r.tracer.startSpan('s', { attributes: { start: huge } }, ROOT_CONTEXT);
+    span.setAttribute('set', huge);
+    span.setAttributes({ many: huge });
+    span.setAttribute('tags', ['short', huge]);
+    span.setAttribute('small', 'kept whole');
+    span.end();
+    const a = r.ended[0]!.attributes;
+    const cut = `${'x'.repeat(4095)}…`;
+    // Compared as booleans: a failing comparison of megabyte strings would print them.
+    expect([a.start === cut, a.set === cut, a.many === cut]).toEqual([true, true, true]);
+    expect((a.tags as string[]).map((t) => t.length)).toEqual([5, 4096]);
+    expect((a.tags as string[])[1] === cut).toBe(true);
+    expect(a.small).toBe('kept whole');
+  });
+
+  it('a cut value holds none of the whole string: spans an exporter keeps hold 4096 units each, not a megabyte', () => {
+    const r = recorder();
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    // A slice of a string may share the whole one's memory (V8 does so): 32 such values would keep 32 MiB.
+    for (let i = 0; i < 32; i++) {
+      const span = r.tracer.startSpan('s', {}, ROOT_CONTEXT);
+      span.setAttribute('id', 'x'.repeat(1 << 20));
+      span.end();
+    }
+    gc();
+    const grown = process.memoryUsage().heapUsed - before;
+    expect(r.ended).toHaveLength(32);
+    expect(grown).toBeLessThan(8 * 1024 * 1024);
+  });
+
+  it('never cuts a value inside a surrogate pair', () => {
+    const r = recorder();
+    const span = r.tracer.startSpan('s', {}, ROOT_CONTEXT);
+    // Pairs from unit 0: unit 4094 is the first half of one, which a cut after 4095 units would split.
+    span.setAttribute('emoji', '😀'.repeat(5000));
+    span.end();
+    const v = r.ended[0]!.attributes.emoji as string;
+    // 2047 whole pairs and the ellipsis: 4095 units, one short of the limit rather than half a pair.
+    expect(v).toBe(`${'😀'.repeat(2047)}…`);
+  });
+
+  it('cuts event and link attribute values alike, leaving the caller’s link as it was', () => {
+    const r = recorder();
+    const huge = 'y'.repeat(1 << 20);
+    const link = { context: remote(1), attributes: { note: huge } };
+    const span = r.tracer.startSpan('s', { links: [link] }, ROOT_CONTEXT);
+    span.addEvent('e', { reason: huge, tags: [huge] });
+    span.end();
+    const s = r.ended[0]!;
+    const lengths = (a: Attributes | undefined) =>
+      Object.fromEntries(
+        Object.entries(a ?? {}).map(([k, v]) => [
+          k,
+          Array.isArray(v) ? v.map((x) => String(x).length) : String(v).length,
+        ]),
+      );
+    expect(lengths(s.events[0]!.attributes)).toEqual({ reason: 4096, tags: [4096] });
+    expect(lengths(s.links[0]!.attributes)).toEqual({ note: 4096 });
+    expect(link.attributes.note.length).toBe(1 << 20);
   });
 
   it('an ended span takes no more changes and is exported once', () => {

@@ -307,4 +307,12 @@ describe('a server span per MCP request, whatever the method', () => {
     expect(ended?.attributes).toMatchObject({ 'rpc.response.status_code': '-32603', 'error.type': '-32603' });
     expect(ended?.status).toEqual({ code: SpanStatusCode.ERROR, message: 'Internal error' });
   });
+
+  it('a long error message is cut to 256 characters in the status, never inside a surrogate pair', () => {
+    const { span } = startMcpServerSpan(mem.tracing.tracer, { method: 'tools/call', toolName: 'x' });
+    // Unit 255 is the first half of a pair: a cut after 256 units would leave half a character.
+    endMcpServerSpanWithError(span, { code: -32603, message: `a${'😀'.repeat(200)}` });
+    const [ended] = mem.spans();
+    expect(ended?.status.message).toBe(`a${'😀'.repeat(127)}…`);
+  });
 });

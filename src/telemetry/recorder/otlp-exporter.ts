@@ -9,7 +9,7 @@ import {
 } from '../../core/index.js';
 import { spanJson } from './otlp-json.js';
 import type { RecordedSpan } from './recorded-span.js';
-import { SpanBatch } from './span-batch.js';
+import { BATCH_BYTES, SpanBatch } from './span-batch.js';
 
 /** Where and how ended spans are sent: OTLP/HTTP with the JSON encoding. */
 export interface OtlpExporterOptions {
@@ -23,6 +23,11 @@ export interface OtlpExporterOptions {
   maxBatch?: number;
   /** Spans held while the receiver is slow or down; past it new spans are dropped (and counted). Default 2048. */
   maxQueue?: number;
+  /**
+   * Bytes the waiting spans' buffers may take (1 MiB per shared batch buffer, a span too large for
+   * one its own size); a span that would take more is dropped (and counted). Default 16 MiB.
+   */
+  maxQueueBytes?: number;
   /** How long an ended span waits for a full batch. Default 1 s. */
   delayMs?: number;
   clock?: Clock;
@@ -36,6 +41,12 @@ const RETRYABLE = new Set([429, 502, 503, 504]);
 /** Attempts per batch while the exporter runs (one at shutdown). */
 const ATTEMPTS = 3;
 const BACKOFF_MS = 1000;
+/**
+ * Default `maxQueueBytes`. Spans of ordinary calls reach `maxQueue` first (2048 of them fill about 5
+ * batch buffers); the bytes bound is for spans a client made large (values up to 4096 units, 128 of
+ * them per span and per event), which 2048 at a time could otherwise make gigabytes.
+ */
+const MAX_QUEUE_BYTES = 16 << 20;
 
 /**
  * The headers of every export: the configured ones by lower-case name (HTTP names are
@@ -61,6 +72,9 @@ export class OtlpExporter {
   private readonly closed: SpanBatch[] = [];
   /** Spans in `open` and `closed`. */
   private waiting = 0;
+  /** Bytes of the buffers of `open` and `closed`. */
+  private held = 0;
+  private readonly prefixBytes: number;
   /** Buffers of sent batches, for the next ones. */
   private readonly spare: Buffer[] = [];
   private running: Promise<void> | undefined;
@@ -73,6 +87,7 @@ export class OtlpExporter {
   private readonly clock: Clock;
   private readonly maxBatch: number;
   private readonly maxQueue: number;
+  private readonly maxQueueBytes: number;
   private readonly delayMs: number;
   private readonly timeoutMs: number;
   private readonly origin: string;
@@ -99,6 +114,8 @@ export class OtlpExporter {
     this.clock = options.clock ?? systemClock;
     this.maxBatch = options.maxBatch ?? 512;
     this.maxQueue = options.maxQueue ?? 2048;
+    this.maxQueueBytes = options.maxQueueBytes ?? MAX_QUEUE_BYTES;
+    this.prefixBytes = Buffer.byteLength(prefix, 'utf8');
     this.delayMs = options.delayMs ?? 1000;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     const url = new URL(options.endpoint);
@@ -111,17 +128,22 @@ export class OtlpExporter {
     this.path = `${url.pathname}${url.search}`;
   }
 
+  /** Bytes the buffers of the spans waiting to be sent take (at most `maxQueueBytes`). */
+  get queuedBytes(): number {
+    return this.held;
+  }
+
   /**
    * Takes an ended span: its JSON is written into the open batch now. A full batch goes on the next
-   * turn of the loop, a partial one after the delay.
+   * turn of the loop, a partial one after the delay. Past `maxQueue` spans, or when the span would
+   * take a buffer beyond `maxQueueBytes`, it is dropped and counted.
    */
   add(span: RecordedSpan): void {
     if (this.closing) return;
-    if (this.waiting >= this.maxQueue) {
+    if (this.waiting >= this.maxQueue || !this.write(spanJson(span))) {
       this.dropped++;
       return;
     }
-    this.write(spanJson(span));
     this.waiting++;
     if (this.open !== undefined && this.open.spans >= this.maxBatch) this.closeOpen();
     if (this.closed.length > 0) this.kick();
@@ -129,28 +151,31 @@ export class OtlpExporter {
       this.timer = this.clock.setTimeout(this.sendQueued, this.delayMs);
   }
 
-  private write(json: string): void {
-    if (this.open !== undefined && !this.open.fits(json)) this.closeOpen();
-    this.open ??= SpanBatch.open(this.prefix, this.spare.pop());
-    if (this.open.fits(json)) this.open.add(json);
-    else {
-      // Larger than a shared buffer holds (a huge attribute): a request of its own.
-      this.closed.push(SpanBatch.single(this.prefix, json));
-      if (this.open.spans === 0) {
-        const buffer = this.open.release();
-        if (buffer !== undefined) this.spare.push(buffer);
-        this.open = undefined;
-      }
+  /**
+   * Writes one span's JSON into the open batch, else into a new one (the open one is closed first, so
+   * spans go in the order they ended), else, larger than a shared buffer holds, into a batch of its
+   * own. False, with nothing written, when a new buffer would pass `maxQueueBytes`.
+   */
+  private write(json: string): boolean {
+    if (this.open !== undefined && this.open.fits(json)) {
+      this.open.add(json);
+      return true;
     }
+    const shared = SpanBatch.fitsShared(this.prefixBytes, json);
+    const bytes = shared ? BATCH_BYTES : SpanBatch.singleBytes(this.prefixBytes, json);
+    if (this.held + bytes > this.maxQueueBytes) return false;
+    this.closeOpen();
+    this.held += bytes;
+    if (shared) {
+      this.open = SpanBatch.open(this.prefix, this.spare.pop());
+      this.open.add(json);
+    } else this.closed.push(SpanBatch.single(this.prefix, json, bytes));
+    return true;
   }
 
+  /** Closes the open batch, if any (it holds a span: a batch is opened with one). */
   private closeOpen(): void {
-    if (this.open === undefined) return;
-    if (this.open.spans > 0) this.closed.push(this.open);
-    else {
-      const buffer = this.open.release();
-      if (buffer !== undefined) this.spare.push(buffer);
-    }
+    if (this.open !== undefined) this.closed.push(this.open);
     this.open = undefined;
   }
 
@@ -207,13 +232,14 @@ export class OtlpExporter {
     for (let batch = this.closed.shift(); batch !== undefined; batch = this.closed.shift()) {
       await this.send(batch.body(), batch.spans);
       this.waiting -= batch.spans;
+      this.held -= batch.bytes;
       const buffer = batch.release();
       if (buffer !== undefined && this.spare.length < 2) this.spare.push(buffer);
     }
     if (this.dropped > 0) {
       this.options.logger?.warn(
-        { dropped: this.dropped, maxQueue: this.maxQueue },
-        'traces: spans dropped: the OTLP receiver is slower than the spans arrive',
+        { dropped: this.dropped, maxQueue: this.maxQueue, maxQueueBytes: this.maxQueueBytes },
+        'traces: spans dropped: more waited to be sent than the queue holds (the OTLP receiver is slower than the spans arrive, or they are large)',
       );
       this.dropped = 0;
     }

@@ -10,6 +10,7 @@ import type {
   SpanStatus,
   TimeInput,
 } from '@opentelemetry/api';
+import { clip } from '../clip.js';
 import { hrTimeOf, msOf } from './time.js';
 
 /** Where a recorded span goes when it ends, and what every span of its tracer shares. */
@@ -33,8 +34,20 @@ export interface RecordedEvent {
   droppedAttributesCount: number;
 }
 
-/** The SDK's default limits: attributes per span, events per span, links per span. */
-export const LIMITS = { attributes: 128, events: 128, links: 128 } as const;
+/**
+ * Longest string attribute value kept, in UTF-16 units (each string of an array alike); longer ones
+ * are cut with an ellipsis. The SDK has no default (`attributeValueLengthLimit` is unset), but here a
+ * client's text reaches attributes (a tool argument rendered into `conduit.cache.tags`, a query in
+ * `url.full`): whole, one call could make its span megabytes, held until it is exported. 4096 keeps
+ * any URL or tag a person reads whole.
+ */
+const MAX_VALUE_LENGTH = 4096;
+
+/**
+ * Limits per span, as the SDK's span limits name them: attributes per span, event and link (the
+ * SDK's default, 128), events and links per span (128), and the longest string value kept.
+ */
+export const LIMITS = { attributes: 128, events: 128, links: 128, valueLength: MAX_VALUE_LENGTH } as const;
 
 const UNSET: SpanStatus = Object.freeze({ code: 0 });
 const NONE: readonly never[] = Object.freeze([]);
@@ -61,6 +74,44 @@ function isAttributeValue(v: unknown): v is AttributeValue {
     else if (kind !== tx) return false;
   }
   return true;
+}
+
+/** An array value as kept: copied (its caller may change it later), each string of it cut. */
+function keptArray(v: readonly unknown[]): AttributeValue {
+  const copy = v.slice();
+  for (let i = 0; i < copy.length; i++) {
+    const x = copy[i];
+    if (typeof x === 'string' && x.length > MAX_VALUE_LENGTH) copy[i] = clip(x, MAX_VALUE_LENGTH);
+  }
+  return copy as AttributeValue;
+}
+
+/**
+ * `v` as kept: a string cut to the value limit, an array as `keptArray` keeps it. A short string
+ * costs one length check.
+ */
+function kept(v: AttributeValue): AttributeValue {
+  if (typeof v === 'string') return v.length > MAX_VALUE_LENGTH ? clip(v, MAX_VALUE_LENGTH) : v;
+  return Array.isArray(v) ? keptArray(v) : v;
+}
+
+/**
+ * Copies what `from` holds that the API allows into `into` (empty), as kept, up to the attribute
+ * limit; returns how many were dropped past it (an event's or link's `droppedAttributesCount`).
+ */
+function copyAttributes(from: Attributes, into: Attributes): number {
+  let count = 0;
+  let dropped = 0;
+  for (const key in from) {
+    const v = from[key];
+    if (v == null || !isAttributeKey(key) || !isAttributeValue(v)) continue;
+    if (count >= LIMITS.attributes) dropped++;
+    else {
+      into[key] = kept(v);
+      count++;
+    }
+  }
+  return dropped;
 }
 
 /**
@@ -114,8 +165,16 @@ export class RecordedSpan implements Span {
       }
       this.attributeCount++;
     }
-    // Arrays are copied: the caller may change its own later.
-    this.attributes[key] = Array.isArray(value) ? (value.slice() as AttributeValue) : value;
+    // `kept`, written out: the common short string costs one length check more than storing it, and
+    // a number or boolean nothing more.
+    this.attributes[key] =
+      typeof value === 'string'
+        ? value.length > MAX_VALUE_LENGTH
+          ? clip(value, MAX_VALUE_LENGTH)
+          : value
+        : Array.isArray(value)
+          ? keptArray(value)
+          : value;
     return this;
   }
 
@@ -137,18 +196,10 @@ export class RecordedSpan implements Span {
     const at = isTime ? (attributesOrTime as TimeInput) : time;
     const timeMs = at === undefined ? this.sink.now() : msOf(at);
     const attributes: Attributes = {};
-    let kept = 0;
-    let dropped = 0;
-    if (!isTime && attributesOrTime !== undefined)
-      for (const key in attributesOrTime as Attributes) {
-        const v = (attributesOrTime as Attributes)[key];
-        if (v == null || !isAttributeKey(key) || !isAttributeValue(v)) continue;
-        if (kept >= LIMITS.attributes) dropped++;
-        else {
-          attributes[key] = Array.isArray(v) ? (v.slice() as AttributeValue) : v;
-          kept++;
-        }
-      }
+    const dropped =
+      !isTime && attributesOrTime !== undefined
+        ? copyAttributes(attributesOrTime as Attributes, attributes)
+        : 0;
     if (this.events === (NONE as never)) this.events = [];
     this.events.push({
       name: String(name),
@@ -169,7 +220,17 @@ export class RecordedSpan implements Span {
       return this;
     }
     if (this.links === (NONE as never)) this.links = [];
-    this.links.push(link);
+    if (link.attributes === undefined) this.links.push(link);
+    else {
+      // Copied, as an event's are: limited, and safe from the caller's later changes.
+      const attributes: Attributes = {};
+      const dropped = copyAttributes(link.attributes, attributes);
+      this.links.push({
+        context: link.context,
+        attributes,
+        droppedAttributesCount: (link.droppedAttributesCount ?? 0) + dropped,
+      });
+    }
     return this;
   }
 

@@ -1,7 +1,7 @@
 import { BATCH_SUFFIX } from './otlp-json.js';
 
 /** Bytes of one batch's buffer: 512 spans of a traced call take about 400 KB. */
-const BATCH_BYTES = 1 << 20;
+export const BATCH_BYTES = 1 << 20;
 /** UTF-8 takes at most 3 bytes per UTF-16 code unit. */
 const MAX_BYTES_PER_UNIT = 3;
 
@@ -26,12 +26,22 @@ export class SpanBatch {
     return new SpanBatch(reuse ?? Buffer.allocUnsafe(BATCH_BYTES), prefix);
   }
 
-  /** A batch for one span too large for a shared buffer. */
-  static single(prefix: string, json: string): SpanBatch {
-    const batch = new SpanBatch(
-      Buffer.allocUnsafe((prefix.length + json.length + BATCH_SUFFIX.length) * MAX_BYTES_PER_UNIT),
-      prefix,
-    );
+  /** Whether `json` surely fits a shared buffer of its own, after a prefix of `prefixBytes`. */
+  static fitsShared(prefixBytes: number, json: string): boolean {
+    return prefixBytes + (json.length + 1 + BATCH_SUFFIX.length) * MAX_BYTES_PER_UNIT <= BATCH_BYTES;
+  }
+
+  /**
+   * The bytes of the buffer `single` takes for `json`: exact (a pass over it), since such a span is
+   * rare and large, and the worst case would triple an ASCII one.
+   */
+  static singleBytes(prefixBytes: number, json: string): number {
+    return prefixBytes + Buffer.byteLength(json, 'utf8') + BATCH_SUFFIX.length;
+  }
+
+  /** A batch for one span too large for a shared buffer, of `bytes` (from `singleBytes`). */
+  static single(prefix: string, json: string, bytes: number): SpanBatch {
+    const batch = new SpanBatch(Buffer.allocUnsafe(bytes), prefix);
     batch.add(json);
     return batch;
   }
@@ -41,7 +51,7 @@ export class SpanBatch {
     return this.length + (json.length + 1 + BATCH_SUFFIX.length) * MAX_BYTES_PER_UNIT <= this.buffer.length;
   }
 
-  /** Appends one span's JSON; `fits` must have said yes. */
+  /** Appends one span's JSON; `fits` must have said yes (or the batch was made for it by `single`). */
   add(json: string): void {
     if (this.spans > 0) this.buffer[this.length++] = 0x2c; // ','
     this.length += this.buffer.write(json, this.length, 'utf8');
@@ -52,6 +62,11 @@ export class SpanBatch {
   body(): Buffer {
     const end = this.length + this.buffer.write(BATCH_SUFFIX, this.length, 'latin1');
     return this.buffer.subarray(0, end);
+  }
+
+  /** Bytes of memory the batch holds: its buffer's. */
+  get bytes(): number {
+    return this.buffer.length;
   }
 
   /** The buffer, for the next batch once this one's request is done (shared buffers only). */

@@ -7,6 +7,7 @@ import { textOf } from './helpers/clients.js';
 import { assignmentsConfig } from './helpers/config.js';
 import { serveCommand, spawnRaw, writeConfig } from './helpers/spawn-gateway.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
+import { JsonLines } from '../../src/mcp/transport/json-lines.js';
 
 let upstream: Upstream;
 let configPath: string;
@@ -151,5 +152,32 @@ describe('stdio: the raw byte stream', () => {
     await server.response(1);
     server.child.stdin.end();
     expect((await server.exit).code).toBe(0);
+  });
+});
+
+describe('stdio: the lines stdin is read as', () => {
+  /** What `JsonLines` passes on and reports, given these chunks (ended after the last). */
+  async function sorted(chunks: string[], maxLine?: number) {
+    const reported: { line: string; bytes: number }[] = [];
+    const lines = new JsonLines((line, bytes) => reported.push({ line, bytes }), maxLine);
+    const out: string[] = [];
+    lines.on('data', (b: Buffer) => out.push(b.toString('utf8')));
+    const ended = new Promise((resolve) => lines.on('end', resolve));
+    for (const c of chunks) lines.write(Buffer.from(c));
+    lines.end();
+    await ended;
+    return { passed: out.join(''), reported };
+  }
+
+  it('passes JSON lines on whole, split across chunks or with CRLF; reports the rest and drops blank lines', async () => {
+    const { passed, reported } = await sorted(['{"a":', '1}\n\r\n', 'nope\r\n[2]\n{"é', '":3}\n']);
+    expect(passed).toBe('{"a":1}\n[2]\n{"é":3}\n');
+    expect(reported).toEqual([{ line: 'nope', bytes: 4 }]);
+  });
+
+  it('passes a line longer than the limit, and all after it, on unread (the SDK refuses it)', async () => {
+    const { passed, reported } = await sorted(['x'.repeat(10), 'y'.repeat(10), '\nnot json\n'], 16);
+    expect(passed).toBe(`${'x'.repeat(10)}${'y'.repeat(10)}\nnot json\n`);
+    expect(reported).toEqual([]);
   });
 });

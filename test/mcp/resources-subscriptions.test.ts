@@ -262,6 +262,8 @@ describe('a reload that narrows the policy stops the 2025 subscriptions it no lo
       server: {
         name: 'test-gateway',
         version: '1.0.0',
+        // Over stdio the caller is the operator: a fixed one is held to the policy like the others.
+        operator: { sub: 'olga', scopes: ['assignments.read'] },
         http: {
           authTokens: [
             { token: TOKENS.reader, sub: 'rita', scopes: ['assignments.read'] },
@@ -307,24 +309,31 @@ describe('a reload that narrows the policy stops the 2025 subscriptions it no lo
     return { client, inbox };
   }
 
-  it('after the reload, a subscriber who may no longer read a URI is not told of its change; one who may still is', async () => {
+  it('after the reload, a subscriber who may no longer read a URI (HTTP session or stdio) is not told of its change; one who may still is', async () => {
     const running = await startGateway(policyConfig(false), { transport: 'http' });
     const reader = await legacySession(running.url!, TOKENS.reader);
     const admin = await legacySession(running.url!, TOKENS.admin);
+    const stdio = await connectStdio(running.gateway, 'v1');
     try {
-      for (const s of [reader, admin]) {
-        await s.client.subscribeResource({ uri: 'assignments://1' });
-        await s.client.subscribeResource({ uri: 'notes://1' });
+      for (const uri of ['assignments://1', 'notes://1']) {
+        await reader.client.subscribeResource({ uri });
+        await admin.client.subscribeResource({ uri });
+        await stdio.subscribe(uri);
       }
       expect((await running.gateway.reload(policyConfig(true))).outcome).toBe('applied');
       await running.gateway.changes.publish(change('assignments://1'));
       // One SSE stream per session, in order: once notes://1 arrived, anything sent before it has.
       await running.gateway.changes.publish(change('notes://1'));
-      await Promise.all([reader.inbox.next('notes://1'), admin.inbox.next('notes://1')]);
+      await Promise.all([
+        reader.inbox.next('notes://1'),
+        admin.inbox.next('notes://1'),
+        stdio.inbox.next('notes://1'),
+      ]);
       expect(reader.inbox.uris).toEqual(['notes://1']);
+      expect(stdio.inbox.uris).toEqual(['notes://1']);
       expect(admin.inbox.uris).toEqual(['assignments://1', 'notes://1']);
     } finally {
-      await Promise.all([reader.client.close(), admin.client.close()]);
+      await Promise.all([reader.client.close(), admin.client.close(), stdio.close()]);
       await running.close();
     }
   });

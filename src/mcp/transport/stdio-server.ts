@@ -1,10 +1,13 @@
 import { StdioServerTransport, serveStdio } from '@modelcontextprotocol/server/stdio';
 import { type JSONRPCMessage, ProtocolErrorCode, type Transport } from '@modelcontextprotocol/server';
-import { ConfigError, type Logger } from '../../core/index.js';
+import { ConfigError, errorForLog, type Logger } from '../../core/index.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { JsonLines } from './json-lines.js';
 
-/** What a line that is not JSON is answered with: JSON-RPC 2.0's parse error, for no request id. */
+/**
+ * What a line that is not JSON is answered with: JSON-RPC 2.0's parse error, for no request id
+ * (`id: null`, which the SDK's message type has no room for; its transport writes it as it is).
+ */
 const PARSE_ERROR = {
   jsonrpc: '2.0',
   id: null,
@@ -39,7 +42,7 @@ function stdioWire(gateway: Gateway, log: Logger): { wire: Transport; release():
     const start = gateway.redact(line).slice(0, LOGGED_START);
     log.warn({ bytes, start }, 'stdio: a line that is not valid JSON was answered with a parse error');
     wire.send(PARSE_ERROR).catch((err: unknown) => {
-      log.debug({ err: (err as Error).message }, 'stdio parse error answer not sent');
+      log.debug({ err: errorForLog(err) }, 'stdio parse error answer not sent');
     });
   });
   const wire = new StdioServerTransport(stdin.pipe(lines), process.stdout);

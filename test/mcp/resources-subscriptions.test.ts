@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { toNodeHandler } from '@modelcontextprotocol/node';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import {
   type AuthInfo,
   createMcpHandler,
@@ -248,6 +249,91 @@ describe('a 2025 session cannot grow its subscriptions without bound', () => {
       await session.subscribeResource({ uri: 'assignments://1000' });
     } finally {
       await session.close();
+      await running.close();
+    }
+  });
+});
+
+describe('a reload that narrows the policy stops the 2025 subscriptions it no longer allows', () => {
+  const TOKENS = { reader: 'reader-token-0123456789', admin: 'admin-token-0123456789' };
+  /** Both may read assignments and notes; narrowed, assignments are for admins only. */
+  const policyConfig = (narrowed: boolean) => {
+    const base = resourcesConfig(upstream.url, {
+      server: {
+        name: 'test-gateway',
+        version: '1.0.0',
+        // Over stdio the caller is the operator: a fixed one is held to the policy like the others.
+        operator: { sub: 'olga', scopes: ['assignments.read'] },
+        http: {
+          authTokens: [
+            { token: TOKENS.reader, sub: 'rita', scopes: ['assignments.read'] },
+            { token: TOKENS.admin, sub: 'ada', claims: { groups: ['admin'] } },
+          ],
+        },
+      },
+      policy: {
+        default: 'deny',
+        rules: [
+          { tools: ['get_*'], when: { scopes: ['assignments.read'] } },
+          { tools: ['*'], when: { groups: ['admin'] } },
+          ...(narrowed ? [{ resources: ['assignment'], when: { groups: ['admin'] } }] : []),
+        ],
+      },
+    });
+    const templates = [
+      ...(base.resources?.templates ?? []),
+      { uriTemplate: 'notes://{id}', name: 'note', tool: 'get_assignment' },
+    ];
+    return testConfig({ ...base, resources: { templates } });
+  };
+
+  /** A 2025 session whose standalone SSE stream (where its notifications go) is open on return. */
+  async function legacySession(url: string, token: string) {
+    let opened!: () => void;
+    const streaming = new Promise<void>((resolve) => {
+      opened = resolve;
+    });
+    const watching: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (init?.method === 'GET' && res.ok) opened();
+      return res;
+    };
+    const client = new Client({ name: 'conduit-test', version: '1.0.0' });
+    const inbox = new UpdateInbox();
+    client.setNotificationHandler('notifications/resources/updated', (n) => inbox.push(n.params.uri));
+    const headers = { authorization: `Bearer ${token}` };
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers }, fetch: watching }),
+    );
+    await streaming;
+    return { client, inbox };
+  }
+
+  it('after the reload, a subscriber who may no longer read a URI (HTTP session or stdio) is not told of its change; one who may still is', async () => {
+    const running = await startGateway(policyConfig(false), { transport: 'http' });
+    const reader = await legacySession(running.url!, TOKENS.reader);
+    const admin = await legacySession(running.url!, TOKENS.admin);
+    const stdio = await connectStdio(running.gateway, 'v1');
+    try {
+      for (const uri of ['assignments://1', 'notes://1']) {
+        await reader.client.subscribeResource({ uri });
+        await admin.client.subscribeResource({ uri });
+        await stdio.subscribe(uri);
+      }
+      expect((await running.gateway.reload(policyConfig(true))).outcome).toBe('applied');
+      await running.gateway.changes.publish(change('assignments://1'));
+      // One SSE stream per session, in order: once notes://1 arrived, anything sent before it has.
+      await running.gateway.changes.publish(change('notes://1'));
+      await Promise.all([
+        reader.inbox.next('notes://1'),
+        admin.inbox.next('notes://1'),
+        stdio.inbox.next('notes://1'),
+      ]);
+      expect(reader.inbox.uris).toEqual(['notes://1']);
+      expect(stdio.inbox.uris).toEqual(['notes://1']);
+      expect(admin.inbox.uris).toEqual(['assignments://1', 'notes://1']);
+    } finally {
+      await Promise.all([reader.client.close(), admin.client.close(), stdio.close()]);
       await running.close();
     }
   });

@@ -7,6 +7,7 @@ import { textOf } from './helpers/clients.js';
 import { assignmentsConfig } from './helpers/config.js';
 import { serveCommand, spawnRaw, writeConfig } from './helpers/spawn-gateway.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
+import { JsonLines } from '../../src/mcp/transport/json-lines.js';
 
 let upstream: Upstream;
 let configPath: string;
@@ -106,11 +107,77 @@ describe('stdio: the raw byte stream', () => {
     expect(server.stderr()).toMatch(/"level":20/);
   });
 
+  it('answers a line that is not JSON with a parse error (id null), logs it once on stderr cut short and without secrets, and serves the next line', async () => {
+    const secret = 'stdio-secret-value-0123456789';
+    const config = assignmentsConfig(upstream.url);
+    // A `${ENV}` value is a secret: the log line must not show it, though the client sent it.
+    config.upstreams.assignments!.headers = { 'x-api-key': `\${STDIO_TEST_KEY}` };
+    const server = spawnRaw(writeConfig(config), { STDIO_TEST_KEY: secret });
+    const tail = 'the-end-of-a-long-line';
+    const garbage = `${secret} is not JSON ${'x'.repeat(500)}${tail}`;
+    // A blank line is no message: it gets no answer.
+    server.child.stdin.write(`\n${garbage}\n`);
+    server.send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: INIT_PARAMS });
+    const init = await server.response(1);
+    expect(init.result).toMatchObject({ serverInfo: expect.any(Object) });
+    // Answered in the order the lines came: the parse error is out before the answer to 1.
+    const [parseError, ...rest] = server.stdoutLines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(parseError).toEqual({
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32700, message: expect.stringMatching(/^Parse error/) },
+    });
+    expect(rest).toEqual([init]);
+
+    await server.stderrIncludes('not valid JSON');
+    server.child.stdin.end();
+    expect((await server.exit).code).toBe(0);
+    const logged = server
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('not valid JSON'));
+    expect(logged).toHaveLength(1);
+    const line = JSON.parse(logged[0]!) as { level: number; bytes: number; start: string };
+    expect(line.level).toBe(40);
+    expect(line.bytes).toBe(Buffer.byteLength(garbage));
+    expect(line.start.length).toBeLessThan(64);
+    expect(line.start).toMatch(/^\[REDACTED\] is not JSON/);
+    expect(server.stderr()).not.toContain(secret);
+    expect(server.stderr()).not.toContain(tail);
+  });
+
   it('exits 0 by itself when the client closes stdin', async () => {
     const server = spawnRaw(configPath);
     server.send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: INIT_PARAMS });
     await server.response(1);
     server.child.stdin.end();
     expect((await server.exit).code).toBe(0);
+  });
+});
+
+describe('stdio: the lines stdin is read as', () => {
+  /** What `JsonLines` passes on and reports, given these chunks (ended after the last). */
+  async function sorted(chunks: string[], maxLine?: number) {
+    const reported: { line: string; bytes: number }[] = [];
+    const lines = new JsonLines((line, bytes) => reported.push({ line, bytes }), maxLine);
+    const out: string[] = [];
+    lines.on('data', (b: Buffer) => out.push(b.toString('utf8')));
+    const ended = new Promise((resolve) => lines.on('end', resolve));
+    for (const c of chunks) lines.write(Buffer.from(c));
+    lines.end();
+    await ended;
+    return { passed: out.join(''), reported };
+  }
+
+  it('passes JSON lines on whole, split across chunks or with CRLF; reports the rest and drops blank lines', async () => {
+    const { passed, reported } = await sorted(['{"a":', '1}\n\r\n', 'nope\r\n[2]\n{"é', '":3}\n']);
+    expect(passed).toBe('{"a":1}\n[2]\n{"é":3}\n');
+    expect(reported).toEqual([{ line: 'nope', bytes: 4 }]);
+  });
+
+  it('passes a line longer than the limit, and all after it, on unread (the SDK refuses it)', async () => {
+    const { passed, reported } = await sorted(['x'.repeat(10), 'y'.repeat(10), '\nnot json\n'], 16);
+    expect(passed).toBe(`${'x'.repeat(10)}${'y'.repeat(10)}\nnot json\n`);
+    expect(reported).toEqual([]);
   });
 });

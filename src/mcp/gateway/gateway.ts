@@ -2,7 +2,7 @@ import type { AuthInfo, ServerEventBus } from '@modelcontextprotocol/server';
 import { McpServer } from '@modelcontextprotocol/server';
 import { type Clock, type Logger, errorForLog } from '../../core/index.js';
 import { CONDUIT_VERSION, type GatewayConfig } from '../../config/index.js';
-import type { HttpClient } from '../../http/index.js';
+import { type HttpClient, Redactor } from '../../http/index.js';
 import type { Tracer } from '../../telemetry/index.js';
 import type { GatewayMetrics } from '../../metrics/index.js';
 import type { WebhookHandler } from '../../webhooks/index.js';
@@ -73,6 +73,11 @@ export interface Gateway {
    * it (the policy `resources/read` applies, of the config in force).
    */
   mayHear(uri: string, caller: AuthInfo): boolean;
+  /**
+   * `text` with every `${ENV}` value of the configs put in force replaced, in any encoding: for text
+   * a client sent that a log line shows.
+   */
+  redact(text: string): string;
   /** The sections of `conduit://health`; add one with `health.set('webhooks', () => counters)`. */
   readonly health: HealthSections;
   /** A new McpServer with every configured tool registered. */
@@ -143,6 +148,8 @@ function gatewayOf(config: GatewayConfig, parts: GatewayParts, first: GatewayRun
   let closed: Promise<void> | undefined;
   const live = new LiveTools(parts.live.handlers, first.resources.events, parts.logger);
   const retiring = new Set<Promise<void>>();
+  // Reads the shared set at each use: values a reload adds are scrubbed from then on.
+  const redactor = new Redactor([], [], [], parts.secrets);
   const reloads = serialized((next: GatewayConfig) =>
     reloadGateway(
       {
@@ -173,6 +180,7 @@ function gatewayOf(config: GatewayConfig, parts: GatewayParts, first: GatewayRun
     changes: parts.changes,
     serverEvents: first.resources.events,
     mayHear: (uri, caller) => first.resources.hears(uri, callerContext(caller)),
+    redact: (text) => redactor.scrub(text),
     health: first.resources.health,
     createServer() {
       const info = { name, version };

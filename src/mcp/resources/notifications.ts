@@ -10,6 +10,7 @@ import type { Clock, Logger } from '../../core/index.js';
 import type { ChangeFeed } from './change-feed.js';
 import type { ReadRefusal } from './resources.js';
 import { errorForLog } from '../../core/index.js';
+import { type CallerContext, callerContext } from '../transport/auth-info.js';
 
 const MODERN = '2026-07-28';
 /**
@@ -26,8 +27,9 @@ const MAX_SUBSCRIPTIONS = 1000;
  *   forwards it only to `subscriptions/listen` streams whose filter names the URI.
  * Per-request HTTP instances (2026-07-28) are skipped: their listen streams are fed by the event bus
  * ({@link changeFeedEventBus}). With `refuse` (the policy), a subscription to a URI the caller may
- * not read is refused, and a long-lived connection is not told of changes to such URIs. Must be
- * called before `connect`.
+ * not read is refused, and no connection is told of a change to a URI its caller may not read when
+ * the change comes: `refuse` answers with the policy in force, so a reload that narrows it applies
+ * to subscriptions made before. Must be called before `connect`.
  */
 export function attachResourceSubscriptions(
   server: McpServer,
@@ -37,14 +39,16 @@ export function attachResourceSubscriptions(
 ): void {
   const low = server.server;
   low.registerCapabilities({ resources: { subscribe: true } });
-  const uris = new Set<string>();
+  // Each subscribed URI with the caller that subscribed (undefined on stdio: the operator).
+  const uris = new Map<string, CallerContext | undefined>();
   let unsubscribe: (() => void) | undefined;
   const listen = () => {
     unsubscribe ??= changes.subscribe((change) => {
       const modern = (low.getNegotiatedProtocolVersion() ?? '') >= MODERN;
       if (!modern && !uris.has(change.uri)) return;
+      // Asked at each change, not only at subscribe: a reload may have narrowed the policy since.
       // A long-lived 2026-07-28 connection hears every change: keep back what its caller may not read.
-      if (modern && refuse?.(change.uri, undefined)) return;
+      if (refuse?.(change.uri, modern ? undefined : uris.get(change.uri))) return;
       low.sendResourceUpdated({ uri: change.uri }).catch((err: unknown) => {
         logger.debug({ err: errorForLog(err) }, 'resource update notification not sent');
       });
@@ -59,7 +63,9 @@ export function attachResourceSubscriptions(
         ProtocolErrorCode.InvalidRequest,
         `Too many subscriptions: a connection may hold ${MAX_SUBSCRIPTIONS}; unsubscribe from one first`,
       );
-    uris.add(req.params.uri);
+    // Only who is calling is kept: the request's context (signals, the HTTP request) ends with it.
+    const authInfo = ctx.http?.authInfo;
+    uris.set(req.params.uri, authInfo ? callerContext(authInfo) : undefined);
     listen();
     return {};
   });

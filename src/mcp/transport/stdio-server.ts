@@ -1,7 +1,20 @@
-import { serveStdio } from '@modelcontextprotocol/server/stdio';
-import type { Transport } from '@modelcontextprotocol/server';
-import { ConfigError, type Logger } from '../../core/index.js';
+import { StdioServerTransport, serveStdio } from '@modelcontextprotocol/server/stdio';
+import { type JSONRPCMessage, ProtocolErrorCode, type Transport } from '@modelcontextprotocol/server';
+import { ConfigError, errorForLog, type Logger } from '../../core/index.js';
 import type { Gateway } from '../gateway/gateway.js';
+import { JsonLines } from './json-lines.js';
+
+/**
+ * What a line that is not JSON is answered with: JSON-RPC 2.0's parse error, for no request id
+ * (`id: null`, which the SDK's message type has no room for; its transport writes it as it is).
+ */
+const PARSE_ERROR = {
+  jsonrpc: '2.0',
+  id: null,
+  error: { code: ProtocolErrorCode.ParseError, message: 'Parse error: the line is not valid JSON.' },
+} as unknown as JSONRPCMessage;
+/** Characters of such a line the log shows: enough to tell what wrote it, not what it carried. */
+const LOGGED_START = 32;
 
 export interface StdioGatewayServer {
   /** Lets running calls finish (up to `deadlineMs`) and their answers reach stdout, then disconnects. */
@@ -18,8 +31,35 @@ async function flushStdout(): Promise<void> {
 }
 
 /**
+ * The SDK's stdio transport over this process's stdin/stdout, with stdin read through `JsonLines`:
+ * a line that is not JSON is answered with a parse error and logged (its start only, secrets
+ * scrubbed) instead of dropped without a word. `release` stops reading stdin once the transport closed.
+ */
+function stdioWire(gateway: Gateway, log: Logger): { wire: Transport; release(): void } {
+  const stdin = process.stdin;
+  const lines = new JsonLines((line, bytes) => {
+    // Scrubbed whole, then cut: a secret that starts in the shown part is replaced, not half shown.
+    const start = gateway.redact(line).slice(0, LOGGED_START);
+    log.warn({ bytes, start }, 'stdio: a line that is not valid JSON was answered with a parse error');
+    wire.send(PARSE_ERROR).catch((err: unknown) => {
+      log.debug({ err: errorForLog(err) }, 'stdio parse error answer not sent');
+    });
+  });
+  const wire = new StdioServerTransport(stdin.pipe(lines), process.stdout);
+  return {
+    wire,
+    release() {
+      stdin.unpipe(lines);
+      // As the SDK's transport does on close: a stdin no one reads must not keep the process alive.
+      if (stdin.listenerCount('data') === 0) stdin.pause();
+    },
+  };
+}
+
+/**
  * Serves the gateway on this process's stdin/stdout; both protocol eras (the opening message picks one
- * per connection). Nothing else may write to stdout: logs go to stderr.
+ * per connection). Nothing else may write to stdout: logs go to stderr. A line on stdin that is not
+ * JSON is answered with a JSON-RPC parse error (`id: null`) and logged at warn.
  */
 export function serveGatewayStdio(
   gateway: Gateway,
@@ -30,9 +70,10 @@ export function serveGatewayStdio(
     throw new ConfigError(
       'audit.destination: stdout carries the MCP protocol in stdio mode; send the audit stream to stderr or a file',
     );
+  const own = options.transport ? undefined : stdioWire(gateway, log);
   const handle = serveStdio(() => gateway.createServer(), {
     onerror: (err) => log.debug({ err: err.message }, 'stdio transport error'),
-    ...(options.transport ? { transport: options.transport } : {}),
+    transport: options.transport ?? own!.wire,
   });
   log.info({ tools: gateway.toolNames.length }, 'MCP stdio server ready');
   let closed: Promise<void> | undefined;
@@ -48,6 +89,7 @@ export function serveGatewayStdio(
         }
         if (!options.transport) await flushStdout();
         await handle.close();
+        own?.release();
       })();
       return closed;
     },

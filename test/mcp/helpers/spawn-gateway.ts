@@ -26,8 +26,8 @@ export interface RawServer {
   stdoutLines: string[];
   stderr(): string;
   send(message: unknown): void;
-  /** Resolves with the response to request `id`. */
-  response(id: number): Promise<Record<string, unknown>>;
+  /** Resolves with the response to request `id` (`null`: an error answering no request, e.g. a parse error). */
+  response(id: number | null): Promise<Record<string, unknown>>;
   /** Resolves once stderr contains `text`. */
   stderrIncludes(text: string): Promise<void>;
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -40,7 +40,7 @@ export function spawnRaw(configPath: string, env: Record<string, string> = {}): 
   const stdoutLines: string[] = [];
   let pending = '';
   let err = '';
-  const waiters = new Map<number, (m: Record<string, unknown>) => void>();
+  const waiters = new Map<number | null, (m: Record<string, unknown>) => void>();
   const stderrWaiters: { text: string; resolve: () => void }[] = [];
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk: string) => {
@@ -52,7 +52,7 @@ export function spawnRaw(configPath: string, env: Record<string, string> = {}): 
       stdoutLines.push(line);
       try {
         const msg = JSON.parse(line) as Record<string, unknown>;
-        if (typeof msg.id === 'number') waiters.get(msg.id)?.(msg);
+        if (typeof msg.id === 'number' || msg.id === null) waiters.get(msg.id)?.(msg);
       } catch {
         // Kept in stdoutLines; the test asserts every line parses.
       }

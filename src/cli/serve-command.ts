@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/index.js';
+import { configSecrets, loadConfig } from '../config/index.js';
 import { createLogger, type Logger, summarizingLogger, errorMessage } from '../core/index.js';
 import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
@@ -72,9 +72,15 @@ async function serve(
   const envLevel = logLevelOption(io.env.LOG_LEVEL, 'LOG_LEVEL');
 
   const config = await loadConfig(values.config, { env: io.env });
+  // One secret set for the gateway and the log: whatever code logs a value from ${ENV}, the line
+  // shows [REDACTED] (in every encoding the gateway knows); a reload's new values join it.
+  const { Redactor, SecretSet } = await import('../http/index.js');
+  const secrets = new SecretSet(configSecrets(config));
+  const lineScrub = new Redactor([], [], [], secrets);
   const baseLogger: Logger = (deps.createLogger ?? createLogger)({
     level: flagLevel ?? envLevel ?? config.logging.level,
     name: 'conduit',
+    scrub: (line) => lineScrub.scrub(line),
   });
   // An outage can fail thousands of calls a second: identical failures become one count per interval.
   const interval = config.logging.summaryInterval;
@@ -88,6 +94,7 @@ async function serve(
     running = await startGateway(config, {
       transport,
       logger,
+      secrets,
       ...(port !== undefined ? { port } : {}),
       ...(values.host !== undefined ? { host: values.host } : {}),
     });

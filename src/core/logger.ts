@@ -29,13 +29,34 @@ export const noopLogger: Logger = {
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
+/** Options of {@link createLogger}. */
+export interface LoggerOptions {
+  level?: LogLevel;
+  name?: string;
+  /**
+   * Rewrites each finished JSON line before it is written (the gateway's secret scrub: whatever code
+   * logs a value from `${ENV}`, the line shows `[REDACTED]`). Must return valid JSON.
+   */
+  scrub?: (line: string) => string;
+  /** Where lines go; default stderr (fd 2). */
+  destination?: NodeJS.WritableStream;
+}
+
 /**
  * A pino logger that writes JSON lines to stderr (fd 2): in stdio mode stdout belongs to the protocol.
+ *
+ * @example
+ * const log = createLogger({ level: 'debug', scrub: (line) => line.replaceAll(token, '[REDACTED]') });
  */
-export function createLogger(options: { level?: LogLevel; name?: string } = {}): Logger {
+export function createLogger(options: LoggerOptions = {}): Logger {
   return pino(
-    { level: options.level ?? 'info', name: options.name ?? 'conduit', base: undefined },
-    pino.destination({ fd: 2, sync: false }),
+    {
+      level: options.level ?? 'info',
+      name: options.name ?? 'conduit',
+      base: undefined,
+      ...(options.scrub ? { hooks: { streamWrite: options.scrub } } : {}),
+    },
+    options.destination ?? pino.destination({ fd: 2, sync: false }),
   ) as unknown as Logger;
 }
 

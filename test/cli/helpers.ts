@@ -11,6 +11,7 @@ export function memoryIo(env: Record<string, string | undefined> = {}) {
   const stopListeners = new Set<(signal: string) => void>();
   const exits: number[] = [];
   const stderrWatchers = new Set<() => void>();
+  const listenerWatchers = new Set<() => void>();
   const io: CliIo = {
     stdout: (t) => out.push(t),
     stderr: (t) => {
@@ -20,6 +21,7 @@ export function memoryIo(env: Record<string, string | undefined> = {}) {
     env,
     onStopRequest(listener) {
       stopListeners.add(listener);
+      for (const w of [...listenerWatchers]) w();
       return () => stopListeners.delete(listener);
     },
     exit: (code) => exits.push(code),
@@ -32,6 +34,17 @@ export function memoryIo(env: Record<string, string | undefined> = {}) {
       for (const l of [...stopListeners]) l(signal);
     },
     listeners: () => stopListeners.size,
+    /** Resolves once the command listens for stop requests (`stop` before that reaches no one). */
+    waitForStopListener(): Promise<void> {
+      if (stopListeners.size > 0) return Promise.resolve();
+      return new Promise((resolve) => {
+        const w = () => {
+          listenerWatchers.delete(w);
+          resolve();
+        };
+        listenerWatchers.add(w);
+      });
+    },
     exits,
     /** Resolves with the first match of `pattern` in what was written to stderr, as soon as it is. */
     waitForStderr(pattern: RegExp): Promise<RegExpMatchArray> {

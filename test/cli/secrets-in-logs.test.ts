@@ -4,10 +4,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from './helpers.js';
+import { runCli } from '../../src/cli/run.js';
+import { createLogger, type Logger } from '../../src/core/index.js';
+import { memoryIo, ROOT } from './helpers.js';
 
 // Every auth kind takes its secret from the environment; with trace logging on, none may show up in
 // the process's stderr or in any tool result, even when the upstream echoes the request back in an error.
@@ -95,5 +98,50 @@ describe('secrets from the environment, at trace log level', () => {
       expect(stderr).not.toContain(secret);
       expect(JSON.stringify(results)).not.toContain(secret);
     }
+  });
+});
+
+describe("serve's logger", () => {
+  it("scrubs the config's secrets, in every encoding, from any line, whichever code writes it", async () => {
+    const secret = 'sekret-any-line-0005';
+    const configPath = join(tmpdir(), `conduit-secrets-lines-${process.pid}.yaml`);
+    writeFileSync(
+      configPath,
+      `upstreams:\n  t: { baseUrl: "${upstreamUrl}", auth: { type: bearer, token: "\${T_TOKEN}" } }\ntools:\n${tool('t_get', 't')}`,
+    );
+    const written: string[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        written.push(String(chunk));
+        done();
+      },
+    });
+    let made: Logger | undefined;
+    const m = memoryIo({ T_TOKEN: secret });
+    const exit = runCli(['serve', '--config', configPath, '--transport', 'http', '--port', '0'], m.io, {
+      createLogger: (options) => {
+        made = createLogger({ ...options, destination: sink });
+        return made;
+      },
+    });
+    try {
+      await Promise.race([
+        m.waitForStopListener(),
+        exit.then((code) => Promise.reject(new Error(`serve exited with ${code}: ${m.stderr()}`))),
+      ]);
+      // A line that quotes the secret, as a library's error message or a new code path might.
+      made!.warn(
+        { detail: `failed for ${secret}`, b64: Buffer.from(secret).toString('base64') },
+        `as text: ${encodeURIComponent(secret)}`,
+      );
+    } finally {
+      m.stop('SIGTERM');
+      await exit;
+      rmSync(configPath, { force: true });
+    }
+    const text = written.join('');
+    expect(text).toContain('failed for [REDACTED]');
+    for (const shown of [secret, Buffer.from(secret).toString('base64')]) expect(text).not.toContain(shown);
+    for (const line of text.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
   });
 });

@@ -98,7 +98,7 @@ export function buildGatewayParts(config: GatewayConfig, deps: GatewayDeps): Gat
     tracker: new CallTracker(clock),
     tracing,
     untraceChanges: tracing.tracer ? traceChanges(changes, tracing.tracer) : undefined,
-    secrets: new SecretSet(gatewaySecrets(config)),
+    secrets: secretsOf(config, deps.secrets),
     sharedBreakers: sharedBreakerPool(config, logger),
     gates: new InFlightGates(),
     live: { handlers: new Map(), clients: new Map(), guards: undefined },
@@ -120,4 +120,11 @@ export function releaseBuiltParts(parts: GatewayParts): void {
   if (parts.ownsMetrics) parts.metrics?.close();
   parts.untraceChanges?.();
   void parts.tracing.close();
+}
+
+/** The gateway's secret set: the given one (a caller's logger scrubs with it too) or its own, with the config's values in it. */
+function secretsOf(config: GatewayConfig, given: SecretSet | undefined): SecretSet {
+  if (given === undefined) return new SecretSet(gatewaySecrets(config));
+  given.add(gatewaySecrets(config));
+  return given;
 }

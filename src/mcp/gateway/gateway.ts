@@ -2,7 +2,7 @@ import type { AuthInfo, ServerEventBus } from '@modelcontextprotocol/server';
 import { McpServer } from '@modelcontextprotocol/server';
 import { type Clock, type Logger, errorForLog } from '../../core/index.js';
 import { CONDUIT_VERSION, type GatewayConfig } from '../../config/index.js';
-import { type HttpClient, Redactor } from '../../http/index.js';
+import { type HttpClient, Redactor, type SecretSet } from '../../http/index.js';
 import type { Tracer } from '../../telemetry/index.js';
 import type { GatewayMetrics } from '../../metrics/index.js';
 import type { WebhookHandler } from '../../webhooks/index.js';
@@ -53,6 +53,12 @@ export interface GatewayDeps {
    * closed by `close()`); `false` disables. Default: an OTLP exporter when `telemetry.otlp` is set.
    */
   tracer?: Tracer | false;
+  /**
+   * The secret values every client, log field and answer is scrubbed of: the gateway adds its
+   * config's (and each reload's) to it. Given, so a logger made before the gateway scrubs with the
+   * same set (`conduit serve`'s does, line by line). Default: a set of the gateway's own.
+   */
+  secrets?: SecretSet;
 }
 
 /**

@@ -35,6 +35,8 @@ export interface StartGatewayOptions {
   listenerPort?: number;
   /** Traces with this tracer (`false`: none) instead of the `telemetry` section's exporter. */
   tracer?: GatewayDeps['tracer'];
+  /** The secret set the gateway scrubs with and adds its config's to (see `GatewayDeps.secrets`). */
+  secrets?: GatewayDeps['secrets'];
 }
 
 export interface RunningGateway {
@@ -76,6 +78,7 @@ async function start(config: GatewayConfig, options: StartGatewayOptions): Promi
     ...(options.changes ? { changes: options.changes } : {}),
     ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
     ...(options.tracer !== undefined ? { tracer: options.tracer } : {}),
+    ...(options.secrets ? { secrets: options.secrets } : {}),
   });
   const deadline = config.server?.shutdownTimeout ?? DEFAULT_SHUTDOWN_MS;
   let side: SideListener | undefined;

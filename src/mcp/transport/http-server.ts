@@ -10,6 +10,7 @@ import { isListenRequest, ListenCallers } from './listen-callers.js';
 import { RequestGuard } from './http-guards.js';
 import { OAuthGuard } from './oauth-guard.js';
 import { shutdownHttp } from './http-shutdown.js';
+import { endAtExpiry } from './stream-expiry.js';
 import { createLimitedServer, type ListenerLimits } from './listener-limits.js';
 import { PostTracker } from './post-tracker.js';
 import type { Principal } from './principal.js';
@@ -142,6 +143,8 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
     if (!who) return;
     const body = await readJsonBody(req, res, bodyLimits);
     if (body === ANSWERED) return;
+    if (who.expiresAt !== undefined && (req.method === 'GET' || isListenRequest(body)))
+      endAtExpiry(res, who.expiresAt, clock);
     // A listen stream hears only what its caller may read: it subscribes as that caller.
     if (eras.serveStateless) return serveAsCaller(eras.serveStateless, req, res, body);
     // A known 2025 session id settles the era without building a web Request to classify it.

@@ -111,7 +111,15 @@ async function serve(
 
   // Signal listeners stay attached during close() so a second signal can force the exit.
   const cleanups: (() => void)[] = [
-    await startReloads(running, io, { file: values.config, config, logger, watcher: deps.watcher, held }),
+    // Each reload answers an operator's SIGHUP or edit: its lines are never summarised as repeats
+    // (trying the same broken file twice must say twice why it was refused).
+    await startReloads(running, io, {
+      file: values.config,
+      config,
+      logger: baseLogger,
+      watcher: deps.watcher,
+      held,
+    }),
   ];
   const reason = await new Promise<string>((resolve) => {
     let stops = 0;

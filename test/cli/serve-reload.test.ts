@@ -137,6 +137,35 @@ describe('conduit serve reloads its config on SIGHUP', () => {
     expect(JSON.parse(answer.content[0]?.text ?? '{}')).toEqual({ from: 'A' });
     expect(log.text()).not.toContain(SECRET);
   });
+
+  it('answers every SIGHUP with its own problem and outcome lines, a repeated invalid file included (never held back as a repeat)', async () => {
+    upstream = await startHeldUpstream('A');
+    const dir = mkdtempSync(join(tmpdir(), 'conduit-reload-again-'));
+    const file = join(dir, 'conduit.yaml');
+    writeFileSync(file, configYaml(upstream.url, ['who']));
+    const transport = new StdioClientTransport({
+      ...serveCommand(file),
+      env: { ...(process.env as Record<string, string>), RELOAD_TEST_KEY: SECRET, LOG_LEVEL: 'info' },
+      stderr: 'pipe',
+    });
+    const log = jsonLines(transport.stderr as Readable);
+    client = new Client({ name: 'reload-again-test', version: '1.0.0' });
+    await client.connect(transport);
+    await log.seen((l) => l.event === 'config.reload.ready');
+    const pid = transport.pid as number;
+
+    // The operator's loop: edit, SIGHUP, read the answer, try again. Each try gets its answer.
+    const invalid = configYaml(upstream.url, ['who']).replace('method: GET', 'method: FETCH');
+    writeFileSync(file, invalid);
+    const fetchLine = invalid.split('\n').indexOf('    method: FETCH') + 1;
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const problem = log.next((l) => l.event === 'config.reload.problem');
+      const refused = log.next((l) => l.event === 'config.reload');
+      process.kill(pid, 'SIGHUP');
+      expect(await problem, `attempt ${attempt}`).toMatchObject({ path: 'tools[0].method', line: fetchLine });
+      expect(await refused, `attempt ${attempt}`).toMatchObject({ outcome: 'invalid', problems: 1 });
+    }
+  });
 });
 
 describe('conduit serve with server.reload.watch', () => {

@@ -88,6 +88,7 @@ export async function runInit(argv: readonly string[], io: CliIo): Promise<numbe
         options: INIT_OPTIONS,
       }),
     Object.keys(INIT_OPTIONS),
+    'openapi',
   );
   if (!values.openapi) return writeStarter(values.out, values.force, io);
   if (values.upstream !== undefined && !UPSTREAM_NAME.test(values.upstream))

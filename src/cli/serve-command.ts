@@ -61,6 +61,7 @@ async function serve(
         options: SERVE_OPTIONS,
       }),
     Object.keys(SERVE_OPTIONS),
+    'config',
   );
   const transport = values.transport;
   if (transport !== 'stdio' && transport !== 'http')
@@ -68,8 +69,8 @@ async function serve(
   const port = portOption(values.port, 'serve');
   if ((port !== undefined || values.host !== undefined) && transport !== 'http')
     throw new UsageError('--port and --host apply to --transport http only', 'serve');
-  const flagLevel = logLevelOption(values['log-level'], '--log-level');
-  const envLevel = logLevelOption(io.env.LOG_LEVEL, 'LOG_LEVEL');
+  const flagLevel = logLevelOption(values['log-level'], '--log-level', 'serve');
+  const envLevel = logLevelOption(io.env.LOG_LEVEL, 'LOG_LEVEL', 'serve');
 
   const config = await loadConfig(values.config, { env: io.env });
   const baseLogger: Logger = (deps.createLogger ?? createLogger)({

@@ -34,6 +34,7 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
         options: VALIDATE_OPTIONS,
       }),
     Object.keys(VALIDATE_OPTIONS),
+    'config',
   );
   const file = values.config;
   const checked = await checkConfigFile(file, io.env);

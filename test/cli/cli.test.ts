@@ -64,10 +64,21 @@ describe('conduit: help, version, usage errors', () => {
       [['init', '--opneapi', 'spec.yaml'], /did you mean --openapi\?/],
       [['demo', '--log-levl', 'debug'], /did you mean --log-level\?/],
       [['validate', 'extra-positional'], /positional/i],
+      // The first thing a new user types: the file as an argument. Say which option takes it.
+      [
+        ['validate', 'conduit.yaml'],
+        /Unexpected argument 'conduit\.yaml'.*did you mean --config conduit\.yaml\?/,
+      ],
+      [['serve', 'conduit.yaml'], /did you mean --config conduit\.yaml\?[\s\S]*conduit serve --help/],
+      [['init', 'openapi.yaml'], /did you mean --openapi openapi\.yaml\?/],
       [['serve', '--transport', 'carrier-pigeon'], /--transport must be stdio or http/],
       [['serve', '--transport', 'http', '--port', '99999'], /--port must be an integer/],
       [['serve', '--port', '3000'], /apply to --transport http only/],
-      [['serve', '--log-level', 'loud'], /--log-level must be one of trace, debug/],
+      [
+        ['serve', '--log-level', 'loud'],
+        /--log-level must be one of trace, debug[\s\S]*conduit serve --help/,
+      ],
+      [['demo', '--log-level', 'loud'], /--log-level must be one of[\s\S]*conduit demo --help/],
     ];
     for (const [args, pattern] of cases) {
       const m = memoryIo();
@@ -77,7 +88,7 @@ describe('conduit: help, version, usage errors', () => {
     }
     const env = memoryIo({ LOG_LEVEL: 'chatty' });
     expect(await runCli(['serve', '--config', EXAMPLE_CONFIG], env.io)).toBe(ExitCode.USAGE);
-    expect(env.stderr()).toContain('LOG_LEVEL must be one of');
+    expect(env.stderr()).toMatch(/LOG_LEVEL must be one of[\s\S]*conduit serve --help/);
   });
 });
 

@@ -45,6 +45,8 @@ describe('conduit: help, version, usage errors', () => {
       [['validate', '-h'], '--json'],
       [['demo', '--help'], 'REDIS_URL'],
       [['help', 'serve'], 'SIGINT/SIGTERM'],
+      // docs/cli.md: SIGHUP reloads the config; --help says so too.
+      [['serve', '--help'], 'SIGHUP reloads the config'],
     ] as const) {
       const h = memoryIo();
       expect(await runCli([...args], h.io)).toBe(0);

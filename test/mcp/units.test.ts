@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createCache } from '../../src/cache/index.js';
 import { AbortedError } from '../../src/core/index.js';
-import { HttpStatusError } from '../../src/http/index.js';
+import { HttpStatusError, InvalidJsonError } from '../../src/http/index.js';
 import { describeFailure, errorResult, InputValidator, KeyTemplate } from '../../src/mcp/index.js';
 import { stableStringify } from '../../src/mcp/tools/key-template.js';
 import { sharedFetch } from '../../src/mcp/tools/configured-tool.js';
@@ -136,6 +136,21 @@ describe('error messages', () => {
     expect(describeFailure(new Error('boom'), 'api', 'x')).toEqual({
       code: 'INTERNAL',
       text: 'x failed with an internal error: boom',
+    });
+  });
+
+  it('a body that is not JSON names the upstream and the request, and says what to do', () => {
+    const err = new InvalidJsonError(
+      'GET',
+      'http://api/items/1',
+      new SyntaxError('Unexpected end of JSON input'),
+    );
+    expect(describeFailure(err, 'api', 'get_item')).toEqual({
+      code: 'RESPONSE_INVALID_JSON',
+      text:
+        'Upstream "api" answered GET http://api/items/1 with a body that is not valid JSON (Unexpected end of JSON input). ' +
+        'The upstream is misbehaving (a cut-off answer, or an error page from a proxy in front of it); retry later, ' +
+        'and if it keeps happening an operator should check the upstream.',
     });
   });
 

@@ -7,7 +7,7 @@ import { describeFailure, errorResult, InputValidator, KeyTemplate } from '../..
 import { stableStringify } from '../../src/mcp/tools/key-template.js';
 import { sharedFetch } from '../../src/mcp/tools/configured-tool.js';
 import { buildRequestMapping, mapArguments } from '../../src/mcp/tools/request-mapping.js';
-import { CircuitOpenError } from '../../src/resilience/index.js';
+import { CircuitOpenError, TimeoutError } from '../../src/resilience/index.js';
 
 describe('KeyTemplate', () => {
   it('fills holes from (nested) arguments; a missing one renders %-, which no value can', () => {
@@ -152,6 +152,21 @@ describe('error messages', () => {
         'The upstream is misbehaving (a cut-off answer, or an error page from a proxy in front of it); retry later, ' +
         'and if it keeps happening an operator should check the upstream.',
     });
+  });
+
+  it('a timeout names the setting an operator raises when the upstream is just slow', () => {
+    const total = new TimeoutError('GET http://api/items/1 did not complete within 2000 ms', {
+      timeoutMs: 2000,
+      phase: 'total',
+    });
+    expect(describeFailure(total, 'api', 'get_item').text).toBe(
+      'Upstream "api" did not answer in time: the total timeout of 2.0 s expired. Retry later; if it keeps happening the upstream is slow or down. ' +
+        "If it is just slow, an operator can raise upstreams.api.timeouts.total (or the tool's timeout).",
+    );
+    const headers = new TimeoutError(undefined, { timeoutMs: 500, phase: 'headers' });
+    expect(describeFailure(headers, 'api', 'get_item').text).toMatch(
+      /the headers timeout of 500 ms expired\..* an operator can raise upstreams\.api\.timeouts\.headers\.$/,
+    );
   });
 
   it('are tool results with the machine-readable part in _meta', () => {

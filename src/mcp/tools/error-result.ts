@@ -86,7 +86,7 @@ export function describeFailure(
       const phase = str(e.phase) ?? 'total';
       return {
         code,
-        text: `Upstream "${upstream}" did not answer in time: the ${phase} timeout${ms !== undefined ? ` of ${seconds(ms)}` : ''} expired. Retry later; if it keeps happening the upstream is slow or down.`,
+        text: `Upstream "${upstream}" did not answer in time: the ${phase} timeout${ms !== undefined ? ` of ${seconds(ms)}` : ''} expired. Retry later; if it keeps happening the upstream is slow or down.${timeoutSetting(upstream, phase)}`,
       };
     }
     case 'NETWORK_ERROR':
@@ -189,6 +189,12 @@ export function describeFailure(
     default:
       return assertNever(code);
   }
+}
+
+/** The config key behind an HTTP timeout phase, for the operator of a slow but healthy upstream. */
+function timeoutSetting(upstream: string, phase: string): string {
+  if (upstream === '' || !['connect', 'headers', 'body', 'total'].includes(phase)) return '';
+  return ` If it is just slow, an operator can raise upstreams.${upstream}.timeouts.${phase}${phase === 'total' ? " (or the tool's timeout)" : ''}.`;
 }
 
 /** `GET https://…`: the request an error names, when it names one. */

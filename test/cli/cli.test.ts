@@ -8,7 +8,7 @@ import { ExitCode } from '../../src/cli/exit-codes.js';
 import { runCli } from '../../src/cli/run.js';
 import { createRecordingLogger } from '../../src/core/index.js';
 import { type AssignmentsUpstream, startAssignmentsUpstream } from '../../src/demo/index.js';
-import { EXAMPLE_CONFIG, memoryIo } from './helpers.js';
+import { EXAMPLE_CONFIG, memoryIo, ROOT } from './helpers.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -99,6 +99,24 @@ describe('conduit validate', () => {
     const m = memoryIo();
     expect(await runCli(['validate', '--config', EXAMPLE_CONFIG], m.io)).toBe(0);
     expect(m.stdout()).toBe(`${EXAMPLE_CONFIG}: valid (1 upstream, ${exampleTools} tools)\n`);
+  });
+
+  it('counts the tools an openapi section serves in compact mode (two) and says how many operations they reach', async () => {
+    const spec = join(ROOT, 'examples/openapi/assignments.openapi.yaml');
+    const compact = file(
+      'compact.yaml',
+      `upstreams:
+  assignments:
+    baseUrl: http://127.0.0.1:4010
+    openapi: { document: ${JSON.stringify(spec)}, mode: compact }
+`,
+    );
+    const m = memoryIo();
+    expect(await runCli(['validate', '--config', compact], m.io)).toBe(0);
+    expect(m.stdout()).toBe(`${compact}: valid (1 upstream, 2 tools; compact mode: 8 operations)\n`);
+    const j = memoryIo();
+    expect(await runCli(['validate', '--config', compact, '--json'], j.io)).toBe(0);
+    expect(JSON.parse(j.stdout())).toMatchObject({ ok: true, upstreams: 1, tools: 2, compactOperations: 8 });
   });
 
   it('prints every problem with file:line:column and path, exit 1', async () => {

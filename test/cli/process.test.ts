@@ -126,7 +126,7 @@ describe('conduit serve (spawned)', () => {
 
 // `conduit validate --config x.yaml | head -1`: the reader leaves before the output is written.
 describe('conduit output into a pipe whose reader has gone', () => {
-  it('ends with the command's own exit code and no stack trace (help: 0, an invalid config: 1)', async () => {
+  it("ends with the command's own exit code and no stack trace (help: 0, an invalid config: 1)", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'conduit-epipe-'));
     const invalid = join(dir, 'bad.yaml');
     writeFileSync(invalid, 'upstreams: {}\ntools: []\nbogus: 1\n');

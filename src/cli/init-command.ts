@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the auth hints show ${ENV_VAR} references on purpose
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Document, isCollection, isMap, isPair, isScalar, visit } from 'yaml';
@@ -97,6 +97,7 @@ export async function runInit(argv: readonly string[], io: CliIo): Promise<numbe
   const specPath = isHttpUrl(values.openapi)
     ? await fetchDocument(values.openapi, out, values.force)
     : values.openapi;
+  await assertReadableSize(specPath, out, values.upstream);
   const document = await loadOpenApiDocument(specPath);
   const upstream = values.upstream ?? upstreamName(document);
   const baseUrl = values['base-url'] ?? serverUrl(document);
@@ -183,6 +184,33 @@ export async function runInit(argv: readonly string[], io: CliIo): Promise<numbe
       `\nnext: conduit validate --config ${out}\n`,
   );
   return ExitCode.OK;
+}
+
+/**
+ * init reads a document with the default `openapi.limits` and has no option to raise them: past
+ * `maxFileBytes`, say how to serve the document anyway (an `openapi` section written by hand, its
+ * limits raised) rather than the loader's "raise the limit", which init cannot do.
+ */
+async function assertReadableSize(
+  specPath: string,
+  out: string,
+  upstream: string | undefined,
+): Promise<void> {
+  const max = DEFAULT_DOCUMENT_LIMITS.maxFileBytes;
+  const size = await stat(specPath).then(
+    (st) => (st.isFile() ? st.size : 0),
+    () => 0, // the loader says what is wrong with a missing or odd path
+  );
+  if (size <= max) return;
+  const MiB = 1024 * 1024;
+  const limit = `${Math.ceil(size / MiB / 16) * 16}MiB`;
+  throw new OpenApiError(
+    'OPENAPI_BUDGET_EXCEEDED',
+    `${specPath} is larger than ${max / MiB} MiB, the most conduit init reads. Serve it from an openapi ` +
+      `section written by hand instead (docs/openapi.md), e.g.\n  upstreams:\n    ${upstream ?? 'api'}:\n` +
+      '      baseUrl: https://api.example.com\n' +
+      `      openapi: { document: ${JSON.stringify(relativeTo(out, specPath))}, mode: compact, generateNames: true, skipUnsupported: true, limits: { maxFileBytes: ${limit}, maxTotalBytes: ${limit} } }`,
+  );
 }
 
 /** True when `params` can hold how the tool's arguments go on the wire (see `writtenParams`). */

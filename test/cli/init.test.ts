@@ -342,6 +342,23 @@ describe('conduit init --openapi <URL>', () => {
   });
 });
 
+describe('conduit init and a local document past its size limit', () => {
+  it('says how to serve it anyway (an openapi section with openapi.limits raised), since init has no limit to raise', async () => {
+    // GitHub's dereferenced document: 70 MB, past init's 32 MiB read limit.
+    const spec = join(ROOT, 'node_modules/@octokit/openapi/generated/api.github.com.deref.json');
+    const out = join(dir, 'too-big.yaml');
+    const m = memoryIo();
+    expect(await runCli(['init', '--openapi', spec, '--out', out], m.io)).toBe(ExitCode.CONFIG);
+    expect(m.stderr()).toMatch(/larger than 32 MiB/);
+    expect(m.stderr()).toMatch(
+      /openapi:.*mode: compact.*limits: \{ maxFileBytes: \d+MiB, maxTotalBytes: \d+MiB \}/,
+    );
+    expect(m.stderr()).toContain('docs/openapi.md');
+    expect(m.stderr()).not.toMatch(/split it, or raise the limit/);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
 describe('conduit init keeps what the document says of each operation', () => {
   it("an operation's x-mcp-annotations hints are written into its tool, so the served tool lists them", async () => {
     const spec = join(dir, 'hints.json');

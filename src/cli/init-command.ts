@@ -97,7 +97,7 @@ export async function runInit(argv: readonly string[], io: CliIo): Promise<numbe
   const specPath = isHttpUrl(values.openapi)
     ? await fetchDocument(values.openapi, out, values.force)
     : values.openapi;
-  await assertReadableSize(specPath, out, values.upstream);
+  await assertReadableDocument(specPath, out, values.upstream);
   const document = await loadOpenApiDocument(specPath);
   const upstream = values.upstream ?? upstreamName(document);
   const baseUrl = values['base-url'] ?? serverUrl(document);
@@ -187,11 +187,11 @@ export async function runInit(argv: readonly string[], io: CliIo): Promise<numbe
 }
 
 /**
- * init reads a document with the default `openapi.limits` and has no option to raise them: past
- * `maxFileBytes`, say how to serve the document anyway (an `openapi` section written by hand, its
- * limits raised) rather than the loader's "raise the limit", which init cannot do.
+ * What the loader would say in a config's terms (`openapi.document`, `openapi.limits`), said in
+ * init's: a missing file names `--openapi`; past `maxFileBytes`, which init has no option to raise,
+ * the `openapi` section that serves the document anyway (written by hand, its limits raised).
  */
-async function assertReadableSize(
+async function assertReadableDocument(
   specPath: string,
   out: string,
   upstream: string | undefined,
@@ -199,7 +199,14 @@ async function assertReadableSize(
   const max = DEFAULT_DOCUMENT_LIMITS.maxFileBytes;
   const size = await stat(specPath).then(
     (st) => (st.isFile() ? st.size : 0),
-    () => 0, // the loader says what is wrong with a missing or odd path
+    (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') return 0; // the loader says what else is wrong with the path
+      throw new OpenApiError(
+        'OPENAPI_DOCUMENT_INVALID',
+        `OpenAPI document ${oneLine(specPath)} does not exist; --openapi takes a file (relative to the current directory) or an http(s) URL`,
+        { cause: err },
+      );
+    },
   );
   if (size <= max) return;
   const MiB = 1024 * 1024;
@@ -447,7 +454,10 @@ async function fetchDocument(url: string, out: string, force: boolean): Promise<
     response = await fetchSameOrigin(url);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    throw new ConfigError(`cannot fetch ${oneLine(url)}: ${(err as Error).message}`, { cause: err });
+    // undici's own message is only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, a TLS error) is its cause.
+    const cause = (err as { cause?: unknown }).cause;
+    const why = cause instanceof Error ? `: ${oneLine(cause.message)}` : '';
+    throw new ConfigError(`cannot fetch ${oneLine(url)}: ${(err as Error).message}${why}`, { cause: err });
   }
   if (!response.ok) {
     await response.body?.cancel();

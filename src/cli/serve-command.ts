@@ -95,7 +95,7 @@ async function serve(
   } catch (err) {
     const message = errorMessage(err);
     logger.error({ err: message }, 'gateway failed to start');
-    io.stderr(`conduit serve: could not start: ${message}\n`);
+    io.stderr(`conduit serve: could not start: ${message}${portHint(err, transport)}\n`);
     held.stop();
     return ExitCode.RUNTIME;
   }
@@ -144,4 +144,17 @@ async function serve(
   summarized?.close();
   logger.info({}, 'stopped');
   return ExitCode.OK;
+}
+
+/** What to do when the listener's port is taken, in the command's terms (empty for other failures). */
+function portHint(err: unknown, transport: 'stdio' | 'http'): string {
+  const { code, port } = (typeof err === 'object' && err !== null ? err : {}) as {
+    code?: unknown;
+    port?: unknown;
+  };
+  if (code !== 'EADDRINUSE') return '';
+  const which = typeof port === 'number' ? `port ${port}` : 'the port';
+  return transport === 'http'
+    ? `; ${which} is taken by another process: stop it, or pass --port with a free port (0 picks one)`
+    : `; ${which} is taken by another process: stop it, or change server.listener.port`;
 }

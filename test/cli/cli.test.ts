@@ -230,5 +230,9 @@ describe('conduit serve (in process)', () => {
     );
     expect(code).toBe(ExitCode.RUNTIME);
     expect(m.stderr()).toMatch(/could not start: .*EADDRINUSE/);
+    // What to do about it, in the command's own terms.
+    expect(m.stderr()).toContain(
+      `port ${upstream.port} is taken by another process: stop it, or pass --port with a free port (0 picks one)`,
+    );
   });
 });

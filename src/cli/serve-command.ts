@@ -103,7 +103,9 @@ async function serve(
     // What tools/list answers: the configured tools and those the gateway serves itself.
     const tools = running.gateway.toolNames.length;
     logger.info({ url: running.url, tools }, 'MCP Streamable HTTP server listening');
-    io.stderr(`Conduit MCP server on ${running.url} (${tools} tools); Ctrl-C to stop\n`);
+    io.stderr(
+      `Conduit MCP server on ${running.url} (${tools} tool${tools === 1 ? '' : 's'}); Ctrl-C to stop\n`,
+    );
   }
   if (running.listenerUrl) {
     // Stdio mode: the protocol owns stdout, so the side listener (webhooks, /metrics, probes) is announced here.

@@ -221,6 +221,31 @@ describe('conduit serve (in process)', () => {
     await expect(fetch(url, { method: 'POST' })).rejects.toThrow();
   });
 
+  it('announces its URL and tool count in words that fit one tool', async () => {
+    const one = file(
+      'serve-one.yaml',
+      `upstreams: { api: { baseUrl: "${upstream.url}" } }\ntools:\n  - { name: ping, upstream: api, path: /health }\n`,
+    );
+    const m = memoryIo({});
+    const exit = runCli(['serve', '--config', one, '--transport', 'http', '--port', '0'], m.io, {
+      createLogger: () => createRecordingLogger(),
+    });
+    const banner = await Promise.race([
+      m.waitForStderr(/Conduit MCP server on .*\n/).then((match) => match[0]),
+      exit.then((code) => Promise.reject(new Error(`serve exited with ${code}: ${m.stderr()}`))),
+    ]);
+    expect(banner).toMatch(
+      /^Conduit MCP server on http:\/\/127\.0\.0\.1:\d+\/mcp \(1 tool\); Ctrl-C to stop\n$/,
+    );
+    // A round trip to the server: by then serve listens for the stop signal.
+    const client = new Client({ name: 'cli-one-tool', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(banner.split(' ')[4]!)));
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['ping']);
+    await client.close();
+    m.stop('SIGTERM');
+    expect(await exit).toBe(ExitCode.OK);
+  });
+
   it('exits 3 when the gateway cannot start (port taken)', async () => {
     const m = memoryIo({ ASSIGNMENTS_API_URL: upstream.url });
     const code = await runCli(

@@ -18,7 +18,7 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
       }),
     Object.keys(DEMO_OPTIONS),
   );
-  const level = logLevelOption(values['log-level'], '--log-level') ?? 'silent';
+  const level = logLevelOption(values['log-level'], '--log-level', 'demo') ?? 'silent';
   const { runDemo } = await import('../demo/index.js');
   const result = await runDemo({ print: (line) => io.stdout(`${line}\n`), env: io.env, logLevel: level });
   return result.ok ? ExitCode.OK : ExitCode.RUNTIME;

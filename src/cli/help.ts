@@ -33,8 +33,10 @@ Options:
   -l, --log-level <l>     trace, debug, info, warn, error, silent (default: $LOG_LEVEL, then logging.level)
   -h, --help              Show this help
 
-Logs go to stderr; with stdio, stdout carries only the protocol. SIGINT/SIGTERM shut down gracefully
-(calls in flight finish up to server.shutdownTimeout) and exit 0; a second signal exits at once (130).
+Logs go to stderr; with stdio, stdout carries only the protocol. SIGHUP reloads the config (checked as
+conduit validate checks it; on a problem the running config stays), sessions stay connected.
+SIGINT/SIGTERM shut down gracefully (calls in flight finish up to server.shutdownTimeout) and exit 0;
+a second signal exits at once (130).
 
 Example:
   API_TOKEN=... conduit serve --config conduit.yaml --transport http --port 3000
@@ -47,7 +49,7 @@ Usage:
 
 Options:
   -c, --config <file>   Config file, YAML or JSON (default: conduit.yaml)
-      --json            Print the result as JSON ({ ok, problems: [{ path, line, message }] })
+      --json            Print the result as JSON ({ ok, file, problems: [{ path, line, column, message }] })
   -h, --help            Show this help
 
 Interpolates \${ENV_VAR} from the environment (a missing variable is a problem). Exit 0 when the config

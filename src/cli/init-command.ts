@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the auth hints show ${ENV_VAR} references on purpose
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Document, isCollection, isMap, isPair, isScalar, visit } from 'yaml';
@@ -88,6 +88,7 @@ export async function runInit(argv: readonly string[], io: CliIo): Promise<numbe
         options: INIT_OPTIONS,
       }),
     Object.keys(INIT_OPTIONS),
+    'openapi',
   );
   if (!values.openapi) return writeStarter(values.out, values.force, io);
   if (values.upstream !== undefined && !UPSTREAM_NAME.test(values.upstream))
@@ -96,6 +97,7 @@ export async function runInit(argv: readonly string[], io: CliIo): Promise<numbe
   const specPath = isHttpUrl(values.openapi)
     ? await fetchDocument(values.openapi, out, values.force)
     : values.openapi;
+  await assertReadableDocument(specPath, out, values.upstream);
   const document = await loadOpenApiDocument(specPath);
   const upstream = values.upstream ?? upstreamName(document);
   const baseUrl = values['base-url'] ?? serverUrl(document);
@@ -182,6 +184,40 @@ export async function runInit(argv: readonly string[], io: CliIo): Promise<numbe
       `\nnext: conduit validate --config ${out}\n`,
   );
   return ExitCode.OK;
+}
+
+/**
+ * What the loader would say in a config's terms (`openapi.document`, `openapi.limits`), said in
+ * init's: a missing file names `--openapi`; past `maxFileBytes`, which init has no option to raise,
+ * the `openapi` section that serves the document anyway (written by hand, its limits raised).
+ */
+async function assertReadableDocument(
+  specPath: string,
+  out: string,
+  upstream: string | undefined,
+): Promise<void> {
+  const max = DEFAULT_DOCUMENT_LIMITS.maxFileBytes;
+  const size = await stat(specPath).then(
+    (st) => (st.isFile() ? st.size : 0),
+    (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') return 0; // the loader says what else is wrong with the path
+      throw new OpenApiError(
+        'OPENAPI_DOCUMENT_INVALID',
+        `OpenAPI document ${oneLine(specPath)} does not exist; --openapi takes a file (relative to the current directory) or an http(s) URL`,
+        { cause: err },
+      );
+    },
+  );
+  if (size <= max) return;
+  const MiB = 1024 * 1024;
+  const limit = `${Math.ceil(size / MiB / 16) * 16}MiB`;
+  throw new OpenApiError(
+    'OPENAPI_BUDGET_EXCEEDED',
+    `${specPath} is larger than ${max / MiB} MiB, the most conduit init reads. Serve it from an openapi ` +
+      `section written by hand instead (docs/openapi.md), e.g.\n  upstreams:\n    ${upstream ?? 'api'}:\n` +
+      '      baseUrl: https://api.example.com\n' +
+      `      openapi: { document: ${JSON.stringify(relativeTo(out, specPath))}, mode: compact, generateNames: true, skipUnsupported: true, limits: { maxFileBytes: ${limit}, maxTotalBytes: ${limit} } }`,
+  );
 }
 
 /** True when `params` can hold how the tool's arguments go on the wire (see `writtenParams`). */
@@ -418,7 +454,10 @@ async function fetchDocument(url: string, out: string, force: boolean): Promise<
     response = await fetchSameOrigin(url);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    throw new ConfigError(`cannot fetch ${oneLine(url)}: ${(err as Error).message}`, { cause: err });
+    // undici's own message is only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, a TLS error) is its cause.
+    const cause = (err as { cause?: unknown }).cause;
+    const why = cause instanceof Error ? `: ${oneLine(cause.message)}` : '';
+    throw new ConfigError(`cannot fetch ${oneLine(url)}: ${(err as Error).message}${why}`, { cause: err });
   }
   if (!response.ok) {
     await response.body?.cancel();

@@ -17,11 +17,22 @@ export interface CliIo {
 
 /**
  * The real process: its streams, env and signals. `early`: SIGHUPs counted before the command's
- * modules loaded; the first reload listener gets them, as one request.
+ * modules loaded; the first reload listener gets them, as one request. `quietPipe`: when the reader
+ * of stdout has gone (`conduit validate | head -1`), drop the rest of the output instead of dying on
+ * EPIPE with a stack trace, so the command ends with its own exit code. Not for `serve`, whose stdout
+ * is the MCP transport's.
  */
-export function processIo(early?: EarlyHangups): CliIo {
+export function processIo(early?: EarlyHangups, options: { quietPipe?: boolean } = {}): CliIo {
+  let readerGone = false;
+  if (options.quietPipe)
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      readerGone = true;
+    });
   return {
-    stdout: (text) => process.stdout.write(text),
+    stdout: (text) => {
+      if (!readerGone) process.stdout.write(text);
+    },
     stderr: (text) => process.stderr.write(text),
     env: process.env,
     exit: (code) => process.exit(code),

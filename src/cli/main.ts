@@ -7,7 +7,7 @@ const early = process.argv[2] === 'serve' ? countEarlyHangups() : undefined;
 const { processIo } = await import('./io.js');
 const { runCli } = await import('./run.js');
 
-const io = processIo(early);
+const io = processIo(early, { quietPipe: process.argv[2] !== 'serve' });
 const code = await runCli(process.argv.slice(2), io, {
   onStdinEnd(listener) {
     process.stdin.once('end', listener);

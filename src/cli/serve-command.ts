@@ -61,6 +61,7 @@ async function serve(
         options: SERVE_OPTIONS,
       }),
     Object.keys(SERVE_OPTIONS),
+    'config',
   );
   const transport = values.transport;
   if (transport !== 'stdio' && transport !== 'http')
@@ -68,8 +69,8 @@ async function serve(
   const port = portOption(values.port, 'serve');
   if ((port !== undefined || values.host !== undefined) && transport !== 'http')
     throw new UsageError('--port and --host apply to --transport http only', 'serve');
-  const flagLevel = logLevelOption(values['log-level'], '--log-level');
-  const envLevel = logLevelOption(io.env.LOG_LEVEL, 'LOG_LEVEL');
+  const flagLevel = logLevelOption(values['log-level'], '--log-level', 'serve');
+  const envLevel = logLevelOption(io.env.LOG_LEVEL, 'LOG_LEVEL', 'serve');
 
   const config = await loadConfig(values.config, { env: io.env });
   // One secret set for the gateway and the log: whatever code logs a value from ${ENV}, the line
@@ -101,7 +102,7 @@ async function serve(
   } catch (err) {
     const message = errorMessage(err);
     logger.error({ err: message }, 'gateway failed to start');
-    io.stderr(`conduit serve: could not start: ${message}\n`);
+    io.stderr(`conduit serve: could not start: ${message}${portHint(err, transport)}\n`);
     held.stop();
     return ExitCode.RUNTIME;
   }
@@ -109,7 +110,9 @@ async function serve(
     // What tools/list answers: the configured tools and those the gateway serves itself.
     const tools = running.gateway.toolNames.length;
     logger.info({ url: running.url, tools }, 'MCP Streamable HTTP server listening');
-    io.stderr(`Conduit MCP server on ${running.url} (${tools} tools); Ctrl-C to stop\n`);
+    io.stderr(
+      `Conduit MCP server on ${running.url} (${tools} tool${tools === 1 ? '' : 's'}); Ctrl-C to stop\n`,
+    );
   }
   if (running.listenerUrl) {
     // Stdio mode: the protocol owns stdout, so the side listener (webhooks, /metrics, probes) is announced here.
@@ -118,7 +121,15 @@ async function serve(
 
   // Signal listeners stay attached during close() so a second signal can force the exit.
   const cleanups: (() => void)[] = [
-    await startReloads(running, io, { file: values.config, config, logger, watcher: deps.watcher, held }),
+    // Each reload answers an operator's SIGHUP or edit: its lines are never summarised as repeats
+    // (trying the same broken file twice must say twice why it was refused).
+    await startReloads(running, io, {
+      file: values.config,
+      config,
+      logger: baseLogger,
+      watcher: deps.watcher,
+      held,
+    }),
   ];
   const reason = await new Promise<string>((resolve) => {
     let stops = 0;
@@ -142,4 +153,17 @@ async function serve(
   summarized?.close();
   logger.info({}, 'stopped');
   return ExitCode.OK;
+}
+
+/** What to do when the listener's port is taken, in the command's terms (empty for other failures). */
+function portHint(err: unknown, transport: 'stdio' | 'http'): string {
+  const { code, port } = (typeof err === 'object' && err !== null ? err : {}) as {
+    code?: unknown;
+    port?: unknown;
+  };
+  if (code !== 'EADDRINUSE') return '';
+  const which = typeof port === 'number' ? `port ${port}` : 'the port';
+  return transport === 'http'
+    ? `; ${which} is taken by another process: stop it, or pass --port with a free port (0 picks one)`
+    : `; ${which} is taken by another process: stop it, or change server.listener.port`;
 }

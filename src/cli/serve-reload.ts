@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import type { GatewayConfig } from '../config/index.js';
 import type { Logger } from '../core/index.js';
 import type { FileWatcher, RunningGateway } from '../mcp/index.js';
@@ -77,6 +78,17 @@ export async function startReloads(
     gateway: running.gateway,
     logger,
     load: async () => {
+      // validate's "pass the path with --config" does not fit here: a reload reads the file serve started with.
+      if (!(await exists(file)))
+        return {
+          ok: false,
+          problems: [
+            {
+              path: '',
+              message: `config file ${file} is gone (moved or deleted): put it back and send SIGHUP again; the running config stays in force`,
+            },
+          ],
+        };
       const checked = await checkConfigFile(file, io.env);
       return checked.ok ? { ok: true, config: checked.config } : { ok: false, problems: checked.problems };
     },
@@ -101,4 +113,12 @@ export async function startReloads(
   return () => {
     for (const stop of stops.splice(0)) stop();
   };
+}
+
+/** False only when nothing is at `file` (ENOENT); any other failure is checkConfigFile's to report. */
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    (err: NodeJS.ErrnoException) => err.code !== 'ENOENT',
+  );
 }

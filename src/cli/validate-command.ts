@@ -34,18 +34,26 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
         options: VALIDATE_OPTIONS,
       }),
     Object.keys(VALIDATE_OPTIONS),
+    'config',
   );
   const file = values.config;
   const checked = await checkConfigFile(file, io.env);
   if (checked.ok) {
     const { config, notes } = checked;
     const upstreams = Object.keys(config.upstreams).length;
-    const tools = config.tools.length;
+    // Compact openapi sections serve two tools each (search, invoke) over their operations, which
+    // `config.tools` does not hold: counted here so "0 tools" never describes a working config.
+    const compactSets = Object.values(config.openapiSets ?? {}).filter((set) => set.compact !== undefined);
+    const compactOperations = compactSets.reduce((n, set) => n + set.catalog.operations.length, 0);
+    const tools = config.tools.length + 2 * compactSets.length;
+    const compact = compactSets.length > 0 ? `; compact mode: ${compactOperations} operations` : '';
     if (values.json)
-      io.stdout(`${JSON.stringify({ ok: true, file, upstreams, tools, problems: [], notes })}\n`);
+      io.stdout(
+        `${JSON.stringify({ ok: true, file, upstreams, tools, ...(compactSets.length > 0 ? { compactOperations } : {}), problems: [], notes })}\n`,
+      );
     else {
       io.stdout(
-        `${file}: valid (${upstreams} upstream${upstreams === 1 ? '' : 's'}, ${tools} tool${tools === 1 ? '' : 's'})\n`,
+        `${file}: valid (${upstreams} upstream${upstreams === 1 ? '' : 's'}, ${tools} tool${tools === 1 ? '' : 's'}${compact})\n`,
       );
       for (const n of notes) {
         const where = n.line !== undefined ? `${file}:${n.line}:${n.column ?? 1}  ` : '';

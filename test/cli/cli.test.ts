@@ -8,7 +8,7 @@ import { ExitCode } from '../../src/cli/exit-codes.js';
 import { runCli } from '../../src/cli/run.js';
 import { createRecordingLogger } from '../../src/core/index.js';
 import { type AssignmentsUpstream, startAssignmentsUpstream } from '../../src/demo/index.js';
-import { EXAMPLE_CONFIG, memoryIo } from './helpers.js';
+import { EXAMPLE_CONFIG, memoryIo, ROOT } from './helpers.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -45,6 +45,8 @@ describe('conduit: help, version, usage errors', () => {
       [['validate', '-h'], '--json'],
       [['demo', '--help'], 'REDIS_URL'],
       [['help', 'serve'], 'SIGINT/SIGTERM'],
+      // docs/cli.md: SIGHUP reloads the config; --help says so too.
+      [['serve', '--help'], 'SIGHUP reloads the config'],
     ] as const) {
       const h = memoryIo();
       expect(await runCli([...args], h.io)).toBe(0);
@@ -64,10 +66,21 @@ describe('conduit: help, version, usage errors', () => {
       [['init', '--opneapi', 'spec.yaml'], /did you mean --openapi\?/],
       [['demo', '--log-levl', 'debug'], /did you mean --log-level\?/],
       [['validate', 'extra-positional'], /positional/i],
+      // The first thing a new user types: the file as an argument. Say which option takes it.
+      [
+        ['validate', 'conduit.yaml'],
+        /Unexpected argument 'conduit\.yaml'.*did you mean --config conduit\.yaml\?/,
+      ],
+      [['serve', 'conduit.yaml'], /did you mean --config conduit\.yaml\?[\s\S]*conduit serve --help/],
+      [['init', 'openapi.yaml'], /did you mean --openapi openapi\.yaml\?/],
       [['serve', '--transport', 'carrier-pigeon'], /--transport must be stdio or http/],
       [['serve', '--transport', 'http', '--port', '99999'], /--port must be an integer/],
       [['serve', '--port', '3000'], /apply to --transport http only/],
-      [['serve', '--log-level', 'loud'], /--log-level must be one of trace, debug/],
+      [
+        ['serve', '--log-level', 'loud'],
+        /--log-level must be one of trace, debug[\s\S]*conduit serve --help/,
+      ],
+      [['demo', '--log-level', 'loud'], /--log-level must be one of[\s\S]*conduit demo --help/],
     ];
     for (const [args, pattern] of cases) {
       const m = memoryIo();
@@ -77,7 +90,7 @@ describe('conduit: help, version, usage errors', () => {
     }
     const env = memoryIo({ LOG_LEVEL: 'chatty' });
     expect(await runCli(['serve', '--config', EXAMPLE_CONFIG], env.io)).toBe(ExitCode.USAGE);
-    expect(env.stderr()).toContain('LOG_LEVEL must be one of');
+    expect(env.stderr()).toMatch(/LOG_LEVEL must be one of[\s\S]*conduit serve --help/);
   });
 });
 
@@ -86,6 +99,24 @@ describe('conduit validate', () => {
     const m = memoryIo();
     expect(await runCli(['validate', '--config', EXAMPLE_CONFIG], m.io)).toBe(0);
     expect(m.stdout()).toBe(`${EXAMPLE_CONFIG}: valid (1 upstream, ${exampleTools} tools)\n`);
+  });
+
+  it('counts the tools an openapi section serves in compact mode (two) and says how many operations they reach', async () => {
+    const spec = join(ROOT, 'examples/openapi/assignments.openapi.yaml');
+    const compact = file(
+      'compact.yaml',
+      `upstreams:
+  assignments:
+    baseUrl: http://127.0.0.1:4010
+    openapi: { document: ${JSON.stringify(spec)}, mode: compact }
+`,
+    );
+    const m = memoryIo();
+    expect(await runCli(['validate', '--config', compact], m.io)).toBe(0);
+    expect(m.stdout()).toBe(`${compact}: valid (1 upstream, 2 tools; compact mode: 8 operations)\n`);
+    const j = memoryIo();
+    expect(await runCli(['validate', '--config', compact, '--json'], j.io)).toBe(0);
+    expect(JSON.parse(j.stdout())).toMatchObject({ ok: true, upstreams: 1, tools: 2, compactOperations: 8 });
   });
 
   it('prints every problem with file:line:column and path, exit 1', async () => {
@@ -190,6 +221,31 @@ describe('conduit serve (in process)', () => {
     await expect(fetch(url, { method: 'POST' })).rejects.toThrow();
   });
 
+  it('announces its URL and tool count in words that fit one tool', async () => {
+    const one = file(
+      'serve-one.yaml',
+      `upstreams: { api: { baseUrl: "${upstream.url}" } }\ntools:\n  - { name: ping, upstream: api, path: /health }\n`,
+    );
+    const m = memoryIo({});
+    const exit = runCli(['serve', '--config', one, '--transport', 'http', '--port', '0'], m.io, {
+      createLogger: () => createRecordingLogger(),
+    });
+    const banner = await Promise.race([
+      m.waitForStderr(/Conduit MCP server on .*\n/).then((match) => match[0]),
+      exit.then((code) => Promise.reject(new Error(`serve exited with ${code}: ${m.stderr()}`))),
+    ]);
+    expect(banner).toMatch(
+      /^Conduit MCP server on http:\/\/127\.0\.0\.1:\d+\/mcp \(1 tool\); Ctrl-C to stop\n$/,
+    );
+    // A round trip to the server: by then serve listens for the stop signal.
+    const client = new Client({ name: 'cli-one-tool', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(banner.split(' ')[4]!)));
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['ping']);
+    await client.close();
+    m.stop('SIGTERM');
+    expect(await exit).toBe(ExitCode.OK);
+  });
+
   it('exits 3 when the gateway cannot start (port taken)', async () => {
     const m = memoryIo({ ASSIGNMENTS_API_URL: upstream.url });
     const code = await runCli(
@@ -199,6 +255,10 @@ describe('conduit serve (in process)', () => {
     );
     expect(code).toBe(ExitCode.RUNTIME);
     expect(m.stderr()).toMatch(/could not start: .*EADDRINUSE/);
+    // What to do about it, in the command's own terms.
+    expect(m.stderr()).toContain(
+      `port ${upstream.port} is taken by another process: stop it, or pass --port with a free port (0 picks one)`,
+    );
   });
 });
 

@@ -9,6 +9,7 @@ import { runCli } from '../../src/cli/run.js';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { loadConfig, parseConfig } from '../../src/config/index.js';
 import { createRecordingLogger } from '../../src/core/index.js';
+import { freePorts } from '../helpers/free-ports.js';
 import { memoryIo, ROOT } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'conduit-init-cli-'));
@@ -339,6 +340,48 @@ describe('conduit init --openapi <URL>', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('conduit init says what is wrong with --openapi in its own terms', () => {
+  it('a missing file names --openapi and where it is read from, not the config key openapi.document', async () => {
+    const m = memoryIo();
+    const out = join(dir, 'missing-spec.yaml');
+    expect(await runCli(['init', '--openapi', 'no-such-spec.yaml', '--out', out], m.io)).toBe(
+      ExitCode.CONFIG,
+    );
+    expect(m.stderr()).toMatch(/no-such-spec\.yaml does not exist/);
+    expect(m.stderr()).toContain('--openapi');
+    expect(m.stderr()).not.toContain('openapi.document');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a URL nothing answers on says why the fetch failed (connection refused)', async () => {
+    const [port] = await freePorts(1);
+    const m = memoryIo();
+    const out = join(dir, 'refused.yaml');
+    expect(
+      await runCli(['init', '--openapi', `http://127.0.0.1:${port}/spec.json`, '--out', out], m.io),
+    ).toBe(ExitCode.CONFIG);
+    expect(m.stderr()).toMatch(/cannot fetch http:\/\/127\.0\.0\.1:\d+\/spec\.json: .*ECONNREFUSED/);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('conduit init and a local document past its size limit', () => {
+  it('says how to serve it anyway (an openapi section with openapi.limits raised), since init has no limit to raise', async () => {
+    // GitHub's dereferenced document: 70 MB, past init's 32 MiB read limit.
+    const spec = join(ROOT, 'node_modules/@octokit/openapi/generated/api.github.com.deref.json');
+    const out = join(dir, 'too-big.yaml');
+    const m = memoryIo();
+    expect(await runCli(['init', '--openapi', spec, '--out', out], m.io)).toBe(ExitCode.CONFIG);
+    expect(m.stderr()).toMatch(/larger than 32 MiB/);
+    expect(m.stderr()).toMatch(
+      /openapi:.*mode: compact.*limits: \{ maxFileBytes: \d+MiB, maxTotalBytes: \d+MiB \}/,
+    );
+    expect(m.stderr()).toContain('docs/openapi.md');
+    expect(m.stderr()).not.toMatch(/split it, or raise the limit/);
+    expect(existsSync(out)).toBe(false);
   });
 });
 

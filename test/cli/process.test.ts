@@ -123,3 +123,23 @@ describe('conduit serve (spawned)', () => {
     }
   });
 });
+
+// `conduit validate --config x.yaml | head -1`: the reader leaves before the output is written.
+describe('conduit output into a pipe whose reader has gone', () => {
+  it("ends with the command's own exit code and no stack trace (help: 0, an invalid config: 1)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'conduit-epipe-'));
+    const invalid = join(dir, 'bad.yaml');
+    writeFileSync(invalid, 'upstreams: {}\ntools: []\nbogus: 1\n');
+    for (const [args, code] of [
+      [['--help'], 0],
+      [['validate', '--config', invalid], 1],
+    ] as const) {
+      const cli = spawnCli([...args]);
+      // Closed before the process has loaded its modules, so every write it makes meets EPIPE.
+      cli.child.stdout.destroy();
+      const exit = await cli.exited;
+      expect(cli.stderr(), args.join(' ')).not.toMatch(/EPIPE|Unhandled|at /);
+      expect(exit, args.join(' ')).toEqual({ code, signal: null });
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,6 +136,72 @@ describe('conduit serve reloads its config on SIGHUP', () => {
     expect(answer.isError).toBeFalsy();
     expect(JSON.parse(answer.content[0]?.text ?? '{}')).toEqual({ from: 'A' });
     expect(log.text()).not.toContain(SECRET);
+  });
+
+  it('answers every SIGHUP with its own problem and outcome lines, a repeated invalid file included (never held back as a repeat)', async () => {
+    upstream = await startHeldUpstream('A');
+    const dir = mkdtempSync(join(tmpdir(), 'conduit-reload-again-'));
+    const file = join(dir, 'conduit.yaml');
+    writeFileSync(file, configYaml(upstream.url, ['who']));
+    const transport = new StdioClientTransport({
+      ...serveCommand(file),
+      env: { ...(process.env as Record<string, string>), RELOAD_TEST_KEY: SECRET, LOG_LEVEL: 'info' },
+      stderr: 'pipe',
+    });
+    const log = jsonLines(transport.stderr as Readable);
+    client = new Client({ name: 'reload-again-test', version: '1.0.0' });
+    await client.connect(transport);
+    await log.seen((l) => l.event === 'config.reload.ready');
+    const pid = transport.pid as number;
+
+    // The operator's loop: edit, SIGHUP, read the answer, try again. Each try gets its answer.
+    const invalid = configYaml(upstream.url, ['who']).replace('method: GET', 'method: FETCH');
+    writeFileSync(file, invalid);
+    const fetchLine = invalid.split('\n').indexOf('    method: FETCH') + 1;
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const problem = log.next((l) => l.event === 'config.reload.problem');
+      const refused = log.next((l) => l.event === 'config.reload');
+      process.kill(pid, 'SIGHUP');
+      expect(await problem, `attempt ${attempt}`).toMatchObject({ path: 'tools[0].method', line: fetchLine });
+      expect(await refused, `attempt ${attempt}`).toMatchObject({ outcome: 'invalid', problems: 1 });
+    }
+  });
+});
+
+describe('conduit serve and a config file that is gone at a reload', () => {
+  it('says the file is gone and to put it back (not "pass --config", which a reload cannot change); once back, the reload finds nothing changed', async () => {
+    upstream = await startHeldUpstream('A');
+    const dir = mkdtempSync(join(tmpdir(), 'conduit-reload-gone-'));
+    const file = join(dir, 'conduit.yaml');
+    const text = configYaml(upstream.url, ['who']);
+    writeFileSync(file, text);
+    const transport = new StdioClientTransport({
+      ...serveCommand(file),
+      env: { ...(process.env as Record<string, string>), RELOAD_TEST_KEY: SECRET, LOG_LEVEL: 'info' },
+      stderr: 'pipe',
+    });
+    const log = jsonLines(transport.stderr as Readable);
+    client = new Client({ name: 'reload-gone-test', version: '1.0.0' });
+    await client.connect(transport);
+    await log.seen((l) => l.event === 'config.reload.ready');
+    const pid = transport.pid as number;
+
+    rmSync(file);
+    const problem = log.next((l) => l.event === 'config.reload.problem');
+    const refused = log.next((l) => l.event === 'config.reload');
+    process.kill(pid, 'SIGHUP');
+    const line = await problem;
+    expect(String(line.msg)).toMatch(
+      /conduit\.yaml is gone \(moved or deleted\): put it back and send SIGHUP again/,
+    );
+    expect(String(line.msg)).not.toContain('--config');
+    expect(await refused).toMatchObject({ outcome: 'invalid', problems: 1 });
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['who']);
+
+    writeFileSync(file, text);
+    const back = log.next((l) => l.event === 'config.reload');
+    process.kill(pid, 'SIGHUP');
+    expect(await back).toMatchObject({ outcome: 'unchanged' });
   });
 });
 

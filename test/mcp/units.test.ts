@@ -2,12 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createCache } from '../../src/cache/index.js';
 import { AbortedError } from '../../src/core/index.js';
-import { HttpStatusError } from '../../src/http/index.js';
+import { HttpStatusError, InvalidJsonError } from '../../src/http/index.js';
 import { describeFailure, errorResult, InputValidator, KeyTemplate } from '../../src/mcp/index.js';
 import { stableStringify } from '../../src/mcp/tools/key-template.js';
 import { sharedFetch } from '../../src/mcp/tools/configured-tool.js';
 import { buildRequestMapping, mapArguments } from '../../src/mcp/tools/request-mapping.js';
-import { CircuitOpenError } from '../../src/resilience/index.js';
+import { CircuitOpenError, TimeoutError } from '../../src/resilience/index.js';
 
 describe('KeyTemplate', () => {
   it('fills holes from (nested) arguments; a missing one renders %-, which no value can', () => {
@@ -137,6 +137,36 @@ describe('error messages', () => {
       code: 'INTERNAL',
       text: 'x failed with an internal error: boom',
     });
+  });
+
+  it('a body that is not JSON names the upstream and the request, and says what to do', () => {
+    const err = new InvalidJsonError(
+      'GET',
+      'http://api/items/1',
+      new SyntaxError('Unexpected end of JSON input'),
+    );
+    expect(describeFailure(err, 'api', 'get_item')).toEqual({
+      code: 'RESPONSE_INVALID_JSON',
+      text:
+        'Upstream "api" answered GET http://api/items/1 with a body that is not valid JSON (Unexpected end of JSON input). ' +
+        'The upstream is misbehaving (a cut-off answer, or an error page from a proxy in front of it); retry later, ' +
+        'and if it keeps happening an operator should check the upstream.',
+    });
+  });
+
+  it('a timeout names the setting an operator raises when the upstream is just slow', () => {
+    const total = new TimeoutError('GET http://api/items/1 did not complete within 2000 ms', {
+      timeoutMs: 2000,
+      phase: 'total',
+    });
+    expect(describeFailure(total, 'api', 'get_item').text).toBe(
+      'Upstream "api" did not answer in time: the total timeout of 2.0 s expired. Retry later; if it keeps happening the upstream is slow or down. ' +
+        "If it is just slow, an operator can raise upstreams.api.timeouts.total (or the tool's timeout).",
+    );
+    const headers = new TimeoutError(undefined, { timeoutMs: 500, phase: 'headers' });
+    expect(describeFailure(headers, 'api', 'get_item').text).toMatch(
+      /the headers timeout of 500 ms expired\..* an operator can raise upstreams\.api\.timeouts\.headers\.$/,
+    );
   });
 
   it('are tool results with the machine-readable part in _meta', () => {

@@ -1,5 +1,12 @@
 import type { CallToolResult } from '@modelcontextprotocol/server';
-import { AbortedError, assertNever, ConduitError, conduitCodeOf, isAbortError } from '../../core/index.js';
+import {
+  AbortedError,
+  assertNever,
+  ConduitError,
+  conduitCodeOf,
+  errorMessage,
+  isAbortError,
+} from '../../core/index.js';
 
 /** `_meta` key carrying the machine-readable side of a failure: `{ code, status?, retryAfterMs? }`. */
 export const ERROR_META_KEY = 'conduit/error';
@@ -79,7 +86,7 @@ export function describeFailure(
       const phase = str(e.phase) ?? 'total';
       return {
         code,
-        text: `Upstream "${upstream}" did not answer in time: the ${phase} timeout${ms !== undefined ? ` of ${seconds(ms)}` : ''} expired. Retry later; if it keeps happening the upstream is slow or down.`,
+        text: `Upstream "${upstream}" did not answer in time: the ${phase} timeout${ms !== undefined ? ` of ${seconds(ms)}` : ''} expired. Retry later; if it keeps happening the upstream is slow or down.${timeoutSetting(upstream, phase)}`,
       };
     }
     case 'NETWORK_ERROR':
@@ -122,6 +129,13 @@ export function describeFailure(
         text: `Upstream "${upstream}" answered ${target(e)} with JSON nested more than ${limit ?? 'the allowed'} levels deep, which the gateway does not serve (nothing was cached). If such answers are expected, an operator can raise upstreams.${upstream}.maxResponseDepth (at most 1000); otherwise the upstream is misbehaving.`,
       };
     }
+    case 'RESPONSE_INVALID_JSON': {
+      const cause = (e as { cause?: unknown }).cause;
+      return {
+        code,
+        text: `Upstream "${upstream}" answered ${target(e)} with a body that is not valid JSON${cause !== undefined ? ` (${errorMessage(cause)})` : ''}. The upstream is misbehaving (a cut-off answer, or an error page from a proxy in front of it); retry later, and if it keeps happening an operator should check the upstream.`,
+      };
+    }
     case 'UPSTREAM_CREDENTIAL_UNAVAILABLE':
       return {
         code,
@@ -142,7 +156,6 @@ export function describeFailure(
     case 'HTTP_CLIENT_CLOSED':
     case 'RESPONSE_TOO_LARGE':
     case 'RESPONSE_VALIDATION':
-    case 'RESPONSE_INVALID_JSON':
     case 'REQUEST_VALIDATION':
     case 'INVALID_PATH':
     case 'ARGUMENTS_TOO_DEEP':
@@ -176,6 +189,12 @@ export function describeFailure(
     default:
       return assertNever(code);
   }
+}
+
+/** The config key behind an HTTP timeout phase, for the operator of a slow but healthy upstream. */
+function timeoutSetting(upstream: string, phase: string): string {
+  if (upstream === '' || !['connect', 'headers', 'body', 'total'].includes(phase)) return '';
+  return ` If it is just slow, an operator can raise upstreams.${upstream}.timeouts.${phase}${phase === 'total' ? " (or the tool's timeout)" : ''}.`;
 }
 
 /** `GET https://…`: the request an error names, when it names one. */

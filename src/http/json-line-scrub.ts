@@ -17,16 +17,21 @@ export function scrubJsonLine(line: string, redactor: Redactor): string {
   } catch {
     return whole; // not JSON (no logger of ours writes such): no secret still matters more
   }
-  return JSON.stringify(scrubbed(value, redactor)) + (line.endsWith('\n') ? '\n' : '');
+  const scrub = (text: string) => redactor.scrub(text);
+  return JSON.stringify(scrubJsonValue(value, scrub)) + (line.endsWith('\n') ? '\n' : '');
 }
 
-function scrubbed(value: unknown, redactor: Redactor): unknown {
-  if (typeof value === 'string') return redactor.scrub(value);
-  if (typeof value === 'number') return redactor.scrub(String(value)) === REDACTED ? REDACTED : value;
-  if (Array.isArray(value)) return value.map((v) => scrubbed(v, redactor));
+/**
+ * A copy of a parsed JSON `value` with `scrub` applied to each string (keys too); a number whose
+ * text `scrub` replaces whole becomes `[REDACTED]`; flags and null stay. For JSON whose raw text a
+ * scrub would cut (an upstream's answer, a log line): its strings are scrubbed as decoded, so every
+ * escape the raw text may hold a secret in is covered too.
+ */
+export function scrubJsonValue(value: unknown, scrub: (text: string) => string): unknown {
+  if (typeof value === 'string') return scrub(value);
+  if (typeof value === 'number') return scrub(String(value)) === REDACTED ? REDACTED : value;
+  if (Array.isArray(value)) return value.map((v) => scrubJsonValue(v, scrub));
   if (value === null || typeof value !== 'object') return value;
-  // fromEntries defines each key, so a logged `__proto__` key stays a key.
-  return Object.fromEntries(
-    Object.entries(value).map(([k, v]) => [redactor.scrub(k), scrubbed(v, redactor)]),
-  );
+  // fromEntries defines each key, so a `__proto__` key stays a key.
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [scrub(k), scrubJsonValue(v, scrub)]));
 }

@@ -75,13 +75,13 @@ async function serve(
   const config = await loadConfig(values.config, { env: io.env });
   // One secret set for the gateway and the log: whatever code logs a value from ${ENV}, the line
   // shows [REDACTED] (in every encoding the gateway knows); a reload's new values join it.
-  const { Redactor, SecretSet } = await import('../http/index.js');
+  const { Redactor, SecretSet, scrubJsonLine } = await import('../http/index.js');
   const secrets = new SecretSet(configSecrets(config));
   const lineScrub = new Redactor([], [], [], secrets);
   const baseLogger: Logger = (deps.createLogger ?? createLogger)({
     level: flagLevel ?? envLevel ?? config.logging.level,
     name: 'conduit',
-    scrub: (line) => lineScrub.scrub(line),
+    scrub: (line) => scrubJsonLine(line, lineScrub),
   });
   // An outage can fail thousands of calls a second: identical failures become one count per interval.
   const interval = config.logging.summaryInterval;

@@ -145,3 +145,61 @@ describe("serve's logger", () => {
     for (const line of text.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
   });
 });
+
+describe("serve's logger, when an environment value is also JSON's own text", () => {
+  it('keeps every line JSON: strings are scrubbed, a number that is a secret becomes [REDACTED], a flag stays', async () => {
+    // Quotes and a backslash in the token (a header may carry them); a line break and beyond Latin-1 elsewhere.
+    const secret = 'sekret "quoted" \\ back-0006';
+    const other = 'note\nline ü-0007';
+    const configPath = join(tmpdir(), `conduit-secrets-json-${process.pid}.yaml`);
+    writeFileSync(
+      configPath,
+      `server: { http: { stateless: "\${STATELESS}", maxSessions: "\${MAX_SESSIONS}" } }\nupstreams:\n  t: { baseUrl: "${upstreamUrl}", auth: { type: bearer, token: "\${T_TOKEN}" } }\ntools:\n${tool('t_get', 't')}  - { name: t_note, upstream: t, method: GET, path: /n, description: "\${NOTE}" }\n`,
+    );
+    const written: string[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        written.push(String(chunk));
+        done();
+      },
+    });
+    let made: Logger | undefined;
+    const m = memoryIo({ T_TOKEN: secret, NOTE: other, STATELESS: 'false', MAX_SESSIONS: '8080' });
+    const exit = runCli(['serve', '--config', configPath, '--transport', 'http', '--port', '0'], m.io, {
+      createLogger: (options) => {
+        made = createLogger({ ...options, destination: sink });
+        return made;
+      },
+    });
+    try {
+      await Promise.race([
+        m.waitForStopListener(),
+        exit.then((code) => Promise.reject(new Error(`serve exited with ${code}: ${m.stderr()}`))),
+      ]);
+      made!.warn(
+        { detail: `failed for ${secret}`, [`key ${other}`]: 1, cached: false, tries: 8080, next: 80801 },
+        'a line',
+      );
+    } finally {
+      m.stop('SIGTERM');
+      await exit;
+      rmSync(configPath, { force: true });
+    }
+    const lines = written.join('').trim().split('\n');
+    const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const listening = parsed.find((l) => l.msg === 'MCP Streamable HTTP listening');
+    expect(listening?.stateless).toBe(false);
+    const warned = parsed.find((l) => l.msg === 'a line');
+    expect(warned).toMatchObject({
+      detail: 'failed for [REDACTED]',
+      'key [REDACTED]': 1,
+      cached: false,
+      tries: '[REDACTED]',
+      // Digits of a longer number (a timestamp's, by chance) are not the secret: the number stays.
+      next: 80801,
+    });
+    for (const l of parsed) expect(typeof l.time).toBe('number');
+    for (const v of [secret, other])
+      for (const shown of [v, JSON.stringify(v).slice(1, -1)]) expect(written.join('')).not.toContain(shown);
+  });
+});

@@ -146,6 +146,22 @@ describe('stdio: the raw byte stream', () => {
     expect(server.stderr()).not.toContain(tail);
   });
 
+  it('answers a JSON line that is no JSON-RPC message with Invalid Request, with its id when it names one', async () => {
+    const server = spawnRaw(configPath);
+    server.send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: INIT_PARAMS });
+    await server.response(1);
+    // Params that are no object, and a batch (MCP has none): the SDK's read buffer drops both without a word.
+    server.send({ jsonrpc: '2.0', id: 7, method: 'tools/list', params: 'x' });
+    server.send([{ jsonrpc: '2.0', id: 8, method: 'ping' }]);
+    server.send({ jsonrpc: '2.0', id: 9, method: 'ping' });
+    const invalid = { code: -32600, message: expect.stringMatching(/^Invalid Request/) };
+    expect(await server.response(7)).toEqual({ jsonrpc: '2.0', id: 7, error: invalid });
+    expect(await server.response(null)).toEqual({ jsonrpc: '2.0', id: null, error: invalid });
+    expect((await server.response(9)).result).toEqual({});
+    server.child.stdin.end();
+    expect((await server.exit).code).toBe(0);
+  });
+
   it('exits 0 by itself when the client closes stdin', async () => {
     const server = spawnRaw(configPath);
     server.send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: INIT_PARAMS });
@@ -170,8 +186,14 @@ describe('stdio: the lines stdin is read as', () => {
   }
 
   it('passes JSON lines on whole, split across chunks or with CRLF; reports the rest and drops blank lines', async () => {
-    const { passed, reported } = await sorted(['{"a":', '1}\n\r\n', 'nope\r\n[2]\n{"é', '":3}\n']);
-    expect(passed).toBe('{"a":1}\n[2]\n{"é":3}\n');
+    const m = (name: string) => `{"jsonrpc":"2.0","method":"${name}"}`;
+    const { passed, reported } = await sorted([
+      m('a').slice(0, 9),
+      `${m('a').slice(9)}\n\r\n`,
+      `nope\r\n${m('b')}\r\n${m('é').slice(0, 31)}`,
+      `${m('é').slice(31)}\n`,
+    ]);
+    expect(passed).toBe(`${m('a')}\n${m('b')}\r\n${m('é')}\n`);
     expect(reported).toEqual([{ line: 'nope', bytes: 4 }]);
   });
 

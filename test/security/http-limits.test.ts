@@ -5,9 +5,15 @@ import { Readable } from 'node:stream';
 import { request as undiciRequest } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/index.js';
-import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
+import {
+  type ChangeFeed,
+  createMemoryChangeFeed,
+  type RunningGateway,
+  startGateway,
+} from '../../src/mcp/index.js';
 import { connectV1, connectV2 } from '../mcp/helpers/clients.js';
 import { assignmentsConfig } from '../mcp/helpers/config.js';
+import { resourcesConfig } from '../mcp/resources-helpers.js';
 import { startUpstream, type Upstream } from '../mcp/helpers/upstream.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { INIT_2025, openSession, rawRequest, sessionHeaders } from './helpers.js';
@@ -19,6 +25,28 @@ beforeAll(async () => {
 afterAll(async () => {
   await upstream?.close();
 });
+
+/** A memory change feed that tells how many listeners it has: each connected session server is one. */
+function countedFeed(): ChangeFeed & { listeners(): number } {
+  const feed = createMemoryChangeFeed();
+  let open = 0;
+  return {
+    publish: (c) => feed.publish(c),
+    since: (cursor, limit) => feed.since(cursor, limit),
+    close: () => feed.close(),
+    subscribe(listener) {
+      const off = feed.subscribe(listener);
+      open++;
+      let done = false;
+      return () => {
+        if (!done) open--;
+        done = true;
+        off();
+      };
+    },
+    listeners: () => open,
+  };
+}
 
 /**
  * Uploads `bytes` with a Content-Length (or chunked) in 16 KiB writes, as a sender that does not wait
@@ -292,6 +320,27 @@ describe('sessions are capped (server.http.maxSessions) and their idle timeout i
       await openSession(gw.url!, as('token-of-a'));
       await openSession(gw.url!, as('token-of-a'));
       expect((await initA()).status).toBe(429);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('an initialize refused for its media types leaves no server behind listening to the change feed', async () => {
+    const feed = countedFeed();
+    const gw = await startGateway(testConfig(resourcesConfig(upstream.url)), {
+      transport: 'http',
+      changes: feed,
+    });
+    try {
+      const init = JSON.stringify(INIT_2025);
+      expect((await rawRequest('POST', gw.url!, { accept: 'application/json' }, init)).status).toBe(406);
+      expect((await rawRequest('POST', gw.url!, { 'content-type': 'text/plain' }, init)).status).toBe(415);
+      expect(feed.listeners()).toBe(0);
+      // A session that was made holds one until it is closed.
+      const id = await openSession(gw.url!);
+      expect(feed.listeners()).toBe(1);
+      expect((await rawRequest('DELETE', gw.url!, sessionHeaders(id))).status).toBe(200);
+      expect(feed.listeners()).toBe(0);
     } finally {
       await gw.close();
     }

@@ -311,3 +311,46 @@ tools:
     expect(partLeaks(JSON.stringify(partLogger.records))).toEqual([]);
   });
 });
+
+describe('an environment value that is also JSON text (a count of 1000)', () => {
+  it('leaves an answer that holds it JSON: strings are scrubbed, a number that is the value becomes [REDACTED]', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"id":"7","count":1000,"total":21000,"done":true,"note":"threshold 1000"}');
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const config = parseConfig(
+      `
+upstreams:
+  u:
+    baseUrl: ${url}
+    breaker: { failureThreshold: "\${THRESHOLD}" }
+tools:
+  - name: counted
+    upstream: u
+    path: /x
+`,
+      { env: { THRESHOLD: '1000' } },
+    );
+    const gw = await startGateway(config, { transport: 'http', port: 0 });
+    const client = await connectV2(gw.url!, 'modern');
+    try {
+      const r = (await client.callTool({ name: 'counted', arguments: {} })) as Result;
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(JSON.parse(textOf(r))).toEqual({
+        id: '7',
+        count: '[REDACTED]',
+        total: 21000,
+        done: true,
+        note: 'threshold [REDACTED]',
+      });
+    } finally {
+      await client.close();
+      await gw.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});

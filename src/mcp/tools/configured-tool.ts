@@ -18,7 +18,7 @@ import {
   OPERATOR,
   type Principal,
 } from '../../core/index.js';
-import { type HttpClient, type HttpResponse, InvalidJsonError } from '../../http/index.js';
+import { type HttpClient, type HttpResponse, InvalidJsonError, scrubJsonValue } from '../../http/index.js';
 import { type ToolSeries, toolOutcomeOf, toolOutcomeOfLookup } from '../../metrics/index.js';
 import { CACHE_META_KEY, type GatewayCache, type GetOrSetOptions } from './cache-port.js';
 import type { ToolConfig } from '../../config/index.js';
@@ -122,6 +122,10 @@ export function parseBody(res: HttpResponse, scrub: (text: string) => string = (
   }
   const type = String(res.headers['content-type'] ?? '');
   if (type.includes('json') || type === '') {
+    // A scrub of the raw text would cut JSON's own text where an `${ENV}` value is also one (a
+    // `1000`, a `true`): the upstream's JSON is scrubbed inside its strings instead, and stays JSON.
+    const upstreamJson = text !== raw ? jsonOf(res, raw) : undefined;
+    if (upstreamJson !== undefined) return scrubJsonValue(upstreamJson, scrub);
     try {
       const value: unknown = res.parseJson(text);
       rememberText(value, text);
@@ -132,6 +136,15 @@ export function parseBody(res: HttpResponse, scrub: (text: string) => string = (
     }
   }
   return text;
+}
+
+/** The body as JSON, or undefined when it is none (or nested too deep: the caller's parse says why). */
+function jsonOf(res: HttpResponse, raw: string): unknown {
+  try {
+    return res.parsedJson ? res.json() : res.parseJson(raw);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

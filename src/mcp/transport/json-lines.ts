@@ -1,13 +1,19 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import { STDIO_DEFAULT_MAX_BUFFER_SIZE } from '@modelcontextprotocol/server';
+import { parseJSONRPCMessage, STDIO_DEFAULT_MAX_BUFFER_SIZE } from '@modelcontextprotocol/server';
 
 const NEWLINE = 0x0a;
 
 /**
+ * Why a line is kept back: it is not JSON (`parse`), or it is JSON but no JSON-RPC message (`invalid`,
+ * with the request id it names, if any, so the answer can reach the request the client waits on).
+ */
+export type RefusedLine = { kind: 'parse' } | { kind: 'invalid'; id: string | number | null };
+
+/**
  * Stdin as the SDK's stdio transport is given it: the newline-delimited messages, less the lines
- * that are not JSON. The SDK's read buffer skips such a line without a word (no answer, no error);
- * here each is handed to `unparsable` (its text without the line end, and its length in bytes) and
- * kept back. A blank line is no message and is dropped. A line longer than the SDK's read buffer is
+ * that are not JSON or no JSON-RPC message (a batch, params that are no object). The SDK's read buffer
+ * skips such a line without a word (no answer, no error); here each is handed to `unparsable` (its
+ * text without the line end, its length in bytes, and why) and kept back. A blank line is no message and is dropped. A line longer than the SDK's read buffer is
  * passed on as it comes, with all that follows: that buffer refuses it and ends the connection.
  */
 export class JsonLines extends Transform {
@@ -16,7 +22,7 @@ export class JsonLines extends Transform {
   private inspecting = true;
 
   constructor(
-    private readonly unparsable: (line: string, bytes: number) => void,
+    private readonly unparsable: (line: string, bytes: number, why: RefusedLine) => void,
     private readonly maxLine = STDIO_DEFAULT_MAX_BUFFER_SIZE,
   ) {
     super();
@@ -54,16 +60,32 @@ export class JsonLines extends Transform {
     done(null, this.pendingBytes > 0 ? Buffer.concat(this.pending) : undefined);
   }
 
-  /** Passes a whole line (newline included) on when it is JSON; reports it when it is not. */
+  /** Passes a whole line (newline included) on when it is a JSON-RPC message; reports it when not. */
   private sort(line: Buffer): void {
     const text = line.toString('utf8').replace(/\r?\n$/, '');
     if (text.trim() === '') return;
+    let value: unknown;
     try {
-      JSON.parse(text);
+      value = JSON.parse(text);
     } catch {
-      this.unparsable(text, Buffer.byteLength(text));
+      this.unparsable(text, Buffer.byteLength(text), { kind: 'parse' });
+      return;
+    }
+    // The SDK's own check, which its read buffer applies next: what it refuses, it drops unanswered.
+    try {
+      parseJSONRPCMessage(value);
+    } catch {
+      this.unparsable(text, Buffer.byteLength(text), { kind: 'invalid', id: requestIdOf(value) });
       return;
     }
     this.push(line);
   }
+}
+
+/** The id an invalid request names, when it is one a request may have (JSON-RPC: else null). */
+function requestIdOf(value: unknown): string | number | null {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || !('method' in value))
+    return null;
+  const id = (value as { id?: unknown }).id;
+  return typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) ? id : null;
 }

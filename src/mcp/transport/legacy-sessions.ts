@@ -52,20 +52,23 @@ function openSession(
       return sendJsonError(res, 503, 'The server is shutting down.', { connection: 'close' });
     const admission = sessions.tryInitialize(owner);
     if (admission !== 'ok') return refuseInitialize(res, admission, sessions.size, log);
+    const transport: SessionTransport = new SessionTransport({
+      sessionIdGenerator: randomUUID,
+      ...deps.keepAlive,
+      onsessioninitialized: (id: string): void => sessions.add(id, transport, owner),
+      onsessionclosed: (id) => sessions.remove(id),
+    });
+    transport.onclose = () => {
+      if (transport.sessionId) sessions.remove(transport.sessionId);
+    };
     try {
-      const transport: SessionTransport = new SessionTransport({
-        sessionIdGenerator: randomUUID,
-        ...deps.keepAlive,
-        onsessioninitialized: (id: string): void => sessions.add(id, transport, owner),
-        onsessionclosed: (id) => sessions.remove(id),
-      });
-      transport.onclose = () => {
-        if (transport.sessionId) sessions.remove(transport.sessionId);
-      };
       await deps.gateway.createServer().connect(transport);
       await transport.handleRequest(req, res, body);
     } finally {
       sessions.settleInitialize(owner);
+      // An initialize the transport refused (media types) made no session, so nothing would ever
+      // close its connected server: it would stay on the change feed and the live tools for good.
+      if (transport.sessionId === undefined) await transport.close();
     }
   };
 }

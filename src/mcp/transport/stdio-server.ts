@@ -13,6 +13,18 @@ const PARSE_ERROR = {
   id: null,
   error: { code: ProtocolErrorCode.ParseError, message: 'Parse error: the line is not valid JSON.' },
 } as unknown as JSONRPCMessage;
+
+/** What a JSON line that is no JSON-RPC message is answered with: Invalid Request, for the id it names. */
+function invalidRequest(id: string | number | null): JSONRPCMessage {
+  return {
+    jsonrpc: '2.0',
+    id,
+    error: {
+      code: ProtocolErrorCode.InvalidRequest,
+      message: 'Invalid Request: the line is not a JSON-RPC message (one object per line, params an object).',
+    },
+  } as unknown as JSONRPCMessage;
+}
 /** Characters of such a line the log shows: enough to tell what wrote it, not what it carried. */
 const LOGGED_START = 32;
 
@@ -37,11 +49,17 @@ async function flushStdout(): Promise<void> {
  */
 function stdioWire(gateway: Gateway, log: Logger): { wire: Transport; release(): void } {
   const stdin = process.stdin;
-  const lines = new JsonLines((line, bytes) => {
+  const lines = new JsonLines((line, bytes, why) => {
     // Scrubbed whole, then cut: a secret that starts in the shown part is replaced, not half shown.
     const start = gateway.redact(line).slice(0, LOGGED_START);
-    log.warn({ bytes, start }, 'stdio: a line that is not valid JSON was answered with a parse error');
-    wire.send(PARSE_ERROR).catch((err: unknown) => {
+    if (why.kind === 'parse')
+      log.warn({ bytes, start }, 'stdio: a line that is not valid JSON was answered with a parse error');
+    else
+      log.warn(
+        { bytes, start },
+        'stdio: a line that is no JSON-RPC message was answered with Invalid Request',
+      );
+    wire.send(why.kind === 'parse' ? PARSE_ERROR : invalidRequest(why.id)).catch((err: unknown) => {
       log.debug({ err: errorForLog(err) }, 'stdio parse error answer not sent');
     });
   });

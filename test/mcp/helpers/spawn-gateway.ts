@@ -41,6 +41,7 @@ export function spawnRaw(configPath: string, env: Record<string, string> = {}): 
   let pending = '';
   let err = '';
   const waiters = new Map<number | null, (m: Record<string, unknown>) => void>();
+  const arrived = new Map<number | null, Record<string, unknown>>();
   const stderrWaiters: { text: string; resolve: () => void }[] = [];
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk: string) => {
@@ -52,7 +53,13 @@ export function spawnRaw(configPath: string, env: Record<string, string> = {}): 
       stdoutLines.push(line);
       try {
         const msg = JSON.parse(line) as Record<string, unknown>;
-        if (typeof msg.id === 'number' || msg.id === null) waiters.get(msg.id)?.(msg);
+        if (typeof msg.id === 'number' || msg.id === null) {
+          const waiter = waiters.get(msg.id);
+          waiters.delete(msg.id);
+          // A message may come before the test asks for it (several answers in one chunk): kept for it.
+          if (waiter) waiter(msg);
+          else arrived.set(msg.id, msg);
+        }
       } catch {
         // Kept in stdoutLines; the test asserts every line parses.
       }
@@ -75,7 +82,13 @@ export function spawnRaw(configPath: string, env: Record<string, string> = {}): 
     stdoutLines,
     stderr: () => err,
     send: (message) => child.stdin.write(`${JSON.stringify(message)}\n`),
-    response: (id) => new Promise((r) => waiters.set(id, r)),
+    response: (id) =>
+      new Promise((r) => {
+        const early = arrived.get(id);
+        arrived.delete(id);
+        if (early) r(early);
+        else waiters.set(id, r);
+      }),
     stderrIncludes: (text) =>
       new Promise((r) => {
         if (err.includes(text)) r();

@@ -13,8 +13,9 @@ export type RefusedLine = { kind: 'parse' } | { kind: 'invalid'; id: string | nu
  * Stdin as the SDK's stdio transport is given it: the newline-delimited messages, less the lines
  * that are not JSON or no JSON-RPC message (a batch, params that are no object). The SDK's read buffer
  * skips such a line without a word (no answer, no error); here each is handed to `unparsable` (its
- * text without the line end, its length in bytes, and why) and kept back. A blank line is no message and is dropped. A line longer than the SDK's read buffer is
- * passed on as it comes, with all that follows: that buffer refuses it and ends the connection.
+ * text without the line end, its length in bytes, and why) and kept back. A blank line is no message
+ * and is dropped. A line longer than the SDK's read buffer is passed on as it comes, with all that
+ * follows: that buffer refuses it and ends the connection.
  */
 export class JsonLines extends Transform {
   private pending: Buffer[] = [];

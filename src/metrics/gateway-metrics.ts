@@ -1,4 +1,5 @@
 import { type ReloadMetricOutcome, ReloadMetrics } from './reload-metrics.js';
+import { type SpanDropMetricReason, TraceMetrics } from './trace-metrics.js';
 import { ConfigError, type Logger, noopLogger, errorMessage, requireOptional } from '../core/index.js';
 import type { HttpMetricsEvent } from '../http/index.js';
 import type { BreakerSnapshot } from '../resilience/index.js';
@@ -44,7 +45,8 @@ export interface GatewayMetricsOptions {
  * Metric names (with the default prefix): `conduit_tool_calls_total`, `conduit_tool_call_duration_seconds`,
  * `conduit_upstream_requests_total`, `conduit_upstream_request_duration_seconds`,
  * `conduit_upstream_retries_total`, `conduit_breaker_state`, `conduit_breaker_transitions_total`,
- * `conduit_cache_*`, `conduit_webhook_deliveries_total`, `conduit_config_reloads_total`.
+ * `conduit_cache_*`, `conduit_webhook_deliveries_total`, `conduit_config_reloads_total`,
+ * `conduit_trace_spans_dropped_total`.
  */
 export interface GatewayMetrics {
   /** The registry holding these metrics. */
@@ -92,6 +94,8 @@ export interface GatewayMetrics {
   webhookResponse(endpoint: string | undefined, response: { status: number; body: string }): void;
   /** Counts one config reload by how it ended. */
   configReload(outcome: ReloadMetricOutcome): void;
+  /** Counts spans the OTLP exporter gave up, by why. */
+  spansDropped(count: number, reason: SpanDropMetricReason): void;
   /** The Prometheus text exposition of every metric in the registry. */
   metrics(): Promise<string>;
   /**
@@ -113,6 +117,7 @@ class PromGatewayMetrics implements GatewayMetrics {
   private readonly caches: CacheMetrics;
   private readonly webhooks: WebhookMetrics;
   private readonly reloads: ReloadMetrics;
+  private readonly traces: TraceMetrics;
 
   constructor(options: GatewayMetricsOptions) {
     const prefix = options.prefix ?? 'conduit_';
@@ -140,6 +145,7 @@ class PromGatewayMetrics implements GatewayMetrics {
       this.caches = new CacheMetrics(this.registry, prefix);
       this.webhooks = new WebhookMetrics(this.registry, prefix, isOpen, warn);
       this.reloads = new ReloadMetrics(this.registry, prefix, isOpen);
+      this.traces = new TraceMetrics(this.registry, prefix, isOpen);
       if (prom) prom.collectDefaultMetrics({ register: this.registry as never });
     } catch (err) {
       // Leave a shared registry as it was: no half-registered gateway.
@@ -194,6 +200,10 @@ class PromGatewayMetrics implements GatewayMetrics {
 
   configReload(outcome: ReloadMetricOutcome): void {
     this.reloads.record(outcome);
+  }
+
+  spansDropped(count: number, reason: SpanDropMetricReason): void {
+    this.traces.record(count, reason);
   }
 
   metrics(): Promise<string> {

@@ -31,6 +31,7 @@ export {
 } from './registry.js';
 export type { ToolSeries } from './tool-metrics.js';
 export type { ReloadMetricOutcome } from './reload-metrics.js';
+export type { SpanDropMetricReason } from './trace-metrics.js';
 export { type ToolOutcome, TOOL_OUTCOMES, toolOutcomeOf, toolOutcomeOfLookup } from './tool-outcome.js';
 export {
   type WebhookOutcome,

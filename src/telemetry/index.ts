@@ -9,6 +9,7 @@ export { setTraceContext, traceContextOf } from './call-context.js';
 export { chainable } from './chained-context.js';
 export { ensureContextManager } from './context-manager.js';
 export { type SpanExporterLike, startTracing, type Tracing, type TracingOptions } from './start-tracing.js';
+export type { SpanDropReason } from './recorder/otlp-exporter.js';
 export {
   addActiveEvent,
   addEventTo,

@@ -1,7 +1,7 @@
 import type { Attributes, Tracer } from '@opentelemetry/api';
 import type { Clock, Logger } from '../core/index.js';
 import { PooledIdGenerator } from './id-generator.js';
-import { OtlpExporter } from './recorder/otlp-exporter.js';
+import { OtlpExporter, type OtlpExporterOptions } from './recorder/otlp-exporter.js';
 import { batchPrefix } from './recorder/otlp-json.js';
 import type { RecordedSpan, SpanSink } from './recorder/recorded-span.js';
 import { RecordingTracer, rootSampler } from './recorder/recording-tracer.js';
@@ -28,6 +28,8 @@ export interface TracingOptions {
   /** Or any SDK exporter (tests: the SDK's `InMemorySpanExporter`), sent span by span. */
   exporter?: SpanExporterLike;
   logger?: Logger;
+  /** Told of spans the OTLP exporter gives up (queue full, batch failed for good): a metric counts them. */
+  onDropped?: OtlpExporterOptions['onDropped'];
   /** Timers of the OTLP batches. Default: the system clock. */
   clock?: Clock;
   /** Epoch milliseconds (fractional) for span times. Default: `performance`, sub-microsecond. */
@@ -90,6 +92,7 @@ export function startTracing(options: TracingOptions): Tracing {
           timeoutMs: options.otlp.timeoutMs ?? 10_000,
           ...(logger !== undefined ? { logger } : {}),
           ...(options.clock !== undefined ? { clock: options.clock } : {}),
+          ...(options.onDropped !== undefined ? { onDropped: options.onDropped } : {}),
         })
       : undefined;
   const toExporter = options.exporter !== undefined ? exporterSink(options.exporter, logger) : undefined;

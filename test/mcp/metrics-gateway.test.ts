@@ -1,6 +1,10 @@
 import { createHmac } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRecordingLogger, ManualClock } from '../../src/core/index.js';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { parseExposition, seriesValue, sumOf } from '../metrics/exposition.js';
 import { connectV2 } from './helpers/clients.js';
@@ -179,6 +183,62 @@ describe('metrics.enabled: false', () => {
     } finally {
       await running.close();
       await upstream.close();
+    }
+  });
+});
+
+describe('spans the OTLP exporter gives up are counted', () => {
+  it('conduit_trace_spans_dropped_total{reason="export_failed"} counts the spans of a batch the receiver refused', async () => {
+    // A receiver that refuses every export with 400 (not retried): the batch is given up at once.
+    const receiver = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(400).end());
+    });
+    receiver.listen(0, '127.0.0.1');
+    await once(receiver, 'listening');
+    const endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/v1/traces`;
+    const upstream = await startUpstream();
+    const c = config(upstream.url);
+    c.telemetry = { otlp: { endpoint } };
+    const clock = new ManualClock(Date.now());
+    const logger = createRecordingLogger();
+    const gaveUp = new Promise<void>((resolve) => {
+      const warn = logger.warn;
+      logger.warn = (obj, msg) => {
+        warn(obj, msg);
+        if (msg === 'traces: sending spans failed') resolve();
+      };
+    });
+    const running = await startGateway(testConfig(c), { transport: 'http', port: 0, clock, logger });
+    try {
+      const scrape = async () =>
+        parseExposition(
+          await (
+            await request(running.url!.replace('/mcp', '/metrics'), {
+              headers: { authorization: `Bearer ${TOKEN}` },
+            })
+          ).body.text(),
+        );
+      expect(
+        seriesValue(await scrape(), 'conduit_trace_spans_dropped_total', { reason: 'export_failed' }),
+      ).toBe(0);
+      const client = await connectV2(running.url!, 'legacy');
+      await client.callTool({ name: 'get_assignment', arguments: { id: 'a1' } });
+      await client.close();
+      // The partial batch goes once its delay (1 s) has passed.
+      await clock.advanceAsync(1_000);
+      await gaveUp;
+      const dropped = seriesValue(await scrape(), 'conduit_trace_spans_dropped_total', {
+        reason: 'export_failed',
+      });
+      expect(dropped).toBeGreaterThan(0);
+      expect(seriesValue(await scrape(), 'conduit_trace_spans_dropped_total', { reason: 'queue_full' })).toBe(
+        0,
+      );
+    } finally {
+      await running.close();
+      await upstream.close();
+      receiver.close();
     }
   });
 });

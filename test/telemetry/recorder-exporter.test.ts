@@ -246,6 +246,20 @@ describe("the recorder's OTLP/HTTP exporter", () => {
     ]);
   });
 
+  it('tells onDropped of every span it drops, and why: the queue was full, or its batch could not be sent', async () => {
+    const dropped: [number, string][] = [];
+    const { receiver, exporter } = await setup({ onDropped: (n, why) => dropped.push([n, why]) });
+    for (const s of spans(10)) exporter.add(s);
+    expect(dropped).toEqual([
+      [1, 'queue_full'],
+      [1, 'queue_full'],
+    ]);
+    (await receiver.next()).answer(400);
+    (await receiver.next()).answer(200);
+    await exporter.flush();
+    expect(dropped.slice(2)).toEqual([[4, 'export_failed']]);
+  });
+
   it('holds at most maxQueueBytes of spans while the receiver is stuck: the queue stops growing, the rest is dropped and counted', async () => {
     const MiB = 1024 * 1024;
     const { receiver, logger, exporter } = await setup({ maxQueue: 100, maxQueueBytes: 2 * MiB });

@@ -83,7 +83,7 @@ export function buildGatewayParts(config: GatewayConfig, deps: GatewayDeps): Gat
   const builtCache =
     !deps.cache && toolsNeedCache(config) ? cacheFromConfig(config, logger, clock) : undefined;
   const changes = deps.changes ?? changeFeedFromConfig(config, logger);
-  const tracing = gatewayTracing(config, deps.tracer, logger);
+  const tracing = gatewayTracing(config, deps.tracer, logger, metrics, clock);
   return {
     logger,
     clock,

@@ -1,5 +1,6 @@
-import type { Logger } from '../../core/index.js';
+import type { Clock, Logger } from '../../core/index.js';
 import type { GatewayConfig } from '../../config/index.js';
+import type { GatewayMetrics } from '../../metrics/index.js';
 import { startTracing, type Tracer } from '../../telemetry/index.js';
 
 /** The gateway's tracer and what closing it takes. */
@@ -20,6 +21,8 @@ export function gatewayTracing(
   config: GatewayConfig,
   given: Tracer | false | undefined,
   logger: Logger,
+  metrics?: GatewayMetrics,
+  clock?: Clock,
 ): GatewayTracing {
   if (given === false) return OFF;
   if (given !== undefined) return { tracer: given, close: async () => {} };
@@ -34,6 +37,8 @@ export function gatewayTracing(
       timeoutMs: t.otlp.timeout,
     },
     logger,
+    ...(clock ? { clock } : {}),
+    ...(metrics ? { onDropped: (spans, reason) => metrics.spansDropped(spans, reason) } : {}),
   });
   logger.info({ sampling: t.sampling, serviceName: t.serviceName }, 'traces: exporting over OTLP/HTTP');
   return { tracer: tracing.tracer, close: () => tracing.close() };

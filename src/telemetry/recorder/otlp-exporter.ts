@@ -11,6 +11,9 @@ import { spanJson } from './otlp-json.js';
 import type { RecordedSpan } from './recorded-span.js';
 import { BATCH_BYTES, SpanBatch } from './span-batch.js';
 
+/** Why spans were not sent: the queue held no more (`queue_full`), or their batch failed for good. */
+export type SpanDropReason = 'queue_full' | 'export_failed';
+
 /** Where and how ended spans are sent: OTLP/HTTP with the JSON encoding. */
 export interface OtlpExporterOptions {
   /** The traces endpoint, e.g. `http://127.0.0.1:4318/v1/traces`. */
@@ -32,6 +35,8 @@ export interface OtlpExporterOptions {
   delayMs?: number;
   clock?: Clock;
   logger?: Logger;
+  /** Told of spans that will never be sent, as they are given up (a metric counts them). */
+  onDropped?: (spans: number, reason: SpanDropReason) => void;
   /** Tests: the dispatcher requests go through. Default: an agent of the exporter's own. */
   dispatcher?: Dispatcher;
 }
@@ -142,6 +147,7 @@ export class OtlpExporter {
     if (this.closing) return;
     if (this.waiting >= this.maxQueue || !this.write(spanJson(span))) {
       this.dropped++;
+      this.options.onDropped?.(1, 'queue_full');
       return;
     }
     this.waiting++;
@@ -251,6 +257,7 @@ export class OtlpExporter {
       if (outcome.ok) return;
       const last = this.closing || attempt >= ATTEMPTS || !outcome.retryable;
       if (last) {
+        this.options.onDropped?.(spans, 'export_failed');
         this.options.logger?.warn(
           {
             spans,

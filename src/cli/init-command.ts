@@ -300,12 +300,21 @@ function jsonLength(value: unknown, limit: number): number {
   return total;
 }
 
+/** Title words that say what kind of document it is, not which API: left out of the upstream's name. */
+const GENERIC_TITLE_WORDS = /\b(the|an?|api|apis|rest|openapi|spec|specification|official|definition)\b/g;
+
+/**
+ * The upstream's name from the document's title: its first part (before ` - `, `:`, `+`, `(`, `|`),
+ * possessives and generic words dropped ("GitHub's official OpenAPI spec + Octokit extension" is
+ * `github`, "Swagger Petstore - OpenAPI 3.0" `swagger-petstore`); `api` when nothing is left.
+ */
 function upstreamName(document: OpenApiDocument): string {
   const info = document.root.info as { title?: unknown } | undefined;
   const title = typeof info?.title === 'string' ? info.title : '';
-  const name = title
+  const name = (title.split(/\s+-\s+|[:+(|]/)[0] ?? '')
     .toLowerCase()
-    .replace(/\bapi\b/g, '')
+    .replace(/['\u2019]s\b/g, '')
+    .replace(GENERIC_TITLE_WORDS, '')
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 64);

@@ -101,45 +101,61 @@ describe('secrets from the environment, at trace log level', () => {
   });
 });
 
+/**
+ * Runs `conduit serve` in process on `config` with `env`, its log lines written to memory; once it
+ * serves, `log` writes with the logger serve made. Returns the lines written, serve stopped.
+ */
+async function servedLog(
+  name: string,
+  config: string,
+  env: Record<string, string>,
+  log: (logger: Logger) => void,
+): Promise<string> {
+  const configPath = join(tmpdir(), `conduit-secrets-${name}-${process.pid}.yaml`);
+  writeFileSync(configPath, config);
+  const written: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      written.push(String(chunk));
+      done();
+    },
+  });
+  let made: Logger | undefined;
+  const m = memoryIo(env);
+  const exit = runCli(['serve', '--config', configPath, '--transport', 'http', '--port', '0'], m.io, {
+    createLogger: (options) => {
+      made = createLogger({ ...options, destination: sink });
+      return made;
+    },
+  });
+  try {
+    await Promise.race([
+      m.waitForStopListener(),
+      exit.then((code) => Promise.reject(new Error(`serve exited with ${code}: ${m.stderr()}`))),
+    ]);
+    log(made!);
+  } finally {
+    m.stop('SIGTERM');
+    await exit;
+    rmSync(configPath, { force: true });
+  }
+  return written.join('');
+}
+
 describe("serve's logger", () => {
   it("scrubs the config's secrets, in every encoding, from any line, whichever code writes it", async () => {
     const secret = 'sekret-any-line-0005';
-    const configPath = join(tmpdir(), `conduit-secrets-lines-${process.pid}.yaml`);
-    writeFileSync(
-      configPath,
+    const text = await servedLog(
+      'lines',
       `upstreams:\n  t: { baseUrl: "${upstreamUrl}", auth: { type: bearer, token: "\${T_TOKEN}" } }\ntools:\n${tool('t_get', 't')}`,
-    );
-    const written: string[] = [];
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        written.push(String(chunk));
-        done();
-      },
-    });
-    let made: Logger | undefined;
-    const m = memoryIo({ T_TOKEN: secret });
-    const exit = runCli(['serve', '--config', configPath, '--transport', 'http', '--port', '0'], m.io, {
-      createLogger: (options) => {
-        made = createLogger({ ...options, destination: sink });
-        return made;
-      },
-    });
-    try {
-      await Promise.race([
-        m.waitForStopListener(),
-        exit.then((code) => Promise.reject(new Error(`serve exited with ${code}: ${m.stderr()}`))),
-      ]);
+      { T_TOKEN: secret },
       // A line that quotes the secret, as a library's error message or a new code path might.
-      made!.warn(
-        { detail: `failed for ${secret}`, b64: Buffer.from(secret).toString('base64') },
-        `as text: ${encodeURIComponent(secret)}`,
-      );
-    } finally {
-      m.stop('SIGTERM');
-      await exit;
-      rmSync(configPath, { force: true });
-    }
-    const text = written.join('');
+      (logger) =>
+        logger.warn(
+          { detail: `failed for ${secret}`, b64: Buffer.from(secret).toString('base64') },
+          `as text: ${encodeURIComponent(secret)}`,
+        ),
+    );
     expect(text).toContain('failed for [REDACTED]');
     for (const shown of [secret, Buffer.from(secret).toString('base64')]) expect(text).not.toContain(shown);
     for (const line of text.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
@@ -151,41 +167,17 @@ describe("serve's logger, when an environment value is also JSON's own text", ()
     // Quotes and a backslash in the token (a header may carry them); a line break and beyond Latin-1 elsewhere.
     const secret = 'sekret "quoted" \\ back-0006';
     const other = 'note\nline ü-0007';
-    const configPath = join(tmpdir(), `conduit-secrets-json-${process.pid}.yaml`);
-    writeFileSync(
-      configPath,
+    const text = await servedLog(
+      'json',
       `server: { http: { stateless: "\${STATELESS}", maxSessions: "\${MAX_SESSIONS}" } }\nupstreams:\n  t: { baseUrl: "${upstreamUrl}", auth: { type: bearer, token: "\${T_TOKEN}" } }\ntools:\n${tool('t_get', 't')}  - { name: t_note, upstream: t, method: GET, path: /n, description: "\${NOTE}" }\n`,
+      { T_TOKEN: secret, NOTE: other, STATELESS: 'false', MAX_SESSIONS: '8080' },
+      (logger) =>
+        logger.warn(
+          { detail: `failed for ${secret}`, [`key ${other}`]: 1, cached: false, tries: 8080, next: 80801 },
+          'a line',
+        ),
     );
-    const written: string[] = [];
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        written.push(String(chunk));
-        done();
-      },
-    });
-    let made: Logger | undefined;
-    const m = memoryIo({ T_TOKEN: secret, NOTE: other, STATELESS: 'false', MAX_SESSIONS: '8080' });
-    const exit = runCli(['serve', '--config', configPath, '--transport', 'http', '--port', '0'], m.io, {
-      createLogger: (options) => {
-        made = createLogger({ ...options, destination: sink });
-        return made;
-      },
-    });
-    try {
-      await Promise.race([
-        m.waitForStopListener(),
-        exit.then((code) => Promise.reject(new Error(`serve exited with ${code}: ${m.stderr()}`))),
-      ]);
-      made!.warn(
-        { detail: `failed for ${secret}`, [`key ${other}`]: 1, cached: false, tries: 8080, next: 80801 },
-        'a line',
-      );
-    } finally {
-      m.stop('SIGTERM');
-      await exit;
-      rmSync(configPath, { force: true });
-    }
-    const lines = written.join('').trim().split('\n');
+    const lines = text.trim().split('\n');
     const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     const listening = parsed.find((l) => l.msg === 'MCP Streamable HTTP listening');
     expect(listening?.stateless).toBe(false);
@@ -200,6 +192,6 @@ describe("serve's logger, when an environment value is also JSON's own text", ()
     });
     for (const l of parsed) expect(typeof l.time).toBe('number');
     for (const v of [secret, other])
-      for (const shown of [v, JSON.stringify(v).slice(1, -1)]) expect(written.join('')).not.toContain(shown);
+      for (const shown of [v, JSON.stringify(v).slice(1, -1)]) expect(text).not.toContain(shown);
   });
 });

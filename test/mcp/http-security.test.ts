@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/core/index.js';
+import { createRecordingLogger, ManualClock } from '../../src/core/index.js';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { connectV1, connectV2, textOf } from './helpers/clients.js';
 import { assignmentsConfig } from './helpers/config.js';
@@ -90,6 +90,25 @@ describe('DNS rebinding protection (on by default)', () => {
     expect(off.status).toBe(404);
     const big = await rawPost(gw.url!, {}, JSON.stringify({ ...INIT, pad: 'x'.repeat(1024 * 1024 + 10) }));
     expect(big.status).toBe(413);
+  });
+});
+
+describe('bodies that are not JSON', () => {
+  it('answers a parse error and logs the refusal with the size only, never the text', async () => {
+    const logger = createRecordingLogger();
+    const gw = await startGateway(testConfig(assignmentsConfig(upstream.url)), { transport: 'http', logger });
+    try {
+      const sent = '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"token":"sk-not-for-logs"';
+      const r = await rawPost(gw.url!, {}, sent);
+      expect(r.status).toBe(400);
+      expect(JSON.parse(r.body)).toMatchObject({ id: null, error: { code: -32700 } });
+      const refused = logger.records.filter((rec) => rec.msg?.includes('not valid JSON'));
+      expect(refused).toHaveLength(1);
+      expect(refused[0]).toMatchObject({ level: 'info', bytes: Buffer.byteLength(sent) });
+      expect(JSON.stringify(logger.records)).not.toContain('sk-not-for-logs');
+    } finally {
+      await gw.close();
+    }
   });
 });
 

@@ -35,6 +35,12 @@ export async function readJsonBody(
   try {
     body = JSON.parse(read.text);
   } catch {
+    // The size only: the text may carry what a client meant to keep (a token), and the parser's
+    // message quotes it.
+    limits.logger.info(
+      { bytes: Buffer.byteLength(read.text) },
+      'HTTP: a body that is not valid JSON was answered with a parse error',
+    );
     sendJsonRpcError(res, -32700, 'Parse error: the body is not valid JSON.');
     return ANSWERED;
   }

@@ -1,4 +1,5 @@
 import { ConduitError, errorCodeOf, errorMessage } from '../core/index.js';
+import { networkFailureText } from './network-failure.js';
 
 /** At most this much of an error response body is kept on `HttpStatusError`. */
 export const BODY_EXCERPT_BYTES = 1024;
@@ -97,12 +98,11 @@ export class NetworkError extends ConduitError {
 
   constructor(method: string, url: string, cause: unknown) {
     const code = errorCodeOf(cause);
-    const detail = errorMessage(cause);
-    super(
-      'NETWORK_ERROR',
-      `${method} ${url} failed before a complete response: ${code ? `${code} ` : ''}${detail}. Check that the upstream is reachable.`,
-      { cause },
-    );
+    const text = networkFailureText(code, errorMessage(cause));
+    // The generic text starts with "failed": no second one before it.
+    super('NETWORK_ERROR', `${method} ${url} ${text.startsWith('failed') ? text : `failed: ${text}`}`, {
+      cause,
+    });
     this.method = method;
     this.url = url;
     this.causeCode = code;

@@ -165,6 +165,9 @@ describe('upstream TLS: custom CA and client certificates (mTLS)', () => {
     const logger = createRecordingLogger();
     const r = await call({ ca: certs.otherCa, cert: certs.clientCert, key: certs.clientKey }, logger);
     expect(codeOf(r)).toBe('NETWORK_ERROR');
+    // What failed and what to give the gateway, in the config's own terms.
+    const text = (r.content as { text: string }[])[0]!.text;
+    expect(text).toMatch(/failed: the TLS handshake failed \(\w+: .+\)\. .*tls\.ca or tls\.caFile/);
     const body = certs.clientKey.split('\n')[1]!;
     expect(JSON.stringify(logger.records)).not.toContain(body);
   });

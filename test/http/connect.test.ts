@@ -50,4 +50,35 @@ describe('connect failures', () => {
     expect(err.causeCode).toBe('ECONNREFUSED');
     expect(attempts).toEqual([1, 2]);
   });
+
+  it('says what a refused connection means and what to check, naming its code once', async () => {
+    const server = await startServer(() => {});
+    const url = server.url;
+    await server.close();
+    const client = createHttpClient({ baseUrl: url, retry: false });
+    defer(() => client.close());
+    const err = (await client.get('/x').catch((e: unknown) => e)) as NetworkError;
+    expect(err.message).toBe(
+      `GET ${url}/x failed: the connection was refused (ECONNREFUSED). Check that the upstream is running and that its base URL has the right host and port.`,
+    );
+  });
+
+  it('says when the connection dropped mid-answer, with the code and the detail once each', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-length': '100' });
+      res.write('partial');
+      res.socket?.destroy();
+    });
+    defer(() => server.close());
+    const client = createHttpClient({ baseUrl: server.url, retry: false });
+    defer(() => client.close());
+    const err = (await client.get('/x').catch((e: unknown) => e)) as NetworkError;
+    expect(err).toBeInstanceOf(NetworkError);
+    expect(err.message).toMatch(
+      new RegExp(
+        `^GET ${server.url}/x failed: the connection closed before a complete response \\(${err.causeCode}: [^)]+\\)\\. `,
+      ),
+    );
+    expect(err.message.split(err.causeCode!).length).toBe(2);
+  });
 });

@@ -28,6 +28,11 @@ interface ErrorLike {
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
+/** ` (CODE)` after the upstream's name, unless the message names the code already. */
+function causeNote(code: string | undefined, message: string): string {
+  return code !== undefined && !message.includes(code) ? ` (${code})` : '';
+}
+
 function seconds(ms: number): string {
   return ms < 1000 ? `${Math.max(0, Math.round(ms))} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 }
@@ -92,7 +97,7 @@ export function describeFailure(
     case 'NETWORK_ERROR':
       return {
         code,
-        text: `Could not reach upstream "${upstream}"${str(e.causeCode) ? ` (${str(e.causeCode)})` : ''}: ${message}`,
+        text: `Could not reach upstream "${upstream}"${causeNote(str(e.causeCode), message)}: ${message}`,
       };
     case 'BULKHEAD_REJECTED':
       return {

@@ -162,6 +162,34 @@ describe('stdio: the raw byte stream', () => {
     expect((await server.exit).code).toBe(0);
   });
 
+  it('answers lines nested 10,000 and 100,000 levels deep clearly for their ids, and keeps serving', async () => {
+    const server = spawnRaw(configPath);
+    server.send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: INIT_PARAMS });
+    await server.response(1);
+    server.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    // Written as text: JSON.stringify itself overflows the stack on values this deep.
+    const arrays = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+    const call = (id: number, depth: number) =>
+      `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"tags":${arrays(depth)}}}}\n`;
+    server.child.stdin.write(call(7, 10_000));
+    server.child.stdin.write(call(8, 100_000));
+    // Deep where no tool input is: the SDK reads past it.
+    server.child.stdin.write(
+      `{"jsonrpc":"2.0","id":9,"method":"ping","params":{"_meta":{"x":${arrays(100_000)}}}}\n`,
+    );
+    server.send({ jsonrpc: '2.0', id: 10, method: 'ping' });
+    for (const id of [7, 8]) {
+      const r = (await server.response(id)).result as { isError?: boolean; content: { text?: string }[] };
+      expect(r.isError).toBe(true);
+      expect(r.content[0]?.text).toMatch(/ARGUMENTS_TOO_DEEP: arguments are nested more than 64 levels deep/);
+    }
+    expect((await server.response(9)).result).toEqual({});
+    expect((await server.response(10)).result).toEqual({});
+    server.child.stdin.end();
+    expect((await server.exit).code).toBe(0);
+    expect(server.stderr()).not.toMatch(/call stack|RangeError/i);
+  });
+
   it('exits 0 by itself when the client closes stdin', async () => {
     const server = spawnRaw(configPath);
     server.send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: INIT_PARAMS });

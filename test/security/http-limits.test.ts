@@ -4,7 +4,7 @@ import { connect, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { request as undiciRequest } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/core/index.js';
+import { createRecordingLogger, ManualClock } from '../../src/core/index.js';
 import {
   type ChangeFeed,
   createMemoryChangeFeed,
@@ -268,6 +268,105 @@ describe('JSON-RPC batches are capped (server.http.maxBatchSize)', () => {
       expect(upstream.count('/assignments/2')).toBe(before);
     } finally {
       await gw.close();
+    }
+  });
+});
+
+describe('bodies nested deeper than 1000 levels are refused', () => {
+  /** A tools/call whose arguments hold `[[[…]]]`, `depth` arrays deep (the body is 3 levels more). */
+  const deepCall = (id: number, depth: number, secret = 'x') =>
+    `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"q":"${secret}","tags":${'['.repeat(depth)}${']'.repeat(depth)}}}}`;
+
+  let gw: RunningGateway;
+  const logger = createRecordingLogger();
+  beforeAll(async () => {
+    gw = await startGateway(testConfig(assignmentsConfig(upstream.url)), { transport: 'http', logger });
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('with 400 and Invalid Request (-32600) for the id, saying the limit and what to do; logged at info without the body; nothing reaches the upstream', async () => {
+    const id = await openSession(gw.url!);
+    const before = upstream.seen.length;
+    for (const depth of [1001, 5_000, 100_000]) {
+      const r = await rawRequest('POST', gw.url!, sessionHeaders(id), deepCall(7, depth, 'sk-not-for-logs'));
+      expect(r.status, `depth ${depth}: ${r.body.slice(0, 200)}`).toBe(400);
+      expect(JSON.parse(r.body)).toEqual({
+        jsonrpc: '2.0',
+        id: 7,
+        error: {
+          code: -32600,
+          message: 'Invalid Request: the request is nested deeper than 1000 levels; flatten the arguments.',
+        },
+      });
+    }
+    // Before any session too (the era is not known yet), and in a batch (no one id to answer).
+    const noSession = await rawRequest('POST', gw.url!, {}, deepCall(8, 5_000));
+    expect(noSession.status).toBe(400);
+    expect(JSON.parse(noSession.body)).toMatchObject({ id: 8, error: { code: -32600 } });
+    const batch = await rawRequest('POST', gw.url!, sessionHeaders(id), `[${deepCall(9, 5_000)}]`);
+    expect(batch.status).toBe(400);
+    expect(JSON.parse(batch.body)).toMatchObject({ id: null, error: { code: -32600 } });
+    // The shortest text nested 1001 levels (the walk is skipped only for shorter ones).
+    const shortest = await rawRequest(
+      'POST',
+      gw.url!,
+      sessionHeaders(id),
+      `${'['.repeat(1001)}${']'.repeat(1001)}`,
+    );
+    expect(JSON.parse(shortest.body)).toMatchObject({
+      id: null,
+      error: { code: -32600, message: /1000 levels/ },
+    });
+    expect(upstream.seen.length).toBe(before);
+    const refused = logger.records.filter((rec) => rec.msg?.includes('nested deeper'));
+    expect(refused).toHaveLength(6);
+    expect(refused[0]).toMatchObject({ level: 'info', maxDepth: 1000 });
+    expect(JSON.stringify(logger.records)).not.toContain('sk-not-for-logs');
+  });
+
+  it('at 1000 levels the body is served (the tool then refuses arguments that deep), and clients keep being served', async () => {
+    const id = await openSession(gw.url!);
+    // 997 levels of arguments: the body is 1000 deep.
+    const r = await rawRequest('POST', gw.url!, sessionHeaders(id), deepCall(10, 997));
+    expect(r.status, r.body.slice(0, 200)).toBe(200);
+    expect(r.body).toContain('ARGUMENTS_TOO_DEEP');
+    const v2 = await connectV2(gw.url!, 'modern');
+    const v1 = await connectV1(gw.url!);
+    try {
+      const ok = await v2.callTool({ name: 'echo', arguments: { tags: ['a'] } });
+      expect(ok.isError).toBeFalsy();
+      expect((await v1.listTools()).tools.length).toBeGreaterThan(0);
+      // An SDK client sending such a body is told why (1200: deep enough, and JSON.stringify still copes).
+      let tags: unknown = [];
+      for (let i = 0; i < 1200; i++) tags = [tags];
+      for (const client of [v2, v1])
+        await expect(client.callTool({ name: 'echo', arguments: { tags } })).rejects.toThrow(
+          /nested deeper than 1000 levels; flatten the arguments/,
+        );
+      expect((await v2.callTool({ name: 'echo', arguments: { tags: ['b'] } })).isError).toBeFalsy();
+    } finally {
+      await v1.close();
+      await v2.close();
+    }
+  });
+
+  it('on stateless serving too', async () => {
+    const config = assignmentsConfig(upstream.url);
+    config.server = { http: { stateless: true } };
+    const stateless = await startGateway(testConfig(config), { transport: 'http' });
+    try {
+      const r = await rawRequest(
+        'POST',
+        stateless.url!,
+        { 'mcp-protocol-version': '2025-06-18' },
+        deepCall(11, 5_000),
+      );
+      expect(r.status).toBe(400);
+      expect(JSON.parse(r.body)).toMatchObject({ id: 11, error: { code: -32600 } });
+    } finally {
+      await stateless.close();
     }
   });
 });

@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Logger, refuseUpload } from '../../core/index.js';
 import { jsonRpcErrorBody, sendJsonRpcError } from './json-rpc-answers.js';
+import { MAX_MESSAGE_DEPTH, messageTooDeep, TOO_DEEP_MESSAGE } from './message-depth.js';
 import { readBody } from './request-body.js';
+import { requestIdOf } from './request-id.js';
 
 /** readJsonBody's answer once it has answered the request itself (a body may be any JSON value, `false` too). */
 export const ANSWERED: unique symbol = Symbol('answered');
@@ -17,7 +19,8 @@ export interface JsonBodyLimits {
 
 /**
  * The parsed POST body (undefined for other methods), or ANSWERED once the request was answered:
- * 413 over `maxBody` (declared or read), a JSON-RPC parse error, or a batch over `maxBatch`.
+ * 413 over `maxBody` (declared or read), a JSON-RPC parse error, a batch over `maxBatch`, or Invalid
+ * Request for a body nested deeper than {@link MAX_MESSAGE_DEPTH}.
  */
 export async function readJsonBody(
   req: IncomingMessage,
@@ -51,6 +54,15 @@ export async function readJsonBody(
       -32600,
       `Invalid Request: a batch of ${body.length} messages; the limit is ${maxBatch} (server.http.maxBatchSize). Send fewer at once.`,
     );
+    return ANSWERED;
+  }
+  if (messageTooDeep(read.text, body)) {
+    // The size only, as for a parse error: the body is the client's, and may carry a secret.
+    limits.logger.info(
+      { bytes: Buffer.byteLength(read.text), maxDepth: MAX_MESSAGE_DEPTH },
+      'HTTP: a body nested deeper than the limit was answered with Invalid Request',
+    );
+    sendJsonRpcError(res, -32600, TOO_DEEP_MESSAGE, requestIdOf(body));
     return ANSWERED;
   }
   return body;

@@ -1,5 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { parseJSONRPCMessage, STDIO_DEFAULT_MAX_BUFFER_SIZE } from '@modelcontextprotocol/server';
+import { requestIdOf } from './request-id.js';
 
 const NEWLINE = 0x0a;
 
@@ -81,12 +82,4 @@ export class JsonLines extends Transform {
     }
     this.push(line);
   }
-}
-
-/** The id an invalid request names, when it is one a request may have (JSON-RPC: else null). */
-function requestIdOf(value: unknown): string | number | null {
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || !('method' in value))
-    return null;
-  const id = (value as { id?: unknown }).id;
-  return typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) ? id : null;
 }

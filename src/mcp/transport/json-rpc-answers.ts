@@ -1,15 +1,23 @@
 import type { ServerResponse } from 'node:http';
 
-/** The body of a JSON-RPC error answer with no request id (the request could not be read or was refused). */
-export function jsonRpcErrorBody(code: number, message: string): string {
-  return JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null });
+/**
+ * The body of a JSON-RPC error answer; `id` null (the default) when no request id could be read or the
+ * refusal answers no one request.
+ */
+export function jsonRpcErrorBody(code: number, message: string, id: string | number | null = null): string {
+  return JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id });
 }
 
-/** A 400 answer carrying a JSON-RPC error `code` (parse error, invalid request). */
-export function sendJsonRpcError(res: ServerResponse, code: number, message: string): void {
+/** A 400 answer carrying a JSON-RPC error `code` (parse error, invalid request), for `id` if known. */
+export function sendJsonRpcError(
+  res: ServerResponse,
+  code: number,
+  message: string,
+  id: string | number | null = null,
+): void {
   if (res.headersSent) return void res.end();
   res.writeHead(400, { 'content-type': 'application/json' });
-  res.end(jsonRpcErrorBody(code, message));
+  res.end(jsonRpcErrorBody(code, message, id));
 }
 
 /** An HTTP error `status` with a JSON-RPC server error (-32000) saying what to do. */

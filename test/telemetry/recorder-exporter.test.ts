@@ -298,7 +298,7 @@ describe("the recorder's OTLP/HTTP exporter", () => {
     ]);
   });
 
-  it('a network failure is logged by its code, without the endpoint, its query or the headers', async () => {
+  it("a network failure is logged by its code and the endpoint's host, without its path, query or the headers", async () => {
     const logger = createRecordingLogger();
     const clock = new ManualClock(0);
     // Port 1 on loopback: nothing listens there.
@@ -311,8 +311,53 @@ describe("the recorder's OTLP/HTTP exporter", () => {
     for (const s of spans(2)) exporter.add(s);
     await exporter.close();
     const warns = logger.records.filter((r) => r.level === 'warn');
-    expect(warns).toEqual([expect.objectContaining({ code: 'ECONNREFUSED', attempts: 1 })]);
+    expect(warns).toEqual([
+      expect.objectContaining({ code: 'ECONNREFUSED', attempts: 1, host: '127.0.0.1:1' }),
+    ]);
     expect(JSON.stringify(logger.records)).not.toContain(SECRET);
+    expect(JSON.stringify(logger.records)).not.toContain('/v1/traces');
+  });
+
+  it('at close, once a batch fails the batches behind it are given up unsent: one warning for all their spans, each counted as export_failed', async () => {
+    const dropped: [number, string][] = [];
+    const { receiver, logger, exporter } = await setup({
+      maxQueue: 100,
+      onDropped: (n, why) => dropped.push([n, why]),
+    });
+    for (const s of spans(12)) exporter.add(s);
+    const closed = exporter.close();
+    // A 503 is retried while the exporter runs; at close it is the batch's one attempt.
+    (await receiver.next()).answer(503);
+    await closed;
+    expect(receiver.pending()).toBe(0);
+    expect(dropped).toEqual([
+      [4, 'export_failed'],
+      [4, 'export_failed'],
+      [4, 'export_failed'],
+    ]);
+    expect(logger.records.filter((r) => r.level === 'warn')).toEqual([
+      expect.objectContaining({
+        spans: 12,
+        attempts: 1,
+        status: 503,
+        host: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+      }),
+    ]);
+    expect(JSON.stringify(logger.records)).not.toContain(SECRET);
+  });
+
+  it('close ends by timeoutMs on its clock when the receiver takes the request and never answers', async () => {
+    const { receiver, clock, logger, exporter } = await setup({ timeoutMs: 60_000 });
+    for (const s of spans(2)) exporter.add(s);
+    const deadline = clock.armed(60_000);
+    const closed = exporter.close();
+    await deadline;
+    await receiver.next(); // held: never answered
+    await clock.advanceAsync(60_000);
+    await closed;
+    expect(logger.records.filter((r) => r.level === 'warn')).toEqual([
+      expect.objectContaining({ spans: 2, attempts: 1, code: 'TIMEOUT' }),
+    ]);
   });
 
   it('close ends a backoff early: the waiting batch gets its last attempt, the rest is sent, later spans are not', async () => {

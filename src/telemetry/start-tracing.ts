@@ -40,7 +40,10 @@ export interface TracingOptions {
 export interface Tracing {
   /** The tracer every span of this gateway is made with. */
   readonly tracer: Tracer;
-  /** Sends what is still buffered. Never rejects (a receiver that is down is logged). */
+  /**
+   * Sends what is still buffered, a failed OTLP batch retried as while running (up to 3 attempts,
+   * 1 s then 2 s apart; the process is held meanwhile). Never rejects (a receiver that is down is logged).
+   */
   flush(): Promise<void>;
   /**
    * Sends what is still buffered, then stops the exporter: over OTLP, one attempt per batch within the

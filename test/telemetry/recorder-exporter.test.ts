@@ -1,13 +1,16 @@
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRecordingLogger, ManualClock } from '../../src/core/index.js';
 import { startTracing } from '../../src/telemetry/index.js';
 import { OtlpExporter, type OtlpExporterOptions } from '../../src/telemetry/recorder/otlp-exporter.js';
 import { batchPrefix } from '../../src/telemetry/recorder/otlp-json.js';
 import type { RecordedSpan } from '../../src/telemetry/recorder/recorded-span.js';
+import { freePorts } from '../helpers/free-ports.js';
 
 const SECRET = 'otlp-secret-5b1e9d7c3a';
 
@@ -380,6 +383,27 @@ describe("the recorder's OTLP/HTTP exporter", () => {
     for (const s of spans(4, 'c')) exporter.add(s);
     await clock.advanceAsync(5000);
     expect(receiver.pending()).toBe(0);
+  });
+
+  it('a script awaiting flush() with the collector down waits out the retries (not ended mid-backoff), then close() tries once', async () => {
+    const [port] = await freePorts(1);
+    const script = fileURLToPath(new URL('./fixtures/flush-collector-down.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', script, String(port)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    const [code] = (await once(child, 'exit')) as [number | null];
+    // Exit 13 (a top-level await left unsettled) is the process ending while the backoff waited.
+    expect(code).toBe(0);
+    expect(
+      stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual([{ flushed: [3] }, { closed: [3, 1] }]);
   });
 
   it('a span too large for a shared batch buffer goes in a request of its own, as valid JSON', async () => {

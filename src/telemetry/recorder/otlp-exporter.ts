@@ -321,9 +321,13 @@ export class OtlpExporter {
     this.options.logger?.warn({ spans, host: this.host, ...failure }, 'traces: sending spans failed');
   }
 
+  /**
+   * The wait between attempts holds the process, as the request itself does: a script awaiting
+   * `flush()` would otherwise end mid-wait (exit 13, a top-level await never settled). At most 3 s.
+   */
   private backoff(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      const timer = this.clock.setTimeout(() => this.wake?.(), ms);
+      const timer = this.clock.setTimeout(() => this.wake?.(), ms, { keepAlive: true });
       this.wake = () => {
         this.wake = undefined;
         this.clock.clearTimeout(timer);

@@ -131,7 +131,7 @@ describe('`conduit serve` shutting down while the OTLP collector cannot take the
   });
   afterAll(() => upstream?.close());
 
-  const configFor = (port: number, timeout?: string) =>
+  const configFor = (port: number, timeout?: string, host = '127.0.0.1') =>
     writeConfig({
       server: { name: 'otlp-down' },
       logging: { level: 'info' },
@@ -147,7 +147,7 @@ describe('`conduit serve` shutting down while the OTLP collector cannot take the
       ],
       telemetry: {
         otlp: {
-          endpoint: `http://127.0.0.1:${port}/v1/traces`,
+          endpoint: `http://${host}:${port}/v1/traces`,
           headers: { 'x-otlp-key': '${TEST_OTLP_KEY}' },
           ...(timeout !== undefined ? { timeout } : {}),
         },
@@ -156,7 +156,7 @@ describe('`conduit serve` shutting down while the OTLP collector cannot take the
 
   /** Serves `configPath` on stdio and makes one tool call, so its spans wait in the exporter's batch. */
   async function serveWithQueuedSpans(configPath: string): Promise<RawServer> {
-    const server = spawnRaw(configPath, { TEST_OTLP_KEY: OTLP_KEY });
+    const server = spawnRaw(configPath, { TEST_OTLP_KEY: OTLP_KEY, TEST_OTLP_HOST: '127.0.0.1' });
     server.send({
       jsonrpc: '2.0',
       id: 1,
@@ -212,6 +212,19 @@ describe('`conduit serve` shutting down while the OTLP collector cannot take the
       expect(server.stderr()).not.toContain('/v1/traces');
     },
   );
+
+  it("the shutdown warning's host is scrubbed when it comes from the environment", async () => {
+    const [closedPort] = await freePorts(1);
+    const server = await serveWithQueuedSpans(configFor(closedPort!, undefined, '${TEST_OTLP_HOST}'));
+    server.child.kill('SIGTERM');
+    expect(await server.exit).toEqual({ code: 0, signal: null });
+    const lines = logLines(server);
+    expect(lines.filter((l) => l.msg === 'traces: sending spans failed')).toEqual([
+      expect.objectContaining({ host: `[REDACTED]:${closedPort}` }),
+    ]);
+    expect(lines.at(-1)).toMatchObject({ msg: 'stopped' });
+    expect(server.stderr()).not.toContain('127.0.0.1');
+  });
 
   it('collector that accepts and never answers: shutdown gives up after telemetry.otlp.timeout, logs "stopped", exit 0', async () => {
     const collector = await startSilentCollector();

@@ -207,6 +207,7 @@ describe('`conduit serve` shutting down while the OTLP collector cannot take the
       ]);
       expect(failed[0]!.spans).toEqual(expect.any(Number));
       expect(lines.at(-1)).toMatchObject({ msg: 'stopped' });
+      expect(server.stderr()).not.toContain('a handle was still open');
       expect(server.stderr()).not.toContain(OTLP_KEY);
       expect(server.stderr()).not.toContain('x-otlp-key');
       expect(server.stderr()).not.toContain('/v1/traces');
@@ -223,6 +224,7 @@ describe('`conduit serve` shutting down while the OTLP collector cannot take the
       expect.objectContaining({ host: `[REDACTED]:${closedPort}` }),
     ]);
     expect(lines.at(-1)).toMatchObject({ msg: 'stopped' });
+    expect(server.stderr()).not.toContain('a handle was still open');
     expect(server.stderr()).not.toContain('127.0.0.1');
   });
 
@@ -240,6 +242,7 @@ describe('`conduit serve` shutting down while the OTLP collector cannot take the
         expect.objectContaining({ level: 40, host: `127.0.0.1:${collector.port}`, attempts: 1 }),
       ]);
       expect(lines.at(-1)).toMatchObject({ msg: 'stopped' });
+      expect(server.stderr()).not.toContain('a handle was still open');
       expect(server.stderr()).not.toContain(OTLP_KEY);
     } finally {
       await collector.close();

@@ -59,7 +59,7 @@ export const telemetrySchema = strictObject({
     endpoint: otlpUrl,
     /** Sent with every export, e.g. a collector's API key (use `${ENV_VAR}`; never logged). */
     headers: headerRecord(EXPORTER_HEADERS, 'the exporter (OTLP/HTTP JSON)').optional(),
-    /** How long one export may take. */
+    /** How long one export may take; at shutdown, the last export of what is queued in all. */
     timeout: duration().default(10_000),
   }).optional(),
 });

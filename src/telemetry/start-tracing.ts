@@ -40,9 +40,16 @@ export interface TracingOptions {
 export interface Tracing {
   /** The tracer every span of this gateway is made with. */
   readonly tracer: Tracer;
-  /** Sends what is still buffered. Never rejects (a receiver that is down is logged). */
+  /**
+   * Sends what is still buffered, a failed OTLP batch retried as while running (up to 3 attempts,
+   * 1 s then 2 s apart; the process is held meanwhile). Never rejects (a receiver that is down is logged).
+   */
   flush(): Promise<void>;
-  /** Flushes, then stops the exporter. Idempotent; never rejects. */
+  /**
+   * Sends what is still buffered, then stops the exporter: over OTLP, one attempt per batch within the
+   * `otlp.timeoutMs`, whatever the receiver does (the spans not sent are counted as dropped). Idempotent;
+   * never rejects.
+   */
   close(): Promise<void>;
 }
 
@@ -119,9 +126,11 @@ export function startTracing(options: TracingOptions): Tracing {
     flush,
     close() {
       closed ??= (async () => {
-        await flush();
+        // The OTLP exporter is told first: a flush of a running one retries a failed batch with backoff
+        // (seconds), where its close gives each batch one bounded attempt.
         closing = true;
         await otlp?.close();
+        await options.exporter?.forceFlush?.().catch(warn('sending spans'));
         await options.exporter?.shutdown().catch(warn('closing the exporter'));
       })();
       return closed;

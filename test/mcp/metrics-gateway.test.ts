@@ -241,4 +241,41 @@ describe('spans the OTLP exporter gives up are counted', () => {
       receiver.close();
     }
   });
+
+  it('spans still queued at shutdown that the last attempt cannot send (collector down) are counted as export_failed', async () => {
+    // A port nothing listens on: the connection is refused.
+    const closed = createServer();
+    closed.listen(0, '127.0.0.1');
+    await once(closed, 'listening');
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const upstream = await startUpstream();
+    const c = config(upstream.url);
+    c.telemetry = { otlp: { endpoint: `http://127.0.0.1:${port}/v1/traces` } };
+    const logger = createRecordingLogger();
+    const running = await startGateway(testConfig(c), { transport: 'http', port: 0, logger });
+    try {
+      const client = await connectV2(running.url!, 'legacy');
+      await client.callTool({ name: 'get_assignment', arguments: { id: 'a1' } });
+      await client.close();
+    } finally {
+      // The spans wait for their batch's delay (1 s): shutdown is what sends them.
+      await running.close();
+      await upstream.close();
+    }
+    const failed = logger.records.filter((e) => e.msg === 'traces: sending spans failed');
+    expect(failed).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        host: `127.0.0.1:${port}`,
+        code: 'ECONNREFUSED',
+        attempts: 1,
+      }),
+    ]);
+    // The registry stays readable after close: a last scrape (or a test) sees what shutdown gave up.
+    const metrics = parseExposition(await running.gateway.metrics!.metrics());
+    expect(seriesValue(metrics, 'conduit_trace_spans_dropped_total', { reason: 'export_failed' })).toBe(
+      failed[0]!.spans,
+    );
+  });
 });

@@ -1,8 +1,11 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the config is written with ${VAR} references on purpose
+import { once } from 'node:events';
+import { createServer, type Socket } from 'node:net';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveCommand, writeConfig } from '../mcp/helpers/spawn-gateway.js';
+import { freePorts } from '../helpers/free-ports.js';
+import { type RawServer, serveCommand, spawnRaw, writeConfig } from '../mcp/helpers/spawn-gateway.js';
 import { startUpstream, type Upstream } from '../mcp/helpers/upstream.js';
 import { attr, startOtlpReceiver } from './otlp-receiver.js';
 
@@ -93,6 +96,156 @@ describe('traces exported over OTLP/HTTP by `conduit serve` on stdio', () => {
     for (const secret of [API_KEY, OTLP_KEY]) {
       expect(exported).not.toContain(secret);
       expect(stderr).not.toContain(secret);
+    }
+  });
+});
+
+/** A collector that accepts connections and never answers (a hung process, a black-holing proxy). */
+async function startSilentCollector() {
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  const server = createServer((socket) => {
+    accepted++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.resume();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  return {
+    port,
+    /** Connections it has accepted so far. */
+    accepted: () => accepted,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('`conduit serve` shutting down while the OTLP collector cannot take the last spans', () => {
+  let upstream: Upstream;
+  beforeAll(async () => {
+    upstream = await startUpstream();
+  });
+  afterAll(() => upstream?.close());
+
+  const configFor = (port: number, timeout?: string, host = '127.0.0.1') =>
+    writeConfig({
+      server: { name: 'otlp-down' },
+      logging: { level: 'info' },
+      upstreams: { assignments: { baseUrl: upstream.url, retry: { maxAttempts: 1 } } },
+      tools: [
+        {
+          name: 'get_assignment',
+          upstream: 'assignments',
+          method: 'GET',
+          path: '/assignments/{id}',
+          input: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+        },
+      ],
+      telemetry: {
+        otlp: {
+          endpoint: `http://${host}:${port}/v1/traces`,
+          headers: { 'x-otlp-key': '${TEST_OTLP_KEY}' },
+          ...(timeout !== undefined ? { timeout } : {}),
+        },
+      },
+    });
+
+  /** Serves `configPath` on stdio and makes one tool call, so its spans wait in the exporter's batch. */
+  async function serveWithQueuedSpans(configPath: string): Promise<RawServer> {
+    const server = spawnRaw(configPath, { TEST_OTLP_KEY: OTLP_KEY, TEST_OTLP_HOST: '127.0.0.1' });
+    server.send({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    });
+    await server.response(1);
+    server.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    server.send({
+      jsonrpc: '2.0',
+      id: 2,
+      method: 'tools/call',
+      params: { name: 'get_assignment', arguments: { id: '1' } },
+    });
+    const answer = await server.response(2);
+    expect((answer.result as { isError?: boolean }).isError).toBeFalsy();
+    return server;
+  }
+
+  /** The JSON log lines of stderr. */
+  const logLines = (server: RawServer) =>
+    server
+      .stderr()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  it.each([
+    ['the client closes stdin', (s: RawServer) => s.child.stdin.end()],
+    ['SIGTERM', (s: RawServer) => s.child.kill('SIGTERM')],
+    ['SIGINT', (s: RawServer) => s.child.kill('SIGINT')],
+  ])(
+    'collector down (connection refused), stop by %s: one last attempt, one warning naming the host only, "stopped", exit 0',
+    async (_, stop) => {
+      const [closedPort] = await freePorts(1);
+      const server = await serveWithQueuedSpans(configFor(closedPort!));
+      stop(server);
+      expect(await server.exit).toEqual({ code: 0, signal: null });
+      const lines = logLines(server);
+      const failed = lines.filter((l) => l.msg === 'traces: sending spans failed');
+      expect(failed).toEqual([
+        expect.objectContaining({
+          level: 40,
+          host: `127.0.0.1:${closedPort}`,
+          code: 'ECONNREFUSED',
+          attempts: 1,
+        }),
+      ]);
+      expect(failed[0]!.spans).toEqual(expect.any(Number));
+      expect(lines.at(-1)).toMatchObject({ msg: 'stopped' });
+      expect(server.stderr()).not.toContain('a handle was still open');
+      expect(server.stderr()).not.toContain(OTLP_KEY);
+      expect(server.stderr()).not.toContain('x-otlp-key');
+      expect(server.stderr()).not.toContain('/v1/traces');
+    },
+  );
+
+  it("the shutdown warning's host is scrubbed when it comes from the environment", async () => {
+    const [closedPort] = await freePorts(1);
+    const server = await serveWithQueuedSpans(configFor(closedPort!, undefined, '${TEST_OTLP_HOST}'));
+    server.child.kill('SIGTERM');
+    expect(await server.exit).toEqual({ code: 0, signal: null });
+    const lines = logLines(server);
+    expect(lines.filter((l) => l.msg === 'traces: sending spans failed')).toEqual([
+      expect.objectContaining({ host: `[REDACTED]:${closedPort}` }),
+    ]);
+    expect(lines.at(-1)).toMatchObject({ msg: 'stopped' });
+    expect(server.stderr()).not.toContain('a handle was still open');
+    expect(server.stderr()).not.toContain('127.0.0.1');
+  });
+
+  it('collector that accepts and never answers: shutdown gives up after telemetry.otlp.timeout, logs "stopped", exit 0', async () => {
+    const collector = await startSilentCollector();
+    try {
+      const server = await serveWithQueuedSpans(configFor(collector.port, '300ms'));
+      server.child.kill('SIGTERM');
+      expect(await server.exit).toEqual({ code: 0, signal: null });
+      // The last export was tried: the collector took its connection.
+      expect(collector.accepted()).toBeGreaterThan(0);
+      const lines = logLines(server);
+      const failed = lines.filter((l) => l.msg === 'traces: sending spans failed');
+      expect(failed).toEqual([
+        expect.objectContaining({ level: 40, host: `127.0.0.1:${collector.port}`, attempts: 1 }),
+      ]);
+      expect(lines.at(-1)).toMatchObject({ msg: 'stopped' });
+      expect(server.stderr()).not.toContain('a handle was still open');
+      expect(server.stderr()).not.toContain(OTLP_KEY);
+    } finally {
+      await collector.close();
     }
   });
 });

@@ -1,13 +1,16 @@
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRecordingLogger, ManualClock } from '../../src/core/index.js';
 import { startTracing } from '../../src/telemetry/index.js';
 import { OtlpExporter, type OtlpExporterOptions } from '../../src/telemetry/recorder/otlp-exporter.js';
 import { batchPrefix } from '../../src/telemetry/recorder/otlp-json.js';
 import type { RecordedSpan } from '../../src/telemetry/recorder/recorded-span.js';
+import { freePorts } from '../helpers/free-ports.js';
 
 const SECRET = 'otlp-secret-5b1e9d7c3a';
 
@@ -298,7 +301,7 @@ describe("the recorder's OTLP/HTTP exporter", () => {
     ]);
   });
 
-  it('a network failure is logged by its code, without the endpoint, its query or the headers', async () => {
+  it("a network failure is logged by its code and the endpoint's host, without its path, query or the headers", async () => {
     const logger = createRecordingLogger();
     const clock = new ManualClock(0);
     // Port 1 on loopback: nothing listens there.
@@ -311,8 +314,53 @@ describe("the recorder's OTLP/HTTP exporter", () => {
     for (const s of spans(2)) exporter.add(s);
     await exporter.close();
     const warns = logger.records.filter((r) => r.level === 'warn');
-    expect(warns).toEqual([expect.objectContaining({ code: 'ECONNREFUSED', attempts: 1 })]);
+    expect(warns).toEqual([
+      expect.objectContaining({ code: 'ECONNREFUSED', attempts: 1, host: '127.0.0.1:1' }),
+    ]);
     expect(JSON.stringify(logger.records)).not.toContain(SECRET);
+    expect(JSON.stringify(logger.records)).not.toContain('/v1/traces');
+  });
+
+  it('at close, once a batch fails the batches behind it are given up unsent: one warning for all their spans, each counted as export_failed', async () => {
+    const dropped: [number, string][] = [];
+    const { receiver, logger, exporter } = await setup({
+      maxQueue: 100,
+      onDropped: (n, why) => dropped.push([n, why]),
+    });
+    for (const s of spans(12)) exporter.add(s);
+    const closed = exporter.close();
+    // A 503 is retried while the exporter runs; at close it is the batch's one attempt.
+    (await receiver.next()).answer(503);
+    await closed;
+    expect(receiver.pending()).toBe(0);
+    expect(dropped).toEqual([
+      [4, 'export_failed'],
+      [4, 'export_failed'],
+      [4, 'export_failed'],
+    ]);
+    expect(logger.records.filter((r) => r.level === 'warn')).toEqual([
+      expect.objectContaining({
+        spans: 12,
+        attempts: 1,
+        status: 503,
+        host: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+      }),
+    ]);
+    expect(JSON.stringify(logger.records)).not.toContain(SECRET);
+  });
+
+  it('close ends by timeoutMs on its clock when the receiver takes the request and never answers', async () => {
+    const { receiver, clock, logger, exporter } = await setup({ timeoutMs: 60_000 });
+    for (const s of spans(2)) exporter.add(s);
+    const deadline = clock.armed(60_000);
+    const closed = exporter.close();
+    await deadline;
+    await receiver.next(); // held: never answered
+    await clock.advanceAsync(60_000);
+    await closed;
+    expect(logger.records.filter((r) => r.level === 'warn')).toEqual([
+      expect.objectContaining({ spans: 2, attempts: 1, code: 'TIMEOUT' }),
+    ]);
   });
 
   it('close ends a backoff early: the waiting batch gets its last attempt, the rest is sent, later spans are not', async () => {
@@ -335,6 +383,27 @@ describe("the recorder's OTLP/HTTP exporter", () => {
     for (const s of spans(4, 'c')) exporter.add(s);
     await clock.advanceAsync(5000);
     expect(receiver.pending()).toBe(0);
+  });
+
+  it('a script awaiting flush() with the collector down waits out the retries (not ended mid-backoff), then close() tries once', async () => {
+    const [port] = await freePorts(1);
+    const script = fileURLToPath(new URL('./fixtures/flush-collector-down.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', script, String(port)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    const [code] = (await once(child, 'exit')) as [number | null];
+    // Exit 13 (a top-level await left unsettled) is the process ending while the backoff waited.
+    expect(code).toBe(0);
+    expect(
+      stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual([{ flushed: [3] }, { closed: [3, 1] }]);
   });
 
   it('a span too large for a shared batch buffer goes in a request of its own, as valid JSON', async () => {

@@ -233,7 +233,8 @@ function serialized<A, R>(fn: (arg: A) => Promise<R>): (arg: A) => Promise<R> {
 
 /**
  * Aborts running calls, closes the webhook receiver first (its running actions still use the cache
- * and the change feed), then clients, cache (Redis) and change feed together, then the metrics.
+ * and the change feed), then clients, cache (Redis) and change feed together, then the traces' final
+ * export (bounded by `telemetry.otlp.timeout`), then the metrics.
  */
 async function closeGateway(
   parts: GatewayParts,
@@ -256,7 +257,8 @@ async function closeGateway(
   for (const r of results)
     if (r.status === 'rejected')
       parts.logger.warn({ err: errorForLog(r.reason) }, 'error while closing the gateway');
-  if (parts.ownsMetrics) parts.metrics?.close();
   parts.untraceChanges?.();
+  // Before the metrics stop recording: the spans the final export gives up are counted.
   await parts.tracing.close();
+  if (parts.ownsMetrics) parts.metrics?.close();
 }

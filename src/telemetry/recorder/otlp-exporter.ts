@@ -20,7 +20,7 @@ export interface OtlpExporterOptions {
   endpoint: string;
   /** Sent with every export (a collector's key): never logged. */
   headers?: Readonly<Record<string, string>>;
-  /** How long one export request may take. Default 10 s. */
+  /** How long one export request may take, and `close()`'s final export in all. Default 10 s. */
   timeoutMs?: number;
   /** Spans per request. Default 512. */
   maxBatch?: number;
@@ -41,9 +41,16 @@ export interface OtlpExporterOptions {
   dispatcher?: Dispatcher;
 }
 
+/** How a batch's last attempt failed: the status the receiver answered, or the error's code. */
+interface Failure {
+  attempts: number;
+  status?: number;
+  code?: string;
+}
+
 /** Statuses the OTLP/HTTP spec calls retryable. */
 const RETRYABLE = new Set([429, 502, 503, 504]);
-/** Attempts per batch while the exporter runs (one at shutdown). */
+/** Attempts per batch while the exporter runs (one at close). */
 const ATTEMPTS = 3;
 const BACKOFF_MS = 1000;
 /**
@@ -69,7 +76,9 @@ function requestHeaders(configured: Readonly<Record<string, string>> | undefined
  * Batches ended spans and posts them to an OTLP/HTTP receiver, one request at a time: a batch goes
  * when `maxBatch` spans wait or `delayMs` after the first of them. A failed request is retried
  * (retryable statuses and network errors, with backoff) while the exporter runs; a batch that still
- * fails is dropped and logged by status or error code only (endpoint and headers may carry secrets).
+ * fails is dropped, counted and logged by the endpoint's host and the status or error code (never the
+ * endpoint's path or query, nor the headers: they may carry secrets). At close each batch has one
+ * attempt, all of them within `timeoutMs`.
  */
 export class OtlpExporter {
   /** The batch spans are written into, and the closed ones waiting for their request. */
@@ -97,6 +106,15 @@ export class OtlpExporter {
   private readonly timeoutMs: number;
   private readonly origin: string;
   private readonly path: string;
+  /** What the warnings name the receiver by. */
+  private readonly host: string;
+  /** The final export, once `close()` began it. */
+  private closingDone: Promise<void> | undefined;
+  /** Aborts the final export's requests `timeoutMs` after `close()` began. */
+  private finalDeadline: AbortSignal | undefined;
+  /** Spans the final export gave up, and the failure that began it: one warning at the end. */
+  private lost = 0;
+  private lostTo: Failure | undefined;
   /** Ends a retry's backoff early (at close). */
   private wake: (() => void) | undefined;
   private kicked = false;
@@ -131,6 +149,7 @@ export class OtlpExporter {
       );
     this.origin = url.origin;
     this.path = `${url.pathname}${url.search}`;
+    this.host = url.host;
   }
 
   /** Bytes the buffers of the spans waiting to be sent take (at most `maxQueueBytes`). */
@@ -191,11 +210,34 @@ export class OtlpExporter {
     return this.drain(true);
   }
 
-  /** Sends what is queued with one attempt per batch, then closes the connections. Idempotent. */
-  async close(): Promise<void> {
+  /**
+   * The final export: each queued batch gets one attempt (a batch in its backoff at once), all within
+   * `timeoutMs` of this call, so a receiver that is down or never answers cannot hold a shutdown
+   * longer; once one fails, the batches behind it are given up unsent. What is given up is counted and
+   * logged in one warning. Then the connections close. Idempotent; never rejects.
+   */
+  close(): Promise<void> {
+    this.closingDone ??= this.finalExport();
+    return this.closingDone;
+  }
+
+  private async finalExport(): Promise<void> {
     this.closing = true;
+    const deadline = new AbortController();
+    this.finalDeadline = deadline.signal;
+    // Held: the caller awaits close(), and the timer is what bounds it.
+    const timer = this.clock.setTimeout(
+      () => deadline.abort(new DOMException('the final export took longer than timeoutMs', 'TimeoutError')),
+      this.timeoutMs,
+      { keepAlive: true },
+    );
     this.wake?.();
-    await this.flush();
+    try {
+      await this.flush();
+    } finally {
+      this.clock.clearTimeout(timer);
+    }
+    if (this.lostTo !== undefined) this.warnFailed(this.lost, this.lostTo);
     if (this.ownDispatcher) await this.dispatcher.close().catch(() => {});
   }
 
@@ -236,7 +278,9 @@ export class OtlpExporter {
 
   private async sendBatches(): Promise<void> {
     for (let batch = this.closed.shift(); batch !== undefined; batch = this.closed.shift()) {
-      await this.send(batch.body(), batch.spans);
+      // At close the receiver has had its one chance once a batch failed: the rest would only wait too.
+      const failure = this.closing && this.lostTo !== undefined ? this.lostTo : await this.send(batch.body());
+      if (failure !== undefined) this.giveUp(batch.spans, failure);
       this.waiting -= batch.spans;
       this.held -= batch.bytes;
       const buffer = batch.release();
@@ -251,30 +295,39 @@ export class OtlpExporter {
     }
   }
 
-  private async send(body: Buffer, spans: number): Promise<void> {
+  /** Posts one batch, retried while the exporter runs; how it failed for good, if it did. */
+  private async send(body: Buffer): Promise<Failure | undefined> {
     for (let attempt = 1; ; attempt++) {
       const outcome = await this.post(body);
-      if (outcome.ok) return;
-      const last = this.closing || attempt >= ATTEMPTS || !outcome.retryable;
-      if (last) {
-        this.options.onDropped?.(spans, 'export_failed');
-        this.options.logger?.warn(
-          {
-            spans,
-            attempts: attempt,
-            ...(outcome.status !== undefined ? { status: outcome.status } : { code: outcome.code }),
-          },
-          'traces: sending spans failed',
-        );
-        return;
-      }
+      if (outcome.ok) return undefined;
+      if (this.closing || attempt >= ATTEMPTS || !outcome.retryable)
+        return outcome.status !== undefined
+          ? { attempts: attempt, status: outcome.status }
+          : { attempts: attempt, code: outcome.code ?? 'EXPORT_FAILED' };
       await this.backoff(BACKOFF_MS * 2 ** (attempt - 1));
     }
   }
 
+  /** Counts a batch that will never be sent; at close, its warning waits for the final export's end. */
+  private giveUp(spans: number, failure: Failure): void {
+    this.options.onDropped?.(spans, 'export_failed');
+    if (this.closing) {
+      this.lost += spans;
+      this.lostTo ??= failure;
+    } else this.warnFailed(spans, failure);
+  }
+
+  private warnFailed(spans: number, failure: Failure): void {
+    this.options.logger?.warn({ spans, host: this.host, ...failure }, 'traces: sending spans failed');
+  }
+
+  /**
+   * The wait between attempts holds the process, as the request itself does: a script awaiting
+   * `flush()` would otherwise end mid-wait (exit 13, a top-level await never settled). At most 3 s.
+   */
   private backoff(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      const timer = this.clock.setTimeout(() => this.wake?.(), ms);
+      const timer = this.clock.setTimeout(() => this.wake?.(), ms, { keepAlive: true });
       this.wake = () => {
         this.wake = undefined;
         this.clock.clearTimeout(timer);
@@ -295,7 +348,8 @@ export class OtlpExporter {
         body,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        // At close the final export's deadline, which ends no later than a timeout begun now would.
+        signal: this.finalDeadline ?? AbortSignal.timeout(this.timeoutMs),
       });
       // The answer is read and dropped: partial-success details are not acted on.
       await res.body.dump({ limit: 64 * 1024 }).catch(() => {});

@@ -189,7 +189,7 @@ describe('`conduit serve` shutting down while the OTLP collector cannot take the
     ['SIGTERM', (s: RawServer) => s.child.kill('SIGTERM')],
     ['SIGINT', (s: RawServer) => s.child.kill('SIGINT')],
   ])(
-    'collector down (connection refused), stop by %s: one last attempt, one warning naming the host only, "stopped", exit 0',
+    'collector down (connection refused), stop by %s: one last attempt, one warning by code only, "stopped", exit 0',
     async (_, stop) => {
       const [closedPort] = await freePorts(1);
       const server = await serveWithQueuedSpans(configFor(closedPort!));
@@ -200,7 +200,6 @@ describe('`conduit serve` shutting down while the OTLP collector cannot take the
       expect(failed).toEqual([
         expect.objectContaining({
           level: 40,
-          host: `127.0.0.1:${closedPort}`,
           code: 'ECONNREFUSED',
           attempts: 1,
         }),
@@ -211,21 +210,23 @@ describe('`conduit serve` shutting down while the OTLP collector cannot take the
       expect(server.stderr()).not.toContain(OTLP_KEY);
       expect(server.stderr()).not.toContain('x-otlp-key');
       expect(server.stderr()).not.toContain('/v1/traces');
+      expect(server.stderr()).not.toContain(`127.0.0.1:${closedPort}`);
     },
   );
 
-  it("the shutdown warning's host is scrubbed when it comes from the environment", async () => {
+  it('the shutdown warning names no part of an endpoint from the environment', async () => {
     const [closedPort] = await freePorts(1);
     const server = await serveWithQueuedSpans(configFor(closedPort!, undefined, '${TEST_OTLP_HOST}'));
     server.child.kill('SIGTERM');
     expect(await server.exit).toEqual({ code: 0, signal: null });
     const lines = logLines(server);
     expect(lines.filter((l) => l.msg === 'traces: sending spans failed')).toEqual([
-      expect.objectContaining({ host: `[REDACTED]:${closedPort}` }),
+      expect.objectContaining({ code: 'ECONNREFUSED', attempts: 1 }),
     ]);
     expect(lines.at(-1)).toMatchObject({ msg: 'stopped' });
     expect(server.stderr()).not.toContain('a handle was still open');
     expect(server.stderr()).not.toContain('127.0.0.1');
+    expect(server.stderr()).not.toContain(`:${closedPort}`);
   });
 
   it('collector that accepts and never answers: shutdown gives up after telemetry.otlp.timeout, logs "stopped", exit 0', async () => {
@@ -238,9 +239,7 @@ describe('`conduit serve` shutting down while the OTLP collector cannot take the
       expect(collector.accepted()).toBeGreaterThan(0);
       const lines = logLines(server);
       const failed = lines.filter((l) => l.msg === 'traces: sending spans failed');
-      expect(failed).toEqual([
-        expect.objectContaining({ level: 40, host: `127.0.0.1:${collector.port}`, attempts: 1 }),
-      ]);
+      expect(failed).toEqual([expect.objectContaining({ level: 40, attempts: 1 })]);
       expect(lines.at(-1)).toMatchObject({ msg: 'stopped' });
       expect(server.stderr()).not.toContain('a handle was still open');
       expect(server.stderr()).not.toContain(OTLP_KEY);

@@ -301,7 +301,7 @@ describe("the recorder's OTLP/HTTP exporter", () => {
     ]);
   });
 
-  it("a network failure is logged by its code and the endpoint's host, without its path, query or the headers", async () => {
+  it('a network failure is logged by its code, without the endpoint (host, path, query) or the headers', async () => {
     const logger = createRecordingLogger();
     const clock = new ManualClock(0);
     // Port 1 on loopback: nothing listens there.
@@ -314,11 +314,10 @@ describe("the recorder's OTLP/HTTP exporter", () => {
     for (const s of spans(2)) exporter.add(s);
     await exporter.close();
     const warns = logger.records.filter((r) => r.level === 'warn');
-    expect(warns).toEqual([
-      expect.objectContaining({ code: 'ECONNREFUSED', attempts: 1, host: '127.0.0.1:1' }),
-    ]);
+    expect(warns).toEqual([expect.objectContaining({ code: 'ECONNREFUSED', attempts: 1 })]);
     expect(JSON.stringify(logger.records)).not.toContain(SECRET);
     expect(JSON.stringify(logger.records)).not.toContain('/v1/traces');
+    expect(JSON.stringify(logger.records)).not.toContain('127.0.0.1:1');
   });
 
   it('at close, once a batch fails the batches behind it are given up unsent: one warning for all their spans, each counted as export_failed', async () => {
@@ -343,7 +342,6 @@ describe("the recorder's OTLP/HTTP exporter", () => {
         spans: 12,
         attempts: 1,
         status: 503,
-        host: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
       }),
     ]);
     expect(JSON.stringify(logger.records)).not.toContain(SECRET);

@@ -76,8 +76,9 @@ function requestHeaders(configured: Readonly<Record<string, string>> | undefined
  * Batches ended spans and posts them to an OTLP/HTTP receiver, one request at a time: a batch goes
  * when `maxBatch` spans wait or `delayMs` after the first of them. A failed request is retried
  * (retryable statuses and network errors, with backoff) while the exporter runs; a batch that still
- * fails is dropped, counted and logged by the endpoint's host and the status or error code (never the
- * endpoint's path or query, nor the headers: they may carry secrets). At close each batch has one
+ * fails is dropped, counted and logged by the status or error code only (the endpoint, its host too, and
+ * the headers may carry secrets: a whole endpoint from `${ENV}` is one secret, which no scrub of its
+ * parts would find). At close each batch has one
  * attempt, all of them within `timeoutMs`.
  */
 export class OtlpExporter {
@@ -106,8 +107,6 @@ export class OtlpExporter {
   private readonly timeoutMs: number;
   private readonly origin: string;
   private readonly path: string;
-  /** What the warnings name the receiver by. */
-  private readonly host: string;
   /** The final export, once `close()` began it. */
   private closingDone: Promise<void> | undefined;
   /** Aborts the final export's requests `timeoutMs` after `close()` began. */
@@ -149,7 +148,6 @@ export class OtlpExporter {
       );
     this.origin = url.origin;
     this.path = `${url.pathname}${url.search}`;
-    this.host = url.host;
   }
 
   /** Bytes the buffers of the spans waiting to be sent take (at most `maxQueueBytes`). */
@@ -318,7 +316,7 @@ export class OtlpExporter {
   }
 
   private warnFailed(spans: number, failure: Failure): void {
-    this.options.logger?.warn({ spans, host: this.host, ...failure }, 'traces: sending spans failed');
+    this.options.logger?.warn({ spans, ...failure }, 'traces: sending spans failed');
   }
 
   /**

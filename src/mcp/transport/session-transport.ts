@@ -142,11 +142,13 @@ export class SessionTransport implements Transport {
   }
 
   private post(req: IncomingMessage, res: ServerResponse, body: unknown): void {
+    const opening = this.sessionId === undefined;
     const messages = this.admitPost(req, body);
     if (!Array.isArray(messages)) {
       this.refuse(res, messages);
       return;
     }
+    if (opening) this.closeUnlessDelivered(res);
     const auth = (req as IncomingMessage & { auth?: AuthInfo }).auth;
     const extra: NodeMessageExtra =
       auth !== undefined ? { authInfo: auth, nodeRequest: req } : { nodeRequest: req };
@@ -212,6 +214,18 @@ export class SessionTransport implements Transport {
     this.oneWrite = oneWriteHeaders(headers);
     this.options.onsessioninitialized?.(id);
     return undefined;
+  }
+
+  /**
+   * The session id reaches the client only in its initialize answer: when that answer was not
+   * written out in full before the connection closed (a reset, a client gone first), no client can
+   * ever name the session, so it is closed now rather than holding a place of the session caps
+   * until the idle sweep. A client that closes after reading its answer keeps its session.
+   */
+  private closeUnlessDelivered(res: ServerResponse): void {
+    res.once('close', () => {
+      if (!res.writableFinished) void this.close();
+    });
   }
 
   /**

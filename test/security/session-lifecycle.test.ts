@@ -173,3 +173,45 @@ describe('an initialize whose answer never reached its client holds no session',
     }
   });
 });
+
+/** Opens a 2025 session with fetch: the headers its later requests carry. */
+async function fetchSession(url: string): Promise<Record<string, string>> {
+  const base = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  const init = await fetch(url, { method: 'POST', headers: base, body: JSON.stringify(INIT_2025) });
+  await init.text();
+  const id = init.headers.get('mcp-session-id')!;
+  const headers = { ...base, 'mcp-session-id': id, 'mcp-protocol-version': '2025-06-18' };
+  const done = await fetch(url, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+  });
+  expect(done.status).toBe(202);
+  return headers;
+}
+
+/** Reads a stream to its end; resolves with what it carried. */
+async function readToEnd(body: ReadableStream<Uint8Array>): Promise<string> {
+  let text = '';
+  for await (const chunk of body.pipeThrough(new TextDecoderStream())) text += chunk;
+  return text;
+}
+
+describe('a session that ends lets go of its streams', () => {
+  it("DELETE ends the session's GET stream (the client reads its end) and takes its server off the feed", async () => {
+    const { gateway, http, feed } = await serve({});
+    try {
+      const headers = await fetchSession(http.url);
+      const stream = await fetch(http.url, { method: 'GET', headers });
+      expect(stream.status).toBe(200);
+      const ended = readToEnd(stream.body!);
+      expect((await fetch(http.url, { method: 'DELETE', headers })).status).toBe(200);
+      await ended;
+      expect(feed.listeners()).toBe(0);
+      expect((await fetch(http.url, { method: 'GET', headers })).status).toBe(404);
+    } finally {
+      await http.close(1000);
+      await gateway.close();
+    }
+  });
+});

@@ -338,3 +338,85 @@ describe('a reload that narrows the policy stops the 2025 subscriptions it no lo
     }
   });
 });
+
+describe('a 2025 subscription hears only what the credential the session now presents may read', () => {
+  // One subject, two tokens: the client's credential was narrowed (a refreshed token without the
+  // scope, consent taken back). The session is the subject's, so it goes on serving the new token.
+  const TOKENS = { full: 'full-token-0123456789', narrow: 'narrow-token-0123456789' };
+  const scopedConfig = () => {
+    const base = resourcesConfig(upstream.url, {
+      server: {
+        name: 'test-gateway',
+        version: '1.0.0',
+        http: {
+          authTokens: [
+            { token: TOKENS.full, sub: 'alice', scopes: ['assignments.read'] },
+            { token: TOKENS.narrow, sub: 'alice' },
+          ],
+        },
+      },
+      policy: {
+        default: 'deny',
+        rules: [
+          { tools: ['get_*'] },
+          { resources: ['assignment'], when: { scopes: ['assignments.read'] } },
+          { resources: ['note'] },
+        ],
+      },
+    });
+    const templates = [
+      ...(base.resources?.templates ?? []),
+      { uriTemplate: 'notes://{id}', name: 'note', tool: 'get_assignment' },
+    ];
+    return testConfig({ ...base, resources: { templates } });
+  };
+
+  /** A 2025 session whose requests carry `token()` as it is at each request; its GET stream is open on return. */
+  async function sessionAs(url: string, token: () => string) {
+    let opened!: () => void;
+    const streaming = new Promise<void>((resolve) => {
+      opened = resolve;
+    });
+    const asCurrent: typeof fetch = async (input, init) => {
+      const headers = new Headers(init?.headers);
+      headers.set('authorization', `Bearer ${token()}`);
+      const res = await fetch(input, { ...init, headers });
+      if (init?.method === 'GET' && res.ok) opened();
+      return res;
+    };
+    const client = new Client({ name: 'conduit-test', version: '1.0.0' });
+    const inbox = new UpdateInbox();
+    client.setNotificationHandler('notifications/resources/updated', (n) => inbox.push(n.params.uri));
+    await client.connect(new StreamableHTTPClientTransport(new URL(url), { fetch: asCurrent }));
+    await streaming;
+    return { client, inbox };
+  }
+
+  it('subscribed with the scope, the session then presenting a token without it: no more updates of that URI, others still come; the scope back, they come again', async () => {
+    const running = await startGateway(scopedConfig(), { transport: 'http' });
+    let token = TOKENS.full;
+    const { client, inbox } = await sessionAs(running.url!, () => token);
+    try {
+      for (const uri of ['assignments://1', 'notes://1', 'notes://2'])
+        await client.subscribeResource({ uri });
+      token = TOKENS.narrow;
+      // Same subject: the session serves the narrowed token (a request of another subject gets 404).
+      await client.ping();
+      await running.gateway.changes.publish(change('assignments://1'));
+      // One SSE stream per session, in order: once notes://1 arrived, anything sent before it has.
+      await running.gateway.changes.publish(change('notes://1'));
+      await inbox.next('notes://1');
+      expect(inbox.uris).toEqual(['notes://1']);
+      // The subscription is kept, and decided again at each change: a token with the scope hears it.
+      token = TOKENS.full;
+      await client.ping();
+      await running.gateway.changes.publish(change('assignments://1'));
+      await running.gateway.changes.publish(change('notes://2'));
+      await inbox.next('notes://2');
+      expect(inbox.uris).toEqual(['notes://1', 'assignments://1', 'notes://2']);
+    } finally {
+      await client.close();
+      await running.close();
+    }
+  });
+});

@@ -11,6 +11,7 @@ import type { ChangeFeed } from './change-feed.js';
 import type { ReadRefusal } from './resources.js';
 import { errorForLog } from '../../core/index.js';
 import { type CallerContext, callerContext } from '../transport/auth-info.js';
+import { presentedCaller } from '../transport/presented-caller.js';
 
 const MODERN = '2026-07-28';
 /**
@@ -29,7 +30,9 @@ const MAX_SUBSCRIPTIONS = 1000;
  * ({@link changeFeedEventBus}). With `refuse` (the policy), a subscription to a URI the caller may
  * not read is refused, and no connection is told of a change to a URI its caller may not read when
  * the change comes: `refuse` answers with the policy in force, so a reload that narrows it applies
- * to subscriptions made before. Must be called before `connect`.
+ * to subscriptions made before, and a 2025-era HTTP session is judged by the credential it presents
+ * now ({@link presentedCaller}), so a token narrowed since the subscribe applies too. Must be called
+ * before `connect`.
  */
 export function attachResourceSubscriptions(
   server: McpServer,
@@ -46,9 +49,12 @@ export function attachResourceSubscriptions(
     unsubscribe ??= changes.subscribe((change) => {
       const modern = (low.getNegotiatedProtocolVersion() ?? '') >= MODERN;
       if (!modern && !uris.has(change.uri)) return;
-      // Asked at each change, not only at subscribe: a reload may have narrowed the policy since.
-      // A long-lived 2026-07-28 connection hears every change: keep back what its caller may not read.
-      if (refuse?.(change.uri, modern ? undefined : uris.get(change.uri))) return;
+      // Asked at each change, not only at subscribe: a reload may have narrowed the policy since, and
+      // on an HTTP session the client may since present a token that grants less (same subject):
+      // the credential it presents now decides. A long-lived 2026-07-28 connection hears every
+      // change: keep back what its caller may not read.
+      const caller = modern ? undefined : (presentedCaller(low.transport) ?? uris.get(change.uri));
+      if (refuse?.(change.uri, caller)) return;
       low.sendResourceUpdated({ uri: change.uri }).catch((err: unknown) => {
         logger.debug({ err: errorForLog(err) }, 'resource update notification not sent');
       });

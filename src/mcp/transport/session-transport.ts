@@ -8,8 +8,10 @@ import {
   type Transport,
   type TransportSendOptions,
 } from '@modelcontextprotocol/server';
+import { attachedAuthInfo } from './auth-info.js';
 import { sendJsonRpcStatus } from './json-rpc-answers.js';
 import type { NodeMessageExtra } from './message-extra.js';
+import type { PresentsCredential } from './presented-caller.js';
 import { getHeadersRefusal, postRefusal, type Refusal, sessionRefusal } from './session-checks.js';
 import { oneWriteHeaders, SseResponse, sseEvent } from './sse-response.js';
 
@@ -55,8 +57,14 @@ const isResponse = (m: JSONRPCMessage): m is JSONRPCMessage & { id?: RequestId }
  * session's one standalone stream (server notifications); DELETE ends the session. No event store:
  * a stream the client closes is not resumable, so its unanswered requests are cancelled.
  */
-export class SessionTransport implements Transport {
+export class SessionTransport implements Transport, PresentsCredential {
   sessionId: string | undefined;
+  /**
+   * The credential of the latest request served on this session (the registry let only its owner's
+   * through): what its subscriptions are told of is decided against it, not against the token they
+   * were made with.
+   */
+  presentedAuth: AuthInfo | undefined;
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: Transport['onmessage'];
@@ -88,6 +96,7 @@ export class SessionTransport implements Transport {
   /** Serves one HTTP request of this session; `body` is the parsed POST body. */
   async handleRequest(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
     if (this.closed) return this.refuse(res, { status: 404, code: -32001, message: 'Session not found' });
+    this.presentedAuth = attachedAuthInfo(req) ?? this.presentedAuth;
     switch (req.method) {
       case 'POST':
         return this.post(req, res, body);
@@ -142,11 +151,13 @@ export class SessionTransport implements Transport {
   }
 
   private post(req: IncomingMessage, res: ServerResponse, body: unknown): void {
+    const opening = this.sessionId === undefined;
     const messages = this.admitPost(req, body);
     if (!Array.isArray(messages)) {
       this.refuse(res, messages);
       return;
     }
+    if (opening) this.closeUnlessDelivered(res);
     const auth = (req as IncomingMessage & { auth?: AuthInfo }).auth;
     const extra: NodeMessageExtra =
       auth !== undefined ? { authInfo: auth, nodeRequest: req } : { nodeRequest: req };
@@ -212,6 +223,18 @@ export class SessionTransport implements Transport {
     this.oneWrite = oneWriteHeaders(headers);
     this.options.onsessioninitialized?.(id);
     return undefined;
+  }
+
+  /**
+   * The session id reaches the client only in its initialize answer: when that answer was not
+   * written out in full before the connection closed (a reset, a client gone first), no client can
+   * ever name the session, so it is closed now rather than holding a place of the session caps
+   * until the idle sweep. A client that closes after reading its answer keeps its session.
+   */
+  private closeUnlessDelivered(res: ServerResponse): void {
+    res.once('close', () => {
+      if (!res.writableFinished) void this.close();
+    });
   }
 
   /**

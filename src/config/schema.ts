@@ -103,7 +103,7 @@ const httpServerSchema = strictObject({
    * `maxSessions` bounds them.
    */
   maxSessionsPerPrincipal: count({ min: 1 }).default(100),
-  /** A 2025-era session unused this long is closed (the client must initialize again). */
+  /** A 2025-era session unused this long is closed (the client must initialize again); an open GET stream is use. */
   sessionIdleTimeout: duration().default(30 * 60_000),
   /** Messages in one JSON-RPC batch; a larger batch is refused whole, before any is run. */
   maxBatchSize: count({ min: 1 }).default(10),

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { noopLogger } from '../../src/core/index.js';
+import { ManualClock, noopLogger } from '../../src/core/index.js';
 import {
   type ChangeFeed,
   createGateway,
@@ -209,6 +209,40 @@ describe('a session that ends lets go of its streams', () => {
       await ended;
       expect(feed.listeners()).toBe(0);
       expect((await fetch(http.url, { method: 'GET', headers })).status).toBe(404);
+    } finally {
+      await http.close(1000);
+      await gateway.close();
+    }
+  });
+});
+
+describe('a session whose client listens on its GET stream is in use', () => {
+  it('outlives the idle timeout while the stream is open, and idles out once the stream closed', async () => {
+    const clock = new ManualClock(Date.now());
+    const { gateway, http } = await serve({ sessionIdleMs: 10_000, clock });
+    const ping = (headers: Record<string, string>) =>
+      fetch(http.url, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'ping' }),
+      }).then(async (r) => (await r.text(), r.status));
+    try {
+      const headers = await fetchSession(http.url);
+      const listening = new AbortController();
+      const streamClosed = responseClosed(http, 'listen');
+      const stream = await fetch(http.url, {
+        method: 'GET',
+        headers: { ...headers, 'x-test-mark': 'listen' },
+        signal: listening.signal,
+      });
+      expect(stream.status).toBe(200);
+      // Only the stream for three idle timeouts: a client that only listens for notifications.
+      await clock.advanceAsync(30_000);
+      expect(await ping(headers)).toBe(200);
+      listening.abort();
+      await streamClosed;
+      await clock.advanceAsync(30_000);
+      expect(await ping(headers)).toBe(404);
     } finally {
       await http.close(1000);
       await gateway.close();

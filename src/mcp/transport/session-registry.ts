@@ -109,10 +109,16 @@ export class SessionRegistry {
   }
 
   // Clients that vanish without DELETE would otherwise keep their session (and its McpServer) forever.
+  // A session whose client holds its GET stream open is in use: the client listens for notifications
+  // and may send nothing else for hours. Its stream ends with its token (stream-expiry.ts) or when a
+  // keep-alive write fails, and it is counted in the caps like any other; seen now, so a client whose
+  // stream dropped has a whole idle timeout to open it again.
   private sweep(): void {
     const { clock, idleMs, logger } = this.options;
-    const cutoff = clock.now() - idleMs;
+    const now = clock.now();
+    const cutoff = now - idleMs;
     for (const [id, s] of this.sessions) {
+      if (s.transport.listening) s.lastSeen = now;
       if (s.lastSeen > cutoff) continue;
       this.remove(id);
       logger.debug({ idleMs }, 'closing an idle MCP session');

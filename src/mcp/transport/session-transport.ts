@@ -256,6 +256,11 @@ export class SessionTransport implements Transport, PresentsCredential {
     }
   }
 
+  /** Whether the client holds the session's standalone stream open (it listens for notifications). */
+  get listening(): boolean {
+    return this.standalone !== undefined;
+  }
+
   private openStandalone(req: IncomingMessage, res: ServerResponse): void {
     const refused =
       getHeadersRefusal(req) ??

@@ -3,6 +3,9 @@ import type { IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, noopLogger } from '../../src/core/index.js';
+import { ANONYMOUS } from '../../src/mcp/transport/principal.js';
+import { SessionRegistry } from '../../src/mcp/transport/session-registry.js';
+import { SessionTransport } from '../../src/mcp/transport/session-transport.js';
 import {
   type ChangeFeed,
   createGateway,
@@ -247,5 +250,28 @@ describe('a session whose client listens on its GET stream is in use', () => {
       await http.close(1000);
       await gateway.close();
     }
+  });
+});
+
+describe('a session that opens while its listener closes', () => {
+  it('is closed as it is added: an initialize that was past the closing check when closeAll ran leaves nothing open', async () => {
+    const registry = new SessionRegistry({
+      idleMs: 60_000,
+      maxSessions: 10,
+      maxPerPrincipal: 10,
+      clock: new ManualClock(0),
+      logger: noopLogger,
+    });
+    const transport = new SessionTransport({ sessionIdGenerator: () => 'late' });
+    const closed = new Promise<void>((resolve) => {
+      transport.onclose = resolve;
+    });
+    expect(registry.tryInitialize(ANONYMOUS)).toBe('ok');
+    await registry.closeAll();
+    registry.add('late', transport, ANONYMOUS);
+    registry.settleInitialize(ANONYMOUS);
+    expect(registry.size).toBe(0);
+    expect(registry.has('late')).toBe(false);
+    await closed;
   });
 });

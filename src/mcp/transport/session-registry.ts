@@ -35,6 +35,8 @@ export class SessionRegistry {
   /** Sessions and initializes per authenticated principal id: one caller cannot take every place. */
   private readonly perPrincipal = new Map<string, number>();
   private sweepTimer: unknown;
+  /** Set by closeAll: a session added after it (its initialize was under way) is closed at once. */
+  private closed = false;
   private readonly sweepEveryMs: number;
 
   constructor(private readonly options: SessionRegistryOptions) {
@@ -79,6 +81,10 @@ export class SessionRegistry {
   }
 
   add(id: string, transport: SessionTransport, owner: Principal): void {
+    if (this.closed) {
+      void transport.close();
+      return;
+    }
     if (this.sessions.has(id)) return;
     this.sessions.set(id, { transport, owner, lastSeen: this.options.clock.now() });
     this.count(owner, 1);
@@ -101,6 +107,7 @@ export class SessionRegistry {
 
   /** Stops the idle sweep and closes every session. */
   async closeAll(): Promise<void> {
+    this.closed = true;
     this.options.clock.clearTimeout(this.sweepTimer);
     const open = [...this.sessions.values()];
     this.sessions.clear();

@@ -287,6 +287,63 @@ describe('conduit init --openapi <URL>', () => {
     }
   });
 
+  it('refuses a URL that answers an HTML page, naming the URL, and saves nothing, so the corrected run is not refused', async () => {
+    const body = readFileSync(SPEC, 'utf8');
+    const server = createServer((req, res) => {
+      if (req.url === '/docs')
+        res
+          .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+          .end('<!doctype html><title>Sign in</title>');
+      else res.writeHead(200, { 'content-type': 'application/yaml' }).end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const out = join(dir, 'page.yaml');
+      const m = memoryIo();
+      expect(await runCli(['init', '--openapi', `http://127.0.0.1:${port}/docs`, '--out', out], m.io)).toBe(
+        ExitCode.CONFIG,
+      );
+      expect(m.stderr()).toContain(`http://127.0.0.1:${port}/docs`);
+      expect(m.stderr()).toMatch(/HTML page/);
+      for (const f of [out, join(dir, 'page.openapi.yaml'), join(dir, 'page.openapi.json')])
+        expect(existsSync(f)).toBe(false);
+      const again = memoryIo();
+      expect(
+        await runCli(['init', '--openapi', `http://127.0.0.1:${port}/spec.yaml`, '--out', out], again.io),
+      ).toBe(ExitCode.OK);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('removes the saved copy of a fetched document it cannot use, so the corrected run is not refused', async () => {
+    const body = readFileSync(SPEC, 'utf8');
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/yaml' });
+      res.end(req.url === '/other.yaml' ? 'name: not an OpenAPI document\n' : body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const out = join(dir, 'wrong-doc.yaml');
+      const m = memoryIo();
+      expect(
+        await runCli(['init', '--openapi', `http://127.0.0.1:${port}/other.yaml`, '--out', out], m.io),
+      ).toBe(ExitCode.CONFIG);
+      expect(m.stderr()).toContain(`http://127.0.0.1:${port}/other.yaml`);
+      expect(existsSync(join(dir, 'wrong-doc.openapi.yaml'))).toBe(false);
+      expect(existsSync(out)).toBe(false);
+      const again = memoryIo();
+      expect(
+        await runCli(['init', '--openapi', `http://127.0.0.1:${port}/spec.yaml`, '--out', out], again.io),
+      ).toBe(ExitCode.OK);
+      expect(existsSync(join(dir, 'wrong-doc.openapi.yaml'))).toBe(true);
+    } finally {
+      server.close();
+    }
+  });
+
   it('stops reading a document without content-length once it passes the cap', async () => {
     let sent = 0;
     const chunk = Buffer.alloc(1024 * 1024, 0x20);

@@ -169,7 +169,10 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Gat
     }
   }
   if (problems.length > 0 || !result.success)
-    throw new ConfigValidationError(source, sortProblems(redactSecrets(problems, interpolated)));
+    throw new ConfigValidationError(
+      source,
+      sortProblems(redactSecrets(withEnvNames(problems, interpolated, unresolved), interpolated)),
+    );
   // The gateway scrubs these from every upstream error and answer (see configSecrets).
   return withWarnings(withSecrets(result.data, secretValues(interpolated)), sortProblems(warnings));
 }
@@ -362,6 +365,25 @@ function withoutSecrets(err: unknown, secrets: readonly string[]): unknown {
 }
 
 /** Values taken from the environment are secrets: no problem message may repeat one. */
+/**
+ * A problem with a value taken from the environment names the variables it came from: the file
+ * shows only `${API_URL}`, and the value itself is never repeated. Where a variable is missing,
+ * its own problem already says so.
+ */
+function withEnvNames(
+  problems: ConfigProblem[],
+  interpolated: ReturnType<typeof interpolate>,
+  unresolved: readonly ConfigPath[],
+): ConfigProblem[] {
+  const same = (a: ConfigPath, b: ConfigPath) => a.length === b.length && startsWith(a, b);
+  return problems.map((p) => {
+    const names = interpolated.envNames.find((e) => same(e.path, p.segments))?.names;
+    if (names === undefined || unresolved.some((u) => same(u, p.segments))) return p;
+    const which = names.length === 1 ? `variable ${names[0]}` : `variables ${names.join(', ')}`;
+    return { ...p, message: `${p.message}; the value comes from the environment ${which}` };
+  });
+}
+
 function redactSecrets(
   problems: ConfigProblem[],
   interpolated: ReturnType<typeof interpolate>,

@@ -219,6 +219,19 @@ tools:
     expect(problemsOf('{ "a": ', { format: 'json' }).problems[0]!.message).toMatch(/^not valid JSON/);
   });
 
+  it('places a JSON syntax error at its line and column, as a YAML one is', () => {
+    const text = '{\n  "upstreams": {\n    "api": { "baseUrl": "http://127.0.0.1:1", }\n  }\n}\n';
+    const comma = problemsOf(text, { format: 'json' }).problems[0]!;
+    expect(comma.message).toMatch(/^not valid JSON/);
+    // The "}" after the trailing comma: line 3, column 47.
+    expect(comma).toMatchObject({ line: 3, column: 47 });
+    // Cut off: the end of the text is where something was missing.
+    expect(problemsOf('{\n  "tools": [\n', { format: 'json' }).problems[0]).toMatchObject({
+      line: 3,
+      column: 1,
+    });
+  });
+
   it('accepts interpolated strings for numbers and booleans', () => {
     const config = parseConfig(
       `server: { http: { port: "\${PORT}", stateless: "\${STATELESS:-true}", maxBodyBytes: "\${MAX:-2MB}" } }\nupstreams: {}\n`,

@@ -17,6 +17,7 @@ import { configSecrets, withSecrets } from './secrets.js';
 import { OpenApiProblems } from './openapi/errors.js';
 import { withWarnings } from './warnings.js';
 import { type GatewayConfig, gatewayConfigSchema } from './schema.js';
+import { jsonErrorOffset, jsonErrorText, textPosition } from './text-position.js';
 
 export interface ParseConfigOptions {
   /** `yaml` (default; JSON is valid YAML too) or `json`. */
@@ -59,12 +60,12 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Gat
       JSON.parse(text);
     } catch (err) {
       const message = (err as Error).message;
-      const pos = linePos(text, jsonErrorOffset(message, text));
+      const pos = textPosition(text, jsonErrorOffset(message, text));
       throw new ConfigValidationError(source, [
         {
           path: '',
           segments: [],
-          message: `not valid JSON: ${message.replace(/ \(line \d+ column \d+\)$/, '')}`,
+          message: `not valid JSON: ${jsonErrorText(message)}`,
           line: pos.line,
           column: pos.column,
         },
@@ -270,22 +271,6 @@ function syntaxHint(line: string): string {
     ? // biome-ignore lint/suspicious/noTemplateCurlyInString: the hint shows the config's ${VAR} syntax
       '; inside { } or [ ], quote a value that holds ${VAR} or ${VAR:-default} ("${VAR:-2s}"): unquoted, its "{", ":" and "}" are YAML syntax'
     : '';
-}
-
-/**
- * Where JSON.parse stopped: V8 names only an offset ("at position 65"; Node.js 22 adds the line), and
- * nothing when the text ended early, which is then where something is missing.
- */
-function jsonErrorOffset(message: string, text: string): number {
-  const at = / at position (\d+)/.exec(message);
-  return at ? Math.min(Number(at[1]), text.length) : text.length;
-}
-
-/** 1-based line and column of `offset` in `text` (the parser's line counter knows only what it parsed). */
-function linePos(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, offset);
-  const lineStart = before.lastIndexOf('\n') + 1;
-  return { line: before.split('\n').length, column: offset - lineStart + 1 };
 }
 
 function firstLine(text: string): string {

@@ -19,6 +19,7 @@ import type { CliIo } from './io.js';
 import { usageErrors } from './options.js';
 import { packageRef } from './package-refs.js';
 import { withFetchedDocument } from './init-fetch.js';
+import { writeProblem } from './write-problem.js';
 import { starterConfig } from './starter-config.js';
 import { UsageError } from './usage-error.js';
 
@@ -136,7 +137,9 @@ async function initFrom(specPath: string, values: InitOptions, io: CliIo): Promi
   if (tools.length === 0)
     throw new OpenApiError(
       skipped[0]?.code ?? 'OPENAPI_DOCUMENT_INVALID',
-      `none of the document's ${skipped.length} operations can be served (reasons above); nothing written`,
+      skipped.length === 0
+        ? 'the document has no operations (its paths are empty); nothing written'
+        : `none of the document's ${skipped.length} operations can be served (reasons above); nothing written`,
     );
   // Too much schema for a config file: serve the document itself, in compact mode (nothing copied).
   const compact = jsonLength(tools, MAX_STARTER_TOOLS_CHARS) > MAX_STARTER_TOOLS_CHARS;
@@ -423,7 +426,7 @@ async function writeConfigFile(out: string, text: string, force: boolean): Promi
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST')
       throw new UsageError(`${out} already exists; pass --force to overwrite it`, 'init');
-    throw new ConfigError(`cannot write ${out} (${code ?? (err as Error).message})`, { cause: err });
+    throw writeProblem(out, err);
   }
 }
 

@@ -2,6 +2,7 @@ import { rm, stat, writeFile } from 'node:fs/promises';
 import { ConfigError } from '../core/index.js';
 import { DEFAULT_DOCUMENT_LIMITS, OpenApiError } from '../config/index.js';
 import { UsageError } from './usage-error.js';
+import { writeProblem } from './write-problem.js';
 
 /**
  * Runs `use` on the document at `url`, fetched and saved next to `out`. When `use` fails, the copy
@@ -112,7 +113,7 @@ async function fetchDocument(
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST')
       throw new UsageError(`${file} already exists; pass --force to overwrite it`, 'init');
-    throw new ConfigError(`cannot write ${file} (${code ?? (err as Error).message})`, { cause: err });
+    throw writeProblem(file, err);
   }
   return { file, created: !existed };
 }

@@ -183,6 +183,39 @@ describe('conduit init never exits 0 with nothing served', () => {
   });
 });
 
+describe('conduit init says why it wrote nothing, and what to do', () => {
+  it('a document without operations says its paths are empty, not that reasons are listed above', async () => {
+    const spec = join(dir, 'no-paths.yaml');
+    writeFileSync(
+      spec,
+      'openapi: 3.0.3\ninfo: { title: Empty, version: "1" }\nservers: [{ url: "http://127.0.0.1:9" }]\npaths: {}\n',
+    );
+    const out = join(dir, 'no-paths.conduit.yaml');
+    const m = memoryIo();
+    expect(await runCli(['init', '--openapi', spec, '--out', out], m.io)).toBe(ExitCode.CONFIG);
+    expect(m.stderr()).toContain('the document has no operations (its paths are empty); nothing written');
+    expect(m.stderr()).not.toContain('reasons above');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('an --out in a folder that does not exist names the folder and how to make it', async () => {
+    const out = join(dir, 'no-such-folder', 'conduit.yaml');
+    const m = memoryIo();
+    expect(await runCli(['init', '--out', out], m.io)).toBe(ExitCode.CONFIG);
+    expect(m.stderr()).toContain(
+      `cannot write ${out}: the folder ${dirname(out)} does not exist; create it (mkdir -p ${dirname(out)}) or pass another --out`,
+    );
+  });
+
+  it('an --out that is a folder says to name a file in it', async () => {
+    const m = memoryIo();
+    expect(await runCli(['init', '--out', dir, '--force'], m.io)).toBe(ExitCode.CONFIG);
+    expect(m.stderr()).toContain(
+      `cannot write ${dir}: it is a folder; pass --out with a file name, e.g. ${join(dir, 'conduit.yaml')}`,
+    );
+  });
+});
+
 describe('conduit init says what it changed to serve an operation', () => {
   it('a pattern JavaScript cannot compile is dropped from the written tool, and stderr says so', async () => {
     const spec = join(dir, 'patterns.json');

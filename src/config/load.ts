@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { dirname, extname } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { type Document, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../core/index.js';
@@ -199,7 +199,9 @@ export async function loadConfig(
     throw new ConfigError(
       code === 'ENOENT'
         ? `config file ${path} does not exist; pass the path of a YAML or JSON config with --config`
-        : `cannot read config file ${path} (${code ?? (err as Error).message})`,
+        : code === 'EISDIR'
+          ? `config file ${path} is a folder; pass the path of a YAML or JSON config with --config (e.g. ${join(path, 'conduit.yaml')})`
+          : `cannot read config file ${path} (${code ?? (err as Error).message})`,
       { cause: err },
     );
   }

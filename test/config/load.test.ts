@@ -318,6 +318,12 @@ describe('loadConfig', () => {
     await expect(loadConfig(missing)).rejects.toThrow(/does not exist; pass the path .* with --config/);
   });
 
+  it('names a folder given as the config and says to pass a file', async () => {
+    await expect(loadConfig(dir)).rejects.toThrow(
+      `config file ${dir} is a folder; pass the path of a YAML or JSON config with --config (e.g. ${join(dir, 'conduit.yaml')})`,
+    );
+  });
+
   it('reads .json files as JSON and names the file in errors', async () => {
     const file = join(dir, 'c.json');
     writeFileSync(file, JSON.stringify({ upstreams: { api: { baseUrl: 'http://127.0.0.1:1' } }, tols: [] }));

@@ -18,7 +18,7 @@ import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { usageErrors } from './options.js';
 import { packageRef } from './package-refs.js';
-import { withFetchedDocument } from './init-fetch.js';
+import { remoteRefsHint, withFetchedDocument } from './init-fetch.js';
 import { writeProblem } from './write-problem.js';
 import { starterConfig } from './starter-config.js';
 import { UsageError } from './usage-error.js';
@@ -97,7 +97,9 @@ export async function runInit(argv: readonly string[], io: CliIo): Promise<numbe
     throw new UsageError('--upstream must be 1 to 64 letters, digits, "_", "." or "-"', 'init');
   const options = { ...values, openapi: values.openapi };
   return isHttpUrl(values.openapi)
-    ? withFetchedDocument(values.openapi, values.out, values.force, (file) => initFrom(file, options, io))
+    ? withFetchedDocument(values.openapi, values.out, values.force, (file) =>
+        initFrom(file, { ...options, fetchedFrom: values.openapi }, io),
+      )
     : initFrom(values.openapi, options, io);
 }
 
@@ -108,6 +110,8 @@ interface InitOptions {
   upstream?: string | undefined;
   'base-url'?: string | undefined;
   force: boolean;
+  /** The URL the document at `specPath` was fetched from, if it was. */
+  fetchedFrom?: string;
 }
 
 /** Writes the starter config for the document at `specPath` (a local file, or the saved copy of `--openapi <URL>`). */
@@ -132,6 +136,8 @@ async function initFrom(specPath: string, values: InitOptions, io: CliIo): Promi
   // Whole bodies, comma-separated query arrays and JSON-text parameters are written as `params` object forms.
   const tools: Record<string, unknown>[] = set.catalog.operations.map((op) => starterTool(op.tool));
   for (const err of skipped) io.stderr(`conduit init: skipped ${err.message}\n`);
+  const remote = values.fetchedFrom === undefined ? undefined : remoteRefsHint(values.fetchedFrom, skipped);
+  if (remote !== undefined) io.stderr(`conduit init: ${remote}\n`);
   // What was changed to serve an operation (a pattern dropped, a hint ignored) is said, not written silently.
   for (const w of set.warnings) io.stderr(`conduit init: adjusted operation ${w.operation}: ${w.message}\n`);
   if (tools.length === 0)

@@ -1,6 +1,6 @@
 import { rm, stat, writeFile } from 'node:fs/promises';
 import { ConfigError } from '../core/index.js';
-import { DEFAULT_DOCUMENT_LIMITS, OpenApiError } from '../config/index.js';
+import { DEFAULT_DOCUMENT_LIMITS, OpenApiError, OpenApiRefError } from '../config/index.js';
 import { UsageError } from './usage-error.js';
 import { writeProblem } from './write-problem.js';
 
@@ -24,6 +24,24 @@ export async function withFetchedDocument<T>(
       err.message += ` (the document fetched from ${oneLine(url)}${created ? `; ${file} was removed` : ''})`;
     throw err;
   }
+}
+
+/**
+ * What to say when operations of a document fetched from `url` were skipped for `$ref`s to other
+ * files: those are looked for next to the saved copy, where they are not (init fetches one file),
+ * so each skip reads "<local path> does not exist"; this says why and what to do instead.
+ */
+export function remoteRefsHint(url: string, skipped: readonly Error[]): string | undefined {
+  const files = new Set<string>();
+  for (const err of skipped)
+    if (err instanceof OpenApiRefError && err.code === 'OPENAPI_REF_UNRESOLVED' && !err.ref.startsWith('#'))
+      files.add(err.ref.split('#')[0] ?? err.ref);
+  if (files.size === 0) return undefined;
+  const shown = [...files].slice(0, 3).map(oneLine).join(', ') + (files.size > 3 ? ', …' : '');
+  return (
+    `${oneLine(url)} refers to other files (${shown}), which init does not fetch: the operations that use them were ` +
+    'skipped; to serve them, download the document with those files and pass --openapi <file>'
+  );
 }
 
 /** Redirects `init` follows, each on the document's own origin. */

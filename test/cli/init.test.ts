@@ -377,6 +377,30 @@ describe('conduit init --openapi <URL>', () => {
     }
   });
 
+  it("says that a fetched document's $refs to other files are not fetched, and how to serve the operations that use them", async () => {
+    // examples/openapi/assignments.openapi.yaml refers to ./components/shared.yaml for one operation.
+    const body = readFileSync(SPEC, 'utf8');
+    const server = createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/yaml' }).end(body),
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const out = join(dir, 'remote-refs.yaml');
+      const m = memoryIo();
+      expect(
+        await runCli(['init', '--openapi', `http://127.0.0.1:${port}/spec.yaml`, '--out', out], m.io),
+      ).toBe(ExitCode.OK);
+      expect(m.stderr()).toMatch(/skipped operation createAssignment/);
+      expect(m.stderr()).toContain(
+        `conduit init: http://127.0.0.1:${port}/spec.yaml refers to other files (./components/shared.yaml), which init does not fetch`,
+      );
+      expect(m.stderr()).toContain('download the document with those files and pass --openapi <file>');
+    } finally {
+      server.close();
+    }
+  });
+
   it('stops reading a document without content-length once it passes the cap', async () => {
     let sent = 0;
     const chunk = Buffer.alloc(1024 * 1024, 0x20);

@@ -18,6 +18,8 @@ import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { usageErrors } from './options.js';
 import { packageRef } from './package-refs.js';
+import { remoteRefsHint, withFetchedDocument } from './init-fetch.js';
+import { writeProblem } from './write-problem.js';
 import { starterConfig } from './starter-config.js';
 import { UsageError } from './usage-error.js';
 
@@ -93,10 +95,28 @@ export async function runInit(argv: readonly string[], io: CliIo): Promise<numbe
   if (!values.openapi) return writeStarter(values.out, values.force, io);
   if (values.upstream !== undefined && !UPSTREAM_NAME.test(values.upstream))
     throw new UsageError('--upstream must be 1 to 64 letters, digits, "_", "." or "-"', 'init');
+  const options = { ...values, openapi: values.openapi };
+  return isHttpUrl(values.openapi)
+    ? withFetchedDocument(values.openapi, values.out, values.force, (file) =>
+        initFrom(file, { ...options, fetchedFrom: values.openapi }, io),
+      )
+    : initFrom(values.openapi, options, io);
+}
+
+/** The options of `conduit init --openapi` that shape the config written from a document. */
+interface InitOptions {
+  openapi: string;
+  out: string;
+  upstream?: string | undefined;
+  'base-url'?: string | undefined;
+  force: boolean;
+  /** The URL the document at `specPath` was fetched from, if it was. */
+  fetchedFrom?: string;
+}
+
+/** Writes the starter config for the document at `specPath` (a local file, or the saved copy of `--openapi <URL>`). */
+async function initFrom(specPath: string, values: InitOptions, io: CliIo): Promise<number> {
   const out = values.out;
-  const specPath = isHttpUrl(values.openapi)
-    ? await fetchDocument(values.openapi, out, values.force)
-    : values.openapi;
   await assertReadableDocument(specPath, out, values.upstream);
   const document = await loadOpenApiDocument(specPath);
   const upstream = values.upstream ?? upstreamName(document);
@@ -116,12 +136,16 @@ export async function runInit(argv: readonly string[], io: CliIo): Promise<numbe
   // Whole bodies, comma-separated query arrays and JSON-text parameters are written as `params` object forms.
   const tools: Record<string, unknown>[] = set.catalog.operations.map((op) => starterTool(op.tool));
   for (const err of skipped) io.stderr(`conduit init: skipped ${err.message}\n`);
+  const remote = values.fetchedFrom === undefined ? undefined : remoteRefsHint(values.fetchedFrom, skipped);
+  if (remote !== undefined) io.stderr(`conduit init: ${remote}\n`);
   // What was changed to serve an operation (a pattern dropped, a hint ignored) is said, not written silently.
   for (const w of set.warnings) io.stderr(`conduit init: adjusted operation ${w.operation}: ${w.message}\n`);
   if (tools.length === 0)
     throw new OpenApiError(
       skipped[0]?.code ?? 'OPENAPI_DOCUMENT_INVALID',
-      `none of the document's ${skipped.length} operations can be served (reasons above); nothing written`,
+      skipped.length === 0
+        ? 'the document has no operations (its paths are empty); nothing written'
+        : `none of the document's ${skipped.length} operations can be served (reasons above); nothing written`,
     );
   // Too much schema for a config file: serve the document itself, in compact mode (nothing copied).
   const compact = jsonLength(tools, MAX_STARTER_TOOLS_CHARS) > MAX_STARTER_TOOLS_CHARS;
@@ -408,7 +432,7 @@ async function writeConfigFile(out: string, text: string, force: boolean): Promi
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST')
       throw new UsageError(`${out} already exists; pass --force to overwrite it`, 'init');
-    throw new ConfigError(`cannot write ${out} (${code ?? (err as Error).message})`, { cause: err });
+    throw writeProblem(out, err);
   }
 }
 
@@ -422,85 +446,4 @@ async function writeStarter(out: string, force: boolean, io: CliIo): Promise<num
       `  conduit validate --config ${out}\n  conduit serve --config ${out}\n`,
   );
   return ExitCode.OK;
-}
-
-/** Redirects `init` follows, each on the document's own origin. */
-const MAX_REDIRECTS = 5;
-
-/**
- * GET with redirects followed by hand: only to the same origin (scheme, host and port), so a document
- * URL cannot bounce `init` to another host (an internal address, a different API); at most 5.
- */
-async function fetchSameOrigin(url: string): Promise<Response> {
-  let at = new URL(url);
-  for (let hop = 0; ; hop++) {
-    const response = await fetch(at, { redirect: 'manual', signal: AbortSignal.timeout(60_000) });
-    const location = response.headers.get('location');
-    if (response.status < 300 || response.status > 399 || location === null) return response;
-    await response.body?.cancel();
-    const next = new URL(location, at);
-    if (next.origin !== at.origin)
-      throw new ConfigError(
-        `cannot fetch ${oneLine(url)}: it redirects to another origin (${oneLine(next.origin)}); init follows redirects on the same origin only: pass the final URL, or download the document and pass the file`,
-      );
-    if (hop + 1 > MAX_REDIRECTS)
-      throw new ConfigError(`cannot fetch ${oneLine(url)}: more than ${MAX_REDIRECTS} redirects`);
-    at = next;
-  }
-}
-
-/** Largest document `init` fetches (the default per-file cap of a document load). */
-const MAX_FETCH_BYTES = DEFAULT_DOCUMENT_LIMITS.maxFileBytes;
-
-/**
- * Fetches a document from an http(s) URL into a file next to `out` (`<out>.openapi.json|yaml`),
- * at most `MAX_FETCH_BYTES`, and returns its path. A document fetched from a URL cannot follow
- * `$ref`s to other files (they are remote): the operations that use them are skipped with the reason.
- */
-async function fetchDocument(url: string, out: string, force: boolean): Promise<string> {
-  let response: Response;
-  try {
-    response = await fetchSameOrigin(url);
-  } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    // undici's own message is only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, a TLS error) is its cause.
-    const cause = (err as { cause?: unknown }).cause;
-    const why = cause instanceof Error ? `: ${oneLine(cause.message)}` : '';
-    throw new ConfigError(`cannot fetch ${oneLine(url)}: ${(err as Error).message}${why}`, { cause: err });
-  }
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw new ConfigError(`cannot fetch ${oneLine(url)}: HTTP ${response.status}`);
-  }
-  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-  if (declared > MAX_FETCH_BYTES) {
-    await response.body?.cancel();
-    throw tooBig(url);
-  }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of response.body ?? []) {
-    total += chunk.byteLength;
-    if (total > MAX_FETCH_BYTES) throw tooBig(url);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  const json = /json/i.test(response.headers.get('content-type') ?? '') || /^\s*\{/.test(text);
-  const file = `${out.replace(/\.(ya?ml|json)$/i, '')}.openapi.${json ? 'json' : 'yaml'}`;
-  try {
-    await writeFile(file, text, { flag: force ? 'w' : 'wx' });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST')
-      throw new UsageError(`${file} already exists; pass --force to overwrite it`, 'init');
-    throw new ConfigError(`cannot write ${file} (${code ?? (err as Error).message})`, { cause: err });
-  }
-  return file;
-}
-
-function tooBig(url: string): OpenApiError {
-  return new OpenApiError(
-    'OPENAPI_BUDGET_EXCEEDED',
-    `${oneLine(url)} is larger than ${MAX_FETCH_BYTES / (1024 * 1024)} MiB; download it and point --openapi at the file`,
-  );
 }

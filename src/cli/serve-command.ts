@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { configSecrets, loadConfig } from '../config/index.js';
 import { createLogger, type Logger, summarizingLogger, errorMessage } from '../core/index.js';
 import { ExitCode } from './exit-codes.js';
+import { listenHint } from './listen-hint.js';
 import type { CliIo } from './io.js';
 import { logLevelOption, usageErrors, portOption } from './options.js';
 import { UsageError } from './usage-error.js';
@@ -102,7 +103,8 @@ async function serve(
   } catch (err) {
     const message = errorMessage(err);
     logger.error({ err: message }, 'gateway failed to start');
-    io.stderr(`conduit serve: could not start: ${message}${portHint(err, transport)}\n`);
+    // The hint may quote the error's port or address, which may come from ${ENV}: the line is scrubbed whole.
+    io.stderr(lineScrub.scrub(`conduit serve: could not start: ${message}${listenHint(err, transport)}\n`));
     held.stop();
     return ExitCode.RUNTIME;
   }
@@ -153,17 +155,4 @@ async function serve(
   summarized?.close();
   logger.info({}, 'stopped');
   return ExitCode.OK;
-}
-
-/** What to do when the listener's port is taken, in the command's terms (empty for other failures). */
-function portHint(err: unknown, transport: 'stdio' | 'http'): string {
-  const { code, port } = (typeof err === 'object' && err !== null ? err : {}) as {
-    code?: unknown;
-    port?: unknown;
-  };
-  if (code !== 'EADDRINUSE') return '';
-  const which = typeof port === 'number' ? `port ${port}` : 'the port';
-  return transport === 'http'
-    ? `; ${which} is taken by another process: stop it, or pass --port with a free port (0 picks one)`
-    : `; ${which} is taken by another process: stop it, or change server.listener.port`;
 }

@@ -17,6 +17,8 @@ export interface InterpolationResult {
    * upstream may echo just the value of `key=${K}` or a message may quote just the host of `https://${T}.x`.
    */
   envValues: string[];
+  /** For each string value that took anything from the environment, the variables it took: a problem there names them. */
+  envNames: { path: ConfigPath; names: string[] }[];
 }
 
 // ${NAME} or ${NAME:-default}; `$${` is a literal `${`. Defaults cannot nest.
@@ -35,6 +37,7 @@ export function interpolate(
   const problems: InterpolationProblem[] = [];
   const secretPaths: ConfigPath[] = [];
   const envValues = new Set<string>();
+  const envNames: { path: ConfigPath; names: string[] }[] = [];
   const walk = (node: unknown, path: (string | number)[]): unknown => {
     if (typeof node === 'string') return node.includes('$') ? resolve(node, path) : node;
     if (Array.isArray(node)) return node.map((item, i) => walk(item, [...path, i]));
@@ -46,7 +49,7 @@ export function interpolate(
     return node;
   };
   const resolve = (text: string, path: (string | number)[]): string => {
-    let usedEnv = false;
+    const used = new Set<string>();
     const result = text.replace(REFERENCE, (match, body: string | undefined) => {
       if (match === '$${') return '${';
       if (!match.endsWith('}')) {
@@ -69,7 +72,7 @@ export function interpolate(
       }
       const value = env[name];
       if (value !== undefined && !(sep !== -1 && value === '')) {
-        usedEnv = true;
+        used.add(name);
         envValues.add(value);
         return value;
       }
@@ -80,9 +83,12 @@ export function interpolate(
       });
       return '';
     });
-    if (usedEnv) secretPaths.push(path);
+    if (used.size > 0) {
+      secretPaths.push(path);
+      envNames.push({ path, names: [...used] });
+    }
     return result;
   };
   const value = walk(data, []);
-  return { value, problems, secretPaths, envValues: [...envValues] };
+  return { value, problems, secretPaths, envValues: [...envValues], envNames };
 }

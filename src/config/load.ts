@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { dirname, extname } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { type Document, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../core/index.js';
@@ -17,6 +17,7 @@ import { configSecrets, withSecrets } from './secrets.js';
 import { OpenApiProblems } from './openapi/errors.js';
 import { withWarnings } from './warnings.js';
 import { type GatewayConfig, gatewayConfigSchema } from './schema.js';
+import { jsonErrorOffset, jsonErrorText, textPosition } from './text-position.js';
 
 export interface ParseConfigOptions {
   /** `yaml` (default; JSON is valid YAML too) or `json`. */
@@ -58,8 +59,16 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Gat
     try {
       JSON.parse(text);
     } catch (err) {
+      const message = (err as Error).message;
+      const pos = textPosition(text, jsonErrorOffset(message, text));
       throw new ConfigValidationError(source, [
-        { path: '', segments: [], message: `not valid JSON: ${(err as Error).message}` },
+        {
+          path: '',
+          segments: [],
+          message: `not valid JSON: ${jsonErrorText(message)}`,
+          line: pos.line,
+          column: pos.column,
+        },
       ]);
     }
   }
@@ -169,7 +178,10 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Gat
     }
   }
   if (problems.length > 0 || !result.success)
-    throw new ConfigValidationError(source, sortProblems(redactSecrets(problems, interpolated)));
+    throw new ConfigValidationError(
+      source,
+      sortProblems(redactSecrets(withEnvNames(problems, interpolated, unresolved), interpolated)),
+    );
   // The gateway scrubs these from every upstream error and answer (see configSecrets).
   return withWarnings(withSecrets(result.data, secretValues(interpolated)), sortProblems(warnings));
 }
@@ -187,7 +199,9 @@ export async function loadConfig(
     throw new ConfigError(
       code === 'ENOENT'
         ? `config file ${path} does not exist; pass the path of a YAML or JSON config with --config`
-        : `cannot read config file ${path} (${code ?? (err as Error).message})`,
+        : code === 'EISDIR'
+          ? `config file ${path} is a folder; pass the path of a YAML or JSON config with --config (e.g. ${join(path, 'conduit.yaml')})`
+          : `cannot read config file ${path} (${code ?? (err as Error).message})`,
       { cause: err },
     );
   }
@@ -362,6 +376,25 @@ function withoutSecrets(err: unknown, secrets: readonly string[]): unknown {
 }
 
 /** Values taken from the environment are secrets: no problem message may repeat one. */
+/**
+ * A problem with a value taken from the environment names the variables it came from: the file
+ * shows only `${API_URL}`, and the value itself is never repeated. Where a variable is missing,
+ * its own problem already says so.
+ */
+function withEnvNames(
+  problems: ConfigProblem[],
+  interpolated: ReturnType<typeof interpolate>,
+  unresolved: readonly ConfigPath[],
+): ConfigProblem[] {
+  const same = (a: ConfigPath, b: ConfigPath) => a.length === b.length && startsWith(a, b);
+  return problems.map((p) => {
+    const names = interpolated.envNames.find((e) => same(e.path, p.segments))?.names;
+    if (names === undefined || unresolved.some((u) => same(u, p.segments))) return p;
+    const which = names.length === 1 ? `variable ${names[0]}` : `variables ${names.join(', ')}`;
+    return { ...p, message: `${p.message}; the value comes from the environment ${which}` };
+  });
+}
+
 function redactSecrets(
   problems: ConfigProblem[],
   interpolated: ReturnType<typeof interpolate>,

@@ -1,4 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
@@ -260,6 +262,21 @@ describe('conduit serve (in process)', () => {
       `port ${upstream.port} is taken by another process: stop it, or pass --port with a free port (0 picks one)`,
     );
   });
+
+  it('exits 3 when --host is no address of this machine, saying which addresses to give', async () => {
+    const m = memoryIo({ ASSIGNMENTS_API_URL: upstream.url });
+    // 192.0.2.1 is TEST-NET-1 (RFC 5737): never an address of this machine, so the bind fails at once.
+    const code = await runCli(
+      ['serve', '--config', EXAMPLE_CONFIG, '--transport', 'http', '--host', '192.0.2.1', '--port', '0'],
+      m.io,
+      { createLogger: () => createRecordingLogger() },
+    );
+    expect(code).toBe(ExitCode.RUNTIME);
+    expect(m.stderr()).toMatch(/could not start: .*EADDRNOTAVAIL/);
+    expect(m.stderr()).toContain(
+      '192.0.2.1 is not an address of this machine: pass --host 127.0.0.1 (loopback), an address this machine has, or 0.0.0.0 (every interface)',
+    );
+  });
 });
 
 describe('conduit serve: start-up failures quote no value from the environment', () => {
@@ -300,4 +317,29 @@ describe('conduit serve: start-up failures quote no value from the environment',
         expect(seen.toLowerCase()).not.toContain(encodeURIComponent(value).toLowerCase());
       }
     });
+
+  it('a taken port from the environment: the hint says what to do without naming the port', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const BIND_PORT = String((taken.address() as AddressInfo).port);
+    try {
+      const m = memoryIo({ BIND_PORT });
+      const logger = createRecordingLogger();
+      const yaml =
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${ENV} syntax
+        'server: { http: { port: "${BIND_PORT}" } }\nupstreams: { api: { baseUrl: "http://127.0.0.1:9" } }\ntools: [{ name: t, upstream: api, path: /x }]\n';
+      const code = await runCli(
+        ['serve', '--config', file('port-env.yaml', yaml), '--transport', 'http'],
+        m.io,
+        {
+          createLogger: () => logger,
+        },
+      );
+      expect(code, m.stderr()).toBe(ExitCode.RUNTIME);
+      expect(m.stderr()).toContain('is taken by another process: stop it, or pass --port with a free port');
+      expect(m.stderr() + JSON.stringify(logger.records)).not.toContain(BIND_PORT);
+    } finally {
+      taken.close();
+    }
+  });
 });

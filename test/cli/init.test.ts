@@ -183,6 +183,39 @@ describe('conduit init never exits 0 with nothing served', () => {
   });
 });
 
+describe('conduit init says why it wrote nothing, and what to do', () => {
+  it('a document without operations says its paths are empty, not that reasons are listed above', async () => {
+    const spec = join(dir, 'no-paths.yaml');
+    writeFileSync(
+      spec,
+      'openapi: 3.0.3\ninfo: { title: Empty, version: "1" }\nservers: [{ url: "http://127.0.0.1:9" }]\npaths: {}\n',
+    );
+    const out = join(dir, 'no-paths.conduit.yaml');
+    const m = memoryIo();
+    expect(await runCli(['init', '--openapi', spec, '--out', out], m.io)).toBe(ExitCode.CONFIG);
+    expect(m.stderr()).toContain('the document has no operations (its paths are empty); nothing written');
+    expect(m.stderr()).not.toContain('reasons above');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('an --out in a folder that does not exist names the folder and how to make it', async () => {
+    const out = join(dir, 'no-such-folder', 'conduit.yaml');
+    const m = memoryIo();
+    expect(await runCli(['init', '--out', out], m.io)).toBe(ExitCode.CONFIG);
+    expect(m.stderr()).toContain(
+      `cannot write ${out}: the folder ${dirname(out)} does not exist; create it (mkdir -p ${dirname(out)}) or pass another --out`,
+    );
+  });
+
+  it('an --out that is a folder says to name a file in it', async () => {
+    const m = memoryIo();
+    expect(await runCli(['init', '--out', dir, '--force'], m.io)).toBe(ExitCode.CONFIG);
+    expect(m.stderr()).toContain(
+      `cannot write ${dir}: it is a folder; pass --out with a file name, e.g. ${join(dir, 'conduit.yaml')}`,
+    );
+  });
+});
+
 describe('conduit init says what it changed to serve an operation', () => {
   it('a pattern JavaScript cannot compile is dropped from the written tool, and stderr says so', async () => {
     const spec = join(dir, 'patterns.json');
@@ -284,6 +317,87 @@ describe('conduit init --openapi <URL>', () => {
     } finally {
       server.close();
       other.close();
+    }
+  });
+
+  it('refuses a URL that answers an HTML page, naming the URL, and saves nothing, so the corrected run is not refused', async () => {
+    const body = readFileSync(SPEC, 'utf8');
+    const server = createServer((req, res) => {
+      if (req.url === '/docs')
+        res
+          .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+          .end('<!doctype html><title>Sign in</title>');
+      else res.writeHead(200, { 'content-type': 'application/yaml' }).end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const out = join(dir, 'page.yaml');
+      const m = memoryIo();
+      expect(await runCli(['init', '--openapi', `http://127.0.0.1:${port}/docs`, '--out', out], m.io)).toBe(
+        ExitCode.CONFIG,
+      );
+      expect(m.stderr()).toContain(`http://127.0.0.1:${port}/docs`);
+      expect(m.stderr()).toMatch(/HTML page/);
+      for (const f of [out, join(dir, 'page.openapi.yaml'), join(dir, 'page.openapi.json')])
+        expect(existsSync(f)).toBe(false);
+      const again = memoryIo();
+      expect(
+        await runCli(['init', '--openapi', `http://127.0.0.1:${port}/spec.yaml`, '--out', out], again.io),
+      ).toBe(ExitCode.OK);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('removes the saved copy of a fetched document it cannot use, so the corrected run is not refused', async () => {
+    const body = readFileSync(SPEC, 'utf8');
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/yaml' });
+      res.end(req.url === '/other.yaml' ? 'name: not an OpenAPI document\n' : body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const out = join(dir, 'wrong-doc.yaml');
+      const m = memoryIo();
+      expect(
+        await runCli(['init', '--openapi', `http://127.0.0.1:${port}/other.yaml`, '--out', out], m.io),
+      ).toBe(ExitCode.CONFIG);
+      expect(m.stderr()).toContain(`http://127.0.0.1:${port}/other.yaml`);
+      expect(existsSync(join(dir, 'wrong-doc.openapi.yaml'))).toBe(false);
+      expect(existsSync(out)).toBe(false);
+      const again = memoryIo();
+      expect(
+        await runCli(['init', '--openapi', `http://127.0.0.1:${port}/spec.yaml`, '--out', out], again.io),
+      ).toBe(ExitCode.OK);
+      expect(existsSync(join(dir, 'wrong-doc.openapi.yaml'))).toBe(true);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("says that a fetched document's $refs to other files are not fetched, and how to serve the operations that use them", async () => {
+    // examples/openapi/assignments.openapi.yaml refers to ./components/shared.yaml for one operation.
+    const body = readFileSync(SPEC, 'utf8');
+    const server = createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/yaml' }).end(body),
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const out = join(dir, 'remote-refs.yaml');
+      const m = memoryIo();
+      expect(
+        await runCli(['init', '--openapi', `http://127.0.0.1:${port}/spec.yaml`, '--out', out], m.io),
+      ).toBe(ExitCode.OK);
+      expect(m.stderr()).toMatch(/skipped operation createAssignment/);
+      expect(m.stderr()).toContain(
+        `conduit init: http://127.0.0.1:${port}/spec.yaml refers to other files (./components/shared.yaml), which init does not fetch`,
+      );
+      expect(m.stderr()).toContain('download the document with those files and pass --openapi <file>');
+    } finally {
+      server.close();
     }
   });
 

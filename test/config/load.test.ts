@@ -219,6 +219,19 @@ tools:
     expect(problemsOf('{ "a": ', { format: 'json' }).problems[0]!.message).toMatch(/^not valid JSON/);
   });
 
+  it('places a JSON syntax error at its line and column, as a YAML one is', () => {
+    const text = '{\n  "upstreams": {\n    "api": { "baseUrl": "http://127.0.0.1:1", }\n  }\n}\n';
+    const comma = problemsOf(text, { format: 'json' }).problems[0]!;
+    expect(comma.message).toMatch(/^not valid JSON/);
+    // The "}" after the trailing comma: line 3, column 47.
+    expect(comma).toMatchObject({ line: 3, column: 47 });
+    // Cut off: the end of the text is where something was missing.
+    expect(problemsOf('{\n  "tools": [\n', { format: 'json' }).problems[0]).toMatchObject({
+      line: 3,
+      column: 1,
+    });
+  });
+
   it('accepts interpolated strings for numbers and booleans', () => {
     const config = parseConfig(
       `server: { http: { port: "\${PORT}", stateless: "\${STATELESS:-true}", maxBodyBytes: "\${MAX:-2MB}" } }\nupstreams: {}\n`,
@@ -303,6 +316,12 @@ describe('loadConfig', () => {
     const missing = join(dir, 'nope.yaml');
     await expect(loadConfig(missing)).rejects.toThrow(ConfigError);
     await expect(loadConfig(missing)).rejects.toThrow(/does not exist; pass the path .* with --config/);
+  });
+
+  it('names a folder given as the config and says to pass a file', async () => {
+    await expect(loadConfig(dir)).rejects.toThrow(
+      `config file ${dir} is a folder; pass the path of a YAML or JSON config with --config (e.g. ${join(dir, 'conduit.yaml')})`,
+    );
   });
 
   it('reads .json files as JSON and names the file in errors', async () => {

@@ -116,4 +116,28 @@ ${filler.join('\n')}
     expect(problems[0]?.line).toBe(2);
     expect(problems[0]?.message).toMatch(/^not valid YAML: .*quote a value that holds \$\{VAR\}/);
   });
+
+  it('says which environment variable a wrong value came from, never the value', () => {
+    let problems: ConfigValidationError['problems'] = [];
+    try {
+      parseConfig(
+        `upstreams:
+  api: { baseUrl: "\${API_URL}", retry: { maxAttempts: "\${RETRIES:-three}" } }
+logging: { level: "\${LOG_LEVEL:-info}" }
+tools: []
+`,
+        { env: { API_URL: 'api.internal.example', LOG_LEVEL: 'verbose' } },
+      );
+    } catch (err) {
+      problems = (err as ConfigValidationError).problems;
+    }
+    const at = (path: string) => problems.find((p) => p.path === path)?.message ?? '';
+    expect(at('upstreams.api.baseUrl')).toMatch(
+      /^expected an http\(s\) URL.*; the value comes from the environment variable API_URL$/,
+    );
+    expect(at('logging.level')).toMatch(/; the value comes from the environment variable LOG_LEVEL$/);
+    // The default is written in the file, where the author sees it: no variable to name.
+    expect(at('upstreams.api.retry.maxAttempts')).not.toContain('environment');
+    expect(JSON.stringify(problems)).not.toMatch(/api\.internal\.example|verbose/);
+  });
 });

@@ -8,6 +8,7 @@ import {
 } from './document-shape.js';
 import { type OpenApiErrorCode, OpenApiError } from './errors.js';
 import { confinedTarget, RefRoots, readDocumentFile } from './file-access.js';
+import { jsonErrorOffset, jsonErrorText, textPosition } from '../text-position.js';
 
 /** A parsed file of an OpenAPI document set, or why it could not be read. */
 export interface DocumentFile {
@@ -63,9 +64,11 @@ function parseText(text: string, format: 'yaml' | 'json', source: string): unkno
       value = JSON.parse(text);
     } catch (err) {
       if (isStackOverflow(String((err as Error)?.message))) throw stackOverflowError(source);
+      const message = (err as Error).message;
+      const { line } = textPosition(text, jsonErrorOffset(message, text));
       throw new OpenApiError(
         'OPENAPI_DOCUMENT_INVALID',
-        `${source}: not valid JSON: ${(err as Error).message}`,
+        `${source}: not valid JSON (line ${line}): ${jsonErrorText(message)}`,
       );
     }
     assertDocumentShape(value, source);
@@ -77,7 +80,8 @@ function parseText(text: string, format: 'yaml' | 'json', source: string): unkno
     if (doc.errors.length > 0) {
       const first = doc.errors[0]!;
       if (isStackOverflow(first.message)) throw stackOverflowError(source);
-      const line = first.linePos?.[0]?.line;
+      // The composer runs without a line counter: its errors carry offsets only.
+      const line = first.linePos?.[0]?.line ?? textPosition(text, first.pos[0]).line;
       throw new OpenApiError(
         'OPENAPI_DOCUMENT_INVALID',
         `${source}: not valid YAML${line ? ` (line ${line})` : ''}: ${first.message.split('\n')[0]}`,

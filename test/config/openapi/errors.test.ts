@@ -327,6 +327,17 @@ describe('documents that are not OpenAPI 3', () => {
     expect(err.message).toMatch(message);
   });
 
+  it('a YAML or JSON syntax error names the line it is on', () => {
+    const yaml = 'openapi: 3.0.0\ninfo:\n  title: x\n   version: "1"\npaths: {}\n';
+    expect(thrown(() => parseOpenApiDocument(yaml, { sourceName: 'spec.yaml' })).message).toMatch(
+      /^spec\.yaml: not valid YAML \(line 3\): /,
+    );
+    const json = '{\n  "openapi": "3.0.0",\n  "paths": {},\n}\n';
+    expect(
+      thrown(() => parseOpenApiDocument(json, { sourceName: 'spec.json', format: 'json' })).message,
+    ).toMatch(/^spec\.json: not valid JSON \(line 4\): /);
+  });
+
   it('bad JSON, a missing file, and a referenced file that is missing (reported where it is used)', async () => {
     expect(thrown(() => parseOpenApiDocument('{', { format: 'json' })).message).toMatch(/not valid JSON/);
     await expect(loadOpenApiDocument(join(dir, 'nope.yaml'))).rejects.toMatchObject({

@@ -1,0 +1,158 @@
+import { rm, stat, writeFile } from 'node:fs/promises';
+import { ConfigError } from '../core/index.js';
+import { DEFAULT_DOCUMENT_LIMITS, OpenApiError, OpenApiRefError } from '../config/index.js';
+import { UsageError } from './usage-error.js';
+import { writeProblem } from './write-problem.js';
+
+/**
+ * Runs `use` on the document at `url`, fetched and saved next to `out`. When `use` fails, the copy
+ * this run saved is removed, since the run that follows with the right URL or option would
+ * otherwise be refused ("already exists"), and the error names the URL the user gave.
+ */
+export async function withFetchedDocument<T>(
+  url: string,
+  out: string,
+  force: boolean,
+  use: (file: string) => Promise<T>,
+): Promise<T> {
+  const { file, created } = await fetchDocument(url, out, force);
+  try {
+    return await use(file);
+  } catch (err) {
+    if (created) await rm(file, { force: true });
+    if (err instanceof Error)
+      err.message += ` (the document fetched from ${oneLine(url)}${created ? `; ${file} was removed` : ''})`;
+    throw err;
+  }
+}
+
+/**
+ * What to say when operations of a document fetched from `url` were skipped for `$ref`s to other
+ * files: those are looked for next to the saved copy, where they are not (init fetches one file),
+ * so each skip reads "<local path> does not exist"; this says why and what to do instead.
+ */
+export function remoteRefsHint(url: string, skipped: readonly Error[]): string | undefined {
+  const files = new Set<string>();
+  for (const err of skipped)
+    if (err instanceof OpenApiRefError && err.code === 'OPENAPI_REF_UNRESOLVED' && !err.ref.startsWith('#'))
+      files.add(err.ref.split('#')[0] ?? err.ref);
+  if (files.size === 0) return undefined;
+  const shown = [...files].slice(0, 3).map(oneLine).join(', ') + (files.size > 3 ? ', …' : '');
+  return (
+    `${oneLine(url)} refers to other files (${shown}), which init does not fetch: the operations that use them were ` +
+    'skipped; to serve them, download the document with those files and pass --openapi <file>'
+  );
+}
+
+/** Redirects `init` follows, each on the document's own origin. */
+const MAX_REDIRECTS = 5;
+
+/**
+ * GET with redirects followed by hand: only to the same origin (scheme, host and port), so a document
+ * URL cannot bounce `init` to another host (an internal address, a different API); at most 5.
+ */
+async function fetchSameOrigin(url: string): Promise<Response> {
+  let at = new URL(url);
+  for (let hop = 0; ; hop++) {
+    const response = await fetch(at, { redirect: 'manual', signal: AbortSignal.timeout(60_000) });
+    const location = response.headers.get('location');
+    if (response.status < 300 || response.status > 399 || location === null) return response;
+    await response.body?.cancel();
+    const next = new URL(location, at);
+    if (next.origin !== at.origin)
+      throw new ConfigError(
+        `cannot fetch ${oneLine(url)}: it redirects to another origin (${oneLine(next.origin)}); init follows redirects on the same origin only: pass the final URL, or download the document and pass the file`,
+      );
+    if (hop + 1 > MAX_REDIRECTS)
+      throw new ConfigError(`cannot fetch ${oneLine(url)}: more than ${MAX_REDIRECTS} redirects`);
+    at = next;
+  }
+}
+
+/** Largest document `init` fetches (the default per-file cap of a document load). */
+const MAX_FETCH_BYTES = DEFAULT_DOCUMENT_LIMITS.maxFileBytes;
+
+/**
+ * Fetches a document from an http(s) URL into a file next to `out` (`<out>.openapi.json|yaml`),
+ * at most `MAX_FETCH_BYTES`; returns its path and whether this run created it. A document fetched
+ * from a URL cannot follow `$ref`s to other files (they are remote): the operations that use them
+ * are skipped with the reason.
+ */
+async function fetchDocument(
+  url: string,
+  out: string,
+  force: boolean,
+): Promise<{ file: string; created: boolean }> {
+  let response: Response;
+  try {
+    response = await fetchSameOrigin(url);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    // undici's own message is only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, a TLS error) is its cause.
+    const cause = (err as { cause?: unknown }).cause;
+    const why = cause instanceof Error ? `: ${oneLine(cause.message)}` : '';
+    throw new ConfigError(`cannot fetch ${oneLine(url)}: ${(err as Error).message}${why}`, { cause: err });
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new ConfigError(`cannot fetch ${oneLine(url)}: HTTP ${response.status}`);
+  }
+  const type = response.headers.get('content-type') ?? '';
+  if (/html/i.test(type)) {
+    await response.body?.cancel();
+    throw htmlPage(url, type);
+  }
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (declared > MAX_FETCH_BYTES) {
+    await response.body?.cancel();
+    throw tooBig(url);
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of response.body ?? []) {
+    total += chunk.byteLength;
+    if (total > MAX_FETCH_BYTES) throw tooBig(url);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  // Some servers label their pages text/plain or nothing: a document never starts with markup.
+  if (/^\s*</.test(text)) throw htmlPage(url, type);
+  const json = /json/i.test(type) || /^\s*\{/.test(text);
+  const file = `${out.replace(/\.(ya?ml|json)$/i, '')}.openapi.${json ? 'json' : 'yaml'}`;
+  const existed =
+    force &&
+    (await stat(file).then(
+      () => true,
+      () => false,
+    ));
+  try {
+    await writeFile(file, text, { flag: force ? 'w' : 'wx' });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST')
+      throw new UsageError(`${file} already exists; pass --force to overwrite it`, 'init');
+    throw writeProblem(file, err);
+  }
+  return { file, created: !existed };
+}
+
+/** What a URL that answers a web page (a sign-in page, an API's documentation site) gets: nothing is saved. */
+function htmlPage(url: string, type: string): OpenApiError {
+  return new OpenApiError(
+    'OPENAPI_DOCUMENT_INVALID',
+    `${oneLine(url)} answered an HTML page (content-type ${type === '' ? 'none' : oneLine(type)}), not an OpenAPI document ` +
+      "(a sign-in page, or the API's documentation site?); pass the URL of the document itself (its .json or .yaml), " +
+      'or download it and pass the file; nothing was written',
+  );
+}
+
+function tooBig(url: string): OpenApiError {
+  return new OpenApiError(
+    'OPENAPI_BUDGET_EXCEEDED',
+    `${oneLine(url)} is larger than ${MAX_FETCH_BYTES / (1024 * 1024)} MiB; download it and point --openapi at the file`,
+  );
+}
+
+function oneLine(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ').slice(0, 200);
+}

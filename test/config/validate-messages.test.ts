@@ -153,4 +153,18 @@ tools: []
     expect(at('b')).toBe('expected an http(s) URL: add the scheme, e.g. "http://localhost:8080"');
     expect(at('c')).toBe('expected an http(s) URL, not ftp: (e.g. "https://api.example.com/v1")');
   });
+
+  it('lists the problems of one line from left to right', () => {
+    const problems = problemsOf(`upstreams:
+  api: { baseUrl: "http://127.0.0.1:9" }
+tools:
+  - name: get_item
+    upstream: api
+    path: /items/{id}
+    input: { type: object, properties: { id: { type: strin } }, required: id }
+`);
+    const line = problems.filter((p) => p.line === problems[0]?.line).map((p) => p.column ?? 0);
+    expect(line.length).toBeGreaterThan(1);
+    expect(line).toEqual([...line].sort((a, b) => a - b));
+  });
 });

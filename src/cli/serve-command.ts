@@ -131,6 +131,7 @@ async function serve(
       logger: baseLogger,
       watcher: deps.watcher,
       held,
+      binding: { transport, port, host: values.host },
     }),
   ];
   const reason = await new Promise<string>((resolve) => {

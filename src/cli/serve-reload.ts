@@ -60,6 +60,40 @@ export interface ServeReloadOptions {
   watcher?: FileWatcher | undefined;
   /** The SIGHUPs `serve` listened for since it began (see {@link holdReloadRequests}). */
   held: HeldReloads;
+  /** How `serve` bound its listener: what `--transport`, `--port` and `--host` put in force. */
+  binding?: ServeBinding;
+}
+
+export interface ServeBinding {
+  transport: 'stdio' | 'http';
+  port?: number | undefined;
+  host?: string | undefined;
+}
+
+/**
+ * `next` with the running config's `server.http.port` and `host` where the file's values are not in
+ * force (over stdio nothing binds them; `--port`, `--host` override them), so a change there is no
+ * restart-only change that holds back the rest of a reload.
+ */
+export function withBindingInForce(
+  next: GatewayConfig,
+  running: GatewayConfig,
+  binding: ServeBinding,
+): GatewayConfig {
+  const stdio = binding.transport === 'stdio';
+  const keepPort = stdio || binding.port !== undefined;
+  const keepHost = stdio || binding.host !== undefined;
+  if (!keepPort && !keepHost) return next;
+  const http = { ...next.server.http };
+  for (const [key, keep] of [
+    ['port', keepPort],
+    ['host', keepHost],
+  ] as const) {
+    if (!keep) continue;
+    if (running.server.http[key] === undefined) delete http[key];
+    else Object.assign(http, { [key]: running.server.http[key] });
+  }
+  return { ...next, server: { ...next.server, http } };
 }
 
 /**
@@ -90,7 +124,12 @@ export async function startReloads(
           ],
         };
       const checked = await checkConfigFile(file, io.env);
-      return checked.ok ? { ok: true, config: checked.config } : { ok: false, problems: checked.problems };
+      if (!checked.ok) return { ok: false, problems: checked.problems };
+      const { binding } = options;
+      return {
+        ok: true,
+        config: binding ? withBindingInForce(checked.config, options.config, binding) : checked.config,
+      };
     },
   });
   const stops: (() => void)[] = [() => options.held.stop()];

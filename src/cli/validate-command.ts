@@ -47,6 +47,8 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
     const compactOperations = compactSets.reduce((n, set) => n + set.catalog.operations.length, 0);
     const tools = config.tools.length + 2 * compactSets.length;
     const compact = compactSets.length > 0 ? `; compact mode: ${compactOperations} operations` : '';
+    // Valid, yet a client would find nothing to call: said here, since serve starts all the same.
+    if (tools === 0) notes.push(NO_TOOLS_NOTE);
     if (values.json)
       io.stdout(
         `${JSON.stringify({ ok: true, file, upstreams, tools, ...(compactSets.length > 0 ? { compactOperations } : {}), problems: [], notes })}\n`,
@@ -75,6 +77,13 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
   }
   return ExitCode.CONFIG;
 }
+
+const NO_TOOLS_NOTE: FileNote = {
+  path: 'tools',
+  kind: 'warning',
+  message:
+    'no tools: MCP clients would see an empty tools/list; add entries under tools, or an openapi section to an upstream',
+};
 
 /** A problem of a config file, at its key and line when known. */
 export interface FileProblem {

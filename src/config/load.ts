@@ -291,7 +291,9 @@ function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
     seen.add(k);
     return true;
   });
-  return unique.sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER));
+  // In file order: by line, then column (several problems on one flow-style line read left to right).
+  const at = (p: ConfigProblem) => [p.line ?? Number.MAX_SAFE_INTEGER, p.column ?? 0] as const;
+  return unique.sort((a, b) => at(a)[0] - at(b)[0] || at(a)[1] - at(b)[1]);
 }
 
 const MAX_FLOW_DEPTH = 64;

@@ -17,6 +17,7 @@ import {
   staticTokenSchema,
 } from './identity-schema.js';
 import { count, duration, flag, MAX_CACHE_TTL_MS, ratio, size } from './units.js';
+import { baseUrlMessage } from './base-url-message.js';
 
 const nonEmpty = (what: string) =>
   z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
@@ -375,7 +376,7 @@ export const upstreamSchema = strictObject(
   {
     baseUrl: z.url({
       protocol: /^https?$/,
-      error: 'expected an http(s) URL such as "https://api.example.com/v1"',
+      error: (issue) => baseUrlMessage(issue.input),
     }),
     auth: authSchema.optional(),
     headers: headerRecord(UNSENDABLE_HEADERS, 'the HTTP client for each request').default({}),

@@ -147,6 +147,18 @@ tools:
     );
   });
 
+  it('warns of a valid config that serves no tool, saying what adds one', async () => {
+    const empty = file(
+      'no-tools.yaml',
+      'upstreams: { api: { baseUrl: "https://api.example.com" } }\ntools: []\n',
+    );
+    const m = memoryIo();
+    expect(await runCli(['validate', '--config', empty], m.io)).toBe(0);
+    expect(m.stdout()).toBe(
+      `${empty}: valid (1 upstream, 0 tools)\n  warning: tools: no tools: MCP clients would see an empty tools/list; add entries under tools, or an openapi section to an upstream\n`,
+    );
+  });
+
   it('reports as JSON with --json', async () => {
     const bad = file('bad.json', '{ "upstreams": {}, "tols": [] }');
     const m = memoryIo();

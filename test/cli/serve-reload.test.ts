@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -164,6 +165,57 @@ describe('conduit serve reloads its config on SIGHUP', () => {
       process.kill(pid, 'SIGHUP');
       expect(await problem, `attempt ${attempt}`).toMatchObject({ path: 'tools[0].method', line: fetchLine });
       expect(await refused, `attempt ${attempt}`).toMatchObject({ outcome: 'invalid', problems: 1 });
+    }
+  });
+});
+
+describe('conduit serve reloads past a change to an address it does not use', () => {
+  it('over stdio, a changed server.http.port does not hold back the new tools (stdio binds no HTTP port)', async () => {
+    upstream = await startHeldUpstream('A');
+    const dir = mkdtempSync(join(tmpdir(), 'conduit-reload-stdio-port-'));
+    const file = join(dir, 'conduit.yaml');
+    const port = (n: number) => ['server:', '  http:', `    port: ${n}`, '    host: 127.0.0.1'];
+    writeFileSync(file, configYaml(upstream.url, ['who'], 'GET', port(3999)));
+    const transport = new StdioClientTransport({
+      ...serveCommand(file),
+      env: { ...(process.env as Record<string, string>), RELOAD_TEST_KEY: SECRET, LOG_LEVEL: 'info' },
+      stderr: 'pipe',
+    });
+    const log = jsonLines(transport.stderr as Readable);
+    client = new Client({ name: 'reload-stdio-port-test', version: '1.0.0' });
+    await client.connect(transport);
+    await log.seen((l) => l.event === 'config.reload.ready');
+    writeFileSync(
+      file,
+      configYaml(upstream.url, ['who', 'who_else'], 'GET', [...port(3998).slice(0, 3), '    host: 0.0.0.0']),
+    );
+    const outcome = log.next((l) => l.event === 'config.reload');
+    process.kill(transport.pid as number, 'SIGHUP');
+    expect(await outcome).toMatchObject({ outcome: 'applied', toolsAdded: ['who_else'] });
+  });
+
+  it('over HTTP with --port, a changed server.http.port does not hold back the new tools (--port is in force)', async () => {
+    upstream = await startHeldUpstream('A');
+    const dir = mkdtempSync(join(tmpdir(), 'conduit-reload-http-port-'));
+    const file = join(dir, 'conduit.yaml');
+    const port = (n: number) => ['server:', '  http:', `    port: ${n}`];
+    writeFileSync(file, configYaml(upstream.url, ['who'], 'GET', port(3999)));
+    const { command, args } = serveCommand(file);
+    const child = spawn(command, [...args, '--transport', 'http', '--port', '0'], {
+      env: { ...(process.env as Record<string, string>), RELOAD_TEST_KEY: SECRET, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      const log = jsonLines(child.stderr);
+      await log.seen((l) => l.event === 'config.reload.ready');
+      writeFileSync(file, configYaml(upstream.url, ['who', 'who_else'], 'GET', port(3998)));
+      const outcome = log.next((l) => l.event === 'config.reload');
+      child.kill('SIGHUP');
+      expect(await outcome).toMatchObject({ outcome: 'applied', toolsAdded: ['who_else'] });
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
     }
   });
 });

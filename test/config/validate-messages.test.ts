@@ -140,4 +140,31 @@ tools: []
     expect(at('upstreams.api.retry.maxAttempts')).not.toContain('environment');
     expect(JSON.stringify(problems)).not.toMatch(/api\.internal\.example|verbose/);
   });
+
+  it('says what an upstream baseUrl lacks: the scheme to add, or the scheme that is not http(s)', () => {
+    const problems = problemsOf(`upstreams:
+  a: { baseUrl: api.example.com/v1 }
+  b: { baseUrl: "localhost:8080" }
+  c: { baseUrl: ftp://files.example.com }
+tools: []
+`);
+    const at = (name: string) => problems.find((p) => p.path === `upstreams.${name}.baseUrl`)?.message;
+    expect(at('a')).toBe('expected an http(s) URL: add the scheme, e.g. "https://api.example.com/v1"');
+    expect(at('b')).toBe('expected an http(s) URL: add the scheme, e.g. "http://localhost:8080"');
+    expect(at('c')).toBe('expected an http(s) URL, not ftp: (e.g. "https://api.example.com/v1")');
+  });
+
+  it('lists the problems of one line from left to right', () => {
+    const problems = problemsOf(`upstreams:
+  api: { baseUrl: "http://127.0.0.1:9" }
+tools:
+  - name: get_item
+    upstream: api
+    path: /items/{id}
+    input: { type: object, properties: { id: { type: strin } }, required: id }
+`);
+    const line = problems.filter((p) => p.line === problems[0]?.line).map((p) => p.column ?? 0);
+    expect(line.length).toBeGreaterThan(1);
+    expect(line).toEqual([...line].sort((a, b) => a - b));
+  });
 });

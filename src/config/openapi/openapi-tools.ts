@@ -191,7 +191,7 @@ function missingIdFix(op: RawOperation, all: RawOperation[]): string {
   return alone ? `${fix}, or exclude its path (openapi.exclude.paths: ["${op.path}"])` : fix;
 }
 
-/** operationIds in include/exclude/overrides must exist: a typo would silently select nothing. */
+/** operationIds in include/exclude/overrides, and tags in include/exclude, must exist: a typo would silently select nothing. */
 function checkNamed(upstream: string, config: OpenApiSource, all: RawOperation[]): void {
   const ids = all.map((op) => op.id).filter((id): id is string => id !== undefined);
   const check = (id: string, where: string) => {
@@ -209,4 +209,22 @@ function checkNamed(upstream: string, config: OpenApiSource, all: RawOperation[]
   for (const id of config.include?.operationIds ?? []) check(id, 'include.operationIds');
   for (const id of config.exclude?.operationIds ?? []) check(id, 'exclude.operationIds');
   for (const id of Object.keys(config.overrides)) check(id, `overrides.${id}`);
+  // A mistyped tag selected nothing, and the config validated with 0 tools.
+  const tags = [...new Set(all.flatMap((op) => op.tags))];
+  const checkTag = (tag: string, where: string) => {
+    if (tags.includes(tag)) return;
+    throw new OpenApiError(
+      'OPENAPI_SELECTION_UNKNOWN',
+      withSuggestion(
+        `upstreams.${upstream}.openapi.${where} names tag "${tag}", which no operation of the document has` +
+          (tags.length > 0
+            ? ` (its tags: ${tags.slice(0, 10).join(', ')}${tags.length > 10 ? ', …' : ''})`
+            : ''),
+        tag,
+        tags,
+      ),
+    );
+  };
+  for (const tag of config.include?.tags ?? []) checkTag(tag, 'include.tags');
+  for (const tag of config.exclude?.tags ?? []) checkTag(tag, 'exclude.tags');
 }

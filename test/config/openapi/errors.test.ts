@@ -197,6 +197,17 @@ describe('bad documents give typed errors naming the operation', () => {
     );
   });
 
+  it('tags in include or exclude that no operation has are errors with a hint, not a silent empty selection', () => {
+    const d = doc({ '/items': { get: { operationId: 'listItems', tags: ['items'] } } });
+    const err = thrown(() => tools(d, { include: { tags: ['item'] } }));
+    expect(err.code).toBe('OPENAPI_SELECTION_UNKNOWN');
+    expect(err.message).toMatch(
+      /include\.tags names tag "item", which no operation of the document has.*did you mean "items"/,
+    );
+    expect(thrown(() => tools(d, { exclude: { tags: ['nothing'] } })).code).toBe('OPENAPI_SELECTION_UNKNOWN');
+    expect(tools(d, { include: { tags: ['items'] } }).tools.map((t) => t.name)).toEqual(['listItems']);
+  });
+
   it('override templates must use tool arguments', () => {
     const d = doc({ '/items/{id}': { get: { operationId: 'getItem' } } });
     const err = thrown(() => tools(d, { overrides: { getItem: { cache: { key: 'item:{itemId}' } } } }));

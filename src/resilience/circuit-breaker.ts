@@ -144,6 +144,8 @@ class Breaker implements CircuitBreaker {
   private reopenCount = 0;
   private inFlight = 0;
   private successes = 0;
+  /** Until when another instance's probe (its half-open, adopted from the store) stands for ours. */
+  private peerProbeUntil = 0;
   private lastFailure: BreakerSnapshot['lastFailure'] = undefined;
   private readonly window: OutcomeWindow;
   private readonly windowNeedsTime: boolean;
@@ -306,7 +308,9 @@ class Breaker implements CircuitBreaker {
     if (this.st === 'open' && now >= (this.nextAttemptAt ?? 0))
       this.transition('half-open', 'recovery-elapsed', now);
     if (this.st === 'half-open') {
-      if (this.inFlight < this.halfOpenMax) {
+      // Another instance is probing: its outcome decides for every instance, so none of ours is sent
+      // unless that outcome does not come within a recovery time (that instance died mid-probe).
+      if (this.inFlight < this.halfOpenMax && now >= this.peerProbeUntil) {
         this.inFlight++;
         return undefined;
       }
@@ -379,10 +383,14 @@ class Breaker implements CircuitBreaker {
   }
 
   private open(reason: string, now: number): void {
-    const delay = Math.min(this.maxRecoveryMs, this.recoveryMs * this.recoveryMultiplier ** this.reopenCount);
     this.openedAt = now;
-    this.nextAttemptAt = now + delay;
+    this.nextAttemptAt = now + this.recoveryDelay();
     this.transition('open', reason, now);
+  }
+
+  /** How long the breaker stays open now: the recovery time, grown by each reopen, capped. */
+  private recoveryDelay(): number {
+    return Math.min(this.maxRecoveryMs, this.recoveryMs * this.recoveryMultiplier ** this.reopenCount);
   }
 
   private transition(to: BreakerState, reason: string, now: number, fromStore = false): void {
@@ -390,6 +398,7 @@ class Breaker implements CircuitBreaker {
     this.st = to;
     this.gen++;
     this.successes = 0;
+    this.peerProbeUntil = 0;
     if (to === 'closed') {
       this.makeHandlers();
       this.window.reset();
@@ -433,7 +442,11 @@ class Breaker implements CircuitBreaker {
     this.openedAt = r.openedAt;
     this.nextAttemptAt = r.nextAttemptAt;
     this.reopenCount = r.reopenCount;
-    if (r.state !== this.st) this.transition(r.state, 'store', this.clock.now(), true);
+    const now = this.clock.now();
+    if (r.state !== this.st) this.transition(r.state, 'store', now, true);
+    // Another instance went half-open: it sends the probe (docs/operations.md, shared breaker state).
+    this.peerProbeUntil =
+      r.state === 'half-open' && r.writer !== this.instanceId ? now + this.recoveryDelay() : 0;
   }
 
   isolate(): void {

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { Client } from '@modelcontextprotocol/client';
 import { InMemoryTransport } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -219,6 +219,56 @@ describe('freeing a concurrency slot', () => {
   });
 });
 
+/**
+ * A TCP proxy in front of Redis that, while holding, passes commands on at once but keeps Redis's
+ * replies: a reply slower than the store's timeout, for a command Redis did run.
+ */
+async function startReplyHoldingProxy(redisUrl: string) {
+  const target = new URL(redisUrl);
+  const held: (() => void)[] = [];
+  const replyWaiters: (() => void)[] = [];
+  const sockets = new Set<Socket>();
+  let holding = false;
+  const server = createTcpServer((client) => {
+    const redisSide = connect(Number(target.port), target.hostname);
+    for (const s of [client, redisSide]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => sockets.delete(s));
+    }
+    client.on('close', () => redisSide.destroy());
+    redisSide.on('close', () => client.destroy());
+    client.on('data', (chunk) => redisSide.write(chunk));
+    redisSide.on('data', (chunk) => {
+      if (!holding) {
+        client.write(chunk);
+        return;
+      }
+      held.push(() => client.write(chunk));
+      for (const w of replyWaiters.splice(0)) w();
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    hold() {
+      holding = true;
+    },
+    /** Resolves when Redis answered a command while holding: the command ran. */
+    replied: () => new Promise<void>((r) => replyWaiters.push(r)),
+    pass() {
+      holding = false;
+      for (const send of held.splice(0)) send();
+    },
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
 describe('quotas counted in Redis', () => {
   let redis: RedisHandle;
   beforeAll(async () => {
@@ -300,6 +350,40 @@ describe('quotas counted in Redis', () => {
       expect(after.ok).toBe(true);
     } finally {
       await survivor.close();
+    }
+  });
+
+  it('takes back a lease whose acquire answered too late, so it holds no slot on any instance', async () => {
+    const clock = new ManualClock(Date.now());
+    const prefix = `late${Date.now()}:`;
+    const proxy = await startReplyHoldingProxy(redis.url);
+    const slow = new RedisQuotaStore(openRedisDriver({ url: proxy.url }), prefix, clock, noopLogger, {
+      leaseMs: 30_000,
+      renewMs: 10_000,
+    });
+    const other = leaseStore(clock, prefix);
+    try {
+      await slow.take('connect', 100);
+      proxy.hold();
+      const ran = proxy.replied();
+      const pending = slow.hold('k', 1);
+      // Redis ran the acquire (the lease is in its set); its reply is later than the store's 250 ms.
+      await ran;
+      clock.advance(250);
+      const fallback = await pending;
+      expect(fallback.ok).toBe(true);
+      if (fallback.ok) await fallback.release();
+      proxy.pass();
+      // A round trip on the slow store's connection: Redis answers in order, what it sent is done.
+      await slow.take('sync', 100);
+      // No call runs under `k` anywhere: another instance is admitted.
+      const next = await other.hold('k', 1);
+      expect(next.ok).toBe(true);
+      if (next.ok) await next.release();
+    } finally {
+      await slow.close();
+      await other.close();
+      await proxy.close();
     }
   });
 

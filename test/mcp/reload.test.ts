@@ -1,12 +1,14 @@
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InMemoryTransport } from '@modelcontextprotocol/server';
-import { createGateway, type RunningGateway, startGateway } from '../../src/mcp/index.js';
+import { createGateway, type RunningGateway, serveGatewayStdio, startGateway } from '../../src/mcp/index.js';
+import { noopLogger } from '../../src/core/index.js';
 import { loadConfig, parseConfig } from '../../src/config/index.js';
 import { type GatewayConfigInput, testConfig } from '../helpers/gateway-config.js';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
@@ -14,6 +16,7 @@ import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { connectV1, connectV2 } from './helpers/clients.js';
 import { type HeldUpstream, startHeldUpstream } from './helpers/held-upstream.js';
+import { deferred } from '../helpers/deferred.js';
 
 interface CallResult {
   isError?: boolean;
@@ -847,6 +850,61 @@ tools:
       for (const gw of gateways) await gw.close();
       await admin.quit();
       await redis.stop();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
+describe('reloads in a row while a call runs', () => {
+  it('a client kept by one reload and retired by the next stays open for calls still running on the config before both', async () => {
+    // `/who` answers 503 to the first request, once released, and 200 to every later one.
+    const firstArrived = deferred<void>();
+    const releaseFirst = deferred<void>();
+    let requests = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      const n = ++requests;
+      const answer = (status: number) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ from: 'u', n }));
+      };
+      if (n > 1) return answer(200);
+      firstArrived.resolve();
+      void releaseFirst.promise.then(() => answer(503));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const config = (vHeader: string, uHeader: string) =>
+      testConfig({
+        upstreams: {
+          u: { baseUrl: url, headers: { 'x-u': uHeader }, retry: { maxAttempts: 2, baseDelay: 1 } },
+          v: { baseUrl: url, headers: { 'x-v': vHeader } },
+        },
+        tools: [{ name: 'who', upstream: 'u', method: 'GET' as const, path: '/who' }],
+      });
+    const gateway = createGateway(config('1', '1'));
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    serveGatewayStdio(gateway, { logger: noopLogger, transport: serverSide });
+    const client = new Client({ name: 'reload-in-a-row', version: '1.0.0' });
+    await client.connect(clientSide);
+    try {
+      const call = client.callTool({ name: 'who', arguments: {} });
+      await firstArrived.promise;
+      // Only v changes: u's client is kept. Then u changes: the next config gets a new client of u.
+      const keepU = await gateway.reload(config('2', '1'));
+      expect(keepU.upstreams).toMatchObject({ changed: ['v'], kept: ['u'] });
+      const changeU = await gateway.reload(config('2', '2'));
+      expect(changeU.upstreams).toMatchObject({ changed: ['u'] });
+      releaseFirst.resolve();
+      // The running call's retry goes out on the client it started on.
+      const result = (await call) as CallResult;
+      expect(result.isError).toBeFalsy();
+      expect(requests).toBe(2);
+    } finally {
+      await client.close();
+      await gateway.close();
       server.closeAllConnections();
       server.close();
     }

@@ -216,4 +216,59 @@ describe('sharedFetch', () => {
     expect(calls).toBe(1);
     await cache.close();
   });
+
+  it('does not fail a caller when the callers whose flights it joined cancel one after the other', async () => {
+    const cache = createCache({ prefix: 'shared-fetch-2' });
+    const started: AbortSignal[] = [];
+    let nextStart: () => void = () => {};
+    const startedAgain = () => new Promise<void>((resolve) => (nextStart = resolve));
+    // Every upstream request but the third waits for its own caller's cancellation.
+    const factoryFor = (signal: AbortSignal) => () => {
+      started.push(signal);
+      nextStart();
+      if (started.length === 3) return Promise.resolve('fresh');
+      return new Promise<string>((_, reject) =>
+        signal.addEventListener('abort', () => reject(new AbortedError('The operation was aborted')), {
+          once: true,
+        }),
+      );
+    };
+    const [a, b, c] = [new AbortController(), new AbortController(), new AbortController()];
+    const first = startedAgain();
+    const pa = sharedFetch(cache, 'k', factoryFor(a.signal), { ttlMs: 1000 }, a.signal);
+    const pb = sharedFetch(cache, 'k', factoryFor(b.signal), { ttlMs: 1000 }, b.signal);
+    const pc = sharedFetch(cache, 'k', factoryFor(c.signal), { ttlMs: 1000 }, c.signal);
+    await first;
+    const second = startedAgain();
+    a.abort();
+    await expect(pa).rejects.toThrow(AbortedError);
+    // b and c went again together, on b's request this time; then b cancels too.
+    await second;
+    expect(started).toEqual([a.signal, b.signal]);
+    b.abort();
+    await expect(pb).rejects.toThrow(AbortedError);
+    await expect(pc).resolves.toMatchObject({ value: 'fresh', source: 'factory' });
+    expect(started).toEqual([a.signal, b.signal, c.signal]);
+    await cache.close();
+  });
+
+  it("gives a caller its own request's cancellation error, without asking again", async () => {
+    const cache = createCache({ prefix: 'shared-fetch-3' });
+    let calls = 0;
+    const a = new AbortController();
+    const p = sharedFetch(
+      cache,
+      'k',
+      () => {
+        calls++;
+        // An abort error though the caller is still there: the request's own, not another caller's.
+        return Promise.reject(new AbortedError('The operation was aborted'));
+      },
+      { ttlMs: 1000 },
+      a.signal,
+    );
+    await expect(p).rejects.toThrow(AbortedError);
+    expect(calls).toBe(1);
+    await cache.close();
+  });
 });

@@ -7,6 +7,7 @@ import {
   RedisBreakerStateStore,
   type StateChangeEvent,
 } from '../../src/resilience/index.js';
+import { deferred } from '../helpers/deferred.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
 
 let redis: RedisHandle;
@@ -42,6 +43,45 @@ function nextChange(b: ReturnType<typeof circuitBreaker>): Promise<StateChangeEv
 
 const fail = () => Promise.reject(new Error('upstream down'));
 
+/** An upstream that answers 'ok' and counts its calls. */
+function countedOk() {
+  let n = 0;
+  return {
+    call: async () => {
+      n++;
+      return 'ok';
+    },
+    calls: () => n,
+  };
+}
+
+/** Two instances' breakers (threshold 1, recovery 10 s) on one key, both open once `a` failed. */
+async function twoInstances(key: string, clock: ManualClock) {
+  const [sa, sb] = await Promise.all([instanceStore(key), instanceStore(key)]);
+  const opts = { model: { kind: 'consecutive' as const, threshold: 1 }, recoveryMs: 10_000, clock };
+  const a = circuitBreaker({ ...opts, name: 'a', store: sa });
+  const b = circuitBreaker({ ...opts, name: 'b', store: sb });
+  const bOpened = nextChange(b);
+  await expect(a.execute(fail)).rejects.toThrow('upstream down');
+  expect(await bOpened).toMatchObject({ to: 'open', reason: 'store' });
+  return { a, b, sa, sb };
+}
+
+/** Past the recovery time `a` admits `probe`; resolves once `b` heard that `a` is half-open. */
+async function halfOpenOnA(
+  a: ReturnType<typeof circuitBreaker>,
+  b: ReturnType<typeof circuitBreaker>,
+  clock: ManualClock,
+  probe: () => Promise<string>,
+): Promise<{ running: Promise<string> }> {
+  clock.advance(10_000);
+  const bHalfOpen = nextChange(b);
+  const running = a.execute(probe);
+  expect(a.state).toBe('half-open');
+  expect(await bHalfOpen).toMatchObject({ to: 'half-open', reason: 'store' });
+  return { running };
+}
+
 describe('RedisBreakerStateStore', () => {
   it("one instance's open breaker protects another: it rejects without calling the upstream", async () => {
     const clock = new ManualClock(1_000_000);
@@ -66,6 +106,42 @@ describe('RedisBreakerStateStore', () => {
     const aClosed = nextChange(a);
     b.reset();
     expect(b.state).toBe('closed');
+    expect(await aClosed).toMatchObject({ to: 'closed', reason: 'store' });
+    sa.close();
+    sb.close();
+  });
+
+  it("sends one probe for all instances: one that hears another's half-open waits for that probe's outcome", async () => {
+    const clock = new ManualClock(3_000_000);
+    const { a, b, sa, sb } = await twoInstances('t:breaker:probe', clock);
+    const probe = deferred<string>();
+    const { running: aProbe } = await halfOpenOnA(a, b, clock, () => probe.promise);
+    const upstream = countedOk();
+    const err = await b.execute(upstream.call).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CircuitOpenError);
+    expect((err as CircuitOpenError).state).toBe('half-open');
+    expect(upstream.calls()).toBe(0);
+    const bClosed = nextChange(b);
+    probe.resolve('ok');
+    await expect(aProbe).resolves.toBe('ok');
+    expect(await bClosed).toMatchObject({ to: 'closed', reason: 'store' });
+    await expect(b.execute(upstream.call)).resolves.toBe('ok');
+    sa.close();
+    sb.close();
+  });
+
+  it('an instance whose probe never ends (it died mid-probe) holds the others back for one recovery time only', async () => {
+    const clock = new ManualClock(4_000_000);
+    const { a, b, sa, sb } = await twoInstances('t:breaker:probe-lost', clock);
+    await halfOpenOnA(a, b, clock, () => new Promise<string>(() => {}));
+    const upstream = countedOk();
+    await expect(b.execute(upstream.call)).rejects.toBeInstanceOf(CircuitOpenError);
+    clock.advance(9_999);
+    await expect(b.execute(upstream.call)).rejects.toBeInstanceOf(CircuitOpenError);
+    clock.advance(1);
+    const aClosed = nextChange(a);
+    await expect(b.execute(upstream.call)).resolves.toBe('ok');
+    expect(upstream.calls()).toBe(1);
     expect(await aClosed).toMatchObject({ to: 'closed', reason: 'store' });
     sa.close();
     sb.close();

@@ -169,6 +169,7 @@ function gatewayOf(config: GatewayConfig, parts: GatewayParts, first: GatewayRun
           retiring.add(done);
           void done.finally(() => retiring.delete(done));
         },
+        retired: () => Promise.allSettled([...retiring]).then(() => {}),
         closed: () => closed !== undefined,
       },
       next,

@@ -53,15 +53,30 @@ export class ConcurrencyLeases {
   async acquire(key: string, max: number): Promise<Hold> {
     const id = randomUUID();
     const now = this.clock.now();
-    const reply = (await this.run(LEASE_ACQUIRE_SCRIPT, key, [
-      String(now),
-      String(max),
-      id,
-      String(now + this.times.leaseMs),
-      String(this.keyTtlMs),
-    ])) as [number, number];
+    let reply: [number, number];
+    try {
+      reply = (await this.run(LEASE_ACQUIRE_SCRIPT, key, [
+        String(now),
+        String(max),
+        id,
+        String(now + this.times.leaseMs),
+        String(this.keyTtlMs),
+      ])) as [number, number];
+    } catch (err) {
+      // No answer is not no lease: the script may have run, its reply slower than the timeout. Taken
+      // back, or it would hold a slot no call uses, on every instance, until it lapses.
+      this.takeBack(key, id);
+      throw err;
+    }
     if (Number(reply[0]) !== 1) return { ok: false, running: Number(reply[1]) };
     return { ok: true, release: this.renewUntilReleased(key, id) };
+  }
+
+  /** Removes a lease that may or may not have been added; when Redis cannot be asked, it lapses. */
+  private takeBack(key: string, id: string): void {
+    this.run(LEASE_RELEASE_SCRIPT, key, [id]).catch((err: unknown) =>
+      this.logger.debug({ err: errorForLog(err) }, 'quota lease not taken back; it lapses on its own'),
+    );
   }
 
   /** Stops every renewal (the store is closing); leases left lapse on their own. */

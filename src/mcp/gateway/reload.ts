@@ -39,8 +39,8 @@ export interface ReloadReport {
   readonly tools: ToolDiff;
   readonly upstreams?: UpstreamDiff;
   /**
-   * Applied: resolves once the calls that ran on the old config finished and its retired upstream
-   * clients and credentials are closed. Never rejects.
+   * Applied: resolves once the calls that ran on the old config (and on configs before it still
+   * retiring) finished and its retired upstream clients and credentials are closed. Never rejects.
    */
   readonly retired?: Promise<void>;
 }
@@ -56,6 +56,8 @@ export interface ReloadTarget {
   commit(runtime: GatewayRuntime): void;
   /** Remembers a retirement in progress, so closing the gateway waits for it. */
   retiring(done: Promise<void>): void;
+  /** Resolves once every retirement in progress now is done; never rejects. */
+  retired(): Promise<void>;
   /** The gateway is closed or closing: reloads are refused. */
   closed(): boolean;
 }
@@ -141,7 +143,8 @@ export async function reloadGateway(target: ReloadTarget, next: GatewayConfig): 
   running.observers.untrackBreakers();
   for (const name of built.upstreams.removed) target.parts.metrics?.forgetBreaker(name);
   target.live.swap(built.runtime.tools, tools);
-  const retired = built.retire();
+  // Clients and credentials this runtime kept may serve calls of an older one still retiring.
+  const retired = built.retire(target.retired());
   target.retiring(retired);
   return { outcome: 'applied', problems: [], tools, upstreams: built.upstreams, retired };
 }

@@ -12,8 +12,11 @@ import type { UpstreamCredentials } from './upstream-credentials.js';
 export interface NextRuntime {
   readonly runtime: GatewayRuntime;
   readonly upstreams: UpstreamDiff;
-  /** Closes the running runtime's clients and credentials the new one does not keep. */
-  retire(): Promise<void>;
+  /**
+   * Closes the running runtime's clients and credentials the new one does not keep, once its calls
+   * and the retirements `earlier` (of older runtimes, whose calls may use the same ones) are done.
+   */
+  retire(earlier: Promise<void>): Promise<void>;
   /** Closes what was built for the new runtime (the reload was abandoned). */
   discard(): Promise<void>;
 }
@@ -71,7 +74,7 @@ export async function buildNextRuntime(
     return {
       runtime,
       upstreams,
-      retire: () => retire(running, runtime, parts),
+      retire: (earlier) => retire(running, runtime, parts, earlier),
       discard: () => {
         runtime.observers.untrackBreakers();
         return discardFresh();
@@ -83,9 +86,17 @@ export async function buildNextRuntime(
   }
 }
 
-/** Once the old runtime's calls are done, closes its clients and credentials that are not kept. */
-async function retire(old: GatewayRuntime, next: GatewayRuntime, parts: GatewayParts): Promise<void> {
-  await old.calls.idle();
+/**
+ * Once the old runtime's calls are done, closes its clients and credentials that are not kept. A
+ * client it kept from an older runtime may still serve that one's calls: its retirement ends first.
+ */
+async function retire(
+  old: GatewayRuntime,
+  next: GatewayRuntime,
+  parts: GatewayParts,
+  earlier: Promise<void>,
+): Promise<void> {
+  await Promise.all([old.calls.idle(), earlier]);
   const keptClients = new Set(next.clients.values());
   const keptCredentials = new Set(next.credentials.byUpstream.values());
   const results = await Promise.allSettled([

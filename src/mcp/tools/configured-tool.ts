@@ -149,8 +149,10 @@ function jsonOf(res: HttpResponse, raw: string): unknown {
 
 /**
  * `getOrSetWithMeta`, but a caller is not failed by another caller's cancellation: concurrent misses
- * share one upstream request (single-flight) that carries the first caller's signal, so when that
- * caller cancels, the others start a fresh request instead of reporting a cancellation of their own.
+ * share one upstream request (single-flight) that carries the signal of the caller that started it,
+ * so when that caller cancels, the others start a fresh request instead of reporting a cancellation
+ * of their own, as often as the caller whose request they joined cancels. An abort of the request
+ * this caller started itself (or after its own cancellation) is its answer.
  */
 export async function sharedFetch<T>(
   cache: GatewayCache,
@@ -159,11 +161,17 @@ export async function sharedFetch<T>(
   options: GetOrSetOptions,
   signal: { readonly aborted: boolean },
 ) {
-  try {
-    return await cache.getOrSetWithMeta(key, factory, options);
-  } catch (err) {
-    if (!isAbortError(err) || signal.aborted) throw err;
-    return cache.getOrSetWithMeta(key, factory, options);
+  let ran = false;
+  const own = () => {
+    ran = true;
+    return factory();
+  };
+  for (;;) {
+    try {
+      return await cache.getOrSetWithMeta(key, own, options);
+    } catch (err) {
+      if (!isAbortError(err) || signal.aborted || ran) throw err;
+    }
   }
 }
 

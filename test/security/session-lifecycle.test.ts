@@ -228,7 +228,10 @@ describe('a session whose client listens on its GET stream is in use', () => {
         method: 'POST',
         headers,
         body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'ping' }),
-      }).then(async (r) => (await r.text(), r.status));
+      }).then(async (r) => {
+        await r.text();
+        return r.status;
+      });
     try {
       const headers = await fetchSession(http.url);
       const listening = new AbortController();

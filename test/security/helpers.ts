@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { type ChangeFeed, createMemoryChangeFeed } from '../../src/mcp/index.js';
 
 export interface RawReply {
   status: number;
@@ -81,3 +82,25 @@ export const sessionHeaders = (id: string, extra: Record<string, string> = {}) =
   'mcp-protocol-version': '2025-06-18',
   ...extra,
 });
+
+/** A memory change feed that tells how many listeners it has: each connected session server is one. */
+export function countedFeed(): ChangeFeed & { listeners(): number } {
+  const feed = createMemoryChangeFeed();
+  let open = 0;
+  return {
+    publish: (c) => feed.publish(c),
+    since: (cursor, limit) => feed.since(cursor, limit),
+    close: () => feed.close(),
+    subscribe(listener) {
+      const off = feed.subscribe(listener);
+      open++;
+      let done = false;
+      return () => {
+        if (!done) open--;
+        done = true;
+        off();
+      };
+    },
+    listeners: () => open,
+  };
+}

@@ -5,18 +5,13 @@ import { Readable } from 'node:stream';
 import { request as undiciRequest } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRecordingLogger, ManualClock } from '../../src/core/index.js';
-import {
-  type ChangeFeed,
-  createMemoryChangeFeed,
-  type RunningGateway,
-  startGateway,
-} from '../../src/mcp/index.js';
+import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { connectV1, connectV2 } from '../mcp/helpers/clients.js';
 import { assignmentsConfig } from '../mcp/helpers/config.js';
 import { resourcesConfig } from '../mcp/resources-helpers.js';
 import { startUpstream, type Upstream } from '../mcp/helpers/upstream.js';
 import { testConfig } from '../helpers/gateway-config.js';
-import { INIT_2025, openSession, rawRequest, sessionHeaders } from './helpers.js';
+import { countedFeed, INIT_2025, openSession, rawRequest, sessionHeaders } from './helpers.js';
 
 let upstream: Upstream;
 beforeAll(async () => {
@@ -25,28 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await upstream?.close();
 });
-
-/** A memory change feed that tells how many listeners it has: each connected session server is one. */
-function countedFeed(): ChangeFeed & { listeners(): number } {
-  const feed = createMemoryChangeFeed();
-  let open = 0;
-  return {
-    publish: (c) => feed.publish(c),
-    since: (cursor, limit) => feed.since(cursor, limit),
-    close: () => feed.close(),
-    subscribe(listener) {
-      const off = feed.subscribe(listener);
-      open++;
-      let done = false;
-      return () => {
-        if (!done) open--;
-        done = true;
-        off();
-      };
-    },
-    listeners: () => open,
-  };
-}
 
 /**
  * Uploads `bytes` with a Content-Length (or chunked) in 16 KiB writes, as a sender that does not wait

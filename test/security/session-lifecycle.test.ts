@@ -7,9 +7,7 @@ import { ANONYMOUS } from '../../src/mcp/transport/principal.js';
 import { SessionRegistry } from '../../src/mcp/transport/session-registry.js';
 import { SessionTransport } from '../../src/mcp/transport/session-transport.js';
 import {
-  type ChangeFeed,
   createGateway,
-  createMemoryChangeFeed,
   type Gateway,
   type HttpGatewayServer,
   type HttpServeOptions,
@@ -19,7 +17,7 @@ import { connectV1, connectV2 } from '../mcp/helpers/clients.js';
 import { resourcesConfig } from '../mcp/resources-helpers.js';
 import { startUpstream, type Upstream } from '../mcp/helpers/upstream.js';
 import { testConfig } from '../helpers/gateway-config.js';
-import { INIT_2025 } from './helpers.js';
+import { countedFeed, INIT_2025 } from './helpers.js';
 
 // Clients that vanish mid-exchange, on purpose or not: what a session held must be given back when
 // the session can no longer be used, not when the idle sweep comes by 30 minutes later.
@@ -31,28 +29,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await upstream?.close();
 });
-
-/** A memory change feed that tells how many listeners it has: each connected session server is one. */
-function countedFeed(): ChangeFeed & { listeners(): number } {
-  const feed = createMemoryChangeFeed();
-  let open = 0;
-  return {
-    publish: (c) => feed.publish(c),
-    since: (cursor, limit) => feed.since(cursor, limit),
-    close: () => feed.close(),
-    subscribe(listener) {
-      const off = feed.subscribe(listener);
-      open++;
-      let done = false;
-      return () => {
-        if (!done) open--;
-        done = true;
-        off();
-      };
-    },
-    listeners: () => open,
-  };
-}
 
 /** A gateway on the resources config, served on a listener of its own with `options`. */
 async function serve(

@@ -198,3 +198,29 @@ describe('2025-era sessions on the wire', () => {
     }
   });
 });
+
+describe('methods the MCP endpoint never serves', () => {
+  it.each(['PUT', 'PATCH', 'OPTIONS'])(
+    '%s without a session is answered 405 with the methods it serves, not "send initialize first"',
+    async (method) => {
+      const answer = await send(method, BASE, method === 'OPTIONS' ? undefined : rpc(1, 'ping'));
+      expect(answer.status).toBe(405);
+      expect(answer.headers.get('allow')).toBe('GET, POST, DELETE');
+      expect(JSON.parse(answer.text).error.message).toMatch(/serves POST, GET and DELETE/);
+    },
+  );
+
+  it('over a stateless listener alike', async () => {
+    const config = resourcesConfig(upstream.url);
+    config.server = { ...config.server, http: { stateless: true } };
+    const stateless = await startGateway(testConfig(config), { transport: 'http' });
+    try {
+      const res = await fetch(stateless.url!, { method: 'PATCH', headers: BASE, body: '{}' });
+      expect(res.status).toBe(405);
+      expect(res.headers.get('allow')).toBe('GET, POST, DELETE');
+      await res.text();
+    } finally {
+      await stateless.close();
+    }
+  });
+});

@@ -71,6 +71,8 @@ export const DEFAULT_MAX_BATCH_SIZE = 10;
 const noFlush = (): void => {};
 /** Requests whose SSE answer always carries at least one event: the answer itself. */
 const ANSWERED_METHODS = new Set(['tools/call', 'resources/read', 'prompts/get']);
+/** The HTTP methods of Streamable HTTP: POST a message, GET a stream, DELETE a session. */
+const SERVED_METHODS = new Set(['POST', 'GET', 'DELETE']);
 
 /**
  * A POST that calls a tool is answered on an SSE stream. The SDK's Node adapter flushes that stream's
@@ -141,6 +143,11 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
     if (verdict.principal) attachPrincipal(req, verdict.principal);
     const who = verdict.principal ?? (await oauthPrincipal(oauth!, req, res, log));
     if (!who) return;
+    // Before any session or era is looked at: no session or protocol revision serves another method.
+    if (!SERVED_METHODS.has(req.method ?? ''))
+      return sendJsonError(res, 405, 'Method not allowed: the MCP endpoint serves POST, GET and DELETE.', {
+        allow: 'GET, POST, DELETE',
+      });
     const body = await readJsonBody(req, res, bodyLimits);
     if (body === ANSWERED) return;
     if (who.expiresAt !== undefined && (req.method === 'GET' || isListenRequest(body)))

@@ -14,8 +14,9 @@ export async function withFetchedDocument<T>(
   out: string,
   force: boolean,
   use: (file: string) => Promise<T>,
+  timeoutMs = FETCH_TIMEOUT_MS,
 ): Promise<T> {
-  const { file, created } = await fetchDocument(url, out, force);
+  const { file, created } = await fetchDocument(url, out, force, timeoutMs);
   try {
     return await use(file);
   } catch (err) {
@@ -44,6 +45,9 @@ export function remoteRefsHint(url: string, skipped: readonly Error[]): string |
   );
 }
 
+/** How long the whole fetch (redirects, headers and body) may take. */
+const FETCH_TIMEOUT_MS = 60_000;
+
 /** Redirects `init` follows, each on the document's own origin. */
 const MAX_REDIRECTS = 5;
 
@@ -51,10 +55,10 @@ const MAX_REDIRECTS = 5;
  * GET with redirects followed by hand: only to the same origin (scheme, host and port), so a document
  * URL cannot bounce `init` to another host (an internal address, a different API); at most 5.
  */
-async function fetchSameOrigin(url: string): Promise<Response> {
+async function fetchSameOrigin(url: string, signal: AbortSignal): Promise<Response> {
   let at = new URL(url);
   for (let hop = 0; ; hop++) {
-    const response = await fetch(at, { redirect: 'manual', signal: AbortSignal.timeout(60_000) });
+    const response = await fetch(at, { redirect: 'manual', signal });
     const location = response.headers.get('location');
     if (response.status < 300 || response.status > 399 || location === null) return response;
     await response.body?.cancel();
@@ -82,12 +86,15 @@ async function fetchDocument(
   url: string,
   out: string,
   force: boolean,
+  timeoutMs: number,
 ): Promise<{ file: string; created: boolean }> {
+  const deadline = AbortSignal.timeout(timeoutMs);
   let response: Response;
   try {
-    response = await fetchSameOrigin(url);
+    response = await fetchSameOrigin(url, deadline);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
+    if (deadline.aborted) throw tooSlow(url, timeoutMs);
     // undici's own message is only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, a TLS error) is its cause.
     const cause = (err as { cause?: unknown }).cause;
     const why = cause instanceof Error ? `: ${oneLine(cause.message)}` : '';
@@ -107,14 +114,7 @@ async function fetchDocument(
     await response.body?.cancel();
     throw tooBig(url);
   }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of response.body ?? []) {
-    total += chunk.byteLength;
-    if (total > MAX_FETCH_BYTES) throw tooBig(url);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = await bodyText(response, url, deadline, timeoutMs);
   // Some servers label their pages text/plain or nothing: a document never starts with markup.
   if (/^\s*</.test(text)) throw htmlPage(url, type);
   const json = /json/i.test(type) || /^\s*\{/.test(text);
@@ -143,6 +143,29 @@ function htmlPage(url: string, type: string): OpenApiError {
     `${oneLine(url)} answered an HTML page (content-type ${type === '' ? 'none' : oneLine(type)}), not an OpenAPI document ` +
       "(a sign-in page, or the API's documentation site?); pass the URL of the document itself (its .json or .yaml), " +
       'or download it and pass the file; nothing was written',
+  );
+}
+
+/** The body as text, at most `MAX_FETCH_BYTES`, read before `deadline`. */
+async function bodyText(response: Response, url: string, deadline: AbortSignal, timeoutMs: number) {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of response.body ?? []) {
+      total += chunk.byteLength;
+      if (total > MAX_FETCH_BYTES) throw tooBig(url);
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    if (deadline.aborted && !(err instanceof OpenApiError)) throw tooSlow(url, timeoutMs);
+    throw err;
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function tooSlow(url: string, timeoutMs: number): ConfigError {
+  return new ConfigError(
+    `cannot fetch ${oneLine(url)}: no complete answer within ${timeoutMs / 1000} s; check that the URL is right and its server reachable from this machine, or download the document and pass --openapi <file>`,
   );
 }
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/cli/exit-codes.js';
+import { withFetchedDocument } from '../../src/cli/init-fetch.js';
 import { runCli } from '../../src/cli/run.js';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { loadConfig, parseConfig } from '../../src/config/index.js';
@@ -529,4 +530,41 @@ describe('conduit init keeps what the document says of each operation', () => {
       annotations: { destructiveHint: false },
     });
   });
+});
+
+describe('init --openapi <URL> that does not answer in time', () => {
+  it.each([
+    ['never answers', false],
+    ['sends its headers, then stalls the body', true],
+  ])(
+    'a server that %s: says so with the limit and what to do, and saves nothing',
+    async (_, headersFirst) => {
+      const server = createServer((_req, res) => {
+        if (headersFirst) {
+          res.writeHead(200, { 'content-type': 'application/yaml' });
+          res.write('openapi: 3.1.0\n');
+        }
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const { port } = server.address() as AddressInfo;
+      const out = join(dir, `stalled-${headersFirst}.yaml`);
+      try {
+        const err = await withFetchedDocument(
+          `http://127.0.0.1:${port}/spec.yaml`,
+          out,
+          false,
+          async () => 'used',
+          100,
+        ).catch((e: unknown) => e as Error & { code?: string });
+        expect(err).toMatchObject({ code: 'INVALID_CONFIG' });
+        expect((err as Error).message).toBe(
+          `cannot fetch http://127.0.0.1:${port}/spec.yaml: no complete answer within 0.1 s; check that the URL is right and its server reachable from this machine, or download the document and pass --openapi <file>`,
+        );
+        expect(existsSync(join(dir, `stalled-${headersFirst}.openapi.yaml`))).toBe(false);
+      } finally {
+        server.closeAllConnections();
+        server.close();
+      }
+    },
+  );
 });

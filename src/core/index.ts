@@ -12,7 +12,7 @@ export {
 } from './checks.js';
 export { Emitter } from './emitter.js';
 export { LruMap } from './lru-map.js';
-export { nestedDeeperThan, nestedDeeperThanIterative, MAX_NESTING_LIMIT } from './nesting.js';
+export { nestedDeeperThan, MAX_NESTING_LIMIT } from './nesting.js';
 export {
   CONDUIT_ERROR_CODES,
   type ConduitErrorCode,

@@ -30,38 +30,3 @@ function deeper(node: object, depth: number, max: number): boolean {
   }
   return false;
 }
-
-/**
- * {@link nestedDeeperThan} without recursion: an explicit stack of the objects still to look into, so
- * neither `max` nor the caller's own stack depth matter. For values a client sends, where the check is
- * on the path of every request. Measured on tools/call bodies: 1-3 µs for 2 KB, 7-11 µs for 11 KB, a
- * tenth of JSON.parse's time for 1.2 MB, near the recursive walk; a scan of the raw text was 3 to 8
- * times slower on such structured bodies.
- */
-export function nestedDeeperThanIterative(value: unknown, max: number): boolean {
-  if (value === null || typeof value !== 'object') return false;
-  const nodes: object[] = [value];
-  const depths: number[] = [1];
-  for (let node = nodes.pop(); node !== undefined; node = nodes.pop()) {
-    const depth = depths.pop()!;
-    if (depth > max) return true;
-    if (Array.isArray(node)) {
-      for (let i = 0; i < node.length; i++) {
-        const child: unknown = node[i];
-        if (child !== null && typeof child === 'object') {
-          nodes.push(child);
-          depths.push(depth + 1);
-        }
-      }
-      continue;
-    }
-    for (const key in node) {
-      const child = (node as Record<string, unknown>)[key];
-      if (child !== null && typeof child === 'object') {
-        nodes.push(child);
-        depths.push(depth + 1);
-      }
-    }
-  }
-  return false;
-}

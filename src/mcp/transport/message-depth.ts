@@ -1,4 +1,4 @@
-import { MAX_NESTING_LIMIT, nestedDeeperThanIterative } from '../../core/index.js';
+import { MAX_NESTING_LIMIT, nestedDeeperThan } from '../../core/index.js';
 
 /**
  * The deepest a POST body may nest objects and arrays (its envelope is level 1). The SDK's request
@@ -16,5 +16,5 @@ export const TOO_DEEP_MESSAGE = `Invalid Request: the request is nested deeper t
  * opened and closed, so most requests cost one length check.
  */
 export function messageTooDeep(text: string, value: unknown): boolean {
-  return text.length >= 2 * (MAX_MESSAGE_DEPTH + 1) && nestedDeeperThanIterative(value, MAX_MESSAGE_DEPTH);
+  return text.length >= 2 * (MAX_MESSAGE_DEPTH + 1) && nestedDeeperThan(value, MAX_MESSAGE_DEPTH);
 }

@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the auth hints show ${ENV_VAR} references on purpose
-import { stat, writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, dirname, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Document, isCollection, isMap, isPair, isScalar, visit } from 'yaml';
@@ -19,7 +19,7 @@ import type { CliIo } from './io.js';
 import { usageErrors } from './options.js';
 import { packageRef } from './package-refs.js';
 import { remoteRefsHint, withFetchedDocument } from './init-fetch.js';
-import { writeProblem } from './write-problem.js';
+import { writeInitFile } from './init-write.js';
 import { starterConfig } from './starter-config.js';
 import { UsageError } from './usage-error.js';
 
@@ -191,7 +191,7 @@ async function initFrom(specPath: string, values: InitOptions, io: CliIo): Promi
       { cause: err },
     );
   }
-  await writeConfigFile(out, text, values.force);
+  await writeInitFile(out, text, values.force);
   const cached = tools.filter((t) => t.cache !== undefined).length;
   const invalidating = tools.filter((t) => t.invalidates !== undefined).length;
   const skippedCount = set.catalog.operations.length - tools.length + skipped.length;
@@ -424,23 +424,11 @@ function relativeTo(out: string, spec: string): string {
   return rel === '' ? basename(spec) : rel;
 }
 
-/** Writes `out`, refusing to replace an existing file without `--force`. */
-async function writeConfigFile(out: string, text: string, force: boolean): Promise<void> {
-  try {
-    await writeFile(out, text, { flag: force ? 'w' : 'wx' });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST')
-      throw new UsageError(`${out} already exists; pass --force to overwrite it`, 'init');
-    throw writeProblem(out, err);
-  }
-}
-
 /** `conduit init` without `--openapi`: the commented starter, checked before it is written. */
 async function writeStarter(out: string, force: boolean, io: CliIo): Promise<number> {
   const text = starterConfig(configRefs(out));
   parseConfig(text, { format: 'yaml', env: {}, sourceName: 'the starter config' });
-  await writeConfigFile(out, text, force);
+  await writeInitFile(out, text, force);
   io.stderr(
     `wrote ${out}: a commented starter (1 upstream, 2 tools); set its baseUrl and tools, then\n` +
       `  conduit validate --config ${out}\n  conduit serve --config ${out}\n`,

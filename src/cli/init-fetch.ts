@@ -1,8 +1,7 @@
-import { rm, stat, writeFile } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { ConfigError } from '../core/index.js';
 import { DEFAULT_DOCUMENT_LIMITS, OpenApiError, OpenApiRefError } from '../config/index.js';
-import { UsageError } from './usage-error.js';
-import { writeProblem } from './write-problem.js';
+import { writeInitFile } from './init-write.js';
 
 /**
  * Runs `use` on the document at `url`, fetched and saved next to `out`. When `use` fails, the copy
@@ -125,14 +124,7 @@ async function fetchDocument(
       () => true,
       () => false,
     ));
-  try {
-    await writeFile(file, text, { flag: force ? 'w' : 'wx' });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST')
-      throw new UsageError(`${file} already exists; pass --force to overwrite it`, 'init');
-    throw writeProblem(file, err);
-  }
+  await writeInitFile(file, text, force);
   return { file, created: !existed };
 }
 

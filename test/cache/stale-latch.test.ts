@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createCache } from '../../src/cache/index.js';
 import { latchMs } from '../../src/cache/engine/latch.js';
-import { ManualClock } from '../../src/core/index.js';
+import { AbortedError, ManualClock } from '../../src/core/index.js';
 import { circuitBreaker } from '../../src/resilience/index.js';
 
 /**
@@ -92,6 +92,30 @@ describe('stale-if-error latch', () => {
       stale: false,
     });
     expect(calls).toBe(2);
+    await cache.close();
+  });
+
+  it('a refresh its caller cancelled is no upstream failure: no latch, and the next read asks again', async () => {
+    const clock = new ManualClock(0);
+    const cache = createCache({ clock, ttlMs: 200, staleIfErrorMs: 60_000 });
+    await cache.set('k', 'old');
+    clock.advance(200);
+    const cancelled = await cache
+      .getOrSetWithMeta('k', () => Promise.reject(new AbortedError('The operation was aborted')))
+      .then(
+        (r) => r,
+        (err: unknown) => err,
+      );
+    // The caller that cancelled hears its cancellation, not a stale answer it no longer waits for.
+    expect(cancelled).toBeInstanceOf(AbortedError);
+    let calls = 0;
+    const fresh = await cache.getOrSetWithMeta('k', async () => {
+      calls++;
+      return 'fresh';
+    });
+    expect(fresh).toEqual({ value: 'fresh', source: 'factory', stale: false });
+    expect(calls).toBe(1);
+    expect(cache.stats().factoryErrors).toBe(0);
     await cache.close();
   });
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createCache } from '../../src/cache/index.js';
-import { AbortedError } from '../../src/core/index.js';
+import { AbortedError, ManualClock } from '../../src/core/index.js';
 import { HttpStatusError, InvalidJsonError } from '../../src/http/index.js';
 import { describeFailure, errorResult, InputValidator, KeyTemplate } from '../../src/mcp/index.js';
 import { stableStringify } from '../../src/mcp/tools/key-template.js';
@@ -249,6 +249,36 @@ describe('sharedFetch', () => {
     await expect(pb).rejects.toThrow(AbortedError);
     await expect(pc).resolves.toMatchObject({ value: 'fresh', source: 'factory' });
     expect(started).toEqual([a.signal, b.signal, c.signal]);
+    await cache.close();
+  });
+
+  it("gives a caller that joined a stale entry's refresh a fresh answer when the refresh's caller cancels", async () => {
+    const clock = new ManualClock(0);
+    const cache = createCache({ prefix: 'shared-fetch-stale', clock, ttlMs: 200, staleIfErrorMs: 60_000 });
+    await cache.set('k', 'old');
+    clock.advance(200);
+    const a = new AbortController();
+    let calls = 0;
+    let refreshStarted!: () => void;
+    const started = new Promise<void>((r) => (refreshStarted = r));
+    const factoryFor = (signal: AbortSignal) => () => {
+      calls++;
+      if (calls > 1) return Promise.resolve('fresh');
+      refreshStarted();
+      return new Promise<string>((_, reject) =>
+        signal.addEventListener('abort', () => reject(new AbortedError('The operation was aborted')), {
+          once: true,
+        }),
+      );
+    };
+    const pa = sharedFetch(cache, 'k', factoryFor(a.signal), { ttlMs: 1000 }, a.signal);
+    await started;
+    const b = new AbortController();
+    const pb = sharedFetch(cache, 'k', factoryFor(b.signal), { ttlMs: 1000 }, b.signal);
+    a.abort();
+    await expect(pa).rejects.toThrow(AbortedError);
+    await expect(pb).resolves.toMatchObject({ value: 'fresh', source: 'factory', stale: false });
+    expect(calls).toBe(2);
     await cache.close();
   });
 

@@ -4,7 +4,7 @@ import type { FactoryRunner } from './factory-runner.js';
 import type { Flight } from './flights.js';
 import { latchMs } from './latch.js';
 import type { PeerLock } from './peer-lock.js';
-import { errorLabel } from '../../core/index.js';
+import { errorLabel, isAbortError } from '../../core/index.js';
 import type { CacheStack, Fill } from './stack.js';
 import type { CacheResult, CacheSource, Factory, GetOrSetOptions } from './types.js';
 
@@ -247,6 +247,9 @@ export class GetSetHandler {
     stale: StoredEntry | undefined,
     staleSource: CacheSource,
   ): CacheResult<unknown> {
+    // A factory its caller cancelled says nothing about the upstream: no stale answer, no throttle. Callers
+    // that joined the fill hear the cancellation and may ask again (the gateway's shared fetch does).
+    if (isAbortError(err)) throw err;
     const { stack } = this;
     const { key } = fill;
     const { settings, signals } = stack;

@@ -208,6 +208,23 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     return principalFromClaims(claims, keep, options.issuer);
   };
 
+  const pending = new Map<string, Promise<Principal>>();
+  const check = async (token: string, digest: string): Promise<Principal> => {
+    let principal: Principal;
+    try {
+      principal = await verify(token);
+    } catch (err) {
+      refused.note(digest, err);
+      throw err;
+    }
+    cache.set(digest, principal);
+    logger.debug(
+      { event: 'auth.token_verified', sub: principal.sub, client: principal.clientId },
+      'access token verified',
+    );
+    return principal;
+  };
+
   return {
     resource: options.resource,
     issuer: options.issuer,
@@ -220,19 +237,13 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
       if (hit) return hit;
       const again = refused.get(digest);
       if (again) throw again;
-      let principal: Principal;
-      try {
-        principal = await verify(token);
-      } catch (err) {
-        refused.note(digest, err);
-        throw err;
+      // Requests presenting one token at once share one check (one introspection, one JWKS lookup).
+      let checking = pending.get(digest);
+      if (!checking) {
+        checking = check(token, digest).finally(() => pending.delete(digest));
+        pending.set(digest, checking);
       }
-      cache.set(digest, principal);
-      logger.debug(
-        { event: 'auth.token_verified', sub: principal.sub, client: principal.clientId },
-        'access token verified',
-      );
-      return principal;
+      return checking;
     },
   };
 }

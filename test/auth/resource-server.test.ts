@@ -180,6 +180,16 @@ describe('opaque access tokens by introspection', () => {
     expect(hits() - before).toBe(2);
   });
 
+  it('asks the issuer once for a token presented by several requests at once', async () => {
+    const rs = server();
+    await rs.authenticate(await as.token({ clientId: AS_CLIENTS.opaque }));
+    const unknown = 'c2V2ZXJhbC1yZXF1ZXN0cy1hdC1vbmNlLXdpdGgtb25lLXRva2Vu';
+    const before = as.hits.get('/token/introspection') ?? 0;
+    const answers = await Promise.all(Array.from({ length: 5 }, () => rejection(rs.authenticate(unknown))));
+    expect(answers.map((e) => (e as InvalidTokenError).reason)).toEqual(Array(5).fill('inactive'));
+    expect((as.hits.get('/token/introspection') ?? 0) - before).toBe(1);
+  });
+
   it('does not remember a token refused because the issuer could not be asked', async () => {
     const clock = new ManualClock(Date.now());
     const rs = server({ clock, timeoutMs: 2000, attempts: 1 });

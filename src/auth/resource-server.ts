@@ -13,6 +13,7 @@ import { IdpClient } from './idp-client.js';
 import { introspect } from './introspection.js';
 import { JwksKeys } from './jwks.js';
 import { looksLikeJwt, verifyJwt } from './jwt-verifier.js';
+import { RefusedTokens } from './refused-tokens.js';
 import { TokenCache, tokenDigest } from './token-cache.js';
 
 /** Options of {@link createResourceServer} (the gateway maps `server.http.auth` onto these). */
@@ -35,8 +36,13 @@ export interface ResourceServerOptions {
   clockToleranceMs?: number;
   /** Token claims kept in the principal (`{auth.claims.<name>}`, policy). Default none. */
   claims?: readonly string[];
-  /** Verified tokens kept (by digest), and for at most how long. Default 10 000 and 10 min. */
-  cache?: { maxEntries?: number; maxTtlMs?: number };
+  /**
+   * Verified tokens kept (by digest), and for at most how long. Default 10 000 and 10 min. Tokens
+   * refused for good (revoked, unknown, bad signature, expired, …) are remembered as many, for
+   * `refusedTtlMs` (default 30 s; 0 asks every time), so a client repeating one does not make every
+   * request ask the authorization server again.
+   */
+  cache?: { maxEntries?: number; maxTtlMs?: number; refusedTtlMs?: number };
   /** One request to the authorization server, ms. Default 5000. */
   timeoutMs?: number;
   /** Attempts per request to the authorization server. Default 2. */
@@ -148,6 +154,11 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     maxTtlMs: options.cache?.maxTtlMs ?? 10 * 60_000,
     clock,
   });
+  const refused = new RefusedTokens({
+    maxEntries: options.cache?.maxEntries ?? 10_000,
+    ttlMs: options.cache?.refusedTtlMs ?? 30_000,
+    clock,
+  });
   const jwtCheck = {
     issuer: options.issuer,
     audience,
@@ -197,6 +208,23 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     return principalFromClaims(claims, keep, options.issuer);
   };
 
+  const pending = new Map<string, Promise<Principal>>();
+  const check = async (token: string, digest: string): Promise<Principal> => {
+    let principal: Principal;
+    try {
+      principal = await verify(token);
+    } catch (err) {
+      refused.note(digest, err);
+      throw err;
+    }
+    cache.set(digest, principal);
+    logger.debug(
+      { event: 'auth.token_verified', sub: principal.sub, client: principal.clientId },
+      'access token verified',
+    );
+    return principal;
+  };
+
   return {
     resource: options.resource,
     issuer: options.issuer,
@@ -207,13 +235,15 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
       const digest = tokenDigest(token);
       const hit = cache.get(digest);
       if (hit) return hit;
-      const principal = await verify(token);
-      cache.set(digest, principal);
-      logger.debug(
-        { event: 'auth.token_verified', sub: principal.sub, client: principal.clientId },
-        'access token verified',
-      );
-      return principal;
+      const again = refused.get(digest);
+      if (again) throw again;
+      // Requests presenting one token at once share one check (one introspection, one JWKS lookup).
+      let checking = pending.get(digest);
+      if (!checking) {
+        checking = check(token, digest).finally(() => pending.delete(digest));
+        pending.set(digest, checking);
+      }
+      return checking;
     },
   };
 }

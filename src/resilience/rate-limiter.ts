@@ -27,6 +27,8 @@ export interface RateLimiterOptions {
 export interface RateLimiter extends ComposablePolicy {
   /** Takes `n` tokens if available now; false (and nothing taken) otherwise. */
   tryTake(n?: number): boolean;
+  /** Gives back `n` tokens a `tryTake` took for a call that then did not go; never past `burst`. */
+  refund(n?: number): void;
   /** Milliseconds until `n` tokens are available (0 when they are now), counting queued reservations. */
   waitMs(n?: number): number;
   /** Reserves a token and waits for it (FIFO by reservation); aborting refunds it. */
@@ -140,6 +142,10 @@ export function rateLimiter(options: RateLimiterOptions): RateLimiter {
       if (tokens < n) return false;
       tokens -= n;
       return true;
+    },
+    refund(n = 1) {
+      refill();
+      tokens = Math.min(burst, tokens + n);
     },
     waitMs(n = 1) {
       refill();

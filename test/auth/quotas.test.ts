@@ -4,7 +4,13 @@ import { type AddressInfo, connect, createServer as createTcpServer, type Socket
 import { Client } from '@modelcontextprotocol/client';
 import { InMemoryTransport } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRecordingLogger, type Logger, ManualClock, noopLogger } from '../../src/core/index.js';
+import {
+  createRecordingLogger,
+  type Logger,
+  ManualClock,
+  noopLogger,
+  type Principal,
+} from '../../src/core/index.js';
 import { createGateway, type RunningGateway, serveGatewayStdio, startGateway } from '../../src/mcp/index.js';
 import type { ServerContext } from '@modelcontextprotocol/server';
 import { callGuardsFor, guardedExecute } from '../../src/mcp/gateway/call-guards.js';
@@ -159,6 +165,85 @@ describe('quotas (limits) in memory', () => {
       await close();
     }
   });
+});
+
+const person = (sub: string): Principal => ({
+  id: `static:${sub}`,
+  kind: 'static',
+  sub,
+  scopes: [],
+  claims: {},
+});
+
+/**
+ * A call under several limits: the ones that admitted it before a later one refused give their
+ * token back, and two callers racing for the last token do not both pass. Run on each store.
+ */
+function chainedLimitTests(storeFor: (clock: ManualClock) => QuotaStore) {
+  // The per-user limit refills slower (1 a minute) than the per-tool one (2 a minute).
+  const chain = [
+    { match: { tool: 't' }, key: 'user:{auth.sub}', perMinute: 1 },
+    { match: { tool: 't' }, key: 'tool:{tool}', perMinute: 2 },
+  ];
+
+  it('a call a later limit refuses keeps the tokens of the earlier limits it passed', async () => {
+    const clock = new ManualClock(Date.now());
+    const quotas = new Quotas(chain, storeFor(clock));
+    try {
+      await quotas.acquire(person('bob'), 't');
+      await quotas.acquire(person('carol'), 't');
+      // The tool's bucket is empty: alice is refused by it, twice.
+      await expect(quotas.acquire(person('alice'), 't')).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED' });
+      await expect(quotas.acquire(person('alice'), 't')).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED' });
+      // One tool token back; alice's own bucket would have half a token had the refusals taken hers.
+      clock.advance(30_000);
+      await expect(quotas.acquire(person('alice'), 't')).resolves.toBeDefined();
+    } finally {
+      await quotas.close();
+    }
+  });
+
+  it('a call a later concurrency cap refuses keeps the tokens of the earlier limits it passed', async () => {
+    const clock = new ManualClock(Date.now());
+    const quotas = new Quotas(
+      [
+        { match: { tool: 't' }, key: 'user:{auth.sub}', perMinute: 1 },
+        { match: { tool: 't' }, key: 'all', concurrent: 1 },
+      ],
+      storeFor(clock),
+    );
+    try {
+      const running = await quotas.acquire(person('bob'), 't');
+      await expect(quotas.acquire(person('alice'), 't')).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED' });
+      await running.release();
+      const next = await quotas.acquire(person('alice'), 't');
+      await next.release();
+    } finally {
+      await quotas.close();
+    }
+  });
+
+  it('two callers racing for the last token of a later limit: one passes, the other keeps its own', async () => {
+    const clock = new ManualClock(Date.now());
+    const quotas = new Quotas(chain, storeFor(clock));
+    try {
+      await quotas.acquire(person('carol'), 't');
+      const raced = await Promise.allSettled([
+        quotas.acquire(person('alice'), 't'),
+        quotas.acquire(person('bob'), 't'),
+      ]);
+      expect(raced.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      const loser = raced[0]!.status === 'rejected' ? 'alice' : 'bob';
+      clock.advance(30_000);
+      await expect(quotas.acquire(person(loser), 't')).resolves.toBeDefined();
+    } finally {
+      await quotas.close();
+    }
+  });
+}
+
+describe('several limits on one call, in memory', () => {
+  chainedLimitTests((clock) => new MemoryQuotaStore(clock));
 });
 
 describe('freeing a concurrency slot', () => {
@@ -327,6 +412,19 @@ describe('quotas counted in Redis', () => {
     }
   });
 
+  describe('several limits on one call', () => {
+    let n = 0;
+    chainedLimitTests(
+      (clock) =>
+        new RedisQuotaStore(
+          openRedisDriver({ url: redis.url }),
+          `chain${Date.now()}-${++n}:`,
+          clock,
+          noopLogger,
+        ),
+    );
+  });
+
   const leaseStore = (clock: ManualClock, prefix: string, logger: Logger = noopLogger) =>
     new RedisQuotaStore(openRedisDriver({ url: redis.url }), prefix, clock, logger, {
       leaseMs: 30_000,
@@ -442,11 +540,11 @@ describe('quotas counted in Redis', () => {
       logger as Logger,
     );
     try {
-      expect(await store.take('k', 1)).toEqual({ ok: true });
+      expect((await store.take('k', 1)).ok).toBe(true);
       expect((await store.take('k', 1)).ok).toBe(false);
       await redis.kill();
       // Memory takes over with a bucket of its own: the first take passes, the next is refused.
-      expect(await store.take('k', 1)).toEqual({ ok: true });
+      expect((await store.take('k', 1)).ok).toBe(true);
       expect((await store.take('k', 1)).ok).toBe(false);
       expect((await store.take('other', 5)).ok).toBe(true);
       expect(logger.records.filter((r) => r.event === 'quota.redis_down')).toHaveLength(1);

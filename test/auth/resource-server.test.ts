@@ -115,6 +115,35 @@ describe('JWT access tokens from a real authorization server', () => {
     await as.rotateKeys({ keepOld: false });
     expect((await rs.authenticate(before)).sub).toBe(AS_CLIENTS.jwt);
   });
+  it('a JWKS refetch that failed counts toward the cooldown: unknown keys do not ask the issuer again until it ends', async () => {
+    const clock = new ManualClock(Date.now());
+    const rs = server({ clock, jwksCooldownMs: 30_000, timeoutMs: 2000, attempts: 1 });
+    await rs.authenticate(await as.token());
+    clock.advance(30_000);
+    const now = Math.floor(clock.now() / 1000);
+    const unknownKid = (kid: string) =>
+      forgeToken({ issuer: as.issuer, audience: RESOURCE, key: as.signingKey, nowSeconds: now, kid });
+    const first = await unknownKid('k-unknown-1');
+    const second = await unknownKid('k-unknown-2');
+    as.hang();
+    try {
+      const arrived = as.nextRequest('/jwks');
+      const refused = rejection(rs.authenticate(first));
+      await arrived;
+      clock.advance(2000);
+      expect(await refused).toBeInstanceOf(AuthServerUnavailableError);
+      // Within the cooldown of that failed refetch, another unknown kid is answered without asking.
+      const asked = as.nextRequest('/jwks').then(() => 'asked the JWKS again');
+      const answered = rejection(rs.authenticate(second)).then((e) => (e as { code?: string }).code);
+      expect(await Promise.race([asked, answered])).toBe('AUTH_SERVER_UNAVAILABLE');
+    } finally {
+      as.resume();
+    }
+    clock.advance(30_000);
+    const refetched = as.nextRequest('/jwks');
+    expect(((await rejection(rs.authenticate(second))) as InvalidTokenError).reason).toBe('unknown_key');
+    await refetched;
+  });
 });
 
 describe('opaque access tokens by introspection', () => {
@@ -134,6 +163,50 @@ describe('opaque access tokens by introspection', () => {
     const token = await as.token({ clientId: AS_CLIENTS.opaque, resource: 'http://127.0.0.1:2/other' });
     const err = await rejection(server().authenticate(token));
     expect((err as InvalidTokenError).reason).toBe('audience');
+  });
+
+  it('asks the issuer about a refused token once, then refuses it from memory for a short while', async () => {
+    const clock = new ManualClock(Date.now());
+    const rs = server({ clock, cache: { refusedTtlMs: 30_000 } });
+    const unknown = 'dW5rbm93bi1vci1yZXZva2VkLXRva2VuLXNlbnQtaW4tYS1sb29w';
+    const hits = () => as.hits.get('/token/introspection') ?? 0;
+    const before = hits();
+    for (let i = 0; i < 5; i++)
+      expect(((await rejection(rs.authenticate(unknown))) as InvalidTokenError).reason).toBe('inactive');
+    expect(hits() - before).toBe(1);
+    expect(rs.cached).toBe(0);
+    clock.advance(30_000);
+    expect(((await rejection(rs.authenticate(unknown))) as InvalidTokenError).reason).toBe('inactive');
+    expect(hits() - before).toBe(2);
+  });
+
+  it('asks the issuer once for a token presented by several requests at once', async () => {
+    const rs = server();
+    await rs.authenticate(await as.token({ clientId: AS_CLIENTS.opaque }));
+    const unknown = 'c2V2ZXJhbC1yZXF1ZXN0cy1hdC1vbmNlLXdpdGgtb25lLXRva2Vu';
+    const before = as.hits.get('/token/introspection') ?? 0;
+    const answers = await Promise.all(Array.from({ length: 5 }, () => rejection(rs.authenticate(unknown))));
+    expect(answers.map((e) => (e as InvalidTokenError).reason)).toEqual(Array(5).fill('inactive'));
+    expect((as.hits.get('/token/introspection') ?? 0) - before).toBe(1);
+  });
+
+  it('does not remember a token refused because the issuer could not be asked', async () => {
+    const clock = new ManualClock(Date.now());
+    const rs = server({ clock, timeoutMs: 2000, attempts: 1 });
+    // The issuer's metadata is fetched: only the introspection itself is left to hang.
+    await rs.authenticate(await as.token({ clientId: AS_CLIENTS.opaque }));
+    const token = await as.token({ clientId: AS_CLIENTS.opaque });
+    as.hang();
+    try {
+      const arrived = as.nextRequest('/token/introspection');
+      const pending = rejection(rs.authenticate(token));
+      await arrived;
+      clock.advance(2000);
+      expect(await pending).toBeInstanceOf(AuthServerUnavailableError);
+    } finally {
+      as.resume();
+    }
+    expect((await rs.authenticate(token)).sub).toBe(AS_CLIENTS.opaque);
   });
 
   it('refuses an unknown opaque token as inactive', async () => {

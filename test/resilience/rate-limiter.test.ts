@@ -18,6 +18,17 @@ describe('rateLimiter', () => {
     expect(rl.tryTake(3)).toBe(true);
   });
 
+  it('refund gives taken tokens back, never past burst', () => {
+    const clock = new ManualClock();
+    const rl = rateLimiter({ ratePerSec: 1, burst: 2, clock });
+    expect([rl.tryTake(), rl.tryTake(), rl.tryTake()]).toEqual([true, true, false]);
+    rl.refund();
+    expect(rl.tryTake()).toBe(true);
+    expect(rl.tryTake()).toBe(false);
+    rl.refund(5);
+    expect(rl.tokens).toBe(2);
+  });
+
   it('execute waits for a token, serving waiters in order', async () => {
     const clock = new ManualClock();
     const rl = rateLimiter({ ratePerSec: 4, burst: 1, clock });

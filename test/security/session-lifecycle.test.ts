@@ -153,6 +153,56 @@ describe('an initialize whose answer never reached its client holds no session',
   });
 });
 
+describe('a client that sends initialize and closes its side of the connection (FIN)', () => {
+  // A Streamable HTTP session outlives its connection (each request may come on a new one), so a
+  // FIN does not end it; what bounds a caller opening many this way is the caps and the idle sweep.
+  it('keeps its session, counted in its caps (429 past them) until it idles out', async () => {
+    const clock = new ManualClock(Date.now());
+    const tokens = { a: 'token-of-a-0123456789', b: 'token-of-b-0123456789' };
+    const { gateway, http, feed } = await serve({
+      authTokens: [tokens.a, tokens.b],
+      maxSessionsPerPrincipal: 2,
+      sessionIdleMs: 10_000,
+      clock,
+    });
+    const as = (t: string) => ({ authorization: `Bearer ${t}` });
+    const initA = () =>
+      fetch(http.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          ...as(tokens.a),
+        },
+        body: JSON.stringify(INIT_2025),
+      });
+    try {
+      for (const i of [0, 1]) {
+        const closed = responseClosed(http, `fin-${i}`);
+        const peer = await initializeHead(http.url, { ...as(tokens.a), 'x-test-mark': `fin-${i}` });
+        await peer.received('100 Continue');
+        peer.send();
+        peer.socket.end();
+        await closed;
+      }
+      expect(feed.listeners()).toBe(2);
+      const refused = await initA();
+      expect(refused.status).toBe(429);
+      expect(await refused.text()).toContain('maxSessionsPerPrincipal');
+      const b = await connectV2(http.url, 'legacy', as(tokens.b));
+      await b.close();
+      await clock.advanceAsync(25_000);
+      expect(feed.listeners()).toBe(0);
+      const again = await initA();
+      expect(again.status).toBe(200);
+      await again.text();
+    } finally {
+      await http.close(1000);
+      await gateway.close();
+    }
+  });
+});
+
 /** Opens a 2025 session with fetch: the headers its later requests carry. */
 async function fetchSession(url: string): Promise<Record<string, string>> {
   const base = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };

@@ -10,8 +10,12 @@ import {
 } from '../../resilience/index.js';
 import { ConcurrencyLeases } from './quota-leases.js';
 
-/** One take from a bucket: allowed, or refused with when the next token comes. */
-export type Take = { ok: true } | { ok: false; retryAfterMs: number };
+/**
+ * One take from a bucket: allowed, or refused with when the next token comes. `refund` gives the
+ * token back (a later limit refused the call); it settles once given back or given up on, and never
+ * rejects.
+ */
+export type Take = { ok: true; refund(): Promise<void> | void } | { ok: false; retryAfterMs: number };
 
 /**
  * One call admitted under a concurrency cap, or refused. `release` frees its slot; it settles once
@@ -57,7 +61,7 @@ export class MemoryQuotaStore implements QuotaStore {
       bucket = rateLimiter({ ratePerSec: perMinute / 60, burst: perMinute, clock: this.clock });
       this.buckets.set(key, bucket);
     }
-    if (bucket.tryTake()) return { ok: true };
+    if (bucket.tryTake()) return { ok: true, refund: once(() => bucket.refund()) };
     return { ok: false, retryAfterMs: Math.max(1, Math.ceil(bucket.waitMs())) };
   }
 
@@ -85,6 +89,16 @@ export class MemoryQuotaStore implements QuotaStore {
   async close(): Promise<void> {}
 }
 
+/** `fn` on its first call only: a token or slot is given back once. */
+function once<T>(fn: () => T): () => T | undefined {
+  let done = false;
+  return () => {
+    if (done) return undefined;
+    done = true;
+    return fn();
+  };
+}
+
 /**
  * The same token bucket in Redis (one hash per key, refilled from the caller's clock), so every
  * instance counts against one quota. Atomic: the whole read-refill-take runs as one Lua script.
@@ -103,6 +117,25 @@ if tokens >= 1 then tokens = tokens - 1 ok = 1 else wait = math.ceil((1 - tokens
 redis.call('HSET', KEYS[1], 't', tostring(tokens), 'ts', tostring(ts))
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return {ok, wait}`;
+
+/**
+ * Gives one token back to a bucket, refilled to now first and never past its capacity. A bucket
+ * that expired is full already. ARGV: capacity, rate a ms, now, the key's TTL.
+ */
+export const TOKEN_REFUND_SCRIPT = `local cap = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+local b = redis.call('HMGET', KEYS[1], 't', 'ts')
+local tokens = tonumber(b[1])
+local ts = tonumber(b[2])
+if tokens == nil or ts == nil then return 0 end
+if now > ts then tokens = tokens + (now - ts) * rate ts = now end
+tokens = math.min(cap, tokens + 1)
+redis.call('HSET', KEYS[1], 't', tostring(tokens), 'ts', tostring(ts))
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1`;
+
+const BUCKET_TTL_MS = '120000';
 
 /** How long a lease lasts unrenewed, and how often a running call renews it. */
 export interface LeaseTimes {
@@ -145,16 +178,18 @@ export class RedisQuotaStore implements QuotaStore {
   }
 
   async take(key: string, perMinute: number): Promise<Take> {
+    const bucket = `${this.prefix}${key}`;
+    const args = () => [
+      String(perMinute),
+      String(perMinute / 60_000),
+      String(this.clock.now()),
+      BUCKET_TTL_MS,
+    ];
     try {
-      const reply = (await this.evalOnKey(TOKEN_BUCKET_SCRIPT, `${this.prefix}${key}`, [
-        String(perMinute),
-        String(perMinute / 60_000),
-        String(this.clock.now()),
-        '120000',
-      ])) as [number, number];
+      const reply = (await this.evalOnKey(TOKEN_BUCKET_SCRIPT, bucket, args())) as [number, number];
       this.up();
       return Number(reply[0]) === 1
-        ? { ok: true }
+        ? { ok: true, refund: once(() => this.refund(bucket, args())) }
         : { ok: false, retryAfterMs: Math.max(1, Number(reply[1])) };
     } catch (err) {
       this.down(err);
@@ -171,6 +206,14 @@ export class RedisQuotaStore implements QuotaStore {
       this.down(err);
       return this.fallback.holdNow(key, max);
     }
+  }
+
+  /** When Redis cannot be asked, the token stays taken: the quota errs on refusing, not admitting. */
+  private refund(bucket: string, args: string[]): Promise<void> {
+    return this.evalOnKey(TOKEN_REFUND_SCRIPT, bucket, args).then(
+      () => undefined,
+      (err: unknown) => this.logger.debug({ err: errorForLog(err) }, 'quota token not given back'),
+    );
   }
 
   /** The driver's connection when it tells it, else whether the last call reached Redis. */

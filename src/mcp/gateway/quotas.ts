@@ -78,6 +78,7 @@ export class Quotas {
   /** Admits the call or throws `QuotaExceededError`; the lease must be released when it ends. */
   async acquire(who: Principal, tool: string): Promise<QuotaLease> {
     const held: (() => Promise<void> | void)[] = [];
+    const taken: (() => Promise<void> | void)[] = [];
     const release = (): Promise<void> | void => {
       const pending: Promise<void>[] = [];
       for (const free of held.splice(0)) {
@@ -106,10 +107,12 @@ export class Quotas {
               `${who.sub ?? who.id} used up the quota of ${limit.perMinute} calls a minute for ${tool}`,
               take.retryAfterMs,
             );
+          taken.push(take.refund);
         }
       }
     } catch (err) {
-      await release();
+      // A call a later limit refused does not count against the earlier ones: their tokens go back.
+      await Promise.all([release(), ...taken.map((refund) => refund())]);
       throw err;
     }
     return held.length === 0 ? NOTHING_HELD : { release };

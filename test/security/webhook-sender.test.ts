@@ -1,0 +1,213 @@
+import { Redis } from 'ioredis';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
+import type { ResourceChange } from '../../src/mcp/resources/change-feed.js';
+import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
+import { assignmentUpdated } from '../helpers/standard-webhook.js';
+import { connectV2 } from '../mcp/helpers/clients.js';
+import { assignmentsConfig } from '../mcp/helpers/config.js';
+import { startUpstream, type Upstream } from '../mcp/helpers/upstream.js';
+import { testConfig } from '../helpers/gateway-config.js';
+
+/** A hostile (or merely repeating) webhook sender against whole gateways on real listeners. */
+
+const KEY = Buffer.from('hostile-sender-webhook-key-01234');
+const SECRET = `whsec_${KEY.toString('base64')}`;
+
+type CallResult = { _meta?: Record<string, unknown> };
+const source = (r: unknown) =>
+  ((r as CallResult)._meta?.['conduit/cache'] as { source?: string } | undefined)?.source;
+
+async function post(base: string, path: string, d: { body: string; headers: Record<string, string> }) {
+  const r = await request(`${base}${path}`, { method: 'POST', body: d.body, headers: d.headers });
+  return { status: r.statusCode, headers: r.headers, json: (await r.body.json()) as Record<string, unknown> };
+}
+
+let upstream: Upstream;
+beforeAll(async () => {
+  upstream = await startUpstream();
+});
+afterAll(async () => {
+  await upstream?.close();
+});
+
+describe('one delivery racing itself at two gateways that share Redis', () => {
+  let redis: RedisHandle;
+  let admin: Redis;
+  let a: RunningGateway;
+  let b: RunningGateway;
+  const heard: { a: ResourceChange[]; b: ResourceChange[] } = { a: [], b: [] };
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    admin = new Redis(redis.url);
+    const config = assignmentsConfig(upstream.url);
+    config.cache = { prefix: 'race', redis: { url: redis.url } };
+    config.tools.find((t) => t.name === 'get_assignment')!.cache = { ttl: 60_000, key: 'assignment:{id}' };
+    config.webhooks = {
+      endpoints: [
+        {
+          path: '/webhooks/assignments',
+          scheme: 'standard',
+          secrets: [SECRET],
+          events: {
+            'assignment.*': {
+              invalidate: { keys: ['assignment:{data.id}'] },
+              notify: ['assignments://{data.id}'],
+            },
+          },
+        },
+      ],
+    };
+    [a, b] = await Promise.all([
+      startGateway(testConfig(config), { transport: 'http' }),
+      startGateway(testConfig(config), { transport: 'http' }),
+    ]);
+    a.gateway.changes.subscribe((c) => void heard.a.push(c));
+    b.gateway.changes.subscribe((c) => void heard.b.push(c));
+  });
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+    await admin?.quit();
+    await redis?.stop();
+  });
+
+  /** Resolves once `n` clients wait in Redis's pause (their claims queued, none applied yet). */
+  async function pausedClients(n: number): Promise<void> {
+    for (;;) {
+      const info = await admin.info('clients');
+      if (Number(/blocked_clients:(\d+)/.exec(info)?.[1]) >= n) return;
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  it('both claims queued at once in Redis: exactly one is processed, the other is 503 in_flight, the retry a duplicate', async () => {
+    const base = (g: RunningGateway) => g.url!.replace(/\/mcp$/, '');
+    const d = assignmentUpdated('evt_race', '1', KEY);
+    // Hold every write in Redis, so that both gateways' claims (scripts that write) wait there side
+    // by side; releasing them runs both claims before either delivery can complete.
+    await admin.client('PAUSE', 60_000, 'WRITE');
+    const racing = [post(base(a), '/webhooks/assignments', d), post(base(b), '/webhooks/assignments', d)];
+    try {
+      await pausedClients(2);
+    } finally {
+      await admin.client('UNPAUSE');
+    }
+    const answers = await Promise.all(racing);
+    const statuses = answers.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 503]);
+    const lost = answers.find((r) => r.status === 503)!;
+    expect(lost.json.error).toBe('in_flight');
+    expect(lost.headers['retry-after']).toBe('10');
+    expect(answers.find((r) => r.status === 200)!.json).toEqual({ ok: true, id: 'evt_race' });
+
+    // The sender retries the 503 at either instance: a duplicate, nothing run again.
+    for (const g of [a, b]) {
+      const again = await post(base(g), '/webhooks/assignments', d);
+      expect(again.json).toMatchObject({ duplicate: true });
+    }
+    // A later event marks where the race's changes end on each instance (one Redis channel, in order).
+    const sentinel = assignmentUpdated('evt_after', '2', KEY);
+    expect((await post(base(a), '/webhooks/assignments', sentinel)).status).toBe(200);
+    const until = async (list: ResourceChange[]) => {
+      while (!list.some((c) => c.uri === 'assignments://2')) await new Promise((r) => setImmediate(r));
+      return list.map((c) => c.uri);
+    };
+    expect(await until(heard.a)).toEqual(['assignments://1', 'assignments://2']);
+    expect(await until(heard.b)).toEqual(['assignments://1', 'assignments://2']);
+  });
+});
+
+describe("a valid delivery cannot reach another upstream's cache entries", () => {
+  let gw: RunningGateway;
+  beforeAll(async () => {
+    const config = assignmentsConfig(upstream.url, [
+      {
+        name: 'get_billing',
+        upstream: 'billing',
+        method: 'GET',
+        path: '/assignments/{id}',
+        input: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+        cache: { ttl: 60_000, key: 'billing:{id}', tags: ['billing', 'billing:{id}'] },
+      },
+      {
+        name: 'get_default_key',
+        upstream: 'billing',
+        method: 'GET',
+        path: '/assignments/{id}',
+        input: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+        cache: { ttl: 60_000 },
+      },
+    ]);
+    config.upstreams.billing = { baseUrl: upstream.url };
+    config.tools.find((t) => t.name === 'get_assignment')!.cache = {
+      ttl: 60_000,
+      key: 'assignment:{id}',
+      tags: ['assignment:{id}'],
+    };
+    config.webhooks = {
+      endpoints: [
+        {
+          path: '/webhooks/assignments',
+          scheme: 'standard',
+          secrets: [SECRET],
+          events: {
+            'assignment.*': {
+              invalidate: {
+                // Every template has a literal part: the payload fills holes, never a whole key or tag.
+                keys: ['assignment:{data.id}'],
+                tags: ['assignment:{data.id}'],
+                patterns: ['assignment:{data.id}*'],
+              },
+            },
+          },
+        },
+      ],
+    };
+    gw = await startGateway(testConfig(config), { transport: 'http' });
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('ids naming the other keys, tags, globs or separators evict only assignment entries', async () => {
+    const client = await connectV2(gw.url!, 'modern');
+    const call = (name: string, id: string) => client.callTool({ name, arguments: { id } });
+    try {
+      for (const name of ['get_billing', 'get_default_key']) await call(name, '1');
+      expect(source(await call('get_billing', '1'))).toBe('cache');
+      expect(source(await call('get_default_key', '1'))).toBe('cache');
+      const hostile = [
+        'billing:1',
+        'billing',
+        '*',
+        '1:*',
+        'x*',
+        '[b]*',
+        '?illing:1',
+        '../billing:1',
+        'billing%3A1',
+        '%2A',
+        'get_default_key*',
+        '',
+      ];
+      let n = 0;
+      for (const id of hostile) {
+        const d = assignmentUpdated(`evt_h_${++n}`, id, KEY);
+        const r = await post(gw.url!.replace(/\/mcp$/, ''), '/webhooks/assignments', d);
+        expect([id, r.status]).toEqual([id, 200]);
+      }
+      expect(source(await call('get_billing', '1'))).toBe('cache');
+      expect(source(await call('get_default_key', '1'))).toBe('cache');
+      // The same endpoint still evicts what it names.
+      await call('get_assignment', '1');
+      expect(source(await call('get_assignment', '1'))).toBe('cache');
+      const own = assignmentUpdated('evt_own', '1', KEY);
+      expect((await post(gw.url!.replace(/\/mcp$/, ''), '/webhooks/assignments', own)).status).toBe(200);
+      expect(source(await call('get_assignment', '1'))).toBe('upstream');
+    } finally {
+      await client.close();
+    }
+  });
+});

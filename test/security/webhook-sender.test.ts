@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -5,10 +7,13 @@ import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import type { ResourceChange } from '../../src/mcp/resources/change-feed.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
 import { assignmentUpdated } from '../helpers/standard-webhook.js';
-import { connectV2 } from '../mcp/helpers/clients.js';
+import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { connectV1, connectV2 } from '../mcp/helpers/clients.js';
 import { assignmentsConfig } from '../mcp/helpers/config.js';
 import { startUpstream, type Upstream } from '../mcp/helpers/upstream.js';
 import { testConfig } from '../helpers/gateway-config.js';
+import { resourcesConfig, UpdateInbox } from '../mcp/resources-helpers.js';
+import { openSession, rawRequest, sessionHeaders } from './helpers.js';
 
 /** A hostile (or merely repeating) webhook sender against whole gateways on real listeners. */
 
@@ -208,6 +213,82 @@ describe("a valid delivery cannot reach another upstream's cache entries", () =>
       expect(source(await call('get_assignment', '1'))).toBe('upstream');
     } finally {
       await client.close();
+    }
+  });
+});
+
+describe('the notification fan-out behind a delivery', () => {
+  let gw: RunningGateway;
+  beforeAll(async () => {
+    const config = resourcesConfig(upstream.url);
+    config.webhooks = {
+      endpoints: [
+        {
+          path: '/webhooks/assignments',
+          scheme: 'standard',
+          secrets: [SECRET],
+          events: { 'assignment.*': { notify: ['assignments://{data.id}'] } },
+        },
+      ],
+    };
+    gw = await startGateway(testConfig(config), { transport: 'http' });
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  const subscribe = async (session: string, uri: string) => {
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'resources/subscribe', params: { uri } });
+    const r = await rawRequest('POST', gw.url!, sessionHeaders(session), body);
+    expect(r.status).toBe(200);
+  };
+
+  /** Opens the session's standalone stream on a socket of its own, read until its headers, then not read. */
+  async function stalledStream(session: string) {
+    const u = new URL(gw.url!);
+    const socket = connect(Number(u.port), u.hostname);
+    await once(socket, 'connect');
+    socket.write(
+      `GET ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nAccept: text/event-stream\r\nmcp-session-id: ${session}\r\nmcp-protocol-version: 2025-06-18\r\n\r\n`,
+    );
+    const [head] = (await once(socket, 'data')) as [Buffer];
+    expect(head.toString('latin1')).toMatch(/^HTTP\/1\.1 200/);
+    socket.pause();
+    return socket;
+  }
+
+  it('a subscriber that stops reading is dropped once its backlog is large, not buffered for without limit; others still hear every change', async () => {
+    const uri = `assignments://${'a'.repeat(8_000)}`;
+    const stalled = await openSession(gw.url!);
+    await subscribe(stalled, uri);
+    const reader = await connectV1(gw.url!);
+    const inbox = new UpdateInbox();
+    reader.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => inbox.push(n.params.uri));
+    await reader.subscribeResource({ uri });
+    await reader.subscribeResource({ uri: 'assignments://1' });
+    const socket = await stalledStream(stalled);
+    try {
+      // While the stalled stream is open, a second one for its session is refused.
+      const second = () => rawRequest('GET', gw.url!, sessionHeaders(stalled), undefined, { stream: true });
+      expect((await second()).status).toBe(409);
+      let sent = 0;
+      let status = 409;
+      // 80 MB, far more than the socket buffers hold: the stalled stream must be dropped well before.
+      for (; sent < 10_000 && status === 409; sent++) {
+        await gw.gateway.changes.publish({ uri, source: 'test', at: 0 });
+        // Lets the reading client (in this process too) read as a client of its own would.
+        await new Promise((r) => setImmediate(r));
+        if (sent % 500 === 499) status = (await second()).status;
+      }
+      expect(status).toBe(200);
+      // The reading subscriber heard the same changes meanwhile, and hears the next delivery.
+      const d = assignmentUpdated('evt_fanout', '1', KEY);
+      expect((await post(gw.url!.replace(/\/mcp$/, ''), '/webhooks/assignments', d)).status).toBe(200);
+      await inbox.next('assignments://1');
+      expect(inbox.uris.filter((u) => u === uri).length).toBe(sent);
+    } finally {
+      socket.destroy();
+      await reader.close();
     }
   });
 });

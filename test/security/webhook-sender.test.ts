@@ -13,7 +13,7 @@ import { assignmentsConfig } from '../mcp/helpers/config.js';
 import { startUpstream, type Upstream } from '../mcp/helpers/upstream.js';
 import { testConfig } from '../helpers/gateway-config.js';
 import { resourcesConfig, UpdateInbox } from '../mcp/resources-helpers.js';
-import { openSession, rawRequest, sessionHeaders } from './helpers.js';
+import { countedFeed, openSession, rawRequest, sessionHeaders } from './helpers.js';
 
 /** A hostile (or merely repeating) webhook sender against whole gateways on real listeners. */
 
@@ -285,6 +285,67 @@ describe('the notification fan-out behind a delivery', () => {
       const d = assignmentUpdated('evt_fanout', '1', KEY);
       expect((await post(gw.url!.replace(/\/mcp$/, ''), '/webhooks/assignments', d)).status).toBe(200);
       await inbox.next('assignments://1');
+      expect(inbox.uris.filter((u) => u === uri).length).toBe(sent);
+    } finally {
+      socket.destroy();
+      await reader.close();
+    }
+  });
+});
+
+describe('a 2026-07-28 listen stream whose client stops reading', () => {
+  const feed = countedFeed();
+  let gw: RunningGateway;
+  beforeAll(async () => {
+    gw = await startGateway(testConfig(resourcesConfig(upstream.url)), { transport: 'http', changes: feed });
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('is ended once its backlog is large, not queued for without limit; a reading one hears every change', async () => {
+    const uri = `assignments://${'b'.repeat(8_000)}`;
+    let base = feed.listeners();
+    const u = new URL(gw.url!);
+    const body = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 'listen:0',
+      method: 'subscriptions/listen',
+      params: {
+        _meta: {
+          'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+          'io.modelcontextprotocol/clientInfo': { name: 'stalled', version: '1' },
+          'io.modelcontextprotocol/clientCapabilities': {},
+        },
+        notifications: { resourceSubscriptions: [uri] },
+      },
+    });
+    const socket = connect(Number(u.port), u.hostname);
+    await once(socket, 'connect');
+    socket.write(
+      `POST ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nmcp-protocol-version: 2026-07-28\r\nmcp-method: subscriptions/listen\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+    const [head] = (await once(socket, 'data')) as [Buffer];
+    expect(head.toString('latin1')).toMatch(/^HTTP\/1\.1 200/);
+    socket.pause();
+    const reader = await connectV2(gw.url!, 'modern');
+    const inbox = new UpdateInbox();
+    reader.setNotificationHandler('notifications/resources/updated', (n) => inbox.push(n.params.uri));
+    try {
+      expect(feed.listeners()).toBe(base + 1);
+      await reader.listen({ resourceSubscriptions: [uri, 'assignments://end'] });
+      base++;
+      let sent = 0;
+      // 80 MB, far more than the socket buffers hold: the stream must be ended well before.
+      for (; sent < 10_000 && feed.listeners() > base; sent++) {
+        await gw.gateway.changes.publish({ uri, source: 'test', at: 0 });
+        await new Promise((r) => setImmediate(r));
+      }
+      expect(feed.listeners()).toBe(base);
+      expect(sent).toBeLessThan(10_000);
+      // The reading client's stream was left alone and heard every change.
+      await gw.gateway.changes.publish({ uri: 'assignments://end', source: 'test', at: 0 });
+      await inbox.next('assignments://end');
       expect(inbox.uris.filter((u) => u === uri).length).toBe(sent);
     } finally {
       socket.destroy();

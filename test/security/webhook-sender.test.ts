@@ -78,11 +78,12 @@ describe('one delivery racing itself at two gateways that share Redis', () => {
     await redis?.stop();
   });
 
-  /** Resolves once `n` clients wait in Redis's pause (their claims queued, none applied yet). */
-  async function pausedClients(n: number): Promise<void> {
+  /** Resolves once `n` de-dup claims (scripts) wait in Redis's pause, none applied yet. */
+  async function pausedClaims(n: number): Promise<void> {
     for (;;) {
-      const info = await admin.info('clients');
-      if (Number(/blocked_clients:(\d+)/.exec(info)?.[1]) >= n) return;
+      const list = String(await admin.client('LIST'));
+      const waiting = list.split('\n').filter((l) => /flags=\S*b/.test(l) && /cmd=eval(sha)?\b/.test(l));
+      if (waiting.length >= n) return;
       await new Promise((r) => setImmediate(r));
     }
   }
@@ -95,7 +96,7 @@ describe('one delivery racing itself at two gateways that share Redis', () => {
     await admin.client('PAUSE', 60_000, 'WRITE');
     const racing = [post(base(a), '/webhooks/assignments', d), post(base(b), '/webhooks/assignments', d)];
     try {
-      await pausedClients(2);
+      await pausedClaims(2);
     } finally {
       await admin.client('UNPAUSE');
     }

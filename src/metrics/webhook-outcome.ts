@@ -22,6 +22,7 @@ export const WEBHOOK_REASONS: ReadonlySet<string> = new Set([
   'signature_mismatch',
   'invalid_json',
   'missing_event_id',
+  'invalid_event_type',
   'method_not_allowed',
   'unsupported_media_type',
   'body_too_large',

@@ -97,7 +97,28 @@ export interface PublishActionOptions {
   includePayload?: boolean;
 }
 
-/** Built-in action: publishes a `PublishedWebhookEvent`; a publisher failure answers 500 (retried). */
+/**
+ * Longest resource URI a payload may render. Published URIs are kept (the change feed's recent
+ * changes, on every instance) and sent to every subscriber: a signed body must not make them as large
+ * as itself.
+ */
+const MAX_PUBLISHED_URI_LENGTH = 8192;
+
+function boundedUris(rendered: string[], logger: Logger): string[] {
+  return rendered.filter((uri) => {
+    if (uri.length <= MAX_PUBLISHED_URI_LENGTH) return true;
+    logger.warn(
+      { length: uri.length, max: MAX_PUBLISHED_URI_LENGTH },
+      'webhook action skipped a URI: too long',
+    );
+    return false;
+  });
+}
+
+/**
+ * Built-in action: publishes a `PublishedWebhookEvent`; a publisher failure answers 500 (retried). A
+ * URI rendered longer than `MAX_PUBLISHED_URI_LENGTH` is skipped and logged, like a missing field.
+ */
 export function publish(options: PublishActionOptions): WebhookHandlerFn {
   const uris = (options.uris ?? []).map((s) => new PayloadTemplate(s));
   const { publisher, includePayload = false } = options;
@@ -107,7 +128,7 @@ export function publish(options: PublishActionOptions): WebhookHandlerFn {
       endpoint: event.endpoint,
       eventId: event.id,
       eventType: event.type,
-      uris: renderAll(uris, event, ctx.logger, 'uri'),
+      uris: boundedUris(renderAll(uris, event, ctx.logger, 'uri'), ctx.logger),
       receivedAt: event.receivedAt,
     };
     if (includePayload) published.payload = event.payload;

@@ -12,6 +12,9 @@ import type { Verified } from './verifier.js';
 import { errorForLog } from '../core/index.js';
 
 const MAX_ID_LENGTH = 512;
+// Types are kept where ids are not (the router's memo, each change's `event`, every log line of the
+// delivery): bounded so that a signed body cannot make them as large as itself.
+const MAX_TYPE_LENGTH = 512;
 
 /** What the delivery steps share across deliveries: the store, the clock, the running set. */
 export interface DeliveryDeps {
@@ -128,6 +131,16 @@ function identify(d: Delivery, verified: Verified): Step<Identified> {
     };
   }
   const eventType = typeOf(verified, payload, ep);
+  if (eventType.length > MAX_TYPE_LENGTH) {
+    ep.logger.warn({ reason: 'invalid_event_type', length: eventType.length }, 'webhook event type too long');
+    return {
+      answer: failure(
+        400,
+        'invalid_event_type',
+        `The event type is ${eventType.length} characters long; at most ${MAX_TYPE_LENGTH} are accepted (check the sender's type field)`,
+      ),
+    };
+  }
   // Whoever replays a captured delivery can change, empty, repeat or drop an unsigned id header (and
   // the id then comes from the payload instead): the signed digest is claimed too on every path, so
   // the same signed content is processed once whatever id it arrives under.

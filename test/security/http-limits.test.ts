@@ -497,6 +497,24 @@ describe('slow and numerous peers are bounded (headersTimeout, requestTimeout, m
     },
   );
 
+  it.each(['/mcp', '/webhooks/in'])(
+    'a peer that sends a chunked body and never its last chunk on %s is answered 408 and closed',
+    async (path) => {
+      const p = await peer(gw.url!);
+      p.socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n`,
+      );
+      // More chunks as it goes, each one well inside the timeout: the whole request is bounded.
+      const more = setInterval(() => p.socket.write('1\r\n \r\n'), 50);
+      try {
+        await p.closed;
+      } finally {
+        clearInterval(more);
+      }
+      expect(p.received()).toMatch(/^HTTP\/1\.1 408/);
+    },
+  );
+
   it('connections past maxConnections are dropped on accept', async () => {
     const held: Awaited<ReturnType<typeof peer>>[] = [];
     try {

@@ -122,7 +122,7 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
   });
   const serveAsCaller = (serve: NodeHandler, req: IncomingMessage, res: ServerResponse, body: unknown) =>
     isListenRequest(body)
-      ? listens.serve(attachedAuthInfo(req), () => serve(req, res, body))
+      ? listens.serve(attachedAuthInfo(req), () => serve(req, res, body), res)
       : serve(req, res, body);
   const bodyLimits = { maxBody, maxBatch: options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE, logger: log };
 

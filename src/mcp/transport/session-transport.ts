@@ -36,6 +36,12 @@ interface PostStream {
 }
 
 const DEFAULT_KEEP_ALIVE_MS = 15_000;
+/**
+ * Unsent bytes the standalone stream may hold for a client that does not read it. It carries only
+ * notifications, as many as changes come (webhook deliveries), so without a bound a stalled client
+ * would have the gateway buffer them for as long as its session lives.
+ */
+const STANDALONE_MAX_BACKLOG_BYTES = 1024 * 1024;
 /** Requests whose SSE answer always carries at least one event: the answer itself. */
 const ANSWERED_METHODS = new Set(['tools/call', 'resources/read', 'prompts/get']);
 
@@ -270,7 +276,14 @@ export class SessionTransport implements Transport, PresentsCredential {
       this.refuse(res, refused);
       return;
     }
-    const sse = new SseResponse(res, this.sseHeaders, this.keepAliveMs, false);
+    const sse = new SseResponse(
+      res,
+      this.sseHeaders,
+      this.keepAliveMs,
+      false,
+      undefined,
+      STANDALONE_MAX_BACKLOG_BYTES,
+    );
     this.standalone = sse;
     res.once('close', () => {
       sse.dropped();

@@ -40,6 +40,8 @@ export class SseResponse {
     deferHeaders: boolean,
     /** `headers` as {@link oneWriteHeaders} lists them, for an answer that leaves in one write. */
     private readonly oneWrite?: string[],
+    /** Bytes written but not yet taken by the client past which the stream is dropped (see `write`). */
+    private readonly maxBacklogBytes = Number.POSITIVE_INFINITY,
   ) {
     if (!deferHeaders) {
       this.sendHeaders();
@@ -56,9 +58,17 @@ export class SseResponse {
     return !this.ended && !this.res.destroyed;
   }
 
-  /** Writes one chunk of the stream. */
+  /**
+   * Writes one chunk of the stream. A client that stopped reading while more keeps coming would have
+   * it all buffered here: past `maxBacklogBytes` still unsent the stream is dropped instead (the client
+   * opens it again once it reads, as after any dropped stream).
+   */
   write(chunk: string): void {
     if (!this.open) return;
+    if (this.res.writableLength > this.maxBacklogBytes) {
+      this.res.destroy();
+      return;
+    }
     if (!this.headersSent) this.sendHeaders();
     this.res.write(chunk);
   }

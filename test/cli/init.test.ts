@@ -88,6 +88,25 @@ describe('conduit init (through the CLI entry point)', () => {
   });
 });
 
+describe('conduit init ends with the next commands, as a project that installed conduit-mcp runs them', () => {
+  // Installed with `npm install conduit-mcp`, a bare `conduit` is no command of the shell.
+  it('the starter and the --openapi config: npx conduit validate / serve', async () => {
+    const starter = join(dir, 'next-starter.yaml');
+    const s = memoryIo();
+    expect(await runCli(['init', '--out', starter], s.io)).toBe(ExitCode.OK);
+    expect(s.stderr()).toContain(
+      `  npx conduit validate --config ${starter}\n  npx conduit serve --config ${starter}\n`,
+    );
+    const generated = join(dir, 'next-openapi.yaml');
+    const g = memoryIo();
+    expect(await runCli(['init', '--openapi', SPEC, '--out', generated], g.io)).toBe(ExitCode.OK);
+    expect(g.stdout()).toContain(`next: npx conduit validate --config ${generated}\n`);
+    expect(readFileSync(generated, 'utf8')).toContain(
+      `# Check it: npx conduit validate --config ${generated}    Serve it: npx conduit serve --config ${generated}`,
+    );
+  });
+});
+
 describe('conduit init on a document too large to copy into a config', () => {
   it('writes the compact-mode openapi section it recommends instead, which loads and serves every operation', async () => {
     // 30 operations sharing one wide schema (1 000 described properties): each is within the

@@ -114,6 +114,14 @@ interface InitOptions {
   fetchedFrom?: string;
 }
 
+/** What to pass for a server URL that is a path (`/v1`: the host is missing, the path is not). */
+function baseUrlHint(relative: string): string {
+  const path = relative.startsWith('/') ? relative.replace(/\/+$/, '') : '';
+  return path
+    ? `pass --base-url with the API host before it, e.g. https://api.example.com${path}`
+    : 'pass --base-url https://api.example.com';
+}
+
 /** Writes the starter config for the document at `specPath` (a local file, or the saved copy of `--openapi <URL>`). */
 async function initFrom(specPath: string, values: InitOptions, io: CliIo): Promise<number> {
   const out = values.out;
@@ -125,7 +133,7 @@ async function initFrom(specPath: string, values: InitOptions, io: CliIo): Promi
     throw new UsageError(
       baseUrl === undefined
         ? 'the document lists no absolute server URL; pass --base-url https://api.example.com'
-        : `base URL "${baseUrl}" is not an absolute http(s) URL; pass --base-url https://api.example.com`,
+        : `base URL "${baseUrl}" is not an absolute http(s) URL; ${baseUrlHint(baseUrl)}`,
       'init',
     );
 

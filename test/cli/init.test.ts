@@ -1,4 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -70,6 +78,21 @@ describe('conduit init (through the CLI entry point)', () => {
       expect(docs).toBeDefined();
       expect(existsSync(join(dirname(out), docs!))).toBe(true);
     }
+  });
+
+  it('through a project whose node_modules/conduit-mcp links to this Conduit (pnpm, npm link), names the link, not its target', async () => {
+    // pnpm's target is node_modules/.pnpm/conduit-mcp@<version>/…: a path that breaks at the next upgrade.
+    const project = mkdtempSync(join(dir, 'linked-'));
+    mkdirSync(join(project, 'node_modules'));
+    symlinkSync(ROOT, join(project, 'node_modules', 'conduit-mcp'), 'dir');
+    mkdirSync(join(project, 'config'));
+    const out = join(project, 'config', 'conduit.yaml');
+    expect(await runCli(['init', '--out', out], memoryIo().io)).toBe(ExitCode.OK);
+    const text = readFileSync(out, 'utf8');
+    expect(text).toContain(
+      '# yaml-language-server: $schema=../node_modules/conduit-mcp/schema/conduit.schema.json\n',
+    );
+    expect(text).toContain('# Every key: ../node_modules/conduit-mcp/docs/gateway-config.md\n');
   });
 
   it('writes a config that validates, and refuses to overwrite it without --force', async () => {

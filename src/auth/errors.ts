@@ -1,4 +1,4 @@
-import { ConduitError } from '../core/index.js';
+import { ConduitError, type PrincipalKind } from '../core/index.js';
 
 /** Why an access token was refused; stable, safe to log and to count. */
 export type TokenRejection =
@@ -41,6 +41,14 @@ export class AuthServerUnavailableError extends ConduitError {
   }
 }
 
+/** Where a caller of this kind gets more scopes: its issuer, or the config that fixes them. */
+function whereScopesCome(kind: PrincipalKind | undefined, them: string): string {
+  if (kind === 'static')
+    return `an operator can add ${them} to the scopes of its server.http.authTokens entry`;
+  if (kind === 'operator') return `an operator can add ${them} to server.operator.scopes`;
+  return `get a token with ${them}`;
+}
+
 /**
  * A call the `policy` section does not allow this caller: answered as a tool error (or a resource
  * read error). `neededScopes` lists the scopes an allow rule asks for, when a token with more scopes
@@ -53,12 +61,12 @@ export class PolicyDeniedError extends ConduitError {
   constructor(
     kind: 'tool' | 'resource',
     target: string,
-    who: { sub?: string | undefined; id: string },
+    who: { sub?: string | undefined; id: string; kind?: PrincipalKind },
     neededScopes: readonly string[],
   ) {
     const need =
       neededScopes.length > 0
-        ? ` It needs the scope${neededScopes.length > 1 ? 's' : ''} ${neededScopes.join(', ')}: get a token with ${neededScopes.length > 1 ? 'them' : 'it'}.`
+        ? ` It needs the scope${neededScopes.length > 1 ? 's' : ''} ${neededScopes.join(', ')}: ${whereScopesCome(who.kind, neededScopes.length > 1 ? 'them' : 'it')}.`
         : ' Ask the operator to allow it in the policy section if this caller needs it.';
     super(
       'POLICY_DENIED',

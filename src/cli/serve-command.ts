@@ -101,10 +101,11 @@ async function serve(
       ...(values.host !== undefined ? { host: values.host } : {}),
     });
   } catch (err) {
-    const message = errorMessage(err);
-    logger.error({ err: message }, 'gateway failed to start');
-    // The hint may quote the error's port or address, which may come from ${ENV}: the line is scrubbed whole.
-    io.stderr(lineScrub.scrub(`conduit serve: could not start: ${message}${listenHint(err, transport)}\n`));
+    // The hint may quote the error's port or address, which may come from ${ENV}: scrubbed whole.
+    const why = lineScrub.scrub(`${errorMessage(err)}${listenHint(err, transport)}`);
+    logger.error({ err: why }, 'gateway failed to start');
+    // Over stdio, stderr holds JSON log lines only; with HTTP a person started it and reads this line.
+    if (transport === 'http') io.stderr(`conduit serve: could not start: ${why}\n`);
     held.stop();
     return ExitCode.RUNTIME;
   }
@@ -115,10 +116,6 @@ async function serve(
     io.stderr(
       `Conduit MCP server on ${running.url} (${tools} tool${tools === 1 ? '' : 's'}); Ctrl-C to stop\n`,
     );
-  }
-  if (running.listenerUrl) {
-    // Stdio mode: the protocol owns stdout, so the side listener (webhooks, /metrics, probes) is announced here.
-    io.stderr(`Conduit webhooks, metrics and health probes listener on ${running.listenerUrl}\n`);
   }
 
   // Signal listeners stay attached during close() so a second signal can force the exit.

@@ -12,7 +12,7 @@ import {
   loadConfig,
   OpenApiProblems,
 } from '../config/index.js';
-import { credentialNotes, InputValidator } from '../mcp/index.js';
+import { builtInToolNames, credentialNotes, InputValidator } from '../mcp/index.js';
 import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { usageErrors } from './options.js';
@@ -45,17 +45,21 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
     // `config.tools` does not hold: counted here so "0 tools" never describes a working config.
     const compactSets = Object.values(config.openapiSets ?? {}).filter((set) => set.compact !== undefined);
     const compactOperations = compactSets.reduce((n, set) => n + set.catalog.operations.length, 0);
-    const tools = config.tools.length + 2 * compactSets.length;
+    // What tools/list answers: the configured tools and those the gateway serves itself.
+    const builtInTools = builtInToolNames(config);
+    const tools = config.tools.length + 2 * compactSets.length + builtInTools.length;
+    const builtIn =
+      builtInTools.length > 0 ? `, ${builtInTools.length} of them built in: ${builtInTools.join(', ')}` : '';
     const compact = compactSets.length > 0 ? `; compact mode: ${compactOperations} operations` : '';
-    // Valid, yet a client would find nothing to call: said here, since serve starts all the same.
-    if (tools === 0) notes.push(NO_TOOLS_NOTE);
+    // Valid, yet a client would find nothing of the API to call: said here, since serve starts all the same.
+    if (tools === builtInTools.length) notes.push(noToolsNote(builtInTools));
     if (values.json)
       io.stdout(
-        `${JSON.stringify({ ok: true, file, upstreams, tools, ...(compactSets.length > 0 ? { compactOperations } : {}), problems: [], notes })}\n`,
+        `${JSON.stringify({ ok: true, file, upstreams, tools, builtInTools, ...(compactSets.length > 0 ? { compactOperations } : {}), problems: [], notes })}\n`,
       );
     else {
       io.stdout(
-        `${file}: valid (${upstreams} upstream${upstreams === 1 ? '' : 's'}, ${tools} tool${tools === 1 ? '' : 's'}${compact})\n`,
+        `${file}: valid (${upstreams} upstream${upstreams === 1 ? '' : 's'}, ${tools} tool${tools === 1 ? '' : 's'}${builtIn}${compact})\n`,
       );
       for (const n of notes) {
         const where = n.line !== undefined ? `${file}:${n.line}:${n.column ?? 1}  ` : '';
@@ -78,12 +82,15 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
   return ExitCode.CONFIG;
 }
 
-const NO_TOOLS_NOTE: FileNote = {
-  path: 'tools',
-  kind: 'warning',
-  message:
-    'no tools: MCP clients would see an empty tools/list; add entries under tools, or an openapi section to an upstream',
-};
+function noToolsNote(builtInTools: readonly string[]): FileNote {
+  const seen =
+    builtInTools.length > 0 ? `only ${builtInTools.join(', ')} in tools/list` : 'an empty tools/list';
+  return {
+    path: 'tools',
+    kind: 'warning',
+    message: `no tools: MCP clients would see ${seen}; add entries under tools, or an openapi section to an upstream`,
+  };
+}
 
 /** A problem of a config file, at its key and line when known. */
 export interface FileProblem {

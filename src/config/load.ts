@@ -186,6 +186,11 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Gat
   return withWarnings(withSecrets(result.data, secretValues(interpolated)), sortProblems(warnings));
 }
 
+/** `text` as one shell word, quoted only when it needs to be (a path with spaces, say). */
+function shellWord(text: string): string {
+  return /^[\w./:@+-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}
+
 /** Reads and parses a config file (`.json` as JSON, anything else as YAML). */
 export async function loadConfig(
   path: string,
@@ -198,7 +203,7 @@ export async function loadConfig(
     const code = (err as NodeJS.ErrnoException).code;
     throw new ConfigError(
       code === 'ENOENT'
-        ? `config file ${path} does not exist; pass the path of a YAML or JSON config with --config`
+        ? `config file ${path} does not exist; pass the path of a YAML or JSON config with --config, or write a starter one with: npx conduit init --out ${shellWord(path)}`
         : code === 'EISDIR'
           ? `config file ${path} is a folder; pass the path of a YAML or JSON config with --config (e.g. ${join(path, 'conduit.yaml')})`
           : `cannot read config file ${path} (${code ?? (err as Error).message})`,

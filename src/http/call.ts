@@ -5,12 +5,14 @@ import { ResponseTooLargeError } from './errors.js';
 import type { Redactor } from './redact.js';
 import { TimeoutError } from './timeout.js';
 import type { BufferingHandler } from './transport.js';
-import type { HttpMethod } from './types.js';
+import type { HttpMethod, HttpSetting } from './types.js';
 
 /** What a call needs from its client. */
 export interface CallOwner {
   readonly redactor: Redactor;
   readonly origin: string;
+  /** How the owner's users name `setting`, for the hints of errors. */
+  settingName(setting: HttpSetting): string;
 }
 
 /** Per-call state shared by its attempts. */
@@ -66,7 +68,7 @@ export class Call {
   expire(): void {
     if (this.expired) return;
     const err = new TimeoutError(
-      `${this.method} ${this.logUrl} did not complete within ${this.totalMs} ms (total deadline, attempt ${this.attempts}). Raise timeouts.totalMs or the per-call timeoutMs if the upstream is slow.`,
+      `${this.method} ${this.logUrl} did not complete within ${this.totalMs} ms (total deadline, attempt ${this.attempts}). Raise ${this.client.settingName('timeouts.totalMs')} or ${this.client.settingName('timeoutMs')} if the upstream is slow.`,
       { timeoutMs: this.totalMs, phase: 'total' },
     );
     this.expired = err;

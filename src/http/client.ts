@@ -38,6 +38,7 @@ import type {
   HttpClientOptions,
   HttpMethod,
   HttpMetricsEvent,
+  HttpSetting,
   JsonRequestOptions,
   RequestOptions,
 } from './types.js';
@@ -60,6 +61,7 @@ class Client implements HttpClient {
   readonly upstream: string;
   redactor: Redactor;
   readonly origin: string;
+  private readonly settingNames: Partial<Record<HttpSetting, string>>;
   private readonly basePath: string;
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
@@ -113,6 +115,7 @@ class Client implements HttpClient {
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.origin = url.origin;
     this.upstream = options.name ?? url.origin;
+    this.settingNames = { ...options.settingNames };
     this.redactor = new Redactor(options.secretHeaders, options.secretQueryParams);
     this.clock = options.clock ?? systemClock;
     this.logger = (options.logger ?? noopLogger).child({ upstream: this.upstream });
@@ -412,7 +415,11 @@ class Client implements HttpClient {
       return res;
     } catch (err) {
       // Rate limiting (the client-side bucket or the upstream's last 429) ends as RATE_LIMITED or UPSTREAM_RATE_LIMITED.
-      const final = finalError(call.expired ?? call.aborted ?? err, this.upstream);
+      const final = finalError(
+        call.expired ?? call.aborted ?? err,
+        this.upstream,
+        this.settingName('rateLimit.ratePerSec'),
+      );
       if (this.onMetrics !== undefined)
         this.metrics(call, (final as HttpStatusError).status, errorCodeOf(final));
       if (this.logging) this.logFailure(call, final);
@@ -577,6 +584,10 @@ class Client implements HttpClient {
     });
   }
 
+  settingName(setting: HttpSetting): string {
+    return this.settingNames[setting] ?? (setting === 'timeoutMs' ? 'the per-call timeoutMs' : setting);
+  }
+
   private mapError(call: Call, err: unknown): unknown {
     if (err instanceof ConduitError) return err;
     const code = errorCodeOf(err);
@@ -594,7 +605,7 @@ class Client implements HttpClient {
     }
     if (phase !== undefined) {
       const err2 = new TimeoutError(
-        `${call.method} ${call.logUrl} timed out in the ${phase} phase after ${ms} ms. Raise timeouts.${phase}Ms if the upstream is legitimately slow.`,
+        `${call.method} ${call.logUrl} timed out in the ${phase} phase after ${ms} ms. Raise ${this.settingName(`timeouts.${phase}Ms`)} if the upstream is legitimately slow.`,
         { timeoutMs: ms, phase, cause: err },
       );
       if (this.logging) {
@@ -794,6 +805,7 @@ export type {
   HttpClientOptions,
   HttpMethod,
   HttpMetricsEvent,
+  HttpSetting,
   HttpTimeouts,
   HttpTlsOptions,
   JsonRequestOptions,

@@ -206,10 +206,11 @@ export class InvalidJsonError extends ConduitError {
 export class RateLimitedError extends ConduitError {
   declare readonly code: 'RATE_LIMITED';
   readonly retryAfterMs: number;
-  constructor(upstream: string, retryAfterMs: number) {
+  /** `setting`: what the client's owner calls the rate (default `rateLimit.ratePerSec`). */
+  constructor(upstream: string, retryAfterMs: number, setting = 'rateLimit.ratePerSec') {
     super(
       'RATE_LIMITED',
-      `Client-side rate limit for ${upstream} reached; next request allowed in ${Math.ceil(retryAfterMs)} ms. Lower the call rate or raise rateLimit.ratePerSec if the upstream allows it.`,
+      `Client-side rate limit for ${upstream} reached; next request allowed in ${Math.ceil(retryAfterMs)} ms. Lower the call rate or raise ${setting} if the upstream allows it.`,
     );
     this.retryAfterMs = retryAfterMs;
   }

@@ -8,6 +8,7 @@ export {
   type HttpClientOptions,
   type HttpMethod,
   type HttpMetricsEvent,
+  type HttpSetting,
   type HttpTimeouts,
   type HttpTlsOptions,
   type RequestOptions,

@@ -56,8 +56,9 @@ export function retryAfterMs(value: string | string[] | undefined, nowMs: number
  * callers, tool results and metrics see "slow down", and which side said it, instead of a bare
  * `HTTP_STATUS`.
  */
-export function finalError(err: unknown, upstream: string): unknown {
-  if (err instanceof RateLimitExceededError) return new RateLimitedError(upstream, err.retryAfterMs);
+export function finalError(err: unknown, upstream: string, rateSetting?: string): unknown {
+  if (err instanceof RateLimitExceededError)
+    return new RateLimitedError(upstream, err.retryAfterMs, rateSetting);
   if (err instanceof HttpStatusError && err.status === 429 && !(err instanceof UpstreamRateLimitedError))
     return new UpstreamRateLimitedError(err);
   return err;

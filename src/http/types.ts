@@ -24,6 +24,15 @@ export interface HttpTimeouts {
   totalMs?: number;
 }
 
+/** The options an error's "raise …" hint may name (`timeoutMs`: the per-call option). */
+export type HttpSetting =
+  | 'timeouts.connectMs'
+  | 'timeouts.headersMs'
+  | 'timeouts.bodyMs'
+  | 'timeouts.totalMs'
+  | 'timeoutMs'
+  | 'rateLimit.ratePerSec';
+
 /** Per-upstream TLS settings (PEM text). */
 export interface HttpTlsOptions {
   /** CA certificates to trust (replaces the system roots for this upstream). */
@@ -103,6 +112,12 @@ export interface HttpClientOptions extends ResilienceOptions {
   autoIdempotencyKey?: boolean;
   /** Name for logs and metrics; default the origin. */
   name?: string;
+  /**
+   * What the "raise …" hints of this client's errors call its options, in the words of the people
+   * who set them (a gateway names its config keys: `upstreams.api.timeouts.total`). Default: the
+   * options' own names (`timeouts.totalMs`, `the per-call timeoutMs`).
+   */
+  settingNames?: Partial<Record<HttpSetting, string>>;
   /** Use this dispatcher instead of creating a Pool (it is not closed by `close()`). */
   dispatcher?: Dispatcher;
   logger?: Logger;

@@ -34,7 +34,7 @@ export {
 export { attachResourceSubscriptions, changeFeedEventBus } from './resources/notifications.js';
 export { HEALTH_URI } from './resources/resources.js';
 export { HealthSections } from './resources/resources-health.js';
-export { changeFeedFromConfig } from './resources/resources-layer.js';
+export { builtInToolNames, changeFeedFromConfig } from './resources/resources-layer.js';
 export { RECENT_CHANGES_TOOL, registerRecentChangesTool } from './resources/recent-changes.js';
 export { serveHttp, type HttpServeOptions, type HttpGatewayServer } from './transport/http-server.js';
 export { serveGatewayStdio, type StdioGatewayServer } from './transport/stdio-server.js';

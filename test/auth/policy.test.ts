@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { InMemoryTransport } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Policy } from '../../src/auth/index.js';
+import { Policy, PolicyDeniedError } from '../../src/auth/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { bearerPrincipal, noopLogger, OPERATOR } from '../../src/core/index.js';
 import { type AssignmentsUpstream, startAssignmentsUpstream } from '../../src/demo/index.js';
@@ -90,6 +90,24 @@ describe('the policy class', () => {
       allowed: false,
       neededScopes: ['assignments.read'],
     });
+  });
+
+  it('a refusal for a missing scope says where this caller gets it', () => {
+    const need = ['assignments.read'];
+    const text = (who: Parameters<typeof bearerPrincipal>[1] & { kind?: 'oauth' | 'operator' }) => {
+      const principal = { ...bearerPrincipal(1, who), ...(who.kind ? { kind: who.kind } : {}) };
+      return new PolicyDeniedError('tool', 'get_assignment', principal, need).message;
+    };
+    // A static token's scopes are the config's: an operator adds the scope to its entry.
+    expect(text({ sub: 'x' })).toContain(
+      'It needs the scope assignments.read: an operator can add it to the scopes of its server.http.authTokens entry.',
+    );
+    expect(text({ sub: 'ops', kind: 'operator' })).toContain(
+      'It needs the scope assignments.read: an operator can add it to server.operator.scopes.',
+    );
+    expect(text({ sub: 'u1', kind: 'oauth' })).toContain(
+      'It needs the scope assignments.read: get a token with it.',
+    );
   });
 
   it('lets a matching deny win over an allow', () => {

@@ -154,6 +154,10 @@ describe('quotas (limits) in memory', () => {
       await arrived;
       const second = await client.callTool({ name: 'get_slow', arguments: {} });
       expect(errorMeta(second)?.code).toBe('QUOTA_EXCEEDED');
+      // In words that fit a limit of one.
+      expect((second.content as { text: string }[])[0]?.text).toContain(
+        'ops already has 1 call of get_slow running (the limit is 1 at once)',
+      );
       upstream.release();
       expect((await first).isError).toBeFalsy();
       const arrivedAgain = upstream.arrived();

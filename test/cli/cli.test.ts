@@ -15,10 +15,11 @@ import { EXAMPLE_CONFIG, memoryIo, ROOT } from './helpers.js';
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
 };
-// The example's tool count, read from the file itself so adding a tool to the example keeps this honest.
-const exampleTools = Object.keys(
-  (parseYaml(readFileSync(EXAMPLE_CONFIG, 'utf8')) as { tools: Record<string, unknown> }).tools,
-).length;
+// The example's tool count, read from the file itself so adding a tool to the example keeps this honest,
+// and the recent_changes tool its resources section adds.
+const exampleTools =
+  Object.keys((parseYaml(readFileSync(EXAMPLE_CONFIG, 'utf8')) as { tools: Record<string, unknown> }).tools)
+    .length + 1;
 const dir = mkdtempSync(join(tmpdir(), 'conduit-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -100,7 +101,9 @@ describe('conduit validate', () => {
   it('accepts a valid config, exit 0', async () => {
     const m = memoryIo();
     expect(await runCli(['validate', '--config', EXAMPLE_CONFIG], m.io)).toBe(0);
-    expect(m.stdout()).toBe(`${EXAMPLE_CONFIG}: valid (1 upstream, ${exampleTools} tools)\n`);
+    expect(m.stdout()).toBe(
+      `${EXAMPLE_CONFIG}: valid (1 upstream, ${exampleTools} tools, 1 of them built in: recent_changes)\n`,
+    );
   });
 
   it('counts the tools an openapi section serves in compact mode (two) and says how many operations they reach', async () => {
@@ -171,6 +174,7 @@ tools:
       ok: true,
       upstreams: 1,
       tools: exampleTools,
+      builtInTools: ['recent_changes'],
       problems: [],
     });
   });

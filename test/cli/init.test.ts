@@ -1,4 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -72,6 +80,21 @@ describe('conduit init (through the CLI entry point)', () => {
     }
   });
 
+  it('through a project whose node_modules/conduit-mcp links to this Conduit (pnpm, npm link), names the link, not its target', async () => {
+    // pnpm's target is node_modules/.pnpm/conduit-mcp@<version>/…: a path that breaks at the next upgrade.
+    const project = mkdtempSync(join(dir, 'linked-'));
+    mkdirSync(join(project, 'node_modules'));
+    symlinkSync(ROOT, join(project, 'node_modules', 'conduit-mcp'), 'dir');
+    mkdirSync(join(project, 'config'));
+    const out = join(project, 'config', 'conduit.yaml');
+    expect(await runCli(['init', '--out', out], memoryIo().io)).toBe(ExitCode.OK);
+    const text = readFileSync(out, 'utf8');
+    expect(text).toContain(
+      '# yaml-language-server: $schema=../node_modules/conduit-mcp/schema/conduit.schema.json\n',
+    );
+    expect(text).toContain('# Every key: ../node_modules/conduit-mcp/docs/gateway-config.md\n');
+  });
+
   it('writes a config that validates, and refuses to overwrite it without --force', async () => {
     const out = join(dir, 'conduit.yaml');
     const first = memoryIo();
@@ -84,6 +107,25 @@ describe('conduit init (through the CLI entry point)', () => {
     expect(await runCli(['init', '--openapi', SPEC, '--out', out], again.io)).toBe(ExitCode.USAGE);
     expect(await runCli(['init', '--openapi', SPEC, '--out', out, '--force'], memoryIo().io)).toBe(
       ExitCode.OK,
+    );
+  });
+});
+
+describe('conduit init ends with the next commands, as a project that installed conduit-mcp runs them', () => {
+  // Installed with `npm install conduit-mcp`, a bare `conduit` is no command of the shell.
+  it('the starter and the --openapi config: npx conduit validate / serve', async () => {
+    const starter = join(dir, 'next-starter.yaml');
+    const s = memoryIo();
+    expect(await runCli(['init', '--out', starter], s.io)).toBe(ExitCode.OK);
+    expect(s.stderr()).toContain(
+      `  npx conduit validate --config ${starter}\n  npx conduit serve --config ${starter}\n`,
+    );
+    const generated = join(dir, 'next-openapi.yaml');
+    const g = memoryIo();
+    expect(await runCli(['init', '--openapi', SPEC, '--out', generated], g.io)).toBe(ExitCode.OK);
+    expect(g.stdout()).toContain(`next: npx conduit validate --config ${generated}\n`);
+    expect(readFileSync(generated, 'utf8')).toContain(
+      `# Check it: npx conduit validate --config ${generated}    Serve it: npx conduit serve --config ${generated}`,
     );
   });
 });

@@ -61,6 +61,44 @@ describe('conduit serve (spawned)', () => {
     for (const line of logLines) expect(JSON.parse(line)).toHaveProperty('level');
   });
 
+  it('over stdio with server.listener, every stderr line is a JSON log line, the listener URL among them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'conduit-stdio-listener-'));
+    const config = join(dir, 'conduit.yaml');
+    writeFileSync(
+      config,
+      `server: { listener: { host: 127.0.0.1, port: 0 } }\nupstreams: { api: { baseUrl: "${upstream.url}" } }\ntools: [{ name: ping, upstream: api, path: /health }]\n`,
+    );
+    const cli = spawnCli(['serve', '--config', config], env);
+    cli.child.stdin.write(`${JSON.stringify(INITIALIZE)}\n`);
+    await cli.waitFor(/"id":1/, 'stdout');
+    cli.child.stdin.end();
+    expect(await cli.exited).toEqual({ code: 0, signal: null });
+    const lines = cli.stderr().split('\n').filter(Boolean);
+    for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+    const records = lines.map((l) => JSON.parse(l) as { msg?: string; listenerUrl?: string });
+    const ready = records.find((r) => r.msg === 'MCP stdio server ready');
+    expect(ready?.listenerUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('over stdio, a listener that cannot bind is said in a JSON log line, with what to change', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'conduit-stdio-taken-'));
+    const config = join(dir, 'conduit.yaml');
+    writeFileSync(
+      config,
+      `server: { listener: { host: 127.0.0.1, port: ${upstream.port} } }\nupstreams: { api: { baseUrl: "${upstream.url}" } }\ntools: [{ name: ping, upstream: api, path: /health }]\n`,
+    );
+    const cli = spawnCli(['serve', '--config', config], env);
+    expect(await cli.exited).toEqual({ code: 3, signal: null });
+    const lines = cli.stderr().split('\n').filter(Boolean);
+    for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+    const failed = lines
+      .map((l) => JSON.parse(l) as { msg?: string; err?: string })
+      .find((r) => r.msg === 'gateway failed to start');
+    expect(failed?.err).toContain(
+      `port ${upstream.port} is taken by another process: stop it, or change server.listener.port`,
+    );
+  });
+
   it('exits 0 when the client closes stdin while serve is still starting', async () => {
     // The fixture holds serve's start-up after the stdio server began reading until stdin ends.
     const release = join(mkdtempSync(join(tmpdir(), 'conduit-held-start-')), 'release');

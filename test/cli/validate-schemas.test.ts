@@ -92,6 +92,71 @@ describe('conduit validate compiles every tool schema', () => {
   });
 });
 
+/** The tool names a real SDK client lists from `conduit serve --transport http` of `config`. */
+async function listedTools(config: string): Promise<string[]> {
+  const m = memoryIo({ ASSIGNMENTS_API_TOKEN: 'count-test' });
+  const exit = runCli(['serve', '--config', config, '--transport', 'http', '--port', '0'], m.io, {
+    createLogger: () => createRecordingLogger(),
+  });
+  const [, url] = await Promise.race([
+    m.waitForStderr(/Conduit MCP server on (http:\/\/\S+)/),
+    exit.then((code) => Promise.reject(new Error(`serve exited with ${code}: ${m.stderr()}`))),
+  ]);
+  const client = new Client({ name: 'validate-count', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url!)));
+  const { tools } = await client.listTools();
+  await client.close();
+  m.stop('SIGTERM');
+  expect(await exit).toBe(ExitCode.OK);
+  return tools.map((t) => t.name);
+}
+
+describe('conduit validate counts what tools/list lists', () => {
+  it('the built-in recent_changes included, and named as built in', async () => {
+    const listed = await listedTools(EXAMPLE_CONFIG);
+    expect(listed).toContain('recent_changes');
+    const text = memoryIo({});
+    expect(await runCli(['validate', '--config', EXAMPLE_CONFIG], text.io)).toBe(ExitCode.OK);
+    expect(text.stdout()).toContain(`${listed.length} tools, 1 of them built in: recent_changes)`);
+    const json = memoryIo({});
+    expect(await runCli(['validate', '--config', EXAMPLE_CONFIG, '--json'], json.io)).toBe(ExitCode.OK);
+    expect(JSON.parse(json.stdout())).toMatchObject({
+      tools: listed.length,
+      builtInTools: ['recent_changes'],
+    });
+  });
+
+  it('with no configured tool, warns that recent_changes is all a client would see', async () => {
+    const config = file(
+      'only-built-in.yaml',
+      'upstreams: { api: { baseUrl: "http://127.0.0.1:9" } }\nresources: {}\n',
+    );
+    expect(await listedTools(config)).toEqual(['recent_changes']);
+    const json = memoryIo({});
+    expect(await runCli(['validate', '--config', config, '--json'], json.io)).toBe(ExitCode.OK);
+    const report = JSON.parse(json.stdout()) as { tools: number; notes: { path: string; message: string }[] };
+    expect(report.tools).toBe(1);
+    expect(report.notes).toEqual([
+      expect.objectContaining({
+        path: 'tools',
+        message: expect.stringContaining('only recent_changes in tools/list'),
+      }),
+    ]);
+  });
+
+  it('without it when resources.recentChanges is false', async () => {
+    const config = file(
+      'no-recent-changes.yaml',
+      'upstreams: { api: { baseUrl: "http://127.0.0.1:9" } }\ntools: [{ name: ping, upstream: api, path: /health }]\nresources: { recentChanges: false }\n',
+    );
+    const listed = await listedTools(config);
+    expect(listed).toEqual(['ping']);
+    const json = memoryIo({});
+    expect(await runCli(['validate', '--config', config, '--json'], json.io)).toBe(ExitCode.OK);
+    expect(JSON.parse(json.stdout())).toMatchObject({ tools: 1, builtInTools: [] });
+  });
+});
+
 describe('the ready line counts what tools/list lists', () => {
   it('over HTTP, recent_changes included', async () => {
     const m = memoryIo({ ASSIGNMENTS_API_TOKEN: 'count-test' });

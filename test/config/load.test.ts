@@ -318,6 +318,13 @@ describe('loadConfig', () => {
     await expect(loadConfig(missing)).rejects.toThrow(/does not exist; pass the path .* with --config/);
   });
 
+  it('for a missing file, says how to write a starter there (a first run has none)', async () => {
+    const missing = join(dir, 'first.yaml');
+    await expect(loadConfig(missing)).rejects.toThrow(
+      `or write a starter one with: npx conduit init --out ${missing}`,
+    );
+  });
+
   it('names a folder given as the config and says to pass a file', async () => {
     await expect(loadConfig(dir)).rejects.toThrow(
       `config file ${dir} is a folder; pass the path of a YAML or JSON config with --config (e.g. ${join(dir, 'conduit.yaml')})`,

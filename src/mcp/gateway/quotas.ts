@@ -56,6 +56,11 @@ function compile(limit: LimitConfig, index: number): CompiledLimit {
  * cap of `concurrent` calls at once, both in Redis when `cache.redis` is set (so instances share
  * them). A refused call is a `QUOTA_EXCEEDED` tool error with `retryAfterMs`.
  */
+/** `1 call`, `5 calls`. */
+function calls(n: number): string {
+  return `${n} call${n === 1 ? '' : 's'}`;
+}
+
 export class Quotas {
   private readonly limits: CompiledLimit[];
 
@@ -95,7 +100,7 @@ export class Quotas {
           const hold = await this.store.hold(key, limit.concurrent);
           if (!hold.ok)
             throw new QuotaExceededError(
-              `${who.sub ?? who.id} already has ${hold.running} calls of ${tool} running (the limit is ${limit.concurrent} at once)`,
+              `${who.sub ?? who.id} already has ${calls(hold.running)} of ${tool} running (the limit is ${limit.concurrent} at once)`,
               1000,
             );
           held.push(hold.release);
@@ -104,7 +109,7 @@ export class Quotas {
           const take = await this.store.take(key, limit.perMinute);
           if (!take.ok)
             throw new QuotaExceededError(
-              `${who.sub ?? who.id} used up the quota of ${limit.perMinute} calls a minute for ${tool}`,
+              `${who.sub ?? who.id} used up the quota of ${calls(limit.perMinute)} a minute for ${tool}`,
               take.retryAfterMs,
             );
           taken.push(take.refund);

@@ -152,7 +152,7 @@ async function start(config: GatewayConfig, options: StartGatewayOptions): Promi
         'webhooks are configured but not served: over stdio they need server.listener (host, port)',
       );
     const sideListener = side;
-    const server = serveGatewayStdio(gateway, { logger });
+    const server = serveGatewayStdio(gateway, { logger, listenerUrl: side?.url });
     health.serving();
     const close = once(async () => {
       // Stdio ends with its client: no balancer to wait for.

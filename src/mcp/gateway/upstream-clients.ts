@@ -111,6 +111,7 @@ export function upstreamClientOptions(
     secretValues: secrets,
     logger: deps.logger,
     clock: deps.clock,
+    settingNames: settingNamesOf(name),
   };
   if (deps.onMetrics) options.onMetrics = deps.onMetrics;
   if (upstream.maxResponseDepth !== undefined) options.maxResponseDepth = upstream.maxResponseDepth;
@@ -135,6 +136,19 @@ export function upstreamClientOptions(
     if (upstream.rateLimit.burst !== undefined) options.rateLimit.burst = upstream.rateLimit.burst;
   }
   return options;
+}
+
+/** The config keys behind the HTTP client's options, so its errors' hints name what to edit. */
+function settingNamesOf(name: string): HttpClientOptions['settingNames'] {
+  const key = `upstreams.${name}`;
+  return {
+    'timeouts.connectMs': `${key}.timeouts.connect`,
+    'timeouts.headersMs': `${key}.timeouts.headers`,
+    'timeouts.bodyMs': `${key}.timeouts.body`,
+    'timeouts.totalMs': `${key}.timeouts.total`,
+    timeoutMs: "the tool's timeout",
+    'rateLimit.ratePerSec': `${key}.rateLimit.perSecond`,
+  };
 }
 
 /** What one upstream's HTTP client needs besides its config. */

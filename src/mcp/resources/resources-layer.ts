@@ -29,6 +29,14 @@ export function resourcesEnabled(config: GatewayConfig): boolean {
   return config.resources !== undefined || config.webhooks !== undefined;
 }
 
+/**
+ * The tools the gateway serves itself besides the configured ones (`recent_changes`), so whatever
+ * counts tools counts what `tools/list` answers.
+ */
+export function builtInToolNames(config: GatewayConfig): string[] {
+  return resourcesEnabled(config) && config.resources?.recentChanges !== false ? [RECENT_CHANGES_TOOL] : [];
+}
+
 /** Refuses a `resources` section that names unknown tools or reuses names (before anything is built). */
 export function checkResourcesConfig(config: GatewayConfig): void {
   const r = config.resources;
@@ -160,7 +168,7 @@ export function createResourceLayer(config: GatewayConfig, deps: ResourceLayerDe
     enabled,
     health,
     events,
-    toolNames: enabled && r.recentChanges !== false ? [RECENT_CHANGES_TOOL] : [],
+    toolNames: builtInToolNames(config),
     hears: (uri, ctx) => refuse?.(uri, ctx) === undefined,
     register(server) {
       if (!enabled) return;

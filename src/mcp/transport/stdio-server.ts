@@ -81,7 +81,7 @@ function stdioWire(gateway: Gateway, log: Logger): { wire: Transport; release():
  */
 export function serveGatewayStdio(
   gateway: Gateway,
-  options: { logger: Logger; transport?: Transport },
+  options: { logger: Logger; transport?: Transport; listenerUrl?: string | undefined },
 ): StdioGatewayServer {
   const log = options.logger;
   if (gateway.auditDestination === 'stdout' && !options.transport)
@@ -93,7 +93,9 @@ export function serveGatewayStdio(
     onerror: (err) => log.debug({ err: err.message }, 'stdio transport error'),
     transport: options.transport ?? own!.wire,
   });
-  log.info({ tools: gateway.toolNames.length }, 'MCP stdio server ready');
+  // Stdout is the protocol's, so the side listener (webhooks, /metrics, probes) is announced here.
+  const listener = options.listenerUrl !== undefined ? { listenerUrl: options.listenerUrl } : {};
+  log.info({ tools: gateway.toolNames.length, ...listener }, 'MCP stdio server ready');
   let closed: Promise<void> | undefined;
   return {
     close(deadlineMs) {

@@ -147,6 +147,10 @@ describe('conduit init --openapi', () => {
     const err = await fail(['--openapi', relative, '--out', fresh()]);
     expect(err).toBeInstanceOf(UsageError);
     expect(err.message).toMatch(/"\/v1" is not an absolute http\(s\) URL; pass --base-url/);
+    // The document's path stays part of the URL to pass: only the host is missing.
+    expect(err.message).toContain(
+      'pass --base-url with the API host before it, e.g. https://api.example.com/v1',
+    );
     const none = await fail(['--openapi', writeSpec({ paths: {} }), '--out', fresh()]);
     expect(none.message).toMatch(/no absolute server URL; pass --base-url/);
   });

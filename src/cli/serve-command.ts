@@ -79,8 +79,9 @@ async function serve(
   const { Redactor, SecretSet, scrubJsonLine } = await import('../http/index.js');
   const secrets = new SecretSet(configSecrets(config));
   const lineScrub = new Redactor([], [], [], secrets);
+  const level = flagLevel ?? envLevel ?? config.logging.level;
   const baseLogger: Logger = (deps.createLogger ?? createLogger)({
-    level: flagLevel ?? envLevel ?? config.logging.level,
+    level,
     name: 'conduit',
     scrub: (line) => scrubJsonLine(line, lineScrub),
   });
@@ -106,6 +107,8 @@ async function serve(
     logger.error({ err: why }, 'gateway failed to start');
     // Over stdio, stderr holds JSON log lines only; with HTTP a person started it and reads this line.
     if (transport === 'http') io.stderr(`conduit serve: could not start: ${why}\n`);
+    // Silent is for the running gateway's lines: one that never ran still says why, as a log line.
+    else if (level === 'silent') io.stderr(`${startFailureLine(why)}\n`);
     held.stop();
     return ExitCode.RUNTIME;
   }
@@ -153,4 +156,15 @@ async function serve(
   summarized?.close();
   logger.info({}, 'stopped');
   return ExitCode.OK;
+}
+
+/** The JSON log line (pino's shape, level error) of a start that failed while logging is silent. */
+function startFailureLine(why: string): string {
+  return JSON.stringify({
+    level: 50,
+    time: Date.now(),
+    name: 'conduit',
+    err: why,
+    msg: 'gateway failed to start',
+  });
 }

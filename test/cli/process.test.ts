@@ -99,6 +99,22 @@ describe('conduit serve (spawned)', () => {
     );
   });
 
+  it('over stdio with --log-level silent, a failed start still says why, in one JSON line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'conduit-stdio-silent-'));
+    const config = join(dir, 'conduit.yaml');
+    writeFileSync(
+      config,
+      `server: { listener: { host: 127.0.0.1, port: ${upstream.port} } }\nupstreams: { api: { baseUrl: "${upstream.url}" } }\ntools: [{ name: ping, upstream: api, path: /health }]\n`,
+    );
+    const cli = spawnCli(['serve', '--config', config, '--log-level', 'silent'], env);
+    expect(await cli.exited).toEqual({ code: 3, signal: null });
+    const lines = cli.stderr().split('\n').filter(Boolean);
+    expect(lines).toHaveLength(1);
+    const failed = JSON.parse(lines[0]!) as { msg?: string; err?: string; level?: number };
+    expect(failed.msg).toBe('gateway failed to start');
+    expect(failed.err).toContain(`change server.listener.port`);
+  });
+
   it('exits 0 when the client closes stdin while serve is still starting', async () => {
     // The fixture holds serve's start-up after the stdio server began reading until stdin ends.
     const release = join(mkdtempSync(join(tmpdir(), 'conduit-held-start-')), 'release');

@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config/index.js';
-import { loadOpenApiDocument, type OpenApiError, openApiTools } from '../../src/config/openapi/index.js';
+import {
+  loadOpenApiDocument,
+  type OpenApiError,
+  OpenApiRefError,
+  openApiTools,
+} from '../../src/config/openapi/index.js';
 import { LoadBudget } from '../../src/config/openapi/budget.js';
 
 /**
@@ -116,6 +121,20 @@ describe('$ref reads only regular files under the document directory or the list
     const sibling = join(base, 'sibling');
     mkdirSync(sibling);
     expect((await refusal(file, [sibling]))?.code).toBe('OPENAPI_REF_FORBIDDEN');
+  });
+
+  it('with refuseFileRefs, a $ref to a sibling file is refused before any file is read, naming the ref', async () => {
+    // What init does for a fetched document: nothing beside its saved copy is read, not even a sibling.
+    const file = documentWithRef('./secret.yaml#/Secret', (dir) =>
+      writeFileSync(join(dir, 'secret.yaml'), stringify({ Secret: { type: 'string', default: SECRET } })),
+    );
+    const err = await loadOpenApiDocument(file, { refuseFileRefs: 'bundle it' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenApiRefError);
+    expect(err).toMatchObject({ code: 'OPENAPI_REF_FORBIDDEN', ref: './secret.yaml#/Secret' });
+    expect((err as Error).message).not.toContain(SECRET);
+    // Refs within the document itself are still followed.
+    const local = documentWithRef('#/components/schemas/Q');
+    await expect(loadOpenApiDocument(local, { refuseFileRefs: 'bundle it' })).resolves.toBeDefined();
   });
 
   it('the refusal reaches loadConfig (and so validate and serve) as a typed config error', async () => {

@@ -10,6 +10,7 @@ import {
   type OpenApiError,
   OpenApiRefError,
   openApiTools,
+  parseOpenApiDocument,
 } from '../../src/config/openapi/index.js';
 import { LoadBudget } from '../../src/config/openapi/budget.js';
 
@@ -292,5 +293,132 @@ describe('one budget bounds the whole load: bytes read, nodes inlined, time', ()
     const err = await loadConfig(config, { env: {} }).catch((e: OpenApiError) => e);
     expect(err).toMatchObject({ code: 'OPENAPI_BUDGET_EXCEEDED' });
     expect((err as Error).message).toMatch(/larger than 1024 bytes/);
+  });
+});
+
+/** The tools of a one-file document given as a value, with the operations left out (and why). */
+function toolsOf(paths: Record<string, unknown>, source: Record<string, unknown> = {}) {
+  const text = JSON.stringify({ openapi: '3.1.0', info: { title: 't', version: '1' }, paths });
+  const skipped: OpenApiError[] = [];
+  const set = openApiTools(
+    'api',
+    { document: 'doc.json', ...source },
+    parseOpenApiDocument(text, { format: 'json' }),
+    { onSkip: (err) => skipped.push(err) },
+  );
+  return { tools: set.tools, skipped };
+}
+
+describe('names a document chooses stay plain data: __proto__, constructor and friends', () => {
+  it('a "__proto__" key anywhere in the document (schema keyword or property name) is refused, in JSON and YAML', () => {
+    // Assigned to a plain object, the key replaces its prototype: the schema would gain properties
+    // (and required fields) that no published schema shows, and the property itself would vanish.
+    const keyword = {
+      openapi: '3.1.0',
+      info: { title: 't', version: '1' },
+      paths: {
+        '/a': {
+          post: {
+            operationId: 'make',
+            requestBody: {
+              content: {
+                'application/json': {
+                  schema: JSON.parse(
+                    '{"type":"object","__proto__":{"properties":{"role":{"type":"string"}},"required":["role"]}}',
+                  ),
+                },
+              },
+            },
+          },
+        },
+      },
+    };
+    const text = JSON.stringify(keyword);
+    expect(text).toContain('"__proto__"');
+    for (const [doc, format] of [
+      [text, 'json'],
+      [stringify(JSON.parse(text)), 'yaml'],
+      [
+        text.replace(
+          /"__proto__":\{.*?"required":\["role"\]\}/,
+          '"properties":{"__proto__":{"type":"string"},"b":{"type":"string"}}',
+        ),
+        'json',
+      ],
+    ] as const) {
+      let err: unknown;
+      try {
+        parseOpenApiDocument(doc, { format });
+      } catch (e) {
+        err = e;
+      }
+      expect(err, doc).toMatchObject({ code: 'OPENAPI_DOCUMENT_INVALID' });
+      expect((err as Error).message).toContain('__proto__');
+    }
+  });
+
+  it('a parameter or path hole named "__proto__" is refused with the operation, not dropped from the tool', () => {
+    const { tools, skipped } = toolsOf({
+      '/a': { get: { operationId: 'query', parameters: [{ name: '__proto__', in: 'query' }] } },
+      '/b/{__proto__}': { get: { operationId: 'hole' } },
+      '/c': { get: { operationId: 'fine', parameters: [{ name: 'constructor', in: 'query' }] } },
+    });
+    expect(skipped.map((e) => [e.operation, e.code])).toEqual([
+      ['query (GET /a)', 'OPENAPI_UNSUPPORTED_PARAMETER'],
+      ['hole (GET /b/{__proto__})', 'OPENAPI_UNSUPPORTED_PARAMETER'],
+    ]);
+    expect(tools.map((t) => [t.name, Object.keys(t.input.properties ?? {})])).toEqual([
+      ['fine', ['constructor']],
+    ]);
+  });
+
+  it('operationIds that name Object.prototype members get their own names and no phantom override', () => {
+    const ids = ['constructor', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__'];
+    const { tools } = toolsOf(
+      Object.fromEntries(ids.map((id, i) => [`/p${i}`, { get: { operationId: id } }])),
+    );
+    expect(tools.map((t) => t.name)).toEqual([
+      'constructor',
+      'toString',
+      'hasOwnProperty',
+      'valueOf',
+      'defineGetter',
+    ]);
+    // An override the operator does write for one of them still applies.
+    const named = toolsOf(
+      { '/p': { get: { operationId: 'constructor' } } },
+      {
+        overrides: { constructor: { name: 'make_thing' } },
+      },
+    );
+    expect(named.tools.map((t) => t.name)).toEqual(['make_thing']);
+  });
+});
+
+describe('a path template from the document cannot lead the gateway elsewhere', () => {
+  it('templates that would climb, name another host, carry a query or hold odd holes are refused per operation', () => {
+    const bad = [
+      '/x/../admin',
+      '/x/%2e%2e/admin',
+      '/x/%2E%2e',
+      '//evil.example/x',
+      '/x?admin=1',
+      '/x#frag',
+      '/x\\y',
+      '/x/a b',
+      '/x/{../}',
+      '/x/{}',
+      '/x/{a/b}',
+      '/x/{a',
+      '/x/}',
+      '/x/%zz',
+    ];
+    const { tools, skipped } = toolsOf({
+      ...Object.fromEntries(bad.map((p, i) => [p, { get: { operationId: `bad${i}` } }])),
+      '/ok/{a}{b}/{enterprise-team}': { get: { operationId: 'ok' } },
+    });
+    expect(skipped.map((e) => e.operation)).toEqual(bad.map((p, i) => `bad${i} (GET ${p})`));
+    expect(new Set(skipped.map((e) => e.code))).toEqual(new Set(['OPENAPI_DOCUMENT_INVALID']));
+    expect(tools.map((t) => t.name)).toEqual(['ok']);
   });
 });

@@ -1,5 +1,6 @@
 import type { ToolConfig } from '../schema.js';
 import { withSuggestion } from '../did-you-mean.js';
+import { unsafeTemplateReason } from '../../core/index.js';
 import {
   buildCatalog,
   type CatalogOperation,
@@ -13,7 +14,12 @@ import { OpenApiError, OpenApiProblems } from './errors.js';
 import { operationTool } from './operation-tool.js';
 import { listOperations, type RawOperation, selection } from './operations.js';
 import { RefResolver } from './resolver.js';
-import { type OpenApiSource, type OpenApiSourceInput, openapiSourceSchema } from './source-schema.js';
+import {
+  type OpenApiSource,
+  type OpenApiSourceInput,
+  openapiSourceSchema,
+  overrideOf,
+} from './source-schema.js';
 import { capName, generatedName, sanitizeToolName, shortHash } from './tool-name.js';
 
 export interface OpenApiToolsOptions {
@@ -111,6 +117,13 @@ export function openApiTools(
         `operation ${op.method} ${op.path} has no operationId; ${missingIdFix(op, all)}`,
         { operation: `${op.method} ${op.path}` },
       );
+    const unsafe = unsafeTemplateReason(op.path);
+    if (unsafe !== undefined)
+      throw new OpenApiError(
+        'OPENAPI_DOCUMENT_INVALID',
+        `operation ${op.label}: its path ${unsafe}, so the gateway would refuse every call; fix the path in the document, or exclude the operation`,
+        { operation: op.label },
+      );
     const built = operationTool(op, sanitizeToolName(op.id, config.toolPrefix), {
       upstream,
       source: config,
@@ -119,7 +132,7 @@ export function openApiTools(
     });
     // Two operationIds that differ only in characters a tool name cannot hold: the later one gets a
     // suffix from its own id, so names stay deterministic. A name given in overrides is kept as given.
-    if (names.has(built.tool.name) && config.overrides[op.id]?.name === undefined)
+    if (names.has(built.tool.name) && overrideOf(config, op.id)?.name === undefined)
       built.tool.name = capName(`${built.tool.name.slice(0, 50)}_${shortHash(op.id)}`);
     const clash = names.get(built.tool.name);
     if (clash)
@@ -171,7 +184,7 @@ function unservedToolNames(
   for (const op of unserved) {
     // Without an operationId there is no name a client could have been given.
     if (op.id === undefined) continue;
-    const name = config.overrides[op.id]?.name ?? sanitizeToolName(op.id, config.toolPrefix);
+    const name = overrideOf(config, op.id)?.name ?? sanitizeToolName(op.id, config.toolPrefix);
     if (!served.has(name) && !out.has(name)) out.set(name, op.id);
   }
   return out;

@@ -5,7 +5,7 @@ import { isJson, type ToolParameter, toolParameters } from './parameters.js';
 import { cacheTags, invalidationTags } from './resource-tags.js';
 import type { RefResolver } from './resolver.js';
 import { type JsonSchema, SchemaConverter, schemaTypes } from './schema-convert.js';
-import type { OpenApiOverride, OpenApiSource } from './source-schema.js';
+import { type OpenApiOverride, type OpenApiSource, overrideOf } from './source-schema.js';
 import { isObject } from '../../core/index.js';
 import { fileProperty, isFileSchema, partContentType } from './file-parts.js';
 import { copyToolFeatures, documentAnnotations } from './tool-features.js';
@@ -61,7 +61,7 @@ interface BuildContext {
 
 /** Builds the tool config of one selected operation (its `id` is set). */
 export function operationTool(op: RawOperation, name: string, ctx: BuildContext): OperationTool {
-  const override: OpenApiOverride | undefined = ctx.source.overrides[op.id!];
+  const override: OpenApiOverride | undefined = overrideOf(ctx.source, op.id!);
   const request = new SchemaConverter(ctx.resolver, op.label, 'request');
   const parameters = toolParameters(op, ctx.resolver, request, override?.ignoreParameters ?? []);
 
@@ -268,7 +268,7 @@ function fileFields(properties: Record<string, JsonSchema>, mediaType: unknown):
   const files: Record<string, string> = {};
   for (const [name, schema] of Object.entries(properties)) {
     if (!isFileSchema(schema)) continue;
-    const type = partContentType(schema, encodings[name]);
+    const type = partContentType(schema, Object.hasOwn(encodings, name) ? encodings[name] : undefined);
     files[name] = type;
     properties[name] = fileProperty(schema, type);
   }

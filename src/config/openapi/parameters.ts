@@ -175,6 +175,16 @@ export function toolParameters(
   }
   const seen = new Map<string, string>();
   for (const p of params) {
+    // As a key of the tool's properties and params it would replace their prototype, not add an argument.
+    if (p.name === '__proto__')
+      throw new OpenApiError(
+        'OPENAPI_UNSUPPORTED_PARAMETER',
+        `operation ${op.label}: parameter "__proto__" (in ${p.location}) cannot be a tool argument; ` +
+          (p.location === 'path'
+            ? 'rename it in the document, or exclude the operation'
+            : `add it to openapi.overrides.${op.id ?? '<operationId>'}.ignoreParameters, or exclude the operation`),
+        { operation: op.label },
+      );
     const other = seen.get(p.name);
     if (other !== undefined)
       throw new OpenApiError(

@@ -159,3 +159,11 @@ export type OpenApiSourceInput = z.input<typeof openapiSourceSchema>;
 export type OpenApiSource = z.output<typeof openapiSourceSchema>;
 export type OpenApiOverride = z.output<typeof overrideSchema>;
 export type OpenApiSelector = z.output<typeof selectorSchema>;
+
+/**
+ * The override of operation `id`, if the section has one. Own keys only: an operationId such as
+ * `constructor` or `toString` would otherwise find Object.prototype's members and take their names.
+ */
+export function overrideOf(source: OpenApiSource, id: string): OpenApiOverride | undefined {
+  return Object.hasOwn(source.overrides, id) ? source.overrides[id] : undefined;
+}

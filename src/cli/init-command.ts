@@ -426,8 +426,9 @@ function header(document: OpenApiDocument, spec: string, out: string): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Text from the command line or the document, as one line without control characters (no terminal escapes). */
 function oneLine(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ').slice(0, 200);
+  return text.replace(/\p{Cc}+/gu, ' ').slice(0, 200);
 }
 
 /** Where the config file sees `spec`: relative to the config's directory when it is a local path. */

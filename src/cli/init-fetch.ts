@@ -165,6 +165,7 @@ function tooBig(url: string): OpenApiError {
   );
 }
 
+/** Text from the command line or the document, as one line without control characters (no terminal escapes). */
 function oneLine(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ').slice(0, 200);
+  return text.replace(/\p{Cc}+/gu, ' ').slice(0, 200);
 }

@@ -274,6 +274,42 @@ describe('conduit init says what it changed to serve an operation', () => {
   });
 });
 
+describe('conduit init on a document whose text carries control characters', () => {
+  it('prints and writes none of them: no terminal escapes, no fake lines on stderr, none in the config', async () => {
+    const ESC = '\u001b';
+    const spec = join(dir, 'escapes.json');
+    writeFileSync(
+      spec,
+      JSON.stringify({
+        openapi: '3.1.0',
+        info: { title: `Evil${ESC}[31m API\u0007`, version: '1\u0000' },
+        servers: [{ url: 'http://127.0.0.1:9' }],
+        paths: {
+          '/a': {
+            get: {
+              operationId: 'listItems',
+              summary: `List${ESC}]0;pwned\u0007`,
+              'x-mcp-annotations': { [`odd${ESC}[2J`]: 1 },
+            },
+            post: {
+              operationId: `bad${ESC}[31m\nconduit init: FAKE LINE`,
+              parameters: [{ name: 'c', in: 'cookie' }],
+            },
+          },
+        },
+      }),
+    );
+    const out = join(dir, 'escapes.yaml');
+    const m = memoryIo();
+    expect(await runCli(['init', '--openapi', spec, '--out', out], m.io), m.stderr()).toBe(ExitCode.OK);
+    expect(m.stderr()).toMatch(/skipped operation bad/);
+    expect(m.stderr()).toMatch(/adjusted operation listItems/);
+    expect(m.stderr() + m.stdout()).not.toMatch(/(?!\n)\p{Cc}/u);
+    expect(m.stderr()).not.toMatch(/^conduit init: FAKE LINE/m);
+    expect(readFileSync(out, 'utf8')).not.toMatch(/(?!\n)\p{Cc}/u);
+  });
+});
+
 describe('conduit init --openapi <URL>', () => {
   it('fetches the document from a 127.0.0.1 server, saves it next to the config, and writes the config', async () => {
     const body = bundledSpec();

@@ -422,3 +422,61 @@ describe('a path template from the document cannot lead the gateway elsewhere', 
     expect(tools.map((t) => t.name)).toEqual(['ok']);
   });
 });
+
+describe('text a document carries cannot drive a terminal or a client display', () => {
+  const ESC = '\u001b';
+  // Any C0 or C1 control character but tab and newline (descriptions keep their lines).
+  const CONTROL = /(?![\t\n])\p{Cc}/u;
+
+  it('messages about an operation show control characters in its operationId, path or parameter escaped', () => {
+    const { skipped } = toolsOf({
+      [`/a${ESC}[2J`]: { get: { operationId: 'ok' } },
+      '/b': {
+        get: {
+          operationId: `bad${ESC}[31m\nconduit: FAKE LINE`,
+          parameters: [{ name: `c${ESC}]0;t\u0007`, in: 'cookie' }],
+        },
+      },
+    });
+    expect(skipped).toHaveLength(2);
+    for (const err of skipped) {
+      expect(err.message).not.toMatch(CONTROL);
+      expect(err.message).not.toContain('\n');
+      expect(err.operation).not.toMatch(CONTROL);
+    }
+    expect(skipped[1]!.message).toContain('bad\\u001b[31m\\nconduit: FAKE LINE');
+  });
+
+  it('descriptions and titles are published without control characters, their lines and tabs kept', () => {
+    const { tools } = toolsOf(
+      {
+        '/a': {
+          post: {
+            operationId: 'make',
+            summary: `Make${ESC}]0;pwned\u0007`,
+            description: `Makes\tone.\n\nThen${ESC}[2J\u0000 more\u009b.`,
+            parameters: [{ name: 'q', in: 'query', description: `a${ESC}[1mquery` }],
+            requestBody: {
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    title: `T${ESC}[5m`,
+                    properties: { n: { type: 'string', description: `n\u0008ame` } },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+      { titles: true },
+    );
+    const tool = tools[0]!;
+    expect(tool.title).toBe('Make]0;pwned');
+    expect(tool.description).toBe('Makes\tone.\n\nThen[2J more.');
+    expect(JSON.stringify(tool.input)).not.toMatch(/\\u00[01]|\\u007f|\\b/);
+    expect(tool.input.properties!.q).toMatchObject({ description: 'a[1mquery' });
+    expect(tool.input.properties!.n).toMatchObject({ description: 'name' });
+  });
+});

@@ -1,4 +1,5 @@
 import { ConduitError, ConfigError, type OpenApiErrorCode } from '../../core/index.js';
+import { shownKeepingLines } from './text.js';
 
 /** Stable codes of the OpenAPI errors (documented in `CONDUIT_ERROR_CODES`); match on these, not on messages. */
 export type { OpenApiErrorCode };
@@ -17,7 +18,8 @@ export class OpenApiError extends ConfigError {
     message: string,
     options: { operation?: string; cause?: unknown } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // Messages quote the document, which may carry terminal escapes: shown escaped.
+    super(shownKeepingLines(message), options.cause === undefined ? undefined : { cause: options.cause });
     // ConfigError fixes its code to INVALID_CONFIG; these errors say exactly what went wrong.
     Object.defineProperty(this, 'code', { value: code, enumerable: true, writable: false });
     this.operation = options.operation;

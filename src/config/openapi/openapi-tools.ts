@@ -21,6 +21,7 @@ import {
   overrideOf,
 } from './source-schema.js';
 import { capName, generatedName, sanitizeToolName, shortHash } from './tool-name.js';
+import { shown } from './text.js';
 
 export interface OpenApiToolsOptions {
   /**
@@ -114,8 +115,8 @@ export function openApiTools(
     if (op.id === undefined)
       throw new OpenApiError(
         'OPENAPI_OPERATION_ID_MISSING',
-        `operation ${op.method} ${op.path} has no operationId; ${missingIdFix(op, all)}`,
-        { operation: `${op.method} ${op.path}` },
+        `operation ${op.label} has no operationId; ${missingIdFix(op, all)}`,
+        { operation: op.label },
       );
     const unsafe = unsafeTemplateReason(op.path);
     if (unsafe !== undefined)
@@ -139,11 +140,11 @@ export function openApiTools(
       throw new OpenApiError(
         'OPENAPI_NAME_COLLISION',
         `operations ${clash.label} and ${op.label} both become tool "${built.tool.name}"; ` +
-          `give one another name with openapi.overrides.${op.id}.name`,
+          `give one another name with openapi.overrides.${shown(op.id)}.name`,
         { operation: op.label },
       );
     names.set(built.tool.name, op);
-    for (const message of built.notes) warnings.push({ operation: op.label, message });
+    for (const message of built.notes) warnings.push({ operation: op.label, message: shown(message) });
     operations.push({
       operationId: op.id,
       method: op.method,
@@ -201,7 +202,7 @@ function missingIdFix(op: RawOperation, all: RawOperation[]): string {
     `add one to the document, or set openapi.generateNames: true to name it "${name}" ` +
     `(to leave it out instead, also add "${name}" to openapi.exclude.operationIds)`;
   const alone = !op.path.includes('*') && all.every((other) => other === op || other.path !== op.path);
-  return alone ? `${fix}, or exclude its path (openapi.exclude.paths: ["${op.path}"])` : fix;
+  return alone ? `${fix}, or exclude its path (openapi.exclude.paths: ["${shown(op.path)}"])` : fix;
 }
 
 /** operationIds in include/exclude/overrides, and tags in include/exclude, must exist: a typo would silently select nothing. */

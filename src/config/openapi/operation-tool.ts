@@ -9,6 +9,7 @@ import { type OpenApiOverride, type OpenApiSource, overrideOf } from './source-s
 import { isObject } from '../../core/index.js';
 import { fileProperty, isFileSchema, partContentType } from './file-parts.js';
 import { copyToolFeatures, documentAnnotations } from './tool-features.js';
+import { publishedText } from './text.js';
 
 /**
  * How the arguments go on the wire beyond their location. The generated tool carries the same as
@@ -108,8 +109,9 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
     (override?.outputSchema ?? ctx.source.outputSchemas)
       ? responseSchema(op, ctx.resolver, notes)
       : undefined;
-  const summary = typeof op.node.summary === 'string' ? op.node.summary.trim() : '';
-  const described = typeof op.node.description === 'string' ? op.node.description.trim() : '';
+  // Published to every client: without the control characters a document may carry.
+  const summary = typeof op.node.summary === 'string' ? publishedText(op.node.summary).trim() : '';
+  const described = typeof op.node.description === 'string' ? publishedText(op.node.description).trim() : '';
   // A description that only repeats the summary is none: the summary is then the description.
   const details = described === summary ? '' : described;
   const documented = documentAnnotations(op, notes);

@@ -12,6 +12,11 @@ export type { OpenApiErrorCode };
 export class OpenApiError extends ConfigError {
   declare readonly code: OpenApiErrorCode;
   readonly operation: string | undefined;
+  /**
+   * The config key the problem is at, when it is about one: `upstreams.<name>.openapi.document` for a
+   * document that cannot be read or parsed (set by `expandOpenApi`), so `validate` gives its line.
+   */
+  configKey: readonly (string | number)[] | undefined;
 
   constructor(
     code: OpenApiErrorCode,

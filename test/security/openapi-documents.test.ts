@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { loadConfig } from '../../src/config/index.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ConfigValidationError, loadConfig } from '../../src/config/index.js';
 import {
   loadOpenApiDocument,
   type OpenApiError,
@@ -136,6 +138,31 @@ describe('$ref reads only regular files under the document directory or the list
     // Refs within the document itself are still followed.
     const local = documentWithRef('#/components/schemas/Q');
     await expect(loadOpenApiDocument(local, { refuseFileRefs: 'bundle it' })).resolves.toBeDefined();
+  });
+
+  it('a URL as openapi.document is refused at its line, and nothing is fetched', async () => {
+    let requests = 0;
+    const server = createServer((_req, res) => {
+      requests++;
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/spec.yaml`;
+    const config = join(base, `conduit${++n}.yaml`);
+    writeFileSync(
+      config,
+      `upstreams:\n  api:\n    baseUrl: http://127.0.0.1:9\n    openapi:\n      document: ${url}\n`,
+    );
+    try {
+      const err = await loadConfig(config, { env: {} }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConfigValidationError);
+      expect((err as ConfigValidationError).problems).toMatchObject([
+        { path: 'upstreams.api.openapi.document', line: 5 },
+      ]);
+    } finally {
+      server.close();
+    }
+    expect(requests).toBe(0);
   });
 
   it('the refusal reaches loadConfig (and so validate and serve) as a typed config error', async () => {

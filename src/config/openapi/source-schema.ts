@@ -86,7 +86,11 @@ const overrideSchema = strictObject({
  */
 export const openapiSourceSchema = strictObject({
   /** Path of a local OpenAPI 3.0/3.1 document, YAML or JSON. */
-  document: nonEmpty('the path of an OpenAPI document'),
+  document: nonEmpty('the path of an OpenAPI document').refine((d) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(d), {
+    // Read as a path it would only be "does not exist"; the gateway fetches no document.
+    error:
+      'expected the path of a local OpenAPI document, not a URL: documents are not fetched; download it (with the files its $refs name) and give its path, or run conduit init --openapi <URL>, which saves a copy',
+  }),
   include: selectorSchema.optional(),
   exclude: selectorSchema.optional(),
   /** `tools`: one tool per operation. `compact`: `<upstream>_search_operations` and `<upstream>_invoke_operation`. */

@@ -507,3 +507,35 @@ describe('text a document carries cannot drive a terminal or a client display', 
     expect(tool.input.properties!.n).toMatchObject({ description: 'name' });
   });
 });
+
+describe('an operationId names one operation, so selecting or overriding it reaches only that one', () => {
+  it('a second operation with the same operationId is refused, not served under a suffixed name', () => {
+    // Selected by id, the duplicate (a DELETE) was served too, as getUser_<hash>.
+    const { tools, skipped } = toolsOf(
+      {
+        '/users/{id}': { get: { operationId: 'getUser' } },
+        '/users': { delete: { operationId: 'getUser' } },
+        '/a/b': { get: {} },
+        '/a_b': { get: {} },
+      },
+      { include: { operationIds: ['getUser', 'get_a_b'] }, generateNames: true },
+    );
+    expect(tools.map((t) => [t.name, t.method, t.path])).toEqual([
+      ['getUser', 'GET', '/users/{id}'],
+      ['get_a_b', 'GET', '/a/b'],
+    ]);
+    expect(skipped.map((e) => [e.code, e.operation])).toEqual([
+      ['OPENAPI_NAME_COLLISION', 'getUser (DELETE /users)'],
+      ['OPENAPI_NAME_COLLISION', 'get_a_b (GET /a_b)'],
+    ]);
+    // Ids that only normalise to one tool name are still two operations: the later gets a suffix.
+    const near = toolsOf({
+      '/x': { get: { operationId: 'get items' } },
+      '/y': { get: { operationId: 'get/items' } },
+    });
+    expect(near.tools.map((t) => t.name)).toEqual([
+      'get_items',
+      expect.stringMatching(/^get_items_[0-9a-f]{8}$/),
+    ]);
+  });
+});

@@ -89,6 +89,10 @@ export function openApiTools(
 
   const chosen = all.filter((op) => select.selected(op));
   const gettable = new Set(all.filter((op) => op.method === 'GET').map((op) => op.path));
+  // The first operation of each id: overrides and selectors name operations by id, so a second
+  // operation of the same id (a DELETE beside the GET an operator selected) must not share them.
+  const byId = new Map<string, RawOperation>();
+  for (const op of all) if (op.id !== undefined && !byId.has(op.id)) byId.set(op.id, op);
   const names = new Map<string, RawOperation>();
   const operations: CatalogOperation[] = [];
   const leftOut: OpenApiError[] = [];
@@ -116,6 +120,15 @@ export function openApiTools(
       throw new OpenApiError(
         'OPENAPI_OPERATION_ID_MISSING',
         `operation ${op.label} has no operationId; ${missingIdFix(op, all)}`,
+        { operation: op.label },
+      );
+    const first = byId.get(op.id)!;
+    if (first !== op)
+      throw new OpenApiError(
+        'OPENAPI_NAME_COLLISION',
+        `operations ${first.label} and ${op.label} have one operationId, which must name one operation ` +
+          `(include, exclude and overrides select by it); give ${op.method} ${shown(op.path)} its own operationId in the document, ` +
+          'or leave it out with openapi.skipUnsupported: true',
         { operation: op.label },
       );
     const unsafe = unsafeTemplateReason(op.path);

@@ -539,3 +539,18 @@ describe('an operationId names one operation, so selecting or overriding it reac
     ]);
   });
 });
+
+describe('a header parameter is one the gateway can send', () => {
+  it('a header name that is no HTTP token is refused with its operation, not published as a tool that always fails', () => {
+    const { tools, skipped } = toolsOf({
+      '/a': { get: { operationId: 'spaced', parameters: [{ name: 'X Evil', in: 'header' }] } },
+      '/b': { get: { operationId: 'broken', parameters: [{ name: 'X-A\r\nHost: evil', in: 'header' }] } },
+      '/c': { get: { operationId: 'fine', parameters: [{ name: 'X-Request-Id', in: 'header' }] } },
+    });
+    expect(skipped.map((e) => [e.code, e.operation])).toEqual([
+      ['OPENAPI_UNSUPPORTED_PARAMETER', 'spaced (GET /a)'],
+      ['OPENAPI_UNSUPPORTED_PARAMETER', 'broken (GET /b)'],
+    ]);
+    expect(tools.map((t) => t.name)).toEqual(['fine']);
+  });
+});

@@ -1,3 +1,4 @@
+import { headerNameProblem } from '../http-headers.js';
 import { OpenApiError } from './errors.js';
 import type { RawOperation } from './operations.js';
 import type { RefResolver } from './resolver.js';
@@ -105,6 +106,9 @@ export function toolParameters(
       continue;
     }
     if (location === 'header' && IGNORED_HEADERS.has(name.toLowerCase())) continue;
+    // The HTTP client refuses such a header on every call: say so now, with the operation.
+    if (location === 'header' && headerNameProblem(name) !== undefined)
+      throw unsupported("is not an HTTP header name (letters, digits and !#$%&'*+-.^_`|~ only)");
     if (location === 'cookie') throw unsupported('is a cookie parameter, which Conduit cannot send');
     if (location !== 'path' && location !== 'query' && location !== 'header')
       throw unsupported(`has an unknown location; "in" must be path, query, header or cookie`);

@@ -56,6 +56,15 @@ Example:
   conduit init --openapi examples/openapi/assignments.openapi.yaml --out conduit.yaml
 `;
 
+/**
+ * Why a fetched document's `$ref`s to other files are refused: they would resolve next to the saved
+ * copy, on this machine, and what they read would be inlined into the config (and read again by
+ * every serve of it). A remote document never reads local files.
+ */
+const FETCHED_FILE_REFS =
+  'a document fetched from a URL may not read local files: bundle it into one file (e.g. npx @redocly/cli bundle), ' +
+  'or download it with the files it refers to and pass --openapi <local path>';
+
 const UPSTREAM_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /**
@@ -126,7 +135,10 @@ function baseUrlHint(relative: string): string {
 async function initFrom(specPath: string, values: InitOptions, io: CliIo): Promise<number> {
   const out = values.out;
   await assertReadableDocument(specPath, out, values.upstream);
-  const document = await loadOpenApiDocument(specPath);
+  const document = await loadOpenApiDocument(
+    specPath,
+    values.fetchedFrom === undefined ? {} : { refuseFileRefs: FETCHED_FILE_REFS },
+  );
   const upstream = values.upstream ?? upstreamName(document);
   const baseUrl = values['base-url'] ?? serverUrl(document);
   if (!isHttpUrl(baseUrl))
@@ -422,8 +434,9 @@ function header(document: OpenApiDocument, spec: string, out: string): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Text from the command line or the document, as one line without control characters (no terminal escapes). */
 function oneLine(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ').slice(0, 200);
+  return text.replace(/\p{Cc}+/gu, ' ').slice(0, 200);
 }
 
 /** Where the config file sees `spec`: relative to the config's directory when it is a local path. */

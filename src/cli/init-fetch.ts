@@ -27,9 +27,8 @@ export async function withFetchedDocument<T>(
 }
 
 /**
- * What to say when operations of a document fetched from `url` were skipped for `$ref`s to other
- * files: those are looked for next to the saved copy, where they are not (init fetches one file),
- * so each skip reads "<local path> does not exist"; this says why and what to do instead.
+ * What to say when operations of a document fetched from `url` were skipped for `$ref`s to URLs,
+ * which are never fetched (`$ref`s to files are refused before the document is used at all).
  */
 export function remoteRefsHint(url: string, skipped: readonly Error[]): string | undefined {
   const files = new Set<string>();
@@ -77,9 +76,7 @@ const MAX_FETCH_BYTES = DEFAULT_DOCUMENT_LIMITS.maxFileBytes;
 
 /**
  * Fetches a document from an http(s) URL into a file next to `out` (`<out>.openapi.json|yaml`),
- * at most `MAX_FETCH_BYTES`; returns its path and whether this run created it. A document fetched
- * from a URL cannot follow `$ref`s to other files (they are remote): the operations that use them
- * are skipped with the reason.
+ * at most `MAX_FETCH_BYTES`; returns its path and whether this run created it.
  */
 async function fetchDocument(
   url: string,
@@ -168,6 +165,7 @@ function tooBig(url: string): OpenApiError {
   );
 }
 
+/** Text from the command line or the document, as one line without control characters (no terminal escapes). */
 function oneLine(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ').slice(0, 200);
+  return text.replace(/\p{Cc}+/gu, ' ').slice(0, 200);
 }

@@ -10,6 +10,7 @@ import {
   formatPath,
   type GatewayConfig,
   loadConfig,
+  OpenApiError,
   OpenApiProblems,
 } from '../config/index.js';
 import { builtInToolNames, credentialNotes, InputValidator } from '../mcp/index.js';
@@ -131,7 +132,7 @@ export async function checkConfigFile(
     return { ok: true, config, notes: notesOf(config) };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    return { ok: false, problems: problemsOf(err) };
+    return { ok: false, problems: problemsOf(err, await readFile(file, 'utf8').catch(() => '')) };
   }
 }
 
@@ -167,16 +168,19 @@ function withoutEnvValues(text: string, secrets: readonly string[]): string {
   return secrets.reduce((out, secret) => out.split(secret).join('<value from the environment>'), text);
 }
 
-function problemsOf(err: ConfigError): FileProblem[] {
+/** `text`: the config file, to place problems that name a key (empty when it cannot be read). */
+function problemsOf(err: ConfigError, text: string): FileProblem[] {
   if (err instanceof ConfigValidationError)
     return err.problems.map((p) => ({ path: p.path, line: p.line, column: p.column, message: p.message }));
+  let where: ReturnType<typeof configLocator> | undefined;
+  const at = (segments: readonly (string | number)[], message: string): FileProblem => {
+    where ??= text === '' ? () => undefined : configLocator(text);
+    const pos = where([...segments]);
+    return { path: formatPath([...segments]), line: pos?.line, column: pos?.column, message };
+  };
   if (err instanceof OpenApiProblems)
-    return err.problems.map((p) => ({
-      path: `upstreams.${err.upstream}.openapi`,
-      line: undefined,
-      column: undefined,
-      message: p.message,
-    }));
+    return err.problems.map((p) => at(['upstreams', err.upstream, 'openapi'], p.message));
+  if (err instanceof OpenApiError && err.configKey !== undefined) return [at(err.configKey, err.message)];
   return [{ path: '', line: undefined, column: undefined, message: err.message }];
 }
 

@@ -13,6 +13,7 @@ export {
 export { Emitter } from './emitter.js';
 export { LruMap } from './lru-map.js';
 export { nestedDeeperThan, MAX_NESTING_LIMIT } from './nesting.js';
+export { PATH_HOLE, unsafePathReason, unsafeTemplateReason } from './path-safety.js';
 export {
   CONDUIT_ERROR_CODES,
   type ConduitErrorCode,

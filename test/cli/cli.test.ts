@@ -124,6 +124,27 @@ describe('conduit validate', () => {
     expect(JSON.parse(j.stdout())).toMatchObject({ ok: true, upstreams: 1, tools: 2, compactOperations: 8 });
   });
 
+  it('places a missing or unreadable openapi.document at its line, under its upstream', async () => {
+    const missing = file(
+      'missing-doc.yaml',
+      `upstreams:
+  other:
+    baseUrl: http://127.0.0.1:4010
+  assignments:
+    baseUrl: http://127.0.0.1:4010
+    openapi:
+      document: ./no-such.openapi.yaml
+`,
+    );
+    const j = memoryIo();
+    expect(await runCli(['validate', '--config', missing, '--json'], j.io)).toBe(ExitCode.CONFIG);
+    const { problems } = JSON.parse(j.stdout()) as { problems: { path: string; line?: number }[] };
+    expect(problems).toMatchObject([{ path: 'upstreams.assignments.openapi.document', line: 7 }]);
+    const m = memoryIo();
+    expect(await runCli(['validate', '--config', missing], m.io)).toBe(ExitCode.CONFIG);
+    expect(m.stdout()).toContain(`${missing}:7:`);
+  });
+
   it('prints every problem with file:line:column and path, exit 1', async () => {
     const bad = file(
       'bad.yaml',

@@ -19,11 +19,31 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { loadConfig, parseConfig } from '../../src/config/index.js';
 import { createRecordingLogger } from '../../src/core/index.js';
 import { freePorts } from '../helpers/free-ports.js';
+import { parse, stringify } from 'yaml';
 import { memoryIo, ROOT } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'conduit-init-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const SPEC = join(ROOT, 'examples/openapi/assignments.openapi.yaml');
+
+/**
+ * The example document in one file, as a server would publish it: a fetched document may not refer
+ * to other files, so its ./components/shared.yaml parts are moved into its own components.
+ */
+function bundledSpec(): string {
+  const shared = parse(
+    readFileSync(join(ROOT, 'examples/openapi/components/shared.yaml'), 'utf8').replaceAll(
+      '"#/schemas/',
+      '"#/components/schemas/',
+    ),
+  ) as Record<string, Record<string, unknown>>;
+  const main = parse(
+    readFileSync(SPEC, 'utf8').replaceAll('./components/shared.yaml#/', '#/components/'),
+  ) as { components: Record<string, Record<string, unknown>> };
+  for (const [section, entries] of Object.entries(shared))
+    main.components[section] = { ...main.components[section], ...entries };
+  return stringify(main);
+}
 
 describe('conduit init (through the CLI entry point)', () => {
   it('is listed in the main help and has its own help', async () => {
@@ -296,9 +316,45 @@ describe('conduit init says what it changed to serve an operation', () => {
   });
 });
 
+describe('conduit init on a document whose text carries control characters', () => {
+  it('prints and writes none of them: no terminal escapes, no fake lines on stderr, none in the config', async () => {
+    const ESC = '\u001b';
+    const spec = join(dir, 'escapes.json');
+    writeFileSync(
+      spec,
+      JSON.stringify({
+        openapi: '3.1.0',
+        info: { title: `Evil${ESC}[31m API\u0007`, version: '1\u0000' },
+        servers: [{ url: 'http://127.0.0.1:9' }],
+        paths: {
+          '/a': {
+            get: {
+              operationId: 'listItems',
+              summary: `List${ESC}]0;pwned\u0007`,
+              'x-mcp-annotations': { [`odd${ESC}[2J`]: 1 },
+            },
+            post: {
+              operationId: `bad${ESC}[31m\nconduit init: FAKE LINE`,
+              parameters: [{ name: 'c', in: 'cookie' }],
+            },
+          },
+        },
+      }),
+    );
+    const out = join(dir, 'escapes.yaml');
+    const m = memoryIo();
+    expect(await runCli(['init', '--openapi', spec, '--out', out], m.io), m.stderr()).toBe(ExitCode.OK);
+    expect(m.stderr()).toMatch(/skipped operation bad/);
+    expect(m.stderr()).toMatch(/adjusted operation listItems/);
+    expect(m.stderr() + m.stdout()).not.toMatch(/(?!\n)\p{Cc}/u);
+    expect(m.stderr()).not.toMatch(/^conduit init: FAKE LINE/m);
+    expect(readFileSync(out, 'utf8')).not.toMatch(/(?!\n)\p{Cc}/u);
+  });
+});
+
 describe('conduit init --openapi <URL>', () => {
   it('fetches the document from a 127.0.0.1 server, saves it next to the config, and writes the config', async () => {
-    const body = readFileSync(SPEC, 'utf8');
+    const body = bundledSpec();
     const server = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/yaml' });
       res.end(body);
@@ -321,7 +377,7 @@ describe('conduit init --openapi <URL>', () => {
   });
 
   it('follows a redirect on the same origin and refuses one to another origin, writing nothing', async () => {
-    const body = readFileSync(SPEC, 'utf8');
+    const body = bundledSpec();
     const seen: string[] = [];
     const other = createServer((req, res) => {
       seen.push(`other ${req.url}`);
@@ -364,7 +420,7 @@ describe('conduit init --openapi <URL>', () => {
   });
 
   it('refuses a URL that answers an HTML page, naming the URL, and saves nothing, so the corrected run is not refused', async () => {
-    const body = readFileSync(SPEC, 'utf8');
+    const body = bundledSpec();
     const server = createServer((req, res) => {
       if (req.url === '/docs')
         res
@@ -394,7 +450,7 @@ describe('conduit init --openapi <URL>', () => {
   });
 
   it('removes the saved copy of a fetched document it cannot use, so the corrected run is not refused', async () => {
-    const body = readFileSync(SPEC, 'utf8');
+    const body = bundledSpec();
     const server = createServer((req, res) => {
       res.writeHead(200, { 'content-type': 'application/yaml' });
       res.end(req.url === '/other.yaml' ? 'name: not an OpenAPI document\n' : body);
@@ -420,25 +476,89 @@ describe('conduit init --openapi <URL>', () => {
     }
   });
 
-  it("says that a fetched document's $refs to other files are not fetched, and how to serve the operations that use them", async () => {
-    // examples/openapi/assignments.openapi.yaml refers to ./components/shared.yaml for one operation.
-    const body = readFileSync(SPEC, 'utf8');
-    const server = createServer((_req, res) =>
-      res.writeHead(200, { 'content-type': 'application/yaml' }).end(body),
+  it('refuses a fetched document whose $refs name other files, reading no local file and writing nothing', async () => {
+    // The saved copy sits next to --out: a relative $ref would resolve to the files there.
+    const SECRET = 'local-secret-9d2e7a';
+    const ref = (file: string) => ({
+      openapi: '3.1.0',
+      info: { title: 'Hostile', version: '1' },
+      servers: [{ url: 'https://api.example.com' }],
+      paths: {
+        '/items': {
+          get: {
+            operationId: 'listItems',
+            parameters: [{ name: 'q', in: 'query', schema: { $ref: file } }],
+            responses: { '200': { description: 'ok' } },
+          },
+        },
+      },
+    });
+    const served: Record<string, unknown> = {
+      '/sibling.json': ref('./secrets.yaml#/Secret'),
+      '/escape.json': ref('../../etc/passwd'),
+      '/encoded.json': ref('secrets%2Eyaml#/Secret'),
+    };
+    const server = createServer((req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(served[req.url ?? ''])),
     );
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const { port } = server.address() as AddressInfo;
-      const out = join(dir, 'remote-refs.yaml');
+      for (const [path, doc] of Object.entries(served)) {
+        const home = mkdtempSync(join(dir, 'remote-refs-'));
+        writeFileSync(join(home, 'secrets.yaml'), `Secret: { type: string, default: ${SECRET} }\n`);
+        const out = join(home, 'conduit.yaml');
+        const m = memoryIo();
+        const url = `http://127.0.0.1:${port}${path}`;
+        expect(await runCli(['init', '--openapi', url, '--out', out], m.io), m.stderr()).toBe(
+          ExitCode.CONFIG,
+        );
+        const theRef = (doc as ReturnType<typeof ref>).paths['/items'].get.parameters[0]!.schema.$ref;
+        expect(m.stderr()).toContain(theRef);
+        expect(m.stderr()).toContain(url);
+        expect(m.stderr()).not.toContain(SECRET);
+        expect(m.stdout()).not.toContain(SECRET);
+        expect(existsSync(out)).toBe(false);
+        expect(existsSync(join(home, 'conduit.openapi.json'))).toBe(false);
+      }
+    } finally {
+      server.close();
+    }
+  });
+
+  it('skips the operations of a fetched document whose $refs are URLs, and says none is fetched', async () => {
+    const doc = {
+      openapi: '3.1.0',
+      info: { title: 'Remote refs', version: '1' },
+      servers: [{ url: 'https://api.example.com' }],
+      paths: {
+        '/items': {
+          get: { operationId: 'listItems', responses: { '200': { description: 'ok' } } },
+          post: {
+            operationId: 'createItem',
+            requestBody: {
+              content: { 'application/json': { schema: { $ref: 'https://schemas.example.com/item.json' } } },
+            },
+            responses: { '201': { description: 'made' } },
+          },
+        },
+      },
+    };
+    const server = createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(doc)),
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const out = join(mkdtempSync(join(dir, 'url-refs-')), 'conduit.yaml');
       const m = memoryIo();
+      const url = `http://127.0.0.1:${port}/spec.json`;
+      expect(await runCli(['init', '--openapi', url, '--out', out], m.io), m.stderr()).toBe(ExitCode.OK);
+      expect(m.stderr()).toMatch(/skipped operation createItem/);
+      expect(m.stderr()).toContain(`${url} refers to other files (https://schemas.example.com/item.json)`);
       expect(
-        await runCli(['init', '--openapi', `http://127.0.0.1:${port}/spec.yaml`, '--out', out], m.io),
-      ).toBe(ExitCode.OK);
-      expect(m.stderr()).toMatch(/skipped operation createAssignment/);
-      expect(m.stderr()).toContain(
-        `conduit init: http://127.0.0.1:${port}/spec.yaml refers to other files (./components/shared.yaml), which init does not fetch`,
-      );
-      expect(m.stderr()).toContain('download the document with those files and pass --openapi <file>');
+        parseConfig(readFileSync(out, 'utf8'), { format: 'yaml', env: {} }).tools.map((t) => t.name),
+      ).toEqual(['listItems']);
     } finally {
       server.close();
     }

@@ -78,6 +78,18 @@ export function parseYamlChecked(text: string, source: string): Document.Parsed 
   return doc!;
 }
 
+/**
+ * A mapping with the key `__proto__`: copied into a schema or a tool's arguments it would replace
+ * that object's prototype, adding fields no published schema shows and dropping the key itself.
+ */
+function protoKey(source: string): OpenApiError {
+  return new OpenApiError(
+    'OPENAPI_DOCUMENT_INVALID',
+    `${source}: a mapping has the key "__proto__", which Conduit does not accept (as a schema keyword, ` +
+      'property or parameter name it would change how the objects built from it behave); rename or remove it',
+  );
+}
+
 /** The parser overflowed the stack after all (it was called deep in a stack already): same advice. */
 export function isStackOverflow(message: string): boolean {
   return /Maximum call stack size exceeded|too much recursion/i.test(message);
@@ -112,6 +124,7 @@ export function assertDocumentShape(root: unknown, source: string): void {
       continue;
     }
     if (height.has(node)) continue;
+    if (!Array.isArray(node) && Object.hasOwn(node, '__proto__')) throw protoKey(source);
     onPath.add(node);
     stack.push({ node, exit: true });
     for (const child of Object.values(node)) {

@@ -6,7 +6,7 @@ import {
   parseYamlChecked,
   stackOverflowError,
 } from './document-shape.js';
-import { type OpenApiErrorCode, OpenApiError } from './errors.js';
+import { type OpenApiErrorCode, OpenApiError, OpenApiRefError } from './errors.js';
 import { confinedTarget, RefRoots, readDocumentFile } from './file-access.js';
 import { jsonErrorOffset, jsonErrorText, textPosition } from '../text-position.js';
 
@@ -51,6 +51,12 @@ export interface LoadOpenApiOptions {
   refRoots?: readonly string[];
   /** The budget of the whole load (shared with building the tools); default: `DEFAULT_DOCUMENT_LIMITS`. */
   budget?: LoadBudget;
+  /**
+   * Set for a document that may not read local files (one fetched from a URL): its first `$ref` to
+   * another file is refused with `OPENAPI_REF_FORBIDDEN` before any file is read, and this text,
+   * appended, says why and what to do instead.
+   */
+  refuseFileRefs?: string;
 }
 
 /** Largest number of files one document may pull in through `$ref`s. */
@@ -173,6 +179,15 @@ export async function loadOpenApiDocument(
   const { root, version } = checkRoot(parseText(text, formatOf(rootFile), path), path);
   const roots = await RefRoots.of([dirname(rootFile), ...(options.refRoots ?? []).map((r) => resolve(r))]);
   const files = new Map<string, DocumentFile>([[rootFile, { root }]]);
+  if (options.refuseFileRefs !== undefined) {
+    const first = externalRefs(root, rootFile)[0];
+    if (first !== undefined)
+      throw new OpenApiRefError(
+        'OPENAPI_REF_FORBIDDEN',
+        first.ref,
+        `${path}: $ref "${oneLine(first.ref)}" refers to another file; ${options.refuseFileRefs}`,
+      );
+  }
   const queue: { file: string; raw: string; ref: string }[] = [];
   const enqueue = (from: string, value: unknown) => {
     for (const target of externalRefs(value, from)) {
@@ -212,6 +227,11 @@ export function refFile(ref: string, from: string): string | undefined {
     // keep the raw text; reading it will fail with a clear message
   }
   return isAbsolute(decoded) ? decoded : resolve(dirname(from), decoded);
+}
+
+/** A `$ref` as messages show it: one line, bounded (the document may be hostile). */
+function oneLine(text: string): string {
+  return text.replace(/\p{Cc}+/gu, ' ').slice(0, 200);
 }
 
 /** The raw file part of a `$ref` (before the `#`). */

@@ -1,4 +1,5 @@
 import { ConduitError, ConfigError, type OpenApiErrorCode } from '../../core/index.js';
+import { shownKeepingLines } from './text.js';
 
 /** Stable codes of the OpenAPI errors (documented in `CONDUIT_ERROR_CODES`); match on these, not on messages. */
 export type { OpenApiErrorCode };
@@ -11,13 +12,19 @@ export type { OpenApiErrorCode };
 export class OpenApiError extends ConfigError {
   declare readonly code: OpenApiErrorCode;
   readonly operation: string | undefined;
+  /**
+   * The config key the problem is at, when it is about one: `upstreams.<name>.openapi.document` for a
+   * document that cannot be read or parsed (set by `expandOpenApi`), so `validate` gives its line.
+   */
+  configKey: readonly (string | number)[] | undefined;
 
   constructor(
     code: OpenApiErrorCode,
     message: string,
     options: { operation?: string; cause?: unknown } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // Messages quote the document, which may carry terminal escapes: shown escaped.
+    super(shownKeepingLines(message), options.cause === undefined ? undefined : { cause: options.cause });
     // ConfigError fixes its code to INVALID_CONFIG; these errors say exactly what went wrong.
     Object.defineProperty(this, 'code', { value: code, enumerable: true, writable: false });
     this.operation = options.operation;

@@ -48,7 +48,14 @@ export async function expandOpenApi(
     const parsed = openapiSourceSchema.safeParse(source);
     const budget = new LoadBudget(parsed.data?.limits ?? {}, options.now);
     const refRoots = (parsed.data?.refRoots ?? []).map(at);
-    const set = openApiTools(name, source, await load(file, { refRoots, budget }), { budget });
+    let document: OpenApiDocument;
+    try {
+      document = await load(file, { refRoots, budget });
+    } catch (err) {
+      if (err instanceof OpenApiError) err.configKey ??= ['upstreams', name, 'openapi', 'document'];
+      throw err;
+    }
+    const set = openApiTools(name, source, document, { budget });
     sets[name] = set;
     const names = [
       ...set.tools.map((t) => t.name),

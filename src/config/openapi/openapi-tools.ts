@@ -1,5 +1,6 @@
 import type { ToolConfig } from '../schema.js';
 import { withSuggestion } from '../did-you-mean.js';
+import { unsafeTemplateReason } from '../../core/index.js';
 import {
   buildCatalog,
   type CatalogOperation,
@@ -13,8 +14,14 @@ import { OpenApiError, OpenApiProblems } from './errors.js';
 import { operationTool } from './operation-tool.js';
 import { listOperations, type RawOperation, selection } from './operations.js';
 import { RefResolver } from './resolver.js';
-import { type OpenApiSource, type OpenApiSourceInput, openapiSourceSchema } from './source-schema.js';
+import {
+  type OpenApiSource,
+  type OpenApiSourceInput,
+  openapiSourceSchema,
+  overrideOf,
+} from './source-schema.js';
 import { capName, generatedName, sanitizeToolName, shortHash } from './tool-name.js';
+import { shown } from './text.js';
 
 export interface OpenApiToolsOptions {
   /**
@@ -82,6 +89,10 @@ export function openApiTools(
 
   const chosen = all.filter((op) => select.selected(op));
   const gettable = new Set(all.filter((op) => op.method === 'GET').map((op) => op.path));
+  // The first operation of each id: overrides and selectors name operations by id, so a second
+  // operation of the same id (a DELETE beside the GET an operator selected) must not share them.
+  const byId = new Map<string, RawOperation>();
+  for (const op of all) if (op.id !== undefined && !byId.has(op.id)) byId.set(op.id, op);
   const names = new Map<string, RawOperation>();
   const operations: CatalogOperation[] = [];
   const leftOut: OpenApiError[] = [];
@@ -108,8 +119,24 @@ export function openApiTools(
     if (op.id === undefined)
       throw new OpenApiError(
         'OPENAPI_OPERATION_ID_MISSING',
-        `operation ${op.method} ${op.path} has no operationId; ${missingIdFix(op, all)}`,
-        { operation: `${op.method} ${op.path}` },
+        `operation ${op.label} has no operationId; ${missingIdFix(op, all)}`,
+        { operation: op.label },
+      );
+    const first = byId.get(op.id)!;
+    if (first !== op)
+      throw new OpenApiError(
+        'OPENAPI_NAME_COLLISION',
+        `operations ${first.label} and ${op.label} have one operationId, which must name one operation ` +
+          `(include, exclude and overrides select by it); give ${op.method} ${shown(op.path)} its own operationId in the document, ` +
+          'or leave it out with openapi.skipUnsupported: true',
+        { operation: op.label },
+      );
+    const unsafe = unsafeTemplateReason(op.path);
+    if (unsafe !== undefined)
+      throw new OpenApiError(
+        'OPENAPI_DOCUMENT_INVALID',
+        `operation ${op.label}: its path ${unsafe}, so the gateway would refuse every call; fix the path in the document, or exclude the operation`,
+        { operation: op.label },
       );
     const built = operationTool(op, sanitizeToolName(op.id, config.toolPrefix), {
       upstream,
@@ -119,18 +146,18 @@ export function openApiTools(
     });
     // Two operationIds that differ only in characters a tool name cannot hold: the later one gets a
     // suffix from its own id, so names stay deterministic. A name given in overrides is kept as given.
-    if (names.has(built.tool.name) && config.overrides[op.id]?.name === undefined)
+    if (names.has(built.tool.name) && overrideOf(config, op.id)?.name === undefined)
       built.tool.name = capName(`${built.tool.name.slice(0, 50)}_${shortHash(op.id)}`);
     const clash = names.get(built.tool.name);
     if (clash)
       throw new OpenApiError(
         'OPENAPI_NAME_COLLISION',
         `operations ${clash.label} and ${op.label} both become tool "${built.tool.name}"; ` +
-          `give one another name with openapi.overrides.${op.id}.name`,
+          `give one another name with openapi.overrides.${shown(op.id)}.name`,
         { operation: op.label },
       );
     names.set(built.tool.name, op);
-    for (const message of built.notes) warnings.push({ operation: op.label, message });
+    for (const message of built.notes) warnings.push({ operation: op.label, message: shown(message) });
     operations.push({
       operationId: op.id,
       method: op.method,
@@ -171,7 +198,7 @@ function unservedToolNames(
   for (const op of unserved) {
     // Without an operationId there is no name a client could have been given.
     if (op.id === undefined) continue;
-    const name = config.overrides[op.id]?.name ?? sanitizeToolName(op.id, config.toolPrefix);
+    const name = overrideOf(config, op.id)?.name ?? sanitizeToolName(op.id, config.toolPrefix);
     if (!served.has(name) && !out.has(name)) out.set(name, op.id);
   }
   return out;
@@ -188,7 +215,7 @@ function missingIdFix(op: RawOperation, all: RawOperation[]): string {
     `add one to the document, or set openapi.generateNames: true to name it "${name}" ` +
     `(to leave it out instead, also add "${name}" to openapi.exclude.operationIds)`;
   const alone = !op.path.includes('*') && all.every((other) => other === op || other.path !== op.path);
-  return alone ? `${fix}, or exclude its path (openapi.exclude.paths: ["${op.path}"])` : fix;
+  return alone ? `${fix}, or exclude its path (openapi.exclude.paths: ["${shown(op.path)}"])` : fix;
 }
 
 /** operationIds in include/exclude/overrides, and tags in include/exclude, must exist: a typo would silently select nothing. */

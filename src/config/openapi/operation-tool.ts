@@ -5,10 +5,11 @@ import { isJson, type ToolParameter, toolParameters } from './parameters.js';
 import { cacheTags, invalidationTags } from './resource-tags.js';
 import type { RefResolver } from './resolver.js';
 import { type JsonSchema, SchemaConverter, schemaTypes } from './schema-convert.js';
-import type { OpenApiOverride, OpenApiSource } from './source-schema.js';
+import { type OpenApiOverride, type OpenApiSource, overrideOf } from './source-schema.js';
 import { isObject } from '../../core/index.js';
 import { fileProperty, isFileSchema, partContentType } from './file-parts.js';
 import { copyToolFeatures, documentAnnotations } from './tool-features.js';
+import { publishedText } from './text.js';
 
 /**
  * How the arguments go on the wire beyond their location. The generated tool carries the same as
@@ -61,7 +62,7 @@ interface BuildContext {
 
 /** Builds the tool config of one selected operation (its `id` is set). */
 export function operationTool(op: RawOperation, name: string, ctx: BuildContext): OperationTool {
-  const override: OpenApiOverride | undefined = ctx.source.overrides[op.id!];
+  const override: OpenApiOverride | undefined = overrideOf(ctx.source, op.id!);
   const request = new SchemaConverter(ctx.resolver, op.label, 'request');
   const parameters = toolParameters(op, ctx.resolver, request, override?.ignoreParameters ?? []);
 
@@ -108,8 +109,9 @@ export function operationTool(op: RawOperation, name: string, ctx: BuildContext)
     (override?.outputSchema ?? ctx.source.outputSchemas)
       ? responseSchema(op, ctx.resolver, notes)
       : undefined;
-  const summary = typeof op.node.summary === 'string' ? op.node.summary.trim() : '';
-  const described = typeof op.node.description === 'string' ? op.node.description.trim() : '';
+  // Published to every client: without the control characters a document may carry.
+  const summary = typeof op.node.summary === 'string' ? publishedText(op.node.summary).trim() : '';
+  const described = typeof op.node.description === 'string' ? publishedText(op.node.description).trim() : '';
   // A description that only repeats the summary is none: the summary is then the description.
   const details = described === summary ? '' : described;
   const documented = documentAnnotations(op, notes);
@@ -268,7 +270,7 @@ function fileFields(properties: Record<string, JsonSchema>, mediaType: unknown):
   const files: Record<string, string> = {};
   for (const [name, schema] of Object.entries(properties)) {
     if (!isFileSchema(schema)) continue;
-    const type = partContentType(schema, encodings[name]);
+    const type = partContentType(schema, Object.hasOwn(encodings, name) ? encodings[name] : undefined);
     files[name] = type;
     properties[name] = fileProperty(schema, type);
   }

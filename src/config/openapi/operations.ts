@@ -4,6 +4,7 @@ import type { RefResolver } from './resolver.js';
 import type { OpenApiSelector } from './source-schema.js';
 import { generatedName } from './tool-name.js';
 import { isObject } from '../../core/index.js';
+import { shown } from './text.js';
 
 export const OPERATION_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head'] as const;
 
@@ -43,26 +44,27 @@ export function listOperations(
     if (!path.startsWith('/'))
       throw new OpenApiError(
         'OPENAPI_DOCUMENT_INVALID',
-        `${document.source}: path "${path.slice(0, 80)}" must start with "/"`,
+        `${document.source}: path "${shown(path.slice(0, 80))}" must start with "/"`,
       );
-    const item = resolver.deref(rawItem, document.rootFile, `path ${path}`, 'path item');
+    const item = resolver.deref(rawItem, document.rootFile, `path ${shown(path)}`, 'path item');
     if (!isObject(item.value))
       throw new OpenApiError(
         'OPENAPI_DOCUMENT_INVALID',
-        `${document.source}: path ${path} must map to a path item (get, post, … operations)`,
+        `${document.source}: path ${shown(path)} must map to a path item (get, post, … operations)`,
       );
     for (const m of OPERATION_METHODS) {
       if (item.value[m] === undefined) continue;
       const method = m.toUpperCase();
       // An operation may itself be a $ref to another file (one file per operation, as DigitalOcean's
       // document is laid out): its parameters and body then resolve against that file.
-      const target = resolver.deref(item.value[m], item.file, `${method} ${path}`, 'operation');
+      const at = `${method} ${shown(path)}`;
+      const target = resolver.deref(item.value[m], item.file, at, 'operation');
       const node = target.value;
       if (!isObject(node))
         throw new OpenApiError(
           'OPENAPI_DOCUMENT_INVALID',
-          `${document.source}: ${method} ${path} must be an operation object`,
-          { operation: `${method} ${path}` },
+          `${document.source}: ${at} must be an operation object`,
+          { operation: at },
         );
       const operationId =
         typeof node.operationId === 'string' && node.operationId !== '' ? node.operationId : undefined;
@@ -72,7 +74,8 @@ export function listOperations(
         path,
         id,
         generated: operationId === undefined,
-        label: id === undefined ? `${method} ${path}` : `${id} (${method} ${path})`,
+        // Messages and logs name it: the document's text escaped, so it cannot draw fake lines.
+        label: id === undefined ? at : `${shown(id)} (${at})`,
         node,
         file: target.file,
         pathParameters: item.value.parameters,

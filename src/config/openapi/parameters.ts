@@ -1,8 +1,10 @@
+import { headerNameProblem } from '../http-headers.js';
 import { OpenApiError } from './errors.js';
 import type { RawOperation } from './operations.js';
 import type { RefResolver } from './resolver.js';
 import { type JsonSchema, type SchemaConverter, schemaTypes } from './schema-convert.js';
 import { isObject } from '../../core/index.js';
+import { publishedText, shown } from './text.js';
 
 /** One path, query or header parameter, ready to be an input property. */
 export interface ToolParameter {
@@ -74,21 +76,23 @@ export function toolParameters(
     if (!names.includes(name))
       throw new OpenApiError(
         'OPENAPI_OVERRIDE_INVALID',
-        `operation ${op.label}: ignoreParameters names "${name}", which is not one of its parameters (${names.join(', ') || 'none'})`,
+        `operation ${op.label}: ignoreParameters names "${name}", which is not one of its parameters (${names.map(shown).join(', ') || 'none'})`,
         { operation: op.label },
       );
   }
   const holes = [...op.path.matchAll(/\{([^{}]+)\}/g)].map((m) => m[1]!);
   for (const { p, file } of all.values()) {
     const name = p.name as string;
+    const named = shown(name);
+    const fixId = shown(op.id ?? '<operationId>');
     const location = p.in as string;
     const unsupported = (
       what: string,
-      fix = `add "${name}" to openapi.overrides.${op.id ?? '<operationId>'}.ignoreParameters, or exclude the operation`,
+      fix = `add "${named}" to openapi.overrides.${fixId}.ignoreParameters, or exclude the operation`,
     ) =>
       new OpenApiError(
         'OPENAPI_UNSUPPORTED_PARAMETER',
-        `operation ${op.label}: parameter "${name}" (in ${location}) ${what}; ${fix}`,
+        `operation ${op.label}: parameter "${named}" (in ${shown(location)}) ${what}; ${fix}`,
         { operation: op.label },
       );
     if (location === 'path' && !holes.includes(name)) continue; // declared but unused by the template
@@ -96,12 +100,15 @@ export function toolParameters(
       if (location === 'path')
         throw new OpenApiError(
           'OPENAPI_OVERRIDE_INVALID',
-          `operation ${op.label}: path parameter "${name}" cannot be ignored, the path needs it; exclude the operation instead`,
+          `operation ${op.label}: path parameter "${named}" cannot be ignored, the path needs it; exclude the operation instead`,
           { operation: op.label },
         );
       continue;
     }
     if (location === 'header' && IGNORED_HEADERS.has(name.toLowerCase())) continue;
+    // The HTTP client refuses such a header on every call: say so now, with the operation.
+    if (location === 'header' && headerNameProblem(name) !== undefined)
+      throw unsupported("is not an HTTP header name (letters, digits and !#$%&'*+-.^_`|~ only)");
     if (location === 'cookie') throw unsupported('is a cookie parameter, which Conduit cannot send');
     if (location !== 'path' && location !== 'query' && location !== 'header')
       throw unsupported(`has an unknown location; "in" must be path, query, header or cookie`);
@@ -109,7 +116,7 @@ export function toolParameters(
     const deepObject = location === 'query' && style === 'deepObject';
     if (style !== DEFAULT_STYLE[location] && !deepObject)
       throw unsupported(
-        `uses style "${String(style)}"; supported: path simple, query form and deepObject, header simple`,
+        `uses style "${shown(String(style))}"; supported: path simple, query form and deepObject, header simple`,
       );
     const explode = typeof p.explode === 'boolean' ? p.explode : style === 'form';
     let schema: JsonSchema;
@@ -118,7 +125,7 @@ export function toolParameters(
       if (!isObject(p.content)) throw unsupported('has a "content" that is not a mapping of media types');
       const [media, entry] = Object.entries(p.content)[0] ?? [];
       if (media === undefined || !isJson(media))
-        throw unsupported(`has content ${media ?? '(none)'}; only JSON content is supported`);
+        throw unsupported(`has content ${shown(media ?? '(none)')}; only JSON content is supported`);
       const { value, file: where } = resolver.deref(entry, file, op.label, 'media type');
       schema = isObject(value) && value.schema !== undefined ? converter.convert(value.schema, where) : {};
       viaContent = true;
@@ -145,7 +152,7 @@ export function toolParameters(
     if (typeof schema === 'object') {
       const extra: Record<string, unknown> = {};
       if (typeof p.description === 'string' && schema.description === undefined)
-        extra.description = p.description;
+        extra.description = publishedText(p.description);
       if (p.deprecated === true) extra.deprecated = true;
       if (Object.keys(extra).length > 0) schema = { ...schema, ...extra };
     }
@@ -175,12 +182,22 @@ export function toolParameters(
   }
   const seen = new Map<string, string>();
   for (const p of params) {
+    // As a key of the tool's properties and params it would replace their prototype, not add an argument.
+    if (p.name === '__proto__')
+      throw new OpenApiError(
+        'OPENAPI_UNSUPPORTED_PARAMETER',
+        `operation ${op.label}: parameter "__proto__" (in ${p.location}) cannot be a tool argument; ` +
+          (p.location === 'path'
+            ? 'rename it in the document, or exclude the operation'
+            : `add it to openapi.overrides.${shown(op.id ?? '<operationId>')}.ignoreParameters, or exclude the operation`),
+        { operation: op.label },
+      );
     const other = seen.get(p.name);
     if (other !== undefined)
       throw new OpenApiError(
         'OPENAPI_NAME_COLLISION',
-        `operation ${op.label}: parameter "${p.name}" is both in ${other} and in ${p.location}; tool arguments need distinct names — ` +
-          `add it to openapi.overrides.${op.id ?? '<operationId>'}.ignoreParameters (not possible for path parameters) or exclude the operation`,
+        `operation ${op.label}: parameter "${shown(p.name)}" is both in ${other} and in ${p.location}; tool arguments need distinct names — ` +
+          `add it to openapi.overrides.${shown(op.id ?? '<operationId>')}.ignoreParameters (not possible for path parameters) or exclude the operation`,
         { operation: op.label },
       );
     seen.set(p.name, p.location);

@@ -2,6 +2,7 @@ import type { LoadBudget } from './budget.js';
 import { type OpenApiDocument, refFile } from './document.js';
 import { OpenApiRefError } from './errors.js';
 import { parsePointer, walkPointer } from './json-pointer.js';
+import { shown } from './text.js';
 
 /** A node reached through zero or more `$ref`s, with the file it lives in. */
 export interface Resolved {
@@ -103,7 +104,7 @@ export class RefResolver {
         throw new OpenApiRefError(
           'OPENAPI_REF_CYCLE',
           current.$ref,
-          `${subject(operation, kind)}: $ref "${current.$ref}" only leads to other $refs (${[
+          `${subject(operation, kind)}: $ref "${shown(current.$ref)}" only leads to other $refs (${[
             ...chain,
             target.id,
           ]
@@ -139,7 +140,7 @@ export class RefResolver {
       new OpenApiRefError(
         code,
         ref,
-        `${subject(operation, kind)}: cannot resolve $ref "${ref}": ${why}`,
+        `${subject(operation, kind)}: cannot resolve $ref "${shown(ref)}": ${why}`,
         operation,
       );
     const hash = ref.indexOf('#');

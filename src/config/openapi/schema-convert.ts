@@ -1,5 +1,6 @@
 import { OpenApiError } from './errors.js';
 import { type RefResolver, where } from './resolver.js';
+import { publishedText } from './text.js';
 
 /** A JSON Schema as plain data (object or boolean form). */
 export type JsonSchema = Record<string, unknown> | boolean;
@@ -263,6 +264,11 @@ export class SchemaConverter {
           break;
         case 'required':
           if (Array.isArray(value)) out.required = value.filter((v) => typeof v === 'string');
+          break;
+        case 'description':
+        case 'title':
+          // Published to every client: without the control characters a document may carry.
+          out[key] = typeof value === 'string' ? publishedText(value) : value;
           break;
         case 'pattern':
           // Documents are written for other regex flavours; validators compile with JavaScript's `u`.

@@ -86,7 +86,11 @@ const overrideSchema = strictObject({
  */
 export const openapiSourceSchema = strictObject({
   /** Path of a local OpenAPI 3.0/3.1 document, YAML or JSON. */
-  document: nonEmpty('the path of an OpenAPI document'),
+  document: nonEmpty('the path of an OpenAPI document').refine((d) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(d), {
+    // Read as a path it would only be "does not exist"; the gateway fetches no document.
+    error:
+      'expected the path of a local OpenAPI document, not a URL: documents are not fetched; download it (with the files its $refs name) and give its path, or run conduit init --openapi <URL>, which saves a copy',
+  }),
   include: selectorSchema.optional(),
   exclude: selectorSchema.optional(),
   /** `tools`: one tool per operation. `compact`: `<upstream>_search_operations` and `<upstream>_invoke_operation`. */
@@ -159,3 +163,11 @@ export type OpenApiSourceInput = z.input<typeof openapiSourceSchema>;
 export type OpenApiSource = z.output<typeof openapiSourceSchema>;
 export type OpenApiOverride = z.output<typeof overrideSchema>;
 export type OpenApiSelector = z.output<typeof selectorSchema>;
+
+/**
+ * The override of operation `id`, if the section has one. Own keys only: an operationId such as
+ * `constructor` or `toString` would otherwise find Object.prototype's members and take their names.
+ */
+export function overrideOf(source: OpenApiSource, id: string): OpenApiOverride | undefined {
+  return Object.hasOwn(source.overrides, id) ? source.overrides[id] : undefined;
+}

@@ -3,6 +3,7 @@ import type { ToolAnnotationsConfig } from '../tool-features-schema.js';
 import type { RawOperation } from './operations.js';
 import type { OpenApiOverride } from './source-schema.js';
 import { isObject } from '../../core/index.js';
+import { publishedText } from './text.js';
 
 const HINTS = ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const;
 
@@ -25,7 +26,8 @@ export function documentAnnotations(
   for (const [key, value] of Object.entries(raw)) {
     if ((HINTS as readonly string[]).includes(key) && typeof value === 'boolean')
       hints[key as (typeof HINTS)[number]] = value;
-    else if (key === 'title' && typeof value === 'string' && value.trim() !== '') title = value.trim();
+    else if (key === 'title' && typeof value === 'string' && publishedText(value).trim() !== '')
+      title = publishedText(value).trim();
     else notes.push(`x-mcp-annotations.${key} is not a boolean hint (or a title string); ignored`);
   }
   return { hints, title };

@@ -1,4 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -116,3 +118,60 @@ describe('tools from the sample OpenAPI document, served by the gateway against 
     });
   });
 });
+
+describe("a document's path parameters, filled by tool arguments, stay one segment under the base path", () => {
+  it('"../admin", "%2e%2e", "a/b?c#d" are encoded into their segment; ".." and "." are refused before any request', async () => {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const file = join(dir, 'segments.openapi.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        openapi: '3.1.0',
+        info: { title: 'segments', version: '1' },
+        paths: {
+          '/items/{id}': { get: { operationId: 'getItem', responses: { '200': { description: 'ok' } } } },
+          '/files/{dir}{name}': {
+            get: { operationId: 'getFile', responses: { '200': { description: 'ok' } } },
+          },
+        },
+      }),
+    );
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
+    const config = await loadConfig(
+      writeConfig({ api: { baseUrl: base, openapi: { document: file, cache: false } } }),
+      {
+        env: {},
+      },
+    );
+    try {
+      await serve(config, async (call) => {
+        for (const id of ['../admin', '%2e%2e', 'a/b?c#d', '..%2F..'])
+          expect((await call('getItem', { id })).isError, id).toBeFalsy();
+        expect((await call('getFile', { dir: '.a', name: '/..' })).isError).toBeFalsy();
+        for (const id of ['..', '.']) expect((await call('getItem', { id })).isError, id).toBe(true);
+        expect((await call('getFile', { dir: '..', name: 'x' })).isError).toBe(true);
+      });
+    } finally {
+      server.close();
+    }
+    expect(seen).toEqual([
+      '/api/v1/items/..%2Fadmin',
+      '/api/v1/items/%252e%252e',
+      '/api/v1/items/a%2Fb%3Fc%23d',
+      '/api/v1/items/..%252F..',
+      '/api/v1/files/.a%2F..',
+    ]);
+  });
+});
+
+/** A config file in `dir` with these upstreams. */
+function writeConfig(upstreams: Record<string, unknown>): string {
+  const path = join(mkdtempSync(join(dir, 'config-')), 'conduit.json');
+  writeFileSync(path, JSON.stringify({ upstreams }));
+  return path;
+}

@@ -1,3 +1,5 @@
+import { domainToASCII, domainToUnicode } from 'node:url';
+
 /** The placeholder that replaces every secret in logs, errors and metrics. */
 export const REDACTED = '[REDACTED]';
 
@@ -31,7 +33,8 @@ const MIN_SECRET_LENGTH = 4;
 /**
  * Every form an upstream may echo `value` in: as sent, percent-encoded (`%2F`, space as `%20` or `+`),
  * JSON-escaped (`\"`, `\u…`, and `\/` as some serialisers write a slash), base64 (padded or not,
- * standard or URL-safe), hex; for a credential header value `Bearer x` / `Basic x` also `x`, and for
+ * standard or URL-safe), hex, and for a non-ASCII value its IDNA form (`xn--…`, as URL and undici write a
+ * host name that holds it); for a credential header value `Bearer x` / `Basic x` also `x`, and for
  * Basic the decoded `user:password` and the password alone. Case is ignored when matching, which covers lower-cased echoes and `%2f`.
  */
 export function secretVariants(value: string): string[] {
@@ -52,6 +55,12 @@ export function secretVariants(value: string): string[] {
     out.add(base64.replace(/=+$/, ''));
     out.add(bytes.toString('base64url'));
     out.add(bytes.toString('hex'));
+    if (NON_ASCII.test(v)) {
+      // A host name is normalised (NFC) before it is punycoded: its labels decode to that form.
+      out.add(v.normalize('NFC'));
+      const idna = domainToASCII(v);
+      if (idna.includes('xn--')) out.add(idna);
+    }
   };
   add(value);
   const space = value.indexOf(' ');
@@ -77,7 +86,16 @@ function encodeURIComponentSafe(v: string): string {
   }
 }
 
-/** One case-insensitive pattern of every variant, longest first so the whole echo is replaced. */
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/** A punycoded host label; last of the pattern's alternatives, so a secret's own forms match first. */
+const PUNYCODE_LABEL = 'xn--[a-z0-9-]+';
+
+/**
+ * One case-insensitive pattern of every variant, longest first so the whole echo is replaced. When a
+ * value is non-ASCII it also matches every punycoded label: a host label that only holds the value
+ * (`${TENANT}-eu`) punycodes to a form no variant lists, so `replacement` decodes the label to see.
+ */
 function patternOf(values: readonly string[]): RegExp | undefined {
   const variants = new Set<string>();
   for (const v of values) for (const x of secretVariants(v)) variants.add(x);
@@ -85,7 +103,18 @@ function patternOf(values: readonly string[]): RegExp | undefined {
   const alternatives = [...variants]
     .sort((a, b) => b.length - a.length)
     .map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  if (values.some((v) => NON_ASCII.test(v))) alternatives.push(PUNYCODE_LABEL);
   return new RegExp(alternatives.join('|'), 'gi');
+}
+
+/** What replaces a match of `re`: a punycoded label stays unless its Unicode form holds a secret. */
+function replacement(re: RegExp): (match: string) => string {
+  return (match) => {
+    if (!/^xn--/i.test(match)) return REDACTED;
+    const decoded = domainToUnicode(match);
+    // `search` keeps `re.lastIndex`; `replace` has found every match before it asks for any replacement.
+    return decoded !== '' && decoded !== match && decoded.search(re) >= 0 ? REDACTED : match;
+  };
 }
 
 /**
@@ -180,7 +209,7 @@ export class Redactor {
     const re = this.knownPattern;
     if (re === undefined) return text;
     re.lastIndex = 0;
-    return re.test(text) ? text.replace(re, REDACTED) : text;
+    return re.test(text) ? text.replace(re, replacement(re)) : text;
   }
 
   isSecretHeader(name: string): boolean {
@@ -245,6 +274,6 @@ export class Redactor {
     }
     if (re === undefined) return text;
     re.lastIndex = 0;
-    return text.replace(re, REDACTED);
+    return text.replace(re, replacement(re));
   }
 }

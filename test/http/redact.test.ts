@@ -50,6 +50,24 @@ describe('Redactor', () => {
   });
 });
 
+describe('Redactor: a non-ASCII secret in a host name', () => {
+  it('scrubs its punycode form, and a punycoded label that holds it, and leaves other labels', () => {
+    const r = new Redactor([], [], ['bücher', 'zu\u0308rich']);
+    expect(r.scrub('ENOTFOUND xn--bcher-kva.example.test')).toBe(`ENOTFOUND ${REDACTED}.example.test`);
+    expect(r.scrub('GET http://XN--BCHER-EU-65A.example.test/x')).toBe(
+      `GET http://${REDACTED}.example.test/x`,
+    );
+    // A decomposed value: the host name is normalised before it is punycoded.
+    expect(r.text('host xn--zrich-kva.test', [])).toBe(`host ${REDACTED}.test`);
+    expect(r.scrub('host xn--mnchen-3ya.test')).toBe('host xn--mnchen-3ya.test');
+  });
+
+  it('leaves punycoded labels alone when every secret is ASCII', () => {
+    const r = new Redactor([], [], ['s3cret-value']);
+    expect(r.scrub('host xn--bcher-kva.test')).toBe('host xn--bcher-kva.test');
+  });
+});
+
 describe('nextLink', () => {
   it.each([
     ['<https://a/x?page=2>; rel="next", <https://a/x?page=9>; rel="last"', 'https://a/x?page=2'],

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { domainToASCII } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/index.js';
 import { createRecordingLogger } from '../../src/core/index.js';
@@ -309,6 +310,77 @@ tools:
     expect(partLeaks(JSON.stringify(attempt.events))).toEqual([]);
     expect(partLeaks(JSON.stringify(attempt.status))).toEqual([]);
     expect(partLeaks(JSON.stringify(partLogger.records))).toEqual([]);
+  });
+});
+
+// Non-ASCII values in a host name: URL and undici write the host in its IDNA (punycode) form.
+const IDN_HOST = 'bücher-tenant';
+const IDN_LABEL = 'zürich';
+/** Every form of the two values that a host name and its lookup error may show. */
+const idnNeedles = [IDN_HOST, IDN_LABEL, domainToASCII(IDN_HOST), domainToASCII(`${IDN_LABEL}-eu`)].map((n) =>
+  n.toLowerCase(),
+);
+const idnLeaks = (text: string) => idnNeedles.filter((n) => text.toLowerCase().includes(n));
+
+describe('an environment value in a host name is a secret in its punycode form too', () => {
+  let gw: RunningGateway;
+  const idnLogger = createRecordingLogger();
+  const mem = memoryTracing();
+  beforeAll(async () => {
+    const config = parseConfig(
+      `
+upstreams:
+  whole:
+    # .invalid never resolves: the lookup error names the host, as xn--…
+    baseUrl: "http://\${IDN_HOST}.invalid"
+    retry: { maxAttempts: 1 }
+    breaker: { failureThreshold: 1000 }
+  part:
+    baseUrl: "http://\${IDN_LABEL}-eu.invalid"
+    retry: { maxAttempts: 1 }
+    breaker: { failureThreshold: 1000 }
+tools:
+  - name: whole_call
+    upstream: whole
+    path: /whole
+  - name: part_call
+    upstream: part
+    path: /part
+`,
+      { env: { IDN_HOST, IDN_LABEL } },
+    );
+    gw = await startGateway(config, {
+      transport: 'http',
+      port: 0,
+      logger: idnLogger,
+      tracer: mem.tracing.tracer,
+    });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await mem.tracing.close();
+  });
+
+  it('a host name whose label is, or holds, a non-ASCII value shows it in no tool error, log line, span or metric', async () => {
+    const client = await connectV2(gw.url!, 'modern');
+    try {
+      for (const name of ['whole_call', 'part_call']) {
+        const r = (await client.callTool({ name, arguments: {} })) as Result;
+        expect(r.isError).toBe(true);
+        expect(textOf(r)).toContain('[REDACTED]');
+        expect(idnLeaks(JSON.stringify(r)), name).toEqual([]);
+      }
+    } finally {
+      await client.close();
+    }
+    for (const span of [await mem.exporter.waitFor('GET /whole'), await mem.exporter.waitFor('GET /part')]) {
+      expect(span.attributes['server.address']).toBeDefined();
+      expect(idnLeaks(JSON.stringify([span.attributes, span.events, span.status])), span.name).toEqual([]);
+    }
+    expect(idnLogger.records.some((r) => r.event === 'http.error')).toBe(true);
+    expect(idnLeaks(JSON.stringify(idnLogger.records))).toEqual([]);
+    const metrics = await fetch(gw.url!.replace(/\/mcp$/, '/metrics'));
+    expect(idnLeaks(await metrics.text())).toEqual([]);
   });
 });
 

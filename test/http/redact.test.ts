@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { nextLink } from '../../src/http/link-header.js';
 import { buildQueryString } from '../../src/http/query.js';
+import { scrubJsonLine, scrubJsonText } from '../../src/http/json-line-scrub.js';
 import { REDACTED, Redactor } from '../../src/http/redact.js';
 
 describe('Redactor', () => {
@@ -65,6 +66,26 @@ describe('Redactor: a non-ASCII secret in a host name', () => {
   it('leaves punycoded labels alone when every secret is ASCII', () => {
     const r = new Redactor([], [], ['s3cret-value']);
     expect(r.scrub('host xn--bcher-kva.test')).toBe('host xn--bcher-kva.test');
+  });
+});
+
+describe('scrubJsonText / scrubJsonLine', () => {
+  const r = new Redactor([], [], ['tok-Secret-42', '1000']);
+  const scrub = (t: string) => r.scrub(t);
+
+  it('scrubs strings as decoded and whole-secret numbers, and keeps every other byte as written', () => {
+    const text =
+      '{ "id" : 12345678901234567890, "e":"tok-\\u0053ecret-42", "n":1000, "x":21000, "k":"a\\/b", "f":1e400 }';
+    expect(scrubJsonText(text, scrub)).toBe(
+      '{ "id" : 12345678901234567890, "e":"[REDACTED]", "n":"[REDACTED]", "x":21000, "k":"a\\/b", "f":1e400 }',
+    );
+  });
+
+  it('a log line with a secret keeps its numbers past 2^53 and its newline', () => {
+    const line = '{"level":30,"span":98765432109876543210,"msg":"token tok-Secret-42"}\n';
+    expect(scrubJsonLine(line, r)).toBe(
+      '{"level":30,"span":98765432109876543210,"msg":"token [REDACTED]"}\n',
+    );
   });
 });
 

@@ -425,4 +425,45 @@ tools:
       server.close();
     }
   });
+  it('keeps every number of an answer that echoes a secret exactly as the upstream wrote it, past 2^53 too', async () => {
+    const body =
+      '{"id":12345678901234567890,"ids":[-98765432109876543210,1.000000000000000000001,2e400],' +
+      '"echo":"tok-\\u0053ecret-42","count":1000}';
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(body);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const config = parseConfig(
+      `
+upstreams:
+  u:
+    baseUrl: ${url}
+    headers: { x-token: "\${TOKEN}" }
+    breaker: { failureThreshold: "\${THRESHOLD}" }
+tools:
+  - name: numbers
+    upstream: u
+    path: /x
+`,
+      { env: { TOKEN: 'tok-Secret-42', THRESHOLD: '1000' } },
+    );
+    const gw = await startGateway(config, { transport: 'http', port: 0 });
+    const client = await connectV2(gw.url!, 'modern');
+    try {
+      const r = (await client.callTool({ name: 'numbers', arguments: {} })) as Result;
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(textOf(r)).toBe(
+        '{"id":12345678901234567890,"ids":[-98765432109876543210,1.000000000000000000001,2e400],' +
+          '"echo":"[REDACTED]","count":"[REDACTED]"}',
+      );
+    } finally {
+      await client.close();
+      await gw.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
 });

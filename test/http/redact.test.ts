@@ -51,6 +51,20 @@ describe('Redactor', () => {
   });
 });
 
+describe('Redactor: a secret written by other encoders', () => {
+  const r = new Redactor([], [], ["Grüße/O'Neil & co"]);
+  it.each([
+    ['verbatim', "Grüße/O'Neil & co"],
+    ['percent, a URL path', "Gr%C3%BC%C3%9Fe/O'Neil%20&%20co"],
+    ['percent, lower-case hex, form encoding', 'Gr%c3%bc%c3%9fe%2fO%27Neil+%26+co'],
+    ['JSON ASCII-only (Python, Go)', 'Gr\\u00fc\\u00dfe\\/O\\u0027Neil \\u0026 co'],
+    ['HTML escaped', 'Gr&uuml;&#223;e&#x2f;O&#39;Neil &amp; co'.replace('&uuml;', '&#xFC;')],
+    ['HTML decimal with leading zeros', 'Gr&#0252;&#223;e/O&#039;Neil &#38; co'],
+  ])('%s', (_name, form) => {
+    expect(r.scrub(`said ${form}.`)).toBe(`said ${REDACTED}.`);
+  });
+});
+
 describe('Redactor: a non-ASCII secret in a host name', () => {
   it('scrubs its punycode form, and a punycoded label that holds it, and leaves other labels', () => {
     const r = new Redactor([], [], ['bücher', 'zu\u0308rich']);

@@ -22,6 +22,21 @@ const PASS = 'pa55/w0rd"Xy';
 const env = { PRIV_TOKEN: PRIV, API_USER: USER, API_PASS: PASS };
 const basic = Buffer.from(`${USER}:${PASS}`).toString('base64');
 
+/** Each character but letters and digits escaped its own way, as encoders other than JavaScript's write them. */
+const uEscaped = (v: string) =>
+  v.replace(/[^A-Za-z0-9]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const ESCAPED_FORMS: Record<string, string> = {
+  // A URL's path (undici, WHATWG URL) keeps '/' and '+' and writes a space as %20.
+  urlPath: PRIV.replace(/ /g, '%20'),
+  // application/x-www-form-urlencoded (URLSearchParams, HTML forms).
+  formEncoded: new URLSearchParams([['', PRIV]]).toString().slice(1),
+  // Python's json.dumps (ensure_ascii), Go's HTML-safe JSON and the like: \u00XX.
+  jsonUnicode: uEscaped(PRIV),
+  mixed: 'Priv%2fTok\\u002ben+9f3A',
+  htmlNamedAndHex: PASS.replace('/', '&#x2F;').replace('"', '&quot;'),
+  htmlDecimal: PASS.replace('/', '&#47;').replace('"', '&#34;'),
+};
+
 /** Every form of a secret an upstream has been seen to echo. */
 const FORMS: Record<string, string> = {
   verbatim: PRIV,
@@ -35,6 +50,7 @@ const FORMS: Record<string, string> = {
   basicDecoded: `${USER}:${PASS}`,
   basicPassword: PASS,
   passwordJsonEscaped: JSON.stringify(PASS).slice(1, -1),
+  ...ESCAPED_FORMS,
 };
 
 /** The bytes of a secret as encoders other than percent- and JSON-escaping write them (whole values). */
@@ -64,6 +80,7 @@ const NEEDLES = [
   PASS,
   JSON.stringify(PASS).slice(1, -1),
   `${USER}:${PASS}`,
+  ...Object.values(ESCAPED_FORMS),
 ];
 const lower = NEEDLES.map((n) => n.toLowerCase());
 const leaks = (text: string) => lower.filter((n) => text.toLowerCase().includes(n));

@@ -370,7 +370,8 @@ class Client implements HttpClient {
     return new Call(
       this,
       method,
-      route,
+      // The template as logs, metrics and spans name it: a config may build it from `${ENV}` values.
+      this.redactor.scrub(route),
       target,
       dispatchOptions,
       maxBytes,

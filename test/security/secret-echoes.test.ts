@@ -401,6 +401,67 @@ tools:
   });
 });
 
+// Values in a URL's path: in the tool's path template (a route) and in the base URL, where a space is %20.
+const ROUTE_PART = 'route-Secr3t';
+const BASE_PART = 'base seg/Q(7)';
+const pathNeedles = [ROUTE_PART, BASE_PART, 'base%20seg', 'base%20'].map((n) => n.toLowerCase());
+const pathLeaks = (text: string) => pathNeedles.filter((n) => text.toLowerCase().includes(n));
+
+describe('an environment value in a URL path is a secret in its route and in the path as sent', () => {
+  it('shows in no tool error, metric label, span name or attribute, or log field', async () => {
+    const server = createServer((req, res) => {
+      res.writeHead(500, { 'content-type': 'text/html' });
+      res.end(`<p>no such path: ${req.url}</p>`);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const config = parseConfig(
+      `
+upstreams:
+  u:
+    baseUrl: "${url}/b/\${BASE_PART}"
+    retry: { maxAttempts: 1 }
+tools:
+  - name: routed
+    upstream: u
+    path: "/t/\${ROUTE_PART}/x"
+`,
+      { env: { ROUTE_PART, BASE_PART } },
+    );
+    const pathLogger = createRecordingLogger();
+    const mem = memoryTracing();
+    const gw = await startGateway(config, {
+      transport: 'http',
+      port: 0,
+      logger: pathLogger,
+      tracer: mem.tracing.tracer,
+    });
+    const client = await connectV2(gw.url!, 'modern');
+    try {
+      const r = (await client.callTool({ name: 'routed', arguments: {} })) as Result;
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toContain('[REDACTED]');
+      expect(pathLeaks(JSON.stringify(r))).toEqual([]);
+      const metrics = await (await fetch(gw.url!.replace(/\/mcp$/, '/metrics'))).text();
+      expect(metrics).toContain('conduit_upstream_requests_total{upstream="u"');
+      expect(pathLeaks(metrics)).toEqual([]);
+      await mem.exporter.waitFor('tools/call routed');
+      const attempt = mem.spans().find((s) => s.attributes['conduit.upstream'] === 'u');
+      expect(attempt).toBeDefined();
+      expect(pathLeaks(JSON.stringify([attempt!.name, attempt!.attributes, attempt!.status]))).toEqual([]);
+      expect(pathLogger.records.some((l) => l.event === 'http.error')).toBe(true);
+      expect(pathLeaks(JSON.stringify(pathLogger.records))).toEqual([]);
+    } finally {
+      await client.close();
+      await gw.close();
+      await mem.tracing.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
 describe('an environment value that is also JSON text (a count of 1000)', () => {
   it('leaves an answer that holds it JSON: strings are scrubbed, a number that is the value becomes [REDACTED]', async () => {
     const server = createServer((_req, res) => {

@@ -91,6 +91,12 @@ async function startEchoingUpstream() {
     const url = new URL(req.url ?? '/', 'http://x');
     const name = url.searchParams.get('form') ?? '';
     const form = FORMS[name] ?? BYTE_FORMS[name] ?? '';
+    if (url.pathname === '/not-json') {
+      // Declared JSON, but text that starts with (and later holds) the secret: a parse error quotes its start.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(url.searchParams.get('at') === 'start' ? `${PRIV} was sent` : `{"a":"x","echo":${PRIV}}`);
+      return;
+    }
     const status = url.pathname === '/fail' ? 500 : 200;
     res.writeHead(status, { 'content-type': 'application/json' });
     // Written by hand, so a `\/` stays as the upstream wrote it (a bare quote is escaped, as JSON needs).
@@ -128,6 +134,10 @@ tools:
     upstream: priv
     path: /fail
     input: { type: object, properties: { form: { type: string } } }
+  - name: not_json
+    upstream: priv
+    path: /not-json
+    input: { type: object, properties: { at: { type: string } } }
   - name: ok
     upstream: priv
     path: /ok
@@ -179,6 +189,26 @@ describe('every environment value is a secret, in every encoding', () => {
       await client.close();
     }
     expect(byteLeaks(JSON.stringify(logger.records.slice(from)))).toEqual([]);
+  });
+
+  it('an answer that is not the JSON it declares shows no part of a secret it holds in the tool error or logs', async () => {
+    const client = await connectV2(running.url!, 'modern');
+    const from = logger.records.length;
+    // The parser quotes the first characters around where it stopped: a secret cut short no scrub knows.
+    const start = PRIV.slice(0, 6);
+    try {
+      for (const at of ['start', 'inside']) {
+        const r = (await client.callTool({ name: 'not_json', arguments: { at } })) as Result;
+        expect(r.isError).toBe(true);
+        expect((r._meta?.['conduit/error'] as { code?: string } | undefined)?.code).toBe(
+          'RESPONSE_INVALID_JSON',
+        );
+        expect(JSON.stringify(r), at).not.toContain(start);
+      }
+    } finally {
+      await client.close();
+    }
+    expect(JSON.stringify(logger.records.slice(from))).not.toContain(start);
   });
 
   it('a successful answer that echoes a secret is served and cached with the echo replaced', async () => {

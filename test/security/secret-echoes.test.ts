@@ -8,6 +8,7 @@ import { createRecordingLogger } from '../../src/core/index.js';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { connectV1, connectV2, textOf } from '../mcp/helpers/clients.js';
 import { memoryTracing } from '../telemetry/memory-tracing.js';
+import { standardWebhookHeaders } from '../helpers/standard-webhook.js';
 
 interface Result {
   isError?: boolean;
@@ -482,6 +483,68 @@ tools:
       expect(pathLeaks(JSON.stringify([attempt!.name, attempt!.attributes, attempt!.status]))).toEqual([]);
       expect(pathLogger.records.some((l) => l.event === 'http.error')).toBe(true);
       expect(pathLeaks(JSON.stringify(pathLogger.records))).toEqual([]);
+    } finally {
+      await client.close();
+      await gw.close();
+      await mem.tracing.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
+// A value in the cache tags a tool stores its answers under, and a webhook invalidates.
+const TAG_PART = 'Tag-Secr3t-77';
+const WEBHOOK_KEY = Buffer.from('tag-test-webhook-key-0123456789ab');
+
+describe('an environment value in cache tags', () => {
+  it('shows in no span attribute or event of the cache lookup or the webhook invalidation', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"id":"1"}');
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const config = parseConfig(
+      `
+upstreams:
+  u: { baseUrl: "${url}" }
+tools:
+  - name: tagged
+    upstream: u
+    path: /items/{id}
+    input: { type: object, properties: { id: { type: string } }, required: [id] }
+    cache: { ttl: 60s, tags: ["tenant:\${TAG_PART}:{id}"] }
+webhooks:
+  endpoints:
+    - path: /hooks/items
+      name: items
+      scheme: standard
+      secrets: ["whsec_${WEBHOOK_KEY.toString('base64')}"]
+      events: { "item.*": { invalidate: { tags: ["tenant:\${TAG_PART}:{data.id}"] } } }
+`,
+      { env: { TAG_PART } },
+    );
+    const mem = memoryTracing();
+    const gw = await startGateway(config, { transport: 'http', port: 0, tracer: mem.tracing.tracer });
+    const client = await connectV2(gw.url!, 'modern');
+    try {
+      const r = (await client.callTool({ name: 'tagged', arguments: { id: '1' } })) as Result;
+      expect(r.isError, textOf(r)).toBeFalsy();
+      const body = JSON.stringify({ type: 'item.updated', data: { id: '1' } });
+      const delivered = await fetch(gw.url!.replace(/\/mcp$/, '/hooks/items'), {
+        method: 'POST',
+        body,
+        headers: standardWebhookHeaders('evt_1', body, Math.floor(Date.now() / 1000), WEBHOOK_KEY),
+      });
+      expect(delivered.status).toBe(200);
+      const lookup = await mem.exporter.waitFor('cache lookup');
+      expect(lookup.attributes['conduit.cache.tags']).toBeDefined();
+      const hook = await mem.exporter.waitFor('webhook items');
+      expect(hook.events.length).toBeGreaterThan(0);
+      const seen = JSON.stringify(mem.spans().map((x) => [x.name, x.attributes, x.events, x.status]));
+      expect(seen.toLowerCase()).not.toContain(TAG_PART.toLowerCase());
     } finally {
       await client.close();
       await gw.close();

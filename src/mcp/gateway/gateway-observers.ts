@@ -88,10 +88,15 @@ export function buildGatewayObservers(
   };
   if (config.webhooks) {
     const redactor = new Redactor([], [], gatewaySecrets(config));
+    const redact = (text: string) => redactor.scrub(text);
     const record = metrics ? webhookOutcomeHook(metrics) : undefined;
     const c = config.cache;
     receiver = createGatewayWebhooks(config.webhooks, {
-      cache: cache ? (tracer ? tracedInvalidator(invalidatorOf(cache)) : invalidatorOf(cache)) : undefined,
+      cache: cache
+        ? tracer
+          ? tracedInvalidator(invalidatorOf(cache), redact)
+          : invalidatorOf(cache)
+        : undefined,
       publisher: deps.publisher,
       redisUrl: c?.redis?.url,
       redisCluster: c?.redis?.cluster,
@@ -102,7 +107,7 @@ export function buildGatewayObservers(
       },
       logger: deps.logger,
       clock: deps.clock,
-      redact: (text) => redactor.scrub(text),
+      redact,
     });
   }
   return {

@@ -437,6 +437,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
 
   // Made once per tool, not per call: the bench runs the source under tsx, where every named
   // closure made in a call costs a defineProperty of its name.
+  const redactTag = (tag: string) => rt.client.redactSecrets(tag);
   const lookup = (
     cache: GatewayCache,
     key: string,
@@ -457,6 +458,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
           options,
           signal,
           trace,
+          redactTag,
         )
       : sharedFetch(
           cache,

@@ -88,7 +88,7 @@ export class UpstreamRateLimitedError extends HttpStatusError {
   }
 }
 
-/** The request failed below HTTP: refused, reset, DNS, TLS, a malformed response. `cause` has the original. */
+/** The request failed below HTTP: refused, reset, DNS, TLS, a malformed response. `cause` has the original (scrubbed by the client). */
 export class NetworkError extends ConduitError {
   declare readonly code: 'NETWORK_ERROR';
   readonly method: string;

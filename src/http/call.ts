@@ -31,6 +31,7 @@ export class Call {
   constructor(
     readonly client: CallOwner,
     readonly method: HttpMethod,
+    /** The path template, secrets scrubbed (a label of logs, metrics, spans and route breakers). */
     readonly route: string,
     /** Path + query as sent (may contain secrets). */
     readonly target: string,

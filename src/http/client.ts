@@ -27,6 +27,7 @@ import {
 } from './errors.js';
 import type { Output, Schema } from './json.js';
 import { type Page, type PageFetcher, type PaginateOptions, paginate } from './pagination.js';
+import { scrubbedCause } from './scrubbed-cause.js';
 import { assertSafePath, expandPath, InvalidPathError } from './path-template.js';
 import { buildPipeline, type HttpPipeline } from './pipeline.js';
 import type { BreakerSnapshot } from '../resilience/index.js';
@@ -373,7 +374,8 @@ class Client implements HttpClient {
     return new Call(
       this,
       method,
-      route,
+      // The template as logs, metrics and spans name it: a config may build it from `${ENV}` values.
+      this.redactor.scrub(route),
       target,
       dispatchOptions,
       maxBytes,
@@ -633,7 +635,12 @@ class Client implements HttpClient {
       return new RequestValidationError(`${call.method} ${call.logUrl}`, [
         { path: '', message: `not sent: ${errorMessage(err)}` },
       ]);
-    return new NetworkError(call.method, call.logUrl, err);
+    // Node's own message and fields name the host: the cause is kept, scrubbed like the message.
+    return new NetworkError(
+      call.method,
+      call.logUrl,
+      scrubbedCause(err, (text) => this.redactor.text(text, call.secretValues ?? [])),
+    );
   }
 
   private logResponse(call: Call, status: number, attempt: number, started: number): void {

@@ -88,7 +88,7 @@ export class UpstreamRateLimitedError extends HttpStatusError {
   }
 }
 
-/** The request failed below HTTP: refused, reset, DNS, TLS, a malformed response. `cause` has the original. */
+/** The request failed below HTTP: refused, reset, DNS, TLS, a malformed response. `cause` has the original (scrubbed by the client). */
 export class NetworkError extends ConduitError {
   declare readonly code: 'NETWORK_ERROR';
   readonly method: string;
@@ -187,15 +187,28 @@ export class InvalidJsonError extends ConduitError {
   declare readonly code: 'RESPONSE_INVALID_JSON';
   readonly method: string;
   readonly url: string;
+  /** What the parser found wrong, without any of the body's text (see `jsonSyntaxProblem`). */
+  readonly problem: string;
   constructor(method: string, url: string, cause: unknown) {
-    super(
-      'RESPONSE_INVALID_JSON',
-      `${method} ${url} returned a body that is not valid JSON (${errorMessage(cause)}).`,
-      { cause },
-    );
+    const problem = jsonSyntaxProblem(cause);
+    super('RESPONSE_INVALID_JSON', `${method} ${url} returned a body that is not valid JSON (${problem}).`, {
+      cause,
+    });
     this.method = method;
     this.url = url;
+    this.problem = problem;
   }
+}
+
+/**
+ * A JSON parse error's message without the excerpt of the text V8 quotes in some (`Unexpected token
+ * 'P', "Priv/Tok+e"... is not valid JSON`): cut at a fixed length, it may hold the start of a secret,
+ * which no scrub of whole values finds. The positions of the other messages stay.
+ */
+function jsonSyntaxProblem(cause: unknown): string {
+  const message = errorMessage(cause);
+  if (!message.endsWith(' is not valid JSON')) return message;
+  return message.startsWith('Unexpected token') ? 'an unexpected character' : 'not JSON';
 }
 
 /**

@@ -42,7 +42,7 @@ export type { BreakerTransitions } from './types.js';
 export { InvalidPathError, expandPath, type PathParams } from './path-template.js';
 export { CommaSeparated, type Query, type QueryValue } from './query.js';
 export { REDACTED, Redactor, SecretSet } from './redact.js';
-export { scrubJsonLine, scrubJsonValue } from './json-line-scrub.js';
+export { scrubJsonLine, scrubJsonText, scrubJsonValue } from './json-line-scrub.js';
 export type { Schema, Output } from './json.js';
 export {
   type Page,

@@ -11,14 +11,33 @@ export function scrubJsonLine(line: string, redactor: Redactor): string {
   // Most lines hold no secret: one scan, and the line is written as it is.
   const whole = redactor.scrub(line);
   if (whole === line) return line;
-  let value: unknown;
   try {
-    value = JSON.parse(line);
+    JSON.parse(line);
   } catch {
     return whole; // not JSON (no logger of ours writes such): no secret still matters more
   }
-  const scrub = (text: string) => redactor.scrub(text);
-  return JSON.stringify(scrubJsonValue(value, scrub)) + (line.endsWith('\n') ? '\n' : '');
+  return scrubJsonText(line, (text) => redactor.scrub(text));
+}
+
+/** A string or number of JSON text; a string is taken whole, so a digit inside one is no number. */
+const JSON_TOKEN = /"[^"\\]*(?:\\.[^"\\]*)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+
+/**
+ * Valid JSON `text` with `scrub` applied to each string (keys too), as decoded, so every escape the
+ * raw text may hold a secret in is covered; a number whose text `scrub` replaces whole becomes
+ * `"[REDACTED]"`. The rest stays as written: a number past 2^53 keeps its digits, which a parse and
+ * re-serialisation would round, and a string without a secret keeps its escapes.
+ */
+export function scrubJsonText(text: string, scrub: (text: string) => string): string {
+  return text.replace(JSON_TOKEN, (token) => {
+    if (token.charCodeAt(0) !== 0x22) {
+      const secret = scrub(token) === REDACTED || scrub(String(Number(token))) === REDACTED;
+      return secret ? `"${REDACTED}"` : token;
+    }
+    const value = JSON.parse(token) as string;
+    const clean = scrub(value);
+    return clean === value ? token : JSON.stringify(clean);
+  });
 }
 
 /**

@@ -1,3 +1,6 @@
+import { domainToUnicode } from 'node:url';
+import { MIN_SECRET_LENGTH, NON_ASCII, secretForms } from './secret-forms.js';
+
 /** The placeholder that replaces every secret in logs, errors and metrics. */
 export const REDACTED = '[REDACTED]';
 
@@ -25,67 +28,35 @@ const ALWAYS_SECRET_QUERY = [
   'sig',
 ];
 
-/** Shorter values would blank out ordinary words; they are no secrets anyway. */
-const MIN_SECRET_LENGTH = 4;
+/**
+ * A punycoded host label, captured; last of the pattern's alternatives, so a secret's own forms
+ * (which capture nothing) match first.
+ */
+const PUNYCODE_LABEL = '(xn--[a-z0-9-]+)';
 
 /**
- * Every form an upstream may echo `value` in: as sent, percent-encoded (`%2F`, space as `%20` or `+`),
- * JSON-escaped (`\"`, `\u…`, and `\/` as some serialisers write a slash), base64 (padded or not,
- * standard or URL-safe), hex; for a credential header value `Bearer x` / `Basic x` also `x`, and for
- * Basic the decoded `user:password` and the password alone. Case is ignored when matching, which covers lower-cased echoes and `%2f`.
+ * One case-insensitive pattern of every variant, longest first so the whole echo is replaced. When a
+ * value is non-ASCII it also matches every punycoded label: a host label that only holds the value
+ * (`${TENANT}-eu`) punycodes to a form no variant lists, so `replacement` decodes the label to see.
  */
-export function secretVariants(value: string): string[] {
-  const out = new Set<string>();
-  const add = (v: string) => {
-    if (v.length < MIN_SECRET_LENGTH) return;
-    out.add(v);
-    const encoded = encodeURIComponentSafe(v);
-    out.add(encoded);
-    out.add(encoded.replace(/%20/g, '+'));
-    const json = JSON.stringify(v).slice(1, -1);
-    out.add(json);
-    out.add(json.replace(/\//g, '\\/'));
-    const bytes = Buffer.from(v, 'utf8');
-    const base64 = bytes.toString('base64');
-    out.add(base64);
-    // Without its padding, and the URL-safe alphabet (JWT-style encoders), and hex (any case matches).
-    out.add(base64.replace(/=+$/, ''));
-    out.add(bytes.toString('base64url'));
-    out.add(bytes.toString('hex'));
-  };
-  add(value);
-  const space = value.indexOf(' ');
-  if (space > 0) {
-    const scheme = value.slice(0, space).toLowerCase();
-    const rest = value.slice(space + 1);
-    add(rest);
-    if (scheme === 'basic') {
-      const decoded = Buffer.from(rest, 'base64').toString('utf8');
-      add(decoded);
-      const colon = decoded.indexOf(':');
-      if (colon >= 0) add(decoded.slice(colon + 1));
-    }
-  }
-  return [...out];
-}
-
-function encodeURIComponentSafe(v: string): string {
-  try {
-    return encodeURIComponent(v);
-  } catch {
-    return v; // a lone surrogate: the value itself still matches
-  }
-}
-
-/** One case-insensitive pattern of every variant, longest first so the whole echo is replaced. */
 function patternOf(values: readonly string[]): RegExp | undefined {
-  const variants = new Set<string>();
-  for (const v of values) for (const x of secretVariants(v)) variants.add(x);
-  if (variants.size === 0) return undefined;
-  const alternatives = [...variants]
-    .sort((a, b) => b.length - a.length)
-    .map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const forms = new Map<string, number>();
+  for (const v of values) for (const f of secretForms(v)) forms.set(f.source, f.length);
+  if (forms.size === 0) return undefined;
+  const alternatives = [...forms].sort((a, b) => b[1] - a[1]).map(([source]) => source);
+  if (values.some((v) => NON_ASCII.test(v))) alternatives.push(PUNYCODE_LABEL);
   return new RegExp(alternatives.join('|'), 'gi');
+}
+
+/** What replaces a match of `re`: a punycoded label stays unless its Unicode form holds a secret. */
+function replacement(re: RegExp): (match: string, label: unknown) => string {
+  // Without the label alternative, the second argument is the match's offset.
+  return (match, label) => {
+    if (typeof label !== 'string') return REDACTED;
+    const decoded = domainToUnicode(match);
+    // `search` keeps `re.lastIndex`; `replace` has found every match before it asks for any replacement.
+    return decoded !== '' && decoded !== match && decoded.search(re) >= 0 ? REDACTED : match;
+  };
 }
 
 /**
@@ -125,7 +96,7 @@ export class SecretSet {
  * Knows which header names and query parameters are secret and strips their values from anything that
  * leaves the client as text: log fields, error messages, metric labels. Values it is told about
  * (`secretValues`: the gateway passes every `${ENV}` value of its config) are scrubbed in every
- * encoding `secretVariants` lists.
+ * encoding `secretForms` lists.
  */
 export class Redactor {
   private readonly headers: Set<string>;
@@ -180,7 +151,7 @@ export class Redactor {
     const re = this.knownPattern;
     if (re === undefined) return text;
     re.lastIndex = 0;
-    return re.test(text) ? text.replace(re, REDACTED) : text;
+    return re.test(text) ? text.replace(re, replacement(re)) : text;
   }
 
   isSecretHeader(name: string): boolean {
@@ -233,7 +204,7 @@ export class Redactor {
 
   /**
    * Removes secret values from free text (e.g. an upstream's error body that echoes a token), in every
-   * encoding `secretVariants` lists: `values` (the literal secrets in play for this request) and the
+   * encoding `secretForms` lists: `values` (the literal secrets in play for this request) and the
    * known ones. The pattern is built once per `values` array (the client reuses one for its defaults).
    */
   text(text: string, values: readonly string[]): string {
@@ -245,6 +216,6 @@ export class Redactor {
     }
     if (re === undefined) return text;
     re.lastIndex = 0;
-    return text.replace(re, REDACTED);
+    return text.replace(re, replacement(re));
   }
 }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AssignmentsUpstream, startAssignmentsUpstream } from '../../src/demo/index.js';
 import { createGateway, type RunningGateway, serveGatewayStdio, startGateway } from '../../src/mcp/index.js';
 import { noopLogger } from '../../src/core/index.js';
+import { parseConfig } from '../../src/config/index.js';
 import { connectV2 } from '../mcp/helpers/clients.js';
 import { type TestConfigInput, testConfig } from '../helpers/gateway-config.js';
 
@@ -165,5 +166,42 @@ describe('the audit stream', () => {
       ['get_assignment', 'b', 'ok'],
       ['list_again', 'a', 'ok'],
     ]);
+  });
+});
+
+describe('the audit stream and an environment value that is also JSON text', () => {
+  it('keeps each line JSON: an allow-listed argument equal to a secret number is "[REDACTED]"', async () => {
+    const auditFile = join(dir, 'audit-json.jsonl');
+    const yaml = `
+upstreams:
+  a:
+    baseUrl: ${upstream.url}
+    auth: { type: bearer, token: ${UPSTREAM_SECRET} }
+    breaker: { failureThreshold: "\${THRESHOLD}" }
+tools:
+  - name: list_assignments
+    upstream: a
+    path: /assignments
+    input: { type: object, properties: { limit: { type: integer }, note: { type: string } } }
+    params: { limit: query, note: query }
+audit: { destination: file, path: ${JSON.stringify(auditFile)}, arguments: { list_assignments: [limit, note] } }
+`;
+    const running = await startGateway(parseConfig(yaml, { env: { THRESHOLD: '1000' } }), {
+      transport: 'http',
+      port: 0,
+    });
+    const client = await connectV2(running.url!, 'modern');
+    try {
+      await client.callTool({ name: 'list_assignments', arguments: { limit: 1000, note: 'over 1000' } });
+    } finally {
+      await client.close();
+      await running.close();
+    }
+    const written = readFileSync(auditFile, 'utf8').trim().split('\n');
+    expect(written).toHaveLength(1);
+    expect(JSON.parse(written[0]!)).toMatchObject({
+      tool: 'list_assignments',
+      arguments: { limit: '[REDACTED]', note: 'over [REDACTED]' },
+    });
   });
 });

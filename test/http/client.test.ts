@@ -1,8 +1,10 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { AbortedError, createRecordingLogger, ManualClock } from '../../src/core/index.js';
+import { Writable } from 'node:stream';
+import { AbortedError, createLogger, createRecordingLogger, ManualClock } from '../../src/core/index.js';
 import {
+  createHttpClient,
   type HttpClientOptions,
   type HttpMetricsEvent,
   HttpClientClosedError,
@@ -250,6 +252,35 @@ describe('fault modes without retry', () => {
     expect(err).toBeInstanceOf(NetworkError);
     expect(err.code).toBe('NETWORK_ERROR');
     expect(err.cause).toBeDefined();
+  });
+
+  it("a NetworkError's cause chain names no secret a host name holds, however it is logged", async () => {
+    const secret = 'tenant-S3cret-x';
+    const client = createHttpClient({
+      baseUrl: `http://${secret}.invalid`,
+      secretValues: [secret],
+      retry: false,
+      breaker: false,
+    });
+    try {
+      const err = (await client.get('/x').catch((e: unknown) => e)) as NetworkError;
+      expect(err).toBeInstanceOf(NetworkError);
+      expect(err.causeCode).toBe('ENOTFOUND');
+      expect((err.cause as { code?: unknown }).code).toBe('ENOTFOUND');
+      const lines: string[] = [];
+      const destination = new Writable({
+        write(chunk, _enc, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      });
+      // pino's error serializer appends each cause's message (and stack) to the logged error.
+      createLogger({ destination }).error({ err }, 'call failed');
+      expect(lines.join('')).toContain('ENOTFOUND');
+      expect(lines.join('').toLowerCase()).not.toContain(secret.toLowerCase());
+    } finally {
+      await client.close();
+    }
   });
 
   it('rejects oversized bodies while streaming and keeps working afterwards', async () => {

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { nextLink } from '../../src/http/link-header.js';
 import { buildQueryString } from '../../src/http/query.js';
+import { scrubJsonLine, scrubJsonText } from '../../src/http/json-line-scrub.js';
 import { REDACTED, Redactor } from '../../src/http/redact.js';
 
 describe('Redactor', () => {
@@ -46,6 +47,58 @@ describe('Redactor', () => {
   it('scrubs known secret values from free text', () => {
     expect(r.text('token tok-123456 echoed twice: tok-123456', ['tok-123456', 'ab'])).toBe(
       `token ${REDACTED} echoed twice: ${REDACTED}`,
+    );
+  });
+});
+
+describe('Redactor: a secret written by other encoders', () => {
+  const r = new Redactor([], [], ["Grüße/O'Neil & co"]);
+  it.each([
+    ['verbatim', "Grüße/O'Neil & co"],
+    ['percent, a URL path', "Gr%C3%BC%C3%9Fe/O'Neil%20&%20co"],
+    ['percent, lower-case hex, form encoding', 'Gr%c3%bc%c3%9fe%2fO%27Neil+%26+co'],
+    ['JSON ASCII-only (Python, Go)', 'Gr\\u00fc\\u00dfe\\/O\\u0027Neil \\u0026 co'],
+    ['HTML escaped', 'Gr&uuml;&#223;e&#x2f;O&#39;Neil &amp; co'.replace('&uuml;', '&#xFC;')],
+    ['HTML decimal with leading zeros', 'Gr&#0252;&#223;e/O&#039;Neil &#38; co'],
+  ])('%s', (_name, form) => {
+    expect(r.scrub(`said ${form}.`)).toBe(`said ${REDACTED}.`);
+  });
+});
+
+describe('Redactor: a non-ASCII secret in a host name', () => {
+  it('scrubs its punycode form, and a punycoded label that holds it, and leaves other labels', () => {
+    const r = new Redactor([], [], ['bücher', 'zu\u0308rich']);
+    expect(r.scrub('ENOTFOUND xn--bcher-kva.example.test')).toBe(`ENOTFOUND ${REDACTED}.example.test`);
+    expect(r.scrub('GET http://XN--BCHER-EU-65A.example.test/x')).toBe(
+      `GET http://${REDACTED}.example.test/x`,
+    );
+    // A decomposed value: the host name is normalised before it is punycoded.
+    expect(r.text('host xn--zrich-kva.test', [])).toBe(`host ${REDACTED}.test`);
+    expect(r.scrub('host xn--mnchen-3ya.test')).toBe('host xn--mnchen-3ya.test');
+  });
+
+  it('leaves punycoded labels alone when every secret is ASCII', () => {
+    const r = new Redactor([], [], ['s3cret-value']);
+    expect(r.scrub('host xn--bcher-kva.test')).toBe('host xn--bcher-kva.test');
+  });
+});
+
+describe('scrubJsonText / scrubJsonLine', () => {
+  const r = new Redactor([], [], ['tok-Secret-42', '1000']);
+  const scrub = (t: string) => r.scrub(t);
+
+  it('scrubs strings as decoded and whole-secret numbers, and keeps every other byte as written', () => {
+    const text =
+      '{ "id" : 12345678901234567890, "e":"tok-\\u0053ecret-42", "n":1000, "x":21000, "k":"a\\/b", "f":1e400 }';
+    expect(scrubJsonText(text, scrub)).toBe(
+      '{ "id" : 12345678901234567890, "e":"[REDACTED]", "n":"[REDACTED]", "x":21000, "k":"a\\/b", "f":1e400 }',
+    );
+  });
+
+  it('a log line with a secret keeps its numbers past 2^53 and its newline', () => {
+    const line = '{"level":30,"span":98765432109876543210,"msg":"token tok-Secret-42"}\n';
+    expect(scrubJsonLine(line, r)).toBe(
+      '{"level":30,"span":98765432109876543210,"msg":"token [REDACTED]"}\n',
     );
   });
 });

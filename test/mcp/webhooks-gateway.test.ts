@@ -2,7 +2,10 @@ import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/index.js';
+import { createRecordingLogger } from '../../src/core/index.js';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
+import { memoryTracing } from '../telemetry/memory-tracing.js';
 import type { ResourceChange } from '../../src/mcp/resources/change-feed.js';
 import { assignmentUpdated } from '../helpers/standard-webhook.js';
 import { connectV2 } from './helpers/clients.js';
@@ -223,6 +226,66 @@ describe('webhooks on the stdio side listener (spawned `conduit serve`)', () => 
       );
     } finally {
       await client.close();
+    }
+  });
+});
+
+describe('a webhook path built from the environment (a capability URL)', () => {
+  const HOOK_TOKEN = 'hook-Cap4bility-9x';
+  const leaks = (text: string) => text.toLowerCase().includes(HOOK_TOKEN.toLowerCase());
+
+  it('is served at its path but names the endpoint in no metric label, span or log line', async () => {
+    const upstream = await startUpstream();
+    const logger = createRecordingLogger();
+    const mem = memoryTracing();
+    const yaml = `
+upstreams:
+  u: { baseUrl: "${upstream.url}" }
+tools:
+  - { name: ping, upstream: u, path: /assignments/1 }
+webhooks:
+  endpoints:
+    - path: "/hooks/\${HOOK_TOKEN}"
+      scheme: standard
+      secrets: ["${SECRET}"]
+      events: { "assignment.*": { notify: ["assignments://{data.id}"] } }
+    - path: "/other/\${HOOK_TOKEN}"
+      scheme: standard
+      secrets: ["${SECRET}"]
+      events: { "assignment.*": { notify: ["assignments://{data.id}"] } }
+`;
+    const config = parseConfig(yaml, { env: { HOOK_TOKEN } });
+    const running = await startGateway(config, {
+      transport: 'http',
+      port: 0,
+      logger,
+      tracer: mem.tracing.tracer,
+    });
+    const base = running.url!.replace(/\/mcp$/, '');
+    try {
+      expect((await post(`${base}/hooks/${HOOK_TOKEN}`, delivery('evt_c1', '1'))).status).toBe(200);
+      expect((await post(`${base}/other/${HOOK_TOKEN}`, delivery('evt_c1', '1'))).status).toBe(200);
+      const forged = await post(`${base}/hooks/${HOOK_TOKEN}`, delivery('evt_c2', '1', FORGED_KEY));
+      expect(forged.status).toBe(401);
+      expect(leaks(JSON.stringify(forged.body))).toBe(false);
+      const metrics = await (await request(`${base}/metrics`)).body.text();
+      expect(metrics).toContain('conduit_webhook_deliveries_total{');
+      expect(leaks(metrics)).toBe(false);
+      // Two endpoints whose paths differ only in the secret still count apart.
+      expect(
+        metrics.match(/conduit_webhook_deliveries_total\{[^}]*outcome="accepted"[^}]*\} 1/g),
+      ).toHaveLength(2);
+      // Named by the path with the secret redacted (here all of it: the whole string is one too), and its place in the list.
+      await mem.exporter.waitFor('webhook [REDACTED] #1');
+      await mem.exporter.waitFor('webhook [REDACTED] #2');
+      expect(leaks(JSON.stringify(mem.spans().map((s) => [s.name, s.attributes, s.status, s.events])))).toBe(
+        false,
+      );
+      expect(leaks(JSON.stringify(logger.records))).toBe(false);
+    } finally {
+      await running.close();
+      await mem.tracing.close();
+      await upstream.close();
     }
   });
 });

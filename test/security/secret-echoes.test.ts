@@ -1,12 +1,14 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { domainToASCII } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/index.js';
 import { createRecordingLogger } from '../../src/core/index.js';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { connectV1, connectV2, textOf } from '../mcp/helpers/clients.js';
 import { memoryTracing } from '../telemetry/memory-tracing.js';
+import { standardWebhookHeaders } from '../helpers/standard-webhook.js';
 
 interface Result {
   isError?: boolean;
@@ -21,6 +23,21 @@ const PASS = 'pa55/w0rd"Xy';
 const env = { PRIV_TOKEN: PRIV, API_USER: USER, API_PASS: PASS };
 const basic = Buffer.from(`${USER}:${PASS}`).toString('base64');
 
+/** Each character but letters and digits escaped its own way, as encoders other than JavaScript's write them. */
+const uEscaped = (v: string) =>
+  v.replace(/[^A-Za-z0-9]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const ESCAPED_FORMS: Record<string, string> = {
+  // A URL's path (undici, WHATWG URL) keeps '/' and '+' and writes a space as %20.
+  urlPath: PRIV.replace(/ /g, '%20'),
+  // application/x-www-form-urlencoded (URLSearchParams, HTML forms).
+  formEncoded: new URLSearchParams([['', PRIV]]).toString().slice(1),
+  // Python's json.dumps (ensure_ascii), Go's HTML-safe JSON and the like: \u00XX.
+  jsonUnicode: uEscaped(PRIV),
+  mixed: 'Priv%2fTok\\u002ben+9f3A',
+  htmlNamedAndHex: PASS.replace('/', '&#x2F;').replace('"', '&quot;'),
+  htmlDecimal: PASS.replace('/', '&#47;').replace('"', '&#34;'),
+};
+
 /** Every form of a secret an upstream has been seen to echo. */
 const FORMS: Record<string, string> = {
   verbatim: PRIV,
@@ -34,6 +51,7 @@ const FORMS: Record<string, string> = {
   basicDecoded: `${USER}:${PASS}`,
   basicPassword: PASS,
   passwordJsonEscaped: JSON.stringify(PASS).slice(1, -1),
+  ...ESCAPED_FORMS,
 };
 
 /** The bytes of a secret as encoders other than percent- and JSON-escaping write them (whole values). */
@@ -63,6 +81,7 @@ const NEEDLES = [
   PASS,
   JSON.stringify(PASS).slice(1, -1),
   `${USER}:${PASS}`,
+  ...Object.values(ESCAPED_FORMS),
 ];
 const lower = NEEDLES.map((n) => n.toLowerCase());
 const leaks = (text: string) => lower.filter((n) => text.toLowerCase().includes(n));
@@ -73,6 +92,12 @@ async function startEchoingUpstream() {
     const url = new URL(req.url ?? '/', 'http://x');
     const name = url.searchParams.get('form') ?? '';
     const form = FORMS[name] ?? BYTE_FORMS[name] ?? '';
+    if (url.pathname === '/not-json') {
+      // Declared JSON, but text that starts with (and later holds) the secret: a parse error quotes its start.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(url.searchParams.get('at') === 'start' ? `${PRIV} was sent` : `{"a":"x","echo":${PRIV}}`);
+      return;
+    }
     const status = url.pathname === '/fail' ? 500 : 200;
     res.writeHead(status, { 'content-type': 'application/json' });
     // Written by hand, so a `\/` stays as the upstream wrote it (a bare quote is escaped, as JSON needs).
@@ -110,6 +135,10 @@ tools:
     upstream: priv
     path: /fail
     input: { type: object, properties: { form: { type: string } } }
+  - name: not_json
+    upstream: priv
+    path: /not-json
+    input: { type: object, properties: { at: { type: string } } }
   - name: ok
     upstream: priv
     path: /ok
@@ -161,6 +190,26 @@ describe('every environment value is a secret, in every encoding', () => {
       await client.close();
     }
     expect(byteLeaks(JSON.stringify(logger.records.slice(from)))).toEqual([]);
+  });
+
+  it('an answer that is not the JSON it declares shows no part of a secret it holds in the tool error or logs', async () => {
+    const client = await connectV2(running.url!, 'modern');
+    const from = logger.records.length;
+    // The parser quotes the first characters around where it stopped: a secret cut short no scrub knows.
+    const start = PRIV.slice(0, 6);
+    try {
+      for (const at of ['start', 'inside']) {
+        const r = (await client.callTool({ name: 'not_json', arguments: { at } })) as Result;
+        expect(r.isError).toBe(true);
+        expect((r._meta?.['conduit/error'] as { code?: string } | undefined)?.code).toBe(
+          'RESPONSE_INVALID_JSON',
+        );
+        expect(JSON.stringify(r), at).not.toContain(start);
+      }
+    } finally {
+      await client.close();
+    }
+    expect(JSON.stringify(logger.records.slice(from))).not.toContain(start);
   });
 
   it('a successful answer that echoes a secret is served and cached with the echo replaced', async () => {
@@ -312,6 +361,200 @@ tools:
   });
 });
 
+// Non-ASCII values in a host name: URL and undici write the host in its IDNA (punycode) form.
+const IDN_HOST = 'bücher-tenant';
+const IDN_LABEL = 'zürich';
+/** Every form of the two values that a host name and its lookup error may show. */
+const idnNeedles = [IDN_HOST, IDN_LABEL, domainToASCII(IDN_HOST), domainToASCII(`${IDN_LABEL}-eu`)].map((n) =>
+  n.toLowerCase(),
+);
+const idnLeaks = (text: string) => idnNeedles.filter((n) => text.toLowerCase().includes(n));
+
+describe('an environment value in a host name is a secret in its punycode form too', () => {
+  let gw: RunningGateway;
+  const idnLogger = createRecordingLogger();
+  const mem = memoryTracing();
+  beforeAll(async () => {
+    const config = parseConfig(
+      `
+upstreams:
+  whole:
+    # .invalid never resolves: the lookup error names the host, as xn--…
+    baseUrl: "http://\${IDN_HOST}.invalid"
+    retry: { maxAttempts: 1 }
+    breaker: { failureThreshold: 1000 }
+  part:
+    baseUrl: "http://\${IDN_LABEL}-eu.invalid"
+    retry: { maxAttempts: 1 }
+    breaker: { failureThreshold: 1000 }
+tools:
+  - name: whole_call
+    upstream: whole
+    path: /whole
+  - name: part_call
+    upstream: part
+    path: /part
+`,
+      { env: { IDN_HOST, IDN_LABEL } },
+    );
+    gw = await startGateway(config, {
+      transport: 'http',
+      port: 0,
+      logger: idnLogger,
+      tracer: mem.tracing.tracer,
+    });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await mem.tracing.close();
+  });
+
+  it('a host name whose label is, or holds, a non-ASCII value shows it in no tool error, log line, span or metric', async () => {
+    const client = await connectV2(gw.url!, 'modern');
+    try {
+      for (const name of ['whole_call', 'part_call']) {
+        const r = (await client.callTool({ name, arguments: {} })) as Result;
+        expect(r.isError).toBe(true);
+        expect(textOf(r)).toContain('[REDACTED]');
+        expect(idnLeaks(JSON.stringify(r)), name).toEqual([]);
+      }
+    } finally {
+      await client.close();
+    }
+    for (const span of [await mem.exporter.waitFor('GET /whole'), await mem.exporter.waitFor('GET /part')]) {
+      expect(span.attributes['server.address']).toBeDefined();
+      expect(idnLeaks(JSON.stringify([span.attributes, span.events, span.status])), span.name).toEqual([]);
+    }
+    expect(idnLogger.records.some((r) => r.event === 'http.error')).toBe(true);
+    expect(idnLeaks(JSON.stringify(idnLogger.records))).toEqual([]);
+    const metrics = await fetch(gw.url!.replace(/\/mcp$/, '/metrics'));
+    expect(idnLeaks(await metrics.text())).toEqual([]);
+  });
+});
+
+// Values in a URL's path: in the tool's path template (a route) and in the base URL, where a space is %20.
+const ROUTE_PART = 'route-Secr3t';
+const BASE_PART = 'base seg/Q(7)';
+const pathNeedles = [ROUTE_PART, BASE_PART, 'base%20seg', 'base%20'].map((n) => n.toLowerCase());
+const pathLeaks = (text: string) => pathNeedles.filter((n) => text.toLowerCase().includes(n));
+
+describe('an environment value in a URL path is a secret in its route and in the path as sent', () => {
+  it('shows in no tool error, metric label, span name or attribute, or log field', async () => {
+    const server = createServer((req, res) => {
+      res.writeHead(500, { 'content-type': 'text/html' });
+      res.end(`<p>no such path: ${req.url}</p>`);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const config = parseConfig(
+      `
+upstreams:
+  u:
+    baseUrl: "${url}/b/\${BASE_PART}"
+    retry: { maxAttempts: 1 }
+tools:
+  - name: routed
+    upstream: u
+    path: "/t/\${ROUTE_PART}/x"
+`,
+      { env: { ROUTE_PART, BASE_PART } },
+    );
+    const pathLogger = createRecordingLogger();
+    const mem = memoryTracing();
+    const gw = await startGateway(config, {
+      transport: 'http',
+      port: 0,
+      logger: pathLogger,
+      tracer: mem.tracing.tracer,
+    });
+    const client = await connectV2(gw.url!, 'modern');
+    try {
+      const r = (await client.callTool({ name: 'routed', arguments: {} })) as Result;
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toContain('[REDACTED]');
+      expect(pathLeaks(JSON.stringify(r))).toEqual([]);
+      const metrics = await (await fetch(gw.url!.replace(/\/mcp$/, '/metrics'))).text();
+      expect(metrics).toContain('conduit_upstream_requests_total{upstream="u"');
+      expect(pathLeaks(metrics)).toEqual([]);
+      await mem.exporter.waitFor('tools/call routed');
+      const attempt = mem.spans().find((s) => s.attributes['conduit.upstream'] === 'u');
+      expect(attempt).toBeDefined();
+      expect(pathLeaks(JSON.stringify([attempt!.name, attempt!.attributes, attempt!.status]))).toEqual([]);
+      expect(pathLogger.records.some((l) => l.event === 'http.error')).toBe(true);
+      expect(pathLeaks(JSON.stringify(pathLogger.records))).toEqual([]);
+    } finally {
+      await client.close();
+      await gw.close();
+      await mem.tracing.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
+// A value in the cache tags a tool stores its answers under, and a webhook invalidates.
+const TAG_PART = 'Tag-Secr3t-77';
+const WEBHOOK_KEY = Buffer.from('tag-test-webhook-key-0123456789ab');
+
+describe('an environment value in cache tags', () => {
+  it('shows in no span attribute or event of the cache lookup or the webhook invalidation', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"id":"1"}');
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const config = parseConfig(
+      `
+upstreams:
+  u: { baseUrl: "${url}" }
+tools:
+  - name: tagged
+    upstream: u
+    path: /items/{id}
+    input: { type: object, properties: { id: { type: string } }, required: [id] }
+    cache: { ttl: 60s, tags: ["tenant:\${TAG_PART}:{id}"] }
+webhooks:
+  endpoints:
+    - path: /hooks/items
+      name: items
+      scheme: standard
+      secrets: ["whsec_${WEBHOOK_KEY.toString('base64')}"]
+      events: { "item.*": { invalidate: { tags: ["tenant:\${TAG_PART}:{data.id}"] } } }
+`,
+      { env: { TAG_PART } },
+    );
+    const mem = memoryTracing();
+    const gw = await startGateway(config, { transport: 'http', port: 0, tracer: mem.tracing.tracer });
+    const client = await connectV2(gw.url!, 'modern');
+    try {
+      const r = (await client.callTool({ name: 'tagged', arguments: { id: '1' } })) as Result;
+      expect(r.isError, textOf(r)).toBeFalsy();
+      const body = JSON.stringify({ type: 'item.updated', data: { id: '1' } });
+      const delivered = await fetch(gw.url!.replace(/\/mcp$/, '/hooks/items'), {
+        method: 'POST',
+        body,
+        headers: standardWebhookHeaders('evt_1', body, Math.floor(Date.now() / 1000), WEBHOOK_KEY),
+      });
+      expect(delivered.status).toBe(200);
+      const lookup = await mem.exporter.waitFor('cache lookup');
+      expect(lookup.attributes['conduit.cache.tags']).toBeDefined();
+      const hook = await mem.exporter.waitFor('webhook items');
+      expect(hook.events.length).toBeGreaterThan(0);
+      const seen = JSON.stringify(mem.spans().map((x) => [x.name, x.attributes, x.events, x.status]));
+      expect(seen.toLowerCase()).not.toContain(TAG_PART.toLowerCase());
+    } finally {
+      await client.close();
+      await gw.close();
+      await mem.tracing.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
 describe('an environment value that is also JSON text (a count of 1000)', () => {
   it('leaves an answer that holds it JSON: strings are scrubbed, a number that is the value becomes [REDACTED]', async () => {
     const server = createServer((_req, res) => {
@@ -346,6 +589,47 @@ tools:
         done: true,
         note: 'threshold [REDACTED]',
       });
+    } finally {
+      await client.close();
+      await gw.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+  it('keeps every number of an answer that echoes a secret exactly as the upstream wrote it, past 2^53 too', async () => {
+    const body =
+      '{"id":12345678901234567890,"ids":[-98765432109876543210,1.000000000000000000001,2e400],' +
+      '"echo":"tok-\\u0053ecret-42","count":1000}';
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(body);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const config = parseConfig(
+      `
+upstreams:
+  u:
+    baseUrl: ${url}
+    headers: { x-token: "\${TOKEN}" }
+    breaker: { failureThreshold: "\${THRESHOLD}" }
+tools:
+  - name: numbers
+    upstream: u
+    path: /x
+`,
+      { env: { TOKEN: 'tok-Secret-42', THRESHOLD: '1000' } },
+    );
+    const gw = await startGateway(config, { transport: 'http', port: 0 });
+    const client = await connectV2(gw.url!, 'modern');
+    try {
+      const r = (await client.callTool({ name: 'numbers', arguments: {} })) as Result;
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(textOf(r)).toBe(
+        '{"id":12345678901234567890,"ids":[-98765432109876543210,1.000000000000000000001,2e400],' +
+          '"echo":"[REDACTED]","count":"[REDACTED]"}',
+      );
     } finally {
       await client.close();
       await gw.close();

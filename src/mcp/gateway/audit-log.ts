@@ -1,7 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
 import type { AuditSectionConfig, GatewayConfig } from '../../config/index.js';
-import { REDACTED, Redactor, type SecretSet } from '../../http/index.js';
+import { REDACTED, Redactor, type SecretSet, scrubJsonLine } from '../../http/index.js';
 import type { Principal } from '../../core/index.js';
 import { gatewaySecrets } from './credential-secrets.js';
 
@@ -111,7 +111,8 @@ export class AuditLog {
     if (cache) entry.cache = String(cache.layer ?? cache.source);
     const allowed = this.config.arguments[tool];
     if (allowed?.length) entry.arguments = this.pick(args, allowed);
-    this.sink.write(`${this.redactor.scrub(JSON.stringify(entry))}\n`);
+    // Scrubbed inside its strings: a secret that is also JSON's own text (a `1000`) keeps the line JSON.
+    this.sink.write(`${scrubJsonLine(JSON.stringify(entry), this.redactor)}\n`);
   }
 
   close(): Promise<void> {

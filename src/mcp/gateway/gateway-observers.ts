@@ -1,5 +1,5 @@
 import type { Clock, Logger } from '../../core/index.js';
-import type { HttpClient } from '../../http/index.js';
+import { type HttpClient, Redactor } from '../../http/index.js';
 import {
   classifyWebhookResponse,
   createGatewayMetrics,
@@ -16,6 +16,7 @@ import type { GatewayCache } from '../tools/cache-port.js';
 import { privateCopiesTag } from '../tools/answer-scope.js';
 import type { GatewayConfig } from '../../config/index.js';
 import { createGatewayWebhooks } from './gateway-webhooks.js';
+import { gatewaySecrets } from './credential-secrets.js';
 import type { Tracer } from '../../telemetry/index.js';
 import { tracedInvalidator, tracedWebhookHandler, traceWebhookOutcome } from './traced-webhooks.js';
 
@@ -86,10 +87,16 @@ export function buildGatewayObservers(
     byOutcome[outcome] = (byOutcome[outcome] ?? 0) + 1;
   };
   if (config.webhooks) {
+    const redactor = new Redactor([], [], gatewaySecrets(config));
+    const redact = (text: string) => redactor.scrub(text);
     const record = metrics ? webhookOutcomeHook(metrics) : undefined;
     const c = config.cache;
     receiver = createGatewayWebhooks(config.webhooks, {
-      cache: cache ? (tracer ? tracedInvalidator(invalidatorOf(cache)) : invalidatorOf(cache)) : undefined,
+      cache: cache
+        ? tracer
+          ? tracedInvalidator(invalidatorOf(cache), redact)
+          : invalidatorOf(cache)
+        : undefined,
       publisher: deps.publisher,
       redisUrl: c?.redis?.url,
       redisCluster: c?.redis?.cluster,
@@ -100,6 +107,7 @@ export function buildGatewayObservers(
       },
       logger: deps.logger,
       clock: deps.clock,
+      redact,
     });
   }
   return {

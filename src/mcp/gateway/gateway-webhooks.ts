@@ -37,6 +37,8 @@ export interface GatewayWebhookDeps {
   onOutcome?: (endpoint: string | undefined, response: WebhookResponse) => void;
   logger: Logger;
   clock: Clock;
+  /** The gateway's secret scrub: an endpoint's default name is its path, which may hold a secret. */
+  redact?: ((text: string) => string) | undefined;
 }
 
 function verifierFor(ep: EndpointSection): SignatureVerifier {
@@ -66,6 +68,21 @@ function verifierFor(ep: EndpointSection): SignatureVerifier {
   }
 }
 
+/**
+ * The name of an unnamed endpoint whose path holds a secret (a capability URL, `/hooks/${TOKEN}`):
+ * the path redacted and its place in the list, so logs, metrics and spans never show the secret and
+ * two such endpoints stay apart (in de-dup keys too). Undefined for a path without one: its name is
+ * the path.
+ */
+function redactedPathName(
+  path: string,
+  index: number,
+  redact: ((text: string) => string) | undefined,
+): string | undefined {
+  const shown = redact?.(path) ?? path;
+  return shown === path ? undefined : `${shown} #${index + 1}`;
+}
+
 /** A cache stand-in for configs whose tools cache nothing: invalidations are no-ops. */
 const NO_CACHE: CacheInvalidator = { delete() {}, invalidateTags() {}, invalidatePattern() {} };
 
@@ -79,7 +96,7 @@ export function createGatewayWebhooks(
   deps: GatewayWebhookDeps,
 ): { handler: WebhookHandler; dedupeConnected(): boolean | undefined; close(): Promise<void> } {
   const cache = deps.cache ?? NO_CACHE;
-  const endpoints: WebhookEndpointConfig[] = config.endpoints.map((ep) => {
+  const endpoints: WebhookEndpointConfig[] = config.endpoints.map((ep, index) => {
     const on: Record<string, WebhookHandlerFn[]> = {};
     for (const [pattern, action] of Object.entries(ep.events)) {
       const fns: WebhookHandlerFn[] = [];
@@ -100,7 +117,8 @@ export function createGatewayWebhooks(
       on[pattern] = fns.length > 0 ? fns : [() => {}];
     }
     const out: WebhookEndpointConfig = { path: ep.path, verifier: verifierFor(ep), on };
-    if (ep.name !== undefined) out.name = ep.name;
+    const name = ep.name ?? redactedPathName(ep.path, index, deps.redact);
+    if (name !== undefined) out.name = name;
     if (ep.idPath !== undefined) out.idPath = ep.idPath;
     if (ep.typePath !== undefined) out.typePath = ep.typePath;
     if (ep.maxBodyBytes !== undefined) out.maxBodyBytes = ep.maxBodyBytes;

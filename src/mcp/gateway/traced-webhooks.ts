@@ -67,19 +67,27 @@ export function traceWebhookOutcome(
   }
 }
 
-/** The webhook actions' cache, whose invalidations are events of the delivery's span. */
-export function tracedInvalidator(cache: CacheInvalidator): CacheInvalidator {
+/**
+ * The webhook actions' cache, whose invalidations are events of the delivery's span. `redact` scrubs
+ * the tags and pattern shown there (a template may hold a `${ENV}` value); the cache gets them as they are.
+ */
+export function tracedInvalidator(
+  cache: CacheInvalidator,
+  redact: (text: string) => string,
+): CacheInvalidator {
   return {
     delete: (key) => {
       addEventTo(deliveryContext() ?? ROOT_CONTEXT, EVENT.invalidate, { 'conduit.cache.keys': 1 });
       return cache.delete(key);
     },
     invalidateTags: (tags) => {
-      addEventTo(deliveryContext() ?? ROOT_CONTEXT, EVENT.invalidate, { [ATTR.cacheTags]: tags });
+      addEventTo(deliveryContext() ?? ROOT_CONTEXT, EVENT.invalidate, { [ATTR.cacheTags]: tags.map(redact) });
       return cache.invalidateTags(tags);
     },
     invalidatePattern: (glob) => {
-      addEventTo(deliveryContext() ?? ROOT_CONTEXT, EVENT.invalidate, { 'conduit.cache.pattern': glob });
+      addEventTo(deliveryContext() ?? ROOT_CONTEXT, EVENT.invalidate, {
+        'conduit.cache.pattern': redact(glob),
+      });
       return cache.invalidatePattern(glob);
     },
   };

@@ -18,7 +18,7 @@ import {
   OPERATOR,
   type Principal,
 } from '../../core/index.js';
-import { type HttpClient, type HttpResponse, InvalidJsonError, scrubJsonValue } from '../../http/index.js';
+import { type HttpClient, type HttpResponse, InvalidJsonError, scrubJsonText } from '../../http/index.js';
 import { type ToolSeries, toolOutcomeOf, toolOutcomeOfLookup } from '../../metrics/index.js';
 import { CACHE_META_KEY, type GatewayCache, type GetOrSetOptions } from './cache-port.js';
 import type { ToolConfig } from '../../config/index.js';
@@ -123,9 +123,14 @@ export function parseBody(res: HttpResponse, scrub: (text: string) => string = (
   const type = String(res.headers['content-type'] ?? '');
   if (type.includes('json') || type === '') {
     // A scrub of the raw text would cut JSON's own text where an `${ENV}` value is also one (a
-    // `1000`, a `true`): the upstream's JSON is scrubbed inside its strings instead, and stays JSON.
-    const upstreamJson = text !== raw ? jsonOf(res, raw) : undefined;
-    if (upstreamJson !== undefined) return scrubJsonValue(upstreamJson, scrub);
+    // `1000`, a `true`): the upstream's JSON is scrubbed inside its strings instead, on its text, so
+    // it stays JSON and keeps its numbers as written (a parse and re-serialisation rounds past 2^53).
+    if (text !== raw && isJson(res, raw)) {
+      const clean = scrubJsonText(raw, scrub);
+      const value: unknown = res.parseJson(clean);
+      rememberText(value, clean);
+      return value;
+    }
     try {
       const value: unknown = res.parseJson(text);
       rememberText(value, text);
@@ -138,12 +143,13 @@ export function parseBody(res: HttpResponse, scrub: (text: string) => string = (
   return text;
 }
 
-/** The body as JSON, or undefined when it is none (or nested too deep: the caller's parse says why). */
-function jsonOf(res: HttpResponse, raw: string): unknown {
+/** True when the body is JSON (false too when nested too deep: the caller's parse says why). */
+function isJson(res: HttpResponse, raw: string): boolean {
   try {
-    return res.parsedJson ? res.json() : res.parseJson(raw);
+    if (!res.parsedJson) res.parseJson(raw);
+    return true;
   } catch {
-    return undefined;
+    return false;
   }
 }
 
@@ -431,6 +437,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
 
   // Made once per tool, not per call: the bench runs the source under tsx, where every named
   // closure made in a call costs a defineProperty of its name.
+  const redactTag = (tag: string) => rt.client.redactSecrets(tag);
   const lookup = (
     cache: GatewayCache,
     key: string,
@@ -451,6 +458,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
           options,
           signal,
           trace,
+          redactTag,
         )
       : sharedFetch(
           cache,

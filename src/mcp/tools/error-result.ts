@@ -1,12 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/server';
-import {
-  AbortedError,
-  assertNever,
-  ConduitError,
-  conduitCodeOf,
-  errorMessage,
-  isAbortError,
-} from '../../core/index.js';
+import { AbortedError, assertNever, ConduitError, conduitCodeOf, isAbortError } from '../../core/index.js';
 
 /** `_meta` key carrying the machine-readable side of a failure: `{ code, status?, retryAfterMs? }`. */
 export const ERROR_META_KEY = 'conduit/error';
@@ -135,10 +128,11 @@ export function describeFailure(
       };
     }
     case 'RESPONSE_INVALID_JSON': {
-      const cause = (e as { cause?: unknown }).cause;
+      // The parser's own message may quote the body's first characters (a secret cut short): not used.
+      const problem = (e as { problem?: unknown }).problem;
       return {
         code,
-        text: `Upstream "${upstream}" answered ${target(e)} with a body that is not valid JSON${cause !== undefined ? ` (${errorMessage(cause)})` : ''}. The upstream is misbehaving (a cut-off answer, or an error page from a proxy in front of it); retry later, and if it keeps happening an operator should check the upstream.`,
+        text: `Upstream "${upstream}" answered ${target(e)} with a body that is not valid JSON${typeof problem === 'string' ? ` (${problem})` : ''}. The upstream is misbehaving (a cut-off answer, or an error page from a proxy in front of it); retry later, and if it keeps happening an operator should check the upstream.`,
       };
     }
     case 'UPSTREAM_CREDENTIAL_UNAVAILABLE':

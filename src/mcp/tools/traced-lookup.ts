@@ -13,7 +13,7 @@ type Fetch = <T>(
 
 /**
  * A cache lookup in a span of its own: which tier answered (`l1`, `l2`, or `factory` for a miss),
- * `hit` / `miss` / `stale`, the entry's tags, a child of `parent` (the request's span; else the active
+ * `hit` / `miss` / `stale`, the entry's tags (scrubbed by `redact`), a child of `parent` (the request's span; else the active
  * one). The upstream attempts of a miss are its children: `factory` gets the lookup's context. Two
  * events say what the result alone does not: `stampede_wait` (a miss answered by another caller's
  * upstream request) and `stale_if_error` (the upstream failed, a stale entry answered).
@@ -27,11 +27,13 @@ export function tracedLookup<T>(
   options: GetOrSetOptions,
   signal: { readonly aborted: boolean },
   parent: Context | undefined,
+  redact: (text: string) => string,
 ): Promise<CacheLookup<T>> {
   const from = chainable(parent ?? context.active());
   const span = tracer.startSpan(
     'cache lookup',
-    options.tags ? { attributes: { 'conduit.cache.tags': options.tags } } : {},
+    // A tag template may hold a `${ENV}` value: the span shows the tags scrubbed, the cache gets them as they are.
+    options.tags ? { attributes: { 'conduit.cache.tags': options.tags.map(redact) } } : {},
     from,
   );
   const lookup = trace.setSpan(from, span);

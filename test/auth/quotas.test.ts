@@ -429,6 +429,32 @@ describe('quotas counted in Redis', () => {
     );
   });
 
+  it('a refund is given once, never past capacity, and does not bring back a bucket reset meanwhile', async () => {
+    const clock = new ManualClock(Date.now());
+    const driver = openRedisDriver({ url: redis.url });
+    const prefix = `refund${Date.now()}:`;
+    const store = new RedisQuotaStore(driver, prefix, clock, noopLogger);
+    try {
+      const first = await store.take('r', 3);
+      expect((await store.take('r', 3)).ok).toBe(true);
+      if (!first.ok) throw new Error('expected the first take to pass');
+      await first.refund();
+      await first.refund();
+      // One token back: two more pass, the third is refused (a second refund would admit it).
+      expect((await store.take('r', 3)).ok).toBe(true);
+      expect((await store.take('r', 3)).ok).toBe(true);
+      expect((await store.take('r', 3)).ok).toBe(false);
+      const late = await store.take('gone', 3);
+      if (!late.ok) throw new Error('expected the take to pass');
+      await driver.del(`${prefix}gone`);
+      await late.refund();
+      // A hash made again would answer GET with WRONGTYPE: only a missing key reads null.
+      expect(await driver.get(`${prefix}gone`).catch((err: unknown) => String(err))).toBeNull();
+    } finally {
+      await store.close();
+    }
+  });
+
   const leaseStore = (clock: ManualClock, prefix: string, logger: Logger = noopLogger) =>
     new RedisQuotaStore(openRedisDriver({ url: redis.url }), prefix, clock, logger, {
       leaseMs: 30_000,

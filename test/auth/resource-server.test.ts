@@ -146,6 +146,24 @@ describe('JWT access tokens from a real authorization server', () => {
   });
 });
 
+describe('refusals that may not hold: asked again', () => {
+  it('a JWT refused as not valid yet (nbf) is accepted once it is, within the refusal memory', async () => {
+    const clock = new ManualClock(Date.now());
+    const rs = server({ clock, clockToleranceMs: 0, cache: { refusedTtlMs: 30_000 } });
+    const now = Math.floor(clock.now() / 1000);
+    const early = await forgeToken({
+      issuer: as.issuer,
+      audience: RESOURCE,
+      key: as.signingKey,
+      nowSeconds: now,
+      nbf: now + 10,
+    });
+    expect(((await rejection(rs.authenticate(early))) as InvalidTokenError).reason).toBe('not_yet_valid');
+    clock.advance(11_000);
+    expect((await rs.authenticate(early)).sub).toBe('forged-user');
+  });
+});
+
 describe('opaque access tokens by introspection', () => {
   it('introspects an opaque token, checks its audience, and caches the answer', async () => {
     const rs = server();

@@ -266,6 +266,27 @@ describe('stale-while-revalidate and stale-if-error', () => {
     expect(cache.stats().staleServed).toBe(2);
   });
 
+  it('tells the factory whether a caller waits for it: a refresh behind a stale answer is background', async () => {
+    const clock = new ManualClock(0);
+    const cache = createCache({ clock, ttlMs: 1000, staleWhileRevalidateMs: 5000 });
+    const seen: boolean[] = [];
+    const refreshed = new Promise<void>((resolve) => cache.on('set', () => resolve()));
+    await cache.getOrSet('k', (ctx) => {
+      seen.push(ctx.background);
+      return 'v1';
+    });
+    await refreshed;
+    clock.advance(1500);
+    const again = new Promise<void>((resolve) => cache.on('set', () => resolve()));
+    await cache.getOrSet('k', (ctx) => {
+      seen.push(ctx.background);
+      return 'v2';
+    });
+    await again;
+    expect(seen).toEqual([false, true]);
+    await cache.close();
+  });
+
   it('past the SWR window it waits for the factory', async () => {
     const clock = new ManualClock(0);
     const cache = createCache({ clock, ttlMs: 1000, staleWhileRevalidateMs: 500 });

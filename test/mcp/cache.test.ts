@@ -162,6 +162,30 @@ describe('cached tools (memory cache, manual clock)', () => {
     expect(cacheMeta(r)).toMatchObject({ source: 'cache', stale: true });
     expect((await refreshed).url).toBe('/users/u1/assignments');
   });
+
+  it('on a 2026-07-28 client too, the refresh outlives the request its stale answer ended', async () => {
+    // Each 2026-07-28 request ends its own signal once answered: the refresh it started must not hang on it.
+    const modern = await connectV2(gateway.url!, 'modern');
+    try {
+      const get = async () =>
+        (await modern.callTool({ name: 'list_user_assignments', arguments: { userId: 'u1' } })) as Result;
+      await get();
+      await clock.advanceAsync(2000);
+      upstream.setFault({ kind: 'hang' });
+      const refreshed = upstream.nextRequest();
+      expect(cacheMeta(await get())).toMatchObject({ source: 'cache', stale: true });
+      expect((await refreshed).url).toBe('/users/u1/assignments');
+      upstream.setFault({ kind: 'none' });
+      upstream.release({ items: [{ id: '1', title: 'Refreshed', userId: 'u1', done: false }] });
+      // Stale until the refresh lands in L1, then its answer from the cache.
+      let r = await get();
+      while ((cacheMeta(r) as { stale?: boolean }).stale === true) r = await get();
+      expect(cacheMeta(r)).toMatchObject({ source: 'cache', stale: false });
+      expect(JSON.stringify(r.structuredContent)).toContain('Refreshed');
+    } finally {
+      await modern.close();
+    }
+  });
 });
 
 describe('cached tools across two instances sharing Redis', () => {

@@ -14,8 +14,13 @@ export class FactoryRunner {
   constructor(private readonly clock: Clock) {}
 
   /** Calls `factory`; past `timeoutMs` its signal aborts and the call rejects with `CacheFactoryTimeoutError`. */
-  run(key: string, factory: Factory<unknown>, timeoutMs: number | undefined): Promise<unknown> {
-    const ctx = new FactoryCall(key);
+  run(
+    key: string,
+    factory: Factory<unknown>,
+    timeoutMs: number | undefined,
+    background = false,
+  ): Promise<unknown> {
+    const ctx = new FactoryCall(key, background);
     if (timeoutMs === undefined) {
       return new Promise((resolve) => resolve(factory(ctx)));
     }
@@ -97,7 +102,10 @@ class FactoryCall implements FactoryContext {
   private aborted = false;
   private reason: unknown = undefined;
 
-  constructor(readonly key: string) {}
+  constructor(
+    readonly key: string,
+    readonly background: boolean,
+  ) {}
 
   get signal(): AbortSignal {
     if (this.controller === undefined) {

@@ -75,7 +75,7 @@ export class GetSetHandler {
     const swr = options?.staleWhileRevalidateMs ?? settings.swrMs;
     if (age < swr) {
       if (now >= e.failUntil && !this.stack.flights.has(key)) {
-        const f = this.startFlight(key, factory, options, e);
+        const f = this.startFlight(key, factory, options, e, true);
         f.promise.catch(() => {}); // outcome is logged/counted in the flight; callers already have a value
       }
       return this.serveStale(key, e, 'l1', 'swr');
@@ -97,15 +97,16 @@ export class GetSetHandler {
     factory: Factory<unknown>,
     options: GetOrSetOptions | undefined,
     staleL1: L1Entry | undefined,
+    background = false,
   ): Flight {
     return this.stack.flights.start(
       key,
       options?.tags,
-      () => this.fly(key, factory, options, staleL1),
+      () => this.fly(key, factory, options, staleL1, background),
       (next) => {
         if (!next || this.stack.closed) return;
         const l1e = this.stack.l1.peek(key, this.stack.settings.clock.now());
-        this.startFlight(key, next.factory, next.options, l1e).promise.catch(() => {});
+        this.startFlight(key, next.factory, next.options, l1e, true).promise.catch(() => {});
       },
     );
   }
@@ -116,10 +117,11 @@ export class GetSetHandler {
     factory: Factory<unknown>,
     options: GetOrSetOptions | undefined,
     staleL1: L1Entry | undefined,
+    background: boolean,
   ): Promise<CacheResult<unknown>> {
     const fill = this.stack.beginFill(key);
     try {
-      return await this.flyFill(fill, factory, options, staleL1);
+      return await this.flyFill(fill, factory, options, staleL1, background);
     } finally {
       this.stack.endFill(fill);
     }
@@ -130,6 +132,7 @@ export class GetSetHandler {
     factory: Factory<unknown>,
     options: GetOrSetOptions | undefined,
     staleL1: L1Entry | undefined,
+    background: boolean,
   ): Promise<CacheResult<unknown>> {
     const { stack } = this;
     const { key } = fill;
@@ -173,7 +176,7 @@ export class GetSetHandler {
       }
     }
     try {
-      return await this.callFactory(fill, factory, options, stale, staleSource);
+      return await this.callFactory(fill, factory, options, stale, staleSource, background);
     } finally {
       if (token) lock?.release(key, token);
     }
@@ -208,6 +211,7 @@ export class GetSetHandler {
     options: GetOrSetOptions | undefined,
     stale: StoredEntry | undefined,
     staleSource: CacheSource,
+    background: boolean,
   ): Promise<CacheResult<unknown>> {
     const { stack } = this;
     const { key } = fill;
@@ -215,7 +219,7 @@ export class GetSetHandler {
     signals.counters.factoryCalls++;
     let value: unknown;
     try {
-      value = await this.runner.run(key, factory, options?.timeoutMs);
+      value = await this.runner.run(key, factory, options?.timeoutMs, background);
     } catch (err) {
       return this.factoryFailed(fill, err, options, stale, staleSource);
     }

@@ -33,6 +33,11 @@ export interface FactoryContext {
   key: string;
   /** Aborts when `timeoutMs` elapses (the result is then not used). Made on first read. */
   readonly signal: AbortSignal;
+  /**
+   * No caller waits for this fill: a refresh behind a stale answer (stale-while-revalidate). Whoever
+   * triggered it has been answered, so its cancellation must not end the refresh.
+   */
+  readonly background: boolean;
 }
 
 /** Options of `delete`, `invalidateTags` and `invalidatePattern`. */

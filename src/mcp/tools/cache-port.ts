@@ -16,10 +16,15 @@ export interface GetOrSetOptions {
   timeoutMs?: number;
 }
 
+/** What the cache tells a factory: `background` when no caller waits for it (a refresh behind a stale answer). */
+export interface FillContext {
+  readonly background?: boolean;
+}
+
 export interface GatewayCache {
   getOrSetWithMeta<T>(
     key: string,
-    factory: () => Promise<T>,
+    factory: (fill?: FillContext) => Promise<T>,
     options: GetOrSetOptions,
   ): Promise<CacheLookup<T>>;
   /** `strict`: reject when the change reached this instance only (Redis failed), so a webhook is retried. */

@@ -14,3 +14,23 @@ export interface CallSignal {
   /** Aborts at the gateway's shutdown; one signal shared by every call running then. */
   readonly stopSignal: AbortSignal;
 }
+
+/**
+ * `call` without its client's cancellation, for work the client no longer waits for (a cache refresh
+ * behind a stale answer): a 2026-07-28 request's signal ends once it is answered. The gateway's
+ * shutdown still ends it.
+ */
+export function stopOnly(call: CallSignal): CallSignal {
+  const stop = call.stopSignal;
+  return {
+    get aborted() {
+      return stop.aborted;
+    },
+    get reason() {
+      return stop.reason;
+    },
+    signal: stop,
+    clientSignal: new AbortController().signal,
+    stopSignal: stop,
+  };
+}

@@ -20,7 +20,7 @@ import {
 } from '../../core/index.js';
 import { type HttpClient, type HttpResponse, InvalidJsonError, scrubJsonText } from '../../http/index.js';
 import { type ToolSeries, toolOutcomeOf, toolOutcomeOfLookup } from '../../metrics/index.js';
-import { CACHE_META_KEY, type GatewayCache, type GetOrSetOptions } from './cache-port.js';
+import { CACHE_META_KEY, type FillContext, type GatewayCache, type GetOrSetOptions } from './cache-port.js';
 import type { ToolConfig } from '../../config/index.js';
 import { errorResult } from './error-result.js';
 import { countingValidator, type InputValidator } from './input-validator.js';
@@ -47,7 +47,7 @@ import { principalOf } from '../transport/auth-info.js';
 import { callerCredential } from './caller-credential.js';
 import { answerScopeOf, privateCopiesTag, privateKey } from './answer-scope.js';
 import { PrincipalPath } from './principal-template.js';
-import type { CallSignal } from './call-signal.js';
+import { type CallSignal, stopOnly } from './call-signal.js';
 
 const EMPTY_OBJECT_SCHEMA = { type: 'object', properties: {} } as const;
 
@@ -158,19 +158,21 @@ function isJson(res: HttpResponse, raw: string): boolean {
  * share one upstream request (single-flight) that carries the signal of the caller that started it,
  * so when that caller cancels, the others start a fresh request instead of reporting a cancellation
  * of their own, as often as the caller whose request they joined cancels. An abort of the request
- * this caller started itself (or after its own cancellation) is its answer.
+ * this caller started itself (or after its own cancellation) is its answer. `factory` hears whether
+ * it runs in the background (a refresh behind a stale answer): its caller was answered, so the
+ * caller's cancellation must not end it.
  */
 export async function sharedFetch<T>(
   cache: GatewayCache,
   key: string,
-  factory: () => Promise<T>,
+  factory: (background: boolean) => Promise<T>,
   options: GetOrSetOptions,
   signal: { readonly aborted: boolean },
 ) {
   let ran = false;
-  const own = () => {
+  const own = (fill?: FillContext) => {
     ran = true;
-    return factory();
+    return factory(fill?.background === true);
   };
   for (;;) {
     try {
@@ -454,7 +456,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
           sharedFetch,
           cache,
           key,
-          (traced) => fetchAnswer(args, who, signal, callerOf(who, ctx), traced),
+          (traced, background) =>
+            fetchAnswer(args, who, background ? stopOnly(signal) : signal, callerOf(who, ctx), traced),
           options,
           signal,
           trace,
@@ -463,7 +466,8 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
       : sharedFetch(
           cache,
           key,
-          () => fetchAnswer(args, who, signal, callerOf(who, ctx), undefined),
+          (background) =>
+            fetchAnswer(args, who, background ? stopOnly(signal) : signal, callerOf(who, ctx), undefined),
           options,
           signal,
         );

@@ -122,11 +122,10 @@ export function registerResilientTool<A, R>(
   const policy = options.policy && limit ? wrap(limit, options.policy) : (options.policy ?? limit);
   const cache = options.cache;
 
-  const run = (args: A, mcp: ServerContext): Promise<unknown> => {
-    if (!policy) return Promise.resolve(handler(args, { signal: mcp.mcpReq.signal, attempt: 1, mcp }));
-    return policy.execute((p) => handler(args, { signal: p.signal, attempt: p.attempt, mcp }), {
-      signal: mcp.mcpReq.signal,
-    });
+  // A refresh behind a stale answer gets a signal of its own: the request it came from was answered.
+  const run = (args: A, mcp: ServerContext, signal = mcp.mcpReq.signal): Promise<unknown> => {
+    if (!policy) return Promise.resolve(handler(args, { signal, attempt: 1, mcp }));
+    return policy.execute((p) => handler(args, { signal: p.signal, attempt: p.attempt, mcp }), { signal });
   };
 
   const execute = async (args: A, mcp: ServerContext): Promise<CallToolResult> => {
@@ -143,7 +142,7 @@ export function registerResilientTool<A, R>(
         const hit = await sharedFetch(
           cache.store,
           cache.key(args),
-          () => run(args, mcp),
+          (background) => run(args, mcp, background ? new AbortController().signal : undefined),
           options,
           mcp.mcpReq.signal,
         );

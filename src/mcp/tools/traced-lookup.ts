@@ -6,7 +6,7 @@ import type { CacheLookup, GatewayCache, GetOrSetOptions } from './cache-port.js
 type Fetch = <T>(
   cache: GatewayCache,
   key: string,
-  factory: () => Promise<T>,
+  factory: (background: boolean) => Promise<T>,
   options: GetOrSetOptions,
   signal: { readonly aborted: boolean },
 ) => Promise<CacheLookup<T>>;
@@ -23,7 +23,7 @@ export function tracedLookup<T>(
   fetch: Fetch,
   cache: GatewayCache,
   key: string,
-  factory: (lookup: Context) => Promise<T>,
+  factory: (lookup: Context, background: boolean) => Promise<T>,
   options: GetOrSetOptions,
   signal: { readonly aborted: boolean },
   parent: Context | undefined,
@@ -47,9 +47,9 @@ export function tracedLookup<T>(
     pending = fetch(
       cache,
       key,
-      () => {
+      (background) => {
         called = true;
-        return factory(lookup).catch((err: unknown) => {
+        return factory(lookup, background).catch((err: unknown) => {
           failure = err;
           throw err;
         });

@@ -16,6 +16,7 @@ import { type ConfigProblem, ConfigValidationError, formatPath } from './problem
 import { configSecrets, withSecrets } from './secrets.js';
 import { OpenApiProblems } from './openapi/errors.js';
 import { withWarnings } from './warnings.js';
+import { webhookWarnings } from './webhook-warnings.js';
 import { type GatewayConfig, gatewayConfigSchema } from './schema.js';
 import { jsonErrorOffset, jsonErrorText, textPosition } from './text-position.js';
 
@@ -182,8 +183,13 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Gat
       source,
       sortProblems(redactSecrets(withEnvNames(problems, interpolated, unresolved), interpolated)),
     );
+  for (const w of webhookWarnings(result.data.webhooks?.endpoints, interpolated.envNames))
+    warnings.push(at(doc, w.path, w.message));
   // The gateway scrubs these from every upstream error and answer (see configSecrets).
-  return withWarnings(withSecrets(result.data, secretValues(interpolated)), sortProblems(warnings));
+  return withWarnings(
+    withSecrets(result.data, secretValues(interpolated)),
+    sortProblems(redactSecrets(warnings, interpolated)),
+  );
 }
 
 /** `text` as one shell word, quoted only when it needs to be (a path with spaces, say). */

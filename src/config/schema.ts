@@ -16,7 +16,7 @@ import {
   resourceServerSchema,
   staticTokenSchema,
 } from './identity-schema.js';
-import { count, duration, flag, MAX_CACHE_TTL_MS, ratio, size } from './units.js';
+import { boundedSize, count, duration, flag, MAX_CACHE_TTL_MS, ratio, size } from './units.js';
 import { baseUrlMessage } from './base-url-message.js';
 
 const nonEmpty = (what: string) =>
@@ -372,6 +372,9 @@ const rateLimitSchema = strictObject({
   burst: count({ min: 1 }).optional(),
 });
 
+/** The largest `upstreams.<name>.maxResponseBytes`: answers are buffered whole, one per call in flight. */
+export const MAX_UPSTREAM_RESPONSE_BYTES = 256 * 1024 * 1024;
+
 export const upstreamSchema = strictObject(
   {
     baseUrl: z.url({
@@ -391,6 +394,12 @@ export const upstreamSchema = strictObject(
      * fails the call with `RESPONSE_TOO_DEEP` (default 256).
      */
     maxResponseDepth: count({ min: 1, max: 1000 }).optional(),
+    /**
+     * Largest body this upstream's answers may have, in bytes or a size (`16MiB`); a larger answer
+     * fails the call with `RESPONSE_TOO_LARGE` (default 4 MiB). Each call holds its answer in memory,
+     * so the bound stays well below what a process can hold: at most 256 MiB.
+     */
+    maxResponseBytes: boundedSize(1, MAX_UPSTREAM_RESPONSE_BYTES).optional(),
     /** TLS to this upstream: a custom CA and a client certificate for mutual TLS (docs/auth.md). */
     tls: upstreamTlsSchema.optional(),
     /** Tools from an OpenAPI document (see docs/openapi.md); expanded by `loadConfig`. */

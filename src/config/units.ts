@@ -36,17 +36,20 @@ export function parseSize(value: string | number): number | undefined {
   return Math.round(Number(m[1]) * (SIZE_FACTOR[(m[2] ?? 'b').toLowerCase()] ?? 1));
 }
 
+/** A non-negative number or a string matching `pattern`, as written. */
+function unitInput(pattern: RegExp, message: string) {
+  return z.union(
+    [
+      z.number({ error: message }).nonnegative({ error: message }),
+      z.string({ error: message }).regex(pattern, { error: message }),
+    ],
+    { error: message },
+  );
+}
+
 /** A field that takes a non-negative number or a string matching `pattern`, parsed by `parse`. */
 function unitField(pattern: RegExp, message: string, parse: (v: string | number) => number | undefined) {
-  return z
-    .union(
-      [
-        z.number({ error: message }).nonnegative({ error: message }),
-        z.string({ error: message }).regex(pattern, { error: message }),
-      ],
-      { error: message },
-    )
-    .transform((v) => parse(v) as number);
+  return unitInput(pattern, message).transform((v) => parse(v) as number);
 }
 
 /**
@@ -90,6 +93,56 @@ export function duration(bounds: { min?: number; max?: number } = {}) {
 /** A size field: accepts bytes or a unit string, yields bytes. */
 export function size() {
   return unitField(SIZE_PATTERN, SIZE_MESSAGE, parseSize);
+}
+
+/** `268435456` → `256MiB`, `1500` → `1500B`: the largest binary unit that divides it evenly. */
+export function formatSize(bytes: number): string {
+  for (const [unit, factor] of [
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+    ['KiB', 1024],
+  ] as const)
+    if (bytes >= factor && bytes % factor === 0) return `${bytes / factor}${unit}`;
+  return `${bytes}B`;
+}
+
+/**
+ * A size field within `[min, max]` bytes that comes to a whole number of bytes (`1.5KiB`, not `1.5`);
+ * a bare number is bounded in the JSON Schema too, so an editor flags it.
+ */
+export function boundedSize(min: number, max: number) {
+  const range = `from ${formatSize(min)} to ${formatSize(max)}`;
+  const whole = `expected a whole number of bytes ${range}, or a size like "16MiB"`;
+  return z
+    .union(
+      [
+        z
+          .number({ error: whole })
+          .int({ error: whole })
+          .min(min, { error: whole })
+          .max(max, { error: whole }),
+        z.string({ error: whole }).regex(SIZE_PATTERN, { error: whole }),
+      ],
+      { error: whole },
+    )
+    .transform((v, ctx) => {
+      const bytes = exactSize(v);
+      if (bytes === undefined || bytes < min || bytes > max) {
+        const message =
+          bytes === undefined ? whole : `expected a size ${range}; ${formatSize(bytes)} is out of range`;
+        ctx.addIssue({ code: 'custom', message });
+        return z.NEVER;
+      }
+      return bytes;
+    });
+}
+
+/** A size in bytes when it is a whole number of them, unrounded; undefined otherwise. */
+function exactSize(value: string | number): number | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? value : undefined;
+  const m = SIZE_PATTERN.exec(value);
+  const bytes = m ? Number(m[1]) * (SIZE_FACTOR[(m[2] ?? 'b').toLowerCase()] ?? 1) : Number.NaN;
+  return Number.isSafeInteger(bytes) ? bytes : undefined;
 }
 
 const INT_PATTERN = /^\s*\d+\s*$/;

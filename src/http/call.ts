@@ -57,7 +57,8 @@ export class Call {
   }
 
   tooLarge(declared?: number): Error {
-    return new ResponseTooLargeError(this.method, this.logUrl, this.maxBytes, declared);
+    const setting = this.client.settingName('maxResponseBytes');
+    return new ResponseTooLargeError(this.method, this.logUrl, this.maxBytes, declared, setting);
   }
 
   readonly onDeadline = (): void => {

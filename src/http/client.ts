@@ -54,6 +54,12 @@ import { endAttemptSpan, type ServerAddress, serverAddressOf, startAttemptSpan }
 const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 const RETRYABLE_BY_DEFAULT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 const NEEDS_KEY = new Set(['POST', 'PATCH']);
+/** How hints name the options a client's owner did not name, when not by the option's own name. */
+const DEFAULT_SETTING_NAMES: Partial<Record<HttpSetting, string>> = {
+  timeoutMs: 'the per-call timeoutMs',
+  maxResponseBytes: 'maxResponseBytes for this client or request',
+  maxResponseDepth: 'maxResponseDepth for this client or request',
+};
 const DEFAULT_HOLD_MAX_MS = 300_000;
 /** One options object for every abort listener. */
 const ONCE = { once: true } as const;
@@ -515,7 +521,7 @@ class Client implements HttpClient {
     let value: unknown;
     const text = raw.body.toString('utf8');
     try {
-      value = parseJsonText(text, call.method, call, call.maxDepth);
+      value = parseJsonText(text, call.method, call, call.maxDepth, this.settingName('maxResponseDepth'));
     } catch (err) {
       call.lastError = err;
       throw err;
@@ -542,6 +548,7 @@ class Client implements HttpClient {
       value,
       call.maxDepth,
       text,
+      this.settingName('maxResponseDepth'),
     );
   }
 
@@ -587,7 +594,7 @@ class Client implements HttpClient {
   }
 
   settingName(setting: HttpSetting): string {
-    return this.settingNames[setting] ?? (setting === 'timeoutMs' ? 'the per-call timeoutMs' : setting);
+    return this.settingNames[setting] ?? DEFAULT_SETTING_NAMES[setting] ?? setting;
   }
 
   private mapError(call: Call, err: unknown): unknown {

@@ -113,12 +113,19 @@ export class NetworkError extends ConduitError {
 export class ResponseTooLargeError extends ConduitError {
   declare readonly code: 'RESPONSE_TOO_LARGE';
   readonly limitBytes: number;
-  constructor(method: string, url: string, limitBytes: number, declaredBytes?: number) {
+  /** `setting`: what the hint tells the reader to raise (a gateway names its config key). */
+  constructor(
+    method: string,
+    url: string,
+    limitBytes: number,
+    declaredBytes?: number,
+    setting = 'maxResponseBytes for this client or request',
+  ) {
     super(
       'RESPONSE_TOO_LARGE',
       `${method} ${url} returned a body larger than maxResponseBytes (${limitBytes} bytes${
         declaredBytes !== undefined ? `; content-length ${declaredBytes}` : ''
-      }). Raise maxResponseBytes for this client or request if the size is expected.`,
+      }). Raise ${setting} if the size is expected.`,
     );
     this.limitBytes = limitBytes;
   }
@@ -134,10 +141,16 @@ export class ResponseTooDeepError extends ConduitError {
   readonly url: string;
   /** The depth allowed (`maxResponseDepth`). */
   readonly limit: number;
-  constructor(method: string, url: string, limit: number) {
+  /** `setting`: what the hint tells the reader to raise (a gateway names its config key). */
+  constructor(
+    method: string,
+    url: string,
+    limit: number,
+    setting = 'maxResponseDepth for this client or request',
+  ) {
     super(
       'RESPONSE_TOO_DEEP',
-      `${method} ${url} returned JSON nested more than ${limit} levels deep (maxResponseDepth ${limit}). Raise maxResponseDepth for this client or request if the depth is expected.`,
+      `${method} ${url} returned JSON nested more than ${limit} levels deep (maxResponseDepth ${limit}). Raise ${setting} if the depth is expected.`,
     );
     this.method = method;
     this.url = url;

@@ -28,6 +28,8 @@ export class HttpResponse {
     readonly maxDepth: number = DEFAULT_MAX_RESPONSE_DEPTH,
     /** The body decoded already (when the client parsed it), so `text()` does not decode it again. */
     private decoded: string | undefined = undefined,
+    /** What a `ResponseTooDeepError` hint tells the reader to raise (the client's `settingNames`). */
+    private readonly depthSetting?: string,
   ) {}
 
   /** Full URL with secret query parameters redacted. */
@@ -55,7 +57,8 @@ export class HttpResponse {
   json<S extends Schema>(schema: S): import('./json.js').Output<S>;
   json(schema?: Schema): unknown {
     let data: unknown = this.parsed;
-    if (data === NOT_PARSED) data = parseJsonText(this.text(), this.method, this.urlOf, this.maxDepth);
+    if (data === NOT_PARSED)
+      data = parseJsonText(this.text(), this.method, this.urlOf, this.maxDepth, this.depthSetting);
     return schema ? validate(schema, data, this.method, this.url) : data;
   }
 
@@ -64,12 +67,18 @@ export class HttpResponse {
    * checks as `json()`: `InvalidJsonError`, `ResponseTooDeepError`.
    */
   parseJson(text: string): unknown {
-    return parseJsonText(text, this.method, this.urlOf, this.maxDepth);
+    return parseJsonText(text, this.method, this.urlOf, this.maxDepth, this.depthSetting);
   }
 }
 
 /** @internal `text` as JSON; `InvalidJsonError` when it does not parse, `ResponseTooDeepError` past `maxDepth`. */
-export function parseJsonText(text: string, method: string, url: UrlSource, maxDepth: number): unknown {
+export function parseJsonText(
+  text: string,
+  method: string,
+  url: UrlSource,
+  maxDepth: number,
+  depthSetting?: string,
+): unknown {
   let value: unknown;
   try {
     // JSON.parse itself does not recurse on the stack; what runs on its result does.
@@ -77,7 +86,8 @@ export function parseJsonText(text: string, method: string, url: UrlSource, maxD
   } catch (err) {
     throw new InvalidJsonError(method, urlText(url), err);
   }
-  if (nestedDeeperThan(value, maxDepth)) throw new ResponseTooDeepError(method, urlText(url), maxDepth);
+  if (nestedDeeperThan(value, maxDepth))
+    throw new ResponseTooDeepError(method, urlText(url), maxDepth, depthSetting);
   return value;
 }
 

@@ -31,7 +31,9 @@ export type HttpSetting =
   | 'timeouts.bodyMs'
   | 'timeouts.totalMs'
   | 'timeoutMs'
-  | 'rateLimit.ratePerSec';
+  | 'rateLimit.ratePerSec'
+  | 'maxResponseBytes'
+  | 'maxResponseDepth';
 
 /** Per-upstream TLS settings (PEM text). */
 export interface HttpTlsOptions {

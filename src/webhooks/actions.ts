@@ -46,17 +46,20 @@ function renderAll(
   event: WebhookEvent,
   logger: Logger,
   escaping: TemplateEscape,
+  pattern = false,
 ): string[] {
   const out: string[] = [];
   for (const t of templates) {
     try {
-      out.push(t.render(event.payload, escaping));
+      out.push(t.render(event.payload, escaping, pattern));
     } catch (err) {
       if (!(err instanceof MissingTemplateFieldError)) throw err;
       // A retry would carry the same payload, so failing cannot help: skip this one and say so.
       logger.warn(
-        { template: err.template, field: err.field },
-        'webhook action skipped a template: field missing in payload',
+        { template: err.template, field: err.field, reason: err.reason },
+        err.reason === 'empty'
+          ? 'webhook action skipped a pattern: field empty next to "*"'
+          : 'webhook action skipped a template: field missing in payload',
       );
     }
   }
@@ -80,7 +83,7 @@ export function invalidate(options: InvalidateActionOptions): WebhookHandlerFn {
     for (const key of renderAll(keys, event, ctx.logger, plain)) await cache.delete(key);
     const renderedTags = renderAll(tags, event, ctx.logger, plain);
     if (renderedTags.length > 0) await cache.invalidateTags(renderedTags);
-    for (const pattern of renderAll(patterns, event, ctx.logger, glob))
+    for (const pattern of renderAll(patterns, event, ctx.logger, glob, true))
       await cache.invalidatePattern(pattern);
   };
 }

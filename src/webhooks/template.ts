@@ -1,15 +1,21 @@
 import { ConduitError, ConfigError, encodeKeyPart } from '../core/index.js';
 
-/** Thrown by `render` when a field the template reads is missing or not a string, number or boolean. */
+/**
+ * Thrown by `render` when a field the template reads is missing or not a string, number or boolean
+ * (`reason` `missing`), or, in a pattern, empty next to a `*` (`reason` `empty`).
+ */
 export class MissingTemplateFieldError extends ConduitError {
   declare readonly code: 'WEBHOOK_TEMPLATE_FIELD';
   constructor(
     readonly template: string,
     readonly field: string,
+    readonly reason: 'missing' | 'empty' = 'missing',
   ) {
     super(
       'WEBHOOK_TEMPLATE_FIELD',
-      `template ${JSON.stringify(template)}: field ${field} is missing or not a scalar in the payload`,
+      reason === 'empty'
+        ? `template ${JSON.stringify(template)}: field ${field} is empty, and next to "*" it would match every entry under the pattern's prefix`
+        : `template ${JSON.stringify(template)}: field ${field} is missing or not a scalar in the payload`,
     );
   }
 }
@@ -55,8 +61,12 @@ export class PayloadTemplate {
     this.literals.push(rest);
   }
 
-  /** Renders against `payload`, escaping substituted values as `escaping` says (none by default). */
-  render(payload: unknown, escaping: TemplateEscape = false): string {
+  /**
+   * Renders against `payload`, escaping substituted values as `escaping` says (none by default). As a
+   * `pattern`, a hole next to a `*` must not be empty: `assignment:{data.id}*` with an empty id would
+   * be `assignment:*`, every entry under the prefix.
+   */
+  render(payload: unknown, escaping: TemplateEscape = false, pattern = false): string {
     let out = this.literals[0]!;
     for (let i = 0; i < this.paths.length; i++) {
       const path = this.paths[i]!;
@@ -72,6 +82,8 @@ export class PayloadTemplate {
         throw new MissingTemplateFieldError(this.source, path.join('.'));
       }
       const text = String(value);
+      if (pattern && text === '' && this.nextToStar(i))
+        throw new MissingTemplateFieldError(this.source, path.join('.'), 'empty');
       const escaped =
         escaping === 'uri'
           ? encodeURIComponent(text)
@@ -83,5 +95,11 @@ export class PayloadTemplate {
       out += escaped + this.literals[i + 1]!;
     }
     return out;
+  }
+
+  /** Whether hole `i` touches a glob `*` written in the template (not an escaped `\\*`). */
+  private nextToStar(i: number): boolean {
+    const before = this.literals[i]!;
+    return this.literals[i + 1]!.startsWith('*') || (before.endsWith('*') && !before.endsWith('\\*'));
   }
 }

@@ -105,6 +105,36 @@ tools:
     expect(config.tools[0]?.cache?.ttl).toBe(365 * 86_400_000);
   });
 
+  it('takes an upstream maxResponseBytes from 1B to 256MiB, in bytes or a size', () => {
+    const upstreamWith = (limit: string) => `
+upstreams:
+  api: { baseUrl: "http://127.0.0.1:9", maxResponseBytes: ${limit} }
+tools:
+  - { name: get_item, upstream: api, path: /x }
+`;
+    const limitOf = (limit: string) =>
+      parseConfig(upstreamWith(limit), { env: {} }).upstreams.api?.maxResponseBytes;
+    expect(limitOf('16MiB')).toBe(16 * 1024 * 1024);
+    expect(limitOf('256MiB')).toBe(256 * 1024 * 1024);
+    expect(limitOf('1')).toBe(1);
+    for (const [bad, message] of [
+      ['0', 'expected a whole number of bytes from 1B to 256MiB, or a size like "16MiB"'],
+      ['0KiB', 'expected a size from 1B to 256MiB; 0B is out of range'],
+      ['268435457', 'expected a whole number of bytes from 1B to 256MiB, or a size like "16MiB"'],
+      ['1GiB', 'expected a size from 1B to 256MiB; 1GiB is out of range'],
+      ['1.5', 'expected a whole number of bytes from 1B to 256MiB, or a size like "16MiB"'],
+      ['"0.3KiB"', 'expected a whole number of bytes from 1B to 256MiB, or a size like "16MiB"'],
+      ['-1', 'expected a whole number of bytes from 1B to 256MiB, or a size like "16MiB"'],
+      ['lots', 'expected a whole number of bytes from 1B to 256MiB, or a size like "16MiB"'],
+    ] as const) {
+      const problems = problemsOf(upstreamWith(bad));
+      expect(
+        problems.map((p) => [p.path, p.message]),
+        bad,
+      ).toEqual([['upstreams.api.maxResponseBytes', message]]);
+    }
+  });
+
   it('reports one problem, with the fix, for an unquoted ${VAR:-default} in a flow mapping', () => {
     const filler = Array.from({ length: 60 }, (_, i) => `  - { name: t${i}, upstream: api, path: /t${i} }`);
     const problems = problemsOf(`upstreams:

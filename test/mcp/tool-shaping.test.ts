@@ -441,3 +441,39 @@ describe('a changed shape on reload', () => {
     }
   });
 });
+
+describe('a capped tool on an upstream whose maxResponseBytes is past the shaped ceiling', () => {
+  it('reads up to the upstream’s limit, not the 32 MiB ceiling, and cuts the answer', async () => {
+    // 33 MiB of text in 1 MiB writes: over the ceiling, under the upstream's 40 MiB.
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const chunk = 'x'.repeat(1024 * 1024);
+      for (let i = 0; i < 33 && !res.destroyed; i++) res.write(chunk);
+      res.end();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as { port: number };
+    const gw = await startGateway(
+      testConfig({
+        upstreams: { roomy: { baseUrl: `http://127.0.0.1:${port}`, maxResponseBytes: '40MiB' } },
+        tools: [{ name: 'long_text', upstream: 'roomy', path: '/text', shape: { maxBytes: 100 } }],
+      }),
+      { transport: 'http' },
+    );
+    const client = (await connectV2(gw.url!, 'modern')) as Client;
+    try {
+      const got = (await client.callTool({ name: 'long_text', arguments: {} })) as Result;
+      expect(got.isError, textOf(got).slice(0, 300)).toBeFalsy();
+      expect(got._meta?.['conduit/truncated']).toMatchObject({
+        shownBytes: 100,
+        totalBytes: 33 * 1024 * 1024,
+      });
+    } finally {
+      await client.close();
+      await gw.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});

@@ -17,22 +17,43 @@ describe("the gateway's upstream error log lines name the config keys to change"
     upstream = undefined;
   });
 
-  /** The `http error` log lines of calls to get_assignment (`calls` of them) on an upstream so set. */
-  async function errorLines(settings: Partial<UpstreamInput>, hang: boolean, calls = 1): Promise<string[]> {
+  /**
+   * The tool results and `http error` log lines of calls to get_assignment (`calls` of them) on an
+   * upstream so set, which hangs or answers 200 with `body`.
+   */
+  async function callsTo(settings: Partial<UpstreamInput>, answer: 'hang' | { body: string }, calls = 1) {
     upstream = await startUpstream();
-    if (hang) upstream.setFault({ kind: 'hang' });
+    upstream.setFault(
+      answer === 'hang' ? { kind: 'hang' } : { kind: 'status', status: 200, body: answer.body },
+    );
     const config = assignmentsConfig(upstream.url);
     Object.assign(config.upstreams.assignments!, { retry: { maxAttempts: 1 } }, settings);
     const logger = createRecordingLogger();
     gw = await startGateway(testConfig(config), { transport: 'http', logger });
     const client = await connectV2(gw.url!, 'modern');
+    const results: { isError?: boolean; text: string; code?: unknown }[] = [];
     try {
-      for (let i = 0; i < calls; i++)
-        await client.callTool({ name: 'get_assignment', arguments: { id: '1' } });
+      for (let i = 0; i < calls; i++) {
+        const r = (await client.callTool({ name: 'get_assignment', arguments: { id: '1' } })) as {
+          isError?: boolean;
+          content: { text?: string }[];
+          _meta?: Record<string, { code?: unknown }>;
+        };
+        results.push({
+          isError: r.isError,
+          text: r.content[0]?.text ?? '',
+          code: r._meta?.['conduit/error']?.code,
+        });
+      }
     } finally {
       await client.close();
     }
-    return logger.records.filter((r) => r.event === 'http.error').map((r) => String(r.message));
+    const lines = logger.records.filter((r) => r.event === 'http.error').map((r) => String(r.message));
+    return { results, lines };
+  }
+
+  async function errorLines(settings: Partial<UpstreamInput>, hang: boolean, calls = 1): Promise<string[]> {
+    return (await callsTo(settings, hang ? 'hang' : { body: '{"id":"1"}' }, calls)).lines;
   }
 
   it('the total deadline: upstreams.<name>.timeouts.total or the tool’s timeout', async () => {
@@ -52,5 +73,32 @@ describe("the gateway's upstream error log lines name the config keys to change"
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('raise upstreams.assignments.rateLimit.perSecond');
     expect(lines[0]).not.toContain('ratePerSec');
+  });
+
+  it('an answer over the size limit: upstreams.<name>.maxResponseBytes, in the tool error and the log', async () => {
+    const body = JSON.stringify({ id: '1', notes: 'x'.repeat(2000) });
+    const { results, lines } = await callsTo({ maxResponseBytes: 1024 }, { body });
+    expect(results[0]).toMatchObject({ isError: true, code: 'RESPONSE_TOO_LARGE' });
+    expect(results[0]!.text).toContain('Raise upstreams.assignments.maxResponseBytes');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('Raise upstreams.assignments.maxResponseBytes');
+    expect(lines[0]).not.toContain('for this client or request');
+  });
+
+  it('upstreams.<name>.maxResponseBytes raised past the answer lets it through', async () => {
+    const body = JSON.stringify({ id: '1', notes: 'x'.repeat(2000) });
+    const { results, lines } = await callsTo({ maxResponseBytes: '4KiB' }, { body });
+    expect(results[0]?.isError, results[0]?.text).toBeFalsy();
+    expect(results[0]?.text).toContain('x'.repeat(2000));
+    expect(lines).toEqual([]);
+  });
+
+  it('an answer nested too deep: upstreams.<name>.maxResponseDepth', async () => {
+    const body = `${'['.repeat(12)}1${']'.repeat(12)}`;
+    const { results, lines } = await callsTo({ maxResponseDepth: 10 }, { body });
+    expect(results[0]).toMatchObject({ isError: true, code: 'RESPONSE_TOO_DEEP' });
+    expect(results[0]!.text).toContain('upstreams.assignments.maxResponseDepth');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('Raise upstreams.assignments.maxResponseDepth');
   });
 });

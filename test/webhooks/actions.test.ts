@@ -135,6 +135,28 @@ describe('built-in actions through the receiver', () => {
     });
   });
 
+  it('skips (and logs) a pattern whose field next to a "*" is empty: it would match every entry under the prefix', async () => {
+    for (const values of ['raw', 'key'] as const) {
+      const cache = new RecordingCache();
+      const patterns = ['assignment:{data.id}*', 'list:*{data.id}', 'other:{data.id}:*'];
+      const { send, logger } = setup({ '*': invalidate({ cache, values, patterns }) });
+      expect((await send(`m-${values}`, { type: 'x', data: { id: '' } })).status).toBe(200);
+      // The hole not next to a star narrows the pattern even when empty: it still runs.
+      expect(cache.calls, values).toEqual([['pattern', 'other::*']]);
+      const skipped = logger.records.filter((l) => l.field === 'data.id');
+      expect(skipped.map((l) => l.template)).toEqual(['assignment:{data.id}*', 'list:*{data.id}']);
+      expect(skipped[0]).toMatchObject({ level: 'warn', reason: 'empty' });
+      // A value there still works.
+      cache.calls = [];
+      await send(`n-${values}`, { type: 'x', data: { id: '7' } });
+      expect(cache.calls).toEqual([
+        ['pattern', 'assignment:7*'],
+        ['pattern', 'list:*7'],
+        ['pattern', 'other:7:*'],
+      ]);
+    }
+  });
+
   it('a cache failure answers 500 and the retry runs the action again', async () => {
     const cache = new RecordingCache();
     cache.fail = true;

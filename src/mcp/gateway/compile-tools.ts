@@ -76,6 +76,7 @@ export function compileGatewayTools(config: GatewayConfig, deps: ToolCompileDeps
       progressIntervalMs: deps.progressIntervalMs,
       series: deps.metrics?.tool(tool.name, tool.upstream),
       reserved: reservedRequestNames(config.upstreams[tool.upstream]),
+      maxResponseBytes: config.upstreams[tool.upstream]?.maxResponseBytes,
       gate: gates.get(tool.upstream),
       operator,
       openToAll: deps.guards.policy?.openToAll('tools', tool.name) ?? true,

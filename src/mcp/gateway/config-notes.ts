@@ -5,12 +5,12 @@ import { gatewaySecrets } from './credential-secrets.js';
 
 /**
  * What the config is served with but should know about, one warning each: old key names (with the
- * new one), operations an `openapi` section leaves out, and what was changed to serve others. A
+ * new one), webhook templates and secrets that let a sender reach further than meant, operations an `openapi` section leaves out, and what was changed to serve others. A
  * reason may quote the config (a template, a path): its secrets are scrubbed.
  */
 export function logConfigNotes(config: GatewayConfig, logger: Logger): void {
   for (const w of configWarnings(config))
-    logger.warn({ path: w.path, line: w.line, reason: w.message }, 'config key renamed');
+    logger.warn({ path: w.path, line: w.line, reason: w.message }, 'config warning');
   const sets = Object.values(config.openapiSets ?? {});
   if (sets.length === 0) return;
   const redactor = new Redactor([], [], gatewaySecrets(config));

@@ -115,6 +115,7 @@ export function upstreamClientOptions(
   };
   if (deps.onMetrics) options.onMetrics = deps.onMetrics;
   if (upstream.maxResponseDepth !== undefined) options.maxResponseDepth = upstream.maxResponseDepth;
+  if (upstream.maxResponseBytes !== undefined) options.maxResponseBytes = upstream.maxResponseBytes;
   if (deps.sharedSecrets) options.sharedSecrets = deps.sharedSecrets;
   const tls = upstreamTls(name, upstream.tls);
   if (tls) {
@@ -148,6 +149,8 @@ function settingNamesOf(name: string): HttpClientOptions['settingNames'] {
     'timeouts.totalMs': `${key}.timeouts.total`,
     timeoutMs: "the tool's timeout",
     'rateLimit.ratePerSec': `${key}.rateLimit.perSecond`,
+    maxResponseBytes: `${key}.maxResponseBytes`,
+    maxResponseDepth: `${key}.maxResponseDepth`,
   };
 }
 

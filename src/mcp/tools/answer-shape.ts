@@ -8,6 +8,11 @@ import { stableStringify } from './key-template.js';
  * `RESPONSE_TOO_LARGE`.
  */
 export const SHAPED_RESPONSE_CEILING = 32 * 1024 * 1024;
+
+/** What a capped tool reads: the ceiling, or the upstream's own `maxResponseBytes` when that is larger. */
+export function shapedResponseLimit(upstreamLimit: number | undefined): number {
+  return Math.max(SHAPED_RESPONSE_CEILING, upstreamLimit ?? 0);
+}
 /** Bytes of JSON text per estimated token (`maxTokens`). */
 export const BYTES_PER_TOKEN = 4;
 /** `_meta` key of a cut answer: what was dropped and how to get the rest. */

@@ -30,7 +30,7 @@ import { formBody } from './form-encoding.js';
 import { multipartBody } from './multipart-encoding.js';
 import { buildRequestMapping, mapArguments, pathParamNames, type RequestMapping } from './request-mapping.js';
 import { rememberText, shapedResult, successResult } from './tool-result.js';
-import { compileShape, fitsShape, SHAPED_RESPONSE_CEILING } from './answer-shape.js';
+import { compileShape, fitsShape, shapedResponseLimit } from './answer-shape.js';
 import { CURSOR_ARGUMENT, ToolPager } from './tool-pagination.js';
 import { PageCursors } from './page-cursor.js';
 import type { ConfirmStates } from './confirm-state.js';
@@ -67,6 +67,8 @@ export interface ToolRuntime {
   cursors?: PageCursors | undefined;
   /** Signs and checks confirmation questions' state (default: this process's key). */
   confirmations?: ConfirmStates | undefined;
+  /** The upstream's `maxResponseBytes`, when set: a capped tool reads at least this much. */
+  maxResponseBytes?: number | undefined;
   /** The upstream's calls in flight, queued per tool. */
   gate?: InFlightGate | undefined;
   /** Traces: the cache lookup in a span of its own (the call's span is the gateway's). */
@@ -298,8 +300,11 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
   const shaper = compileShape(
     paging ? { ...tool.shape, list: tool.shape?.list ?? paging.items } : tool.shape,
   );
+  const shapedLimit = shapedResponseLimit(rt.maxResponseBytes);
   const pager =
-    paging && shaper ? new ToolPager(paging, tool.name, rt.cursors ?? new PageCursors(), shaper) : undefined;
+    paging && shaper
+      ? new ToolPager(paging, tool.name, rt.cursors ?? new PageCursors(), shaper, shapedLimit)
+      : undefined;
   const cursorMode = pager?.mode === 'cursor';
   if (cursorMode && cachePolicy?.key !== undefined && !cachePolicy.key.includes('{cursor}'))
     throw new ConfigError(
@@ -403,7 +408,7 @@ export function compileTool(tool: ToolConfig, rt: ToolRuntime): CompiledTool {
       expectJson: tool.output !== undefined ? true : 'if-declared',
       ...(tool.timeout !== undefined ? { timeoutMs: tool.timeout } : {}),
       // A cap cuts a large answer visibly; the ceiling still bounds what is read.
-      ...(shaper?.capped ? { maxResponseBytes: SHAPED_RESPONSE_CEILING } : {}),
+      ...(shaper?.capped ? { maxResponseBytes: shapedLimit } : {}),
     });
     if (isRedirect(res.status)) {
       // A change may have been applied before the redirect (POST then 303): clear what it names anyway.

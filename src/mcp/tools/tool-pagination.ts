@@ -62,6 +62,8 @@ export class ToolPager {
     private readonly tool: string,
     private readonly cursors: PageCursors,
     private readonly shaper: AnswerShaper,
+    /** The largest page a capped cursor tool reads (`shapedResponseLimit`). */
+    private readonly shapedLimit = SHAPED_RESPONSE_CEILING,
   ) {
     this.itemKeys = config.items !== undefined ? pathKeys(config.items) : undefined;
     this.cursorKeys = config.nextCursor !== undefined ? pathKeys(config.nextCursor) : undefined;
@@ -158,7 +160,7 @@ export class ToolPager {
       maxPages: c.maxPages + 1,
       // One page at a time with a cap: a large page is cut like an unpaginated answer. Gathering keeps
       // the client's limit, since its pages add up in memory.
-      ...(c.mode === 'cursor' && this.shaper.capped ? { maxResponseBytes: SHAPED_RESPONSE_CEILING } : {}),
+      ...(c.mode === 'cursor' && this.shaper.capped ? { maxResponseBytes: this.shapedLimit } : {}),
     };
     if (c.style === 'page')
       return {

@@ -97,10 +97,15 @@ export const resourceServerSchema = strictObject({
   scopesSupported: z.array(nonEmpty('a scope')).default([]),
   /** Advertised as `resource_name`. */
   resourceName: nonEmpty('a name').optional(),
-  /** Verified tokens kept by digest, each until it expires and at most `maxTtl`. */
+  /**
+   * Verified tokens kept by digest, each until it expires and at most `maxTtl`; tokens refused for good
+   * (revoked, unknown, bad signature, expired, wrong audience) are refused from memory for `refusedTtl`
+   * (0 asks the authorization server every time: for one that answers a just-issued token inactive).
+   */
   cache: strictObject({
     maxEntries: count({ min: 1 }).default(10_000),
     maxTtl: duration().default(10 * 60_000),
+    refusedTtl: duration().default(30_000),
   }).prefault({}),
   /** One request to the authorization server (metadata, JWKS, introspection). */
   timeout: duration().default(5000),

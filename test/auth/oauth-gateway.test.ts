@@ -183,6 +183,52 @@ describe('real clients with tokens from a real authorization server', () => {
     await stolen.body?.cancel();
   });
 
+  it('server.http.auth.cache.refusedTtl sets how long a refused token is refused from memory (0: ask each time)', async () => {
+    const unknown = 'bm90LWEtdG9rZW4tdGhpcy1pc3N1ZXItZXZlci1pc3N1ZWQ';
+    const hits = () => as.hits.get('/token/introspection') ?? 0;
+    const initialize = (url: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: {
+          ...bearer(unknown),
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: {
+            protocolVersion: '2025-06-18',
+            capabilities: {},
+            clientInfo: { name: 't', version: '1' },
+          },
+        }),
+      });
+    // The shared gateway keeps the default (30 s): the second request is refused without asking.
+    let before = hits();
+    for (let i = 0; i < 2; i++) expect((await initialize(resource)).status).toBe(401);
+    expect(hits() - before).toBe(1);
+    const port = await freePort();
+    const asking = `http://127.0.0.1:${port}/mcp`;
+    const auth = gatewayAuth(as, resource);
+    const gw0 = await startGateway(
+      testConfig({
+        server: { http: { port, auth: { ...auth, cache: { refusedTtl: 0 } } } },
+        upstreams: { echo: { baseUrl: echo.url } },
+        tools: [{ name: 'whoami', upstream: 'echo', path: '/t/{auth.sub}' }],
+      }),
+      { transport: 'http', logger },
+    );
+    try {
+      before = hits();
+      for (let i = 0; i < 2; i++) expect((await initialize(asking)).status).toBe(401);
+      expect(hits() - before).toBe(2);
+    } finally {
+      await gw0.close();
+    }
+  });
+
   it('logs never carry a token', () => {
     const text = JSON.stringify(logger.records);
     expect(text).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.eyJ/);

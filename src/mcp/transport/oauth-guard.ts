@@ -63,7 +63,11 @@ export class OAuthGuard {
       ...(config.tokenType ? { tokenType: config.tokenType } : {}),
       clockToleranceMs: config.clockTolerance,
       claims: config.claims,
-      cache: { maxEntries: config.cache.maxEntries, maxTtlMs: config.cache.maxTtl },
+      cache: {
+        maxEntries: config.cache.maxEntries,
+        maxTtlMs: config.cache.maxTtl,
+        refusedTtlMs: config.cache.refusedTtl,
+      },
       timeoutMs: config.timeout,
       clock: deps.clock,
       logger: deps.logger,

@@ -32,7 +32,15 @@ export interface WebhookHandlerOptions {
    * `webhookOutcomeHook`. Must not throw (a throw is logged and ignored).
    */
   onOutcome?: (endpoint: string | undefined, response: WebhookResponse) => void;
+  /**
+   * How long the node:http listener waits for a delivery's body, from the first read; a sender that
+   * stops mid-body is answered 408 `body_timeout` and its connection closed. Default 30 s.
+   */
+  bodyTimeoutMs?: number;
 }
+
+/** Default `bodyTimeoutMs`: senders post small bodies at once; 30 s leaves room for a slow link. */
+export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
 
 /** A delivery as an adapter hands it over: path, headers (lower-case names) and the raw body. */
 export interface WebhookRequest {
@@ -68,6 +76,10 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
   const dedupeTtlMs = options.dedupeTtlMs ?? DEFAULT_DEDUPE_TTL_MS;
   if (!Number.isFinite(dedupeTtlMs) || dedupeTtlMs <= 0) {
     throw new ConfigError(`webhooks: dedupeTtlMs must be a positive number, got ${dedupeTtlMs}`);
+  }
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  if (!Number.isFinite(bodyTimeoutMs) || bodyTimeoutMs <= 0) {
+    throw new ConfigError(`webhooks: bodyTimeoutMs must be a positive number, got ${bodyTimeoutMs}`);
   }
   const byPath = new Map<string, WebhookEndpoint>();
   for (const config of options.endpoints ?? []) {
@@ -136,7 +148,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
   };
 
   const listener = ((req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => {
-    serveNode(req, res, next, { endpointFor, processDelivery, logger, report });
+    serveNode(req, res, next, { endpointFor, processDelivery, logger, report, clock, bodyTimeoutMs });
   }) as WebhookHandler;
   Object.defineProperties(listener, {
     handle: { value: handle },

@@ -58,6 +58,7 @@ export {
   WebhookEndpoint,
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_DEADLINE_MS,
+  DEFAULT_BODY_TIMEOUT_MS,
   type WebhookHandler,
   type WebhookHandlerOptions,
   type WebhookEndpointConfig,

@@ -1,6 +1,6 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Logger, refuseUpload, errorForLog } from '../core/index.js';
+import { type Clock, type Logger, refuseUpload, errorForLog } from '../core/index.js';
 import { isJsonContentType } from './content.js';
 import type { WebhookEndpoint } from './endpoint.js';
 import type { WebhookHeaders } from './headers.js';
@@ -12,6 +12,9 @@ interface Deps {
   logger: Logger;
   /** Told about every answer written (endpoint name, or undefined for an unknown path). */
   report(endpoint: string | undefined, response: WebhookResponse): void;
+  clock: Clock;
+  /** How long the body may take to arrive, from the moment it is first read. */
+  bodyTimeoutMs: number;
 }
 
 function send(res: ServerResponse, r: WebhookResponse): void {
@@ -74,6 +77,7 @@ export function serveNode(
   const chunks: Buffer[] = [];
   let size = 0;
   const cleanup = () => {
+    deps.clock.clearTimeout(timer);
     req.off('data', onData);
     req.off('end', onEnd);
     req.off('error', onError);
@@ -105,6 +109,22 @@ export function serveNode(
     );
   });
   const onError = () => cleanup(); // client went away; nothing to answer
+  // A sender that stops mid-body would hold the connection until node's own requestTimeout (5 min for
+  // a server made by the caller); it is answered and cut off here instead.
+  const onTimeout = () => {
+    cleanup();
+    chunks.length = 0;
+    ep.logger.warn({ reason: 'body_timeout', bytes: size }, 'webhook rejected');
+    const r = failure(408, 'body_timeout', `The body did not arrive within ${deps.bodyTimeoutMs} ms`, {
+      connection: 'close',
+    });
+    deps.report(ep.name, r);
+    if (!res.headersSent && !res.destroyed) {
+      res.writeHead(r.status, { ...r.headers, 'content-length': Buffer.byteLength(r.body) });
+      res.end(r.body, () => req.socket?.destroy());
+    }
+  };
+  const timer = deps.clock.setTimeout(onTimeout, deps.bodyTimeoutMs);
   req.on('data', onData);
   req.on('end', onEnd);
   req.on('error', onError);

@@ -13,7 +13,7 @@ import {
   type PublishedWebhookEvent,
   type WebhookEvent,
 } from '../../src/webhooks/index.js';
-import { KEY, NOW, rawPost, SECRET, type Served, serve } from './helpers.js';
+import { deferred, KEY, NOW, rawPost, SECRET, type Served, serve } from './helpers.js';
 
 /**
  * A hostile sender against a real node:http listener: signature and timestamp forms the verifiers
@@ -420,5 +420,83 @@ describe('payloads that must not cost the receiver more than their size', () => 
       [Buffer.from(again)],
     );
     expect(dup.json).toMatchObject({ duplicate: true });
+  });
+});
+
+describe('a sender that stops sending mid-body', () => {
+  it('is answered 408 body_timeout after bodyTimeoutMs (default 30 s) and its connection closed; nothing runs', async () => {
+    const slowClock = new ManualClock(NOW);
+    const ran: WebhookEvent[] = [];
+    const slowLogger = createRecordingLogger();
+    const slow = createWebhookHandler({
+      clock: slowClock,
+      logger: slowLogger,
+      endpoints: [
+        {
+          path: '/std',
+          verifier: standardWebhooks({ secret: SECRET }),
+          on: { '*': (e) => void ran.push(e) },
+        },
+      ],
+    });
+    const reading = deferred<void>();
+    const s = await serve(((req, res, next) => {
+      slow(req, res, next);
+      reading.resolve();
+    }) as typeof slow);
+    try {
+      const u = new URL(s.url);
+      const socket = connect(Number(u.port), u.hostname);
+      await once(socket, 'connect');
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (d: string) => {
+        text += d;
+      });
+      const closed = once(socket, 'close');
+      socket.write(
+        'POST /std HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"type":',
+      );
+      await reading.promise;
+      slowClock.advance(29_999);
+      expect(text).toBe('');
+      slowClock.advance(1);
+      await closed;
+      expect(text).toMatch(/^HTTP\/1\.1 408 /);
+      expect(text).toMatch(/connection: close/i);
+      expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: 'body_timeout' });
+      expect(ran).toEqual([]);
+      expect(slowLogger.records.some((e) => e.reason === 'body_timeout')).toBe(true);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a whole body in time clears the timer: no 408 later, and bodyTimeoutMs must be positive', async () => {
+    const c = new ManualClock(NOW);
+    const outcomes: number[] = [];
+    expect(() =>
+      createWebhookHandler({
+        clock: c,
+        bodyTimeoutMs: 0,
+        endpoints: [{ path: '/std', verifier: standardWebhooks({ secret: SECRET }), on: {} }],
+      }),
+    ).toThrow(/bodyTimeoutMs/);
+    const h = createWebhookHandler({
+      clock: c,
+      bodyTimeoutMs: 5_000,
+      onOutcome: (_e, r) => void outcomes.push(r.status),
+      endpoints: [{ path: '/std', verifier: standardWebhooks({ secret: SECRET }), on: { '*': () => {} } }],
+    });
+    const s = await serve(h);
+    try {
+      const b = JSON.stringify({ type: 'x.y' });
+      const r = await rawPost(`${s.url}/std`, std('in_time', b, String(T)), [Buffer.from(b)]);
+      expect(r.status).toBe(200);
+      c.advance(5_000);
+      expect(outcomes).toEqual([200]);
+    } finally {
+      await s.close();
+    }
   });
 });

@@ -67,6 +67,37 @@ describe('a claim that fails at the client but was applied by the store', () => 
   });
 });
 
+/**
+ * Connects and loads both scripts, on keys of its own. On a loaded machine the first commands can take
+ * longer than the 300 ms command timeout: such an attempt is harmless (its key is never used again),
+ * so it is simply tried again, a bounded number of times.
+ */
+async function warm(store: DedupeStore): Promise<void> {
+  let last: unknown;
+  for (let i = 0; i < 20; i++) {
+    try {
+      expect(await store.claim(`warm-${i}`, 't', 1000)).toBe('claimed');
+      await store.release(`warm-${i}`, 't');
+      return;
+    } catch (err) {
+      last = err;
+    }
+  }
+  throw last;
+}
+
+/**
+ * Delivers as a sender retries: a 503 `dedupe_unavailable` (a command that passed the 300 ms timeout on
+ * a loaded machine) is tried again, up to 5 times. Any other answer is returned: an orphan in-flight mark
+ * would show as 503 `in_flight`, which this never retries.
+ */
+async function retryWhileUnavailable(deliver: () => Promise<WebhookResponse>): Promise<WebhookResponse> {
+  let r = await deliver();
+  for (let i = 0; i < 5 && r.status === 503 && json(r).error === 'dedupe_unavailable'; i++)
+    r = await deliver();
+  return r;
+}
+
 describe('Redis frozen (SIGSTOP) past the store’s command timeout, then resumed', () => {
   let redis: RedisHandle;
   beforeAll(async () => {
@@ -103,8 +134,7 @@ describe('Redis frozen (SIGSTOP) past the store’s command timeout, then resume
     try {
       // Connected, and both scripts loaded: a first EVALSHA answered NOSCRIPT is re-sent as EVAL, which
       // would let the retry's claim overtake the release.
-      expect(await store.claim('warm', 't', 1000)).toBe('claimed');
-      await store.release('warm', 't');
+      await warm(store);
       const pid = redis.pid()!;
       await freeze(pid);
       const frozen = await deliver();
@@ -112,7 +142,7 @@ describe('Redis frozen (SIGSTOP) past the store’s command timeout, then resume
       expect(json(frozen).error).toBe('dedupe_unavailable');
       process.kill(pid, 'SIGCONT');
       // Same connection: the late claim, then its release, then this retry's claim run in order.
-      const retry = await deliver();
+      const retry = await retryWhileUnavailable(deliver);
       expect(json(retry)).toMatchObject({ ok: true });
       expect(json(retry).duplicate).toBeUndefined();
       expect(runs()).toBe(1);

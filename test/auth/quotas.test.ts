@@ -358,6 +358,46 @@ async function startReplyHoldingProxy(redisUrl: string) {
   };
 }
 
+/**
+ * A TCP proxy to Redis that can be cut (every connection dropped, new ones refused: a partition) and
+ * healed on the same port.
+ */
+async function startPartitionProxy(redisUrl: string) {
+  const target = new URL(redisUrl);
+  const sockets = new Set<Socket>();
+  const server = createTcpServer((client) => {
+    const redisSide = connect(Number(target.port), target.hostname);
+    for (const s of [client, redisSide]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => sockets.delete(s));
+    }
+    client.pipe(redisSide);
+    redisSide.pipe(client);
+    client.on('close', () => redisSide.destroy());
+    redisSide.on('close', () => client.destroy());
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async cut() {
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+    async heal() {
+      server.listen(port, '127.0.0.1');
+      await once(server, 'listening');
+    },
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((r) => (server.listening ? server.close(() => r()) : r()));
+    },
+  };
+}
+
 describe('quotas counted in Redis', () => {
   let redis: RedisHandle;
   beforeAll(async () => {
@@ -510,6 +550,43 @@ describe('quotas counted in Redis', () => {
       if (next.ok) await next.release();
     } finally {
       await slow.close();
+      await other.close();
+      await proxy.close();
+    }
+  });
+
+  it('retries a release that failed while Redis could not be reached, so the slot comes free on every instance before the lease lapses', async () => {
+    const clock = new ManualClock(Date.now());
+    const prefix = `unreleased${Date.now()}:`;
+    const proxy = await startPartitionProxy(redis.url);
+    const cutOff = new RedisQuotaStore(openRedisDriver({ url: proxy.url }), prefix, clock, noopLogger, {
+      leaseMs: 30_000,
+      renewMs: 10_000,
+    });
+    const other = leaseStore(clock, prefix);
+    try {
+      const held = await cutOff.hold('k', 1);
+      expect(held.ok).toBe(true);
+      await proxy.cut();
+      const start = clock.now();
+      const releasing = held.ok ? held.release() : undefined;
+      // The release cannot reach Redis: it fails at the store's 250 ms timeout.
+      clock.advance(250);
+      await releasing;
+      expect(await other.hold('k', 1)).toEqual({ ok: false, running: 1 });
+      await proxy.heal();
+      let freed: Awaited<ReturnType<typeof other.hold>> | undefined;
+      for (let step = 0; step < 20 && !freed?.ok; step++) {
+        clock.advance(1_000);
+        // A round trip on the cut-off store's connection, once it is back: what it sent before is done.
+        await cutOff.take('sync', 1_000);
+        freed = await other.hold('k', 1);
+      }
+      expect(freed?.ok).toBe(true);
+      expect(clock.now() - start).toBeLessThan(30_000);
+      if (freed?.ok) await freed.release();
+    } finally {
+      await cutOff.close();
       await other.close();
       await proxy.close();
     }

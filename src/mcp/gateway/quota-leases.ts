@@ -28,6 +28,9 @@ return 1`;
 
 export const LEASE_RELEASE_SCRIPT = `return redis.call('ZREM', KEYS[1], ARGV[1])`;
 
+/** A lost release is tried again this often (at most; `renewMs` when shorter). */
+const RELEASE_RETRY_MS = 1000;
+
 type Eval = (script: string, key: string, args: readonly string[]) => Promise<unknown>;
 
 /**
@@ -36,8 +39,12 @@ type Eval = (script: string, key: string, args: readonly string[]) => Promise<un
  * it. An instance that dies stops renewing, so its slots come free `leaseMs` later instead of never.
  */
 export class ConcurrencyLeases {
+  /** Timers of renewals and of release retries. */
   private readonly renewals = new Set<TimerHandle>();
   private readonly keyTtlMs: number;
+  /** How often a release that failed is tried again. */
+  private readonly retryMs: number;
+  private closed = false;
 
   constructor(
     private readonly run: Eval,
@@ -47,6 +54,7 @@ export class ConcurrencyLeases {
   ) {
     // The set outlives its longest lease; Redis drops a key nobody holds any more.
     this.keyTtlMs = times.leaseMs * 2;
+    this.retryMs = Math.min(times.renewMs, RELEASE_RETRY_MS);
   }
 
   /** Admits the call (its lease renewed until `release`) or refuses it; rejects when Redis fails. */
@@ -72,15 +80,37 @@ export class ConcurrencyLeases {
     return { ok: true, release: this.renewUntilReleased(key, id) };
   }
 
-  /** Removes a lease that may or may not have been added; when Redis cannot be asked, it lapses. */
+  /** Removes a lease that may or may not have been added (its acquire had no answer). */
   private takeBack(key: string, id: string): void {
-    this.run(LEASE_RELEASE_SCRIPT, key, [id]).catch((err: unknown) =>
-      this.logger.debug({ err: errorForLog(err) }, 'quota lease not taken back; it lapses on its own'),
+    void this.remove(key, id, this.clock.now() + this.times.leaseMs);
+  }
+
+  /**
+   * Removes a lease from its set. When Redis cannot be asked, it is asked again every `retryMs` until
+   * the lease would have lapsed (`until`): otherwise a release lost to a short outage would hold the
+   * slot on every instance for the rest of the lease. Removing an id that is gone already is harmless:
+   * ids are never reused, and a lapsed lease is never renewed back. Settles after the first attempt.
+   */
+  private remove(key: string, id: string, until: number): Promise<void> {
+    return this.run(LEASE_RELEASE_SCRIPT, key, [id]).then(
+      () => undefined,
+      (err: unknown) => {
+        if (this.closed || this.clock.now() + this.retryMs >= until) {
+          this.logger.debug({ err: errorForLog(err) }, 'quota lease not released; it lapses on its own');
+          return;
+        }
+        const timer = this.clock.setTimeout(() => {
+          this.renewals.delete(timer);
+          void this.remove(key, id, until);
+        }, this.retryMs);
+        this.renewals.add(timer);
+      },
     );
   }
 
-  /** Stops every renewal (the store is closing); leases left lapse on their own. */
+  /** Stops every renewal and release retry (the store is closing); leases left lapse on their own. */
   stopRenewing(): void {
+    this.closed = true;
     for (const t of this.renewals) this.clock.clearTimeout(t);
     this.renewals.clear();
   }
@@ -88,6 +118,8 @@ export class ConcurrencyLeases {
   private renewUntilReleased(key: string, id: string): () => Promise<void> | void {
     let timer: TimerHandle | undefined;
     let held = true;
+    // The latest expiry this lease may have in Redis: from its last renewal sent.
+    let until = this.clock.now() + this.times.leaseMs;
     const schedule = () => {
       timer = this.clock.setTimeout(renew, this.times.renewMs);
       this.renewals.add(timer);
@@ -98,6 +130,7 @@ export class ConcurrencyLeases {
       // The next renewal is scheduled before this one answers, so one slow reply does not delay it.
       schedule();
       const now = this.clock.now();
+      until = now + this.times.leaseMs;
       this.run(LEASE_RENEW_SCRIPT, key, [
         id,
         String(now + this.times.leaseMs),
@@ -111,11 +144,7 @@ export class ConcurrencyLeases {
       held = false;
       this.clock.clearTimeout(timer);
       this.renewals.delete(timer);
-      return this.run(LEASE_RELEASE_SCRIPT, key, [id]).then(
-        () => undefined,
-        (err: unknown) =>
-          this.logger.debug({ err: errorForLog(err) }, 'quota lease not released; it lapses on its own'),
-      );
+      return this.remove(key, id, until);
     };
   }
 }

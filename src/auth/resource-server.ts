@@ -6,6 +6,7 @@ import {
   type Principal,
   systemClock,
 } from '../core/index.js';
+import { bulkhead, BulkheadRejectedError } from '../resilience/index.js';
 import { principalFromClaims } from './claims-principal.js';
 import { insecureAllowed, IssuerMetadata } from './discovery.js';
 import { AuthServerUnavailableError, InvalidTokenError } from './errors.js';
@@ -26,8 +27,19 @@ export interface ResourceServerOptions {
   audience?: readonly string[];
   /** The issuer's JWKS; default: from the issuer's metadata. */
   jwksUri?: string;
-  /** Opaque tokens: RFC 7662 introspection with these client credentials. */
-  introspection?: { endpoint?: string; clientId: string; clientSecret: string };
+  /**
+   * Opaque tokens: RFC 7662 introspection with these client credentials. At most `maxConcurrent`
+   * introspections run at once (default 16) and `maxQueue` more wait (default 64); a token past them
+   * is refused as unavailable (503, retry shortly), so made-up tokens sent by the thousand reach the
+   * issuer a few at a time. Tokens already verified are answered from the cache meanwhile.
+   */
+  introspection?: {
+    endpoint?: string;
+    clientId: string;
+    clientSecret: string;
+    maxConcurrent?: number;
+    maxQueue?: number;
+  };
   /** JWS algorithms accepted. Default RS256, PS256, ES256, EdDSA (never `none` or HMAC). */
   algorithms?: readonly string[];
   /** Required JWT `typ` header, e.g. `at+jwt` (RFC 9068). Default: not checked. */
@@ -186,6 +198,46 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
       throw new InvalidTokenError('not_yet_valid', 'The access token is not valid yet (nbf).');
   };
 
+  const introspection = options.introspection;
+  const introspections = bulkhead({
+    maxConcurrent: introspection?.maxConcurrent ?? 16,
+    maxQueue: introspection?.maxQueue ?? 64,
+  });
+  // A flood is logged at most every 10 s, with how many tokens were refused since the last line.
+  let busyRefused = 0;
+  let busyLoggedAt = Number.NEGATIVE_INFINITY;
+  const noteBusy = () => {
+    busyRefused++;
+    const now = clock.now();
+    if (now - busyLoggedAt < 10_000) return;
+    logger.warn(
+      { event: 'auth.introspection_busy', refused: busyRefused },
+      'too many access tokens to introspect at once: new ones are refused with 503 until the queue has room',
+    );
+    busyLoggedAt = now;
+    busyRefused = 0;
+  };
+  const introspectBounded = (token: string): Promise<Record<string, unknown>> =>
+    introspections
+      .execute(() =>
+        introspect(token, {
+          endpoint: introspection!.endpoint,
+          clientId: introspection!.clientId,
+          clientSecret: introspection!.clientSecret,
+          issuer: options.issuer,
+          metadata,
+          idp,
+        }),
+      )
+      .catch((err: unknown) => {
+        if (!(err instanceof BulkheadRejectedError)) throw err;
+        noteBusy();
+        throw new AuthServerUnavailableError(
+          'Too many access tokens are being checked with the authorization server at once; retry shortly.',
+          1000,
+        );
+      });
+
   const verify = async (token: string): Promise<Principal> => {
     if (looksLikeJwt(token)) {
       const claims = await verifyJwt(token, keys, jwtCheck);
@@ -196,14 +248,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
         'malformed',
         'The access token is not a JWT, and this server checks only JWTs.',
       );
-    const claims = await introspect(token, {
-      endpoint: options.introspection.endpoint,
-      clientId: options.introspection.clientId,
-      clientSecret: options.introspection.clientSecret,
-      issuer: options.issuer,
-      metadata,
-      idp,
-    });
+    const claims = await introspectBounded(token);
     checkIntrospected(claims);
     return principalFromClaims(claims, keep, options.issuer);
   };

@@ -81,6 +81,10 @@ export const resourceServerSchema = strictObject({
     endpoint: absoluteUrl('the introspection endpoint URL').optional(),
     clientId: nonEmpty('a client id'),
     clientSecret: nonEmpty('a client secret (from an environment variable)'),
+    /** Introspection requests at once: a flood of made-up tokens must not become a flood at the issuer. */
+    maxConcurrent: z.number().int().min(1).max(1024).default(16),
+    /** Tokens waiting for one of those places; past them a new token gets 503 until the flood is over. */
+    maxQueue: z.number().int().min(0).max(100_000).default(64),
   }).optional(),
   algorithms: z
     .array(z.enum(JWT_ALGORITHMS, { error: `expected one of ${JWT_ALGORITHMS.join(', ')}` }))

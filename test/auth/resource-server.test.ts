@@ -227,6 +227,56 @@ describe('opaque access tokens by introspection', () => {
     expect((await rs.authenticate(token)).sub).toBe(AS_CLIENTS.opaque);
   });
 
+  it('sends at most maxConcurrent introspections at once, queues maxQueue more and refuses the rest as unavailable', async () => {
+    const clock = new ManualClock(Date.now());
+    const rs = server({
+      clock,
+      timeoutMs: 2000,
+      attempts: 1,
+      introspection: {
+        clientId: AS_CLIENTS.gateway,
+        clientSecret: clientSecret(AS_CLIENTS.gateway),
+        maxConcurrent: 2,
+        maxQueue: 1,
+      },
+    });
+    // The issuer's metadata is fetched: only the introspections are left to hang.
+    await rs.authenticate(await as.token({ clientId: AS_CLIENTS.opaque }));
+    const made = (i: number) =>
+      Buffer.from(`made-up-opaque-token-number-${i}-of-a-flood`).toString('base64url');
+    const hits = () => as.hits.get('/token/introspection') ?? 0;
+    const before = hits();
+    as.hang();
+    try {
+      const first = as.nextRequest('/token/introspection');
+      const a = rejection(rs.authenticate(made(1)));
+      await first;
+      const second = as.nextRequest('/token/introspection');
+      const b = rejection(rs.authenticate(made(2)));
+      await second;
+      const queued = rejection(rs.authenticate(made(3)));
+      const refused = (await rejection(rs.authenticate(made(4)))) as AuthServerUnavailableError;
+      expect(refused).toBeInstanceOf(AuthServerUnavailableError);
+      expect(refused.code).toBe('AUTH_SERVER_UNAVAILABLE');
+      expect(refused.retryAfterMs).toBeGreaterThan(0);
+      expect(refused.message).toMatch(/at once/);
+      expect(hits() - before).toBe(2);
+      // The two in flight time out; the queued one goes next, as does a token seen before (no network).
+      const third = as.nextRequest('/token/introspection');
+      clock.advance(2000);
+      expect(await a).toBeInstanceOf(AuthServerUnavailableError);
+      expect(await b).toBeInstanceOf(AuthServerUnavailableError);
+      await third;
+      expect(hits() - before).toBe(3);
+      clock.advance(2000);
+      expect(await queued).toBeInstanceOf(AuthServerUnavailableError);
+    } finally {
+      as.resume();
+    }
+    // A refusal for being busy is not remembered: the same token is asked about once the flood is over.
+    expect(((await rejection(rs.authenticate(made(4)))) as InvalidTokenError).reason).toBe('inactive');
+  });
+
   it('refuses an unknown opaque token as inactive', async () => {
     const err = await rejection(server().authenticate('c29tZXRoaW5nLW1hZGUtdXAtYW5kLWxvbmctZW5vdWdo'));
     expect(err).toBeInstanceOf(InvalidTokenError);

@@ -1,3 +1,4 @@
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningGateway, startGateway } from '../../src/mcp/index.js';
 import { testConfig } from '../helpers/gateway-config.js';
@@ -58,6 +59,35 @@ const preflight = (url: string, origin: string, headers = CLIENT_HEADERS) =>
 
 const listOf = (value: string | null) => (value ?? '').split(',').map((s) => s.trim().toLowerCase());
 const corsNames = (headers: Headers) => [...headers.keys()].filter((n) => n.startsWith('access-control-'));
+
+/**
+ * An SDK v2 client sending `Origin` as a page on `origin` would; resolves to the
+ * `access-control-allow-origin` of every answer it got, once it listed the tools and called one.
+ */
+async function pageClient(url: string, origin: string, era: 'legacy' | 'modern'): Promise<(string | null)[]> {
+  const granted: (string | null)[] = [];
+  const recording: typeof fetch = async (input, init) => {
+    const res = await fetch(input, init);
+    granted.push(res.headers.get('access-control-allow-origin'));
+    return res;
+  };
+  const client = new Client(
+    { name: 'page', version: '1' },
+    era === 'modern' ? { versionNegotiation: { mode: { pin: '2026-07-28' } } } : {},
+  );
+  const headers = { origin, authorization: `Bearer ${TOKEN}` };
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers }, fetch: recording }),
+  );
+  try {
+    expect((await client.listTools()).tools.length).toBeGreaterThan(0);
+    const r = await client.callTool({ name: 'get_assignment', arguments: { id: '1' } });
+    expect(r.isError).toBeFalsy();
+  } finally {
+    await client.close();
+  }
+  return granted;
+}
 
 let upstream: Upstream;
 beforeAll(async () => {
@@ -190,6 +220,24 @@ describe('CORS on the MCP endpoint (allowed origins, static tokens)', () => {
     expect(options.status).toBe(405);
     expect(options.headers.get('allow')).toBe('GET, POST, DELETE');
     expect(corsNames(options.headers)).toEqual([]);
+  });
+});
+
+describe('CORS across eras and serving modes', () => {
+  it.each([
+    ['2026-07-28', 'modern', false],
+    ['a stateless 2025 listener', 'legacy', true],
+  ] as const)('marks every answer readable by the page for %s', async (_name, era, stateless) => {
+    const config = assignmentsConfig(upstream.url);
+    config.server = { http: { allowedOrigins: [APP], authTokens: [TOKEN], stateless } };
+    const gw = await startGateway(testConfig(config), { transport: 'http' });
+    try {
+      const granted = await pageClient(gw.url!, APP, era);
+      expect(granted.length).toBeGreaterThan(1);
+      expect(new Set(granted)).toEqual(new Set([APP]));
+    } finally {
+      await gw.close();
+    }
   });
 });
 

@@ -262,12 +262,14 @@ describe('CORS with allowedOrigins ["*"]', () => {
     }
   });
 
-  it('never grants the opaque "null" origin (sandboxed frames, file: pages)', async () => {
+  it('never grants the opaque "null" origin (sandboxed frames, file: pages) nor echoes a malformed one', async () => {
     const gw = await start([TOKEN]);
     try {
-      const pre = await preflight(gw.url!, 'null');
-      expect(pre.status).toBe(403);
-      expect(corsNames(pre.headers)).toEqual([]);
+      for (const origin of ['null', 'not an origin', 'https://app.example.com/path']) {
+        const pre = await preflight(gw.url!, origin);
+        expect(pre.status).toBe(403);
+        expect(corsNames(pre.headers)).toEqual([]);
+      }
       const r = await send(
         gw.url!,
         'POST',

@@ -30,6 +30,9 @@ const PREFLIGHT_HEADERS = [
   String(PREFLIGHT_MAX_AGE_SECONDS),
 ];
 
+/** `scheme://host[:port]`, nothing after: what a browser sends as `Origin` (`null` aside). */
+const ORIGIN_SHAPE = /^[a-z][a-z0-9+.-]*:\/\/[^/?#\s]+$/i;
+
 /** A browser's CORS preflight: OPTIONS naming the method the page wants to send. */
 export function isPreflight(req: IncomingMessage): boolean {
   return req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
@@ -51,21 +54,25 @@ export interface CorsConfig {
  * loopback pages are. The opaque `null` origin (sandboxed frames, `file:` pages) is never granted.
  */
 export class CorsPolicy {
-  /** Set under `['*']` without auth: the origins granted despite the guard admitting all. */
-  private readonly narrowed: OriginPolicy | undefined;
-  /** The last origin `narrowed` granted: a page sends the same one on every call. */
+  /** Under `['*']`: with auth any well-formed origin is granted, without it loopback pages only. */
+  private readonly anyOrigin: 'any' | 'loopback' | undefined;
+  private readonly loopback = new OriginPolicy([]);
+  /** The last origin `loopback` granted: a page sends the same one on every call. */
   private granted: string | undefined;
 
   constructor(config: CorsConfig) {
-    const anyOrigin = config.allowedOrigins?.includes('*') === true;
-    this.narrowed = anyOrigin && !config.authenticated ? new OriginPolicy([]) : undefined;
+    if (config.allowedOrigins?.includes('*') === true)
+      this.anyOrigin = config.authenticated ? 'any' : 'loopback';
   }
 
   /** True when a page on `origin` (admitted by the guard) may read the answers. */
   grants(origin: string): boolean {
     if (origin === 'null' || origin === '') return false;
-    if (!this.narrowed || origin === this.granted) return true;
-    if (!this.narrowed.admits(origin)) return false;
+    // Without `*` the guard parsed the origin and matched it against the list: nothing to add.
+    if (this.anyOrigin === undefined || origin === this.granted) return true;
+    // The guard checked nothing: echo back only what has the shape of an origin.
+    if (this.anyOrigin === 'any') return ORIGIN_SHAPE.test(origin);
+    if (!this.loopback.admits(origin)) return false;
     this.granted = origin;
     return true;
   }

@@ -90,6 +90,63 @@ describe('protected resource metadata (RFC 9728)', () => {
   });
 });
 
+describe('browser clients (CORS)', () => {
+  const PAGE = 'http://localhost:6274';
+
+  it.each([['/.well-known/oauth-protected-resource/mcp'], ['/.well-known/oauth-protected-resource']])(
+    'answers a preflight for %s 204 for any origin, allowing the MCP-Protocol-Version header the SDK sends',
+    async (path) => {
+      const res = await fetch(new URL(path, resource), {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'https://anywhere.example.net',
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'mcp-protocol-version',
+        },
+      });
+      expect(res.status).toBe(204);
+      expect(res.headers.get('access-control-allow-origin')).toBe('*');
+      expect(res.headers.get('access-control-allow-methods')).toBe('GET, HEAD');
+      expect(res.headers.get('access-control-allow-headers')?.toLowerCase()).toContain(
+        'mcp-protocol-version',
+      );
+      expect(Number(res.headers.get('access-control-max-age'))).toBeGreaterThan(0);
+      const doc = await fetch(new URL(path, resource), {
+        headers: { origin: 'https://anywhere.example.net', 'mcp-protocol-version': '2025-06-18' },
+      });
+      expect(doc.status).toBe(200);
+      expect(doc.headers.get('access-control-allow-origin')).toBe('*');
+      await doc.text();
+    },
+  );
+
+  it('answers a preflight of the MCP endpoint from an allowed page 204 without a token', async () => {
+    const res = await fetch(resource, {
+      method: 'OPTIONS',
+      headers: {
+        origin: PAGE,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type,mcp-protocol-version',
+      },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-origin')).toBe(PAGE);
+  });
+
+  it('lets the page read the 401 challenge that points it at the metadata', async () => {
+    const res = await fetch(resource, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json', origin: PAGE },
+    });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer resource_metadata=/);
+    expect(res.headers.get('access-control-allow-origin')).toBe(PAGE);
+    expect(res.headers.get('access-control-expose-headers')).toContain('www-authenticate');
+    await res.text();
+  });
+});
+
 describe('real clients with tokens from a real authorization server', () => {
   it.each([
     ['2026-07-28', { versionNegotiation: { mode: { pin: '2026-07-28' as const } } }],

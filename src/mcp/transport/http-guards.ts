@@ -46,13 +46,15 @@ export interface GuardConfig {
   deferUnmatched?: boolean;
 }
 
+/** A request the guard refuses: the status, what to do about it, and any challenge headers. */
+export type GuardRefusal = { ok: false; status: number; message: string; headers?: Record<string, string> };
+
 export type GuardVerdict =
   /**
    * `principal`: who the request authenticated as (`ANONYMOUS` without client auth); undefined when
    * no static token matched and `deferUnmatched` hands the request on.
    */
-  | { ok: true; principal: Principal | undefined }
-  | { ok: false; status: number; message: string; headers?: Record<string, string> };
+  { ok: true; principal: Principal | undefined } | GuardRefusal;
 
 /**
  * DNS-rebinding protection and client auth in front of the MCP endpoint. Defaults: the Host header
@@ -91,6 +93,14 @@ export class RequestGuard {
   }
 
   check(req: IncomingMessage): GuardVerdict {
+    return this.refuseSource(req) ?? this.authenticate(req);
+  }
+
+  /**
+   * The Host and Origin checks alone, which a CORS preflight gets (it carries no credentials):
+   * the refusal, or undefined when the request may go on to authenticate.
+   */
+  refuseSource(req: IncomingMessage): GuardRefusal | undefined {
     const hostHeader = req.headers.host;
     if (this.hosts && (hostHeader === undefined || hostHeader !== this.admittedHost)) {
       const host = validateHostHeader(hostHeader, this.hosts);
@@ -109,6 +119,11 @@ export class RequestGuard {
         message: `Forbidden: Origin ${JSON.stringify(req.headers.origin ?? '')} is not allowed (scheme, host and port are compared). Add it to server.http.allowedOrigins to let that web page call this server.`,
       };
     }
+    return undefined;
+  }
+
+  /** The token check alone, for a request `refuseSource` let through. */
+  authenticate(req: IncomingMessage): GuardVerdict {
     if (this.tokenDigests.length === 0)
       return { ok: true, principal: this.deferUnmatched ? undefined : ANONYMOUS };
     const principal = this.tokenPrincipal(req.headers.authorization);
@@ -123,6 +138,11 @@ export class RequestGuard {
       };
     }
     return { ok: true, principal };
+  }
+
+  /** True when requests must carry one of the client tokens. */
+  get takesTokens(): boolean {
+    return this.tokenDigests.length > 0;
   }
 
   /** True when the request carries one of the client tokens (or none are configured). */

@@ -7,6 +7,7 @@ import { type Clock, type Logger, refuseUpload, systemClock, errorForLog } from 
 import type { Gateway } from '../gateway/gateway.js';
 import { attachedAuthInfo, attachPrincipal } from './auth-info.js';
 import { isListenRequest, ListenCallers } from './listen-callers.js';
+import { CorsPolicy } from './cors-policy.js';
 import { RequestGuard } from './http-guards.js';
 import { OAuthGuard } from './oauth-guard.js';
 import { shutdownHttp } from './http-shutdown.js';
@@ -100,7 +101,7 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const log = options.logger;
   const clock = options.clock ?? systemClock;
-  const { guard, oauth } = requestGuards(options, host, clock);
+  const { guard, oauth, cors } = requestGuards(options, host, clock);
   const keepAlive = options.sseKeepAliveMs !== undefined ? { keepAliveMs: options.sseKeepAliveMs } : {};
   const listens = new ListenCallers(gateway.serverEvents, (uri, caller) => gateway.mayHear(uri, caller));
   const transportOptions = { maxRequestBodySize: maxBody, ...keepAlive };
@@ -135,7 +136,10 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
       const notFound = () => sendJsonError(res, 404, `Not found: the MCP endpoint is ${path}`);
       return options.routes ? options.routes(req, res, notFound) : notFound();
     }
-    const verdict = guard.check(req);
+    // Host and Origin first, then CORS, then credentials: a preflight carries none, and a 401 is read too.
+    const refused = guard.refuseSource(req) ?? cors.serve(req, res);
+    if (refused === 'answered') return;
+    const verdict = refused ?? guard.authenticate(req);
     if (!verdict.ok) {
       log.info({ status: verdict.status, method: req.method }, 'request refused');
       return sendJsonError(res, verdict.status, verdict.message, verdict.headers);
@@ -188,12 +192,15 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
   };
 }
 
-/** The static-token guard (Host, Origin, tokens) and, with `auth`, the OAuth resource server guard. */
+/**
+ * The static-token guard (Host, Origin, tokens), with `auth` the OAuth resource server guard, and the
+ * CORS grants for the origins the guard admits.
+ */
 function requestGuards(
   options: HttpServeOptions,
   host: string,
   clock: Clock,
-): { guard: RequestGuard; oauth: OAuthGuard | undefined } {
+): { guard: RequestGuard; oauth: OAuthGuard | undefined; cors: CorsPolicy } {
   const log = options.logger;
   const guard = new RequestGuard({
     allowedHosts: options.allowedHosts,
@@ -214,7 +221,11 @@ function requestGuards(
       { host },
       'listening on all interfaces, but only loopback Host headers are accepted: set server.http.allowedHosts to the names clients use',
     );
-  return { guard, oauth };
+  const cors = new CorsPolicy({
+    allowedOrigins: options.allowedOrigins,
+    authenticated: oauth !== undefined || guard.takesTokens,
+  });
+  return { guard, oauth, cors };
 }
 
 type NodeHandler = ReturnType<typeof toNodeHandler>;

@@ -15,6 +15,7 @@ import {
 } from '../../auth/index.js';
 import type { ResourceServerConfig } from '../../config/index.js';
 import { type Clock, ConfigError, type Logger, type Principal } from '../../core/index.js';
+import { PREFLIGHT_MAX_AGE_SECONDS } from './cors-policy.js';
 
 /** The answer to a request the resource server refused: status, headers (the challenge) and body. */
 export interface OAuthRefusal {
@@ -27,6 +28,20 @@ export interface OAuthRefusal {
 export type OAuthVerdict = { ok: true; principal: Principal; token: string } | OAuthRefusal;
 
 const WELL_KNOWN = '/.well-known/oauth-protected-resource';
+
+/** Heads of the metadata answers, built once: any page may read public metadata, so `*`. */
+const METADATA_HEADERS = {
+  'content-type': 'application/json',
+  'cache-control': 'max-age=300',
+  'access-control-allow-origin': '*',
+};
+const METADATA_NOT_ALLOWED = { allow: 'GET, HEAD, OPTIONS', 'access-control-allow-origin': '*' };
+const METADATA_PREFLIGHT = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, HEAD',
+  'access-control-allow-headers': 'mcp-protocol-version',
+  'access-control-max-age': String(PREFLIGHT_MAX_AGE_SECONDS),
+};
 
 function quoted(value: string): string {
   return `"${value.replaceAll(/[\\"]/g, '\\$&').replaceAll(/[^\u0020-\u007E]/g, ' ')}"`;
@@ -99,17 +114,23 @@ export class OAuthGuard {
     return this.metadataPaths.has(pathname);
   }
 
+  /**
+   * GET/HEAD: the document, readable by a page on any origin (it is public, and a browser client reads
+   * it cross-origin before it has a token). OPTIONS: the preflight of the SDK's discovery fetch, which
+   * sends `MCP-Protocol-Version` (not a CORS-safelisted header).
+   */
   serveMetadata(req: IncomingMessage, res: ServerResponse): void {
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD' });
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, METADATA_PREFLIGHT);
       res.end();
       return;
     }
-    res.writeHead(200, {
-      'content-type': 'application/json',
-      'cache-control': 'max-age=300',
-      'access-control-allow-origin': '*',
-    });
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, METADATA_NOT_ALLOWED);
+      res.end();
+      return;
+    }
+    res.writeHead(200, METADATA_HEADERS);
     res.end(req.method === 'HEAD' ? undefined : this.document);
   }
 

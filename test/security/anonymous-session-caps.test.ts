@@ -53,7 +53,10 @@ describe('sessions of callers without a credential are capped per client address
   });
 
   it('IPv4-mapped and native addresses on a dual-stack listener: 127.0.0.1 and ::1 are two clients', async () => {
-    const gw = await anonymousGateway({ maxSessions: 10, maxSessionsPerPrincipal: 1, allowedHosts: ['*'] }, '::');
+    const gw = await anonymousGateway(
+      { maxSessions: 10, maxSessionsPerPrincipal: 1, allowedHosts: ['*'] },
+      '::',
+    );
     try {
       const port = new URL(gw.url!).port;
       const v4 = `http://127.0.0.1:${port}/mcp`;
@@ -96,7 +99,11 @@ describe('sessions of callers without a credential are capped per client address
 
 describe('server.http.trustProxy: the client address from X-Forwarded-For of a trusted proxy', () => {
   it('a trusted proxy’s clients are counted apart; an untrusted peer’s header is ignored', async () => {
-    const gw = await anonymousGateway({ maxSessions: 20, maxSessionsPerPrincipal: 1, trustProxy: ['127.0.0.1'] });
+    const gw = await anonymousGateway({
+      maxSessions: 20,
+      maxSessionsPerPrincipal: 1,
+      trustProxy: ['127.0.0.1'],
+    });
     try {
       await openSession(gw.url!, xff('203.0.113.7'), '127.0.0.1');
       expect(await initFrom(gw.url!, '127.0.0.1', xff('203.0.113.7'))).toBe(429);
@@ -127,7 +134,11 @@ describe('server.http.trustProxy: the client address from X-Forwarded-For of a t
   });
 
   it('IPv6 clients are grouped by /64 and IPv4-mapped ones are the IPv4 address', async () => {
-    const gw = await anonymousGateway({ maxSessions: 20, maxSessionsPerPrincipal: 1, trustProxy: ['127.0.0.1'] });
+    const gw = await anonymousGateway({
+      maxSessions: 20,
+      maxSessionsPerPrincipal: 1,
+      trustProxy: ['127.0.0.1'],
+    });
     try {
       await openSession(gw.url!, xff('2001:db8:1:2::1'), '127.0.0.1');
       expect(await initFrom(gw.url!, '127.0.0.1', xff('2001:db8:1:2:ffff::9'))).toBe(429);
@@ -140,7 +151,11 @@ describe('server.http.trustProxy: the client address from X-Forwarded-For of a t
   });
 
   it('a malformed header falls back to the socket address', async () => {
-    const gw = await anonymousGateway({ maxSessions: 20, maxSessionsPerPrincipal: 1, trustProxy: ['127.0.0.1'] });
+    const gw = await anonymousGateway({
+      maxSessions: 20,
+      maxSessionsPerPrincipal: 1,
+      trustProxy: ['127.0.0.1'],
+    });
     try {
       await openSession(gw.url!, xff('not an address'), '127.0.0.1');
       expect(await initFrom(gw.url!, '127.0.0.1', xff('203.0.113.7, ,'))).toBe(429);

@@ -22,7 +22,8 @@ export function rawRequest(
   return new Promise((resolve, reject) => {
     const req = request(
       {
-        host: u.hostname,
+        // node:http takes an IPv6 host without the brackets of its URL form.
+        host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
         port: u.port,
         path: `${u.pathname}${u.search}`,
         method,

@@ -18,6 +18,7 @@ import { ANSWERED, readJsonBody } from './json-body.js';
 import { sendJsonError } from './json-rpc-answers.js';
 import { legacySessionServer } from './legacy-sessions.js';
 import { SessionRegistry } from './session-registry.js';
+import { ClientAddresses } from './trusted-proxies.js';
 import type { SideRoutes } from './side-routes.js';
 import type { ResourceServerConfig, StaticTokenConfig } from '../../config/index.js';
 
@@ -43,8 +44,16 @@ export interface HttpServeOptions extends ListenerLimits {
   sessionIdleMs?: number;
   /** 2025-era sessions open at once; more initializes are answered 503. Default 1000. */
   maxSessions?: number;
-  /** 2025-era sessions one authenticated caller may hold; more of its initializes get 429. Default 100. */
+  /**
+   * 2025-era sessions one caller may hold (a principal, or one client address group of anonymous
+   * callers); more of its initializes get 429. Default 100.
+   */
   maxSessionsPerPrincipal?: number;
+  /**
+   * Reverse proxies (addresses, CIDR blocks) whose `X-Forwarded-For` names the client; default none:
+   * the socket's peer is the client.
+   */
+  trustProxy?: readonly string[];
   /** Messages in one JSON-RPC batch; a larger batch is refused whole (400). Default 10. */
   maxBatchSize?: number;
   /** Interval of the SSE keep-alive comments on open streams, ms (the SDK's default, 15 s, when absent). */
@@ -113,12 +122,14 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
     logger: log,
   });
   let closing = false;
+  const clients = new ClientAddresses(options.trustProxy);
   const serveLegacy = legacySessionServer({
     gateway,
     sessions,
     keepAlive,
     logger: log,
     isClosing: () => closing,
+    clientGroup: (req) => clients.groupOf(req),
   });
   const serveAsCaller = (serve: NodeHandler, req: IncomingMessage, res: ServerResponse, body: unknown) =>
     isListenRequest(body)

@@ -3,8 +3,8 @@ import type { IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, noopLogger } from '../../src/core/index.js';
-import { ANONYMOUS } from '../../src/mcp/transport/principal.js';
-import { capKey, SessionRegistry } from '../../src/mcp/transport/session-registry.js';
+import { ANONYMOUS, limitedCaller } from '../../src/mcp/transport/principal.js';
+import { SessionRegistry } from '../../src/mcp/transport/session-registry.js';
 import { SessionTransport } from '../../src/mcp/transport/session-transport.js';
 import {
   createGateway,
@@ -295,7 +295,7 @@ describe('a session that opens while its listener closes', () => {
     const closed = new Promise<void>((resolve) => {
       transport.onclose = resolve;
     });
-    const cap = capKey(ANONYMOUS, '127.0.0.1');
+    const cap = limitedCaller(ANONYMOUS);
     expect(registry.tryInitialize(cap)).toBe('ok');
     await registry.closeAll();
     registry.add('late', transport, ANONYMOUS, cap);

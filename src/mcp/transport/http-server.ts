@@ -19,6 +19,7 @@ import { sendJsonError } from './json-rpc-answers.js';
 import { legacySessionServer } from './legacy-sessions.js';
 import { SessionRegistry } from './session-registry.js';
 import { ClientAddresses } from './trusted-proxies.js';
+import { AnonymousCallers } from './anonymous-callers.js';
 import type { SideRoutes } from './side-routes.js';
 import type { ResourceServerConfig, StaticTokenConfig } from '../../config/index.js';
 
@@ -122,14 +123,13 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
     logger: log,
   });
   let closing = false;
-  const clients = new ClientAddresses(options.trustProxy);
+  const anonymous = new AnonymousCallers(new ClientAddresses(options.trustProxy));
   const serveLegacy = legacySessionServer({
     gateway,
     sessions,
     keepAlive,
     logger: log,
     isClosing: () => closing,
-    clientGroup: (req) => clients.groupOf(req),
   });
   const serveAsCaller = (serve: NodeHandler, req: IncomingMessage, res: ServerResponse, body: unknown) =>
     isListenRequest(body)
@@ -151,8 +151,10 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
       log.info({ status: verdict.status, method: req.method }, 'request refused');
       return sendJsonError(res, verdict.status, verdict.message, verdict.headers);
     }
-    if (verdict.principal) attachPrincipal(req, verdict.principal);
-    const who = verdict.principal ?? (await oauthPrincipal(oauth!, req, res, log));
+    // Callers without a credential are one principal; per-caller limits tell them apart by address.
+    const fixed = verdict.principal?.kind === 'anonymous' ? anonymous.of(req) : verdict.principal;
+    if (fixed) attachPrincipal(req, fixed);
+    const who = fixed ?? (await oauthPrincipal(oauth!, req, res, log));
     if (!who) return;
     // Before any session or era is looked at: no session or protocol revision serves another method.
     if (!SERVED_METHODS.has(req.method ?? ''))

@@ -4,8 +4,8 @@ import { isInitializeRequest } from '@modelcontextprotocol/server';
 import type { Logger } from '../../core/index.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { sendJsonError } from './json-rpc-answers.js';
-import type { Principal } from './principal.js';
-import { capKey, type InitializeAdmission, type SessionRegistry } from './session-registry.js';
+import { limitedCaller, type Principal } from './principal.js';
+import type { InitializeAdmission, SessionRegistry } from './session-registry.js';
 import { SessionTransport } from './session-transport.js';
 
 /** What serving 2025-era sessions needs from its listener. */
@@ -17,8 +17,6 @@ export interface LegacySessionsDeps {
   logger: Logger;
   /** True once the listener is shutting down: no new session is opened. */
   isClosing(): boolean;
-  /** The client address group of a request (`ClientAddresses.groupOf`): anonymous callers are capped per group. */
-  clientGroup(req: IncomingMessage): string;
 }
 
 /**
@@ -52,8 +50,9 @@ function openSession(
   return async (req, res, body, owner) => {
     if (deps.isClosing())
       return sendJsonError(res, 503, 'The server is shutting down.', { connection: 'close' });
-    const group = owner.kind === 'anonymous' ? deps.clientGroup(req) : undefined;
-    const cap = capKey(owner, group ?? '');
+    // An anonymous owner carries its client address group: its cap is that address's.
+    const group = owner.kind === 'anonymous' ? (owner.address ?? 'unknown') : undefined;
+    const cap = limitedCaller(owner);
     const admission = sessions.tryInitialize(cap);
     if (admission !== 'ok') return refuseInitialize(res, admission, { open: sessions.size, group }, log);
     const transport: SessionTransport = new SessionTransport({

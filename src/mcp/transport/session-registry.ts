@@ -6,7 +6,7 @@ interface Session {
   transport: SessionTransport;
   /** Who opened it: only requests from the same principal may use it. */
   owner: Principal;
-  /** Whose place of the per-caller cap it holds (see {@link capKey}). */
+  /** Whose place of the per-caller cap it holds (`limitedCaller` of its owner). */
   cap: string;
   lastSeen: number;
 }
@@ -30,15 +30,6 @@ export interface SessionRegistryOptions {
 export type InitializeAdmission = 'ok' | 'full' | 'caller-full';
 
 /**
- * Whose place of the per-caller cap a session of `owner` takes: its principal's, or, for callers
- * without a credential (all one anonymous principal, so a cap of theirs would be a global one), that
- * of their client address group (`ClientAddresses.groupOf`).
- */
-export function capKey(owner: Principal, clientGroup: string): string {
-  return owner.kind === 'anonymous' ? `anonymous@${clientGroup}` : owner.id;
-}
-
-/**
  * The 2025-era sessions of one HTTP listener: who owns each, when it was last used, and how many there
  * may be. A session id presented by anyone but its owner is treated exactly like an unknown one, so
  * the id alone (leaked in a log or a proxy) is not a credential.
@@ -46,7 +37,7 @@ export function capKey(owner: Principal, clientGroup: string): string {
 export class SessionRegistry {
   private readonly sessions = new Map<string, Session>();
   private initializing = 0;
-  /** Sessions and initializes per {@link capKey}: one caller cannot take every place. */
+  /** Sessions and initializes per `limitedCaller`: one caller cannot take every place. */
   private readonly perCaller = new Map<string, number>();
   private sweepTimer: unknown;
   /** Set by closeAll: a session added after it (its initialize was under way) is closed at once. */
@@ -76,7 +67,8 @@ export class SessionRegistry {
   }
 
   /**
-   * Holds a place for a session about to be initialized by the caller `cap` names ({@link capKey}),
+   * Holds a place for a session about to be initialized by the caller `cap` names (`limitedCaller`:
+   * a principal, or one client address group of anonymous callers),
    * unless the listener's or that caller's cap is reached. The place is given back by
    * {@link settleInitialize} once the initialize request is answered.
    */

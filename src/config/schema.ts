@@ -18,6 +18,7 @@ import {
 } from './identity-schema.js';
 import { boundedSize, count, duration, flag, MAX_CACHE_TTL_MS, ratio, size } from './units.js';
 import { baseUrlMessage } from './base-url-message.js';
+import { trustProxySchema } from './trust-proxy-schema.js';
 
 const nonEmpty = (what: string) =>
   z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
@@ -99,11 +100,17 @@ const httpServerSchema = strictObject({
   /** 2025-era sessions open at once; more initializes are answered 503. */
   maxSessions: count({ min: 1 }).default(1000),
   /**
-   * 2025-era sessions one authenticated caller may hold at once (within `maxSessions`); more of its
-   * initializes are answered 429. Callers without a credential are one anonymous caller: only
-   * `maxSessions` bounds them.
+   * 2025-era sessions one caller may hold at once (within `maxSessions`); more of its initializes are
+   * answered 429. A caller is a token's subject; callers without a credential are told apart by their
+   * client address (an IPv4 address, an IPv6 /64; see `trustProxy`), each of which may hold this many.
    */
   maxSessionsPerPrincipal: count({ min: 1 }).default(100),
+  /**
+   * Reverse proxies in front of the gateway, as addresses and CIDR blocks (`127.0.0.1`, `10.0.0.0/8`):
+   * a request from one of them is counted as from the rightmost `X-Forwarded-For` hop that is none of
+   * them. Empty: the header is ignored and the socket's peer is the client.
+   */
+  trustProxy: trustProxySchema,
   /** A 2025-era session unused this long is closed (the client must initialize again); an open GET stream is use. */
   sessionIdleTimeout: duration().default(30 * 60_000),
   /** Messages in one JSON-RPC batch; a larger batch is refused whole, before any is run. */

@@ -45,6 +45,8 @@ export {
   type Principal,
   type PrincipalKind,
   ANONYMOUS,
+  anonymousAt,
+  limitedCaller,
   OPERATOR,
   bearerPrincipal,
   samePrincipal,

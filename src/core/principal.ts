@@ -38,6 +38,13 @@ export interface Principal {
   readonly claims: Readonly<Record<string, unknown>>;
   /** When the credential stops being valid, epoch ms. */
   readonly expiresAt?: number | undefined;
+  /**
+   * An anonymous HTTP caller's client address group (an IPv4 address, an IPv6 `/64`), which
+   * per-caller limits count it by: every anonymous caller has the same `id`, so a cap or quota of
+   * that id would be one for all of them. Not part of `id`: anonymous callers still share sessions'
+   * ownership and cache entries as one principal.
+   */
+  readonly address?: string | undefined;
 }
 
 const NO_SCOPES: readonly string[] = Object.freeze([]);
@@ -50,6 +57,19 @@ export const ANONYMOUS: Principal = Object.freeze({
   scopes: NO_SCOPES,
   claims: NO_CLAIMS,
 });
+
+/** The anonymous principal of a request from the client address group `address` (see {@link Principal.address}). */
+export function anonymousAt(address: string): Principal {
+  return Object.freeze({ ...ANONYMOUS, address });
+}
+
+/**
+ * Whom a per-caller limit (a session cap, a quota bucket) counts `p` as: its id, or for an anonymous
+ * caller, that of its client address group.
+ */
+export function limitedCaller(p: Principal): string {
+  return p.kind === 'anonymous' ? `anonymous@${p.address ?? 'unknown'}` : p.id;
+}
 
 /** Calls without a transport identity (stdio, in-process): the operator who started the gateway. */
 export const OPERATOR: Principal = Object.freeze({

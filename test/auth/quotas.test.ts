@@ -146,6 +146,43 @@ describe('quotas (limits) in memory', () => {
     }
   });
 
+  it('counts callers without a credential per client address: one anonymous client cannot use up the others', async () => {
+    // Behind a trusted proxy (the test's 127.0.0.1), X-Forwarded-For tells the clients apart.
+    const config = quotaConfig({ server: { http: { trustProxy: ['127.0.0.1'] } } });
+    const gw: RunningGateway = await startGateway(testConfig(config), { transport: 'http' });
+    const first = await connectV2(gw.url!, 'modern', { 'x-forwarded-for': '203.0.113.1' });
+    const second = await connectV2(gw.url!, 'modern', { 'x-forwarded-for': '2001:db8:1:2::1' });
+    const sameSlash64 = await connectV2(gw.url!, 'modern', { 'x-forwarded-for': '2001:db8:1:2::99' });
+    try {
+      for (let i = 0; i < 2; i++) await first.callTool({ name: 'get_fast', arguments: {} });
+      const refused = await first.callTool({ name: 'get_fast', arguments: {} });
+      expect(errorMeta(refused)?.code).toBe('QUOTA_EXCEEDED');
+      expect((await second.callTool({ name: 'get_fast', arguments: {} })).isError).toBeFalsy();
+      expect((await sameSlash64.callTool({ name: 'get_fast', arguments: {} })).isError).toBeFalsy();
+      expect(errorMeta(await second.callTool({ name: 'get_fast', arguments: {} }))?.code).toBe(
+        'QUOTA_EXCEEDED',
+      );
+    } finally {
+      await Promise.all([first.close(), second.close(), sameSlash64.close()]);
+      await gw.close();
+    }
+  });
+
+  it('ignores X-Forwarded-For without trustProxy: anonymous clients of one address share its bucket', async () => {
+    const gw: RunningGateway = await startGateway(testConfig(quotaConfig()), { transport: 'http' });
+    const first = await connectV2(gw.url!, 'modern', { 'x-forwarded-for': '203.0.113.1' });
+    const forged = await connectV2(gw.url!, 'modern', { 'x-forwarded-for': '203.0.113.2' });
+    try {
+      for (let i = 0; i < 2; i++) await first.callTool({ name: 'get_fast', arguments: {} });
+      expect(errorMeta(await forged.callTool({ name: 'get_fast', arguments: {} }))?.code).toBe(
+        'QUOTA_EXCEEDED',
+      );
+    } finally {
+      await Promise.all([first.close(), forged.close()]);
+      await gw.close();
+    }
+  });
+
   it('caps calls at once (concurrent) and frees the slot when a call ends', async () => {
     const { client, close } = await stdioClient(quotaConfig({ server: { operator: { sub: 'ops' } } }));
     try {

@@ -16,16 +16,18 @@ export function rawRequest(
   url: string,
   headers: Record<string, string>,
   body?: string,
-  opts: { stream?: boolean } = {},
+  opts: { stream?: boolean; localAddress?: string } = {},
 ): Promise<RawReply> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const req = request(
       {
-        host: u.hostname,
+        // node:http takes an IPv6 host without the brackets of its URL form.
+        host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
         port: u.port,
         path: `${u.pathname}${u.search}`,
         method,
+        ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
         headers: {
           ...(body !== undefined
             ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }
@@ -62,8 +64,14 @@ export const INIT_2025 = {
 };
 
 /** Opens a 2025-era session with a raw initialize + initialized; returns its id. */
-export async function openSession(url: string, headers: Record<string, string> = {}): Promise<string> {
-  const init = await rawRequest('POST', url, headers, JSON.stringify(INIT_2025));
+/** Opens a 2025-era session; `from` is the local address the requests are sent from (`127.0.0.2`). */
+export async function openSession(
+  url: string,
+  headers: Record<string, string> = {},
+  from?: string,
+): Promise<string> {
+  const opts = from ? { localAddress: from } : {};
+  const init = await rawRequest('POST', url, headers, JSON.stringify(INIT_2025), opts);
   if (init.status !== 200) throw new Error(`initialize answered ${init.status}: ${init.body}`);
   const id = String(init.headers['mcp-session-id']);
   const done = await rawRequest(
@@ -71,6 +79,7 @@ export async function openSession(url: string, headers: Record<string, string> =
     url,
     { ...headers, 'mcp-session-id': id, 'mcp-protocol-version': '2025-06-18' },
     JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+    opts,
   );
   if (done.status !== 202) throw new Error(`initialized answered ${done.status}: ${done.body}`);
   return id;

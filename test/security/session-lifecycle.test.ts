@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, noopLogger } from '../../src/core/index.js';
-import { ANONYMOUS } from '../../src/mcp/transport/principal.js';
+import { ANONYMOUS, limitedCaller } from '../../src/mcp/transport/principal.js';
 import { SessionRegistry } from '../../src/mcp/transport/session-registry.js';
 import { SessionTransport } from '../../src/mcp/transport/session-transport.js';
 import {
@@ -295,10 +295,11 @@ describe('a session that opens while its listener closes', () => {
     const closed = new Promise<void>((resolve) => {
       transport.onclose = resolve;
     });
-    expect(registry.tryInitialize(ANONYMOUS)).toBe('ok');
+    const cap = limitedCaller(ANONYMOUS);
+    expect(registry.tryInitialize(cap)).toBe('ok');
     await registry.closeAll();
-    registry.add('late', transport, ANONYMOUS);
-    registry.settleInitialize(ANONYMOUS);
+    registry.add('late', transport, ANONYMOUS, cap);
+    registry.settleInitialize(cap);
     expect(registry.size).toBe(0);
     expect(registry.has('late')).toBe(false);
     await closed;

@@ -95,7 +95,7 @@ export class Quotas {
     try {
       for (const limit of this.limits) {
         if (!limit.tool.test(tool)) continue;
-        const key = `${limit.index}:${this.render(limit, who, tool)}`;
+        const key = `${limit.index}:${this.render(limit, who, tool)}${addressPart(who)}`;
         if (limit.concurrent !== undefined) {
           const hold = await this.store.hold(key, limit.concurrent);
           if (!hold.ok)
@@ -140,6 +140,15 @@ export class Quotas {
     }
     return out;
   }
+}
+
+/**
+ * Callers without a credential are all one principal, so whatever the key template reads of them
+ * (`{auth.id}`, `{auth.sub}`) is the same for all: their buckets are also per client address group,
+ * or one client would use up every anonymous caller's quota.
+ */
+function addressPart(who: Principal): string {
+  return who.kind === 'anonymous' ? `@${encodeKeyPart(who.address ?? 'unknown')}` : '';
 }
 
 /** The quotas of a config: buckets in Redis when `cache.redis` is set, else in memory. */

@@ -120,6 +120,7 @@ async function start(config: GatewayConfig, options: StartGatewayOptions): Promi
           ? { maxSessionsPerPrincipal: http.maxSessionsPerPrincipal }
           : {}),
         ...(http.maxBatchSize !== undefined ? { maxBatchSize: http.maxBatchSize } : {}),
+        ...(http.trustProxy?.length ? { trustProxy: http.trustProxy } : {}),
         ...(http.sessionIdleTimeout !== undefined ? { sessionIdleMs: http.sessionIdleTimeout } : {}),
         logger,
         ...(options.clock ? { clock: options.clock } : {}),

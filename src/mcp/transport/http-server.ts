@@ -19,6 +19,8 @@ import { ANSWERED, readJsonBody } from './json-body.js';
 import { sendJsonError } from './json-rpc-answers.js';
 import { legacySessionServer } from './legacy-sessions.js';
 import { SessionRegistry } from './session-registry.js';
+import { ClientAddresses } from './trusted-proxies.js';
+import { AnonymousCallers } from './anonymous-callers.js';
 import type { SideRoutes } from './side-routes.js';
 import type { ResourceServerConfig, StaticTokenConfig } from '../../config/index.js';
 
@@ -44,8 +46,16 @@ export interface HttpServeOptions extends ListenerLimits {
   sessionIdleMs?: number;
   /** 2025-era sessions open at once; more initializes are answered 503. Default 1000. */
   maxSessions?: number;
-  /** 2025-era sessions one authenticated caller may hold; more of its initializes get 429. Default 100. */
+  /**
+   * 2025-era sessions one caller may hold (a principal, or one client address group of anonymous
+   * callers); more of its initializes get 429. Default 100.
+   */
   maxSessionsPerPrincipal?: number;
+  /**
+   * Reverse proxies (addresses, CIDR blocks) whose `X-Forwarded-For` names the client; default none:
+   * the socket's peer is the client.
+   */
+  trustProxy?: readonly string[];
   /** Messages in one JSON-RPC batch; a larger batch is refused whole (400). Default 10. */
   maxBatchSize?: number;
   /** Interval of the SSE keep-alive comments on open streams, ms (the SDK's default, 15 s, when absent). */
@@ -114,6 +124,7 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
     logger: log,
   });
   let closing = false;
+  const anonymous = new AnonymousCallers(new ClientAddresses(options.trustProxy));
   const serveLegacy = legacySessionServer({
     gateway,
     sessions,
@@ -144,8 +155,10 @@ export async function serveHttp(gateway: Gateway, options: HttpServeOptions): Pr
       log.info({ status: verdict.status, method: req.method }, 'request refused');
       return sendJsonError(res, verdict.status, verdict.message, verdict.headers);
     }
-    if (verdict.principal) attachPrincipal(req, verdict.principal);
-    const who = verdict.principal ?? (await oauthPrincipal(oauth!, req, res, log));
+    // Callers without a credential are one principal; per-caller limits tell them apart by address.
+    const fixed = verdict.principal?.kind === 'anonymous' ? anonymous.of(req) : verdict.principal;
+    if (fixed) attachPrincipal(req, fixed);
+    const who = fixed ?? (await oauthPrincipal(oauth!, req, res, log));
     if (!who) return;
     // Before any session or era is looked at: no session or protocol revision serves another method.
     if (!SERVED_METHODS.has(req.method ?? ''))

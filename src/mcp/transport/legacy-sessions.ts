@@ -4,7 +4,7 @@ import { isInitializeRequest } from '@modelcontextprotocol/server';
 import type { Logger } from '../../core/index.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { sendJsonError } from './json-rpc-answers.js';
-import type { Principal } from './principal.js';
+import { limitedCaller, type Principal } from './principal.js';
 import type { InitializeAdmission, SessionRegistry } from './session-registry.js';
 import { SessionTransport } from './session-transport.js';
 
@@ -50,12 +50,15 @@ function openSession(
   return async (req, res, body, owner) => {
     if (deps.isClosing())
       return sendJsonError(res, 503, 'The server is shutting down.', { connection: 'close' });
-    const admission = sessions.tryInitialize(owner);
-    if (admission !== 'ok') return refuseInitialize(res, admission, sessions.size, log);
+    // An anonymous owner carries its client address group: its cap is that address's.
+    const group = owner.kind === 'anonymous' ? (owner.address ?? 'unknown') : undefined;
+    const cap = limitedCaller(owner);
+    const admission = sessions.tryInitialize(cap);
+    if (admission !== 'ok') return refuseInitialize(res, admission, { open: sessions.size, group }, log);
     const transport: SessionTransport = new SessionTransport({
       sessionIdGenerator: randomUUID,
       ...deps.keepAlive,
-      onsessioninitialized: (id: string): void => sessions.add(id, transport, owner),
+      onsessioninitialized: (id: string): void => sessions.add(id, transport, owner, cap),
       onsessionclosed: (id) => sessions.remove(id),
     });
     transport.onclose = () => {
@@ -65,7 +68,7 @@ function openSession(
       await deps.gateway.createServer().connect(transport);
       await transport.handleRequest(req, res, body);
     } finally {
-      sessions.settleInitialize(owner);
+      sessions.settleInitialize(cap);
       // An initialize the transport refused (media types) made no session, so nothing would ever
       // close its connected server: it would stay on the change feed and the live tools for good.
       if (transport.sessionId === undefined) await transport.close();
@@ -73,11 +76,14 @@ function openSession(
   };
 }
 
-/** The answer to an initialize past a cap: 503 at the listener's (others hold the places), 429 at the caller's own. */
+/**
+ * The answer to an initialize past a cap: 503 at the listener's (others hold the places), 429 at the
+ * caller's own. `group` is an anonymous caller's client address group, undefined for a principal.
+ */
 function refuseInitialize(
   res: ServerResponse,
   admission: Exclude<InitializeAdmission, 'ok'>,
-  open: number,
+  { open, group }: { open: number; group: string | undefined },
   log: Logger,
 ): void {
   if (admission === 'full') {
@@ -87,12 +93,33 @@ function refuseInitialize(
     });
     return;
   }
+  if (group !== undefined) {
+    refuseAnonymous(res, open, group, log);
+    return;
+  }
   log.warn({ sessions: open }, "a caller's session cap reached: initialize refused");
   sendJsonError(
     res,
     429,
     'Too many open sessions for this caller: close unused ones (DELETE with their Mcp-Session-Id), let them ' +
       'idle out, or raise server.http.maxSessionsPerPrincipal.',
+    { 'retry-after': '5' },
+  );
+}
+
+/**
+ * The 429 of a client without a credential at its address's cap. Behind a reverse proxy that
+ * `trustProxy` does not name, every client has the proxy's address: the message says so.
+ */
+function refuseAnonymous(res: ServerResponse, open: number, group: string, log: Logger): void {
+  log.warn({ sessions: open, client: group }, "a client address's session cap reached: initialize refused");
+  sendJsonError(
+    res,
+    429,
+    'Too many open sessions from this client address (callers without a credential are counted per ' +
+      'address): close unused ones (DELETE with their Mcp-Session-Id), let them idle out, or raise ' +
+      'server.http.maxSessionsPerPrincipal. Behind a reverse proxy, list it in server.http.trustProxy ' +
+      'so that clients are told apart by X-Forwarded-For.',
     { 'retry-after': '5' },
   );
 }

@@ -1,2 +1,9 @@
 // The transport's principals are the core ones: sessions, tools and credentials compare the same type.
-export { ANONYMOUS, bearerPrincipal, type Principal, samePrincipal } from '../../core/index.js';
+export {
+  ANONYMOUS,
+  anonymousAt,
+  bearerPrincipal,
+  limitedCaller,
+  type Principal,
+  samePrincipal,
+} from '../../core/index.js';

@@ -6,6 +6,8 @@ interface Session {
   transport: SessionTransport;
   /** Who opened it: only requests from the same principal may use it. */
   owner: Principal;
+  /** Whose place of the per-caller cap it holds (`limitedCaller` of its owner). */
+  cap: string;
   lastSeen: number;
 }
 
@@ -15,13 +17,16 @@ export interface SessionRegistryOptions {
   idleMs: number;
   /** Sessions open at once (initializing ones included); more initializes are refused. */
   maxSessions: number;
-  /** Sessions one authenticated principal may hold (initializing ones included). */
+  /**
+   * Sessions one caller may hold (initializing ones included): an authenticated principal, or one
+   * client address of the anonymous one.
+   */
   maxPerPrincipal: number;
   clock: Clock;
   logger: Logger;
 }
 
-/** Whether an initialize may open a session: `full` at the listener's cap, `caller-full` at the principal's. */
+/** Whether an initialize may open a session: `full` at the listener's cap, `caller-full` at the caller's. */
 export type InitializeAdmission = 'ok' | 'full' | 'caller-full';
 
 /**
@@ -32,8 +37,8 @@ export type InitializeAdmission = 'ok' | 'full' | 'caller-full';
 export class SessionRegistry {
   private readonly sessions = new Map<string, Session>();
   private initializing = 0;
-  /** Sessions and initializes per authenticated principal id: one caller cannot take every place. */
-  private readonly perPrincipal = new Map<string, number>();
+  /** Sessions and initializes per `limitedCaller`: one caller cannot take every place. */
+  private readonly perCaller = new Map<string, number>();
   private sweepTimer: unknown;
   /** Set by closeAll: a session added after it (its initialize was under way) is closed at once. */
   private closed = false;
@@ -62,32 +67,32 @@ export class SessionRegistry {
   }
 
   /**
-   * Holds a place for a session `owner` is about to initialize, unless the listener's or the owner's
-   * cap is reached. The place is given back by {@link settleInitialize} once the initialize request
-   * is answered.
+   * Holds a place for a session about to be initialized by the caller `cap` names (`limitedCaller`:
+   * a principal, or one client address group of anonymous callers),
+   * unless the listener's or that caller's cap is reached. The place is given back by
+   * {@link settleInitialize} once the initialize request is answered.
    */
-  tryInitialize(owner: Principal): InitializeAdmission {
+  tryInitialize(cap: string): InitializeAdmission {
     if (this.sessions.size + this.initializing >= this.options.maxSessions) return 'full';
-    if ((this.perPrincipal.get(owner.id) ?? 0) >= this.options.maxPerPrincipal && counted(owner))
-      return 'caller-full';
+    if ((this.perCaller.get(cap) ?? 0) >= this.options.maxPerPrincipal) return 'caller-full';
     this.initializing++;
-    this.count(owner, 1);
+    this.count(cap, 1);
     return 'ok';
   }
 
-  settleInitialize(owner: Principal): void {
+  settleInitialize(cap: string): void {
     this.initializing--;
-    this.count(owner, -1);
+    this.count(cap, -1);
   }
 
-  add(id: string, transport: SessionTransport, owner: Principal): void {
+  add(id: string, transport: SessionTransport, owner: Principal, cap: string): void {
     if (this.closed) {
       void transport.close();
       return;
     }
     if (this.sessions.has(id)) return;
-    this.sessions.set(id, { transport, owner, lastSeen: this.options.clock.now() });
-    this.count(owner, 1);
+    this.sessions.set(id, { transport, owner, cap, lastSeen: this.options.clock.now() });
+    this.count(cap, 1);
   }
 
   /** Forgets a session (closed, deleted or idle); a second call for the same id does nothing. */
@@ -95,14 +100,13 @@ export class SessionRegistry {
     const s = this.sessions.get(id);
     if (s === undefined) return;
     this.sessions.delete(id);
-    this.count(s.owner, -1);
+    this.count(s.cap, -1);
   }
 
-  private count(owner: Principal, delta: number): void {
-    if (!counted(owner)) return;
-    const n = (this.perPrincipal.get(owner.id) ?? 0) + delta;
-    if (n > 0) this.perPrincipal.set(owner.id, n);
-    else this.perPrincipal.delete(owner.id);
+  private count(cap: string, delta: number): void {
+    const n = (this.perCaller.get(cap) ?? 0) + delta;
+    if (n > 0) this.perCaller.set(cap, n);
+    else this.perCaller.delete(cap);
   }
 
   /** Stops the idle sweep and closes every session. */
@@ -111,7 +115,7 @@ export class SessionRegistry {
     this.options.clock.clearTimeout(this.sweepTimer);
     const open = [...this.sessions.values()];
     this.sessions.clear();
-    this.perPrincipal.clear();
+    this.perCaller.clear();
     await Promise.allSettled(open.map((s) => s.transport.close()));
   }
 
@@ -133,9 +137,4 @@ export class SessionRegistry {
     }
     this.sweepTimer = clock.setTimeout(() => this.sweep(), this.sweepEveryMs);
   }
-}
-
-/** Callers without a credential are all one anonymous principal: a per-caller cap would be a global one. */
-function counted(owner: Principal): boolean {
-  return owner.kind !== 'anonymous';
 }

@@ -175,7 +175,8 @@ export function createResourceLayer(config: GatewayConfig, deps: ResourceLayerDe
       registerResources(server, templates, healthProvider, refuse, deps.openRead);
       if (guard && (templates.length > 0 || healthProvider)) hideDeniedResources(server, byName, guard);
       attachResourceSubscriptions(server, deps.changes, log, refuse);
-      if (r.recentChanges !== false) registerRecentChangesTool(server, deps.changes, deps.validator, listing);
+      if (r.recentChanges !== false)
+        registerRecentChangesTool(server, deps.changes, deps.validator, listing, refuse);
     },
   };
 }

@@ -176,10 +176,11 @@ function variableProblems(
           `{${v}} is not an input of ${label}` +
           (hint ? ` (did you mean {${hint}}?)` : `; its inputs: ${listed(names) || 'none'}`),
       });
-    } else if (isObject(property) && property.type === 'object') {
+    } else if (isObject(property) && (property.type === 'object' || property.type === 'array')) {
+      // An array too: the SDK's matcher gives a list as one comma-joined string, or no match at all.
       problems.push({
         path: at,
-        message: `{${v}} fills input "${v}" of ${label}, which is an object; a URI variable can only give text, numbers or booleans`,
+        message: `{${v}} fills input "${v}" of ${label}, which is an ${property.type === 'array' ? 'array' : 'object'}; a URI variable can only give text, numbers or booleans`,
       });
     }
   }

@@ -308,7 +308,11 @@ describe('policy over resources: a caller sees and reads only what it may read',
       },
       policy: {
         ...policy,
-        rules: [...policy.rules, { resources: ['assignment_audit', 'health'], when: { groups: ['admin'] } }],
+        rules: [
+          ...policy.rules,
+          { resources: ['assignment_audit', 'health'], when: { groups: ['admin'] } },
+          { tools: ['recent_changes'], when: { scopes: ['assignments.read'] } },
+        ],
       },
     });
   };
@@ -411,6 +415,51 @@ describe('policy over resources: a caller sees and reads only what it may read',
         ]);
         expect(heard.reader.uris).toEqual(['assignments://a1', 'assignments://a2']);
         await Promise.all(subs.map((s) => s.close()));
+      } finally {
+        await Promise.all([reader.close(), admin.close()]);
+      }
+    },
+  );
+
+  it.each([
+    ['v2, 2026-07-28', (t: string) => connectV2(gw.url!, 'modern', bearer(t))],
+    ['v2, 2025 session', (t: string) => connectV2(gw.url!, 'legacy', bearer(t))],
+  ])(
+    'recent_changes lists a caller only changes to URIs it may read, pages filled past the rest (%s)',
+    async (_era, connect) => {
+      const reader = await connect(TOKENS.reader);
+      const admin = await connect(TOKENS.admin);
+      const start = gw.gateway.changes.since(undefined, 1000).cursor;
+      const at = Date.now();
+      const published = [
+        'audit-assignments://a1',
+        'conduit://health',
+        'webhook://x',
+        'assignments://a1',
+        'audit-assignments://a2',
+        'assignments://a2',
+      ];
+      for (const uri of published) await gw.gateway.changes.publish({ uri, source: 'test', at });
+      const page = async (c: typeof reader, limit: number, cursor = start) => {
+        const r = await c.callTool({ name: 'recent_changes', arguments: { cursor, limit } });
+        return r.structuredContent as { changes: { uri: string }[]; cursor: string };
+      };
+      try {
+        const all = await page(reader, 100);
+        expect(all.changes.map((c) => c.uri)).toEqual(['assignments://a1', 'assignments://a2']);
+        // A page of one is the first change the reader may see, not an empty page that reads as "nothing new".
+        const first = await page(reader, 1);
+        expect(first.changes.map((c) => c.uri)).toEqual(['assignments://a1']);
+        const second = await page(reader, 1, first.cursor);
+        expect(second.changes.map((c) => c.uri)).toEqual(['assignments://a2']);
+        expect((await page(reader, 100, second.cursor)).changes).toEqual([]);
+        expect((await page(admin, 100)).changes.map((c) => c.uri)).toEqual([
+          'audit-assignments://a1',
+          'conduit://health',
+          'assignments://a1',
+          'audit-assignments://a2',
+          'assignments://a2',
+        ]);
       } finally {
         await Promise.all([reader.close(), admin.close()]);
       }

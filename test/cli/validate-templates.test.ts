@@ -69,6 +69,30 @@ describe('conduit validate: resource templates', () => {
     expect(out).toMatch(/: 6 problems/);
   });
 
+  it('a variable filling an object or array input is refused at its line: a read could never give one', async () => {
+    const { code, out, at } = await validate('structured-inputs.yaml', [
+      'upstreams:',
+      '  api: { baseUrl: "http://127.0.0.1:9" }',
+      'tools:',
+      '  - name: search',
+      '    upstream: api',
+      '    path: /search',
+      '    input: { type: object, properties: { q: { type: string }, tags: { type: array, items: { type: string } }, filter: { type: object } } }',
+      'resources:',
+      '  templates:',
+      '    - { uriTemplate: "tagged://{q}{?tags}", name: tagged, tool: search }',
+      '    - { uriTemplate: "filtered://{q}/{filter}", name: filtered, tool: search }',
+    ]);
+    expect(code).toBe(ExitCode.CONFIG);
+    expect(out).toContain(`${at('tagged://')}`);
+    expect(out).toMatch(
+      /resources\.templates\[0\]\.uriTemplate: \{tags\} fills input "tags" of tool search, which is an array/,
+    );
+    expect(out).toMatch(
+      /resources\.templates\[1\]\.uriTemplate: \{filter\} fills input "filter" of tool search, which is an object/,
+    );
+  });
+
   it('operations and generated tools are checked once the document is read, still at their line', async () => {
     const { code, out, at } = await validate('openapi.yaml', [
       'upstreams:',

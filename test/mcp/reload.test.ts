@@ -17,6 +17,8 @@ import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextproto
 import { connectV1, connectV2 } from './helpers/clients.js';
 import { type HeldUpstream, startHeldUpstream } from './helpers/held-upstream.js';
 import { deferred } from '../helpers/deferred.js';
+import { startUpstream } from './helpers/upstream.js';
+import { connectStdio, resourcesConfig } from './resources-helpers.js';
 
 interface CallResult {
   isError?: boolean;
@@ -413,6 +415,36 @@ describe('a reloaded policy', () => {
     } finally {
       await client.close();
       await gw.close();
+    }
+  });
+});
+
+describe('resource reads after a reload', () => {
+  it("a read checks its URI against the input of the template's tool in force, not the one the gateway started with", async () => {
+    const upstream = await startUpstream();
+    const gw = createGateway(testConfig(resourcesConfig(upstream.url)));
+    const session = await connectStdio(gw, 'v2-legacy');
+    try {
+      const tightened = resourcesConfig(upstream.url);
+      tightened.tools.find((t) => t.name === 'get_assignment')!.input = {
+        type: 'object',
+        properties: { id: { type: 'string', pattern: '^[0-9]+$' } },
+        required: ['id'],
+        additionalProperties: false,
+      };
+      expect((await gw.reload(testConfig(tightened))).outcome).toBe('applied');
+      const before = upstream.count('/assignments/abc');
+      const refused = await session
+        .client!.readResource({ uri: 'assignments://abc' })
+        .catch((e: unknown) => e);
+      expect((refused as { code?: number }).code).toBe(-32602);
+      expect(upstream.count('/assignments/abc')).toBe(before);
+      const ok = await session.client!.readResource({ uri: 'assignments://1' });
+      expect(ok.contents[0]?.uri).toBe('assignments://1');
+    } finally {
+      await session.close();
+      await gw.close();
+      await upstream.close();
     }
   });
 });

@@ -96,6 +96,22 @@ describe('configured resource templates', () => {
     }
   });
 
+  it("a read the tool refuses as bad input is invalid params carrying the tool's error code (a URI of '..')", async () => {
+    const c = await connectStdio(gateway, 'v2-legacy');
+    try {
+      for (const uri of ['assignments://..', 'assignments://%2e%2e']) {
+        const err = (await c.client!.readResource({ uri }).catch((e: unknown) => e)) as {
+          code?: number;
+          data?: { code?: string };
+        };
+        expect(err.code).toBe(-32602);
+        expect(err.data?.code).toBe('INVALID_PATH');
+      }
+    } finally {
+      await c.close();
+    }
+  });
+
   it('a template naming an unknown tool is refused with a ConfigError naming it', () => {
     const config = {
       ...assignmentsConfig(upstream.url),

@@ -254,6 +254,27 @@ describe('a 2025 session cannot grow its subscriptions without bound', () => {
   });
 });
 
+describe('a 2025 session cannot hold subscribed URIs of unbounded total size', () => {
+  it('past 256 KiB of subscribed URIs the next one is refused (-32600), one already held is not, an unsubscribe makes room', async () => {
+    const running = await startGateway(testConfig(resourcesConfig(upstream.url)), { transport: 'http' });
+    const session = await connectV1(running.url!);
+    // Under the count cap, 1000 URIs of nearly a body (1 MiB) each would be a gigabyte per session.
+    const big = (i: number) => `assignments://${i}${'x'.repeat(100_000)}`;
+    try {
+      await session.subscribeResource({ uri: big(1) });
+      await session.subscribeResource({ uri: big(2) });
+      const refused = await session.subscribeResource({ uri: big(3) }).catch((e: unknown) => e);
+      expect((refused as { code?: number }).code).toBe(-32600);
+      await session.subscribeResource({ uri: big(2) });
+      await session.unsubscribeResource({ uri: big(1) });
+      await session.subscribeResource({ uri: big(3) });
+    } finally {
+      await session.close();
+      await running.close();
+    }
+  });
+});
+
 describe('a reload that narrows the policy stops the 2025 subscriptions it no longer allows', () => {
   const TOKENS = { reader: 'reader-token-0123456789', admin: 'admin-token-0123456789' };
   /** Both may read assignments and notes; narrowed, assignments are for admins only. */

@@ -122,7 +122,9 @@ export async function reloadGateway(target: ReloadTarget, next: GatewayConfig): 
   // Before anything of the new config runs: every client, kept ones too, scrubs its secrets.
   target.parts.secrets.add(gatewaySecrets(next));
   let built: Awaited<ReturnType<typeof buildNextRuntime>>;
+  let retargetResources: () => void;
   try {
+    retargetResources = running.resources.prepare(next);
     built = await buildNextRuntime(running, next, target.parts);
   } catch (err) {
     // A failure may quote the new config (a TLS file path): its secrets were just added to the set.
@@ -138,6 +140,7 @@ export async function reloadGateway(target: ReloadTarget, next: GatewayConfig): 
   const tools = diffTools(toolSignatures(running), toolSignatures(built.runtime));
   // The swap: synchronous, so no call starts between the handlers and the sessions changing.
   putInForce(target.parts, built.runtime);
+  retargetResources();
   target.commit(built.runtime);
   // The gauge follows the upstreams in force: a removed one leaves it, a kept one stays tracked.
   running.observers.untrackBreakers();

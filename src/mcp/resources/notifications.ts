@@ -19,6 +19,11 @@ const MODERN = '2026-07-28';
  * so without a cap one client could make the gateway hold any number of them (each up to a body).
  */
 const MAX_SUBSCRIPTIONS = 1000;
+/**
+ * Characters of subscribed URIs one 2025-era connection may hold in all: under the count cap alone,
+ * a thousand URIs of nearly a request body each would be a gigabyte per connection.
+ */
+const MAX_SUBSCRIBED_CHARS = 256 * 1024;
 
 /**
  * Wires one server instance to the change feed, for both protocol eras:
@@ -44,6 +49,7 @@ export function attachResourceSubscriptions(
   low.registerCapabilities({ resources: { subscribe: true } });
   // Each subscribed URI with the caller that subscribed (undefined on stdio: the operator).
   const uris = new Map<string, CallerContext | undefined>();
+  let heldChars = 0;
   let unsubscribe: (() => void) | undefined;
   const listen = () => {
     unsubscribe ??= changes.subscribe((change) => {
@@ -64,19 +70,27 @@ export function attachResourceSubscriptions(
     const refused = refuse?.(req.params.uri, ctx);
     if (refused)
       throw new ProtocolError(ProtocolErrorCode.InvalidRequest, refused.message, { code: refused.code });
-    if (!uris.has(req.params.uri) && uris.size >= MAX_SUBSCRIPTIONS)
+    const uri = req.params.uri;
+    const added = uris.has(uri) ? 0 : uri.length;
+    if (added > 0 && uris.size >= MAX_SUBSCRIPTIONS)
       throw new ProtocolError(
         ProtocolErrorCode.InvalidRequest,
         `Too many subscriptions: a connection may hold ${MAX_SUBSCRIPTIONS}; unsubscribe from one first`,
       );
+    if (heldChars + added > MAX_SUBSCRIBED_CHARS)
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidRequest,
+        `Too many subscriptions: a connection's subscribed URIs may hold ${MAX_SUBSCRIBED_CHARS} characters in all (this one has ${uri.length}); unsubscribe from one first`,
+      );
     // Only who is calling is kept: the request's context (signals, the HTTP request) ends with it.
     const authInfo = ctx.http?.authInfo;
-    uris.set(req.params.uri, authInfo ? callerContext(authInfo) : undefined);
+    uris.set(uri, authInfo ? callerContext(authInfo) : undefined);
+    heldChars += added;
     listen();
     return {};
   });
   low.setRequestHandler('resources/unsubscribe', async (req) => {
-    uris.delete(req.params.uri);
+    if (uris.delete(req.params.uri)) heldChars -= req.params.uri.length;
     return {};
   });
   const connect = server.connect.bind(server);
@@ -89,6 +103,7 @@ export function attachResourceSubscriptions(
     unsubscribe?.();
     unsubscribe = undefined;
     uris.clear();
+    heldChars = 0;
     previous?.();
   };
 }

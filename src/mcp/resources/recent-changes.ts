@@ -1,5 +1,11 @@
-import type { CallToolResult, jsonSchemaValidator, McpServer } from '@modelcontextprotocol/server';
-import type { ChangeFeed } from './change-feed.js';
+import type {
+  CallToolResult,
+  jsonSchemaValidator,
+  McpServer,
+  ServerContext,
+} from '@modelcontextprotocol/server';
+import type { ReadRefusal } from './resources.js';
+import type { ChangeFeed, ResourceChange } from './change-feed.js';
 import type { ToolAnnotationHints } from '../tools/method-annotations.js';
 import { listedAnnotations, listedInputSchema, type ToolListing } from '../tools/tool-listing.js';
 
@@ -32,14 +38,31 @@ const HINTS: Readonly<ToolAnnotationHints> = Object.freeze({
   openWorldHint: false,
 });
 
-/** The answer of one `recent_changes` call. */
+/** Whether this call's caller may learn that `uri` changed (its read policy); absent: every URI. */
+export type HearsChange = (uri: string) => boolean;
+
+/**
+ * The answer of one `recent_changes` call: at most `limit` changes the caller may hear of, oldest
+ * first. Changes to URIs it may not read are skipped, and the page is filled from the changes after
+ * them, so an empty page still means nothing new (each round consumes at least one kept change,
+ * so the loop ends within the feed's capacity).
+ */
 export function recentChanges(
   changes: ChangeFeed,
   cursor: string | undefined,
   limit: number | undefined,
+  hears?: HearsChange,
 ): CallToolResult {
-  const page = changes.since(cursor, Math.min(MAX_LIMIT, limit ?? DEFAULT_LIMIT));
-  const body = { changes: page.changes, cursor: page.cursor };
+  const max = Math.min(MAX_LIMIT, limit ?? DEFAULT_LIMIT);
+  const heard = (page: { changes: ResourceChange[] }) =>
+    hears ? page.changes.filter((c) => hears(c.uri)) : page.changes;
+  let page = changes.since(cursor, max);
+  const seen = heard(page);
+  while (hears && page.changes.length > 0 && seen.length < max) {
+    page = changes.since(page.cursor, max - seen.length);
+    seen.push(...heard(page));
+  }
+  const body = { changes: seen, cursor: page.cursor };
   return { content: [{ type: 'text', text: JSON.stringify(body) }], structuredContent: body };
 }
 
@@ -47,12 +70,15 @@ export function recentChanges(
  * Registers `recent_changes`: what changed (resource URIs, event, source, time) since a cursor, for
  * clients that do not subscribe. Pass the returned `cursor` back to continue; an empty page means
  * nothing new. Only the most recent changes are kept (a cursor older than that restarts at the oldest).
+ * With `refuse` (the policy), a caller is told only of changes to URIs it may read, as its
+ * notifications are.
  */
 export function registerRecentChangesTool(
   server: McpServer,
   changes: ChangeFeed,
   validator: jsonSchemaValidator,
   listing: ToolListing = 'compact',
+  refuse?: ReadRefusal,
 ): void {
   const annotations = listedAnnotations(HINTS, undefined, listing);
   server.registerTool(
@@ -65,7 +91,12 @@ export function registerRecentChangesTool(
       inputSchema: listedInputSchema(INPUT, validator, listing),
       ...(annotations ? { annotations } : {}),
     },
-    (async (args: { cursor?: string; limit?: number }) =>
-      recentChanges(changes, args.cursor, args.limit)) as never,
+    (async (args: { cursor?: string; limit?: number }, ctx: ServerContext) =>
+      recentChanges(
+        changes,
+        args.cursor,
+        args.limit,
+        refuse ? (uri) => refuse(uri, ctx) === undefined : undefined,
+      )) as never,
   );
 }

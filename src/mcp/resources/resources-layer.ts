@@ -137,6 +137,12 @@ export interface ResourceLayer {
   hears(uri: string, ctx: CallerContext): boolean;
   /** The tools `register` adds (`recent_changes`), so counts of served tools include them. */
   readonly toolNames: readonly string[];
+  /**
+   * Binds the templates to the tools of `next` (a reload: the `resources` section itself only
+   * changes with a restart, the tools behind it may not), so reads check and coerce their URIs by the
+   * input in force. Throws ConfigError as at start; the returned function puts them in force.
+   */
+  prepare(next: GatewayConfig): () => void;
 }
 
 export function createResourceLayer(config: GatewayConfig, deps: ResourceLayerDeps): ResourceLayer {
@@ -148,14 +154,16 @@ export function createResourceLayer(config: GatewayConfig, deps: ResourceLayerDe
     (name: string): ToolRunner =>
     (args, ctx) =>
       deps.runTool(name, args, ctx);
-  const templates: CompiledResourceTemplate[] = enabled
-    ? compileResourceTemplates(
-        r.templates ?? [],
-        templateTargetIndex(config),
-        (shape) => templateRunner(config, shape, runTool),
-        deps.validator,
-      )
-    : [];
+  const compile = (c: GatewayConfig): CompiledResourceTemplate[] =>
+    enabled
+      ? compileResourceTemplates(
+          r.templates ?? [],
+          templateTargetIndex(c),
+          (shape) => templateRunner(c, shape, runTool),
+          deps.validator,
+        )
+      : [];
+  const templates = compile(config);
   const healthProvider = r.health === false ? undefined : () => health.snapshot();
   const log = deps.logger.child({ component: 'resources' });
   const guard = deps.readGuard;
@@ -170,12 +178,23 @@ export function createResourceLayer(config: GatewayConfig, deps: ResourceLayerDe
     events,
     toolNames: builtInToolNames(config),
     hears: (uri, ctx) => refuse?.(uri, ctx) === undefined,
+    prepare(next) {
+      const fresh = compile(next);
+      return () => {
+        // In place: every server registered so far reads through these objects.
+        fresh.forEach((f, i) => {
+          Object.assign(templates[i]!, f);
+          guarded[i]!.viaTool = f.viaTool;
+        });
+      };
+    },
     register(server) {
       if (!enabled) return;
       registerResources(server, templates, healthProvider, refuse, deps.openRead);
       if (guard && (templates.length > 0 || healthProvider)) hideDeniedResources(server, byName, guard);
       attachResourceSubscriptions(server, deps.changes, log, refuse);
-      if (r.recentChanges !== false) registerRecentChangesTool(server, deps.changes, deps.validator, listing);
+      if (r.recentChanges !== false)
+        registerRecentChangesTool(server, deps.changes, deps.validator, listing, refuse);
     },
   };
 }

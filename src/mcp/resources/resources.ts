@@ -109,10 +109,36 @@ function decodeVariable(uri: string, name: string, raw: string): string {
   }
 }
 
+/** The tool error's `conduit/error` meta (code, status, retryAfterMs), when it carries one. */
+function errorMetaOf(result: CallToolResult): { code?: unknown; status?: unknown } | undefined {
+  const meta = result._meta?.[ERROR_META_KEY];
+  return typeof meta === 'object' && meta !== null
+    ? (meta as { code?: unknown; status?: unknown })
+    : undefined;
+}
+
 /** The upstream's HTTP status behind a tool error, when it had one. */
 function statusOf(result: CallToolResult): number | undefined {
-  const meta = result._meta?.[ERROR_META_KEY] as { status?: unknown } | undefined;
-  return typeof meta?.status === 'number' ? meta.status : undefined;
+  const status = errorMetaOf(result)?.status;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/** Tool error codes that say the arguments (here: the URI's values) were bad, not the gateway. */
+const INPUT_ERROR_CODES = new Set(['REQUEST_VALIDATION', 'INVALID_PATH', 'ARGUMENTS_TOO_DEEP']);
+
+/**
+ * A failed read as a protocol error: invalid params when the URI's values were refused, internal
+ * otherwise; either way carrying the tool's error meta, so a client matches on `data.code`
+ * (QUOTA_EXCEEDED with retryAfterMs, CIRCUIT_OPEN, …) rather than on the message.
+ */
+function readFailure(uri: string, shape: ResourceTemplateConfig, result: CallToolResult): ProtocolError {
+  const meta = errorMetaOf(result);
+  const input = typeof meta?.code === 'string' && INPUT_ERROR_CODES.has(meta.code);
+  return new ProtocolError(
+    input ? ProtocolErrorCode.InvalidParams : ProtocolErrorCode.InternalError,
+    `reading ${uri} through ${templateTargetLabel(shape)} failed: ${textOfResult(result)}`,
+    meta,
+  );
 }
 
 function textOfResult(result: CallToolResult): string {
@@ -192,11 +218,7 @@ export function registerResources(
             uri.href,
             `${uri.href} was not found: ${templateTargetLabel(shape)} answered 404. ${textOfResult(result)}`,
           );
-        if (result.isError)
-          throw new ProtocolError(
-            ProtocolErrorCode.InternalError,
-            `reading ${uri.href} through ${templateTargetLabel(shape)} failed: ${textOfResult(result)}`,
-          );
+        if (result.isError) throw readFailure(uri.href, shape, result);
         const value = result.structuredContent ?? textOfResult(result);
         const text = typeof value === 'string' ? value : JSON.stringify(value);
         const open = openRead?.(shape.name, t.viaTool) ?? true;

@@ -14,6 +14,7 @@ import { expandOpenApi } from './openapi/expand.js';
 import { assertExpandedTemplates, assertSafeGeneratedRequests } from './resource-check.js';
 import { type ConfigProblem, ConfigValidationError, formatPath } from './problems.js';
 import { configSecrets, withSecrets } from './secrets.js';
+import { secretHosts } from './secret-hosts.js';
 import { OpenApiProblems } from './openapi/errors.js';
 import { withWarnings } from './warnings.js';
 import { webhookWarnings } from './webhook-warnings.js';
@@ -361,16 +362,20 @@ function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
 
 /**
  * The string values that took anything from the environment, then each `${ENV}` value on its own (4
- * characters or more). Whole values first: a scrub that goes down the list replaces `Bearer x` whole.
+ * characters or more), then the host of each URL a value reaches into (`secretHosts`). Whole values
+ * first: a scrub that goes down the list replaces `Bearer x` whole.
  */
 function secretValues(interpolated: ReturnType<typeof interpolate>): string[] {
   const secrets = new Set<string>();
+  const hosts: string[] = [];
   for (const path of interpolated.secretPaths) {
     const v = valueAt(interpolated.value, path);
     // Shorter values would blank out ordinary words; they are no secrets anyway.
     if (typeof v === 'string' && v.length >= 4) secrets.add(v);
+    if (typeof v === 'string') hosts.push(...secretHosts(v, interpolated.envValues));
   }
   for (const v of interpolated.envValues) if (v.length >= 4) secrets.add(v);
+  for (const h of hosts) secrets.add(h);
   return [...secrets];
 }
 

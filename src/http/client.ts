@@ -121,11 +121,9 @@ class Client implements HttpClient {
     }
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.origin = url.origin;
-    this.upstream = options.name ?? url.origin;
     this.settingNames = { ...options.settingNames };
     this.redactor = new Redactor(options.secretHeaders, options.secretQueryParams);
     this.clock = options.clock ?? systemClock;
-    this.logger = (options.logger ?? noopLogger).child({ upstream: this.upstream });
     this.logging = options.logger !== undefined && options.logger !== noopLogger;
     this.onMetrics = options.onMetrics;
     this.tracer = options.tracer;
@@ -147,8 +145,11 @@ class Client implements HttpClient {
       [...(options.secretValues ?? []), ...this.defaultSecretValues],
       options.sharedSecrets,
     );
-    // A host may come from `${ENV}` (`https://${TENANT}.example.com`): spans show it scrubbed.
-    this.server = this.tracer !== undefined ? serverAddressOf(url.origin, this.redactor) : undefined;
+    // A host may come from `${ENV}` (`https://${TENANT}.example.com`, a whole `${UPSTREAM_URL}`).
+    this.upstream = options.name ?? this.redactor.scrub(url.origin);
+    this.logger = (options.logger ?? noopLogger).child({ upstream: this.upstream });
+    this.server =
+      this.tracer !== undefined ? serverAddressOf(url.origin, this.redactor, this.upstream) : undefined;
     if (options.dispatcher) {
       this.dispatcher = options.dispatcher;
       this.ownsDispatcher = false;

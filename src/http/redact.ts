@@ -1,5 +1,6 @@
 import { domainToUnicode } from 'node:url';
-import { MIN_SECRET_LENGTH, NON_ASCII, secretForms } from './secret-forms.js';
+import { type RunScan, runScan, scrubRuns } from './run-scan.js';
+import { MIN_SECRET_LENGTH, NON_ASCII, type SecretForm, secretForms } from './secret-forms.js';
 
 /** The placeholder that replaces every secret in logs, errors and metrics. */
 export const REDACTED = '[REDACTED]';
@@ -34,18 +35,43 @@ const ALWAYS_SECRET_QUERY = [
  */
 const PUNYCODE_LABEL = '(xn--[a-z0-9-]+)';
 
+/** What a redactor scans for: `text`, the case-insensitive forms; `runs`, the base64 and hex ones. */
+interface ScrubPattern {
+  readonly text: RegExp | undefined;
+  readonly runs: RunScan | undefined;
+}
+
 /**
- * One case-insensitive pattern of every variant, longest first so the whole echo is replaced. When a
- * value is non-ASCII it also matches every punycoded label: a host label that only holds the value
- * (`${TENANT}-eu`) punycodes to a form no variant lists, so `replacement` decodes the label to see.
+ * The forms of `values`, split: one case-insensitive pattern of every variant but base64 and hex,
+ * longest first so the whole echo is replaced, and the scan for those two (`runScan`). When a value is non-ASCII the pattern also
+ * matches every punycoded label: a host label that only holds the value (`${TENANT}-eu`) punycodes to a
+ * form no variant lists, so `replacement` decodes the label to see.
  */
-function patternOf(values: readonly string[]): RegExp | undefined {
-  const forms = new Map<string, number>();
-  for (const v of values) for (const f of secretForms(v)) forms.set(f.source, f.length);
+function patternOf(values: readonly string[]): ScrubPattern | undefined {
+  const forms = new Map<string, SecretForm>();
+  for (const v of values) for (const f of secretForms(v)) forms.set(f.source, f);
   if (forms.size === 0) return undefined;
-  const alternatives = [...forms].sort((a, b) => b[1] - a[1]).map(([source]) => source);
+  const all = [...forms.values()];
+  const alternatives = all
+    .filter((f) => f.inRun !== true)
+    .sort((a, b) => b.length - a.length)
+    .map((f) => f.source);
   if (values.some((v) => NON_ASCII.test(v))) alternatives.push(PUNYCODE_LABEL);
-  return new RegExp(alternatives.join('|'), 'gi');
+  return {
+    text: alternatives.length > 0 ? new RegExp(alternatives.join('|'), 'gi') : undefined,
+    runs: runScan(all.filter((f) => f.inRun === true)),
+  };
+}
+
+/** `text` with every form of `pattern` replaced; `text` itself when none is there. */
+function scrubWith(pattern: ScrubPattern, text: string): string {
+  let out = text;
+  const re = pattern.text;
+  if (re !== undefined) {
+    re.lastIndex = 0;
+    if (re.test(out)) out = out.replace(re, replacement(re));
+  }
+  return pattern.runs !== undefined ? scrubRuns(out, pattern.runs, REDACTED) : out;
 }
 
 /** What replaces a match of `re`: a punycoded label stays unless its Unicode form holds a secret. */
@@ -103,8 +129,8 @@ export class Redactor {
   private readonly query: Set<string>;
   private readonly own: readonly string[];
   private known: readonly string[];
-  private knownPattern: RegExp | undefined | null = null;
-  private patterns = new WeakMap<readonly string[], RegExp | undefined>();
+  private knownPattern: ScrubPattern | undefined | null = null;
+  private patterns = new WeakMap<readonly string[], ScrubPattern | undefined>();
   /** The version of `shared` the patterns were built from. */
   private sharedVersion = -1;
 
@@ -143,15 +169,14 @@ export class Redactor {
 
   /**
    * `text` with every known secret value (`secretValues`) replaced, in any encoding. For a successful
-   * answer: cheap when nothing matches (one regex scan), and returns `text` itself then.
+   * answer: cheap when nothing matches (one regex scan, one loop for runs of base64 and hex characters), and
+   * returns `text` itself then.
    */
   scrub(text: string): string {
     this.refresh();
     if (this.knownPattern === null) this.knownPattern = patternOf(this.known);
-    const re = this.knownPattern;
-    if (re === undefined) return text;
-    re.lastIndex = 0;
-    return re.test(text) ? text.replace(re, replacement(re)) : text;
+    const pattern = this.knownPattern;
+    return pattern === undefined ? text : scrubWith(pattern, text);
   }
 
   isSecretHeader(name: string): boolean {
@@ -214,8 +239,6 @@ export class Redactor {
       re = patternOf([...values, ...this.known]);
       this.patterns.set(values, re);
     }
-    if (re === undefined) return text;
-    re.lastIndex = 0;
-    return text.replace(re, replacement(re));
+    return re === undefined ? text : scrubWith(re, text);
   }
 }

@@ -1,4 +1,5 @@
 import { domainToASCII } from 'node:url';
+import { base64Forms } from './base64-forms.js';
 
 /** Shorter values would blank out ordinary words; they are no secrets anyway. */
 export const MIN_SECRET_LENGTH = 4;
@@ -7,6 +8,11 @@ export const MIN_SECRET_LENGTH = 4;
 export interface SecretForm {
   readonly source: string;
   readonly length: number;
+  /**
+   * Written in base64 and hex characters only (a base64 or hex form): scanned for only inside runs of
+   * them, with case as the source says (see `runScan`).
+   */
+  readonly inRun?: boolean;
 }
 
 export const NON_ASCII = /[\u0080-\uffff]/;
@@ -16,29 +22,33 @@ export const NON_ASCII = /[\u0080-\uffff]/;
  * characters (but letters and digits, which no encoder escapes) escaped, each its own way and mixed:
  * percent-encoded (every dialect: `encodeURIComponent`, a URL's path, query or user info, form
  * encoding with `+` for a space), JSON-escaped (`\"`, `\/`, `\u00e9`), HTML character references
- * (`&#39;`, `&#x2F;`, `&amp;`). Its bytes as base64 (padded or not, standard or URL-safe) and hex;
+ * (`&#39;`, `&#x2F;`, `&amp;`). Its bytes as base64 (padded or not, standard or URL-safe; from 8 bytes
+ * on also inside a longer base64-encoded value, see `base64Forms`) and hex;
  * for a non-ASCII value its IDNA form (`xn--…`, as URL and undici write a host name that holds it).
  * For a credential header value `Bearer x` / `Basic x` also `x`, and for Basic the decoded
- * `user:password` and the password alone. Case is ignored when matching, which covers lower-cased
- * echoes and `%2f`.
+ * `user:password` and the password alone. Case is ignored when matching (but in base64 forms, whose
+ * case is their content), which covers lower-cased echoes, hex and `%2f`.
  */
 export function secretForms(value: string): SecretForm[] {
-  const out = new Map<string, number>();
-  const literal = (v: string) => out.set(escapeRegex(v), v.length);
+  const out = new Map<string, SecretForm>();
+  const set = (source: string, length: number) => out.set(source, { source, length });
+  const literal = (v: string) => set(escapeRegex(v), v.length);
   const add = (v: string) => {
     if (v.length < MIN_SECRET_LENGTH) return;
-    out.set(escapedForm(v), v.length);
+    set(escapedForm(v), v.length);
     const bytes = Buffer.from(v, 'utf8');
-    const base64 = bytes.toString('base64');
-    literal(base64);
-    // Without its padding, and the URL-safe alphabet (JWT-style encoders), and hex (any case matches).
-    literal(base64.replace(/=+$/, ''));
-    literal(bytes.toString('base64url'));
-    literal(bytes.toString('hex'));
+    for (const f of base64Forms(bytes)) out.set(f.source, f);
+    // Hex is byte-aligned: inside a longer value its text is the value's own. Any case matches.
+    const hex = bytes.toString('hex');
+    out.set(hex, {
+      source: hex.replace(/[a-f]/g, (d) => `[${d}${d.toUpperCase()}]`),
+      length: hex.length,
+      inRun: true,
+    });
     if (NON_ASCII.test(v)) {
       // A host name is normalised (NFC) before it is punycoded: its labels decode to that form.
       const nfc = v.normalize('NFC');
-      if (nfc !== v) out.set(escapedForm(nfc), nfc.length);
+      if (nfc !== v) set(escapedForm(nfc), nfc.length);
       const idna = domainToASCII(v);
       if (idna.includes('xn--')) literal(idna);
     }
@@ -56,7 +66,7 @@ export function secretForms(value: string): SecretForm[] {
       if (colon >= 0) add(decoded.slice(colon + 1));
     }
   }
-  return [...out].map(([source, length]) => ({ source, length }));
+  return [...out.values()];
 }
 
 export function escapeRegex(v: string): string {

@@ -4,17 +4,26 @@ import { ATTR, addEventTo, EVENT, errorTypeOf, failSpan, formatTraceparent } fro
 import type { Call } from './call.js';
 import type { Redactor } from './redact.js';
 
-/** Host and port of an origin, for `server.address` / `server.port` (parsed once per client). */
+/**
+ * Host and port of an origin, for `server.address` / `server.port` (parsed once per client); no port
+ * when the host is a secret.
+ */
 export interface ServerAddress {
   readonly host: string;
-  readonly port: number;
+  readonly port: number | undefined;
 }
 
-/** `redactor` scrubs the host (a part of it may be a secret value). */
-export function serverAddressOf(origin: string, redactor: Redactor): ServerAddress {
+/**
+ * The origin's host and port; when `redactor` finds a secret in the host (a part of it, or it as part
+ * of a longer value: the config lists the host of a URL an `${ENV}` value reaches into), the
+ * upstream's `name` instead and no port, which tell the same upstream apart without any of the value.
+ */
+export function serverAddressOf(origin: string, redactor: Redactor, name: string): ServerAddress {
   const url = new URL(origin);
+  if (redactor.scrub(url.host) !== url.host || redactor.scrub(url.hostname) !== url.hostname)
+    return { host: name, port: undefined };
   const port = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-  return { host: redactor.scrub(url.hostname), port };
+  return { host: url.hostname, port };
 }
 
 /**
@@ -39,6 +48,7 @@ export function startAttemptSpan(
     'server.port': server.port,
     'conduit.upstream': upstream,
   };
+  if (server.port === undefined) delete attributes['server.port'];
   if (attempt > 1) attributes[ATTR.retryCount] = attempt - 1;
   const span = tracer.startSpan(
     `${call.method} ${call.route}`,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/index.js';
-import { ConfigValidationError, loadConfig, parseConfig } from '../../src/config/index.js';
+import { ConfigValidationError, configSecrets, loadConfig, parseConfig } from '../../src/config/index.js';
 
 const examplePath = new URL('../../examples/conduit.yaml', import.meta.url).pathname;
 
@@ -298,6 +298,36 @@ cache: { redis: { url: "\${SECRET}" } }
     expect(err.message).not.toContain(literal);
     const config = parseConfig(`${minimal}server: { stateKey: "\${KEY}" }\n`, { env: { KEY: literal } });
     expect(config.server.stateKey).toBe(literal);
+  });
+
+  it('the host of a URL an environment value reaches into is a secret of its own, in each form it is written', () => {
+    const config = parseConfig(
+      `upstreams:
+  whole: { baseUrl: "\${WHOLE_URL}" }
+  hostport: { baseUrl: "https://\${HOSTPORT}/v1" }
+  label: { baseUrl: "http://\${TENANT}.example.test" }
+  path: { baseUrl: "http://path-only.example.test/tenants/\${PATH_PART}" }
+  user: { baseUrl: "http://svc:\${PASSWORD}@user-only.example.test" }
+`,
+      {
+        env: {
+          WHOLE_URL: 'https://Whole-Host.example.test:443/v1',
+          HOSTPORT: '[::1]:8443',
+          TENANT: 'acme-7q',
+          PATH_PART: 'tenant-42',
+          PASSWORD: 'pa55-word',
+        },
+      },
+    );
+    const secrets = configSecrets(config);
+    // URL lower-cases the host and drops a default port: neither form shows the value as substituted.
+    expect(secrets).toEqual(
+      expect.arrayContaining(['whole-host.example.test', 'Whole-Host.example.test:443']),
+    );
+    expect(secrets).toEqual(expect.arrayContaining(['[::1]:8443', '[::1]']));
+    expect(secrets).toContain('acme-7q.example.test');
+    expect(secrets.some((s) => s.includes('path-only') && !s.includes('tenant-42'))).toBe(false);
+    expect(secrets.some((s) => s.includes('user-only') && !s.includes('pa55-word'))).toBe(false);
   });
 
   it('rejects malformed references', () => {

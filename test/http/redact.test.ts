@@ -65,6 +65,67 @@ describe('Redactor: a secret written by other encoders', () => {
   });
 });
 
+/** True when some base64 run of `text`, read from any of its first four characters, decodes to hold `secret`. */
+function base64Holds(text: string, secret: string): boolean {
+  for (const run of text.match(/[A-Za-z0-9+/_-]+/g) ?? [])
+    for (let s = 0; s < 4; s++)
+      if (Buffer.from(run.slice(s), 'base64').toString('latin1').includes(secret)) return true;
+  return false;
+}
+
+describe('Redactor: a secret inside a longer base64-encoded value', () => {
+  // `?>` and `~` make the standard and URL-safe alphabets differ at every offset.
+  const secret = 'tok?>~-9f8e7d6c';
+  const r = new Redactor([], [], [secret]);
+  it.each([
+    [0, 'base64'],
+    [1, 'base64'],
+    [2, 'base64'],
+    [0, 'base64url'],
+    [1, 'base64url'],
+    [2, 'base64url'],
+  ] as const)('at byte offset %i mod 3, %s', (offset, alphabet) => {
+    // A JSON blob whose secret starts `offset` bytes past a multiple of 3.
+    const prefix = '{"k":"'.padStart(6 + offset, ' ');
+    const blob = Buffer.from(`${prefix}${secret}","n":1}`).toString(alphabet);
+    expect(Buffer.from(secret).toString('base64')).not.toBe(Buffer.from(secret).toString('base64url'));
+    expect(base64Holds(blob, secret)).toBe(true);
+    const out = r.scrub(`cursor=${blob};`);
+    expect(out).toContain(REDACTED);
+    expect(base64Holds(out, secret)).toBe(false);
+  });
+
+  it('a password inside a Basic credential built from user:password', () => {
+    const r2 = new Redactor([], [], ['correct-horse-battery-staple']);
+    for (const user of ['svc', 'svc1', 'svc12']) {
+      const header = `Authorization: Basic ${Buffer.from(`${user}:correct-horse-battery-staple`).toString('base64')}`;
+      expect(base64Holds(r2.scrub(header), 'correct-horse-battery-staple')).toBe(false);
+    }
+  });
+
+  it('a standalone base64 form is still replaced whole, padding included', () => {
+    for (const v of ['abcdefgh', 'abcdefghi', 'abcdefghij']) {
+      const r2 = new Redactor([], [], [v]);
+      expect(r2.scrub(`x ${Buffer.from(v).toString('base64')} y`)).toBe(`x ${REDACTED} y`);
+      expect(r2.scrub(`x ${Buffer.from(v).toString('base64url')} y`)).toBe(`x ${REDACTED} y`);
+    }
+  });
+
+  it('leaves a base64 blob that does not hold the secret as it is', () => {
+    const blob = Buffer.from(`{"user":"someone-else","scope":"read write","n":${'7'.repeat(40)}}`).toString(
+      'base64',
+    );
+    expect(r.scrub(blob)).toBe(blob);
+  });
+
+  it('a secret shorter than 8 bytes is found in base64 only standing alone (shifted cores would be too short)', () => {
+    const r2 = new Redactor([], [], ['pa55wd']);
+    expect(r2.scrub(Buffer.from('pa55wd').toString('base64'))).toBe(REDACTED);
+    const shifted = Buffer.from('u:pa55wd!').toString('base64');
+    expect(r2.scrub(shifted)).toBe(shifted);
+  });
+});
+
 describe('Redactor: a non-ASCII secret in a host name', () => {
   it('scrubs its punycode form, and a punycoded label that holds it, and leaves other labels', () => {
     const r = new Redactor([], [], ['bücher', 'zu\u0308rich']);

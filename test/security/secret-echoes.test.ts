@@ -353,11 +353,89 @@ tools:
       await client.close();
     }
     const attempt = await mem.exporter.waitFor('GET /things');
-    expect(attempt.attributes['server.address']).toBeDefined();
+    expect(attempt.attributes['server.address']).toBe('tenant');
+    expect(attempt.attributes['server.port']).toBeUndefined();
     expect(partLeaks(JSON.stringify(attempt.attributes))).toEqual([]);
     expect(partLeaks(JSON.stringify(attempt.events))).toEqual([]);
     expect(partLeaks(JSON.stringify(attempt.status))).toEqual([]);
     expect(partLeaks(JSON.stringify(partLogger.records))).toEqual([]);
+  });
+});
+
+// A host that is only part of a value: a whole base URL, or host:port, from the environment.
+const UPSTREAM_URL = 'http://api-internal-7f3.invalid:8443/v1';
+const UPSTREAM_HOSTPORT = 'svc-hostport-9c.invalid:8080';
+const hostNeedles = ['api-internal-7f3', 'svc-hostport-9c', ':8443', ':8080'];
+const hostLeaks = (text: string) => hostNeedles.filter((n) => text.toLowerCase().includes(n));
+
+describe('a host name that is part of an environment value (a whole base URL, host:port)', () => {
+  let gw: RunningGateway;
+  const hostLogger = createRecordingLogger();
+  const mem = memoryTracing();
+  beforeAll(async () => {
+    const config = parseConfig(
+      `
+upstreams:
+  wholeurl:
+    # .invalid never resolves: the lookup error names the host.
+    baseUrl: "\${UPSTREAM_URL}"
+    retry: { maxAttempts: 1 }
+    breaker: { failureThreshold: 1000 }
+  hostport:
+    baseUrl: "http://\${UPSTREAM_HOSTPORT}/v2"
+    retry: { maxAttempts: 1 }
+    breaker: { failureThreshold: 1000 }
+tools:
+  - name: wholeurl_call
+    upstream: wholeurl
+    path: /whole
+  - name: hostport_call
+    upstream: hostport
+    path: /hostport
+`,
+      { env: { UPSTREAM_URL, UPSTREAM_HOSTPORT } },
+    );
+    gw = await startGateway(config, {
+      transport: 'http',
+      port: 0,
+      logger: hostLogger,
+      tracer: mem.tracing.tracer,
+    });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await mem.tracing.close();
+  });
+
+  it('spans name the upstream as server.address, without server.port; the host shows in no tool error, log line, span or metric', async () => {
+    const client = await connectV2(gw.url!, 'modern');
+    try {
+      for (const name of ['wholeurl_call', 'hostport_call']) {
+        const r = (await client.callTool({ name, arguments: {} })) as Result;
+        expect(r.isError).toBe(true);
+        expect(hostLeaks(JSON.stringify(r)), name).toEqual([]);
+      }
+    } finally {
+      await client.close();
+    }
+    for (const [spanName, upstream] of [
+      ['GET /whole', 'wholeurl'],
+      ['GET /hostport', 'hostport'],
+    ] as const) {
+      const span = await mem.exporter.waitFor(spanName);
+      expect(span.attributes['server.address']).toBe(upstream);
+      expect(span.attributes['server.port']).toBeUndefined();
+      expect(span.attributes['url.template']).toBe(spanName.slice(4));
+      expect(
+        hostLeaks(JSON.stringify([span.name, span.attributes, span.events, span.status])),
+        spanName,
+      ).toEqual([]);
+    }
+    expect(hostLogger.records.some((r) => r.event === 'http.error')).toBe(true);
+    expect(hostLeaks(JSON.stringify(hostLogger.records))).toEqual([]);
+    const metrics = await fetch(gw.url!.replace(/\/mcp$/, '/metrics'));
+    expect(metrics.status).toBe(200);
+    expect(hostLeaks(await metrics.text())).toEqual([]);
   });
 });
 

@@ -1,6 +1,12 @@
 /** Shorter values would blank out ordinary words (as for every `${ENV}` value). */
 const MIN_LENGTH = 4;
 
+/**
+ * Loopback names hide nothing (every machine has them) and the gateway's own messages need them: its
+ * listen URL, the `--host 127.0.0.1` hint. Their `host:port` forms stay secret.
+ */
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\]|0\.0\.0\.0)$/i;
+
 /** `scheme://`: only a URL with an authority has a host to hide. */
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 
@@ -10,7 +16,7 @@ const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
  * URL from `${UPSTREAM_URL}`, `http://${HOST_AND_PORT}/v1`, `https://${TENANT}.example.com`. Each is
  * then a secret of its own: a lookup error names the host alone, and URL drops a default port, so
  * neither shows the value as substituted. Empty when the values touch only the path, query or user
- * info, or `url` has no authority.
+ * info, or `url` has no authority. A loopback host name or address alone is never one.
  */
 export function secretHosts(url: string, envValues: readonly string[]): string[] {
   const scheme = SCHEME.exec(url);
@@ -31,7 +37,7 @@ export function secretHosts(url: string, envValues: readonly string[]): string[]
   } catch {
     // Not a URL the client would take: its text as written is all there is to hide.
   }
-  return [...forms].filter((f) => f.length >= MIN_LENGTH);
+  return [...forms].filter((f) => f.length >= MIN_LENGTH && !LOOPBACK.test(f));
 }
 
 /** True when an occurrence of `value` (a secret: 4 characters or more) in `text` overlaps `[start, end)`. */

@@ -33,7 +33,8 @@ Options:
   -l, --log-level <l>     trace, debug, info, warn, error, silent (default: $LOG_LEVEL, then logging.level)
   -h, --help              Show this help
 
-Logs go to stderr; with stdio, stdout carries only the protocol. SIGHUP reloads the config (checked as
+Logs go to stderr; with stdio, stdout carries only the protocol, and a serve that cannot start
+says why in one JSON line on stderr (its "code" to match on) unless stderr is a terminal. SIGHUP reloads the config (checked as
 conduit validate checks it; on a problem the running config stays), sessions stay connected.
 SIGINT/SIGTERM shut down gracefully (calls in flight finish up to server.shutdownTimeout) and exit 0;
 a second signal exits at once (130).

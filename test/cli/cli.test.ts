@@ -87,11 +87,14 @@ describe('conduit: help, version, usage errors', () => {
     ];
     for (const [args, pattern] of cases) {
       const m = memoryIo();
+      // A person at a terminal: serve's plain lines (spawned by a host, they are JSON: process.test.ts).
+      m.io.stderrIsTTY = true;
       expect(await runCli(args, m.io), args.join(' ')).toBe(ExitCode.USAGE);
       expect(m.stderr()).toMatch(pattern);
       expect(m.stdout()).toBe('');
     }
     const env = memoryIo({ LOG_LEVEL: 'chatty' });
+    env.io.stderrIsTTY = true;
     expect(await runCli(['serve', '--config', EXAMPLE_CONFIG], env.io)).toBe(ExitCode.USAGE);
     expect(env.stderr()).toMatch(/LOG_LEVEL must be one of[\s\S]*conduit serve --help/);
   });

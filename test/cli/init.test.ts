@@ -2,6 +2,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -471,6 +472,43 @@ describe('conduit init --openapi <URL>', () => {
         await runCli(['init', '--openapi', `http://127.0.0.1:${port}/spec.yaml`, '--out', out], again.io),
       ).toBe(ExitCode.OK);
       expect(existsSync(join(dir, 'wrong-doc.openapi.yaml'))).toBe(true);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('with --force, puts the previous saved document back when the new one is refused, so the config that used it still works', async () => {
+    const body = bundledSpec();
+    const serverless = body.replace(/^servers:[\s\S]*?(?=^\S)/m, '');
+    expect(serverless).not.toContain('servers:');
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/yaml' });
+      res.end(req.url === '/no-servers.yaml' ? serverless : body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const out = join(dir, 'kept.yaml');
+      const saved = join(dir, 'kept.openapi.yaml');
+      const first = memoryIo();
+      expect(
+        await runCli(['init', '--openapi', `http://127.0.0.1:${port}/spec.yaml`, '--out', out], first.io),
+      ).toBe(ExitCode.OK);
+      const [config, document] = [readFileSync(out, 'utf8'), readFileSync(saved, 'utf8')];
+      const m = memoryIo();
+      expect(
+        await runCli(
+          ['init', '--openapi', `http://127.0.0.1:${port}/no-servers.yaml`, '--out', out, '--force'],
+          m.io,
+        ),
+      ).toBe(ExitCode.USAGE);
+      expect(m.stderr()).toContain(`the previous ${saved} was put back`);
+      expect(readFileSync(saved, 'utf8')).toBe(document);
+      expect(readFileSync(out, 'utf8')).toBe(config);
+      expect(readdirSync(dir).filter((f) => f.startsWith('kept.'))).toEqual([
+        'kept.openapi.yaml',
+        'kept.yaml',
+      ]);
     } finally {
       server.close();
     }

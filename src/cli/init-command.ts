@@ -450,7 +450,8 @@ async function writeStarter(out: string, force: boolean, io: CliIo): Promise<num
   const text = starterConfig(configRefs(out));
   parseConfig(text, { format: 'yaml', env: {}, sourceName: 'the starter config' });
   await writeInitFile(out, text, force);
-  io.stderr(
+  // What was written is the command's result (stdout), as for --openapi; stderr is for warnings.
+  io.stdout(
     `wrote ${out}: a commented starter (1 upstream, 2 tools); set its baseUrl and tools, then\n` +
       `  npx conduit validate --config ${out}\n  npx conduit serve --config ${out}\n`,
   );

@@ -138,7 +138,7 @@ describe('conduit init ends with the next commands, as a project that installed 
     const starter = join(dir, 'next-starter.yaml');
     const s = memoryIo();
     expect(await runCli(['init', '--out', starter], s.io)).toBe(ExitCode.OK);
-    expect(s.stderr()).toContain(
+    expect(s.stdout()).toContain(
       `  npx conduit validate --config ${starter}\n  npx conduit serve --config ${starter}\n`,
     );
     const generated = join(dir, 'next-openapi.yaml');
@@ -148,6 +148,21 @@ describe('conduit init ends with the next commands, as a project that installed 
     expect(readFileSync(generated, 'utf8')).toContain(
       `# Check it: npx conduit validate --config ${generated}    Serve it: npx conduit serve --config ${generated}`,
     );
+  });
+});
+
+describe('conduit init says what it wrote on stdout, and only warnings on stderr', () => {
+  it('the starter and the --openapi config alike: the summary is stdout, a clean run leaves stderr empty', async () => {
+    const s = memoryIo();
+    expect(await runCli(['init', '--out', join(dir, 'streams-starter.yaml')], s.io)).toBe(ExitCode.OK);
+    expect(s.stdout()).toMatch(/^wrote .*streams-starter\.yaml: a commented starter/);
+    expect(s.stderr()).toBe('');
+    const g = memoryIo();
+    expect(await runCli(['init', '--openapi', SPEC, '--out', join(dir, 'streams-openapi.yaml')], g.io)).toBe(
+      ExitCode.OK,
+    );
+    expect(g.stdout()).toMatch(/^wrote .*streams-openapi\.yaml: upstream "assignments"/);
+    expect(g.stderr()).not.toContain('wrote ');
   });
 });
 

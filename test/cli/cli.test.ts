@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -54,6 +54,21 @@ describe('conduit: help, version, usage errors', () => {
       const h = memoryIo();
       expect(await runCli([...args], h.io)).toBe(0);
       expect(h.stdout()).toContain(text);
+    }
+  });
+
+  it('names the docs and examples it points to by paths that exist from any folder, not clone-relative ones', async () => {
+    for (const args of [['--help'], ['init', '--help'], ['demo', '--help']]) {
+      const m = memoryIo();
+      expect(await runCli(args, m.io)).toBe(ExitCode.OK);
+      const paths = [...m.stdout().matchAll(/(\S*(?:docs|examples)\/[\w./-]+\.(?:md|ya?ml))/g)].map(
+        (p) => p[1]!,
+      );
+      expect(paths.length, args.join(' ')).toBeGreaterThan(0);
+      for (const path of paths) {
+        expect(isAbsolute(path), path).toBe(true);
+        expect(existsSync(path), path).toBe(true);
+      }
     }
   });
 

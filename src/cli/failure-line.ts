@@ -25,14 +25,12 @@ export interface ServeFailure {
 /** The JSON line (pino's shape, level error, no newline) for `failure`. */
 export function failureLine(failure: ServeFailure): string {
   const { message, ...fields } = failure;
-  return JSON.stringify({
-    level: 50,
-    time: Date.now(),
-    name: 'conduit',
-    ...fields,
-    err: message,
-    msg: 'gateway failed to start',
-  });
+  return logLine(50, 'gateway failed to start', { ...fields, err: message });
+}
+
+/** One log line in pino's shape (`level` 40 warn, 50 error), no newline, for a line the logger cannot write. */
+export function logLine(level: 40 | 50, msg: string, fields: Record<string, unknown> = {}): string {
+  return JSON.stringify({ level, time: Date.now(), name: 'conduit', ...fields, msg });
 }
 
 /** The failure line's fields for an error thrown before `serve` served. */

@@ -253,6 +253,21 @@ describe('conduit serve over stdio, failing before it serves (spawned)', () => {
     }
   });
 
+  it('a handle left open after serve ended is said in a JSON line too, and the process still exits with its code', async () => {
+    const cli = spawnCli(
+      ['serve', '--config', join(dir, 'missing.yaml')],
+      {},
+      'test/cli/fixtures/stray-handle.ts',
+    );
+    expect(await cli.exited).toEqual({ code: 1, signal: null });
+    const lines = cli.stderr().split('\n').filter(Boolean);
+    for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+    expect(lines.map((l) => JSON.parse(l) as { msg?: string }).map((r) => r.msg)).toEqual([
+      'gateway failed to start',
+      'a handle was still open 2 s after the command finished; exiting anyway',
+    ]);
+  });
+
   it('with --transport http the same failure stays a plain line for the person who started it', async () => {
     const cli = spawnCli(['serve', '--transport', 'http', '--config', join(dir, 'missing.yaml')]);
     expect(await cli.exited).toEqual({ code: 1, signal: null });

@@ -278,11 +278,17 @@ function startsWith(path: ConfigPath, prefix: ConfigPath): boolean {
   return prefix.length <= path.length && prefix.every((seg, i) => String(seg) === String(path[i]));
 }
 
-/** A likely cause of a syntax error on this line: an unquoted `${VAR:-default}` inside `{ }` or `[ ]`. */
+/**
+ * A likely cause of a syntax error on this line: an unquoted `${VAR:-default}`, or a value with
+ * `{holes}` (`/items/{id}`, `item:{id}`), inside `{ }` or `[ ]`, where `{` opens a mapping.
+ */
 function syntaxHint(line: string): string {
-  return /[{[][^"']*\$\{/.test(line)
-    ? // biome-ignore lint/suspicious/noTemplateCurlyInString: the hint shows the config's ${VAR} syntax
-      '; inside { } or [ ], quote a value that holds ${VAR} or ${VAR:-default} ("${VAR:-2s}"): unquoted, its "{", ":" and "}" are YAML syntax'
+  if (/[{[][^"']*\$\{/.test(line))
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the hint shows the config's ${VAR} syntax
+    return '; inside { } or [ ], quote a value that holds ${VAR} or ${VAR:-default} ("${VAR:-2s}"): unquoted, its "{", ":" and "}" are YAML syntax';
+  const unquoted = line.replace(/"(?:[^"\\]|\\.)*"|'[^']*'/g, '""');
+  return /[{[]/.test(unquoted) && /[^\s{[,:]\{[^{}\s]*\}/.test(unquoted)
+    ? '; inside { } or [ ], quote a value that holds {holes} ("/items/{id}", "item:{id}"): unquoted, its "{" opens a mapping'
     : '';
 }
 

@@ -124,6 +124,18 @@ describe('conduit validate', () => {
     );
   });
 
+  it('a path with {holes} left unquoted in a { } mapping says to quote it, not only what the YAML parser saw', async () => {
+    const flow = file(
+      'flow-hole.yaml',
+      'upstreams:\n  api: { baseUrl: "http://127.0.0.1:9" }\ntools:\n  - { name: get_item, upstream: api, path: /items/{id} }\n',
+    );
+    const m = memoryIo();
+    expect(await runCli(['validate', '--config', flow], m.io)).toBe(ExitCode.CONFIG);
+    expect(m.stdout()).toMatch(
+      /flow-hole\.yaml:4:\d+ {2}not valid YAML: .*; inside \{ \} or \[ \], quote a value that holds \{holes\} \("\/items\/\{id\}"/,
+    );
+  });
+
   it('counts the tools an openapi section serves in compact mode (two) and says how many operations they reach', async () => {
     const spec = join(ROOT, 'examples/openapi/assignments.openapi.yaml');
     const compact = file(

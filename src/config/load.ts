@@ -17,6 +17,7 @@ import { configSecrets, withSecrets } from './secrets.js';
 import { OpenApiProblems } from './openapi/errors.js';
 import { withWarnings } from './warnings.js';
 import { webhookWarnings } from './webhook-warnings.js';
+import { bareDurationWarnings } from './duration-warnings.js';
 import { type GatewayConfig, gatewayConfigSchema } from './schema.js';
 import { jsonErrorOffset, jsonErrorText, textPosition } from './text-position.js';
 
@@ -185,6 +186,7 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Gat
     );
   for (const w of webhookWarnings(result.data.webhooks?.endpoints, interpolated.envNames))
     warnings.push(at(doc, w.path, w.message));
+  for (const w of bareDurationWarnings(interpolated.value)) warnings.push(at(doc, w.path, w.message));
   // The gateway scrubs these from every upstream error and answer (see configSecrets).
   return withWarnings(
     withSecrets(result.data, secretValues(interpolated)),

@@ -124,6 +124,20 @@ describe('conduit validate', () => {
     );
   });
 
+  it('warns of a cache ttl or breaker recovery written as a plain number under 1000: milliseconds, where seconds were meant', async () => {
+    const bare = file(
+      'bare-ttl.yaml',
+      'upstreams:\n  api: { baseUrl: "http://127.0.0.1:9", breaker: { recovery: 30 } }\ntools:\n  - { name: t, upstream: api, path: /x, cache: { ttl: 60, staleIfError: 10m } }\n',
+    );
+    const m = memoryIo();
+    expect(await runCli(['validate', '--config', bare], m.io)).toBe(ExitCode.OK);
+    expect(m.stdout()).toContain(
+      'tools[0].cache.ttl: 60 is read as 60 ms (a plain number is milliseconds); write "60s" if seconds were meant',
+    );
+    expect(m.stdout()).toContain('upstreams.api.breaker.recovery: 30 is read as 30 ms');
+    expect(m.stdout()).not.toContain('staleIfError');
+  });
+
   it('a path with {holes} left unquoted in a { } mapping says to quote it, not only what the YAML parser saw', async () => {
     const flow = file(
       'flow-hole.yaml',

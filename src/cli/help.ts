@@ -1,4 +1,5 @@
 import { INIT_HELP } from './init-command.js';
+import { shippedFile } from './package-refs.js';
 
 /** Help texts: short, with the defaults and an example each. */
 export const MAIN_HELP = `conduit — resilient, cached MCP tools in front of HTTP APIs
@@ -17,7 +18,9 @@ Options:
   -v, --version    Print the version
 
 Exit codes: 0 ok, 1 invalid config, 2 usage error, 3 runtime failure, 130 forced shutdown.
-Docs: docs/cli.md, docs/gateway-config.md
+Docs (Markdown, shipped with this Conduit):
+  the commands      ${shippedFile('docs/cli.md')}
+  every config key  ${shippedFile('docs/gateway-config.md')}
 `;
 
 export const SERVE_HELP = `conduit serve — serve the tools of a config over MCP
@@ -33,7 +36,8 @@ Options:
   -l, --log-level <l>     trace, debug, info, warn, error, silent (default: $LOG_LEVEL, then logging.level)
   -h, --help              Show this help
 
-Logs go to stderr; with stdio, stdout carries only the protocol. SIGHUP reloads the config (checked as
+Logs go to stderr; with stdio, stdout carries only the protocol, and a serve that cannot start
+says why in one JSON line on stderr (its "code" to match on) unless stderr is a terminal. SIGHUP reloads the config (checked as
 conduit validate checks it; on a problem the running config stays), sessions stay connected.
 SIGINT/SIGTERM shut down gracefully (calls in flight finish up to server.shutdownTimeout) and exit 0;
 a second signal exits at once (130).
@@ -61,10 +65,11 @@ export const DEMO_HELP = `conduit demo — see the gateway work, in under a minu
 Usage:
   conduit demo [--log-level L]
 
-Starts a bundled "assignments" REST API on a free loopback port, the gateway in front of it
-(examples/conduit.yaml; memory cache, or Redis when REDIS_URL is set), and drives a scripted session
-with the MCP SDK client: cache miss then hit, an update that invalidates, upstream failures with
-retries, the circuit breaker opening, stale answers served from the cache, and recovery.
+Starts a bundled "assignments" REST API on a free loopback port, the gateway in front of it (memory
+cache, or Redis when REDIS_URL is set), and drives a scripted session with the MCP SDK client: cache
+miss then hit, an update that invalidates, upstream failures with retries, the circuit breaker
+opening, stale answers served from the cache, and recovery. The gateway's config, to copy from:
+  ${shippedFile('examples/conduit.yaml')}
 
 Options:
   -l, --log-level <l>   Gateway logs to stderr (default: silent)

@@ -17,7 +17,7 @@ import {
 import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import { usageErrors } from './options.js';
-import { packageRef } from './package-refs.js';
+import { packageRef, shippedFile } from './package-refs.js';
 import { remoteRefsHint, withFetchedDocument } from './init-fetch.js';
 import { writeInitFile } from './init-write.js';
 import { starterConfig } from './starter-config.js';
@@ -53,7 +53,7 @@ compact mode instead (an openapi section: two tools, search and invoke). When no
 served, nothing is written and init exits 1. Check the result with conduit validate --config <file>.
 
 Example:
-  conduit init --openapi examples/openapi/assignments.openapi.yaml --out conduit.yaml
+  conduit init --openapi ${shippedFile('examples/openapi/assignments.openapi.yaml')} --out conduit.yaml
 `;
 
 /**
@@ -258,7 +258,7 @@ async function assertReadableDocument(
   throw new OpenApiError(
     'OPENAPI_BUDGET_EXCEEDED',
     `${specPath} is larger than ${max / MiB} MiB, the most conduit init reads. Serve it from an openapi ` +
-      `section written by hand instead (docs/openapi.md), e.g.\n  upstreams:\n    ${upstream ?? 'api'}:\n` +
+      `section written by hand instead (${shippedFile('docs/openapi.md')}), e.g.\n  upstreams:\n    ${upstream ?? 'api'}:\n` +
       '      baseUrl: https://api.example.com\n' +
       `      openapi: { document: ${JSON.stringify(relativeTo(out, specPath))}, mode: compact, generateNames: true, skipUnsupported: true, limits: { maxFileBytes: ${limit}, maxTotalBytes: ${limit} } }`,
   );
@@ -450,7 +450,8 @@ async function writeStarter(out: string, force: boolean, io: CliIo): Promise<num
   const text = starterConfig(configRefs(out));
   parseConfig(text, { format: 'yaml', env: {}, sourceName: 'the starter config' });
   await writeInitFile(out, text, force);
-  io.stderr(
+  // What was written is the command's result (stdout), as for --openapi; stderr is for warnings.
+  io.stdout(
     `wrote ${out}: a commented starter (1 upstream, 2 tools); set its baseUrl and tools, then\n` +
       `  npx conduit validate --config ${out}\n  npx conduit serve --config ${out}\n`,
   );

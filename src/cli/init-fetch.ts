@@ -1,12 +1,13 @@
-import { rm, stat } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { ConfigError } from '../core/index.js';
 import { DEFAULT_DOCUMENT_LIMITS, OpenApiError, OpenApiRefError } from '../config/index.js';
-import { writeInitFile } from './init-write.js';
+import { type SetAside, setAside, writeInitFile } from './init-write.js';
 
 /**
  * Runs `use` on the document at `url`, fetched and saved next to `out`. When `use` fails, the copy
  * this run saved is removed, since the run that follows with the right URL or option would
- * otherwise be refused ("already exists"), and the error names the URL the user gave.
+ * otherwise be refused ("already exists"), and the error names the URL the user gave. With
+ * `--force`, a copy saved by an earlier run is put back: the config written then may serve it.
  */
 export async function withFetchedDocument<T>(
   url: string,
@@ -15,13 +16,16 @@ export async function withFetchedDocument<T>(
   use: (file: string) => Promise<T>,
   timeoutMs = FETCH_TIMEOUT_MS,
 ): Promise<T> {
-  const { file, created } = await fetchDocument(url, out, force, timeoutMs);
+  const { file, previous } = await fetchDocument(url, out, force, timeoutMs);
   try {
-    return await use(file);
+    const result = await use(file);
+    await previous?.discard();
+    return result;
   } catch (err) {
-    if (created) await rm(file, { force: true });
-    if (err instanceof Error)
-      err.message += ` (the document fetched from ${oneLine(url)}${created ? `; ${file} was removed` : ''})`;
+    await rm(file, { force: true });
+    await previous?.restore();
+    const what = previous ? `the previous ${file} was put back` : `${file} was removed`;
+    if (err instanceof Error) err.message += ` (the document fetched from ${oneLine(url)}; ${what})`;
     throw err;
   }
 }
@@ -76,14 +80,15 @@ const MAX_FETCH_BYTES = DEFAULT_DOCUMENT_LIMITS.maxFileBytes;
 
 /**
  * Fetches a document from an http(s) URL into a file next to `out` (`<out>.openapi.json|yaml`),
- * at most `MAX_FETCH_BYTES`; returns its path and whether this run created it.
+ * at most `MAX_FETCH_BYTES`; returns its path and, when `--force` replaced a file there, that
+ * file kept aside until the run ends.
  */
 async function fetchDocument(
   url: string,
   out: string,
   force: boolean,
   timeoutMs: number,
-): Promise<{ file: string; created: boolean }> {
+): Promise<{ file: string; previous: SetAside | undefined }> {
   const deadline = AbortSignal.timeout(timeoutMs);
   let response: Response;
   try {
@@ -115,14 +120,14 @@ async function fetchDocument(
   if (/^\s*</.test(text)) throw htmlPage(url, type);
   const json = /json/i.test(type) || /^\s*\{/.test(text);
   const file = `${out.replace(/\.(ya?ml|json)$/i, '')}.openapi.${json ? 'json' : 'yaml'}`;
-  const existed =
-    force &&
-    (await stat(file).then(
-      () => true,
-      () => false,
-    ));
-  await writeInitFile(file, text, force);
-  return { file, created: !existed };
+  const previous = force ? await setAside(file) : undefined;
+  try {
+    await writeInitFile(file, text, force);
+  } catch (err) {
+    await previous?.restore();
+    throw err;
+  }
+  return { file, previous };
 }
 
 /** What a URL that answers a web page (a sign-in page, an API's documentation site) gets: nothing is saved. */

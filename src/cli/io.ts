@@ -7,6 +7,8 @@ export interface CliIo {
   /** Human messages and errors. */
   stderr: (text: string) => void;
   env: Readonly<Record<string, string | undefined>>;
+  /** True when stderr is a terminal (a person reads it); `serve` over stdio writes JSON lines otherwise. */
+  stderrIsTTY?: boolean;
   /** Resolves when the process is asked to stop (SIGINT/SIGTERM); a second request forces the exit. */
   onStopRequest?: (listener: (signal: string) => void) => () => void;
   /** Calls `listener` when the process is asked to reload its config (SIGHUP). */
@@ -35,6 +37,7 @@ export function processIo(early?: EarlyHangups, options: { quietPipe?: boolean }
     },
     stderr: (text) => process.stderr.write(text),
     env: process.env,
+    stderrIsTTY: process.stderr.isTTY === true,
     exit: (code) => process.exit(code),
     onStopRequest(listener) {
       const onSignal = (signal: NodeJS.Signals) => listener(signal);

@@ -23,7 +23,13 @@ early?.takeOver();
 process.exitCode = code;
 // Everything should be closed by now and the process ends by itself. If a stray handle keeps it
 // alive, say so (a bug to report) rather than hang the shell.
+// Over stdio it is a JSON line, as every other line on serve's stderr there.
+const { failsAsJson, logLine } = await import('./failure-line.js');
+const stray = 'a handle was still open 2 s after the command finished; exiting anyway';
+const strayLine = failsAsJson(process.argv.slice(2), process.stderr.isTTY)
+  ? logLine(40, stray, { exitCode: code })
+  : `conduit: ${stray}`;
 setTimeout(() => {
-  process.stderr.write('conduit: a handle was still open 2 s after the command finished; exiting anyway\n');
+  process.stderr.write(`${strayLine}\n`);
   process.exit(code);
 }, 2000).unref();

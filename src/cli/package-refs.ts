@@ -37,3 +37,12 @@ export function packageRef(out: string, file: string): string {
   const rel = relative(from, target).split(sep).join('/');
   return rel.startsWith('.') ? rel : `./${rel}`;
 }
+
+/**
+ * The absolute path of one of the files this Conduit ships (`docs/cli.md`), for help texts: it
+ * works from wherever the command runs, an npm install, a global one or a clone alike, where a path
+ * like `docs/cli.md` means something in a clone only.
+ */
+export function shippedFile(file: string): string {
+  return resolve(PACKAGE_ROOT, file);
+}

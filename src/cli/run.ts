@@ -1,6 +1,7 @@
 import { ConfigError, errorMessage } from '../core/index.js';
 import { CONDUIT_VERSION, didYouMean } from '../config/index.js';
 import { ExitCode } from './exit-codes.js';
+import { failsAsJson, failureLine, serveFailureOf } from './failure-line.js';
 import { HELP, MAIN_HELP } from './help.js';
 import type { CliIo } from './io.js';
 import { type ServeDeps, serveCommand } from './serve-command.js';
@@ -53,6 +54,17 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: RunCliDep
       }
     }
   } catch (err) {
+    const code =
+      err instanceof UsageError
+        ? ExitCode.USAGE
+        : err instanceof ConfigError
+          ? ExitCode.CONFIG
+          : ExitCode.RUNTIME;
+    // Over stdio the host that spawned serve logs stderr as JSON lines: one line, with a code to match on.
+    if (failsAsJson(argv, io.stderrIsTTY)) {
+      io.stderr(`${failureLine(serveFailureOf(err, code))}\n`);
+      return code;
+    }
     if (err instanceof UsageError) {
       const help = err.command ? `conduit ${err.command} --help` : 'conduit --help';
       io.stderr(`conduit: ${err.message}\nSee ${help}.\n`);

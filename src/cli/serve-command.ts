@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { configSecrets, loadConfig } from '../config/index.js';
 import { createLogger, type Logger, summarizingLogger, errorMessage } from '../core/index.js';
 import { ExitCode } from './exit-codes.js';
+import { failureLine, serveFailureOf } from './failure-line.js';
 import { listenHint } from './listen-hint.js';
 import type { CliIo } from './io.js';
 import { logLevelOption, usageErrors, portOption } from './options.js';
@@ -104,11 +105,12 @@ async function serve(
   } catch (err) {
     // The hint may quote the error's port or address, which may come from ${ENV}: scrubbed whole.
     const why = lineScrub.scrub(`${errorMessage(err)}${listenHint(err, transport)}`);
-    logger.error({ err: why }, 'gateway failed to start');
+    const { message: _, ...fields } = serveFailureOf(err, ExitCode.RUNTIME);
+    logger.error({ ...fields, err: why }, 'gateway failed to start');
     // Over stdio, stderr holds JSON log lines only; with HTTP a person started it and reads this line.
     if (transport === 'http') io.stderr(`conduit serve: could not start: ${why}\n`);
     // Silent is for the running gateway's lines: one that never ran still says why, as a log line.
-    else if (level === 'silent') io.stderr(`${startFailureLine(why)}\n`);
+    else if (level === 'silent') io.stderr(`${failureLine({ ...fields, message: why })}\n`);
     held.stop();
     return ExitCode.RUNTIME;
   }
@@ -156,15 +158,4 @@ async function serve(
   summarized?.close();
   logger.info({}, 'stopped');
   return ExitCode.OK;
-}
-
-/** The JSON log line (pino's shape, level error) of a start that failed while logging is silent. */
-function startFailureLine(why: string): string {
-  return JSON.stringify({
-    level: 50,
-    time: Date.now(),
-    name: 'conduit',
-    err: why,
-    msg: 'gateway failed to start',
-  });
 }

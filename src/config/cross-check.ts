@@ -8,6 +8,7 @@ import type { ConfigPath } from './interpolate.js';
 import { reservedArgumentProblem, reservedRequestNames } from './request-safety.js';
 import { checkTemplateShape, checkTemplateTarget, type TemplateTarget } from './resource-targets.js';
 import { defaultLocation, templateNames } from './schema.js';
+import { unknownHoleProblem } from './unknown-hole.js';
 import { isObject, isPrincipalHole, principalHoleProblem } from '../core/index.js';
 
 export interface CrossCheckProblem {
@@ -166,7 +167,7 @@ export function crossCheck(data: unknown): CrossCheckProblem[] {
           const problem = principalHoleProblem(hole.trim());
           if (problem) problems.push({ path: where, message: problem });
         } else if (!has(hole))
-          problems.push({ path: where, message: `{${hole}} is not an input property of this tool` });
+          problems.push({ path: where, message: unknownHoleProblem(hole, propertyNames) });
       }
     };
     if (isObject(tool.cache)) {

@@ -18,6 +18,7 @@ import { secretHosts } from './secret-hosts.js';
 import { OpenApiProblems } from './openapi/errors.js';
 import { withWarnings } from './warnings.js';
 import { webhookWarnings } from './webhook-warnings.js';
+import { bareDurationWarnings } from './duration-warnings.js';
 import { type GatewayConfig, gatewayConfigSchema } from './schema.js';
 import { jsonErrorOffset, jsonErrorText, textPosition } from './text-position.js';
 
@@ -186,6 +187,7 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Gat
     );
   for (const w of webhookWarnings(result.data.webhooks?.endpoints, interpolated.envNames))
     warnings.push(at(doc, w.path, w.message));
+  for (const w of bareDurationWarnings(interpolated.value)) warnings.push(at(doc, w.path, w.message));
   // The gateway scrubs these from every upstream error and answer (see configSecrets).
   return withWarnings(
     withSecrets(result.data, secretValues(interpolated)),
@@ -279,11 +281,17 @@ function startsWith(path: ConfigPath, prefix: ConfigPath): boolean {
   return prefix.length <= path.length && prefix.every((seg, i) => String(seg) === String(path[i]));
 }
 
-/** A likely cause of a syntax error on this line: an unquoted `${VAR:-default}` inside `{ }` or `[ ]`. */
+/**
+ * A likely cause of a syntax error on this line: an unquoted `${VAR:-default}`, or a value with
+ * `{holes}` (`/items/{id}`, `item:{id}`), inside `{ }` or `[ ]`, where `{` opens a mapping.
+ */
 function syntaxHint(line: string): string {
-  return /[{[][^"']*\$\{/.test(line)
-    ? // biome-ignore lint/suspicious/noTemplateCurlyInString: the hint shows the config's ${VAR} syntax
-      '; inside { } or [ ], quote a value that holds ${VAR} or ${VAR:-default} ("${VAR:-2s}"): unquoted, its "{", ":" and "}" are YAML syntax'
+  if (/[{[][^"']*\$\{/.test(line))
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the hint shows the config's ${VAR} syntax
+    return '; inside { } or [ ], quote a value that holds ${VAR} or ${VAR:-default} ("${VAR:-2s}"): unquoted, its "{", ":" and "}" are YAML syntax';
+  const unquoted = line.replace(/"(?:[^"\\]|\\.)*"|'[^']*'/g, '""');
+  return /[{[]/.test(unquoted) && /[^\s{[,:]\{[^{}\s]*\}/.test(unquoted)
+    ? '; inside { } or [ ], quote a value that holds {holes} ("/items/{id}", "item:{id}"): unquoted, its "{" opens a mapping'
     : '';
 }
 

@@ -85,6 +85,8 @@ export const CONDUIT_ERROR_CODES = {
     'mcp: the user declined (or cancelled) the confirmation of a tool call; nothing was sent',
   // cli
   USAGE: 'cli: the command line is wrong (unknown flag, missing value)',
+  START_FAILED:
+    'cli: conduit serve could not start the gateway after its config loaded (a listener could not bind: errno says why, e.g. EADDRINUSE)',
 } as const;
 
 /** A stable error code: see {@link CONDUIT_ERROR_CODES} for what each means. */

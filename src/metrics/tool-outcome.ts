@@ -104,6 +104,7 @@ const BY_CODE: Readonly<Record<ConduitErrorCode, ToolOutcome>> = {
   OPENAPI_SCHEMA_TOO_LARGE: 'internal',
   OPENAPI_SCHEMA_INVALID: 'internal',
   USAGE: 'internal',
+  START_FAILED: 'internal',
 };
 
 /**

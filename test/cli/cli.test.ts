@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -57,6 +57,21 @@ describe('conduit: help, version, usage errors', () => {
     }
   });
 
+  it('names the docs and examples it points to by paths that exist from any folder, not clone-relative ones', async () => {
+    for (const args of [['--help'], ['init', '--help'], ['demo', '--help']]) {
+      const m = memoryIo();
+      expect(await runCli(args, m.io)).toBe(ExitCode.OK);
+      const paths = [...m.stdout().matchAll(/(\S*(?:docs|examples)\/[\w./-]+\.(?:md|ya?ml))/g)].map(
+        (p) => p[1]!,
+      );
+      expect(paths.length, args.join(' ')).toBeGreaterThan(0);
+      for (const path of paths) {
+        expect(isAbsolute(path), path).toBe(true);
+        expect(existsSync(path), path).toBe(true);
+      }
+    }
+  });
+
   it('exits 2 with a pointer to --help on usage errors', async () => {
     const cases: [string[], RegExp][] = [
       [[], /Usage:/],
@@ -87,11 +102,14 @@ describe('conduit: help, version, usage errors', () => {
     ];
     for (const [args, pattern] of cases) {
       const m = memoryIo();
+      // A person at a terminal: serve's plain lines (spawned by a host, they are JSON: process.test.ts).
+      m.io.stderrIsTTY = true;
       expect(await runCli(args, m.io), args.join(' ')).toBe(ExitCode.USAGE);
       expect(m.stderr()).toMatch(pattern);
       expect(m.stdout()).toBe('');
     }
     const env = memoryIo({ LOG_LEVEL: 'chatty' });
+    env.io.stderrIsTTY = true;
     expect(await runCli(['serve', '--config', EXAMPLE_CONFIG], env.io)).toBe(ExitCode.USAGE);
     expect(env.stderr()).toMatch(/LOG_LEVEL must be one of[\s\S]*conduit serve --help/);
   });
@@ -103,6 +121,32 @@ describe('conduit validate', () => {
     expect(await runCli(['validate', '--config', EXAMPLE_CONFIG], m.io)).toBe(0);
     expect(m.stdout()).toBe(
       `${EXAMPLE_CONFIG}: valid (1 upstream, ${exampleTools} tools, 1 of them built in: recent_changes)\n`,
+    );
+  });
+
+  it('warns of a cache ttl or breaker recovery written as a plain number under 1000: milliseconds, where seconds were meant', async () => {
+    const bare = file(
+      'bare-ttl.yaml',
+      'upstreams:\n  api: { baseUrl: "http://127.0.0.1:9", breaker: { recovery: 30 } }\ntools:\n  - { name: t, upstream: api, path: /x, cache: { ttl: 60, staleIfError: 10m } }\n',
+    );
+    const m = memoryIo();
+    expect(await runCli(['validate', '--config', bare], m.io)).toBe(ExitCode.OK);
+    expect(m.stdout()).toContain(
+      'tools[0].cache.ttl: 60 is read as 60 ms (a plain number is milliseconds); write "60s" if seconds were meant',
+    );
+    expect(m.stdout()).toContain('upstreams.api.breaker.recovery: 30 is read as 30 ms');
+    expect(m.stdout()).not.toContain('staleIfError');
+  });
+
+  it('a path with {holes} left unquoted in a { } mapping says to quote it, not only what the YAML parser saw', async () => {
+    const flow = file(
+      'flow-hole.yaml',
+      'upstreams:\n  api: { baseUrl: "http://127.0.0.1:9" }\ntools:\n  - { name: get_item, upstream: api, path: /items/{id} }\n',
+    );
+    const m = memoryIo();
+    expect(await runCli(['validate', '--config', flow], m.io)).toBe(ExitCode.CONFIG);
+    expect(m.stdout()).toMatch(
+      /flow-hole\.yaml:4:\d+ {2}not valid YAML: .*; inside \{ \} or \[ \], quote a value that holds \{holes\} \("\/items\/\{id\}"/,
     );
   });
 

@@ -2,6 +2,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -137,7 +138,7 @@ describe('conduit init ends with the next commands, as a project that installed 
     const starter = join(dir, 'next-starter.yaml');
     const s = memoryIo();
     expect(await runCli(['init', '--out', starter], s.io)).toBe(ExitCode.OK);
-    expect(s.stderr()).toContain(
+    expect(s.stdout()).toContain(
       `  npx conduit validate --config ${starter}\n  npx conduit serve --config ${starter}\n`,
     );
     const generated = join(dir, 'next-openapi.yaml');
@@ -147,6 +148,21 @@ describe('conduit init ends with the next commands, as a project that installed 
     expect(readFileSync(generated, 'utf8')).toContain(
       `# Check it: npx conduit validate --config ${generated}    Serve it: npx conduit serve --config ${generated}`,
     );
+  });
+});
+
+describe('conduit init says what it wrote on stdout, and only warnings on stderr', () => {
+  it('the starter and the --openapi config alike: the summary is stdout, a clean run leaves stderr empty', async () => {
+    const s = memoryIo();
+    expect(await runCli(['init', '--out', join(dir, 'streams-starter.yaml')], s.io)).toBe(ExitCode.OK);
+    expect(s.stdout()).toMatch(/^wrote .*streams-starter\.yaml: a commented starter/);
+    expect(s.stderr()).toBe('');
+    const g = memoryIo();
+    expect(await runCli(['init', '--openapi', SPEC, '--out', join(dir, 'streams-openapi.yaml')], g.io)).toBe(
+      ExitCode.OK,
+    );
+    expect(g.stdout()).toMatch(/^wrote .*streams-openapi\.yaml: upstream "assignments"/);
+    expect(g.stderr()).not.toContain('wrote ');
   });
 });
 
@@ -471,6 +487,43 @@ describe('conduit init --openapi <URL>', () => {
         await runCli(['init', '--openapi', `http://127.0.0.1:${port}/spec.yaml`, '--out', out], again.io),
       ).toBe(ExitCode.OK);
       expect(existsSync(join(dir, 'wrong-doc.openapi.yaml'))).toBe(true);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('with --force, puts the previous saved document back when the new one is refused, so the config that used it still works', async () => {
+    const body = bundledSpec();
+    const serverless = body.replace(/^servers:[\s\S]*?(?=^\S)/m, '');
+    expect(serverless).not.toContain('servers:');
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/yaml' });
+      res.end(req.url === '/no-servers.yaml' ? serverless : body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const out = join(dir, 'kept.yaml');
+      const saved = join(dir, 'kept.openapi.yaml');
+      const first = memoryIo();
+      expect(
+        await runCli(['init', '--openapi', `http://127.0.0.1:${port}/spec.yaml`, '--out', out], first.io),
+      ).toBe(ExitCode.OK);
+      const [config, document] = [readFileSync(out, 'utf8'), readFileSync(saved, 'utf8')];
+      const m = memoryIo();
+      expect(
+        await runCli(
+          ['init', '--openapi', `http://127.0.0.1:${port}/no-servers.yaml`, '--out', out, '--force'],
+          m.io,
+        ),
+      ).toBe(ExitCode.USAGE);
+      expect(m.stderr()).toContain(`the previous ${saved} was put back`);
+      expect(readFileSync(saved, 'utf8')).toBe(document);
+      expect(readFileSync(out, 'utf8')).toBe(config);
+      expect(readdirSync(dir).filter((f) => f.startsWith('kept.'))).toEqual([
+        'kept.openapi.yaml',
+        'kept.yaml',
+      ]);
     } finally {
       server.close();
     }

@@ -97,6 +97,7 @@ describe('conduit serve (spawned)', () => {
     expect(failed?.err).toContain(
       `port ${upstream.port} is taken by another process: stop it, or change server.listener.port`,
     );
+    expect(failed).toMatchObject({ code: 'START_FAILED', errno: 'EADDRINUSE', exitCode: 3 });
   });
 
   it('over stdio with --log-level silent, a failed start still says why, in one JSON line', async () => {
@@ -113,6 +114,7 @@ describe('conduit serve (spawned)', () => {
     const failed = JSON.parse(lines[0]!) as { msg?: string; err?: string; level?: number };
     expect(failed.msg).toBe('gateway failed to start');
     expect(failed.err).toContain(`change server.listener.port`);
+    expect(failed).toMatchObject({ code: 'START_FAILED', errno: 'EADDRINUSE', exitCode: 3 });
   });
 
   it('exits 0 when the client closes stdin while serve is still starting', async () => {
@@ -195,5 +197,80 @@ describe('conduit output into a pipe whose reader has gone', () => {
       expect(cli.stderr(), args.join(' ')).not.toMatch(/EPIPE|Unhandled|at /);
       expect(exit, args.join(' ')).toEqual({ code, signal: null });
     }
+  });
+});
+
+/** The one stderr line of a serve that ended before serving, parsed; fails when stderr is not one JSON line. */
+async function onlyJsonLine(cli: ReturnType<typeof spawnCli>): Promise<Record<string, unknown>> {
+  await cli.exited;
+  const lines = cli.stderr().split('\n').filter(Boolean);
+  expect(lines, cli.stderr()).toHaveLength(1);
+  return JSON.parse(lines[0]!) as Record<string, unknown>;
+}
+
+// An MCP client host logs the stderr of the server it spawned and may read it as JSON lines.
+describe('conduit serve over stdio, failing before it serves (spawned)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'conduit-stdio-refused-'));
+
+  it('a config file that does not exist is one JSON line with code INVALID_CONFIG and the human message; exit 1', async () => {
+    const cli = spawnCli(['serve', '--config', join(dir, 'missing.yaml')]);
+    const line = await onlyJsonLine(cli);
+    expect(await cli.exited).toEqual({ code: 1, signal: null });
+    expect(line).toMatchObject({ level: 50, name: 'conduit', code: 'INVALID_CONFIG', exitCode: 1 });
+    expect(line.msg).toBe('gateway failed to start');
+    expect(line.err).toContain('missing.yaml does not exist');
+    expect(cli.stdout()).toBe('');
+  });
+
+  it('a config that is refused lists its problems with their lines in the JSON line', async () => {
+    const config = join(dir, 'typo.yaml');
+    writeFileSync(
+      config,
+      'upstreams: { api: { baseUrl: "http://127.0.0.1:9" } }\ntools:\n  - name: ping\n    upstrem: api\n    path: /x\n',
+    );
+    const cli = spawnCli(['serve', '--config', config]);
+    const line = await onlyJsonLine(cli);
+    expect(line).toMatchObject({ code: 'INVALID_CONFIG', exitCode: 1 });
+    expect(line.problems).toContainEqual(
+      expect.objectContaining({
+        path: 'tools[0].upstrem',
+        line: 4,
+        message: expect.stringContaining('did you mean "upstream"'),
+      }),
+    );
+  });
+
+  it('a bad flag or transport is one JSON line with code USAGE and where to read more; exit 2', async () => {
+    for (const args of [
+      ['--confg', 'x.yaml'],
+      ['--transport', 'carrier-pigeon'],
+      ['-l', 'loud'],
+    ]) {
+      const cli = spawnCli(['serve', ...args]);
+      const line = await onlyJsonLine(cli);
+      expect(await cli.exited, args.join(' ')).toEqual({ code: 2, signal: null });
+      expect(line).toMatchObject({ code: 'USAGE', exitCode: 2, hint: 'See conduit serve --help.' });
+    }
+  });
+
+  it('a handle left open after serve ended is said in a JSON line too, and the process still exits with its code', async () => {
+    const cli = spawnCli(
+      ['serve', '--config', join(dir, 'missing.yaml')],
+      {},
+      'test/cli/fixtures/stray-handle.ts',
+    );
+    expect(await cli.exited).toEqual({ code: 1, signal: null });
+    const lines = cli.stderr().split('\n').filter(Boolean);
+    for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+    expect(lines.map((l) => JSON.parse(l) as { msg?: string }).map((r) => r.msg)).toEqual([
+      'gateway failed to start',
+      'a handle was still open 2 s after the command finished; exiting anyway',
+    ]);
+  });
+
+  it('with --transport http the same failure stays a plain line for the person who started it', async () => {
+    const cli = spawnCli(['serve', '--transport', 'http', '--config', join(dir, 'missing.yaml')]);
+    expect(await cli.exited).toEqual({ code: 1, signal: null });
+    expect(cli.stderr()).toMatch(/^conduit: config file .*missing\.yaml does not exist/);
   });
 });

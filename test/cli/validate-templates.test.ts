@@ -215,3 +215,22 @@ describe('conduit validate: a whole body leaves no room for defaulted body prope
     expect(out).not.toMatch(/tools\[1\]/);
   });
 });
+
+describe('conduit validate: a cache key or tag hole that is not a whole argument', () => {
+  it('a dotted hole says tool templates take whole arguments, naming the one to use; a typo gets a did-you-mean', async () => {
+    const { code, out, at } = await validate('dotted-hole.yaml', [
+      ...TOOL,
+      '    cache: { ttl: 60s, key: "assignment:{id.x}", tags: ["a:{c.d}", "b:{ids}"] }',
+    ]);
+    expect(code).toBe(ExitCode.CONFIG);
+    expect(out).toContain(
+      `${at('key:')}29  tools[0].cache.key: {id.x} reads a field of the argument "id": tool templates take whole arguments by name (dotted paths are for webhook templates); use {id}`,
+    );
+    expect(out).toMatch(
+      /tools\[0\]\.cache\.tags\[0\]: \{c\.d\} is not an input property of this tool: tool templates take whole arguments by name \(dotted paths are for webhook templates\); its arguments are \{id\}/,
+    );
+    expect(out).toContain(
+      'tools[0].cache.tags[1]: {ids} is not an input property of this tool (did you mean {id}?)',
+    );
+  });
+});

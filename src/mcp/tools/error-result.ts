@@ -184,6 +184,7 @@ export function describeFailure(
     case 'OPENAPI_INVALID_ARGUMENTS':
     case 'OPENAPI_SCHEMA_INVALID':
     case 'USAGE':
+    case 'START_FAILED':
       return internal(err, code, toolName, message);
     default:
       return assertNever(code);

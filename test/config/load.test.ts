@@ -324,7 +324,10 @@ cache: { redis: { url: "\${SECRET}" } }
     expect(secrets).toEqual(
       expect.arrayContaining(['whole-host.example.test', 'Whole-Host.example.test:443']),
     );
-    expect(secrets).toEqual(expect.arrayContaining(['[::1]:8443', '[::1]']));
+    // A loopback address alone names no one's machine, and the gateway's own messages need it.
+    expect(secrets).toContain('[::1]:8443');
+    expect(secrets).not.toContain('[::1]');
+    expect(secrets).not.toContain('::1');
     expect(secrets).toContain('acme-7q.example.test');
     expect(secrets.some((s) => s.includes('path-only') && !s.includes('tenant-42'))).toBe(false);
     expect(secrets.some((s) => s.includes('user-only') && !s.includes('pa55-word'))).toBe(false);

@@ -118,6 +118,23 @@ describe('Redactor: a secret inside a longer base64-encoded value', () => {
     expect(r.scrub(blob)).toBe(blob);
   });
 
+  it('a base64 value whose + / = are escaped (percent-encoded in a URL, \\/ in JSON) is scrubbed too', () => {
+    const r2 = new Redactor([], [], ['p?ss>word~~long-secret']);
+    for (const user of ['svc', 'svc1', 'svc12']) {
+      const basic = Buffer.from(`${user}:p?ss>word~~long-secret`).toString('base64');
+      expect(basic).toMatch(/[+/]/);
+      for (const written of [encodeURIComponent(basic), basic.replace(/\//g, '\\/')]) {
+        const out = r2.scrub(`GET /x?auth=${written}&n=1`);
+        expect(out).toContain(REDACTED);
+        expect(base64Holds(decodeURIComponent(out.replace(/\\\//g, '/')), 'p?ss>word~~long-secret')).toBe(
+          false,
+        );
+      }
+    }
+    const alone = Buffer.from('p?ss>word~~long-secret').toString('base64');
+    expect(r2.scrub(`auth=${encodeURIComponent(alone)}&n=1`)).toBe(`auth=${REDACTED}&n=1`);
+  });
+
   it('a secret shorter than 8 bytes is found in base64 only standing alone (shifted cores would be too short)', () => {
     const r2 = new Redactor([], [], ['pa55wd']);
     expect(r2.scrub(Buffer.from('pa55wd').toString('base64'))).toBe(REDACTED);

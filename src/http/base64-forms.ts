@@ -7,8 +7,12 @@ import type { SecretForm } from './secret-forms.js';
  */
 export const MIN_SHIFTED_BASE64_BYTES = 8;
 
-/** A base64 character of either alphabet (the mixed one at a core's edge). */
-const B64_CHAR = '[A-Za-z0-9+/_-]';
+/** `+`, `/` and `=` as a URL (percent-encoded, either case) or JSON (`\/`) may escape them. */
+const PLUS = '(?:[+-]|%2[Bb])';
+const SLASH = '(?:[/_]|%2[Ff]|\\\\/)';
+const PAD = '(?:=|%3[Dd]){0,2}';
+/** A base64 character of either alphabet (the mixed one at a core's edge), escaped or not. */
+const B64_CHAR = `(?:[A-Za-z0-9_-]|${PLUS}|${SLASH})`;
 
 /**
  * The regex forms of `bytes` in base64, standard or URL-safe (either alphabet at `+`/`/`), padded or
@@ -22,7 +26,7 @@ const B64_CHAR = '[A-Za-z0-9+/_-]';
 export function base64Forms(bytes: Buffer): SecretForm[] {
   if (bytes.length < MIN_SHIFTED_BASE64_BYTES) {
     const unpadded = bytes.toString('base64').replace(/=+$/, '');
-    return [{ source: `${eitherAlphabet(unpadded)}={0,2}`, length: unpadded.length, inRun: true }];
+    return [{ source: `${eitherAlphabet(unpadded)}${PAD}`, length: unpadded.length, inRun: true }];
   }
   return [0, 1, 2].map((offset) => shiftedCore(bytes, offset));
 }
@@ -33,11 +37,11 @@ function shiftedCore(bytes: Buffer, offset: number): SecretForm {
   // Zero bytes around stand for the neighbours; only characters wholly inside the value are kept.
   const encoded = Buffer.concat([Buffer.alloc(offset), bytes, Buffer.alloc(2)]).toString('base64');
   const core = encoded.slice(Math.ceil((8 * offset) / 6), Math.floor(endBit / 6));
-  const tail = endBit % 6 !== 0 ? `(?:${B64_CHAR}={0,2})?` : '';
+  const tail = endBit % 6 !== 0 ? `(?:${B64_CHAR}${PAD})?` : '';
   return { source: eitherAlphabet(core) + tail, length: core.length, inRun: true };
 }
 
-/** Regex source of standard base64 text that also matches its URL-safe spelling. */
+/** Regex source of standard base64 text that also matches its URL-safe spelling, and its escapes. */
 function eitherAlphabet(base64: string): string {
-  return base64.replace(/\+/g, '[+-]').replace(/\//g, '[/_]');
+  return base64.replace(/\+/g, PLUS).replace(/\//g, SLASH);
 }

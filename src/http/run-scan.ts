@@ -27,6 +27,20 @@ const IN_RUN = new Uint8Array(128);
 for (const ch of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-=')
   IN_RUN[ch.charCodeAt(0)] = 1;
 
+/**
+ * How many characters past `i` an escaped base64 character takes (`%2B`, `%2F`, `%3D` in a URL, `\/`
+ * in JSON, as PHP writes a slash), or 0: a base64 value echoed in a query string or a JSON string is
+ * one run still, else each escape would cut it into pieces no form matches whole.
+ */
+function escapeAt(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  if (c === 0x5c) return text.charCodeAt(i + 1) === 0x2f ? 1 : 0;
+  if (c !== 0x25) return 0;
+  const hi = text.charCodeAt(i + 1);
+  const lo = text.charCodeAt(i + 2) | 0x20;
+  return (hi === 0x32 && (lo === 0x62 || lo === 0x66)) || (hi === 0x33 && lo === 0x64) ? 2 : 0;
+}
+
 /** `text` with each form of `scan` replaced by `redacted`; `text` itself when none is there. */
 export function scrubRuns(text: string, scan: RunScan, redacted: string): string {
   let out: string | undefined;
@@ -35,6 +49,11 @@ export function scrubRuns(text: string, scan: RunScan, redacted: string): string
   for (let i = 0; i <= text.length; i++) {
     const c = i < text.length ? text.charCodeAt(i) : 0;
     if (c < 128 && IN_RUN[c] === 1) continue;
+    const escaped = c === 0x25 || c === 0x5c ? escapeAt(text, i) : 0;
+    if (escaped > 0) {
+      i += escaped;
+      continue;
+    }
     if (i - start >= scan.shortest) {
       const run = text.slice(start, i);
       scan.forms.lastIndex = 0;

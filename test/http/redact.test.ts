@@ -122,7 +122,7 @@ describe('Redactor: a secret inside a longer base64-encoded value', () => {
     const r2 = new Redactor([], [], ['p?ss>word~~long-secret']);
     for (const user of ['svc', 'svc1', 'svc12']) {
       const basic = Buffer.from(`${user}:p?ss>word~~long-secret`).toString('base64');
-      expect(basic).toMatch(/[+/]/);
+      expect(encodeURIComponent(basic)).not.toBe(basic);
       for (const written of [encodeURIComponent(basic), basic.replace(/\//g, '\\/')]) {
         const out = r2.scrub(`GET /x?auth=${written}&n=1`);
         expect(out).toContain(REDACTED);

@@ -45,4 +45,14 @@ describe('server.http.trustProxy', () => {
     expect(problems[2]!.message).toContain('0 to 128');
     expect(problems[3]!.message).toContain('as IPv4');
   });
+
+  it('refuses a block that holds every IPv4 client (a /0, or an IPv6 block over the mapped range): each would name itself in X-Forwarded-For', () => {
+    const problems = problemsOf('["0.0.0.0/0", "::/0", "::/64", "10.0.0.0/8"]');
+    expect(problems.map((p) => p.path)).toEqual([
+      'server.http.trustProxy[0]',
+      'server.http.trustProxy[1]',
+      'server.http.trustProxy[2]',
+    ]);
+    for (const p of problems) expect(p.message).toContain('every client');
+  });
 });

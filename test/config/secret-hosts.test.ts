@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { secretHosts } from '../../src/config/secret-hosts.js';
 
-describe('hosts an ${ENV} value reaches into', () => {
+describe('hosts an environment value reaches into', () => {
   it('are secrets in each written form when the value reaches into the host', () => {
     expect(
       secretHosts('https://tenant-7.example.com:8443/v1', ['https://tenant-7.example.com:8443/v1']),
